@@ -1,0 +1,122 @@
+//! The primary cache key: method class, URL parts and configured request headers, kept in
+//! a readable form so a report can show *which* key matched (pingora-cache keeps a
+//! readable form beside the digest for the same reason).
+
+use crate::message::Request;
+use crate::profile::{Knobs, PreflightKey, QueryKey};
+use std::fmt::Write;
+
+/// The preflight request headers that key an `OPTIONS` entry under `preflight_key: honor`.
+pub const PREFLIGHT_HEADERS: [&str; 3] = [
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+];
+
+/// Builds the primary key of `req` under `knobs`.
+///
+/// RFC 9111 §2: "at a minimum, the request method and target URI". `GET` and `HEAD` share
+/// entries; `OPTIONS` entries are kept apart (as CloudFront does). Configured headers and,
+/// for `OPTIONS` under `preflight_key: honor`, the preflight headers follow, as
+/// `name=value` (`name=-` when absent: absent is not empty).
+pub fn primary_key(knobs: &Knobs, req: &Request) -> String {
+    let class = if req.method == "HEAD" { "GET" } else { req.method.as_str() };
+    let mut k = String::with_capacity(64);
+    k.push_str(class);
+    k.push(' ');
+    if knobs.key_host {
+        k.push_str(&req.scheme);
+        k.push_str("://");
+        k.push_str(&req.host.to_ascii_lowercase());
+    }
+    k.push_str(req.path());
+    match (&knobs.query, req.query()) {
+        (QueryKey::All, Some(q)) => {
+            k.push('?');
+            k.push_str(q);
+        }
+        (QueryKey::List(names), Some(q)) => {
+            let mut kept: Vec<&str> = q
+                .split('&')
+                .filter(|p| {
+                    let name = p.split_once('=').map_or(*p, |(n, _)| n);
+                    names.iter().any(|w| w == name)
+                })
+                .collect();
+            kept.sort_unstable();
+            if !kept.is_empty() {
+                k.push('?');
+                k.push_str(&kept.join("&"));
+            }
+        }
+        _ => {}
+    }
+    let mut first = true;
+    let mut add = |k: &mut String, name: &str| {
+        k.push_str(if first { " | " } else { " " });
+        first = false;
+        let _ = write!(k, "{}={}", name, req.headers.get(name).unwrap_or("-"));
+    };
+    for h in &knobs.key_headers {
+        add(&mut k, h);
+    }
+    if req.method == "OPTIONS" && knobs.preflight_key == PreflightKey::Honor {
+        for h in PREFLIGHT_HEADERS {
+            if !knobs.key_headers.iter().any(|x| x == h) {
+                add(&mut k, h);
+            }
+        }
+    }
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::Headers;
+
+    fn req(method: &str, target: &str, h: &[(&str, &str)]) -> Request {
+        Request {
+            method: method.into(),
+            scheme: "https".into(),
+            host: "API.example.com".into(),
+            target: target.into(),
+            headers: Headers::from_pairs(h.iter().copied()),
+        }
+    }
+
+    #[test]
+    fn get_and_head_share_options_apart() {
+        let k = Knobs::rfc9111();
+        let g = primary_key(&k, &req("GET", "/a?x=1", &[]));
+        assert_eq!(g, "GET https://api.example.com/a?x=1");
+        assert_eq!(primary_key(&k, &req("HEAD", "/a?x=1", &[])), g);
+        let o = primary_key(&k, &req("OPTIONS", "/a?x=1", &[("origin", "https://o")]));
+        assert_eq!(
+            o,
+            "OPTIONS https://api.example.com/a?x=1 | origin=https://o access-control-request-method=- access-control-request-headers=-"
+        );
+    }
+
+    #[test]
+    fn query_modes_and_key_headers() {
+        let mut k = Knobs::rfc9111();
+        k.query = QueryKey::None;
+        k.key_headers = vec!["origin".into()];
+        assert_eq!(
+            primary_key(&k, &req("GET", "/a?x=1", &[("Origin", "https://o")])),
+            "GET https://api.example.com/a | origin=https://o"
+        );
+        k.query = QueryKey::List(vec!["b".into(), "a".into()]);
+        k.key_headers.clear();
+        assert_eq!(
+            primary_key(&k, &req("GET", "/a?z=9&b=2&a=1", &[])),
+            "GET https://api.example.com/a?a=1&b=2"
+        );
+        k.preflight_key = PreflightKey::Ignore;
+        assert_eq!(
+            primary_key(&k, &req("OPTIONS", "/a", &[("origin", "https://o")])),
+            "OPTIONS https://api.example.com/a"
+        );
+    }
+}

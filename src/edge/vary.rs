@@ -1,0 +1,224 @@
+//! The secondary key: which request fields a stored response varies on, how their values
+//! are normalised, and whether a later request matches (RFC 9111 §4.1).
+
+use crate::fields::Headers;
+use crate::profile::{Knobs, VaryCompare, VaryMode, VaryStar};
+use serde::Serialize;
+
+/// The selecting fields of one stored response, after the profile's `Vary` treatment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarySpec {
+    /// Lowercase field names, sorted and deduplicated: order and case do not matter.
+    pub names: Vec<String>,
+    /// The response's `Vary` had a `*` member that this cache honours: never matches.
+    pub star: bool,
+}
+
+/// Why a response was not stored because of its `Vary`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VaryRefusal {
+    /// `Vary: *` at a cache that does not store it.
+    Star,
+    /// `Vary` names something beyond `Accept-Encoding` (Akamai).
+    BeyondAcceptEncoding,
+    /// `Vary` names a field outside the cache's allowlist (Google Cloud CDN).
+    NotAllowlisted,
+}
+
+/// Applies the profile's `Vary` treatment to a response's `Vary` field lines.
+pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal> {
+    let members = resp.list("vary");
+    let has_star = members.iter().any(|m| *m == "*");
+    if has_star {
+        match knobs.vary_star {
+            VaryStar::Bypass => return Err(VaryRefusal::Star),
+            // Varnish compares the whole header with "*"; nginx likewise only knows the
+            // single value. `Foo, *` or `*, *` slip through and are cached on the rest.
+            VaryStar::ExactOnly => {
+                if resp.count("vary") == 1
+                    && resp.get("vary").map(str::trim) == Some("*")
+                {
+                    return Err(VaryRefusal::Star);
+                }
+            }
+            VaryStar::NeverMatch | VaryStar::Reuse => {}
+        }
+    }
+    let mut names: Vec<String> = members
+        .iter()
+        .filter(|m| **m != "*")
+        .map(|m| m.to_ascii_lowercase())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if knobs.vary == VaryMode::Uncacheable
+        && (has_star || names.iter().any(|n| n != "accept-encoding"))
+    {
+        return Err(VaryRefusal::BeyondAcceptEncoding);
+    }
+    if let Some(allow) = &knobs.vary_allowlist {
+        if names
+            .iter()
+            .any(|n| !allow.contains(n) && !knobs.key_headers.contains(n))
+        {
+            return Err(VaryRefusal::NotAllowlisted);
+        }
+    }
+    match knobs.vary {
+        VaryMode::Honor | VaryMode::Uncacheable => {}
+        VaryMode::Ignore => names.clear(),
+        VaryMode::IgnoreOrigin => names.retain(|n| n != "origin"),
+        VaryMode::AcceptEncodingOnly => names.retain(|n| n == "accept-encoding"),
+    }
+    let star = has_star && knobs.vary_star == VaryStar::NeverMatch && knobs.vary != VaryMode::Ignore;
+    Ok(VarySpec { names, star })
+}
+
+/// The value a request presents for one selecting field, normalised as the cache does;
+/// `None` when the field is absent (RFC 9111 §4.1: absent only matches absent).
+pub fn selecting_value(compare: VaryCompare, req: &Headers, name: &str) -> Option<String> {
+    match compare {
+        VaryCompare::Raw => req.get(name).map(str::to_string),
+        VaryCompare::Trim => req.get_combined(name).map(|v| v.trim().to_string()),
+        // RFC 9111 §4.1 (1) whitespace where the syntax allows it and (2) combining lines.
+        VaryCompare::Combine => {
+            req.get_combined(name).map(|v| crate::fields::split_list(&v).collect::<Vec<_>>().join(","))
+        }
+        VaryCompare::Fold => req.get_combined(name).map(|v| {
+            v.chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_lowercase)
+                .collect()
+        }),
+    }
+}
+
+/// The selecting values of `req` for `spec`, in `spec.names` order.
+pub fn selecting_values(compare: VaryCompare, spec: &VarySpec, req: &Headers) -> Vec<Option<String>> {
+    spec.names.iter().map(|n| selecting_value(compare, req, n)).collect()
+}
+
+/// RFC 9111 §4.1: a stored response matches when "all the presented request header fields
+/// nominated by that Vary field value match those fields in the original request"; "a
+/// stored response with a Vary header field value containing a member '*' always fails to
+/// match".
+pub fn matches(compare: VaryCompare, spec: &VarySpec, stored: &[Option<String>], req: &Headers) -> bool {
+    if spec.star {
+        return false;
+    }
+    spec.names
+        .iter()
+        .zip(stored)
+        .all(|(n, v)| selecting_value(compare, req, n).as_deref() == v.as_deref())
+}
+
+/// A readable form of the secondary key: `origin=https://a accept-encoding=-`.
+pub fn describe(spec: &VarySpec, values: &[Option<String>]) -> String {
+    if spec.star {
+        return "vary=*".to_string();
+    }
+    let parts: Vec<String> = spec
+        .names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| format!("{}={}", n, v.as_deref().unwrap_or("-")))
+        .collect();
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::profile;
+
+    fn h(pairs: &[(&str, &str)]) -> Headers {
+        Headers::from_pairs(pairs.iter().copied())
+    }
+
+    fn spec(knobs: &Knobs, vary: &[&str]) -> Result<VarySpec, VaryRefusal> {
+        let mut r = Headers::new();
+        for v in vary {
+            r.append("Vary", v);
+        }
+        vary_spec(knobs, &r)
+    }
+
+    #[test]
+    fn names_are_case_and_order_insensitive() {
+        let k = Knobs::rfc9111();
+        let a = spec(&k, &["Origin, Accept-Encoding"]).unwrap();
+        let b = spec(&k, &["accept-encoding", " ORIGIN "]).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.names, vec!["accept-encoding", "origin"]);
+    }
+
+    #[test]
+    fn every_star_spelling_never_matches_under_rfc() {
+        let k = Knobs::rfc9111();
+        for v in [&["*"][..], &["*, *"], &["*", "*"], &[", *"], &["", "*"], &["*, Foo"], &["Foo, *"], &["Foo", "*"]] {
+            let s = spec(&k, v).unwrap();
+            assert!(s.star, "{v:?}");
+            assert!(!matches(k.vary_compare, &s, &selecting_values(k.vary_compare, &s, &Headers::new()), &Headers::new()));
+        }
+    }
+
+    #[test]
+    fn varnish_and_nginx_only_know_the_single_star() {
+        let k = profile("varnish").unwrap().knobs;
+        assert_eq!(spec(&k, &["*"]), Err(VaryRefusal::Star));
+        assert_eq!(spec(&k, &[" * "]), Err(VaryRefusal::Star));
+        let foo = spec(&k, &["Foo, *"]).unwrap();
+        assert!(!foo.star);
+        assert_eq!(foo.names, vec!["foo"]);
+        assert!(spec(&k, &["*, *"]).is_ok());
+        let ats = profile("ats").unwrap().knobs;
+        assert_eq!(spec(&ats, &["Foo, *"]), Err(VaryRefusal::Star));
+    }
+
+    #[test]
+    fn modes_filter_names() {
+        let mut k = Knobs::rfc9111();
+        k.vary = VaryMode::IgnoreOrigin;
+        assert_eq!(spec(&k, &["Origin, Accept-Encoding"]).unwrap().names, vec!["accept-encoding"]);
+        k.vary = VaryMode::Ignore;
+        assert!(spec(&k, &["Origin"]).unwrap().names.is_empty());
+        k.vary = VaryMode::AcceptEncodingOnly;
+        assert_eq!(spec(&k, &["Origin, accept-encoding"]).unwrap().names, vec!["accept-encoding"]);
+        k.vary = VaryMode::Uncacheable;
+        assert_eq!(spec(&k, &["Origin"]), Err(VaryRefusal::BeyondAcceptEncoding));
+        assert!(spec(&k, &["Accept-Encoding"]).is_ok());
+        let g = profile("gcp-cdn").unwrap().knobs;
+        assert!(spec(&g, &["Origin"]).is_ok());
+        assert_eq!(spec(&g, &["User-Agent"]), Err(VaryRefusal::NotAllowlisted));
+    }
+
+    #[test]
+    fn absent_is_not_empty() {
+        let k = Knobs::rfc9111();
+        let s = spec(&k, &["Origin"]).unwrap();
+        let stored = selecting_values(k.vary_compare, &s, &Headers::new());
+        assert!(matches(k.vary_compare, &s, &stored, &Headers::new()));
+        assert!(!matches(k.vary_compare, &s, &stored, &h(&[("origin", "")])));
+        let empty = selecting_values(k.vary_compare, &s, &h(&[("origin", "")]));
+        assert!(!matches(k.vary_compare, &s, &empty, &Headers::new()));
+    }
+
+    #[test]
+    fn value_comparison_per_cache() {
+        let s = VarySpec { names: vec!["accept-language".into()], star: false };
+        let stored = [("accept-language", "en, fr")];
+        let combined_lines = h(&[("accept-language", "en"), ("accept-language", "fr")]);
+        let spaced = h(&[("accept-language", "  en,fr ")]);
+        let upper = h(&[("accept-language", "EN, FR")]);
+        let sv = |c| selecting_values(c, &s, &h(&stored));
+        assert!(matches(VaryCompare::Combine, &s, &sv(VaryCompare::Combine), &combined_lines));
+        assert!(matches(VaryCompare::Combine, &s, &sv(VaryCompare::Combine), &spaced));
+        assert!(!matches(VaryCompare::Combine, &s, &sv(VaryCompare::Combine), &upper));
+        assert!(!matches(VaryCompare::Raw, &s, &sv(VaryCompare::Raw), &spaced));
+        assert!(!matches(VaryCompare::Trim, &s, &sv(VaryCompare::Trim), &spaced));
+        assert!(matches(VaryCompare::Trim, &s, &sv(VaryCompare::Trim), &h(&[("accept-language", " en, fr ")])));
+        assert!(matches(VaryCompare::Fold, &s, &sv(VaryCompare::Fold), &upper));
+        assert!(matches(VaryCompare::Fold, &s, &sv(VaryCompare::Fold), &spaced));
+    }
+}

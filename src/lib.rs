@@ -1,0 +1,16 @@
+//! varyedge: a CDN edge-cache emulator that finds cache-induced CORS failures.
+//!
+//! A pure core (`edge`, `browser`, `origin`) driven by two drivers: `sim` (virtual time,
+//! deterministic) and `net` (tokio + hyper). See `README.md` and `ARCHITECTURE` notes in
+//! each module.
+#![warn(missing_docs)]
+
+pub mod browser;
+pub mod edge;
+pub mod error;
+pub mod fields;
+pub mod message;
+pub mod origin;
+pub mod profile;
+pub mod scenario;
+pub mod time;

@@ -1,0 +1,64 @@
+//! The plain request and response values that flow between the browser model, the edge
+//! core and the origin model. No IO, no HTTP library: the `net` driver converts.
+
+use crate::fields::Headers;
+use std::sync::Arc;
+
+/// An HTTP request as the edge sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Method, uppercase as sent (`GET`, `OPTIONS`, …).
+    pub method: String,
+    /// Scheme of the target URI (`https`), part of some cache keys.
+    pub scheme: String,
+    /// Authority (`api.example.com`), the `Host`.
+    pub host: String,
+    /// Path and query (`/api/data?x=1`).
+    pub target: String,
+    /// Header fields.
+    pub headers: Headers,
+}
+
+impl Request {
+    /// The path without the query.
+    pub fn path(&self) -> &str {
+        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+    }
+
+    /// The query without `?`, if any.
+    pub fn query(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, q)| q)
+    }
+
+    /// `scheme://host/target`.
+    pub fn url(&self) -> String {
+        format!("{}://{}{}", self.scheme, self.host, self.target)
+    }
+}
+
+/// An HTTP response. The body is shared, so a stored response is served without copying.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Header fields.
+    pub headers: Headers,
+    /// Body bytes.
+    pub body: Arc<[u8]>,
+}
+
+impl Response {
+    /// A response with no body.
+    pub fn new(status: u16, headers: Headers) -> Self {
+        Response {
+            status,
+            headers,
+            body: Arc::from(&b""[..]),
+        }
+    }
+
+    /// Approximate size in bytes, for capacity accounting.
+    pub fn byte_size(&self) -> usize {
+        self.headers.byte_size() + self.body.len() + 16
+    }
+}

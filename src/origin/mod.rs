@@ -1,0 +1,351 @@
+//! The origin model: a backend described in a scenario — its CORS policy, its routes and
+//! their `Cache-Control` — answering requests as a pure function of the request and the
+//! time. The simulator asks it directly (the "no cache in between" answer) and through the
+//! edge; `varyedge origin` serves it over HTTP so real caches can be put in front of it.
+
+use crate::fields::Headers;
+use crate::message::{Request, Response};
+use crate::time::Timestamp;
+use std::sync::Arc;
+
+/// Which origins the policy allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowOrigins {
+    /// `Access-Control-Allow-Origin: *` on every response (a static value: no `Vary` needed).
+    Any,
+    /// Echoes whatever `Origin` arrives (the classic misconfiguration).
+    ReflectAny,
+    /// Echoes the `Origin` when it is byte-equal to an entry (`null` included if listed).
+    List(Vec<String>),
+    /// Echoes the `Origin` when it ends with this string — the `endsWith("example.com")` bug.
+    Suffix(String),
+}
+
+impl AllowOrigins {
+    /// The ACAO value for a request `Origin`, if allowed.
+    pub fn allow(&self, origin: Option<&str>) -> Option<String> {
+        match (self, origin) {
+            (AllowOrigins::Any, _) => Some("*".to_string()),
+            (AllowOrigins::ReflectAny, Some(o)) => Some(o.to_string()),
+            (AllowOrigins::List(l), Some(o)) if l.iter().any(|x| x == o) => Some(o.to_string()),
+            (AllowOrigins::Suffix(s), Some(o)) if o.ends_with(s.as_str()) => Some(o.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Whether the ACAO value depends on the request's `Origin` (so `Vary: Origin` is needed,
+    /// Fetch §3.2.5 "CORS protocol and HTTP caches").
+    pub fn varies_with_origin(&self) -> bool {
+        !matches!(self, AllowOrigins::Any)
+    }
+}
+
+/// What `Access-Control-Allow-Headers` a preflight answer carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowHeaders {
+    /// This list.
+    List(Vec<String>),
+    /// `*`.
+    Any,
+    /// Echo `Access-Control-Request-Headers`.
+    Reflect,
+}
+
+/// When the origin sends `Vary: Origin` on non-preflight responses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VaryOrigin {
+    /// Never.
+    Never,
+    /// On every response, with or without `Origin` (the correct choice).
+    Always,
+    /// Only when the request had an `Origin` (the bug of rs/cors#10 and Eric Lawrence's post).
+    WhenOrigin,
+}
+
+/// The origin's CORS policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorsPolicy {
+    /// Allowed origins.
+    pub allow_origins: AllowOrigins,
+    /// Sends `Access-Control-Allow-Credentials: true`.
+    pub allow_credentials: bool,
+    /// Methods in `Access-Control-Allow-Methods`.
+    pub allow_methods: Vec<String>,
+    /// Headers in `Access-Control-Allow-Headers`.
+    pub allow_headers: AllowHeaders,
+    /// `Access-Control-Expose-Headers`.
+    pub expose_headers: Vec<String>,
+    /// `Access-Control-Max-Age` on preflights.
+    pub max_age: Option<u64>,
+    /// `Vary: Origin` on responses.
+    pub vary_origin: VaryOrigin,
+    /// `Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers` on preflights.
+    pub preflight_vary: bool,
+    /// `Cache-Control` on preflight answers.
+    pub preflight_cache_control: Option<String>,
+    /// Status of a preflight answer (204 by default).
+    pub preflight_status: u16,
+    /// Whether `OPTIONS` is handled at all; `false` answers 405 without CORS headers.
+    pub options_handler: bool,
+    /// Answers `Access-Control-Request-Private-Network: true` with
+    /// `Access-Control-Allow-Private-Network: true`.
+    pub allow_private_network: bool,
+}
+
+impl Default for CorsPolicy {
+    fn default() -> Self {
+        CorsPolicy {
+            allow_origins: AllowOrigins::List(Vec::new()),
+            allow_credentials: false,
+            allow_methods: vec!["GET".into(), "HEAD".into(), "POST".into()],
+            allow_headers: AllowHeaders::List(Vec::new()),
+            expose_headers: Vec::new(),
+            max_age: None,
+            vary_origin: VaryOrigin::Never,
+            preflight_vary: false,
+            preflight_cache_control: None,
+            preflight_status: 204,
+            options_handler: true,
+            allow_private_network: false,
+        }
+    }
+}
+
+/// One route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Exact path, or a prefix ending in `*`.
+    pub path: String,
+    /// Methods served (others get 405); empty = GET and HEAD plus any the policy allows.
+    pub methods: Vec<String>,
+    /// Status.
+    pub status: u16,
+    /// `Cache-Control`, if any.
+    pub cache_control: Option<String>,
+    /// Extra response headers.
+    pub headers: Headers,
+    /// Body.
+    pub body: Arc<[u8]>,
+    /// Overrides the origin's policy on this route; `Some(None)` = no CORS at all here.
+    pub cors: Option<Option<CorsPolicy>>,
+}
+
+impl Route {
+    fn matches(&self, path: &str) -> bool {
+        match self.path.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => self.path == path,
+        }
+    }
+}
+
+/// A modelled backend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OriginModel {
+    /// The CORS policy (`None`: the backend knows nothing of CORS).
+    pub cors: Option<CorsPolicy>,
+    /// Routes, first match wins.
+    pub routes: Vec<Route>,
+    /// How long the origin takes to answer, in ms (what makes request collapsing visible).
+    pub latency_ms: u64,
+}
+
+/// The `Vary` a preflight answer carries under `preflight_vary`.
+pub const PREFLIGHT_VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+
+impl OriginModel {
+    /// The origin's answer to `req` at `now`. Pure: the same request at the same time
+    /// always gets the same answer.
+    pub fn respond(&self, req: &Request, now: Timestamp) -> Response {
+        let route = self.routes.iter().find(|r| r.matches(req.path()));
+        let policy = match route.and_then(|r| r.cors.as_ref()) {
+            Some(p) => p.as_ref(),
+            None => self.cors.as_ref(),
+        };
+        let mut h = Headers::new();
+        h.append("date", &now.http_date());
+        let origin = req.headers.get("origin");
+        let is_preflight = req.method == "OPTIONS" && origin.is_some() && req.headers.contains("access-control-request-method");
+        if is_preflight {
+            if let Some(p) = policy.filter(|p| p.options_handler) {
+                return self.preflight(p, req, h);
+            }
+        }
+        if req.method == "OPTIONS" && policy.is_none_or(|p| !p.options_handler) && !route.is_some_and(|r| r.methods.iter().any(|m| m == "OPTIONS")) {
+            h.append("allow", "GET, HEAD");
+            h.append("content-type", "text/plain");
+            return Response { status: 405, headers: h, body: Arc::from(&b"method not allowed\n"[..]) };
+        }
+        let (status, body) = match route {
+            None => (404, Arc::from(&b"not found\n"[..])),
+            Some(r) if !self.serves_method(r, policy, &req.method) => (405, Arc::from(&b"method not allowed\n"[..])),
+            Some(r) => {
+                if let Some(cc) = &r.cache_control {
+                    h.append("cache-control", cc);
+                }
+                for (n, v) in r.headers.iter() {
+                    h.append(n, v);
+                }
+                (r.status, r.body.clone())
+            }
+        };
+        if !h.contains("content-type") {
+            h.append("content-type", "application/json");
+        }
+        if let Some(p) = policy {
+            self.cors_headers(p, origin, &mut h);
+        }
+        let body = if req.method == "HEAD" { Arc::from(&b""[..]) } else { body };
+        Response { status, headers: h, body }
+    }
+
+    fn serves_method(&self, r: &Route, policy: Option<&CorsPolicy>, method: &str) -> bool {
+        if !r.methods.is_empty() {
+            return r.methods.iter().any(|m| m == method);
+        }
+        matches!(method, "GET" | "HEAD") || policy.is_some_and(|p| p.allow_methods.iter().any(|m| m == method))
+    }
+
+    fn cors_headers(&self, p: &CorsPolicy, origin: Option<&str>, h: &mut Headers) {
+        if let Some(acao) = p.allow_origins.allow(origin) {
+            h.append("access-control-allow-origin", &acao);
+            if p.allow_credentials {
+                h.append("access-control-allow-credentials", "true");
+            }
+            if !p.expose_headers.is_empty() {
+                h.append("access-control-expose-headers", &p.expose_headers.join(", "));
+            }
+        }
+        let vary = match p.vary_origin {
+            VaryOrigin::Never => false,
+            VaryOrigin::Always => true,
+            VaryOrigin::WhenOrigin => origin.is_some(),
+        };
+        if vary {
+            h.append("vary", "Origin");
+        }
+    }
+
+    fn preflight(&self, p: &CorsPolicy, req: &Request, mut h: Headers) -> Response {
+        let origin = req.headers.get("origin");
+        if let Some(acao) = p.allow_origins.allow(origin) {
+            h.append("access-control-allow-origin", &acao);
+            if p.allow_credentials {
+                h.append("access-control-allow-credentials", "true");
+            }
+            h.append("access-control-allow-methods", &p.allow_methods.join(", "));
+            let acah = match &p.allow_headers {
+                AllowHeaders::List(l) => l.join(", "),
+                AllowHeaders::Any => "*".to_string(),
+                AllowHeaders::Reflect => req.headers.get("access-control-request-headers").unwrap_or("").to_string(),
+            };
+            if !acah.is_empty() {
+                h.append("access-control-allow-headers", &acah);
+            }
+            if let Some(m) = p.max_age {
+                h.append("access-control-max-age", &m.to_string());
+            }
+            if p.allow_private_network && req.headers.get("access-control-request-private-network") == Some("true") {
+                h.append("access-control-allow-private-network", "true");
+            }
+        }
+        if p.preflight_vary {
+            h.append("vary", PREFLIGHT_VARY);
+        }
+        if let Some(cc) = &p.preflight_cache_control {
+            h.append("cache-control", cc);
+        }
+        Response::new(p.preflight_status, h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SIM_EPOCH;
+
+    fn model(allow: AllowOrigins, vary: VaryOrigin) -> OriginModel {
+        OriginModel {
+            cors: Some(CorsPolicy {
+                allow_origins: allow,
+                allow_methods: vec!["GET".into(), "PUT".into()],
+                allow_headers: AllowHeaders::Reflect,
+                max_age: Some(600),
+                vary_origin: vary,
+                preflight_vary: true,
+                preflight_cache_control: Some("public, max-age=600".into()),
+                ..CorsPolicy::default()
+            }),
+            routes: vec![Route {
+                path: "/api/data".into(),
+                methods: vec![],
+                status: 200,
+                cache_control: Some("public, max-age=300".into()),
+                headers: Headers::new(),
+                body: Arc::from(&b"{}"[..]),
+                cors: None,
+            }],
+            latency_ms: 0,
+        }
+    }
+
+    fn req(method: &str, path: &str, h: &[(&str, &str)]) -> Request {
+        Request { method: method.into(), scheme: "https".into(), host: "api".into(), target: path.into(), headers: Headers::from_pairs(h.iter().copied()) }
+    }
+
+    #[test]
+    fn allowlist_reflects_only_listed_origins() {
+        let m = model(AllowOrigins::List(vec!["https://a".into()]), VaryOrigin::Always);
+        let r = m.respond(&req("GET", "/api/data", &[("origin", "https://a")]), SIM_EPOCH);
+        assert_eq!(r.headers.get("access-control-allow-origin"), Some("https://a"));
+        assert_eq!(r.headers.get("vary"), Some("Origin"));
+        assert_eq!(r.headers.get("cache-control"), Some("public, max-age=300"));
+        let r = m.respond(&req("GET", "/api/data", &[("origin", "https://b")]), SIM_EPOCH);
+        assert_eq!(r.headers.get("access-control-allow-origin"), None);
+        let r = m.respond(&req("GET", "/api/data", &[]), SIM_EPOCH);
+        assert_eq!(r.headers.get("vary"), Some("Origin"), "Vary even without Origin");
+    }
+
+    #[test]
+    fn vary_when_origin_only_is_the_bug() {
+        let m = model(AllowOrigins::ReflectAny, VaryOrigin::WhenOrigin);
+        assert_eq!(m.respond(&req("GET", "/api/data", &[]), SIM_EPOCH).headers.get("vary"), None);
+        assert_eq!(m.respond(&req("GET", "/api/data", &[("origin", "https://x")]), SIM_EPOCH).headers.get("vary"), Some("Origin"));
+    }
+
+    #[test]
+    fn preflight_answer() {
+        let m = model(AllowOrigins::List(vec!["https://a".into()]), VaryOrigin::Always);
+        let r = m.respond(&req("OPTIONS", "/api/data", &[("origin", "https://a"), ("access-control-request-method", "PUT"), ("access-control-request-headers", "content-type,x-b")]), SIM_EPOCH);
+        assert_eq!(r.status, 204);
+        assert_eq!(r.headers.get("access-control-allow-methods"), Some("GET, PUT"));
+        assert_eq!(r.headers.get("access-control-allow-headers"), Some("content-type,x-b"));
+        assert_eq!(r.headers.get("access-control-max-age"), Some("600"));
+        assert_eq!(r.headers.get("vary"), Some(PREFLIGHT_VARY));
+    }
+
+    #[test]
+    fn missing_options_handler_and_unknown_paths() {
+        let mut m = model(AllowOrigins::Any, VaryOrigin::Never);
+        if let Some(p) = m.cors.as_mut() {
+            p.options_handler = false;
+        }
+        let r = m.respond(&req("OPTIONS", "/api/data", &[("origin", "https://a"), ("access-control-request-method", "PUT")]), SIM_EPOCH);
+        assert_eq!(r.status, 405);
+        assert_eq!(r.headers.get("access-control-allow-origin"), None);
+        let r = m.respond(&req("GET", "/api/data/", &[("origin", "https://a")]), SIM_EPOCH);
+        assert_eq!(r.status, 404);
+        assert_eq!(r.headers.get("access-control-allow-origin"), Some("*"));
+        let r = m.respond(&req("DELETE", "/api/data", &[]), SIM_EPOCH);
+        assert_eq!(r.status, 405);
+    }
+
+    #[test]
+    fn suffix_allowlist_accepts_attacker_domains() {
+        let s = AllowOrigins::Suffix("example.com".into());
+        assert!(s.allow(Some("https://evil-example.com")).is_some());
+        assert!(s.allow(Some("https://example.org")).is_none());
+        assert!(s.varies_with_origin());
+        assert!(!AllowOrigins::Any.varies_with_origin());
+    }
+}

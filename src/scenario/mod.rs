@@ -1,0 +1,631 @@
+//! Scenario format v1: loading YAML with located errors, validation, and the typed
+//! scenario the simulator runs. See PRODUCT.md "Scenario format v1".
+
+mod raw;
+
+use crate::browser::{Agent, Credentials, Mode, Reason};
+use crate::edge::Outcome;
+use crate::error::InputError;
+use crate::fields::{is_token, Headers};
+use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, Route, VaryOrigin};
+use crate::profile::{self, Collapse, Knobs, PreflightKey, QueryKey, VaryCompare, VaryMode, VaryStar};
+use crate::time::parse_duration_ms;
+use raw::{RawCors, RawEdge, RawScenario, Scalar, StrOrList, S};
+use serde_saphyr::Location;
+use std::sync::Arc;
+
+/// Where the responses come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OriginSpec {
+    /// A modelled backend.
+    Model(OriginModel),
+    /// A real server (`upstream: http://127.0.0.1:3000`).
+    Upstream(String),
+}
+
+/// The edge: a profile name and the knobs after the scenario's overrides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EdgeSpec {
+    /// Profile the knobs started from.
+    pub profile: String,
+    /// Effective knobs.
+    pub knobs: Knobs,
+}
+
+/// One emulated client (a page on an origin in a browser, or curl).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    /// Name steps refer to.
+    pub name: String,
+    /// The page's origin (`https://app1.example.com`); empty for `browser: none`.
+    pub origin: String,
+    /// Browser engine or none.
+    pub agent: Agent,
+    /// Default request mode.
+    pub mode: Mode,
+    /// Cookie sent with `credentials: include`.
+    pub cookie: String,
+    /// Pinned POP; `None` = POP 0.
+    pub pop: Option<u32>,
+    /// The API is in a more private address space than the page (PNA).
+    pub private_network: bool,
+}
+
+/// What a step expects.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// `ok` (true) or `blocked` (false).
+    pub cors_ok: Option<bool>,
+    /// The verdict reason.
+    pub reason: Option<Reason>,
+    /// The edge outcome.
+    pub cache: Option<Outcome>,
+    /// Whether the step is cache-induced.
+    pub cache_induced: Option<bool>,
+    /// Preflight: `none`, `sent` or `cached`.
+    pub preflight: Option<PreflightUse>,
+    /// The step whose stored response was served.
+    pub poisoned_by: Option<usize>,
+    /// The HTTP status delivered.
+    pub status: Option<u16>,
+}
+
+impl Expect {
+    /// Whether the step states any expectation.
+    pub fn is_empty(&self) -> bool {
+        *self == Expect::default()
+    }
+}
+
+/// How the preflight went for one step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PreflightUse {
+    /// None was needed.
+    None,
+    /// One was sent.
+    Sent,
+    /// One was needed and the browser's preflight cache answered it.
+    Cached,
+}
+
+impl PreflightUse {
+    /// Stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            PreflightUse::None => "none",
+            PreflightUse::Sent => "sent",
+            PreflightUse::Cached => "cached",
+        }
+    }
+}
+
+/// One timed fetch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// Absolute virtual time in ms from the start.
+    pub at_ms: u64,
+    /// Index into `clients`.
+    pub client: usize,
+    /// Method.
+    pub method: String,
+    /// Scheme of the API.
+    pub scheme: String,
+    /// Host of the API.
+    pub host: String,
+    /// Path and query.
+    pub target: String,
+    /// Author headers.
+    pub headers: Headers,
+    /// Credentials mode.
+    pub credentials: Credentials,
+    /// Request mode.
+    pub mode: Mode,
+    /// Expectations.
+    pub expect: Expect,
+    /// Line of the step in the file (for reports).
+    pub line: u64,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// One-line description.
+    pub about: String,
+    /// The file it came from.
+    pub file: String,
+    /// Backend.
+    pub origin: OriginSpec,
+    /// Edge.
+    pub edge: EdgeSpec,
+    /// Clients.
+    pub clients: Vec<Client>,
+    /// Steps in file order.
+    pub steps: Vec<Step>,
+}
+
+/// Default API host when the scenario names none.
+pub const DEFAULT_HOST: &str = "api.example.com";
+
+/// Loads and validates a scenario from YAML text. `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Scenario, InputError> {
+    let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let msg = e.without_snippet().to_string();
+        InputError::at(file, line, col, strip_location(&msg))
+    })?;
+    Validator { file }.scenario(raw)
+}
+
+/// serde-saphyr appends " at line L column C" to some messages; the location is already
+/// in front of ours.
+fn strip_location(msg: &str) -> String {
+    let first = msg.lines().next().unwrap_or(msg);
+    match first.find(" at line ") {
+        Some(i) => first[..i].to_string(),
+        None => first.to_string(),
+    }
+}
+
+struct Validator<'a> {
+    file: &'a str,
+}
+
+impl Validator<'_> {
+    fn err(&self, loc: &Location, msg: impl Into<String>) -> InputError {
+        InputError::at(self.file, loc.line(), loc.column(), msg)
+    }
+
+    fn scenario(&self, raw: RawScenario) -> Result<Scenario, InputError> {
+        if let Some(v) = &raw.version {
+            if v.value != 1 {
+                return Err(self.err(&v.referenced, format!("unsupported scenario version {}; this varyedge reads version 1", v.value)));
+            }
+        }
+        let host = match &raw.host {
+            Some(h) if h.value.is_empty() || h.value.contains('/') => return Err(self.err(&h.referenced, "expected a host name such as api.example.com")),
+            Some(h) => h.value.to_ascii_lowercase(),
+            None => DEFAULT_HOST.to_string(),
+        };
+        let scheme = match &raw.scheme {
+            Some(s) if s.value != "http" && s.value != "https" => return Err(self.err(&s.referenced, "expected `http` or `https`")),
+            Some(s) => s.value.clone(),
+            None => "https".to_string(),
+        };
+        let origin = match (raw.upstream, raw.origin) {
+            (Some(u), None) => OriginSpec::Upstream(self.upstream_url(&u)?),
+            (Some(u), Some(_)) => return Err(self.err(&u.referenced, "give either `origin:` or `upstream:`, not both")),
+            (None, Some(o)) => self.origin(o)?,
+            (None, None) => return Err(InputError::at(self.file, 1, 1, "missing `origin:` (a modelled backend) or `upstream:` (a URL)")),
+        };
+        let edge = match raw.edge {
+            Some(e) => self.edge(e)?,
+            None => EdgeSpec { profile: "rfc9111".into(), knobs: Knobs::rfc9111() },
+        };
+        let clients = self.clients(raw.clients, &edge.knobs)?;
+        let steps = self.steps(raw.steps, &clients, &scheme, &host)?;
+        Ok(Scenario {
+            name: raw.name.map(|n| n.value).unwrap_or_else(|| stem(self.file)),
+            about: raw.about.unwrap_or_default(),
+            file: self.file.to_string(),
+            origin,
+            edge,
+            clients,
+            steps,
+        })
+    }
+
+    fn upstream_url(&self, u: &S<String>) -> Result<String, InputError> {
+        let v = u.value.trim_end_matches('/');
+        if !(v.starts_with("http://") || v.starts_with("https://")) || v.split("://").nth(1).is_none_or(str::is_empty) {
+            return Err(self.err(&u.referenced, format!("expected an http:// URL such as http://127.0.0.1:3000, found {:?}", u.value)));
+        }
+        Ok(v.to_string())
+    }
+
+    fn origin(&self, o: S<raw::RawOrigin>) -> Result<OriginSpec, InputError> {
+        let loc = o.referenced;
+        let o = o.value;
+        if let Some(u) = &o.upstream {
+            if o.cors.is_some() || o.routes.is_some() {
+                return Err(self.err(&u.referenced, "`upstream:` replaces the modelled origin: drop `cors:` and `routes:`"));
+            }
+            return Ok(OriginSpec::Upstream(self.upstream_url(u)?));
+        }
+        let cors = match o.cors {
+            Some(c) => Some(self.cors(c)?),
+            None => None,
+        };
+        let mut routes = Vec::new();
+        for r in o.routes.unwrap_or_default() {
+            routes.push(self.route(r, cors.as_ref())?);
+        }
+        if routes.is_empty() {
+            return Err(self.err(&loc, "the origin has no `routes:`; give at least one `- path: /api/data`"));
+        }
+        let latency_ms = match o.latency {
+            Some(l) => self.duration(&l)?,
+            None => 0,
+        };
+        Ok(OriginSpec::Model(OriginModel { cors, routes, latency_ms }))
+    }
+
+    fn duration(&self, s: &S<Scalar>) -> Result<u64, InputError> {
+        parse_duration_ms(&s.value.0).ok_or_else(|| self.err(&s.referenced, format!("expected a duration such as 5s or 250ms, found {:?}", s.value.0)))
+    }
+
+    fn list(&self, s: &S<StrOrList>) -> Vec<String> {
+        match &s.value {
+            StrOrList::One(v) => crate::fields::split_list(v).map(str::to_string).collect(),
+            StrOrList::Many(v) => v.clone(),
+        }
+    }
+
+    fn cors(&self, c: S<RawCors>) -> Result<CorsPolicy, InputError> {
+        let loc = c.referenced;
+        let c = c.value;
+        let mut p = CorsPolicy::default();
+        p.allow_origins = match (&c.allow_origins, &c.allow_origin_suffix) {
+            (Some(_), Some(s)) => return Err(self.err(&s.referenced, "give `allow_origins` or `allow_origin_suffix`, not both")),
+            (None, Some(s)) => AllowOrigins::Suffix(s.value.clone()),
+            (Some(a), None) => match &a.value {
+                StrOrList::One(v) if v == "*" => AllowOrigins::Any,
+                StrOrList::One(v) if v == "reflect-any" => AllowOrigins::ReflectAny,
+                StrOrList::One(v) if !v.contains("://") && v != "null" => {
+                    return Err(self.err(&a.referenced, format!("expected a list of origins, \"*\" or reflect-any, found {v:?}")))
+                }
+                _ => AllowOrigins::List(self.list(a)),
+            },
+            (None, None) => return Err(self.err(&loc, "missing `allow_origins:` (a list of origins, \"*\" or reflect-any)")),
+        };
+        p.allow_credentials = c.allow_credentials.unwrap_or(false);
+        if let Some(m) = &c.allow_methods {
+            p.allow_methods = self.list(m).into_iter().map(|m| m.to_string()).collect();
+            if let Some(bad) = p.allow_methods.iter().find(|m| !is_token(m)) {
+                return Err(self.err(&m.referenced, format!("{bad:?} is not a method name")));
+            }
+        }
+        if let Some(h) = &c.allow_headers {
+            p.allow_headers = match &h.value {
+                StrOrList::One(v) if v == "*" => AllowHeaders::Any,
+                StrOrList::One(v) if v == "reflect" => AllowHeaders::Reflect,
+                _ => AllowHeaders::List(self.list(h)),
+            };
+        }
+        if let Some(e) = &c.expose_headers {
+            p.expose_headers = self.list(e);
+        }
+        p.max_age = c.max_age;
+        if let Some(v) = &c.vary_origin {
+            p.vary_origin = match v.value.0.as_str() {
+                "true" | "always" => VaryOrigin::Always,
+                "false" | "never" => VaryOrigin::Never,
+                "when-origin" => VaryOrigin::WhenOrigin,
+                other => return Err(self.err(&v.referenced, format!("expected true, false or when-origin, found {other:?}"))),
+            };
+        }
+        p.preflight_vary = c.preflight_vary.unwrap_or(false);
+        p.preflight_cache_control = c.preflight_cache_control;
+        if let Some(s) = &c.preflight_status {
+            if !(100..=599).contains(&s.value) {
+                return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599"));
+            }
+            p.preflight_status = s.value;
+        }
+        p.options_handler = c.options.unwrap_or(true);
+        p.allow_private_network = c.allow_private_network.unwrap_or(false);
+        Ok(p)
+    }
+
+    fn route(&self, r: S<raw::RawRoute>, _cors: Option<&CorsPolicy>) -> Result<Route, InputError> {
+        let r = r.value;
+        if !r.path.value.starts_with('/') {
+            return Err(self.err(&r.path.referenced, format!("a route path starts with /, found {:?}", r.path.value)));
+        }
+        let status = match &r.status {
+            Some(s) if !(100..=599).contains(&s.value) => return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599")),
+            Some(s) => s.value,
+            None => 200,
+        };
+        let cors = match &r.cors {
+            None => None,
+            Some(v) if v.value.0 == "false" || v.value.0 == "none" => Some(None),
+            Some(v) => return Err(self.err(&v.referenced, "a route's `cors:` can only be `false` (no CORS headers on this route)")),
+        };
+        Ok(Route {
+            path: r.path.value,
+            methods: r.methods.as_ref().map(|m| self.list(m)).unwrap_or_default(),
+            status,
+            cache_control: r.cache_control,
+            headers: self.headers(r.headers.as_ref())?,
+            body: Arc::from(r.body.unwrap_or_default().into_bytes()),
+            cors,
+        })
+    }
+
+    fn headers(&self, h: Option<&S<raw::HeaderList>>) -> Result<Headers, InputError> {
+        let mut out = Headers::new();
+        if let Some(h) = h {
+            for (n, v) in &h.value.0 {
+                if !is_token(n) {
+                    return Err(self.err(&h.referenced, format!("{n:?} is not a valid header name")));
+                }
+                if v.contains(['\r', '\n']) {
+                    return Err(self.err(&h.referenced, format!("the value of header {n:?} contains a line break")));
+                }
+                out.append(n, v);
+            }
+        }
+        Ok(out)
+    }
+
+    fn edge(&self, e: S<RawEdge>) -> Result<EdgeSpec, InputError> {
+        let e = e.value;
+        let name = e.profile.as_ref().map_or("rfc9111".to_string(), |p| p.value.clone());
+        let mut k = match (profile::profile(&name), &e.profile) {
+            (Some(p), _) => p.knobs,
+            (None, Some(p)) => {
+                return Err(self.err(&p.referenced, format!("unknown profile {name:?}; expected one of: {}", profile::PROFILE_NAMES.join(", "))));
+            }
+            (None, None) => Knobs::rfc9111(),
+        };
+        if let Some(v) = &e.vary {
+            k.vary = pick(self, v, &[("honor", VaryMode::Honor), ("ignore", VaryMode::Ignore), ("ignore-origin", VaryMode::IgnoreOrigin), ("accept-encoding-only", VaryMode::AcceptEncodingOnly), ("uncacheable", VaryMode::Uncacheable)])?;
+        }
+        if let Some(h) = &e.key_headers {
+            k.key_headers = self.list(h).into_iter().map(|s| s.to_ascii_lowercase()).collect();
+        }
+        if let Some(b) = e.cache_options {
+            k.cache_options = b;
+        }
+        if let Some(v) = &e.preflight_key {
+            k.preflight_key = pick(self, v, &[("honor", PreflightKey::Honor), ("ignore", PreflightKey::Ignore)])?;
+        }
+        if let Some(q) = &e.query {
+            k.query = match &q.value {
+                StrOrList::One(v) if v == "all" => QueryKey::All,
+                StrOrList::One(v) if v == "none" => QueryKey::None,
+                StrOrList::One(v) => return Err(self.err(&q.referenced, format!("expected all, none or a list of parameter names, found {v:?}"))),
+                StrOrList::Many(l) => QueryKey::List(l.clone()),
+            };
+        }
+        if let Some(m) = &e.max_variants {
+            if m.value == 0 {
+                return Err(self.err(&m.referenced, "max_variants must be at least 1"));
+            }
+            k.max_variants = Some(m.value as usize);
+        }
+        if let Some(c) = &e.collapse {
+            k.collapse = match c.value.0.as_str() {
+                "true" | "on" => Collapse::On,
+                "false" | "off" => Collapse::Off,
+                "naive" => Collapse::Naive,
+                other => return Err(self.err(&c.referenced, format!("expected true, false or naive, found {other:?}"))),
+            };
+        }
+        if let Some(t) = &e.ttl {
+            let t = &t.value;
+            if t.default.is_some() {
+                k.ttl.default = t.default;
+            }
+            if t.min.is_some() {
+                k.ttl.min = t.min;
+            }
+            if t.max.is_some() {
+                k.ttl.max = t.max;
+            }
+        }
+        if let Some(p) = &e.pops {
+            if p.value == 0 || p.value > 1024 {
+                return Err(self.err(&p.referenced, "pops must be between 1 and 1024"));
+            }
+            k.pops = p.value;
+        }
+        if let Some(b) = e.shield {
+            k.shield = b;
+        }
+        if let Some(b) = e.key_host {
+            k.key_host = b;
+        }
+        if let Some(b) = e.pass_cookie {
+            k.pass_cookie = b;
+        }
+        if let Some(b) = e.pass_authorization {
+            k.pass_authorization = b;
+        }
+        if let Some(v) = &e.vary_star {
+            k.vary_star = pick(self, v, &[("never-match", VaryStar::NeverMatch), ("exact-only", VaryStar::ExactOnly), ("bypass", VaryStar::Bypass), ("reuse", VaryStar::Reuse)])?;
+        }
+        if let Some(v) = &e.vary_compare {
+            k.vary_compare = pick(self, v, &[("combine", VaryCompare::Combine), ("raw", VaryCompare::Raw), ("trim", VaryCompare::Trim), ("fold", VaryCompare::Fold)])?;
+        }
+        Ok(EdgeSpec { profile: name, knobs: k })
+    }
+
+    fn clients(&self, raw: Option<S<Vec<S<raw::RawClient>>>>, knobs: &Knobs) -> Result<Vec<Client>, InputError> {
+        let Some(list) = raw else {
+            return Err(InputError::at(self.file, 1, 1, "missing `clients:` (a list of { name, origin, browser })"));
+        };
+        let mut out: Vec<Client> = Vec::new();
+        for c in list.value {
+            let c = c.value;
+            if out.iter().any(|o| o.name == c.name.value) {
+                return Err(self.err(&c.name.referenced, format!("client {:?} is defined twice", c.name.value)));
+            }
+            let agent = match &c.browser {
+                None => Agent::Chrome,
+                Some(b) => pick(self, b, &[("chrome", Agent::Chrome), ("firefox", Agent::Firefox), ("safari", Agent::Safari), ("none", Agent::None)])?,
+            };
+            let origin = match (&c.origin, agent) {
+                (Some(o), _) => {
+                    validate_origin(&o.value).map_err(|m| self.err(&o.referenced, m))?;
+                    o.value.clone()
+                }
+                (None, Agent::None) => String::new(),
+                (None, _) => return Err(self.err(&c.name.referenced, format!("client {:?} needs an `origin:` (the page's origin, e.g. https://app.example.com)", c.name.value))),
+            };
+            let mode = match &c.mode {
+                None => Mode::Cors,
+                Some(m) => pick(self, m, &[("cors", Mode::Cors), ("no-cors", Mode::NoCors)])?,
+            };
+            if let Some(p) = &c.pop {
+                if p.value >= knobs.pops {
+                    return Err(self.err(&p.referenced, format!("pop {} does not exist: the edge has {} POP(s), numbered from 0", p.value, knobs.pops)));
+                }
+            }
+            out.push(Client {
+                name: c.name.value,
+                origin,
+                agent,
+                mode,
+                cookie: c.cookie.unwrap_or_else(|| "session=1".to_string()),
+                pop: c.pop.map(|p| p.value),
+                private_network: c.private_network.unwrap_or(false),
+            });
+        }
+        if out.is_empty() {
+            return Err(self.err(&list.referenced, "`clients:` is empty; define at least one client"));
+        }
+        Ok(out)
+    }
+
+    fn steps(&self, raw: Option<S<Vec<S<raw::RawStep>>>>, clients: &[Client], scheme: &str, host: &str) -> Result<Vec<Step>, InputError> {
+        let Some(list) = raw else {
+            return Err(InputError::at(self.file, 1, 1, "missing `steps:` (a list of { client, fetch })"));
+        };
+        let mut out = Vec::new();
+        let mut now = 0u64;
+        for s in list.value {
+            let line = s.referenced.line();
+            let s = s.value;
+            if let Some(at) = &s.at {
+                let text = at.value.0.trim();
+                let (rel, body) = match text.strip_prefix('+') {
+                    Some(b) => (true, b),
+                    None => (false, text),
+                };
+                let ms = parse_duration_ms(body).ok_or_else(|| self.err(&at.referenced, format!("expected `+5s` (after the previous step) or `90s` (from the start), found {text:?}")))?;
+                let t = if rel { now.saturating_add(ms) } else { ms };
+                if t < now {
+                    return Err(self.err(&at.referenced, format!("step time {text} is before the previous step ({}ms): steps run in file order", now)));
+                }
+                now = t;
+            }
+            let client = clients
+                .iter()
+                .position(|c| c.name == s.client.value)
+                .ok_or_else(|| self.err(&s.client.referenced, format!("unknown client {:?}; defined: {}", s.client.value, clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))))?;
+            let (method, url) = s
+                .fetch
+                .value
+                .trim()
+                .split_once(char::is_whitespace)
+                .ok_or_else(|| self.err(&s.fetch.referenced, format!("expected `METHOD /path` such as `GET /api/data`, found {:?}", s.fetch.value)))?;
+            let method = method.to_string();
+            if !is_token(&method) || method.bytes().any(|b| b.is_ascii_lowercase()) {
+                return Err(self.err(&s.fetch.referenced, format!("expected an uppercase method such as GET, found {method:?}")));
+            }
+            let url = url.trim();
+            let (st_scheme, st_host, target) = if let Some((sch, rest)) = url.split_once("://") {
+                let (h, t) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                if (sch != "http" && sch != "https") || h.is_empty() {
+                    return Err(self.err(&s.fetch.referenced, format!("expected an http(s) URL or a path, found {url:?}")));
+                }
+                (sch.to_string(), h.to_ascii_lowercase(), if t.is_empty() { "/".to_string() } else { t.to_string() })
+            } else if url.starts_with('/') {
+                (scheme.to_string(), host.to_string(), url.to_string())
+            } else {
+                return Err(self.err(&s.fetch.referenced, format!("expected a path starting with / or a full URL, found {url:?}")));
+            };
+            if target.contains(char::is_whitespace) {
+                return Err(self.err(&s.fetch.referenced, "the path contains whitespace; percent-encode it"));
+            }
+            let credentials = match &s.credentials {
+                None => Credentials::SameOrigin,
+                Some(c) => pick(self, c, &[("omit", Credentials::Omit), ("same-origin", Credentials::SameOrigin), ("include", Credentials::Include)])?,
+            };
+            let mode = match &s.mode {
+                None => clients[client].mode,
+                Some(m) => pick(self, m, &[("cors", Mode::Cors), ("no-cors", Mode::NoCors)])?,
+            };
+            let expect = match s.expect {
+                None => Expect::default(),
+                Some(e) => self.expect(e.value)?,
+            };
+            out.push(Step {
+                at_ms: now,
+                client,
+                method,
+                scheme: st_scheme,
+                host: st_host,
+                target,
+                headers: self.headers(s.headers.as_ref())?,
+                credentials,
+                mode,
+                expect,
+                line,
+            });
+        }
+        Ok(out)
+    }
+
+    fn expect(&self, e: raw::RawExpect) -> Result<Expect, InputError> {
+        Ok(Expect {
+            cors_ok: match &e.cors {
+                None => None,
+                Some(c) => Some(pick(self, c, &[("ok", true), ("blocked", false)])?),
+            },
+            reason: match &e.reason {
+                None => None,
+                Some(r) => Some(Reason::from_id(&r.value).ok_or_else(|| {
+                    self.err(&r.referenced, format!("unknown reason {:?}; expected one of: {}", r.value, Reason::ALL.iter().map(|r| r.id()).collect::<Vec<_>>().join(", ")))
+                })?),
+            },
+            cache: match &e.cache {
+                None => None,
+                Some(c) => Some(Outcome::from_id(&c.value).ok_or_else(|| self.err(&c.referenced, format!("expected hit, miss, stale, pass or collapsed, found {:?}", c.value)))?),
+            },
+            cache_induced: e.cache_induced,
+            preflight: match &e.preflight {
+                None => None,
+                Some(p) => Some(pick(self, p, &[("none", PreflightUse::None), ("sent", PreflightUse::Sent), ("cached", PreflightUse::Cached)])?),
+            },
+            poisoned_by: e.poisoned_by.map(|p| p.value as usize),
+            status: e.status,
+        })
+    }
+}
+
+fn pick<T: Copy>(v: &Validator<'_>, s: &S<String>, options: &[(&str, T)]) -> Result<T, InputError> {
+    options.iter().find(|(n, _)| *n == s.value).map(|(_, t)| *t).ok_or_else(|| {
+        v.err(&s.referenced, format!("expected one of {}, found {:?}", options.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "), s.value))
+    })
+}
+
+/// Checks that `o` is a serialised origin: `scheme://host[:port]`, nothing after.
+/// `null` is accepted (sandboxed iframes, `file:` pages send it).
+pub fn validate_origin(o: &str) -> Result<(), String> {
+    if o == "null" {
+        return Ok(());
+    }
+    let Some((scheme, rest)) = o.split_once("://") else {
+        return Err(format!("expected an origin such as https://app.example.com, found {o:?}"));
+    };
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b)) {
+        return Err(format!("{o:?}: the scheme must be lowercase, e.g. https"));
+    }
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(format!("{o:?} is not an origin: an origin has no path, query or trailing slash (a browser sends `{scheme}://{}`)", rest.split('/').next().unwrap_or("")));
+    }
+    Ok(())
+}
+
+fn stem(file: &str) -> String {
+    let base = file.rsplit('/').next().unwrap_or(file);
+    base.strip_suffix(".yaml").or_else(|| base.strip_suffix(".yml")).unwrap_or(base).to_string()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,115 @@
+use super::*;
+
+pub(crate) const PRODUCT_EXAMPLE: &str = r#"name: reflect-without-vary
+about: The API reflects an allowlisted Origin but forgets Vary; the edge keys on the URL only.
+origin:                                  # or: upstream: http://127.0.0.1:3000
+  cors:
+    allow_origins: [https://app1.example.com, https://app2.example.com]   # or "*" or reflect-any
+    allow_credentials: false
+    allow_methods: [GET, PUT]
+    allow_headers: [authorization, content-type]   # or "*" or reflect (echoes Access-Control-Request-Headers)
+    max_age: 600
+    vary_origin: false                   # sends `Vary: Origin` on responses
+    preflight_vary: false                # sends Vary on Origin + Access-Control-Request-* on preflights
+    preflight_cache_control: "public, max-age=600"
+  routes:
+    - path: /api/data
+      cache_control: "public, max-age=300"
+      body: '{"status":"ok"}'
+edge:
+  profile: url-only                      # any knob above may follow and overrides the profile
+  cache_options: true
+clients:
+  - { name: app1, origin: https://app1.example.com, browser: chrome }
+  - { name: app2, origin: https://app2.example.com, browser: firefox }
+steps:
+  - { client: app1, fetch: GET /api/data, expect: { cors: ok, cache: miss } }
+  - { at: +5s, client: app2, fetch: GET /api/data, expect: { cors: blocked, reason: origin-mismatch, cache: hit, cache_induced: true } }
+  - client: app2
+    fetch: PUT /api/data
+    headers: { content-type: application/json }
+    credentials: include
+    expect: { cors: blocked, reason: credentials-not-allowed }
+"#;
+
+#[test]
+fn product_example_parses() {
+    let s = parse("example.yaml", PRODUCT_EXAMPLE).unwrap();
+    assert_eq!(s.name, "reflect-without-vary");
+    assert_eq!(s.edge.profile, "url-only");
+    assert!(s.edge.knobs.cache_options);
+    assert_eq!(s.clients.len(), 2);
+    assert_eq!(s.clients[1].agent, Agent::Firefox);
+    assert_eq!(s.steps.len(), 3);
+    assert_eq!(s.steps[1].at_ms, 5000);
+    assert_eq!(s.steps[2].at_ms, 5000);
+    assert_eq!(s.steps[2].credentials, Credentials::Include);
+    assert_eq!(s.steps[2].headers.get("content-type"), Some("application/json"));
+    assert_eq!(s.steps[1].expect.reason, Some(Reason::OriginMismatch));
+    assert_eq!(s.steps[1].expect.cache_induced, Some(true));
+    assert_eq!(s.steps[1].line, 25);
+    match &s.origin {
+        OriginSpec::Model(m) => {
+            let p = m.cors.as_ref().unwrap();
+            assert_eq!(p.allow_origins, AllowOrigins::List(vec!["https://app1.example.com".into(), "https://app2.example.com".into()]));
+            assert_eq!(p.max_age, Some(600));
+            assert_eq!(m.routes[0].cache_control.as_deref(), Some("public, max-age=300"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn err(text: &str) -> InputError {
+    parse("t.yaml", text).unwrap_err()
+}
+
+#[test]
+fn syntax_error_has_line_and_column() {
+    let e = err("name: broken\nclients:\n  - { name: a, origin: https://a.example\nsteps: []\n");
+    assert_eq!(e.file, "t.yaml");
+    assert!(e.line >= 3, "{e}");
+    assert!(e.col >= 1, "{e}");
+}
+
+#[test]
+fn semantic_errors_point_at_the_value() {
+    let base = "origin:\n  routes: [{ path: /a }]\nclients:\n  - { name: a, origin: https://a.example }\nsteps:\n";
+    let e = err(&format!("{base}  - {{ client: b, fetch: GET /a }}\n"));
+    assert_eq!((e.line, e.col), (6, 15), "{e}");
+    assert!(e.message.contains("unknown client \"b\""), "{e}");
+    let e = err(&format!("{base}  - {{ client: a, fetch: get /a }}\n"));
+    assert_eq!(e.line, 6);
+    assert!(e.message.contains("uppercase method"), "{e}");
+    let e = err(&format!("{base}  - {{ client: a, fetch: GET /a, expect: {{ reason: nope }} }}\n"));
+    assert!(e.message.contains("unknown reason"), "{e}");
+    let e = err(&format!("{base}  - {{ client: a, fetch: GET /a, at: soon }}\n"));
+    assert!(e.message.contains("+5s"), "{e}");
+    let e = err("edge: { profile: nope }\norigin:\n  routes: [{ path: /a }]\nclients: [{ name: a, origin: https://a }]\nsteps: []\n");
+    assert_eq!(e.line, 1);
+    assert!(e.message.contains("unknown profile"), "{e}");
+    let e = err("origin:\n  routes: [{ path: /a }]\nclients: [{ name: a, origin: https://a/ }]\nsteps: []\n");
+    assert!(e.message.contains("trailing slash"), "{e}");
+    let e = err("origin:\n  routes: [{ path: /a }]\n  cors: { allow_origins: \"*\", typo: 1 }\nclients: [{ name: a, origin: https://a }]\nsteps: []\n");
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.message.contains("typo"), "{e}");
+}
+
+#[test]
+fn absolute_and_relative_times() {
+    let s = parse("t.yaml", "origin:\n  routes: [{ path: /a }]\nclients: [{ name: a, origin: https://a }]\nsteps:\n  - { client: a, fetch: GET /a, at: 90s }\n  - { client: a, fetch: GET /a, at: +500ms }\n  - { client: a, fetch: GET https://other.example/x }\n").unwrap();
+    assert_eq!(s.steps[0].at_ms, 90_000);
+    assert_eq!(s.steps[1].at_ms, 90_500);
+    assert_eq!(s.steps[2].host, "other.example");
+    assert_eq!(s.steps[2].target, "/x");
+    let e = err("origin:\n  routes: [{ path: /a }]\nclients: [{ name: a, origin: https://a }]\nsteps:\n  - { client: a, fetch: GET /a, at: 90s }\n  - { client: a, fetch: GET /a, at: 10s }\n");
+    assert_eq!(e.line, 6);
+}
+
+#[test]
+fn origins_are_validated() {
+    assert!(validate_origin("https://a.example:8443").is_ok());
+    assert!(validate_origin("null").is_ok());
+    assert!(validate_origin("https://a.example/").is_err());
+    assert!(validate_origin("a.example").is_err());
+    assert!(validate_origin("HTTPS://a").is_err());
+}

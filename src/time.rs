@@ -1,0 +1,168 @@
+//! Virtual time: a [`Timestamp`] in milliseconds since the Unix epoch, handed to the core
+//! by its driver, and HTTP-date (RFC 9110 §5.6.7) formatting and parsing.
+
+use std::fmt;
+
+/// Milliseconds since 1970-01-01T00:00:00Z.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub u64);
+
+/// The instant a simulation starts: 2026-01-01T00:00:00Z. Fixed, so that replays are
+/// byte-for-byte deterministic, and recent, so that `Date` headers look plausible.
+pub const SIM_EPOCH: Timestamp = Timestamp(1_767_225_600_000);
+
+impl Timestamp {
+    /// Whole seconds since the epoch.
+    pub fn secs(self) -> u64 {
+        self.0 / 1000
+    }
+
+    /// `self + ms` milliseconds, saturating.
+    pub fn plus_ms(self, ms: u64) -> Timestamp {
+        Timestamp(self.0.saturating_add(ms))
+    }
+
+    /// `self + s` seconds, saturating.
+    pub fn plus_secs(self, s: u64) -> Timestamp {
+        self.plus_ms(s.saturating_mul(1000))
+    }
+
+    /// Milliseconds from `earlier` to `self`, 0 if `earlier` is later.
+    pub fn ms_since(self, earlier: Timestamp) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// Formats as an IMF-fixdate, e.g. `Thu, 01 Jan 2026 00:00:00 GMT`.
+    pub fn http_date(self) -> String {
+        let secs = self.secs();
+        let days = secs / 86_400;
+        let rem = secs % 86_400;
+        let (y, m, d) = civil_from_days(days as i64);
+        let wd = ((days + 4) % 7) as usize; // 1970-01-01 was a Thursday
+        format!(
+            "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+            WEEKDAYS[wd],
+            d,
+            MONTHS[(m - 1) as usize],
+            y,
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60
+        )
+    }
+
+    /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`). The obsolete RFC 850 and
+    /// asctime forms are not accepted; RFC 9111 §5.3 says an invalid `Expires` means
+    /// "already expired", which the caller applies when this returns `None`.
+    pub fn parse_http_date(s: &str) -> Option<Timestamp> {
+        let s = s.trim();
+        let (_, rest) = s.split_once(", ")?;
+        let parts: Vec<&str> = rest.split(' ').collect();
+        if parts.len() != 5 || parts[4] != "GMT" {
+            return None;
+        }
+        let d: u32 = parts[0].parse().ok()?;
+        let m = MONTHS.iter().position(|&x| x == parts[1])? as u32 + 1;
+        let y: i64 = parts[2].parse().ok()?;
+        let hms: Vec<&str> = parts[3].split(':').collect();
+        if hms.len() != 3 || !(1..=31).contains(&d) {
+            return None;
+        }
+        let (h, mi, se): (u64, u64, u64) = (
+            hms[0].parse().ok()?,
+            hms[1].parse().ok()?,
+            hms[2].parse().ok()?,
+        );
+        if h > 23 || mi > 59 || se > 60 || y < 1970 {
+            return None;
+        }
+        let days = days_from_civil(y, m, d);
+        let secs = days as u64 * 86_400 + h * 3600 + mi * 60 + se;
+        Some(Timestamp(secs * 1000))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.http_date())
+    }
+}
+
+const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+// Howard Hinnant's civil-calendar algorithms (public domain description, own code).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Parses a duration as scenarios write it: `5s`, `250ms`, `2m`, `1h`, or a bare number of
+/// seconds. Returns milliseconds.
+pub fn parse_duration_ms(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    let mult = match unit.trim() {
+        "" | "s" => 1000.0,
+        "ms" => 1.0,
+        "m" | "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        _ => return None,
+    };
+    let ms = n * mult;
+    if ms > 1e15 {
+        return None;
+    }
+    Some(ms.round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_date_round_trip() {
+        assert_eq!(SIM_EPOCH.http_date(), "Thu, 01 Jan 2026 00:00:00 GMT");
+        let t = Timestamp::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(t.http_date(), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(Timestamp::parse_http_date("yesterday"), None);
+        assert_eq!(Timestamp::parse_http_date("0"), None);
+        assert_eq!(Timestamp::parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("5s"), Some(5000));
+        assert_eq!(parse_duration_ms("250ms"), Some(250));
+        assert_eq!(parse_duration_ms("90"), Some(90_000));
+        assert_eq!(parse_duration_ms("1.5s"), Some(1500));
+        assert_eq!(parse_duration_ms("2m"), Some(120_000));
+        assert_eq!(parse_duration_ms("-1s"), None);
+        assert_eq!(parse_duration_ms("5 parsecs"), None);
+    }
+}
