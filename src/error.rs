@@ -19,13 +19,25 @@ pub struct InputError {
 impl InputError {
     /// An error at a position.
     pub fn at(file: &str, line: u64, col: u64, message: impl Into<String>) -> Self {
-        InputError { file: file.to_string(), line, col, message: message.into() }
+        InputError {
+            file: file.to_string(),
+            line,
+            col,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line.max(1), self.col.max(1), self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file,
+            self.line.max(1),
+            self.col.max(1),
+            self.message
+        )
     }
 }
 

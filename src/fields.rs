@@ -187,9 +187,8 @@ impl CacheControl {
 /// Whether `s` is a valid RFC 9110 token (field names, methods).
 pub fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]
@@ -224,7 +223,10 @@ mod tests {
         assert_eq!(cc.s_maxage, Some(60));
         assert!(cc.no_store && cc.public && !cc.private);
         let bad = Headers::from_pairs([("cache-control", "max-age=abc")]);
-        assert_eq!(CacheControl::parse(&bad, "cache-control").unwrap().max_age, Some(0));
+        assert_eq!(
+            CacheControl::parse(&bad, "cache-control").unwrap().max_age,
+            Some(0)
+        );
         assert_eq!(CacheControl::parse(&Headers::new(), "cache-control"), None);
     }
 

@@ -12,5 +12,7 @@ pub mod fields;
 pub mod message;
 pub mod origin;
 pub mod profile;
+pub mod report;
 pub mod scenario;
+pub mod sim;
 pub mod time;

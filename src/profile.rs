@@ -416,7 +416,11 @@ fn cloudfront_base(base: Knobs) -> Knobs {
         preflight_key: PreflightKey::Ignore,
         query: QueryKey::None,
         vary_star: VaryStar::Reuse,
-        ttl: TtlOverride { default: Some(86_400), min: Some(1), max: Some(31_536_000) },
+        ttl: TtlOverride {
+            default: Some(86_400),
+            min: Some(1),
+            max: Some(31_536_000),
+        },
         ..base
     }
 }

@@ -121,7 +121,9 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// seconds. Returns milliseconds.
 pub fn parse_duration_ms(s: &str) -> Option<u64> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     if !n.is_finite() || n < 0.0 {
@@ -152,7 +154,10 @@ mod tests {
         assert_eq!(t.http_date(), "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(Timestamp::parse_http_date("yesterday"), None);
         assert_eq!(Timestamp::parse_http_date("0"), None);
-        assert_eq!(Timestamp::parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"), None);
+        assert_eq!(
+            Timestamp::parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"),
+            None
+        );
     }
 
     #[test]

@@ -11,6 +11,14 @@ use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use serde::Serialize;
 
+mod cache;
+mod check;
+mod console;
+mod preflight;
+mod safelist;
+
+use check::Failure;
+
 /// Who makes the request: a browser engine, or a non-browser client (`browser: none`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -197,6 +205,1027 @@ struct PreflightEntry {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum CacheItem {
+    /// A method, byte-exact (may be `*`).
     Method(String),
+    /// A header name, lowercase (may be `*`).
     Header(String),
+    /// A Private Network Access preflight was allowed.
+    PrivateNetwork,
+}
+
+impl Agent {
+    /// The engine's cap on `Access-Control-Max-Age`, in seconds ("imposed limit on
+    /// max-age", Fetch §4.8 step 7.10): Chromium `kMaxTimeout = base::Hours(2)`,
+    /// Firefox 86400, WebKit `maxPreflightCacheTimeout = 600_s`; 0 for a non-browser.
+    pub fn preflight_cap_secs(self) -> u64 {
+        match self {
+            Agent::Chrome => 7200,
+            Agent::Firefox => 86_400,
+            Agent::Safari => 600,
+            Agent::None => 0,
+        }
+    }
+}
+
+impl Verdict {
+    /// Allowed after a CORS check. Does not allocate.
+    pub fn ok() -> Verdict {
+        Verdict {
+            allowed: true,
+            reason: Reason::Ok,
+            checked: true,
+            console: String::new(),
+            in_preflight: false,
+        }
+    }
+
+    /// Allowed because nothing was checked (`no-cors`, or not a browser). Does not
+    /// allocate.
+    pub fn unchecked() -> Verdict {
+        Verdict {
+            checked: false,
+            ..Verdict::ok()
+        }
+    }
+}
+
+/// Fetch §4.1 "main fetch" / §4.3 "HTTP fetch" (whether a CORS-preflight is needed) and
+/// §4.8 "CORS-preflight fetch", driven from outside: [`Browser::start`] says what to
+/// send, [`Browser::on_preflight`] and [`Browser::on_response`] judge what came back.
+///
+/// The engine is the browser's own agent; a [`Fetch`] whose `agent` is
+/// [`Agent::None`] is also treated as coming from a non-browser client.
+impl Browser {
+    /// A browser of this engine with an empty CORS-preflight cache.
+    pub fn new(agent: Agent) -> Browser {
+        Browser {
+            agent,
+            cache: PreflightCache::default(),
+        }
+    }
+
+    /// The engine.
+    pub fn agent(&self) -> Agent {
+        self.agent
+    }
+
+    /// The CORS-preflight cache, read-only.
+    pub fn preflight_cache(&self) -> &PreflightCache {
+        &self.cache
+    }
+
+    /// Empties the CORS-preflight cache (a new browser profile or a cleared cache).
+    pub fn clear_preflight_cache(&mut self) {
+        self.cache.clear();
+    }
+
+    /// Whether this fetch comes from a browser engine at all.
+    fn is_browser(&self, f: &Fetch) -> bool {
+        self.agent != Agent::None && f.agent != Agent::None
+    }
+
+    /// The method as sent: a browser normalises it (Fetch §2.2.1 "normalize a method",
+    /// `put` → `PUT`); a non-browser client sends it as given.
+    fn method<'a>(&self, f: &'a Fetch) -> std::borrow::Cow<'a, str> {
+        if self.is_browser(f) {
+            safelist::normalize_method(&f.method)
+        } else {
+            std::borrow::Cow::Borrowed(&f.method)
+        }
+    }
+
+    /// Whether the CORS protocol applies: a browser, in `cors` mode (Fetch §4.1 "main
+    /// fetch" step 12: `no-cors` responses are opaque and never checked).
+    fn cors_applies(&self, f: &Fetch) -> bool {
+        self.is_browser(f) && f.mode == Mode::Cors
+    }
+
+    /// The author headers the browser actually sends, `(lowercase name, value)`.
+    /// Fetch §5.2 `Headers` guards: a browser ignores forbidden request-headers set by a
+    /// page (guard `request`) and, in `no-cors` mode, anything that is not a
+    /// no-CORS-safelisted request-header (guard `request-no-cors`). A non-browser client
+    /// sends whatever it is given.
+    fn author_headers<'a>(&self, f: &'a Fetch) -> impl Iterator<Item = (&'a str, &'a str)> {
+        let browser = self.is_browser(f);
+        let no_cors = f.mode == Mode::NoCors;
+        f.headers.iter().filter(move |(n, v)| {
+            !browser
+                || (!safelist::is_forbidden_header(n, v)
+                    && (!no_cors || safelist::is_no_cors_safelisted_header(n, v)))
+        })
+    }
+
+    /// Fetch §4.3 "HTTP fetch" step 4.1 (makeCORSPreflight) and Private Network Access:
+    /// a `cors`-mode browser request needs a preflight when its method is not
+    /// CORS-safelisted, when it has a CORS-unsafe request-header, or when it targets a
+    /// more private network. Ignores the cache.
+    pub fn needs_preflight(&self, f: &Fetch) -> bool {
+        if !self.cors_applies(f) {
+            return false;
+        }
+        let method = self.method(f);
+        !safelist::is_safelisted_method(&method)
+            || f.private_network
+            || safelist::unsafe_names(|| self.author_headers(f))
+                .next()
+                .is_some()
+    }
+
+    /// Fetch §4.3 "HTTP fetch" step 4.1: whether the preflight cache answers every part
+    /// of the preflight: a method cache entry match (unless the method is safelisted),
+    /// a header-name cache entry match for every CORS-unsafe request-header name, and a
+    /// PNA entry when the target is a private network.
+    fn cache_answers(&self, now: Timestamp, f: &Fetch, method: &str) -> bool {
+        (safelist::is_safelisted_method(method) || self.cache.method_match(now, f, method))
+            && (!f.private_network || self.cache.private_network_match(now, f))
+            && safelist::unsafe_names(|| self.author_headers(f))
+                .all(|name| self.cache.header_match(now, f, name))
+    }
+
+    /// Read-only view for reports and tests: `true` when `f` needs a preflight and the
+    /// CORS-preflight cache would answer it at `now` (what [`Start::Actual`]'s
+    /// `preflight_cached` would say).
+    pub fn preflight_cached(&self, now: Timestamp, f: &Fetch) -> bool {
+        self.needs_preflight(f) && {
+            let method = self.method(f);
+            self.cache_answers(now, f, &method)
+        }
+    }
+
+    /// What to send first: the actual request, or a CORS-preflight request when one is
+    /// needed and the CORS-preflight cache cannot answer it (Fetch §4.3 step 4.1).
+    pub fn start(&self, now: Timestamp, f: &Fetch) -> Start {
+        let method = self.method(f);
+        if !self.needs_preflight(f) {
+            return Start::Actual {
+                request: self.actual_request(f, &method),
+                preflight_cached: false,
+            };
+        }
+        if self.cache_answers(now, f, &method) {
+            return Start::Actual {
+                request: self.actual_request(f, &method),
+                preflight_cached: true,
+            };
+        }
+        Start::Preflight(self.preflight_request(f, &method))
+    }
+
+    /// The actual request on the wire (Fetch §4.1 "main fetch", §4.5 "HTTP-network-or-
+    /// cache fetch"): method (normalised, Fetch §2.2.1), URL, the author headers a
+    /// browser lets through, then `Origin` (Fetch §3.1 "append a request `Origin`
+    /// header": on every CORS request, and on any other request whose method is neither
+    /// GET nor HEAD; never from a non-browser), then `Cookie` when the credentials mode
+    /// is `include` (the page is cross-origin to the API, so `same-origin` sends none).
+    fn actual_request(&self, f: &Fetch, method: &str) -> Request {
+        let mut headers = Headers::new();
+        for (n, v) in self.author_headers(f) {
+            headers.append(n, v);
+        }
+        if self.is_browser(f) && (f.mode == Mode::Cors || !matches!(method, "GET" | "HEAD")) {
+            headers.append("origin", &f.origin);
+        }
+        if f.credentials == Credentials::Include {
+            if let Some(c) = &f.cookie {
+                headers.append("cookie", c);
+            }
+        }
+        Request {
+            method: method.to_string(),
+            scheme: f.scheme.clone(),
+            host: f.host.clone(),
+            target: f.target.clone(),
+            headers,
+        }
+    }
+
+    /// Fetch §4.8 "CORS-preflight fetch" steps 1–5: `OPTIONS` to the same URL with
+    /// `Origin`, `Access-Control-Request-Method`, `Access-Control-Request-Headers`
+    /// (sorted, lowercase, `,`-joined, omitted when empty) and, for Private Network
+    /// Access, `Access-Control-Request-Private-Network: true`. Never credentials.
+    fn preflight_request(&self, f: &Fetch, method: &str) -> Request {
+        let mut headers = Headers::new();
+        headers.append("origin", &f.origin);
+        headers.append("access-control-request-method", method);
+        if let Some(acrh) = safelist::acrh_value(|| self.author_headers(f)) {
+            headers.append("access-control-request-headers", &acrh);
+        }
+        if f.private_network {
+            headers.append("access-control-request-private-network", "true");
+        }
+        Request {
+            method: "OPTIONS".to_string(),
+            scheme: f.scheme.clone(),
+            host: f.host.clone(),
+            target: f.target.clone(),
+            headers,
+        }
+    }
+
+    /// Judges a preflight response (Fetch §4.8 step 7) and, on success, fills the
+    /// CORS-preflight cache (steps 7.8–7.15) and returns the actual request.
+    ///
+    /// Order (Chromium's, which follows the spec): CORS check; ok status (200–299);
+    /// PNA `Access-Control-Allow-Private-Network: true`; parse ACAM and ACAH (a member
+    /// that is not a token is a network error, reported as method-/header-not-allowed);
+    /// the method (allowed if listed byte-exact, CORS-safelisted, or `*` without
+    /// credentials); `authorization` must be listed explicitly (never covered by `*`);
+    /// every other CORS-unsafe header must be listed (case-insensitive) or covered by
+    /// `*` without credentials.
+    pub fn on_preflight(
+        &mut self,
+        now: Timestamp,
+        f: &Fetch,
+        resp: &Response,
+    ) -> Result<Request, Verdict> {
+        let method = self.method(f);
+        if !self.cors_applies(f) {
+            return Ok(self.actual_request(f, &method));
+        }
+        let url = cache::url_of(f);
+        let outcome = self.judge_preflight(f, &method, resp);
+        if let Err(failure) = outcome {
+            return Err(self.blocked(f, &failure, true));
+        }
+        let max_age = preflight::max_age_secs(self.agent, &resp.headers);
+        // Both lists parsed fine in judge_preflight.
+        let methods = preflight::parse_token_list(&resp.headers, "access-control-allow-methods")
+            .unwrap_or_default();
+        let header_names =
+            preflight::parse_token_list(&resp.headers, "access-control-allow-headers")
+                .unwrap_or_default();
+        for m in methods {
+            self.cache
+                .store(now, f, &url, CacheItem::Method(m.to_string()), max_age);
+        }
+        for h in header_names {
+            self.cache.store(
+                now,
+                f,
+                &url,
+                CacheItem::Header(h.to_ascii_lowercase()),
+                max_age,
+            );
+        }
+        if f.private_network {
+            self.cache
+                .store(now, f, &url, CacheItem::PrivateNetwork, max_age);
+        }
+        Ok(self.actual_request(f, &method))
+    }
+
+    /// The checks of Fetch §4.8 step 7, without side effects.
+    fn judge_preflight<'a>(
+        &self,
+        f: &'a Fetch,
+        method: &'a str,
+        resp: &'a Response,
+    ) -> Result<(), Failure<'a>> {
+        let include = f.credentials == Credentials::Include;
+        check::cors_check(&resp.headers, &f.origin, f.credentials)?;
+        if !(200..=299).contains(&resp.status) {
+            return Err(Failure::PreflightBadStatus);
+        }
+        // Private Network Access §3.3 (WICG): the preflight must opt in.
+        if f.private_network {
+            match check::single_or_combined(&resp.headers, "access-control-allow-private-network") {
+                None => return Err(Failure::MissingAllowPrivateNetwork),
+                Some(v) if v != "true" => return Err(Failure::InvalidAllowPrivateNetwork(v)),
+                Some(_) => {}
+            }
+        }
+        let methods = preflight::parse_token_list(&resp.headers, "access-control-allow-methods")
+            .map_err(|()| Failure::InvalidAllowMethods)?;
+        let names = preflight::parse_token_list(&resp.headers, "access-control-allow-headers")
+            .map_err(|()| Failure::InvalidAllowHeaders)?;
+        // Step 7.5.
+        let method_ok = methods.contains(&method)
+            || safelist::is_safelisted_method(method)
+            || (!include && methods.contains(&"*"));
+        if !method_ok {
+            return Err(Failure::MethodNotAllowed(method));
+        }
+        let listed = |n: &str| names.iter().any(|x| x.eq_ignore_ascii_case(n));
+        // Step 7.6: `authorization` (the CORS non-wildcard request-header name) must be
+        // listed explicitly.
+        if self.author_headers(f).any(|(n, _)| n == "authorization") && !listed("authorization") {
+            return Err(Failure::HeaderNotAllowed("authorization"));
+        }
+        // Step 7.7.
+        let wildcard = !include && names.contains(&"*");
+        for name in safelist::unsafe_names(|| self.author_headers(f)) {
+            if !listed(name) && !wildcard {
+                return Err(Failure::HeaderNotAllowed(name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Judges the actual response: Fetch §3.2.5 "CORS check" (Fetch §4.1 "main fetch"
+    /// step 14 for response tainting `cors`). `no-cors` and non-browser fetches are not
+    /// checked. An allowed response does not allocate.
+    pub fn on_response(&self, f: &Fetch, resp: &Response) -> Verdict {
+        if !self.cors_applies(f) {
+            return Verdict::unchecked();
+        }
+        match check::cors_check(&resp.headers, &f.origin, f.credentials) {
+            Ok(()) => Verdict::ok(),
+            Err(failure) => self.blocked(f, &failure, false),
+        }
+    }
+
+    /// A blocked verdict with Chromium's console text.
+    fn blocked(&self, f: &Fetch, failure: &Failure<'_>, in_preflight: bool) -> Verdict {
+        let target = if f.target.is_empty() { "/" } else { &f.target };
+        let url = format!("{}://{}{}", f.scheme, f.host, target);
+        Verdict {
+            allowed: false,
+            reason: failure.reason(),
+            checked: true,
+            console: console::message(
+                &url,
+                &f.origin,
+                failure,
+                in_preflight,
+                preflight::address_space(&f.host),
+            ),
+            in_preflight,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SIM_EPOCH;
+    use proptest::prelude::*;
+
+    const ORIGIN: &str = "https://app.example.com";
+    const URL: &str = "https://api.example.com/data";
+
+    fn fetch(agent: Agent, method: &str, headers: &[(&str, &str)]) -> Fetch {
+        Fetch {
+            agent,
+            origin: ORIGIN.into(),
+            method: method.into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            target: "/data".into(),
+            headers: Headers::from_pairs(headers.iter().copied()),
+            mode: Mode::Cors,
+            credentials: Credentials::SameOrigin,
+            cookie: Some("session=1".into()),
+            private_network: false,
+        }
+    }
+
+    fn resp(status: u16, headers: &[(&str, &str)]) -> Response {
+        Response::new(status, Headers::from_pairs(headers.iter().copied()))
+    }
+
+    fn preflight_of(s: Start) -> Request {
+        match s {
+            Start::Preflight(r) => r,
+            other => panic!("expected a preflight, got {other:?}"),
+        }
+    }
+
+    fn actual_of(s: Start) -> (Request, bool) {
+        match s {
+            Start::Actual {
+                request,
+                preflight_cached,
+            } => (request, preflight_cached),
+            other => panic!("expected the actual request, got {other:?}"),
+        }
+    }
+
+    /// A preflight response allowing `methods` and `headers` for ORIGIN.
+    fn ok_preflight(methods: &str, headers: &str, max_age: Option<&str>) -> Response {
+        let mut h = vec![
+            ("access-control-allow-origin", ORIGIN),
+            ("access-control-allow-methods", methods),
+            ("access-control-allow-headers", headers),
+        ];
+        if let Some(m) = max_age {
+            h.push(("access-control-max-age", m));
+        }
+        resp(204, &h)
+    }
+
+    #[test]
+    fn caps_per_agent() {
+        assert_eq!(Agent::Chrome.preflight_cap_secs(), 7200);
+        assert_eq!(Agent::Firefox.preflight_cap_secs(), 86_400);
+        assert_eq!(Agent::Safari.preflight_cap_secs(), 600);
+        assert_eq!(Agent::None.preflight_cap_secs(), 0);
+        assert_eq!(Browser::new(Agent::Safari).agent(), Agent::Safari);
+    }
+
+    #[test]
+    fn verdict_constructors_do_not_allocate() {
+        let ok = Verdict::ok();
+        assert!(ok.allowed && ok.checked && ok.reason == Reason::Ok);
+        assert_eq!(ok.console.capacity(), 0);
+        let u = Verdict::unchecked();
+        assert!(u.allowed && !u.checked && !u.in_preflight);
+    }
+
+    // ---- CORS check on the actual response, one test per reason ----
+
+    #[test]
+    fn reason_ok_and_missing_allow_origin() {
+        let b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "GET", &[]);
+        let v = b.on_response(&f, &resp(200, &[("access-control-allow-origin", ORIGIN)]));
+        assert_eq!(v, Verdict::ok());
+        assert_eq!(
+            v.console.capacity(),
+            0,
+            "an allowed response builds no console text"
+        );
+        let v = b.on_response(&f, &resp(200, &[]));
+        assert!(!v.allowed && v.checked && !v.in_preflight);
+        assert_eq!(v.reason, Reason::MissingAllowOrigin);
+        assert_eq!(v.reason.id(), "missing-allow-origin");
+        assert_eq!(
+            v.console,
+            format!("Access to fetch at '{URL}' from origin '{ORIGIN}' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.")
+        );
+    }
+
+    #[test]
+    fn reason_origin_mismatch() {
+        let b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "GET", &[]);
+        let other = "https://app2.example.com";
+        let v = b.on_response(&f, &resp(200, &[("access-control-allow-origin", other)]));
+        assert_eq!(v.reason, Reason::OriginMismatch);
+        assert!(v.console.contains(
+            "The 'Access-Control-Allow-Origin' header has a value 'https://app2.example.com' that is not equal to the supplied origin."
+        ));
+        let v = b.on_response(&f, &resp(200, &[("access-control-allow-origin", ORIGIN)]));
+        assert!(v.allowed);
+    }
+
+    #[test]
+    fn reason_multiple_allow_origin() {
+        let b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "GET", &[]);
+        let two = resp(
+            200,
+            &[
+                ("access-control-allow-origin", ORIGIN),
+                ("access-control-allow-origin", "*"),
+            ],
+        );
+        let v = b.on_response(&f, &two);
+        assert_eq!(v.reason, Reason::MultipleAllowOrigin);
+        assert!(v.console.contains(&format!(
+            "The 'Access-Control-Allow-Origin' header contains multiple values '{ORIGIN}, *', but only one is allowed."
+        )));
+        let one = resp(200, &[("access-control-allow-origin", "*")]);
+        assert!(b.on_response(&f, &one).allowed);
+    }
+
+    #[test]
+    fn reason_wildcard_with_credentials() {
+        let b = Browser::new(Agent::Chrome);
+        let mut f = fetch(Agent::Chrome, "GET", &[]);
+        f.credentials = Credentials::Include;
+        let star = resp(
+            200,
+            &[
+                ("access-control-allow-origin", "*"),
+                ("access-control-allow-credentials", "true"),
+            ],
+        );
+        let v = b.on_response(&f, &star);
+        assert_eq!(v.reason, Reason::WildcardWithCredentials);
+        assert!(v.console.ends_with("The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'."));
+        f.credentials = Credentials::Omit;
+        assert!(b.on_response(&f, &star).allowed);
+    }
+
+    #[test]
+    fn reason_credentials_not_allowed() {
+        let b = Browser::new(Agent::Chrome);
+        let mut f = fetch(Agent::Chrome, "GET", &[]);
+        f.credentials = Credentials::Include;
+        let no_acac = resp(200, &[("access-control-allow-origin", ORIGIN)]);
+        let v = b.on_response(&f, &no_acac);
+        assert_eq!(v.reason, Reason::CredentialsNotAllowed);
+        assert!(v.console.ends_with("The value of the 'Access-Control-Allow-Credentials' header in the response is '' which must be 'true' when the request's credentials mode is 'include'."));
+        let with = resp(
+            200,
+            &[
+                ("access-control-allow-origin", ORIGIN),
+                ("access-control-allow-credentials", "true"),
+            ],
+        );
+        assert!(b.on_response(&f, &with).allowed);
+    }
+
+    // ---- preflight decision ----
+
+    #[test]
+    fn content_type_text_plain_is_simple_json_preflights() {
+        let b = Browser::new(Agent::Chrome);
+        let simple = fetch(
+            Agent::Chrome,
+            "POST",
+            &[("Content-Type", "text/plain;charset=UTF-8")],
+        );
+        let (req, cached) = actual_of(b.start(SIM_EPOCH, &simple));
+        assert!(!cached);
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.headers.get("origin"), Some(ORIGIN));
+        let json = fetch(
+            Agent::Chrome,
+            "POST",
+            &[("Content-Type", "application/json")],
+        );
+        let p = preflight_of(b.start(SIM_EPOCH, &json));
+        assert_eq!(
+            p.headers.get("access-control-request-headers"),
+            Some("content-type")
+        );
+    }
+
+    #[test]
+    fn long_accept_language_is_unsafe() {
+        let b = Browser::new(Agent::Chrome);
+        let long = "a".repeat(129);
+        let f = fetch(Agent::Chrome, "GET", &[("Accept-Language", &long)]);
+        let p = preflight_of(b.start(SIM_EPOCH, &f));
+        assert_eq!(
+            p.headers.get("access-control-request-headers"),
+            Some("accept-language")
+        );
+        let short = "a".repeat(128);
+        let f = fetch(Agent::Chrome, "GET", &[("Accept-Language", &short)]);
+        assert!(!b.needs_preflight(&f));
+    }
+
+    #[test]
+    fn preflight_request_shape() {
+        let b = Browser::new(Agent::Chrome);
+        let mut f = fetch(
+            Agent::Chrome,
+            "put",
+            &[
+                ("X-Zeta", "1"),
+                ("Content-Type", "application/json"),
+                ("x-alpha", "2"),
+                ("X-ZETA", "3"),
+                ("Accept", "*/*"),
+            ],
+        );
+        f.credentials = Credentials::Include;
+        let p = preflight_of(b.start(SIM_EPOCH, &f));
+        assert_eq!(p.method, "OPTIONS");
+        assert_eq!(p.url(), URL);
+        assert_eq!(p.headers.get("origin"), Some(ORIGIN));
+        assert_eq!(p.headers.get("access-control-request-method"), Some("PUT"));
+        assert_eq!(
+            p.headers.get("access-control-request-headers"),
+            Some("content-type,x-alpha,x-zeta")
+        );
+        assert!(
+            !p.headers.contains("cookie"),
+            "preflights never carry credentials"
+        );
+        assert!(!p.headers.contains("access-control-request-private-network"));
+        assert!(
+            !p.headers.contains("x-zeta"),
+            "author headers stay on the actual request"
+        );
+        // Safelisted-only: no ACRH at all.
+        let g = fetch(Agent::Chrome, "DELETE", &[("Accept", "*/*")]);
+        let p = preflight_of(b.start(SIM_EPOCH, &g));
+        assert!(!p.headers.contains("access-control-request-headers"));
+    }
+
+    #[test]
+    fn forbidden_author_headers_are_dropped_by_browsers_only() {
+        let f = fetch(
+            Agent::Chrome,
+            "GET",
+            &[("Cookie", "evil=1"), ("Origin", "https://x")],
+        );
+        let b = Browser::new(Agent::Chrome);
+        let (req, _) = actual_of(b.start(SIM_EPOCH, &f));
+        assert_eq!(
+            req.headers.get_all("origin").collect::<Vec<_>>(),
+            vec![ORIGIN]
+        );
+        assert!(!req.headers.contains("cookie"));
+        let mut n = f.clone();
+        n.agent = Agent::None;
+        let (req, _) = actual_of(Browser::new(Agent::None).start(SIM_EPOCH, &n));
+        assert_eq!(req.headers.get("cookie"), Some("evil=1"));
+        assert_eq!(req.headers.get("origin"), Some("https://x"));
+    }
+
+    // ---- preflight response: reasons and wildcards ----
+
+    #[test]
+    fn reason_preflight_bad_status() {
+        let mut b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "PUT", &[]);
+        let mut r = ok_preflight("PUT", "", None);
+        r.status = 404;
+        let v = b.on_preflight(SIM_EPOCH, &f, &r).unwrap_err();
+        assert_eq!(v.reason, Reason::PreflightBadStatus);
+        assert!(v.in_preflight && !v.allowed && v.checked);
+        assert!(v.console.ends_with("Response to preflight request doesn't pass access control check: It does not have HTTP ok status."));
+        r.status = 200;
+        assert!(b.on_preflight(SIM_EPOCH, &f, &r).is_ok());
+    }
+
+    #[test]
+    fn cors_check_failure_on_preflight_gets_preflight_clause() {
+        let mut b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "PUT", &[]);
+        let r = resp(204, &[("access-control-allow-methods", "PUT")]);
+        let v = b.on_preflight(SIM_EPOCH, &f, &r).unwrap_err();
+        assert_eq!(v.reason, Reason::MissingAllowOrigin);
+        assert!(v.in_preflight);
+        assert!(v.console.contains("has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."));
+        assert!(
+            b.preflight_cache().is_empty(),
+            "a failed preflight caches nothing"
+        );
+    }
+
+    #[test]
+    fn reason_method_not_allowed() {
+        let mut b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "PUT", &[]);
+        let v = b
+            .on_preflight(SIM_EPOCH, &f, &ok_preflight("GET, POST", "", None))
+            .unwrap_err();
+        assert_eq!(v.reason, Reason::MethodNotAllowed);
+        assert_eq!(
+            v.console,
+            format!("Access to fetch at '{URL}' from origin '{ORIGIN}' has been blocked by CORS policy: Method PUT is not allowed by Access-Control-Allow-Methods in preflight response.")
+        );
+        // Methods are case-sensitive: `put` does not allow PUT.
+        let v = b.on_preflight(SIM_EPOCH, &f, &ok_preflight("put", "", None));
+        assert_eq!(v.unwrap_err().reason, Reason::MethodNotAllowed);
+        assert!(b
+            .on_preflight(SIM_EPOCH, &f, &ok_preflight("GET, PUT", "", None))
+            .is_ok());
+        // A list that does not parse is a network error.
+        let v = b.on_preflight(SIM_EPOCH, &f, &ok_preflight("PUT, (bad)", "", None));
+        assert!(v.unwrap_err().console.ends_with("Cannot parse Access-Control-Allow-Methods response header field in preflight response."));
+    }
+
+    #[test]
+    fn reason_header_not_allowed() {
+        let mut b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "GET", &[("X-Custom", "1")]);
+        let v = b
+            .on_preflight(SIM_EPOCH, &f, &ok_preflight("GET", "x-other", None))
+            .unwrap_err();
+        assert_eq!(v.reason, Reason::HeaderNotAllowed);
+        assert!(v.console.ends_with("Request header field x-custom is not allowed by Access-Control-Allow-Headers in preflight response."));
+        assert!(!v.console.contains("Response to preflight request"));
+        // Header names are compared case-insensitively.
+        assert!(b
+            .on_preflight(SIM_EPOCH, &f, &ok_preflight("GET", "X-CUSTOM", None))
+            .is_ok());
+    }
+
+    #[test]
+    fn wildcards_without_and_with_credentials() {
+        let mut b = Browser::new(Agent::Chrome);
+        let mut f = fetch(Agent::Chrome, "PATCH", &[("X-Custom", "1")]);
+        let star = ok_preflight("*", "*", None);
+        assert!(b.on_preflight(SIM_EPOCH, &f, &star).is_ok());
+        f.credentials = Credentials::Include;
+        let mut star_cred = star.clone();
+        star_cred
+            .headers
+            .append("access-control-allow-credentials", "true");
+        let v = b.on_preflight(SIM_EPOCH, &f, &star_cred).unwrap_err();
+        assert_eq!(
+            v.reason,
+            Reason::MethodNotAllowed,
+            "`*` methods do not count with include"
+        );
+        let mut methods_ok = ok_preflight("PATCH", "*", None);
+        methods_ok
+            .headers
+            .append("access-control-allow-credentials", "true");
+        let v = b.on_preflight(SIM_EPOCH, &f, &methods_ok).unwrap_err();
+        assert_eq!(
+            v.reason,
+            Reason::HeaderNotAllowed,
+            "`*` headers do not count with include"
+        );
+        let mut explicit = ok_preflight("PATCH", "x-custom", None);
+        explicit
+            .headers
+            .append("access-control-allow-credentials", "true");
+        assert!(b.on_preflight(SIM_EPOCH, &f, &explicit).is_ok());
+    }
+
+    #[test]
+    fn authorization_is_not_covered_by_wildcard() {
+        let mut b = Browser::new(Agent::Chrome);
+        let f = fetch(
+            Agent::Chrome,
+            "GET",
+            &[("Authorization", "Bearer x"), ("X-A", "1")],
+        );
+        let v = b
+            .on_preflight(SIM_EPOCH, &f, &ok_preflight("GET", "*", None))
+            .unwrap_err();
+        assert_eq!(v.reason, Reason::HeaderNotAllowed);
+        assert!(v
+            .console
+            .contains("Request header field authorization is not allowed"));
+        assert!(b
+            .on_preflight(
+                SIM_EPOCH,
+                &f,
+                &ok_preflight("GET", "*, Authorization", None)
+            )
+            .is_ok());
+        // The cached `*` answers x-a but not authorization: with only `*` cached, the
+        // next identical fetch still needs a preflight.
+        let mut b2 = Browser::new(Agent::Chrome);
+        let g = fetch(Agent::Chrome, "GET", &[("X-A", "1")]);
+        assert!(b2
+            .on_preflight(SIM_EPOCH, &g, &ok_preflight("GET", "*", Some("60")))
+            .is_ok());
+        assert!(b2.preflight_cached(SIM_EPOCH, &g));
+        assert!(!b2.preflight_cached(SIM_EPOCH, &f));
+    }
+
+    #[test]
+    fn reason_private_network_not_allowed() {
+        let mut b = Browser::new(Agent::Chrome);
+        let mut f = fetch(Agent::Chrome, "GET", &[]);
+        f.private_network = true;
+        f.host = "192.168.1.10".into();
+        let p = preflight_of(b.start(SIM_EPOCH, &f));
+        assert_eq!(
+            p.headers.get("access-control-request-private-network"),
+            Some("true")
+        );
+        assert_eq!(p.headers.get("access-control-request-method"), Some("GET"));
+        let v = b
+            .on_preflight(SIM_EPOCH, &f, &ok_preflight("GET", "", None))
+            .unwrap_err();
+        assert_eq!(v.reason, Reason::PrivateNetworkNotAllowed);
+        assert!(v.console.ends_with("Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Private-Network' header was present in the preflight response for this private network request targeting the `private` address space."));
+        let mut ok = ok_preflight("GET", "", Some("60"));
+        ok.headers
+            .append("access-control-allow-private-network", "true");
+        assert!(b.on_preflight(SIM_EPOCH, &f, &ok).is_ok());
+        assert!(b.preflight_cached(SIM_EPOCH.plus_secs(10), &f));
+        // A non-PNA fetch to the same URL needs no preflight at all.
+        f.private_network = false;
+        assert!(!b.needs_preflight(&f));
+    }
+
+    // ---- the CORS-preflight cache ----
+
+    #[test]
+    fn cache_reuse_within_max_age_and_expiry_after() {
+        let mut b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "PUT", &[("X-Custom", "1")]);
+        let t0 = SIM_EPOCH;
+        preflight_of(b.start(t0, &f));
+        let actual = b
+            .on_preflight(t0, &f, &ok_preflight("PUT", "x-custom", Some("60")))
+            .unwrap();
+        assert_eq!(actual.method, "PUT");
+        assert_eq!(actual.headers.get("x-custom"), Some("1"));
+        assert!(!actual.headers.contains("access-control-request-method"));
+        let (again, cached) = actual_of(b.start(t0.plus_secs(59), &f));
+        assert!(cached);
+        assert_eq!(again, actual);
+        assert!(b.preflight_cached(t0.plus_secs(59), &f));
+        assert!(!b.preflight_cached(t0.plus_secs(60), &f));
+        preflight_of(b.start(t0.plus_secs(60), &f));
+    }
+
+    #[test]
+    fn cache_caps_per_agent() {
+        for (agent, cap) in [
+            (Agent::Chrome, 7200),
+            (Agent::Safari, 600),
+            (Agent::Firefox, 86_400),
+        ] {
+            let mut b = Browser::new(agent);
+            let f = fetch(agent, "PUT", &[]);
+            b.on_preflight(SIM_EPOCH, &f, &ok_preflight("PUT", "", Some("86400")))
+                .unwrap();
+            assert!(
+                b.preflight_cached(SIM_EPOCH.plus_secs(cap - 1), &f),
+                "{agent:?}"
+            );
+            assert!(
+                !b.preflight_cached(SIM_EPOCH.plus_secs(cap), &f),
+                "{agent:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn max_age_zero_stores_nothing_and_absent_is_five_seconds() {
+        let mut b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "PUT", &[]);
+        assert!(b
+            .on_preflight(SIM_EPOCH, &f, &ok_preflight("PUT", "", Some("0")))
+            .is_ok());
+        assert!(b.preflight_cache().is_empty());
+        assert!(!b.preflight_cached(SIM_EPOCH, &f));
+        b.on_preflight(SIM_EPOCH, &f, &ok_preflight("PUT", "", None))
+            .unwrap();
+        assert!(b.preflight_cached(SIM_EPOCH.plus_ms(4999), &f));
+        assert!(!b.preflight_cached(SIM_EPOCH.plus_secs(5), &f));
+        // Max-age 0 after a longer one drops the earlier entry.
+        b.on_preflight(SIM_EPOCH, &f, &ok_preflight("PUT", "", Some("600")))
+            .unwrap();
+        b.on_preflight(SIM_EPOCH, &f, &ok_preflight("PUT", "", Some("0")))
+            .unwrap();
+        assert!(!b.preflight_cached(SIM_EPOCH, &f));
+    }
+
+    #[test]
+    fn uncached_method_or_header_forces_new_preflight() {
+        let mut b = Browser::new(Agent::Chrome);
+        let put = fetch(Agent::Chrome, "PUT", &[("X-A", "1")]);
+        b.on_preflight(SIM_EPOCH, &put, &ok_preflight("PUT", "x-a", Some("600")))
+            .unwrap();
+        assert!(b.preflight_cached(SIM_EPOCH, &put));
+        let delete = fetch(Agent::Chrome, "DELETE", &[("X-A", "1")]);
+        let p = preflight_of(b.start(SIM_EPOCH, &delete));
+        assert_eq!(
+            p.headers.get("access-control-request-method"),
+            Some("DELETE")
+        );
+        let extra = fetch(Agent::Chrome, "PUT", &[("X-A", "1"), ("X-B", "2")]);
+        preflight_of(b.start(SIM_EPOCH, &extra));
+        // Another origin or URL does not share the entry.
+        let mut other = put.clone();
+        other.origin = "https://app2.example.com".into();
+        assert!(!b.preflight_cached(SIM_EPOCH, &other));
+        let mut path = put.clone();
+        path.target = "/data?x=1".into();
+        assert!(!b.preflight_cached(SIM_EPOCH, &path));
+        // An uncredentialed entry does not answer a credentialed fetch.
+        let mut cred = put.clone();
+        cred.credentials = Credentials::Include;
+        assert!(!b.preflight_cached(SIM_EPOCH, &cred));
+    }
+
+    // ---- what is sent ----
+
+    #[test]
+    fn no_cors_get_has_no_origin_post_has() {
+        let b = Browser::new(Agent::Chrome);
+        let mut get = fetch(Agent::Chrome, "GET", &[("X-Custom", "1")]);
+        get.mode = Mode::NoCors;
+        let (req, cached) = actual_of(b.start(SIM_EPOCH, &get));
+        assert!(!cached);
+        assert!(!req.headers.contains("origin"));
+        assert!(
+            !req.headers.contains("x-custom"),
+            "no-cors drops non-safelisted headers"
+        );
+        let mut post = get.clone();
+        post.method = "POST".into();
+        let (req, _) = actual_of(b.start(SIM_EPOCH, &post));
+        assert_eq!(req.headers.get("origin"), Some(ORIGIN));
+        let v = b.on_response(&post, &resp(200, &[]));
+        assert_eq!(v, Verdict::unchecked());
+    }
+
+    #[test]
+    fn agent_none_never_checks_nor_preflights() {
+        let mut b = Browser::new(Agent::None);
+        let f = fetch(Agent::None, "PUT", &[("X-Custom", "1")]);
+        let (req, cached) = actual_of(b.start(SIM_EPOCH, &f));
+        assert!(!cached);
+        assert!(!req.headers.contains("origin"));
+        assert_eq!(req.headers.get("x-custom"), Some("1"));
+        assert!(!b.needs_preflight(&f));
+        let v = b.on_response(&f, &resp(200, &[]));
+        assert!(v.allowed && !v.checked && v.reason == Reason::Ok);
+        assert!(b.on_preflight(SIM_EPOCH, &f, &resp(500, &[])).is_ok());
+        // A browser does check the same response.
+        let c = Browser::new(Agent::Chrome);
+        let g = fetch(Agent::Chrome, "GET", &[]);
+        assert!(!c.on_response(&g, &resp(200, &[])).allowed);
+    }
+
+    #[test]
+    fn cookie_only_with_include() {
+        let b = Browser::new(Agent::Chrome);
+        for (c, expect) in [
+            (Credentials::Omit, None),
+            (Credentials::SameOrigin, None),
+            (Credentials::Include, Some("session=1")),
+        ] {
+            let mut f = fetch(Agent::Chrome, "GET", &[]);
+            f.credentials = c;
+            let (req, _) = actual_of(b.start(SIM_EPOCH, &f));
+            assert_eq!(req.headers.get("cookie"), expect, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn preflight_never_has_cookie_but_actual_does() {
+        let mut b = Browser::new(Agent::Chrome);
+        let mut f = fetch(Agent::Chrome, "DELETE", &[]);
+        f.credentials = Credentials::Include;
+        let p = preflight_of(b.start(SIM_EPOCH, &f));
+        assert!(!p.headers.contains("cookie"));
+        let mut r = ok_preflight("DELETE", "", None);
+        r.headers.append("access-control-allow-credentials", "true");
+        let actual = b.on_preflight(SIM_EPOCH, &f, &r).unwrap();
+        assert_eq!(actual.headers.get("cookie"), Some("session=1"));
+    }
+
+    fn arb_headers() -> impl Strategy<Value = Vec<(String, String)>> {
+        let name = prop_oneof![
+            Just("accept".to_string()),
+            Just("content-type".to_string()),
+            Just("accept-language".to_string()),
+            Just("range".to_string()),
+            "x-[a-c]{1,2}",
+            Just("authorization".to_string()),
+        ];
+        let value = prop_oneof![
+            Just("text/plain".to_string()),
+            Just("application/json".to_string()),
+            Just("bytes=0-".to_string()),
+            "[a-z ]{0,8}",
+        ];
+        prop::collection::vec((name, value), 0..8)
+    }
+
+    fn random_case(s: &str, mask: u64) -> String {
+        s.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if mask >> (i % 64) & 1 == 1 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// The ACRH value depends only on the set of (name, value) pairs: not on their
+        /// order, nor on the case the page wrote the names in; and it is always sorted,
+        /// lowercase, deduplicated, with no spaces.
+        #[test]
+        fn acrh_invariant_under_order_and_case(
+            pairs in arb_headers(),
+            mask in any::<u64>(),
+            seed in any::<u64>(),
+        ) {
+            let b = Browser::new(Agent::Chrome);
+            let build = |ps: &[(String, String)]| {
+                let f = fetch(Agent::Chrome, "PUT", &[]);
+                let mut f = f;
+                f.headers = Headers::from_pairs(ps.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+                preflight_of(b.start(SIM_EPOCH, &f))
+                    .headers
+                    .get("access-control-request-headers")
+                    .map(str::to_string)
+            };
+            let original = build(&pairs);
+            let mut shuffled: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(n, v)| (random_case(n, mask), v.clone()))
+                .collect();
+            // Deterministic rotation + reversal driven by the seed.
+            if !shuffled.is_empty() {
+                let k = (seed as usize) % shuffled.len();
+                shuffled.rotate_left(k);
+                if seed & 1 == 1 {
+                    shuffled.reverse();
+                }
+            }
+            prop_assert_eq!(&original, &build(&shuffled));
+            if let Some(v) = original {
+                prop_assert!(!v.contains(' '));
+                prop_assert_eq!(v.to_ascii_lowercase(), v.clone());
+                let parts: Vec<&str> = v.split(',').collect();
+                let mut sorted = parts.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                prop_assert_eq!(parts, sorted);
+            }
+        }
+    }
 }

@@ -82,7 +82,12 @@ const HEURISTIC: [u16; 12] = [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 
 
 /// Decides whether a response may be stored, and its freshness (RFC 9111 §3, §4.2.1),
 /// with the profile's TTL overrides applied. `Vary` is checked separately.
-pub fn storable(knobs: &Knobs, req: &Request, resp: &Response, now: Timestamp) -> Result<Freshness, NoStore> {
+pub fn storable(
+    knobs: &Knobs,
+    req: &Request,
+    resp: &Response,
+    now: Timestamp,
+) -> Result<Freshness, NoStore> {
     if req.method == "HEAD" || !knobs.caches_method(&req.method) {
         return Err(NoStore::Method);
     }
@@ -101,17 +106,24 @@ pub fn storable(knobs: &Knobs, req: &Request, resp: &Response, now: Timestamp) -
     }
     // RFC 9111 §3.5: a shared cache must not reuse a response to a request with
     // Authorization unless public, s-maxage or must-revalidate allows it.
-    if req.headers.contains("authorization") && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate) {
+    if req.headers.contains("authorization")
+        && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate)
+    {
         return Err(NoStore::Authorization);
     }
-    let date = resp.headers.get("date").and_then(Timestamp::parse_http_date);
+    let date = resp
+        .headers
+        .get("date")
+        .and_then(Timestamp::parse_http_date);
     // §4.2.1: s-maxage, then max-age, then Expires − Date. An invalid Expires means
     // "already expired" (§5.3).
     let explicit_s: Option<u64> = cc.s_maxage.or(cc.max_age).or_else(|| {
-        resp.headers.get("expires").map(|e| match Timestamp::parse_http_date(e) {
-            Some(exp) => exp.ms_since(date.unwrap_or(now)) / 1000,
-            None => 0,
-        })
+        resp.headers
+            .get("expires")
+            .map(|e| match Timestamp::parse_http_date(e) {
+                Some(exp) => exp.ms_since(date.unwrap_or(now)) / 1000,
+                None => 0,
+            })
     });
     if explicit_s.is_none() && knobs.ttl.default.is_none() && !HEURISTIC.contains(&resp.status) {
         return Err(NoStore::Status);
@@ -172,24 +184,54 @@ mod tests {
     #[test]
     fn s_maxage_wins_over_max_age_and_expires() {
         let k = Knobs::rfc9111();
-        let f = storable(&k, &get(&[]), &resp(200, &[("cache-control", "max-age=10, s-maxage=20")]), SIM_EPOCH).unwrap();
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(200, &[("cache-control", "max-age=10, s-maxage=20")]),
+            SIM_EPOCH,
+        )
+        .unwrap();
         assert_eq!(f.lifetime_ms, 20_000);
         let date = SIM_EPOCH.http_date();
         let exp = SIM_EPOCH.plus_secs(30).http_date();
-        let f = storable(&k, &get(&[]), &resp(200, &[("date", &date), ("expires", &exp)]), SIM_EPOCH).unwrap();
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(200, &[("date", &date), ("expires", &exp)]),
+            SIM_EPOCH,
+        )
+        .unwrap();
         assert_eq!(f.lifetime_ms, 30_000);
-        let f = storable(&k, &get(&[]), &resp(200, &[("expires", "not a date")]), SIM_EPOCH).unwrap();
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(200, &[("expires", "not a date")]),
+            SIM_EPOCH,
+        )
+        .unwrap();
         assert_eq!(f.lifetime_ms, 0);
     }
 
     #[test]
     fn age_and_date_make_it_older() {
         let k = Knobs::rfc9111();
-        let f = storable(&k, &get(&[]), &resp(200, &[("cache-control", "max-age=60"), ("age", "50")]), SIM_EPOCH).unwrap();
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(200, &[("cache-control", "max-age=60"), ("age", "50")]),
+            SIM_EPOCH,
+        )
+        .unwrap();
         assert_eq!(f.ttl_ms(SIM_EPOCH, SIM_EPOCH.plus_secs(5)), 5_000);
         assert!(f.ttl_ms(SIM_EPOCH, SIM_EPOCH.plus_secs(11)) < 0);
         let old = SIM_EPOCH.http_date();
-        let f = storable(&k, &get(&[]), &resp(200, &[("cache-control", "max-age=60"), ("date", &old)]), SIM_EPOCH.plus_secs(20)).unwrap();
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(200, &[("cache-control", "max-age=60"), ("date", &old)]),
+            SIM_EPOCH.plus_secs(20),
+        )
+        .unwrap();
         assert_eq!(f.initial_age_ms, 20_000);
     }
 
@@ -197,28 +239,79 @@ mod tests {
     fn no_store_private_authorization() {
         let k = Knobs::rfc9111();
         let r = |cc: &str| resp(200, &[("cache-control", cc)]);
-        assert_eq!(storable(&k, &get(&[]), &r("no-store, max-age=60"), SIM_EPOCH), Err(NoStore::NoStoreDirective));
-        assert_eq!(storable(&k, &get(&[]), &r("private, max-age=60"), SIM_EPOCH), Err(NoStore::Private));
+        assert_eq!(
+            storable(&k, &get(&[]), &r("no-store, max-age=60"), SIM_EPOCH),
+            Err(NoStore::NoStoreDirective)
+        );
+        assert_eq!(
+            storable(&k, &get(&[]), &r("private, max-age=60"), SIM_EPOCH),
+            Err(NoStore::Private)
+        );
         let auth = get(&[("authorization", "Bearer x")]);
-        assert_eq!(storable(&k, &auth, &r("max-age=60"), SIM_EPOCH), Err(NoStore::Authorization));
+        assert_eq!(
+            storable(&k, &auth, &r("max-age=60"), SIM_EPOCH),
+            Err(NoStore::Authorization)
+        );
         assert!(storable(&k, &auth, &r("public, max-age=60"), SIM_EPOCH).is_ok());
         assert!(storable(&k, &auth, &r("s-maxage=60"), SIM_EPOCH).is_ok());
-        assert_eq!(storable(&k, &get(&[]), &r("no-cache, max-age=60"), SIM_EPOCH).unwrap().lifetime_ms, 0);
+        assert_eq!(
+            storable(&k, &get(&[]), &r("no-cache, max-age=60"), SIM_EPOCH)
+                .unwrap()
+                .lifetime_ms,
+            0
+        );
     }
 
     #[test]
     fn ttl_overrides() {
         let cf = profile("cloudfront").unwrap().knobs;
         // default TTL when the origin says nothing
-        assert_eq!(storable(&cf, &get(&[]), &resp(200, &[]), SIM_EPOCH).unwrap().lifetime_ms, 86_400_000);
+        assert_eq!(
+            storable(&cf, &get(&[]), &resp(200, &[]), SIM_EPOCH)
+                .unwrap()
+                .lifetime_ms,
+            86_400_000
+        );
         // min TTL 1 s stores even no-store
-        assert_eq!(storable(&cf, &get(&[]), &resp(200, &[("cache-control", "no-store")]), SIM_EPOCH).unwrap().lifetime_ms, 1_000);
+        assert_eq!(
+            storable(
+                &cf,
+                &get(&[]),
+                &resp(200, &[("cache-control", "no-store")]),
+                SIM_EPOCH
+            )
+            .unwrap()
+            .lifetime_ms,
+            1_000
+        );
         let mut k = Knobs::rfc9111();
         k.ttl.max = Some(5);
-        assert_eq!(storable(&k, &get(&[]), &resp(200, &[("cache-control", "max-age=60")]), SIM_EPOCH).unwrap().lifetime_ms, 5_000);
-        assert_eq!(storable(&Knobs::rfc9111(), &get(&[]), &resp(200, &[]), SIM_EPOCH), Err(NoStore::NoFreshness));
-        assert_eq!(storable(&Knobs::rfc9111(), &get(&[]), &resp(500, &[]), SIM_EPOCH), Err(NoStore::Status));
-        assert!(storable(&Knobs::rfc9111(), &get(&[]), &resp(500, &[("cache-control", "max-age=5")]), SIM_EPOCH).is_ok());
+        assert_eq!(
+            storable(
+                &k,
+                &get(&[]),
+                &resp(200, &[("cache-control", "max-age=60")]),
+                SIM_EPOCH
+            )
+            .unwrap()
+            .lifetime_ms,
+            5_000
+        );
+        assert_eq!(
+            storable(&Knobs::rfc9111(), &get(&[]), &resp(200, &[]), SIM_EPOCH),
+            Err(NoStore::NoFreshness)
+        );
+        assert_eq!(
+            storable(&Knobs::rfc9111(), &get(&[]), &resp(500, &[]), SIM_EPOCH),
+            Err(NoStore::Status)
+        );
+        assert!(storable(
+            &Knobs::rfc9111(),
+            &get(&[]),
+            &resp(500, &[("cache-control", "max-age=5")]),
+            SIM_EPOCH
+        )
+        .is_ok());
     }
 
     #[test]

@@ -20,7 +20,11 @@ pub const PREFLIGHT_HEADERS: [&str; 3] = [
 /// for `OPTIONS` under `preflight_key: honor`, the preflight headers follow, as
 /// `name=value` (`name=-` when absent: absent is not empty).
 pub fn primary_key(knobs: &Knobs, req: &Request) -> String {
-    let class = if req.method == "HEAD" { "GET" } else { req.method.as_str() };
+    let class = if req.method == "HEAD" {
+        "GET"
+    } else {
+        req.method.as_str()
+    };
     let mut k = String::with_capacity(64);
     k.push_str(class);
     k.push(' ');

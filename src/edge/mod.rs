@@ -51,9 +51,15 @@ impl Outcome {
 
     /// Parses a stable id.
     pub fn from_id(s: &str) -> Option<Outcome> {
-        [Outcome::Hit, Outcome::Miss, Outcome::Stale, Outcome::Pass, Outcome::Collapsed]
-            .into_iter()
-            .find(|o| o.id() == s)
+        [
+            Outcome::Hit,
+            Outcome::Miss,
+            Outcome::Stale,
+            Outcome::Pass,
+            Outcome::Collapsed,
+        ]
+        .into_iter()
+        .find(|o| o.id() == s)
     }
 }
 
@@ -153,16 +159,17 @@ impl VariantSet {
     /// The most recently stored visible variant whose `Vary` matches `req` (RFC 9111 §4.1:
     /// with several matches, the most recent is used).
     pub fn select(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
-        self.variants
-            .iter()
-            .rev()
-            .find(|v| v.stored_at <= now && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers))
+        self.variants.iter().rev().find(|v| {
+            v.stored_at <= now
+                && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
+        })
     }
 
     /// Adds a variant, replacing one with the same secondary key, then evicting the oldest
     /// beyond `max_variants`. Returns how many were evicted by the cap.
     pub fn insert(&mut self, v: Variant, max_variants: Option<usize>) -> usize {
-        self.variants.retain(|o| !(o.spec == v.spec && o.values == v.values));
+        self.variants
+            .retain(|o| !(o.spec == v.spec && o.values == v.values));
         self.variants.push(v);
         let mut evicted = 0;
         if let Some(max) = max_variants {
@@ -176,7 +183,10 @@ impl VariantSet {
 
     /// Bytes held, for capacity accounting.
     pub fn byte_size(&self) -> usize {
-        self.variants.iter().map(|v| v.response.byte_size() + 64).sum()
+        self.variants
+            .iter()
+            .map(|v| v.response.byte_size() + 64)
+            .sum()
     }
 }
 
@@ -196,7 +206,13 @@ pub enum StoreResult {
 
 /// Decides whether and how `resp` would be stored for `req`, without storing it: the
 /// variant to insert, or why not. Both drivers use this.
-pub fn make_variant(knobs: &Knobs, req: &Request, resp: Arc<Response>, now: Timestamp, tag: Tag) -> Result<Variant, NoStore> {
+pub fn make_variant(
+    knobs: &Knobs,
+    req: &Request,
+    resp: Arc<Response>,
+    now: Timestamp,
+    tag: Tag,
+) -> Result<Variant, NoStore> {
     let freshness = storable(knobs, req, &resp, now)?;
     let spec = vary::vary_spec(knobs, &resp.headers).map_err(|r| match r {
         VaryRefusal::Star => NoStore::VaryStar,
@@ -204,7 +220,15 @@ pub fn make_variant(knobs: &Knobs, req: &Request, resp: Arc<Response>, now: Time
         VaryRefusal::NotAllowlisted => NoStore::VaryNotAllowlisted,
     })?;
     let values = vary::selecting_values(knobs.vary_compare, &spec, &req.headers);
-    Ok(Variant { spec, values, response: resp, stored_at: now, freshness, tag, seq: 0 })
+    Ok(Variant {
+        spec,
+        values,
+        response: resp,
+        stored_at: now,
+        freshness,
+        tag,
+        seq: 0,
+    })
 }
 
 /// Whether the profile forwards this request without looking it up.
@@ -240,7 +264,12 @@ pub struct Cache {
 impl Cache {
     /// An empty cache.
     pub fn new(knobs: Arc<Knobs>) -> Cache {
-        Cache { knobs, map: HashMap::new(), inflight: HashMap::new(), seq: 0 }
+        Cache {
+            knobs,
+            map: HashMap::new(),
+            inflight: HashMap::new(),
+            seq: 0,
+        }
     }
 
     /// The knobs.
@@ -255,7 +284,10 @@ impl Cache {
             return (key, Lookup::Pass(fwd));
         }
         let knobs = &*self.knobs;
-        let found = self.map.get(&key).map(|set| (set.variants.is_empty(), set.select(knobs, req, now)));
+        let found = self
+            .map
+            .get(&key)
+            .map(|set| (set.variants.is_empty(), set.select(knobs, req, now)));
         let fwd = match found {
             None | Some((true, _)) => Fwd::UriMiss,
             Some((false, None)) => Fwd::VaryMiss,
@@ -293,28 +325,48 @@ impl Cache {
         let shared = match (self.knobs.collapse, &f.variant) {
             (Collapse::Off, _) => false,
             (Collapse::Naive, _) => true,
-            (Collapse::On, Some(v)) => vary::matches(self.knobs.vary_compare, &v.spec, &v.values, &req.headers),
+            (Collapse::On, Some(v)) => {
+                vary::matches(self.knobs.vary_compare, &v.spec, &v.values, &req.headers)
+            }
             (Collapse::On, None) => false,
         };
         shared.then(|| Served {
             response: f.response.clone(),
             age_secs: 0,
-            ttl_secs: f.variant.as_ref().map_or(0, |v| v.freshness.lifetime_ms as i64 / 1000),
+            ttl_secs: f
+                .variant
+                .as_ref()
+                .map_or(0, |v| v.freshness.lifetime_ms as i64 / 1000),
             tag: f.tag,
-            key: f.variant.as_ref().map_or_else(|| key.to_string(), |v| full_key(key, v)),
+            key: f
+                .variant
+                .as_ref()
+                .map_or_else(|| key.to_string(), |v| full_key(key, v)),
         })
     }
 
     /// Offers the origin's response to `req` for storage. `fetched_at` is when the fetch
     /// completes (the entry is visible from then on); `started_at` is when it began: with
     /// collapsing on, requests in between wait for it.
-    pub fn store(&mut self, req: &Request, resp: Arc<Response>, started_at: Timestamp, fetched_at: Timestamp, tag: Tag) -> StoreResult {
+    pub fn store(
+        &mut self,
+        req: &Request,
+        resp: Arc<Response>,
+        started_at: Timestamp,
+        fetched_at: Timestamp,
+        tag: Tag,
+    ) -> StoreResult {
         let key = primary_key(&self.knobs, req);
         let made = make_variant(&self.knobs, req, resp.clone(), fetched_at, tag);
         if self.knobs.collapse != Collapse::Off && fetched_at > started_at {
             self.inflight.insert(
                 key.clone(),
-                InFlight { done_at: fetched_at, response: resp, variant: made.as_ref().ok().cloned(), tag },
+                InFlight {
+                    done_at: fetched_at,
+                    response: resp,
+                    variant: made.as_ref().ok().cloned(),
+                    tag,
+                },
             );
         }
         match made {
@@ -322,7 +374,11 @@ impl Cache {
                 self.seq += 1;
                 v.seq = self.seq;
                 let full = full_key(&key, &v);
-                let evicted = self.map.entry(key).or_default().insert(v, self.knobs.max_variants);
+                let evicted = self
+                    .map
+                    .entry(key)
+                    .or_default()
+                    .insert(v, self.knobs.max_variants);
                 StoreResult::Stored { key: full, evicted }
             }
             Err(e) => StoreResult::NotStored(e),
@@ -331,7 +387,10 @@ impl Cache {
 
     /// Number of primary keys and of stored variants.
     pub fn len(&self) -> (usize, usize) {
-        (self.map.len(), self.map.values().map(|s| s.variants.len()).sum())
+        (
+            self.map.len(),
+            self.map.values().map(|s| s.variants.len()).sum(),
+        )
     }
 
     /// Whether nothing is stored.
@@ -362,7 +421,13 @@ mod tests {
         if let Some(o) = origin {
             h.append("origin", o);
         }
-        Request { method: "GET".into(), scheme: "https".into(), host: "api".into(), target: "/d".into(), headers: h }
+        Request {
+            method: "GET".into(),
+            scheme: "https".into(),
+            host: "api".into(),
+            target: "/d".into(),
+            headers: h,
+        }
     }
 
     fn reflect(origin: Option<&str>, vary: bool) -> Arc<Response> {
@@ -384,9 +449,15 @@ mod tests {
     fn honor_keeps_one_variant_per_origin() {
         let mut c = cache(Knobs::rfc9111());
         let (a, b) = (Some("https://a"), Some("https://b"));
-        assert!(matches!(c.lookup(&get(a), SIM_EPOCH).1, Lookup::Miss(Fwd::UriMiss)));
+        assert!(matches!(
+            c.lookup(&get(a), SIM_EPOCH).1,
+            Lookup::Miss(Fwd::UriMiss)
+        ));
         c.store(&get(a), reflect(a, true), SIM_EPOCH, SIM_EPOCH, 0);
-        assert!(matches!(c.lookup(&get(b), SIM_EPOCH).1, Lookup::Miss(Fwd::VaryMiss)));
+        assert!(matches!(
+            c.lookup(&get(b), SIM_EPOCH).1,
+            Lookup::Miss(Fwd::VaryMiss)
+        ));
         c.store(&get(b), reflect(b, true), SIM_EPOCH, SIM_EPOCH, 1);
         match c.lookup(&get(a), SIM_EPOCH.plus_secs(1)).1 {
             Lookup::Hit(s) => {
@@ -396,7 +467,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(c.lookup(&get(None), SIM_EPOCH).1, Lookup::Miss(Fwd::VaryMiss)));
+        assert!(matches!(
+            c.lookup(&get(None), SIM_EPOCH).1,
+            Lookup::Miss(Fwd::VaryMiss)
+        ));
         assert_eq!(c.len(), (1, 2));
     }
 
@@ -405,7 +479,13 @@ mod tests {
         let mut k = Knobs::rfc9111();
         k.vary = VaryMode::Ignore;
         let mut c = cache(k);
-        c.store(&get(Some("https://a")), reflect(Some("https://a"), true), SIM_EPOCH, SIM_EPOCH, 7);
+        c.store(
+            &get(Some("https://a")),
+            reflect(Some("https://a"), true),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            7,
+        );
         match c.lookup(&get(Some("https://b")), SIM_EPOCH).1 {
             Lookup::Hit(s) => assert_eq!(s.tag, 7),
             other => panic!("{other:?}"),
@@ -416,12 +496,27 @@ mod tests {
     fn expiry_and_stale_while_revalidate() {
         let mut c = cache(Knobs::rfc9111());
         c.store(&get(None), reflect(None, false), SIM_EPOCH, SIM_EPOCH, 0);
-        assert!(matches!(c.lookup(&get(None), SIM_EPOCH.plus_secs(59)).1, Lookup::Hit(_)));
-        assert!(matches!(c.lookup(&get(None), SIM_EPOCH.plus_secs(60)).1, Lookup::Miss(Fwd::Stale)));
-        let swr = Arc::new(Response::new(200, Headers::from_pairs([("cache-control", "max-age=10, stale-while-revalidate=30")])));
+        assert!(matches!(
+            c.lookup(&get(None), SIM_EPOCH.plus_secs(59)).1,
+            Lookup::Hit(_)
+        ));
+        assert!(matches!(
+            c.lookup(&get(None), SIM_EPOCH.plus_secs(60)).1,
+            Lookup::Miss(Fwd::Stale)
+        ));
+        let swr = Arc::new(Response::new(
+            200,
+            Headers::from_pairs([("cache-control", "max-age=10, stale-while-revalidate=30")]),
+        ));
         c.store(&get(None), swr, SIM_EPOCH, SIM_EPOCH, 1);
-        assert!(matches!(c.lookup(&get(None), SIM_EPOCH.plus_secs(20)).1, Lookup::Stale(_)));
-        assert!(matches!(c.lookup(&get(None), SIM_EPOCH.plus_secs(41)).1, Lookup::Miss(Fwd::Stale)));
+        assert!(matches!(
+            c.lookup(&get(None), SIM_EPOCH.plus_secs(20)).1,
+            Lookup::Stale(_)
+        ));
+        assert!(matches!(
+            c.lookup(&get(None), SIM_EPOCH.plus_secs(41)).1,
+            Lookup::Miss(Fwd::Stale)
+        ));
     }
 
     #[test]
@@ -429,11 +524,23 @@ mod tests {
         let mut c = cache(profile("ats").unwrap().knobs);
         for i in 0..6 {
             let o = format!("https://c{i}");
-            c.store(&get(Some(&o)), reflect(Some(&o), true), SIM_EPOCH, SIM_EPOCH, i);
+            c.store(
+                &get(Some(&o)),
+                reflect(Some(&o), true),
+                SIM_EPOCH,
+                SIM_EPOCH,
+                i,
+            );
         }
         assert_eq!(c.len(), (1, 5));
-        assert!(matches!(c.lookup(&get(Some("https://c0")), SIM_EPOCH).1, Lookup::Miss(Fwd::VaryMiss)));
-        assert!(matches!(c.lookup(&get(Some("https://c5")), SIM_EPOCH).1, Lookup::Hit(_)));
+        assert!(matches!(
+            c.lookup(&get(Some("https://c0")), SIM_EPOCH).1,
+            Lookup::Miss(Fwd::VaryMiss)
+        ));
+        assert!(matches!(
+            c.lookup(&get(Some("https://c5")), SIM_EPOCH).1,
+            Lookup::Hit(_)
+        ));
     }
 
     #[test]
@@ -441,9 +548,15 @@ mod tests {
         let mut c = cache(profile("varnish").unwrap().knobs);
         let mut r = get(None);
         r.headers.append("cookie", "session=1");
-        assert!(matches!(c.lookup(&r, SIM_EPOCH).1, Lookup::Pass(Fwd::Request)));
+        assert!(matches!(
+            c.lookup(&r, SIM_EPOCH).1,
+            Lookup::Pass(Fwd::Request)
+        ));
         r.method = "PUT".into();
-        assert!(matches!(c.lookup(&r, SIM_EPOCH).1, Lookup::Pass(Fwd::Method)));
+        assert!(matches!(
+            c.lookup(&r, SIM_EPOCH).1,
+            Lookup::Pass(Fwd::Method)
+        ));
     }
 
     #[test]
@@ -452,13 +565,34 @@ mod tests {
         k.collapse = Collapse::On;
         let mut c = cache(k.clone());
         let a = Some("https://a");
-        c.store(&get(a), reflect(a, true), SIM_EPOCH, SIM_EPOCH.plus_ms(100), 0);
-        assert!(matches!(c.lookup(&get(a), SIM_EPOCH.plus_ms(50)).1, Lookup::Collapsed(_)));
-        assert!(matches!(c.lookup(&get(Some("https://b")), SIM_EPOCH.plus_ms(50)).1, Lookup::Miss(_)));
-        assert!(matches!(c.lookup(&get(a), SIM_EPOCH.plus_ms(100)).1, Lookup::Hit(_)));
+        c.store(
+            &get(a),
+            reflect(a, true),
+            SIM_EPOCH,
+            SIM_EPOCH.plus_ms(100),
+            0,
+        );
+        assert!(matches!(
+            c.lookup(&get(a), SIM_EPOCH.plus_ms(50)).1,
+            Lookup::Collapsed(_)
+        ));
+        assert!(matches!(
+            c.lookup(&get(Some("https://b")), SIM_EPOCH.plus_ms(50)).1,
+            Lookup::Miss(_)
+        ));
+        assert!(matches!(
+            c.lookup(&get(a), SIM_EPOCH.plus_ms(100)).1,
+            Lookup::Hit(_)
+        ));
         k.collapse = Collapse::Naive;
         let mut n = cache(k);
-        n.store(&get(a), reflect(a, true), SIM_EPOCH, SIM_EPOCH.plus_ms(100), 0);
+        n.store(
+            &get(a),
+            reflect(a, true),
+            SIM_EPOCH,
+            SIM_EPOCH.plus_ms(100),
+            0,
+        );
         match n.lookup(&get(Some("https://b")), SIM_EPOCH.plus_ms(50)).1 {
             Lookup::Collapsed(s) => assert_eq!(s.tag, 0),
             other => panic!("{other:?}"),
@@ -468,7 +602,13 @@ mod tests {
     #[test]
     fn not_stored_reasons_surface() {
         let mut c = cache(profile("akamai").unwrap().knobs);
-        let r = c.store(&get(Some("https://a")), reflect(Some("https://a"), true), SIM_EPOCH, SIM_EPOCH, 0);
+        let r = c.store(
+            &get(Some("https://a")),
+            reflect(Some("https://a"), true),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            0,
+        );
         assert_eq!(r, StoreResult::NotStored(NoStore::VaryBeyondAcceptEncoding));
     }
 }

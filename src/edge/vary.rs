@@ -36,9 +36,7 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
             // Varnish compares the whole header with "*"; nginx likewise only knows the
             // single value. `Foo, *` or `*, *` slip through and are cached on the rest.
             VaryStar::ExactOnly => {
-                if resp.count("vary") == 1
-                    && resp.get("vary").map(str::trim) == Some("*")
-                {
+                if resp.count("vary") == 1 && resp.get("vary").map(str::trim) == Some("*") {
                     return Err(VaryRefusal::Star);
                 }
             }
@@ -71,7 +69,8 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
         VaryMode::IgnoreOrigin => names.retain(|n| n != "origin"),
         VaryMode::AcceptEncodingOnly => names.retain(|n| n == "accept-encoding"),
     }
-    let star = has_star && knobs.vary_star == VaryStar::NeverMatch && knobs.vary != VaryMode::Ignore;
+    let star =
+        has_star && knobs.vary_star == VaryStar::NeverMatch && knobs.vary != VaryMode::Ignore;
     Ok(VarySpec { names, star })
 }
 
@@ -82,9 +81,9 @@ pub fn selecting_value(compare: VaryCompare, req: &Headers, name: &str) -> Optio
         VaryCompare::Raw => req.get(name).map(str::to_string),
         VaryCompare::Trim => req.get_combined(name).map(|v| v.trim().to_string()),
         // RFC 9111 §4.1 (1) whitespace where the syntax allows it and (2) combining lines.
-        VaryCompare::Combine => {
-            req.get_combined(name).map(|v| crate::fields::split_list(&v).collect::<Vec<_>>().join(","))
-        }
+        VaryCompare::Combine => req
+            .get_combined(name)
+            .map(|v| crate::fields::split_list(&v).collect::<Vec<_>>().join(",")),
         VaryCompare::Fold => req.get_combined(name).map(|v| {
             v.chars()
                 .filter(|c| !c.is_whitespace())
@@ -95,15 +94,27 @@ pub fn selecting_value(compare: VaryCompare, req: &Headers, name: &str) -> Optio
 }
 
 /// The selecting values of `req` for `spec`, in `spec.names` order.
-pub fn selecting_values(compare: VaryCompare, spec: &VarySpec, req: &Headers) -> Vec<Option<String>> {
-    spec.names.iter().map(|n| selecting_value(compare, req, n)).collect()
+pub fn selecting_values(
+    compare: VaryCompare,
+    spec: &VarySpec,
+    req: &Headers,
+) -> Vec<Option<String>> {
+    spec.names
+        .iter()
+        .map(|n| selecting_value(compare, req, n))
+        .collect()
 }
 
 /// RFC 9111 §4.1: a stored response matches when "all the presented request header fields
 /// nominated by that Vary field value match those fields in the original request"; "a
 /// stored response with a Vary header field value containing a member '*' always fails to
 /// match".
-pub fn matches(compare: VaryCompare, spec: &VarySpec, stored: &[Option<String>], req: &Headers) -> bool {
+pub fn matches(
+    compare: VaryCompare,
+    spec: &VarySpec,
+    stored: &[Option<String>],
+    req: &Headers,
+) -> bool {
     if spec.star {
         return false;
     }
@@ -156,10 +167,24 @@ mod tests {
     #[test]
     fn every_star_spelling_never_matches_under_rfc() {
         let k = Knobs::rfc9111();
-        for v in [&["*"][..], &["*, *"], &["*", "*"], &[", *"], &["", "*"], &["*, Foo"], &["Foo, *"], &["Foo", "*"]] {
+        for v in [
+            &["*"][..],
+            &["*, *"],
+            &["*", "*"],
+            &[", *"],
+            &["", "*"],
+            &["*, Foo"],
+            &["Foo, *"],
+            &["Foo", "*"],
+        ] {
             let s = spec(&k, v).unwrap();
             assert!(s.star, "{v:?}");
-            assert!(!matches(k.vary_compare, &s, &selecting_values(k.vary_compare, &s, &Headers::new()), &Headers::new()));
+            assert!(!matches(
+                k.vary_compare,
+                &s,
+                &selecting_values(k.vary_compare, &s, &Headers::new()),
+                &Headers::new()
+            ));
         }
     }
 
@@ -180,13 +205,22 @@ mod tests {
     fn modes_filter_names() {
         let mut k = Knobs::rfc9111();
         k.vary = VaryMode::IgnoreOrigin;
-        assert_eq!(spec(&k, &["Origin, Accept-Encoding"]).unwrap().names, vec!["accept-encoding"]);
+        assert_eq!(
+            spec(&k, &["Origin, Accept-Encoding"]).unwrap().names,
+            vec!["accept-encoding"]
+        );
         k.vary = VaryMode::Ignore;
         assert!(spec(&k, &["Origin"]).unwrap().names.is_empty());
         k.vary = VaryMode::AcceptEncodingOnly;
-        assert_eq!(spec(&k, &["Origin, accept-encoding"]).unwrap().names, vec!["accept-encoding"]);
+        assert_eq!(
+            spec(&k, &["Origin, accept-encoding"]).unwrap().names,
+            vec!["accept-encoding"]
+        );
         k.vary = VaryMode::Uncacheable;
-        assert_eq!(spec(&k, &["Origin"]), Err(VaryRefusal::BeyondAcceptEncoding));
+        assert_eq!(
+            spec(&k, &["Origin"]),
+            Err(VaryRefusal::BeyondAcceptEncoding)
+        );
         assert!(spec(&k, &["Accept-Encoding"]).is_ok());
         let g = profile("gcp-cdn").unwrap().knobs;
         assert!(spec(&g, &["Origin"]).is_ok());
@@ -206,19 +240,62 @@ mod tests {
 
     #[test]
     fn value_comparison_per_cache() {
-        let s = VarySpec { names: vec!["accept-language".into()], star: false };
+        let s = VarySpec {
+            names: vec!["accept-language".into()],
+            star: false,
+        };
         let stored = [("accept-language", "en, fr")];
         let combined_lines = h(&[("accept-language", "en"), ("accept-language", "fr")]);
         let spaced = h(&[("accept-language", "  en,fr ")]);
         let upper = h(&[("accept-language", "EN, FR")]);
         let sv = |c| selecting_values(c, &s, &h(&stored));
-        assert!(matches(VaryCompare::Combine, &s, &sv(VaryCompare::Combine), &combined_lines));
-        assert!(matches(VaryCompare::Combine, &s, &sv(VaryCompare::Combine), &spaced));
-        assert!(!matches(VaryCompare::Combine, &s, &sv(VaryCompare::Combine), &upper));
-        assert!(!matches(VaryCompare::Raw, &s, &sv(VaryCompare::Raw), &spaced));
-        assert!(!matches(VaryCompare::Trim, &s, &sv(VaryCompare::Trim), &spaced));
-        assert!(matches(VaryCompare::Trim, &s, &sv(VaryCompare::Trim), &h(&[("accept-language", " en, fr ")])));
-        assert!(matches(VaryCompare::Fold, &s, &sv(VaryCompare::Fold), &upper));
-        assert!(matches(VaryCompare::Fold, &s, &sv(VaryCompare::Fold), &spaced));
+        assert!(matches(
+            VaryCompare::Combine,
+            &s,
+            &sv(VaryCompare::Combine),
+            &combined_lines
+        ));
+        assert!(matches(
+            VaryCompare::Combine,
+            &s,
+            &sv(VaryCompare::Combine),
+            &spaced
+        ));
+        assert!(!matches(
+            VaryCompare::Combine,
+            &s,
+            &sv(VaryCompare::Combine),
+            &upper
+        ));
+        assert!(!matches(
+            VaryCompare::Raw,
+            &s,
+            &sv(VaryCompare::Raw),
+            &spaced
+        ));
+        assert!(!matches(
+            VaryCompare::Trim,
+            &s,
+            &sv(VaryCompare::Trim),
+            &spaced
+        ));
+        assert!(matches(
+            VaryCompare::Trim,
+            &s,
+            &sv(VaryCompare::Trim),
+            &h(&[("accept-language", " en, fr ")])
+        ));
+        assert!(matches(
+            VaryCompare::Fold,
+            &s,
+            &sv(VaryCompare::Fold),
+            &upper
+        ));
+        assert!(matches(
+            VaryCompare::Fold,
+            &s,
+            &sv(VaryCompare::Fold),
+            &spaced
+        ));
     }
 }

@@ -151,7 +151,8 @@ pub struct OriginModel {
 }
 
 /// The `Vary` a preflight answer carries under `preflight_vary`.
-pub const PREFLIGHT_VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+pub const PREFLIGHT_VARY: &str =
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
 impl OriginModel {
     /// The origin's answer to `req` at `now`. Pure: the same request at the same time
@@ -165,20 +166,31 @@ impl OriginModel {
         let mut h = Headers::new();
         h.append("date", &now.http_date());
         let origin = req.headers.get("origin");
-        let is_preflight = req.method == "OPTIONS" && origin.is_some() && req.headers.contains("access-control-request-method");
+        let is_preflight = req.method == "OPTIONS"
+            && origin.is_some()
+            && req.headers.contains("access-control-request-method");
         if is_preflight {
             if let Some(p) = policy.filter(|p| p.options_handler) {
                 return self.preflight(p, req, h);
             }
         }
-        if req.method == "OPTIONS" && policy.is_none_or(|p| !p.options_handler) && !route.is_some_and(|r| r.methods.iter().any(|m| m == "OPTIONS")) {
+        if req.method == "OPTIONS"
+            && policy.is_none_or(|p| !p.options_handler)
+            && !route.is_some_and(|r| r.methods.iter().any(|m| m == "OPTIONS"))
+        {
             h.append("allow", "GET, HEAD");
             h.append("content-type", "text/plain");
-            return Response { status: 405, headers: h, body: Arc::from(&b"method not allowed\n"[..]) };
+            return Response {
+                status: 405,
+                headers: h,
+                body: Arc::from(&b"method not allowed\n"[..]),
+            };
         }
         let (status, body) = match route {
             None => (404, Arc::from(&b"not found\n"[..])),
-            Some(r) if !self.serves_method(r, policy, &req.method) => (405, Arc::from(&b"method not allowed\n"[..])),
+            Some(r) if !self.serves_method(r, policy, &req.method) => {
+                (405, Arc::from(&b"method not allowed\n"[..]))
+            }
             Some(r) => {
                 if let Some(cc) = &r.cache_control {
                     h.append("cache-control", cc);
@@ -195,15 +207,24 @@ impl OriginModel {
         if let Some(p) = policy {
             self.cors_headers(p, origin, &mut h);
         }
-        let body = if req.method == "HEAD" { Arc::from(&b""[..]) } else { body };
-        Response { status, headers: h, body }
+        let body = if req.method == "HEAD" {
+            Arc::from(&b""[..])
+        } else {
+            body
+        };
+        Response {
+            status,
+            headers: h,
+            body,
+        }
     }
 
     fn serves_method(&self, r: &Route, policy: Option<&CorsPolicy>, method: &str) -> bool {
         if !r.methods.is_empty() {
             return r.methods.iter().any(|m| m == method);
         }
-        matches!(method, "GET" | "HEAD") || policy.is_some_and(|p| p.allow_methods.iter().any(|m| m == method))
+        matches!(method, "GET" | "HEAD")
+            || policy.is_some_and(|p| p.allow_methods.iter().any(|m| m == method))
     }
 
     fn cors_headers(&self, p: &CorsPolicy, origin: Option<&str>, h: &mut Headers) {
@@ -213,7 +234,10 @@ impl OriginModel {
                 h.append("access-control-allow-credentials", "true");
             }
             if !p.expose_headers.is_empty() {
-                h.append("access-control-expose-headers", &p.expose_headers.join(", "));
+                h.append(
+                    "access-control-expose-headers",
+                    &p.expose_headers.join(", "),
+                );
             }
         }
         let vary = match p.vary_origin {
@@ -237,7 +261,11 @@ impl OriginModel {
             let acah = match &p.allow_headers {
                 AllowHeaders::List(l) => l.join(", "),
                 AllowHeaders::Any => "*".to_string(),
-                AllowHeaders::Reflect => req.headers.get("access-control-request-headers").unwrap_or("").to_string(),
+                AllowHeaders::Reflect => req
+                    .headers
+                    .get("access-control-request-headers")
+                    .unwrap_or("")
+                    .to_string(),
             };
             if !acah.is_empty() {
                 h.append("access-control-allow-headers", &acah);
@@ -245,7 +273,9 @@ impl OriginModel {
             if let Some(m) = p.max_age {
                 h.append("access-control-max-age", &m.to_string());
             }
-            if p.allow_private_network && req.headers.get("access-control-request-private-network") == Some("true") {
+            if p.allow_private_network
+                && req.headers.get("access-control-request-private-network") == Some("true")
+            {
                 h.append("access-control-allow-private-network", "true");
             }
         }
@@ -290,36 +320,91 @@ mod tests {
     }
 
     fn req(method: &str, path: &str, h: &[(&str, &str)]) -> Request {
-        Request { method: method.into(), scheme: "https".into(), host: "api".into(), target: path.into(), headers: Headers::from_pairs(h.iter().copied()) }
+        Request {
+            method: method.into(),
+            scheme: "https".into(),
+            host: "api".into(),
+            target: path.into(),
+            headers: Headers::from_pairs(h.iter().copied()),
+        }
     }
 
     #[test]
     fn allowlist_reflects_only_listed_origins() {
-        let m = model(AllowOrigins::List(vec!["https://a".into()]), VaryOrigin::Always);
-        let r = m.respond(&req("GET", "/api/data", &[("origin", "https://a")]), SIM_EPOCH);
-        assert_eq!(r.headers.get("access-control-allow-origin"), Some("https://a"));
+        let m = model(
+            AllowOrigins::List(vec!["https://a".into()]),
+            VaryOrigin::Always,
+        );
+        let r = m.respond(
+            &req("GET", "/api/data", &[("origin", "https://a")]),
+            SIM_EPOCH,
+        );
+        assert_eq!(
+            r.headers.get("access-control-allow-origin"),
+            Some("https://a")
+        );
         assert_eq!(r.headers.get("vary"), Some("Origin"));
         assert_eq!(r.headers.get("cache-control"), Some("public, max-age=300"));
-        let r = m.respond(&req("GET", "/api/data", &[("origin", "https://b")]), SIM_EPOCH);
+        let r = m.respond(
+            &req("GET", "/api/data", &[("origin", "https://b")]),
+            SIM_EPOCH,
+        );
         assert_eq!(r.headers.get("access-control-allow-origin"), None);
         let r = m.respond(&req("GET", "/api/data", &[]), SIM_EPOCH);
-        assert_eq!(r.headers.get("vary"), Some("Origin"), "Vary even without Origin");
+        assert_eq!(
+            r.headers.get("vary"),
+            Some("Origin"),
+            "Vary even without Origin"
+        );
     }
 
     #[test]
     fn vary_when_origin_only_is_the_bug() {
         let m = model(AllowOrigins::ReflectAny, VaryOrigin::WhenOrigin);
-        assert_eq!(m.respond(&req("GET", "/api/data", &[]), SIM_EPOCH).headers.get("vary"), None);
-        assert_eq!(m.respond(&req("GET", "/api/data", &[("origin", "https://x")]), SIM_EPOCH).headers.get("vary"), Some("Origin"));
+        assert_eq!(
+            m.respond(&req("GET", "/api/data", &[]), SIM_EPOCH)
+                .headers
+                .get("vary"),
+            None
+        );
+        assert_eq!(
+            m.respond(
+                &req("GET", "/api/data", &[("origin", "https://x")]),
+                SIM_EPOCH
+            )
+            .headers
+            .get("vary"),
+            Some("Origin")
+        );
     }
 
     #[test]
     fn preflight_answer() {
-        let m = model(AllowOrigins::List(vec!["https://a".into()]), VaryOrigin::Always);
-        let r = m.respond(&req("OPTIONS", "/api/data", &[("origin", "https://a"), ("access-control-request-method", "PUT"), ("access-control-request-headers", "content-type,x-b")]), SIM_EPOCH);
+        let m = model(
+            AllowOrigins::List(vec!["https://a".into()]),
+            VaryOrigin::Always,
+        );
+        let r = m.respond(
+            &req(
+                "OPTIONS",
+                "/api/data",
+                &[
+                    ("origin", "https://a"),
+                    ("access-control-request-method", "PUT"),
+                    ("access-control-request-headers", "content-type,x-b"),
+                ],
+            ),
+            SIM_EPOCH,
+        );
         assert_eq!(r.status, 204);
-        assert_eq!(r.headers.get("access-control-allow-methods"), Some("GET, PUT"));
-        assert_eq!(r.headers.get("access-control-allow-headers"), Some("content-type,x-b"));
+        assert_eq!(
+            r.headers.get("access-control-allow-methods"),
+            Some("GET, PUT")
+        );
+        assert_eq!(
+            r.headers.get("access-control-allow-headers"),
+            Some("content-type,x-b")
+        );
         assert_eq!(r.headers.get("access-control-max-age"), Some("600"));
         assert_eq!(r.headers.get("vary"), Some(PREFLIGHT_VARY));
     }
@@ -330,10 +415,23 @@ mod tests {
         if let Some(p) = m.cors.as_mut() {
             p.options_handler = false;
         }
-        let r = m.respond(&req("OPTIONS", "/api/data", &[("origin", "https://a"), ("access-control-request-method", "PUT")]), SIM_EPOCH);
+        let r = m.respond(
+            &req(
+                "OPTIONS",
+                "/api/data",
+                &[
+                    ("origin", "https://a"),
+                    ("access-control-request-method", "PUT"),
+                ],
+            ),
+            SIM_EPOCH,
+        );
         assert_eq!(r.status, 405);
         assert_eq!(r.headers.get("access-control-allow-origin"), None);
-        let r = m.respond(&req("GET", "/api/data/", &[("origin", "https://a")]), SIM_EPOCH);
+        let r = m.respond(
+            &req("GET", "/api/data/", &[("origin", "https://a")]),
+            SIM_EPOCH,
+        );
         assert_eq!(r.status, 404);
         assert_eq!(r.headers.get("access-control-allow-origin"), Some("*"));
         let r = m.respond(&req("DELETE", "/api/data", &[]), SIM_EPOCH);

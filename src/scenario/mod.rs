@@ -8,7 +8,9 @@ use crate::edge::Outcome;
 use crate::error::InputError;
 use crate::fields::{is_token, Headers};
 use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, Route, VaryOrigin};
-use crate::profile::{self, Collapse, Knobs, PreflightKey, QueryKey, VaryCompare, VaryMode, VaryStar};
+use crate::profile::{
+    self, Collapse, Knobs, PreflightKey, QueryKey, VaryCompare, VaryMode, VaryStar,
+};
 use crate::time::parse_duration_ms;
 use raw::{RawCors, RawEdge, RawScenario, Scalar, StrOrList, S};
 use serde_saphyr::Location;
@@ -151,12 +153,22 @@ pub const DEFAULT_HOST: &str = "api.example.com";
 
 /// Loads and validates a scenario from YAML text. `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, InputError> {
+    parse_with_profile(file, text, None)
+}
+
+/// Like [`parse`], but with the edge's profile replaced by `profile` (the scenario's knob
+/// overrides still apply on top of it), as `replay --profile` and `matrix` do.
+pub fn parse_with_profile(
+    file: &str,
+    text: &str,
+    profile: Option<&str>,
+) -> Result<Scenario, InputError> {
     let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| {
         let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
         let msg = e.without_snippet().to_string();
         InputError::at(file, line, col, strip_location(&msg))
     })?;
-    Validator { file }.scenario(raw)
+    Validator { file, profile }.scenario(raw)
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location is already
@@ -171,6 +183,7 @@ fn strip_location(msg: &str) -> String {
 
 struct Validator<'a> {
     file: &'a str,
+    profile: Option<&'a str>,
 }
 
 impl Validator<'_> {
@@ -181,28 +194,70 @@ impl Validator<'_> {
     fn scenario(&self, raw: RawScenario) -> Result<Scenario, InputError> {
         if let Some(v) = &raw.version {
             if v.value != 1 {
-                return Err(self.err(&v.referenced, format!("unsupported scenario version {}; this varyedge reads version 1", v.value)));
+                return Err(self.err(
+                    &v.referenced,
+                    format!(
+                        "unsupported scenario version {}; this varyedge reads version 1",
+                        v.value
+                    ),
+                ));
             }
         }
         let host = match &raw.host {
-            Some(h) if h.value.is_empty() || h.value.contains('/') => return Err(self.err(&h.referenced, "expected a host name such as api.example.com")),
+            Some(h) if h.value.is_empty() || h.value.contains('/') => {
+                return Err(self.err(
+                    &h.referenced,
+                    "expected a host name such as api.example.com",
+                ))
+            }
             Some(h) => h.value.to_ascii_lowercase(),
             None => DEFAULT_HOST.to_string(),
         };
         let scheme = match &raw.scheme {
-            Some(s) if s.value != "http" && s.value != "https" => return Err(self.err(&s.referenced, "expected `http` or `https`")),
+            Some(s) if s.value != "http" && s.value != "https" => {
+                return Err(self.err(&s.referenced, "expected `http` or `https`"))
+            }
             Some(s) => s.value.clone(),
             None => "https".to_string(),
         };
         let origin = match (raw.upstream, raw.origin) {
             (Some(u), None) => OriginSpec::Upstream(self.upstream_url(&u)?),
-            (Some(u), Some(_)) => return Err(self.err(&u.referenced, "give either `origin:` or `upstream:`, not both")),
+            (Some(u), Some(_)) => {
+                return Err(self.err(
+                    &u.referenced,
+                    "give either `origin:` or `upstream:`, not both",
+                ))
+            }
             (None, Some(o)) => self.origin(o)?,
-            (None, None) => return Err(InputError::at(self.file, 1, 1, "missing `origin:` (a modelled backend) or `upstream:` (a URL)")),
+            (None, None) => {
+                return Err(InputError::at(
+                    self.file,
+                    1,
+                    1,
+                    "missing `origin:` (a modelled backend) or `upstream:` (a URL)",
+                ))
+            }
         };
         let edge = match raw.edge {
             Some(e) => self.edge(e)?,
-            None => EdgeSpec { profile: "rfc9111".into(), knobs: Knobs::rfc9111() },
+            None => {
+                let name = self.profile.unwrap_or("rfc9111");
+                let knobs = profile::profile(name).map(|p| p.knobs).ok_or_else(|| {
+                    InputError::at(
+                        "<--profile>",
+                        0,
+                        0,
+                        format!(
+                            "unknown profile {name:?}; expected one of: {}",
+                            profile::PROFILE_NAMES.join(", ")
+                        ),
+                    )
+                })?;
+                EdgeSpec {
+                    profile: name.to_string(),
+                    knobs,
+                }
+            }
         };
         let clients = self.clients(raw.clients, &edge.knobs)?;
         let steps = self.steps(raw.steps, &clients, &scheme, &host)?;
@@ -219,8 +274,16 @@ impl Validator<'_> {
 
     fn upstream_url(&self, u: &S<String>) -> Result<String, InputError> {
         let v = u.value.trim_end_matches('/');
-        if !(v.starts_with("http://") || v.starts_with("https://")) || v.split("://").nth(1).is_none_or(str::is_empty) {
-            return Err(self.err(&u.referenced, format!("expected an http:// URL such as http://127.0.0.1:3000, found {:?}", u.value)));
+        if !(v.starts_with("http://") || v.starts_with("https://"))
+            || v.split("://").nth(1).is_none_or(str::is_empty)
+        {
+            return Err(self.err(
+                &u.referenced,
+                format!(
+                    "expected an http:// URL such as http://127.0.0.1:3000, found {:?}",
+                    u.value
+                ),
+            ));
         }
         Ok(v.to_string())
     }
@@ -230,7 +293,10 @@ impl Validator<'_> {
         let o = o.value;
         if let Some(u) = &o.upstream {
             if o.cors.is_some() || o.routes.is_some() {
-                return Err(self.err(&u.referenced, "`upstream:` replaces the modelled origin: drop `cors:` and `routes:`"));
+                return Err(self.err(
+                    &u.referenced,
+                    "`upstream:` replaces the modelled origin: drop `cors:` and `routes:`",
+                ));
             }
             return Ok(OriginSpec::Upstream(self.upstream_url(u)?));
         }
@@ -243,17 +309,32 @@ impl Validator<'_> {
             routes.push(self.route(r, cors.as_ref())?);
         }
         if routes.is_empty() {
-            return Err(self.err(&loc, "the origin has no `routes:`; give at least one `- path: /api/data`"));
+            return Err(self.err(
+                &loc,
+                "the origin has no `routes:`; give at least one `- path: /api/data`",
+            ));
         }
         let latency_ms = match o.latency {
             Some(l) => self.duration(&l)?,
             None => 0,
         };
-        Ok(OriginSpec::Model(OriginModel { cors, routes, latency_ms }))
+        Ok(OriginSpec::Model(OriginModel {
+            cors,
+            routes,
+            latency_ms,
+        }))
     }
 
     fn duration(&self, s: &S<Scalar>) -> Result<u64, InputError> {
-        parse_duration_ms(&s.value.0).ok_or_else(|| self.err(&s.referenced, format!("expected a duration such as 5s or 250ms, found {:?}", s.value.0)))
+        parse_duration_ms(&s.value.0).ok_or_else(|| {
+            self.err(
+                &s.referenced,
+                format!(
+                    "expected a duration such as 5s or 250ms, found {:?}",
+                    s.value.0
+                ),
+            )
+        })
     }
 
     fn list(&self, s: &S<StrOrList>) -> Vec<String> {
@@ -268,17 +349,30 @@ impl Validator<'_> {
         let c = c.value;
         let mut p = CorsPolicy::default();
         p.allow_origins = match (&c.allow_origins, &c.allow_origin_suffix) {
-            (Some(_), Some(s)) => return Err(self.err(&s.referenced, "give `allow_origins` or `allow_origin_suffix`, not both")),
+            (Some(_), Some(s)) => {
+                return Err(self.err(
+                    &s.referenced,
+                    "give `allow_origins` or `allow_origin_suffix`, not both",
+                ))
+            }
             (None, Some(s)) => AllowOrigins::Suffix(s.value.clone()),
             (Some(a), None) => match &a.value {
                 StrOrList::One(v) if v == "*" => AllowOrigins::Any,
                 StrOrList::One(v) if v == "reflect-any" => AllowOrigins::ReflectAny,
                 StrOrList::One(v) if !v.contains("://") && v != "null" => {
-                    return Err(self.err(&a.referenced, format!("expected a list of origins, \"*\" or reflect-any, found {v:?}")))
+                    return Err(self.err(
+                        &a.referenced,
+                        format!("expected a list of origins, \"*\" or reflect-any, found {v:?}"),
+                    ))
                 }
                 _ => AllowOrigins::List(self.list(a)),
             },
-            (None, None) => return Err(self.err(&loc, "missing `allow_origins:` (a list of origins, \"*\" or reflect-any)")),
+            (None, None) => {
+                return Err(self.err(
+                    &loc,
+                    "missing `allow_origins:` (a list of origins, \"*\" or reflect-any)",
+                ))
+            }
         };
         p.allow_credentials = c.allow_credentials.unwrap_or(false);
         if let Some(m) = &c.allow_methods {
@@ -303,7 +397,12 @@ impl Validator<'_> {
                 "true" | "always" => VaryOrigin::Always,
                 "false" | "never" => VaryOrigin::Never,
                 "when-origin" => VaryOrigin::WhenOrigin,
-                other => return Err(self.err(&v.referenced, format!("expected true, false or when-origin, found {other:?}"))),
+                other => {
+                    return Err(self.err(
+                        &v.referenced,
+                        format!("expected true, false or when-origin, found {other:?}"),
+                    ))
+                }
             };
         }
         p.preflight_vary = c.preflight_vary.unwrap_or(false);
@@ -322,17 +421,27 @@ impl Validator<'_> {
     fn route(&self, r: S<raw::RawRoute>, _cors: Option<&CorsPolicy>) -> Result<Route, InputError> {
         let r = r.value;
         if !r.path.value.starts_with('/') {
-            return Err(self.err(&r.path.referenced, format!("a route path starts with /, found {:?}", r.path.value)));
+            return Err(self.err(
+                &r.path.referenced,
+                format!("a route path starts with /, found {:?}", r.path.value),
+            ));
         }
         let status = match &r.status {
-            Some(s) if !(100..=599).contains(&s.value) => return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599")),
+            Some(s) if !(100..=599).contains(&s.value) => {
+                return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599"))
+            }
             Some(s) => s.value,
             None => 200,
         };
         let cors = match &r.cors {
             None => None,
             Some(v) if v.value.0 == "false" || v.value.0 == "none" => Some(None),
-            Some(v) => return Err(self.err(&v.referenced, "a route's `cors:` can only be `false` (no CORS headers on this route)")),
+            Some(v) => {
+                return Err(self.err(
+                    &v.referenced,
+                    "a route's `cors:` can only be `false` (no CORS headers on this route)",
+                ))
+            }
         };
         Ok(Route {
             path: r.path.value,
@@ -350,10 +459,15 @@ impl Validator<'_> {
         if let Some(h) = h {
             for (n, v) in &h.value.0 {
                 if !is_token(n) {
-                    return Err(self.err(&h.referenced, format!("{n:?} is not a valid header name")));
+                    return Err(
+                        self.err(&h.referenced, format!("{n:?} is not a valid header name"))
+                    );
                 }
                 if v.contains(['\r', '\n']) {
-                    return Err(self.err(&h.referenced, format!("the value of header {n:?} contains a line break")));
+                    return Err(self.err(
+                        &h.referenced,
+                        format!("the value of header {n:?} contains a line break"),
+                    ));
                 }
                 out.append(n, v);
             }
@@ -363,31 +477,80 @@ impl Validator<'_> {
 
     fn edge(&self, e: S<RawEdge>) -> Result<EdgeSpec, InputError> {
         let e = e.value;
-        let name = e.profile.as_ref().map_or("rfc9111".to_string(), |p| p.value.clone());
+        let name = match self.profile {
+            Some(forced) => forced.to_string(),
+            None => e
+                .profile
+                .as_ref()
+                .map_or("rfc9111".to_string(), |p| p.value.clone()),
+        };
         let mut k = match (profile::profile(&name), &e.profile) {
             (Some(p), _) => p.knobs,
+            (None, _) if self.profile.is_some() => {
+                return Err(InputError::at(
+                    "<--profile>",
+                    0,
+                    0,
+                    format!(
+                        "unknown profile {name:?}; expected one of: {}",
+                        profile::PROFILE_NAMES.join(", ")
+                    ),
+                ));
+            }
             (None, Some(p)) => {
-                return Err(self.err(&p.referenced, format!("unknown profile {name:?}; expected one of: {}", profile::PROFILE_NAMES.join(", "))));
+                return Err(self.err(
+                    &p.referenced,
+                    format!(
+                        "unknown profile {name:?}; expected one of: {}",
+                        profile::PROFILE_NAMES.join(", ")
+                    ),
+                ));
             }
             (None, None) => Knobs::rfc9111(),
         };
         if let Some(v) = &e.vary {
-            k.vary = pick(self, v, &[("honor", VaryMode::Honor), ("ignore", VaryMode::Ignore), ("ignore-origin", VaryMode::IgnoreOrigin), ("accept-encoding-only", VaryMode::AcceptEncodingOnly), ("uncacheable", VaryMode::Uncacheable)])?;
+            k.vary = pick(
+                self,
+                v,
+                &[
+                    ("honor", VaryMode::Honor),
+                    ("ignore", VaryMode::Ignore),
+                    ("ignore-origin", VaryMode::IgnoreOrigin),
+                    ("accept-encoding-only", VaryMode::AcceptEncodingOnly),
+                    ("uncacheable", VaryMode::Uncacheable),
+                ],
+            )?;
         }
         if let Some(h) = &e.key_headers {
-            k.key_headers = self.list(h).into_iter().map(|s| s.to_ascii_lowercase()).collect();
+            k.key_headers = self
+                .list(h)
+                .into_iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect();
         }
         if let Some(b) = e.cache_options {
             k.cache_options = b;
         }
         if let Some(v) = &e.preflight_key {
-            k.preflight_key = pick(self, v, &[("honor", PreflightKey::Honor), ("ignore", PreflightKey::Ignore)])?;
+            k.preflight_key = pick(
+                self,
+                v,
+                &[
+                    ("honor", PreflightKey::Honor),
+                    ("ignore", PreflightKey::Ignore),
+                ],
+            )?;
         }
         if let Some(q) = &e.query {
             k.query = match &q.value {
                 StrOrList::One(v) if v == "all" => QueryKey::All,
                 StrOrList::One(v) if v == "none" => QueryKey::None,
-                StrOrList::One(v) => return Err(self.err(&q.referenced, format!("expected all, none or a list of parameter names, found {v:?}"))),
+                StrOrList::One(v) => {
+                    return Err(self.err(
+                        &q.referenced,
+                        format!("expected all, none or a list of parameter names, found {v:?}"),
+                    ))
+                }
                 StrOrList::Many(l) => QueryKey::List(l.clone()),
             };
         }
@@ -402,7 +565,12 @@ impl Validator<'_> {
                 "true" | "on" => Collapse::On,
                 "false" | "off" => Collapse::Off,
                 "naive" => Collapse::Naive,
-                other => return Err(self.err(&c.referenced, format!("expected true, false or naive, found {other:?}"))),
+                other => {
+                    return Err(self.err(
+                        &c.referenced,
+                        format!("expected true, false or naive, found {other:?}"),
+                    ))
+                }
             };
         }
         if let Some(t) = &e.ttl {
@@ -436,27 +604,69 @@ impl Validator<'_> {
             k.pass_authorization = b;
         }
         if let Some(v) = &e.vary_star {
-            k.vary_star = pick(self, v, &[("never-match", VaryStar::NeverMatch), ("exact-only", VaryStar::ExactOnly), ("bypass", VaryStar::Bypass), ("reuse", VaryStar::Reuse)])?;
+            k.vary_star = pick(
+                self,
+                v,
+                &[
+                    ("never-match", VaryStar::NeverMatch),
+                    ("exact-only", VaryStar::ExactOnly),
+                    ("bypass", VaryStar::Bypass),
+                    ("reuse", VaryStar::Reuse),
+                ],
+            )?;
         }
         if let Some(v) = &e.vary_compare {
-            k.vary_compare = pick(self, v, &[("combine", VaryCompare::Combine), ("raw", VaryCompare::Raw), ("trim", VaryCompare::Trim), ("fold", VaryCompare::Fold)])?;
+            k.vary_compare = pick(
+                self,
+                v,
+                &[
+                    ("combine", VaryCompare::Combine),
+                    ("raw", VaryCompare::Raw),
+                    ("trim", VaryCompare::Trim),
+                    ("fold", VaryCompare::Fold),
+                ],
+            )?;
         }
-        Ok(EdgeSpec { profile: name, knobs: k })
+        Ok(EdgeSpec {
+            profile: name,
+            knobs: k,
+        })
     }
 
-    fn clients(&self, raw: Option<S<Vec<S<raw::RawClient>>>>, knobs: &Knobs) -> Result<Vec<Client>, InputError> {
+    fn clients(
+        &self,
+        raw: Option<S<Vec<S<raw::RawClient>>>>,
+        knobs: &Knobs,
+    ) -> Result<Vec<Client>, InputError> {
         let Some(list) = raw else {
-            return Err(InputError::at(self.file, 1, 1, "missing `clients:` (a list of { name, origin, browser })"));
+            return Err(InputError::at(
+                self.file,
+                1,
+                1,
+                "missing `clients:` (a list of { name, origin, browser })",
+            ));
         };
         let mut out: Vec<Client> = Vec::new();
         for c in list.value {
             let c = c.value;
             if out.iter().any(|o| o.name == c.name.value) {
-                return Err(self.err(&c.name.referenced, format!("client {:?} is defined twice", c.name.value)));
+                return Err(self.err(
+                    &c.name.referenced,
+                    format!("client {:?} is defined twice", c.name.value),
+                ));
             }
             let agent = match &c.browser {
                 None => Agent::Chrome,
-                Some(b) => pick(self, b, &[("chrome", Agent::Chrome), ("firefox", Agent::Firefox), ("safari", Agent::Safari), ("none", Agent::None)])?,
+                Some(b) => pick(
+                    self,
+                    b,
+                    &[
+                        ("chrome", Agent::Chrome),
+                        ("firefox", Agent::Firefox),
+                        ("safari", Agent::Safari),
+                        ("none", Agent::None),
+                    ],
+                )?,
             };
             let origin = match (&c.origin, agent) {
                 (Some(o), _) => {
@@ -472,7 +682,13 @@ impl Validator<'_> {
             };
             if let Some(p) = &c.pop {
                 if p.value >= knobs.pops {
-                    return Err(self.err(&p.referenced, format!("pop {} does not exist: the edge has {} POP(s), numbered from 0", p.value, knobs.pops)));
+                    return Err(self.err(
+                        &p.referenced,
+                        format!(
+                            "pop {} does not exist: the edge has {} POP(s), numbered from 0",
+                            p.value, knobs.pops
+                        ),
+                    ));
                 }
             }
             out.push(Client {
@@ -486,14 +702,28 @@ impl Validator<'_> {
             });
         }
         if out.is_empty() {
-            return Err(self.err(&list.referenced, "`clients:` is empty; define at least one client"));
+            return Err(self.err(
+                &list.referenced,
+                "`clients:` is empty; define at least one client",
+            ));
         }
         Ok(out)
     }
 
-    fn steps(&self, raw: Option<S<Vec<S<raw::RawStep>>>>, clients: &[Client], scheme: &str, host: &str) -> Result<Vec<Step>, InputError> {
+    fn steps(
+        &self,
+        raw: Option<S<Vec<S<raw::RawStep>>>>,
+        clients: &[Client],
+        scheme: &str,
+        host: &str,
+    ) -> Result<Vec<Step>, InputError> {
         let Some(list) = raw else {
-            return Err(InputError::at(self.file, 1, 1, "missing `steps:` (a list of { client, fetch })"));
+            return Err(InputError::at(
+                self.file,
+                1,
+                1,
+                "missing `steps:` (a list of { client, fetch })",
+            ));
         };
         let mut out = Vec::new();
         let mut now = 0u64;
@@ -516,35 +746,84 @@ impl Validator<'_> {
             let client = clients
                 .iter()
                 .position(|c| c.name == s.client.value)
-                .ok_or_else(|| self.err(&s.client.referenced, format!("unknown client {:?}; defined: {}", s.client.value, clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))))?;
+                .ok_or_else(|| {
+                    self.err(
+                        &s.client.referenced,
+                        format!(
+                            "unknown client {:?}; defined: {}",
+                            s.client.value,
+                            clients
+                                .iter()
+                                .map(|c| c.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?;
             let (method, url) = s
                 .fetch
                 .value
                 .trim()
                 .split_once(char::is_whitespace)
-                .ok_or_else(|| self.err(&s.fetch.referenced, format!("expected `METHOD /path` such as `GET /api/data`, found {:?}", s.fetch.value)))?;
+                .ok_or_else(|| {
+                    self.err(
+                        &s.fetch.referenced,
+                        format!(
+                            "expected `METHOD /path` such as `GET /api/data`, found {:?}",
+                            s.fetch.value
+                        ),
+                    )
+                })?;
             let method = method.to_string();
             if !is_token(&method) || method.bytes().any(|b| b.is_ascii_lowercase()) {
-                return Err(self.err(&s.fetch.referenced, format!("expected an uppercase method such as GET, found {method:?}")));
+                return Err(self.err(
+                    &s.fetch.referenced,
+                    format!("expected an uppercase method such as GET, found {method:?}"),
+                ));
             }
             let url = url.trim();
             let (st_scheme, st_host, target) = if let Some((sch, rest)) = url.split_once("://") {
                 let (h, t) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
                 if (sch != "http" && sch != "https") || h.is_empty() {
-                    return Err(self.err(&s.fetch.referenced, format!("expected an http(s) URL or a path, found {url:?}")));
+                    return Err(self.err(
+                        &s.fetch.referenced,
+                        format!("expected an http(s) URL or a path, found {url:?}"),
+                    ));
                 }
-                (sch.to_string(), h.to_ascii_lowercase(), if t.is_empty() { "/".to_string() } else { t.to_string() })
+                (
+                    sch.to_string(),
+                    h.to_ascii_lowercase(),
+                    if t.is_empty() {
+                        "/".to_string()
+                    } else {
+                        t.to_string()
+                    },
+                )
             } else if url.starts_with('/') {
                 (scheme.to_string(), host.to_string(), url.to_string())
             } else {
-                return Err(self.err(&s.fetch.referenced, format!("expected a path starting with / or a full URL, found {url:?}")));
+                return Err(self.err(
+                    &s.fetch.referenced,
+                    format!("expected a path starting with / or a full URL, found {url:?}"),
+                ));
             };
             if target.contains(char::is_whitespace) {
-                return Err(self.err(&s.fetch.referenced, "the path contains whitespace; percent-encode it"));
+                return Err(self.err(
+                    &s.fetch.referenced,
+                    "the path contains whitespace; percent-encode it",
+                ));
             }
             let credentials = match &s.credentials {
                 None => Credentials::SameOrigin,
-                Some(c) => pick(self, c, &[("omit", Credentials::Omit), ("same-origin", Credentials::SameOrigin), ("include", Credentials::Include)])?,
+                Some(c) => pick(
+                    self,
+                    c,
+                    &[
+                        ("omit", Credentials::Omit),
+                        ("same-origin", Credentials::SameOrigin),
+                        ("include", Credentials::Include),
+                    ],
+                )?,
             };
             let mode = match &s.mode {
                 None => clients[client].mode,
@@ -580,17 +859,44 @@ impl Validator<'_> {
             reason: match &e.reason {
                 None => None,
                 Some(r) => Some(Reason::from_id(&r.value).ok_or_else(|| {
-                    self.err(&r.referenced, format!("unknown reason {:?}; expected one of: {}", r.value, Reason::ALL.iter().map(|r| r.id()).collect::<Vec<_>>().join(", ")))
+                    self.err(
+                        &r.referenced,
+                        format!(
+                            "unknown reason {:?}; expected one of: {}",
+                            r.value,
+                            Reason::ALL
+                                .iter()
+                                .map(|r| r.id())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
                 })?),
             },
             cache: match &e.cache {
                 None => None,
-                Some(c) => Some(Outcome::from_id(&c.value).ok_or_else(|| self.err(&c.referenced, format!("expected hit, miss, stale, pass or collapsed, found {:?}", c.value)))?),
+                Some(c) => Some(Outcome::from_id(&c.value).ok_or_else(|| {
+                    self.err(
+                        &c.referenced,
+                        format!(
+                            "expected hit, miss, stale, pass or collapsed, found {:?}",
+                            c.value
+                        ),
+                    )
+                })?),
             },
             cache_induced: e.cache_induced,
             preflight: match &e.preflight {
                 None => None,
-                Some(p) => Some(pick(self, p, &[("none", PreflightUse::None), ("sent", PreflightUse::Sent), ("cached", PreflightUse::Cached)])?),
+                Some(p) => Some(pick(
+                    self,
+                    p,
+                    &[
+                        ("none", PreflightUse::None),
+                        ("sent", PreflightUse::Sent),
+                        ("cached", PreflightUse::Cached),
+                    ],
+                )?),
             },
             poisoned_by: e.poisoned_by.map(|p| p.value as usize),
             status: e.status,
@@ -599,9 +905,24 @@ impl Validator<'_> {
 }
 
 fn pick<T: Copy>(v: &Validator<'_>, s: &S<String>, options: &[(&str, T)]) -> Result<T, InputError> {
-    options.iter().find(|(n, _)| *n == s.value).map(|(_, t)| *t).ok_or_else(|| {
-        v.err(&s.referenced, format!("expected one of {}, found {:?}", options.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "), s.value))
-    })
+    options
+        .iter()
+        .find(|(n, _)| *n == s.value)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            v.err(
+                &s.referenced,
+                format!(
+                    "expected one of {}, found {:?}",
+                    options
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    s.value
+                ),
+            )
+        })
 }
 
 /// Checks that `o` is a serialised origin: `scheme://host[:port]`, nothing after.
@@ -611,9 +932,15 @@ pub fn validate_origin(o: &str) -> Result<(), String> {
         return Ok(());
     }
     let Some((scheme, rest)) = o.split_once("://") else {
-        return Err(format!("expected an origin such as https://app.example.com, found {o:?}"));
+        return Err(format!(
+            "expected an origin such as https://app.example.com, found {o:?}"
+        ));
     };
-    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b)) {
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b))
+    {
         return Err(format!("{o:?}: the scheme must be lowercase, e.g. https"));
     }
     if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
@@ -624,8 +951,17 @@ pub fn validate_origin(o: &str) -> Result<(), String> {
 
 fn stem(file: &str) -> String {
     let base = file.rsplit('/').next().unwrap_or(file);
-    base.strip_suffix(".yaml").or_else(|| base.strip_suffix(".yml")).unwrap_or(base).to_string()
+    base.strip_suffix(".yaml")
+        .or_else(|| base.strip_suffix(".yml"))
+        .unwrap_or(base)
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests;
+
+/// The PRODUCT.md example, for tests across modules.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    pub(crate) use super::tests::PRODUCT_EXAMPLE;
+}

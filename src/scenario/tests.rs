@@ -44,16 +44,28 @@ fn product_example_parses() {
     assert_eq!(s.steps[1].at_ms, 5000);
     assert_eq!(s.steps[2].at_ms, 5000);
     assert_eq!(s.steps[2].credentials, Credentials::Include);
-    assert_eq!(s.steps[2].headers.get("content-type"), Some("application/json"));
+    assert_eq!(
+        s.steps[2].headers.get("content-type"),
+        Some("application/json")
+    );
     assert_eq!(s.steps[1].expect.reason, Some(Reason::OriginMismatch));
     assert_eq!(s.steps[1].expect.cache_induced, Some(true));
     assert_eq!(s.steps[1].line, 25);
     match &s.origin {
         OriginSpec::Model(m) => {
             let p = m.cors.as_ref().unwrap();
-            assert_eq!(p.allow_origins, AllowOrigins::List(vec!["https://app1.example.com".into(), "https://app2.example.com".into()]));
+            assert_eq!(
+                p.allow_origins,
+                AllowOrigins::List(vec![
+                    "https://app1.example.com".into(),
+                    "https://app2.example.com".into()
+                ])
+            );
             assert_eq!(p.max_age, Some(600));
-            assert_eq!(m.routes[0].cache_control.as_deref(), Some("public, max-age=300"));
+            assert_eq!(
+                m.routes[0].cache_control.as_deref(),
+                Some("public, max-age=300")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -80,9 +92,13 @@ fn semantic_errors_point_at_the_value() {
     let e = err(&format!("{base}  - {{ client: a, fetch: get /a }}\n"));
     assert_eq!(e.line, 6);
     assert!(e.message.contains("uppercase method"), "{e}");
-    let e = err(&format!("{base}  - {{ client: a, fetch: GET /a, expect: {{ reason: nope }} }}\n"));
+    let e = err(&format!(
+        "{base}  - {{ client: a, fetch: GET /a, expect: {{ reason: nope }} }}\n"
+    ));
     assert!(e.message.contains("unknown reason"), "{e}");
-    let e = err(&format!("{base}  - {{ client: a, fetch: GET /a, at: soon }}\n"));
+    let e = err(&format!(
+        "{base}  - {{ client: a, fetch: GET /a, at: soon }}\n"
+    ));
     assert!(e.message.contains("+5s"), "{e}");
     let e = err("edge: { profile: nope }\norigin:\n  routes: [{ path: /a }]\nclients: [{ name: a, origin: https://a }]\nsteps: []\n");
     assert_eq!(e.line, 1);

@@ -1,0 +1,219 @@
+//! Fetch §4.9 "CORS-preflight cache" (<https://fetch.spec.whatwg.org/#cors-preflight-cache>).
+//!
+//! Entries are (byte-serialised origin, URL, credentials, method or header name) with an
+//! expiry. The network partition key is ignored: one [`super::Browser`] is one partition.
+//! Lookups do not allocate; the URL is compared piecewise with the fetch's parts.
+
+use super::{CacheItem, Credentials, Fetch, PreflightCache, PreflightEntry};
+use crate::time::Timestamp;
+
+/// Whether `url` is `scheme://host` + `target` (as [`crate::message::Request::url`]
+/// builds it), without allocating.
+fn url_is(url: &str, f: &Fetch) -> bool {
+    url.strip_prefix(f.scheme.as_str())
+        .and_then(|r| r.strip_prefix("://"))
+        .and_then(|r| r.strip_prefix(f.host.as_str()))
+        .is_some_and(|r| r == f.target)
+}
+
+/// The URL string a cache entry stores.
+pub(super) fn url_of(f: &Fetch) -> String {
+    let mut s = String::with_capacity(f.scheme.len() + 3 + f.host.len() + f.target.len());
+    s.push_str(&f.scheme);
+    s.push_str("://");
+    s.push_str(&f.host);
+    s.push_str(&f.target);
+    s
+}
+
+impl PreflightEntry {
+    /// Fetch §4.9 "cache entry match": same origin and URL, not expired, and either the
+    /// entry was made with credentials or the request is not `include` (a credentialed
+    /// entry also answers uncredentialed requests, not the other way round).
+    fn matches(&self, now: Timestamp, f: &Fetch) -> bool {
+        now < self.expires
+            && (self.credentials || f.credentials != Credentials::Include)
+            && self.origin == f.origin
+            && url_is(&self.url, f)
+    }
+}
+
+impl PreflightCache {
+    /// An empty cache.
+    pub fn new() -> PreflightCache {
+        PreflightCache::default()
+    }
+
+    /// Number of entries held, expired ones included until the next store purges them.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no entries are held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// Fetch §4.9 "method cache entry match": an entry for exactly this method (byte
+    /// case-sensitive), or for `*` when the request's credentials mode is not `include`.
+    pub(super) fn method_match(&self, now: Timestamp, f: &Fetch, method: &str) -> bool {
+        let include = f.credentials == Credentials::Include;
+        self.entries.iter().any(|e| match &e.item {
+            CacheItem::Method(m) => (m == method || (!include && m == "*")) && e.matches(now, f),
+            _ => false,
+        })
+    }
+
+    /// Fetch §4.9 "header-name cache entry match": an entry for this name (ASCII
+    /// case-insensitive), or for `*` when the request's credentials mode is not `include`
+    /// and the name is not a CORS non-wildcard request-header name (`authorization`).
+    pub(super) fn header_match(&self, now: Timestamp, f: &Fetch, name: &str) -> bool {
+        let include = f.credentials == Credentials::Include;
+        let wildcard_ok = !include && !name.eq_ignore_ascii_case("authorization");
+        self.entries.iter().any(|e| match &e.item {
+            CacheItem::Header(h) => {
+                (h.eq_ignore_ascii_case(name) || (wildcard_ok && h == "*")) && e.matches(now, f)
+            }
+            _ => false,
+        })
+    }
+
+    /// Private Network Access: whether a preflight that allowed a private-network request
+    /// to this URL is cached (Chromium keeps the target address space in its preflight
+    /// cache key, so a PNA request is not answered by a non-PNA preflight).
+    pub(super) fn private_network_match(&self, now: Timestamp, f: &Fetch) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.item == CacheItem::PrivateNetwork && e.matches(now, f))
+    }
+
+    /// Fetch §4.8 steps 7.12–7.15, simplified to Fetch §4.9 "create a new cache entry",
+    /// where an entry with the same key (origin, URL, credentials, item) is replaced. A
+    /// `max_age_secs` of 0 stores nothing and drops the same-key entry (the spec would
+    /// set its max-age to 0, which expires it). Expired entries are purged here, so the
+    /// cache does not grow without bound.
+    pub(super) fn store(
+        &mut self,
+        now: Timestamp,
+        f: &Fetch,
+        url: &str,
+        item: CacheItem,
+        max_age_secs: u64,
+    ) {
+        let credentials = f.credentials == Credentials::Include;
+        self.entries.retain(|e| {
+            let same_key = e.credentials == credentials
+                && e.item.same_key(&item)
+                && e.origin == f.origin
+                && e.url == url;
+            !same_key && now < e.expires
+        });
+        if max_age_secs == 0 {
+            return;
+        }
+        self.entries.push(PreflightEntry {
+            origin: f.origin.clone(),
+            url: url.to_string(),
+            credentials,
+            item,
+            expires: now.plus_secs(max_age_secs),
+        });
+    }
+}
+
+impl CacheItem {
+    /// Same cache key: methods byte-exact, header names ASCII case-insensitive.
+    fn same_key(&self, other: &CacheItem) -> bool {
+        match (self, other) {
+            (CacheItem::Method(a), CacheItem::Method(b)) => a == b,
+            (CacheItem::Header(a), CacheItem::Header(b)) => a.eq_ignore_ascii_case(b),
+            (CacheItem::PrivateNetwork, CacheItem::PrivateNetwork) => true,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::browser::{Agent, Mode};
+    use crate::fields::Headers;
+    use crate::time::SIM_EPOCH;
+
+    fn fetch(c: Credentials) -> Fetch {
+        Fetch {
+            agent: Agent::Chrome,
+            origin: "https://app.example.com".into(),
+            method: "PUT".into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            target: "/x".into(),
+            headers: Headers::new(),
+            mode: Mode::Cors,
+            credentials: c,
+            cookie: None,
+            private_network: false,
+        }
+    }
+
+    #[test]
+    fn url_comparison() {
+        let f = fetch(Credentials::Omit);
+        assert!(url_is("https://api.example.com/x", &f));
+        assert!(!url_is("https://api.example.com/x?y", &f));
+        assert!(!url_is("http://api.example.com/x", &f));
+        assert_eq!(url_of(&f), "https://api.example.com/x");
+    }
+
+    #[test]
+    fn credentialed_entry_answers_uncredentialed_not_reverse() {
+        let now = SIM_EPOCH;
+        let inc = fetch(Credentials::Include);
+        let omit = fetch(Credentials::Omit);
+        let mut c = PreflightCache::new();
+        c.store(
+            now,
+            &inc,
+            &url_of(&inc),
+            CacheItem::Method("PUT".into()),
+            60,
+        );
+        assert!(c.method_match(now, &omit, "PUT"));
+        let mut d = PreflightCache::new();
+        d.store(
+            now,
+            &omit,
+            &url_of(&omit),
+            CacheItem::Method("PUT".into()),
+            60,
+        );
+        assert!(!d.method_match(now, &inc, "PUT"));
+    }
+
+    #[test]
+    fn same_key_replaces_and_zero_removes() {
+        let now = SIM_EPOCH;
+        let f = fetch(Credentials::Omit);
+        let url = url_of(&f);
+        let mut c = PreflightCache::new();
+        c.store(now, &f, &url, CacheItem::Header("x-a".into()), 60);
+        c.store(now, &f, &url, CacheItem::Header("X-A".into()), 10);
+        assert_eq!(c.len(), 1);
+        assert!(c.header_match(now.plus_secs(9), &f, "x-a"));
+        assert!(!c.header_match(now.plus_secs(10), &f, "x-a"));
+        c.store(now, &f, &url, CacheItem::Header("x-a".into()), 0);
+        assert!(c.is_empty());
+        c.store(now, &f, &url, CacheItem::Method("put".into()), 60);
+        assert!(
+            !c.method_match(now, &f, "PUT"),
+            "methods are case-sensitive"
+        );
+        c.clear();
+        assert!(c.is_empty());
+    }
+}

@@ -1,0 +1,212 @@
+//! Chromium's console wording for CORS failures. Every sentence below was written from
+//! `third_party/blink/renderer/platform/loader/cors/cors_error_string.cc`
+//! (`GetErrorStringForConsoleMessage`), for a request whose initiator is `fetch()`; the
+//! reason each maps to is in [`super::check::Failure::reason`].
+
+use super::check::Failure;
+use std::fmt::Write;
+
+/// Built only for failures, so an allowed response never allocates a console string.
+///
+/// `url` is the request URL, `origin` the page's serialised origin, `on_preflight`
+/// whether the failing response was a preflight's, `address_space` the PNA target
+/// address space name (`private` or `local`).
+pub(crate) fn message(
+    url: &str,
+    origin: &str,
+    failure: &Failure<'_>,
+    on_preflight: bool,
+    address_space: &str,
+) -> String {
+    let mut s = String::with_capacity(256 + url.len() + origin.len());
+    // cors_error_string.cc: the common prefix, "Access to <kind> at '<url>' from origin
+    // '<origin>' has been blocked by CORS policy: " (kind is "fetch" for fetch()).
+    let _ = write!(
+        s,
+        "Access to fetch at '{url}' from origin '{origin}' has been blocked by CORS policy: "
+    );
+    // cors_error_string.cc IsPreflightError(): CORS-check failures on a preflight, and
+    // the preflight status and PNA failures, get this clause; method/header ones do not.
+    let preflight_clause = match failure {
+        Failure::PreflightBadStatus
+        | Failure::MissingAllowPrivateNetwork
+        | Failure::InvalidAllowPrivateNetwork(_) => true,
+        Failure::MissingAllowOrigin
+        | Failure::MultipleAllowOrigin(_)
+        | Failure::InvalidAllowOrigin(_)
+        | Failure::AllowOriginMismatch(_)
+        | Failure::WildcardWithCredentials
+        | Failure::InvalidAllowCredentials(_) => on_preflight,
+        Failure::InvalidAllowMethods
+        | Failure::InvalidAllowHeaders
+        | Failure::MethodNotAllowed(_)
+        | Failure::HeaderNotAllowed(_) => false,
+    };
+    if preflight_clause {
+        s.push_str(PREFLIGHT_CLAUSE);
+    }
+    body(&mut s, failure, address_space);
+    s
+}
+
+/// cors_error_string.cc, IsPreflightError(): inserted before the CORS-check sentence
+/// when the failing response was a preflight.
+pub(crate) const PREFLIGHT_CLAUSE: &str =
+    "Response to preflight request doesn't pass access control check: ";
+
+/// cors_error_string.cc `kNoCorsInformation`: appended for fetch() after the
+/// multiple/invalid/mismatch ACAO sentences.
+const NO_CORS_INFORMATION: &str = " Have the server send the header with a valid value, or, if an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.";
+
+fn body(s: &mut String, failure: &Failure<'_>, address_space: &str) {
+    match failure {
+        // cors_error_string.cc, kMissingAllowOriginHeader (+ the fetch() hint).
+        Failure::MissingAllowOrigin => s.push_str(
+            "No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
+        ),
+        // cors_error_string.cc, kMultipleAllowOriginValues.
+        Failure::MultipleAllowOrigin(v) => {
+            s.push_str("The 'Access-Control-Allow-Origin' header contains multiple values '");
+            hint(s, v);
+            s.push_str("', but only one is allowed.");
+            s.push_str(NO_CORS_INFORMATION);
+        }
+        // cors_error_string.cc, kInvalidAllowOriginValue.
+        Failure::InvalidAllowOrigin(v) => {
+            s.push_str("The 'Access-Control-Allow-Origin' header contains the invalid value '");
+            hint(s, v);
+            s.push_str("'.");
+            s.push_str(NO_CORS_INFORMATION);
+        }
+        // cors_error_string.cc, kAllowOriginMismatch.
+        Failure::AllowOriginMismatch(v) => {
+            s.push_str("The 'Access-Control-Allow-Origin' header has a value '");
+            hint(s, v);
+            s.push_str("' that is not equal to the supplied origin.");
+            s.push_str(NO_CORS_INFORMATION);
+        }
+        // cors_error_string.cc, kWildcardOriginNotAllowed.
+        Failure::WildcardWithCredentials => s.push_str(
+            "The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.",
+        ),
+        // cors_error_string.cc, kInvalidAllowCredentials.
+        Failure::InvalidAllowCredentials(v) => {
+            s.push_str(
+                "The value of the 'Access-Control-Allow-Credentials' header in the response is '",
+            );
+            hint(s, v);
+            s.push_str("' which must be 'true' when the request's credentials mode is 'include'.");
+        }
+        // cors_error_string.cc, kPreflightInvalidStatus.
+        Failure::PreflightBadStatus => s.push_str("It does not have HTTP ok status."),
+        // cors_error_string.cc, kInvalidAllowMethodsPreflightResponse.
+        Failure::InvalidAllowMethods => s.push_str(
+            "Cannot parse Access-Control-Allow-Methods response header field in preflight response.",
+        ),
+        // cors_error_string.cc, kInvalidAllowHeadersPreflightResponse.
+        Failure::InvalidAllowHeaders => s.push_str(
+            "Cannot parse Access-Control-Allow-Headers response header field in preflight response.",
+        ),
+        // cors_error_string.cc, kMethodDisallowedByPreflightResponse.
+        Failure::MethodNotAllowed(m) => {
+            s.push_str("Method ");
+            hint(s, m);
+            s.push_str(" is not allowed by Access-Control-Allow-Methods in preflight response.");
+        }
+        // cors_error_string.cc, kHeaderDisallowedByPreflightResponse.
+        Failure::HeaderNotAllowed(n) => {
+            s.push_str("Request header field ");
+            hint(s, n);
+            s.push_str(" is not allowed by Access-Control-Allow-Headers in preflight response.");
+        }
+        // cors_error_string.cc, kPreflightMissingAllowPrivateNetwork.
+        Failure::MissingAllowPrivateNetwork => {
+            let _ = write!(
+                s,
+                "No 'Access-Control-Allow-Private-Network' header was present in the preflight response for this private network request targeting the `{address_space}` address space."
+            );
+        }
+        // cors_error_string.cc, kPreflightInvalidAllowPrivateNetwork (the double space
+        // before "not" is Chromium's).
+        Failure::InvalidAllowPrivateNetwork(v) => {
+            let _ = write!(
+                s,
+                "The 'Access-Control-Allow-Private-Network' header in the preflight response for this private network request targeting the `{address_space}` address space had a value of '"
+            );
+            hint(s, v);
+            s.push_str("',  not 'true'.");
+        }
+    }
+}
+
+/// cors_error_string.cc `EncodeHint`: printable ASCII as is, anything else as `\uXXXX`
+/// (UTF-16 code units).
+fn hint(s: &mut String, v: &str) {
+    for c in v.chars() {
+        if (' '..='~').contains(&c) {
+            s.push(c);
+        } else {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                let _ = write!(s, "\\u{:04X}", unit);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    const URL: &str = "https://api.example.com/data";
+    const O: &str = "https://app.example.com";
+
+    #[test]
+    fn prefix_and_missing() {
+        let m = message(URL, O, &Failure::MissingAllowOrigin, false, "private");
+        assert_eq!(
+            m,
+            "Access to fetch at 'https://api.example.com/data' from origin 'https://app.example.com' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled."
+        );
+    }
+
+    #[test]
+    fn preflight_clause_only_for_preflight_check_failures() {
+        let m = message(
+            URL,
+            O,
+            &Failure::AllowOriginMismatch("https://x"),
+            true,
+            "private",
+        );
+        assert!(m.contains(": Response to preflight request doesn't pass access control check: The 'Access-Control-Allow-Origin' header has a value 'https://x' that is not equal to the supplied origin."));
+        let m = message(URL, O, &Failure::MethodNotAllowed("PUT"), true, "private");
+        assert!(!m.contains(PREFLIGHT_CLAUSE));
+        assert!(m.ends_with(
+            "Method PUT is not allowed by Access-Control-Allow-Methods in preflight response."
+        ));
+        let m = message(URL, O, &Failure::PreflightBadStatus, true, "private");
+        assert!(m.ends_with("Response to preflight request doesn't pass access control check: It does not have HTTP ok status."));
+    }
+
+    #[test]
+    fn hints_are_escaped() {
+        let m = message(
+            URL,
+            O,
+            &Failure::InvalidAllowCredentials(Cow::Borrowed("tr\u{e9}")),
+            false,
+            "private",
+        );
+        assert!(m.contains("is 'tr\\u00E9' which must be 'true'"));
+        let m = message(
+            URL,
+            O,
+            &Failure::HeaderNotAllowed("x-custom"),
+            true,
+            "private",
+        );
+        assert!(m.ends_with("Request header field x-custom is not allowed by Access-Control-Allow-Headers in preflight response."));
+    }
+}

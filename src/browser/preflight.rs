@@ -1,0 +1,146 @@
+//! Fetch §4.8 "CORS-preflight fetch" (<https://fetch.spec.whatwg.org/#cors-preflight-fetch>):
+//! parsing the preflight response's `Access-Control-Allow-Methods`, `-Headers` and
+//! `-Max-Age`, and the Private Network Access address-space name used in messages.
+
+use super::check::single_or_combined;
+use super::Agent;
+use crate::fields::{is_token, Headers};
+
+/// Fetch §2.2 "extract header list values" for `#method` / `#field-name` lists: every
+/// member of every field line, trimmed of SP/HTAB, empty members skipped. `Err(())` when
+/// a member is not a token (Fetch §4.8 step 7.3: a network error). Absent → empty.
+pub(crate) fn parse_token_list<'a>(h: &'a Headers, name: &'a str) -> Result<Vec<&'a str>, ()> {
+    let mut out = Vec::new();
+    for line in h.get_all(name) {
+        for member in line.split(',') {
+            let m = member.trim_matches([' ', '\t']);
+            if m.is_empty() {
+                continue;
+            }
+            if !is_token(m) {
+                return Err(());
+            }
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// Default max-age when `Access-Control-Max-Age` is absent (Fetch §4.8 step 7.9; every
+/// engine uses 5 s).
+pub(crate) const DEFAULT_MAX_AGE_SECS: u64 = 5;
+
+/// Fetch §4.8 steps 7.8–7.10: the number of seconds a successful preflight is cached.
+///
+/// * absent → 5 s;
+/// * `delta-seconds` (digits only) → that, clipped to [`Agent::preflight_cap_secs`];
+/// * anything else (several values, `-1`, `10s`, empty) is a parse failure, which the
+///   spec also maps to 5 s — as do Chromium (`ParseAccessControlMaxAge` in
+///   `services/network/cors/preflight_result.cc`) and WebKit
+///   (`CrossOriginPreflightResultCache.cpp`), except that Chromium treats a negative
+///   integer as 0 (do not cache), and Firefox (`nsCORSListenerProxy.cpp`,
+///   `AddResultToCache`) caches nothing for any non-digit value other than empty.
+pub(crate) fn max_age_secs(agent: Agent, h: &Headers) -> u64 {
+    let cap = agent.preflight_cap_secs();
+    let Some(v) = single_or_combined(h, "access-control-max-age") else {
+        return DEFAULT_MAX_AGE_SECS.min(cap);
+    };
+    let v: &str = &v;
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if all_digits(v) {
+        let n = v.bytes().fold(0u64, |acc, b| {
+            acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+        });
+        return n.min(cap);
+    }
+    let secs = match agent {
+        Agent::Firefox if !v.is_empty() => 0,
+        Agent::Chrome if v.strip_prefix('-').is_some_and(all_digits) => 0,
+        _ => DEFAULT_MAX_AGE_SECS,
+    };
+    secs.min(cap)
+}
+
+/// The address-space name Chromium prints for a PNA target: `local` for loopback,
+/// `private` otherwise (the model only knows that the target is more private).
+pub(crate) fn address_space(host: &str) -> &'static str {
+    let h = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    let loopback = h.eq_ignore_ascii_case("localhost")
+        || h.to_ascii_lowercase().ends_with(".localhost")
+        || h.starts_with("127.")
+        || h == "::1";
+    if loopback {
+        "local"
+    } else {
+        "private"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> Headers {
+        Headers::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn token_lists() {
+        let ok = h(&[
+            ("access-control-allow-methods", "PUT, ,DELETE"),
+            ("access-control-allow-methods", "*"),
+        ]);
+        assert_eq!(
+            parse_token_list(&ok, "access-control-allow-methods"),
+            Ok(vec!["PUT", "DELETE", "*"])
+        );
+        let bad = h(&[("access-control-allow-headers", "x-a, x b")]);
+        assert_eq!(
+            parse_token_list(&bad, "access-control-allow-headers"),
+            Err(())
+        );
+        assert_eq!(
+            parse_token_list(&Headers::new(), "access-control-allow-headers"),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn max_age_rules() {
+        let ma = |v: &str| h(&[("access-control-max-age", v)]);
+        assert_eq!(max_age_secs(Agent::Chrome, &Headers::new()), 5);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("600")), 600);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("86400")), 7200);
+        assert_eq!(max_age_secs(Agent::Firefox, &ma("86400")), 86400);
+        assert_eq!(
+            max_age_secs(Agent::Firefox, &ma("999999999999999999999999")),
+            86400
+        );
+        assert_eq!(max_age_secs(Agent::Safari, &ma("86400")), 600);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("0")), 0);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("abc")), 5);
+        assert_eq!(max_age_secs(Agent::Safari, &ma("abc")), 5);
+        assert_eq!(max_age_secs(Agent::Firefox, &ma("abc")), 0);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("-1")), 0);
+        assert_eq!(max_age_secs(Agent::Safari, &ma("-1")), 5);
+        let two = h(&[
+            ("access-control-max-age", "10"),
+            ("access-control-max-age", "20"),
+        ]);
+        assert_eq!(max_age_secs(Agent::Chrome, &two), 5);
+        assert_eq!(max_age_secs(Agent::None, &ma("600")), 0);
+    }
+
+    #[test]
+    fn address_spaces() {
+        assert_eq!(address_space("localhost:8080"), "local");
+        assert_eq!(address_space("127.0.0.1"), "local");
+        assert_eq!(address_space("[::1]:443"), "local");
+        assert_eq!(address_space("10.0.0.5"), "private");
+        assert_eq!(address_space("router.lan"), "private");
+    }
+}

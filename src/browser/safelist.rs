@@ -1,0 +1,316 @@
+//! Request-header classification (Fetch §2.2.2 "Headers"): CORS-safelisted
+//! request-headers, CORS-unsafe request-header names, forbidden request-headers, and
+//! method normalisation. All functions here are allocation-free except
+//! [`acrh_value`], which builds the `Access-Control-Request-Headers` value.
+
+use std::borrow::Cow;
+
+/// Fetch §2.2.2: the maximum length of a CORS-safelisted request-header value.
+const SAFELIST_VALUE_MAX: usize = 128;
+/// Fetch §2.2.2 "CORS-unsafe request-header names", step 3: the total size budget.
+const SAFELIST_TOTAL_MAX: usize = 1024;
+
+/// Fetch §2.2.1 "CORS-safelisted method": `GET`, `HEAD` or `POST` (byte-exact).
+pub(crate) fn is_safelisted_method(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "POST")
+}
+
+/// Fetch §2.2.1 "normalize a method": the six well-known methods are byte-uppercased
+/// when they match case-insensitively; every other method is kept as given.
+pub(crate) fn normalize_method(method: &str) -> Cow<'_, str> {
+    const NORMALIZED: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+    for m in NORMALIZED {
+        if method.eq_ignore_ascii_case(m) {
+            return if method == m {
+                Cow::Borrowed(method)
+            } else {
+                Cow::Borrowed(m)
+            };
+        }
+    }
+    Cow::Borrowed(method)
+}
+
+/// Fetch §2.2.2 "CORS-unsafe request-header byte".
+fn is_cors_unsafe_byte(b: u8) -> bool {
+    (b < 0x20 && b != 0x09)
+        || matches!(
+            b,
+            0x22 | 0x28
+                | 0x29
+                | 0x3A
+                | 0x3C
+                | 0x3E
+                | 0x3F
+                | 0x40
+                | 0x5B
+                | 0x5C
+                | 0x5D
+                | 0x7B
+                | 0x7D
+                | 0x7F
+        )
+}
+
+/// The bytes allowed in `Accept-Language` / `Content-Language` (Fetch §2.2.2).
+fn is_language_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=')
+}
+
+/// HTTP whitespace (Fetch §2.2): SP, HTAB, CR, LF.
+fn is_http_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// MIME Sniffing §4.4 "parse a MIME type", reduced to what the safelist needs: the
+/// essence (`type/subtype`, compared ASCII case-insensitively); parameters are ignored
+/// since their parsing never fails.
+fn content_type_is_safelisted(value: &str) -> bool {
+    let v = value.trim_matches(is_http_ws);
+    let Some((ty, rest)) = v.split_once('/') else {
+        return false;
+    };
+    let sub = rest
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(is_http_ws);
+    if !crate::fields::is_token(ty) || !crate::fields::is_token(sub) {
+        return false;
+    }
+    let is = |t: &str, s: &str| ty.eq_ignore_ascii_case(t) && sub.eq_ignore_ascii_case(s);
+    is("application", "x-www-form-urlencoded")
+        || is("multipart", "form-data")
+        || is("text", "plain")
+}
+
+/// Fetch §2.2.2 "parse a single range header value" (allowWhitespace = false), then the
+/// safelist's extra rule that the range has a start (no suffix range `bytes=-500`).
+fn range_is_safelisted(value: &str) -> bool {
+    let (Some(ty), Some(rest)) = (value.get(..5), value.get(5..)) else {
+        return false;
+    };
+    if !ty.eq_ignore_ascii_case("bytes") {
+        return false;
+    }
+    let Some(rest) = rest.strip_prefix('=') else {
+        return false;
+    };
+    let Some((start, end)) = rest.split_once('-') else {
+        return false;
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if start.is_empty() || !digits(start) || !digits(end) {
+        return false;
+    }
+    if end.is_empty() {
+        return true;
+    }
+    // Compare as numbers without overflow: strip leading zeros, then length, then bytes.
+    let (s, e) = (start.trim_start_matches('0'), end.trim_start_matches('0'));
+    (s.len(), s) <= (e.len(), e)
+}
+
+/// Fetch §2.2.2 "CORS-safelisted request-header" (name is lowercase, as [`crate::fields::Headers`]
+/// stores it).
+pub(crate) fn is_safelisted_header(name: &str, value: &str) -> bool {
+    if value.len() > SAFELIST_VALUE_MAX {
+        return false;
+    }
+    match name {
+        "accept" => !value.bytes().any(is_cors_unsafe_byte),
+        "accept-language" | "content-language" => value.bytes().all(is_language_byte),
+        "content-type" => {
+            !value.bytes().any(is_cors_unsafe_byte) && content_type_is_safelisted(value)
+        }
+        "range" => range_is_safelisted(value),
+        _ => false,
+    }
+}
+
+/// Fetch §2.2.2 "no-CORS-safelisted request-header": what a `no-cors` request may carry
+/// (the `request-no-cors` headers guard drops anything else).
+pub(crate) fn is_no_cors_safelisted_header(name: &str, value: &str) -> bool {
+    matches!(
+        name,
+        "accept" | "accept-language" | "content-language" | "content-type"
+    ) && is_safelisted_header(name, value)
+}
+
+/// Fetch §2.2.2 "forbidden request-header": set by the browser only; a page's attempt to
+/// set one is silently ignored (the `request` headers guard).
+pub(crate) fn is_forbidden_header(name: &str, value: &str) -> bool {
+    const NAMES: [&str; 21] = [
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    ];
+    if NAMES.contains(&name) || name.starts_with("proxy-") || name.starts_with("sec-") {
+        return true;
+    }
+    if matches!(
+        name,
+        "x-http-method" | "x-http-method-override" | "x-method-override"
+    ) {
+        return crate::fields::split_list(value).any(|m| {
+            ["CONNECT", "TRACE", "TRACK"]
+                .iter()
+                .any(|f| m.eq_ignore_ascii_case(f))
+        });
+    }
+    false
+}
+
+/// Fetch §2.2.2 "CORS-unsafe request-header names", in the order Chromium checks them
+/// (`CorsUnsafeRequestHeaderNames`: the unsafe ones in header order, then, when the
+/// safelisted values exceed 1024 bytes in total, the safelisted ones too). Names are
+/// lowercase; duplicates are not removed (see [`acrh_value`] for the sorted set).
+/// `headers()` yields `(lowercase name, value)`; it is called three times.
+pub(crate) fn unsafe_names<'a, I, F>(headers: F) -> impl Iterator<Item = &'a str>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = (&'a str, &'a str)>,
+{
+    let safelisted_size: usize = headers()
+        .filter(|(n, v)| is_safelisted_header(n, v))
+        .map(|(_, v)| v.len())
+        .sum();
+    let over = safelisted_size > SAFELIST_TOTAL_MAX;
+    let unsafe_ones = headers()
+        .filter(|(n, v)| !is_safelisted_header(n, v))
+        .map(|(n, _)| n);
+    let overflow = headers()
+        .filter(move |(n, v)| over && is_safelisted_header(n, v))
+        .map(|(n, _)| n);
+    unsafe_ones.chain(overflow)
+}
+
+/// Fetch §4.8 "CORS-preflight fetch" steps 4–5: the `Access-Control-Request-Headers`
+/// value, the CORS-unsafe names as a sorted-lowercase set joined by `,` with no space
+/// ("convert header names to a sorted-lowercase set"). `None` when there are none.
+pub(crate) fn acrh_value<'a, I, F>(headers: F) -> Option<String>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = (&'a str, &'a str)>,
+{
+    let mut names: Vec<&str> = unsafe_names(headers).collect();
+    if names.is_empty() {
+        return None;
+    }
+    names.sort_unstable();
+    names.dedup();
+    Some(names.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::Headers;
+
+    fn hs(pairs: &[(&str, &str)]) -> Headers {
+        Headers::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn safelisted_methods() {
+        assert!(is_safelisted_method("GET") && is_safelisted_method("POST"));
+        assert!(!is_safelisted_method("PUT") && !is_safelisted_method("get"));
+        assert_eq!(normalize_method("put"), "PUT");
+        assert_eq!(normalize_method("patch"), "patch");
+    }
+
+    #[test]
+    fn content_type_text_plain_is_safelisted_json_is_not() {
+        assert!(is_safelisted_header("content-type", "text/plain"));
+        assert!(is_safelisted_header(
+            "content-type",
+            " Text/Plain ; charset=utf-8"
+        ));
+        assert!(is_safelisted_header(
+            "content-type",
+            "multipart/form-data; boundary=x"
+        ));
+        assert!(!is_safelisted_header("content-type", "application/json"));
+        assert!(!is_safelisted_header("content-type", "text/plain; x=\"a\""));
+        assert!(!is_safelisted_header("content-type", "text"));
+    }
+
+    #[test]
+    fn language_length_limit() {
+        let ok = "a".repeat(128);
+        let long = "a".repeat(129);
+        assert!(is_safelisted_header("accept-language", &ok));
+        assert!(!is_safelisted_header("accept-language", &long));
+        assert!(!is_safelisted_header("content-language", "en@x"));
+    }
+
+    #[test]
+    fn range_rules() {
+        assert!(is_safelisted_header("range", "bytes=0-"));
+        assert!(is_safelisted_header("range", "BYTES=10-20"));
+        assert!(!is_safelisted_header("range", "bytes=-500"));
+        assert!(!is_safelisted_header("range", "bytes=20-10"));
+        assert!(!is_safelisted_header("range", "bytes=0-1,5-6"));
+        assert!(!is_safelisted_header("range", "bytes = 0-1"));
+        assert!(!is_safelisted_header("range", "b"));
+    }
+
+    #[test]
+    fn unsafe_names_sorted_lowercase_no_space() {
+        let h = hs(&[
+            ("X-B", "1"),
+            ("Content-Type", "application/json"),
+            ("accept", "*/*"),
+            ("x-a", "2"),
+            ("X-B", "3"),
+        ]);
+        assert_eq!(
+            acrh_value(|| h.iter()).as_deref(),
+            Some("content-type,x-a,x-b")
+        );
+        let safe = hs(&[("accept", "*/*")]);
+        assert_eq!(acrh_value(|| safe.iter()), None);
+    }
+
+    #[test]
+    fn total_safelisted_size_over_1024_makes_all_unsafe() {
+        let v = "a".repeat(120);
+        let mut h = Headers::new();
+        for _ in 0..9 {
+            h.append("accept-language", &v); // 9 * 120 = 1080 > 1024
+        }
+        assert_eq!(acrh_value(|| h.iter()).as_deref(), Some("accept-language"));
+        let mut small = Headers::new();
+        for _ in 0..8 {
+            small.append("accept-language", &v); // 960
+        }
+        assert_eq!(acrh_value(|| small.iter()), None);
+    }
+
+    #[test]
+    fn forbidden_headers() {
+        assert!(is_forbidden_header("cookie", "a=1"));
+        assert!(is_forbidden_header("sec-fetch-mode", "cors"));
+        assert!(is_forbidden_header("x-http-method-override", "TRACE"));
+        assert!(!is_forbidden_header("x-http-method-override", "PATCH"));
+        assert!(!is_forbidden_header("x-custom", "1"));
+    }
+}

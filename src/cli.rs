@@ -1,0 +1,88 @@
+//! Command-line arguments (clap derive only; no logic here).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// varyedge — find the CORS failures a CDN edge cache will cause, before it does.
+#[derive(Debug, Parser)]
+#[command(name = "varyedge", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Replay scenario files (or directories of them) through the emulated edge.
+    Replay(ReplayArgs),
+    /// One scenario through every profile: which CDNs break it, and how.
+    Matrix(MatrixArgs),
+    /// List the built-in profiles: their knobs, behaviour and sources.
+    Profiles(ProfilesArgs),
+}
+
+/// `varyedge replay`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReplayArgs {
+    /// Scenario files (.yaml) or directories holding them.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub(crate) scenarios: Vec<PathBuf>,
+    /// Use this profile instead of the scenario's (the scenario's knob overrides still apply).
+    #[arg(long, value_name = "P")]
+    pub(crate) profile: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+    /// Write the report to FILE instead of standard output (written whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// Report formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// Human-readable.
+    Text,
+    /// JSON (PRODUCT.md's stable report).
+    Json,
+    /// JUnit XML for CI.
+    Junit,
+}
+
+/// `varyedge matrix`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct MatrixArgs {
+    /// The scenario.
+    #[arg(value_name = "SCENARIO")]
+    pub(crate) scenario: PathBuf,
+    /// `all`, or a comma-separated list of profile names.
+    #[arg(long, default_value = "all", value_name = "all|p1,p2")]
+    pub(crate) profiles: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
+    pub(crate) format: MatrixFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// Matrix formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MatrixFormat {
+    /// Aligned table.
+    Text,
+    /// Markdown table.
+    Markdown,
+    /// JSON.
+    Json,
+}
+
+/// `varyedge profiles`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ProfilesArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}

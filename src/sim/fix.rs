@@ -1,0 +1,82 @@
+//! The fix hint: the knob or header that would have prevented a step's failure.
+
+use super::StepReport;
+use crate::browser::Reason;
+use crate::message::Response;
+use crate::profile::{Collapse, Knobs, PreflightKey, VaryMode};
+
+/// A one-line fix for a failing or wrongly allowed step, naming the knob or header.
+pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Option<String> {
+    if r.verdict.allowed && !r.wrongly_allowed {
+        return None;
+    }
+    if r.cache_induced {
+        return Some(cache_fix(r, knobs, served));
+    }
+    let hint = match r.verdict.reason {
+        Reason::Ok => return None,
+        Reason::MissingAllowOrigin => "the origin does not allow this origin: add it to `allow_origins` (compare scheme, host and port byte for byte)",
+        Reason::OriginMismatch => "the origin answers with another origin's value: reflect the request's Origin when it is allowlisted",
+        Reason::MultipleAllowOrigin => "send exactly one Access-Control-Allow-Origin value: reflect the one matching origin, not the whole list",
+        Reason::WildcardWithCredentials => "`*` never works with credentials: reflect the allowlisted origin and send Vary: Origin, or fetch with credentials: omit",
+        Reason::CredentialsNotAllowed => "send `Access-Control-Allow-Credentials: true` (allow_credentials: true), or fetch with credentials: omit",
+        Reason::PreflightBadStatus => "answer the preflight (OPTIONS) with a 2xx status and the CORS headers (`options: true` in the origin's cors)",
+        Reason::MethodNotAllowed => "add the method to `allow_methods` (Access-Control-Allow-Methods)",
+        Reason::HeaderNotAllowed => "add the header to `allow_headers`; `*` never covers Authorization, and does not apply with credentials",
+        Reason::PrivateNetworkNotAllowed => "answer the preflight with `Access-Control-Allow-Private-Network: true` (allow_private_network: true)",
+    };
+    Some(hint.to_string())
+}
+
+fn cache_fix(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if r.cache == crate::edge::Outcome::Collapsed && knobs.collapse == Collapse::Naive {
+        parts.push("the edge collapsed this request onto another origin's fetch: make collapsing Vary-aware (`collapse: true`) or turn it off".into());
+    }
+    let vary: Vec<String> = served
+        .map(|s| {
+            s.headers
+                .list("vary")
+                .iter()
+                .map(|v| v.to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    if r.verdict.in_preflight
+        || r.preflight_cache
+            .is_some_and(|_| r.poisoned_by.is_some() && r.verdict.in_preflight)
+    {
+        if knobs.cache_options
+            && knobs.preflight_key == PreflightKey::Ignore
+            && !knobs.key_headers.iter().any(|h| h == "origin")
+        {
+            parts.push("this edge stores OPTIONS without keying Origin and the Access-Control-Request-* headers: `cache_options: false`, or `preflight_key: honor` (CloudFront: add Origin, Access-Control-Request-Method, -Headers to the cache policy)".into());
+        }
+        if !vary.iter().any(|v| v == "origin") {
+            parts.push("send `Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers` on preflights (preflight_vary: true)".into());
+        }
+    } else {
+        if !vary.iter().any(|v| v == "origin") {
+            parts.push("the origin does not send `Vary: Origin` on this response: send it on every response, with or without Origin (vary_origin: true)".into());
+        }
+        if !matches!(knobs.vary, VaryMode::Honor)
+            && !knobs.key_headers.iter().any(|h| h == "origin")
+        {
+            parts.push(format!("this edge does not key on Origin (vary: {}): add `origin` to `key_headers` (a CloudFront cache policy's header list)", vary_id(knobs.vary)));
+        }
+    }
+    if parts.is_empty() {
+        parts.push(format!("the entry stored by step {} was reused for a different request: key on Origin (`key_headers: [origin]`)", r.poisoned_by.unwrap_or(0)));
+    }
+    parts.join("; ")
+}
+
+fn vary_id(v: VaryMode) -> &'static str {
+    match v {
+        VaryMode::Honor => "honor",
+        VaryMode::Ignore => "ignore",
+        VaryMode::IgnoreOrigin => "ignore-origin",
+        VaryMode::AcceptEncodingOnly => "accept-encoding-only",
+        VaryMode::Uncacheable => "uncacheable",
+    }
+}

@@ -1,0 +1,96 @@
+use super::*;
+use crate::scenario::parse;
+
+fn run(text: &str) -> Trace {
+    replay(&parse("t.yaml", text).unwrap()).unwrap()
+}
+
+#[test]
+fn product_example_replays_as_written() {
+    let t = run(crate::scenario::tests_support::PRODUCT_EXAMPLE);
+    assert!(
+        t.passed(),
+        "{:#?}",
+        t.steps
+            .iter()
+            .map(|s| (&s.expectation, &s.verdict))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(t.steps[1].poisoned_by, Some(0));
+    assert_eq!(t.steps[1].key, "GET https://api.example.com/api/data");
+    assert_eq!(t.summary.cache_induced, 1);
+    assert_eq!(t.summary.blocked, 2);
+    assert!(t.steps[1]
+        .fix
+        .as_deref()
+        .unwrap_or("")
+        .contains("Vary: Origin"));
+}
+
+const REFLECT: &str = "origin:
+  cors: { allow_origins: [https://a.example, https://b.example], vary_origin: VARY }
+  routes: [{ path: /d, cache_control: \"public, max-age=60\" }]
+edge: { profile: PROFILE }
+clients:
+  - { name: a, origin: https://a.example }
+  - { name: b, origin: https://b.example }
+  - { name: curl, browser: none }
+steps:
+  - { client: a, fetch: GET /d }
+  - { client: b, fetch: GET /d }
+  - { client: curl, fetch: GET /d }
+  - { client: a, fetch: GET /d }
+";
+
+fn reflect(profile: &str, vary: bool) -> Trace {
+    run(&REFLECT
+        .replace("PROFILE", profile)
+        .replace("VARY", &vary.to_string()))
+}
+
+#[test]
+fn vary_origin_fixes_honouring_caches_only() {
+    for p in ["rfc9111", "varnish", "nginx", "squid", "ats", "fastly"] {
+        let t = reflect(p, true);
+        assert_eq!(t.summary.cache_induced, 0, "{p}");
+        assert_eq!(t.steps[3].cache, Outcome::Hit, "{p}");
+    }
+    for p in ["url-only", "cloudfront", "azure-front-door"] {
+        let t = reflect(p, true);
+        assert_eq!(t.steps[1].verdict.reason, Reason::OriginMismatch, "{p}");
+        assert_eq!(t.steps[1].poisoned_by, Some(0), "{p}");
+    }
+    let t = reflect("cloudflare", false);
+    assert_eq!(t.summary.cache_induced, 0);
+    let t = reflect("akamai", true);
+    assert!(t.steps.iter().all(|s| s.cache == Outcome::Miss));
+}
+
+#[test]
+fn request_without_origin_first_poisons() {
+    let t = run("origin:
+  cors: { allow_origins: [https://a.example] }
+  routes: [{ path: /d, cache_control: \"max-age=60\" }]
+edge: { profile: varnish }
+clients:
+  - { name: curl, browser: none }
+  - { name: a, origin: https://a.example }
+steps:
+  - { client: curl, fetch: GET /d, expect: { cors: ok, cache: miss } }
+  - { client: a, fetch: GET /d, expect: { cors: blocked, reason: missing-allow-origin, cache: hit, cache_induced: true, poisoned_by: 0 } }
+");
+    assert!(t.passed(), "{:?}", t.steps[1].expectation);
+}
+
+#[test]
+fn replay_is_deterministic() {
+    let a = reflect("url-only", false);
+    let b = reflect("url-only", false);
+    let key = |t: &Trace| {
+        t.steps
+            .iter()
+            .map(|s| (s.cache, s.key.clone(), s.verdict.clone(), s.poisoned_by))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&a), key(&b));
+}
