@@ -1,1 +1,2 @@
+//! Placeholder until the replay benchmark lands.
 fn main() {}

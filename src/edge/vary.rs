@@ -29,7 +29,7 @@ pub enum VaryRefusal {
 /// Applies the profile's `Vary` treatment to a response's `Vary` field lines.
 pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal> {
     let members = resp.list("vary");
-    let has_star = members.iter().any(|m| *m == "*");
+    let has_star = members.contains(&"*");
     if has_star {
         match knobs.vary_star {
             VaryStar::Bypass => return Err(VaryRefusal::Star),

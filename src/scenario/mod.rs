@@ -347,8 +347,7 @@ impl Validator<'_> {
     fn cors(&self, c: S<RawCors>) -> Result<CorsPolicy, InputError> {
         let loc = c.referenced;
         let c = c.value;
-        let mut p = CorsPolicy::default();
-        p.allow_origins = match (&c.allow_origins, &c.allow_origin_suffix) {
+        let allow_origins = match (&c.allow_origins, &c.allow_origin_suffix) {
             (Some(_), Some(s)) => {
                 return Err(self.err(
                     &s.referenced,
@@ -374,7 +373,11 @@ impl Validator<'_> {
                 ))
             }
         };
-        p.allow_credentials = c.allow_credentials.unwrap_or(false);
+        let mut p = CorsPolicy {
+            allow_origins,
+            allow_credentials: c.allow_credentials.unwrap_or(false),
+            ..CorsPolicy::default()
+        };
         if let Some(m) = &c.allow_methods {
             p.allow_methods = self.list(m).into_iter().map(|m| m.to_string()).collect();
             if let Some(bad) = p.allow_methods.iter().find(|m| !is_token(m)) {

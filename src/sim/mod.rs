@@ -103,7 +103,7 @@ impl Edge {
             },
             Lookup::Stale(s) => {
                 // RFC 5861: serve the stale response, refresh behind it.
-                let (resp, _, _, done) = self.from_parent(up, req, now, tag);
+                let (resp, _, _, done) = self.via_parent(up, req, now, tag);
                 let stored = self.pops[pop].store(req, resp, now, done, tag);
                 EdgeExchange {
                     response: s.response,
@@ -116,7 +116,7 @@ impl Edge {
                 }
             }
             Lookup::Miss(_) => {
-                let (resp, served_tag, shield, done) = self.from_parent(up, req, now, tag);
+                let (resp, served_tag, shield, done) = self.via_parent(up, req, now, tag);
                 let stored =
                     self.pops[pop].store(req, resp.clone(), now, done, served_tag.unwrap_or(tag));
                 let key = match &stored {
@@ -150,7 +150,7 @@ impl Edge {
     }
 
     /// The shield (if any) or the origin.
-    fn from_parent(
+    fn via_parent(
         &mut self,
         up: &mut dyn Upstream,
         req: &Request,
