@@ -21,6 +21,9 @@ pub(crate) enum Command {
     Matrix(MatrixArgs),
     /// List the built-in profiles: their knobs, behaviour and sources.
     Profiles(ProfilesArgs),
+    /// Serve a scenario's origin model over HTTP, to put real caches in front of it.
+    #[cfg(feature = "net")]
+    Origin(OriginArgs),
 }
 
 /// `varyedge replay`.
@@ -85,4 +88,16 @@ pub(crate) struct ProfilesArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `varyedge origin`.
+#[cfg(feature = "net")]
+#[derive(Debug, clap::Args)]
+pub(crate) struct OriginArgs {
+    /// The scenario whose `origin:` to serve.
+    #[arg(value_name = "SCENARIO")]
+    pub(crate) scenario: PathBuf,
+    /// Address to listen on (loopback by default; port 0 picks a free port and prints it).
+    #[arg(long, default_value = "127.0.0.1:3000", value_name = "ADDR")]
+    pub(crate) listen: std::net::SocketAddr,
 }

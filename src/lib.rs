@@ -10,6 +10,8 @@ pub mod edge;
 pub mod error;
 pub mod fields;
 pub mod message;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod origin;
 pub mod profile;
 pub mod report;

@@ -1,6 +1,8 @@
 //! One file per subcommand: the only place that reads files and prints.
 
 mod matrix;
+#[cfg(feature = "net")]
+mod origin;
 mod profiles;
 mod replay;
 
@@ -16,6 +18,8 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Replay(a) => replay::run(a),
         Command::Matrix(a) => matrix::run(a),
         Command::Profiles(a) => profiles::run(a),
+        #[cfg(feature = "net")]
+        Command::Origin(a) => origin::run(a),
     };
     match r {
         Ok(s) => s,

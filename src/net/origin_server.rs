@@ -1,0 +1,105 @@
+//! `varyedge origin`: serves a scenario's origin model over HTTP/1.1 and h2c so real
+//! caches (the proxy, Varnish, nginx, Squid, ATS) can be put in front of it.
+//!
+//! `GET /.varyedge/stats` answers the number of requests seen per `METHOD path` as JSON
+//! (the ground truth for whether a cache forwarded a request), and
+//! `POST /.varyedge/stats/reset` clears it.
+
+use super::{clock, convert, shutdown};
+use crate::origin::OriginModel;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Request bodies the origin accepts (it ignores them, but reads them whole).
+const MAX_BODY: usize = 1 << 20;
+
+struct State {
+    model: OriginModel,
+    stats: Mutex<BTreeMap<String, u64>>,
+}
+
+/// Binds `listen` and serves `model` until SIGINT/SIGTERM. Prints the bound address as
+/// `listening on http://ADDR` on standard output first (port 0 picks a free port).
+pub async fn serve(model: OriginModel, listen: SocketAddr) -> std::io::Result<()> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let state = Arc::new(State { model, stats: Mutex::new(BTreeMap::new()) });
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let stop = shutdown::signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    Err(_) => continue,
+                };
+                let _ = stream.set_nodelay(true);
+                let st = state.clone();
+                let svc = service_fn(move |req| handle(st.clone(), req));
+                let conn = auto::Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut stop => break,
+        }
+    }
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+    }
+    Ok(())
+}
+
+async fn handle(st: Arc<State>, req: http::Request<Incoming>) -> Result<http::Response<Full<Bytes>>, std::convert::Infallible> {
+    let (parts, body) = req.into_parts();
+    if Limited::new(body, MAX_BODY).collect().await.is_err() {
+        return Ok(convert::text(413, "request body too large or broken\n"));
+    }
+    let path = parts.uri.path();
+    if path == "/.varyedge/stats" || path == "/.varyedge/stats/reset" {
+        let mut stats = match st.stats.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        if path.ends_with("/reset") {
+            stats.clear();
+        }
+        let body = serde_json::to_string(&*stats).unwrap_or_else(|_| "{}".into());
+        drop(stats);
+        let mut r = convert::text(200, &body);
+        r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        r.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+        return Ok(r);
+    }
+    let core = match convert::request_from_parts(&parts, "http") {
+        Ok(r) => r,
+        Err(e) => return Ok(convert::text(400, &format!("{e}\n"))),
+    };
+    {
+        let mut stats = match st.stats.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        *stats.entry(format!("{} {}", core.method, core.target)).or_insert(0) += 1;
+    }
+    if st.model.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(st.model.latency_ms)).await;
+    }
+    let resp = st.model.respond(&core, clock::now());
+    Ok(convert::to_hyper(&resp))
+}
