@@ -157,6 +157,11 @@ impl Client {
             }
             b = b.header(n, v);
         }
+        // Fetch §4.5 (HTTP-network-or-cache fetch): a POST or PUT without a body carries
+        // `Content-Length: 0`, as browsers send it (ATS answers 411 without it).
+        if matches!(req.method.as_str(), "POST" | "PUT") {
+            b = b.header(http::header::CONTENT_LENGTH, "0");
+        }
         let hreq = b
             .body(Empty::<Bytes>::new())
             .map_err(|e| bad(e.to_string()))?;
