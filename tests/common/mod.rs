@@ -1,7 +1,7 @@
 //! Helpers for the wire tests: child processes stopped on drop, `varyedge origin`, the real
 //! caches (Varnish, nginx, Squid, Apache Traffic Server) configured like the lab's peers
 //! (`../shared/lab/peers/*/`), each in a fresh temporary directory on loopback.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
