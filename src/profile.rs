@@ -286,7 +286,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "lab/RESULTS.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",
                 "tests/fidelity.rs: real ATS 9.2.9 agrees on all 72 corpus steps (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
             ],
-            caveat: None,
+            caveat: Some("collapse is off: research §1.3 lists `enable_read_while_writer` (default 1) as collapsing, but the ATS admin guide makes read-while-writer depend on further settings (background_fill_*, open_write_fail_action); concurrent misses were not measured (the fidelity suite sends steps one at a time)"),
         },
         "fastly" => Profile {
             name: "fastly",
@@ -315,7 +315,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://developers.cloudflare.com/cache/concepts/vary/ (`Vary: *` always bypasses)",
                 "cloudflare-docs default-cache-behavior.mdx (non-GET not cached)",
             ],
-            caveat: Some("JSON/HTML need an \"Eligible for cache\" rule to be cached at all; this profile assumes one"),
+            caveat: Some("JSON/HTML need an \"Eligible for cache\" rule to be cached at all; this profile assumes one. A 2019 community report (research §1.2) shows `Vary: Accept-Encoding, Origin` answered BYPASS, against the docs' \"Vary not considered\"; not modelled"),
         },
         "cloudfront" => Profile {
             name: "cloudfront",
@@ -327,7 +327,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateCachePolicy.html (min TTL > 0 overrides no-store)",
             ],
-            caveat: None,
+            caveat: Some("`Vary: *` under CachingOptimized (min TTL 1 s) is undocumented (only min TTL 0 is: stored, always forwarded); modelled as ignored like any Vary"),
         },
         "cloudfront-cors-s3" => Profile {
             name: "cloudfront-cors-s3",
