@@ -41,6 +41,24 @@ pub(crate) struct ReplayArgs {
     /// Write the report to FILE instead of standard output (written whole or not at all).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+    /// Send the steps over the wire to this cache (proxy, Varnish, CDN) instead of
+    /// replaying in-process: `http://HOST:PORT`.
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "URL")]
+    pub(crate) target: Option<String>,
+    /// With --target: the origin behind it, asked directly for the no-cache verdict (and,
+    /// when it is a `varyedge origin`, for whether each request reached it).
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "URL", requires = "target")]
+    pub(crate) direct: Option<String>,
+    /// With --target: the `Host` header to send (default: the target's host:port).
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "HOST", requires = "target")]
+    pub(crate) host_header: Option<String>,
+    /// With --target: the longest real wait between two steps (longer gaps are shortened).
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub(crate) max_wait: String,
 }
 
 /// Report formats.
