@@ -5,4 +5,5 @@
 pub mod clock;
 pub mod convert;
 pub mod origin_server;
+pub mod probe;
 pub mod shutdown;
