@@ -212,6 +212,13 @@ pub const RULES: &[Rule] = &[
         fix: "Send `Vary: Origin` on every response whose Access-Control-Allow-Origin could differ by Origin, including answers to requests without Origin and to refused origins.",
     },
     Rule {
+        id: "edge-ignores-vary-origin",
+        severity: Severity::High,
+        title: "The edge serves one origin's response to another despite `Vary: Origin`",
+        why: "The origin does its part, but this edge builds its key without Origin and does not honour Vary (CloudFront's CachingOptimized, a URL-only cache): the first caller's Access-Control-Allow-Origin is served to everyone until the entry expires.",
+        fix: "Put Origin in the edge's cache key (CloudFront: a cache policy that includes the Origin header), or make origin-dependent responses uncacheable at the edge.",
+    },
+    Rule {
         id: "missing-preflight-vary",
         severity: Severity::High,
         title: "The preflight answer depends on the request but lacks the matching `Vary`",

@@ -43,6 +43,7 @@ const CHECKS: &[(&[&str], Check)] = &[
     (&["unmatchable-allowlist-entry"], unmatchable_entries),
     (&["wildcard-with-credentials"], wildcard_with_credentials),
     (&["missing-vary-origin"], missing_vary_origin),
+    (&["edge-ignores-vary-origin"], edge_ignores_vary),
     (&["missing-preflight-vary"], missing_preflight_vary),
     (&["options-cached-unkeyed"], options_cached_unkeyed),
     (&["max-age-above-cap"], max_age_above_cap),
@@ -359,6 +360,28 @@ fn missing_vary_origin(ctx: &Ctx<'_>) -> Vec<Finding> {
             "allow_origin_pattern",
             "cors",
         ]),
+    )]
+}
+
+fn edge_ignores_vary(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let Some(p) = ctx.policy else {
+        return Vec::new();
+    };
+    if !p.allow_origins.varies_with_origin() || p.vary_origin != VaryOrigin::Always {
+        return Vec::new();
+    }
+    let poisoning = poison::responses(ctx.sc, ctx.model, p);
+    let Some(d) = &poisoning.on_edge else {
+        return Vec::new();
+    };
+    vec![Finding::new(
+        "edge-ignores-vary-origin",
+        Severity::High,
+        format!(
+            "the origin sends `Vary: Origin`, yet simulated on this edge (`{}`): {d}",
+            ctx.edge_name()
+        ),
+        ctx.key(&["profile", "vary", "edge"]),
     )]
 }
 
