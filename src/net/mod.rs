@@ -6,5 +6,6 @@ pub mod client;
 pub mod clock;
 pub mod convert;
 pub mod origin_server;
+pub mod probe;
 pub mod shutdown;
 pub mod target;
