@@ -123,6 +123,8 @@ fn cors(o: &mut String, ind: usize, p: &CorsPolicy) {
         AllowOrigins::ReflectAny => line(o, ind, "allow_origins", "reflect-any"),
         AllowOrigins::List(l) => line(o, ind, "allow_origins", &flow_list(l)),
         AllowOrigins::Suffix(s) => line(o, ind, "allow_origin_suffix", &scalar(s)),
+        AllowOrigins::Prefix(s) => line(o, ind, "allow_origin_prefix", &scalar(s)),
+        AllowOrigins::Pattern(s) => line(o, ind, "allow_origin_pattern", &scalar(s)),
     }
     line(o, ind, "allow_credentials", bool_str(p.allow_credentials));
     line(o, ind, "allow_methods", &flow_list(&p.allow_methods));
