@@ -365,7 +365,7 @@ pub fn explore(
         if case % 256 == 0 {
             progress(case, settings.cases);
         }
-        let session = new_session(&strategy, settings.seed, case).current();
+        let session = session_tree(&strategy, settings.seed, case).current();
         steps_simulated += session.steps.len() as u64;
         if !ex.any_failure(&session) {
             continue;
@@ -401,7 +401,7 @@ pub fn explore(
     for (n, s) in seen.into_iter().enumerate() {
         let mut best: Option<(u64, usize, Session)> = None;
         for &case in &s.cases {
-            let mut tree = new_session(&strategy, settings.seed, case);
+            let mut tree = session_tree(&strategy, settings.seed, case);
             let from = tree.current().steps.len();
             let shrunk = shrink(&mut ex, &mut tree, &s.kind, settings.max_shrink_iters);
             if best
@@ -436,9 +436,10 @@ pub fn explore(
     })
 }
 
-/// Case `case`'s value tree. The strategy cannot reject (no filters), so generation
-/// cannot fail; if proptest ever reports otherwise, an empty session stands in.
-fn new_session<S: Strategy<Value = Session>>(
+/// Case `case` of seed `seed` as a proptest value tree. The strategy cannot reject (no
+/// filters), so generation cannot fail; if proptest ever reports otherwise, an empty
+/// session stands in.
+pub fn session_tree<S: Strategy<Value = Session>>(
     strategy: &S,
     seed: u64,
     case: u64,

@@ -160,7 +160,7 @@ proptest! {
         let mut ex = Explorer::new(&sc).unwrap();
         let strategy = ex.pool().strategy(1, 8);
         for case in 0..64 {
-            let s = new_session(&strategy, seed, case).current();
+            let s = session_tree(&strategy, seed, case).current();
             let f = ex.findings(&s);
             prop_assert!(f.is_empty(), "{:?} in {}\n{}", f, sc.name, scenario::write::to_yaml(&ex.to_scenario(&s, "x", "")).unwrap());
         }
@@ -199,7 +199,7 @@ proptest! {
         prop_assert_eq!(strip(&parse("a.yaml", &scenario::write::to_yaml(&sc).unwrap()).unwrap()), strip(&sc));
         let ex = Explorer::new(&sc).unwrap();
         let strategy = ex.pool().strategy(1, 6);
-        let s = new_session(&strategy, seed, 0).current();
+        let s = session_tree(&strategy, seed, 0).current();
         let mut out = ex.to_scenario(&s, "x", "a: b # not a comment");
         let t = sim::replay(&out).unwrap();
         for (st, r) in out.steps.iter_mut().zip(&t.steps) {
