@@ -2,7 +2,7 @@ use super::*;
 use crate::profile::PROFILE_NAMES;
 use crate::scenario::parse;
 use proptest::prelude::*;
-use proptest::test_runner::Config as PtConfig;
+use proptest::test_runner::{Config as PtConfig, RngSeed};
 
 /// A scenario variant: an origin, an edge and clients as the knobs below say.
 #[derive(Clone, Debug)]
@@ -144,7 +144,12 @@ fn strip(s: &Scenario) -> Scenario {
 }
 
 proptest! {
-    #![proptest_config(PtConfig { cases: 48, failure_persistence: None, ..PtConfig::default() })]
+    #![proptest_config(PtConfig {
+        cases: 48,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(0x7661_7279_6564_6765),
+        ..PtConfig::default()
+    })]
 
     /// An origin that always sends `Vary: Origin` (and Vary on preflights) behind an edge
     /// that honours Vary and keys preflights is never poisoned, whatever the sessions.
@@ -187,7 +192,11 @@ proptest! {
                 st.expect = Expect::default();
             }
             let t = sim::replay(&bare).unwrap();
-            prop_assert_eq!(t.passed(), !k.kind.blocked, "{}", r.yaml);
+            if k.kind.blocked {
+                prop_assert!(!t.passed(), "{}", r.yaml);
+            } else {
+                prop_assert!(t.steps[r.victim].verdict.allowed && t.steps[r.victim].wrongly_allowed);
+            }
         }
         prop_assert_eq!(e.found(), !e.kinds.is_empty());
     }
