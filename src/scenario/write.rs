@@ -538,6 +538,26 @@ mod tests {
     }
 
     #[test]
+    fn origin_matchers_round_trip() {
+        for m in [
+            "allow_origin_suffix: example.com",
+            "allow_origin_prefix: https://app.example.com",
+            "allow_origin_pattern: '^https://app.example.com$'",
+            "allow_origins: reflect-any",
+            "allow_origins: \"*\"",
+            "allow_origins: []",
+        ] {
+            let y = format!("origin:\n  cors: {{ {m} }}\n  routes: [{{ path: /a }}]\nclients: [{{ name: a, origin: https://a }}]\nsteps: [{{ client: a, fetch: GET /a }}]\n");
+            let a = parse("a.yaml", &y).unwrap_or_else(|e| panic!("{e}\n{y}"));
+            let w = to_yaml(&a).unwrap();
+            same(
+                &a,
+                &parse("b.yaml", &w).unwrap_or_else(|e| panic!("{e}\n{w}")),
+            );
+        }
+    }
+
+    #[test]
     fn awkward_scalars_are_quoted() {
         for s in [
             "true",
