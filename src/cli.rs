@@ -26,6 +26,9 @@ pub(crate) enum Command {
     Origin(OriginArgs),
     /// CORS misconfigurations in a scenario's policy and edge, or probed live on a server.
     Lint(LintArgs),
+    /// Search random sessions of a scenario's clients (order, timing, POPs) for
+    /// cache-induced CORS failures; report the rate and shrink each kind to a repro.
+    Explore(ExploreArgs),
 }
 
 /// `varyedge replay`.
@@ -179,4 +182,44 @@ pub(crate) enum FailOn {
     Low,
     /// Any finding.
     Info,
+}
+
+/// `varyedge explore`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExploreArgs {
+    /// The scenario whose clients, requests, origin and edge are explored.
+    #[arg(value_name = "SCENARIO")]
+    pub(crate) scenario: PathBuf,
+    /// Random sessions to run.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub(crate) cases: u64,
+    /// Seed: the same seed gives the same result, byte for byte.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub(crate) seed: u64,
+    /// Most steps in a session.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub(crate) max_steps: u16,
+    /// Use this profile instead of the scenario's (its knob overrides still apply).
+    #[arg(long, value_name = "P")]
+    pub(crate) profile: Option<String>,
+    /// Write the shortest repro of each failure kind as a v1 scenario: the first to FILE,
+    /// the others beside it as FILE-STEM.2.yaml, …; or one file per kind into FILE when it
+    /// is a directory.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) write_repro: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExploreFormat::Text)]
+    pub(crate) format: ExploreFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// Explore report formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExploreFormat {
+    /// Human-readable.
+    Text,
+    /// JSON.
+    Json,
 }

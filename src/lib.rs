@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod edge;
 pub mod error;
+pub mod explore;
 pub mod fields;
 pub mod lint;
 pub mod message;

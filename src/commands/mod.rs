@@ -1,5 +1,6 @@
 //! One file per subcommand: the only place that reads files and prints.
 
+mod explore;
 mod lint;
 mod matrix;
 #[cfg(feature = "net")]
@@ -22,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         #[cfg(feature = "net")]
         Command::Origin(a) => origin::run(a),
         Command::Lint(a) => lint::run(a),
+        Command::Explore(a) => explore::run(a),
     };
     match r {
         Ok(s) => s,

@@ -2,6 +2,7 @@
 //! scenario the simulator runs. See PRODUCT.md "Scenario format v1".
 
 mod raw;
+pub mod write;
 
 use crate::browser::{Agent, Credentials, Mode, Reason};
 use crate::edge::Outcome;

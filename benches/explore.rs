@@ -1,0 +1,69 @@
+//! Sessions explored per second (generation + simulation + classification), against a
+//! baseline measured in the same run: replaying the same number of steps with
+//! `sim::replay` (no generation, one fixed scenario).
+//!
+//! `cargo bench --bench explore`
+
+// criterion_group! generates an undocumented pub fn.
+#![allow(missing_docs)]
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use proptest::strategy::ValueTree;
+use std::hint::black_box;
+use varyedge::explore::{session_tree, Explorer};
+use varyedge::scenario::{self, Scenario};
+use varyedge::sim;
+
+fn load(name: &str) -> Scenario {
+    let path = format!("{}/scenarios/explore/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("bundled scenario");
+    scenario::parse(&path, &text).expect("valid scenario")
+}
+
+/// The scenario with its steps repeated to `n` steps, 1 s apart: the baseline.
+fn ten_steps(sc: &Scenario, n: usize) -> Scenario {
+    let mut out = sc.clone();
+    out.steps = (0..n)
+        .map(|i| {
+            let mut st = sc.steps[i % sc.steps.len()].clone();
+            st.at_ms = i as u64 * 1000;
+            st.expect = Default::default();
+            st
+        })
+        .collect();
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    for name in ["reflect-without-vary.yaml", "preflight-and-no-origin.yaml"] {
+        let sc = load(name);
+        let mut g = c.benchmark_group(format!("explore/{}", name.trim_end_matches(".yaml")));
+        g.throughput(Throughput::Elements(1));
+
+        let base = ten_steps(&sc, 10);
+        g.bench_function("baseline: sim::replay of 10 steps", |b| {
+            b.iter(|| black_box(sim::replay(black_box(&base)).map(|t| t.summary.cache_induced)))
+        });
+
+        let mut ex = Explorer::new(&sc).expect("modelled origin");
+        let strategy = ex.pool().strategy(10, 10);
+        let mut case = 0u64;
+        g.bench_function("generate a 10-step session", |b| {
+            b.iter(|| {
+                case += 1;
+                black_box(session_tree(&strategy, 0, case).current())
+            })
+        });
+        g.bench_function("explore a 10-step session", |b| {
+            b.iter(|| {
+                case += 1;
+                let s = session_tree(&strategy, 0, case).current();
+                black_box(ex.any_failure(&s))
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,131 @@
+//! `varyedge explore`: random sessions of a scenario through the simulator; the failure
+//! rate, the kinds found and a shrunk repro of each; exit 1 when anything was found.
+
+use super::{emit, load};
+use crate::cli::{ExploreArgs, ExploreFormat};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use varyedge::error::ExitStatus;
+use varyedge::explore::{self, report, Settings};
+
+pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
+    let sc = match load(&a.scenario, a.profile.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let settings = Settings {
+        cases: a.cases,
+        seed: a.seed,
+        max_steps: usize::from(a.max_steps),
+        ..Settings::default()
+    };
+    let mut bar = Progress::new(std::io::stderr().is_terminal());
+    let result = explore::explore(&sc, &settings, &mut |done, total| bar.draw(done, total));
+    bar.clear();
+    let ex = match result {
+        Ok(e) => e,
+        Err(e @ (explore::ExploreError::Upstream(..) | explore::ExploreError::NoSteps(_))) => {
+            eprintln!("{e}");
+            return Ok(ExitStatus::BadInput);
+        }
+        Err(e) => anyhow::bail!(e),
+    };
+    let mut written = vec![None; ex.kinds.len()];
+    if let Some(target) = &a.write_repro {
+        let slugs: Vec<String> = ex.kinds.iter().map(|k| file_slug(&k.kind.id)).collect();
+        for (i, k) in ex.kinds.iter().enumerate() {
+            let path = repro_path(target, i, &slugs[i]);
+            let header = format!(
+                "# Written by `varyedge explore --seed {} --cases {}` from {}.\n\
+                 # Each step expects what was observed, so `varyedge replay` passes (exit 0);\n\
+                 # without the `expect:` blocks the failing step makes it exit 1.\n",
+                ex.settings.seed, ex.settings.cases, ex.file
+            );
+            emit(Some(&path), &format!("{header}{}", k.repro.yaml))?;
+            written[i] = Some(path.display().to_string());
+        }
+    }
+    let text = match a.format {
+        ExploreFormat::Text => report::text(&ex, &written),
+        ExploreFormat::Json => report::json(&ex, &written),
+    };
+    emit(a.out.as_deref(), &text)?;
+    Ok(if ex.found() {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
+}
+
+/// Where kind `i`'s repro goes: into the directory, or FILE then FILE-STEM.N.EXT.
+fn repro_path(target: &Path, i: usize, slug: &str) -> PathBuf {
+    if target.is_dir() {
+        return target.join(format!("{slug}.yaml"));
+    }
+    if i == 0 {
+        return target.to_path_buf();
+    }
+    let stem = target
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("repro");
+    let ext = target
+        .extension()
+        .and_then(|s| s.to_str())
+        .unwrap_or("yaml");
+    target.with_file_name(format!("{stem}.{}.{ext}", i + 1))
+}
+
+fn file_slug(id: &str) -> String {
+    id.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// One redrawn stderr line, only on a terminal; redrawn when the percentage changes.
+struct Progress {
+    on: bool,
+    last: Option<u64>,
+}
+
+impl Progress {
+    fn new(on: bool) -> Progress {
+        Progress { on, last: None }
+    }
+
+    fn draw(&mut self, done: u64, total: u64) {
+        if !self.on || total < 1000 {
+            return;
+        }
+        let pct = done.saturating_mul(100) / total.max(1);
+        if self.last == Some(pct) {
+            return;
+        }
+        self.last = Some(pct);
+        let width = 30u64;
+        let filled = (pct * width / 100) as usize;
+        let mut e = std::io::stderr().lock();
+        let _ = write!(
+            e,
+            "\r\x1b[Kexplore [{}{}] {pct:>3}% {done}/{total} sessions",
+            "#".repeat(filled),
+            ".".repeat(width as usize - filled)
+        );
+        let _ = e.flush();
+    }
+
+    fn clear(&mut self) {
+        if self.on && self.last.is_some() {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\r\x1b[K");
+            let _ = e.flush();
+        }
+    }
+}

@@ -1,0 +1,586 @@
+//! The explorer: a seeded property-based search (proptest's `TestRunner`, driven from
+//! code) over sessions of a scenario's clients — who fetches what, in which order, after
+//! which gaps, on which POP — run through the simulator. It measures how often a random
+//! session meets a cache-induced CORS failure, groups the failures into kinds, and shrinks
+//! each kind to the shortest session that still shows it, written back as a v1 scenario.
+//!
+//! Determinism: case `i` of seed `s` draws from its own ChaCha stream keyed by `(s, i)`,
+//! so a run is reproducible byte for byte and any case can be regenerated for shrinking.
+//! Nothing here reads a clock or iterates a hash map into the output.
+
+pub mod gen;
+pub mod kind;
+pub mod report;
+pub mod stats;
+
+use crate::origin::OriginModel;
+use crate::profile::Knobs;
+use crate::scenario::{self, Expect, OriginSpec, PreflightUse, Scenario, Step};
+use crate::sim::{self, Sim, StepReport, Trace};
+pub use gen::{Pool, Session, SessionStep};
+pub use kind::{classify, FailureKind, Finding};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+/// How to explore.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Random sessions to run.
+    pub cases: u64,
+    /// The seed: same seed, same result.
+    pub seed: u64,
+    /// Fewest steps in a session.
+    pub min_steps: usize,
+    /// Most steps in a session.
+    pub max_steps: usize,
+    /// How many sessions of each kind are shrunk (the shortest result is kept).
+    pub shrink_candidates: usize,
+    /// Simulations allowed per shrink.
+    pub max_shrink_iters: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            cases: 1000,
+            seed: 0,
+            min_steps: 1,
+            max_steps: 10,
+            shrink_candidates: 4,
+            max_shrink_iters: 4096,
+        }
+    }
+}
+
+/// Why a scenario cannot be explored.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExploreError {
+    /// The origin is a real server; the explorer runs in-process only.
+    #[error(
+        "{0}: the origin is a real server ({1}); explore needs a modelled origin under `origin:`"
+    )]
+    Upstream(String, String),
+    /// No steps to draw requests from.
+    #[error("{0}: the scenario has no steps; explore draws its requests from them")]
+    NoSteps(String),
+    /// A written repro did not replay to the failure it was shrunk for: a bug.
+    #[error("internal error: the repro for {kind} does not replay as recorded: {why}")]
+    Repro {
+        /// The kind.
+        kind: String,
+        /// What went wrong.
+        why: String,
+    },
+}
+
+/// The shortest session found for one kind, as a scenario.
+#[derive(Clone, Debug)]
+pub struct Repro {
+    /// The sampled session it was shrunk from.
+    pub case: u64,
+    /// Steps before shrinking.
+    pub shrunk_from: usize,
+    /// The shrunk session.
+    pub session: Session,
+    /// The repro scenario, with every step's observed outcome as its expectation.
+    pub scenario: Scenario,
+    /// The repro as v1 YAML (parses and replays to exactly this trace).
+    pub yaml: String,
+    /// Its replay.
+    pub trace: Trace,
+    /// The victim step.
+    pub victim: usize,
+    /// The step that poisoned it.
+    pub poisoned_by: usize,
+}
+
+/// One kind of failure found.
+#[derive(Clone, Debug)]
+pub struct KindReport {
+    /// The kind.
+    pub kind: FailureKind,
+    /// Sampled sessions that show it.
+    pub sessions: u64,
+    /// The first sampled session that showed it.
+    pub first_case: u64,
+    /// The shortest reproduction.
+    pub repro: Repro,
+}
+
+/// The result of an exploration.
+#[derive(Clone, Debug)]
+pub struct Exploration {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file.
+    pub file: String,
+    /// Profile of the edge.
+    pub profile: String,
+    /// Settings used.
+    pub settings: Settings,
+    /// What sessions were drawn from.
+    pub pool: Pool,
+    /// Steps simulated while sampling (shrinking not counted).
+    pub steps_simulated: u64,
+    /// Sampled sessions with at least one cache-induced failure.
+    pub failing: u64,
+    /// Sampled sessions with a cache-induced *blocked* step.
+    pub failing_blocked: u64,
+    /// Wilson 95% interval of the failure rate.
+    pub interval: (f64, f64),
+    /// Kinds in order of discovery.
+    pub kinds: Vec<KindReport>,
+}
+
+impl Exploration {
+    /// `failing / cases`.
+    pub fn rate(&self) -> f64 {
+        if self.settings.cases == 0 {
+            0.0
+        } else {
+            self.failing as f64 / self.settings.cases as f64
+        }
+    }
+
+    /// Whether a cache-induced failure was found (exit 1).
+    pub fn found(&self) -> bool {
+        self.failing > 0
+    }
+}
+
+/// Runs sessions of one scenario through the simulator, reusing what it can between them.
+pub struct Explorer<'a> {
+    sc: &'a Scenario,
+    model: OriginModel,
+    pool: Pool,
+    /// The scenario with POPs assigned for the current session.
+    scratch: Scenario,
+    /// Prebuilt steps by (client, request, credentials, extra).
+    steps: Vec<Option<Step>>,
+    /// Reports of the last run.
+    reports: Vec<StepReport>,
+    /// The steps of the last run (only kept when asked for).
+    last_steps: Vec<Step>,
+}
+
+const STEP_CACHE_LIMIT: usize = 1 << 16;
+
+fn cache_index(p: &Pool, s: &SessionStep) -> usize {
+    (((s.client * p.requests.len() + s.request) * (p.credentials.len() + 1) + s.credentials)
+        << p.extra_headers.len())
+        + s.extra as usize
+}
+
+impl<'a> Explorer<'a> {
+    /// An explorer for `sc`, whose origin must be modelled.
+    pub fn new(sc: &'a Scenario) -> Result<Explorer<'a>, ExploreError> {
+        let model = match &sc.origin {
+            OriginSpec::Model(m) => m.clone(),
+            OriginSpec::Upstream(u) => {
+                return Err(ExploreError::Upstream(sc.file.clone(), u.clone()))
+            }
+        };
+        let pool = Pool::new(sc, Some(&model));
+        if pool.is_empty() {
+            return Err(ExploreError::NoSteps(sc.file.clone()));
+        }
+        let mut scratch = sc.clone();
+        scratch.steps.clear();
+        let n = Self::cache_len(&pool);
+        Ok(Explorer {
+            sc,
+            model,
+            steps: if n <= STEP_CACHE_LIMIT {
+                vec![None; n]
+            } else {
+                Vec::new()
+            },
+            pool,
+            scratch,
+            reports: Vec::new(),
+            last_steps: Vec::new(),
+        })
+    }
+
+    /// What sessions are drawn from.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    fn cache_len(pool: &Pool) -> usize {
+        pool.clients
+            .saturating_mul(pool.requests.len())
+            .saturating_mul(pool.credentials.len() + 1)
+            .saturating_mul(1 << pool.extra_headers.len())
+    }
+
+    /// Simulates a session; returns each step's report.
+    pub fn run(&mut self, session: &Session) -> &[StepReport] {
+        self.run_inner(session, false);
+        &self.reports
+    }
+
+    fn run_inner(&mut self, session: &Session, keep_steps: bool) {
+        let Explorer {
+            sc,
+            model,
+            pool,
+            scratch,
+            steps,
+            reports,
+            last_steps,
+        } = self;
+        for (c, p) in scratch.clients.iter_mut().zip(&session.pops) {
+            c.pop = Some(*p);
+        }
+        reports.clear();
+        last_steps.clear();
+        let knobs: &Knobs = &sc.edge.knobs;
+        let mut sim = Sim::new(scratch, knobs);
+        let mut now = 0u64;
+        for (i, s) in session.steps.iter().enumerate() {
+            now = now.saturating_add(pool.gaps_ms[s.gap]);
+            let idx = cache_index(pool, s);
+            let report = match steps.get_mut(idx) {
+                Some(slot) => {
+                    let st = slot.get_or_insert_with(|| pool.step(sc, s, now));
+                    st.at_ms = now;
+                    if keep_steps {
+                        last_steps.push(st.clone());
+                    }
+                    sim.step(model, i, st)
+                }
+                None => {
+                    let st = pool.step(sc, s, now);
+                    let r = sim.step(model, i, &st);
+                    if keep_steps {
+                        last_steps.push(st);
+                    }
+                    r
+                }
+            };
+            reports.push(report);
+        }
+    }
+
+    /// The cache-induced findings of a session, in step order.
+    pub fn findings(&mut self, session: &Session) -> Vec<Finding> {
+        self.run_inner(session, true);
+        self.reports
+            .iter()
+            .filter_map(|r| classify(&self.scratch, &self.last_steps, r))
+            .collect()
+    }
+
+    /// Whether a session shows a failure of this kind.
+    pub fn shows(&mut self, session: &Session, kind: &FailureKind) -> bool {
+        self.run_inner(session, true);
+        self.reports.iter().any(|r| {
+            r.cache_induced
+                && classify(&self.scratch, &self.last_steps, r).is_some_and(|f| f.kind == *kind)
+        })
+    }
+
+    /// Whether a session meets any cache-induced failure (the fast path of sampling).
+    pub fn any_failure(&mut self, session: &Session) -> bool {
+        self.run_inner(session, false);
+        self.reports.iter().any(|r| r.cache_induced)
+    }
+
+    /// The session as a scenario: only the clients it uses (POPs pinned where the edge
+    /// has several or the scenario pinned them), its steps at their times, no expectations.
+    pub fn to_scenario(&self, session: &Session, name: &str, about: &str) -> Scenario {
+        let mut used: Vec<usize> = session.steps.iter().map(|s| s.client).collect();
+        used.sort_unstable();
+        used.dedup();
+        let multi_pop = self.sc.edge.knobs.pops > 1;
+        let clients = used
+            .iter()
+            .map(|&i| {
+                let mut c = self.sc.clients[i].clone();
+                if multi_pop || c.pop.is_some() {
+                    c.pop = Some(session.pops[i]);
+                }
+                c
+            })
+            .collect();
+        let times = self.pool.times(session);
+        let steps = session
+            .steps
+            .iter()
+            .zip(times)
+            .map(|(s, t)| {
+                let mut st = self.pool.step(self.sc, s, t);
+                st.client = used.iter().position(|&u| u == s.client).unwrap_or(0);
+                st
+            })
+            .collect();
+        Scenario {
+            name: name.to_string(),
+            about: about.to_string(),
+            file: format!("{name}.yaml"),
+            origin: OriginSpec::Model(self.model.clone()),
+            edge: self.sc.edge.clone(),
+            clients,
+            steps,
+        }
+    }
+}
+
+/// The proptest runner for case `case` of seed `seed`: its own ChaCha stream.
+pub fn case_runner(seed: u64, case: u64) -> TestRunner {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..16].copy_from_slice(&case.to_le_bytes());
+    key[16..].copy_from_slice(b"varyedge-explore");
+    let config = Config {
+        cases: 1,
+        failure_persistence: None,
+        rng_algorithm: RngAlgorithm::ChaCha,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &key))
+}
+
+/// Explores `sc`. `progress(done, total)` is called now and then while sampling.
+pub fn explore(
+    sc: &Scenario,
+    settings: &Settings,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Exploration, ExploreError> {
+    let mut ex = Explorer::new(sc)?;
+    let strategy = ex.pool.strategy(settings.min_steps, settings.max_steps);
+
+    struct Seen {
+        kind: FailureKind,
+        sessions: u64,
+        cases: Vec<u64>,
+    }
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut failing = 0u64;
+    let mut failing_blocked = 0u64;
+    let mut steps_simulated = 0u64;
+    let mut kinds_here: Vec<usize> = Vec::new();
+    for case in 0..settings.cases {
+        if case % 256 == 0 {
+            progress(case, settings.cases);
+        }
+        let session = session_tree(&strategy, settings.seed, case).current();
+        steps_simulated += session.steps.len() as u64;
+        if !ex.any_failure(&session) {
+            continue;
+        }
+        failing += 1;
+        let findings = ex.findings(&session);
+        failing_blocked += u64::from(findings.iter().any(|f| f.kind.blocked));
+        kinds_here.clear();
+        for f in findings {
+            let i = match seen.iter().position(|s| s.kind == f.kind) {
+                Some(i) => i,
+                None => {
+                    seen.push(Seen {
+                        kind: f.kind,
+                        sessions: 0,
+                        cases: Vec::new(),
+                    });
+                    seen.len() - 1
+                }
+            };
+            if !kinds_here.contains(&i) {
+                kinds_here.push(i);
+                seen[i].sessions += 1;
+                if seen[i].cases.len() < settings.shrink_candidates.max(1) {
+                    seen[i].cases.push(case);
+                }
+            }
+        }
+    }
+    progress(settings.cases, settings.cases);
+
+    let mut kinds = Vec::new();
+    for (n, s) in seen.into_iter().enumerate() {
+        let mut best: Option<(u64, usize, Session)> = None;
+        for &case in &s.cases {
+            let mut tree = session_tree(&strategy, settings.seed, case);
+            let from = tree.current().steps.len();
+            let shrunk = shrink(&mut ex, &mut tree, &s.kind, settings.max_shrink_iters);
+            if best
+                .as_ref()
+                .is_none_or(|(_, _, b)| shorter(&ex.pool, &shrunk, b))
+            {
+                best = Some((case, from, shrunk));
+            }
+        }
+        let Some((case, from, session)) = best else {
+            continue;
+        };
+        let repro = make_repro(&mut ex, sc, settings, n + 1, &s.kind, case, from, session)?;
+        kinds.push(KindReport {
+            first_case: s.cases.first().copied().unwrap_or(0),
+            kind: s.kind,
+            sessions: s.sessions,
+            repro,
+        });
+    }
+    Ok(Exploration {
+        scenario: sc.name.clone(),
+        file: sc.file.clone(),
+        profile: sc.edge.profile.clone(),
+        settings: settings.clone(),
+        pool: ex.pool.clone(),
+        steps_simulated,
+        failing,
+        failing_blocked,
+        interval: stats::wilson(failing, settings.cases, stats::Z95),
+        kinds,
+    })
+}
+
+/// Case `case` of seed `seed` as a proptest value tree. The strategy cannot reject (no
+/// filters), so generation cannot fail; if proptest ever reports otherwise, an empty
+/// session stands in.
+pub fn session_tree<S: Strategy<Value = Session>>(
+    strategy: &S,
+    seed: u64,
+    case: u64,
+) -> Box<dyn ValueTree<Value = Session>>
+where
+    S::Tree: 'static,
+{
+    let mut runner = case_runner(seed, case);
+    match strategy.new_tree(&mut runner) {
+        Ok(t) => Box::new(t),
+        Err(_) => Box::new(proptest::strategy::Just(Session {
+            pops: Vec::new(),
+            steps: Vec::new(),
+        })),
+    }
+}
+
+/// Shorter: fewer steps, then less total time, then smaller indices.
+fn shorter(pool: &Pool, a: &Session, b: &Session) -> bool {
+    let key = |s: &Session| {
+        (
+            s.steps.len(),
+            pool.times(s).last().copied().unwrap_or(0),
+            s.steps
+                .iter()
+                .map(|x| (x.client, x.request, x.credentials, x.extra, x.gap))
+                .collect::<Vec<_>>(),
+            s.pops.clone(),
+        )
+    };
+    key(a) < key(b)
+}
+
+/// proptest's shrinking loop (as `TestRunner::run` does it), with "still shows `kind`" as
+/// the failure: simplify while it fails, complicate when it stops failing.
+fn shrink(
+    ex: &mut Explorer<'_>,
+    tree: &mut Box<dyn ValueTree<Value = Session>>,
+    kind: &FailureKind,
+    max_iters: u32,
+) -> Session {
+    let mut best = tree.current();
+    let mut iters = 0;
+    if tree.simplify() {
+        loop {
+            iters += 1;
+            if iters > max_iters {
+                break;
+            }
+            let cur = tree.current();
+            if ex.shows(&cur, kind) {
+                best = cur;
+                if !tree.simplify() {
+                    break;
+                }
+            } else if !tree.complicate() {
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// Builds the repro scenario of a shrunk session, records every step's outcome as its
+/// expectation, writes it as YAML and checks that the YAML replays to the same failure.
+#[allow(clippy::too_many_arguments)]
+fn make_repro(
+    ex: &mut Explorer<'_>,
+    sc: &Scenario,
+    settings: &Settings,
+    number: usize,
+    kind: &FailureKind,
+    case: u64,
+    shrunk_from: usize,
+    session: Session,
+) -> Result<Repro, ExploreError> {
+    let bad = |why: String| ExploreError::Repro {
+        kind: kind.id.clone(),
+        why,
+    };
+    let name = format!("{}-repro-{number}", sc.name);
+    let about = format!(
+        "{}. Found by varyedge explore (seed {}, session {case}), shrunk from {shrunk_from} to {} steps.",
+        kind.text,
+        settings.seed,
+        session.steps.len()
+    );
+    let mut repro = ex.to_scenario(&session, &name, &about);
+    let first = sim::replay(&repro).map_err(|e| bad(e.to_string()))?;
+    for (st, r) in repro.steps.iter_mut().zip(&first.steps) {
+        st.expect = observed(r);
+    }
+    let victim = first
+        .steps
+        .iter()
+        .find_map(|r| {
+            classify(&repro, &repro.steps, r)
+                .filter(|f| f.kind == *kind)
+                .map(|f| (f.step, f.poisoned_by))
+        })
+        .ok_or_else(|| bad("the shrunk session no longer shows it".into()))?;
+    let yaml = scenario::write::to_yaml(&repro).map_err(|e| bad(e.to_string()))?;
+    let back = scenario::parse(&repro.file, &yaml).map_err(|e| bad(format!("{e}\n{yaml}")))?;
+    let trace = sim::replay(&back).map_err(|e| bad(e.to_string()))?;
+    if !trace.passed() {
+        return Err(bad(format!("its expectations are not met\n{yaml}")));
+    }
+    let again = trace
+        .steps
+        .get(victim.0)
+        .and_then(|r| classify(&back, &back.steps, r));
+    if again.as_ref().map(|f| (&f.kind, f.poisoned_by)) != Some((kind, victim.1)) {
+        return Err(bad(format!(
+            "step {} is not the same failure\n{yaml}",
+            victim.0
+        )));
+    }
+    Ok(Repro {
+        case,
+        shrunk_from,
+        session,
+        scenario: back,
+        yaml,
+        trace,
+        victim: victim.0,
+        poisoned_by: victim.1,
+    })
+}
+
+/// A step's observed outcome as an expectation.
+pub fn observed(r: &StepReport) -> Expect {
+    Expect {
+        cors_ok: Some(r.verdict.allowed),
+        reason: (!r.verdict.allowed).then_some(r.verdict.reason),
+        cache: Some(r.cache),
+        cache_induced: Some(r.cache_induced),
+        preflight: (r.preflight != PreflightUse::None).then_some(r.preflight),
+        poisoned_by: r.poisoned_by,
+        status: (r.status != 0).then_some(r.status),
+    }
+}
+
+#[cfg(test)]
+mod tests;
