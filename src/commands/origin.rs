@@ -20,7 +20,9 @@ pub(crate) fn run(a: OriginArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::BadInput);
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match rt.block_on(varyedge::net::origin_server::serve(model, a.listen)) {
         Ok(()) => Ok(ExitStatus::Clean),
         Err(e) => {

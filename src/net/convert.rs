@@ -17,10 +17,15 @@ pub enum ConvertError {
 }
 
 /// The core's view of an incoming request head (the body is not needed by the core).
-pub fn request_from_parts(parts: &http::request::Parts, scheme: &str) -> Result<Request, ConvertError> {
+pub fn request_from_parts(
+    parts: &http::request::Parts,
+    scheme: &str,
+) -> Result<Request, ConvertError> {
     let mut headers = Headers::new();
     for (n, v) in &parts.headers {
-        let v = v.to_str().map_err(|_| ConvertError::HeaderValue(n.as_str().to_string()))?;
+        let v = v
+            .to_str()
+            .map_err(|_| ConvertError::HeaderValue(n.as_str().to_string()))?;
         headers.append(n.as_str(), v);
     }
     let host = parts
@@ -30,32 +35,50 @@ pub fn request_from_parts(parts: &http::request::Parts, scheme: &str) -> Result<
         .map(str::to_string)
         .or_else(|| parts.uri.authority().map(|a| a.to_string()))
         .ok_or(ConvertError::NoHost)?;
-    let target = parts.uri.path_and_query().map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
-    Ok(Request { method: parts.method.as_str().to_string(), scheme: scheme.to_string(), host, target, headers })
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+    Ok(Request {
+        method: parts.method.as_str().to_string(),
+        scheme: scheme.to_string(),
+        host,
+        target,
+        headers,
+    })
 }
 
 /// A hyper response from a core response. Invalid header names or values (which the
 /// core never produces from valid input) are dropped rather than panicking.
 pub fn to_hyper(resp: &Response) -> http::Response<Full<Bytes>> {
-    let mut b = http::Response::builder().status(http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::BAD_GATEWAY));
+    let mut b = http::Response::builder()
+        .status(http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::BAD_GATEWAY));
     if let Some(h) = b.headers_mut() {
         for (n, v) in resp.headers.iter() {
-            if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(n.as_bytes()), http::HeaderValue::from_str(v)) {
+            if let (Ok(n), Ok(v)) = (
+                http::HeaderName::from_bytes(n.as_bytes()),
+                http::HeaderValue::from_str(v),
+            ) {
                 h.append(n, v);
             }
         }
     }
-    b.body(Full::new(Bytes::copy_from_slice(&resp.body))).unwrap_or_else(|_| {
-        let mut r = http::Response::new(Full::new(Bytes::new()));
-        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-        r
-    })
+    b.body(Full::new(Bytes::copy_from_slice(&resp.body)))
+        .unwrap_or_else(|_| {
+            let mut r = http::Response::new(Full::new(Bytes::new()));
+            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        })
 }
 
 /// A small plain-text response, for the servers' own errors.
 pub fn text(status: u16, body: &str) -> http::Response<Full<Bytes>> {
     let mut r = http::Response::new(Full::new(Bytes::from(body.to_string())));
-    *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    *r.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }

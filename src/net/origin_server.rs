@@ -35,7 +35,10 @@ pub async fn serve(model: OriginModel, listen: SocketAddr) -> std::io::Result<()
     println!("listening on http://{addr}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let state = Arc::new(State { model, stats: Mutex::new(BTreeMap::new()) });
+    let state = Arc::new(State {
+        model,
+        stats: Mutex::new(BTreeMap::new()),
+    });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let stop = shutdown::signal();
     tokio::pin!(stop);
@@ -65,7 +68,10 @@ pub async fn serve(model: OriginModel, listen: SocketAddr) -> std::io::Result<()
     Ok(())
 }
 
-async fn handle(st: Arc<State>, req: http::Request<Incoming>) -> Result<http::Response<Full<Bytes>>, std::convert::Infallible> {
+async fn handle(
+    st: Arc<State>,
+    req: http::Request<Incoming>,
+) -> Result<http::Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
     if Limited::new(body, MAX_BODY).collect().await.is_err() {
         return Ok(convert::text(413, "request body too large or broken\n"));
@@ -82,8 +88,14 @@ async fn handle(st: Arc<State>, req: http::Request<Incoming>) -> Result<http::Re
         let body = serde_json::to_string(&*stats).unwrap_or_else(|_| "{}".into());
         drop(stats);
         let mut r = convert::text(200, &body);
-        r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-        r.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        r.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
         return Ok(r);
     }
     let core = match convert::request_from_parts(&parts, "http") {
@@ -95,7 +107,9 @@ async fn handle(st: Arc<State>, req: http::Request<Incoming>) -> Result<http::Re
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
-        *stats.entry(format!("{} {}", core.method, core.target)).or_insert(0) += 1;
+        *stats
+            .entry(format!("{} {}", core.method, core.target))
+            .or_insert(0) += 1;
     }
     if st.model.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(st.model.latency_ms)).await;
