@@ -650,7 +650,7 @@ mod tests {
         assert_eq!(v.reason.id(), "missing-allow-origin");
         assert_eq!(
             v.console,
-            format!("Access to fetch at '{URL}' from origin '{ORIGIN}' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.")
+            format!("Access to fetch at '{URL}' from origin '{ORIGIN}' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.")
         );
     }
 
