@@ -1,0 +1,262 @@
+//! The binary's contract: exit codes, located errors, report formats, atomic `--out`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_varyedge"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run varyedge")
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("varyedge-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn product_example() -> String {
+    let product = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/01-reflect-without-vary.yaml"),
+    )
+    .unwrap();
+    product
+}
+
+#[test]
+fn product_example_exits_0_and_a_changed_expectation_exits_1() {
+    let d = tmpdir("example");
+    let ok = d.join("ok.yaml");
+    std::fs::write(&ok, product_example()).unwrap();
+    let out = run(&["replay", ok.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let changed = d.join("changed.yaml");
+    std::fs::write(
+        &changed,
+        product_example().replacen(
+            "expect: { cors: ok, cache: miss }",
+            "expect: { cors: blocked, cache: miss }",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = run(&["replay", changed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("UNMET cors: expected blocked, got ok"));
+    // no expectations at all: the blocked step still fails the run
+    let bare = d.join("bare.yaml");
+    let text: String = product_example()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("expect:"))
+        .map(|l| match l.find(", expect:") {
+            Some(i) => format!("{} }}", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&bare, text).unwrap();
+    let out = run(&["replay", bare.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn malformed_input_exits_2_with_file_line_col() {
+    let d = tmpdir("bad");
+    let cases = [
+        ("broken.yaml", "name: broken\nclients:\n  - { name: a, origin: https://a.example\nsteps: []\n", ":3:"),
+        ("unknown-client.yaml", "origin:\n  routes: [{ path: /a }]\nclients: [{ name: a, origin: https://a }]\nsteps:\n  - { client: zz, fetch: GET /a }\n", ":5:15:"),
+        ("bad-knob.yaml", "origin:\n  routes: [{ path: /a }]\nedge: { profile: url-only, vary: sometimes }\nclients: [{ name: a, origin: https://a }]\nsteps: []\n", ":3:"),
+        ("binary.yaml", "\u{0}\u{1}\u{2}garbage: [", ":"),
+    ];
+    for (name, text, loc) in cases {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = run(&["replay", p.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(&format!("{name}{loc}")), "{name}: {err}");
+        assert!(out.stdout.is_empty(), "{name}: no report on bad input");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    let out = run(&["replay", d.join("missing.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&[
+        "replay",
+        "--profile",
+        "nope",
+        d.join("broken.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["replay"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn json_report_has_the_stable_fields() {
+    let d = tmpdir("json");
+    let p = d.join("ex.yaml");
+    std::fs::write(&p, product_example()).unwrap();
+    let out = run(&["replay", p.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scenario"], "reflect-without-vary");
+    assert_eq!(v["profile"], "url-only");
+    let s1 = &v["steps"][1];
+    for k in [
+        "index",
+        "client",
+        "origin",
+        "request",
+        "pop",
+        "cache",
+        "key",
+        "preflight",
+        "verdict",
+        "cache_induced",
+        "expectation",
+    ] {
+        assert!(!s1[k].is_null(), "missing {k}");
+    }
+    assert_eq!(s1["cache"], "hit");
+    assert_eq!(s1["verdict"]["cors"], "blocked");
+    assert_eq!(s1["verdict"]["reason"], "origin-mismatch");
+    assert!(s1["verdict"]["console"].as_str().unwrap().starts_with("Access to fetch at 'https://api.example.com/api/data' from origin 'https://app2.example.com'"));
+    assert_eq!(s1["poisoned_by"], 0);
+    assert_eq!(s1["expectation"], "met");
+    assert!(v["steps"][0].get("poisoned_by").is_none());
+    assert_eq!(v["steps"][2]["preflight"], "sent");
+    assert_eq!(v["summary"]["steps"], 3);
+    assert_eq!(v["summary"]["blocked"], 2);
+    assert_eq!(v["summary"]["cache_induced"], 1);
+    assert_eq!(v["summary"]["unmet_expectations"], 0);
+}
+
+#[test]
+fn out_file_is_written_whole_or_not_at_all() {
+    let d = tmpdir("out");
+    let p = d.join("ex.yaml");
+    std::fs::write(&p, product_example()).unwrap();
+    let target = d.join("report.xml");
+    let out = run(&[
+        "replay",
+        p.to_str().unwrap(),
+        "--format",
+        "junit",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let xml = std::fs::read_to_string(&target).unwrap();
+    assert!(xml.starts_with("<?xml") && xml.trim_end().ends_with("</testsuites>"));
+    assert!(xml.contains("tests=\"3\""));
+    let bad = d.join("no-such-dir").join("r.json");
+    let out = run(&[
+        "replay",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!bad.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("varyedge-tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn bundled_scenarios_all_pass() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let out = run(&["replay", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let n = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yaml")
+        })
+        .count();
+    assert!(n >= 12, "only {n} bundled scenarios");
+}
+
+#[test]
+fn profile_override_and_matrix() {
+    let d = tmpdir("matrix");
+    let p = d.join("ex.yaml");
+    std::fs::write(&p, product_example()).unwrap();
+    // Under Cloudflare's key (Origin in it) step 1 is a miss, so its expectation fails.
+    let out = run(&[
+        "replay",
+        p.to_str().unwrap(),
+        "--profile",
+        "cloudflare",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["profile"], "cloudflare");
+    assert_eq!(v["steps"][1]["cache"], "miss");
+    let out = run(&["matrix", p.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |name: &str| {
+        v["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["profile"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(row("url-only")["cache_induced"], 1);
+    assert_eq!(row("cloudflare")["cache_induced"], 0);
+    // without Vary even a Vary-honouring cache serves app1's answer to app2
+    assert_eq!(row("varnish")["cache_induced"], 1);
+    assert_eq!(row("cloudfront-origin-keyed")["cache_induced"], 0);
+    let out = run(&[
+        "matrix",
+        p.to_str().unwrap(),
+        "--profiles",
+        "cloudfront-origin-keyed,cloudflare",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&["matrix", p.to_str().unwrap(), "--profiles", "varnish,nope"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn profiles_lists_every_name_with_sources() {
+    let out = run(&["profiles"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for n in varyedge::profile::PROFILE_NAMES {
+        assert!(text.lines().any(|l| l == n), "{n}");
+    }
+    assert!(text.contains("weak evidence"));
+}
