@@ -164,6 +164,8 @@ struct Case {
     scenario: Scenario,
     trace: varyedge::sim::Trace,
     stats: String,
+    /// The proxy's `/.varyedge/stats`, for `proxy/` cases.
+    proxy_stats: Option<String>,
     _procs: Vec<Proc>,
 }
 
@@ -174,16 +176,24 @@ struct Seen {
     reason: String,
     in_preflight: bool,
     preflight_sent: bool,
-    origin_options: i64,
-    origin_actual: i64,
+    /// What reached the origin. Direct: `OPTIONS n, GET m`. Through the proxy: requests
+    /// the proxy forwarded for this step, without its judge fetches (the proxy asks the
+    /// upstream what it would have answered before warning about a served entry).
+    origin: String,
+    /// Through the proxy: its outcomes for this step's requests (`hit 1 miss 0 pass 1`).
+    edge: Option<String>,
     console: String,
+}
+
+fn edge_counts(hit: i64, miss: i64, pass: i64, stale: i64, collapsed: i64) -> String {
+    format!("hit {hit} miss {miss} pass {pass} stale {stale} collapsed {collapsed}")
 }
 
 impl std::fmt::Display for Seen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} {}{} | preflight {} | origin saw OPTIONS {} actual {}",
+            "{} {}{} | preflight {} | origin saw {}",
             if self.allowed { "allowed" } else { "blocked" },
             self.reason,
             if self.in_preflight {
@@ -196,9 +206,11 @@ impl std::fmt::Display for Seen {
             } else {
                 "not sent"
             },
-            self.origin_options,
-            self.origin_actual
+            self.origin
         )?;
+        if let Some(e) = &self.edge {
+            write!(f, " | proxy {e}")?;
+        }
         if !self.console.is_empty() {
             write!(f, "\n        console: {}", self.console)?;
         }
@@ -210,15 +222,42 @@ fn reached_origin(o: Outcome) -> bool {
     matches!(o, Outcome::Miss | Outcome::Pass | Outcome::Stale)
 }
 
-fn model_seen(r: &StepReport) -> Seen {
+fn model_seen(r: &StepReport, via_proxy: bool) -> Seen {
     let preflight_sent = r.preflight == PreflightUse::Sent;
+    // The edge outcomes of the requests that went out: the preflight when sent, the
+    // actual request unless the preflight failed (then `cache` is the preflight's).
+    let outcomes: Vec<Outcome> = [
+        r.preflight_cache.filter(|_| preflight_sent),
+        (!r.verdict.in_preflight).then_some(r.cache),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let n = |o: Outcome| outcomes.iter().filter(|&&x| x == o).count() as i64;
+    let options = i64::from(preflight_sent && r.preflight_cache.is_some_and(reached_origin));
+    let actual = i64::from(!r.verdict.in_preflight && reached_origin(r.cache));
     Seen {
         allowed: r.verdict.allowed,
         reason: r.verdict.reason.id().to_string(),
         in_preflight: r.verdict.in_preflight,
         preflight_sent,
-        origin_options: i64::from(preflight_sent && r.preflight_cache.is_some_and(reached_origin)),
-        origin_actual: i64::from(!r.verdict.in_preflight && reached_origin(r.cache)),
+        origin: if via_proxy {
+            format!("{} forwarded", options + actual)
+        } else {
+            format!(
+                "OPTIONS {options}, {} {actual}",
+                r.request.split(' ').next().unwrap_or("")
+            )
+        },
+        edge: via_proxy.then(|| {
+            edge_counts(
+                n(Outcome::Hit),
+                n(Outcome::Miss),
+                n(Outcome::Pass),
+                n(Outcome::Stale),
+                n(Outcome::Collapsed),
+            )
+        }),
         console: r.verdict.console.clone(),
     }
 }
@@ -249,7 +288,7 @@ fn chromium_reason(cors_error: &str) -> (String, bool) {
     (id.to_string(), in_preflight)
 }
 
-fn chromium_seen(s: &Value) -> Seen {
+fn chromium_seen(s: &Value, method: &str, via_proxy: bool) -> Seen {
     let allowed = s["page"]["ok"].as_bool().unwrap();
     let (reason, in_preflight) = match s["cors_error"].as_str() {
         Some(e) => chromium_reason(e),
@@ -271,13 +310,28 @@ fn chromium_seen(s: &Value) -> Seen {
         .iter()
         .filter_map(Value::as_str)
         .collect();
+    let options = s["server_options"].as_i64().unwrap();
+    let actual = s["server_actual"].as_i64().unwrap();
+    let e = |k: &str| s["edge"][k].as_i64().unwrap_or(0);
     Seen {
         allowed,
         reason,
         in_preflight,
         preflight_sent: s["devtools_preflight"].as_bool().unwrap(),
-        origin_options: s["server_options"].as_i64().unwrap(),
-        origin_actual: s["server_actual"].as_i64().unwrap(),
+        origin: if via_proxy {
+            format!("{} forwarded", options + actual - e("judge_fetches"))
+        } else {
+            format!("OPTIONS {options}, {method} {actual}")
+        },
+        edge: via_proxy.then(|| {
+            edge_counts(
+                e("hits"),
+                e("misses"),
+                e("passes"),
+                e("stale"),
+                e("collapsed"),
+            )
+        }),
         console: console.join("\n"),
     }
 }
@@ -299,9 +353,19 @@ fn proxy_args(sc: &Scenario) -> Vec<String> {
         args.push(id.as_str().unwrap().to_string());
         knobs.vary = sc.edge.knobs.vary;
     }
+    if sc.edge.knobs.cache_options && !knobs.cache_options {
+        args.push("--cache-options".into());
+        knobs.cache_options = true;
+    }
+    if sc.edge.knobs.preflight_key != knobs.preflight_key {
+        let id = serde_json::to_value(sc.edge.knobs.preflight_key).unwrap();
+        args.push("--preflight-key".into());
+        args.push(id.as_str().unwrap().to_string());
+        knobs.preflight_key = sc.edge.knobs.preflight_key;
+    }
     assert_eq!(
         knobs, sc.edge.knobs,
-        "{}: the harness passes only --profile and --vary to the proxy; this case sets other knobs",
+        "{}: the harness passes only --profile, --vary, --cache-options and --preflight-key to the proxy; this case sets other knobs",
         sc.file
     );
     args
@@ -328,6 +392,7 @@ fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
     );
     let mut procs = vec![origin];
     let mut target = origin_addr;
+    let mut proxy_stats = None;
     // Parse once with a placeholder to learn the edge config, then with the real host.
     let pre = varyedge::scenario::parse(
         &path.display().to_string(),
@@ -347,6 +412,7 @@ fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
         );
         procs.push(proxy);
         target = proxy_addr;
+        proxy_stats = Some(format!("http://{proxy_addr}/.varyedge/stats"));
     }
     let scenario = varyedge::scenario::parse(
         &path.display().to_string(),
@@ -360,6 +426,7 @@ fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
         scenario,
         trace,
         stats: format!("http://{origin_addr}/.varyedge/stats"),
+        proxy_stats,
         _procs: procs,
     }
 }
@@ -397,6 +464,7 @@ fn plan_steps(c: &Case) -> Vec<Value> {
                 "mode": match st.mode { Mode::Cors => "cors", Mode::NoCors => "no-cors" },
                 "delay_ms": delay,
                 "stats": c.stats,
+                "proxy_stats": c.proxy_stats,
                 "path": st.target,
             })
         })
@@ -527,17 +595,19 @@ fn chromium_agrees_with_the_browser_model() {
         }
         for (r, s) in c.trace.steps.iter().zip(got["steps"].as_array().unwrap()) {
             steps += 1;
-            let model = model_seen(r);
-            let chromium = chromium_seen(s);
+            let via_proxy = c.via == "proxy";
+            let model = model_seen(r, via_proxy);
+            let chromium = chromium_seen(s, r.request.split(' ').next().unwrap_or(""), via_proxy);
             let same = model == chromium;
             println!(
-                "{} {}/{} step {} {} {}",
+                "{} {}/{} step {} {} from {}: {}",
                 if same { "agree   " } else { "DISAGREE" },
                 c.via,
                 c.id,
                 r.index,
                 r.request,
-                r.client
+                r.client,
+                chromium.to_string().lines().next().unwrap_or("")
             );
             if same {
                 agree += 1;

@@ -9,12 +9,14 @@
 //         "pages": ["http://127.0.0.1:P1", ..],
 //         "cases": [ { "id": "c01", "steps": [ { "page": ORIGIN, "url": URL, "method": M,
 //            "headers": {..}, "credentials": "omit|same-origin|include", "mode": "cors|no-cors",
-//            "delay_ms": N, "stats": STATS_URL, "path": "/c01/x" } ] } ] }
+//            "delay_ms": N, "stats": STATS_URL, "proxy_stats": PROXY_STATS_URL|null,
+//            "path": "/c01/x" } ] } ] }
 //
 // Per step it reports: the page's result (response status/type, or the TypeError), the
 // CORS error Chromium's network service gave (CDP Network.loadingFailed corsErrorStatus),
 // the CORS console messages, whether DevTools saw a preflight, and how many OPTIONS and
-// actual requests reached the origin (GET /.varyedge/stats before and after).
+// actual requests reached the origin (GET /.varyedge/stats before and after), and, through
+// `varyedge proxy`, how its hit/miss/pass and judge-fetch counters moved.
 
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -27,6 +29,18 @@ async function stats(url) {
   const r = await fetch(url, { cache: 'no-store' });
   if (!r.ok) throw new Error(`${url}: status ${r.status}`);
   return r.json();
+}
+
+// The proxy's counters (GET /.varyedge/stats on `varyedge proxy`), or {} for a direct case.
+async function proxyStats(url) {
+  return url ? (await stats(url)).stats : {};
+}
+
+const EDGE = ['hits', 'misses', 'passes', 'stale', 'collapsed', 'judge_fetches'];
+function edgeDelta(before, after) {
+  const d = {};
+  for (const k of EDGE) d[k] = (after[k] || 0) - (before[k] || 0);
+  return d;
 }
 
 // A non-browser client (`browser: none`, curl or a server): no Origin, nothing checked.
@@ -75,13 +89,15 @@ for (const c of plan.cases) {
   for (const s of c.steps) {
     if (s.delay_ms > 0) await sleep(s.delay_ms);
     const before = await stats(s.stats);
+    const pBefore = await proxyStats(s.proxy_stats);
     if (s.page === null) {
       const page = await plainRequest(s);
-      await sleep(50);
+      await sleep(150);
       const after = await stats(s.stats);
+      const edge = edgeDelta(pBefore, await proxyStats(s.proxy_stats));
       const delta = (k) => (after[k] || 0) - (before[k] || 0);
       steps.push({ page, cors_error: null, cors_failed_parameter: null, net_error: null, console: [],
-        devtools_preflight: false, server_options: delta(`OPTIONS ${s.path}`), server_actual: delta(`${s.method} ${s.path}`), events: [] });
+        devtools_preflight: false, server_options: delta(`OPTIONS ${s.path}`), server_actual: delta(`${s.method} ${s.path}`), edge, events: [] });
       continue;
     }
     const tab = tabs.get(s.page);
@@ -100,6 +116,7 @@ for (const c of plan.cases) {
     // DevTools events and console messages arrive shortly after the promise settles.
     await sleep(150);
     const after = await stats(s.stats);
+    const edge = edgeDelta(pBefore, await proxyStats(s.proxy_stats));
     const delta = (k) => (after[k] || 0) - (before[k] || 0);
     const ev = tab.events.slice();
     const mine = ev.filter((e) => e.kind !== 'log');
@@ -114,6 +131,7 @@ for (const c of plan.cases) {
       devtools_preflight: mine.some((e) => e.kind === 'request' && (e.type === 'Preflight' || e.method === 'OPTIONS')),
       server_options: delta(`OPTIONS ${s.path}`),
       server_actual: delta(`${s.method} ${s.path}`),
+      edge,
       events: ev,
     });
   }
