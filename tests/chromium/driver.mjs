@@ -55,10 +55,14 @@ function plainRequest(st) {
   });
 }
 
+// Only the flags the plan gives (ignoreDefaultArgs): Playwright's own defaults disable a
+// list of Chromium features and field trials, which would make this less a stock browser.
+// Playwright talks to Chromium over --remote-debugging-pipe.
 const context = await chromium.launchPersistentContext(plan.user_data_dir, {
   executablePath: plan.executable,
   headless: true,
-  args: plan.args,
+  ignoreDefaultArgs: true,
+  args: [...plan.args, '--remote-debugging-pipe', `--user-data-dir=${plan.user_data_dir}`, 'about:blank'],
   timeout: 60000,
 });
 
