@@ -54,36 +54,39 @@ pub(crate) fn message(
 pub(crate) const PREFLIGHT_CLAUSE: &str =
     "Response to preflight request doesn't pass access control check: ";
 
-/// cors_error_string.cc `kNoCorsInformation`: appended for fetch() after the
-/// multiple/invalid/mismatch ACAO sentences.
-const NO_CORS_INFORMATION: &str = " Have the server send the header with a valid value, or, if an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.";
+/// Appended after the multiple/invalid/mismatch ACAO sentences. Chromium 156 prints only
+/// this sentence; the older "…, or, if an opaque response serves your needs, set the
+/// request's mode to 'no-cors' …" hint is gone (observed by `tests/chromium.rs`, cases
+/// d03–d07).
+const HAVE_THE_SERVER_SEND: &str = " Have the server send the header with a valid value.";
 
 fn body(s: &mut String, failure: &Failure<'_>, address_space: &str) {
     match failure {
-        // cors_error_string.cc, kMissingAllowOriginHeader (+ the fetch() hint).
+        // cors_error_string.cc, kMissingAllowOriginHeader. Chromium 156 no longer adds
+        // the no-cors hint after it (observed by `tests/chromium.rs`, cases d01, d02, d14).
         Failure::MissingAllowOrigin => s.push_str(
-            "No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
+            "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
         ),
         // cors_error_string.cc, kMultipleAllowOriginValues.
         Failure::MultipleAllowOrigin(v) => {
             s.push_str("The 'Access-Control-Allow-Origin' header contains multiple values '");
             hint(s, v);
             s.push_str("', but only one is allowed.");
-            s.push_str(NO_CORS_INFORMATION);
+            s.push_str(HAVE_THE_SERVER_SEND);
         }
         // cors_error_string.cc, kInvalidAllowOriginValue.
         Failure::InvalidAllowOrigin(v) => {
             s.push_str("The 'Access-Control-Allow-Origin' header contains the invalid value '");
             hint(s, v);
             s.push_str("'.");
-            s.push_str(NO_CORS_INFORMATION);
+            s.push_str(HAVE_THE_SERVER_SEND);
         }
         // cors_error_string.cc, kAllowOriginMismatch.
         Failure::AllowOriginMismatch(v) => {
             s.push_str("The 'Access-Control-Allow-Origin' header has a value '");
             hint(s, v);
             s.push_str("' that is not equal to the supplied origin.");
-            s.push_str(NO_CORS_INFORMATION);
+            s.push_str(HAVE_THE_SERVER_SEND);
         }
         // cors_error_string.cc, kWildcardOriginNotAllowed.
         Failure::WildcardWithCredentials => s.push_str(
@@ -167,7 +170,7 @@ mod tests {
         let m = message(URL, O, &Failure::MissingAllowOrigin, false, "private");
         assert_eq!(
             m,
-            "Access to fetch at 'https://api.example.com/data' from origin 'https://app.example.com' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled."
+            "Access to fetch at 'https://api.example.com/data' from origin 'https://app.example.com' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource."
         );
     }
 

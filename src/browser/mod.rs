@@ -214,6 +214,16 @@ enum CacheItem {
 }
 
 impl Agent {
+    /// Whether `Access-Control-Allow-Headers: *` (without credentials) also covers
+    /// `Authorization`. The Fetch standard says no (the CORS non-wildcard request-header
+    /// name, §4.8 step 7.6); Chromium has only deprecated it and still passes such a
+    /// preflight — but its preflight cache does not answer `Authorization` from a cached
+    /// `*`, so the next identical fetch sends a new preflight (Chromium 156,
+    /// `tests/chromium.rs` case d21; chromestatus.com/feature/5742041264816128).
+    pub fn wildcard_covers_authorization(self) -> bool {
+        self == Agent::Chrome
+    }
+
     /// The engine's cap on `Access-Control-Max-Age`, in seconds ("imposed limit on
     /// max-age", Fetch §4.8 step 7.10): Chromium `kMaxTimeout = base::Hours(2)`,
     /// Firefox 86400, WebKit `maxPreflightCacheTimeout = 600_s`; 0 for a non-browser.
@@ -429,7 +439,7 @@ impl Browser {
     /// PNA `Access-Control-Allow-Private-Network: true`; parse ACAM and ACAH (a member
     /// that is not a token is a network error, reported as method-/header-not-allowed);
     /// the method (allowed if listed byte-exact, CORS-safelisted, or `*` without
-    /// credentials); `authorization` must be listed explicitly (never covered by `*`);
+    /// credentials); `authorization` must be listed explicitly (Chromium: or covered by `*`);
     /// every other CORS-unsafe header must be listed (case-insensitive) or covered by
     /// `*` without credentials.
     pub fn on_preflight(
@@ -506,13 +516,16 @@ impl Browser {
             return Err(Failure::MethodNotAllowed(method));
         }
         let listed = |n: &str| names.iter().any(|x| x.eq_ignore_ascii_case(n));
+        let wildcard = !include && names.contains(&"*");
         // Step 7.6: `authorization` (the CORS non-wildcard request-header name) must be
-        // listed explicitly.
-        if self.author_headers(f).any(|(n, _)| n == "authorization") && !listed("authorization") {
+        // listed explicitly, except where the engine lets `*` cover it.
+        if self.author_headers(f).any(|(n, _)| n == "authorization")
+            && !listed("authorization")
+            && !(wildcard && self.agent.wildcard_covers_authorization())
+        {
             return Err(Failure::HeaderNotAllowed("authorization"));
         }
         // Step 7.7.
-        let wildcard = !include && names.contains(&"*");
         for name in safelist::unsafe_names(|| self.author_headers(f)) {
             if !listed(name) && !wildcard {
                 return Err(Failure::HeaderNotAllowed(name));
@@ -650,7 +663,7 @@ mod tests {
         assert_eq!(v.reason.id(), "missing-allow-origin");
         assert_eq!(
             v.console,
-            format!("Access to fetch at '{URL}' from origin '{ORIGIN}' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.")
+            format!("Access to fetch at '{URL}' from origin '{ORIGIN}' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.")
         );
     }
 
@@ -933,9 +946,9 @@ mod tests {
 
     #[test]
     fn authorization_is_not_covered_by_wildcard() {
-        let mut b = Browser::new(Agent::Chrome);
+        let mut b = Browser::new(Agent::Firefox);
         let f = fetch(
-            Agent::Chrome,
+            Agent::Firefox,
             "GET",
             &[("Authorization", "Bearer x"), ("X-A", "1")],
         );
@@ -955,13 +968,31 @@ mod tests {
             .is_ok());
         // The cached `*` answers x-a but not authorization: with only `*` cached, the
         // next identical fetch still needs a preflight.
-        let mut b2 = Browser::new(Agent::Chrome);
-        let g = fetch(Agent::Chrome, "GET", &[("X-A", "1")]);
+        let mut b2 = Browser::new(Agent::Firefox);
+        let g = fetch(Agent::Firefox, "GET", &[("X-A", "1")]);
         assert!(b2
             .on_preflight(SIM_EPOCH, &g, &ok_preflight("GET", "*", Some("60")))
             .is_ok());
         assert!(b2.preflight_cached(SIM_EPOCH, &g));
         assert!(!b2.preflight_cached(SIM_EPOCH, &f));
+    }
+
+    #[test]
+    fn chrome_lets_the_wildcard_cover_authorization() {
+        let mut b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::Chrome, "GET", &[("Authorization", "Bearer x")]);
+        assert!(b
+            .on_preflight(SIM_EPOCH, &f, &ok_preflight("GET", "*", Some("60")))
+            .is_ok());
+        // ... but the cached `*` does not answer it: a new preflight each time.
+        assert!(!b.preflight_cached(SIM_EPOCH, &f));
+        // Never with credentials: then `*` is a literal name.
+        let mut c = f.clone();
+        c.credentials = Credentials::Include;
+        let mut r = ok_preflight("GET", "*", None);
+        r.headers.append("access-control-allow-credentials", "true");
+        let v = b.on_preflight(SIM_EPOCH, &c, &r).unwrap_err();
+        assert_eq!(v.reason, Reason::HeaderNotAllowed);
     }
 
     #[test]

@@ -1,0 +1,745 @@
+//! The browser model agrees with a real browser (issue 6).
+//!
+//! Every case in `tests/chromium/cases/{direct,proxy}/*.yaml` is a v1 scenario. This test
+//! serves three loopback page origins, starts `varyedge origin` for each case (and
+//! `varyedge proxy` in front of it for the `proxy/` cases), has one headless Chromium run
+//! the case's steps as `fetch()` calls from those pages (`tests/chromium/driver.mjs`,
+//! playwright-core), and replays the same scenario in-process. Per step, the page's result
+//! (allowed, or Chromium's CORS error and console text), whether a preflight went out, and
+//! what reached the origin must equal the model's. A disagreement fails the test with
+//! both verdicts printed.
+//!
+//! Ignored by default (it needs Chromium and Node): `.ci/run` runs
+//! `cargo test --test chromium -- --ignored --test-threads=1`.
+
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use varyedge::browser::{Agent, Credentials, Mode, Reason};
+use varyedge::edge::Outcome;
+use varyedge::scenario::{PreflightUse, Scenario};
+use varyedge::sim::{Expectation, StepReport};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const INSTALL: &str =
+    "install it: apt-get install -y chromium chromium-driver / npm ci in tests/chromium";
+/// The flags the brief asks for; `--disable-quic` keeps everything on plain HTTP/1.1.
+const CHROMIUM_ARGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+];
+
+fn here() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/chromium")
+}
+
+/// A child process killed (and reaped) on drop.
+struct Proc {
+    child: Child,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `cmd` and waits for its `listening on http://ADDR` line.
+fn spawn_listening(mut cmd: Command, what: &str, log: &Path) -> (Proc, SocketAddr) {
+    let stderr = std::fs::File::create(log).unwrap();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let stdout = child.stdout.take().unwrap();
+    let proc = Proc { child };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(addr) = line.strip_prefix("listening on http://") {
+                let _ = tx.send(addr.trim().to_string());
+                break;
+            }
+        }
+        // keep draining so the child never blocks on a full pipe
+        for _ in lines {}
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| {
+            panic!(
+                "{what} did not print `listening on http://ADDR` within 20 s; its stderr: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            )
+        });
+    (proc, addr.parse().unwrap())
+}
+
+/// A page origin: answers every request with an empty HTML page (the page only runs the
+/// `fetch()` calls the driver evaluates in it). Stops on drop.
+struct PageServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl PageServer {
+    fn start() -> PageServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(s) = stream {
+                    std::thread::spawn(move || serve_page(s));
+                }
+            }
+        });
+        PageServer {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+fn serve_page(mut s: TcpStream) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let first = String::from_utf8_lossy(&buf);
+    let (status, body) = if first.starts_with("GET / ") {
+        ("200 OK", "<!doctype html><title>varyedge page</title>")
+    } else {
+        ("404 Not Found", "")
+    };
+    let _ = write!(
+        s,
+        "HTTP/1.1 {status}\r\ncontent-type: text/html\r\ncache-control: no-store\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+impl Drop for PageServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A case file, loaded and running.
+struct Case {
+    id: String,
+    via: String,
+    scenario: Scenario,
+    trace: varyedge::sim::Trace,
+    stats: String,
+    /// The proxy's `/.varyedge/stats`, for `proxy/` cases.
+    proxy_stats: Option<String>,
+    _procs: Vec<Proc>,
+}
+
+/// What one step looked like, from either side; compared field by field.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    allowed: bool,
+    reason: String,
+    in_preflight: bool,
+    preflight_sent: bool,
+    /// What reached the origin. Direct: `OPTIONS n, GET m`. Through the proxy: requests
+    /// the proxy forwarded for this step, without its judge fetches (the proxy asks the
+    /// upstream what it would have answered before warning about a served entry).
+    origin: String,
+    /// Through the proxy: its outcomes for this step's requests (`hit 1 miss 0 pass 1`).
+    edge: Option<String>,
+    console: String,
+}
+
+fn edge_counts(hit: i64, miss: i64, pass: i64, stale: i64, collapsed: i64) -> String {
+    format!("hit {hit} miss {miss} pass {pass} stale {stale} collapsed {collapsed}")
+}
+
+impl std::fmt::Display for Seen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}{} | preflight {} | origin saw {}",
+            if self.allowed { "allowed" } else { "blocked" },
+            self.reason,
+            if self.in_preflight {
+                " (on the preflight)"
+            } else {
+                ""
+            },
+            if self.preflight_sent {
+                "sent"
+            } else {
+                "not sent"
+            },
+            self.origin
+        )?;
+        if let Some(e) = &self.edge {
+            write!(f, " | proxy {e}")?;
+        }
+        if !self.console.is_empty() {
+            write!(f, "\n        console: {}", self.console)?;
+        }
+        Ok(())
+    }
+}
+
+fn reached_origin(o: Outcome) -> bool {
+    matches!(o, Outcome::Miss | Outcome::Pass | Outcome::Stale)
+}
+
+fn model_seen(r: &StepReport, via_proxy: bool) -> Seen {
+    let preflight_sent = r.preflight == PreflightUse::Sent;
+    // The edge outcomes of the requests that went out: the preflight when sent, the
+    // actual request unless the preflight failed (then `cache` is the preflight's).
+    let outcomes: Vec<Outcome> = [
+        r.preflight_cache.filter(|_| preflight_sent),
+        (!r.verdict.in_preflight).then_some(r.cache),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let n = |o: Outcome| outcomes.iter().filter(|&&x| x == o).count() as i64;
+    let options = i64::from(preflight_sent && r.preflight_cache.is_some_and(reached_origin));
+    let actual = i64::from(!r.verdict.in_preflight && reached_origin(r.cache));
+    Seen {
+        allowed: r.verdict.allowed,
+        reason: r.verdict.reason.id().to_string(),
+        in_preflight: r.verdict.in_preflight,
+        preflight_sent,
+        origin: if via_proxy {
+            format!("{} forwarded", options + actual)
+        } else {
+            format!(
+                "OPTIONS {options}, {} {actual}",
+                r.request.split(' ').next().unwrap_or("")
+            )
+        },
+        edge: via_proxy.then(|| {
+            edge_counts(
+                n(Outcome::Hit),
+                n(Outcome::Miss),
+                n(Outcome::Pass),
+                n(Outcome::Stale),
+                n(Outcome::Collapsed),
+            )
+        }),
+        console: r.verdict.console.clone(),
+    }
+}
+
+/// Chromium's `Network.CorsError` (CDP) → our reason id, and whether it was the
+/// preflight's. Anything else stays Chromium's name, so it can never agree by accident.
+fn chromium_reason(cors_error: &str) -> (String, bool) {
+    let in_preflight = cors_error.starts_with("Preflight") || cors_error.contains("Preflight");
+    let base = cors_error.strip_prefix("Preflight").unwrap_or(cors_error);
+    let id = match base {
+        "MissingAllowOriginHeader" => "missing-allow-origin",
+        "MultipleAllowOriginValues" => "multiple-allow-origin",
+        "InvalidAllowOriginValue" | "AllowOriginMismatch" => "origin-mismatch",
+        "WildcardOriginNotAllowed" => "wildcard-with-credentials",
+        "InvalidAllowCredentials" => "credentials-not-allowed",
+        "InvalidStatus" => "preflight-bad-status",
+        "MethodDisallowedByPreflightResponse" | "InvalidAllowMethodsPreflightResponse" => {
+            "method-not-allowed"
+        }
+        "HeaderDisallowedByPreflightResponse" | "InvalidAllowHeadersPreflightResponse" => {
+            "header-not-allowed"
+        }
+        "MissingAllowPrivateNetwork" | "InvalidAllowPrivateNetwork" => {
+            "private-network-not-allowed"
+        }
+        _ => return (format!("chromium:{cors_error}"), in_preflight),
+    };
+    (id.to_string(), in_preflight)
+}
+
+fn chromium_seen(s: &Value, method: &str, via_proxy: bool) -> Seen {
+    let allowed = s["page"]["ok"].as_bool().unwrap();
+    let (reason, in_preflight) = match s["cors_error"].as_str() {
+        Some(e) => chromium_reason(e),
+        None if allowed => ("ok".to_string(), false),
+        None => (
+            format!(
+                "network-error:{}",
+                s["net_error"]
+                    .as_str()
+                    .or(s["page"]["error"].as_str())
+                    .unwrap_or("?")
+            ),
+            false,
+        ),
+    };
+    let console: Vec<&str> = s["console"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let options = s["server_options"].as_i64().unwrap();
+    let actual = s["server_actual"].as_i64().unwrap();
+    let e = |k: &str| s["edge"][k].as_i64().unwrap_or(0);
+    Seen {
+        allowed,
+        reason,
+        in_preflight,
+        preflight_sent: s["devtools_preflight"].as_bool().unwrap(),
+        origin: if via_proxy {
+            format!("{} forwarded", options + actual - e("judge_fetches"))
+        } else {
+            format!("OPTIONS {options}, {method} {actual}")
+        },
+        edge: via_proxy.then(|| {
+            edge_counts(
+                e("hits"),
+                e("misses"),
+                e("passes"),
+                e("stale"),
+                e("collapsed"),
+            )
+        }),
+        console: console.join("\n"),
+    }
+}
+
+fn varyedge() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_varyedge"))
+}
+
+/// The proxy flags that reproduce a case's edge knobs.
+fn proxy_args(sc: &Scenario) -> Vec<String> {
+    let profile = &sc.edge.profile;
+    let base = varyedge::profile::profile(profile)
+        .unwrap_or_else(|| panic!("{}: unknown profile {profile}", sc.file));
+    let mut args = vec!["--profile".to_string(), profile.clone()];
+    let mut knobs = base.knobs.clone();
+    if sc.edge.knobs.vary != knobs.vary {
+        args.push("--vary".into());
+        let id = serde_json::to_value(sc.edge.knobs.vary).unwrap();
+        args.push(id.as_str().unwrap().to_string());
+        knobs.vary = sc.edge.knobs.vary;
+    }
+    if sc.edge.knobs.cache_options && !knobs.cache_options {
+        args.push("--cache-options".into());
+        knobs.cache_options = true;
+    }
+    if sc.edge.knobs.preflight_key != knobs.preflight_key {
+        let id = serde_json::to_value(sc.edge.knobs.preflight_key).unwrap();
+        args.push("--preflight-key".into());
+        args.push(id.as_str().unwrap().to_string());
+        knobs.preflight_key = sc.edge.knobs.preflight_key;
+    }
+    assert_eq!(
+        knobs, sc.edge.knobs,
+        "{}: the harness passes only --profile, --vary, --cache-options and --preflight-key to the proxy; this case sets other knobs",
+        sc.file
+    );
+    args
+}
+
+fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
+    let id = path.file_stem().unwrap().to_string_lossy().to_string();
+    let template = std::fs::read_to_string(path).unwrap();
+    let text = template
+        .replace("${A}", &pages[0])
+        .replace("${B}", &pages[1])
+        .replace("${C}", &pages[2]);
+    // The origin server only reads `origin:`; the API's host is not known yet.
+    let origin_file = tmp.join(format!("{via}-{id}.origin.yaml"));
+    std::fs::write(&origin_file, text.replace("${API}", "127.0.0.1:9")).unwrap();
+    let mut cmd = varyedge();
+    cmd.arg("origin")
+        .arg(&origin_file)
+        .args(["--listen", "127.0.0.1:0"]);
+    let (origin, origin_addr) = spawn_listening(
+        cmd,
+        &format!("varyedge origin for {id}"),
+        &tmp.join(format!("{via}-{id}.origin.log")),
+    );
+    let mut procs = vec![origin];
+    let mut target = origin_addr;
+    let mut proxy_stats = None;
+    // Parse once with a placeholder to learn the edge config, then with the real host.
+    let pre = varyedge::scenario::parse(
+        &path.display().to_string(),
+        &text.replace("${API}", "127.0.0.1:9"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    if via == "proxy" {
+        let mut cmd = varyedge();
+        cmd.arg("proxy")
+            .args(["--upstream", &format!("http://{origin_addr}")])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(proxy_args(&pre));
+        let (proxy, proxy_addr) = spawn_listening(
+            cmd,
+            &format!("varyedge proxy for {id}"),
+            &tmp.join(format!("{via}-{id}.proxy.log")),
+        );
+        procs.push(proxy);
+        target = proxy_addr;
+        proxy_stats = Some(format!("http://{proxy_addr}/.varyedge/stats"));
+    }
+    let scenario = varyedge::scenario::parse(
+        &path.display().to_string(),
+        &text.replace("${API}", &target.to_string()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let trace = varyedge::sim::replay(&scenario).unwrap();
+    Case {
+        id,
+        via: via.to_string(),
+        scenario,
+        trace,
+        stats: format!("http://{origin_addr}/.varyedge/stats"),
+        proxy_stats,
+        _procs: procs,
+    }
+}
+
+fn case_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn plan_steps(c: &Case) -> Vec<Value> {
+    let mut prev = 0;
+    c.scenario
+        .steps
+        .iter()
+        .map(|st| {
+            let client = &c.scenario.clients[st.client];
+            let delay = st.at_ms.saturating_sub(prev);
+            prev = st.at_ms;
+            let headers: BTreeMap<&str, &str> = st.headers.iter().collect();
+            json!({
+                "page": if client.agent == Agent::None { Value::Null } else { json!(client.origin) },
+                "url": format!("{}://{}{}", st.scheme, st.host, st.target),
+                "method": st.method,
+                "headers": headers,
+                "credentials": match st.credentials {
+                    Credentials::Omit => "omit",
+                    Credentials::SameOrigin => "same-origin",
+                    Credentials::Include => "include",
+                },
+                "mode": match st.mode { Mode::Cors => "cors", Mode::NoCors => "no-cors" },
+                "delay_ms": delay,
+                "stats": c.stats,
+                "proxy_stats": c.proxy_stats,
+                "path": st.target,
+            })
+        })
+        .collect()
+}
+
+fn check_prerequisites() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing; {INSTALL}"
+    );
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.is_ok_and(|o| o.status.success()),
+        "node is missing; {INSTALL} (Node 20 + npm)"
+    );
+    assert!(
+        here()
+            .join("node_modules/playwright-core/package.json")
+            .exists(),
+        "tests/chromium/node_modules/playwright-core is missing; {INSTALL}"
+    );
+}
+
+fn run_driver(plan: &Value, tmp: &Path) -> Value {
+    let plan_file = tmp.join("plan.json");
+    std::fs::write(&plan_file, serde_json::to_vec_pretty(plan).unwrap()).unwrap();
+    let out_file = std::fs::File::create(tmp.join("driver.out")).unwrap();
+    let err_file = std::fs::File::create(tmp.join("driver.err")).unwrap();
+    let child = Command::new("node")
+        .arg(here().join("driver.mjs"))
+        .arg(&plan_file)
+        .current_dir(here())
+        .stdin(Stdio::null())
+        .stdout(out_file)
+        .stderr(err_file)
+        .spawn()
+        .unwrap();
+    let mut driver = Proc { child };
+    let limit = Duration::from_secs(240);
+    let mut waited = Duration::ZERO;
+    let status = loop {
+        if let Some(s) = driver.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            waited < limit,
+            "the Chromium driver did not finish within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        waited += Duration::from_millis(100);
+    };
+    let err = std::fs::read_to_string(tmp.join("driver.err")).unwrap_or_default();
+    assert!(status.success(), "the Chromium driver failed: {err}");
+    let out = std::fs::read_to_string(tmp.join("driver.out")).unwrap();
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("driver output is not JSON ({e}): {out}"))
+}
+
+#[test]
+#[ignore = "needs Chromium and Node: run by .ci/run"]
+fn chromium_agrees_with_the_browser_model() {
+    check_prerequisites();
+    let tmp = std::env::temp_dir().join(format!("varyedge-chromium-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+
+    let servers = [
+        PageServer::start(),
+        PageServer::start(),
+        PageServer::start(),
+    ];
+    // Three origins: two ports on 127.0.0.1 and one on `localhost`.
+    let pages = [
+        format!("http://127.0.0.1:{}", servers[0].addr.port()),
+        format!("http://localhost:{}", servers[1].addr.port()),
+        format!("http://127.0.0.1:{}", servers[2].addr.port()),
+    ];
+
+    let mut cases = Vec::new();
+    for via in ["direct", "proxy"] {
+        let dir = here().join("cases").join(via);
+        if !dir.exists() {
+            continue;
+        }
+        for f in case_files(&dir) {
+            cases.push(load_case(&f, via, &pages, &tmp));
+        }
+    }
+    assert!(!cases.is_empty(), "no cases under tests/chromium/cases");
+
+    let plan = json!({
+        "executable": CHROMIUM,
+        "user_data_dir": tmp.join("profile"),
+        "args": CHROMIUM_ARGS,
+        "pages": pages,
+        "cases": cases.iter().map(|c| json!({ "id": format!("{}/{}", c.via, c.id), "steps": plan_steps(c) })).collect::<Vec<_>>(),
+    });
+    let out = run_driver(&plan, &tmp);
+    println!(
+        "Chromium {}",
+        out["chromium"].as_str().unwrap_or("(unknown version)")
+    );
+
+    let mut problems = Vec::new();
+    let (mut steps, mut agree, mut cases_agree) = (0, 0, 0);
+    let mut covered = std::collections::HashSet::new();
+    for (c, got) in cases.iter().zip(out["cases"].as_array().unwrap()) {
+        let mut case_ok = true;
+        if c.trace.summary.unmet_expectations > 0 {
+            case_ok = false;
+            for r in &c.trace.steps {
+                if let Expectation::Unmet(why) = &r.expectation {
+                    problems.push(format!(
+                        "{}/{} step {}: the in-process replay does not meet the case's expectations: {}",
+                        c.via,
+                        c.id,
+                        r.index,
+                        why.join("; ")
+                    ));
+                }
+            }
+        }
+        if c.via == "direct" {
+            for r in &c.trace.steps {
+                let hit = !reached_origin(r.cache)
+                    || r.preflight_cache.is_some_and(|o| !reached_origin(o));
+                assert!(!hit, "{}/{} step {}: a direct case must not be served from the in-process edge (give its routes cache_control: no-store)", c.via, c.id, r.index);
+            }
+        }
+        for (r, s) in c.trace.steps.iter().zip(got["steps"].as_array().unwrap()) {
+            steps += 1;
+            let via_proxy = c.via == "proxy";
+            let model = model_seen(r, via_proxy);
+            let chromium = chromium_seen(s, r.request.split(' ').next().unwrap_or(""), via_proxy);
+            let same = model == chromium;
+            println!(
+                "{} {}/{} step {} {} from {}: {}",
+                if same { "agree   " } else { "DISAGREE" },
+                c.via,
+                c.id,
+                r.index,
+                r.request,
+                r.client,
+                chromium.to_string().lines().next().unwrap_or("")
+            );
+            if same {
+                agree += 1;
+                covered.insert(r.verdict.reason);
+            } else {
+                case_ok = false;
+                problems.push(format!(
+                    "{}/{} step {} ({} from {}):\n    model:    {model}\n    chromium: {chromium}",
+                    c.via, c.id, r.index, r.request, r.origin
+                ));
+            }
+        }
+        cases_agree += usize::from(case_ok);
+    }
+    println!(
+        "{} cases, {cases_agree} agree; {steps} steps, {agree} agree",
+        cases.len()
+    );
+    // Every verdict reason is shown to agree, except the one Chromium 156 cannot produce
+    // here: it no longer sends Private Network Access preflights (tests/chromium/README.md).
+    for r in Reason::ALL {
+        if r != Reason::PrivateNetworkNotAllowed && !covered.contains(&r) {
+            problems.push(format!(
+                "no agreeing step has the verdict reason {}: the corpus must cover it",
+                r.id()
+            ));
+        }
+    }
+    drop(cases);
+    drop(servers);
+    if problems.is_empty() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    assert!(
+        problems.is_empty(),
+        "the browser model disagrees with Chromium (files kept in {}):\n{}",
+        tmp.display(),
+        problems.join("\n")
+    );
+}
+
+/// Runs in plain `cargo test` (no browser needed): every case parses once its
+/// placeholders are filled, names itself after its file, and its in-process replay meets
+/// its own expectations.
+#[test]
+fn corpus_parses_and_meets_its_own_expectations() {
+    let mut n = 0;
+    for via in ["direct", "proxy"] {
+        let dir = here().join("cases").join(via);
+        if !dir.exists() {
+            continue;
+        }
+        for f in case_files(&dir) {
+            let text = std::fs::read_to_string(&f)
+                .unwrap()
+                .replace("${A}", "http://127.0.0.1:1001")
+                .replace("${B}", "http://localhost:1002")
+                .replace("${C}", "http://127.0.0.1:1003")
+                .replace("${API}", "127.0.0.1:1004");
+            let sc = varyedge::scenario::parse(&f.display().to_string(), &text)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                sc.name,
+                f.file_stem().unwrap().to_string_lossy(),
+                "{}",
+                f.display()
+            );
+            let trace = varyedge::sim::replay(&sc).unwrap();
+            assert_eq!(
+                trace.summary.unmet_expectations,
+                0,
+                "{}: the in-process replay does not meet the case's expectations",
+                f.display()
+            );
+            if via == "proxy" {
+                proxy_args(&sc);
+            }
+            n += 1;
+        }
+    }
+    assert!(
+        n >= 30,
+        "the corpus has {n} cases; issue 6 asks for at least 30"
+    );
+}
+
+#[test]
+fn cdp_cors_errors_map_to_reason_ids() {
+    let cases = [
+        ("MissingAllowOriginHeader", "missing-allow-origin", false),
+        (
+            "PreflightMissingAllowOriginHeader",
+            "missing-allow-origin",
+            true,
+        ),
+        ("AllowOriginMismatch", "origin-mismatch", false),
+        ("InvalidAllowOriginValue", "origin-mismatch", false),
+        ("MultipleAllowOriginValues", "multiple-allow-origin", false),
+        (
+            "WildcardOriginNotAllowed",
+            "wildcard-with-credentials",
+            false,
+        ),
+        (
+            "PreflightInvalidAllowCredentials",
+            "credentials-not-allowed",
+            true,
+        ),
+        ("PreflightInvalidStatus", "preflight-bad-status", true),
+        (
+            "MethodDisallowedByPreflightResponse",
+            "method-not-allowed",
+            true,
+        ),
+        (
+            "InvalidAllowHeadersPreflightResponse",
+            "header-not-allowed",
+            true,
+        ),
+        (
+            "PreflightMissingAllowPrivateNetwork",
+            "private-network-not-allowed",
+            true,
+        ),
+        (
+            "LocalNetworkAccessPermissionDenied",
+            "chromium:LocalNetworkAccessPermissionDenied",
+            false,
+        ),
+    ];
+    for (cdp, id, pre) in cases {
+        assert_eq!(chromium_reason(cdp), (id.to_string(), pre), "{cdp}");
+    }
+}
