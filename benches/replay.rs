@@ -78,7 +78,10 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("replay-1M");
     g.sample_size(10);
     // VARYEDGE_BENCH_REQUESTS shortens the trace for profiling under callgrind.
-    let n = std::env::var("VARYEDGE_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(REQUESTS);
+    let n = std::env::var("VARYEDGE_BENCH_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(REQUESTS);
     g.throughput(Throughput::Elements(n as u64));
     for profile in ["varnish", "url-only"] {
         let sc = scenario(profile);
