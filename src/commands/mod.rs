@@ -4,6 +4,8 @@ mod matrix;
 #[cfg(feature = "net")]
 mod origin;
 mod profiles;
+#[cfg(feature = "net")]
+mod proxy;
 mod replay;
 
 use crate::cli::{Cli, Command};
@@ -20,6 +22,8 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Profiles(a) => profiles::run(a),
         #[cfg(feature = "net")]
         Command::Origin(a) => origin::run(a),
+        #[cfg(feature = "net")]
+        Command::Proxy(a) => proxy::run(a),
     };
     match r {
         Ok(s) => s,

@@ -6,3 +6,4 @@ pub mod clock;
 pub mod convert;
 pub mod origin_server;
 pub mod shutdown;
+pub mod proxy;
