@@ -216,9 +216,15 @@ impl Body for TeeBody {
                         c.extend_from_slice(d);
                     }
                 }
-                let deadline =
-                    tokio::time::Instant::from_std(crate::net::clock::instant() + this.idle);
-                this.timer.as_mut().reset(deadline);
+                if this.inner.is_end_stream() {
+                    // the last frame of a sized body: the server may never poll again
+                    let copy = this.copy.take().map(BytesMut::freeze);
+                    this.end(Ended::Whole(copy));
+                } else {
+                    let deadline =
+                        tokio::time::Instant::from_std(crate::net::clock::instant() + this.idle);
+                    this.timer.as_mut().reset(deadline);
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -241,7 +247,7 @@ impl Body for TeeBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.on_end.is_none() && self.inner.is_end_stream()
+        self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
