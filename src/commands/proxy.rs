@@ -86,12 +86,8 @@ pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
         }
     };
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()?;
     let listen = cfg.listen;
-    match rt.block_on(proxy::serve(cfg)) {
+    match proxy::run(cfg, workers) {
         Ok(()) => Ok(ExitStatus::Clean),
         Err(e) => {
             eprintln!("varyedge proxy: cannot listen on {listen}: {e}");

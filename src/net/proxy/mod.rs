@@ -22,7 +22,7 @@ use crate::profile::Knobs;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use server::serve;
+pub use server::run;
 
 /// The reserved path prefix of the proxy's own endpoints.
 pub const ADMIN_PREFIX: &str = "/.varyedge/";

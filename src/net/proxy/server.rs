@@ -26,11 +26,12 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::convert::Infallible;
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::OnceCell;
+use tokio::sync::{watch, OnceCell};
 
 /// What the proxy sends to clients: a stored (or its own) response, or a streamed one.
 pub type ProxyBody = Either<Full<Bytes>, TeeBody>;
@@ -82,15 +83,102 @@ impl State {
     }
 }
 
-/// Binds `cfg.listen` and proxies until SIGINT/SIGTERM, then drains connections for up
-/// to 5 s. Prints `listening on http://ADDR` on standard output first.
-pub async fn serve(cfg: Config) -> std::io::Result<()> {
-    let listener = TcpListener::bind(cfg.listen).await?;
-    let addr = listener.local_addr()?;
+/// Runs the proxy until SIGINT/SIGTERM, then drains connections for up to 5 s. Prints
+/// `listening on http://ADDR` on standard output once every worker listens.
+///
+/// `workers` threads each run a single-threaded runtime with its own listening socket on
+/// the same address (`SO_REUSEPORT`; the kernel spreads connections over them, as over
+/// nginx's worker processes): a hit is handled start to end on one thread, with no work
+/// stealing and no cross-thread wakeup. The store, the in-flight table and the counters
+/// are shared. Without `SO_REUSEPORT` (non-unix) one worker serves.
+pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
+    let workers = if cfg!(unix) { workers.max(1) } else { 1 };
+    let state = Arc::new(State::new(cfg));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut addr = state.cfg.listen;
+    let mut threads = Vec::with_capacity(workers);
+    for i in 0..workers {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (st, stop) = (state.clone(), stop_rx.clone());
+        let t = std::thread::Builder::new()
+            .name(format!("varyedge-proxy-{i}"))
+            .spawn(move || worker(st, addr, workers > 1, stop, ready_tx))?;
+        threads.push(t);
+        match ready_rx.recv() {
+            Ok(Ok(a)) => addr = a,
+            Ok(Err(e)) => {
+                let _ = stop_tx.send(true);
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = stop_tx.send(true);
+                return Err(std::io::Error::other("a proxy worker died while starting"));
+            }
+        }
+    }
     println!("listening on http://{addr}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let state = Arc::new(State::new(cfg));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(shutdown::signal());
+    let _ = stop_tx.send(true);
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}
+
+fn worker(
+    st: Arc<State>,
+    addr: SocketAddr,
+    reuse_port: bool,
+    stop: watch::Receiver<bool>,
+    ready: std::sync::mpsc::Sender<std::io::Result<SocketAddr>>,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    rt.block_on(async move {
+        let listener = match listen(addr, reuse_port) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let _ = ready.send(listener.local_addr());
+        serve_on(st, listener, stop).await;
+    });
+}
+
+fn listen(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
+    let sock = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    sock.set_reuseaddr(true)?;
+    #[cfg(unix)]
+    if reuse_port {
+        sock.set_reuseport(true)?;
+    }
+    #[cfg(not(unix))]
+    let _ = reuse_port;
+    sock.bind(addr)?;
+    sock.listen(1024)
+}
+
+/// Accepts and serves connections on `listener` until `stop` turns true.
+async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -100,8 +188,6 @@ pub async fn serve(cfg: Config) -> std::io::Result<()> {
         .max_buf_size(64 << 10);
     builder.http2().max_header_list_size(64 << 10);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let stop = shutdown::signal();
-    tokio::pin!(stop);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -122,7 +208,7 @@ pub async fn serve(cfg: Config) -> std::io::Result<()> {
                     let _ = conn.await;
                 });
             }
-            _ = &mut stop => break,
+            _ = stop.wait_for(|s| *s) => break,
         }
     }
     drop(listener);
@@ -130,7 +216,6 @@ pub async fn serve(cfg: Config) -> std::io::Result<()> {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(Duration::from_secs(5)) => {}
     }
-    Ok(())
 }
 
 async fn handle(
