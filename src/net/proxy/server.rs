@@ -266,12 +266,20 @@ fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<Prox
 /// A stored (or collapsed) response on the wire: the stored header block plus `Age`, our
 /// `Cache-Status` member (after any the upstream sent: RFC 9211 §2, the first member is
 /// the cache closest to the origin), `X-Cache` and `Via`. The body is shared, not copied.
-fn from_store(wire: &Wire, age: u64, cs: &str, x_cache: &'static str) -> http::Response<ProxyBody> {
+fn from_store(
+    wire: &Wire,
+    age: u64,
+    cs: &str,
+    ttl: i64,
+    x_cache: &'static str,
+) -> http::Response<ProxyBody> {
     let mut r = http::Response::new(Either::Left(Full::new(wire.body.clone())));
     *r.status_mut() = wire.status;
     let mut h = wire.headers.clone();
     h.insert(header::AGE, HeaderValue::from(age));
-    if let Ok(v) = HeaderValue::from_str(cs) {
+    let mut v = String::with_capacity(cs.len() + wire.key_sf.len() + 32);
+    let _ = write!(v, "{cs}; ttl={ttl}; key={}", wire.key_sf);
+    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(v)) {
         h.append(CACHE_STATUS, v);
     }
     h.insert(X_CACHE, HeaderValue::from_static(x_cache));
@@ -334,14 +342,12 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
             served,
             stored,
         } => {
-            let mut cs = String::with_capacity(96);
-            cs.push_str("varyedge; hit");
-            ttl_key(&mut cs, served.ttl_secs, &served.key);
+            let mut cs = "varyedge; hit";
             if fresh {
                 inc(&st.metrics.hits);
             } else {
                 inc(&st.metrics.stale);
-                cs.push_str("; detail=\"stale-while-revalidate\"");
+                cs = "varyedge; hit; detail=\"stale-while-revalidate\"";
                 refresh(&st, &parts, &key, &core);
             }
             if core.headers.contains("origin") {
@@ -355,7 +361,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                     now,
                 );
             }
-            return from_store(&stored.wire, served.age_secs, &cs, "HIT");
+            return from_store(&stored.wire, served.age_secs, cs, served.ttl_secs, "HIT");
         }
         Found::Forward(fwd) => fwd,
     };
@@ -375,8 +381,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                             sh.variant.as_ref(),
                             sh.by.tag,
                         );
-                        let mut cs = format!("varyedge; fwd={}; collapsed", fwd.token());
-                        ttl_key(&mut cs, served.ttl_secs, &served.key);
+                        let cs = format!("varyedge; fwd={}; collapsed", fwd.token());
                         if core.headers.contains("origin") {
                             judge_served(
                                 &st,
@@ -388,7 +393,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                                 clock::now(),
                             );
                         }
-                        return from_store(&sh.wire, 0, &cs, "MISS");
+                        return from_store(&sh.wire, 0, &cs, served.ttl_secs, "MISS");
                     }
                 }
             }
@@ -600,17 +605,21 @@ fn finish(
         headers: head.headers,
         body: Arc::from(&body[..]),
     });
-    let wire = Arc::new(Wire {
-        status,
-        headers: wire_headers,
-        body: Bytes::from_owner(ArcBytes(response.body.clone())),
-    });
-    drop(body);
     let variant = if pass {
         None
     } else {
         edge::make_variant(&st.knobs, core, response.clone(), clock::now(), by.tag).ok()
     };
+    let full = variant
+        .as_ref()
+        .map_or_else(|| key.to_string(), |v| edge::full_key(key, v));
+    let wire = Arc::new(Wire {
+        status,
+        headers: wire_headers,
+        body: Bytes::from_owner(ArcBytes(response.body.clone())),
+        key_sf: sf_string(&full),
+    });
+    drop(body);
     if let Some(v) = &variant {
         let evicted = st.store.insert(
             key,
@@ -736,6 +745,22 @@ fn judge_served(
         .get_with((by.tag, j.fetch.origin.clone(), include, shape), || {
             Arc::new(OnceCell::new())
         });
+    let request = format!("{} {}", core.method, core.target);
+    if let Some(direct) = cell.get() {
+        // the upstream's answer for this entry and this Origin is known already
+        if let Some(direct) = *direct {
+            report(
+                st,
+                &request,
+                &j.fetch.origin,
+                by,
+                full_key,
+                &served_v,
+                direct,
+            );
+        }
+        return;
+    }
     let Ok(req) = upstream_request(
         st,
         &parts.method,
@@ -746,7 +771,6 @@ fn judge_served(
         return;
     };
     let (st, by, full_key) = (st.clone(), by.clone(), full_key.to_string());
-    let request = format!("{} {}", core.method, core.target);
     tokio::spawn(async move {
         let direct = *cell
             .get_or_init(|| async {
@@ -762,33 +786,52 @@ fn judge_served(
                 Some(judge::outcome(&judge::verdict(&j, &head, clock::now())))
             })
             .await;
-        let Some(direct) = direct else { return };
-        if direct == judge::outcome(&served_v) {
-            return;
-        }
-        inc(&st.metrics.cache_induced);
-        let from = |o: &Option<String>| {
-            o.as_ref()
-                .map_or("without Origin".to_string(), |o| format!("from {o}"))
-        };
-        let stored = format!("{} {}", by.request, from(&by.origin));
-        if served_v.allowed {
-            eprintln!(
-                "varyedge: cache-induced CORS pass: {request} from {} got the entry stored by {stored} (key {}): allowed, but the upstream's own answer is blocked ({})",
-                j.fetch.origin,
-                sf_string(&full_key),
-                direct.1.id()
-            );
-        } else {
-            inc(&st.metrics.cache_induced_blocked);
-            eprintln!(
-                "varyedge: cache-induced CORS failure: {request} from {} got the entry stored by {stored} (key {}): {}",
-                j.fetch.origin,
-                sf_string(&full_key),
-                served_v.reason.id()
+        if let Some(direct) = direct {
+            report(
+                &st,
+                &request,
+                &j.fetch.origin,
+                &by,
+                &full_key,
+                &served_v,
+                direct,
             );
         }
     });
+}
+
+/// Counts and prints one cache-induced difference (nothing when the verdicts agree).
+fn report(
+    st: &State,
+    request: &str,
+    origin: &str,
+    by: &StoredBy,
+    full_key: &str,
+    served: &crate::browser::Verdict,
+    direct: (bool, crate::browser::Reason),
+) {
+    if direct == judge::outcome(served) {
+        return;
+    }
+    inc(&st.metrics.cache_induced);
+    let stored = match &by.origin {
+        Some(o) => format!("{} from {o}", by.request),
+        None => format!("{} without Origin", by.request),
+    };
+    if served.allowed {
+        eprintln!(
+            "varyedge: cache-induced CORS pass: {request} from {origin} got the entry stored by {stored} (key {}): allowed, but the upstream's own answer is blocked ({})",
+            sf_string(full_key),
+            direct.1.id()
+        );
+    } else {
+        inc(&st.metrics.cache_induced_blocked);
+        eprintln!(
+            "varyedge: cache-induced CORS failure: {request} from {origin} got the entry stored by {stored} (key {}): {}",
+            sf_string(full_key),
+            served.reason.id()
+        );
+    }
 }
 
 #[cfg(test)]
