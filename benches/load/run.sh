@@ -62,9 +62,10 @@ wait_port() {
 
 "$BIN" origin "$HERE/origin.yaml" --listen "127.0.0.1:$P_ORIGIN" > "$WORK/origin.log" 2>&1 &
 PIDS+=($!)
+declare -A PID_OF
 "$BIN" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
     --profile rfc9111 > "$WORK/proxy.log" 2>&1 &
-PIDS+=($!)
+PIDS+=($!) PID_OF[varyedge]=$!
 
 mkdir -p "$WORK/static/tmp" "$WORK/static/www" "$WORK/cache/tmp" "$WORK/cache/store"
 head -c 1024 /dev/zero | tr '\0' 'x' > "$WORK/static/www/blob1k"
@@ -77,12 +78,12 @@ if [ "$(id -u)" -eq 0 ]; then
     chown -R nobody "$WORK/static/tmp" "$WORK/cache/tmp" "$WORK/cache/store"
 fi
 nginx -p "$WORK/static" -c "$WORK/static/nginx.conf" -e "$WORK/static/error.log" &
-PIDS+=($!)
+PIDS+=($!) PID_OF[baseline]=$!
 nginx -p "$WORK/cache" -c "$WORK/cache/nginx.conf" -e "$WORK/cache/error.log" &
-PIDS+=($!)
+PIDS+=($!) PID_OF[nginx-cache]=$!
 varnishd -F -j none -n "$WORK/varnish" -a "127.0.0.1:$P_VARNISH" -T "127.0.0.1:$((P_VARNISH + 10))" \
     -f "$WORK/varnish.vcl" -s malloc,256m > "$WORK/varnish.log" 2>&1 &
-PIDS+=($!)
+PIDS+=($!) PID_OF[varnish]=$!
 for p in $P_ORIGIN $P_PROXY $P_STATIC $P_NGINX $P_VARNISH; do wait_port "$p"; done
 
 origin_fetches() {
@@ -107,17 +108,31 @@ warm() {
 TARGETS=("baseline:$P_STATIC" "varyedge:$P_PROXY" "nginx-cache:$P_NGINX" "varnish:$P_VARNISH")
 for t in "${TARGETS[@]}"; do warm "${t%%:*}" "${t##*:}"; done
 
+# CPU time (clock ticks, user + system) of a process and its children (nginx workers,
+# varnishd's worker process): req/CPU-s is less sensitive than req/s to sharing the cores.
+cpu_ticks() {
+    local total=0 p
+    for p in $1 $(pgrep -P "$1" || true); do
+        [ -r "/proc/$p/stat" ] || continue
+        total=$((total + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat")))
+    done
+    echo "$total"
+}
+HZ=$(getconf CLK_TCK)
+
 # wrk's latency in ms
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}'; }
 
-printf '%-6s %-12s %12s %9s %9s %s\n' round target req/s p99_ms ratio notes | tee "$OUT/summary.txt"
+printf '%-6s %-12s %12s %9s %9s %12s %9s %s\n' round target req/s p99_ms ratio req/CPU-s ratio notes | tee "$OUT/summary.txt"
 for r in $(seq 1 "$ROUNDS"); do
-    base=
+    base= cbase=
     for t in "${TARGETS[@]}"; do
         name=${t%%:*} port=${t##*:}
         before=$(origin_fetches)
+        c0=$(cpu_ticks "${PID_OF[$name]}")
         wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency "http://127.0.0.1:$port/blob1k" > "$OUT/wrk-$name-r$r.txt"
         after=$(origin_fetches)
+        c1=$(cpu_ticks "${PID_OF[$name]}")
         rps=$(awk '/^Requests\/sec:/ {print $2}' "$OUT/wrk-$name-r$r.txt")
         p99=$(awk '$1 == "99%" {print $2}' "$OUT/wrk-$name-r$r.txt" | to_ms)
         notes=
@@ -125,7 +140,11 @@ for r in $(seq 1 "$ROUNDS"); do
         [ "$name" = baseline ] || [ "$before" = "$after" ] || notes="$notes origin fetches during run: $((after - before))"
         [ -n "$base" ] || base=$rps
         ratio=$(awk -v a="$rps" -v b="$base" 'BEGIN {printf "%.2f", a / b}')
-        printf '%-6s %-12s %12s %9s %9s %s\n' "$r" "$name" "$rps" "$p99" "$ratio" "$notes" | tee -a "$OUT/summary.txt"
+        total=$(awk '/requests in/ {print $1}' "$OUT/wrk-$name-r$r.txt")
+        cps=$(awk -v n="$total" -v t=$((c1 - c0)) -v hz="$HZ" 'BEGIN {if (t > 0) printf "%.0f", n * hz / t; else print "n/a"}')
+        [ -n "$cbase" ] || cbase=$cps
+        cratio=$(awk -v a="$cps" -v b="$cbase" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}')
+        printf '%-6s %-12s %12s %9s %9s %12s %9s %s\n' "$r" "$name" "$rps" "$p99" "$ratio" "$cps" "$cratio" "$notes" | tee -a "$OUT/summary.txt"
     done
 done
 echo "raw wrk outputs: $OUT" >&2
