@@ -6,6 +6,8 @@ mod matrix;
 #[cfg(feature = "net")]
 mod origin;
 mod profiles;
+#[cfg(feature = "net")]
+mod proxy;
 mod replay;
 
 use crate::cli::{Cli, Command};
@@ -24,6 +26,8 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Origin(a) => origin::run(a),
         Command::Lint(a) => lint::run(a),
         Command::Explore(a) => explore::run(a),
+        #[cfg(feature = "net")]
+        Command::Proxy(a) => proxy::run(a),
     };
     match r {
         Ok(s) => s,

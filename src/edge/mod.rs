@@ -294,31 +294,9 @@ impl Cache {
         if let Some(fwd) = pass_reason(&self.knobs, req) {
             return (key, Lookup::Pass(fwd));
         }
-        let knobs = &*self.knobs;
-        let found = self
-            .map
-            .get(&key)
-            .map(|set| (set.variants.is_empty(), set.select(knobs, req, now)));
-        let fwd = match found {
-            None | Some((true, _)) => Fwd::UriMiss,
-            Some((false, None)) => Fwd::VaryMiss,
-            Some((false, Some(v))) => {
-                let ttl = v.freshness.ttl_ms(v.stored_at, now);
-                let served = Served {
-                    response: v.response.clone(),
-                    age_secs: v.freshness.age_ms(v.stored_at, now) / 1000,
-                    ttl_secs: ttl.div_euclid(1000),
-                    tag: v.tag,
-                    key: v.key.clone(),
-                };
-                if ttl > 0 {
-                    return (key, Lookup::Hit(served));
-                }
-                if ttl + v.freshness.swr_ms as i64 > 0 {
-                    return (key, Lookup::Stale(served));
-                }
-                Fwd::Stale
-            }
+        let fwd = match lookup_stored(&self.knobs, self.map.get(&key), req, now) {
+            Lookup::Miss(fwd) => fwd,
+            found => return (key, found),
         };
         if self.inflight.is_empty() {
             return (key, Lookup::Miss(fwd));
@@ -336,27 +314,8 @@ impl Cache {
             self.inflight.remove(key);
             return None;
         }
-        let shared = match (self.knobs.collapse, &f.variant) {
-            (Collapse::Off, _) => false,
-            (Collapse::Naive, _) => true,
-            (Collapse::On, Some(v)) => {
-                vary::matches(self.knobs.vary_compare, &v.spec, &v.values, &req.headers)
-            }
-            (Collapse::On, None) => false,
-        };
-        shared.then(|| Served {
-            response: f.response.clone(),
-            age_secs: 0,
-            ttl_secs: f
-                .variant
-                .as_ref()
-                .map_or(0, |v| v.freshness.lifetime_ms as i64 / 1000),
-            tag: f.tag,
-            key: f
-                .variant
-                .as_ref()
-                .map_or_else(|| Arc::from(key), |v| v.key.clone()),
-        })
+        collapse_shares(&self.knobs, f.variant.as_ref(), req)
+            .then(|| collapsed_served(key, f.response.clone(), f.variant.as_ref(), f.tag))
     }
 
     /// Offers the origin's response to `req` for storage. `fetched_at` is when the fetch
@@ -410,6 +369,72 @@ impl Cache {
     /// Whether nothing is stored.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+}
+
+/// Looks `req` up among the variants stored under its primary key (`set`, `None`
+/// when nothing is stored there) at `now`: [`Lookup::Hit`], [`Lookup::Stale`] (within
+/// `stale-while-revalidate`) or [`Lookup::Miss`] with the reason. Passing and collapsing
+/// are the caller's ([`pass_reason`], [`collapse_shares`]). [`Cache::lookup`] and the
+/// proxy's store both decide with this.
+pub fn lookup_stored(
+    knobs: &Knobs,
+    set: Option<&VariantSet>,
+    req: &Request,
+    now: Timestamp,
+) -> Lookup {
+    let set = match set {
+        Some(s) if !s.variants.is_empty() => s,
+        _ => return Lookup::Miss(Fwd::UriMiss),
+    };
+    let Some(v) = set.select(knobs, req, now) else {
+        return Lookup::Miss(Fwd::VaryMiss);
+    };
+    let ttl = v.freshness.ttl_ms(v.stored_at, now);
+    let served = Served {
+        response: v.response.clone(),
+        age_secs: v.freshness.age_ms(v.stored_at, now) / 1000,
+        ttl_secs: ttl.div_euclid(1000),
+        tag: v.tag,
+        key: v.key.clone(),
+    };
+    if ttl > 0 {
+        return Lookup::Hit(served);
+    }
+    if ttl + v.freshness.swr_ms as i64 > 0 {
+        return Lookup::Stale(served);
+    }
+    Lookup::Miss(Fwd::Stale)
+}
+
+/// Whether a request waiting on another's in-flight fetch takes its response: never with
+/// collapsing off; always when naive; with `on`, only a response that is stored
+/// (`variant`) and whose `Vary` matches the waiter.
+pub fn collapse_shares(knobs: &Knobs, variant: Option<&Variant>, req: &Request) -> bool {
+    match (knobs.collapse, variant) {
+        (Collapse::Off, _) => false,
+        (Collapse::Naive, _) => true,
+        (Collapse::On, Some(v)) => {
+            vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
+        }
+        (Collapse::On, None) => false,
+    }
+}
+
+/// What a collapsed waiter is served: the leader's response, age 0, its freshness
+/// lifetime as `ttl`, under the leader's full key (or the primary key when not stored).
+pub fn collapsed_served(
+    key: &str,
+    response: Arc<Response>,
+    variant: Option<&Variant>,
+    tag: Tag,
+) -> Served {
+    Served {
+        response,
+        age_secs: 0,
+        ttl_secs: variant.map_or(0, |v| v.freshness.lifetime_ms as i64 / 1000),
+        tag,
+        key: variant.map_or_else(|| Arc::from(key), |v| v.key.clone()),
     }
 }
 

@@ -7,5 +7,6 @@ pub mod clock;
 pub mod convert;
 pub mod origin_server;
 pub mod probe;
+pub mod proxy;
 pub mod shutdown;
 pub mod target;

@@ -1,0 +1,164 @@
+//! `varyedge proxy`: a caching reverse proxy for local staging, on the same edge core as
+//! the simulator. Every decision (key, pass, storability, `Vary` matching, freshness,
+//! collapsing) comes from [`crate::edge`]; this module does the IO around it:
+//!
+//! - [`server`]: the hyper server (HTTP/1.1 and h2c), the request flow, `Cache-Status`;
+//! - [`store`]: the moka store of [`crate::edge::VariantSet`]s, bounded in bytes;
+//! - [`upstream`]: the pooled upstream client, hop-by-hop removal, the tee body that
+//!   streams a response to the client while keeping a copy to store;
+//! - [`collapse`]: in-flight fetches that concurrent misses wait on;
+//! - [`judge`]: the browser's verdict on what was served vs. what the upstream answers;
+//! - [`admin`] and [`metrics`]: `/.varyedge/` endpoints and counters.
+
+pub mod admin;
+pub mod collapse;
+pub mod judge;
+pub mod metrics;
+pub mod server;
+pub mod store;
+pub mod upstream;
+
+use crate::profile::Knobs;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub use server::run;
+
+/// The reserved path prefix of the proxy's own endpoints.
+pub const ADMIN_PREFIX: &str = "/.varyedge/";
+
+/// How the proxy is set up (the command line, parsed).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where to listen (port 0 picks a free port; the bound address is printed).
+    pub listen: SocketAddr,
+    /// The upstream, `http://host:port` with an optional path prefix.
+    pub upstream: Upstream,
+    /// The cache's knobs (a profile plus overrides).
+    pub knobs: Knobs,
+    /// The profile's name, for stats.
+    pub profile: String,
+    /// Bytes the store may hold.
+    pub capacity: u64,
+    /// No response head from the upstream within this → 504; no body data within this
+    /// → the response is aborted.
+    pub upstream_timeout: Duration,
+    /// Largest request body forwarded (413 beyond it).
+    pub max_request_body: u64,
+    /// Send the client's `Host` upstream instead of the upstream's authority.
+    pub preserve_host: bool,
+}
+
+impl Config {
+    /// The largest single response stored: an eighth of the capacity, at most 8 MiB.
+    pub fn max_object(&self) -> usize {
+        (self.capacity / 8).min(8 << 20) as usize
+    }
+}
+
+/// A parsed `--upstream` URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    /// `host:port` (port defaulted to 80).
+    pub authority: String,
+    /// Path prefix without a trailing slash (`""` for none).
+    pub prefix: String,
+}
+
+impl Upstream {
+    /// Parses `http://host[:port][/prefix]`. Only plain HTTP is supported (no TLS).
+    pub fn parse(url: &str) -> Result<Upstream, String> {
+        let rest = match url.split_once("://") {
+            Some(("http", r)) => r,
+            Some((s, _)) => {
+                return Err(format!(
+                    "upstream {url:?}: scheme {s:?} is not supported (plain http:// only)"
+                ))
+            }
+            None => return Err(format!("upstream {url:?}: expected http://HOST:PORT")),
+        };
+        let (auth, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if auth.is_empty() || auth.contains('@') || path.contains(['?', '#']) {
+            return Err(format!(
+                "upstream {url:?}: expected http://HOST[:PORT][/PREFIX] without user, query or fragment"
+            ));
+        }
+        let authority = if auth.rsplit_once(':').is_some_and(|(_, p)| !p.contains(']')) {
+            auth.to_string()
+        } else {
+            format!("{auth}:80")
+        };
+        if authority.parse::<http::uri::Authority>().is_err() {
+            return Err(format!(
+                "upstream {url:?}: {auth:?} is not a valid host[:port]"
+            ));
+        }
+        Ok(Upstream {
+            authority,
+            prefix: path.trim_end_matches('/').to_string(),
+        })
+    }
+}
+
+/// Parses a size like `64MiB`, `1GB`, `512k`, `1048576` (bytes). Decimal units are
+/// powers of 1000, binary (`KiB`, `MiB`, `GiB`) powers of 1024; `k`/`m`/`g` alone are
+/// binary, as in most server configs.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("size {s:?}: expected a number of bytes like 64MiB, 1GB or 1048576")
+    })?;
+    let mul: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        u => {
+            return Err(format!(
+                "size {s:?}: unknown unit {u:?} (use B, KB, MB, GB, KiB, MiB, GiB)"
+            ))
+        }
+    };
+    n.checked_mul(mul)
+        .ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1GB"), Ok(1_000_000_000));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("99999999999999999999GiB").is_err());
+    }
+
+    #[test]
+    fn upstreams() {
+        let u = Upstream::parse("http://127.0.0.1:3000").unwrap();
+        assert_eq!(u.authority, "127.0.0.1:3000");
+        assert_eq!(u.prefix, "");
+        let u = Upstream::parse("http://api.local/v1/").unwrap();
+        assert_eq!(u.authority, "api.local:80");
+        assert_eq!(u.prefix, "/v1");
+        let u = Upstream::parse("http://[::1]:8080").unwrap();
+        assert_eq!(u.authority, "[::1]:8080");
+        assert!(Upstream::parse("https://x").is_err());
+        assert!(Upstream::parse("x:80").is_err());
+        assert!(Upstream::parse("http://u@x/").is_err());
+        assert!(Upstream::parse("http://x/?a").is_err());
+    }
+}

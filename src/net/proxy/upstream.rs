@@ -1,0 +1,298 @@
+//! The upstream side: a pooled hyper client, hop-by-hop field removal (RFC 9110 §7.6.1),
+//! the faults a client sees as 502/504, and [`TeeBody`], which streams an upstream body to
+//! the client while keeping a copy, and reports at the end whether it arrived whole.
+
+use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{Either, Empty, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// A request body going upstream: the client's (capped) or none.
+pub type UpBody = Either<Limited<Incoming>, Empty<Bytes>>;
+
+/// The pooled client.
+pub type UpClient = Client<HttpConnector, UpBody>;
+
+/// A client with keep-alive pooling, `TCP_NODELAY`, and a connect timeout.
+pub fn client(connect_timeout: Duration) -> UpClient {
+    let mut conn = HttpConnector::new();
+    conn.set_nodelay(true);
+    conn.set_connect_timeout(Some(connect_timeout));
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(256)
+        .build(conn)
+}
+
+/// Why the upstream gave no usable response head.
+#[derive(Debug)]
+pub enum Fault {
+    /// Could not connect.
+    Unreachable(String),
+    /// No response head in time.
+    Timeout(Duration),
+    /// The client's request body went over the limit.
+    BodyTooLarge,
+    /// Connected, but the exchange broke (reset, malformed response).
+    Broken(String),
+}
+
+impl Fault {
+    /// The status and body the client gets.
+    pub fn answer(&self) -> (u16, String) {
+        match self {
+            Fault::Unreachable(e) => (502, format!("varyedge proxy: upstream unreachable: {e}\n")),
+            Fault::Timeout(d) => (
+                504,
+                format!(
+                    "varyedge proxy: upstream timeout: no response head within {}s\n",
+                    d.as_secs_f64()
+                ),
+            ),
+            Fault::BodyTooLarge => (413, "varyedge proxy: request body too large\n".to_string()),
+            Fault::Broken(e) => (502, format!("varyedge proxy: upstream error: {e}\n")),
+        }
+    }
+}
+
+/// An error and its causes, `: `-joined.
+pub fn chain(e: &(dyn StdError + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
+}
+
+/// Sends `req` upstream; the response head must arrive within `limit`.
+pub async fn send(
+    client: &UpClient,
+    req: http::Request<UpBody>,
+    limit: Duration,
+) -> Result<http::Response<Incoming>, Fault> {
+    match tokio::time::timeout(limit, client.request(req)).await {
+        Err(_) => Err(Fault::Timeout(limit)),
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) if e.is_connect() => Err(Fault::Unreachable(chain(&e))),
+        Ok(Err(e)) if is_length_limit(&e) => Err(Fault::BodyTooLarge),
+        Ok(Err(e)) => Err(Fault::Broken(chain(&e))),
+    }
+}
+
+/// Removes the hop-by-hop fields (RFC 9110 §7.6.1): those `Connection` lists, and
+/// `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`,
+/// `Upgrade`.
+pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    let listed: Vec<HeaderName> = h
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for n in listed {
+        h.remove(n);
+    }
+    for n in [
+        header::CONNECTION,
+        HeaderName::from_static("keep-alive"),
+        HeaderName::from_static("proxy-connection"),
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+    ] {
+        h.remove(n);
+    }
+}
+
+/// The `Via` member this proxy adds (RFC 9110 §7.6.3).
+pub const VIA: HeaderValue = HeaderValue::from_static("1.1 varyedge");
+
+/// How a teed body ended.
+pub enum Ended {
+    /// Received whole; the copy, unless it went over the limit.
+    Whole(Option<Bytes>),
+    /// Broken (upstream error, idle timeout) or abandoned by the client.
+    Broken,
+}
+
+/// Called once when a [`TeeBody`] ends.
+pub type OnEnd = Box<dyn FnOnce(Ended) + Send>;
+
+/// Streams an upstream body frame by frame while copying it (up to `limit` bytes).
+/// A gap of more than `idle` between frames ends it with an error, which aborts the
+/// client's response. `on_end` learns how it ended, also when dropped unfinished.
+pub struct TeeBody {
+    inner: Incoming,
+    copy: Option<BytesMut>,
+    limit: usize,
+    idle: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    on_end: Option<OnEnd>,
+}
+
+/// The idle timeout fired.
+#[derive(Debug, thiserror::Error)]
+#[error("upstream body stalled for more than {0:?}")]
+pub struct Stalled(Duration);
+
+impl TeeBody {
+    /// Tees `inner`, copying up to `limit` bytes (`keep == false`: no copy).
+    pub fn new(
+        inner: Incoming,
+        keep: bool,
+        limit: usize,
+        idle: Duration,
+        on_end: OnEnd,
+    ) -> TeeBody {
+        let cap = inner
+            .size_hint()
+            .exact()
+            .map_or(8192, |n| n as usize)
+            .min(limit);
+        TeeBody {
+            inner,
+            copy: keep.then(|| BytesMut::with_capacity(cap)),
+            limit,
+            idle,
+            timer: Box::pin(tokio::time::sleep(idle)),
+            on_end: Some(on_end),
+        }
+    }
+
+    fn end(&mut self, how: Ended) {
+        if let Some(f) = self.on_end.take() {
+            f(how);
+        }
+    }
+}
+
+impl Body for TeeBody {
+    type Data = Bytes;
+    type Error = Box<dyn StdError + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(d) = frame.data_ref() {
+                    let over = this
+                        .copy
+                        .as_ref()
+                        .is_some_and(|c| c.len() + d.len() > this.limit);
+                    if over {
+                        this.copy = None;
+                    } else if let Some(c) = &mut this.copy {
+                        c.extend_from_slice(d);
+                    }
+                }
+                if this.inner.is_end_stream() {
+                    // the last frame of a sized body: the server may never poll again
+                    let copy = this.copy.take().map(BytesMut::freeze);
+                    this.end(Ended::Whole(copy));
+                } else {
+                    let deadline =
+                        tokio::time::Instant::from_std(crate::net::clock::instant() + this.idle);
+                    this.timer.as_mut().reset(deadline);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.end(Ended::Broken);
+                Poll::Ready(Some(Err(Box::new(e))))
+            }
+            Poll::Ready(None) => {
+                let copy = this.copy.take().map(BytesMut::freeze);
+                this.end(Ended::Whole(copy));
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                if this.timer.as_mut().poll(cx).is_ready() {
+                    this.end(Ended::Broken);
+                    return Poll::Ready(Some(Err(Box::new(Stalled(this.idle)))));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for TeeBody {
+    fn drop(&mut self) {
+        self.end(Ended::Broken);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_fields_go() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, X-Secret"),
+        );
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=5"));
+        h.insert(header::UPGRADE, HeaderValue::from_static("h2c"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key(header::CACHE_CONTROL));
+    }
+
+    #[test]
+    fn faults_answer_502_504() {
+        assert_eq!(Fault::Unreachable("refused".into()).answer().0, 502);
+        assert!(Fault::Unreachable("refused".into())
+            .answer()
+            .1
+            .contains("upstream unreachable: refused"));
+        assert_eq!(Fault::Timeout(Duration::from_secs(2)).answer().0, 504);
+        assert_eq!(Fault::BodyTooLarge.answer().0, 413);
+    }
+}

@@ -1,0 +1,714 @@
+//! `varyedge proxy` end to end, on loopback with ephemeral ports: the binary's `origin`
+//! command as the upstream (or a tiny misbehaving TCP server), the binary's `proxy` in
+//! front, a plain `TcpStream` client. Every wait is bounded; children are killed on drop.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_varyedge");
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A child process killed on drop, with its stderr lines collected.
+struct Proc {
+    child: Child,
+    addr: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    /// Starts `varyedge ARGS` and waits for `listening on http://ADDR`.
+    fn start(args: &[&str]) -> Proc {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn varyedge");
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let l2 = lines.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                l2.lock().unwrap().push(line);
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            let mut first = String::new();
+            let _ = r.read_line(&mut first);
+            let _ = tx.send(first);
+            // keep draining so the child never blocks on a full pipe
+            let mut sink = Vec::new();
+            let _ = r.read_to_end(&mut sink);
+        });
+        let first = match rx.recv_timeout(WAIT) {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("varyedge {args:?} did not print its address within {WAIT:?}");
+            }
+        };
+        let addr = match first.trim().strip_prefix("listening on http://") {
+            Some(a) => a.to_string(),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "varyedge {args:?} printed {first:?}, stderr: {:?}",
+                    lines.lock().unwrap()
+                );
+            }
+        };
+        Proc {
+            child,
+            addr,
+            stderr: lines,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn stderr(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until a stderr line contains `needle`.
+    fn wait_stderr(&self, needle: &str) -> String {
+        let end = varyedge::net::clock::instant() + WAIT;
+        loop {
+            if let Some(l) = self.stderr().into_iter().find(|l| l.contains(needle)) {
+                return l;
+            }
+            assert!(
+                varyedge::net::clock::instant() < end,
+                "no stderr line with {needle:?} within {WAIT:?}; got {:?}",
+                self.stderr()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Writes a scenario file of its own for each call: tests run in parallel and several
+/// use the same scenario, so a shared path could be read while another test rewrites it.
+fn scenario(name: &str, yaml: &str) -> PathBuf {
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("varyedge-proxy-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let p = dir.join(format!("{name}-{n}.yaml"));
+    std::fs::write(&p, yaml).unwrap();
+    p
+}
+
+/// The PRODUCT.md example's origin: reflects an allowlisted Origin, `Vary: Origin` or not.
+fn reflect_origin(vary: bool) -> String {
+    format!(
+        r#"name: reflect
+origin:
+  latency: 0ms
+  cors:
+    allow_origins: [https://app1.example.com, https://app2.example.com]
+    vary_origin: {vary}
+  routes:
+    - path: /api/data
+      cache_control: "public, max-age=300"
+      body: '{{"status":"ok"}}'
+    - path: /private
+      cache_control: "no-store"
+      body: secret
+    - path: /blob*
+      cache_control: "public, max-age=600"
+      body: '{blob}'
+clients:
+  - {{ name: app1, origin: https://app1.example.com }}
+steps:
+  - {{ client: app1, fetch: GET /api/data }}
+"#,
+        blob = "x".repeat(1024)
+    )
+}
+
+fn origin(vary: bool) -> Proc {
+    let sc = scenario(&format!("reflect-{vary}"), &reflect_origin(vary));
+    Proc::start(&["origin", sc.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+}
+
+fn proxy(upstream: &str, extra: &[&str]) -> Proc {
+    let mut args = vec!["proxy", "--upstream", upstream, "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    Proc::start(&args)
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn h(&self, name: &str) -> &str {
+        self.headers.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Sends raw bytes and reads one response (the connection is closed after it).
+fn raw(addr: &str, bytes: &[u8]) -> Result<Resp, String> {
+    let head_request = bytes.starts_with(b"HEAD ");
+    let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.set_write_timeout(Some(WAIT)).unwrap();
+    s.write_all(bytes).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| format!("no response head in {:?}", String::from_utf8_lossy(&buf)))?;
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or("bad status line")?;
+    let mut headers: HashMap<String, String> = HashMap::new();
+    for l in lines {
+        if let Some((n, v)) = l.split_once(':') {
+            headers
+                .entry(n.trim().to_ascii_lowercase())
+                .and_modify(|e| {
+                    e.push_str(", ");
+                    e.push_str(v.trim())
+                })
+                .or_insert_with(|| v.trim().to_string());
+        }
+    }
+    let body = buf[split + 4..].to_vec();
+    if let Some(n) = headers
+        .get("content-length")
+        .filter(|_| !head_request)
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if body.len() != n {
+            return Err(format!("body of {} bytes, content-length {n}", body.len()));
+        }
+    }
+    Ok(Resp {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn req(addr: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut r = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        r.push_str(&format!("{n}: {v}\r\n"));
+    }
+    r.push_str("\r\n");
+    raw(addr, r.as_bytes()).unwrap_or_else(|e| panic!("{method} {target}: {e}"))
+}
+
+fn get(addr: &str, target: &str, origin: Option<&str>) -> Resp {
+    match origin {
+        Some(o) => req(addr, "GET", target, &[("Origin", o)]),
+        None => req(addr, "GET", target, &[]),
+    }
+}
+
+fn stats(p: &Proc) -> serde_json::Value {
+    let r = get(&p.addr, "/.varyedge/stats", None);
+    assert_eq!(r.status, 200);
+    serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["stats"].clone()
+}
+
+fn origin_count(o: &Proc, what: &str) -> u64 {
+    let r = get(&o.addr, "/.varyedge/stats", None);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    v[what].as_u64().unwrap_or(0)
+}
+
+const APP1: &str = "https://app1.example.com";
+const APP2: &str = "https://app2.example.com";
+
+/// The PRODUCT.md example through a URL-keyed proxy: app1's answer is served to app2,
+/// whose browser blocks it; the proxy says so.
+fn poisoned(vary: bool, mode: &[&str]) {
+    let o = origin(vary);
+    let p = proxy(&o.url(), mode);
+    let a = get(&p.addr, "/api/data", Some(APP1));
+    assert_eq!(a.status, 200);
+    assert_eq!(a.h("access-control-allow-origin"), APP1);
+    assert!(
+        a.h("cache-status")
+            .starts_with("varyedge; fwd=uri-miss; fwd-status=200; stored; ttl="),
+        "{:?}",
+        a.h("cache-status")
+    );
+    let b = get(&p.addr, "/api/data", Some(APP2));
+    assert_eq!(
+        b.h("access-control-allow-origin"),
+        APP1,
+        "app2 got app1's stored answer"
+    );
+    assert!(
+        b.h("cache-status").starts_with("varyedge; hit; ttl="),
+        "{:?}",
+        b.h("cache-status")
+    );
+    assert_eq!(b.h("x-cache"), "HIT");
+    let line = p.wait_stderr("cache-induced CORS failure");
+    assert!(
+        line.starts_with(&format!(
+            "varyedge: cache-induced CORS failure: GET /api/data from {APP2} got the entry stored by GET /api/data from {APP1} (key \"GET http://{}/api/data\"): origin-mismatch",
+            p.addr
+        )),
+        "{line}"
+    );
+    let s = stats(&p);
+    assert_eq!(s["cache_induced"], 1);
+    assert_eq!(s["cache_induced_blocked"], 1);
+    assert_eq!(s["hits"], 1);
+    let m = get(&p.addr, "/.varyedge/metrics", None);
+    let text = String::from_utf8(m.body).unwrap();
+    assert!(
+        text.contains("\nvaryedge_cache_induced_total 1\n"),
+        "{text}"
+    );
+    // the same poisoned entry again: counted again, without asking the upstream again
+    get(&p.addr, "/api/data", Some(APP2));
+    let end = varyedge::net::clock::instant() + WAIT;
+    while stats(&p)["cache_induced"] != 2 {
+        assert!(
+            varyedge::net::clock::instant() < end,
+            "second warning not counted"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(stats(&p)["judge_fetches"], 1);
+}
+
+#[test]
+fn url_only_poisons_and_warns() {
+    poisoned(false, &["--profile", "url-only"]);
+}
+
+#[test]
+fn ignore_origin_poisons_despite_vary_origin_and_warns() {
+    poisoned(true, &["--vary", "ignore-origin"]);
+}
+
+fn not_poisoned(profile: &str) {
+    let o = origin(true);
+    let p = proxy(&o.url(), &["--profile", profile]);
+    let a = get(&p.addr, "/api/data", Some(APP1));
+    assert!(
+        a.h("cache-status").contains("fwd=uri-miss"),
+        "{:?}",
+        a.h("cache-status")
+    );
+    let b = get(&p.addr, "/api/data", Some(APP2));
+    assert_eq!(b.h("access-control-allow-origin"), APP2);
+    assert!(
+        b.h("cache-status")
+            .starts_with("varyedge; fwd=vary-miss; fwd-status=200; stored; ttl="),
+        "{:?}",
+        b.h("cache-status")
+    );
+    assert!(
+        b.h("cache-status")
+            .contains("[origin=https://app2.example.com]\""),
+        "{:?}",
+        b.h("cache-status")
+    );
+    let c = get(&p.addr, "/api/data", Some(APP1));
+    assert_eq!(c.h("access-control-allow-origin"), APP1);
+    assert!(c.h("cache-status").starts_with("varyedge; hit;"));
+    let d = get(&p.addr, "/api/data", Some(APP2));
+    assert_eq!(d.h("access-control-allow-origin"), APP2);
+    assert!(d.h("cache-status").starts_with("varyedge; hit;"));
+    assert_eq!(origin_count(&o, "GET /api/data"), 2);
+    thread::sleep(Duration::from_millis(200));
+    let s = stats(&p);
+    assert_eq!(s["cache_induced"], 0);
+    assert_eq!(s["judge_fetches"], 0);
+    assert!(
+        !p.stderr().iter().any(|l| l.contains("cache-induced")),
+        "{:?}",
+        p.stderr()
+    );
+    let e = get(&p.addr, "/.varyedge/entries", None);
+    let v: serde_json::Value = serde_json::from_slice(&e.body).unwrap();
+    assert_eq!(v[0]["variants"].as_array().unwrap().len(), 2);
+    assert_eq!(v[0]["variants"][0]["stored_by"]["origin"], APP1);
+    assert_eq!(
+        v[0]["variants"][1]["secondary"],
+        "origin=https://app2.example.com"
+    );
+}
+
+#[test]
+fn rfc9111_keeps_one_variant_per_origin() {
+    not_poisoned("rfc9111");
+}
+
+#[test]
+fn varnish_keeps_one_variant_per_origin() {
+    not_poisoned("varnish");
+}
+
+#[test]
+fn cache_status_age_via_and_passes() {
+    let o = origin(false);
+    let p = proxy(&o.url(), &["--profile", "varnish"]);
+    let a = get(&p.addr, "/api/data", None);
+    // the origin's Date has a 1 s resolution: the stored age starts between 0 and 2 s
+    let cs = a.h("cache-status");
+    let (head, tail) = cs.split_once("ttl=").unwrap();
+    assert_eq!(head, "varyedge; fwd=uri-miss; fwd-status=200; stored; ");
+    let (ttl, key) = tail.split_once("; ").unwrap();
+    assert!((297..=300).contains(&ttl.parse::<i64>().unwrap()), "{cs}");
+    assert_eq!(key, format!("key=\"GET http://{}/api/data\"", p.addr));
+    assert_eq!(a.h("via"), "1.1 varyedge");
+    assert_eq!(a.h("x-cache"), "MISS");
+    assert_eq!(a.body, b"{\"status\":\"ok\"}");
+    thread::sleep(Duration::from_millis(1100));
+    let b = get(&p.addr, "/api/data", None);
+    assert_eq!(b.h("x-cache"), "HIT");
+    let age: u64 = b.h("age").parse().unwrap();
+    assert!((1..=2).contains(&age), "age {age}");
+    let ttl: i64 = b
+        .h("cache-status")
+        .split("ttl=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // ttl = lifetime - age, both rounded down from milliseconds
+    assert!(
+        ttl + age as i64 == 299 || ttl + age as i64 == 300,
+        "ttl {ttl} age {age}"
+    );
+    assert_eq!(b.body, a.body);
+    // Cookie: varnish passes
+    let c = req(&p.addr, "GET", "/api/data", &[("Cookie", "s=1")]);
+    assert_eq!(c.h("cache-status"), "varyedge; fwd=request; fwd-status=200");
+    assert_eq!(c.h("x-cache"), "PASS");
+    // a method it does not cache
+    let d = req(&p.addr, "POST", "/api/data", &[("Content-Length", "2")]);
+    assert!(
+        d.h("cache-status").starts_with("varyedge; fwd=method"),
+        "{:?}",
+        d.h("cache-status")
+    );
+    // not storable
+    let e = get(&p.addr, "/private", None);
+    assert_eq!(e.h("cache-status"), format!("varyedge; fwd=uri-miss; fwd-status=200; key=\"GET http://{}/private\"; detail=\"no-store\"", p.addr));
+    let f = get(&p.addr, "/private", None);
+    assert!(f.h("cache-status").starts_with("varyedge; fwd=uri-miss"));
+    // HEAD is answered from the GET entry
+    let h = req(&p.addr, "HEAD", "/api/data", &[]);
+    assert_eq!(h.h("x-cache"), "HIT");
+    assert!(h.body.is_empty());
+    let s = stats(&p);
+    assert_eq!(
+        (
+            s["hits"].as_u64(),
+            s["stores"].as_u64(),
+            s["not_stored"].as_u64()
+        ),
+        (Some(2), Some(1), Some(2))
+    );
+    assert_eq!(origin_count(&o, "GET /api/data"), 2);
+}
+
+#[test]
+fn purge_one_url_and_all() {
+    let o = origin(false);
+    let p = proxy(&o.url(), &["--profile", "url-only"]);
+    get(&p.addr, "/api/data", None);
+    get(&p.addr, "/blob1k", None);
+    assert_eq!(get(&p.addr, "/api/data", None).h("x-cache"), "HIT");
+    let r = req(&p.addr, "POST", "/.varyedge/purge?url=%2Fapi%2Fdata", &[]);
+    assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["purged"], 1);
+    assert!(get(&p.addr, "/api/data", None)
+        .h("cache-status")
+        .contains("fwd=uri-miss"));
+    assert_eq!(get(&p.addr, "/blob1k", None).h("x-cache"), "HIT");
+    let r = req(&p.addr, "POST", "/.varyedge/purge-all", &[]);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["purged"], 2);
+    assert!(get(&p.addr, "/blob1k", None)
+        .h("cache-status")
+        .contains("fwd=uri-miss"));
+    assert_eq!(req(&p.addr, "GET", "/.varyedge/purge", &[]).status, 405);
+    assert_eq!(req(&p.addr, "POST", "/.varyedge/purge", &[]).status, 400);
+    assert_eq!(req(&p.addr, "GET", "/.varyedge/nope", &[]).status, 404);
+}
+
+#[test]
+fn capacity_bound_holds() {
+    let o = origin(false);
+    let p = proxy(&o.url(), &["--profile", "rfc9111", "--capacity", "16KiB"]);
+    for i in 0..60 {
+        let r = get(&p.addr, &format!("/blob?i={i}"), None);
+        assert_eq!(r.body.len(), 1024);
+    }
+    let s = stats(&p);
+    assert!(s["bytes"].as_u64().unwrap() <= 16 * 1024, "{s}");
+    assert!(s["evictions"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(s["stores"], 60);
+    assert!(s["entries"].as_u64().unwrap() < 16, "{s}");
+    let m = String::from_utf8(get(&p.addr, "/.varyedge/metrics", None).body).unwrap();
+    assert!(m.contains("varyedge_capacity_bytes 16384\n"));
+}
+
+#[test]
+fn collapsed_misses_make_one_upstream_fetch() {
+    let yaml = reflect_origin(true).replace("latency: 0ms", "latency: 400ms");
+    let sc = scenario("slow", &yaml);
+    let o = Proc::start(&["origin", sc.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    let p = proxy(&o.url(), &["--profile", "rfc9111", "--collapse", "on"]);
+    let addr = p.addr.clone();
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let a = addr.clone();
+            thread::spawn(move || {
+                thread::sleep(Duration::from_millis(if i == 0 { 0 } else { 100 }));
+                get(&a, "/api/data", Some(if i < 3 { APP1 } else { APP2 }))
+            })
+        })
+        .collect();
+    let rs: Vec<Resp> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let collapsed = rs
+        .iter()
+        .filter(|r| r.h("cache-status").contains("; collapsed"))
+        .count();
+    assert_eq!(
+        collapsed,
+        2,
+        "{:?}",
+        rs.iter().map(|r| r.h("cache-status")).collect::<Vec<_>>()
+    );
+    // the app2 waiter's Vary does not match app1's response: it fetched for itself
+    assert_eq!(rs[3].h("access-control-allow-origin"), APP2);
+    assert_eq!(origin_count(&o, "GET /api/data"), 2);
+}
+
+/// A one-shot upstream that answers each connection with `reply` (after `delay`), then
+/// closes it. Returns its address.
+fn misbehaving(reply: &'static [u8], delay: Duration) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        for s in l.incoming().take(8) {
+            let Ok(mut s) = s else { break };
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ = s.read(&mut buf);
+                thread::sleep(delay);
+                let _ = s.write_all(reply);
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn upstream_refused_is_502_and_nothing_stored() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let p = proxy(&format!("http://127.0.0.1:{port}"), &[]);
+    let r = get(&p.addr, "/api/data", None);
+    assert_eq!(r.status, 502);
+    assert!(
+        String::from_utf8_lossy(&r.body).contains("upstream unreachable"),
+        "{:?}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert!(r
+        .h("cache-status")
+        .contains("detail=\"upstream-unreachable\""));
+    let s = stats(&p);
+    assert_eq!(
+        (s["upstream_errors"].as_u64(), s["entries"].as_u64()),
+        (Some(1), Some(0))
+    );
+}
+
+#[test]
+fn upstream_slow_is_504() {
+    let up = misbehaving(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nCache-Control: max-age=60\r\n\r\nok",
+        Duration::from_secs(3),
+    );
+    let p = proxy(&format!("http://{up}"), &["--upstream-timeout", "0.5"]);
+    let r = get(&p.addr, "/slow", None);
+    assert_eq!(r.status, 504);
+    assert!(String::from_utf8_lossy(&r.body).contains("upstream timeout"));
+    assert_eq!(stats(&p)["entries"], 0);
+}
+
+#[test]
+fn upstream_reset_mid_body_aborts_and_stores_nothing() {
+    let up = misbehaving(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nCache-Control: max-age=60\r\n\r\nonly a little",
+        Duration::ZERO,
+    );
+    let p = proxy(&format!("http://{up}"), &[]);
+    let r = raw(
+        &p.addr,
+        format!(
+            "GET /x HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            p.addr
+        )
+        .as_bytes(),
+    );
+    assert!(r.is_err(), "a truncated body must not look complete: {r:?}");
+    let end = varyedge::net::clock::instant() + WAIT;
+    while stats(&p)["incomplete"] != 1 {
+        assert!(varyedge::net::clock::instant() < end, "{}", stats(&p));
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(stats(&p)["entries"], 0);
+    assert_eq!(stats(&p)["stores"], 0);
+}
+
+#[test]
+fn bad_requests_get_4xx_and_the_proxy_keeps_serving() {
+    let o = origin(false);
+    let p = proxy(&o.url(), &["--max-body", "1KiB"]);
+    let r = raw(&p.addr, b"THIS IS NOT HTTP\r\n\r\n").unwrap();
+    assert_eq!(r.status, 400);
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    let r = raw(&p.addr, big.as_bytes());
+    assert!(
+        matches!(r, Ok(Resp { status: 431, .. })) || r.is_err(),
+        "{r:?}"
+    );
+    let mut many = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..200 {
+        many.push_str(&format!("X-H{i}: 1\r\n"));
+    }
+    many.push_str("\r\n");
+    let r = raw(&p.addr, many.as_bytes());
+    assert!(
+        matches!(r, Ok(Resp { status: 431, .. })) || r.is_err(),
+        "{r:?}"
+    );
+    let r = raw(
+        &p.addr,
+        b"GET /api/data HTTP/1.1\r\nHost: x\r\nX-Bin: \xff\xfe\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(r.status, 400);
+    let r = req(&p.addr, "POST", "/api/data", &[("Content-Length", "5000")]);
+    assert_eq!(r.status, 413);
+    let r = raw(
+        &p.addr,
+        b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(r.status, 405);
+    let r = get(&p.addr, "/api/data", None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"{\"status\":\"ok\"}");
+}
+
+#[test]
+fn bad_command_lines_exit_2() {
+    for args in [
+        &["proxy", "--upstream", "https://x"][..],
+        &[
+            "proxy",
+            "--upstream",
+            "http://127.0.0.1:1",
+            "--capacity",
+            "lots",
+        ],
+        &[
+            "proxy",
+            "--upstream",
+            "http://127.0.0.1:1",
+            "--profile",
+            "nope",
+        ],
+        &[
+            "proxy",
+            "--upstream",
+            "http://127.0.0.1:1",
+            "--vary",
+            "sometimes",
+        ],
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stderr.is_empty());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_it_cleanly() {
+    let o = origin(false);
+    let mut p = proxy(&o.url(), &[]);
+    assert_eq!(get(&p.addr, "/api/data", None).status, 200);
+    let pid = p.child.id().to_string();
+    let st = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill(1) is needed to send SIGTERM");
+    assert!(st.success());
+    let end = varyedge::net::clock::instant() + WAIT;
+    loop {
+        if let Some(code) = p.child.try_wait().unwrap() {
+            assert_eq!(code.code(), Some(0));
+            break;
+        }
+        assert!(
+            varyedge::net::clock::instant() < end,
+            "still running after SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
