@@ -24,6 +24,8 @@ pub(crate) enum Command {
     /// Serve a scenario's origin model over HTTP, to put real caches in front of it.
     #[cfg(feature = "net")]
     Origin(OriginArgs),
+    /// CORS misconfigurations in a scenario's policy and edge, or probed live on a server.
+    Lint(LintArgs),
 }
 
 /// `varyedge replay`.
@@ -41,6 +43,24 @@ pub(crate) struct ReplayArgs {
     /// Write the report to FILE instead of standard output (written whole or not at all).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+    /// Send the steps over the wire to this cache (proxy, Varnish, CDN) instead of
+    /// replaying in-process: `http://HOST:PORT`.
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "URL")]
+    pub(crate) target: Option<String>,
+    /// With --target: the origin behind it, asked directly for the no-cache verdict (and,
+    /// when it is a `varyedge origin`, for whether each request reached it).
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "URL", requires = "target")]
+    pub(crate) direct: Option<String>,
+    /// With --target: the `Host` header to send (default: the target's host:port).
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "HOST", requires = "target")]
+    pub(crate) host_header: Option<String>,
+    /// With --target: the longest real wait between two steps (longer gaps are shortened).
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub(crate) max_wait: String,
 }
 
 /// Report formats.
@@ -100,4 +120,63 @@ pub(crate) struct OriginArgs {
     /// Address to listen on (loopback by default; port 0 picks a free port and prints it).
     #[arg(long, default_value = "127.0.0.1:3000", value_name = "ADDR")]
     pub(crate) listen: std::net::SocketAddr,
+}
+
+/// `varyedge lint`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["scenario", "upstream"])))]
+pub(crate) struct LintArgs {
+    /// The scenario whose origin policy, clients and edge to check.
+    #[arg(value_name = "SCENARIO")]
+    pub(crate) scenario: Option<PathBuf>,
+    /// Probe this real server instead (an http:// URL), with crafted Origins.
+    #[arg(long, value_name = "URL")]
+    pub(crate) upstream: Option<String>,
+    /// A trusted origin the probe derives its crafted origins from (repeatable).
+    #[arg(long = "origin", value_name = "O", requires = "upstream")]
+    pub(crate) origins: Vec<String>,
+    /// A path to probe (repeatable; default /).
+    #[arg(long = "path", value_name = "P", requires = "upstream")]
+    pub(crate) paths: Vec<String>,
+    /// Check the scenario against this profile's edge instead of its own.
+    #[arg(long, value_name = "P", conflicts_with = "upstream")]
+    pub(crate) profile: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub(crate) format: LintFormat,
+    /// Write to FILE instead of standard output (written whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub(crate) fail_on: FailOn,
+    /// Per-request timeout of the live probe (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub(crate) timeout: String,
+}
+
+/// Lint output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LintFormat {
+    /// Human-readable.
+    Text,
+    /// JSON: `{ target, findings, summary }`.
+    Json,
+    /// SARIF 2.1.0, for code-scanning annotations in CI.
+    Sarif,
+}
+
+/// `--fail-on` thresholds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    /// Only critical findings fail.
+    Critical,
+    /// High or critical.
+    High,
+    /// Medium and above.
+    Medium,
+    /// Low and above.
+    Low,
+    /// Any finding.
+    Info,
 }

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 /// An ordered multimap of header fields with lowercase names.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Headers(Vec<(String, String)>);
 
 impl Headers {

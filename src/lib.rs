@@ -9,6 +9,7 @@ pub mod browser;
 pub mod edge;
 pub mod error;
 pub mod fields;
+pub mod lint;
 pub mod message;
 #[cfg(feature = "net")]
 pub mod net;

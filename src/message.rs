@@ -5,7 +5,7 @@ use crate::fields::Headers;
 use std::sync::Arc;
 
 /// An HTTP request as the edge sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Request {
     /// Method, uppercase as sent (`GET`, `OPTIONS`, …).
     pub method: String,

@@ -109,7 +109,11 @@ fn table(rows: &[Row], md: bool) -> String {
                 s.cache_induced.to_string()
             };
             [
-                r.profile.clone(),
+                if weak(&r.profile).is_some() {
+                    format!("{}*", r.profile)
+                } else {
+                    r.profile.clone()
+                },
                 format!("{}/{}", s.blocked, s.steps),
                 ci,
                 first_failure(&r.trace),
@@ -146,7 +150,18 @@ fn table(rows: &[Row], md: bool) -> String {
             let _ = writeln!(o, "{}", line(b.iter().map(String::as_str).collect()));
         }
     }
+    if rows.iter().any(|r| weak(&r.profile).is_some()) {
+        let _ = writeln!(
+            o,
+            "\n* part of this profile rests on weak or unmeasured evidence: see `varyedge profiles`"
+        );
+    }
     o
+}
+
+/// The profile's caveat, when its evidence is weak.
+fn weak(name: &str) -> Option<&'static str> {
+    profile::profile(name).and_then(|p| p.caveat)
 }
 
 fn json(rows: &[Row]) -> anyhow::Result<String> {
@@ -163,6 +178,7 @@ fn json(rows: &[Row]) -> anyhow::Result<String> {
                 "wrongly_allowed": s.wrongly_allowed,
                 "first_failure": first.map(|f| serde_json::json!({ "index": f.index, "reason": f.verdict.reason.id(), "cache_induced": f.cache_induced, "poisoned_by": f.poisoned_by })),
                 "hits": s.hits,
+                "weak_evidence": weak(&r.profile),
                 "edge_requests": s.edge_requests,
             })
         })

@@ -1,5 +1,6 @@
 //! One file per subcommand: the only place that reads files and prints.
 
+mod lint;
 mod matrix;
 #[cfg(feature = "net")]
 mod origin;
@@ -20,6 +21,7 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Profiles(a) => profiles::run(a),
         #[cfg(feature = "net")]
         Command::Origin(a) => origin::run(a),
+        Command::Lint(a) => lint::run(a),
     };
     match r {
         Ok(s) => s,

@@ -30,7 +30,18 @@ pub(crate) fn run(a: ReplayArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::BadInput);
     }
     let mut traces = Vec::new();
-    for s in &scenarios {
+    #[cfg(feature = "net")]
+    if let Some(target) = &a.target {
+        match over_the_wire(&a, target, &scenarios)? {
+            Ok(t) => traces = t,
+            Err(status) => return Ok(status),
+        }
+    }
+    #[cfg(feature = "net")]
+    let in_process = a.target.is_none();
+    #[cfg(not(feature = "net"))]
+    let in_process = true;
+    for s in scenarios.iter().filter(|_| in_process) {
         match sim::replay(s) {
             Ok(t) => traces.push(t),
             Err(e) => {
@@ -50,4 +61,46 @@ pub(crate) fn run(a: ReplayArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Findings
     })
+}
+
+/// `--target`: every scenario over the wire, one after another. Notes go to stderr.
+#[cfg(feature = "net")]
+fn over_the_wire(
+    a: &ReplayArgs,
+    target: &str,
+    scenarios: &[varyedge::scenario::Scenario],
+) -> anyhow::Result<Result<Vec<sim::Trace>, ExitStatus>> {
+    use varyedge::net::target::{self, TargetOptions};
+    let Some(max_wait) = varyedge::time::parse_duration_ms(&a.max_wait) else {
+        eprintln!(
+            "varyedge: --max-wait: expected a duration such as 30s or 500ms, found {:?}",
+            a.max_wait
+        );
+        return Ok(Err(ExitStatus::BadInput));
+    };
+    let opts = TargetOptions {
+        direct: a.direct.clone(),
+        host_header: a.host_header.clone(),
+        max_wait: std::time::Duration::from_millis(max_wait),
+        ..TargetOptions::new(target)
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut traces = Vec::new();
+    for s in scenarios {
+        match rt.block_on(target::replay(s, &opts)) {
+            Ok(run) => {
+                for n in &run.notes {
+                    eprintln!("varyedge: note: {n}");
+                }
+                traces.push(run.trace);
+            }
+            Err(e) => {
+                eprintln!("varyedge: {e}");
+                return Ok(Err(ExitStatus::BadInput));
+            }
+        }
+    }
+    Ok(Ok(traces))
 }

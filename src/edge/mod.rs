@@ -4,6 +4,7 @@
 //! answer to [`Cache::store`]. Knows nothing of CORS beyond header names.
 
 pub mod freshness;
+pub mod hash;
 pub mod key;
 pub mod vary;
 
@@ -104,7 +105,7 @@ pub struct Served {
     /// Who stored it.
     pub tag: Tag,
     /// Readable full key: primary key plus the secondary key it was stored under.
-    pub key: String,
+    pub key: Arc<str>,
 }
 
 /// The core's answer to a request.
@@ -138,6 +139,8 @@ pub struct Variant {
     pub freshness: Freshness,
     /// Who stored it.
     pub tag: Tag,
+    /// Readable full key (primary + secondary), computed once when stored.
+    pub key: Arc<str>,
     seq: u64,
 }
 
@@ -196,7 +199,7 @@ pub enum StoreResult {
     /// Stored under this readable key; `evicted` variants dropped by `max_variants`.
     Stored {
         /// Primary + secondary key.
-        key: String,
+        key: Arc<str>,
         /// Variants evicted by the cap.
         evicted: usize,
     },
@@ -220,6 +223,13 @@ pub fn make_variant(
         VaryRefusal::NotAllowlisted => NoStore::VaryNotAllowlisted,
     })?;
     let values = vary::selecting_values(knobs.vary_compare, &spec, &req.headers);
+    let secondary = vary::describe(&spec, &values);
+    let primary = primary_key(knobs, req);
+    let key: Arc<str> = if secondary.is_empty() {
+        Arc::from(primary)
+    } else {
+        Arc::from(format!("{primary} [{secondary}]"))
+    };
     Ok(Variant {
         spec,
         values,
@@ -227,6 +237,7 @@ pub fn make_variant(
         stored_at: now,
         freshness,
         tag,
+        key,
         seq: 0,
     })
 }
@@ -256,8 +267,8 @@ struct InFlight {
 #[derive(Clone, Debug)]
 pub struct Cache {
     knobs: Arc<Knobs>,
-    map: HashMap<String, VariantSet>,
-    inflight: HashMap<String, InFlight>,
+    map: HashMap<String, VariantSet, hash::FastBuild>,
+    inflight: HashMap<String, InFlight, hash::FastBuild>,
     seq: u64,
 }
 
@@ -266,8 +277,8 @@ impl Cache {
     pub fn new(knobs: Arc<Knobs>) -> Cache {
         Cache {
             knobs,
-            map: HashMap::new(),
-            inflight: HashMap::new(),
+            map: HashMap::default(),
+            inflight: HashMap::default(),
             seq: 0,
         }
     }
@@ -298,7 +309,7 @@ impl Cache {
                     age_secs: v.freshness.age_ms(v.stored_at, now) / 1000,
                     ttl_secs: ttl.div_euclid(1000),
                     tag: v.tag,
-                    key: full_key(&key, v),
+                    key: v.key.clone(),
                 };
                 if ttl > 0 {
                     return (key, Lookup::Hit(served));
@@ -309,6 +320,9 @@ impl Cache {
                 Fwd::Stale
             }
         };
+        if self.inflight.is_empty() {
+            return (key, Lookup::Miss(fwd));
+        }
         if let Some(c) = self.collapse_onto(&key, req, now) {
             return (key, Lookup::Collapsed(c));
         }
@@ -341,7 +355,7 @@ impl Cache {
             key: f
                 .variant
                 .as_ref()
-                .map_or_else(|| key.to_string(), |v| full_key(key, v)),
+                .map_or_else(|| Arc::from(key), |v| v.key.clone()),
         })
     }
 
@@ -373,7 +387,7 @@ impl Cache {
             Ok(mut v) => {
                 self.seq += 1;
                 v.seq = self.seq;
-                let full = full_key(&key, &v);
+                let full = v.key.clone();
                 let evicted = self
                     .map
                     .entry(key)
@@ -462,7 +476,7 @@ mod tests {
         match c.lookup(&get(a), SIM_EPOCH.plus_secs(1)).1 {
             Lookup::Hit(s) => {
                 assert_eq!(s.tag, 0);
-                assert_eq!(s.key, "GET https://api/d [origin=https://a]");
+                assert_eq!(&*s.key, "GET https://api/d [origin=https://a]");
                 assert_eq!(s.ttl_secs, 59);
             }
             other => panic!("{other:?}"),

@@ -19,6 +19,13 @@ pub enum AllowOrigins {
     List(Vec<String>),
     /// Echoes the `Origin` when it ends with this string — the `endsWith("example.com")` bug.
     Suffix(String),
+    /// Echoes the `Origin` when it starts with this string — the
+    /// `startsWith("https://app.example.com")` bug (`https://app.example.com.evil.test` passes).
+    Prefix(String),
+    /// Echoes the `Origin` when this pattern matches it, as a regular expression would:
+    /// the `^https://app.example.com$` bug (an unescaped `.` matches any character) and
+    /// the unanchored-pattern bug. See [`pattern_matches`] for the supported subset.
+    Pattern(String),
 }
 
 impl AllowOrigins {
@@ -29,6 +36,8 @@ impl AllowOrigins {
             (AllowOrigins::ReflectAny, Some(o)) => Some(o.to_string()),
             (AllowOrigins::List(l), Some(o)) if l.iter().any(|x| x == o) => Some(o.to_string()),
             (AllowOrigins::Suffix(s), Some(o)) if o.ends_with(s.as_str()) => Some(o.to_string()),
+            (AllowOrigins::Prefix(p), Some(o)) if o.starts_with(p.as_str()) => Some(o.to_string()),
+            (AllowOrigins::Pattern(p), Some(o)) if pattern_matches(p, o) => Some(o.to_string()),
             _ => None,
         }
     }
@@ -37,6 +46,107 @@ impl AllowOrigins {
     /// Fetch §3.2.5 "CORS protocol and HTTP caches").
     pub fn varies_with_origin(&self) -> bool {
         !matches!(self, AllowOrigins::Any)
+    }
+}
+
+/// Whether `pattern` matches somewhere in `text`, with regular-expression semantics for
+/// a small subset: `^` and `$` anchor (only as first / last character), `.` matches any
+/// one character, `\\x` matches `x` literally, `*` repeats the previous item zero or more
+/// times; everything else is literal. Unanchored patterns match anywhere, as `Regex::is_match`
+/// does. [`pattern_error`] rejects what this subset does not cover.
+pub fn pattern_matches(pattern: &str, text: &str) -> bool {
+    let (anchored_start, body) = match pattern.strip_prefix('^') {
+        Some(b) => (true, b),
+        None => (false, pattern),
+    };
+    let (anchored_end, body) = match body.strip_suffix('$') {
+        Some(b) if !b.ends_with('\\') => (true, b),
+        _ => (false, body),
+    };
+    let items = pattern_items(body);
+    let text: Vec<char> = text.chars().collect();
+    let starts: Vec<usize> = if anchored_start {
+        vec![0]
+    } else {
+        (0..=text.len()).collect()
+    };
+    starts
+        .into_iter()
+        .any(|s| match_here(&items, &text[s..], anchored_end))
+}
+
+/// Why `pattern` is outside the subset [`pattern_matches`] implements, if it is.
+pub fn pattern_error(pattern: &str) -> Option<String> {
+    let body = pattern.strip_prefix('^').unwrap_or(pattern);
+    let body = body.strip_suffix('$').unwrap_or(body);
+    if body.starts_with('*') {
+        return Some("a pattern cannot start with `*`".into());
+    }
+    let mut escaped = false;
+    for c in body.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '[' | ']' | '(' | ')' | '{' | '}' | '|' | '+' | '?' | '^' | '$' => {
+                return Some(format!(
+                    "`{c}` is not supported here: use literal text, `.`, `\\.`, `*`, and `^`/`$` at the ends"
+                ))
+            }
+            _ => {}
+        }
+    }
+    escaped.then(|| "the pattern ends with a lone `\\`".to_string())
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Item {
+    Any,
+    Lit(char),
+}
+
+fn pattern_items(body: &str) -> Vec<(Item, bool)> {
+    let mut out: Vec<(Item, bool)> = Vec::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push((Item::Lit(chars.next().unwrap_or('\\')), false)),
+            '.' => out.push((Item::Any, false)),
+            '*' => match out.last_mut() {
+                Some(last) => last.1 = true,
+                None => out.push((Item::Lit('*'), false)),
+            },
+            c => out.push((Item::Lit(c), false)),
+        }
+    }
+    out
+}
+
+fn match_here(items: &[(Item, bool)], text: &[char], anchored_end: bool) -> bool {
+    let one = |it: Item, c: char| match it {
+        Item::Any => true,
+        Item::Lit(l) => l == c,
+    };
+    match items.split_first() {
+        None => !anchored_end || text.is_empty(),
+        Some((&(it, true), rest)) => {
+            let mut i = 0;
+            loop {
+                if match_here(rest, &text[i..], anchored_end) {
+                    return true;
+                }
+                if i < text.len() && one(it, text[i]) {
+                    i += 1;
+                } else {
+                    return false;
+                }
+            }
+        }
+        Some((&(it, false), rest)) => {
+            !text.is_empty() && one(it, text[0]) && match_here(rest, &text[1..], anchored_end)
+        }
     }
 }
 
@@ -445,5 +555,52 @@ mod tests {
         assert!(s.allow(Some("https://example.org")).is_none());
         assert!(s.varies_with_origin());
         assert!(!AllowOrigins::Any.varies_with_origin());
+    }
+
+    #[test]
+    fn prefix_allowlist_accepts_longer_hosts() {
+        let p = AllowOrigins::Prefix("https://app.example.com".into());
+        assert!(p.allow(Some("https://app.example.com")).is_some());
+        assert!(p.allow(Some("https://app.example.com.evil.test")).is_some());
+        assert!(p.allow(Some("https://evil.test")).is_none());
+        assert!(p.allow(None).is_none());
+    }
+
+    #[test]
+    fn pattern_with_unescaped_dot_matches_any_character() {
+        let p = AllowOrigins::Pattern("^https://app.example.com$".into());
+        assert!(p.allow(Some("https://app.example.com")).is_some());
+        assert!(p.allow(Some("https://appxexample.com")).is_some());
+        assert!(p.allow(Some("https://app.example.com.evil.test")).is_none());
+        let escaped = AllowOrigins::Pattern(r"^https://app\.example\.com$".into());
+        assert!(escaped.allow(Some("https://app.example.com")).is_some());
+        assert!(escaped.allow(Some("https://appxexample.com")).is_none());
+    }
+
+    #[test]
+    fn unanchored_pattern_matches_anywhere() {
+        assert!(pattern_matches(
+            r"https://app\.example\.com",
+            "https://app.example.com.evil.test"
+        ));
+        assert!(pattern_matches(
+            r"^https://.*\.example\.com$",
+            "https://a.b.example.com"
+        ));
+        assert!(!pattern_matches(
+            r"^https://.*\.example\.com$",
+            "https://example.com"
+        ));
+        assert!(pattern_matches("^a*$", ""));
+        assert!(!pattern_matches("^ab$", "abc"));
+    }
+
+    #[test]
+    fn pattern_subset_is_checked() {
+        assert_eq!(pattern_error(r"^https://app\.example\.com$"), None);
+        assert!(pattern_error("^https://(a|b)$").is_some());
+        assert!(pattern_error("[a-z]+").is_some());
+        assert!(pattern_error("*abc").is_some());
+        assert!(pattern_error(r"abc\").is_some());
     }
 }

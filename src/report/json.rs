@@ -32,7 +32,7 @@ fn step_value(s: &StepReport) -> Value {
     m.insert("request".into(), json!(s.request));
     m.insert("pop".into(), json!(s.pop));
     m.insert("cache".into(), json!(s.cache.id()));
-    m.insert("key".into(), json!(s.key));
+    m.insert("key".into(), json!(&*s.key));
     m.insert("preflight".into(), json!(s.preflight.id()));
     m.insert(
         "verdict".into(),
@@ -69,7 +69,7 @@ fn step_value(s: &StepReport) -> Value {
         m.insert("preflight_cache".into(), json!(p.id()));
     }
     if let Some(k) = &s.preflight_key {
-        m.insert("preflight_key".into(), json!(k));
+        m.insert("preflight_key".into(), json!(&**k));
     }
     m.insert(
         "direct".into(),
@@ -78,7 +78,7 @@ fn step_value(s: &StepReport) -> Value {
     m.insert("wrongly_allowed".into(), json!(s.wrongly_allowed));
     match &s.stored {
         Some(Ok(k)) => {
-            m.insert("stored".into(), json!(k));
+            m.insert("stored".into(), json!(&**k));
         }
         Some(Err(r)) => {
             m.insert("not_stored".into(), json!(r));

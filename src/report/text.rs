@@ -95,6 +95,9 @@ fn step(o: &mut String, s: &StepReport) {
     let induced = match (s.cache_induced, s.poisoned_by) {
         (true, Some(p)) if s.wrongly_allowed => format!("  — ALLOWED ONLY BECAUSE OF THE CACHE (origin alone: {}), served what step #{p} stored", s.direct.reason.id()),
         (true, Some(p)) => format!("  — CACHE-INDUCED: served what step #{p} stored; the origin alone answers {}", if s.direct.allowed { "ok" } else { s.direct.reason.id() }),
+        // over the wire the storing step may be unknown (stored before the replay)
+        (true, None) if s.wrongly_allowed => format!("  — ALLOWED ONLY BECAUSE OF THE CACHE (origin alone: {}), served from the cache", s.direct.reason.id()),
+        (true, None) => format!("  — CACHE-INDUCED: served from the cache; the origin alone answers {}", if s.direct.allowed { "ok" } else { s.direct.reason.id() }),
         _ if !s.verdict.allowed => "  — also without a cache (CORS misconfiguration)".to_string(),
         _ => String::new(),
     };

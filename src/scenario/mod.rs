@@ -347,14 +347,37 @@ impl Validator<'_> {
     fn cors(&self, c: S<RawCors>) -> Result<CorsPolicy, InputError> {
         let loc = c.referenced;
         let c = c.value;
-        let allow_origins = match (&c.allow_origins, &c.allow_origin_suffix) {
-            (Some(_), Some(s)) => {
-                return Err(self.err(
-                    &s.referenced,
-                    "give `allow_origins` or `allow_origin_suffix`, not both",
-                ))
+        let matchers = [
+            c.allow_origin_suffix
+                .as_ref()
+                .map(|s| ("allow_origin_suffix", s)),
+            c.allow_origin_prefix
+                .as_ref()
+                .map(|s| ("allow_origin_prefix", s)),
+            c.allow_origin_pattern
+                .as_ref()
+                .map(|s| ("allow_origin_pattern", s)),
+        ];
+        let mut matchers = matchers.into_iter().flatten();
+        let matcher = matchers.next();
+        if let Some((name, s)) = matchers
+            .next()
+            .or(matcher.filter(|_| c.allow_origins.is_some()))
+        {
+            return Err(self.err(
+                &s.referenced,
+                format!("`{name}` cannot be combined with `allow_origins` or another `allow_origin_*`: give one"),
+            ));
+        }
+        let allow_origins = match (&c.allow_origins, matcher) {
+            (_, Some(("allow_origin_suffix", s))) => AllowOrigins::Suffix(s.value.clone()),
+            (_, Some(("allow_origin_prefix", s))) => AllowOrigins::Prefix(s.value.clone()),
+            (_, Some((_, s))) => {
+                if let Some(e) = crate::origin::pattern_error(&s.value) {
+                    return Err(self.err(&s.referenced, e));
+                }
+                AllowOrigins::Pattern(s.value.clone())
             }
-            (None, Some(s)) => AllowOrigins::Suffix(s.value.clone()),
             (Some(a), None) => match &a.value {
                 StrOrList::One(v) if v == "*" => AllowOrigins::Any,
                 StrOrList::One(v) if v == "reflect-any" => AllowOrigins::ReflectAny,

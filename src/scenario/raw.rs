@@ -37,6 +37,8 @@ pub(crate) struct RawOrigin {
 pub(crate) struct RawCors {
     pub allow_origins: Option<S<StrOrList>>,
     pub allow_origin_suffix: Option<S<String>>,
+    pub allow_origin_prefix: Option<S<String>>,
+    pub allow_origin_pattern: Option<S<String>>,
     pub allow_credentials: Option<bool>,
     pub allow_methods: Option<S<StrOrList>>,
     pub allow_headers: Option<S<StrOrList>>,

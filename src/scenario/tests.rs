@@ -129,3 +129,63 @@ fn origins_are_validated() {
     assert!(validate_origin("a.example").is_err());
     assert!(validate_origin("HTTPS://a").is_err());
 }
+
+fn with_cors(cors: &str) -> String {
+    format!(
+        "origin:\n  cors:\n{cors}\n  routes:\n    - path: /api/data\nclients:\n  - {{ name: a, origin: https://a.example.com }}\nsteps:\n  - {{ client: a, fetch: GET /api/data }}\n"
+    )
+}
+
+#[test]
+fn prefix_and_pattern_allowlists_parse() {
+    let s = parse(
+        "p.yaml",
+        &with_cors("    allow_origin_prefix: https://app.example.com"),
+    )
+    .unwrap();
+    let OriginSpec::Model(m) = s.origin else {
+        panic!("model")
+    };
+    assert_eq!(
+        m.cors.unwrap().allow_origins,
+        AllowOrigins::Prefix("https://app.example.com".into())
+    );
+    let s = parse(
+        "p.yaml",
+        &with_cors("    allow_origin_pattern: '^https://app.example.com$'"),
+    )
+    .unwrap();
+    let OriginSpec::Model(m) = s.origin else {
+        panic!("model")
+    };
+    assert_eq!(
+        m.cors.unwrap().allow_origins,
+        AllowOrigins::Pattern("^https://app.example.com$".into())
+    );
+}
+
+#[test]
+fn origin_matchers_are_exclusive_and_patterns_checked() {
+    let e = parse(
+        "p.yaml",
+        &with_cors(
+            "    allow_origins: [https://a.example.com]\n    allow_origin_prefix: https://a",
+        ),
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.col), (4, 26), "{e}");
+    assert!(e.message.contains("allow_origin_prefix"), "{e}");
+    let e = parse(
+        "p.yaml",
+        &with_cors("    allow_origin_suffix: example.com\n    allow_origin_pattern: x"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("allow_origin_pattern"), "{e}");
+    let e = parse(
+        "p.yaml",
+        &with_cors("    allow_origin_pattern: '^https://(a|b)$'"),
+    )
+    .unwrap_err();
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.message.contains("not supported"), "{e}");
+}

@@ -4,7 +4,8 @@
 
 mod fix;
 
-use crate::browser::{Agent, Browser, Fetch, Reason, Start, Verdict};
+use crate::browser::{Agent, Browser, Credentials, Fetch, Mode, Reason, Start, Verdict};
+use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{Cache, Lookup, Outcome, StoreResult, Tag};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
@@ -12,6 +13,8 @@ use crate::profile::Knobs;
 use crate::scenario::{Expect, OriginSpec, PreflightUse, Scenario, Step};
 use crate::time::{Timestamp, SIM_EPOCH};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 pub use fix::fix_hint;
@@ -22,6 +25,11 @@ pub trait Upstream {
     fn respond(&mut self, req: &Request, now: Timestamp) -> Response;
     /// How long an answer takes, in ms.
     fn latency_ms(&self) -> u64;
+    /// Whether the CORS-relevant part of an answer depends only on the request (a model,
+    /// not a live server), so the simulator may reuse a verdict computed for the same request.
+    fn is_pure(&self) -> bool {
+        false
+    }
 }
 
 impl Upstream for OriginModel {
@@ -30,6 +38,9 @@ impl Upstream for OriginModel {
     }
     fn latency_ms(&self) -> u64 {
         self.latency_ms
+    }
+    fn is_pure(&self) -> bool {
+        true
     }
 }
 
@@ -50,13 +61,13 @@ pub struct EdgeExchange {
     /// The shield's outcome when the POP went to it.
     pub shield: Option<Outcome>,
     /// The key that matched (or was stored / looked up).
-    pub key: String,
+    pub key: Arc<str>,
     /// Who stored the served response, when it came from a cache.
     pub served_tag: Option<Tag>,
     /// When the response reached the client.
     pub done_at: Timestamp,
     /// Whether this exchange stored something at the POP, or why not.
-    pub stored: Option<Result<String, &'static str>>,
+    pub stored: Option<Result<Arc<str>, &'static str>>,
 }
 
 impl Edge {
@@ -121,7 +132,7 @@ impl Edge {
                     self.pops[pop].store(req, resp.clone(), now, done, served_tag.unwrap_or(tag));
                 let key = match &stored {
                     StoreResult::Stored { key, .. } => key.clone(),
-                    StoreResult::NotStored(_) => key,
+                    StoreResult::NotStored(_) => Arc::from(key),
                 };
                 EdgeExchange {
                     response: resp,
@@ -140,7 +151,7 @@ impl Edge {
                     response: resp,
                     outcome: Outcome::Pass,
                     shield: None,
-                    key,
+                    key: Arc::from(key),
                     served_tag: None,
                     done_at: done,
                     stored: None,
@@ -184,7 +195,7 @@ impl Edge {
     }
 }
 
-fn store_summary(s: StoreResult) -> Result<String, &'static str> {
+fn store_summary(s: StoreResult) -> Result<Arc<str>, &'static str> {
     match s {
         StoreResult::Stored { key, .. } => Ok(key),
         StoreResult::NotStored(r) => Err(r.id()),
@@ -229,13 +240,13 @@ pub struct StepReport {
     /// The shield's outcome, when there is one and it was asked.
     pub shield: Option<Outcome>,
     /// The key that matched or was looked up.
-    pub key: String,
+    pub key: Arc<str>,
     /// Preflight use.
     pub preflight: PreflightUse,
     /// The preflight's edge outcome when one was sent.
     pub preflight_cache: Option<Outcome>,
     /// The preflight's key when one was sent.
-    pub preflight_key: Option<String>,
+    pub preflight_key: Option<Arc<str>>,
     /// Status the page got (of the preflight when it failed there).
     pub status: u16,
     /// Verdict on what the edge delivered.
@@ -249,7 +260,7 @@ pub struct StepReport {
     /// The step whose stored response was served, when cache-induced.
     pub poisoned_by: Option<usize>,
     /// What this step stored at its POP (`Ok(key)`) or why not (`Err(reason)`).
-    pub stored: Option<Result<String, &'static str>>,
+    pub stored: Option<Result<Arc<str>, &'static str>>,
     /// Expectation result.
     pub expectation: Expectation,
     /// A failure on a step that did not expect `blocked`.
@@ -384,7 +395,21 @@ pub struct Sim<'a> {
     knobs: &'a Knobs,
     edge: Edge,
     browsers: Vec<Browser>,
+    /// Verdicts on the origin's own answer, per actual request, when the upstream is pure:
+    /// hash → (request, credentials, mode, agent, verdict), collisions checked.
+    direct_memo: HashMap<u64, Vec<DirectMemo>, FastBuild>,
 }
+
+struct DirectMemo {
+    request: Request,
+    credentials: Credentials,
+    mode: Mode,
+    agent: Agent,
+    verdict: Verdict,
+}
+
+/// Bound on remembered direct verdicts (a generated trace has few distinct requests).
+const DIRECT_MEMO_MAX: usize = 65_536;
 
 impl<'a> Sim<'a> {
     /// A cold edge and fresh browsers.
@@ -394,6 +419,7 @@ impl<'a> Sim<'a> {
             knobs,
             edge: Edge::new(knobs),
             browsers: sc.clients.iter().map(|c| Browser::new(c.agent)).collect(),
+            direct_memo: HashMap::default(),
         }
     }
 
@@ -417,7 +443,18 @@ impl<'a> Sim<'a> {
 
     /// Runs one step at its time.
     pub fn step(&mut self, up: &mut dyn Upstream, index: usize, st: &Step) -> StepReport {
-        let now = SIM_EPOCH.plus_ms(st.at_ms);
+        self.step_at(up, index, st, st.at_ms)
+    }
+
+    /// Runs `st` at `at_ms` instead of its own time (generated traces reuse steps).
+    pub fn step_at(
+        &mut self,
+        up: &mut dyn Upstream,
+        index: usize,
+        st: &Step,
+        at_ms: u64,
+    ) -> StepReport {
+        let now = SIM_EPOCH.plus_ms(at_ms);
         let c = &self.sc.clients[st.client];
         let pop = c.pop.unwrap_or(0) as usize;
         let f = self.fetch(st);
@@ -500,7 +537,7 @@ impl<'a> Sim<'a> {
                 x.response.status,
                 x.stored.clone(),
             ),
-            None => (Outcome::Pass, None, String::new(), 0, None),
+            None => (Outcome::Pass, None, Arc::from(""), 0, None),
         };
         let status = if verdict.in_preflight {
             pre.as_ref().map_or(status, |p| p.response.status)
@@ -510,7 +547,7 @@ impl<'a> Sim<'a> {
         let mut report = StepReport {
             index,
             line: st.line,
-            at_ms: st.at_ms,
+            at_ms,
             client: c.name.clone(),
             origin: c.origin.clone(),
             agent: c.agent,
@@ -543,7 +580,7 @@ impl<'a> Sim<'a> {
 
     #[allow(clippy::too_many_arguments)]
     fn direct(
-        &self,
+        &mut self,
         up: &mut dyn Upstream,
         start: &Start,
         f: &Fetch,
@@ -557,11 +594,42 @@ impl<'a> Sim<'a> {
         };
         match start {
             Start::Actual { request, .. } => {
-                let resp = match actual {
-                    Some(x) if from_origin(x) => x.response.clone(),
-                    _ => Arc::new(up.respond(request, now)),
+                if let Some(x) = actual.filter(|x| from_origin(x)) {
+                    return self.browsers[client].on_response(f, &x.response);
+                }
+                if !up.is_pure() {
+                    let resp = up.respond(request, now);
+                    return self.browsers[client].on_response(f, &resp);
+                }
+                let mut h = FastHasher::default();
+                (request, f.credentials, f.mode, f.agent).hash(&mut h);
+                let slot = h.finish();
+                let same = |m: &DirectMemo| {
+                    m.request == *request
+                        && m.credentials == f.credentials
+                        && m.mode == f.mode
+                        && m.agent == f.agent
                 };
-                self.browsers[client].on_response(f, &resp)
+                if let Some(m) = self
+                    .direct_memo
+                    .get(&slot)
+                    .and_then(|v| v.iter().find(|m| same(m)))
+                {
+                    return m.verdict.clone();
+                }
+                let resp = up.respond(request, now);
+                let verdict = self.browsers[client].on_response(f, &resp);
+                if self.direct_memo.len() >= DIRECT_MEMO_MAX {
+                    self.direct_memo.clear();
+                }
+                self.direct_memo.entry(slot).or_default().push(DirectMemo {
+                    request: request.clone(),
+                    credentials: f.credentials,
+                    mode: f.mode,
+                    agent: f.agent,
+                    verdict: verdict.clone(),
+                });
+                verdict
             }
             Start::Preflight(preq) => {
                 let presp = match pre {

@@ -17,7 +17,7 @@ fn product_example_replays_as_written() {
             .collect::<Vec<_>>()
     );
     assert_eq!(t.steps[1].poisoned_by, Some(0));
-    assert_eq!(t.steps[1].key, "GET https://api.example.com/api/data");
+    assert_eq!(&*t.steps[1].key, "GET https://api.example.com/api/data");
     assert_eq!(t.summary.cache_induced, 1);
     assert_eq!(t.summary.blocked, 2);
     assert!(t.steps[1]

@@ -1,0 +1,319 @@
+//! "Will this missing `Vary` actually poison this edge?" — decided by the simulator, not
+//! by hand: a few two-step sessions are generated from the scenario's policy (two allowed
+//! origins; a request without `Origin`, then an allowed one; a refused origin, then an
+//! allowed one) and replayed with the scenario's edge knobs and with every built-in
+//! profile. A cache-induced failure in the replay is the answer, and its evidence.
+
+use crate::browser::{Agent, Credentials, Mode};
+use crate::fields::Headers;
+use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel};
+use crate::profile::{builtin_profiles, Knobs};
+use crate::scenario::{validate_origin, Client, Expect, Scenario, Step, DEFAULT_HOST};
+use crate::sim::{replay_with, Trace};
+
+/// What the simulator showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Poisoning {
+    /// The cache-induced failure on the scenario's own edge, described; `None` when no
+    /// generated session produced one.
+    pub on_edge: Option<String>,
+    /// Built-in profiles on which some session produced a cache-induced failure.
+    pub profiles: Vec<&'static str>,
+}
+
+impl Poisoning {
+    /// One sentence for a finding's evidence.
+    pub fn evidence(&self, edge: &str) -> String {
+        let others = if self.profiles.is_empty() {
+            "no built-in profile".to_string()
+        } else {
+            self.profiles.join(", ")
+        };
+        match &self.on_edge {
+            Some(d) => format!("simulated on this edge (`{edge}`): {d}; built-in profiles where it poisons: {others}"),
+            None => format!(
+                "simulated on this edge (`{edge}`): no cache-induced failure (latent); it would poison on: {others}"
+            ),
+        }
+    }
+}
+
+/// One generated session: clients and the steps they take.
+struct Session {
+    clients: Vec<Client>,
+    steps: Vec<(usize, String, Headers)>,
+}
+
+fn client(name: &str, origin: &str, agent: Agent) -> Client {
+    Client {
+        name: name.to_string(),
+        origin: origin.to_string(),
+        agent,
+        mode: Mode::Cors,
+        cookie: "session=1".to_string(),
+        pop: None,
+        private_network: false,
+    }
+}
+
+/// Origins the policy allows: the scenario's clients, the allowlist, and samples that fit
+/// a matcher — each checked against the model itself.
+pub fn allowed_origins(sc: &Scenario, policy: &CorsPolicy) -> Vec<String> {
+    let mut cands: Vec<String> = sc
+        .clients
+        .iter()
+        .filter(|c| !c.origin.is_empty())
+        .map(|c| c.origin.clone())
+        .collect();
+    match &policy.allow_origins {
+        AllowOrigins::List(l) => cands.extend(l.iter().cloned()),
+        AllowOrigins::Suffix(s) => {
+            let d = s.trim_start_matches('.');
+            cands.push(format!("https://a.{d}"));
+            cands.push(format!("https://b.{d}"));
+        }
+        AllowOrigins::Prefix(p) => {
+            cands.push(p.clone());
+            cands.push(format!("{p}.b.test"));
+        }
+        AllowOrigins::Pattern(p) => {
+            let sample: String = p
+                .trim_start_matches('^')
+                .trim_end_matches('$')
+                .replace(".*", "")
+                .replace('\\', "");
+            cands.push(sample);
+        }
+        AllowOrigins::Any | AllowOrigins::ReflectAny => {
+            cands.push("https://a.example".into());
+            cands.push("https://b.example".into());
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for c in cands {
+        if c != "null"
+            && validate_origin(&c).is_ok()
+            && policy.allow_origins.allow(Some(&c)).is_some()
+            && !out.contains(&c)
+        {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A path on a route with CORS, for the generated sessions.
+fn probe_path(sc: &Scenario, model: &OriginModel) -> String {
+    let route = model
+        .routes
+        .iter()
+        .find(|r| !matches!(r.cors, Some(None)))
+        .or(model.routes.first());
+    match route {
+        Some(r) => match r.path.strip_suffix('*') {
+            Some(p) => format!("{p}varyedge-lint"),
+            None => r.path.clone(),
+        },
+        None => sc
+            .steps
+            .first()
+            .map_or_else(|| "/".to_string(), |s| s.target.clone()),
+    }
+}
+
+const REFUSED: &str = "https://refused.invalid";
+
+fn get_sessions(allowed: &[String], policy: &CorsPolicy) -> Vec<Session> {
+    let mut out = Vec::new();
+    let Some(a) = allowed.first() else {
+        return out;
+    };
+    let get = |c: usize| (c, "GET".to_string(), Headers::new());
+    if let Some(b) = allowed.get(1) {
+        out.push(Session {
+            clients: vec![
+                client("first", a, Agent::Chrome),
+                client("second", b, Agent::Chrome),
+            ],
+            steps: vec![get(0), get(1)],
+        });
+    }
+    out.push(Session {
+        clients: vec![
+            client("curl", "", Agent::None),
+            client("page", a, Agent::Chrome),
+        ],
+        steps: vec![get(0), get(1)],
+    });
+    if policy.allow_origins.allow(Some(REFUSED)).is_none() {
+        out.push(Session {
+            clients: vec![
+                client("refused", REFUSED, Agent::Chrome),
+                client("page", a, Agent::Chrome),
+            ],
+            steps: vec![get(0), get(1)],
+        });
+    }
+    out
+}
+
+fn preflight_sessions(allowed: &[String], policy: &CorsPolicy) -> Vec<Session> {
+    let mut out = Vec::new();
+    let Some(a) = allowed.first() else {
+        return out;
+    };
+    let method = policy
+        .allow_methods
+        .iter()
+        .find(|m| !matches!(m.as_str(), "GET" | "HEAD" | "POST"))
+        .cloned()
+        .unwrap_or_else(|| "PUT".to_string());
+    let header = match &policy.allow_headers {
+        AllowHeaders::List(l) => l.first().cloned(),
+        AllowHeaders::Any | AllowHeaders::Reflect => Some("x-varyedge".to_string()),
+    };
+    let hdrs = |extra: bool| {
+        let mut h = Headers::new();
+        if let Some(n) = &header {
+            h.append(n, "1");
+        }
+        if extra {
+            h.append("x-varyedge-extra", "1");
+        }
+        h
+    };
+    if let Some(b) = allowed.get(1) {
+        out.push(Session {
+            clients: vec![
+                client("first", a, Agent::Chrome),
+                client("second", b, Agent::Chrome),
+            ],
+            steps: vec![
+                (0, method.clone(), hdrs(false)),
+                (1, method.clone(), hdrs(false)),
+            ],
+        });
+    }
+    if policy.allow_origins.allow(Some(REFUSED)).is_none() {
+        out.push(Session {
+            clients: vec![
+                client("refused", REFUSED, Agent::Chrome),
+                client("page", a, Agent::Chrome),
+            ],
+            steps: vec![
+                (0, method.clone(), hdrs(false)),
+                (1, method.clone(), hdrs(false)),
+            ],
+        });
+    }
+    if matches!(policy.allow_headers, AllowHeaders::Reflect) {
+        out.push(Session {
+            clients: vec![
+                client("first", a, Agent::Chrome),
+                client("second", a, Agent::Firefox),
+            ],
+            steps: vec![(0, method.clone(), hdrs(false)), (1, method, hdrs(true))],
+        });
+    }
+    out
+}
+
+fn scenario_for(sc: &Scenario, s: &Session, path: &str) -> Scenario {
+    let (scheme, host) = sc
+        .steps
+        .first()
+        .map_or(("https".to_string(), DEFAULT_HOST.to_string()), |st| {
+            (st.scheme.clone(), st.host.clone())
+        });
+    let steps = s
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, (c, m, h))| Step {
+            at_ms: 1000 * i as u64,
+            client: *c,
+            method: m.clone(),
+            scheme: scheme.clone(),
+            host: host.clone(),
+            target: path.to_string(),
+            headers: h.clone(),
+            credentials: Credentials::SameOrigin,
+            mode: Mode::Cors,
+            expect: Expect::default(),
+            line: 0,
+        })
+        .collect();
+    Scenario {
+        name: format!("{}-lint", sc.name),
+        clients: s.clients.clone(),
+        steps,
+        ..sc.clone()
+    }
+}
+
+fn describe(t: &Trace) -> Option<String> {
+    let s = t.steps.iter().find(|s| s.cache_induced)?;
+    let by = s.poisoned_by.and_then(|i| t.steps.get(i))?;
+    let who = |o: &str| {
+        if o.is_empty() {
+            "a request without Origin".to_string()
+        } else {
+            o.to_string()
+        }
+    };
+    let what = if s.verdict.allowed {
+        "wrongly allowed".to_string()
+    } else {
+        format!("blocked ({})", s.verdict.reason.id())
+    };
+    let part = if s.verdict.in_preflight {
+        "preflight answer"
+    } else {
+        "response"
+    };
+    Some(format!(
+        "{} from {} after {} from {}: {what}, served the {part} stored for {} (key {})",
+        s.request,
+        who(&s.origin),
+        by.request,
+        who(&by.origin),
+        who(&by.origin),
+        if s.verdict.in_preflight {
+            s.preflight_key.clone().unwrap_or_default()
+        } else {
+            s.key.clone()
+        }
+    ))
+}
+
+fn run(sc: &Scenario, model: &OriginModel, sessions: &[Session]) -> Poisoning {
+    let path = probe_path(sc, model);
+    let scs: Vec<Scenario> = sessions
+        .iter()
+        .map(|s| scenario_for(sc, s, &path))
+        .collect();
+    let first = |knobs: &Knobs| {
+        scs.iter()
+            .find_map(|g| describe(&replay_with(g, knobs, &mut model.clone())))
+    };
+    Poisoning {
+        on_edge: first(&sc.edge.knobs),
+        profiles: builtin_profiles()
+            .into_iter()
+            .filter(|p| first(&p.knobs).is_some())
+            .map(|p| p.name)
+            .collect(),
+    }
+}
+
+/// Whether simple GETs get poisoned at the scenario's edge (and at which profiles).
+pub fn responses(sc: &Scenario, model: &OriginModel, policy: &CorsPolicy) -> Poisoning {
+    let allowed = allowed_origins(sc, policy);
+    run(sc, model, &get_sessions(&allowed, policy))
+}
+
+/// Whether preflights get poisoned at the scenario's edge (and at which profiles).
+pub fn preflights(sc: &Scenario, model: &OriginModel, policy: &CorsPolicy) -> Poisoning {
+    let allowed = allowed_origins(sc, policy);
+    run(sc, model, &preflight_sessions(&allowed, policy))
+}

@@ -1,0 +1,391 @@
+//! Helpers for the wire tests: child processes stopped on drop, `varyedge origin`, the real
+//! caches (Varnish, nginx, Squid, Apache Traffic Server) configured like the lab's peers
+//! (`../shared/lab/peers/*/`), each in a fresh temporary directory on loopback.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use varyedge::net::clock;
+
+/// A child process in its own process group; the whole group is stopped on drop
+/// (SIGTERM, then SIGKILL after 5 s), so nginx workers and Varnish's child go too.
+pub struct Proc {
+    child: Child,
+    name: String,
+    log: Option<PathBuf>,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, cmd: &mut Command, log: Option<PathBuf>) -> Proc {
+        cmd.process_group(0).stdin(Stdio::null());
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Proc {
+            child,
+            name: name.to_string(),
+            log,
+        }
+    }
+
+    /// Panics with the log when the process has exited.
+    pub fn check_alive(&mut self) {
+        if let Ok(Some(st)) = self.child.try_wait() {
+            panic!(
+                "{} exited early ({st}); log:\n{}",
+                self.name,
+                self.log_text()
+            );
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default()
+    }
+
+    fn signal_group(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([sig, "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.signal_group("-TERM");
+        let t0 = clock::instant();
+        while t0.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                // the leader is gone; make sure nothing of its group lingers
+                self.signal_group("-KILL");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.signal_group("-KILL");
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+static DIRS: AtomicUsize = AtomicUsize::new(0);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let n = DIRS.fetch_add(1, Ordering::Relaxed);
+        let d = std::env::temp_dir().join(format!("varyedge-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn chown(user: &str, path: &Path) {
+    if is_root() {
+        let st = Command::new("chown")
+            .args(["-R", user])
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(st.success(), "chown -R {user} {}", path.display());
+    }
+}
+
+/// Fails with the install hint when a program is missing.
+pub fn require(program: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+        || Path::new("/usr/sbin").join(program).is_file();
+    assert!(
+        found,
+        "{program} not found: install it: apt-get install -y {package}"
+    );
+}
+
+/// `varyedge origin FILE --listen 127.0.0.1:0`, with its base URL.
+pub struct Origin {
+    pub url: String,
+    pub port: u16,
+    _proc: Proc,
+}
+
+impl Origin {
+    pub fn start(scenario: &Path) -> Origin {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_varyedge"));
+        cmd.args(["origin"])
+            .arg(scenario)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut p = Proc::spawn("varyedge origin", &mut cmd, None);
+        let out = p.child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(out).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("varyedge origin said {line:?}"))
+            .to_string();
+        let port = url.rsplit(':').next().unwrap().parse().unwrap();
+        Origin {
+            url,
+            port,
+            _proc: p,
+        }
+    }
+}
+
+/// The real caches of the fidelity suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peer {
+    Varnish,
+    Nginx,
+    Squid,
+    Ats,
+}
+
+impl Peer {
+    /// The varyedge profile that claims to behave like it.
+    pub fn profile(self) -> &'static str {
+        match self {
+            Peer::Varnish => "varnish",
+            Peer::Nginx => "nginx",
+            Peer::Squid => "squid",
+            Peer::Ats => "ats",
+        }
+    }
+
+    fn program_and_package(self) -> (&'static str, &'static str) {
+        match self {
+            Peer::Varnish => ("varnishd", "varnish"),
+            Peer::Nginx => ("nginx", "nginx-light"),
+            Peer::Squid => ("squid", "squid"),
+            Peer::Ats => ("traffic_server", "trafficserver"),
+        }
+    }
+}
+
+/// A running cache in front of an origin port.
+pub struct Cache {
+    pub url: String,
+    pub proc: Proc,
+    _dir: TempDir,
+}
+
+impl Cache {
+    pub fn start(peer: Peer, origin_port: u16) -> Cache {
+        let (prog, pkg) = peer.program_and_package();
+        require(prog, pkg);
+        let dir = TempDir::new(peer.profile());
+        let d = dir.path().to_path_buf();
+        let port = free_port();
+        let log = d.join("stderr.log");
+        let logf = || std::fs::File::create(&log).unwrap();
+        let mut cmd = match peer {
+            Peer::Varnish => {
+                // builtin VCL for everything but the backend (lab peers/varnish)
+                std::fs::write(
+                    d.join("lab.vcl"),
+                    format!("vcl 4.1;\nbackend origin {{ .host = \"127.0.0.1\"; .port = \"{origin_port}\"; }}\n"),
+                )
+                .unwrap();
+                let mut c = Command::new("varnishd");
+                c.args(["-F", "-j", "none", "-n"])
+                    .arg(d.join("inst"))
+                    .args(["-a", &format!("127.0.0.1:{port}"), "-T", "none", "-f"])
+                    .arg(d.join("lab.vcl"))
+                    .args(["-s", "malloc,64m"]);
+                c
+            }
+            Peer::Nginx => {
+                // default proxy_cache_key and proxy_cache_methods (lab peers/nginx)
+                for sub in ["tmp", "cache"] {
+                    std::fs::create_dir_all(d.join(sub)).unwrap();
+                }
+                let w = d.display();
+                std::fs::write(
+                    d.join("nginx.conf"),
+                    format!(
+                        "worker_processes 1;\ndaemon off;\npid {w}/nginx.pid;\nerror_log {w}/error.log warn;\n\
+                         events {{ worker_connections 256; }}\n\
+                         http {{\n  access_log off;\n  client_body_temp_path {w}/tmp/client_body;\n  proxy_temp_path {w}/tmp/proxy;\n  \
+                         fastcgi_temp_path {w}/tmp/fastcgi;\n  uwsgi_temp_path {w}/tmp/uwsgi;\n  scgi_temp_path {w}/tmp/scgi;\n  \
+                         proxy_cache_path {w}/cache levels=1:2 keys_zone=lab:10m max_size=64m inactive=10m;\n  \
+                         server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://127.0.0.1:{origin_port};\n      \
+                         proxy_cache lab;\n      proxy_cache_valid 200 1m;\n      add_header X-Cache-Status $upstream_cache_status always;\n    }}\n  }}\n}}\n"
+                    ),
+                )
+                .unwrap();
+                chown("nobody", &d.join("tmp"));
+                chown("nobody", &d.join("cache"));
+                let mut c = Command::new("nginx");
+                c.arg("-p")
+                    .arg(&d)
+                    .arg("-c")
+                    .arg(d.join("nginx.conf"))
+                    .arg("-e")
+                    .arg(d.join("error.log"));
+                c
+            }
+            Peer::Squid => {
+                // accelerator, memory cache only, Debian's refresh_patterns (lab peers/squid)
+                let w = d.display();
+                std::fs::write(
+                    d.join("squid.conf"),
+                    format!(
+                        "http_port 127.0.0.1:{port} accel defaultsite=lab-origin no-vhost\n\
+                         cache_peer 127.0.0.1 parent {origin_port} 0 no-query originserver name=origin\n\
+                         cache_peer_access origin allow all\n\
+                         acl lab_clients src 127.0.0.1/32\nhttp_access allow lab_clients\nhttp_access deny all\n\
+                         visible_hostname lab-squid\nicp_port 0\nhtcp_port 0\nshutdown_lifetime 0 seconds\n\
+                         pid_filename {w}/squid.pid\ncache_log {w}/cache.log\naccess_log none\ncache_store_log none\n\
+                         netdb_filename none\ncoredump_dir {w}\n\
+                         refresh_pattern ^ftp: 1440 20% 10080\nrefresh_pattern -i (/cgi-bin/|\\?) 0 0% 0\nrefresh_pattern . 0 20% 4320\n"
+                    ),
+                )
+                .unwrap();
+                chown("proxy", &d);
+                let mut c = Command::new("squid");
+                c.args(["-N", "-d", "1", "-f"]).arg(d.join("squid.conf"));
+                c
+            }
+            Peer::Ats => {
+                // packaged config set + remap, private runroot, Via codes on (lab peers/ats)
+                for sub in ["etc", "var", "run", "log", "cache", "data"] {
+                    std::fs::create_dir_all(d.join(sub)).unwrap();
+                }
+                let st = Command::new("cp")
+                    .arg("-r")
+                    .arg("/etc/trafficserver/.")
+                    .arg(d.join("etc"))
+                    .status()
+                    .unwrap();
+                assert!(st.success(), "cp /etc/trafficserver");
+                let user = if is_root() {
+                    "trafficserver".to_string()
+                } else {
+                    String::from_utf8_lossy(&Command::new("id").arg("-un").output().unwrap().stdout)
+                        .trim()
+                        .to_string()
+                };
+                let w = d.display();
+                std::fs::write(
+                    d.join("etc/records.config"),
+                    format!(
+                        "CONFIG proxy.config.http.server_ports STRING {port}:ipv4:ip-in=127.0.0.1\n\
+                         CONFIG proxy.config.admin.user_id STRING {user}\n\
+                         CONFIG proxy.config.http.cache.http INT 1\n\
+                         CONFIG proxy.config.reverse_proxy.enabled INT 1\n\
+                         CONFIG proxy.config.url_remap.remap_required INT 1\n\
+                         CONFIG proxy.config.log.logging_enabled INT 1\n\
+                         CONFIG proxy.config.http.insert_response_via_str INT 2\n\
+                         CONFIG proxy.config.body_factory.template_sets_dir STRING {w}/etc/body_factory\n\
+                         CONFIG proxy.config.diags.debug.enabled INT 0\n"
+                    ),
+                )
+                .unwrap();
+                std::fs::write(
+                    d.join("etc/remap.config"),
+                    format!("map http://127.0.0.1:{port}/ http://127.0.0.1:{origin_port}/\n"),
+                )
+                .unwrap();
+                std::fs::write(d.join("etc/storage.config"), format!("{w}/cache 64M\n")).unwrap();
+                std::fs::write(d.join("etc/logging.yaml"), "").unwrap();
+                std::fs::write(
+                    d.join("runroot.yaml"),
+                    format!(
+                        "prefix: {w}\nexec_prefix: /usr\nbindir: /usr/bin\nsbindir: /usr/sbin\nsysconfdir: {w}/etc\n\
+                         datadir: {w}/data\nincludedir: /usr/include\nlibdir: /usr/lib/trafficserver\n\
+                         libexecdir: /usr/lib/trafficserver/modules\nlocalstatedir: {w}/var\nruntimedir: {w}/run\n\
+                         logdir: {w}/log\ncachedir: {w}/cache\n"
+                    ),
+                )
+                .unwrap();
+                chown("trafficserver", &d);
+                let mut c = Command::new("traffic_server");
+                c.arg(format!("--run-root={w}/runroot.yaml"));
+                c
+            }
+        };
+        cmd.stdout(logf()).stderr(logf());
+        let proc = Proc::spawn(peer.profile(), &mut cmd, Some(log));
+        let mut cache = Cache {
+            url: format!("http://127.0.0.1:{port}"),
+            proc,
+            _dir: dir,
+        };
+        cache.wait_ready(port);
+        cache
+    }
+
+    /// Ready when `/.varyedge/stats` answers 200 through the cache (the origin marks it
+    /// `no-store` and does not count it, so this primes nothing).
+    fn wait_ready(&mut self, port: u16) {
+        let t0 = clock::instant();
+        while t0.elapsed() < Duration::from_secs(60) {
+            self.proc.check_alive();
+            if http_status(port, "/.varyedge/stats") == Some(200) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "{} not ready on port {port} after 60 s; log:\n{}",
+            self.proc.name,
+            self.proc.log_text()
+        );
+    }
+}
+
+/// A bare HTTP/1.0 GET, for readiness only.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    buf.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,176 @@
+//! Fidelity against the real caches: Varnish, nginx (proxy_cache), Squid and Apache Traffic
+//! Server from Debian's packages, each started on loopback in front of `varyedge origin`
+//! with the lab's configuration (`../shared/lab/peers/*/`), driven with `replay --target`
+//! over the corpus `tests/fidelity/*.yaml`, and compared step by step with the in-process
+//! replay under the matching profile.
+//!
+//! Per step: served from cache vs. forwarded (ground truth: the origin's request counters),
+//! the same for the preflight, whether a preflight was sent, the delivered status, the
+//! browser verdict (allowed, reason, console text — which quotes the delivered
+//! `Access-Control-Allow-Origin` on a mismatch), cache-induced, and the poisoning step.
+//! Each corpus file gets a fresh origin and a fresh cache.
+//!
+//! `#[ignore]`d so that `cargo test` passes on a machine without the caches; `.ci/run`
+//! installs them and runs `cargo test --test fidelity -- --ignored --test-threads=1`.
+//! A missing cache fails the test with the `apt-get install` line to run.
+
+mod common;
+
+use common::{Cache, Origin, Peer};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use varyedge::edge::Outcome;
+use varyedge::net::target::{self, TargetOptions};
+use varyedge::scenario::{self, PreflightUse};
+use varyedge::sim::{self, StepReport, Trace};
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fidelity");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "corpus missing in {}", dir.display());
+    files
+}
+
+fn from_cache(o: Outcome) -> bool {
+    matches!(o, Outcome::Hit | Outcome::Stale | Outcome::Collapsed)
+}
+
+fn class(o: Outcome) -> &'static str {
+    if from_cache(o) {
+        "cache"
+    } else {
+        "origin"
+    }
+}
+
+/// What must agree between the real cache and the profile, one step.
+#[derive(Debug, PartialEq, Eq)]
+struct Observed {
+    edge: &'static str,
+    preflight: PreflightUse,
+    preflight_edge: Option<&'static str>,
+    status: u16,
+    allowed: bool,
+    reason: &'static str,
+    in_preflight: bool,
+    console: String,
+    cache_induced: bool,
+    poisoned_by: Option<usize>,
+}
+
+fn observe(s: &StepReport) -> Observed {
+    Observed {
+        edge: class(s.cache),
+        preflight: s.preflight,
+        preflight_edge: s.preflight_cache.map(class),
+        status: s.status,
+        allowed: s.verdict.allowed,
+        reason: s.verdict.reason.id(),
+        in_preflight: s.verdict.in_preflight,
+        console: s.verdict.console.clone(),
+        cache_induced: s.cache_induced,
+        poisoned_by: s.poisoned_by,
+    }
+}
+
+fn wire(file: &Path, cache: &Cache, origin: &Origin) -> Trace {
+    let text = std::fs::read_to_string(file).unwrap();
+    let sc = scenario::parse(&file.display().to_string(), &text).unwrap();
+    let opts = TargetOptions {
+        direct: Some(origin.url.clone()),
+        timeout: Duration::from_secs(10),
+        ..TargetOptions::new(&cache.url)
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(target::replay(&sc, &opts))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .trace
+}
+
+fn in_process(file: &Path, profile: &str) -> Trace {
+    let text = std::fs::read_to_string(file).unwrap();
+    let sc =
+        scenario::parse_with_profile(&file.display().to_string(), &text, Some(profile)).unwrap();
+    sim::replay(&sc).unwrap()
+}
+
+/// Runs the corpus through `peer` and its profile; prints the measured sequence and
+/// fails listing every step where they disagree.
+fn fidelity(peer: Peer) {
+    let mut disagreements = Vec::new();
+    let mut steps = 0;
+    for file in corpus() {
+        let origin = Origin::start(&file);
+        let mut cache = Cache::start(peer, origin.port);
+        let real = wire(&file, &cache, &origin);
+        cache.proc.check_alive();
+        let model = in_process(&file, peer.profile());
+        assert_eq!(real.steps.len(), model.steps.len());
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        println!("{peer:?} {name}");
+        for (r, m) in real.steps.iter().zip(&model.steps) {
+            steps += 1;
+            let (ro, mo) = (observe(r), observe(m));
+            let mark = if ro == mo { "  " } else { "!!" };
+            println!(
+                "  {mark} #{:<2} {:<4} {:<8} {:<18} real: {:<6} {:<20} profile: {:<6} {}",
+                r.index,
+                r.client,
+                r.request.split(' ').next().unwrap_or(""),
+                r.request.split(' ').nth(1).unwrap_or(""),
+                ro.edge,
+                ro.reason,
+                mo.edge,
+                mo.reason
+            );
+            if ro != mo {
+                disagreements.push(format!(
+                    "{name} step #{} ({} {}): real {ro:?}\n    profile {} {mo:?}",
+                    r.index,
+                    r.client,
+                    r.request,
+                    peer.profile()
+                ));
+            }
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} of {steps} steps disagree between real {peer:?} and profile `{}`:\n  {}",
+        disagreements.len(),
+        peer.profile(),
+        disagreements.join("\n  ")
+    );
+}
+
+#[test]
+#[ignore = "needs varnish installed (apt-get install -y varnish); run by .ci/run"]
+fn varnish_matches_its_profile() {
+    fidelity(Peer::Varnish);
+}
+
+#[test]
+#[ignore = "needs nginx installed (apt-get install -y nginx-light); run by .ci/run"]
+fn nginx_matches_its_profile() {
+    fidelity(Peer::Nginx);
+}
+
+#[test]
+#[ignore = "needs squid installed (apt-get install -y squid); run by .ci/run"]
+fn squid_matches_its_profile() {
+    fidelity(Peer::Squid);
+}
+
+#[test]
+#[ignore = "needs trafficserver installed (apt-get install -y trafficserver); run by .ci/run"]
+fn ats_matches_its_profile() {
+    fidelity(Peer::Ats);
+}
