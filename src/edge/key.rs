@@ -31,7 +31,7 @@ pub fn primary_key(knobs: &Knobs, req: &Request) -> String {
     if knobs.key_host {
         k.push_str(&req.scheme);
         k.push_str("://");
-        k.push_str(&req.host.to_ascii_lowercase());
+        k.extend(req.host.chars().map(|c| c.to_ascii_lowercase()));
     }
     k.push_str(req.path());
     match (&knobs.query, req.query()) {

@@ -551,8 +551,8 @@ impl<'a> Sim<'a> {
             client: c.name.clone(),
             origin: c.origin.clone(),
             agent: c.agent,
-            request: format!("{} {}", st.method, st.target),
-            url: format!("{}://{}{}", st.scheme, st.host, st.target),
+            request: concat(&[&st.method, " ", &st.target]),
+            url: concat(&[&st.scheme, "://", &st.host, &st.target]),
             pop,
             cache,
             shield,
@@ -654,6 +654,15 @@ impl<'a> Sim<'a> {
             }
         }
     }
+}
+
+/// Joins strings into one allocation (cheaper than `format!` on the per-step path).
+fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
 }
 
 /// Compares a step's outcome with its expectations.
