@@ -398,6 +398,8 @@ pub struct Sim<'a> {
     /// Verdicts on the origin's own answer, per actual request, when the upstream is pure:
     /// hash → (request, credentials, mode, agent, verdict), collisions checked.
     direct_memo: HashMap<u64, Vec<DirectMemo>, FastBuild>,
+    /// The previous step's fetch, whose buffers the next step reuses.
+    scratch: Option<Fetch>,
 }
 
 struct DirectMemo {
@@ -420,6 +422,7 @@ impl<'a> Sim<'a> {
             edge: Edge::new(knobs),
             browsers: sc.clients.iter().map(|c| Browser::new(c.agent)).collect(),
             direct_memo: HashMap::default(),
+            scratch: None,
         }
     }
 
@@ -441,6 +444,26 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Writes the fetch `st` describes into `f`, reusing its buffers (the per-step path
+    /// would otherwise allocate every string anew).
+    fn refill_fetch(&self, st: &Step, f: &mut Fetch) {
+        let c = &self.sc.clients[st.client];
+        f.agent = c.agent;
+        f.origin.clone_from(&c.origin);
+        f.method.clone_from(&st.method);
+        f.scheme.clone_from(&st.scheme);
+        f.host.clone_from(&st.host);
+        f.target.clone_from(&st.target);
+        f.headers.clone_from(&st.headers);
+        f.mode = st.mode;
+        f.credentials = st.credentials;
+        match &mut f.cookie {
+            Some(k) => k.clone_from(&c.cookie),
+            None => f.cookie = Some(c.cookie.clone()),
+        }
+        f.private_network = c.private_network;
+    }
+
     /// Runs one step at its time.
     pub fn step(&mut self, up: &mut dyn Upstream, index: usize, st: &Step) -> StepReport {
         self.step_at(up, index, st, st.at_ms)
@@ -457,7 +480,13 @@ impl<'a> Sim<'a> {
         let now = SIM_EPOCH.plus_ms(at_ms);
         let c = &self.sc.clients[st.client];
         let pop = c.pop.unwrap_or(0) as usize;
-        let f = self.fetch(st);
+        let f = match self.scratch.take() {
+            Some(mut f) => {
+                self.refill_fetch(st, &mut f);
+                f
+            }
+            None => self.fetch(st),
+        };
         let tag = index as Tag;
         let start = self.browsers[st.client].start(now, &f);
 
@@ -575,6 +604,7 @@ impl<'a> Sim<'a> {
         report.unexpected_failure = !report.verdict.allowed && st.expect.cors_ok != Some(false);
         report.expectation = check(&st.expect, &report);
         report.fix = fix_hint(&report, self.knobs, deciding.map(|x| &*x.response));
+        self.scratch = Some(f);
         report
     }
 
