@@ -19,7 +19,11 @@
 //! driver reads its `/.varyedge/stats` before and after each request; if any count moved,
 //! the request reached the origin (as the lab's `poison.py` does). What the cache claims
 //! in its response headers refines that (pass vs. miss, stale, collapsed) and is the only
-//! signal otherwise; see [`claimed_outcome`] for the order.
+//! signal otherwise; see [`claimed_outcome`] for the order. One exception: when the
+//! target is `varyedge proxy` (its `Cache-Status` member is the last), its claim is taken
+//! as is: it is the edge core's own decision, and the counters behind it are disturbed by
+//! the proxy's background judge fetches (it asks the upstream what it would have answered
+//! a hit's Origin, which may land between the two reads and look like a miss).
 //!
 //! **Cache-induced.** The no-cache verdict comes from sending the same requests straight
 //! to the origin: `--direct URL`, else the scenario's `upstream:` URL, else the scenario's
@@ -357,7 +361,15 @@ impl Wire {
             None => None,
         };
         let reached = before.zip(after).map(|(b, a)| a > b);
-        let outcome = decide(claimed_outcome(&resp.headers), reached);
+        let claim = claimed_outcome(&resp.headers);
+        let outcome = match claim {
+            // `varyedge proxy` reports the edge core's own decision; the origin's counters
+            // are not ground truth behind it, as it asks the upstream in the background to
+            // judge hits served to another Origin (its `judge_fetches`), which can land
+            // between the two reads and turn a hit into a "miss".
+            Some(c) if from_varyedge_proxy(&resp.headers) => c,
+            _ => decide(claim, reached),
+        };
         let key = cache_status_key(&resp.headers)
             .unwrap_or_else(|| format!("{} {}", req.method, self.target.url(&req.target)));
         let response = Arc::new(resp);
@@ -626,6 +638,22 @@ fn from_cache_status(v: &str) -> Option<Outcome> {
     })
 }
 
+/// Whether the last `Cache-Status` member (the cache nearest the client) is
+/// `varyedge proxy`'s own.
+fn from_varyedge_proxy(h: &Headers) -> bool {
+    h.get_combined("cache-status").is_some_and(|v| {
+        split_unquoted(&v, ',')
+            .into_iter()
+            .map(str::trim)
+            .rfind(|m| !m.is_empty())
+            .and_then(|m| split_unquoted(m, ';').into_iter().next())
+            .is_some_and(|name| name.trim() == PROXY_CACHE_NAME)
+    })
+}
+
+/// The cache name `varyedge proxy` writes in its `Cache-Status` members.
+const PROXY_CACHE_NAME: &str = "varyedge";
+
 /// The `key` parameter of the last `Cache-Status` member, unquoted.
 fn cache_status_key(h: &Headers) -> Option<String> {
     let v = h.get_combined("cache-status")?;
@@ -721,6 +749,22 @@ mod tests {
         assert_eq!(claim(&[("age", "3")]), Some(Outcome::Hit));
         assert_eq!(claim(&[("age", "0")]), None);
         assert_eq!(claim(&[]), None);
+    }
+
+    #[test]
+    fn varyedge_proxy_is_recognised_by_its_last_member() {
+        let h = |v: &str| Headers::from_pairs([("cache-status", v)]);
+        assert!(from_varyedge_proxy(&h(
+            "varyedge; hit; ttl=3; key=\"GET a, b\""
+        )));
+        assert!(from_varyedge_proxy(&h(
+            "Origin; fwd=miss, varyedge; fwd=method"
+        )));
+        assert!(!from_varyedge_proxy(&h(
+            "varyedge; hit, Edge; fwd=uri-miss"
+        )));
+        assert!(!from_varyedge_proxy(&h("lab-squid;hit")));
+        assert!(!from_varyedge_proxy(&Headers::new()));
     }
 
     #[test]

@@ -140,6 +140,39 @@ pub fn require(program: &str, package: &str) {
     );
 }
 
+/// Spawns `cmd` with its standard output piped and waits at most `within` for the first
+/// line, `listening on URL`; returns the process and the URL. The rest of the output is
+/// drained in the background so the child never blocks or dies writing to it.
+pub fn spawn_listening(
+    name: &str,
+    cmd: &mut Command,
+    log: Option<PathBuf>,
+    within: Duration,
+) -> (Proc, String) {
+    cmd.stdout(Stdio::piped());
+    let mut p = Proc::spawn(name, cmd, log);
+    let out = p.child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(out);
+        let mut line = String::new();
+        let _ = r.read_line(&mut line);
+        let _ = tx.send(line);
+        let _ = std::io::copy(&mut r, &mut std::io::sink());
+    });
+    let line = match rx.recv_timeout(within) {
+        Ok(l) => l,
+        Err(_) => panic!(
+            "{name}: no `listening on` line within {within:?}; log:\n{}",
+            p.log_text()
+        ),
+    };
+    match line.trim().strip_prefix("listening on ") {
+        Some(url) => (p, url.to_string()),
+        None => panic!("{name} said {line:?}; log:\n{}", p.log_text()),
+    }
+}
+
 /// `varyedge origin FILE --listen 127.0.0.1:0`, with its base URL.
 pub struct Origin {
     pub url: String,
