@@ -138,7 +138,7 @@ pub struct Verdict {
 }
 
 /// One fetch as a page issues it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Fetch {
     /// Who sends it.
     pub agent: Agent,

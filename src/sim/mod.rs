@@ -4,7 +4,7 @@
 
 mod fix;
 
-use crate::browser::{Agent, Browser, Credentials, Fetch, Mode, Reason, Start, Verdict};
+use crate::browser::{Agent, Browser, Fetch, Reason, Start, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{Cache, Lookup, Outcome, StoreResult, Tag};
 use crate::message::{Request, Response};
@@ -395,18 +395,17 @@ pub struct Sim<'a> {
     knobs: &'a Knobs,
     edge: Edge,
     browsers: Vec<Browser>,
-    /// Verdicts on the origin's own answer, per actual request, when the upstream is pure:
-    /// hash → (request, credentials, mode, agent, verdict), collisions checked.
+    /// Verdicts on the origin's own answer, per (first request sent, fetch), when the
+    /// upstream is pure: hash → entries, collisions checked by equality.
     direct_memo: HashMap<u64, Vec<DirectMemo>, FastBuild>,
     /// The previous step's fetch, whose buffers the next step reuses.
     scratch: Option<Fetch>,
 }
 
 struct DirectMemo {
+    preflight: bool,
     request: Request,
-    credentials: Credentials,
-    mode: Mode,
-    agent: Agent,
+    fetch: Fetch,
     verdict: Verdict,
 }
 
@@ -627,41 +626,21 @@ impl<'a> Sim<'a> {
                 if let Some(x) = actual.filter(|x| from_origin(x)) {
                     return self.browsers[client].on_response(f, &x.response);
                 }
-                if !up.is_pure() {
-                    let resp = up.respond(request, now);
-                    return self.browsers[client].on_response(f, &resp);
-                }
-                let mut h = FastHasher::default();
-                (request, f.credentials, f.mode, f.agent).hash(&mut h);
-                let slot = h.finish();
-                let same = |m: &DirectMemo| {
-                    m.request == *request
-                        && m.credentials == f.credentials
-                        && m.mode == f.mode
-                        && m.agent == f.agent
-                };
-                if let Some(m) = self
-                    .direct_memo
-                    .get(&slot)
-                    .and_then(|v| v.iter().find(|m| same(m)))
-                {
-                    return m.verdict.clone();
+                if let Some(v) = self.memo_get(up, false, request, f) {
+                    return v;
                 }
                 let resp = up.respond(request, now);
                 let verdict = self.browsers[client].on_response(f, &resp);
-                if self.direct_memo.len() >= DIRECT_MEMO_MAX {
-                    self.direct_memo.clear();
-                }
-                self.direct_memo.entry(slot).or_default().push(DirectMemo {
-                    request: request.clone(),
-                    credentials: f.credentials,
-                    mode: f.mode,
-                    agent: f.agent,
-                    verdict: verdict.clone(),
-                });
+                self.memo_put(up, false, request, f, &verdict);
                 verdict
             }
             Start::Preflight(preq) => {
+                // With a pure origin the whole counterfactual (preflight answer, its check,
+                // the actual answer) is a function of the preflight request and the fetch:
+                // `on_preflight` only adds to the preflight cache, it never reads it.
+                if let Some(v) = self.memo_get(up, true, preq, f) {
+                    return v;
+                }
                 let presp = match pre {
                     Some(x) if from_origin(x) => x.response.clone(),
                     _ => Arc::new(up.respond(preq, now)),
@@ -669,20 +648,68 @@ impl<'a> Sim<'a> {
                 let t = now.plus_ms(up.latency_ms());
                 // a throwaway copy: the counterfactual must not touch the real preflight cache
                 let mut b = self.browsers[client].clone();
-                match b.on_preflight(t, f, &presp) {
+                let verdict = match b.on_preflight(t, f, &presp) {
                     Err(v) => v,
                     Ok(areq) => {
                         let resp = match actual {
-                            Some(x) if from_origin(x) && x.response.status != 0 => {
-                                x.response.clone()
-                            }
+                            Some(x) if from_origin(x) => x.response.clone(),
                             _ => Arc::new(up.respond(&areq, t)),
                         };
                         b.on_response(f, &resp)
                     }
-                }
+                };
+                self.memo_put(up, true, preq, f, &verdict);
+                verdict
             }
         }
+    }
+
+    fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
+        let mut h = FastHasher::default();
+        (preflight, request, f).hash(&mut h);
+        h.finish()
+    }
+
+    /// A remembered counterfactual verdict, when the upstream is pure.
+    fn memo_get(
+        &self,
+        up: &dyn Upstream,
+        preflight: bool,
+        request: &Request,
+        f: &Fetch,
+    ) -> Option<Verdict> {
+        if !up.is_pure() {
+            return None;
+        }
+        let slot = Self::memo_slot(preflight, request, f);
+        self.direct_memo
+            .get(&slot)?
+            .iter()
+            .find(|m| m.preflight == preflight && m.request == *request && m.fetch == *f)
+            .map(|m| m.verdict.clone())
+    }
+
+    fn memo_put(
+        &mut self,
+        up: &dyn Upstream,
+        preflight: bool,
+        request: &Request,
+        f: &Fetch,
+        verdict: &Verdict,
+    ) {
+        if !up.is_pure() {
+            return;
+        }
+        if self.direct_memo.len() >= DIRECT_MEMO_MAX {
+            self.direct_memo.clear();
+        }
+        let slot = Self::memo_slot(preflight, request, f);
+        self.direct_memo.entry(slot).or_default().push(DirectMemo {
+            preflight,
+            request: request.clone(),
+            fetch: f.clone(),
+            verdict: verdict.clone(),
+        });
     }
 }
 
