@@ -16,7 +16,7 @@ pub mod stats;
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
 use crate::scenario::{self, Expect, OriginSpec, PreflightUse, Scenario, Step};
-use crate::sim::{self, Sim, StepReport, Trace};
+use crate::sim::{self, CounterfactualMemo, Sim, StepReport, Trace};
 pub use gen::{Pool, Session, SessionStep};
 pub use kind::{classify, FailureKind, Finding};
 use proptest::strategy::{Strategy, ValueTree};
@@ -161,6 +161,8 @@ pub struct Explorer<'a> {
     reports: Vec<StepReport>,
     /// The steps of the last run (only kept when asked for).
     last_steps: Vec<Step>,
+    /// Counterfactual verdicts against `model`, kept across sessions.
+    memo: CounterfactualMemo,
 }
 
 const STEP_CACHE_LIMIT: usize = 1 << 16;
@@ -199,6 +201,7 @@ impl<'a> Explorer<'a> {
             scratch,
             reports: Vec::new(),
             last_steps: Vec::new(),
+            memo: CounterfactualMemo::default(),
         })
     }
 
@@ -229,6 +232,7 @@ impl<'a> Explorer<'a> {
             steps,
             reports,
             last_steps,
+            memo,
         } = self;
         for (c, p) in scratch.clients.iter_mut().zip(&session.pops) {
             c.pop = Some(*p);
@@ -236,7 +240,7 @@ impl<'a> Explorer<'a> {
         reports.clear();
         last_steps.clear();
         let knobs: &Knobs = &sc.edge.knobs;
-        let mut sim = Sim::new(scratch, knobs);
+        let mut sim = Sim::with_memo(scratch, knobs, std::mem::take(memo));
         let mut now = 0u64;
         for (i, s) in session.steps.iter().enumerate() {
             now = now.saturating_add(pool.gaps_ms[s.gap]);
@@ -261,6 +265,7 @@ impl<'a> Explorer<'a> {
             };
             reports.push(report);
         }
+        *memo = sim.into_memo();
     }
 
     /// The cache-induced findings of a session, in step order.

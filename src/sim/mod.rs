@@ -397,10 +397,16 @@ pub struct Sim<'a> {
     browsers: Vec<Browser>,
     /// Verdicts on the origin's own answer, per (first request sent, fetch), when the
     /// upstream is pure: hash → entries, collisions checked by equality.
-    direct_memo: HashMap<u64, Vec<DirectMemo>, FastBuild>,
+    direct_memo: CounterfactualMemo,
     /// The previous step's fetch, whose buffers the next step reuses.
     scratch: Option<Fetch>,
 }
+
+/// Remembered counterfactual verdicts ("what would the origin alone have answered"),
+/// reusable across [`Sim`]s that share one pure upstream (the explorer runs thousands of
+/// sessions against one origin model). Never share it between different upstreams.
+#[derive(Default)]
+pub struct CounterfactualMemo(HashMap<u64, Vec<DirectMemo>, FastBuild>);
 
 struct DirectMemo {
     preflight: bool,
@@ -420,9 +426,22 @@ impl<'a> Sim<'a> {
             knobs,
             edge: Edge::new(knobs),
             browsers: sc.clients.iter().map(|c| Browser::new(c.agent)).collect(),
-            direct_memo: HashMap::default(),
+            direct_memo: CounterfactualMemo::default(),
             scratch: None,
         }
+    }
+
+    /// Like [`Sim::new`], reusing counterfactual verdicts remembered by an earlier `Sim`
+    /// against the same upstream.
+    pub fn with_memo(sc: &'a Scenario, knobs: &'a Knobs, memo: CounterfactualMemo) -> Sim<'a> {
+        let mut s = Sim::new(sc, knobs);
+        s.direct_memo = memo;
+        s
+    }
+
+    /// Hands the remembered counterfactual verdicts back, for the next `Sim`.
+    pub fn into_memo(self) -> CounterfactualMemo {
+        self.direct_memo
     }
 
     /// The fetch a step describes.
@@ -683,6 +702,7 @@ impl<'a> Sim<'a> {
         }
         let slot = Self::memo_slot(preflight, request, f);
         self.direct_memo
+            .0
             .get(&slot)?
             .iter()
             .find(|m| m.preflight == preflight && m.request == *request && m.fetch == *f)
@@ -700,16 +720,20 @@ impl<'a> Sim<'a> {
         if !up.is_pure() {
             return;
         }
-        if self.direct_memo.len() >= DIRECT_MEMO_MAX {
-            self.direct_memo.clear();
+        if self.direct_memo.0.len() >= DIRECT_MEMO_MAX {
+            self.direct_memo.0.clear();
         }
         let slot = Self::memo_slot(preflight, request, f);
-        self.direct_memo.entry(slot).or_default().push(DirectMemo {
-            preflight,
-            request: request.clone(),
-            fetch: f.clone(),
-            verdict: verdict.clone(),
-        });
+        self.direct_memo
+            .0
+            .entry(slot)
+            .or_default()
+            .push(DirectMemo {
+                preflight,
+                request: request.clone(),
+                fetch: f.clone(),
+                verdict: verdict.clone(),
+            });
     }
 }
 
