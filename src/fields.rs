@@ -165,19 +165,26 @@ impl CacheControl {
                 Some((k, v)) => (k.trim(), Some(v.trim().trim_matches('"'))),
                 None => (member, None),
             };
-            let k = k.to_ascii_lowercase();
             let num = |v: Option<&str>| v.and_then(|s| s.parse::<u64>().ok());
-            match k.as_str() {
-                "max-age" => cc.max_age = Some(num(v).unwrap_or(0)),
-                "s-maxage" => cc.s_maxage = Some(num(v).unwrap_or(0)),
-                "no-store" => cc.no_store = true,
-                "no-cache" => cc.no_cache = true,
-                "private" => cc.private = true,
-                "public" => cc.public = true,
-                "must-revalidate" => cc.must_revalidate = true,
-                "proxy-revalidate" => cc.proxy_revalidate = true,
-                "stale-while-revalidate" => cc.stale_while_revalidate = num(v),
-                _ => {}
+            let is = |name: &str| k.eq_ignore_ascii_case(name);
+            if is("max-age") {
+                cc.max_age = Some(num(v).unwrap_or(0));
+            } else if is("s-maxage") {
+                cc.s_maxage = Some(num(v).unwrap_or(0));
+            } else if is("no-store") {
+                cc.no_store = true;
+            } else if is("no-cache") {
+                cc.no_cache = true;
+            } else if is("private") {
+                cc.private = true;
+            } else if is("public") {
+                cc.public = true;
+            } else if is("must-revalidate") {
+                cc.must_revalidate = true;
+            } else if is("proxy-revalidate") {
+                cc.proxy_revalidate = true;
+            } else if is("stale-while-revalidate") {
+                cc.stale_while_revalidate = num(v);
             }
         }
         Some(cc)

@@ -64,25 +64,29 @@ impl Timestamp {
     /// asctime forms are not accepted; RFC 9111 §5.3 says an invalid `Expires` means
     /// "already expired", which the caller applies when this returns `None`.
     pub fn parse_http_date(s: &str) -> Option<Timestamp> {
-        let s = s.trim();
-        let (_, rest) = s.split_once(", ")?;
-        let parts: Vec<&str> = rest.split(' ').collect();
-        if parts.len() != 5 || parts[4] != "GMT" {
+        // IMF-fixdate has a fixed layout: `Sun, 06 Nov 1994 08:49:37 GMT` (29 bytes).
+        let b = s.trim().as_bytes();
+        if b.len() != 29
+            || &b[3..5] != b", "
+            || b[7] != b' '
+            || b[11] != b' '
+            || b[16] != b' '
+            || b[19] != b':'
+            || b[22] != b':'
+            || &b[25..] != b" GMT"
+        {
             return None;
         }
-        let d: u32 = parts[0].parse().ok()?;
-        let m = MONTHS.iter().position(|&x| x == parts[1])? as u32 + 1;
-        let y: i64 = parts[2].parse().ok()?;
-        let hms: Vec<&str> = parts[3].split(':').collect();
-        if hms.len() != 3 || !(1..=31).contains(&d) {
-            return None;
-        }
-        let (h, mi, se): (u64, u64, u64) = (
-            hms[0].parse().ok()?,
-            hms[1].parse().ok()?,
-            hms[2].parse().ok()?,
-        );
-        if h > 23 || mi > 59 || se > 60 || y < 1970 {
+        let num = |r: std::ops::Range<usize>| -> Option<u64> {
+            b[r].iter().try_fold(0u64, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
+            })
+        };
+        let d = num(5..7)? as u32;
+        let m = MONTHS.iter().position(|x| x.as_bytes() == &b[8..11])? as u32 + 1;
+        let y = num(12..16)? as i64;
+        let (h, mi, se) = (num(17..19)?, num(20..22)?, num(23..25)?);
+        if h > 23 || mi > 59 || se > 60 || y < 1970 || !(1..=31).contains(&d) {
             return None;
         }
         let days = days_from_civil(y, m, d);
