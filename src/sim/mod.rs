@@ -364,18 +364,16 @@ pub fn finish(sc: &Scenario, profile: String, steps: Vec<StepReport>) -> Trace {
         s.wrongly_allowed += usize::from(r.wrongly_allowed);
         s.unmet_expectations += usize::from(matches!(r.expectation, Expectation::Unmet(_)));
         s.unexpected_failures += usize::from(r.unexpected_failure);
-        for o in [Some(r.cache), r.preflight_cache].into_iter().flatten() {
+        // When the preflight failed the actual request never left, and `cache` repeats the
+        // preflight's outcome: count it once.
+        let actual_sent = !(r.preflight_cache.is_some() && r.verdict.in_preflight);
+        for o in [r.preflight_cache, actual_sent.then_some(r.cache)]
+            .into_iter()
+            .flatten()
+        {
             s.edge_requests += 1;
             s.hits += usize::from(matches!(
                 o,
-                Outcome::Hit | Outcome::Stale | Outcome::Collapsed
-            ));
-        }
-        if r.preflight_cache.is_some() && r.verdict.in_preflight {
-            // the actual request never left: `cache` is the preflight's outcome, counted once
-            s.edge_requests -= 1;
-            s.hits -= usize::from(matches!(
-                r.cache,
                 Outcome::Hit | Outcome::Stale | Outcome::Collapsed
             ));
         }
