@@ -438,16 +438,6 @@ pub fn collapsed_served(
     }
 }
 
-/// `primary [secondary]`, or just the primary key when the entry varies on nothing.
-pub fn full_key(primary: &str, v: &Variant) -> String {
-    let s = v.secondary();
-    if s.is_empty() {
-        primary.to_string()
-    } else {
-        format!("{primary} [{s}]")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

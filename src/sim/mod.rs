@@ -4,7 +4,7 @@
 
 mod fix;
 
-use crate::browser::{Agent, Browser, Fetch, Reason, Start, Verdict};
+use crate::browser::{Agent, Browser, Fetch, Start, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{Cache, Lookup, Outcome, StoreResult, Tag};
 use crate::message::{Request, Response};
@@ -811,11 +811,6 @@ pub fn check(e: &Expect, r: &StepReport) -> Expectation {
     } else {
         Expectation::Unmet(unmet)
     }
-}
-
-/// Whether a reason is one a response header could cause (as opposed to none at all).
-pub fn is_failure(r: Reason) -> bool {
-    r != Reason::Ok
 }
 
 #[cfg(test)]

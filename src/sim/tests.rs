@@ -1,4 +1,5 @@
 use super::*;
+use crate::browser::Reason;
 use crate::scenario::parse;
 
 fn run(text: &str) -> Trace {

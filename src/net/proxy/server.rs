@@ -515,7 +515,7 @@ async fn forward(
             ttl_key(
                 &mut cs,
                 v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000),
-                &edge::full_key(&key, v),
+                &v.key,
             );
         }
         Some(Ok(v)) => {
@@ -523,7 +523,7 @@ async fn forward(
                 inc(&st.metrics.too_large);
                 cs.push_str("; detail=\"too-large\"");
             }
-            let _ = write!(cs, "; key={}", sf_string(&edge::full_key(&key, v)));
+            let _ = write!(cs, "; key={}", sf_string(&v.key));
         }
         Some(Err(ns)) => {
             inc(&st.metrics.not_stored);
@@ -612,7 +612,7 @@ fn finish(
     };
     let full = variant
         .as_ref()
-        .map_or_else(|| key.to_string(), |v| edge::full_key(key, v));
+        .map_or_else(|| key.to_string(), |v| v.key.to_string());
     let wire = Arc::new(Wire {
         status,
         headers: wire_headers,

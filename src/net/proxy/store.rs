@@ -265,7 +265,7 @@ impl Store {
                     .filter_map(|v| {
                         let s = e.stored(v.tag)?;
                         Some(VariantInfo {
-                            key: edge::full_key(&k, v),
+                            key: v.key.to_string(),
                             secondary: v.secondary(),
                             status: v.response.status,
                             stored_by: StoredBy::clone(&s.by),
