@@ -350,17 +350,15 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                 cs = "varyedge; hit; detail=\"stale-while-revalidate\"";
                 refresh(&st, &parts, &key, &core);
             }
-            if core.headers.contains("origin") {
-                judge_served(
-                    &st,
-                    &parts,
-                    &core,
-                    &served.response,
-                    &stored.by,
-                    &served.key,
-                    now,
-                );
-            }
+            judge_served(
+                &st,
+                &parts,
+                &core,
+                &served.response,
+                &stored.by,
+                &served.key,
+                now,
+            );
             return from_store(&stored.wire, served.age_secs, cs, served.ttl_secs, "HIT");
         }
         Found::Forward(fwd) => fwd,
@@ -382,17 +380,15 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                             sh.by.tag,
                         );
                         let cs = format!("varyedge; fwd={}; collapsed", fwd.token());
-                        if core.headers.contains("origin") {
-                            judge_served(
-                                &st,
-                                &parts,
-                                &core,
-                                &served.response,
-                                &sh.by,
-                                &served.key,
-                                clock::now(),
-                            );
-                        }
+                        judge_served(
+                            &st,
+                            &parts,
+                            &core,
+                            &served.response,
+                            &sh.by,
+                            &served.key,
+                            clock::now(),
+                        );
                         return from_store(&sh.wire, 0, &cs, served.ttl_secs, "MISS");
                     }
                 }
@@ -713,6 +709,7 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, key: &str, core: &Requ
 
 /// Judges a stored response served to `core` against what the upstream itself answers
 /// (see [`super::judge`] for why this is exact and cheap), and warns on a difference.
+/// A request without Origin has nothing to judge (`judge::fetch_of` returns `None`).
 fn judge_served(
     st: &Arc<State>,
     parts: &http::request::Parts,
