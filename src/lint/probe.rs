@@ -268,6 +268,11 @@ fn never_stored(a: &Answer) -> bool {
     CacheControl::parse(&a.headers, "cache-control").is_some_and(|cc| cc.no_store || cc.private)
 }
 
+/// `probe → status, header values`: what a finding cites as evidence.
+fn evidence(p: &Probe, a: &Answer, names: &[&str]) -> String {
+    format!("{} → {}", p.describe(), show(a, names))
+}
+
 fn show(a: &Answer, names: &[&str]) -> String {
     let mut s = format!("{}", a.status);
     for n in names {
@@ -351,16 +356,13 @@ fn reflection(gets: &[(&Probe, &Answer)], url: &str) -> Vec<Finding> {
             return (String::new(), false);
         };
         (
-            format!(
-                "{} → {}",
-                p.describe(),
-                show(
-                    a,
-                    &[
-                        "access-control-allow-origin",
-                        "access-control-allow-credentials"
-                    ]
-                )
+            evidence(
+                p,
+                a,
+                &[
+                    "access-control-allow-origin",
+                    "access-control-allow-credentials",
+                ],
             ),
             creds,
         )
@@ -486,16 +488,13 @@ fn reflection(gets: &[(&Probe, &Answer)], url: &str) -> Vec<Finding> {
         out.push(Finding::new(
             "wildcard-with-credentials",
             Severity::Medium,
-            format!(
-                "{} → {}",
-                p.describe(),
-                show(
-                    a,
-                    &[
-                        "access-control-allow-origin",
-                        "access-control-allow-credentials"
-                    ]
-                )
+            evidence(
+                p,
+                a,
+                &[
+                    "access-control-allow-origin",
+                    "access-control-allow-credentials",
+                ],
             ),
             loc(),
         ));
@@ -535,10 +534,10 @@ fn vary(gets: &[(&Probe, &Answer)], url: &str) -> Vec<Finding> {
     for (p, a) in &lacking {
         if seen.len() < 3 && !origins.contains(&&p.origin) {
             origins.push(&p.origin);
-            seen.push(format!(
-                "{} → {}",
-                p.describe(),
-                show(a, &["access-control-allow-origin", "vary", "cache-control"])
+            seen.push(evidence(
+                p,
+                a,
+                &["access-control-allow-origin", "vary", "cache-control"],
             ));
         }
     }
