@@ -152,16 +152,40 @@ impl Variant {
 }
 
 /// All variants stored under one primary key (pure: the proxy keeps these in moka).
+///
+/// Lookups are not linear in the number of variants: `index` maps each (selecting
+/// fields, selecting values) pair to its variant's position, so a lookup costs one hash
+/// probe per distinct `Vary` spec (almost always one). It is rebuilt by [`Self::insert`];
+/// a set whose `variants` were changed directly falls back to a scan.
 #[derive(Clone, Debug, Default)]
 pub struct VariantSet {
     /// Variants, oldest first.
     pub variants: Vec<Variant>,
+    index: HashMap<(VarySpec, Vec<Option<String>>), usize>,
+    specs: Vec<VarySpec>,
 }
 
 impl VariantSet {
     /// The most recently stored visible variant whose `Vary` matches `req` (RFC 9111 §4.1:
     /// with several matches, the most recent is used).
     pub fn select(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
+        if self.index.len() != self.variants.len() {
+            return self.scan(knobs, req, now);
+        }
+        // one variant per (spec, values): the newest visible match over the specs
+        self.specs
+            .iter()
+            .filter(|spec| !spec.star)
+            .filter_map(|spec| {
+                let values = vary::selecting_values(knobs.vary_compare, spec, &req.headers);
+                self.index.get(&(spec.clone(), values)).copied()
+            })
+            .filter(|&i| self.variants[i].stored_at <= now)
+            .max()
+            .map(|i| &self.variants[i])
+    }
+
+    fn scan(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
         self.variants.iter().rev().find(|v| {
             v.stored_at <= now
                 && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
@@ -176,12 +200,30 @@ impl VariantSet {
         self.variants.push(v);
         let mut evicted = 0;
         if let Some(max) = max_variants {
-            while self.variants.len() > max.max(1) {
-                self.variants.remove(0);
-                evicted += 1;
-            }
+            let over = self.variants.len().saturating_sub(max.max(1));
+            self.variants.drain(..over);
+            evicted = over;
         }
+        self.reindex();
         evicted
+    }
+
+    /// Drops the `n` oldest variants (at least one is kept).
+    pub fn drop_oldest(&mut self, n: usize) {
+        let n = n.min(self.variants.len().saturating_sub(1));
+        self.variants.drain(..n);
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.index.clear();
+        self.specs.clear();
+        for (i, v) in self.variants.iter().enumerate() {
+            if !self.specs.contains(&v.spec) {
+                self.specs.push(v.spec.clone());
+            }
+            self.index.insert((v.spec.clone(), v.values.clone()), i);
+        }
     }
 
     /// Bytes held, for capacity accounting.

@@ -12,11 +12,13 @@
 
 pub mod admin;
 pub mod collapse;
+pub mod framing;
 pub mod judge;
 pub mod metrics;
 pub mod server;
 pub mod store;
 pub mod upstream;
+pub mod weigh;
 
 use crate::profile::Knobs;
 use std::net::SocketAddr;

@@ -10,7 +10,7 @@ use super::judge;
 use super::metrics::{inc, Metrics};
 use super::store::{Found, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
-use super::{admin, Config, ADMIN_PREFIX};
+use super::{admin, framing, Config, ADMIN_PREFIX};
 use crate::browser::Credentials;
 use crate::edge::{self, Fwd, Tag};
 use crate::fields::Headers;
@@ -488,14 +488,24 @@ async fn forward(
         }
     };
     let (mut rparts, rbody) = resp.into_parts();
+    if let Err(bad) = framing::upstream_framing(&rparts.headers) {
+        return bad_upstream(&st, fwd, bad.text());
+    }
     upstream::strip_hop_by_hop(&mut rparts.headers);
+    let (prefix, rbody) = match ahead(&st, rbody).await {
+        Ok(p) => p,
+        Err(e) => return bad_upstream(&st, fwd, &e),
+    };
     let now = clock::now();
     let status = rparts.status;
     let head = Response::new(status.as_u16(), core_headers(&rparts.headers));
     let made =
         (!pass).then(|| edge::make_variant(&st.knobs, &core, Arc::new(head.clone()), now, tag));
     let limit = st.cfg.max_object();
-    let length = rbody.size_hint().exact();
+    let length = match &rbody {
+        None => Some(prefix.len() as u64),
+        Some(b) => b.size_hint().exact().map(|n| n + prefix.len() as u64),
+    };
     let fits = length.is_none_or(|n| n as usize <= limit);
     let storable = matches!(made, Some(Ok(_)));
     let mut cs = format!(
@@ -572,13 +582,44 @@ async fn forward(
             leader,
         );
     });
-    if rbody.is_end_stream() {
-        // nothing to stream: complete now, so that an empty body is stored too
-        on_end(Ended::Whole(keep.then(Bytes::new)));
-        return http::Response::from_parts(rparts, Either::Left(Full::new(Bytes::new())));
-    }
-    let tee = TeeBody::new(rbody, keep, limit, st.cfg.upstream_timeout, on_end);
+    let rbody = match rbody {
+        Some(b) if !b.is_end_stream() => b,
+        _ => {
+            // all of it is here: complete now, so that an empty body is stored too
+            on_end(Ended::Whole(keep.then(|| prefix.clone())));
+            return http::Response::from_parts(rparts, Either::Left(Full::new(prefix)));
+        }
+    };
+    let tee = TeeBody::new(prefix, rbody, keep, limit, st.cfg.upstream_timeout, on_end);
     http::Response::from_parts(rparts, Either::Right(tee))
+}
+
+/// How much of a body of unknown length is read before the response head goes out.
+const READ_AHEAD: usize = 16 << 10;
+
+/// A body of known length as is; one of unknown length read ahead (see
+/// [`framing::read_ahead`]): `(bytes read, the rest if any)`, or why it broke.
+async fn ahead(st: &State, body: Incoming) -> Result<(Bytes, Option<Incoming>), String> {
+    if body.size_hint().exact().is_some() {
+        return Ok((Bytes::new(), Some(body)));
+    }
+    match framing::read_ahead(body, READ_AHEAD, st.cfg.upstream_timeout).await {
+        framing::Ahead::Whole(b) => Ok((b, None)),
+        framing::Ahead::Partial(b, rest) => Ok((b, Some(rest))),
+        framing::Ahead::Broken(e) => Err(format!("varyedge proxy: upstream error: {e}\n")),
+    }
+}
+
+/// A 502 for an upstream response that cannot be forwarded (bad framing, broken body
+/// before the head went out); counted as an upstream error.
+fn bad_upstream(st: &State, fwd: Fwd, text: &str) -> http::Response<ProxyBody> {
+    inc(&st.metrics.upstream_errors);
+    let mut r = own(st, 502, text, "upstream-error");
+    let cs = format!("varyedge; fwd={}; detail=\"upstream-error\"", fwd.token());
+    if let Ok(v) = HeaderValue::from_str(&cs) {
+        r.headers_mut().insert(CACHE_STATUS, v);
+    }
+    r
 }
 
 /// A forwarded response arrived whole: store it if the core says so (deciding again at
@@ -611,7 +652,7 @@ fn finish(
         .map_or_else(|| key.to_string(), |v| v.key.to_string());
     let wire = Arc::new(Wire {
         status,
-        headers: wire_headers,
+        headers: super::framing::compact_headers(&wire_headers),
         body: Bytes::from_owner(ArcBytes(response.body.clone())),
         key_sf: sf_string(&full),
     });
@@ -686,6 +727,9 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, key: &str, core: &Requ
             return;
         };
         let (mut rparts, rbody) = resp.into_parts();
+        if framing::upstream_framing(&rparts.headers).is_err() {
+            return;
+        }
         upstream::strip_hop_by_hop(&mut rparts.headers);
         let Some(body) = read_whole(rbody, st.cfg.max_object(), st.cfg.upstream_timeout).await
         else {

@@ -71,14 +71,9 @@ impl Entry {
         self.stored.iter().find(|(t, _)| *t == tag).map(|(_, s)| s)
     }
 
-    fn weight(&self) -> u32 {
-        let extra: usize = self
-            .stored
-            .iter()
-            .map(|(_, s)| s.by.request.len() + 96)
-            .sum();
-        u32::try_from(self.set.byte_size() + extra + self.path.len() + self.target.len())
-            .unwrap_or(u32::MAX)
+    /// What moka weighs: the bytes really held (see [`super::weigh`]).
+    fn weight(&self, key: &str) -> u32 {
+        u32::try_from(super::weigh::entry(key, self)).unwrap_or(u32::MAX)
     }
 }
 
@@ -138,7 +133,7 @@ impl Store {
     pub fn new(knobs: Arc<Knobs>, capacity: u64, metrics: Arc<Metrics>) -> Store {
         let cache = moka::sync::Cache::builder()
             .max_capacity(capacity)
-            .weigher(|_k: &String, e: &Arc<Entry>| e.weight())
+            .weigher(|k: &String, e: &Arc<Entry>| e.weight(k))
             .eviction_listener(move |_k, _v, cause| {
                 if cause == RemovalCause::Size {
                     inc(&metrics.evictions);

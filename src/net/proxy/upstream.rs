@@ -150,6 +150,7 @@ pub type OnEnd = Box<dyn FnOnce(Ended) + Send>;
 /// A gap of more than `idle` between frames ends it with an error, which aborts the
 /// client's response. `on_end` learns how it ended, also when dropped unfinished.
 pub struct TeeBody {
+    prefix: Option<Bytes>,
     inner: Incoming,
     copy: Option<BytesMut>,
     limit: usize,
@@ -164,8 +165,10 @@ pub struct TeeBody {
 pub struct Stalled(Duration);
 
 impl TeeBody {
-    /// Tees `inner`, copying up to `limit` bytes (`keep == false`: no copy).
+    /// Tees `prefix` (bytes already read from it) then `inner`, copying up to `limit`
+    /// bytes (`keep == false`: no copy).
     pub fn new(
+        prefix: Bytes,
         inner: Incoming,
         keep: bool,
         limit: usize,
@@ -176,8 +179,10 @@ impl TeeBody {
             .size_hint()
             .exact()
             .map_or(8192, |n| n as usize)
+            .saturating_add(prefix.len())
             .min(limit);
         TeeBody {
+            prefix: (!prefix.is_empty()).then_some(prefix),
             inner,
             copy: keep.then(|| BytesMut::with_capacity(cap)),
             limit,
@@ -203,6 +208,16 @@ impl Body for TeeBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
+        if let Some(p) = this.prefix.take() {
+            if let Some(c) = &mut this.copy {
+                if c.len() + p.len() > this.limit {
+                    this.copy = None;
+                } else {
+                    c.extend_from_slice(&p);
+                }
+            }
+            return Poll::Ready(Some(Ok(Frame::data(p))));
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(d) = frame.data_ref() {
@@ -247,11 +262,18 @@ impl Body for TeeBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.prefix.is_none() && self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        let n = self.prefix.as_ref().map_or(0, |p| p.len() as u64);
+        let h = self.inner.size_hint();
+        let mut s = SizeHint::new();
+        s.set_lower(h.lower().saturating_add(n));
+        if let Some(u) = h.upper() {
+            s.set_upper(u.saturating_add(n));
+        }
+        s
     }
 }
 
