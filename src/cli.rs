@@ -268,6 +268,22 @@ pub(crate) struct ProxyArgs {
     /// Send the client's Host upstream instead of the upstream's authority.
     #[arg(long)]
     pub(crate) preserve_host: bool,
+    /// Where the /.varyedge/ endpoints answer: `loopback` (on the proxy's listener, for
+    /// loopback Hosts only), ADDR:PORT (a listener of their own), or `off`.
+    #[arg(long, default_value = "loopback", value_name = "ADDR|loopback|off")]
+    pub(crate) admin_listen: String,
+    /// Seconds a new connection has to send a complete request head.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub(crate) header_timeout: f64,
+    /// Seconds an idle keep-alive connection is kept open.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub(crate) idle_timeout: f64,
+    /// Most client connections open at once (keep it below `ulimit -n`).
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub(crate) max_connections: usize,
+    /// Most variants kept per URL (primary key); the oldest go first.
+    #[arg(long, default_value_t = varyedge::net::proxy::MAX_VARIANTS_PER_URL, value_name = "N")]
+    pub(crate) max_variants: usize,
 }
 
 /// `--vary` values (PRODUCT.md knob `vary`).

@@ -10,7 +10,7 @@ use super::judge;
 use super::metrics::{inc, Metrics};
 use super::store::{Found, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
-use super::{admin, framing, Config, ADMIN_PREFIX};
+use super::{admin, framing, listener, Config, ADMIN_PREFIX};
 use crate::browser::Credentials;
 use crate::edge::{self, Fwd, Tag};
 use crate::fields::Headers;
@@ -54,6 +54,7 @@ pub struct State {
     pub(super) client: UpClient,
     pub(super) metrics: Arc<Metrics>,
     tags: AtomicU64,
+    pub(super) slots: Arc<tokio::sync::Semaphore>,
     verdicts: moka::sync::Cache<VerdictKey, VerdictCell>,
     upstream_host: HeaderValue,
 }
@@ -63,7 +64,12 @@ impl State {
     pub fn new(cfg: Config) -> State {
         let knobs = Arc::new(cfg.knobs.clone());
         let metrics = Arc::new(Metrics::default());
-        let store = Store::new(knobs.clone(), cfg.capacity, metrics.clone());
+        let store = Store::new(
+            knobs.clone(),
+            cfg.capacity,
+            cfg.max_variants_per_url,
+            metrics.clone(),
+        );
         let upstream_host = HeaderValue::from_str(&cfg.upstream.authority)
             .unwrap_or(HeaderValue::from_static("localhost"));
         State {
@@ -73,6 +79,7 @@ impl State {
             inflight: Arc::new(Inflight::default()),
             metrics,
             tags: AtomicU64::new(0),
+            slots: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_connections.max(1))),
             verdicts: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(60))
@@ -93,6 +100,8 @@ impl State {
 /// are shared. Without `SO_REUSEPORT` (non-unix) one worker serves.
 pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
     let workers = if cfg!(unix) { workers.max(1) } else { 1 };
+    listener::check_free(cfg.listen)?;
+    let admin = admin::bind(&cfg)?;
     let state = Arc::new(State::new(cfg));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut addr = state.cfg.listen;
@@ -117,6 +126,10 @@ pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
         }
     }
     println!("listening on http://{addr}");
+    if let Some(a) = admin {
+        println!("admin endpoints on http://{}{ADMIN_PREFIX}", a.local_addr()?);
+        admin::spawn(state.clone(), a, stop_rx.clone())?;
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -148,7 +161,7 @@ fn worker(
         }
     };
     rt.block_on(async move {
-        let listener = match listen(addr, reuse_port) {
+        let listener = match listener::listen(addr, reuse_port) {
             Ok(l) => l,
             Err(e) => {
                 let _ = ready.send(Err(e));
@@ -158,23 +171,6 @@ fn worker(
         let _ = ready.send(listener.local_addr());
         serve_on(st, listener, stop).await;
     });
-}
-
-fn listen(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
-    let sock = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    sock.set_reuseaddr(true)?;
-    #[cfg(unix)]
-    if reuse_port {
-        sock.set_reuseport(true)?;
-    }
-    #[cfg(not(unix))]
-    let _ = reuse_port;
-    sock.bind(addr)?;
-    sock.listen(1024)
 }
 
 /// Accepts and serves connections on `listener` until `stop` turns true.
@@ -188,24 +184,29 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
         .max_buf_size(64 << 10);
     builder.http2().max_header_list_size(64 << 10);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let limits = state.cfg.limits;
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(s) => s,
-                    Err(_) => {
-                        // out of file descriptors and the like: do not spin
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
+            accepted = listener::accept(&listener, &state.slots) => {
+                let Some((stream, slot)) = accepted else { continue };
+                let activity = listener::Activity::new();
                 let st = state.clone();
-                let svc = service_fn(move |req| handle(st.clone(), req));
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                let act = activity.clone();
+                let svc = service_fn(move |req| {
+                    let busy = act.begin();
+                    let st = st.clone();
+                    async move {
+                        let r = handle(st, req).await;
+                        drop(busy);
+                        r
+                    }
+                });
+                let io = listener::Guarded::new(stream, activity, limits);
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;
+                    drop(slot);
                 });
             }
             _ = stop.wait_for(|s| *s) => break,
@@ -222,7 +223,7 @@ async fn handle(
     st: Arc<State>,
     req: http::Request<Incoming>,
 ) -> Result<http::Response<ProxyBody>, Infallible> {
-    if req.uri().path().starts_with(ADMIN_PREFIX) {
+    if admin::on_proxy_listener(&st.cfg, &req) {
         return Ok(admin::handle(&st, req).await.map(Either::Left));
     }
     inc(&st.metrics.requests);
