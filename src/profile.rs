@@ -99,6 +99,21 @@ pub struct TtlOverride {
     pub max: Option<u64>,
 }
 
+/// What a cache does with a response carrying `Set-Cookie`. RFC 9111 lets a shared cache
+/// store it (nothing in §3 forbids it); a stored `Set-Cookie` replayed to other clients
+/// hands them someone else's session, so most caches refuse or strip it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SetCookie {
+    /// Stored with the `Set-Cookie` and replayed on hits (flagged by the proxy).
+    Store,
+    /// Not stored (Varnish builtin VCL, nginx, Fastly, Cloudflare).
+    NotStored,
+    /// Stored, but hits are served without the `Set-Cookie` (Squid, CloudFront without
+    /// cookie forwarding).
+    Strip,
+}
+
 /// One edge configuration: the knobs of PRODUCT.md plus the per-cache details the real
 /// caches differ on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -137,6 +152,8 @@ pub struct Knobs {
     /// Vary names (lowercase) a response may carry and still be stored; any other name
     /// makes it uncacheable (Google Cloud CDN). `None` = no such rule.
     pub vary_allowlist: Option<Vec<String>>,
+    /// Responses with `Set-Cookie`.
+    pub set_cookie: SetCookie,
 }
 
 impl Knobs {
@@ -159,6 +176,7 @@ impl Knobs {
             vary_star: VaryStar::NeverMatch,
             vary_compare: VaryCompare::Combine,
             vary_allowlist: None,
+            set_cookie: SetCookie::Store,
         }
     }
 
@@ -240,10 +258,12 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary_star: VaryStar::ExactOnly,
                 vary_compare: VaryCompare::Trim,
                 collapse: Collapse::On,
+                set_cookie: SetCookie::NotStored,
                 ..base
             },
             sources: &[
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L80-110 (methods, Cookie, Authorization)",
+                "varnishcache/varnish-cache bin/varnishd/builtin.vcl sub vcl_beresp_cookie (Set-Cookie: uncacheable, hit-for-miss)",
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L138-145 (hash: url + host)",
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L294-298 (Vary == \"*\" exact)",
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_vary.c#L30-140 (trim only)",
@@ -255,9 +275,10 @@ pub fn profile(name: &str) -> Option<Profile> {
         "nginx" => Profile {
             name: "nginx",
             summary: "proxy_cache: $scheme$proxy_host$request_uri, Vary honoured on raw values, GET/HEAD, Cookie requests cached, no lock",
-            knobs: Knobs { vary_star: VaryStar::ExactOnly, vary_compare: VaryCompare::Raw, ..base },
+            knobs: Knobs { vary_star: VaryStar::ExactOnly, vary_compare: VaryCompare::Raw, set_cookie: SetCookie::NotStored, ..base },
             sources: &[
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_key",
+                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid (a response with Set-Cookie is not cached) and #proxy_ignore_headers",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_methods",
                 "cache-tests results: nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
                 "lab/RESULTS.md (nginx 1.22: per-Origin variants, Cookie request hit)",
@@ -268,9 +289,10 @@ pub fn profile(name: &str) -> Option<Profile> {
         "squid" => Profile {
             name: "squid",
             summary: "method + URL key, Vary marker + per-variant key on raw values, `*` never reused, GET/HEAD only",
-            knobs: Knobs { vary_compare: VaryCompare::Raw, ..base },
+            knobs: Knobs { vary_compare: VaryCompare::Raw, set_cookie: SetCookie::Strip, ..base },
             sources: &[
                 "research/cdn-vary.md §1.1 [SQ-key] [SQ-vary] [SQ-meth]",
+                "squid-cache/squid src/client_side_reply.cc buildReplyHeader (Set-Cookie deleted from cache hits)",
                 "cache-tests results: Squid 6.13 passes all 15 required Vary tests",
                 "lab/RESULTS.md (Squid 5.7)",
                 "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on all 72 corpus steps (`Vary: *` in any spelling never reused)",
@@ -291,8 +313,9 @@ pub fn profile(name: &str) -> Option<Profile> {
         "fastly" => Profile {
             name: "fastly",
             summary: "req.url + Host, Vary per spec, ~200 variants, `*` reused, GET/HEAD only, request collapsing on",
-            knobs: Knobs { max_variants: Some(200), vary_star: VaryStar::Reuse, collapse: Collapse::On, ..base },
+            knobs: Knobs { max_variants: Some(200), vary_star: VaryStar::Reuse, collapse: Collapse::On, set_cookie: SetCookie::NotStored, ..base },
             sources: &[
+                "https://fastly.com/blog/cache-recipe-success (\"By default, Fastly will pass requests that have the headers Set-Cookie or Cache-Control: private\"; default VCL vcl_fetch: Set-Cookie → pass)",
                 "https://www.fastly.com/documentation/reference/vcl/subroutines/hash",
                 "https://www.fastly.com/documentation/reference/http/http-headers/Vary",
                 "https://fastly.com/documentation/guides/concepts/edge-state/cache/request-collapsing",
@@ -307,9 +330,11 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary: VaryMode::AcceptEncodingOnly,
                 key_headers: vec!["origin".into()],
                 vary_star: VaryStar::Bypass,
+                set_cookie: SetCookie::NotStored,
                 ..base
             },
             sources: &[
+                "https://developers.cloudflare.com/cache/concepts/cache-behavior/ (Set-Cookie with origin cache control: not cached, BYPASS)",
                 "https://developers.cloudflare.com/cache/how-to/cache-keys/ (\"Origin header sent by client (for CORS support)\")",
                 "https://developers.cloudflare.com/cache/concepts/cache-control/ (Vary not considered by default)",
                 "https://developers.cloudflare.com/cache/concepts/vary/ (`Vary: *` always bypasses)",
@@ -323,6 +348,7 @@ pub fn profile(name: &str) -> Option<Profile> {
             knobs: cloudfront_base(base),
             sources: &[
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/understanding-the-cache-key.html",
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Cookies.html (no cookie forwarding: Set-Cookie removed from responses)",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateCachePolicy.html (min TTL > 0 overrides no-store)",
@@ -420,6 +446,9 @@ fn cloudfront_base(base: Knobs) -> Knobs {
         preflight_key: PreflightKey::Ignore,
         query: QueryKey::None,
         vary_star: VaryStar::Reuse,
+        // Cookies.html: without cookie forwarding CloudFront "removes Set-Cookie headers
+        // from responses before returning responses to your viewers"
+        set_cookie: SetCookie::Strip,
         ttl: TtlOverride {
             default: Some(86_400),
             min: Some(1),

@@ -259,6 +259,7 @@ pub fn make_variant(
     tag: Tag,
 ) -> Result<Variant, NoStore> {
     let freshness = storable(knobs, req, &resp, now)?;
+    let resp = strip_set_cookie(knobs, resp);
     let spec = vary::vary_spec(knobs, &resp.headers).map_err(|r| match r {
         VaryRefusal::Star => NoStore::VaryStar,
         VaryRefusal::BeyondAcceptEncoding => NoStore::VaryBeyondAcceptEncoding,
@@ -282,6 +283,23 @@ pub fn make_variant(
         key,
         seq: 0,
     })
+}
+
+/// The response as stored: under [`crate::profile::SetCookie::Strip`] without its
+/// `Set-Cookie` fields (Squid removes them from hits, CloudFront from every response).
+pub fn strip_set_cookie(knobs: &Knobs, resp: Arc<Response>) -> Arc<Response> {
+    if knobs.set_cookie != crate::profile::SetCookie::Strip || !resp.headers.contains("set-cookie")
+    {
+        return resp;
+    }
+    let mut r = Response::clone(&resp);
+    r.headers.remove("set-cookie");
+    Arc::new(r)
+}
+
+/// Whether a stored response replays a `Set-Cookie` to whoever gets it.
+pub fn replays_set_cookie(resp: &Response) -> bool {
+    resp.headers.contains("set-cookie")
 }
 
 /// Whether the profile forwards this request without looking it up.

@@ -83,6 +83,28 @@ pub async fn read_ahead(mut body: Incoming, bound: usize, idle: Duration) -> Ahe
     }
 }
 
+/// A request the proxy answers itself before anything else: `(status, text)`.
+///
+/// - RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+///   HTTP/1.1 request message that lacks a Host header field and to any request message
+///   that contains more than one Host header field line or a Host header field with an
+///   invalid field value."
+/// - RFC 9112 §3.2.4, asterisk-form: "used only for a server-wide OPTIONS request"; a
+///   reverse proxy has no server-wide answer to forward, so `OPTIONS *` is answered here
+///   (204 with `Allow`) and any other method with `*` is a 400.
+pub fn local_answer<B>(req: &http::Request<B>) -> Option<(u16, &'static str)> {
+    if req.headers().get_all(header::HOST).iter().count() > 1 {
+        return Some((400, "varyedge proxy: more than one Host header field (RFC 9112 §3.2)\n"));
+    }
+    if req.uri() == "*" {
+        if req.method() == http::Method::OPTIONS {
+            return Some((204, ""));
+        }
+        return Some((400, "varyedge proxy: the asterisk-form target is only for OPTIONS (RFC 9112 §3.2.4)\n"));
+    }
+    None
+}
+
 /// A copy of `h` whose values own exactly their bytes (not slices of a read buffer).
 pub fn compact_headers(h: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(h.len());

@@ -55,6 +55,7 @@ pub struct State {
     pub(super) metrics: Arc<Metrics>,
     tags: AtomicU64,
     pub(super) slots: Arc<tokio::sync::Semaphore>,
+    set_cookie_warned: moka::sync::Cache<Tag, ()>,
     verdicts: moka::sync::Cache<VerdictKey, VerdictCell>,
     upstream_host: HeaderValue,
 }
@@ -79,6 +80,7 @@ impl State {
             inflight: Arc::new(Inflight::default()),
             metrics,
             tags: AtomicU64::new(0),
+            set_cookie_warned: moka::sync::Cache::new(10_000),
             slots: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_connections.max(1))),
             verdicts: moka::sync::Cache::builder()
                 .max_capacity(10_000)
@@ -227,7 +229,28 @@ async fn handle(
         return Ok(admin::handle(&st, req).await.map(Either::Left));
     }
     inc(&st.metrics.requests);
+    if let Some((status, text)) = framing::local_answer(&req) {
+        return Ok(answer_locally(&st, status, text));
+    }
     Ok(proxy(st, req).await)
+}
+
+/// The proxy's own answer to a request it does not forward ([`framing::local_answer`]);
+/// a 4xx counts as a bad request (in [`own`]), `OPTIONS *` as a pass.
+fn answer_locally(st: &State, status: u16, text: &str) -> http::Response<ProxyBody> {
+    if status < 400 {
+        inc(&st.metrics.passes);
+    }
+    let mut r = own(st, status, text, if status < 400 { "local" } else { "bad-request" });
+    if status == 204 {
+        *r.body_mut() = Either::Left(Full::new(Bytes::new()));
+        r.headers_mut().remove(header::CONTENT_TYPE);
+        r.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+        );
+    }
+    r
 }
 
 /// An RFC 8941 sf-string: quoted, `\` and `"` escaped, anything outside printable ASCII
@@ -280,6 +303,9 @@ fn from_store(
     h.insert(header::AGE, HeaderValue::from(age));
     let mut v = String::with_capacity(cs.len() + wire.key_sf.len() + 32);
     let _ = write!(v, "{cs}; ttl={ttl}; key={}", wire.key_sf);
+    if wire.headers.contains_key(header::SET_COOKIE) {
+        v.push_str(STORED_SET_COOKIE);
+    }
     if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(v)) {
         h.append(CACHE_STATUS, v);
     }
@@ -287,6 +313,26 @@ fn from_store(
     h.append(header::VIA, VIA);
     *r.headers_mut() = h;
     r
+}
+
+/// The `Cache-Status` parameter (an RFC 9211 §2.8 extension) on a response stored with
+/// its `Set-Cookie`: whoever gets it from the cache gets that cookie too.
+const STORED_SET_COOKIE: &str = "; stored-set-cookie";
+
+/// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
+/// another request: the session leak the profile's rule allows.
+fn warn_set_cookie(st: &State, stored: &Stored, core: &Request) {
+    if !stored.wire.headers.contains_key(header::SET_COOKIE)
+        || st.set_cookie_warned.contains_key(&stored.by.tag)
+    {
+        return;
+    }
+    st.set_cookie_warned.insert(stored.by.tag, ());
+    inc(&st.metrics.set_cookie_replayed);
+    eprintln!(
+        "varyedge: stored Set-Cookie replayed: {} {} got the Set-Cookie stored by {} (key {}); the {} profile stores responses with Set-Cookie",
+        core.method, core.target, stored.by.request, stored.wire.key_sf, st.cfg.profile
+    );
 }
 
 fn ttl_key(cs: &mut String, ttl: i64, key: &str) {
@@ -360,6 +406,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                 &served.key,
                 now,
             );
+            warn_set_cookie(&st, &stored, &core);
             return from_store(&stored.wire, served.age_secs, cs, served.ttl_secs, "HIT");
         }
         Found::Forward(fwd) => fwd,
@@ -524,6 +571,9 @@ async fn forward(
                 v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000),
                 &v.key,
             );
+            if edge::replays_set_cookie(&v.response) {
+                cs.push_str(STORED_SET_COOKIE);
+            }
         }
         Some(Ok(v)) => {
             if !fits {
@@ -651,9 +701,17 @@ fn finish(
     let full = variant
         .as_ref()
         .map_or_else(|| key.to_string(), |v| v.key.to_string());
+    let mut wire_headers = super::framing::compact_headers(&wire_headers);
+    if variant
+        .as_ref()
+        .is_some_and(|v| !edge::replays_set_cookie(&v.response))
+    {
+        // the profile strips Set-Cookie from what it stores
+        wire_headers.remove(header::SET_COOKIE);
+    }
     let wire = Arc::new(Wire {
         status,
-        headers: super::framing::compact_headers(&wire_headers),
+        headers: wire_headers,
         body: Bytes::from_owner(ArcBytes(response.body.clone())),
         key_sf: sf_string(&full),
     });
