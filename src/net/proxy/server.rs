@@ -523,6 +523,7 @@ async fn forward(
                 upstream::Fault::Timeout(_) => "upstream-timeout",
                 upstream::Fault::BodyTooLarge => "request-too-large",
                 upstream::Fault::Broken(_) => "upstream-error",
+                upstream::Fault::BadRequestBody(_) => "bad-request",
             };
             let mut r = own(&st, status, &text, detail);
             if status >= 500 {

@@ -44,6 +44,8 @@ pub enum Fault {
     BodyTooLarge,
     /// Connected, but the exchange broke (reset, malformed response).
     Broken(String),
+    /// The client's own request body was malformed (a bad chunk size): the client's fault.
+    BadRequestBody(String),
 }
 
 impl Fault {
@@ -60,6 +62,10 @@ impl Fault {
             ),
             Fault::BodyTooLarge => (413, "varyedge proxy: request body too large\n".to_string()),
             Fault::Broken(e) => (502, format!("varyedge proxy: upstream error: {e}\n")),
+            Fault::BadRequestBody(e) => (
+                400,
+                format!("varyedge proxy: malformed request body: {e}\n"),
+            ),
         }
     }
 }
@@ -90,6 +96,19 @@ fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// Whether the exchange failed while reading the client's request body (hyper reports a
+/// failing request body as a "user" error whose cause is the body's own error).
+fn is_request_body_error(e: &(dyn StdError + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if c.downcast_ref::<hyper::Error>().is_some_and(|h| h.is_user()) {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
+}
+
 /// Sends `req` upstream; the response head must arrive within `limit`.
 pub async fn send(
     client: &UpClient,
@@ -101,6 +120,7 @@ pub async fn send(
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) if e.is_connect() => Err(Fault::Unreachable(chain(&e))),
         Ok(Err(e)) if is_length_limit(&e) => Err(Fault::BodyTooLarge),
+        Ok(Err(e)) if is_request_body_error(&e) => Err(Fault::BadRequestBody(chain(&e))),
         Ok(Err(e)) => Err(Fault::Broken(chain(&e))),
     }
 }
