@@ -164,12 +164,46 @@ pub fn parse_with_profile(
     text: &str,
     profile: Option<&str>,
 ) -> Result<Scenario, InputError> {
-    let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| {
+    let raw: RawScenario = serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
         let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
         let msg = e.without_snippet().to_string();
-        InputError::at(file, line, col, strip_location(&msg))
+        InputError::at(file, line, col, plain_message(&strip_location(&msg)))
     })?;
     Validator { file, profile }.scenario(raw)
+}
+
+/// The most YAML nodes a scenario may have: a 50,000-step scenario (about ten nodes a
+/// step) fits with room to spare; a billion-laughs style file does not.
+pub const MAX_YAML_NODES: usize = 2_000_000;
+
+/// serde-saphyr's options with the node and event budgets sized for large scenarios.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut o = serde_saphyr::Options::default();
+    if let Some(b) = &mut o.budget {
+        b.max_nodes = MAX_YAML_NODES;
+        b.max_events = 4 * MAX_YAML_NODES;
+    }
+    o
+}
+
+/// The YAML library's messages in the scenario's terms: no advice about the library's
+/// own options (`set DuplicateKeyPolicy in Options`), no debug dumps of its budget.
+fn plain_message(msg: &str) -> String {
+    if msg.starts_with("duplicate mapping key") {
+        let key = msg
+            .strip_prefix("duplicate mapping key: ")
+            .and_then(|k| k.split(", set DuplicateKeyPolicy").next());
+        return match key {
+            Some(k) => format!("duplicate key {k}: each key may appear once in a mapping"),
+            None => "duplicate key: each key may appear once in a mapping".to_string(),
+        };
+    }
+    if msg.starts_with("budget breached") {
+        return format!(
+            "the file is too large or too deeply nested for a scenario (at most {MAX_YAML_NODES} YAML nodes, nesting depth 64, 50,000 aliases)"
+        );
+    }
+    msg.to_string()
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location is already
@@ -205,7 +239,11 @@ impl Validator<'_> {
             }
         }
         let host = match &raw.host {
-            Some(h) if h.value.is_empty() || h.value.contains('/') => {
+            Some(h)
+                if h.value.is_empty()
+                    || h.value.contains(['/', '?', '#', '@'])
+                    || h.value.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+            {
                 return Err(self.err(
                     &h.referenced,
                     "expected a host name such as api.example.com",
@@ -338,6 +376,33 @@ impl Validator<'_> {
         })
     }
 
+    /// A header field value from the scenario: RFC 9110 §5.5 allows no CR, LF or NUL in
+    /// one (nor other controls but HTAB); such a value would fail only later, at send time.
+    fn field_value(&self, v: Option<&S<String>>, what: &str) -> Result<Option<String>, InputError> {
+        let Some(v) = v else { return Ok(None) };
+        if let Some(c) = v.value.chars().find(|c| c.is_control() && *c != '\t') {
+            return Err(self.err(
+                &v.referenced,
+                format!(
+                    "{what}: a header field value cannot contain the control character {c:?} (RFC 9110 §5.5)"
+                ),
+            ));
+        }
+        Ok(Some(v.value.clone()))
+    }
+
+    /// A list of header names; each must be a token (RFC 9110 §5.1).
+    fn header_names(&self, s: &S<StrOrList>, what: &str) -> Result<Vec<String>, InputError> {
+        let names = self.list(s);
+        if let Some(bad) = names.iter().find(|n| !is_token(n)) {
+            return Err(self.err(
+                &s.referenced,
+                format!("{what}: {bad:?} is not a header name (RFC 9110 §5.1: a token)"),
+            ));
+        }
+        Ok(names)
+    }
+
     fn list(&self, s: &S<StrOrList>) -> Vec<String> {
         match &s.value {
             StrOrList::One(v) => crate::fields::split_list(v).map(str::to_string).collect(),
@@ -412,11 +477,11 @@ impl Validator<'_> {
             p.allow_headers = match &h.value {
                 StrOrList::One(v) if v == "*" => AllowHeaders::Any,
                 StrOrList::One(v) if v == "reflect" => AllowHeaders::Reflect,
-                _ => AllowHeaders::List(self.list(h)),
+                _ => AllowHeaders::List(self.header_names(h, "allow_headers")?),
             };
         }
         if let Some(e) = &c.expose_headers {
-            p.expose_headers = self.list(e);
+            p.expose_headers = self.header_names(e, "expose_headers")?;
         }
         p.max_age = c.max_age;
         if let Some(v) = &c.vary_origin {
@@ -433,7 +498,8 @@ impl Validator<'_> {
             };
         }
         p.preflight_vary = c.preflight_vary.unwrap_or(false);
-        p.preflight_cache_control = c.preflight_cache_control;
+        p.preflight_cache_control =
+            self.field_value(c.preflight_cache_control.as_ref(), "preflight_cache_control")?;
         if let Some(s) = &c.preflight_status {
             if !(100..=599).contains(&s.value) {
                 return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599"));
@@ -474,7 +540,7 @@ impl Validator<'_> {
             path: r.path.value,
             methods: r.methods.as_ref().map(|m| self.list(m)).unwrap_or_default(),
             status,
-            cache_control: r.cache_control,
+            cache_control: self.field_value(r.cache_control.as_ref(), "cache_control")?,
             headers: self.headers(r.headers.as_ref())?,
             body: Arc::from(r.body.unwrap_or_default().into_bytes()),
             cors,
@@ -550,7 +616,7 @@ impl Validator<'_> {
         }
         if let Some(h) = &e.key_headers {
             k.key_headers = self
-                .list(h)
+                .header_names(h, "key_headers")?
                 .into_iter()
                 .map(|s| s.to_ascii_lowercase())
                 .collect();
@@ -723,7 +789,9 @@ impl Validator<'_> {
                 origin,
                 agent,
                 mode,
-                cookie: c.cookie.unwrap_or_else(|| "session=1".to_string()),
+                cookie: self
+                    .field_value(c.cookie.as_ref(), "cookie")?
+                    .unwrap_or_else(|| "session=1".to_string()),
                 pop: c.pop.map(|p| p.value),
                 private_network: c.private_network.unwrap_or(false),
             });
@@ -984,6 +1052,8 @@ fn stem(file: &str) -> String {
         .to_string()
 }
 
+#[cfg(test)]
+mod input_tests;
 #[cfg(test)]
 mod tests;
 
