@@ -477,13 +477,30 @@ fn bad_ports_are_usage_errors() {
         vec!["proxy".to_string(), "--upstream".into(), "http://127.0.0.1:0".into()],
         vec!["replay".to_string(), "scenarios/".into(), "--target".into(), "http://127.0.0.1:99999".into()],
     ] {
-        let out = Command::new(bin())
+        let mut child = Command::new(bin())
             .args(&args)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("99999") || args[2].ends_with(":0"));
+        // bounded: a build that accepts the port would run (and listen) for ever
+        let end = Instant::now() + WAIT;
+        let code = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st.code();
+            }
+            if Instant::now() > end {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{args:?} was accepted and kept running");
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains("99999") || args[2].ends_with(":0"), "{err}");
     }
 }
 
