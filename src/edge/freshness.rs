@@ -157,7 +157,7 @@ pub fn storable(
     let age_value = resp
         .headers
         .get("age")
-        .and_then(|a| a.trim().parse::<u64>().ok())
+        .and_then(|a| crate::fields::delta_seconds(a.trim()))
         .unwrap_or(0)
         .saturating_mul(1000);
     let apparent = date.map_or(0, |d| now.ms_since(d));

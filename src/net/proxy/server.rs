@@ -550,7 +550,11 @@ async fn forward(
     let head = Response::new(status.as_u16(), core_headers(&rparts.headers));
     let made =
         (!pass).then(|| edge::make_variant(&st.knobs, &core, Arc::new(head.clone()), now, tag));
-    let limit = st.cfg.max_object();
+    // the per-object limit counts the stored header block too, not only the body
+    let limit = st
+        .cfg
+        .max_object()
+        .saturating_sub(framing::headers_heap_size(&rparts.headers));
     let length = match &rbody {
         None => Some(prefix.len() as u64),
         Some(b) => b.size_hint().exact().map(|n| n + prefix.len() as u64),
