@@ -203,7 +203,10 @@ pub fn delta_seconds(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(s.parse::<u64>().map_or(DELTA_SECONDS_MAX, |n| n.min(DELTA_SECONDS_MAX)))
+    Some(
+        s.parse::<u64>()
+            .map_or(DELTA_SECONDS_MAX, |n| n.min(DELTA_SECONDS_MAX)),
+    )
 }
 
 /// Whether `s` is a valid RFC 9110 token (field names, methods).
@@ -245,7 +248,10 @@ mod tests {
         assert_eq!(cc.s_maxage, Some(60));
         assert!(cc.no_store && cc.public && !cc.private);
         let mut huge = Headers::new();
-        huge.append("cache-control", "max-age=99999999999999999999999, s-maxage=4294967296");
+        huge.append(
+            "cache-control",
+            "max-age=99999999999999999999999, s-maxage=4294967296",
+        );
         let cc = CacheControl::parse(&huge, "cache-control").unwrap();
         assert_eq!(cc.max_age, Some(DELTA_SECONDS_MAX));
         assert_eq!(cc.s_maxage, Some(DELTA_SECONDS_MAX));

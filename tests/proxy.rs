@@ -482,7 +482,13 @@ fn purge_one_url_and_all() {
     assert_eq!(req(&p.addr, "GET", "/.varyedge/purge", &[]).status, 405);
     assert_eq!(req(&p.addr, "POST", "/.varyedge/purge", &[]).status, 403);
     assert_eq!(
-        req(&p.addr, "POST", "/.varyedge/purge", &[("X-Varyedge-Admin", "1")]).status,
+        req(
+            &p.addr,
+            "POST",
+            "/.varyedge/purge",
+            &[("X-Varyedge-Admin", "1")]
+        )
+        .status,
         400
     );
     assert_eq!(req(&p.addr, "GET", "/.varyedge/nope", &[]).status, 404);

@@ -89,13 +89,19 @@ pub fn allowed_origins(sc: &Scenario, policy: &CorsPolicy) -> Vec<String> {
             cands.push("https://b.example".into());
         }
     }
+    // sets, not scans: a 50k-origin allowlist is checked in linear time
+    let listed: Option<std::collections::HashSet<&str>> = match &policy.allow_origins {
+        AllowOrigins::List(l) => Some(l.iter().map(String::as_str).collect()),
+        _ => None,
+    };
+    let allowed = |c: &str| match &listed {
+        Some(set) => set.contains(c),
+        None => policy.allow_origins.allow(Some(c)).is_some(),
+    };
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for c in cands {
-        if c != "null"
-            && validate_origin(&c).is_ok()
-            && policy.allow_origins.allow(Some(&c)).is_some()
-            && !out.contains(&c)
-        {
+        if c != "null" && validate_origin(&c).is_ok() && allowed(&c) && seen.insert(c.clone()) {
             out.push(c);
         }
     }

@@ -22,7 +22,9 @@ pub const MAX_BODY: usize = 16 << 20;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The base URL is not `http://HOST[:PORT][/PREFIX]`.
-    #[error("expected an http:// URL such as http://127.0.0.1:8080 (port 1 to 65535), found {0:?}")]
+    #[error(
+        "expected an http:// URL such as http://127.0.0.1:8080 (port 1 to 65535), found {0:?}"
+    )]
     BadUrl(String),
     /// The request could not be expressed in HTTP (bad method, header or target).
     #[error("cannot send {what}: {detail}")]

@@ -22,7 +22,10 @@ fn a_baseline_scenario_parses() {
 fn crlf_in_a_cookie_is_an_error_at_its_place() {
     let e = err(&scenario("    cookie: \"a=1\\r\\nX-Evil: 1\"\n", "", ""));
     assert_eq!((e.line, e.col), (13, 13), "{e}");
-    assert!(e.message.contains("cookie") && e.message.contains("control character"), "{e}");
+    assert!(
+        e.message.contains("cookie") && e.message.contains("control character"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -36,8 +39,15 @@ fn crlf_in_cache_control_and_host_are_errors() {
 
 #[test]
 fn header_names_must_be_tokens() {
-    let e = err(&scenario("", "    allow_headers: [\"x ok\", \"bad:name\"]\n", ""));
-    assert!(e.message.contains("allow_headers") && e.message.contains("not a header name"), "{e}");
+    let e = err(&scenario(
+        "",
+        "    allow_headers: [\"x ok\", \"bad:name\"]\n",
+        "",
+    ));
+    assert!(
+        e.message.contains("allow_headers") && e.message.contains("not a header name"),
+        "{e}"
+    );
     assert!(e.line > 0);
     let e = err(&scenario("", "", "  key_headers: [\"a b\"]\n"));
     assert!(e.message.contains("key_headers"), "{e}");
@@ -48,14 +58,19 @@ fn duplicate_keys_do_not_mention_library_options() {
     let t = scenario("", "", "").replace("name: t\n", "name: t\nname: u\n");
     let e = err(&t);
     assert!(e.message.contains("duplicate key"), "{e}");
-    assert!(!e.message.contains("DuplicateKeyPolicy") && !e.message.contains("Options"), "{e}");
+    assert!(
+        !e.message.contains("DuplicateKeyPolicy") && !e.message.contains("Options"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_50k_step_scenario_loads() {
     let mut t = scenario("", "", "");
     for i in 0..50_000 {
-        t.push_str(&format!("  - {{ client: a, fetch: GET /x?i={i}, at: +1ms }}\n"));
+        t.push_str(&format!(
+            "  - {{ client: a, fetch: GET /x?i={i}, at: +1ms }}\n"
+        ));
     }
     let s = parse("big.yaml", &t).unwrap();
     assert_eq!(s.steps.len(), 50_001);
@@ -74,5 +89,8 @@ fn a_budget_breach_is_reported_in_plain_words() {
     assert!(raw.contains("budget"), "{raw}");
     let plain = plain_message(&strip_location(&raw));
     assert!(plain.contains("too large"), "{plain}");
-    assert!(!plain.contains("Nodes {") && !plain.contains("budget"), "{plain}");
+    assert!(
+        !plain.contains("Nodes {") && !plain.contains("budget"),
+        "{plain}"
+    );
 }

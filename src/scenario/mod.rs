@@ -164,11 +164,12 @@ pub fn parse_with_profile(
     text: &str,
     profile: Option<&str>,
 ) -> Result<Scenario, InputError> {
-    let raw: RawScenario = serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
-        let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        let msg = e.without_snippet().to_string();
-        InputError::at(file, line, col, plain_message(&strip_location(&msg)))
-    })?;
+    let raw: RawScenario =
+        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
+            let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let msg = e.without_snippet().to_string();
+            InputError::at(file, line, col, plain_message(&strip_location(&msg)))
+        })?;
     Validator { file, profile }.scenario(raw)
 }
 
@@ -498,8 +499,10 @@ impl Validator<'_> {
             };
         }
         p.preflight_vary = c.preflight_vary.unwrap_or(false);
-        p.preflight_cache_control =
-            self.field_value(c.preflight_cache_control.as_ref(), "preflight_cache_control")?;
+        p.preflight_cache_control = self.field_value(
+            c.preflight_cache_control.as_ref(),
+            "preflight_cache_control",
+        )?;
         if let Some(s) = &c.preflight_status {
             if !(100..=599).contains(&s.value) {
                 return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599"));

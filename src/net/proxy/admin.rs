@@ -145,9 +145,8 @@ pub fn forgery(h: &http::HeaderMap) -> Option<&'static str> {
 pub fn bind(cfg: &Config) -> std::io::Result<Option<std::net::TcpListener>> {
     match cfg.admin {
         AdminListen::Addr(a) => {
-            let l = std::net::TcpListener::bind(a).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("--admin-listen {a}: {e}"))
-            })?;
+            let l = std::net::TcpListener::bind(a)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("--admin-listen {a}: {e}")))?;
             l.set_nonblocking(true)?;
             Ok(Some(l))
         }

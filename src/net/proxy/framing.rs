@@ -64,9 +64,10 @@ pub async fn read_ahead(mut body: Incoming, bound: usize, idle: Duration) -> Ahe
         if body.is_end_stream() {
             return Ahead::Whole(got.freeze());
         }
-        let frame = match tokio::time::timeout(idle, std::future::poll_fn(|cx| {
-            std::pin::Pin::new(&mut body).poll_frame(cx)
-        }))
+        let frame = match tokio::time::timeout(
+            idle,
+            std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)),
+        )
         .await
         {
             Err(_) => return Ahead::Broken(format!("upstream body stalled for {idle:?}")),
@@ -94,13 +95,19 @@ pub async fn read_ahead(mut body: Incoming, bound: usize, idle: Duration) -> Ahe
 ///   (204 with `Allow`) and any other method with `*` is a 400.
 pub fn local_answer<B>(req: &http::Request<B>) -> Option<(u16, &'static str)> {
     if req.headers().get_all(header::HOST).iter().count() > 1 {
-        return Some((400, "varyedge proxy: more than one Host header field (RFC 9112 §3.2)\n"));
+        return Some((
+            400,
+            "varyedge proxy: more than one Host header field (RFC 9112 §3.2)\n",
+        ));
     }
     if req.uri() == "*" {
         if req.method() == http::Method::OPTIONS {
             return Some((204, ""));
         }
-        return Some((400, "varyedge proxy: the asterisk-form target is only for OPTIONS (RFC 9112 §3.2.4)\n"));
+        return Some((
+            400,
+            "varyedge proxy: the asterisk-form target is only for OPTIONS (RFC 9112 §3.2.4)\n",
+        ));
     }
     None
 }
@@ -129,7 +136,11 @@ pub fn headers_heap_size(h: &HeaderMap) -> usize {
     let values: usize = h
         .iter()
         .map(|(n, v)| {
-            let custom = if header_is_standard(n) { 0 } else { alloc(n.as_str().len()) };
+            let custom = if header_is_standard(n) {
+                0
+            } else {
+                alloc(n.as_str().len())
+            };
             alloc(v.len()) + 32 + custom
         })
         .sum();

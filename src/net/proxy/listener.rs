@@ -55,7 +55,9 @@ pub fn check_free(addr: SocketAddr) -> io::Result<()> {
         if e.kind() == io::ErrorKind::AddrInUse {
             io::Error::new(
                 io::ErrorKind::AddrInUse,
-                format!("{addr} is already in use (another varyedge proxy or server listens there)"),
+                format!(
+                    "{addr} is already in use (another varyedge proxy or server listens there)"
+                ),
             )
         } else {
             e
@@ -192,7 +194,7 @@ impl<T> Guarded<T> {
         } else {
             Duration::from_millis(due - now)
         };
-        let deadline = tokio::time::Instant::now() + wait;
+        let deadline = tokio::time::Instant::from_std(crate::net::clock::instant() + wait);
         if self.timer.deadline() != deadline {
             self.timer.as_mut().reset(deadline);
         }
@@ -274,7 +276,9 @@ mod tests {
         let mut g = Guarded::new(server, Activity::new(), limits);
         let mut buf = [0u8; 8];
         let r = tokio::time::timeout(Duration::from_secs(5), g.read(&mut buf)).await;
-        let err = r.expect("timed out by the guard, not the test").unwrap_err();
+        let err = r
+            .expect("timed out by the guard, not the test")
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         drop(client);
     }

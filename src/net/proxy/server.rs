@@ -81,7 +81,9 @@ impl State {
             metrics,
             tags: AtomicU64::new(0),
             set_cookie_warned: moka::sync::Cache::new(10_000),
-            slots: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_connections.max(1))),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                cfg.limits.max_connections.max(1),
+            )),
             verdicts: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(60))
@@ -129,7 +131,10 @@ pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
     }
     println!("listening on http://{addr}");
     if let Some(a) = admin {
-        println!("admin endpoints on http://{}{ADMIN_PREFIX}", a.local_addr()?);
+        println!(
+            "admin endpoints on http://{}{ADMIN_PREFIX}",
+            a.local_addr()?
+        );
         admin::spawn(state.clone(), a, stop_rx.clone())?;
     }
     use std::io::Write;
@@ -241,7 +246,12 @@ fn answer_locally(st: &State, status: u16, text: &str) -> http::Response<ProxyBo
     if status < 400 {
         inc(&st.metrics.passes);
     }
-    let mut r = own(st, status, text, if status < 400 { "local" } else { "bad-request" });
+    let mut r = own(
+        st,
+        status,
+        text,
+        if status < 400 { "local" } else { "bad-request" },
+    );
     if status == 204 {
         *r.body_mut() = Either::Left(Full::new(Bytes::new()));
         r.headers_mut().remove(header::CONTENT_TYPE);

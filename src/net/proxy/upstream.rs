@@ -101,7 +101,9 @@ fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
 fn is_request_body_error(e: &(dyn StdError + 'static)) -> bool {
     let mut cur = Some(e);
     while let Some(c) = cur {
-        if c.downcast_ref::<hyper::Error>().is_some_and(|h| h.is_user()) {
+        if c.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_user())
+        {
             return true;
         }
         cur = c.source();

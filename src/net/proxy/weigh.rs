@@ -27,7 +27,9 @@ pub fn alloc(n: usize) -> usize {
 
 fn headers(h: &Headers) -> usize {
     alloc(h.len() * size_of::<(String, String)>())
-        + h.iter().map(|(n, v)| alloc(n.len()) + alloc(v.len())).sum::<usize>()
+        + h.iter()
+            .map(|(n, v)| alloc(n.len()) + alloc(v.len()))
+            .sum::<usize>()
 }
 
 fn response(r: &Response) -> usize {
