@@ -36,7 +36,7 @@ PROXY=$(addr_of "$WORK/proxy.out")
 wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$HERE/unique.lua" "http://$PROXY/" >"$WORK/wrk.out"
 sent=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
 errors=$(grep -E "Non-2xx|Socket errors" "$WORK/wrk.out" || true)
-stats=$(curl -s "http://$PROXY/.varyedge/stats" -H "X-Varyedge-Admin: 1")
+stats=$(curl -s "http://$PROXY/.varyedge/stats")
 rss_kib=$(awk '/VmRSS/ {print $2}' /proc/$PROXY_PID/status)
 hwm_kib=$(awk '/VmHWM/ {print $2}' /proc/$PROXY_PID/status)
 python3 - "$sent" "$rss_kib" "$hwm_kib" "$CAP" "$errors" <<PY
