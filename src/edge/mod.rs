@@ -499,6 +499,9 @@ pub fn collapsed_served(
 }
 
 #[cfg(test)]
+mod set_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::fields::Headers;
