@@ -57,35 +57,55 @@ const ORIGIN: &str = "name: fuzz\norigin:\n  latency: 0ms\n  cors:\n    allow_or
 
 fn method() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(&["GET", "HEAD", "POST", "PUT", "OPTIONS", "DELETE", "CONNECT", "TRACE", "PRI", "get", "G\0T", ""][..]).prop_map(str::to_string),
-        "[A-Z]{1,12}",
+        6 => prop::sample::select(&["GET", "HEAD", "OPTIONS"][..]).prop_map(str::to_string),
+        3 => prop::sample::select(&["GET", "HEAD", "POST", "PUT", "OPTIONS", "DELETE", "CONNECT", "TRACE", "PRI", "get", "G\0T", ""][..]).prop_map(str::to_string),
+        1 => "[A-Z]{1,12}",
     ]
 }
 
 fn target() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(&[
+        4 => "/api/[a-z0-9]{0,6}(\\?[a-z=&]{0,8})?",
+        4 => prop::sample::select(&[
             "/api/data", "/api?x=1&x=2", "*", "/.varyedge/stats", "/.varyedge/entries?limit=0",
             "/.varyedge/purge-all", "http://evil.example/.varyedge/stats", "http://127.0.0.1/api",
             "//api", "/c", "/%zz", "/a b", "", "example.com:443", "/api#frag", "/../../etc/passwd",
         ][..])
         .prop_map(str::to_string),
-        "/[ -~]{0,40}",
+        1 => "/[ -~]{0,40}",
     ]
 }
 
 fn header_line() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(&[
-            "Host: x", "Host: a\r\nHost: b", "Content-Length: 5", "Content-Length: -1",
-            "Content-Length: 5, 6", "Content-Length: 99999999999999999999",
-            "Transfer-Encoding: chunked", "Transfer-Encoding: gzip, chunked",
-            "Transfer-Encoding: identity", "Origin: https://a.example", "Origin: null",
-            "Cookie: s=1", "Authorization: Basic x", "Connection: keep-alive, x-foo",
-            "Expect: 100-continue", "Upgrade: h2c", "X-Varyedge-Admin: 1",
-            "Content-Type: application/json", "Sec-Fetch-Site: cross-site", " folded: x",
-            "bad header", ": empty", "X: \u{1}", "Vary: *",
-        ][..])
+        prop::sample::select(
+            &[
+                "Host: x",
+                "Host: a\r\nHost: b",
+                "Content-Length: 5",
+                "Content-Length: -1",
+                "Content-Length: 5, 6",
+                "Content-Length: 99999999999999999999",
+                "Transfer-Encoding: chunked",
+                "Transfer-Encoding: gzip, chunked",
+                "Transfer-Encoding: identity",
+                "Origin: https://a.example",
+                "Origin: null",
+                "Cookie: s=1",
+                "Authorization: Basic x",
+                "Connection: keep-alive, x-foo",
+                "Expect: 100-continue",
+                "Upgrade: h2c",
+                "X-Varyedge-Admin: 1",
+                "Content-Type: application/json",
+                "Sec-Fetch-Site: cross-site",
+                " folded: x",
+                "bad header",
+                ": empty",
+                "X: \u{1}",
+                "Vary: *",
+            ][..]
+        )
         .prop_map(str::to_string),
         "[a-zA-Z-]{1,12}: [ -~]{0,30}",
     ]
@@ -106,14 +126,23 @@ fn request() -> impl Strategy<Value = Vec<u8>> {
     (
         method(),
         target(),
-        prop::sample::select(&["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1x", ""][..]),
+        prop_oneof![
+            8 => Just("HTTP/1.1"),
+            1 => Just("HTTP/1.0"),
+            1 => prop::sample::select(&["HTTP/2.0", "HTTP/1.1x", "", "HTTP/9"][..]),
+        ],
         prop::collection::vec(header_line(), 0..6),
         body(),
-        any::<bool>(),
+        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.85),
     )
-        .prop_map(|(m, t, v, hs, b, bare_lf)| {
+        .prop_map(|(m, t, v, hs, b, bare_lf, host)| {
             let eol = if bare_lf { "\n" } else { "\r\n" };
             let mut r = format!("{m} {t} {v}{eol}");
+            if host {
+                r.push_str("Host: fuzz.example");
+                r.push_str(eol);
+            }
             for h in hs {
                 r.push_str(&h);
                 r.push_str(eol);
@@ -131,9 +160,11 @@ fn exchange(addr: &str, bytes: &[u8]) -> String {
     let Ok(mut s) = TcpStream::connect(addr) else {
         return "<connect failed>".into();
     };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    // no half-close: hyper (like most servers) drops a connection whose client shut its
+    // side down before the answer; a request waiting for body bytes that never come
+    // times out here
+    let _ = s.set_read_timeout(Some(Duration::from_millis(1500)));
     let _ = s.write_all(bytes);
-    let _ = s.shutdown(std::net::Shutdown::Write);
     let mut buf = Vec::new();
     let _ = s.take(64 << 10).read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf);
@@ -143,7 +174,11 @@ fn exchange(addr: &str, bytes: &[u8]) -> String {
 fn stats(addr: &str) -> serde_json::Value {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(s, "GET /.varyedge/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET /.varyedge/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut buf = String::new();
     s.read_to_string(&mut buf).unwrap();
     let body = buf.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
@@ -162,45 +197,66 @@ fn hostile_requests_never_break_the_proxy() {
     std::fs::write(&sc, ORIGIN).unwrap();
     let (_o, oaddr) = start(&["origin", sc.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
     let up = format!("http://{oaddr}");
-    let (mut proxy, addr) = start(&["proxy", "--upstream", &up, "--listen", "127.0.0.1:0", "--upstream-timeout", "2"]);
+    let (proxy, addr) = start(&[
+        "proxy",
+        "--upstream",
+        &up,
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream-timeout",
+        "2",
+    ]);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
         ..Config::default()
     });
-    let mut runs = 0u64;
-    let mut statuses: std::collections::BTreeMap<String, u64> = Default::default();
+    let runs = std::cell::Cell::new(0u64);
+    let statuses: std::cell::RefCell<std::collections::BTreeMap<String, u64>> = Default::default();
+    let proxy = std::cell::RefCell::new(proxy);
     let result = runner.run(&request(), |bytes| {
-        runs += 1;
+        runs.set(runs.get() + 1);
         let line = exchange(&addr, &bytes);
         let status = line.split(' ').nth(1).unwrap_or("none").to_string();
-        *statuses.entry(status.clone()).or_default() += 1;
+        *statuses.borrow_mut().entry(status.clone()).or_default() += 1;
         if !line.is_empty() {
             prop_assert!(
-                line.starts_with("HTTP/1.1 ") && status.len() == 3 && status.bytes().all(|b| b.is_ascii_digit()),
+                (line.starts_with("HTTP/1.1 ") || line.starts_with("HTTP/1.0 "))
+                    && status.len() == 3
+                    && status.bytes().all(|b| b.is_ascii_digit()),
                 "bad status line {line:?} for {:?}",
                 String::from_utf8_lossy(&bytes)
             );
         }
         prop_assert!(
-            proxy.0.try_wait().ok().flatten().is_none(),
+            proxy.borrow_mut().0.try_wait().ok().flatten().is_none(),
             "the proxy exited after {:?}",
             String::from_utf8_lossy(&bytes)
         );
         Ok(())
     });
-    eprintln!("fuzz_proxy: {runs} executions; replies by status: {statuses:?}");
+    eprintln!(
+        "fuzz_proxy: {} executions; replies by status: {:?}",
+        runs.get(),
+        statuses.borrow()
+    );
     if let Err(e) = result {
         panic!("{e}");
     }
     // still serving, and the counters still add up
-    let ok = exchange(&addr, format!("GET /api/ok HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes());
+    let ok = exchange(
+        &addr,
+        format!("GET /api/ok HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
     let s = stats(&addr);
     let n = |k: &str| s[k].as_u64().unwrap_or(0);
     // every request is a hit, stale hit, miss, pass or collapse, or was refused before
     // the lookup (a 4xx); a 4xx after the lookup (a malformed body) is counted twice
     let decided = n("hits") + n("stale") + n("misses") + n("passes") + n("collapsed");
-    assert!(decided <= n("requests") && n("requests") <= decided + n("bad_requests"), "{s}");
+    assert!(
+        decided <= n("requests") && n("requests") <= decided + n("bad_requests"),
+        "{s}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

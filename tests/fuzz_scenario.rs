@@ -11,10 +11,41 @@ use proptest::test_runner::{Config, TestRunner};
 use std::path::Path;
 
 const FRAGMENTS: &[&str] = &[
-    "\n", ": ", "- ", "[", "]", "{", "}", "&a ", "*a", "<<: *a\n", "!!binary ", "\"", "'", "#",
-    "\r\n", "\t", "\u{0}", "\u{feff}", "é", "?", ",", "|\n", ">-\n", "---\n", "...\n",
-    "99999999999999999999", "-1", "1e400", "~", "null", "true", "cookie: \"a\\r\\nb\"",
-    "  headers: { \"bad name\": x }\n", "vary_origin: maybe\n", "at: +99999999999h\n",
+    "\n",
+    ": ",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "&a ",
+    "*a",
+    "<<: *a\n",
+    "!!binary ",
+    "\"",
+    "'",
+    "#",
+    "\r\n",
+    "\t",
+    "\u{0}",
+    "\u{feff}",
+    "é",
+    "?",
+    ",",
+    "|\n",
+    ">-\n",
+    "---\n",
+    "...\n",
+    "99999999999999999999",
+    "-1",
+    "1e400",
+    "~",
+    "null",
+    "true",
+    "cookie: \"a\\r\\nb\"",
+    "  headers: { \"bad name\": x }\n",
+    "vary_origin: maybe\n",
+    "at: +99999999999h\n",
 ];
 
 fn corpus() -> Vec<(String, String)> {
@@ -25,7 +56,10 @@ fn corpus() -> Vec<(String, String)> {
         .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
         .map(|e| {
             let p = e.path();
-            (p.display().to_string(), std::fs::read_to_string(&p).unwrap())
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
         })
         .collect();
     v.sort();
@@ -44,7 +78,10 @@ enum Edit {
 
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
-        (any::<usize>(), prop::sample::select(FRAGMENTS).prop_map(str::to_string))
+        (
+            any::<usize>(),
+            prop::sample::select(FRAGMENTS).prop_map(str::to_string)
+        )
             .prop_map(|(i, s)| Edit::Insert(i, s)),
         (any::<usize>(), ".{0,8}").prop_map(|(i, s)| Edit::Insert(i, s)),
         (any::<usize>(), 1usize..40).prop_map(|(i, n)| Edit::Delete(i, n)),

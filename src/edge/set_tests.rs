@@ -69,8 +69,14 @@ fn ten_thousand_variants_look_up_without_a_scan() {
     let mut set = VariantSet::default();
     for i in 0..10_000u64 {
         let o = format!("https://s{i}.example");
-        let v = make_variant(&knobs, &req(&[("origin", &o)]), resp(&[("vary", "Origin")]), SIM_EPOCH, i)
-            .unwrap();
+        let v = make_variant(
+            &knobs,
+            &req(&[("origin", &o)]),
+            resp(&[("vary", "Origin")]),
+            SIM_EPOCH,
+            i,
+        )
+        .unwrap();
         set.variants.push(v);
     }
     set.reindex();
@@ -94,7 +100,10 @@ fn stored_with_cookie(name: &str) -> Result<Variant, NoStore> {
 #[test]
 fn set_cookie_rules_per_profile() {
     for p in ["varnish", "nginx", "fastly", "cloudflare"] {
-        assert!(matches!(stored_with_cookie(p), Err(NoStore::SetCookie)), "{p}");
+        assert!(
+            matches!(stored_with_cookie(p), Err(NoStore::SetCookie)),
+            "{p}"
+        );
     }
     for p in ["squid", "cloudfront", "cloudfront-cors-s3"] {
         let v = stored_with_cookie(p).unwrap();
