@@ -15,6 +15,7 @@ pub mod collapse;
 pub mod framing;
 pub mod judge;
 pub mod listener;
+pub mod malloc;
 pub mod metrics;
 pub mod server;
 pub mod store;

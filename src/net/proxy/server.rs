@@ -106,8 +106,10 @@ pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
     let workers = if cfg!(unix) { workers.max(1) } else { 1 };
     listener::check_free(cfg.listen)?;
     let admin = admin::bind(&cfg)?;
+    super::malloc::limit_arenas();
     let state = Arc::new(State::new(cfg));
     let (stop_tx, stop_rx) = watch::channel(false);
+    super::malloc::trim_every(Duration::from_secs(5), stop_rx.clone());
     let mut addr = state.cfg.listen;
     let mut threads = Vec::with_capacity(workers);
     for i in 0..workers {
