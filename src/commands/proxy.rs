@@ -43,6 +43,7 @@ pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::BadInput);
         }
     };
+    super::log_to_std();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let listen = cfg.listen;
     match proxy::run(cfg, workers) {
