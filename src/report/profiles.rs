@@ -1,6 +1,6 @@
 //! The `profiles` report: every built-in profile, its knobs, behaviour and sources.
 
-use super::{pretty, Render};
+use super::Render;
 use crate::profile::{Knobs, Profile, QueryKey};
 use std::fmt::Write;
 
@@ -24,9 +24,14 @@ impl Render for Profiles<'_> {
     type Format = ProfilesFormat;
     fn render(&self, f: ProfilesFormat) -> String {
         match f {
-            ProfilesFormat::Json => match serde_json::to_value(self.profiles) {
-                Ok(v) => pretty(&v),
-                // Profile holds strings, numbers, booleans and lists only.
+            // Serialised directly (not through a `Value`) to keep the fields in declaration
+            // order. A `Profile` holds strings, numbers, booleans and lists only, so this
+            // cannot fail.
+            ProfilesFormat::Json => match serde_json::to_string_pretty(self.profiles) {
+                Ok(mut s) => {
+                    s.push('\n');
+                    s
+                }
                 Err(e) => format!("{{\"error\":\"{e}\"}}\n"),
             },
             ProfilesFormat::Text => text(self.profiles),
