@@ -264,29 +264,6 @@ fn cloudfront_base(base: Knobs) -> Knobs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_name_resolves_and_unknown_does_not() {
-        for n in PROFILE_NAMES {
-            let p = profile(n).unwrap();
-            assert_eq!(p.name, n);
-            assert!(!p.sources.is_empty(), "{n} has no source");
-        }
-        assert!(profile("nope").is_none());
-    }
-
-    #[test]
-    fn options_cached_only_where_documented() {
-        for p in builtin_profiles() {
-            let expect = matches!(p.name, "cloudfront-cors-s3" | "cloudfront-origin-keyed");
-            assert_eq!(p.knobs.cache_options, expect, "{}", p.name);
-        }
-    }
-}
-
 /// An edge as `varyedge proxy` flags: `--profile P` plus the knob overrides the proxy
 /// takes. [`EdgeFlags::knobs`] turns flags into knobs (what the proxy runs);
 /// [`EdgeFlags::for_edge`] finds the flags for given knobs (what a test spawning a proxy
@@ -425,5 +402,117 @@ impl EdgeFlags {
             a.extend(["--collapse".into(), c.id().into()]);
         }
         a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_resolves_and_unknown_does_not() {
+        for n in PROFILE_NAMES {
+            let p = profile(n).unwrap();
+            assert_eq!(p.name, n);
+            assert!(!p.sources.is_empty(), "{n} has no source");
+        }
+        assert!(profile("nope").is_none());
+    }
+
+    #[test]
+    fn options_cached_only_where_documented() {
+        for p in builtin_profiles() {
+            let expect = matches!(p.name, "cloudfront-cors-s3" | "cloudfront-origin-keyed");
+            assert_eq!(p.knobs.cache_options, expect, "{}", p.name);
+        }
+    }
+
+    #[derive(clap::Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        edge: EdgeFlags,
+    }
+
+    fn parse(args: &[String]) -> EdgeFlags {
+        use clap::Parser;
+        let argv = std::iter::once("proxy".to_string()).chain(args.iter().cloned());
+        Cmd::try_parse_from(argv).unwrap().edge
+    }
+
+    #[test]
+    fn flags_round_trip_through_the_command_line() {
+        let mut k = profile("varnish").unwrap().knobs;
+        k.vary = VaryMode::IgnoreOrigin;
+        k.key_headers.push("x-tenant".into());
+        k.collapse = Collapse::Off;
+        k.preflight_key = PreflightKey::Ignore;
+        k.cache_options = true;
+        let f = EdgeFlags::for_edge("varnish", &k).unwrap();
+        let args = f.to_args();
+        assert_eq!(
+            args,
+            [
+                "--profile",
+                "varnish",
+                "--vary",
+                "ignore-origin",
+                "--cache-options",
+                "--preflight-key",
+                "ignore",
+                "--key-header",
+                "x-tenant",
+                "--collapse",
+                "off"
+            ]
+        );
+        let back = parse(&args);
+        assert_eq!(back, f);
+        assert_eq!(back.knobs().unwrap(), k);
+        // A profile's own knobs need no override.
+        for n in PROFILE_NAMES {
+            let f = EdgeFlags::for_edge(n, &profile(n).unwrap().knobs).unwrap();
+            assert_eq!(f.to_args(), ["--profile", n]);
+        }
+    }
+
+    #[test]
+    fn flags_refuse_what_they_cannot_express() {
+        let base = profile("rfc9111").unwrap().knobs;
+        let mut k = base.clone();
+        k.max_variants = Some(3);
+        let e = EdgeFlags::for_edge("rfc9111", &k).unwrap_err().to_string();
+        assert!(e.contains("no proxy flag"), "{e}");
+        let mut k = base.clone();
+        k.pops = 2;
+        let e = EdgeFlags::for_edge("rfc9111", &k).unwrap_err().to_string();
+        assert!(e.contains("POPs"), "{e}");
+        let k = profile("cloudflare").unwrap().knobs;
+        let e = EdgeFlags::for_edge(
+            "rfc9111",
+            &Knobs {
+                key_headers: vec![],
+                ..k.clone()
+            },
+        );
+        assert!(e.is_err());
+        let e = EdgeFlags::for_edge(
+            "cloudflare",
+            &Knobs {
+                key_headers: vec![],
+                ..k
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("only adds"), "{e}");
+        assert!(matches!(
+            EdgeFlags::for_edge("nope", &base),
+            Err(FlagsError::UnknownProfile(_))
+        ));
+        let f = parse(&["--key-header".into(), "bad header".into()]);
+        assert_eq!(
+            f.knobs().unwrap_err().to_string(),
+            "--key-header \"bad header\": not a header name"
+        );
     }
 }

@@ -252,3 +252,60 @@ impl Knobs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T>(all: &[T])
+    where
+        T: Copy
+            + PartialEq
+            + fmt::Debug
+            + FromStr<Err = UnknownKnobValue>
+            + Serialize
+            + clap::ValueEnum
+            + Id
+            + fmt::Display,
+    {
+        for v in all {
+            assert_eq!(v.id().parse::<T>().as_ref(), Ok(v));
+            assert_eq!(serde_json::to_value(v).unwrap(), v.id());
+            assert_eq!(v.to_string(), v.id());
+            let pv = v.to_possible_value().unwrap();
+            assert_eq!(pv.get_name(), v.id());
+            assert!(pv.get_help().is_some(), "{v:?} has no help");
+        }
+    }
+
+    // `id` is a method of each enum, not a trait: a local trait lets `round_trip` call it.
+    trait Id {
+        fn id(&self) -> &'static str;
+    }
+    macro_rules! id {
+        ($($t:ty),*) => {$( impl Id for $t { fn id(&self) -> &'static str { <$t>::id(*self) } } )*};
+    }
+    id!(VaryMode, PreflightKey, VaryStar, VaryCompare, Collapse);
+
+    #[test]
+    fn ids_parse_serialise_and_name_the_clap_values() {
+        round_trip(VaryMode::ALL);
+        round_trip(PreflightKey::ALL);
+        round_trip(VaryStar::ALL);
+        round_trip(VaryCompare::ALL);
+        round_trip(Collapse::ALL);
+        assert_eq!(VaryMode::IgnoreOrigin.id(), "ignore-origin");
+        assert_eq!(VaryStar::NeverMatch.id(), "never-match");
+    }
+
+    #[test]
+    fn an_unknown_id_names_the_knob_and_every_id() {
+        let e = "sometimes".parse::<VaryMode>().unwrap_err();
+        assert_eq!(e.knob, "vary");
+        assert_eq!(
+            e.to_string(),
+            "expected one of honor, ignore, ignore-origin, accept-encoding-only, uncacheable, found \"sometimes\""
+        );
+        assert!("On".parse::<Collapse>().is_err(), "ids are case-sensitive");
+    }
+}
