@@ -4,7 +4,7 @@
 //! Every knob enum carries its id — the one spelling used by the scenario YAML (parser and
 //! writer), the JSON of `varyedge profiles`, the `varyedge proxy` flags and the reports:
 //! [`VaryMode::id`], `FromStr` and clap's `ValueEnum` all come from the one table in
-//! [`knob_enum!`].
+//! `knob_enum!`.
 
 use serde::{Serialize, Serializer};
 use std::fmt;
