@@ -39,6 +39,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Whether the client got a stored response (`hit`, `stale` or `collapsed`) rather
+    /// than a forwarded one (`miss`, `pass`).
+    pub fn from_cache(self) -> bool {
+        matches!(self, Outcome::Hit | Outcome::Stale | Outcome::Collapsed)
+    }
+
     /// Stable id.
     pub fn id(self) -> &'static str {
         match self {

@@ -2,7 +2,7 @@
 
 use crate::browser::{Agent, Mode};
 use crate::scenario::{Scenario, Step};
-use crate::sim::StepReport;
+use crate::flow::StepReport;
 
 /// A class of cache-induced failure, e.g. `origin-mismatch: GET (no Origin) poisons GET
 /// (cors)`. The id is stable (lowercase, no spaces) and is what findings are grouped by.

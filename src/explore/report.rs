@@ -5,7 +5,7 @@ use super::{Exploration, KindReport};
 use crate::browser::Credentials;
 use crate::scenario::write::credentials_id;
 use crate::scenario::Step;
-use crate::sim::StepReport;
+use crate::flow::StepReport;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 

@@ -7,7 +7,7 @@
 //! [`TargetOptions::max_wait`]): one [`Browser`] per client decides what to send
 //! ([`Browser::start`]); a preflight goes first when needed and is judged with
 //! [`Browser::on_preflight`]; then the actual request, judged with
-//! [`Browser::on_response`] — the sequence of [`crate::sim::Sim::step`]. The browser
+//! [`Browser::on_response`] — the one sequence of [`crate::flow::StepRun`], as in-process. The browser
 //! keeps the scenario's virtual clock, so its CORS-preflight cache behaves as in-process;
 //! the cache under test lives on real time.
 //!
@@ -39,15 +39,15 @@
 
 use super::client::{BaseUrl, Client, ClientError};
 use super::clock;
-use crate::browser::{Browser, Fetch, Start, Verdict};
+use crate::browser::Browser;
 use crate::edge::Outcome;
+use crate::flow::{self, EdgeAnswer, Next, StepReport, StepRun, Trace};
 use crate::fields::Headers;
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
-use crate::scenario::{OriginSpec, PreflightUse, Scenario};
-use crate::sim::{self, check, fix_hint, Expectation, Sim, StepReport, Trace};
-use crate::time::{Timestamp, SIM_EPOCH};
+use crate::scenario::{OriginSpec, Scenario};
+use crate::time::Timestamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,26 +119,6 @@ enum Direct {
     Model(Box<OriginModel>),
 }
 
-/// One request through the target.
-#[derive(Clone, Debug)]
-struct WireExchange {
-    response: Arc<Response>,
-    outcome: Outcome,
-    key: String,
-    elapsed_ms: u64,
-    /// The step that stored what was served, when served from the cache and found.
-    served_tag: Option<usize>,
-}
-
-impl WireExchange {
-    fn served_from_cache(&self) -> bool {
-        matches!(
-            self.outcome,
-            Outcome::Hit | Outcome::Stale | Outcome::Collapsed
-        )
-    }
-}
-
 /// An earlier forwarded-and-storable exchange, for `poisoned_by`.
 struct Forwarded {
     step: usize,
@@ -198,7 +178,6 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         history: Vec::new(),
     };
 
-    let sim = Sim::new(sc, &sc.edge.knobs);
     let mut browsers: Vec<Browser> = sc.clients.iter().map(|c| Browser::new(c.agent)).collect();
     let started = clock::instant();
     let mut skipped_ms: u64 = 0;
@@ -223,129 +202,56 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
             line: st.line,
             source,
         };
-        let f = sim.fetch(st);
         let report = w
-            .step(sc, &mut browsers[st.client], index, &f)
+            .step(sc, &mut browsers[st.client], index)
             .await
             .map_err(step_err)?;
         steps.push(report);
     }
-    let trace = sim::finish(sc, format!("target {target}"), steps);
+    let trace = flow::finish(sc, format!("target {target}"), steps);
     Ok(TargetRun { trace, notes })
 }
 
 impl Wire {
+    /// The step's [`StepRun`] answered with real exchanges: through the target, and
+    /// straight to the direct origin for the no-cache verdict.
     async fn step(
         &mut self,
         sc: &Scenario,
         browser: &mut Browser,
         index: usize,
-        f: &Fetch,
     ) -> Result<StepReport, ClientError> {
         let st = &sc.steps[index];
-        let c = &sc.clients[st.client];
-        let now = SIM_EPOCH.plus_ms(st.at_ms);
-        let start = browser.start(now, f);
-        let mut pre: Option<WireExchange> = None;
-        let (verdict, actual, preflight_use) = match &start {
-            Start::Actual {
-                request,
-                preflight_cached,
-            } => {
-                let x = self.exchange(index, request).await?;
-                let v = browser.on_response(f, &x.response);
-                (
-                    v,
-                    Some(x),
-                    if *preflight_cached {
-                        PreflightUse::Cached
-                    } else {
-                        PreflightUse::None
-                    },
-                )
-            }
-            Start::Preflight(preq) => {
-                let px = self.exchange(index, preq).await?;
-                let t = now.plus_ms(px.elapsed_ms);
-                let r = browser.on_preflight(t, f, &px.response);
-                pre = Some(px);
-                match r {
-                    Ok(areq) => {
-                        let x = self.exchange(index, &areq).await?;
-                        (
-                            browser.on_response(f, &x.response),
-                            Some(x),
-                            PreflightUse::Sent,
-                        )
-                    }
-                    Err(v) => (v, None, PreflightUse::Sent),
+        let url = self.target.url(&st.target);
+        let mut run = StepRun::new(
+            index,
+            st,
+            &sc.clients[st.client],
+            browser,
+            sc.fetch(st),
+            st.at_ms,
+        )
+        .with_url(url);
+        loop {
+            match run.poll() {
+                Next::Edge { request, .. } => {
+                    let x = self.exchange(index, request).await?;
+                    run.on_edge(x);
                 }
-            }
-        };
-        let direct = self.direct_verdict(browser, &start, f, now).await?;
-
-        let deciding = if verdict.in_preflight {
-            pre.as_ref()
-        } else {
-            actual.as_ref()
-        };
-        let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
-        let from_cache = deciding
-            .filter(|x| x.served_from_cache())
-            .or_else(|| pre.as_ref().filter(|x| x.served_from_cache()));
-        let cache_induced = differs && from_cache.is_some();
-        let poisoned_by = if cache_induced {
-            from_cache.and_then(|x| x.served_tag)
-        } else {
-            None
-        };
-        let main = actual.as_ref().or(pre.as_ref());
-        let (cache, key, mut status) = match main {
-            Some(x) => (x.outcome, x.key.clone(), x.response.status),
-            None => (Outcome::Pass, String::new(), 0),
-        };
-        if verdict.in_preflight {
-            if let Some(p) = &pre {
-                status = p.response.status;
+                Next::Remembered { .. } => run.remembered(None),
+                Next::Origin { request, at } => {
+                    let (resp, ms) = self.direct_respond(request, at).await?;
+                    run.on_origin(Arc::new(resp), ms);
+                }
+                Next::Done => break,
             }
         }
-        let mut report = StepReport {
-            index,
-            line: st.line,
-            at_ms: st.at_ms,
-            client: c.name.clone(),
-            origin: c.origin.clone(),
-            agent: c.agent,
-            request: format!("{} {}", st.method, st.target),
-            url: self.target.url(&st.target),
-            pop: c.pop.unwrap_or(0) as usize,
-            cache,
-            shield: None,
-            key: Arc::from(key),
-            preflight: preflight_use,
-            preflight_cache: pre.as_ref().map(|p| p.outcome),
-            preflight_key: pre.as_ref().map(|p| Arc::from(p.key.as_str())),
-            status,
-            verdict,
-            direct,
-            cache_induced,
-            wrongly_allowed: false,
-            poisoned_by,
-            stored: None,
-            expectation: Expectation::None,
-            unexpected_failure: false,
-            fix: None,
-        };
-        report.wrongly_allowed = report.cache_induced && report.verdict.allowed;
-        report.unexpected_failure = !report.verdict.allowed && st.expect.cors_ok != Some(false);
-        report.expectation = check(&st.expect, &report);
         // The target's knobs are unknown: hints that depend on them are left out.
-        report.fix = fix_hint(&report, &Knobs::rfc9111(), deciding.map(|x| &*x.response));
-        Ok(report)
+        Ok(run.finish(&Knobs::rfc9111()).0)
     }
 
     /// One request through the target, with the origin's counters read around it.
-    async fn exchange(&mut self, step: usize, req: &Request) -> Result<WireExchange, ClientError> {
+    async fn exchange(&mut self, step: usize, req: &Request) -> Result<EdgeAnswer, ClientError> {
         let before = match &self.stats {
             Some(b) => stats_total(&self.client, b).await?,
             None => None,
@@ -374,7 +280,7 @@ impl Wire {
             .unwrap_or_else(|| format!("{} {}", req.method, self.target.url(&req.target)));
         let response = Arc::new(resp);
         let options = req.method == "OPTIONS";
-        let served_tag = if matches!(outcome, Outcome::Hit | Outcome::Stale | Outcome::Collapsed) {
+        let stored_by = if outcome.from_cache() {
             self.stored_by(options, &req.target, &response)
         } else {
             None
@@ -387,12 +293,14 @@ impl Wire {
                 response: response.clone(),
             });
         }
-        Ok(WireExchange {
+        Ok(EdgeAnswer {
             response,
             outcome,
-            key,
+            shield: None,
+            key: Arc::from(key),
+            stored_by,
             elapsed_ms,
-            served_tag,
+            stored: None,
         })
     }
 
@@ -419,35 +327,6 @@ impl Wire {
             .find(|h| same(&h.response, served))
             .or_else(|| candidates().next())
             .map(|h| h.step)
-    }
-
-    /// The verdict with no cache in between, from a throwaway copy of the browser (the
-    /// counterfactual must not touch the real preflight cache), as `Sim` computes it.
-    async fn direct_verdict(
-        &self,
-        browser: &Browser,
-        start: &Start,
-        f: &Fetch,
-        now: Timestamp,
-    ) -> Result<Verdict, ClientError> {
-        match start {
-            Start::Actual { request, .. } => {
-                let (resp, _) = self.direct_respond(request, now).await?;
-                Ok(browser.on_response(f, &resp))
-            }
-            Start::Preflight(preq) => {
-                let (presp, ms) = self.direct_respond(preq, now).await?;
-                let t = now.plus_ms(ms);
-                let mut b = browser.clone();
-                match b.on_preflight(t, f, &presp) {
-                    Err(v) => Ok(v),
-                    Ok(areq) => {
-                        let (resp, _) = self.direct_respond(&areq, t).await?;
-                        Ok(b.on_response(f, &resp))
-                    }
-                }
-            }
-        }
     }
 
     async fn direct_respond(
