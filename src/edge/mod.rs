@@ -7,8 +7,10 @@ pub mod freshness;
 pub mod hash;
 pub mod key;
 pub mod vary;
+mod cache_status;
 
 pub use freshness::{storable, Freshness, NoStore};
+pub use cache_status::{sf_string, CacheStatus, CACHE_NAME};
 pub use key::primary_key;
 pub use vary::{VaryRefusal, VarySpec};
 

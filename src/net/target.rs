@@ -40,7 +40,7 @@
 use super::client::{BaseUrl, Client, ClientError};
 use super::clock;
 use crate::browser::Browser;
-use crate::edge::Outcome;
+use crate::edge::{CacheStatus, Outcome};
 use crate::flow::{self, EdgeAnswer, Next, StepReport, StepRun, Trace};
 use crate::fields::Headers;
 use crate::message::{Request, Response};
@@ -371,7 +371,8 @@ fn decide(claim: Option<Outcome>, reached: Option<bool>) -> Outcome {
 
 /// What the cache says it did, from its response headers, first signal that answers:
 ///
-/// 1. RFC 9211 `Cache-Status`, last member (the cache nearest the client): `hit` →
+/// 1. RFC 9211 `Cache-Status`, last member (the cache nearest the client), read by
+///    [`CacheStatus::outcome`]: `hit` →
 ///    hit (stale when `ttl` < 0 or `fwd=stale`); `collapsed` with a `fwd` → collapsed;
 ///    `fwd=method|request|bypass` → pass; any other `fwd` (`uri-miss`, `vary-miss`,
 ///    `miss`, `stale`, `partial`) → miss.
@@ -387,10 +388,7 @@ fn decide(claim: Option<Outcome>, reached: Option<bool>) -> Outcome {
 ///
 /// `None` when no signal answers.
 pub fn claimed_outcome(h: &Headers) -> Option<Outcome> {
-    if let Some(o) = h
-        .get_combined("cache-status")
-        .and_then(|v| from_cache_status(&v))
-    {
+    if let Some(o) = last_cache_status(h).and_then(|c| c.outcome()) {
         return Some(o);
     }
     if let Some(v) = h.get("x-cache-status") {
@@ -460,88 +458,20 @@ fn ats_via(via: &str) -> Option<Outcome> {
     }
 }
 
-/// Splits on `sep` outside double-quoted strings (RFC 8941 sf-string).
-fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, ch) in s.char_indices() {
-        if escaped {
-            escaped = false;
-        } else if quoted && ch == '\\' {
-            escaped = true;
-        } else if ch == '"' {
-            quoted = !quoted;
-        } else if ch == sep && !quoted {
-            out.push(&s[start..i]);
-            start = i + ch.len_utf8();
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
-/// The last `Cache-Status` member's parameters, by name.
-fn cache_status_params(v: &str) -> Option<BTreeMap<String, String>> {
-    let last = split_unquoted(v, ',')
-        .into_iter()
-        .map(str::trim)
-        .rfind(|m| !m.is_empty())?;
-    let mut params = BTreeMap::new();
-    for p in split_unquoted(last, ';').into_iter().skip(1) {
-        let p = p.trim();
-        let (k, val) = p.split_once('=').unwrap_or((p, "?1"));
-        params.insert(k.trim().to_ascii_lowercase(), val.trim().to_string());
-    }
-    Some(params)
-}
-
-fn from_cache_status(v: &str) -> Option<Outcome> {
-    let p = cache_status_params(v)?;
-    let truthy = |k: &str| p.get(k).is_some_and(|v| v != "?0");
-    let fwd = p.get("fwd").map(|s| s.to_ascii_lowercase());
-    if truthy("hit") {
-        let stale = p
-            .get("ttl")
-            .and_then(|t| t.parse::<i64>().ok())
-            .is_some_and(|t| t < 0)
-            || fwd.as_deref() == Some("stale");
-        return Some(if stale { Outcome::Stale } else { Outcome::Hit });
-    }
-    let fwd = fwd?;
-    if truthy("collapsed") {
-        return Some(Outcome::Collapsed);
-    }
-    Some(match fwd.as_str() {
-        "method" | "request" | "bypass" => Outcome::Pass,
-        _ => Outcome::Miss,
-    })
+/// The last `Cache-Status` member (the cache nearest the client), when there is one.
+fn last_cache_status(h: &Headers) -> Option<CacheStatus<'static>> {
+    CacheStatus::parse_last(&h.get_combined("cache-status")?)
 }
 
 /// Whether the last `Cache-Status` member (the cache nearest the client) is
 /// `varyedge proxy`'s own.
 fn from_varyedge_proxy(h: &Headers) -> bool {
-    h.get_combined("cache-status").is_some_and(|v| {
-        split_unquoted(&v, ',')
-            .into_iter()
-            .map(str::trim)
-            .rfind(|m| !m.is_empty())
-            .and_then(|m| split_unquoted(m, ';').into_iter().next())
-            .is_some_and(|name| name.trim() == PROXY_CACHE_NAME)
-    })
+    last_cache_status(h).is_some_and(|c| c.is_ours())
 }
-
-/// The cache name `varyedge proxy` writes in its `Cache-Status` members.
-const PROXY_CACHE_NAME: &str = "varyedge";
 
 /// The `key` parameter of the last `Cache-Status` member, unquoted.
 fn cache_status_key(h: &Headers) -> Option<String> {
-    let v = h.get_combined("cache-status")?;
-    let k = cache_status_params(&v)?.remove("key")?;
-    let k = k
-        .strip_prefix('"')
-        .and_then(|k| k.strip_suffix('"'))
-        .unwrap_or(&k);
-    Some(k.replace("\\\"", "\"").replace("\\\\", "\\"))
+    last_cache_status(h)?.key.map(|k| k.into_owned())
 }
 
 #[cfg(test)]
