@@ -39,6 +39,9 @@ pub struct CacheStatus<'a> {
 }
 
 impl<'a> CacheStatus<'a> {
+    /// The field's name, lowercase.
+    pub const FIELD: &'static str = "cache-status";
+
     /// Our member for a response served from the cache (`hit`; `stale` adds a detail).
     pub fn hit(stale: bool) -> CacheStatus<'a> {
         CacheStatus {

@@ -460,7 +460,7 @@ fn ats_via(via: &str) -> Option<Outcome> {
 
 /// The last `Cache-Status` member (the cache nearest the client), when there is one.
 fn last_cache_status(h: &Headers) -> Option<CacheStatus<'static>> {
-    CacheStatus::parse_last(&h.get_combined("cache-status")?)
+    CacheStatus::parse_last(&h.get_combined(CacheStatus::FIELD)?)
 }
 
 /// Whether the last `Cache-Status` member (the cache nearest the client) is

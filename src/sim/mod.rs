@@ -49,25 +49,6 @@ pub struct Edge {
     shield: Option<Cache>,
 }
 
-/// What the edge did with one request.
-#[derive(Clone, Debug)]
-pub struct EdgeExchange {
-    /// What the client got.
-    pub response: Arc<Response>,
-    /// The POP's outcome.
-    pub outcome: Outcome,
-    /// The shield's outcome when the POP went to it.
-    pub shield: Option<Outcome>,
-    /// The key that matched (or was stored / looked up).
-    pub key: Arc<str>,
-    /// Who stored the served response, when it came from a cache.
-    pub served_tag: Option<Tag>,
-    /// When the response reached the client.
-    pub done_at: Timestamp,
-    /// Whether this exchange stored something at the POP, or why not.
-    pub stored: Option<Result<Arc<str>, &'static str>>,
-}
-
 impl Edge {
     /// A cold edge for these knobs.
     pub fn new(knobs: &Knobs) -> Edge {
@@ -80,7 +61,8 @@ impl Edge {
         }
     }
 
-    /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores.
+    /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores. The answer's
+    /// `elapsed_ms` is virtual: 0 from a cache, the upstream's latency when forwarded.
     pub fn exchange(
         &mut self,
         up: &mut dyn Upstream,
@@ -88,72 +70,51 @@ impl Edge {
         pop: usize,
         now: Timestamp,
         tag: Tag,
-    ) -> EdgeExchange {
+    ) -> EdgeAnswer {
         let pop = pop.min(self.pops.len() - 1);
         let (key, lk) = self.pops[pop].lookup(req, now);
+        let answer = |response, outcome, shield, key, served: Option<Tag>, done: Timestamp| {
+            EdgeAnswer {
+                response,
+                outcome,
+                shield,
+                key,
+                stored_by: served.map(|t| t as usize),
+                elapsed_ms: done.ms_since(now),
+                stored: None,
+            }
+        };
         match lk {
-            Lookup::Hit(s) => EdgeExchange {
-                response: s.response,
-                outcome: Outcome::Hit,
-                shield: None,
-                key: s.key,
-                served_tag: Some(s.tag),
-                done_at: now,
-                stored: None,
-            },
-            Lookup::Collapsed(s) => EdgeExchange {
-                response: s.response,
-                outcome: Outcome::Collapsed,
-                shield: None,
-                key: s.key,
-                served_tag: Some(s.tag),
-                done_at: now,
-                stored: None,
-            },
+            Lookup::Hit(s) => answer(s.response, Outcome::Hit, None, s.key, Some(s.tag), now),
+            Lookup::Collapsed(s) => {
+                answer(s.response, Outcome::Collapsed, None, s.key, Some(s.tag), now)
+            }
             Lookup::Stale(s) => {
                 // RFC 5861: serve the stale response, refresh behind it.
                 let (resp, _, _, done) = self.via_parent(up, req, now, tag);
                 let stored = self.pops[pop].store(req, resp, now, done, tag);
-                EdgeExchange {
-                    response: s.response,
-                    outcome: Outcome::Stale,
-                    shield: None,
-                    key: s.key,
-                    served_tag: Some(s.tag),
-                    done_at: now,
+                EdgeAnswer {
                     stored: Some(store_summary(stored)),
+                    ..answer(s.response, Outcome::Stale, None, s.key, Some(s.tag), now)
                 }
             }
             Lookup::Miss(_) => {
-                let (resp, served_tag, shield, done) = self.via_parent(up, req, now, tag);
+                let (resp, served, shield, done) = self.via_parent(up, req, now, tag);
                 let stored =
-                    self.pops[pop].store(req, resp.clone(), now, done, served_tag.unwrap_or(tag));
+                    self.pops[pop].store(req, resp.clone(), now, done, served.unwrap_or(tag));
                 let key = match &stored {
                     StoreResult::Stored { key, .. } => key.clone(),
                     StoreResult::NotStored(_) => Arc::from(key),
                 };
-                EdgeExchange {
-                    response: resp,
-                    outcome: Outcome::Miss,
-                    shield,
-                    key,
-                    served_tag,
-                    done_at: done,
+                EdgeAnswer {
                     stored: Some(store_summary(stored)),
+                    ..answer(resp, Outcome::Miss, shield, key, served, done)
                 }
             }
             Lookup::Pass(_) => {
                 let resp = Arc::new(up.respond(req, now));
                 let done = now.plus_ms(up.latency_ms());
-                EdgeExchange {
-                    response: resp,
-                    outcome: Outcome::Pass,
-                    shield: None,
-                    key: Arc::from(key),
-                    served_tag: None,
-                    done_at: done,
-                    stored: None,
-                }
+                answer(resp, Outcome::Pass, None, Arc::from(key), None, done)
             }
         }
     }
@@ -189,21 +150,6 @@ impl Edge {
                 let (r, d) = origin(up);
                 (r, None, Some(Outcome::Pass), d)
             }
-        }
-    }
-}
-
-impl EdgeExchange {
-    /// The exchange as the step flow reads it, for a request sent at `at`.
-    pub fn answer(self, at: Timestamp) -> EdgeAnswer {
-        EdgeAnswer {
-            response: self.response,
-            outcome: self.outcome,
-            shield: self.shield,
-            key: self.key,
-            stored_by: self.served_tag.map(|t| t as usize),
-            elapsed_ms: self.done_at.ms_since(at),
-            stored: self.stored,
         }
     }
 }
@@ -341,7 +287,7 @@ impl<'a> Sim<'a> {
             match run.poll() {
                 Next::Edge { request, at } => {
                     let x = self.edge.exchange(up, request, pop, at, tag);
-                    run.on_edge(x.answer(at));
+                    run.on_edge(x);
                 }
                 Next::Remembered {
                     preflight,

@@ -38,7 +38,7 @@ use tokio::sync::{watch, OnceCell};
 pub type ProxyBody = Either<Full<Bytes>, TeeBody>;
 
 /// The RFC 9211 field.
-pub const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
+pub const CACHE_STATUS: HeaderName = HeaderName::from_static(CacheStatus::FIELD);
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 /// What a (stored response, requesting Origin, credentials, request) judgement is keyed on.
