@@ -270,20 +270,31 @@ mod tests {
 
     #[test]
     fn outcomes_round_trip_through_the_header() {
-        for o in [Outcome::Hit, Outcome::Stale, Outcome::Collapsed, Outcome::Miss] {
+        for o in [
+            Outcome::Hit,
+            Outcome::Stale,
+            Outcome::Collapsed,
+            Outcome::Miss,
+        ] {
             let mut cs = CacheStatus::from_outcome(o, Fwd::UriMiss);
             if o == Outcome::Stale {
                 cs.ttl = Some(-3);
             }
             let back = CacheStatus::parse_last(&cs.to_string()).unwrap();
             assert_eq!(back.outcome(), Some(o), "{cs}");
-            assert_eq!(back.outcome().is_some_and(Outcome::from_cache), o.from_cache());
+            assert_eq!(
+                back.outcome().is_some_and(Outcome::from_cache),
+                o.from_cache()
+            );
         }
         let pass = CacheStatus::from_outcome(Outcome::Pass, Fwd::Method).to_string();
         assert_eq!(
             CacheStatus::parse_last(&pass).and_then(|c| c.outcome()),
             Some(Outcome::Pass)
         );
-        assert_eq!(CacheStatus::parse_last("x; detail=y").unwrap().outcome(), None);
+        assert_eq!(
+            CacheStatus::parse_last("x; detail=y").unwrap().outcome(),
+            None
+        );
     }
 }

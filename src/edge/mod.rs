@@ -3,14 +3,14 @@
 //! driver (simulator or proxy) asks [`Cache::lookup`], does the IO, and hands the origin's
 //! answer to [`Cache::store`]. Knows nothing of CORS beyond header names.
 
+mod cache_status;
 pub mod freshness;
 pub mod hash;
 pub mod key;
 pub mod vary;
-mod cache_status;
 
-pub use freshness::{storable, Freshness, NoStore};
 pub use cache_status::{sf_string, CacheStatus, CACHE_NAME};
+pub use freshness::{storable, Freshness, NoStore};
 pub use key::primary_key;
 pub use vary::{VaryRefusal, VarySpec};
 

@@ -3,9 +3,9 @@
 
 use super::{Exploration, KindReport};
 use crate::browser::Credentials;
+use crate::flow::StepReport;
 use crate::scenario::write::credentials_id;
 use crate::scenario::Step;
-use crate::flow::StepReport;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 

@@ -90,7 +90,10 @@ enum State {
     /// Waiting for the edge's answer to the start request.
     EdgeFirst,
     /// The preflight passed at the edge; waiting for the actual request's answer.
-    EdgeActual { request: Request, at: Timestamp },
+    EdgeActual {
+        request: Request,
+        at: Timestamp,
+    },
     /// Asking the driver for a remembered no-cache verdict.
     Remembered,
     /// Waiting for the origin's answer to the start request.
@@ -314,7 +317,9 @@ impl<'a> StepRun<'a> {
             .or_else(|| pre.filter(|x| x.served_from_cache()));
         let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
         let cache_induced = differs && from_cache.is_some();
-        let poisoned_by = from_cache.filter(|_| cache_induced).and_then(|x| x.stored_by);
+        let poisoned_by = from_cache
+            .filter(|_| cache_induced)
+            .and_then(|x| x.stored_by);
         let main = actual.or(pre);
         let (cache, shield, key, mut status, stored) = match main {
             Some(x) => (

@@ -217,4 +217,3 @@ pub fn check(e: &Expect, r: &StepReport) -> Expectation {
         Expectation::Unmet(unmet)
     }
 }
-

@@ -73,8 +73,8 @@ impl Edge {
     ) -> EdgeAnswer {
         let pop = pop.min(self.pops.len() - 1);
         let (key, lk) = self.pops[pop].lookup(req, now);
-        let answer = |response, outcome, shield, key, served: Option<Tag>, done: Timestamp| {
-            EdgeAnswer {
+        let answer =
+            |response, outcome, shield, key, served: Option<Tag>, done: Timestamp| EdgeAnswer {
                 response,
                 outcome,
                 shield,
@@ -82,13 +82,17 @@ impl Edge {
                 stored_by: served.map(|t| t as usize),
                 elapsed_ms: done.ms_since(now),
                 stored: None,
-            }
-        };
+            };
         match lk {
             Lookup::Hit(s) => answer(s.response, Outcome::Hit, None, s.key, Some(s.tag), now),
-            Lookup::Collapsed(s) => {
-                answer(s.response, Outcome::Collapsed, None, s.key, Some(s.tag), now)
-            }
+            Lookup::Collapsed(s) => answer(
+                s.response,
+                Outcome::Collapsed,
+                None,
+                s.key,
+                Some(s.tag),
+                now,
+            ),
             Lookup::Stale(s) => {
                 // RFC 5861: serve the stale response, refresh behind it.
                 let (resp, _, _, done) = self.via_parent(up, req, now, tag);
@@ -280,8 +284,8 @@ impl<'a> Sim<'a> {
             None => self.sc.fetch(st),
         };
         let tag = index as Tag;
-        let mut run = StepRun::new(index, st, c, &mut self.browsers[st.client], f, at_ms)
-            .reusing_forwarded();
+        let mut run =
+            StepRun::new(index, st, c, &mut self.browsers[st.client], f, at_ms).reusing_forwarded();
         let mut unremembered: Option<(bool, Request)> = None;
         loop {
             match run.poll() {
@@ -309,7 +313,13 @@ impl<'a> Sim<'a> {
         }
         let (report, f) = run.finish(self.knobs);
         if let Some((preflight, request)) = unremembered {
-            memo_put(&mut self.direct_memo, preflight, request, &f, &report.direct);
+            memo_put(
+                &mut self.direct_memo,
+                preflight,
+                request,
+                &f,
+                &report.direct,
+            );
         }
         self.scratch = Some(f);
         report
