@@ -1,6 +1,7 @@
 //! The simulator: replays a scenario on virtual time through the edge core, the browser
-//! model and the origin model, and attributes every cache-induced CORS failure to the step
-//! whose stored response was served (PRODUCT.md "The key definition").
+//! model and the origin model. Each step is a [`crate::flow::StepRun`] answered in
+//! process; the flow attributes every cache-induced CORS failure to the step whose stored
+//! response was served (PRODUCT.md "The key definition").
 
 use crate::browser::{Browser, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
