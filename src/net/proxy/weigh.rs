@@ -59,7 +59,7 @@ fn stored(s: &Stored) -> usize {
     // the body is shared with the core's response (counted there)
     alloc(16 + size_of::<super::store::Wire>())
         + super::framing::headers_heap_size(&w.headers)
-        + alloc(w.key_sf.len())
+        + alloc(w.key.len())
         + alloc(16 + size_of::<super::store::StoredBy>())
         + alloc(s.by.request.len())
         + s.by.origin.as_ref().map_or(0, |o| alloc(o.len()))
