@@ -42,6 +42,7 @@ fn origin_model(vary: bool, allow: u8, credentials: bool, max_age: u64) -> Origi
         headers: Headers::new(),
         body: Arc::from(&b"{}"[..]),
         cors: None,
+        redirect_options: false,
     };
     OriginModel {
         cors: Some(CorsPolicy {

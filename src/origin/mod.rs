@@ -238,6 +238,11 @@ pub struct Route {
     pub body: Arc<[u8]>,
     /// Overrides the origin's policy on this route; `Some(None)` = no CORS at all here.
     pub cors: Option<Option<CorsPolicy>>,
+    /// A redirect route (status 3xx with `Location`) also redirects `OPTIONS`, preflights
+    /// included (a server-level http→https or trailing-slash redirect in front of the
+    /// CORS handler). By default the CORS handler answers preflights first, as most
+    /// frameworks' CORS middleware does.
+    pub redirect_options: bool,
 }
 
 impl Route {
@@ -279,6 +284,16 @@ impl OriginModel {
         let is_preflight = req.method == "OPTIONS"
             && origin.is_some()
             && req.headers.contains("access-control-request-method");
+        if let Some(r) = route.filter(|r| r.redirect_options && req.method == "OPTIONS") {
+            h.append("location", r.headers.get("location").unwrap_or("/"));
+            if let Some(cc) = &r.cache_control {
+                h.append("cache-control", cc);
+            }
+            if let Some(p) = policy {
+                self.cors_headers(p, origin, &mut h);
+            }
+            return Response::new(r.status, h);
+        }
         if is_preflight {
             if let Some(p) = policy.filter(|p| p.options_handler) {
                 return self.preflight(p, req, h);
@@ -424,6 +439,7 @@ mod tests {
                 headers: Headers::new(),
                 body: Arc::from(&b"{}"[..]),
                 cors: None,
+                redirect_options: false,
             }],
             latency_ms: 0,
         }

@@ -62,6 +62,8 @@ pub(crate) struct RawRoute {
     pub headers: Option<S<HeaderList>>,
     pub body: Option<String>,
     pub cors: Option<S<Scalar>>,
+    pub redirect: Option<S<String>>,
+    pub redirect_options: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +105,8 @@ pub(crate) struct RawClient {
     pub cookie: Option<String>,
     pub pop: Option<S<u32>>,
     pub private_network: Option<bool>,
+    pub headers: Option<S<HeaderList>>,
+    pub user: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +118,7 @@ pub(crate) struct RawStep {
     pub headers: Option<S<HeaderList>>,
     pub credentials: Option<S<String>>,
     pub mode: Option<S<String>>,
+    pub redirect: Option<S<String>>,
     pub expect: Option<S<RawExpect>>,
 }
 
@@ -127,6 +132,7 @@ pub(crate) struct RawExpect {
     pub preflight: Option<S<String>>,
     pub poisoned_by: Option<S<u64>>,
     pub status: Option<u16>,
+    pub served_by: Option<S<String>>,
 }
 
 /// A YAML scalar of any type, kept as text (`true`, `5`, `5s`, `when-origin`).

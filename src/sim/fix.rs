@@ -24,6 +24,9 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
         Reason::MethodNotAllowed => "add the method to `allow_methods` (Access-Control-Allow-Methods)",
         Reason::HeaderNotAllowed => "add the header to `allow_headers`; `*` never covers Authorization, and does not apply with credentials",
         Reason::PrivateNetworkNotAllowed => "answer the preflight with `Access-Control-Allow-Private-Network: true` (allow_private_network: true)",
+        Reason::PreflightRedirect => "a preflight must not be redirected: call the final URL directly (scheme, host, trailing slash), or answer OPTIONS before the redirect (`redirect_options: false`)",
+        Reason::NoCorsMethod => "`no-cors` allows only GET, HEAD and POST: use `mode: cors` with a CORS-enabled endpoint",
+        Reason::RedirectModeError => "the fetch uses `redirect: error` and the server redirected: call the final URL, or use `redirect: follow`",
     };
     Some(hint.to_string())
 }

@@ -457,6 +457,8 @@ impl<'a> Sim<'a> {
             credentials: st.credentials,
             cookie: Some(c.cookie.clone()),
             private_network: c.private_network,
+            redirect: st.redirect,
+            chain: crate::browser::Chain::default(),
         }
     }
 
@@ -478,6 +480,8 @@ impl<'a> Sim<'a> {
             None => f.cookie = Some(c.cookie.clone()),
         }
         f.private_network = c.private_network;
+        f.redirect = st.redirect;
+        f.chain = crate::browser::Chain::default();
     }
 
     /// Runs one step at its time.
