@@ -39,6 +39,9 @@ pub struct Instance {
     pub http: HttpCache,
     /// The cookie jar.
     pub jar: CookieJar,
+    /// Whether the HTTP cache is used at all (a scenario's `http_cache:`; off, every
+    /// fetch goes to the network as in DevTools' "Disable cache").
+    pub http_cache_enabled: bool,
 }
 
 impl Instance {
@@ -48,6 +51,7 @@ impl Instance {
             browser,
             http: HttpCache::new(),
             jar: CookieJar::new(),
+            http_cache_enabled: true,
         }
     }
 
@@ -58,6 +62,7 @@ impl Instance {
             browser: self.browser.clone(),
             http: HttpCache::new(),
             jar: self.jar.clone(),
+            http_cache_enabled: self.http_cache_enabled,
         }
     }
 }
@@ -224,7 +229,7 @@ impl Run {
     /// The HTTP cache answers, or the actual request goes out.
     fn send_actual(&mut self, inst: &mut Instance, now: Timestamp, request: Request) -> Next {
         let browser = inst.browser.agent() != Agent::None && self.f.agent != Agent::None;
-        if browser {
+        if browser && inst.http_cache_enabled {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
             if let Some(s) = inst.http.lookup(now, &part, &url, &request) {
@@ -285,7 +290,7 @@ impl Run {
         if agent == Agent::None || self.f.agent == Agent::None {
             return;
         }
-        if let Some(req) = &self.actual {
+        if let Some(req) = self.actual.as_ref().filter(|_| inst.http_cache_enabled) {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
             inst.http.store(now, &part, &url, req, resp, self.tag);

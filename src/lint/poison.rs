@@ -55,6 +55,7 @@ fn client(name: &str, origin: &str, agent: Agent) -> Client {
         private_network: false,
         headers: crate::fields::Headers::new(),
         user: name.to_string(),
+        http_cache: false,
     }
 }
 

@@ -39,14 +39,15 @@
 
 use super::client::{BaseUrl, Client, ClientError};
 use super::clock;
-use crate::browser::{Browser, Fetch, Start, Verdict};
+use crate::browser::run::{Instance, Leg, Next, Run};
+use crate::browser::{Fetch, Verdict};
 use crate::edge::Outcome;
 use crate::fields::Headers;
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
-use crate::scenario::{OriginSpec, PreflightUse, Scenario};
-use crate::sim::{self, check, fix_hint, Expectation, Sim, StepReport, Trace};
+use crate::scenario::{OriginSpec, PreflightUse, Scenario, ServedBy};
+use crate::sim::{self, check, fix_hint, Expectation, HopReport, Sim, StepReport, Trace};
 use crate::time::{Timestamp, SIM_EPOCH};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -154,6 +155,9 @@ struct Wire {
     direct: Direct,
     stats: Option<BaseUrl>,
     history: Vec<Forwarded>,
+    /// The hosts the scenario's steps name: requests to them go to the target. A
+    /// redirect to any other host goes straight to that host (`http` only).
+    hosts: Vec<String>,
 }
 
 /// Replays `sc` against `opts.target`. Must run inside a tokio runtime.
@@ -196,10 +200,11 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         direct,
         stats,
         history: Vec::new(),
+        hosts: sc.steps.iter().map(|s| s.host.clone()).collect(),
     };
 
     let sim = Sim::new(sc, &sc.edge.knobs);
-    let mut browsers: Vec<Browser> = sc.clients.iter().map(|c| Browser::new(c.agent)).collect();
+    let (mut browsers, user_of) = sim::browsers_of(sc);
     let started = clock::instant();
     let mut skipped_ms: u64 = 0;
     let mut steps = Vec::with_capacity(sc.steps.len());
@@ -225,7 +230,7 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         };
         let f = sim.fetch(st);
         let report = w
-            .step(sc, &mut browsers[st.client], index, &f)
+            .step(sc, &mut browsers[user_of[st.client]], index, &f)
             .await
             .map_err(step_err)?;
         steps.push(report);
@@ -235,80 +240,85 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
 }
 
 impl Wire {
+    /// One step over the wire: the browser's requests (preflights, redirect hops) go to
+    /// the target one by one, exactly as [`crate::sim::Sim::step`] sends them through
+    /// the in-process edge, through the same [`Run`] state machine.
     async fn step(
         &mut self,
         sc: &Scenario,
-        browser: &mut Browser,
+        inst: &mut Instance,
         index: usize,
         f: &Fetch,
     ) -> Result<StepReport, ClientError> {
         let st = &sc.steps[index];
         let c = &sc.clients[st.client];
         let now = SIM_EPOCH.plus_ms(st.at_ms);
-        let start = browser.start(now, f);
-        let mut pre: Option<WireExchange> = None;
-        let (verdict, actual, preflight_use) = match &start {
-            Start::Actual {
-                request,
-                preflight_cached,
-            } => {
-                let x = self.exchange(index, request).await?;
-                let v = browser.on_response(f, &x.response);
-                (
-                    v,
-                    Some(x),
-                    if *preflight_cached {
-                        PreflightUse::Cached
-                    } else {
-                        PreflightUse::None
-                    },
-                )
-            }
-            Start::Preflight(preq) => {
-                let px = self.exchange(index, preq).await?;
-                let t = now.plus_ms(px.elapsed_ms);
-                let r = browser.on_preflight(t, f, &px.response);
-                pre = Some(px);
-                match r {
-                    Ok(areq) => {
-                        let x = self.exchange(index, &areq).await?;
-                        (
-                            browser.on_response(f, &x.response),
-                            Some(x),
-                            PreflightUse::Sent,
-                        )
-                    }
-                    Err(v) => (v, None, PreflightUse::Sent),
+        let before = inst.without_http_cache();
+        let (mut run, mut next) = Run::start(inst, now, f.clone(), index as u64);
+        let mut sent: Vec<(Leg, Request, WireExchange)> = Vec::new();
+        let mut t = now;
+        let done = loop {
+            match next {
+                Next::Done(d) => break d,
+                Next::Send(s) => {
+                    let x = self.exchange(index, &s.request).await?;
+                    t = t.plus_ms(x.elapsed_ms);
+                    let resp = x.response.clone();
+                    sent.push((s.leg, s.request, x));
+                    next = run.on_response(inst, t, &resp);
                 }
             }
         };
-        let direct = self.direct_verdict(browser, &start, f, now).await?;
-
-        let deciding = if verdict.in_preflight {
-            pre.as_ref()
+        let direct = self.direct_verdict(before, f, now).await?;
+        let verdict = done.verdict.clone();
+        let want = if verdict.in_preflight { Leg::Preflight } else { Leg::Actual };
+        let deciding = if done.browser_cache.is_some() && !verdict.in_preflight {
+            None
         } else {
-            actual.as_ref()
+            sent.iter().rev().find(|(l, _, _)| *l == want).map(|(_, _, x)| x)
         };
+        let pre = sent.iter().find(|(l, _, _)| *l == Leg::Preflight).map(|(_, _, x)| x);
         let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
+        let served_by = match (done.browser_cache, deciding) {
+            (Some(_), None) => ServedBy::Browser,
+            (_, Some(x)) if x.served_from_cache() => ServedBy::Edge,
+            (_, Some(_)) => ServedBy::Origin,
+            (None, None) => ServedBy::None,
+        };
         let from_cache = deciding
             .filter(|x| x.served_from_cache())
-            .or_else(|| pre.as_ref().filter(|x| x.served_from_cache()));
-        let cache_induced = differs && from_cache.is_some();
-        let poisoned_by = if cache_induced {
-            from_cache.and_then(|x| x.served_tag)
+            .or_else(|| pre.filter(|x| x.served_from_cache()));
+        let poisoned_by = if differs {
+            done.browser_cache
+                .filter(|_| served_by == ServedBy::Browser)
+                .map(|t| t as usize)
+                .or_else(|| from_cache.and_then(|x| x.served_tag))
         } else {
             None
         };
-        let main = actual.as_ref().or(pre.as_ref());
-        let (cache, key, mut status) = match main {
-            Some(x) => (x.outcome, x.key.clone(), x.response.status),
-            None => (Outcome::Pass, String::new(), 0),
+        let cache_induced = differs
+            && (served_by == ServedBy::Browser || from_cache.is_some())
+            && poisoned_by.is_some();
+        let main = sent
+            .iter()
+            .rev()
+            .find(|(l, _, _)| *l == Leg::Actual)
+            .map(|(_, _, x)| x)
+            .or(pre);
+        let (cache, key) = match main {
+            Some(x) => (x.outcome, x.key.clone()),
+            None => (Outcome::NotSent, String::new()),
         };
-        if verdict.in_preflight {
-            if let Some(p) = &pre {
-                status = p.response.status;
-            }
-        }
+        let hops = sent
+            .iter()
+            .map(|(l, r, x)| HopReport {
+                leg: if *l == Leg::Preflight { "preflight" } else { "actual" },
+                request: format!("{} {}", r.method, r.target),
+                url: r.url(),
+                cache: x.outcome,
+                status: x.response.status,
+            })
+            .collect();
         let mut report = StepReport {
             index,
             line: st.line,
@@ -322,16 +332,24 @@ impl Wire {
             cache,
             shield: None,
             key: Arc::from(key),
-            preflight: preflight_use,
-            preflight_cache: pre.as_ref().map(|p| p.outcome),
-            preflight_key: pre.as_ref().map(|p| Arc::from(p.key.as_str())),
-            status,
+            preflight: if done.preflight_sent {
+                PreflightUse::Sent
+            } else if done.preflight_cached {
+                PreflightUse::Cached
+            } else {
+                PreflightUse::None
+            },
+            preflight_cache: pre.map(|p| p.outcome),
+            preflight_key: pre.map(|p| Arc::from(p.key.as_str())),
+            status: done.status,
             verdict,
             direct,
             cache_induced,
             wrongly_allowed: false,
             poisoned_by,
             stored: None,
+            served_by,
+            hops,
             expectation: Expectation::None,
             unexpected_failure: false,
             fix: None,
@@ -351,10 +369,14 @@ impl Wire {
             None => None,
         };
         let t0 = clock::instant();
-        let resp = self
-            .client
-            .send(&self.target, req, self.host.as_deref())
-            .await?;
+        let resp = if self.hosts.contains(&req.host) {
+            self.client
+                .send(&self.target, req, self.host.as_deref())
+                .await?
+        } else {
+            let other = BaseUrl::parse(&format!("{}://{}", req.scheme, req.host))?;
+            self.client.send(&other, req, None).await?
+        };
         let elapsed_ms = t0.elapsed().as_millis() as u64;
         let after = match &self.stats {
             Some(b) => stats_total(&self.client, b).await?,
@@ -421,30 +443,23 @@ impl Wire {
             .map(|h| h.step)
     }
 
-    /// The verdict with no cache in between, from a throwaway copy of the browser (the
-    /// counterfactual must not touch the real preflight cache), as `Sim` computes it.
+    /// The verdict with no cache in between (no edge, an empty browser HTTP cache), from
+    /// a copy of the browser as it was before the step, as `Sim` computes it.
     async fn direct_verdict(
         &self,
-        browser: &Browser,
-        start: &Start,
+        mut inst: Instance,
         f: &Fetch,
         now: Timestamp,
     ) -> Result<Verdict, ClientError> {
-        match start {
-            Start::Actual { request, .. } => {
-                let (resp, _) = self.direct_respond(request, now).await?;
-                Ok(browser.on_response(f, &resp))
-            }
-            Start::Preflight(preq) => {
-                let (presp, ms) = self.direct_respond(preq, now).await?;
-                let t = now.plus_ms(ms);
-                let mut b = browser.clone();
-                match b.on_preflight(t, f, &presp) {
-                    Err(v) => Ok(v),
-                    Ok(areq) => {
-                        let (resp, _) = self.direct_respond(&areq, t).await?;
-                        Ok(b.on_response(f, &resp))
-                    }
+        let (mut run, mut next) = Run::start(&mut inst, now, f.clone(), u64::MAX);
+        let mut t = now;
+        loop {
+            match next {
+                Next::Done(d) => return Ok(d.verdict),
+                Next::Send(s) => {
+                    let (resp, ms) = self.direct_respond(&s.request, t).await?;
+                    t = t.plus_ms(ms);
+                    next = run.on_response(&mut inst, t, &Arc::new(resp));
                 }
             }
         }

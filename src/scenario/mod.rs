@@ -58,6 +58,9 @@ pub struct Client {
     /// Clients with the same `user:` are one browser: they share its HTTP cache, cookie
     /// jar and CORS-preflight cache. By default every client is its own browser.
     pub user: String,
+    /// Whether the browser uses its HTTP cache (`http_cache: true`). Off by default, so
+    /// that v1 scenarios — written as if every fetch reached the edge — run unchanged.
+    pub http_cache: bool,
 }
 
 /// What a step expects.
@@ -785,6 +788,7 @@ impl Validator<'_> {
                 private_network: c.private_network.unwrap_or(false),
                 headers: self.headers(c.headers.as_ref())?,
                 user,
+                http_cache: c.http_cache.unwrap_or(false),
             });
         }
         if out.is_empty() {

@@ -107,6 +107,7 @@ pub(crate) struct RawClient {
     pub private_network: Option<bool>,
     pub headers: Option<S<HeaderList>>,
     pub user: Option<S<String>>,
+    pub http_cache: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

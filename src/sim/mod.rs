@@ -4,13 +4,14 @@
 
 mod fix;
 
-use crate::browser::{Agent, Browser, Fetch, Start, Verdict};
+use crate::browser::run::{Instance, Leg, Next, Run};
+use crate::browser::{Agent, Browser, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{Cache, Lookup, Outcome, StoreResult, Tag};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
-use crate::scenario::{Expect, OriginSpec, PreflightUse, Scenario, Step};
+use crate::scenario::{Expect, OriginSpec, PreflightUse, Scenario, ServedBy, Step};
 use crate::time::{Timestamp, SIM_EPOCH};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -261,12 +262,33 @@ pub struct StepReport {
     pub poisoned_by: Option<usize>,
     /// What this step stored at its POP (`Ok(key)`) or why not (`Err(reason)`).
     pub stored: Option<Result<Arc<str>, &'static str>>,
+    /// Which layer delivered the response that decided the verdict: the origin, the
+    /// edge's cache, or the browser's own HTTP cache.
+    pub served_by: ServedBy,
+    /// Every request that left the browser for this step, in order (preflights and
+    /// redirect hops included).
+    pub hops: Vec<HopReport>,
     /// Expectation result.
     pub expectation: Expectation,
     /// A failure on a step that did not expect `blocked`.
     pub unexpected_failure: bool,
     /// How to prevent it.
     pub fix: Option<String>,
+}
+
+/// One request a step sent, and what the edge did with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HopReport {
+    /// `preflight` or `actual`.
+    pub leg: &'static str,
+    /// `OPTIONS /x`.
+    pub request: String,
+    /// Full URL.
+    pub url: String,
+    /// The edge outcome.
+    pub cache: Outcome,
+    /// The status received.
+    pub status: u16,
 }
 
 /// Totals over a replay.
@@ -392,7 +414,10 @@ pub struct Sim<'a> {
     sc: &'a Scenario,
     knobs: &'a Knobs,
     edge: Edge,
-    browsers: Vec<Browser>,
+    /// One browser per `user:` (by default one per client).
+    browsers: Vec<Instance>,
+    /// Client index → index into `browsers`.
+    user_of: Vec<usize>,
     /// Verdicts on the origin's own answer, per (first request sent, fetch), when the
     /// upstream is pure: hash → entries, collisions checked by equality.
     direct_memo: CounterfactualMemo,
@@ -419,11 +444,13 @@ const DIRECT_MEMO_MAX: usize = 65_536;
 impl<'a> Sim<'a> {
     /// A cold edge and fresh browsers.
     pub fn new(sc: &'a Scenario, knobs: &'a Knobs) -> Sim<'a> {
+        let (browsers, user_of) = browsers_of(sc);
         Sim {
             sc,
             knobs,
             edge: Edge::new(knobs),
-            browsers: sc.clients.iter().map(|c| Browser::new(c.agent)).collect(),
+            browsers,
+            user_of,
             direct_memo: CounterfactualMemo::default(),
             scratch: None,
         }
@@ -508,179 +535,85 @@ impl<'a> Sim<'a> {
             None => self.fetch(st),
         };
         let tag = index as Tag;
-        let start = self.browsers[st.client].start(now, &f);
-
-        // Through the edge.
-        let mut pre: Option<EdgeExchange> = None;
-        let (verdict, actual, preflight_use) = match &start {
-            Start::Actual {
-                request,
-                preflight_cached,
-            } => {
-                let x = self.edge.exchange(up, request, pop, now, tag);
-                let v = self.browsers[st.client].on_response(&f, &x.response);
-                (
-                    v,
-                    Some(x),
-                    if *preflight_cached {
-                        PreflightUse::Cached
-                    } else {
-                        PreflightUse::None
-                    },
-                )
-            }
-            Start::Preflight(preq) => {
-                let px = self.edge.exchange(up, preq, pop, now, tag);
-                let t = px.done_at;
-                let r = self.browsers[st.client].on_preflight(t, &f, &px.response);
-                pre = Some(px);
-                match r {
-                    Ok(areq) => {
-                        let x = self.edge.exchange(up, &areq, pop, t, tag);
-                        (
-                            self.browsers[st.client].on_response(&f, &x.response),
-                            Some(x),
-                            PreflightUse::Sent,
-                        )
-                    }
-                    Err(v) => (v, None, PreflightUse::Sent),
-                }
-            }
-        };
-
-        // No cache in between: the same request straight to the origin, from the same
-        // browser state. Reuses the edge's answer where it came from the origin anyway.
-        let direct = self.direct(
-            up,
-            &start,
-            &f,
-            now,
-            pre.as_ref(),
-            actual.as_ref(),
-            st.client,
-        );
-
-        let deciding = if verdict.in_preflight {
-            pre.as_ref()
-        } else {
-            actual.as_ref()
-        };
-        let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
-        let poisoned_by = if differs {
-            // the exchange whose served entry changed the outcome: the deciding one, or
-            // the preflight when the actual went through but the preflight was served
-            deciding
-                .and_then(|x| x.served_tag)
-                .or_else(|| pre.as_ref().and_then(|x| x.served_tag))
-                .map(|t| t as usize)
-        } else {
-            None
-        };
-        let cache_induced = differs && poisoned_by.is_some();
-        let main = actual.as_ref().or(pre.as_ref());
-        let (cache, shield, key, status, stored) = match main {
-            Some(x) => (
-                x.outcome,
-                x.shield,
-                x.key.clone(),
-                x.response.status,
-                x.stored.clone(),
-            ),
-            None => (Outcome::Pass, None, Arc::from(""), 0, None),
-        };
-        let status = if verdict.in_preflight {
-            pre.as_ref().map_or(status, |p| p.response.status)
-        } else {
-            status
-        };
-        let mut report = StepReport {
-            index,
-            line: st.line,
-            at_ms,
-            client: c.name.clone(),
-            origin: c.origin.clone(),
-            agent: c.agent,
-            request: concat(&[&st.method, " ", &st.target]),
-            url: concat(&[&st.scheme, "://", &st.host, &st.target]),
-            pop,
-            cache,
-            shield,
-            key,
-            preflight: preflight_use,
-            preflight_cache: pre.as_ref().map(|p| p.outcome),
-            preflight_key: pre.as_ref().map(|p| p.key.clone()),
-            status,
-            verdict,
-            direct,
-            cache_induced,
-            wrongly_allowed: false,
-            poisoned_by,
-            stored,
-            expectation: Expectation::None,
-            unexpected_failure: false,
-            fix: None,
-        };
-        report.wrongly_allowed = report.cache_induced && report.verdict.allowed;
-        report.unexpected_failure = !report.verdict.allowed && st.expect.cors_ok != Some(false);
-        report.expectation = check(&st.expect, &report);
-        report.fix = fix_hint(&report, self.knobs, deciding.map(|x| &*x.response));
-        self.scratch = Some(f);
-        report
+        let u = self.user_of[st.client];
+        // The counterfactual starts from the browser as it was before this fetch.
+        let before = self.browsers[u].without_http_cache();
+        let (done, sent) = self.through_edge(up, u, &f, now, pop, tag);
+        let direct = self.direct(up, before, &f, now, &sent);
+        report(self.sc, self.knobs, st, index, at_ms, pop, done, &sent, direct, f, &mut self.scratch)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Drives one fetch through the edge: every request the browser sends, with what the
+    /// edge answered.
+    fn through_edge(
+        &mut self,
+        up: &mut dyn Upstream,
+        u: usize,
+        f: &Fetch,
+        now: Timestamp,
+        pop: usize,
+        tag: Tag,
+    ) -> (crate::browser::run::Done, Vec<(Leg, Request, EdgeExchange)>) {
+        let (mut run, mut next) = Run::start(&mut self.browsers[u], now, f.clone(), tag);
+        let mut sent = Vec::new();
+        let mut t = now;
+        loop {
+            match next {
+                Next::Done(d) => return (d, sent),
+                Next::Send(s) => {
+                    let x = self.edge.exchange(up, &s.request, pop, t, tag);
+                    t = x.done_at;
+                    let resp = x.response.clone();
+                    sent.push((s.leg, s.request, x));
+                    next = run.on_response(&mut self.browsers[u], t, &resp);
+                }
+            }
+        }
+    }
+
+    /// The verdict with no cache in between — no edge, and an empty browser HTTP cache —
+    /// from a copy of the same browser (its preflight cache and cookies). Answers the
+    /// edge got from the origin itself are reused, in order, while the requests match.
     fn direct(
         &mut self,
         up: &mut dyn Upstream,
-        start: &Start,
+        mut inst: Instance,
         f: &Fetch,
         now: Timestamp,
-        pre: Option<&EdgeExchange>,
-        actual: Option<&EdgeExchange>,
-        client: usize,
+        sent: &[(Leg, Request, EdgeExchange)],
     ) -> Verdict {
-        let from_origin = |x: &EdgeExchange| {
-            matches!(x.outcome, Outcome::Miss | Outcome::Pass) && x.served_tag.is_none()
+        let (mut run, mut next) = Run::start(&mut inst, now, f.clone(), u64::MAX);
+        let first = match &next {
+            Next::Done(d) => return d.verdict.clone(),
+            Next::Send(s) => (s.leg == Leg::Preflight, s.request.clone()),
         };
-        match start {
-            Start::Actual { request, .. } => {
-                if let Some(x) = actual.filter(|x| from_origin(x)) {
-                    return self.browsers[client].on_response(f, &x.response);
-                }
-                if let Some(v) = self.memo_get(up, false, request, f) {
-                    return v;
-                }
-                let resp = up.respond(request, now);
-                let verdict = self.browsers[client].on_response(f, &resp);
-                self.memo_put(up, false, request, f, &verdict);
-                verdict
-            }
-            Start::Preflight(preq) => {
-                // With a pure origin the whole counterfactual (preflight answer, its check,
-                // the actual answer) is a function of the preflight request and the fetch:
-                // `on_preflight` only adds to the preflight cache, it never reads it.
-                if let Some(v) = self.memo_get(up, true, preq, f) {
-                    return v;
-                }
-                let presp = match pre {
-                    Some(x) if from_origin(x) => x.response.clone(),
-                    _ => Arc::new(up.respond(preq, now)),
-                };
-                let t = now.plus_ms(up.latency_ms());
-                // a throwaway copy: the counterfactual must not touch the real preflight cache
-                let mut b = self.browsers[client].clone();
-                let verdict = match b.on_preflight(t, f, &presp) {
-                    Err(v) => v,
-                    Ok(areq) => {
-                        let resp = match actual {
-                            Some(x) if from_origin(x) => x.response.clone(),
-                            _ => Arc::new(up.respond(&areq, t)),
-                        };
-                        b.on_response(f, &resp)
+        if let Some(v) = self.memo_get(up, first.0, &first.1, f) {
+            return v;
+        }
+        let mut t = now;
+        let mut i = 0;
+        loop {
+            match next {
+                Next::Done(d) => {
+                    if d.redirects == 0 {
+                        self.memo_put(up, first.0, &first.1, f, &d.verdict);
                     }
-                };
-                self.memo_put(up, true, preq, f, &verdict);
-                verdict
+                    return d.verdict;
+                }
+                Next::Send(s) => {
+                    let reuse = sent.get(i).filter(|(_, r, x)| {
+                        *r == s.request
+                            && matches!(x.outcome, Outcome::Miss | Outcome::Pass)
+                            && x.served_tag.is_none()
+                    });
+                    let resp = match reuse {
+                        Some((_, _, x)) => x.response.clone(),
+                        None => Arc::new(up.respond(&s.request, t)),
+                    };
+                    t = t.plus_ms(up.latency_ms());
+                    i += 1;
+                    next = run.on_response(&mut inst, t, &resp);
+                }
             }
         }
     }
@@ -737,6 +670,161 @@ impl<'a> Sim<'a> {
                 verdict: verdict.clone(),
             });
     }
+}
+
+/// One browser instance per `user:`, and each client's instance; every client's cookie
+/// is put in its browser's jar for every host its steps call.
+pub fn browsers_of(sc: &Scenario) -> (Vec<Instance>, Vec<usize>) {
+    let mut users: Vec<&str> = Vec::new();
+    let mut browsers: Vec<Instance> = Vec::new();
+    let mut user_of = Vec::with_capacity(sc.clients.len());
+    for c in &sc.clients {
+        let i = match users.iter().position(|u| *u == c.user) {
+            Some(i) => i,
+            None => {
+                users.push(&c.user);
+                let mut inst =
+                    Instance::new(Browser::with_header_overrides(c.agent, c.headers.clone()));
+                inst.http_cache_enabled = c.http_cache;
+                browsers.push(inst);
+                users.len() - 1
+            }
+        };
+        // One client of a shared browser asking for the HTTP cache turns it on.
+        browsers[i].http_cache_enabled |= c.http_cache;
+        user_of.push(i);
+    }
+    for (ci, c) in sc.clients.iter().enumerate() {
+        let mut hosts: Vec<&str> = sc
+            .steps
+            .iter()
+            .filter(|s| s.client == ci)
+            .map(|s| s.host.as_str())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        for h in hosts {
+            browsers[user_of[ci]].jar.preset(h, &c.cookie);
+        }
+    }
+    (browsers, user_of)
+}
+
+/// The deciding exchange of a finished fetch: the last preflight when it failed there,
+/// else the last actual request (none when the browser's HTTP cache answered).
+fn deciding(
+    done: &crate::browser::run::Done,
+    sent: &[(Leg, Request, EdgeExchange)],
+) -> Option<usize> {
+    if done.browser_cache.is_some() && !done.verdict.in_preflight {
+        return None;
+    }
+    let want = if done.verdict.in_preflight {
+        Leg::Preflight
+    } else {
+        Leg::Actual
+    };
+    sent.iter().rposition(|(l, _, _)| *l == want)
+}
+
+/// Builds a step's report from the finished fetch.
+#[allow(clippy::too_many_arguments)]
+fn report(
+    sc: &Scenario,
+    knobs: &Knobs,
+    st: &Step,
+    index: usize,
+    at_ms: u64,
+    pop: usize,
+    done: crate::browser::run::Done,
+    sent: &[(Leg, Request, EdgeExchange)],
+    direct: Verdict,
+    f: Fetch,
+    scratch: &mut Option<Fetch>,
+) -> StepReport {
+    let c = &sc.clients[st.client];
+    let verdict = done.verdict.clone();
+    let dec = deciding(&done, sent);
+    let pre = sent.iter().find(|(l, _, _)| *l == Leg::Preflight);
+    let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
+    let served_by = match (done.browser_cache, dec.map(|i| &sent[i].2)) {
+        (Some(_), None) => ServedBy::Browser,
+        (_, Some(x)) if x.served_tag.is_some() => ServedBy::Edge,
+        (_, Some(_)) => ServedBy::Origin,
+        (None, None) => ServedBy::None,
+    };
+    let poisoned_by = if differs {
+        // the entry that changed the outcome: the browser's, the deciding exchange's at
+        // the edge, or the preflight's when the actual went through but it was served
+        done.browser_cache
+            .filter(|_| served_by == ServedBy::Browser)
+            .or_else(|| dec.and_then(|i| sent[i].2.served_tag))
+            .or_else(|| pre.and_then(|(_, _, x)| x.served_tag))
+            .map(|t| t as usize)
+    } else {
+        None
+    };
+    let main = sent
+        .iter()
+        .rev()
+        .find(|(l, _, _)| *l == Leg::Actual)
+        .or(pre);
+    let (cache, shield, key, stored) = match main {
+        Some((_, _, x)) => (x.outcome, x.shield, x.key.clone(), x.stored.clone()),
+        None => (Outcome::NotSent, None, Arc::from(""), None),
+    };
+    let hops = sent
+        .iter()
+        .map(|(l, r, x)| HopReport {
+            leg: if *l == Leg::Preflight { "preflight" } else { "actual" },
+            request: concat(&[&r.method, " ", &r.target]),
+            url: r.url(),
+            cache: x.outcome,
+            status: x.response.status,
+        })
+        .collect();
+    let cache_induced = differs && poisoned_by.is_some();
+    let mut report = StepReport {
+        index,
+        line: st.line,
+        at_ms,
+        client: c.name.clone(),
+        origin: c.origin.clone(),
+        agent: c.agent,
+        request: concat(&[&st.method, " ", &st.target]),
+        url: concat(&[&st.scheme, "://", &st.host, &st.target]),
+        pop,
+        cache,
+        shield,
+        key,
+        preflight: if done.preflight_sent {
+            PreflightUse::Sent
+        } else if done.preflight_cached {
+            PreflightUse::Cached
+        } else {
+            PreflightUse::None
+        },
+        preflight_cache: pre.map(|(_, _, p)| p.outcome),
+        preflight_key: pre.map(|(_, _, p)| p.key.clone()),
+        status: done.status,
+        verdict,
+        direct,
+        cache_induced,
+        wrongly_allowed: false,
+        poisoned_by,
+        stored,
+        served_by,
+        hops,
+        expectation: Expectation::None,
+        unexpected_failure: false,
+        fix: None,
+    };
+    report.wrongly_allowed = report.cache_induced && report.verdict.allowed;
+    report.unexpected_failure = !report.verdict.allowed && st.expect.cors_ok != Some(false);
+    report.expectation = check(&st.expect, &report);
+    report.fix = fix_hint(&report, knobs, dec.map(|i| &*sent[i].2.response));
+    *scratch = Some(f);
+    report
 }
 
 /// Joins strings into one allocation (cheaper than `format!` on the per-step path).
@@ -808,6 +896,15 @@ pub fn check(e: &Expect, r: &StepReport) -> Expectation {
     if let Some(s) = e.status {
         if s != r.status {
             unmet.push(format!("status: expected {s}, got {}", r.status));
+        }
+    }
+    if let Some(s) = e.served_by {
+        if s != r.served_by {
+            unmet.push(format!(
+                "served_by: expected {}, got {}",
+                s.id(),
+                r.served_by.id()
+            ));
         }
     }
     if unmet.is_empty() {
