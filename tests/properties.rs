@@ -111,6 +111,9 @@ fn clients() -> Vec<Client> {
         cookie: "session=1".into(),
         pop: None,
         private_network: false,
+        headers: Headers::new(),
+        user: name.into(),
+        http_cache: false,
     };
     vec![
         c("a", ORIGINS[0], Agent::Chrome, Mode::Cors),
@@ -149,6 +152,7 @@ fn scenario(model: OriginModel, knobs: Knobs, raw: &[RawStep]) -> Scenario {
                     Credentials::Include,
                 ][r.credentials as usize % 3],
                 mode: clients[r.client % clients.len()].mode,
+                redirect: varyedge::browser::RedirectMode::Follow,
                 expect: Expect::default(),
                 line: 0,
             }

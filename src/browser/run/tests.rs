@@ -41,12 +41,6 @@ fn sent(n: &Next) -> &Send {
     }
 }
 
-fn done(n: Next) -> Done {
-    match n {
-        Next::Done(d) => d,
-        Next::Send(s) => panic!("expected the end, got {s:?}"),
-    }
-}
 
 /// Drives a run against a function answering each request.
 fn drive(
