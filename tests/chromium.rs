@@ -387,19 +387,28 @@ fn case_cookies(sc: &Scenario) -> Vec<Value> {
         let mut secure = false;
         let mut pairs = Vec::new();
         for part in c.cookie.split(';') {
-            let (k, v) = part.split_once('=').map_or((part.trim(), ""), |(k, v)| (k.trim(), v.trim()));
+            let (k, v) = part
+                .split_once('=')
+                .map_or((part.trim(), ""), |(k, v)| (k.trim(), v.trim()));
             match k.to_ascii_lowercase().as_str() {
-                "samesite" => same_site = Some(match v.to_ascii_lowercase().as_str() {
-                    "strict" => "Strict",
-                    "none" => "None",
-                    _ => "Lax",
-                }),
+                "samesite" => {
+                    same_site = Some(match v.to_ascii_lowercase().as_str() {
+                        "strict" => "Strict",
+                        "none" => "None",
+                        _ => "Lax",
+                    })
+                }
                 "secure" => secure = true,
                 "" | "path" | "domain" | "max-age" | "expires" | "httponly" => {}
                 _ => pairs.push((k.to_string(), v.to_string())),
             }
         }
-        let mut hosts: Vec<&str> = sc.steps.iter().filter(|s| s.client == ci).map(|s| s.host.as_str()).collect();
+        let mut hosts: Vec<&str> = sc
+            .steps
+            .iter()
+            .filter(|s| s.client == ci)
+            .map(|s| s.host.as_str())
+            .collect();
         hosts.sort_unstable();
         hosts.dedup();
         for h in hosts {

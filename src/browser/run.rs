@@ -311,7 +311,9 @@ impl Run {
         from_cache: Option<u64>,
     ) -> Next {
         let v = inst.browser.on_response(&self.f, resp);
-        if !v.allowed || !is_redirect(resp) {
+        // curl without -L (and most server clients) does not follow redirects.
+        let browser = inst.browser.agent() != Agent::None && self.f.agent != Agent::None;
+        if !v.allowed || !is_redirect(resp) || !browser {
             return Next::Done(self.done(v, from_cache, resp.status));
         }
         match self.f.redirect {

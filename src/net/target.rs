@@ -271,13 +271,23 @@ impl Wire {
         };
         let direct = self.direct_verdict(before, f, now).await?;
         let verdict = done.verdict.clone();
-        let want = if verdict.in_preflight { Leg::Preflight } else { Leg::Actual };
+        let want = if verdict.in_preflight {
+            Leg::Preflight
+        } else {
+            Leg::Actual
+        };
         let deciding = if done.browser_cache.is_some() && !verdict.in_preflight {
             None
         } else {
-            sent.iter().rev().find(|(l, _, _)| *l == want).map(|(_, _, x)| x)
+            sent.iter()
+                .rev()
+                .find(|(l, _, _)| *l == want)
+                .map(|(_, _, x)| x)
         };
-        let pre = sent.iter().find(|(l, _, _)| *l == Leg::Preflight).map(|(_, _, x)| x);
+        let pre = sent
+            .iter()
+            .find(|(l, _, _)| *l == Leg::Preflight)
+            .map(|(_, _, x)| x);
         let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
         let served_by = match (done.browser_cache, deciding) {
             (Some(_), None) => ServedBy::Browser,
@@ -312,7 +322,11 @@ impl Wire {
         let hops = sent
             .iter()
             .map(|(l, r, x)| HopReport {
-                leg: if *l == Leg::Preflight { "preflight" } else { "actual" },
+                leg: if *l == Leg::Preflight {
+                    "preflight"
+                } else {
+                    "actual"
+                },
                 request: format!("{} {}", r.method, r.target),
                 url: r.url(),
                 cache: x.outcome,

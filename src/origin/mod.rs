@@ -200,6 +200,9 @@ pub struct CorsPolicy {
     /// Answers `Access-Control-Request-Private-Network: true` with
     /// `Access-Control-Allow-Private-Network: true`.
     pub allow_private_network: bool,
+    /// Extra header fields on every preflight answer (`preflight_headers:`), after the
+    /// CORS ones: how a scenario sends a raw `Access-Control-Max-Age: +10`.
+    pub preflight_headers: Headers,
 }
 
 impl Default for CorsPolicy {
@@ -217,6 +220,7 @@ impl Default for CorsPolicy {
             preflight_status: 204,
             options_handler: true,
             allow_private_network: false,
+            preflight_headers: Headers::new(),
         }
     }
 }
@@ -409,6 +413,9 @@ impl OriginModel {
         }
         if let Some(cc) = &p.preflight_cache_control {
             h.append("cache-control", cc);
+        }
+        for (n, v) in p.preflight_headers.iter() {
+            h.append(n, v);
         }
         Response::new(p.preflight_status, h)
     }

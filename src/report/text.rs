@@ -110,7 +110,10 @@ fn step(o: &mut String, s: &StepReport) {
         let _ = writeln!(o, "       hops: {}", chain.join(", "));
     }
     if s.served_by == crate::scenario::ServedBy::Browser {
-        let _ = writeln!(o, "       served by the browser's HTTP cache (nothing sent)");
+        let _ = writeln!(
+            o,
+            "       served by the browser's HTTP cache (nothing sent)"
+        );
     }
     let _ = writeln!(o, "       cors: {verdict}{induced}");
     if !s.verdict.console.is_empty() {

@@ -482,6 +482,7 @@ impl Validator<'_> {
         }
         p.options_handler = c.options.unwrap_or(true);
         p.allow_private_network = c.allow_private_network.unwrap_or(false);
+        p.preflight_headers = self.headers(c.preflight_headers.as_ref())?;
         Ok(p)
     }
 

@@ -50,6 +50,7 @@ pub(crate) struct RawCors {
     pub preflight_status: Option<S<u16>>,
     pub options: Option<bool>,
     pub allow_private_network: Option<bool>,
+    pub preflight_headers: Option<S<HeaderList>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -540,7 +540,19 @@ impl<'a> Sim<'a> {
         let before = self.browsers[u].without_http_cache();
         let (done, sent) = self.through_edge(up, u, &f, now, pop, tag);
         let direct = self.direct(up, before, &f, now, &sent);
-        report(self.sc, self.knobs, st, index, at_ms, pop, done, &sent, direct, f, &mut self.scratch)
+        report(
+            self.sc,
+            self.knobs,
+            st,
+            index,
+            at_ms,
+            pop,
+            done,
+            &sent,
+            direct,
+            f,
+            &mut self.scratch,
+        )
     }
 
     /// Drives one fetch through the edge: every request the browser sends, with what the
@@ -776,7 +788,11 @@ fn report(
     let hops = sent
         .iter()
         .map(|(l, r, x)| HopReport {
-            leg: if *l == Leg::Preflight { "preflight" } else { "actual" },
+            leg: if *l == Leg::Preflight {
+                "preflight"
+            } else {
+                "actual"
+            },
             request: concat(&[&r.method, " ", &r.target]),
             url: r.url(),
             cache: x.outcome,

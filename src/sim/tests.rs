@@ -117,7 +117,11 @@ steps:
   - { client: img, fetch: GET /logo.png, expect: { cors: ok, cache: miss } }
   - { client: app, fetch: GET /logo.png, expect: { cors: blocked, reason: missing-allow-origin, cache: none, served_by: browser, cache_induced: true, poisoned_by: 0 } }
 ");
-    assert!(t.passed(), "{:?}", t.steps.iter().map(|s| &s.expectation).collect::<Vec<_>>());
+    assert!(
+        t.passed(),
+        "{:?}",
+        t.steps.iter().map(|s| &s.expectation).collect::<Vec<_>>()
+    );
 }
 
 #[test]

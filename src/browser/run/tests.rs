@@ -41,7 +41,6 @@ fn sent(n: &Next) -> &Send {
     }
 }
 
-
 /// Drives a run against a function answering each request.
 fn drive(
     inst: &mut Instance,
