@@ -465,47 +465,44 @@ fn proxy_args(sc: &Scenario) -> Vec<String> {
 fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
     let id = path.file_stem().unwrap().to_string_lossy().to_string();
     let template = std::fs::read_to_string(path).unwrap();
-    // The origin server only reads `origin:`; the API's host is not known yet.
-    let placeholder = fill(&template, pages, "127.0.0.1:9", "localhost:9");
+    // The API's address must be known before the servers start: a redirect route's
+    // `Location` may name it (`${API_ALT}`). Ports are reserved by binding port 0 and
+    // letting go (the servers take them a moment later).
+    let origin_port = free_port();
+    let api_port = if via == "proxy" { free_port() } else { origin_port };
+    let api = format!("127.0.0.1:{api_port}");
+    // `${API_ALT}`: the same server under another origin (and another site than ${A}).
+    let alt = format!("localhost:{api_port}");
+    let text = fill(&template, pages, &api, &alt);
     let origin_file = tmp.join(format!("{via}-{id}.origin.yaml"));
-    std::fs::write(&origin_file, &placeholder).unwrap();
+    std::fs::write(&origin_file, &text).unwrap();
     let mut cmd = varyedge();
     cmd.arg("origin")
         .arg(&origin_file)
-        .args(["--listen", "127.0.0.1:0"]);
+        .args(["--listen", &format!("127.0.0.1:{origin_port}")]);
     let (origin, origin_addr) = spawn_listening(
         cmd,
         &format!("varyedge origin for {id}"),
         &tmp.join(format!("{via}-{id}.origin.log")),
     );
     let mut procs = vec![origin];
-    let mut target = origin_addr;
     let mut proxy_stats = None;
-    // Parse once with a placeholder to learn the edge config, then with the real host.
-    let pre = varyedge::scenario::parse(&path.display().to_string(), &placeholder)
+    let mut scenario = varyedge::scenario::parse(&path.display().to_string(), &text)
         .unwrap_or_else(|e| panic!("{e}"));
     if via == "proxy" {
         let mut cmd = varyedge();
         cmd.arg("proxy")
             .args(["--upstream", &format!("http://{origin_addr}")])
-            .args(["--listen", "127.0.0.1:0"])
-            .args(proxy_args(&pre));
+            .args(["--listen", &api])
+            .args(proxy_args(&scenario));
         let (proxy, proxy_addr) = spawn_listening(
             cmd,
             &format!("varyedge proxy for {id}"),
             &tmp.join(format!("{via}-{id}.proxy.log")),
         );
         procs.push(proxy);
-        target = proxy_addr;
         proxy_stats = Some(format!("http://{proxy_addr}/.varyedge/stats"));
     }
-    // `${API_ALT}`: the same server under another origin (and another site than ${A}).
-    let alt = format!("localhost:{}", target.port());
-    let mut scenario = varyedge::scenario::parse(
-        &path.display().to_string(),
-        &fill(&template, pages, &target.to_string(), &alt),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
     one_browser(&mut scenario);
     let trace = varyedge::sim::replay(&scenario).unwrap();
     Case {
@@ -517,6 +514,12 @@ fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
         proxy_stats,
         _procs: procs,
     }
+}
+
+/// A loopback port nothing listens on right now.
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
 }
 
 fn case_files(dir: &Path) -> Vec<PathBuf> {

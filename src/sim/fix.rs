@@ -13,6 +13,15 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
     if r.cache_induced {
         return Some(cache_fix(r, knobs, served));
     }
+    let on_redirect = matches!(r.status, 301 | 302 | 303 | 307 | 308) && !r.verdict.in_preflight;
+    if on_redirect
+        && matches!(
+            r.verdict.reason,
+            Reason::MissingAllowOrigin | Reason::OriginMismatch | Reason::CredentialsNotAllowed
+        )
+    {
+        return Some("fetch() checks CORS on the redirect itself: answer the redirect with the CORS headers (a redirect rule in front of the CORS handler sends none), or call the final URL".to_string());
+    }
     let hint = match r.verdict.reason {
         Reason::Ok => return None,
         Reason::MissingAllowOrigin => "the origin does not allow this origin: add it to `allow_origins` (compare scheme, host and port byte for byte)",
