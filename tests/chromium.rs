@@ -469,7 +469,11 @@ fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
     // `Location` may name it (`${API_ALT}`). Ports are reserved by binding port 0 and
     // letting go (the servers take them a moment later).
     let origin_port = free_port();
-    let api_port = if via == "proxy" { free_port() } else { origin_port };
+    let api_port = if via == "proxy" {
+        free_port()
+    } else {
+        origin_port
+    };
     let api = format!("127.0.0.1:{api_port}");
     // `${API_ALT}`: the same server under another origin (and another site than ${A}).
     let alt = format!("localhost:{api_port}");

@@ -114,6 +114,34 @@ fn age_header(resp: &Response) -> u64 {
         .unwrap_or(0)
 }
 
+/// Whether the request itself rules out a stored answer: RFC 9111 §5.2.1.4 request
+/// `Cache-Control: no-cache` (or `max-age=0`, or `Pragma: no-cache`, §5.4) must be
+/// revalidated — the model refetches (measured: a page's `Cache-Control: no-cache`
+/// went to the network) — and Fetch §4.5 step 8.21 turns a request carrying a
+/// conditional header (`If-None-Match`, `If-Modified-Since`, …) into cache mode
+/// "no-store".
+fn bypasses(req: &Request) -> bool {
+    let cc = CacheControl::parse(&req.headers, "cache-control");
+    cc.is_some_and(|c| c.no_cache || c.no_store || c.max_age == Some(0))
+        || req
+            .headers
+            .get_all("pragma")
+            .any(|v| v.to_ascii_lowercase().contains("no-cache"))
+        || conditional(req)
+}
+
+fn conditional(req: &Request) -> bool {
+    [
+        "if-modified-since",
+        "if-none-match",
+        "if-unmodified-since",
+        "if-match",
+        "if-range",
+    ]
+    .iter()
+    .any(|h| req.headers.contains(h))
+}
+
 impl HttpCache {
     /// An empty cache.
     pub fn new() -> HttpCache {
@@ -140,7 +168,8 @@ impl HttpCache {
         url: &str,
         req: &Request,
     ) -> Option<Served> {
-        if req.method != "GET" {
+        // A HEAD is answered from the stored GET (measured: no request went out).
+        if !matches!(req.method.as_str(), "GET" | "HEAD") || bypasses(req) {
             return None;
         }
         let e = self
@@ -180,7 +209,7 @@ impl HttpCache {
                 .retain(|e| !(e.partition == partition && e.url == url));
             return false;
         }
-        if req.method != "GET" || resp.status < 200 {
+        if req.method != "GET" || resp.status < 200 || conditional(req) {
             return false;
         }
         let cc = CacheControl::parse(&resp.headers, "cache-control");
@@ -388,6 +417,31 @@ mod tests {
             c.lookup(SIM_EPOCH, &p, U, &r1).is_some(),
             "no Vary: any request matches"
         );
+    }
+
+    #[test]
+    fn head_uses_the_get_entry_and_request_no_cache_bypasses() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "max-age=60")]),
+            0,
+        );
+        assert!(c
+            .lookup(SIM_EPOCH, &p, U, &request("HEAD", Headers::new()))
+            .is_some());
+        let nc = request("GET", Headers::from_pairs([("cache-control", "no-cache")]));
+        assert!(c.lookup(SIM_EPOCH, &p, U, &nc).is_none());
+        let inm = request("GET", Headers::from_pairs([("if-none-match", "\"x\"")]));
+        assert!(c.lookup(SIM_EPOCH, &p, U, &inm).is_none());
+        assert!(c
+            .lookup(SIM_EPOCH, &p, U, &request("PUT", Headers::new()))
+            .is_none());
     }
 
     #[test]

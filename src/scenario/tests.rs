@@ -213,7 +213,10 @@ steps:
     .unwrap();
     assert_eq!(s.clients[0].user, "u");
     assert!(s.clients[0].http_cache && !s.clients[2].http_cache);
-    assert_eq!(s.clients[2].user, "c", "by default a client is its own browser");
+    assert_eq!(
+        s.clients[2].user, "c",
+        "by default a client is its own browser"
+    );
     assert_eq!(s.clients[0].headers.get("accept-language"), Some("fr"));
     assert_eq!(s.steps[0].redirect, RedirectMode::Manual);
     assert_eq!(s.steps[1].redirect, RedirectMode::Error);
@@ -231,10 +234,17 @@ steps:
 #[test]
 fn redirect_routes_are_validated() {
     let base = "clients: [{ name: a, origin: https://a }]\nsteps: []\norigin:\n  routes:\n";
-    let e = err(&format!("{base}    - {{ path: /a, redirect: elsewhere }}\n"));
+    let e = err(&format!(
+        "{base}    - {{ path: /a, redirect: elsewhere }}\n"
+    ));
     assert_eq!(e.line, 5, "{e}");
-    assert!(e.message.contains("a path (/new) or an absolute URL"), "{e}");
-    let e = err(&format!("{base}    - {{ path: /a, redirect: /b, status: 200 }}\n"));
+    assert!(
+        e.message.contains("a path (/new) or an absolute URL"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{base}    - {{ path: /a, redirect: /b, status: 200 }}\n"
+    ));
     assert!(e.message.contains("301, 302, 303, 307 or 308"), "{e}");
     let e = err("origin:\n  routes: [{ path: /a }]\nclients: [{ name: a, origin: https://a }]\nsteps:\n  - { client: a, fetch: GET /a, redirect: sometimes }\n");
     assert_eq!(e.line, 5, "{e}");
