@@ -52,9 +52,18 @@ pub fn blocks_third_party_cookies(agent: Agent) -> bool {
     agent != Agent::None
 }
 
-/// Splits a cookie string (`a=1; b=2; SameSite=None; Secure`): the name=value pairs, and
-/// the attributes that apply to all of them.
-fn parse(s: &str) -> (Vec<(&str, &str)>, SameSite, bool, Option<&str>, bool) {
+/// A parsed cookie string: its name=value pairs and the attributes that apply to all.
+struct Parsed<'a> {
+    pairs: Vec<(&'a str, &'a str)>,
+    same_site: SameSite,
+    secure: bool,
+    domain: Option<&'a str>,
+    /// `Max-Age` of zero or less.
+    delete: bool,
+}
+
+/// Splits a cookie string (`a=1; b=2; SameSite=None; Secure`).
+fn parse(s: &str) -> Parsed<'_> {
     let (mut pairs, mut same_site, mut secure, mut domain, mut delete) =
         (Vec::new(), SameSite::Unspecified, false, None, false);
     for part in s.split(';') {
@@ -80,7 +89,13 @@ fn parse(s: &str) -> (Vec<(&str, &str)>, SameSite, bool, Option<&str>, bool) {
             _ => {}
         }
     }
-    (pairs, same_site, secure, domain, delete)
+    Parsed {
+        pairs,
+        same_site,
+        secure,
+        domain,
+        delete,
+    }
 }
 
 /// Whether `host` domain-matches a cookie (RFC 6265bis §5.1.3).
@@ -115,7 +130,13 @@ impl CookieJar {
     }
 
     fn put(&mut self, host: &str, line: &str) {
-        let (pairs, same_site, secure, domain, delete) = parse(line);
+        let Parsed {
+            pairs,
+            same_site,
+            secure,
+            domain,
+            delete,
+        } = parse(line);
         let (host, _) = site::split_authority(host);
         for (name, value) in pairs {
             let c = Cookie {
@@ -158,7 +179,9 @@ impl CookieJar {
         }
         let (bare, _) = site::split_authority(host);
         for line in resp.get_all("set-cookie") {
-            let (_, same_site, secure, _, _) = parse(line);
+            let Parsed {
+                same_site, secure, ..
+            } = parse(line);
             if same_site == SameSite::None && !secure {
                 continue;
             }

@@ -413,10 +413,10 @@ impl Browser {
         // the Fetch standard took it off the list in 2015.
         let chrome_ua = self.chrome();
         f.headers.iter().filter(move |(n, v)| {
-            !browser
-                || (!safelist::is_forbidden_header(n, v)
-                    && !(chrome_ua && *n == "user-agent")
-                    && (!no_cors || safelist::is_no_cors_safelisted_header(n, v)))
+            let dropped = safelist::is_forbidden_header(n, v)
+                || (chrome_ua && *n == "user-agent")
+                || (no_cors && !safelist::is_no_cors_safelisted_header(n, v));
+            !browser || !dropped
         })
     }
 
