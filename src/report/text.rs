@@ -101,7 +101,7 @@ fn step(o: &mut String, s: &StepReport) {
         _ if !s.verdict.allowed => "  — also without a cache (CORS misconfiguration)".to_string(),
         _ => String::new(),
     };
-    if s.hops.len() > 1 {
+    if s.hops.iter().filter(|h| h.leg == "actual").count() > 1 {
         let chain: Vec<String> = s
             .hops
             .iter()
