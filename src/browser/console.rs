@@ -379,4 +379,63 @@ mod tests {
         );
         assert!(m.ends_with("Request header field x-custom is not allowed by Access-Control-Allow-Headers in preflight response."));
     }
+
+    fn ctx<'a>(redirected_from: Option<&'a str>) -> Ctx<'a> {
+        Ctx {
+            url: URL,
+            redirected_from,
+            origin: O,
+            status: 200,
+            address_space: "private",
+        }
+    }
+
+    #[test]
+    fn firefox_wording() {
+        let m = for_engine(
+            Agent::Firefox,
+            &ctx(None),
+            &Failure::MissingAllowOrigin,
+            false,
+        );
+        assert_eq!(m, "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.example.com/data. (Reason: CORS header \u{2018}Access-Control-Allow-Origin\u{2019} missing). Status code: 200.");
+        let m = for_engine(
+            Agent::Firefox,
+            &ctx(None),
+            &Failure::MethodNotAllowed("PUT"),
+            true,
+        );
+        assert!(m.ends_with("(Reason: Did not find method in CORS header \u{2018}Access-Control-Allow-Methods\u{2019})."), "{m}");
+    }
+
+    #[test]
+    fn safari_wording() {
+        let m = for_engine(
+            Agent::Safari,
+            &ctx(None),
+            &Failure::AllowOriginMismatch("https://x"),
+            false,
+        );
+        assert_eq!(m, "Origin https://app.example.com is not allowed by Access-Control-Allow-Origin. Status code: 200\nFetch API cannot load https://api.example.com/data due to access control checks.");
+    }
+
+    #[test]
+    fn chromium_names_the_first_url_after_a_redirect() {
+        let m = for_engine(
+            Agent::Chrome,
+            &ctx(Some("https://api.example.com/old")),
+            &Failure::MissingAllowOrigin,
+            false,
+        );
+        assert!(m.starts_with("Access to fetch at 'https://api.example.com/data' (redirected from 'https://api.example.com/old') from origin 'https://app.example.com' has been blocked"), "{m}");
+        let m = for_engine(Agent::Chrome, &ctx(None), &Failure::PreflightRedirect, true);
+        assert!(m.ends_with("Response to preflight request doesn't pass access control check: Redirect is not allowed for a preflight request."), "{m}");
+        let m = for_engine(
+            Agent::Chrome,
+            &ctx(None),
+            &Failure::NoCorsMethod("PUT"),
+            false,
+        );
+        assert_eq!(m, "TypeError: Failed to execute 'fetch' on 'Window': 'PUT' is unsupported in no-cors mode.");
+    }
 }
