@@ -344,4 +344,31 @@ mod tests {
         assert!(!is_forbidden_header("x-http-method-override", "PATCH"));
         assert!(!is_forbidden_header("x-custom", "1"));
     }
+
+    #[test]
+    fn chromium_client_hints() {
+        for (n, v) in [
+            ("dpr", "2"),
+            ("dpr", "1.5"),
+            ("viewport-width", "1280"),
+            ("width", "640"),
+            ("device-memory", "8"),
+            ("save-data", "on"),
+            ("rtt", "50"),
+            ("downlink", "1.5"),
+            ("ect", "4g"),
+        ] {
+            assert!(is_safelisted_for(true, n, v), "{n}: {v}");
+            assert!(
+                !is_safelisted_for(false, n, v),
+                "{n} is not in the Fetch standard's list"
+            );
+        }
+        assert!(!is_safelisted_for(true, "dpr", "high"));
+        assert!(!is_safelisted_for(true, "width", "1.5"));
+        assert!(!is_safelisted_for(true, "save-data", "off"));
+        let h = hs(&[("dpr", "2"), ("x-a", "1")]);
+        assert_eq!(acrh_value(true, || h.iter()).as_deref(), Some("x-a"));
+        assert_eq!(acrh_value(false, || h.iter()).as_deref(), Some("dpr,x-a"));
+    }
 }
