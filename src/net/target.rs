@@ -7,7 +7,7 @@
 //! [`TargetOptions::max_wait`]): one [`Browser`] per client decides what to send
 //! ([`Browser::start`]); a preflight goes first when needed and is judged with
 //! [`Browser::on_preflight`]; then the actual request, judged with
-//! [`Browser::on_response`] — the sequence of [`crate::sim::Sim::step`]. The browser
+//! [`Browser::on_response`] — the one sequence of [`crate::flow::StepRun`], as in-process. The browser
 //! keeps the scenario's virtual clock, so its CORS-preflight cache behaves as in-process;
 //! the cache under test lives on real time.
 //!
@@ -39,16 +39,15 @@
 
 use super::client::{BaseUrl, Client, ClientError};
 use super::clock;
-use crate::browser::run::{Instance, Leg, Next, Run};
-use crate::browser::{Fetch, Verdict};
-use crate::edge::Outcome;
+use crate::browser::run::Instance;
+use crate::edge::{CacheStatus, Outcome};
 use crate::fields::Headers;
+use crate::flow::{self, EdgeAnswer, Next, StepReport, StepRun, Trace};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
-use crate::scenario::{OriginSpec, PreflightUse, Scenario, ServedBy};
-use crate::sim::{self, check, fix_hint, Expectation, HopReport, Sim, StepReport, Trace};
-use crate::time::{Timestamp, SIM_EPOCH};
+use crate::scenario::{OriginSpec, Scenario};
+use crate::time::Timestamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -120,26 +119,6 @@ enum Direct {
     Model(Box<OriginModel>),
 }
 
-/// One request through the target.
-#[derive(Clone, Debug)]
-struct WireExchange {
-    response: Arc<Response>,
-    outcome: Outcome,
-    key: String,
-    elapsed_ms: u64,
-    /// The step that stored what was served, when served from the cache and found.
-    served_tag: Option<usize>,
-}
-
-impl WireExchange {
-    fn served_from_cache(&self) -> bool {
-        matches!(
-            self.outcome,
-            Outcome::Hit | Outcome::Stale | Outcome::Collapsed
-        )
-    }
-}
-
 /// An earlier forwarded-and-storable exchange, for `poisoned_by`.
 struct Forwarded {
     step: usize,
@@ -203,8 +182,7 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         hosts: sc.steps.iter().map(|s| s.host.clone()).collect(),
     };
 
-    let sim = Sim::new(sc, &sc.edge.knobs);
-    let (mut browsers, user_of) = sim::browsers_of(sc);
+    let (mut browsers, user_of) = crate::sim::browsers_of(sc);
     let started = clock::instant();
     let mut skipped_ms: u64 = 0;
     let mut steps = Vec::with_capacity(sc.steps.len());
@@ -228,156 +206,56 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
             line: st.line,
             source,
         };
-        let f = sim.fetch(st);
         let report = w
-            .step(sc, &mut browsers[user_of[st.client]], index, &f)
+            .step(sc, &mut browsers[user_of[st.client]], index)
             .await
             .map_err(step_err)?;
         steps.push(report);
     }
-    let trace = sim::finish(sc, format!("target {target}"), steps);
+    let trace = flow::finish(sc, format!("target {target}"), steps);
     Ok(TargetRun { trace, notes })
 }
 
 impl Wire {
-    /// One step over the wire: the browser's requests (preflights, redirect hops) go to
-    /// the target one by one, exactly as [`crate::sim::Sim::step`] sends them through
-    /// the in-process edge, through the same [`Run`] state machine.
+    /// The step's [`StepRun`] answered with real exchanges: through the target, and
+    /// straight to the direct origin for the no-cache verdict.
     async fn step(
         &mut self,
         sc: &Scenario,
-        inst: &mut Instance,
+        browser: &mut Instance,
         index: usize,
-        f: &Fetch,
     ) -> Result<StepReport, ClientError> {
         let st = &sc.steps[index];
-        let c = &sc.clients[st.client];
-        let now = SIM_EPOCH.plus_ms(st.at_ms);
-        let before = inst.without_http_cache();
-        let (mut run, mut next) = Run::start(inst, now, f.clone(), index as u64);
-        let mut sent: Vec<(Leg, Request, WireExchange)> = Vec::new();
-        let mut t = now;
-        let done = loop {
-            match next {
-                Next::Done(d) => break d,
-                Next::Send(s) => {
-                    let x = self.exchange(index, &s.request).await?;
-                    t = t.plus_ms(x.elapsed_ms);
-                    let resp = x.response.clone();
-                    sent.push((s.leg, s.request, x));
-                    next = run.on_response(inst, t, &resp);
-                }
-            }
-        };
-        let direct = self.direct_verdict(before, f, now).await?;
-        let verdict = done.verdict.clone();
-        let want = if verdict.in_preflight {
-            Leg::Preflight
-        } else {
-            Leg::Actual
-        };
-        let deciding = if done.browser_cache.is_some() && !verdict.in_preflight {
-            None
-        } else {
-            sent.iter()
-                .rev()
-                .find(|(l, _, _)| *l == want)
-                .map(|(_, _, x)| x)
-        };
-        let pre = sent
-            .iter()
-            .find(|(l, _, _)| *l == Leg::Preflight)
-            .map(|(_, _, x)| x);
-        let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
-        let served_by = match (done.browser_cache, deciding) {
-            (Some(_), None) => ServedBy::Browser,
-            (_, Some(x)) if x.served_from_cache() => ServedBy::Edge,
-            (_, Some(_)) => ServedBy::Origin,
-            (None, None) => ServedBy::None,
-        };
-        let from_cache = deciding
-            .filter(|x| x.served_from_cache())
-            .or_else(|| pre.filter(|x| x.served_from_cache()));
-        let poisoned_by = if differs {
-            done.browser_cache
-                .filter(|_| served_by == ServedBy::Browser)
-                .map(|t| t as usize)
-                .or_else(|| from_cache.and_then(|x| x.served_tag))
-        } else {
-            None
-        };
-        let cache_induced = differs
-            && (served_by == ServedBy::Browser || from_cache.is_some())
-            && poisoned_by.is_some();
-        let main = sent
-            .iter()
-            .rev()
-            .find(|(l, _, _)| *l == Leg::Actual)
-            .map(|(_, _, x)| x)
-            .or(pre);
-        let (cache, key) = match main {
-            Some(x) => (x.outcome, x.key.clone()),
-            None => (Outcome::NotSent, String::new()),
-        };
-        let hops = sent
-            .iter()
-            .map(|(l, r, x)| HopReport {
-                leg: if *l == Leg::Preflight {
-                    "preflight"
-                } else {
-                    "actual"
-                },
-                request: format!("{} {}", r.method, r.target),
-                url: r.url(),
-                cache: x.outcome,
-                status: x.response.status,
-            })
-            .collect();
-        let mut report = StepReport {
+        let url = self.target.url(&st.target);
+        let mut run = StepRun::new(
             index,
-            line: st.line,
-            at_ms: st.at_ms,
-            client: c.name.clone(),
-            origin: c.origin.clone(),
-            agent: c.agent,
-            request: format!("{} {}", st.method, st.target),
-            url: self.target.url(&st.target),
-            pop: c.pop.unwrap_or(0) as usize,
-            cache,
-            shield: None,
-            key: Arc::from(key),
-            preflight: if done.preflight_sent {
-                PreflightUse::Sent
-            } else if done.preflight_cached {
-                PreflightUse::Cached
-            } else {
-                PreflightUse::None
-            },
-            preflight_cache: pre.map(|p| p.outcome),
-            preflight_key: pre.map(|p| Arc::from(p.key.as_str())),
-            status: done.status,
-            verdict,
-            direct,
-            cache_induced,
-            wrongly_allowed: false,
-            poisoned_by,
-            stored: None,
-            served_by,
-            hops,
-            expectation: Expectation::None,
-            unexpected_failure: false,
-            fix: None,
-        };
-        report.wrongly_allowed = report.cache_induced && report.verdict.allowed;
-        report.unexpected_failure = !report.verdict.allowed && st.expect.cors_ok != Some(false);
-        report.expectation = check(&st.expect, &report);
+            st,
+            &sc.clients[st.client],
+            browser,
+            sc.fetch(st),
+            st.at_ms,
+        )
+        .with_url(url);
+        loop {
+            match run.poll() {
+                Next::Edge { request, .. } => {
+                    let x = self.exchange(index, request).await?;
+                    run.on_edge(x);
+                }
+                Next::Remembered { .. } => run.remembered(None),
+                Next::Origin { request, at } => {
+                    let (resp, ms) = self.direct_respond(request, at).await?;
+                    run.on_origin(Arc::new(resp), ms);
+                }
+                Next::Done => break,
+            }
+        }
         // The target's knobs are unknown: hints that depend on them are left out.
-        report.fix = fix_hint(&report, &Knobs::rfc9111(), deciding.map(|x| &*x.response));
-        Ok(report)
+        Ok(run.finish(&Knobs::rfc9111()).0)
     }
 
     /// One request through the target, with the origin's counters read around it.
-    async fn exchange(&mut self, step: usize, req: &Request) -> Result<WireExchange, ClientError> {
+    async fn exchange(&mut self, step: usize, req: &Request) -> Result<EdgeAnswer, ClientError> {
         let before = match &self.stats {
             Some(b) => stats_total(&self.client, b).await?,
             None => None,
@@ -410,7 +288,7 @@ impl Wire {
             .unwrap_or_else(|| format!("{} {}", req.method, self.target.url(&req.target)));
         let response = Arc::new(resp);
         let options = req.method == "OPTIONS";
-        let served_tag = if matches!(outcome, Outcome::Hit | Outcome::Stale | Outcome::Collapsed) {
+        let stored_by = if outcome.from_cache() {
             self.stored_by(options, &req.target, &response)
         } else {
             None
@@ -423,12 +301,14 @@ impl Wire {
                 response: response.clone(),
             });
         }
-        Ok(WireExchange {
+        Ok(EdgeAnswer {
             response,
             outcome,
-            key,
+            shield: None,
+            key: Arc::from(key),
+            stored_by,
             elapsed_ms,
-            served_tag,
+            stored: None,
         })
     }
 
@@ -455,28 +335,6 @@ impl Wire {
             .find(|h| same(&h.response, served))
             .or_else(|| candidates().next())
             .map(|h| h.step)
-    }
-
-    /// The verdict with no cache in between (no edge, an empty browser HTTP cache), from
-    /// a copy of the browser as it was before the step, as `Sim` computes it.
-    async fn direct_verdict(
-        &self,
-        mut inst: Instance,
-        f: &Fetch,
-        now: Timestamp,
-    ) -> Result<Verdict, ClientError> {
-        let (mut run, mut next) = Run::start(&mut inst, now, f.clone(), u64::MAX);
-        let mut t = now;
-        loop {
-            match next {
-                Next::Done(d) => return Ok(d.verdict),
-                Next::Send(s) => {
-                    let (resp, ms) = self.direct_respond(&s.request, t).await?;
-                    t = t.plus_ms(ms);
-                    next = run.on_response(&mut inst, t, &Arc::new(resp));
-                }
-            }
-        }
     }
 
     async fn direct_respond(
@@ -521,7 +379,8 @@ fn decide(claim: Option<Outcome>, reached: Option<bool>) -> Outcome {
 
 /// What the cache says it did, from its response headers, first signal that answers:
 ///
-/// 1. RFC 9211 `Cache-Status`, last member (the cache nearest the client): `hit` →
+/// 1. RFC 9211 `Cache-Status`, last member (the cache nearest the client), read by
+///    [`CacheStatus::outcome`]: `hit` →
 ///    hit (stale when `ttl` < 0 or `fwd=stale`); `collapsed` with a `fwd` → collapsed;
 ///    `fwd=method|request|bypass` → pass; any other `fwd` (`uri-miss`, `vary-miss`,
 ///    `miss`, `stale`, `partial`) → miss.
@@ -537,10 +396,7 @@ fn decide(claim: Option<Outcome>, reached: Option<bool>) -> Outcome {
 ///
 /// `None` when no signal answers.
 pub fn claimed_outcome(h: &Headers) -> Option<Outcome> {
-    if let Some(o) = h
-        .get_combined("cache-status")
-        .and_then(|v| from_cache_status(&v))
-    {
+    if let Some(o) = last_cache_status(h).and_then(|c| c.outcome()) {
         return Some(o);
     }
     if let Some(v) = h.get("x-cache-status") {
@@ -610,88 +466,20 @@ fn ats_via(via: &str) -> Option<Outcome> {
     }
 }
 
-/// Splits on `sep` outside double-quoted strings (RFC 8941 sf-string).
-fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, ch) in s.char_indices() {
-        if escaped {
-            escaped = false;
-        } else if quoted && ch == '\\' {
-            escaped = true;
-        } else if ch == '"' {
-            quoted = !quoted;
-        } else if ch == sep && !quoted {
-            out.push(&s[start..i]);
-            start = i + ch.len_utf8();
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
-/// The last `Cache-Status` member's parameters, by name.
-fn cache_status_params(v: &str) -> Option<BTreeMap<String, String>> {
-    let last = split_unquoted(v, ',')
-        .into_iter()
-        .map(str::trim)
-        .rfind(|m| !m.is_empty())?;
-    let mut params = BTreeMap::new();
-    for p in split_unquoted(last, ';').into_iter().skip(1) {
-        let p = p.trim();
-        let (k, val) = p.split_once('=').unwrap_or((p, "?1"));
-        params.insert(k.trim().to_ascii_lowercase(), val.trim().to_string());
-    }
-    Some(params)
-}
-
-fn from_cache_status(v: &str) -> Option<Outcome> {
-    let p = cache_status_params(v)?;
-    let truthy = |k: &str| p.get(k).is_some_and(|v| v != "?0");
-    let fwd = p.get("fwd").map(|s| s.to_ascii_lowercase());
-    if truthy("hit") {
-        let stale = p
-            .get("ttl")
-            .and_then(|t| t.parse::<i64>().ok())
-            .is_some_and(|t| t < 0)
-            || fwd.as_deref() == Some("stale");
-        return Some(if stale { Outcome::Stale } else { Outcome::Hit });
-    }
-    let fwd = fwd?;
-    if truthy("collapsed") {
-        return Some(Outcome::Collapsed);
-    }
-    Some(match fwd.as_str() {
-        "method" | "request" | "bypass" => Outcome::Pass,
-        _ => Outcome::Miss,
-    })
+/// The last `Cache-Status` member (the cache nearest the client), when there is one.
+fn last_cache_status(h: &Headers) -> Option<CacheStatus<'static>> {
+    CacheStatus::parse_last(&h.get_combined(CacheStatus::FIELD)?)
 }
 
 /// Whether the last `Cache-Status` member (the cache nearest the client) is
 /// `varyedge proxy`'s own.
 fn from_varyedge_proxy(h: &Headers) -> bool {
-    h.get_combined("cache-status").is_some_and(|v| {
-        split_unquoted(&v, ',')
-            .into_iter()
-            .map(str::trim)
-            .rfind(|m| !m.is_empty())
-            .and_then(|m| split_unquoted(m, ';').into_iter().next())
-            .is_some_and(|name| name.trim() == PROXY_CACHE_NAME)
-    })
+    last_cache_status(h).is_some_and(|c| c.is_ours())
 }
-
-/// The cache name `varyedge proxy` writes in its `Cache-Status` members.
-const PROXY_CACHE_NAME: &str = "varyedge";
 
 /// The `key` parameter of the last `Cache-Status` member, unquoted.
 fn cache_status_key(h: &Headers) -> Option<String> {
-    let v = h.get_combined("cache-status")?;
-    let k = cache_status_params(&v)?.remove("key")?;
-    let k = k
-        .strip_prefix('"')
-        .and_then(|k| k.strip_suffix('"'))
-        .unwrap_or(&k);
-    Some(k.replace("\\\"", "\"").replace("\\\\", "\\"))
+    last_cache_status(h)?.key.map(|k| k.into_owned())
 }
 
 #[cfg(test)]

@@ -1,24 +1,23 @@
 //! The simulator: replays a scenario on virtual time through the edge core, the browser
-//! model and the origin model, and attributes every cache-induced CORS failure to the step
-//! whose stored response was served (PRODUCT.md "The key definition").
+//! model and the origin model. Each step is a [`crate::flow::StepRun`] answered in
+//! process; the flow attributes every cache-induced CORS failure to the step whose stored
+//! response was served (PRODUCT.md "The key definition").
 
-mod fix;
-
-use crate::browser::run::{Instance, Leg, Next, Run};
-use crate::browser::{Agent, Browser, Fetch, Verdict};
+use crate::browser::run::Instance;
+use crate::browser::{Browser, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{Cache, Lookup, Outcome, StoreResult, Tag};
+use crate::flow::{EdgeAnswer, Next, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
-use crate::scenario::{Expect, OriginSpec, PreflightUse, Scenario, ServedBy, Step};
-use crate::time::{Timestamp, SIM_EPOCH};
-use serde::Serialize;
+use crate::scenario::{OriginSpec, Scenario, Step};
+use crate::time::Timestamp;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-pub use fix::fix_hint;
+pub use crate::flow::{check, finish, fix_hint, Expectation, StepReport, Summary, Trace};
 
 /// Where the edge's misses go: the origin model, or a real server (the `net` driver).
 pub trait Upstream {
@@ -52,25 +51,6 @@ pub struct Edge {
     shield: Option<Cache>,
 }
 
-/// What the edge did with one request.
-#[derive(Clone, Debug)]
-pub struct EdgeExchange {
-    /// What the client got.
-    pub response: Arc<Response>,
-    /// The POP's outcome.
-    pub outcome: Outcome,
-    /// The shield's outcome when the POP went to it.
-    pub shield: Option<Outcome>,
-    /// The key that matched (or was stored / looked up).
-    pub key: Arc<str>,
-    /// Who stored the served response, when it came from a cache.
-    pub served_tag: Option<Tag>,
-    /// When the response reached the client.
-    pub done_at: Timestamp,
-    /// Whether this exchange stored something at the POP, or why not.
-    pub stored: Option<Result<Arc<str>, &'static str>>,
-}
-
 impl Edge {
     /// A cold edge for these knobs.
     pub fn new(knobs: &Knobs) -> Edge {
@@ -83,7 +63,8 @@ impl Edge {
         }
     }
 
-    /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores.
+    /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores. The answer's
+    /// `elapsed_ms` is virtual: 0 from a cache, the upstream's latency when forwarded.
     pub fn exchange(
         &mut self,
         up: &mut dyn Upstream,
@@ -91,72 +72,55 @@ impl Edge {
         pop: usize,
         now: Timestamp,
         tag: Tag,
-    ) -> EdgeExchange {
+    ) -> EdgeAnswer {
         let pop = pop.min(self.pops.len() - 1);
         let (key, lk) = self.pops[pop].lookup(req, now);
+        let answer =
+            |response, outcome, shield, key, served: Option<Tag>, done: Timestamp| EdgeAnswer {
+                response,
+                outcome,
+                shield,
+                key,
+                stored_by: served.map(|t| t as usize),
+                elapsed_ms: done.ms_since(now),
+                stored: None,
+            };
         match lk {
-            Lookup::Hit(s) => EdgeExchange {
-                response: s.response,
-                outcome: Outcome::Hit,
-                shield: None,
-                key: s.key,
-                served_tag: Some(s.tag),
-                done_at: now,
-                stored: None,
-            },
-            Lookup::Collapsed(s) => EdgeExchange {
-                response: s.response,
-                outcome: Outcome::Collapsed,
-                shield: None,
-                key: s.key,
-                served_tag: Some(s.tag),
-                done_at: now,
-                stored: None,
-            },
+            Lookup::Hit(s) => answer(s.response, Outcome::Hit, None, s.key, Some(s.tag), now),
+            Lookup::Collapsed(s) => answer(
+                s.response,
+                Outcome::Collapsed,
+                None,
+                s.key,
+                Some(s.tag),
+                now,
+            ),
             Lookup::Stale(s) => {
                 // RFC 5861: serve the stale response, refresh behind it.
                 let (resp, _, _, done) = self.via_parent(up, req, now, tag);
                 let stored = self.pops[pop].store(req, resp, now, done, tag);
-                EdgeExchange {
-                    response: s.response,
-                    outcome: Outcome::Stale,
-                    shield: None,
-                    key: s.key,
-                    served_tag: Some(s.tag),
-                    done_at: now,
+                EdgeAnswer {
                     stored: Some(store_summary(stored)),
+                    ..answer(s.response, Outcome::Stale, None, s.key, Some(s.tag), now)
                 }
             }
             Lookup::Miss(_) => {
-                let (resp, served_tag, shield, done) = self.via_parent(up, req, now, tag);
+                let (resp, served, shield, done) = self.via_parent(up, req, now, tag);
                 let stored =
-                    self.pops[pop].store(req, resp.clone(), now, done, served_tag.unwrap_or(tag));
+                    self.pops[pop].store(req, resp.clone(), now, done, served.unwrap_or(tag));
                 let key = match &stored {
                     StoreResult::Stored { key, .. } => key.clone(),
                     StoreResult::NotStored(_) => Arc::from(key),
                 };
-                EdgeExchange {
-                    response: resp,
-                    outcome: Outcome::Miss,
-                    shield,
-                    key,
-                    served_tag,
-                    done_at: done,
+                EdgeAnswer {
                     stored: Some(store_summary(stored)),
+                    ..answer(resp, Outcome::Miss, shield, key, served, done)
                 }
             }
             Lookup::Pass(_) => {
                 let resp = Arc::new(up.respond(req, now));
                 let done = now.plus_ms(up.latency_ms());
-                EdgeExchange {
-                    response: resp,
-                    outcome: Outcome::Pass,
-                    shield: None,
-                    key: Arc::from(key),
-                    served_tag: None,
-                    done_at: done,
-                    stored: None,
-                }
+                answer(resp, Outcome::Pass, None, Arc::from(key), None, done)
             }
         }
     }
@@ -203,137 +167,6 @@ fn store_summary(s: StoreResult) -> Result<Arc<str>, &'static str> {
     }
 }
 
-/// Whether a step's expectations held.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Expectation {
-    /// Every stated expectation held.
-    Met,
-    /// At least one did not; each string says which and what happened.
-    Unmet(Vec<String>),
-    /// The step states none.
-    None,
-}
-
-/// One replayed step, everything a report shows.
-#[derive(Clone, Debug)]
-pub struct StepReport {
-    /// Index in file order, from 0.
-    pub index: usize,
-    /// Line in the scenario file.
-    pub line: u64,
-    /// Virtual time in ms.
-    pub at_ms: u64,
-    /// Client name.
-    pub client: String,
-    /// Client origin (empty for `browser: none`).
-    pub origin: String,
-    /// Agent.
-    pub agent: Agent,
-    /// `GET /api/data`.
-    pub request: String,
-    /// Full URL.
-    pub url: String,
-    /// POP.
-    pub pop: usize,
-    /// Edge outcome of the actual request, or of the preflight when only it was sent.
-    pub cache: Outcome,
-    /// The shield's outcome, when there is one and it was asked.
-    pub shield: Option<Outcome>,
-    /// The key that matched or was looked up.
-    pub key: Arc<str>,
-    /// Preflight use.
-    pub preflight: PreflightUse,
-    /// The preflight's edge outcome when one was sent.
-    pub preflight_cache: Option<Outcome>,
-    /// The preflight's key when one was sent.
-    pub preflight_key: Option<Arc<str>>,
-    /// Status the page got (of the preflight when it failed there).
-    pub status: u16,
-    /// Verdict on what the edge delivered.
-    pub verdict: Verdict,
-    /// Verdict on what the origin answers to the same request with no cache in between.
-    pub direct: Verdict,
-    /// The two differ.
-    pub cache_induced: bool,
-    /// Allowed only because of the cache (a security finding).
-    pub wrongly_allowed: bool,
-    /// The step whose stored response was served, when cache-induced.
-    pub poisoned_by: Option<usize>,
-    /// What this step stored at its POP (`Ok(key)`) or why not (`Err(reason)`).
-    pub stored: Option<Result<Arc<str>, &'static str>>,
-    /// Which layer delivered the response that decided the verdict: the origin, the
-    /// edge's cache, or the browser's own HTTP cache.
-    pub served_by: ServedBy,
-    /// Every request that left the browser for this step, in order (preflights and
-    /// redirect hops included).
-    pub hops: Vec<HopReport>,
-    /// Expectation result.
-    pub expectation: Expectation,
-    /// A failure on a step that did not expect `blocked`.
-    pub unexpected_failure: bool,
-    /// How to prevent it.
-    pub fix: Option<String>,
-}
-
-/// One request a step sent, and what the edge did with it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct HopReport {
-    /// `preflight` or `actual`.
-    pub leg: &'static str,
-    /// `OPTIONS /x`.
-    pub request: String,
-    /// Full URL.
-    pub url: String,
-    /// The edge outcome.
-    pub cache: Outcome,
-    /// The status received.
-    pub status: u16,
-}
-
-/// Totals over a replay.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    /// Steps.
-    pub steps: usize,
-    /// Blocked steps.
-    pub blocked: usize,
-    /// Cache-induced steps (blocked or wrongly allowed).
-    pub cache_induced: usize,
-    /// Allowed only because of the cache.
-    pub wrongly_allowed: usize,
-    /// Unmet expectations.
-    pub unmet_expectations: usize,
-    /// Failures on steps that did not expect them.
-    pub unexpected_failures: usize,
-    /// Edge hits (hit + stale + collapsed) among actual requests that reached the edge.
-    pub hits: usize,
-    /// Requests that reached the edge (actual requests and preflights).
-    pub edge_requests: usize,
-}
-
-/// A whole replay.
-#[derive(Clone, Debug)]
-pub struct Trace {
-    /// Scenario name.
-    pub scenario: String,
-    /// Scenario file.
-    pub file: String,
-    /// Profile name.
-    pub profile: String,
-    /// Per step.
-    pub steps: Vec<StepReport>,
-    /// Totals.
-    pub summary: Summary,
-}
-
-impl Trace {
-    /// Whether the replay passes: every expectation met, no unexpected failure.
-    pub fn passed(&self) -> bool {
-        self.summary.unmet_expectations == 0 && self.summary.unexpected_failures == 0
-    }
-}
-
 /// Error when a scenario cannot run in-process.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -372,41 +205,6 @@ fn describe_profile(knobs: &Knobs) -> String {
         .into_iter()
         .find(|p| p.knobs == *knobs)
         .map_or_else(|| "custom".to_string(), |p| p.name.to_string())
-}
-
-/// Builds the trace and its summary from step reports.
-pub fn finish(sc: &Scenario, profile: String, steps: Vec<StepReport>) -> Trace {
-    let mut s = Summary {
-        steps: steps.len(),
-        ..Summary::default()
-    };
-    for r in &steps {
-        s.blocked += usize::from(!r.verdict.allowed);
-        s.cache_induced += usize::from(r.cache_induced);
-        s.wrongly_allowed += usize::from(r.wrongly_allowed);
-        s.unmet_expectations += usize::from(matches!(r.expectation, Expectation::Unmet(_)));
-        s.unexpected_failures += usize::from(r.unexpected_failure);
-        // When the preflight failed the actual request never left, and `cache` repeats the
-        // preflight's outcome: count it once.
-        let actual_sent = !(r.preflight_cache.is_some() && r.verdict.in_preflight);
-        for o in [r.preflight_cache, actual_sent.then_some(r.cache)]
-            .into_iter()
-            .flatten()
-        {
-            s.edge_requests += 1;
-            s.hits += usize::from(matches!(
-                o,
-                Outcome::Hit | Outcome::Stale | Outcome::Collapsed
-            ));
-        }
-    }
-    Trace {
-        scenario: sc.name.clone(),
-        file: sc.file.clone(),
-        profile,
-        steps,
-        summary: s,
-    }
 }
 
 /// The simulator's state between steps: edge caches and one browser per client.
@@ -469,54 +267,13 @@ impl<'a> Sim<'a> {
         self.direct_memo
     }
 
-    /// The fetch a step describes.
-    pub fn fetch(&self, st: &Step) -> Fetch {
-        let c = &self.sc.clients[st.client];
-        Fetch {
-            agent: c.agent,
-            origin: c.origin.clone(),
-            method: st.method.clone(),
-            scheme: st.scheme.clone(),
-            host: st.host.clone(),
-            target: st.target.clone(),
-            headers: st.headers.clone(),
-            mode: st.mode,
-            credentials: st.credentials,
-            cookie: Some(c.cookie.clone()),
-            private_network: c.private_network,
-            redirect: st.redirect,
-            chain: crate::browser::Chain::default(),
-        }
-    }
-
-    /// Writes the fetch `st` describes into `f`, reusing its buffers (the per-step path
-    /// would otherwise allocate every string anew).
-    fn refill_fetch(&self, st: &Step, f: &mut Fetch) {
-        let c = &self.sc.clients[st.client];
-        f.agent = c.agent;
-        f.origin.clone_from(&c.origin);
-        f.method.clone_from(&st.method);
-        f.scheme.clone_from(&st.scheme);
-        f.host.clone_from(&st.host);
-        f.target.clone_from(&st.target);
-        f.headers.clone_from(&st.headers);
-        f.mode = st.mode;
-        f.credentials = st.credentials;
-        match &mut f.cookie {
-            Some(k) => k.clone_from(&c.cookie),
-            None => f.cookie = Some(c.cookie.clone()),
-        }
-        f.private_network = c.private_network;
-        f.redirect = st.redirect;
-        f.chain = crate::browser::Chain::default();
-    }
-
     /// Runs one step at its time.
     pub fn step(&mut self, up: &mut dyn Upstream, index: usize, st: &Step) -> StepReport {
         self.step_at(up, index, st, st.at_ms)
     }
 
-    /// Runs `st` at `at_ms` instead of its own time (generated traces reuse steps).
+    /// Runs `st` at `at_ms` instead of its own time (generated traces reuse steps): the
+    /// step's [`StepRun`] answered on virtual time.
     pub fn step_at(
         &mut self,
         up: &mut dyn Upstream,
@@ -524,163 +281,66 @@ impl<'a> Sim<'a> {
         st: &Step,
         at_ms: u64,
     ) -> StepReport {
-        let now = SIM_EPOCH.plus_ms(at_ms);
         let c = &self.sc.clients[st.client];
         let pop = c.pop.unwrap_or(0) as usize;
         let f = match self.scratch.take() {
             Some(mut f) => {
-                self.refill_fetch(st, &mut f);
+                self.sc.refill_fetch(st, &mut f);
                 f
             }
-            None => self.fetch(st),
+            None => self.sc.fetch(st),
         };
         let tag = index as Tag;
-        let u = self.user_of[st.client];
-        // The counterfactual starts from the browser as it was before this fetch.
-        let before = self.browsers[u].without_http_cache();
-        let (done, sent) = self.through_edge(up, u, &f, now, pop, tag);
-        let direct = self.direct(up, before, &f, now, &sent);
-        report(
-            self.sc,
-            self.knobs,
-            st,
+        let mut run = StepRun::new(
             index,
-            at_ms,
-            pop,
-            done,
-            &sent,
-            direct,
+            st,
+            c,
+            &mut self.browsers[self.user_of[st.client]],
             f,
-            &mut self.scratch,
+            at_ms,
         )
-    }
-
-    /// Drives one fetch through the edge: every request the browser sends, with what the
-    /// edge answered.
-    fn through_edge(
-        &mut self,
-        up: &mut dyn Upstream,
-        u: usize,
-        f: &Fetch,
-        now: Timestamp,
-        pop: usize,
-        tag: Tag,
-    ) -> (crate::browser::run::Done, Vec<(Leg, Request, EdgeExchange)>) {
-        let (mut run, mut next) = Run::start(&mut self.browsers[u], now, f.clone(), tag);
-        let mut sent = Vec::new();
-        let mut t = now;
+        .reusing_forwarded();
+        let mut unremembered: Option<(bool, Request)> = None;
         loop {
-            match next {
-                Next::Done(d) => return (d, sent),
-                Next::Send(s) => {
-                    let x = self.edge.exchange(up, &s.request, pop, t, tag);
-                    t = x.done_at;
-                    let resp = x.response.clone();
-                    sent.push((s.leg, s.request, x));
-                    next = run.on_response(&mut self.browsers[u], t, &resp);
+            match run.poll() {
+                Next::Edge { request, at } => {
+                    let x = self.edge.exchange(up, request, pop, at, tag);
+                    run.on_edge(x);
                 }
-            }
-        }
-    }
-
-    /// The verdict with no cache in between — no edge, and an empty browser HTTP cache —
-    /// from a copy of the same browser (its preflight cache and cookies). Answers the
-    /// edge got from the origin itself are reused, in order, while the requests match.
-    fn direct(
-        &mut self,
-        up: &mut dyn Upstream,
-        mut inst: Instance,
-        f: &Fetch,
-        now: Timestamp,
-        sent: &[(Leg, Request, EdgeExchange)],
-    ) -> Verdict {
-        let (mut run, mut next) = Run::start(&mut inst, now, f.clone(), u64::MAX);
-        let first = match &next {
-            Next::Done(d) => return d.verdict.clone(),
-            Next::Send(s) => (s.leg == Leg::Preflight, s.request.clone()),
-        };
-        if let Some(v) = self.memo_get(up, first.0, &first.1, f) {
-            return v;
-        }
-        let mut t = now;
-        let mut i = 0;
-        loop {
-            match next {
-                Next::Done(d) => {
-                    if d.redirects == 0 {
-                        self.memo_put(up, first.0, &first.1, f, &d.verdict);
+                Next::Remembered {
+                    preflight,
+                    request,
+                    fetch,
+                } => {
+                    let v = memo_get(&self.direct_memo, up, preflight, request, fetch);
+                    if v.is_none() && up.is_pure() {
+                        unremembered = Some((preflight, request.clone()));
                     }
-                    return d.verdict;
+                    run.remembered(v);
                 }
-                Next::Send(s) => {
-                    let reuse = sent.get(i).filter(|(_, r, x)| {
-                        *r == s.request
-                            && matches!(x.outcome, Outcome::Miss | Outcome::Pass)
-                            && x.served_tag.is_none()
-                    });
-                    let resp = match reuse {
-                        Some((_, _, x)) => x.response.clone(),
-                        None => Arc::new(up.respond(&s.request, t)),
-                    };
-                    t = t.plus_ms(up.latency_ms());
-                    i += 1;
-                    next = run.on_response(&mut inst, t, &resp);
+                Next::Origin { request, at } => {
+                    let resp = Arc::new(up.respond(request, at));
+                    run.on_origin(resp, up.latency_ms());
                 }
+                Next::Done => break,
             }
         }
-    }
-
-    fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
-        let mut h = FastHasher::default();
-        (preflight, request, f).hash(&mut h);
-        h.finish()
-    }
-
-    /// A remembered counterfactual verdict, when the upstream is pure.
-    fn memo_get(
-        &self,
-        up: &dyn Upstream,
-        preflight: bool,
-        request: &Request,
-        f: &Fetch,
-    ) -> Option<Verdict> {
-        if !up.is_pure() {
-            return None;
+        // A counterfactual that followed a redirect is not determined by its first request.
+        if run.direct_redirected() {
+            unremembered = None;
         }
-        let slot = Self::memo_slot(preflight, request, f);
-        self.direct_memo
-            .0
-            .get(&slot)?
-            .iter()
-            .find(|m| m.preflight == preflight && m.request == *request && m.fetch == *f)
-            .map(|m| m.verdict.clone())
-    }
-
-    fn memo_put(
-        &mut self,
-        up: &dyn Upstream,
-        preflight: bool,
-        request: &Request,
-        f: &Fetch,
-        verdict: &Verdict,
-    ) {
-        if !up.is_pure() {
-            return;
-        }
-        if self.direct_memo.0.len() >= DIRECT_MEMO_MAX {
-            self.direct_memo.0.clear();
-        }
-        let slot = Self::memo_slot(preflight, request, f);
-        self.direct_memo
-            .0
-            .entry(slot)
-            .or_default()
-            .push(DirectMemo {
+        let (report, f) = run.finish(self.knobs);
+        if let Some((preflight, request)) = unremembered {
+            memo_put(
+                &mut self.direct_memo,
                 preflight,
-                request: request.clone(),
-                fetch: f.clone(),
-                verdict: verdict.clone(),
-            });
+                request,
+                &f,
+                &report.direct,
+            );
+        }
+        self.scratch = Some(f);
+        report
     }
 }
 
@@ -722,212 +382,49 @@ pub fn browsers_of(sc: &Scenario) -> (Vec<Instance>, Vec<usize>) {
     (browsers, user_of)
 }
 
-/// The deciding exchange of a finished fetch: the last preflight when it failed there,
-/// else the last actual request (none when the browser's HTTP cache answered).
-fn deciding(
-    done: &crate::browser::run::Done,
-    sent: &[(Leg, Request, EdgeExchange)],
-) -> Option<usize> {
-    if done.browser_cache.is_some() && !done.verdict.in_preflight {
+fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
+    let mut h = FastHasher::default();
+    (preflight, request, f).hash(&mut h);
+    h.finish()
+}
+
+/// A remembered counterfactual verdict, when the upstream is pure.
+fn memo_get(
+    memo: &CounterfactualMemo,
+    up: &dyn Upstream,
+    preflight: bool,
+    request: &Request,
+    f: &Fetch,
+) -> Option<Verdict> {
+    if !up.is_pure() {
         return None;
     }
-    let want = if done.verdict.in_preflight {
-        Leg::Preflight
-    } else {
-        Leg::Actual
-    };
-    sent.iter().rposition(|(l, _, _)| *l == want)
-}
-
-/// Builds a step's report from the finished fetch.
-#[allow(clippy::too_many_arguments)]
-fn report(
-    sc: &Scenario,
-    knobs: &Knobs,
-    st: &Step,
-    index: usize,
-    at_ms: u64,
-    pop: usize,
-    done: crate::browser::run::Done,
-    sent: &[(Leg, Request, EdgeExchange)],
-    direct: Verdict,
-    f: Fetch,
-    scratch: &mut Option<Fetch>,
-) -> StepReport {
-    let c = &sc.clients[st.client];
-    let verdict = done.verdict.clone();
-    let dec = deciding(&done, sent);
-    let pre = sent.iter().find(|(l, _, _)| *l == Leg::Preflight);
-    let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
-    let served_by = match (done.browser_cache, dec.map(|i| &sent[i].2)) {
-        (Some(_), None) => ServedBy::Browser,
-        (_, Some(x)) if x.served_tag.is_some() => ServedBy::Edge,
-        (_, Some(_)) => ServedBy::Origin,
-        (None, None) => ServedBy::None,
-    };
-    let poisoned_by = if differs {
-        // the entry that changed the outcome: the browser's, the deciding exchange's at
-        // the edge, or the preflight's when the actual went through but it was served
-        done.browser_cache
-            .filter(|_| served_by == ServedBy::Browser)
-            .or_else(|| dec.and_then(|i| sent[i].2.served_tag))
-            .or_else(|| pre.and_then(|(_, _, x)| x.served_tag))
-            .map(|t| t as usize)
-    } else {
-        None
-    };
-    let main = sent
+    let slot = memo_slot(preflight, request, f);
+    memo.0
+        .get(&slot)?
         .iter()
-        .rev()
-        .find(|(l, _, _)| *l == Leg::Actual)
-        .or(pre);
-    let (cache, shield, key, stored) = match main {
-        Some((_, _, x)) => (x.outcome, x.shield, x.key.clone(), x.stored.clone()),
-        None => (Outcome::NotSent, None, Arc::from(""), None),
-    };
-    let hops = sent
-        .iter()
-        .map(|(l, r, x)| HopReport {
-            leg: if *l == Leg::Preflight {
-                "preflight"
-            } else {
-                "actual"
-            },
-            request: concat(&[&r.method, " ", &r.target]),
-            url: r.url(),
-            cache: x.outcome,
-            status: x.response.status,
-        })
-        .collect();
-    let cache_induced = differs && poisoned_by.is_some();
-    let mut report = StepReport {
-        index,
-        line: st.line,
-        at_ms,
-        client: c.name.clone(),
-        origin: c.origin.clone(),
-        agent: c.agent,
-        request: concat(&[&st.method, " ", &st.target]),
-        url: concat(&[&st.scheme, "://", &st.host, &st.target]),
-        pop,
-        cache,
-        shield,
-        key,
-        preflight: if done.preflight_sent {
-            PreflightUse::Sent
-        } else if done.preflight_cached {
-            PreflightUse::Cached
-        } else {
-            PreflightUse::None
-        },
-        preflight_cache: pre.map(|(_, _, p)| p.outcome),
-        preflight_key: pre.map(|(_, _, p)| p.key.clone()),
-        status: done.status,
-        verdict,
-        direct,
-        cache_induced,
-        wrongly_allowed: false,
-        poisoned_by,
-        stored,
-        served_by,
-        hops,
-        expectation: Expectation::None,
-        unexpected_failure: false,
-        fix: None,
-    };
-    report.wrongly_allowed = report.cache_induced && report.verdict.allowed;
-    report.unexpected_failure = !report.verdict.allowed && st.expect.cors_ok != Some(false);
-    report.expectation = check(&st.expect, &report);
-    report.fix = fix_hint(&report, knobs, dec.map(|i| &*sent[i].2.response));
-    *scratch = Some(f);
-    report
+        .find(|m| m.preflight == preflight && m.request == *request && m.fetch == *f)
+        .map(|m| m.verdict.clone())
 }
 
-/// Joins strings into one allocation (cheaper than `format!` on the per-step path).
-fn concat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        s.push_str(p);
+/// Remembers a counterfactual verdict (the caller checked the upstream is pure).
+fn memo_put(
+    memo: &mut CounterfactualMemo,
+    preflight: bool,
+    request: Request,
+    f: &Fetch,
+    verdict: &Verdict,
+) {
+    if memo.0.len() >= DIRECT_MEMO_MAX {
+        memo.0.clear();
     }
-    s
-}
-
-/// Compares a step's outcome with its expectations.
-pub fn check(e: &Expect, r: &StepReport) -> Expectation {
-    if e.is_empty() {
-        return Expectation::None;
-    }
-    let mut unmet = Vec::new();
-    let word = |ok: bool| if ok { "ok" } else { "blocked" };
-    if let Some(ok) = e.cors_ok {
-        if ok != r.verdict.allowed {
-            unmet.push(format!(
-                "cors: expected {}, got {} ({})",
-                word(ok),
-                word(r.verdict.allowed),
-                r.verdict.reason.id()
-            ));
-        }
-    }
-    if let Some(reason) = e.reason {
-        if reason != r.verdict.reason {
-            unmet.push(format!(
-                "reason: expected {}, got {}",
-                reason.id(),
-                r.verdict.reason.id()
-            ));
-        }
-    }
-    if let Some(c) = e.cache {
-        if c != r.cache {
-            unmet.push(format!("cache: expected {}, got {}", c.id(), r.cache.id()));
-        }
-    }
-    if let Some(ci) = e.cache_induced {
-        if ci != r.cache_induced {
-            unmet.push(format!(
-                "cache_induced: expected {ci}, got {}",
-                r.cache_induced
-            ));
-        }
-    }
-    if let Some(p) = e.preflight {
-        if p != r.preflight {
-            unmet.push(format!(
-                "preflight: expected {}, got {}",
-                p.id(),
-                r.preflight.id()
-            ));
-        }
-    }
-    if let Some(p) = e.poisoned_by {
-        if Some(p) != r.poisoned_by {
-            unmet.push(format!(
-                "poisoned_by: expected step {p}, got {}",
-                r.poisoned_by
-                    .map_or("none".to_string(), |x| format!("step {x}"))
-            ));
-        }
-    }
-    if let Some(s) = e.status {
-        if s != r.status {
-            unmet.push(format!("status: expected {s}, got {}", r.status));
-        }
-    }
-    if let Some(s) = e.served_by {
-        if s != r.served_by {
-            unmet.push(format!(
-                "served_by: expected {}, got {}",
-                s.id(),
-                r.served_by.id()
-            ));
-        }
-    }
-    if unmet.is_empty() {
-        Expectation::Met
-    } else {
-        Expectation::Unmet(unmet)
-    }
+    let slot = memo_slot(preflight, &request, f);
+    memo.0.entry(slot).or_default().push(DirectMemo {
+        preflight,
+        request,
+        fetch: f.clone(),
+        verdict: verdict.clone(),
+    });
 }
 
 #[cfg(test)]

@@ -1,0 +1,489 @@
+//! One browser step, sans IO: the sequence both drivers run (the browser's fetch — its
+//! HTTP cache, preflights, redirect hops, cookies — through the edge → the no-cache
+//! "direct" verdict → attribution → expectation check), written once. The fetch itself is
+//! [`crate::browser::run::Run`]; this module answers its requests through the edge and
+//! again straight from the origin, and decides what the difference means.
+//!
+//! [`StepRun`] is a state machine in the quinn-proto style: [`StepRun::poll`] says what it
+//! needs next ([`Next`]) — an exchange through the edge, a remembered counterfactual
+//! verdict, a direct exchange with the origin — and the driver answers with
+//! [`StepRun::on_edge`], [`StepRun::remembered`] or [`StepRun::on_origin`]; once it says
+//! [`Next::Done`], [`StepRun::finish`] builds the [`StepReport`]. The simulator answers on
+//! virtual time (`sim`), the wire driver with real exchanges (`net::target`); neither
+//! decides what "cache-induced" means or who poisoned a step.
+
+mod fix;
+mod report;
+
+pub use fix::fix_hint;
+pub use report::{check, finish, Expectation, HopReport, StepReport, Summary, Trace};
+
+use crate::browser::run::{Done, Instance, Leg, Next as RunNext, Run, Send};
+use crate::browser::{Fetch, Verdict};
+use crate::edge::Outcome;
+use crate::message::{Request, Response};
+use crate::profile::Knobs;
+use crate::scenario::{Client, PreflightUse, ServedBy, Step};
+use crate::time::{Timestamp, SIM_EPOCH};
+use std::sync::Arc;
+
+/// The edge's answer to one request of a step.
+#[derive(Clone, Debug)]
+pub struct EdgeAnswer {
+    /// What the client got.
+    pub response: Arc<Response>,
+    /// The edge's (nearest cache's) outcome.
+    pub outcome: Outcome,
+    /// The shield's outcome when the edge went to one.
+    pub shield: Option<Outcome>,
+    /// The key that matched (or was stored / looked up).
+    pub key: Arc<str>,
+    /// The step whose stored response was served, when served from a cache and known.
+    pub stored_by: Option<usize>,
+    /// How long the exchange took, in ms (virtual or real).
+    pub elapsed_ms: u64,
+    /// Whether this exchange stored something at the edge (`Ok(key)`), or why not;
+    /// `None` when unknown or not applicable.
+    pub stored: Option<Result<Arc<str>, &'static str>>,
+}
+
+impl EdgeAnswer {
+    /// Whether the client got a stored response, from the edge or from its shield.
+    ///
+    /// PRODUCT.md "The key definition": a step is cache-induced only when the response
+    /// that decided it was served from a cache; this is that test, for both drivers.
+    pub fn served_from_cache(&self) -> bool {
+        self.outcome.from_cache() || self.shield.is_some_and(Outcome::from_cache)
+    }
+}
+
+/// What a [`StepRun`] needs next.
+#[derive(Debug)]
+pub enum Next<'r> {
+    /// Send `request` through the edge at `at`; answer with [`StepRun::on_edge`].
+    Edge {
+        /// The request, as the browser sends it.
+        request: &'r Request,
+        /// When it leaves.
+        at: Timestamp,
+    },
+    /// The no-cache verdict is needed. A driver that remembers it for this
+    /// (`preflight`, `request`, `fetch`) answers `Some`; otherwise `None`, and the origin
+    /// exchanges follow. Answer with [`StepRun::remembered`].
+    Remembered {
+        /// Whether the step starts with a preflight.
+        preflight: bool,
+        /// The first request the browser sends (the preflight or the actual request).
+        request: &'r Request,
+        /// The fetch.
+        fetch: &'r Fetch,
+    },
+    /// Send `request` straight to the origin, no cache in between, at `at`; answer with
+    /// [`StepRun::on_origin`].
+    Origin {
+        /// The request.
+        request: &'r Request,
+        /// When it leaves.
+        at: Timestamp,
+    },
+    /// Nothing more: call [`StepRun::finish`].
+    Done,
+}
+
+enum State {
+    /// Waiting for the edge's answer to `pending`.
+    Edge,
+    /// Asking the driver for a remembered no-cache verdict.
+    Remembered,
+    /// Waiting for the origin's answer to `direct_pending`.
+    Origin,
+    Done,
+}
+
+/// The counterfactual fetch: the same browser as before the step, no HTTP cache, every
+/// request straight to the origin.
+struct DirectRun {
+    run: Run,
+    inst: Instance,
+    pending: Option<Send>,
+    first: (bool, Request),
+    at: Timestamp,
+    /// How many of its requests were answered so far.
+    answered: usize,
+}
+
+/// One step of a scenario in flight; see the module docs.
+pub struct StepRun<'a> {
+    index: usize,
+    step: &'a Step,
+    client: &'a Client,
+    inst: &'a mut Instance,
+    fetch: Fetch,
+    at_ms: u64,
+    now: Timestamp,
+    url: Option<String>,
+    reuse_forwarded: bool,
+    /// The browser before this step, for the counterfactual.
+    before: Option<Instance>,
+    run: Run,
+    pending: Option<Send>,
+    at: Timestamp,
+    sent: Vec<(Leg, Request, EdgeAnswer)>,
+    done: Option<Done>,
+    direct_run: Option<DirectRun>,
+    direct: Option<Verdict>,
+    direct_redirects: usize,
+    state: State,
+}
+
+impl<'a> StepRun<'a> {
+    /// Starts step `index` (`step`, made by `client` in browser `inst`, as `fetch`) at
+    /// `at_ms` of the scenario's virtual clock.
+    pub fn new(
+        index: usize,
+        step: &'a Step,
+        client: &'a Client,
+        inst: &'a mut Instance,
+        fetch: Fetch,
+        at_ms: u64,
+    ) -> StepRun<'a> {
+        let now = SIM_EPOCH.plus_ms(at_ms);
+        let before = inst.without_http_cache();
+        let (run, next) = Run::start(inst, now, fetch.clone(), index as u64);
+        let mut s = StepRun {
+            index,
+            step,
+            client,
+            inst,
+            fetch,
+            at_ms,
+            now,
+            url: None,
+            reuse_forwarded: false,
+            before: Some(before),
+            run,
+            pending: None,
+            at: now,
+            sent: Vec::new(),
+            done: None,
+            direct_run: None,
+            direct: None,
+            direct_redirects: 0,
+            state: State::Edge,
+        };
+        s.advance(next);
+        s
+    }
+
+    /// The edge hands forwarded answers through unaltered (the in-process edge), so a
+    /// forwarded answer stands in for the direct exchange with the origin.
+    pub fn reusing_forwarded(mut self) -> StepRun<'a> {
+        self.reuse_forwarded = true;
+        self
+    }
+
+    /// Reports `url` instead of the step's own (the wire driver's target URL).
+    pub fn with_url(mut self, url: String) -> StepRun<'a> {
+        self.url = Some(url);
+        self
+    }
+
+    /// What the step needs next.
+    pub fn poll(&self) -> Next<'_> {
+        match &self.state {
+            State::Edge => match &self.pending {
+                Some(s) => Next::Edge {
+                    request: &s.request,
+                    at: self.at,
+                },
+                None => Next::Done,
+            },
+            State::Remembered => match &self.direct_run {
+                Some(d) => Next::Remembered {
+                    preflight: d.first.0,
+                    request: &d.first.1,
+                    fetch: &self.fetch,
+                },
+                None => Next::Done,
+            },
+            State::Origin => match self
+                .direct_run
+                .as_ref()
+                .and_then(|d| d.pending.as_ref().map(|p| (p, d.at)))
+            {
+                Some((p, at)) => Next::Origin {
+                    request: &p.request,
+                    at,
+                },
+                None => Next::Done,
+            },
+            State::Done => Next::Done,
+        }
+    }
+
+    /// The browser's next move through the edge.
+    fn advance(&mut self, next: RunNext) {
+        match next {
+            RunNext::Send(s) => {
+                self.pending = Some(s);
+                self.state = State::Edge;
+            }
+            RunNext::Done(d) => {
+                self.pending = None;
+                self.done = Some(d);
+                self.begin_direct();
+            }
+        }
+    }
+
+    /// The edge's answer to the request of the last [`Next::Edge`].
+    pub fn on_edge(&mut self, x: EdgeAnswer) {
+        let Some(s) = self.pending.take() else {
+            return;
+        };
+        let t = self.at.plus_ms(x.elapsed_ms);
+        let resp = x.response.clone();
+        self.sent.push((s.leg, s.request, x));
+        self.at = t;
+        let next = self.run.on_response(self.inst, t, &resp);
+        self.advance(next);
+    }
+
+    /// No cache in between: the same fetch from the browser as it was before the step,
+    /// with an empty HTTP cache, straight to the origin.
+    fn begin_direct(&mut self) {
+        let Some(mut inst) = self.before.take() else {
+            self.state = State::Done;
+            return;
+        };
+        let (run, next) = Run::start(&mut inst, self.now, self.fetch.clone(), u64::MAX);
+        match next {
+            RunNext::Done(d) => {
+                self.direct = Some(d.verdict);
+                self.state = State::Done;
+            }
+            RunNext::Send(s) => {
+                let first = (s.leg == Leg::Preflight, s.request.clone());
+                self.direct_run = Some(DirectRun {
+                    run,
+                    inst,
+                    pending: Some(s),
+                    first,
+                    at: self.now,
+                    answered: 0,
+                });
+                self.state = State::Remembered;
+            }
+        }
+    }
+
+    /// A forwarded answer to the same request, in the same position, that may stand in
+    /// for the origin's own.
+    fn reusable(&self, i: usize, req: &Request) -> Option<Arc<Response>> {
+        self.sent
+            .get(i)
+            .filter(|(_, r, x)| self.reuse_forwarded && r == req && !x.served_from_cache())
+            .map(|(_, _, x)| x.response.clone())
+    }
+
+    /// The driver's answer to [`Next::Remembered`].
+    pub fn remembered(&mut self, verdict: Option<Verdict>) {
+        if !matches!(self.state, State::Remembered) {
+            return;
+        }
+        if let Some(v) = verdict {
+            self.direct = Some(v);
+            self.state = State::Done;
+            return;
+        }
+        self.state = State::Origin;
+        self.reuse_while_possible();
+    }
+
+    /// Answers the counterfactual's requests from forwarded edge answers while they match.
+    fn reuse_while_possible(&mut self) {
+        loop {
+            let Some(d) = self.direct_run.as_ref() else {
+                return;
+            };
+            let Some(p) = d.pending.as_ref() else {
+                return;
+            };
+            let Some(resp) = self.reusable(d.answered, &p.request) else {
+                return;
+            };
+            let ms = self.sent[d.answered].2.elapsed_ms;
+            self.feed_direct(resp, ms);
+        }
+    }
+
+    fn feed_direct(&mut self, resp: Arc<Response>, elapsed_ms: u64) {
+        let Some(d) = self.direct_run.as_mut() else {
+            return;
+        };
+        d.pending = None;
+        d.answered += 1;
+        d.at = d.at.plus_ms(elapsed_ms);
+        match d.run.on_response(&mut d.inst, d.at, &resp) {
+            RunNext::Send(s) => d.pending = Some(s),
+            RunNext::Done(done) => {
+                self.direct_redirects = done.redirects;
+                self.direct = Some(done.verdict);
+                self.state = State::Done;
+            }
+        }
+    }
+
+    /// The origin's answer to the request of the last [`Next::Origin`], which took
+    /// `elapsed_ms`.
+    pub fn on_origin(&mut self, resp: Arc<Response>, elapsed_ms: u64) {
+        if !matches!(self.state, State::Origin) {
+            return;
+        }
+        self.feed_direct(resp, elapsed_ms);
+        if matches!(self.state, State::Origin) {
+            self.reuse_while_possible();
+        }
+    }
+
+    /// Whether the counterfactual followed a redirect: then its first request alone does
+    /// not determine it, and a driver must not remember it under that request.
+    pub fn direct_redirected(&self) -> bool {
+        self.direct_redirects > 0
+    }
+
+    /// The report, once [`Next::Done`]; `knobs` are the edge's, for the fix hint. Gives
+    /// the fetch back so a driver can reuse its buffers.
+    pub fn finish(self, knobs: &Knobs) -> (StepReport, Fetch) {
+        let done = self.done.clone().unwrap_or_else(|| Done {
+            verdict: Verdict::unchecked(),
+            preflight_sent: false,
+            preflight_cached: false,
+            browser_cache: None,
+            status: 0,
+            redirects: 0,
+            final_url: String::new(),
+        });
+        let verdict = done.verdict.clone();
+        let direct = self.direct.clone().unwrap_or_else(|| verdict.clone());
+        let sent = &self.sent;
+        // The deciding exchange: the last preflight when it failed there, else the last
+        // actual request — none when the browser's HTTP cache answered.
+        let want = if verdict.in_preflight {
+            Leg::Preflight
+        } else {
+            Leg::Actual
+        };
+        let deciding = if done.browser_cache.is_some() && !verdict.in_preflight {
+            None
+        } else {
+            sent.iter()
+                .rev()
+                .find(|(l, _, _)| *l == want)
+                .map(|(_, _, x)| x)
+        };
+        let pre = sent
+            .iter()
+            .find(|(l, _, _)| *l == Leg::Preflight)
+            .map(|(_, _, x)| x);
+        let served_by = match (done.browser_cache, deciding) {
+            (Some(_), None) => ServedBy::Browser,
+            (_, Some(x)) if x.served_from_cache() => ServedBy::Edge,
+            (_, Some(_)) => ServedBy::Origin,
+            (None, None) => ServedBy::None,
+        };
+        // The entry that changed the outcome: the browser's, the deciding exchange's at
+        // the edge, or the preflight's when the actual went through but it was served.
+        let from_cache = deciding
+            .filter(|x| x.served_from_cache())
+            .or_else(|| pre.filter(|x| x.served_from_cache()));
+        let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
+        let poisoned_by = if differs {
+            done.browser_cache
+                .filter(|_| served_by == ServedBy::Browser)
+                .map(|t| t as usize)
+                .or_else(|| from_cache.and_then(|x| x.stored_by))
+        } else {
+            None
+        };
+        let cache_induced = differs && (served_by == ServedBy::Browser || from_cache.is_some());
+        let main = sent
+            .iter()
+            .rev()
+            .find(|(l, _, _)| *l == Leg::Actual)
+            .map(|(_, _, x)| x)
+            .or(pre);
+        let (cache, shield, key, stored) = match main {
+            Some(x) => (x.outcome, x.shield, x.key.clone(), x.stored.clone()),
+            None => (Outcome::NotSent, None, Arc::from(""), None),
+        };
+        let hops = sent
+            .iter()
+            .map(|(l, r, x)| HopReport {
+                leg: if *l == Leg::Preflight {
+                    "preflight"
+                } else {
+                    "actual"
+                },
+                request: concat(&[&r.method, " ", &r.target]),
+                url: r.url(),
+                cache: x.outcome,
+                status: x.response.status,
+            })
+            .collect();
+        let (st, c) = (self.step, self.client);
+        let mut report = StepReport {
+            index: self.index,
+            line: st.line,
+            at_ms: self.at_ms,
+            client: c.name.clone(),
+            origin: c.origin.clone(),
+            agent: c.agent,
+            request: concat(&[&st.method, " ", &st.target]),
+            url: self
+                .url
+                .clone()
+                .unwrap_or_else(|| concat(&[&st.scheme, "://", &st.host, &st.target])),
+            pop: c.pop.unwrap_or(0) as usize,
+            cache,
+            shield,
+            key,
+            preflight: if done.preflight_sent {
+                PreflightUse::Sent
+            } else if done.preflight_cached {
+                PreflightUse::Cached
+            } else {
+                PreflightUse::None
+            },
+            preflight_cache: pre.map(|p| p.outcome),
+            preflight_key: pre.map(|p| p.key.clone()),
+            status: done.status,
+            wrongly_allowed: cache_induced && verdict.allowed,
+            unexpected_failure: !verdict.allowed && st.expect.cors_ok != Some(false),
+            verdict,
+            direct,
+            cache_induced,
+            poisoned_by,
+            stored,
+            served_by,
+            hops,
+            expectation: Expectation::None,
+            fix: None,
+        };
+        report.expectation = check(&st.expect, &report);
+        report.fix = fix_hint(&report, knobs, deciding.map(|x| &*x.response));
+        (report, self.fetch)
+    }
+}
+
+/// Joins strings into one allocation (cheaper than `format!` on the per-step path).
+fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests;
