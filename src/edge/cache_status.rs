@@ -83,7 +83,9 @@ impl<'a> CacheStatus<'a> {
                 collapsed: true,
                 ..CacheStatus::forward(fwd)
             },
-            Outcome::Miss | Outcome::Pass => CacheStatus::forward(fwd),
+            // `NotSent` never comes from the edge core (a report's "no request reached the
+            // edge"); written as a forward if it ever did.
+            Outcome::Miss | Outcome::Pass | Outcome::NotSent => CacheStatus::forward(fwd),
         }
     }
 

@@ -39,6 +39,10 @@ pub enum Outcome {
     Pass,
     /// Waited for another request's origin fetch and got its response.
     Collapsed,
+    /// No request reached the edge: the browser's own HTTP cache answered, or the fetch
+    /// failed before anything was sent (a report's `cache` only; the edge never says it).
+    #[serde(rename = "none")]
+    NotSent,
 }
 
 impl Outcome {
@@ -56,6 +60,7 @@ impl Outcome {
             Outcome::Stale => "stale",
             Outcome::Pass => "pass",
             Outcome::Collapsed => "collapsed",
+            Outcome::NotSent => "none",
         }
     }
 
@@ -67,6 +72,7 @@ impl Outcome {
             Outcome::Stale,
             Outcome::Pass,
             Outcome::Collapsed,
+            Outcome::NotSent,
         ]
         .into_iter()
         .find(|o| o.id() == s)

@@ -53,6 +53,9 @@ fn client(name: &str, origin: &str, agent: Agent) -> Client {
         cookie: "session=1".to_string(),
         pop: None,
         private_network: false,
+        headers: crate::fields::Headers::new(),
+        user: name.to_string(),
+        http_cache: false,
     }
 }
 
@@ -245,6 +248,7 @@ fn scenario_for(sc: &Scenario, s: &Session, path: &str) -> Scenario {
             headers: h.clone(),
             credentials: Credentials::SameOrigin,
             mode: Mode::Cors,
+            redirect: crate::browser::RedirectMode::Follow,
             expect: Expect::default(),
             line: 0,
         })

@@ -5,7 +5,7 @@ mod fetch;
 mod raw;
 pub mod write;
 
-use crate::browser::{Agent, Credentials, Mode, Reason};
+use crate::browser::{Agent, Credentials, Mode, Reason, RedirectMode};
 use crate::edge::Outcome;
 use crate::error::InputError;
 use crate::fields::{is_token, Headers};
@@ -52,6 +52,15 @@ pub struct Client {
     pub pop: Option<u32>,
     /// The API is in a more private address space than the page (PNA).
     pub private_network: bool,
+    /// Changes to the engine's default request headers (`headers:` on the client; an
+    /// empty value removes the header).
+    pub headers: Headers,
+    /// Clients with the same `user:` are one browser: they share its HTTP cache, cookie
+    /// jar and CORS-preflight cache. By default every client is its own browser.
+    pub user: String,
+    /// Whether the browser uses its HTTP cache (`http_cache: true`). Off by default, so
+    /// that v1 scenarios — written as if every fetch reached the edge — run unchanged.
+    pub http_cache: bool,
 }
 
 /// What a step expects.
@@ -71,6 +80,35 @@ pub struct Expect {
     pub poisoned_by: Option<usize>,
     /// The HTTP status delivered.
     pub status: Option<u16>,
+    /// Which layer delivered the response that decided the verdict.
+    pub served_by: Option<ServedBy>,
+}
+
+/// Which layer delivered the response that decided a step's verdict: the origin (through
+/// the edge on a miss or pass), the edge's cache, or the browser's own HTTP cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServedBy {
+    /// Fetched from the origin.
+    Origin,
+    /// A stored response at the edge (hit, stale, collapsed).
+    Edge,
+    /// The browser's HTTP cache; nothing was sent.
+    Browser,
+    /// Nothing was delivered (a TypeError before sending).
+    None,
+}
+
+impl ServedBy {
+    /// Stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            ServedBy::Origin => "origin",
+            ServedBy::Edge => "edge",
+            ServedBy::Browser => "browser",
+            ServedBy::None => "none",
+        }
+    }
 }
 
 impl Expect {
@@ -124,6 +162,8 @@ pub struct Step {
     pub credentials: Credentials,
     /// Request mode.
     pub mode: Mode,
+    /// `redirect: follow | error | manual` (default follow).
+    pub redirect: RedirectMode,
     /// Expectations.
     pub expect: Expect,
     /// Line of the step in the file (for reports).
@@ -511,6 +551,7 @@ impl Validator<'_> {
         }
         p.options_handler = c.options.unwrap_or(true);
         p.allow_private_network = c.allow_private_network.unwrap_or(false);
+        p.preflight_headers = self.headers(c.preflight_headers.as_ref())?;
         Ok(p)
     }
 
@@ -527,8 +568,26 @@ impl Validator<'_> {
                 return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599"))
             }
             Some(s) => s.value,
+            None if r.redirect.is_some() => 302,
             None => 200,
         };
+        let mut headers = self.headers(r.headers.as_ref())?;
+        if let Some(to) = &r.redirect {
+            let ok = to.value.starts_with('/') || to.value.contains("://");
+            if !ok || to.value.contains(char::is_whitespace) {
+                return Err(self.err(
+                    &to.referenced,
+                    format!("`redirect:` is a path (/new) or an absolute URL (https://other.example/x), found {:?}", to.value),
+                ));
+            }
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                return Err(self.err(
+                    &to.referenced,
+                    format!("a route with `redirect:` answers 301, 302, 303, 307 or 308, not `status: {status}`"),
+                ));
+            }
+            headers.insert("location", &to.value);
+        }
         let cors = match &r.cors {
             None => None,
             Some(v) if v.value.0 == "false" || v.value.0 == "none" => Some(None),
@@ -544,9 +603,10 @@ impl Validator<'_> {
             methods: r.methods.as_ref().map(|m| self.list(m)).unwrap_or_default(),
             status,
             cache_control: self.field_value(r.cache_control.as_ref(), "cache_control")?,
-            headers: self.headers(r.headers.as_ref())?,
+            headers,
             body: Arc::from(r.body.unwrap_or_default().into_bytes()),
             cors,
+            redirect_options: r.redirect_options.unwrap_or(false),
         })
     }
 
@@ -752,6 +812,7 @@ impl Validator<'_> {
                     ));
                 }
             }
+            let user = c.user.map_or_else(|| c.name.value.clone(), |u| u.value);
             out.push(Client {
                 name: c.name.value,
                 origin,
@@ -762,6 +823,9 @@ impl Validator<'_> {
                     .unwrap_or_else(|| "session=1".to_string()),
                 pop: c.pop.map(|p| p.value),
                 private_network: c.private_network.unwrap_or(false),
+                headers: self.headers(c.headers.as_ref())?,
+                user,
+                http_cache: c.http_cache.unwrap_or(false),
             });
         }
         if out.is_empty() {
@@ -892,6 +956,18 @@ impl Validator<'_> {
                 None => clients[client].mode,
                 Some(m) => pick(self, m, &[("cors", Mode::Cors), ("no-cors", Mode::NoCors)])?,
             };
+            let redirect = match &s.redirect {
+                None => RedirectMode::Follow,
+                Some(r) => pick(
+                    self,
+                    r,
+                    &[
+                        ("follow", RedirectMode::Follow),
+                        ("error", RedirectMode::Error),
+                        ("manual", RedirectMode::Manual),
+                    ],
+                )?,
+            };
             let expect = match s.expect {
                 None => Expect::default(),
                 Some(e) => self.expect(e.value)?,
@@ -906,6 +982,7 @@ impl Validator<'_> {
                 headers: self.headers(s.headers.as_ref())?,
                 credentials,
                 mode,
+                redirect,
                 expect,
                 line,
             });
@@ -963,6 +1040,19 @@ impl Validator<'_> {
             },
             poisoned_by: e.poisoned_by.map(|p| p.value as usize),
             status: e.status,
+            served_by: match &e.served_by {
+                None => None,
+                Some(c) => Some(pick(
+                    self,
+                    c,
+                    &[
+                        ("origin", ServedBy::Origin),
+                        ("edge", ServedBy::Edge),
+                        ("browser", ServedBy::Browser),
+                        ("none", ServedBy::None),
+                    ],
+                )?),
+            },
         })
     }
 }

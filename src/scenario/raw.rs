@@ -50,6 +50,7 @@ pub(crate) struct RawCors {
     pub preflight_status: Option<S<u16>>,
     pub options: Option<bool>,
     pub allow_private_network: Option<bool>,
+    pub preflight_headers: Option<S<HeaderList>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,6 +63,8 @@ pub(crate) struct RawRoute {
     pub headers: Option<S<HeaderList>>,
     pub body: Option<String>,
     pub cors: Option<S<Scalar>>,
+    pub redirect: Option<S<String>>,
+    pub redirect_options: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +106,9 @@ pub(crate) struct RawClient {
     pub cookie: Option<S<String>>,
     pub pop: Option<S<u32>>,
     pub private_network: Option<bool>,
+    pub headers: Option<S<HeaderList>>,
+    pub user: Option<S<String>>,
+    pub http_cache: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +120,7 @@ pub(crate) struct RawStep {
     pub headers: Option<S<HeaderList>>,
     pub credentials: Option<S<String>>,
     pub mode: Option<S<String>>,
+    pub redirect: Option<S<String>>,
     pub expect: Option<S<RawExpect>>,
 }
 
@@ -127,6 +134,7 @@ pub(crate) struct RawExpect {
     pub preflight: Option<S<String>>,
     pub poisoned_by: Option<S<u64>>,
     pub status: Option<u16>,
+    pub served_by: Option<S<String>>,
 }
 
 /// A YAML scalar of any type, kept as text (`true`, `5`, `5s`, `when-origin`).
