@@ -556,8 +556,15 @@ fn edge_for(
             "rfc9111"
         }
     };
-    if items.iter().all(|i| !i.e.is_preflight()) {
-        notes.edge("no preflight is in the recording (Playwright leaves them out): whether the edge stores OPTIONS is unknown; set cache_options: true if it does".to_string());
+    let preflighted = items.iter().any(|i| {
+        !matches!(i.e.method.as_str(), "GET" | "HEAD" | "POST")
+            || i.e
+                .request_headers
+                .iter()
+                .any(|(n, _)| n == "authorization" || n.starts_with("x-") && !browser_header(n))
+    });
+    if preflighted && items.iter().all(|i| !i.e.is_preflight()) {
+        notes.edge("no preflight is in the recording (Playwright and some exports leave them out): whether the edge stores OPTIONS is unknown; set cache_options: true if it does".to_string());
     }
     let knobs = profile::profile(name)
         .map(|p| p.knobs)

@@ -230,12 +230,21 @@ fn policy(
             .map(str::trim)
             .map(str::to_string)
     };
-    if actual.iter().chain(preflights).all(|e| acao(e).is_none()) {
+    let fresh_origins: BTreeSet<&str> = actual
+        .iter()
+        .chain(preflights)
+        .filter_map(|e| e.origin())
+        .collect();
+    let unanswered = callers.iter().any(|c| !fresh_origins.contains(c.as_str()));
+    if actual.iter().chain(preflights).all(|e| acao(e).is_none()) && !unanswered {
         notes.origin(
             "no response carried Access-Control-Allow-Origin: the origin is modelled without CORS"
                 .into(),
         );
         return None;
+    }
+    if fresh_origins.is_empty() {
+        notes.origin("no answer of the origin itself to a request with an Origin is in the recording: whether it sends Vary: Origin, credentials or exposed headers is unknown (none assumed)".into());
     }
     let mut p = CorsPolicy {
         allow_origins: allow_origins(actual, preflights, callers, notes),
@@ -295,6 +304,7 @@ fn allow_origins(
     }
     allowed.extend(fixed);
     let denied: Vec<String> = denied.difference(&allowed).cloned().collect();
+    let saw_own = !allowed.is_empty();
     let unseen: Vec<String> = callers
         .iter()
         .filter(|o| !allowed.contains(*o) && !denied.contains(*o))
@@ -307,9 +317,9 @@ fn allow_origins(
         ));
         allowed.extend(unseen);
     }
-    if denied.is_empty() {
+    if denied.is_empty() && saw_own {
         notes.origin("every Origin seen got its own Access-Control-Allow-Origin: an allowlist of those origins (reflect-any cannot be told apart from the recording)".into());
-    } else {
+    } else if !denied.is_empty() {
         notes.origin(format!(
             "origins answered without Access-Control-Allow-Origin (not allowed): {}",
             denied.join(", ")

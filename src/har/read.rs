@@ -309,9 +309,13 @@ impl<'de> Visitor<'de> for LogSeed<'_, '_> {
         }
         match version.as_ref().map(|v| v.as_str()) {
             Some(Some("1.2")) => {}
+            // Firefox's exporter labels its output "1.1" (devtools/client/netmonitor/src/
+            // har/har-builder-utils.js `HAR_VERSION`) but writes every field of 1.2 that
+            // is read here; only that producer's 1.1 is accepted.
+            Some(Some("1.1")) if har.creator == "Firefox" => {}
             Some(Some(v)) => {
                 return Err(ctx.fail(err(ctx.file, "log.version", format!(
-                    "HAR {v} is not supported; expected \"1.2\" (export again from a current browser, or Playwright's recordHar)"
+                    "HAR {v} is not supported; expected \"1.2\" (export again from a current browser, or Playwright's recordHar; Firefox's \"1.1\" is read)"
                 ))))
             }
             Some(None) => return Err(ctx.fail(err(ctx.file, "log.version", "expected the string \"1.2\""))),
@@ -493,7 +497,10 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
         failure: s(resp.get("_failureText"))
             .or(s(resp.get("_error")))
             .filter(|f| !f.is_empty()),
-        from_cache: s(v.get("_fromCache")),
+        // Chrome `_fromCache: "disk"`; Safari `_fetchType: "Disk Cache"` (WebKit
+        // HARBuilder.js `fetchType`).
+        from_cache: s(v.get("_fromCache"))
+            .or_else(|| s(v.get("_fetchType")).filter(|t| t.contains("Cache"))),
         resource_type: s(v.get("_resourceType")),
         initiator: s(v.get("_initiator").and_then(|i| i.get("type"))),
         page_ref: s(v.get("pageref")),
