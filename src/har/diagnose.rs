@@ -200,19 +200,22 @@ fn one(h: &Har, d: &mut Diagnosis) {
     let pages = page_origins(h);
     let mut order: Vec<&Entry> = h.entries.iter().collect();
     order.sort_by_key(|e| (e.started_ms, e.index));
-    for (k, e) in order.iter().enumerate() {
+    // Only entries for the same URL can have stored what an entry got: index by URL so a
+    // large recording stays linear.
+    let mut by_url: std::collections::HashMap<&str, Vec<&Entry>> = std::collections::HashMap::new();
+    for e in order {
         let page = pages.get(e.index).and_then(|p| p.as_deref());
-        let Some(f) = cors_fetch(h, e, page) else {
-            continue;
-        };
-        d.cors_requests += 1;
-        let earlier = &order[..k];
-        let finding = if e.has_response() {
-            recorded(h, e, &f, earlier, &pages)
-        } else {
-            inferred(h, e, &f, earlier, &pages)
-        };
-        d.findings.extend(finding);
+        let earlier = by_url.entry(e.url.as_str()).or_default();
+        if let Some(f) = cors_fetch(h, e, page) {
+            d.cors_requests += 1;
+            let finding = if e.has_response() {
+                recorded(h, e, &f, earlier, &pages)
+            } else {
+                inferred(h, e, &f, earlier, &pages)
+            };
+            d.findings.extend(finding);
+        }
+        earlier.push(e);
     }
 }
 

@@ -261,6 +261,11 @@ struct Pairs {
 fn pair_preflights(items: &[Item<'_>]) -> Pairs {
     let mut preflight_of = vec![None; items.len()];
     let mut folded = vec![false; items.len()];
+    // Positions of the requests to each URL, so matching stays linear in large files.
+    let mut by_url: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, it) in items.iter().enumerate() {
+        by_url.entry(it.e.url.as_str()).or_default().push(k);
+    }
     for (p, it) in items.iter().enumerate() {
         if !it.e.is_preflight() {
             continue;
@@ -271,7 +276,8 @@ fn pair_preflights(items: &[Item<'_>]) -> Pairs {
                 .unwrap_or("")
                 .trim()
                 .to_ascii_uppercase();
-        let actual = (p + 1..items.len()).find(|&k| {
+        let same_url = by_url.get(it.e.url.as_str()).map_or(&[][..], |v| &v[..]);
+        let actual = same_url.iter().copied().filter(|&k| k > p).find(|&k| {
             let a = items[k].e;
             !a.is_preflight()
                 && preflight_of[k].is_none()
