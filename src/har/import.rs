@@ -311,7 +311,23 @@ fn client_for(
         .get("sec-fetch-mode")
         .map(str::to_ascii_lowercase);
     let cross_page = it.page.clone().filter(|p| *p != own);
+    let declared = e.sender.as_ref().and_then(|s| {
+        let agent = match s.browser.as_str() {
+            "chrome" => Agent::Chrome,
+            "firefox" => Agent::Firefox,
+            "safari" => Agent::Safari,
+            "none" => return Some((String::new(), Agent::None, Mode::Cors)),
+            _ => return None,
+        };
+        let mode = if s.mode == "no-cors" {
+            Mode::NoCors
+        } else {
+            Mode::Cors
+        };
+        Some((s.page.clone(), agent, mode))
+    });
     let key: (String, Agent, Mode) = match (it.agent, sfm.as_deref(), e.origin(), cross_page) {
+        _ if declared.is_some() => declared.unwrap_or((String::new(), Agent::None, Mode::Cors)),
         (None, ..) => (String::new(), Agent::None, Mode::Cors),
         (_, Some("navigate" | "same-origin"), ..) => (String::new(), Agent::None, Mode::Cors),
         (Some(a), Some("no-cors"), _, Some(p)) => (p, a, Mode::NoCors),

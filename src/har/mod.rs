@@ -17,4 +17,4 @@ mod infer;
 pub mod read;
 pub mod write;
 
-pub use read::{read, Entry, Har, HarError};
+pub use read::{read, Entry, Har, HarError, Sender};

@@ -94,6 +94,20 @@ pub struct Entry {
     pub page_ref: Option<String>,
     /// Playwright's `_frameref`.
     pub frame_ref: Option<String>,
+    /// varyedge's own `_varyedge` field (written by `replay --target --har`): the client
+    /// that sent the request, so a re-import need not guess it.
+    pub sender: Option<Sender>,
+}
+
+/// The client a `_varyedge` entry field names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sender {
+    /// The page's origin (empty for `browser: none`).
+    pub page: String,
+    /// `chrome`, `firefox`, `safari` or `none`.
+    pub browser: String,
+    /// `cors` or `no-cors`.
+    pub mode: String,
 }
 
 impl Entry {
@@ -505,6 +519,11 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
         initiator: s(v.get("_initiator").and_then(|i| i.get("type"))),
         page_ref: s(v.get("pageref")),
         frame_ref: s(v.get("_frameref")),
+        sender: v.get("_varyedge").map(|x| Sender {
+            page: s(x.get("page")).unwrap_or_default(),
+            browser: s(x.get("browser")).unwrap_or_default(),
+            mode: s(x.get("mode")).unwrap_or_default(),
+        }),
     })
 }
 

@@ -28,6 +28,9 @@ pub struct Exchange {
     pub failure: Option<String>,
     /// A note (the scenario step it belongs to).
     pub comment: Option<String>,
+    /// The emulated client that sent it, written as the custom field `_varyedge`
+    /// (HAR 1.2 allows fields starting with `_`) so `import har` reads it back exactly.
+    pub sender: Option<super::Sender>,
 }
 
 /// HAR 1.2 `startedDateTime`: `2026-01-01T10:00:00.250Z`.
@@ -99,6 +102,9 @@ fn entry(x: &Exchange) -> Value {
     if let Some(c) = &x.comment {
         e["comment"] = json!(c);
     }
+    if let Some(s) = &x.sender {
+        e["_varyedge"] = json!({ "page": s.page, "browser": s.browser, "mode": s.mode });
+    }
     e
 }
 
@@ -150,6 +156,11 @@ mod tests {
             body_size: 2,
             failure: None,
             comment: Some("step 0".into()),
+            sender: Some(super::super::Sender {
+                page: "https://app1.example.com".into(),
+                browser: "firefox".into(),
+                mode: "cors".into(),
+            }),
         };
         let failed = Exchange {
             status: 0,
@@ -164,6 +175,7 @@ mod tests {
         assert_eq!(h.entries[0].target, "/a?x=1");
         assert_eq!(h.entries[0].response_headers, x.response_headers);
         assert_eq!(h.entries[1].status, -1);
+        assert_eq!(h.entries[0].sender, x.sender);
         assert_eq!(h.entries[1].failure.as_deref(), Some("connection refused"));
         assert_eq!(h.entries[1].started_ms - h.entries[0].started_ms, 5);
     }
