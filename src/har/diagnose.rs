@@ -101,7 +101,16 @@ fn cors_fetch(h: &Har, e: &Entry, page: Option<&str>) -> Option<Fetch> {
         .as_deref()
         .filter(|b| !b.is_empty())
         .unwrap_or(&h.creator);
-    let agent = engine(e.request_headers.get("user-agent"), hint)?;
+    let agent = match e
+        .sender
+        .as_ref()
+        .map(|s| (s.browser.as_str(), s.mode.as_str()))
+    {
+        // `replay --target --har` names the client that sent it.
+        Some(("none", _) | (_, "no-cors")) => return None,
+        Some((b, _)) => engine(None, b)?,
+        None => engine(e.request_headers.get("user-agent"), hint)?,
+    };
     let sfm = e
         .request_headers
         .get("sec-fetch-mode")
