@@ -170,6 +170,30 @@ fn imports_clients_steps_origin_and_edge() {
 }
 
 #[test]
+fn the_yaml_loads_back_to_the_scenario() {
+    for f in [
+        sample(),
+        std::fs::read_to_string("tests/har/playwright-chromium.har").unwrap(),
+    ] {
+        let h = read("s.har", f.as_bytes()).unwrap();
+        let im = import(
+            &[h],
+            &ImportOptions {
+                profile: Some("url-only".into()),
+                ..opts()
+            },
+        )
+        .unwrap();
+        let mut back = crate::scenario::parse("sample.yaml", &im.yaml)
+            .unwrap_or_else(|e| panic!("{e}\n{}", im.yaml));
+        for s in &mut back.steps {
+            s.line = 0;
+        }
+        assert_eq!(back, im.scenario, "{}", im.yaml);
+    }
+}
+
+#[test]
 fn the_import_replays_the_poisoning() {
     let h = read("s.har", sample().as_bytes()).unwrap();
     let im = import(&[h], &opts()).unwrap();
