@@ -228,3 +228,40 @@ fn bad_input_exits_2_with_the_json_path() {
         assert!(!out.exists(), "{name}: no partial output file");
     }
 }
+
+/// Several recordings (browsers, users) merge into one scenario by time.
+#[test]
+fn several_files_merge_by_time() {
+    let ff = fixture("firefox-reflect-without-vary.har");
+    let sa = fixture("safari-no-cors-first.har");
+    let o = varyedge(&[
+        "import",
+        "har",
+        &sa,
+        &ff,
+        "--profile",
+        "url-only",
+        "--name",
+        "both",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let y = String::from_utf8_lossy(&o.stdout);
+    for c in [
+        "app1-firefox",
+        "app2-firefox",
+        "blog-no-cors-safari",
+        "blog-safari",
+    ] {
+        assert!(y.contains(&format!("name: {c},")), "{c}:\n{y}");
+    }
+    // Firefox's requests (5 Jan) come before Safari's (6 Jan) whatever the argument order.
+    let first = y.find("client: app1-firefox").unwrap();
+    let later = y.find("client: blog-no-cors-safari").unwrap();
+    assert!(first < later, "{y}");
+    assert!(y.starts_with("version: 1\nname: both\n"), "{y}");
+}
