@@ -487,20 +487,8 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
             .get("cookies")
             .and_then(Value::as_array)
             .is_some_and(|a| !a.is_empty());
-    let spath = format!("{path}.response");
     let resp = get(v, path, "response", "the response object")?;
-    let status = get(resp, &spath, "status", "the status, a number")?;
-    let status = status.as_i64().ok_or_else(|| {
-        (
-            format!("{spath}.status"),
-            format!("expected a number, found {}", kind(status)),
-        )
-    })?;
-    let response_headers = headers(
-        get(resp, &spath, "headers", "an array of {name, value}")?,
-        &format!("{spath}.headers"),
-    )?;
-    content(resp, &spath)?;
+    let (status, response_headers) = response(resp, &format!("{path}.response"))?;
     let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     Ok(Entry {
         index,
@@ -513,7 +501,7 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
         target,
         request_headers,
         cookies,
-        status: status.clamp(-1, 999) as i32,
+        status,
         response_headers,
         failure: s(resp.get("_failureText"))
             .or(s(resp.get("_error")))
@@ -532,6 +520,23 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
             mode: s(x.get("mode")).unwrap_or_default(),
         }),
     })
+}
+
+/// `response.status` and `response.headers` (and a check of `content.encoding`).
+fn response(resp: &Value, spath: &str) -> Result<(i32, Headers), Bad> {
+    let status = get(resp, spath, "status", "the status, a number")?;
+    let status = status.as_i64().ok_or_else(|| {
+        (
+            format!("{spath}.status"),
+            format!("expected a number, found {}", kind(status)),
+        )
+    })?;
+    let h = headers(
+        get(resp, spath, "headers", "an array of {name, value}")?,
+        &format!("{spath}.headers"),
+    )?;
+    content(resp, spath)?;
+    Ok((status.clamp(-1, 999) as i32, h))
 }
 
 /// `response.content`: optional here (only its `encoding` is checked, bodies are not used).
