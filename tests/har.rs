@@ -167,6 +167,23 @@ fn sarif_names_the_entry() {
         r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
         "log.entries[2]"
     );
+    // Valid SARIF 2.1.0 (the schema vendored for `lint`, with the same one-character
+    // regex repair tests/lint.rs explains).
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-2.1.0-rtm.5.json"),
+    )
+    .unwrap();
+    const STRAY: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    assert_eq!(text.matches(STRAY).count(), 2);
+    let text = text.replace(STRAY, r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#);
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::draft4::new(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(!validator.is_valid(&serde_json::json!({ "runs": [] })));
 }
 
 /// Bad input exits 2, names the JSON path and what was expected, and writes no file.
