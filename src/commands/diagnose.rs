@@ -2,7 +2,8 @@
 //! there is one.
 
 use super::{emit, read_hars};
-use crate::cli::{DiagnoseHarArgs, LintFormat};
+use crate::cli::DiagnoseHarArgs;
+use varyedge::report::LintFormat;
 use varyedge::error::ExitStatus;
 use varyedge::har::diagnose::{diagnose, render_json, render_sarif, render_text};
 
