@@ -13,7 +13,7 @@ use crate::profile::{
     self, Collapse, Knobs, PreflightKey, QueryKey, VaryCompare, VaryMode, VaryStar,
 };
 use crate::time::parse_duration_ms;
-use raw::{RawCors, RawEdge, RawScenario, Scalar, StrOrList, S};
+use raw::{Mapping, RawCors, RawEdge, RawScenario, Scalar, StrOrList, S};
 use serde_saphyr::Location;
 use std::sync::Arc;
 
@@ -289,9 +289,9 @@ impl Validator<'_> {
         Ok(v.to_string())
     }
 
-    fn origin(&self, o: S<raw::RawOrigin>) -> Result<OriginSpec, InputError> {
+    fn origin(&self, o: S<Mapping<raw::RawOrigin>>) -> Result<OriginSpec, InputError> {
         let loc = o.referenced;
-        let o = o.value;
+        let o = o.value.0;
         if let Some(u) = &o.upstream {
             if o.cors.is_some() || o.routes.is_some() {
                 return Err(self.err(
@@ -331,11 +331,27 @@ impl Validator<'_> {
             self.err(
                 &s.referenced,
                 format!(
-                    "expected a duration such as 5s or 250ms, found {:?}",
+                    "expected a duration such as 5s, 250ms, 10m, 1h30m or 1d, found {:?}",
                     s.value.0
                 ),
             )
         })
+    }
+
+    /// A whole number of seconds written as a duration (`600`, `10m`, `1h`, `1d`), as
+    /// `max-age` and TTLs count them (RFC 9111 §1.2.2 delta-seconds).
+    fn duration_secs(&self, s: &S<Scalar>) -> Result<u64, InputError> {
+        let ms = self.duration(s)?;
+        if ms % 1000 != 0 {
+            return Err(self.err(
+                &s.referenced,
+                format!(
+                    "expected whole seconds (such as 600, 10m or 1h), found {:?}",
+                    s.value.0
+                ),
+            ));
+        }
+        Ok(ms / 1000)
     }
 
     fn list(&self, s: &S<StrOrList>) -> Vec<String> {
@@ -345,9 +361,9 @@ impl Validator<'_> {
         }
     }
 
-    fn cors(&self, c: S<RawCors>) -> Result<CorsPolicy, InputError> {
+    fn cors(&self, c: S<Mapping<RawCors>>) -> Result<CorsPolicy, InputError> {
         let loc = c.referenced;
-        let c = c.value;
+        let c = c.value.0;
         let matchers = [
             c.allow_origin_suffix
                 .as_ref()
@@ -418,7 +434,10 @@ impl Validator<'_> {
         if let Some(e) = &c.expose_headers {
             p.expose_headers = self.list(e);
         }
-        p.max_age = c.max_age;
+        p.max_age = match &c.max_age {
+            Some(m) => Some(self.duration_secs(m)?),
+            None => None,
+        };
         if let Some(v) = &c.vary_origin {
             p.vary_origin = match v.value.0.as_str() {
                 "true" | "always" => VaryOrigin::Always,
@@ -502,8 +521,8 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    fn edge(&self, e: S<RawEdge>) -> Result<EdgeSpec, InputError> {
-        let e = e.value;
+    fn edge(&self, e: S<Mapping<RawEdge>>) -> Result<EdgeSpec, InputError> {
+        let e = e.value.0;
         let name = match self.profile {
             Some(forced) => forced.to_string(),
             None => e
@@ -602,14 +621,14 @@ impl Validator<'_> {
         }
         if let Some(t) = &e.ttl {
             let t = &t.value;
-            if t.default.is_some() {
-                k.ttl.default = t.default;
+            if let Some(d) = &t.default {
+                k.ttl.default = Some(self.duration_secs(d)?);
             }
-            if t.min.is_some() {
-                k.ttl.min = t.min;
+            if let Some(m) = &t.min {
+                k.ttl.min = Some(self.duration_secs(m)?);
             }
-            if t.max.is_some() {
-                k.ttl.max = t.max;
+            if let Some(m) = &t.max {
+                k.ttl.max = Some(self.duration_secs(m)?);
             }
         }
         if let Some(p) = &e.pops {
@@ -858,7 +877,7 @@ impl Validator<'_> {
             };
             let expect = match s.expect {
                 None => Expect::default(),
-                Some(e) => self.expect(e.value)?,
+                Some(e) => self.expect(e.value.0)?,
             };
             out.push(Step {
                 at_ms: now,
