@@ -33,6 +33,39 @@ pub(crate) enum Command {
     /// on every response and warns about cache-induced CORS failures.
     #[cfg(feature = "net")]
     Proxy(ProxyArgs),
+    /// Write a commented starter scenario that replays as it is (then edit it).
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+/// `varyedge init`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InitArgs {
+    /// Where to write it (`-` for standard output).
+    #[arg(default_value = "scenario.yaml", value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `varyedge completions`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// `varyedge man`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ManArgs {
+    /// Write varyedge.1 and varyedge-COMMAND.1 into this directory instead.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
 }
 
 /// `varyedge replay`.
@@ -112,9 +145,26 @@ pub(crate) enum MatrixFormat {
 /// `varyedge profiles`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ProfilesArgs {
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Output format (`markdown` is the reference checked in as docs/profiles.md).
+    #[arg(long, value_enum, default_value_t = ProfilesFormat::Text)]
+    pub(crate) format: ProfilesFormat,
+    /// Same as `--format json` (kept for scripts written before `--format`).
+    #[arg(long, conflicts_with = "format")]
     pub(crate) json: bool,
+    /// Write to FILE instead of standard output (written whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `profiles` formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProfilesFormat {
+    /// Human-readable.
+    Text,
+    /// JSON: an array of profiles with their knobs and sources.
+    Json,
+    /// Markdown reference (docs/profiles.md).
+    Markdown,
 }
 
 /// `varyedge origin`.

@@ -1,6 +1,7 @@
 //! One file per subcommand: the only place that reads files and prints.
 
 mod explore;
+mod init;
 mod lint;
 mod matrix;
 #[cfg(feature = "net")]
@@ -28,6 +29,9 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Explore(a) => explore::run(a),
         #[cfg(feature = "net")]
         Command::Proxy(a) => proxy::run(a),
+        Command::Init(a) => init::run(a),
+        Command::Completions(a) => init::completions(a),
+        Command::Man(a) => init::man(a),
     };
     match r {
         Ok(s) => s,

@@ -1,17 +1,24 @@
 //! `varyedge profiles`: every built-in profile, its knobs, behaviour and sources.
 
 use super::emit;
-use crate::cli::ProfilesArgs;
+use crate::cli::{ProfilesArgs, ProfilesFormat};
 use std::fmt::Write;
 use varyedge::error::ExitStatus;
 use varyedge::profile::{builtin_profiles, Knobs, QueryKey};
 
 pub(crate) fn run(a: ProfilesArgs) -> anyhow::Result<ExitStatus> {
     let ps = builtin_profiles();
-    let text = if a.json {
+    let format = if a.json {
+        ProfilesFormat::Json
+    } else {
+        a.format
+    };
+    let text = if format == ProfilesFormat::Json {
         let mut s = serde_json::to_string_pretty(&ps)?;
         s.push('\n');
         s
+    } else if format == ProfilesFormat::Markdown {
+        varyedge::report::profiles_doc::markdown(&ps)
     } else {
         let mut o = String::new();
         for p in &ps {
@@ -32,7 +39,7 @@ pub(crate) fn run(a: ProfilesArgs) -> anyhow::Result<ExitStatus> {
         }
         o
     };
-    emit(None, &text)?;
+    emit(a.out.as_deref(), &text)?;
     Ok(ExitStatus::Clean)
 }
 

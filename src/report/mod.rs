@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod junit;
+pub mod profiles_doc;
 pub mod sarif;
 pub mod text;
 
