@@ -112,6 +112,8 @@ pub(crate) enum ReportFormat {
     Json,
     /// JUnit XML for CI.
     Junit,
+    /// One self-contained HTML page: timelines, poisoning arrows, console lines and fixes.
+    Html,
 }
 
 /// `varyedge matrix`.
@@ -140,6 +142,8 @@ pub(crate) enum MatrixFormat {
     Markdown,
     /// JSON.
     Json,
+    /// One self-contained HTML page: the table coloured per profile, each profile's timeline.
+    Html,
 }
 
 /// `varyedge profiles`.
@@ -276,6 +280,8 @@ pub(crate) enum ExploreFormat {
     Text,
     /// JSON.
     Json,
+    /// One self-contained HTML page: the failure rate with its interval, each kind's repro.
+    Html,
 }
 
 /// `varyedge proxy`.

@@ -185,6 +185,9 @@ pub fn parse_duration_ms(s: &str) -> Option<u64> {
 /// Writes milliseconds as people read a duration: `250ms`, `5s`, `1.5s`, `2m`, `25h30m`;
 /// hours at most (TTLs read better as `48h` than as days), zero parts left out.
 pub fn human_duration(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".to_string();
+    }
     if ms < 1000 {
         return format!("{ms}ms");
     }
@@ -248,6 +251,7 @@ mod tests {
 
     #[test]
     fn human_durations() {
+        assert_eq!(human_duration(0), "0s");
         assert_eq!(human_duration(250), "250ms");
         assert_eq!(human_duration(5000), "5s");
         assert_eq!(human_duration(1500), "1.5s");

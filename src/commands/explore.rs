@@ -51,6 +51,10 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
     let text = match a.format {
         ExploreFormat::Text => report::text(&ex, &written),
         ExploreFormat::Json => report::json(&ex, &written),
+        ExploreFormat::Html => {
+            let v: serde_json::Value = serde_json::from_str(&report::json(&ex, &written))?;
+            varyedge::report::html::explore(&v)
+        }
     };
     emit(a.out.as_deref(), &text)?;
     Ok(if ex.found() {

@@ -51,6 +51,7 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
     }
     let text = match a.format {
         MatrixFormat::Json => json(&rows)?,
+        MatrixFormat::Html => html(&a, &rows)?,
         MatrixFormat::Markdown => table(&rows, true),
         MatrixFormat::Text => table(&rows, false),
     };
@@ -162,6 +163,17 @@ fn table(rows: &[Row], md: bool) -> String {
 /// The profile's caveat, when its evidence is weak.
 fn weak(name: &str) -> Option<&'static str> {
     profile::profile(name).and_then(|p| p.caveat)
+}
+
+/// The page: the matrix JSON, the scenario's own profile, and each profile's trace.
+fn html(a: &MatrixArgs, rows: &[Row]) -> anyhow::Result<String> {
+    let matrix: serde_json::Value = serde_json::from_str(&json(rows)?)?;
+    let own = load(&a.scenario, None).map(|s| s.edge.profile)?;
+    let traces: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| varyedge::report::json::trace_value(&r.trace))
+        .collect();
+    Ok(varyedge::report::html::matrix(&matrix, &own, &traces))
 }
 
 fn json(rows: &[Row]) -> anyhow::Result<String> {

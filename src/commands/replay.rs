@@ -54,6 +54,12 @@ pub(crate) fn run(a: ReplayArgs) -> anyhow::Result<ExitStatus> {
         ReportFormat::Text => report::text::render(&traces),
         ReportFormat::Json => report::json::render(&traces),
         ReportFormat::Junit => report::junit::render(&traces),
+        ReportFormat::Html => report::html::replay(
+            &traces
+                .iter()
+                .map(report::json::trace_value)
+                .collect::<Vec<_>>(),
+        ),
     };
     emit(a.out.as_deref(), &text)?;
     Ok(if traces.iter().all(|t| t.passed()) {

@@ -1,5 +1,6 @@
 //! Pure renderers: a [`Trace`] in, text out. No IO here; `commands` writes the result.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod profiles_doc;
