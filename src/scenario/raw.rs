@@ -301,3 +301,62 @@ impl<'de> Deserialize<'de> for HeaderList {
         d.deserialize_map(V)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys serde accepts for `T`, read from its unknown-field error.
+    fn keys<T: for<'de> Deserialize<'de> + fmt::Debug>() -> Vec<String> {
+        let err = serde_saphyr::from_str::<T>("zzz_not_a_key: 1\n")
+            .expect_err("an unknown key is an error")
+            .to_string();
+        let list = err
+            .split("expected one of")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no key list in {err:?}"));
+        let list = list.lines().next().unwrap_or_default();
+        list.split(',')
+            .map(|k| k.trim().trim_matches('`').to_string())
+            .collect()
+    }
+
+    /// docs/scenario-format.md documents every key the format accepts, in a table row.
+    #[test]
+    fn the_format_reference_names_every_key() {
+        let doc = include_str!("../../docs/scenario-format.md");
+        let all = [
+            ("top level", keys::<RawScenario>()),
+            ("origin", keys::<RawOrigin>()),
+            ("cors", keys::<RawCors>()),
+            ("route", keys::<RawRoute>()),
+            ("edge", keys::<RawEdge>()),
+            ("ttl", keys::<RawTtl>()),
+            ("client", keys::<RawClient>()),
+            ("step", keys::<RawStep>()),
+            ("expect", keys::<RawExpect>()),
+        ];
+        for (what, ks) in all {
+            assert!(ks.len() > 1, "{what}: {ks:?}");
+            for k in ks {
+                let row = format!("| `{k}` |");
+                assert!(
+                    doc.contains(&row) || (what == "ttl" && doc.contains("`default`, `min`, `max`")),
+                    "docs/scenario-format.md lacks the {what} key `{k}`"
+                );
+            }
+        }
+        // And the section errors name exactly the keys serde accepts.
+        for (expected, ks) in [
+            (RawOrigin::EXPECTED, keys::<RawOrigin>()),
+            (RawCors::EXPECTED, keys::<RawCors>()),
+            (RawEdge::EXPECTED, keys::<RawEdge>()),
+            (RawTtl::EXPECTED, keys::<RawTtl>()),
+            (RawExpect::EXPECTED, keys::<RawExpect>()),
+        ] {
+            for k in ks {
+                assert!(expected.contains(&k), "{expected:?} lacks {k}");
+            }
+        }
+    }
+}
