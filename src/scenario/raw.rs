@@ -341,7 +341,8 @@ mod tests {
             for k in ks {
                 let row = format!("| `{k}` |");
                 assert!(
-                    doc.contains(&row) || (what == "ttl" && doc.contains("`default`, `min`, `max`")),
+                    doc.contains(&row)
+                        || (what == "ttl" && doc.contains("`default`, `min`, `max`")),
                     "docs/scenario-format.md lacks the {what} key `{k}`"
                 );
             }
