@@ -324,6 +324,10 @@ pub(crate) struct ProxyArgs {
     /// Send the client's Host upstream instead of the upstream's authority.
     #[arg(long)]
     pub(crate) preserve_host: bool,
+    /// Log every proxied request as one JSON line (time, request, Origin, outcome, key,
+    /// status, ms) to FILE (appended), or to standard output with `-`.
+    #[arg(long, value_name = "FILE|-")]
+    pub(crate) access_log: Option<String>,
 }
 
 /// `--vary` values (PRODUCT.md knob `vary`).

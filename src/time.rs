@@ -32,6 +32,20 @@ impl Timestamp {
         self.0.saturating_sub(earlier.0)
     }
 
+    /// Formats as RFC 3339 in UTC with milliseconds, e.g. `2026-01-01T00:00:00.000Z`.
+    pub fn rfc3339(self) -> String {
+        let secs = self.secs();
+        let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+        let rem = secs % 86_400;
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60,
+            self.0 % 1000
+        )
+    }
+
     /// Formats as an IMF-fixdate, e.g. `Thu, 01 Jan 2026 00:00:00 GMT`.
     pub fn http_date(self) -> String {
         let secs = self.secs();
@@ -228,6 +242,15 @@ mod tests {
         assert_eq!(
             Timestamp::parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"),
             None
+        );
+    }
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(SIM_EPOCH.rfc3339(), "2026-01-01T00:00:00.000Z");
+        assert_eq!(
+            Timestamp(784_111_777_042).rfc3339(),
+            "1994-11-06T08:49:37.042Z"
         );
     }
 

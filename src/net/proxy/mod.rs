@@ -10,6 +10,7 @@
 //! - [`judge`]: the browser's verdict on what was served vs. what the upstream answers;
 //! - [`admin`] and [`metrics`]: `/.varyedge/` endpoints and counters.
 
+pub mod access_log;
 pub mod admin;
 pub mod collapse;
 pub mod judge;
@@ -47,6 +48,8 @@ pub struct Config {
     pub max_request_body: u64,
     /// Send the client's `Host` upstream instead of the upstream's authority.
     pub preserve_host: bool,
+    /// One JSON line per proxied request (`--access-log FILE|-`), if asked for.
+    pub access_log: Option<std::sync::Arc<access_log::AccessLog>>,
 }
 
 impl Config {
