@@ -1,10 +1,12 @@
 //! Pure renderers: a [`Trace`] in, text out. No IO here; `commands` writes the result.
 
+pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod profiles_doc;
 pub mod sarif;
+pub mod style;
 pub mod text;
 
 /// Output formats of `replay`.
