@@ -154,7 +154,8 @@ impl Edge {
                     key: Arc::from(key),
                     served_tag: None,
                     done_at: done,
-                    stored: None,
+                    // a pass carries its reason everywhere (`not_stored` in the JSON)
+                    stored: crate::edge::pass_detail(self.pops[pop].knobs(), req).map(Err),
                 }
             }
         }
