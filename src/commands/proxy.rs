@@ -1,55 +1,13 @@
 //! `varyedge proxy`: the caching reverse proxy for local staging.
 
-use crate::cli::{CollapseArg, PreflightKeyArg, ProxyArgs, VaryArg};
+use crate::cli::ProxyArgs;
 use std::time::Duration;
 use varyedge::error::ExitStatus;
 use varyedge::net::proxy::{self, Config, Upstream};
-use varyedge::profile::{self, Collapse, PreflightKey, VaryMode};
 
 fn config(a: &ProxyArgs) -> Result<Config, String> {
     let upstream = Upstream::parse(&a.upstream)?;
-    let p = profile::profile(&a.profile).ok_or_else(|| {
-        format!(
-            "--profile {:?}: no such profile (one of: {})",
-            a.profile,
-            profile::PROFILE_NAMES.join(", ")
-        )
-    })?;
-    let mut knobs = p.knobs;
-    if let Some(v) = a.vary {
-        knobs.vary = match v {
-            VaryArg::Honor => VaryMode::Honor,
-            VaryArg::Ignore => VaryMode::Ignore,
-            VaryArg::IgnoreOrigin => VaryMode::IgnoreOrigin,
-            VaryArg::AcceptEncodingOnly => VaryMode::AcceptEncodingOnly,
-            VaryArg::Uncacheable => VaryMode::Uncacheable,
-        };
-    }
-    if a.cache_options {
-        knobs.cache_options = true;
-    }
-    if let Some(k) = a.preflight_key {
-        knobs.preflight_key = match k {
-            PreflightKeyArg::Honor => PreflightKey::Honor,
-            PreflightKeyArg::Ignore => PreflightKey::Ignore,
-        };
-    }
-    for h in &a.key_headers {
-        if !varyedge::fields::is_token(h) {
-            return Err(format!("--key-header {h:?}: not a header name"));
-        }
-        let h = h.to_ascii_lowercase();
-        if !knobs.key_headers.contains(&h) {
-            knobs.key_headers.push(h);
-        }
-    }
-    if let Some(c) = a.collapse {
-        knobs.collapse = match c {
-            CollapseArg::Off => Collapse::Off,
-            CollapseArg::On => Collapse::On,
-            CollapseArg::Naive => Collapse::Naive,
-        };
-    }
+    let knobs = a.edge.knobs().map_err(|e| e.to_string())?;
     let capacity = proxy::parse_size(&a.capacity).map_err(|e| format!("--capacity: {e}"))?;
     if capacity < 1024 {
         return Err(format!("--capacity {:?}: at least 1KiB", a.capacity));
@@ -69,19 +27,31 @@ fn config(a: &ProxyArgs) -> Result<Config, String> {
         listen: a.listen,
         upstream,
         knobs,
-        profile: a.profile.clone(),
+        profile: a.edge.profile.clone(),
         capacity,
         upstream_timeout: Duration::from_secs_f64(a.upstream_timeout),
         max_request_body,
         preserve_host: a.preserve_host,
         access_log: match &a.access_log {
             None => None,
-            Some(t) => Some(std::sync::Arc::new(
-                proxy::access_log::AccessLog::open(t)
-                    .map_err(|e| format!("--access-log {t:?}: cannot open: {e}"))?,
-            )),
+            Some(t) => Some(std::sync::Arc::new(proxy::access_log::AccessLog::to(
+                access_log_target(t)?,
+            ))),
         },
     })
+}
+
+/// `--access-log -` is standard output; a path is a file, appended to.
+fn access_log_target(t: &str) -> Result<Box<dyn std::io::Write + Send>, String> {
+    if t == "-" {
+        return Ok(Box::new(std::io::stdout()));
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(t)
+        .map(|f| Box::new(f) as Box<dyn std::io::Write + Send>)
+        .map_err(|e| format!("--access-log {t:?}: cannot open: {e}"))
 }
 
 pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
@@ -92,6 +62,7 @@ pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::BadInput);
         }
     };
+    super::log_to_std();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let listen = cfg.listen;
     // The start line (stdout keeps only `listening on http://ADDR`, which scripts read).

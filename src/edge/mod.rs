@@ -6,14 +6,15 @@
 pub mod freshness;
 pub mod hash;
 pub mod key;
+pub mod knobs;
 pub mod vary;
 
 pub use freshness::{storable, Freshness, NoStore};
 pub use key::primary_key;
 pub use vary::{VaryRefusal, VarySpec};
 
+use crate::edge::knobs::{Collapse, Knobs};
 use crate::message::{Request, Response};
-use crate::profile::{Collapse, Knobs};
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::collections::HashMap;

@@ -10,7 +10,6 @@
 
 pub mod gen;
 pub mod kind;
-pub mod report;
 pub mod stats;
 
 use crate::origin::OriginModel;

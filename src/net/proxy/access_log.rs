@@ -34,21 +34,12 @@ pub struct Entry<'a> {
 }
 
 impl AccessLog {
-    /// `-` is standard output; anything else a file, appended to.
-    pub fn open(target: &str) -> std::io::Result<AccessLog> {
-        let out: Box<dyn Write + Send> = if target == "-" {
-            Box::new(std::io::stdout())
-        } else {
-            Box::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(target)?,
-            )
-        };
-        Ok(AccessLog {
+    /// A log written to `out` (the command opens the file, or hands in standard output:
+    /// the library itself writes to neither stream).
+    pub fn to(out: Box<dyn Write + Send>) -> AccessLog {
+        AccessLog {
             out: Mutex::new(out),
-        })
+        }
     }
 
     /// Writes one line for `e` answered by `resp`. A failed write is dropped: logging

@@ -83,8 +83,8 @@ impl State {
     }
 }
 
-/// Runs the proxy until SIGINT/SIGTERM, then drains connections for up to 5 s. Prints
-/// `listening on http://ADDR` on standard output once every worker listens.
+/// Runs the proxy until SIGINT/SIGTERM, then drains connections for up to 5 s. Sends
+/// `listening on http://ADDR` to the `net::log` sink once every worker listens.
 ///
 /// `workers` threads each run a single-threaded runtime with its own listening socket on
 /// the same address (`SO_REUSEPORT`; the kernel spreads connections over them, as over
@@ -116,9 +116,7 @@ pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
             }
         }
     }
-    println!("listening on http://{addr}");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    crate::net::log::info!("listening on http://{addr}");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -839,14 +837,14 @@ fn report(
         None => format!("{} without Origin", by.request),
     };
     if served.allowed {
-        eprintln!(
+        crate::net::log::warning!(
             "varyedge: cache-induced CORS pass: {request} from {origin} got the entry stored by {stored} (key {}): allowed, but the upstream's own answer is blocked ({})",
             sf_string(full_key),
             direct.1.id()
         );
     } else {
         inc(&st.metrics.cache_induced_blocked);
-        eprintln!(
+        crate::net::log::warning!(
             "varyedge: cache-induced CORS failure: {request} from {origin} got the entry stored by {stored} (key {}): {}",
             sf_string(full_key),
             served.reason.id()
