@@ -11,16 +11,23 @@ mod profiles;
 mod proxy;
 mod replay;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, ColorWhen, Command};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use varyedge::error::{ExitStatus, InputError};
+use varyedge::report::style::Style;
+use varyedge::report::text::{TextOptions, Verbosity};
 use varyedge::scenario::{self, Scenario};
 
 /// Runs a parsed command line.
 pub(crate) fn run(cli: Cli) -> ExitStatus {
+    let opts = Globals {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        color: cli.color,
+    };
     let r = match cli.command {
-        Command::Replay(a) => replay::run(a),
+        Command::Replay(a) => replay::run(a, opts),
         Command::Matrix(a) => matrix::run(a),
         Command::Profiles(a) => profiles::run(a),
         #[cfg(feature = "net")]
@@ -66,6 +73,42 @@ impl varyedge::net::log::Sink for StdSink {
 #[cfg(feature = "net")]
 pub(crate) fn log_to_std() {
     varyedge::net::log::set_sink(Box::new(StdSink));
+}
+
+/// The options every command takes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Globals {
+    /// `-q`
+    pub(crate) quiet: bool,
+    /// `-v`
+    pub(crate) verbose: bool,
+    /// `--color`
+    pub(crate) color: ColorWhen,
+}
+
+impl Globals {
+    /// The text report's options; colour only for a terminal (never into `--out FILE`
+    /// unless `--color always`).
+    pub(crate) fn text(&self, to_file: bool) -> TextOptions {
+        use std::io::IsTerminal;
+        let when = match self.color {
+            ColorWhen::Always => "always",
+            ColorWhen::Never => "never",
+            ColorWhen::Auto => "auto",
+        };
+        let no_color = std::env::var("NO_COLOR").ok();
+        let terminal = !to_file && std::io::stdout().is_terminal();
+        TextOptions {
+            style: Style::decide(when, no_color.as_deref(), terminal),
+            verbosity: if self.quiet {
+                Verbosity::Quiet
+            } else if self.verbose {
+                Verbosity::Verbose
+            } else {
+                Verbosity::Normal
+            },
+        }
+    }
 }
 
 /// Expands directories into the `.yaml`/`.yml` files they hold, sorted.

@@ -21,13 +21,15 @@ pub enum ReplayFormat {
 pub struct Replay<'a> {
     /// One trace per scenario.
     pub traces: &'a [Trace],
+    /// Colour and detail of the text format.
+    pub text: text::TextOptions,
 }
 
 impl Render for Replay<'_> {
     type Format = ReplayFormat;
     fn render(&self, f: ReplayFormat) -> String {
         match f {
-            ReplayFormat::Text => text::render(self.traces),
+            ReplayFormat::Text => text::render_with(self.traces, self.text),
             ReplayFormat::Json => json::render(self.traces),
             ReplayFormat::Junit => junit::render(self.traces),
             ReplayFormat::Html => html::replay(
