@@ -5,7 +5,7 @@ use crate::cli::{FailOn, LintArgs};
 use std::path::Path;
 use varyedge::error::{ExitStatus, InputError};
 use varyedge::lint::{self, Finding, Severity};
-use varyedge::report::{Lint, Render};
+use varyedge::report::{Lint, LintFormat, Render};
 use varyedge::scenario::{self, validate_origin, OriginSpec};
 
 fn threshold(f: FailOn) -> Severity {
@@ -96,13 +96,33 @@ pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
         (None, None) => return bad("varyedge lint: give a SCENARIO or --upstream URL"),
     };
     lint::sort(&mut findings);
+    let format = if super::on_github() && a.format == LintFormat::Text && a.out.is_none() {
+        LintFormat::Github
+    } else {
+        a.format
+    };
     let text = Lint {
         target: &target,
         findings: &findings,
         version: env!("CARGO_PKG_VERSION"),
     }
-    .render(a.format);
+    .render(format);
     super::emit(a.out.as_deref(), &text)?;
+    if super::on_github() {
+        use varyedge::report::{github, lint as render};
+        let anns = github::lint_annotations(&render::json_value(&target, &findings));
+        let table = render::counts(&findings)
+            .iter()
+            .map(|(s, n)| format!("| {s} | {n} |\n"))
+            .collect::<String>();
+        let summary = github::summary(
+            &format!("varyedge lint {target}"),
+            &format!("| severity | findings |\n|---|---:|\n{table}"),
+            anns.clone(),
+        );
+        let printed = format == LintFormat::Github && a.out.is_none();
+        super::github_extras(printed, &github::commands(anns), &summary)?;
+    }
     Ok(if lint::fails(&findings, threshold(a.fail_on)) {
         ExitStatus::Findings
     } else {

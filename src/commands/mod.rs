@@ -111,6 +111,36 @@ impl Globals {
     }
 }
 
+/// Whether we run in GitHub Actions (`GITHUB_ACTIONS=true`, set by its runner).
+pub(crate) fn on_github() -> bool {
+    std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true")
+}
+
+/// In GitHub Actions: prints `annotations` (workflow commands) when the report itself did
+/// not carry them, and appends `summary` to `$GITHUB_STEP_SUMMARY` when it is set.
+pub(crate) fn github_extras(
+    annotations_printed: bool,
+    annotations: &str,
+    summary: &str,
+) -> anyhow::Result<()> {
+    if !on_github() {
+        return Ok(());
+    }
+    if !annotations_printed {
+        emit(None, annotations)?;
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("cannot open $GITHUB_STEP_SUMMARY: {e}"))?;
+        f.write_all(summary.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// Expands directories into the `.yaml`/`.yml` files they hold, sorted.
 pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let mut out = Vec::new();

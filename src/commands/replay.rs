@@ -3,7 +3,7 @@
 use super::{emit, expand, load};
 use crate::cli::ReplayArgs;
 use varyedge::error::ExitStatus;
-use varyedge::report::{Render, Replay};
+use varyedge::report::{Render, Replay, ReplayFormat};
 use varyedge::sim;
 
 pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
@@ -50,12 +50,30 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
             }
         }
     }
+    // In GitHub Actions a text report on standard output carries the annotations.
+    let format = if super::on_github() && a.format == ReplayFormat::Text && a.out.is_none() {
+        ReplayFormat::Github
+    } else {
+        a.format
+    };
     let text = Replay {
         traces: &traces,
         text: g.text(a.out.is_some()),
     }
-    .render(a.format);
+    .render(format);
     emit(a.out.as_deref(), &text)?;
+    if super::on_github() {
+        use varyedge::report::{github, json};
+        let values: Vec<_> = traces.iter().map(json::trace_value).collect();
+        let anns = github::replay_annotations(&values);
+        let summary = github::summary(
+            "varyedge replay",
+            &github::replay_table(&values),
+            anns.clone(),
+        );
+        let printed = format == ReplayFormat::Github && a.out.is_none();
+        super::github_extras(printed, &github::commands(anns), &summary)?;
+    }
     Ok(if traces.iter().all(|t| t.passed()) {
         ExitStatus::Clean
     } else {

@@ -14,6 +14,8 @@ pub enum ReplayFormat {
     Junit,
     /// One self-contained HTML page: timelines, poisoning arrows, console lines and fixes.
     Html,
+    /// The text report, then GitHub Actions annotations for the failing steps.
+    Github,
 }
 
 /// The traces of one `replay` run, in scenario order.
@@ -32,6 +34,11 @@ impl Render for Replay<'_> {
             ReplayFormat::Text => text::render_with(self.traces, self.text),
             ReplayFormat::Json => json::render(self.traces),
             ReplayFormat::Junit => junit::render(self.traces),
+            ReplayFormat::Github => {
+                let values: Vec<_> = self.traces.iter().map(json::trace_value).collect();
+                text::render_with(self.traces, self.text)
+                    + &super::github::commands(super::github::replay_annotations(&values))
+            }
             ReplayFormat::Html => html::replay(
                 &self
                     .traces
