@@ -129,9 +129,9 @@ pub(crate) struct ReplayArgs {
 /// `varyedge matrix`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct MatrixArgs {
-    /// The scenario.
-    #[arg(value_name = "SCENARIO")]
-    pub(crate) scenario: PathBuf,
+    /// Scenario files (or directories of them); one matrix each.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub(crate) scenarios: Vec<PathBuf>,
     /// `all`, or a comma-separated list of profile names.
     #[arg(long, default_value = "all", value_name = "all|p1,p2")]
     pub(crate) profiles: String,
@@ -171,11 +171,11 @@ pub(crate) struct OriginArgs {
 
 /// `varyedge lint`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["scenario", "upstream"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["scenarios", "upstream"])))]
 pub(crate) struct LintArgs {
-    /// The scenario whose origin policy, clients and edge to check.
+    /// Scenario files (or directories of them) whose origin policy, clients and edge to check.
     #[arg(value_name = "SCENARIO")]
-    pub(crate) scenario: Option<PathBuf>,
+    pub(crate) scenarios: Vec<PathBuf>,
     /// Probe this real server instead (an http:// URL), with crafted Origins.
     #[arg(long, value_name = "URL")]
     pub(crate) upstream: Option<String>,
@@ -220,9 +220,10 @@ pub(crate) enum FailOn {
 /// `varyedge explore`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExploreArgs {
-    /// The scenario whose clients, requests, origin and edge are explored.
-    #[arg(value_name = "SCENARIO")]
-    pub(crate) scenario: PathBuf,
+    /// Scenario files (or directories of them) whose clients, requests, origin and edge
+    /// are explored, each on its own.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub(crate) scenarios: Vec<PathBuf>,
     /// Random sessions to run.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub(crate) cases: u64,

@@ -260,3 +260,53 @@ fn profiles_lists_every_name_with_sources() {
     }
     assert!(text.contains("weak evidence"));
 }
+
+#[test]
+fn lint_matrix_and_explore_take_several_files_and_directories() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/explore");
+    let n = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        })
+        .count();
+    assert!(n >= 2);
+    let d = dir.to_str().unwrap();
+    let one = "scenarios/01-reflect-without-vary.yaml";
+    for args in [
+        vec!["lint", d, one, "--format", "json"],
+        vec!["matrix", d, one, "--format", "json"],
+        vec!["explore", d, one, "--cases", "30", "--format", "json"],
+    ] {
+        let out = bin()
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v.as_array().map(Vec::len),
+            Some(n + 1),
+            "{args:?}: one report per file"
+        );
+    }
+    // SARIF: one run with every file's results.
+    let out = run(&["lint", d, "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["runs"].as_array().map(Vec::len), Some(1));
+    // Several scenarios write their repros into a directory, never into one FILE.
+    let t = tmpdir("multi-repro");
+    let f = t.join("r.yaml");
+    let out = run(&[
+        "explore",
+        d,
+        "--cases",
+        "30",
+        "--write-repro",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!f.exists());
+}

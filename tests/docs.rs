@@ -126,6 +126,24 @@ fn json_outputs_match_their_schemas() {
         let f = f.to_str().expect("utf-8");
         assert_valid(&lint, &json(&["lint", f, "--format", "json"]), f);
     }
+    // Several files: an array of the same reports.
+    assert_valid(
+        &lint,
+        &json(&["lint", "scenarios/lint/", "--format", "json"]),
+        "lint dir",
+    );
+    let many = json(&["matrix", "scenarios/explore/", "--format", "json"]);
+    assert!(many.is_array());
+    assert_valid(&matrix, &many, "matrix dir");
+    let many = json(&[
+        "explore",
+        "scenarios/explore/",
+        "--cases",
+        "30",
+        "--format",
+        "json",
+    ]);
+    assert_valid(&explore, &many, "explore dir");
     let profiles = validator("profiles.schema.json");
     assert_valid(
         &profiles,

@@ -37,7 +37,7 @@ impl Render for Explore<'_> {
             ExploreFormat::Text => text(self.exploration, self.written),
             ExploreFormat::Json => pretty(&json_value(self.exploration, self.written)),
             ExploreFormat::Html => {
-                super::html::explore(&json_value(self.exploration, self.written))
+                super::html::explore(&[json_value(self.exploration, self.written)])
             }
         }
     }

@@ -25,26 +25,34 @@ pub fn replay(traces: &[Value]) -> String {
     page(&title, &json!({ "kind": "replay", "traces": traces }))
 }
 
-/// A `matrix` page: the matrix JSON (`{ scenario, profiles: [rows] }`), the scenario's own
-/// profile, and every profile's trace in row order, shown when its row is chosen.
-pub fn matrix(matrix: &Value, own_profile: &str, traces: &[Value]) -> String {
-    let title = format!(
-        "varyedge matrix — {}",
-        matrix["scenario"].as_str().unwrap_or("scenario")
-    );
-    page(
-        &title,
-        &json!({ "kind": "matrix", "matrix": matrix, "own_profile": own_profile, "traces": traces }),
-    )
+/// A `matrix` page: per scenario the matrix JSON (`{ scenario, profiles: [rows] }`), its
+/// own profile, and every profile's trace in row order, shown when its row is chosen.
+pub fn matrix(matrices: &[(Value, String, Vec<Value>)]) -> String {
+    let title = match matrices {
+        [(m, _, _)] => format!(
+            "varyedge matrix — {}",
+            m["scenario"].as_str().unwrap_or("scenario")
+        ),
+        many => format!("varyedge matrix — {} scenarios", many.len()),
+    };
+    let list: Vec<Value> = matrices
+        .iter()
+        .map(|(m, own, traces)| json!({ "matrix": m, "own_profile": own, "traces": traces }))
+        .collect();
+    page(&title, &json!({ "kind": "matrix", "matrices": list }))
 }
 
-/// An `explore` page: the explore JSON report (its kinds carry their repro traces).
-pub fn explore(report: &Value) -> String {
-    let title = format!(
-        "varyedge explore — {}",
-        report["scenario"].as_str().unwrap_or("scenario")
-    );
-    page(&title, &json!({ "kind": "explore", "explore": report }))
+/// An `explore` page: the explore JSON report of each scenario (its kinds carry their
+/// repro traces).
+pub fn explore(reports: &[Value]) -> String {
+    let title = match reports {
+        [one] => format!(
+            "varyedge explore — {}",
+            one["scenario"].as_str().unwrap_or("scenario")
+        ),
+        many => format!("varyedge explore — {} scenarios", many.len()),
+    };
+    page(&title, &json!({ "kind": "explore", "explores": reports }))
 }
 
 /// The page around the data. The JSON sits in a non-executed `<script type=

@@ -45,16 +45,22 @@ impl Render for Matrix<'_> {
             MatrixFormat::Json => pretty(&json_value(self.rows)),
             MatrixFormat::Markdown => table(self.rows, self.own_profile, true),
             MatrixFormat::Text => table(self.rows, self.own_profile, false),
-            MatrixFormat::Html => super::html::matrix(
-                &json_value(self.rows),
-                self.own_profile.unwrap_or_default(),
-                &self
-                    .rows
-                    .iter()
-                    .map(|r| super::json::trace_value(&r.trace))
-                    .collect::<Vec<_>>(),
-            ),
+            MatrixFormat::Html => super::html::matrix(&[self.html_part()]),
         }
+    }
+}
+
+impl Matrix<'_> {
+    /// What the HTML page needs of this matrix: its JSON, its own profile, each row's trace.
+    pub fn html_part(&self) -> (serde_json::Value, String, Vec<serde_json::Value>) {
+        (
+            json_value(self.rows),
+            self.own_profile.unwrap_or_default().to_string(),
+            self.rows
+                .iter()
+                .map(|r| super::json::trace_value(&r.trace))
+                .collect(),
+        )
     }
 }
 
@@ -185,7 +191,8 @@ fn aligned(body: &[[String; 5]]) -> String {
     o
 }
 
-fn json_value(rows: &[MatrixRow]) -> serde_json::Value {
+/// The JSON report as a value.
+pub fn json_value(rows: &[MatrixRow]) -> serde_json::Value {
     let v: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {

@@ -50,10 +50,10 @@ try {
           failures_listed: sec.querySelectorAll('.failures li[data-index]').length,
         };
       });
-      const matrix = [...document.querySelectorAll('#matrix tr[data-profile]')].map((r) => ({ profile: r.getAttribute('data-profile'), class: r.className, cells: [...r.cells].map((c) => c.textContent) }));
-      const bar = document.querySelector('#rate-chart rect[data-rate]');
-      const ci = document.querySelector('#rate-chart line[data-low]');
-      const chart = bar ? { rate: Number(bar.getAttribute('data-rate')), low: Number(ci.getAttribute('data-low')), high: Number(ci.getAttribute('data-high')), kinds: [...document.querySelectorAll('#rate-chart rect[data-kind]')].map((k) => k.getAttribute('data-kind')) } : null;
+      const matrix = [...document.querySelectorAll('table.matrix tr[data-profile]')].map((r) => ({ profile: r.getAttribute('data-profile'), class: r.className, cells: [...r.cells].map((c) => c.textContent) }));
+      const bar = document.querySelector('.rate-chart rect[data-rate]');
+      const ci = document.querySelector('.rate-chart line[data-low]');
+      const chart = bar ? { rate: Number(bar.getAttribute('data-rate')), low: Number(ci.getAttribute('data-low')), high: Number(ci.getAttribute('data-high')), kinds: [...document.querySelectorAll('.rate-chart rect[data-kind]')].map((k) => k.getAttribute('data-kind')) } : null;
       return { title: document.title, traces, matrix, chart, overview_rows: document.querySelectorAll('#overview tr').length - 1 };
     });
     // Hover then click the first cache-induced step: the tooltip and the detail panel

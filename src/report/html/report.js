@@ -331,12 +331,12 @@
     for (const tr of traces) renderTrace(app, tr);
   }
 
-  function matrixPage() {
-    const m = DATA.matrix, own = DATA.own_profile;
-    const panel = el('section', { class: 'panel' });
+  function matrixPage(M) {
+    const m = M.matrix, own = M.own_profile;
+    const panel = el('section', { class: 'panel matrix' });
     panel.append(el('h2', null, 'Scenario ' + m.scenario + ' under ' + plural(m.profiles.length, 'profile') + ' ',
       el('span', { class: 'muted', text: '(★ = the scenario\'s own profile, ' + own + ')' })));
-    const t = el('table', { id: 'matrix' }, el('tr', null, ...['profile', 'blocked', 'cache-induced', 'wrongly allowed', 'first failure', 'hit ratio', 'evidence'].map((h) => el('th', { text: h }))));
+    const t = el('table', { class: 'matrix' }, el('tr', null, ...['profile', 'blocked', 'cache-induced', 'wrongly allowed', 'first failure', 'hit ratio', 'evidence'].map((h) => el('th', { text: h }))));
     const holder = el('div');
     const rows = [];
     m.profiles.forEach((r, i) => {
@@ -359,7 +359,7 @@
     function show(i) {
       rows.forEach((r, j) => r.classList.toggle('selected', i === j));
       holder.replaceChildren();
-      if (DATA.traces[i]) renderTrace(holder, DATA.traces[i]);
+      if (M.traces[i]) renderTrace(holder, M.traces[i]);
     }
     let start = m.profiles.findIndex((r) => r.profile === own);
     const poisoned = m.profiles.findIndex((r) => r.cache_induced > 0);
@@ -367,8 +367,7 @@
     if (m.profiles.length) show(start);
   }
 
-  function explorePage() {
-    const x = DATA.explore;
+  function explorePage(x) {
     const panel = el('section', { class: 'panel' });
     panel.append(el('h2', null, 'Exploring ' + x.scenario + ' ', el('span', { class: 'muted', text: '— profile ' + x.profile + ', ' + plural(x.cases, 'session') + ', seed ' + x.seed })));
     const iv = x.interval;
@@ -381,7 +380,7 @@
     const W = 820, rowH = 24, left = 340, plotW = W - left - 60;
     const rowsN = 1 + x.kinds.length;
     const H = 30 + rowsN * rowH + 10;
-    const svg = sv('svg', { class: 'chart', width: W, height: H, id: 'rate-chart' });
+    const svg = sv('svg', { class: 'chart rate-chart', width: W, height: H });
     const X = (v) => left + v * plotW;
     for (const g of [0, 0.25, 0.5, 0.75, 1]) {
       svg.append(sv('line', { class: 'grid', x1: X(g), x2: X(g), y1: 18, y2: H - 6 }));
@@ -412,13 +411,12 @@
       let drawn = false;
       d.addEventListener('toggle', () => { if (d.open && !drawn) { drawn = true; renderTrace(d, k.repro.trace); } });
       app.append(d);
+      if (x.kinds[0] === k) d.open = true;
     }
-    const firstKind = app.querySelector('details.kind');
-    if (firstKind) firstKind.open = true;
   }
 
   if (DATA.kind === 'replay') replayPage();
-  else if (DATA.kind === 'matrix') matrixPage();
-  else if (DATA.kind === 'explore') explorePage();
+  else if (DATA.kind === 'matrix') DATA.matrices.forEach(matrixPage);
+  else if (DATA.kind === 'explore') DATA.explores.forEach(explorePage);
   document.body.setAttribute('data-ready', '1');
 })();
