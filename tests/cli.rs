@@ -310,3 +310,45 @@ fn lint_matrix_and_explore_take_several_files_and_directories() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!f.exists());
 }
+
+#[test]
+fn quiet_verbose_and_colour() {
+    let f = "scenarios/20-method-not-allowed.yaml";
+    let text = |args: &[&str]| {
+        let out = bin()
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let normal = text(&["replay", f]);
+    assert!(normal.contains("#1 "), "{normal}");
+    assert!(
+        normal.contains("edge pass (method)"),
+        "a pass says why: {normal}"
+    );
+    assert!(
+        !normal.contains("pop 0"),
+        "no POPs, no pop column: {normal}"
+    );
+    let quiet = text(&["replay", f, "-q"]);
+    assert!(
+        !quiet.contains("#1 ") && quiet.contains("summary: 2 steps"),
+        "{quiet}"
+    );
+    let verbose = text(&["replay", "scenarios/01-reflect-without-vary.yaml", "-v"]);
+    assert!(verbose.contains("origin alone: ok"), "{verbose}");
+    assert!(!normal.contains('\x1b'), "no colour into a pipe");
+    assert!(text(&["replay", f, "--color", "always"]).contains("\x1b["));
+    let out = bin()
+        .args(["replay", f, "--color", "auto"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    let one = text(&["replay", "scenarios/16-ats-alternates-thrash.yaml"]);
+    assert!(!one.contains("1 steps") && !one.contains("(s)"), "{one}");
+}
