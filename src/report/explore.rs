@@ -5,9 +5,9 @@ use super::text::count;
 use super::{pretty, Render};
 use crate::browser::Credentials;
 use crate::explore::{Exploration, KindReport};
+use crate::flow::StepReport;
 use crate::scenario::write::credentials_id;
 use crate::scenario::Step;
-use crate::sim::StepReport;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 

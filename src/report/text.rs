@@ -1,7 +1,7 @@
 //! The human-readable report: one block per step, then a summary.
 
 use super::style::{Paint, Style};
-use crate::sim::{Expectation, StepReport, Trace};
+use crate::flow::{Expectation, StepReport, Trace};
 use crate::time::human_duration;
 use std::fmt::Write;
 
