@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use varyedge::report::{ExploreFormat, LintFormat, MatrixFormat, ReplayFormat};
+use varyedge::report::{ExploreFormat, LintFormat, MatrixFormat, ProfilesFormat, ReplayFormat};
 
 /// varyedge — find the CORS failures a CDN edge cache will cause, before it does.
 #[derive(Debug, Parser)]
@@ -11,6 +11,28 @@ pub(crate) struct Cli {
     /// The command.
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// Say less: the text report shows only the steps that failed or that the cache
+    /// changed, and notes on standard error are left out.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+    /// Say more: the text report adds where each response was stored (or why not) and
+    /// what the origin alone answers.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
+    /// Colour the text report: `auto` on a terminal unless NO_COLOR is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub(crate) color: ColorWhen,
+}
+
+/// `--color` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set to something.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Subcommands.
@@ -41,6 +63,39 @@ pub(crate) enum Command {
     /// Find the cache-induced CORS failures a recording already shows.
     #[command(subcommand)]
     Diagnose(DiagnoseCommand),
+    /// Write a commented starter scenario that replays as it is (then edit it).
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+/// `varyedge init`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InitArgs {
+    /// Where to write it (`-` for standard output).
+    #[arg(default_value = "scenario.yaml", value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `varyedge completions`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// `varyedge man`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ManArgs {
+    /// Write varyedge.1 and varyedge-COMMAND.1 into this directory instead.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
 }
 
 /// `varyedge import …`.
@@ -133,9 +188,9 @@ pub(crate) struct ReplayArgs {
 /// `varyedge matrix`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct MatrixArgs {
-    /// The scenario.
-    #[arg(value_name = "SCENARIO")]
-    pub(crate) scenario: PathBuf,
+    /// Scenario files (or directories of them); one matrix each.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub(crate) scenarios: Vec<PathBuf>,
     /// `all`, or a comma-separated list of profile names.
     #[arg(long, default_value = "all", value_name = "all|p1,p2")]
     pub(crate) profiles: String,
@@ -150,9 +205,15 @@ pub(crate) struct MatrixArgs {
 /// `varyedge profiles`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ProfilesArgs {
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Output format (`markdown` is the reference checked in as docs/profiles.md).
+    #[arg(long, value_enum, default_value_t = ProfilesFormat::Text)]
+    pub(crate) format: ProfilesFormat,
+    /// Same as `--format json` (kept for scripts written before `--format`).
+    #[arg(long, conflicts_with = "format")]
     pub(crate) json: bool,
+    /// Write to FILE instead of standard output (written whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `varyedge origin`.
@@ -169,11 +230,11 @@ pub(crate) struct OriginArgs {
 
 /// `varyedge lint`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["scenario", "upstream"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["scenarios", "upstream"])))]
 pub(crate) struct LintArgs {
-    /// The scenario whose origin policy, clients and edge to check.
+    /// Scenario files (or directories of them) whose origin policy, clients and edge to check.
     #[arg(value_name = "SCENARIO")]
-    pub(crate) scenario: Option<PathBuf>,
+    pub(crate) scenarios: Vec<PathBuf>,
     /// Probe this real server instead (an http:// URL), with crafted Origins.
     #[arg(long, value_name = "URL")]
     pub(crate) upstream: Option<String>,
@@ -218,9 +279,10 @@ pub(crate) enum FailOn {
 /// `varyedge explore`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExploreArgs {
-    /// The scenario whose clients, requests, origin and edge are explored.
-    #[arg(value_name = "SCENARIO")]
-    pub(crate) scenario: PathBuf,
+    /// Scenario files (or directories of them) whose clients, requests, origin and edge
+    /// are explored, each on its own.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub(crate) scenarios: Vec<PathBuf>,
     /// Random sessions to run.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub(crate) cases: u64,
@@ -287,4 +349,8 @@ pub(crate) struct ProxyArgs {
     /// Most variants kept per URL (primary key); the oldest go first.
     #[arg(long, default_value_t = varyedge::net::proxy::MAX_VARIANTS_PER_URL, value_name = "N")]
     pub(crate) max_variants: usize,
+    /// Log every proxied request as one JSON line (time, request, Origin, outcome, key,
+    /// status, ms) to FILE (appended), or to standard output with `-`.
+    #[arg(long, value_name = "FILE|-")]
+    pub(crate) access_log: Option<String>,
 }

@@ -1,7 +1,7 @@
 //! Cache-key knobs and the built-in profiles that emulate real caches and CDNs.
 //!
 //! Every profile is a [`Knobs`] value plus the sources its behaviour rests on; the facts
-//! and their citations come from `research/cdn-vary.md` (shared with the project).
+//! and their citations are in `docs/research/cdn-vary.md` and `docs/research/lab.md`.
 //! A scenario's `edge:` block names a profile and may override any knob.
 
 pub use crate::edge::knobs::*;
@@ -16,7 +16,7 @@ pub struct Profile {
     pub summary: &'static str,
     /// The knobs.
     pub knobs: Knobs,
-    /// Sources, from `research/cdn-vary.md`.
+    /// Sources: URLs, vendor source files, and `docs/research/` sections.
     pub sources: &'static [&'static str],
     /// Where the evidence is weak (a Q&A answer, a community post), said plainly.
     pub caveat: Option<&'static str>,
@@ -61,7 +61,7 @@ pub fn profile(name: &str) -> Option<Profile> {
             name: "url-only",
             summary: "the naive cache: URL key, Vary ignored, preflight headers not keyed",
             knobs: Knobs { vary: VaryMode::Ignore, preflight_key: PreflightKey::Ignore, vary_star: VaryStar::Reuse, ..base },
-            sources: &["research/cdn-vary.md §3 (field reports 2-5: caches keyed on the URL alone)"],
+            sources: &["docs/research/cdn-vary.md §3 (field reports 2-5: caches keyed on the URL alone)"],
             caveat: None,
         },
         // builtin.vcl: vcl_req_method (non-GET/HEAD pass, Cookie/Authorization pass),
@@ -84,7 +84,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L138-145 (hash: url + host)",
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L294-298 (Vary == \"*\" exact)",
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_vary.c#L30-140 (trim only)",
-                "lab/RESULTS.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass)",
+                "docs/research/lab.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass)",
                 "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 72 corpus steps (hit/forward, verdict, `Vary: *` spellings)",
             ],
             caveat: None,
@@ -97,8 +97,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_key",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid (a response with Set-Cookie is not cached) and #proxy_ignore_headers",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_methods",
-                "cache-tests results: nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
-                "lab/RESULTS.md (nginx 1.22: per-Origin variants, Cookie request hit)",
+                "docs/research/cdn-vary.md §2 (cache-tests.fyi results): nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
+                "docs/research/lab.md (nginx 1.22: per-Origin variants, Cookie request hit)",
                 "tests/fidelity.rs: real nginx 1.22.1 (nginx-light, default proxy_cache_key/methods) agrees on all 72 corpus steps",
             ],
             caveat: None,
@@ -108,10 +108,10 @@ pub fn profile(name: &str) -> Option<Profile> {
             summary: "method + URL key, Vary marker + per-variant key on raw values, `*` never reused, GET/HEAD only",
             knobs: Knobs { vary_compare: VaryCompare::Raw, set_cookie: SetCookie::Strip, ..base },
             sources: &[
-                "research/cdn-vary.md §1.1 [SQ-key] [SQ-vary] [SQ-meth]",
+                "docs/research/cdn-vary.md §1.1 [SQ-key] [SQ-vary] [SQ-meth]",
                 "squid-cache/squid src/client_side_reply.cc buildReplyHeader (Set-Cookie deleted from cache hits)",
-                "cache-tests results: Squid 6.13 passes all 15 required Vary tests",
-                "lab/RESULTS.md (Squid 5.7)",
+                "docs/research/cdn-vary.md §2 (cache-tests.fyi results): Squid 6.13 passes all 15 required Vary tests",
+                "docs/research/lab.md (Squid 5.7)",
                 "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on all 72 corpus steps (`Vary: *` in any spelling never reused)",
             ],
             caveat: None,
@@ -121,11 +121,11 @@ pub fn profile(name: &str) -> Option<Profile> {
             summary: "remapped URL key, alternates matched case/whitespace-insensitively, max_alts 5, `*` not stored",
             knobs: Knobs { max_variants: Some(5), vary_star: VaryStar::Bypass, vary_compare: VaryCompare::Fold, ..base },
             sources: &[
-                "research/cdn-vary.md §1.1 [ATS-ck] [ATS-var] [ATS-alts] [ATS-meth]",
-                "lab/RESULTS.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",
+                "docs/research/cdn-vary.md §1.1 [ATS-ck] [ATS-var] [ATS-alts] [ATS-meth]",
+                "docs/research/lab.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",
                 "tests/fidelity.rs: real ATS 9.2.9 agrees on all 72 corpus steps (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
             ],
-            caveat: Some("collapse is off: research §1.3 lists `enable_read_while_writer` (default 1) as collapsing, but the ATS admin guide makes read-while-writer depend on further settings (background_fill_*, open_write_fail_action); concurrent misses were not measured (the fidelity suite sends steps one at a time)"),
+            caveat: Some("collapse is off: docs/research/cdn-vary.md §1.1 lists `enable_read_while_writer` (default 1) as collapsing, but the ATS admin guide makes read-while-writer depend on further settings (background_fill_*, open_write_fail_action); concurrent misses were not measured (the fidelity suite sends steps one at a time)"),
         },
         "fastly" => Profile {
             name: "fastly",
@@ -136,7 +136,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://www.fastly.com/documentation/reference/vcl/subroutines/hash",
                 "https://www.fastly.com/documentation/reference/http/http-headers/Vary",
                 "https://fastly.com/documentation/guides/concepts/edge-state/cache/request-collapsing",
-                "cache-tests results: Fastly fails all 8 `*` tests",
+                "docs/research/cdn-vary.md §2 (cache-tests.fyi results): Fastly fails all 8 `*` tests",
             ],
             caveat: Some("the 200-variant cap comes from a Fastly community post, not reference docs"),
         },
@@ -157,7 +157,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://developers.cloudflare.com/cache/concepts/vary/ (`Vary: *` always bypasses)",
                 "cloudflare-docs default-cache-behavior.mdx (non-GET not cached)",
             ],
-            caveat: Some("JSON/HTML need an \"Eligible for cache\" rule to be cached at all; this profile assumes one. A 2019 community report (research §1.2) shows `Vary: Accept-Encoding, Origin` answered BYPASS, against the docs' \"Vary not considered\"; not modelled"),
+            caveat: Some("JSON/HTML need an \"Eligible for cache\" rule to be cached at all; this profile assumes one. A 2019 community report (docs/research/cdn-vary.md §1.1, Cloudflare) shows `Vary: Accept-Encoding, Origin` answered BYPASS, against the docs' \"Vary not considered\"; not modelled"),
         },
         "cloudfront" => Profile {
             name: "cloudfront",

@@ -32,6 +32,20 @@ impl Timestamp {
         self.0.saturating_sub(earlier.0)
     }
 
+    /// Formats as RFC 3339 in UTC with milliseconds, e.g. `2026-01-01T00:00:00.000Z`.
+    pub fn rfc3339(self) -> String {
+        let secs = self.secs();
+        let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+        let rem = secs % 86_400;
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60,
+            self.0 % 1000
+        )
+    }
+
     /// Formats as an IMF-fixdate, e.g. `Thu, 01 Jan 2026 00:00:00 GMT`.
     pub fn http_date(self) -> String {
         let secs = self.secs();
@@ -135,30 +149,83 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Parses a duration as scenarios write it: `5s`, `250ms`, `2m`, `1h`, or a bare number of
-/// seconds. Returns milliseconds.
+/// Parses a duration as scenarios write it: `5s`, `250ms`, `2m`, `1h`, `1d`, a compound of
+/// them from the largest unit down (`1h30m`, `25h30m`, `1m30s`), or a bare number of seconds.
+/// Returns milliseconds.
 pub fn parse_duration_ms(s: &str) -> Option<u64> {
     let s = s.trim();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    if !n.is_finite() || n < 0.0 {
+    if s.is_empty() {
         return None;
     }
-    let mult = match unit.trim() {
-        "" | "s" => 1000.0,
-        "ms" => 1.0,
-        "m" | "min" => 60_000.0,
-        "h" => 3_600_000.0,
-        _ => return None,
-    };
-    let ms = n * mult;
-    if ms > 1e15 {
+    let mut rest = s;
+    let mut total = 0.0;
+    let mut last_mult = f64::INFINITY;
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(split);
+        let n: f64 = num.parse().ok()?;
+        if !n.is_finite() || n < 0.0 {
+            return None;
+        }
+        let ulen = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(ulen);
+        let mult = match unit.trim() {
+            "" | "s" => 1000.0,
+            "ms" => 1.0,
+            "m" | "min" => 60_000.0,
+            "h" => 3_600_000.0,
+            "d" => 86_400_000.0,
+            _ => return None,
+        };
+        // Each part names a smaller unit than the one before (`1h30m`, not `30m1h`); a bare
+        // number is only allowed alone.
+        if mult >= last_mult || (unit.trim().is_empty() && rest.len() != s.len()) {
+            return None;
+        }
+        last_mult = mult;
+        total += n * mult;
+        rest = next;
+    }
+    if total > 1e15 {
         return None;
     }
-    Some(ms.round() as u64)
+    Some(total.round() as u64)
+}
+
+/// Writes milliseconds as people read a duration: `250ms`, `5s`, `1.5s`, `2m`, `25h30m`;
+/// hours at most (TTLs read better as `48h` than as days), zero parts left out.
+pub fn human_duration(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".to_string();
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    if ms < 60_000 {
+        return if ms % 1000 == 0 {
+            format!("{}s", ms / 1000)
+        } else {
+            let t = format!("{:.3}", ms as f64 / 1000.0);
+            format!("{}s", t.trim_end_matches('0').trim_end_matches('.'))
+        };
+    }
+    let mut out = String::new();
+    let mut left = ms;
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+        let n = left / size;
+        left %= size;
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    if left > 0 {
+        out.push_str(&format!("{left}ms"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -179,6 +246,15 @@ mod tests {
     }
 
     #[test]
+    fn rfc3339() {
+        assert_eq!(SIM_EPOCH.rfc3339(), "2026-01-01T00:00:00.000Z");
+        assert_eq!(
+            Timestamp(784_111_777_042).rfc3339(),
+            "1994-11-06T08:49:37.042Z"
+        );
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration_ms("5s"), Some(5000));
         assert_eq!(parse_duration_ms("250ms"), Some(250));
@@ -187,5 +263,27 @@ mod tests {
         assert_eq!(parse_duration_ms("2m"), Some(120_000));
         assert_eq!(parse_duration_ms("-1s"), None);
         assert_eq!(parse_duration_ms("5 parsecs"), None);
+        assert_eq!(parse_duration_ms("1h30m"), Some(5_400_000));
+        assert_eq!(parse_duration_ms("25h30m"), Some(91_800_000));
+        assert_eq!(parse_duration_ms("1d"), Some(86_400_000));
+        assert_eq!(parse_duration_ms("1m30s"), Some(90_000));
+        assert_eq!(parse_duration_ms("30m1h"), None);
+        assert_eq!(parse_duration_ms("1h30"), None);
+        assert_eq!(parse_duration_ms(""), None);
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human_duration(0), "0s");
+        assert_eq!(human_duration(250), "250ms");
+        assert_eq!(human_duration(5000), "5s");
+        assert_eq!(human_duration(1500), "1.5s");
+        assert_eq!(human_duration(120_000), "2m");
+        assert_eq!(human_duration(91_800_000), "25h30m");
+        assert_eq!(human_duration(93_600_000), "26h");
+        assert_eq!(human_duration(61_500), "1m1s500ms");
+        for ms in [0, 1, 999, 1000, 59_999, 60_000, 3_600_000, 91_800_000] {
+            assert_eq!(parse_duration_ms(&human_duration(ms)), Some(ms), "{ms}");
+        }
     }
 }

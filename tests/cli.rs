@@ -262,3 +262,95 @@ fn profiles_lists_every_name_with_sources() {
     }
     assert!(text.contains("weak evidence"));
 }
+
+#[test]
+fn lint_matrix_and_explore_take_several_files_and_directories() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/explore");
+    let n = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        })
+        .count();
+    assert!(n >= 2);
+    let d = dir.to_str().unwrap();
+    let one = "scenarios/01-reflect-without-vary.yaml";
+    for args in [
+        vec!["lint", d, one, "--format", "json"],
+        vec!["matrix", d, one, "--format", "json"],
+        vec!["explore", d, one, "--cases", "30", "--format", "json"],
+    ] {
+        let out = bin()
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v.as_array().map(Vec::len),
+            Some(n + 1),
+            "{args:?}: one report per file"
+        );
+    }
+    // SARIF: one run with every file's results.
+    let out = run(&["lint", d, "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["runs"].as_array().map(Vec::len), Some(1));
+    // Several scenarios write their repros into a directory, never into one FILE.
+    let t = tmpdir("multi-repro");
+    let f = t.join("r.yaml");
+    let out = run(&[
+        "explore",
+        d,
+        "--cases",
+        "30",
+        "--write-repro",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!f.exists());
+}
+
+#[test]
+fn quiet_verbose_and_colour() {
+    let f = "scenarios/20-method-not-allowed.yaml";
+    let text = |args: &[&str]| {
+        let out = bin()
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let normal = text(&["replay", f]);
+    assert!(normal.contains("#1 "), "{normal}");
+    assert!(
+        normal.contains("edge pass (method)"),
+        "a pass says why: {normal}"
+    );
+    assert!(
+        !normal.contains("pop 0"),
+        "no POPs, no pop column: {normal}"
+    );
+    let quiet = text(&["replay", f, "-q"]);
+    assert!(
+        !quiet.contains("#1 ") && quiet.contains("summary: 2 steps"),
+        "{quiet}"
+    );
+    let verbose = text(&["replay", "scenarios/01-reflect-without-vary.yaml", "-v"]);
+    assert!(verbose.contains("origin alone: ok"), "{verbose}");
+    assert!(!normal.contains('\x1b'), "no colour into a pipe");
+    assert!(text(&["replay", f, "--color", "always"]).contains("\x1b["));
+    let out = bin()
+        .args(["replay", f, "--color", "auto"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    let one = text(&["replay", "scenarios/16-ats-alternates-thrash.yaml"]);
+    assert!(!one.contains("1 steps") && !one.contains("(s)"), "{one}");
+}

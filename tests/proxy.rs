@@ -635,3 +635,63 @@ fn sigterm_stops_it_cleanly() {
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn start_line_and_access_log() {
+    let o = origin(false);
+    let dir = std::env::temp_dir().join(format!("varyedge-access-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("access.jsonl");
+    let p = proxy(
+        &o.url,
+        &[
+            "--profile",
+            "varnish",
+            "--access-log",
+            log.to_str().unwrap(),
+        ],
+    );
+    get(&p.addr, "/api/data", Some("https://app1.example.com"));
+    get(&p.addr, "/api/data", Some("https://app1.example.com"));
+    req(&p.addr, "POST", "/api/data", &[("content-length", "0")]);
+    let start = p.stderr().join("\n");
+    assert!(start.contains("profile varnish"), "{start}");
+    assert!(start.contains(&format!("upstream {}", o.url)), "{start}");
+    assert!(start.contains("/.varyedge/"), "{start}");
+    // the line is written when the response head leaves: give the last one a moment
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        lines = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+            .collect();
+        if lines.len() == 3 {
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let key = format!("GET http://{}/api/data", p.addr);
+    assert_eq!(lines[0]["outcome"], "miss");
+    assert_eq!(lines[0]["key"], key.as_str());
+    assert_eq!(lines[0]["origin"], "https://app1.example.com");
+    assert_eq!(lines[0]["request"], "GET /api/data");
+    assert_eq!(lines[0]["status"], 200);
+    assert_eq!(lines[1]["outcome"], "hit");
+    assert_eq!(lines[2]["outcome"], "pass");
+    assert_eq!(
+        lines[2]["key"],
+        serde_json::Value::Null,
+        "uncached methods show no key"
+    );
+    assert_eq!(lines[2]["origin"], serde_json::Value::Null);
+    for l in &lines {
+        assert!(l["ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+        assert!(l["time"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z') && t.len() == 24));
+    }
+    drop(p);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -86,13 +86,17 @@ fn replay_formats() {
         .map(|rel| sim::replay(&load(rel, None).0).unwrap())
         .collect();
     assert!(traces.len() >= 20, "{} bundled scenarios", traces.len());
-    let r = Replay { traces: &traces };
+    let r = Replay {
+        traces: &traces,
+        text: Default::default(),
+    };
     snapshot("replay.txt", &r.render(ReplayFormat::Text));
     snapshot("replay.json", &r.render(ReplayFormat::Json));
     snapshot("replay.junit.xml", &r.render(ReplayFormat::Junit));
     // One trace renders as an object, not a one-element array.
     let one = Replay {
         traces: &traces[..1],
+        text: Default::default(),
     };
     snapshot("replay-one.txt", &one.render(ReplayFormat::Text));
     snapshot("replay-one.json", &one.render(ReplayFormat::Json));
@@ -112,7 +116,10 @@ fn matrix_rows(rel: &str) -> Vec<MatrixRow> {
 #[test]
 fn matrix_formats() {
     let rows = matrix_rows("scenarios/01-reflect-without-vary.yaml");
-    let m = Matrix { rows: &rows };
+    let m = Matrix {
+        rows: &rows,
+        own_profile: Some("url-only"),
+    };
     snapshot("matrix.txt", &m.render(MatrixFormat::Text));
     snapshot("matrix.md", &m.render(MatrixFormat::Markdown));
     snapshot("matrix.json", &m.render(MatrixFormat::Json));

@@ -20,6 +20,10 @@ pub(crate) fn run(a: DiagnoseHarArgs) -> anyhow::Result<ExitStatus> {
         LintFormat::Text => render_text(&d),
         LintFormat::Json => render_json(&d),
         LintFormat::Sarif => render_sarif(&d, env!("CARGO_PKG_VERSION")),
+        LintFormat::Github => {
+            eprintln!("varyedge: diagnose har: --format github is not available; use text, json or sarif (upload SARIF for annotations)");
+            return Ok(ExitStatus::BadInput);
+        }
     };
     emit(a.out.as_deref(), &text)?;
     Ok(if d.cache_induced() > 0 {

@@ -7,16 +7,93 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use varyedge::error::ExitStatus;
 use varyedge::explore::{self, Settings};
-use varyedge::report::{Explore, Render};
+use varyedge::report::{Explore, ExploreFormat, Render};
 
 pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
-    let sc = match load(&a.scenario, a.profile.as_deref()) {
-        Ok(s) => s,
+    let files = match super::expand(&a.scenarios) {
+        Ok(f) => f,
         Err(e) => {
             eprintln!("{e}");
             return Ok(ExitStatus::BadInput);
         }
     };
+    // With several scenarios the repros of each go into a directory (one file per kind
+    // and scenario); a single FILE could only hold one scenario's.
+    if let Some(t) = &a.write_repro {
+        if files.len() > 1 && !t.is_dir() {
+            eprintln!(
+                "varyedge explore: --write-repro {}: with several scenarios, name an existing directory",
+                t.display()
+            );
+            return Ok(ExitStatus::BadInput);
+        }
+    }
+    let mut scenarios = Vec::new();
+    for f in &files {
+        match load(f, a.profile.as_deref()) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitStatus::BadInput);
+            }
+        }
+    }
+    let mut runs = Vec::new();
+    for sc in &scenarios {
+        match explore_one(&a, sc, files.len() > 1)? {
+            Ok(r) => runs.push(r),
+            Err(status) => return Ok(status),
+        }
+    }
+    let text = match (a.format, runs.as_slice()) {
+        (f, [(ex, written)]) => Explore {
+            exploration: ex,
+            written,
+        }
+        .render(f),
+        (ExploreFormat::Json, many) => {
+            let v: Vec<_> = many
+                .iter()
+                .map(|(ex, w)| varyedge::report::explore::json_value(ex, w))
+                .collect();
+            format!("{}\n", serde_json::to_string_pretty(&v)?)
+        }
+        (ExploreFormat::Html, many) => {
+            let v: Vec<_> = many
+                .iter()
+                .map(|(ex, w)| varyedge::report::explore::json_value(ex, w))
+                .collect();
+            varyedge::report::html::explore(&v)
+        }
+        (f, many) => many
+            .iter()
+            .map(|(ex, written)| {
+                Explore {
+                    exploration: ex,
+                    written,
+                }
+                .render(f)
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    emit(a.out.as_deref(), &text)?;
+    Ok(if runs.iter().any(|(ex, _)| ex.found()) {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
+}
+
+type Run = (explore::Exploration, Vec<Option<String>>);
+
+/// Explores one scenario and writes its repros; `prefix` names them after the scenario
+/// (several scenarios share one directory).
+fn explore_one(
+    a: &ExploreArgs,
+    sc: &varyedge::scenario::Scenario,
+    prefix: bool,
+) -> anyhow::Result<Result<Run, ExitStatus>> {
     let settings = Settings {
         cases: a.cases,
         seed: a.seed,
@@ -24,21 +101,24 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
         ..Settings::default()
     };
     let mut bar = Progress::new(std::io::stderr().is_terminal());
-    let result = explore::explore(&sc, &settings, &mut |done, total| bar.draw(done, total));
+    let result = explore::explore(sc, &settings, &mut |done, total| bar.draw(done, total));
     bar.clear();
     let ex = match result {
         Ok(e) => e,
         Err(e @ (explore::ExploreError::Upstream(..) | explore::ExploreError::NoSteps(_))) => {
             eprintln!("{e}");
-            return Ok(ExitStatus::BadInput);
+            return Ok(Err(ExitStatus::BadInput));
         }
         Err(e) => anyhow::bail!(e),
     };
     let mut written = vec![None; ex.kinds.len()];
     if let Some(target) = &a.write_repro {
-        let slugs: Vec<String> = ex.kinds.iter().map(|k| file_slug(&k.kind.id)).collect();
         for (i, k) in ex.kinds.iter().enumerate() {
-            let path = repro_path(target, i, &slugs[i]);
+            let mut slug = file_slug(&k.kind.id);
+            if prefix {
+                slug = format!("{}-{slug}", file_slug(&sc.name));
+            }
+            let path = repro_path(target, i, &slug);
             let header = format!(
                 "# Written by `varyedge explore --seed {} --cases {}` from {}.\n\
                  # Each step expects what was observed, so `varyedge replay` passes (exit 0);\n\
@@ -49,17 +129,7 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
             written[i] = Some(path.display().to_string());
         }
     }
-    let text = Explore {
-        exploration: &ex,
-        written: &written,
-    }
-    .render(a.format);
-    emit(a.out.as_deref(), &text)?;
-    Ok(if ex.found() {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
-    })
+    Ok(Ok((ex, written)))
 }
 
 /// Where kind `i`'s repro goes: into the directory, or FILE then FILE-STEM.N.EXT.

@@ -5,7 +5,7 @@ use crate::cli::{FailOn, LintArgs};
 use std::path::Path;
 use varyedge::error::{ExitStatus, InputError};
 use varyedge::lint::{self, Finding, Severity};
-use varyedge::report::{Lint, Render};
+use varyedge::report::{Lint, LintFormat, Render};
 use varyedge::scenario::{self, validate_origin, OriginSpec};
 
 fn threshold(f: FailOn) -> Severity {
@@ -36,78 +36,157 @@ pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
         ));
     };
     let timeout = std::time::Duration::from_millis(timeout_ms);
-    let (target, mut findings) = match (&a.scenario, &a.upstream) {
-        (Some(path), _) => {
-            let name = path.display().to_string();
-            let text = match read(path) {
-                Ok(t) => t,
-                Err(e) => return bad(e),
-            };
-            let sc = match scenario::parse_with_profile(&name, &text, a.profile.as_deref()) {
-                Ok(s) => s,
-                Err(e) => return bad(e),
-            };
-            match &sc.origin {
-                OriginSpec::Model(_) => (name, lint::check(&sc, &text)),
-                OriginSpec::Upstream(url) => {
-                    let mut trusted: Vec<String> = Vec::new();
-                    for c in &sc.clients {
-                        if !c.origin.is_empty() && !trusted.contains(&c.origin) {
-                            trusted.push(c.origin.clone());
-                        }
-                    }
-                    let mut paths: Vec<String> = Vec::new();
-                    for s in &sc.steps {
-                        if !paths.contains(&s.target) {
-                            paths.push(s.target.clone());
-                        }
-                    }
-                    match live(url, &trusted, &paths, timeout) {
-                        Ok(f) => (url.clone(), f),
-                        Err(e) => return bad(e),
-                    }
-                }
-            }
+    // One report per scenario file (directories expanded), or one for --upstream.
+    let mut reports: Vec<(String, Vec<Finding>)> = Vec::new();
+    if let Some(url) = &a.upstream {
+        match lint_upstream(&a, url, timeout) {
+            Ok(r) => reports.push(r),
+            Err(e) => return bad(e),
         }
-        (None, Some(url)) => {
-            for o in &a.origins {
-                if let Err(m) = validate_origin(o) {
-                    return bad(InputError::at("<--origin>", 0, 0, m));
-                }
-            }
-            if let Some(p) = a.paths.iter().find(|p| !p.starts_with('/')) {
-                return bad(InputError::at(
-                    "<--path>",
-                    0,
-                    0,
-                    format!("expected a path starting with /, found {p:?}"),
-                ));
-            }
-            let paths = if a.paths.is_empty() {
-                vec!["/".to_string()]
-            } else {
-                a.paths.clone()
-            };
-            match live(url, &a.origins, &paths, timeout) {
-                Ok(f) => (url.clone(), f),
-                Err(e) => return bad(e),
-            }
-        }
-        (None, None) => return bad("varyedge lint: give a SCENARIO or --upstream URL"),
-    };
-    lint::sort(&mut findings);
-    let text = Lint {
-        target: &target,
-        findings: &findings,
-        version: env!("CARGO_PKG_VERSION"),
     }
-    .render(a.format);
-    super::emit(a.out.as_deref(), &text)?;
-    Ok(if lint::fails(&findings, threshold(a.fail_on)) {
+    let files = match super::expand(&a.scenarios) {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    for path in &files {
+        match lint_scenario(&a, path, timeout) {
+            Ok(r) => reports.push(r),
+            Err(e) => return bad(e),
+        }
+    }
+    for (_, f) in &mut reports {
+        lint::sort(f);
+    }
+    let format = if super::on_github() && a.format == LintFormat::Text && a.out.is_none() {
+        LintFormat::Github
+    } else {
+        a.format
+    };
+    super::emit(a.out.as_deref(), &render(&reports, format))?;
+    if super::on_github() {
+        github(&reports, format == LintFormat::Github && a.out.is_none())?;
+    }
+    let fails = reports
+        .iter()
+        .any(|(_, f)| lint::fails(f, threshold(a.fail_on)));
+    Ok(if fails {
         ExitStatus::Findings
     } else {
         ExitStatus::Clean
     })
+}
+
+/// Several reports: text one after the other; JSON an object for one, an array for
+/// several (as `replay`); SARIF one run holding every file's results.
+fn render(reports: &[(String, Vec<Finding>)], format: LintFormat) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let one = |(t, f): &(String, Vec<Finding>), fmt| {
+        Lint {
+            target: t,
+            findings: f,
+            version,
+        }
+        .render(fmt)
+    };
+    match (format, reports) {
+        (_, [r]) => one(r, format),
+        (LintFormat::Json, many) => {
+            let v: Vec<serde_json::Value> = many
+                .iter()
+                .map(|(t, f)| varyedge::report::lint::json_value(t, f))
+                .collect();
+            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        (LintFormat::Sarif, many) => {
+            let all: Vec<Finding> = many.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
+            one(&(String::new(), all), LintFormat::Sarif)
+        }
+        (fmt, many) => many.iter().map(|r| one(r, fmt)).collect(),
+    }
+}
+
+/// `GITHUB_ACTIONS=true`: annotations (unless the report printed them) and the summary.
+fn github(reports: &[(String, Vec<Finding>)], printed: bool) -> anyhow::Result<()> {
+    use varyedge::report::{github, lint as render};
+    let mut anns = Vec::new();
+    let mut table = String::from(
+        "| target | critical | high | medium | low | info |\n|---|---:|---:|---:|---:|---:|\n",
+    );
+    for (t, f) in reports {
+        anns.extend(github::lint_annotations(&render::json_value(t, f)));
+        let c = render::counts(f);
+        let n = |k: &str| c.iter().find(|(s, _)| *s == k).map_or(0, |(_, n)| *n);
+        table.push_str(&format!(
+            "| {t} | {} | {} | {} | {} | {} |\n",
+            n("critical"),
+            n("high"),
+            n("medium"),
+            n("low"),
+            n("info")
+        ));
+    }
+    let summary = github::summary("varyedge lint", &table, anns.clone());
+    super::github_extras(printed, &github::commands(anns), &summary)
+}
+
+fn lint_upstream(
+    a: &LintArgs,
+    url: &str,
+    timeout: std::time::Duration,
+) -> Result<(String, Vec<Finding>), String> {
+    for o in &a.origins {
+        if let Err(m) = validate_origin(o) {
+            return Err(InputError::at("<--origin>", 0, 0, m).to_string());
+        }
+    }
+    if let Some(p) = a.paths.iter().find(|p| !p.starts_with('/')) {
+        return Err(InputError::at(
+            "<--path>",
+            0,
+            0,
+            format!("expected a path starting with /, found {p:?}"),
+        )
+        .to_string());
+    }
+    let paths = if a.paths.is_empty() {
+        vec!["/".to_string()]
+    } else {
+        a.paths.clone()
+    };
+    live(url, &a.origins, &paths, timeout).map(|f| (url.to_string(), f))
+}
+
+/// One scenario: its policy and edge checked statically, or, for `upstream:`, the server
+/// it names probed with the scenario's origins and paths.
+fn lint_scenario(
+    a: &LintArgs,
+    path: &Path,
+    timeout: std::time::Duration,
+) -> Result<(String, Vec<Finding>), String> {
+    let name = path.display().to_string();
+    let text = read(path).map_err(|e| e.to_string())?;
+    let sc = scenario::parse_with_profile(&name, &text, a.profile.as_deref())
+        .map_err(|e| e.to_string())?;
+    match &sc.origin {
+        OriginSpec::Model(_) => Ok((name, lint::check(&sc, &text))),
+        OriginSpec::Upstream(url) => {
+            let mut trusted: Vec<String> = Vec::new();
+            for c in &sc.clients {
+                if !c.origin.is_empty() && !trusted.contains(&c.origin) {
+                    trusted.push(c.origin.clone());
+                }
+            }
+            let mut paths: Vec<String> = Vec::new();
+            for s in &sc.steps {
+                if !paths.contains(&s.target) {
+                    paths.push(s.target.clone());
+                }
+            }
+            live(url, &trusted, &paths, timeout).map(|f| (url.clone(), f))
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<String, InputError> {

@@ -4,7 +4,7 @@ use super::{emit, load};
 use crate::cli::MatrixArgs;
 use varyedge::error::ExitStatus;
 use varyedge::profile::{self, PROFILE_NAMES};
-use varyedge::report::{Matrix, MatrixRow, Render};
+use varyedge::report::{Matrix, MatrixFormat, MatrixRow, Render};
 use varyedge::sim;
 
 pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
@@ -24,32 +24,76 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
         );
         return Ok(ExitStatus::BadInput);
     }
-    let mut rows = Vec::new();
-    for n in &names {
-        let sc = match load(&a.scenario, Some(n)) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("{e}");
-                return Ok(ExitStatus::BadInput);
-            }
-        };
-        match sim::replay(&sc) {
-            Ok(trace) => rows.push(MatrixRow {
-                profile: n.clone(),
-                caveat: profile::profile(n).and_then(|p| p.caveat),
-                trace,
-            }),
+    let files = match super::expand(&a.scenarios) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    // Every file loads and runs before anything is written: bad input writes nothing.
+    let mut all = Vec::new();
+    for f in &files {
+        match rows_of(f, &names) {
+            Ok(r) => all.push(r),
             Err(e) => {
                 eprintln!("{e}");
                 return Ok(ExitStatus::BadInput);
             }
         }
     }
-    let text = Matrix { rows: &rows }.render(a.format);
+    let matrices: Vec<Matrix> = all
+        .iter()
+        .map(|(rows, own)| Matrix {
+            rows,
+            own_profile: own.as_deref(),
+        })
+        .collect();
+    let text = match (a.format, matrices.as_slice()) {
+        (_, [one]) => one.render(a.format),
+        (MatrixFormat::Json, many) => {
+            let v: Vec<_> = many
+                .iter()
+                .map(|m| varyedge::report::matrix::json_value(m.rows))
+                .collect();
+            format!("{}\n", serde_json::to_string_pretty(&v)?)
+        }
+        (MatrixFormat::Html, many) => {
+            let parts: Vec<_> = many.iter().map(Matrix::html_part).collect();
+            varyedge::report::html::matrix(&parts)
+        }
+        (f, many) => many
+            .iter()
+            .map(|m| m.render(f))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
     emit(a.out.as_deref(), &text)?;
-    Ok(if rows.iter().any(|r| r.trace.summary.cache_induced > 0) {
+    let poisons = all
+        .iter()
+        .any(|(rows, _)| rows.iter().any(|r| r.trace.summary.cache_induced > 0));
+    Ok(if poisons {
         ExitStatus::Findings
     } else {
         ExitStatus::Clean
     })
+}
+
+/// One scenario under each profile, and the profile it names itself.
+fn rows_of(
+    file: &std::path::Path,
+    names: &[String],
+) -> Result<(Vec<MatrixRow>, Option<String>), String> {
+    let own = load(file, None).map_err(|e| e.to_string())?.edge.profile;
+    let mut rows = Vec::new();
+    for n in names {
+        let sc = load(file, Some(n)).map_err(|e| e.to_string())?;
+        let trace = sim::replay(&sc).map_err(|e| e.to_string())?;
+        rows.push(MatrixRow {
+            profile: n.clone(),
+            caveat: profile::profile(n).and_then(|p| p.caveat),
+            trace,
+        });
+    }
+    Ok((rows, Some(own)))
 }

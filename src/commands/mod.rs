@@ -3,6 +3,7 @@
 mod diagnose;
 mod explore;
 mod import_har;
+mod init;
 mod lint;
 mod matrix;
 #[cfg(feature = "net")]
@@ -12,16 +13,23 @@ mod profiles;
 mod proxy;
 mod replay;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, ColorWhen, Command};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use varyedge::error::{ExitStatus, InputError};
+use varyedge::report::style::Style;
+use varyedge::report::text::{TextOptions, Verbosity};
 use varyedge::scenario::{self, Scenario};
 
 /// Runs a parsed command line.
 pub(crate) fn run(cli: Cli) -> ExitStatus {
+    let opts = Globals {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        color: cli.color,
+    };
     let r = match cli.command {
-        Command::Replay(a) => replay::run(a),
+        Command::Replay(a) => replay::run(a, opts),
         Command::Matrix(a) => matrix::run(a),
         Command::Profiles(a) => profiles::run(a),
         #[cfg(feature = "net")]
@@ -32,6 +40,9 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Proxy(a) => proxy::run(a),
         Command::Import(crate::cli::ImportCommand::Har(a)) => import_har::run(a),
         Command::Diagnose(crate::cli::DiagnoseCommand::Har(a)) => diagnose::run(a),
+        Command::Init(a) => init::run(a),
+        Command::Completions(a) => init::completions(a),
+        Command::Man(a) => init::man(a),
     };
     match r {
         Ok(s) => s,
@@ -66,6 +77,72 @@ impl varyedge::net::log::Sink for StdSink {
 #[cfg(feature = "net")]
 pub(crate) fn log_to_std() {
     varyedge::net::log::set_sink(Box::new(StdSink));
+}
+
+/// The options every command takes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Globals {
+    /// `-q`
+    pub(crate) quiet: bool,
+    /// `-v`
+    pub(crate) verbose: bool,
+    /// `--color`
+    pub(crate) color: ColorWhen,
+}
+
+impl Globals {
+    /// The text report's options; colour only for a terminal (never into `--out FILE`
+    /// unless `--color always`).
+    pub(crate) fn text(&self, to_file: bool) -> TextOptions {
+        use std::io::IsTerminal;
+        let when = match self.color {
+            ColorWhen::Always => "always",
+            ColorWhen::Never => "never",
+            ColorWhen::Auto => "auto",
+        };
+        let no_color = std::env::var("NO_COLOR").ok();
+        let terminal = !to_file && std::io::stdout().is_terminal();
+        TextOptions {
+            style: Style::decide(when, no_color.as_deref(), terminal),
+            verbosity: if self.quiet {
+                Verbosity::Quiet
+            } else if self.verbose {
+                Verbosity::Verbose
+            } else {
+                Verbosity::Normal
+            },
+        }
+    }
+}
+
+/// Whether we run in GitHub Actions (`GITHUB_ACTIONS=true`, set by its runner).
+pub(crate) fn on_github() -> bool {
+    std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true")
+}
+
+/// In GitHub Actions: prints `annotations` (workflow commands) when the report itself did
+/// not carry them, and appends `summary` to `$GITHUB_STEP_SUMMARY` when it is set.
+pub(crate) fn github_extras(
+    annotations_printed: bool,
+    annotations: &str,
+    summary: &str,
+) -> anyhow::Result<()> {
+    if !on_github() {
+        return Ok(());
+    }
+    if !annotations_printed {
+        emit(None, annotations)?;
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("cannot open $GITHUB_STEP_SUMMARY: {e}"))?;
+        f.write_all(summary.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Expands directories into the `.yaml`/`.yml` files they hold, sorted.

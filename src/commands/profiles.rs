@@ -11,8 +11,8 @@ pub(crate) fn run(a: ProfilesArgs) -> anyhow::Result<ExitStatus> {
     let format = if a.json {
         ProfilesFormat::Json
     } else {
-        ProfilesFormat::Text
+        a.format
     };
-    emit(None, &Profiles { profiles: &ps }.render(format))?;
+    emit(a.out.as_deref(), &Profiles { profiles: &ps }.render(format))?;
     Ok(ExitStatus::Clean)
 }

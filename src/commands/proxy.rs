@@ -51,7 +51,26 @@ fn config(a: &ProxyArgs) -> Result<Config, String> {
         upstream_timeout: Duration::from_secs_f64(a.upstream_timeout),
         max_request_body,
         preserve_host: a.preserve_host,
+        access_log: match &a.access_log {
+            None => None,
+            Some(t) => Some(std::sync::Arc::new(proxy::access_log::AccessLog::to(
+                access_log_target(t)?,
+            ))),
+        },
     })
+}
+
+/// `--access-log -` is standard output; a path is a file, appended to.
+fn access_log_target(t: &str) -> Result<Box<dyn std::io::Write + Send>, String> {
+    if t == "-" {
+        return Ok(Box::new(std::io::stdout()));
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(t)
+        .map(|f| Box::new(f) as Box<dyn std::io::Write + Send>)
+        .map_err(|e| format!("--access-log {t:?}: cannot open: {e}"))
 }
 
 pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
@@ -65,6 +84,16 @@ pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
     super::log_to_std();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let listen = cfg.listen;
+    // The start line (stdout keeps only `listening on http://ADDR`, which scripts read).
+    eprintln!(
+        "varyedge proxy: profile {}, upstream {}, admin {}entries|stats|metrics (GET), purge?url=|purge-all (POST){}",
+        cfg.profile,
+        a.upstream,
+        proxy::ADMIN_PREFIX,
+        a.access_log
+            .as_deref()
+            .map_or(String::new(), |t| format!(", access log {}", if t == "-" { "stdout" } else { t })),
+    );
     match proxy::run(cfg, workers) {
         Ok(()) => Ok(ExitStatus::Clean),
         Err(e) => {

@@ -3,10 +3,10 @@
 use super::{emit, expand, load};
 use crate::cli::ReplayArgs;
 use varyedge::error::ExitStatus;
-use varyedge::report::{Render, Replay};
+use varyedge::report::{Render, Replay, ReplayFormat};
 use varyedge::sim;
 
-pub(crate) fn run(a: ReplayArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let files = match expand(&a.scenarios) {
         Ok(f) => f,
         Err(e) => {
@@ -32,7 +32,7 @@ pub(crate) fn run(a: ReplayArgs) -> anyhow::Result<ExitStatus> {
     let mut traces = Vec::new();
     #[cfg(feature = "net")]
     if let Some(target) = &a.target {
-        match over_the_wire(&a, target, &scenarios)? {
+        match over_the_wire(&a, target, &scenarios, g.quiet)? {
             Ok(t) => traces = t,
             Err(status) => return Ok(status),
         }
@@ -50,8 +50,30 @@ pub(crate) fn run(a: ReplayArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    let text = Replay { traces: &traces }.render(a.format);
+    // In GitHub Actions a text report on standard output carries the annotations.
+    let format = if super::on_github() && a.format == ReplayFormat::Text && a.out.is_none() {
+        ReplayFormat::Github
+    } else {
+        a.format
+    };
+    let text = Replay {
+        traces: &traces,
+        text: g.text(a.out.is_some()),
+    }
+    .render(format);
     emit(a.out.as_deref(), &text)?;
+    if super::on_github() {
+        use varyedge::report::{github, json};
+        let values: Vec<_> = traces.iter().map(json::trace_value).collect();
+        let anns = github::replay_annotations(&values);
+        let summary = github::summary(
+            "varyedge replay",
+            &github::replay_table(&values),
+            anns.clone(),
+        );
+        let printed = format == ReplayFormat::Github && a.out.is_none();
+        super::github_extras(printed, &github::commands(anns), &summary)?;
+    }
     Ok(if traces.iter().all(|t| t.passed()) {
         ExitStatus::Clean
     } else {
@@ -65,6 +87,7 @@ fn over_the_wire(
     a: &ReplayArgs,
     target: &str,
     scenarios: &[varyedge::scenario::Scenario],
+    quiet: bool,
 ) -> anyhow::Result<Result<Vec<sim::Trace>, ExitStatus>> {
     use varyedge::net::target::{self, TargetOptions};
     let Some(max_wait) = varyedge::time::parse_duration_ms(&a.max_wait) else {
@@ -87,7 +110,7 @@ fn over_the_wire(
     for s in scenarios {
         match rt.block_on(target::replay(s, &opts)) {
             Ok(run) => {
-                for n in &run.notes {
+                for n in run.notes.iter().filter(|_| !quiet) {
                     eprintln!("varyedge: note: {n}");
                 }
                 traces.push(run.trace);

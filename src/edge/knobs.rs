@@ -129,7 +129,7 @@ knob_enum! {
 }
 
 knob_enum! {
-    /// How the selecting request header values are compared (research §0.6).
+    /// How the selecting request header values are compared (docs/research/cdn-vary.md §0, point 6).
     pub enum VaryCompare ("vary_compare") {
         /// Field lines combined, optional whitespace around commas removed (RFC 9111 §4.1 (1)(2)).
         Combine = "combine", "Field lines combined, whitespace around commas removed";

@@ -330,6 +330,23 @@ pub fn pass_reason(knobs: &Knobs, req: &Request) -> Option<Fwd> {
     None
 }
 
+/// Why [`pass_reason`] passes `req`, as a stable id: `method` (a method this edge does not
+/// cache), `cookie` or `authorization` (a request the edge passes for carrying it, as
+/// Varnish's builtin VCL does). The same reasons the proxy's `Cache-Status` gives as
+/// `fwd=method` / `fwd=request`, spelled out for reports.
+pub fn pass_detail(knobs: &Knobs, req: &Request) -> Option<&'static str> {
+    if !knobs.caches_method(&req.method) {
+        return Some("method");
+    }
+    if knobs.pass_cookie && req.headers.contains("cookie") {
+        return Some("cookie");
+    }
+    if knobs.pass_authorization && req.headers.contains("authorization") {
+        return Some("authorization");
+    }
+    None
+}
+
 #[derive(Clone, Debug)]
 struct InFlight {
     done_at: Timestamp,
@@ -704,6 +721,22 @@ mod tests {
             Lookup::Collapsed(s) => assert_eq!(s.tag, 0),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn pass_details_name_the_reason() {
+        let k = profile("varnish").unwrap().knobs;
+        let mut r = get(Some("https://a"));
+        assert_eq!(pass_detail(&k, &r), None);
+        r.headers.append("cookie", "s=1");
+        assert_eq!(pass_detail(&k, &r), Some("cookie"));
+        assert_eq!(pass_reason(&k, &r), Some(Fwd::Request));
+        r.method = "POST".into();
+        assert_eq!(pass_detail(&k, &r), Some("method"));
+        let mut r = get(None);
+        r.headers.append("authorization", "Bearer x");
+        assert_eq!(pass_detail(&k, &r), Some("authorization"));
+        assert_eq!(pass_detail(&profile("nginx").unwrap().knobs, &r), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `explore` report: an [`Exploration`] in, text or JSON out. `written[i]` is where
 //! kind `i`'s repro was written, if it was.
 
+use super::text::count;
 use super::{pretty, Render};
 use crate::browser::Credentials;
 use crate::explore::{Exploration, KindReport};
@@ -17,6 +18,8 @@ pub enum ExploreFormat {
     Text,
     /// JSON.
     Json,
+    /// One self-contained HTML page: the failure rate with its interval, each kind's repro.
+    Html,
 }
 
 /// One exploration and where its repros were written.
@@ -33,7 +36,10 @@ impl Render for Explore<'_> {
     fn render(&self, f: ExploreFormat) -> String {
         match f {
             ExploreFormat::Text => text(self.exploration, self.written),
-            ExploreFormat::Json => json(self.exploration, self.written),
+            ExploreFormat::Json => pretty(&json_value(self.exploration, self.written)),
+            ExploreFormat::Html => {
+                super::html::explore(&[json_value(self.exploration, self.written)])
+            }
         }
     }
 }
@@ -48,11 +54,7 @@ fn pct(x: f64) -> String {
 }
 
 fn duration(ms: u64) -> String {
-    if ms % 1000 == 0 {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{}.{:03}s", ms / 1000, ms % 1000)
-    }
+    crate::time::human_duration(ms)
 }
 
 /// Human-readable report.
@@ -68,17 +70,21 @@ pub fn text(e: &Exploration, written: &[Option<String>]) -> String {
     let pops = p.pops.iter().map(|r| r.end).max().unwrap_or(1);
     let _ = writeln!(
         o,
-        "  seed {}, {} sessions of {}-{} steps ({} steps simulated)",
-        s.seed, s.cases, s.min_steps, s.max_steps, e.steps_simulated
+        "  seed {}, {} of {}-{} steps ({} simulated)",
+        s.seed,
+        count(s.cases as usize, "session"),
+        s.min_steps,
+        s.max_steps,
+        count(e.steps_simulated as usize, "step")
     );
     let _ = writeln!(
         o,
-        "  drawn from {} client(s), {} request(s), {} credentials mode(s), {} extra header(s), {} POP(s), gaps {}",
-        p.clients,
-        p.requests.len(),
-        p.credentials.len(),
-        p.extra_headers.len(),
-        pops,
+        "  drawn from {}, {}, {}, {}, {}, gaps {}",
+        count(p.clients, "client"),
+        count(p.requests.len(), "request"),
+        count(p.credentials.len(), "credentials mode"),
+        count(p.extra_headers.len(), "extra header"),
+        count(pops as usize, "POP"),
         p.gaps_ms
             .iter()
             .map(|g| duration(*g))
@@ -106,7 +112,7 @@ pub fn text(e: &Exploration, written: &[Option<String>]) -> String {
         );
     }
     if !e.kinds.is_empty() {
-        let _ = writeln!(o, "  {} kind(s):", e.kinds.len());
+        let _ = writeln!(o, "  {}:", count(e.kinds.len(), "kind"));
     }
     for (i, k) in e.kinds.iter().enumerate() {
         kind_text(&mut o, e, i, k, written.get(i).and_then(|w| w.as_deref()));
@@ -136,16 +142,17 @@ fn kind_text(o: &mut String, e: &Exploration, i: usize, k: &KindReport, written:
     );
     let _ = writeln!(
         o,
-        "      shortest: {} step(s), from session {} ({} steps before shrinking)",
-        r.session.steps.len(),
+        "      shortest: {}, from session {} ({} steps before shrinking)",
+        count(r.session.steps.len(), "step"),
         r.case,
         r.shrunk_from
     );
+    let pops = e.pool.pops.iter().map(|p| p.end).max().unwrap_or(1);
     for (i, st) in r.trace.steps.iter().enumerate() {
         let _ = writeln!(
             o,
             "        {}",
-            step_line(st, r.scenario.steps.get(i), r.victim)
+            step_line(st, r.scenario.steps.get(i), r.victim, pops > 1)
         );
     }
     if let Some(fix) = r.trace.steps.get(r.victim).and_then(|s| s.fix.as_deref()) {
@@ -156,7 +163,7 @@ fn kind_text(o: &mut String, e: &Exploration, i: usize, k: &KindReport, written:
     }
 }
 
-fn step_line(s: &StepReport, st: Option<&Step>, victim: usize) -> String {
+fn step_line(s: &StepReport, st: Option<&Step>, victim: usize, pops: bool) -> String {
     let verdict = if s.verdict.allowed {
         "ok".to_string()
     } else {
@@ -178,12 +185,17 @@ fn step_line(s: &StepReport, st: Option<&Step>, victim: usize) -> String {
     } else {
         format!(" [{}]", with.join(", "))
     };
+    // `(pop N)` only when the edge has several POPs
+    let pop = if pops {
+        format!(" (pop {})", s.pop)
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "{} at {:<7} {} (pop {}) {}{}: {}{} -> {}",
+        "{} at {:<7} {}{pop} {}{}: {}{} -> {}",
         s.index,
         duration(s.at_ms),
         s.client,
-        s.pop,
         s.request,
         with,
         s.cache.id(),
@@ -201,6 +213,11 @@ fn step_line(s: &StepReport, st: Option<&Step>, victim: usize) -> String {
 
 /// JSON report.
 pub fn json(e: &Exploration, written: &[Option<String>]) -> String {
+    pretty(&json_value(e, written))
+}
+
+/// The JSON report as a value.
+pub fn json_value(e: &Exploration, written: &[Option<String>]) -> Value {
     let s = &e.settings;
     let kinds: Vec<Value> = e
         .kinds
@@ -251,5 +268,5 @@ pub fn json(e: &Exploration, written: &[Option<String>]) -> String {
         "found": e.found(),
         "kinds": kinds,
     });
-    pretty(&v)
+    v
 }

@@ -14,6 +14,8 @@ pub enum LintFormat {
     Json,
     /// SARIF 2.1.0, for code-scanning annotations in CI.
     Sarif,
+    /// The text report, then GitHub Actions annotations (`::error file=…,line=…`).
+    Github,
 }
 
 /// The findings of one `lint` run.
@@ -34,6 +36,13 @@ impl Render for Lint<'_> {
             LintFormat::Text => text(self.target, self.findings),
             LintFormat::Json => json(self.target, self.findings),
             LintFormat::Sarif => sarif::render(self.findings, self.version),
+            LintFormat::Github => {
+                text(self.target, self.findings)
+                    + &super::github::commands(super::github::lint_annotations(&json_value(
+                        self.target,
+                        self.findings,
+                    )))
+            }
         }
     }
 }

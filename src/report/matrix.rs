@@ -14,6 +14,8 @@ pub enum MatrixFormat {
     Markdown,
     /// JSON.
     Json,
+    /// One self-contained HTML page: the table coloured per profile, each profile's timeline.
+    Html,
 }
 
 /// One profile's run of the scenario.
@@ -32,16 +34,33 @@ pub struct MatrixRow {
 pub struct Matrix<'a> {
     /// One row per profile.
     pub rows: &'a [MatrixRow],
+    /// The profile the scenario itself names (marked in the table), if known.
+    pub own_profile: Option<&'a str>,
 }
 
 impl Render for Matrix<'_> {
     type Format = MatrixFormat;
     fn render(&self, f: MatrixFormat) -> String {
         match f {
-            MatrixFormat::Json => json(self.rows),
-            MatrixFormat::Markdown => table(self.rows, true),
-            MatrixFormat::Text => table(self.rows, false),
+            MatrixFormat::Json => pretty(&json_value(self.rows)),
+            MatrixFormat::Markdown => table(self.rows, self.own_profile, true),
+            MatrixFormat::Text => table(self.rows, self.own_profile, false),
+            MatrixFormat::Html => super::html::matrix(&[self.html_part()]),
         }
+    }
+}
+
+impl Matrix<'_> {
+    /// What the HTML page needs of this matrix: its JSON, its own profile, each row's trace.
+    pub fn html_part(&self) -> (serde_json::Value, String, Vec<serde_json::Value>) {
+        (
+            json_value(self.rows),
+            self.own_profile.unwrap_or_default().to_string(),
+            self.rows
+                .iter()
+                .map(|r| super::json::trace_value(&r.trace))
+                .collect(),
+        )
     }
 }
 
@@ -84,7 +103,7 @@ const HEAD: [&str; 5] = [
     "hit ratio",
 ];
 
-fn cells(r: &MatrixRow) -> [String; 5] {
+fn cells(r: &MatrixRow, own: Option<&str>) -> [String; 5] {
     let s = &r.trace.summary;
     let ci = if s.wrongly_allowed > 0 {
         format!(
@@ -95,11 +114,16 @@ fn cells(r: &MatrixRow) -> [String; 5] {
         s.cache_induced.to_string()
     };
     [
-        if r.caveat.is_some() {
-            format!("{}*", r.profile)
-        } else {
-            r.profile.clone()
-        },
+        format!(
+            "{}{}{}",
+            r.profile,
+            if r.caveat.is_some() { "*" } else { "" },
+            if own == Some(r.profile.as_str()) {
+                " (scenario's)"
+            } else {
+                ""
+            }
+        ),
         format!("{}/{}", s.blocked, s.steps),
         ci,
         first_failure_cell(&r.trace),
@@ -107,9 +131,22 @@ fn cells(r: &MatrixRow) -> [String; 5] {
     ]
 }
 
-fn table(rows: &[MatrixRow], md: bool) -> String {
-    let body: Vec<[String; 5]> = rows.iter().map(cells).collect();
-    let mut o = if md { markdown(&body) } else { aligned(&body) };
+fn table(rows: &[MatrixRow], own: Option<&str>, md: bool) -> String {
+    let body: Vec<[String; 5]> = rows.iter().map(|r| cells(r, own)).collect();
+    let mut o = if md {
+        let scenario = rows.first().map_or("", |r| r.trace.scenario.as_str());
+        let mut t = format!(
+            "### varyedge matrix: `{scenario}`
+
+"
+        );
+        if let Some(p) = own {
+            let _ = writeln!(t, "The scenario's own profile is `{p}`.\n");
+        }
+        t + &markdown(&body)
+    } else {
+        aligned(&body)
+    };
     if rows.iter().any(|r| r.caveat.is_some()) {
         let _ = writeln!(
             o,
@@ -154,7 +191,8 @@ fn aligned(body: &[[String; 5]]) -> String {
     o
 }
 
-fn json(rows: &[MatrixRow]) -> String {
+/// The JSON report as a value.
+pub fn json_value(rows: &[MatrixRow]) -> serde_json::Value {
     let v: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
@@ -180,8 +218,8 @@ fn json(rows: &[MatrixRow]) -> String {
             })
         })
         .collect();
-    pretty(&serde_json::json!({
+    serde_json::json!({
         "scenario": rows.first().map(|r| r.trace.scenario.clone()),
         "profiles": v,
-    }))
+    })
 }

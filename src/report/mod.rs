@@ -7,13 +7,17 @@
 //! report in another (explore embeds a replay trace in its JSON).
 
 pub mod explore;
+pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod lint;
 pub mod matrix;
 pub mod profiles;
+pub mod profiles_doc;
 pub mod replay;
 pub mod sarif;
+pub mod style;
 pub mod text;
 
 pub use explore::{Explore, ExploreFormat};

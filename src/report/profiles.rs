@@ -11,6 +11,8 @@ pub enum ProfilesFormat {
     Text,
     /// The profiles serialised as a JSON array.
     Json,
+    /// The markdown reference checked in as docs/profiles.md.
+    Markdown,
 }
 
 /// The profiles to list, in order.
@@ -35,6 +37,7 @@ impl Render for Profiles<'_> {
                 Err(e) => format!("{{\"error\":\"{e}\"}}\n"),
             },
             ProfilesFormat::Text => text(self.profiles),
+            ProfilesFormat::Markdown => super::profiles_doc::markdown(self.profiles),
         }
     }
 }

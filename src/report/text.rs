@@ -1,20 +1,54 @@
 //! The human-readable report: one block per step, then a summary.
 
+use super::style::{Paint, Style};
 use crate::flow::{Expectation, StepReport, Trace};
+use crate::time::human_duration;
 use std::fmt::Write;
 
-/// Renders traces as text.
+/// How much the text report says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Verbosity {
+    /// `-q`: only the steps that failed or that the cache changed, and the summaries.
+    Quiet,
+    /// Every step.
+    #[default]
+    Normal,
+    /// `-v`: every step, plus where each response was stored (or why not) and the
+    /// origin's own verdict.
+    Verbose,
+}
+
+/// Options of the text report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Colour.
+    pub style: Style,
+    /// Detail.
+    pub verbosity: Verbosity,
+}
+
+/// Renders traces as text, uncoloured, every step.
 pub fn render(traces: &[Trace]) -> String {
+    render_with(traces, TextOptions::default())
+}
+
+/// `n word`, with an `s` unless `n` is 1.
+pub fn count(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Renders traces as text with `opt`.
+pub fn render_with(traces: &[Trace], opt: TextOptions) -> String {
     let mut o = String::new();
     for t in traces {
-        trace(&mut o, t);
+        trace(&mut o, t, opt);
     }
     if traces.len() > 1 {
         let passed = traces.iter().filter(|t| t.passed()).count();
         let _ = writeln!(
             o,
-            "{} scenario(s): {} passed, {} failed",
-            traces.len(),
+            "{}: {} passed, {} failed",
+            count(traces.len(), "scenario"),
             passed,
             traces.len() - passed
         );
@@ -22,16 +56,50 @@ pub fn render(traces: &[Trace]) -> String {
     o
 }
 
-fn trace(o: &mut String, t: &Trace) {
-    let _ = writeln!(o, "{} — profile {} ({})", t.scenario, t.profile, t.file);
-    for s in &t.steps {
-        step(o, s);
-    }
-    let sm = &t.summary;
+/// A step the report is about: it failed, or the cache changed its verdict.
+fn notable(s: &StepReport) -> bool {
+    s.cache_induced || s.unexpected_failure || matches!(s.expectation, Expectation::Unmet(_))
+}
+
+fn trace(o: &mut String, t: &Trace, opt: TextOptions) {
+    let st = opt.style;
     let _ = writeln!(
         o,
-        "  summary: {} steps, {} blocked, {} cache-induced{}, {} unmet expectation(s){} — {}\n",
-        sm.steps,
+        "{} — profile {} ({})",
+        st.paint(Paint::Bold, &t.scenario),
+        t.profile,
+        t.file
+    );
+    // `pop N` only when the edge has several POPs or a shield: otherwise it is noise.
+    let pops = t.steps.iter().any(|s| s.pop > 0 || s.shield.is_some());
+    for s in &t.steps {
+        if opt.verbosity != Verbosity::Quiet || notable(s) {
+            step(o, s, pops, opt);
+        }
+    }
+    let sm = &t.summary;
+    // A step that is both unmet and blocked without an expectation fails once.
+    let failing = t
+        .steps
+        .iter()
+        .filter(|s| s.unexpected_failure || matches!(s.expectation, Expectation::Unmet(_)))
+        .count();
+    let mut why = Vec::new();
+    if sm.unmet_expectations > 0 {
+        why.push(count(sm.unmet_expectations, "unmet expectation"));
+    }
+    if sm.unexpected_failures > 0 {
+        why.push(count(sm.unexpected_failures, "unexpected failure"));
+    }
+    let failing = if failing == 0 {
+        "no failing step".to_string()
+    } else {
+        format!("{} ({})", count(failing, "failing step"), why.join(", "))
+    };
+    let _ = writeln!(
+        o,
+        "  summary: {}, {} blocked, {} cache-induced{}; {} — {}\n",
+        count(sm.steps, "step"),
         sm.blocked,
         sm.cache_induced,
         if sm.wrongly_allowed > 0 {
@@ -39,17 +107,17 @@ fn trace(o: &mut String, t: &Trace) {
         } else {
             String::new()
         },
-        sm.unmet_expectations,
-        if sm.unexpected_failures > 0 {
-            format!(", {} unexpected failure(s)", sm.unexpected_failures)
+        failing,
+        if t.passed() {
+            st.paint(Paint::Good, "PASS")
         } else {
-            String::new()
-        },
-        if t.passed() { "PASS" } else { "FAIL" }
+            st.paint(Paint::Bad, "FAIL")
+        }
     );
 }
 
-fn step(o: &mut String, s: &StepReport) {
+fn step(o: &mut String, s: &StepReport, pops: bool, opt: TextOptions) {
+    let st = opt.style;
     let who = if s.origin.is_empty() {
         format!("{} ({:?})", s.client, s.agent).to_lowercase()
     } else {
@@ -57,15 +125,26 @@ fn step(o: &mut String, s: &StepReport) {
     };
     let _ = writeln!(
         o,
-        "  #{:<2} {:>8.3}s  {}  {}  pop {}",
+        "  #{:<2} {:>8}  {}  {}{}",
         s.index,
-        s.at_ms as f64 / 1000.0,
+        human_duration(s.at_ms),
         who,
         s.request,
-        s.pop
+        if pops {
+            format!("  pop {}", s.pop)
+        } else {
+            String::new()
+        }
     );
     if let (Some(pc), Some(pk)) = (s.preflight_cache, &s.preflight_key) {
-        let _ = writeln!(o, "       preflight: sent, edge {}  key {}", pc.id(), pk);
+        // A preflight never carries credentials (Fetch, CORS-preflight fetch), so an edge
+        // passes it only for its method; a pass has no key.
+        let edge = if pc.id() == "pass" {
+            "pass (method)".to_string()
+        } else {
+            format!("{}  key {pk}", pc.id())
+        };
+        let _ = writeln!(o, "       preflight: sent, edge {edge}");
     } else if s.preflight.id() == "cached" {
         let _ = writeln!(
             o,
@@ -78,19 +157,22 @@ fn step(o: &mut String, s: &StepReport) {
             .map_or(String::new(), |x| format!(" (shield {})", x.id()));
         let _ = writeln!(
             o,
-            "       edge: {}{}  key {}  status {}",
-            s.cache.id(),
-            shield,
-            s.key,
+            "       edge: {}  status {}",
+            edge_line(s, &shield),
             s.status
         );
+    }
+    if opt.verbosity == Verbosity::Verbose {
+        verbose(o, s);
     }
     let verdict = if !s.verdict.checked {
         "not checked (no CORS)".to_string()
     } else if s.verdict.allowed {
-        "ok".to_string()
+        st.paint(Paint::Good, "ok")
+    } else if s.expectation == Expectation::Met {
+        st.paint(Paint::Warn, &format!("BLOCKED {}", s.verdict.reason.id()))
     } else {
-        format!("BLOCKED {}", s.verdict.reason.id())
+        st.paint(Paint::Bad, &format!("BLOCKED {}", s.verdict.reason.id()))
     };
     let induced = match (s.cache_induced, s.poisoned_by) {
         (true, Some(p)) if s.wrongly_allowed => format!("  — ALLOWED ONLY BECAUSE OF THE CACHE (origin alone: {}), served what step #{p} stored", s.direct.reason.id()),
@@ -117,18 +199,26 @@ fn step(o: &mut String, s: &StepReport) {
     }
     let _ = writeln!(o, "       cors: {verdict}{induced}");
     if !s.verdict.console.is_empty() {
-        let _ = writeln!(o, "       console: {}", s.verdict.console);
+        let _ = writeln!(
+            o,
+            "       console: {}",
+            st.paint(Paint::Dim, &s.verdict.console)
+        );
     }
     if let Some(f) = &s.fix {
         let _ = writeln!(o, "       fix: {f}");
     }
     match &s.expectation {
+        // a step that expected to be blocked and was is met, but not "fine": say so
+        Expectation::Met if !s.verdict.allowed => {
+            let _ = writeln!(o, "       expect: met (blocked, as expected)");
+        }
         Expectation::Met => {
             let _ = writeln!(o, "       expect: met");
         }
         Expectation::Unmet(u) => {
             for m in u {
-                let _ = writeln!(o, "       expect: UNMET {m}");
+                let _ = writeln!(o, "       expect: {} {m}", st.paint(Paint::Bad, "UNMET"));
             }
         }
         Expectation::None if s.unexpected_failure => {
@@ -136,4 +226,36 @@ fn step(o: &mut String, s: &StepReport) {
         }
         Expectation::None => {}
     }
+}
+
+/// `miss  key K`, `hit (shield miss)  key K`, `pass (method)`: a pass shows its reason and
+/// no key (nothing is looked up or stored under one); a forward not stored says why.
+fn edge_line(s: &StepReport, shield: &str) -> String {
+    if s.cache.id() == "pass" {
+        return match &s.stored {
+            Some(Err(reason)) => format!("pass ({reason}){shield}"),
+            _ => format!("pass{shield}"),
+        };
+    }
+    let not_stored = match &s.stored {
+        Some(Err(reason)) => format!("  not stored: {reason}"),
+        _ => String::new(),
+    };
+    format!("{}{shield}  key {}{not_stored}", s.cache.id(), s.key)
+}
+
+/// `-v`: where the response went and what the origin alone answers.
+fn verbose(o: &mut String, s: &StepReport) {
+    if let Some(Ok(k)) = &s.stored {
+        let _ = writeln!(o, "       stored: {k}");
+    }
+    let _ = writeln!(
+        o,
+        "       origin alone: {}",
+        if s.direct.allowed {
+            "ok"
+        } else {
+            s.direct.reason.id()
+        }
+    );
 }

@@ -12,7 +12,7 @@ use crate::fields::{is_token, Headers};
 use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, Route, VaryOrigin};
 use crate::profile::{self, Collapse, Knobs, QueryKey, UnknownKnobValue};
 use crate::time::parse_duration_ms;
-use raw::{RawCors, RawEdge, RawScenario, Scalar, StrOrList, S};
+use raw::{Mapping, RawCors, RawEdge, RawScenario, Scalar, StrOrList, S};
 use serde_saphyr::Location;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -368,9 +368,9 @@ impl Validator<'_> {
         Ok(v.to_string())
     }
 
-    fn origin(&self, o: S<raw::RawOrigin>) -> Result<OriginSpec, InputError> {
+    fn origin(&self, o: S<Mapping<raw::RawOrigin>>) -> Result<OriginSpec, InputError> {
         let loc = o.referenced;
-        let o = o.value;
+        let o = o.value.0;
         if let Some(u) = &o.upstream {
             if o.cors.is_some() || o.routes.is_some() {
                 return Err(self.err(
@@ -410,7 +410,7 @@ impl Validator<'_> {
             self.err(
                 &s.referenced,
                 format!(
-                    "expected a duration such as 5s or 250ms, found {:?}",
+                    "expected a duration such as 5s, 250ms, 10m, 1h30m or 1d, found {:?}",
                     s.value.0
                 ),
             )
@@ -444,6 +444,22 @@ impl Validator<'_> {
         Ok(names)
     }
 
+    /// A whole number of seconds written as a duration (`600`, `10m`, `1h`, `1d`), as
+    /// `max-age` and TTLs count them (RFC 9111 §1.2.2 delta-seconds).
+    fn duration_secs(&self, s: &S<Scalar>) -> Result<u64, InputError> {
+        let ms = self.duration(s)?;
+        if ms % 1000 != 0 {
+            return Err(self.err(
+                &s.referenced,
+                format!(
+                    "expected whole seconds (such as 600, 10m or 1h), found {:?}",
+                    s.value.0
+                ),
+            ));
+        }
+        Ok(ms / 1000)
+    }
+
     fn list(&self, s: &S<StrOrList>) -> Vec<String> {
         match &s.value {
             StrOrList::One(v) => crate::fields::split_list(v).map(str::to_string).collect(),
@@ -451,9 +467,9 @@ impl Validator<'_> {
         }
     }
 
-    fn cors(&self, c: S<RawCors>) -> Result<CorsPolicy, InputError> {
+    fn cors(&self, c: S<Mapping<RawCors>>) -> Result<CorsPolicy, InputError> {
         let loc = c.referenced;
-        let c = c.value;
+        let c = c.value.0;
         let matchers = [
             c.allow_origin_suffix
                 .as_ref()
@@ -524,7 +540,10 @@ impl Validator<'_> {
         if let Some(e) = &c.expose_headers {
             p.expose_headers = self.header_names(e, "expose_headers")?;
         }
-        p.max_age = c.max_age;
+        p.max_age = match &c.max_age {
+            Some(m) => Some(self.duration_secs(m)?),
+            None => None,
+        };
         if let Some(v) = &c.vary_origin {
             p.vary_origin = match v.value.0.as_str() {
                 "true" | "always" => VaryOrigin::Always,
@@ -631,8 +650,8 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    fn edge(&self, e: S<RawEdge>) -> Result<EdgeSpec, InputError> {
-        let e = e.value;
+    fn edge(&self, e: S<Mapping<RawEdge>>) -> Result<EdgeSpec, InputError> {
+        let e = e.value.0;
         let name = match self.profile {
             Some(forced) => forced.to_string(),
             None => e
@@ -714,14 +733,14 @@ impl Validator<'_> {
         }
         if let Some(t) = &e.ttl {
             let t = &t.value;
-            if t.default.is_some() {
-                k.ttl.default = t.default;
+            if let Some(d) = &t.default {
+                k.ttl.default = Some(self.duration_secs(d)?);
             }
-            if t.min.is_some() {
-                k.ttl.min = t.min;
+            if let Some(m) = &t.min {
+                k.ttl.min = Some(self.duration_secs(m)?);
             }
-            if t.max.is_some() {
-                k.ttl.max = t.max;
+            if let Some(m) = &t.max {
+                k.ttl.max = Some(self.duration_secs(m)?);
             }
         }
         if let Some(p) = &e.pops {
@@ -970,7 +989,7 @@ impl Validator<'_> {
             };
             let expect = match s.expect {
                 None => Expect::default(),
-                Some(e) => self.expect(e.value)?,
+                Some(e) => self.expect(e.value.0)?,
             };
             out.push(Step {
                 at_ms: now,

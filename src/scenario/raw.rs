@@ -17,8 +17,8 @@ pub(crate) struct RawScenario {
     pub host: Option<S<String>>,
     pub scheme: Option<S<String>>,
     pub upstream: Option<S<String>>,
-    pub origin: Option<S<RawOrigin>>,
-    pub edge: Option<S<RawEdge>>,
+    pub origin: Option<S<Mapping<RawOrigin>>>,
+    pub edge: Option<S<Mapping<RawEdge>>>,
     pub clients: Option<S<Vec<S<RawClient>>>>,
     pub steps: Option<S<Vec<S<RawStep>>>>,
 }
@@ -27,7 +27,7 @@ pub(crate) struct RawScenario {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawOrigin {
     pub upstream: Option<S<String>>,
-    pub cors: Option<S<RawCors>>,
+    pub cors: Option<S<Mapping<RawCors>>>,
     pub routes: Option<Vec<S<RawRoute>>>,
     pub latency: Option<S<Scalar>>,
 }
@@ -43,7 +43,7 @@ pub(crate) struct RawCors {
     pub allow_methods: Option<S<StrOrList>>,
     pub allow_headers: Option<S<StrOrList>>,
     pub expose_headers: Option<S<StrOrList>>,
-    pub max_age: Option<u64>,
+    pub max_age: Option<S<Scalar>>,
     pub vary_origin: Option<S<Scalar>>,
     pub preflight_vary: Option<bool>,
     pub preflight_cache_control: Option<S<String>>,
@@ -78,7 +78,7 @@ pub(crate) struct RawEdge {
     pub query: Option<S<StrOrList>>,
     pub max_variants: Option<S<u64>>,
     pub collapse: Option<S<Scalar>>,
-    pub ttl: Option<S<RawTtl>>,
+    pub ttl: Option<S<Mapping<RawTtl>>>,
     pub pops: Option<S<u32>>,
     pub shield: Option<bool>,
     pub key_host: Option<bool>,
@@ -91,9 +91,9 @@ pub(crate) struct RawEdge {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTtl {
-    pub default: Option<u64>,
-    pub min: Option<u64>,
-    pub max: Option<u64>,
+    pub default: Option<S<Scalar>>,
+    pub min: Option<S<Scalar>>,
+    pub max: Option<S<Scalar>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,7 +121,7 @@ pub(crate) struct RawStep {
     pub credentials: Option<S<String>>,
     pub mode: Option<S<String>>,
     pub redirect: Option<S<String>>,
-    pub expect: Option<S<RawExpect>>,
+    pub expect: Option<S<Mapping<RawExpect>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,6 +135,93 @@ pub(crate) struct RawExpect {
     pub poisoned_by: Option<S<u64>>,
     pub status: Option<u16>,
     pub served_by: Option<S<String>>,
+}
+
+/// The keys a mapping section accepts, named in the error when a scalar or list stands
+/// where the mapping belongs (`ttl: 60` instead of `ttl: { default: 60 }`).
+pub(crate) trait Section {
+    /// How the section is written, e.g. "`ttl:` takes a mapping with keys default, min, max".
+    const EXPECTED: &'static str;
+}
+
+/// A mapping section whose wrong shape is reported with the keys it accepts.
+#[derive(Debug)]
+pub(crate) struct Mapping<T>(pub T);
+
+impl<T> std::ops::Deref for Mapping<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Section> Deserialize<'de> for Mapping<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<T> V<T> {
+            fn wrong<E: de::Error>(found: &str) -> E
+            where
+                T: Section,
+            {
+                E::custom(format!("{}; found {found}", T::EXPECTED))
+            }
+        }
+        impl<'de, T: Deserialize<'de> + Section> Visitor<'de> for V<T> {
+            type Value = Mapping<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(T::EXPECTED)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Mapping<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(m)).map(Mapping)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Mapping<T>, A::Error> {
+                Err(Self::wrong("a list"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Mapping<T>, E> {
+                Err(Self::wrong(&format!("{v:?}")))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Mapping<T>, E> {
+                Err(Self::wrong(&v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Mapping<T>, E> {
+                Err(Self::wrong(&v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Mapping<T>, E> {
+                Err(Self::wrong(&v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Mapping<T>, E> {
+                Err(Self::wrong(&v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Mapping<T>, E> {
+                Err(Self::wrong("nothing"))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl Section for RawOrigin {
+    const EXPECTED: &'static str =
+        "`origin:` takes a mapping with keys upstream, cors, routes, latency";
+}
+impl Section for RawCors {
+    const EXPECTED: &'static str = "`cors:` takes a mapping with keys allow_origins, \
+        allow_origin_suffix, allow_origin_prefix, allow_origin_pattern, allow_credentials, \
+        allow_methods, allow_headers, expose_headers, max_age, vary_origin, preflight_vary, \
+        preflight_cache_control, preflight_status, options, allow_private_network";
+}
+impl Section for RawEdge {
+    const EXPECTED: &'static str = "`edge:` takes a mapping with keys profile, vary, \
+        key_headers, cache_options, preflight_key, query, max_variants, collapse, ttl, pops, \
+        shield, key_host, pass_cookie, pass_authorization, vary_star, vary_compare";
+}
+impl Section for RawTtl {
+    const EXPECTED: &'static str =
+        "`ttl:` takes a mapping with keys default, min, max (durations), e.g. `ttl: { default: 1h }`";
+}
+impl Section for RawExpect {
+    const EXPECTED: &'static str = "`expect:` takes a mapping with keys cors, reason, cache, \
+        cache_induced, preflight, poisoned_by, status, served_by";
 }
 
 /// A YAML scalar of any type, kept as text (`true`, `5`, `5s`, `when-origin`).
@@ -220,5 +307,65 @@ impl<'de> Deserialize<'de> for HeaderList {
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys serde accepts for `T`, read from its unknown-field error.
+    fn keys<T: for<'de> Deserialize<'de> + fmt::Debug>() -> Vec<String> {
+        let err = serde_saphyr::from_str::<T>("zzz_not_a_key: 1\n")
+            .expect_err("an unknown key is an error")
+            .to_string();
+        let list = err
+            .split("expected one of")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no key list in {err:?}"));
+        let list = list.lines().next().unwrap_or_default();
+        list.split(',')
+            .map(|k| k.trim().trim_matches('`').to_string())
+            .collect()
+    }
+
+    /// docs/scenario-format.md documents every key the format accepts, in a table row.
+    #[test]
+    fn the_format_reference_names_every_key() {
+        let doc = include_str!("../../docs/scenario-format.md");
+        let all = [
+            ("top level", keys::<RawScenario>()),
+            ("origin", keys::<RawOrigin>()),
+            ("cors", keys::<RawCors>()),
+            ("route", keys::<RawRoute>()),
+            ("edge", keys::<RawEdge>()),
+            ("ttl", keys::<RawTtl>()),
+            ("client", keys::<RawClient>()),
+            ("step", keys::<RawStep>()),
+            ("expect", keys::<RawExpect>()),
+        ];
+        for (what, ks) in all {
+            assert!(ks.len() > 1, "{what}: {ks:?}");
+            for k in ks {
+                let row = format!("| `{k}` |");
+                assert!(
+                    doc.contains(&row)
+                        || (what == "ttl" && doc.contains("`default`, `min`, `max`")),
+                    "docs/scenario-format.md lacks the {what} key `{k}`"
+                );
+            }
+        }
+        // And the section errors name exactly the keys serde accepts.
+        for (expected, ks) in [
+            (RawOrigin::EXPECTED, keys::<RawOrigin>()),
+            (RawCors::EXPECTED, keys::<RawCors>()),
+            (RawEdge::EXPECTED, keys::<RawEdge>()),
+            (RawTtl::EXPECTED, keys::<RawTtl>()),
+            (RawExpect::EXPECTED, keys::<RawExpect>()),
+        ] {
+            for k in ks {
+                assert!(expected.contains(&k), "{expected:?} lacks {k}");
+            }
+        }
     }
 }

@@ -250,3 +250,58 @@ fn redirect_routes_are_validated() {
     assert_eq!(e.line, 5, "{e}");
     assert!(e.message.contains("follow"), "{e}");
 }
+
+#[test]
+fn durations_are_accepted_wherever_a_time_is() {
+    let y = PRODUCT_EXAMPLE
+        .replace("    max_age: 600\n", "    max_age: 10m\n")
+        .replace(
+            "  cache_options: true\n",
+            "  cache_options: true\n  ttl: { default: 1h, min: 30s, max: 25h30m }\n",
+        );
+    let s = parse("d.yaml", &y).unwrap();
+    assert_eq!(s.edge.knobs.ttl.default, Some(3600));
+    assert_eq!(s.edge.knobs.ttl.min, Some(30));
+    assert_eq!(s.edge.knobs.ttl.max, Some(91_800));
+    match &s.origin {
+        OriginSpec::Model(m) => assert_eq!(m.cors.as_ref().unwrap().max_age, Some(600)),
+        other => panic!("{other:?}"),
+    }
+    // Plain numbers still mean seconds.
+    let y = PRODUCT_EXAMPLE.replace(
+        "  cache_options: true\n",
+        "  cache_options: true\n  ttl: { default: 60 }\n",
+    );
+    assert_eq!(
+        parse("d.yaml", &y).unwrap().edge.knobs.ttl.default,
+        Some(60)
+    );
+}
+
+#[test]
+fn a_scalar_where_a_section_belongs_names_its_keys() {
+    let y = PRODUCT_EXAMPLE.replace(
+        "  cache_options: true\n",
+        "  cache_options: true\n  ttl: 60\n",
+    );
+    let e = parse("t.yaml", &y).unwrap_err().to_string();
+    assert!(e.starts_with("t.yaml:20:"), "{e}");
+    assert!(e.contains("keys default, min, max"), "{e}");
+    assert!(e.contains("ttl: { default: 1h }"), "{e}");
+    let y = PRODUCT_EXAMPLE.replace("    max_age: 600\n", "    max_age: soon\n");
+    let e = parse("t.yaml", &y).unwrap_err().to_string();
+    assert!(e.starts_with("t.yaml:9:"), "{e}");
+    assert!(e.contains("expected a duration"), "{e}");
+    let y = PRODUCT_EXAMPLE.replace("    max_age: 600\n", "    max_age: 1.5s\n");
+    let e = parse("t.yaml", &y).unwrap_err().to_string();
+    assert!(e.contains("whole seconds"), "{e}");
+    let y = PRODUCT_EXAMPLE.replace(
+        "  - { client: app1, fetch: GET /api/data, expect: { cors: ok, cache: miss } }",
+        "  - { client: app1, fetch: GET /api/data, expect: ok }",
+    );
+    let e = parse("t.yaml", &y).unwrap_err().to_string();
+    assert!(
+        e.contains("`expect:` takes a mapping with keys cors, reason"),
+        "{e}"
+    );
+}

@@ -120,7 +120,11 @@ impl Edge {
             Lookup::Pass(_) => {
                 let resp = Arc::new(up.respond(req, now));
                 let done = now.plus_ms(up.latency_ms());
-                answer(resp, Outcome::Pass, None, Arc::from(key), None, done)
+                EdgeAnswer {
+                    // a pass carries its reason everywhere (`not_stored` in the JSON)
+                    stored: crate::edge::pass_detail(self.pops[pop].knobs(), req).map(Err),
+                    ..answer(resp, Outcome::Pass, None, Arc::from(key), None, done)
+                }
             }
         }
     }

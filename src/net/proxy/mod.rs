@@ -10,6 +10,7 @@
 //! - [`judge`]: the browser's verdict on what was served vs. what the upstream answers;
 //! - [`admin`] and [`metrics`]: `/.varyedge/` endpoints and counters.
 
+pub mod access_log;
 pub mod admin;
 pub mod collapse;
 pub mod framing;
@@ -58,6 +59,8 @@ pub struct Config {
     /// At most this many variants per primary key (URL): the oldest go first. Applies on
     /// top of the profile's own `max_variants` (the smaller wins).
     pub max_variants_per_url: usize,
+    /// One JSON line per proxied request (`--access-log FILE|-`), if asked for.
+    pub access_log: Option<std::sync::Arc<access_log::AccessLog>>,
 }
 
 /// Where the proxy's own endpoints answer (`--admin-listen`).

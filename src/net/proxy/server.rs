@@ -10,7 +10,7 @@ use super::judge;
 use super::metrics::{inc, Metrics};
 use super::store::{Found, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
-use super::{admin, framing, listener, Config, ADMIN_PREFIX};
+use super::{access_log, admin, framing, listener, Config, ADMIN_PREFIX};
 use crate::browser::Credentials;
 use crate::edge::{self, sf_string, CacheStatus, Fwd, Outcome, Tag};
 use crate::fields::Headers;
@@ -238,7 +238,30 @@ async fn handle(
     if let Some((status, text)) = framing::local_answer(&req) {
         return Ok(answer_locally(&st, status, text));
     }
-    Ok(proxy(st, req).await)
+    let Some(log) = st.cfg.access_log.clone() else {
+        return Ok(proxy(st, req).await);
+    };
+    let (at, start) = (clock::now(), clock::instant());
+    let request = format!(
+        "{} {}",
+        req.method(),
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let resp = proxy(st, req).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let e = access_log::Entry {
+        at,
+        request: &request,
+        origin: origin.as_deref(),
+        ms,
+    };
+    log.record(&e, &resp);
+    Ok(resp)
 }
 
 /// The proxy's own answer to a request it does not forward ([`framing::local_answer`]);
