@@ -161,3 +161,81 @@ fn same_verdict_from_cache_is_not_cache_induced() {
     // unchecked is allowed with reason ok: the same as the edge's verdict
     assert!(!r.cache_induced && r.poisoned_by.is_none(), "{r:?}");
 }
+
+/// A redirect answered at the edge: the run asks for the next hop, and the report lists
+/// both hops; a failure on the hop is decided by the redirect's own answer.
+#[test]
+fn redirect_hops_go_through_the_edge_one_by_one() {
+    let sc = scenario();
+    let st = &sc.steps[0];
+    let mut f = sc.fetch(st);
+    f.method = "GET".into();
+    f.headers = Headers::new();
+    let mut browser = Instance::new(crate::browser::Browser::new(sc.clients[0].agent));
+    let mut run = StepRun::new(0, st, &sc.clients[0], &mut browser, f, 0);
+    assert_eq!(asked(&run), ("edge", "GET".into(), 0));
+    let redirect = Arc::new(Response::new(
+        302,
+        Headers::from_pairs([
+            ("location", "/api/items2"),
+            ("access-control-allow-origin", "https://app1.example.com"),
+        ]),
+    ));
+    run.on_edge(answer(redirect, Outcome::Miss, None));
+    match run.poll() {
+        Next::Edge { request, at } => {
+            assert_eq!(request.target, "/api/items2");
+            assert_eq!(at.ms_since(SIM_EPOCH), 30);
+        }
+        _ => panic!("the next hop goes through the edge"),
+    }
+    run.on_edge(answer(
+        allowing("https://app1.example.com", false),
+        Outcome::Miss,
+        None,
+    ));
+    run.remembered(Some(crate::browser::Verdict::ok()));
+    assert_eq!(asked(&run).0, "done");
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(r.verdict.allowed);
+    assert_eq!(r.hops.len(), 2);
+    assert_eq!(r.served_by, ServedBy::Origin);
+}
+
+/// The browser's HTTP cache answers: nothing goes to the edge, the report says so, and
+/// the step that stored it is the poisoner when the origin alone would have allowed it.
+#[test]
+fn a_browser_cache_answer_sends_nothing_and_is_attributed() {
+    let sc = scenario();
+    let st = &sc.steps[0];
+    let mut browser = Instance::new(crate::browser::Browser::new(sc.clients[0].agent));
+    let mut get = sc.fetch(st);
+    get.method = "GET".into();
+    get.headers = Headers::new();
+    get.mode = crate::browser::Mode::NoCors;
+    // step 0: a no-cors GET stores an answer without ACAO in the browser's cache
+    let mut run = StepRun::new(0, st, &sc.clients[0], &mut browser, get.clone(), 0);
+    let stored = Arc::new(Response::new(
+        200,
+        Headers::from_pairs([("cache-control", "max-age=600")]),
+    ));
+    run.on_edge(answer(stored, Outcome::Miss, None));
+    while !matches!(run.poll(), Next::Done) {
+        run.remembered(Some(crate::browser::Verdict::unchecked()));
+    }
+    drop(run.finish(&sc.edge.knobs));
+    // step 1: the CORS fetch of the same URL
+    get.mode = crate::browser::Mode::Cors;
+    let mut run = StepRun::new(1, st, &sc.clients[0], &mut browser, get, 1000);
+    assert_eq!(asked(&run).0, "remembered", "nothing is sent to the edge");
+    run.remembered(None);
+    assert_eq!(asked(&run), ("origin", "GET".into(), 1000));
+    run.on_origin(allowing("https://app1.example.com", false), 30);
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(!r.verdict.allowed && r.direct.allowed);
+    assert_eq!(r.served_by, ServedBy::Browser);
+    assert_eq!(r.cache, Outcome::NotSent);
+    assert!(r.hops.is_empty());
+    assert!(r.cache_induced);
+    assert_eq!(r.poisoned_by, Some(0));
+}
