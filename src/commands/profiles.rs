@@ -54,7 +54,7 @@ pub(crate) fn knobs_line(k: &Knobs) -> String {
     .collect::<Vec<_>>()
     .join(",");
     format!(
-        "vary={} key_headers=[{}] cache_options={} preflight_key={} query={} max_variants={} collapse={} ttl={} pops={} shield={} key_host={} pass_cookie={} pass_authorization={} vary_star={} vary_compare={}",
+        "vary={} key_headers=[{}] cache_options={} preflight_key={} query={} max_variants={} collapse={} ttl={} pops={} shield={} key_host={} pass_cookie={} pass_authorization={} vary_star={} vary_compare={} forward={}",
         id(&k.vary),
         k.key_headers.join(","),
         k.cache_options,
@@ -70,6 +70,7 @@ pub(crate) fn knobs_line(k: &Knobs) -> String {
         k.pass_authorization,
         id(&k.vary_star),
         id(&k.vary_compare),
+        k.forward.describe(),
     )
 }
 

@@ -293,7 +293,10 @@ impl Wire {
         let from_cache = deciding
             .filter(|x| x.served_from_cache())
             .or_else(|| pre.as_ref().filter(|x| x.served_from_cache()));
-        let cache_induced = differs && from_cache.is_some();
+        // A forwarded answer that differs from the origin's own was altered by the edge on
+        // the way (a field it does not forward, e.g. CloudFront's `Origin`): edge-induced.
+        let forwarded = deciding.is_some_and(|x| !x.served_from_cache());
+        let cache_induced = differs && (from_cache.is_some() || forwarded);
         let poisoned_by = if cache_induced {
             from_cache.and_then(|x| x.served_tag)
         } else {

@@ -654,10 +654,53 @@ impl Validator<'_> {
                 ],
             )?;
         }
+        self.forward_knobs(&e, &mut k)?;
         Ok(EdgeSpec {
             profile: name,
             knobs: k,
         })
+    }
+
+    /// `forward_headers: all | key | [names]`, `forward_strip: [names]`,
+    /// `forward_add: { name: value }` (edge::forward).
+    fn forward_knobs(&self, e: &RawEdge, k: &mut Knobs) -> Result<(), InputError> {
+        use crate::edge::forward::ForwardHeaders;
+        if let Some(f) = &e.forward_headers {
+            k.forward.headers = match &f.value {
+                StrOrList::One(v) if v == "all" => ForwardHeaders::All,
+                StrOrList::One(v) if v == "key" => ForwardHeaders::Key,
+                StrOrList::One(v) => {
+                    return Err(self.err(
+                        &f.referenced,
+                        format!("expected all, key or a list of header names, found {v:?}"),
+                    ))
+                }
+                StrOrList::Many(l) => ForwardHeaders::List(self.header_names(f, l)?),
+            };
+        }
+        if let Some(f) = &e.forward_strip {
+            k.forward.strip = self.header_names(f, &self.list(f))?;
+        }
+        if let Some(a) = &e.forward_add {
+            let h = self.headers(Some(a))?;
+            k.forward.add = h
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+        }
+        Ok(())
+    }
+
+    fn header_names<T>(&self, at: &S<T>, l: &[String]) -> Result<Vec<String>, InputError> {
+        l.iter()
+            .map(|n| {
+                if is_token(n) {
+                    Ok(n.to_ascii_lowercase())
+                } else {
+                    Err(self.err(&at.referenced, format!("{n:?} is not a valid header name")))
+                }
+            })
+            .collect()
     }
 
     fn clients(

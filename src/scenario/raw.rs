@@ -83,6 +83,9 @@ pub(crate) struct RawEdge {
     pub pass_authorization: Option<bool>,
     pub vary_star: Option<S<String>>,
     pub vary_compare: Option<S<String>>,
+    pub forward_headers: Option<S<StrOrList>>,
+    pub forward_strip: Option<S<StrOrList>>,
+    pub forward_add: Option<S<HeaderList>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -300,12 +300,39 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
         };
         line(o, 2, "vary_compare", v);
     }
+    forward(o, &k.forward, &base.forward);
     if k.vary_allowlist != base.vary_allowlist {
         return Err(format!(
             "vary_allowlist differs from profile {name}; v1 has no field for it"
         ));
     }
     Ok(())
+}
+
+fn forward(
+    o: &mut String,
+    k: &crate::edge::forward::Forward,
+    base: &crate::edge::forward::Forward,
+) {
+    use crate::edge::forward::ForwardHeaders;
+    if k.headers != base.headers {
+        match &k.headers {
+            ForwardHeaders::All => line(o, 2, "forward_headers", "all"),
+            ForwardHeaders::Key => line(o, 2, "forward_headers", "key"),
+            ForwardHeaders::List(l) => line(o, 2, "forward_headers", &flow_list(l)),
+        }
+    }
+    if k.strip != base.strip {
+        line(o, 2, "forward_strip", &flow_list(&k.strip));
+    }
+    if k.add != base.add {
+        let parts: Vec<String> = k
+            .add
+            .iter()
+            .map(|(n, v)| format!("{}: {}", flow_scalar(n), flow_scalar(v)))
+            .collect();
+        line(o, 2, "forward_add", &format!("{{ {} }}", parts.join(", ")));
+    }
 }
 
 fn client(o: &mut String, c: &Client) {

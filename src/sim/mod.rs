@@ -145,7 +145,7 @@ impl Edge {
                 }
             }
             Lookup::Pass(_) => {
-                let resp = Arc::new(up.respond(req, now));
+                let resp = Arc::new(up.respond(&self.origin_request(req), now));
                 let done = now.plus_ms(up.latency_ms());
                 EdgeExchange {
                     response: resp,
@@ -160,6 +160,13 @@ impl Edge {
         }
     }
 
+    /// What the origin receives for `req`: the fields the profile forwards
+    /// (`edge::forward`).
+    fn origin_request<'r>(&self, req: &'r Request) -> std::borrow::Cow<'r, Request> {
+        let k = self.pops[0].knobs();
+        crate::edge::forward::origin_request(&k.forward, &k.key_headers, req)
+    }
+
     /// The shield (if any) or the origin.
     fn via_parent(
         &mut self,
@@ -168,8 +175,13 @@ impl Edge {
         now: Timestamp,
         tag: Tag,
     ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
-        let origin =
-            |up: &mut dyn Upstream| (Arc::new(up.respond(req, now)), now.plus_ms(up.latency_ms()));
+        let sent = self.origin_request(req);
+        let origin = |up: &mut dyn Upstream| {
+            (
+                Arc::new(up.respond(&sent, now)),
+                now.plus_ms(up.latency_ms()),
+            )
+        };
         let Some(shield) = self.shield.as_mut() else {
             let (r, d) = origin(up);
             return (r, None, None, d);
@@ -572,7 +584,15 @@ impl<'a> Sim<'a> {
         } else {
             None
         };
-        let cache_induced = differs && poisoned_by.is_some();
+        // An answer the origin gave to a request stripped of fields it needed (CloudFront
+        // without an origin request policy drops `Origin`) is edge-induced too.
+        let stripped = deciding.is_some_and(|x| x.served_tag.is_none())
+            && crate::edge::forward::drops_cors_fields(
+                &self.knobs.forward,
+                &self.knobs.key_headers,
+                verdict.in_preflight,
+            );
+        let cache_induced = differs && (poisoned_by.is_some() || stripped);
         let main = actual.as_ref().or(pre.as_ref());
         let (cache, shield, key, status, stored) = match main {
             Some(x) => (
@@ -635,12 +655,17 @@ impl<'a> Sim<'a> {
         actual: Option<&EdgeExchange>,
         client: usize,
     ) -> Verdict {
-        let from_origin = |x: &EdgeExchange| {
-            matches!(x.outcome, Outcome::Miss | Outcome::Pass) && x.served_tag.is_none()
+        // The edge's answer stands for the origin's only when the origin got the same
+        // fields (an edge that drops some, e.g. CloudFront's `Origin`, answered something else).
+        let knobs = self.knobs;
+        let from_origin = |x: &EdgeExchange, sent: &Request| {
+            matches!(x.outcome, Outcome::Miss | Outcome::Pass)
+                && x.served_tag.is_none()
+                && !crate::edge::forward::drops_any(&knobs.forward, &knobs.key_headers, sent)
         };
         match start {
             Start::Actual { request, .. } => {
-                if let Some(x) = actual.filter(|x| from_origin(x)) {
+                if let Some(x) = actual.filter(|x| from_origin(x, request)) {
                     return self.browsers[client].on_response(f, &x.response);
                 }
                 if let Some(v) = self.memo_get(up, false, request, f) {
@@ -659,7 +684,7 @@ impl<'a> Sim<'a> {
                     return v;
                 }
                 let presp = match pre {
-                    Some(x) if from_origin(x) => x.response.clone(),
+                    Some(x) if from_origin(x, preq) => x.response.clone(),
                     _ => Arc::new(up.respond(preq, now)),
                 };
                 let t = now.plus_ms(up.latency_ms());
@@ -669,7 +694,7 @@ impl<'a> Sim<'a> {
                     Err(v) => v,
                     Ok(areq) => {
                         let resp = match actual {
-                            Some(x) if from_origin(x) => x.response.clone(),
+                            Some(x) if from_origin(x, &areq) => x.response.clone(),
                             _ => Arc::new(up.respond(&areq, t)),
                         };
                         b.on_response(f, &resp)

@@ -409,11 +409,49 @@ fn upstream_request(
     headers: &HeaderMap,
     body: UpBody,
 ) -> Result<http::Request<UpBody>, String> {
+    build_upstream(st, method, target, headers, body, true)
+}
+
+/// The judge's request: what the origin alone would get, every viewer field included.
+fn direct_request(
+    st: &State,
+    method: &http::Method,
+    target: &str,
+    headers: &HeaderMap,
+    body: UpBody,
+) -> Result<http::Request<UpBody>, String> {
+    build_upstream(st, method, target, headers, body, false)
+}
+
+fn build_upstream(
+    st: &State,
+    method: &http::Method,
+    target: &str,
+    headers: &HeaderMap,
+    body: UpBody,
+    as_edge: bool,
+) -> Result<http::Request<UpBody>, String> {
     let uri = format!(
         "http://{}{}{}",
         st.cfg.upstream.authority, st.cfg.upstream.prefix, target
     );
-    let mut h = headers.clone();
+    // Only the fields the profile forwards (edge::forward): CloudFront without an origin
+    // request policy sends the origin the key's fields and its own, never `Origin`.
+    let k = &*st.knobs;
+    let mut h = HeaderMap::with_capacity(headers.len() + k.forward.add.len());
+    for (n, v) in headers {
+        if !as_edge || edge::forward::keeps(&k.forward, &k.key_headers, n.as_str()) {
+            h.append(n.clone(), v.clone());
+        }
+    }
+    for (n, v) in k.forward.add.iter().filter(|_| as_edge) {
+        if let (Ok(n), Ok(v)) = (
+            http::header::HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.append(n, v);
+        }
+    }
     upstream::strip_hop_by_hop(&mut h);
     if !st.cfg.preserve_host || !h.contains_key(header::HOST) {
         h.insert(header::HOST, st.upstream_host.clone());
@@ -758,7 +796,7 @@ fn judge_served(
         }
         return;
     }
-    let Ok(req) = upstream_request(
+    let Ok(req) = direct_request(
         st,
         &parts.method,
         &core.target,
