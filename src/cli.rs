@@ -33,6 +33,29 @@ pub(crate) enum Command {
     /// on every response and warns about cache-induced CORS failures.
     #[cfg(feature = "net")]
     Proxy(ProxyArgs),
+    /// Turn configuration you already have into scenario material.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `varyedge import …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImportCommand {
+    /// A CDN or cache configuration (CloudFront JSON / CloudFormation / terraform show
+    /// -json, Cloudflare ruleset, nginx, VCL) → an `edge:` block with where each knob came
+    /// from; constructs it cannot interpret are warnings (docs/import.md).
+    CdnConfig(ImportConfigArgs),
+}
+
+/// `varyedge import cdn-config`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ImportConfigArgs {
+    /// The configuration file.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Write the edge block to FILE instead of standard output (whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `varyedge replay`.
@@ -90,6 +113,9 @@ pub(crate) struct MatrixArgs {
     /// `all`, or a comma-separated list of profile names.
     #[arg(long, default_value = "all", value_name = "all|p1,p2")]
     pub(crate) profiles: String,
+    /// Add a row for the edge imported from this CDN/cache configuration (see `import cdn-config`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) edge_config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
     pub(crate) format: MatrixFormat,
@@ -145,6 +171,9 @@ pub(crate) struct LintArgs {
     /// A path to probe (repeatable; default /).
     #[arg(long = "path", value_name = "P", requires = "upstream")]
     pub(crate) paths: Vec<String>,
+    /// Use the edge imported from this CDN/cache configuration (see `import cdn-config`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) edge_config: Option<PathBuf>,
     /// Check the scenario against this profile's edge instead of its own.
     #[arg(long, value_name = "P", conflicts_with = "upstream")]
     pub(crate) profile: Option<String>,
@@ -241,6 +270,9 @@ pub(crate) struct ProxyArgs {
     /// The cache profile whose knobs to use (see `varyedge profiles`).
     #[arg(long, default_value = "rfc9111", value_name = "P")]
     pub(crate) profile: String,
+    /// Use the knobs imported from this CDN/cache configuration instead of --profile's (flags still apply on top).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) edge_config: Option<PathBuf>,
     /// Override the profile's Vary treatment.
     #[arg(long, value_enum, value_name = "MODE")]
     pub(crate) vary: Option<VaryArg>,

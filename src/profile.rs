@@ -140,6 +140,8 @@ pub struct Knobs {
     pub vary_allowlist: Option<Vec<String>>,
     /// Which request fields reach the origin on a miss or pass (`edge::forward`).
     pub forward: Forward,
+    /// CORS fields the edge adds itself (a CloudFront response headers policy).
+    pub edge_cors: Option<crate::edge::cors::EdgeCors>,
 }
 
 impl Knobs {
@@ -163,6 +165,7 @@ impl Knobs {
             vary_compare: VaryCompare::Combine,
             vary_allowlist: None,
             forward: Forward::all(),
+            edge_cors: None,
         }
     }
 

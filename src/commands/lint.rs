@@ -42,10 +42,21 @@ pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
                 Ok(t) => t,
                 Err(e) => return bad(e),
             };
-            let sc = match scenario::parse_with_profile(&name, &text, a.profile.as_deref()) {
-                Ok(s) => s,
-                Err(e) => return bad(e),
-            };
+            let loader = super::import_config::scenario_import;
+            let mut sc =
+                match scenario::parse_with(&name, &text, a.profile.as_deref(), Some(&loader)) {
+                    Ok(s) => s,
+                    Err(e) => return bad(e),
+                };
+            if let Some(f) = &a.edge_config {
+                match super::import_config::edge_config(f) {
+                    Ok(imp) => {
+                        sc.edge.profile = imp.profile.to_string();
+                        sc.edge.knobs = imp.knobs;
+                    }
+                    Err(e) => return bad(e),
+                }
+            }
             match &sc.origin {
                 OriginSpec::Model(_) => (name, lint::check(&sc, &text)),
                 OriginSpec::Upstream(url) => {

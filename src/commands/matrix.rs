@@ -49,6 +49,31 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
+    if let Some(f) = &a.edge_config {
+        let row = super::import_config::edge_config(f).and_then(|imp| {
+            let mut sc = load(&a.scenario, None)?;
+            sc.edge.profile = imp.profile.to_string();
+            sc.edge.knobs = imp.knobs;
+            Ok(sc)
+        });
+        let sc = match row {
+            Ok(sc) => sc,
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+        match sim::replay(&sc) {
+            Ok(trace) => rows.push(Row {
+                profile: format!("import:{}", f.display()),
+                trace,
+            }),
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitStatus::BadInput);
+            }
+        }
+    }
     let text = match a.format {
         MatrixFormat::Json => json(&rows)?,
         MatrixFormat::Markdown => table(&rows, true),

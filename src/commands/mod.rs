@@ -1,6 +1,7 @@
 //! One file per subcommand: the only place that reads files and prints.
 
 mod explore;
+mod import_config;
 mod lint;
 mod matrix;
 #[cfg(feature = "net")]
@@ -28,6 +29,7 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Explore(a) => explore::run(a),
         #[cfg(feature = "net")]
         Command::Proxy(a) => proxy::run(a),
+        Command::Import(crate::cli::ImportCommand::CdnConfig(a)) => import_config::run(a),
     };
     match r {
         Ok(s) => s,
@@ -82,7 +84,7 @@ pub(crate) fn load(path: &Path, profile: Option<&str>) -> Result<Scenario, Input
         .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| InputError::at(&name, 0, 0, format!("not UTF-8 text: {e}")))?;
-    scenario::parse_with_profile(&name, &text, profile)
+    scenario::parse_with(&name, &text, profile, Some(&import_config::scenario_import))
 }
 
 /// Writes output to a file (whole or not at all: a temporary file renamed into place) or

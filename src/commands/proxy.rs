@@ -15,7 +15,14 @@ fn config(a: &ProxyArgs) -> Result<Config, String> {
             profile::PROFILE_NAMES.join(", ")
         )
     })?;
-    let mut knobs = p.knobs;
+    let mut knobs = match &a.edge_config {
+        Some(f) => {
+            super::import_config::edge_config(f)
+                .map_err(|e| e.to_string())?
+                .knobs
+        }
+        None => p.knobs,
+    };
     if let Some(v) = a.vary {
         knobs.vary = match v {
             VaryArg::Honor => VaryMode::Honor,

@@ -3,6 +3,7 @@
 //! driver (simulator or proxy) asks [`Cache::lookup`], does the IO, and hands the origin's
 //! answer to [`Cache::store`]. Knows nothing of CORS beyond header names.
 
+pub mod cors;
 pub mod forward;
 pub mod freshness;
 pub mod hash;

@@ -86,6 +86,20 @@ pub(crate) struct RawEdge {
     pub forward_headers: Option<S<StrOrList>>,
     pub forward_strip: Option<S<StrOrList>>,
     pub forward_add: Option<S<HeaderList>>,
+    pub edge_cors: Option<S<RawEdgeCors>>,
+    pub import: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEdgeCors {
+    pub allow_origins: S<StrOrList>,
+    pub allow_methods: Option<S<StrOrList>>,
+    pub allow_headers: Option<S<StrOrList>>,
+    pub expose_headers: Option<S<StrOrList>>,
+    pub allow_credentials: Option<bool>,
+    pub max_age: Option<u64>,
+    pub origin_override: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

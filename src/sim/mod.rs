@@ -82,8 +82,33 @@ impl Edge {
         }
     }
 
-    /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores.
+    /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores. An edge that
+    /// answers CORS itself (`edge_cors`) rewrites what the viewer gets, after the cache.
     pub fn exchange(
+        &mut self,
+        up: &mut dyn Upstream,
+        req: &Request,
+        pop: usize,
+        now: Timestamp,
+        tag: Tag,
+    ) -> EdgeExchange {
+        let mut x = self.exchange_cached(up, req, pop, now, tag);
+        if let Some(c) = &self.pops[0].knobs().edge_cors {
+            let mut h = x.response.headers.clone();
+            let (o, m) = (
+                req.headers.get("origin"),
+                req.headers.get("access-control-request-method"),
+            );
+            if c.apply(&req.method, o, m, &mut h) {
+                let mut r = (*x.response).clone();
+                r.headers = h;
+                x.response = Arc::new(r);
+            }
+        }
+        x
+    }
+
+    fn exchange_cached(
         &mut self,
         up: &mut dyn Upstream,
         req: &Request,

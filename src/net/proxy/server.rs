@@ -226,7 +226,39 @@ async fn handle(
         return Ok(admin::handle(&st, req).await.map(Either::Left));
     }
     inc(&st.metrics.requests);
-    Ok(proxy(st, req).await)
+    let Some(cors) = st.knobs.edge_cors.clone() else {
+        return Ok(proxy(st, req).await);
+    };
+    // the edge answers CORS itself (edge::cors), per viewer, after the cache
+    let h = |n: &str| {
+        req.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (method, origin, acrm) = (
+        req.method().to_string(),
+        h("origin"),
+        h("access-control-request-method"),
+    );
+    let mut resp = proxy(st, req).await;
+    let mut core = Headers::new();
+    for (n, v) in resp.headers() {
+        core.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
+    }
+    if cors.apply(&method, origin.as_deref(), acrm.as_deref(), &mut core) {
+        let out = resp.headers_mut();
+        out.clear();
+        for (n, v) in core.iter() {
+            if let (Ok(n), Ok(v)) = (
+                http::header::HeaderName::from_bytes(n.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                out.append(n, v);
+            }
+        }
+    }
+    Ok(resp)
 }
 
 /// An RFC 8941 sf-string: quoted, `\` and `"` escaped, anything outside printable ASCII
