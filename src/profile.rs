@@ -142,6 +142,8 @@ pub struct Knobs {
     pub forward: Forward,
     /// CORS fields the edge adds itself (a CloudFront response headers policy).
     pub edge_cors: Option<crate::edge::cors::EdgeCors>,
+    /// `HEAD` keyed apart from `GET` (VCL `hash_data(req.method)`); by default they share.
+    pub key_head_apart: bool,
 }
 
 impl Knobs {
@@ -166,6 +168,7 @@ impl Knobs {
             vary_allowlist: None,
             forward: Forward::all(),
             edge_cors: None,
+            key_head_apart: false,
         }
     }
 

@@ -9,7 +9,8 @@
 //! Origin first, URL-only poisoning within one key, Vary honoured per Origin). For each:
 //! `varyedge origin SCENARIO`, `varyedge proxy --upstream ORIGIN` with the scenario's edge
 //! expressed as proxy flags (`--profile P` plus the overrides as `--vary`,
-//! `--cache-options`, `--preflight-key`, `--key-header`, `--collapse`), then
+//! `--cache-options`, `--preflight-key`, `--key-header`, `--collapse`; or, when no flag
+//! sets a knob, `--edge-config SCENARIO`, which reads its `edge:` block), then
 //! `replay --target PROXY --direct ORIGIN --format json` and `replay --format json`.
 //!
 //! Compared per step: `cache` (exactly: the proxy's `Cache-Status` tells pass from miss,
@@ -136,9 +137,9 @@ fn proxy_args(sc: &Scenario) -> Result<Vec<String>, String> {
         rest.collapse = base.collapse;
     }
     if rest != base {
-        return Err(format!(
-            "knobs no proxy flag sets: {rest:?} vs. the profile's {base:?}"
-        ));
+        // no flag for it: hand the proxy the scenario's own edge block (--edge-config
+        // reads the `edge:` of a YAML document)
+        return Ok(vec!["--edge-config".into(), sc.file.clone()]);
     }
     Ok(args)
 }
@@ -565,9 +566,13 @@ fn the_edge_maps_to_proxy_flags_or_is_refused_with_a_reason() {
     let mut more = sc.clone();
     more.edge.knobs.pops = 2;
     assert!(proxy_args(&more).unwrap_err().contains("POPs"));
+    // a knob no flag sets: the scenario's own edge block, through --edge-config
     let mut more = sc.clone();
     more.edge.knobs.max_variants = Some(3);
-    assert!(proxy_args(&more).unwrap_err().contains("no proxy flag"));
+    assert_eq!(
+        proxy_args(&more).unwrap(),
+        ["--edge-config", sc.file.as_str()]
+    );
     let mut more = sc;
     more.edge.profile = "cloudfront-cors-s3".into();
     more.edge.knobs = profile::profile("cloudfront-cors-s3").unwrap().knobs;

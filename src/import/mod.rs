@@ -11,7 +11,7 @@ pub mod nginx;
 mod render;
 pub mod vcl;
 
-pub use render::render;
+pub use render::{knob_value, render};
 
 use crate::error::InputError;
 use crate::profile::{self, Knobs};
@@ -31,6 +31,8 @@ pub enum Format {
     Nginx,
     /// Varnish or Fastly VCL.
     Vcl,
+    /// A YAML document with an `edge:` block (a scenario, or this command's output).
+    EdgeBlock,
 }
 
 impl Format {
@@ -43,6 +45,7 @@ impl Format {
             Format::Cloudflare => "cloudflare-ruleset",
             Format::Nginx => "nginx",
             Format::Vcl => "vcl",
+            Format::EdgeBlock => "edge-block",
         }
     }
 }
@@ -104,6 +107,9 @@ impl Imported {
 /// Guesses the format from the file name and content.
 pub fn detect(file: &str, text: &str) -> Option<Format> {
     let lower = file.to_ascii_lowercase();
+    if text.lines().any(|l| l.starts_with("edge:")) && !text.contains("AWSTemplateFormatVersion") {
+        return Some(Format::EdgeBlock);
+    }
     if lower.ends_with(".vcl") {
         return Some(Format::Vcl);
     }
@@ -151,7 +157,54 @@ pub fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         Format::Cloudflare => cloudflare::import(file, text),
         Format::Nginx => nginx::import(file, text),
         Format::Vcl => vcl::import(file, text),
+        Format::EdgeBlock => edge_block(file, text),
     }
+}
+
+/// The scenario knobs an import can name, in output order.
+pub const KNOBS: &[&str] = &[
+    "vary",
+    "key_headers",
+    "key_host",
+    "key_head_apart",
+    "query",
+    "cache_options",
+    "preflight_key",
+    "max_variants",
+    "collapse",
+    "ttl",
+    "pass_cookie",
+    "pass_authorization",
+    "forward_headers",
+    "forward_strip",
+    "forward_add",
+    "edge_cors",
+    "vary_star",
+    "vary_compare",
+];
+
+/// An `edge:` block read back: its knobs as they are, one note saying so.
+fn edge_block(file: &str, text: &str) -> Result<Imported, InputError> {
+    let spec = crate::scenario::parse_edge_block(file, text)?;
+    let name = profile::PROFILE_NAMES
+        .iter()
+        .find(|n| **n == spec.profile)
+        .copied()
+        .unwrap_or("rfc9111");
+    let mut imp = Imported::new(file, Format::EdgeBlock, name);
+    let base = imp.knobs.clone();
+    imp.knobs = spec.knobs;
+    for knob in KNOBS {
+        if knob_value(&imp.knobs, knob) != knob_value(&base, knob) {
+            imp.note(knob, format!("{file}: edge.{knob}, as written"));
+        }
+    }
+    if imp.knobs.pops != base.pops || imp.knobs.shield != base.shield {
+        imp.warn(format!(
+            "{file}: pops/shield are not carried by an imported edge"
+        ));
+    }
+    Ok(imp)
 }
 
 /// Parses JSON or YAML into a tree, errors at file:line:col.

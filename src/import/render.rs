@@ -23,7 +23,7 @@ fn quote(s: &str) -> String {
 }
 
 /// The YAML value of one scenario knob, or `None` for an unknown name.
-pub(crate) fn knob_value(k: &Knobs, knob: &str) -> Option<String> {
+pub fn knob_value(k: &Knobs, knob: &str) -> Option<String> {
     Some(match knob {
         "vary" => match k.vary {
             VaryMode::Honor => "honor",
@@ -64,6 +64,15 @@ pub(crate) fn knob_value(k: &Knobs, knob: &str) -> Option<String> {
             format!("{{ {} }}", parts.join(", "))
         }
         "key_host" => k.key_host.to_string(),
+        "vary_star" => serde_json::to_value(k.vary_star)
+            .ok()?
+            .as_str()?
+            .to_string(),
+        "vary_compare" => serde_json::to_value(k.vary_compare)
+            .ok()?
+            .as_str()?
+            .to_string(),
+        "key_head_apart" => k.key_head_apart.to_string(),
         "pass_cookie" => k.pass_cookie.to_string(),
         "pass_authorization" => k.pass_authorization.to_string(),
         "forward_headers" => match &k.forward.headers {

@@ -547,7 +547,13 @@ fn hash_knobs(imp: &mut Imported, hashed: &[(String, String)], returns: bool, fi
         match x.as_str() {
             "req.url" | "bereq.url" => url = true,
             "req.http.host" | "server.ip" | "server.hostname" => host = true,
-            "req.method" => {}
+            "req.method" => {
+                imp.knobs.key_head_apart = true;
+                imp.note(
+                    "key_head_apart",
+                    format!("{at}: hash_data({x}) (HEAD no longer shares GET's entry)"),
+                );
+            }
             h => match header_of(h, "req.http.") {
                 Some(n) => headers.push(n),
                 None => imp.warn(format!(

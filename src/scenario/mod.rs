@@ -193,6 +193,25 @@ pub fn parse_with(
     .scenario(raw)
 }
 
+/// Reads only the `edge:` block of a YAML document (a scenario, or what `varyedge import
+/// cdn-config` writes), validated like a scenario's.
+pub fn parse_edge_block(file: &str, text: &str) -> Result<EdgeSpec, InputError> {
+    let raw: raw::RawEdgeDoc = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let msg = e.without_snippet().to_string();
+        InputError::at(file, line, col, strip_location(&msg))
+    })?;
+    let Some(e) = raw.edge else {
+        return Err(InputError::at(file, 1, 1, "expected an `edge:` block"));
+    };
+    Validator {
+        file,
+        profile: None,
+        loader: None,
+    }
+    .edge(e)
+}
+
 /// serde-saphyr appends " at line L column C" to some messages; the location is already
 /// in front of ours.
 fn strip_location(msg: &str) -> String {
@@ -686,6 +705,9 @@ impl Validator<'_> {
         }
         self.forward_knobs(&e, &mut k)?;
         self.edge_cors(&e, &mut k);
+        if let Some(b) = e.key_head_apart {
+            k.key_head_apart = b;
+        }
         Ok(EdgeSpec {
             profile: name,
             knobs: k,

@@ -88,6 +88,14 @@ pub(crate) struct RawEdge {
     pub forward_add: Option<S<HeaderList>>,
     pub edge_cors: Option<S<RawEdgeCors>>,
     pub import: Option<S<String>>,
+    pub key_head_apart: Option<bool>,
+}
+
+/// A document read only for its `edge:` block (a scenario, or `import cdn-config`
+/// output); other top-level keys are not looked at.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawEdgeDoc {
+    pub edge: Option<S<RawEdge>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -270,6 +270,7 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
     }
     for (n, v, b) in [
         ("shield", k.shield, base.shield),
+        ("key_head_apart", k.key_head_apart, base.key_head_apart),
         ("key_host", k.key_host, base.key_host),
         ("pass_cookie", k.pass_cookie, base.pass_cookie),
         (
@@ -301,6 +302,12 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
         line(o, 2, "vary_compare", v);
     }
     forward(o, &k.forward, &base.forward);
+    if k.edge_cors != base.edge_cors {
+        match crate::import::knob_value(k, "edge_cors") {
+            Some(v) => line(o, 2, "edge_cors", &v),
+            None => return Err(format!("edge_cors unset, but profile {name} sets it")),
+        }
+    }
     if k.vary_allowlist != base.vary_allowlist {
         return Err(format!(
             "vary_allowlist differs from profile {name}; v1 has no field for it"
