@@ -36,6 +36,50 @@ pub(crate) enum Command {
     /// Turn configuration you already have into scenario material.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Probe a live edge with cache-busted requests and infer its knobs and profile.
+    #[cfg(feature = "net")]
+    Fingerprint(FingerprintArgs),
+}
+
+/// `fingerprint --format`.
+#[cfg(feature = "net")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FingerprintFormat {
+    /// Edge block with the evidence as comments.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `varyedge fingerprint`.
+#[cfg(feature = "net")]
+#[derive(Debug, clap::Args)]
+pub(crate) struct FingerprintArgs {
+    /// The edge to probe: http://HOST[:PORT]. Nothing else is ever contacted.
+    #[arg(long, value_name = "URL")]
+    pub(crate) target: String,
+    /// A cacheable CORS route (a prefix route when the query is not in the key: probes
+    /// append /vefp-… to it).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) path: String,
+    /// A route answering without `Vary: Origin`, to tell "Origin keyed" from "Vary honoured".
+    #[arg(long, value_name = "PATH")]
+    pub(crate) novary_path: Option<String>,
+    /// Two origins the route allows (repeat the flag).
+    #[arg(long = "origin", value_name = "ORIGIN", default_values_t = ["https://app1.example.com".to_string(), "https://app2.example.com".to_string()])]
+    pub(crate) origins: Vec<String>,
+    /// At most this many requests in all.
+    #[arg(long, default_value_t = 80, value_name = "N")]
+    pub(crate) max_probes: usize,
+    /// At most this many requests per second (polite by default).
+    #[arg(long, default_value_t = 5.0, value_name = "PER_SEC")]
+    pub(crate) rate: f64,
+    /// `text`: an edge block with the evidence as comments; `json`.
+    #[arg(long, value_enum, default_value_t = FingerprintFormat::Text)]
+    pub(crate) format: FingerprintFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `varyedge import …`.

@@ -1,6 +1,8 @@
 //! One file per subcommand: the only place that reads files and prints.
 
 mod explore;
+#[cfg(feature = "net")]
+mod fingerprint;
 mod import_config;
 mod lint;
 mod matrix;
@@ -30,6 +32,8 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         #[cfg(feature = "net")]
         Command::Proxy(a) => proxy::run(a),
         Command::Import(crate::cli::ImportCommand::CdnConfig(a)) => import_config::run(a),
+        #[cfg(feature = "net")]
+        Command::Fingerprint(a) => fingerprint::run(a),
     };
     match r {
         Ok(s) => s,
