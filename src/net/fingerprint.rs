@@ -314,15 +314,25 @@ pub async fn fingerprint(opts: Options) -> Result<Fingerprint, FingerprintError>
         ev,
     ));
     p.bust_path = !query_keyed;
-    // 2. Stored at all?
+    // 2. Stored at all? (A response with `Vary: Origin` may not be — Akamai — while one
+    // without is: then the rest is probed on the no-Vary route.)
     let mut ev = Vec::new();
-    let (s, c, first) = p.pair(&path, ("GET", oa), ("GET", oa), &mut ev).await?;
+    let (s, c, mut first) = p.pair(&path, ("GET", oa), ("GET", oa), &mut ev).await?;
+    let mut path = path;
     if s == Second::Miss {
-        return Err(FingerprintError::Route(format!(
-            "a repeated GET on {path} was not served from the cache ({c:?} confidence): the route's responses are not stored here (or cannot be cache-busted: with the query not in the key, the route must accept a path suffix); nothing to infer"
-        )));
+        let Some(nv) = opts.novary_path.clone() else {
+            return Err(not_stored(&path, c));
+        };
+        let (s2, c2, f2) = p.pair(&nv, ("GET", oa), ("GET", oa), &mut ev).await?;
+        if s2 == Second::Miss {
+            return Err(not_stored(&nv, c2));
+        }
+        out.push(inferred("stores-get", "false", c, ev));
+        first = f2;
+        path = nv;
+    } else {
+        out.push(inferred("stores-get", "true", c, ev));
     }
-    out.push(inferred("stores-get", "true", c, ev));
     let vary_origin = first.vary.iter().any(|v| v == "origin");
     // 3. Does Origin separate entries, on the Vary route and the no-Vary route?
     let mut ev = Vec::new();
@@ -424,6 +434,12 @@ pub async fn fingerprint(opts: Options) -> Result<Fingerprint, FingerprintError>
             "Host in the key (one target host)".into(),
         ],
     })
+}
+
+fn not_stored(path: &str, c: Confidence) -> FingerprintError {
+    FingerprintError::Route(format!(
+        "a repeated GET on {path} was not served from the cache ({c:?} confidence): the route's responses are not stored here (or cannot be cache-busted: with the query not in the key, the route must accept a path suffix); nothing to infer"
+    ))
 }
 
 /// Origin separation on the Vary route and (optionally) the no-Vary route → key or Vary.

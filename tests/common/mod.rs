@@ -32,6 +32,11 @@ impl Proc {
         }
     }
 
+    /// The child's standard output (when it was piped), once.
+    pub fn child_stdout(&mut self) -> std::process::ChildStdout {
+        self.child.stdout.take().expect("stdout piped")
+    }
+
     /// Panics with the log when the process has exited.
     pub fn check_alive(&mut self) {
         if let Ok(Some(st)) = self.child.try_wait() {
