@@ -277,149 +277,30 @@ fn inferred(
 
 /// Probes `opts.target` and infers its knobs.
 pub async fn fingerprint(opts: Options) -> Result<Fingerprint, FingerprintError> {
-    let client = Client::new(opts.timeout);
     let run = format!(
         "{:x}",
         super::clock::now().0 ^ u64::from(std::process::id())
     );
     let mut p = Prober {
-        client,
+        client: Client::new(opts.timeout),
         opts: opts.clone(),
         sent: 0,
         run,
         seq: 0,
         bust_path: false,
     };
-    let (a, b) = (opts.origins[0].clone(), opts.origins[1].clone());
-    let oa: &[(&str, &str)] = &[("origin", &a)];
-    let ob: &[(&str, &str)] = &[("origin", &b)];
     let mut out = Vec::new();
-    let path = opts.path.clone();
-    // 1. Is the query in the key? Two different queries on one path.
-    let mut ev = Vec::new();
-    let k1 = format!(
-        "{path}{}vefp-q={}-a",
-        if path.contains('?') { '&' } else { '?' },
-        p.run
-    );
-    let k2 = k1.replace("-a", "-b");
-    let x = p.send("GET", &k1, oa, &mut ev).await?;
-    let y = p.send("GET", &k2, oa, &mut ev).await?;
-    let (s, c) = judge(&x, &y);
-    let query_keyed = s == Second::Miss;
-    out.push(inferred(
-        "query",
-        if query_keyed { "all" } else { "none" },
-        c,
-        ev,
-    ));
+    let query_keyed = p.query(&mut out).await?;
     p.bust_path = !query_keyed;
-    // 2. Stored at all? (A response with `Vary: Origin` may not be — Akamai — while one
-    // without is: then the rest is probed on the no-Vary route.)
-    let mut ev = Vec::new();
-    let (s, c, mut first) = p.pair(&path, ("GET", oa), ("GET", oa), &mut ev).await?;
-    let mut path = path;
-    if s == Second::Miss {
-        let Some(nv) = opts.novary_path.clone() else {
-            return Err(not_stored(&path, c));
-        };
-        let (s2, c2, f2) = p.pair(&nv, ("GET", oa), ("GET", oa), &mut ev).await?;
-        if s2 == Second::Miss {
-            return Err(not_stored(&nv, c2));
-        }
-        out.push(inferred("stores-get", "false", c, ev));
-        first = f2;
-        path = nv;
-    } else {
-        out.push(inferred("stores-get", "true", c, ev));
-    }
-    let vary_origin = first.vary.iter().any(|v| v == "origin");
-    // 3. Does Origin separate entries, on the Vary route and the no-Vary route?
-    let mut ev = Vec::new();
-    let (s, c, _) = p.pair(&path, ("GET", oa), ("GET", ob), &mut ev).await?;
-    let sep_vary = s == Second::Miss;
-    out.push(inferred("origin-separates", sep_vary.to_string(), c, ev));
-    let mut sep_novary = None;
-    if let Some(nv) = opts.novary_path.clone() {
-        let mut ev = Vec::new();
-        let (s, c, o) = p.pair(&nv, ("GET", oa), ("GET", ob), &mut ev).await?;
-        if o.vary.iter().any(|v| v == "origin") {
-            return Err(FingerprintError::Route(format!(
-                "--novary-path {nv} answers with Vary: Origin"
-            )));
-        }
-        sep_novary = Some(s == Second::Miss);
-        out.push(inferred(
-            "origin-separates-without-vary",
-            (s == Second::Miss).to_string(),
-            c,
-            ev,
-        ));
-    }
-    out.push(origin_knobs(vary_origin, sep_vary, sep_novary));
-    // 4. HEAD after GET; Cookie and Authorization after a stored GET.
-    let mut ev = Vec::new();
-    let (s, c, _) = p.pair(&path, ("GET", oa), ("HEAD", oa), &mut ev).await?;
-    out.push(inferred(
-        "key_head_apart",
-        (s == Second::Miss).to_string(),
-        c,
-        ev,
-    ));
-    for (knob, name, value) in [
-        ("pass_cookie", "cookie", "vefp=1"),
-        ("pass_authorization", "authorization", "Bearer vefp"),
-    ] {
-        let mut ev = Vec::new();
-        let with: Vec<(&str, &str)> = vec![("origin", &a), (name, value)];
-        let (s, c, _) = p.pair(&path, ("GET", oa), ("GET", &with), &mut ev).await?;
-        out.push(inferred(knob, (s == Second::Miss).to_string(), c, ev));
-    }
-    // 5. OPTIONS stored? keyed on Origin?
-    let pa: Vec<(&str, &str)> = vec![("origin", &a), ("access-control-request-method", "PUT")];
-    let pb: Vec<(&str, &str)> = vec![("origin", &b), ("access-control-request-method", "PUT")];
-    let mut ev = Vec::new();
-    let (s, c, _) = p
-        .pair(&path, ("OPTIONS", &pa), ("OPTIONS", &pa), &mut ev)
-        .await?;
-    let options = s == Second::Hit;
-    out.push(inferred("cache_options", options.to_string(), c, ev));
-    if options {
-        let mut ev = Vec::new();
-        let (s, c, o) = p
-            .pair(&path, ("OPTIONS", &pa), ("OPTIONS", &pb), &mut ev)
-            .await?;
-        let pre_vary = o.vary.iter().any(|v| v == "origin");
-        let value = if s == Second::Miss { "honor" } else { "ignore" };
-        let c = if s == Second::Miss && pre_vary {
-            Confidence::Low
-        } else {
-            c
-        };
-        out.push(inferred("preflight_key", value, c, ev));
-    }
-    // 6. Variants kept per key (only where Origin separates them).
+    let (path, first) = p.stored(&mut out).await?;
+    let sep_vary = p.origin(&path, &first, &mut out).await?;
+    p.passes(&path, &mut out).await?;
+    p.options(&path, &mut out).await?;
     if sep_vary {
         out.push(variants(&mut p, &path).await?);
     }
-    // 7. What reaches the origin (the origin's echo on the first miss).
-    if let Some(saw) = &first.saw {
-        let origin_seen = saw.iter().any(|h| h == "origin");
-        let probe_seen = saw.iter().any(|h| h == "x-varyedge-probe");
-        let v = match (origin_seen, probe_seen) {
-            (_, true) => "all",
-            (true, false) => "key or [origin]",
-            (false, false) => "key",
-        };
-        out.push(inferred(
-            "forward_headers",
-            v,
-            Confidence::High,
-            vec![Evidence {
-                probe: format!("GET {path}… [origin, x-varyedge-probe, user-agent]"),
-                answer: format!("origin received: {}", saw.join(", ")),
-            }],
-        ));
+    if let Some(f) = forwarded(&path, &first) {
+        out.push(f);
     }
     let candidates = candidates(&out);
     Ok(Fingerprint {
@@ -434,6 +315,190 @@ pub async fn fingerprint(opts: Options) -> Result<Fingerprint, FingerprintError>
             "Host in the key (one target host)".into(),
         ],
     })
+}
+
+impl Prober {
+    fn origin_a(&self) -> Vec<(&'static str, String)> {
+        vec![("origin", self.opts.origins[0].clone())]
+    }
+
+    /// Step 1: is the query in the key? Two different queries on one path.
+    async fn query(&mut self, out: &mut Vec<Inferred>) -> Result<bool, FingerprintError> {
+        let path = self.opts.path.clone();
+        let a = self.origin_a();
+        let oa = borrow(&a);
+        let mut ev = Vec::new();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let k1 = format!("{path}{sep}vefp-q={}-a", self.run);
+        let k2 = k1.replace("-a", "-b");
+        let x = self.send("GET", &k1, &oa, &mut ev).await?;
+        let y = self.send("GET", &k2, &oa, &mut ev).await?;
+        let (s, c) = judge(&x, &y);
+        let keyed = s == Second::Miss;
+        out.push(inferred("query", if keyed { "all" } else { "none" }, c, ev));
+        Ok(keyed)
+    }
+
+    /// Step 2: stored at all? A response with `Vary: Origin` may not be (Akamai) while
+    /// one without is: then the rest is probed on the no-Vary route. Returns the route
+    /// used and the first answer on it.
+    async fn stored(&mut self, out: &mut Vec<Inferred>) -> Result<(String, Obs), FingerprintError> {
+        let path = self.opts.path.clone();
+        let a = self.origin_a();
+        let oa = borrow(&a);
+        let mut ev = Vec::new();
+        let (s, c, first) = self
+            .pair(&path, ("GET", &oa), ("GET", &oa), &mut ev)
+            .await?;
+        if s == Second::Hit {
+            out.push(inferred("stores-get", "true", c, ev));
+            return Ok((path, first));
+        }
+        let Some(nv) = self.opts.novary_path.clone() else {
+            return Err(not_stored(&path, c));
+        };
+        let (s2, c2, f2) = self.pair(&nv, ("GET", &oa), ("GET", &oa), &mut ev).await?;
+        if s2 == Second::Miss {
+            return Err(not_stored(&nv, c2));
+        }
+        out.push(inferred("stores-get", "false", c, ev));
+        Ok((nv, f2))
+    }
+
+    /// Step 3: does Origin separate entries, on the Vary route and the no-Vary route?
+    async fn origin(
+        &mut self,
+        path: &str,
+        first: &Obs,
+        out: &mut Vec<Inferred>,
+    ) -> Result<bool, FingerprintError> {
+        let (a, b) = (
+            self.origin_a(),
+            vec![("origin", self.opts.origins[1].clone())],
+        );
+        let (oa, ob) = (borrow(&a), borrow(&b));
+        let mut ev = Vec::new();
+        let (s, c, _) = self.pair(path, ("GET", &oa), ("GET", &ob), &mut ev).await?;
+        let sep_vary = s == Second::Miss;
+        out.push(inferred("origin-separates", sep_vary.to_string(), c, ev));
+        let mut sep_novary = None;
+        if let Some(nv) = self.opts.novary_path.clone() {
+            let mut ev = Vec::new();
+            let (s, c, o) = self.pair(&nv, ("GET", &oa), ("GET", &ob), &mut ev).await?;
+            if o.vary.iter().any(|v| v == "origin") {
+                return Err(FingerprintError::Route(format!(
+                    "--novary-path {nv} answers with Vary: Origin"
+                )));
+            }
+            sep_novary = Some(s == Second::Miss);
+            out.push(inferred(
+                "origin-separates-without-vary",
+                (s == Second::Miss).to_string(),
+                c,
+                ev,
+            ));
+        }
+        let vary_origin = first.vary.iter().any(|v| v == "origin");
+        out.push(origin_knobs(vary_origin, sep_vary, sep_novary));
+        Ok(sep_vary)
+    }
+
+    /// Step 4: HEAD after GET; Cookie and Authorization after a stored GET.
+    async fn passes(
+        &mut self,
+        path: &str,
+        out: &mut Vec<Inferred>,
+    ) -> Result<(), FingerprintError> {
+        let a = self.origin_a();
+        let oa = borrow(&a);
+        let mut ev = Vec::new();
+        let (s, c, _) = self
+            .pair(path, ("GET", &oa), ("HEAD", &oa), &mut ev)
+            .await?;
+        out.push(inferred(
+            "key_head_apart",
+            (s == Second::Miss).to_string(),
+            c,
+            ev,
+        ));
+        for (knob, name, value) in [
+            ("pass_cookie", "cookie", "vefp=1"),
+            ("pass_authorization", "authorization", "Bearer vefp"),
+        ] {
+            let mut ev = Vec::new();
+            let mut with = oa.clone();
+            with.push((name, value));
+            let (s, c, _) = self
+                .pair(path, ("GET", &oa), ("GET", &with), &mut ev)
+                .await?;
+            out.push(inferred(knob, (s == Second::Miss).to_string(), c, ev));
+        }
+        Ok(())
+    }
+
+    /// Step 5: OPTIONS stored? Keyed on Origin?
+    async fn options(
+        &mut self,
+        path: &str,
+        out: &mut Vec<Inferred>,
+    ) -> Result<(), FingerprintError> {
+        let (a, b) = (self.opts.origins[0].clone(), self.opts.origins[1].clone());
+        let pa = [
+            ("origin", a.as_str()),
+            ("access-control-request-method", "PUT"),
+        ];
+        let pb = [
+            ("origin", b.as_str()),
+            ("access-control-request-method", "PUT"),
+        ];
+        let mut ev = Vec::new();
+        let (s, c, _) = self
+            .pair(path, ("OPTIONS", &pa), ("OPTIONS", &pa), &mut ev)
+            .await?;
+        let stored = s == Second::Hit;
+        out.push(inferred("cache_options", stored.to_string(), c, ev));
+        if stored {
+            let mut ev = Vec::new();
+            let (s, c, o) = self
+                .pair(path, ("OPTIONS", &pa), ("OPTIONS", &pb), &mut ev)
+                .await?;
+            // separated with a `Vary: Origin` on the preflight: keyed or Vary, unknown
+            let ambiguous = s == Second::Miss && o.vary.iter().any(|v| v == "origin");
+            let value = if s == Second::Miss { "honor" } else { "ignore" };
+            out.push(inferred(
+                "preflight_key",
+                value,
+                if ambiguous { Confidence::Low } else { c },
+                ev,
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn borrow<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(n, x)| (*n, x.as_str())).collect()
+}
+
+/// Step 7: what reaches the origin: the origin's echo on the first miss.
+fn forwarded(path: &str, first: &Obs) -> Option<Inferred> {
+    let saw = first.saw.as_ref()?;
+    let origin_seen = saw.iter().any(|h| h == "origin");
+    let probe_seen = saw.iter().any(|h| h == "x-varyedge-probe");
+    let v = match (origin_seen, probe_seen) {
+        (_, true) => "all",
+        (true, false) => "key or [origin]",
+        (false, false) => "key",
+    };
+    Some(inferred(
+        "forward_headers",
+        v,
+        Confidence::High,
+        vec![Evidence {
+            probe: format!("GET {path}… [origin, x-varyedge-probe, user-agent]"),
+            answer: format!("origin received: {}", saw.join(", ")),
+        }],
+    ))
 }
 
 fn not_stored(path: &str, c: Confidence) -> FingerprintError {
