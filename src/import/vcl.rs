@@ -320,6 +320,36 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     let mut hashed = Vec::new();
     let mut returns_lookup = false;
     for s in &stmts {
+        statement(&mut imp, s, file, &mut hashed, &mut returns_lookup);
+    }
+    for sub in &subs {
+        if ![
+            "vcl_recv",
+            "vcl_hash",
+            "vcl_backend_fetch",
+            "vcl_backend_response",
+            "vcl_fetch",
+            "vcl_miss",
+            "vcl_pass",
+        ]
+        .contains(&sub.as_str())
+        {
+            imp.warn(format!("{file}: sub {sub}: not interpreted"));
+        }
+    }
+    hash_knobs(&mut imp, &hashed, returns_lookup, file);
+    Ok(imp)
+}
+
+/// One statement of a subroutine: the constructs docs/import.md lists, or a warning.
+fn statement(
+    imp: &mut Imported,
+    s: &Stmt,
+    file: &str,
+    hashed: &mut Vec<(String, String)>,
+    returns_lookup: &mut bool,
+) {
+    {
         let at = format!("{file}:{}", s.line);
         let w: Vec<&str> = s.words.iter().map(String::as_str).collect();
         let cond = s.conds.join(" && ");
@@ -335,9 +365,9 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
                 hashed.push((x.to_ascii_lowercase(), at));
             }
             ("vcl_hash", ["return", "(", r, ")"]) if *r == "lookup" || *r == "hash" => {
-                returns_lookup = true
+                *returns_lookup = true
             }
-            ("vcl_recv", ["return", "(", r, ")"]) => recv_return(&mut imp, r, &s.conds, &at),
+            ("vcl_recv", ["return", "(", r, ")"]) => recv_return(imp, r, &s.conds, &at),
             ("vcl_recv", ["unset", h])
             | ("vcl_backend_fetch", ["unset", h])
             | ("vcl_miss", ["unset", h])
@@ -426,23 +456,6 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             )),
         }
     }
-    for sub in &subs {
-        if ![
-            "vcl_recv",
-            "vcl_hash",
-            "vcl_backend_fetch",
-            "vcl_backend_response",
-            "vcl_fetch",
-            "vcl_miss",
-            "vcl_pass",
-        ]
-        .contains(&sub.as_str())
-        {
-            imp.warn(format!("{file}: sub {sub}: not interpreted"));
-        }
-    }
-    hash_knobs(&mut imp, &hashed, returns_lookup, file);
-    Ok(imp)
 }
 
 fn ttl_secs(v: &str) -> Option<u64> {
