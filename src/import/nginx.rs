@@ -180,13 +180,69 @@ fn seconds(s: &str) -> Option<u64> {
 
 pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     let ds = directives(file, text)?;
-    let mut imp = Imported::new(file, super::Format::Nginx, "nginx");
-    let mut set_headers: Vec<(String, String, String)> = Vec::new();
-    let mut pass_request_headers = true;
-    let mut ignored: Vec<String> = Vec::new();
-    let mut valid: Option<(u64, String)> = None;
-    let mut ignore_cc = false;
+    let mut st = Ngx {
+        imp: Imported::new(file, super::Format::Nginx, "nginx"),
+        set_headers: Vec::new(),
+        pass_request_headers: true,
+        ignored: Vec::new(),
+        valid: None,
+        ignore_cc: false,
+    };
     for d in &ds {
+        directive(&mut st, d, file)?;
+    }
+    let Ngx {
+        mut imp,
+        set_headers,
+        pass_request_headers,
+        ignored,
+        valid,
+        ignore_cc,
+    } = st;
+    if let Some((t, from)) = valid {
+        imp.knobs.ttl.default = Some(t);
+        if ignore_cc {
+            imp.knobs.ttl.min = Some(t);
+            imp.knobs.ttl.max = Some(t);
+        }
+        imp.note(
+            "ttl",
+            format!(
+                "{from}{}",
+                if ignore_cc {
+                    " with proxy_ignore_headers Cache-Control/Expires"
+                } else {
+                    " (used when the response states no freshness)"
+                }
+            ),
+        );
+    } else if ignore_cc {
+        imp.warn(format!("{file}: proxy_ignore_headers Cache-Control without proxy_cache_valid: nginx caches nothing then; not modelled"));
+    }
+    forwarding(&mut imp, &set_headers, pass_request_headers, file);
+    if !ignored.is_empty() {
+        imp.warn(format!(
+            "directives not interpreted: {}",
+            ignored.join(", ")
+        ));
+    }
+    Ok(imp)
+}
+
+/// What the directives collected, beyond the knobs set directly.
+struct Ngx {
+    imp: Imported,
+    set_headers: Vec<(String, String, String)>,
+    pass_request_headers: bool,
+    ignored: Vec<String>,
+    valid: Option<(u64, String)>,
+    ignore_cc: bool,
+}
+
+/// One directive: the ones docs/import.md lists, or a name for the warning.
+fn directive(st: &mut Ngx, d: &Directive, file: &str) -> Result<(), InputError> {
+    let imp = &mut st.imp;
+    {
         let at = format!("{file}:{}", d.line);
         let name = d.words[0].as_str();
         let args = &d.words[1..];
@@ -205,7 +261,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         match name {
             "proxy_cache_key" => {
                 want(1)?;
-                cache_key(&mut imp, &args[0], &at);
+                cache_key(imp, &args[0], &at);
             }
             "proxy_cache_methods" => {
                 want(1)?;
@@ -236,7 +292,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
                     ));
                 };
                 if codes.is_empty() || codes.iter().any(|c| c == "200" || c == "any") {
-                    valid = Some((t, format!("{at}: proxy_cache_valid {}", args.join(" "))));
+                    st.valid = Some((t, format!("{at}: proxy_cache_valid {}", args.join(" "))));
                 }
                 if codes.iter().any(|c| c != "200" && c != "any") {
                     imp.warn(format!("{at}: proxy_cache_valid for status {}: per-status TTLs are not modelled (the 200 TTL applies to every status)", codes.join(" ")));
@@ -249,7 +305,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
                             imp.knobs.vary = VaryMode::Ignore;
                             imp.note("vary", format!("{at}: proxy_ignore_headers Vary"));
                         }
-                        "cache-control" | "expires" => ignore_cc = true,
+                        "cache-control" | "expires" => st.ignore_cc = true,
                         other => {
                             imp.warn(format!("{at}: proxy_ignore_headers {other}: not modelled"))
                         }
@@ -269,44 +325,18 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             }
             "proxy_set_header" => {
                 want(2)?;
-                set_headers.push((args[0].to_ascii_lowercase(), args[1].clone(), at.clone()));
+                st.set_headers
+                    .push((args[0].to_ascii_lowercase(), args[1].clone(), at.clone()));
             }
             "proxy_pass_request_headers" => {
-                pass_request_headers = args.first().is_none_or(|a| a != "off");
+                st.pass_request_headers = args.first().is_none_or(|a| a != "off");
             }
-            "proxy_cache_bypass" | "proxy_no_cache" => bypass(&mut imp, name, args, &at),
+            "proxy_cache_bypass" | "proxy_no_cache" => bypass(imp, name, args, &at),
             n if NEUTRAL.contains(&n) => {}
-            other => ignored.push(format!("{other} ({at})")),
+            other => st.ignored.push(format!("{other} ({at})")),
         }
     }
-    if let Some((t, from)) = valid {
-        imp.knobs.ttl.default = Some(t);
-        if ignore_cc {
-            imp.knobs.ttl.min = Some(t);
-            imp.knobs.ttl.max = Some(t);
-        }
-        imp.note(
-            "ttl",
-            format!(
-                "{from}{}",
-                if ignore_cc {
-                    " with proxy_ignore_headers Cache-Control/Expires"
-                } else {
-                    " (used when the response states no freshness)"
-                }
-            ),
-        );
-    } else if ignore_cc {
-        imp.warn(format!("{file}: proxy_ignore_headers Cache-Control without proxy_cache_valid: nginx caches nothing then; not modelled"));
-    }
-    forwarding(&mut imp, &set_headers, pass_request_headers, file);
-    if !ignored.is_empty() {
-        imp.warn(format!(
-            "directives not interpreted: {}",
-            ignored.join(", ")
-        ));
-    }
-    Ok(imp)
+    Ok(())
 }
 
 /// `proxy_cache_key`: `$http_NAME` adds NAME to the key; `$host`/`$proxy_host`/
