@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::{Cache, Origin, Peer};
+use common::{Cache, Peer, Server};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use varyedge::edge::Outcome;
@@ -79,7 +79,7 @@ fn observe(s: &StepReport) -> Observed {
     }
 }
 
-fn wire(file: &Path, cache: &Cache, origin: &Origin) -> Trace {
+fn wire(file: &Path, cache: &Cache, origin: &Server) -> Trace {
     let text = std::fs::read_to_string(file).unwrap();
     let sc = scenario::parse(&file.display().to_string(), &text).unwrap();
     let opts = TargetOptions {
@@ -125,8 +125,8 @@ fn fidelity_with(peer: Peer, extra: &str, imported: bool) {
     let mut disagreements = Vec::new();
     let mut steps = 0;
     for file in corpus() {
-        let origin = Origin::start(&file);
-        let mut cache = Cache::start_with(peer, origin.port, extra);
+        let origin = Server::origin(&file);
+        let mut cache = Cache::start_with(peer, origin.port(), extra);
         let real = wire(&file, &cache, &origin);
         cache.proc.check_alive();
         let model = if imported {

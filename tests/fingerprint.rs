@@ -6,43 +6,16 @@
 
 mod common;
 
-use common::{Cache, Origin, Peer, Proc};
+use common::{Cache, Peer, Server};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use varyedge::net::client::BaseUrl;
 use varyedge::net::fingerprint::{self, Fingerprint, Options};
 use varyedge::profile::PROFILE_NAMES;
 
-fn origin() -> Origin {
-    Origin::start(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fingerprint/origin.yaml"))
-}
-
-fn proxy(profile: &str, origin: &Origin) -> (Proc, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_varyedge"));
-    cmd.args([
-        "proxy",
-        "--upstream",
-        &origin.url,
-        "--listen",
-        "127.0.0.1:0",
-        "--profile",
-        profile,
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
-    let mut p = Proc::spawn("varyedge proxy", &mut cmd, None);
-    let out = p.child_stdout();
-    let mut line = String::new();
-    BufReader::new(out).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("varyedge proxy said {line:?}"))
-        .to_string();
-    (p, url)
+fn origin() -> Server {
+    Server::origin(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fingerprint/origin.yaml"))
 }
 
 fn probe(url: &str) -> Fingerprint {
@@ -71,8 +44,8 @@ fn recovers_every_builtin_profile_through_the_proxy() {
     let o = origin();
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in PROFILE_NAMES {
-        let (_proxy, url) = proxy(p, &o);
-        let f = probe(&url);
+        let proxy = Server::proxy(&o.url, &["--profile", p]);
+        let f = probe(&proxy.url);
         assert!(f.probes <= 80);
         assert!(
             f.candidates.iter().any(|c| c == p),
@@ -115,7 +88,7 @@ fn recovers_every_builtin_profile_through_the_proxy() {
 
 fn real(peer: Peer) {
     let o = origin();
-    let cache = Cache::start(peer, o.port);
+    let cache = Cache::start(peer, o.port());
     let f = probe(&cache.url);
     println!("{}", fingerprint::render_text(&f));
     assert!(

@@ -37,14 +37,12 @@ pub const SERIAL: &str = "varyedge-origin-serial";
 /// so `varyedge fingerprint` sees which fields the edge forwards.
 pub const SAW: &str = "varyedge-origin-saw";
 
-/// Binds `listen` and serves `model` until SIGINT/SIGTERM. Prints the bound address as
-/// `listening on http://ADDR` on standard output first (port 0 picks a free port).
+/// Binds `listen` and serves `model` until SIGINT/SIGTERM. Sends the bound address as
+/// `listening on http://ADDR` to the `net::log` sink first (port 0 picks a free port).
 pub async fn serve(model: OriginModel, listen: SocketAddr) -> std::io::Result<()> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    println!("listening on http://{addr}");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    super::log::info!("listening on http://{addr}");
     let state = Arc::new(State {
         model,
         stats: Mutex::new(BTreeMap::new()),
