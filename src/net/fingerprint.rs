@@ -471,6 +471,27 @@ impl Prober {
                 if ambiguous { Confidence::Low } else { c },
                 ev,
             ));
+            // the preflight's request headers: two ACRH values, one Origin
+            let ha = [
+                ("origin", a.as_str()),
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "x-vefp-a"),
+            ];
+            let hb = [
+                ("origin", a.as_str()),
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "x-vefp-b"),
+            ];
+            let mut ev = Vec::new();
+            let (s, c, _) = self
+                .pair(path, ("OPTIONS", &ha), ("OPTIONS", &hb), &mut ev)
+                .await?;
+            out.push(inferred(
+                "preflight-headers-keyed",
+                (s == Second::Miss).to_string(),
+                c,
+                ev,
+            ));
         }
         Ok(())
     }
@@ -587,6 +608,13 @@ fn predict(k: &Knobs, knob: &str) -> Option<String> {
         } else {
             "ignore"
         })
+        .to_string(),
+        "preflight-headers-keyed" => (k
+            .key_headers
+            .iter()
+            .any(|h| h == "access-control-request-headers")
+            || k.preflight_key == PreflightKey::Honor
+            || matches!(k.vary, VaryMode::Honor))
         .to_string(),
         "max_variants" => match k.max_variants {
             None => "unbounded (≥ 6)".into(),
