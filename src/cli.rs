@@ -57,7 +57,7 @@ pub(crate) enum Command {
     #[cfg(feature = "net")]
     Proxy(ProxyArgs),
     // --- HAR (issue 15): `import har`, `diagnose har` ---
-    /// Turn traffic you already have into a scenario.
+    /// Turn traffic (HAR) or configuration (CDN config) you already have into scenario material.
     #[command(subcommand)]
     Import(ImportCommand),
     /// Find the cache-induced CORS failures a recording already shows.
@@ -69,6 +69,9 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a directory.
     Man(ManArgs),
+    /// Probe a live edge with cache-busted requests and infer its knobs and profile.
+    #[cfg(feature = "net")]
+    Fingerprint(FingerprintArgs),
 }
 
 /// `varyedge init`.
@@ -98,11 +101,56 @@ pub(crate) struct ManArgs {
     pub(crate) dir: Option<PathBuf>,
 }
 
+/// `fingerprint --format`.
+#[cfg(feature = "net")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FingerprintFormat {
+    /// Edge block with the evidence as comments.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `varyedge fingerprint`.
+#[cfg(feature = "net")]
+#[derive(Debug, clap::Args)]
+pub(crate) struct FingerprintArgs {
+    /// The edge to probe: http://HOST[:PORT]. Nothing else is ever contacted.
+    #[arg(long, value_name = "URL")]
+    pub(crate) target: String,
+    /// A cacheable CORS route (a prefix route when the query is not in the key: probes
+    /// append /vefp-… to it).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) path: String,
+    /// A route answering without `Vary: Origin`, to tell "Origin keyed" from "Vary honoured".
+    #[arg(long, value_name = "PATH")]
+    pub(crate) novary_path: Option<String>,
+    /// Two origins the route allows (repeat the flag).
+    #[arg(long = "origin", value_name = "ORIGIN", default_values_t = ["https://app1.example.com".to_string(), "https://app2.example.com".to_string()])]
+    pub(crate) origins: Vec<String>,
+    /// At most this many requests in all.
+    #[arg(long, default_value_t = 80, value_name = "N")]
+    pub(crate) max_probes: usize,
+    /// At most this many requests per second (polite by default).
+    #[arg(long, default_value_t = 5.0, value_name = "PER_SEC")]
+    pub(crate) rate: f64,
+    /// `text`: an edge block with the evidence as comments; `json`.
+    #[arg(long, value_enum, default_value_t = FingerprintFormat::Text)]
+    pub(crate) format: FingerprintFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
 /// `varyedge import …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ImportCommand {
     /// A HAR 1.2 recording (DevTools, Playwright recordHar, Charles, Fiddler) → a v1 scenario.
     Har(ImportHarArgs),
+    /// A CDN or cache configuration (CloudFront JSON / CloudFormation / terraform show
+    /// -json, Cloudflare ruleset, nginx, VCL) → an `edge:` block with where each knob came
+    /// from; constructs it cannot interpret are warnings (docs/import.md).
+    CdnConfig(ImportConfigArgs),
 }
 
 /// `varyedge import har`.
@@ -146,6 +194,17 @@ pub(crate) struct DiagnoseHarArgs {
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub(crate) format: LintFormat,
     /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `varyedge import cdn-config`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ImportConfigArgs {
+    /// The configuration file.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Write the edge block to FILE instead of standard output (whole or not at all).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
 }
@@ -194,6 +253,9 @@ pub(crate) struct MatrixArgs {
     /// `all`, or a comma-separated list of profile names.
     #[arg(long, default_value = "all", value_name = "all|p1,p2")]
     pub(crate) profiles: String,
+    /// Add a row for the edge imported from this CDN/cache configuration (see `import cdn-config`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) edge_config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
     pub(crate) format: MatrixFormat,
@@ -244,6 +306,9 @@ pub(crate) struct LintArgs {
     /// A path to probe (repeatable; default /).
     #[arg(long = "path", value_name = "P", requires = "upstream")]
     pub(crate) paths: Vec<String>,
+    /// Use the edge imported from this CDN/cache configuration (see `import cdn-config`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) edge_config: Option<PathBuf>,
     /// Check the scenario against this profile's edge instead of its own.
     #[arg(long, value_name = "P", conflicts_with = "upstream")]
     pub(crate) profile: Option<String>,
@@ -321,6 +386,10 @@ pub(crate) struct ProxyArgs {
     /// The cache profile and knob overrides.
     #[command(flatten)]
     pub(crate) edge: varyedge::profile::EdgeFlags,
+    /// Use the knobs imported from this CDN/cache configuration (or a YAML `edge:` block)
+    /// instead of --profile's; the other flags still apply on top.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) edge_config: Option<PathBuf>,
     /// Bytes the store may hold (64MiB, 1GB, 1048576).
     #[arg(long, default_value = "64MiB", value_name = "SIZE")]
     pub(crate) capacity: String,

@@ -12,6 +12,7 @@ pub mod explore;
 pub mod fields;
 pub mod flow;
 pub mod har;
+pub mod import;
 pub mod lint;
 pub mod message;
 #[cfg(feature = "net")]

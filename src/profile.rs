@@ -4,6 +4,7 @@
 //! and their citations are in `docs/research/cdn-vary.md` and `docs/research/lab.md`.
 //! A scenario's `edge:` block names a profile and may override any knob.
 
+pub use crate::edge::forward::{Forward, ForwardHeaders};
 pub use crate::edge::knobs::*;
 use serde::Serialize;
 
@@ -23,7 +24,7 @@ pub struct Profile {
 }
 
 /// The names of every built-in profile, in the order `varyedge profiles` lists them.
-pub const PROFILE_NAMES: [&str; 14] = [
+pub const PROFILE_NAMES: [&str; 15] = [
     "rfc9111",
     "url-only",
     "varnish",
@@ -33,6 +34,7 @@ pub const PROFILE_NAMES: [&str; 14] = [
     "fastly",
     "cloudflare",
     "cloudfront",
+    "cloudfront-cors-custom",
     "cloudfront-cors-s3",
     "cloudfront-origin-keyed",
     "akamai",
@@ -76,6 +78,14 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary_compare: VaryCompare::Trim,
                 collapse: Collapse::On,
                 set_cookie: SetCookie::NotStored,
+                // cache_fetch.c: a fetch filters the request with HTTPH_R_FETCH (the
+                // conditional and range fields), forces GET, sets `Accept-Encoding: gzip`
+                // (http_gzip_support) and adds `X-Varnish`.
+                forward: Forward {
+                    headers: ForwardHeaders::All,
+                    strip: names(&["if-modified-since", "if-none-match", "if-range", "range"]),
+                    add: adds(&[("accept-encoding", "gzip"), ("x-varnish", "1")]),
+                },
                 ..base
             },
             sources: &[
@@ -92,7 +102,20 @@ pub fn profile(name: &str) -> Option<Profile> {
         "nginx" => Profile {
             name: "nginx",
             summary: "proxy_cache: $scheme$proxy_host$request_uri, Vary honoured on raw values, GET/HEAD, Cookie requests cached, no lock",
-            knobs: Knobs { vary_star: VaryStar::ExactOnly, vary_compare: VaryCompare::Raw, set_cookie: SetCookie::NotStored, ..base },
+            knobs: Knobs {
+                vary_star: VaryStar::ExactOnly,
+                vary_compare: VaryCompare::Raw,
+                set_cookie: SetCookie::NotStored,
+                // proxy_set_header: "If caching is enabled, the header fields
+                // If-Modified-Since, If-Unmodified-Since, If-None-Match, If-Match, Range,
+                // and If-Range from the original request are not passed".
+                forward: Forward {
+                    headers: ForwardHeaders::All,
+                    strip: names(NGINX_CACHE_STRIP),
+                    add: Vec::new(),
+                },
+                ..base
+            },
             sources: &[
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_key",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid (a response with Set-Cookie is not cached) and #proxy_ignore_headers",
@@ -148,6 +171,13 @@ pub fn profile(name: &str) -> Option<Profile> {
                 key_headers: vec!["origin".into()],
                 vary_star: VaryStar::Bypass,
                 set_cookie: SetCookie::NotStored,
+                // Every viewer field is proxied; Cloudflare adds CF-Connecting-IP, CF-Ray,
+                // CF-Visitor, X-Forwarded-For/-Proto and CDN-Loop (values are placeholders).
+                forward: Forward {
+                    headers: ForwardHeaders::All,
+                    strip: Vec::new(),
+                    add: adds(&[("cdn-loop", "cloudflare"), ("cf-ray", "0000000000000000-XXX")]),
+                },
                 ..base
             },
             sources: &[
@@ -161,21 +191,52 @@ pub fn profile(name: &str) -> Option<Profile> {
         },
         "cloudfront" => Profile {
             name: "cloudfront",
-            summary: "CachingOptimized: URL path only (no query, no headers), Vary ignored, GET/HEAD, TTL min 1 / default 86400 / max 31536000",
+            summary: "CachingOptimized, no origin request policy: URL path only (no query, no headers), only the key's headers reach the origin (never Origin), Vary ignored, GET/HEAD, TTL min 1 / default 86400 / max 31536000",
             knobs: cloudfront_base(base),
             sources: &[
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/understanding-the-cache-key.html",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Cookies.html (no cookie forwarding: Set-Cookie removed from responses)",
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html (only the key's values and CloudFront's own headers reach the origin without an origin request policy)",
+                "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CachePolicyHeadersConfig.html (HeaderBehavior none: no header in the key or in origin requests)",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateCachePolicy.html (min TTL > 0 overrides no-store)",
             ],
             caveat: Some("`Vary: *` under CachingOptimized (min TTL 1 s) is undocumented (only min TTL 0 is: stored, always forwarded); modelled as ignored like any Vary"),
         },
+        "cloudfront-cors-custom" => Profile {
+            name: "cloudfront-cors-custom",
+            summary: "CachingOptimized + CORS-CustomOrigin: Origin reaches the origin but is not in the key, Vary ignored, GET/HEAD",
+            knobs: Knobs {
+                // CORS-CustomOrigin (59781a5b-3903-41f3-afcb-af62929ccde1): "Headers
+                // included in origin requests: Origin"; an origin request policy never
+                // adds to the cache key.
+                forward: cloudfront_forward(ForwardHeaders::List(names(&["origin"]))),
+                ..cloudfront_base(base)
+            },
+            sources: &[
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html",
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html",
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html",
+            ],
+            caveat: None,
+        },
         "cloudfront-cors-s3" => Profile {
             name: "cloudfront-cors-s3",
             summary: "CachingOptimized + CORS-S3Origin + GET/HEAD/OPTIONS cached: Origin and preflight headers forwarded but not keyed",
-            knobs: Knobs { cache_options: true, preflight_key: PreflightKey::Ignore, ..cloudfront_base(base) },
+            knobs: Knobs {
+                cache_options: true,
+                preflight_key: PreflightKey::Ignore,
+                // CORS-S3Origin (88a5eaf4-2fd4-4709-b370-b4c650ea3fcf): "Headers included in
+                // origin requests: Origin, Access-Control-Request-Headers,
+                // Access-Control-Request-Method"; not in the key.
+                forward: cloudfront_forward(ForwardHeaders::List(names(&[
+                    "origin",
+                    "access-control-request-headers",
+                    "access-control-request-method",
+                ]))),
+                ..cloudfront_base(base)
+            },
             sources: &[
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CachedMethods.html",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html",
@@ -257,8 +318,43 @@ pub fn profile(name: &str) -> Option<Profile> {
     Some(p)
 }
 
+/// nginx drops these from the request it proxies when caching is on.
+pub const NGINX_CACHE_STRIP: &[&str] = &[
+    "if-modified-since",
+    "if-unmodified-since",
+    "if-none-match",
+    "if-match",
+    "range",
+    "if-range",
+];
+
+fn names(l: &[&str]) -> Vec<String> {
+    l.iter().map(|s| s.to_string()).collect()
+}
+
+fn adds(l: &[(&str, &str)]) -> Vec<(String, String)> {
+    l.iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
+/// CloudFront's origin request: "the headers that CloudFront automatically includes in
+/// every origin request, including Host, User-Agent, and X-Amz-Cf-Id" (User-Agent is
+/// `Amazon CloudFront` unless forwarded; the id value here is a placeholder) plus `which`.
+pub fn cloudfront_forward(which: ForwardHeaders) -> Forward {
+    Forward {
+        headers: which,
+        strip: Vec::new(),
+        add: adds(&[
+            ("user-agent", "Amazon CloudFront"),
+            ("x-amz-cf-id", "varyedge-emulated"),
+        ]),
+    }
+}
+
 fn cloudfront_base(base: Knobs) -> Knobs {
     Knobs {
+        forward: cloudfront_forward(ForwardHeaders::Key),
         vary: VaryMode::Ignore,
         preflight_key: PreflightKey::Ignore,
         query: QueryKey::None,
@@ -324,9 +420,14 @@ impl EdgeFlags {
     /// The knobs these flags select: the profile's, with the overrides applied
     /// (`--key-header` adds lowercase names the profile does not already key on).
     pub fn knobs(&self) -> Result<Knobs, FlagsError> {
-        let mut k = profile(&self.profile)
+        let k = profile(&self.profile)
             .ok_or_else(|| FlagsError::UnknownProfile(self.profile.clone()))?
             .knobs;
+        self.apply_to(k)
+    }
+
+    /// The overrides applied to `k` (knobs from `--edge-config` instead of the profile's).
+    pub fn apply_to(&self, mut k: Knobs) -> Result<Knobs, FlagsError> {
         if let Some(v) = self.vary {
             k.vary = v;
         }

@@ -9,7 +9,8 @@
 //! Origin first, URL-only poisoning within one key, Vary honoured per Origin). For each:
 //! `varyedge origin SCENARIO`, `varyedge proxy --upstream ORIGIN` with the scenario's edge
 //! expressed as proxy flags (`--profile P` plus the overrides as `--vary`,
-//! `--cache-options`, `--preflight-key`, `--key-header`, `--collapse`), then
+//! `--cache-options`, `--preflight-key`, `--key-header`, `--collapse`; or, when no flag
+//! sets a knob, `--edge-config SCENARIO`, which reads its `edge:` block), then
 //! `replay --target PROXY --direct ORIGIN --format json` and `replay --format json`.
 //!
 //! Compared per step: `cache` (exactly: the proxy's `Cache-Status` tells pass from miss,
@@ -54,7 +55,7 @@ use std::time::Duration;
 use varyedge::fields::{CacheControl, Headers};
 use varyedge::net::clock;
 use varyedge::origin::{CorsPolicy, OriginModel};
-use varyedge::profile::{self, Collapse, EdgeFlags};
+use varyedge::profile::{self, Collapse, EdgeFlags, FlagsError};
 use varyedge::scenario::{self, OriginSpec, Scenario};
 
 const BIN: &str = env!("CARGO_BIN_EXE_varyedge");
@@ -78,9 +79,15 @@ struct Plan {
 
 /// The scenario's edge as `varyedge proxy` flags, or why the flags cannot express it.
 fn proxy_args(sc: &Scenario) -> Result<Vec<String>, String> {
-    EdgeFlags::for_edge(&sc.edge.profile, &sc.edge.knobs)
-        .map(|f| f.to_args())
-        .map_err(|e| e.to_string())
+    match EdgeFlags::for_edge(&sc.edge.profile, &sc.edge.knobs) {
+        Ok(f) => Ok(f.to_args()),
+        Err(FlagsError::Inexpressible(e)) if !e.contains("POPs") => {
+            // no flag for it: hand the proxy the scenario's own edge block (--edge-config
+            // reads the `edge:` of a YAML document)
+            Ok(vec!["--edge-config".into(), sc.file.clone()])
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Freshness lifetimes (s) a stored response of this origin can get at this edge, as the
@@ -507,12 +514,20 @@ fn the_edge_maps_to_proxy_flags_or_is_refused_with_a_reason() {
     let mut more = sc.clone();
     more.edge.knobs.pops = 2;
     assert!(proxy_args(&more).unwrap_err().contains("POPs"));
+    // a knob no flag sets: the scenario's own edge block, through --edge-config
     let mut more = sc.clone();
     more.edge.knobs.max_variants = Some(3);
-    assert!(proxy_args(&more).unwrap_err().contains("no proxy flag"));
+    assert_eq!(
+        proxy_args(&more).unwrap(),
+        ["--edge-config", sc.file.as_str()]
+    );
     let mut more = sc;
     more.edge.profile = "cloudfront-cors-s3".into();
     more.edge.knobs = profile::profile("cloudfront-cors-s3").unwrap().knobs;
     more.edge.knobs.cache_options = false;
-    assert!(proxy_args(&more).unwrap_err().contains("cache_options"));
+    assert_eq!(
+        proxy_args(&more).unwrap(),
+        ["--edge-config", more.file.as_str()],
+        "no flag turns cache_options off: the edge block does"
+    );
 }

@@ -20,6 +20,7 @@ use common::{Cache, Peer, Server};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use varyedge::edge::Outcome;
+use varyedge::import::{self, Imported};
 use varyedge::net::target::{self, TargetOptions};
 use varyedge::scenario::{self, PreflightUse};
 use varyedge::sim::{self, StepReport, Trace};
@@ -102,17 +103,40 @@ fn in_process(file: &Path, profile: &str) -> Trace {
     sim::replay(&sc).unwrap()
 }
 
+/// The in-process replay under imported knobs instead of a profile.
+fn in_process_knobs(file: &Path, imported: &Imported) -> Trace {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut sc = scenario::parse(&file.display().to_string(), &text).unwrap();
+    sc.edge.profile = imported.profile.to_string();
+    sc.edge.knobs = imported.knobs.clone();
+    sim::replay(&sc).unwrap()
+}
+
 /// Runs the corpus through `peer` and its profile; prints the measured sequence and
 /// fails listing every step where they disagree.
 fn fidelity(peer: Peer) {
+    fidelity_with(peer, "", false);
+}
+
+/// The same with `extra` configuration (Cache::start_with); with `imported`, the model
+/// side uses the knobs `varyedge import cdn-config` reads from the running config file
+/// instead of the peer's profile.
+fn fidelity_with(peer: Peer, extra: &str, imported: bool) {
     let mut disagreements = Vec::new();
     let mut steps = 0;
     for file in corpus() {
         let origin = Server::origin(&file);
-        let mut cache = Cache::start(peer, origin.port());
+        let mut cache = Cache::start_with(peer, origin.port(), extra);
         let real = wire(&file, &cache, &origin);
         cache.proc.check_alive();
-        let model = in_process(&file, peer.profile());
+        let model = if imported {
+            let conf = std::fs::read_to_string(&cache.config).unwrap();
+            let imp = import::import(&cache.config.display().to_string(), &conf)
+                .unwrap_or_else(|e| panic!("{e}"));
+            in_process_knobs(&file, &imp)
+        } else {
+            in_process(&file, peer.profile())
+        };
         assert_eq!(real.steps.len(), model.steps.len());
         let name = file.file_name().unwrap().to_string_lossy().to_string();
         println!("{peer:?} {name}");
@@ -173,4 +197,37 @@ fn squid_matches_its_profile() {
 #[ignore = "needs trafficserver installed (apt-get install -y trafficserver); run by .ci/run"]
 fn ats_matches_its_profile() {
     fidelity(Peer::Ats);
+}
+
+/// Import round trip: the configuration each real cache runs with, read back by `varyedge
+/// import cdn-config`, gives knobs under which the corpus agrees with the real cache —
+/// the lab's configs and variants (Origin in the key, OPTIONS cached).
+#[test]
+#[ignore = "needs varnish installed (apt-get install -y varnish); run by .ci/run"]
+fn imported_varnish_configs_match_the_real_varnish() {
+    fidelity_with(Peer::Varnish, "", true);
+    fidelity_with(
+        Peer::Varnish,
+        "sub vcl_hash {\n  hash_data(req.http.Origin);\n}\n",
+        true,
+    );
+    // the lab's opt-in VCL that caches OPTIONS (peers/varnish-options/lab.vcl.in)
+    fidelity_with(
+        Peer::Varnish,
+        "sub vcl_recv {\n  if (req.method == \"OPTIONS\") {\n    set req.http.X-Lab-Preflight = \"1\";\n    return (hash);\n  }\n  unset req.http.X-Lab-Preflight;\n}\n\
+         sub vcl_hash {\n  hash_data(req.method);\n}\n\
+         sub vcl_backend_fetch {\n  if (bereq.http.X-Lab-Preflight == \"1\") {\n    set bereq.method = \"OPTIONS\";\n    unset bereq.http.X-Lab-Preflight;\n  }\n}\n",
+        true,
+    );
+}
+
+#[test]
+#[ignore = "needs nginx installed (apt-get install -y nginx-light); run by .ci/run"]
+fn imported_nginx_configs_match_the_real_nginx() {
+    fidelity_with(Peer::Nginx, "", true);
+    fidelity_with(
+        Peer::Nginx,
+        "      proxy_cache_key $scheme$proxy_host$request_uri$http_origin;",
+        true,
+    );
 }

@@ -50,7 +50,7 @@ fn reflect_with_vary_breaks_only_the_caches_that_ignore_vary() {
     // research §1.1: CloudFront keys on its cache policy only, Azure Front Door does not
     // honour Vary (weak: a Q&A answer), url-only is the naive cache
     for p in [
-        "cloudfront",
+        "cloudfront-cors-custom",
         "cloudfront-cors-s3",
         "url-only",
         "azure-front-door",
@@ -84,6 +84,15 @@ fn reflect_with_vary_breaks_only_the_caches_that_ignore_vary() {
             "{p}: a variant per Origin, both reused"
         );
     }
+    // CachingOptimized with no origin request policy: the origin never sees Origin, so
+    // all 4 steps fail, the first one on the miss itself (controlling-origin-requests)
+    assert_eq!(row(&v, "cloudfront")["blocked"], 4);
+    assert_eq!(row(&v, "cloudfront")["cache_induced"], 4);
+    assert_eq!(
+        row(&v, "cloudfront")["first_failure"]["reason"],
+        "missing-allow-origin"
+    );
+    assert_eq!(row(&v, "cloudfront")["first_failure"]["index"], 0);
     // Akamai: Vary beyond Accept-Encoding → not cached at all
     assert_eq!(row(&v, "akamai")["cache_induced"], 0);
     assert_eq!(row(&v, "akamai")["hits"], 0);
@@ -100,7 +109,7 @@ fn reflect_without_vary_breaks_every_url_keyed_cache() {
         "squid",
         "ats",
         "fastly",
-        "cloudfront",
+        "cloudfront-cors-custom",
         "cloudfront-cors-s3",
         "akamai",
         "gcp-cdn",
@@ -114,6 +123,9 @@ fn reflect_without_vary_breaks_every_url_keyed_cache() {
             "{p}"
         );
     }
+    // CachingOptimized alone: blocked from the first step (Origin never forwarded)
+    assert_eq!(row(&v, "cloudfront")["blocked"], 3);
+    assert_eq!(row(&v, "cloudfront")["first_failure"]["index"], 0);
     // the request Origin is in the key: each origin gets its own entry
     for p in ["cloudflare", "cloudfront-origin-keyed"] {
         assert_eq!(row(&v, p)["cache_induced"], 0, "{p}");

@@ -167,8 +167,14 @@ fn lint_scenario(
 ) -> Result<(String, Vec<Finding>), String> {
     let name = path.display().to_string();
     let text = read(path).map_err(|e| e.to_string())?;
-    let sc = scenario::parse_with_profile(&name, &text, a.profile.as_deref())
+    let loader = super::import_config::scenario_import;
+    let mut sc = scenario::parse_with(&name, &text, a.profile.as_deref(), Some(&loader))
         .map_err(|e| e.to_string())?;
+    if let Some(f) = &a.edge_config {
+        let imp = super::import_config::edge_config(f).map_err(|e| e.to_string())?;
+        sc.edge.profile = imp.profile.to_string();
+        sc.edge.knobs = imp.knobs;
+    }
     match &sc.origin {
         OriginSpec::Model(_) => Ok((name, lint::check(&sc, &text))),
         OriginSpec::Upstream(url) => {

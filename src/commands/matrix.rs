@@ -34,7 +34,7 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
     // Every file loads and runs before anything is written: bad input writes nothing.
     let mut all = Vec::new();
     for f in &files {
-        match rows_of(f, &names) {
+        match rows_of(f, &names, a.edge_config.as_deref()) {
             Ok(r) => all.push(r),
             Err(e) => {
                 eprintln!("{e}");
@@ -83,6 +83,7 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
 fn rows_of(
     file: &std::path::Path,
     names: &[String],
+    edge_config: Option<&std::path::Path>,
 ) -> Result<(Vec<MatrixRow>, Option<String>), String> {
     let own = load(file, None).map_err(|e| e.to_string())?.edge.profile;
     let mut rows = Vec::new();
@@ -92,6 +93,19 @@ fn rows_of(
         rows.push(MatrixRow {
             profile: n.clone(),
             caveat: profile::profile(n).and_then(|p| p.caveat),
+            trace,
+        });
+    }
+    if let Some(f) = edge_config {
+        // `--edge-config FILE`: one more row, the scenario under the imported edge.
+        let imp = super::import_config::edge_config(f).map_err(|e| e.to_string())?;
+        let mut sc = load(file, None).map_err(|e| e.to_string())?;
+        sc.edge.profile = imp.profile.to_string();
+        sc.edge.knobs = imp.knobs;
+        let trace = sim::replay(&sc).map_err(|e| e.to_string())?;
+        rows.push(MatrixRow {
+            profile: format!("import:{}", f.display()),
+            caveat: None,
             trace,
         });
     }

@@ -2,6 +2,9 @@
 
 mod diagnose;
 mod explore;
+#[cfg(feature = "net")]
+mod fingerprint;
+mod import_config;
 mod import_har;
 mod init;
 mod lint;
@@ -43,6 +46,9 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Init(a) => init::run(a),
         Command::Completions(a) => init::completions(a),
         Command::Man(a) => init::man(a),
+        Command::Import(crate::cli::ImportCommand::CdnConfig(a)) => import_config::run(a),
+        #[cfg(feature = "net")]
+        Command::Fingerprint(a) => fingerprint::run(a),
     };
     match r {
         Ok(s) => s,
@@ -189,7 +195,7 @@ pub(crate) fn load(path: &Path, profile: Option<&str>) -> Result<Scenario, Input
         .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| InputError::at(&name, 0, 0, format!("not UTF-8 text: {e}")))?;
-    scenario::parse_with_profile(&name, &text, profile)
+    scenario::parse_with(&name, &text, profile, Some(&import_config::scenario_import))
 }
 
 /// Reads HAR files, streaming each; the first bad one is reported (exit 2).

@@ -8,7 +8,14 @@ use varyedge::net::proxy::{self, AdminListen, Config, Upstream};
 
 fn config(a: &ProxyArgs) -> Result<Config, String> {
     let upstream = Upstream::parse(&a.upstream)?;
-    let knobs = a.edge.knobs().map_err(|e| e.to_string())?;
+    let knobs = match &a.edge_config {
+        // the imported knobs, with the flags' overrides on top
+        Some(f) => {
+            let imp = super::import_config::edge_config(f).map_err(|e| e.to_string())?;
+            a.edge.apply_to(imp.knobs).map_err(|e| e.to_string())?
+        }
+        None => a.edge.knobs().map_err(|e| e.to_string())?,
+    };
     let capacity = proxy::parse_size(&a.capacity).map_err(|e| format!("--capacity: {e}"))?;
     if capacity < 1024 {
         return Err(format!("--capacity {:?}: at least 1KiB", a.capacity));

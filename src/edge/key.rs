@@ -16,11 +16,12 @@ pub const PREFLIGHT_HEADERS: [&str; 3] = [
 /// Builds the primary key of `req` under `knobs`.
 ///
 /// RFC 9111 §2: "at a minimum, the request method and target URI". `GET` and `HEAD` share
-/// entries; `OPTIONS` entries are kept apart (as CloudFront does). Configured headers and,
+/// entries (unless `key_head_apart`: VCL `hash_data(req.method)`); `OPTIONS` entries are
+/// kept apart (as CloudFront does). Configured headers and,
 /// for `OPTIONS` under `preflight_key: honor`, the preflight headers follow, as
 /// `name=value` (`name=-` when absent: absent is not empty).
 pub fn primary_key(knobs: &Knobs, req: &Request) -> String {
-    let class = if req.method == "HEAD" {
+    let class = if req.method == "HEAD" && !knobs.key_head_apart {
         "GET"
     } else {
         req.method.as_str()

@@ -235,6 +235,12 @@ pub struct Knobs {
     pub vary_allowlist: Option<Vec<String>>,
     /// Responses with `Set-Cookie`.
     pub set_cookie: SetCookie,
+    /// Which request fields reach the origin on a miss or pass (`edge::forward`).
+    pub forward: crate::edge::forward::Forward,
+    /// CORS fields the edge adds itself (a CloudFront response headers policy).
+    pub edge_cors: Option<crate::edge::cors::EdgeCors>,
+    /// `HEAD` keyed apart from `GET` (VCL `hash_data(req.method)`); by default they share.
+    pub key_head_apart: bool,
 }
 
 impl Knobs {
@@ -258,6 +264,9 @@ impl Knobs {
             vary_compare: VaryCompare::Combine,
             vary_allowlist: None,
             set_cookie: SetCookie::Store,
+            forward: crate::edge::forward::Forward::all(),
+            edge_cors: None,
+            key_head_apart: false,
         }
     }
 

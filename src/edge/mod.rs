@@ -4,6 +4,8 @@
 //! answer to [`Cache::store`]. Knows nothing of CORS beyond header names.
 
 mod cache_status;
+pub mod cors;
+pub mod forward;
 pub mod freshness;
 pub mod hash;
 pub mod key;

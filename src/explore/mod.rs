@@ -287,9 +287,14 @@ impl<'a> Explorer<'a> {
     }
 
     /// Whether a session meets any cache-induced failure (the fast path of sampling).
+    /// Only failures a stored response caused count: one the edge causes on every
+    /// forwarded request (a field it never sends the origin, `edge::forward`) is not
+    /// intermittent and has no poisoning step; replay and lint report it.
     pub fn any_failure(&mut self, session: &Session) -> bool {
         self.run_inner(session, false);
-        self.reports.iter().any(|r| r.cache_induced)
+        self.reports
+            .iter()
+            .any(|r| r.cache_induced && r.poisoned_by.is_some())
     }
 
     /// The session as a scenario: only the clients it uses (POPs pinned where the edge

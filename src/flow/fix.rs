@@ -42,6 +42,13 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
 
 fn cache_fix(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> String {
     let mut parts: Vec<String> = Vec::new();
+    if crate::edge::forward::drops_cors_fields(
+        &knobs.forward,
+        &knobs.key_headers,
+        r.verdict.in_preflight,
+    ) {
+        parts.push(format!("the origin never sees the request's Origin (forward_headers: {}): key it in the cache policy (`key_headers: [origin]`), which also forwards it; an origin request policy alone (CORS-CustomOrigin) forwards it without keying and turns this into intermittent poisoning", knobs.forward.describe()));
+    }
     if r.cache == crate::edge::Outcome::Collapsed && knobs.collapse == Collapse::Naive {
         parts.push("the edge collapsed this request onto another origin's fetch: make collapsing Vary-aware (`collapse: true`) or turn it off".into());
     }

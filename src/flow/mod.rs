@@ -398,6 +398,11 @@ impl<'a> StepRun<'a> {
             .filter(|x| x.served_from_cache())
             .or_else(|| pre.filter(|x| x.served_from_cache()));
         let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
+        // A forwarded answer that cannot stand for the origin's own (the wire driver's
+        // edge is unknown; the in-process one drops a field the origin needs, e.g.
+        // CloudFront's `Origin`) and differs from it: the edge altered the request on the
+        // way, edge-induced, with no poisoning step.
+        let altered = !self.reuse_forwarded && deciding.is_some_and(|x| !x.served_from_cache());
         let poisoned_by = if differs {
             done.browser_cache
                 .filter(|_| served_by == ServedBy::Browser)
@@ -406,7 +411,8 @@ impl<'a> StepRun<'a> {
         } else {
             None
         };
-        let cache_induced = differs && (served_by == ServedBy::Browser || from_cache.is_some());
+        let cache_induced =
+            differs && (served_by == ServedBy::Browser || from_cache.is_some() || altered);
         let main = sent
             .iter()
             .rev()

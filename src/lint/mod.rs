@@ -218,6 +218,13 @@ pub const RULES: &[Rule] = &[
         fix: "Put Origin in the edge's cache key (CloudFront: a cache policy that includes the Origin header), or make origin-dependent responses uncacheable at the edge.",
     },
     Rule {
+        id: "origin-not-forwarded",
+        severity: Severity::High,
+        title: "The origin never sees the request's Origin",
+        why: "The edge forwards only what is in its cache key (CloudFront with a cache policy and no origin request policy: \"HeaderBehavior none – no HTTP headers are included in the cache key or in requests that CloudFront sends to the origin\"), so a reflecting origin never sees Origin and answers without Access-Control-Allow-Origin: every CORS request fails.",
+        fix: "Key Origin in the cache policy (it is then forwarded too), or attach an origin request policy that forwards it (CORS-CustomOrigin, CORS-S3Origin, AllViewer) — alone, that forwards without keying, so also key it or send `Vary` the edge honours.",
+    },
+    Rule {
         id: "missing-preflight-vary",
         severity: Severity::High,
         title: "The preflight answer depends on the request but lacks the matching `Vary`",

@@ -43,6 +43,7 @@ const CHECKS: &[(&[&str], Check)] = &[
     (&["wildcard-with-credentials"], wildcard_with_credentials),
     (&["missing-vary-origin"], missing_vary_origin),
     (&["edge-ignores-vary-origin"], edge_ignores_vary),
+    (&["origin-not-forwarded"], origin_not_forwarded),
     (&["missing-preflight-vary"], missing_preflight_vary),
     (&["options-cached-unkeyed"], options_cached_unkeyed),
     (&["max-age-above-cap"], max_age_above_cap),
@@ -381,6 +382,39 @@ fn edge_ignores_vary(ctx: &Ctx<'_>) -> Vec<Finding> {
             ctx.edge_name()
         ),
         ctx.key(&["profile", "vary", "edge"]),
+    )]
+}
+
+/// The origin's CORS answer depends on `Origin` (or, for preflights, on the
+/// `Access-Control-Request-*` fields), but the edge never forwards them: CloudFront with a
+/// cache policy that does not key them and no origin request policy that names them.
+fn origin_not_forwarded(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let k = &ctx.sc.edge.knobs;
+    let Some(p) = ctx.policy else {
+        return Vec::new();
+    };
+    use crate::edge::forward::drops_cors_fields;
+    let actual = p.allow_origins.varies_with_origin()
+        && drops_cors_fields(&k.forward, &k.key_headers, false);
+    let preflight = p.options_handler && drops_cors_fields(&k.forward, &k.key_headers, true);
+    if !actual && !preflight {
+        return Vec::new();
+    }
+    let what = if actual {
+        "`Origin`"
+    } else {
+        "`Access-Control-Request-Method`/`-Headers`"
+    };
+    vec![Finding::new(
+        "origin-not-forwarded",
+        Severity::High,
+        format!(
+            "edge `{}` forwards only {} to the origin (forward_headers: {}), so the origin never sees {what}: it answers every CORS request as if it were same-origin, and every cross-origin fetch through this edge fails, not intermittently",
+            ctx.edge_name(),
+            if k.key_headers.is_empty() { "its own headers".to_string() } else { format!("the key's headers ({})", k.key_headers.join(", ")) },
+            k.forward.describe()
+        ),
+        ctx.key(&["forward_headers", "key_headers", "profile", "edge"]),
     )]
 }
 

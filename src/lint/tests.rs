@@ -90,6 +90,11 @@ fn cases() -> Vec<(&'static str, String, String)> {
             variant(&[("profile: varnish", "profile: cloudflare")]),
         ),
         (
+            "origin-not-forwarded",
+            variant(&[("profile: varnish", "profile: cloudfront")]),
+            variant(&[("profile: varnish", "profile: cloudfront-origin-keyed")]),
+        ),
+        (
             "missing-preflight-vary",
             variant(&[("preflight_vary: true", "preflight_vary: false")]),
             variant(&[("preflight_vary: true", "preflight_vary: false"), ("\"public, max-age=600\"", "no-store")]),

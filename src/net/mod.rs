@@ -5,6 +5,7 @@
 pub mod client;
 pub mod clock;
 pub mod convert;
+pub mod fingerprint;
 pub mod log;
 pub mod origin_server;
 pub mod probe;

@@ -3,7 +3,8 @@
 //!
 //! `GET /.varyedge/stats` answers the number of requests seen per `METHOD path` as JSON
 //! (the ground truth for whether a cache forwarded a request), and
-//! `POST /.varyedge/stats/reset` clears it.
+//! `POST /.varyedge/stats/reset` clears it. Every modelled response carries
+//! `varyedge-origin-serial` and `varyedge-origin-saw` (see [`SERIAL`], [`SAW`]).
 
 use super::{clock, convert, shutdown};
 use crate::origin::OriginModel;
@@ -25,7 +26,16 @@ const MAX_BODY: usize = 1 << 20;
 struct State {
     model: OriginModel,
     stats: Mutex<BTreeMap<String, u64>>,
+    serial: std::sync::atomic::AtomicU64,
 }
+
+/// Response header: this response's number at the origin. A cache that serves a stored
+/// copy repeats it, so `varyedge fingerprint` tells a hit from a miss without headers the
+/// cache may or may not send.
+pub const SERIAL: &str = "varyedge-origin-serial";
+/// Response header: the request header names the origin received (sorted, comma-joined),
+/// so `varyedge fingerprint` sees which fields the edge forwards.
+pub const SAW: &str = "varyedge-origin-saw";
 
 /// Binds `listen` and serves `model` until SIGINT/SIGTERM. Sends the bound address as
 /// `listening on http://ADDR` to the `net::log` sink first (port 0 picks a free port).
@@ -36,6 +46,7 @@ pub async fn serve(model: OriginModel, listen: SocketAddr) -> std::io::Result<()
     let state = Arc::new(State {
         model,
         stats: Mutex::new(BTreeMap::new()),
+        serial: std::sync::atomic::AtomicU64::new(0),
     });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let stop = shutdown::signal();
@@ -113,5 +124,16 @@ async fn handle(
         tokio::time::sleep(Duration::from_millis(st.model.latency_ms)).await;
     }
     let resp = st.model.respond(&core, clock::now());
-    Ok(convert::to_hyper(&resp))
+    let mut out = convert::to_hyper(&resp);
+    let n = st.serial.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let mut names: Vec<&str> = parts.headers.keys().map(|k| k.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    if let Ok(v) = http::HeaderValue::from_str(&n.to_string()) {
+        out.headers_mut().insert(SERIAL, v);
+    }
+    if let Ok(v) = http::HeaderValue::from_str(&names.join(",")) {
+        out.headers_mut().insert(SAW, v);
+    }
+    Ok(out)
 }

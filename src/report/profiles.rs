@@ -80,7 +80,7 @@ pub fn knobs_line(k: &Knobs) -> String {
     .collect::<Vec<_>>()
     .join(",");
     format!(
-        "vary={} key_headers=[{}] cache_options={} preflight_key={} query={} max_variants={} collapse={} ttl={} pops={} shield={} key_host={} pass_cookie={} pass_authorization={} vary_star={} vary_compare={}",
+        "vary={} key_headers=[{}] cache_options={} preflight_key={} query={} max_variants={} collapse={} ttl={} pops={} shield={} key_host={} pass_cookie={} pass_authorization={} vary_star={} vary_compare={} forward={}",
         k.vary.id(),
         k.key_headers.join(","),
         k.cache_options,
@@ -96,5 +96,6 @@ pub fn knobs_line(k: &Knobs) -> String {
         k.pass_authorization,
         k.vary_star.id(),
         k.vary_compare.id(),
+        k.forward.describe(),
     )
 }

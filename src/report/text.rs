@@ -179,6 +179,7 @@ fn step(o: &mut String, s: &StepReport, pops: bool, opt: TextOptions) {
         (true, Some(p)) => format!("  — CACHE-INDUCED: served what step #{p} stored in the {} cache; the origin alone answers {}", s.served_by.id(), if s.direct.allowed { "ok" } else { s.direct.reason.id() }),
         // over the wire the storing step may be unknown (stored before the replay)
         (true, None) if s.wrongly_allowed => format!("  — ALLOWED ONLY BECAUSE OF THE CACHE (origin alone: {}), served from the cache", s.direct.reason.id()),
+        (true, None) if matches!(s.cache, crate::edge::Outcome::Miss | crate::edge::Outcome::Pass) => format!("  — EDGE-INDUCED: the edge forwarded the request without fields the origin needed; the origin alone answers {}", if s.direct.allowed { "ok" } else { s.direct.reason.id() }),
         (true, None) => format!("  — CACHE-INDUCED: served from the cache; the origin alone answers {}", if s.direct.allowed { "ok" } else { s.direct.reason.id() }),
         _ if !s.verdict.allowed => "  — also without a cache (CORS misconfiguration)".to_string(),
         _ => String::new(),

@@ -204,13 +204,54 @@ pub fn parse_with_profile(
     text: &str,
     profile: Option<&str>,
 ) -> Result<Scenario, InputError> {
+    parse_with(file, text, profile, None)
+}
+
+/// Resolves an `edge: { import: FILE }`: given the scenario's file name and the path as
+/// written, returns the imported edge (the caller reads the file, relative to the
+/// scenario).
+pub type ImportLoader<'a> = &'a dyn Fn(&str, &str) -> Result<crate::import::Imported, InputError>;
+
+/// Like [`parse_with_profile`], with a loader for `edge: { import: FILE }` (without one,
+/// such a scenario is an error).
+pub fn parse_with(
+    file: &str,
+    text: &str,
+    profile: Option<&str>,
+    loader: Option<ImportLoader<'_>>,
+) -> Result<Scenario, InputError> {
     let raw: RawScenario =
         serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
             let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             let msg = e.without_snippet().to_string();
             InputError::at(file, line, col, plain_message(&strip_location(&msg)))
         })?;
-    Validator { file, profile }.scenario(raw)
+    Validator {
+        file,
+        profile,
+        loader,
+    }
+    .scenario(raw)
+}
+
+/// Reads only the `edge:` block of a YAML document (a scenario, or what `varyedge import
+/// cdn-config` writes), validated like a scenario's.
+pub fn parse_edge_block(file: &str, text: &str) -> Result<EdgeSpec, InputError> {
+    let raw: raw::RawEdgeDoc =
+        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
+            let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let msg = e.without_snippet().to_string();
+            InputError::at(file, line, col, plain_message(&strip_location(&msg)))
+        })?;
+    let Some(e) = raw.edge else {
+        return Err(InputError::at(file, 1, 1, "expected an `edge:` block"));
+    };
+    Validator {
+        file,
+        profile: None,
+        loader: None,
+    }
+    .edge(e)
 }
 
 /// The most YAML nodes a scenario may have: a 50,000-step scenario (about ten nodes a
@@ -260,6 +301,7 @@ fn strip_location(msg: &str) -> String {
 struct Validator<'a> {
     file: &'a str,
     profile: Option<&'a str>,
+    loader: Option<ImportLoader<'a>>,
 }
 
 impl Validator<'_> {
@@ -659,7 +701,15 @@ impl Validator<'_> {
                 .as_ref()
                 .map_or("rfc9111".to_string(), |p| p.value.clone()),
         };
+        let imported = self.import(&e)?;
+        let name = match &imported {
+            Some(i) if self.profile.is_none() => i.profile.to_string(),
+            _ => name,
+        };
         let mut k = match (profile::profile(&name), &e.profile) {
+            _ if imported.is_some() && self.profile.is_none() => {
+                imported.map(|i| i.knobs).unwrap_or_else(Knobs::rfc9111)
+            }
             (Some(p), _) => p.knobs,
             (None, _) if self.profile.is_some() => {
                 return Err(InputError::at(
@@ -767,10 +817,102 @@ impl Validator<'_> {
         if let Some(v) = &e.vary_compare {
             k.vary_compare = knob(self, v)?;
         }
+        self.forward_knobs(&e, &mut k)?;
+        self.edge_cors(&e, &mut k);
+        if let Some(b) = e.key_head_apart {
+            k.key_head_apart = b;
+        }
         Ok(EdgeSpec {
             profile: name,
             knobs: k,
         })
+    }
+
+    /// `import: FILE`: the knobs of a CDN configuration (crate::import), resolved by the
+    /// caller's loader; the block's other keys still apply on top.
+    fn import(&self, e: &RawEdge) -> Result<Option<crate::import::Imported>, InputError> {
+        let Some(path) = &e.import else {
+            return Ok(None);
+        };
+        if e.profile.is_some() {
+            return Err(self.err(
+                &path.referenced,
+                "give either `profile:` or `import:`, not both (the import names its profile)",
+            ));
+        }
+        let Some(load) = self.loader else {
+            return Err(self.err(
+                &path.referenced,
+                "`import:` needs the scenario to be read from a file by varyedge",
+            ));
+        };
+        load(self.file, &path.value).map(Some).map_err(|mut err| {
+            let at = self.err(&path.referenced, "");
+            err.message = format!(
+                "{} (imported at {}:{}:{})",
+                err.message, at.file, at.line, at.col
+            );
+            err
+        })
+    }
+
+    fn edge_cors(&self, e: &RawEdge, k: &mut Knobs) {
+        let Some(c) = &e.edge_cors else {
+            return;
+        };
+        let c = &c.value;
+        let l = |v: &Option<S<StrOrList>>| v.as_ref().map(|x| self.list(x)).unwrap_or_default();
+        k.edge_cors = Some(crate::edge::cors::EdgeCors {
+            allow_origins: self.list(&c.allow_origins),
+            allow_methods: l(&c.allow_methods),
+            allow_headers: l(&c.allow_headers),
+            expose_headers: l(&c.expose_headers),
+            allow_credentials: c.allow_credentials.unwrap_or(false),
+            max_age: c.max_age,
+            origin_override: c.origin_override.unwrap_or(false),
+        });
+    }
+
+    /// `forward_headers: all | key | [names]`, `forward_strip: [names]`,
+    /// `forward_add: { name: value }` (edge::forward).
+    fn forward_knobs(&self, e: &RawEdge, k: &mut Knobs) -> Result<(), InputError> {
+        use crate::edge::forward::ForwardHeaders;
+        if let Some(f) = &e.forward_headers {
+            k.forward.headers = match &f.value {
+                StrOrList::One(v) if v == "all" => ForwardHeaders::All,
+                StrOrList::One(v) if v == "key" => ForwardHeaders::Key,
+                StrOrList::One(v) => {
+                    return Err(self.err(
+                        &f.referenced,
+                        format!("expected all, key or a list of header names, found {v:?}"),
+                    ))
+                }
+                StrOrList::Many(l) => ForwardHeaders::List(self.header_list(f, l)?),
+            };
+        }
+        if let Some(f) = &e.forward_strip {
+            k.forward.strip = self.header_list(f, &self.list(f))?;
+        }
+        if let Some(a) = &e.forward_add {
+            let h = self.headers(Some(a))?;
+            k.forward.add = h
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+        }
+        Ok(())
+    }
+
+    fn header_list<T>(&self, at: &S<T>, l: &[String]) -> Result<Vec<String>, InputError> {
+        l.iter()
+            .map(|n| {
+                if is_token(n) {
+                    Ok(n.to_ascii_lowercase())
+                } else {
+                    Err(self.err(&at.referenced, format!("{n:?} is not a valid header name")))
+                }
+            })
+            .collect()
     }
 
     fn clients(

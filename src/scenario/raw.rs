@@ -86,6 +86,31 @@ pub(crate) struct RawEdge {
     pub pass_authorization: Option<bool>,
     pub vary_star: Option<S<String>>,
     pub vary_compare: Option<S<String>>,
+    pub forward_headers: Option<S<StrOrList>>,
+    pub forward_strip: Option<S<StrOrList>>,
+    pub forward_add: Option<S<HeaderList>>,
+    pub edge_cors: Option<S<RawEdgeCors>>,
+    pub import: Option<S<String>>,
+    pub key_head_apart: Option<bool>,
+}
+
+/// A document read only for its `edge:` block (a scenario, or `import cdn-config`
+/// output); other top-level keys are not looked at.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawEdgeDoc {
+    pub edge: Option<S<Mapping<RawEdge>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEdgeCors {
+    pub allow_origins: S<StrOrList>,
+    pub allow_methods: Option<S<StrOrList>>,
+    pub allow_headers: Option<S<StrOrList>>,
+    pub expose_headers: Option<S<StrOrList>>,
+    pub allow_credentials: Option<bool>,
+    pub max_age: Option<u64>,
+    pub origin_override: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,7 +238,8 @@ impl Section for RawCors {
 impl Section for RawEdge {
     const EXPECTED: &'static str = "`edge:` takes a mapping with keys profile, vary, \
         key_headers, cache_options, preflight_key, query, max_variants, collapse, ttl, pops, \
-        shield, key_host, pass_cookie, pass_authorization, vary_star, vary_compare";
+        shield, key_host, pass_cookie, pass_authorization, vary_star, vary_compare, \
+        forward_headers, forward_strip, forward_add, edge_cors, import, key_head_apart";
 }
 impl Section for RawTtl {
     const EXPECTED: &'static str =

@@ -258,6 +258,7 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
     }
     for (n, v, b) in [
         ("shield", k.shield, base.shield),
+        ("key_head_apart", k.key_head_apart, base.key_head_apart),
         ("key_host", k.key_host, base.key_host),
         ("pass_cookie", k.pass_cookie, base.pass_cookie),
         (
@@ -276,12 +277,45 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
     if k.vary_compare != base.vary_compare {
         line(o, 2, "vary_compare", k.vary_compare.id());
     }
+    forward(o, &k.forward, &base.forward);
+    if k.edge_cors != base.edge_cors {
+        match crate::import::knob_value(k, "edge_cors") {
+            Some(v) => line(o, 2, "edge_cors", &v),
+            None => return Err(format!("edge_cors unset, but profile {name} sets it")),
+        }
+    }
     if k.vary_allowlist != base.vary_allowlist {
         return Err(format!(
             "vary_allowlist differs from profile {name}; v1 has no field for it"
         ));
     }
     Ok(())
+}
+
+fn forward(
+    o: &mut String,
+    k: &crate::edge::forward::Forward,
+    base: &crate::edge::forward::Forward,
+) {
+    use crate::edge::forward::ForwardHeaders;
+    if k.headers != base.headers {
+        match &k.headers {
+            ForwardHeaders::All => line(o, 2, "forward_headers", "all"),
+            ForwardHeaders::Key => line(o, 2, "forward_headers", "key"),
+            ForwardHeaders::List(l) => line(o, 2, "forward_headers", &flow_list(l)),
+        }
+    }
+    if k.strip != base.strip {
+        line(o, 2, "forward_strip", &flow_list(&k.strip));
+    }
+    if k.add != base.add {
+        let parts: Vec<String> = k
+            .add
+            .iter()
+            .map(|(n, v)| format!("{}: {}", flow_scalar(n), flow_scalar(v)))
+            .collect();
+        line(o, 2, "forward_add", &format!("{{ {} }}", parts.join(", ")));
+    }
 }
 
 fn client(o: &mut String, c: &Client) {

@@ -64,8 +64,34 @@ impl Edge {
     }
 
     /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores. The answer's
-    /// `elapsed_ms` is virtual: 0 from a cache, the upstream's latency when forwarded.
+    /// `elapsed_ms` is virtual: 0 from a cache, the upstream's latency when forwarded. An
+    /// edge that answers CORS itself (`edge_cors`) rewrites what the viewer gets, after
+    /// the cache.
     pub fn exchange(
+        &mut self,
+        up: &mut dyn Upstream,
+        req: &Request,
+        pop: usize,
+        now: Timestamp,
+        tag: Tag,
+    ) -> EdgeAnswer {
+        let mut x = self.exchange_cached(up, req, pop, now, tag);
+        if let Some(c) = &self.pops[0].knobs().edge_cors {
+            let mut h = x.response.headers.clone();
+            let (o, m) = (
+                req.headers.get("origin"),
+                req.headers.get("access-control-request-method"),
+            );
+            if c.apply(&req.method, o, m, &mut h) {
+                let mut r = (*x.response).clone();
+                r.headers = h;
+                x.response = Arc::new(r);
+            }
+        }
+        x
+    }
+
+    fn exchange_cached(
         &mut self,
         up: &mut dyn Upstream,
         req: &Request,
@@ -118,7 +144,7 @@ impl Edge {
                 }
             }
             Lookup::Pass(_) => {
-                let resp = Arc::new(up.respond(req, now));
+                let resp = Arc::new(up.respond(&self.origin_request(req), now));
                 let done = now.plus_ms(up.latency_ms());
                 EdgeAnswer {
                     // a pass carries its reason everywhere (`not_stored` in the JSON)
@@ -129,6 +155,13 @@ impl Edge {
         }
     }
 
+    /// What the origin receives for `req`: the fields the profile forwards
+    /// (`edge::forward`).
+    fn origin_request<'r>(&self, req: &'r Request) -> std::borrow::Cow<'r, Request> {
+        let k = self.pops[0].knobs();
+        crate::edge::forward::origin_request(&k.forward, &k.key_headers, req)
+    }
+
     /// The shield (if any) or the origin.
     fn via_parent(
         &mut self,
@@ -137,8 +170,13 @@ impl Edge {
         now: Timestamp,
         tag: Tag,
     ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
-        let origin =
-            |up: &mut dyn Upstream| (Arc::new(up.respond(req, now)), now.plus_ms(up.latency_ms()));
+        let sent = self.origin_request(req);
+        let origin = |up: &mut dyn Upstream| {
+            (
+                Arc::new(up.respond(&sent, now)),
+                now.plus_ms(up.latency_ms()),
+            )
+        };
         let Some(shield) = self.shield.as_mut() else {
             let (r, d) = origin(up);
             return (r, None, None, d);
@@ -302,8 +340,15 @@ impl<'a> Sim<'a> {
             &mut self.browsers[self.user_of[st.client]],
             f,
             at_ms,
-        )
-        .reusing_forwarded();
+        );
+        // The origin model answers from the method, the path, `Origin` and the
+        // `Access-Control-Request-*` fields: a forwarded answer stands for its own unless
+        // the edge drops one of those (edge::forward; CloudFront without an origin request
+        // policy drops `Origin`).
+        let k = &self.knobs;
+        if !crate::edge::forward::drops_cors_fields(&k.forward, &k.key_headers, true) {
+            run = run.reusing_forwarded();
+        }
         let mut unremembered: Option<(bool, Request)> = None;
         loop {
             match run.poll() {

@@ -64,11 +64,23 @@ fn vary_origin_fixes_honouring_caches_only() {
         assert_eq!(t.steps[5].served_by, ServedBy::Browser, "{p}");
         assert!(t.steps[5].hops.is_empty(), "{p}");
     }
-    for p in ["url-only", "cloudfront", "azure-front-door"] {
+    for p in ["url-only", "cloudfront-cors-custom", "azure-front-door"] {
         let t = reflect(p, true);
         assert_eq!(t.steps[1].verdict.reason, Reason::OriginMismatch, "{p}");
         assert_eq!(t.steps[1].poisoned_by, Some(0), "{p}");
     }
+    // CachingOptimized alone: the origin never sees Origin, every CORS step fails, the
+    // miss too (edge-induced, no poisoning step), the hits as served from step 0.
+    let t = reflect("cloudfront", true);
+    for i in [0, 1, 3] {
+        assert_eq!(
+            t.steps[i].verdict.reason,
+            Reason::MissingAllowOrigin,
+            "step {i}"
+        );
+        assert!(t.steps[i].cache_induced, "step {i}");
+    }
+    assert_eq!(t.steps[0].poisoned_by, None);
     let t = reflect("cloudflare", false);
     assert_eq!(t.summary.cache_induced, 0);
     let t = reflect("akamai", true);

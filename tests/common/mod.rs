@@ -323,11 +323,19 @@ impl Peer {
 pub struct Cache {
     pub url: String,
     pub proc: Proc,
+    /// The configuration file it runs with (VCL, nginx.conf, squid.conf, records.config).
+    pub config: PathBuf,
     _dir: TempDir,
 }
 
 impl Cache {
     pub fn start(peer: Peer, origin_port: u16) -> Cache {
+        Cache::start_with(peer, origin_port, "")
+    }
+
+    /// Like [`Cache::start`], with `extra` appended to the VCL (Varnish) or to the
+    /// `location /` block (nginx); ignored for Squid and ATS.
+    pub fn start_with(peer: Peer, origin_port: u16, extra: &str) -> Cache {
         let (prog, pkg) = peer.program_and_package();
         require(prog, pkg);
         let dir = TempDir::new(peer.profile());
@@ -340,7 +348,7 @@ impl Cache {
                 // builtin VCL for everything but the backend (lab peers/varnish)
                 std::fs::write(
                     d.join("lab.vcl"),
-                    format!("vcl 4.1;\nbackend origin {{ .host = \"127.0.0.1\"; .port = \"{origin_port}\"; }}\n"),
+                    format!("vcl 4.1;\nbackend origin {{ .host = \"127.0.0.1\"; .port = \"{origin_port}\"; }}\n{extra}"),
                 )
                 .unwrap();
                 let mut c = Command::new("varnishd");
@@ -366,7 +374,7 @@ impl Cache {
                          fastcgi_temp_path {w}/tmp/fastcgi;\n  uwsgi_temp_path {w}/tmp/uwsgi;\n  scgi_temp_path {w}/tmp/scgi;\n  \
                          proxy_cache_path {w}/cache levels=1:2 keys_zone=lab:10m max_size=64m inactive=10m;\n  \
                          server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://127.0.0.1:{origin_port};\n      \
-                         proxy_cache lab;\n      proxy_cache_valid 200 1m;\n      add_header X-Cache-Status $upstream_cache_status always;\n    }}\n  }}\n}}\n"
+                         proxy_cache lab;\n      proxy_cache_valid 200 1m;\n      add_header X-Cache-Status $upstream_cache_status always;\n{extra}\n    }}\n  }}\n}}\n"
                     ),
                 )
                 .unwrap();
@@ -463,9 +471,16 @@ impl Cache {
         };
         cmd.stdout(logf()).stderr(logf());
         let proc = Proc::spawn(peer.profile(), &mut cmd, Some(log));
+        let config = d.join(match peer {
+            Peer::Varnish => "lab.vcl",
+            Peer::Nginx => "nginx.conf",
+            Peer::Squid => "squid.conf",
+            Peer::Ats => "etc/records.config",
+        });
         let mut cache = Cache {
             url: format!("http://127.0.0.1:{port}"),
             proc,
+            config,
             _dir: dir,
         };
         cache.wait_ready(port);

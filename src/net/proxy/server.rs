@@ -239,7 +239,7 @@ async fn handle(
         return Ok(answer_locally(&st, status, text));
     }
     let Some(log) = st.cfg.access_log.clone() else {
-        return Ok(proxy(st, req).await);
+        return Ok(with_edge_cors(st, req).await);
     };
     let (at, start) = (clock::now(), clock::instant());
     let request = format!(
@@ -252,7 +252,7 @@ async fn handle(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let resp = proxy(st, req).await;
+    let resp = with_edge_cors(st, req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     let e = access_log::Entry {
         at,
@@ -285,6 +285,44 @@ fn answer_locally(st: &State, status: u16, text: &str) -> http::Response<ProxyBo
         );
     }
     r
+}
+
+/// The proxy, with the CORS fields the edge adds itself (`edge::cors`, a CloudFront
+/// response headers policy) applied per viewer after the cache.
+async fn with_edge_cors(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<ProxyBody> {
+    let Some(cors) = st.knobs.edge_cors.clone() else {
+        return proxy(st, req).await;
+    };
+    // the edge answers CORS itself (edge::cors), per viewer, after the cache
+    let h = |n: &str| {
+        req.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (method, origin, acrm) = (
+        req.method().to_string(),
+        h("origin"),
+        h("access-control-request-method"),
+    );
+    let mut resp = proxy(st, req).await;
+    let mut core = Headers::new();
+    for (n, v) in resp.headers() {
+        core.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
+    }
+    if cors.apply(&method, origin.as_deref(), acrm.as_deref(), &mut core) {
+        let out = resp.headers_mut();
+        out.clear();
+        for (n, v) in core.iter() {
+            if let (Ok(n), Ok(v)) = (
+                http::header::HeaderName::from_bytes(n.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                out.append(n, v);
+            }
+        }
+    }
+    resp
 }
 
 /// Our `Cache-Status` member as a field value (RFC 9211).
@@ -474,11 +512,49 @@ fn upstream_request(
     headers: &HeaderMap,
     body: UpBody,
 ) -> Result<http::Request<UpBody>, String> {
+    build_upstream(st, method, target, headers, body, true)
+}
+
+/// The judge's request: what the origin alone would get, every viewer field included.
+fn direct_request(
+    st: &State,
+    method: &http::Method,
+    target: &str,
+    headers: &HeaderMap,
+    body: UpBody,
+) -> Result<http::Request<UpBody>, String> {
+    build_upstream(st, method, target, headers, body, false)
+}
+
+fn build_upstream(
+    st: &State,
+    method: &http::Method,
+    target: &str,
+    headers: &HeaderMap,
+    body: UpBody,
+    as_edge: bool,
+) -> Result<http::Request<UpBody>, String> {
     let uri = format!(
         "http://{}{}{}",
         st.cfg.upstream.authority, st.cfg.upstream.prefix, target
     );
-    let mut h = headers.clone();
+    // Only the fields the profile forwards (edge::forward): CloudFront without an origin
+    // request policy sends the origin the key's fields and its own, never `Origin`.
+    let k = &*st.knobs;
+    let mut h = HeaderMap::with_capacity(headers.len() + k.forward.add.len());
+    for (n, v) in headers {
+        if !as_edge || edge::forward::keeps(&k.forward, &k.key_headers, n.as_str()) {
+            h.append(n.clone(), v.clone());
+        }
+    }
+    for (n, v) in k.forward.add.iter().filter(|_| as_edge) {
+        if let (Ok(n), Ok(v)) = (
+            http::header::HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.append(n, v);
+        }
+    }
     upstream::strip_hop_by_hop(&mut h);
     if !st.cfg.preserve_host || !h.contains_key(header::HOST) {
         h.insert(header::HOST, st.upstream_host.clone());
@@ -876,7 +952,7 @@ fn judge_served(
         }
         return;
     }
-    let Ok(req) = upstream_request(
+    let Ok(req) = direct_request(
         st,
         &parts.method,
         &core.target,

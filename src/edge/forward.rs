@@ -1,0 +1,215 @@
+//! Which request header fields the edge passes on to the origin when it forwards a
+//! request (a miss or a pass). Both drivers build the origin request with
+//! [`origin_request`] (simulator) or [`keeps`] + [`Forward::add`] (proxy), so they cannot
+//! disagree.
+//!
+//! Most caches forward every end-to-end field (RFC 9110 §7.6.1: a proxy removes only the
+//! hop-by-hop fields). CloudFront does not: "The origin request always includes … the HTTP
+//! headers that CloudFront automatically includes in every origin request, including Host,
+//! User-Agent, and X-Amz-Cf-Id"; everything else reaches the origin only when the cache
+//! policy keys it or an origin request policy names it
+//! (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html>).
+//! So under `CachingOptimized` alone the origin never sees `Origin`.
+
+use crate::message::Request;
+use serde::Serialize;
+use std::borrow::Cow;
+
+/// Which of the viewer's request header fields reach the origin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardHeaders {
+    /// Every field (minus [`Forward::strip`]): what a proxy does by default.
+    All,
+    /// Only the fields in the cache key (`key_headers`): a CloudFront cache policy with no
+    /// origin request policy.
+    Key,
+    /// The fields in the cache key plus these (lowercase): a cache policy plus an origin
+    /// request policy's header list, or nginx `proxy_pass_request_headers off` with
+    /// `proxy_set_header` lines.
+    List(Vec<String>),
+}
+
+/// The forwarding knob: which viewer fields pass, which are always removed, and which the
+/// edge adds itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Forward {
+    /// Viewer fields passed on.
+    pub headers: ForwardHeaders,
+    /// Fields never passed on even under `all` (lowercase), e.g. nginx drops the
+    /// conditional and range fields when caching is on, `AllViewerExceptHostHeader` drops
+    /// `Host`.
+    pub strip: Vec<String>,
+    /// Fields the edge sets on every origin request (name lowercase, value), replacing a
+    /// viewer field of the same name (CloudFront's `User-Agent: Amazon CloudFront`).
+    pub add: Vec<(String, String)>,
+}
+
+impl Default for Forward {
+    fn default() -> Forward {
+        Forward {
+            headers: ForwardHeaders::All,
+            strip: Vec::new(),
+            add: Vec::new(),
+        }
+    }
+}
+
+impl Forward {
+    /// Everything forwarded, nothing added or removed.
+    pub fn all() -> Forward {
+        Forward::default()
+    }
+
+    /// Whether this is the plain "forward everything" setting.
+    pub fn is_transparent(&self) -> bool {
+        self.headers == ForwardHeaders::All && self.strip.is_empty() && self.add.is_empty()
+    }
+
+    /// A short readable form (`all`, `key`, `key+[origin]`, with `-[..]` and `+{..}`).
+    pub fn describe(&self) -> String {
+        let mut s = match &self.headers {
+            ForwardHeaders::All => "all".to_string(),
+            ForwardHeaders::Key => "key".to_string(),
+            ForwardHeaders::List(l) => format!("key+[{}]", l.join(",")),
+        };
+        if !self.strip.is_empty() {
+            s.push_str(&format!(" -[{}]", self.strip.join(",")));
+        }
+        if !self.add.is_empty() {
+            let names: Vec<&str> = self.add.iter().map(|(n, _)| n.as_str()).collect();
+            s.push_str(&format!(" +[{}]", names.join(",")));
+        }
+        s
+    }
+}
+
+/// Whether the viewer's field `name` (any case) reaches the origin, given the cache key's
+/// header names `key_headers` (lowercase).
+pub fn keeps(fwd: &Forward, key_headers: &[String], name: &str) -> bool {
+    if fwd.is_transparent() {
+        return true;
+    }
+    let lower = name.to_ascii_lowercase();
+    if fwd.strip.contains(&lower) || fwd.add.iter().any(|(n, _)| *n == lower) {
+        return false;
+    }
+    // "All URL query strings, HTTP headers, and cookies that you include in the cache key
+    // … are automatically included in origin requests" (CloudFront developer guide).
+    match &fwd.headers {
+        ForwardHeaders::All => true,
+        ForwardHeaders::Key => key_headers.contains(&lower),
+        ForwardHeaders::List(l) => key_headers.contains(&lower) || l.contains(&lower),
+    }
+}
+
+/// The request the origin receives for `req` under `fwd`: borrowed untouched when
+/// everything is forwarded.
+pub fn origin_request<'a>(
+    fwd: &Forward,
+    key_headers: &[String],
+    req: &'a Request,
+) -> Cow<'a, Request> {
+    if fwd.is_transparent() {
+        return Cow::Borrowed(req);
+    }
+    let mut out = req.clone();
+    out.headers = crate::fields::Headers::new();
+    for (n, v) in req.headers.iter() {
+        if keeps(fwd, key_headers, n) {
+            out.headers.append(n, v);
+        }
+    }
+    for (n, v) in &fwd.add {
+        out.headers.append(n, v);
+    }
+    Cow::Owned(out)
+}
+
+/// Whether the origin misses (or gets replaced) any of `req`'s fields. Fields the edge
+/// only adds are not counted: they stand for its identity, not for what the viewer sent.
+pub fn drops_any(fwd: &Forward, key_headers: &[String], req: &Request) -> bool {
+    !fwd.is_transparent() && req.headers.iter().any(|(n, _)| !keeps(fwd, key_headers, n))
+}
+
+/// Whether the origin misses `Origin` (and, for a preflight, the
+/// `Access-Control-Request-*` fields) that the CORS protocol needs it to see.
+pub fn drops_cors_fields(fwd: &Forward, key_headers: &[String], preflight: bool) -> bool {
+    let pre = [
+        "access-control-request-method",
+        "access-control-request-headers",
+    ];
+    !keeps(fwd, key_headers, "origin")
+        || (preflight && pre.iter().any(|n| !keeps(fwd, key_headers, n)))
+}
+
+/// Whether the origin receives the viewer's `Origin` field on every forwarded request.
+pub fn forwards_origin(fwd: &Forward, key_headers: &[String]) -> bool {
+    keeps(fwd, key_headers, "origin")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::Headers;
+
+    fn req() -> Request {
+        Request {
+            method: "GET".into(),
+            scheme: "https".into(),
+            host: "api".into(),
+            target: "/d".into(),
+            headers: Headers::from_pairs([
+                ("origin", "https://a"),
+                ("user-agent", "Browser"),
+                ("if-none-match", "\"x\""),
+            ]),
+        }
+    }
+
+    #[test]
+    fn all_is_borrowed_untouched() {
+        let r = req();
+        assert!(matches!(
+            origin_request(&Forward::all(), &[], &r),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn key_keeps_only_key_fields_and_adds_the_edge_ones() {
+        let f = Forward {
+            headers: ForwardHeaders::Key,
+            strip: vec![],
+            add: vec![("user-agent".into(), "Amazon CloudFront".into())],
+        };
+        let r = req();
+        let o = origin_request(&f, &[], &r);
+        assert_eq!(o.headers.get("origin"), None);
+        assert_eq!(o.headers.get("user-agent"), Some("Amazon CloudFront"));
+        let o = origin_request(&f, &["origin".to_string()], &r);
+        assert_eq!(o.headers.get("origin"), Some("https://a"));
+        assert_eq!(o.headers.get("if-none-match"), None);
+    }
+
+    #[test]
+    fn list_adds_to_the_key_and_strip_wins_over_all() {
+        let f = Forward {
+            headers: ForwardHeaders::List(vec!["origin".into()]),
+            strip: vec![],
+            add: vec![],
+        };
+        assert!(keeps(&f, &[], "Origin"));
+        assert!(!keeps(&f, &[], "user-agent"));
+        let s = Forward {
+            headers: ForwardHeaders::All,
+            strip: vec!["if-none-match".into()],
+            add: vec![],
+        };
+        let r = req();
+        let o = origin_request(&s, &[], &r);
+        assert_eq!(o.headers.get("if-none-match"), None);
+        assert_eq!(o.headers.get("origin"), Some("https://a"));
+        assert_eq!(s.describe(), "all -[if-none-match]");
+    }
+}

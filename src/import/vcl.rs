@@ -1,0 +1,590 @@
+//! Varnish / Fastly VCL, a subset: `vcl_hash` (`hash_data(...)`, `set req.hash += ...`),
+//! `vcl_recv` pass/hash decisions on the method, `Cookie` and `Authorization`, `unset
+//! req.http.X`, `vcl_backend_fetch` `unset`/`set bereq.http.X`, and `beresp.ttl` /
+//! `return (pass)` in `vcl_backend_response` (`vcl_fetch` in Fastly). Everything else is
+//! named in a warning with its line. Subroutines not defined fall through to the builtin
+//! VCL, which the `varnish` profile models.
+
+use super::Imported;
+use crate::error::InputError;
+use crate::profile::PreflightKey;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Tok {
+    text: String,
+    line: u64,
+    col: u64,
+}
+
+fn tokens(file: &str, text: &str) -> Result<Vec<Tok>, InputError> {
+    let c: Vec<char> = text.chars().collect();
+    let (mut i, mut line, mut col) = (0usize, 1u64, 1u64);
+    let mut out = Vec::new();
+    while i < c.len() {
+        let (l0, c0) = (line, col);
+        let step = |i: &mut usize, line: &mut u64, col: &mut u64| {
+            if c[*i] == '\n' {
+                *line += 1;
+                *col = 1;
+            } else {
+                *col += 1;
+            }
+            *i += 1;
+        };
+        if c[i].is_whitespace() {
+            step(&mut i, &mut line, &mut col);
+        } else if c[i] == '#' || (c[i] == '/' && c.get(i + 1) == Some(&'/')) {
+            while i < c.len() && c[i] != '\n' {
+                step(&mut i, &mut line, &mut col);
+            }
+        } else if c[i] == '/' && c.get(i + 1) == Some(&'*') {
+            while i < c.len() && !(c[i] == '*' && c.get(i + 1) == Some(&'/')) {
+                step(&mut i, &mut line, &mut col);
+            }
+            if i >= c.len() {
+                return Err(InputError::at(file, l0, c0, "unterminated /* comment"));
+            }
+            step(&mut i, &mut line, &mut col);
+            step(&mut i, &mut line, &mut col);
+        } else if c[i] == '"' {
+            let mut s = String::from("\"");
+            step(&mut i, &mut line, &mut col);
+            while i < c.len() && c[i] != '"' && c[i] != '\n' {
+                s.push(c[i]);
+                step(&mut i, &mut line, &mut col);
+            }
+            if i >= c.len() || c[i] != '"' {
+                return Err(InputError::at(file, l0, c0, "unterminated string"));
+            }
+            step(&mut i, &mut line, &mut col);
+            s.push('"');
+            out.push(Tok {
+                text: s,
+                line: l0,
+                col: c0,
+            });
+        } else if c[i].is_ascii_alphanumeric() || "_.-:".contains(c[i]) {
+            let mut s = String::new();
+            while i < c.len() && (c[i].is_ascii_alphanumeric() || "_.-:".contains(c[i])) {
+                s.push(c[i]);
+                step(&mut i, &mut line, &mut col);
+            }
+            out.push(Tok {
+                text: s,
+                line: l0,
+                col: c0,
+            });
+        } else {
+            let two: String = c[i..(i + 2).min(c.len())].iter().collect();
+            let op = if ["==", "!=", "&&", "||", "+=", "~"].contains(&two.as_str()) {
+                two
+            } else {
+                c[i].to_string()
+            };
+            for _ in 0..op.chars().count() {
+                step(&mut i, &mut line, &mut col);
+            }
+            out.push(Tok {
+                text: op,
+                line: l0,
+                col: c0,
+            });
+        }
+    }
+    Ok(out)
+}
+
+struct P<'a> {
+    file: &'a str,
+    t: Vec<Tok>,
+    i: usize,
+}
+
+impl P<'_> {
+    fn peek(&self) -> Option<&str> {
+        self.t.get(self.i).map(|t| t.text.as_str())
+    }
+    fn err_here(&self, msg: impl Into<String>) -> InputError {
+        let (l, c) = self
+            .t
+            .get(self.i)
+            .or(self.t.last())
+            .map_or((0, 0), |t| (t.line, t.col));
+        InputError::at(self.file, l, c, msg)
+    }
+    fn expect(&mut self, s: &str) -> Result<(), InputError> {
+        if self.peek() == Some(s) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.err_here(format!(
+                "expected `{s}`, found {}",
+                self.peek()
+                    .map_or("end of file".to_string(), |p| format!("`{p}`"))
+            )))
+        }
+    }
+    /// Tokens up to the matching `)` (the `(` already consumed), joined by spaces.
+    fn until_close(&mut self) -> Result<String, InputError> {
+        let mut depth = 1;
+        let mut parts = Vec::new();
+        while let Some(t) = self.peek().map(str::to_string) {
+            self.i += 1;
+            match t.as_str() {
+                "(" => depth += 1,
+                ")" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(parts.join(" "));
+                    }
+                }
+                _ => {}
+            }
+            parts.push(self.t[self.i - 1].text.clone());
+        }
+        Err(self.err_here("expected `)`"))
+    }
+    fn skip_block(&mut self) -> Result<(), InputError> {
+        self.expect("{")?;
+        let mut depth = 1;
+        while let Some(t) = self.peek().map(str::to_string) {
+            self.i += 1;
+            match t.as_str() {
+                "{" => depth += 1,
+                "}" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Err(self.err_here("expected `}`: a block is not closed"))
+    }
+}
+
+/// One statement with the subroutine and the conditions it sits under.
+#[derive(Debug)]
+struct Stmt {
+    sub: String,
+    conds: Vec<String>,
+    words: Vec<String>,
+    line: u64,
+}
+
+fn body(
+    p: &mut P<'_>,
+    sub: &str,
+    conds: &mut Vec<String>,
+    out: &mut Vec<Stmt>,
+) -> Result<(), InputError> {
+    p.expect("{")?;
+    loop {
+        match p.peek() {
+            None => return Err(p.err_here("expected `}`: a subroutine is not closed")),
+            Some("}") => {
+                p.i += 1;
+                return Ok(());
+            }
+            Some("if") => {
+                p.i += 1;
+                p.expect("(")?;
+                let c = p.until_close()?;
+                conds.push(c.clone());
+                body(p, sub, conds, out)?;
+                conds.pop();
+                let mut negs = vec![format!("!({c})")];
+                loop {
+                    match p.peek() {
+                        Some("elsif") | Some("elseif") => {
+                            p.i += 1;
+                            p.expect("(")?;
+                            let c2 = p.until_close()?;
+                            conds.push(format!("{} && {c2}", negs.join(" && ")));
+                            body(p, sub, conds, out)?;
+                            conds.pop();
+                            negs.push(format!("!({c2})"));
+                        }
+                        Some("else") => {
+                            p.i += 1;
+                            if p.peek() == Some("if") {
+                                p.i += 1;
+                                p.expect("(")?;
+                                let c2 = p.until_close()?;
+                                conds.push(format!("{} && {c2}", negs.join(" && ")));
+                                body(p, sub, conds, out)?;
+                                conds.pop();
+                                negs.push(format!("!({c2})"));
+                            } else {
+                                conds.push(negs.join(" && "));
+                                body(p, sub, conds, out)?;
+                                conds.pop();
+                                break;
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            Some(_) => {
+                let line = p.t[p.i].line;
+                let mut words = Vec::new();
+                while let Some(t) = p.peek() {
+                    if t == ";" {
+                        break;
+                    }
+                    if t == "}" || t == "{" {
+                        return Err(p.err_here(format!("expected `;` after `{}`", words.join(" "))));
+                    }
+                    words.push(t.to_string());
+                    p.i += 1;
+                }
+                p.expect(";")?;
+                out.push(Stmt {
+                    sub: sub.to_string(),
+                    conds: conds.clone(),
+                    words,
+                    line,
+                });
+            }
+        }
+    }
+}
+
+fn statements(file: &str, text: &str) -> Result<(Vec<Stmt>, Vec<String>), InputError> {
+    let mut p = P {
+        file,
+        t: tokens(file, text)?,
+        i: 0,
+    };
+    let mut out = Vec::new();
+    let mut subs = Vec::new();
+    while let Some(t) = p.peek() {
+        match t {
+            "vcl" | "import" | "include" => {
+                while p.peek().is_some_and(|t| t != ";") {
+                    p.i += 1;
+                }
+                p.expect(";")?;
+            }
+            "backend" | "probe" | "acl" | "director" | "table" => {
+                p.i += 2;
+                p.skip_block()?;
+            }
+            "sub" => {
+                p.i += 1;
+                let name = p
+                    .peek()
+                    .ok_or_else(|| p.err_here("expected a subroutine name"))?
+                    .to_string();
+                p.i += 1;
+                subs.push(name.clone());
+                body(&mut p, &name, &mut Vec::new(), &mut out)?;
+            }
+            other => {
+                return Err(p.err_here(format!(
+                    "expected `vcl`, `import`, `backend` or `sub`, found `{other}`"
+                )))
+            }
+        }
+    }
+    Ok((out, subs))
+}
+
+fn norm(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase()
+}
+
+fn is_method_is(c: &str, m: &str) -> bool {
+    norm(c) == format!("req.method == \"{}\"", m.to_ascii_lowercase())
+}
+
+/// A header the statement names as `req.http.X` / `bereq.http.X` (lowercase).
+fn header_of(w: &str, prefix: &str) -> Option<String> {
+    w.strip_prefix(prefix).map(|h| h.to_ascii_lowercase())
+}
+
+pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
+    let (stmts, subs) = statements(file, text)?;
+    let fastly =
+        text.contains("req.hash +=") || text.contains("#FASTLY") || text.contains("vcl_fetch");
+    let mut imp = Imported::new(
+        file,
+        super::Format::Vcl,
+        if fastly { "fastly" } else { "varnish" },
+    );
+    let mut hashed = Vec::new();
+    let mut returns_lookup = false;
+    for s in &stmts {
+        statement(&mut imp, s, file, &mut hashed, &mut returns_lookup);
+    }
+    for sub in &subs {
+        if ![
+            "vcl_recv",
+            "vcl_hash",
+            "vcl_backend_fetch",
+            "vcl_backend_response",
+            "vcl_fetch",
+            "vcl_miss",
+            "vcl_pass",
+        ]
+        .contains(&sub.as_str())
+        {
+            imp.warn(format!("{file}: sub {sub}: not interpreted"));
+        }
+    }
+    hash_knobs(&mut imp, &hashed, returns_lookup, file);
+    Ok(imp)
+}
+
+/// One statement of a subroutine: the constructs docs/import.md lists, or a warning.
+fn statement(
+    imp: &mut Imported,
+    s: &Stmt,
+    file: &str,
+    hashed: &mut Vec<(String, String)>,
+    returns_lookup: &mut bool,
+) {
+    {
+        let at = format!("{file}:{}", s.line);
+        let w: Vec<&str> = s.words.iter().map(String::as_str).collect();
+        let cond = s.conds.join(" && ");
+        let text = w.join(" ");
+        match (s.sub.as_str(), w.as_slice()) {
+            ("vcl_hash", ["hash_data", "(", x, ")"])
+            | ("vcl_hash", ["set", "req.hash", "+=", x]) => {
+                if !s.conds.is_empty() {
+                    imp.warn(format!(
+                        "{at}: `{text}` under `if ({cond})`: conditional hashing not modelled"
+                    ));
+                }
+                hashed.push((x.to_ascii_lowercase(), at));
+            }
+            ("vcl_hash", ["return", "(", r, ")"]) if *r == "lookup" || *r == "hash" => {
+                *returns_lookup = true
+            }
+            ("vcl_recv", ["return", "(", r, ")"]) => recv_return(imp, r, &s.conds, &at),
+            ("vcl_recv", ["unset", h])
+            | ("vcl_backend_fetch", ["unset", h])
+            | ("vcl_miss", ["unset", h])
+            | ("vcl_pass", ["unset", h]) => {
+                let name = header_of(h, "req.http.").or_else(|| header_of(h, "bereq.http."));
+                match name {
+                    Some(n) if s.conds.is_empty() => {
+                        if n == "cookie" {
+                            imp.knobs.pass_cookie = false;
+                            imp.note(
+                                "pass_cookie",
+                                format!("{at}: {text} (the builtin Cookie pass never sees it)"),
+                            );
+                        }
+                        if n == "authorization" {
+                            imp.knobs.pass_authorization = false;
+                            imp.note("pass_authorization", format!("{at}: {text}"));
+                        }
+                        imp.knobs.forward.strip.push(n);
+                        imp.note("forward_headers", format!("{at}: {text}"));
+                    }
+                    _ => imp.warn(format!(
+                        "{at}: `{text}`{}: not modelled",
+                        if cond.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" under `if ({cond})`")
+                        }
+                    )),
+                }
+            }
+            ("vcl_backend_fetch", ["set", "bereq.method", "=", ..]) => {}
+            ("vcl_backend_fetch", ["set", h, "=", v])
+                if h.starts_with("bereq.http.") && v.starts_with('"') && s.conds.is_empty() =>
+            {
+                let n = h["bereq.http.".len()..].to_ascii_lowercase();
+                imp.knobs
+                    .forward
+                    .add
+                    .push((n, v.trim_matches('"').to_string()));
+                imp.note("forward_headers", format!("{at}: {text}"));
+            }
+            ("vcl_backend_response" | "vcl_fetch", ["set", "beresp.ttl", "=", v])
+                if s.conds.is_empty() =>
+            {
+                match ttl_secs(v) {
+                    Some(t) => {
+                        imp.knobs.ttl.min = Some(t);
+                        imp.knobs.ttl.max = Some(t);
+                        imp.knobs.ttl.default = Some(t);
+                        imp.note(
+                            "ttl",
+                            format!("{at}: {text} (overrides the origin's freshness)"),
+                        );
+                    }
+                    None => imp.warn(format!(
+                        "{at}: `{text}`: expected a duration such as 60s, 5m"
+                    )),
+                }
+            }
+            ("vcl_backend_response" | "vcl_fetch", ["return", "(", "pass", ..])
+            | ("vcl_backend_response" | "vcl_fetch", ["set", "beresp.uncacheable", "=", "true"])
+                if s.conds.is_empty() =>
+            {
+                imp.knobs.ttl.max = Some(0);
+                imp.note(
+                    "ttl",
+                    format!("{at}: {text} (nothing is stored: every request goes to the origin)"),
+                );
+            }
+            ("vcl_recv", ["set", h, ..])
+                if h.starts_with("req.http.x-") || h.starts_with("req.http.X-") =>
+            {
+                imp.warn(format!(
+                    "{at}: `{text}`: setting a request header is not modelled"
+                ));
+            }
+            _ => imp.warn(format!(
+                "{at}: `{text}` in {}{}: not interpreted",
+                s.sub,
+                if cond.is_empty() {
+                    String::new()
+                } else {
+                    format!(" under `if ({cond})`")
+                }
+            )),
+        }
+    }
+}
+
+fn ttl_secs(v: &str) -> Option<u64> {
+    let (n, unit) = v.split_at(
+        v.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(v.len()),
+    );
+    let n: f64 = n.parse().ok()?;
+    let mul = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        "w" => 604_800.0,
+        "ms" => 0.001,
+        _ => return None,
+    };
+    Some((n * mul) as u64)
+}
+
+/// `vcl_recv` returns: `hash` on OPTIONS stores preflights; `pass` on Cookie /
+/// Authorization passes those (as the builtin does); an unconditional `hash` skips the
+/// builtin (no Cookie/Authorization pass).
+fn recv_return(imp: &mut Imported, r: &str, conds: &[String], at: &str) {
+    let c = conds.join(" && ");
+    match (r, conds.len()) {
+        ("hash" | "lookup", 1) if is_method_is(&conds[0], "OPTIONS") => {
+            imp.knobs.cache_options = true;
+            // keyed by what vcl_hash hashes, not by the preflight headers
+            imp.knobs.preflight_key = PreflightKey::Ignore;
+            imp.note("cache_options", format!("{at}: return (hash) if ({c})"));
+            imp.note(
+                "preflight_key",
+                format!("{at}: OPTIONS looked up under the hash of vcl_hash only"),
+            );
+        }
+        ("hash" | "lookup", 0) => {
+            imp.knobs.cache_options = true;
+            imp.knobs.preflight_key = PreflightKey::Ignore;
+            imp.note(
+                "cache_options",
+                format!("{at}: unconditional return (hash): the builtin vcl_recv never runs"),
+            );
+            imp.note(
+                "preflight_key",
+                format!("{at}: OPTIONS looked up under the hash of vcl_hash only"),
+            );
+            // the builtin's Cookie/Authorization pass never runs; an explicit one above stays
+            let explicit = |imp: &Imported, k: &str| imp.notes.iter().any(|n| n.knob == k);
+            if !explicit(imp, "pass_cookie") {
+                imp.knobs.pass_cookie = false;
+                imp.note("pass_cookie", format!("{at}: unconditional return (hash)"));
+            }
+            if !explicit(imp, "pass_authorization") {
+                imp.knobs.pass_authorization = false;
+                imp.note(
+                    "pass_authorization",
+                    format!("{at}: unconditional return (hash)"),
+                );
+            }
+            imp.warn(format!("{at}: unconditional return (hash) also looks up POST/PUT/DELETE; only OPTIONS is modelled"));
+        }
+        ("pass", 1) if norm(&conds[0]) == "req.http.cookie" => {
+            imp.knobs.pass_cookie = true;
+            imp.note("pass_cookie", format!("{at}: return (pass) if ({c})"));
+        }
+        ("pass", 1) if norm(&conds[0]) == "req.http.authorization" => {
+            imp.knobs.pass_authorization = true;
+            imp.note(
+                "pass_authorization",
+                format!("{at}: return (pass) if ({c})"),
+            );
+        }
+        ("pass", 1) if norm(&conds[0]).contains("req.method !=") => {
+            imp.note(
+                "cache_options",
+                format!("{at}: return (pass) if ({c}) (as the builtin)"),
+            );
+        }
+        _ => imp.warn(format!(
+            "{at}: return ({r}){}: not interpreted",
+            if c.is_empty() {
+                String::new()
+            } else {
+                format!(" if ({c})")
+            }
+        )),
+    }
+}
+
+/// What `vcl_hash` hashes: `req.url`, the host (`req.http.host`, `server.ip`), request
+/// headers; without `return (lookup)` the builtin adds url + host after it.
+fn hash_knobs(imp: &mut Imported, hashed: &[(String, String)], returns: bool, file: &str) {
+    if hashed.is_empty() && !returns {
+        return;
+    }
+    let mut headers = Vec::new();
+    let (mut url, mut host) = (!returns, !returns);
+    let mut from = Vec::new();
+    for (x, at) in hashed {
+        from.push(format!("{at}: hash_data({x})"));
+        match x.as_str() {
+            "req.url" | "bereq.url" => url = true,
+            "req.http.host" | "server.ip" | "server.hostname" => host = true,
+            "req.method" => {
+                imp.knobs.key_head_apart = true;
+                imp.note(
+                    "key_head_apart",
+                    format!("{at}: hash_data({x}) (HEAD no longer shares GET's entry)"),
+                );
+            }
+            h => match header_of(h, "req.http.") {
+                Some(n) => headers.push(n),
+                None => imp.warn(format!(
+                    "{at}: hash_data({x}): not modelled (left out of the key)"
+                )),
+            },
+        }
+    }
+    if !url {
+        imp.warn(format!("{file}: vcl_hash returns without hashing req.url: every URL would share one entry; not modelled (URL kept in the key)"));
+    }
+    imp.knobs.key_host = host;
+    imp.knobs.key_headers = headers;
+    let src = if from.is_empty() {
+        format!("{file}: vcl_hash")
+    } else {
+        from.join(", ")
+    };
+    imp.note("key_headers", src.clone());
+    imp.note("key_host", src);
+}
