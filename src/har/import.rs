@@ -583,6 +583,20 @@ fn edge_for(
             "rfc9111"
         }
     };
+    // CloudFront under a cache policy alone forwards no `Origin` to the origin, so the
+    // origin could never have reflected one; a reflected Origin in the recording means an
+    // origin request policy (CORS-CustomOrigin, AllViewer…) forwards it without keying it.
+    let reflected = items.iter().any(|i| {
+        let acao = i.e.response_headers.get("access-control-allow-origin");
+        let origin = i.e.request_headers.get("origin");
+        acao.is_some() && acao != Some("*") && acao == origin
+    });
+    let name = if name == "cloudfront" && reflected {
+        notes.edge("the origin reflected a request's Origin, so this distribution forwards Origin (an origin request policy such as CORS-CustomOrigin): cloudfront-cors-custom; if its cache policy keys Origin, use cloudfront-origin-keyed".to_string());
+        "cloudfront-cors-custom"
+    } else {
+        name
+    };
     let preflighted = items.iter().any(|i| {
         !matches!(i.e.method.as_str(), "GET" | "HEAD" | "POST")
             || i.e

@@ -123,7 +123,11 @@ fn imports_clients_steps_origin_and_edge() {
     );
     let names: Vec<&str> = sc.clients.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["app1", "app2"]);
-    assert_eq!(sc.edge.profile, "cloudfront", "{}", im.yaml);
+    assert_eq!(
+        sc.edge.profile, "cloudfront-cors-custom",
+        "CloudFront headers, and the origin reflected Origin: it was forwarded\n{}",
+        im.yaml
+    );
     let at: Vec<u64> = sc.steps.iter().map(|s| s.at_ms).collect();
     assert_eq!(at, [0, 5000, 6100]);
     assert_eq!(sc.steps[0].expect.cache, Some(Outcome::Miss));
