@@ -99,6 +99,27 @@ pub struct TtlOverride {
     pub max: Option<u64>,
 }
 
+/// How a cache stores and reuses error responses (status 400 and above). RFC 9111 lets a
+/// cache store any status with explicit freshness (§3) and none without it unless it is
+/// heuristically cacheable (RFC 9110 §15.1: 404, 405, 410, 414, 501); CDNs add their own
+/// defaults, which is how a 404 or 503 without `Access-Control-Allow-Origin` ends up
+/// served to every caller for a while (cdnjs/cdnjs#13165, rust-lang/crates.io#6142).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ErrorCaching {
+    /// Error statuses the cache stores at all; any other error status is never stored,
+    /// whatever its headers say. `None`: every status, as RFC 9111 allows.
+    pub statuses: Option<Vec<u16>>,
+    /// TTL in seconds for a listed error without explicit freshness (CloudFront's Error
+    /// Caching Minimum TTL, 10 s by default). `None`: RFC 9111 rules only.
+    pub ttl: Option<u64>,
+    /// The TTL is also a floor over explicit freshness (CloudFront caches "for the greater
+    /// of the value in the header and the Error Caching Minimum TTL").
+    pub ttl_is_floor: bool,
+    /// Statuses whose `no-store`, `no-cache` and `private` the cache ignores, storing them
+    /// for `ttl` anyway (CloudFront: every cached error but 404, 410, 414 and 501).
+    pub ignore_no_store: Vec<u16>,
+}
+
 /// One edge configuration: the knobs of PRODUCT.md plus the per-cache details the real
 /// caches differ on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -137,6 +158,33 @@ pub struct Knobs {
     /// Vary names (lowercase) a response may carry and still be stored; any other name
     /// makes it uncacheable (Google Cloud CDN). `None` = no such rule.
     pub vary_allowlist: Option<Vec<String>>,
+    /// Targeted cache-control fields the cache obeys instead of `Cache-Control`, first
+    /// present and valid one wins (RFC 9213 §2.1), lowercase: `cdn-cache-control`,
+    /// `cloudflare-cdn-cache-control`, `surrogate-control`. Empty: none.
+    pub targeted: Vec<String>,
+    /// Request `Cache-Control` (`no-cache`, `max-age`, `min-fresh`, `max-stale`,
+    /// `no-store`, `only-if-cached`) and `Pragma: no-cache` are honoured (RFC 9111
+    /// §5.2.1); most CDNs ignore them.
+    pub request_cache_control: bool,
+    /// Heuristic freshness (RFC 9111 §4.2.2) as a percentage of the time since
+    /// `Last-Modified`, for heuristically cacheable statuses without explicit freshness.
+    pub heuristic_pct: Option<u64>,
+    /// A stale entry with a validator is revalidated with a conditional request
+    /// (`If-None-Match` / `If-Modified-Since`, RFC 9111 §4.3.1) and a `304` freshens it
+    /// (§4.3.4); otherwise it is refetched whole.
+    pub revalidate: bool,
+    /// A non-error response to an unsafe method invalidates the stored responses for
+    /// the target URI and same-origin `Location` / `Content-Location` (RFC 9111 §4.4).
+    pub invalidate_unsafe: bool,
+    /// `stale-if-error` (RFC 5861 §4) is honoured: a stale entry within its window is
+    /// served when the origin answers 500, 502, 503 or 504 or cannot be reached.
+    pub stale_if_error: bool,
+    /// A stale entry is served when the origin cannot be reached at all (RFC 9111 §4.2.4:
+    /// a disconnected cache may), unless `must-revalidate`, `proxy-revalidate`,
+    /// `no-cache` or `s-maxage` forbid it.
+    pub stale_on_disconnect: bool,
+    /// Error responses.
+    pub errors: ErrorCaching,
 }
 
 impl Knobs {
@@ -159,6 +207,30 @@ impl Knobs {
             vary_star: VaryStar::NeverMatch,
             vary_compare: VaryCompare::Combine,
             vary_allowlist: None,
+            targeted: vec!["cdn-cache-control".into()],
+            request_cache_control: true,
+            heuristic_pct: Some(10),
+            revalidate: true,
+            invalidate_unsafe: true,
+            stale_if_error: true,
+            stale_on_disconnect: true,
+            errors: ErrorCaching::default(),
+        }
+    }
+
+    /// The RFC 9111 behaviours beyond the key that most real caches do not have by
+    /// default, switched off: no targeted field, request `Cache-Control` ignored, no
+    /// heuristic, no invalidation, no stale on error. Profiles start from this and turn
+    /// on what their cache documents.
+    fn plain(self) -> Knobs {
+        Knobs {
+            targeted: Vec::new(),
+            request_cache_control: false,
+            heuristic_pct: None,
+            invalidate_unsafe: false,
+            stale_if_error: false,
+            stale_on_disconnect: false,
+            ..self
         }
     }
 
@@ -217,15 +289,21 @@ pub fn profile(name: &str) -> Option<Profile> {
         // RFC 9111 §2, §4.1; RFC 9110 §9.3.7 ("Responses to the OPTIONS method are not cacheable").
         "rfc9111" => Profile {
             name: "rfc9111",
-            summary: "strict shared cache: method + URI key, Vary honoured, OPTIONS never stored",
+            summary: "strict shared cache: method + URI key, Vary honoured, OPTIONS never stored; revalidates, invalidates on unsafe methods, obeys CDN-Cache-Control and request Cache-Control, 10% heuristic, stale only when disconnected or stale-if-error",
             knobs: base,
-            sources: &["https://www.rfc-editor.org/rfc/rfc9111.html#section-4.1", "https://www.rfc-editor.org/rfc/rfc9110.html#section-9.3.7"],
+            sources: &[
+                "https://www.rfc-editor.org/rfc/rfc9111.html#section-4.1",
+                "https://www.rfc-editor.org/rfc/rfc9110.html#section-9.3.7",
+                "https://www.rfc-editor.org/rfc/rfc9111.html#section-4.3 (validation), #section-4.4 (invalidation), #section-4.2.2 (heuristic: 10% typical), #section-4.2.4 (stale when disconnected)",
+                "https://www.rfc-editor.org/rfc/rfc9213.html (CDN-Cache-Control)",
+                "https://www.rfc-editor.org/rfc/rfc5861.html#section-4 (stale-if-error)",
+            ],
             caveat: None,
         },
         "url-only" => Profile {
             name: "url-only",
-            summary: "the naive cache: URL key, Vary ignored, preflight headers not keyed",
-            knobs: Knobs { vary: VaryMode::Ignore, preflight_key: PreflightKey::Ignore, vary_star: VaryStar::Reuse, ..base },
+            summary: "the naive cache: URL key, Vary ignored, preflight headers not keyed, no revalidation or invalidation",
+            knobs: Knobs { vary: VaryMode::Ignore, preflight_key: PreflightKey::Ignore, vary_star: VaryStar::Reuse, revalidate: false, ..base.plain() },
             sources: &["research/cdn-vary.md §3 (field reports 2-5: caches keyed on the URL alone)"],
             caveat: None,
         },
@@ -240,25 +318,39 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary_star: VaryStar::ExactOnly,
                 vary_compare: VaryCompare::Trim,
                 collapse: Collapse::On,
-                ..base
+                // default_keep 0: an expired object is gone, so there is nothing to
+                // revalidate; Surrogate-Control is read only for `no-store`
+                revalidate: false,
+                errors: ErrorCaching {
+                    statuses: Some(vec![404, 410, 414]),
+                    ttl: Some(120),
+                    ..ErrorCaching::default()
+                },
+                ..base.plain()
             },
             sources: &[
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L80-110 (methods, Cookie, Authorization)",
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L138-145 (hash: url + host)",
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L294-298 (Vary == \"*\" exact)",
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_vary.c#L30-140 (trim only)",
+                "varnishcache/varnish-cache bin/varnishd/cache/cache_rfc2616.c RFC2616_Ttl (only 200 203 204 300 301 304 404 410 414 get a TTL, default_ttl 120 s; any other status ttl -1: never stored)",
+                "varnishd -x parameter: default_keep 0 (no conditional revalidation of expired objects), default_grace 10 s",
                 "lab/RESULTS.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass)",
                 "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 72 corpus steps (hit/forward, verdict, `Vary: *` spellings)",
             ],
-            caveat: None,
+            caveat: Some("default_ttl 120 s is applied to 404/410/414 without Cache-Control, but not to 200 without it (kept as not stored, as before); grace (10 s of stale-while-revalidate) is not modelled"),
         },
         "nginx" => Profile {
             name: "nginx",
             summary: "proxy_cache: $scheme$proxy_host$request_uri, Vary honoured on raw values, GET/HEAD, Cookie requests cached, no lock",
-            knobs: Knobs { vary_star: VaryStar::ExactOnly, vary_compare: VaryCompare::Raw, ..base },
+            // proxy_cache_revalidate is off by default; no proxy_cache_valid: only responses
+            // with explicit freshness are stored; proxy_cache_use_stale off
+            knobs: Knobs { vary_star: VaryStar::ExactOnly, vary_compare: VaryCompare::Raw, revalidate: false, ..base.plain() },
             sources: &[
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_key",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_methods",
+                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_revalidate (default off)",
+                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_use_stale (default off)",
                 "cache-tests results: nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
                 "lab/RESULTS.md (nginx 1.22: per-Origin variants, Cookie request hit)",
                 "tests/fidelity.rs: real nginx 1.22.1 (nginx-light, default proxy_cache_key/methods) agrees on all 72 corpus steps",
@@ -268,9 +360,12 @@ pub fn profile(name: &str) -> Option<Profile> {
         "squid" => Profile {
             name: "squid",
             summary: "method + URL key, Vary marker + per-variant key on raw values, `*` never reused, GET/HEAD only",
-            knobs: Knobs { vary_compare: VaryCompare::Raw, ..base },
+            // refresh_pattern `.  0 20% 4320`: 20% of the Last-Modified age; Squid revalidates
+            // and purges on unsafe methods; CDN-Cache-Control is not read
+            knobs: Knobs { vary_compare: VaryCompare::Raw, heuristic_pct: Some(20), invalidate_unsafe: true, request_cache_control: true, ..base.plain() },
             sources: &[
                 "research/cdn-vary.md §1.1 [SQ-key] [SQ-vary] [SQ-meth]",
+                "http://www.squid-cache.org/Doc/config/refresh_pattern/ (default `. 0 20% 4320`)",
                 "cache-tests results: Squid 6.13 passes all 15 required Vary tests",
                 "lab/RESULTS.md (Squid 5.7)",
                 "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on all 72 corpus steps (`Vary: *` in any spelling never reused)",
@@ -280,9 +375,10 @@ pub fn profile(name: &str) -> Option<Profile> {
         "ats" => Profile {
             name: "ats",
             summary: "remapped URL key, alternates matched case/whitespace-insensitively, max_alts 5, `*` not stored",
-            knobs: Knobs { max_variants: Some(5), vary_star: VaryStar::Bypass, vary_compare: VaryCompare::Fold, ..base },
+            knobs: Knobs { max_variants: Some(5), vary_star: VaryStar::Bypass, vary_compare: VaryCompare::Fold, heuristic_pct: Some(10), invalidate_unsafe: true, ..base.plain() },
             sources: &[
                 "research/cdn-vary.md §1.1 [ATS-ck] [ATS-var] [ATS-alts] [ATS-meth]",
+                "https://docs.trafficserver.apache.org/en/latest/admin-guide/files/records.yaml.en.html (heuristic_lm_factor 0.10, ignore_client_no_cache 1, negative_caching_enabled 0)",
                 "lab/RESULTS.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",
                 "tests/fidelity.rs: real ATS 9.2.9 agrees on all 72 corpus steps (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
             ],
@@ -291,12 +387,13 @@ pub fn profile(name: &str) -> Option<Profile> {
         "fastly" => Profile {
             name: "fastly",
             summary: "req.url + Host, Vary per spec, ~200 variants, `*` reused, GET/HEAD only, request collapsing on",
-            knobs: Knobs { max_variants: Some(200), vary_star: VaryStar::Reuse, collapse: Collapse::On, ..base },
+            knobs: Knobs { max_variants: Some(200), vary_star: VaryStar::Reuse, collapse: Collapse::On, targeted: vec!["surrogate-control".into()], ..base.plain() },
             sources: &[
                 "https://www.fastly.com/documentation/reference/vcl/subroutines/hash",
                 "https://www.fastly.com/documentation/reference/http/http-headers/Vary",
                 "https://fastly.com/documentation/guides/concepts/edge-state/cache/request-collapsing",
                 "cache-tests results: Fastly fails all 8 `*` tests",
+                "https://www.fastly.com/documentation/reference/http/http-headers/Surrogate-Control/ (preferred over Cache-Control)",
             ],
             caveat: Some("the 200-variant cap comes from a Fastly community post, not reference docs"),
         },
@@ -307,9 +404,11 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary: VaryMode::AcceptEncodingOnly,
                 key_headers: vec!["origin".into()],
                 vary_star: VaryStar::Bypass,
-                ..base
+                targeted: vec!["cloudflare-cdn-cache-control".into(), "cdn-cache-control".into()],
+                ..base.plain()
             },
             sources: &[
+                "https://developers.cloudflare.com/cache/concepts/cdn-cache-control/ (Cloudflare-CDN-Cache-Control, then CDN-Cache-Control)",
                 "https://developers.cloudflare.com/cache/how-to/cache-keys/ (\"Origin header sent by client (for CORS support)\")",
                 "https://developers.cloudflare.com/cache/concepts/cache-control/ (Vary not considered by default)",
                 "https://developers.cloudflare.com/cache/concepts/vary/ (`Vary: *` always bypasses)",
@@ -326,6 +425,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateCachePolicy.html (min TTL > 0 overrides no-store)",
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages-expiration.html (errors cached 10 s; the greater of max-age and the Error Caching Minimum TTL; no-store honoured only on 404, 410, 414, 501)",
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html (cached errors; origin unavailable: \"CloudFront continues to serve cached content\")",
             ],
             caveat: Some("`Vary: *` under CachingOptimized (min TTL 1 s) is undocumented (only min TTL 0 is: stored, always forwarded); modelled as ignored like any Vary"),
         },
@@ -362,7 +463,7 @@ pub fn profile(name: &str) -> Option<Profile> {
         "akamai" => Profile {
             name: "akamai",
             summary: "hostname + path + query key; a response with Vary beyond Accept-Encoding is not stored; OPTIONS never cached",
-            knobs: Knobs { vary: VaryMode::Uncacheable, vary_star: VaryStar::Bypass, ..base },
+            knobs: Knobs { vary: VaryMode::Uncacheable, vary_star: VaryStar::Bypass, ..base.plain() },
             sources: &[
                 "https://techdocs.akamai.com/property-mgr/docs/rm-vary-header",
                 "https://techdocs.akamai.com/property-mgr/reference/ga-allow-options",
@@ -393,7 +494,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                     .map(|s| s.to_string())
                     .collect(),
                 ),
-                ..base
+                ..base.plain()
             },
             sources: &["https://cloud.google.com/cdn/docs/using-cache-keys", "https://cloud.google.com/cdn/docs/caching"],
             caveat: Some("the Vary allowlist is quoted from a docs index; older text allowed only Accept, Accept-Encoding, Origin"),
@@ -401,7 +502,7 @@ pub fn profile(name: &str) -> Option<Profile> {
         "azure-front-door" => Profile {
             name: "azure-front-door",
             summary: "URL key, Vary not honoured, GET only, in-flight requests for one URL may share a response",
-            knobs: Knobs { vary: VaryMode::Ignore, preflight_key: PreflightKey::Ignore, vary_star: VaryStar::Reuse, collapse: Collapse::Naive, ..base },
+            knobs: Knobs { vary: VaryMode::Ignore, preflight_key: PreflightKey::Ignore, vary_star: VaryStar::Reuse, collapse: Collapse::Naive, ..base.plain() },
             sources: &[
                 "https://learn.microsoft.com/en-us/azure/frontdoor/front-door-caching",
                 "https://learn.microsoft.com/en-us/azure/frontdoor/cross-origin-resource-sharing",
@@ -425,7 +526,14 @@ fn cloudfront_base(base: Knobs) -> Knobs {
             min: Some(1),
             max: Some(31_536_000),
         },
-        ..base
+        stale_on_disconnect: true,
+        errors: ErrorCaching {
+            statuses: Some(vec![400, 403, 404, 405, 414, 500, 501, 502, 503, 504]),
+            ttl: Some(10),
+            ttl_is_floor: true,
+            ignore_no_store: vec![400, 403, 405, 500, 502, 503, 504],
+        },
+        ..base.plain()
     }
 }
 
