@@ -143,8 +143,11 @@ pub fn storable(
     // CloudFront: a minimum TTL above 0 caches "even if the Cache-Control: no-cache,
     // no-store, or private directives are present"; for errors, only on the statuses
     // its error-caching rules list.
-    let forced = knobs.ttl.min.is_some_and(|m| m > 0)
-        || (error && knobs.errors.ignore_no_store.contains(&resp.status));
+    let forced = if error && knobs.errors.statuses.is_some() {
+        knobs.errors.ignore_no_store.contains(&resp.status)
+    } else {
+        knobs.ttl.min.is_some_and(|m| m > 0)
+    };
     if cc.no_store && !forced {
         return Err(NoStore::NoStoreDirective);
     }
@@ -410,6 +413,80 @@ mod tests {
             SIM_EPOCH
         )
         .is_ok());
+    }
+
+    #[test]
+    fn cdn_cache_control_takes_precedence() {
+        let k = Knobs::rfc9111();
+        let life = |h: &[(&str, &str)]| storable(&k, &get(&[]), &resp(200, h), SIM_EPOCH).map(|f| f.lifetime_ms);
+        assert_eq!(life(&[("cache-control", "max-age=3600"), ("cdn-cache-control", "max-age=1")]), Ok(1_000));
+        assert_eq!(life(&[("cache-control", "no-store"), ("cdn-cache-control", "max-age=100")]), Ok(100_000));
+        assert_eq!(
+            life(&[("cache-control", "max-age=100"), ("cdn-cache-control", "no-store")]),
+            Err(NoStore::NoStoreDirective)
+        );
+        assert_eq!(
+            life(&[("cache-control", "max-age=100"), ("cdn-cache-control", "private")]),
+            Err(NoStore::Private)
+        );
+        // Expires plays no part under a targeted field
+        let exp = SIM_EPOCH.plus_secs(100).http_date();
+        assert_eq!(life(&[("expires", &exp), ("cdn-cache-control", "max-age=0")]), Ok(0));
+        // an invalid targeted field is ignored: Cache-Control governs
+        assert_eq!(
+            life(&[("cache-control", "no-store"), ("cdn-cache-control", "max-age=10000, &&&&&")]),
+            Err(NoStore::NoStoreDirective)
+        );
+        // a profile that does not honour it
+        let nginx = profile("nginx").unwrap().knobs;
+        assert_eq!(
+            storable(&nginx, &get(&[]), &resp(200, &[("cache-control", "max-age=3600"), ("cdn-cache-control", "max-age=1")]), SIM_EPOCH)
+                .map(|f| f.lifetime_ms),
+            Ok(3_600_000)
+        );
+    }
+
+    #[test]
+    fn error_caching_per_profile() {
+        let cf = profile("cloudfront").unwrap().knobs;
+        let life = |k: &Knobs, status: u16, h: &[(&str, &str)]| {
+            storable(k, &get(&[]), &resp(status, h), SIM_EPOCH).map(|f| f.lifetime_ms)
+        };
+        // CloudFront: 10 s for a cached error without headers; the greater of max-age
+        // and 10 s; no-store ignored on a 503, honoured on a 404; 416 never cached
+        assert_eq!(life(&cf, 503, &[]), Ok(10_000));
+        assert_eq!(life(&cf, 404, &[("cache-control", "max-age=5")]), Ok(10_000));
+        assert_eq!(life(&cf, 404, &[("cache-control", "max-age=60")]), Ok(60_000));
+        assert_eq!(life(&cf, 503, &[("cache-control", "no-store")]), Ok(10_000));
+        assert_eq!(life(&cf, 404, &[("cache-control", "no-store")]), Err(NoStore::NoStoreDirective));
+        assert_eq!(life(&cf, 416, &[]), Err(NoStore::Status));
+        // Varnish: 404 gets default_ttl, 503 is never stored even with max-age
+        let v = profile("varnish").unwrap().knobs;
+        assert_eq!(life(&v, 404, &[]), Ok(120_000));
+        assert_eq!(life(&v, 503, &[("cache-control", "max-age=60")]), Err(NoStore::Status));
+        // RFC 9111 / nginx: only with explicit freshness
+        let n = profile("nginx").unwrap().knobs;
+        assert_eq!(life(&n, 503, &[]), Err(NoStore::Status));
+        assert_eq!(life(&n, 503, &[("cache-control", "max-age=7")]), Ok(7_000));
+        assert_eq!(life(&Knobs::rfc9111(), 404, &[]), Err(NoStore::NoFreshness));
+    }
+
+    #[test]
+    fn heuristic_and_age_list() {
+        let k = Knobs::rfc9111();
+        let date = SIM_EPOCH.http_date();
+        let lm = Timestamp(SIM_EPOCH.0 - 1_000_000_000).http_date();
+        let f = storable(&k, &get(&[]), &resp(200, &[("date", &date), ("last-modified", &lm)]), SIM_EPOCH).unwrap();
+        assert_eq!(f.lifetime_ms, 100_000_000);
+        assert_eq!(
+            storable(&profile("nginx").unwrap().knobs, &get(&[]), &resp(200, &[("date", &date), ("last-modified", &lm)]), SIM_EPOCH),
+            Err(NoStore::NoFreshness)
+        );
+        let f = storable(&k, &get(&[]), &resp(200, &[("cache-control", "max-age=3600"), ("age", "7200, 0")]), SIM_EPOCH).unwrap();
+        assert!(f.ttl_ms(SIM_EPOCH, SIM_EPOCH) < 0);
+        let f = storable(&k, &get(&[]), &resp(200, &[("cache-control", "max-age=60, must-revalidate, stale-if-error=30")]), SIM_EPOCH).unwrap();
+        assert!(f.must_revalidate);
+        assert_eq!(f.sie_ms, 30_000);
     }
 
     #[test]

@@ -825,6 +825,105 @@ mod tests {
         }
     }
 
+    fn tagged(cc: &str) -> Arc<Response> {
+        Arc::new(Response::new(
+            200,
+            Headers::from_pairs([("cache-control", cc), ("etag", "\"v1\""), ("a", "1")]),
+        ))
+    }
+
+    #[test]
+    fn stale_entry_is_a_revalidation_candidate_and_a_304_freshens_it() {
+        let mut c = cache(Knobs::rfc9111());
+        c.store(&get(None), tagged("max-age=10"), SIM_EPOCH, SIM_EPOCH, 3);
+        let later = SIM_EPOCH.plus_secs(11);
+        assert!(matches!(c.lookup(&get(None), later).1, Lookup::Miss(Fwd::Stale)));
+        let cand = c.candidate(&get(None), later).unwrap();
+        let nm = Response::new(304, Headers::from_pairs([("etag", "\"v1\""), ("a", "2")]));
+        match after_forward(c.knobs(), &cand, Some(&nm), later) {
+            Revalidated::Freshened(r) => {
+                assert_eq!(r.status, 200);
+                assert_eq!(r.headers.get("a"), Some("2"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let other = Response::new(304, Headers::from_pairs([("etag", "\"v2\"")]));
+        assert!(matches!(after_forward(c.knobs(), &cand, Some(&other), later), Revalidated::Replaced));
+    }
+
+    #[test]
+    fn stale_on_error_and_disconnect() {
+        let k = Knobs::rfc9111();
+        let mut c = cache(k.clone());
+        c.store(&get(None), tagged("max-age=10, stale-if-error=60"), SIM_EPOCH, SIM_EPOCH, 0);
+        let cand = c.candidate(&get(None), SIM_EPOCH.plus_secs(20)).unwrap();
+        let e503 = Response::new(503, Headers::new());
+        let at = |s| SIM_EPOCH.plus_secs(s);
+        assert!(matches!(after_forward(&k, &cand, Some(&e503), at(20)), Revalidated::ServeStale));
+        assert!(matches!(after_forward(&k, &cand, Some(&e503), at(80)), Revalidated::Replaced));
+        assert!(matches!(after_forward(&k, &cand, None, at(80)), Revalidated::ServeStale));
+        let mut strict = cache(k.clone());
+        strict.store(&get(None), tagged("max-age=10, must-revalidate"), SIM_EPOCH, SIM_EPOCH, 0);
+        let cand = strict.candidate(&get(None), at(20)).unwrap();
+        assert!(matches!(after_forward(&k, &cand, None, at(20)), Revalidated::Replaced));
+        let nginx = profile("nginx").unwrap().knobs;
+        let cand = c.candidate(&get(None), at(20)).unwrap();
+        assert!(matches!(after_forward(&nginx, &cand, Some(&e503), at(20)), Revalidated::Replaced));
+    }
+
+    #[test]
+    fn request_directives_when_honoured() {
+        let mut c = cache(Knobs::rfc9111());
+        c.store(&get(None), tagged("max-age=100"), SIM_EPOCH, SIM_EPOCH, 0);
+        let with = |v: &str| {
+            let mut r = get(None);
+            r.headers.append("cache-control", v);
+            r
+        };
+        let at = SIM_EPOCH.plus_secs(50);
+        assert!(matches!(c.lookup(&with("no-cache"), at).1, Lookup::Miss(Fwd::Request)));
+        assert!(matches!(c.lookup(&with("max-age=10"), at).1, Lookup::Miss(Fwd::Request)));
+        assert!(matches!(c.lookup(&with("min-fresh=60"), at).1, Lookup::Miss(Fwd::Request)));
+        assert!(matches!(c.lookup(&with("max-stale=60"), SIM_EPOCH.plus_secs(150)).1, Lookup::Hit(_)));
+        let mut p = get(None);
+        p.headers.append("pragma", "no-cache");
+        assert!(matches!(c.lookup(&p, at).1, Lookup::Miss(Fwd::Request)));
+        let mut cf = cache(profile("cloudfront").unwrap().knobs);
+        cf.store(&get(None), tagged("max-age=100"), SIM_EPOCH, SIM_EPOCH, 0);
+        assert!(matches!(cf.lookup(&with("no-cache"), at).1, Lookup::Hit(_)));
+    }
+
+    #[test]
+    fn unsafe_methods_invalidate_where_the_profile_does() {
+        let mut c = cache(Knobs::rfc9111());
+        c.store(&get(Some("https://a")), reflect(Some("https://a"), true), SIM_EPOCH, SIM_EPOCH, 0);
+        c.store(&get(Some("https://b")), reflect(Some("https://b"), true), SIM_EPOCH, SIM_EPOCH, 1);
+        let mut post = get(None);
+        post.method = "POST".into();
+        assert_eq!(c.invalidate_after(&post, 500, &Headers::new()), 0);
+        assert_eq!(c.invalidate_after(&post, 200, &Headers::new()), 2);
+        assert!(c.is_empty());
+        let mut v = cache(profile("varnish").unwrap().knobs);
+        v.store(&get(None), reflect(None, false), SIM_EPOCH, SIM_EPOCH, 0);
+        assert_eq!(v.invalidate_after(&post, 200, &Headers::new()), 0);
+    }
+
+    #[test]
+    fn deliver_answers_conditionals_and_ranges() {
+        let stored = Arc::new(Response {
+            status: 200,
+            headers: Headers::from_pairs([("etag", "\"v1\"")]),
+            body: Arc::from(&b"0123456789"[..]),
+        });
+        let mut r = get(None);
+        assert!(Arc::ptr_eq(&deliver(&r, &stored), &stored));
+        r.headers.append("range", "bytes=2-3");
+        let p = deliver(&r, &stored);
+        assert_eq!((p.status, &p.body[..]), (206, &b"23"[..]));
+        r.headers.append("if-none-match", "\"v1\"");
+        assert_eq!(deliver(&r, &stored).status, 304);
+    }
+
     #[test]
     fn not_stored_reasons_surface() {
         let mut c = cache(profile("akamai").unwrap().knobs);

@@ -29,12 +29,14 @@ struct State {
 
 /// Binds `listen` and serves `model` until SIGINT/SIGTERM. Prints the bound address as
 /// `listening on http://ADDR` on standard output first (port 0 picks a free port).
-pub async fn serve(model: OriginModel, listen: SocketAddr) -> std::io::Result<()> {
+/// Route error windows count from when it starts listening.
+pub async fn serve(mut model: OriginModel, listen: SocketAddr) -> std::io::Result<()> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    model.epoch = clock::now();
     let state = Arc::new(State {
         model,
         stats: Mutex::new(BTreeMap::new()),

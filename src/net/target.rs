@@ -374,7 +374,15 @@ impl Wire {
             .unwrap_or_else(|| format!("{} {}", req.method, self.target.url(&req.target)));
         let response = Arc::new(resp);
         let options = req.method == "OPTIONS";
-        let served_tag = if matches!(outcome, Outcome::Hit | Outcome::Stale | Outcome::Collapsed) {
+        // a revalidated entry (a 304 merged into the stored response) is served from
+        // the store too, though the request went forward
+        let revalidated = response
+            .headers
+            .get_combined("cache-status")
+            .is_some_and(|v| v.contains("fwd-status=304") && v.contains("; stored"));
+        let served_tag = if revalidated
+            || matches!(outcome, Outcome::Hit | Outcome::Stale | Outcome::Collapsed)
+        {
             self.stored_by(options, &req.target, &response)
         } else {
             None

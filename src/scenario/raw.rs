@@ -62,6 +62,19 @@ pub(crate) struct RawRoute {
     pub headers: Option<S<HeaderList>>,
     pub body: Option<String>,
     pub cors: Option<S<Scalar>>,
+    pub cors_on_304: Option<bool>,
+    pub errors: Option<Vec<S<RawErrorWindow>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawErrorWindow {
+    pub status: S<u16>,
+    pub from: Option<S<Scalar>>,
+    pub until: Option<S<Scalar>>,
+    pub cache_control: Option<String>,
+    pub cors: Option<bool>,
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

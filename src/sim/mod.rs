@@ -6,7 +6,7 @@ mod fix;
 
 use crate::browser::{Agent, Browser, Fetch, Start, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
-use crate::edge::{Cache, Lookup, Outcome, StoreResult, Tag};
+use crate::edge::{self, Cache, Fwd, Lookup, Outcome, StoreResult, Tag};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
@@ -93,41 +93,141 @@ impl Edge {
     ) -> EdgeExchange {
         let pop = pop.min(self.pops.len() - 1);
         let (key, lk) = self.pops[pop].lookup(req, now);
+        let from_store = |s: edge::Served, outcome: Outcome| EdgeExchange {
+            response: edge::deliver(req, &s.response),
+            outcome,
+            shield: None,
+            key: s.key,
+            served_tag: Some(s.tag),
+            done_at: now,
+            stored: None,
+        };
         match lk {
-            Lookup::Hit(s) => EdgeExchange {
-                response: s.response,
-                outcome: Outcome::Hit,
-                shield: None,
-                key: s.key,
-                served_tag: Some(s.tag),
-                done_at: now,
-                stored: None,
-            },
-            Lookup::Collapsed(s) => EdgeExchange {
-                response: s.response,
-                outcome: Outcome::Collapsed,
-                shield: None,
-                key: s.key,
-                served_tag: Some(s.tag),
-                done_at: now,
-                stored: None,
-            },
+            Lookup::Hit(s) => from_store(s, Outcome::Hit),
+            Lookup::Collapsed(s) => from_store(s, Outcome::Collapsed),
             Lookup::Stale(s) => {
                 // RFC 5861: serve the stale response, refresh behind it.
                 let (resp, _, _, done) = self.via_parent(up, req, now, tag);
                 let stored = self.pops[pop].store(req, resp, now, done, tag);
                 EdgeExchange {
-                    response: s.response,
-                    outcome: Outcome::Stale,
+                    stored: Some(store_summary(stored)),
+                    ..from_store(s, Outcome::Stale)
+                }
+            }
+            Lookup::Miss(fwd) => {
+                if matches!(fwd, Fwd::Stale | Fwd::Request) {
+                    if let Some(cand) = self.pops[pop].candidate(req, now) {
+                        return self.revalidate(up, req, pop, now, tag, cand, key);
+                    }
+                }
+                self.miss(up, req, pop, now, tag, key)
+            }
+            Lookup::Pass(_) => {
+                let resp = Arc::new(up.respond(req, now));
+                let done = now.plus_ms(up.latency_ms());
+                self.invalidate_after(req, &resp);
+                EdgeExchange {
+                    response: resp,
+                    outcome: Outcome::Pass,
                     shield: None,
-                    key: s.key,
-                    served_tag: Some(s.tag),
-                    done_at: now,
+                    key: Arc::from(key),
+                    served_tag: None,
+                    done_at: done,
+                    stored: None,
+                }
+            }
+        }
+    }
+
+    /// RFC 9111 §4.4 at every cache the answer passed through (POPs and shield).
+    fn invalidate_after(&mut self, req: &Request, resp: &Response) {
+        for c in self.pops.iter_mut().chain(self.shield.as_mut()) {
+            c.invalidate_after(req, resp.status, &resp.headers);
+        }
+    }
+
+    /// A forward that may store its answer.
+    fn miss(
+        &mut self,
+        up: &mut dyn Upstream,
+        req: &Request,
+        pop: usize,
+        now: Timestamp,
+        tag: Tag,
+        key: String,
+    ) -> EdgeExchange {
+        let (resp, served_tag, shield, done) = self.via_parent(up, req, now, tag);
+        let stored = self.pops[pop].store(req, resp.clone(), now, done, served_tag.unwrap_or(tag));
+        let key = match &stored {
+            StoreResult::Stored { key, .. } => key.clone(),
+            StoreResult::NotStored(_) => Arc::from(key),
+        };
+        EdgeExchange {
+            response: resp,
+            outcome: Outcome::Miss,
+            shield,
+            key,
+            served_tag,
+            done_at: done,
+            stored: Some(store_summary(stored)),
+        }
+    }
+
+    /// A forward with a stored candidate (stale, or refused by the request's directives):
+    /// the core decides ([`edge::after_forward`]) whether a `304` freshens it, whether an
+    /// error lets it be served stale, or whether the answer replaces it. The proxy does
+    /// the same (`net::proxy::server::revalidate`).
+    #[allow(clippy::too_many_arguments)]
+    fn revalidate(
+        &mut self,
+        up: &mut dyn Upstream,
+        req: &Request,
+        pop: usize,
+        now: Timestamp,
+        tag: Tag,
+        cand: edge::Variant,
+        key: String,
+    ) -> EdgeExchange {
+        let knobs = self.pops[pop].knobs();
+        let validates = knobs.revalidate && edge::validate::has_validator(&cand.response);
+        if !validates && !knobs.stale_if_error {
+            return self.miss(up, req, pop, now, tag, key);
+        }
+        let conditional = if validates {
+            let mut r = edge::validate::conditional_request(req, &cand.response);
+            r.headers.remove("range");
+            r
+        } else {
+            req.clone()
+        };
+        let (resp, served_tag, shield, done) = self.via_parent(up, &conditional, now, tag);
+        match edge::after_forward(self.pops[pop].knobs(), &cand, Some(&resp), done) {
+            edge::Revalidated::Freshened(fresh) => {
+                // stored under the original author: the fields the 304 left alone are its
+                let stored = self.pops[pop].store(req, fresh.clone(), now, done, cand.tag);
+                EdgeExchange {
+                    response: edge::deliver(req, &fresh),
+                    outcome: Outcome::Miss,
+                    shield,
+                    key: cand.key.clone(),
+                    served_tag: Some(cand.tag),
+                    done_at: done,
                     stored: Some(store_summary(stored)),
                 }
             }
-            Lookup::Miss(_) => {
-                let (resp, served_tag, shield, done) = self.via_parent(up, req, now, tag);
+            edge::Revalidated::ServeStale => EdgeExchange {
+                response: edge::deliver(req, &cand.response),
+                outcome: Outcome::Stale,
+                shield,
+                key: cand.key.clone(),
+                served_tag: Some(cand.tag),
+                done_at: done,
+                stored: None,
+            },
+            edge::Revalidated::Replaced if resp.status == 304 => {
+                self.miss(up, req, pop, now, tag, key)
+            }
+            edge::Revalidated::Replaced => {
                 let stored =
                     self.pops[pop].store(req, resp.clone(), now, done, served_tag.unwrap_or(tag));
                 let key = match &stored {
@@ -142,19 +242,6 @@ impl Edge {
                     served_tag,
                     done_at: done,
                     stored: Some(store_summary(stored)),
-                }
-            }
-            Lookup::Pass(_) => {
-                let resp = Arc::new(up.respond(req, now));
-                let done = now.plus_ms(up.latency_ms());
-                EdgeExchange {
-                    response: resp,
-                    outcome: Outcome::Pass,
-                    shield: None,
-                    key: Arc::from(key),
-                    served_tag: None,
-                    done_at: done,
-                    stored: None,
                 }
             }
         }
@@ -175,12 +262,17 @@ impl Edge {
             return (r, None, None, d);
         };
         match shield.lookup(req, now).1 {
-            Lookup::Hit(s) => (s.response, Some(s.tag), Some(Outcome::Hit), now),
-            Lookup::Collapsed(s) => (s.response, Some(s.tag), Some(Outcome::Collapsed), now),
+            Lookup::Hit(s) => (edge::deliver(req, &s.response), Some(s.tag), Some(Outcome::Hit), now),
+            Lookup::Collapsed(s) => (
+                edge::deliver(req, &s.response),
+                Some(s.tag),
+                Some(Outcome::Collapsed),
+                now,
+            ),
             Lookup::Stale(s) => {
                 let (r, d) = origin(up);
                 shield.store(req, r, now, d, tag);
-                (s.response, Some(s.tag), Some(Outcome::Stale), now)
+                (edge::deliver(req, &s.response), Some(s.tag), Some(Outcome::Stale), now)
             }
             Lookup::Miss(_) => {
                 let (r, d) = origin(up);
