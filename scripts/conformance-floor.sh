@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Measured at the commit that set it (see the issue 12 report); raise it, never lower it
 # without saying why.
-FLOOR=${FLOOR:-155}
+FLOOR=${FLOOR:-159}
 RUN=../shared/conformance/run.sh
 [ -x "$RUN" ] || [ -f "$RUN" ] || { echo "conformance-floor: $RUN not found (../shared beside the clone)" >&2; exit 2; }
 OUT=$(mktemp -d /tmp/varyedge-floor.XXXXXX)
