@@ -418,30 +418,67 @@ mod tests {
     #[test]
     fn cdn_cache_control_takes_precedence() {
         let k = Knobs::rfc9111();
-        let life = |h: &[(&str, &str)]| storable(&k, &get(&[]), &resp(200, h), SIM_EPOCH).map(|f| f.lifetime_ms);
-        assert_eq!(life(&[("cache-control", "max-age=3600"), ("cdn-cache-control", "max-age=1")]), Ok(1_000));
-        assert_eq!(life(&[("cache-control", "no-store"), ("cdn-cache-control", "max-age=100")]), Ok(100_000));
+        let life = |h: &[(&str, &str)]| {
+            storable(&k, &get(&[]), &resp(200, h), SIM_EPOCH).map(|f| f.lifetime_ms)
+        };
         assert_eq!(
-            life(&[("cache-control", "max-age=100"), ("cdn-cache-control", "no-store")]),
+            life(&[
+                ("cache-control", "max-age=3600"),
+                ("cdn-cache-control", "max-age=1")
+            ]),
+            Ok(1_000)
+        );
+        assert_eq!(
+            life(&[
+                ("cache-control", "no-store"),
+                ("cdn-cache-control", "max-age=100")
+            ]),
+            Ok(100_000)
+        );
+        assert_eq!(
+            life(&[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "no-store")
+            ]),
             Err(NoStore::NoStoreDirective)
         );
         assert_eq!(
-            life(&[("cache-control", "max-age=100"), ("cdn-cache-control", "private")]),
+            life(&[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "private")
+            ]),
             Err(NoStore::Private)
         );
         // Expires plays no part under a targeted field
         let exp = SIM_EPOCH.plus_secs(100).http_date();
-        assert_eq!(life(&[("expires", &exp), ("cdn-cache-control", "max-age=0")]), Ok(0));
+        assert_eq!(
+            life(&[("expires", &exp), ("cdn-cache-control", "max-age=0")]),
+            Ok(0)
+        );
         // an invalid targeted field is ignored: Cache-Control governs
         assert_eq!(
-            life(&[("cache-control", "no-store"), ("cdn-cache-control", "max-age=10000, &&&&&")]),
+            life(&[
+                ("cache-control", "no-store"),
+                ("cdn-cache-control", "max-age=10000, &&&&&")
+            ]),
             Err(NoStore::NoStoreDirective)
         );
         // a profile that does not honour it
         let nginx = profile("nginx").unwrap().knobs;
         assert_eq!(
-            storable(&nginx, &get(&[]), &resp(200, &[("cache-control", "max-age=3600"), ("cdn-cache-control", "max-age=1")]), SIM_EPOCH)
-                .map(|f| f.lifetime_ms),
+            storable(
+                &nginx,
+                &get(&[]),
+                &resp(
+                    200,
+                    &[
+                        ("cache-control", "max-age=3600"),
+                        ("cdn-cache-control", "max-age=1")
+                    ]
+                ),
+                SIM_EPOCH
+            )
+            .map(|f| f.lifetime_ms),
             Ok(3_600_000)
         );
     }
@@ -455,15 +492,27 @@ mod tests {
         // CloudFront: 10 s for a cached error without headers; the greater of max-age
         // and 10 s; no-store ignored on a 503, honoured on a 404; 416 never cached
         assert_eq!(life(&cf, 503, &[]), Ok(10_000));
-        assert_eq!(life(&cf, 404, &[("cache-control", "max-age=5")]), Ok(10_000));
-        assert_eq!(life(&cf, 404, &[("cache-control", "max-age=60")]), Ok(60_000));
+        assert_eq!(
+            life(&cf, 404, &[("cache-control", "max-age=5")]),
+            Ok(10_000)
+        );
+        assert_eq!(
+            life(&cf, 404, &[("cache-control", "max-age=60")]),
+            Ok(60_000)
+        );
         assert_eq!(life(&cf, 503, &[("cache-control", "no-store")]), Ok(10_000));
-        assert_eq!(life(&cf, 404, &[("cache-control", "no-store")]), Err(NoStore::NoStoreDirective));
+        assert_eq!(
+            life(&cf, 404, &[("cache-control", "no-store")]),
+            Err(NoStore::NoStoreDirective)
+        );
         assert_eq!(life(&cf, 416, &[]), Err(NoStore::Status));
         // Varnish: 404 gets default_ttl, 503 is never stored even with max-age
         let v = profile("varnish").unwrap().knobs;
         assert_eq!(life(&v, 404, &[]), Ok(120_000));
-        assert_eq!(life(&v, 503, &[("cache-control", "max-age=60")]), Err(NoStore::Status));
+        assert_eq!(
+            life(&v, 503, &[("cache-control", "max-age=60")]),
+            Err(NoStore::Status)
+        );
         // RFC 9111 / nginx: only with explicit freshness
         let n = profile("nginx").unwrap().knobs;
         assert_eq!(life(&n, 503, &[]), Err(NoStore::Status));
@@ -476,15 +525,47 @@ mod tests {
         let k = Knobs::rfc9111();
         let date = SIM_EPOCH.http_date();
         let lm = Timestamp(SIM_EPOCH.0 - 1_000_000_000).http_date();
-        let f = storable(&k, &get(&[]), &resp(200, &[("date", &date), ("last-modified", &lm)]), SIM_EPOCH).unwrap();
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(200, &[("date", &date), ("last-modified", &lm)]),
+            SIM_EPOCH,
+        )
+        .unwrap();
         assert_eq!(f.lifetime_ms, 100_000_000);
         assert_eq!(
-            storable(&profile("nginx").unwrap().knobs, &get(&[]), &resp(200, &[("date", &date), ("last-modified", &lm)]), SIM_EPOCH),
+            storable(
+                &profile("nginx").unwrap().knobs,
+                &get(&[]),
+                &resp(200, &[("date", &date), ("last-modified", &lm)]),
+                SIM_EPOCH
+            ),
             Err(NoStore::NoFreshness)
         );
-        let f = storable(&k, &get(&[]), &resp(200, &[("cache-control", "max-age=3600"), ("age", "7200, 0")]), SIM_EPOCH).unwrap();
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(
+                200,
+                &[("cache-control", "max-age=3600"), ("age", "7200, 0")],
+            ),
+            SIM_EPOCH,
+        )
+        .unwrap();
         assert!(f.ttl_ms(SIM_EPOCH, SIM_EPOCH) < 0);
-        let f = storable(&k, &get(&[]), &resp(200, &[("cache-control", "max-age=60, must-revalidate, stale-if-error=30")]), SIM_EPOCH).unwrap();
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(
+                200,
+                &[(
+                    "cache-control",
+                    "max-age=60, must-revalidate, stale-if-error=30",
+                )],
+            ),
+            SIM_EPOCH,
+        )
+        .unwrap();
         assert!(f.must_revalidate);
         assert_eq!(f.sie_ms, 30_000);
     }

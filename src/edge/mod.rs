@@ -190,12 +190,13 @@ impl VariantSet {
         evicted
     }
 
-    /// Drops every variant stored for one of `urls` (`scheme://host/target`). Returns
-    /// how many went.
+    /// Drops every `GET`/`HEAD` variant stored for one of `urls` (`scheme://host/target`).
+    /// `OPTIONS` entries, which only CDNs store, are left alone (CloudFront, the one that
+    /// stores them, invalidates nothing on unsafe methods). Returns how many went.
     pub fn invalidate(&mut self, urls: &[String]) -> usize {
         let before = self.variants.len();
         self.variants
-            .retain(|v| !urls.iter().any(|u| **u == *v.url));
+            .retain(|v| !(v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url)));
         before - self.variants.len()
     }
 
@@ -837,7 +838,10 @@ mod tests {
         let mut c = cache(Knobs::rfc9111());
         c.store(&get(None), tagged("max-age=10"), SIM_EPOCH, SIM_EPOCH, 3);
         let later = SIM_EPOCH.plus_secs(11);
-        assert!(matches!(c.lookup(&get(None), later).1, Lookup::Miss(Fwd::Stale)));
+        assert!(matches!(
+            c.lookup(&get(None), later).1,
+            Lookup::Miss(Fwd::Stale)
+        ));
         let cand = c.candidate(&get(None), later).unwrap();
         let nm = Response::new(304, Headers::from_pairs([("etag", "\"v1\""), ("a", "2")]));
         match after_forward(c.knobs(), &cand, Some(&nm), later) {
@@ -848,27 +852,57 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let other = Response::new(304, Headers::from_pairs([("etag", "\"v2\"")]));
-        assert!(matches!(after_forward(c.knobs(), &cand, Some(&other), later), Revalidated::Replaced));
+        assert!(matches!(
+            after_forward(c.knobs(), &cand, Some(&other), later),
+            Revalidated::Replaced
+        ));
     }
 
     #[test]
     fn stale_on_error_and_disconnect() {
         let k = Knobs::rfc9111();
         let mut c = cache(k.clone());
-        c.store(&get(None), tagged("max-age=10, stale-if-error=60"), SIM_EPOCH, SIM_EPOCH, 0);
+        c.store(
+            &get(None),
+            tagged("max-age=10, stale-if-error=60"),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            0,
+        );
         let cand = c.candidate(&get(None), SIM_EPOCH.plus_secs(20)).unwrap();
         let e503 = Response::new(503, Headers::new());
         let at = |s| SIM_EPOCH.plus_secs(s);
-        assert!(matches!(after_forward(&k, &cand, Some(&e503), at(20)), Revalidated::ServeStale));
-        assert!(matches!(after_forward(&k, &cand, Some(&e503), at(80)), Revalidated::Replaced));
-        assert!(matches!(after_forward(&k, &cand, None, at(80)), Revalidated::ServeStale));
+        assert!(matches!(
+            after_forward(&k, &cand, Some(&e503), at(20)),
+            Revalidated::ServeStale
+        ));
+        assert!(matches!(
+            after_forward(&k, &cand, Some(&e503), at(80)),
+            Revalidated::Replaced
+        ));
+        assert!(matches!(
+            after_forward(&k, &cand, None, at(80)),
+            Revalidated::ServeStale
+        ));
         let mut strict = cache(k.clone());
-        strict.store(&get(None), tagged("max-age=10, must-revalidate"), SIM_EPOCH, SIM_EPOCH, 0);
+        strict.store(
+            &get(None),
+            tagged("max-age=10, must-revalidate"),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            0,
+        );
         let cand = strict.candidate(&get(None), at(20)).unwrap();
-        assert!(matches!(after_forward(&k, &cand, None, at(20)), Revalidated::Replaced));
+        assert!(matches!(
+            after_forward(&k, &cand, None, at(20)),
+            Revalidated::Replaced
+        ));
         let nginx = profile("nginx").unwrap().knobs;
         let cand = c.candidate(&get(None), at(20)).unwrap();
-        assert!(matches!(after_forward(&nginx, &cand, Some(&e503), at(20)), Revalidated::Replaced));
+        assert!(matches!(
+            after_forward(&nginx, &cand, Some(&e503), at(20)),
+            Revalidated::Replaced
+        ));
     }
 
     #[test]
@@ -881,10 +915,22 @@ mod tests {
             r
         };
         let at = SIM_EPOCH.plus_secs(50);
-        assert!(matches!(c.lookup(&with("no-cache"), at).1, Lookup::Miss(Fwd::Request)));
-        assert!(matches!(c.lookup(&with("max-age=10"), at).1, Lookup::Miss(Fwd::Request)));
-        assert!(matches!(c.lookup(&with("min-fresh=60"), at).1, Lookup::Miss(Fwd::Request)));
-        assert!(matches!(c.lookup(&with("max-stale=60"), SIM_EPOCH.plus_secs(150)).1, Lookup::Hit(_)));
+        assert!(matches!(
+            c.lookup(&with("no-cache"), at).1,
+            Lookup::Miss(Fwd::Request)
+        ));
+        assert!(matches!(
+            c.lookup(&with("max-age=10"), at).1,
+            Lookup::Miss(Fwd::Request)
+        ));
+        assert!(matches!(
+            c.lookup(&with("min-fresh=60"), at).1,
+            Lookup::Miss(Fwd::Request)
+        ));
+        assert!(matches!(
+            c.lookup(&with("max-stale=60"), SIM_EPOCH.plus_secs(150)).1,
+            Lookup::Hit(_)
+        ));
         let mut p = get(None);
         p.headers.append("pragma", "no-cache");
         assert!(matches!(c.lookup(&p, at).1, Lookup::Miss(Fwd::Request)));
@@ -896,8 +942,20 @@ mod tests {
     #[test]
     fn unsafe_methods_invalidate_where_the_profile_does() {
         let mut c = cache(Knobs::rfc9111());
-        c.store(&get(Some("https://a")), reflect(Some("https://a"), true), SIM_EPOCH, SIM_EPOCH, 0);
-        c.store(&get(Some("https://b")), reflect(Some("https://b"), true), SIM_EPOCH, SIM_EPOCH, 1);
+        c.store(
+            &get(Some("https://a")),
+            reflect(Some("https://a"), true),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            0,
+        );
+        c.store(
+            &get(Some("https://b")),
+            reflect(Some("https://b"), true),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            1,
+        );
         let mut post = get(None);
         post.method = "POST".into();
         assert_eq!(c.invalidate_after(&post, 500, &Headers::new()), 0);

@@ -132,10 +132,12 @@ struct WireExchange {
 
 impl WireExchange {
     fn served_from_cache(&self) -> bool {
-        matches!(
-            self.outcome,
-            Outcome::Hit | Outcome::Stale | Outcome::Collapsed
-        )
+        // a revalidated entry went forward but was served from the store (`served_tag`)
+        self.served_tag.is_some()
+            || matches!(
+                self.outcome,
+                Outcome::Hit | Outcome::Stale | Outcome::Collapsed
+            )
     }
 }
 

@@ -474,7 +474,14 @@ fn not_modified(req: &Request, status: u16, h: &Headers) -> Option<Headers> {
         return None;
     }
     let mut out = Headers::new();
-    for name in ["date", "etag", "last-modified", "cache-control", "expires", "vary"] {
+    for name in [
+        "date",
+        "etag",
+        "last-modified",
+        "cache-control",
+        "expires",
+        "vary",
+    ] {
         for v in h.get_all(name) {
             out.append(name, v);
         }
@@ -646,7 +653,10 @@ mod tests {
         let r = m.respond(&cond, SIM_EPOCH);
         assert_eq!(r.status, 304);
         assert_eq!(r.headers.get("etag"), Some("\"v1\""));
-        assert_eq!(r.headers.get("access-control-allow-origin"), Some("https://b"));
+        assert_eq!(
+            r.headers.get("access-control-allow-origin"),
+            Some("https://b")
+        );
         m.routes[0].cors_on_304 = false;
         let r = m.respond(&cond, SIM_EPOCH);
         assert_eq!(r.status, 304);
@@ -666,7 +676,12 @@ mod tests {
             cors: false,
             body: Arc::from(&b"down"[..]),
         });
-        let r = |t: u64| m.respond(&req("GET", "/api/data", &[("origin", "https://a")]), SIM_EPOCH.plus_ms(t));
+        let r = |t: u64| {
+            m.respond(
+                &req("GET", "/api/data", &[("origin", "https://a")]),
+                SIM_EPOCH.plus_ms(t),
+            )
+        };
         assert_eq!(r(999).status, 200);
         let down = r(1_000);
         assert_eq!(down.status, 503);

@@ -489,10 +489,16 @@ impl Validator<'_> {
     }
 
     /// `errors: [{ status: 503, from: 10s, until: 40s }]`: times from the scenario's start.
-    fn error_window(&self, e: S<raw::RawErrorWindow>) -> Result<crate::origin::ErrorWindow, InputError> {
+    fn error_window(
+        &self,
+        e: S<raw::RawErrorWindow>,
+    ) -> Result<crate::origin::ErrorWindow, InputError> {
         let e = e.value;
         if !(400..=599).contains(&e.status.value) {
-            return Err(self.err(&e.status.referenced, "expected an error status between 400 and 599"));
+            return Err(self.err(
+                &e.status.referenced,
+                "expected an error status between 400 and 599",
+            ));
         }
         let from_ms = match &e.from {
             Some(f) => self.duration(f)?,
@@ -514,7 +520,11 @@ impl Validator<'_> {
             until_ms,
             cache_control: e.cache_control,
             cors: e.cors.unwrap_or(false),
-            body: Arc::from(e.body.unwrap_or_else(|| format!("error {}\n", e.status.value)).into_bytes()),
+            body: Arc::from(
+                e.body
+                    .unwrap_or_else(|| format!("error {}\n", e.status.value))
+                    .into_bytes(),
+            ),
         })
     }
 

@@ -262,7 +262,12 @@ impl Edge {
             return (r, None, None, d);
         };
         match shield.lookup(req, now).1 {
-            Lookup::Hit(s) => (edge::deliver(req, &s.response), Some(s.tag), Some(Outcome::Hit), now),
+            Lookup::Hit(s) => (
+                edge::deliver(req, &s.response),
+                Some(s.tag),
+                Some(Outcome::Hit),
+                now,
+            ),
             Lookup::Collapsed(s) => (
                 edge::deliver(req, &s.response),
                 Some(s.tag),
@@ -272,7 +277,12 @@ impl Edge {
             Lookup::Stale(s) => {
                 let (r, d) = origin(up);
                 shield.store(req, r, now, d, tag);
-                (edge::deliver(req, &s.response), Some(s.tag), Some(Outcome::Stale), now)
+                (
+                    edge::deliver(req, &s.response),
+                    Some(s.tag),
+                    Some(Outcome::Stale),
+                    now,
+                )
             }
             Lookup::Miss(_) => {
                 let (r, d) = origin(up);

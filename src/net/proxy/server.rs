@@ -302,7 +302,14 @@ fn serve_stored(
     if Arc::ptr_eq(&out, &served.response) {
         return from_store(wire, served.age_secs, cs, served.ttl_secs, x_cache);
     }
-    from_core(&out, served.age_secs, cs, served.ttl_secs, &wire.key_sf, x_cache)
+    from_core(
+        &out,
+        served.age_secs,
+        cs,
+        served.ttl_secs,
+        &wire.key_sf,
+        x_cache,
+    )
 }
 
 /// A response the core derived from a stored one (a 304, a 206, a freshened entry),
@@ -367,7 +374,13 @@ async fn revalidate(
             }
         }
     }
-    let Ok(up_req) = upstream_request(&st, &parts.method, &core.target, &headers, Either::Right(Empty::new())) else {
+    let Ok(up_req) = upstream_request(
+        &st,
+        &parts.method,
+        &core.target,
+        &headers,
+        Either::Right(Empty::new()),
+    ) else {
         return forward(st, parts, body, core, key, fwd, false, None).await;
     };
     let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await;
@@ -376,7 +389,9 @@ async fn revalidate(
         Ok(r) => r,
         Err(f) => {
             return match edge::after_forward(&st.knobs, &cand, None, now) {
-                edge::Revalidated::ServeStale => serve_stale(&st, &core, &cand, &stored, now, "stale-on-disconnect"),
+                edge::Revalidated::ServeStale => {
+                    serve_stale(&st, &core, &cand, &stored, now, "stale-on-disconnect")
+                }
                 _ => fault(&st, &f, fwd),
             }
         }
@@ -447,7 +462,9 @@ fn freshened(
     });
     let wire_resp = convert::to_hyper(&fresh);
     let made = edge::make_variant(&st.knobs, core, fresh.clone(), now, tag);
-    let full: String = made.as_ref().map_or_else(|_| key.to_string(), |v| v.key.to_string());
+    let full: String = made
+        .as_ref()
+        .map_or_else(|_| key.to_string(), |v| v.key.to_string());
     let wire = Arc::new(Wire {
         status: wire_resp.status(),
         headers: wire_resp.headers().clone(),
@@ -458,7 +475,15 @@ fn freshened(
     let (age, ttl) = match made {
         Ok(v) => {
             let served = edge::served_from(&v, now);
-            st.store.insert(key, core, v, Stored { wire: wire.clone(), by: by.clone() });
+            st.store.insert(
+                key,
+                core,
+                v,
+                Stored {
+                    wire: wire.clone(),
+                    by: by.clone(),
+                },
+            );
             inc(&st.metrics.stores);
             cs.push_str("; stored");
             (served.age_secs, served.ttl_secs)
@@ -547,7 +572,12 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
     };
     // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored → 504
     if edge::only_if_cached(knobs, &core) {
-        return own(&st, 504, "varyedge proxy: only-if-cached and not stored\n", "only-if-cached");
+        return own(
+            &st,
+            504,
+            "varyedge proxy: only-if-cached and not stored\n",
+            "only-if-cached",
+        );
     }
     if matches!(fwd, Fwd::Stale | Fwd::Request) {
         if let Some((cand, stored)) = st.store.candidate(&key, &core, now) {

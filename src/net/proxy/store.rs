@@ -197,7 +197,12 @@ impl Store {
         let keys: Vec<Arc<String>> = self
             .cache
             .iter()
-            .filter(|(_, e)| e.set.variants.iter().any(|v| urls.iter().any(|u| **u == *v.url)))
+            .filter(|(_, e)| {
+                e.set
+                    .variants
+                    .iter()
+                    .any(|v| v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url))
+            })
             .map(|(k, _)| k)
             .collect();
         let mut dropped = 0;
@@ -207,7 +212,8 @@ impl Store {
                 let mut e = Entry::clone(&old.into_value());
                 dropped += e.set.invalidate(urls);
                 let set = &e.set;
-                e.stored.retain(|(t, _)| set.variants.iter().any(|v| v.tag == *t));
+                e.stored
+                    .retain(|(t, _)| set.variants.iter().any(|v| v.tag == *t));
                 if e.set.variants.is_empty() {
                     Op::Remove
                 } else {
