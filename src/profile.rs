@@ -335,6 +335,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_vary.c#L30-140 (trim only)",
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_rfc2616.c RFC2616_Ttl (only 200 203 204 300 301 304 404 410 414 get a TTL, default_ttl 120 s; any other status ttl -1: never stored)",
                 "varnishd -x parameter: default_keep 0 (no conditional revalidation of expired objects), default_grace 10 s",
+                "tests/fidelity 11, 12: real Varnish 7.1 refetches an expired entry whole (b gets its own ACAO), stores a 404 without Cache-Control, never a 503",
                 "lab/RESULTS.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass)",
                 "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 72 corpus steps (hit/forward, verdict, `Vary: *` spellings)",
             ],
@@ -351,6 +352,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_methods",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_revalidate (default off)",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_use_stale (default off)",
+                "tests/fidelity 11, 12: real nginx 1.22 refetches an expired entry whole, stores a 503 only with max-age (lab config: proxy_cache_valid 200 1m)",
                 "cache-tests results: nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
                 "lab/RESULTS.md (nginx 1.22: per-Origin variants, Cookie request hit)",
                 "tests/fidelity.rs: real nginx 1.22.1 (nginx-light, default proxy_cache_key/methods) agrees on all 72 corpus steps",
@@ -362,10 +364,21 @@ pub fn profile(name: &str) -> Option<Profile> {
             summary: "method + URL key, Vary marker + per-variant key on raw values, `*` never reused, GET/HEAD only",
             // refresh_pattern `.  0 20% 4320`: 20% of the Last-Modified age; Squid revalidates
             // and purges on unsafe methods; CDN-Cache-Control is not read
-            knobs: Knobs { vary_compare: VaryCompare::Raw, heuristic_pct: Some(20), invalidate_unsafe: true, request_cache_control: true, ..base.plain() },
+            knobs: Knobs {
+                vary_compare: VaryCompare::Raw,
+                heuristic_pct: Some(20),
+                invalidate_unsafe: true,
+                request_cache_control: true,
+                // 404 and 5xx are only "negatively cached" for negative_ttl (default 0):
+                // a 503 with max-age=60 is forwarded again (tests/fidelity 12)
+                errors: ErrorCaching { statuses: Some(vec![410]), ..ErrorCaching::default() },
+                ..base.plain()
+            },
             sources: &[
                 "research/cdn-vary.md §1.1 [SQ-key] [SQ-vary] [SQ-meth]",
                 "http://www.squid-cache.org/Doc/config/refresh_pattern/ (default `. 0 20% 4320`)",
+                "http://www.squid-cache.org/Doc/config/negative_ttl/ (default 0: errors are not cached)",
+                "tests/fidelity 11, 12: real Squid 5.7 revalidates (keeps the stored ACAO on a 304 without CORS) and does not store a 503 with max-age=60",
                 "cache-tests results: Squid 6.13 passes all 15 required Vary tests",
                 "lab/RESULTS.md (Squid 5.7)",
                 "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on all 72 corpus steps (`Vary: *` in any spelling never reused)",
@@ -379,6 +392,7 @@ pub fn profile(name: &str) -> Option<Profile> {
             sources: &[
                 "research/cdn-vary.md §1.1 [ATS-ck] [ATS-var] [ATS-alts] [ATS-meth]",
                 "https://docs.trafficserver.apache.org/en/latest/admin-guide/files/records.yaml.en.html (heuristic_lm_factor 0.10, ignore_client_no_cache 1, negative_caching_enabled 0)",
+                "tests/fidelity 11, 12: real ATS 9.2 revalidates (keeps the stored ACAO on a 304 without CORS), stores a 503 with max-age=60, not a 404/503 without it",
                 "lab/RESULTS.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",
                 "tests/fidelity.rs: real ATS 9.2.9 agrees on all 72 corpus steps (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
             ],
