@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use varyedge::report::{ExploreFormat, LintFormat, MatrixFormat, ReplayFormat};
 
 /// varyedge — find the CORS failures a CDN edge cache will cause, before it does.
 #[derive(Debug, Parser)]
@@ -45,8 +46,8 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_name = "P")]
     pub(crate) profile: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub(crate) format: ReportFormat,
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Text)]
+    pub(crate) format: ReplayFormat,
     /// Write the report to FILE instead of standard output (written whole or not at all).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
@@ -70,17 +71,6 @@ pub(crate) struct ReplayArgs {
     pub(crate) max_wait: String,
 }
 
-/// Report formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ReportFormat {
-    /// Human-readable.
-    Text,
-    /// JSON (PRODUCT.md's stable report).
-    Json,
-    /// JUnit XML for CI.
-    Junit,
-}
-
 /// `varyedge matrix`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct MatrixArgs {
@@ -96,17 +86,6 @@ pub(crate) struct MatrixArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
-}
-
-/// Matrix formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum MatrixFormat {
-    /// Aligned table.
-    Text,
-    /// Markdown table.
-    Markdown,
-    /// JSON.
-    Json,
 }
 
 /// `varyedge profiles`.
@@ -162,17 +141,6 @@ pub(crate) struct LintArgs {
     pub(crate) timeout: String,
 }
 
-/// Lint output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum LintFormat {
-    /// Human-readable.
-    Text,
-    /// JSON: `{ target, findings, summary }`.
-    Json,
-    /// SARIF 2.1.0, for code-scanning annotations in CI.
-    Sarif,
-}
-
 /// `--fail-on` thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum FailOn {
@@ -219,15 +187,6 @@ pub(crate) struct ExploreArgs {
     pub(crate) out: Option<PathBuf>,
 }
 
-/// Explore report formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ExploreFormat {
-    /// Human-readable.
-    Text,
-    /// JSON.
-    Json,
-}
-
 /// `varyedge proxy`.
 #[cfg(feature = "net")]
 #[derive(Debug, clap::Args)]
@@ -238,24 +197,9 @@ pub(crate) struct ProxyArgs {
     /// Address to listen on (port 0 picks a free port; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub(crate) listen: std::net::SocketAddr,
-    /// The cache profile whose knobs to use (see `varyedge profiles`).
-    #[arg(long, default_value = "rfc9111", value_name = "P")]
-    pub(crate) profile: String,
-    /// Override the profile's Vary treatment.
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub(crate) vary: Option<VaryArg>,
-    /// Store OPTIONS (preflight) responses.
-    #[arg(long)]
-    pub(crate) cache_options: bool,
-    /// Override whether Origin and Access-Control-Request-* key an OPTIONS entry.
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub(crate) preflight_key: Option<PreflightKeyArg>,
-    /// Request header always in the primary key (repeatable).
-    #[arg(long = "key-header", value_name = "NAME")]
-    pub(crate) key_headers: Vec<String>,
-    /// Override the profile's request collapsing.
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub(crate) collapse: Option<CollapseArg>,
+    /// The cache profile and knob overrides.
+    #[command(flatten)]
+    pub(crate) edge: varyedge::profile::EdgeFlags,
     /// Bytes the store may hold (64MiB, 1GB, 1048576).
     #[arg(long, default_value = "64MiB", value_name = "SIZE")]
     pub(crate) capacity: String,
@@ -268,42 +212,4 @@ pub(crate) struct ProxyArgs {
     /// Send the client's Host upstream instead of the upstream's authority.
     #[arg(long)]
     pub(crate) preserve_host: bool,
-}
-
-/// `--vary` values (PRODUCT.md knob `vary`).
-#[cfg(feature = "net")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum VaryArg {
-    /// RFC 9111: every nominated request field must match.
-    Honor,
-    /// Vary plays no part in the key.
-    Ignore,
-    /// Honoured except for Origin.
-    IgnoreOrigin,
-    /// Only Accept-Encoding is honoured.
-    AcceptEncodingOnly,
-    /// Vary beyond Accept-Encoding is not stored.
-    Uncacheable,
-}
-
-/// `--preflight-key` values.
-#[cfg(feature = "net")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum PreflightKeyArg {
-    /// They key OPTIONS entries.
-    Honor,
-    /// They do not.
-    Ignore,
-}
-
-/// `--collapse` values.
-#[cfg(feature = "net")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum CollapseArg {
-    /// Every miss goes upstream.
-    Off,
-    /// Waiters take the leader's response only if it is stored and its Vary matches.
-    On,
-    /// Waiters take the leader's response whatever it varies on.
-    Naive,
 }

@@ -4,245 +4,8 @@
 //! and their citations come from `research/cdn-vary.md` (shared with the project).
 //! A scenario's `edge:` block names a profile and may override any knob.
 
+pub use crate::edge::knobs::*;
 use serde::Serialize;
-
-/// How the response `Vary` field forms the secondary key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VaryMode {
-    /// RFC 9111 §4.1: every nominated request field must match.
-    Honor,
-    /// `Vary` plays no part in the key (CloudFront, Cloudflare's default, Azure Front Door).
-    Ignore,
-    /// Honoured, except that `Origin` is dropped from it (a cache that normalises Origin away).
-    IgnoreOrigin,
-    /// Only `Accept-Encoding` is honoured (Cloudflare's default).
-    AcceptEncodingOnly,
-    /// A response whose `Vary` names anything beyond `Accept-Encoding` is not stored (Akamai).
-    Uncacheable,
-}
-
-/// Whether `Origin` and the `Access-Control-Request-*` headers key an `OPTIONS` entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PreflightKey {
-    /// They are part of an `OPTIONS` entry's primary key.
-    Honor,
-    /// They are not (CloudFront with `CachedMethods: GET,HEAD,OPTIONS` and no header in the policy).
-    Ignore,
-}
-
-/// What part of the query string is in the key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum QueryKey {
-    /// The whole query, as sent.
-    All,
-    /// None of it (CloudFront `CachingOptimized`).
-    None,
-    /// Only these parameters, sorted by name.
-    List(Vec<String>),
-}
-
-/// How a `Vary` field value with a `*` member is treated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VaryStar {
-    /// RFC 9111 §4.1: any `*` member always fails to match (stored, never reused).
-    NeverMatch,
-    /// Only the exact value `*` is recognised (and not stored); `Foo, *` is stored and
-    /// matched on `Foo` (Varnish builtin VCL, nginx: cache-tests `vary-parse` failures).
-    ExactOnly,
-    /// Never stored (ATS, Cloudflare).
-    Bypass,
-    /// The `*` is ignored and the response reused (Fastly fails all 8 `*` tests).
-    Reuse,
-}
-
-/// How the selecting request header values are compared (research §0.6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VaryCompare {
-    /// Field lines combined, optional whitespace around commas removed (RFC 9111 §4.1 (1)(2)).
-    Combine,
-    /// Raw bytes of the first line, untouched (Squid).
-    Raw,
-    /// Leading and trailing whitespace trimmed only (Varnish).
-    Trim,
-    /// Case- and whitespace-insensitive (ATS).
-    Fold,
-}
-
-/// Request collapsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Collapse {
-    /// Every miss goes to the origin.
-    Off,
-    /// Concurrent misses for one primary key wait for the leader; a waiter takes the
-    /// leader's response only if it is stored and its `Vary` matches the waiter.
-    On,
-    /// Waiters take the leader's response whatever it varies on (method+URL collapsing,
-    /// as go-proxy-cache and Azure Front Door's "in-flight requests may share" do).
-    Naive,
-}
-
-/// TTL overrides as CDNs offer them, in seconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct TtlOverride {
-    /// Used when the response states no freshness lifetime.
-    pub default: Option<u64>,
-    /// Lower bound; when above 0 it also stores responses marked `no-store`, `no-cache` or
-    /// `private`, as CloudFront documents for a cache policy's minimum TTL.
-    pub min: Option<u64>,
-    /// Upper bound.
-    pub max: Option<u64>,
-}
-
-/// How a cache stores and reuses error responses (status 400 and above). RFC 9111 lets a
-/// cache store any status with explicit freshness (§3) and none without it unless it is
-/// heuristically cacheable (RFC 9110 §15.1: 404, 405, 410, 414, 501); CDNs add their own
-/// defaults, which is how a 404 or 503 without `Access-Control-Allow-Origin` ends up
-/// served to every caller for a while (cdnjs/cdnjs#13165, rust-lang/crates.io#6142).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ErrorCaching {
-    /// Error statuses the cache stores at all; any other error status is never stored,
-    /// whatever its headers say. `None`: every status, as RFC 9111 allows.
-    pub statuses: Option<Vec<u16>>,
-    /// TTL in seconds for a listed error without explicit freshness (CloudFront's Error
-    /// Caching Minimum TTL, 10 s by default). `None`: RFC 9111 rules only.
-    pub ttl: Option<u64>,
-    /// The TTL is also a floor over explicit freshness (CloudFront caches "for the greater
-    /// of the value in the header and the Error Caching Minimum TTL").
-    pub ttl_is_floor: bool,
-    /// Statuses whose `no-store`, `no-cache` and `private` the cache ignores, storing them
-    /// for `ttl` anyway (CloudFront: every cached error but 404, 410, 414 and 501).
-    pub ignore_no_store: Vec<u16>,
-}
-
-/// One edge configuration: the knobs of PRODUCT.md plus the per-cache details the real
-/// caches differ on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Knobs {
-    /// How `Vary` forms the secondary key.
-    pub vary: VaryMode,
-    /// Request headers always in the primary key, lowercase.
-    pub key_headers: Vec<String>,
-    /// Whether `OPTIONS` responses are stored.
-    pub cache_options: bool,
-    /// Whether the preflight headers key an `OPTIONS` entry.
-    pub preflight_key: PreflightKey,
-    /// Query string in the key.
-    pub query: QueryKey,
-    /// Variants kept per primary key, oldest replaced; `None` = unbounded.
-    pub max_variants: Option<usize>,
-    /// Request collapsing.
-    pub collapse: Collapse,
-    /// TTL overrides.
-    pub ttl: TtlOverride,
-    /// Edge locations.
-    pub pops: u32,
-    /// A shared tier behind the POPs.
-    pub shield: bool,
-    /// Whether `Host` is part of the key.
-    pub key_host: bool,
-    /// Requests carrying `Cookie` are passed (Varnish builtin VCL).
-    pub pass_cookie: bool,
-    /// Requests carrying `Authorization` are passed (Varnish builtin VCL); otherwise RFC
-    /// 9111 §3.5 applies (stored only with `public`, `s-maxage` or `must-revalidate`).
-    pub pass_authorization: bool,
-    /// `Vary: *` treatment.
-    pub vary_star: VaryStar,
-    /// Selecting-header comparison.
-    pub vary_compare: VaryCompare,
-    /// Vary names (lowercase) a response may carry and still be stored; any other name
-    /// makes it uncacheable (Google Cloud CDN). `None` = no such rule.
-    pub vary_allowlist: Option<Vec<String>>,
-    /// Targeted cache-control fields the cache obeys instead of `Cache-Control`, first
-    /// present and valid one wins (RFC 9213 §2.1), lowercase: `cdn-cache-control`,
-    /// `cloudflare-cdn-cache-control`, `surrogate-control`. Empty: none.
-    pub targeted: Vec<String>,
-    /// Request `Cache-Control` (`no-cache`, `max-age`, `min-fresh`, `max-stale`,
-    /// `no-store`, `only-if-cached`) and `Pragma: no-cache` are honoured (RFC 9111
-    /// §5.2.1); most CDNs ignore them.
-    pub request_cache_control: bool,
-    /// Heuristic freshness (RFC 9111 §4.2.2) as a percentage of the time since
-    /// `Last-Modified`, for heuristically cacheable statuses without explicit freshness.
-    pub heuristic_pct: Option<u64>,
-    /// A stale entry with a validator is revalidated with a conditional request
-    /// (`If-None-Match` / `If-Modified-Since`, RFC 9111 §4.3.1) and a `304` freshens it
-    /// (§4.3.4); otherwise it is refetched whole.
-    pub revalidate: bool,
-    /// A non-error response to an unsafe method invalidates the stored responses for
-    /// the target URI and same-origin `Location` / `Content-Location` (RFC 9111 §4.4).
-    pub invalidate_unsafe: bool,
-    /// `stale-if-error` (RFC 5861 §4) is honoured: a stale entry within its window is
-    /// served when the origin answers 500, 502, 503 or 504 or cannot be reached.
-    pub stale_if_error: bool,
-    /// A stale entry is served when the origin cannot be reached at all (RFC 9111 §4.2.4:
-    /// a disconnected cache may), unless `must-revalidate`, `proxy-revalidate`,
-    /// `no-cache` or `s-maxage` forbid it.
-    pub stale_on_disconnect: bool,
-    /// Error responses.
-    pub errors: ErrorCaching,
-}
-
-impl Knobs {
-    /// RFC 9111 strict shared cache: method + URI key, `Vary` honoured, `OPTIONS` never stored.
-    pub fn rfc9111() -> Knobs {
-        Knobs {
-            vary: VaryMode::Honor,
-            key_headers: Vec::new(),
-            cache_options: false,
-            preflight_key: PreflightKey::Honor,
-            query: QueryKey::All,
-            max_variants: None,
-            collapse: Collapse::Off,
-            ttl: TtlOverride::default(),
-            pops: 1,
-            shield: false,
-            key_host: true,
-            pass_cookie: false,
-            pass_authorization: false,
-            vary_star: VaryStar::NeverMatch,
-            vary_compare: VaryCompare::Combine,
-            vary_allowlist: None,
-            targeted: vec!["cdn-cache-control".into()],
-            request_cache_control: true,
-            heuristic_pct: Some(10),
-            revalidate: true,
-            invalidate_unsafe: true,
-            stale_if_error: true,
-            stale_on_disconnect: true,
-            errors: ErrorCaching::default(),
-        }
-    }
-
-    /// The RFC 9111 behaviours beyond the key that most real caches do not have by
-    /// default, switched off: no targeted field, request `Cache-Control` ignored, no
-    /// heuristic, no invalidation, no stale on error. Profiles start from this and turn
-    /// on what their cache documents.
-    fn plain(self) -> Knobs {
-        Knobs {
-            targeted: Vec::new(),
-            request_cache_control: false,
-            heuristic_pct: None,
-            invalidate_unsafe: false,
-            stale_if_error: false,
-            stale_on_disconnect: false,
-            ..self
-        }
-    }
-
-    /// Whether requests with this method are looked up and stored at all.
-    pub fn caches_method(&self, method: &str) -> bool {
-        match method {
-            "GET" | "HEAD" => true,
-            "OPTIONS" => self.cache_options,
-            _ => false,
-        }
-    }
-}
 
 /// A named preset: knobs plus what it emulates and where the facts come from.
 #[derive(Clone, Debug, Serialize)]
@@ -339,7 +102,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "lab/RESULTS.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass)",
                 "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 72 corpus steps (hit/forward, verdict, `Vary: *` spellings)",
             ],
-            caveat: Some("default_ttl 120 s is applied to 404/410/414 without Cache-Control, but not to 200 without it (kept as not stored, as before); grace (10 s of stale-while-revalidate) is not modelled"),
+            // Not modelled: default_ttl 120 s for a 200 without Cache-Control (kept as not
+            // stored, as before; only 404/410/414 get it here) and default_grace 10 s.
+            caveat: None,
         },
         "nginx" => Profile {
             name: "nginx",
@@ -551,6 +316,147 @@ fn cloudfront_base(base: Knobs) -> Knobs {
     }
 }
 
+/// An edge as `varyedge proxy` flags: `--profile P` plus the knob overrides the proxy
+/// takes. [`EdgeFlags::knobs`] turns flags into knobs (what the proxy runs);
+/// [`EdgeFlags::for_edge`] finds the flags for given knobs (what a test spawning a proxy
+/// for a scenario's edge passes), or says why no flags express them.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+pub struct EdgeFlags {
+    /// The cache profile whose knobs to use (see `varyedge profiles`).
+    #[arg(long, default_value = "rfc9111", value_name = "P")]
+    pub profile: String,
+    /// Override the profile's Vary treatment.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub vary: Option<VaryMode>,
+    /// Store OPTIONS (preflight) responses.
+    #[arg(long)]
+    pub cache_options: bool,
+    /// Override whether Origin and Access-Control-Request-* key an OPTIONS entry.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub preflight_key: Option<PreflightKey>,
+    /// Request header always in the primary key (repeatable).
+    #[arg(long = "key-header", value_name = "NAME")]
+    pub key_headers: Vec<String>,
+    /// Override the profile's request collapsing.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub collapse: Option<Collapse>,
+}
+
+/// Flags that name no profile, or knobs no flags express.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FlagsError {
+    /// `--profile` names no built-in profile.
+    #[error("--profile {0:?}: no such profile (one of: {names})", names = PROFILE_NAMES.join(", "))]
+    UnknownProfile(String),
+    /// `--key-header` is not a field name.
+    #[error("--key-header {0:?}: not a header name")]
+    BadKeyHeader(String),
+    /// The knobs differ from the profile's where no flag reaches.
+    #[error("{0}")]
+    Inexpressible(String),
+}
+
+/// `Some(a)` when `a` differs from the profile's `b`.
+fn differs<T: PartialEq>(a: T, b: T) -> Option<T> {
+    (a != b).then_some(a)
+}
+
+impl EdgeFlags {
+    /// The knobs these flags select: the profile's, with the overrides applied
+    /// (`--key-header` adds lowercase names the profile does not already key on).
+    pub fn knobs(&self) -> Result<Knobs, FlagsError> {
+        let mut k = profile(&self.profile)
+            .ok_or_else(|| FlagsError::UnknownProfile(self.profile.clone()))?
+            .knobs;
+        if let Some(v) = self.vary {
+            k.vary = v;
+        }
+        if self.cache_options {
+            k.cache_options = true;
+        }
+        if let Some(p) = self.preflight_key {
+            k.preflight_key = p;
+        }
+        for h in &self.key_headers {
+            if !crate::fields::is_token(h) {
+                return Err(FlagsError::BadKeyHeader(h.clone()));
+            }
+            let h = h.to_ascii_lowercase();
+            if !k.key_headers.contains(&h) {
+                k.key_headers.push(h);
+            }
+        }
+        if let Some(c) = self.collapse {
+            k.collapse = c;
+        }
+        Ok(k)
+    }
+
+    /// The flags that make the proxy run `knobs` on top of profile `name`: the inverse of
+    /// [`EdgeFlags::knobs`]. Only knobs that differ from the profile's become flags.
+    pub fn for_edge(name: &str, knobs: &Knobs) -> Result<EdgeFlags, FlagsError> {
+        let base = profile(name)
+            .ok_or_else(|| FlagsError::UnknownProfile(name.to_string()))?
+            .knobs;
+        let k = knobs;
+        if k.pops > 1 || k.shield {
+            return Err(FlagsError::Inexpressible(format!(
+                "{} POPs, shield {}: the proxy is one cache",
+                k.pops, k.shield
+            )));
+        }
+        if !k.cache_options && base.cache_options {
+            return Err(FlagsError::Inexpressible(
+                "cache_options: false over a profile that stores OPTIONS (no flag turns it off)"
+                    .into(),
+            ));
+        }
+        let Some(extra) = k.key_headers.strip_prefix(&base.key_headers[..]) else {
+            return Err(FlagsError::Inexpressible(format!(
+                "key_headers {:?} drop some of the profile's {:?} (--key-header only adds)",
+                k.key_headers, base.key_headers
+            )));
+        };
+        let flags = EdgeFlags {
+            profile: name.to_string(),
+            vary: differs(k.vary, base.vary),
+            cache_options: k.cache_options && !base.cache_options,
+            preflight_key: differs(k.preflight_key, base.preflight_key),
+            key_headers: extra.to_vec(),
+            collapse: differs(k.collapse, base.collapse),
+        };
+        match flags.knobs() {
+            Ok(back) if back == *k => Ok(flags),
+            Ok(back) => Err(FlagsError::Inexpressible(format!(
+                "knobs no proxy flag sets: {k:?} vs. what the flags give, {back:?}"
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The flags as command-line arguments, `--profile` first, in the order of the
+    /// proxy's `--help`.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut a = vec!["--profile".to_string(), self.profile.clone()];
+        if let Some(v) = self.vary {
+            a.extend(["--vary".into(), v.id().into()]);
+        }
+        if self.cache_options {
+            a.push("--cache-options".into());
+        }
+        if let Some(p) = self.preflight_key {
+            a.extend(["--preflight-key".into(), p.id().into()]);
+        }
+        for h in &self.key_headers {
+            a.extend(["--key-header".into(), h.clone()]);
+        }
+        if let Some(c) = self.collapse {
+            a.extend(["--collapse".into(), c.id().into()]);
+        }
+        a
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,5 +477,94 @@ mod tests {
             let expect = matches!(p.name, "cloudfront-cors-s3" | "cloudfront-origin-keyed");
             assert_eq!(p.knobs.cache_options, expect, "{}", p.name);
         }
+    }
+
+    #[derive(clap::Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        edge: EdgeFlags,
+    }
+
+    fn parse(args: &[String]) -> EdgeFlags {
+        use clap::Parser;
+        let argv = std::iter::once("proxy".to_string()).chain(args.iter().cloned());
+        Cmd::try_parse_from(argv).unwrap().edge
+    }
+
+    #[test]
+    fn flags_round_trip_through_the_command_line() {
+        let mut k = profile("varnish").unwrap().knobs;
+        k.vary = VaryMode::IgnoreOrigin;
+        k.key_headers.push("x-tenant".into());
+        k.collapse = Collapse::Off;
+        k.preflight_key = PreflightKey::Ignore;
+        k.cache_options = true;
+        let f = EdgeFlags::for_edge("varnish", &k).unwrap();
+        let args = f.to_args();
+        assert_eq!(
+            args,
+            [
+                "--profile",
+                "varnish",
+                "--vary",
+                "ignore-origin",
+                "--cache-options",
+                "--preflight-key",
+                "ignore",
+                "--key-header",
+                "x-tenant",
+                "--collapse",
+                "off"
+            ]
+        );
+        let back = parse(&args);
+        assert_eq!(back, f);
+        assert_eq!(back.knobs().unwrap(), k);
+        // A profile's own knobs need no override.
+        for n in PROFILE_NAMES {
+            let f = EdgeFlags::for_edge(n, &profile(n).unwrap().knobs).unwrap();
+            assert_eq!(f.to_args(), ["--profile", n]);
+        }
+    }
+
+    #[test]
+    fn flags_refuse_what_they_cannot_express() {
+        let base = profile("rfc9111").unwrap().knobs;
+        let mut k = base.clone();
+        k.max_variants = Some(3);
+        let e = EdgeFlags::for_edge("rfc9111", &k).unwrap_err().to_string();
+        assert!(e.contains("no proxy flag"), "{e}");
+        let mut k = base.clone();
+        k.pops = 2;
+        let e = EdgeFlags::for_edge("rfc9111", &k).unwrap_err().to_string();
+        assert!(e.contains("POPs"), "{e}");
+        let k = profile("cloudflare").unwrap().knobs;
+        let e = EdgeFlags::for_edge(
+            "rfc9111",
+            &Knobs {
+                key_headers: vec![],
+                ..k.clone()
+            },
+        );
+        assert!(e.is_err());
+        let e = EdgeFlags::for_edge(
+            "cloudflare",
+            &Knobs {
+                key_headers: vec![],
+                ..k
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("only adds"), "{e}");
+        assert!(matches!(
+            EdgeFlags::for_edge("nope", &base),
+            Err(FlagsError::UnknownProfile(_))
+        ));
+        let f = parse(&["--key-header".into(), "bad header".into()]);
+        assert_eq!(
+            f.knobs().unwrap_err().to_string(),
+            "--key-header \"bad header\": not a header name"
+        );
     }
 }

@@ -12,18 +12,22 @@
 //! Ignored by default (it needs Chromium and Node): `.ci/run` runs
 //! `cargo test --test chromium -- --ignored --test-threads=1`.
 
+mod common;
+
+use common::{Proc, Server};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 use varyedge::browser::{Agent, Credentials, Mode, Reason};
 use varyedge::edge::Outcome;
+use varyedge::profile::EdgeFlags;
 use varyedge::scenario::{PreflightUse, Scenario};
 use varyedge::sim::{Expectation, StepReport};
 
@@ -46,50 +50,20 @@ fn here() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/chromium")
 }
 
-/// A child process killed (and reaped) on drop.
-struct Proc {
-    child: Child,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `cmd` and waits for its `listening on http://ADDR` line.
-fn spawn_listening(mut cmd: Command, what: &str, log: &Path) -> (Proc, SocketAddr) {
-    let stderr = std::fs::File::create(log).unwrap();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let stdout = child.stdout.take().unwrap();
-    let proc = Proc { child };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        while let Some(Ok(line)) = lines.next() {
-            if let Some(addr) = line.strip_prefix("listening on http://") {
-                let _ = tx.send(addr.trim().to_string());
-                break;
-            }
-        }
-        // keep draining so the child never blocks on a full pipe
-        for _ in lines {}
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(20))
-        .unwrap_or_else(|_| {
-            panic!(
-                "{what} did not print `listening on http://ADDR` within 20 s; its stderr: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            )
-        });
-    (proc, addr.parse().unwrap())
+/// Starts `cmd` and waits for its `listening on http://ADDR` line; its stderr goes to `log`.
+fn spawn_listening(mut cmd: Command, what: &str, log: &Path) -> (Server, SocketAddr) {
+    cmd.stderr(std::fs::File::create(log).unwrap());
+    let s = Server::spawn(
+        what,
+        &mut cmd,
+        Some(log.to_path_buf()),
+        Duration::from_secs(20),
+    );
+    let addr = s
+        .addr
+        .parse()
+        .unwrap_or_else(|e| panic!("{what}: listening on {:?}: {e}", s.url));
+    (s, addr)
 }
 
 /// A page origin: answers every request with an empty HTML page (the page only runs the
@@ -166,7 +140,7 @@ struct Case {
     stats: String,
     /// The proxy's `/.varyedge/stats`, for `proxy/` cases.
     proxy_stats: Option<String>,
-    _procs: Vec<Proc>,
+    _procs: Vec<Server>,
 }
 
 /// What one step looked like, from either side; compared field by field.
@@ -342,33 +316,9 @@ fn varyedge() -> Command {
 
 /// The proxy flags that reproduce a case's edge knobs.
 fn proxy_args(sc: &Scenario) -> Vec<String> {
-    let profile = &sc.edge.profile;
-    let base = varyedge::profile::profile(profile)
-        .unwrap_or_else(|| panic!("{}: unknown profile {profile}", sc.file));
-    let mut args = vec!["--profile".to_string(), profile.clone()];
-    let mut knobs = base.knobs.clone();
-    if sc.edge.knobs.vary != knobs.vary {
-        args.push("--vary".into());
-        let id = serde_json::to_value(sc.edge.knobs.vary).unwrap();
-        args.push(id.as_str().unwrap().to_string());
-        knobs.vary = sc.edge.knobs.vary;
-    }
-    if sc.edge.knobs.cache_options && !knobs.cache_options {
-        args.push("--cache-options".into());
-        knobs.cache_options = true;
-    }
-    if sc.edge.knobs.preflight_key != knobs.preflight_key {
-        let id = serde_json::to_value(sc.edge.knobs.preflight_key).unwrap();
-        args.push("--preflight-key".into());
-        args.push(id.as_str().unwrap().to_string());
-        knobs.preflight_key = sc.edge.knobs.preflight_key;
-    }
-    assert_eq!(
-        knobs, sc.edge.knobs,
-        "{}: the harness passes only --profile, --vary, --cache-options and --preflight-key to the proxy; this case sets other knobs",
-        sc.file
-    );
-    args
+    EdgeFlags::for_edge(&sc.edge.profile, &sc.edge.knobs)
+        .unwrap_or_else(|e| panic!("{}: no proxy flags for this edge: {e}", sc.file))
+        .to_args()
 }
 
 fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
@@ -494,20 +444,18 @@ fn run_driver(plan: &Value, tmp: &Path) -> Value {
     std::fs::write(&plan_file, serde_json::to_vec_pretty(plan).unwrap()).unwrap();
     let out_file = std::fs::File::create(tmp.join("driver.out")).unwrap();
     let err_file = std::fs::File::create(tmp.join("driver.err")).unwrap();
-    let child = Command::new("node")
-        .arg(here().join("driver.mjs"))
+    let mut cmd = Command::new("node");
+    cmd.arg(here().join("driver.mjs"))
         .arg(&plan_file)
         .current_dir(here())
-        .stdin(Stdio::null())
         .stdout(out_file)
-        .stderr(err_file)
-        .spawn()
-        .unwrap();
-    let mut driver = Proc { child };
+        .stderr(err_file);
+    // Its own process group, stopped on drop: Chromium goes with the driver.
+    let mut driver = Proc::spawn("the Chromium driver (node)", &mut cmd, None);
     let limit = Duration::from_secs(240);
     let mut waited = Duration::ZERO;
     let status = loop {
-        if let Some(s) = driver.child.try_wait().unwrap() {
+        if let Some(s) = driver.try_wait() {
             break s;
         }
         assert!(

@@ -42,7 +42,7 @@
 
 mod common;
 
-use common::{spawn_listening, Proc, TempDir};
+use common::{Server, TempDir};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -54,7 +54,7 @@ use std::time::Duration;
 use varyedge::fields::{CacheControl, Headers};
 use varyedge::net::clock;
 use varyedge::origin::{CorsPolicy, OriginModel};
-use varyedge::profile::{self, Collapse, Knobs};
+use varyedge::profile::{self, Collapse, EdgeFlags};
 use varyedge::scenario::{self, OriginSpec, Scenario};
 
 const BIN: &str = env!("CARGO_BIN_EXE_varyedge");
@@ -76,71 +76,11 @@ struct Plan {
     max_wait: &'static str,
 }
 
-fn kebab(v: impl serde::Serialize) -> String {
-    serde_json::to_value(v)
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// The scenario's edge as `varyedge proxy` flags, or why the flags cannot express it.
 fn proxy_args(sc: &Scenario) -> Result<Vec<String>, String> {
-    let name = &sc.edge.profile;
-    let base = profile::profile(name)
-        .ok_or_else(|| format!("unknown profile {name}"))?
-        .knobs;
-    let k = &sc.edge.knobs;
-    if k.pops > 1 || k.shield {
-        return Err(format!(
-            "{} POPs, shield {}: the proxy is one cache",
-            k.pops, k.shield
-        ));
-    }
-    let mut args = vec!["--profile".to_string(), name.clone()];
-    // `rest` is `k` with every knob a flag can set put back to the profile's value; what
-    // still differs cannot be expressed.
-    let mut rest: Knobs = k.clone();
-    if k.vary != base.vary {
-        args.extend(["--vary".into(), kebab(k.vary)]);
-        rest.vary = base.vary;
-    }
-    if k.cache_options != base.cache_options {
-        if !k.cache_options {
-            return Err(
-                "cache_options: false over a profile that stores OPTIONS (no flag turns it off)"
-                    .into(),
-            );
-        }
-        args.push("--cache-options".into());
-        rest.cache_options = base.cache_options;
-    }
-    if k.preflight_key != base.preflight_key {
-        args.extend(["--preflight-key".into(), kebab(k.preflight_key)]);
-        rest.preflight_key = base.preflight_key;
-    }
-    if k.key_headers != base.key_headers {
-        let Some(extra) = k.key_headers.strip_prefix(&base.key_headers[..]) else {
-            return Err(format!(
-                "key_headers {:?} drop some of the profile's {:?} (--key-header only adds)",
-                k.key_headers, base.key_headers
-            ));
-        };
-        for h in extra {
-            args.extend(["--key-header".into(), h.clone()]);
-        }
-        rest.key_headers = base.key_headers.clone();
-    }
-    if k.collapse != base.collapse {
-        args.extend(["--collapse".into(), kebab(k.collapse)]);
-        rest.collapse = base.collapse;
-    }
-    if rest != base {
-        return Err(format!(
-            "knobs no proxy flag sets: {rest:?} vs. the profile's {base:?}"
-        ));
-    }
-    Ok(args)
+    EdgeFlags::for_edge(&sc.edge.profile, &sc.edge.knobs)
+        .map(|f| f.to_args())
+        .map_err(|e| e.to_string())
 }
 
 /// Freshness lifetimes (s) a stored response of this origin can get at this edge, as the
@@ -336,12 +276,13 @@ fn compare(path: &Path, plan: &Plan) -> Compared {
         .arg(path)
         .args(["--listen", "127.0.0.1:0"])
         .stderr(std::fs::File::create(logs.path().join("origin.log")).unwrap());
-    let (_origin, origin_url) = spawn_listening(
+    let origin = Server::spawn(
         "varyedge origin",
         &mut origin_cmd,
         Some(logs.path().join("origin.log")),
         Duration::from_secs(30),
     );
+    let origin_url = origin.url.clone();
     let mut proxy_cmd = Command::new(BIN);
     proxy_cmd
         .args([
@@ -353,12 +294,13 @@ fn compare(path: &Path, plan: &Plan) -> Compared {
         ])
         .args(&plan.proxy_args)
         .stderr(std::fs::File::create(logs.path().join("proxy.log")).unwrap());
-    let (mut proxy, proxy_url): (Proc, String) = spawn_listening(
+    let mut proxy = Server::spawn(
         "varyedge proxy",
         &mut proxy_cmd,
         Some(logs.path().join("proxy.log")),
         Duration::from_secs(30),
     );
+    let proxy_url = proxy.url.clone();
     let wire_out = run_bounded(
         &[
             "replay",
@@ -374,7 +316,7 @@ fn compare(path: &Path, plan: &Plan) -> Compared {
         ],
         Duration::from_secs(90),
     );
-    proxy.check_alive();
+    proxy.proc.check_alive();
     let sim_out = run_bounded(
         &["replay", &file, "--format", "json"],
         Duration::from_secs(30),
@@ -413,7 +355,7 @@ fn compare(path: &Path, plan: &Plan) -> Compared {
                 plan.proxy_args.join(" "),
                 serde_json::to_string_pretty(w).unwrap(),
                 serde_json::to_string_pretty(s).unwrap(),
-                proxy.log_text()
+                proxy.stderr_text()
             ));
         }
     }

@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::{Cache, Origin, Peer};
+use common::{Cache, Peer, Server};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use varyedge::edge::Outcome;
@@ -78,7 +78,7 @@ fn observe(s: &StepReport) -> Observed {
     }
 }
 
-fn wire(file: &Path, cache: &Cache, origin: &Origin) -> Trace {
+fn wire(file: &Path, cache: &Cache, origin: &Server) -> Trace {
     let text = std::fs::read_to_string(file).unwrap();
     let sc = scenario::parse(&file.display().to_string(), &text).unwrap();
     let opts = TargetOptions {
@@ -108,8 +108,8 @@ fn fidelity(peer: Peer) {
     let mut disagreements = Vec::new();
     let mut steps = 0;
     for file in corpus() {
-        let origin = Origin::start(&file);
-        let mut cache = Cache::start(peer, origin.port);
+        let origin = Server::origin(&file);
+        let mut cache = Cache::start(peer, origin.port());
         let real = wire(&file, &cache, &origin);
         cache.proc.check_alive();
         let model = in_process(&file, peer.profile());

@@ -3,54 +3,15 @@
 //! finding; the correct policy must yield none. Children are killed on drop; every wait
 //! is bounded.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_varyedge");
+use common::{Server, BIN};
+use std::path::Path;
+use std::process::Command;
 
-/// A running `varyedge origin`, killed when dropped.
-struct Origin {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Origin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(scenario: &str) -> Origin {
-    let mut child = Command::new(BIN)
-        .args(["origin", scenario, "--listen", "127.0.0.1:0"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start varyedge origin");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let mut origin = Origin {
-        child,
-        url: String::new(),
-    };
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .unwrap_or_else(|_| panic!("{scenario}: varyedge origin printed no address within 20s"));
-    origin.url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{scenario}: unexpected first line {line:?}"))
-        .to_string();
-    origin
+/// `varyedge origin SCENARIO` on an ephemeral loopback port, stopped when dropped.
+fn serve(scenario: &str) -> Server {
+    Server::origin(Path::new(scenario))
 }
 
 /// Probes a served scenario; returns (exit code, finding ids, the JSON report).

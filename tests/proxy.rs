@@ -2,113 +2,18 @@
 //! command as the upstream (or a tiny misbehaving TCP server), the binary's `proxy` in
 //! front, a plain `TcpStream` client. Every wait is bounded; children are killed on drop.
 
+mod common;
+
+use common::{Server, BIN};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_varyedge");
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A child process killed on drop, with its stderr lines collected.
-struct Proc {
-    child: Child,
-    addr: String,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    /// Starts `varyedge ARGS` and waits for `listening on http://ADDR`.
-    fn start(args: &[&str]) -> Proc {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn varyedge");
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let l2 = lines.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                l2.lock().unwrap().push(line);
-            }
-        });
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            let mut first = String::new();
-            let _ = r.read_line(&mut first);
-            let _ = tx.send(first);
-            // keep draining so the child never blocks on a full pipe
-            let mut sink = Vec::new();
-            let _ = r.read_to_end(&mut sink);
-        });
-        let first = match rx.recv_timeout(WAIT) {
-            Ok(l) => l,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("varyedge {args:?} did not print its address within {WAIT:?}");
-            }
-        };
-        let addr = match first.trim().strip_prefix("listening on http://") {
-            Some(a) => a.to_string(),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                thread::sleep(Duration::from_millis(100));
-                panic!(
-                    "varyedge {args:?} printed {first:?}, stderr: {:?}",
-                    lines.lock().unwrap()
-                );
-            }
-        };
-        Proc {
-            child,
-            addr,
-            stderr: lines,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn stderr(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Waits until a stderr line contains `needle`.
-    fn wait_stderr(&self, needle: &str) -> String {
-        let end = varyedge::net::clock::instant() + WAIT;
-        loop {
-            if let Some(l) = self.stderr().into_iter().find(|l| l.contains(needle)) {
-                return l;
-            }
-            assert!(
-                varyedge::net::clock::instant() < end,
-                "no stderr line with {needle:?} within {WAIT:?}; got {:?}",
-                self.stderr()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
 
 /// Writes a scenario file of its own for each call: tests run in parallel and several
 /// use the same scenario, so a shared path could be read while another test rewrites it.
@@ -150,15 +55,13 @@ steps:
     )
 }
 
-fn origin(vary: bool) -> Proc {
+fn origin(vary: bool) -> Server {
     let sc = scenario(&format!("reflect-{vary}"), &reflect_origin(vary));
-    Proc::start(&["origin", sc.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+    Server::origin(&sc)
 }
 
-fn proxy(upstream: &str, extra: &[&str]) -> Proc {
-    let mut args = vec!["proxy", "--upstream", upstream, "--listen", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    Proc::start(&args)
+fn proxy(upstream: &str, extra: &[&str]) -> Server {
+    Server::proxy(upstream, extra)
 }
 
 #[derive(Debug)]
@@ -239,13 +142,13 @@ fn get(addr: &str, target: &str, origin: Option<&str>) -> Resp {
     }
 }
 
-fn stats(p: &Proc) -> serde_json::Value {
+fn stats(p: &Server) -> serde_json::Value {
     let r = get(&p.addr, "/.varyedge/stats", None);
     assert_eq!(r.status, 200);
     serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["stats"].clone()
 }
 
-fn origin_count(o: &Proc, what: &str) -> u64 {
+fn origin_count(o: &Server, what: &str) -> u64 {
     let r = get(&o.addr, "/.varyedge/stats", None);
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     v[what].as_u64().unwrap_or(0)
@@ -258,7 +161,7 @@ const APP2: &str = "https://app2.example.com";
 /// whose browser blocks it; the proxy says so.
 fn poisoned(vary: bool, mode: &[&str]) {
     let o = origin(vary);
-    let p = proxy(&o.url(), mode);
+    let p = proxy(&o.url, mode);
     let a = get(&p.addr, "/api/data", Some(APP1));
     assert_eq!(a.status, 200);
     assert_eq!(a.h("access-control-allow-origin"), APP1);
@@ -280,7 +183,7 @@ fn poisoned(vary: bool, mode: &[&str]) {
         b.h("cache-status")
     );
     assert_eq!(b.h("x-cache"), "HIT");
-    let line = p.wait_stderr("cache-induced CORS failure");
+    let line = p.wait_stderr("cache-induced CORS failure", WAIT);
     assert!(
         line.starts_with(&format!(
             "varyedge: cache-induced CORS failure: GET /api/data from {APP2} got the entry stored by GET /api/data from {APP1} (key \"GET http://{}/api/data\"): origin-mismatch",
@@ -323,7 +226,7 @@ fn ignore_origin_poisons_despite_vary_origin_and_warns() {
 
 fn not_poisoned(profile: &str) {
     let o = origin(true);
-    let p = proxy(&o.url(), &["--profile", profile]);
+    let p = proxy(&o.url, &["--profile", profile]);
     let a = get(&p.addr, "/api/data", Some(APP1));
     assert!(
         a.h("cache-status").contains("fwd=uri-miss"),
@@ -383,7 +286,7 @@ fn varnish_keeps_one_variant_per_origin() {
 #[test]
 fn cache_status_age_via_and_passes() {
     let o = origin(false);
-    let p = proxy(&o.url(), &["--profile", "varnish"]);
+    let p = proxy(&o.url, &["--profile", "varnish"]);
     let a = get(&p.addr, "/api/data", None);
     // the origin's Date has a 1 s resolution: the stored age starts between 0 and 2 s
     let cs = a.h("cache-status");
@@ -451,7 +354,7 @@ fn cache_status_age_via_and_passes() {
 #[test]
 fn purge_one_url_and_all() {
     let o = origin(false);
-    let p = proxy(&o.url(), &["--profile", "url-only"]);
+    let p = proxy(&o.url, &["--profile", "url-only"]);
     get(&p.addr, "/api/data", None);
     get(&p.addr, "/blob1k", None);
     assert_eq!(get(&p.addr, "/api/data", None).h("x-cache"), "HIT");
@@ -477,7 +380,7 @@ fn purge_one_url_and_all() {
 #[test]
 fn capacity_bound_holds() {
     let o = origin(false);
-    let p = proxy(&o.url(), &["--profile", "rfc9111", "--capacity", "16KiB"]);
+    let p = proxy(&o.url, &["--profile", "rfc9111", "--capacity", "16KiB"]);
     for i in 0..60 {
         let r = get(&p.addr, &format!("/blob?i={i}"), None);
         assert_eq!(r.body.len(), 1024);
@@ -495,8 +398,8 @@ fn capacity_bound_holds() {
 fn collapsed_misses_make_one_upstream_fetch() {
     let yaml = reflect_origin(true).replace("latency: 0ms", "latency: 400ms");
     let sc = scenario("slow", &yaml);
-    let o = Proc::start(&["origin", sc.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
-    let p = proxy(&o.url(), &["--profile", "rfc9111", "--collapse", "on"]);
+    let o = Server::origin(&sc);
+    let p = proxy(&o.url, &["--profile", "rfc9111", "--collapse", "on"]);
     let addr = p.addr.clone();
     let handles: Vec<_> = (0..4)
         .map(|i| {
@@ -609,7 +512,7 @@ fn upstream_reset_mid_body_aborts_and_stores_nothing() {
 #[test]
 fn bad_requests_get_4xx_and_the_proxy_keeps_serving() {
     let o = origin(false);
-    let p = proxy(&o.url(), &["--max-body", "1KiB"]);
+    let p = proxy(&o.url, &["--max-body", "1KiB"]);
     let r = raw(&p.addr, b"THIS IS NOT HTTP\r\n\r\n").unwrap();
     assert_eq!(r.status, 400);
     let big = format!(
@@ -691,9 +594,9 @@ fn bad_command_lines_exit_2() {
 #[test]
 fn sigterm_stops_it_cleanly() {
     let o = origin(false);
-    let mut p = proxy(&o.url(), &[]);
+    let mut p = proxy(&o.url, &[]);
     assert_eq!(get(&p.addr, "/api/data", None).status, 200);
-    let pid = p.child.id().to_string();
+    let pid = p.proc.id().to_string();
     let st = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
@@ -701,7 +604,7 @@ fn sigterm_stops_it_cleanly() {
     assert!(st.success());
     let end = varyedge::net::clock::instant() + WAIT;
     loop {
-        if let Some(code) = p.child.try_wait().unwrap() {
+        if let Some(code) = p.proc.try_wait() {
             assert_eq!(code.code(), Some(0));
             break;
         }

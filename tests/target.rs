@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{free_port, Origin};
+use common::{free_port, Server};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -48,7 +48,7 @@ fn in_process(path: &Path) -> Trace {
 #[test]
 fn straight_to_the_origin_the_verdicts_equal_the_in_process_ones() {
     let f = file("origin-alone.yaml");
-    let origin = Origin::start(&f);
+    let origin = Server::origin(&f);
     let model = in_process(&f);
     assert!(model.passed());
     for direct in [Some(origin.url.as_str()), None] {
@@ -80,7 +80,7 @@ fn straight_to_the_origin_the_verdicts_equal_the_in_process_ones() {
 #[test]
 fn the_binary_replays_over_the_wire_with_every_report_format() {
     let f = file("origin-alone.yaml");
-    let origin = Origin::start(&f);
+    let origin = Server::origin(&f);
     let fs = f.to_str().unwrap();
     let out = run(&[
         "replay",

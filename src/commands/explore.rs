@@ -2,11 +2,12 @@
 //! rate, the kinds found and a shrunk repro of each; exit 1 when anything was found.
 
 use super::{emit, load};
-use crate::cli::{ExploreArgs, ExploreFormat};
+use crate::cli::ExploreArgs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use varyedge::error::ExitStatus;
-use varyedge::explore::{self, report, Settings};
+use varyedge::explore::{self, Settings};
+use varyedge::report::{Explore, Render};
 
 pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
     let sc = match load(&a.scenario, a.profile.as_deref()) {
@@ -48,10 +49,11 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
             written[i] = Some(path.display().to_string());
         }
     }
-    let text = match a.format {
-        ExploreFormat::Text => report::text(&ex, &written),
-        ExploreFormat::Json => report::json(&ex, &written),
-    };
+    let text = Explore {
+        exploration: &ex,
+        written: &written,
+    }
+    .render(a.format);
     emit(a.out.as_deref(), &text)?;
     Ok(if ex.found() {
         ExitStatus::Findings

@@ -1,10 +1,11 @@
 //! `varyedge lint`: a scenario's policy and edge checked statically, or a real server
 //! probed live (`--upstream`), reported as text, JSON or SARIF.
 
-use crate::cli::{FailOn, LintArgs, LintFormat};
+use crate::cli::{FailOn, LintArgs};
 use std::path::Path;
 use varyedge::error::{ExitStatus, InputError};
 use varyedge::lint::{self, Finding, Severity};
+use varyedge::report::{Lint, Render};
 use varyedge::scenario::{self, validate_origin, OriginSpec};
 
 fn threshold(f: FailOn) -> Severity {
@@ -95,11 +96,12 @@ pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
         (None, None) => return bad("varyedge lint: give a SCENARIO or --upstream URL"),
     };
     lint::sort(&mut findings);
-    let text = match a.format {
-        LintFormat::Text => lint::render::text(&target, &findings),
-        LintFormat::Json => lint::render::json(&target, &findings),
-        LintFormat::Sarif => varyedge::report::sarif::render(&findings, env!("CARGO_PKG_VERSION")),
-    };
+    let text = Lint {
+        target: &target,
+        findings: &findings,
+        version: env!("CARGO_PKG_VERSION"),
+    }
+    .render(a.format);
     super::emit(a.out.as_deref(), &text)?;
     Ok(if lint::fails(&findings, threshold(a.fail_on)) {
         ExitStatus::Findings

@@ -1,16 +1,11 @@
 //! `varyedge matrix`: one scenario under every profile, one row each.
 
 use super::{emit, load};
-use crate::cli::{MatrixArgs, MatrixFormat};
-use std::fmt::Write;
+use crate::cli::MatrixArgs;
 use varyedge::error::ExitStatus;
 use varyedge::profile::{self, PROFILE_NAMES};
-use varyedge::sim::{self, Trace};
-
-struct Row {
-    profile: String,
-    trace: Trace,
-}
+use varyedge::report::{Matrix, MatrixRow, Render};
+use varyedge::sim;
 
 pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
     let names: Vec<String> = if a.profiles.trim() == "all" {
@@ -39,8 +34,9 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
             }
         };
         match sim::replay(&sc) {
-            Ok(trace) => rows.push(Row {
+            Ok(trace) => rows.push(MatrixRow {
                 profile: n.clone(),
+                caveat: profile::profile(n).and_then(|p| p.caveat),
                 trace,
             }),
             Err(e) => {
@@ -49,143 +45,11 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    let text = match a.format {
-        MatrixFormat::Json => json(&rows)?,
-        MatrixFormat::Markdown => table(&rows, true),
-        MatrixFormat::Text => table(&rows, false),
-    };
+    let text = Matrix { rows: &rows }.render(a.format);
     emit(a.out.as_deref(), &text)?;
     Ok(if rows.iter().any(|r| r.trace.summary.cache_induced > 0) {
         ExitStatus::Findings
     } else {
         ExitStatus::Clean
     })
-}
-
-fn first_failure(t: &Trace) -> String {
-    t.steps
-        .iter()
-        .find(|s| s.cache_induced)
-        .or_else(|| t.steps.iter().find(|s| !s.verdict.allowed))
-        .map_or("-".to_string(), |s| {
-            format!(
-                "#{} {}{}",
-                s.index,
-                s.verdict.reason.id(),
-                s.poisoned_by
-                    .map_or(String::new(), |p| format!(" (poisoned by #{p})"))
-            )
-        })
-}
-
-fn hit_ratio(t: &Trace) -> String {
-    if t.summary.edge_requests == 0 {
-        return "-".into();
-    }
-    format!(
-        "{:.0}%",
-        100.0 * t.summary.hits as f64 / t.summary.edge_requests as f64
-    )
-}
-
-fn table(rows: &[Row], md: bool) -> String {
-    let head = [
-        "profile",
-        "blocked",
-        "cache-induced",
-        "first failure",
-        "hit ratio",
-    ];
-    let body: Vec<[String; 5]> = rows
-        .iter()
-        .map(|r| {
-            let s = &r.trace.summary;
-            let ci = if s.wrongly_allowed > 0 {
-                format!(
-                    "{} ({} wrongly allowed)",
-                    s.cache_induced, s.wrongly_allowed
-                )
-            } else {
-                s.cache_induced.to_string()
-            };
-            [
-                if weak(&r.profile).is_some() {
-                    format!("{}*", r.profile)
-                } else {
-                    r.profile.clone()
-                },
-                format!("{}/{}", s.blocked, s.steps),
-                ci,
-                first_failure(&r.trace),
-                hit_ratio(&r.trace),
-            ]
-        })
-        .collect();
-    let mut o = String::new();
-    if md {
-        let _ = writeln!(o, "| {} |", head.join(" | "));
-        let _ = writeln!(o, "|{}", "---|".repeat(head.len()));
-        for b in &body {
-            let _ = writeln!(o, "| {} |", b.join(" | "));
-        }
-    } else {
-        let mut w = head.map(str::len);
-        for b in &body {
-            for (i, c) in b.iter().enumerate() {
-                w[i] = w[i].max(c.chars().count());
-            }
-        }
-        let line = |cells: Vec<&str>| {
-            cells
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("{:<width$}", c, width = w[i]))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        };
-        let _ = writeln!(o, "{}", line(head.to_vec()));
-        for b in &body {
-            let _ = writeln!(o, "{}", line(b.iter().map(String::as_str).collect()));
-        }
-    }
-    if rows.iter().any(|r| weak(&r.profile).is_some()) {
-        let _ = writeln!(
-            o,
-            "\n* part of this profile rests on weak or unmeasured evidence: see `varyedge profiles`"
-        );
-    }
-    o
-}
-
-/// The profile's caveat, when its evidence is weak.
-fn weak(name: &str) -> Option<&'static str> {
-    profile::profile(name).and_then(|p| p.caveat)
-}
-
-fn json(rows: &[Row]) -> anyhow::Result<String> {
-    let v: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            let s = &r.trace.summary;
-            let first = r.trace.steps.iter().find(|s| s.cache_induced).or_else(|| r.trace.steps.iter().find(|s| !s.verdict.allowed));
-            serde_json::json!({
-                "profile": r.profile,
-                "steps": s.steps,
-                "blocked": s.blocked,
-                "cache_induced": s.cache_induced,
-                "wrongly_allowed": s.wrongly_allowed,
-                "first_failure": first.map(|f| serde_json::json!({ "index": f.index, "reason": f.verdict.reason.id(), "cache_induced": f.cache_induced, "poisoned_by": f.poisoned_by })),
-                "hits": s.hits,
-                "weak_evidence": weak(&r.profile),
-                "edge_requests": s.edge_requests,
-            })
-        })
-        .collect();
-    let mut s = serde_json::to_string_pretty(
-        &serde_json::json!({ "scenario": rows.first().map(|r| r.trace.scenario.clone()), "profiles": v }),
-    )?;
-    s.push('\n');
-    Ok(s)
 }

@@ -38,6 +38,32 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
     }
 }
 
+/// The network drivers' lines: information on standard output (flushed at once, since a
+/// parent process waits for `listening on`), warnings on standard error.
+#[cfg(feature = "net")]
+struct StdSink;
+
+#[cfg(feature = "net")]
+impl varyedge::net::log::Sink for StdSink {
+    fn line(&self, level: varyedge::net::log::Level, text: std::fmt::Arguments<'_>) {
+        use varyedge::net::log::Level;
+        // A closed pipe is not an error for a server's log lines.
+        let _ = match level {
+            Level::Info => {
+                let mut o = std::io::stdout().lock();
+                writeln!(o, "{text}").and_then(|_| o.flush())
+            }
+            Level::Warn => writeln!(std::io::stderr().lock(), "{text}"),
+        };
+    }
+}
+
+/// Sends the network drivers' lines to standard output and error.
+#[cfg(feature = "net")]
+pub(crate) fn log_to_std() {
+    varyedge::net::log::set_sink(Box::new(StdSink));
+}
+
 /// Expands directories into the `.yaml`/`.yml` files they hold, sorted.
 pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let mut out = Vec::new();

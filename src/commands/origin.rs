@@ -20,6 +20,7 @@ pub(crate) fn run(a: OriginArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::BadInput);
         }
     };
+    super::log_to_std();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

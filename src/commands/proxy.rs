@@ -1,55 +1,13 @@
 //! `varyedge proxy`: the caching reverse proxy for local staging.
 
-use crate::cli::{CollapseArg, PreflightKeyArg, ProxyArgs, VaryArg};
+use crate::cli::ProxyArgs;
 use std::time::Duration;
 use varyedge::error::ExitStatus;
 use varyedge::net::proxy::{self, Config, Upstream};
-use varyedge::profile::{self, Collapse, PreflightKey, VaryMode};
 
 fn config(a: &ProxyArgs) -> Result<Config, String> {
     let upstream = Upstream::parse(&a.upstream)?;
-    let p = profile::profile(&a.profile).ok_or_else(|| {
-        format!(
-            "--profile {:?}: no such profile (one of: {})",
-            a.profile,
-            profile::PROFILE_NAMES.join(", ")
-        )
-    })?;
-    let mut knobs = p.knobs;
-    if let Some(v) = a.vary {
-        knobs.vary = match v {
-            VaryArg::Honor => VaryMode::Honor,
-            VaryArg::Ignore => VaryMode::Ignore,
-            VaryArg::IgnoreOrigin => VaryMode::IgnoreOrigin,
-            VaryArg::AcceptEncodingOnly => VaryMode::AcceptEncodingOnly,
-            VaryArg::Uncacheable => VaryMode::Uncacheable,
-        };
-    }
-    if a.cache_options {
-        knobs.cache_options = true;
-    }
-    if let Some(k) = a.preflight_key {
-        knobs.preflight_key = match k {
-            PreflightKeyArg::Honor => PreflightKey::Honor,
-            PreflightKeyArg::Ignore => PreflightKey::Ignore,
-        };
-    }
-    for h in &a.key_headers {
-        if !varyedge::fields::is_token(h) {
-            return Err(format!("--key-header {h:?}: not a header name"));
-        }
-        let h = h.to_ascii_lowercase();
-        if !knobs.key_headers.contains(&h) {
-            knobs.key_headers.push(h);
-        }
-    }
-    if let Some(c) = a.collapse {
-        knobs.collapse = match c {
-            CollapseArg::Off => Collapse::Off,
-            CollapseArg::On => Collapse::On,
-            CollapseArg::Naive => Collapse::Naive,
-        };
-    }
+    let knobs = a.edge.knobs().map_err(|e| e.to_string())?;
     let capacity = proxy::parse_size(&a.capacity).map_err(|e| format!("--capacity: {e}"))?;
     if capacity < 1024 {
         return Err(format!("--capacity {:?}: at least 1KiB", a.capacity));
@@ -69,7 +27,7 @@ fn config(a: &ProxyArgs) -> Result<Config, String> {
         listen: a.listen,
         upstream,
         knobs,
-        profile: a.profile.clone(),
+        profile: a.edge.profile.clone(),
         capacity,
         upstream_timeout: Duration::from_secs_f64(a.upstream_timeout),
         max_request_body,
@@ -85,6 +43,7 @@ pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::BadInput);
         }
     };
+    super::log_to_std();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let listen = cfg.listen;
     match proxy::run(cfg, workers) {

@@ -1,9 +1,9 @@
 //! `varyedge replay`: scenarios through the simulator, reports out, exit 0/1/2.
 
 use super::{emit, expand, load};
-use crate::cli::{ReplayArgs, ReportFormat};
+use crate::cli::ReplayArgs;
 use varyedge::error::ExitStatus;
-use varyedge::report;
+use varyedge::report::{Render, Replay};
 use varyedge::sim;
 
 pub(crate) fn run(a: ReplayArgs) -> anyhow::Result<ExitStatus> {
@@ -50,11 +50,7 @@ pub(crate) fn run(a: ReplayArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    let text = match a.format {
-        ReportFormat::Text => report::text::render(&traces),
-        ReportFormat::Json => report::json::render(&traces),
-        ReportFormat::Junit => report::junit::render(&traces),
-    };
+    let text = Replay { traces: &traces }.render(a.format);
     emit(a.out.as_deref(), &text)?;
     Ok(if traces.iter().all(|t| t.passed()) {
         ExitStatus::Clean

@@ -1,9 +1,9 @@
 //! Storability (RFC 9111 §3) and freshness (§4.2) of a response, under a profile's TTL
 //! overrides. Pure: every instant is an argument.
 
+use crate::edge::knobs::Knobs;
 use crate::fields::CacheControl;
 use crate::message::{Request, Response};
-use crate::profile::Knobs;
 use crate::time::Timestamp;
 use serde::Serialize;
 

@@ -2,8 +2,8 @@
 //! a readable form so a report can show *which* key matched (pingora-cache keeps a
 //! readable form beside the digest for the same reason).
 
+use crate::edge::knobs::{Knobs, PreflightKey, QueryKey};
 use crate::message::Request;
-use crate::profile::{Knobs, PreflightKey, QueryKey};
 use std::fmt::Write;
 
 /// The preflight request headers that key an `OPTIONS` entry under `preflight_key: honor`.

@@ -1,8 +1,8 @@
 //! The secondary key: which request fields a stored response varies on, how their values
 //! are normalised, and whether a later request matches (RFC 9111 §4.1).
 
+use crate::edge::knobs::{Knobs, VaryCompare, VaryMode, VaryStar};
 use crate::fields::Headers;
-use crate::profile::{Knobs, VaryCompare, VaryMode, VaryStar};
 use serde::Serialize;
 
 /// The selecting fields of one stored response, after the profile's `Vary` treatment.

@@ -1,5 +1,6 @@
 use super::*;
 use crate::profile::PROFILE_NAMES;
+use crate::report::explore as report;
 use crate::scenario::parse;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, RngSeed};

@@ -9,11 +9,10 @@
 //!   derived from the trusted ones, with and without credentials, GET and preflight.
 //!
 //! Every [`Finding`] carries a stable kebab-case id, a [`Severity`], the evidence, why it
-//! matters and the fix. Renderers: [`render`] (text, JSON) and `report::sarif` (SARIF 2.1.0).
+//! matters and the fix. Renderers: `report::lint` (text, JSON) and `report::sarif` (SARIF 2.1.0).
 
 pub mod poison;
 pub mod probe;
-pub mod render;
 mod rules;
 
 pub use rules::check;

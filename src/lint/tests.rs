@@ -4,6 +4,7 @@
 use super::probe::{self, Answer, Craft};
 use super::*;
 use crate::fields::Headers;
+use crate::report::lint as render;
 use crate::scenario;
 
 const CORRECT: &str = include_str!("../../scenarios/lint/correct.yaml");

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod clock;
 pub mod convert;
+pub mod log;
 pub mod origin_server;
 pub mod probe;
 pub mod proxy;

@@ -27,15 +27,13 @@ struct State {
     stats: Mutex<BTreeMap<String, u64>>,
 }
 
-/// Binds `listen` and serves `model` until SIGINT/SIGTERM. Prints the bound address as
-/// `listening on http://ADDR` on standard output first (port 0 picks a free port).
+/// Binds `listen` and serves `model` until SIGINT/SIGTERM. Sends the bound address as
+/// `listening on http://ADDR` to the `net::log` sink first (port 0 picks a free port).
 /// Route error windows count from when it starts listening.
 pub async fn serve(mut model: OriginModel, listen: SocketAddr) -> std::io::Result<()> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    println!("listening on http://{addr}");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    super::log::info!("listening on http://{addr}");
     model.epoch = clock::now();
     let state = Arc::new(State {
         model,

@@ -1,6 +1,6 @@
 //! The JSON report (PRODUCT.md "JSON report"): the stable fields first, more beside them.
 
-use crate::sim::{Expectation, StepReport, Trace};
+use crate::flow::{Expectation, StepReport, Trace};
 use serde_json::{json, Map, Value};
 
 /// One trace as a JSON value.
@@ -97,8 +97,5 @@ pub fn render(traces: &[Trace]) -> String {
         [one] => trace_value(one),
         many => Value::Array(many.iter().map(trace_value).collect()),
     };
-    let mut s =
-        serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    s.push('\n');
-    s
+    super::pretty(&v)
 }

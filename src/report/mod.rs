@@ -1,19 +1,43 @@
-//! Pure renderers: a [`Trace`] in, text out. No IO here; `commands` writes the result.
+//! Pure renderers: report data in, text out. No IO here; `commands` writes the result.
+//!
+//! Every report has the same shape: a data type (the traces of `replay`, the rows of
+//! `matrix`, an exploration, lint findings, the built-in profiles), a format enum that is
+//! also the command's `--format` value, and [`Render::render`]. The per-format functions
+//! (`text::render`, `json::trace_value`, …) stay public for callers that embed one
+//! report in another (explore embeds a replay trace in its JSON).
 
+pub mod explore;
 pub mod json;
 pub mod junit;
+pub mod lint;
+pub mod matrix;
+pub mod profiles;
+pub mod replay;
 pub mod sarif;
 pub mod text;
 
-/// Output formats of `replay`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// Human-readable, one block per step.
-    Text,
-    /// The JSON report of PRODUCT.md.
-    Json,
-    /// JUnit XML, one test case per step.
-    Junit,
+pub use explore::{Explore, ExploreFormat};
+pub use lint::{Lint, LintFormat};
+pub use matrix::{Matrix, MatrixFormat, MatrixRow};
+pub use profiles::{Profiles, ProfilesFormat};
+pub use replay::{Replay, ReplayFormat};
+
+/// A report: data that renders to text in one of its formats. Pure and total: every
+/// value renders, in every format.
+pub trait Render {
+    /// The formats this report has (the command's `--format` values).
+    type Format: Copy;
+    /// The report in format `f`, newline-terminated.
+    fn render(&self, f: Self::Format) -> String;
+}
+
+/// Pretty JSON with a trailing newline. Serialising a `serde_json::Value` cannot fail
+/// (its map keys are strings), so the fallback is unreachable in practice.
+pub(crate) fn pretty(v: &serde_json::Value) -> String {
+    let mut s =
+        serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
 }
 
 /// Escapes text for XML attribute and element content.

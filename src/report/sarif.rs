@@ -107,7 +107,5 @@ pub fn value(findings: &[Finding], version: &str) -> Value {
 
 /// The SARIF log as pretty text with a trailing newline.
 pub fn render(findings: &[Finding], version: &str) -> String {
-    let mut s = serde_json::to_string_pretty(&value(findings, version)).unwrap_or_default();
-    s.push('\n');
-    s
+    super::pretty(&value(findings, version))
 }

@@ -1,6 +1,7 @@
 //! Scenario format v1: loading YAML with located errors, validation, and the typed
 //! scenario the simulator runs. See PRODUCT.md "Scenario format v1".
 
+mod fetch;
 mod raw;
 pub mod write;
 
@@ -9,12 +10,11 @@ use crate::edge::Outcome;
 use crate::error::InputError;
 use crate::fields::{is_token, Headers};
 use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, Route, VaryOrigin};
-use crate::profile::{
-    self, Collapse, Knobs, PreflightKey, QueryKey, VaryCompare, VaryMode, VaryStar,
-};
+use crate::profile::{self, Collapse, Knobs, QueryKey, UnknownKnobValue};
 use crate::time::parse_duration_ms;
 use raw::{RawCors, RawEdge, RawScenario, Scalar, StrOrList, S};
 use serde_saphyr::Location;
+use std::str::FromStr;
 use std::sync::Arc;
 
 /// Where the responses come from.
@@ -583,17 +583,7 @@ impl Validator<'_> {
             (None, None) => Knobs::rfc9111(),
         };
         if let Some(v) = &e.vary {
-            k.vary = pick(
-                self,
-                v,
-                &[
-                    ("honor", VaryMode::Honor),
-                    ("ignore", VaryMode::Ignore),
-                    ("ignore-origin", VaryMode::IgnoreOrigin),
-                    ("accept-encoding-only", VaryMode::AcceptEncodingOnly),
-                    ("uncacheable", VaryMode::Uncacheable),
-                ],
-            )?;
+            k.vary = knob(self, v)?;
         }
         if let Some(h) = &e.key_headers {
             k.key_headers = self
@@ -606,14 +596,7 @@ impl Validator<'_> {
             k.cache_options = b;
         }
         if let Some(v) = &e.preflight_key {
-            k.preflight_key = pick(
-                self,
-                v,
-                &[
-                    ("honor", PreflightKey::Honor),
-                    ("ignore", PreflightKey::Ignore),
-                ],
-            )?;
+            k.preflight_key = knob(self, v)?;
         }
         if let Some(q) = &e.query {
             k.query = match &q.value {
@@ -635,16 +618,16 @@ impl Validator<'_> {
             k.max_variants = Some(m.value as usize);
         }
         if let Some(c) = &e.collapse {
+            // YAML spells the two plain modes as booleans; the ids `on`/`off` are accepted too.
             k.collapse = match c.value.0.as_str() {
-                "true" | "on" => Collapse::On,
-                "false" | "off" => Collapse::Off,
-                "naive" => Collapse::Naive,
-                other => {
-                    return Err(self.err(
+                "true" => Collapse::On,
+                "false" => Collapse::Off,
+                other => other.parse().map_err(|_| {
+                    self.err(
                         &c.referenced,
                         format!("expected true, false or naive, found {other:?}"),
-                    ))
-                }
+                    )
+                })?,
             };
         }
         if let Some(t) = &e.ttl {
@@ -678,28 +661,10 @@ impl Validator<'_> {
             k.pass_authorization = b;
         }
         if let Some(v) = &e.vary_star {
-            k.vary_star = pick(
-                self,
-                v,
-                &[
-                    ("never-match", VaryStar::NeverMatch),
-                    ("exact-only", VaryStar::ExactOnly),
-                    ("bypass", VaryStar::Bypass),
-                    ("reuse", VaryStar::Reuse),
-                ],
-            )?;
+            k.vary_star = knob(self, v)?;
         }
         if let Some(v) = &e.vary_compare {
-            k.vary_compare = pick(
-                self,
-                v,
-                &[
-                    ("combine", VaryCompare::Combine),
-                    ("raw", VaryCompare::Raw),
-                    ("trim", VaryCompare::Trim),
-                    ("fold", VaryCompare::Fold),
-                ],
-            )?;
+            k.vary_compare = knob(self, v)?;
         }
         Ok(EdgeSpec {
             profile: name,
@@ -997,6 +962,16 @@ fn pick<T: Copy>(v: &Validator<'_>, s: &S<String>, options: &[(&str, T)]) -> Res
                 ),
             )
         })
+}
+
+/// A knob value by its id (`VaryMode`, `VaryStar`, …), with the knob's own error.
+fn knob<T: FromStr<Err = UnknownKnobValue>>(
+    v: &Validator<'_>,
+    s: &S<String>,
+) -> Result<T, InputError> {
+    s.value
+        .parse()
+        .map_err(|e: UnknownKnobValue| v.err(&s.referenced, e.to_string()))
 }
 
 /// Checks that `o` is a serialised origin: `scheme://host[:port]`, nothing after.

@@ -10,9 +10,7 @@ use super::{Client, EdgeSpec, Expect, OriginSpec, Scenario, Step, DEFAULT_HOST};
 use crate::browser::{Agent, Credentials, Mode};
 use crate::fields::Headers;
 use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, Route, VaryOrigin};
-use crate::profile::{
-    self, Collapse, Knobs, PreflightKey, QueryKey, VaryCompare, VaryMode, VaryStar,
-};
+use crate::profile::{self, Collapse, Knobs, QueryKey};
 use std::fmt::Write as _;
 
 /// A scenario holds something format v1 cannot say (a knob with no YAML field, a
@@ -201,14 +199,7 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
     o.push_str("edge:\n");
     line(o, 2, "profile", &scalar(name));
     if k.vary != base.vary {
-        let v = match k.vary {
-            VaryMode::Honor => "honor",
-            VaryMode::Ignore => "ignore",
-            VaryMode::IgnoreOrigin => "ignore-origin",
-            VaryMode::AcceptEncodingOnly => "accept-encoding-only",
-            VaryMode::Uncacheable => "uncacheable",
-        };
-        line(o, 2, "vary", v);
+        line(o, 2, "vary", k.vary.id());
     }
     if k.key_headers != base.key_headers {
         line(o, 2, "key_headers", &flow_list(&k.key_headers));
@@ -217,11 +208,7 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
         line(o, 2, "cache_options", bool_str(k.cache_options));
     }
     if k.preflight_key != base.preflight_key {
-        let v = match k.preflight_key {
-            PreflightKey::Honor => "honor",
-            PreflightKey::Ignore => "ignore",
-        };
-        line(o, 2, "preflight_key", v);
+        line(o, 2, "preflight_key", k.preflight_key.id());
     }
     if k.query != base.query {
         match &k.query {
@@ -241,10 +228,11 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
         }
     }
     if k.collapse != base.collapse {
+        // The plain modes are written as the YAML booleans the parser also takes.
         let v = match k.collapse {
             Collapse::On => "true",
             Collapse::Off => "false",
-            Collapse::Naive => "naive",
+            c => c.id(),
         };
         line(o, 2, "collapse", v);
     }
@@ -283,22 +271,10 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
         }
     }
     if k.vary_star != base.vary_star {
-        let v = match k.vary_star {
-            VaryStar::NeverMatch => "never-match",
-            VaryStar::ExactOnly => "exact-only",
-            VaryStar::Bypass => "bypass",
-            VaryStar::Reuse => "reuse",
-        };
-        line(o, 2, "vary_star", v);
+        line(o, 2, "vary_star", k.vary_star.id());
     }
     if k.vary_compare != base.vary_compare {
-        let v = match k.vary_compare {
-            VaryCompare::Combine => "combine",
-            VaryCompare::Raw => "raw",
-            VaryCompare::Trim => "trim",
-            VaryCompare::Fold => "fold",
-        };
-        line(o, 2, "vary_compare", v);
+        line(o, 2, "vary_compare", k.vary_compare.id());
     }
     if k.vary_allowlist != base.vary_allowlist {
         return Err(format!(

@@ -3,11 +3,13 @@
 //! (`../shared/lab/peers/*/`), each in a fresh temporary directory on loopback.
 #![allow(dead_code, unreachable_pub)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use varyedge::net::clock;
 
@@ -30,6 +32,16 @@ impl Proc {
             name: name.to_string(),
             log,
         }
+    }
+
+    /// The process id (the group's id too).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status, if the process has exited.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     /// Panics with the log when the process has exited.
@@ -140,68 +152,139 @@ pub fn require(program: &str, package: &str) {
     );
 }
 
-/// Spawns `cmd` with its standard output piped and waits at most `within` for the first
-/// line, `listening on URL`; returns the process and the URL. The rest of the output is
-/// drained in the background so the child never blocks or dies writing to it.
-pub fn spawn_listening(
-    name: &str,
-    cmd: &mut Command,
-    log: Option<PathBuf>,
-    within: Duration,
-) -> (Proc, String) {
-    cmd.stdout(Stdio::piped());
-    let mut p = Proc::spawn(name, cmd, log);
-    let out = p.child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut r = BufReader::new(out);
-        let mut line = String::new();
-        let _ = r.read_line(&mut line);
-        let _ = tx.send(line);
-        let _ = std::io::copy(&mut r, &mut std::io::sink());
-    });
-    let line = match rx.recv_timeout(within) {
-        Ok(l) => l,
-        Err(_) => panic!(
-            "{name}: no `listening on` line within {within:?}; log:\n{}",
-            p.log_text()
-        ),
-    };
-    match line.trim().strip_prefix("listening on ") {
-        Some(url) => (p, url.to_string()),
-        None => panic!("{name} said {line:?}; log:\n{}", p.log_text()),
-    }
-}
+/// The `varyedge` binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_varyedge");
 
-/// `varyedge origin FILE --listen 127.0.0.1:0`, with its base URL.
-pub struct Origin {
+/// A serving child (`varyedge origin`, `varyedge proxy`, or any program that prints
+/// `listening on URL` as its first line of standard output): spawned in its own process
+/// group, waited for (bounded), stopped with its group on drop. Its standard error is
+/// collected line by line (or goes to the log file the command was given, if it was).
+pub struct Server {
+    pub proc: Proc,
+    /// `http://127.0.0.1:PORT` (whatever followed `listening on`).
     pub url: String,
-    pub port: u16,
-    _proc: Proc,
+    /// `127.0.0.1:PORT`: the URL without its scheme.
+    pub addr: String,
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
-impl Origin {
-    pub fn start(scenario: &Path) -> Origin {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_varyedge"));
-        cmd.args(["origin"])
-            .arg(scenario)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut p = Proc::spawn("varyedge origin", &mut cmd, None);
+impl Server {
+    /// `varyedge ARGS` run from the crate root, waited for at most 20 s.
+    pub fn varyedge<I, A>(args: I) -> Server
+    where
+        I: IntoIterator<Item = A>,
+        A: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+        let name = format!("varyedge {:?}", cmd.get_args().collect::<Vec<_>>());
+        Server::spawn(&name, &mut cmd, None, Duration::from_secs(20))
+    }
+
+    /// `varyedge origin SCENARIO --listen 127.0.0.1:0`.
+    pub fn origin(scenario: &Path) -> Server {
+        Server::varyedge([
+            OsStr::new("origin"),
+            scenario.as_os_str(),
+            OsStr::new("--listen"),
+            OsStr::new("127.0.0.1:0"),
+        ])
+    }
+
+    /// `varyedge proxy --upstream URL --listen 127.0.0.1:0 EXTRA…`.
+    pub fn proxy<A: AsRef<OsStr>>(upstream: &str, extra: &[A]) -> Server {
+        let mut args: Vec<&OsStr> = ["proxy", "--upstream", upstream, "--listen", "127.0.0.1:0"]
+            .into_iter()
+            .map(OsStr::new)
+            .collect();
+        args.extend(extra.iter().map(AsRef::as_ref));
+        Server::varyedge(args)
+    }
+
+    /// Spawns `cmd` (its standard output piped; its standard error collected unless the
+    /// caller redirected it, then `log` names that file) and waits at most `within` for
+    /// the first line, `listening on URL`. The rest of standard output is drained in the
+    /// background so the child never blocks writing to it.
+    pub fn spawn(name: &str, cmd: &mut Command, log: Option<PathBuf>, within: Duration) -> Server {
+        cmd.stdout(Stdio::piped());
+        if log.is_none() {
+            cmd.stderr(Stdio::piped());
+        }
+        let mut p = Proc::spawn(name, cmd, log);
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        if let Some(err) = p.child.stderr.take() {
+            let l2 = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines() {
+                    let Ok(line) = line else { break };
+                    l2.lock().unwrap().push(line);
+                }
+            });
+        }
         let out = p.child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(out).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("varyedge origin said {line:?}"))
-            .to_string();
-        let port = url.rsplit(':').next().unwrap().parse().unwrap();
-        Origin {
-            url,
-            port,
-            _proc: p,
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(out);
+            let mut line = String::new();
+            let _ = r.read_line(&mut line);
+            let _ = tx.send(line);
+            let _ = std::io::copy(&mut r, &mut std::io::sink());
+        });
+        let mut server = Server {
+            proc: p,
+            url: String::new(),
+            addr: String::new(),
+            stderr: lines,
+        };
+        let line = match rx.recv_timeout(within) {
+            Ok(l) => l,
+            Err(_) => panic!(
+                "{name}: no `listening on` line within {within:?}; stderr:\n{}",
+                server.stderr_text()
+            ),
+        };
+        let Some(url) = line.trim().strip_prefix("listening on ") else {
+            // give the stderr reader a moment to collect the child's last words
+            std::thread::sleep(Duration::from_millis(100));
+            panic!("{name} said {line:?}; stderr:\n{}", server.stderr_text());
+        };
+        server.url = url.to_string();
+        server.addr = url.strip_prefix("http://").unwrap_or(url).to_string();
+        server
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Standard error so far: the collected lines, or the log file's text.
+    pub fn stderr(&self) -> Vec<String> {
+        let lines = self.stderr.lock().unwrap().clone();
+        if lines.is_empty() {
+            self.proc.log_text().lines().map(str::to_string).collect()
+        } else {
+            lines
+        }
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.stderr().join("\n")
+    }
+
+    /// Waits at most `within` until a standard-error line contains `needle`.
+    pub fn wait_stderr(&self, needle: &str, within: Duration) -> String {
+        let end = clock::instant() + within;
+        loop {
+            if let Some(l) = self.stderr().into_iter().find(|l| l.contains(needle)) {
+                return l;
+            }
+            assert!(
+                clock::instant() < end,
+                "no stderr line with {needle:?} within {within:?}; got {:?}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }

@@ -12,7 +12,7 @@ use super::store::{Found, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
 use super::{admin, Config, ADMIN_PREFIX};
 use crate::browser::Credentials;
-use crate::edge::{self, Fwd, Tag};
+use crate::edge::{self, sf_string, CacheStatus, Fwd, Outcome, Tag};
 use crate::fields::Headers;
 use crate::message::{Request, Response};
 use crate::net::{clock, convert, shutdown};
@@ -24,6 +24,7 @@ use hyper::body::{Body, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -37,7 +38,7 @@ use tokio::sync::{watch, OnceCell};
 pub type ProxyBody = Either<Full<Bytes>, TeeBody>;
 
 /// The RFC 9211 field.
-pub const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
+pub const CACHE_STATUS: HeaderName = HeaderName::from_static(CacheStatus::FIELD);
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 /// What a (stored response, requesting Origin, credentials, request) judgement is keyed on.
@@ -83,8 +84,8 @@ impl State {
     }
 }
 
-/// Runs the proxy until SIGINT/SIGTERM, then drains connections for up to 5 s. Prints
-/// `listening on http://ADDR` on standard output once every worker listens.
+/// Runs the proxy until SIGINT/SIGTERM, then drains connections for up to 5 s. Sends
+/// `listening on http://ADDR` to the `net::log` sink once every worker listens.
 ///
 /// `workers` threads each run a single-threaded runtime with its own listening socket on
 /// the same address (`SO_REUSEPORT`; the kernel spreads connections over them, as over
@@ -116,9 +117,7 @@ pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
             }
         }
     }
-    println!("listening on http://{addr}");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    crate::net::log::info!("listening on http://{addr}");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -229,23 +228,11 @@ async fn handle(
     Ok(proxy(st, req).await)
 }
 
-/// An RFC 8941 sf-string: quoted, `\` and `"` escaped, anything outside printable ASCII
-/// replaced by `?` (the syntax allows nothing else).
-pub fn sf_string(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' | '\\' => {
-                o.push('\\');
-                o.push(c);
-            }
-            ' '..='~' => o.push(c),
-            _ => o.push('?'),
-        }
-    }
-    o.push('"');
-    o
+/// Our `Cache-Status` member as a field value (RFC 9211).
+fn cache_status_value(cs: &CacheStatus<'_>) -> Option<HeaderValue> {
+    let mut v = String::with_capacity(96);
+    let _ = write!(v, "{cs}");
+    HeaderValue::from_maybe_shared(Bytes::from(v)).ok()
 }
 
 fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<ProxyBody> {
@@ -253,8 +240,7 @@ fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<Prox
         inc(&st.metrics.bad_requests);
     }
     let mut r = convert::text(status, body);
-    let cs = format!("varyedge; detail={}", sf_string(detail));
-    if let Ok(v) = HeaderValue::from_str(&cs) {
+    if let Some(v) = cache_status_value(&CacheStatus::own(detail)) {
         r.headers_mut().append(CACHE_STATUS, v);
     }
     r.headers_mut()
@@ -269,7 +255,7 @@ fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<Prox
 fn from_store(
     wire: &Wire,
     age: u64,
-    cs: &str,
+    cs: CacheStatus<'_>,
     ttl: i64,
     x_cache: &'static str,
 ) -> http::Response<ProxyBody> {
@@ -277,9 +263,12 @@ fn from_store(
     *r.status_mut() = wire.status;
     let mut h = wire.headers.clone();
     h.insert(header::AGE, HeaderValue::from(age));
-    let mut v = String::with_capacity(cs.len() + wire.key_sf.len() + 32);
-    let _ = write!(v, "{cs}; ttl={ttl}; key={}", wire.key_sf);
-    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(v)) {
+    let cs = CacheStatus {
+        ttl: Some(ttl),
+        key: Some(Cow::Borrowed(&wire.key)),
+        ..cs
+    };
+    if let Some(v) = cache_status_value(&cs) {
         h.append(CACHE_STATUS, v);
     }
     h.insert(X_CACHE, HeaderValue::from_static(x_cache));
@@ -295,7 +284,7 @@ fn serve_stored(
     core: &Request,
     wire: &Wire,
     served: &edge::Served,
-    cs: &str,
+    cs: CacheStatus<'_>,
     x_cache: &'static str,
 ) -> http::Response<ProxyBody> {
     let out = edge::deliver(core, &served.response);
@@ -307,7 +296,7 @@ fn serve_stored(
         served.age_secs,
         cs,
         served.ttl_secs,
-        &wire.key_sf,
+        &wire.key,
         x_cache,
     )
 }
@@ -317,15 +306,20 @@ fn serve_stored(
 fn from_core(
     resp: &Response,
     age: u64,
-    cs: &str,
+    cs: CacheStatus<'_>,
     ttl: i64,
-    key_sf: &str,
+    key: &str,
     x_cache: &'static str,
 ) -> http::Response<ProxyBody> {
     let mut r = convert::to_hyper(resp).map(Either::Left);
     let h = r.headers_mut();
     h.insert(header::AGE, HeaderValue::from(age));
-    if let Ok(v) = HeaderValue::from_str(&format!("{cs}; ttl={ttl}; key={key_sf}")) {
+    let cs = CacheStatus {
+        ttl: Some(ttl),
+        key: Some(Cow::Borrowed(key)),
+        ..cs
+    };
+    if let Some(v) = cache_status_value(&cs) {
         h.append(CACHE_STATUS, v);
     }
     h.insert(X_CACHE, HeaderValue::from_static(x_cache));
@@ -406,7 +400,7 @@ async fn revalidate(
     match edge::after_forward(&st.knobs, &cand, Some(&head), now) {
         edge::Revalidated::Freshened(fresh) => {
             drain(&st, resp);
-            freshened(&st, &parts, &core, &key, fresh, &stored, now)
+            freshened(&st, &parts, &core, &key, fresh, &stored, now, fwd)
         }
         edge::Revalidated::ServeStale => {
             drain(&st, resp);
@@ -440,12 +434,16 @@ fn serve_stale(
 ) -> http::Response<ProxyBody> {
     inc(&st.metrics.stale);
     let served = edge::served_from(cand, now);
-    let cs = format!("varyedge; hit; detail=\"{why}\"");
-    serve_stored(core, &stored.wire, &served, &cs, "HIT")
+    let cs = CacheStatus {
+        detail: Some(Cow::Borrowed(why)),
+        ..CacheStatus::hit(false)
+    };
+    serve_stored(core, &stored.wire, &served, cs, "HIT")
 }
 
 /// A `304` freshened the stored response: store the merged copy in its place and serve
 /// it (answering the client's own conditional or range from it).
+#[allow(clippy::too_many_arguments)]
 fn freshened(
     st: &Arc<State>,
     parts: &http::request::Parts,
@@ -454,6 +452,7 @@ fn freshened(
     fresh: Arc<Response>,
     stored: &Stored,
     now: crate::time::Timestamp,
+    fwd: Fwd,
 ) -> http::Response<ProxyBody> {
     let tag = st.tags.fetch_add(1, Ordering::Relaxed);
     let by = Arc::new(StoredBy {
@@ -469,9 +468,12 @@ fn freshened(
         status: wire_resp.status(),
         headers: wire_resp.headers().clone(),
         body: Bytes::from_owner(ArcBytes(fresh.body.clone())),
-        key_sf: sf_string(&full),
+        key: full.clone(),
     });
-    let mut cs = "varyedge; fwd=stale; fwd-status=304".to_string();
+    let mut cs = CacheStatus {
+        fwd_status: Some(304),
+        ..CacheStatus::forward(fwd)
+    };
     let (age, ttl) = match made {
         Ok(v) => {
             let served = edge::served_from(&v, now);
@@ -485,18 +487,14 @@ fn freshened(
                 },
             );
             inc(&st.metrics.stores);
-            cs.push_str("; stored");
+            cs.stored = true;
             (served.age_secs, served.ttl_secs)
         }
         Err(_) => (0, 0),
     };
     judge_served(st, parts, core, &fresh, &by, &full, now);
     let out = edge::deliver(core, &fresh);
-    from_core(&out, age, &cs, ttl, &wire.key_sf, "REVALIDATED")
-}
-
-fn ttl_key(cs: &mut String, ttl: i64, key: &str) {
-    let _ = write!(cs, "; ttl={ttl}; key={}", sf_string(key));
+    from_core(&out, age, cs, ttl, &wire.key, "REVALIDATED")
 }
 
 fn stored_by(core: &Request, tag: Tag) -> Arc<StoredBy> {
@@ -549,14 +547,13 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
             served,
             stored,
         } => {
-            let mut cs = "varyedge; hit";
             if fresh {
                 inc(&st.metrics.hits);
             } else {
                 inc(&st.metrics.stale);
-                cs = "varyedge; hit; detail=\"stale-while-revalidate\"";
                 refresh(&st, &parts, &key, &core);
             }
+            let cs = CacheStatus::hit(!fresh);
             judge_served(
                 &st,
                 &parts,
@@ -601,7 +598,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                             sh.variant.as_ref(),
                             sh.by.tag,
                         );
-                        let cs = format!("varyedge; fwd={}; collapsed", fwd.token());
+                        let cs = CacheStatus::from_outcome(Outcome::Collapsed, fwd);
                         judge_served(
                             &st,
                             &parts,
@@ -611,7 +608,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                             &served.key,
                             clock::now(),
                         );
-                        return from_store(&sh.wire, 0, &cs, served.ttl_secs, "MISS");
+                        return from_store(&sh.wire, 0, cs, served.ttl_secs, "MISS");
                     }
                 }
             }
@@ -705,8 +702,11 @@ fn fault(st: &State, f: &upstream::Fault, fwd: Fwd) -> http::Response<ProxyBody>
     let mut r = own(st, status, &text, detail);
     if status >= 500 {
         // say it went forward, and why
-        let cs = format!("varyedge; fwd={}; detail=\"{detail}\"", fwd.token());
-        if let Ok(v) = HeaderValue::from_str(&cs) {
+        let cs = CacheStatus {
+            detail: Some(Cow::Borrowed(detail)),
+            ..CacheStatus::forward(fwd)
+        };
+        if let Some(v) = cache_status_value(&cs) {
             r.headers_mut().insert(CACHE_STATUS, v);
         }
     }
@@ -742,42 +742,34 @@ fn relay(
     let length = rbody.size_hint().exact();
     let fits = length.is_none_or(|n| n as usize <= limit);
     let storable = matches!(made, Some(Ok(_)));
-    let mut cs = format!(
-        "varyedge; fwd={}; fwd-status={}",
-        fwd.token(),
-        status.as_u16()
-    );
+    let mut cs = CacheStatus {
+        fwd_status: Some(status.as_u16()),
+        ..CacheStatus::forward(fwd)
+    };
     match &made {
         Some(Ok(v)) if fits && length.is_some() => {
             // stored exactly when the body arrives whole: if it does not, the client's
             // response is aborted too, so a complete response never claims it wrongly
-            cs.push_str("; stored");
-            ttl_key(
-                &mut cs,
-                v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000),
-                &v.key,
-            );
+            cs.stored = true;
+            cs.ttl = Some(v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000));
+            cs.key = Some(Cow::Borrowed(&v.key));
         }
         Some(Ok(v)) => {
             if !fits {
                 inc(&st.metrics.too_large);
-                cs.push_str("; detail=\"too-large\"");
+                cs.detail = Some(Cow::Borrowed("too-large"));
             }
-            let _ = write!(cs, "; key={}", sf_string(&v.key));
+            cs.key = Some(Cow::Borrowed(&v.key));
         }
         Some(Err(ns)) => {
             inc(&st.metrics.not_stored);
-            let _ = write!(
-                cs,
-                "; key={}; detail={}",
-                sf_string(&key),
-                sf_string(ns.id())
-            );
+            cs.key = Some(Cow::Borrowed(&key));
+            cs.detail = Some(Cow::Borrowed(ns.id()));
         }
         None => {}
     }
     let wire_headers = rparts.headers.clone();
-    if let Ok(v) = HeaderValue::from_str(&cs) {
+    if let Some(v) = cache_status_value(&cs) {
         rparts.headers.append(CACHE_STATUS, v);
     }
     rparts.headers.insert(
@@ -857,7 +849,7 @@ fn finish(
         status,
         headers: wire_headers,
         body: Bytes::from_owner(ArcBytes(response.body.clone())),
-        key_sf: sf_string(&full),
+        key: full,
     });
     drop(body);
     if let Some(v) = &variant {
@@ -1060,29 +1052,17 @@ fn report(
         None => format!("{} without Origin", by.request),
     };
     if served.allowed {
-        eprintln!(
+        crate::net::log::warning!(
             "varyedge: cache-induced CORS pass: {request} from {origin} got the entry stored by {stored} (key {}): allowed, but the upstream's own answer is blocked ({})",
             sf_string(full_key),
             direct.1.id()
         );
     } else {
         inc(&st.metrics.cache_induced_blocked);
-        eprintln!(
+        crate::net::log::warning!(
             "varyedge: cache-induced CORS failure: {request} from {origin} got the entry stored by {stored} (key {}): {}",
             sf_string(full_key),
             served.reason.id()
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sf_strings() {
-        assert_eq!(sf_string("GET http://a/b"), "\"GET http://a/b\"");
-        assert_eq!(sf_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(sf_string("é\n"), "\"??\"");
     }
 }

@@ -72,11 +72,5 @@ fn cache_fix(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> String
 }
 
 fn vary_id(v: VaryMode) -> &'static str {
-    match v {
-        VaryMode::Honor => "honor",
-        VaryMode::Ignore => "ignore",
-        VaryMode::IgnoreOrigin => "ignore-origin",
-        VaryMode::AcceptEncodingOnly => "accept-encoding-only",
-        VaryMode::Uncacheable => "uncacheable",
-    }
+    v.id()
 }

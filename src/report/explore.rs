@@ -1,13 +1,42 @@
-//! Pure renderers for an [`Exploration`]: text and JSON. `written[i]` is where kind `i`'s
-//! repro was written, if it was.
+//! The `explore` report: an [`Exploration`] in, text or JSON out. `written[i]` is where
+//! kind `i`'s repro was written, if it was.
 
-use super::{Exploration, KindReport};
+use super::{pretty, Render};
 use crate::browser::Credentials;
+use crate::explore::{Exploration, KindReport};
+use crate::flow::StepReport;
 use crate::scenario::write::credentials_id;
 use crate::scenario::Step;
-use crate::sim::StepReport;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
+
+/// Output formats of `explore`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExploreFormat {
+    /// Human-readable.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// One exploration and where its repros were written.
+#[derive(Clone, Copy, Debug)]
+pub struct Explore<'a> {
+    /// The exploration.
+    pub exploration: &'a Exploration,
+    /// `written[i]`: the file kind `i`'s repro was written to, if any.
+    pub written: &'a [Option<String>],
+}
+
+impl Render for Explore<'_> {
+    type Format = ExploreFormat;
+    fn render(&self, f: ExploreFormat) -> String {
+        match f {
+            ExploreFormat::Text => text(self.exploration, self.written),
+            ExploreFormat::Json => json(self.exploration, self.written),
+        }
+    }
+}
 
 fn pct(x: f64) -> String {
     let p = x * 100.0;
@@ -222,7 +251,5 @@ pub fn json(e: &Exploration, written: &[Option<String>]) -> String {
         "found": e.found(),
         "kinds": kinds,
     });
-    let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
-    out.push('\n');
-    out
+    pretty(&v)
 }

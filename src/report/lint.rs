@@ -1,8 +1,42 @@
-//! Pure renderers of lint findings: text for people, JSON for tools. SARIF is in
-//! `report::sarif`.
+//! The `lint` report: findings in, text for people, JSON or SARIF (`report::sarif`) for
+//! tools out.
 
-use super::{Finding, Severity};
+use super::{pretty, sarif, Render};
+use crate::lint::{Finding, Severity};
 use serde_json::{json, Value};
+
+/// Output formats of `lint`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    /// Human-readable.
+    Text,
+    /// JSON: `{ target, findings, summary }`.
+    Json,
+    /// SARIF 2.1.0, for code-scanning annotations in CI.
+    Sarif,
+}
+
+/// The findings of one `lint` run.
+#[derive(Clone, Copy, Debug)]
+pub struct Lint<'a> {
+    /// What was linted: a scenario file or a URL.
+    pub target: &'a str,
+    /// The findings, in report order.
+    pub findings: &'a [Finding],
+    /// The tool version SARIF names as the driver's (`CARGO_PKG_VERSION`).
+    pub version: &'a str,
+}
+
+impl Render for Lint<'_> {
+    type Format = LintFormat;
+    fn render(&self, f: LintFormat) -> String {
+        match f {
+            LintFormat::Text => text(self.target, self.findings),
+            LintFormat::Json => json(self.target, self.findings),
+            LintFormat::Sarif => sarif::render(self.findings, self.version),
+        }
+    }
+}
 
 /// Counts per severity, most severe first: `[("critical", n), …]`.
 pub fn counts(findings: &[Finding]) -> Vec<(&'static str, usize)> {
@@ -62,7 +96,5 @@ pub fn json_value(target: &str, findings: &[Finding]) -> Value {
 
 /// [`json_value`] as pretty text with a trailing newline.
 pub fn json(target: &str, findings: &[Finding]) -> String {
-    let mut s = serde_json::to_string_pretty(&json_value(target, findings)).unwrap_or_default();
-    s.push('\n');
-    s
+    pretty(&json_value(target, findings))
 }

@@ -1,0 +1,383 @@
+//! The edge's configuration: the cache-key knobs of PRODUCT.md. The edge core reads them;
+//! profiles (`crate::profile`) are named presets of them.
+//!
+//! Every knob enum carries its id — the one spelling used by the scenario YAML (parser and
+//! writer), the JSON of `varyedge profiles`, the `varyedge proxy` flags and the reports:
+//! [`VaryMode::id`], `FromStr` and clap's `ValueEnum` all come from the one table in
+//! `knob_enum!`.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+/// A knob value that is not one of the knob's ids.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected one of {expected}, found {found:?}")]
+pub struct UnknownKnobValue {
+    /// The knob (`vary`, `collapse`, …).
+    pub knob: &'static str,
+    /// What was given.
+    pub found: String,
+    /// The ids, comma-separated.
+    pub expected: String,
+}
+
+/// Defines a knob enum with its ids: `id()`, `ALL`, `FromStr`, `Display`, `Serialize` (the
+/// id as a string) and clap's `ValueEnum` (the id as the value, `$help` as its help).
+macro_rules! knob_enum {
+    (
+        $(#[$m:meta])*
+        pub enum $name:ident ($knob:literal) {
+            $( $(#[$vm:meta])* $var:ident = $id:literal, $help:literal; )+
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vm])* $var, )+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$var),+];
+            /// The knob's name in a scenario's `edge:` block.
+            pub const KNOB: &'static str = $knob;
+
+            /// The value's id (kebab-case).
+            pub fn id(self) -> &'static str {
+                match self { $($name::$var => $id,)+ }
+            }
+
+            fn help(self) -> &'static str {
+                match self { $($name::$var => $help,)+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownKnobValue;
+            fn from_str(s: &str) -> Result<Self, UnknownKnobValue> {
+                Self::ALL.iter().copied().find(|v| v.id() == s).ok_or_else(|| UnknownKnobValue {
+                    knob: $knob,
+                    found: s.to_string(),
+                    expected: Self::ALL.iter().map(|v| v.id()).collect::<Vec<_>>().join(", "),
+                })
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.id())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.id())
+            }
+        }
+
+        impl clap::ValueEnum for $name {
+            fn value_variants<'a>() -> &'a [Self] {
+                Self::ALL
+            }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.id()).help(self.help()))
+            }
+        }
+    };
+}
+
+knob_enum! {
+    /// How the response `Vary` field forms the secondary key.
+    pub enum VaryMode ("vary") {
+        /// RFC 9111 §4.1: every nominated request field must match.
+        Honor = "honor", "RFC 9111: every nominated request field must match";
+        /// `Vary` plays no part in the key (CloudFront, Cloudflare's default, Azure Front Door).
+        Ignore = "ignore", "Vary plays no part in the key";
+        /// Honoured, except that `Origin` is dropped from it (a cache that normalises Origin away).
+        IgnoreOrigin = "ignore-origin", "Honoured except for Origin";
+        /// Only `Accept-Encoding` is honoured (Cloudflare's default).
+        AcceptEncodingOnly = "accept-encoding-only", "Only Accept-Encoding is honoured";
+        /// A response whose `Vary` names anything beyond `Accept-Encoding` is not stored (Akamai).
+        Uncacheable = "uncacheable", "Vary beyond Accept-Encoding is not stored";
+    }
+}
+
+knob_enum! {
+    /// Whether `Origin` and the `Access-Control-Request-*` headers key an `OPTIONS` entry.
+    pub enum PreflightKey ("preflight_key") {
+        /// They are part of an `OPTIONS` entry's primary key.
+        Honor = "honor", "They key OPTIONS entries";
+        /// They are not (CloudFront with `CachedMethods: GET,HEAD,OPTIONS` and no header in the policy).
+        Ignore = "ignore", "They do not";
+    }
+}
+
+knob_enum! {
+    /// How a `Vary` field value with a `*` member is treated.
+    pub enum VaryStar ("vary_star") {
+        /// RFC 9111 §4.1: any `*` member always fails to match (stored, never reused).
+        NeverMatch = "never-match", "RFC 9111: a `*` member never matches";
+        /// Only the exact value `*` is recognised (and not stored); `Foo, *` is stored and
+        /// matched on `Foo` (Varnish builtin VCL, nginx: cache-tests `vary-parse` failures).
+        ExactOnly = "exact-only", "Only the exact value `*` is recognised";
+        /// Never stored (ATS, Cloudflare).
+        Bypass = "bypass", "Never stored";
+        /// The `*` is ignored and the response reused (Fastly fails all 8 `*` tests).
+        Reuse = "reuse", "The `*` is ignored and the response reused";
+    }
+}
+
+knob_enum! {
+    /// How the selecting request header values are compared (research §0.6).
+    pub enum VaryCompare ("vary_compare") {
+        /// Field lines combined, optional whitespace around commas removed (RFC 9111 §4.1 (1)(2)).
+        Combine = "combine", "Field lines combined, whitespace around commas removed";
+        /// Raw bytes of the first line, untouched (Squid).
+        Raw = "raw", "Raw bytes of the first line";
+        /// Leading and trailing whitespace trimmed only (Varnish).
+        Trim = "trim", "Outer whitespace trimmed only";
+        /// Case- and whitespace-insensitive (ATS).
+        Fold = "fold", "Case- and whitespace-insensitive";
+    }
+}
+
+knob_enum! {
+    /// Request collapsing.
+    pub enum Collapse ("collapse") {
+        /// Every miss goes to the origin.
+        Off = "off", "Every miss goes upstream";
+        /// Concurrent misses for one primary key wait for the leader; a waiter takes the
+        /// leader's response only if it is stored and its `Vary` matches the waiter.
+        On = "on", "Waiters take the leader's response only if it is stored and its Vary matches";
+        /// Waiters take the leader's response whatever it varies on (method+URL collapsing,
+        /// as go-proxy-cache and Azure Front Door's "in-flight requests may share" do).
+        Naive = "naive", "Waiters take the leader's response whatever it varies on";
+    }
+}
+
+/// What part of the query string is in the key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueryKey {
+    /// The whole query, as sent.
+    All,
+    /// None of it (CloudFront `CachingOptimized`).
+    None,
+    /// Only these parameters, sorted by name.
+    List(Vec<String>),
+}
+
+/// TTL overrides as CDNs offer them, in seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TtlOverride {
+    /// Used when the response states no freshness lifetime.
+    pub default: Option<u64>,
+    /// Lower bound; when above 0 it also stores responses marked `no-store`, `no-cache` or
+    /// `private`, as CloudFront documents for a cache policy's minimum TTL.
+    pub min: Option<u64>,
+    /// Upper bound.
+    pub max: Option<u64>,
+}
+
+/// How a cache stores and reuses error responses (status 400 and above). RFC 9111 lets a
+/// cache store any status with explicit freshness (§3) and none without it unless it is
+/// heuristically cacheable (RFC 9110 §15.1: 404, 405, 410, 414, 501); CDNs add their own
+/// defaults, which is how a 404 or 503 without `Access-Control-Allow-Origin` ends up
+/// served to every caller for a while (cdnjs/cdnjs#13165, rust-lang/crates.io#6142).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ErrorCaching {
+    /// Error statuses the cache stores at all; any other error status is never stored,
+    /// whatever its headers say. `None`: every status, as RFC 9111 allows.
+    pub statuses: Option<Vec<u16>>,
+    /// TTL in seconds for a listed error without explicit freshness (CloudFront's Error
+    /// Caching Minimum TTL, 10 s by default). `None`: RFC 9111 rules only.
+    pub ttl: Option<u64>,
+    /// The TTL is also a floor over explicit freshness (CloudFront caches "for the greater
+    /// of the value in the header and the Error Caching Minimum TTL").
+    pub ttl_is_floor: bool,
+    /// Statuses whose `no-store`, `no-cache` and `private` the cache ignores, storing them
+    /// for `ttl` anyway (CloudFront: every cached error but 404, 410, 414 and 501).
+    pub ignore_no_store: Vec<u16>,
+}
+
+/// One edge configuration: the knobs of PRODUCT.md plus the per-cache details the real
+/// caches differ on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Knobs {
+    /// How `Vary` forms the secondary key.
+    pub vary: VaryMode,
+    /// Request headers always in the primary key, lowercase.
+    pub key_headers: Vec<String>,
+    /// Whether `OPTIONS` responses are stored.
+    pub cache_options: bool,
+    /// Whether the preflight headers key an `OPTIONS` entry.
+    pub preflight_key: PreflightKey,
+    /// Query string in the key.
+    pub query: QueryKey,
+    /// Variants kept per primary key, oldest replaced; `None` = unbounded.
+    pub max_variants: Option<usize>,
+    /// Request collapsing.
+    pub collapse: Collapse,
+    /// TTL overrides.
+    pub ttl: TtlOverride,
+    /// Edge locations.
+    pub pops: u32,
+    /// A shared tier behind the POPs.
+    pub shield: bool,
+    /// Whether `Host` is part of the key.
+    pub key_host: bool,
+    /// Requests carrying `Cookie` are passed (Varnish builtin VCL).
+    pub pass_cookie: bool,
+    /// Requests carrying `Authorization` are passed (Varnish builtin VCL); otherwise RFC
+    /// 9111 §3.5 applies (stored only with `public`, `s-maxage` or `must-revalidate`).
+    pub pass_authorization: bool,
+    /// `Vary: *` treatment.
+    pub vary_star: VaryStar,
+    /// Selecting-header comparison.
+    pub vary_compare: VaryCompare,
+    /// Vary names (lowercase) a response may carry and still be stored; any other name
+    /// makes it uncacheable (Google Cloud CDN). `None` = no such rule.
+    pub vary_allowlist: Option<Vec<String>>,
+    /// Targeted cache-control fields the cache obeys instead of `Cache-Control`, first
+    /// present and valid one wins (RFC 9213 §2.1), lowercase: `cdn-cache-control`,
+    /// `cloudflare-cdn-cache-control`, `surrogate-control`. Empty: none.
+    pub targeted: Vec<String>,
+    /// Request `Cache-Control` (`no-cache`, `max-age`, `min-fresh`, `max-stale`,
+    /// `no-store`, `only-if-cached`) and `Pragma: no-cache` are honoured (RFC 9111
+    /// §5.2.1); most CDNs ignore them.
+    pub request_cache_control: bool,
+    /// Heuristic freshness (RFC 9111 §4.2.2) as a percentage of the time since
+    /// `Last-Modified`, for heuristically cacheable statuses without explicit freshness.
+    pub heuristic_pct: Option<u64>,
+    /// A stale entry with a validator is revalidated with a conditional request
+    /// (`If-None-Match` / `If-Modified-Since`, RFC 9111 §4.3.1) and a `304` freshens it
+    /// (§4.3.4); otherwise it is refetched whole.
+    pub revalidate: bool,
+    /// A non-error response to an unsafe method invalidates the stored responses for
+    /// the target URI and same-origin `Location` / `Content-Location` (RFC 9111 §4.4).
+    pub invalidate_unsafe: bool,
+    /// `stale-if-error` (RFC 5861 §4) is honoured: a stale entry within its window is
+    /// served when the origin answers 500, 502, 503 or 504 or cannot be reached.
+    pub stale_if_error: bool,
+    /// A stale entry is served when the origin cannot be reached at all (RFC 9111 §4.2.4:
+    /// a disconnected cache may), unless `must-revalidate`, `proxy-revalidate`,
+    /// `no-cache` or `s-maxage` forbid it.
+    pub stale_on_disconnect: bool,
+    /// Error responses.
+    pub errors: ErrorCaching,
+}
+
+impl Knobs {
+    /// RFC 9111 strict shared cache: method + URI key, `Vary` honoured, `OPTIONS` never stored.
+    pub fn rfc9111() -> Knobs {
+        Knobs {
+            vary: VaryMode::Honor,
+            key_headers: Vec::new(),
+            cache_options: false,
+            preflight_key: PreflightKey::Honor,
+            query: QueryKey::All,
+            max_variants: None,
+            collapse: Collapse::Off,
+            ttl: TtlOverride::default(),
+            pops: 1,
+            shield: false,
+            key_host: true,
+            pass_cookie: false,
+            pass_authorization: false,
+            vary_star: VaryStar::NeverMatch,
+            vary_compare: VaryCompare::Combine,
+            vary_allowlist: None,
+            targeted: vec!["cdn-cache-control".into()],
+            request_cache_control: true,
+            heuristic_pct: Some(10),
+            revalidate: true,
+            invalidate_unsafe: true,
+            stale_if_error: true,
+            stale_on_disconnect: true,
+            errors: ErrorCaching::default(),
+        }
+    }
+
+    /// The RFC 9111 behaviours beyond the key that most real caches do not have by
+    /// default, switched off: no targeted field, request `Cache-Control` ignored, no
+    /// heuristic, no invalidation, no stale on error. Profiles start from this and turn
+    /// on what their cache documents.
+    pub(crate) fn plain(self) -> Knobs {
+        Knobs {
+            targeted: Vec::new(),
+            request_cache_control: false,
+            heuristic_pct: None,
+            invalidate_unsafe: false,
+            stale_if_error: false,
+            stale_on_disconnect: false,
+            ..self
+        }
+    }
+
+    /// Whether requests with this method are looked up and stored at all.
+    pub fn caches_method(&self, method: &str) -> bool {
+        match method {
+            "GET" | "HEAD" => true,
+            "OPTIONS" => self.cache_options,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T>(all: &[T])
+    where
+        T: Copy
+            + PartialEq
+            + fmt::Debug
+            + FromStr<Err = UnknownKnobValue>
+            + Serialize
+            + clap::ValueEnum
+            + Id
+            + fmt::Display,
+    {
+        for v in all {
+            assert_eq!(v.id().parse::<T>().as_ref(), Ok(v));
+            assert_eq!(serde_json::to_value(v).unwrap(), v.id());
+            assert_eq!(v.to_string(), v.id());
+            let pv = v.to_possible_value().unwrap();
+            assert_eq!(pv.get_name(), v.id());
+            assert!(pv.get_help().is_some(), "{v:?} has no help");
+        }
+    }
+
+    // `id` is a method of each enum, not a trait: a local trait lets `round_trip` call it.
+    trait Id {
+        fn id(&self) -> &'static str;
+    }
+    macro_rules! id {
+        ($($t:ty),*) => {$( impl Id for $t { fn id(&self) -> &'static str { <$t>::id(*self) } } )*};
+    }
+    id!(VaryMode, PreflightKey, VaryStar, VaryCompare, Collapse);
+
+    #[test]
+    fn ids_parse_serialise_and_name_the_clap_values() {
+        round_trip(VaryMode::ALL);
+        round_trip(PreflightKey::ALL);
+        round_trip(VaryStar::ALL);
+        round_trip(VaryCompare::ALL);
+        round_trip(Collapse::ALL);
+        assert_eq!(VaryMode::IgnoreOrigin.id(), "ignore-origin");
+        assert_eq!(VaryStar::NeverMatch.id(), "never-match");
+    }
+
+    #[test]
+    fn an_unknown_id_names_the_knob_and_every_id() {
+        let e = "sometimes".parse::<VaryMode>().unwrap_err();
+        assert_eq!(e.knob, "vary");
+        assert_eq!(
+            e.to_string(),
+            "expected one of honor, ignore, ignore-origin, accept-encoding-only, uncacheable, found \"sometimes\""
+        );
+        assert!("On".parse::<Collapse>().is_err(), "ids are case-sensitive");
+    }
+}

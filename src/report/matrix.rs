@@ -1,0 +1,187 @@
+//! The `matrix` report: one scenario under several profiles, one row each, as an aligned
+//! table, a Markdown table or JSON.
+
+use super::{pretty, Render};
+use crate::flow::{StepReport, Trace};
+use std::fmt::Write;
+
+/// Output formats of `matrix`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MatrixFormat {
+    /// Aligned table.
+    Text,
+    /// Markdown table.
+    Markdown,
+    /// JSON.
+    Json,
+}
+
+/// One profile's run of the scenario.
+#[derive(Clone, Debug)]
+pub struct MatrixRow {
+    /// The profile name.
+    pub profile: String,
+    /// The profile's weak-evidence caveat, if any (`Profile::caveat`).
+    pub caveat: Option<&'static str>,
+    /// The replay under that profile.
+    pub trace: Trace,
+}
+
+/// The rows of one `matrix` run, in the order the profiles were named.
+#[derive(Clone, Copy, Debug)]
+pub struct Matrix<'a> {
+    /// One row per profile.
+    pub rows: &'a [MatrixRow],
+}
+
+impl Render for Matrix<'_> {
+    type Format = MatrixFormat;
+    fn render(&self, f: MatrixFormat) -> String {
+        match f {
+            MatrixFormat::Json => json(self.rows),
+            MatrixFormat::Markdown => table(self.rows, true),
+            MatrixFormat::Text => table(self.rows, false),
+        }
+    }
+}
+
+/// The step a row's "first failure" column names: the first cache-induced step, else the
+/// first blocked one.
+fn first_failure(t: &Trace) -> Option<&StepReport> {
+    t.steps
+        .iter()
+        .find(|s| s.cache_induced)
+        .or_else(|| t.steps.iter().find(|s| !s.verdict.allowed))
+}
+
+fn first_failure_cell(t: &Trace) -> String {
+    first_failure(t).map_or("-".to_string(), |s| {
+        format!(
+            "#{} {}{}",
+            s.index,
+            s.verdict.reason.id(),
+            s.poisoned_by
+                .map_or(String::new(), |p| format!(" (poisoned by #{p})"))
+        )
+    })
+}
+
+fn hit_ratio(t: &Trace) -> String {
+    if t.summary.edge_requests == 0 {
+        return "-".into();
+    }
+    format!(
+        "{:.0}%",
+        100.0 * t.summary.hits as f64 / t.summary.edge_requests as f64
+    )
+}
+
+const HEAD: [&str; 5] = [
+    "profile",
+    "blocked",
+    "cache-induced",
+    "first failure",
+    "hit ratio",
+];
+
+fn cells(r: &MatrixRow) -> [String; 5] {
+    let s = &r.trace.summary;
+    let ci = if s.wrongly_allowed > 0 {
+        format!(
+            "{} ({} wrongly allowed)",
+            s.cache_induced, s.wrongly_allowed
+        )
+    } else {
+        s.cache_induced.to_string()
+    };
+    [
+        if r.caveat.is_some() {
+            format!("{}*", r.profile)
+        } else {
+            r.profile.clone()
+        },
+        format!("{}/{}", s.blocked, s.steps),
+        ci,
+        first_failure_cell(&r.trace),
+        hit_ratio(&r.trace),
+    ]
+}
+
+fn table(rows: &[MatrixRow], md: bool) -> String {
+    let body: Vec<[String; 5]> = rows.iter().map(cells).collect();
+    let mut o = if md { markdown(&body) } else { aligned(&body) };
+    if rows.iter().any(|r| r.caveat.is_some()) {
+        let _ = writeln!(
+            o,
+            "\n* part of this profile rests on weak or unmeasured evidence: see `varyedge profiles`"
+        );
+    }
+    o
+}
+
+fn markdown(body: &[[String; 5]]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "| {} |", HEAD.join(" | "));
+    let _ = writeln!(o, "|{}", "---|".repeat(HEAD.len()));
+    for b in body {
+        let _ = writeln!(o, "| {} |", b.join(" | "));
+    }
+    o
+}
+
+fn aligned(body: &[[String; 5]]) -> String {
+    let mut w = HEAD.map(str::len);
+    for b in body {
+        for (i, c) in b.iter().enumerate() {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{:<width$}", c, width = w[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut o = String::new();
+    let _ = writeln!(o, "{}", line(HEAD.to_vec()));
+    for b in body {
+        let _ = writeln!(o, "{}", line(b.iter().map(String::as_str).collect()));
+    }
+    o
+}
+
+fn json(rows: &[MatrixRow]) -> String {
+    let v: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let s = &r.trace.summary;
+            let first = first_failure(&r.trace).map(|f| {
+                serde_json::json!({
+                    "index": f.index,
+                    "reason": f.verdict.reason.id(),
+                    "cache_induced": f.cache_induced,
+                    "poisoned_by": f.poisoned_by,
+                })
+            });
+            serde_json::json!({
+                "profile": r.profile,
+                "steps": s.steps,
+                "blocked": s.blocked,
+                "cache_induced": s.cache_induced,
+                "wrongly_allowed": s.wrongly_allowed,
+                "first_failure": first,
+                "hits": s.hits,
+                "weak_evidence": r.caveat,
+                "edge_requests": s.edge_requests,
+            })
+        })
+        .collect();
+    pretty(&serde_json::json!({
+        "scenario": rows.first().map(|r| r.trace.scenario.clone()),
+        "profiles": v,
+    }))
+}
