@@ -34,6 +34,65 @@ pub(crate) enum Command {
     /// on every response and warns about cache-induced CORS failures.
     #[cfg(feature = "net")]
     Proxy(ProxyArgs),
+    // --- HAR (issue 15): `import har`, `diagnose har` ---
+    /// Turn traffic you already have into a scenario.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Find the cache-induced CORS failures a recording already shows.
+    #[command(subcommand)]
+    Diagnose(DiagnoseCommand),
+}
+
+/// `varyedge import …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImportCommand {
+    /// A HAR 1.2 recording (DevTools, Playwright recordHar, Charles, Fiddler) → a v1 scenario.
+    Har(ImportHarArgs),
+}
+
+/// `varyedge import har`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ImportHarArgs {
+    /// HAR files (several browsers or users are merged by time).
+    #[arg(required = true, value_name = "FILE.har")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Write the scenario to FILE instead of standard output (whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// The edge profile, instead of guessing it from the response headers.
+    #[arg(long, value_name = "P")]
+    pub(crate) profile: Option<String>,
+    /// Only requests to this host (host[:port]; repeatable). Default: every host that
+    /// answered a cross-origin request.
+    #[arg(long = "host", value_name = "H")]
+    pub(crate) hosts: Vec<String>,
+    /// Write cookies, Authorization and secret-looking values as recorded.
+    #[arg(long)]
+    pub(crate) keep_secrets: bool,
+    /// The scenario's name (default: the first file's stem).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+}
+
+/// `varyedge diagnose …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DiagnoseCommand {
+    /// The blocked responses in a HAR, which came from a cache, and who poisoned it.
+    Har(DiagnoseHarArgs),
+}
+
+/// `varyedge diagnose har`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DiagnoseHarArgs {
+    /// HAR files (each diagnosed on its own).
+    #[arg(required = true, value_name = "FILE.har")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub(crate) format: LintFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `varyedge replay`.
@@ -212,4 +271,20 @@ pub(crate) struct ProxyArgs {
     /// Send the client's Host upstream instead of the upstream's authority.
     #[arg(long)]
     pub(crate) preserve_host: bool,
+    /// Where the /.varyedge/ endpoints answer: `loopback` (on the proxy's listener, for
+    /// loopback Hosts only), ADDR:PORT (a listener of their own), or `off`.
+    #[arg(long, default_value = "loopback", value_name = "ADDR|loopback|off")]
+    pub(crate) admin_listen: String,
+    /// Seconds a new connection has to send a complete request head.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub(crate) header_timeout: f64,
+    /// Seconds an idle keep-alive connection is kept open.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub(crate) idle_timeout: f64,
+    /// Most client connections open at once (keep it below `ulimit -n`).
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub(crate) max_connections: usize,
+    /// Most variants kept per URL (primary key); the oldest go first.
+    #[arg(long, default_value_t = varyedge::net::proxy::MAX_VARIANTS_PER_URL, value_name = "N")]
+    pub(crate) max_variants: usize,
 }

@@ -173,7 +173,7 @@ impl CacheControl {
                 Some((k, v)) => (k.trim(), Some(v.trim().trim_matches('"'))),
                 None => (member, None),
             };
-            let num = |v: Option<&str>| v.and_then(|s| s.parse::<u64>().ok());
+            let num = |v: Option<&str>| v.and_then(delta_seconds);
             let is = |name: &str| k.eq_ignore_ascii_case(name);
             if is("max-age") {
                 cc.max_age = Some(num(v).unwrap_or(0));
@@ -384,7 +384,25 @@ fn is_tchar(b: u8) -> bool {
 pub fn age_secs(headers: &Headers) -> Option<u64> {
     let v = headers.get("age")?;
     let first = v.split(',').next().unwrap_or("").trim();
-    Some(first.parse::<u64>().unwrap_or(0))
+    Some(delta_seconds(first).unwrap_or(0))
+}
+
+/// The most delta-seconds a cache represents (RFC 9111 §1.2.2: 2^31).
+pub const DELTA_SECONDS_MAX: u64 = 1 << 31;
+
+/// Parses delta-seconds (RFC 9111 §1.2.2: `1*DIGIT`). "If a cache receives a
+/// delta-seconds value greater than the greatest integer it can represent, or if any of
+/// its subsequent calculations overflows, the cache MUST consider the value to be
+/// 2147483648 (2^31)": larger values, even beyond 64 bits, become 2^31. `None` when not
+/// digits.
+pub fn delta_seconds(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        s.parse::<u64>()
+            .map_or(DELTA_SECONDS_MAX, |n| n.min(DELTA_SECONDS_MAX)),
+    )
 }
 
 /// Whether `s` is a valid RFC 9110 token (field names, methods).
@@ -423,6 +441,15 @@ mod tests {
         assert_eq!(cc.max_age, Some(300));
         assert_eq!(cc.s_maxage, Some(60));
         assert!(cc.no_store && cc.public && !cc.private);
+        let mut huge = Headers::new();
+        huge.append(
+            "cache-control",
+            "max-age=99999999999999999999999, s-maxage=4294967296",
+        );
+        let cc = CacheControl::parse(&huge, "cache-control").unwrap();
+        assert_eq!(cc.max_age, Some(DELTA_SECONDS_MAX));
+        assert_eq!(cc.s_maxage, Some(DELTA_SECONDS_MAX));
+        assert_eq!(delta_seconds("12a"), None);
         let bad = Headers::from_pairs([("cache-control", "max-age=abc")]);
         assert_eq!(
             CacheControl::parse(&bad, "cache-control").unwrap().max_age,

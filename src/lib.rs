@@ -11,6 +11,7 @@ pub mod error;
 pub mod explore;
 pub mod fields;
 pub mod flow;
+pub mod har;
 pub mod lint;
 pub mod message;
 #[cfg(feature = "net")]

@@ -89,10 +89,12 @@ pub fn profile(name: &str) -> Option<Profile> {
                     ttl: Some(120),
                     ..ErrorCaching::default()
                 },
+                set_cookie: SetCookie::NotStored,
                 ..base.plain()
             },
             sources: &[
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L80-110 (methods, Cookie, Authorization)",
+                "varnishcache/varnish-cache bin/varnishd/builtin.vcl sub vcl_beresp_cookie (Set-Cookie: uncacheable, hit-for-miss)",
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L138-145 (hash: url + host)",
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L294-298 (Vary == \"*\" exact)",
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_vary.c#L30-140 (trim only)",
@@ -111,9 +113,10 @@ pub fn profile(name: &str) -> Option<Profile> {
             summary: "proxy_cache: $scheme$proxy_host$request_uri, Vary honoured on raw values, GET/HEAD, Cookie requests cached, no lock",
             // proxy_cache_revalidate is off by default; no proxy_cache_valid: only responses
             // with explicit freshness are stored; proxy_cache_use_stale off
-            knobs: Knobs { vary_star: VaryStar::ExactOnly, vary_compare: VaryCompare::Raw, revalidate: false, ..base.plain() },
+            knobs: Knobs { vary_star: VaryStar::ExactOnly, vary_compare: VaryCompare::Raw, revalidate: false, set_cookie: SetCookie::NotStored, ..base.plain() },
             sources: &[
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_key",
+                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid (a response with Set-Cookie is not cached) and #proxy_ignore_headers",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_methods",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_revalidate (default off)",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_use_stale (default off)",
@@ -137,6 +140,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // 404 and 5xx are only "negatively cached" for negative_ttl (default 0):
                 // a 503 with max-age=60 is forwarded again (tests/fidelity 12)
                 errors: ErrorCaching { statuses: Some(vec![410]), ..ErrorCaching::default() },
+                set_cookie: SetCookie::Strip,
                 ..base.plain()
             },
             sources: &[
@@ -144,6 +148,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "http://www.squid-cache.org/Doc/config/refresh_pattern/ (default `. 0 20% 4320`)",
                 "http://www.squid-cache.org/Doc/config/negative_ttl/ (default 0: errors are not cached)",
                 "tests/fidelity 11, 12: real Squid 5.7 revalidates (keeps the stored ACAO on a 304 without CORS) and does not store a 503 with max-age=60",
+                "squid-cache/squid src/client_side_reply.cc buildReplyHeader (Set-Cookie deleted from cache hits)",
                 "cache-tests results: Squid 6.13 passes all 15 required Vary tests",
                 "lab/RESULTS.md (Squid 5.7)",
                 "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on all 72 corpus steps (`Vary: *` in any spelling never reused)",
@@ -166,8 +171,9 @@ pub fn profile(name: &str) -> Option<Profile> {
         "fastly" => Profile {
             name: "fastly",
             summary: "req.url + Host, Vary per spec, ~200 variants, `*` reused, GET/HEAD only, request collapsing on",
-            knobs: Knobs { max_variants: Some(200), vary_star: VaryStar::Reuse, collapse: Collapse::On, targeted: vec!["surrogate-control".into()], ..base.plain() },
+            knobs: Knobs { max_variants: Some(200), vary_star: VaryStar::Reuse, collapse: Collapse::On, targeted: vec!["surrogate-control".into()], set_cookie: SetCookie::NotStored, ..base.plain() },
             sources: &[
+                "https://fastly.com/blog/cache-recipe-success (\"By default, Fastly will pass requests that have the headers Set-Cookie or Cache-Control: private\"; default VCL vcl_fetch: Set-Cookie → pass)",
                 "https://www.fastly.com/documentation/reference/vcl/subroutines/hash",
                 "https://www.fastly.com/documentation/reference/http/http-headers/Vary",
                 "https://fastly.com/documentation/guides/concepts/edge-state/cache/request-collapsing",
@@ -184,10 +190,12 @@ pub fn profile(name: &str) -> Option<Profile> {
                 key_headers: vec!["origin".into()],
                 vary_star: VaryStar::Bypass,
                 targeted: vec!["cloudflare-cdn-cache-control".into(), "cdn-cache-control".into()],
+                set_cookie: SetCookie::NotStored,
                 ..base.plain()
             },
             sources: &[
                 "https://developers.cloudflare.com/cache/concepts/cdn-cache-control/ (Cloudflare-CDN-Cache-Control, then CDN-Cache-Control)",
+                "https://developers.cloudflare.com/cache/concepts/cache-behavior/ (Set-Cookie with origin cache control: not cached, BYPASS)",
                 "https://developers.cloudflare.com/cache/how-to/cache-keys/ (\"Origin header sent by client (for CORS support)\")",
                 "https://developers.cloudflare.com/cache/concepts/cache-control/ (Vary not considered by default)",
                 "https://developers.cloudflare.com/cache/concepts/vary/ (`Vary: *` always bypasses)",
@@ -201,6 +209,7 @@ pub fn profile(name: &str) -> Option<Profile> {
             knobs: cloudfront_base(base),
             sources: &[
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/understanding-the-cache-key.html",
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Cookies.html (no cookie forwarding: Set-Cookie removed from responses)",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateCachePolicy.html (min TTL > 0 overrides no-store)",
@@ -300,6 +309,9 @@ fn cloudfront_base(base: Knobs) -> Knobs {
         preflight_key: PreflightKey::Ignore,
         query: QueryKey::None,
         vary_star: VaryStar::Reuse,
+        // Cookies.html: without cookie forwarding CloudFront "removes Set-Cookie headers
+        // from responses before returning responses to your viewers"
+        set_cookie: SetCookie::Strip,
         ttl: TtlOverride {
             default: Some(86_400),
             min: Some(1),

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use varyedge::browser::{Agent, Credentials, Mode, Reason};
+use varyedge::browser::{Agent, Credentials, Mode, Reason, RedirectMode};
 use varyedge::edge::Outcome;
 use varyedge::profile::EdgeFlags;
 use varyedge::scenario::{PreflightUse, Scenario};
@@ -198,18 +198,16 @@ fn reached_origin(o: Outcome) -> bool {
 
 fn model_seen(r: &StepReport, via_proxy: bool) -> Seen {
     let preflight_sent = r.preflight == PreflightUse::Sent;
-    // The edge outcomes of the requests that went out: the preflight when sent, the
-    // actual request unless the preflight failed (then `cache` is the preflight's).
-    let outcomes: Vec<Outcome> = [
-        r.preflight_cache.filter(|_| preflight_sent),
-        (!r.verdict.in_preflight).then_some(r.cache),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let n = |o: Outcome| outcomes.iter().filter(|&&x| x == o).count() as i64;
-    let options = i64::from(preflight_sent && r.preflight_cache.is_some_and(reached_origin));
-    let actual = i64::from(!r.verdict.in_preflight && reached_origin(r.cache));
+    // Every request that left the browser (preflights, redirect hops); none when the
+    // browser's HTTP cache answered.
+    let n = |o: Outcome| r.hops.iter().filter(|h| h.cache == o).count() as i64;
+    let reached = |leg: &str| {
+        r.hops
+            .iter()
+            .filter(|h| h.leg == leg && reached_origin(h.cache))
+            .count() as i64
+    };
+    let (options, actual) = (reached("preflight"), reached("actual"));
     Seen {
         allowed: r.verdict.allowed,
         reason: r.verdict.reason.id().to_string(),
@@ -218,10 +216,7 @@ fn model_seen(r: &StepReport, via_proxy: bool) -> Seen {
         origin: if via_proxy {
             format!("{} forwarded", options + actual)
         } else {
-            format!(
-                "OPTIONS {options}, {} {actual}",
-                r.request.split(' ').next().unwrap_or("")
-            )
+            format!("OPTIONS {options}, others {actual}")
         },
         edge: via_proxy.then(|| {
             edge_counts(
@@ -257,26 +252,35 @@ fn chromium_reason(cors_error: &str) -> (String, bool) {
         "MissingAllowPrivateNetwork" | "InvalidAllowPrivateNetwork" => {
             "private-network-not-allowed"
         }
+        "DisallowedRedirect" => "preflight-redirect",
         _ => return (format!("chromium:{cors_error}"), in_preflight),
     };
     (id.to_string(), in_preflight)
 }
 
-fn chromium_seen(s: &Value, method: &str, via_proxy: bool) -> Seen {
+/// A failure without a CORS error: the page's TypeError, mapped to our id where the
+/// model has one (`no-cors-method`: the Request constructor's TypeError;
+/// `redirect-mode-error`: a network error on a `redirect: "error"` fetch).
+fn type_error_reason(s: &Value, redirect: &str) -> String {
+    let page_error = s["page"]["error"].as_str().unwrap_or("");
+    if page_error.contains("is unsupported in no-cors mode") {
+        return "no-cors-method".to_string();
+    }
+    if redirect == "error" && s["net_error"].as_str() == Some("net::ERR_FAILED") {
+        return "redirect-mode-error".to_string();
+    }
+    format!(
+        "network-error:{}",
+        s["net_error"].as_str().unwrap_or(page_error)
+    )
+}
+
+fn chromium_seen(s: &Value, redirect: &str, via_proxy: bool) -> Seen {
     let allowed = s["page"]["ok"].as_bool().unwrap();
     let (reason, in_preflight) = match s["cors_error"].as_str() {
         Some(e) => chromium_reason(e),
         None if allowed => ("ok".to_string(), false),
-        None => (
-            format!(
-                "network-error:{}",
-                s["net_error"]
-                    .as_str()
-                    .or(s["page"]["error"].as_str())
-                    .unwrap_or("?")
-            ),
-            false,
-        ),
+        None => (type_error_reason(s, redirect), false),
     };
     let console: Vec<&str> = s["console"]
         .as_array()
@@ -284,6 +288,12 @@ fn chromium_seen(s: &Value, method: &str, via_proxy: bool) -> Seen {
         .iter()
         .filter_map(Value::as_str)
         .collect();
+    // No CORS console line: the page's TypeError is what the model's console carries.
+    let console = if console.is_empty() && !allowed && s["cors_error"].is_null() {
+        s["page"]["error"].as_str().unwrap_or("").to_string()
+    } else {
+        console.join("\n")
+    };
     let options = s["server_options"].as_i64().unwrap();
     let actual = s["server_actual"].as_i64().unwrap();
     let e = |k: &str| s["edge"][k].as_i64().unwrap_or(0);
@@ -295,7 +305,7 @@ fn chromium_seen(s: &Value, method: &str, via_proxy: bool) -> Seen {
         origin: if via_proxy {
             format!("{} forwarded", options + actual - e("judge_fetches"))
         } else {
-            format!("OPTIONS {options}, {method} {actual}")
+            format!("OPTIONS {options}, others {actual}")
         },
         edge: via_proxy.then(|| {
             edge_counts(
@@ -306,8 +316,89 @@ fn chromium_seen(s: &Value, method: &str, via_proxy: bool) -> Seen {
                 e("collapsed"),
             )
         }),
-        console: console.join("\n"),
+        console,
     }
+}
+
+fn redirect_id(m: RedirectMode) -> &'static str {
+    match m {
+        RedirectMode::Follow => "follow",
+        RedirectMode::Error => "error",
+        RedirectMode::Manual => "manual",
+    }
+}
+
+/// The harness runs every case's pages in one Chromium: its clients are one browser —
+/// one HTTP cache (partitioned by site), one cookie jar, one preflight cache — so the
+/// model gets the same topology: every browser client shares one `user`, with the HTTP
+/// cache on.
+fn one_browser(sc: &mut Scenario) {
+    for c in sc.clients.iter_mut().filter(|c| c.agent != Agent::None) {
+        c.user = "chromium".to_string();
+        c.http_cache = true;
+    }
+}
+
+/// Fills a case template's placeholders.
+fn fill(template: &str, pages: &[String; 3], api: &str, api_alt: &str) -> String {
+    template
+        .replace("${A}", &pages[0])
+        .replace("${B}", &pages[1])
+        .replace("${C}", &pages[2])
+        .replace("${API_ALT}", api_alt)
+        .replace("${API}", api)
+}
+
+/// The cookies the case's browser clients hold, for Playwright's `addCookies`: each
+/// client's `cookie:` (name=value pairs and attributes) for every host its steps call.
+fn case_cookies(sc: &Scenario) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for (ci, c) in sc.clients.iter().enumerate() {
+        if c.agent == Agent::None {
+            continue;
+        }
+        let mut same_site = None;
+        let mut secure = false;
+        let mut pairs = Vec::new();
+        for part in c.cookie.split(';') {
+            let (k, v) = part
+                .split_once('=')
+                .map_or((part.trim(), ""), |(k, v)| (k.trim(), v.trim()));
+            match k.to_ascii_lowercase().as_str() {
+                "samesite" => {
+                    same_site = Some(match v.to_ascii_lowercase().as_str() {
+                        "strict" => "Strict",
+                        "none" => "None",
+                        _ => "Lax",
+                    })
+                }
+                "secure" => secure = true,
+                "" | "path" | "domain" | "max-age" | "expires" | "httponly" => {}
+                _ => pairs.push((k.to_string(), v.to_string())),
+            }
+        }
+        let mut hosts: Vec<&str> = sc
+            .steps
+            .iter()
+            .filter(|s| s.client == ci)
+            .map(|s| s.host.as_str())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        for h in hosts {
+            let domain = h.rsplit_once(':').map_or(h, |(d, _)| d);
+            for (name, value) in &pairs {
+                let mut ck = json!({ "name": name, "value": value, "domain": domain, "path": "/", "secure": secure });
+                if let Some(ss) = same_site {
+                    ck["sameSite"] = json!(ss);
+                }
+                if !out.contains(&ck) {
+                    out.push(ck);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn varyedge() -> Command {
@@ -324,51 +415,49 @@ fn proxy_args(sc: &Scenario) -> Vec<String> {
 fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
     let id = path.file_stem().unwrap().to_string_lossy().to_string();
     let template = std::fs::read_to_string(path).unwrap();
-    let text = template
-        .replace("${A}", &pages[0])
-        .replace("${B}", &pages[1])
-        .replace("${C}", &pages[2]);
-    // The origin server only reads `origin:`; the API's host is not known yet.
+    // The API's address must be known before the servers start: a redirect route's
+    // `Location` may name it (`${API_ALT}`). Ports are reserved by binding port 0 and
+    // letting go (the servers take them a moment later).
+    let origin_port = free_port();
+    let api_port = if via == "proxy" {
+        free_port()
+    } else {
+        origin_port
+    };
+    let api = format!("127.0.0.1:{api_port}");
+    // `${API_ALT}`: the same server under another origin (and another site than ${A}).
+    let alt = format!("localhost:{api_port}");
+    let text = fill(&template, pages, &api, &alt);
     let origin_file = tmp.join(format!("{via}-{id}.origin.yaml"));
-    std::fs::write(&origin_file, text.replace("${API}", "127.0.0.1:9")).unwrap();
+    std::fs::write(&origin_file, &text).unwrap();
     let mut cmd = varyedge();
     cmd.arg("origin")
         .arg(&origin_file)
-        .args(["--listen", "127.0.0.1:0"]);
+        .args(["--listen", &format!("127.0.0.1:{origin_port}")]);
     let (origin, origin_addr) = spawn_listening(
         cmd,
         &format!("varyedge origin for {id}"),
         &tmp.join(format!("{via}-{id}.origin.log")),
     );
     let mut procs = vec![origin];
-    let mut target = origin_addr;
     let mut proxy_stats = None;
-    // Parse once with a placeholder to learn the edge config, then with the real host.
-    let pre = varyedge::scenario::parse(
-        &path.display().to_string(),
-        &text.replace("${API}", "127.0.0.1:9"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let mut scenario = varyedge::scenario::parse(&path.display().to_string(), &text)
+        .unwrap_or_else(|e| panic!("{e}"));
     if via == "proxy" {
         let mut cmd = varyedge();
         cmd.arg("proxy")
             .args(["--upstream", &format!("http://{origin_addr}")])
-            .args(["--listen", "127.0.0.1:0"])
-            .args(proxy_args(&pre));
+            .args(["--listen", &api])
+            .args(proxy_args(&scenario));
         let (proxy, proxy_addr) = spawn_listening(
             cmd,
             &format!("varyedge proxy for {id}"),
             &tmp.join(format!("{via}-{id}.proxy.log")),
         );
         procs.push(proxy);
-        target = proxy_addr;
         proxy_stats = Some(format!("http://{proxy_addr}/.varyedge/stats"));
     }
-    let scenario = varyedge::scenario::parse(
-        &path.display().to_string(),
-        &text.replace("${API}", &target.to_string()),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    one_browser(&mut scenario);
     let trace = varyedge::sim::replay(&scenario).unwrap();
     Case {
         id,
@@ -379,6 +468,12 @@ fn load_case(path: &Path, via: &str, pages: &[String; 3], tmp: &Path) -> Case {
         proxy_stats,
         _procs: procs,
     }
+}
+
+/// A loopback port nothing listens on right now.
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
 }
 
 fn case_files(dir: &Path) -> Vec<PathBuf> {
@@ -400,7 +495,17 @@ fn plan_steps(c: &Case) -> Vec<Value> {
             let client = &c.scenario.clients[st.client];
             let delay = st.at_ms.saturating_sub(prev);
             prev = st.at_ms;
-            let headers: BTreeMap<&str, &str> = st.headers.iter().collect();
+            let mut headers: BTreeMap<String, String> = st
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            // Node sends only what it is given: a curl client gets curl's own headers.
+            if client.agent == Agent::None {
+                for (n, v) in varyedge::browser::headers::defaults(Agent::None, &st.scheme).iter() {
+                    headers.entry(n.to_string()).or_insert_with(|| v.to_string());
+                }
+            }
             json!({
                 "page": if client.agent == Agent::None { Value::Null } else { json!(client.origin) },
                 "url": format!("{}://{}{}", st.scheme, st.host, st.target),
@@ -412,6 +517,7 @@ fn plan_steps(c: &Case) -> Vec<Value> {
                     Credentials::Include => "include",
                 },
                 "mode": match st.mode { Mode::Cors => "cors", Mode::NoCors => "no-cors" },
+                "redirect": redirect_id(st.redirect),
                 "delay_ms": delay,
                 "stats": c.stats,
                 "proxy_stats": c.proxy_stats,
@@ -508,7 +614,7 @@ fn chromium_agrees_with_the_browser_model() {
         "user_data_dir": tmp.join("profile"),
         "args": CHROMIUM_ARGS,
         "pages": pages,
-        "cases": cases.iter().map(|c| json!({ "id": format!("{}/{}", c.via, c.id), "steps": plan_steps(c) })).collect::<Vec<_>>(),
+        "cases": cases.iter().map(|c| json!({ "id": format!("{}/{}", c.via, c.id), "steps": plan_steps(c), "cookies": case_cookies(&c.scenario) })).collect::<Vec<_>>(),
     });
     let out = run_driver(&plan, &tmp);
     println!(
@@ -537,8 +643,7 @@ fn chromium_agrees_with_the_browser_model() {
         }
         if c.via == "direct" {
             for r in &c.trace.steps {
-                let hit = !reached_origin(r.cache)
-                    || r.preflight_cache.is_some_and(|o| !reached_origin(o));
+                let hit = r.hops.iter().any(|h| !reached_origin(h.cache));
                 assert!(!hit, "{}/{} step {}: a direct case must not be served from the in-process edge (give its routes cache_control: no-store)", c.via, c.id, r.index);
             }
         }
@@ -546,7 +651,8 @@ fn chromium_agrees_with_the_browser_model() {
             steps += 1;
             let via_proxy = c.via == "proxy";
             let model = model_seen(r, via_proxy);
-            let chromium = chromium_seen(s, r.request.split(' ').next().unwrap_or(""), via_proxy);
+            let redirect = redirect_id(c.scenario.steps[r.index].redirect);
+            let chromium = chromium_seen(s, redirect, via_proxy);
             let same = model == chromium;
             println!(
                 "{} {}/{} step {} {} from {}: {}",
@@ -610,14 +716,20 @@ fn corpus_parses_and_meets_its_own_expectations() {
             continue;
         }
         for f in case_files(&dir) {
-            let text = std::fs::read_to_string(&f)
-                .unwrap()
-                .replace("${A}", "http://127.0.0.1:1001")
-                .replace("${B}", "http://localhost:1002")
-                .replace("${C}", "http://127.0.0.1:1003")
-                .replace("${API}", "127.0.0.1:1004");
-            let sc = varyedge::scenario::parse(&f.display().to_string(), &text)
+            let pages = [
+                "http://127.0.0.1:1001".to_string(),
+                "http://localhost:1002".to_string(),
+                "http://127.0.0.1:1003".to_string(),
+            ];
+            let text = fill(
+                &std::fs::read_to_string(&f).unwrap(),
+                &pages,
+                "127.0.0.1:1004",
+                "localhost:1004",
+            );
+            let mut sc = varyedge::scenario::parse(&f.display().to_string(), &text)
                 .unwrap_or_else(|e| panic!("{e}"));
+            one_browser(&mut sc);
             assert_eq!(
                 sc.name,
                 f.file_stem().unwrap().to_string_lossy(),
@@ -638,8 +750,8 @@ fn corpus_parses_and_meets_its_own_expectations() {
         }
     }
     assert!(
-        n >= 30,
-        "the corpus has {n} cases; issue 6 asks for at least 30"
+        n >= 70,
+        "the corpus has {n} cases; issue 13 asks for at least 70"
     );
 }
 
@@ -666,6 +778,7 @@ fn cdp_cors_errors_map_to_reason_ids() {
             true,
         ),
         ("PreflightInvalidStatus", "preflight-bad-status", true),
+        ("PreflightDisallowedRedirect", "preflight-redirect", true),
         (
             "MethodDisallowedByPreflightResponse",
             "method-not-allowed",

@@ -133,7 +133,9 @@ fn json_report_has_the_stable_fields() {
     assert_eq!(s1["cache"], "hit");
     assert_eq!(s1["verdict"]["cors"], "blocked");
     assert_eq!(s1["verdict"]["reason"], "origin-mismatch");
-    assert!(s1["verdict"]["console"].as_str().unwrap().starts_with("Access to fetch at 'https://api.example.com/api/data' from origin 'https://app2.example.com'"));
+    // app2 is `browser: firefox`: Firefox's wording (issue 13), not Chromium's.
+    assert!(s1["verdict"]["console"].as_str().unwrap().starts_with("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.example.com/api/data. (Reason: CORS header \u{2018}Access-Control-Allow-Origin\u{2019} does not match \u{2018}https://app1.example.com\u{2019})."));
+    assert_eq!(s1["served_by"], "edge");
     assert_eq!(s1["poisoned_by"], 0);
     assert_eq!(s1["expectation"], "met");
     assert!(v["steps"][0].get("poisoned_by").is_none());

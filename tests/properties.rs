@@ -42,6 +42,7 @@ fn origin_model(vary: bool, allow: u8, credentials: bool, max_age: u64) -> Origi
         headers: Headers::new(),
         body: Arc::from(&b"{}"[..]),
         cors: None,
+        redirect_options: false,
         cors_on_304: true,
         errors: Vec::new(),
     };
@@ -113,6 +114,9 @@ fn clients() -> Vec<Client> {
         cookie: "session=1".into(),
         pop: None,
         private_network: false,
+        headers: Headers::new(),
+        user: name.into(),
+        http_cache: false,
     };
     vec![
         c("a", ORIGINS[0], Agent::Chrome, Mode::Cors),
@@ -151,6 +155,7 @@ fn scenario(model: OriginModel, knobs: Knobs, raw: &[RawStep]) -> Scenario {
                     Credentials::Include,
                 ][r.credentials as usize % 3],
                 mode: clients[r.client % clients.len()].mode,
+                redirect: varyedge::browser::RedirectMode::Follow,
                 expect: Expect::default(),
                 line: 0,
             }

@@ -358,7 +358,12 @@ fn purge_one_url_and_all() {
     get(&p.addr, "/api/data", None);
     get(&p.addr, "/blob1k", None);
     assert_eq!(get(&p.addr, "/api/data", None).h("x-cache"), "HIT");
-    let r = req(&p.addr, "POST", "/.varyedge/purge?url=%2Fapi%2Fdata", &[]);
+    let r = req(
+        &p.addr,
+        "POST",
+        "/.varyedge/purge?url=%2Fapi%2Fdata",
+        &[("X-Varyedge-Admin", "1")],
+    );
     assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["purged"], 1);
@@ -366,14 +371,29 @@ fn purge_one_url_and_all() {
         .h("cache-status")
         .contains("fwd=uri-miss"));
     assert_eq!(get(&p.addr, "/blob1k", None).h("x-cache"), "HIT");
-    let r = req(&p.addr, "POST", "/.varyedge/purge-all", &[]);
+    let r = req(
+        &p.addr,
+        "POST",
+        "/.varyedge/purge-all",
+        &[("X-Varyedge-Admin", "1")],
+    );
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["purged"], 2);
     assert!(get(&p.addr, "/blob1k", None)
         .h("cache-status")
         .contains("fwd=uri-miss"));
     assert_eq!(req(&p.addr, "GET", "/.varyedge/purge", &[]).status, 405);
-    assert_eq!(req(&p.addr, "POST", "/.varyedge/purge", &[]).status, 400);
+    assert_eq!(req(&p.addr, "POST", "/.varyedge/purge", &[]).status, 403);
+    assert_eq!(
+        req(
+            &p.addr,
+            "POST",
+            "/.varyedge/purge",
+            &[("X-Varyedge-Admin", "1")]
+        )
+        .status,
+        400
+    );
     assert_eq!(req(&p.addr, "GET", "/.varyedge/nope", &[]).status, 404);
 }
 

@@ -92,6 +92,16 @@ impl PreflightCache {
             .any(|e| e.item == CacheItem::PrivateNetwork && e.matches(now, f))
     }
 
+    /// Chromium's preflight cache holds one entry per (origin, URL, network isolation
+    /// key, target address space), and a lookup that finds it stale or insufficient
+    /// erases it (`services/network/cors/preflight_cache.cc`,
+    /// `CheckIfRequestCanSkipPreflight` then `AppendEntry`, `cache_[key] = …`): a new
+    /// preflight's result replaces everything the last one allowed for this URL.
+    pub(super) fn forget(&mut self, f: &Fetch) {
+        self.entries
+            .retain(|e| !(e.origin == f.origin && url_is(&e.url, f)));
+    }
+
     /// Fetch §4.8 steps 7.12–7.15, simplified to Fetch §4.9 "create a new cache entry",
     /// where an entry with the same key (origin, URL, credentials, item) is replaced. A
     /// `max_age_secs` of 0 stores nothing and drops the same-key entry (the spec would
@@ -158,6 +168,8 @@ mod tests {
             credentials: c,
             cookie: None,
             private_network: false,
+            redirect: crate::browser::RedirectMode::Follow,
+            chain: crate::browser::Chain::default(),
         }
     }
 

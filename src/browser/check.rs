@@ -37,6 +37,12 @@ pub(crate) enum Failure<'a> {
     MissingAllowPrivateNetwork,
     /// PNA preflight with `Access-Control-Allow-Private-Network` other than `true`.
     InvalidAllowPrivateNetwork(Cow<'a, str>),
+    /// The preflight's answer was a redirect.
+    PreflightRedirect,
+    /// `no-cors` with this non-safelisted method (a TypeError before anything is sent).
+    NoCorsMethod(&'a str),
+    /// A redirect under `redirect: error`.
+    RedirectModeError,
 }
 
 impl Failure<'_> {
@@ -55,6 +61,9 @@ impl Failure<'_> {
             Failure::MissingAllowPrivateNetwork | Failure::InvalidAllowPrivateNetwork(_) => {
                 R::PrivateNetworkNotAllowed
             }
+            Failure::PreflightRedirect => R::PreflightRedirect,
+            Failure::NoCorsMethod(_) => R::NoCorsMethod,
+            Failure::RedirectModeError => R::RedirectModeError,
         }
     }
 }

@@ -1,10 +1,170 @@
-//! Chromium's console wording for CORS failures. Every sentence below was written from
-//! `third_party/blink/renderer/platform/loader/cors/cors_error_string.cc`
-//! (`GetErrorStringForConsoleMessage`), for a request whose initiator is `fetch()`; the
-//! reason each maps to is in [`super::check::Failure::reason`].
+//! The console wording of CORS failures, per engine. Chromium's sentences were written
+//! from `third_party/blink/renderer/platform/loader/cors/cors_error_string.cc`
+//! (`GetErrorStringForConsoleMessage`), for a request whose initiator is `fetch()`;
+//! Firefox's from `dom/locales/en-US/chrome/security/security.properties` (the `CORS*`
+//! keys, also quoted on MDN's "CORS errors" pages); Safari's from WebKit's
+//! `Source/WebCore/loader/CrossOriginAccessControl.cpp` and
+//! `CrossOriginPreflightChecker.cpp`. The reason each maps to is in
+//! [`super::check::Failure::reason`].
 
 use super::check::Failure;
+use super::Agent;
 use std::fmt::Write;
+
+/// Where a failure happened, for the message.
+pub(crate) struct Ctx<'a> {
+    /// The URL of the failing request (the last hop after redirects).
+    pub url: &'a str,
+    /// The URL the fetch started at, when it was redirected.
+    pub redirected_from: Option<&'a str>,
+    /// The page's origin (Chromium prints it even after a redirect tainted the request's
+    /// origin to `null`; measured).
+    pub origin: &'a str,
+    /// The failing response's status (0 when nothing was received).
+    pub status: u16,
+    /// PNA address space name.
+    pub address_space: &'a str,
+}
+
+/// The console text `agent` prints for `failure`.
+pub(crate) fn for_engine(
+    agent: Agent,
+    c: &Ctx<'_>,
+    failure: &Failure<'_>,
+    on_preflight: bool,
+) -> String {
+    match failure {
+        // Not CORS failures: the page gets a TypeError and Chromium logs no CORS line.
+        // The verdict carries the TypeError text (measured on Chromium 156; Firefox and
+        // Safari word their TypeErrors differently, their messages follow).
+        Failure::NoCorsMethod(m) => match agent {
+            Agent::Firefox => format!("TypeError: Window.fetch: Method must be GET, POST or HEAD with no-cors mode ('{m}' given)."),
+            Agent::Safari => "TypeError: Method must be GET, POST or HEAD with no-cors mode".to_string(),
+            _ => format!("TypeError: Failed to execute 'fetch' on 'Window': '{m}' is unsupported in no-cors mode."),
+        },
+        Failure::RedirectModeError => match agent {
+            Agent::Firefox => "TypeError: NetworkError when attempting to fetch resource.".to_string(),
+            Agent::Safari => "TypeError: Load failed".to_string(),
+            _ => "TypeError: Failed to fetch".to_string(),
+        },
+        _ => match agent {
+            Agent::Firefox => firefox(c, failure),
+            Agent::Safari => safari(c, failure, on_preflight),
+            _ => chromium(c, failure, on_preflight),
+        },
+    }
+}
+
+fn chromium(c: &Ctx<'_>, failure: &Failure<'_>, on_preflight: bool) -> String {
+    match c.redirected_from {
+        None => message(c.url, c.origin, failure, on_preflight, c.address_space),
+        // cors_error_string.cc: "Access to fetch at '<url>' (redirected from '<first
+        // url>') from origin …" (measured on a failure at the second hop).
+        Some(first) => {
+            let plain = message(c.url, c.origin, failure, on_preflight, c.address_space);
+            let at = format!("Access to fetch at '{}'", c.url);
+            plain.replacen(&at, &format!("{at} (redirected from '{first}')"), 1)
+        }
+    }
+}
+
+/// Firefox: "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the
+/// remote resource at <url>. (Reason: …)." (security.properties `CORS*`).
+fn firefox(c: &Ctx<'_>, failure: &Failure<'_>) -> String {
+    let reason = match failure {
+        Failure::MissingAllowOrigin => format!(
+            "CORS header \u{2018}Access-Control-Allow-Origin\u{2019} missing). Status code: {}.",
+            c.status
+        ),
+        Failure::MultipleAllowOrigin(_) => {
+            "Multiple CORS header \u{2018}Access-Control-Allow-Origin\u{2019} not allowed).".to_string()
+        }
+        Failure::InvalidAllowOrigin(_) | Failure::AllowOriginMismatch(_) => format!(
+            "CORS header \u{2018}Access-Control-Allow-Origin\u{2019} does not match \u{2018}{}\u{2019}).",
+            match failure {
+                Failure::InvalidAllowOrigin(v) | Failure::AllowOriginMismatch(v) => v,
+                _ => "",
+            }
+        ),
+        Failure::WildcardWithCredentials => "Credential is not supported if the CORS header \u{2018}Access-Control-Allow-Origin\u{2019} is \u{2018}*\u{2019}).".to_string(),
+        Failure::InvalidAllowCredentials(_) => "expected \u{2018}true\u{2019} in CORS header \u{2018}Access-Control-Allow-Credentials\u{2019}).".to_string(),
+        Failure::PreflightBadStatus | Failure::PreflightRedirect => format!(
+            "CORS preflight response did not succeed). Status code: {}.",
+            c.status
+        ),
+        Failure::InvalidAllowMethods => "invalid token in CORS header \u{2018}Access-Control-Allow-Methods\u{2019}).".to_string(),
+        Failure::InvalidAllowHeaders => "invalid token in CORS header \u{2018}Access-Control-Allow-Headers\u{2019}).".to_string(),
+        Failure::MethodNotAllowed(_) => "Did not find method in CORS header \u{2018}Access-Control-Allow-Methods\u{2019}).".to_string(),
+        Failure::HeaderNotAllowed(h) => format!(
+            "header \u{2018}{h}\u{2019} is not allowed according to header \u{2018}Access-Control-Allow-Headers\u{2019} from CORS preflight response)."
+        ),
+        Failure::MissingAllowPrivateNetwork | Failure::InvalidAllowPrivateNetwork(_) => {
+            "CORS request did not succeed).".to_string()
+        }
+        Failure::NoCorsMethod(_) | Failure::RedirectModeError => String::new(),
+    };
+    format!(
+        "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {}. (Reason: {reason}",
+        c.url
+    )
+}
+
+/// Safari: the reason line, then "Fetch API cannot load <url> due to access control
+/// checks." (WebKit `CrossOriginAccessControl.cpp`, `passesAccessControlCheck`, and
+/// `DocumentThreadableLoader`).
+fn safari(c: &Ctx<'_>, failure: &Failure<'_>, on_preflight: bool) -> String {
+    let reason = match failure {
+        Failure::MissingAllowOrigin
+        | Failure::InvalidAllowOrigin(_)
+        | Failure::AllowOriginMismatch(_) => format!(
+            "Origin {} is not allowed by Access-Control-Allow-Origin. Status code: {}",
+            c.origin, c.status
+        ),
+        Failure::MultipleAllowOrigin(_) => {
+            "Access-Control-Allow-Origin cannot contain more than one origin.".to_string()
+        }
+        Failure::WildcardWithCredentials => {
+            "Cannot use wildcard in Access-Control-Allow-Origin when credentials flag is true."
+                .to_string()
+        }
+        Failure::InvalidAllowCredentials(_) => {
+            "Credentials flag is true, but Access-Control-Allow-Credentials is not \"true\"."
+                .to_string()
+        }
+        Failure::PreflightBadStatus => {
+            format!(
+                "Preflight response is not successful. Status code: {}",
+                c.status
+            )
+        }
+        Failure::PreflightRedirect => {
+            "Preflight response is not successful. Redirections are not allowed.".to_string()
+        }
+        Failure::InvalidAllowMethods | Failure::MethodNotAllowed(_) => format!(
+            "Method {} is not allowed by Access-Control-Allow-Methods.",
+            match failure {
+                Failure::MethodNotAllowed(m) => m,
+                _ => "",
+            }
+        ),
+        Failure::InvalidAllowHeaders | Failure::HeaderNotAllowed(_) => format!(
+            "Request header field {} is not allowed by Access-Control-Allow-Headers.",
+            match failure {
+                Failure::HeaderNotAllowed(h) => h,
+                _ => "",
+            }
+        ),
+        Failure::MissingAllowPrivateNetwork | Failure::InvalidAllowPrivateNetwork(_) => {
+            "Private network access is not allowed.".to_string()
+        }
+        Failure::NoCorsMethod(_) | Failure::RedirectModeError => String::new(),
+    };
+    let _ = on_preflight;
+    format!(
+        "{reason}\nFetch API cannot load {} due to access control checks.",
+        c.url
+    )
+}
 
 /// Built only for failures, so an allowed response never allocates a console string.
 ///
@@ -29,6 +189,7 @@ pub(crate) fn message(
     // the preflight status and PNA failures, get this clause; method/header ones do not.
     let preflight_clause = match failure {
         Failure::PreflightBadStatus
+        | Failure::PreflightRedirect
         | Failure::MissingAllowPrivateNetwork
         | Failure::InvalidAllowPrivateNetwork(_) => true,
         Failure::MissingAllowOrigin
@@ -40,7 +201,9 @@ pub(crate) fn message(
         Failure::InvalidAllowMethods
         | Failure::InvalidAllowHeaders
         | Failure::MethodNotAllowed(_)
-        | Failure::HeaderNotAllowed(_) => false,
+        | Failure::HeaderNotAllowed(_)
+        | Failure::NoCorsMethod(_)
+        | Failure::RedirectModeError => false,
     };
     if preflight_clause {
         s.push_str(PREFLIGHT_CLAUSE);
@@ -100,6 +263,10 @@ fn body(s: &mut String, failure: &Failure<'_>, address_space: &str) {
             hint(s, v);
             s.push_str("' which must be 'true' when the request's credentials mode is 'include'.");
         }
+        // cors_error_string.cc, kPreflightDisallowedRedirect (measured on Chromium 156).
+        Failure::PreflightRedirect => s.push_str("Redirect is not allowed for a preflight request."),
+        // Not CORS errors (see for_engine).
+        Failure::NoCorsMethod(_) | Failure::RedirectModeError => {}
         // cors_error_string.cc, kPreflightInvalidStatus.
         Failure::PreflightBadStatus => s.push_str("It does not have HTTP ok status."),
         // cors_error_string.cc, kInvalidAllowMethodsPreflightResponse.
@@ -211,5 +378,64 @@ mod tests {
             "private",
         );
         assert!(m.ends_with("Request header field x-custom is not allowed by Access-Control-Allow-Headers in preflight response."));
+    }
+
+    fn ctx<'a>(redirected_from: Option<&'a str>) -> Ctx<'a> {
+        Ctx {
+            url: URL,
+            redirected_from,
+            origin: O,
+            status: 200,
+            address_space: "private",
+        }
+    }
+
+    #[test]
+    fn firefox_wording() {
+        let m = for_engine(
+            Agent::Firefox,
+            &ctx(None),
+            &Failure::MissingAllowOrigin,
+            false,
+        );
+        assert_eq!(m, "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.example.com/data. (Reason: CORS header \u{2018}Access-Control-Allow-Origin\u{2019} missing). Status code: 200.");
+        let m = for_engine(
+            Agent::Firefox,
+            &ctx(None),
+            &Failure::MethodNotAllowed("PUT"),
+            true,
+        );
+        assert!(m.ends_with("(Reason: Did not find method in CORS header \u{2018}Access-Control-Allow-Methods\u{2019})."), "{m}");
+    }
+
+    #[test]
+    fn safari_wording() {
+        let m = for_engine(
+            Agent::Safari,
+            &ctx(None),
+            &Failure::AllowOriginMismatch("https://x"),
+            false,
+        );
+        assert_eq!(m, "Origin https://app.example.com is not allowed by Access-Control-Allow-Origin. Status code: 200\nFetch API cannot load https://api.example.com/data due to access control checks.");
+    }
+
+    #[test]
+    fn chromium_names_the_first_url_after_a_redirect() {
+        let m = for_engine(
+            Agent::Chrome,
+            &ctx(Some("https://api.example.com/old")),
+            &Failure::MissingAllowOrigin,
+            false,
+        );
+        assert!(m.starts_with("Access to fetch at 'https://api.example.com/data' (redirected from 'https://api.example.com/old') from origin 'https://app.example.com' has been blocked"), "{m}");
+        let m = for_engine(Agent::Chrome, &ctx(None), &Failure::PreflightRedirect, true);
+        assert!(m.ends_with("Response to preflight request doesn't pass access control check: Redirect is not allowed for a preflight request."), "{m}");
+        let m = for_engine(
+            Agent::Chrome,
+            &ctx(None),
+            &Failure::NoCorsMethod("PUT"),
+            false,
+        );
+        assert_eq!(m, "TypeError: Failed to execute 'fetch' on 'Window': 'PUT' is unsupported in no-cors mode.");
     }
 }

@@ -14,8 +14,13 @@ use serde::Serialize;
 mod cache;
 mod check;
 mod console;
+pub mod cookies;
+pub mod headers;
+pub mod http_cache;
 mod preflight;
+pub mod run;
 mod safelist;
+mod site;
 
 use check::Failure;
 
@@ -83,11 +88,22 @@ pub enum Reason {
     /// A Private Network Access preflight was not answered with
     /// `Access-Control-Allow-Private-Network: true`.
     PrivateNetworkNotAllowed,
+    /// The preflight was answered with a redirect (Fetch §4.8: a preflight's response
+    /// must have an ok status; Chromium: `PreflightDisallowedRedirect`, "Redirect is not
+    /// allowed for a preflight request.").
+    PreflightRedirect,
+    /// `mode: no-cors` with a method that is not CORS-safelisted: the `Request`
+    /// constructor throws a `TypeError` and nothing is sent (Fetch, `new Request()`
+    /// step 30.1).
+    NoCorsMethod,
+    /// `redirect: error` and the response was a redirect: a network error (Fetch §4.3
+    /// "HTTP fetch" step 9, redirect mode "error").
+    RedirectModeError,
 }
 
 impl Reason {
     /// Every reason, in the order PRODUCT.md lists them.
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 13] = [
         Reason::Ok,
         Reason::MissingAllowOrigin,
         Reason::OriginMismatch,
@@ -98,6 +114,9 @@ impl Reason {
         Reason::MethodNotAllowed,
         Reason::HeaderNotAllowed,
         Reason::PrivateNetworkNotAllowed,
+        Reason::PreflightRedirect,
+        Reason::NoCorsMethod,
+        Reason::RedirectModeError,
     ];
 
     /// The stable kebab-case id.
@@ -113,6 +132,9 @@ impl Reason {
             Reason::MethodNotAllowed => "method-not-allowed",
             Reason::HeaderNotAllowed => "header-not-allowed",
             Reason::PrivateNetworkNotAllowed => "private-network-not-allowed",
+            Reason::PreflightRedirect => "preflight-redirect",
+            Reason::NoCorsMethod => "no-cors-method",
+            Reason::RedirectModeError => "redirect-mode-error",
         }
     }
 
@@ -163,6 +185,47 @@ pub struct Fetch {
     /// The target is in a more private address space than the page (Private Network
     /// Access): the preflight carries `Access-Control-Request-Private-Network: true`.
     pub private_network: bool,
+    /// What a redirect answer does (`fetch()`'s `redirect` option).
+    pub redirect: RedirectMode,
+    /// Where this request sits on a redirect chain (default: the first request).
+    pub chain: Chain,
+}
+
+/// The state a redirect chain carries from hop to hop.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Chain {
+    /// The page's origin when the fetch's `origin` is not it (`null` after a tainting
+    /// redirect); empty otherwise.
+    pub page_origin: String,
+    /// The most cross-site relation seen so far (`Sec-Fetch-Site` never gets closer
+    /// after a redirect).
+    pub fetch_site: headers::FetchSite,
+    /// The URL the fetch started at, once it has been redirected; empty before.
+    pub first_url: String,
+}
+
+impl Fetch {
+    /// The origin of the page that made the fetch (not `null` after a tainting redirect).
+    pub fn page_origin(&self) -> &str {
+        if self.chain.page_origin.is_empty() {
+            &self.origin
+        } else {
+            &self.chain.page_origin
+        }
+    }
+}
+
+/// `fetch()`'s `redirect` option (Fetch "request redirect mode").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RedirectMode {
+    /// Follow up to 20 redirects, checking CORS on every hop (default).
+    #[default]
+    Follow,
+    /// A redirect is a network error.
+    Error,
+    /// The page gets an opaque-redirect response (status 0) and nothing follows.
+    Manual,
 }
 
 /// What the browser sends first.
@@ -180,11 +243,15 @@ pub enum Start {
     },
 }
 
-/// A browser instance: its engine and its CORS-preflight cache.
+/// A browser instance: its engine, the headers it adds to every request, and its
+/// CORS-preflight cache.
 #[derive(Clone, Debug)]
 pub struct Browser {
     agent: Agent,
     cache: PreflightCache,
+    /// Per-client overrides of the engine's default request headers (empty value:
+    /// removed).
+    overrides: Headers,
 }
 
 /// The CORS-preflight cache (Fetch §4.9): entries of (origin, URL, credentials, method or
@@ -271,7 +338,30 @@ impl Browser {
         Browser {
             agent,
             cache: PreflightCache::default(),
+            overrides: Headers::new(),
         }
+    }
+
+    /// A browser of this engine whose default request headers are changed by
+    /// `overrides` (a name with an empty value is removed).
+    pub fn with_header_overrides(agent: Agent, overrides: Headers) -> Browser {
+        Browser {
+            overrides,
+            ..Browser::new(agent)
+        }
+    }
+
+    /// Whether Chromium's own rules apply (`browser: chrome`).
+    fn chrome(&self) -> bool {
+        self.agent == Agent::Chrome
+    }
+
+    /// The engine's default headers for a request to `scheme`, with this client's
+    /// overrides ([`headers::defaults`]).
+    pub fn default_headers(&self, scheme: &str) -> Headers {
+        let mut h = headers::defaults(self.agent, scheme);
+        headers::apply_overrides(&mut h, &self.overrides);
+        h
     }
 
     /// The engine.
@@ -318,10 +408,15 @@ impl Browser {
     fn author_headers<'a>(&self, f: &'a Fetch) -> impl Iterator<Item = (&'a str, &'a str)> {
         let browser = self.is_browser(f);
         let no_cors = f.mode == Mode::NoCors;
+        // Chromium still treats `User-Agent` as forbidden (the page's value is dropped,
+        // no preflight; measured on Chromium 156, `net::HttpUtil::IsSafeHeader`), though
+        // the Fetch standard took it off the list in 2015.
+        let chrome_ua = self.chrome();
         f.headers.iter().filter(move |(n, v)| {
-            !browser
-                || (!safelist::is_forbidden_header(n, v)
-                    && (!no_cors || safelist::is_no_cors_safelisted_header(n, v)))
+            let dropped = safelist::is_forbidden_header(n, v)
+                || (chrome_ua && *n == "user-agent")
+                || (no_cors && !safelist::is_no_cors_safelisted_header(n, v));
+            !browser || !dropped
         })
     }
 
@@ -336,7 +431,7 @@ impl Browser {
         let method = self.method(f);
         !safelist::is_safelisted_method(&method)
             || f.private_network
-            || safelist::unsafe_names(|| self.author_headers(f))
+            || safelist::unsafe_names(self.chrome(), || self.author_headers(f))
                 .next()
                 .is_some()
     }
@@ -348,7 +443,7 @@ impl Browser {
     fn cache_answers(&self, now: Timestamp, f: &Fetch, method: &str) -> bool {
         (safelist::is_safelisted_method(method) || self.cache.method_match(now, f, method))
             && (!f.private_network || self.cache.private_network_match(now, f))
-            && safelist::unsafe_names(|| self.author_headers(f))
+            && safelist::unsafe_names(self.chrome(), || self.author_headers(f))
                 .all(|name| self.cache.header_match(now, f, name))
     }
 
@@ -392,6 +487,7 @@ impl Browser {
         for (n, v) in self.author_headers(f) {
             headers.append(n, v);
         }
+        self.add_defaults(&mut headers, f, f.mode);
         if self.is_browser(f) && (f.mode == Mode::Cors || !matches!(method, "GET" | "HEAD")) {
             headers.append("origin", &f.origin);
         }
@@ -409,15 +505,50 @@ impl Browser {
         }
     }
 
+    /// The engine's default headers (Fetch §4.5 steps 8–15, Fetch §4.1 `Accept`), each
+    /// unless the page set it, then Fetch Metadata (`Sec-Fetch-Site`, `-Mode`, `-Dest`)
+    /// and `Referer` (policy `strict-origin-when-cross-origin`: the page's origin
+    /// followed by `/`) for a browser.
+    fn add_defaults(&self, headers: &mut Headers, f: &Fetch, mode: Mode) {
+        let browser = self.is_browser(f);
+        let agent = if browser { self.agent } else { Agent::None };
+        let mut defaults = headers::defaults(agent, &f.scheme);
+        headers::apply_overrides(&mut defaults, &self.overrides);
+        for (n, v) in defaults.iter() {
+            if !headers.contains(n) {
+                headers.append(n, v);
+            }
+        }
+        if browser {
+            let url = cache::url_of(f);
+            let page = f.page_origin();
+            let site = f.chain.fetch_site.max(headers::FetchSite::of(page, &url));
+            headers.append("sec-fetch-site", site.value());
+            headers.append(
+                "sec-fetch-mode",
+                if mode == Mode::Cors {
+                    "cors"
+                } else {
+                    "no-cors"
+                },
+            );
+            headers.append("sec-fetch-dest", "empty");
+            if site::parts(page).is_some() {
+                headers.append("referer", &format!("{page}/"));
+            }
+        }
+    }
+
     /// Fetch §4.8 "CORS-preflight fetch" steps 1–5: `OPTIONS` to the same URL with
     /// `Origin`, `Access-Control-Request-Method`, `Access-Control-Request-Headers`
     /// (sorted, lowercase, `,`-joined, omitted when empty) and, for Private Network
     /// Access, `Access-Control-Request-Private-Network: true`. Never credentials.
     fn preflight_request(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
+        self.add_defaults(&mut headers, f, Mode::Cors);
         headers.append("origin", &f.origin);
         headers.append("access-control-request-method", method);
-        if let Some(acrh) = safelist::acrh_value(|| self.author_headers(f)) {
+        if let Some(acrh) = safelist::acrh_value(self.chrome(), || self.author_headers(f)) {
             headers.append("access-control-request-headers", &acrh);
         }
         if f.private_network {
@@ -453,9 +584,17 @@ impl Browser {
             return Ok(self.actual_request(f, &method));
         }
         let url = cache::url_of(f);
+        if self.chrome() {
+            self.cache.forget(f);
+        }
         let outcome = self.judge_preflight(f, &method, resp);
         if let Err(failure) = outcome {
-            return Err(self.blocked(f, &failure, true));
+            return Err(self.blocked_with_status(f, &failure, true, resp.status));
+        }
+        // A request whose origin a redirect tainted has an opaque origin (serialised
+        // `null`), which never matches a later request's: nothing worth caching.
+        if f.origin == "null" {
+            return Ok(self.actual_request(f, &method));
         }
         let max_age = preflight::max_age_secs(self.agent, &resp.headers);
         // Both lists parsed fine in judge_preflight.
@@ -526,7 +665,7 @@ impl Browser {
             return Err(Failure::HeaderNotAllowed("authorization"));
         }
         // Step 7.7.
-        for name in safelist::unsafe_names(|| self.author_headers(f)) {
+        for name in safelist::unsafe_names(self.chrome(), || self.author_headers(f)) {
             if !listed(name) && !wildcard {
                 return Err(Failure::HeaderNotAllowed(name));
             }
@@ -543,25 +682,34 @@ impl Browser {
         }
         match check::cors_check(&resp.headers, &f.origin, f.credentials) {
             Ok(()) => Verdict::ok(),
-            Err(failure) => self.blocked(f, &failure, false),
+            Err(failure) => self.blocked_with_status(f, &failure, false, resp.status),
         }
     }
 
     /// A blocked verdict with Chromium's console text.
-    fn blocked(&self, f: &Fetch, failure: &Failure<'_>, in_preflight: bool) -> Verdict {
+    /// A blocked verdict with the engine's console text; `status` is the failing
+    /// response's (Firefox and Safari print it).
+    pub(crate) fn blocked_with_status(
+        &self,
+        f: &Fetch,
+        failure: &Failure<'_>,
+        in_preflight: bool,
+        status: u16,
+    ) -> Verdict {
         let target = if f.target.is_empty() { "/" } else { &f.target };
         let url = format!("{}://{}{}", f.scheme, f.host, target);
+        let ctx = console::Ctx {
+            url: &url,
+            redirected_from: (!f.chain.first_url.is_empty()).then_some(f.chain.first_url.as_str()),
+            origin: f.page_origin(),
+            status,
+            address_space: preflight::address_space(&f.host),
+        };
         Verdict {
             allowed: false,
             reason: failure.reason(),
             checked: true,
-            console: console::message(
-                &url,
-                &f.origin,
-                failure,
-                in_preflight,
-                preflight::address_space(&f.host),
-            ),
+            console: console::for_engine(self.agent, &ctx, failure, in_preflight),
             in_preflight,
         }
     }
@@ -589,6 +737,8 @@ mod tests {
             credentials: Credentials::SameOrigin,
             cookie: Some("session=1".into()),
             private_network: false,
+            redirect: RedirectMode::Follow,
+            chain: Chain::default(),
         }
     }
 
@@ -956,9 +1106,7 @@ mod tests {
             .on_preflight(SIM_EPOCH, &f, &ok_preflight("GET", "*", None))
             .unwrap_err();
         assert_eq!(v.reason, Reason::HeaderNotAllowed);
-        assert!(v
-            .console
-            .contains("Request header field authorization is not allowed"));
+        assert!(v.console.starts_with("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.example.com/data. (Reason: header \u{2018}authorization\u{2019} is not allowed according to header \u{2018}Access-Control-Allow-Headers\u{2019} from CORS preflight response)."), "{}", v.console);
         assert!(b
             .on_preflight(
                 SIM_EPOCH,

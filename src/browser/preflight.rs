@@ -46,6 +46,9 @@ pub(crate) fn max_age_secs(agent: Agent, h: &Headers) -> u64 {
         return DEFAULT_MAX_AGE_SECS.min(cap);
     };
     let v: &str = &v;
+    if agent == Agent::Chrome {
+        return chromium_max_age(v);
+    }
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if all_digits(v) {
         let n = v.bytes().fold(0u64, |acc, b| {
@@ -59,6 +62,43 @@ pub(crate) fn max_age_secs(agent: Agent, h: &Headers) -> u64 {
         _ => DEFAULT_MAX_AGE_SECS,
     };
     secs.min(cap)
+}
+
+/// Chromium's `ParseAccessControlMaxAge` (`services/network/cors/preflight_result.cc`):
+/// `base::StringToInt64` (an optional `+` or `-`, then digits only; out of range is a
+/// failure) → failure gives the 5 s default, a negative number 0, and anything from
+/// `kMaxTimeout` (2 h) up is clipped to it. So `+10` is 10 s and a value too large for
+/// an `int64_t` is 5 s, not 7200.
+fn chromium_max_age(v: &str) -> u64 {
+    let cap = Agent::Chrome.preflight_cap_secs();
+    let (negative, digits) = match v.as_bytes().first() {
+        Some(b'+') => (false, &v[1..]),
+        Some(b'-') => (true, &v[1..]),
+        _ => (false, v),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return DEFAULT_MAX_AGE_SECS;
+    }
+    let mut n: i64 = 0;
+    for b in digits.bytes() {
+        let d = i64::from(b - b'0');
+        let next = n.checked_mul(10).and_then(|x| {
+            if negative {
+                x.checked_sub(d)
+            } else {
+                x.checked_add(d)
+            }
+        });
+        match next {
+            Some(x) => n = x,
+            None => return DEFAULT_MAX_AGE_SECS,
+        }
+    }
+    if n < 0 {
+        0
+    } else {
+        u64::try_from(n).unwrap_or(0).min(cap)
+    }
 }
 
 /// The address-space name Chromium prints for a PNA target: `local` for loopback,
@@ -132,6 +172,15 @@ mod tests {
             ("access-control-max-age", "20"),
         ]);
         assert_eq!(max_age_secs(Agent::Chrome, &two), 5);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("+10")), 10);
+        assert_eq!(max_age_secs(Agent::Safari, &ma("+10")), 5);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("99999999999999999999")), 5);
+        assert_eq!(
+            max_age_secs(Agent::Chrome, &ma("9223372036854775807")),
+            7200
+        );
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("-9223372036854775808")), 0);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("1 0")), 5);
         assert_eq!(max_age_secs(Agent::None, &ma("600")), 0);
     }
 

@@ -128,6 +128,34 @@ pub(crate) fn is_safelisted_header(name: &str, value: &str) -> bool {
     }
 }
 
+/// Chromium's additions to the CORS-safelisted request-headers
+/// (`services/network/public/cpp/cors/cors.cc`, `IsCorsSafelistedHeader`): the client
+/// hints `DPR`, `Device-Memory` (a decimal number), `Width`, `Viewport-Width` (an
+/// integer), `Save-Data` (`on`), plus `Lang` and `Intervention`. Chromium 156 also let
+/// `RTT`, `Downlink` and `ECT` through without a preflight (measured with `rtt: 50`,
+/// `downlink: 1.5`, `ect: 4g`).
+fn chromium_client_hint(name: &str, value: &str) -> bool {
+    let int = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    let double = |v: &str| match v.split_once('.') {
+        Some((a, b)) => int(a) && int(b),
+        None => int(v),
+    };
+    match name {
+        "dpr" | "device-memory" | "downlink" => double(value),
+        "width" | "viewport-width" | "rtt" => int(value),
+        "save-data" => value.eq_ignore_ascii_case("on"),
+        "ect" => crate::fields::is_token(value),
+        "lang" | "intervention" => true,
+        _ => false,
+    }
+}
+
+/// [`is_safelisted_header`], with Chromium's client-hint additions when `chrome`.
+pub(crate) fn is_safelisted_for(chrome: bool, name: &str, value: &str) -> bool {
+    is_safelisted_header(name, value)
+        || (chrome && value.len() <= SAFELIST_VALUE_MAX && chromium_client_hint(name, value))
+}
+
 /// Fetch §2.2.2 "no-CORS-safelisted request-header": what a `no-cors` request may carry
 /// (the `request-no-cors` headers guard drops anything else).
 pub(crate) fn is_no_cors_safelisted_header(name: &str, value: &str) -> bool {
@@ -184,21 +212,21 @@ pub(crate) fn is_forbidden_header(name: &str, value: &str) -> bool {
 /// safelisted values exceed 1024 bytes in total, the safelisted ones too). Names are
 /// lowercase; duplicates are not removed (see [`acrh_value`] for the sorted set).
 /// `headers()` yields `(lowercase name, value)`; it is called three times.
-pub(crate) fn unsafe_names<'a, I, F>(headers: F) -> impl Iterator<Item = &'a str>
+pub(crate) fn unsafe_names<'a, I, F>(chrome: bool, headers: F) -> impl Iterator<Item = &'a str>
 where
     F: Fn() -> I,
     I: Iterator<Item = (&'a str, &'a str)>,
 {
     let safelisted_size: usize = headers()
-        .filter(|(n, v)| is_safelisted_header(n, v))
+        .filter(|(n, v)| is_safelisted_for(chrome, n, v))
         .map(|(_, v)| v.len())
         .sum();
     let over = safelisted_size > SAFELIST_TOTAL_MAX;
     let unsafe_ones = headers()
-        .filter(|(n, v)| !is_safelisted_header(n, v))
+        .filter(move |(n, v)| !is_safelisted_for(chrome, n, v))
         .map(|(n, _)| n);
     let overflow = headers()
-        .filter(move |(n, v)| over && is_safelisted_header(n, v))
+        .filter(move |(n, v)| over && is_safelisted_for(chrome, n, v))
         .map(|(n, _)| n);
     unsafe_ones.chain(overflow)
 }
@@ -206,12 +234,12 @@ where
 /// Fetch §4.8 "CORS-preflight fetch" steps 4–5: the `Access-Control-Request-Headers`
 /// value, the CORS-unsafe names as a sorted-lowercase set joined by `,` with no space
 /// ("convert header names to a sorted-lowercase set"). `None` when there are none.
-pub(crate) fn acrh_value<'a, I, F>(headers: F) -> Option<String>
+pub(crate) fn acrh_value<'a, I, F>(chrome: bool, headers: F) -> Option<String>
 where
     F: Fn() -> I,
     I: Iterator<Item = (&'a str, &'a str)>,
 {
-    let mut names: Vec<&str> = unsafe_names(headers).collect();
+    let mut names: Vec<&str> = unsafe_names(chrome, headers).collect();
     if names.is_empty() {
         return None;
     }
@@ -283,11 +311,11 @@ mod tests {
             ("X-B", "3"),
         ]);
         assert_eq!(
-            acrh_value(|| h.iter()).as_deref(),
+            acrh_value(false, || h.iter()).as_deref(),
             Some("content-type,x-a,x-b")
         );
         let safe = hs(&[("accept", "*/*")]);
-        assert_eq!(acrh_value(|| safe.iter()), None);
+        assert_eq!(acrh_value(false, || safe.iter()), None);
     }
 
     #[test]
@@ -297,12 +325,15 @@ mod tests {
         for _ in 0..9 {
             h.append("accept-language", &v); // 9 * 120 = 1080 > 1024
         }
-        assert_eq!(acrh_value(|| h.iter()).as_deref(), Some("accept-language"));
+        assert_eq!(
+            acrh_value(false, || h.iter()).as_deref(),
+            Some("accept-language")
+        );
         let mut small = Headers::new();
         for _ in 0..8 {
             small.append("accept-language", &v); // 960
         }
-        assert_eq!(acrh_value(|| small.iter()), None);
+        assert_eq!(acrh_value(false, || small.iter()), None);
     }
 
     #[test]
@@ -312,5 +343,32 @@ mod tests {
         assert!(is_forbidden_header("x-http-method-override", "TRACE"));
         assert!(!is_forbidden_header("x-http-method-override", "PATCH"));
         assert!(!is_forbidden_header("x-custom", "1"));
+    }
+
+    #[test]
+    fn chromium_client_hints() {
+        for (n, v) in [
+            ("dpr", "2"),
+            ("dpr", "1.5"),
+            ("viewport-width", "1280"),
+            ("width", "640"),
+            ("device-memory", "8"),
+            ("save-data", "on"),
+            ("rtt", "50"),
+            ("downlink", "1.5"),
+            ("ect", "4g"),
+        ] {
+            assert!(is_safelisted_for(true, n, v), "{n}: {v}");
+            assert!(
+                !is_safelisted_for(false, n, v),
+                "{n} is not in the Fetch standard's list"
+            );
+        }
+        assert!(!is_safelisted_for(true, "dpr", "high"));
+        assert!(!is_safelisted_for(true, "width", "1.5"));
+        assert!(!is_safelisted_for(true, "save-data", "off"));
+        let h = hs(&[("dpr", "2"), ("x-a", "1")]);
+        assert_eq!(acrh_value(true, || h.iter()).as_deref(), Some("x-a"));
+        assert_eq!(acrh_value(false, || h.iter()).as_deref(), Some("dpr,x-a"));
     }
 }

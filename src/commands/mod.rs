@@ -1,6 +1,8 @@
 //! One file per subcommand: the only place that reads files and prints.
 
+mod diagnose;
 mod explore;
+mod import_har;
 mod lint;
 mod matrix;
 #[cfg(feature = "net")]
@@ -28,6 +30,8 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Explore(a) => explore::run(a),
         #[cfg(feature = "net")]
         Command::Proxy(a) => proxy::run(a),
+        Command::Import(crate::cli::ImportCommand::Har(a)) => import_har::run(a),
+        Command::Diagnose(crate::cli::DiagnoseCommand::Har(a)) => diagnose::run(a),
     };
     match r {
         Ok(s) => s,
@@ -109,6 +113,25 @@ pub(crate) fn load(path: &Path, profile: Option<&str>) -> Result<Scenario, Input
     let text = String::from_utf8(bytes)
         .map_err(|e| InputError::at(&name, 0, 0, format!("not UTF-8 text: {e}")))?;
     scenario::parse_with_profile(&name, &text, profile)
+}
+
+/// Reads HAR files, streaming each; the first bad one is reported (exit 2).
+pub(crate) fn read_hars(
+    files: &[PathBuf],
+) -> Result<Vec<varyedge::har::Har>, varyedge::har::HarError> {
+    let mut out = Vec::new();
+    for f in files {
+        let name = f.display().to_string();
+        let file = std::fs::File::open(f).map_err(|e| varyedge::har::HarError {
+            file: name.clone(),
+            path: "$".into(),
+            line: 0,
+            col: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        out.push(varyedge::har::read(&name, file)?);
+    }
+    Ok(out)
 }
 
 /// Writes output to a file (whole or not at all: a temporary file renamed into place) or

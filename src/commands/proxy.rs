@@ -3,7 +3,8 @@
 use crate::cli::ProxyArgs;
 use std::time::Duration;
 use varyedge::error::ExitStatus;
-use varyedge::net::proxy::{self, Config, Upstream};
+use varyedge::net::proxy::listener::Limits;
+use varyedge::net::proxy::{self, AdminListen, Config, Upstream};
 
 fn config(a: &ProxyArgs) -> Result<Config, String> {
     let upstream = Upstream::parse(&a.upstream)?;
@@ -23,7 +24,25 @@ fn config(a: &ProxyArgs) -> Result<Config, String> {
             a.upstream_timeout
         ));
     }
+    let secs = |flag: &str, v: f64| -> Result<Duration, String> {
+        if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+            Ok(Duration::from_secs_f64(v))
+        } else {
+            Err(format!("--{flag} {v}: expected seconds in (0, 86400]"))
+        }
+    };
+    let limits = Limits {
+        header_timeout: secs("header-timeout", a.header_timeout)?,
+        idle_timeout: secs("idle-timeout", a.idle_timeout)?,
+        max_connections: a.max_connections,
+    };
+    if a.max_connections == 0 || a.max_variants == 0 {
+        return Err("--max-connections and --max-variants must be at least 1".to_string());
+    }
     Ok(Config {
+        admin: AdminListen::parse(&a.admin_listen)?,
+        limits,
+        max_variants_per_url: a.max_variants,
         listen: a.listen,
         upstream,
         knobs,

@@ -36,6 +36,10 @@ pub struct CacheStatus<'a> {
     pub key: Option<Cow<'a, str>>,
     /// §2.8 `detail`: extra information, unquoted.
     pub detail: Option<Cow<'a, str>>,
+    /// The extension parameter `stored-set-cookie` (RFC 9211 §2: "caches MAY define
+    /// additional parameters"): the response comes from the store with a `Set-Cookie`,
+    /// which every client it is served to receives.
+    pub stored_set_cookie: bool,
 }
 
 impl<'a> CacheStatus<'a> {
@@ -79,7 +83,9 @@ impl<'a> CacheStatus<'a> {
                 collapsed: true,
                 ..CacheStatus::forward(fwd)
             },
-            Outcome::Miss | Outcome::Pass => CacheStatus::forward(fwd),
+            // `NotSent` never comes from the edge core (a report's "no request reached the
+            // edge"); written as a forward if it ever did.
+            Outcome::Miss | Outcome::Pass | Outcome::NotSent => CacheStatus::forward(fwd),
         }
     }
 
@@ -133,6 +139,7 @@ impl<'a> CacheStatus<'a> {
                 "ttl" => cs.ttl = val.parse().ok(),
                 "key" => cs.key = Some(Cow::Owned(unquote(val))),
                 "detail" => cs.detail = Some(Cow::Owned(unquote(val))),
+                "stored-set-cookie" => cs.stored_set_cookie = truthy,
                 _ => {}
             }
         }
@@ -169,6 +176,9 @@ impl fmt::Display for CacheStatus<'_> {
         if let Some(d) = &self.detail {
             f.write_str("; detail=")?;
             write_sf_string(f, d)?;
+        }
+        if self.stored_set_cookie {
+            f.write_str("; stored-set-cookie")?;
         }
         Ok(())
     }

@@ -30,6 +30,8 @@ pub enum NoStore {
     VaryNotAllowlisted,
     /// No explicit freshness and no default TTL.
     NoFreshness,
+    /// The response has `Set-Cookie` and the profile does not store those.
+    SetCookie,
     /// The response was not received whole.
     Incomplete,
 }
@@ -47,6 +49,7 @@ impl NoStore {
             NoStore::VaryBeyondAcceptEncoding => "vary-beyond-accept-encoding",
             NoStore::VaryNotAllowlisted => "vary-not-allowlisted",
             NoStore::NoFreshness => "no-freshness",
+            NoStore::SetCookie => "set-cookie",
             NoStore::Incomplete => "incomplete",
         }
     }
@@ -153,6 +156,11 @@ pub fn storable(
     }
     if cc.private && !forced {
         return Err(NoStore::Private);
+    }
+    if knobs.set_cookie == crate::profile::SetCookie::NotStored
+        && resp.headers.contains("set-cookie")
+    {
+        return Err(NoStore::SetCookie);
     }
     // RFC 9111 §3.5: a shared cache must not reuse a response to a request with
     // Authorization unless public, s-maxage or must-revalidate allows it.

@@ -143,6 +143,21 @@ knob_enum! {
 }
 
 knob_enum! {
+    /// What a cache does with a response carrying `Set-Cookie`. RFC 9111 lets a shared
+    /// cache store it (nothing in §3 forbids it); a stored `Set-Cookie` replayed to other
+    /// clients hands them someone else's session, so most caches refuse or strip it.
+    pub enum SetCookie ("set_cookie") {
+        /// Stored with the `Set-Cookie` and replayed on hits (flagged by the proxy).
+        Store = "store", "Stored with the Set-Cookie, replayed on hits";
+        /// Not stored (Varnish builtin VCL, nginx, Fastly, Cloudflare).
+        NotStored = "not-stored", "Responses with Set-Cookie are not stored";
+        /// Stored, but served without the `Set-Cookie` (Squid strips it from hits,
+        /// CloudFront without cookie forwarding from every response).
+        Strip = "strip", "Stored, served without the Set-Cookie";
+    }
+}
+
+knob_enum! {
     /// Request collapsing.
     pub enum Collapse ("collapse") {
         /// Every miss goes to the origin.
@@ -239,6 +254,8 @@ pub struct Knobs {
     /// Vary names (lowercase) a response may carry and still be stored; any other name
     /// makes it uncacheable (Google Cloud CDN). `None` = no such rule.
     pub vary_allowlist: Option<Vec<String>>,
+    /// Responses with `Set-Cookie`.
+    pub set_cookie: SetCookie,
     /// Targeted cache-control fields the cache obeys instead of `Cache-Control`, first
     /// present and valid one wins (RFC 9213 §2.1), lowercase: `cdn-cache-control`,
     /// `cloudflare-cdn-cache-control`, `surrogate-control`. Empty: none.
@@ -288,6 +305,7 @@ impl Knobs {
             vary_star: VaryStar::NeverMatch,
             vary_compare: VaryCompare::Combine,
             vary_allowlist: None,
+            set_cookie: SetCookie::Store,
             targeted: vec!["cdn-cache-control".into()],
             request_cache_control: true,
             heuristic_pct: Some(10),
@@ -357,7 +375,14 @@ mod tests {
     macro_rules! id {
         ($($t:ty),*) => {$( impl Id for $t { fn id(&self) -> &'static str { <$t>::id(*self) } } )*};
     }
-    id!(VaryMode, PreflightKey, VaryStar, VaryCompare, Collapse);
+    id!(
+        VaryMode,
+        PreflightKey,
+        VaryStar,
+        VaryCompare,
+        Collapse,
+        SetCookie
+    );
 
     #[test]
     fn ids_parse_serialise_and_name_the_clap_values() {
@@ -366,6 +391,7 @@ mod tests {
         round_trip(VaryStar::ALL);
         round_trip(VaryCompare::ALL);
         round_trip(Collapse::ALL);
+        round_trip(SetCookie::ALL);
         assert_eq!(VaryMode::IgnoreOrigin.id(), "ignore-origin");
         assert_eq!(VaryStar::NeverMatch.id(), "never-match");
     }

@@ -42,6 +42,10 @@ pub enum Outcome {
     Pass,
     /// Waited for another request's origin fetch and got its response.
     Collapsed,
+    /// No request reached the edge: the browser's own HTTP cache answered, or the fetch
+    /// failed before anything was sent (a report's `cache` only; the edge never says it).
+    #[serde(rename = "none")]
+    NotSent,
 }
 
 impl Outcome {
@@ -59,6 +63,7 @@ impl Outcome {
             Outcome::Stale => "stale",
             Outcome::Pass => "pass",
             Outcome::Collapsed => "collapsed",
+            Outcome::NotSent => "none",
         }
     }
 
@@ -70,6 +75,7 @@ impl Outcome {
             Outcome::Stale,
             Outcome::Pass,
             Outcome::Collapsed,
+            Outcome::NotSent,
         ]
         .into_iter()
         .find(|o| o.id() == s)
@@ -167,16 +173,40 @@ impl Variant {
 }
 
 /// All variants stored under one primary key (pure: the proxy keeps these in moka).
+///
+/// Lookups are not linear in the number of variants: `index` maps each (selecting
+/// fields, selecting values) pair to its variant's position, so a lookup costs one hash
+/// probe per distinct `Vary` spec (almost always one). It is rebuilt by [`Self::insert`];
+/// a set whose `variants` were changed directly falls back to a scan.
 #[derive(Clone, Debug, Default)]
 pub struct VariantSet {
     /// Variants, oldest first.
     pub variants: Vec<Variant>,
+    index: HashMap<(VarySpec, Vec<Option<String>>), usize>,
+    specs: Vec<VarySpec>,
 }
 
 impl VariantSet {
     /// The most recently stored visible variant whose `Vary` matches `req` (RFC 9111 §4.1:
     /// with several matches, the most recent is used).
     pub fn select(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
+        if self.index.len() != self.variants.len() {
+            return self.scan(knobs, req, now);
+        }
+        // one variant per (spec, values): the newest visible match over the specs
+        self.specs
+            .iter()
+            .filter(|spec| !spec.star)
+            .filter_map(|spec| {
+                let values = vary::selecting_values(knobs.vary_compare, spec, &req.headers);
+                self.index.get(&(spec.clone(), values)).copied()
+            })
+            .filter(|&i| self.variants[i].stored_at <= now)
+            .max()
+            .map(|i| &self.variants[i])
+    }
+
+    fn scan(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
         self.variants.iter().rev().find(|v| {
             v.stored_at <= now
                 && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
@@ -191,12 +221,30 @@ impl VariantSet {
         self.variants.push(v);
         let mut evicted = 0;
         if let Some(max) = max_variants {
-            while self.variants.len() > max.max(1) {
-                self.variants.remove(0);
-                evicted += 1;
-            }
+            let over = self.variants.len().saturating_sub(max.max(1));
+            self.variants.drain(..over);
+            evicted = over;
         }
+        self.reindex();
         evicted
+    }
+
+    /// Drops the `n` oldest variants (at least one is kept).
+    pub fn drop_oldest(&mut self, n: usize) {
+        let n = n.min(self.variants.len().saturating_sub(1));
+        self.variants.drain(..n);
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.index.clear();
+        self.specs.clear();
+        for (i, v) in self.variants.iter().enumerate() {
+            if !self.specs.contains(&v.spec) {
+                self.specs.push(v.spec.clone());
+            }
+            self.index.insert((v.spec.clone(), v.values.clone()), i);
+        }
     }
 
     /// Drops every `GET`/`HEAD` variant stored for one of `urls` (`scheme://host/target`).
@@ -206,7 +254,11 @@ impl VariantSet {
         let before = self.variants.len();
         self.variants
             .retain(|v| !(v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url)));
-        before - self.variants.len()
+        let gone = before - self.variants.len();
+        if gone > 0 {
+            self.reindex();
+        }
+        gone
     }
 
     /// Bytes held, for capacity accounting.
@@ -242,6 +294,7 @@ pub fn make_variant(
     tag: Tag,
 ) -> Result<Variant, NoStore> {
     let freshness = storable(knobs, req, &resp, now)?;
+    let resp = strip_set_cookie(knobs, resp);
     let spec = vary::vary_spec(knobs, &resp.headers).map_err(|r| match r {
         VaryRefusal::Star => NoStore::VaryStar,
         VaryRefusal::BeyondAcceptEncoding => NoStore::VaryBeyondAcceptEncoding,
@@ -266,6 +319,23 @@ pub fn make_variant(
         url: Arc::from(req.url()),
         seq: 0,
     })
+}
+
+/// The response as stored: under [`crate::profile::SetCookie::Strip`] without its
+/// `Set-Cookie` fields (Squid removes them from hits, CloudFront from every response).
+pub fn strip_set_cookie(knobs: &Knobs, resp: Arc<Response>) -> Arc<Response> {
+    if knobs.set_cookie != crate::profile::SetCookie::Strip || !resp.headers.contains("set-cookie")
+    {
+        return resp;
+    }
+    let mut r = Response::clone(&resp);
+    r.headers.remove("set-cookie");
+    Arc::new(r)
+}
+
+/// Whether a stored response replays a `Set-Cookie` to whoever gets it.
+pub fn replays_set_cookie(resp: &Response) -> bool {
+    resp.headers.contains("set-cookie")
 }
 
 /// Whether the profile forwards this request without looking it up.
@@ -644,6 +714,9 @@ pub fn collapsed_served(
         key: variant.map_or_else(|| Arc::from(key), |v| v.key.clone()),
     }
 }
+
+#[cfg(test)]
+mod set_tests;
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@ use crate::fields::Headers;
 use serde::Serialize;
 
 /// The selecting fields of one stored response, after the profile's `Vary` treatment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VarySpec {
     /// Lowercase field names, sorted and deduplicated: order and case do not matter.
     pub names: Vec<String>,

@@ -37,6 +37,8 @@ pub struct RequestTemplate {
     pub credentials: Credentials,
     /// A mode set on the step itself; `None` = the client's own.
     pub mode: Option<Mode>,
+    /// Redirect mode.
+    pub redirect: crate::browser::RedirectMode,
 }
 
 /// Everything a session may choose from.
@@ -96,6 +98,7 @@ impl Pool {
                 headers: st.headers.clone(),
                 credentials: st.credentials,
                 mode: (Some(st.mode) != own_mode).then_some(st.mode),
+                redirect: st.redirect,
             };
             if !requests.contains(&t) {
                 requests.push(t);
@@ -157,6 +160,7 @@ impl Pool {
             headers,
             credentials,
             mode: t.mode.unwrap_or(sc.clients[s.client].mode),
+            redirect: t.redirect,
             expect: Expect::default(),
             line: 0,
         }

@@ -584,6 +584,7 @@ pub fn observed(r: &StepReport) -> Expect {
         preflight: (r.preflight != PreflightUse::None).then_some(r.preflight),
         poisoned_by: r.poisoned_by,
         status: (r.status != 0).then_some(r.status),
+        served_by: None,
     }
 }
 

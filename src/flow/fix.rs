@@ -13,6 +13,15 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
     if r.cache_induced {
         return Some(cache_fix(r, knobs, served));
     }
+    let on_redirect = matches!(r.status, 301 | 302 | 303 | 307 | 308) && !r.verdict.in_preflight;
+    if on_redirect
+        && matches!(
+            r.verdict.reason,
+            Reason::MissingAllowOrigin | Reason::OriginMismatch | Reason::CredentialsNotAllowed
+        )
+    {
+        return Some("fetch() checks CORS on the redirect itself: answer the redirect with the CORS headers (a redirect rule in front of the CORS handler sends none), or call the final URL".to_string());
+    }
     let hint = match r.verdict.reason {
         Reason::Ok => return None,
         Reason::MissingAllowOrigin => "the origin does not allow this origin: add it to `allow_origins` (compare scheme, host and port byte for byte)",
@@ -24,6 +33,9 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
         Reason::MethodNotAllowed => "add the method to `allow_methods` (Access-Control-Allow-Methods)",
         Reason::HeaderNotAllowed => "add the header to `allow_headers`; `*` never covers Authorization, and does not apply with credentials",
         Reason::PrivateNetworkNotAllowed => "answer the preflight with `Access-Control-Allow-Private-Network: true` (allow_private_network: true)",
+        Reason::PreflightRedirect => "a preflight must not be redirected: call the final URL directly (scheme, host, trailing slash), or answer OPTIONS before the redirect (`redirect_options: false`)",
+        Reason::NoCorsMethod => "`no-cors` allows only GET, HEAD and POST: use `mode: cors` with a CORS-enabled endpoint",
+        Reason::RedirectModeError => "the fetch uses `redirect: error` and the server redirected: call the final URL, or use `redirect: follow`",
     };
     Some(hint.to_string())
 }

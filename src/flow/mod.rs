@@ -1,5 +1,8 @@
-//! One browser step, sans IO: the sequence both drivers run (start → preflight → actual →
-//! the no-cache "direct" verdict → attribution → expectation check), written once.
+//! One browser step, sans IO: the sequence both drivers run (the browser's fetch — its
+//! HTTP cache, preflights, redirect hops, cookies — through the edge → the no-cache
+//! "direct" verdict → attribution → expectation check), written once. The fetch itself is
+//! [`crate::browser::run::Run`]; this module answers its requests through the edge and
+//! again straight from the origin, and decides what the difference means.
 //!
 //! [`StepRun`] is a state machine in the quinn-proto style: [`StepRun::poll`] says what it
 //! needs next ([`Next`]) — an exchange through the edge, a remembered counterfactual
@@ -13,13 +16,14 @@ mod fix;
 mod report;
 
 pub use fix::fix_hint;
-pub use report::{check, finish, Expectation, StepReport, Summary, Trace};
+pub use report::{check, finish, Expectation, HopReport, StepReport, Summary, Trace};
 
-use crate::browser::{Browser, Fetch, Start, Verdict};
+use crate::browser::run::{Done, Instance, Leg, Next as RunNext, Run, Send};
+use crate::browser::{Fetch, Verdict};
 use crate::edge::Outcome;
 use crate::message::{Request, Response};
 use crate::profile::Knobs;
-use crate::scenario::{Client, PreflightUse, Step};
+use crate::scenario::{Client, PreflightUse, ServedBy, Step};
 use crate::time::{Timestamp, SIM_EPOCH};
 use std::sync::Arc;
 
@@ -91,24 +95,25 @@ pub enum Next<'r> {
 }
 
 enum State {
-    /// Waiting for the edge's answer to the start request.
-    EdgeFirst,
-    /// The preflight passed at the edge; waiting for the actual request's answer.
-    EdgeActual {
-        request: Request,
-        at: Timestamp,
-    },
+    /// Waiting for the edge's answer to `pending`.
+    Edge,
     /// Asking the driver for a remembered no-cache verdict.
     Remembered,
-    /// Waiting for the origin's answer to the start request.
-    OriginFirst,
-    /// The counterfactual preflight passed; waiting for the origin's actual answer.
-    OriginActual {
-        request: Request,
-        at: Timestamp,
-        browser: Box<Browser>,
-    },
+    /// Waiting for the origin's answer to `direct_pending`.
+    Origin,
     Done,
+}
+
+/// The counterfactual fetch: the same browser as before the step, no HTTP cache, every
+/// request straight to the origin.
+struct DirectRun {
+    run: Run,
+    inst: Instance,
+    pending: Option<Send>,
+    first: (bool, Request),
+    at: Timestamp,
+    /// How many of its requests were answered so far.
+    answered: usize,
 }
 
 /// One step of a scenario in flight; see the module docs.
@@ -116,50 +121,62 @@ pub struct StepRun<'a> {
     index: usize,
     step: &'a Step,
     client: &'a Client,
-    browser: &'a mut Browser,
+    inst: &'a mut Instance,
     fetch: Fetch,
     at_ms: u64,
     now: Timestamp,
     url: Option<String>,
     reuse_forwarded: bool,
-    start: Start,
-    state: State,
-    pre: Option<EdgeAnswer>,
-    actual: Option<EdgeAnswer>,
-    verdict: Option<Verdict>,
+    /// The browser before this step, for the counterfactual.
+    before: Option<Instance>,
+    run: Run,
+    pending: Option<Send>,
+    at: Timestamp,
+    sent: Vec<(Leg, Request, EdgeAnswer)>,
+    done: Option<Done>,
+    direct_run: Option<DirectRun>,
     direct: Option<Verdict>,
+    direct_redirects: usize,
+    state: State,
 }
 
 impl<'a> StepRun<'a> {
-    /// Starts step `index` (`step`, made by `client` with `browser`, as `fetch`) at
+    /// Starts step `index` (`step`, made by `client` in browser `inst`, as `fetch`) at
     /// `at_ms` of the scenario's virtual clock.
     pub fn new(
         index: usize,
         step: &'a Step,
         client: &'a Client,
-        browser: &'a mut Browser,
+        inst: &'a mut Instance,
         fetch: Fetch,
         at_ms: u64,
     ) -> StepRun<'a> {
         let now = SIM_EPOCH.plus_ms(at_ms);
-        let start = browser.start(now, &fetch);
-        StepRun {
+        let before = inst.without_http_cache();
+        let (run, next) = Run::start(inst, now, fetch.clone(), index as u64);
+        let mut s = StepRun {
             index,
             step,
             client,
-            browser,
+            inst,
             fetch,
             at_ms,
             now,
             url: None,
             reuse_forwarded: false,
-            start,
-            state: State::EdgeFirst,
-            pre: None,
-            actual: None,
-            verdict: None,
+            before: Some(before),
+            run,
+            pending: None,
+            at: now,
+            sent: Vec::new(),
+            done: None,
+            direct_run: None,
             direct: None,
-        }
+            direct_redirects: 0,
+            state: State::Edge,
+        };
+        s.advance(next);
+        s
     }
 
     /// The edge hands forwarded answers through unaltered (the in-process edge), so a
@@ -175,82 +192,102 @@ impl<'a> StepRun<'a> {
         self
     }
 
-    fn start_request(&self) -> &Request {
-        match &self.start {
-            Start::Actual { request, .. } | Start::Preflight(request) => request,
-        }
-    }
-
     /// What the step needs next.
     pub fn poll(&self) -> Next<'_> {
         match &self.state {
-            State::EdgeFirst => Next::Edge {
-                request: self.start_request(),
-                at: self.now,
+            State::Edge => match &self.pending {
+                Some(s) => Next::Edge {
+                    request: &s.request,
+                    at: self.at,
+                },
+                None => Next::Done,
             },
-            State::EdgeActual { request, at } => Next::Edge { request, at: *at },
-            State::Remembered => Next::Remembered {
-                preflight: matches!(self.start, Start::Preflight(_)),
-                request: self.start_request(),
-                fetch: &self.fetch,
+            State::Remembered => match &self.direct_run {
+                Some(d) => Next::Remembered {
+                    preflight: d.first.0,
+                    request: &d.first.1,
+                    fetch: &self.fetch,
+                },
+                None => Next::Done,
             },
-            State::OriginFirst => Next::Origin {
-                request: self.start_request(),
-                at: self.now,
+            State::Origin => match self
+                .direct_run
+                .as_ref()
+                .and_then(|d| d.pending.as_ref().map(|p| (p, d.at)))
+            {
+                Some((p, at)) => Next::Origin {
+                    request: &p.request,
+                    at,
+                },
+                None => Next::Done,
             },
-            State::OriginActual { request, at, .. } => Next::Origin { request, at: *at },
             State::Done => Next::Done,
+        }
+    }
+
+    /// The browser's next move through the edge.
+    fn advance(&mut self, next: RunNext) {
+        match next {
+            RunNext::Send(s) => {
+                self.pending = Some(s);
+                self.state = State::Edge;
+            }
+            RunNext::Done(d) => {
+                self.pending = None;
+                self.done = Some(d);
+                self.begin_direct();
+            }
         }
     }
 
     /// The edge's answer to the request of the last [`Next::Edge`].
     pub fn on_edge(&mut self, x: EdgeAnswer) {
-        match std::mem::replace(&mut self.state, State::Done) {
-            State::EdgeFirst => match &self.start {
-                Start::Actual { .. } => {
-                    self.verdict = Some(self.browser.on_response(&self.fetch, &x.response));
-                    self.actual = Some(x);
-                    self.begin_direct();
-                }
-                Start::Preflight(_) => {
-                    let t = self.now.plus_ms(x.elapsed_ms);
-                    let r = self.browser.on_preflight(t, &self.fetch, &x.response);
-                    self.pre = Some(x);
-                    match r {
-                        Ok(request) => self.state = State::EdgeActual { request, at: t },
-                        Err(v) => {
-                            self.verdict = Some(v);
-                            self.begin_direct();
-                        }
-                    }
-                }
-            },
-            State::EdgeActual { .. } => {
-                self.verdict = Some(self.browser.on_response(&self.fetch, &x.response));
-                self.actual = Some(x);
-                self.begin_direct();
-            }
-            other => self.state = other,
-        }
+        let Some(s) = self.pending.take() else {
+            return;
+        };
+        let t = self.at.plus_ms(x.elapsed_ms);
+        let resp = x.response.clone();
+        self.sent.push((s.leg, s.request, x));
+        self.at = t;
+        let next = self.run.on_response(self.inst, t, &resp);
+        self.advance(next);
     }
 
-    /// A forwarded answer that may stand in for the origin's own.
-    fn reusable(&self, x: Option<&EdgeAnswer>) -> Option<Arc<Response>> {
-        x.filter(|x| self.reuse_forwarded && !x.served_from_cache())
-            .map(|x| x.response.clone())
-    }
-
-    /// No cache in between: the same request straight to the origin, from the browser
-    /// state the step left (its preflight cache included).
+    /// No cache in between: the same fetch from the browser as it was before the step,
+    /// with an empty HTTP cache, straight to the origin.
     fn begin_direct(&mut self) {
-        if let Start::Actual { .. } = self.start {
-            if let Some(resp) = self.reusable(self.actual.as_ref()) {
-                self.direct = Some(self.browser.on_response(&self.fetch, &resp));
+        let Some(mut inst) = self.before.take() else {
+            self.state = State::Done;
+            return;
+        };
+        let (run, next) = Run::start(&mut inst, self.now, self.fetch.clone(), u64::MAX);
+        match next {
+            RunNext::Done(d) => {
+                self.direct = Some(d.verdict);
                 self.state = State::Done;
-                return;
+            }
+            RunNext::Send(s) => {
+                let first = (s.leg == Leg::Preflight, s.request.clone());
+                self.direct_run = Some(DirectRun {
+                    run,
+                    inst,
+                    pending: Some(s),
+                    first,
+                    at: self.now,
+                    answered: 0,
+                });
+                self.state = State::Remembered;
             }
         }
-        self.state = State::Remembered;
+    }
+
+    /// A forwarded answer to the same request, in the same position, that may stand in
+    /// for the origin's own.
+    fn reusable(&self, i: usize, req: &Request) -> Option<Arc<Response>> {
+        self.sent
+            .get(i)
+            .filter(|(_, r, x)| self.reuse_forwarded && r == req && !x.served_from_cache())
+            .map(|(_, _, x)| x.response.clone())
     }
 
     /// The driver's answer to [`Next::Remembered`].
@@ -263,11 +300,40 @@ impl<'a> StepRun<'a> {
             self.state = State::Done;
             return;
         }
-        self.state = State::OriginFirst;
-        if let Start::Preflight(_) = self.start {
-            if let Some(resp) = self.reusable(self.pre.as_ref()) {
-                let ms = self.pre.as_ref().map_or(0, |p| p.elapsed_ms);
-                self.on_origin(resp, ms);
+        self.state = State::Origin;
+        self.reuse_while_possible();
+    }
+
+    /// Answers the counterfactual's requests from forwarded edge answers while they match.
+    fn reuse_while_possible(&mut self) {
+        loop {
+            let Some(d) = self.direct_run.as_ref() else {
+                return;
+            };
+            let Some(p) = d.pending.as_ref() else {
+                return;
+            };
+            let Some(resp) = self.reusable(d.answered, &p.request) else {
+                return;
+            };
+            let ms = self.sent[d.answered].2.elapsed_ms;
+            self.feed_direct(resp, ms);
+        }
+    }
+
+    fn feed_direct(&mut self, resp: Arc<Response>, elapsed_ms: u64) {
+        let Some(d) = self.direct_run.as_mut() else {
+            return;
+        };
+        d.pending = None;
+        d.answered += 1;
+        d.at = d.at.plus_ms(elapsed_ms);
+        match d.run.on_response(&mut d.inst, d.at, &resp) {
+            RunNext::Send(s) => d.pending = Some(s),
+            RunNext::Done(done) => {
+                self.direct_redirects = done.redirects;
+                self.direct = Some(done.verdict);
+                self.state = State::Done;
             }
         }
     }
@@ -275,69 +341,100 @@ impl<'a> StepRun<'a> {
     /// The origin's answer to the request of the last [`Next::Origin`], which took
     /// `elapsed_ms`.
     pub fn on_origin(&mut self, resp: Arc<Response>, elapsed_ms: u64) {
-        match std::mem::replace(&mut self.state, State::Done) {
-            State::OriginFirst => match &self.start {
-                Start::Actual { .. } => {
-                    self.direct = Some(self.browser.on_response(&self.fetch, &resp));
-                }
-                Start::Preflight(_) => {
-                    let t = self.now.plus_ms(elapsed_ms);
-                    // a throwaway copy: the counterfactual must not touch the real
-                    // preflight cache
-                    let mut b = Box::new(self.browser.clone());
-                    match b.on_preflight(t, &self.fetch, &resp) {
-                        Err(v) => self.direct = Some(v),
-                        Ok(request) => match self.reusable(self.actual.as_ref()) {
-                            Some(resp) => self.direct = Some(b.on_response(&self.fetch, &resp)),
-                            None => {
-                                self.state = State::OriginActual {
-                                    request,
-                                    at: t,
-                                    browser: b,
-                                }
-                            }
-                        },
-                    }
-                }
-            },
-            State::OriginActual { browser, .. } => {
-                self.direct = Some(browser.on_response(&self.fetch, &resp));
-            }
-            other => self.state = other,
+        if !matches!(self.state, State::Origin) {
+            return;
         }
+        self.feed_direct(resp, elapsed_ms);
+        if matches!(self.state, State::Origin) {
+            self.reuse_while_possible();
+        }
+    }
+
+    /// Whether the counterfactual followed a redirect: then its first request alone does
+    /// not determine it, and a driver must not remember it under that request.
+    pub fn direct_redirected(&self) -> bool {
+        self.direct_redirects > 0
     }
 
     /// The report, once [`Next::Done`]; `knobs` are the edge's, for the fix hint. Gives
     /// the fetch back so a driver can reuse its buffers.
     pub fn finish(self, knobs: &Knobs) -> (StepReport, Fetch) {
-        let verdict = self.verdict.unwrap_or_else(Verdict::unchecked);
-        let direct = self.direct.unwrap_or_else(|| verdict.clone());
-        let (pre, actual) = (self.pre.as_ref(), self.actual.as_ref());
-        let deciding = if verdict.in_preflight { pre } else { actual };
-        // The exchange whose served entry changed the outcome: the deciding one, or the
-        // preflight when the actual went through but the preflight was served.
+        let done = self.done.clone().unwrap_or_else(|| Done {
+            verdict: Verdict::unchecked(),
+            preflight_sent: false,
+            preflight_cached: false,
+            browser_cache: None,
+            status: 0,
+            redirects: 0,
+            final_url: String::new(),
+        });
+        let verdict = done.verdict.clone();
+        let direct = self.direct.clone().unwrap_or_else(|| verdict.clone());
+        let sent = &self.sent;
+        // The deciding exchange: the last preflight when it failed there, else the last
+        // actual request — none when the browser's HTTP cache answered.
+        let want = if verdict.in_preflight {
+            Leg::Preflight
+        } else {
+            Leg::Actual
+        };
+        let deciding = if done.browser_cache.is_some() && !verdict.in_preflight {
+            None
+        } else {
+            sent.iter()
+                .rev()
+                .find(|(l, _, _)| *l == want)
+                .map(|(_, _, x)| x)
+        };
+        let pre = sent
+            .iter()
+            .find(|(l, _, _)| *l == Leg::Preflight)
+            .map(|(_, _, x)| x);
+        let served_by = match (done.browser_cache, deciding) {
+            (Some(_), None) => ServedBy::Browser,
+            (_, Some(x)) if x.served_from_cache() => ServedBy::Edge,
+            (_, Some(_)) => ServedBy::Origin,
+            (None, None) => ServedBy::None,
+        };
+        // The entry that changed the outcome: the browser's, the deciding exchange's at
+        // the edge, or the preflight's when the actual went through but it was served.
         let from_cache = deciding
             .filter(|x| x.served_from_cache())
             .or_else(|| pre.filter(|x| x.served_from_cache()));
         let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
-        let cache_induced = differs && from_cache.is_some();
-        let poisoned_by = from_cache
-            .filter(|_| cache_induced)
-            .and_then(|x| x.stored_by);
-        let main = actual.or(pre);
-        let (cache, shield, key, mut status, stored) = match main {
-            Some(x) => (
-                x.outcome,
-                x.shield,
-                x.key.clone(),
-                x.response.status,
-                x.stored.clone(),
-            ),
-            None => (Outcome::Pass, None, Arc::from(""), 0, None),
+        let poisoned_by = if differs {
+            done.browser_cache
+                .filter(|_| served_by == ServedBy::Browser)
+                .map(|t| t as usize)
+                .or_else(|| from_cache.and_then(|x| x.stored_by))
+        } else {
+            None
         };
-        if verdict.in_preflight {
-            status = pre.map_or(status, |p| p.response.status);
-        }
+        let cache_induced = differs && (served_by == ServedBy::Browser || from_cache.is_some());
+        let main = sent
+            .iter()
+            .rev()
+            .find(|(l, _, _)| *l == Leg::Actual)
+            .map(|(_, _, x)| x)
+            .or(pre);
+        let (cache, shield, key, stored) = match main {
+            Some(x) => (x.outcome, x.shield, x.key.clone(), x.stored.clone()),
+            None => (Outcome::NotSent, None, Arc::from(""), None),
+        };
+        let hops = sent
+            .iter()
+            .map(|(l, r, x)| HopReport {
+                leg: if *l == Leg::Preflight {
+                    "preflight"
+                } else {
+                    "actual"
+                },
+                request: concat(&[&r.method, " ", &r.target]),
+                url: r.url(),
+                cache: x.outcome,
+                status: x.response.status,
+            })
+            .collect();
         let (st, c) = (self.step, self.client);
         let mut report = StepReport {
             index: self.index,
@@ -349,22 +446,22 @@ impl<'a> StepRun<'a> {
             request: concat(&[&st.method, " ", &st.target]),
             url: self
                 .url
+                .clone()
                 .unwrap_or_else(|| concat(&[&st.scheme, "://", &st.host, &st.target])),
             pop: c.pop.unwrap_or(0) as usize,
             cache,
             shield,
             key,
-            preflight: match self.start {
-                Start::Preflight(_) => PreflightUse::Sent,
-                Start::Actual {
-                    preflight_cached: true,
-                    ..
-                } => PreflightUse::Cached,
-                Start::Actual { .. } => PreflightUse::None,
+            preflight: if done.preflight_sent {
+                PreflightUse::Sent
+            } else if done.preflight_cached {
+                PreflightUse::Cached
+            } else {
+                PreflightUse::None
             },
             preflight_cache: pre.map(|p| p.outcome),
             preflight_key: pre.map(|p| p.key.clone()),
-            status,
+            status: done.status,
             wrongly_allowed: cache_induced && verdict.allowed,
             unexpected_failure: !verdict.allowed && st.expect.cors_ok != Some(false),
             verdict,
@@ -372,6 +469,8 @@ impl<'a> StepRun<'a> {
             cache_induced,
             poisoned_by,
             stored,
+            served_by,
+            hops,
             expectation: Expectation::None,
             fix: None,
         };

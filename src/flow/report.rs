@@ -3,7 +3,7 @@
 
 use crate::browser::{Agent, Verdict};
 use crate::edge::Outcome;
-use crate::scenario::{Expect, PreflightUse, Scenario};
+use crate::scenario::{Expect, PreflightUse, Scenario, ServedBy};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -66,12 +66,33 @@ pub struct StepReport {
     pub poisoned_by: Option<usize>,
     /// What this step stored at its POP (`Ok(key)`) or why not (`Err(reason)`).
     pub stored: Option<Result<Arc<str>, &'static str>>,
+    /// Which layer delivered the response that decided the verdict: the origin, the
+    /// edge's cache, or the browser's own HTTP cache.
+    pub served_by: ServedBy,
+    /// Every request that left the browser for this step, in order (preflights and
+    /// redirect hops included).
+    pub hops: Vec<HopReport>,
     /// Expectation result.
     pub expectation: Expectation,
     /// A failure on a step that did not expect `blocked`.
     pub unexpected_failure: bool,
     /// How to prevent it.
     pub fix: Option<String>,
+}
+
+/// One request a step sent, and what the edge did with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HopReport {
+    /// `preflight` or `actual`.
+    pub leg: &'static str,
+    /// `OPTIONS /x`.
+    pub request: String,
+    /// Full URL.
+    pub url: String,
+    /// The edge outcome.
+    pub cache: Outcome,
+    /// The status received.
+    pub status: u16,
 }
 
 /// Totals over a replay.
@@ -209,6 +230,15 @@ pub fn check(e: &Expect, r: &StepReport) -> Expectation {
     if let Some(s) = e.status {
         if s != r.status {
             unmet.push(format!("status: expected {s}, got {}", r.status));
+        }
+    }
+    if let Some(s) = e.served_by {
+        if s != r.served_by {
+            unmet.push(format!(
+                "served_by: expected {}, got {}",
+                s.id(),
+                r.served_by.id()
+            ));
         }
     }
     if unmet.is_empty() {

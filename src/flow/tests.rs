@@ -67,7 +67,7 @@ fn asked(run: &StepRun<'_>) -> (&'static str, String, u64) {
 fn served_preflight_is_attributed_to_the_step_that_stored_it() {
     let sc = scenario();
     let st = &sc.steps[1];
-    let mut browser = Browser::new(sc.clients[1].agent);
+    let mut browser = Instance::new(crate::browser::Browser::new(sc.clients[1].agent));
     let mut run = StepRun::new(1, st, &sc.clients[1], &mut browser, sc.fetch(st), 1000);
 
     assert_eq!(asked(&run), ("edge", "OPTIONS".into(), 1000));
@@ -105,7 +105,7 @@ fn served_preflight_is_attributed_to_the_step_that_stored_it() {
 fn forwarded_answers_stand_in_and_a_served_actual_is_attributed() {
     let sc = scenario();
     let st = &sc.steps[1];
-    let mut browser = Browser::new(sc.clients[1].agent);
+    let mut browser = Instance::new(crate::browser::Browser::new(sc.clients[1].agent));
     let mut run =
         StepRun::new(1, st, &sc.clients[1], &mut browser, sc.fetch(st), 1000).reusing_forwarded();
     run.on_edge(answer(
@@ -141,7 +141,7 @@ fn forwarded_answers_stand_in_and_a_served_actual_is_attributed() {
 fn same_verdict_from_cache_is_not_cache_induced() {
     let sc = scenario();
     let st = &sc.steps[0];
-    let mut browser = Browser::new(sc.clients[0].agent);
+    let mut browser = Instance::new(crate::browser::Browser::new(sc.clients[0].agent));
     let mut run = StepRun::new(0, st, &sc.clients[0], &mut browser, sc.fetch(st), 0);
     let ok = allowing("https://app1.example.com", true);
     run.on_edge(answer(ok, Outcome::Stale, Some(3)));

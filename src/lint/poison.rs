@@ -53,6 +53,9 @@ fn client(name: &str, origin: &str, agent: Agent) -> Client {
         cookie: "session=1".to_string(),
         pop: None,
         private_network: false,
+        headers: crate::fields::Headers::new(),
+        user: name.to_string(),
+        http_cache: false,
     }
 }
 
@@ -89,13 +92,19 @@ pub fn allowed_origins(sc: &Scenario, policy: &CorsPolicy) -> Vec<String> {
             cands.push("https://b.example".into());
         }
     }
+    // sets, not scans: a 50k-origin allowlist is checked in linear time
+    let listed: Option<std::collections::HashSet<&str>> = match &policy.allow_origins {
+        AllowOrigins::List(l) => Some(l.iter().map(String::as_str).collect()),
+        _ => None,
+    };
+    let allowed = |c: &str| match &listed {
+        Some(set) => set.contains(c),
+        None => policy.allow_origins.allow(Some(c)).is_some(),
+    };
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for c in cands {
-        if c != "null"
-            && validate_origin(&c).is_ok()
-            && policy.allow_origins.allow(Some(&c)).is_some()
-            && !out.contains(&c)
-        {
+        if c != "null" && validate_origin(&c).is_ok() && allowed(&c) && seen.insert(c.clone()) {
             out.push(c);
         }
     }
@@ -239,6 +248,7 @@ fn scenario_for(sc: &Scenario, s: &Session, path: &str) -> Scenario {
             headers: h.clone(),
             credentials: Credentials::SameOrigin,
             mode: Mode::Cors,
+            redirect: crate::browser::RedirectMode::Follow,
             expect: Expect::default(),
             line: 0,
         })

@@ -22,7 +22,9 @@ pub const MAX_BODY: usize = 16 << 20;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The base URL is not `http://HOST[:PORT][/PREFIX]`.
-    #[error("expected an http:// URL such as http://127.0.0.1:8080, found {0:?}")]
+    #[error(
+        "expected an http:// URL such as http://127.0.0.1:8080 (port 1 to 65535), found {0:?}"
+    )]
     BadUrl(String),
     /// The request could not be expressed in HTTP (bad method, header or target).
     #[error("cannot send {what}: {detail}")]
@@ -80,6 +82,13 @@ impl BaseUrl {
             || authority.parse::<http::uri::Authority>().is_err()
         {
             return Err(bad());
+        }
+        // a port, when given, is 1 to 65535: `Authority` accepts any digits (RFC 3986
+        // §3.2.3), and hyper then connected to port 80 instead
+        if let Some((_, port)) = authority.rsplit_once(':').filter(|(_, p)| !p.contains(']')) {
+            if !port.parse::<u16>().is_ok_and(|n| n > 0) {
+                return Err(bad());
+            }
         }
         Ok(BaseUrl {
             authority: authority.to_string(),

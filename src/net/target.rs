@@ -39,7 +39,7 @@
 
 use super::client::{BaseUrl, Client, ClientError};
 use super::clock;
-use crate::browser::Browser;
+use crate::browser::run::Instance;
 use crate::edge::{CacheStatus, Outcome};
 use crate::fields::Headers;
 use crate::flow::{self, EdgeAnswer, Next, StepReport, StepRun, Trace};
@@ -134,6 +134,9 @@ struct Wire {
     direct: Direct,
     stats: Option<BaseUrl>,
     history: Vec<Forwarded>,
+    /// The hosts the scenario's steps name: requests to them go to the target. A
+    /// redirect to any other host goes straight to that host (`http` only).
+    hosts: Vec<String>,
 }
 
 /// Replays `sc` against `opts.target`. Must run inside a tokio runtime.
@@ -176,9 +179,10 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         direct,
         stats,
         history: Vec::new(),
+        hosts: sc.steps.iter().map(|s| s.host.clone()).collect(),
     };
 
-    let mut browsers: Vec<Browser> = sc.clients.iter().map(|c| Browser::new(c.agent)).collect();
+    let (mut browsers, user_of) = crate::sim::browsers_of(sc);
     let started = clock::instant();
     let mut skipped_ms: u64 = 0;
     let mut steps = Vec::with_capacity(sc.steps.len());
@@ -203,7 +207,7 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
             source,
         };
         let report = w
-            .step(sc, &mut browsers[st.client], index)
+            .step(sc, &mut browsers[user_of[st.client]], index)
             .await
             .map_err(step_err)?;
         steps.push(report);
@@ -218,7 +222,7 @@ impl Wire {
     async fn step(
         &mut self,
         sc: &Scenario,
-        browser: &mut Browser,
+        browser: &mut Instance,
         index: usize,
     ) -> Result<StepReport, ClientError> {
         let st = &sc.steps[index];
@@ -257,10 +261,14 @@ impl Wire {
             None => None,
         };
         let t0 = clock::instant();
-        let resp = self
-            .client
-            .send(&self.target, req, self.host.as_deref())
-            .await?;
+        let resp = if self.hosts.contains(&req.host) {
+            self.client
+                .send(&self.target, req, self.host.as_deref())
+                .await?
+        } else {
+            let other = BaseUrl::parse(&format!("{}://{}", req.scheme, req.host))?;
+            self.client.send(&other, req, None).await?
+        };
         let elapsed_ms = t0.elapsed().as_millis() as u64;
         let after = match &self.stats {
             Some(b) => stats_total(&self.client, b).await?,

@@ -200,6 +200,9 @@ pub struct CorsPolicy {
     /// Answers `Access-Control-Request-Private-Network: true` with
     /// `Access-Control-Allow-Private-Network: true`.
     pub allow_private_network: bool,
+    /// Extra header fields on every preflight answer (`preflight_headers:`), after the
+    /// CORS ones: how a scenario sends a raw `Access-Control-Max-Age: +10`.
+    pub preflight_headers: Headers,
 }
 
 impl Default for CorsPolicy {
@@ -217,6 +220,7 @@ impl Default for CorsPolicy {
             preflight_status: 204,
             options_handler: true,
             allow_private_network: false,
+            preflight_headers: Headers::new(),
         }
     }
 }
@@ -238,6 +242,11 @@ pub struct Route {
     pub body: Arc<[u8]>,
     /// Overrides the origin's policy on this route; `Some(None)` = no CORS at all here.
     pub cors: Option<Option<CorsPolicy>>,
+    /// A redirect route (status 3xx with `Location`) also redirects `OPTIONS`, preflights
+    /// included (a server-level http→https or trailing-slash redirect in front of the
+    /// CORS handler). By default the CORS handler answers preflights first, as most
+    /// frameworks' CORS middleware does.
+    pub redirect_options: bool,
     /// Whether a `304 Not Modified` to a conditional request carries the CORS headers
     /// (a framework's CORS middleware adds them; Apache httpd dropped them, bz 51223).
     pub cors_on_304: bool,
@@ -311,6 +320,16 @@ impl OriginModel {
         let is_preflight = req.method == "OPTIONS"
             && origin.is_some()
             && req.headers.contains("access-control-request-method");
+        if let Some(r) = route.filter(|r| r.redirect_options && req.method == "OPTIONS") {
+            h.append("location", r.headers.get("location").unwrap_or("/"));
+            if let Some(cc) = &r.cache_control {
+                h.append("cache-control", cc);
+            }
+            if let Some(p) = policy {
+                self.cors_headers(p, origin, &mut h);
+            }
+            return Response::new(r.status, h);
+        }
         if is_preflight {
             if let Some(p) = policy.filter(|p| p.options_handler) {
                 return self.preflight(p, req, h);
@@ -458,6 +477,9 @@ impl OriginModel {
         if let Some(cc) = &p.preflight_cache_control {
             h.append("cache-control", cc);
         }
+        for (n, v) in p.preflight_headers.iter() {
+            h.append(n, v);
+        }
         Response::new(p.preflight_status, h)
     }
 }
@@ -514,6 +536,7 @@ mod tests {
                 headers: Headers::new(),
                 body: Arc::from(&b"{}"[..]),
                 cors: None,
+                redirect_options: false,
                 cors_on_304: true,
                 errors: Vec::new(),
             }],

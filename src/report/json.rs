@@ -45,6 +45,17 @@ fn step_value(s: &StepReport) -> Value {
         }),
     );
     m.insert("cache_induced".into(), json!(s.cache_induced));
+    m.insert("served_by".into(), json!(s.served_by.id()));
+    if s.hops.len() > 1 || s.hops.iter().any(|h| h.leg == "preflight") {
+        m.insert(
+            "hops".into(),
+            json!(s
+                .hops
+                .iter()
+                .map(|h| json!({ "leg": h.leg, "request": h.request, "url": h.url, "cache": h.cache.id(), "status": h.status }))
+                .collect::<Vec<_>>()),
+        );
+    }
     if let Some(p) = s.poisoned_by {
         m.insert("poisoned_by".into(), json!(p));
     }

@@ -51,7 +51,8 @@ pub fn render(traces: &[Trace]) -> String {
                 let mut body = s.verdict.console.clone();
                 if let Some(p) = s.poisoned_by {
                     body.push_str(&format!(
-                        "\ncache-induced: served the response stored by step {p} under key {}",
+                        "\ncache-induced: the {} cache served the response stored by step {p} (edge key {})",
+                        s.served_by.id(),
                         s.key
                     ));
                 }

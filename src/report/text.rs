@@ -94,13 +94,27 @@ fn step(o: &mut String, s: &StepReport) {
     };
     let induced = match (s.cache_induced, s.poisoned_by) {
         (true, Some(p)) if s.wrongly_allowed => format!("  — ALLOWED ONLY BECAUSE OF THE CACHE (origin alone: {}), served what step #{p} stored", s.direct.reason.id()),
-        (true, Some(p)) => format!("  — CACHE-INDUCED: served what step #{p} stored; the origin alone answers {}", if s.direct.allowed { "ok" } else { s.direct.reason.id() }),
+        (true, Some(p)) => format!("  — CACHE-INDUCED: served what step #{p} stored in the {} cache; the origin alone answers {}", s.served_by.id(), if s.direct.allowed { "ok" } else { s.direct.reason.id() }),
         // over the wire the storing step may be unknown (stored before the replay)
         (true, None) if s.wrongly_allowed => format!("  — ALLOWED ONLY BECAUSE OF THE CACHE (origin alone: {}), served from the cache", s.direct.reason.id()),
         (true, None) => format!("  — CACHE-INDUCED: served from the cache; the origin alone answers {}", if s.direct.allowed { "ok" } else { s.direct.reason.id() }),
         _ if !s.verdict.allowed => "  — also without a cache (CORS misconfiguration)".to_string(),
         _ => String::new(),
     };
+    if s.hops.iter().filter(|h| h.leg == "actual").count() > 1 {
+        let chain: Vec<String> = s
+            .hops
+            .iter()
+            .map(|h| format!("{} {} → {} ({})", h.leg, h.url, h.status, h.cache.id()))
+            .collect();
+        let _ = writeln!(o, "       hops: {}", chain.join(", "));
+    }
+    if s.served_by == crate::scenario::ServedBy::Browser {
+        let _ = writeln!(
+            o,
+            "       served by the browser's HTTP cache (nothing sent)"
+        );
+    }
     let _ = writeln!(o, "       cors: {verdict}{induced}");
     if !s.verdict.console.is_empty() {
         let _ = writeln!(o, "       console: {}", s.verdict.console);

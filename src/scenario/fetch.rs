@@ -19,6 +19,8 @@ impl Scenario {
             credentials: st.credentials,
             cookie: None,
             private_network: false,
+            redirect: st.redirect,
+            chain: crate::browser::Chain::default(),
         };
         self.refill_fetch(st, &mut f);
         f
@@ -42,5 +44,7 @@ impl Scenario {
             None => f.cookie = Some(c.cookie.clone()),
         }
         f.private_network = c.private_network;
+        f.redirect = st.redirect;
+        f.chain = crate::browser::Chain::default();
     }
 }

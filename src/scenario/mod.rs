@@ -5,7 +5,7 @@ mod fetch;
 mod raw;
 pub mod write;
 
-use crate::browser::{Agent, Credentials, Mode, Reason};
+use crate::browser::{Agent, Credentials, Mode, Reason, RedirectMode};
 use crate::edge::Outcome;
 use crate::error::InputError;
 use crate::fields::{is_token, Headers};
@@ -52,6 +52,15 @@ pub struct Client {
     pub pop: Option<u32>,
     /// The API is in a more private address space than the page (PNA).
     pub private_network: bool,
+    /// Changes to the engine's default request headers (`headers:` on the client; an
+    /// empty value removes the header).
+    pub headers: Headers,
+    /// Clients with the same `user:` are one browser: they share its HTTP cache, cookie
+    /// jar and CORS-preflight cache. By default every client is its own browser.
+    pub user: String,
+    /// Whether the browser uses its HTTP cache (`http_cache: true`). Off by default, so
+    /// that v1 scenarios — written as if every fetch reached the edge — run unchanged.
+    pub http_cache: bool,
 }
 
 /// What a step expects.
@@ -71,6 +80,35 @@ pub struct Expect {
     pub poisoned_by: Option<usize>,
     /// The HTTP status delivered.
     pub status: Option<u16>,
+    /// Which layer delivered the response that decided the verdict.
+    pub served_by: Option<ServedBy>,
+}
+
+/// Which layer delivered the response that decided a step's verdict: the origin (through
+/// the edge on a miss or pass), the edge's cache, or the browser's own HTTP cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServedBy {
+    /// Fetched from the origin.
+    Origin,
+    /// A stored response at the edge (hit, stale, collapsed).
+    Edge,
+    /// The browser's HTTP cache; nothing was sent.
+    Browser,
+    /// Nothing was delivered (a TypeError before sending).
+    None,
+}
+
+impl ServedBy {
+    /// Stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            ServedBy::Origin => "origin",
+            ServedBy::Edge => "edge",
+            ServedBy::Browser => "browser",
+            ServedBy::None => "none",
+        }
+    }
 }
 
 impl Expect {
@@ -124,6 +162,8 @@ pub struct Step {
     pub credentials: Credentials,
     /// Request mode.
     pub mode: Mode,
+    /// `redirect: follow | error | manual` (default follow).
+    pub redirect: RedirectMode,
     /// Expectations.
     pub expect: Expect,
     /// Line of the step in the file (for reports).
@@ -164,12 +204,47 @@ pub fn parse_with_profile(
     text: &str,
     profile: Option<&str>,
 ) -> Result<Scenario, InputError> {
-    let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        let msg = e.without_snippet().to_string();
-        InputError::at(file, line, col, strip_location(&msg))
-    })?;
+    let raw: RawScenario =
+        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
+            let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let msg = e.without_snippet().to_string();
+            InputError::at(file, line, col, plain_message(&strip_location(&msg)))
+        })?;
     Validator { file, profile }.scenario(raw)
+}
+
+/// The most YAML nodes a scenario may have: a 50,000-step scenario (about ten nodes a
+/// step) fits with room to spare; a billion-laughs style file does not.
+pub const MAX_YAML_NODES: usize = 2_000_000;
+
+/// serde-saphyr's options with the node and event budgets sized for large scenarios.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut o = serde_saphyr::Options::default();
+    if let Some(b) = &mut o.budget {
+        b.max_nodes = MAX_YAML_NODES;
+        b.max_events = 4 * MAX_YAML_NODES;
+    }
+    o
+}
+
+/// The YAML library's messages in the scenario's terms: no advice about the library's
+/// own options (`set DuplicateKeyPolicy in Options`), no debug dumps of its budget.
+fn plain_message(msg: &str) -> String {
+    if msg.starts_with("duplicate mapping key") {
+        let key = msg
+            .strip_prefix("duplicate mapping key: ")
+            .and_then(|k| k.split(", set DuplicateKeyPolicy").next());
+        return match key {
+            Some(k) => format!("duplicate key {k}: each key may appear once in a mapping"),
+            None => "duplicate key: each key may appear once in a mapping".to_string(),
+        };
+    }
+    if msg.starts_with("budget breached") {
+        return format!(
+            "the file is too large or too deeply nested for a scenario (at most {MAX_YAML_NODES} YAML nodes, nesting depth 64, 50,000 aliases)"
+        );
+    }
+    msg.to_string()
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location is already
@@ -205,7 +280,11 @@ impl Validator<'_> {
             }
         }
         let host = match &raw.host {
-            Some(h) if h.value.is_empty() || h.value.contains('/') => {
+            Some(h)
+                if h.value.is_empty()
+                    || h.value.contains(['/', '?', '#', '@'])
+                    || h.value.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+            {
                 return Err(self.err(
                     &h.referenced,
                     "expected a host name such as api.example.com",
@@ -339,6 +418,33 @@ impl Validator<'_> {
         })
     }
 
+    /// A header field value from the scenario: RFC 9110 §5.5 allows no CR, LF or NUL in
+    /// one (nor other controls but HTAB); such a value would fail only later, at send time.
+    fn field_value(&self, v: Option<&S<String>>, what: &str) -> Result<Option<String>, InputError> {
+        let Some(v) = v else { return Ok(None) };
+        if let Some(c) = v.value.chars().find(|c| c.is_control() && *c != '\t') {
+            return Err(self.err(
+                &v.referenced,
+                format!(
+                    "{what}: a header field value cannot contain the control character {c:?} (RFC 9110 §5.5)"
+                ),
+            ));
+        }
+        Ok(Some(v.value.clone()))
+    }
+
+    /// A list of header names; each must be a token (RFC 9110 §5.1).
+    fn header_names(&self, s: &S<StrOrList>, what: &str) -> Result<Vec<String>, InputError> {
+        let names = self.list(s);
+        if let Some(bad) = names.iter().find(|n| !is_token(n)) {
+            return Err(self.err(
+                &s.referenced,
+                format!("{what}: {bad:?} is not a header name (RFC 9110 §5.1: a token)"),
+            ));
+        }
+        Ok(names)
+    }
+
     fn list(&self, s: &S<StrOrList>) -> Vec<String> {
         match &s.value {
             StrOrList::One(v) => crate::fields::split_list(v).map(str::to_string).collect(),
@@ -413,11 +519,11 @@ impl Validator<'_> {
             p.allow_headers = match &h.value {
                 StrOrList::One(v) if v == "*" => AllowHeaders::Any,
                 StrOrList::One(v) if v == "reflect" => AllowHeaders::Reflect,
-                _ => AllowHeaders::List(self.list(h)),
+                _ => AllowHeaders::List(self.header_names(h, "allow_headers")?),
             };
         }
         if let Some(e) = &c.expose_headers {
-            p.expose_headers = self.list(e);
+            p.expose_headers = self.header_names(e, "expose_headers")?;
         }
         p.max_age = c.max_age;
         if let Some(v) = &c.vary_origin {
@@ -434,7 +540,10 @@ impl Validator<'_> {
             };
         }
         p.preflight_vary = c.preflight_vary.unwrap_or(false);
-        p.preflight_cache_control = c.preflight_cache_control;
+        p.preflight_cache_control = self.field_value(
+            c.preflight_cache_control.as_ref(),
+            "preflight_cache_control",
+        )?;
         if let Some(s) = &c.preflight_status {
             if !(100..=599).contains(&s.value) {
                 return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599"));
@@ -443,6 +552,7 @@ impl Validator<'_> {
         }
         p.options_handler = c.options.unwrap_or(true);
         p.allow_private_network = c.allow_private_network.unwrap_or(false);
+        p.preflight_headers = self.headers(c.preflight_headers.as_ref())?;
         Ok(p)
     }
 
@@ -459,8 +569,26 @@ impl Validator<'_> {
                 return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599"))
             }
             Some(s) => s.value,
+            None if r.redirect.is_some() => 302,
             None => 200,
         };
+        let mut headers = self.headers(r.headers.as_ref())?;
+        if let Some(to) = &r.redirect {
+            let ok = to.value.starts_with('/') || to.value.contains("://");
+            if !ok || to.value.contains(char::is_whitespace) {
+                return Err(self.err(
+                    &to.referenced,
+                    format!("`redirect:` is a path (/new) or an absolute URL (https://other.example/x), found {:?}", to.value),
+                ));
+            }
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                return Err(self.err(
+                    &to.referenced,
+                    format!("a route with `redirect:` answers 301, 302, 303, 307 or 308, not `status: {status}`"),
+                ));
+            }
+            headers.insert("location", &to.value);
+        }
         let cors = match &r.cors {
             None => None,
             Some(v) if v.value.0 == "false" || v.value.0 == "none" => Some(None),
@@ -479,10 +607,11 @@ impl Validator<'_> {
             path: r.path.value,
             methods: r.methods.as_ref().map(|m| self.list(m)).unwrap_or_default(),
             status,
-            cache_control: r.cache_control,
-            headers: self.headers(r.headers.as_ref())?,
+            cache_control: self.field_value(r.cache_control.as_ref(), "cache_control")?,
+            headers,
             body: Arc::from(r.body.unwrap_or_default().into_bytes()),
             cors,
+            redirect_options: r.redirect_options.unwrap_or(false),
             cors_on_304: r.cors_on_304.unwrap_or(true),
             errors,
         })
@@ -587,7 +716,7 @@ impl Validator<'_> {
         }
         if let Some(h) = &e.key_headers {
             k.key_headers = self
-                .list(h)
+                .header_names(h, "key_headers")?
                 .into_iter()
                 .map(|s| s.to_ascii_lowercase())
                 .collect();
@@ -730,14 +859,20 @@ impl Validator<'_> {
                     ));
                 }
             }
+            let user = c.user.map_or_else(|| c.name.value.clone(), |u| u.value);
             out.push(Client {
                 name: c.name.value,
                 origin,
                 agent,
                 mode,
-                cookie: c.cookie.unwrap_or_else(|| "session=1".to_string()),
+                cookie: self
+                    .field_value(c.cookie.as_ref(), "cookie")?
+                    .unwrap_or_else(|| "session=1".to_string()),
                 pop: c.pop.map(|p| p.value),
                 private_network: c.private_network.unwrap_or(false),
+                headers: self.headers(c.headers.as_ref())?,
+                user,
+                http_cache: c.http_cache.unwrap_or(false),
             });
         }
         if out.is_empty() {
@@ -868,6 +1003,18 @@ impl Validator<'_> {
                 None => clients[client].mode,
                 Some(m) => pick(self, m, &[("cors", Mode::Cors), ("no-cors", Mode::NoCors)])?,
             };
+            let redirect = match &s.redirect {
+                None => RedirectMode::Follow,
+                Some(r) => pick(
+                    self,
+                    r,
+                    &[
+                        ("follow", RedirectMode::Follow),
+                        ("error", RedirectMode::Error),
+                        ("manual", RedirectMode::Manual),
+                    ],
+                )?,
+            };
             let expect = match s.expect {
                 None => Expect::default(),
                 Some(e) => self.expect(e.value)?,
@@ -882,6 +1029,7 @@ impl Validator<'_> {
                 headers: self.headers(s.headers.as_ref())?,
                 credentials,
                 mode,
+                redirect,
                 expect,
                 line,
             });
@@ -939,6 +1087,19 @@ impl Validator<'_> {
             },
             poisoned_by: e.poisoned_by.map(|p| p.value as usize),
             status: e.status,
+            served_by: match &e.served_by {
+                None => None,
+                Some(c) => Some(pick(
+                    self,
+                    c,
+                    &[
+                        ("origin", ServedBy::Origin),
+                        ("edge", ServedBy::Edge),
+                        ("browser", ServedBy::Browser),
+                        ("none", ServedBy::None),
+                    ],
+                )?),
+            },
         })
     }
 }
@@ -1006,6 +1167,8 @@ fn stem(file: &str) -> String {
         .to_string()
 }
 
+#[cfg(test)]
+mod input_tests;
 #[cfg(test)]
 mod tests;
 

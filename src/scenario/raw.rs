@@ -46,10 +46,11 @@ pub(crate) struct RawCors {
     pub max_age: Option<u64>,
     pub vary_origin: Option<S<Scalar>>,
     pub preflight_vary: Option<bool>,
-    pub preflight_cache_control: Option<String>,
+    pub preflight_cache_control: Option<S<String>>,
     pub preflight_status: Option<S<u16>>,
     pub options: Option<bool>,
     pub allow_private_network: Option<bool>,
+    pub preflight_headers: Option<S<HeaderList>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,10 +59,12 @@ pub(crate) struct RawRoute {
     pub path: S<String>,
     pub methods: Option<S<StrOrList>>,
     pub status: Option<S<u16>>,
-    pub cache_control: Option<String>,
+    pub cache_control: Option<S<String>>,
     pub headers: Option<S<HeaderList>>,
     pub body: Option<String>,
     pub cors: Option<S<Scalar>>,
+    pub redirect: Option<S<String>>,
+    pub redirect_options: Option<bool>,
     pub cors_on_304: Option<bool>,
     pub errors: Option<Vec<S<RawErrorWindow>>>,
 }
@@ -113,9 +116,12 @@ pub(crate) struct RawClient {
     pub origin: Option<S<String>>,
     pub browser: Option<S<String>>,
     pub mode: Option<S<String>>,
-    pub cookie: Option<String>,
+    pub cookie: Option<S<String>>,
     pub pop: Option<S<u32>>,
     pub private_network: Option<bool>,
+    pub headers: Option<S<HeaderList>>,
+    pub user: Option<S<String>>,
+    pub http_cache: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,6 +133,7 @@ pub(crate) struct RawStep {
     pub headers: Option<S<HeaderList>>,
     pub credentials: Option<S<String>>,
     pub mode: Option<S<String>>,
+    pub redirect: Option<S<String>>,
     pub expect: Option<S<RawExpect>>,
 }
 
@@ -140,6 +147,7 @@ pub(crate) struct RawExpect {
     pub preflight: Option<S<String>>,
     pub poisoned_by: Option<S<u64>>,
     pub status: Option<u16>,
+    pub served_by: Option<S<String>>,
 }
 
 /// A YAML scalar of any type, kept as text (`true`, `5`, `5s`, `when-origin`).

@@ -229,3 +229,64 @@ fn route_error_windows_and_304_cors_parse_and_are_checked() {
     };
     assert!(m.routes[0].cors_on_304 && m.routes[0].errors.is_empty());
 }
+
+#[test]
+fn browser_fidelity_fields_parse() {
+    let s = parse(
+        "t.yaml",
+        "origin:
+  cors: { allow_origins: \"*\", preflight_headers: { access-control-max-age: \"+10\" } }
+  routes:
+    - { path: /old, redirect: /new, status: 308, redirect_options: true }
+    - { path: /moved, redirect: \"https://other.example/x\" }
+    - { path: /new }
+clients:
+  - { name: a, origin: https://a.example, user: u, http_cache: true, headers: { accept-language: fr, accept-encoding: \"\" }, cookie: \"s=1; SameSite=None; Secure\" }
+  - { name: b, origin: https://b.example, user: u }
+  - { name: c, origin: https://c.example }
+steps:
+  - { client: a, fetch: GET /old, redirect: manual, expect: { served_by: browser } }
+  - { client: b, fetch: GET /moved, redirect: error }
+  - { client: c, fetch: GET /new }
+",
+    )
+    .unwrap();
+    assert_eq!(s.clients[0].user, "u");
+    assert!(s.clients[0].http_cache && !s.clients[2].http_cache);
+    assert_eq!(
+        s.clients[2].user, "c",
+        "by default a client is its own browser"
+    );
+    assert_eq!(s.clients[0].headers.get("accept-language"), Some("fr"));
+    assert_eq!(s.steps[0].redirect, RedirectMode::Manual);
+    assert_eq!(s.steps[1].redirect, RedirectMode::Error);
+    assert_eq!(s.steps[2].redirect, RedirectMode::Follow);
+    assert_eq!(s.steps[0].expect.served_by, Some(ServedBy::Browser));
+    let OriginSpec::Model(m) = &s.origin else {
+        panic!("a model")
+    };
+    assert_eq!(m.routes[0].status, 308);
+    assert_eq!(m.routes[0].headers.get("location"), Some("/new"));
+    assert!(m.routes[0].redirect_options);
+    assert_eq!(m.routes[1].status, 302, "redirect defaults to 302");
+}
+
+#[test]
+fn redirect_routes_are_validated() {
+    let base = "clients: [{ name: a, origin: https://a }]\nsteps: []\norigin:\n  routes:\n";
+    let e = err(&format!(
+        "{base}    - {{ path: /a, redirect: elsewhere }}\n"
+    ));
+    assert_eq!(e.line, 5, "{e}");
+    assert!(
+        e.message.contains("a path (/new) or an absolute URL"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{base}    - {{ path: /a, redirect: /b, status: 200 }}\n"
+    ));
+    assert!(e.message.contains("301, 302, 303, 307 or 308"), "{e}");
+    let e = err("origin:\n  routes: [{ path: /a }]\nclients: [{ name: a, origin: https://a }]\nsteps:\n  - { client: a, fetch: GET /a, redirect: sometimes }\n");
+    assert_eq!(e.line, 5, "{e}");
+    assert!(e.message.contains("follow"), "{e}");
+}

@@ -3,6 +3,7 @@
 //! process; the flow attributes every cache-induced CORS failure to the step whose stored
 //! response was served (PRODUCT.md "The key definition").
 
+use crate::browser::run::Instance;
 use crate::browser::{Browser, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{self, Cache, Fwd, Lookup, Outcome, StoreResult, Tag};
@@ -344,7 +345,10 @@ pub struct Sim<'a> {
     sc: &'a Scenario,
     knobs: &'a Knobs,
     edge: Edge,
-    browsers: Vec<Browser>,
+    /// One browser per `user:` (by default one per client).
+    browsers: Vec<Instance>,
+    /// Client index → index into `browsers`.
+    user_of: Vec<usize>,
     /// Verdicts on the origin's own answer, per (first request sent, fetch), when the
     /// upstream is pure: hash → entries, collisions checked by equality.
     direct_memo: CounterfactualMemo,
@@ -371,11 +375,13 @@ const DIRECT_MEMO_MAX: usize = 65_536;
 impl<'a> Sim<'a> {
     /// A cold edge and fresh browsers.
     pub fn new(sc: &'a Scenario, knobs: &'a Knobs) -> Sim<'a> {
+        let (browsers, user_of) = browsers_of(sc);
         Sim {
             sc,
             knobs,
             edge: Edge::new(knobs),
-            browsers: sc.clients.iter().map(|c| Browser::new(c.agent)).collect(),
+            browsers,
+            user_of,
             direct_memo: CounterfactualMemo::default(),
             scratch: None,
         }
@@ -418,8 +424,15 @@ impl<'a> Sim<'a> {
             None => self.sc.fetch(st),
         };
         let tag = index as Tag;
-        let mut run =
-            StepRun::new(index, st, c, &mut self.browsers[st.client], f, at_ms).reusing_forwarded();
+        let mut run = StepRun::new(
+            index,
+            st,
+            c,
+            &mut self.browsers[self.user_of[st.client]],
+            f,
+            at_ms,
+        )
+        .reusing_forwarded();
         let mut unremembered: Option<(bool, Request)> = None;
         loop {
             match run.poll() {
@@ -445,6 +458,10 @@ impl<'a> Sim<'a> {
                 Next::Done => break,
             }
         }
+        // A counterfactual that followed a redirect is not determined by its first request.
+        if run.direct_redirected() {
+            unremembered = None;
+        }
         let (report, f) = run.finish(self.knobs);
         if let Some((preflight, request)) = unremembered {
             memo_put(
@@ -458,6 +475,44 @@ impl<'a> Sim<'a> {
         self.scratch = Some(f);
         report
     }
+}
+
+/// One browser instance per `user:`, and each client's instance; every client's cookie
+/// is put in its browser's jar for every host its steps call.
+pub fn browsers_of(sc: &Scenario) -> (Vec<Instance>, Vec<usize>) {
+    let mut users: Vec<&str> = Vec::new();
+    let mut browsers: Vec<Instance> = Vec::new();
+    let mut user_of = Vec::with_capacity(sc.clients.len());
+    for c in &sc.clients {
+        let i = match users.iter().position(|u| *u == c.user) {
+            Some(i) => i,
+            None => {
+                users.push(&c.user);
+                let mut inst =
+                    Instance::new(Browser::with_header_overrides(c.agent, c.headers.clone()));
+                inst.http_cache_enabled = c.http_cache;
+                browsers.push(inst);
+                users.len() - 1
+            }
+        };
+        // One client of a shared browser asking for the HTTP cache turns it on.
+        browsers[i].http_cache_enabled |= c.http_cache;
+        user_of.push(i);
+    }
+    for (ci, c) in sc.clients.iter().enumerate() {
+        let mut hosts: Vec<&str> = sc
+            .steps
+            .iter()
+            .filter(|s| s.client == ci)
+            .map(|s| s.host.as_str())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        for h in hosts {
+            browsers[user_of[ci]].jar.preset(h, &c.cookie);
+        }
+    }
+    (browsers, user_of)
 }
 
 fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {

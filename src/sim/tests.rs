@@ -1,6 +1,6 @@
 use super::*;
 use crate::browser::Reason;
-use crate::scenario::parse;
+use crate::scenario::{parse, ServedBy};
 
 fn run(text: &str) -> Trace {
     replay(&parse("t.yaml", text).unwrap()).unwrap()
@@ -36,11 +36,15 @@ clients:
   - { name: a, origin: https://a.example }
   - { name: b, origin: https://b.example }
   - { name: curl, browser: none }
+  - { name: a2, origin: https://a.example }
+  - { name: a3, origin: https://a.example, http_cache: true }
 steps:
   - { client: a, fetch: GET /d }
   - { client: b, fetch: GET /d }
   - { client: curl, fetch: GET /d }
-  - { client: a, fetch: GET /d }
+  - { client: a2, fetch: GET /d }
+  - { client: a3, fetch: GET /d }
+  - { client: a3, fetch: GET /d }
 ";
 
 fn reflect(profile: &str, vary: bool) -> Trace {
@@ -55,6 +59,10 @@ fn vary_origin_fixes_honouring_caches_only() {
         let t = reflect(p, true);
         assert_eq!(t.summary.cache_induced, 0, "{p}");
         assert_eq!(t.steps[3].cache, Outcome::Hit, "{p}");
+        // the same browser again: its own HTTP cache answers, nothing is sent
+        assert_eq!(t.steps[5].cache, Outcome::NotSent, "{p}");
+        assert_eq!(t.steps[5].served_by, ServedBy::Browser, "{p}");
+        assert!(t.steps[5].hops.is_empty(), "{p}");
     }
     for p in ["url-only", "cloudfront", "azure-front-door"] {
         let t = reflect(p, true);
@@ -64,7 +72,7 @@ fn vary_origin_fixes_honouring_caches_only() {
     let t = reflect("cloudflare", false);
     assert_eq!(t.summary.cache_induced, 0);
     let t = reflect("akamai", true);
-    assert!(t.steps.iter().all(|s| s.cache == Outcome::Miss));
+    assert!(t.steps[..5].iter().all(|s| s.cache == Outcome::Miss));
 }
 
 #[test]
@@ -94,4 +102,41 @@ fn replay_is_deterministic() {
             .collect::<Vec<_>>()
     };
     assert_eq!(key(&a), key(&b));
+}
+
+#[test]
+fn browser_cache_poisoning_no_cors_image_then_fetch() {
+    let t = run("origin:
+  cors: { allow_origins: [https://a.example] }
+  routes: [{ path: /logo.png, cache_control: \"max-age=600\" }]
+edge: { profile: rfc9111 }
+clients:
+  - { name: img, origin: https://a.example, mode: no-cors, user: u, http_cache: true }
+  - { name: app, origin: https://a.example, user: u }
+steps:
+  - { client: img, fetch: GET /logo.png, expect: { cors: ok, cache: miss } }
+  - { client: app, fetch: GET /logo.png, expect: { cors: blocked, reason: missing-allow-origin, cache: none, served_by: browser, cache_induced: true, poisoned_by: 0 } }
+");
+    assert!(
+        t.passed(),
+        "{:?}",
+        t.steps.iter().map(|s| &s.expectation).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn redirect_route_on_every_hop() {
+    let t = run("origin:
+  cors: { allow_origins: [https://a.example] }
+  routes:
+    - { path: /old, redirect: /new, status: 301, cors: false }
+    - { path: /new, cache_control: no-store }
+edge: { profile: rfc9111 }
+clients:
+  - { name: a, origin: https://a.example }
+steps:
+  - { client: a, fetch: GET /old, expect: { cors: blocked, reason: missing-allow-origin, status: 301 } }
+");
+    assert!(t.passed(), "{:?}", t.steps[0].expectation);
+    assert_eq!(t.steps[0].hops.len(), 1);
 }

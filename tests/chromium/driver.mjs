@@ -9,8 +9,12 @@
 //         "pages": ["http://127.0.0.1:P1", ..],
 //         "cases": [ { "id": "c01", "steps": [ { "page": ORIGIN, "url": URL, "method": M,
 //            "headers": {..}, "credentials": "omit|same-origin|include", "mode": "cors|no-cors",
-//            "delay_ms": N, "stats": STATS_URL, "proxy_stats": PROXY_STATS_URL|null,
-//            "path": "/c01/x" } ] } ] }
+//            "redirect": "follow|error|manual", "delay_ms": N, "stats": STATS_URL,
+//            "proxy_stats": PROXY_STATS_URL|null, "path": "/c01/x" } ],
+//            "cookies": [ { "name", "value", "domain", "path", "sameSite"?, "secure"? } ] } ] }
+//
+// Before each case the browser's cookies are cleared and the case's own are set (the
+// scenario's client `cookie:`), so cookies set by one case never reach another.
 //
 // Per step it reports: the page's result (response status/type, or the TypeError), the
 // CORS error Chromium's network service gave (CDP Network.loadingFailed corsErrorStatus),
@@ -36,6 +40,17 @@ async function proxyStats(url) {
   return url ? (await stats(url)).stats : {};
 }
 
+// What reached the origin between two reads of its counters: OPTIONS requests, and all
+// others (a redirect's hops land on other paths).
+function serverDelta(before, after) {
+  let options = 0, actual = 0;
+  for (const k of Object.keys(after)) {
+    const d = (after[k] || 0) - (before[k] || 0);
+    if (k.startsWith('OPTIONS ')) options += d; else actual += d;
+  }
+  return [options, actual];
+}
+
 const EDGE = ['hits', 'misses', 'passes', 'stale', 'collapsed', 'judge_fetches'];
 function edgeDelta(before, after) {
   const d = {};
@@ -51,6 +66,7 @@ function plainRequest(st) {
       res.on('end', () => resolve({ ok: true, status: res.statusCode, type: 'none' }));
     });
     req.on('error', (e) => resolve({ ok: false, error: String(e) }));
+    // follow nothing: curl without -L
     req.end();
   });
 }
@@ -90,6 +106,8 @@ for (const origin of plan.pages) {
 const out = { chromium: context.browser()?.version() ?? null, cases: [] };
 for (const c of plan.cases) {
   const steps = [];
+  await context.clearCookies();
+  if (c.cookies && c.cookies.length) await context.addCookies(c.cookies);
   for (const s of c.steps) {
     if (s.delay_ms > 0) await sleep(s.delay_ms);
     const before = await stats(s.stats);
@@ -99,9 +117,9 @@ for (const c of plan.cases) {
       await sleep(150);
       const after = await stats(s.stats);
       const edge = edgeDelta(pBefore, await proxyStats(s.proxy_stats));
-      const delta = (k) => (after[k] || 0) - (before[k] || 0);
+      const [options, actual] = serverDelta(before, after);
       steps.push({ page, cors_error: null, cors_failed_parameter: null, net_error: null, console: [],
-        devtools_preflight: false, server_options: delta(`OPTIONS ${s.path}`), server_actual: delta(`${s.method} ${s.path}`), edge, events: [] });
+        devtools_preflight: false, server_options: options, server_actual: actual, edge, events: [] });
       continue;
     }
     const tab = tabs.get(s.page);
@@ -109,7 +127,7 @@ for (const c of plan.cases) {
     tab.events.length = 0;
     const page = await tab.page.evaluate(async (st) => {
       try {
-        const init = { method: st.method, headers: st.headers, credentials: st.credentials, mode: st.mode };
+        const init = { method: st.method, headers: st.headers, credentials: st.credentials, mode: st.mode, redirect: st.redirect };
         const r = await fetch(st.url, init);
         await r.text();
         return { ok: true, status: r.status, type: r.type };
@@ -121,7 +139,7 @@ for (const c of plan.cases) {
     await sleep(150);
     const after = await stats(s.stats);
     const edge = edgeDelta(pBefore, await proxyStats(s.proxy_stats));
-    const delta = (k) => (after[k] || 0) - (before[k] || 0);
+    const [options, actual] = serverDelta(before, after);
     const ev = tab.events.slice();
     const mine = ev.filter((e) => e.kind !== 'log');
     const failed = mine.filter((e) => e.kind === 'failed');
@@ -133,8 +151,8 @@ for (const c of plan.cases) {
       net_error: failed.length ? failed[0].text : null,
       console: ev.filter((e) => e.kind === 'log' && /blocked by CORS policy/.test(e.text)).map((e) => e.text),
       devtools_preflight: mine.some((e) => e.kind === 'request' && (e.type === 'Preflight' || e.method === 'OPTIONS')),
-      server_options: delta(`OPTIONS ${s.path}`),
-      server_actual: delta(`${s.method} ${s.path}`),
+      server_options: options,
+      server_actual: actual,
       edge,
       events: ev,
     });

@@ -94,6 +94,8 @@ pub fn fetch_of(req: &Request) -> Option<Judged> {
                 .headers
                 .get("access-control-request-private-network")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            redirect: crate::browser::RedirectMode::Follow,
+            chain: crate::browser::Chain::default(),
         },
         preflight,
     })

@@ -47,6 +47,8 @@ pub struct Metrics {
     pub bad_requests: AtomicU64,
     /// Requests the proxy sent upstream to learn the upstream's own answer for a verdict.
     pub judge_fetches: AtomicU64,
+    /// Stored responses with `Set-Cookie` served from the store (warned once each).
+    pub set_cookie_replayed: AtomicU64,
 }
 
 /// A point-in-time copy of the counters, with the store's size.
@@ -73,6 +75,7 @@ pub struct Snapshot {
     pub upstream_timeouts: u64,
     pub bad_requests: u64,
     pub judge_fetches: u64,
+    pub set_cookie_replayed: u64,
     /// Primary keys stored.
     pub entries: u64,
     /// Bytes held by the store (its weighted size).
@@ -113,6 +116,7 @@ impl Metrics {
             upstream_timeouts: g(&self.upstream_timeouts),
             bad_requests: g(&self.bad_requests),
             judge_fetches: g(&self.judge_fetches),
+            set_cookie_replayed: g(&self.set_cookie_replayed),
             entries,
             bytes,
             capacity,
@@ -243,6 +247,12 @@ impl Snapshot {
             "counter",
             "Upstream requests made to judge a served response.",
             self.judge_fetches,
+        );
+        m(
+            "set_cookie_replayed_total",
+            "counter",
+            "Stored responses with Set-Cookie served from the store (first hit of each).",
+            self.set_cookie_replayed,
         );
         m("entries", "gauge", "Primary keys stored.", self.entries);
         m("bytes", "gauge", "Bytes held by the store.", self.bytes);

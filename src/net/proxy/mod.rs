@@ -12,11 +12,15 @@
 
 pub mod admin;
 pub mod collapse;
+pub mod framing;
 pub mod judge;
+pub mod listener;
+pub mod malloc;
 pub mod metrics;
 pub mod server;
 pub mod store;
 pub mod upstream;
+pub mod weigh;
 
 use crate::profile::Knobs;
 use std::net::SocketAddr;
@@ -47,7 +51,45 @@ pub struct Config {
     pub max_request_body: u64,
     /// Send the client's `Host` upstream instead of the upstream's authority.
     pub preserve_host: bool,
+    /// Where the `/.varyedge/` endpoints answer.
+    pub admin: AdminListen,
+    /// Client connection limits and timeouts.
+    pub limits: listener::Limits,
+    /// At most this many variants per primary key (URL): the oldest go first. Applies on
+    /// top of the profile's own `max_variants` (the smaller wins).
+    pub max_variants_per_url: usize,
 }
+
+/// Where the proxy's own endpoints answer (`--admin-listen`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminListen {
+    /// The default: on the proxy's listener, but only for origin-form requests whose
+    /// `Host` is a loopback name or address (`localhost`, `127.0.0.1`, `[::1]`). Any other
+    /// Host, and absolute-form targets, are proxied like every other path.
+    Loopback,
+    /// On a listener of their own at this address; the proxy's listener proxies
+    /// `/.varyedge/` like any path.
+    Addr(SocketAddr),
+    /// Nowhere.
+    Off,
+}
+
+impl AdminListen {
+    /// Parses `--admin-listen`: `ADDR`, `loopback` or `off`.
+    pub fn parse(s: &str) -> Result<AdminListen, String> {
+        match s {
+            "off" => Ok(AdminListen::Off),
+            "loopback" => Ok(AdminListen::Loopback),
+            a => a.parse().map(AdminListen::Addr).map_err(|_| {
+                format!("--admin-listen {a:?}: expected ADDR:PORT, `loopback` or `off`")
+            }),
+        }
+    }
+}
+
+/// The default per-URL variant bound (`--max-variants`): an Origin-varying API seen by a
+/// few hundred sites fits; an attacker cycling Origins does not grow one key without end.
+pub const MAX_VARIANTS_PER_URL: usize = 256;
 
 impl Config {
     /// The largest single response stored: an eighth of the capacity, at most 8 MiB.
@@ -86,10 +128,15 @@ impl Upstream {
                 "upstream {url:?}: expected http://HOST[:PORT][/PREFIX] without user, query or fragment"
             ));
         }
-        let authority = if auth.rsplit_once(':').is_some_and(|(_, p)| !p.contains(']')) {
-            auth.to_string()
-        } else {
-            format!("{auth}:80")
+        let authority = match auth.rsplit_once(':').filter(|(_, p)| !p.contains(']')) {
+            // a port is 1 to 65535 (RFC 3986 §3.2.3 allows more digits; TCP does not)
+            Some((_, p)) if !p.parse::<u16>().is_ok_and(|n| n > 0) => {
+                return Err(format!(
+                    "upstream {url:?}: port {p:?} is not a TCP port (1 to 65535)"
+                ))
+            }
+            Some(_) => auth.to_string(),
+            None => format!("{auth}:80"),
         };
         if authority.parse::<http::uri::Authority>().is_err() {
             return Err(format!(
@@ -160,5 +207,8 @@ mod tests {
         assert!(Upstream::parse("x:80").is_err());
         assert!(Upstream::parse("http://u@x/").is_err());
         assert!(Upstream::parse("http://x/?a").is_err());
+        assert!(Upstream::parse("http://127.0.0.1:99999").is_err());
+        assert!(Upstream::parse("http://127.0.0.1:0").is_err());
+        assert!(Upstream::parse("http://127.0.0.1:").is_err());
     }
 }

@@ -10,7 +10,7 @@ use super::judge;
 use super::metrics::{inc, Metrics};
 use super::store::{Found, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
-use super::{admin, Config, ADMIN_PREFIX};
+use super::{admin, framing, listener, Config, ADMIN_PREFIX};
 use crate::browser::Credentials;
 use crate::edge::{self, sf_string, CacheStatus, Fwd, Outcome, Tag};
 use crate::fields::Headers;
@@ -55,6 +55,8 @@ pub struct State {
     pub(super) client: UpClient,
     pub(super) metrics: Arc<Metrics>,
     tags: AtomicU64,
+    pub(super) slots: Arc<tokio::sync::Semaphore>,
+    set_cookie_warned: moka::sync::Cache<Tag, ()>,
     verdicts: moka::sync::Cache<VerdictKey, VerdictCell>,
     upstream_host: HeaderValue,
 }
@@ -64,7 +66,12 @@ impl State {
     pub fn new(cfg: Config) -> State {
         let knobs = Arc::new(cfg.knobs.clone());
         let metrics = Arc::new(Metrics::default());
-        let store = Store::new(knobs.clone(), cfg.capacity, metrics.clone());
+        let store = Store::new(
+            knobs.clone(),
+            cfg.capacity,
+            cfg.max_variants_per_url,
+            metrics.clone(),
+        );
         let upstream_host = HeaderValue::from_str(&cfg.upstream.authority)
             .unwrap_or(HeaderValue::from_static("localhost"));
         State {
@@ -74,6 +81,10 @@ impl State {
             inflight: Arc::new(Inflight::default()),
             metrics,
             tags: AtomicU64::new(0),
+            set_cookie_warned: moka::sync::Cache::new(10_000),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                cfg.limits.max_connections.max(1),
+            )),
             verdicts: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(60))
@@ -94,8 +105,12 @@ impl State {
 /// are shared. Without `SO_REUSEPORT` (non-unix) one worker serves.
 pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
     let workers = if cfg!(unix) { workers.max(1) } else { 1 };
+    listener::check_free(cfg.listen)?;
+    let admin = admin::bind(&cfg)?;
+    super::malloc::limit_arenas();
     let state = Arc::new(State::new(cfg));
     let (stop_tx, stop_rx) = watch::channel(false);
+    super::malloc::trim_every(Duration::from_secs(5), stop_rx.clone());
     let mut addr = state.cfg.listen;
     let mut threads = Vec::with_capacity(workers);
     for i in 0..workers {
@@ -118,6 +133,13 @@ pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
         }
     }
     crate::net::log::info!("listening on http://{addr}");
+    if let Some(a) = admin {
+        crate::net::log::info!(
+            "admin endpoints on http://{}{ADMIN_PREFIX}",
+            a.local_addr()?
+        );
+        admin::spawn(state.clone(), a, stop_rx.clone())?;
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -147,7 +169,7 @@ fn worker(
         }
     };
     rt.block_on(async move {
-        let listener = match listen(addr, reuse_port) {
+        let listener = match listener::listen(addr, reuse_port) {
             Ok(l) => l,
             Err(e) => {
                 let _ = ready.send(Err(e));
@@ -157,23 +179,6 @@ fn worker(
         let _ = ready.send(listener.local_addr());
         serve_on(st, listener, stop).await;
     });
-}
-
-fn listen(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
-    let sock = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    sock.set_reuseaddr(true)?;
-    #[cfg(unix)]
-    if reuse_port {
-        sock.set_reuseport(true)?;
-    }
-    #[cfg(not(unix))]
-    let _ = reuse_port;
-    sock.bind(addr)?;
-    sock.listen(1024)
 }
 
 /// Accepts and serves connections on `listener` until `stop` turns true.
@@ -187,24 +192,29 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
         .max_buf_size(64 << 10);
     builder.http2().max_header_list_size(64 << 10);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let limits = state.cfg.limits;
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(s) => s,
-                    Err(_) => {
-                        // out of file descriptors and the like: do not spin
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
+            accepted = listener::accept(&listener, &state.slots) => {
+                let Some((stream, slot)) = accepted else { continue };
+                let activity = listener::Activity::new();
                 let st = state.clone();
-                let svc = service_fn(move |req| handle(st.clone(), req));
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                let act = activity.clone();
+                let svc = service_fn(move |req| {
+                    let busy = act.begin();
+                    let st = st.clone();
+                    async move {
+                        let r = handle(st, req).await;
+                        drop(busy);
+                        r
+                    }
+                });
+                let io = listener::Guarded::new(stream, activity, limits);
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;
+                    drop(slot);
                 });
             }
             _ = stop.wait_for(|s| *s) => break,
@@ -221,11 +231,37 @@ async fn handle(
     st: Arc<State>,
     req: http::Request<Incoming>,
 ) -> Result<http::Response<ProxyBody>, Infallible> {
-    if req.uri().path().starts_with(ADMIN_PREFIX) {
+    if admin::on_proxy_listener(&st.cfg, &req) {
         return Ok(admin::handle(&st, req).await.map(Either::Left));
     }
     inc(&st.metrics.requests);
+    if let Some((status, text)) = framing::local_answer(&req) {
+        return Ok(answer_locally(&st, status, text));
+    }
     Ok(proxy(st, req).await)
+}
+
+/// The proxy's own answer to a request it does not forward ([`framing::local_answer`]);
+/// a 4xx counts as a bad request (in [`own`]), `OPTIONS *` as a pass.
+fn answer_locally(st: &State, status: u16, text: &str) -> http::Response<ProxyBody> {
+    if status < 400 {
+        inc(&st.metrics.passes);
+    }
+    let mut r = own(
+        st,
+        status,
+        text,
+        if status < 400 { "local" } else { "bad-request" },
+    );
+    if status == 204 {
+        *r.body_mut() = Either::Left(Full::new(Bytes::new()));
+        r.headers_mut().remove(header::CONTENT_TYPE);
+        r.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+        );
+    }
+    r
 }
 
 /// Our `Cache-Status` member as a field value (RFC 9211).
@@ -266,6 +302,7 @@ fn from_store(
     let cs = CacheStatus {
         ttl: Some(ttl),
         key: Some(Cow::Borrowed(&wire.key)),
+        stored_set_cookie: wire.headers.contains_key(header::SET_COOKIE),
         ..cs
     };
     if let Some(v) = cache_status_value(&cs) {
@@ -392,7 +429,7 @@ async fn revalidate(
     };
     let code = resp.status().as_u16();
     if code != 304 && !matches!(code, 500 | 502 | 503 | 504) {
-        return relay(st, core, key, fwd, false, None, resp);
+        return relay(st, core, key, fwd, false, None, resp).await;
     }
     let mut rh = resp.headers().clone();
     upstream::strip_hop_by_hop(&mut rh);
@@ -411,7 +448,7 @@ async fn revalidate(
             drain(&st, resp);
             forward(st, parts, body, core, key, fwd, false, None).await
         }
-        edge::Revalidated::Replaced => relay(st, core, key, fwd, false, None, resp),
+        edge::Revalidated::Replaced => relay(st, core, key, fwd, false, None, resp).await,
     }
 }
 
@@ -497,6 +534,26 @@ fn freshened(
     from_core(&out, age, cs, ttl, &wire.key, "REVALIDATED")
 }
 
+/// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
+/// another request: the session leak the profile's rule allows.
+fn warn_set_cookie(st: &State, stored: &Stored, core: &Request) {
+    if !stored.wire.headers.contains_key(header::SET_COOKIE)
+        || st.set_cookie_warned.contains_key(&stored.by.tag)
+    {
+        return;
+    }
+    st.set_cookie_warned.insert(stored.by.tag, ());
+    inc(&st.metrics.set_cookie_replayed);
+    crate::net::log::warning!(
+        "varyedge: stored Set-Cookie replayed: {} {} got the Set-Cookie stored by {} (key {}); the {} profile stores responses with Set-Cookie",
+        core.method,
+        core.target,
+        stored.by.request,
+        sf_string(&stored.wire.key),
+        st.cfg.profile
+    );
+}
+
 fn stored_by(core: &Request, tag: Tag) -> Arc<StoredBy> {
     Arc::new(StoredBy {
         tag,
@@ -563,6 +620,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                 &served.key,
                 now,
             );
+            warn_set_cookie(&st, &stored, &core);
             return serve_stored(&core, &stored.wire, &served, cs, "HIT");
         }
         Found::Forward(fwd) => fwd,
@@ -680,7 +738,7 @@ async fn forward(
         }
     };
     match upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await {
-        Ok(r) => relay(st, core, key, fwd, pass, leader, r),
+        Ok(r) => relay(st, core, key, fwd, pass, leader, r).await,
         Err(f) => fault(&st, &f, fwd),
     }
 }
@@ -698,6 +756,7 @@ fn fault(st: &State, f: &upstream::Fault, fwd: Fwd) -> http::Response<ProxyBody>
         upstream::Fault::Timeout(_) => "upstream-timeout",
         upstream::Fault::BodyTooLarge => "request-too-large",
         upstream::Fault::Broken(_) => "upstream-error",
+        upstream::Fault::BadRequestBody(_) => "bad-request",
     };
     let mut r = own(st, status, &text, detail);
     if status >= 500 {
@@ -715,7 +774,7 @@ fn fault(st: &State, f: &upstream::Fault, fwd: Fwd) -> http::Response<ProxyBody>
 
 /// Streams an upstream response to the client and, when the core says so, stores it;
 /// a non-error answer to an unsafe method invalidates what it names (RFC 9111 §4.4).
-fn relay(
+async fn relay(
     st: Arc<State>,
     core: Request,
     key: String,
@@ -726,7 +785,14 @@ fn relay(
 ) -> http::Response<ProxyBody> {
     let tag = st.tags.fetch_add(1, Ordering::Relaxed);
     let (mut rparts, rbody) = resp.into_parts();
+    if let Err(bad) = framing::upstream_framing(&rparts.headers) {
+        return bad_upstream(&st, fwd, bad.text());
+    }
     upstream::strip_hop_by_hop(&mut rparts.headers);
+    let (prefix, rbody) = match ahead(&st, rbody).await {
+        Ok(p) => p,
+        Err(e) => return bad_upstream(&st, fwd, &e),
+    };
     let now = clock::now();
     let status = rparts.status;
     let head = Response::new(status.as_u16(), core_headers(&rparts.headers));
@@ -738,8 +804,15 @@ fn relay(
     ));
     let made =
         (!pass).then(|| edge::make_variant(&st.knobs, &core, Arc::new(head.clone()), now, tag));
-    let limit = st.cfg.max_object();
-    let length = rbody.size_hint().exact();
+    // the per-object limit counts the stored header block too, not only the body
+    let limit = st
+        .cfg
+        .max_object()
+        .saturating_sub(framing::headers_heap_size(&rparts.headers));
+    let length = match &rbody {
+        None => Some(prefix.len() as u64),
+        Some(b) => b.size_hint().exact().map(|n| n + prefix.len() as u64),
+    };
     let fits = length.is_none_or(|n| n as usize <= limit);
     let storable = matches!(made, Some(Ok(_)));
     let mut cs = CacheStatus {
@@ -753,6 +826,7 @@ fn relay(
             cs.stored = true;
             cs.ttl = Some(v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000));
             cs.key = Some(Cow::Borrowed(&v.key));
+            cs.stored_set_cookie = edge::replays_set_cookie(&v.response);
         }
         Some(Ok(v)) => {
             if !fits {
@@ -808,13 +882,44 @@ fn relay(
             leader,
         );
     });
-    if rbody.is_end_stream() {
-        // nothing to stream: complete now, so that an empty body is stored too
-        on_end(Ended::Whole(keep.then(Bytes::new)));
-        return http::Response::from_parts(rparts, Either::Left(Full::new(Bytes::new())));
-    }
-    let tee = TeeBody::new(rbody, keep, limit, st.cfg.upstream_timeout, on_end);
+    let rbody = match rbody {
+        Some(b) if !b.is_end_stream() => b,
+        _ => {
+            // all of it is here: complete now, so that an empty body is stored too
+            on_end(Ended::Whole(keep.then(|| prefix.clone())));
+            return http::Response::from_parts(rparts, Either::Left(Full::new(prefix)));
+        }
+    };
+    let tee = TeeBody::new(prefix, rbody, keep, limit, st.cfg.upstream_timeout, on_end);
     http::Response::from_parts(rparts, Either::Right(tee))
+}
+
+/// How much of a body of unknown length is read before the response head goes out.
+const READ_AHEAD: usize = 16 << 10;
+
+/// A body of known length as is; one of unknown length read ahead (see
+/// [`framing::read_ahead`]): `(bytes read, the rest if any)`, or why it broke.
+async fn ahead(st: &State, body: Incoming) -> Result<(Bytes, Option<Incoming>), String> {
+    if body.size_hint().exact().is_some() {
+        return Ok((Bytes::new(), Some(body)));
+    }
+    match framing::read_ahead(body, READ_AHEAD, st.cfg.upstream_timeout).await {
+        framing::Ahead::Whole(b) => Ok((b, None)),
+        framing::Ahead::Partial(b, rest) => Ok((b, Some(rest))),
+        framing::Ahead::Broken(e) => Err(format!("varyedge proxy: upstream error: {e}\n")),
+    }
+}
+
+/// A 502 for an upstream response that cannot be forwarded (bad framing, broken body
+/// before the head went out); counted as an upstream error.
+fn bad_upstream(st: &State, fwd: Fwd, text: &str) -> http::Response<ProxyBody> {
+    inc(&st.metrics.upstream_errors);
+    let mut r = own(st, 502, text, "upstream-error");
+    let cs = format!("varyedge; fwd={}; detail=\"upstream-error\"", fwd.token());
+    if let Ok(v) = HeaderValue::from_str(&cs) {
+        r.headers_mut().insert(CACHE_STATUS, v);
+    }
+    r
 }
 
 /// A forwarded response arrived whole: store it if the core says so (deciding again at
@@ -845,6 +950,14 @@ fn finish(
     let full = variant
         .as_ref()
         .map_or_else(|| key.to_string(), |v| v.key.to_string());
+    let mut wire_headers = super::framing::compact_headers(&wire_headers);
+    if variant
+        .as_ref()
+        .is_some_and(|v| !edge::replays_set_cookie(&v.response))
+    {
+        // the profile strips Set-Cookie from what it stores
+        wire_headers.remove(header::SET_COOKIE);
+    }
     let wire = Arc::new(Wire {
         status,
         headers: wire_headers,
@@ -922,6 +1035,9 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, key: &str, core: &Requ
             return;
         };
         let (mut rparts, rbody) = resp.into_parts();
+        if framing::upstream_framing(&rparts.headers).is_err() {
+            return;
+        }
         upstream::strip_hop_by_hop(&mut rparts.headers);
         let Some(body) = read_whole(rbody, st.cfg.max_object(), st.cfg.upstream_timeout).await
         else {

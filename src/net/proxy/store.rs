@@ -71,14 +71,9 @@ impl Entry {
         self.stored.iter().find(|(t, _)| *t == tag).map(|(_, s)| s)
     }
 
-    fn weight(&self) -> u32 {
-        let extra: usize = self
-            .stored
-            .iter()
-            .map(|(_, s)| s.by.request.len() + 96)
-            .sum();
-        u32::try_from(self.set.byte_size() + extra + self.path.len() + self.target.len())
-            .unwrap_or(u32::MAX)
+    /// What moka weighs: the bytes really held (see [`super::weigh`]).
+    fn weight(&self, key: &str) -> u32 {
+        u32::try_from(super::weigh::entry(key, self)).unwrap_or(u32::MAX)
     }
 }
 
@@ -87,6 +82,7 @@ pub struct Store {
     cache: moka::sync::Cache<String, Arc<Entry>>,
     knobs: Arc<Knobs>,
     capacity: u64,
+    max_variants: usize,
 }
 
 /// A lookup's answer with what the wire needs to serve it.
@@ -135,10 +131,17 @@ pub struct EntryInfo {
 impl Store {
     /// An empty store bounded to `capacity` bytes; evictions by size are counted in
     /// `metrics`.
-    pub fn new(knobs: Arc<Knobs>, capacity: u64, metrics: Arc<Metrics>) -> Store {
+    /// At most `max_variants` variants are kept per primary key (fewer if the profile
+    /// says so).
+    pub fn new(
+        knobs: Arc<Knobs>,
+        capacity: u64,
+        max_variants: usize,
+        metrics: Arc<Metrics>,
+    ) -> Store {
         let cache = moka::sync::Cache::builder()
             .max_capacity(capacity)
-            .weigher(|_k: &String, e: &Arc<Entry>| e.weight())
+            .weigher(|k: &String, e: &Arc<Entry>| e.weight(k))
             .eviction_listener(move |_k, _v, cause| {
                 if cause == RemovalCause::Size {
                     inc(&metrics.evictions);
@@ -149,6 +152,7 @@ impl Store {
             cache,
             knobs,
             capacity,
+            max_variants,
         }
     }
 
@@ -226,8 +230,17 @@ impl Store {
 
     /// Stores `variant` (made by the core's [`edge::make_variant`]) under `key`,
     /// copy-on-write. Returns how many variants `max_variants` dropped.
+    ///
+    /// One primary key's variants never outweigh an eighth of the capacity: beyond that
+    /// the oldest go (counted as evicted), so one URL with many variants cannot push the
+    /// whole key, and every other entry, out of the store at once.
     pub fn insert(&self, key: &str, req: &Request, variant: Variant, stored: Stored) -> usize {
-        let max = self.knobs.max_variants;
+        let max = Some(
+            self.knobs
+                .max_variants
+                .map_or(self.max_variants, |m| m.min(self.max_variants)),
+        );
+        let budget = (self.capacity / 8) as usize;
         let mut evicted = 0;
         let tag = variant.tag;
         self.cache.entry_by_ref(key).and_compute_with(|old| {
@@ -245,6 +258,17 @@ impl Store {
             e.stored
                 .retain(|(t, _)| *t != tag && set.variants.iter().any(|v| v.tag == *t));
             e.stored.push((tag, stored));
+            let mut w = super::weigh::entry(key, &e);
+            while w > budget && e.set.variants.len() > 1 {
+                // drop the oldest eighth (at least one) and weigh again
+                let n = (e.set.variants.len() / 8).max(1);
+                e.set.drop_oldest(n);
+                evicted += n;
+                let set = &e.set;
+                e.stored
+                    .retain(|(t, _)| set.variants.iter().any(|v| v.tag == *t));
+                w = super::weigh::entry(key, &e);
+            }
             Op::Put(Arc::new(e))
         });
         evicted
@@ -296,34 +320,60 @@ impl Store {
         )
     }
 
-    /// Every entry, sorted by key, for `/.varyedge/entries`.
-    pub fn entries(&self, now: Timestamp) -> Vec<EntryInfo> {
+    /// One page of entries for `/.varyedge/entries`: the `limit` smallest primary keys
+    /// after `after`, sorted, and whether more follow. Memory is bounded by `limit`
+    /// (a heap of the best keys so far), not by the store's size.
+    pub fn entries_page(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        now: Timestamp,
+    ) -> (Vec<EntryInfo>, bool) {
         self.cache.run_pending_tasks();
-        let mut out: Vec<EntryInfo> = self
-            .cache
+        let mut best: std::collections::BinaryHeap<Arc<String>> = Default::default();
+        let mut more = false;
+        for (k, _) in self.cache.iter() {
+            if after.is_some_and(|a| k.as_str() <= a) {
+                continue;
+            }
+            if best.len() < limit {
+                best.push(k);
+            } else if best.peek().is_some_and(|top| k < *top) {
+                best.pop();
+                best.push(k);
+                more = true;
+            } else {
+                more = true;
+            }
+        }
+        let keys = best.into_sorted_vec();
+        let page = keys
             .iter()
-            .map(|(k, e)| EntryInfo {
-                key: k.to_string(),
-                variants: e
-                    .set
-                    .variants
-                    .iter()
-                    .filter_map(|v| {
-                        let s = e.stored(v.tag)?;
-                        Some(VariantInfo {
-                            key: v.key.to_string(),
-                            secondary: v.secondary(),
-                            status: v.response.status,
-                            stored_by: StoredBy::clone(&s.by),
-                            age: v.freshness.age_ms(v.stored_at, now) / 1000,
-                            ttl: v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000),
-                            size: v.response.byte_size(),
-                        })
-                    })
-                    .collect(),
-            })
+            .filter_map(|k| Some(self.info(k, &*self.cache.get(k.as_str())?, now)))
             .collect();
-        out.sort_by(|a, b| a.key.cmp(&b.key));
-        out
+        (page, more)
+    }
+
+    fn info(&self, key: &str, e: &Entry, now: Timestamp) -> EntryInfo {
+        EntryInfo {
+            key: key.to_string(),
+            variants: e
+                .set
+                .variants
+                .iter()
+                .filter_map(|v| {
+                    let s = e.stored(v.tag)?;
+                    Some(VariantInfo {
+                        key: v.key.to_string(),
+                        secondary: v.secondary(),
+                        status: v.response.status,
+                        stored_by: StoredBy::clone(&s.by),
+                        age: v.freshness.age_ms(v.stored_at, now) / 1000,
+                        ttl: v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000),
+                        size: v.response.byte_size(),
+                    })
+                })
+                .collect(),
+        }
     }
 }

@@ -44,6 +44,8 @@ pub enum Fault {
     BodyTooLarge,
     /// Connected, but the exchange broke (reset, malformed response).
     Broken(String),
+    /// The client's own request body was malformed (a bad chunk size): the client's fault.
+    BadRequestBody(String),
 }
 
 impl Fault {
@@ -60,6 +62,10 @@ impl Fault {
             ),
             Fault::BodyTooLarge => (413, "varyedge proxy: request body too large\n".to_string()),
             Fault::Broken(e) => (502, format!("varyedge proxy: upstream error: {e}\n")),
+            Fault::BadRequestBody(e) => (
+                400,
+                format!("varyedge proxy: malformed request body: {e}\n"),
+            ),
         }
     }
 }
@@ -90,6 +96,21 @@ fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// Whether the exchange failed while reading the client's request body (hyper reports a
+/// failing request body as a "user" error whose cause is the body's own error).
+fn is_request_body_error(e: &(dyn StdError + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if c.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_user())
+        {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
+}
+
 /// Sends `req` upstream; the response head must arrive within `limit`.
 pub async fn send(
     client: &UpClient,
@@ -101,6 +122,7 @@ pub async fn send(
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) if e.is_connect() => Err(Fault::Unreachable(chain(&e))),
         Ok(Err(e)) if is_length_limit(&e) => Err(Fault::BodyTooLarge),
+        Ok(Err(e)) if is_request_body_error(&e) => Err(Fault::BadRequestBody(chain(&e))),
         Ok(Err(e)) => Err(Fault::Broken(chain(&e))),
     }
 }
@@ -150,6 +172,7 @@ pub type OnEnd = Box<dyn FnOnce(Ended) + Send>;
 /// A gap of more than `idle` between frames ends it with an error, which aborts the
 /// client's response. `on_end` learns how it ended, also when dropped unfinished.
 pub struct TeeBody {
+    prefix: Option<Bytes>,
     inner: Incoming,
     copy: Option<BytesMut>,
     limit: usize,
@@ -164,8 +187,10 @@ pub struct TeeBody {
 pub struct Stalled(Duration);
 
 impl TeeBody {
-    /// Tees `inner`, copying up to `limit` bytes (`keep == false`: no copy).
+    /// Tees `prefix` (bytes already read from it) then `inner`, copying up to `limit`
+    /// bytes (`keep == false`: no copy).
     pub fn new(
+        prefix: Bytes,
         inner: Incoming,
         keep: bool,
         limit: usize,
@@ -176,8 +201,10 @@ impl TeeBody {
             .size_hint()
             .exact()
             .map_or(8192, |n| n as usize)
+            .saturating_add(prefix.len())
             .min(limit);
         TeeBody {
+            prefix: (!prefix.is_empty()).then_some(prefix),
             inner,
             copy: keep.then(|| BytesMut::with_capacity(cap)),
             limit,
@@ -203,6 +230,16 @@ impl Body for TeeBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
+        if let Some(p) = this.prefix.take() {
+            if let Some(c) = &mut this.copy {
+                if c.len() + p.len() > this.limit {
+                    this.copy = None;
+                } else {
+                    c.extend_from_slice(&p);
+                }
+            }
+            return Poll::Ready(Some(Ok(Frame::data(p))));
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(d) = frame.data_ref() {
@@ -247,11 +284,18 @@ impl Body for TeeBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.prefix.is_none() && self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        let n = self.prefix.as_ref().map_or(0, |p| p.len() as u64);
+        let h = self.inner.size_hint();
+        let mut s = SizeHint::new();
+        s.set_lower(h.lower().saturating_add(n));
+        if let Some(u) = h.upper() {
+            s.set_upper(u.saturating_add(n));
+        }
+        s
     }
 }
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Memory per stored entry: fills `varyedge proxy --capacity CAP` with distinct small
+# entries (every request a new URL, 5-byte body) for SECS seconds with wrk, then prints
+# requests sent, entries held, bytes the weigher counts, and the proxy's RSS.
+#
+#   benches/soak/mem.sh [-c CAP] [-d SECS] [-b BIN] [-n CONNS]
+#
+# Loopback only; stops what it starts (by PID). Needs wrk and curl.
+set -euo pipefail
+CAP=64MiB DUR=30 BIN= CONNS=32
+while getopts "c:d:b:n:" o; do
+    case $o in
+        c) CAP=$OPTARG ;; d) DUR=$OPTARG ;; b) BIN=$OPTARG ;; n) CONNS=$OPTARG ;;
+        *) echo "usage: $0 [-c CAP] [-d SECS] [-b BIN] [-n CONNS]" >&2; exit 2 ;;
+    esac
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=${BIN:-$HERE/../../target/release/varyedge}
+for t in wrk curl; do command -v $t >/dev/null || { echo "$0: needs $t (apt-get install $t)" >&2; exit 2; }; done
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+addr_of() { # waits for "listening on http://ADDR" in $1
+    for _ in $(seq 100); do
+        if grep -q "listening on" "$1" 2>/dev/null; then sed -n 's/^listening on http:\/\///p' "$1" | head -1; return; fi
+        sleep 0.1
+    done
+    echo "$0: no address in $1" >&2; exit 1
+}
+"$BIN" origin "$HERE/origin.yaml" --listen 127.0.0.1:0 >"$WORK/origin.out" 2>&1 & PIDS+=($!)
+ORIGIN=$(addr_of "$WORK/origin.out")
+"$BIN" proxy --upstream "http://$ORIGIN" --listen 127.0.0.1:0 --capacity "$CAP" >"$WORK/proxy.out" 2>"$WORK/proxy.err" & PIDS+=($!)
+PROXY_PID=$!
+PROXY=$(addr_of "$WORK/proxy.out")
+wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$HERE/unique.lua" "http://$PROXY/" >"$WORK/wrk.out"
+sent=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
+errors=$(grep -E "Non-2xx|Socket errors" "$WORK/wrk.out" || true)
+stats=$(curl -s "http://$PROXY/.varyedge/stats")
+rss_kib=$(awk '/VmRSS/ {print $2}' /proc/$PROXY_PID/status)
+hwm_kib=$(awk '/VmHWM/ {print $2}' /proc/$PROXY_PID/status)
+python3 - "$sent" "$rss_kib" "$hwm_kib" "$CAP" "$errors" <<PY
+import json, sys
+s = json.loads('''$stats''')["stats"]
+sent, rss, hwm = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+print(f"capacity {sys.argv[4]}: requests sent {sent}, stores {s['stores']}, entries held {s['entries']}, "
+      f"weighed bytes {s['bytes']} ({s['bytes']/max(s['entries'],1):.0f} B/entry), "
+      f"RSS {rss/1024:.1f} MiB (peak {hwm/1024:.1f} MiB), evictions {s['evictions']}")
+if sys.argv[5]: print("wrk:", sys.argv[5])
+PY

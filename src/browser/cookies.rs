@@ -1,0 +1,319 @@
+//! A browser's cookie jar (RFC 6265bis, <https://httpwg.org/http-extensions/draft-ietf-httpbis-rfc6265bis.html>),
+//! reduced to what decides whether a cross-origin `fetch()` carries a `Cookie` header:
+//! host/domain matching, `Secure`, `SameSite`, and the engine's third-party cookie policy.
+//! Cookies are filled from the scenario (a client's `cookie:`) and from `Set-Cookie`.
+//! Paths and expiry dates are not modelled (every cookie has path `/` and lives for the
+//! whole scenario; `Max-Age=0` deletes).
+
+use super::site;
+use super::Agent;
+use crate::fields::Headers;
+
+/// The `SameSite` attribute (RFC 6265bis §4.1.2.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameSite {
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=Lax`.
+    Lax,
+    /// `SameSite=None` (needs `Secure`).
+    None,
+    /// No attribute: Chromium treats it as `Lax` ("Lax by default", since Chrome 80).
+    Unspecified,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Cookie {
+    name: String,
+    value: String,
+    /// Lowercase host or domain, without a leading dot.
+    domain: String,
+    /// No `Domain` attribute: only this exact host.
+    host_only: bool,
+    secure: bool,
+    same_site: SameSite,
+}
+
+/// One browser's cookies.
+#[derive(Clone, Debug, Default)]
+pub struct CookieJar {
+    cookies: Vec<Cookie>,
+}
+
+/// Whether the engine withholds (and refuses to store) cookies in a cross-site context
+/// even with `SameSite=None`. Chromium 156 headless with a fresh profile did so
+/// (measured: a `SameSite=None; Secure` cookie set for 127.0.0.1 was sent from a page on
+/// 127.0.0.1 and not from a page on localhost; a `Set-Cookie` answered to the localhost
+/// page was not stored). Safari blocks all third-party cookies (WebKit, "Full
+/// Third-Party Cookie Blocking", March 2020); Firefox's Total Cookie Protection (default
+/// since Firefox 103) keeps third-party cookies in a per-site partition, so a cookie set
+/// first-party is never sent cross-site.
+pub fn blocks_third_party_cookies(agent: Agent) -> bool {
+    agent != Agent::None
+}
+
+/// A parsed cookie string: its name=value pairs and the attributes that apply to all.
+struct Parsed<'a> {
+    pairs: Vec<(&'a str, &'a str)>,
+    same_site: SameSite,
+    secure: bool,
+    domain: Option<&'a str>,
+    /// `Max-Age` of zero or less.
+    delete: bool,
+}
+
+/// Splits a cookie string (`a=1; b=2; SameSite=None; Secure`).
+fn parse(s: &str) -> Parsed<'_> {
+    let (mut pairs, mut same_site, mut secure, mut domain, mut delete) =
+        (Vec::new(), SameSite::Unspecified, false, None, false);
+    for part in s.split(';') {
+        let part = part.trim();
+        let (k, v) = part
+            .split_once('=')
+            .map_or((part, ""), |(k, v)| (k.trim(), v.trim()));
+        match k.to_ascii_lowercase().as_str() {
+            "" => {}
+            "samesite" => {
+                same_site = match v.to_ascii_lowercase().as_str() {
+                    "strict" => SameSite::Strict,
+                    "lax" => SameSite::Lax,
+                    "none" => SameSite::None,
+                    _ => SameSite::Unspecified,
+                }
+            }
+            "secure" => secure = true,
+            "domain" => domain = Some(v.trim_start_matches('.')),
+            "max-age" => delete = v.trim().parse::<i64>().is_ok_and(|n| n <= 0),
+            "path" | "expires" | "httponly" | "partitioned" | "priority" => {}
+            _ if part.contains('=') => pairs.push((k, v)),
+            _ => {}
+        }
+    }
+    Parsed {
+        pairs,
+        same_site,
+        secure,
+        domain,
+        delete,
+    }
+}
+
+/// Whether `host` domain-matches a cookie (RFC 6265bis §5.1.3).
+fn domain_match(c: &Cookie, host: &str) -> bool {
+    if c.host_only {
+        return host.eq_ignore_ascii_case(&c.domain);
+    }
+    let h = host.to_ascii_lowercase();
+    h == c.domain || h.ends_with(&format!(".{}", c.domain))
+}
+
+/// Whether a `Secure` cookie may travel to this URL: https, or a loopback host (Chromium
+/// treats http://localhost and 127.0.0.1 as potentially trustworthy; measured).
+fn secure_ok(scheme: &str, host: &str) -> bool {
+    scheme.eq_ignore_ascii_case("https") || site::is_loopback(host)
+}
+
+impl CookieJar {
+    /// An empty jar.
+    pub fn new() -> CookieJar {
+        CookieJar::default()
+    }
+
+    /// Whether the jar holds no cookie.
+    pub fn is_empty(&self) -> bool {
+        self.cookies.is_empty()
+    }
+
+    /// Stores a cookie string for `host` as if set first-party (a scenario's `cookie:`).
+    pub fn preset(&mut self, host: &str, cookie: &str) {
+        self.put(host, cookie);
+    }
+
+    fn put(&mut self, host: &str, line: &str) {
+        let Parsed {
+            pairs,
+            same_site,
+            secure,
+            domain,
+            delete,
+        } = parse(line);
+        let (host, _) = site::split_authority(host);
+        for (name, value) in pairs {
+            let c = Cookie {
+                name: name.to_string(),
+                value: value.to_string(),
+                domain: domain.unwrap_or(host).to_ascii_lowercase(),
+                host_only: domain.is_none(),
+                secure,
+                same_site,
+            };
+            self.cookies.retain(|o| {
+                !(o.name == c.name && o.domain == c.domain && o.host_only == c.host_only)
+            });
+            if !delete {
+                self.cookies.push(c);
+            }
+        }
+    }
+
+    /// RFC 6265bis §5.7 "storage model" for the `Set-Cookie` lines of a response to
+    /// `scheme://host`, fetched from a page on `page_origin`, when the request's
+    /// credentials flag was set (a `fetch()` with `credentials: include`, Fetch §4.5 step
+    /// 17). Cookies are stored before (and whatever) the CORS check (measured: a
+    /// `Set-Cookie` on a response blocked for a missing `Access-Control-Allow-Credentials`
+    /// was sent on the next request). Rejected: `SameSite=None` without `Secure`
+    /// (§5.7 step 19), `Secure` from an untrustworthy origin, and anything in a cross-site
+    /// context when the engine blocks third-party cookies.
+    pub fn store(
+        &mut self,
+        agent: Agent,
+        page_origin: &str,
+        scheme: &str,
+        host: &str,
+        resp: &Headers,
+    ) {
+        let url = format!("{scheme}://{host}/");
+        let cross_site = !site::same_site(page_origin, &url);
+        if cross_site && blocks_third_party_cookies(agent) {
+            return;
+        }
+        let (bare, _) = site::split_authority(host);
+        for line in resp.get_all("set-cookie") {
+            let Parsed {
+                same_site, secure, ..
+            } = parse(line);
+            if same_site == SameSite::None && !secure {
+                continue;
+            }
+            if secure && !secure_ok(scheme, bare) {
+                continue;
+            }
+            if cross_site && same_site != SameSite::None {
+                continue;
+            }
+            self.put(host, line);
+        }
+    }
+
+    /// RFC 6265bis §5.8.3 "retrieval algorithm": the `Cookie` value for a request to
+    /// `scheme://host` initiated by a page on `page_origin`, or `None`. A cross-site
+    /// request gets no `Strict`, `Lax` or unspecified cookie (§5.8.3 step 1, "Lax by
+    /// default"), and no `None` one either when the engine blocks third-party cookies.
+    pub fn cookie_header(
+        &self,
+        agent: Agent,
+        page_origin: &str,
+        scheme: &str,
+        host: &str,
+    ) -> Option<String> {
+        let url = format!("{scheme}://{host}/");
+        let cross_site = !site::same_site(page_origin, &url);
+        let (bare, _) = site::split_authority(host);
+        let mut out = String::new();
+        for c in &self.cookies {
+            let allowed = domain_match(c, bare)
+                && (!c.secure || secure_ok(scheme, bare))
+                && (!cross_site
+                    || (c.same_site == SameSite::None && !blocks_third_party_cookies(agent)));
+            if allowed {
+                if !out.is_empty() {
+                    out.push_str("; ");
+                }
+                out.push_str(&c.name);
+                out.push('=');
+                out.push_str(&c.value);
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "http://127.0.0.1:1000";
+    const B: &str = "http://localhost:2000";
+
+    #[test]
+    fn same_site_sends_every_kind_cross_site_none() {
+        let mut j = CookieJar::new();
+        j.preset("127.0.0.1:9", "lax=1; SameSite=Lax");
+        j.preset("127.0.0.1:9", "def=1");
+        j.preset("127.0.0.1:9", "none=1; SameSite=None; Secure");
+        j.preset("127.0.0.1:9", "strict=1; SameSite=Strict");
+        assert_eq!(
+            j.cookie_header(Agent::Chrome, A, "http", "127.0.0.1:9")
+                .as_deref(),
+            Some("lax=1; def=1; none=1; strict=1")
+        );
+        assert_eq!(
+            j.cookie_header(Agent::Chrome, B, "http", "127.0.0.1:9"),
+            None
+        );
+        assert_eq!(
+            j.cookie_header(Agent::Safari, B, "http", "127.0.0.1:9"),
+            None
+        );
+        assert_eq!(
+            j.cookie_header(Agent::None, B, "http", "127.0.0.1:9")
+                .as_deref(),
+            Some("none=1")
+        );
+        assert_eq!(
+            j.cookie_header(Agent::Chrome, A, "http", "localhost:9"),
+            None
+        );
+    }
+
+    #[test]
+    fn set_cookie_rules() {
+        let mut j = CookieJar::new();
+        let h = Headers::from_pairs([
+            ("set-cookie", "a=1"),
+            ("set-cookie", "bad=1; SameSite=None"),
+            ("set-cookie", "s=1; Secure"),
+        ]);
+        j.store(Agent::Chrome, B, "http", "127.0.0.1:9", &h);
+        assert!(j.is_empty(), "cross-site Set-Cookie is refused");
+        j.store(Agent::Chrome, A, "http", "127.0.0.1:9", &h);
+        assert_eq!(
+            j.cookie_header(Agent::Chrome, A, "http", "127.0.0.1:9")
+                .as_deref(),
+            Some("a=1; s=1")
+        );
+        j.store(
+            Agent::Chrome,
+            A,
+            "http",
+            "127.0.0.1:9",
+            &Headers::from_pairs([("set-cookie", "a=; Max-Age=0")]),
+        );
+        assert_eq!(
+            j.cookie_header(Agent::Chrome, A, "http", "127.0.0.1:9")
+                .as_deref(),
+            Some("s=1")
+        );
+        let mut k = CookieJar::new();
+        k.store(
+            Agent::Chrome,
+            "https://app.example.com",
+            "http",
+            "api.example.com",
+            &Headers::from_pairs([("set-cookie", "s=1; Secure")]),
+        );
+        assert!(k.is_empty(), "Secure over plain http to a public host");
+    }
+
+    #[test]
+    fn domain_attribute_covers_subdomains() {
+        let mut j = CookieJar::new();
+        j.preset("www.example.com", "d=1; Domain=example.com");
+        let o = "https://app.example.com";
+        assert_eq!(
+            j.cookie_header(Agent::Chrome, o, "https", "api.example.com")
+                .as_deref(),
+            Some("d=1")
+        );
+    }
+}

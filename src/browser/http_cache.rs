@@ -1,0 +1,470 @@
+//! The browser's own HTTP cache: a private cache (RFC 9111, <https://www.rfc-editor.org/rfc/rfc9111>)
+//! between the page and the network, partitioned the way Chromium partitions it.
+//!
+//! * **Partition.** Chromium keys every entry by its network isolation key — the
+//!   top-frame site and the frame site — before the URL (`net/http/http_cache.cc`,
+//!   `GenerateCacheKey`: `_dk_<top-frame site> <frame site> <url>`, "split cache", on by
+//!   default since Chrome 86). A page's `fetch()` runs in the top frame, so both are the
+//!   page's site: two origins of one site share entries. Measured on Chromium 156: a
+//!   response stored for a fetch from `http://127.0.0.1:P1` was served from the disk
+//!   cache to `http://127.0.0.1:P3` (same site) and not to `http://localhost:P2`.
+//!   `credentials` does not split it (measured: an entry stored by a `same-origin`
+//!   fetch answered an `include` and an `omit` fetch).
+//! * **One entry per key.** `Vary` does not create variants: the stored request's
+//!   nominated headers must match, or the request goes to the network and its response
+//!   replaces the entry (`HttpCache::Transaction`, `vary_mismatch_`; measured: A, C, A
+//!   with `Vary: Origin` reached the server three times).
+//! * **Freshness** (RFC 9111 §4.2): `max-age`, else `Expires` − `Date`, else 10 % of
+//!   `Date` − `Last-Modified`; 301, 308 and 410 without any of these are fresh forever
+//!   (`net/http/http_response_headers.cc`, `GetFreshnessLifetimes`). `s-maxage` is for
+//!   shared caches only (measured: `s-maxage=300` alone was not reused). The age counts
+//!   the response's `Age` (an edge hit's age) plus the time since it was stored.
+//! * **Not stored**: `no-store`; responses to anything but `GET`; `no-cache` is stored
+//!   but never reused without revalidation, which the model does as a full fetch.
+//! * **Invalidation** (RFC 9111 §4.4): a non-error response to an unsafe method
+//!   invalidates the entry for its URL (measured: a POST evicted the stored GET).
+//!
+//! Preflights never use this cache (Chromium sends them with `LOAD_DISABLE_CACHE`).
+
+use crate::fields::{CacheControl, Headers};
+use crate::message::{Request, Response};
+use crate::time::Timestamp;
+use std::sync::Arc;
+
+/// One stored response.
+#[derive(Clone, Debug)]
+struct Entry {
+    partition: String,
+    url: String,
+    /// The values the stored request had for each field its response's `Vary` names.
+    vary: Vec<(String, Option<String>)>,
+    vary_star: bool,
+    response: Arc<Response>,
+    stored_at: Timestamp,
+    /// Seconds of freshness, `u64::MAX` for "forever".
+    lifetime_secs: u64,
+    /// The response's `Age` when it arrived.
+    initial_age_secs: u64,
+    no_cache: bool,
+    stored_by: u64,
+}
+
+/// A response the cache answered with.
+#[derive(Clone, Debug)]
+pub struct Served {
+    /// The stored response.
+    pub response: Arc<Response>,
+    /// Who stored it (the driver's tag: a step index).
+    pub stored_by: u64,
+    /// Its current age in seconds.
+    pub age_secs: u64,
+}
+
+/// A private, partitioned HTTP cache.
+#[derive(Clone, Debug, Default)]
+pub struct HttpCache {
+    entries: Vec<Entry>,
+}
+
+/// The partition of a fetch from a top-level page on `page_origin`: its site, twice
+/// (top-frame site, frame site), as Chromium's network isolation key.
+pub fn partition(page_origin: &str) -> String {
+    match super::site::parts(page_origin) {
+        Some(p) => {
+            let site = super::site::registrable_domain(p.host);
+            format!("{0}://{1} {0}://{1}", p.scheme, site)
+        }
+        None => format!("{page_origin} {page_origin}"),
+    }
+}
+
+/// RFC 9111 §4.2.1: the freshness lifetime a private cache gives `resp` at `now`.
+fn lifetime_secs(resp: &Response, cc: Option<&CacheControl>) -> u64 {
+    if let Some(ma) = cc.and_then(|c| c.max_age) {
+        return ma;
+    }
+    let date = resp
+        .headers
+        .get("date")
+        .and_then(Timestamp::parse_http_date);
+    if let Some(exp) = resp.headers.get("expires") {
+        return match (Timestamp::parse_http_date(exp), date) {
+            (Some(e), Some(d)) => e.secs().saturating_sub(d.secs()),
+            _ => 0, // an invalid Expires means "already expired" (§5.3)
+        };
+    }
+    if matches!(resp.status, 301 | 308 | 410) {
+        return u64::MAX;
+    }
+    match (
+        resp.headers
+            .get("last-modified")
+            .and_then(Timestamp::parse_http_date),
+        date,
+    ) {
+        (Some(lm), Some(d)) => d.secs().saturating_sub(lm.secs()) / 10,
+        _ => 0,
+    }
+}
+
+fn age_header(resp: &Response) -> u64 {
+    resp.headers
+        .get("age")
+        .and_then(|a| a.trim().parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+/// Whether the request itself rules out a stored answer: RFC 9111 §5.2.1.4 request
+/// `Cache-Control: no-cache` (or `max-age=0`, or `Pragma: no-cache`, §5.4) must be
+/// revalidated — the model refetches (measured: a page's `Cache-Control: no-cache`
+/// went to the network) — and Fetch §4.5 step 8.21 turns a request carrying a
+/// conditional header (`If-None-Match`, `If-Modified-Since`, …) into cache mode
+/// "no-store".
+fn bypasses(req: &Request) -> bool {
+    let cc = CacheControl::parse(&req.headers, "cache-control");
+    cc.is_some_and(|c| c.no_cache || c.no_store || c.max_age == Some(0))
+        || req
+            .headers
+            .get_all("pragma")
+            .any(|v| v.to_ascii_lowercase().contains("no-cache"))
+        || conditional(req)
+}
+
+fn conditional(req: &Request) -> bool {
+    [
+        "if-modified-since",
+        "if-none-match",
+        "if-unmodified-since",
+        "if-match",
+        "if-range",
+    ]
+    .iter()
+    .any(|h| req.headers.contains(h))
+}
+
+impl HttpCache {
+    /// An empty cache.
+    pub fn new() -> HttpCache {
+        HttpCache::default()
+    }
+
+    /// Number of stored responses.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// RFC 9111 §4: a stored response that may answer `req` (to `url`, in `partition`) at
+    /// `now` without contacting the network: same key, `Vary` fields match (§4.1), fresh
+    /// (§4.2), and not `no-cache`.
+    pub fn lookup(
+        &self,
+        now: Timestamp,
+        partition: &str,
+        url: &str,
+        req: &Request,
+    ) -> Option<Served> {
+        // A HEAD is answered from the stored GET (measured: no request went out).
+        if !matches!(req.method.as_str(), "GET" | "HEAD") || bypasses(req) {
+            return None;
+        }
+        let e = self
+            .entries
+            .iter()
+            .find(|e| e.partition == partition && e.url == url)?;
+        if e.vary_star || e.no_cache {
+            return None;
+        }
+        let vary_ok = e
+            .vary
+            .iter()
+            .all(|(name, v)| req.headers.get_combined(name) == *v);
+        let age = e.initial_age_secs + now.ms_since(e.stored_at) / 1000;
+        (vary_ok && e.lifetime_secs > age).then(|| Served {
+            response: e.response.clone(),
+            stored_by: e.stored_by,
+            age_secs: age,
+        })
+    }
+
+    /// RFC 9111 §3: stores the response to `req` when a private cache may, replacing the
+    /// entry with the same key; returns whether it stored. RFC 9111 §4.4: a non-error
+    /// response to an unsafe method invalidates the key instead.
+    pub fn store(
+        &mut self,
+        now: Timestamp,
+        partition: &str,
+        url: &str,
+        req: &Request,
+        resp: &Arc<Response>,
+        stored_by: u64,
+    ) -> bool {
+        let safe = matches!(req.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
+        if !safe && (200..400).contains(&resp.status) {
+            self.entries
+                .retain(|e| !(e.partition == partition && e.url == url));
+            return false;
+        }
+        if req.method != "GET" || resp.status < 200 || conditional(req) {
+            return false;
+        }
+        let cc = CacheControl::parse(&resp.headers, "cache-control");
+        let req_cc = CacheControl::parse(&req.headers, "cache-control");
+        if cc.as_ref().is_some_and(|c| c.no_store) || req_cc.is_some_and(|c| c.no_store) {
+            return false;
+        }
+        let vary_names: Vec<String> = resp
+            .headers
+            .list("vary")
+            .into_iter()
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
+        let entry = Entry {
+            partition: partition.to_string(),
+            url: url.to_string(),
+            vary_star: vary_names.iter().any(|n| n == "*"),
+            vary: vary_names
+                .into_iter()
+                .filter(|n| n != "*")
+                .map(|n| {
+                    let v = req.headers.get_combined(&n);
+                    (n, v)
+                })
+                .collect(),
+            response: resp.clone(),
+            stored_at: now,
+            lifetime_secs: lifetime_secs(resp, cc.as_ref()),
+            initial_age_secs: age_header(resp),
+            no_cache: cc.as_ref().is_some_and(|c| c.no_cache),
+            stored_by,
+        };
+        self.entries
+            .retain(|e| !(e.partition == partition && e.url == url));
+        self.entries.push(entry);
+        true
+    }
+
+    /// Empties the cache.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+/// Headers helper for tests and callers: a request as the cache sees it.
+pub fn request(method: &str, headers: Headers) -> Request {
+    Request {
+        method: method.to_string(),
+        scheme: String::new(),
+        host: String::new(),
+        target: String::new(),
+        headers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SIM_EPOCH;
+
+    fn resp(status: u16, pairs: &[(&str, &str)]) -> Arc<Response> {
+        Arc::new(Response::new(
+            status,
+            Headers::from_pairs(pairs.iter().copied()),
+        ))
+    }
+
+    const U: &str = "http://127.0.0.1:9/x";
+
+    #[test]
+    fn partitions_by_site() {
+        let a = partition("http://127.0.0.1:1");
+        assert_eq!(a, partition("http://127.0.0.1:3"));
+        assert_ne!(a, partition("http://localhost:2"));
+        assert_eq!(
+            partition("https://app1.example.com"),
+            partition("https://app2.example.com")
+        );
+    }
+
+    #[test]
+    fn fresh_reuse_then_expiry() {
+        let mut c = HttpCache::new();
+        let p = partition("http://127.0.0.1:1");
+        let get = request("GET", Headers::new());
+        assert!(c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "max-age=60")]),
+            3
+        ));
+        let s = c
+            .lookup(SIM_EPOCH.plus_secs(59), &p, U, &get)
+            .map(|s| s.stored_by);
+        assert_eq!(s, Some(3));
+        assert!(c.lookup(SIM_EPOCH.plus_secs(60), &p, U, &get).is_none());
+        assert!(c
+            .lookup(SIM_EPOCH, &partition("http://localhost:2"), U, &get)
+            .is_none());
+    }
+
+    #[test]
+    fn age_header_counts() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "max-age=60"), ("age", "50")]),
+            0,
+        );
+        assert!(c.lookup(SIM_EPOCH.plus_secs(9), &p, U, &get).is_some());
+        assert!(c.lookup(SIM_EPOCH.plus_secs(10), &p, U, &get).is_none());
+    }
+
+    #[test]
+    fn not_stored_or_not_reused() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        assert!(!c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "no-store")]),
+            0
+        ));
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "s-maxage=300")]),
+            0,
+        );
+        assert!(
+            c.lookup(SIM_EPOCH, &p, U, &get).is_none(),
+            "s-maxage is for shared caches"
+        );
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "no-cache, max-age=60")]),
+            0,
+        );
+        assert!(c.lookup(SIM_EPOCH, &p, U, &get).is_none());
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "private, max-age=60")]),
+            0,
+        );
+        assert!(c.lookup(SIM_EPOCH, &p, U, &get).is_some());
+    }
+
+    #[test]
+    fn permanent_redirect_is_fresh_forever() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        c.store(SIM_EPOCH, &p, U, &get, &resp(301, &[("location", "/y")]), 0);
+        assert!(c
+            .lookup(SIM_EPOCH.plus_secs(86_400 * 365), &p, U, &get)
+            .is_some());
+        c.store(SIM_EPOCH, &p, U, &get, &resp(302, &[("location", "/y")]), 0);
+        assert!(c.lookup(SIM_EPOCH, &p, U, &get).is_none());
+    }
+
+    #[test]
+    fn vary_mismatch_misses_and_one_entry_per_key() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let r1 = request("GET", Headers::from_pairs([("origin", "http://a.example")]));
+        let r2 = request(
+            "GET",
+            Headers::from_pairs([("origin", "http://b.a.example")]),
+        );
+        let v = resp(200, &[("cache-control", "max-age=60"), ("vary", "Origin")]);
+        c.store(SIM_EPOCH, &p, U, &r1, &v, 1);
+        assert!(c.lookup(SIM_EPOCH, &p, U, &r1).is_some());
+        assert!(c.lookup(SIM_EPOCH, &p, U, &r2).is_none());
+        c.store(SIM_EPOCH, &p, U, &r2, &v, 2);
+        assert_eq!(c.len(), 1);
+        assert!(c.lookup(SIM_EPOCH, &p, U, &r1).is_none());
+        let none = request("GET", Headers::new());
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &none,
+            &resp(200, &[("cache-control", "max-age=60")]),
+            3,
+        );
+        assert!(
+            c.lookup(SIM_EPOCH, &p, U, &r1).is_some(),
+            "no Vary: any request matches"
+        );
+    }
+
+    #[test]
+    fn head_uses_the_get_entry_and_request_no_cache_bypasses() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "max-age=60")]),
+            0,
+        );
+        assert!(c
+            .lookup(SIM_EPOCH, &p, U, &request("HEAD", Headers::new()))
+            .is_some());
+        let nc = request("GET", Headers::from_pairs([("cache-control", "no-cache")]));
+        assert!(c.lookup(SIM_EPOCH, &p, U, &nc).is_none());
+        let inm = request("GET", Headers::from_pairs([("if-none-match", "\"x\"")]));
+        assert!(c.lookup(SIM_EPOCH, &p, U, &inm).is_none());
+        assert!(c
+            .lookup(SIM_EPOCH, &p, U, &request("PUT", Headers::new()))
+            .is_none());
+    }
+
+    #[test]
+    fn unsafe_method_invalidates() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "max-age=60")]),
+            0,
+        );
+        assert!(!c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &request("POST", Headers::new()),
+            &resp(200, &[]),
+            1
+        ));
+        assert!(c.is_empty());
+    }
+}

@@ -1,0 +1,425 @@
+//! One `fetch()` from start to verdict, as a sans-IO state machine over one browser
+//! ([`Instance`]: engine, CORS-preflight cache, HTTP cache, cookie jar).
+//!
+//! [`Run::start`] says what to send first; the driver sends it (through an edge, to an
+//! origin, over the wire) and hands the answer to [`Run::on_response`], which says what
+//! to send next or gives the [`Done`] outcome. In between the run implements, after the
+//! Fetch standard (<https://fetch.spec.whatwg.org/>):
+//!
+//! * the `Request` constructor's `no-cors` method check (a TypeError, nothing sent);
+//! * CORS-preflight (§4.8) with the preflight cache (§4.9) — a redirect answered to a
+//!   preflight is a failure of its own;
+//! * the browser's HTTP cache (§4.5 "HTTP-network-or-cache fetch", [`super::http_cache`]):
+//!   a fresh stored response answers without sending anything;
+//! * cookies: sent and stored only with the credentials flag (§4.5 steps 12 and 17),
+//!   through the jar's SameSite and third-party rules ([`super::cookies`]);
+//! * the CORS check on every response, redirects included (§4.3 "HTTP fetch" step 4.4
+//!   runs before redirect handling);
+//! * §4.4 "HTTP-redirect fetch": `redirect: follow | error | manual`, at most 20
+//!   redirects, 301/302 turn POST into GET and 303 anything but HEAD into GET, and a
+//!   cross-origin redirect from a cross-origin URL taints the origin (`Origin: null`
+//!   from then on). A new preflight is made for the new URL when the request needs one.
+
+use super::check::Failure;
+use super::cookies::CookieJar;
+use super::http_cache::{self, HttpCache};
+use super::{
+    safelist, site, Agent, Browser, Credentials, Fetch, Mode, RedirectMode, Start, Verdict,
+};
+use crate::message::{Request, Response};
+use crate::time::Timestamp;
+use std::sync::Arc;
+
+/// One browser: what a client (or several clients with one `user:`) keeps between fetches.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// Engine, default headers and CORS-preflight cache.
+    pub browser: Browser,
+    /// The HTTP cache.
+    pub http: HttpCache,
+    /// The cookie jar.
+    pub jar: CookieJar,
+    /// Whether the HTTP cache is used at all (a scenario's `http_cache:`; off, every
+    /// fetch goes to the network as in DevTools' "Disable cache").
+    pub http_cache_enabled: bool,
+}
+
+impl Instance {
+    /// A fresh browser.
+    pub fn new(browser: Browser) -> Instance {
+        Instance {
+            browser,
+            http: HttpCache::new(),
+            jar: CookieJar::new(),
+            http_cache_enabled: true,
+        }
+    }
+
+    /// The same browser with an empty HTTP cache: what "no cache in between" means for
+    /// the counterfactual verdict.
+    pub fn without_http_cache(&self) -> Instance {
+        Instance {
+            browser: self.browser.clone(),
+            http: HttpCache::new(),
+            jar: self.jar.clone(),
+            http_cache_enabled: self.http_cache_enabled,
+        }
+    }
+}
+
+/// Which part of the fetch a request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leg {
+    /// A CORS-preflight (`OPTIONS`).
+    Preflight,
+    /// The request itself (or a redirect hop of it).
+    Actual,
+}
+
+/// A request to send.
+#[derive(Clone, Debug)]
+pub struct Send {
+    /// The request.
+    pub request: Request,
+    /// Preflight or actual.
+    pub leg: Leg,
+    /// How many redirects came before it (0 for the first URL).
+    pub hop: usize,
+}
+
+/// What the driver does next.
+#[derive(Clone, Debug)]
+pub enum Next {
+    /// Send this and call [`Run::on_response`] with the answer.
+    Send(Send),
+    /// The fetch is over.
+    Done(Done),
+}
+
+/// The outcome of a fetch.
+#[derive(Clone, Debug)]
+pub struct Done {
+    /// What the page sees.
+    pub verdict: Verdict,
+    /// A preflight went out (on any hop).
+    pub preflight_sent: bool,
+    /// A needed preflight was answered from the preflight cache (on the first hop that
+    /// needed one, when none was sent).
+    pub preflight_cached: bool,
+    /// When the deciding response came from the browser's HTTP cache: the tag of the
+    /// fetch that stored it.
+    pub browser_cache: Option<u64>,
+    /// Status of the deciding response (0 when nothing was received).
+    pub status: u16,
+    /// Redirects followed.
+    pub redirects: usize,
+    /// The URL of the last request.
+    pub final_url: String,
+}
+
+/// Fetch §4.4 step 5: at most 20 redirects.
+const MAX_REDIRECTS: usize = 20;
+
+/// A fetch in progress.
+#[derive(Clone, Debug)]
+pub struct Run {
+    f: Fetch,
+    tag: u64,
+    waiting: Option<Leg>,
+    hop: usize,
+    preflight_sent: bool,
+    preflight_cached: bool,
+    /// The actual request of the current hop (for the HTTP cache), once built.
+    actual: Option<Request>,
+}
+
+fn is_redirect(resp: &Response) -> bool {
+    matches!(resp.status, 301 | 302 | 303 | 307 | 308) && resp.headers.contains("location")
+}
+
+impl Run {
+    /// Starts `f` in `inst` at `now`; `tag` marks what this fetch stores in the HTTP cache.
+    pub fn start(inst: &mut Instance, now: Timestamp, f: Fetch, tag: u64) -> (Run, Next) {
+        let mut run = Run {
+            f,
+            tag,
+            waiting: None,
+            hop: 0,
+            preflight_sent: false,
+            preflight_cached: false,
+            actual: None,
+        };
+        // Fetch, `new Request(input, init)` step 30.1: "If this's request's mode is
+        // "no-cors", then: if this's request's method is not a CORS-safelisted method,
+        // then throw a TypeError." Every engine; nothing is sent.
+        let is_browser = inst.browser.agent() != Agent::None && run.f.agent != Agent::None;
+        if is_browser && run.f.mode == Mode::NoCors {
+            let m = safelist::normalize_method(&run.f.method).into_owned();
+            if !safelist::is_safelisted_method(&m) {
+                let v =
+                    inst.browser
+                        .blocked_with_status(&run.f, &Failure::NoCorsMethod(&m), false, 0);
+                let done = run.done(v, None, 0);
+                return (run, Next::Done(done));
+            }
+        }
+        let next = run.begin_hop(inst, now);
+        (run, next)
+    }
+
+    /// The fetch as it stands (the current hop's URL, method and origin).
+    pub fn fetch(&self) -> &Fetch {
+        &self.f
+    }
+
+    fn done(&self, verdict: Verdict, browser_cache: Option<u64>, status: u16) -> Done {
+        Done {
+            verdict,
+            preflight_sent: self.preflight_sent,
+            preflight_cached: self.preflight_cached && !self.preflight_sent,
+            browser_cache,
+            status,
+            redirects: self.hop,
+            final_url: super::cache::url_of(&self.f),
+        }
+    }
+
+    /// The credentials flag (Fetch §4.5 step 12 "includeCredentials"): `include`, or
+    /// `same-origin` for a same-origin untainted request.
+    fn credentials_flag(&self) -> bool {
+        match self.f.credentials {
+            Credentials::Include => true,
+            Credentials::Omit => false,
+            Credentials::SameOrigin => {
+                self.f.origin != "null"
+                    && site::same_origin(&self.f.origin, &super::cache::url_of(&self.f))
+            }
+        }
+    }
+
+    /// Preflight (or the preflight cache), then the actual request of the current hop.
+    fn begin_hop(&mut self, inst: &mut Instance, now: Timestamp) -> Next {
+        let agent = inst.browser.agent();
+        self.f.cookie = if self.credentials_flag() {
+            inst.jar
+                .cookie_header(agent, self.f.page_origin(), &self.f.scheme, &self.f.host)
+        } else {
+            None
+        };
+        match inst.browser.start(now, &self.f) {
+            Start::Preflight(req) => {
+                self.preflight_sent = true;
+                self.waiting = Some(Leg::Preflight);
+                Next::Send(Send {
+                    request: req,
+                    leg: Leg::Preflight,
+                    hop: self.hop,
+                })
+            }
+            Start::Actual {
+                request,
+                preflight_cached,
+            } => {
+                self.preflight_cached |= preflight_cached;
+                self.send_actual(inst, now, request)
+            }
+        }
+    }
+
+    /// The HTTP cache answers, or the actual request goes out.
+    fn send_actual(&mut self, inst: &mut Instance, now: Timestamp, request: Request) -> Next {
+        let browser = inst.browser.agent() != Agent::None && self.f.agent != Agent::None;
+        if browser && inst.http_cache_enabled {
+            let part = http_cache::partition(self.f.page_origin());
+            let url = super::cache::url_of(&self.f);
+            if let Some(s) = inst.http.lookup(now, &part, &url, &request) {
+                self.actual = Some(request);
+                return self.judge_actual(inst, now, &s.response, Some(s.stored_by));
+            }
+        }
+        self.actual = Some(request.clone());
+        self.waiting = Some(Leg::Actual);
+        Next::Send(Send {
+            request,
+            leg: Leg::Actual,
+            hop: self.hop,
+        })
+    }
+
+    /// The answer to the last [`Send`].
+    pub fn on_response(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        resp: &Arc<Response>,
+    ) -> Next {
+        match self.waiting.take() {
+            Some(Leg::Preflight) => self.on_preflight(inst, now, resp),
+            Some(Leg::Actual) => {
+                self.remember(inst, now, resp);
+                self.judge_actual(inst, now, resp, None)
+            }
+            // Nothing was asked: the fetch is over; answer with its verdict again.
+            None => Next::Done(self.done(Verdict::unchecked(), None, resp.status)),
+        }
+    }
+
+    fn on_preflight(&mut self, inst: &mut Instance, now: Timestamp, resp: &Arc<Response>) -> Next {
+        // Chromium's PreflightController fails a redirected preflight before any other
+        // check (`kPreflightDisallowedRedirect`, measured on Chromium 156); the Fetch
+        // standard reaches the same end through "not an ok status".
+        if is_redirect(resp) {
+            let v = inst.browser.blocked_with_status(
+                &self.f,
+                &Failure::PreflightRedirect,
+                true,
+                resp.status,
+            );
+            return Next::Done(self.done(v, None, resp.status));
+        }
+        match inst.browser.on_preflight(now, &self.f, resp) {
+            Err(v) => Next::Done(self.done(v, None, resp.status)),
+            Ok(actual) => self.send_actual(inst, now, actual),
+        }
+    }
+
+    /// Stores what a network response leaves in the browser: the HTTP cache entry (or
+    /// its invalidation) and cookies.
+    fn remember(&mut self, inst: &mut Instance, now: Timestamp, resp: &Arc<Response>) {
+        let agent = inst.browser.agent();
+        if agent == Agent::None || self.f.agent == Agent::None {
+            return;
+        }
+        if let Some(req) = self.actual.as_ref().filter(|_| inst.http_cache_enabled) {
+            let part = http_cache::partition(self.f.page_origin());
+            let url = super::cache::url_of(&self.f);
+            inst.http.store(now, &part, &url, req, resp, self.tag);
+        }
+        if self.credentials_flag() {
+            let page = self.f.page_origin().to_string();
+            inst.jar
+                .store(agent, &page, &self.f.scheme, &self.f.host, &resp.headers);
+        }
+    }
+
+    /// The CORS check, then the redirect, if any.
+    fn judge_actual(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        resp: &Arc<Response>,
+        from_cache: Option<u64>,
+    ) -> Next {
+        let v = inst.browser.on_response(&self.f, resp);
+        // curl without -L (and most server clients) does not follow redirects.
+        let browser = inst.browser.agent() != Agent::None && self.f.agent != Agent::None;
+        if !v.allowed || !is_redirect(resp) || !browser {
+            return Next::Done(self.done(v, from_cache, resp.status));
+        }
+        match self.f.redirect {
+            RedirectMode::Error => {
+                let v = inst.browser.blocked_with_status(
+                    &self.f,
+                    &Failure::RedirectModeError,
+                    false,
+                    resp.status,
+                );
+                Next::Done(self.done(v, from_cache, resp.status))
+            }
+            // An opaque-redirect filtered response: status 0, nothing followed (measured:
+            // the CORS check above still applies to it).
+            RedirectMode::Manual => Next::Done(self.done(v, from_cache, 0)),
+            RedirectMode::Follow if self.hop >= MAX_REDIRECTS => {
+                Next::Done(self.done(v, from_cache, resp.status))
+            }
+            RedirectMode::Follow => {
+                self.follow(resp);
+                self.begin_hop(inst, now)
+            }
+        }
+    }
+
+    /// Fetch §4.4 "HTTP-redirect fetch" steps 3–15: the next hop's request.
+    fn follow(&mut self, resp: &Response) {
+        let current = super::cache::url_of(&self.f);
+        let location = resp.headers.get("location").unwrap_or("/").trim();
+        let next_url = resolve(&current, location);
+        if self.f.chain.first_url.is_empty() {
+            self.f.chain.first_url = current.clone();
+        }
+        if self.f.chain.page_origin.is_empty() {
+            self.f.chain.page_origin = self.f.origin.clone();
+        }
+        let cur_origin = site::origin_of(&current);
+        let next_origin = site::origin_of(&next_url);
+        // Step 12: "If locationURL's origin is not same origin with request's current
+        // URL's origin and request's origin is not same origin with request's current
+        // URL's origin, then set request's tainted origin flag."
+        if !site::same_origin(&cur_origin, &next_origin)
+            && !site::same_origin(&self.f.origin, &cur_origin)
+        {
+            self.f.origin = "null".to_string();
+        }
+        // Step 13: 301/302 with POST, and 303 with anything but GET/HEAD, become GET
+        // without a body (and without the request-body-header names).
+        let to_get = (matches!(resp.status, 301 | 302) && self.f.method == "POST")
+            || (resp.status == 303 && !matches!(self.f.method.as_str(), "GET" | "HEAD"));
+        if to_get {
+            self.f.method = "GET".to_string();
+            for n in [
+                "content-encoding",
+                "content-language",
+                "content-location",
+                "content-type",
+            ] {
+                self.f.headers.remove(n);
+            }
+        }
+        // Step 14: a cross-origin redirect drops `Authorization`.
+        if !site::same_origin(&cur_origin, &next_origin) {
+            self.f.headers.remove("authorization");
+        }
+        let page = self.f.page_origin().to_string();
+        self.f.chain.fetch_site = self
+            .f
+            .chain
+            .fetch_site
+            .max(super::headers::FetchSite::of(&page, &current));
+        if let Some((scheme, rest)) = next_url.split_once("://") {
+            let (host, target) = match rest.find('/') {
+                Some(i) => (&rest[..i], &rest[i..]),
+                None => (rest, "/"),
+            };
+            self.f.scheme = scheme.to_string();
+            self.f.host = host.to_string();
+            self.f.target = target.to_string();
+        }
+        self.hop += 1;
+        self.actual = None;
+    }
+}
+
+/// Resolves a `Location` value against the current URL: absolute URLs as they are,
+/// `//host/path`, `/path`, or a path relative to the current directory.
+fn resolve(current: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_string();
+    }
+    let (scheme, rest) = current.split_once("://").unwrap_or(("http", current));
+    if let Some(net) = location.strip_prefix("//") {
+        return format!("{scheme}://{net}");
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    if location.starts_with('/') {
+        return format!("{scheme}://{authority}{location}");
+    }
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    let dir = path.rfind('/').map_or("/", |i| &path[..=i]);
+    format!("{scheme}://{authority}{dir}{location}")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,317 @@
+use super::*;
+use crate::fields::Headers;
+use crate::time::SIM_EPOCH;
+
+const PAGE: &str = "http://127.0.0.1:1000";
+const API: &str = "127.0.0.1:9000";
+
+fn fetch(method: &str, target: &str) -> Fetch {
+    Fetch {
+        agent: Agent::Chrome,
+        origin: PAGE.into(),
+        method: method.into(),
+        scheme: "http".into(),
+        host: API.into(),
+        target: target.into(),
+        headers: Headers::new(),
+        mode: Mode::Cors,
+        credentials: Credentials::SameOrigin,
+        cookie: None,
+        private_network: false,
+        redirect: RedirectMode::Follow,
+        chain: super::super::Chain::default(),
+    }
+}
+
+fn resp(status: u16, pairs: &[(&str, &str)]) -> Arc<Response> {
+    Arc::new(Response::new(
+        status,
+        Headers::from_pairs(pairs.iter().copied()),
+    ))
+}
+
+fn chrome() -> Instance {
+    Instance::new(Browser::new(Agent::Chrome))
+}
+
+fn sent(n: &Next) -> &Send {
+    match n {
+        Next::Send(s) => s,
+        Next::Done(d) => panic!("expected a request, got {d:?}"),
+    }
+}
+
+/// Drives a run against a function answering each request.
+fn drive(
+    inst: &mut Instance,
+    f: Fetch,
+    tag: u64,
+    mut answer: impl FnMut(&Request) -> Arc<Response>,
+) -> (Done, Vec<Request>) {
+    let (mut run, mut next) = Run::start(inst, SIM_EPOCH, f, tag);
+    let mut seen = Vec::new();
+    loop {
+        match next {
+            Next::Done(d) => return (d, seen),
+            Next::Send(s) => {
+                let r = answer(&s.request);
+                seen.push(s.request);
+                next = run.on_response(inst, SIM_EPOCH, &r);
+            }
+        }
+    }
+}
+
+#[test]
+fn default_headers_on_the_wire() {
+    let mut inst = chrome();
+    let (_, next) = Run::start(&mut inst, SIM_EPOCH, fetch("GET", "/x"), 0);
+    let h = &sent(&next).request.headers;
+    assert_eq!(h.get("accept-encoding"), Some("gzip, deflate, br, zstd"));
+    assert_eq!(h.get("accept"), Some("*/*"));
+    assert_eq!(h.get("sec-fetch-mode"), Some("cors"));
+    assert_eq!(h.get("sec-fetch-site"), Some("same-site"));
+    assert_eq!(h.get("origin"), Some(PAGE));
+    let mut curl = Instance::new(Browser::new(Agent::None));
+    let mut f = fetch("GET", "/x");
+    f.agent = Agent::None;
+    let (_, next) = Run::start(&mut curl, SIM_EPOCH, f, 0);
+    let h = &sent(&next).request.headers;
+    assert_eq!(h.get("accept-encoding"), None);
+    assert!(h.get("user-agent").is_some_and(|u| u.starts_with("curl/")));
+    assert_eq!(h.get("origin"), None);
+}
+
+#[test]
+fn no_cors_put_is_a_type_error_and_sends_nothing() {
+    let mut inst = chrome();
+    let mut f = fetch("PUT", "/x");
+    f.mode = Mode::NoCors;
+    let (d, seen) = drive(&mut inst, f, 0, |_| resp(200, &[]));
+    assert!(seen.is_empty());
+    assert_eq!(d.verdict.reason, super::super::Reason::NoCorsMethod);
+    assert_eq!(
+        d.verdict.console,
+        "TypeError: Failed to execute 'fetch' on 'Window': 'PUT' is unsupported in no-cors mode."
+    );
+}
+
+#[test]
+fn browser_cache_no_cors_first_then_cors_is_blocked_from_cache() {
+    let mut inst = chrome();
+    let mut img = fetch("GET", "/logo");
+    img.mode = Mode::NoCors;
+    let (d, seen) = drive(&mut inst, img, 0, |_| {
+        resp(200, &[("cache-control", "max-age=300")])
+    });
+    assert!(d.verdict.allowed && seen.len() == 1);
+    // same site, other origin: same partition
+    let mut f = fetch("GET", "/logo");
+    f.origin = "http://127.0.0.1:3000".into();
+    let (d, seen) = drive(&mut inst, f, 1, |_| panic!("must come from the cache"));
+    assert!(seen.is_empty());
+    assert!(!d.verdict.allowed);
+    assert_eq!(d.browser_cache, Some(0));
+    assert_eq!(d.verdict.reason, super::super::Reason::MissingAllowOrigin);
+    // another site: another partition, goes to the network
+    let mut g = fetch("GET", "/logo");
+    g.origin = "http://localhost:2000".into();
+    let (_, seen) = drive(&mut inst, g, 2, |_| {
+        resp(200, &[("cache-control", "max-age=300")])
+    });
+    assert_eq!(seen.len(), 1);
+}
+
+#[test]
+fn redirect_taints_origin_and_checks_every_hop() {
+    let mut inst = chrome();
+    let f = fetch("GET", "/a");
+    let (d, seen) = drive(&mut inst, f, 0, |r| {
+        if r.target == "/a" {
+            resp(
+                302,
+                &[
+                    ("location", "http://localhost:9000/b"),
+                    ("access-control-allow-origin", PAGE),
+                ],
+            )
+        } else {
+            assert_eq!(r.headers.get("origin"), Some("null"));
+            resp(200, &[("access-control-allow-origin", "null")])
+        }
+    });
+    assert!(d.verdict.allowed, "{d:?}");
+    assert_eq!(seen.len(), 2);
+    assert_eq!(d.redirects, 1);
+    // the first hop without ACAO fails there
+    let mut inst = chrome();
+    let (d, seen) = drive(&mut inst, fetch("GET", "/a"), 0, |_| {
+        resp(301, &[("location", "/b")])
+    });
+    assert_eq!(seen.len(), 1);
+    assert_eq!(d.verdict.reason, super::super::Reason::MissingAllowOrigin);
+    // a failure on the second hop names both URLs (a fresh browser: the 301 above,
+    // without Cache-Control, is fresh forever in the HTTP cache)
+    let mut inst = chrome();
+    let (d, _) = drive(&mut inst, fetch("GET", "/a"), 0, |r| {
+        if r.target == "/a" {
+            resp(
+                302,
+                &[("location", "/b"), ("access-control-allow-origin", PAGE)],
+            )
+        } else {
+            resp(200, &[])
+        }
+    });
+    assert!(d.verdict.console.starts_with(
+        "Access to fetch at 'http://127.0.0.1:9000/b' (redirected from 'http://127.0.0.1:9000/a') from origin 'http://127.0.0.1:1000'"
+    ), "{}", d.verdict.console);
+}
+
+#[test]
+fn redirect_modes() {
+    let redirect = |_: &Request| {
+        resp(
+            302,
+            &[("location", "/b"), ("access-control-allow-origin", PAGE)],
+        )
+    };
+    let mut f = fetch("GET", "/a");
+    f.redirect = RedirectMode::Error;
+    let (d, seen) = drive(&mut chrome(), f, 0, redirect);
+    assert_eq!(
+        (seen.len(), d.verdict.reason),
+        (1, super::super::Reason::RedirectModeError)
+    );
+    let mut f = fetch("GET", "/a");
+    f.redirect = RedirectMode::Manual;
+    let (d, seen) = drive(&mut chrome(), f, 0, redirect);
+    assert!(d.verdict.allowed && seen.len() == 1 && d.status == 0);
+}
+
+#[test]
+fn redirected_preflight_fails_and_post_303_becomes_get() {
+    let (d, seen) = drive(&mut chrome(), fetch("PUT", "/a"), 0, |_| {
+        resp(307, &[("location", "/b")])
+    });
+    assert_eq!(seen.len(), 1);
+    assert_eq!(d.verdict.reason, super::super::Reason::PreflightRedirect);
+    assert!(d.verdict.in_preflight);
+    assert!(d.verdict.console.ends_with("Response to preflight request doesn't pass access control check: Redirect is not allowed for a preflight request."));
+    let (d, seen) = drive(&mut chrome(), fetch("POST", "/a"), 0, |r| {
+        if r.target == "/a" {
+            resp(
+                303,
+                &[("location", "/b"), ("access-control-allow-origin", PAGE)],
+            )
+        } else {
+            resp(200, &[("access-control-allow-origin", PAGE)])
+        }
+    });
+    assert!(d.verdict.allowed);
+    assert_eq!(seen[1].method, "GET");
+}
+
+#[test]
+fn preflighted_redirect_preflights_again_for_the_new_url() {
+    let ok = |r: &Request| {
+        if r.method == "OPTIONS" {
+            resp(
+                204,
+                &[
+                    ("access-control-allow-origin", PAGE),
+                    ("access-control-allow-methods", "PUT"),
+                ],
+            )
+        } else if r.target == "/a" {
+            resp(
+                307,
+                &[("location", "/b"), ("access-control-allow-origin", PAGE)],
+            )
+        } else {
+            resp(200, &[("access-control-allow-origin", PAGE)])
+        }
+    };
+    let (d, seen) = drive(&mut chrome(), fetch("PUT", "/a"), 0, ok);
+    assert!(d.verdict.allowed);
+    let kinds: Vec<String> = seen
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(kinds, ["OPTIONS /a", "PUT /a", "OPTIONS /b", "PUT /b"]);
+}
+
+#[test]
+fn cookies_follow_credentials_and_site() {
+    let mut inst = chrome();
+    inst.jar.preset(API, "session=1");
+    let mut f = fetch("GET", "/x");
+    f.credentials = Credentials::Include;
+    let (_, seen) = drive(&mut inst, f.clone(), 0, |_| {
+        resp(200, &[("set-cookie", "n=2")])
+    });
+    assert_eq!(seen[0].headers.get("cookie"), Some("session=1"));
+    let (_, seen) = drive(&mut inst, f.clone(), 1, |_| resp(200, &[]));
+    assert_eq!(seen[0].headers.get("cookie"), Some("session=1; n=2"));
+    f.origin = "http://localhost:2000".into();
+    let (_, seen) = drive(&mut inst, f, 2, |_| resp(200, &[]));
+    assert_eq!(seen[0].headers.get("cookie"), None, "cross-site: withheld");
+    let (_, seen) = drive(&mut inst, fetch("GET", "/x"), 3, |_| resp(200, &[]));
+    assert_eq!(
+        seen[0].headers.get("cookie"),
+        None,
+        "same-origin credentials, cross-origin URL"
+    );
+}
+
+#[test]
+fn chrome_preflight_cache_keeps_one_entry_per_url() {
+    let mut inst = chrome();
+    let reflect = |r: &Request| {
+        let acrh = r
+            .headers
+            .get("access-control-request-headers")
+            .unwrap_or("")
+            .to_string();
+        Arc::new(Response::new(
+            if r.method == "OPTIONS" { 204 } else { 200 },
+            Headers::from_pairs([
+                ("access-control-allow-origin", PAGE),
+                ("access-control-allow-methods", "PUT"),
+                ("access-control-allow-headers", acrh.as_str()),
+                ("access-control-max-age", "600"),
+            ]),
+        ))
+    };
+    let with = |h: &str| {
+        let mut f = fetch("PUT", "/x");
+        f.headers = Headers::from_pairs([(h, "1")]);
+        f
+    };
+    let (d, _) = drive(&mut inst, with("x-a"), 0, reflect);
+    assert!(d.preflight_sent);
+    let (d, _) = drive(&mut inst, with("x-b"), 1, reflect);
+    assert!(d.preflight_sent);
+    let (d, _) = drive(&mut inst, with("x-a"), 2, reflect);
+    assert!(d.preflight_sent, "x-b's preflight replaced x-a's entry");
+    let mut ff = Instance::new(Browser::new(Agent::Firefox));
+    let mut f = with("x-a");
+    f.agent = Agent::Firefox;
+    drive(&mut ff, f.clone(), 0, reflect);
+    let mut g = with("x-b");
+    g.agent = Agent::Firefox;
+    drive(&mut ff, g, 1, reflect);
+    let (d, _) = drive(&mut ff, f, 2, reflect);
+    assert!(
+        d.preflight_cached && !d.preflight_sent,
+        "the standard's cache keeps both"
+    );
+}
+
+#[test]
+fn resolve_locations() {
+    assert_eq!(resolve("http://h:1/a/b?q", "/c"), "http://h:1/c");
+    assert_eq!(resolve("http://h:1/a/b?q", "c"), "http://h:1/a/c");
+    assert_eq!(resolve("http://h:1/a", "//o:2/x"), "http://o:2/x");
+    assert_eq!(resolve("http://h:1/a", "https://o/x"), "https://o/x");
+}

@@ -1,0 +1,184 @@
+//! Origins and sites, as the browser compares them: same origin (HTML "same origin":
+//! scheme, host and port), and same site (HTML "schemefully same site": scheme and
+//! registrable domain, <https://html.spec.whatwg.org/multipage/browsers.html#sites>).
+//!
+//! The registrable domain needs the Public Suffix List. The model carries a short list of
+//! multi-label public suffixes that scenarios are likely to use; any other name's site is
+//! its last two labels. An IP address or a single-label name (`localhost`) is its own site.
+
+/// `scheme`, `host` (lowercase, no port) and port of an origin or URL authority.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Parts<'a> {
+    pub scheme: &'a str,
+    pub host: &'a str,
+    pub port: Option<&'a str>,
+}
+
+/// Splits `scheme://host[:port][/...]` (an origin or a URL).
+pub(crate) fn parts(url: &str) -> Option<Parts<'_>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (host, port) = split_authority(authority);
+    Some(Parts { scheme, host, port })
+}
+
+/// Splits `host[:port]`, with `[v6]` literals kept whole.
+pub(crate) fn split_authority(authority: &str) -> (&str, Option<&str>) {
+    if authority.starts_with('[') {
+        return match authority.split_once("]:") {
+            Some((h, p)) => (&authority[..h.len() + 1], Some(p)),
+            None => (authority, None),
+        };
+    }
+    match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+        _ => (authority, None),
+    }
+}
+
+/// The port a scheme uses when none is written.
+fn default_port(scheme: &str) -> Option<&'static str> {
+    match scheme {
+        "http" | "ws" => Some("80"),
+        "https" | "wss" => Some("443"),
+        _ => None,
+    }
+}
+
+/// HTML "same origin": scheme, host and port equal (the default port written or not).
+pub(crate) fn same_origin(a: &str, b: &str) -> bool {
+    match (parts(a), parts(b)) {
+        (Some(x), Some(y)) => {
+            x.scheme.eq_ignore_ascii_case(y.scheme)
+                && x.host.eq_ignore_ascii_case(y.host)
+                && x.port.or(default_port(x.scheme)) == y.port.or(default_port(y.scheme))
+        }
+        _ => false,
+    }
+}
+
+/// Multi-label public suffixes (a small extract of the Public Suffix List,
+/// <https://publicsuffix.org/list/>): under these, the registrable domain has three labels.
+const MULTI_LABEL_SUFFIXES: [&str; 16] = [
+    "co.uk",
+    "org.uk",
+    "ac.uk",
+    "gov.uk",
+    "com.au",
+    "net.au",
+    "org.au",
+    "co.jp",
+    "co.nz",
+    "com.br",
+    "co.in",
+    "github.io",
+    "herokuapp.com",
+    "vercel.app",
+    "netlify.app",
+    "pages.dev",
+];
+
+/// The registrable domain of `host` (lowercase input expected; compared case-insensitively).
+pub(crate) fn registrable_domain(host: &str) -> &str {
+    let h = host.trim_end_matches('.');
+    let is_ip = h.starts_with('[') || h.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if is_ip || !h.contains('.') {
+        return h;
+    }
+    let labels: Vec<usize> = h.match_indices('.').map(|(i, _)| i).collect();
+    let take = |n: usize| -> &str {
+        // the last n labels
+        if labels.len() < n {
+            h
+        } else {
+            &h[labels[labels.len() - n] + 1..]
+        }
+    };
+    let two = take(2);
+    if MULTI_LABEL_SUFFIXES
+        .iter()
+        .any(|s| two.eq_ignore_ascii_case(s))
+    {
+        take(3)
+    } else {
+        two
+    }
+}
+
+/// HTML "schemefully same site": same scheme and same registrable domain (ports ignored).
+/// An origin that is not a URL (`null`) is same site with nothing.
+pub(crate) fn same_site(a: &str, b: &str) -> bool {
+    match (parts(a), parts(b)) {
+        (Some(x), Some(y)) => {
+            x.scheme.eq_ignore_ascii_case(y.scheme)
+                && registrable_domain(x.host).eq_ignore_ascii_case(registrable_domain(y.host))
+        }
+        _ => false,
+    }
+}
+
+/// `scheme://host[:port]` of a URL: its origin, serialised.
+pub(crate) fn origin_of(url: &str) -> String {
+    match parts(url) {
+        Some(p) => match p.port {
+            Some(port) if Some(port) != default_port(p.scheme) => {
+                format!("{}://{}:{}", p.scheme, p.host, port)
+            }
+            _ => format!("{}://{}", p.scheme, p.host),
+        },
+        None => "null".to_string(),
+    }
+}
+
+/// Whether `host` is a loopback name or address (a "potentially trustworthy" origin for
+/// Secure cookies even over http, as Chromium and the Secure Contexts spec treat it).
+pub(crate) fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.to_ascii_lowercase().ends_with(".localhost")
+        || h.starts_with("127.")
+        || h == "::1"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert!(same_origin("https://a.example", "https://a.example:443/x"));
+        assert!(!same_origin("https://a.example", "http://a.example"));
+        assert!(!same_origin("http://127.0.0.1:1", "http://127.0.0.1:2"));
+        assert!(!same_origin("null", "null"));
+        assert_eq!(origin_of("http://h:80/x?y"), "http://h");
+        assert_eq!(origin_of("http://h:8080/x"), "http://h:8080");
+        assert_eq!(origin_of("https://[::1]:9/x"), "https://[::1]:9");
+    }
+
+    #[test]
+    fn sites() {
+        assert!(same_site(
+            "https://app.example.com",
+            "https://api.example.com"
+        ));
+        assert!(!same_site(
+            "http://app.example.com",
+            "https://api.example.com"
+        ));
+        assert!(same_site("http://127.0.0.1:1", "http://127.0.0.1:2"));
+        assert!(!same_site("http://localhost:1", "http://127.0.0.1:2"));
+        assert!(same_site("http://localhost:3000", "http://localhost:8080"));
+        assert!(!same_site("https://a.github.io", "https://b.github.io"));
+        assert!(same_site("https://x.a.co.uk", "https://y.a.co.uk"));
+        assert!(!same_site("https://a.co.uk", "https://b.co.uk"));
+        assert!(!same_site("null", "https://a.example"));
+    }
+
+    #[test]
+    fn loopback() {
+        assert!(is_loopback("127.0.0.1"));
+        assert!(is_loopback("localhost"));
+        assert!(is_loopback("[::1]"));
+        assert!(!is_loopback("10.0.0.1"));
+    }
+}

@@ -1,0 +1,42 @@
+//! `varyedge import har`: HAR files → a v1 scenario (stdout or --out, whole or nothing).
+
+use super::{emit, read_hars};
+use crate::cli::ImportHarArgs;
+use varyedge::error::ExitStatus;
+use varyedge::har::import::{import, ImportOptions};
+
+pub(crate) fn run(a: ImportHarArgs) -> anyhow::Result<ExitStatus> {
+    let hars = match read_hars(&a.files) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("varyedge: {e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let name = a.name.clone().unwrap_or_else(|| {
+        a.files[0]
+            .file_stem()
+            .map_or("imported".into(), |s| s.to_string_lossy().to_string())
+    });
+    let opts = ImportOptions {
+        name,
+        profile: a.profile.clone(),
+        hosts: a.hosts.clone(),
+        keep_secrets: a.keep_secrets,
+    };
+    let imported = match import(&hars, &opts) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("varyedge: import har: {e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    emit(a.out.as_deref(), &imported.yaml)?;
+    let (steps, folded, skipped) = imported.counts;
+    eprintln!(
+        "varyedge: imported {steps} steps ({folded} preflights folded into their requests, {skipped} entries to other hosts skipped), {} clients, edge {}",
+        imported.scenario.clients.len(),
+        imported.scenario.edge.profile
+    );
+    Ok(ExitStatus::Clean)
+}

@@ -1,0 +1,116 @@
+//! The indexed variant lookup against the scan it replaces, and the profiles'
+//! `Set-Cookie` rules in the pure core (issue 11).
+
+use super::*;
+use crate::fields::Headers;
+use crate::profile::profile;
+use crate::time::SIM_EPOCH;
+use proptest::prelude::*;
+
+fn req(headers: &[(&str, &str)]) -> Request {
+    Request {
+        method: "GET".into(),
+        scheme: "https".into(),
+        host: "api".into(),
+        target: "/d".into(),
+        headers: Headers::from_pairs(headers.iter().copied()),
+    }
+}
+
+fn resp(pairs: &[(&str, &str)]) -> Arc<Response> {
+    let mut h = Headers::from_pairs([("cache-control", "max-age=60")]);
+    for (n, v) in pairs {
+        h.append(n, v);
+    }
+    Arc::new(Response::new(200, h))
+}
+
+const ORIGINS: &[&str] = &["https://a", "https://b", "https://c", "https://d"];
+const VARY: &[&str] = &["Origin", "Accept-Encoding", "Origin, Accept-Encoding", ""];
+const AE: &[&str] = &["gzip", "br", "gzip, br"];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Whatever was stored (several `Vary` specs mixed, replacements, a cap), the index
+    /// answers exactly as scanning newest-first does.
+    #[test]
+    fn the_index_agrees_with_a_scan(
+        stores in prop::collection::vec((0..4usize, 0..4usize, 0..3usize, any::<bool>()), 1..40),
+        probes in prop::collection::vec((0..4usize, 0..3usize, any::<bool>()), 1..10),
+        cap in prop::option::of(1usize..8),
+    ) {
+        let knobs = Knobs::rfc9111();
+        let mut set = VariantSet::default();
+        for (i, (o, v, ae, with_ae)) in stores.iter().enumerate() {
+            let mut h = vec![("origin", ORIGINS[*o])];
+            if *with_ae { h.push(("accept-encoding", AE[*ae])); }
+            let r = req(&h);
+            let mut extra = Vec::new();
+            if !VARY[*v].is_empty() { extra.push(("vary", VARY[*v])); }
+            if let Ok(var) = make_variant(&knobs, &r, resp(&extra), SIM_EPOCH, i as Tag) {
+                set.insert(var, cap);
+            }
+        }
+        for (o, ae, with_ae) in probes {
+            let mut h = vec![("origin", ORIGINS[o])];
+            if with_ae { h.push(("accept-encoding", AE[ae])); }
+            let r = req(&h);
+            let indexed = set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag);
+            let scanned = set.scan(&knobs, &r, SIM_EPOCH).map(|v| v.tag);
+            prop_assert_eq!(indexed, scanned);
+        }
+    }
+}
+
+#[test]
+fn ten_thousand_variants_look_up_without_a_scan() {
+    let knobs = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    for i in 0..10_000u64 {
+        let o = format!("https://s{i}.example");
+        let v = make_variant(
+            &knobs,
+            &req(&[("origin", &o)]),
+            resp(&[("vary", "Origin")]),
+            SIM_EPOCH,
+            i,
+        )
+        .unwrap();
+        set.variants.push(v);
+    }
+    set.reindex();
+    let r = req(&[("origin", "https://s17.example")]);
+    assert_eq!(set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag), Some(17));
+    assert_eq!(set.specs.len(), 1);
+    assert_eq!(set.index.len(), 10_000);
+}
+
+fn stored_with_cookie(name: &str) -> Result<Variant, NoStore> {
+    let knobs = profile(name).unwrap().knobs;
+    make_variant(
+        &knobs,
+        &req(&[]),
+        resp(&[("set-cookie", "session=alice"), ("cache-control", "public")]),
+        SIM_EPOCH,
+        0,
+    )
+}
+
+#[test]
+fn set_cookie_rules_per_profile() {
+    for p in ["varnish", "nginx", "fastly", "cloudflare"] {
+        assert!(
+            matches!(stored_with_cookie(p), Err(NoStore::SetCookie)),
+            "{p}"
+        );
+    }
+    for p in ["squid", "cloudfront", "cloudfront-cors-s3"] {
+        let v = stored_with_cookie(p).unwrap();
+        assert!(!replays_set_cookie(&v.response), "{p}");
+    }
+    for p in ["rfc9111", "url-only"] {
+        let v = stored_with_cookie(p).unwrap();
+        assert!(replays_set_cookie(&v.response), "{p}");
+    }
+}

@@ -1,0 +1,275 @@
+//! What a recorded exchange's headers say about the browser that sent it and the cache
+//! that answered it.
+
+use super::Entry;
+use crate::browser::Agent;
+use crate::edge::Outcome;
+use crate::fields::Headers;
+
+/// The engine from a `User-Agent` (Safari's UA also says `Safari/`, Chrome's says both
+/// `Chrome/` and `Safari/`, Firefox's says `Firefox/`); `hint` is the HAR's
+/// `log.browser.name` or `log.creator.name` when the UA is absent. `None` = not a browser.
+pub fn engine(ua: Option<&str>, hint: &str) -> Option<Agent> {
+    let from = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        if l.contains("firefox") || l.contains("gecko/") && !l.contains("like gecko") {
+            Some(Agent::Firefox)
+        } else if l.contains("chrome")
+            || l.contains("chromium")
+            || l.contains("edg/")
+            || l.contains("webinspector") && !l.contains("webkit web inspector")
+        {
+            Some(Agent::Chrome)
+        } else if l.contains("safari") || l.contains("webkit") {
+            Some(Agent::Safari)
+        } else {
+            None
+        }
+    };
+    match ua {
+        Some(u) if !u.trim().is_empty() => from(u),
+        _ => from(hint),
+    }
+}
+
+/// The edge's outcome as the response headers report it, last cache first (RFC 9211 §2:
+/// the last `Cache-Status` member is the cache closest to the user). `None` = unknown.
+pub fn cache_outcome(h: &Headers) -> Option<Outcome> {
+    if let Some(last) = h.list("cache-status").last() {
+        if let Some(o) = cache_status_member(last) {
+            return Some(o);
+        }
+    }
+    for name in [
+        "cf-cache-status",
+        "x-cache-status",
+        "x-vercel-cache",
+        "x-cache",
+    ] {
+        if let Some(v) = h.get_combined(name) {
+            // Fastly writes `HIT, MISS` (shield, edge): the last is the edge's.
+            let last = v
+                .rsplit(',')
+                .next()
+                .unwrap_or(&v)
+                .trim()
+                .to_ascii_lowercase();
+            if let Some(o) = word_outcome(&last) {
+                return Some(o);
+            }
+        }
+    }
+    match age(h) {
+        Some(a) if a > 0 => Some(Outcome::Hit),
+        _ => None,
+    }
+}
+
+/// `Age` in seconds (RFC 9111 §5.1), when present and valid.
+pub fn age(h: &Headers) -> Option<u64> {
+    h.get("age").and_then(|v| v.trim().parse().ok())
+}
+
+/// One RFC 9211 member: `name; hit`, `name; fwd=uri-miss; stored`, `name; fwd=bypass`.
+fn cache_status_member(m: &str) -> Option<Outcome> {
+    let params: Vec<&str> = m.split(';').skip(1).map(str::trim).collect();
+    let has = |p: &str| {
+        params
+            .iter()
+            .any(|x| *x == p || x.starts_with(&format!("{p}=")))
+    };
+    let fwd = params.iter().find_map(|x| x.strip_prefix("fwd="));
+    if has("collapsed") {
+        return Some(Outcome::Collapsed);
+    }
+    if has("hit") {
+        let stale = params.iter().any(|x| x.contains("stale"));
+        return Some(if stale { Outcome::Stale } else { Outcome::Hit });
+    }
+    match fwd {
+        Some("bypass" | "method" | "request") => Some(Outcome::Pass),
+        Some(_) => Some(Outcome::Miss),
+        None => None,
+    }
+}
+
+/// `HIT`, `Hit from cloudfront`, `TCP_MISS`, `BYPASS`, `EXPIRED`, `STALE`…
+fn word_outcome(w: &str) -> Option<Outcome> {
+    let w = w.trim_start_matches("tcp_");
+    if w.contains("stale") || w.contains("updating") {
+        Some(Outcome::Stale)
+    } else if w.contains("hit") {
+        Some(Outcome::Hit)
+    } else if w.contains("miss") || w.contains("expired") || w.contains("revalidated") {
+        Some(Outcome::Miss)
+    } else if w.contains("bypass") || w.contains("dynamic") || w.contains("pass") {
+        Some(Outcome::Pass)
+    } else {
+        None
+    }
+}
+
+/// Whether a cache (an edge, or the browser's own) served this response, and the
+/// evidence: `Age: 120`, `x-cache: Hit from cloudfront`, `_fromCache: disk`.
+pub fn cache_evidence(e: &Entry) -> Option<String> {
+    if let Some(c) = &e.from_cache {
+        return Some(format!("the browser's own cache (_fromCache: {c})"));
+    }
+    let h = &e.response_headers;
+    match cache_outcome(h) {
+        Some(Outcome::Hit | Outcome::Stale | Outcome::Collapsed) => {}
+        _ => return None,
+    }
+    let mut why = Vec::new();
+    for n in [
+        "cache-status",
+        "cf-cache-status",
+        "x-cache",
+        "x-cache-status",
+        "x-vercel-cache",
+        "age",
+    ] {
+        if let Some(v) = h.get_combined(n) {
+            why.push(format!("{n}: {v}"));
+        }
+    }
+    Some(why.join("; "))
+}
+
+/// The CDN or cache the headers point at, as a profile name, with the evidence.
+pub fn guess_edge(h: &Headers) -> Option<(&'static str, String)> {
+    let has = |n: &str| h.contains(n);
+    let val = |n: &str| h.get_combined(n).unwrap_or_default().to_ascii_lowercase();
+    let ev = |n: &str| format!("{n}: {}", h.get_combined(n).unwrap_or_default());
+    if has("cf-cache-status") || has("cf-ray") {
+        let n = if has("cf-cache-status") {
+            "cf-cache-status"
+        } else {
+            "cf-ray"
+        };
+        return Some(("cloudflare", ev(n)));
+    }
+    if has("x-amz-cf-pop")
+        || has("x-amz-cf-id")
+        || val("x-cache").contains("cloudfront")
+        || val("via").contains("cloudfront")
+    {
+        let n = ["x-amz-cf-pop", "x-amz-cf-id", "x-cache"]
+            .into_iter()
+            .find(|n| has(n))
+            .unwrap_or("via");
+        return Some(("cloudfront", ev(n)));
+    }
+    if has("x-served-by") && has("x-cache") || has("fastly-debug-digest") {
+        return Some(("fastly", ev("x-served-by")));
+    }
+    if has("x-akamai-request-id")
+        || has("x-akamai-transformed")
+        || val("server").contains("akamaighost")
+    {
+        return Some(("akamai", "akamai headers".to_string()));
+    }
+    if has("x-azure-ref") || has("x-fd-healthprobe") {
+        return Some(("azure-front-door", ev("x-azure-ref")));
+    }
+    if val("via").contains("google") {
+        return Some(("gcp-cdn", ev("via")));
+    }
+    if has("x-varnish") || val("via").contains("varnish") {
+        return Some((
+            "varnish",
+            if has("x-varnish") {
+                ev("x-varnish")
+            } else {
+                ev("via")
+            },
+        ));
+    }
+    if val("via").contains("squid")
+        || val("x-cache").contains("from ") && val("server").contains("squid")
+    {
+        return Some(("squid", ev("via")));
+    }
+    if val("via").contains("trafficserver")
+        || val("via").contains("ats") && val("server").contains("ats")
+    {
+        return Some(("ats", ev("via")));
+    }
+    if has("x-cache-status") || has("x-proxy-cache") {
+        return Some(("nginx", ev("x-cache-status")));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(p: &[(&str, &str)]) -> Headers {
+        Headers::from_pairs(p.iter().copied())
+    }
+
+    #[test]
+    fn engines() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36";
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        let safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15";
+        assert_eq!(engine(Some(chrome), ""), Some(Agent::Chrome));
+        assert_eq!(engine(Some(firefox), ""), Some(Agent::Firefox));
+        assert_eq!(engine(Some(safari), ""), Some(Agent::Safari));
+        assert_eq!(engine(Some("curl/8.5.0"), "Firefox"), None);
+        assert_eq!(engine(None, "WebKit Web Inspector"), Some(Agent::Safari));
+        assert_eq!(engine(None, "WebInspector"), Some(Agent::Chrome));
+    }
+
+    #[test]
+    fn outcomes() {
+        assert_eq!(
+            cache_outcome(&h(&[("cf-cache-status", "HIT")])),
+            Some(Outcome::Hit)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("cf-cache-status", "DYNAMIC")])),
+            Some(Outcome::Pass)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("x-cache", "Miss from cloudfront")])),
+            Some(Outcome::Miss)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("x-cache", "HIT, MISS")])),
+            Some(Outcome::Miss)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("cache-status", "varyedge; fwd=uri-miss; stored")])),
+            Some(Outcome::Miss)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("cache-status", "varyedge; hit; ttl=3")])),
+            Some(Outcome::Hit)
+        );
+        assert_eq!(cache_outcome(&h(&[("age", "12")])), Some(Outcome::Hit));
+        assert_eq!(cache_outcome(&h(&[("age", "0")])), None);
+    }
+
+    #[test]
+    fn edges() {
+        assert_eq!(
+            guess_edge(&h(&[("cf-cache-status", "HIT")])).map(|g| g.0),
+            Some("cloudflare")
+        );
+        assert_eq!(
+            guess_edge(&h(&[("x-amz-cf-pop", "FRA56-P1")])).map(|g| g.0),
+            Some("cloudfront")
+        );
+        assert_eq!(
+            guess_edge(&h(&[("x-served-by", "cache-fra"), ("x-cache", "HIT")])).map(|g| g.0),
+            Some("fastly")
+        );
+        assert_eq!(
+            guess_edge(&h(&[("x-varnish", "32770 3")])).map(|g| g.0),
+            Some("varnish")
+        );
+        assert_eq!(guess_edge(&h(&[("via", "1.1 varyedge")])), None);
+    }
+}

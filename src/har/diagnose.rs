@@ -1,0 +1,522 @@
+//! The cache-induced CORS failures a recording already shows, without any simulation:
+//! each cross-origin response is judged by the browser model (Fetch §3.2.5 CORS check,
+//! §4.8 for preflights); a blocked one that a cache served (`Age > 0`, a hit header,
+//! Chrome's `_fromCache`) is traced to the earlier entry whose answer was stored: the one
+//! with the same `Date` and `Access-Control-Allow-Origin`, else the latest one for the same
+//! URL from the Origin the delivered ACAO names (or, for a missing ACAO, without Origin).
+//!
+//! A request that failed with no response recorded (Playwright's `status: -1`) is judged
+//! on the latest earlier stored response for its URL: what a URL-keyed cache would have
+//! served. Such findings say `recorded: false`.
+
+use super::classify::{cache_evidence, cache_outcome, engine};
+use super::import::page_origins;
+use super::{Entry, Har};
+use crate::browser::{Browser, Credentials, Fetch, Mode, Reason, Verdict};
+use crate::edge::Outcome;
+use crate::fields::Headers;
+use crate::message::Response;
+use crate::time::Timestamp;
+use serde::Serialize;
+
+/// The earlier entry whose stored answer was served.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Poisoner {
+    /// Its index in `log.entries`.
+    pub entry: usize,
+    /// Its `startedDateTime`.
+    pub started: String,
+    /// How long before the failing request it started, in ms.
+    pub before_ms: i64,
+    /// `GET https://api.example.com/data`.
+    pub request: String,
+    /// The Origin it was sent with (none: a navigation, no-cors load or non-browser client).
+    pub origin: Option<String>,
+    /// The `Access-Control-Allow-Origin` its answer carried.
+    pub acao: Option<String>,
+}
+
+/// A response the browser blocked or would block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The HAR file.
+    pub file: String,
+    /// Index in `log.entries`.
+    pub entry: usize,
+    /// `startedDateTime`.
+    pub started: String,
+    /// `GET https://api.example.com/data` (`OPTIONS …` for a preflight).
+    pub request: String,
+    /// The page's origin.
+    pub origin: String,
+    /// The verdict (reason `None` when the recording does not show why).
+    pub reason: Option<Reason>,
+    /// Chromium's console text for it.
+    pub console: String,
+    /// Whether the delivered response is in the recording (false: inferred).
+    pub recorded: bool,
+    /// What says a cache served it.
+    pub from_cache: Option<String>,
+    /// Blocked because a cache served another request's answer.
+    pub cache_induced: bool,
+    /// Whose answer that was.
+    pub poisoned_by: Option<Poisoner>,
+}
+
+/// The whole diagnosis.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    /// Files read.
+    pub files: Vec<String>,
+    /// Entries read.
+    pub entries: usize,
+    /// Cross-origin requests judged.
+    pub cors_requests: usize,
+    /// Blocked responses, in time order.
+    pub findings: Vec<Finding>,
+}
+
+impl Diagnosis {
+    /// Findings that are cache-induced.
+    pub fn cache_induced(&self) -> usize {
+        self.findings.iter().filter(|f| f.cache_induced).count()
+    }
+}
+
+/// Diagnoses each recording on its own (entry numbers are per file).
+pub fn diagnose(hars: &[Har]) -> Diagnosis {
+    let mut d = Diagnosis::default();
+    for h in hars {
+        d.files.push(h.file.clone());
+        d.entries += h.entries.len();
+        one(h, &mut d);
+    }
+    d
+}
+
+/// A cross-origin request: the page's origin and the fetch the page made.
+fn cors_fetch(h: &Har, e: &Entry, page: Option<&str>) -> Option<Fetch> {
+    let hint = h
+        .browser
+        .as_deref()
+        .filter(|b| !b.is_empty())
+        .unwrap_or(&h.creator);
+    let agent = match e
+        .sender
+        .as_ref()
+        .map(|s| (s.browser.as_str(), s.mode.as_str()))
+    {
+        // `replay --target --har` names the client that sent it.
+        Some(("none", _) | (_, "no-cors")) => return None,
+        Some((b, _)) => engine(None, b)?,
+        None => engine(e.request_headers.get("user-agent"), hint)?,
+    };
+    let sfm = e
+        .request_headers
+        .get("sec-fetch-mode")
+        .map(str::to_ascii_lowercase);
+    if matches!(sfm.as_deref(), Some("navigate" | "no-cors" | "same-origin")) {
+        return None;
+    }
+    let own = format!("{}://{}", e.scheme, e.host);
+    let origin = match e.origin() {
+        Some(o) => o.to_string(),
+        None if !e.has_response() => page.filter(|p| *p != own)?.to_string(),
+        None => return None,
+    };
+    if origin == own {
+        return None;
+    }
+    let (method, headers) = if e.is_preflight() {
+        let m = e
+            .request_headers
+            .get("access-control-request-method")
+            .unwrap_or("GET")
+            .trim()
+            .to_ascii_uppercase();
+        let mut h = Headers::new();
+        for n in e.request_headers.list("access-control-request-headers") {
+            h.append(
+                n,
+                if n.eq_ignore_ascii_case("content-type") {
+                    "application/json"
+                } else {
+                    "1"
+                },
+            );
+        }
+        (m, h)
+    } else {
+        let mut h = Headers::new();
+        for (n, v) in e
+            .request_headers
+            .iter()
+            .filter(|(n, _)| !super::import::browser_header(n))
+        {
+            h.append(n, v);
+        }
+        (e.method.clone(), h)
+    };
+    Some(Fetch {
+        agent,
+        origin,
+        method,
+        scheme: e.scheme.clone(),
+        host: e.host.clone(),
+        target: e.target.clone(),
+        headers,
+        mode: Mode::Cors,
+        credentials: if e.cookies {
+            Credentials::Include
+        } else {
+            Credentials::SameOrigin
+        },
+        cookie: None,
+        private_network: false,
+        redirect: Default::default(),
+        chain: Default::default(),
+    })
+}
+
+fn response_of(e: &Entry) -> Response {
+    Response::new(e.status.clamp(0, 999) as u16, e.response_headers.clone())
+}
+
+/// The browser's verdict on a recorded answer to `f` (a preflight answer for a preflight).
+fn judge(f: &Fetch, e: &Entry, preflight: bool) -> Verdict {
+    let mut b = Browser::new(f.agent);
+    if preflight {
+        match b.on_preflight(Timestamp(e.started_ms.max(0) as u64), f, &response_of(e)) {
+            Ok(_) => Verdict::ok(),
+            Err(v) => v,
+        }
+    } else {
+        b.on_response(f, &response_of(e))
+    }
+}
+
+/// GET and HEAD share cache entries; OPTIONS entries stand apart (PRODUCT.md).
+fn same_slot(a: &Entry, b: &Entry) -> bool {
+    fn class(e: &Entry) -> &str {
+        if e.method == "HEAD" {
+            "GET"
+        } else {
+            e.method.as_str()
+        }
+    }
+    a.url == b.url && class(a) == class(b)
+}
+
+fn one(h: &Har, d: &mut Diagnosis) {
+    let pages = page_origins(h);
+    let mut order: Vec<&Entry> = h.entries.iter().collect();
+    order.sort_by_key(|e| (e.started_ms, e.index));
+    // Only entries for the same URL can have stored what an entry got: index by URL so a
+    // large recording stays linear.
+    let mut by_url: std::collections::HashMap<&str, Vec<&Entry>> = std::collections::HashMap::new();
+    for e in order {
+        let page = pages.get(e.index).and_then(|p| p.as_deref());
+        let earlier = by_url.entry(e.url.as_str()).or_default();
+        if let Some(f) = cors_fetch(h, e, page) {
+            d.cors_requests += 1;
+            let finding = if e.has_response() {
+                recorded(h, e, &f, earlier, &pages)
+            } else {
+                inferred(h, e, &f, earlier, &pages)
+            };
+            d.findings.extend(finding);
+        }
+        earlier.push(e);
+    }
+}
+
+fn request_line(e: &Entry) -> String {
+    format!("{} {}", e.method, e.url)
+}
+
+fn poisoner(e: &Entry, p: &Entry, pages: &[Option<String>]) -> Poisoner {
+    Poisoner {
+        entry: p.index,
+        started: p.started.clone(),
+        before_ms: e.started_ms - p.started_ms,
+        request: request_line(p),
+        origin: p.origin().map(str::to_string).or_else(|| {
+            // A failed request recorded without its Origin header.
+            (!p.has_response())
+                .then(|| pages.get(p.index).cloned().flatten())
+                .flatten()
+        }),
+        acao: p
+            .response_headers
+            .get("access-control-allow-origin")
+            .map(str::to_string),
+    }
+}
+
+/// A blocked answer that is in the recording.
+fn recorded(
+    h: &Har,
+    e: &Entry,
+    f: &Fetch,
+    earlier: &[&Entry],
+    pages: &[Option<String>],
+) -> Option<Finding> {
+    let v = judge(f, e, e.is_preflight());
+    if v.allowed {
+        return None;
+    }
+    let from_cache = cache_evidence(e);
+    let acao = e
+        .response_headers
+        .get("access-control-allow-origin")
+        .map(str::trim);
+    let fresh = |p: &&&Entry| p.has_response() && cache_evidence(p).is_none() && same_slot(p, e);
+    let date = e.response_headers.get("date");
+    let by_date = earlier.iter().rev().filter(fresh).find(|p| {
+        date.is_some()
+            && p.response_headers.get("date") == date
+            && p.response_headers
+                .get("access-control-allow-origin")
+                .map(str::trim)
+                == acao
+    });
+    let by_origin = earlier.iter().rev().filter(fresh).find(|p| match acao {
+        Some(a) if a != "*" => p.origin() == Some(a),
+        _ => p.origin().is_none() || !p.response_headers.contains("access-control-allow-origin"),
+    });
+    let p = from_cache
+        .as_ref()
+        .and(by_date.or(by_origin))
+        .map(|p| poisoner(e, p, pages));
+    let other_origin = acao.is_some_and(|a| a != "*" && a != f.origin);
+    Some(Finding {
+        file: h.file.clone(),
+        entry: e.index,
+        started: e.started.clone(),
+        request: request_line(e),
+        origin: f.origin.clone(),
+        reason: Some(v.reason),
+        console: v.console,
+        recorded: true,
+        cache_induced: from_cache.is_some() && (p.is_some() || other_origin),
+        from_cache,
+        poisoned_by: p,
+    })
+}
+
+/// Whether a recorded answer could have been stored by a shared cache.
+fn stored(e: &Entry) -> bool {
+    let h = &e.response_headers;
+    if h.get_all("cache-status").any(|v| v.contains("stored"))
+        || cache_outcome(h).is_some_and(|o| o != Outcome::Pass)
+    {
+        return true;
+    }
+    let cc = h
+        .list("cache-control")
+        .iter()
+        .map(|d| d.to_ascii_lowercase())
+        .collect::<Vec<_>>();
+    !cc.iter().any(|d| d == "no-store" || d == "private")
+        && cc.iter().any(|d| {
+            (d.starts_with("s-maxage=") || d.starts_with("max-age=")) && !d.ends_with("=0")
+                || d == "public"
+        })
+}
+
+/// A request that failed with no response recorded: judged on what a URL-keyed cache
+/// would have served, the latest earlier stored answer for the same URL.
+fn inferred(
+    h: &Har,
+    e: &Entry,
+    f: &Fetch,
+    earlier: &[&Entry],
+    pages: &[Option<String>],
+) -> Option<Finding> {
+    let base = Finding {
+        file: h.file.clone(),
+        entry: e.index,
+        started: e.started.clone(),
+        request: request_line(e),
+        origin: f.origin.clone(),
+        reason: None,
+        console: String::new(),
+        recorded: false,
+        from_cache: None,
+        cache_induced: false,
+        poisoned_by: None,
+    };
+    let needs_preflight = Browser::new(f.agent).needs_preflight(f);
+    if needs_preflight {
+        // The preflight is not in the recording; an earlier preflighted request for the
+        // same URL from another origin or with other headers stored the answer served.
+        let prev = earlier.iter().rev().find(|p| {
+            p.url == e.url && p.has_response() && stored(p) && {
+                let pf = cors_fetch(h, p, pages.get(p.index).and_then(|x| x.as_deref()));
+                pf.is_some_and(|pf| {
+                    Browser::new(pf.agent).needs_preflight(&pf)
+                        && (pf.origin != f.origin
+                            || pf.headers != f.headers
+                            || pf.method != f.method)
+                })
+            }
+        })?;
+        return Some(Finding {
+            from_cache: Some(format!("inferred: the preflight is not recorded; entry {} (a preflighted request for the same URL) stored the preflight answer a URL-keyed cache would serve", prev.index)),
+            cache_induced: true,
+            poisoned_by: Some(poisoner(e, prev, pages)),
+            ..base
+        });
+    }
+    let prev = earlier
+        .iter()
+        .rev()
+        .find(|p| same_slot(p, e) && p.has_response() && stored(p))?;
+    let v = judge(f, prev, false);
+    if v.allowed {
+        return Some(base);
+    }
+    Some(Finding {
+        reason: Some(v.reason),
+        console: v.console,
+        from_cache: Some(format!("inferred: no response recorded ({}); entry {} is the latest stored answer for this URL", e.failure.as_deref().unwrap_or("failed"), prev.index)),
+        cache_induced: true,
+        poisoned_by: Some(poisoner(e, prev, pages)),
+        ..base
+    })
+}
+
+/// Human-readable report.
+pub fn render_text(d: &Diagnosis) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "diagnose {}: {} entries, {} cross-origin requests, {} blocked, {} cache-induced",
+        d.files.join(", "),
+        d.entries,
+        d.cors_requests,
+        d.findings.len(),
+        d.cache_induced()
+    );
+    for f in &d.findings {
+        let reason = f.reason.map_or("cause not in the recording", |r| r.id());
+        let _ = writeln!(
+            o,
+            "\n  entry {} at {}: {} from {}: blocked ({reason}){}",
+            f.entry,
+            f.started,
+            f.request,
+            f.origin,
+            if f.recorded {
+                ""
+            } else {
+                " [no response recorded: judged on what the cache would serve]"
+            }
+        );
+        if let Some(c) = &f.from_cache {
+            let _ = writeln!(o, "    served from a cache: {c}");
+        }
+        match &f.poisoned_by {
+            Some(p) => {
+                let _ = writeln!(o, "    poisoned by entry {} at {} ({} ms earlier): {} from {}, answered with Access-Control-Allow-Origin: {}", p.entry, p.started, p.before_ms, p.request, p.origin.as_deref().unwrap_or("no Origin"), p.acao.as_deref().unwrap_or("(none)"));
+            }
+            None if f.cache_induced => {
+                let _ = writeln!(
+                    o,
+                    "    the request that stored this answer is not in the recording"
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    o,
+                    "    not from a cache: a CORS misconfiguration of the origin itself"
+                );
+            }
+        }
+        if !f.console.is_empty() {
+            let _ = writeln!(o, "    console: {}", f.console);
+        }
+    }
+    if d.cache_induced() > 0 {
+        let _ = writeln!(o, "\nfix: make the cache key on Origin (Vary: Origin honoured, or Origin in the cache key) or answer with Access-Control-Allow-Origin: *; `varyedge import har` + `varyedge matrix` show which edges poison this traffic");
+    }
+    o
+}
+
+/// JSON report.
+pub fn render_json(d: &Diagnosis) -> String {
+    let v = serde_json::json!({
+        "files": d.files,
+        "entries": d.entries,
+        "cors_requests": d.cors_requests,
+        "findings": d.findings,
+        "summary": { "blocked": d.findings.len(), "cache_induced": d.cache_induced() },
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// SARIF 2.1.0: one result per blocked response, located by JSON path.
+pub fn render_sarif(d: &Diagnosis, version: &str) -> String {
+    use serde_json::json;
+    let results: Vec<serde_json::Value> = d
+        .findings
+        .iter()
+        .map(|f| {
+            let rule = if f.cache_induced { "cache-induced-cors-failure" } else { "cors-failure" };
+            let mut text = format!("{} from {} blocked ({})", f.request, f.origin, f.reason.map_or("cause not recorded", |r| r.id()));
+            if let Some(p) = &f.poisoned_by {
+                text.push_str(&format!("; served the answer stored by entry {} ({} from {})", p.entry, p.request, p.origin.as_deref().unwrap_or("no Origin")));
+            }
+            json!({
+                "ruleId": rule,
+                "level": if f.cache_induced { "error" } else { "warning" },
+                "message": { "text": text },
+                "locations": [ {
+                    "physicalLocation": { "artifactLocation": { "uri": f.file } },
+                    "logicalLocations": [ { "fullyQualifiedName": format!("log.entries[{}]", f.entry), "kind": "element" } ],
+                } ],
+                "partialFingerprints": { "entry/v1": format!("{}:{}", f.request, f.origin) },
+            })
+        })
+        .collect();
+    let rule = |id: &str, text: &str| json!({ "id": id, "name": id, "shortDescription": { "text": text } });
+    let v = json!({
+        "$schema": crate::report::sarif::SCHEMA,
+        "version": "2.1.0",
+        "runs": [ { "tool": { "driver": { "name": "varyedge", "version": version, "informationUri": "https://crates.io/crates/varyedge",
+            "rules": [ rule("cache-induced-cors-failure", "A cache served another request's CORS answer and the browser blocked it"),
+                       rule("cors-failure", "The browser blocked a cross-origin response the origin itself sent") ] } },
+            "results": results } ],
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_foreign_acao_names_its_poisoner() {
+        let har = super::super::import::tests::sample();
+        let h = super::super::read("s.har", har.as_bytes()).unwrap();
+        let d = diagnose(&[h]);
+        assert_eq!(d.findings.len(), 1, "{d:?}");
+        let f = &d.findings[0];
+        assert!(f.cache_induced && f.recorded);
+        assert_eq!(f.reason, Some(Reason::OriginMismatch));
+        assert_eq!(f.poisoned_by.as_ref().map(|p| p.entry), Some(0));
+        assert_eq!(f.poisoned_by.as_ref().map(|p| p.before_ms), Some(5000));
+        let t = render_text(&d);
+        assert!(t.contains("poisoned by entry 0"), "{t}");
+        let s: serde_json::Value = serde_json::from_str(&render_sarif(&d, "0")).unwrap();
+        assert_eq!(
+            s["runs"][0]["results"][0]["ruleId"],
+            "cache-induced-cors-failure"
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! Message framing between the upstream and the client (RFC 9112 §6), and the compact
+//! owned copies of what the store keeps.
+//!
+//! - [`upstream_framing`]: a response with both `Transfer-Encoding` and `Content-Length`
+//!   is refused (502), never forwarded or stored with a length that does not match.
+//! - [`read_ahead`]: a body of unknown length (chunked or close-delimited) is read up to a
+//!   small bound before the head goes out, so a malformed first chunk becomes a 502 status
+//!   line instead of a connection closed without one, and a small chunked body is known
+//!   whole (and said to be `stored`) before the client sees the head.
+//! - [`compact_headers`]: header values parsed by hyper are [`Bytes`] slices of its read
+//!   buffer (8 KiB or more), so a stored header block kept that whole buffer alive; the
+//!   store keeps copies sized to their contents instead.
+
+use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderMap, HeaderValue};
+use hyper::body::{Body, Incoming};
+use std::time::Duration;
+
+/// Why an upstream response head cannot be forwarded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BadFraming {
+    /// Both `Transfer-Encoding` and `Content-Length`.
+    LengthAndChunked,
+}
+
+impl BadFraming {
+    /// The text the client gets with the 502.
+    pub fn text(&self) -> &'static str {
+        match self {
+            BadFraming::LengthAndChunked => {
+                "varyedge proxy: upstream error: response has both Transfer-Encoding and Content-Length (RFC 9112 §6.3)\n"
+            }
+        }
+    }
+}
+
+/// RFC 9112 §6.3 (3): "If a message is received with both a Transfer-Encoding and a
+/// Content-Length header field, the Transfer-Encoding overrides the Content-Length. Such a
+/// message might indicate an attempt to perform request smuggling or response splitting
+/// and ought to be handled as an error." The proxy handles it as an error: 502, nothing
+/// forwarded, nothing stored, the upstream connection dropped with the body unread.
+pub fn upstream_framing(h: &HeaderMap) -> Result<(), BadFraming> {
+    if h.contains_key(header::TRANSFER_ENCODING) && h.contains_key(header::CONTENT_LENGTH) {
+        return Err(BadFraming::LengthAndChunked);
+    }
+    Ok(())
+}
+
+/// What [`read_ahead`] found.
+pub enum Ahead {
+    /// The whole body arrived (within the bound).
+    Whole(Bytes),
+    /// The first bytes; the rest is still in `body`.
+    Partial(Bytes, Incoming),
+    /// The body broke (bad chunk size, reset, stall) before any of it was sent.
+    Broken(String),
+}
+
+/// Reads `body` until it ends, `bound` bytes have arrived, or `idle` passes between frames.
+/// Trailers are dropped (they are not forwarded).
+pub async fn read_ahead(mut body: Incoming, bound: usize, idle: Duration) -> Ahead {
+    let mut got = BytesMut::new();
+    loop {
+        if body.is_end_stream() {
+            return Ahead::Whole(got.freeze());
+        }
+        let frame = match tokio::time::timeout(
+            idle,
+            std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)),
+        )
+        .await
+        {
+            Err(_) => return Ahead::Broken(format!("upstream body stalled for {idle:?}")),
+            Ok(None) => return Ahead::Whole(got.freeze()),
+            Ok(Some(Err(e))) => return Ahead::Broken(super::upstream::chain(&e)),
+            Ok(Some(Ok(f))) => f,
+        };
+        if let Ok(d) = frame.into_data() {
+            got.extend_from_slice(&d);
+        }
+        if got.len() >= bound {
+            return Ahead::Partial(got.freeze(), body);
+        }
+    }
+}
+
+/// A request the proxy answers itself before anything else: `(status, text)`.
+///
+/// - RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+///   HTTP/1.1 request message that lacks a Host header field and to any request message
+///   that contains more than one Host header field line or a Host header field with an
+///   invalid field value."
+/// - RFC 9112 §3.2.4, asterisk-form: "used only for a server-wide OPTIONS request"; a
+///   reverse proxy has no server-wide answer to forward, so `OPTIONS *` is answered here
+///   (204 with `Allow`) and any other method with `*` is a 400.
+pub fn local_answer<B>(req: &http::Request<B>) -> Option<(u16, &'static str)> {
+    if req.headers().get_all(header::HOST).iter().count() > 1 {
+        return Some((
+            400,
+            "varyedge proxy: more than one Host header field (RFC 9112 §3.2)\n",
+        ));
+    }
+    if req.uri() == "*" {
+        if req.method() == http::Method::OPTIONS {
+            return Some((204, ""));
+        }
+        return Some((
+            400,
+            "varyedge proxy: the asterisk-form target is only for OPTIONS (RFC 9112 §3.2.4)\n",
+        ));
+    }
+    None
+}
+
+/// A copy of `h` whose values own exactly their bytes (not slices of a read buffer).
+pub fn compact_headers(h: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(h.len());
+    for (n, v) in h {
+        let mut c = HeaderValue::from_maybe_shared(Bytes::copy_from_slice(v.as_bytes()))
+            .unwrap_or_else(|_| v.clone());
+        c.set_sensitive(v.is_sensitive());
+        out.append(n.clone(), c);
+    }
+    out
+}
+
+/// Bytes a header block holds on the heap. `http::HeaderMap` keeps a table of 4-byte
+/// indices (a power of two, at least 4/3 of its usable capacity) and a vector of buckets
+/// (hash, links, name, value: 112 bytes on 64-bit) sized to that capacity; each value
+/// owns its bytes, and once a hit clones it, a shared-count block (32 bytes with malloc's
+/// header). Names beyond the standard ones own their bytes too.
+pub fn headers_heap_size(h: &HeaderMap) -> usize {
+    use super::weigh::alloc;
+    let cap = h.capacity();
+    let raw = (cap + cap / 3).next_power_of_two();
+    let values: usize = h
+        .iter()
+        .map(|(n, v)| {
+            let custom = if header_is_standard(n) {
+                0
+            } else {
+                alloc(n.as_str().len())
+            };
+            alloc(v.len()) + 32 + custom
+        })
+        .sum();
+    alloc(raw * 4) + alloc(cap * 112) + values
+}
+
+fn header_is_standard(n: &http::HeaderName) -> bool {
+    // standard names are static; a custom one built from the same text is not equal in
+    // representation, but comparing by string against a parsed static one is not
+    // possible without a table: treat the common response fields as standard.
+    matches!(
+        n.as_str(),
+        "content-type"
+            | "content-length"
+            | "cache-control"
+            | "date"
+            | "etag"
+            | "expires"
+            | "last-modified"
+            | "vary"
+            | "age"
+            | "access-control-allow-origin"
+            | "access-control-allow-credentials"
+            | "access-control-allow-methods"
+            | "access-control-allow-headers"
+            | "access-control-expose-headers"
+            | "access-control-max-age"
+            | "set-cookie"
+            | "server"
+            | "content-encoding"
+            | "location"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_and_chunked_is_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("50"));
+        assert_eq!(upstream_framing(&h), Ok(()));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        assert_eq!(upstream_framing(&h), Err(BadFraming::LengthAndChunked));
+    }
+
+    #[test]
+    fn compacted_values_own_their_bytes() {
+        let buf = Bytes::from(vec![b'a'; 8192]);
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-a",
+            HeaderValue::from_maybe_shared(buf.slice(0..3)).unwrap(),
+        );
+        let c = compact_headers(&h);
+        assert_eq!(c.get("x-a").map(|v| v.as_bytes()), Some(&b"aaa"[..]));
+        // the original buffer is the only owner of its 8 KiB once `h` is gone
+        drop(h);
+        assert!(buf.is_unique());
+    }
+}

@@ -1,0 +1,301 @@
+//! The listening side: binding (refusing an address another process listens on), the
+//! connection cap, and the per-connection silence timer.
+//!
+//! hyper's own `header_read_timeout` runs from a request's first byte, so a client that
+//! connects and sends nothing held a socket (and a file descriptor) for ever, and a few
+//! hundred of them starved everyone else. [`Guarded`] wraps each accepted socket: while
+//! no request is being handled on it, it is closed once it has been silent for the
+//! header timeout (from accept, before the first request) or the idle timeout (between
+//! keep-alive requests). "Silent" means: no request head completed and nothing written.
+//! [`Limits::max_connections`] caps how many sockets are open at once: at the cap the
+//! proxy stops accepting until one closes (the kernel's backlog holds the rest).
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpListener;
+
+/// Connection limits (flags of `varyedge proxy`).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// A new connection must complete a request head within this.
+    pub header_timeout: Duration,
+    /// A keep-alive connection with no request in progress is closed after this.
+    pub idle_timeout: Duration,
+    /// At most this many client connections at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Binds `addr`. Workers share the address with `SO_REUSEPORT`, which would also let a
+/// second `varyedge proxy` (or anything else setting it) bind the same address and
+/// silently take half the connections. So before the first worker binds, a probe socket
+/// without `SO_REUSEPORT` binds and listens on the address: that fails with
+/// `AddrInUse` when anyone listens there already. Port 0 needs no probe.
+pub fn check_free(addr: SocketAddr) -> io::Result<()> {
+    if addr.port() == 0 {
+        return Ok(());
+    }
+    let probe = std::net::TcpListener::bind(addr).map_err(|e| {
+        if e.kind() == io::ErrorKind::AddrInUse {
+            io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!(
+                    "{addr} is already in use (another varyedge proxy or server listens there)"
+                ),
+            )
+        } else {
+            e
+        }
+    })?;
+    drop(probe);
+    Ok(())
+}
+
+/// A listening socket on `addr` (with `SO_REUSEPORT` when several workers share it).
+pub fn listen(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
+    let sock = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    sock.set_reuseaddr(true)?;
+    #[cfg(unix)]
+    if reuse_port {
+        sock.set_reuseport(true)?;
+    }
+    #[cfg(not(unix))]
+    let _ = reuse_port;
+    sock.bind(addr)?;
+    sock.listen(1024)
+}
+
+/// Accepts one connection once a slot under [`Limits::max_connections`] is free; the
+/// slot is held until the returned permit drops. `None` after an accept error (out of
+/// file descriptors and the like), after a short pause so as not to spin.
+pub async fn accept(
+    listener: &TcpListener,
+    slots: &Arc<tokio::sync::Semaphore>,
+) -> Option<(tokio::net::TcpStream, tokio::sync::OwnedSemaphorePermit)> {
+    let slot = slots.clone().acquire_owned().await.ok()?;
+    match listener.accept().await {
+        Ok((stream, _)) => {
+            let _ = stream.set_nodelay(true);
+            Some((stream, slot))
+        }
+        Err(_) => {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            None
+        }
+    }
+}
+
+/// What the service and the socket wrapper of one connection share.
+#[derive(Debug, Default)]
+pub struct Activity {
+    active: AtomicUsize,
+    served: AtomicUsize,
+    /// Milliseconds since the process's clock origin of the last progress.
+    last: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    crate::net::clock::instant()
+        .duration_since(*ORIGIN.get_or_init(crate::net::clock::instant))
+        .as_millis() as u64
+}
+
+static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+impl Activity {
+    /// A fresh connection, just accepted.
+    pub fn new() -> Arc<Activity> {
+        let a = Activity::default();
+        a.last.store(now_ms(), Ordering::Relaxed);
+        Arc::new(a)
+    }
+
+    /// A request head arrived: the connection is busy until the guard drops.
+    pub fn begin(self: &Arc<Activity>) -> Busy {
+        self.active.fetch_add(1, Ordering::AcqRel);
+        self.served.fetch_add(1, Ordering::Relaxed);
+        Busy(self.clone())
+    }
+
+    fn touch(&self) {
+        self.last.store(now_ms(), Ordering::Relaxed);
+    }
+}
+
+/// A request in progress on a connection (see [`Activity::begin`]).
+pub struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A client socket closed after silence (see the module docs).
+pub struct Guarded<T> {
+    io: T,
+    activity: Arc<Activity>,
+    limits: Limits,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<T> Guarded<T> {
+    /// Wraps an accepted socket.
+    pub fn new(io: T, activity: Arc<Activity>, limits: Limits) -> Guarded<T> {
+        Guarded {
+            io,
+            activity,
+            limits,
+            timer: Box::pin(tokio::time::sleep(limits.header_timeout)),
+        }
+    }
+
+    /// `Err` once the connection has been silent too long with nothing in progress;
+    /// otherwise arms the timer for the current deadline.
+    fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        let a = &self.activity;
+        let limit = if a.served.load(Ordering::Relaxed) == 0 {
+            self.limits.header_timeout
+        } else {
+            self.limits.idle_timeout
+        };
+        let busy = a.active.load(Ordering::Acquire) > 0;
+        let due = a.last.load(Ordering::Relaxed) + limit.as_millis() as u64;
+        let now = now_ms();
+        if !busy && now >= due {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "client connection silent too long",
+            ));
+        }
+        let wait = if busy {
+            limit
+        } else {
+            Duration::from_millis(due - now)
+        };
+        let deadline = tokio::time::Instant::from_std(crate::net::clock::instant() + wait);
+        if self.timer.deadline() != deadline {
+            self.timer.as_mut().reset(deadline);
+        }
+        // registers the waker; on firing the next poll re-checks
+        if self.timer.as_mut().poll(cx).is_ready() {
+            cx.waker().wake_by_ref();
+        }
+        Ok(())
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.io).poll_read(cx, buf) {
+            Poll::Pending => match this.check(cx) {
+                Ok(()) => Poll::Pending,
+                Err(e) => Poll::Ready(Err(e)),
+            },
+            ready => ready,
+        }
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_silent_connection_is_closed_after_the_header_timeout() {
+        let (client, server) = tokio::io::duplex(64);
+        let limits = Limits {
+            header_timeout: Duration::from_millis(50),
+            ..Limits::default()
+        };
+        let mut g = Guarded::new(server, Activity::new(), limits);
+        let mut buf = [0u8; 8];
+        let r = tokio::time::timeout(Duration::from_secs(5), g.read(&mut buf)).await;
+        let err = r
+            .expect("timed out by the guard, not the test")
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        drop(client);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_busy_connection_is_not_closed() {
+        let (_client, server) = tokio::io::duplex(64);
+        let limits = Limits {
+            header_timeout: Duration::from_millis(30),
+            ..Limits::default()
+        };
+        let act = Activity::new();
+        let busy = act.begin();
+        let mut g = Guarded::new(server, act, limits);
+        let mut buf = [0u8; 8];
+        let r = tokio::time::timeout(Duration::from_millis(150), g.read(&mut buf)).await;
+        assert!(r.is_err(), "still open while a request is in progress");
+        drop(busy);
+    }
+}

@@ -1,0 +1,93 @@
+//! What one store entry really holds, in bytes, for moka's weigher: every heap allocation
+//! (rounded as glibc's malloc rounds it) plus the fixed structures, plus moka's own
+//! per-entry bookkeeping. Measured with `benches/soak/mem.sh` (1M distinct 5-byte
+//! entries): the RSS per entry held matches this estimate within a few percent, so
+//! `--capacity` bounds the process's memory (see the module docs of [`super::store`]).
+
+use super::store::{Entry, Stored};
+use crate::edge::Variant;
+use crate::fields::Headers;
+use crate::message::Response;
+use std::mem::size_of;
+
+/// moka's per-entry bookkeeping (its node, the deque links, the hash table slot, the
+/// key's `Arc`, the frequency sketch share), measured rather than derived: the RSS of a
+/// full store divided by its entries, less what [`entry`] counts.
+const MOKA_PER_ENTRY: usize = 256;
+
+/// glibc malloc's footprint for a request of `n` bytes: 8 bytes of header, 16-byte
+/// granules, 32 bytes at least; nothing for `n == 0` (no allocation).
+pub fn alloc(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + 8).div_ceil(16).max(2) * 16
+    }
+}
+
+fn headers(h: &Headers) -> usize {
+    alloc(h.len() * size_of::<(String, String)>())
+        + h.iter()
+            .map(|(n, v)| alloc(n.len()) + alloc(v.len()))
+            .sum::<usize>()
+}
+
+fn response(r: &Response) -> usize {
+    // Arc<Response> (two counters + the struct), its fields, the body's Arc<[u8]>
+    alloc(16 + size_of::<Response>()) + headers(&r.headers) + alloc(16 + r.body.len())
+}
+
+fn variant(v: &Variant) -> usize {
+    let strings = |s: &[String]| -> usize { s.iter().map(|x| alloc(x.len())).sum() };
+    let values: usize = v
+        .values
+        .iter()
+        .map(|x| x.as_ref().map_or(0, |s| alloc(s.len())))
+        .sum();
+    // the variant itself, its spec and values, and the same again in the set's index
+    let own = size_of::<Variant>()
+        + alloc(v.spec.names.len() * size_of::<String>())
+        + strings(&v.spec.names)
+        + alloc(v.values.len() * size_of::<Option<String>>())
+        + values
+        + alloc(16 + v.key.len());
+    2 * own + response(&v.response)
+}
+
+fn stored(s: &Stored) -> usize {
+    let w = &s.wire;
+    // the body is shared with the core's response (counted there)
+    alloc(16 + size_of::<super::store::Wire>())
+        + super::framing::headers_heap_size(&w.headers)
+        + alloc(w.key.len())
+        + alloc(16 + size_of::<super::store::StoredBy>())
+        + alloc(s.by.request.len())
+        + s.by.origin.as_ref().map_or(0, |o| alloc(o.len()))
+}
+
+/// Bytes held by the entry stored under `key`.
+pub fn entry(key: &str, e: &Entry) -> usize {
+    MOKA_PER_ENTRY
+        + alloc(key.len())
+        + alloc(16 + size_of::<Entry>())
+        + alloc(e.set.variants.capacity() * size_of::<Variant>())
+        + e.set.variants.iter().map(variant).sum::<usize>()
+        + alloc(e.stored.capacity() * size_of::<(u64, Stored)>())
+        + e.stored.iter().map(|(_, s)| stored(s)).sum::<usize>()
+        + alloc(e.path.len())
+        + alloc(e.target.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malloc_rounding() {
+        assert_eq!(alloc(0), 0);
+        assert_eq!(alloc(1), 32);
+        assert_eq!(alloc(24), 32);
+        assert_eq!(alloc(25), 48);
+        assert_eq!(alloc(1000), 1008);
+    }
+}

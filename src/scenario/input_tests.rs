@@ -1,0 +1,96 @@
+//! Scenario validation of hostile input (issue 11): control characters in header values,
+//! non-token header names, library-internal error texts, and the YAML budget.
+
+use super::*;
+
+fn scenario(client_extra: &str, origin_extra: &str, edge: &str) -> String {
+    format!(
+        "name: t\norigin:\n  cors:\n    allow_origins: [https://a.example]\n{origin_extra}  routes:\n    - path: /x\n      cache_control: \"max-age=60\"\nedge:\n  profile: rfc9111\n{edge}clients:\n  - name: a\n    origin: https://a.example\n{client_extra}steps:\n  - {{ client: a, fetch: GET /x }}\n"
+    )
+}
+
+fn err(text: &str) -> InputError {
+    parse("s.yaml", text).expect_err("must be rejected")
+}
+
+#[test]
+fn a_baseline_scenario_parses() {
+    parse("s.yaml", &scenario("", "", "")).unwrap();
+}
+
+#[test]
+fn crlf_in_a_cookie_is_an_error_at_its_place() {
+    let e = err(&scenario("    cookie: \"a=1\\r\\nX-Evil: 1\"\n", "", ""));
+    assert_eq!((e.line, e.col), (13, 13), "{e}");
+    assert!(
+        e.message.contains("cookie") && e.message.contains("control character"),
+        "{e}"
+    );
+}
+
+#[test]
+fn crlf_in_cache_control_and_host_are_errors() {
+    let t = scenario("", "", "").replace("\"max-age=60\"", "\"max-age=60\\r\\nSet-Cookie: x\"");
+    assert!(err(&t).message.contains("cache_control"));
+    let t = format!("host: \"api.example\\r\\nX: 1\"\n{}", scenario("", "", ""));
+    let e = err(&t);
+    assert_eq!(e.line, 1, "{e}");
+}
+
+#[test]
+fn header_names_must_be_tokens() {
+    let e = err(&scenario(
+        "",
+        "    allow_headers: [\"x ok\", \"bad:name\"]\n",
+        "",
+    ));
+    assert!(
+        e.message.contains("allow_headers") && e.message.contains("not a header name"),
+        "{e}"
+    );
+    assert!(e.line > 0);
+    let e = err(&scenario("", "", "  key_headers: [\"a b\"]\n"));
+    assert!(e.message.contains("key_headers"), "{e}");
+}
+
+#[test]
+fn duplicate_keys_do_not_mention_library_options() {
+    let t = scenario("", "", "").replace("name: t\n", "name: t\nname: u\n");
+    let e = err(&t);
+    assert!(e.message.contains("duplicate key"), "{e}");
+    assert!(
+        !e.message.contains("DuplicateKeyPolicy") && !e.message.contains("Options"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_50k_step_scenario_loads() {
+    let mut t = scenario("", "", "");
+    for i in 0..50_000 {
+        t.push_str(&format!(
+            "  - {{ client: a, fetch: GET /x?i={i}, at: +1ms }}\n"
+        ));
+    }
+    let s = parse("big.yaml", &t).unwrap();
+    assert_eq!(s.steps.len(), 50_001);
+}
+
+#[test]
+fn a_budget_breach_is_reported_in_plain_words() {
+    // the library's real message, with a budget small enough to breach cheaply
+    let mut o = yaml_options();
+    if let Some(b) = &mut o.budget {
+        b.max_nodes = 10;
+    }
+    let e = serde_saphyr::from_str_with_options::<Vec<u32>>("[1,2,3,4,5,6,7,8,9,10,11,12]", o)
+        .expect_err("over budget");
+    let raw = e.without_snippet().to_string();
+    assert!(raw.contains("budget"), "{raw}");
+    let plain = plain_message(&strip_location(&raw));
+    assert!(plain.contains("too large"), "{plain}");
+    assert!(
+        !plain.contains("Nodes {") && !plain.contains("budget"),
+        "{plain}"
+    );
+}

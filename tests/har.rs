@@ -1,0 +1,284 @@
+//! `varyedge import har` and `varyedge diagnose har` on hand-made Firefox and Safari
+//! exports and a Playwright (Chromium) recording (see tests/har/README.md for where each
+//! shape comes from), and on bad input.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn varyedge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_varyedge"))
+        .args(args)
+        .output()
+        .expect("run varyedge")
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/har")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("varyedge-har-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+/// Imports, then replays the scenario: (yaml, per step (allowed, cache_induced, poisoned_by)).
+fn import_and_replay(har: &str, extra: &[&str]) -> (String, Vec<(bool, bool, Option<u64>)>) {
+    let out = tmp(&format!(
+        "{}.yaml",
+        Path::new(har).file_stem().unwrap().to_string_lossy()
+    ));
+    let mut args = vec!["import", "har", har, "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = varyedge(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let yaml = std::fs::read_to_string(&out).unwrap();
+    let r = varyedge(&["replay", out.to_str().unwrap(), "--format", "json"]);
+    assert_ne!(
+        r.status.code(),
+        Some(2),
+        "{}\n{yaml}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let steps = v["steps"]
+        .as_array()
+        .or(v[0]["steps"].as_array())
+        .unwrap_or_else(|| panic!("no steps in {v}"))
+        .iter()
+        .map(|s| {
+            (
+                s["verdict"]["cors"] != "blocked",
+                s["cache_induced"] == true,
+                s["poisoned_by"].as_u64(),
+            )
+        })
+        .collect();
+    (yaml, steps)
+}
+
+fn diagnose(har: &str) -> (i32, Value) {
+    let o = varyedge(&["diagnose", "har", har, "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code().unwrap_or(-1), v)
+}
+
+/// (entry, poisoner entry) of each cache-induced finding.
+fn poisoned(v: &Value) -> Vec<(u64, Option<u64>)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["cache_induced"] == true)
+        .map(|f| {
+            (
+                f["entry"].as_u64().unwrap(),
+                f["poisoned_by"]["entry"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn firefox_export_imports_and_reproduces() {
+    let har = fixture("firefox-reflect-without-vary.har");
+    let (yaml, steps) = import_and_replay(&har, &[]);
+    assert!(
+        yaml.contains("browser: firefox") && yaml.contains("profile: fastly"),
+        "{yaml}"
+    );
+    assert!(!yaml.contains("eyJhbGciOi"), "a secret leaked:\n{yaml}");
+    assert_eq!(
+        steps,
+        [(true, false, None), (false, true, Some(0))],
+        "{yaml}"
+    );
+    let (code, v) = diagnose(&har);
+    assert_eq!(code, 1);
+    assert_eq!(poisoned(&v), [(2, Some(1))]);
+    assert_eq!(v["findings"][0]["reason"], "origin-mismatch");
+}
+
+#[test]
+fn safari_export_imports_and_reproduces() {
+    let har = fixture("safari-no-cors-first.har");
+    let (yaml, steps) = import_and_replay(&har, &[]);
+    assert!(
+        yaml.contains("browser: safari, mode: no-cors") && yaml.contains("profile: cloudfront"),
+        "{yaml}"
+    );
+    assert_eq!(
+        steps,
+        [(true, false, None), (false, true, Some(0))],
+        "{yaml}"
+    );
+    let (code, v) = diagnose(&har);
+    assert_eq!(code, 1);
+    assert_eq!(poisoned(&v), [(2, Some(1))]);
+    assert_eq!(v["findings"][0]["poisoned_by"]["origin"], Value::Null);
+}
+
+#[test]
+fn playwright_recording_with_failed_requests() {
+    let har = fixture("playwright-chromium.har");
+    let (code, v) = diagnose(&har);
+    assert_eq!(code, 1);
+    assert_eq!(poisoned(&v), [(3, Some(2)), (5, Some(4))]);
+    let (yaml, steps) = import_and_replay(&har, &["--profile", "url-only"]);
+    let blocked: Vec<bool> = steps.iter().map(|s| !s.0).collect();
+    assert_eq!(blocked, [false, true, false, true, false, false], "{yaml}");
+    assert!(
+        yaml.contains("headers: { x-b: \"1\" }"),
+        "the failed request's author header is kept:\n{yaml}"
+    );
+}
+
+#[test]
+fn secrets_only_with_keep_secrets() {
+    let har = fixture("firefox-reflect-without-vary.har");
+    let o = varyedge(&["import", "har", &har, "--keep-secrets"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Bearer eyJhbGciOi.secret"));
+}
+
+#[test]
+fn sarif_names_the_entry() {
+    let o = varyedge(&[
+        "diagnose",
+        "har",
+        &fixture("firefox-reflect-without-vary.har"),
+        "--format",
+        "sarif",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["runs"][0]["results"][0];
+    assert_eq!(r["ruleId"], "cache-induced-cors-failure");
+    assert_eq!(
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "log.entries[2]"
+    );
+    // Valid SARIF 2.1.0 (the schema vendored for `lint`, with the same one-character
+    // regex repair tests/lint.rs explains).
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-2.1.0-rtm.5.json"),
+    )
+    .unwrap();
+    const STRAY: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    assert_eq!(text.matches(STRAY).count(), 2);
+    let text = text.replace(STRAY, r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#);
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::draft4::new(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(!validator.is_valid(&serde_json::json!({ "runs": [] })));
+}
+
+/// Bad input exits 2, names the JSON path and what was expected, and writes no file.
+#[test]
+fn bad_input_exits_2_with_the_json_path() {
+    let good = std::fs::read_to_string(fixture("firefox-reflect-without-vary.har")).unwrap();
+    let needle = "\"startedDateTime\": \"2026-01-05T10:00:00.000+01:00\",";
+    let cut = good.find(needle).unwrap();
+    let mut binary = good.clone().into_bytes();
+    let at = good.find("cache-fra").unwrap();
+    binary[at] = 0xfe;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "not-har.har",
+            b"<!doctype html><p>hi".to_vec(),
+            "$: not JSON",
+        ),
+        ("not-log.har", br#"{"har": {}}"#.to_vec(), "no `log` member"),
+        (
+            "v11.har",
+            good.replace("\"Firefox\"", "\"Charles\"").into_bytes(),
+            "log.version: HAR 1.1 is not supported; expected \"1.2\"",
+        ),
+        (
+            "truncated.har",
+            good.as_bytes()[..good.len() * 2 / 3].to_vec(),
+            "is the file truncated?",
+        ),
+        (
+            "no-time.har",
+            format!("{}{}", &good[..cut], &good[cut + needle.len()..]).into_bytes(),
+            "log.entries[1].startedDateTime: missing; expected an ISO 8601",
+        ),
+        ("binary.har", binary, "binary bodies must be base64"),
+    ];
+    for (name, bytes, want) in cases {
+        let f = tmp(name);
+        std::fs::write(&f, bytes).unwrap();
+        let out = tmp(&format!("{name}.yaml"));
+        for args in [
+            vec![
+                "import",
+                "har",
+                f.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            vec!["diagnose", "har", f.to_str().unwrap()],
+        ] {
+            let o = varyedge(&args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+            assert!(err.contains(want), "{name}: expected {want:?} in: {err}");
+            assert!(
+                err.contains(f.to_str().unwrap()),
+                "{name}: the file is named: {err}"
+            );
+        }
+        assert!(!out.exists(), "{name}: no partial output file");
+    }
+}
+
+/// Several recordings (browsers, users) merge into one scenario by time.
+#[test]
+fn several_files_merge_by_time() {
+    let ff = fixture("firefox-reflect-without-vary.har");
+    let sa = fixture("safari-no-cors-first.har");
+    let o = varyedge(&[
+        "import",
+        "har",
+        &sa,
+        &ff,
+        "--profile",
+        "url-only",
+        "--name",
+        "both",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let y = String::from_utf8_lossy(&o.stdout);
+    for c in [
+        "app1-firefox",
+        "app2-firefox",
+        "blog-no-cors-safari",
+        "blog-safari",
+    ] {
+        assert!(y.contains(&format!("name: {c},")), "{c}:\n{y}");
+    }
+    // Firefox's requests (5 Jan) come before Safari's (6 Jan) whatever the argument order.
+    let first = y.find("client: app1-firefox").unwrap();
+    let later = y.find("client: blog-no-cors-safari").unwrap();
+    assert!(first < later, "{y}");
+    assert!(y.starts_with("version: 1\nname: both\n"), "{y}");
+}
