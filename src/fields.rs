@@ -149,6 +149,14 @@ pub struct CacheControl {
     pub proxy_revalidate: bool,
     /// `stale-while-revalidate=N` (RFC 5861).
     pub stale_while_revalidate: Option<u64>,
+    /// `stale-if-error=N` (RFC 5861 §4).
+    pub stale_if_error: Option<u64>,
+    /// Request `min-fresh=N` (RFC 9111 §5.2.1.3).
+    pub min_fresh: Option<u64>,
+    /// Request `max-stale[=N]` (RFC 9111 §5.2.1.2): `Some(None)` accepts any staleness.
+    pub max_stale: Option<Option<u64>>,
+    /// Request `only-if-cached` (RFC 9111 §5.2.1.7).
+    pub only_if_cached: bool,
 }
 
 impl CacheControl {
@@ -185,10 +193,198 @@ impl CacheControl {
                 cc.proxy_revalidate = true;
             } else if is("stale-while-revalidate") {
                 cc.stale_while_revalidate = num(v);
+            } else if is("stale-if-error") {
+                cc.stale_if_error = num(v);
+            } else if is("min-fresh") {
+                cc.min_fresh = num(v);
+            } else if is("max-stale") {
+                cc.max_stale = Some(num(v));
+            } else if is("only-if-cached") {
+                cc.only_if_cached = true;
             }
         }
         Some(cc)
     }
+
+    /// Parses a targeted cache-control field (RFC 9213 §2), such as `CDN-Cache-Control`.
+    /// Its value is a Structured Fields Dictionary (RFC 8941 §3.2); RFC 9213 §2.1: "If a
+    /// targeted field in a given response is empty, or a parsing error is encountered,
+    /// that field SHOULD be ignored by the cache" — so `None` when absent or invalid.
+    /// A directive whose value has the wrong type is ignored (§2.1: "parameters … and
+    /// directives with invalid values are ignored"); `max-age`/`s-maxage` must be
+    /// Integers.
+    pub fn parse_targeted(headers: &Headers, name: &str) -> Option<CacheControl> {
+        let value = headers.get_combined(name)?;
+        let members = sf_dictionary(&value)?;
+        let mut cc = CacheControl::default();
+        for (k, v) in members {
+            let int = || match v {
+                SfValue::Integer(n) if n >= 0 => Some(n as u64),
+                _ => None,
+            };
+            match k {
+                "max-age" => cc.max_age = int().or(cc.max_age),
+                "s-maxage" => cc.s_maxage = int().or(cc.s_maxage),
+                "no-store" => cc.no_store = true,
+                "no-cache" => cc.no_cache = true,
+                "private" => cc.private = true,
+                "public" => cc.public = true,
+                "must-revalidate" => cc.must_revalidate = true,
+                "proxy-revalidate" => cc.proxy_revalidate = true,
+                "stale-while-revalidate" => cc.stale_while_revalidate = int(),
+                "stale-if-error" => cc.stale_if_error = int(),
+                _ => {}
+            }
+        }
+        Some(cc)
+    }
+}
+
+/// The type of a Structured Fields bare item (RFC 8941 §3.3), as far as a cache needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SfValue {
+    /// An Integer (up to 15 digits).
+    Integer(i64),
+    /// Any other valid bare item (decimal, string, token, byte sequence, boolean).
+    Other,
+}
+
+/// Parses an RFC 8941 Dictionary into `(key, value)` pairs (a key without a value is the
+/// boolean `true`, [`SfValue::Other`]); parameters are checked and dropped. `None` on any
+/// syntax error (RFC 8941 §4.2: "fail parsing" makes the whole field ignored).
+fn sf_dictionary(input: &str) -> Option<Vec<(&str, SfValue)>> {
+    let mut out = Vec::new();
+    let mut rest = input.trim_matches(|c| c == ' ' || c == '\t');
+    if rest.is_empty() {
+        return Some(out);
+    }
+    loop {
+        let (key, r) = sf_key(rest)?;
+        rest = r;
+        let value = match rest.strip_prefix('=') {
+            Some(r) => {
+                let (v, r) = sf_bare_item(r)?;
+                rest = r;
+                v
+            }
+            None => SfValue::Other,
+        };
+        rest = sf_params(rest)?;
+        out.push((key, value));
+        rest = rest.trim_start_matches([' ', '\t']);
+        if rest.is_empty() {
+            return Some(out);
+        }
+        rest = rest.strip_prefix(',')?.trim_start_matches([' ', '\t']);
+        if rest.is_empty() {
+            return None;
+        }
+    }
+}
+
+/// RFC 8941 §4.2.3.3: `key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_" / "-" / "." / "*" )`.
+fn sf_key(s: &str) -> Option<(&str, &str)> {
+    let b = s.as_bytes();
+    if !b
+        .first()
+        .is_some_and(|c| c.is_ascii_lowercase() || *c == b'*')
+    {
+        return None;
+    }
+    let n = b
+        .iter()
+        .position(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || b"_-.*".contains(c)))
+        .unwrap_or(b.len());
+    Some((&s[..n], &s[n..]))
+}
+
+/// `;key[=bare-item]` parameters, checked and skipped.
+fn sf_params(mut s: &str) -> Option<&str> {
+    while let Some(r) = s.strip_prefix(';') {
+        let (_, r) = sf_key(r.trim_start_matches(' '))?;
+        s = match r.strip_prefix('=') {
+            Some(r) => sf_bare_item(r)?.1,
+            None => r,
+        };
+    }
+    Some(s)
+}
+
+/// One bare item (RFC 8941 §4.2.3.1).
+fn sf_bare_item(s: &str) -> Option<(SfValue, &str)> {
+    let b = s.as_bytes();
+    match *b.first()? {
+        c if c == b'-' || c.is_ascii_digit() => {
+            let neg = c == b'-';
+            let body = &s[usize::from(neg)..];
+            let end = body
+                .bytes()
+                .position(|c| !(c.is_ascii_digit() || c == b'.'))
+                .unwrap_or(body.len());
+            let num = &body[..end];
+            let rest = &body[end..];
+            if num.contains('.') {
+                let (i, f) = num.split_once('.')?;
+                let ok = !i.is_empty() && i.len() <= 12 && !f.is_empty() && f.len() <= 3;
+                return (ok && !f.contains('.')).then_some((SfValue::Other, rest));
+            }
+            if num.is_empty() || num.len() > 15 {
+                return None;
+            }
+            let n: i64 = num.parse().ok()?;
+            Some((SfValue::Integer(if neg { -n } else { n }), rest))
+        }
+        b'"' => {
+            let mut esc = false;
+            for (i, c) in s.char_indices().skip(1) {
+                match c {
+                    _ if esc => {
+                        if c != '"' && c != '\\' {
+                            return None;
+                        }
+                        esc = false;
+                    }
+                    '\\' => esc = true,
+                    '"' => return Some((SfValue::Other, &s[i + 1..])),
+                    ' '..='~' => {}
+                    _ => return None,
+                }
+            }
+            None
+        }
+        b':' => {
+            let end = s[1..].find(':')? + 1;
+            let ok = s[1..end]
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"+/=".contains(&c));
+            ok.then_some((SfValue::Other, &s[end + 1..]))
+        }
+        b'?' => match b.get(1) {
+            Some(b'0' | b'1') => Some((SfValue::Other, &s[2..])),
+            _ => None,
+        },
+        c if c.is_ascii_alphabetic() || c == b'*' => {
+            let n = b
+                .iter()
+                .position(|c| !(is_tchar(*c) || *c == b':' || *c == b'/'))
+                .unwrap_or(b.len());
+            Some((SfValue::Other, &s[n..]))
+        }
+        _ => None,
+    }
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// The `Age` value in seconds (RFC 9111 §5.1): the first member of the first field line
+/// (`Age: 7200, 0` is 7200; a recipient of a list where a single value is expected uses
+/// the first, RFC 9110 §5.5). `None` when absent; 0 when not a non-negative integer.
+pub fn age_secs(headers: &Headers) -> Option<u64> {
+    let v = headers.get("age")?;
+    let first = v.split(',').next().unwrap_or("").trim();
+    Some(delta_seconds(first).unwrap_or(0))
 }
 
 /// The most delta-seconds a cache represents (RFC 9111 §1.2.2: 2^31).
@@ -211,9 +407,7 @@ pub fn delta_seconds(s: &str) -> Option<u64> {
 
 /// Whether `s` is a valid RFC 9110 token (field names, methods).
 pub fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && s.bytes().all(is_tchar)
 }
 
 #[cfg(test)]
@@ -262,6 +456,56 @@ mod tests {
             Some(0)
         );
         assert_eq!(CacheControl::parse(&Headers::new(), "cache-control"), None);
+    }
+
+    #[test]
+    fn targeted_fields_are_sf_dictionaries() {
+        let t = |v: &str| {
+            CacheControl::parse_targeted(
+                &Headers::from_pairs([("cdn-cache-control", v)]),
+                "cdn-cache-control",
+            )
+        };
+        assert_eq!(t("max-age=3600").unwrap().max_age, Some(3600));
+        assert_eq!(t("foobar, max-age=3600").unwrap().max_age, Some(3600));
+        assert_eq!(
+            t("max-age=99999999999").unwrap().max_age,
+            Some(99_999_999_999)
+        );
+        assert!(t("no-store").unwrap().no_store);
+        assert!(t("private;x=1, no-cache").unwrap().private);
+        // invalid dictionaries: the whole field is ignored
+        assert_eq!(t("max-age=10000, &&&&&"), None);
+        assert_eq!(t("max-age =100"), None);
+        assert_eq!(t("MaX-aGe=3600"), None);
+        assert_eq!(t("max-age=1,"), None);
+        // a wrongly typed value drops the directive only
+        assert_eq!(t("max-age=\"10000\"").unwrap().max_age, None);
+        assert_eq!(t("max-age=1.5").unwrap().max_age, None);
+        assert_eq!(t("max-age=-1").unwrap().max_age, None);
+        assert_eq!(
+            CacheControl::parse_targeted(&Headers::new(), "cdn-cache-control"),
+            None
+        );
+    }
+
+    #[test]
+    fn age_is_the_first_member() {
+        let a = |v: &[(&str, &str)]| age_secs(&Headers::from_pairs(v.iter().copied()));
+        assert_eq!(a(&[("age", "7200, 0")]), Some(7200));
+        assert_eq!(a(&[("age", "0, 7200")]), Some(0));
+        assert_eq!(a(&[("age", "0"), ("age", "7200")]), Some(0));
+        assert_eq!(a(&[("age", "abc")]), Some(0));
+        assert_eq!(a(&[]), None);
+    }
+
+    #[test]
+    fn request_directives() {
+        let h = Headers::from_pairs([("cache-control", "max-stale, min-fresh=5, only-if-cached")]);
+        let cc = CacheControl::parse(&h, "cache-control").unwrap();
+        assert_eq!(cc.max_stale, Some(None));
+        assert_eq!(cc.min_fresh, Some(5));
+        assert!(cc.only_if_cached);
     }
 
     #[test]

@@ -54,15 +54,21 @@ pub fn profile(name: &str) -> Option<Profile> {
         // RFC 9111 §2, §4.1; RFC 9110 §9.3.7 ("Responses to the OPTIONS method are not cacheable").
         "rfc9111" => Profile {
             name: "rfc9111",
-            summary: "strict shared cache: method + URI key, Vary honoured, OPTIONS never stored",
+            summary: "strict shared cache: method + URI key, Vary honoured, OPTIONS never stored; revalidates, invalidates on unsafe methods, obeys CDN-Cache-Control and request Cache-Control, 10% heuristic, stale only when disconnected or stale-if-error",
             knobs: base,
-            sources: &["https://www.rfc-editor.org/rfc/rfc9111.html#section-4.1", "https://www.rfc-editor.org/rfc/rfc9110.html#section-9.3.7"],
+            sources: &[
+                "https://www.rfc-editor.org/rfc/rfc9111.html#section-4.1",
+                "https://www.rfc-editor.org/rfc/rfc9110.html#section-9.3.7",
+                "https://www.rfc-editor.org/rfc/rfc9111.html#section-4.3 (validation), #section-4.4 (invalidation), #section-4.2.2 (heuristic: 10% typical), #section-4.2.4 (stale when disconnected)",
+                "https://www.rfc-editor.org/rfc/rfc9213.html (CDN-Cache-Control)",
+                "https://www.rfc-editor.org/rfc/rfc5861.html#section-4 (stale-if-error)",
+            ],
             caveat: None,
         },
         "url-only" => Profile {
             name: "url-only",
-            summary: "the naive cache: URL key, Vary ignored, preflight headers not keyed",
-            knobs: Knobs { vary: VaryMode::Ignore, preflight_key: PreflightKey::Ignore, vary_star: VaryStar::Reuse, ..base },
+            summary: "the naive cache: URL key, Vary ignored, preflight headers not keyed, no revalidation or invalidation",
+            knobs: Knobs { vary: VaryMode::Ignore, preflight_key: PreflightKey::Ignore, vary_star: VaryStar::Reuse, revalidate: false, ..base.plain() },
             sources: &["docs/research/cdn-vary.md §3 (field reports 2-5: caches keyed on the URL alone)"],
             caveat: None,
         },
@@ -77,6 +83,14 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary_star: VaryStar::ExactOnly,
                 vary_compare: VaryCompare::Trim,
                 collapse: Collapse::On,
+                // default_keep 0: an expired object is gone, so there is nothing to
+                // revalidate; Surrogate-Control is read only for `no-store`
+                revalidate: false,
+                errors: ErrorCaching {
+                    statuses: Some(vec![404, 410, 414]),
+                    ttl: Some(120),
+                    ..ErrorCaching::default()
+                },
                 set_cookie: SetCookie::NotStored,
                 // cache_fetch.c: a fetch filters the request with HTTPH_R_FETCH (the
                 // conditional and range fields), forces GET, sets `Accept-Encoding: gzip`
@@ -86,7 +100,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                     strip: names(&["if-modified-since", "if-none-match", "if-range", "range"]),
                     add: adds(&[("accept-encoding", "gzip"), ("x-varnish", "1")]),
                 },
-                ..base
+                ..base.plain()
             },
             sources: &[
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L80-110 (methods, Cookie, Authorization)",
@@ -94,18 +108,26 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L138-145 (hash: url + host)",
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L294-298 (Vary == \"*\" exact)",
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_vary.c#L30-140 (trim only)",
+                "varnishcache/varnish-cache bin/varnishd/cache/cache_rfc2616.c RFC2616_Ttl (only 200 203 204 300 301 304 404 410 414 get a TTL, default_ttl 120 s; any other status ttl -1: never stored)",
+                "varnishd -x parameter: default_keep 0 (no conditional revalidation of expired objects), default_grace 10 s",
+                "tests/fidelity 11, 12: real Varnish 7.1 refetches an expired entry whole (b gets its own ACAO), stores a 404 without Cache-Control, never a 503",
                 "docs/research/lab.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass)",
                 "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 72 corpus steps (hit/forward, verdict, `Vary: *` spellings)",
             ],
+            // Not modelled: default_ttl 120 s for a 200 without Cache-Control (kept as not
+            // stored, as before; only 404/410/414 get it here) and default_grace 10 s.
             caveat: None,
         },
         "nginx" => Profile {
             name: "nginx",
             summary: "proxy_cache: $scheme$proxy_host$request_uri, Vary honoured on raw values, GET/HEAD, Cookie requests cached, no lock",
+            // proxy_cache_revalidate is off by default; no proxy_cache_valid: only responses
+            // with explicit freshness are stored; proxy_cache_use_stale off
             knobs: Knobs {
                 vary_star: VaryStar::ExactOnly,
                 vary_compare: VaryCompare::Raw,
                 set_cookie: SetCookie::NotStored,
+                revalidate: false,
                 // proxy_set_header: "If caching is enabled, the header fields
                 // If-Modified-Since, If-Unmodified-Since, If-None-Match, If-Match, Range,
                 // and If-Range from the original request are not passed".
@@ -114,12 +136,15 @@ pub fn profile(name: &str) -> Option<Profile> {
                     strip: names(NGINX_CACHE_STRIP),
                     add: Vec::new(),
                 },
-                ..base
+                ..base.plain()
             },
             sources: &[
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_key",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid (a response with Set-Cookie is not cached) and #proxy_ignore_headers",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_methods",
+                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_revalidate (default off)",
+                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_use_stale (default off)",
+                "tests/fidelity 11, 12: real nginx 1.22 refetches an expired entry whole, stores a 503 only with max-age (lab config: proxy_cache_valid 200 1m)",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
                 "docs/research/lab.md (nginx 1.22: per-Origin variants, Cookie request hit)",
                 "tests/fidelity.rs: real nginx 1.22.1 (nginx-light, default proxy_cache_key/methods) agrees on all 72 corpus steps",
@@ -129,9 +154,24 @@ pub fn profile(name: &str) -> Option<Profile> {
         "squid" => Profile {
             name: "squid",
             summary: "method + URL key, Vary marker + per-variant key on raw values, `*` never reused, GET/HEAD only",
-            knobs: Knobs { vary_compare: VaryCompare::Raw, set_cookie: SetCookie::Strip, ..base },
+            // refresh_pattern `.  0 20% 4320`: 20% of the Last-Modified age; Squid revalidates
+            // and purges on unsafe methods; CDN-Cache-Control is not read
+            knobs: Knobs {
+                vary_compare: VaryCompare::Raw,
+                heuristic_pct: Some(20),
+                invalidate_unsafe: true,
+                request_cache_control: true,
+                // 404 and 5xx are only "negatively cached" for negative_ttl (default 0):
+                // a 503 with max-age=60 is forwarded again (tests/fidelity 12)
+                errors: ErrorCaching { statuses: Some(vec![410]), ..ErrorCaching::default() },
+                set_cookie: SetCookie::Strip,
+                ..base.plain()
+            },
             sources: &[
                 "docs/research/cdn-vary.md §1.1 [SQ-key] [SQ-vary] [SQ-meth]",
+                "http://www.squid-cache.org/Doc/config/refresh_pattern/ (default `. 0 20% 4320`)",
+                "http://www.squid-cache.org/Doc/config/negative_ttl/ (default 0: errors are not cached)",
+                "tests/fidelity 11, 12: real Squid 5.7 revalidates (keeps the stored ACAO on a 304 without CORS) and does not store a 503 with max-age=60",
                 "squid-cache/squid src/client_side_reply.cc buildReplyHeader (Set-Cookie deleted from cache hits)",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): Squid 6.13 passes all 15 required Vary tests",
                 "docs/research/lab.md (Squid 5.7)",
@@ -142,9 +182,11 @@ pub fn profile(name: &str) -> Option<Profile> {
         "ats" => Profile {
             name: "ats",
             summary: "remapped URL key, alternates matched case/whitespace-insensitively, max_alts 5, `*` not stored",
-            knobs: Knobs { max_variants: Some(5), vary_star: VaryStar::Bypass, vary_compare: VaryCompare::Fold, ..base },
+            knobs: Knobs { max_variants: Some(5), vary_star: VaryStar::Bypass, vary_compare: VaryCompare::Fold, heuristic_pct: Some(10), invalidate_unsafe: true, ..base.plain() },
             sources: &[
                 "docs/research/cdn-vary.md §1.1 [ATS-ck] [ATS-var] [ATS-alts] [ATS-meth]",
+                "https://docs.trafficserver.apache.org/en/latest/admin-guide/files/records.yaml.en.html (heuristic_lm_factor 0.10, ignore_client_no_cache 1, negative_caching_enabled 0)",
+                "tests/fidelity 11, 12: real ATS 9.2 revalidates (keeps the stored ACAO on a 304 without CORS), stores a 503 with max-age=60, not a 404/503 without it",
                 "docs/research/lab.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",
                 "tests/fidelity.rs: real ATS 9.2.9 agrees on all 72 corpus steps (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
             ],
@@ -153,13 +195,14 @@ pub fn profile(name: &str) -> Option<Profile> {
         "fastly" => Profile {
             name: "fastly",
             summary: "req.url + Host, Vary per spec, ~200 variants, `*` reused, GET/HEAD only, request collapsing on",
-            knobs: Knobs { max_variants: Some(200), vary_star: VaryStar::Reuse, collapse: Collapse::On, set_cookie: SetCookie::NotStored, ..base },
+            knobs: Knobs { max_variants: Some(200), vary_star: VaryStar::Reuse, collapse: Collapse::On, targeted: vec!["surrogate-control".into()], set_cookie: SetCookie::NotStored, ..base.plain() },
             sources: &[
                 "https://fastly.com/blog/cache-recipe-success (\"By default, Fastly will pass requests that have the headers Set-Cookie or Cache-Control: private\"; default VCL vcl_fetch: Set-Cookie → pass)",
                 "https://www.fastly.com/documentation/reference/vcl/subroutines/hash",
                 "https://www.fastly.com/documentation/reference/http/http-headers/Vary",
                 "https://fastly.com/documentation/guides/concepts/edge-state/cache/request-collapsing",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): Fastly fails all 8 `*` tests",
+                "https://www.fastly.com/documentation/reference/http/http-headers/Surrogate-Control/ (preferred over Cache-Control)",
             ],
             caveat: Some("the 200-variant cap comes from a Fastly community post, not reference docs"),
         },
@@ -170,6 +213,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary: VaryMode::AcceptEncodingOnly,
                 key_headers: vec!["origin".into()],
                 vary_star: VaryStar::Bypass,
+                targeted: vec!["cloudflare-cdn-cache-control".into(), "cdn-cache-control".into()],
                 set_cookie: SetCookie::NotStored,
                 // Every viewer field is proxied; Cloudflare adds CF-Connecting-IP, CF-Ray,
                 // CF-Visitor, X-Forwarded-For/-Proto and CDN-Loop (values are placeholders).
@@ -178,9 +222,10 @@ pub fn profile(name: &str) -> Option<Profile> {
                     strip: Vec::new(),
                     add: adds(&[("cdn-loop", "cloudflare"), ("cf-ray", "0000000000000000-XXX")]),
                 },
-                ..base
+                ..base.plain()
             },
             sources: &[
+                "https://developers.cloudflare.com/cache/concepts/cdn-cache-control/ (Cloudflare-CDN-Cache-Control, then CDN-Cache-Control)",
                 "https://developers.cloudflare.com/cache/concepts/cache-behavior/ (Set-Cookie with origin cache control: not cached, BYPASS)",
                 "https://developers.cloudflare.com/cache/how-to/cache-keys/ (\"Origin header sent by client (for CORS support)\")",
                 "https://developers.cloudflare.com/cache/concepts/cache-control/ (Vary not considered by default)",
@@ -201,6 +246,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateCachePolicy.html (min TTL > 0 overrides no-store)",
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages-expiration.html (errors cached 10 s; the greater of max-age and the Error Caching Minimum TTL; no-store honoured only on 404, 410, 414, 501)",
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html (cached errors; origin unavailable: \"CloudFront continues to serve cached content\")",
             ],
             caveat: Some("`Vary: *` under CachingOptimized (min TTL 1 s) is undocumented (only min TTL 0 is: stored, always forwarded); modelled as ignored like any Vary"),
         },
@@ -266,7 +313,7 @@ pub fn profile(name: &str) -> Option<Profile> {
         "akamai" => Profile {
             name: "akamai",
             summary: "hostname + path + query key; a response with Vary beyond Accept-Encoding is not stored; OPTIONS never cached",
-            knobs: Knobs { vary: VaryMode::Uncacheable, vary_star: VaryStar::Bypass, ..base },
+            knobs: Knobs { vary: VaryMode::Uncacheable, vary_star: VaryStar::Bypass, ..base.plain() },
             sources: &[
                 "https://techdocs.akamai.com/property-mgr/docs/rm-vary-header",
                 "https://techdocs.akamai.com/property-mgr/reference/ga-allow-options",
@@ -297,7 +344,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                     .map(|s| s.to_string())
                     .collect(),
                 ),
-                ..base
+                ..base.plain()
             },
             sources: &["https://cloud.google.com/cdn/docs/using-cache-keys", "https://cloud.google.com/cdn/docs/caching"],
             caveat: Some("the Vary allowlist is quoted from a docs index; older text allowed only Accept, Accept-Encoding, Origin"),
@@ -305,7 +352,7 @@ pub fn profile(name: &str) -> Option<Profile> {
         "azure-front-door" => Profile {
             name: "azure-front-door",
             summary: "URL key, Vary not honoured, GET only, in-flight requests for one URL may share a response",
-            knobs: Knobs { vary: VaryMode::Ignore, preflight_key: PreflightKey::Ignore, vary_star: VaryStar::Reuse, collapse: Collapse::Naive, ..base },
+            knobs: Knobs { vary: VaryMode::Ignore, preflight_key: PreflightKey::Ignore, vary_star: VaryStar::Reuse, collapse: Collapse::Naive, ..base.plain() },
             sources: &[
                 "https://learn.microsoft.com/en-us/azure/frontdoor/front-door-caching",
                 "https://learn.microsoft.com/en-us/azure/frontdoor/cross-origin-resource-sharing",
@@ -367,7 +414,14 @@ fn cloudfront_base(base: Knobs) -> Knobs {
             min: Some(1),
             max: Some(31_536_000),
         },
-        ..base
+        stale_on_disconnect: true,
+        errors: ErrorCaching {
+            statuses: Some(vec![400, 403, 404, 405, 414, 500, 501, 502, 503, 504]),
+            ttl: Some(10),
+            ttl_is_floor: true,
+            ignore_no_store: vec![400, 403, 405, 500, 502, 503, 504],
+        },
+        ..base.plain()
     }
 }
 

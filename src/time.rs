@@ -74,10 +74,17 @@ impl Timestamp {
         o
     }
 
-    /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`). The obsolete RFC 850 and
-    /// asctime forms are not accepted; RFC 9111 §5.3 says an invalid `Expires` means
-    /// "already expired", which the caller applies when this returns `None`.
+    /// Parses an HTTP-date: an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) or, as RFC
+    /// 9110 §5.6.7 requires of recipients ("A recipient that parses a timestamp value in
+    /// an HTTP field MUST accept all three HTTP-date formats"), the obsolete RFC 850
+    /// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`) forms.
+    /// RFC 9111 §5.3 says an invalid `Expires` means "already expired", which the caller
+    /// applies when this returns `None`.
     pub fn parse_http_date(s: &str) -> Option<Timestamp> {
+        Self::parse_imf_fixdate(s).or_else(|| parse_obsolete_date(s.trim()))
+    }
+
+    fn parse_imf_fixdate(s: &str) -> Option<Timestamp> {
         // IMF-fixdate has a fixed layout: `Sun, 06 Nov 1994 08:49:37 GMT` (29 bytes).
         let b = s.trim().as_bytes();
         if b.len() != 29
@@ -100,14 +107,80 @@ impl Timestamp {
         let m = MONTHS.iter().position(|x| x.as_bytes() == &b[8..11])? as u32 + 1;
         let y = num(12..16)? as i64;
         let (h, mi, se) = (num(17..19)?, num(20..22)?, num(23..25)?);
-        if h > 23 || mi > 59 || se > 60 || y < 1970 || !(1..=31).contains(&d) {
-            return None;
-        }
-        let days = days_from_civil(y, m, d);
-        let secs = days as u64 * 86_400 + h * 3600 + mi * 60 + se;
-        Some(Timestamp(secs * 1000))
+        from_parts(y, m, d, (h, mi, se))
     }
 }
+
+fn from_parts(y: i64, m: u32, d: u32, (h, mi, se): (u64, u64, u64)) -> Option<Timestamp> {
+    if h > 23 || mi > 59 || se > 60 || y < 1970 || !(1..=31).contains(&d) {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    let secs = days as u64 * 86_400 + h * 3600 + mi * 60 + se;
+    Some(Timestamp(secs * 1000))
+}
+
+fn clock(t: &str) -> Option<(u64, u64, u64)> {
+    let mut it = t.split(':').map(|p| {
+        (p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| p.parse::<u64>().ok())
+            .flatten()
+    });
+    let hms = (it.next()??, it.next()??, it.next()??);
+    it.next().is_none().then_some(hms)
+}
+
+fn month(m: &str) -> Option<u32> {
+    MONTHS.iter().position(|x| *x == m).map(|i| i as u32 + 1)
+}
+
+/// RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
+/// RFC 9110 §5.6.7: a two-digit year that appears to be more than 50 years in the future
+/// is the most recent past year with those digits; with no clock here, `70..=99` is 19xx
+/// and `00..=69` is 20xx.
+fn parse_obsolete_date(s: &str) -> Option<Timestamp> {
+    if let Some((wd, rest)) = s.split_once(", ") {
+        if !WEEKDAYS_LONG.contains(&wd) {
+            return None;
+        }
+        let mut p = rest.split(' ');
+        let (date, time, zone) = (p.next()?, p.next()?, p.next()?);
+        if zone != "GMT" || p.next().is_some() {
+            return None;
+        }
+        let mut dp = date.split('-');
+        let (d, m, y) = (dp.next()?, dp.next()?, dp.next()?);
+        if d.len() != 2 || y.len() != 2 || dp.next().is_some() {
+            return None;
+        }
+        let yy: i64 = y.parse().ok()?;
+        let year = if yy >= 70 { 1900 + yy } else { 2000 + yy };
+        return from_parts(year, month(m)?, d.parse().ok()?, clock(time)?);
+    }
+    // asctime-date = day-name SP date3 SP time-of-day SP year; date3 = month SP ( 2DIGIT / ( SP DIGIT ))
+    let wd = s.get(..3)?;
+    if !WEEKDAYS.contains(&wd) || s.as_bytes().get(3) != Some(&b' ') || s.len() != 24 {
+        return None;
+    }
+    let m = month(s.get(4..7)?)?;
+    let day = s.get(8..10)?.trim_start_matches(' ');
+    if s.as_bytes()[7] != b' ' || s.as_bytes()[10] != b' ' || s.as_bytes()[19] != b' ' {
+        return None;
+    }
+    let d: u32 = day.parse().ok()?;
+    let y: i64 = s.get(20..24)?.parse().ok()?;
+    from_parts(y, m, d, clock(s.get(11..19)?)?)
+}
+
+const WEEKDAYS_LONG: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -252,6 +325,27 @@ mod tests {
             Timestamp(784_111_777_042).rfc3339(),
             "1994-11-06T08:49:37.042Z"
         );
+    }
+
+    #[test]
+    fn obsolete_date_forms() {
+        let imf = Timestamp::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
+        assert!(imf.is_some());
+        assert_eq!(
+            Timestamp::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            imf
+        );
+        assert_eq!(Timestamp::parse_http_date("Sun Nov  6 08:49:37 1994"), imf);
+        assert_eq!(
+            Timestamp::parse_http_date("Thursday, 01-Jan-26 00:00:00 GMT"),
+            Some(SIM_EPOCH)
+        );
+        assert_eq!(Timestamp::parse_http_date("Sun Nov 6 08:49:37 1994"), None);
+        assert_eq!(
+            Timestamp::parse_http_date("Sunday, 06-Nov-94 08:49:37 UTC"),
+            None
+        );
+        assert_eq!(Timestamp::parse_http_date("Sun Nov  6 8:49:37 1994 "), None);
     }
 
     #[test]

@@ -43,6 +43,8 @@ fn origin_model(vary: bool, allow: u8, credentials: bool, max_age: u64) -> Origi
         body: Arc::from(&b"{}"[..]),
         cors: None,
         redirect_options: false,
+        cors_on_304: true,
+        errors: Vec::new(),
     };
     OriginModel {
         cors: Some(CorsPolicy {
@@ -65,6 +67,7 @@ fn origin_model(vary: bool, allow: u8, credentials: bool, max_age: u64) -> Origi
             route("/e", "public, s-maxage=5, stale-while-revalidate=10"),
         ],
         latency_ms: 0,
+        epoch: varyedge::time::SIM_EPOCH,
     }
 }
 

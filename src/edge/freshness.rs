@@ -64,6 +64,12 @@ pub struct Freshness {
     pub initial_age_ms: u64,
     /// `stale-while-revalidate` window in ms (RFC 5861).
     pub swr_ms: u64,
+    /// `stale-if-error` window in ms (RFC 5861 §4).
+    pub sie_ms: u64,
+    /// `must-revalidate`, `proxy-revalidate`, `no-cache` or `s-maxage` was present: a
+    /// stale response must never be served without revalidation (RFC 9111 §5.2.2.2,
+    /// §5.2.2.8, §5.2.2.10), not even when disconnected.
+    pub must_revalidate: bool,
 }
 
 impl Freshness {
@@ -83,8 +89,31 @@ impl Freshness {
 /// freshness to be stored.
 const HEURISTIC: [u16; 12] = [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501];
 
+/// The cache-control directives that govern this cache: the first targeted field the
+/// profile obeys that is present and valid (RFC 9213 §2.1: "the cache ... MUST use the
+/// first applicable field in the list ... and ignore the others", `Cache-Control`
+/// included), else `Cache-Control`. The bool says whether a targeted field was used.
+pub fn governing_directives(knobs: &Knobs, resp: &Response) -> (CacheControl, bool) {
+    for name in &knobs.targeted {
+        // Surrogate-Control predates RFC 9213 and uses the Cache-Control syntax
+        let parsed = if name == "surrogate-control" {
+            CacheControl::parse(&resp.headers, name)
+        } else {
+            CacheControl::parse_targeted(&resp.headers, name)
+        };
+        if let Some(cc) = parsed {
+            return (cc, true);
+        }
+    }
+    (
+        CacheControl::parse(&resp.headers, "cache-control").unwrap_or_default(),
+        false,
+    )
+}
+
 /// Decides whether a response may be stored, and its freshness (RFC 9111 §3, §4.2.1),
-/// with the profile's TTL overrides applied. `Vary` is checked separately.
+/// with the profile's TTL overrides and error-caching rules applied. `Vary` is checked
+/// separately.
 pub fn storable(
     knobs: &Knobs,
     req: &Request,
@@ -94,13 +123,34 @@ pub fn storable(
     if req.method == "HEAD" || !knobs.caches_method(&req.method) {
         return Err(NoStore::Method);
     }
-    if (100..200).contains(&resp.status) || resp.status == 206 {
+    if (100..200).contains(&resp.status) || resp.status == 206 || resp.status == 304 {
         return Err(NoStore::Status);
     }
-    let cc = CacheControl::parse(&resp.headers, "cache-control").unwrap_or_default();
+    let error = resp.status >= 400;
+    if error
+        && knobs
+            .errors
+            .statuses
+            .as_ref()
+            .is_some_and(|l| !l.contains(&resp.status))
+    {
+        return Err(NoStore::Status);
+    }
+    let (cc, targeted) = governing_directives(knobs, resp);
+    // RFC 9111 §5.2.1.5: a request `no-store` forbids storing the request and response.
+    if knobs.request_cache_control
+        && CacheControl::parse(&req.headers, "cache-control").is_some_and(|c| c.no_store)
+    {
+        return Err(NoStore::NoStoreDirective);
+    }
     // CloudFront: a minimum TTL above 0 caches "even if the Cache-Control: no-cache,
-    // no-store, or private directives are present".
-    let forced = knobs.ttl.min.is_some_and(|m| m > 0);
+    // no-store, or private directives are present"; for errors, only on the statuses
+    // its error-caching rules list.
+    let forced = if error && knobs.errors.statuses.is_some() {
+        knobs.errors.ignore_no_store.contains(&resp.status)
+    } else {
+        knobs.ttl.min.is_some_and(|m| m > 0)
+    };
     if cc.no_store && !forced {
         return Err(NoStore::NoStoreDirective);
     }
@@ -123,41 +173,11 @@ pub fn storable(
         .headers
         .get("date")
         .and_then(Timestamp::parse_http_date);
-    // §4.2.1: s-maxage, then max-age, then Expires − Date. An invalid Expires means
-    // "already expired" (§5.3).
-    let explicit_s: Option<u64> = cc.s_maxage.or(cc.max_age).or_else(|| {
-        resp.headers
-            .get("expires")
-            .map(|e| match Timestamp::parse_http_date(e) {
-                Some(exp) => exp.ms_since(date.unwrap_or(now)) / 1000,
-                None => 0,
-            })
-    });
-    if explicit_s.is_none() && knobs.ttl.default.is_none() && !HEURISTIC.contains(&resp.status) {
-        return Err(NoStore::Status);
-    }
-    let mut lifetime_s = match explicit_s.or(knobs.ttl.default) {
-        Some(s) => s,
-        None => return Err(NoStore::NoFreshness),
-    };
-    if cc.no_cache && !forced {
-        lifetime_s = 0;
-    }
-    if forced && (cc.no_store || cc.private || cc.no_cache) {
-        lifetime_s = knobs.ttl.min.unwrap_or(0);
-    }
-    if let Some(min) = knobs.ttl.min {
-        lifetime_s = lifetime_s.max(min);
-    }
-    if let Some(max) = knobs.ttl.max {
-        lifetime_s = lifetime_s.min(max);
-    }
+    let explicit_s = explicit_lifetime(&cc, targeted, resp, date, now);
+    let lifetime_s = lifetime(knobs, resp, &cc, explicit_s, date, forced)?;
     // §4.2.3: apparent_age = max(0, response_time − date_value); corrected_age_value =
     // age_value + response_delay (0 here: the driver hands the response over at `now`).
-    let age_value = resp
-        .headers
-        .get("age")
-        .and_then(|a| crate::fields::delta_seconds(a.trim()))
+    let age_value = crate::fields::age_secs(&resp.headers)
         .unwrap_or(0)
         .saturating_mul(1000);
     let apparent = date.map_or(0, |d| now.ms_since(d));
@@ -165,7 +185,88 @@ pub fn storable(
         lifetime_ms: lifetime_s.saturating_mul(1000),
         initial_age_ms: apparent.max(age_value),
         swr_ms: cc.stale_while_revalidate.unwrap_or(0).saturating_mul(1000),
+        sie_ms: cc.stale_if_error.unwrap_or(0).saturating_mul(1000),
+        must_revalidate: cc.must_revalidate
+            || cc.proxy_revalidate
+            || cc.no_cache
+            || cc.s_maxage.is_some(),
     })
+}
+
+/// §4.2.1: s-maxage, then max-age, then Expires − Date. An invalid Expires means
+/// "already expired" (§5.3). Under a targeted field, `Expires` plays no part (RFC 9213
+/// §2.1: the other fields' directives are ignored).
+fn explicit_lifetime(
+    cc: &CacheControl,
+    targeted: bool,
+    resp: &Response,
+    date: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<u64> {
+    cc.s_maxage.or(cc.max_age).or_else(|| {
+        if targeted {
+            return None;
+        }
+        resp.headers
+            .get("expires")
+            .map(|e| match Timestamp::parse_http_date(e) {
+                Some(exp) => exp.ms_since(date.unwrap_or(now)) / 1000,
+                None => 0,
+            })
+    })
+}
+
+/// The freshness lifetime in seconds: explicit, else the profile's error TTL, default
+/// TTL or heuristic; then `no-cache` and the profile's bounds.
+fn lifetime(
+    knobs: &Knobs,
+    resp: &Response,
+    cc: &CacheControl,
+    explicit_s: Option<u64>,
+    date: Option<Timestamp>,
+    forced: bool,
+) -> Result<u64, NoStore> {
+    let error_ttl = (resp.status >= 400).then_some(knobs.errors.ttl).flatten();
+    let heuristic = HEURISTIC.contains(&resp.status);
+    // §4.2.2: "a cache MAY assign a heuristic expiration time when an explicit time is
+    // not specified"; "a typical setting of this fraction might be 10%" of the time
+    // since Last-Modified.
+    let lm_heuristic = || {
+        let pct = knobs.heuristic_pct?;
+        let lm = resp
+            .headers
+            .get("last-modified")
+            .and_then(Timestamp::parse_http_date)?;
+        let since = date?.ms_since(lm) / 1000;
+        Some(since.saturating_mul(pct) / 100)
+    };
+    let mut lifetime_s = match (explicit_s, error_ttl) {
+        (Some(s), Some(t)) if knobs.errors.ttl_is_floor => s.max(t),
+        (Some(s), _) => s,
+        (None, Some(t)) => t,
+        (None, None) if !heuristic && knobs.ttl.default.is_none() => return Err(NoStore::Status),
+        (None, None) => match knobs
+            .ttl
+            .default
+            .or_else(|| heuristic.then(lm_heuristic).flatten())
+        {
+            Some(s) => s,
+            None => return Err(NoStore::NoFreshness),
+        },
+    };
+    if cc.no_cache && !forced {
+        lifetime_s = 0;
+    }
+    if forced && (cc.no_store || cc.private || cc.no_cache) {
+        lifetime_s = error_ttl.or(knobs.ttl.min).unwrap_or(0);
+    }
+    if let Some(min) = knobs.ttl.min {
+        lifetime_s = lifetime_s.max(min);
+    }
+    if let Some(max) = knobs.ttl.max {
+        lifetime_s = lifetime_s.min(max);
+    }
+    Ok(lifetime_s)
 }
 
 #[cfg(test)]
@@ -320,6 +421,161 @@ mod tests {
             SIM_EPOCH
         )
         .is_ok());
+    }
+
+    #[test]
+    fn cdn_cache_control_takes_precedence() {
+        let k = Knobs::rfc9111();
+        let life = |h: &[(&str, &str)]| {
+            storable(&k, &get(&[]), &resp(200, h), SIM_EPOCH).map(|f| f.lifetime_ms)
+        };
+        assert_eq!(
+            life(&[
+                ("cache-control", "max-age=3600"),
+                ("cdn-cache-control", "max-age=1")
+            ]),
+            Ok(1_000)
+        );
+        assert_eq!(
+            life(&[
+                ("cache-control", "no-store"),
+                ("cdn-cache-control", "max-age=100")
+            ]),
+            Ok(100_000)
+        );
+        assert_eq!(
+            life(&[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "no-store")
+            ]),
+            Err(NoStore::NoStoreDirective)
+        );
+        assert_eq!(
+            life(&[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "private")
+            ]),
+            Err(NoStore::Private)
+        );
+        // Expires plays no part under a targeted field
+        let exp = SIM_EPOCH.plus_secs(100).http_date();
+        assert_eq!(
+            life(&[("expires", &exp), ("cdn-cache-control", "max-age=0")]),
+            Ok(0)
+        );
+        // an invalid targeted field is ignored: Cache-Control governs
+        assert_eq!(
+            life(&[
+                ("cache-control", "no-store"),
+                ("cdn-cache-control", "max-age=10000, &&&&&")
+            ]),
+            Err(NoStore::NoStoreDirective)
+        );
+        // a profile that does not honour it
+        let nginx = profile("nginx").unwrap().knobs;
+        assert_eq!(
+            storable(
+                &nginx,
+                &get(&[]),
+                &resp(
+                    200,
+                    &[
+                        ("cache-control", "max-age=3600"),
+                        ("cdn-cache-control", "max-age=1")
+                    ]
+                ),
+                SIM_EPOCH
+            )
+            .map(|f| f.lifetime_ms),
+            Ok(3_600_000)
+        );
+    }
+
+    #[test]
+    fn error_caching_per_profile() {
+        let cf = profile("cloudfront").unwrap().knobs;
+        let life = |k: &Knobs, status: u16, h: &[(&str, &str)]| {
+            storable(k, &get(&[]), &resp(status, h), SIM_EPOCH).map(|f| f.lifetime_ms)
+        };
+        // CloudFront: 10 s for a cached error without headers; the greater of max-age
+        // and 10 s; no-store ignored on a 503, honoured on a 404; 416 never cached
+        assert_eq!(life(&cf, 503, &[]), Ok(10_000));
+        assert_eq!(
+            life(&cf, 404, &[("cache-control", "max-age=5")]),
+            Ok(10_000)
+        );
+        assert_eq!(
+            life(&cf, 404, &[("cache-control", "max-age=60")]),
+            Ok(60_000)
+        );
+        assert_eq!(life(&cf, 503, &[("cache-control", "no-store")]), Ok(10_000));
+        assert_eq!(
+            life(&cf, 404, &[("cache-control", "no-store")]),
+            Err(NoStore::NoStoreDirective)
+        );
+        assert_eq!(life(&cf, 416, &[]), Err(NoStore::Status));
+        // Varnish: 404 gets default_ttl, 503 is never stored even with max-age
+        let v = profile("varnish").unwrap().knobs;
+        assert_eq!(life(&v, 404, &[]), Ok(120_000));
+        assert_eq!(
+            life(&v, 503, &[("cache-control", "max-age=60")]),
+            Err(NoStore::Status)
+        );
+        // RFC 9111 / nginx: only with explicit freshness
+        let n = profile("nginx").unwrap().knobs;
+        assert_eq!(life(&n, 503, &[]), Err(NoStore::Status));
+        assert_eq!(life(&n, 503, &[("cache-control", "max-age=7")]), Ok(7_000));
+        assert_eq!(life(&Knobs::rfc9111(), 404, &[]), Err(NoStore::NoFreshness));
+    }
+
+    #[test]
+    fn heuristic_and_age_list() {
+        let k = Knobs::rfc9111();
+        let date = SIM_EPOCH.http_date();
+        let lm = Timestamp(SIM_EPOCH.0 - 1_000_000_000).http_date();
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(200, &[("date", &date), ("last-modified", &lm)]),
+            SIM_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(f.lifetime_ms, 100_000_000);
+        assert_eq!(
+            storable(
+                &profile("nginx").unwrap().knobs,
+                &get(&[]),
+                &resp(200, &[("date", &date), ("last-modified", &lm)]),
+                SIM_EPOCH
+            ),
+            Err(NoStore::NoFreshness)
+        );
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(
+                200,
+                &[("cache-control", "max-age=3600"), ("age", "7200, 0")],
+            ),
+            SIM_EPOCH,
+        )
+        .unwrap();
+        assert!(f.ttl_ms(SIM_EPOCH, SIM_EPOCH) < 0);
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(
+                200,
+                &[(
+                    "cache-control",
+                    "max-age=60, must-revalidate, stale-if-error=30",
+                )],
+            ),
+            SIM_EPOCH,
+        )
+        .unwrap();
+        assert!(f.must_revalidate);
+        assert_eq!(f.sie_ms, 30_000);
     }
 
     #[test]

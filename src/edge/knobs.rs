@@ -195,6 +195,27 @@ pub struct TtlOverride {
     pub max: Option<u64>,
 }
 
+/// How a cache stores and reuses error responses (status 400 and above). RFC 9111 lets a
+/// cache store any status with explicit freshness (§3) and none without it unless it is
+/// heuristically cacheable (RFC 9110 §15.1: 404, 405, 410, 414, 501); CDNs add their own
+/// defaults, which is how a 404 or 503 without `Access-Control-Allow-Origin` ends up
+/// served to every caller for a while (cdnjs/cdnjs#13165, rust-lang/crates.io#6142).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ErrorCaching {
+    /// Error statuses the cache stores at all; any other error status is never stored,
+    /// whatever its headers say. `None`: every status, as RFC 9111 allows.
+    pub statuses: Option<Vec<u16>>,
+    /// TTL in seconds for a listed error without explicit freshness (CloudFront's Error
+    /// Caching Minimum TTL, 10 s by default). `None`: RFC 9111 rules only.
+    pub ttl: Option<u64>,
+    /// The TTL is also a floor over explicit freshness (CloudFront caches "for the greater
+    /// of the value in the header and the Error Caching Minimum TTL").
+    pub ttl_is_floor: bool,
+    /// Statuses whose `no-store`, `no-cache` and `private` the cache ignores, storing them
+    /// for `ttl` anyway (CloudFront: every cached error but 404, 410, 414 and 501).
+    pub ignore_no_store: Vec<u16>,
+}
+
 /// One edge configuration: the knobs of PRODUCT.md plus the per-cache details the real
 /// caches differ on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -241,6 +262,33 @@ pub struct Knobs {
     pub edge_cors: Option<crate::edge::cors::EdgeCors>,
     /// `HEAD` keyed apart from `GET` (VCL `hash_data(req.method)`); by default they share.
     pub key_head_apart: bool,
+    /// Targeted cache-control fields the cache obeys instead of `Cache-Control`, first
+    /// present and valid one wins (RFC 9213 §2.1), lowercase: `cdn-cache-control`,
+    /// `cloudflare-cdn-cache-control`, `surrogate-control`. Empty: none.
+    pub targeted: Vec<String>,
+    /// Request `Cache-Control` (`no-cache`, `max-age`, `min-fresh`, `max-stale`,
+    /// `no-store`, `only-if-cached`) and `Pragma: no-cache` are honoured (RFC 9111
+    /// §5.2.1); most CDNs ignore them.
+    pub request_cache_control: bool,
+    /// Heuristic freshness (RFC 9111 §4.2.2) as a percentage of the time since
+    /// `Last-Modified`, for heuristically cacheable statuses without explicit freshness.
+    pub heuristic_pct: Option<u64>,
+    /// A stale entry with a validator is revalidated with a conditional request
+    /// (`If-None-Match` / `If-Modified-Since`, RFC 9111 §4.3.1) and a `304` freshens it
+    /// (§4.3.4); otherwise it is refetched whole.
+    pub revalidate: bool,
+    /// A non-error response to an unsafe method invalidates the stored responses for
+    /// the target URI and same-origin `Location` / `Content-Location` (RFC 9111 §4.4).
+    pub invalidate_unsafe: bool,
+    /// `stale-if-error` (RFC 5861 §4) is honoured: a stale entry within its window is
+    /// served when the origin answers 500, 502, 503 or 504 or cannot be reached.
+    pub stale_if_error: bool,
+    /// A stale entry is served when the origin cannot be reached at all (RFC 9111 §4.2.4:
+    /// a disconnected cache may), unless `must-revalidate`, `proxy-revalidate`,
+    /// `no-cache` or `s-maxage` forbid it.
+    pub stale_on_disconnect: bool,
+    /// Error responses.
+    pub errors: ErrorCaching,
 }
 
 impl Knobs {
@@ -267,6 +315,30 @@ impl Knobs {
             forward: crate::edge::forward::Forward::all(),
             edge_cors: None,
             key_head_apart: false,
+            targeted: vec!["cdn-cache-control".into()],
+            request_cache_control: true,
+            heuristic_pct: Some(10),
+            revalidate: true,
+            invalidate_unsafe: true,
+            stale_if_error: true,
+            stale_on_disconnect: true,
+            errors: ErrorCaching::default(),
+        }
+    }
+
+    /// The RFC 9111 behaviours beyond the key that most real caches do not have by
+    /// default, switched off: no targeted field, request `Cache-Control` ignored, no
+    /// heuristic, no invalidation, no stale on error. Profiles start from this and turn
+    /// on what their cache documents.
+    pub(crate) fn plain(self) -> Knobs {
+        Knobs {
+            targeted: Vec::new(),
+            request_cache_control: false,
+            heuristic_pct: None,
+            invalidate_unsafe: false,
+            stale_if_error: false,
+            stale_on_disconnect: false,
+            ..self
         }
     }
 

@@ -8,8 +8,11 @@ pub mod cors;
 pub mod forward;
 pub mod freshness;
 pub mod hash;
+pub mod invalidate;
 pub mod key;
 pub mod knobs;
+pub mod range;
+pub mod validate;
 pub mod vary;
 
 pub use cache_status::{sf_string, CacheStatus, CACHE_NAME};
@@ -158,6 +161,9 @@ pub struct Variant {
     pub tag: Tag,
     /// Readable full key (primary + secondary), computed once when stored.
     pub key: Arc<str>,
+    /// `scheme://host/target` of the request it was stored for (what invalidation and
+    /// purges match on).
+    pub url: Arc<str>,
     seq: u64,
 }
 
@@ -243,6 +249,20 @@ impl VariantSet {
         }
     }
 
+    /// Drops every `GET`/`HEAD` variant stored for one of `urls` (`scheme://host/target`).
+    /// `OPTIONS` entries, which only CDNs store, are left alone (CloudFront, the one that
+    /// stores them, invalidates nothing on unsafe methods). Returns how many went.
+    pub fn invalidate(&mut self, urls: &[String]) -> usize {
+        let before = self.variants.len();
+        self.variants
+            .retain(|v| !(v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url)));
+        let gone = before - self.variants.len();
+        if gone > 0 {
+            self.reindex();
+        }
+        gone
+    }
+
     /// Bytes held, for capacity accounting.
     pub fn byte_size(&self) -> usize {
         self.variants
@@ -298,6 +318,7 @@ pub fn make_variant(
         freshness,
         tag,
         key,
+        url: Arc::from(req.url()),
         seq: 0,
     })
 }
@@ -452,6 +473,35 @@ impl Cache {
         }
     }
 
+    /// RFC 9111 §4.4: after `req` got a response with `status` and `headers`, drops the
+    /// stored responses it invalidates (when the profile invalidates at all). Returns how
+    /// many variants went.
+    pub fn invalidate_after(
+        &mut self,
+        req: &Request,
+        status: u16,
+        headers: &crate::fields::Headers,
+    ) -> usize {
+        let urls = invalidated_urls(&self.knobs, req, status, headers);
+        if urls.is_empty() {
+            return 0;
+        }
+        let mut n = 0;
+        for set in self.map.values_mut() {
+            n += set.invalidate(&urls);
+        }
+        self.map.retain(|_, s| !s.variants.is_empty());
+        n
+    }
+
+    /// The stored response a forwarded `req` may revalidate or fall back on: the
+    /// `Vary`-matching visible variant under its primary key, fresh or not (see
+    /// [`revalidation_candidate`]).
+    pub fn candidate(&self, req: &Request, now: Timestamp) -> Option<Variant> {
+        let key = primary_key(&self.knobs, req);
+        revalidation_candidate(&self.knobs, self.map.get(&key), req, now)
+    }
+
     /// Number of primary keys and of stored variants.
     pub fn len(&self) -> (usize, usize) {
         (
@@ -485,20 +535,172 @@ pub fn lookup_stored(
         return Lookup::Miss(Fwd::VaryMiss);
     };
     let ttl = v.freshness.ttl_ms(v.stored_at, now);
-    let served = Served {
-        response: v.response.clone(),
-        age_secs: v.freshness.age_ms(v.stored_at, now) / 1000,
-        ttl_secs: ttl.div_euclid(1000),
-        tag: v.tag,
-        key: v.key.clone(),
-    };
-    if ttl > 0 {
+    let served = served_from(v, now);
+    let rcc = request_directives(knobs, req);
+    if rcc.no_cache {
+        return Lookup::Miss(Fwd::Request);
+    }
+    let age = v.freshness.age_ms(v.stored_at, now) as i64;
+    // RFC 9111 §5.2.1.1: max-age=N "the client prefers a response whose age is less
+    // than or equal to the specified number of seconds"; §5.2.1.3 min-fresh=N: "fresh
+    // for at least the specified number of seconds".
+    let too_old = rcc.max_age.is_some_and(|m| age > m as i64 * 1000);
+    let min_fresh = rcc.min_fresh.map_or(0, |m| m as i64 * 1000);
+    if ttl > min_fresh && !too_old {
         return Lookup::Hit(served);
+    }
+    // §5.2.1.2: max-stale "indicates that the client will accept a response that has
+    // exceeded its freshness lifetime" (never past must-revalidate, §5.2.2.2).
+    let accepts_stale = match rcc.max_stale {
+        Some(None) => true,
+        Some(Some(n)) => ttl + n as i64 * 1000 >= 0,
+        None => false,
+    };
+    if accepts_stale && !too_old && !v.freshness.must_revalidate && ttl <= 0 {
+        return Lookup::Hit(served);
+    }
+    if ttl > 0 {
+        return Lookup::Miss(Fwd::Request);
     }
     if ttl + v.freshness.swr_ms as i64 > 0 {
         return Lookup::Stale(served);
     }
     Lookup::Miss(Fwd::Stale)
+}
+
+/// What serving `v` at `now` looks like (age, ttl, tag, key).
+pub fn served_from(v: &Variant, now: Timestamp) -> Served {
+    Served {
+        response: v.response.clone(),
+        age_secs: v.freshness.age_ms(v.stored_at, now) / 1000,
+        ttl_secs: v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000),
+        tag: v.tag,
+        key: v.key.clone(),
+    }
+}
+
+/// The request's cache directives when the profile honours them (RFC 9111 §5.2.1),
+/// else none. `Pragma: no-cache` counts as `Cache-Control: no-cache` when the request
+/// has no `Cache-Control` (§5.4).
+pub fn request_directives(knobs: &Knobs, req: &Request) -> crate::fields::CacheControl {
+    if !knobs.request_cache_control {
+        return crate::fields::CacheControl::default();
+    }
+    match crate::fields::CacheControl::parse(&req.headers, "cache-control") {
+        Some(cc) => cc,
+        None => crate::fields::CacheControl {
+            no_cache: req
+                .headers
+                .list("pragma")
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case("no-cache")),
+            ..Default::default()
+        },
+    }
+}
+
+/// RFC 9111 §5.2.1.7: a request with `only-if-cached` that the cache cannot answer from
+/// store gets a `504 Gateway Timeout` (when the profile honours request directives).
+pub fn only_if_cached(knobs: &Knobs, req: &Request) -> bool {
+    request_directives(knobs, req).only_if_cached
+}
+
+/// The stored variant (fresh or stale) under `set` that a forwarded `req` may revalidate
+/// (RFC 9111 §4.3.1) or fall back on when the origin fails (§4.2.4, RFC 5861 §4).
+pub fn revalidation_candidate(
+    knobs: &Knobs,
+    set: Option<&VariantSet>,
+    req: &Request,
+    now: Timestamp,
+) -> Option<Variant> {
+    set?.select(knobs, req, now).cloned()
+}
+
+/// The URLs whose stored responses `req`'s answer invalidates under `knobs`
+/// ([`invalidate::targets`], made absolute).
+pub fn invalidated_urls(
+    knobs: &Knobs,
+    req: &Request,
+    status: u16,
+    headers: &crate::fields::Headers,
+) -> Vec<String> {
+    if !knobs.invalidate_unsafe {
+        return Vec::new();
+    }
+    invalidate::targets(req, status, headers)
+        .into_iter()
+        .map(|t| format!("{}://{}{t}", req.scheme, req.host))
+        .collect()
+}
+
+/// How a forwarded request that had a stored candidate ends, decided from the origin's
+/// answer.
+#[derive(Clone, Debug)]
+pub enum Revalidated {
+    /// A `304` selected the stored response (RFC 9111 §4.3.4): this freshened copy is
+    /// stored in its place and served.
+    Freshened(Arc<Response>),
+    /// The origin failed and the stale stored response is served instead (RFC 9111
+    /// §4.2.4 when disconnected, RFC 5861 §4 `stale-if-error`).
+    ServeStale,
+    /// The origin's answer stands (stored or not as [`make_variant`] says).
+    Replaced,
+}
+
+/// What the origin's answer to a forwarded request means for the stored `candidate`
+/// (a variant found by [`revalidation_candidate`]; `stored` is its response and
+/// `freshness`/`stored_at` its state). `resp` is `None` when the origin could not be
+/// reached at all.
+pub fn after_forward(
+    knobs: &Knobs,
+    candidate: &Variant,
+    resp: Option<&Response>,
+    now: Timestamp,
+) -> Revalidated {
+    let stale_for_ms = -candidate.freshness.ttl_ms(candidate.stored_at, now);
+    let f = &candidate.freshness;
+    match resp {
+        Some(r) if r.status == 304 => {
+            if validate::selects(&candidate.response, r) {
+                Revalidated::Freshened(Arc::new(validate::freshen(&candidate.response, r)))
+            } else {
+                Revalidated::Replaced
+            }
+        }
+        // RFC 5861 §4: "when an error is encountered … a 500, 502, 503, or 504 status
+        // code" or no answer at all
+        Some(r) if matches!(r.status, 500 | 502 | 503 | 504) => {
+            if knobs.stale_if_error && stale_for_ms <= f.sie_ms as i64 && f.sie_ms > 0 {
+                Revalidated::ServeStale
+            } else {
+                Revalidated::Replaced
+            }
+        }
+        Some(_) => Revalidated::Replaced,
+        None => {
+            let sie = knobs.stale_if_error && f.sie_ms > 0 && stale_for_ms <= f.sie_ms as i64;
+            let disconnected = knobs.stale_on_disconnect && !f.must_revalidate;
+            if sie || disconnected {
+                Revalidated::ServeStale
+            } else {
+                Revalidated::Replaced
+            }
+        }
+    }
+}
+
+/// What a client gets from a stored (or freshened) response `stored` for `req`: a `304`
+/// when its own conditional matches (RFC 9111 §4.3.2), a `206` slice or `416` for a
+/// single byte `Range` (RFC 9110 §14), else the stored response itself.
+pub fn deliver(req: &Request, stored: &Arc<Response>) -> Arc<Response> {
+    if validate::client_not_modified(req, stored) {
+        return Arc::new(validate::not_modified(stored));
+    }
+    match range::answer(req, stored) {
+        range::RangeAnswer::Whole => stored.clone(),
+        range::RangeAnswer::Slice(a, b) => Arc::new(range::slice(stored, a, b)),
+        range::RangeAnswer::Unsatisfiable => Arc::new(range::unsatisfiable(stored)),
+    }
 }
 
 /// Whether a request waiting on another's in-flight fetch takes its response: never with
@@ -723,6 +925,162 @@ mod tests {
             Lookup::Collapsed(s) => assert_eq!(s.tag, 0),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn tagged(cc: &str) -> Arc<Response> {
+        Arc::new(Response::new(
+            200,
+            Headers::from_pairs([("cache-control", cc), ("etag", "\"v1\""), ("a", "1")]),
+        ))
+    }
+
+    #[test]
+    fn stale_entry_is_a_revalidation_candidate_and_a_304_freshens_it() {
+        let mut c = cache(Knobs::rfc9111());
+        c.store(&get(None), tagged("max-age=10"), SIM_EPOCH, SIM_EPOCH, 3);
+        let later = SIM_EPOCH.plus_secs(11);
+        assert!(matches!(
+            c.lookup(&get(None), later).1,
+            Lookup::Miss(Fwd::Stale)
+        ));
+        let cand = c.candidate(&get(None), later).unwrap();
+        let nm = Response::new(304, Headers::from_pairs([("etag", "\"v1\""), ("a", "2")]));
+        match after_forward(c.knobs(), &cand, Some(&nm), later) {
+            Revalidated::Freshened(r) => {
+                assert_eq!(r.status, 200);
+                assert_eq!(r.headers.get("a"), Some("2"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let other = Response::new(304, Headers::from_pairs([("etag", "\"v2\"")]));
+        assert!(matches!(
+            after_forward(c.knobs(), &cand, Some(&other), later),
+            Revalidated::Replaced
+        ));
+    }
+
+    #[test]
+    fn stale_on_error_and_disconnect() {
+        let k = Knobs::rfc9111();
+        let mut c = cache(k.clone());
+        c.store(
+            &get(None),
+            tagged("max-age=10, stale-if-error=60"),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            0,
+        );
+        let cand = c.candidate(&get(None), SIM_EPOCH.plus_secs(20)).unwrap();
+        let e503 = Response::new(503, Headers::new());
+        let at = |s| SIM_EPOCH.plus_secs(s);
+        assert!(matches!(
+            after_forward(&k, &cand, Some(&e503), at(20)),
+            Revalidated::ServeStale
+        ));
+        assert!(matches!(
+            after_forward(&k, &cand, Some(&e503), at(80)),
+            Revalidated::Replaced
+        ));
+        assert!(matches!(
+            after_forward(&k, &cand, None, at(80)),
+            Revalidated::ServeStale
+        ));
+        let mut strict = cache(k.clone());
+        strict.store(
+            &get(None),
+            tagged("max-age=10, must-revalidate"),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            0,
+        );
+        let cand = strict.candidate(&get(None), at(20)).unwrap();
+        assert!(matches!(
+            after_forward(&k, &cand, None, at(20)),
+            Revalidated::Replaced
+        ));
+        let nginx = profile("nginx").unwrap().knobs;
+        let cand = c.candidate(&get(None), at(20)).unwrap();
+        assert!(matches!(
+            after_forward(&nginx, &cand, Some(&e503), at(20)),
+            Revalidated::Replaced
+        ));
+    }
+
+    #[test]
+    fn request_directives_when_honoured() {
+        let mut c = cache(Knobs::rfc9111());
+        c.store(&get(None), tagged("max-age=100"), SIM_EPOCH, SIM_EPOCH, 0);
+        let with = |v: &str| {
+            let mut r = get(None);
+            r.headers.append("cache-control", v);
+            r
+        };
+        let at = SIM_EPOCH.plus_secs(50);
+        assert!(matches!(
+            c.lookup(&with("no-cache"), at).1,
+            Lookup::Miss(Fwd::Request)
+        ));
+        assert!(matches!(
+            c.lookup(&with("max-age=10"), at).1,
+            Lookup::Miss(Fwd::Request)
+        ));
+        assert!(matches!(
+            c.lookup(&with("min-fresh=60"), at).1,
+            Lookup::Miss(Fwd::Request)
+        ));
+        assert!(matches!(
+            c.lookup(&with("max-stale=60"), SIM_EPOCH.plus_secs(150)).1,
+            Lookup::Hit(_)
+        ));
+        let mut p = get(None);
+        p.headers.append("pragma", "no-cache");
+        assert!(matches!(c.lookup(&p, at).1, Lookup::Miss(Fwd::Request)));
+        let mut cf = cache(profile("cloudfront").unwrap().knobs);
+        cf.store(&get(None), tagged("max-age=100"), SIM_EPOCH, SIM_EPOCH, 0);
+        assert!(matches!(cf.lookup(&with("no-cache"), at).1, Lookup::Hit(_)));
+    }
+
+    #[test]
+    fn unsafe_methods_invalidate_where_the_profile_does() {
+        let mut c = cache(Knobs::rfc9111());
+        c.store(
+            &get(Some("https://a")),
+            reflect(Some("https://a"), true),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            0,
+        );
+        c.store(
+            &get(Some("https://b")),
+            reflect(Some("https://b"), true),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            1,
+        );
+        let mut post = get(None);
+        post.method = "POST".into();
+        assert_eq!(c.invalidate_after(&post, 500, &Headers::new()), 0);
+        assert_eq!(c.invalidate_after(&post, 200, &Headers::new()), 2);
+        assert!(c.is_empty());
+        let mut v = cache(profile("varnish").unwrap().knobs);
+        v.store(&get(None), reflect(None, false), SIM_EPOCH, SIM_EPOCH, 0);
+        assert_eq!(v.invalidate_after(&post, 200, &Headers::new()), 0);
+    }
+
+    #[test]
+    fn deliver_answers_conditionals_and_ranges() {
+        let stored = Arc::new(Response {
+            status: 200,
+            headers: Headers::from_pairs([("etag", "\"v1\"")]),
+            body: Arc::from(&b"0123456789"[..]),
+        });
+        let mut r = get(None);
+        assert!(Arc::ptr_eq(&deliver(&r, &stored), &stored));
+        r.headers.append("range", "bytes=2-3");
+        let p = deliver(&r, &stored);
+        assert_eq!((p.status, &p.body[..]), (206, &b"23"[..]));
+        r.headers.append("if-none-match", "\"v1\"");
+        assert_eq!(deliver(&r, &stored).status, 304);
     }
 
     #[test]

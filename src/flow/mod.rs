@@ -52,8 +52,12 @@ impl EdgeAnswer {
     ///
     /// PRODUCT.md "The key definition": a step is cache-induced only when the response
     /// that decided it was served from a cache; this is that test, for both drivers.
+    /// A revalidation forwards yet serves the stored response with the 304's fields
+    /// merged in (RFC 9111 §4.3.4): `stored_by` names its author, so it counts too.
     pub fn served_from_cache(&self) -> bool {
-        self.outcome.from_cache() || self.shield.is_some_and(Outcome::from_cache)
+        self.outcome.from_cache()
+            || self.shield.is_some_and(Outcome::from_cache)
+            || self.stored_by.is_some()
     }
 }
 

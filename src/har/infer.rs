@@ -143,6 +143,7 @@ pub(super) fn infer_origin(items: &[(&Entry, Option<&str>)], notes: &mut Notes) 
         cors,
         routes,
         latency_ms: 0,
+        epoch: crate::time::SIM_EPOCH,
     }
 }
 
@@ -213,6 +214,8 @@ fn route(path: &str, actual: &[&Entry], cors: Option<&CorsPolicy>, notes: &mut N
         body: Arc::from(&b""[..]),
         cors: cors_off.then_some(None),
         redirect_options: false,
+        cors_on_304: true,
+        errors: Vec::new(),
     }
 }
 

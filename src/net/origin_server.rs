@@ -39,10 +39,12 @@ pub const SAW: &str = "varyedge-origin-saw";
 
 /// Binds `listen` and serves `model` until SIGINT/SIGTERM. Sends the bound address as
 /// `listening on http://ADDR` to the `net::log` sink first (port 0 picks a free port).
-pub async fn serve(model: OriginModel, listen: SocketAddr) -> std::io::Result<()> {
+/// Route error windows count from when it starts listening.
+pub async fn serve(mut model: OriginModel, listen: SocketAddr) -> std::io::Result<()> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     super::log::info!("listening on http://{addr}");
+    model.epoch = clock::now();
     let state = Arc::new(State {
         model,
         stats: Mutex::new(BTreeMap::new()),

@@ -288,7 +288,11 @@ impl Wire {
             .unwrap_or_else(|| format!("{} {}", req.method, self.target.url(&req.target)));
         let response = Arc::new(resp);
         let options = req.method == "OPTIONS";
-        let stored_by = if outcome.from_cache() {
+        // a revalidated entry (a 304 merged into the stored response) is served from
+        // the store too, though the request went forward
+        let revalidated = last_cache_status(&response.headers)
+            .is_some_and(|cs| cs.is_ours() && cs.fwd_status == Some(304) && cs.stored);
+        let stored_by = if revalidated || outcome.from_cache() {
             self.stored_by(options, &req.target, &response)
         } else {
             None

@@ -247,6 +247,35 @@ pub struct Route {
     /// CORS handler). By default the CORS handler answers preflights first, as most
     /// frameworks' CORS middleware does.
     pub redirect_options: bool,
+    /// Whether a `304 Not Modified` to a conditional request carries the CORS headers
+    /// (a framework's CORS middleware adds them; Apache httpd dropped them, bz 51223).
+    pub cors_on_304: bool,
+    /// Times at which the route answers an error instead (an outage, a deploy, a WAF).
+    pub errors: Vec<ErrorWindow>,
+}
+
+/// A span of time during which a route answers an error status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorWindow {
+    /// The status (4xx or 5xx).
+    pub status: u16,
+    /// From this many ms after the origin's epoch (inclusive).
+    pub from_ms: u64,
+    /// Until this many ms after the epoch (exclusive); `None`: for good.
+    pub until_ms: Option<u64>,
+    /// `Cache-Control` on the error, if any.
+    pub cache_control: Option<String>,
+    /// Whether the error carries the CORS headers (an error page from a load balancer or
+    /// a crashed handler usually does not).
+    pub cors: bool,
+    /// Body.
+    pub body: Arc<[u8]>,
+}
+
+impl ErrorWindow {
+    fn active(&self, since_epoch_ms: u64) -> bool {
+        since_epoch_ms >= self.from_ms && self.until_ms.is_none_or(|u| since_epoch_ms < u)
+    }
 }
 
 impl Route {
@@ -267,6 +296,9 @@ pub struct OriginModel {
     pub routes: Vec<Route>,
     /// How long the origin takes to answer, in ms (what makes request collapsing visible).
     pub latency_ms: u64,
+    /// The instant route error windows count from: the simulation's start, or when
+    /// `varyedge origin` started serving.
+    pub epoch: Timestamp,
 }
 
 /// The `Vary` a preflight answer carries under `preflight_vary`.
@@ -315,20 +347,36 @@ impl OriginModel {
                 body: Arc::from(&b"method not allowed\n"[..]),
             };
         }
-        let (status, body) = match route {
-            None => (404, Arc::from(&b"not found\n"[..])),
-            Some(r) if !self.serves_method(r, policy, &req.method) => {
+        let since = now.ms_since(self.epoch);
+        let outage = route.and_then(|r| r.errors.iter().find(|e| e.active(since)));
+        let (status, body) = match (route, outage) {
+            (Some(_), Some(e)) => {
+                if let Some(cc) = &e.cache_control {
+                    h.append("cache-control", cc);
+                }
+                h.append("content-type", "text/plain");
+                (e.status, e.body.clone())
+            }
+            (None, _) => (404, Arc::from(&b"not found\n"[..])),
+            (Some(r), _) if !self.serves_method(r, policy, &req.method) => {
                 (405, Arc::from(&b"method not allowed\n"[..]))
             }
-            Some(r) => {
+            (Some(r), _) => {
                 if let Some(cc) = &r.cache_control {
                     h.append("cache-control", cc);
                 }
                 for (n, v) in r.headers.iter() {
                     h.append(n, v);
                 }
+                if let Some(nm) = not_modified(req, r.status, &h) {
+                    return self.not_modified(r, policy, origin, nm);
+                }
                 (r.status, r.body.clone())
             }
+        };
+        let policy = match outage {
+            Some(e) if !e.cors => None,
+            _ => policy,
         };
         if !h.contains("content-type") {
             h.append("content-type", "application/json");
@@ -346,6 +394,21 @@ impl OriginModel {
             headers: h,
             body,
         }
+    }
+
+    /// The `304` for a route whose conditional matched: the validators, `Date` and
+    /// `Cache-Control` (RFC 9110 §15.4.5), and the CORS headers when the route sends them.
+    fn not_modified(
+        &self,
+        r: &Route,
+        policy: Option<&CorsPolicy>,
+        origin: Option<&str>,
+        mut h: Headers,
+    ) -> Response {
+        if let Some(p) = policy.filter(|_| r.cors_on_304) {
+            self.cors_headers(p, origin, &mut h);
+        }
+        Response::new(304, h)
     }
 
     fn serves_method(&self, r: &Route, policy: Option<&CorsPolicy>, method: &str) -> bool {
@@ -421,6 +484,33 @@ impl OriginModel {
     }
 }
 
+/// The head of a `304` when `req` is a GET/HEAD conditional that the route's current
+/// representation (status 200, fields `h`) satisfies (RFC 9110 §13.2.2: If-None-Match
+/// first, weak comparison; else If-Modified-Since against Last-Modified).
+fn not_modified(req: &Request, status: u16, h: &Headers) -> Option<Headers> {
+    if status != 200 || !matches!(req.method.as_str(), "GET" | "HEAD") {
+        return None;
+    }
+    let current = Response::new(200, h.clone());
+    if !crate::edge::validate::client_not_modified(req, &current) {
+        return None;
+    }
+    let mut out = Headers::new();
+    for name in [
+        "date",
+        "etag",
+        "last-modified",
+        "cache-control",
+        "expires",
+        "vary",
+    ] {
+        for v in h.get_all(name) {
+            out.append(name, v);
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,8 +537,11 @@ mod tests {
                 body: Arc::from(&b"{}"[..]),
                 cors: None,
                 redirect_options: false,
+                cors_on_304: true,
+                errors: Vec::new(),
             }],
             latency_ms: 0,
+            epoch: SIM_EPOCH,
         }
     }
 
@@ -569,6 +662,55 @@ mod tests {
         assert_eq!(r.headers.get("access-control-allow-origin"), Some("*"));
         let r = m.respond(&req("DELETE", "/api/data", &[]), SIM_EPOCH);
         assert_eq!(r.status, 405);
+    }
+
+    #[test]
+    fn conditionals_get_a_304_with_or_without_cors() {
+        let mut m = model(AllowOrigins::ReflectAny, VaryOrigin::Never);
+        m.routes[0].headers.append("etag", "\"v1\"");
+        let cond = req(
+            "GET",
+            "/api/data",
+            &[("origin", "https://b"), ("if-none-match", "\"v1\"")],
+        );
+        let r = m.respond(&cond, SIM_EPOCH);
+        assert_eq!(r.status, 304);
+        assert_eq!(r.headers.get("etag"), Some("\"v1\""));
+        assert_eq!(
+            r.headers.get("access-control-allow-origin"),
+            Some("https://b")
+        );
+        m.routes[0].cors_on_304 = false;
+        let r = m.respond(&cond, SIM_EPOCH);
+        assert_eq!(r.status, 304);
+        assert_eq!(r.headers.get("access-control-allow-origin"), None);
+        let other = req("GET", "/api/data", &[("if-none-match", "\"v0\"")]);
+        assert_eq!(m.respond(&other, SIM_EPOCH).status, 200);
+    }
+
+    #[test]
+    fn error_windows_answer_without_cors() {
+        let mut m = model(AllowOrigins::ReflectAny, VaryOrigin::Never);
+        m.routes[0].errors.push(ErrorWindow {
+            status: 503,
+            from_ms: 1_000,
+            until_ms: Some(3_000),
+            cache_control: None,
+            cors: false,
+            body: Arc::from(&b"down"[..]),
+        });
+        let r = |t: u64| {
+            m.respond(
+                &req("GET", "/api/data", &[("origin", "https://a")]),
+                SIM_EPOCH.plus_ms(t),
+            )
+        };
+        assert_eq!(r(999).status, 200);
+        let down = r(1_000);
+        assert_eq!(down.status, 503);
+        assert_eq!(down.headers.get("access-control-allow-origin"), None);
+        assert_eq!(down.headers.get("cache-control"), None);
+        assert_eq!(r(3_000).status, 200);
     }
 
     #[test]

@@ -47,10 +47,11 @@ fn text(ps: &[Profile]) -> String {
     for p in ps {
         let _ = writeln!(
             o,
-            "{}\n  {}\n  knobs: {}",
+            "{}\n  {}\n  knobs: {}\n  caching: {}",
             p.name,
             p.summary,
-            knobs_line(&p.knobs)
+            knobs_line(&p.knobs),
+            caching_line(&p.knobs)
         );
         if let Some(c) = p.caveat {
             let _ = writeln!(o, "  weak evidence: {c}");
@@ -61,6 +62,34 @@ fn text(ps: &[Profile]) -> String {
         o.push('\n');
     }
     o
+}
+
+/// The RFC 9111 behaviours beyond the key (issue 12) on one line.
+pub fn caching_line(k: &Knobs) -> String {
+    let e = &k.errors;
+    let errors = match (&e.statuses, e.ttl) {
+        (None, None) => "rfc9111".to_string(),
+        (statuses, ttl) => {
+            let list = statuses.as_ref().map_or("any".to_string(), |l| {
+                l.iter().map(u16::to_string).collect::<Vec<_>>().join(",")
+            });
+            let ttl = ttl.map_or("explicit".to_string(), |t| {
+                format!("{t}s{}", if e.ttl_is_floor { " (floor)" } else { "" })
+            });
+            format!("[{list}] ttl={ttl}")
+        }
+    };
+    format!(
+        "revalidate={} invalidate_unsafe={} targeted=[{}] request_cache_control={} heuristic={} stale_if_error={} stale_on_disconnect={} errors={}",
+        k.revalidate,
+        k.invalidate_unsafe,
+        k.targeted.join(","),
+        k.request_cache_control,
+        k.heuristic_pct.map_or("none".to_string(), |p| format!("{p}%")),
+        k.stale_if_error,
+        k.stale_on_disconnect,
+        errors,
+    )
 }
 
 /// The knobs on one line, in PRODUCT.md's vocabulary.

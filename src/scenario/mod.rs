@@ -444,6 +444,7 @@ impl Validator<'_> {
             cors,
             routes,
             latency_ms,
+            epoch: crate::time::SIM_EPOCH,
         }))
     }
 
@@ -659,6 +660,10 @@ impl Validator<'_> {
                 ))
             }
         };
+        let mut errors = Vec::new();
+        for e in r.errors.into_iter().flatten() {
+            errors.push(self.error_window(e)?);
+        }
         Ok(Route {
             path: r.path.value,
             methods: r.methods.as_ref().map(|m| self.list(m)).unwrap_or_default(),
@@ -668,6 +673,48 @@ impl Validator<'_> {
             body: Arc::from(r.body.unwrap_or_default().into_bytes()),
             cors,
             redirect_options: r.redirect_options.unwrap_or(false),
+            cors_on_304: r.cors_on_304.unwrap_or(true),
+            errors,
+        })
+    }
+
+    /// `errors: [{ status: 503, from: 10s, until: 40s }]`: times from the scenario's start.
+    fn error_window(
+        &self,
+        e: S<raw::RawErrorWindow>,
+    ) -> Result<crate::origin::ErrorWindow, InputError> {
+        let e = e.value;
+        if !(400..=599).contains(&e.status.value) {
+            return Err(self.err(
+                &e.status.referenced,
+                "expected an error status between 400 and 599",
+            ));
+        }
+        let from_ms = match &e.from {
+            Some(f) => self.duration(f)?,
+            None => 0,
+        };
+        let until_ms = match &e.until {
+            Some(u) => {
+                let ms = self.duration(u)?;
+                if ms <= from_ms {
+                    return Err(self.err(&u.referenced, "`until` must come after `from`"));
+                }
+                Some(ms)
+            }
+            None => None,
+        };
+        Ok(crate::origin::ErrorWindow {
+            status: e.status.value,
+            from_ms,
+            until_ms,
+            cache_control: e.cache_control,
+            cors: e.cors.unwrap_or(false),
+            body: Arc::from(
+                e.body
+                    .unwrap_or_else(|| format!("error {}\n", e.status.value))
+                    .into_bytes(),
+            ),
         })
     }
 

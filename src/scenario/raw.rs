@@ -65,6 +65,19 @@ pub(crate) struct RawRoute {
     pub cors: Option<S<Scalar>>,
     pub redirect: Option<S<String>>,
     pub redirect_options: Option<bool>,
+    pub cors_on_304: Option<bool>,
+    pub errors: Option<Vec<S<RawErrorWindow>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawErrorWindow {
+    pub status: S<u16>,
+    pub from: Option<S<Scalar>>,
+    pub until: Option<S<Scalar>>,
+    pub cache_control: Option<String>,
+    pub cors: Option<bool>,
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,7 +246,7 @@ impl Section for RawCors {
     const EXPECTED: &'static str = "`cors:` takes a mapping with keys allow_origins, \
         allow_origin_suffix, allow_origin_prefix, allow_origin_pattern, allow_credentials, \
         allow_methods, allow_headers, expose_headers, max_age, vary_origin, preflight_vary, \
-        preflight_cache_control, preflight_status, options, allow_private_network";
+        preflight_cache_control, preflight_status, options, allow_private_network, preflight_headers";
 }
 impl Section for RawEdge {
     const EXPECTED: &'static str = "`edge:` takes a mapping with keys profile, vary, \

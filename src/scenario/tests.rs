@@ -191,6 +191,46 @@ fn origin_matchers_are_exclusive_and_patterns_checked() {
 }
 
 #[test]
+fn route_error_windows_and_304_cors_parse_and_are_checked() {
+    let route = |extra: &str| {
+        format!("origin:\n  routes:\n    - {{ path: /a{extra} }}\nclients: [{{ name: a, origin: https://a }}]\nsteps: []\n")
+    };
+    let s = parse(
+        "t.yaml",
+        &route(", cors_on_304: false, errors: [{ status: 503, from: 10s, until: 40s, cache_control: \"max-age=5\" }]"),
+    )
+    .unwrap();
+    let OriginSpec::Model(m) = &s.origin else {
+        panic!("a modelled origin")
+    };
+    let r = &m.routes[0];
+    assert!(!r.cors_on_304);
+    assert_eq!(r.errors.len(), 1);
+    assert_eq!(
+        (
+            r.errors[0].status,
+            r.errors[0].from_ms,
+            r.errors[0].until_ms
+        ),
+        (503, 10_000, Some(40_000))
+    );
+    assert!(!r.errors[0].cors);
+    let e = err(&route(", errors: [{ status: 200 }]"));
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.message.contains("error status"), "{e}");
+    let e = err(&route(", errors: [{ status: 503, from: 5s, until: 5s }]"));
+    assert!(e.message.contains("after `from`"), "{e}");
+    let e = err(&route(", errors: [{ status: 503, when: 5s }]"));
+    assert!(e.message.contains("when"), "{e}");
+    // v1 routes without the new keys parse as before
+    let s = parse("t.yaml", &route("")).unwrap();
+    let OriginSpec::Model(m) = &s.origin else {
+        panic!("a modelled origin")
+    };
+    assert!(m.routes[0].cors_on_304 && m.routes[0].errors.is_empty());
+}
+
+#[test]
 fn browser_fidelity_fields_parse() {
     let s = parse(
         "t.yaml",

@@ -6,7 +6,7 @@
 use crate::browser::run::Instance;
 use crate::browser::{Browser, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
-use crate::edge::{Cache, Lookup, Outcome, StoreResult, Tag};
+use crate::edge::{self, Cache, Fwd, Lookup, Outcome, StoreResult, Tag};
 use crate::flow::{EdgeAnswer, Next, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
@@ -66,7 +66,8 @@ impl Edge {
     /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores. The answer's
     /// `elapsed_ms` is virtual: 0 from a cache, the upstream's latency when forwarded. An
     /// edge that answers CORS itself (`edge_cors`) rewrites what the viewer gets, after
-    /// the cache.
+    /// the cache. What a stored response delivers (a `304` to a client conditional, a
+    /// `206` slice) is the core's [`edge::deliver`], as in the proxy.
     pub fn exchange(
         &mut self,
         up: &mut dyn Upstream,
@@ -101,37 +102,141 @@ impl Edge {
     ) -> EdgeAnswer {
         let pop = pop.min(self.pops.len() - 1);
         let (key, lk) = self.pops[pop].lookup(req, now);
-        let answer =
-            |response, outcome, shield, key, served: Option<Tag>, done: Timestamp| EdgeAnswer {
-                response,
+        let from_store = |s: edge::Served, outcome: Outcome| {
+            answer(
+                edge::deliver(req, &s.response),
                 outcome,
-                shield,
-                key,
-                stored_by: served.map(|t| t as usize),
-                elapsed_ms: done.ms_since(now),
-                stored: None,
-            };
-        match lk {
-            Lookup::Hit(s) => answer(s.response, Outcome::Hit, None, s.key, Some(s.tag), now),
-            Lookup::Collapsed(s) => answer(
-                s.response,
-                Outcome::Collapsed,
                 None,
                 s.key,
                 Some(s.tag),
                 now,
-            ),
+                now,
+            )
+        };
+        match lk {
+            Lookup::Hit(s) => from_store(s, Outcome::Hit),
+            Lookup::Collapsed(s) => from_store(s, Outcome::Collapsed),
             Lookup::Stale(s) => {
                 // RFC 5861: serve the stale response, refresh behind it.
                 let (resp, _, _, done) = self.via_parent(up, req, now, tag);
                 let stored = self.pops[pop].store(req, resp, now, done, tag);
                 EdgeAnswer {
                     stored: Some(store_summary(stored)),
-                    ..answer(s.response, Outcome::Stale, None, s.key, Some(s.tag), now)
+                    ..from_store(s, Outcome::Stale)
                 }
             }
-            Lookup::Miss(_) => {
-                let (resp, served, shield, done) = self.via_parent(up, req, now, tag);
+            Lookup::Miss(fwd) => {
+                if matches!(fwd, Fwd::Stale | Fwd::Request) {
+                    if let Some(cand) = self.pops[pop].candidate(req, now) {
+                        return self.revalidate(up, req, pop, now, tag, cand, key);
+                    }
+                }
+                self.miss(up, req, pop, now, tag, key)
+            }
+            Lookup::Pass(_) => {
+                let resp = Arc::new(up.respond(&self.origin_request(req), now));
+                let done = now.plus_ms(up.latency_ms());
+                self.invalidate_after(req, &resp);
+                EdgeAnswer {
+                    // a pass carries its reason everywhere (`not_stored` in the JSON)
+                    stored: crate::edge::pass_detail(self.pops[pop].knobs(), req).map(Err),
+                    ..answer(resp, Outcome::Pass, None, Arc::from(key), None, now, done)
+                }
+            }
+        }
+    }
+
+    /// RFC 9111 §4.4 at every cache the answer passed through (POPs and shield).
+    fn invalidate_after(&mut self, req: &Request, resp: &Response) {
+        for c in self.pops.iter_mut().chain(self.shield.as_mut()) {
+            c.invalidate_after(req, resp.status, &resp.headers);
+        }
+    }
+
+    /// A forward that may store its answer.
+    fn miss(
+        &mut self,
+        up: &mut dyn Upstream,
+        req: &Request,
+        pop: usize,
+        now: Timestamp,
+        tag: Tag,
+        key: String,
+    ) -> EdgeAnswer {
+        let (resp, served, shield, done) = self.via_parent(up, req, now, tag);
+        let stored = self.pops[pop].store(req, resp.clone(), now, done, served.unwrap_or(tag));
+        let key = match &stored {
+            StoreResult::Stored { key, .. } => key.clone(),
+            StoreResult::NotStored(_) => Arc::from(key),
+        };
+        EdgeAnswer {
+            stored: Some(store_summary(stored)),
+            ..answer(resp, Outcome::Miss, shield, key, served, now, done)
+        }
+    }
+
+    /// A forward with a stored candidate (stale, or refused by the request's directives):
+    /// the core decides ([`edge::after_forward`]) whether a `304` freshens it, whether an
+    /// error lets it be served stale, or whether the answer replaces it. The proxy does
+    /// the same (`net::proxy::server::revalidate`).
+    #[allow(clippy::too_many_arguments)]
+    fn revalidate(
+        &mut self,
+        up: &mut dyn Upstream,
+        req: &Request,
+        pop: usize,
+        now: Timestamp,
+        tag: Tag,
+        cand: edge::Variant,
+        key: String,
+    ) -> EdgeAnswer {
+        let knobs = self.pops[pop].knobs();
+        let validates = knobs.revalidate && edge::validate::has_validator(&cand.response);
+        if !validates && !knobs.stale_if_error {
+            return self.miss(up, req, pop, now, tag, key);
+        }
+        let conditional = if validates {
+            let mut r = edge::validate::conditional_request(req, &cand.response);
+            r.headers.remove("range");
+            r
+        } else {
+            req.clone()
+        };
+        let (resp, served, shield, done) = self.via_parent(up, &conditional, now, tag);
+        match edge::after_forward(self.pops[pop].knobs(), &cand, Some(&resp), done) {
+            edge::Revalidated::Freshened(fresh) => {
+                // stored under the original author: the fields the 304 left alone are its
+                let stored = self.pops[pop].store(req, fresh.clone(), now, done, cand.tag);
+                let out = edge::deliver(req, &fresh);
+                EdgeAnswer {
+                    stored: Some(store_summary(stored)),
+                    ..answer(
+                        out,
+                        Outcome::Miss,
+                        shield,
+                        cand.key.clone(),
+                        Some(cand.tag),
+                        now,
+                        done,
+                    )
+                }
+            }
+            edge::Revalidated::ServeStale => {
+                let out = edge::deliver(req, &cand.response);
+                answer(
+                    out,
+                    Outcome::Stale,
+                    shield,
+                    cand.key.clone(),
+                    Some(cand.tag),
+                    now,
+                    done,
+                )
+            }
+            edge::Revalidated::Replaced if resp.status == 304 => {
+                self.miss(up, req, pop, now, tag, key)
+            }
+            edge::Revalidated::Replaced => {
                 let stored =
                     self.pops[pop].store(req, resp.clone(), now, done, served.unwrap_or(tag));
                 let key = match &stored {
@@ -140,16 +245,7 @@ impl Edge {
                 };
                 EdgeAnswer {
                     stored: Some(store_summary(stored)),
-                    ..answer(resp, Outcome::Miss, shield, key, served, done)
-                }
-            }
-            Lookup::Pass(_) => {
-                let resp = Arc::new(up.respond(&self.origin_request(req), now));
-                let done = now.plus_ms(up.latency_ms());
-                EdgeAnswer {
-                    // a pass carries its reason everywhere (`not_stored` in the JSON)
-                    stored: crate::edge::pass_detail(self.pops[pop].knobs(), req).map(Err),
-                    ..answer(resp, Outcome::Pass, None, Arc::from(key), None, done)
+                    ..answer(resp, Outcome::Miss, shield, key, served, now, done)
                 }
             }
         }
@@ -182,12 +278,27 @@ impl Edge {
             return (r, None, None, d);
         };
         match shield.lookup(req, now).1 {
-            Lookup::Hit(s) => (s.response, Some(s.tag), Some(Outcome::Hit), now),
-            Lookup::Collapsed(s) => (s.response, Some(s.tag), Some(Outcome::Collapsed), now),
+            Lookup::Hit(s) => (
+                edge::deliver(req, &s.response),
+                Some(s.tag),
+                Some(Outcome::Hit),
+                now,
+            ),
+            Lookup::Collapsed(s) => (
+                edge::deliver(req, &s.response),
+                Some(s.tag),
+                Some(Outcome::Collapsed),
+                now,
+            ),
             Lookup::Stale(s) => {
                 let (r, d) = origin(up);
                 shield.store(req, r, now, d, tag);
-                (s.response, Some(s.tag), Some(Outcome::Stale), now)
+                (
+                    edge::deliver(req, &s.response),
+                    Some(s.tag),
+                    Some(Outcome::Stale),
+                    now,
+                )
             }
             Lookup::Miss(_) => {
                 let (r, d) = origin(up);
@@ -199,6 +310,27 @@ impl Edge {
                 (r, None, Some(Outcome::Pass), d)
             }
         }
+    }
+}
+
+/// One edge answer; `served` names the step whose stored response was served.
+fn answer(
+    response: Arc<Response>,
+    outcome: Outcome,
+    shield: Option<Outcome>,
+    key: Arc<str>,
+    served: Option<Tag>,
+    now: Timestamp,
+    done: Timestamp,
+) -> EdgeAnswer {
+    EdgeAnswer {
+        response,
+        outcome,
+        shield,
+        key,
+        stored_by: served.map(|t| t as usize),
+        elapsed_ms: done.ms_since(now),
+        stored: None,
     }
 }
 

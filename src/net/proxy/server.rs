@@ -375,6 +375,226 @@ fn from_store(
     r
 }
 
+/// A stored response as the client gets it: the core's [`edge::deliver`] answers the
+/// client's own conditional (`304`) or byte `Range` (`206`/`416`) from it; otherwise the
+/// stored wire form is sent unchanged.
+fn serve_stored(
+    core: &Request,
+    wire: &Wire,
+    served: &edge::Served,
+    cs: CacheStatus<'_>,
+    x_cache: &'static str,
+) -> http::Response<ProxyBody> {
+    let out = edge::deliver(core, &served.response);
+    if Arc::ptr_eq(&out, &served.response) {
+        return from_store(wire, served.age_secs, cs, served.ttl_secs, x_cache);
+    }
+    from_core(
+        &out,
+        served.age_secs,
+        cs,
+        served.ttl_secs,
+        &wire.key,
+        x_cache,
+    )
+}
+
+/// A response the core derived from a stored one (a 304, a 206, a freshened entry),
+/// with the same `Age`, `Cache-Status`, `X-Cache` and `Via` as [`from_store`].
+fn from_core(
+    resp: &Response,
+    age: u64,
+    cs: CacheStatus<'_>,
+    ttl: i64,
+    key: &str,
+    x_cache: &'static str,
+) -> http::Response<ProxyBody> {
+    let mut r = convert::to_hyper(resp).map(Either::Left);
+    let h = r.headers_mut();
+    h.insert(header::AGE, HeaderValue::from(age));
+    let cs = CacheStatus {
+        ttl: Some(ttl),
+        key: Some(Cow::Borrowed(key)),
+        ..cs
+    };
+    if let Some(v) = cache_status_value(&cs) {
+        h.append(CACHE_STATUS, v);
+    }
+    h.insert(X_CACHE, HeaderValue::from_static(x_cache));
+    h.append(header::VIA, VIA);
+    r
+}
+
+/// The conditional fields a cache replaces with its own when it revalidates.
+const CONDITIONALS: [HeaderName; 5] = [
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    header::IF_MATCH,
+    header::IF_UNMODIFIED_SINCE,
+    header::IF_RANGE,
+];
+
+/// A forward with a stored candidate (stale, or refused by the request's own
+/// directives): revalidated with the stored validators when the profile does that
+/// (RFC 9111 §4.3.1), the `304` merged and stored (§4.3.4); a failed origin answered
+/// with the stale entry where the core allows it (§4.2.4, RFC 5861 §4); anything else
+/// relayed and stored as a plain miss.
+#[allow(clippy::too_many_arguments)]
+async fn revalidate(
+    st: Arc<State>,
+    parts: http::request::Parts,
+    body: Incoming,
+    core: Request,
+    key: String,
+    fwd: Fwd,
+    cand: edge::Variant,
+    stored: Stored,
+) -> http::Response<ProxyBody> {
+    let conditional = st.knobs.revalidate && edge::validate::has_validator(&cand.response);
+    if !conditional && !st.knobs.stale_on_disconnect && !st.knobs.stale_if_error {
+        return forward(st, parts, body, core, key, fwd, false, None).await;
+    }
+    let mut headers = parts.headers.clone();
+    if conditional {
+        for n in &CONDITIONALS {
+            headers.remove(n);
+        }
+        headers.remove(header::RANGE);
+        for (n, v) in edge::validate::conditional_fields(&cand.response) {
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                headers.insert(n, v);
+            }
+        }
+    }
+    let Ok(up_req) = upstream_request(
+        &st,
+        &parts.method,
+        &core.target,
+        &headers,
+        Either::Right(Empty::new()),
+    ) else {
+        return forward(st, parts, body, core, key, fwd, false, None).await;
+    };
+    let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await;
+    let now = clock::now();
+    let resp = match sent {
+        Ok(r) => r,
+        Err(f) => {
+            return match edge::after_forward(&st.knobs, &cand, None, now) {
+                edge::Revalidated::ServeStale => {
+                    serve_stale(&st, &core, &cand, &stored, now, "stale-on-disconnect")
+                }
+                _ => fault(&st, &f, fwd),
+            }
+        }
+    };
+    let code = resp.status().as_u16();
+    if code != 304 && !matches!(code, 500 | 502 | 503 | 504) {
+        return relay(st, core, key, fwd, false, None, resp).await;
+    }
+    let mut rh = resp.headers().clone();
+    upstream::strip_hop_by_hop(&mut rh);
+    let head = Response::new(code, core_headers(&rh));
+    match edge::after_forward(&st.knobs, &cand, Some(&head), now) {
+        edge::Revalidated::Freshened(fresh) => {
+            drain(&st, resp);
+            freshened(&st, &parts, &core, &key, fresh, &stored, now, fwd)
+        }
+        edge::Revalidated::ServeStale => {
+            drain(&st, resp);
+            serve_stale(&st, &core, &cand, &stored, now, "stale-if-error")
+        }
+        edge::Revalidated::Replaced if code == 304 => {
+            // a 304 for something else than what is stored: fetch it whole
+            drain(&st, resp);
+            forward(st, parts, body, core, key, fwd, false, None).await
+        }
+        edge::Revalidated::Replaced => relay(st, core, key, fwd, false, None, resp).await,
+    }
+}
+
+/// Reads and drops an upstream body in the background, so its connection is reused.
+fn drain(st: &Arc<State>, resp: http::Response<Incoming>) {
+    let (limit, idle) = (st.cfg.max_object(), st.cfg.upstream_timeout);
+    tokio::spawn(async move {
+        let _ = read_whole(resp.into_body(), limit, idle).await;
+    });
+}
+
+/// Serves the stale `cand` because the origin failed (`why`: the RFC 9211 detail).
+fn serve_stale(
+    st: &State,
+    core: &Request,
+    cand: &edge::Variant,
+    stored: &Stored,
+    now: crate::time::Timestamp,
+    why: &str,
+) -> http::Response<ProxyBody> {
+    inc(&st.metrics.stale);
+    let served = edge::served_from(cand, now);
+    let cs = CacheStatus {
+        detail: Some(Cow::Borrowed(why)),
+        ..CacheStatus::hit(false)
+    };
+    serve_stored(core, &stored.wire, &served, cs, "HIT")
+}
+
+/// A `304` freshened the stored response: store the merged copy in its place and serve
+/// it (answering the client's own conditional or range from it).
+#[allow(clippy::too_many_arguments)]
+fn freshened(
+    st: &Arc<State>,
+    parts: &http::request::Parts,
+    core: &Request,
+    key: &str,
+    fresh: Arc<Response>,
+    stored: &Stored,
+    now: crate::time::Timestamp,
+    fwd: Fwd,
+) -> http::Response<ProxyBody> {
+    let tag = st.tags.fetch_add(1, Ordering::Relaxed);
+    let by = Arc::new(StoredBy {
+        tag,
+        ..StoredBy::clone(&stored.by)
+    });
+    let wire_resp = convert::to_hyper(&fresh);
+    let made = edge::make_variant(&st.knobs, core, fresh.clone(), now, tag);
+    let full: String = made
+        .as_ref()
+        .map_or_else(|_| key.to_string(), |v| v.key.to_string());
+    let wire = Arc::new(Wire {
+        status: wire_resp.status(),
+        headers: wire_resp.headers().clone(),
+        body: Bytes::from_owner(ArcBytes(fresh.body.clone())),
+        key: full.clone(),
+    });
+    let mut cs = CacheStatus {
+        fwd_status: Some(304),
+        ..CacheStatus::forward(fwd)
+    };
+    let (age, ttl) = match made {
+        Ok(v) => {
+            let served = edge::served_from(&v, now);
+            st.store.insert(
+                key,
+                core,
+                v,
+                Stored {
+                    wire: wire.clone(),
+                    by: by.clone(),
+                },
+            );
+            inc(&st.metrics.stores);
+            cs.stored = true;
+            (served.age_secs, served.ttl_secs)
+        }
+        Err(_) => (0, 0),
+    };
+    judge_served(st, parts, core, &fresh, &by, &full, now);
+    let out = edge::deliver(core, &fresh);
+    from_core(&out, age, cs, ttl, &wire.key, "REVALIDATED")
+}
+
 /// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
 /// another request: the session leak the profile's rule allows.
 fn warn_set_cookie(st: &State, stored: &Stored, core: &Request) {
@@ -462,10 +682,25 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                 now,
             );
             warn_set_cookie(&st, &stored, &core);
-            return from_store(&stored.wire, served.age_secs, cs, served.ttl_secs, "HIT");
+            return serve_stored(&core, &stored.wire, &served, cs, "HIT");
         }
         Found::Forward(fwd) => fwd,
     };
+    // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored → 504
+    if edge::only_if_cached(knobs, &core) {
+        return own(
+            &st,
+            504,
+            "varyedge proxy: only-if-cached and not stored\n",
+            "only-if-cached",
+        );
+    }
+    if matches!(fwd, Fwd::Stale | Fwd::Request) {
+        if let Some((cand, stored)) = st.store.candidate(&key, &core, now) {
+            inc(&st.metrics.misses);
+            return revalidate(st, parts, body, core, key, fwd, cand, stored).await;
+        }
+    }
     let mut leader = None;
     if knobs.collapse != Collapse::Off {
         match st.inflight.join(&key) {
@@ -588,7 +823,6 @@ async fn forward(
     pass: bool,
     leader: Option<Leader>,
 ) -> http::Response<ProxyBody> {
-    let tag = st.tags.fetch_add(1, Ordering::Relaxed);
     let target = core.target.as_str();
     let up_body = Either::Left(Limited::new(body, st.cfg.max_request_body as usize));
     let up_req = match upstream_request(&st, &parts.method, target, &parts.headers, up_body) {
@@ -602,36 +836,53 @@ async fn forward(
             )
         }
     };
-    let resp = match upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await {
-        Ok(r) => r,
-        Err(f) => {
-            let (status, text) = f.answer();
-            match status {
-                504 => inc(&st.metrics.upstream_timeouts),
-                502 => inc(&st.metrics.upstream_errors),
-                _ => {}
-            }
-            let detail = match f {
-                upstream::Fault::Unreachable(_) => "upstream-unreachable",
-                upstream::Fault::Timeout(_) => "upstream-timeout",
-                upstream::Fault::BodyTooLarge => "request-too-large",
-                upstream::Fault::Broken(_) => "upstream-error",
-                upstream::Fault::BadRequestBody(_) => "bad-request",
-            };
-            let mut r = own(&st, status, &text, detail);
-            if status >= 500 {
-                // say it went forward, and why
-                let cs = CacheStatus {
-                    detail: Some(Cow::Borrowed(detail)),
-                    ..CacheStatus::forward(fwd)
-                };
-                if let Some(v) = cache_status_value(&cs) {
-                    r.headers_mut().insert(CACHE_STATUS, v);
-                }
-            }
-            return r;
-        }
+    match upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await {
+        Ok(r) => relay(st, core, key, fwd, pass, leader, r).await,
+        Err(f) => fault(&st, &f, fwd),
+    }
+}
+
+/// The client's answer when the upstream gave no response head.
+fn fault(st: &State, f: &upstream::Fault, fwd: Fwd) -> http::Response<ProxyBody> {
+    let (status, text) = f.answer();
+    match status {
+        504 => inc(&st.metrics.upstream_timeouts),
+        502 => inc(&st.metrics.upstream_errors),
+        _ => {}
+    }
+    let detail = match f {
+        upstream::Fault::Unreachable(_) => "upstream-unreachable",
+        upstream::Fault::Timeout(_) => "upstream-timeout",
+        upstream::Fault::BodyTooLarge => "request-too-large",
+        upstream::Fault::Broken(_) => "upstream-error",
+        upstream::Fault::BadRequestBody(_) => "bad-request",
     };
+    let mut r = own(st, status, &text, detail);
+    if status >= 500 {
+        // say it went forward, and why
+        let cs = CacheStatus {
+            detail: Some(Cow::Borrowed(detail)),
+            ..CacheStatus::forward(fwd)
+        };
+        if let Some(v) = cache_status_value(&cs) {
+            r.headers_mut().insert(CACHE_STATUS, v);
+        }
+    }
+    r
+}
+
+/// Streams an upstream response to the client and, when the core says so, stores it;
+/// a non-error answer to an unsafe method invalidates what it names (RFC 9111 §4.4).
+async fn relay(
+    st: Arc<State>,
+    core: Request,
+    key: String,
+    fwd: Fwd,
+    pass: bool,
+    leader: Option<Leader>,
+    resp: http::Response<Incoming>,
+) -> http::Response<ProxyBody> {
+    let tag = st.tags.fetch_add(1, Ordering::Relaxed);
     let (mut rparts, rbody) = resp.into_parts();
     if let Err(bad) = framing::upstream_framing(&rparts.headers) {
         return bad_upstream(&st, fwd, bad.text());
@@ -644,6 +895,12 @@ async fn forward(
     let now = clock::now();
     let status = rparts.status;
     let head = Response::new(status.as_u16(), core_headers(&rparts.headers));
+    st.store.invalidate(&edge::invalidated_urls(
+        &st.knobs,
+        &core,
+        head.status,
+        &head.headers,
+    ));
     let made =
         (!pass).then(|| edge::make_variant(&st.knobs, &core, Arc::new(head.clone()), now, tag));
     // the per-object limit counts the stored header block too, not only the body

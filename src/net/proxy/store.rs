@@ -182,6 +182,52 @@ impl Store {
         }
     }
 
+    /// The stored variant (fresh or stale) a forwarded `req` may revalidate or fall back
+    /// on, chosen by the core's [`edge::revalidation_candidate`], with its wire form.
+    pub fn candidate(&self, key: &str, req: &Request, now: Timestamp) -> Option<(Variant, Stored)> {
+        let entry = self.cache.get(key)?;
+        let v = edge::revalidation_candidate(&self.knobs, Some(&entry.set), req, now)?;
+        let stored = entry.stored(v.tag)?.clone();
+        Some((v, stored))
+    }
+
+    /// Drops every variant stored for one of `urls` (RFC 9111 §4.4 invalidation; the
+    /// core's [`edge::invalidated_urls`] says which). Walks the store: unsafe requests
+    /// are rare next to hits. Returns how many variants went.
+    pub fn invalidate(&self, urls: &[String]) -> usize {
+        if urls.is_empty() {
+            return 0;
+        }
+        let keys: Vec<Arc<String>> = self
+            .cache
+            .iter()
+            .filter(|(_, e)| {
+                e.set
+                    .variants
+                    .iter()
+                    .any(|v| v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url))
+            })
+            .map(|(k, _)| k)
+            .collect();
+        let mut dropped = 0;
+        for k in keys {
+            self.cache.entry_by_ref(k.as_str()).and_compute_with(|old| {
+                let Some(old) = old else { return Op::Nop };
+                let mut e = Entry::clone(&old.into_value());
+                dropped += e.set.invalidate(urls);
+                let set = &e.set;
+                e.stored
+                    .retain(|(t, _)| set.variants.iter().any(|v| v.tag == *t));
+                if e.set.variants.is_empty() {
+                    Op::Remove
+                } else {
+                    Op::Put(Arc::new(e))
+                }
+            });
+        }
+        dropped
+    }
+
     /// Stores `variant` (made by the core's [`edge::make_variant`]) under `key`,
     /// copy-on-write. Returns how many variants `max_variants` dropped.
     ///
