@@ -110,7 +110,7 @@ pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
     super::malloc::limit_arenas();
     let state = Arc::new(State::new(cfg));
     let (stop_tx, stop_rx) = watch::channel(false);
-    super::malloc::trim_every(Duration::from_secs(5), stop_rx.clone());
+    super::malloc::trim_every(Duration::from_secs(2), stop_rx.clone());
     let mut addr = state.cfg.listen;
     let mut threads = Vec::with_capacity(workers);
     for i in 0..workers {

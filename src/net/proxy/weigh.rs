@@ -11,9 +11,11 @@ use crate::message::Response;
 use std::mem::size_of;
 
 /// moka's per-entry bookkeeping (its node, the deque links, the hash table slot, the
-/// key's `Arc`, the frequency sketch share), measured rather than derived: the RSS of a
-/// full store divided by its entries, less what [`entry`] counts.
-const MOKA_PER_ENTRY: usize = 256;
+/// key's `Arc`, the frequency sketch share, entries waiting in its write buffer for
+/// eviction) and the allocator's slack under churn, measured rather than derived: with
+/// 256 here a 3-minute `benches/soak/soak.sh` peaked at 100 MiB for a 64 MiB store;
+/// 768 keeps the peak under capacity + 32 MiB.
+const MOKA_PER_ENTRY: usize = 768;
 
 /// glibc malloc's footprint for a request of `n` bytes: 8 bytes of header, 16-byte
 /// granules, 32 bytes at least; nothing for `n == 0` (no allocation).
