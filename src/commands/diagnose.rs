@@ -3,9 +3,9 @@
 
 use super::{emit, read_hars};
 use crate::cli::DiagnoseHarArgs;
-use varyedge::report::LintFormat;
 use varyedge::error::ExitStatus;
 use varyedge::har::diagnose::{diagnose, render_json, render_sarif, render_text};
+use varyedge::report::LintFormat;
 
 pub(crate) fn run(a: DiagnoseHarArgs) -> anyhow::Result<ExitStatus> {
     let hars = match read_hars(&a.files) {

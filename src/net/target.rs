@@ -111,6 +111,9 @@ pub struct TargetRun {
     /// Things the user should know (compressed gaps, no stats, where the no-cache
     /// verdict came from).
     pub notes: Vec<String>,
+    /// Every request sent to the target and what came back, in order (for `--har`;
+    /// the direct origin's answers and its counters are not part of it).
+    pub exchanges: Vec<crate::har::write::Exchange>,
 }
 
 /// Where the no-cache answers come from.
@@ -134,6 +137,9 @@ struct Wire {
     direct: Direct,
     stats: Option<BaseUrl>,
     history: Vec<Forwarded>,
+    /// What went over the wire to the target, and who the current step's client is.
+    recorded: Vec<crate::har::write::Exchange>,
+    sender: Option<crate::har::Sender>,
 }
 
 /// Replays `sc` against `opts.target`. Must run inside a tokio runtime.
@@ -176,6 +182,8 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         direct,
         stats,
         history: Vec::new(),
+        recorded: Vec::new(),
+        sender: None,
     };
 
     let mut browsers: Vec<Browser> = sc.clients.iter().map(|c| Browser::new(c.agent)).collect();
@@ -209,7 +217,11 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         steps.push(report);
     }
     let trace = flow::finish(sc, format!("target {target}"), steps);
-    Ok(TargetRun { trace, notes })
+    Ok(TargetRun {
+        trace,
+        notes,
+        exchanges: w.recorded,
+    })
 }
 
 impl Wire {
@@ -223,6 +235,12 @@ impl Wire {
     ) -> Result<StepReport, ClientError> {
         let st = &sc.steps[index];
         let url = self.target.url(&st.target);
+        let c = &sc.clients[st.client];
+        self.sender = Some(crate::har::Sender {
+            page: c.origin.clone(),
+            browser: crate::scenario::write::agent_id(c.agent).to_string(),
+            mode: crate::scenario::write::mode_id(st.mode).to_string(),
+        });
         let mut run = StepRun::new(
             index,
             st,
@@ -257,11 +275,19 @@ impl Wire {
             None => None,
         };
         let t0 = clock::instant();
+        let sent_at = clock::now();
         let resp = self
             .client
             .send(&self.target, req, self.host.as_deref())
             .await?;
         let elapsed_ms = t0.elapsed().as_millis() as u64;
+        self.record(
+            step,
+            req,
+            &resp,
+            sent_at,
+            t0.elapsed().as_secs_f64() * 1000.0,
+        );
         let after = match &self.stats {
             Some(b) => stats_total(&self.client, b).await?,
             None => None,
@@ -302,6 +328,39 @@ impl Wire {
             elapsed_ms,
             stored: None,
         })
+    }
+
+    /// Keeps what went over the wire for `--har`: the request as sent (with the `Host`
+    /// the client put on it) and the response as received.
+    fn record(
+        &mut self,
+        step: usize,
+        req: &Request,
+        resp: &Response,
+        sent_at: crate::time::Timestamp,
+        ms: f64,
+    ) {
+        let mut request_headers = req.headers.clone();
+        if !request_headers.contains("host") {
+            let host = self
+                .host
+                .clone()
+                .unwrap_or_else(|| self.target.authority.clone());
+            request_headers.insert("host", &host);
+        }
+        self.recorded.push(crate::har::write::Exchange {
+            started_ms: sent_at.0 as i64,
+            time_ms: ms,
+            method: req.method.clone(),
+            url: self.target.url(&req.target),
+            request_headers,
+            status: resp.status,
+            response_headers: resp.headers.clone(),
+            body_size: resp.body.len(),
+            failure: None,
+            comment: Some(format!("step {step}")),
+            sender: self.sender.clone(),
+        });
     }
 
     /// Best effort: the earlier step whose forwarded answer is the one served now.
