@@ -238,6 +238,11 @@ pub(crate) struct ReplayArgs {
     #[cfg(feature = "net")]
     #[arg(long, value_name = "HOST", requires = "target")]
     pub(crate) host_header: Option<String>,
+    /// With --target: write what went over the wire as a HAR 1.2 file (for a bug report;
+    /// `varyedge import har` reads it back).
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "FILE", requires = "target")]
+    pub(crate) har: Option<PathBuf>,
     /// With --target: the longest real wait between two steps (longer gaps are shortened).
     #[cfg(feature = "net")]
     #[arg(long, value_name = "DURATION", default_value = "30s")]

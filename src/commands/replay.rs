@@ -107,6 +107,7 @@ fn over_the_wire(
         .enable_all()
         .build()?;
     let mut traces = Vec::new();
+    let mut wire = Vec::new();
     for s in scenarios {
         match rt.block_on(target::replay(s, &opts)) {
             Ok(run) => {
@@ -114,12 +115,17 @@ fn over_the_wire(
                     eprintln!("varyedge: note: {n}");
                 }
                 traces.push(run.trace);
+                wire.extend(run.exchanges);
             }
             Err(e) => {
                 eprintln!("varyedge: {e}");
                 return Ok(Err(ExitStatus::BadInput));
             }
         }
+    }
+    if let Some(har) = &a.har {
+        let text = varyedge::har::write::to_har(&wire, env!("CARGO_PKG_VERSION"));
+        emit(Some(har), &text)?;
     }
     Ok(Ok(traces))
 }

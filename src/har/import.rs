@@ -280,7 +280,10 @@ fn pair_preflights(items: &[Item<'_>]) -> Pairs {
         let same_url = by_url.get(it.e.url.as_str()).map_or(&[][..], |v| &v[..]);
         let actual = same_url.iter().copied().filter(|&k| k > p).find(|&k| {
             let a = items[k].e;
+            // The request carries every header the preflight announced.
+            let announced = it.e.request_headers.list("access-control-request-headers");
             !a.is_preflight()
+                && announced.iter().all(|n| a.request_headers.contains(n))
                 && preflight_of[k].is_none()
                 && a.url == it.e.url
                 && a.method == acrm

@@ -240,7 +240,11 @@ fn policy(
         .filter_map(|e| e.origin())
         .collect();
     let unanswered = callers.iter().any(|c| !fresh_origins.contains(c.as_str()));
-    if actual.iter().chain(preflights).all(|e| acao(e).is_none()) && !unanswered {
+    // A 2xx answer to a preflight means the origin handles CORS (it just allowed none of
+    // these callers).
+    let handles_options = preflights.iter().any(|e| (200..=299).contains(&e.status));
+    if actual.iter().chain(preflights).all(|e| acao(e).is_none()) && !unanswered && !handles_options
+    {
         notes.origin(
             "no response carried Access-Control-Allow-Origin: the origin is modelled without CORS"
                 .into(),

@@ -111,6 +111,9 @@ pub struct TargetRun {
     /// Things the user should know (compressed gaps, no stats, where the no-cache
     /// verdict came from).
     pub notes: Vec<String>,
+    /// Every request sent to the target and what came back, in order (for `--har`;
+    /// the direct origin's answers and its counters are not part of it).
+    pub exchanges: Vec<crate::har::write::Exchange>,
 }
 
 /// Where the no-cache answers come from.
@@ -137,6 +140,9 @@ struct Wire {
     /// The hosts the scenario's steps name: requests to them go to the target. A
     /// redirect to any other host goes straight to that host (`http` only).
     hosts: Vec<String>,
+    /// What went over the wire to the target, and who the current step's client is.
+    recorded: Vec<crate::har::write::Exchange>,
+    sender: Option<crate::har::Sender>,
 }
 
 /// Replays `sc` against `opts.target`. Must run inside a tokio runtime.
@@ -180,6 +186,8 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         stats,
         history: Vec::new(),
         hosts: sc.steps.iter().map(|s| s.host.clone()).collect(),
+        recorded: Vec::new(),
+        sender: None,
     };
 
     let (mut browsers, user_of) = crate::sim::browsers_of(sc);
@@ -213,7 +221,11 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         steps.push(report);
     }
     let trace = flow::finish(sc, format!("target {target}"), steps);
-    Ok(TargetRun { trace, notes })
+    Ok(TargetRun {
+        trace,
+        notes,
+        exchanges: w.recorded,
+    })
 }
 
 impl Wire {
@@ -227,6 +239,12 @@ impl Wire {
     ) -> Result<StepReport, ClientError> {
         let st = &sc.steps[index];
         let url = self.target.url(&st.target);
+        let c = &sc.clients[st.client];
+        self.sender = Some(crate::har::Sender {
+            page: c.origin.clone(),
+            browser: crate::scenario::write::agent_id(c.agent).to_string(),
+            mode: crate::scenario::write::mode_id(st.mode).to_string(),
+        });
         let mut run = StepRun::new(
             index,
             st,
@@ -261,6 +279,7 @@ impl Wire {
             None => None,
         };
         let t0 = clock::instant();
+        let sent_at = clock::now();
         let resp = if self.hosts.contains(&req.host) {
             self.client
                 .send(&self.target, req, self.host.as_deref())
@@ -270,6 +289,13 @@ impl Wire {
             self.client.send(&other, req, None).await?
         };
         let elapsed_ms = t0.elapsed().as_millis() as u64;
+        self.record(
+            step,
+            req,
+            &resp,
+            sent_at,
+            t0.elapsed().as_secs_f64() * 1000.0,
+        );
         let after = match &self.stats {
             Some(b) => stats_total(&self.client, b).await?,
             None => None,
@@ -314,6 +340,39 @@ impl Wire {
             elapsed_ms,
             stored: None,
         })
+    }
+
+    /// Keeps what went over the wire for `--har`: the request as sent (with the `Host`
+    /// the client put on it) and the response as received.
+    fn record(
+        &mut self,
+        step: usize,
+        req: &Request,
+        resp: &Response,
+        sent_at: crate::time::Timestamp,
+        ms: f64,
+    ) {
+        let mut request_headers = req.headers.clone();
+        if !request_headers.contains("host") {
+            let host = self
+                .host
+                .clone()
+                .unwrap_or_else(|| self.target.authority.clone());
+            request_headers.insert("host", &host);
+        }
+        self.recorded.push(crate::har::write::Exchange {
+            started_ms: sent_at.0 as i64,
+            time_ms: ms,
+            method: req.method.clone(),
+            url: self.target.url(&req.target),
+            request_headers,
+            status: resp.status,
+            response_headers: resp.headers.clone(),
+            body_size: resp.body.len(),
+            failure: None,
+            comment: Some(format!("step {step}")),
+            sender: self.sender.clone(),
+        });
     }
 
     /// Best effort: the earlier step whose forwarded answer is the one served now.
