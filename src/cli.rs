@@ -34,6 +34,26 @@ pub(crate) enum Command {
     /// on every response and warns about cache-induced CORS failures.
     #[cfg(feature = "net")]
     Proxy(ProxyArgs),
+    /// For a scenario the edge breaks: the candidate fixes, each proven (replay + explore),
+    /// costed (hit ratio, forwarded requests, stored variants) and ready to paste; ranked.
+    Fix(FixArgs),
+}
+
+/// `varyedge fix`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct FixArgs {
+    /// Scenario files (.yaml) or directories holding them.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub(crate) scenarios: Vec<PathBuf>,
+    /// Explore sessions per proof, and generated sessions for the traffic-mix cost.
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub(crate) cases: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = varyedge::report::FixFormat::Text)]
+    pub(crate) format: varyedge::report::FixFormat,
+    /// Write the report to FILE instead of standard output (written whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `varyedge replay`.

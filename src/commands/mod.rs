@@ -1,6 +1,7 @@
 //! One file per subcommand: the only place that reads files and prints.
 
 mod explore;
+mod fix;
 mod lint;
 mod matrix;
 #[cfg(feature = "net")]
@@ -28,6 +29,7 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Explore(a) => explore::run(a),
         #[cfg(feature = "net")]
         Command::Proxy(a) => proxy::run(a),
+        Command::Fix(a) => fix::run(a),
     };
     match r {
         Ok(s) => s,

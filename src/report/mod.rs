@@ -7,6 +7,7 @@
 //! report in another (explore embeds a replay trace in its JSON).
 
 pub mod explore;
+pub mod fix;
 pub mod json;
 pub mod junit;
 pub mod lint;
@@ -17,6 +18,7 @@ pub mod sarif;
 pub mod text;
 
 pub use explore::{Explore, ExploreFormat};
+pub use fix::{Fix, FixFormat};
 pub use lint::{Lint, LintFormat};
 pub use matrix::{Matrix, MatrixFormat, MatrixRow};
 pub use profiles::{Profiles, ProfilesFormat};
