@@ -22,3 +22,4 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod time;
+pub mod traffic;
