@@ -54,6 +54,13 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
         written: &written,
     }
     .render(a.format);
+    let text = match super::traffic::add_section(&a.scenario, &sc, a.seed, a.format, text) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
     emit(a.out.as_deref(), &text)?;
     Ok(if ex.found() {
         ExitStatus::Findings

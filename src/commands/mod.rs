@@ -10,6 +10,7 @@ mod profiles;
 #[cfg(feature = "net")]
 mod proxy;
 mod replay;
+mod traffic;
 
 use crate::cli::{Cli, Command};
 use std::io::Write;

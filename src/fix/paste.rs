@@ -34,7 +34,12 @@ fn origins(sc: &Scenario, quote: char) -> String {
     let list: Vec<String> = match &sc.origin {
         OriginSpec::Model(m) => match m.cors.as_ref().map(|p| &p.allow_origins) {
             Some(AllowOrigins::List(l)) => l.clone(),
-            _ => sc.clients.iter().map(|c| c.origin.clone()).filter(|o| !o.is_empty()).collect(),
+            _ => sc
+                .clients
+                .iter()
+                .map(|c| c.origin.clone())
+                .filter(|o| !o.is_empty())
+                .collect(),
         },
         OriginSpec::Upstream(_) => Vec::new(),
     };
@@ -147,6 +152,10 @@ fn no_options(sc: &Scenario) -> Vec<Change> {
         "nginx" => v.push(change("nginx", "nginx", "proxy_cache_methods GET HEAD;\n".into())),
         _ => {}
     }
-    v.push(change("scenario", "yaml", "edge:\n  cache_options: false\n".into()));
+    v.push(change(
+        "scenario",
+        "yaml",
+        "edge:\n  cache_options: false\n".into(),
+    ));
     v
 }

@@ -12,7 +12,9 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FixError {
     /// The origin is a real server: changes to it cannot be simulated.
-    #[error("{0}: the origin is a real server ({1}); `fix` needs a modelled origin under `origin:`")]
+    #[error(
+        "{0}: the origin is a real server ({1}); `fix` needs a modelled origin under `origin:`"
+    )]
     Upstream(String, String),
     /// The explorer refused the scenario.
     #[error(transparent)]
@@ -189,7 +191,8 @@ pub fn advise(sc: &Scenario, cases: u64) -> Result<Advice, FixError> {
     if let OriginSpec::Upstream(u) = &sc.origin {
         return Err(FixError::Upstream(sc.file.clone(), u.clone()));
     }
-    let (before, base_cost) = measure(sc).ok_or_else(|| FixError::Upstream(sc.file.clone(), String::new()))?;
+    let (before, base_cost) =
+        measure(sc).ok_or_else(|| FixError::Upstream(sc.file.clone(), String::new()))?;
     let failing = cache_induced(&before);
     let base_ex = explore::explore(sc, &settings(cases), &mut |_, _| {})?;
     let base_mix = mix_cost(sc, cases, None)?;
@@ -263,7 +266,12 @@ fn prove(before: &Trace, after: &Trace, ex: &explore::Exploration) -> Proof {
 /// Working first, then fewest forwarded requests on the mix, then fewest stored bytes,
 /// then the fixed order of [`FixKind::ALL`].
 fn rank(c: &mut [Candidate]) {
-    let order = |k: FixKind| FixKind::ALL.iter().position(|&x| x == k).unwrap_or(usize::MAX);
+    let order = |k: FixKind| {
+        FixKind::ALL
+            .iter()
+            .position(|&x| x == k)
+            .unwrap_or(usize::MAX)
+    };
     c.sort_by_key(|c| {
         (
             !c.proof.works,

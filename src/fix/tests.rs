@@ -33,8 +33,20 @@ fn recheck(sc: &Scenario, kind: FixKind) {
     let before = sim::replay(sc).unwrap();
     let after = sim::replay(&apply(sc, kind)).unwrap();
     for (a, b) in after.steps.iter().zip(&before.steps) {
-        assert!(!a.cache_induced, "{}: {} leaves step {} cache-induced", sc.file, kind.id(), a.index);
-        assert!(a.verdict.allowed || !b.verdict.allowed, "{}: {} blocks step {}", sc.file, kind.id(), a.index);
+        assert!(
+            !a.cache_induced,
+            "{}: {} leaves step {} cache-induced",
+            sc.file,
+            kind.id(),
+            a.index
+        );
+        assert!(
+            a.verdict.allowed || !b.verdict.allowed,
+            "{}: {} blocks step {}",
+            sc.file,
+            kind.id(),
+            a.index
+        );
     }
 }
 
@@ -49,14 +61,29 @@ fn every_failing_bundled_scenario_gets_a_proven_fix() {
         failing += 1;
         let a = advise(&sc, 40).unwrap();
         assert!(a.needs_fix());
-        assert!(a.fixed(), "{}: no working fix among {:?}", sc.file, a.candidates.iter().map(|c| (c.kind, &c.proof)).collect::<Vec<_>>());
-        assert!(a.candidates[0].proof.works, "{}: the first-ranked fix must work", sc.file);
+        assert!(
+            a.fixed(),
+            "{}: no working fix among {:?}",
+            sc.file,
+            a.candidates
+                .iter()
+                .map(|c| (c.kind, &c.proof))
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            a.candidates[0].proof.works,
+            "{}: the first-ranked fix must work",
+            sc.file
+        );
         for c in a.candidates.iter().filter(|c| c.proof.works) {
             assert!(c.proof.remaining.is_empty() && c.proof.explore_failing == 0);
             recheck(&sc, c.kind);
         }
     }
-    assert!(failing >= 5, "only {failing} bundled scenarios fail; the test would prove little");
+    assert!(
+        failing >= 5,
+        "only {failing} bundled scenarios fail; the test would prove little"
+    );
 }
 
 #[test]
@@ -80,7 +107,11 @@ fn on_cloudfront_the_first_fix_works_there_and_vary_origin_is_not_first() {
     // candidate, and its proof shows it fails there (CloudFront ignores Vary).
     let sc = load("scenarios/01-reflect-without-vary.yaml", Some("cloudfront"));
     let a = advise(&sc, 40).unwrap();
-    let vary = a.candidates.iter().find(|c| c.kind == FixKind::OriginVary).unwrap();
+    let vary = a
+        .candidates
+        .iter()
+        .find(|c| c.kind == FixKind::OriginVary)
+        .unwrap();
     assert!(!vary.proof.works && !vary.proof.remaining.is_empty());
     assert!(a.candidates[0].proof.works);
     assert!(seen >= 2, "only {seen} failing cloudfront scenarios");
@@ -105,21 +136,41 @@ fn cost_matches_a_hand_computation() {
     // So after = before + 255 (app2's GET entry is the same size as app1's).
     let sc = load("scenarios/01-reflect-without-vary.yaml", None);
     let a = advise(&sc, 10).unwrap();
-    let c = a.candidates.iter().find(|c| c.kind == FixKind::EdgeKeyOrigin).unwrap();
+    let c = a
+        .candidates
+        .iter()
+        .find(|c| c.kind == FixKind::EdgeKeyOrigin)
+        .unwrap();
     let [b, f] = c.scenario_cost;
-    assert_eq!((b.edge_requests, b.hits, b.forwarded, b.variants), (3, 1, 2, 2));
-    assert_eq!((f.edge_requests, f.hits, f.forwarded, f.variants), (3, 0, 3, 3));
+    assert_eq!(
+        (b.edge_requests, b.hits, b.forwarded, b.variants),
+        (3, 1, 2, 2)
+    );
+    assert_eq!(
+        (f.edge_requests, f.hits, f.forwarded, f.variants),
+        (3, 0, 3, 3)
+    );
     assert!((b.hit_ratio() - 1.0 / 3.0).abs() < 1e-12 && f.hit_ratio() == 0.0);
     assert_eq!(f.bytes - b.bytes, 255);
     // The no-OPTIONS-cache candidate stores only the one GET entry: 255 bytes.
-    let n = a.candidates.iter().find(|c| c.kind == FixKind::NoOptionsCache).unwrap();
-    assert_eq!((n.scenario_cost[1].variants, n.scenario_cost[1].bytes), (1, 255));
+    let n = a
+        .candidates
+        .iter()
+        .find(|c| c.kind == FixKind::NoOptionsCache)
+        .unwrap();
+    assert_eq!(
+        (n.scenario_cost[1].variants, n.scenario_cost[1].bytes),
+        (1, 255)
+    );
 }
 
 #[test]
 fn allow_any_is_not_offered_with_credentials_or_to_refused_origins() {
     let sc = load("scenarios/01-reflect-without-vary.yaml", None);
-    assert!(!applies(&sc, FixKind::AllowAny), "step #2 sends credentials");
+    assert!(
+        !applies(&sc, FixKind::AllowAny),
+        "step #2 sends credentials"
+    );
     let mut no_creds = sc.clone();
     no_creds.steps.truncate(2);
     assert!(applies(&no_creds, FixKind::AllowAny));

@@ -107,7 +107,10 @@ fn header(a: &Advice) -> String {
         a.cases
     );
     for (i, h) in &a.origin_failures {
-        let _ = writeln!(o, "  step #{i} fails without any cache (origin policy): {h}");
+        let _ = writeln!(
+            o,
+            "  step #{i} fails without any cache (origin policy): {h}"
+        );
     }
     if !a.needs_fix() {
         let _ = writeln!(o, "  nothing to fix: the edge causes no failure here");
@@ -120,13 +123,27 @@ fn header(a: &Advice) -> String {
 fn text(a: &Advice) -> String {
     let mut o = header(a);
     for (n, c) in a.candidates.iter().enumerate() {
-        let _ = writeln!(o, "\n  {}. [{}] {} ({})", n + 1, c.kind.id(), c.kind.title(), c.kind.side());
+        let _ = writeln!(
+            o,
+            "\n  {}. [{}] {} ({})",
+            n + 1,
+            c.kind.id(),
+            c.kind.title(),
+            c.kind.side()
+        );
         let _ = writeln!(o, "     proof: {}", verdict(c));
-        let _ = writeln!(o, "     cost  {}", cost_line("on the scenario", &c.scenario_cost));
         let _ = writeln!(
             o,
             "     cost  {}",
-            cost_line(&format!("on {} generated sessions", a.mix_sessions), &c.mix_cost)
+            cost_line("on the scenario", &c.scenario_cost)
+        );
+        let _ = writeln!(
+            o,
+            "     cost  {}",
+            cost_line(
+                &format!("on {} generated sessions", a.mix_sessions),
+                &c.mix_cost
+            )
         );
         for ch in &c.changes {
             let _ = writeln!(o, "     -- {} --", ch.target);
@@ -148,7 +165,10 @@ fn markdown(a: &Advice) -> String {
         a.cases
     );
     for (i, h) in &a.origin_failures {
-        let _ = writeln!(o, "- step #{i} fails without any cache (origin policy): {h}");
+        let _ = writeln!(
+            o,
+            "- step #{i} fails without any cache (origin policy): {h}"
+        );
     }
     if !a.needs_fix() {
         o.push_str("Nothing to fix: the edge causes no failure here.\n");
@@ -176,13 +196,26 @@ fn markdown(a: &Advice) -> String {
         );
     }
     for (n, c) in a.candidates.iter().enumerate() {
-        let _ = writeln!(o, "\n### {}. `{}`: {}\n", n + 1, c.kind.id(), c.kind.title());
+        let _ = writeln!(
+            o,
+            "\n### {}. `{}`: {}\n",
+            n + 1,
+            c.kind.id(),
+            c.kind.title()
+        );
         let _ = writeln!(o, "- proof: {}", verdict(c));
-        let _ = writeln!(o, "- cost {}", cost_line("on the scenario", &c.scenario_cost));
         let _ = writeln!(
             o,
             "- cost {}",
-            cost_line(&format!("on {} generated sessions", a.mix_sessions), &c.mix_cost)
+            cost_line("on the scenario", &c.scenario_cost)
+        );
+        let _ = writeln!(
+            o,
+            "- cost {}",
+            cost_line(
+                &format!("on {} generated sessions", a.mix_sessions),
+                &c.mix_cost
+            )
         );
         for ch in &c.changes {
             let _ = writeln!(o, "\n{}:\n\n```{}\n{}```", ch.target, ch.lang, ch.text);

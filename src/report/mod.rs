@@ -16,6 +16,7 @@ pub mod profiles;
 pub mod replay;
 pub mod sarif;
 pub mod text;
+pub mod traffic;
 
 pub use explore::{Explore, ExploreFormat};
 pub use fix::{Fix, FixFormat};

@@ -144,7 +144,12 @@ impl Rng {
 /// One sampled request: (time, session, client, request index).
 type Event = (u64, usize, usize, usize);
 
-fn sample(sc: &Scenario, pool: &Pool, m: &TrafficModel, rng: &mut Rng) -> (Vec<Event>, Vec<(usize, u32)>) {
+fn sample(
+    sc: &Scenario,
+    pool: &Pool,
+    m: &TrafficModel,
+    rng: &mut Rng,
+) -> (Vec<Event>, Vec<(usize, u32)>) {
     let mut events = Vec::new();
     let mut sessions: Vec<(usize, u32)> = Vec::new();
     // Geometric number of extra steps with mean `mean_steps - 1`: success p = 1 / mean.
@@ -227,6 +232,9 @@ pub fn simulate(
                 None => out.per_route.push((name.clone(), *b)),
             }
         }
+        if out.per_minute.len() < r.per_minute.len() {
+            out.per_minute.resize(r.per_minute.len(), Rate::new(0, 0));
+        }
         for (a, b) in out.per_minute.iter_mut().zip(&r.per_minute) {
             *a = a.plus(b);
         }
@@ -272,13 +280,21 @@ fn run_once(sc: &Scenario, m: &TrafficModel, seed: u64) -> Option<TrafficReport>
     g.steps = events
         .iter()
         .map(|&(at, sid, _, req)| {
-            let s = SessionStep { gap: 0, client: sid, request: req, credentials: 0, extra: 0 };
+            let s = SessionStep {
+                gap: 0,
+                client: sid,
+                request: req,
+                credentials: 0,
+                extra: 0,
+            };
             pool.step(&g, &s, at)
         })
         .collect();
     let mut up = model.clone();
     let mut sim = Sim::new(&g, &g.edge.knobs);
-    let minutes = m.window_ms.div_ceil(60_000).max(1) as usize;
+    // Sessions that start inside the window run to their end: the minutes cover them.
+    let last = events.last().map_or(0, |e| e.0);
+    let minutes = m.window_ms.max(last + 1).div_ceil(60_000).max(1) as usize;
     let mut per_minute = vec![(0u64, 0u64); minutes];
     let mut session_failed = vec![false; sessions.len()];
     let mut per_client = vec![(0u64, 0u64); sc.clients.len()];
@@ -313,10 +329,21 @@ fn run_once(sc: &Scenario, m: &TrafficModel, seed: u64) -> Option<TrafficReport>
         ),
         per_client: used
             .iter()
-            .map(|&c| (sc.clients[c].name.clone(), Rate::new(per_client[c].0, per_client[c].1)))
+            .map(|&c| {
+                (
+                    sc.clients[c].name.clone(),
+                    Rate::new(per_client[c].0, per_client[c].1),
+                )
+            })
             .collect(),
-        per_route: routes.into_iter().map(|(r, f, n)| (r, Rate::new(f, n))).collect(),
-        per_minute: per_minute.into_iter().map(|(f, n)| Rate::new(f, n)).collect(),
+        per_route: routes
+            .into_iter()
+            .map(|(r, f, n)| (r, Rate::new(f, n)))
+            .collect(),
+        per_minute: per_minute
+            .into_iter()
+            .map(|(f, n)| Rate::new(f, n))
+            .collect(),
     })
 }
 

