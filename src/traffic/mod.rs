@@ -265,7 +265,7 @@ fn run_once(sc: &Scenario, m: &TrafficModel, seed: u64) -> Option<TrafficReport>
     if pool.is_empty() {
         return None;
     }
-    let mut rng = Rng(seed ^ 0x7472_6166_6669_63);
+    let mut rng = Rng(seed ^ 0x0074_7261_6666_6963);
     let (events, sessions) = sample(sc, &pool, m, &mut rng);
     // One client per session: its own browser, its POP.
     let mut g = sc.clone();
