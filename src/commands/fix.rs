@@ -5,6 +5,7 @@
 use super::{emit, expand, load};
 use crate::cli::FixArgs;
 use varyedge::error::ExitStatus;
+use varyedge::explore;
 use varyedge::fix::{self, FixError};
 use varyedge::report::{Fix, Render};
 
@@ -33,6 +34,7 @@ pub(crate) fn run(a: FixArgs) -> anyhow::Result<ExitStatus> {
                 }
                 advice.push(adv);
             }
+            Err(e @ FixError::Explore(explore::ExploreError::Repro { .. })) => anyhow::bail!(e),
             Err(e @ (FixError::Upstream(..) | FixError::Explore(_))) => {
                 eprintln!("{e}");
                 return Ok(ExitStatus::BadInput);

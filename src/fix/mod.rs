@@ -61,7 +61,7 @@ impl FixKind {
     pub fn title(self) -> &'static str {
         match self {
             FixKind::OriginVary => "origin sends `Vary: Origin` on every response and `Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers` on preflights",
-            FixKind::AllowAny => "origin answers `Access-Control-Allow-Origin: *` (no step sends credentials)",
+            FixKind::AllowAny => "origin answers `Access-Control-Allow-Origin: *` (no step sends credentials; any site can then read these responses: public data only)",
             FixKind::EdgeKeyOrigin => "edge keys on `Origin`, `Access-Control-Request-Method` and `Access-Control-Request-Headers`",
             FixKind::NoOptionsCache => "edge stops caching `OPTIONS` (preflights always reach the origin)",
             FixKind::ErrorsNoStore => "error answers carry `Cache-Control: no-store`",
