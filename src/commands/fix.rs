@@ -27,7 +27,14 @@ pub(crate) fn run(a: FixArgs) -> anyhow::Result<ExitStatus> {
                 return Ok(ExitStatus::BadInput);
             }
         };
-        match fix::advise(&sc, a.cases) {
+        let traffic = match traffic_model(f, &sc) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+        match fix::advise_with(&sc, a.cases, traffic.as_ref()) {
             Ok(adv) => {
                 if adv.needs_fix() && !adv.fixed() {
                     status = status.worst(ExitStatus::Findings);
@@ -43,4 +50,15 @@ pub(crate) fn run(a: FixArgs) -> anyhow::Result<ExitStatus> {
     }
     emit(a.out.as_deref(), &Fix { advice: &advice }.render(a.format))?;
     Ok(status)
+}
+
+/// The scenario's traffic model, if it has one.
+fn traffic_model(
+    path: &std::path::Path,
+    sc: &varyedge::scenario::Scenario,
+) -> Result<Option<varyedge::traffic::TrafficModel>, varyedge::error::InputError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| varyedge::error::InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
+    varyedge::traffic::parse(&name, &text, sc)
 }

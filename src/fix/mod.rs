@@ -15,7 +15,7 @@ use crate::browser::{Agent, Credentials};
 use crate::origin::{AllowOrigins, CorsPolicy, OriginModel, VaryOrigin};
 use crate::profile::PreflightKey;
 use crate::scenario::{OriginSpec, Scenario};
-pub use proof::{advise, Advice, Candidate, Cost, FixError, Proof};
+pub use proof::{advise, advise_with, Advice, Candidate, Cost, FixError, Proof};
 use serde::Serialize;
 
 /// One candidate change.

@@ -6,6 +6,7 @@ use crate::explore::{self, Explorer, Settings};
 use crate::flow::{fix_hint, Trace};
 use crate::scenario::{OriginSpec, Scenario};
 use crate::sim::{self, Sim};
+use crate::traffic::TrafficModel;
 use serde::Serialize;
 
 /// Why a scenario cannot be advised on.
@@ -108,6 +109,9 @@ pub struct Advice {
     pub origin_failures: Vec<(usize, String)>,
     /// Generated sessions the mix cost is measured on.
     pub mix_sessions: u64,
+    /// What the mix cost is measured on (`on 300 generated sessions`, or one window of
+    /// the scenario's traffic model).
+    pub mix: String,
     /// Candidates, best first: working on this edge first, then fewest forwarded requests
     /// on the mix, then fewest stored bytes.
     pub candidates: Vec<Candidate>,
@@ -188,6 +192,32 @@ fn mix_cost(sc: &Scenario, sessions: u64, kind: Option<FixKind>) -> Result<Cost,
 /// Advises on `sc`: every applicable candidate, proven with `cases` explore sessions and
 /// costed on the scenario and on `cases` generated sessions, ranked.
 pub fn advise(sc: &Scenario, cases: u64) -> Result<Advice, FixError> {
+    advise_with(sc, cases, None)
+}
+
+/// The mix cost: on one window of the traffic model (seed 0, one shared edge) when there
+/// is one, else on `cases` explore sessions.
+fn mix(
+    sc: &Scenario,
+    cases: u64,
+    traffic: Option<&TrafficModel>,
+    kind: Option<FixKind>,
+) -> Result<Cost, FixError> {
+    match traffic.and_then(|m| crate::traffic::sampled(sc, m, 0)) {
+        Some(g) => {
+            let g = kind.map_or(g.clone(), |k| apply(&g, k));
+            Ok(measure(&g).map(|(_, c)| c).unwrap_or_default())
+        }
+        None => mix_cost(sc, cases, kind),
+    }
+}
+
+/// Like [`advise`], with the mix cost measured on the scenario's traffic model if given.
+pub fn advise_with(
+    sc: &Scenario,
+    cases: u64,
+    traffic: Option<&TrafficModel>,
+) -> Result<Advice, FixError> {
     if let OriginSpec::Upstream(u) = &sc.origin {
         return Err(FixError::Upstream(sc.file.clone(), u.clone()));
     }
@@ -195,7 +225,7 @@ pub fn advise(sc: &Scenario, cases: u64) -> Result<Advice, FixError> {
         measure(sc).ok_or_else(|| FixError::Upstream(sc.file.clone(), String::new()))?;
     let failing = cache_induced(&before);
     let base_ex = explore::explore(sc, &settings(cases), &mut |_, _| {})?;
-    let base_mix = mix_cost(sc, cases, None)?;
+    let base_mix = mix(sc, cases, traffic, None)?;
     let origin_failures = before
         .steps
         .iter()
@@ -215,7 +245,7 @@ pub fn advise(sc: &Scenario, cases: u64) -> Result<Advice, FixError> {
                 kind,
                 proof,
                 scenario_cost: [base_cost, cost],
-                mix_cost: [base_mix, mix_cost(sc, cases, Some(kind))?],
+                mix_cost: [base_mix, mix(sc, cases, traffic, Some(kind))?],
                 changes: paste::changes(sc, kind),
             });
         }
@@ -230,6 +260,13 @@ pub fn advise(sc: &Scenario, cases: u64) -> Result<Advice, FixError> {
         explore_failing: base_ex.failing,
         origin_failures,
         mix_sessions: cases,
+        mix: match traffic {
+            Some(m) => format!(
+                "on one {}-min window of the traffic model",
+                m.window_ms / 60_000
+            ),
+            None => format!("on {cases} generated sessions"),
+        },
         candidates: out,
     })
 }

@@ -175,3 +175,20 @@ fn allow_any_is_not_offered_with_credentials_or_to_refused_origins() {
     no_creds.steps.truncate(2);
     assert!(applies(&no_creds, FixKind::AllowAny));
 }
+
+#[test]
+fn mix_cost_uses_the_traffic_model_when_given() {
+    let path = "scenarios/traffic/reflect-without-vary.yaml";
+    let text = std::fs::read_to_string(format!("{}/{path}", root())).unwrap();
+    let sc = scenario::parse(path, &text).unwrap();
+    let m = crate::traffic::parse(path, &text, &sc).unwrap().unwrap();
+    let a = advise_with(&sc, 10, Some(&m)).unwrap();
+    assert!(a.mix.contains("traffic model"), "{}", a.mix);
+    let g = crate::traffic::sampled(&sc, &m, 0).unwrap();
+    let (_, before) = proof::measure(&g).unwrap();
+    assert!(before.edge_requests > 100);
+    assert_eq!(a.candidates[0].mix_cost[0], before);
+    let (_, after) = proof::measure(&apply(&g, a.candidates[0].kind)).unwrap();
+    assert_eq!(a.candidates[0].mix_cost[1], after);
+    assert!(a.fixed());
+}

@@ -137,14 +137,7 @@ fn text(a: &Advice) -> String {
             "     cost  {}",
             cost_line("on the scenario", &c.scenario_cost)
         );
-        let _ = writeln!(
-            o,
-            "     cost  {}",
-            cost_line(
-                &format!("on {} generated sessions", a.mix_sessions),
-                &c.mix_cost
-            )
-        );
+        let _ = writeln!(o, "     cost  {}", cost_line(&a.mix, &c.mix_cost));
         for ch in &c.changes {
             let _ = writeln!(o, "     -- {} --", ch.target);
             for l in ch.text.lines() {
@@ -209,14 +202,7 @@ fn markdown(a: &Advice) -> String {
             "- cost {}",
             cost_line("on the scenario", &c.scenario_cost)
         );
-        let _ = writeln!(
-            o,
-            "- cost {}",
-            cost_line(
-                &format!("on {} generated sessions", a.mix_sessions),
-                &c.mix_cost
-            )
-        );
+        let _ = writeln!(o, "- cost {}", cost_line(&a.mix, &c.mix_cost));
         for ch in &c.changes {
             let _ = writeln!(o, "\n{}:\n\n```{}\n{}```", ch.target, ch.lang, ch.text);
         }

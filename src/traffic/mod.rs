@@ -257,7 +257,16 @@ fn spread(rates: &[f64]) -> Option<(f64, f64)> {
     Some(((mean - half).max(0.0), (mean + half).min(1.0)))
 }
 
-fn run_once(sc: &Scenario, m: &TrafficModel, seed: u64) -> Option<TrafficReport> {
+/// One sampled window of `m` over `sc` as a scenario: one client per session (its own
+/// browser and POP), every request a step in time order. `None` when the origin is not
+/// modelled or there is nothing to draw requests from. `fix` measures costs on it.
+pub fn sampled(sc: &Scenario, m: &TrafficModel, seed: u64) -> Option<Scenario> {
+    build(sc, m, seed).map(|(g, _, _)| g)
+}
+
+type Built = (Scenario, Vec<Event>, Vec<(usize, u32)>);
+
+fn build(sc: &Scenario, m: &TrafficModel, seed: u64) -> Option<Built> {
     let OriginSpec::Model(model) = &sc.origin else {
         return None;
     };
@@ -290,6 +299,14 @@ fn run_once(sc: &Scenario, m: &TrafficModel, seed: u64) -> Option<TrafficReport>
             pool.step(&g, &s, at)
         })
         .collect();
+    Some((g, events, sessions))
+}
+
+fn run_once(sc: &Scenario, m: &TrafficModel, seed: u64) -> Option<TrafficReport> {
+    let OriginSpec::Model(model) = &sc.origin else {
+        return None;
+    };
+    let (g, events, sessions) = build(sc, m, seed)?;
     let mut up = model.clone();
     let mut sim = Sim::new(&g, &g.edge.knobs);
     // Sessions that start inside the window run to their end: the minutes cover them.
