@@ -72,6 +72,9 @@ pub(crate) enum Command {
     /// Probe a live edge with cache-busted requests and infer its knobs and profile.
     #[cfg(feature = "net")]
     Fingerprint(FingerprintArgs),
+    /// For a scenario the edge breaks: the candidate fixes, each proven (replay + explore),
+    /// costed (hit ratio, forwarded requests, stored variants) and ready to paste; ranked.
+    Fix(FixArgs),
 }
 
 /// `varyedge init`.
@@ -205,6 +208,23 @@ pub(crate) struct ImportConfigArgs {
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
     /// Write the edge block to FILE instead of standard output (whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `varyedge fix`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct FixArgs {
+    /// Scenario files (.yaml) or directories holding them.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub(crate) scenarios: Vec<PathBuf>,
+    /// Explore sessions per proof, and generated sessions for the traffic-mix cost.
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub(crate) cases: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = varyedge::report::FixFormat::Text)]
+    pub(crate) format: varyedge::report::FixFormat,
+    /// Write the report to FILE instead of standard output (written whole or not at all).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
 }

@@ -194,3 +194,26 @@ fn a_changed_output_fails_its_snapshot() {
     let r = std::panic::catch_unwind(|| snapshot("profiles.txt", &text));
     assert!(r.is_err(), "a changed report passed its snapshot");
 }
+
+/// `fix`: the advice on 05-preflight-poisoned (cloudfront-cors-s3) in every format.
+#[test]
+fn fix_formats() {
+    use varyedge::report::{Fix, FixFormat};
+    let (sc, _) = load("scenarios/05-preflight-poisoned.yaml", None);
+    let advice = vec![varyedge::fix::advise(&sc, 30).unwrap()];
+    let r = Fix { advice: &advice };
+    snapshot("fix.txt", &r.render(FixFormat::Text));
+    snapshot("fix.json", &r.render(FixFormat::Json));
+    snapshot("fix.md", &r.render(FixFormat::Markdown));
+}
+
+/// The traffic section of `explore` on the bundled traffic example.
+#[test]
+fn traffic_text() {
+    let (sc, text) = load("scenarios/traffic/reflect-without-vary.yaml", None);
+    let m = varyedge::traffic::parse("t.yaml", &text, &sc)
+        .unwrap()
+        .unwrap();
+    let t = varyedge::traffic::simulate(&sc, &m, 0, 4).unwrap();
+    snapshot("traffic.txt", &varyedge::report::traffic::text(&t));
+}

@@ -46,6 +46,21 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     let text = match (a.format, runs.as_slice()) {
+        (f @ (ExploreFormat::Text | ExploreFormat::Json), [(ex, written)]) => {
+            let text = Explore {
+                exploration: ex,
+                written,
+            }
+            .render(f);
+            // A scenario with a traffic model also gets the per-request failure rate.
+            match super::traffic::add_section(&files[0], &scenarios[0], a.seed, f, text) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitStatus::BadInput);
+                }
+            }
+        }
         (f, [(ex, written)]) => Explore {
             exploration: ex,
             written,

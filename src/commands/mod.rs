@@ -4,6 +4,7 @@ mod diagnose;
 mod explore;
 #[cfg(feature = "net")]
 mod fingerprint;
+mod fix;
 mod import_config;
 mod import_har;
 mod init;
@@ -15,6 +16,7 @@ mod profiles;
 #[cfg(feature = "net")]
 mod proxy;
 mod replay;
+mod traffic;
 
 use crate::cli::{Cli, ColorWhen, Command};
 use std::io::Write;
@@ -49,6 +51,7 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         Command::Import(crate::cli::ImportCommand::CdnConfig(a)) => import_config::run(a),
         #[cfg(feature = "net")]
         Command::Fingerprint(a) => fingerprint::run(a),
+        Command::Fix(a) => fix::run(a),
     };
     match r {
         Ok(s) => s,

@@ -514,6 +514,11 @@ impl Cache {
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
+
+    /// Bytes held by every stored variant (what `fix` reports as a cost).
+    pub fn byte_size(&self) -> usize {
+        self.map.values().map(VariantSet::byte_size).sum()
+    }
 }
 
 /// Looks `req` up among the variants stored under its primary key (`set`, `None`

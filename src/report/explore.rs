@@ -111,6 +111,12 @@ pub fn text(e: &Exploration, written: &[Option<String>]) -> String {
             pct(hi)
         );
     }
+    let _ = writeln!(
+        o,
+        "  the rate is per generated session of {}-{} steps on a cold edge, so it grows with --max-steps; a `traffic:` model gives a per-request rate (docs/traffic.md)",
+        s.min_steps.max(1),
+        s.max_steps.max(s.min_steps.max(1))
+    );
     if !e.kinds.is_empty() {
         let _ = writeln!(o, "  {}:", count(e.kinds.len(), "kind"));
     }

@@ -7,6 +7,7 @@
 //! report in another (explore embeds a replay trace in its JSON).
 
 pub mod explore;
+pub mod fix;
 pub mod github;
 pub mod html;
 pub mod json;
@@ -19,8 +20,10 @@ pub mod replay;
 pub mod sarif;
 pub mod style;
 pub mod text;
+pub mod traffic;
 
 pub use explore::{Explore, ExploreFormat};
+pub use fix::{Fix, FixFormat};
 pub use lint::{Lint, LintFormat};
 pub use matrix::{Matrix, MatrixFormat, MatrixRow};
 pub use profiles::{Profiles, ProfilesFormat};

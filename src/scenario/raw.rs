@@ -21,6 +21,9 @@ pub(crate) struct RawScenario {
     pub edge: Option<S<Mapping<RawEdge>>>,
     pub clients: Option<S<Vec<S<RawClient>>>>,
     pub steps: Option<S<Vec<S<RawStep>>>>,
+    /// The optional traffic model, validated by `crate::traffic::parse`.
+    #[allow(dead_code)]
+    pub traffic: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]

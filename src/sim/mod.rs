@@ -436,6 +436,15 @@ impl<'a> Sim<'a> {
         s
     }
 
+    /// Stored variants and their bytes over every POP and the shield, now.
+    pub fn stored(&self) -> (usize, usize) {
+        self.edge
+            .pops
+            .iter()
+            .chain(self.edge.shield.iter())
+            .fold((0, 0), |(v, b), c| (v + c.len().1, b + c.byte_size()))
+    }
+
     /// Hands the remembered counterfactual verdicts back, for the next `Sim`.
     pub fn into_memo(self) -> CounterfactualMemo {
         self.direct_memo

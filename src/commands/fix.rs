@@ -1,0 +1,64 @@
+//! `varyedge fix`: the candidate fixes of each scenario, proven, costed and ranked. Exit 0
+//! when every scenario has nothing to fix or a working fix, 1 when one fails and no
+//! candidate fixes it, 2 on bad input.
+
+use super::{emit, expand, load};
+use crate::cli::FixArgs;
+use varyedge::error::ExitStatus;
+use varyedge::explore;
+use varyedge::fix::{self, FixError};
+use varyedge::report::{Fix, Render};
+
+pub(crate) fn run(a: FixArgs) -> anyhow::Result<ExitStatus> {
+    let files = match expand(&a.scenarios) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let mut advice = Vec::new();
+    let mut status = ExitStatus::Clean;
+    for f in &files {
+        let sc = match load(f, None) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+        let traffic = match traffic_model(f, &sc) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+        match fix::advise_with(&sc, a.cases, traffic.as_ref()) {
+            Ok(adv) => {
+                if adv.needs_fix() && !adv.fixed() {
+                    status = status.worst(ExitStatus::Findings);
+                }
+                advice.push(adv);
+            }
+            Err(e @ FixError::Explore(explore::ExploreError::Repro { .. })) => anyhow::bail!(e),
+            Err(e @ (FixError::Upstream(..) | FixError::Explore(_))) => {
+                eprintln!("{e}");
+                return Ok(ExitStatus::BadInput);
+            }
+        }
+    }
+    emit(a.out.as_deref(), &Fix { advice: &advice }.render(a.format))?;
+    Ok(status)
+}
+
+/// The scenario's traffic model, if it has one.
+fn traffic_model(
+    path: &std::path::Path,
+    sc: &varyedge::scenario::Scenario,
+) -> Result<Option<varyedge::traffic::TrafficModel>, varyedge::error::InputError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| varyedge::error::InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
+    varyedge::traffic::parse(&name, &text, sc)
+}
