@@ -20,3 +20,6 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod time;
+
+#[cfg(test)]
+mod mutation_tests;

@@ -322,6 +322,12 @@ mod rule_tests {
     use super::*;
     use crate::fields::Headers;
 
+    /// The `Access-Control-Request-Headers` value for `h` (the one call of the
+    /// signature-bearing function, so that a signature change is fixed here only).
+    fn acrh(h: &Headers) -> Option<String> {
+        acrh_value(|| h.iter())
+    }
+
     /// Fetch §2.2.2: "A CORS-unsafe request-header byte is a byte byte for which one of
     /// the following is true: byte is less than 0x20 and is not 0x09 HT; byte is 0x22
     /// ("), 0x28 (left parenthesis), 0x29 (right parenthesis), 0x3A (:), 0x3C (<), 0x3E
@@ -373,10 +379,10 @@ mod rule_tests {
         for _ in 0..8 {
             h.append("accept-language", &v); // 8 * 128 = 1024
         }
-        assert_eq!(acrh_value(|| h.iter()), None);
+        assert_eq!(acrh(&h), None);
         h.append("accept", "b"); // 1025
         assert_eq!(
-            acrh_value(|| h.iter()).as_deref(),
+            acrh(&h).as_deref(),
             Some("accept,accept-language")
         );
     }
