@@ -4,4 +4,5 @@
 //! Tests that need a module's private items live at the bottom of that module instead.
 
 mod fields;
+mod origin;
 mod time;
