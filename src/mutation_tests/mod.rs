@@ -5,4 +5,5 @@
 
 mod fields;
 mod origin;
+mod scenario;
 mod time;
