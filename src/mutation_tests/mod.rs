@@ -4,6 +4,7 @@
 //! Tests that need a module's private items live at the bottom of that module instead.
 
 mod fields;
+mod framing;
 mod origin;
 mod scenario;
 mod time;
