@@ -10,6 +10,7 @@ pub mod edge;
 pub mod error;
 pub mod explore;
 pub mod fields;
+pub mod flow;
 pub mod lint;
 pub mod message;
 #[cfg(feature = "net")]

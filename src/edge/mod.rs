@@ -3,12 +3,14 @@
 //! driver (simulator or proxy) asks [`Cache::lookup`], does the IO, and hands the origin's
 //! answer to [`Cache::store`]. Knows nothing of CORS beyond header names.
 
+mod cache_status;
 pub mod freshness;
 pub mod hash;
 pub mod key;
 pub mod knobs;
 pub mod vary;
 
+pub use cache_status::{sf_string, CacheStatus, CACHE_NAME};
 pub use freshness::{storable, Freshness, NoStore};
 pub use key::primary_key;
 pub use vary::{VaryRefusal, VarySpec};
@@ -40,6 +42,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Whether the client got a stored response (`hit`, `stale` or `collapsed`) rather
+    /// than a forwarded one (`miss`, `pass`).
+    pub fn from_cache(self) -> bool {
+        matches!(self, Outcome::Hit | Outcome::Stale | Outcome::Collapsed)
+    }
+
     /// Stable id.
     pub fn id(self) -> &'static str {
         match self {

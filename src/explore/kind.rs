@@ -1,8 +1,8 @@
 //! Failure kinds: what failed (the verdict reason) × which kind of step poisoned which.
 
 use crate::browser::{Agent, Mode};
+use crate::flow::StepReport;
 use crate::scenario::{Scenario, Step};
-use crate::sim::StepReport;
 
 /// A class of cache-induced failure, e.g. `origin-mismatch: GET (no Origin) poisons GET
 /// (cors)`. The id is stable (lowercase, no spaces) and is what findings are grouped by.

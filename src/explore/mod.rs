@@ -12,10 +12,11 @@ pub mod gen;
 pub mod kind;
 pub mod stats;
 
+use crate::flow::{StepReport, Trace};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
 use crate::scenario::{self, Expect, OriginSpec, PreflightUse, Scenario, Step};
-use crate::sim::{self, CounterfactualMemo, Sim, StepReport, Trace};
+use crate::sim::{self, CounterfactualMemo, Sim};
 pub use gen::{Pool, Session, SessionStep};
 pub use kind::{classify, FailureKind, Finding};
 use proptest::strategy::{Strategy, ValueTree};

@@ -11,7 +11,6 @@ use crate::message::Request;
 use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, VaryOrigin};
 use crate::profile::PreflightKey;
 use crate::scenario::{validate_origin, OriginSpec, Scenario, DEFAULT_HOST};
-use crate::sim::Sim;
 use crate::time::SIM_EPOCH;
 
 /// What every check sees.
@@ -498,12 +497,11 @@ fn max_age_above_cap(ctx: &Ctx<'_>) -> Vec<Finding> {
 
 /// Fetches of the scenario's steps as its browsers make them, each with a fresh browser.
 fn step_fetches(ctx: &Ctx<'_>) -> Vec<(usize, crate::browser::Fetch)> {
-    let sim = Sim::new(ctx.sc, &ctx.sc.edge.knobs);
     ctx.sc
         .steps
         .iter()
         .enumerate()
-        .map(|(i, st)| (i, sim.fetch(st)))
+        .map(|(i, st)| (i, ctx.sc.fetch(st)))
         .filter(|(_, f)| f.agent != Agent::None && f.mode == Mode::Cors)
         .collect()
 }

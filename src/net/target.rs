@@ -7,7 +7,7 @@
 //! [`TargetOptions::max_wait`]): one [`Browser`] per client decides what to send
 //! ([`Browser::start`]); a preflight goes first when needed and is judged with
 //! [`Browser::on_preflight`]; then the actual request, judged with
-//! [`Browser::on_response`] — the sequence of [`crate::sim::Sim::step`]. The browser
+//! [`Browser::on_response`] — the one sequence of [`crate::flow::StepRun`], as in-process. The browser
 //! keeps the scenario's virtual clock, so its CORS-preflight cache behaves as in-process;
 //! the cache under test lives on real time.
 //!
@@ -39,15 +39,15 @@
 
 use super::client::{BaseUrl, Client, ClientError};
 use super::clock;
-use crate::browser::{Browser, Fetch, Start, Verdict};
-use crate::edge::Outcome;
+use crate::browser::Browser;
+use crate::edge::{CacheStatus, Outcome};
 use crate::fields::Headers;
+use crate::flow::{self, EdgeAnswer, Next, StepReport, StepRun, Trace};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
-use crate::scenario::{OriginSpec, PreflightUse, Scenario};
-use crate::sim::{self, check, fix_hint, Expectation, Sim, StepReport, Trace};
-use crate::time::{Timestamp, SIM_EPOCH};
+use crate::scenario::{OriginSpec, Scenario};
+use crate::time::Timestamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,26 +119,6 @@ enum Direct {
     Model(Box<OriginModel>),
 }
 
-/// One request through the target.
-#[derive(Clone, Debug)]
-struct WireExchange {
-    response: Arc<Response>,
-    outcome: Outcome,
-    key: String,
-    elapsed_ms: u64,
-    /// The step that stored what was served, when served from the cache and found.
-    served_tag: Option<usize>,
-}
-
-impl WireExchange {
-    fn served_from_cache(&self) -> bool {
-        matches!(
-            self.outcome,
-            Outcome::Hit | Outcome::Stale | Outcome::Collapsed
-        )
-    }
-}
-
 /// An earlier forwarded-and-storable exchange, for `poisoned_by`.
 struct Forwarded {
     step: usize,
@@ -198,7 +178,6 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         history: Vec::new(),
     };
 
-    let sim = Sim::new(sc, &sc.edge.knobs);
     let mut browsers: Vec<Browser> = sc.clients.iter().map(|c| Browser::new(c.agent)).collect();
     let started = clock::instant();
     let mut skipped_ms: u64 = 0;
@@ -223,129 +202,56 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
             line: st.line,
             source,
         };
-        let f = sim.fetch(st);
         let report = w
-            .step(sc, &mut browsers[st.client], index, &f)
+            .step(sc, &mut browsers[st.client], index)
             .await
             .map_err(step_err)?;
         steps.push(report);
     }
-    let trace = sim::finish(sc, format!("target {target}"), steps);
+    let trace = flow::finish(sc, format!("target {target}"), steps);
     Ok(TargetRun { trace, notes })
 }
 
 impl Wire {
+    /// The step's [`StepRun`] answered with real exchanges: through the target, and
+    /// straight to the direct origin for the no-cache verdict.
     async fn step(
         &mut self,
         sc: &Scenario,
         browser: &mut Browser,
         index: usize,
-        f: &Fetch,
     ) -> Result<StepReport, ClientError> {
         let st = &sc.steps[index];
-        let c = &sc.clients[st.client];
-        let now = SIM_EPOCH.plus_ms(st.at_ms);
-        let start = browser.start(now, f);
-        let mut pre: Option<WireExchange> = None;
-        let (verdict, actual, preflight_use) = match &start {
-            Start::Actual {
-                request,
-                preflight_cached,
-            } => {
-                let x = self.exchange(index, request).await?;
-                let v = browser.on_response(f, &x.response);
-                (
-                    v,
-                    Some(x),
-                    if *preflight_cached {
-                        PreflightUse::Cached
-                    } else {
-                        PreflightUse::None
-                    },
-                )
-            }
-            Start::Preflight(preq) => {
-                let px = self.exchange(index, preq).await?;
-                let t = now.plus_ms(px.elapsed_ms);
-                let r = browser.on_preflight(t, f, &px.response);
-                pre = Some(px);
-                match r {
-                    Ok(areq) => {
-                        let x = self.exchange(index, &areq).await?;
-                        (
-                            browser.on_response(f, &x.response),
-                            Some(x),
-                            PreflightUse::Sent,
-                        )
-                    }
-                    Err(v) => (v, None, PreflightUse::Sent),
+        let url = self.target.url(&st.target);
+        let mut run = StepRun::new(
+            index,
+            st,
+            &sc.clients[st.client],
+            browser,
+            sc.fetch(st),
+            st.at_ms,
+        )
+        .with_url(url);
+        loop {
+            match run.poll() {
+                Next::Edge { request, .. } => {
+                    let x = self.exchange(index, request).await?;
+                    run.on_edge(x);
                 }
-            }
-        };
-        let direct = self.direct_verdict(browser, &start, f, now).await?;
-
-        let deciding = if verdict.in_preflight {
-            pre.as_ref()
-        } else {
-            actual.as_ref()
-        };
-        let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
-        let from_cache = deciding
-            .filter(|x| x.served_from_cache())
-            .or_else(|| pre.as_ref().filter(|x| x.served_from_cache()));
-        let cache_induced = differs && from_cache.is_some();
-        let poisoned_by = if cache_induced {
-            from_cache.and_then(|x| x.served_tag)
-        } else {
-            None
-        };
-        let main = actual.as_ref().or(pre.as_ref());
-        let (cache, key, mut status) = match main {
-            Some(x) => (x.outcome, x.key.clone(), x.response.status),
-            None => (Outcome::Pass, String::new(), 0),
-        };
-        if verdict.in_preflight {
-            if let Some(p) = &pre {
-                status = p.response.status;
+                Next::Remembered { .. } => run.remembered(None),
+                Next::Origin { request, at } => {
+                    let (resp, ms) = self.direct_respond(request, at).await?;
+                    run.on_origin(Arc::new(resp), ms);
+                }
+                Next::Done => break,
             }
         }
-        let mut report = StepReport {
-            index,
-            line: st.line,
-            at_ms: st.at_ms,
-            client: c.name.clone(),
-            origin: c.origin.clone(),
-            agent: c.agent,
-            request: format!("{} {}", st.method, st.target),
-            url: self.target.url(&st.target),
-            pop: c.pop.unwrap_or(0) as usize,
-            cache,
-            shield: None,
-            key: Arc::from(key),
-            preflight: preflight_use,
-            preflight_cache: pre.as_ref().map(|p| p.outcome),
-            preflight_key: pre.as_ref().map(|p| Arc::from(p.key.as_str())),
-            status,
-            verdict,
-            direct,
-            cache_induced,
-            wrongly_allowed: false,
-            poisoned_by,
-            stored: None,
-            expectation: Expectation::None,
-            unexpected_failure: false,
-            fix: None,
-        };
-        report.wrongly_allowed = report.cache_induced && report.verdict.allowed;
-        report.unexpected_failure = !report.verdict.allowed && st.expect.cors_ok != Some(false);
-        report.expectation = check(&st.expect, &report);
         // The target's knobs are unknown: hints that depend on them are left out.
-        report.fix = fix_hint(&report, &Knobs::rfc9111(), deciding.map(|x| &*x.response));
-        Ok(report)
+        Ok(run.finish(&Knobs::rfc9111()).0)
     }
 
     /// One request through the target, with the origin's counters read around it.
-    async fn exchange(&mut self, step: usize, req: &Request) -> Result<WireExchange, ClientError> {
+    async fn exchange(&mut self, step: usize, req: &Request) -> Result<EdgeAnswer, ClientError> {
         let before = match &self.stats {
             Some(b) => stats_total(&self.client, b).await?,
             None => None,
@@ -374,7 +280,7 @@ impl Wire {
             .unwrap_or_else(|| format!("{} {}", req.method, self.target.url(&req.target)));
         let response = Arc::new(resp);
         let options = req.method == "OPTIONS";
-        let served_tag = if matches!(outcome, Outcome::Hit | Outcome::Stale | Outcome::Collapsed) {
+        let stored_by = if outcome.from_cache() {
             self.stored_by(options, &req.target, &response)
         } else {
             None
@@ -387,12 +293,14 @@ impl Wire {
                 response: response.clone(),
             });
         }
-        Ok(WireExchange {
+        Ok(EdgeAnswer {
             response,
             outcome,
-            key,
+            shield: None,
+            key: Arc::from(key),
+            stored_by,
             elapsed_ms,
-            served_tag,
+            stored: None,
         })
     }
 
@@ -419,35 +327,6 @@ impl Wire {
             .find(|h| same(&h.response, served))
             .or_else(|| candidates().next())
             .map(|h| h.step)
-    }
-
-    /// The verdict with no cache in between, from a throwaway copy of the browser (the
-    /// counterfactual must not touch the real preflight cache), as `Sim` computes it.
-    async fn direct_verdict(
-        &self,
-        browser: &Browser,
-        start: &Start,
-        f: &Fetch,
-        now: Timestamp,
-    ) -> Result<Verdict, ClientError> {
-        match start {
-            Start::Actual { request, .. } => {
-                let (resp, _) = self.direct_respond(request, now).await?;
-                Ok(browser.on_response(f, &resp))
-            }
-            Start::Preflight(preq) => {
-                let (presp, ms) = self.direct_respond(preq, now).await?;
-                let t = now.plus_ms(ms);
-                let mut b = browser.clone();
-                match b.on_preflight(t, f, &presp) {
-                    Err(v) => Ok(v),
-                    Ok(areq) => {
-                        let (resp, _) = self.direct_respond(&areq, t).await?;
-                        Ok(b.on_response(f, &resp))
-                    }
-                }
-            }
-        }
     }
 
     async fn direct_respond(
@@ -492,7 +371,8 @@ fn decide(claim: Option<Outcome>, reached: Option<bool>) -> Outcome {
 
 /// What the cache says it did, from its response headers, first signal that answers:
 ///
-/// 1. RFC 9211 `Cache-Status`, last member (the cache nearest the client): `hit` →
+/// 1. RFC 9211 `Cache-Status`, last member (the cache nearest the client), read by
+///    [`CacheStatus::outcome`]: `hit` →
 ///    hit (stale when `ttl` < 0 or `fwd=stale`); `collapsed` with a `fwd` → collapsed;
 ///    `fwd=method|request|bypass` → pass; any other `fwd` (`uri-miss`, `vary-miss`,
 ///    `miss`, `stale`, `partial`) → miss.
@@ -508,10 +388,7 @@ fn decide(claim: Option<Outcome>, reached: Option<bool>) -> Outcome {
 ///
 /// `None` when no signal answers.
 pub fn claimed_outcome(h: &Headers) -> Option<Outcome> {
-    if let Some(o) = h
-        .get_combined("cache-status")
-        .and_then(|v| from_cache_status(&v))
-    {
+    if let Some(o) = last_cache_status(h).and_then(|c| c.outcome()) {
         return Some(o);
     }
     if let Some(v) = h.get("x-cache-status") {
@@ -581,88 +458,20 @@ fn ats_via(via: &str) -> Option<Outcome> {
     }
 }
 
-/// Splits on `sep` outside double-quoted strings (RFC 8941 sf-string).
-fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, ch) in s.char_indices() {
-        if escaped {
-            escaped = false;
-        } else if quoted && ch == '\\' {
-            escaped = true;
-        } else if ch == '"' {
-            quoted = !quoted;
-        } else if ch == sep && !quoted {
-            out.push(&s[start..i]);
-            start = i + ch.len_utf8();
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
-/// The last `Cache-Status` member's parameters, by name.
-fn cache_status_params(v: &str) -> Option<BTreeMap<String, String>> {
-    let last = split_unquoted(v, ',')
-        .into_iter()
-        .map(str::trim)
-        .rfind(|m| !m.is_empty())?;
-    let mut params = BTreeMap::new();
-    for p in split_unquoted(last, ';').into_iter().skip(1) {
-        let p = p.trim();
-        let (k, val) = p.split_once('=').unwrap_or((p, "?1"));
-        params.insert(k.trim().to_ascii_lowercase(), val.trim().to_string());
-    }
-    Some(params)
-}
-
-fn from_cache_status(v: &str) -> Option<Outcome> {
-    let p = cache_status_params(v)?;
-    let truthy = |k: &str| p.get(k).is_some_and(|v| v != "?0");
-    let fwd = p.get("fwd").map(|s| s.to_ascii_lowercase());
-    if truthy("hit") {
-        let stale = p
-            .get("ttl")
-            .and_then(|t| t.parse::<i64>().ok())
-            .is_some_and(|t| t < 0)
-            || fwd.as_deref() == Some("stale");
-        return Some(if stale { Outcome::Stale } else { Outcome::Hit });
-    }
-    let fwd = fwd?;
-    if truthy("collapsed") {
-        return Some(Outcome::Collapsed);
-    }
-    Some(match fwd.as_str() {
-        "method" | "request" | "bypass" => Outcome::Pass,
-        _ => Outcome::Miss,
-    })
+/// The last `Cache-Status` member (the cache nearest the client), when there is one.
+fn last_cache_status(h: &Headers) -> Option<CacheStatus<'static>> {
+    CacheStatus::parse_last(&h.get_combined(CacheStatus::FIELD)?)
 }
 
 /// Whether the last `Cache-Status` member (the cache nearest the client) is
 /// `varyedge proxy`'s own.
 fn from_varyedge_proxy(h: &Headers) -> bool {
-    h.get_combined("cache-status").is_some_and(|v| {
-        split_unquoted(&v, ',')
-            .into_iter()
-            .map(str::trim)
-            .rfind(|m| !m.is_empty())
-            .and_then(|m| split_unquoted(m, ';').into_iter().next())
-            .is_some_and(|name| name.trim() == PROXY_CACHE_NAME)
-    })
+    last_cache_status(h).is_some_and(|c| c.is_ours())
 }
-
-/// The cache name `varyedge proxy` writes in its `Cache-Status` members.
-const PROXY_CACHE_NAME: &str = "varyedge";
 
 /// The `key` parameter of the last `Cache-Status` member, unquoted.
 fn cache_status_key(h: &Headers) -> Option<String> {
-    let v = h.get_combined("cache-status")?;
-    let k = cache_status_params(&v)?.remove("key")?;
-    let k = k
-        .strip_prefix('"')
-        .and_then(|k| k.strip_suffix('"'))
-        .unwrap_or(&k);
-    Some(k.replace("\\\"", "\"").replace("\\\\", "\\"))
+    last_cache_status(h)?.key.map(|k| k.into_owned())
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 use super::{pretty, Render};
 use crate::browser::Credentials;
 use crate::explore::{Exploration, KindReport};
+use crate::flow::StepReport;
 use crate::scenario::write::credentials_id;
 use crate::scenario::Step;
-use crate::sim::StepReport;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 

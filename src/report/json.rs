@@ -1,6 +1,6 @@
 //! The JSON report (PRODUCT.md "JSON report"): the stable fields first, more beside them.
 
-use crate::sim::{Expectation, StepReport, Trace};
+use crate::flow::{Expectation, StepReport, Trace};
 use serde_json::{json, Map, Value};
 
 /// One trace as a JSON value.

@@ -2,7 +2,7 @@
 //! unexpected CORS failure is a `<failure>`.
 
 use super::xml_escape;
-use crate::sim::{Expectation, Trace};
+use crate::flow::{Expectation, StepReport, Trace};
 use std::fmt::Write;
 
 /// Renders traces as one `<testsuites>` document.
@@ -75,6 +75,6 @@ pub fn render(traces: &[Trace]) -> String {
     o
 }
 
-fn failed(s: &crate::sim::StepReport) -> bool {
+fn failed(s: &StepReport) -> bool {
     matches!(s.expectation, Expectation::Unmet(_)) || s.unexpected_failure
 }

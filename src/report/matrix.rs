@@ -2,7 +2,7 @@
 //! table, a Markdown table or JSON.
 
 use super::{pretty, Render};
-use crate::sim::{StepReport, Trace};
+use crate::flow::{StepReport, Trace};
 use std::fmt::Write;
 
 /// Output formats of `matrix`.

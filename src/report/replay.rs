@@ -1,7 +1,7 @@
 //! The `replay` report: traces in, text, JSON or JUnit out.
 
 use super::{json, junit, text, Render};
-use crate::sim::Trace;
+use crate::flow::Trace;
 
 /// Output formats of `replay`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

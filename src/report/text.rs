@@ -1,6 +1,6 @@
 //! The human-readable report: one block per step, then a summary.
 
-use crate::sim::{Expectation, StepReport, Trace};
+use crate::flow::{Expectation, StepReport, Trace};
 use std::fmt::Write;
 
 /// Renders traces as text.

@@ -1,6 +1,7 @@
 //! Scenario format v1: loading YAML with located errors, validation, and the typed
 //! scenario the simulator runs. See PRODUCT.md "Scenario format v1".
 
+mod fetch;
 mod raw;
 pub mod write;
 

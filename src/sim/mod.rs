@@ -1,23 +1,22 @@
 //! The simulator: replays a scenario on virtual time through the edge core, the browser
-//! model and the origin model, and attributes every cache-induced CORS failure to the step
-//! whose stored response was served (PRODUCT.md "The key definition").
+//! model and the origin model. Each step is a [`crate::flow::StepRun`] answered in
+//! process; the flow attributes every cache-induced CORS failure to the step whose stored
+//! response was served (PRODUCT.md "The key definition").
 
-mod fix;
-
-use crate::browser::{Agent, Browser, Fetch, Start, Verdict};
+use crate::browser::{Browser, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{Cache, Lookup, Outcome, StoreResult, Tag};
+use crate::flow::{EdgeAnswer, Next, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
-use crate::scenario::{Expect, OriginSpec, PreflightUse, Scenario, Step};
-use crate::time::{Timestamp, SIM_EPOCH};
-use serde::Serialize;
+use crate::scenario::{OriginSpec, Scenario, Step};
+use crate::time::Timestamp;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-pub use fix::fix_hint;
+pub use crate::flow::{check, finish, fix_hint, Expectation, StepReport, Summary, Trace};
 
 /// Where the edge's misses go: the origin model, or a real server (the `net` driver).
 pub trait Upstream {
@@ -51,25 +50,6 @@ pub struct Edge {
     shield: Option<Cache>,
 }
 
-/// What the edge did with one request.
-#[derive(Clone, Debug)]
-pub struct EdgeExchange {
-    /// What the client got.
-    pub response: Arc<Response>,
-    /// The POP's outcome.
-    pub outcome: Outcome,
-    /// The shield's outcome when the POP went to it.
-    pub shield: Option<Outcome>,
-    /// The key that matched (or was stored / looked up).
-    pub key: Arc<str>,
-    /// Who stored the served response, when it came from a cache.
-    pub served_tag: Option<Tag>,
-    /// When the response reached the client.
-    pub done_at: Timestamp,
-    /// Whether this exchange stored something at the POP, or why not.
-    pub stored: Option<Result<Arc<str>, &'static str>>,
-}
-
 impl Edge {
     /// A cold edge for these knobs.
     pub fn new(knobs: &Knobs) -> Edge {
@@ -82,7 +62,8 @@ impl Edge {
         }
     }
 
-    /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores.
+    /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores. The answer's
+    /// `elapsed_ms` is virtual: 0 from a cache, the upstream's latency when forwarded.
     pub fn exchange(
         &mut self,
         up: &mut dyn Upstream,
@@ -90,72 +71,55 @@ impl Edge {
         pop: usize,
         now: Timestamp,
         tag: Tag,
-    ) -> EdgeExchange {
+    ) -> EdgeAnswer {
         let pop = pop.min(self.pops.len() - 1);
         let (key, lk) = self.pops[pop].lookup(req, now);
+        let answer =
+            |response, outcome, shield, key, served: Option<Tag>, done: Timestamp| EdgeAnswer {
+                response,
+                outcome,
+                shield,
+                key,
+                stored_by: served.map(|t| t as usize),
+                elapsed_ms: done.ms_since(now),
+                stored: None,
+            };
         match lk {
-            Lookup::Hit(s) => EdgeExchange {
-                response: s.response,
-                outcome: Outcome::Hit,
-                shield: None,
-                key: s.key,
-                served_tag: Some(s.tag),
-                done_at: now,
-                stored: None,
-            },
-            Lookup::Collapsed(s) => EdgeExchange {
-                response: s.response,
-                outcome: Outcome::Collapsed,
-                shield: None,
-                key: s.key,
-                served_tag: Some(s.tag),
-                done_at: now,
-                stored: None,
-            },
+            Lookup::Hit(s) => answer(s.response, Outcome::Hit, None, s.key, Some(s.tag), now),
+            Lookup::Collapsed(s) => answer(
+                s.response,
+                Outcome::Collapsed,
+                None,
+                s.key,
+                Some(s.tag),
+                now,
+            ),
             Lookup::Stale(s) => {
                 // RFC 5861: serve the stale response, refresh behind it.
                 let (resp, _, _, done) = self.via_parent(up, req, now, tag);
                 let stored = self.pops[pop].store(req, resp, now, done, tag);
-                EdgeExchange {
-                    response: s.response,
-                    outcome: Outcome::Stale,
-                    shield: None,
-                    key: s.key,
-                    served_tag: Some(s.tag),
-                    done_at: now,
+                EdgeAnswer {
                     stored: Some(store_summary(stored)),
+                    ..answer(s.response, Outcome::Stale, None, s.key, Some(s.tag), now)
                 }
             }
             Lookup::Miss(_) => {
-                let (resp, served_tag, shield, done) = self.via_parent(up, req, now, tag);
+                let (resp, served, shield, done) = self.via_parent(up, req, now, tag);
                 let stored =
-                    self.pops[pop].store(req, resp.clone(), now, done, served_tag.unwrap_or(tag));
+                    self.pops[pop].store(req, resp.clone(), now, done, served.unwrap_or(tag));
                 let key = match &stored {
                     StoreResult::Stored { key, .. } => key.clone(),
                     StoreResult::NotStored(_) => Arc::from(key),
                 };
-                EdgeExchange {
-                    response: resp,
-                    outcome: Outcome::Miss,
-                    shield,
-                    key,
-                    served_tag,
-                    done_at: done,
+                EdgeAnswer {
                     stored: Some(store_summary(stored)),
+                    ..answer(resp, Outcome::Miss, shield, key, served, done)
                 }
             }
             Lookup::Pass(_) => {
                 let resp = Arc::new(up.respond(req, now));
                 let done = now.plus_ms(up.latency_ms());
-                EdgeExchange {
-                    response: resp,
-                    outcome: Outcome::Pass,
-                    shield: None,
-                    key: Arc::from(key),
-                    served_tag: None,
-                    done_at: done,
-                    stored: None,
-                }
+                answer(resp, Outcome::Pass, None, Arc::from(key), None, done)
             }
         }
     }
@@ -202,116 +166,6 @@ fn store_summary(s: StoreResult) -> Result<Arc<str>, &'static str> {
     }
 }
 
-/// Whether a step's expectations held.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Expectation {
-    /// Every stated expectation held.
-    Met,
-    /// At least one did not; each string says which and what happened.
-    Unmet(Vec<String>),
-    /// The step states none.
-    None,
-}
-
-/// One replayed step, everything a report shows.
-#[derive(Clone, Debug)]
-pub struct StepReport {
-    /// Index in file order, from 0.
-    pub index: usize,
-    /// Line in the scenario file.
-    pub line: u64,
-    /// Virtual time in ms.
-    pub at_ms: u64,
-    /// Client name.
-    pub client: String,
-    /// Client origin (empty for `browser: none`).
-    pub origin: String,
-    /// Agent.
-    pub agent: Agent,
-    /// `GET /api/data`.
-    pub request: String,
-    /// Full URL.
-    pub url: String,
-    /// POP.
-    pub pop: usize,
-    /// Edge outcome of the actual request, or of the preflight when only it was sent.
-    pub cache: Outcome,
-    /// The shield's outcome, when there is one and it was asked.
-    pub shield: Option<Outcome>,
-    /// The key that matched or was looked up.
-    pub key: Arc<str>,
-    /// Preflight use.
-    pub preflight: PreflightUse,
-    /// The preflight's edge outcome when one was sent.
-    pub preflight_cache: Option<Outcome>,
-    /// The preflight's key when one was sent.
-    pub preflight_key: Option<Arc<str>>,
-    /// Status the page got (of the preflight when it failed there).
-    pub status: u16,
-    /// Verdict on what the edge delivered.
-    pub verdict: Verdict,
-    /// Verdict on what the origin answers to the same request with no cache in between.
-    pub direct: Verdict,
-    /// The two differ.
-    pub cache_induced: bool,
-    /// Allowed only because of the cache (a security finding).
-    pub wrongly_allowed: bool,
-    /// The step whose stored response was served, when cache-induced.
-    pub poisoned_by: Option<usize>,
-    /// What this step stored at its POP (`Ok(key)`) or why not (`Err(reason)`).
-    pub stored: Option<Result<Arc<str>, &'static str>>,
-    /// Expectation result.
-    pub expectation: Expectation,
-    /// A failure on a step that did not expect `blocked`.
-    pub unexpected_failure: bool,
-    /// How to prevent it.
-    pub fix: Option<String>,
-}
-
-/// Totals over a replay.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    /// Steps.
-    pub steps: usize,
-    /// Blocked steps.
-    pub blocked: usize,
-    /// Cache-induced steps (blocked or wrongly allowed).
-    pub cache_induced: usize,
-    /// Allowed only because of the cache.
-    pub wrongly_allowed: usize,
-    /// Unmet expectations.
-    pub unmet_expectations: usize,
-    /// Failures on steps that did not expect them.
-    pub unexpected_failures: usize,
-    /// Edge hits (hit + stale + collapsed) among actual requests that reached the edge.
-    pub hits: usize,
-    /// Requests that reached the edge (actual requests and preflights).
-    pub edge_requests: usize,
-}
-
-/// A whole replay.
-#[derive(Clone, Debug)]
-pub struct Trace {
-    /// Scenario name.
-    pub scenario: String,
-    /// Scenario file.
-    pub file: String,
-    /// Profile name.
-    pub profile: String,
-    /// Per step.
-    pub steps: Vec<StepReport>,
-    /// Totals.
-    pub summary: Summary,
-}
-
-impl Trace {
-    /// Whether the replay passes: every expectation met, no unexpected failure.
-    pub fn passed(&self) -> bool {
-        self.summary.unmet_expectations == 0 && self.summary.unexpected_failures == 0
-    }
-}
-
 /// Error when a scenario cannot run in-process.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -350,41 +204,6 @@ fn describe_profile(knobs: &Knobs) -> String {
         .into_iter()
         .find(|p| p.knobs == *knobs)
         .map_or_else(|| "custom".to_string(), |p| p.name.to_string())
-}
-
-/// Builds the trace and its summary from step reports.
-pub fn finish(sc: &Scenario, profile: String, steps: Vec<StepReport>) -> Trace {
-    let mut s = Summary {
-        steps: steps.len(),
-        ..Summary::default()
-    };
-    for r in &steps {
-        s.blocked += usize::from(!r.verdict.allowed);
-        s.cache_induced += usize::from(r.cache_induced);
-        s.wrongly_allowed += usize::from(r.wrongly_allowed);
-        s.unmet_expectations += usize::from(matches!(r.expectation, Expectation::Unmet(_)));
-        s.unexpected_failures += usize::from(r.unexpected_failure);
-        // When the preflight failed the actual request never left, and `cache` repeats the
-        // preflight's outcome: count it once.
-        let actual_sent = !(r.preflight_cache.is_some() && r.verdict.in_preflight);
-        for o in [r.preflight_cache, actual_sent.then_some(r.cache)]
-            .into_iter()
-            .flatten()
-        {
-            s.edge_requests += 1;
-            s.hits += usize::from(matches!(
-                o,
-                Outcome::Hit | Outcome::Stale | Outcome::Collapsed
-            ));
-        }
-    }
-    Trace {
-        scenario: sc.name.clone(),
-        file: sc.file.clone(),
-        profile,
-        steps,
-        summary: s,
-    }
 }
 
 /// The simulator's state between steps: edge caches and one browser per client.
@@ -442,50 +261,13 @@ impl<'a> Sim<'a> {
         self.direct_memo
     }
 
-    /// The fetch a step describes.
-    pub fn fetch(&self, st: &Step) -> Fetch {
-        let c = &self.sc.clients[st.client];
-        Fetch {
-            agent: c.agent,
-            origin: c.origin.clone(),
-            method: st.method.clone(),
-            scheme: st.scheme.clone(),
-            host: st.host.clone(),
-            target: st.target.clone(),
-            headers: st.headers.clone(),
-            mode: st.mode,
-            credentials: st.credentials,
-            cookie: Some(c.cookie.clone()),
-            private_network: c.private_network,
-        }
-    }
-
-    /// Writes the fetch `st` describes into `f`, reusing its buffers (the per-step path
-    /// would otherwise allocate every string anew).
-    fn refill_fetch(&self, st: &Step, f: &mut Fetch) {
-        let c = &self.sc.clients[st.client];
-        f.agent = c.agent;
-        f.origin.clone_from(&c.origin);
-        f.method.clone_from(&st.method);
-        f.scheme.clone_from(&st.scheme);
-        f.host.clone_from(&st.host);
-        f.target.clone_from(&st.target);
-        f.headers.clone_from(&st.headers);
-        f.mode = st.mode;
-        f.credentials = st.credentials;
-        match &mut f.cookie {
-            Some(k) => k.clone_from(&c.cookie),
-            None => f.cookie = Some(c.cookie.clone()),
-        }
-        f.private_network = c.private_network;
-    }
-
     /// Runs one step at its time.
     pub fn step(&mut self, up: &mut dyn Upstream, index: usize, st: &Step) -> StepReport {
         self.step_at(up, index, st, st.at_ms)
     }
 
-    /// Runs `st` at `at_ms` instead of its own time (generated traces reuse steps).
+    /// Runs `st` at `at_ms` instead of its own time (generated traces reuse steps): the
+    /// step's [`StepRun`] answered on virtual time.
     pub fn step_at(
         &mut self,
         up: &mut dyn Upstream,
@@ -493,324 +275,101 @@ impl<'a> Sim<'a> {
         st: &Step,
         at_ms: u64,
     ) -> StepReport {
-        let now = SIM_EPOCH.plus_ms(at_ms);
         let c = &self.sc.clients[st.client];
         let pop = c.pop.unwrap_or(0) as usize;
         let f = match self.scratch.take() {
             Some(mut f) => {
-                self.refill_fetch(st, &mut f);
+                self.sc.refill_fetch(st, &mut f);
                 f
             }
-            None => self.fetch(st),
+            None => self.sc.fetch(st),
         };
         let tag = index as Tag;
-        let start = self.browsers[st.client].start(now, &f);
-
-        // Through the edge.
-        let mut pre: Option<EdgeExchange> = None;
-        let (verdict, actual, preflight_use) = match &start {
-            Start::Actual {
-                request,
-                preflight_cached,
-            } => {
-                let x = self.edge.exchange(up, request, pop, now, tag);
-                let v = self.browsers[st.client].on_response(&f, &x.response);
-                (
-                    v,
-                    Some(x),
-                    if *preflight_cached {
-                        PreflightUse::Cached
-                    } else {
-                        PreflightUse::None
-                    },
-                )
-            }
-            Start::Preflight(preq) => {
-                let px = self.edge.exchange(up, preq, pop, now, tag);
-                let t = px.done_at;
-                let r = self.browsers[st.client].on_preflight(t, &f, &px.response);
-                pre = Some(px);
-                match r {
-                    Ok(areq) => {
-                        let x = self.edge.exchange(up, &areq, pop, t, tag);
-                        (
-                            self.browsers[st.client].on_response(&f, &x.response),
-                            Some(x),
-                            PreflightUse::Sent,
-                        )
-                    }
-                    Err(v) => (v, None, PreflightUse::Sent),
+        let mut run =
+            StepRun::new(index, st, c, &mut self.browsers[st.client], f, at_ms).reusing_forwarded();
+        let mut unremembered: Option<(bool, Request)> = None;
+        loop {
+            match run.poll() {
+                Next::Edge { request, at } => {
+                    let x = self.edge.exchange(up, request, pop, at, tag);
+                    run.on_edge(x);
                 }
+                Next::Remembered {
+                    preflight,
+                    request,
+                    fetch,
+                } => {
+                    let v = memo_get(&self.direct_memo, up, preflight, request, fetch);
+                    if v.is_none() && up.is_pure() {
+                        unremembered = Some((preflight, request.clone()));
+                    }
+                    run.remembered(v);
+                }
+                Next::Origin { request, at } => {
+                    let resp = Arc::new(up.respond(request, at));
+                    run.on_origin(resp, up.latency_ms());
+                }
+                Next::Done => break,
             }
-        };
-
-        // No cache in between: the same request straight to the origin, from the same
-        // browser state. Reuses the edge's answer where it came from the origin anyway.
-        let direct = self.direct(
-            up,
-            &start,
-            &f,
-            now,
-            pre.as_ref(),
-            actual.as_ref(),
-            st.client,
-        );
-
-        let deciding = if verdict.in_preflight {
-            pre.as_ref()
-        } else {
-            actual.as_ref()
-        };
-        let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
-        let poisoned_by = if differs {
-            // the exchange whose served entry changed the outcome: the deciding one, or
-            // the preflight when the actual went through but the preflight was served
-            deciding
-                .and_then(|x| x.served_tag)
-                .or_else(|| pre.as_ref().and_then(|x| x.served_tag))
-                .map(|t| t as usize)
-        } else {
-            None
-        };
-        let cache_induced = differs && poisoned_by.is_some();
-        let main = actual.as_ref().or(pre.as_ref());
-        let (cache, shield, key, status, stored) = match main {
-            Some(x) => (
-                x.outcome,
-                x.shield,
-                x.key.clone(),
-                x.response.status,
-                x.stored.clone(),
-            ),
-            None => (Outcome::Pass, None, Arc::from(""), 0, None),
-        };
-        let status = if verdict.in_preflight {
-            pre.as_ref().map_or(status, |p| p.response.status)
-        } else {
-            status
-        };
-        let mut report = StepReport {
-            index,
-            line: st.line,
-            at_ms,
-            client: c.name.clone(),
-            origin: c.origin.clone(),
-            agent: c.agent,
-            request: concat(&[&st.method, " ", &st.target]),
-            url: concat(&[&st.scheme, "://", &st.host, &st.target]),
-            pop,
-            cache,
-            shield,
-            key,
-            preflight: preflight_use,
-            preflight_cache: pre.as_ref().map(|p| p.outcome),
-            preflight_key: pre.as_ref().map(|p| p.key.clone()),
-            status,
-            verdict,
-            direct,
-            cache_induced,
-            wrongly_allowed: false,
-            poisoned_by,
-            stored,
-            expectation: Expectation::None,
-            unexpected_failure: false,
-            fix: None,
-        };
-        report.wrongly_allowed = report.cache_induced && report.verdict.allowed;
-        report.unexpected_failure = !report.verdict.allowed && st.expect.cors_ok != Some(false);
-        report.expectation = check(&st.expect, &report);
-        report.fix = fix_hint(&report, self.knobs, deciding.map(|x| &*x.response));
+        }
+        let (report, f) = run.finish(self.knobs);
+        if let Some((preflight, request)) = unremembered {
+            memo_put(
+                &mut self.direct_memo,
+                preflight,
+                request,
+                &f,
+                &report.direct,
+            );
+        }
         self.scratch = Some(f);
         report
     }
-
-    #[allow(clippy::too_many_arguments)]
-    fn direct(
-        &mut self,
-        up: &mut dyn Upstream,
-        start: &Start,
-        f: &Fetch,
-        now: Timestamp,
-        pre: Option<&EdgeExchange>,
-        actual: Option<&EdgeExchange>,
-        client: usize,
-    ) -> Verdict {
-        let from_origin = |x: &EdgeExchange| {
-            matches!(x.outcome, Outcome::Miss | Outcome::Pass) && x.served_tag.is_none()
-        };
-        match start {
-            Start::Actual { request, .. } => {
-                if let Some(x) = actual.filter(|x| from_origin(x)) {
-                    return self.browsers[client].on_response(f, &x.response);
-                }
-                if let Some(v) = self.memo_get(up, false, request, f) {
-                    return v;
-                }
-                let resp = up.respond(request, now);
-                let verdict = self.browsers[client].on_response(f, &resp);
-                self.memo_put(up, false, request, f, &verdict);
-                verdict
-            }
-            Start::Preflight(preq) => {
-                // With a pure origin the whole counterfactual (preflight answer, its check,
-                // the actual answer) is a function of the preflight request and the fetch:
-                // `on_preflight` only adds to the preflight cache, it never reads it.
-                if let Some(v) = self.memo_get(up, true, preq, f) {
-                    return v;
-                }
-                let presp = match pre {
-                    Some(x) if from_origin(x) => x.response.clone(),
-                    _ => Arc::new(up.respond(preq, now)),
-                };
-                let t = now.plus_ms(up.latency_ms());
-                // a throwaway copy: the counterfactual must not touch the real preflight cache
-                let mut b = self.browsers[client].clone();
-                let verdict = match b.on_preflight(t, f, &presp) {
-                    Err(v) => v,
-                    Ok(areq) => {
-                        let resp = match actual {
-                            Some(x) if from_origin(x) => x.response.clone(),
-                            _ => Arc::new(up.respond(&areq, t)),
-                        };
-                        b.on_response(f, &resp)
-                    }
-                };
-                self.memo_put(up, true, preq, f, &verdict);
-                verdict
-            }
-        }
-    }
-
-    fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
-        let mut h = FastHasher::default();
-        (preflight, request, f).hash(&mut h);
-        h.finish()
-    }
-
-    /// A remembered counterfactual verdict, when the upstream is pure.
-    fn memo_get(
-        &self,
-        up: &dyn Upstream,
-        preflight: bool,
-        request: &Request,
-        f: &Fetch,
-    ) -> Option<Verdict> {
-        if !up.is_pure() {
-            return None;
-        }
-        let slot = Self::memo_slot(preflight, request, f);
-        self.direct_memo
-            .0
-            .get(&slot)?
-            .iter()
-            .find(|m| m.preflight == preflight && m.request == *request && m.fetch == *f)
-            .map(|m| m.verdict.clone())
-    }
-
-    fn memo_put(
-        &mut self,
-        up: &dyn Upstream,
-        preflight: bool,
-        request: &Request,
-        f: &Fetch,
-        verdict: &Verdict,
-    ) {
-        if !up.is_pure() {
-            return;
-        }
-        if self.direct_memo.0.len() >= DIRECT_MEMO_MAX {
-            self.direct_memo.0.clear();
-        }
-        let slot = Self::memo_slot(preflight, request, f);
-        self.direct_memo
-            .0
-            .entry(slot)
-            .or_default()
-            .push(DirectMemo {
-                preflight,
-                request: request.clone(),
-                fetch: f.clone(),
-                verdict: verdict.clone(),
-            });
-    }
 }
 
-/// Joins strings into one allocation (cheaper than `format!` on the per-step path).
-fn concat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        s.push_str(p);
-    }
-    s
+fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
+    let mut h = FastHasher::default();
+    (preflight, request, f).hash(&mut h);
+    h.finish()
 }
 
-/// Compares a step's outcome with its expectations.
-pub fn check(e: &Expect, r: &StepReport) -> Expectation {
-    if e.is_empty() {
-        return Expectation::None;
+/// A remembered counterfactual verdict, when the upstream is pure.
+fn memo_get(
+    memo: &CounterfactualMemo,
+    up: &dyn Upstream,
+    preflight: bool,
+    request: &Request,
+    f: &Fetch,
+) -> Option<Verdict> {
+    if !up.is_pure() {
+        return None;
     }
-    let mut unmet = Vec::new();
-    let word = |ok: bool| if ok { "ok" } else { "blocked" };
-    if let Some(ok) = e.cors_ok {
-        if ok != r.verdict.allowed {
-            unmet.push(format!(
-                "cors: expected {}, got {} ({})",
-                word(ok),
-                word(r.verdict.allowed),
-                r.verdict.reason.id()
-            ));
-        }
+    let slot = memo_slot(preflight, request, f);
+    memo.0
+        .get(&slot)?
+        .iter()
+        .find(|m| m.preflight == preflight && m.request == *request && m.fetch == *f)
+        .map(|m| m.verdict.clone())
+}
+
+/// Remembers a counterfactual verdict (the caller checked the upstream is pure).
+fn memo_put(
+    memo: &mut CounterfactualMemo,
+    preflight: bool,
+    request: Request,
+    f: &Fetch,
+    verdict: &Verdict,
+) {
+    if memo.0.len() >= DIRECT_MEMO_MAX {
+        memo.0.clear();
     }
-    if let Some(reason) = e.reason {
-        if reason != r.verdict.reason {
-            unmet.push(format!(
-                "reason: expected {}, got {}",
-                reason.id(),
-                r.verdict.reason.id()
-            ));
-        }
-    }
-    if let Some(c) = e.cache {
-        if c != r.cache {
-            unmet.push(format!("cache: expected {}, got {}", c.id(), r.cache.id()));
-        }
-    }
-    if let Some(ci) = e.cache_induced {
-        if ci != r.cache_induced {
-            unmet.push(format!(
-                "cache_induced: expected {ci}, got {}",
-                r.cache_induced
-            ));
-        }
-    }
-    if let Some(p) = e.preflight {
-        if p != r.preflight {
-            unmet.push(format!(
-                "preflight: expected {}, got {}",
-                p.id(),
-                r.preflight.id()
-            ));
-        }
-    }
-    if let Some(p) = e.poisoned_by {
-        if Some(p) != r.poisoned_by {
-            unmet.push(format!(
-                "poisoned_by: expected step {p}, got {}",
-                r.poisoned_by
-                    .map_or("none".to_string(), |x| format!("step {x}"))
-            ));
-        }
-    }
-    if let Some(s) = e.status {
-        if s != r.status {
-            unmet.push(format!("status: expected {s}, got {}", r.status));
-        }
-    }
-    if unmet.is_empty() {
-        Expectation::Met
-    } else {
-        Expectation::Unmet(unmet)
-    }
+    let slot = memo_slot(preflight, &request, f);
+    memo.0.entry(slot).or_default().push(DirectMemo {
+        preflight,
+        request,
+        fetch: f.clone(),
+        verdict: verdict.clone(),
+    });
 }
 
 #[cfg(test)]

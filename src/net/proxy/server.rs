@@ -12,7 +12,7 @@ use super::store::{Found, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
 use super::{admin, Config, ADMIN_PREFIX};
 use crate::browser::Credentials;
-use crate::edge::{self, Fwd, Tag};
+use crate::edge::{self, sf_string, CacheStatus, Fwd, Outcome, Tag};
 use crate::fields::Headers;
 use crate::message::{Request, Response};
 use crate::net::{clock, convert, shutdown};
@@ -24,6 +24,7 @@ use hyper::body::{Body, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -37,7 +38,7 @@ use tokio::sync::{watch, OnceCell};
 pub type ProxyBody = Either<Full<Bytes>, TeeBody>;
 
 /// The RFC 9211 field.
-pub const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
+pub const CACHE_STATUS: HeaderName = HeaderName::from_static(CacheStatus::FIELD);
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 /// What a (stored response, requesting Origin, credentials, request) judgement is keyed on.
@@ -227,23 +228,11 @@ async fn handle(
     Ok(proxy(st, req).await)
 }
 
-/// An RFC 8941 sf-string: quoted, `\` and `"` escaped, anything outside printable ASCII
-/// replaced by `?` (the syntax allows nothing else).
-pub fn sf_string(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' | '\\' => {
-                o.push('\\');
-                o.push(c);
-            }
-            ' '..='~' => o.push(c),
-            _ => o.push('?'),
-        }
-    }
-    o.push('"');
-    o
+/// Our `Cache-Status` member as a field value (RFC 9211).
+fn cache_status_value(cs: &CacheStatus<'_>) -> Option<HeaderValue> {
+    let mut v = String::with_capacity(96);
+    let _ = write!(v, "{cs}");
+    HeaderValue::from_maybe_shared(Bytes::from(v)).ok()
 }
 
 fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<ProxyBody> {
@@ -251,8 +240,7 @@ fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<Prox
         inc(&st.metrics.bad_requests);
     }
     let mut r = convert::text(status, body);
-    let cs = format!("varyedge; detail={}", sf_string(detail));
-    if let Ok(v) = HeaderValue::from_str(&cs) {
+    if let Some(v) = cache_status_value(&CacheStatus::own(detail)) {
         r.headers_mut().append(CACHE_STATUS, v);
     }
     r.headers_mut()
@@ -267,7 +255,7 @@ fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<Prox
 fn from_store(
     wire: &Wire,
     age: u64,
-    cs: &str,
+    cs: CacheStatus<'_>,
     ttl: i64,
     x_cache: &'static str,
 ) -> http::Response<ProxyBody> {
@@ -275,19 +263,18 @@ fn from_store(
     *r.status_mut() = wire.status;
     let mut h = wire.headers.clone();
     h.insert(header::AGE, HeaderValue::from(age));
-    let mut v = String::with_capacity(cs.len() + wire.key_sf.len() + 32);
-    let _ = write!(v, "{cs}; ttl={ttl}; key={}", wire.key_sf);
-    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(v)) {
+    let cs = CacheStatus {
+        ttl: Some(ttl),
+        key: Some(Cow::Borrowed(&wire.key)),
+        ..cs
+    };
+    if let Some(v) = cache_status_value(&cs) {
         h.append(CACHE_STATUS, v);
     }
     h.insert(X_CACHE, HeaderValue::from_static(x_cache));
     h.append(header::VIA, VIA);
     *r.headers_mut() = h;
     r
-}
-
-fn ttl_key(cs: &mut String, ttl: i64, key: &str) {
-    let _ = write!(cs, "; ttl={ttl}; key={}", sf_string(key));
 }
 
 fn stored_by(core: &Request, tag: Tag) -> Arc<StoredBy> {
@@ -340,14 +327,13 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
             served,
             stored,
         } => {
-            let mut cs = "varyedge; hit";
             if fresh {
                 inc(&st.metrics.hits);
             } else {
                 inc(&st.metrics.stale);
-                cs = "varyedge; hit; detail=\"stale-while-revalidate\"";
                 refresh(&st, &parts, &key, &core);
             }
+            let cs = CacheStatus::hit(!fresh);
             judge_served(
                 &st,
                 &parts,
@@ -377,7 +363,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                             sh.variant.as_ref(),
                             sh.by.tag,
                         );
-                        let cs = format!("varyedge; fwd={}; collapsed", fwd.token());
+                        let cs = CacheStatus::from_outcome(Outcome::Collapsed, fwd);
                         judge_served(
                             &st,
                             &parts,
@@ -387,7 +373,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
                             &served.key,
                             clock::now(),
                         );
-                        return from_store(&sh.wire, 0, &cs, served.ttl_secs, "MISS");
+                        return from_store(&sh.wire, 0, cs, served.ttl_secs, "MISS");
                     }
                 }
             }
@@ -477,8 +463,11 @@ async fn forward(
             let mut r = own(&st, status, &text, detail);
             if status >= 500 {
                 // say it went forward, and why
-                let cs = format!("varyedge; fwd={}; detail=\"{detail}\"", fwd.token());
-                if let Ok(v) = HeaderValue::from_str(&cs) {
+                let cs = CacheStatus {
+                    detail: Some(Cow::Borrowed(detail)),
+                    ..CacheStatus::forward(fwd)
+                };
+                if let Some(v) = cache_status_value(&cs) {
                     r.headers_mut().insert(CACHE_STATUS, v);
                 }
             }
@@ -496,42 +485,34 @@ async fn forward(
     let length = rbody.size_hint().exact();
     let fits = length.is_none_or(|n| n as usize <= limit);
     let storable = matches!(made, Some(Ok(_)));
-    let mut cs = format!(
-        "varyedge; fwd={}; fwd-status={}",
-        fwd.token(),
-        status.as_u16()
-    );
+    let mut cs = CacheStatus {
+        fwd_status: Some(status.as_u16()),
+        ..CacheStatus::forward(fwd)
+    };
     match &made {
         Some(Ok(v)) if fits && length.is_some() => {
             // stored exactly when the body arrives whole: if it does not, the client's
             // response is aborted too, so a complete response never claims it wrongly
-            cs.push_str("; stored");
-            ttl_key(
-                &mut cs,
-                v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000),
-                &v.key,
-            );
+            cs.stored = true;
+            cs.ttl = Some(v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000));
+            cs.key = Some(Cow::Borrowed(&v.key));
         }
         Some(Ok(v)) => {
             if !fits {
                 inc(&st.metrics.too_large);
-                cs.push_str("; detail=\"too-large\"");
+                cs.detail = Some(Cow::Borrowed("too-large"));
             }
-            let _ = write!(cs, "; key={}", sf_string(&v.key));
+            cs.key = Some(Cow::Borrowed(&v.key));
         }
         Some(Err(ns)) => {
             inc(&st.metrics.not_stored);
-            let _ = write!(
-                cs,
-                "; key={}; detail={}",
-                sf_string(&key),
-                sf_string(ns.id())
-            );
+            cs.key = Some(Cow::Borrowed(&key));
+            cs.detail = Some(Cow::Borrowed(ns.id()));
         }
         None => {}
     }
     let wire_headers = rparts.headers.clone();
-    if let Ok(v) = HeaderValue::from_str(&cs) {
+    if let Some(v) = cache_status_value(&cs) {
         rparts.headers.append(CACHE_STATUS, v);
     }
     rparts.headers.insert(
@@ -611,7 +592,7 @@ fn finish(
         status,
         headers: wire_headers,
         body: Bytes::from_owner(ArcBytes(response.body.clone())),
-        key_sf: sf_string(&full),
+        key: full,
     });
     drop(body);
     if let Some(v) = &variant {
@@ -826,17 +807,5 @@ fn report(
             sf_string(full_key),
             served.reason.id()
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sf_strings() {
-        assert_eq!(sf_string("GET http://a/b"), "\"GET http://a/b\"");
-        assert_eq!(sf_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(sf_string("é\n"), "\"??\"");
     }
 }

@@ -27,8 +27,8 @@ pub struct Wire {
     pub headers: http::HeaderMap,
     /// The body, shared by every hit.
     pub body: Bytes,
-    /// The full key as an RFC 8941 sf-string, for `Cache-Status`.
-    pub key_sf: String,
+    /// The full key, for `Cache-Status`.
+    pub key: String,
 }
 
 /// The request whose response was stored (named in warnings and `/.varyedge/entries`).

@@ -1,0 +1,163 @@
+//! [`StepRun`] scripted by hand: canned answers, no simulator, no network.
+
+use super::*;
+use crate::browser::Reason;
+use crate::fields::Headers;
+use crate::scenario::{parse, Scenario};
+
+const SC: &str = "origin:
+  cors: { allow_origins: [https://app1.example.com, https://app2.example.com], allow_methods: [GET, PUT], allow_headers: [content-type] }
+  routes: [{ path: /api/items, cache_control: \"no-store\" }]
+edge: { profile: cloudfront-cors-s3 }
+clients:
+  - { name: app1, origin: https://app1.example.com }
+  - { name: app2, origin: https://app2.example.com }
+steps:
+  - { client: app1, fetch: PUT /api/items, headers: { content-type: application/json } }
+  - client: app2
+    at: +1s
+    fetch: PUT /api/items
+    headers: { content-type: application/json }
+    expect: { cors: blocked, reason: origin-mismatch, preflight: sent, cache: hit, cache_induced: true, poisoned_by: 0 }
+";
+
+fn scenario() -> Scenario {
+    parse("t.yaml", SC).unwrap()
+}
+
+/// A CORS answer allowing `origin` (a preflight's when `preflight`).
+fn allowing(origin: &str, preflight: bool) -> Arc<Response> {
+    let mut pairs = vec![("access-control-allow-origin", origin)];
+    if preflight {
+        pairs.push(("access-control-allow-methods", "GET, PUT"));
+        pairs.push(("access-control-allow-headers", "content-type"));
+    }
+    Arc::new(Response::new(
+        if preflight { 204 } else { 200 },
+        Headers::from_pairs(pairs),
+    ))
+}
+
+fn answer(resp: Arc<Response>, outcome: Outcome, stored_by: Option<usize>) -> EdgeAnswer {
+    EdgeAnswer {
+        response: resp,
+        outcome,
+        shield: None,
+        key: Arc::from("OPTIONS https://api.example.com/api/items"),
+        stored_by,
+        elapsed_ms: if outcome.from_cache() { 0 } else { 30 },
+        stored: None,
+    }
+}
+
+/// What the run asks for, as (kind, method, ms after the scenario epoch).
+fn asked(run: &StepRun<'_>) -> (&'static str, String, u64) {
+    let ms = |t: Timestamp| t.ms_since(SIM_EPOCH);
+    match run.poll() {
+        Next::Edge { request, at } => ("edge", request.method.clone(), ms(at)),
+        Next::Remembered { request, .. } => ("remembered", request.method.clone(), 0),
+        Next::Origin { request, at } => ("origin", request.method.clone(), ms(at)),
+        Next::Done => ("done", String::new(), 0),
+    }
+}
+
+/// app2's preflight is answered from the cache with app1's stored preflight (step 0):
+/// blocked at the edge, allowed by the origin alone, so cache-induced and poisoned by 0.
+#[test]
+fn served_preflight_is_attributed_to_the_step_that_stored_it() {
+    let sc = scenario();
+    let st = &sc.steps[1];
+    let mut browser = Browser::new(sc.clients[1].agent);
+    let mut run = StepRun::new(1, st, &sc.clients[1], &mut browser, sc.fetch(st), 1000);
+
+    assert_eq!(asked(&run), ("edge", "OPTIONS".into(), 1000));
+    let poisoned = allowing("https://app1.example.com", true);
+    run.on_edge(answer(poisoned, Outcome::Hit, Some(0)));
+    // the preflight failed: no actual request at the edge; the counterfactual follows
+    assert_eq!(asked(&run), ("remembered", "OPTIONS".into(), 0));
+    run.remembered(None);
+    assert_eq!(asked(&run), ("origin", "OPTIONS".into(), 1000));
+    run.on_origin(allowing("https://app2.example.com", true), 30);
+    assert_eq!(asked(&run), ("origin", "PUT".into(), 1030));
+    run.on_origin(allowing("https://app2.example.com", false), 30);
+    assert_eq!(asked(&run).0, "done");
+
+    let (r, f) = run.finish(&sc.edge.knobs);
+    assert_eq!(f.method, "PUT");
+    assert!(!r.verdict.allowed && r.verdict.in_preflight);
+    assert_eq!(r.verdict.reason, Reason::OriginMismatch);
+    assert!(r.direct.allowed, "{:?}", r.direct);
+    assert!(r.cache_induced && !r.wrongly_allowed);
+    assert_eq!(r.poisoned_by, Some(0));
+    assert_eq!(r.preflight, PreflightUse::Sent);
+    assert_eq!(r.preflight_cache, Some(Outcome::Hit));
+    assert_eq!((r.cache, r.status), (Outcome::Hit, 204));
+    assert_eq!(r.expectation, Expectation::Met);
+    assert!(r.fix.is_some());
+    // the real browser did not cache the failed preflight: a rerun preflights again
+    let again = StepRun::new(1, st, &sc.clients[1], &mut browser, sc.fetch(st), 2000);
+    assert_eq!(asked(&again), ("edge", "OPTIONS".into(), 2000));
+}
+
+/// The preflight is forwarded (its answer stands in for the origin's, so the origin is
+/// asked only the actual request); the actual is a hit stored by step 7 for app1.
+#[test]
+fn forwarded_answers_stand_in_and_a_served_actual_is_attributed() {
+    let sc = scenario();
+    let st = &sc.steps[1];
+    let mut browser = Browser::new(sc.clients[1].agent);
+    let mut run =
+        StepRun::new(1, st, &sc.clients[1], &mut browser, sc.fetch(st), 1000).reusing_forwarded();
+    run.on_edge(answer(
+        allowing("https://app2.example.com", true),
+        Outcome::Miss,
+        None,
+    ));
+    assert_eq!(asked(&run), ("edge", "PUT".into(), 1030));
+    run.on_edge(answer(
+        allowing("https://app1.example.com", false),
+        Outcome::Hit,
+        Some(7),
+    ));
+    assert_eq!(asked(&run).0, "remembered");
+    run.remembered(None);
+    assert_eq!(asked(&run), ("origin", "PUT".into(), 1030));
+    run.on_origin(allowing("https://app2.example.com", false), 30);
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(!r.verdict.allowed && !r.verdict.in_preflight);
+    assert!(r.cache_induced);
+    assert_eq!(r.poisoned_by, Some(7));
+    assert_eq!(r.preflight_cache, Some(Outcome::Miss));
+    // the scenario expected step 0 to be the poisoner: only that expectation fails
+    assert_eq!(
+        r.expectation,
+        Expectation::Unmet(vec!["poisoned_by: expected step 0, got step 7".into()])
+    );
+}
+
+/// A cached answer that the origin would have given too is not cache-induced; a
+/// remembered verdict skips the origin.
+#[test]
+fn same_verdict_from_cache_is_not_cache_induced() {
+    let sc = scenario();
+    let st = &sc.steps[0];
+    let mut browser = Browser::new(sc.clients[0].agent);
+    let mut run = StepRun::new(0, st, &sc.clients[0], &mut browser, sc.fetch(st), 0);
+    let ok = allowing("https://app1.example.com", true);
+    run.on_edge(answer(ok, Outcome::Stale, Some(3)));
+    run.on_edge(answer(
+        allowing("https://app1.example.com", false),
+        Outcome::Hit,
+        Some(3),
+    ));
+    let Next::Remembered { preflight, .. } = run.poll() else {
+        panic!("expected a remembered-verdict request");
+    };
+    assert!(preflight);
+    run.remembered(Some(Verdict::unchecked()));
+    assert_eq!(asked(&run).0, "done");
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(r.verdict.allowed);
+    // unchecked is allowed with reason ok: the same as the edge's verdict
+    assert!(!r.cache_induced && r.poisoned_by.is_none(), "{r:?}");
+}
