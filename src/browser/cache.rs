@@ -339,16 +339,40 @@ mod rule_tests {
         );
         assert_eq!(c.len(), 4);
         assert!(!c.is_empty());
-        c.store(SIM_EPOCH, &inc, &url_of(&inc), CacheItem::Method("PUT".into()), 60);
+        c.store(
+            SIM_EPOCH,
+            &inc,
+            &url_of(&inc),
+            CacheItem::Method("PUT".into()),
+            60,
+        );
         assert_eq!(c.len(), 5);
         let b = fetch("https://b.example", "/x", Credentials::Omit);
-        c.store(SIM_EPOCH, &b, &url_of(&b), CacheItem::Method("PUT".into()), 60);
+        c.store(
+            SIM_EPOCH,
+            &b,
+            &url_of(&b),
+            CacheItem::Method("PUT".into()),
+            60,
+        );
         assert_eq!(c.len(), 6);
-        c.store(SIM_EPOCH, &omit, "https://api.example.com/z", CacheItem::Method("PUT".into()), 60);
+        c.store(
+            SIM_EPOCH,
+            &omit,
+            "https://api.example.com/z",
+            CacheItem::Method("PUT".into()),
+            60,
+        );
         assert_eq!(c.len(), 7);
         // At the expiry instant every old entry is purged by the next store.
         let later = SIM_EPOCH.plus_secs(60);
-        c.store(later, &omit, &url_of(&omit), CacheItem::Header("x-new".into()), 5);
+        c.store(
+            later,
+            &omit,
+            &url_of(&omit),
+            CacheItem::Header("x-new".into()),
+            5,
+        );
         assert_eq!(c.len(), 1);
         assert!(c.header_match(later, &omit, "x-new"));
         c.clear();

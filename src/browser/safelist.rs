@@ -338,7 +338,9 @@ mod rule_tests {
         assert!(is_safelisted_header("accept", "text/html,\t*/*"));
         assert!(is_safelisted_header("accept", "text/html, */*;q=0.8"));
         assert!(is_safelisted_header("accept", "!#$%&'*+-.^_`|~"));
-        for unsafe_byte in ["\u{0}", "\u{1}", "\u{1f}", "\"", "(", ":", "@", "{", "\u{7f}"] {
+        for unsafe_byte in [
+            "\u{0}", "\u{1}", "\u{1f}", "\"", "(", ":", "@", "{", "\u{7f}",
+        ] {
             let v = format!("text/html{unsafe_byte}");
             assert!(!is_safelisted_header("accept", &v), "{v:?}");
         }
@@ -352,8 +354,14 @@ mod rule_tests {
             "content-type",
             "application/x-www-form-urlencoded"
         ));
-        assert!(!is_safelisted_header("content-type", "application/form-data"));
-        assert!(!is_safelisted_header("content-type", "text/x-www-form-urlencoded"));
+        assert!(!is_safelisted_header(
+            "content-type",
+            "application/form-data"
+        ));
+        assert!(!is_safelisted_header(
+            "content-type",
+            "text/x-www-form-urlencoded"
+        ));
     }
 
     /// Fetch §2.2.2 "no-CORS-safelisted request-header": "If name is not a no-CORS-
@@ -365,7 +373,10 @@ mod rule_tests {
         assert!(is_no_cors_safelisted_header("accept", "*/*"));
         assert!(is_no_cors_safelisted_header("content-type", "text/plain"));
         assert!(!is_no_cors_safelisted_header("range", "bytes=0-"));
-        assert!(!is_no_cors_safelisted_header("content-type", "application/json"));
+        assert!(!is_no_cors_safelisted_header(
+            "content-type",
+            "application/json"
+        ));
         assert!(!is_no_cors_safelisted_header("x-custom", "1"));
     }
 
@@ -381,10 +392,7 @@ mod rule_tests {
         }
         assert_eq!(acrh(&h), None);
         h.append("accept", "b"); // 1025
-        assert_eq!(
-            acrh(&h).as_deref(),
-            Some("accept,accept-language")
-        );
+        assert_eq!(acrh(&h).as_deref(), Some("accept,accept-language"));
     }
 
     /// Fetch §2.2.1 "normalize a method": byte-uppercase `method` if it is a

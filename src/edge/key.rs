@@ -166,7 +166,10 @@ mod layout_tests {
     fn preflight_headers_are_not_repeated_and_only_key_options() {
         let mut k = Knobs::rfc9111();
         k.key_headers = vec!["origin".into()];
-        let h = [("origin", "https://o"), ("access-control-request-method", "PUT")];
+        let h = [
+            ("origin", "https://o"),
+            ("access-control-request-method", "PUT"),
+        ];
         assert_eq!(
             primary_key(&k, &req("OPTIONS", "/p", &h)),
             "OPTIONS https://api.example.com/p | origin=https://o \

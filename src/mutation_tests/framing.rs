@@ -83,7 +83,10 @@ mod net {
             http::Request::builder()
                 .uri("/p")
                 .header("host", "h")
-                .header("x-bin", http::HeaderValue::from_bytes(b"\xff").unwrap_or_else(|e| panic!("{e}"))),
+                .header(
+                    "x-bin",
+                    http::HeaderValue::from_bytes(b"\xff").unwrap_or_else(|e| panic!("{e}")),
+                ),
         );
         assert!(matches!(
             request_from_parts(&bad, "http"),
@@ -103,7 +106,11 @@ mod net {
     fn core_response_to_hyper() {
         let core = Response {
             status: 203,
-            headers: Headers::from_pairs([("vary", "Origin"), ("vary", "Accept"), ("bad name", "x")]),
+            headers: Headers::from_pairs([
+                ("vary", "Origin"),
+                ("vary", "Accept"),
+                ("bad name", "x"),
+            ]),
             body: Arc::from(&b"{}"[..]),
         };
         let h = to_hyper(&core);

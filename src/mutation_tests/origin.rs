@@ -150,7 +150,10 @@ fn preflight_answer() {
     );
     assert_eq!(r.status, 204);
     let h = &r.headers;
-    assert_eq!(h.get("access-control-allow-origin"), Some("https://a.example"));
+    assert_eq!(
+        h.get("access-control-allow-origin"),
+        Some("https://a.example")
+    );
     assert_eq!(h.get("access-control-allow-credentials"), Some("true"));
     assert_eq!(h.get("access-control-allow-methods"), Some("GET, PUT"));
     assert_eq!(h.get("access-control-allow-headers"), Some("x-q"));
@@ -195,7 +198,12 @@ fn options_that_is_not_a_preflight() {
     let m = model(POLICY);
     let no_acrm = ask(&m, "OPTIONS", "/x", &[O]);
     assert_eq!(no_acrm.status, 405);
-    let no_origin = ask(&m, "OPTIONS", "/x", &[("access-control-request-method", "PUT")]);
+    let no_origin = ask(
+        &m,
+        "OPTIONS",
+        "/x",
+        &[("access-control-request-method", "PUT")],
+    );
     assert_eq!(no_origin.status, 405);
     assert_eq!(no_origin.headers.get("access-control-allow-methods"), None);
 }
@@ -207,7 +215,10 @@ fn simple_answers() {
     assert_eq!(r.status, 200);
     assert_eq!(&r.body[..], b"hello");
     let h = &r.headers;
-    assert_eq!(h.get("access-control-allow-origin"), Some("https://a.example"));
+    assert_eq!(
+        h.get("access-control-allow-origin"),
+        Some("https://a.example")
+    );
     assert_eq!(h.get("access-control-allow-credentials"), Some("true"));
     assert_eq!(h.get("access-control-expose-headers"), Some("x-a, x-b"));
     assert_eq!(h.get("vary"), Some("Origin"));
@@ -265,7 +276,10 @@ fn no_options_handler() {
     assert_eq!(r.status, 200);
     assert_eq!(r.headers.get("access-control-allow-origin"), Some("*"));
     // `vary_origin: true` sends the Vary with or without an Origin.
-    assert_eq!(ask(&m, "GET", "/x", &[]).headers.get("vary"), Some("Origin"));
+    assert_eq!(
+        ask(&m, "GET", "/x", &[]).headers.get("vary"),
+        Some("Origin")
+    );
     // `*` with no credentials: no ACAC, no expose header.
     let r = ask(&m, "GET", "/x", &[O]);
     assert_eq!(r.headers.get("access-control-allow-credentials"), None);
@@ -279,7 +293,12 @@ fn no_cors_at_all() {
         "  routes:
     - path: /x",
     );
-    let r = ask(&m, "OPTIONS", "/x", &[O, ("access-control-request-method", "GET")]);
+    let r = ask(
+        &m,
+        "OPTIONS",
+        "/x",
+        &[O, ("access-control-request-method", "GET")],
+    );
     assert_eq!(r.status, 405);
     let r = ask(&m, "GET", "/x", &[O]);
     assert_eq!(r.status, 200);

@@ -36,37 +36,76 @@ fn with(top: &str, origin: &str, clients: &str, steps: &str) -> String {
 fn top_level_rules() {
     let s = ok(&with("", ORIGIN, CLIENTS, STEPS));
     assert_eq!(s.name, "t", "the name defaults to the file stem");
-    assert_eq!(ok(&with("version: 1\n", ORIGIN, CLIENTS, STEPS)).steps.len(), 1);
+    assert_eq!(
+        ok(&with("version: 1\n", ORIGIN, CLIENTS, STEPS))
+            .steps
+            .len(),
+        1
+    );
     refused(&with("version: 2\n", ORIGIN, CLIENTS, STEPS), "version 2");
-    let s = ok(&with("host: API.Example\nscheme: http\n", ORIGIN, CLIENTS, STEPS));
+    let s = ok(&with(
+        "host: API.Example\nscheme: http\n",
+        ORIGIN,
+        CLIENTS,
+        STEPS,
+    ));
     assert_eq!(s.steps[0].host, "api.example");
     assert_eq!(s.steps[0].scheme, "http");
-    assert_eq!(ok(&with("", ORIGIN, CLIENTS, STEPS)).steps[0].scheme, "https");
+    assert_eq!(
+        ok(&with("", ORIGIN, CLIENTS, STEPS)).steps[0].scheme,
+        "https"
+    );
     refused(&with("host: a/b\n", ORIGIN, CLIENTS, STEPS), "host name");
     refused(&with("host: ''\n", ORIGIN, CLIENTS, STEPS), "host name");
-    refused(&with("scheme: ftp\n", ORIGIN, CLIENTS, STEPS), "`http` or `https`");
+    refused(
+        &with("scheme: ftp\n", ORIGIN, CLIENTS, STEPS),
+        "`http` or `https`",
+    );
     refused(&with("", "", CLIENTS, STEPS), "missing `origin:`");
     refused(&with("", ORIGIN, "", STEPS), "missing `clients:`");
-    refused(&with("", ORIGIN, "clients: []\n", STEPS), "`clients:` is empty");
+    refused(
+        &with("", ORIGIN, "clients: []\n", STEPS),
+        "`clients:` is empty",
+    );
     refused(&with("", ORIGIN, CLIENTS, ""), "missing `steps:`");
 }
 
 #[test]
 fn upstream_rules() {
-    let s = ok(&with("upstream: http://127.0.0.1:3000/\n", "", CLIENTS, STEPS));
-    assert_eq!(s.origin, OriginSpec::Upstream("http://127.0.0.1:3000".into()));
+    let s = ok(&with(
+        "upstream: http://127.0.0.1:3000/\n",
+        "",
+        CLIENTS,
+        STEPS,
+    ));
+    assert_eq!(
+        s.origin,
+        OriginSpec::Upstream("http://127.0.0.1:3000".into())
+    );
     ok(&with("upstream: https://x\n", "", CLIENTS, STEPS));
-    refused(&with("upstream: ftp://x\n", "", CLIENTS, STEPS), "http:// URL");
-    refused(&with("upstream: http://\n", "", CLIENTS, STEPS), "http:// URL");
+    refused(
+        &with("upstream: ftp://x\n", "", CLIENTS, STEPS),
+        "http:// URL",
+    );
+    refused(
+        &with("upstream: http://\n", "", CLIENTS, STEPS),
+        "http:// URL",
+    );
     refused(&with("upstream: x\n", "", CLIENTS, STEPS), "http:// URL");
     refused(
         &with("upstream: http://x\n", ORIGIN, CLIENTS, STEPS),
         "not both",
     );
     let nested = "origin:\n  upstream: http://x\n  routes:\n    - path: /x\n";
-    refused(&with("", nested, CLIENTS, STEPS), "drop `cors:` and `routes:`");
+    refused(
+        &with("", nested, CLIENTS, STEPS),
+        "drop `cors:` and `routes:`",
+    );
     let nested = "origin:\n  upstream: http://x\n  cors: { allow_origins: \"*\" }\n";
-    refused(&with("", nested, CLIENTS, STEPS), "drop `cors:` and `routes:`");
+    refused(
+        &with("", nested, CLIENTS, STEPS),
+        "drop `cors:` and `routes:`",
+    );
 }
 
 fn cors(block: &str) -> String {
@@ -87,7 +126,10 @@ fn policy(block: &str) -> crate::origin::CorsPolicy {
 
 #[test]
 fn cors_policy_rules() {
-    assert_eq!(policy("    allow_origins: \"*\"").allow_origins, AllowOrigins::Any);
+    assert_eq!(
+        policy("    allow_origins: \"*\"").allow_origins,
+        AllowOrigins::Any
+    );
     assert_eq!(
         policy("    allow_origins: reflect-any").allow_origins,
         AllowOrigins::ReflectAny
@@ -101,7 +143,10 @@ fn cors_policy_rules() {
         AllowOrigins::List(vec!["https://a.example".into()])
     );
     refused(&cors("    allow_origins: a.example"), "list of origins");
-    refused(&cors("    allow_methods: [GET]"), "missing `allow_origins:`");
+    refused(
+        &cors("    allow_methods: [GET]"),
+        "missing `allow_origins:`",
+    );
     let p = policy(
         "    allow_origins: \"*\"\n    allow_methods: [GET, PATCH]\n    allow_headers: \"*\"\n    vary_origin: always\n    preflight_status: 599\n    options: false",
     );
@@ -115,23 +160,43 @@ fn cors_policy_rules() {
     assert_eq!(p.vary_origin, VaryOrigin::Never);
     assert_eq!(p.preflight_status, 100);
     assert!(p.options_handler);
-    let p = policy("    allow_origins: \"*\"\n    allow_headers: [x-a]\n    allow_credentials: true");
+    let p =
+        policy("    allow_origins: \"*\"\n    allow_headers: [x-a]\n    allow_credentials: true");
     assert_eq!(p.allow_headers, AllowHeaders::List(vec!["x-a".into()]));
     assert!(p.allow_credentials);
-    refused(&cors("    allow_origins: \"*\"\n    allow_methods: [\"GE T\"]"), "not a method name");
-    refused(&cors("    allow_origins: \"*\"\n    vary_origin: maybe"), "when-origin");
-    refused(&cors("    allow_origins: \"*\"\n    preflight_status: 99"), "between 100 and 599");
-    refused(&cors("    allow_origins: \"*\"\n    preflight_status: 600"), "between 100 and 599");
+    refused(
+        &cors("    allow_origins: \"*\"\n    allow_methods: [\"GE T\"]"),
+        "not a method name",
+    );
+    refused(
+        &cors("    allow_origins: \"*\"\n    vary_origin: maybe"),
+        "when-origin",
+    );
+    refused(
+        &cors("    allow_origins: \"*\"\n    preflight_status: 99"),
+        "between 100 and 599",
+    );
+    refused(
+        &cors("    allow_origins: \"*\"\n    preflight_status: 600"),
+        "between 100 and 599",
+    );
     refused(&cors("    allow_origin_pattern: \"a[b]\""), "not supported");
 }
 
 fn routes(block: &str) -> String {
-    with("", &format!("origin:\n  routes:\n{block}\n"), CLIENTS, STEPS)
+    with(
+        "",
+        &format!("origin:\n  routes:\n{block}\n"),
+        CLIENTS,
+        STEPS,
+    )
 }
 
 #[test]
 fn route_rules() {
-    let s = ok(&routes("    - { path: /x, status: 599, cors: none }\n    - { path: /y, status: 100, cors: false }"));
+    let s = ok(&routes(
+        "    - { path: /x, status: 599, cors: none }\n    - { path: /y, status: 100, cors: false }",
+    ));
     let OriginSpec::Model(m) = s.origin else {
         panic!("not a model")
     };
@@ -140,11 +205,26 @@ fn route_rules() {
     assert_eq!(m.routes[1].status, 100);
     assert_eq!(m.routes[1].cors, Some(None));
     refused(&routes("    - { path: x }"), "starts with /");
-    refused(&routes("    - { path: /x, status: 600 }"), "between 100 and 599");
-    refused(&routes("    - { path: /x, status: 99 }"), "between 100 and 599");
-    refused(&routes("    - { path: /x, cors: true }"), "can only be `false`");
-    refused(&routes("    - { path: /x, headers: { \"x y\": a } }"), "not a valid header name");
-    refused(&routes("    - { path: /x, headers: { x-y: \"a\\nb\" } }"), "line break");
+    refused(
+        &routes("    - { path: /x, status: 600 }"),
+        "between 100 and 599",
+    );
+    refused(
+        &routes("    - { path: /x, status: 99 }"),
+        "between 100 and 599",
+    );
+    refused(
+        &routes("    - { path: /x, cors: true }"),
+        "can only be `false`",
+    );
+    refused(
+        &routes("    - { path: /x, headers: { \"x y\": a } }"),
+        "not a valid header name",
+    );
+    refused(
+        &routes("    - { path: /x, headers: { x-y: \"a\\nb\" } }"),
+        "line break",
+    );
 }
 
 fn clients(block: &str) -> String {
@@ -157,10 +237,19 @@ fn client_rules() {
     assert_eq!(s.clients[1].origin, "");
     assert_eq!(s.clients[0].pop, Some(0));
     refused(&clients("  - { name: a, origin: https://a.example }\n  - { name: a, origin: https://b.example }"), "defined twice");
-    refused(&clients("  - { name: a, origin: https://a.example, browser: opera }"), "expected one of chrome, firefox, safari, none");
+    refused(
+        &clients("  - { name: a, origin: https://a.example, browser: opera }"),
+        "expected one of chrome, firefox, safari, none",
+    );
     refused(&clients("  - { name: a }"), "needs an `origin:`");
-    refused(&clients("  - { name: a, origin: https://a.example, pop: 1 }"), "pop 1 does not exist");
-    refused(&clients("  - { name: a, origin: https://a.example/ }"), "not an origin");
+    refused(
+        &clients("  - { name: a, origin: https://a.example, pop: 1 }"),
+        "pop 1 does not exist",
+    );
+    refused(
+        &clients("  - { name: a, origin: https://a.example/ }"),
+        "not an origin",
+    );
 }
 
 #[test]
@@ -197,26 +286,66 @@ fn step_rules() {
     assert_eq!(s.steps[2].scheme, "http");
     assert_eq!(s.steps[2].target, "/p?q");
     assert_eq!(s.steps[3].expect.cors_ok, Some(true));
-    refused(&steps("  - { at: 5s, client: a, fetch: GET /x }\n  - { at: 4s, client: a, fetch: GET /x }"), "before the previous step");
-    refused(&steps("  - { at: soon, client: a, fetch: GET /x }"), "expected `+5s`");
-    refused(&steps("  - { client: c, fetch: GET /x }"), "unknown client \"c\"; defined: a, b");
+    refused(
+        &steps(
+            "  - { at: 5s, client: a, fetch: GET /x }\n  - { at: 4s, client: a, fetch: GET /x }",
+        ),
+        "before the previous step",
+    );
+    refused(
+        &steps("  - { at: soon, client: a, fetch: GET /x }"),
+        "expected `+5s`",
+    );
+    refused(
+        &steps("  - { client: c, fetch: GET /x }"),
+        "unknown client \"c\"; defined: a, b",
+    );
     refused(&steps("  - { client: a, fetch: GET }"), "METHOD /path");
-    refused(&steps("  - { client: a, fetch: get /x }"), "uppercase method");
-    refused(&steps("  - { client: a, fetch: \"G(T /x\" }"), "uppercase method");
-    refused(&steps("  - { client: a, fetch: GET ftp://h/x }"), "http(s) URL");
-    refused(&steps("  - { client: a, fetch: GET http:///x }"), "http(s) URL");
+    refused(
+        &steps("  - { client: a, fetch: get /x }"),
+        "uppercase method",
+    );
+    refused(
+        &steps("  - { client: a, fetch: \"G(T /x\" }"),
+        "uppercase method",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET ftp://h/x }"),
+        "http(s) URL",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET http:///x }"),
+        "http(s) URL",
+    );
     refused(&steps("  - { client: a, fetch: GET x }"), "starting with /");
-    refused(&steps("  - { client: a, fetch: GET /x, credentials: all }"), "omit, same-origin, include");
-    refused(&steps("  - { client: a, fetch: GET /x, expect: { cors: maybe } }"), "ok, blocked");
-    refused(&steps("  - { client: a, fetch: GET /x, expect: { reason: nope } }"), "unknown reason");
-    refused(&steps("  - { client: a, fetch: GET /x, expect: { cache: warm } }"), "hit, miss");
+    refused(
+        &steps("  - { client: a, fetch: GET /x, credentials: all }"),
+        "omit, same-origin, include",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET /x, expect: { cors: maybe } }"),
+        "ok, blocked",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET /x, expect: { reason: nope } }"),
+        "unknown reason",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET /x, expect: { cache: warm } }"),
+        "hit, miss",
+    );
 }
 
 /// An origin is `scheme "://" host [ ":" port ]` (RFC 6454 §6.2 serialisation) or
 /// `null`; the scheme is lowercase; nothing follows the authority.
 #[test]
 fn origin_serialisation_rules() {
-    for good in ["null", "https://a.example", "http://a:8080", "web+x.y-z://h"] {
+    for good in [
+        "null",
+        "https://a.example",
+        "http://a:8080",
+        "web+x.y-z://h",
+    ] {
         assert_eq!(validate_origin(good), Ok(()), "{good}");
     }
     for bad in [

@@ -65,7 +65,10 @@ fn every_day_round_trips_and_advances() {
         if day > 0 {
             let next_day = d == last_day + 1 && month == last_month;
             let next_month = d == 1 && month != last_month;
-            assert!(next_day || next_month, "{text} after {last_day} {last_month}");
+            assert!(
+                next_day || next_month,
+                "{text} after {last_day} {last_month}"
+            );
         }
         last_day = d;
         last_month = month.to_string();
@@ -85,8 +88,14 @@ fn every_separator_of_the_fixed_layout_is_checked() {
         assert_eq!(Timestamp::parse_http_date(&s), None, "{s}");
     }
     assert_eq!(Timestamp::parse_http_date(&good[..28]), None);
-    assert_eq!(Timestamp::parse_http_date("Sun, 06 Nov 1994 08:49:3x GMT"), None);
-    assert_eq!(Timestamp::parse_http_date("Sun, 06 Xyz 1994 08:49:37 GMT"), None);
+    assert_eq!(
+        Timestamp::parse_http_date("Sun, 06 Nov 1994 08:49:3x GMT"),
+        None
+    );
+    assert_eq!(
+        Timestamp::parse_http_date("Sun, 06 Xyz 1994 08:49:37 GMT"),
+        None
+    );
 }
 
 /// `time-of-day = hour ":" minute ":" second`, hour 00–23, minute 00–59, second 00–60
