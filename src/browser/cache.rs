@@ -376,6 +376,7 @@ mod rule_tests {
         assert_eq!(c.len(), 1);
         assert!(c.header_match(later, &omit, "x-new"));
         c.clear();
-        assert!(c.is_empty() && c.len() == 0);
+        assert!(c.is_empty());
+        assert_eq!(c.len(), 0);
     }
 }

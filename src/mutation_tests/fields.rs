@@ -25,7 +25,8 @@ fn multimap_operations() {
     h.remove("a");
     assert_eq!(h.iter().collect::<Vec<_>>(), vec![("b", "2")]);
     h.remove("B");
-    assert!(h.is_empty() && h.len() == 0);
+    assert!(h.is_empty());
+    assert_eq!(h.len(), 0);
 }
 
 /// The capacity estimate counts name + value + 4 separator bytes (`": "` and CRLF) per
