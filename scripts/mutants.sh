@@ -37,6 +37,10 @@ if [ $# -gt 0 ] && printf '%s\n' "$@" | grep -qx -- '-f\|--file'; then
     core=() # the caller chose the files
 fi
 
+if printf '%s\n' "$@" | grep -qx -- '--list'; then
+    exec cargo mutants "${core[@]}" "$@" # just list, nothing to summarise
+fi
+
 limit=${MUTANTS_TIME_LIMIT:-6h}
 echo "== cargo mutants over the core (time limit $limit)"
 timeout --signal=INT --kill-after=120 "$limit" \
