@@ -25,3 +25,6 @@ pub mod scenario;
 pub mod sim;
 pub mod time;
 pub mod traffic;
+
+#[cfg(test)]
+mod mutation_tests;

@@ -229,3 +229,168 @@ mod tests {
         assert!(c.is_empty());
     }
 }
+
+/// Tests that pin each condition of the Fetch §4.9 cache matches (each kills a mutant the
+/// tests above let through).
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+    use crate::browser::{Agent, Mode};
+    use crate::fields::Headers;
+    use crate::time::SIM_EPOCH;
+
+    /// A CORS fetch of `https://api.example.com{target}` from `origin` (the one place
+    /// that lists `Fetch`'s fields, so a new field is added here only).
+    fn fetch(origin: &str, target: &str, c: Credentials) -> Fetch {
+        Fetch {
+            agent: Agent::Chrome,
+            origin: origin.into(),
+            method: "PUT".into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            target: target.into(),
+            headers: Headers::new(),
+            mode: Mode::Cors,
+            credentials: c,
+            cookie: None,
+            private_network: false,
+            redirect: crate::browser::RedirectMode::Follow,
+            chain: crate::browser::Chain::default(),
+        }
+    }
+
+    const A: &str = "https://a.example";
+
+    fn cache_with(f: &Fetch, items: Vec<CacheItem>, secs: u64) -> PreflightCache {
+        let mut c = PreflightCache::new();
+        for it in items {
+            c.store(SIM_EPOCH, f, &url_of(f), it, secs);
+        }
+        c
+    }
+
+    /// Fetch §4.9 "method cache entry match": "... and whose method is method or `*`",
+    /// where `*` counts only "if request's credentials mode is not "include"" (Fetch
+    /// §4.8 step 7.6: for credentialed requests `*` is the literal method name).
+    #[test]
+    fn wildcard_method_only_without_credentials() {
+        let inc = fetch(A, "/x", Credentials::Include);
+        let omit = fetch(A, "/x", Credentials::Omit);
+        let c = cache_with(&inc, vec![CacheItem::Method("*".into())], 60);
+        assert!(c.method_match(SIM_EPOCH, &omit, "DELETE"));
+        assert!(!c.method_match(SIM_EPOCH, &inc, "DELETE"));
+        assert!(c.method_match(SIM_EPOCH, &inc, "*"));
+        let c = cache_with(&inc, vec![CacheItem::Method("PATCH".into())], 60);
+        assert!(c.method_match(SIM_EPOCH, &inc, "PATCH"));
+        assert!(!c.method_match(SIM_EPOCH, &inc, "DELETE"));
+        // A header entry is not a method entry.
+        let c = cache_with(&omit, vec![CacheItem::Header("PUT".into())], 60);
+        assert!(!c.method_match(SIM_EPOCH, &omit, "PUT"));
+    }
+
+    /// Fetch §4.9 "header-name cache entry match": the name matches ASCII
+    /// case-insensitively, or the entry is `*`, the request is not credentialed, and the
+    /// name is not a CORS non-wildcard request-header name (`Authorization`).
+    #[test]
+    fn wildcard_header_rules() {
+        let inc = fetch(A, "/x", Credentials::Include);
+        let omit = fetch(A, "/x", Credentials::Omit);
+        let c = cache_with(&inc, vec![CacheItem::Header("*".into())], 60);
+        assert!(c.header_match(SIM_EPOCH, &omit, "x-any"));
+        assert!(!c.header_match(SIM_EPOCH, &omit, "Authorization"));
+        assert!(!c.header_match(SIM_EPOCH, &inc, "x-any"));
+        let c = cache_with(&inc, vec![CacheItem::Header("X-Named".into())], 60);
+        assert!(c.header_match(SIM_EPOCH, &inc, "x-named"));
+        assert!(!c.header_match(SIM_EPOCH, &inc, "x-other"));
+        let c = cache_with(&omit, vec![CacheItem::Method("x-a".into())], 60);
+        assert!(!c.header_match(SIM_EPOCH, &omit, "x-a"));
+    }
+
+    /// Fetch §4.9 "cache entry match": "entry's key is ... origin is request's origin,
+    /// and entry's URL is request's current URL" — another origin or URL does not match;
+    /// an entry applies until its max-age runs out, not at that instant.
+    #[test]
+    fn origin_url_and_expiry_must_match() {
+        let f = fetch(A, "/x", Credentials::Omit);
+        let c = cache_with(
+            &f,
+            vec![CacheItem::Method("PUT".into()), CacheItem::PrivateNetwork],
+            10,
+        );
+        let now = SIM_EPOCH;
+        assert!(c.method_match(now, &f, "PUT"));
+        let other_origin = fetch("https://b.example", "/x", Credentials::Omit);
+        assert!(!c.method_match(now, &other_origin, "PUT"));
+        assert!(!c.private_network_match(now, &other_origin));
+        let other_url = fetch(A, "/y", Credentials::Omit);
+        assert!(!c.method_match(now, &other_url, "PUT"));
+        let last = now.plus_ms(9_999);
+        assert!(c.method_match(last, &f, "PUT") && c.private_network_match(last, &f));
+        let end = now.plus_secs(10);
+        assert!(!c.method_match(end, &f, "PUT"));
+        assert!(!c.private_network_match(end, &f));
+        let only_method = cache_with(&f, vec![CacheItem::Method("PUT".into())], 10);
+        assert!(!only_method.private_network_match(now, &f));
+    }
+
+    /// Fetch §4.9 "create a new cache entry" replaces only the entry with the same key
+    /// (origin, URL, credentials, method or header name); storing also purges expired
+    /// entries.
+    #[test]
+    fn store_keys_and_purges() {
+        let omit = fetch(A, "/x", Credentials::Omit);
+        let inc = fetch(A, "/x", Credentials::Include);
+        let mut c = cache_with(
+            &omit,
+            vec![
+                CacheItem::Method("PUT".into()),
+                CacheItem::Method("put".into()),
+                CacheItem::Header("put".into()),
+                CacheItem::PrivateNetwork,
+                CacheItem::PrivateNetwork,
+            ],
+            60,
+        );
+        assert_eq!(c.len(), 4);
+        assert!(!c.is_empty());
+        c.store(
+            SIM_EPOCH,
+            &inc,
+            &url_of(&inc),
+            CacheItem::Method("PUT".into()),
+            60,
+        );
+        assert_eq!(c.len(), 5);
+        let b = fetch("https://b.example", "/x", Credentials::Omit);
+        c.store(
+            SIM_EPOCH,
+            &b,
+            &url_of(&b),
+            CacheItem::Method("PUT".into()),
+            60,
+        );
+        assert_eq!(c.len(), 6);
+        c.store(
+            SIM_EPOCH,
+            &omit,
+            "https://api.example.com/z",
+            CacheItem::Method("PUT".into()),
+            60,
+        );
+        assert_eq!(c.len(), 7);
+        // At the expiry instant every old entry is purged by the next store.
+        let later = SIM_EPOCH.plus_secs(60);
+        c.store(
+            later,
+            &omit,
+            &url_of(&omit),
+            CacheItem::Header("x-new".into()),
+            5,
+        );
+        assert_eq!(c.len(), 1);
+        assert!(c.header_match(later, &omit, "x-new"));
+        c.clear();
+        assert!(c.is_empty());
+        assert_eq!(c.len(), 0);
+    }
+}

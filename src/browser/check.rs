@@ -286,3 +286,151 @@ mod tests {
         assert!(!looks_like_url("1http://x"));
     }
 }
+
+/// Tests that pin each rule of the check to the sentence it implements, written so that
+/// a small change to the rule (a mutant) changes a verdict or a reported value.
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    const O: &str = "https://app.example.com";
+
+    fn acao(v: &str) -> Headers {
+        Headers::from_pairs([("access-control-allow-origin", v)])
+    }
+
+    /// Fetch §3.2.5 CORS check, step 4: "If the result of byte-serializing a request
+    /// origin with request is not origin, then return failure." The comparison is
+    /// byte-for-byte equality: an ACAO that is a prefix of the page's origin (or the
+    /// page's origin a prefix of the ACAO) is not that origin. Accepting a prefix would
+    /// let `https://app.example.com.evil.example` read responses meant for
+    /// `https://app.example.com`.
+    #[test]
+    fn allow_origin_must_equal_the_origin_not_prefix_it() {
+        let evil = "https://app.example.com.evil.example";
+        let h = acao(O);
+        assert_eq!(
+            cors_check(&h, evil, Credentials::Omit),
+            Err(Failure::AllowOriginMismatch(O))
+        );
+        assert_eq!(
+            cors_check(&h, "https://app.example.com:8443", Credentials::Include),
+            Err(Failure::AllowOriginMismatch(O))
+        );
+        let h = acao(evil);
+        assert_eq!(
+            cors_check(&h, O, Credentials::Omit),
+            Err(Failure::AllowOriginMismatch(evil))
+        );
+        // The equal origin still passes.
+        assert_eq!(cors_check(&acao(evil), evil, Credentials::Omit), Ok(()));
+    }
+
+    /// The header's grammar (Fetch §3.3.3) is `Access-Control-Allow-Origin =
+    /// origin-or-null / wildcard`: one serialised origin, which never contains a space or
+    /// a comma. Chromium (`cors.cc`, `CheckAccess`) reports a value containing either as
+    /// "contains multiple values ..., but only one is allowed" (kMultipleAllowOriginValues),
+    /// not as a mismatch; so a space-separated list is a multiple-values failure that
+    /// quotes the whole value.
+    #[test]
+    fn space_separated_allow_origin_is_multiple_values() {
+        let v = "https://a.example https://b.example";
+        let h = acao(v);
+        assert_eq!(
+            cors_check(&h, "https://a.example", Credentials::Omit),
+            Err(Failure::MultipleAllowOrigin(Cow::Borrowed(v)))
+        );
+        assert_eq!(
+            cors_check(&h, O, Credentials::Omit).map_err(|f| f.reason()),
+            Err(crate::browser::Reason::MultipleAllowOrigin)
+        );
+        // A comma alone is also several values.
+        let v = "https://a.example,https://b.example";
+        assert_eq!(
+            cors_check(&acao(v), O, Credentials::Omit),
+            Err(Failure::MultipleAllowOrigin(Cow::Borrowed(v)))
+        );
+    }
+
+    /// `null` is an allowed value (`origin-or-null`): the serialisation of an opaque
+    /// origin is `null` (HTML "serialization of an origin"), so ACAO `null` matches a
+    /// `null` origin, and for any other origin it is a mismatch (Chromium: "has a value
+    /// 'null' that is not equal to the supplied origin"), not an invalid value.
+    #[test]
+    fn null_allow_origin_is_a_mismatch_not_invalid() {
+        assert_eq!(cors_check(&acao("null"), "null", Credentials::Omit), Ok(()));
+        assert_eq!(
+            cors_check(&acao("null"), O, Credentials::Omit),
+            Err(Failure::AllowOriginMismatch("null"))
+        );
+        // A value that is neither `null`, `*` nor a URL is reported as invalid.
+        assert_eq!(
+            cors_check(&acao("nul"), O, Credentials::Omit),
+            Err(Failure::InvalidAllowOrigin("nul"))
+        );
+    }
+
+    /// Fetch §3.2.5 steps 6–7: "Let credentials be the result of getting
+    /// `Access-Control-Allow-Credentials` ... If credentials is `true`, then return
+    /// success." Anything else, and absence, fail with the value quoted; with credentials
+    /// not "include" (step 5) the header is not consulted.
+    #[test]
+    fn allow_credentials_value_is_reported() {
+        let h = Headers::from_pairs([
+            ("access-control-allow-origin", O),
+            ("access-control-allow-credentials", "yes"),
+        ]);
+        assert_eq!(
+            cors_check(&h, O, Credentials::Include),
+            Err(Failure::InvalidAllowCredentials(Cow::Borrowed("yes")))
+        );
+        assert_eq!(cors_check(&h, O, Credentials::SameOrigin), Ok(()));
+        let two = Headers::from_pairs([
+            ("access-control-allow-origin", O),
+            ("access-control-allow-credentials", "true"),
+            ("access-control-allow-credentials", "true"),
+        ]);
+        assert_eq!(
+            cors_check(&two, O, Credentials::Include),
+            Err(Failure::InvalidAllowCredentials(Cow::Owned(
+                "true, true".to_owned()
+            )))
+        );
+    }
+
+    /// `single_or_combined`: Fetch "get" a header combines its values with ", " (0x2C
+    /// 0x20); one field line is borrowed as is; absence is `None`.
+    #[test]
+    fn single_or_combined_values() {
+        let h = Headers::from_pairs([("x-a", "1"), ("x-b", "2"), ("x-b", "3")]);
+        assert_eq!(single_or_combined(&h, "x-a"), Some(Cow::Borrowed("1")));
+        assert_eq!(
+            single_or_combined(&h, "x-b"),
+            Some(Cow::Owned("2, 3".to_owned()))
+        );
+        assert_eq!(single_or_combined(&h, "x-c"), None);
+    }
+
+    /// The URL-validity stand-in: a scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ),
+    /// RFC 3986 §3.1), a colon, and for the special schemes (URL Standard) a non-empty
+    /// host — except `file`, whose host may be empty.
+    #[test]
+    fn url_validity_rules() {
+        // Non-special schemes need only a valid scheme.
+        assert!(looks_like_url("a+b-c.d9:anything"));
+        assert!(looks_like_url("foo:"));
+        // Each scheme character class is checked.
+        assert!(!looks_like_url("a_b:x"));
+        assert!(!looks_like_url(":x"));
+        assert!(!looks_like_url("9a:x"));
+        // Special schemes need a host, matched case-insensitively.
+        assert!(looks_like_url("HTTPS://x"));
+        assert!(looks_like_url("ws:\\\\x"));
+        assert!(!looks_like_url("wss://"));
+        assert!(!looks_like_url("http://?q"));
+        assert!(!looks_like_url("http:///#f"));
+        // `file` may have an empty host.
+        assert!(looks_like_url("file:///etc/hosts"));
+        assert!(looks_like_url("FILE:"));
+    }
+}

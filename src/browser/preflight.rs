@@ -193,3 +193,42 @@ mod tests {
         assert_eq!(address_space("router.lan"), "private");
     }
 }
+
+/// Tests that pin the edge cases of each parsing rule (each kills a mutant the tests
+/// above let through).
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    fn ma(v: &str) -> Headers {
+        Headers::from_pairs([("access-control-max-age", v)])
+    }
+
+    /// `Access-Control-Max-Age = delta-seconds` (Fetch §3.3.3), and `delta-seconds =
+    /// 1*DIGIT` (RFC 9111 §1.2.2): the empty value and a value with a unit are not
+    /// delta-seconds, so parsing fails and the default (5 s) applies (Fetch §4.8 step
+    /// 7.9: "If max-age is null, then set max-age to 5"). Firefox caches nothing for a
+    /// non-digit value, but treats the empty value as absent.
+    #[test]
+    fn empty_or_unit_max_age_is_the_default() {
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("")), 5);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("10s")), 5);
+        assert_eq!(max_age_secs(Agent::Firefox, &ma("")), 5);
+        assert_eq!(max_age_secs(Agent::Firefox, &ma("10s")), 0);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("-")), 5);
+        assert_eq!(max_age_secs(Agent::Chrome, &ma("1234")), 1234);
+    }
+
+    /// Chromium names `localhost`, `*.localhost` (RFC 6761 §6.3: these names resolve to
+    /// loopback), `127.0.0.0/8` and `::1` as the `local` address space.
+    #[test]
+    fn loopback_names_are_local() {
+        assert_eq!(address_space("LOCALHOST"), "local");
+        assert_eq!(address_space("app.localhost:3000"), "local");
+        assert_eq!(address_space("127.9.9.9:80"), "local");
+        assert_eq!(address_space("[::1]"), "local");
+        assert_eq!(address_space("[fd00::1]:80"), "private");
+        assert_eq!(address_space("notlocalhost"), "private");
+        assert_eq!(address_space("192.168.1.1:8080"), "private");
+    }
+}

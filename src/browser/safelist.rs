@@ -372,3 +372,98 @@ mod tests {
         assert_eq!(acrh_value(false, || h.iter()).as_deref(), Some("dpr,x-a"));
     }
 }
+
+/// Tests that pin each classification rule at its boundary (each kills a mutant the
+/// tests above let through).
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+    use crate::fields::Headers;
+
+    /// The `Access-Control-Request-Headers` value for `h` (the one call of the
+    /// signature-bearing function, so that a signature change is fixed here only).
+    fn acrh(h: &Headers) -> Option<String> {
+        acrh_value(false, || h.iter())
+    }
+
+    /// Fetch §2.2.2: "A CORS-unsafe request-header byte is a byte byte for which one of
+    /// the following is true: byte is less than 0x20 and is not 0x09 HT; byte is 0x22
+    /// ("), 0x28 (left parenthesis), 0x29 (right parenthesis), 0x3A (:), 0x3C (<), 0x3E
+    /// (>), 0x3F (?), 0x40 (@), 0x5B ([), 0x5C (\), 0x5D (]), 0x7B ({), 0x7D (}), or 0x7F
+    /// DEL." `Accept` is safelisted when its value has no such byte.
+    #[test]
+    fn cors_unsafe_bytes_in_accept() {
+        assert!(is_safelisted_header("accept", "text/html,\t*/*"));
+        assert!(is_safelisted_header("accept", "text/html, */*;q=0.8"));
+        assert!(is_safelisted_header("accept", "!#$%&'*+-.^_`|~"));
+        for unsafe_byte in [
+            "\u{0}", "\u{1}", "\u{1f}", "\"", "(", ":", "@", "{", "\u{7f}",
+        ] {
+            let v = format!("text/html{unsafe_byte}");
+            assert!(!is_safelisted_header("accept", &v), "{v:?}");
+        }
+    }
+
+    /// Fetch §2.2.2: `Content-Type` is safelisted when its parsed essence is
+    /// `application/x-www-form-urlencoded`, `multipart/form-data` or `text/plain`.
+    #[test]
+    fn each_safelisted_content_type() {
+        assert!(is_safelisted_header(
+            "content-type",
+            "application/x-www-form-urlencoded"
+        ));
+        assert!(!is_safelisted_header(
+            "content-type",
+            "application/form-data"
+        ));
+        assert!(!is_safelisted_header(
+            "content-type",
+            "text/x-www-form-urlencoded"
+        ));
+    }
+
+    /// Fetch §2.2.2 "no-CORS-safelisted request-header": "If name is not a no-CORS-
+    /// safelisted request-header name [`Accept`, `Accept-Language`, `Content-Language`,
+    /// `Content-Type`], then return false. Return whether (name, value) is a
+    /// CORS-safelisted request-header." `Range` is CORS-safelisted but not no-CORS.
+    #[test]
+    fn no_cors_safelist() {
+        assert!(is_no_cors_safelisted_header("accept", "*/*"));
+        assert!(is_no_cors_safelisted_header("content-type", "text/plain"));
+        assert!(!is_no_cors_safelisted_header("range", "bytes=0-"));
+        assert!(!is_no_cors_safelisted_header(
+            "content-type",
+            "application/json"
+        ));
+        assert!(!is_no_cors_safelisted_header("x-custom", "1"));
+    }
+
+    /// Fetch §2.2.2 "CORS-unsafe request-header names" step 3: "If safelistValueSize is
+    /// greater than 1024, then for each name of potentiallyUnsafeNames, add name to
+    /// unsafeNames." Exactly 1024 bytes is not greater.
+    #[test]
+    fn safelist_budget_is_strictly_greater_than_1024() {
+        let v = "a".repeat(128);
+        let mut h = Headers::new();
+        for _ in 0..8 {
+            h.append("accept-language", &v); // 8 * 128 = 1024
+        }
+        assert_eq!(acrh(&h), None);
+        h.append("accept", "b"); // 1025
+        assert_eq!(acrh(&h).as_deref(), Some("accept,accept-language"));
+    }
+
+    /// Fetch §2.2.1 "normalize a method": byte-uppercase `method` if it is a
+    /// byte-case-insensitive match for `DELETE`, `GET`, `HEAD`, `OPTIONS`, `POST` or
+    /// `PUT`.
+    #[test]
+    fn normalize_each_method() {
+        for m in ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"] {
+            assert_eq!(normalize_method(&m.to_ascii_lowercase()), m);
+            assert_eq!(normalize_method(m), m);
+        }
+        assert_eq!(normalize_method("Patch"), "Patch");
+        assert!(is_safelisted_method("HEAD"));
+        assert!(!is_safelisted_method("OPTIONS"));
+    }
+}

@@ -125,3 +125,65 @@ mod tests {
         );
     }
 }
+
+/// Tests that pin the key's layout at its edges (each kills a mutant the tests above let
+/// through).
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+    use crate::fields::Headers;
+
+    fn req(method: &str, target: &str, h: &[(&str, &str)]) -> Request {
+        Request {
+            method: method.into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            target: target.into(),
+            headers: Headers::from_pairs(h.iter().copied()),
+        }
+    }
+
+    /// With a query allowlist and none of its parameters present, the key has no query
+    /// part at all: `/a` and `/a?z=9` are the same resource for that cache (CloudFront
+    /// "query string allowlist"), so no bare `?` is appended.
+    #[test]
+    fn allowlist_with_no_kept_parameter_has_no_question_mark() {
+        let mut k = Knobs::rfc9111();
+        k.query = QueryKey::List(vec!["a".into()]);
+        let with = primary_key(&k, &req("GET", "/a?z=9", &[]));
+        assert_eq!(with, "GET https://api.example.com/a");
+        assert_eq!(with, primary_key(&k, &req("GET", "/a", &[])));
+        // A parameter named like an allowed one but longer is not kept.
+        assert_eq!(
+            primary_key(&k, &req("GET", "/a?ab=1&a=2", &[])),
+            "GET https://api.example.com/a?a=2"
+        );
+    }
+
+    /// A preflight header that is already a configured key header appears once, in the
+    /// configured position; a GET never carries the preflight headers even under
+    /// `preflight_key: honor`.
+    #[test]
+    fn preflight_headers_are_not_repeated_and_only_key_options() {
+        let mut k = Knobs::rfc9111();
+        k.key_headers = vec!["origin".into()];
+        let h = [
+            ("origin", "https://o"),
+            ("access-control-request-method", "PUT"),
+        ];
+        assert_eq!(
+            primary_key(&k, &req("OPTIONS", "/p", &h)),
+            "OPTIONS https://api.example.com/p | origin=https://o \
+             access-control-request-method=PUT access-control-request-headers=-"
+        );
+        assert_eq!(
+            primary_key(&k, &req("GET", "/p", &h)),
+            "GET https://api.example.com/p | origin=https://o"
+        );
+        k.key_headers.clear();
+        assert_eq!(
+            primary_key(&k, &req("POST", "/p", &h)),
+            "POST https://api.example.com/p"
+        );
+    }
+}

@@ -299,3 +299,74 @@ mod tests {
         ));
     }
 }
+
+/// Tests that pin the remaining branches of the `Vary` treatment (each kills a mutant the
+/// tests above let through).
+#[cfg(test)]
+mod branch_tests {
+    use super::*;
+
+    fn vary(v: &str) -> Headers {
+        Headers::from_pairs([("vary", v)])
+    }
+
+    /// Akamai stores a response only when `Vary` names nothing but `Accept-Encoding`
+    /// ("Akamai caches only responses whose Vary is limited to Accept-Encoding"): a `*`
+    /// is beyond it as much as a field name is.
+    #[test]
+    fn uncacheable_mode_refuses_a_star_alone() {
+        let mut k = Knobs::rfc9111();
+        k.vary = VaryMode::Uncacheable;
+        k.vary_star = VaryStar::NeverMatch;
+        assert_eq!(
+            vary_spec(&k, &vary("*")),
+            Err(VaryRefusal::BeyondAcceptEncoding)
+        );
+        assert!(vary_spec(&k, &vary("accept-encoding")).is_ok());
+    }
+
+    /// An allowlisting cache (Google Cloud CDN) refuses a `Vary` name that is neither on
+    /// its allowlist nor already part of the cache key; either one suffices.
+    #[test]
+    fn allowlist_or_key_header_suffices() {
+        let mut k = Knobs::rfc9111();
+        k.vary_allowlist = Some(vec!["accept".into()]);
+        k.key_headers = vec!["x-tenant".into()];
+        assert!(vary_spec(&k, &vary("Accept")).is_ok());
+        assert!(vary_spec(&k, &vary("X-Tenant")).is_ok());
+        assert!(vary_spec(&k, &vary("Accept, X-Tenant")).is_ok());
+        assert_eq!(
+            vary_spec(&k, &vary("Accept, Origin")),
+            Err(VaryRefusal::NotAllowlisted)
+        );
+    }
+
+    /// A cache that ignores `Vary` ignores its `*` too: the entry is reusable.
+    #[test]
+    fn ignore_mode_drops_the_star() {
+        let mut k = Knobs::rfc9111();
+        k.vary = VaryMode::Ignore;
+        k.vary_star = VaryStar::NeverMatch;
+        let s = vary_spec(&k, &vary("*, Origin")).unwrap();
+        assert!(!s.star && s.names.is_empty());
+    }
+
+    /// The readable secondary key: `name=value` pairs in name order, `-` for an absent
+    /// field, and `vary=*` for a never-matching entry.
+    #[test]
+    fn describe_layout() {
+        let s = VarySpec {
+            names: vec!["accept-encoding".into(), "origin".into()],
+            star: false,
+        };
+        assert_eq!(
+            describe(&s, &[None, Some("https://a".into())]),
+            "accept-encoding=- origin=https://a"
+        );
+        let star = VarySpec {
+            names: vec![],
+            star: true,
+        };
+        assert_eq!(describe(&star, &[]), "vary=*");
+    }
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# CI step (issue #19): mutation-test only the core lines a change touches, and fail when
+# one of those mutants is missed by plain `cargo test`.
+#
+# The change is `git diff BASE...HEAD` over the core. BASE is $MUTANTS_BASE when set;
+# otherwise HEAD~1 — on a clone of main, whose commits are merges and single commits,
+# HEAD~1...HEAD is the last merged branch or commit. An empty diff (or one that touches
+# no mutable code) passes at once.
+#
+# Two phases keep it inside CI's budget: (1) every mutant in the diff against
+# `cargo test --lib` (fast: one test binary); (2) only the survivors of (1) against the
+# whole `cargo test`, which decides. The tree is copied with its target/ (the build from
+# the earlier CI steps is reused); the checkout itself is never mutated.
+#
+# Hard cap: MUTANTS_DIFF_LIMIT (default 15m) for both phases together. Overrunning it
+# fails the step with a message saying so: an untested mutant is not a pass.
+# Exit: 0 no missed mutant; 1 missed mutants, overrun or tool error; 2 no base commit.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+CORE=(src/edge src/browser src/origin src/flow src/scenario src/fields.rs src/time.rs src/message.rs)
+LIMIT=${MUTANTS_DIFF_LIMIT:-15m}
+MUTANTS_VERSION=27.1.0
+OUT=${MUTANTS_DIFF_OUT:-target/mutants-diff}
+
+base=${MUTANTS_BASE:-HEAD~1}
+if ! git rev-parse --verify --quiet "$base^{commit}" >/dev/null; then
+    echo "mutants-diff: base $base is not a commit here (shallow clone?); fetch more history or set MUTANTS_BASE" >&2
+    exit 2
+fi
+
+mkdir -p "$OUT"
+diff_file="$OUT/core.diff"
+git diff "$base...HEAD" -- "${CORE[@]}" >"$diff_file"
+if [ ! -s "$diff_file" ]; then
+    echo "mutants-diff: no change to the core since $base; nothing to test"
+    exit 0
+fi
+
+if ! cargo mutants --version >/dev/null 2>&1; then
+    echo "== installing cargo-mutants $MUTANTS_VERSION (crates.io)"
+    cargo install --locked "cargo-mutants@$MUTANTS_VERSION" || exit 1
+fi
+
+count=$(cargo mutants --in-diff "$diff_file" --list 2>/dev/null | grep -c . || true)
+echo "mutants-diff: $count mutant(s) in the core lines changed since $(git rev-parse --short "$base")"
+if [ "$count" -eq 0 ]; then
+    exit 0
+fi
+
+to_secs() {
+    case $1 in
+        *h) echo $(( ${1%h} * 3600 )) ;;
+        *m) echo $(( ${1%m} * 60 )) ;;
+        *s) echo "${1%s}" ;;
+        *) echo "$1" ;;
+    esac
+}
+deadline=$(( $(date +%s) + $(to_secs "$LIMIT") ))
+
+common=(--in-diff "$diff_file" --copy-target=true --baseline=skip
+        --timeout "${MUTANTS_TEST_TIMEOUT:-300}" --build-timeout 900)
+
+overrun() {
+    echo "mutants-diff: FAILED: the $LIMIT cap ran out during $1 before every mutant was tested." >&2
+    echo "  Untested mutants are not a pass. Run scripts/mutants-diff.sh locally (MUTANTS_DIFF_LIMIT=2h)" >&2
+    echo "  and add tests or reviewed exclusions (.cargo/mutants.toml), or split the change." >&2
+    exit 1
+}
+
+# Seconds left before the cap; an exhausted cap is an overrun (never `timeout 0`).
+left() {
+    local r=$(( deadline - $(date +%s) ))
+    if [ "$r" -le 0 ]; then overrun "$1"; fi
+    echo "$r"
+}
+
+echo "== phase 1: $count mutant(s) against cargo test --lib"
+secs=$(left "phase 1") || exit 1
+timeout --signal=INT --kill-after=60 "$secs" \
+    cargo mutants "${common[@]}" --cargo-arg=--lib --output "$OUT/lib"
+rc=$?
+case $rc in
+    0|3) echo "mutants-diff: every mutant caught by the unit tests"; exit 0 ;;
+    2) ;;
+    124) overrun "phase 1" ;;
+    *) echo "mutants-diff: cargo mutants failed (exit $rc)" >&2; exit 1 ;;
+esac
+
+missed="$OUT/lib/mutants.out/missed.txt"
+n=$(grep -c . "$missed")
+echo "== phase 2: $n survivor(s) of phase 1 against the whole cargo test"
+# Each survivor's name (as `--list` prints it) as an exact regex.
+re=$(sed -e 's/[][\\.^$*+?(){}|]/\\&/g' -e 's/^/^/' -e 's/$/$/' "$missed" | paste -sd'|')
+secs=$(left "phase 2") || exit 1
+timeout --signal=INT --kill-after=60 "$secs" \
+    cargo mutants "${common[@]}" --re "$re" --output "$OUT/full"
+rc=$?
+case $rc in
+    0|3) echo "mutants-diff: the phase-1 survivors are caught by the whole test suite"; exit 0 ;;
+    2) echo "mutants-diff: FAILED: mutants in the changed core lines survive cargo test:" >&2
+       cat "$OUT/full/mutants.out/missed.txt" >&2
+       echo "  Add a test that kills each (with the RFC/Fetch sentence it checks) or a reviewed" >&2
+       echo "  exclusion with its reason in .cargo/mutants.toml." >&2
+       exit 1 ;;
+    124) overrun "phase 2" ;;
+    *) echo "mutants-diff: cargo mutants failed (exit $rc)" >&2; exit 1 ;;
+esac

@@ -1,0 +1,364 @@
+//! `crate::scenario` validation: every rule that refuses input, and the values a valid
+//! input turns into. Errors must name the file and position (PRODUCT.md: bad input is a
+//! clear error with file:line:col and what was expected).
+
+use crate::origin::{AllowHeaders, AllowOrigins, VaryOrigin};
+use crate::scenario::{parse, validate_origin, OriginSpec, Scenario};
+
+const ORIGIN: &str = "origin:\n  routes:\n    - path: /x\n";
+const CLIENTS: &str = "clients:\n  - { name: a, origin: https://a.example }\n";
+const STEPS: &str = "steps:\n  - { client: a, fetch: GET /x }\n";
+
+fn ok(text: &str) -> Scenario {
+    match parse("dir/t.yaml", text) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}\n---\n{text}"),
+    }
+}
+
+/// The error for `text`, which must mention `expected` and point into `dir/t.yaml`.
+fn refused(text: &str, expected: &str) {
+    match parse("dir/t.yaml", text) {
+        Ok(_) => panic!("accepted, expected an error mentioning {expected:?}:\n{text}"),
+        Err(e) => {
+            let m = e.to_string();
+            assert!(m.contains(expected), "{m:?} lacks {expected:?}");
+            assert!(m.contains("dir/t.yaml:"), "{m:?} has no location");
+        }
+    }
+}
+
+fn with(top: &str, origin: &str, clients: &str, steps: &str) -> String {
+    format!("{top}{origin}{clients}{steps}")
+}
+
+#[test]
+fn top_level_rules() {
+    let s = ok(&with("", ORIGIN, CLIENTS, STEPS));
+    assert_eq!(s.name, "t", "the name defaults to the file stem");
+    assert_eq!(
+        ok(&with("version: 1\n", ORIGIN, CLIENTS, STEPS))
+            .steps
+            .len(),
+        1
+    );
+    refused(&with("version: 2\n", ORIGIN, CLIENTS, STEPS), "version 2");
+    let s = ok(&with(
+        "host: API.Example\nscheme: http\n",
+        ORIGIN,
+        CLIENTS,
+        STEPS,
+    ));
+    assert_eq!(s.steps[0].host, "api.example");
+    assert_eq!(s.steps[0].scheme, "http");
+    assert_eq!(
+        ok(&with("", ORIGIN, CLIENTS, STEPS)).steps[0].scheme,
+        "https"
+    );
+    refused(&with("host: a/b\n", ORIGIN, CLIENTS, STEPS), "host name");
+    refused(&with("host: ''\n", ORIGIN, CLIENTS, STEPS), "host name");
+    refused(
+        &with("scheme: ftp\n", ORIGIN, CLIENTS, STEPS),
+        "`http` or `https`",
+    );
+    refused(&with("", "", CLIENTS, STEPS), "missing `origin:`");
+    refused(&with("", ORIGIN, "", STEPS), "missing `clients:`");
+    refused(
+        &with("", ORIGIN, "clients: []\n", STEPS),
+        "`clients:` is empty",
+    );
+    refused(&with("", ORIGIN, CLIENTS, ""), "missing `steps:`");
+}
+
+#[test]
+fn upstream_rules() {
+    let s = ok(&with(
+        "upstream: http://127.0.0.1:3000/\n",
+        "",
+        CLIENTS,
+        STEPS,
+    ));
+    assert_eq!(
+        s.origin,
+        OriginSpec::Upstream("http://127.0.0.1:3000".into())
+    );
+    ok(&with("upstream: https://x\n", "", CLIENTS, STEPS));
+    refused(
+        &with("upstream: ftp://x\n", "", CLIENTS, STEPS),
+        "http:// URL",
+    );
+    refused(
+        &with("upstream: http://\n", "", CLIENTS, STEPS),
+        "http:// URL",
+    );
+    refused(&with("upstream: x\n", "", CLIENTS, STEPS), "http:// URL");
+    refused(
+        &with("upstream: http://x\n", ORIGIN, CLIENTS, STEPS),
+        "not both",
+    );
+    let nested = "origin:\n  upstream: http://x\n  routes:\n    - path: /x\n";
+    refused(
+        &with("", nested, CLIENTS, STEPS),
+        "drop `cors:` and `routes:`",
+    );
+    let nested = "origin:\n  upstream: http://x\n  cors: { allow_origins: \"*\" }\n";
+    refused(
+        &with("", nested, CLIENTS, STEPS),
+        "drop `cors:` and `routes:`",
+    );
+}
+
+fn cors(block: &str) -> String {
+    with(
+        "",
+        &format!("origin:\n  cors:\n{block}\n  routes:\n    - path: /x\n"),
+        CLIENTS,
+        STEPS,
+    )
+}
+
+fn policy(block: &str) -> crate::origin::CorsPolicy {
+    match ok(&cors(block)).origin {
+        OriginSpec::Model(m) => m.cors.unwrap_or_default(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn cors_policy_rules() {
+    assert_eq!(
+        policy("    allow_origins: \"*\"").allow_origins,
+        AllowOrigins::Any
+    );
+    assert_eq!(
+        policy("    allow_origins: reflect-any").allow_origins,
+        AllowOrigins::ReflectAny
+    );
+    assert_eq!(
+        policy("    allow_origins: \"null\"").allow_origins,
+        AllowOrigins::List(vec!["null".into()])
+    );
+    assert_eq!(
+        policy("    allow_origins: https://a.example").allow_origins,
+        AllowOrigins::List(vec!["https://a.example".into()])
+    );
+    refused(&cors("    allow_origins: a.example"), "list of origins");
+    refused(
+        &cors("    allow_methods: [GET]"),
+        "missing `allow_origins:`",
+    );
+    let p = policy(
+        "    allow_origins: \"*\"\n    allow_methods: [GET, PATCH]\n    allow_headers: \"*\"\n    vary_origin: always\n    preflight_status: 599\n    options: false",
+    );
+    assert_eq!(p.allow_methods, vec!["GET", "PATCH"]);
+    assert_eq!(p.allow_headers, AllowHeaders::Any);
+    assert_eq!(p.vary_origin, VaryOrigin::Always);
+    assert_eq!(p.preflight_status, 599);
+    assert!(!p.options_handler && !p.allow_credentials);
+    let p = policy("    allow_origins: \"*\"\n    allow_headers: reflect\n    vary_origin: never\n    preflight_status: 100");
+    assert_eq!(p.allow_headers, AllowHeaders::Reflect);
+    assert_eq!(p.vary_origin, VaryOrigin::Never);
+    assert_eq!(p.preflight_status, 100);
+    assert!(p.options_handler);
+    let p =
+        policy("    allow_origins: \"*\"\n    allow_headers: [x-a]\n    allow_credentials: true");
+    assert_eq!(p.allow_headers, AllowHeaders::List(vec!["x-a".into()]));
+    assert!(p.allow_credentials);
+    refused(
+        &cors("    allow_origins: \"*\"\n    allow_methods: [\"GE T\"]"),
+        "not a method name",
+    );
+    refused(
+        &cors("    allow_origins: \"*\"\n    vary_origin: maybe"),
+        "when-origin",
+    );
+    refused(
+        &cors("    allow_origins: \"*\"\n    preflight_status: 99"),
+        "between 100 and 599",
+    );
+    refused(
+        &cors("    allow_origins: \"*\"\n    preflight_status: 600"),
+        "between 100 and 599",
+    );
+    refused(&cors("    allow_origin_pattern: \"a[b]\""), "not supported");
+}
+
+fn routes(block: &str) -> String {
+    with(
+        "",
+        &format!("origin:\n  routes:\n{block}\n"),
+        CLIENTS,
+        STEPS,
+    )
+}
+
+#[test]
+fn route_rules() {
+    let s = ok(&routes(
+        "    - { path: /x, status: 599, cors: none }\n    - { path: /y, status: 100, cors: false }",
+    ));
+    let OriginSpec::Model(m) = s.origin else {
+        panic!("not a model")
+    };
+    assert_eq!(m.routes[0].status, 599);
+    assert_eq!(m.routes[0].cors, Some(None));
+    assert_eq!(m.routes[1].status, 100);
+    assert_eq!(m.routes[1].cors, Some(None));
+    refused(&routes("    - { path: x }"), "starts with /");
+    refused(
+        &routes("    - { path: /x, status: 600 }"),
+        "between 100 and 599",
+    );
+    refused(
+        &routes("    - { path: /x, status: 99 }"),
+        "between 100 and 599",
+    );
+    refused(
+        &routes("    - { path: /x, cors: true }"),
+        "can only be `false`",
+    );
+    refused(
+        &routes("    - { path: /x, headers: { \"x y\": a } }"),
+        "not a valid header name",
+    );
+    refused(
+        &routes("    - { path: /x, headers: { x-y: \"a\\nb\" } }"),
+        "line break",
+    );
+}
+
+fn clients(block: &str) -> String {
+    with("", ORIGIN, &format!("clients:\n{block}\n"), STEPS)
+}
+
+#[test]
+fn client_rules() {
+    let s = ok(&clients("  - { name: a, origin: https://a.example, browser: none, mode: no-cors, pop: 0 }\n  - { name: b, browser: none }"));
+    assert_eq!(s.clients[1].origin, "");
+    assert_eq!(s.clients[0].pop, Some(0));
+    refused(&clients("  - { name: a, origin: https://a.example }\n  - { name: a, origin: https://b.example }"), "defined twice");
+    refused(
+        &clients("  - { name: a, origin: https://a.example, browser: opera }"),
+        "expected one of chrome, firefox, safari, none",
+    );
+    refused(&clients("  - { name: a }"), "needs an `origin:`");
+    refused(
+        &clients("  - { name: a, origin: https://a.example, pop: 1 }"),
+        "pop 1 does not exist",
+    );
+    refused(
+        &clients("  - { name: a, origin: https://a.example/ }"),
+        "not an origin",
+    );
+}
+
+#[test]
+fn edge_rules() {
+    let e = |block: &str| with("", ORIGIN, CLIENTS, &format!("{STEPS}edge:\n{block}\n"));
+    let s = ok(&e("  pops: 1024\n  query: all"));
+    assert_eq!(s.edge.knobs.pops, 1024);
+    ok(&e("  query: none"));
+    ok(&e("  pops: 1"));
+    refused(&e("  pops: 0"), "between 1 and 1024");
+    refused(&e("  pops: 1025"), "between 1 and 1024");
+    refused(&e("  profile: nosuch"), "nosuch");
+}
+
+fn steps(block: &str) -> String {
+    with(
+        "",
+        ORIGIN,
+        "clients:\n  - { name: a, origin: https://a.example }\n  - { name: b, origin: https://b.example }\n",
+        &format!("steps:\n{block}\n"),
+    )
+}
+
+#[test]
+fn step_rules() {
+    let s = ok(&steps(
+        "  - { client: a, fetch: GET /x }\n  - { at: +5s, client: b, fetch: PUT https://Other.example, credentials: include, mode: no-cors }\n  - { at: 5s, client: a, fetch: \"GET  http://h/p?q\", credentials: omit }\n  - { at: +0s, client: a, fetch: GET /y, expect: { cors: ok, preflight: cached } }",
+    ));
+    assert_eq!(s.steps[1].at_ms, 5_000);
+    assert_eq!(s.steps[1].client, 1);
+    assert_eq!(s.steps[1].host, "other.example");
+    assert_eq!(s.steps[1].target, "/");
+    assert_eq!(s.steps[2].at_ms, 5_000);
+    assert_eq!(s.steps[2].scheme, "http");
+    assert_eq!(s.steps[2].target, "/p?q");
+    assert_eq!(s.steps[3].expect.cors_ok, Some(true));
+    refused(
+        &steps(
+            "  - { at: 5s, client: a, fetch: GET /x }\n  - { at: 4s, client: a, fetch: GET /x }",
+        ),
+        "before the previous step",
+    );
+    refused(
+        &steps("  - { at: soon, client: a, fetch: GET /x }"),
+        "expected `+5s`",
+    );
+    refused(
+        &steps("  - { client: c, fetch: GET /x }"),
+        "unknown client \"c\"; defined: a, b",
+    );
+    refused(&steps("  - { client: a, fetch: GET }"), "METHOD /path");
+    refused(
+        &steps("  - { client: a, fetch: get /x }"),
+        "uppercase method",
+    );
+    refused(
+        &steps("  - { client: a, fetch: \"G(T /x\" }"),
+        "uppercase method",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET ftp://h/x }"),
+        "http(s) URL",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET http:///x }"),
+        "http(s) URL",
+    );
+    refused(&steps("  - { client: a, fetch: GET x }"), "starting with /");
+    refused(
+        &steps("  - { client: a, fetch: GET /x, credentials: all }"),
+        "omit, same-origin, include",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET /x, expect: { cors: maybe } }"),
+        "ok, blocked",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET /x, expect: { reason: nope } }"),
+        "unknown reason",
+    );
+    refused(
+        &steps("  - { client: a, fetch: GET /x, expect: { cache: warm } }"),
+        "hit, miss",
+    );
+}
+
+/// An origin is `scheme "://" host [ ":" port ]` (RFC 6454 §6.2 serialisation) or
+/// `null`; the scheme is lowercase; nothing follows the authority.
+#[test]
+fn origin_serialisation_rules() {
+    for good in [
+        "null",
+        "https://a.example",
+        "http://a:8080",
+        "web+x.y-z://h",
+    ] {
+        assert_eq!(validate_origin(good), Ok(()), "{good}");
+    }
+    for bad in [
+        "a.example",
+        "://a",
+        "HTTPS://a",
+        "ht_tp://a",
+        "https://",
+        "https://a/",
+        "https://a?q",
+        "https://a#f",
+        "https://a b",
+    ] {
+        assert!(validate_origin(bad).is_err(), "{bad}");
+    }
+}
