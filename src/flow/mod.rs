@@ -497,3 +497,43 @@ fn concat(parts: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// One browser instance per `user:`, and each client's instance; every client's cookie
+/// is put in its browser's jar for every host its steps call.
+pub fn browsers_of(sc: &crate::scenario::Scenario) -> (Vec<Instance>, Vec<usize>) {
+    let mut users: Vec<&str> = Vec::new();
+    let mut browsers: Vec<Instance> = Vec::new();
+    let mut user_of = Vec::with_capacity(sc.clients.len());
+    for c in &sc.clients {
+        let i = match users.iter().position(|u| *u == c.user) {
+            Some(i) => i,
+            None => {
+                users.push(&c.user);
+                let mut inst = Instance::new(crate::browser::Browser::with_header_overrides(
+                    c.agent,
+                    c.headers.clone(),
+                ));
+                inst.http_cache_enabled = c.http_cache;
+                browsers.push(inst);
+                users.len() - 1
+            }
+        };
+        // One client of a shared browser asking for the HTTP cache turns it on.
+        browsers[i].http_cache_enabled |= c.http_cache;
+        user_of.push(i);
+    }
+    for (ci, c) in sc.clients.iter().enumerate() {
+        let mut hosts: Vec<&str> = sc
+            .steps
+            .iter()
+            .filter(|s| s.client == ci)
+            .map(|s| s.host.as_str())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        for h in hosts {
+            browsers[user_of[ci]].jar.preset(h, &c.cookie);
+        }
+    }
+    (browsers, user_of)
+}

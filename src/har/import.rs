@@ -8,6 +8,7 @@ use super::classify::{cache_outcome, engine, guess_edge};
 use super::infer::{infer_origin, Notes};
 use super::{Entry, Har};
 use crate::browser::{Agent, Credentials, Mode};
+use crate::edge::forward::ForwardHeaders;
 use crate::fields::Headers;
 use crate::profile;
 use crate::scenario::write::{to_yaml, WriteError};
@@ -610,9 +611,36 @@ fn edge_for(
     if preflighted && items.iter().all(|i| !i.e.is_preflight()) {
         notes.edge("no preflight is in the recording (Playwright and some exports leave them out): whether the edge stores OPTIONS is unknown; set cache_options: true if it does".to_string());
     }
-    let knobs = profile::profile(name)
+    let mut knobs = profile::profile(name)
         .map(|p| p.knobs)
         .unwrap_or_else(profile::Knobs::rfc9111);
+    // A preflight the origin answered with the methods or headers asked for shows that the
+    // `Access-Control-Request-*` fields reached it too (CORS-S3Origin forwards them,
+    // CORS-CustomOrigin only Origin).
+    let preflight_seen = items.iter().any(|i| {
+        i.e.is_preflight()
+            && (200..300).contains(&i.e.status)
+            && (i
+                .e
+                .response_headers
+                .contains("access-control-allow-methods")
+                || i.e
+                    .response_headers
+                    .contains("access-control-allow-headers"))
+    });
+    if name == "cloudfront-cors-custom" && preflight_seen {
+        if let ForwardHeaders::List(l) = &mut knobs.forward.headers {
+            for h in [
+                "access-control-request-method",
+                "access-control-request-headers",
+            ] {
+                if !l.iter().any(|x| x == h) {
+                    l.push(h.to_string());
+                }
+            }
+            notes.edge("preflights were answered with the methods/headers asked for: Access-Control-Request-Method and -Headers reach the origin too (forward_headers)".to_string());
+        }
+    }
     Ok(EdgeSpec {
         profile: name.to_string(),
         knobs,

@@ -142,7 +142,11 @@ fn duration_units_and_bounds() {
     );
     assert_eq!(parse_duration_ms("1000000000000001ms"), None);
     assert_eq!(parse_duration_ms(&"9".repeat(400)), None);
-    assert_eq!(parse_duration_ms("1d"), None);
+    assert_eq!(
+        parse_duration_ms("1d"),
+        Some(86_400_000),
+        "days are a unit (ttl: 1d)"
+    );
     assert_eq!(parse_duration_ms("s"), None);
     assert_eq!(parse_duration_ms("1.2.3s"), None);
 }

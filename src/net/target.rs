@@ -190,7 +190,7 @@ pub async fn replay(sc: &Scenario, opts: &TargetOptions) -> Result<TargetRun, Ta
         sender: None,
     };
 
-    let (mut browsers, user_of) = crate::sim::browsers_of(sc);
+    let (mut browsers, user_of) = crate::flow::browsers_of(sc);
     let started = clock::instant();
     let mut skipped_ms: u64 = 0;
     let mut steps = Vec::with_capacity(sc.steps.len());

@@ -7,7 +7,7 @@
 //! the same string, and double-quoted (JSON escapes, valid YAML) otherwise.
 
 use super::{Client, EdgeSpec, Expect, OriginSpec, Scenario, Step, DEFAULT_HOST};
-use crate::browser::{Agent, Credentials, Mode};
+use crate::browser::{Agent, Credentials, Mode, RedirectMode};
 use crate::fields::Headers;
 use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, Route, VaryOrigin};
 use crate::profile::{self, Collapse, Knobs, QueryKey};
@@ -177,6 +177,36 @@ fn route(o: &mut String, r: &Route) -> Result<(), String> {
             .map_err(|_| format!("the body of route {} is not UTF-8 text", r.path))?;
         line(o, 6, "body", &scalar(body));
     }
+    if r.redirect_options {
+        line(o, 6, "redirect_options", "true");
+    }
+    if !r.cors_on_304 {
+        line(o, 6, "cors_on_304", "false");
+    }
+    if !r.errors.is_empty() {
+        o.push_str("      errors:\n");
+        for w in &r.errors {
+            let mut f = vec![
+                format!("status: {}", w.status),
+                format!("from: {}", duration(w.from_ms)),
+            ];
+            if let Some(u) = w.until_ms {
+                f.push(format!("until: {}", duration(u)));
+            }
+            if let Some(cc) = &w.cache_control {
+                f.push(format!("cache_control: {}", flow_scalar(cc)));
+            }
+            if w.cors {
+                f.push("cors: true".into());
+            }
+            if !w.body.is_empty() {
+                let body = std::str::from_utf8(&w.body)
+                    .map_err(|_| format!("an error body of route {} is not UTF-8 text", r.path))?;
+                f.push(format!("body: {}", flow_scalar(body)));
+            }
+            let _ = writeln!(o, "        - {{ {} }}", f.join(", "));
+        }
+    }
     match &r.cors {
         None => {}
         Some(None) => line(o, 6, "cors", "false"),
@@ -336,6 +366,15 @@ fn client(o: &mut String, c: &Client) {
     if c.private_network {
         f.push("private_network: true".into());
     }
+    if c.user != c.name {
+        f.push(format!("user: {}", flow_scalar(&c.user)));
+    }
+    if c.http_cache {
+        f.push("http_cache: true".into());
+    }
+    if !c.headers.is_empty() {
+        f.push(format!("headers: {}", flow_headers(&c.headers)));
+    }
     let _ = writeln!(o, "  - {{ {} }}", f.join(", "));
 }
 
@@ -359,6 +398,11 @@ fn step(o: &mut String, st: &Step, c: &Client, scheme: &str, host: &str, gap_ms:
     if st.mode != c.mode {
         line(o, 4, "mode", mode_id(st.mode));
     }
+    match st.redirect {
+        RedirectMode::Follow => {}
+        RedirectMode::Error => line(o, 4, "redirect", "error"),
+        RedirectMode::Manual => line(o, 4, "redirect", "manual"),
+    }
     if !st.expect.is_empty() {
         line(o, 4, "expect", &expect(&st.expect));
     }
@@ -366,6 +410,9 @@ fn step(o: &mut String, st: &Step, c: &Client, scheme: &str, host: &str, gap_ms:
 
 fn expect(e: &Expect) -> String {
     let mut f = Vec::new();
+    if let Some(b) = e.served_by {
+        f.push(format!("served_by: {}", b.id()));
+    }
     if let Some(ok) = e.cors_ok {
         f.push(format!("cors: {}", if ok { "ok" } else { "blocked" }));
     }

@@ -4,10 +4,10 @@
 //! response was served (PRODUCT.md "The key definition").
 
 use crate::browser::run::Instance;
-use crate::browser::{Browser, Fetch, Verdict};
+use crate::browser::{Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{self, Cache, Fwd, Lookup, Outcome, StoreResult, Tag};
-use crate::flow::{EdgeAnswer, Next, StepRun};
+use crate::flow::{browsers_of, EdgeAnswer, Next, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
@@ -532,44 +532,6 @@ impl<'a> Sim<'a> {
         self.scratch = Some(f);
         report
     }
-}
-
-/// One browser instance per `user:`, and each client's instance; every client's cookie
-/// is put in its browser's jar for every host its steps call.
-pub fn browsers_of(sc: &Scenario) -> (Vec<Instance>, Vec<usize>) {
-    let mut users: Vec<&str> = Vec::new();
-    let mut browsers: Vec<Instance> = Vec::new();
-    let mut user_of = Vec::with_capacity(sc.clients.len());
-    for c in &sc.clients {
-        let i = match users.iter().position(|u| *u == c.user) {
-            Some(i) => i,
-            None => {
-                users.push(&c.user);
-                let mut inst =
-                    Instance::new(Browser::with_header_overrides(c.agent, c.headers.clone()));
-                inst.http_cache_enabled = c.http_cache;
-                browsers.push(inst);
-                users.len() - 1
-            }
-        };
-        // One client of a shared browser asking for the HTTP cache turns it on.
-        browsers[i].http_cache_enabled |= c.http_cache;
-        user_of.push(i);
-    }
-    for (ci, c) in sc.clients.iter().enumerate() {
-        let mut hosts: Vec<&str> = sc
-            .steps
-            .iter()
-            .filter(|s| s.client == ci)
-            .map(|s| s.host.as_str())
-            .collect();
-        hosts.sort_unstable();
-        hosts.dedup();
-        for h in hosts {
-            browsers[user_of[ci]].jar.preset(h, &c.cookie);
-        }
-    }
-    (browsers, user_of)
 }
 
 fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
