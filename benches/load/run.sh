@@ -1,29 +1,49 @@
 #!/usr/bin/env bash
-# Load benchmark: cache-hit throughput and p99 latency of `varyedge proxy` side by side,
-# in one run, with nginx serving the same 1 KiB body as a static file (the baseline),
-# nginx proxy_cache and Varnish (builtin VCL), all on loopback, all in front of
-# `varyedge origin benches/load/origin.yaml` (except the baseline).
+# Load benchmark: throughput and p99 latency of `varyedge proxy` side by side, in one run,
+# with nginx answering the same requests itself from disk (the baseline), nginx proxy_cache
+# and Varnish (builtin VCL), all on loopback, all in front of `varyedge origin`
+# (origin.yaml.in rendered). Workloads (-w, comma-separated; default all, in this order):
 #
-#   benches/load/run.sh [-d SECS] [-r ROUNDS] [-c CONNS] [-t THREADS] [-o OUTDIR]
+#   hit-1k        GET /blob1k, one key, 1 KiB
+#   hit-64k       GET /blob64k, one key, 64 KiB
+#   vary-1x1      GET /vary/0 with one Origin; the response has `Vary: Origin`
+#   vary-1x64     one URL x 64 Origins (wrk rotates the Origin header, keys.lua)
+#   vary-1x1000   one URL x 1,000 Origins
+#   vary-1000x16  1,000 URLs x 16 Origins
+#   preflight     OPTIONS /pf/0 with ACRM/ACRH, 64 Origins; varyedge runs with
+#                 --cache-options --preflight-key honor, so it stores them; nginx and
+#                 Varnish (builtin VCL) do not store OPTIONS (pass), so they go upstream
+#   miss          every request a new key (GET /miss/<salt>-<thread>-<n>); the baseline is
+#                 wrk against `varyedge origin` directly: the ratio is the proxy's cost
 #
-# Per round and target: warm /blob1k, check the 2nd request is a hit, then
-# `wrk -tT -cC -dD --latency`; the origin's request counter must not move during the run.
-# Prints req/s, p99 and the ratio to the baseline of the same round. Stops everything it
-# started (by PID) on exit. Needs wrk, nginx, varnishd, curl and a release build (made if
+#   benches/load/run.sh [-d SECS] [-r ROUNDS] [-c CONNS] [-t THREADS] [-w LIST] [-o OUTDIR]
+#
+# Per round, workload and target: every key of the workload is requested once (warm;
+# wrk -t1 -c8 through keys.lua), one sample key is checked to be a hit, the origin's
+# counters are reset, then `wrk -tT -cC -dD --latency`; any origin fetch during a hit run
+# is reported (on `miss`, fetches vs requests). Prints req/s, p99, req/CPU-s and both
+# ratios to the baseline of the same round and workload. Stops everything it started (by
+# PID) on exit. Needs wrk, nginx, varnishd, curl, python3 and a release build (made if
 # missing). Ports: 18200-18204 on 127.0.0.1 (override with PORT_BASE).
 set -euo pipefail
 
 DUR=10 ROUNDS=2 CONNS=64 THREADS=2 OUT=
-while getopts "d:r:c:t:o:" o; do
+ALL=hit-1k,hit-64k,vary-1x1,vary-1x64,vary-1x1000,vary-1000x16,preflight,miss
+WORKLOADS=$ALL
+usage() { echo "usage: $0 [-d SECS] [-r ROUNDS] [-c CONNS] [-t THREADS] [-w $ALL] [-o OUTDIR]" >&2; exit 2; }
+while getopts "d:r:c:t:w:o:" o; do
     case $o in
         d) DUR=$OPTARG ;; r) ROUNDS=$OPTARG ;; c) CONNS=$OPTARG ;; t) THREADS=$OPTARG ;;
-        o) OUT=$OPTARG ;; *) echo "usage: $0 [-d SECS] [-r ROUNDS] [-c CONNS] [-t THREADS] [-o OUTDIR]" >&2; exit 2 ;;
+        w) WORKLOADS=$OPTARG ;; o) OUT=$OPTARG ;; *) usage ;;
     esac
 done
+for w in ${WORKLOADS//,/ }; do
+    case ",$ALL," in *",$w,"*) ;; *) echo "$0: unknown workload '$w'" >&2; usage ;; esac
+done
 
-for tool in wrk nginx varnishd curl; do
+for tool in wrk nginx varnishd curl python3; do
     if ! command -v "$tool" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$tool" ]; then
-        echo "$0: $tool is needed: apt-get install -y wrk nginx-light varnish curl" >&2
+        echo "$0: $tool is needed: apt-get install -y wrk nginx-light varnish curl python3" >&2
         exit 2
     fi
 done
@@ -60,15 +80,20 @@ wait_port() {
     exit 1
 }
 
-"$BIN" origin "$HERE/origin.yaml" --listen "127.0.0.1:$P_ORIGIN" > "$WORK/origin.log" 2>&1 &
-PIDS+=($!)
-declare -A PID_OF
-"$BIN" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
-    --profile rfc9111 > "$WORK/proxy.log" 2>&1 &
-PIDS+=($!) PID_OF[varyedge]=$!
-
 mkdir -p "$WORK/static/tmp" "$WORK/static/www" "$WORK/cache/tmp" "$WORK/cache/store"
 head -c 1024 /dev/zero | tr '\0' 'x' > "$WORK/static/www/blob1k"
+head -c 65536 /dev/zero | tr '\0' 'x' > "$WORK/static/www/blob64k"
+sed -e "s|@BODY1K@|$(cat "$WORK/static/www/blob1k")|g" \
+    -e "s|@BODY64K@|$(cat "$WORK/static/www/blob64k")|g" "$HERE/origin.yaml.in" > "$WORK/origin.yaml"
+
+declare -A PID_OF
+"$BIN" origin "$WORK/origin.yaml" --listen "127.0.0.1:$P_ORIGIN" > "$WORK/origin.log" 2>&1 &
+PIDS+=($!) PID_OF[origin]=$!
+# --capacity as nginx's max_size and Varnish's -s malloc below
+"$BIN" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
+    --profile rfc9111 --cache-options --preflight-key honor --capacity 256MiB > "$WORK/proxy.log" 2>&1 &
+PIDS+=($!) PID_OF[varyedge]=$!
+
 render "$HERE/nginx-static.conf.in" "$P_STATIC" "$WORK/static/nginx.conf"
 render "$HERE/nginx-cache.conf.in" "$P_NGINX" "$WORK/cache/nginx.conf"
 render "$HERE/varnish.vcl.in" "$P_VARNISH" "$WORK/varnish.vcl"
@@ -86,27 +111,71 @@ varnishd -F -j none -n "$WORK/varnish" -a "127.0.0.1:$P_VARNISH" -T "127.0.0.1:$
 PIDS+=($!) PID_OF[varnish]=$!
 for p in $P_ORIGIN $P_PROXY $P_STATIC $P_NGINX $P_VARNISH; do wait_port "$p"; done
 
-origin_fetches() {
-    curl -s "http://127.0.0.1:$P_ORIGIN/.varyedge/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("GET /blob1k", 0))'
-}
+declare -A PORT_OF=([origin]=$P_ORIGIN [baseline]=$P_STATIC [varyedge]=$P_PROXY [nginx-cache]=$P_NGINX [varnish]=$P_VARNISH)
 
-# warm the key and check that the second request is a hit (a 1024-byte body both times)
+# all requests the origin answered since the last reset
+origin_fetches() {
+    curl -s "http://127.0.0.1:$P_ORIGIN/.varyedge/stats" | python3 -c 'import json,sys; print(sum(json.load(sys.stdin).values()))'
+}
+origin_reset() { curl -s -o /dev/null -X POST "http://127.0.0.1:$P_ORIGIN/.varyedge/stats/reset"; }
+
+# Workload parameters: path (wrk URL path), keys.lua arguments (empty: no script), body
+# size of the sample check, and the sample request's curl arguments.
+wl_path() { case $1 in hit-1k) echo /blob1k ;; hit-64k) echo /blob64k ;; *) echo / ;; esac; }
+wl_script() {
+    case $1 in
+        vary-1x1) echo "get 1 1" ;; vary-1x64) echo "get 1 64" ;; vary-1x1000) echo "get 1 1000" ;;
+        vary-1000x16) echo "get 1000 16" ;; preflight) echo "pf 1 64" ;; miss) echo "miss 0 0" ;;
+        *) echo "" ;;
+    esac
+}
+wl_sample() {
+    case $1 in
+        hit-1k) echo "1024 /blob1k" ;; hit-64k) echo "65536 /blob64k" ;;
+        preflight) echo "0 /pf/0 -X OPTIONS -H Origin:https://o0.load.example -H Access-Control-Request-Method:PUT -H Access-Control-Request-Headers:content-type" ;;
+        *) echo "1024 /vary/0 -H Origin:https://o0.load.example" ;;
+    esac
+}
+wl_targets() {
+    case $1 in
+        miss) echo origin varyedge nginx-cache varnish ;;
+        *) echo baseline varyedge nginx-cache varnish ;;
+    esac
+}
+# the peers' builtin behaviour does not store OPTIONS: their origin fetches are expected
+stores() { [ "$1" != preflight ] || [ "$2" = varyedge ] || [ "$2" = baseline ]; }
+
+# Warm every key of the workload on one target, then check one sample key is a hit.
 warm() {
-    local name=$1 port=$2 url="http://127.0.0.1:$2/blob1k" h
-    for _ in 1 2; do
-        h=$(curl -s -D - -o "$WORK/body" "$url")
-    done
-    [ "$(wc -c < "$WORK/body")" -eq 1024 ] || { echo "$0: $name: body is not 1024 bytes" >&2; exit 1; }
+    local w=$1 name=$2 port=${PORT_OF[$2]} args size path h
+    [ "$w" != miss ] || return 0
+    args=$(wl_script "$w")
+    if [ -n "$args" ]; then
+        # shellcheck disable=SC2086
+        set -- ${args/get/warm-get}
+        # wrk's main thread sleeps the whole -d even after the script stops its thread,
+        # so -d is sized for ~1,000 keys/s; fewer completed requests than keys fails
+        LOAD_WARM=1 wrk -t1 -c8 -d$((1 + $2 * $3 / 1000))s -s "$HERE/keys.lua" "http://127.0.0.1:$port/" \
+            -- ${1/pf/warm-pf} "$2" "$3" > "$WORK/warm.txt"
+        if grep -q 'Non-2xx\|Socket errors' "$WORK/warm.txt" ||
+            [ "$(awk '/requests in/ {print $1}' "$WORK/warm.txt")" -lt $(($2 * $3)) ]; then
+            echo "$0: $w: $name: warm-up did not request all $(($2 * $3)) keys:" >&2
+            cat "$WORK/warm.txt" >&2
+            exit 1
+        fi
+    fi
+    read -r size path rest <<<"$(wl_sample "$w")"
+    # shellcheck disable=SC2086
+    for _ in 1 2; do h=$(curl -s -D - -o "$WORK/body" $rest "http://127.0.0.1:$port$path"); done
+    [ "$(wc -c < "$WORK/body")" -eq "$size" ] || { echo "$0: $w: $name: body is not $size bytes" >&2; exit 1; }
+    stores "$w" "$name" || return 0
     case $name in
         varyedge) grep -qi '^x-cache: HIT' <<<"$h" ;;
         nginx-cache) grep -qi '^x-cache-status: HIT' <<<"$h" ;;
         varnish) grep -qiE '^x-varnish: [0-9]+ [0-9]+' <<<"$h" ;;
-        baseline) true ;;
-    esac || { echo "$0: $name: the second request was not a hit:" >&2; echo "$h" >&2; exit 1; }
+        *) true ;;
+    esac || { echo "$0: $w: $name: the second request was not a hit:" >&2; echo "$h" >&2; exit 1; }
 }
-
-TARGETS=("baseline:$P_STATIC" "varyedge:$P_PROXY" "nginx-cache:$P_NGINX" "varnish:$P_VARNISH")
-for t in "${TARGETS[@]}"; do warm "${t%%:*}" "${t##*:}"; done
 
 # CPU time (clock ticks, user + system) of a process and its children (nginx workers,
 # varnishd's worker process): req/CPU-s is less sensitive than req/s to sharing the cores.
@@ -123,28 +192,47 @@ HZ=$(getconf CLK_TCK)
 # wrk's latency in ms
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}'; }
 
-printf '%-6s %-12s %12s %9s %9s %12s %9s %s\n' round target req/s p99_ms ratio req/CPU-s ratio notes | tee "$OUT/summary.txt"
+# One wrk run; prints the summary row.
+run_one() {
+    local r=$1 w=$2 name=$3 port=${PORT_OF[$3]} args f c0 c1 fetched rps p99 total notes= cps
+    args=$(wl_script "$w")
+    f="$OUT/wrk-$w-$name-r$r.txt"
+    origin_reset
+    c0=$(cpu_ticks "${PID_OF[$name]}")
+    if [ -n "$args" ]; then
+        # shellcheck disable=SC2086
+        wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s "$HERE/keys.lua" "http://127.0.0.1:$port/" -- $args "$r$RANDOM" > "$f"
+    else
+        wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency "http://127.0.0.1:$port$(wl_path "$w")" > "$f"
+    fi
+    c1=$(cpu_ticks "${PID_OF[$name]}")
+    fetched=$(origin_fetches)
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$f")
+    p99=$(awk '$1 == "99%" {print $2}' "$f" | to_ms)
+    total=$(awk '/requests in/ {print $1}' "$f")
+    grep -q 'Non-2xx\|Socket errors' "$f" && notes="errors: $(grep -h 'Non-2xx\|Socket errors' "$f" | tr -s ' ' | tr '\n' ' ')"
+    if [ "$w" = miss ]; then
+        notes="$notes origin fetches $fetched / requests $total"
+    elif [ "$name" != baseline ] && [ "$fetched" != 0 ]; then
+        stores "$w" "$name" || notes="$notes (OPTIONS not stored)"
+        notes="$notes origin fetches during run: $fetched / requests $total"
+    fi
+    cps=$(awk -v n="$total" -v t=$((c1 - c0)) -v hz="$HZ" 'BEGIN {if (t > 0) printf "%.0f", n * hz / t; else print "n/a"}')
+    [ -n "$base" ] || base=$rps
+    [ -n "$cbase" ] || cbase=$cps
+    printf '%-6s %-13s %-12s %10s %8s %6s %10s %6s %s\n' "$r" "$w" "$name" "$rps" "$p99" \
+        "$(awk -v a="$rps" -v b="$base" 'BEGIN {printf "%.2f", a / b}')" "$cps" \
+        "$(awk -v a="$cps" -v b="$cbase" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}')" \
+        "$notes" | tee -a "$OUT/summary.txt"
+}
+
+printf '%-6s %-13s %-12s %10s %8s %6s %10s %6s %s\n' round workload target req/s p99_ms ratio req/CPU-s ratio notes | tee "$OUT/summary.txt"
 for r in $(seq 1 "$ROUNDS"); do
-    base= cbase=
-    for t in "${TARGETS[@]}"; do
-        name=${t%%:*} port=${t##*:}
-        before=$(origin_fetches)
-        c0=$(cpu_ticks "${PID_OF[$name]}")
-        wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency "http://127.0.0.1:$port/blob1k" > "$OUT/wrk-$name-r$r.txt"
-        after=$(origin_fetches)
-        c1=$(cpu_ticks "${PID_OF[$name]}")
-        rps=$(awk '/^Requests\/sec:/ {print $2}' "$OUT/wrk-$name-r$r.txt")
-        p99=$(awk '$1 == "99%" {print $2}' "$OUT/wrk-$name-r$r.txt" | to_ms)
-        notes=
-        grep -q 'Non-2xx\|Socket errors' "$OUT/wrk-$name-r$r.txt" && notes="errors: $(grep -h 'Non-2xx\|Socket errors' "$OUT/wrk-$name-r$r.txt" | tr -s ' ' | tr '\n' ' ')"
-        [ "$name" = baseline ] || [ "$before" = "$after" ] || notes="$notes origin fetches during run: $((after - before))"
-        [ -n "$base" ] || base=$rps
-        ratio=$(awk -v a="$rps" -v b="$base" 'BEGIN {printf "%.2f", a / b}')
-        total=$(awk '/requests in/ {print $1}' "$OUT/wrk-$name-r$r.txt")
-        cps=$(awk -v n="$total" -v t=$((c1 - c0)) -v hz="$HZ" 'BEGIN {if (t > 0) printf "%.0f", n * hz / t; else print "n/a"}')
-        [ -n "$cbase" ] || cbase=$cps
-        cratio=$(awk -v a="$cps" -v b="$cbase" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}')
-        printf '%-6s %-12s %12s %9s %9s %12s %9s %s\n' "$r" "$name" "$rps" "$p99" "$ratio" "$cps" "$cratio" "$notes" | tee -a "$OUT/summary.txt"
+    for w in ${WORKLOADS//,/ }; do
+        # shellcheck disable=SC2046
+        for t in $(wl_targets "$w"); do [ "$t" = origin ] || warm "$w" "$t"; done
+        base= cbase=
+        for t in $(wl_targets "$w"); do run_one "$r" "$w" "$t"; done
     done
 done
 echo "raw wrk outputs: $OUT" >&2
