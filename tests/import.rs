@@ -221,7 +221,13 @@ fn lab_configs_import_to_their_profiles() {
     let mut want = profile::profile("nginx").unwrap().knobs;
     want.ttl.default = Some(60); // proxy_cache_valid 200 1m
     assert_eq!(n.knobs, want);
-    assert!(n.warnings.is_empty(), "{:?}", n.warnings);
+    // the one thing it cannot say: that 1m is for 200 only
+    assert_eq!(n.warnings.len(), 1, "{:?}", n.warnings);
+    assert!(
+        n.warnings[0].contains("one default TTL for every status"),
+        "{:?}",
+        n.warnings
+    );
     let v = imp(&lab("varnish/lab.vcl.in"));
     assert_eq!(v.knobs, profile::profile("varnish").unwrap().knobs);
     assert!(v.warnings.is_empty(), "{:?}", v.warnings);

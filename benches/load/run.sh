@@ -91,7 +91,7 @@ declare -A PID_OF
 PIDS+=($!) PID_OF[origin]=$!
 # --capacity as nginx's max_size and Varnish's -s malloc below
 "$BIN" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
-    --profile rfc9111 --cache-options --preflight-key honor --capacity 256MiB > "$WORK/proxy.log" 2>&1 &
+    --profile rfc9111 --cache-options --preflight-key honor --capacity 256MiB --max-variants 4096 > "$WORK/proxy.log" 2>&1 &
 PIDS+=($!) PID_OF[varyedge]=$!
 
 render "$HERE/nginx-static.conf.in" "$P_STATIC" "$WORK/static/nginx.conf"

@@ -294,6 +294,9 @@ fn directive(st: &mut Ngx, d: &Directive, file: &str) -> Result<(), InputError> 
                 if codes.is_empty() || codes.iter().any(|c| c == "200" || c == "any") {
                     st.valid = Some((t, format!("{at}: proxy_cache_valid {}", args.join(" "))));
                 }
+                if !codes.is_empty() && !codes.iter().any(|c| c == "any") {
+                    imp.warn(format!("{at}: proxy_cache_valid {}: the edge block has one default TTL for every status, so a 404/5xx without Cache-Control is stored too, where nginx stores only the statuses listed", args.join(" ")));
+                }
                 if codes.iter().any(|c| c != "200" && c != "any") {
                     imp.warn(format!("{at}: proxy_cache_valid for status {}: per-status TTLs are not modelled (the 200 TTL applies to every status)", codes.join(" ")));
                 }
