@@ -162,7 +162,7 @@ fn json_outputs_match_their_schemas() {
 const NEEDS_PEER: [&str; 3] = ["--target", "--upstream", "varyedge origin"];
 /// Commands of the build tool itself: running them inside `cargo test` would recurse or
 /// rebuild the world; CI runs them (`.ci/run`).
-const BUILD_TOOL: [&str; 3] = ["cargo install", "cargo test", "cargo bench"];
+const BUILD_TOOL: [&str; 4] = ["cargo install", "cargo test", "cargo bench", "cargo run"];
 
 /// The `sh` blocks' commands and the `$ ` lines of the other blocks, with what follows
 /// a `$ ` line (its shown output) up to the end of the block.
