@@ -54,14 +54,7 @@ pub fn to_hyper(resp: &Response) -> http::Response<Full<Bytes>> {
     let mut b = http::Response::builder()
         .status(http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::BAD_GATEWAY));
     if let Some(h) = b.headers_mut() {
-        for (n, v) in resp.headers.iter() {
-            if let (Ok(n), Ok(v)) = (
-                http::HeaderName::from_bytes(n.as_bytes()),
-                http::HeaderValue::from_str(v),
-            ) {
-                h.append(n, v);
-            }
-        }
+        append_fields(h, resp.headers.iter());
     }
     b.body(Full::new(Bytes::copy_from_slice(&resp.body)))
         .unwrap_or_else(|_| {
@@ -69,6 +62,22 @@ pub fn to_hyper(resp: &Response) -> http::Response<Full<Bytes>> {
             *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
             r
         })
+}
+
+/// Appends the core's fields to a hyper map. Invalid names or values (which the core
+/// never produces from valid input) are dropped rather than panicking.
+pub fn append_fields<'a>(
+    out: &mut http::HeaderMap,
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    for (n, v) in fields {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(n.as_bytes()),
+            http::HeaderValue::from_str(v),
+        ) {
+            out.append(n, v);
+        }
+    }
 }
 
 /// A small plain-text response, for the servers' own errors.

@@ -306,21 +306,11 @@ async fn with_edge_cors(st: Arc<State>, req: http::Request<Incoming>) -> http::R
         h("access-control-request-method"),
     );
     let mut resp = proxy(st, req).await;
-    let mut core = Headers::new();
-    for (n, v) in resp.headers() {
-        core.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
-    }
+    let mut core = core_headers(resp.headers());
     if cors.apply(&method, origin.as_deref(), acrm.as_deref(), &mut core) {
         let out = resp.headers_mut();
         out.clear();
-        for (n, v) in core.iter() {
-            if let (Ok(n), Ok(v)) = (
-                http::header::HeaderName::from_bytes(n.as_bytes()),
-                HeaderValue::from_str(v),
-            ) {
-                out.append(n, v);
-            }
-        }
+        convert::append_fields(out, core.iter());
     }
     resp
 }
@@ -782,13 +772,9 @@ fn build_upstream(
             h.append(n.clone(), v.clone());
         }
     }
-    for (n, v) in k.forward.add.iter().filter(|_| as_edge) {
-        if let (Ok(n), Ok(v)) = (
-            http::header::HeaderName::from_bytes(n.as_bytes()),
-            HeaderValue::from_str(v),
-        ) {
-            h.append(n, v);
-        }
+    if as_edge {
+        let add = k.forward.add.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        convert::append_fields(&mut h, add);
     }
     upstream::strip_hop_by_hop(&mut h);
     if !st.cfg.preserve_host || !h.contains_key(header::HOST) {
