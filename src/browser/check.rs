@@ -71,13 +71,33 @@ impl Failure<'_> {
 /// The value of a header that must appear at most once: the single field line borrowed,
 /// or several lines combined with `", "` (how both Fetch "get" and Chromium's
 /// `GetNormalizedHeader` see them). `None` when absent.
+///
+/// Each line is trimmed of leading and trailing spaces and tabs first: "a field value does
+/// not include leading or trailing whitespace" (RFC 9110 §5.5), and Fetch §2.2 has a
+/// header value "normalized" (no leading or trailing HTTP whitespace bytes). Chromium's
+/// HTTP parser trims them (`HttpUtil::TrimLWS`), so `ACAO: <origin><TAB>` and
+/// `ACAC: true ` pass its CORS check (cases d68, d69, d74).
 pub(crate) fn single_or_combined<'a>(h: &'a Headers, name: &'a str) -> Option<Cow<'a, str>> {
     let mut lines = h.get_all(name);
     let first = lines.next()?;
     match lines.next() {
-        None => Some(Cow::Borrowed(first)),
-        Some(_) => h.get_combined(name).map(Cow::Owned),
+        None => Some(Cow::Borrowed(trim_ows(first))),
+        Some(_) => {
+            let mut out = String::new();
+            for (i, v) in h.get_all(name).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(trim_ows(v));
+            }
+            Some(Cow::Owned(out))
+        }
     }
+}
+
+/// `v` without leading and trailing SP and HTAB (RFC 9110 OWS).
+fn trim_ows(v: &str) -> &str {
+    v.trim_matches([' ', '\t'])
 }
 
 /// Fetch §3.2.5 "CORS check": whether the response's `Access-Control-Allow-Origin` and
@@ -395,6 +415,36 @@ mod rule_tests {
             Err(Failure::InvalidAllowCredentials(Cow::Owned(
                 "true, true".to_owned()
             )))
+        );
+    }
+
+    /// A field value has no leading or trailing whitespace (RFC 9110 §5.5; Fetch §2.2
+    /// "normalize"): Chromium passes `ACAO: <origin><TAB>`, `ACAO:  <origin> ` and
+    /// `ACAC: true ` (Chromium cases d68, d69, d74); inner whitespace still counts.
+    #[test]
+    fn surrounding_whitespace_is_not_part_of_the_value() {
+        for v in [format!("{O}\t"), format!(" {O} "), format!("\t{O}")] {
+            assert_eq!(cors_check(&acao(&v), O, Credentials::Omit), Ok(()), "{v:?}");
+        }
+        for c in ["true ", "true\t", " true"] {
+            let hs = Headers::from_pairs([
+                ("access-control-allow-origin", O),
+                ("access-control-allow-credentials", c),
+            ]);
+            assert_eq!(cors_check(&hs, O, Credentials::Include), Ok(()), "{c:?}");
+        }
+        let two = Headers::from_pairs([
+            ("access-control-allow-credentials", "true "),
+            ("access-control-allow-credentials", " true"),
+        ]);
+        assert_eq!(
+            single_or_combined(&two, "access-control-allow-credentials").as_deref(),
+            Some("true, true")
+        );
+        let inner = format!("{O} x");
+        assert_eq!(
+            cors_check(&acao(&inner), O, Credentials::Omit),
+            Err(Failure::MultipleAllowOrigin(Cow::Borrowed(inner.as_str())))
         );
     }
 
