@@ -111,10 +111,23 @@ fn range_is_safelisted(value: &str) -> bool {
     (s.len(), s) <= (e.len(), e)
 }
 
+/// The length in bytes of `value` as the browser sends it. A header value set by a page
+/// is a ByteString: each code point up to U+00FF is one byte (Fetch "isomorphic encode";
+/// `fetch()` throws for anything above), so `é` counts 1, not its 2 UTF-8 bytes.
+/// Fetch §2.2.2 "If value's length is greater than 128" and the 1024-byte budget count
+/// those bytes; Chromium 156 sent `Accept: é×70` without a preflight.
+fn byte_len(value: &str) -> usize {
+    if value.is_ascii() {
+        value.len()
+    } else {
+        value.chars().count()
+    }
+}
+
 /// Fetch §2.2.2 "CORS-safelisted request-header" (name is lowercase, as [`crate::fields::Headers`]
 /// stores it).
 pub(crate) fn is_safelisted_header(name: &str, value: &str) -> bool {
-    if value.len() > SAFELIST_VALUE_MAX {
+    if byte_len(value) > SAFELIST_VALUE_MAX {
         return false;
     }
     match name {
@@ -153,7 +166,7 @@ fn chromium_client_hint(name: &str, value: &str) -> bool {
 /// [`is_safelisted_header`], with Chromium's client-hint additions when `chrome`.
 pub(crate) fn is_safelisted_for(chrome: bool, name: &str, value: &str) -> bool {
     is_safelisted_header(name, value)
-        || (chrome && value.len() <= SAFELIST_VALUE_MAX && chromium_client_hint(name, value))
+        || (chrome && byte_len(value) <= SAFELIST_VALUE_MAX && chromium_client_hint(name, value))
 }
 
 /// Fetch §2.2.2 "no-CORS-safelisted request-header": what a `no-cors` request may carry
@@ -219,7 +232,7 @@ where
 {
     let safelisted_size: usize = headers()
         .filter(|(n, v)| is_safelisted_for(chrome, n, v))
-        .map(|(_, v)| v.len())
+        .map(|(_, v)| byte_len(v))
         .sum();
     let over = safelisted_size > SAFELIST_TOTAL_MAX;
     let unsafe_ones = headers()
@@ -436,6 +449,22 @@ mod rule_tests {
             "application/json"
         ));
         assert!(!is_no_cors_safelisted_header("x-custom", "1"));
+    }
+
+    /// Fetch §2.2.2 "CORS-safelisted request-header": "If value's length is greater
+    /// than 128, then return false" — the length of the byte sequence the page's
+    /// ByteString becomes (one byte per code point up to U+00FF), not of its UTF-8 text.
+    /// Chromium 156 sent `Accept: é×70` (70 bytes on the wire) without a preflight.
+    #[test]
+    fn value_length_counts_latin1_bytes_not_utf8() {
+        let e70 = "\u{e9}".repeat(70); // 140 UTF-8 bytes, 70 bytes as sent
+        assert!(is_safelisted_header("accept", &e70));
+        assert!(!is_safelisted_header("accept", &"\u{e9}".repeat(129)));
+        assert!(is_safelisted_header("accept", &"\u{e9}".repeat(128)));
+        // The 1024-byte budget counts the same bytes: 8 × 128 = 1024 is not over it.
+        let v = "\u{e9}".repeat(128);
+        let h: Vec<(&str, &str)> = (0..8).map(|_| ("accept", v.as_str())).collect();
+        assert_eq!(unsafe_names(false, || h.iter().copied()).count(), 0);
     }
 
     /// Fetch §2.2.2 "CORS-unsafe request-header names" step 3: "If safelistValueSize is
