@@ -339,9 +339,12 @@ fn one_browser(sc: &mut Scenario) {
     }
 }
 
-/// Fills a case template's placeholders.
+/// Fills a case template's placeholders. `${A_PORT}` is the port of `${A}` alone, for
+/// values spelled differently from the serialized origin (`HTTP://127.0.0.1:${A_PORT}`).
 fn fill(template: &str, pages: &[String; 3], api: &str, api_alt: &str) -> String {
+    let a_port = pages[0].rsplit(':').next().unwrap_or_default();
     template
+        .replace("${A_PORT}", a_port)
         .replace("${A}", &pages[0])
         .replace("${B}", &pages[1])
         .replace("${C}", &pages[2])
