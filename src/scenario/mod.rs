@@ -1110,10 +1110,15 @@ impl Validator<'_> {
                     )
                 })?;
             let method = method.to_string();
-            if !is_token(&method) || method.bytes().any(|b| b.is_ascii_lowercase()) {
+            // Any token is a method (RFC 9110 §9.1); the browser normalises the six
+            // well-known ones to upper case and sends any other as written, so `patch`
+            // stays `patch` (Fetch §2.2.1 "normalize a method").
+            if !is_token(&method) {
                 return Err(self.err(
                     &s.fetch.referenced,
-                    format!("expected an uppercase method such as GET, found {method:?}"),
+                    format!(
+                        "expected a method (an HTTP token such as GET or PATCH), found {method:?}"
+                    ),
                 ));
             }
             let url = url.trim();
