@@ -289,6 +289,15 @@ fn recorded(
         .and(by_date.or(by_origin))
         .map(|p| poisoner(e, p, pages));
     let other_origin = acao.is_some_and(|a| a != "*" && a != f.origin);
+    // The stored answer is one the origin would not have given this request only when it
+    // was made for another caller: a request without Origin (an `<img>`, curl), or another
+    // Origin whose answer depends on it. The same Origin's answer, or a `*` given to
+    // another Origin (the origin answers `*` whoever asks), is what the origin answers here
+    // too: a plain misconfiguration, served from a cache.
+    let foreign_poisoner = p.as_ref().is_some_and(|p| match p.origin.as_deref() {
+        None => true,
+        Some(o) => o != f.origin && acao != Some("*"),
+    });
     Some(Finding {
         file: h.file.clone(),
         entry: e.index,
@@ -298,7 +307,7 @@ fn recorded(
         reason: Some(v.reason),
         console: v.console,
         recorded: true,
-        cache_induced: from_cache.is_some() && (p.is_some() || other_origin),
+        cache_induced: from_cache.is_some() && (foreign_poisoner || other_origin),
         from_cache,
         poisoned_by: p,
     })

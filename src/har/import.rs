@@ -8,6 +8,7 @@ use super::classify::{cache_outcome, engine, guess_edge};
 use super::infer::{infer_origin, Notes};
 use super::{Entry, Har};
 use crate::browser::{Agent, Credentials, Mode};
+use crate::edge::Outcome;
 use crate::edge::forward::ForwardHeaders;
 use crate::fields::Headers;
 use crate::profile;
@@ -71,6 +72,16 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
     items.sort_by_key(|i| (i.e.started_ms, i.har, i.e.index));
     let pairs = pair_preflights(&items);
     let mut notes = Notes::default();
+    let browser_cached = hars
+        .iter()
+        .flat_map(|h| &h.entries)
+        .filter(|e| hosts.contains(&e.host) && e.from_cache.is_some())
+        .count();
+    if browser_cached > 0 {
+        notes.steps(format!(
+            "{browser_cached} entries were answered by the browser's own cache (_fromCache, Safari's Disk/Memory Cache) and never reached the edge: left out"
+        ));
+    }
     let mut secrets = Secrets::new(opts.keep_secrets);
     let mut clients: Vec<Client> = Vec::new();
     let mut steps = Vec::new();
@@ -231,11 +242,13 @@ fn collect<'h>(hars: &'h [Har], hosts: &[String]) -> Vec<Item<'h>> {
             .filter(|b| !b.is_empty())
             .unwrap_or(&h.creator);
         let pages = page_origins(h);
+        // An answer from the browser's own cache (Chrome `_fromCache`, Safari `_fetchType:
+        // "Disk Cache"`) never reached the edge: replaying it would add an edge request.
         for (e, page) in h
             .entries
             .iter()
             .zip(pages)
-            .filter(|(e, _)| hosts.contains(&e.host))
+            .filter(|(e, _)| hosts.contains(&e.host) && e.from_cache.is_none())
         {
             let agent = engine(e.request_headers.get("user-agent"), hint);
             out.push(Item {
@@ -509,11 +522,18 @@ fn step_for(
     } else {
         Credentials::SameOrigin
     };
+    // A CDN reports a forwarded POST/PUT/DELETE as a miss (`Miss from cloudfront`); no
+    // profile stores those methods, so the model calls it a pass.
+    let cache = e
+        .has_response()
+        .then(|| cache_outcome(&e.response_headers))
+        .flatten()
+        .map(|o| match o {
+            Outcome::Miss if !matches!(method.as_str(), "GET" | "HEAD") => Outcome::Pass,
+            o => o,
+        });
     let expect = Expect {
-        cache: e
-            .has_response()
-            .then(|| cache_outcome(&e.response_headers))
-            .flatten(),
+        cache,
         ..Expect::default()
     };
     Step {
@@ -641,10 +661,58 @@ fn edge_for(
             notes.edge("preflights were answered with the methods/headers asked for: Access-Control-Request-Method and -Headers reach the origin too (forward_headers)".to_string());
         }
     }
+    recorded_hits(items, &mut knobs, notes);
     Ok(EdgeSpec {
         profile: name.to_string(),
         knobs,
     })
+}
+
+/// What the recorded hits prove about the edge's key, where the guessed profile says
+/// otherwise: a hit that carries another origin's `Access-Control-Allow-Origin` was stored
+/// under a key without Origin (Cloudflare keys Origin by default; a custom cache key can
+/// exclude it), and a hit on a request with a Cookie or Authorization shows the edge does
+/// not pass those (Varnish's builtin VCL does; a custom one may not).
+fn recorded_hits(items: &[Item<'_>], knobs: &mut profile::Knobs, notes: &mut Notes) {
+    let hits = || {
+        items.iter().map(|i| i.e).filter(|e| {
+            e.has_response()
+                && e.from_cache.is_none()
+                && cache_outcome(&e.response_headers) == Some(Outcome::Hit)
+        })
+    };
+    let foreign = hits().find(|e| {
+        let acao = e.response_headers.get("access-control-allow-origin").map(str::trim);
+        matches!((acao, e.origin()), (Some(a), Some(o)) if a != "*" && a != o)
+    });
+    if let Some(e) = foreign {
+        if knobs.key_headers.iter().any(|h| h == "origin") {
+            knobs.key_headers.retain(|h| h != "origin");
+            notes.edge(format!(
+                "entry {} from {} was a cache hit carrying another origin's Access-Control-Allow-Origin: this edge does not key on Origin (origin removed from key_headers)",
+                e.index,
+                e.origin().unwrap_or_default()
+            ));
+        }
+    }
+    if knobs.pass_cookie {
+        if let Some(e) = hits().find(|e| e.cookies) {
+            knobs.pass_cookie = false;
+            notes.edge(format!(
+                "entry {} carried cookies and was a cache hit: this edge does not pass requests with a Cookie (pass_cookie: false)",
+                e.index
+            ));
+        }
+    }
+    if knobs.pass_authorization {
+        if let Some(e) = hits().find(|e| e.request_headers.contains("authorization")) {
+            knobs.pass_authorization = false;
+            notes.edge(format!(
+                "entry {} carried Authorization and was a cache hit: this edge does not pass such requests (pass_authorization: false)",
+                e.index
+            ));
+        }
+    }
 }
 
 /// Replaces secrets by stable placeholders (`redacted-1`, `redacted-2`: equal values stay
