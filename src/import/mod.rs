@@ -134,6 +134,7 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
     if text.contains("CachePolicyConfig")
         || text.contains("OriginRequestPolicyConfig")
         || text.contains("ResponseHeadersPolicyConfig")
+        || (text.contains("\"DistributionConfig\"") && text.contains("\"DefaultCacheBehavior\""))
     {
         return Some(Format::CloudFrontPolicy);
     }
