@@ -86,7 +86,12 @@ fn induced(v: &Value) -> Vec<(u64, Option<u64>)> {
         .unwrap()
         .iter()
         .filter(|f| f["cache_induced"] == true)
-        .map(|f| (f["entry"].as_u64().unwrap(), f["poisoned_by"]["entry"].as_u64()))
+        .map(|f| {
+            (
+                f["entry"].as_u64().unwrap(),
+                f["poisoned_by"]["entry"].as_u64(),
+            )
+        })
         .collect()
 }
 
@@ -98,12 +103,23 @@ fn induced(v: &Value) -> Vec<(u64, Option<u64>)> {
 fn chrome_disk_cache_post_and_status_0() {
     let (yaml, v) = import_replay(&probe("chrome-status0-blocked.har"));
     let steps = verdicts(&v);
-    assert_eq!(steps.len(), 5, "the disk-cache entry is not an edge request:\n{yaml}");
-    assert_eq!(unmet(&v), 0, "recorded edge outcomes must hold:\n{yaml}\n{v:#}");
+    assert_eq!(
+        steps.len(),
+        5,
+        "the disk-cache entry is not an edge request:\n{yaml}"
+    );
+    assert_eq!(
+        unmet(&v),
+        0,
+        "recorded edge outcomes must hold:\n{yaml}\n{v:#}"
+    );
     assert_eq!(steps[4], (true, true, Some(0)), "{yaml}");
     for s in v["steps"].as_array().unwrap() {
         if s["request"].as_str().unwrap().starts_with("GET /v1/items") {
-            assert_eq!(s["status"], 200, "GET answered with the POST's status:\n{yaml}");
+            assert_eq!(
+                s["status"], 200,
+                "GET answered with the POST's status:\n{yaml}"
+            );
         }
     }
     let (code, d) = diagnose(&probe("chrome-status0-blocked.har"));
@@ -201,7 +217,11 @@ fn every_probe_recording_imports_replays_and_diagnoses() {
             continue;
         }
         let (yaml, v) = import_replay(&har);
-        assert_eq!(unmet(&v), 0, "{name}: recorded edge outcomes must hold:\n{yaml}\n{v:#}");
+        assert_eq!(
+            unmet(&v),
+            0,
+            "{name}: recorded edge outcomes must hold:\n{yaml}\n{v:#}"
+        );
     }
     assert_eq!(seen, expect_induced.len());
 }

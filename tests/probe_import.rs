@@ -39,8 +39,16 @@ fn knob(out: &str, knob: &str) -> Option<String> {
 fn cloudfront_get_distribution_config_output() {
     let (code, out, err) = import("cf-get-distribution-config.json");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(knob(&out, "profile").as_deref(), Some("cloudfront"), "{out}");
-    assert_eq!(knob(&out, "cache_options").as_deref(), Some("true"), "{out}");
+    assert_eq!(
+        knob(&out, "profile").as_deref(),
+        Some("cloudfront"),
+        "{out}"
+    );
+    assert_eq!(
+        knob(&out, "cache_options").as_deref(),
+        Some("true"),
+        "{out}"
+    );
     assert_eq!(
         knob(&out, "forward_headers").as_deref(),
         Some("[origin, access-control-request-headers, access-control-request-method]"),
@@ -56,8 +64,16 @@ fn terraform_empty_forwarded_values_is_not_warned() {
     let (code, out, err) = import("tf-show-modules.json");
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("ForwardedValues"), "{err}");
-    assert_eq!(knob(&out, "key_headers").as_deref(), Some("[origin]"), "{out}");
-    assert_eq!(knob(&out, "cache_options").as_deref(), Some("false"), "{out}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+    assert_eq!(
+        knob(&out, "cache_options").as_deref(),
+        Some("false"),
+        "{out}"
+    );
 }
 
 /// nginx.conf `include conf.d/*.conf;` (relative to the including file) brings the cache
@@ -66,10 +82,21 @@ fn terraform_empty_forwarded_values_is_not_warned() {
 fn nginx_includes_are_followed() {
     let (code, out, err) = import("nginx/nginx.conf");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(knob(&out, "key_headers").as_deref(), Some("[origin]"), "{out}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
     assert_eq!(knob(&out, "collapse").as_deref(), Some("true"), "{out}");
-    assert_eq!(knob(&out, "ttl").as_deref(), Some("{ default: 600 }"), "{out}");
-    assert!(out.contains("conf.d/api.conf:8"), "the knob names the included file:\n{out}");
+    assert_eq!(
+        knob(&out, "ttl").as_deref(),
+        Some("{ default: 600 }"),
+        "{out}"
+    );
+    assert!(
+        out.contains("conf.d/api.conf:8"),
+        "the knob names the included file:\n{out}"
+    );
     assert!(!err.contains("text/html"), "{err}");
 }
 
@@ -80,7 +107,11 @@ fn varnish_builtin_hash_shape_is_understood() {
     let (code, out, err) = import("varnish-builtin-origin.vcl");
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("warning"), "{err}");
-    assert_eq!(knob(&out, "key_headers").as_deref(), Some("[origin]"), "{out}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
     assert_eq!(knob(&out, "key_host").as_deref(), Some("true"), "{out}");
 }
 
@@ -91,10 +122,21 @@ fn fastly_method_guard_then_lookup_does_not_cache_options() {
     let (code, out, err) = import("fastly-macros.vcl");
     assert_eq!(code, 0, "{err}");
     assert_eq!(knob(&out, "profile").as_deref(), Some("fastly"), "{out}");
-    assert_ne!(knob(&out, "cache_options").as_deref(), Some("true"), "{out}");
+    assert_ne!(
+        knob(&out, "cache_options").as_deref(),
+        Some("true"),
+        "{out}"
+    );
     assert!(!err.contains("POST/PUT/DELETE"), "{err}");
-    assert!(!err.contains("req.request"), "the guard is understood:\n{err}");
-    assert_eq!(knob(&out, "key_headers").as_deref(), Some("[origin]"), "{out}");
+    assert!(
+        !err.contains("req.request"),
+        "the guard is understood:\n{err}"
+    );
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
 }
 
 /// The other exports import with the knobs their documents state.
@@ -104,7 +146,10 @@ fn other_exports_import() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(knob(&out, "key_headers").as_deref(), Some("[origin]"));
     assert_eq!(knob(&out, "query").as_deref(), Some("[lang, page]"));
-    assert_eq!(knob(&out, "ttl").as_deref(), Some("{ default: 300, min: 1, max: 86400 }"));
+    assert_eq!(
+        knob(&out, "ttl").as_deref(),
+        Some("{ default: 300, min: 1, max: 86400 }")
+    );
 
     let (code, out, err) = import("cfn-template.yaml");
     assert_eq!(code, 0, "{err}");
@@ -123,8 +168,14 @@ fn other_exports_import() {
 
     let (code, out, err) = import("cloudflare-api-response.json");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(knob(&out, "key_headers").as_deref(), Some("[x-api-version]"));
-    assert!(err.contains("not evaluated"), "the expression is warned about: {err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[x-api-version]")
+    );
+    assert!(
+        err.contains("not evaluated"),
+        "the expression is warned about: {err}"
+    );
 
     let (code, out, err) = import("nginx-braces.conf");
     assert_eq!(code, 0, "{err}");

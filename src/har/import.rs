@@ -8,8 +8,8 @@ use super::classify::{cache_outcome, engine, guess_edge};
 use super::infer::{infer_origin, Notes};
 use super::{Entry, Har};
 use crate::browser::{Agent, Credentials, Mode};
-use crate::edge::Outcome;
 use crate::edge::forward::ForwardHeaders;
+use crate::edge::Outcome;
 use crate::fields::Headers;
 use crate::profile;
 use crate::scenario::write::{to_yaml, WriteError};
@@ -682,7 +682,10 @@ fn recorded_hits(items: &[Item<'_>], knobs: &mut profile::Knobs, notes: &mut Not
         })
     };
     let foreign = hits().find(|e| {
-        let acao = e.response_headers.get("access-control-allow-origin").map(str::trim);
+        let acao = e
+            .response_headers
+            .get("access-control-allow-origin")
+            .map(str::trim);
         matches!((acao, e.origin()), (Some(a), Some(o)) if a != "*" && a != o)
     });
     if let Some(e) = foreign {

@@ -285,11 +285,15 @@ fn walk(st: &mut Ngx, file: &str, text: &str, stack: &mut Vec<String>) -> Result
             let text = match std::fs::read(&inc).map(String::from_utf8) {
                 Ok(Ok(t)) => t,
                 Ok(Err(_)) => {
-                    st.imp.warn(format!("{at}: include {name}: not UTF-8 text; not imported"));
+                    st.imp.warn(format!(
+                        "{at}: include {name}: not UTF-8 text; not imported"
+                    ));
                     continue;
                 }
                 Err(e) => {
-                    st.imp.warn(format!("{at}: include {name}: cannot read ({e}); not imported"));
+                    st.imp.warn(format!(
+                        "{at}: include {name}: cannot read ({e}); not imported"
+                    ));
                     continue;
                 }
             };
@@ -327,7 +331,8 @@ fn include_files(file: &str, pattern: &str) -> Result<Vec<std::path::PathBuf>, S
     } else {
         dir
     };
-    let rd = std::fs::read_dir(dir_shown).map_err(|e| format!("cannot list {}: {e}", dir_shown.display()))?;
+    let rd = std::fs::read_dir(dir_shown)
+        .map_err(|e| format!("cannot list {}: {e}", dir_shown.display()))?;
     let mut out: Vec<_> = rd
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_file() && mask_matches(&last, &e.file_name().to_string_lossy()))

@@ -344,7 +344,14 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     let mut returns_lookup = false;
     let mut let_through = None;
     for s in &stmts {
-        statement(&mut imp, s, file, &mut hashed, &mut returns_lookup, &mut let_through);
+        statement(
+            &mut imp,
+            s,
+            file,
+            &mut hashed,
+            &mut returns_lookup,
+            &mut let_through,
+        );
     }
     for sub in &subs {
         if ![
@@ -549,7 +556,10 @@ fn recv_return(
             let explicit = |imp: &Imported, k: &str| imp.notes.iter().any(|n| n.knob == k);
             if !explicit(imp, "pass_cookie") {
                 imp.knobs.pass_cookie = false;
-                imp.note("pass_cookie", format!("{at}: return ({r}) before the builtin's Cookie pass"));
+                imp.note(
+                    "pass_cookie",
+                    format!("{at}: return ({r}) before the builtin's Cookie pass"),
+                );
             }
             if !explicit(imp, "pass_authorization") {
                 imp.knobs.pass_authorization = false;
@@ -560,10 +570,19 @@ fn recv_return(
             }
             let others: Vec<&String> = methods
                 .iter()
-                .filter(|m| !["GET", "HEAD", "OPTIONS", "PURGE", "FASTLYPURGE"].contains(&m.as_str()))
+                .filter(|m| {
+                    !["GET", "HEAD", "OPTIONS", "PURGE", "FASTLYPURGE"].contains(&m.as_str())
+                })
                 .collect();
             if !others.is_empty() {
-                imp.warn(format!("{at}: return ({r}) also looks up {}; not modelled", others.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")));
+                imp.warn(format!(
+                    "{at}: return ({r}) also looks up {}; not modelled",
+                    others
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
         }
         ("hash" | "lookup", 1) if is_method_is(&conds[0], "OPTIONS") => {
