@@ -186,3 +186,24 @@ fn other_exports_import() {
     assert!(err.contains("cloudflare-list-rulesets.json"), "{err}");
     assert!(out.is_empty());
 }
+
+/// A config saved by a Windows editor starts with a UTF-8 byte order mark: it is not
+/// part of the first word.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let (code, out, err) = import("bom-varnish.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+    let (code, out, err) = import("bom-nginx.conf");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("not interpreted"), "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+}

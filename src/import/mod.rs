@@ -143,6 +143,8 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
 
 /// Imports `text` (the content of `file`).
 pub fn import(file: &str, text: &str) -> Result<Imported, InputError> {
+    // a UTF-8 byte order mark (Windows editors) is not part of the first word
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(format) = detect(file, text) else {
         return Err(InputError::at(
             file,

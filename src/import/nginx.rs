@@ -245,6 +245,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
 /// normally is). A file that cannot be read is a warning, not an error: absolute paths
 /// such as `/etc/nginx/mime.types` are usually not on the machine importing the config.
 fn walk(st: &mut Ngx, file: &str, text: &str, stack: &mut Vec<String>) -> Result<(), InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for d in &directives(file, text)? {
         if d.words[0] != "include" {
             directive(st, d, file)?;
