@@ -207,3 +207,35 @@ fn a_byte_order_mark_is_skipped() {
         "{out}"
     );
 }
+
+/// `CachePolicyId: !If [IsProd, !Ref OriginKeyed, <managed id>]` is valid
+/// CloudFormation: the import says it cannot evaluate it, it does not refuse the file.
+#[test]
+fn a_cloudformation_condition_is_a_warning() {
+    let (code, out, err) = import("cfn-if-condition.yaml");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("CachePolicyId") && err.contains("not evaluated"),
+        "{err}"
+    );
+    assert!(out.contains("# warning:"), "{out}");
+    // the other policies of the behavior still are
+    assert_eq!(
+        knob(&out, "forward_headers").as_deref(),
+        Some("all"),
+        "{out}"
+    );
+}
+
+/// A `map $http_origin $cors_origin { … }` block's entries are not directives.
+#[test]
+fn nginx_map_entries_are_not_directives() {
+    let (code, _out, err) = import("nginx-cors-map.conf");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("map (") && err.contains("if ("),
+        "still warned: {err}"
+    );
+    assert!(!err.contains("default ("), "{err}");
+    assert!(!err.contains("example.com$ ("), "{err}");
+}

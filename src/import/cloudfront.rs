@@ -381,6 +381,24 @@ fn resolve_behavior(
             continue;
         };
         let path = format!("{bpath}.{field}");
+        // `Fn::If`, `Fn::ImportValue`, `Fn::Sub` with variables (`!If [Cond, A, B]` reads
+        // as a list once its tag is stripped): valid CloudFormation this import cannot
+        // evaluate.
+        let intrinsic = match v {
+            Value::Array(_) => Some("a CloudFormation function (such as !If)".to_string()),
+            Value::Object(o) => o
+                .keys()
+                .find(|k| k.starts_with("Fn::"))
+                .filter(|_| ref_name(v).is_none())
+                .cloned(),
+            _ => None,
+        };
+        if let Some(f) = intrinsic {
+            imp.warn(format!(
+                "{path}: {f} is not evaluated; this policy is not imported (give the policy id, !Ref or !GetAtt X.Id)"
+            ));
+            continue;
+        }
         let Some(name) = ref_name(v) else {
             return Err(at_path(
                 file,

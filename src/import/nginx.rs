@@ -23,9 +23,11 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
     let mut cur: Vec<String> = Vec::new();
     let mut start = (0, 0);
     let mut depth = 0i64;
-    // Block names, innermost last: a `types { text/html html; }` block (mime.types) maps
-    // extensions, its lines are not directives.
+    // Block names, innermost last: the lines of a table block (`types { text/html html; }`
+    // in mime.types, `map $http_origin $v { default ""; … }`) are entries, not directives;
+    // the block's opener stays a directive (`map` is warned about, `types` is neutral).
     let mut blocks: Vec<String> = Vec::new();
+    const TABLES: &[&str] = &["types", "map", "geo", "split_clients", "charset_map"];
     let chars: Vec<char> = text.chars().collect();
     let (mut i, mut line, mut col) = (0usize, 1u64, 1u64);
     while i < chars.len() {
@@ -55,15 +57,14 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
                         format!("expected `;` after `{}` before `}}`", cur.join(" ")),
                     ));
                 }
+                if blocks.iter().any(|b| TABLES.contains(&b.as_str())) {
+                    cur.clear();
+                }
                 if c == '{' {
                     blocks.push(cur.first().cloned().unwrap_or_default());
                 }
                 if c == '}' {
                     blocks.pop();
-                }
-                // (the `types {` opener itself goes too: it changes nothing cached)
-                if blocks.iter().any(|b| b == "types") {
-                    cur.clear();
                 }
                 if !cur.is_empty() {
                     out.push(Directive {
