@@ -239,3 +239,24 @@ fn nginx_map_entries_are_not_directives() {
     assert!(!err.contains("default ("), "{err}");
     assert!(!err.contains("example.com$ ("), "{err}");
 }
+
+/// Cloudflare Cache Rules settings the model does not have are named, the defaults are
+/// not: `header.contains` and `edge_ttl.status_code_ttl` warned; `host: {resolved:
+/// false}` and `user` all false are the default key, no warning.
+#[test]
+fn cloudflare_unmodelled_settings_are_warned_defaults_are_not() {
+    let (code, out, err) = import("cloudflare-cache-rules-extras.json");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("header.contains"), "{err}");
+    assert!(err.contains("status_code_ttl"), "{err}");
+    assert!(!err.contains("custom_key.host"), "{err}");
+    assert!(!err.contains("custom_key.user"), "{err}");
+    assert!(err.contains("disabled rule"), "{err}");
+    assert!(err.contains("bypass_by_default"), "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin, x-tenant]"),
+        "{out}"
+    );
+    assert_eq!(knob(&out, "query").as_deref(), Some("all"), "{out}");
+}
