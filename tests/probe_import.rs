@@ -260,3 +260,27 @@ fn cloudflare_unmodelled_settings_are_warned_defaults_are_not() {
     );
     assert_eq!(knob(&out, "query").as_deref(), Some("all"), "{out}");
 }
+
+/// `if (req.http.Origin) { hash_data(req.http.Origin); }` (the usual CORS idiom) keys
+/// Origin exactly as the unconditional form: no warning; OPTIONS stored under that key.
+#[test]
+fn varnish_conditional_origin_hash_idiom() {
+    let (code, out, err) = import("varnish-cors-idiom.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("conditional hashing"), "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+    assert_eq!(
+        knob(&out, "cache_options").as_deref(),
+        Some("true"),
+        "{out}"
+    );
+    assert_eq!(
+        knob(&out, "preflight_key").as_deref(),
+        Some("ignore"),
+        "{out}"
+    );
+}

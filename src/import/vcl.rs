@@ -395,7 +395,9 @@ fn statement(
                 let builtin_host = match s.conds.as_slice() {
                     [c] => {
                         let c = norm(c);
-                        (x_l == "req.http.host" && c == "req.http.host")
+                        // `if (req.http.X) { hash_data(req.http.X); }` keys X as the
+                        // unconditional form does: one entry per value of X, one without X
+                        (x_l.starts_with("req.http.") && c == x_l)
                             || (x_l == "server.ip"
                                 && (c == "!(req.http.host)" || c == "!req.http.host"))
                     }
