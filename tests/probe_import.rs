@@ -284,3 +284,14 @@ fn varnish_conditional_origin_hash_idiom() {
         "{out}"
     );
 }
+
+/// `aws cloudfront get-response-headers-policy` prints every part, configured or not
+/// (`CustomHeadersConfig: {Quantity: 0}`, `ServerTimingHeadersConfig: {Enabled: false}`):
+/// only configured parts are warned about.
+#[test]
+fn cloudfront_empty_policy_parts_are_not_warned() {
+    let (code, out, err) = import("cf-get-response-headers-policy.json");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("not interpreted"), "{err}");
+    assert!(out.contains("origin_override: true"), "{out}");
+}

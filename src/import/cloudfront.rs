@@ -467,11 +467,27 @@ fn ttl_of(v: &Value, key: &str) -> Option<u64> {
     }
 }
 
+/// A part the API prints although nothing is configured in it: `{"Quantity": 0}`,
+/// `{"Enabled": false, …}`, `null`, `[]` / `{}` (terraform's unset blocks).
+fn unset(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => {
+            o.is_empty()
+                || o.get("Quantity").and_then(Value::as_u64) == Some(0)
+                || o.get("Enabled").and_then(Value::as_bool) == Some(false)
+        }
+        _ => false,
+    }
+}
+
 fn warn_unknown(imp: &mut Imported, v: &Value, path: &str, known: &[&str]) {
     if let Some(o) = v.as_object() {
         for k in o.keys() {
             if !known.contains(&k.as_str())
                 && !["Name", "Comment", "Id", "Etag", "Arn"].contains(&k.as_str())
+                && !unset(&o[k])
             {
                 imp.warn(format!("{path}.{k}: not interpreted"));
             }
