@@ -295,3 +295,26 @@ fn cloudfront_empty_policy_parts_are_not_warned() {
     assert!(!err.contains("not interpreted"), "{err}");
     assert!(out.contains("origin_override: true"), "{out}");
 }
+
+/// Varnish: `set beresp.ttl = 5m;` falling through to the builtin vcl_backend_response
+/// still leaves no-store/private answers uncacheable, which the imported `ttl.min` does
+/// not: said in a warning. With `return (deliver);` the TTL holds for every answer.
+#[test]
+fn varnish_ttl_without_deliver_is_warned() {
+    let (code, out, err) = import("varnish-ttl-fallthrough.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("without return (deliver)"), "{err}");
+    assert_eq!(
+        knob(&out, "ttl").as_deref(),
+        Some("{ default: 300, min: 300, max: 300 }"),
+        "{out}"
+    );
+    let (code, out, err) = import("varnish-ttl-deliver.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(
+        knob(&out, "ttl").as_deref(),
+        Some("{ default: 300, min: 300, max: 300 }"),
+        "{out}"
+    );
+}

@@ -368,6 +368,30 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             imp.warn(format!("{file}: sub {sub}: not interpreted"));
         }
     }
+    // Varnish's builtin vcl_backend_response runs after the file's unless it returns: it
+    // makes no-store / private / Set-Cookie answers uncacheable whatever beresp.ttl says,
+    // where the model's ttl.min stores them (as CloudFront does).
+    let in_backend_response = |w: &[&str]| {
+        stmts.iter().find(|s| {
+            s.sub == "vcl_backend_response"
+                && s.conds.is_empty()
+                && s.words
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .starts_with(w)
+        })
+    };
+    if !fastly {
+        if let Some(t) = in_backend_response(&["set", "beresp.ttl"]) {
+            if in_backend_response(&["return", "(", "deliver"]).is_none() {
+                imp.warn(format!(
+                    "{file}:{}: set beresp.ttl without return (deliver): the builtin vcl_backend_response still makes no-store/private/Set-Cookie answers uncacheable, but the imported ttl.min stores them; add `return (deliver);` or treat findings on such answers with care",
+                    t.line
+                ));
+            }
+        }
+    }
     hash_knobs(&mut imp, &hashed, returns_lookup, file);
     Ok(imp)
 }
@@ -476,6 +500,8 @@ fn statement(
                     )),
                 }
             }
+            // skips the builtin vcl_backend_response: beresp.ttl holds for every answer
+            ("vcl_backend_response", ["return", "(", "deliver", ")"]) if s.conds.is_empty() => {}
             ("vcl_backend_response" | "vcl_fetch", ["return", "(", "pass", ..])
             | ("vcl_backend_response" | "vcl_fetch", ["set", "beresp.uncacheable", "=", "true"])
                 if s.conds.is_empty() =>
