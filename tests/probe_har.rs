@@ -185,6 +185,7 @@ fn every_probe_recording_imports_replays_and_diagnoses() {
         ("chrome-h2-cloudflare-poisoned.har", 1),
         ("chrome-status0-blocked.har", 1),
         ("firefox-offsets-out-of-order.har", 1),
+        ("firefox-cloudfront-origin-keyed.har", 0),
         ("webkit-cache-status.har", 1),
         ("fiddler-7digit-fraction.har", 1),
         ("charles-no-pages.har", 0),
@@ -224,4 +225,17 @@ fn every_probe_recording_imports_replays_and_diagnoses() {
         );
     }
     assert_eq!(seen, expect_induced.len());
+}
+
+/// CloudFront under a cache policy that keys Origin: app2 missed while app1's answer was
+/// fresh, then app1 hit. The import must not replay a poisoning the recording disproves.
+#[test]
+fn a_miss_for_another_origin_within_freshness_keys_origin() {
+    let har = probe("firefox-cloudfront-origin-keyed.har");
+    let (yaml, v) = import_replay(&har);
+    assert!(yaml.contains("key_headers: [origin]"), "{yaml}");
+    assert_eq!(unmet(&v), 0, "{yaml}\n{v:#}");
+    assert!(verdicts(&v).iter().all(|s| !s.0), "{yaml}");
+    let (code, d) = diagnose(&har);
+    assert_eq!((code, induced(&d).len()), (0, 0));
 }

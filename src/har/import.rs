@@ -668,6 +668,80 @@ fn edge_for(
     })
 }
 
+/// A stored answer `p` for one Origin and a later recorded miss `e` for another Origin,
+/// same method class and URL, while `p` was fresh by its own `Cache-Control` (`s-maxage`,
+/// else `max-age`, less its `Age`; RFC 9111 §4.2).
+fn kept_apart<'h>(items: &[Item<'h>]) -> Option<(&'h Entry, &'h Entry)> {
+    let read = |e: &Entry| matches!(e.method.as_str(), "GET" | "HEAD");
+    let lifetime_ms = |e: &Entry| -> Option<i64> {
+        let cc = e.response_headers.list("cache-control");
+        let dirs: Vec<String> = cc.iter().map(|d| d.trim().to_ascii_lowercase()).collect();
+        if dirs
+            .iter()
+            .any(|d| d == "no-store" || d == "private" || d == "no-cache")
+        {
+            return None;
+        }
+        let get = |n: &str| {
+            dirs.iter()
+                .find_map(|d| d.strip_prefix(n)?.parse::<i64>().ok())
+        };
+        let life = get("s-maxage=").or_else(|| get("max-age="))?;
+        let age = super::classify::age(&e.response_headers).unwrap_or(0) as i64;
+        Some((life - age).max(0) * 1000)
+    };
+    // by URL, in time order; each stored answer is compared with at most the next 256
+    // requests for its URL inside its freshness (a large recording stays linear)
+    let mut by_url: HashMap<&str, Vec<&'h Entry>> = HashMap::new();
+    for it in items {
+        if read(it.e) && it.e.from_cache.is_none() {
+            by_url.entry(it.e.url.as_str()).or_default().push(it.e);
+        }
+    }
+    let mut groups: Vec<&Vec<&'h Entry>> = by_url.values().collect();
+    groups.sort_by_key(|g| (g[0].started_ms, g[0].index));
+    for g in groups {
+        if let Some(pair) = kept_apart_in(g, &lifetime_ms) {
+            return Some(pair);
+        }
+    }
+    None
+}
+
+fn kept_apart_in<'h>(
+    g: &[&'h Entry],
+    lifetime_ms: &dyn Fn(&Entry) -> Option<i64>,
+) -> Option<(&'h Entry, &'h Entry)> {
+    for (i, p) in g.iter().copied().enumerate() {
+        if !(p.has_response() && (200..300).contains(&p.status)) {
+            continue;
+        }
+        let Some(o1) = p.origin() else { continue };
+        if !matches!(
+            cache_outcome(&p.response_headers),
+            Some(Outcome::Miss | Outcome::Hit)
+        ) {
+            continue;
+        }
+        let Some(fresh) = lifetime_ms(p) else {
+            continue;
+        };
+        let found = g[i + 1..]
+            .iter()
+            .copied()
+            .take(256)
+            .take_while(|e| e.started_ms - p.started_ms < fresh)
+            .find(|e| {
+                e.origin().is_some_and(|o2| o2 != o1)
+                    && cache_outcome(&e.response_headers) == Some(Outcome::Miss)
+            });
+        if let Some(e) = found {
+            return Some((p, e));
+        }
+    }
+    None
+}
+
 /// What the recorded hits prove about the edge's key, where the guessed profile says
 /// otherwise: a hit that carries another origin's `Access-Control-Allow-Origin` was stored
 /// under a key without Origin (Cloudflare keys Origin by default; a custom cache key can
@@ -696,6 +770,29 @@ fn recorded_hits(items: &[Item<'_>], knobs: &mut profile::Knobs, notes: &mut Not
                 e.index,
                 e.origin().unwrap_or_default()
             ));
+        }
+    }
+    // The other way round: a miss for another Origin while an answer stored for the first
+    // was still fresh shows a key that keeps Origins apart (a cache policy keying Origin),
+    // where the profile would have served the stored one.
+    if foreign.is_none() && !knobs.key_headers.iter().any(|h| h == "origin") {
+        if let Some((p, e)) = kept_apart(items) {
+            let vary_keys = knobs.vary == crate::profile::VaryMode::Honor
+                && p.response_headers
+                    .list("vary")
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case("origin"));
+            if !vary_keys {
+                knobs.key_headers.push("origin".into());
+                notes.edge(format!(
+                    "entry {} from {} missed while entry {}'s answer for {} was still fresh ({} ms earlier): this edge keeps Origins apart (origin added to key_headers)",
+                    e.index,
+                    e.origin().unwrap_or_default(),
+                    p.index,
+                    p.origin().unwrap_or_default(),
+                    e.started_ms - p.started_ms
+                ));
+            }
         }
     }
     if knobs.pass_cookie {
