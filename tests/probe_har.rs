@@ -189,6 +189,7 @@ fn every_probe_recording_imports_replays_and_diagnoses() {
         ("webkit-cache-status.har", 1),
         ("fiddler-7digit-fraction.har", 1),
         ("charles-no-pages.har", 0),
+        ("charles-credentials-mixed.har", 1),
         ("playwright-webkit-omit.har", 1),
         ("huge-body-unicode.har", 0),
         ("missing-optionals.har", 0),
@@ -238,4 +239,23 @@ fn a_miss_for_another_origin_within_freshness_keys_origin() {
     assert!(verdicts(&v).iter().all(|s| !s.0), "{yaml}");
     let (code, d) = diagnose(&har);
     assert_eq!((code, induced(&d).len()), (0, 0));
+}
+
+/// Same Origin, other credentials: an anonymous answer (no
+/// Access-Control-Allow-Credentials) stored and served to a credentialed fetch is
+/// cache-induced, and the hint is about credentials, not about keying Origin.
+#[test]
+fn an_anonymous_answer_served_to_a_credentialed_fetch() {
+    let har = probe("charles-credentials-mixed.har");
+    let (code, d) = diagnose(&har);
+    assert_eq!(code, 1);
+    assert_eq!(induced(&d), [(1, Some(0))], "{d:#}");
+    assert_eq!(d["findings"][0]["reason"], "credentials-not-allowed");
+    let o = varyedge(&["diagnose", "har", &har]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("Access-Control-Allow-Credentials: true"),
+        "{text}"
+    );
+    assert!(!text.contains("make the cache key on Origin"), "{text}");
 }
