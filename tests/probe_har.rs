@@ -184,6 +184,7 @@ fn every_probe_recording_imports_replays_and_diagnoses() {
         ("chrome-clean-vary-origin.har", 0),
         ("chrome-h2-cloudflare-poisoned.har", 1),
         ("chrome-status0-blocked.har", 1),
+        ("chrome-preflight-poisoned.har", 1),
         ("firefox-offsets-out-of-order.har", 1),
         ("firefox-cloudfront-origin-keyed.har", 0),
         ("webkit-cache-status.har", 1),
@@ -258,4 +259,24 @@ fn an_anonymous_answer_served_to_a_credentialed_fetch() {
         "{text}"
     );
     assert!(!text.contains("make the cache key on Origin"), "{text}");
+}
+
+/// Chrome recorded app2's preflight answered from Cloudflare's cache with app1's
+/// Access-Control-Allow-Origin (`cf-cache-status: HIT`), and no request after it. The
+/// import makes the edge store OPTIONS without the preflight fields in the key, so the
+/// replay fails at the preflight, as recorded.
+#[test]
+fn a_recorded_preflight_hit_makes_the_edge_store_options() {
+    let har = probe("chrome-preflight-poisoned.har");
+    let (yaml, v) = import_replay(&har);
+    assert!(yaml.contains("cache_options: true"), "{yaml}");
+    assert!(yaml.contains("preflight_key: ignore"), "{yaml}");
+    assert_eq!(unmet(&v), 0, "{yaml}");
+    let s1 = &v["steps"][1];
+    assert_eq!(s1["verdict"]["cors"], "blocked", "{v:#}");
+    assert_eq!(s1["verdict"]["in_preflight"], true, "{v:#}");
+    assert_eq!(s1["cache_induced"], true);
+    let (code, d) = diagnose(&har);
+    assert_eq!(code, 1);
+    assert_eq!(induced(&d), [(2, Some(0))], "{d:#}");
 }

@@ -755,6 +755,29 @@ fn recorded_hits(items: &[Item<'_>], knobs: &mut profile::Knobs, notes: &mut Not
                 && cache_outcome(&e.response_headers) == Some(Outcome::Hit)
         })
     };
+    // A preflight answered from the edge's cache: this edge stores OPTIONS; one carrying
+    // another origin's answer was looked up without the preflight fields in the key.
+    if let Some(e) = hits().find(|e| e.is_preflight()) {
+        if !knobs.cache_options {
+            knobs.cache_options = true;
+            notes.edge(format!(
+                "entry {} (a preflight) was a cache hit: this edge stores OPTIONS (cache_options: true)",
+                e.index
+            ));
+        }
+        let acao = e
+            .response_headers
+            .get("access-control-allow-origin")
+            .map(str::trim);
+        let foreign = matches!((acao, e.origin()), (Some(a), Some(o)) if a != "*" && a != o);
+        if foreign && knobs.preflight_key != crate::profile::PreflightKey::Ignore {
+            knobs.preflight_key = crate::profile::PreflightKey::Ignore;
+            notes.edge(format!(
+                "entry {} (a preflight) got another origin's stored answer: Origin and Access-Control-Request-* are not in its key (preflight_key: ignore)",
+                e.index
+            ));
+        }
+    }
     let foreign = hits().find(|e| {
         let acao = e
             .response_headers
