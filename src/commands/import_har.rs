@@ -34,7 +34,7 @@ pub(crate) fn run(a: ImportHarArgs) -> anyhow::Result<ExitStatus> {
     emit(a.out.as_deref(), &imported.yaml)?;
     let (steps, folded, skipped) = imported.counts;
     eprintln!(
-        "varyedge: imported {steps} steps ({folded} preflights folded into their requests, {skipped} entries to other hosts skipped), {} clients, edge {}",
+        "varyedge: imported {steps} steps ({folded} preflights folded into their requests, {skipped} entries to other hosts or from the browser's own cache skipped), {} clients, edge {}",
         imported.scenario.clients.len(),
         imported.scenario.edge.profile
     );

@@ -284,11 +284,24 @@ fn recorded(
         Some(a) if a != "*" => p.origin() == Some(a),
         _ => p.origin().is_none() || !p.response_headers.contains("access-control-allow-origin"),
     });
-    let p = from_cache
-        .as_ref()
-        .and(by_date.or(by_origin))
-        .map(|p| poisoner(e, p, pages));
+    let stored_by = from_cache.as_ref().and(by_date.or(by_origin));
+    let p = stored_by.map(|p| poisoner(e, p, pages));
     let other_origin = acao.is_some_and(|a| a != "*" && a != f.origin);
+    // The stored answer is one the origin would not have given this request only when it
+    // was made for another caller: a request without Origin (an `<img>`, curl), another
+    // Origin whose answer depends on it, or the same Origin with other credentials (an
+    // answer without Access-Control-Allow-Credentials stored for a request without
+    // cookies). The same caller's answer, or a `*` given to another Origin (the origin
+    // answers `*` whoever asks), is what the origin answers here too: a plain
+    // misconfiguration, served from a cache.
+    let foreign_poisoner = stored_by.is_some_and(|pe| {
+        let credentials_differ = pe.cookies != e.cookies;
+        match p.as_ref().and_then(|p| p.origin.as_deref()) {
+            None => true,
+            Some(o) if o == f.origin => credentials_differ,
+            Some(_) => acao != Some("*") || credentials_differ,
+        }
+    });
     Some(Finding {
         file: h.file.clone(),
         entry: e.index,
@@ -298,7 +311,7 @@ fn recorded(
         reason: Some(v.reason),
         console: v.console,
         recorded: true,
-        cache_induced: from_cache.is_some() && (p.is_some() || other_origin),
+        cache_induced: from_cache.is_some() && (foreign_poisoner || other_origin),
         from_cache,
         poisoned_by: p,
     })
@@ -438,7 +451,17 @@ pub fn render_text(d: &Diagnosis) -> String {
             let _ = writeln!(o, "    console: {}", f.console);
         }
     }
-    if d.cache_induced() > 0 {
+    let is_credentials = |f: &Finding| {
+        matches!(
+            f.reason,
+            Some(Reason::CredentialsNotAllowed | Reason::WildcardWithCredentials)
+        )
+    };
+    let induced = || d.findings.iter().filter(|f| f.cache_induced);
+    if induced().any(is_credentials) {
+        let _ = writeln!(o, "\nfix: an answer stored for a request with other credentials was served: send Access-Control-Allow-Credentials: true (and the caller's origin, not *) on every answer whatever the request's cookies, or keep credentialed answers out of the shared cache (Cache-Control: private, or Vary: Cookie)");
+    }
+    if induced().any(|f| !is_credentials(f)) {
         let _ = writeln!(o, "\nfix: make the cache key on Origin (Vary: Origin honoured, or Origin in the cache key) or answer with Access-Control-Allow-Origin: *; `varyedge import har` + `varyedge matrix` show which edges poison this traffic");
     }
     o

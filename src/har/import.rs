@@ -9,6 +9,7 @@ use super::infer::{infer_origin, Notes};
 use super::{Entry, Har};
 use crate::browser::{Agent, Credentials, Mode};
 use crate::edge::forward::ForwardHeaders;
+use crate::edge::Outcome;
 use crate::fields::Headers;
 use crate::profile;
 use crate::scenario::write::{to_yaml, WriteError};
@@ -71,6 +72,16 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
     items.sort_by_key(|i| (i.e.started_ms, i.har, i.e.index));
     let pairs = pair_preflights(&items);
     let mut notes = Notes::default();
+    let browser_cached = hars
+        .iter()
+        .flat_map(|h| &h.entries)
+        .filter(|e| hosts.contains(&e.host) && e.from_cache.is_some())
+        .count();
+    if browser_cached > 0 {
+        notes.steps(format!(
+            "{browser_cached} entries were answered by the browser's own cache (_fromCache, Safari's Disk/Memory Cache) and never reached the edge: left out"
+        ));
+    }
     let mut secrets = Secrets::new(opts.keep_secrets);
     let mut clients: Vec<Client> = Vec::new();
     let mut steps = Vec::new();
@@ -231,11 +242,13 @@ fn collect<'h>(hars: &'h [Har], hosts: &[String]) -> Vec<Item<'h>> {
             .filter(|b| !b.is_empty())
             .unwrap_or(&h.creator);
         let pages = page_origins(h);
+        // An answer from the browser's own cache (Chrome `_fromCache`, Safari `_fetchType:
+        // "Disk Cache"`) never reached the edge: replaying it would add an edge request.
         for (e, page) in h
             .entries
             .iter()
             .zip(pages)
-            .filter(|(e, _)| hosts.contains(&e.host))
+            .filter(|(e, _)| hosts.contains(&e.host) && e.from_cache.is_none())
         {
             let agent = engine(e.request_headers.get("user-agent"), hint);
             out.push(Item {
@@ -509,11 +522,18 @@ fn step_for(
     } else {
         Credentials::SameOrigin
     };
+    // A CDN reports a forwarded POST/PUT/DELETE as a miss (`Miss from cloudfront`); no
+    // profile stores those methods, so the model calls it a pass.
+    let cache = e
+        .has_response()
+        .then(|| cache_outcome(&e.response_headers))
+        .flatten()
+        .map(|o| match o {
+            Outcome::Miss if !matches!(method.as_str(), "GET" | "HEAD") => Outcome::Pass,
+            o => o,
+        });
     let expect = Expect {
-        cache: e
-            .has_response()
-            .then(|| cache_outcome(&e.response_headers))
-            .flatten(),
+        cache,
         ..Expect::default()
     };
     Step {
@@ -641,10 +661,181 @@ fn edge_for(
             notes.edge("preflights were answered with the methods/headers asked for: Access-Control-Request-Method and -Headers reach the origin too (forward_headers)".to_string());
         }
     }
+    recorded_hits(items, &mut knobs, notes);
     Ok(EdgeSpec {
         profile: name.to_string(),
         knobs,
     })
+}
+
+/// A stored answer `p` for one Origin and a later recorded miss `e` for another Origin,
+/// same method class and URL, while `p` was fresh by its own `Cache-Control` (`s-maxage`,
+/// else `max-age`, less its `Age`; RFC 9111 §4.2).
+fn kept_apart<'h>(items: &[Item<'h>]) -> Option<(&'h Entry, &'h Entry)> {
+    let read = |e: &Entry| matches!(e.method.as_str(), "GET" | "HEAD");
+    let lifetime_ms = |e: &Entry| -> Option<i64> {
+        let cc = e.response_headers.list("cache-control");
+        let dirs: Vec<String> = cc.iter().map(|d| d.trim().to_ascii_lowercase()).collect();
+        if dirs
+            .iter()
+            .any(|d| d == "no-store" || d == "private" || d == "no-cache")
+        {
+            return None;
+        }
+        let get = |n: &str| {
+            dirs.iter()
+                .find_map(|d| d.strip_prefix(n)?.parse::<i64>().ok())
+        };
+        let life = get("s-maxage=").or_else(|| get("max-age="))?;
+        let age = super::classify::age(&e.response_headers).unwrap_or(0) as i64;
+        Some((life - age).max(0) * 1000)
+    };
+    // by URL, in time order; each stored answer is compared with at most the next 256
+    // requests for its URL inside its freshness (a large recording stays linear)
+    let mut by_url: HashMap<&str, Vec<&'h Entry>> = HashMap::new();
+    for it in items {
+        if read(it.e) && it.e.from_cache.is_none() {
+            by_url.entry(it.e.url.as_str()).or_default().push(it.e);
+        }
+    }
+    let mut groups: Vec<&Vec<&'h Entry>> = by_url.values().collect();
+    groups.sort_by_key(|g| (g[0].started_ms, g[0].index));
+    for g in groups {
+        if let Some(pair) = kept_apart_in(g, &lifetime_ms) {
+            return Some(pair);
+        }
+    }
+    None
+}
+
+fn kept_apart_in<'h>(
+    g: &[&'h Entry],
+    lifetime_ms: &dyn Fn(&Entry) -> Option<i64>,
+) -> Option<(&'h Entry, &'h Entry)> {
+    for (i, p) in g.iter().copied().enumerate() {
+        if !(p.has_response() && (200..300).contains(&p.status)) {
+            continue;
+        }
+        let Some(o1) = p.origin() else { continue };
+        if !matches!(
+            cache_outcome(&p.response_headers),
+            Some(Outcome::Miss | Outcome::Hit)
+        ) {
+            continue;
+        }
+        let Some(fresh) = lifetime_ms(p) else {
+            continue;
+        };
+        let found = g[i + 1..]
+            .iter()
+            .copied()
+            .take(256)
+            .take_while(|e| e.started_ms - p.started_ms < fresh)
+            .find(|e| {
+                e.origin().is_some_and(|o2| o2 != o1)
+                    && cache_outcome(&e.response_headers) == Some(Outcome::Miss)
+            });
+        if let Some(e) = found {
+            return Some((p, e));
+        }
+    }
+    None
+}
+
+/// What the recorded hits prove about the edge's key, where the guessed profile says
+/// otherwise: a hit that carries another origin's `Access-Control-Allow-Origin` was stored
+/// under a key without Origin (Cloudflare keys Origin by default; a custom cache key can
+/// exclude it), and a hit on a request with a Cookie or Authorization shows the edge does
+/// not pass those (Varnish's builtin VCL does; a custom one may not).
+fn recorded_hits(items: &[Item<'_>], knobs: &mut profile::Knobs, notes: &mut Notes) {
+    let hits = || {
+        items.iter().map(|i| i.e).filter(|e| {
+            e.has_response()
+                && e.from_cache.is_none()
+                && cache_outcome(&e.response_headers) == Some(Outcome::Hit)
+        })
+    };
+    // A preflight answered from the edge's cache: this edge stores OPTIONS; one carrying
+    // another origin's answer was looked up without the preflight fields in the key.
+    if let Some(e) = hits().find(|e| e.is_preflight()) {
+        if !knobs.cache_options {
+            knobs.cache_options = true;
+            notes.edge(format!(
+                "entry {} (a preflight) was a cache hit: this edge stores OPTIONS (cache_options: true)",
+                e.index
+            ));
+        }
+        let acao = e
+            .response_headers
+            .get("access-control-allow-origin")
+            .map(str::trim);
+        let foreign = matches!((acao, e.origin()), (Some(a), Some(o)) if a != "*" && a != o);
+        if foreign && knobs.preflight_key != crate::profile::PreflightKey::Ignore {
+            knobs.preflight_key = crate::profile::PreflightKey::Ignore;
+            notes.edge(format!(
+                "entry {} (a preflight) got another origin's stored answer: Origin and Access-Control-Request-* are not in its key (preflight_key: ignore)",
+                e.index
+            ));
+        }
+    }
+    let foreign = hits().find(|e| {
+        let acao = e
+            .response_headers
+            .get("access-control-allow-origin")
+            .map(str::trim);
+        matches!((acao, e.origin()), (Some(a), Some(o)) if a != "*" && a != o)
+    });
+    if let Some(e) = foreign {
+        if knobs.key_headers.iter().any(|h| h == "origin") {
+            knobs.key_headers.retain(|h| h != "origin");
+            notes.edge(format!(
+                "entry {} from {} was a cache hit carrying another origin's Access-Control-Allow-Origin: this edge does not key on Origin (origin removed from key_headers)",
+                e.index,
+                e.origin().unwrap_or_default()
+            ));
+        }
+    }
+    // The other way round: a miss for another Origin while an answer stored for the first
+    // was still fresh shows a key that keeps Origins apart (a cache policy keying Origin),
+    // where the profile would have served the stored one.
+    if foreign.is_none() && !knobs.key_headers.iter().any(|h| h == "origin") {
+        if let Some((p, e)) = kept_apart(items) {
+            let vary_keys = knobs.vary == crate::profile::VaryMode::Honor
+                && p.response_headers
+                    .list("vary")
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case("origin"));
+            if !vary_keys {
+                knobs.key_headers.push("origin".into());
+                notes.edge(format!(
+                    "entry {} from {} missed while entry {}'s answer for {} was still fresh ({} ms earlier): this edge keeps Origins apart (origin added to key_headers)",
+                    e.index,
+                    e.origin().unwrap_or_default(),
+                    p.index,
+                    p.origin().unwrap_or_default(),
+                    e.started_ms - p.started_ms
+                ));
+            }
+        }
+    }
+    if knobs.pass_cookie {
+        if let Some(e) = hits().find(|e| e.cookies) {
+            knobs.pass_cookie = false;
+            notes.edge(format!(
+                "entry {} carried cookies and was a cache hit: this edge does not pass requests with a Cookie (pass_cookie: false)",
+                e.index
+            ));
+        }
+    }
+    if knobs.pass_authorization {
+        if let Some(e) = hits().find(|e| e.request_headers.contains("authorization")) {
+            knobs.pass_authorization = false;
+            notes.edge(format!(
+                "entry {} carried Authorization and was a cache hit: this edge does not pass such requests (pass_authorization: false)",
+                e.index
+            ));
+        }
+    }
 }
 
 /// Replaces secrets by stable placeholders (`redacted-1`, `redacted-2`: equal values stay

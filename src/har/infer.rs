@@ -153,8 +153,15 @@ fn route(path: &str, actual: &[&Entry], cors: Option<&CorsPolicy>, notes: &mut N
         .copied()
         .filter(|e| path_of(&e.target) == path)
         .collect();
+    // What a GET answers is what the route serves; a POST's 201 says nothing about it.
+    let reads: Vec<&Entry> = mine
+        .iter()
+        .copied()
+        .filter(|e| matches!(e.method.as_str(), "GET" | "HEAD"))
+        .collect();
+    let counted = if reads.is_empty() { &mine } else { &reads };
     let mut statuses: Vec<(u16, usize)> = Vec::new();
-    for e in &mine {
+    for e in counted {
         let s = e.status.clamp(100, 599) as u16;
         match statuses.iter_mut().find(|(x, _)| *x == s) {
             Some((_, n)) => *n += 1,

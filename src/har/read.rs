@@ -177,7 +177,11 @@ pub fn read<R: Read>(file: &str, input: R) -> Result<Har, HarError> {
     input
         .read_to_end(&mut bytes)
         .map_err(|e| io_error(file, &e))?;
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    // Windows tools write a UTF-8 byte order mark; RFC 8259 §8.1 lets a parser ignore it.
+    let body = bytes
+        .strip_prefix(&[0xEF, 0xBB, 0xBF][..])
+        .unwrap_or(&bytes);
+    let mut de = serde_json::Deserializer::from_slice(body);
     let res = RootSeed { ctx: &ctx }.deserialize(&mut de).and_then(|h| {
         de.end()?;
         Ok(h)
@@ -680,6 +684,17 @@ mod tests {
             e.started_ms,
             parse_iso8601_ms("2026-01-01T11:00:00.25+01:00").unwrap()
         );
+    }
+
+    /// Probe input (tests/probe/README.md): a HAR saved by a Windows tool starts with a
+    /// UTF-8 byte order mark.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let h = read("t.har", format!("\u{feff}{ONE}").as_bytes()).unwrap();
+        assert_eq!(h.entries.len(), 1);
+        // only a leading one: a BOM elsewhere is not JSON
+        let e = read("t.har", format!(" \u{feff}{ONE}").as_bytes()).unwrap_err();
+        assert_eq!((e.line, e.col > 0), (1, true), "{e}");
     }
 
     #[test]

@@ -119,10 +119,29 @@ fn rule(file: &str, imp: &mut Imported, p: &Value, ap: &str) -> Result<(), Input
             }
         }
     }
+    if let Some(t) = p
+        .get("edge_ttl")
+        .and_then(|t| t.get("status_code_ttl"))
+        .filter(|l| l.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        let n = t.as_array().map_or(0, Vec::len);
+        imp.warn(format!("{ap}.edge_ttl.status_code_ttl: {n} per-status TTL(s) not modelled (the profile's error caching applies)"));
+    }
     if let Some(v) = p.get("vary") {
         vary(imp, v, &format!("{ap}.vary"));
     }
     Ok(())
+}
+
+/// Whether a custom-key setting asks for more than the default: a `true`, a non-empty list.
+fn set_value(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => o.values().any(set_value),
+        Value::Null => false,
+        _ => true,
+    }
 }
 
 fn cache_key(file: &str, imp: &mut Imported, ck: &Value, cp: &str) -> Result<(), InputError> {
@@ -149,6 +168,14 @@ fn cache_key(file: &str, imp: &mut Imported, ck: &Value, cp: &str) -> Result<(),
                 "{hp}.check_presence: keying on a header's presence is not modelled"
             ));
         }
+        if h.get("contains")
+            .and_then(Value::as_object)
+            .is_some_and(|o| !o.is_empty())
+        {
+            imp.warn(format!(
+                "{hp}.contains: keying on whether a header contains given values is not modelled (those headers are left out of the key)"
+            ));
+        }
         imp.knobs.key_headers = key;
         imp.note("key_headers", format!("{hp} (include, exclude_origin)"));
     }
@@ -171,8 +198,11 @@ fn cache_key(file: &str, imp: &mut Imported, ck: &Value, cp: &str) -> Result<(),
             };
         imp.note("query", qp);
     }
+    // The defaults (`host: {resolved: false}`, `user` all false, an empty `cookie`) are
+    // what the model does; anything else is not modelled.
+    let set = |v: Option<&Value>| v.is_some_and(set_value);
     for k in ["cookie", "user", "host"] {
-        if custom.get(k).is_some() {
+        if set(custom.get(k)) {
             imp.warn(format!("{kp}.{k}: not modelled"));
         }
     }

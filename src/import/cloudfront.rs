@@ -144,7 +144,7 @@ pub(crate) fn import(file: &str, text: &str, format: Format) -> Result<Imported,
     let p = match format {
         Format::CloudFormation => cloudformation(file, &tree, &mut imp)?,
         Format::Terraform => terraform(file, &tree, &mut imp)?,
-        _ => api_json(file, &tree)?,
+        _ => api_json(file, &tree, &mut imp)?,
     };
     if p.cache.is_none() && p.origin.is_none() && p.headers.is_none() && p.behavior.is_none() {
         return Err(at_path(
@@ -175,8 +175,11 @@ pub(crate) fn import(file: &str, text: &str, format: Format) -> Result<Imported,
 }
 
 /// `{ "CachePolicy": { "CachePolicyConfig": … } }`, `{ "CachePolicyConfig": … }`, the
-/// same for the other two policy kinds, or several of them in one object.
-fn api_json(file: &str, tree: &Value) -> Result<Policies, InputError> {
+/// same for the other two policy kinds, or several of them in one object; or a
+/// distribution as `aws cloudfront get-distribution-config` (`{ETag, DistributionConfig}`)
+/// and `get-distribution` (`{ETag, Distribution: {…, DistributionConfig}}`) print it, whose
+/// policy ids can only be managed ones (the file holds no policy).
+fn api_json(file: &str, tree: &Value, imp: &mut Imported) -> Result<Policies, InputError> {
     let Some(obj) = tree.as_object() else {
         return Err(at_path(file, "$", "expected a JSON object"));
     };
@@ -196,8 +199,40 @@ fn api_json(file: &str, tree: &Value) -> Result<Policies, InputError> {
     p.cache = find("CachePolicy", "CachePolicyConfig");
     p.origin = find("OriginRequestPolicy", "OriginRequestPolicyConfig");
     p.headers = find("ResponseHeadersPolicy", "ResponseHeadersPolicyConfig");
-    let _ = file;
+    if let Some(Found { path, config: dc }) = find("Distribution", "DistributionConfig") {
+        let bpath = format!("{path}.DefaultCacheBehavior");
+        let b = dc
+            .get("DefaultCacheBehavior")
+            .ok_or_else(|| at_path(file, &bpath, "missing DefaultCacheBehavior"))?;
+        warn_other_behaviors(imp, &dc, &path);
+        let mut d = Policies::default();
+        resolve_behavior(file, imp, b, &bpath, |_| None, &mut d)?;
+        // a policy given beside the distribution (several objects merged) stays
+        p.cache = p.cache.or(d.cache);
+        p.origin = p.origin.or(d.origin);
+        p.headers = p.headers.or(d.headers);
+        p.behavior = d.behavior;
+    }
     Ok(p)
+}
+
+/// `CacheBehaviors` as a list (CloudFormation) or `{Quantity, Items}` (the API): each one
+/// is warned about, only the default behavior is imported.
+fn warn_other_behaviors(imp: &mut Imported, dc: &Value, base: &str) {
+    let others = match dc.get("CacheBehaviors") {
+        Some(Value::Array(a)) => a.as_slice(),
+        Some(Value::Object(o)) => match o.get("Items") {
+            Some(Value::Array(a)) => a.as_slice(),
+            _ => &[],
+        },
+        _ => &[],
+    };
+    for (i, o) in others.iter().enumerate() {
+        let pat = o.get("PathPattern").and_then(Value::as_str).unwrap_or("?");
+        imp.warn(format!(
+            "{base}.CacheBehaviors[{i}] (PathPattern {pat}): not imported; only DefaultCacheBehavior is"
+        ));
+    }
 }
 
 fn resources(tree: &Value) -> Vec<(String, &str, &Value)> {
@@ -294,12 +329,7 @@ fn cloudformation(file: &str, tree: &Value, imp: &mut Imported) -> Result<Polici
     let b = dc
         .get("DefaultCacheBehavior")
         .ok_or_else(|| at_path(file, &bpath, "missing DefaultCacheBehavior"))?;
-    if let Some(Value::Array(others)) = dc.get("CacheBehaviors") {
-        for (i, o) in others.iter().enumerate() {
-            let pat = o.get("PathPattern").and_then(Value::as_str).unwrap_or("?");
-            imp.warn(format!("{base}.CacheBehaviors[{i}] (PathPattern {pat}): not imported; only DefaultCacheBehavior is"));
-        }
-    }
+    warn_other_behaviors(imp, dc, &base);
     resolve_behavior(
         file,
         imp,
@@ -351,6 +381,24 @@ fn resolve_behavior(
             continue;
         };
         let path = format!("{bpath}.{field}");
+        // `Fn::If`, `Fn::ImportValue`, `Fn::Sub` with variables (`!If [Cond, A, B]` reads
+        // as a list once its tag is stripped): valid CloudFormation this import cannot
+        // evaluate.
+        let intrinsic = match v {
+            Value::Array(_) => Some("a CloudFormation function (such as !If)".to_string()),
+            Value::Object(o) => o
+                .keys()
+                .find(|k| k.starts_with("Fn::"))
+                .filter(|_| ref_name(v).is_none())
+                .cloned(),
+            _ => None,
+        };
+        if let Some(f) = intrinsic {
+            imp.warn(format!(
+                "{path}: {f} is not evaluated; this policy is not imported (give the policy id, !Ref or !GetAtt X.Id)"
+            ));
+            continue;
+        }
         let Some(name) = ref_name(v) else {
             return Err(at_path(
                 file,
@@ -377,7 +425,14 @@ fn resolve_behavior(
             _ => p.headers = Some(found),
         }
     }
-    if b.get("ForwardedValues").is_some_and(|v| !v.is_null()) {
+    // `terraform show -json` writes an unset block as `[]`
+    let set = |v: &Value| match v {
+        Value::Null => false,
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        _ => true,
+    };
+    if b.get("ForwardedValues").is_some_and(set) {
         imp.warn(format!(
             "{bpath}.ForwardedValues: legacy cache settings are not imported (use a cache policy)"
         ));
@@ -412,11 +467,27 @@ fn ttl_of(v: &Value, key: &str) -> Option<u64> {
     }
 }
 
+/// A part the API prints although nothing is configured in it: `{"Quantity": 0}`,
+/// `{"Enabled": false, …}`, `null`, `[]` / `{}` (terraform's unset blocks).
+fn unset(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => {
+            o.is_empty()
+                || o.get("Quantity").and_then(Value::as_u64) == Some(0)
+                || o.get("Enabled").and_then(Value::as_bool) == Some(false)
+        }
+        _ => false,
+    }
+}
+
 fn warn_unknown(imp: &mut Imported, v: &Value, path: &str, known: &[&str]) {
     if let Some(o) = v.as_object() {
         for k in o.keys() {
             if !known.contains(&k.as_str())
                 && !["Name", "Comment", "Id", "Etag", "Arn"].contains(&k.as_str())
+                && !unset(&o[k])
             {
                 imp.warn(format!("{path}.{k}: not interpreted"));
             }
@@ -625,7 +696,13 @@ fn methods(v: Option<&Value>) -> Option<Vec<String>> {
 fn behavior_methods(file: &str, imp: &mut Imported, b: &Found) -> Result<(), InputError> {
     let _ = file;
     let allowed = methods(b.config.get("AllowedMethods"));
-    let cached = methods(b.config.get("CachedMethods"));
+    // The API nests CachedMethods inside AllowedMethods; CloudFormation and terraform
+    // put them side by side.
+    let cached = methods(
+        b.config
+            .get("CachedMethods")
+            .or_else(|| b.config.get("AllowedMethods")?.get("CachedMethods")),
+    );
     if let Some(c) = &cached {
         imp.knobs.cache_options = c.iter().any(|m| m == "OPTIONS");
         imp.note(

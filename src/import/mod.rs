@@ -134,6 +134,7 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
     if text.contains("CachePolicyConfig")
         || text.contains("OriginRequestPolicyConfig")
         || text.contains("ResponseHeadersPolicyConfig")
+        || (text.contains("\"DistributionConfig\"") && text.contains("\"DefaultCacheBehavior\""))
     {
         return Some(Format::CloudFrontPolicy);
     }
@@ -142,6 +143,8 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
 
 /// Imports `text` (the content of `file`).
 pub fn import(file: &str, text: &str) -> Result<Imported, InputError> {
+    // a UTF-8 byte order mark (Windows editors) is not part of the first word
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(format) = detect(file, text) else {
         return Err(InputError::at(
             file,

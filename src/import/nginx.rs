@@ -23,6 +23,11 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
     let mut cur: Vec<String> = Vec::new();
     let mut start = (0, 0);
     let mut depth = 0i64;
+    // Block names, innermost last: the lines of a table block (`types { text/html html; }`
+    // in mime.types, `map $http_origin $v { default ""; … }`) are entries, not directives;
+    // the block's opener stays a directive (`map` is warned about, `types` is neutral).
+    let mut blocks: Vec<String> = Vec::new();
+    const TABLES: &[&str] = &["types", "map", "geo", "split_clients", "charset_map"];
     let chars: Vec<char> = text.chars().collect();
     let (mut i, mut line, mut col) = (0usize, 1u64, 1u64);
     while i < chars.len() {
@@ -51,6 +56,15 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
                         col,
                         format!("expected `;` after `{}` before `}}`", cur.join(" ")),
                     ));
+                }
+                if blocks.iter().any(|b| TABLES.contains(&b.as_str())) {
+                    cur.clear();
+                }
+                if c == '{' {
+                    blocks.push(cur.first().cloned().unwrap_or_default());
+                }
+                if c == '}' {
+                    blocks.pop();
                 }
                 if !cur.is_empty() {
                     out.push(Directive {
@@ -152,7 +166,7 @@ const NEUTRAL: &[&str] = &[
     "server_name",
     "root",
     "default_type",
-    "include",
+    "types",
     "user",
     "sendfile",
     "keepalive_timeout",
@@ -179,7 +193,6 @@ fn seconds(s: &str) -> Option<u64> {
 }
 
 pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
-    let ds = directives(file, text)?;
     let mut st = Ngx {
         imp: Imported::new(file, super::Format::Nginx, "nginx"),
         set_headers: Vec::new(),
@@ -188,9 +201,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         valid: None,
         ignore_cc: false,
     };
-    for d in &ds {
-        directive(&mut st, d, file)?;
-    }
+    walk(&mut st, file, text, &mut vec![file.to_string()])?;
     let Ngx {
         mut imp,
         set_headers,
@@ -227,6 +238,133 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         ));
     }
     Ok(imp)
+}
+
+/// The directives of `file`, an `include` replaced by the files it names (nginx reads
+/// them in place, in name order for a mask). A relative path is taken from the directory
+/// of the including file (nginx takes it from its prefix's `conf/`, where `nginx.conf`
+/// normally is). A file that cannot be read is a warning, not an error: absolute paths
+/// such as `/etc/nginx/mime.types` are usually not on the machine importing the config.
+fn walk(st: &mut Ngx, file: &str, text: &str, stack: &mut Vec<String>) -> Result<(), InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for d in &directives(file, text)? {
+        if d.words[0] != "include" {
+            directive(st, d, file)?;
+            continue;
+        }
+        let at = format!("{file}:{}", d.line);
+        let Some(pattern) = d.words.get(1) else {
+            return Err(InputError::at(
+                file,
+                d.line,
+                d.col,
+                "`include` expects a file name or mask",
+            ));
+        };
+        let files = match include_files(file, pattern) {
+            Ok(f) if f.is_empty() => {
+                st.imp.warn(format!("{at}: include {pattern}: no file matches (relative to the including file's directory); its directives are not imported"));
+                continue;
+            }
+            Ok(f) => f,
+            Err(e) => {
+                st.imp.warn(format!(
+                    "{at}: include {pattern}: {e}; its directives are not imported"
+                ));
+                continue;
+            }
+        };
+        for inc in files {
+            let name = inc.display().to_string();
+            if stack.contains(&name) || stack.len() > 16 {
+                return Err(InputError::at(
+                    file,
+                    d.line,
+                    d.col,
+                    format!("include {pattern}: {name} includes itself (directly or through other files)"),
+                ));
+            }
+            let text = match std::fs::read(&inc).map(String::from_utf8) {
+                Ok(Ok(t)) => t,
+                Ok(Err(_)) => {
+                    st.imp.warn(format!(
+                        "{at}: include {name}: not UTF-8 text; not imported"
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    st.imp.warn(format!(
+                        "{at}: include {name}: cannot read ({e}); not imported"
+                    ));
+                    continue;
+                }
+            };
+            stack.push(name.clone());
+            walk(st, &name, &text, stack)?;
+            stack.pop();
+        }
+    }
+    Ok(())
+}
+
+/// The files an `include` names: one path, or a mask with `*` / `?` in its last part.
+fn include_files(file: &str, pattern: &str) -> Result<Vec<std::path::PathBuf>, String> {
+    use std::path::Path;
+    let p = Path::new(pattern);
+    let full = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        Path::new(file).parent().unwrap_or(Path::new("")).join(p)
+    };
+    let last = full
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if !last.contains(['*', '?']) {
+        return if full.is_file() {
+            Ok(vec![full])
+        } else {
+            Err("not found (relative to the including file's directory)".into())
+        };
+    }
+    let dir = full.parent().unwrap_or(Path::new(""));
+    let dir_shown = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let rd = std::fs::read_dir(dir_shown)
+        .map_err(|e| format!("cannot list {}: {e}", dir_shown.display()))?;
+    let mut out: Vec<_> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file() && mask_matches(&last, &e.file_name().to_string_lossy()))
+        .map(|e| dir.join(e.file_name()))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Shell-style `*` and `?` (what nginx's `glob(3)` masks use in practice).
+fn mask_matches(mask: &str, name: &str) -> bool {
+    let (m, n): (Vec<char>, Vec<char>) = (mask.chars().collect(), name.chars().collect());
+    let (mut mi, mut ni, mut star, mut back) = (0, 0, None, 0);
+    while ni < n.len() {
+        if mi < m.len() && (m[mi] == '?' || m[mi] == n[ni]) {
+            mi += 1;
+            ni += 1;
+        } else if mi < m.len() && m[mi] == '*' {
+            star = Some(mi);
+            mi += 1;
+            back = ni;
+        } else if let Some(s) = star {
+            mi = s + 1;
+            back += 1;
+            ni = back;
+        } else {
+            return false;
+        }
+    }
+    m[mi..].iter().all(|c| *c == '*')
 }
 
 /// What the directives collected, beyond the knobs set directly.

@@ -292,11 +292,34 @@ fn statements(file: &str, text: &str) -> Result<(Vec<Stmt>, Vec<String>), InputE
     Ok((out, subs))
 }
 
+/// Whitespace collapsed, lowercase; Fastly's `req.request` spelled `req.method`.
 fn norm(s: &str) -> String {
     s.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .to_ascii_lowercase()
+        .replace("req.request", "req.method")
+}
+
+/// The methods a `vcl_recv` guard `if (req.method != "GET" && req.method != "HEAD") {
+/// return (pass); }` lets through to the statements after it; `None` when the condition
+/// is not such a conjunction.
+fn methods_let_through(cond: &str) -> Option<Vec<String>> {
+    norm(cond)
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .split("&&")
+        .map(|part| {
+            let m = part
+                .trim()
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .trim()
+                .strip_prefix("req.method != ")?;
+            let m = m.trim().strip_prefix('"')?.strip_suffix('"')?;
+            Some(m.to_ascii_uppercase())
+        })
+        .collect()
 }
 
 fn is_method_is(c: &str, m: &str) -> bool {
@@ -319,8 +342,16 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     );
     let mut hashed = Vec::new();
     let mut returns_lookup = false;
+    let mut let_through = None;
     for s in &stmts {
-        statement(&mut imp, s, file, &mut hashed, &mut returns_lookup);
+        statement(
+            &mut imp,
+            s,
+            file,
+            &mut hashed,
+            &mut returns_lookup,
+            &mut let_through,
+        );
     }
     for sub in &subs {
         if ![
@@ -337,6 +368,30 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             imp.warn(format!("{file}: sub {sub}: not interpreted"));
         }
     }
+    // Varnish's builtin vcl_backend_response runs after the file's unless it returns: it
+    // makes no-store / private / Set-Cookie answers uncacheable whatever beresp.ttl says,
+    // where the model's ttl.min stores them (as CloudFront does).
+    let in_backend_response = |w: &[&str]| {
+        stmts.iter().find(|s| {
+            s.sub == "vcl_backend_response"
+                && s.conds.is_empty()
+                && s.words
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .starts_with(w)
+        })
+    };
+    if !fastly {
+        if let Some(t) = in_backend_response(&["set", "beresp.ttl"]) {
+            if in_backend_response(&["return", "(", "deliver"]).is_none() {
+                imp.warn(format!(
+                    "{file}:{}: set beresp.ttl without return (deliver): the builtin vcl_backend_response still makes no-store/private/Set-Cookie answers uncacheable, but the imported ttl.min stores them; add `return (deliver);` or treat findings on such answers with care",
+                    t.line
+                ));
+            }
+        }
+    }
     hash_knobs(&mut imp, &hashed, returns_lookup, file);
     Ok(imp)
 }
@@ -348,6 +403,7 @@ fn statement(
     file: &str,
     hashed: &mut Vec<(String, String)>,
     returns_lookup: &mut bool,
+    let_through: &mut Option<Vec<String>>,
 ) {
     {
         let at = format!("{file}:{}", s.line);
@@ -357,7 +413,21 @@ fn statement(
         match (s.sub.as_str(), w.as_slice()) {
             ("vcl_hash", ["hash_data", "(", x, ")"])
             | ("vcl_hash", ["set", "req.hash", "+=", x]) => {
-                if !s.conds.is_empty() {
+                // The builtin vcl_hash: the Host when there is one, else the server's
+                // address; either way the host part of the key (`key_host`).
+                let x_l = x.to_ascii_lowercase();
+                let builtin_host = match s.conds.as_slice() {
+                    [c] => {
+                        let c = norm(c);
+                        // `if (req.http.X) { hash_data(req.http.X); }` keys X as the
+                        // unconditional form does: one entry per value of X, one without X
+                        (x_l.starts_with("req.http.") && c == x_l)
+                            || (x_l == "server.ip"
+                                && (c == "!(req.http.host)" || c == "!req.http.host"))
+                    }
+                    _ => false,
+                };
+                if !s.conds.is_empty() && !builtin_host {
                     imp.warn(format!(
                         "{at}: `{text}` under `if ({cond})`: conditional hashing not modelled"
                     ));
@@ -367,7 +437,9 @@ fn statement(
             ("vcl_hash", ["return", "(", r, ")"]) if *r == "lookup" || *r == "hash" => {
                 *returns_lookup = true
             }
-            ("vcl_recv", ["return", "(", r, ")"]) => recv_return(imp, r, &s.conds, &at),
+            ("vcl_recv", ["return", "(", r, ")"]) => {
+                recv_return(imp, r, &s.conds, &at, let_through)
+            }
             ("vcl_recv", ["unset", h])
             | ("vcl_backend_fetch", ["unset", h])
             | ("vcl_miss", ["unset", h])
@@ -428,6 +500,8 @@ fn statement(
                     )),
                 }
             }
+            // skips the builtin vcl_backend_response: beresp.ttl holds for every answer
+            ("vcl_backend_response", ["return", "(", "deliver", ")"]) if s.conds.is_empty() => {}
             ("vcl_backend_response" | "vcl_fetch", ["return", "(", "pass", ..])
             | ("vcl_backend_response" | "vcl_fetch", ["set", "beresp.uncacheable", "=", "true"])
                 if s.conds.is_empty() =>
@@ -479,9 +553,66 @@ fn ttl_secs(v: &str) -> Option<u64> {
 /// `vcl_recv` returns: `hash` on OPTIONS stores preflights; `pass` on Cookie /
 /// Authorization passes those (as the builtin does); an unconditional `hash` skips the
 /// builtin (no Cookie/Authorization pass).
-fn recv_return(imp: &mut Imported, r: &str, conds: &[String], at: &str) {
+fn recv_return(
+    imp: &mut Imported,
+    r: &str,
+    conds: &[String],
+    at: &str,
+    let_through: &mut Option<Vec<String>>,
+) {
     let c = conds.join(" && ");
     match (r, conds.len()) {
+        // Only the methods a guard above let through reach this lookup.
+        ("hash" | "lookup", 0) if let_through.is_some() => {
+            let methods = let_through.clone().unwrap_or_default();
+            let options = methods.iter().any(|m| m == "OPTIONS");
+            imp.knobs.cache_options = options;
+            imp.note(
+                "cache_options",
+                format!(
+                    "{at}: return ({r}) after the method guard: only {} looked up",
+                    methods.join(", ")
+                ),
+            );
+            if options {
+                imp.knobs.preflight_key = PreflightKey::Ignore;
+                imp.note(
+                    "preflight_key",
+                    format!("{at}: OPTIONS looked up under the hash of vcl_hash only"),
+                );
+            }
+            let explicit = |imp: &Imported, k: &str| imp.notes.iter().any(|n| n.knob == k);
+            if !explicit(imp, "pass_cookie") {
+                imp.knobs.pass_cookie = false;
+                imp.note(
+                    "pass_cookie",
+                    format!("{at}: return ({r}) before the builtin's Cookie pass"),
+                );
+            }
+            if !explicit(imp, "pass_authorization") {
+                imp.knobs.pass_authorization = false;
+                imp.note(
+                    "pass_authorization",
+                    format!("{at}: return ({r}) before the builtin's Authorization pass"),
+                );
+            }
+            let others: Vec<&String> = methods
+                .iter()
+                .filter(|m| {
+                    !["GET", "HEAD", "OPTIONS", "PURGE", "FASTLYPURGE"].contains(&m.as_str())
+                })
+                .collect();
+            if !others.is_empty() {
+                imp.warn(format!(
+                    "{at}: return ({r}) also looks up {}; not modelled",
+                    others
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
         ("hash" | "lookup", 1) if is_method_is(&conds[0], "OPTIONS") => {
             imp.knobs.cache_options = true;
             // keyed by what vcl_hash hashes, not by the preflight headers
@@ -529,7 +660,8 @@ fn recv_return(imp: &mut Imported, r: &str, conds: &[String], at: &str) {
                 format!("{at}: return (pass) if ({c})"),
             );
         }
-        ("pass", 1) if norm(&conds[0]).contains("req.method !=") => {
+        ("pass", 1) if methods_let_through(&conds[0]).is_some() => {
+            *let_through = methods_let_through(&conds[0]);
             imp.note(
                 "cache_options",
                 format!("{at}: return (pass) if ({c}) (as the builtin)"),

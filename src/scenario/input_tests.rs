@@ -94,3 +94,33 @@ fn a_budget_breach_is_reported_in_plain_words() {
         "{plain}"
     );
 }
+
+/// Probe inputs (tests/probe/README.md): the library's wording never reaches the user.
+#[test]
+fn a_second_yaml_document_is_named_in_plain_words() {
+    let t = format!("{}---\nname: second\n", scenario("", "", ""));
+    let e = err(&t);
+    assert!(e.message.contains("second YAML document"), "{e}");
+    assert!(!e.message.contains("from_str_multiple"), "{e}");
+    assert!(e.line > 1, "{e}");
+}
+
+#[test]
+fn an_out_of_range_status_says_what_a_status_is() {
+    let t = scenario("", "", "").replace(
+        "fetch: GET /x }",
+        "fetch: GET /x, expect: { status: 99999 } }",
+    );
+    let e = err(&t);
+    assert!(e.message.contains("HTTP status code"), "{e}");
+    assert!(!e.message.contains("u16"), "{e}");
+    assert!(e.line > 0 && e.col > 0, "{e}");
+}
+
+#[test]
+fn a_list_where_a_string_goes_is_named_in_plain_words() {
+    let t = scenario("", "", "").replace("fetch: GET /x", "fetch: [GET, /x]");
+    let e = err(&t);
+    assert!(e.message.contains("found a list"), "{e}");
+    assert!(!e.message.contains("scalar"), "{e}");
+}

@@ -280,6 +280,22 @@ fn plain_message(msg: &str) -> String {
             None => "duplicate key: each key may appear once in a mapping".to_string(),
         };
     }
+    if msg.starts_with("multiple YAML documents") {
+        return "a second YAML document (`---`) follows: a scenario file holds exactly one"
+            .to_string();
+    }
+    if msg.starts_with("invalid u16") {
+        return "expected an HTTP status code (a whole number from 100 to 599)".to_string();
+    }
+    if ["u8", "u32", "u64", "usize", "i64"]
+        .iter()
+        .any(|t| msg.starts_with(&format!("invalid {t}")))
+    {
+        return "expected a whole number in range (no sign, no fraction)".to_string();
+    }
+    if msg.starts_with("expected string scalar") {
+        return "expected a single value (a string), found a list or a mapping".to_string();
+    }
     if msg.starts_with("budget breached") {
         return format!(
             "the file is too large or too deeply nested for a scenario (at most {MAX_YAML_NODES} YAML nodes, nesting depth 64, 50,000 aliases)"

@@ -1,0 +1,282 @@
+//! Held-back-style HAR inputs written from the HAR 1.2 spec and the exporters' shapes
+//! (tests/probe/README.md says where each comes from): every one imports, its scenario
+//! replays with the recorded edge outcomes met, and `diagnose har` finds exactly the
+//! poisoning the recording shows.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn varyedge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_varyedge"))
+        .args(args)
+        .output()
+        .expect("run varyedge")
+}
+
+fn probe(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/probe/har")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("varyedge-probe-har-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+/// Imports `har`, replays the scenario; (yaml, replay JSON).
+fn import_replay(har: &str) -> (String, Value) {
+    let out = tmp(&format!(
+        "{}.yaml",
+        Path::new(har).file_stem().unwrap().to_string_lossy()
+    ));
+    let o = varyedge(&["import", "har", har, "--out", out.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let yaml = std::fs::read_to_string(&out).unwrap();
+    let r = varyedge(&["replay", out.to_str().unwrap(), "--format", "json"]);
+    assert_ne!(
+        r.status.code(),
+        Some(2),
+        "{}\n{yaml}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    (yaml, v)
+}
+
+/// Per step: (blocked, cache_induced, poisoned_by).
+fn verdicts(v: &Value) -> Vec<(bool, bool, Option<u64>)> {
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["verdict"]["cors"] == "blocked",
+                s["cache_induced"] == true,
+                s["poisoned_by"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+fn unmet(v: &Value) -> u64 {
+    v["summary"]["unmet_expectations"].as_u64().unwrap()
+}
+
+fn diagnose(har: &str) -> (i32, Value) {
+    let o = varyedge(&["diagnose", "har", har, "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code().unwrap_or(-1), v)
+}
+
+fn induced(v: &Value) -> Vec<(u64, Option<u64>)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["cache_induced"] == true)
+        .map(|f| {
+            (
+                f["entry"].as_u64().unwrap(),
+                f["poisoned_by"]["entry"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+/// A Chrome export with a `(disk cache)` entry, a redirect, a POST answered 201, a 304
+/// and a blocked request (`status: 0`, `_error: net::ERR_FAILED`). The disk-cache entry
+/// never reached the edge, the POST's "Miss from cloudfront" is a pass in the model, and
+/// the POST's 201 is not what the GET route answers.
+#[test]
+fn chrome_disk_cache_post_and_status_0() {
+    let (yaml, v) = import_replay(&probe("chrome-status0-blocked.har"));
+    let steps = verdicts(&v);
+    assert_eq!(
+        steps.len(),
+        5,
+        "the disk-cache entry is not an edge request:\n{yaml}"
+    );
+    assert_eq!(
+        unmet(&v),
+        0,
+        "recorded edge outcomes must hold:\n{yaml}\n{v:#}"
+    );
+    assert_eq!(steps[4], (true, true, Some(0)), "{yaml}");
+    for s in v["steps"].as_array().unwrap() {
+        if s["request"].as_str().unwrap().starts_with("GET /v1/items") {
+            assert_eq!(
+                s["status"], 200,
+                "GET answered with the POST's status:\n{yaml}"
+            );
+        }
+    }
+    let (code, d) = diagnose(&probe("chrome-status0-blocked.har"));
+    assert_eq!(code, 1);
+    assert_eq!(induced(&d).len(), 1, "{d:#}");
+    assert_eq!(induced(&d)[0].0, 5);
+}
+
+/// Chrome, HTTP/2 (pseudo-headers, lowercase names), preflights recorded, Cloudflare
+/// (`cf-cache-status: HIT`) serving app1's answer to app2: Cloudflare's default key holds
+/// Origin, so the recording proves this zone's key does not; the import must say so.
+#[test]
+fn chrome_cloudflare_cross_origin_hit_reproduces() {
+    let har = probe("chrome-h2-cloudflare-poisoned.har");
+    let (yaml, v) = import_replay(&har);
+    assert_eq!(
+        verdicts(&v),
+        [(false, false, None), (true, true, Some(0))],
+        "{yaml}"
+    );
+    assert_eq!(unmet(&v), 0, "{yaml}");
+    assert!(!yaml.contains("eyJhbGciOi"), "a secret leaked:\n{yaml}");
+    let (code, d) = diagnose(&har);
+    assert_eq!(code, 1);
+    assert_eq!(induced(&d), [(3, Some(1))]);
+}
+
+/// Fiddler (7-digit fractions with offsets) behind Varnish that cached a request with a
+/// Cookie (X-Cache: HIT): the builtin VCL would pass it, this one did not.
+#[test]
+fn fiddler_cookie_hit_reproduces() {
+    let har = probe("fiddler-7digit-fraction.har");
+    let (yaml, v) = import_replay(&har);
+    assert_eq!(unmet(&v), 0, "{yaml}\n{v:#}");
+    assert_eq!(
+        verdicts(&v),
+        [(false, false, None), (true, true, Some(0))],
+        "{yaml}"
+    );
+    assert!(!yaml.contains("s3cr3t"), "{yaml}");
+    let (code, d) = diagnose(&har);
+    assert_eq!(code, 1);
+    assert_eq!(induced(&d), [(1, Some(0))]);
+}
+
+/// `Access-Control-Allow-Origin: *` with a credentialed request fails for every caller:
+/// the origin's own answer to app2 is the same `*`, so the cached copy induces nothing.
+#[test]
+fn wildcard_with_credentials_from_a_cache_is_not_cache_induced() {
+    let (code, d) = diagnose(&probe("charles-no-pages.har"));
+    assert_eq!(d["findings"].as_array().unwrap().len(), 2, "{d:#}");
+    assert_eq!(induced(&d), [], "{d:#}");
+    assert_eq!(code, 0, "no cache-induced failure → exit 0 (docs/har.md)");
+}
+
+/// Every probe recording: import succeeds (or, with no cross-origin traffic, exit 2 with
+/// a message), the scenario loads and replays, diagnose never fails on input.
+#[test]
+fn every_probe_recording_imports_replays_and_diagnoses() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/har");
+    let expect_induced: &[(&str, usize)] = &[
+        ("chrome-clean-vary-origin.har", 0),
+        ("chrome-h2-cloudflare-poisoned.har", 1),
+        ("chrome-status0-blocked.har", 1),
+        ("chrome-preflight-poisoned.har", 1),
+        ("firefox-offsets-out-of-order.har", 1),
+        ("firefox-cloudfront-origin-keyed.har", 0),
+        ("webkit-cache-status.har", 1),
+        ("fiddler-7digit-fraction.har", 1),
+        ("charles-no-pages.har", 0),
+        ("charles-credentials-mixed.har", 1),
+        ("playwright-webkit-omit.har", 1),
+        ("huge-body-unicode.har", 0),
+        ("missing-optionals.har", 0),
+        ("empty-entries.har", 0),
+    ];
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_none_or(|e| e != "har") {
+            continue;
+        }
+        seen += 1;
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        let har = p.display().to_string();
+        let (code, d) = diagnose(&har);
+        let want = expect_induced
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("{name}: no expectation"))
+            .1;
+        assert_eq!(induced(&d).len(), want, "{name}: {d:#}");
+        assert_eq!(code, if want > 0 { 1 } else { 0 }, "{name}");
+        if name == "empty-entries.har" {
+            let o = varyedge(&["import", "har", &har]);
+            assert_eq!(o.status.code(), Some(2), "{name}");
+            assert!(String::from_utf8_lossy(&o.stderr).contains("no cross-origin request"));
+            continue;
+        }
+        let (yaml, v) = import_replay(&har);
+        assert_eq!(
+            unmet(&v),
+            0,
+            "{name}: recorded edge outcomes must hold:\n{yaml}\n{v:#}"
+        );
+    }
+    assert_eq!(seen, expect_induced.len());
+}
+
+/// CloudFront under a cache policy that keys Origin: app2 missed while app1's answer was
+/// fresh, then app1 hit. The import must not replay a poisoning the recording disproves.
+#[test]
+fn a_miss_for_another_origin_within_freshness_keys_origin() {
+    let har = probe("firefox-cloudfront-origin-keyed.har");
+    let (yaml, v) = import_replay(&har);
+    assert!(yaml.contains("key_headers: [origin]"), "{yaml}");
+    assert_eq!(unmet(&v), 0, "{yaml}\n{v:#}");
+    assert!(verdicts(&v).iter().all(|s| !s.0), "{yaml}");
+    let (code, d) = diagnose(&har);
+    assert_eq!((code, induced(&d).len()), (0, 0));
+}
+
+/// Same Origin, other credentials: an anonymous answer (no
+/// Access-Control-Allow-Credentials) stored and served to a credentialed fetch is
+/// cache-induced, and the hint is about credentials, not about keying Origin.
+#[test]
+fn an_anonymous_answer_served_to_a_credentialed_fetch() {
+    let har = probe("charles-credentials-mixed.har");
+    let (code, d) = diagnose(&har);
+    assert_eq!(code, 1);
+    assert_eq!(induced(&d), [(1, Some(0))], "{d:#}");
+    assert_eq!(d["findings"][0]["reason"], "credentials-not-allowed");
+    let o = varyedge(&["diagnose", "har", &har]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("Access-Control-Allow-Credentials: true"),
+        "{text}"
+    );
+    assert!(!text.contains("make the cache key on Origin"), "{text}");
+}
+
+/// Chrome recorded app2's preflight answered from Cloudflare's cache with app1's
+/// Access-Control-Allow-Origin (`cf-cache-status: HIT`), and no request after it. The
+/// import makes the edge store OPTIONS without the preflight fields in the key, so the
+/// replay fails at the preflight, as recorded.
+#[test]
+fn a_recorded_preflight_hit_makes_the_edge_store_options() {
+    let har = probe("chrome-preflight-poisoned.har");
+    let (yaml, v) = import_replay(&har);
+    assert!(yaml.contains("cache_options: true"), "{yaml}");
+    assert!(yaml.contains("preflight_key: ignore"), "{yaml}");
+    assert_eq!(unmet(&v), 0, "{yaml}");
+    let s1 = &v["steps"][1];
+    assert_eq!(s1["verdict"]["cors"], "blocked", "{v:#}");
+    assert_eq!(s1["verdict"]["in_preflight"], true, "{v:#}");
+    assert_eq!(s1["cache_induced"], true);
+    let (code, d) = diagnose(&har);
+    assert_eq!(code, 1);
+    assert_eq!(induced(&d), [(2, Some(0))], "{d:#}");
+}

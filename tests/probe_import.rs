@@ -1,0 +1,320 @@
+//! `varyedge import cdn-config` on configurations written from the vendors' documentation
+//! the way users export them (tests/probe/README.md): the knobs each must give, and no
+//! warning where the construct is understood.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn varyedge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_varyedge"))
+        .args(args)
+        .output()
+        .expect("run varyedge")
+}
+
+/// (exit code, stdout, stderr) of importing `tests/probe/cdn/NAME`.
+fn import(name: &str) -> (i32, String, String) {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/probe/cdn")
+        .join(name);
+    let o = varyedge(&["import", "cdn-config", f.to_str().unwrap()]);
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The value of `knob` in the edge block (the text before its `#` comment).
+fn knob(out: &str, knob: &str) -> Option<String> {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{knob}: ")))
+        .map(|v| v.split("  #").next().unwrap().trim().to_string())
+}
+
+/// `aws cloudfront get-distribution-config` prints `{ETag, DistributionConfig}` with
+/// `{Quantity, Items}` lists and CachedMethods nested in AllowedMethods (CloudFront API
+/// reference, DistributionConfig / AllowedMethods).
+#[test]
+fn cloudfront_get_distribution_config_output() {
+    let (code, out, err) = import("cf-get-distribution-config.json");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        knob(&out, "profile").as_deref(),
+        Some("cloudfront"),
+        "{out}"
+    );
+    assert_eq!(
+        knob(&out, "cache_options").as_deref(),
+        Some("true"),
+        "{out}"
+    );
+    assert_eq!(
+        knob(&out, "forward_headers").as_deref(),
+        Some("[origin, access-control-request-headers, access-control-request-method]"),
+        "CORS-S3Origin by its managed id:\n{out}"
+    );
+    assert!(!err.contains("warning"), "{err}");
+}
+
+/// `terraform show -json` writes an unset `forwarded_values` block as `[]`: not the
+/// legacy settings in use.
+#[test]
+fn terraform_empty_forwarded_values_is_not_warned() {
+    let (code, out, err) = import("tf-show-modules.json");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("ForwardedValues"), "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+    assert_eq!(
+        knob(&out, "cache_options").as_deref(),
+        Some("false"),
+        "{out}"
+    );
+}
+
+/// nginx.conf `include conf.d/*.conf;` (relative to the including file) brings the cache
+/// settings in; a `types {}` map of an included mime.types is not a directive list.
+#[test]
+fn nginx_includes_are_followed() {
+    let (code, out, err) = import("nginx/nginx.conf");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+    assert_eq!(knob(&out, "collapse").as_deref(), Some("true"), "{out}");
+    assert_eq!(
+        knob(&out, "ttl").as_deref(),
+        Some("{ default: 600 }"),
+        "{out}"
+    );
+    assert!(
+        out.contains("conf.d/api.conf:8"),
+        "the knob names the included file:\n{out}"
+    );
+    assert!(!err.contains("text/html"), "{err}");
+}
+
+/// The builtin vcl_hash's `if (req.http.host) { hash_data(req.http.host); } else {
+/// hash_data(server.ip); }` is the host part of the key, not an unmodelled condition.
+#[test]
+fn varnish_builtin_hash_shape_is_understood() {
+    let (code, out, err) = import("varnish-builtin-origin.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+    assert_eq!(knob(&out, "key_host").as_deref(), Some("true"), "{out}");
+}
+
+/// Fastly: `if (req.request != "HEAD" && req.request != "GET" …) { return(pass); }`
+/// then `return(lookup);` looks up GET/HEAD only: OPTIONS is passed, not cached.
+#[test]
+fn fastly_method_guard_then_lookup_does_not_cache_options() {
+    let (code, out, err) = import("fastly-macros.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(knob(&out, "profile").as_deref(), Some("fastly"), "{out}");
+    assert_ne!(
+        knob(&out, "cache_options").as_deref(),
+        Some("true"),
+        "{out}"
+    );
+    assert!(!err.contains("POST/PUT/DELETE"), "{err}");
+    assert!(
+        !err.contains("req.request"),
+        "the guard is understood:\n{err}"
+    );
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+}
+
+/// The other exports import with the knobs their documents state.
+#[test]
+fn other_exports_import() {
+    let (code, out, err) = import("cf-get-cache-policy.json");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(knob(&out, "key_headers").as_deref(), Some("[origin]"));
+    assert_eq!(knob(&out, "query").as_deref(), Some("[lang, page]"));
+    assert_eq!(
+        knob(&out, "ttl").as_deref(),
+        Some("{ default: 300, min: 1, max: 86400 }")
+    );
+
+    let (code, out, err) = import("cfn-template.yaml");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin, access-control-request-method, access-control-request-headers]")
+    );
+    assert_eq!(knob(&out, "forward_headers").as_deref(), Some("all"));
+    assert!(out.contains("origin_override: true"), "{out}");
+    assert_eq!(knob(&out, "cache_options").as_deref(), Some("true"));
+
+    let (code, out, err) = import("cdk-synth.template.json");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(knob(&out, "query").as_deref(), Some("none"));
+    assert_eq!(knob(&out, "cache_options").as_deref(), Some("true"));
+
+    let (code, out, err) = import("cloudflare-api-response.json");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[x-api-version]")
+    );
+    assert!(
+        err.contains("not evaluated"),
+        "the expression is warned about: {err}"
+    );
+
+    let (code, out, err) = import("nginx-braces.conf");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(knob(&out, "key_headers").as_deref(), Some("[origin]"));
+
+    let (code, out, err) = import("cloudflare-list-rulesets.json");
+    assert_eq!(code, 2, "a list of rulesets holds no rules:\n{out}");
+    assert!(err.contains("cloudflare-list-rulesets.json"), "{err}");
+    assert!(out.is_empty());
+}
+
+/// A config saved by a Windows editor starts with a UTF-8 byte order mark: it is not
+/// part of the first word.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let (code, out, err) = import("bom-varnish.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+    let (code, out, err) = import("bom-nginx.conf");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("not interpreted"), "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+}
+
+/// `CachePolicyId: !If [IsProd, !Ref OriginKeyed, <managed id>]` is valid
+/// CloudFormation: the import says it cannot evaluate it, it does not refuse the file.
+#[test]
+fn a_cloudformation_condition_is_a_warning() {
+    let (code, out, err) = import("cfn-if-condition.yaml");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("CachePolicyId") && err.contains("not evaluated"),
+        "{err}"
+    );
+    assert!(out.contains("# warning:"), "{out}");
+    // the other policies of the behavior still are
+    assert_eq!(
+        knob(&out, "forward_headers").as_deref(),
+        Some("all"),
+        "{out}"
+    );
+}
+
+/// A `map $http_origin $cors_origin { … }` block's entries are not directives.
+#[test]
+fn nginx_map_entries_are_not_directives() {
+    let (code, _out, err) = import("nginx-cors-map.conf");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("map (") && err.contains("if ("),
+        "still warned: {err}"
+    );
+    assert!(!err.contains("default ("), "{err}");
+    assert!(!err.contains("example.com$ ("), "{err}");
+}
+
+/// Cloudflare Cache Rules settings the model does not have are named, the defaults are
+/// not: `header.contains` and `edge_ttl.status_code_ttl` warned; `host: {resolved:
+/// false}` and `user` all false are the default key, no warning.
+#[test]
+fn cloudflare_unmodelled_settings_are_warned_defaults_are_not() {
+    let (code, out, err) = import("cloudflare-cache-rules-extras.json");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("header.contains"), "{err}");
+    assert!(err.contains("status_code_ttl"), "{err}");
+    assert!(!err.contains("custom_key.host"), "{err}");
+    assert!(!err.contains("custom_key.user"), "{err}");
+    assert!(err.contains("disabled rule"), "{err}");
+    assert!(err.contains("bypass_by_default"), "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin, x-tenant]"),
+        "{out}"
+    );
+    assert_eq!(knob(&out, "query").as_deref(), Some("all"), "{out}");
+}
+
+/// `if (req.http.Origin) { hash_data(req.http.Origin); }` (the usual CORS idiom) keys
+/// Origin exactly as the unconditional form: no warning; OPTIONS stored under that key.
+#[test]
+fn varnish_conditional_origin_hash_idiom() {
+    let (code, out, err) = import("varnish-cors-idiom.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("conditional hashing"), "{err}");
+    assert_eq!(
+        knob(&out, "key_headers").as_deref(),
+        Some("[origin]"),
+        "{out}"
+    );
+    assert_eq!(
+        knob(&out, "cache_options").as_deref(),
+        Some("true"),
+        "{out}"
+    );
+    assert_eq!(
+        knob(&out, "preflight_key").as_deref(),
+        Some("ignore"),
+        "{out}"
+    );
+}
+
+/// `aws cloudfront get-response-headers-policy` prints every part, configured or not
+/// (`CustomHeadersConfig: {Quantity: 0}`, `ServerTimingHeadersConfig: {Enabled: false}`):
+/// only configured parts are warned about.
+#[test]
+fn cloudfront_empty_policy_parts_are_not_warned() {
+    let (code, out, err) = import("cf-get-response-headers-policy.json");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("not interpreted"), "{err}");
+    assert!(out.contains("origin_override: true"), "{out}");
+}
+
+/// Varnish: `set beresp.ttl = 5m;` falling through to the builtin vcl_backend_response
+/// still leaves no-store/private answers uncacheable, which the imported `ttl.min` does
+/// not: said in a warning. With `return (deliver);` the TTL holds for every answer.
+#[test]
+fn varnish_ttl_without_deliver_is_warned() {
+    let (code, out, err) = import("varnish-ttl-fallthrough.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("without return (deliver)"), "{err}");
+    assert_eq!(
+        knob(&out, "ttl").as_deref(),
+        Some("{ default: 300, min: 300, max: 300 }"),
+        "{out}"
+    );
+    let (code, out, err) = import("varnish-ttl-deliver.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(
+        knob(&out, "ttl").as_deref(),
+        Some("{ default: 300, min: 300, max: 300 }"),
+        "{out}"
+    );
+}

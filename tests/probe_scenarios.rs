@@ -1,0 +1,67 @@
+//! v1 scenarios written from PRODUCT.md's format alone (tests/probe/README.md): anchors,
+//! flow style, CRLF + BOM, durations everywhere, expectations reasoned from the Fetch
+//! standard and RFC 9111 in each file's comments, and `edge: { import: … }` of the probe
+//! CDN configs. Every one replays with its expectations met; a tab-indented one is exit 2
+//! with its place; no command fails on input or panics on any of them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn varyedge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_varyedge"))
+        .args(args)
+        .output()
+        .expect("run varyedge")
+}
+
+fn scenarios() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/scenarios");
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_probe_scenario_replays_with_its_expectations_met() {
+    let all = scenarios();
+    assert!(all.len() >= 12, "{all:?}");
+    for s in &all {
+        let o = varyedge(&["replay", s]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        let err = String::from_utf8_lossy(&o.stderr);
+        if s.ends_with("s03-tabs.yaml") {
+            assert_eq!(o.status.code(), Some(2), "{s}: {out}");
+            assert!(err.contains("s03-tabs.yaml:3:2:"), "{err}");
+            assert!(err.contains("tab"), "{err}");
+            continue;
+        }
+        assert_eq!(o.status.code(), Some(0), "{s}:\n{out}\n{err}");
+    }
+}
+
+#[test]
+fn no_command_fails_on_input_or_panics() {
+    for s in scenarios() {
+        let bad = s.ends_with("s03-tabs.yaml");
+        for args in [
+            vec!["matrix", s.as_str()],
+            vec!["lint", s.as_str()],
+            vec!["explore", s.as_str(), "--cases", "16", "--seed", "7"],
+        ] {
+            let o = varyedge(&args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+            let code = o.status.code();
+            if bad {
+                assert_eq!(code, Some(2), "{args:?}");
+            } else {
+                assert!(matches!(code, Some(0 | 1)), "{args:?}: {code:?} {err}");
+            }
+        }
+    }
+}
