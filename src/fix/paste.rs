@@ -19,13 +19,25 @@ pub struct Change {
     pub lang: &'static str,
     /// The text.
     pub text: String,
+    /// An edge configuration that `varyedge import cdn-config` reads (CloudFront JSON,
+    /// VCL, nginx, Cloudflare rule JSON); imported over the scenario's edge, it yields
+    /// the knobs the proof replayed (tests/fix_snippets.rs).
+    pub edge: bool,
 }
 
-fn change(target: &str, lang: &'static str, text: String) -> Change {
+pub(crate) fn change(target: &str, lang: &'static str, text: String) -> Change {
     Change {
         target: target.to_string(),
         lang,
         text,
+        edge: false,
+    }
+}
+
+pub(crate) fn edge_change(target: &str, lang: &'static str, text: String) -> Change {
+    Change {
+        edge: true,
+        ..change(target, lang, text)
     }
 }
 
@@ -56,7 +68,7 @@ fn host(sc: &Scenario) -> String {
 }
 
 /// The edge family of a profile name, for the edge snippets.
-fn family(profile: &str) -> &'static str {
+pub(crate) fn family(profile: &str) -> &'static str {
     match profile {
         p if p.starts_with("cloudfront") => "cloudfront",
         "varnish" => "varnish",
@@ -75,6 +87,7 @@ pub fn changes(sc: &Scenario, kind: FixKind) -> Vec<Change> {
         FixKind::ErrorsNoStore => errors_no_store(sc),
         FixKind::EdgeKeyOrigin => edge_key(sc),
         FixKind::NoOptionsCache => no_options(sc),
+        FixKind::EdgeCors => super::edge_cors::changes(sc),
     }
 }
 
@@ -116,8 +129,8 @@ fn errors_no_store(sc: &Scenario) -> Vec<Change> {
         change("nginx (add_header)", "nginx", "# in the location serving error pages:\nadd_header Cache-Control \"no-store\" always;\n".into()),
     ];
     if family(&sc.edge.profile) == "cloudfront" {
-        v.push(change("CloudFront distribution (CustomErrorResponses)", "json",
-            "{\"CustomErrorResponses\": {\"Quantity\": 1, \"Items\": [{\"ErrorCode\": 401, \"ErrorCachingMinTTL\": 0}]}}\n".into()));
+        v.push(edge_change("CloudFront distribution (CustomErrorResponses)", "json",
+            "{\"DistributionConfig\": {\"CustomErrorResponses\": {\"Quantity\": 1, \"Items\": [{\"ErrorCode\": 401, \"ErrorCachingMinTTL\": 0}]}}}\n".into()));
     }
     v
 }
@@ -126,16 +139,16 @@ fn edge_key(sc: &Scenario) -> Vec<Change> {
     let h = host(sc);
     let mut v = Vec::new();
     match family(&sc.edge.profile) {
-        "cloudfront" => v.push(change("CloudFront cache policy", "json",
+        "cloudfront" => v.push(edge_change("CloudFront cache policy", "json",
             "{\n  \"CachePolicyConfig\": {\n    \"Name\": \"cors-keyed\",\n    \"MinTTL\": 1, \"DefaultTTL\": 86400, \"MaxTTL\": 31536000,\n    \"ParametersInCacheKeyAndForwardedToOrigin\": {\n      \"EnableAcceptEncodingGzip\": true,\n      \"HeadersConfig\": {\n        \"HeaderBehavior\": \"whitelist\",\n        \"Headers\": {\"Quantity\": 3, \"Items\": [\"Origin\", \"Access-Control-Request-Method\", \"Access-Control-Request-Headers\"]}\n      },\n      \"CookiesConfig\": {\"CookieBehavior\": \"none\"},\n      \"QueryStringsConfig\": {\"QueryStringBehavior\": \"none\"}\n    }\n  }\n}\n".into())),
-        "varnish" => v.push(change("Varnish VCL", "vcl",
-            "sub vcl_hash {\n    hash_data(req.http.Origin);\n    if (req.method == \"OPTIONS\") {\n        hash_data(req.http.Access-Control-Request-Method);\n        hash_data(req.http.Access-Control-Request-Headers);\n    }\n}\n".into())),
-        "fastly" => v.push(change("Fastly VCL", "vcl",
-            "sub vcl_hash {\n  set req.hash += req.http.Origin;\n  if (req.method == \"OPTIONS\") {\n    set req.hash += req.http.Access-Control-Request-Method;\n    set req.hash += req.http.Access-Control-Request-Headers;\n  }\n}\n".into())),
-        "nginx" => v.push(change("nginx (proxy_cache_key)", "nginx",
+        "varnish" => v.push(edge_change("Varnish VCL", "vcl",
+            "# an absent header hashes as empty: GETs keep one entry per Origin\nsub vcl_hash {\n    hash_data(req.http.Origin);\n    hash_data(req.http.Access-Control-Request-Method);\n    hash_data(req.http.Access-Control-Request-Headers);\n}\n".into())),
+        "fastly" => v.push(edge_change("Fastly VCL", "vcl",
+            "sub vcl_hash {\n  set req.hash += req.url;\n  set req.hash += req.http.host;\n  set req.hash += req.http.Origin;\n  set req.hash += req.http.Access-Control-Request-Method;\n  set req.hash += req.http.Access-Control-Request-Headers;\n#FASTLY hash\n  return (hash);\n}\n".into())),
+        "nginx" => v.push(edge_change("nginx (proxy_cache_key)", "nginx",
             "proxy_cache_key \"$scheme$proxy_host$request_uri$http_origin$http_access_control_request_method$http_access_control_request_headers\";\n".into())),
-        "cloudflare" => v.push(change("Cloudflare cache rule", "json", format!(
-            "{{\n  \"expression\": \"(http.host eq \\\"{h}\\\")\",\n  \"action\": \"set_cache_settings\",\n  \"action_parameters\": {{\n    \"cache\": true,\n    \"cache_key\": {{\"custom_key\": {{\"header\": {{\"include\": [\"origin\", \"access-control-request-method\", \"access-control-request-headers\"]}}}}}}\n  }}\n}}\n"))),
+        "cloudflare" => v.push(edge_change("Cloudflare cache rule", "json", format!(
+            "{{\"rules\": [{{\n  \"expression\": \"(http.host eq \\\"{h}\\\")\",\n  \"action\": \"set_cache_settings\",\n  \"action_parameters\": {{\n    \"cache\": true,\n    \"cache_key\": {{\"custom_key\": {{\"header\": {{\"include\": [\"origin\", \"access-control-request-method\", \"access-control-request-headers\"]}}}}}}\n  }}\n}}]}}\n"))),
         _ => {}
     }
     v.push(change("scenario", "yaml", "edge:\n  key_headers: [origin, access-control-request-method, access-control-request-headers]\n  preflight_key: honor\n".into()));
@@ -145,11 +158,11 @@ fn edge_key(sc: &Scenario) -> Vec<Change> {
 fn no_options(sc: &Scenario) -> Vec<Change> {
     let mut v = Vec::new();
     match family(&sc.edge.profile) {
-        "cloudfront" => v.push(change("CloudFront cache behavior", "json",
-            "{\"AllowedMethods\": {\"Quantity\": 3, \"Items\": [\"GET\", \"HEAD\", \"OPTIONS\"],\n  \"CachedMethods\": {\"Quantity\": 2, \"Items\": [\"GET\", \"HEAD\"]}}}\n".into())),
-        "varnish" | "fastly" => v.push(change("VCL", "vcl",
+        "cloudfront" => v.push(edge_change("CloudFront cache behavior", "json",
+            "{\"DistributionConfig\": {\"DefaultCacheBehavior\": {\n  \"AllowedMethods\": {\"Quantity\": 3, \"Items\": [\"GET\", \"HEAD\", \"OPTIONS\"],\n    \"CachedMethods\": {\"Quantity\": 2, \"Items\": [\"GET\", \"HEAD\"]}}}}}\n".into())),
+        "varnish" | "fastly" => v.push(edge_change("VCL", "vcl",
             "sub vcl_recv {\n    if (req.method == \"OPTIONS\") { return (pass); }\n}\n".into())),
-        "nginx" => v.push(change("nginx", "nginx", "proxy_cache_methods GET HEAD;\n".into())),
+        "nginx" => v.push(edge_change("nginx", "nginx", "proxy_cache_methods GET HEAD;\n".into())),
         _ => {}
     }
     v.push(change(
