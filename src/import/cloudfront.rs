@@ -144,7 +144,7 @@ pub(crate) fn import(file: &str, text: &str, format: Format) -> Result<Imported,
     let p = match format {
         Format::CloudFormation => cloudformation(file, &tree, &mut imp)?,
         Format::Terraform => terraform(file, &tree, &mut imp)?,
-        _ => api_json(file, &tree)?,
+        _ => api_json(file, &tree, &mut imp)?,
     };
     if p.cache.is_none() && p.origin.is_none() && p.headers.is_none() && p.behavior.is_none() {
         return Err(at_path(
@@ -156,11 +156,11 @@ pub(crate) fn import(file: &str, text: &str, format: Format) -> Result<Imported,
     if let Some(c) = &p.cache {
         cache_policy(file, &mut imp, c)?;
     } else {
-        imp.note("profile", "no cache policy in the file: CloudFront's CachingOptimized assumed (profile cloudfront)");
+        imp.assume("profile", "no cache policy in the file: CloudFront's CachingOptimized assumed (profile cloudfront)");
     }
     match &p.origin {
         Some(o) => origin_request_policy(file, &mut imp, o)?,
-        None => imp.note(
+        None => imp.assume(
             "forward_headers",
             "no origin request policy: only the cache key's headers reach the origin (controlling-origin-requests)",
         ),
@@ -175,8 +175,9 @@ pub(crate) fn import(file: &str, text: &str, format: Format) -> Result<Imported,
 }
 
 /// `{ "CachePolicy": { "CachePolicyConfig": … } }`, `{ "CachePolicyConfig": … }`, the
-/// same for the other two policy kinds, or several of them in one object.
-fn api_json(file: &str, tree: &Value) -> Result<Policies, InputError> {
+/// same for the other two policy kinds, or several of them in one object; and a
+/// distribution's `DefaultCacheBehavior` (`aws cloudfront get-distribution-config`).
+fn api_json(file: &str, tree: &Value, imp: &mut Imported) -> Result<Policies, InputError> {
     let Some(obj) = tree.as_object() else {
         return Err(at_path(file, "$", "expected a JSON object"));
     };
@@ -196,8 +197,48 @@ fn api_json(file: &str, tree: &Value) -> Result<Policies, InputError> {
     p.cache = find("CachePolicy", "CachePolicyConfig");
     p.origin = find("OriginRequestPolicy", "OriginRequestPolicyConfig");
     p.headers = find("ResponseHeadersPolicy", "ResponseHeadersPolicyConfig");
-    let _ = file;
+    if let Some(d) = obj.get("DistributionConfig") {
+        distribution_config(file, imp, d, &mut p)?;
+    }
     Ok(p)
+}
+
+/// The API's `DistributionConfig`: its `DefaultCacheBehavior`, whose `CachedMethods` sits
+/// inside `AllowedMethods` in this spelling (API_AllowedMethods), lifted beside it as in
+/// CloudFormation. Policy ids resolve to managed policies; other keys are warned about.
+fn distribution_config(
+    file: &str,
+    imp: &mut Imported,
+    d: &Value,
+    p: &mut Policies,
+) -> Result<(), InputError> {
+    let dpath = "$.DistributionConfig";
+    warn_unknown(imp, d, dpath, &["DefaultCacheBehavior"]);
+    let Some(b) = d.get("DefaultCacheBehavior") else {
+        return Ok(());
+    };
+    let bpath = format!("{dpath}.DefaultCacheBehavior");
+    let mut b = b.clone();
+    let nested = b
+        .get("AllowedMethods")
+        .and_then(|a| a.get("CachedMethods"))
+        .cloned();
+    if let (Some(c), Some(o)) = (nested, b.as_object_mut()) {
+        o.entry("CachedMethods").or_insert(c);
+    }
+    let known = [
+        "AllowedMethods",
+        "CachedMethods",
+        "CachePolicyId",
+        "OriginRequestPolicyId",
+        "ResponseHeadersPolicyId",
+        "TargetOriginId",
+        "ViewerProtocolPolicy",
+        "Compress",
+        "ForwardedValues",
+    ];
+    warn_unknown(imp, &b, &bpath, &known);
+    resolve_behavior(file, imp, &b, &bpath, |_| None, p)
 }
 
 fn resources(tree: &Value) -> Vec<(String, &str, &Value)> {
