@@ -41,10 +41,7 @@ fn outcome(sc: &Scenario) -> Vec<(bool, bool)> {
 
 /// Clean: no cache-induced step, none blocked that was allowed before.
 fn clean(before: &[(bool, bool)], after: &[(bool, bool)]) -> bool {
-    after
-        .iter()
-        .zip(before)
-        .all(|(a, b)| !a.1 && (a.0 || !b.0))
+    after.iter().zip(before).all(|(a, b)| !a.1 && (a.0 || !b.0))
 }
 
 /// Checks every edge snippet of every candidate of `sc`; returns how many were checked.
@@ -147,8 +144,8 @@ fn every_edge_snippet_form_imports_and_fixes_the_classic_scenarios() {
         ] {
             let mut sc = load(path, Some(profile));
             sc.edge.knobs.cache_options = true; // so the OPTIONS candidates apply too
-            // a zone whose cache rule excluded Origin (`exclude_origin: true`), so that
-            // keying on it is a candidate there as elsewhere
+                                                // a zone whose cache rule excluded Origin (`exclude_origin: true`), so that
+                                                // keying on it is a candidate there as elsewhere
             sc.edge.knobs.key_headers.retain(|h| h != "origin");
             check(&sc);
             for kind in fix::candidates(&sc) {

@@ -89,7 +89,10 @@ pub(crate) fn config(sc: &Scenario) -> Option<EdgeCors> {
     if allow_methods.is_empty() {
         allow_methods = vec!["GET".into(), "HEAD".into()];
     }
-    let credentials = sc.steps.iter().any(|s| s.credentials == Credentials::Include);
+    let credentials = sc
+        .steps
+        .iter()
+        .any(|s| s.credentials == Credentials::Include);
     Some(EdgeCors {
         allow_origins,
         allow_methods,
@@ -147,7 +150,11 @@ pub(crate) fn changes(sc: &Scenario) -> Vec<Change> {
         "edge_cors",
     )
     .unwrap_or_default();
-    v.push(change("scenario", "yaml", format!("edge:\n  edge_cors: {yaml}\n")));
+    v.push(change(
+        "scenario",
+        "yaml",
+        format!("edge:\n  edge_cors: {yaml}\n"),
+    ));
     v
 }
 
@@ -201,7 +208,9 @@ fn vcl(c: &EdgeCors, fastly: bool) -> String {
     if fastly {
         o.push_str("#FASTLY deliver\n");
     }
-    o.push_str("  # the edge answers CORS per viewer, after the cache, replacing the origin's value\n");
+    o.push_str(
+        "  # the edge answers CORS per viewer, after the cache, replacing the origin's value\n",
+    );
     o.push_str(&format!("  if ({cond}) {{\n"));
     o.push_str("    set resp.http.Access-Control-Allow-Origin = req.http.Origin;\n");
     if c.allow_credentials {

@@ -215,9 +215,7 @@ pub fn overlay(base: &Knobs, imp: &Imported) -> Knobs {
             "ttl" => k.ttl = from.ttl.clone(),
             "pass_cookie" => k.pass_cookie = from.pass_cookie,
             "pass_authorization" => k.pass_authorization = from.pass_authorization,
-            "forward_headers" | "forward_strip" | "forward_add" => {
-                k.forward = from.forward.clone()
-            }
+            "forward_headers" | "forward_strip" | "forward_add" => k.forward = from.forward.clone(),
             "edge_cors" => k.edge_cors = from.edge_cors.clone(),
             "vary_star" => k.vary_star = from.vary_star,
             "vary_compare" => k.vary_compare = from.vary_compare,

@@ -401,7 +401,9 @@ fn statement(
                     )),
                 }
             }
-            ("vcl_deliver", ["set", h, "=", v @ ..]) if h.to_ascii_lowercase().starts_with("resp.http.") => {
+            ("vcl_deliver", ["set", h, "=", v @ ..])
+                if h.to_ascii_lowercase().starts_with("resp.http.") =>
+            {
                 super::vcl_cors::deliver_set(imp, &h["resp.http.".len()..], v, &s.conds, &at)
             }
             ("vcl_backend_fetch", ["set", "bereq.method", "=", ..]) => {}

@@ -71,7 +71,9 @@ pub(crate) fn deliver_set(imp: &mut Imported, name: &str, v: &[&str], conds: &[S
     };
     let lit = literal(v);
     match (name.as_str(), lit) {
-        ("access-control-allow-origin", _) if v.len() == 1 && v[0].eq_ignore_ascii_case("req.http.origin") => {
+        ("access-control-allow-origin", _)
+            if v.len() == 1 && v[0].eq_ignore_ascii_case("req.http.origin") =>
+        {
             let c = cors(imp);
             c.allow_origins = origins;
             c.origin_override = true;
