@@ -118,7 +118,14 @@ fn fix_exits_1_when_the_edge_breaks_a_scenario_and_no_candidate_fixes_it() {
     let dir = temp_dir("1");
     let f = dir.join("nofix.yaml");
     std::fs::write(&f, NO_FIX).unwrap();
-    let o = run(&["fix", f.to_str().unwrap(), "--cases", "10", "--format", "json"]);
+    let o = run(&[
+        "fix",
+        f.to_str().unwrap(),
+        "--cases",
+        "10",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     // with a fixable scenario beside it, the worst status still wins
     let both = run(&[
@@ -129,7 +136,12 @@ fn fix_exits_1_when_the_edge_breaks_a_scenario_and_no_candidate_fixes_it() {
         "10",
     ]);
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let s = &v["scenarios"][0];
     assert_eq!(s["failing"], serde_json::json!([0]));
     assert!(s["candidates"]
@@ -144,10 +156,18 @@ fn fix_exits_1_when_the_edge_breaks_a_scenario_and_no_candidate_fixes_it() {
 #[test]
 fn fix_exits_0_on_failures_the_origin_causes_alone() {
     // 08: `*` with credentials; no cache change fixes it, `fix` says so and `replay` fails
-    let o = run(&["fix", "scenarios/08-wildcard-with-credentials.yaml", "--cases", "10"]);
+    let o = run(&[
+        "fix",
+        "scenarios/08-wildcard-with-credentials.yaml",
+        "--cases",
+        "10",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("fails without any cache") && out.contains("nothing to fix"), "{out}");
+    assert!(
+        out.contains("fails without any cache") && out.contains("nothing to fix"),
+        "{out}"
+    );
     let r = run(&["replay", "scenarios/08-wildcard-with-credentials.yaml"]);
     assert_eq!(r.status.code(), Some(0), "its steps expect the block");
 }
@@ -179,7 +199,12 @@ fn fix_exits_2_on_bad_input_and_writes_no_file() {
         out.to_str().unwrap(),
     ]);
     let o2 = run(&["fix", upstream.to_str().unwrap(), "--cases", "5"]);
-    let o3 = run(&["fix", "scenarios/05-preflight-poisoned.yaml", "--format", "pdf"]);
+    let o3 = run(&[
+        "fix",
+        "scenarios/05-preflight-poisoned.yaml",
+        "--format",
+        "pdf",
+    ]);
     let written = out.exists();
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(o1.status.code(), Some(2));

@@ -212,7 +212,7 @@ pub fn overlay(base: &Knobs, imp: &Imported) -> Knobs {
             "preflight_key" => k.preflight_key = from.preflight_key,
             "max_variants" => k.max_variants = from.max_variants,
             "collapse" => k.collapse = from.collapse,
-            "ttl" => k.ttl = from.ttl.clone(),
+            "ttl" => k.ttl = from.ttl,
             "pass_cookie" => k.pass_cookie = from.pass_cookie,
             "pass_authorization" => k.pass_authorization = from.pass_authorization,
             "forward_headers" | "forward_strip" | "forward_add" => k.forward = from.forward.clone(),
