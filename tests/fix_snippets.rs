@@ -167,6 +167,10 @@ fn every_edge_snippet_form_imports_and_fixes_the_classic_scenarios() {
         (FixKind::EdgeCors, "CloudFront response headers policy"),
         (FixKind::EdgeCors, "Varnish VCL"),
         (FixKind::EdgeCors, "Fastly VCL"),
+        (
+            FixKind::EdgeCors,
+            "Cloudflare response header transform rule",
+        ),
     ] {
         assert!(
             targets.contains(&(want.0, want.1.to_string())),

@@ -14,9 +14,11 @@
 //!   (<https://varnish-cache.org/docs/trunk/users-guide/vcl-built-in-subs.html#vcl-deliver>,
 //!   <https://www.fastly.com/documentation/reference/vcl/subroutines/deliver/>).
 //!
-//! Cloudflare is not offered: a response header transform rule could set the field, but
-//! `varyedge import cdn-config` does not read transform rules, and every snippet `fix`
-//! prints must import (docs/fix.md).
+//! - Cloudflare: a response header transform rule (phase `http_response_headers_transform`)
+//!   whose expression matches the listed origins and which sets the field from the
+//!   request's `Origin`: response header values are computed from the request's fields,
+//!   on every response sent to a visitor
+//!   (<https://developers.cloudflare.com/rules/transform/response-header-modification/>).
 
 use super::paste::{change, edge_change, Change};
 use crate::browser::{Agent, Credentials};
@@ -108,7 +110,7 @@ pub(crate) fn config(sc: &Scenario) -> Option<EdgeCors> {
 pub(crate) fn applies(sc: &Scenario) -> bool {
     let edge_can = matches!(
         super::paste::family(&sc.edge.profile),
-        "cloudfront" | "varnish" | "fastly"
+        "cloudfront" | "varnish" | "fastly" | "cloudflare"
     );
     let already = sc
         .edge
@@ -130,6 +132,11 @@ pub(crate) fn changes(sc: &Scenario) -> Vec<Change> {
             "CloudFront response headers policy",
             "json",
             cloudfront(&c),
+        )),
+        "cloudflare" => v.push(edge_change(
+            "Cloudflare response header transform rule",
+            "json",
+            cloudflare(&c),
         )),
         f @ ("varnish" | "fastly") => v.push(edge_change(
             if f == "fastly" {
@@ -188,6 +195,52 @@ fn cloudfront(c: &EdgeCors) -> String {
         "Comment": "CloudFront writes the CORS fields per viewer after the cache; OriginOverride replaces the origin's (and a cached) value. Only the listed origins get them.",
         "CorsConfig": cors,
     }});
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// A ruleset for the `http_response_headers_transform` phase with one `rewrite` rule
+/// (parameters: <https://developers.cloudflare.com/rules/transform/response-header-modification/reference/parameters/>).
+/// The preflight fields are set on every matching response; browsers read them on
+/// preflights only.
+fn cloudflare(c: &EdgeCors) -> String {
+    use crate::import::cloudflare_cors::{match_expression, REFLECT};
+    let set = |v: String| serde_json::json!({ "operation": "set", "value": v });
+    let mut h = serde_json::Map::new();
+    h.insert(
+        "Access-Control-Allow-Origin".into(),
+        serde_json::json!({ "operation": "set", "expression": REFLECT }),
+    );
+    if c.allow_credentials {
+        h.insert(
+            "Access-Control-Allow-Credentials".into(),
+            set("true".into()),
+        );
+    }
+    for (name, l) in [
+        ("Access-Control-Allow-Methods", &c.allow_methods),
+        ("Access-Control-Allow-Headers", &c.allow_headers),
+        ("Access-Control-Expose-Headers", &c.expose_headers),
+    ] {
+        if !l.is_empty() {
+            h.insert(name.into(), set(l.join(", ")));
+        }
+    }
+    if let Some(m) = c.max_age {
+        h.insert("Access-Control-Max-Age".into(), set(m.to_string()));
+    }
+    h.insert(
+        "Vary".into(),
+        serde_json::json!({ "operation": "add", "value": "Origin" }),
+    );
+    let doc = serde_json::json!({
+        "phase": "http_response_headers_transform",
+        "rules": [{
+            "description": "the edge answers CORS per visitor, after the cache, replacing the origin's value",
+            "expression": match_expression(&c.allow_origins),
+            "action": "rewrite",
+            "action_parameters": { "headers": h },
+        }],
+    });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 

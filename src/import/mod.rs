@@ -6,6 +6,7 @@
 //! the file. The understood constructs are listed in `docs/import.md`.
 
 pub mod cloudflare;
+pub(crate) mod cloudflare_cors;
 pub mod cloudfront;
 pub mod nginx;
 mod render;
@@ -139,7 +140,11 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
     if text.contains("\"format_version\"") && text.contains("aws_cloudfront") {
         return Some(Format::Terraform);
     }
-    if text.contains("set_cache_settings") || text.contains("http_request_cache_settings") {
+    if text.contains("set_cache_settings")
+        || text.contains("http_request_cache_settings")
+        || text.contains("http_response_headers_transform")
+        || (text.contains("\"rewrite\"") && text.contains("action_parameters"))
+    {
         return Some(Format::Cloudflare);
     }
     if text.contains("CachePolicyConfig")
@@ -159,7 +164,7 @@ pub fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             file,
             1,
             1,
-            "cannot tell what configuration this is; expected a CloudFront policy JSON (CachePolicyConfig / OriginRequestPolicyConfig / ResponseHeadersPolicyConfig / DistributionConfig), a CloudFormation template with AWS::CloudFront:: resources, `terraform show -json` output with aws_cloudfront_* resources, a Cloudflare ruleset with set_cache_settings, an nginx config with proxy_cache directives, or VCL",
+            "cannot tell what configuration this is; expected a CloudFront policy JSON (CachePolicyConfig / OriginRequestPolicyConfig / ResponseHeadersPolicyConfig / DistributionConfig), a CloudFormation template with AWS::CloudFront:: resources, `terraform show -json` output with aws_cloudfront_* resources, a Cloudflare ruleset with set_cache_settings (or a CORS http_response_headers_transform rule), an nginx config with proxy_cache directives, or VCL",
         ));
     };
     match format {
