@@ -129,10 +129,37 @@ fn errors_no_store(sc: &Scenario) -> Vec<Change> {
         change("nginx (add_header)", "nginx", "# in the location serving error pages:\nadd_header Cache-Control \"no-store\" always;\n".into()),
     ];
     if family(&sc.edge.profile) == "cloudfront" {
-        v.push(edge_change("CloudFront distribution (CustomErrorResponses)", "json",
-            "{\"DistributionConfig\": {\"CustomErrorResponses\": {\"Quantity\": 1, \"Items\": [{\"ErrorCode\": 401, \"ErrorCachingMinTTL\": 0}]}}}\n".into()));
+        v.push(edge_change(
+            "CloudFront distribution (CustomErrorResponses)",
+            "json",
+            error_responses(sc),
+        ));
     }
     v
+}
+
+/// CloudFront's `CustomErrorResponses` with `ErrorCachingMinTTL: 0` for the scenario's
+/// error statuses (routes and preflights answering ≥ 400): CloudFront otherwise caches errors for 10 s and ignores `no-store` on most of
+/// them (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html>).
+fn error_responses(sc: &Scenario) -> String {
+    let mut codes: Vec<u16> = Vec::new();
+    if let OriginSpec::Model(m) = &sc.origin {
+        codes.extend(m.routes.iter().map(|r| r.status).filter(|s| *s >= 400));
+        codes.extend(
+            super::policies(m)
+                .map(|p| p.preflight_status)
+                .filter(|s| *s >= 400),
+        );
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    let items: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|c| serde_json::json!({ "ErrorCode": c, "ErrorCachingMinTTL": 0 }))
+        .collect();
+    let doc = serde_json::json!({ "DistributionConfig": { "CustomErrorResponses": {
+        "Quantity": items.len(), "Items": items } } });
+    serde_json::to_string(&doc).unwrap_or_default() + "\n"
 }
 
 fn edge_key(sc: &Scenario) -> Vec<Change> {

@@ -248,3 +248,43 @@ fn edge_answers_cors_costs_nothing_in_the_cache_by_hand() {
             && cf.text.contains("https://app2.example.com")
     );
 }
+
+#[test]
+fn bundled_scenarios_failing_only_in_explore_get_a_proven_fix_too() {
+    // A replay can pass while explore finds the poisoning (29: the revalidation that
+    // updates ACAO hides it in the written order); those need a fix as well.
+    let mut seen = 0;
+    for sc in bundled() {
+        if sim::replay(&sc).unwrap().summary.cache_induced > 0 {
+            continue; // covered above
+        }
+        let a = advise(&sc, 20).unwrap();
+        if !a.needs_fix() {
+            assert!(a.candidates.is_empty(), "{}", sc.file);
+            continue;
+        }
+        seen += 1;
+        assert!(
+            a.candidates[0].proof.works,
+            "{}: {:?}",
+            sc.file, a.candidates[0]
+        );
+        for c in a.candidates.iter().filter(|c| c.proof.works) {
+            assert_eq!(c.proof.explore_failing, 0);
+            recheck(&sc, c.kind);
+        }
+    }
+    assert!(seen >= 1, "no bundled scenario fails in explore only");
+}
+
+#[test]
+fn cloudfront_error_responses_list_the_scenarios_own_error_statuses() {
+    let sc = load("scenarios/22-preflight-auth-401.yaml", None);
+    assert!(applies(&sc, FixKind::ErrorsNoStore));
+    let v = paste::changes(&sc, FixKind::ErrorsNoStore);
+    let cf = v.iter().find(|c| c.edge).unwrap();
+    assert_eq!(
+        cf.text,
+        "{\"DistributionConfig\":{\"CustomErrorResponses\":{\"Items\":[{\"ErrorCachingMinTTL\":0,\"ErrorCode\":401}],\"Quantity\":1}}}\n"
+    );
+}
