@@ -70,6 +70,15 @@ pub(crate) fn cost_line(label: &str, c: &[Cost; 2]) -> String {
     )
 }
 
+/// Marks an edge snippet that `varyedge import cdn-config` reads back.
+fn reads_back(edge: bool) -> &'static str {
+    if edge {
+        " (check it: varyedge import cdn-config)"
+    } else {
+        ""
+    }
+}
+
 pub(crate) fn verdict(c: &Candidate) -> String {
     let p = &c.proof;
     if p.works {
@@ -142,7 +151,7 @@ fn text(a: &Advice) -> String {
         );
         let _ = writeln!(o, "     cost  {}", cost_line(&a.mix, &c.mix_cost));
         for ch in &c.changes {
-            let _ = writeln!(o, "     -- {} --", ch.target);
+            let _ = writeln!(o, "     -- {}{} --", ch.target, reads_back(ch.edge));
             for l in ch.text.lines() {
                 let _ = writeln!(o, "       {l}");
             }
@@ -207,7 +216,14 @@ fn markdown(a: &Advice) -> String {
         );
         let _ = writeln!(o, "- cost {}", cost_line(&a.mix, &c.mix_cost));
         for ch in &c.changes {
-            let _ = writeln!(o, "\n{}:\n\n```{}\n{}```", ch.target, ch.lang, ch.text);
+            let _ = writeln!(
+                o,
+                "\n{}{}:\n\n```{}\n{}```",
+                ch.target,
+                reads_back(ch.edge),
+                ch.lang,
+                ch.text
+            );
         }
     }
     o
