@@ -1,6 +1,6 @@
 //! `varyedge fix`: the candidate fixes of each scenario, proven, costed and ranked. Exit 0
-//! when every scenario has nothing to fix or a working fix, 1 when one fails and no
-//! candidate fixes it, 2 on bad input.
+//! when every scenario has nothing the edge breaks or a working fix, 1 when the edge breaks
+//! one and no candidate fixes it, 2 on bad input (nothing written); docs/fix.md.
 
 use super::{emit, expand, load};
 use crate::cli::FixArgs;

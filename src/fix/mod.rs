@@ -8,6 +8,7 @@
 //! causes alone (a missing allowlist entry, `*` with credentials) keep their one-line hint
 //! (`flow::fix_hint`); no cache change fixes them.
 
+mod edge_cors;
 pub mod paste;
 pub mod proof;
 
@@ -18,9 +19,8 @@ use crate::scenario::{OriginSpec, Scenario};
 pub use proof::{advise, advise_with, Advice, Candidate, Cost, FixError, Proof};
 use serde::Serialize;
 
-/// One candidate change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// One candidate change (serialised as its [`FixKind::id`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FixKind {
     /// The origin sends `Vary: Origin` on every response and `Vary: Origin,
     /// Access-Control-Request-Method, Access-Control-Request-Headers` on preflights.
@@ -34,11 +34,16 @@ pub enum FixKind {
     NoOptionsCache,
     /// Error answers (routes with status ≥ 400, failing preflights) carry `no-store`.
     ErrorsNoStore,
+    /// The edge writes the CORS fields itself, per viewer, after the cache, replacing the
+    /// origin's (CloudFront response headers policy with `OriginOverride`, VCL
+    /// `vcl_deliver`): a stored response never carries another caller's value.
+    EdgeCors,
 }
 
 impl FixKind {
     /// Every candidate, in a fixed order (the tie-break of the ranking).
     pub const ALL: &'static [FixKind] = &[
+        FixKind::EdgeCors,
         FixKind::EdgeKeyOrigin,
         FixKind::NoOptionsCache,
         FixKind::AllowAny,
@@ -54,6 +59,7 @@ impl FixKind {
             FixKind::EdgeKeyOrigin => "edge-key-origin",
             FixKind::NoOptionsCache => "edge-no-options-cache",
             FixKind::ErrorsNoStore => "errors-no-store",
+            FixKind::EdgeCors => "edge-answers-cors",
         }
     }
 
@@ -65,6 +71,7 @@ impl FixKind {
             FixKind::EdgeKeyOrigin => "edge keys on `Origin`, `Access-Control-Request-Method` and `Access-Control-Request-Headers`",
             FixKind::NoOptionsCache => "edge stops caching `OPTIONS` (preflights always reach the origin)",
             FixKind::ErrorsNoStore => "error answers carry `Cache-Control: no-store`",
+            FixKind::EdgeCors => "edge answers CORS itself, per viewer, after the cache, replacing the origin's fields (a fixed list of origins: the scenario's allowed ones)",
         }
     }
 
@@ -72,8 +79,14 @@ impl FixKind {
     pub fn side(self) -> &'static str {
         match self {
             FixKind::OriginVary | FixKind::AllowAny | FixKind::ErrorsNoStore => "origin",
-            FixKind::EdgeKeyOrigin | FixKind::NoOptionsCache => "edge",
+            FixKind::EdgeKeyOrigin | FixKind::NoOptionsCache | FixKind::EdgeCors => "edge",
         }
+    }
+}
+
+impl Serialize for FixKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
     }
 }
 
@@ -130,6 +143,7 @@ pub fn applies(sc: &Scenario, kind: FixKind) -> bool {
                 || (k.cache_options && k.preflight_key == PreflightKey::Ignore)
         }
         FixKind::NoOptionsCache => k.cache_options,
+        FixKind::EdgeCors => edge_cors::applies(sc),
         FixKind::ErrorsNoStore => {
             m.routes.iter().any(|r| r.status >= 400)
                 || policies(m).any(|p| p.preflight_status >= 400 || !p.options_handler)
@@ -175,6 +189,11 @@ pub fn apply(sc: &Scenario, kind: FixKind) -> Scenario {
             k.preflight_key = PreflightKey::Honor;
         }
         FixKind::NoOptionsCache => k.cache_options = false,
+        FixKind::EdgeCors => {
+            if let Some(c) = edge_cors::config(sc) {
+                k.edge_cors = Some(c);
+            }
+        }
         FixKind::ErrorsNoStore => {
             for r in m.routes.iter_mut().filter(|r| r.status >= 400) {
                 r.cache_control = Some("no-store".into());

@@ -19,13 +19,25 @@ pub struct Change {
     pub lang: &'static str,
     /// The text.
     pub text: String,
+    /// An edge configuration that `varyedge import cdn-config` reads (CloudFront JSON,
+    /// VCL, nginx, Cloudflare rule JSON); imported over the scenario's edge, it yields
+    /// the knobs the proof replayed (tests/fix_snippets.rs).
+    pub edge: bool,
 }
 
-fn change(target: &str, lang: &'static str, text: String) -> Change {
+pub(crate) fn change(target: &str, lang: &'static str, text: String) -> Change {
     Change {
         target: target.to_string(),
         lang,
         text,
+        edge: false,
+    }
+}
+
+pub(crate) fn edge_change(target: &str, lang: &'static str, text: String) -> Change {
+    Change {
+        edge: true,
+        ..change(target, lang, text)
     }
 }
 
@@ -56,7 +68,7 @@ fn host(sc: &Scenario) -> String {
 }
 
 /// The edge family of a profile name, for the edge snippets.
-fn family(profile: &str) -> &'static str {
+pub(crate) fn family(profile: &str) -> &'static str {
     match profile {
         p if p.starts_with("cloudfront") => "cloudfront",
         "varnish" => "varnish",
@@ -75,6 +87,7 @@ pub fn changes(sc: &Scenario, kind: FixKind) -> Vec<Change> {
         FixKind::ErrorsNoStore => errors_no_store(sc),
         FixKind::EdgeKeyOrigin => edge_key(sc),
         FixKind::NoOptionsCache => no_options(sc),
+        FixKind::EdgeCors => super::edge_cors::changes(sc),
     }
 }
 
@@ -116,26 +129,53 @@ fn errors_no_store(sc: &Scenario) -> Vec<Change> {
         change("nginx (add_header)", "nginx", "# in the location serving error pages:\nadd_header Cache-Control \"no-store\" always;\n".into()),
     ];
     if family(&sc.edge.profile) == "cloudfront" {
-        v.push(change("CloudFront distribution (CustomErrorResponses)", "json",
-            "{\"CustomErrorResponses\": {\"Quantity\": 1, \"Items\": [{\"ErrorCode\": 401, \"ErrorCachingMinTTL\": 0}]}}\n".into()));
+        v.push(edge_change(
+            "CloudFront distribution (CustomErrorResponses)",
+            "json",
+            error_responses(sc),
+        ));
     }
     v
+}
+
+/// CloudFront's `CustomErrorResponses` with `ErrorCachingMinTTL: 0` for the scenario's
+/// error statuses (routes and preflights answering ≥ 400): CloudFront otherwise caches errors for 10 s and ignores `no-store` on most of
+/// them (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html>).
+fn error_responses(sc: &Scenario) -> String {
+    let mut codes: Vec<u16> = Vec::new();
+    if let OriginSpec::Model(m) = &sc.origin {
+        codes.extend(m.routes.iter().map(|r| r.status).filter(|s| *s >= 400));
+        codes.extend(
+            super::policies(m)
+                .map(|p| p.preflight_status)
+                .filter(|s| *s >= 400),
+        );
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    let items: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|c| serde_json::json!({ "ErrorCode": c, "ErrorCachingMinTTL": 0 }))
+        .collect();
+    let doc = serde_json::json!({ "DistributionConfig": { "CustomErrorResponses": {
+        "Quantity": items.len(), "Items": items } } });
+    serde_json::to_string(&doc).unwrap_or_default() + "\n"
 }
 
 fn edge_key(sc: &Scenario) -> Vec<Change> {
     let h = host(sc);
     let mut v = Vec::new();
     match family(&sc.edge.profile) {
-        "cloudfront" => v.push(change("CloudFront cache policy", "json",
+        "cloudfront" => v.push(edge_change("CloudFront cache policy", "json",
             "{\n  \"CachePolicyConfig\": {\n    \"Name\": \"cors-keyed\",\n    \"MinTTL\": 1, \"DefaultTTL\": 86400, \"MaxTTL\": 31536000,\n    \"ParametersInCacheKeyAndForwardedToOrigin\": {\n      \"EnableAcceptEncodingGzip\": true,\n      \"HeadersConfig\": {\n        \"HeaderBehavior\": \"whitelist\",\n        \"Headers\": {\"Quantity\": 3, \"Items\": [\"Origin\", \"Access-Control-Request-Method\", \"Access-Control-Request-Headers\"]}\n      },\n      \"CookiesConfig\": {\"CookieBehavior\": \"none\"},\n      \"QueryStringsConfig\": {\"QueryStringBehavior\": \"none\"}\n    }\n  }\n}\n".into())),
-        "varnish" => v.push(change("Varnish VCL", "vcl",
-            "sub vcl_hash {\n    hash_data(req.http.Origin);\n    if (req.method == \"OPTIONS\") {\n        hash_data(req.http.Access-Control-Request-Method);\n        hash_data(req.http.Access-Control-Request-Headers);\n    }\n}\n".into())),
-        "fastly" => v.push(change("Fastly VCL", "vcl",
-            "sub vcl_hash {\n  set req.hash += req.http.Origin;\n  if (req.method == \"OPTIONS\") {\n    set req.hash += req.http.Access-Control-Request-Method;\n    set req.hash += req.http.Access-Control-Request-Headers;\n  }\n}\n".into())),
-        "nginx" => v.push(change("nginx (proxy_cache_key)", "nginx",
+        "varnish" => v.push(edge_change("Varnish VCL", "vcl",
+            "# an absent header hashes as empty: GETs keep one entry per Origin\nsub vcl_hash {\n    hash_data(req.http.Origin);\n    hash_data(req.http.Access-Control-Request-Method);\n    hash_data(req.http.Access-Control-Request-Headers);\n}\n".into())),
+        "fastly" => v.push(edge_change("Fastly VCL", "vcl",
+            "sub vcl_hash {\n  set req.hash += req.url;\n  set req.hash += req.http.host;\n  set req.hash += req.http.Origin;\n  set req.hash += req.http.Access-Control-Request-Method;\n  set req.hash += req.http.Access-Control-Request-Headers;\n#FASTLY hash\n  return (hash);\n}\n".into())),
+        "nginx" => v.push(edge_change("nginx (proxy_cache_key)", "nginx",
             "proxy_cache_key \"$scheme$proxy_host$request_uri$http_origin$http_access_control_request_method$http_access_control_request_headers\";\n".into())),
-        "cloudflare" => v.push(change("Cloudflare cache rule", "json", format!(
-            "{{\n  \"expression\": \"(http.host eq \\\"{h}\\\")\",\n  \"action\": \"set_cache_settings\",\n  \"action_parameters\": {{\n    \"cache\": true,\n    \"cache_key\": {{\"custom_key\": {{\"header\": {{\"include\": [\"origin\", \"access-control-request-method\", \"access-control-request-headers\"]}}}}}}\n  }}\n}}\n"))),
+        "cloudflare" => v.push(edge_change("Cloudflare cache rule", "json", format!(
+            "{{\"rules\": [{{\n  \"expression\": \"(http.host eq \\\"{h}\\\")\",\n  \"action\": \"set_cache_settings\",\n  \"action_parameters\": {{\n    \"cache\": true,\n    \"cache_key\": {{\"custom_key\": {{\"header\": {{\"include\": [\"origin\", \"access-control-request-method\", \"access-control-request-headers\"]}}}}}}\n  }}\n}}]}}\n"))),
         _ => {}
     }
     v.push(change("scenario", "yaml", "edge:\n  key_headers: [origin, access-control-request-method, access-control-request-headers]\n  preflight_key: honor\n".into()));
@@ -145,11 +185,11 @@ fn edge_key(sc: &Scenario) -> Vec<Change> {
 fn no_options(sc: &Scenario) -> Vec<Change> {
     let mut v = Vec::new();
     match family(&sc.edge.profile) {
-        "cloudfront" => v.push(change("CloudFront cache behavior", "json",
-            "{\"AllowedMethods\": {\"Quantity\": 3, \"Items\": [\"GET\", \"HEAD\", \"OPTIONS\"],\n  \"CachedMethods\": {\"Quantity\": 2, \"Items\": [\"GET\", \"HEAD\"]}}}\n".into())),
-        "varnish" | "fastly" => v.push(change("VCL", "vcl",
+        "cloudfront" => v.push(edge_change("CloudFront cache behavior", "json",
+            "{\"DistributionConfig\": {\"DefaultCacheBehavior\": {\n  \"AllowedMethods\": {\"Quantity\": 3, \"Items\": [\"GET\", \"HEAD\", \"OPTIONS\"],\n    \"CachedMethods\": {\"Quantity\": 2, \"Items\": [\"GET\", \"HEAD\"]}}}}}\n".into())),
+        "varnish" | "fastly" => v.push(edge_change("VCL", "vcl",
             "sub vcl_recv {\n    if (req.method == \"OPTIONS\") { return (pass); }\n}\n".into())),
-        "nginx" => v.push(change("nginx", "nginx", "proxy_cache_methods GET HEAD;\n".into())),
+        "nginx" => v.push(edge_change("nginx", "nginx", "proxy_cache_methods GET HEAD;\n".into())),
         _ => {}
     }
     v.push(change(

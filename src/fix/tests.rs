@@ -204,3 +204,87 @@ fn mix_cost_uses_the_traffic_model_when_given() {
     assert_eq!(a.candidates[0].mix_cost[1], after);
     assert!(a.fixed());
 }
+
+#[test]
+fn edge_answers_cors_costs_nothing_in_the_cache_by_hand() {
+    // 27-edge-answers-cors without its edge_cors: cloudfront-cors-custom forwards Origin
+    // without keying it. #0 app1 GET miss (forwarded, stored with app1's ACAO, no Vary),
+    // #1 app2 GET +1s hit on that entry → blocked, cache-induced.
+    // Before: 2 edge requests, 1 hit, 1 forwarded, 1 variant.
+    // edge-answers-cors rewrites the fields after the cache: the same hit, the same one
+    // stored entry (the rewrite is not stored) → after == before, byte for byte.
+    // edge-key-origin: #1's key holds app2's Origin → a miss → 2 forwarded, 0 hits,
+    // 2 variants. So the edge's own CORS ranks above keying (fewer forwarded requests).
+    let mut sc = load("scenarios/27-edge-answers-cors.yaml", None);
+    assert!(
+        advise(&sc, 10).unwrap().candidates.is_empty(),
+        "27 passes as it is"
+    );
+    sc.edge.knobs.edge_cors = None;
+    let a = advise(&sc, 10).unwrap();
+    assert_eq!(a.failing, vec![1]);
+    let find = |k: FixKind| a.candidates.iter().find(|c| c.kind == k).unwrap();
+    let e = find(FixKind::EdgeCors);
+    let [b, f] = e.scenario_cost;
+    assert_eq!(
+        (b.edge_requests, b.hits, b.forwarded, b.variants),
+        (2, 1, 1, 1)
+    );
+    assert_eq!(f, b);
+    assert!(e.proof.works && e.proof.removed == vec![1]);
+    let k = find(FixKind::EdgeKeyOrigin).scenario_cost[1];
+    assert_eq!(
+        (k.edge_requests, k.hits, k.forwarded, k.variants),
+        (2, 0, 2, 2)
+    );
+    let rank = |k: FixKind| a.candidates.iter().position(|c| c.kind == k).unwrap();
+    assert!(rank(FixKind::EdgeCors) < rank(FixKind::EdgeKeyOrigin));
+    // the pasted policy carries the scenario's two origins and overrides the origin
+    let cf = &e.changes[0];
+    assert_eq!(cf.target, "CloudFront response headers policy");
+    assert!(cf.text.contains("\"OriginOverride\": true"));
+    assert!(
+        cf.text.contains("https://app1.example.com")
+            && cf.text.contains("https://app2.example.com")
+    );
+}
+
+#[test]
+fn bundled_scenarios_failing_only_in_explore_get_a_proven_fix_too() {
+    // A replay can pass while explore finds the poisoning (29: the revalidation that
+    // updates ACAO hides it in the written order); those need a fix as well.
+    let mut seen = 0;
+    for sc in bundled() {
+        if sim::replay(&sc).unwrap().summary.cache_induced > 0 {
+            continue; // covered above
+        }
+        let a = advise(&sc, 20).unwrap();
+        if !a.needs_fix() {
+            assert!(a.candidates.is_empty(), "{}", sc.file);
+            continue;
+        }
+        seen += 1;
+        assert!(
+            a.candidates[0].proof.works,
+            "{}: {:?}",
+            sc.file, a.candidates[0]
+        );
+        for c in a.candidates.iter().filter(|c| c.proof.works) {
+            assert_eq!(c.proof.explore_failing, 0);
+            recheck(&sc, c.kind);
+        }
+    }
+    assert!(seen >= 1, "no bundled scenario fails in explore only");
+}
+
+#[test]
+fn cloudfront_error_responses_list_the_scenarios_own_error_statuses() {
+    let sc = load("scenarios/22-preflight-auth-401.yaml", None);
+    assert!(applies(&sc, FixKind::ErrorsNoStore));
+    let v = paste::changes(&sc, FixKind::ErrorsNoStore);
+    let cf = v.iter().find(|c| c.edge).unwrap();
+    assert_eq!(
+        cf.text,
+        "{\"DistributionConfig\":{\"CustomErrorResponses\":{\"Items\":[{\"ErrorCachingMinTTL\":0,\"ErrorCode\":401}],\"Quantity\":1}}}\n"
+    );
+}

@@ -1,6 +1,7 @@
 //! A Cloudflare ruleset (the API's JSON, `{ "result": { "rules": [...] } }` or the bare
 //! ruleset): every rule whose action is `set_cache_settings`, in order (a later rule
-//! overrides an earlier one). The rules' expressions are not evaluated: each is imported
+//! overrides an earlier one), and a CORS response header transform rule
+//! (`cloudflare_cors`). The rules' expressions are not evaluated: each is imported
 //! as if it matched, and named in a warning when it is not `true`.
 //! Cache-key fields: <https://developers.cloudflare.com/cache/how-to/cache-rules/settings/>.
 
@@ -33,6 +34,10 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     for (i, r) in rules.iter().enumerate() {
         let path = format!("{base}[{i}]");
         let action = r.get("action").and_then(Value::as_str).unwrap_or("");
+        if action == "rewrite" && r.get("enabled").and_then(Value::as_bool) != Some(false) {
+            any |= super::cloudflare_cors::rewrite(&mut imp, r, &path);
+            continue;
+        }
         if action != "set_cache_settings" {
             imp.warn(format!("{path}: action {action:?} not interpreted"));
             continue;
@@ -56,7 +61,11 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         rule(file, &mut imp, p, &ap)?;
     }
     if !any {
-        return Err(at_path(file, base, "no set_cache_settings rule"));
+        return Err(at_path(
+            file,
+            base,
+            "no set_cache_settings rule and no CORS response header transform rule",
+        ));
     }
     Ok(imp)
 }

@@ -156,11 +156,11 @@ pub(crate) fn import(file: &str, text: &str, format: Format) -> Result<Imported,
     if let Some(c) = &p.cache {
         cache_policy(file, &mut imp, c)?;
     } else {
-        imp.note("profile", "no cache policy in the file: CloudFront's CachingOptimized assumed (profile cloudfront)");
+        imp.assume("profile", "no cache policy in the file: CloudFront's CachingOptimized assumed (profile cloudfront)");
     }
     match &p.origin {
         Some(o) => origin_request_policy(file, &mut imp, o)?,
-        None => imp.note(
+        None => imp.assume(
             "forward_headers",
             "no origin request policy: only the cache key's headers reach the origin (controlling-origin-requests)",
         ),

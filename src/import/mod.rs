@@ -6,10 +6,12 @@
 //! the file. The understood constructs are listed in `docs/import.md`.
 
 pub mod cloudflare;
+pub(crate) mod cloudflare_cors;
 pub mod cloudfront;
 pub mod nginx;
 mod render;
 pub mod vcl;
+mod vcl_cors;
 
 pub use render::{knob_value, render};
 
@@ -74,6 +76,9 @@ pub struct Imported {
     pub notes: Vec<Note>,
     /// Constructs not interpreted (each names the construct and its place).
     pub warnings: Vec<String>,
+    /// Knobs noted from what the file does *not* say (CloudFront without an origin
+    /// request policy, without a cache policy): [`overlay`] leaves them as they were.
+    pub assumed: Vec<&'static str>,
 }
 
 impl Imported {
@@ -86,7 +91,14 @@ impl Imported {
             knobs: profile::profile(profile).map_or_else(Knobs::rfc9111, |p| p.knobs),
             notes: Vec::new(),
             warnings: Vec::new(),
+            assumed: Vec::new(),
         }
+    }
+
+    /// Like [`Imported::note`], for a value assumed because the file is silent on it.
+    pub(crate) fn assume(&mut self, knob: &'static str, from: impl Into<String>) {
+        self.note(knob, from);
+        self.assumed.push(knob);
     }
 
     /// Records that `knob` was set from `from` (replacing an earlier note for it).
@@ -128,10 +140,15 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
     if text.contains("\"format_version\"") && text.contains("aws_cloudfront") {
         return Some(Format::Terraform);
     }
-    if text.contains("set_cache_settings") || text.contains("http_request_cache_settings") {
+    if text.contains("set_cache_settings")
+        || text.contains("http_request_cache_settings")
+        || text.contains("http_response_headers_transform")
+        || (text.contains("\"rewrite\"") && text.contains("action_parameters"))
+    {
         return Some(Format::Cloudflare);
     }
     if text.contains("CachePolicyConfig")
+        || text.contains("\"DistributionConfig\"")
         || text.contains("OriginRequestPolicyConfig")
         || text.contains("ResponseHeadersPolicyConfig")
         || (text.contains("\"DistributionConfig\"") && text.contains("\"DefaultCacheBehavior\""))
@@ -150,7 +167,7 @@ pub fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             file,
             1,
             1,
-            "cannot tell what configuration this is; expected a CloudFront policy JSON (CachePolicyConfig / OriginRequestPolicyConfig / ResponseHeadersPolicyConfig), a CloudFormation template with AWS::CloudFront:: resources, `terraform show -json` output with aws_cloudfront_* resources, a Cloudflare ruleset with set_cache_settings, an nginx config with proxy_cache directives, or VCL",
+            "cannot tell what configuration this is; expected a CloudFront policy JSON (CachePolicyConfig / OriginRequestPolicyConfig / ResponseHeadersPolicyConfig / DistributionConfig), a CloudFormation template with AWS::CloudFront:: resources, `terraform show -json` output with aws_cloudfront_* resources, a Cloudflare ruleset with set_cache_settings (or a CORS http_response_headers_transform rule), an nginx config with proxy_cache directives, or VCL",
         ));
     };
     match format {
@@ -185,6 +202,36 @@ pub const KNOBS: &[&str] = &[
     "vary_star",
     "vary_compare",
 ];
+
+/// `base` with every knob the imported file itself sets (its notes, assumptions aside)
+/// taken from `imp`: the edge `base` describes with this snippet pasted into its
+/// configuration. `pops` and `shield` stay `base`'s.
+pub fn overlay(base: &Knobs, imp: &Imported) -> Knobs {
+    let mut k = base.clone();
+    let from = &imp.knobs;
+    for n in imp.notes.iter().filter(|n| !imp.assumed.contains(&n.knob)) {
+        match n.knob {
+            "vary" => k.vary = from.vary,
+            "key_headers" => k.key_headers = from.key_headers.clone(),
+            "key_host" => k.key_host = from.key_host,
+            "key_head_apart" => k.key_head_apart = from.key_head_apart,
+            "query" => k.query = from.query.clone(),
+            "cache_options" => k.cache_options = from.cache_options,
+            "preflight_key" => k.preflight_key = from.preflight_key,
+            "max_variants" => k.max_variants = from.max_variants,
+            "collapse" => k.collapse = from.collapse,
+            "ttl" => k.ttl = from.ttl,
+            "pass_cookie" => k.pass_cookie = from.pass_cookie,
+            "pass_authorization" => k.pass_authorization = from.pass_authorization,
+            "forward_headers" | "forward_strip" | "forward_add" => k.forward = from.forward.clone(),
+            "edge_cors" => k.edge_cors = from.edge_cors.clone(),
+            "vary_star" => k.vary_star = from.vary_star,
+            "vary_compare" => k.vary_compare = from.vary_compare,
+            _ => {}
+        }
+    }
+    k
+}
 
 /// An `edge:` block read back: its knobs as they are, one note saying so.
 fn edge_block(file: &str, text: &str) -> Result<Imported, InputError> {

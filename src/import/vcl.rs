@@ -362,6 +362,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             "vcl_fetch",
             "vcl_miss",
             "vcl_pass",
+            "vcl_deliver",
         ]
         .contains(&sub.as_str())
         {
@@ -393,6 +394,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         }
     }
     hash_knobs(&mut imp, &hashed, returns_lookup, file);
+    super::vcl_cors::finish(&mut imp, file);
     Ok(imp)
 }
 
@@ -470,6 +472,11 @@ fn statement(
                         }
                     )),
                 }
+            }
+            ("vcl_deliver", ["set", h, "=", v @ ..])
+                if h.to_ascii_lowercase().starts_with("resp.http.") =>
+            {
+                super::vcl_cors::deliver_set(imp, &h["resp.http.".len()..], v, &s.conds, &at)
             }
             ("vcl_backend_fetch", ["set", "bereq.method", "=", ..]) => {}
             ("vcl_backend_fetch", ["set", h, "=", v])
@@ -648,6 +655,13 @@ fn recv_return(
                 );
             }
             imp.warn(format!("{at}: unconditional return (hash) also looks up POST/PUT/DELETE; only OPTIONS is modelled"));
+        }
+        ("pass", 1) if is_method_is(&conds[0], "OPTIONS") => {
+            imp.knobs.cache_options = false;
+            imp.note(
+                "cache_options",
+                format!("{at}: return (pass) if ({c}) (preflights are never stored)"),
+            );
         }
         ("pass", 1) if norm(&conds[0]) == "req.http.cookie" => {
             imp.knobs.pass_cookie = true;

@@ -1,5 +1,5 @@
 //! The `fix` report: the advice for each scenario (candidates ranked, proof, cost, the
-//! change ready to paste) as text, JSON or markdown.
+//! change ready to paste) as text, JSON, markdown or HTML (`html_fix`).
 
 use super::{pretty, Render};
 use crate::fix::{Advice, Candidate, Cost};
@@ -14,6 +14,8 @@ pub enum FixFormat {
     Json,
     /// Markdown (for an issue or a pull request).
     Markdown,
+    /// One self-contained HTML page (no network), snippets with a copy button.
+    Html,
 }
 
 /// The advice on some scenarios.
@@ -35,11 +37,12 @@ impl Render for Fix<'_> {
                 .map(markdown)
                 .collect::<Vec<_>>()
                 .join("\n"),
+            FixFormat::Html => super::html_fix::render(self.advice),
         }
     }
 }
 
-fn steps(v: &[usize]) -> String {
+pub(crate) fn steps(v: &[usize]) -> String {
     if v.is_empty() {
         "none".into()
     } else {
@@ -50,7 +53,7 @@ fn steps(v: &[usize]) -> String {
     }
 }
 
-fn cost_line(label: &str, c: &[Cost; 2]) -> String {
+pub(crate) fn cost_line(label: &str, c: &[Cost; 2]) -> String {
     let [b, a] = c;
     format!(
         "{label}: hit ratio {:.1}% -> {:.1}%, forwarded {} -> {} of {} -> {} requests, stored {} -> {} variants, {} -> {} bytes",
@@ -67,7 +70,16 @@ fn cost_line(label: &str, c: &[Cost; 2]) -> String {
     )
 }
 
-fn verdict(c: &Candidate) -> String {
+/// Marks an edge snippet that `varyedge import cdn-config` reads back.
+fn reads_back(edge: bool) -> &'static str {
+    if edge {
+        " (check it: varyedge import cdn-config)"
+    } else {
+        ""
+    }
+}
+
+pub(crate) fn verdict(c: &Candidate) -> String {
     let p = &c.proof;
     if p.works {
         format!(
@@ -139,7 +151,7 @@ fn text(a: &Advice) -> String {
         );
         let _ = writeln!(o, "     cost  {}", cost_line(&a.mix, &c.mix_cost));
         for ch in &c.changes {
-            let _ = writeln!(o, "     -- {} --", ch.target);
+            let _ = writeln!(o, "     -- {}{} --", ch.target, reads_back(ch.edge));
             for l in ch.text.lines() {
                 let _ = writeln!(o, "       {l}");
             }
@@ -204,7 +216,14 @@ fn markdown(a: &Advice) -> String {
         );
         let _ = writeln!(o, "- cost {}", cost_line(&a.mix, &c.mix_cost));
         for ch in &c.changes {
-            let _ = writeln!(o, "\n{}:\n\n```{}\n{}```", ch.target, ch.lang, ch.text);
+            let _ = writeln!(
+                o,
+                "\n{}{}:\n\n```{}\n{}```",
+                ch.target,
+                reads_back(ch.edge),
+                ch.lang,
+                ch.text
+            );
         }
     }
     o

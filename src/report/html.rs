@@ -65,17 +65,27 @@ fn page(title: &str, data: &Value) -> String {
         .replace('>', "\\u003e")
         .replace('&', "\\u0026");
     format!(
+        "{head}<main id=\"app\"><noscript>This report draws \
+         itself with JavaScript; the same data is in --format json.</noscript></main>\n\
+         <div id=\"tip\" role=\"tooltip\" hidden></div>\n\
+         <script type=\"application/json\" id=\"varyedge-data\">{json}</script>\n\
+         <script>\n{SCRIPT}</script>\n</body>\n</html>\n",
+        head = head(title, ""),
+    )
+}
+
+/// Everything up to and including the page's `<header>`: the CSP (`default-src 'none'`:
+/// no network), the shared style plus `extra_style`, the title. Shared by the pages this
+/// file draws with [`SCRIPT`] and the server-rendered ones (`html_fix`).
+pub(crate) fn head(title: &str, extra_style: &str) -> String {
+    format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"varyedge {version}\">\n\
-         <title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
-         <header><h1>{title}</h1></header>\n<main id=\"app\"><noscript>This report draws \
-         itself with JavaScript; the same data is in --format json.</noscript></main>\n\
-         <div id=\"tip\" role=\"tooltip\" hidden></div>\n\
-         <script type=\"application/json\" id=\"varyedge-data\">{json}</script>\n\
-         <script>\n{SCRIPT}</script>\n</body>\n</html>\n",
+         <title>{title}</title>\n<style>\n{STYLE}{extra_style}</style>\n</head>\n<body>\n\
+         <header><h1>{title}</h1></header>\n",
         version = env!("CARGO_PKG_VERSION"),
         title = super::xml_escape(title),
     )

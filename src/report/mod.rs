@@ -10,6 +10,7 @@ pub mod explore;
 pub mod fix;
 pub mod github;
 pub mod html;
+pub mod html_fix;
 pub mod json;
 pub mod junit;
 pub mod lint;

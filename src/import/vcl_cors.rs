@@ -1,0 +1,128 @@
+//! VCL `vcl_deliver` that answers CORS at the edge, read into `edge_cors`: under
+//! `if (req.http.Origin == "A" || req.http.Origin == "B")`,
+//! `set resp.http.Access-Control-Allow-Origin = req.http.Origin;` (and the other
+//! `Access-Control-*` fields as string literals; the preflight ones under a condition on
+//! `req.method == "OPTIONS"`). `vcl_deliver` runs for every response sent to a client,
+//! hits included, so the value is the viewer's own and replaces the origin's
+//! (`origin_override: true`). Any other shape is a warning.
+
+use super::Imported;
+use crate::edge::cors::EdgeCors;
+
+/// The origins of `req.http.Origin == "A" || req.http.Origin == "B"`, or `None`.
+fn origin_list(cond: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for part in cond.split("||") {
+        let (lhs, rhs) = part.trim().split_once("==")?;
+        if !lhs.trim().eq_ignore_ascii_case("req.http.origin") {
+            return None;
+        }
+        let v = rhs.trim();
+        let v = v.strip_prefix('"')?.strip_suffix('"')?;
+        out.push(v.to_string());
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn literal(v: &[&str]) -> Option<String> {
+    match v {
+        [one] => Some(one.strip_prefix('"')?.strip_suffix('"')?.to_string()),
+        _ => None,
+    }
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+fn cors(imp: &mut Imported) -> &mut EdgeCors {
+    imp.knobs.edge_cors.get_or_insert_with(|| EdgeCors {
+        allow_origins: Vec::new(),
+        allow_methods: Vec::new(),
+        allow_headers: Vec::new(),
+        expose_headers: Vec::new(),
+        allow_credentials: false,
+        max_age: None,
+        origin_override: false,
+    })
+}
+
+/// One `set resp.http.NAME = VALUE` in `vcl_deliver`.
+pub(crate) fn deliver_set(imp: &mut Imported, name: &str, v: &[&str], conds: &[String], at: &str) {
+    let name = name.to_ascii_lowercase();
+    let text = format!("set resp.http.{name} = {}", v.join(" "));
+    if name == "vary" {
+        // the edge_cors model adds `Vary: Origin` itself when it reflects
+        return;
+    }
+    let origins = conds.first().and_then(|c| origin_list(c));
+    let preflight = conds
+        .iter()
+        .skip(1)
+        .any(|c| c.to_ascii_lowercase().contains("req.method == \"options\""));
+    let Some(origins) = origins else {
+        imp.warn(format!(
+            "{at}: `{text}` not under `if (req.http.Origin == \"…\" || …)`: not modelled"
+        ));
+        return;
+    };
+    let lit = literal(v);
+    match (name.as_str(), lit) {
+        ("access-control-allow-origin", _)
+            if v.len() == 1 && v[0].eq_ignore_ascii_case("req.http.origin") =>
+        {
+            let c = cors(imp);
+            c.allow_origins = origins;
+            c.origin_override = true;
+            imp.note(
+                "edge_cors",
+                format!("{at}: vcl_deliver sets Access-Control-Allow-Origin from req.http.Origin for the listed origins (replacing the origin's)"),
+            );
+        }
+        ("access-control-allow-credentials", Some(l)) if l == "true" => {
+            cors(imp).allow_credentials = true
+        }
+        ("access-control-expose-headers", Some(l)) => cors(imp).expose_headers = list(&l),
+        ("access-control-allow-methods", Some(l)) if preflight => {
+            cors(imp).allow_methods = list(&l)
+        }
+        ("access-control-allow-headers", Some(l)) if preflight => {
+            cors(imp).allow_headers = list(&l)
+        }
+        ("access-control-max-age", Some(l)) if preflight && l.parse::<u64>().is_ok() => {
+            cors(imp).max_age = l.parse().ok()
+        }
+        _ => imp.warn(format!("{at}: `{text}` in vcl_deliver: not modelled")),
+    }
+}
+
+/// Drops a half-read configuration (fields without `Access-Control-Allow-Origin`).
+pub(crate) fn finish(imp: &mut Imported, file: &str) {
+    if imp
+        .knobs
+        .edge_cors
+        .as_ref()
+        .is_some_and(|c| c.allow_origins.is_empty())
+    {
+        imp.knobs.edge_cors = None;
+        imp.warn(format!("{file}: vcl_deliver sets Access-Control-* fields but not Access-Control-Allow-Origin from req.http.Origin; not modelled"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_origin_list_and_refuses_other_conditions() {
+        assert_eq!(
+            origin_list(r#"req.http.Origin == "https://a" || req.http.origin == "https://b""#),
+            Some(vec!["https://a".to_string(), "https://b".to_string()])
+        );
+        assert_eq!(origin_list(r#"req.http.Origin ~ "a""#), None);
+        assert_eq!(origin_list(r#"req.http.Host == "a""#), None);
+    }
+}
