@@ -387,7 +387,7 @@ fn every_stored_response_says_stored_and_no_other_does() {
         assert_eq!(cs.contains("; stored"), stored, "{case}: {cs}");
         assert_eq!(cs.contains("too-large"), !stored, "{case}: {cs}");
         let b = raw_request(&p.addr, "GET /big", "", "").unwrap_or_else(|e| panic!("{case}: {e}"));
-        assert_eq!(b.body == body, true, "{case}");
+        assert!(b.body == body, "{case}");
         let hit = if stored { "HIT" } else { "MISS" };
         assert_eq!(b.h("x-cache"), hit, "{case}");
         assert_eq!(
