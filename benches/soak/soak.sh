@@ -66,6 +66,7 @@ rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1)
 decided = s["hits"] + s["stale"] + s["misses"] + s["passes"] + s["collapsed"] + s["bad_requests"]
 limit_kib = (cap + slack) * 1024
 print(f"soak: {secs}s, {sent} requests ({rps}/s), socket errors {sock_errors}, 5xx {e5}")
+if sock: print("wrk: " + sock.group(0) + " (timeout: no answer within wrk's 2 s)")
 print(f"stats: requests {s['requests']} = hits {s['hits']} + stale {s['stale']} + misses {s['misses']} "
       f"+ passes {s['passes']} + collapsed {s['collapsed']} + bad_requests {s['bad_requests']} ({decided}); "
       f"stores {s['stores']}, entries {s['entries']}, bytes {s['bytes']}, evictions {s['evictions']}, "
