@@ -225,11 +225,14 @@ fn raw(addr: &str, bytes: &[u8]) -> Result<Resp, String> {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or("bad status line")?;
-    let r = Resp {
+    let mut r = Resp {
         status,
         head,
         body: buf[split + 4..].to_vec(),
     };
+    if r.h("transfer-encoding").contains("chunked") {
+        r.body = dechunk(&r.body).ok_or_else(|| format!("bad chunked body: {r:?}"))?;
+    }
     if let Ok(n) = r.h("content-length").parse::<usize>() {
         if n != r.body.len() && !bytes.starts_with(b"HEAD") {
             return Err(format!(
@@ -241,20 +244,57 @@ fn raw(addr: &str, bytes: &[u8]) -> Result<Resp, String> {
     Ok(r)
 }
 
+/// Sends `METHOD TARGET HTTP/1.1` with `Host: addr`, `extra` header lines (each ending
+/// in CRLF), `Connection: close` and `body`, raw: the one way every test here speaks to
+/// the proxy when hyper's client would refuse or repair the request.
+fn raw_request(addr: &str, line: &str, extra: &str, body: &str) -> Result<Resp, String> {
+    raw(
+        addr,
+        format!("{line} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n{body}")
+            .as_bytes(),
+    )
+}
+
+/// A chunked body decoded (RFC 9112 §7.1); `None` when malformed or cut short.
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n")?;
+        let size = std::str::from_utf8(&b[..eol])
+            .ok()?
+            .split(';')
+            .next()?
+            .trim();
+        let n = usize::from_str_radix(size, 16).ok()?;
+        b = &b[eol + 2..];
+        if n == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(b.get(..n)?);
+        b = b.get(n + 2..)?;
+    }
+}
+
 fn get(addr: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
     send(addr, "GET", target, headers)
 }
 
 fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
-    let mut r = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\n");
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        r.push_str(&format!("Host: {addr}\r\n"));
-    }
-    for (n, v) in headers {
-        r.push_str(&format!("{n}: {v}\r\n"));
-    }
-    r.push_str("\r\n");
-    raw(addr, r.as_bytes()).unwrap_or_else(|e| panic!("{method} {target}: {e}"))
+    let extra: String = headers
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}\r\n"))
+        .collect();
+    let line = format!("{method} {target}");
+    let r = if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        // the test's own Host header(s) replace the default one
+        raw(
+            addr,
+            format!("{line} HTTP/1.1\r\n{extra}Connection: close\r\n\r\n").as_bytes(),
+        )
+    } else {
+        raw_request(addr, &line, &extra, "")
+    };
+    r.unwrap_or_else(|e| panic!("{method} {target}: {e}"))
 }
 
 fn stats(addr: &str) -> serde_json::Value {
@@ -269,15 +309,7 @@ fn stats(addr: &str) -> serde_json::Value {
 fn upstream_length_and_chunked_is_502_and_never_stored() {
     let up = faulty(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\nCache-Control: max-age=60\r\n\r\n2\r\nok\r\n0\r\n\r\n");
     let p = proxy(&up.addr, &[]);
-    let r = raw(
-        &p.addr,
-        format!(
-            "GET /x HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            p.addr
-        )
-        .as_bytes(),
-    );
-    let r = r.expect("a whole response");
+    let r = raw_request(&p.addr, "GET /x", "", "").expect("a whole response");
     assert_eq!(r.status, 502, "{r:?}");
     let s = stats(&p.addr);
     assert_eq!(
@@ -291,15 +323,7 @@ fn upstream_length_and_chunked_is_502_and_never_stored() {
 fn upstream_bad_chunk_size_is_a_502_status_line() {
     let up = faulty(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nCache-Control: max-age=60\r\n\r\nzz\r\nok\r\n0\r\n\r\n");
     let p = proxy(&up.addr, &[]);
-    let r = raw(
-        &p.addr,
-        format!(
-            "GET /x HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            p.addr
-        )
-        .as_bytes(),
-    )
-    .expect("a status line, not an empty reply");
+    let r = raw_request(&p.addr, "GET /x", "", "").expect("a status line, not an empty reply");
     assert_eq!(r.status, 502, "{r:?}");
     assert_eq!(stats(&p.addr)["entries"], 0);
 }
@@ -323,13 +347,67 @@ fn a_small_chunked_response_is_stored_and_says_so() {
     assert_eq!(up.seen.lock().unwrap().len(), 1);
 }
 
+/// A cacheable 200 with a body of `n` bytes (`b'a' + i % 26`), chunked in 4 KiB pieces
+/// or with a Content-Length; leaked, as [`faulty`] wants.
+fn big_reply(n: usize, chunked: bool) -> (&'static [u8], Vec<u8>) {
+    let body: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut r = b"HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n".to_vec();
+    if chunked {
+        r.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+        for c in body.chunks(4096) {
+            r.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+            r.extend_from_slice(c);
+            r.extend_from_slice(b"\r\n");
+        }
+        r.extend_from_slice(b"0\r\n\r\n");
+    } else {
+        r.extend_from_slice(format!("Content-Length: {n}\r\n\r\n").as_bytes());
+        r.extend_from_slice(&body);
+    }
+    (Box::leak(r.into_boxed_slice()), body)
+}
+
+#[test]
+fn every_stored_response_says_stored_and_no_other_does() {
+    // --capacity 1MiB: objects up to 128 KiB (header block included)
+    for (n, chunked, stored) in [
+        (100 << 10, true, true),   // chunked, well past the 16 KiB read-ahead
+        (100 << 10, false, true),  // Content-Length
+        (0, true, true),           // empty chunked body
+        (200 << 10, true, false),  // chunked, over the object limit
+        (200 << 10, false, false), // Content-Length, over the object limit
+    ] {
+        let (reply, body) = big_reply(n, chunked);
+        let up = faulty(reply);
+        let p = proxy(&up.addr, &["--capacity", "1MiB"]);
+        let case = format!("{n} bytes, chunked {chunked}");
+        let a = raw_request(&p.addr, "GET /big", "", "").unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert_eq!((a.status, a.body == body), (200, true), "{case}");
+        let cs = a.h("cache-status");
+        assert_eq!(cs.contains("; stored"), stored, "{case}: {cs}");
+        assert_eq!(cs.contains("too-large"), !stored, "{case}: {cs}");
+        let b = raw_request(&p.addr, "GET /big", "", "").unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert!(b.body == body, "{case}");
+        let hit = if stored { "HIT" } else { "MISS" };
+        assert_eq!(b.h("x-cache"), hit, "{case}");
+        assert_eq!(
+            up.seen.lock().unwrap().len(),
+            if stored { 1 } else { 2 },
+            "{case}"
+        );
+        assert_eq!(stats(&p.addr)["entries"], u64::from(stored), "{case}");
+    }
+}
+
 #[test]
 fn a_malformed_chunked_request_body_is_a_400() {
     let up = faulty(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     let p = proxy(&up.addr, &[]);
-    let r = raw(
+    let r = raw_request(
         &p.addr,
-        format!("POST /x HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", p.addr).as_bytes(),
+        "POST /x",
+        "Transfer-Encoding: chunked\r\n",
+        "zz\r\nhello\r\n0\r\n\r\n",
     )
     .expect("a response");
     assert_eq!(r.status, 400, "{r:?}");
@@ -641,51 +719,15 @@ fn squid_and_cloudfront_serve_hits_without_set_cookie() {
 
 #[test]
 fn bad_ports_are_usage_errors() {
-    for args in [
-        vec![
-            "proxy".to_string(),
-            "--upstream".into(),
-            "http://127.0.0.1:99999".into(),
-        ],
-        vec![
-            "proxy".to_string(),
-            "--upstream".into(),
-            "http://127.0.0.1:0".into(),
-        ],
-        vec![
-            "replay".to_string(),
-            "scenarios/".into(),
-            "--target".into(),
-            "http://127.0.0.1:99999".into(),
-        ],
-    ] {
-        let mut child = Command::new(bin())
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+    let cases: [&[&str]; 3] = [
+        &["proxy", "--upstream", "http://127.0.0.1:99999"],
+        &["proxy", "--upstream", "http://127.0.0.1:0"],
+        &["replay", "scenarios/", "--target", "http://127.0.0.1:99999"],
+    ];
+    for args in cases {
         // bounded: a build that accepts the port would run (and listen) for ever
-        let end = varyedge::net::clock::instant() + WAIT;
-        let code = loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                break st.code();
-            }
-            if varyedge::net::clock::instant() > end {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{args:?} was accepted and kept running");
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
-        let mut err = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
+        let (code, err) = run_bounded(args, WAIT)
+            .unwrap_or_else(|| panic!("{args:?} was accepted and kept running"));
         assert_eq!(code, Some(2), "{args:?}: {err}");
         assert!(err.contains("99999") || args[2].ends_with(":0"), "{err}");
     }
@@ -695,25 +737,10 @@ fn bad_ports_are_usage_errors() {
 fn asterisk_form_is_answered_locally() {
     let up = faulty(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nCache-Control: max-age=60\r\n\r\nok");
     let p = proxy(&up.addr, &[]);
-    let o = raw(
-        &p.addr,
-        format!(
-            "OPTIONS * HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            p.addr
-        )
-        .as_bytes(),
-    )
-    .unwrap();
+    let o = raw_request(&p.addr, "OPTIONS *", "", "").unwrap();
     assert_eq!(o.status, 204, "{o:?}");
     assert!(o.h("allow").contains("GET"));
-    let g = raw(
-        &p.addr,
-        format!(
-            "GET * HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            p.addr
-        )
-        .as_bytes(),
-    );
+    let g = raw_request(&p.addr, "GET *", "", "");
     assert!(matches!(g, Ok(Resp { status: 400, .. })), "{g:?}");
     assert!(
         up.seen.lock().unwrap().is_empty(),
@@ -735,55 +762,41 @@ fn a_second_proxy_on_the_same_address_is_refused() {
     let listen = format!("127.0.0.1:{port}");
     let upstream = format!("http://{}", up.addr);
     let _first = Proc::start(&["proxy", "--upstream", &upstream, "--listen", &listen]);
-    let mut second = Command::new(bin())
-        .args(["proxy", "--upstream", &upstream, "--listen", &listen])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let end = varyedge::net::clock::instant() + WAIT;
-    let code = loop {
-        if let Some(st) = second.try_wait().unwrap() {
-            break st.code();
-        }
-        if varyedge::net::clock::instant() > end {
-            let _ = second.kill();
-            let _ = second.wait();
-            panic!("a second proxy started on {listen}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    let mut err = String::new();
-    second
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (code, err) = run_bounded(
+        &["proxy", "--upstream", &upstream, "--listen", &listen],
+        WAIT,
+    )
+    .unwrap_or_else(|| panic!("a second proxy started on {listen}"));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("in use"), "{err}");
 }
 
 // ---- 9. lower items: lint against a silent server ----
 
-/// Runs `varyedge ARGS` for at most `limit`; `None` when it had to be killed.
+/// Runs `varyedge ARGS` (in the crate's directory) for at most `limit`; `None` when it
+/// had to be killed.
 fn run_bounded(args: &[&str], limit: Duration) -> Option<(Option<i32>, String)> {
-    let mut child = Command::new(bin())
+    let child = Command::new(bin())
         .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    wait_bounded(child, limit)
+}
+
+/// Waits at most `limit` for `child` to exit: its exit code and stderr, or `None` (and
+/// the child killed) when it kept running.
+fn wait_bounded(mut child: Child, limit: Duration) -> Option<(Option<i32>, String)> {
     let end = varyedge::net::clock::instant() + limit;
     loop {
         if let Some(st) = child.try_wait().unwrap() {
             let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
+            if let Some(mut e) = child.stderr.take() {
+                e.read_to_string(&mut err).unwrap();
+            }
             return Some((st.code(), err));
         }
         if varyedge::net::clock::instant() > end {

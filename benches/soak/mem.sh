@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Memory per stored entry: fills `varyedge proxy --capacity CAP` with distinct small
-# entries (every request a new URL, 5-byte body) for SECS seconds with wrk, then prints
-# requests sent, entries held, bytes the weigher counts, and the proxy's RSS.
+# Memory bound under churn: fills `varyedge proxy --capacity CAP` with distinct small
+# entries (every request a new URL, 5-byte body) with wrk for SECS seconds, or, with
+# -N STORES, until the proxy has stored STORES responses (SECS is then the time limit),
+# then prints requests sent, stores, entries held, bytes the weigher counts, and the
+# proxy's RSS and peak RSS (VmHWM).
 #
-#   benches/soak/mem.sh [-c CAP] [-d SECS] [-b BIN] [-n CONNS]
+#   benches/soak/mem.sh [-c CAP] [-d SECS] [-N STORES] [-b BIN] [-n CONNS]
 #
 # Loopback only; stops what it starts (by PID). Needs wrk and curl.
 set -euo pipefail
-CAP=64MiB DUR=30 BIN= CONNS=32
-while getopts "c:d:b:n:" o; do
+CAP=64MiB DUR=30 BIN= CONNS=32 STORES=0
+while getopts "c:d:N:b:n:" o; do
     case $o in
-        c) CAP=$OPTARG ;; d) DUR=$OPTARG ;; b) BIN=$OPTARG ;; n) CONNS=$OPTARG ;;
-        *) echo "usage: $0 [-c CAP] [-d SECS] [-b BIN] [-n CONNS]" >&2; exit 2 ;;
+        c) CAP=$OPTARG ;; d) DUR=$OPTARG ;; N) STORES=$OPTARG ;; b) BIN=$OPTARG ;; n) CONNS=$OPTARG ;;
+        *) echo "usage: $0 [-c CAP] [-d SECS] [-N STORES] [-b BIN] [-n CONNS]" >&2; exit 2 ;;
     esac
 done
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +35,17 @@ ORIGIN=$(addr_of "$WORK/origin.out")
 "$BIN" proxy --upstream "http://$ORIGIN" --listen 127.0.0.1:0 --capacity "$CAP" >"$WORK/proxy.out" 2>"$WORK/proxy.err" & PIDS+=($!)
 PROXY_PID=$!
 PROXY=$(addr_of "$WORK/proxy.out")
-wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$HERE/unique.lua" "http://$PROXY/" >"$WORK/wrk.out"
+wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$HERE/unique.lua" "http://$PROXY/" >"$WORK/wrk.out" &
+WRK=$! PIDS+=($!)
+if [ "$STORES" -gt 0 ]; then
+    while kill -0 "$WRK" 2>/dev/null; do
+        sleep 1
+        n=$(curl -s "http://$PROXY/.varyedge/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["stores"])')
+        # SIGINT: wrk stops and prints its summary
+        if [ "$n" -ge "$STORES" ]; then kill -INT "$WRK" 2>/dev/null || true; break; fi
+    done
+fi
+wait "$WRK" || true
 sent=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
 errors=$(grep -E "Non-2xx|Socket errors" "$WORK/wrk.out" || true)
 stats=$(curl -s "http://$PROXY/.varyedge/stats")

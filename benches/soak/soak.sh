@@ -40,6 +40,7 @@ ORIGIN=$(addr_of "$WORK/origin.out")
     >"$WORK/proxy.out" 2>"$WORK/proxy.err" & PIDS+=($!)
 PROXY_PID=$!
 PROXY=$(addr_of "$WORK/proxy.out")
+RSS0=$(awk '/VmRSS/ {print $2}' /proc/$PROXY_PID/status)
 ( peak=0; while kill -0 $PROXY_PID 2>/dev/null; do
       r=$(awk '/VmRSS/ {print $2}' /proc/$PROXY_PID/status 2>/dev/null || echo 0)
       [ "${r:-0}" -gt "$peak" ] && peak=$r && echo "$peak" >"$WORK/peak"
@@ -52,11 +53,11 @@ sleep 1
 STATS=$(curl -s "http://$PROXY/.varyedge/stats")
 RSS=$(awk '/VmRSS/ {print $2}' /proc/$PROXY_PID/status)
 PEAK=$(cat "$WORK/peak" 2>/dev/null || echo "$RSS")
-python3 - "$WORK/wrk.out" "$STATS" "$RSS" "$PEAK" "$CAP" "$SLACK" "$((END-START))" <<'PY'
+python3 - "$WORK/wrk.out" "$STATS" "$RSS" "$PEAK" "$CAP" "$SLACK" "$((END-START))" "$RSS0" <<'PY'
 import json, re, sys
 wrk = open(sys.argv[1]).read()
 s = json.loads(sys.argv[2])["stats"]
-rss, peak, cap, slack, secs = (int(x) for x in sys.argv[3:8])
+rss, peak, cap, slack, secs, rss0 = (int(x) for x in sys.argv[3:9])
 sent = int(re.search(r"(\d+) requests in", wrk).group(1))
 sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", wrk)
 sock_errors = sum(int(x) for x in sock.groups()) if sock else 0
@@ -65,11 +66,12 @@ rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1)
 decided = s["hits"] + s["stale"] + s["misses"] + s["passes"] + s["collapsed"] + s["bad_requests"]
 limit_kib = (cap + slack) * 1024
 print(f"soak: {secs}s, {sent} requests ({rps}/s), socket errors {sock_errors}, 5xx {e5}")
+if sock: print("wrk: " + sock.group(0) + " (timeout: no answer within wrk's 2 s)")
 print(f"stats: requests {s['requests']} = hits {s['hits']} + stale {s['stale']} + misses {s['misses']} "
       f"+ passes {s['passes']} + collapsed {s['collapsed']} + bad_requests {s['bad_requests']} ({decided}); "
       f"stores {s['stores']}, entries {s['entries']}, bytes {s['bytes']}, evictions {s['evictions']}, "
       f"upstream_errors {s['upstream_errors']}, upstream_timeouts {s['upstream_timeouts']}")
-print(f"memory: RSS {rss/1024:.1f} MiB at the end, peak {peak/1024:.1f} MiB; bound {cap} MiB capacity + {slack} MiB")
+print(f"memory: RSS {rss0/1024:.1f} MiB at the start, {rss/1024:.1f} MiB at the end, peak {peak/1024:.1f} MiB; bound {cap} MiB capacity + {slack} MiB")
 fails = []
 if sock_errors or e5: fails.append("errors")
 if s["requests"] != decided: fails.append("stats not coherent")

@@ -56,6 +56,24 @@ pub enum Ahead {
     Broken(String),
 }
 
+/// How many bytes of a body of unknown length (chunked, or close-delimited) the proxy
+/// reads before it sends the response head.
+///
+/// `Cache-Status: stored` (RFC 9211 §2.7: "the response was stored in the cache") goes
+/// out in the head, before the body, and the proxy stores only a response it received
+/// whole. A storable body of unknown length is therefore read up to the object limit
+/// first (`limit + 1` bytes: more than `limit` means too large): whole → sent with its
+/// length and `stored`; larger → streamed on, `too-large`, not stored. The memory is the
+/// copy the tee would keep anyway; the cost is latency (the head waits for the body).
+/// Any other body is read ahead `small` bytes, so a short one still gets a length.
+pub fn read_ahead_bound(storable: bool, limit: usize, small: usize) -> usize {
+    if storable {
+        limit.saturating_add(1)
+    } else {
+        small
+    }
+}
+
 /// Reads `body` until it ends, `bound` bytes have arrived, or `idle` passes between frames.
 /// Trailers are dropped (they are not forwarded).
 pub async fn read_ahead(mut body: Incoming, bound: usize, idle: Duration) -> Ahead {

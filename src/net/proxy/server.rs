@@ -874,10 +874,6 @@ async fn relay(
         return bad_upstream(&st, fwd, bad.text());
     }
     upstream::strip_hop_by_hop(&mut rparts.headers);
-    let (prefix, rbody) = match ahead(&st, rbody).await {
-        Ok(p) => p,
-        Err(e) => return bad_upstream(&st, fwd, &e),
-    };
     let now = clock::now();
     let status = rparts.status;
     let head = Response::new(status.as_u16(), core_headers(&rparts.headers));
@@ -894,11 +890,16 @@ async fn relay(
         .cfg
         .max_object()
         .saturating_sub(framing::headers_heap_size(&rparts.headers));
+    let bound = framing::read_ahead_bound(matches!(made, Some(Ok(_))), limit, READ_AHEAD);
+    let (prefix, rbody) = match ahead(&st, rbody, bound).await {
+        Ok(p) => p,
+        Err(e) => return bad_upstream(&st, fwd, &e),
+    };
     let length = match &rbody {
         None => Some(prefix.len() as u64),
         Some(b) => b.size_hint().exact().map(|n| n + prefix.len() as u64),
     };
-    let fits = length.is_none_or(|n| n as usize <= limit);
+    let fits = prefix.len() <= limit && length.is_none_or(|n| n as usize <= limit);
     let storable = matches!(made, Some(Ok(_)));
     let mut cs = CacheStatus {
         fwd_status: Some(status.as_u16()),
@@ -979,16 +980,21 @@ async fn relay(
     http::Response::from_parts(rparts, Either::Right(tee))
 }
 
-/// How much of a body of unknown length is read before the response head goes out.
+/// How much of a body of unknown length is read before the response head goes out when
+/// it will not be stored (see [`framing::read_ahead_bound`]).
 const READ_AHEAD: usize = 16 << 10;
 
-/// A body of known length as is; one of unknown length read ahead (see
-/// [`framing::read_ahead`]): `(bytes read, the rest if any)`, or why it broke.
-async fn ahead(st: &State, body: Incoming) -> Result<(Bytes, Option<Incoming>), String> {
+/// A body of known length as is; one of unknown length read ahead up to `bound` bytes
+/// (see [`framing::read_ahead`]): `(bytes read, the rest if any)`, or why it broke.
+async fn ahead(
+    st: &State,
+    body: Incoming,
+    bound: usize,
+) -> Result<(Bytes, Option<Incoming>), String> {
     if body.size_hint().exact().is_some() {
         return Ok((Bytes::new(), Some(body)));
     }
-    match framing::read_ahead(body, READ_AHEAD, st.cfg.upstream_timeout).await {
+    match framing::read_ahead(body, bound, st.cfg.upstream_timeout).await {
         framing::Ahead::Whole(b) => Ok((b, None)),
         framing::Ahead::Partial(b, rest) => Ok((b, Some(rest))),
         framing::Ahead::Broken(e) => Err(format!("varyedge proxy: upstream error: {e}\n")),

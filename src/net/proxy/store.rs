@@ -58,7 +58,8 @@ pub struct Stored {
 pub struct Entry {
     /// The core's variants.
     pub set: VariantSet,
-    /// Wire form and author of each variant, by the variant's tag.
+    /// Wire form and author of each variant, sorted by the variant's tag (found by
+    /// binary search: a URL may hold thousands of variants).
     pub stored: Vec<(Tag, Stored)>,
     /// The request path the key was made from (for purge by URL).
     pub path: String,
@@ -68,7 +69,26 @@ pub struct Entry {
 
 impl Entry {
     fn stored(&self, tag: Tag) -> Option<&Stored> {
-        self.stored.iter().find(|(t, _)| *t == tag).map(|(_, s)| s)
+        self.stored
+            .binary_search_by_key(&tag, |(t, _)| *t)
+            .ok()
+            .map(|i| &self.stored[i].1)
+    }
+
+    /// Drops the wire forms of variants the set no longer holds: O(n log n), not a scan
+    /// of the set per wire form (quadratic at thousands of variants per URL).
+    fn keep_only_held(&mut self) {
+        let mut held: Vec<Tag> = self.set.variants.iter().map(|v| v.tag).collect();
+        held.sort_unstable();
+        self.stored.retain(|(t, _)| held.binary_search(t).is_ok());
+    }
+
+    /// Adds (or replaces) the wire form of variant `tag`, keeping the order by tag.
+    fn put_stored(&mut self, tag: Tag, stored: Stored) {
+        match self.stored.binary_search_by_key(&tag, |(t, _)| *t) {
+            Ok(i) => self.stored[i].1 = stored,
+            Err(i) => self.stored.insert(i, (tag, stored)),
+        }
     }
 
     /// What moka weighs: the bytes really held (see [`super::weigh`]).
@@ -77,9 +97,16 @@ impl Entry {
     }
 }
 
+/// The store's hasher for primary keys. moka's default is SipHash-1-3; its concurrent
+/// table hashes every key again each time it grows or sheds the tombstones evictions
+/// leave, which made hashing ~10 % of the proxy's CPU on a miss-only load
+/// (`benches/load/README.md`). foldhash is seeded at random per process, so request
+/// targets chosen to collide cannot be precomputed.
+type KeyHasher = foldhash::fast::RandomState;
+
 /// The store.
 pub struct Store {
-    cache: moka::sync::Cache<String, Arc<Entry>>,
+    cache: moka::sync::Cache<String, Arc<Entry>, KeyHasher>,
     knobs: Arc<Knobs>,
     capacity: u64,
     max_variants: usize,
@@ -147,7 +174,7 @@ impl Store {
                     inc(&metrics.evictions);
                 }
             })
-            .build();
+            .build_with_hasher(KeyHasher::default());
         Store {
             cache,
             knobs,
@@ -215,9 +242,7 @@ impl Store {
                 let Some(old) = old else { return Op::Nop };
                 let mut e = Entry::clone(&old.into_value());
                 dropped += e.set.invalidate(urls);
-                let set = &e.set;
-                e.stored
-                    .retain(|(t, _)| set.variants.iter().any(|v| v.tag == *t));
+                e.keep_only_held();
                 if e.set.variants.is_empty() {
                     Op::Remove
                 } else {
@@ -254,19 +279,15 @@ impl Store {
                 },
             };
             evicted = e.set.insert(variant, max);
-            let set = &e.set;
-            e.stored
-                .retain(|(t, _)| *t != tag && set.variants.iter().any(|v| v.tag == *t));
-            e.stored.push((tag, stored));
+            e.keep_only_held();
+            e.put_stored(tag, stored);
             let mut w = super::weigh::entry(key, &e);
             while w > budget && e.set.variants.len() > 1 {
                 // drop the oldest eighth (at least one) and weigh again
                 let n = (e.set.variants.len() / 8).max(1);
                 e.set.drop_oldest(n);
                 evicted += n;
-                let set = &e.set;
-                e.stored
-                    .retain(|(t, _)| set.variants.iter().any(|v| v.tag == *t));
+                e.keep_only_held();
                 w = super::weigh::entry(key, &e);
             }
             Op::Put(Arc::new(e))

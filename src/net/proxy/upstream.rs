@@ -18,11 +18,59 @@ use std::time::Duration;
 /// A request body going upstream: the client's (capped) or none.
 pub type UpBody = Either<Limited<Incoming>, Empty<Bytes>>;
 
-/// The pooled client.
-pub type UpClient = Client<HttpConnector, UpBody>;
+type Pool = Client<HttpConnector, UpBody>;
 
-/// A client with keep-alive pooling, `TCP_NODELAY`, and a connect timeout.
+/// The upstream client: a keep-alive pool per thread.
+///
+/// The proxy runs one single-threaded runtime per worker thread. hyper's pool drives
+/// each connection from a task on the runtime that opened it, so one pool shared by all
+/// workers hands a worker connections driven by another worker's thread: every request
+/// and every body frame then crosses threads (a wakeup through the other runtime's
+/// eventfd). With a pool per thread, a miss is handled start to end on one thread, as a
+/// hit is.
+pub struct UpClient {
+    id: u64,
+    connect_timeout: Duration,
+}
+
+impl std::fmt::Debug for UpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpClient")
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+thread_local! {
+    /// This thread's pools, by [`UpClient::id`] (one per proxy in the process).
+    static POOLS: std::cell::RefCell<Vec<(u64, Pool)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl UpClient {
+    /// This thread's pool (made on first use).
+    fn pool(&self) -> Pool {
+        POOLS.with(|p| {
+            let mut pools = p.borrow_mut();
+            if let Some((_, c)) = pools.iter().find(|(id, _)| *id == self.id) {
+                return c.clone();
+            }
+            let c = pool(self.connect_timeout);
+            pools.push((self.id, c.clone()));
+            c
+        })
+    }
+}
+
+/// A client with keep-alive pooling (per thread), `TCP_NODELAY`, and a connect timeout.
 pub fn client(connect_timeout: Duration) -> UpClient {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    UpClient {
+        id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        connect_timeout,
+    }
+}
+
+fn pool(connect_timeout: Duration) -> Pool {
     let mut conn = HttpConnector::new();
     conn.set_nodelay(true);
     conn.set_connect_timeout(Some(connect_timeout));
@@ -117,7 +165,8 @@ pub async fn send(
     req: http::Request<UpBody>,
     limit: Duration,
 ) -> Result<http::Response<Incoming>, Fault> {
-    match tokio::time::timeout(limit, client.request(req)).await {
+    let pool = client.pool();
+    match tokio::time::timeout(limit, pool.request(req)).await {
         Err(_) => Err(Fault::Timeout(limit)),
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) if e.is_connect() => Err(Fault::Unreachable(chain(&e))),

@@ -1,8 +1,8 @@
 //! What one store entry really holds, in bytes, for moka's weigher: every heap allocation
 //! (rounded as glibc's malloc rounds it) plus the fixed structures, plus moka's own
-//! per-entry bookkeeping. Measured with `benches/soak/mem.sh` (1M distinct 5-byte
-//! entries): the RSS per entry held matches this estimate within a few percent, so
-//! `--capacity` bounds the process's memory (see the module docs of [`super::store`]).
+//! per-entry bookkeeping. Checked with `benches/soak/per-entry.sh` (RSS slope between
+//! 100k and 1M distinct 5-byte entries, nothing evicted) and `benches/soak/mem.sh` /
+//! `soak.sh` (churn at a 64 MiB capacity): see `benches/soak/README.md`.
 
 use super::store::{Entry, Stored};
 use crate::edge::Variant;
@@ -10,11 +10,24 @@ use crate::fields::Headers;
 use crate::message::Response;
 use std::mem::size_of;
 
-/// moka's per-entry bookkeeping (its node, the deque links, the hash table slot, the
-/// key's `Arc`, the frequency sketch share, entries waiting in its write buffer for
-/// eviction) and the allocator's slack under churn, measured rather than derived: with
-/// 256 here a 3-minute `benches/soak/soak.sh` peaked at 100 MiB for a 64 MiB store;
-/// 768 keeps the peak under capacity + 32 MiB.
+/// moka's per-entry bookkeeping plus the allocator's slack under churn.
+///
+/// Derived from moka 0.12.16's sources (sizes on 64-bit, glibc malloc rounding):
+/// the key's `Arc<String>` shared by the table and the entry info (40 → 48 B); the
+/// concurrent table's `Bucket { key, value }` (`cht/map/bucket.rs`, 16 → 32 B) and its
+/// slot in the bucket array (8 B, the array kept under 70 % full: 12–23 B);
+/// `MiniArc<ValueEntry>` (`common/concurrent.rs`: value, info, nodes; 28 → 48 B);
+/// `MiniArc<EntryInfo>` (`common/concurrent/entry_info.rs`: key and hash, flags, two
+/// generations, weight, three `AtomicInstant`s; ~60 → 80 B); `MiniArc<Mutex<DeqNodes>>`
+/// (~40 → 48 B); the access-order `DeqNode` (`common/deque.rs`: two links and a
+/// `MiniArc`; 24 → 32 B). Together ~300 B.
+///
+/// Measured (`per-entry.sh`, 2026-11-29): RSS grows 5,156 B per entry while this weigher
+/// counts 5,520 B with 768 here, so a fill alone would need ~400 B (moka's ~300 B plus
+/// its frequency sketch and epoch-deferred frees). Under churn (`soak.sh`, entries freed
+/// and replaced all the time) glibc keeps freed chunks it cannot return: with 256 here
+/// a 3-minute soak peaked at 100 MiB for a 64 MiB store; 768 holds the peak under
+/// capacity + 32 MiB. The extra ~370 B is that fragmentation, charged per entry.
 const MOKA_PER_ENTRY: usize = 768;
 
 /// glibc malloc's footprint for a request of `n` bytes: 8 bytes of header, 16-byte
