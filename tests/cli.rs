@@ -287,11 +287,28 @@ fn lint_matrix_and_explore_take_several_files_and_directories() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // JSON Lines: one compact report object per file, the same shape as one file's.
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{args:?}: {e}: {l}")))
+            .collect();
+        assert_eq!(lines.len(), n + 1, "{args:?}: one line per file");
+        assert!(lines.iter().all(|v| v.is_object()), "{args:?}: no arrays");
+        let single = bin()
+            .args([args[0], one, "--format", "json"])
+            .args(if args[0] == "explore" {
+                &["--cases", "30"][..]
+            } else {
+                &[]
+            })
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
         assert_eq!(
-            v.as_array().map(Vec::len),
-            Some(n + 1),
-            "{args:?}: one report per file"
+            String::from_utf8(single.stdout).unwrap(),
+            format!("{}\n", text.lines().last().unwrap()),
+            "{args:?}: the last file's line is exactly its single-file output"
         );
     }
     // SARIF: one run with every file's results.

@@ -33,7 +33,7 @@ fn fix_exits_0_with_a_working_fix_and_json_parses() {
         String::from_utf8_lossy(&o.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let first = &v["scenarios"][0]["candidates"][0];
+    let first = &v["candidates"][0];
     assert_eq!(first["proof"]["works"], true);
     assert_eq!(
         first["proof"]["remaining"].as_array().map(Vec::len),

@@ -45,52 +45,34 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
             Err(status) => return Ok(status),
         }
     }
-    let text = match (a.format, runs.as_slice()) {
-        (f @ (ExploreFormat::Text | ExploreFormat::Json), [(ex, written)]) => {
-            let text = Explore {
-                exploration: ex,
-                written,
-            }
-            .render(f);
-            // A scenario with a traffic model also gets the per-request failure rate.
-            match super::traffic::add_section(&files[0], &scenarios[0], a.seed, f, text) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitStatus::BadInput);
-                }
-            }
-        }
-        (f, [(ex, written)]) => Explore {
-            exploration: ex,
-            written,
-        }
-        .render(f),
-        (ExploreFormat::Json, many) => {
-            let v: Vec<_> = many
-                .iter()
-                .map(|(ex, w)| varyedge::report::explore::json_value(ex, w))
-                .collect();
-            format!("{}\n", serde_json::to_string_pretty(&v)?)
-        }
-        (ExploreFormat::Html, many) => {
-            let v: Vec<_> = many
+    let text = match a.format {
+        ExploreFormat::Html => {
+            let v: Vec<_> = runs
                 .iter()
                 .map(|(ex, w)| varyedge::report::explore::json_value(ex, w))
                 .collect();
             varyedge::report::html::explore(&v)
         }
-        (f, many) => many
-            .iter()
-            .map(|(ex, written)| {
-                Explore {
+        // Text one report after the other; JSON one line per scenario file (JSON Lines).
+        f => {
+            let mut parts = Vec::new();
+            for ((ex, written), (file, sc)) in runs.iter().zip(files.iter().zip(&scenarios)) {
+                let one = Explore {
                     exploration: ex,
                     written,
                 }
-                .render(f)
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
+                .render(f);
+                // A scenario with a traffic model also gets the per-request failure rate.
+                match super::traffic::add_section(file, sc, a.seed, f, one) {
+                    Ok(t) => parts.push(t),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        return Ok(ExitStatus::BadInput);
+                    }
+                }
+            }
+            parts.join(if f == ExploreFormat::Json { "" } else { "\n" })
+        }
     };
     emit(a.out.as_deref(), &text)?;
     Ok(if runs.iter().any(|(ex, _)| ex.found()) {

@@ -76,8 +76,8 @@ pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// Several reports: text one after the other; JSON an object for one, an array for
-/// several (as `replay`); SARIF one run holding every file's results.
+/// Several reports: text one after the other; JSON one line per report (JSON Lines, as
+/// `replay`); SARIF one run holding every file's results.
 fn render(reports: &[(String, Vec<Finding>)], format: LintFormat) -> String {
     let version = env!("CARGO_PKG_VERSION");
     let one = |(t, f): &(String, Vec<Finding>), fmt| {
@@ -90,15 +90,6 @@ fn render(reports: &[(String, Vec<Finding>)], format: LintFormat) -> String {
     };
     match (format, reports) {
         (_, [r]) => one(r, format),
-        (LintFormat::Json, many) => {
-            let v: Vec<serde_json::Value> = many
-                .iter()
-                .map(|(t, f)| varyedge::report::lint::json_value(t, f))
-                .collect();
-            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-            s.push('\n');
-            s
-        }
         (LintFormat::Sarif, many) => {
             let all: Vec<Finding> = many.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
             one(&(String::new(), all), LintFormat::Sarif)

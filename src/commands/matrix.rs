@@ -51,13 +51,8 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
         .collect();
     let text = match (a.format, matrices.as_slice()) {
         (_, [one]) => one.render(a.format),
-        (MatrixFormat::Json, many) => {
-            let v: Vec<_> = many
-                .iter()
-                .map(|m| varyedge::report::matrix::json_value(m.rows))
-                .collect();
-            format!("{}\n", serde_json::to_string_pretty(&v)?)
-        }
+        // JSON Lines: one matrix object per scenario file.
+        (MatrixFormat::Json, many) => many.iter().map(|m| m.render(MatrixFormat::Json)).collect(),
         (MatrixFormat::Html, many) => {
             let parts: Vec<_> = many.iter().map(Matrix::html_part).collect();
             varyedge::report::html::matrix(&parts)

@@ -36,9 +36,7 @@ pub(crate) fn add_section(
             if let Some(o) = v.as_object_mut() {
                 o.insert("traffic".into(), traffic::json(&t));
             }
-            let mut s = serde_json::to_string_pretty(&v).unwrap_or(report);
-            s.push('\n');
-            s
+            varyedge::report::json_line(&v)
         }
     })
 }

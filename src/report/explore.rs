@@ -2,7 +2,7 @@
 //! kind `i`'s repro was written, if it was.
 
 use super::text::count;
-use super::{pretty, Render};
+use super::{json_line, Render};
 use crate::browser::Credentials;
 use crate::explore::{Exploration, KindReport};
 use crate::flow::StepReport;
@@ -36,7 +36,7 @@ impl Render for Explore<'_> {
     fn render(&self, f: ExploreFormat) -> String {
         match f {
             ExploreFormat::Text => text(self.exploration, self.written),
-            ExploreFormat::Json => pretty(&json_value(self.exploration, self.written)),
+            ExploreFormat::Json => json_line(&json_value(self.exploration, self.written)),
             ExploreFormat::Html => {
                 super::html::explore(&[json_value(self.exploration, self.written)])
             }
@@ -217,9 +217,9 @@ fn step_line(s: &StepReport, st: Option<&Step>, victim: usize, pops: bool) -> St
     line
 }
 
-/// JSON report.
+/// JSON report: one JSON Lines record.
 pub fn json(e: &Exploration, written: &[Option<String>]) -> String {
-    pretty(&json_value(e, written))
+    json_line(&json_value(e, written))
 }
 
 /// The JSON report as a value.

@@ -1,7 +1,7 @@
 //! The `fix` report: the advice for each scenario (candidates ranked, proof, cost, the
 //! change ready to paste) as text, JSON or markdown.
 
-use super::{pretty, Render};
+use super::{json_line, Render};
 use crate::fix::{Advice, Candidate, Cost};
 use std::fmt::Write as _;
 
@@ -28,7 +28,13 @@ impl Render for Fix<'_> {
     fn render(&self, f: FixFormat) -> String {
         match f {
             FixFormat::Text => self.advice.iter().map(text).collect::<Vec<_>>().join("\n"),
-            FixFormat::Json => pretty(&serde_json::json!({ "scenarios": self.advice })),
+            // JSON Lines: one advice object per scenario file. `Advice` holds strings, numbers,
+            // booleans and lists only, so serialising it cannot fail.
+            FixFormat::Json => self
+                .advice
+                .iter()
+                .map(|a| json_line(&serde_json::to_value(a).unwrap_or_default()))
+                .collect(),
             FixFormat::Markdown => self
                 .advice
                 .iter()

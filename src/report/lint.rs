@@ -1,7 +1,7 @@
 //! The `lint` report: findings in, text for people, JSON or SARIF (`report::sarif`) for
 //! tools out.
 
-use super::{pretty, sarif, Render};
+use super::{json_line, sarif, Render};
 use crate::lint::{Finding, Severity};
 use serde_json::{json, Value};
 
@@ -103,7 +103,7 @@ pub fn json_value(target: &str, findings: &[Finding]) -> Value {
     })
 }
 
-/// [`json_value`] as pretty text with a trailing newline.
+/// [`json_value`] as one JSON Lines record (compact, newline-terminated).
 pub fn json(target: &str, findings: &[Finding]) -> String {
-    pretty(&json_value(target, findings))
+    json_line(&json_value(target, findings))
 }

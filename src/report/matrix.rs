@@ -1,7 +1,7 @@
 //! The `matrix` report: one scenario under several profiles, one row each, as an aligned
 //! table, a Markdown table or JSON.
 
-use super::{pretty, Render};
+use super::{json_line, Render};
 use crate::flow::{StepReport, Trace};
 use std::fmt::Write;
 
@@ -42,7 +42,7 @@ impl Render for Matrix<'_> {
     type Format = MatrixFormat;
     fn render(&self, f: MatrixFormat) -> String {
         match f {
-            MatrixFormat::Json => pretty(&json_value(self.rows)),
+            MatrixFormat::Json => json_line(&json_value(self.rows)),
             MatrixFormat::Markdown => table(self.rows, self.own_profile, true),
             MatrixFormat::Text => table(self.rows, self.own_profile, false),
             MatrixFormat::Html => super::html::matrix(&[self.html_part()]),
