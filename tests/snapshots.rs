@@ -134,19 +134,26 @@ fn replay_formats() {
 }
 
 fn matrix_rows(rel: &str) -> Vec<MatrixRow> {
+    // `latent` is filled by `mark_latent` below, from lint's findings.
     profile::PROFILE_NAMES
         .iter()
         .map(|n| MatrixRow {
             profile: n.to_string(),
             caveat: profile::profile(n).and_then(|p| p.caveat),
             trace: sim::replay(&load(rel, Some(n)).0).unwrap(),
+            latent: Vec::new(),
         })
         .collect()
 }
 
 #[test]
 fn matrix_formats() {
-    let rows = matrix_rows("scenarios/01-reflect-without-vary.yaml");
+    let rel = "scenarios/01-reflect-without-vary.yaml";
+    let mut rows = matrix_rows(rel);
+    // As `varyedge matrix` does: lint's latent poisonings on the rows that do not fail.
+    let (sc, text) = load(rel, None);
+    let findings = lint::check(&sc, &text, &Simulator(rel.to_string()));
+    varyedge::report::matrix::mark_latent(&mut rows, &findings);
     let m = Matrix {
         rows: &rows,
         own_profile: Some("url-only"),
@@ -177,9 +184,29 @@ fn explore_formats() {
     snapshot_jsonl("explore.json", &e.render(ExploreFormat::Json));
 }
 
+/// The simulator as `varyedge lint` hands it to lint (see src/commands/simulator.rs).
+struct Simulator(String);
+
+impl lint::Replayer for Simulator {
+    fn replay(
+        &self,
+        sc: &Scenario,
+        knobs: &varyedge::edge::knobs::Knobs,
+        origin: &varyedge::origin::OriginModel,
+    ) -> varyedge::flow::Trace {
+        sim::replay_with(sc, knobs, &mut origin.clone())
+    }
+    fn profiles(&self, _: &Scenario) -> Vec<(String, varyedge::edge::knobs::Knobs)> {
+        profile::PROFILE_NAMES
+            .iter()
+            .map(|n| (n.to_string(), load(&self.0, Some(n)).0.edge.knobs))
+            .collect()
+    }
+}
+
 fn lint_report(rel: &str, format: LintFormat) -> String {
     let (sc, text) = load(rel, None);
-    let mut findings = lint::check(&sc, &text);
+    let mut findings = lint::check(&sc, &text, &Simulator(rel.to_string()));
     lint::sort(&mut findings);
     Lint {
         target: rel,

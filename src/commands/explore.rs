@@ -9,7 +9,7 @@ use varyedge::error::ExitStatus;
 use varyedge::explore::{self, Settings};
 use varyedge::report::{Explore, ExploreFormat, Render};
 
-pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let files = match super::expand(&a.scenarios) {
         Ok(f) => f,
         Err(e) => {
@@ -40,7 +40,7 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
     }
     let mut runs = Vec::new();
     for sc in &scenarios {
-        match explore_one(&a, sc, files.len() > 1)? {
+        match explore_one(&a, sc, files.len() > 1, g.quiet)? {
             Ok(r) => runs.push(r),
             Err(status) => return Ok(status),
         }
@@ -53,6 +53,11 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
                 .collect();
             varyedge::report::html::explore(&v)
         }
+        // -q: the result line of each scenario, nothing else.
+        ExploreFormat::Text if g.quiet => runs
+            .iter()
+            .map(|(ex, _)| varyedge::report::explore::result_line(ex))
+            .collect(),
         // Text one report after the other; JSON one line per scenario file (JSON Lines).
         f => {
             let mut parts = Vec::new();
@@ -90,6 +95,7 @@ fn explore_one(
     a: &ExploreArgs,
     sc: &varyedge::scenario::Scenario,
     prefix: bool,
+    quiet: bool,
 ) -> anyhow::Result<Result<Run, ExitStatus>> {
     let settings = Settings {
         cases: a.cases,
@@ -97,7 +103,7 @@ fn explore_one(
         max_steps: usize::from(a.max_steps),
         ..Settings::default()
     };
-    let mut bar = Progress::new(std::io::stderr().is_terminal());
+    let mut bar = Progress::new(!quiet && std::io::stderr().is_terminal());
     let result = explore::explore(sc, &settings, &mut |done, total| bar.draw(done, total));
     bar.clear();
     let ex = match result {

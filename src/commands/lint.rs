@@ -23,7 +23,7 @@ fn bad(e: impl std::fmt::Display) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::BadInput)
 }
 
-pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: LintArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let Some(timeout_ms) = varyedge::time::parse_duration_ms(&a.timeout).filter(|t| *t > 0) else {
         return bad(InputError::at(
             "<--timeout>",
@@ -62,7 +62,20 @@ pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
     } else {
         a.format
     };
-    super::emit(a.out.as_deref(), &render(&reports, format))?;
+    let text = if g.quiet && matches!(format, LintFormat::Text | LintFormat::Github) {
+        // -q: the result line of each report (the annotations still follow in GitHub).
+        let lines: String = reports
+            .iter()
+            .map(|(t, f)| varyedge::report::lint::result_line(t, f))
+            .collect();
+        match format {
+            LintFormat::Github => lines + &render_annotations(&reports),
+            _ => lines,
+        }
+    } else {
+        render(&reports, format)
+    };
+    super::emit(a.out.as_deref(), &text)?;
     if super::on_github() {
         github(&reports, format == LintFormat::Github && a.out.is_none())?;
     }
@@ -96,6 +109,16 @@ fn render(reports: &[(String, Vec<Finding>)], format: LintFormat) -> String {
         }
         (fmt, many) => many.iter().map(|r| one(r, fmt)).collect(),
     }
+}
+
+/// The annotations of every report, worst first within GitHub's limits.
+fn render_annotations(reports: &[(String, Vec<Finding>)]) -> String {
+    use varyedge::report::{github, lint as render};
+    let anns = reports
+        .iter()
+        .flat_map(|(t, f)| github::lint_annotations(&render::json_value(t, f)))
+        .collect();
+    github::commands(anns)
 }
 
 /// `GITHUB_ACTIONS=true`: annotations (unless the report printed them) and the summary.
@@ -167,7 +190,11 @@ fn lint_scenario(
         sc.edge.knobs = imp.knobs;
     }
     match &sc.origin {
-        OriginSpec::Model(_) => Ok((name, lint::check(&sc, &text))),
+        OriginSpec::Model(_) => {
+            // The simulator `matrix` uses, so lint's profiles agree with its rows.
+            let sim = super::simulator::Simulator::all(path).map_err(|e| e.to_string())?;
+            Ok((name, sim.lint(&sc, &text)))
+        }
         OriginSpec::Upstream(url) => {
             let mut trusted: Vec<String> = Vec::new();
             for c in &sc.clients {
@@ -225,7 +252,7 @@ fn live(
         ));
     }
     for e in &failed {
-        eprintln!("varyedge lint: warning: {e}");
+        super::note(format_args!("varyedge lint: warning: {e}"));
     }
     Ok(lint::probe::analyse(base, &probes, &answers))
 }

@@ -1,13 +1,13 @@
 //! `varyedge matrix`: one scenario under every profile, one row each.
 
+use super::simulator::Simulator;
 use super::{emit, load};
 use crate::cli::MatrixArgs;
 use varyedge::error::ExitStatus;
 use varyedge::profile::{self, PROFILE_NAMES};
 use varyedge::report::{Matrix, MatrixFormat, MatrixRow, Render};
-use varyedge::sim;
 
-pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: MatrixArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let names: Vec<String> = if a.profiles.trim() == "all" {
         PROFILE_NAMES.iter().map(|s| s.to_string()).collect()
     } else {
@@ -50,6 +50,11 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
         })
         .collect();
     let text = match (a.format, matrices.as_slice()) {
+        // -q: the result line of each scenario, nothing else.
+        (MatrixFormat::Text, many) if g.quiet => many
+            .iter()
+            .map(varyedge::report::matrix::result_line)
+            .collect(),
         (_, [one]) => one.render(a.format),
         // JSON Lines: one matrix object per scenario file.
         (MatrixFormat::Json, many) => many.iter().map(|m| m.render(MatrixFormat::Json)).collect(),
@@ -74,35 +79,56 @@ pub(crate) fn run(a: MatrixArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// One scenario under each profile, and the profile it names itself.
+/// One scenario under each profile, and the profile it names itself. A row where the
+/// file's own steps never fail but lint finds the profile poisoned by other traffic says
+/// so (`latent`), with lint's rule and session: the two commands agree.
 fn rows_of(
     file: &std::path::Path,
     names: &[String],
     edge_config: Option<&std::path::Path>,
 ) -> Result<(Vec<MatrixRow>, Option<String>), String> {
-    let own = load(file, None).map_err(|e| e.to_string())?.edge.profile;
+    let own = load(file, None).map_err(|e| e.to_string())?;
+    let sim = Simulator::load(file, names).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
-    for n in names {
-        let sc = load(file, Some(n)).map_err(|e| e.to_string())?;
-        let trace = sim::replay(&sc).map_err(|e| e.to_string())?;
+    for (n, sc) in &sim.under {
+        let trace = Simulator::row(sc).map_err(|e| e.to_string())?;
         rows.push(MatrixRow {
             profile: n.clone(),
             caveat: profile::profile(n).and_then(|p| p.caveat),
             trace,
+            latent: Vec::new(),
         });
     }
+    mark_latent(file, &own, &sim, &mut rows)?;
     if let Some(f) = edge_config {
         // `--edge-config FILE`: one more row, the scenario under the imported edge.
         let imp = super::import_config::edge_config(f).map_err(|e| e.to_string())?;
-        let mut sc = load(file, None).map_err(|e| e.to_string())?;
+        let mut sc = own.clone();
         sc.edge.profile = imp.profile.to_string();
         sc.edge.knobs = imp.knobs;
-        let trace = sim::replay(&sc).map_err(|e| e.to_string())?;
+        let trace = Simulator::row(&sc).map_err(|e| e.to_string())?;
         rows.push(MatrixRow {
             profile: format!("import:{}", f.display()),
             caveat: None,
             trace,
+            latent: Vec::new(),
         });
     }
-    Ok((rows, Some(own)))
+    Ok((rows, Some(own.edge.profile)))
+}
+
+/// Lint's simulated poisoning on the rows the file's own steps leave clean.
+fn mark_latent(
+    file: &std::path::Path,
+    own: &varyedge::scenario::Scenario,
+    sim: &Simulator,
+    rows: &mut [MatrixRow],
+) -> Result<(), String> {
+    if !matches!(own.origin, varyedge::scenario::OriginSpec::Model(_)) {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("{}:0:0: cannot read: {e}", file.display()))?;
+    varyedge::report::matrix::mark_latent(rows, &sim.lint(own, &text));
+    Ok(())
 }

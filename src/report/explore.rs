@@ -57,6 +57,31 @@ fn duration(ms: u64) -> String {
     crate::time::human_duration(ms)
 }
 
+/// `-q`: the one result line: the failure rate, or none found.
+pub fn result_line(e: &Exploration) -> String {
+    let s = &e.settings;
+    if e.found() {
+        let (lo, hi) = e.interval;
+        format!(
+            "explore {}: cache-induced CORS failure in {} of {} sessions: {} (95% CI {}-{}), {}\n",
+            e.scenario,
+            e.failing,
+            s.cases,
+            pct(e.rate()),
+            pct(lo),
+            pct(hi),
+            count(e.kinds.len(), "kind")
+        )
+    } else {
+        format!(
+            "explore {}: no cache-induced CORS failure in {} (seed {})\n",
+            e.scenario,
+            count(s.cases as usize, "session"),
+            s.seed
+        )
+    }
+}
+
 /// Human-readable report.
 pub fn text(e: &Exploration, written: &[Option<String>]) -> String {
     let s = &e.settings;

@@ -102,6 +102,22 @@ fn verdict(c: &Candidate) -> String {
     }
 }
 
+/// `-q`: one result line per scenario: fixed by which candidate, or not.
+pub fn result_lines(advice: &[Advice]) -> String {
+    let mut o = String::new();
+    for a in advice {
+        let what = if !a.needs_fix() {
+            "nothing to fix".to_string()
+        } else if let Some(c) = a.candidates.first().filter(|_| a.fixed()) {
+            format!("fixed by [{}] {}", c.kind.id(), c.kind.title())
+        } else {
+            "no candidate fixes it on this edge".to_string()
+        };
+        let _ = writeln!(o, "fix {} ({}): {what}", a.scenario, a.profile);
+    }
+    o
+}
+
 fn header(a: &Advice) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{} ({}), edge profile {}", a.scenario, a.file, a.profile);

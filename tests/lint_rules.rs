@@ -1,13 +1,17 @@
 //! Every static rule with a positive and a negative case, the simulator-decided severity,
-//! and the probe's plan and analysis on hand-made answers.
+//! and the probe's plan and analysis on hand-made answers. (Lint's own unit tests, kept
+//! here because lint is handed the simulator by its caller and does not import it.)
 
-use super::probe::{self, Answer, Craft};
-use super::*;
-use crate::fields::Headers;
-use crate::report::lint as render;
-use crate::scenario;
+use varyedge::edge::knobs::Knobs;
+use varyedge::fields::Headers;
+use varyedge::flow::Trace;
+use varyedge::lint::probe::{self, Answer, Craft};
+use varyedge::lint::*;
+use varyedge::origin::OriginModel;
+use varyedge::report::lint as render;
+use varyedge::scenario::{self, Scenario};
 
-const CORRECT: &str = include_str!("../../scenarios/lint/correct.yaml");
+const CORRECT: &str = include_str!("../scenarios/lint/correct.yaml");
 
 /// `correct.yaml` with text replacements applied (each must apply).
 fn variant(edits: &[(&str, &str)]) -> String {
@@ -19,9 +23,28 @@ fn variant(edits: &[(&str, &str)]) -> String {
     s
 }
 
+/// The simulator, as `varyedge lint` hands it to lint: each built-in profile with the
+/// scenario's overrides on top, as `matrix` and `replay --profile` load it.
+struct Sim<'a>(&'a str);
+
+impl Replayer for Sim<'_> {
+    fn replay(&self, sc: &Scenario, knobs: &Knobs, origin: &OriginModel) -> Trace {
+        varyedge::sim::replay_with(sc, knobs, &mut origin.clone())
+    }
+    fn profiles(&self, _: &Scenario) -> Vec<(String, Knobs)> {
+        varyedge::profile::PROFILE_NAMES
+            .iter()
+            .map(|n| {
+                let sc = scenario::parse_with_profile("t.yaml", self.0, Some(n)).unwrap();
+                (n.to_string(), sc.edge.knobs)
+            })
+            .collect()
+    }
+}
+
 fn lint(text: &str) -> Vec<Finding> {
     let sc = scenario::parse("t.yaml", text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    check(&sc, text)
+    check(&sc, text, &Sim(text))
 }
 
 fn ids(f: &[Finding]) -> Vec<&'static str> {
@@ -150,7 +173,7 @@ fn correct_policy_has_no_findings() {
 #[test]
 fn every_static_rule_has_a_positive_and_a_negative_case() {
     let cases = cases();
-    for id in rules::static_rule_ids() {
+    for id in static_rule_ids() {
         assert!(
             cases.iter().any(|(c, _, _)| *c == id),
             "no test case for {id}"
