@@ -55,6 +55,12 @@ pub(crate) fn run(a: MatrixArgs, g: super::Globals) -> anyhow::Result<ExitStatus
             .iter()
             .map(varyedge::report::matrix::result_line)
             .collect(),
+        // -v: each failing row's first failure in full after the table.
+        (MatrixFormat::Text, many) if g.verbose => many
+            .iter()
+            .map(|m| m.render(MatrixFormat::Text) + &varyedge::report::matrix::details(m))
+            .collect::<Vec<_>>()
+            .join("\n"),
         (_, [one]) => one.render(a.format),
         // JSON Lines: one matrix object per scenario file.
         (MatrixFormat::Json, many) => many.iter().map(|m| m.render(MatrixFormat::Json)).collect(),

@@ -100,6 +100,42 @@ pub fn result_line(m: &Matrix<'_>) -> String {
     }
 }
 
+/// `-v`: after the table, each failing row's first failure in full: the request, the
+/// browser's console line, the step that stored what was served, and the fix hint.
+pub fn details(m: &Matrix<'_>) -> String {
+    let mut o = String::new();
+    for r in m.rows {
+        let Some(s) = first_failure(&r.trace) else {
+            continue;
+        };
+        let _ = writeln!(
+            o,
+            "\n{}: #{} {} {} from {}: {}",
+            r.profile,
+            s.index,
+            s.client,
+            s.request,
+            if s.origin.is_empty() {
+                "(no Origin)"
+            } else {
+                &s.origin
+            },
+            s.verdict.reason.id()
+        );
+        let _ = writeln!(o, "  edge: {}  key {}", s.cache.id(), s.key);
+        if let Some(p) = s.poisoned_by {
+            let _ = writeln!(o, "  served what step #{p} stored");
+        }
+        if !s.verdict.console.is_empty() {
+            let _ = writeln!(o, "  console: {}", s.verdict.console);
+        }
+        if let Some(f) = &s.fix {
+            let _ = writeln!(o, "  fix: {f}");
+        }
+    }
+    o
+}
+
 /// Marks the rows whose own steps never fail with the poisoning `lint` simulates there
 /// (its findings' profiles marked `latent`), so that every profile lint names is either
 /// failing in the matrix or explained by it.
