@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use varyedge::error::ExitStatus;
 use varyedge::explore::{self, Settings};
-use varyedge::report::{Explore, ExploreFormat, Render};
+use varyedge::report::{github, Explore, ExploreFormat, Render};
 
 pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let files = match super::expand(&a.scenarios) {
@@ -45,7 +45,13 @@ pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatu
             Err(status) => return Ok(status),
         }
     }
-    let text = match a.format {
+    // In GitHub Actions a text report on standard output carries the annotations.
+    let format = if super::on_github() && a.format == ExploreFormat::Text && a.out.is_none() {
+        ExploreFormat::Github
+    } else {
+        a.format
+    };
+    let text = match format {
         ExploreFormat::Html => {
             let v: Vec<_> = runs
                 .iter()
@@ -54,21 +60,33 @@ pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatu
             varyedge::report::html::explore(&v)
         }
         // -q: the result line of each scenario, nothing else.
-        ExploreFormat::Text if g.quiet => runs
-            .iter()
-            .map(|(ex, _)| varyedge::report::explore::result_line(ex))
-            .collect(),
+        ExploreFormat::Text | ExploreFormat::Github if g.quiet => {
+            let lines: String = runs
+                .iter()
+                .map(|(ex, _)| varyedge::report::explore::result_line(ex))
+                .collect();
+            match format {
+                ExploreFormat::Github => lines + &github::commands(annotations(&runs)),
+                _ => lines,
+            }
+        }
         // Text one report after the other; JSON one line per scenario file (JSON Lines).
         f => {
             let mut parts = Vec::new();
+            // GitHub: each text report, then one set of annotations for all of them.
+            let each = if f == ExploreFormat::Github {
+                ExploreFormat::Text
+            } else {
+                f
+            };
             for ((ex, written), (file, sc)) in runs.iter().zip(files.iter().zip(&scenarios)) {
                 let one = Explore {
                     exploration: ex,
                     written,
                 }
-                .render(f);
+                .render(each);
                 // A scenario with a traffic model also gets the per-request failure rate.
-                match super::traffic::add_section(file, sc, a.seed, f, one) {
+                match super::traffic::add_section(file, sc, a.seed, each, one) {
                     Ok(t) => parts.push(t),
                     Err(e) => {
                         eprintln!("{e}");
@@ -76,10 +94,27 @@ pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatu
                     }
                 }
             }
-            parts.join(if f == ExploreFormat::Json { "" } else { "\n" })
+            let joined = parts.join(if f == ExploreFormat::Json { "" } else { "\n" });
+            match f {
+                ExploreFormat::Github => joined + &github::commands(annotations(&runs)),
+                _ => joined,
+            }
         }
     };
     emit(a.out.as_deref(), &text)?;
+    if super::on_github() {
+        let all: Vec<&explore::Exploration> = runs.iter().map(|(ex, _)| ex).collect();
+        let anns = annotations(&runs);
+        let summary = github::summary(
+            "varyedge explore",
+            &github::explore_table(&all),
+            anns.clone(),
+        );
+        // Standard output holds the report: the github format printed them, and a JSON or
+        // HTML report there must stay parseable. Only beside --out FILE are they printed here.
+        let printed = a.out.is_none();
+        super::github_extras(printed, &github::commands(anns), &summary)?;
+    }
     Ok(if runs.iter().any(|(ex, _)| ex.found()) {
         ExitStatus::Findings
     } else {
@@ -88,6 +123,13 @@ pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatu
 }
 
 type Run = (explore::Exploration, Vec<Option<String>>);
+
+/// Every exploration's annotations, one per kind found.
+fn annotations(runs: &[Run]) -> Vec<github::Annotation> {
+    runs.iter()
+        .flat_map(|(ex, _)| github::explore_annotations(ex))
+        .collect()
+}
 
 /// Explores one scenario and writes its repros; `prefix` names them after the scenario
 /// (several scenarios share one directory).

@@ -77,7 +77,8 @@ pub(crate) fn run(a: LintArgs, g: super::Globals) -> anyhow::Result<ExitStatus> 
     };
     super::emit(a.out.as_deref(), &text)?;
     if super::on_github() {
-        github(&reports, format == LintFormat::Github && a.out.is_none())?;
+        // Standard output holds the report (github printed them; JSON/SARIF stay parseable).
+        github(&reports, a.out.is_none())?;
     }
     let fails = reports
         .iter()
@@ -106,6 +107,11 @@ fn render(reports: &[(String, Vec<Finding>)], format: LintFormat) -> String {
         (LintFormat::Sarif, many) => {
             let all: Vec<Finding> = many.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
             one(&(String::new(), all), LintFormat::Sarif)
+        }
+        // Several reports: the texts, then one set of annotations within GitHub's limits.
+        (LintFormat::Github, many) => {
+            let texts: String = many.iter().map(|r| one(r, LintFormat::Text)).collect();
+            texts + &render_annotations(many)
         }
         (fmt, many) => many.iter().map(|r| one(r, fmt)).collect(),
     }

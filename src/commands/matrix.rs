@@ -5,7 +5,7 @@ use super::{emit, load};
 use crate::cli::MatrixArgs;
 use varyedge::error::ExitStatus;
 use varyedge::profile::{self, PROFILE_NAMES};
-use varyedge::report::{Matrix, MatrixFormat, MatrixRow, Render};
+use varyedge::report::{github, Matrix, MatrixFormat, MatrixRow, Render};
 
 pub(crate) fn run(a: MatrixArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let names: Vec<String> = if a.profiles.trim() == "all" {
@@ -49,24 +49,43 @@ pub(crate) fn run(a: MatrixArgs, g: super::Globals) -> anyhow::Result<ExitStatus
             own_profile: own.as_deref(),
         })
         .collect();
-    let text = match (a.format, matrices.as_slice()) {
+    // In GitHub Actions a text report on standard output carries the annotations.
+    let format = if super::on_github() && a.format == MatrixFormat::Text && a.out.is_none() {
+        MatrixFormat::Github
+    } else {
+        a.format
+    };
+    let text = match (format, matrices.as_slice()) {
         // -q: the result line of each scenario, nothing else.
         (MatrixFormat::Text, many) if g.quiet => many
             .iter()
             .map(varyedge::report::matrix::result_line)
             .collect(),
+        (MatrixFormat::Github, many) if g.quiet => {
+            let lines: String = many
+                .iter()
+                .map(varyedge::report::matrix::result_line)
+                .collect();
+            lines + &github::commands(many.iter().flat_map(github::matrix_annotations).collect())
+        }
         // -v: each failing row's first failure in full after the table.
         (MatrixFormat::Text, many) if g.verbose => many
             .iter()
             .map(|m| m.render(MatrixFormat::Text) + &varyedge::report::matrix::details(m))
             .collect::<Vec<_>>()
             .join("\n"),
-        (_, [one]) => one.render(a.format),
+        (_, [one]) => one.render(format),
         // JSON Lines: one matrix object per scenario file.
         (MatrixFormat::Json, many) => many.iter().map(|m| m.render(MatrixFormat::Json)).collect(),
         (MatrixFormat::Html, many) => {
             let parts: Vec<_> = many.iter().map(Matrix::html_part).collect();
             varyedge::report::html::matrix(&parts)
+        }
+        // Several files: the tables, then one set of annotations within GitHub's limits.
+        (MatrixFormat::Github, many) => {
+            let tables: Vec<String> = many.iter().map(|m| m.render(MatrixFormat::Text)).collect();
+            tables.join("\n")
+                + &github::commands(many.iter().flat_map(github::matrix_annotations).collect())
         }
         (f, many) => many
             .iter()
@@ -75,6 +94,21 @@ pub(crate) fn run(a: MatrixArgs, g: super::Globals) -> anyhow::Result<ExitStatus
             .join("\n"),
     };
     emit(a.out.as_deref(), &text)?;
+    if super::on_github() {
+        let anns: Vec<_> = matrices
+            .iter()
+            .flat_map(github::matrix_annotations)
+            .collect();
+        let summary = github::summary(
+            "varyedge matrix",
+            &github::matrix_table(&matrices),
+            anns.clone(),
+        );
+        // Standard output holds the report: the github format printed them, and a JSON or
+        // Markdown report there must stay parseable. Only beside --out FILE are they printed here.
+        let printed = a.out.is_none();
+        super::github_extras(printed, &github::commands(anns), &summary)?;
+    }
     let poisons = all
         .iter()
         .any(|(rows, _)| rows.iter().any(|r| r.trace.summary.cache_induced > 0));

@@ -141,8 +141,10 @@ pub(crate) fn on_github() -> bool {
     std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true")
 }
 
-/// In GitHub Actions: prints `annotations` (workflow commands) when the report itself did
-/// not carry them, and appends `summary` to `$GITHUB_STEP_SUMMARY` when it is set.
+/// In GitHub Actions: prints `annotations` (workflow commands) unless standard output
+/// holds the report (`annotations_printed`: the github format carried them, or a JSON,
+/// JUnit, SARIF, Markdown or HTML report there must stay parseable), and appends `summary`
+/// to `$GITHUB_STEP_SUMMARY` when it is set.
 pub(crate) fn github_extras(
     annotations_printed: bool,
     annotations: &str,

@@ -29,7 +29,7 @@ pub(crate) fn add_section(
     Ok(match format {
         // the HTML page is built from the exploration alone (no traffic section yet)
         ExploreFormat::Html => report,
-        ExploreFormat::Text => format!("{report}\n{}", traffic::text(&t)),
+        ExploreFormat::Text | ExploreFormat::Github => format!("{report}\n{}", traffic::text(&t)),
         ExploreFormat::Json => {
             let mut v: serde_json::Value =
                 serde_json::from_str(&report).unwrap_or(serde_json::Value::Null);

@@ -20,6 +20,9 @@ pub enum ExploreFormat {
     Json,
     /// One self-contained HTML page: the failure rate with its interval, each kind's repro.
     Html,
+    /// The text report, then one GitHub Actions annotation per kind found, on the
+    /// scenario file.
+    Github,
 }
 
 /// One exploration and where its repros were written.
@@ -39,6 +42,10 @@ impl Render for Explore<'_> {
             ExploreFormat::Json => json_line(&json_value(self.exploration, self.written)),
             ExploreFormat::Html => {
                 super::html::explore(&[json_value(self.exploration, self.written)])
+            }
+            ExploreFormat::Github => {
+                text(self.exploration, self.written)
+                    + &super::github::commands(super::github::explore_annotations(self.exploration))
             }
         }
     }

@@ -16,6 +16,9 @@ pub enum MatrixFormat {
     Json,
     /// One self-contained HTML page: the table coloured per profile, each profile's timeline.
     Html,
+    /// The text table, then GitHub Actions annotations (`::error file=…,line=…`) on the
+    /// steps that fail, naming the profiles where they do.
+    Github,
 }
 
 /// One profile's run of the scenario.
@@ -58,6 +61,10 @@ impl Render for Matrix<'_> {
             MatrixFormat::Markdown => table(self.rows, self.own_profile, true),
             MatrixFormat::Text => table(self.rows, self.own_profile, false),
             MatrixFormat::Html => super::html::matrix(&[self.html_part()]),
+            MatrixFormat::Github => {
+                table(self.rows, self.own_profile, false)
+                    + &super::github::commands(super::github::matrix_annotations(self))
+            }
         }
     }
 }
