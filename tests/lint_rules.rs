@@ -484,3 +484,95 @@ fn renderers_show_every_field() {
         "varyedge lint t.yaml: no findings\n"
     );
 }
+
+/// Counts what lint asks of the simulator: replays, and steps replayed.
+struct Counting<'a> {
+    inner: Sim<'a>,
+    replays: std::cell::Cell<usize>,
+    steps: std::cell::Cell<usize>,
+}
+
+impl Replayer for Counting<'_> {
+    fn replay(&self, sc: &Scenario, knobs: &Knobs, origin: &OriginModel) -> Trace {
+        self.replays.set(self.replays.get() + 1);
+        self.steps.set(self.steps.get() + sc.steps.len());
+        self.inner.replay(sc, knobs, origin)
+    }
+    fn profiles(&self, sc: &Scenario) -> Vec<(String, Knobs)> {
+        self.inner.profiles(sc)
+    }
+}
+
+/// `correct.yaml`-like policy without `Vary: Origin`, allowing `n` origins.
+fn allowlist(n: usize) -> String {
+    let list: Vec<String> = (0..n)
+        .map(|i| format!("https://app{i}.example.com"))
+        .collect();
+    variant(&[
+        (ORIGINS, &format!("allow_origins: [{}]", list.join(", "))),
+        ("vary_origin: true", "vary_origin: false"),
+    ])
+}
+
+/// Issue 11: lint was quadratic in the allowlist (16k origins 15.5 s, 50k > 120 s): the
+/// static probe sent 14 requests per listed origin, each matched against the whole list.
+/// Not timed: the work lint plans is counted, and must not grow with the list — the same
+/// replays and steps, and the same number of probe requests, for 100 and for 50,000
+/// origins (only parsing and matching, linear, grow).
+#[test]
+fn lint_work_does_not_grow_with_the_allowlist() {
+    let mut seen = Vec::new();
+    for n in [100, 50_000] {
+        let text = allowlist(n);
+        let sc = scenario::parse("t.yaml", &text).unwrap();
+        let scenario::OriginSpec::Model(m) = &sc.origin else {
+            panic!("a modelled origin")
+        };
+        let policy = m.cors.as_ref().unwrap();
+        let trusted = poison::probe_trusted(&sc, policy);
+        let probes = probe::plan(&trusted, &["/api/data".to_string()]).len();
+        let c = Counting {
+            inner: Sim(&text),
+            replays: 0.into(),
+            steps: 0.into(),
+        };
+        let f = check(&sc, &text, &c);
+        assert!(
+            ids(&f).contains(&"missing-vary-origin"),
+            "{n}: {:?}",
+            ids(&f)
+        );
+        seen.push((probes, c.replays.get(), c.steps.get()));
+    }
+    assert_eq!(seen[0], seen[1], "work planned for 100 vs 50,000 origins");
+    let (probes, replays, steps) = seen[0];
+    assert!(probes < 200 && replays > 0 && steps > 0, "{seen:?}");
+}
+
+/// Unmatchable entries are located one by one (a scan of the text each) only for the first
+/// twenty; one more finding counts the rest.
+#[test]
+fn many_unmatchable_entries_are_counted_past_twenty() {
+    let list: Vec<String> = (0..30)
+        .map(|i| format!("https://app{i}.example.com/"))
+        .collect();
+    let text = variant(&[(
+        ORIGINS,
+        &format!(
+            "allow_origins: [https://app.example.com, {}]",
+            list.join(", ")
+        ),
+    )]);
+    let f: Vec<Finding> = lint(&text)
+        .into_iter()
+        .filter(|f| f.id == "unmatchable-allowlist-entry")
+        .collect();
+    assert_eq!(f.len(), 21, "{f:#?}");
+    assert!(
+        f[20].evidence.starts_with(
+            "10 more entries no browser sends, the first \"https://app20.example.com/\""
+        ),
+        "{}",
+        f[20].evidence
+    );
+}

@@ -252,9 +252,20 @@ fn live(
         .map_err(|e| format!("varyedge lint: cannot start the probe: {e}"))?;
     let failed: Vec<&String> = answers.iter().filter_map(|a| a.as_ref().err()).collect();
     if failed.len() == answers.len() {
+        // A silent server is waited on for a bounded number of probes (the probe gives up
+        // after a few timeouts in a row); say how many, and how many were never sent.
+        let not_sent = failed.iter().filter(|e| e.contains(": not sent: ")).count();
         return Err(format!(
-            "varyedge lint: cannot probe {url}: {}",
-            failed.first().map_or("no request planned", |s| s.as_str())
+            "varyedge lint: cannot probe {url}: {}{}",
+            failed.first().map_or("no request planned", |s| s.as_str()),
+            if not_sent > 0 {
+                format!(
+                    "; {} sent and unanswered, the other {not_sent} not sent",
+                    varyedge::report::text::count(failed.len() - not_sent, "probe")
+                )
+            } else {
+                String::new()
+            }
         ));
     }
     for e in &failed {

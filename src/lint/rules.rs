@@ -2,7 +2,7 @@
 //! Each entry of [`CHECKS`] implements the rules named beside it; texts live in
 //! [`super::RULES`].
 
-use super::poison::{self, allowed_origins, Edges, Poisoning};
+use super::poison::{self, Edges, Poisoning};
 use super::probe::{self, Answer};
 use super::{Finding, Location, Replayer, Severity};
 use crate::browser::{Agent, Browser, Mode, Reason, Start};
@@ -189,7 +189,7 @@ fn origin_matching(ctx: &Ctx<'_>) -> Vec<Finding> {
     let Some(policy) = ctx.policy else {
         return Vec::new();
     };
-    let trusted = allowed_origins(ctx.sc, policy);
+    let trusted = poison::probe_trusted(ctx.sc, policy);
     let path = ctx
         .model
         .routes
@@ -330,19 +330,41 @@ fn unmatchable_entries(ctx: &Ctx<'_>) -> Vec<Finding> {
     let Some(l) = ctx.list() else {
         return Vec::new();
     };
-    l.iter()
-        .filter_map(|e| {
-            unmatchable(e).map(|why| {
-                Finding::new(
-                    "unmatchable-allowlist-entry",
-                    Severity::Medium,
-                    why,
-                    ctx.at(locate_value(ctx.text, "allow_origins", e)),
-                )
-            })
+    let bad: Vec<(&String, String)> = l
+        .iter()
+        .filter_map(|e| unmatchable(e).map(|why| (e, why)))
+        .collect();
+    // Each finding is located by a scan of the text: past a few, one finding counts the
+    // rest (a list of 50k unmatchable entries would otherwise be located quadratically).
+    let mut out: Vec<Finding> = bad
+        .iter()
+        .take(UNMATCHABLE_SHOWN)
+        .map(|(e, why)| {
+            Finding::new(
+                "unmatchable-allowlist-entry",
+                Severity::Medium,
+                why.clone(),
+                ctx.at(locate_value(ctx.text, "allow_origins", e)),
+            )
         })
-        .collect()
+        .collect();
+    let rest = bad.get(UNMATCHABLE_SHOWN..).unwrap_or_default();
+    if let Some((first, _)) = rest.first() {
+        out.push(Finding::new(
+            "unmatchable-allowlist-entry",
+            Severity::Medium,
+            format!(
+                "{} more entries no browser sends, the first {first:?}",
+                rest.len()
+            ),
+            ctx.origins_key(),
+        ));
+    }
+    out
 }
+
+/// Unmatchable allowlist entries reported one by one; the rest are counted in one more.
+const UNMATCHABLE_SHOWN: usize = 20;
 
 fn wildcard_with_credentials(ctx: &Ctx<'_>) -> Vec<Finding> {
     match ctx.policy {
