@@ -51,54 +51,11 @@ pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatu
     } else {
         a.format
     };
-    let text = match format {
-        ExploreFormat::Html => {
-            let v: Vec<_> = runs
-                .iter()
-                .map(|(ex, w)| varyedge::report::explore::json_value(ex, w))
-                .collect();
-            varyedge::report::html::explore(&v)
-        }
-        // -q: the result line of each scenario, nothing else.
-        ExploreFormat::Text | ExploreFormat::Github if g.quiet => {
-            let lines: String = runs
-                .iter()
-                .map(|(ex, _)| varyedge::report::explore::result_line(ex))
-                .collect();
-            match format {
-                ExploreFormat::Github => lines + &github::commands(annotations(&runs)),
-                _ => lines,
-            }
-        }
-        // Text one report after the other; JSON one line per scenario file (JSON Lines).
-        f => {
-            let mut parts = Vec::new();
-            // GitHub: each text report, then one set of annotations for all of them.
-            let each = if f == ExploreFormat::Github {
-                ExploreFormat::Text
-            } else {
-                f
-            };
-            for ((ex, written), (file, sc)) in runs.iter().zip(files.iter().zip(&scenarios)) {
-                let one = Explore {
-                    exploration: ex,
-                    written,
-                }
-                .render(each);
-                // A scenario with a traffic model also gets the per-request failure rate.
-                match super::traffic::add_section(file, sc, a.seed, each, one) {
-                    Ok(t) => parts.push(t),
-                    Err(e) => {
-                        eprintln!("{e}");
-                        return Ok(ExitStatus::BadInput);
-                    }
-                }
-            }
-            let joined = parts.join(if f == ExploreFormat::Json { "" } else { "\n" });
-            match f {
-                ExploreFormat::Github => joined + &github::commands(annotations(&runs)),
-                _ => joined,
-            }
+    let text = match render(format, &runs, &files, &scenarios, a.seed, g) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitStatus::BadInput);
         }
     };
     emit(a.out.as_deref(), &text)?;
@@ -123,6 +80,58 @@ pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatu
 }
 
 type Run = (explore::Exploration, Vec<Option<String>>);
+
+/// The report of every exploration in `format` (with `-q` for the text); a traffic model's
+/// section is added per scenario (its error: bad input).
+fn render(
+    format: ExploreFormat,
+    runs: &[Run],
+    files: &[PathBuf],
+    scenarios: &[varyedge::scenario::Scenario],
+    seed: u64,
+    g: super::Globals,
+) -> Result<String, varyedge::error::InputError> {
+    let annotated = || match format {
+        ExploreFormat::Github => github::commands(annotations(runs)),
+        _ => String::new(),
+    };
+    match format {
+        ExploreFormat::Html => {
+            let v: Vec<_> = runs
+                .iter()
+                .map(|(ex, w)| varyedge::report::explore::json_value(ex, w))
+                .collect();
+            Ok(varyedge::report::html::explore(&v))
+        }
+        // -q: the result line of each scenario, nothing else (and GitHub's annotations).
+        ExploreFormat::Text | ExploreFormat::Github if g.quiet => Ok(runs
+            .iter()
+            .map(|(ex, _)| varyedge::report::explore::result_line(ex))
+            .collect::<String>()
+            + &annotated()),
+        // Text one report after the other; JSON one line per scenario file (JSON Lines);
+        // GitHub each text report, then one set of annotations for all of them.
+        f => {
+            let each = if f == ExploreFormat::Github {
+                ExploreFormat::Text
+            } else {
+                f
+            };
+            let mut parts = Vec::new();
+            for ((ex, written), (file, sc)) in runs.iter().zip(files.iter().zip(scenarios)) {
+                let one = Explore {
+                    exploration: ex,
+                    written,
+                }
+                .render(each);
+                // A scenario with a traffic model also gets the per-request failure rate.
+                parts.push(super::traffic::add_section(file, sc, seed, each, one)?);
+            }
+            let sep = if f == ExploreFormat::Json { "" } else { "\n" };
+            Ok(parts.join(sep) + &annotated())
+        }
+    }
+}
 
 /// Every exploration's annotations, one per kind found.
 fn annotations(runs: &[Run]) -> Vec<github::Annotation> {

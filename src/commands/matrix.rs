@@ -8,22 +8,13 @@ use varyedge::profile::{self, PROFILE_NAMES};
 use varyedge::report::{github, Matrix, MatrixFormat, MatrixRow, Render};
 
 pub(crate) fn run(a: MatrixArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
-    let names: Vec<String> = if a.profiles.trim() == "all" {
-        PROFILE_NAMES.iter().map(|s| s.to_string()).collect()
-    } else {
-        a.profiles
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
+    let names = match profile_names(&a.profiles) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitStatus::BadInput);
+        }
     };
-    if let Some(bad) = names.iter().find(|n| profile::profile(n).is_none()) {
-        eprintln!(
-            "varyedge: --profiles: unknown profile {bad:?}; expected all or a list of: {}",
-            PROFILE_NAMES.join(", ")
-        );
-        return Ok(ExitStatus::BadInput);
-    }
     let files = match super::expand(&a.scenarios) {
         Ok(f) => f,
         Err(e) => {
@@ -55,45 +46,7 @@ pub(crate) fn run(a: MatrixArgs, g: super::Globals) -> anyhow::Result<ExitStatus
     } else {
         a.format
     };
-    let text = match (format, matrices.as_slice()) {
-        // -q: the result line of each scenario, nothing else.
-        (MatrixFormat::Text, many) if g.quiet => many
-            .iter()
-            .map(varyedge::report::matrix::result_line)
-            .collect(),
-        (MatrixFormat::Github, many) if g.quiet => {
-            let lines: String = many
-                .iter()
-                .map(varyedge::report::matrix::result_line)
-                .collect();
-            lines + &github::commands(many.iter().flat_map(github::matrix_annotations).collect())
-        }
-        // -v: each failing row's first failure in full after the table.
-        (MatrixFormat::Text, many) if g.verbose => many
-            .iter()
-            .map(|m| m.render(MatrixFormat::Text) + &varyedge::report::matrix::details(m))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        (_, [one]) => one.render(format),
-        // JSON Lines: one matrix object per scenario file.
-        (MatrixFormat::Json, many) => many.iter().map(|m| m.render(MatrixFormat::Json)).collect(),
-        (MatrixFormat::Html, many) => {
-            let parts: Vec<_> = many.iter().map(Matrix::html_part).collect();
-            varyedge::report::html::matrix(&parts)
-        }
-        // Several files: the tables, then one set of annotations within GitHub's limits.
-        (MatrixFormat::Github, many) => {
-            let tables: Vec<String> = many.iter().map(|m| m.render(MatrixFormat::Text)).collect();
-            tables.join("\n")
-                + &github::commands(many.iter().flat_map(github::matrix_annotations).collect())
-        }
-        (f, many) => many
-            .iter()
-            .map(|m| m.render(f))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    };
-    emit(a.out.as_deref(), &text)?;
+    emit(a.out.as_deref(), &render(format, &matrices, g))?;
     if super::on_github() {
         let anns: Vec<_> = matrices
             .iter()
@@ -117,6 +70,54 @@ pub(crate) fn run(a: MatrixArgs, g: super::Globals) -> anyhow::Result<ExitStatus
     } else {
         ExitStatus::Clean
     })
+}
+
+/// `--profiles all|p1,p2`, each checked.
+fn profile_names(arg: &str) -> Result<Vec<String>, String> {
+    let names: Vec<String> = if arg.trim() == "all" {
+        PROFILE_NAMES.iter().map(|s| s.to_string()).collect()
+    } else {
+        arg.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    match names.iter().find(|n| profile::profile(n).is_none()) {
+        Some(bad) => Err(format!(
+            "varyedge: --profiles: unknown profile {bad:?}; expected all or a list of: {}",
+            PROFILE_NAMES.join(", ")
+        )),
+        None => Ok(names),
+    }
+}
+
+/// The report of every scenario's matrix in `format` (with `-q`/`-v` for the text).
+fn render(format: MatrixFormat, ms: &[Matrix<'_>], g: super::Globals) -> String {
+    use varyedge::report::matrix::{details, result_line};
+    let annotations = || github::commands(ms.iter().flat_map(github::matrix_annotations).collect());
+    match format {
+        // -q: the result line of each scenario, nothing else (and GitHub's annotations).
+        MatrixFormat::Text if g.quiet => ms.iter().map(result_line).collect(),
+        MatrixFormat::Github if g.quiet => {
+            ms.iter().map(result_line).collect::<String>() + &annotations()
+        }
+        // -v: each failing row's first failure in full after the table.
+        MatrixFormat::Text if g.verbose => join(ms, |m| m.render(MatrixFormat::Text) + &details(m)),
+        // The tables, then one set of annotations for all files within GitHub's limits.
+        MatrixFormat::Github => join(ms, |m| m.render(MatrixFormat::Text)) + &annotations(),
+        // JSON Lines: one matrix object per scenario file.
+        MatrixFormat::Json => ms.iter().map(|m| m.render(MatrixFormat::Json)).collect(),
+        MatrixFormat::Html => {
+            let parts: Vec<_> = ms.iter().map(Matrix::html_part).collect();
+            varyedge::report::html::matrix(&parts)
+        }
+        f => join(ms, |m| m.render(f)),
+    }
+}
+
+/// Each matrix rendered, separated by an empty line.
+fn join(ms: &[Matrix<'_>], f: impl Fn(&Matrix<'_>) -> String) -> String {
+    ms.iter().map(f).collect::<Vec<_>>().join("\n")
 }
 
 /// One scenario under each profile, and the profile it names itself. A row where the

@@ -199,74 +199,88 @@ pub fn matrix_annotations(m: &super::Matrix<'_>) -> Vec<Annotation> {
             by_step.entry(s.index).or_default().push(r);
         }
     }
-    let mut out = Vec::new();
-    let Some(first) = m.rows.first() else {
-        return out;
-    };
-    let (file, scenario) = (&first.trace.file, &first.trace.scenario);
-    for (index, rows) in &by_step {
-        let step = |r: &super::MatrixRow| r.trace.steps.get(*index).cloned();
-        let Some(s) = step(rows[0]) else { continue };
-        let allowed = rows
-            .iter()
-            .any(|r| step(r).is_some_and(|s| s.wrongly_allowed));
-        let own = rows
-            .iter()
-            .any(|r| Some(r.profile.as_str()) == m.own_profile);
-        let names: Vec<&str> = rows.iter().map(|r| r.profile.as_str()).collect();
-        let mut message = format!(
-            "{} {} from {}: cache-induced on {}: {}",
-            s.client,
-            s.request,
-            if s.origin.is_empty() {
-                "(no Origin)"
-            } else {
-                &s.origin
-            },
-            count(names.len(), "profile"),
-            names.join(", ")
-        );
-        for r in rows {
-            if let Some(s) = step(r) {
-                let _ = write!(
-                    message,
-                    "\n{}: {}{}",
-                    r.profile,
-                    if s.wrongly_allowed {
-                        "wrongly allowed".to_string()
-                    } else {
-                        format!("blocked {}", s.verdict.reason.id())
-                    },
-                    s.poisoned_by
-                        .map_or(String::new(), |p| format!(", served what step #{p} stored"))
-                );
-            }
-        }
-        if let Some(f) = &s.fix {
-            let _ = write!(message, "\nfix: {f}");
-        }
-        out.push(Annotation {
-            level: Level::Error,
-            rank: if allowed {
-                0
-            } else if own {
-                1
-            } else {
-                2
-            },
-            file: file.clone(),
-            line: s.line,
-            col: 0,
-            title: format!(
-                "varyedge matrix: {scenario} #{index}: cache-induced CORS failure on {} of {}",
-                names.len(),
-                count(m.rows.len(), "profile")
-            ),
-            message,
-        });
+    let mut out: Vec<Annotation> = by_step
+        .iter()
+        .filter_map(|(index, rows)| failing_step(m, *index, rows))
+        .collect();
+    out.extend(latent_notice(m));
+    out
+}
+
+/// The annotation of step `index`, which fails first on each of `rows`.
+fn failing_step<'a>(
+    m: &super::Matrix<'_>,
+    index: usize,
+    rows: &[&'a super::MatrixRow],
+) -> Option<Annotation> {
+    fn at(r: &super::MatrixRow, index: usize) -> Option<&crate::flow::StepReport> {
+        r.trace.steps.get(index)
     }
-    let latent: Vec<String> = m
-        .rows
+    let step = |r: &'a super::MatrixRow| at(r, index);
+    let first = rows.first()?;
+    let s = step(first)?;
+    let names: Vec<&str> = rows.iter().map(|r| r.profile.as_str()).collect();
+    let mut message = format!(
+        "{} {} from {}: cache-induced on {}: {}",
+        s.client,
+        s.request,
+        if s.origin.is_empty() {
+            "(no Origin)"
+        } else {
+            &s.origin
+        },
+        count(names.len(), "profile"),
+        names.join(", ")
+    );
+    for r in rows {
+        if let Some(s) = step(r) {
+            let what = if s.wrongly_allowed {
+                "wrongly allowed".to_string()
+            } else {
+                format!("blocked {}", s.verdict.reason.id())
+            };
+            let by = s
+                .poisoned_by
+                .map_or(String::new(), |p| format!(", served what step #{p} stored"));
+            let _ = write!(message, "\n{}: {what}{by}", r.profile);
+        }
+    }
+    if let Some(f) = &s.fix {
+        let _ = write!(message, "\nfix: {f}");
+    }
+    let allowed = rows
+        .iter()
+        .any(|r| step(r).is_some_and(|s| s.wrongly_allowed));
+    let own = rows
+        .iter()
+        .any(|r| Some(r.profile.as_str()) == m.own_profile);
+    Some(Annotation {
+        level: Level::Error,
+        rank: if allowed {
+            0
+        } else if own {
+            1
+        } else {
+            2
+        },
+        file: first.trace.file.clone(),
+        line: s.line,
+        col: 0,
+        title: format!(
+            "varyedge matrix: {} #{index}: cache-induced CORS failure on {} of {}",
+            first.trace.scenario,
+            names.len(),
+            count(m.rows.len(), "profile")
+        ),
+        message,
+    })
+}
+
+/// One notice naming the rows lint marks latent, if any.
+fn latent_notice(m: &super::Matrix<'_>) -> Option<Annotation> {
+    let rows: Vec<&super::MatrixRow> = m.rows.iter().filter(|r| !r.latent.is_empty()).collect();
+    let first = rows.first()?;
+    let lines: Vec<String> = rows
         .iter()
         .flat_map(|r| {
             r.latent
@@ -274,18 +288,22 @@ pub fn matrix_annotations(m: &super::Matrix<'_>) -> Vec<Annotation> {
                 .map(move |l| format!("{}: {} ({})", r.profile, l.rule, l.session))
         })
         .collect();
-    if !latent.is_empty() {
-        out.push(Annotation {
-            level: Level::Notice,
-            rank: 0,
-            file: file.clone(),
-            line: 0,
-            col: 0,
-            title: format!("varyedge matrix: {scenario}: latent on {}", count(latent.len(), "profile")),
-            message: format!("none of this file's steps fails there, but lint's generated traffic poisons it:\n{}", latent.join("\n")),
-        });
-    }
-    out
+    Some(Annotation {
+        level: Level::Notice,
+        rank: 0,
+        file: first.trace.file.clone(),
+        line: 0,
+        col: 0,
+        title: format!(
+            "varyedge matrix: {}: latent on {}",
+            first.trace.scenario,
+            count(rows.len(), "profile")
+        ),
+        message: format!(
+            "none of this file's steps fails there, but lint's generated traffic poisons it:\n{}",
+            lines.join("\n")
+        ),
+    })
 }
 
 /// The summary table of matrix runs: per scenario, the profiles that poison it.
