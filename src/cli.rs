@@ -11,12 +11,12 @@ pub(crate) struct Cli {
     /// The command.
     #[command(subcommand)]
     pub(crate) command: Command,
-    /// Say less: the text report shows only the steps that failed or that the cache
-    /// changed, and notes on standard error are left out.
+    /// Say less: only errors and the result line (a text report shrinks to its result
+    /// line, replay's failing steps as file:line lines; notes and progress are left out).
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
-    /// Say more: the text report adds where each response was stored (or why not) and
-    /// what the origin alone answers.
+    /// Say more: replay adds where each response was stored (or why not) and what the
+    /// origin alone answers; matrix each failing profile's first failure in full.
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub(crate) verbose: bool,
     /// Colour the text report: `auto` on a terminal unless NO_COLOR is set.

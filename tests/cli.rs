@@ -3,8 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary, outside GitHub Actions even when the tests run there (its annotations
+/// and step summary are tests/github.rs's subject).
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_varyedge"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_varyedge"));
+    c.env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY");
+    c
 }
 
 fn run(args: &[&str]) -> Output {
@@ -287,11 +292,28 @@ fn lint_matrix_and_explore_take_several_files_and_directories() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // JSON Lines: one compact report object per file, the same shape as one file's.
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{args:?}: {e}: {l}")))
+            .collect();
+        assert_eq!(lines.len(), n + 1, "{args:?}: one line per file");
+        assert!(lines.iter().all(|v| v.is_object()), "{args:?}: no arrays");
+        let single = bin()
+            .args([args[0], one, "--format", "json"])
+            .args(if args[0] == "explore" {
+                &["--cases", "30"][..]
+            } else {
+                &[]
+            })
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
         assert_eq!(
-            v.as_array().map(Vec::len),
-            Some(n + 1),
-            "{args:?}: one report per file"
+            String::from_utf8(single.stdout).unwrap(),
+            format!("{}\n", text.lines().last().unwrap()),
+            "{args:?}: the last file's line is exactly its single-file output"
         );
     }
     // SARIF: one run with every file's results.
@@ -336,9 +358,9 @@ fn quiet_verbose_and_colour() {
         "no POPs, no pop column: {normal}"
     );
     let quiet = text(&["replay", f, "-q"]);
-    assert!(
-        !quiet.contains("#1 ") && quiet.contains("summary: 2 steps"),
-        "{quiet}"
+    assert_eq!(
+        quiet,
+        "replay method-not-allowed: 2 steps, 2 blocked, 0 cache-induced — PASS\n"
     );
     let verbose = text(&["replay", "scenarios/01-reflect-without-vary.yaml", "-v"]);
     assert!(verbose.contains("origin alone: ok"), "{verbose}");
@@ -353,4 +375,143 @@ fn quiet_verbose_and_colour() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
     let one = text(&["replay", "scenarios/16-ats-alternates-thrash.yaml"]);
     assert!(!one.contains("1 steps") && !one.contains("(s)"), "{one}");
+}
+
+/// `-q` leaves only errors and the result line on every command that reports; `-v` adds
+/// detail. Each case: the arguments, the exact lines `-q` prints (stderr stays empty).
+#[test]
+fn quiet_leaves_only_errors_and_the_result_line() {
+    let dir = tmpdir("quiet");
+    let imported = dir.join("imported.yaml");
+    let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
+        (
+            vec!["replay", "scenarios/01-reflect-without-vary.yaml", "scenarios/02-vary-origin-fix.yaml"],
+            vec!["replay: 2 scenarios: 2 passed, 0 failed — PASS".into()],
+        ),
+        (
+            vec!["matrix", "scenarios/15-cloudflare-origin-in-key.yaml"],
+            vec!["matrix cloudflare-origin-in-key: cache-induced failures on 13 of 15 profiles: rfc9111, url-only, varnish, nginx, squid, ats, fastly, cloudfront, cloudfront-cors-custom, cloudfront-cors-s3, akamai, gcp-cdn, azure-front-door".into()],
+        ),
+        (
+            vec!["explore", "scenarios/02-vary-origin-fix.yaml", "--cases", "40"],
+            vec!["explore vary-origin-fix: no cache-induced CORS failure in 40 sessions (seed 0)".into()],
+        ),
+        (
+            vec!["lint", "scenarios/lint/correct.yaml", "scenarios/lint/max-age.yaml"],
+            vec![
+                "varyedge lint scenarios/lint/correct.yaml: no findings".into(),
+                "varyedge lint scenarios/lint/max-age.yaml: 1 finding (1 low)".into(),
+            ],
+        ),
+        (
+            vec!["fix", "scenarios/02-vary-origin-fix.yaml", "--cases", "20"],
+            vec!["fix vary-origin-fix (varnish): nothing to fix".into()],
+        ),
+        (
+            vec!["diagnose", "har", "tests/har/firefox-reflect-without-vary.har"],
+            vec![],
+        ),
+        (
+            vec!["import", "har", "tests/har/firefox-reflect-without-vary.har", "--out", imported.to_str().unwrap()],
+            vec![],
+        ),
+    ];
+    for (args, want) in cases {
+        let loud = bin()
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let out = bin()
+            .arg("-q")
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            loud.status.code(),
+            "{args:?}: -q keeps the exit code"
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr, "", "{args:?}: -q prints no notes");
+        let lines: Vec<&str> = stdout.lines().collect();
+        if args[0] == "diagnose" {
+            // its one line is the first line of the full report
+            let full = String::from_utf8(loud.stdout).unwrap();
+            assert_eq!(lines, vec![full.lines().next().unwrap()], "{args:?}");
+            assert!(
+                full.lines().count() > 1,
+                "{args:?}: the full report says more"
+            );
+        } else if args[0] == "import" {
+            assert!(lines.is_empty(), "{args:?}: {stdout}");
+            assert!(
+                !loud.stderr.is_empty(),
+                "{args:?}: without -q it says what it imported"
+            );
+        } else {
+            assert_eq!(lines, want, "{args:?}");
+            assert!(
+                loud.stdout.len() > stdout.len(),
+                "{args:?}: without -q it says more"
+            );
+        }
+    }
+    // A failing step is an error: `-q` keeps it, as file:line, before the result line.
+    let changed = dir.join("changed.yaml");
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios/01-reflect-without-vary.yaml"),
+    )
+    .unwrap()
+    .replacen(
+        "expect: { cors: ok, cache: miss }",
+        "expect: { cors: blocked, cache: miss }",
+        1,
+    );
+    std::fs::write(&changed, text).unwrap();
+    let out = bin()
+        .args(["-q", "replay", changed.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with(&format!("{}:", changed.display()))
+            && lines[0].contains("#0")
+            && lines[0].contains("expectation unmet"),
+        "{stdout}"
+    );
+    assert!(lines[1].ends_with("— FAIL"), "{stdout}");
+    // -v adds detail: matrix shows each failing row's first failure in full.
+    let f = "scenarios/01-reflect-without-vary.yaml";
+    let normal = bin()
+        .args(["matrix", f])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let verbose = bin()
+        .args(["-v", "matrix", f])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let (normal, verbose) = (
+        String::from_utf8(normal.stdout).unwrap(),
+        String::from_utf8(verbose.stdout).unwrap(),
+    );
+    assert!(verbose.starts_with(&normal), "the table first");
+    assert!(
+        verbose.contains(
+            "\nvarnish: #1 app2 GET /api/data from https://app2.example.com: origin-mismatch"
+        ),
+        "{verbose}"
+    );
+    assert!(
+        verbose.contains("console: ") && !normal.contains("console: "),
+        "{verbose}"
+    );
 }

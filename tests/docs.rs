@@ -64,8 +64,59 @@ fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
     assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
 }
 
+/// The records of a JSON Lines output: each line one compact object (no pretty-printing,
+/// no top-level array), parsed.
+fn json_lines(args: &[&str]) -> Vec<Value> {
+    let out = stdout(args);
+    assert!(
+        out.ends_with('\n'),
+        "{args:?}: the last record ends with a newline"
+    );
+    out.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let v: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{args:?}: line {}: {e}", i + 1));
+            assert!(v.is_object(), "{args:?}: line {} is not an object", i + 1);
+            // Compact: as long as its compact re-serialisation (key order aside, which
+            // does not change the length; any pretty-printing whitespace would).
+            assert_eq!(
+                serde_json::to_string(&v).expect("serialise").len(),
+                line.len(),
+                "{args:?}: line {} is not compact JSON",
+                i + 1
+            );
+            v
+        })
+        .collect()
+}
+
+/// The single record of a one-file output.
 fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&stdout(args)).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    let mut v = json_lines(args);
+    assert_eq!(v.len(), 1, "{args:?}: one file gives one line");
+    v.remove(0)
+}
+
+/// Every line of a several-file output validates; returns how many there were.
+fn assert_lines_valid(v: &jsonschema::Validator, args: &[&str]) -> usize {
+    let lines = json_lines(args);
+    for (i, doc) in lines.iter().enumerate() {
+        assert_valid(v, doc, &format!("{args:?} line {}", i + 1));
+    }
+    lines.len()
+}
+
+fn yaml_count(dir: &str) -> usize {
+    std::fs::read_dir(root().join(dir))
+        .expect("scenario dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| x == "yaml" || x == "yml")
+        })
+        .count()
 }
 
 #[test]
@@ -82,8 +133,8 @@ fn json_outputs_match_their_schemas() {
         let f = f.to_str().expect("utf-8");
         assert_valid(&replay, &json(&["replay", f, "--format", "json"]), f);
     }
-    let all = json(&["replay", "scenarios/", "--format", "json"]);
-    assert_valid(&replay, &all, "replay scenarios/");
+    let n = assert_lines_valid(&replay, &["replay", "scenarios/", "--format", "json"]);
+    assert_eq!(n, files.len(), "replay scenarios/: one line per file");
 
     // The schema is not vacuous: a renamed verdict or a missing summary fails it.
     let mut broken = json(&[
@@ -126,33 +177,34 @@ fn json_outputs_match_their_schemas() {
         let f = f.to_str().expect("utf-8");
         assert_valid(&lint, &json(&["lint", f, "--format", "json"]), f);
     }
-    // Several files: an array of the same reports.
-    assert_valid(
-        &lint,
-        &json(&["lint", "scenarios/lint/", "--format", "json"]),
-        "lint dir",
+    // Several files: JSON Lines, one report of the same shape per file.
+    let lint_dir = yaml_count("scenarios/lint");
+    assert!(lint_dir >= 2);
+    let n = assert_lines_valid(&lint, &["lint", "scenarios/lint/", "--format", "json"]);
+    assert_eq!(n, lint_dir, "lint dir: one line per file");
+    let explore_dir = yaml_count("scenarios/explore");
+    assert!(explore_dir >= 2);
+    let n = assert_lines_valid(
+        &matrix,
+        &["matrix", "scenarios/explore/", "--format", "json"],
     );
-    let many = json(&["matrix", "scenarios/explore/", "--format", "json"]);
-    assert!(many.is_array());
-    assert_valid(&matrix, &many, "matrix dir");
-    let many = json(&[
+    assert_eq!(n, explore_dir, "matrix dir: one line per file");
+    let args = [
         "explore",
         "scenarios/explore/",
         "--cases",
         "30",
         "--format",
         "json",
-    ]);
-    assert_valid(&explore, &many, "explore dir");
+    ];
+    let n = assert_lines_valid(&explore, &args);
+    assert_eq!(n, explore_dir, "explore dir: one line per file");
     let profiles = validator("profiles.schema.json");
-    assert_valid(
-        &profiles,
-        &json(&["profiles", "--format", "json"]),
-        "profiles",
-    );
+    let n = assert_lines_valid(&profiles, &["profiles", "--format", "json"]);
+    assert!(n >= 14, "one line per built-in profile, {n} lines");
     assert_eq!(
-        json(&["profiles", "--json"]),
-        json(&["profiles", "--format", "json"]),
+        json_lines(&["profiles", "--json"]),
+        json_lines(&["profiles", "--format", "json"]),
         "--json is an alias"
     );
 }

@@ -133,3 +133,107 @@ fn lint_findings_become_annotations_worst_first() {
     );
     assert!(text.contains(&expected), "{text}");
 }
+
+/// A poisoned scenario whose first failure is on a step of its own: `k` quiet rounds, then
+/// the poisoning pair (so twelve files give twelve distinct failing lines).
+fn poisoned_late(k: usize) -> String {
+    let mut y = poisoned(0);
+    for _ in 0..k {
+        y.push_str("  - { at: +20s, client: a, fetch: GET /x, expect: { cors: ok } }\n");
+    }
+    y.push_str("  - { at: +1s, client: b, fetch: GET /x }\n");
+    y
+}
+
+#[test]
+fn matrix_annotates_each_failing_step_once_naming_its_profiles() {
+    let d = tmpdir("matrix");
+    let f = d.join("many.yaml");
+    std::fs::write(&f, poisoned(3)).unwrap();
+    let summary = d.join("summary.md");
+    let out = run(&["matrix", f.to_str().unwrap()], Some(&summary));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("profile "), "the table first: {text}");
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("::error ")).collect();
+    // One annotation per failing step: #1 (line 11) for the twelve profiles that store
+    // a's answer for b, the scenario's own among them, so it comes first; #0 (line 10)
+    // for cloudfront, which never forwards Origin.
+    assert_eq!(errors.len(), 2, "{text}");
+    let file = format!("file={}", f.display());
+    assert!(
+        errors[0].contains(&file) && errors[0].contains(",line=11,"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0].contains("many #1%3A cache-induced CORS failure on 12 of 15 profiles"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0].contains("url-only") && !errors[0].contains("cloudflare"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1].contains(",line=10,") && errors[1].contains("on 1 profile: cloudfront%0A"),
+        "{}",
+        errors[1]
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("## varyedge matrix\n"), "{md}");
+    assert!(md.contains("| many | 15 | rfc9111, url-only"), "{md}");
+    // JSON stays JSON (annotations only when the text report is on stdout or --out is used).
+    let out = run(&["matrix", f.to_str().unwrap(), "--format", "json"], None);
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok());
+}
+
+#[test]
+fn matrix_annotations_stay_within_ten_errors_the_rest_counted() {
+    let d = tmpdir("matrix-many");
+    for k in 0..12 {
+        std::fs::write(d.join(format!("s{k:02}.yaml")), poisoned_late(k)).unwrap();
+    }
+    let out = run(&["matrix", d.to_str().unwrap(), "--format", "github"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("::error ")).collect();
+    // 23 failing steps in 12 files (s00 fails on cloudfront only): the nine worst (those
+    // failing on the scenario's own profile) are shown, the tenth counts the other 14.
+    assert_eq!(errors.len(), 10, "{text}");
+    for e in &errors[..9] {
+        assert!(e.contains("on 12 of 15 profiles"), "worst first: {e}");
+    }
+    assert!(errors[9].contains("14 more error"), "{}", errors[9]);
+}
+
+#[test]
+fn explore_annotates_each_kind_with_a_summary() {
+    let d = tmpdir("explore");
+    let summary = d.join("summary.md");
+    let f = "scenarios/explore/preflight-and-no-origin.yaml";
+    let out = run(
+        &["explore", f, "--cases", "200", "--seed", "9"],
+        Some(&summary),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert!(errors.len() >= 2, "one per kind: {text}");
+    for e in &errors {
+        assert!(
+            e.contains(&format!("file={f},title=varyedge explore%3A")),
+            "{e}"
+        );
+        assert!(e.contains("of 200 sampled sessions"), "{e}");
+    }
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("## varyedge explore\n"), "{md}");
+    assert!(md.contains("| 200 |"), "{md}");
+    assert_eq!(
+        md.matches("\n- **varyedge explore: ").count(),
+        errors.len(),
+        "{md}"
+    );
+}

@@ -152,3 +152,36 @@ fn an_unreachable_upstream_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot probe"));
 }
+
+/// Issue 11: against a server that accepts and never answers, lint waits on a bounded
+/// number of probes (`GIVE_UP_AFTER` in a row) and sends none of the rest; asserted on
+/// what it reports, not on the clock.
+#[test]
+fn a_silent_server_is_waited_on_for_a_bounded_number_of_probes() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let out = Command::new(BIN)
+        .args(["lint", "--upstream", &url, "--timeout", "200ms"])
+        .args(["--origin", "https://app.example.com"])
+        .output()
+        .expect("run lint");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let waited = varyedge::net::probe::GIVE_UP_AFTER;
+    assert!(
+        err.contains(&format!("cannot probe {url}: GET "))
+            && err.contains("no answer within 200ms"),
+        "{err}"
+    );
+    let trusted = ["https://app.example.com".to_string()];
+    let planned = varyedge::lint::probe::plan(&trusted, &["/".to_string()]).len();
+    assert!(planned > waited + 5, "{planned} probes planned");
+    assert!(
+        err.contains(&format!(
+            "; {waited} probes sent and unanswered, the other {} not sent",
+            planned - waited
+        )),
+        "{err}"
+    );
+    drop(l);
+}

@@ -53,6 +53,28 @@ fn snapshot(name: &str, actual: &str) {
     }
 }
 
+/// A JSON Lines output: every line one compact JSON object (checked here), kept in the
+/// golden file pretty-printed, one record after the other, so that a diff is readable.
+fn snapshot_jsonl(name: &str, actual: &str) {
+    assert!(actual.ends_with('\n'), "{name}: newline-terminated");
+    let mut pretty = String::new();
+    for (i, line) in actual.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("{name}: line {} is not JSON: {e}", i + 1));
+        assert!(v.is_object(), "{name}: line {} is not an object", i + 1);
+        // Compact: no longer than its compact re-serialisation (key order aside).
+        assert_eq!(
+            serde_json::to_string(&v).unwrap().len(),
+            line.len(),
+            "{name}: line {} is not compact",
+            i + 1
+        );
+        pretty.push_str(&serde_json::to_string_pretty(&v).unwrap());
+        pretty.push('\n');
+    }
+    snapshot(name, &pretty);
+}
+
 /// Loads a scenario by path relative to the crate, as the commands name it.
 fn load(rel: &str, profile: Option<&str>) -> (Scenario, String) {
     let text = std::fs::read_to_string(root().join(rel)).unwrap();
@@ -91,38 +113,54 @@ fn replay_formats() {
         text: Default::default(),
     };
     snapshot("replay.txt", &r.render(ReplayFormat::Text));
-    snapshot("replay.json", &r.render(ReplayFormat::Json));
+    let all = r.render(ReplayFormat::Json);
+    assert_eq!(all.lines().count(), traces.len(), "one line per scenario");
+    snapshot_jsonl("replay.json", &all);
     snapshot("replay.junit.xml", &r.render(ReplayFormat::Junit));
-    // One trace renders as an object, not a one-element array.
+    // One trace renders as one line holding the object, not a one-element array.
     let one = Replay {
         traces: &traces[..1],
         text: Default::default(),
     };
     snapshot("replay-one.txt", &one.render(ReplayFormat::Text));
-    snapshot("replay-one.json", &one.render(ReplayFormat::Json));
+    let one_json = one.render(ReplayFormat::Json);
+    assert_eq!(one_json.lines().count(), 1);
+    assert_eq!(
+        all.lines().next(),
+        one_json.lines().next(),
+        "the same shape"
+    );
+    snapshot_jsonl("replay-one.json", &one_json);
 }
 
 fn matrix_rows(rel: &str) -> Vec<MatrixRow> {
+    // `latent` is filled by `mark_latent` below, from lint's findings.
     profile::PROFILE_NAMES
         .iter()
         .map(|n| MatrixRow {
             profile: n.to_string(),
             caveat: profile::profile(n).and_then(|p| p.caveat),
             trace: sim::replay(&load(rel, Some(n)).0).unwrap(),
+            latent: Vec::new(),
         })
         .collect()
 }
 
 #[test]
 fn matrix_formats() {
-    let rows = matrix_rows("scenarios/01-reflect-without-vary.yaml");
+    let rel = "scenarios/01-reflect-without-vary.yaml";
+    let mut rows = matrix_rows(rel);
+    // As `varyedge matrix` does: lint's latent poisonings on the rows that do not fail.
+    let (sc, text) = load(rel, None);
+    let findings = lint::check(&sc, &text, &Simulator(rel.to_string()));
+    varyedge::report::matrix::mark_latent(&mut rows, &findings);
     let m = Matrix {
         rows: &rows,
         own_profile: Some("url-only"),
     };
     snapshot("matrix.txt", &m.render(MatrixFormat::Text));
     snapshot("matrix.md", &m.render(MatrixFormat::Markdown));
-    snapshot("matrix.json", &m.render(MatrixFormat::Json));
+    snapshot_jsonl("matrix.json", &m.render(MatrixFormat::Json));
 }
 
 #[test]
@@ -143,12 +181,32 @@ fn explore_formats() {
         written: &written,
     };
     snapshot("explore.txt", &e.render(ExploreFormat::Text));
-    snapshot("explore.json", &e.render(ExploreFormat::Json));
+    snapshot_jsonl("explore.json", &e.render(ExploreFormat::Json));
+}
+
+/// The simulator as `varyedge lint` hands it to lint (see src/commands/simulator.rs).
+struct Simulator(String);
+
+impl lint::Replayer for Simulator {
+    fn replay(
+        &self,
+        sc: &Scenario,
+        knobs: &varyedge::edge::knobs::Knobs,
+        origin: &varyedge::origin::OriginModel,
+    ) -> varyedge::flow::Trace {
+        sim::replay_with(sc, knobs, &mut origin.clone())
+    }
+    fn profiles(&self, _: &Scenario) -> Vec<(String, varyedge::edge::knobs::Knobs)> {
+        profile::PROFILE_NAMES
+            .iter()
+            .map(|n| (n.to_string(), load(&self.0, Some(n)).0.edge.knobs))
+            .collect()
+    }
 }
 
 fn lint_report(rel: &str, format: LintFormat) -> String {
     let (sc, text) = load(rel, None);
-    let mut findings = lint::check(&sc, &text);
+    let mut findings = lint::check(&sc, &text, &Simulator(rel.to_string()));
     lint::sort(&mut findings);
     Lint {
         target: rel,
@@ -162,11 +220,11 @@ fn lint_report(rel: &str, format: LintFormat) -> String {
 fn lint_formats() {
     let rel = "scenarios/01-reflect-without-vary.yaml";
     snapshot("lint.txt", &lint_report(rel, LintFormat::Text));
-    snapshot("lint.json", &lint_report(rel, LintFormat::Json));
+    snapshot_jsonl("lint.json", &lint_report(rel, LintFormat::Json));
     snapshot("lint.sarif.json", &lint_report(rel, LintFormat::Sarif));
     let clean = "scenarios/lint/correct.yaml";
     snapshot("lint-clean.txt", &lint_report(clean, LintFormat::Text));
-    snapshot("lint-clean.json", &lint_report(clean, LintFormat::Json));
+    snapshot_jsonl("lint-clean.json", &lint_report(clean, LintFormat::Json));
     snapshot(
         "lint-clean.sarif.json",
         &lint_report(clean, LintFormat::Sarif),
@@ -178,7 +236,7 @@ fn profiles_formats() {
     let ps = builtin_profiles();
     let p = Profiles { profiles: &ps };
     snapshot("profiles.txt", &p.render(ProfilesFormat::Text));
-    snapshot("profiles.json", &p.render(ProfilesFormat::Json));
+    snapshot_jsonl("profiles.json", &p.render(ProfilesFormat::Json));
 }
 
 #[test]
@@ -203,7 +261,7 @@ fn fix_formats() {
     let advice = vec![varyedge::fix::advise(&sc, 30).unwrap()];
     let r = Fix { advice: &advice };
     snapshot("fix.txt", &r.render(FixFormat::Text));
-    snapshot("fix.json", &r.render(FixFormat::Json));
+    snapshot_jsonl("fix.json", &r.render(FixFormat::Json));
     snapshot("fix.md", &r.render(FixFormat::Markdown));
 }
 

@@ -7,7 +7,7 @@ use varyedge::error::ExitStatus;
 use varyedge::har::diagnose::{diagnose, render_json, render_sarif, render_text};
 use varyedge::report::LintFormat;
 
-pub(crate) fn run(a: DiagnoseHarArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: DiagnoseHarArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let hars = match read_hars(&a.files) {
         Ok(h) => h,
         Err(e) => {
@@ -17,6 +17,15 @@ pub(crate) fn run(a: DiagnoseHarArgs) -> anyhow::Result<ExitStatus> {
     };
     let d = diagnose(&hars);
     let text = match a.format {
+        // -q: the result line only (the first line of the text report).
+        LintFormat::Text if g.quiet => {
+            render_text(&d)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+                + "\n"
+        }
         LintFormat::Text => render_text(&d),
         LintFormat::Json => render_json(&d),
         LintFormat::Sarif => render_sarif(&d, env!("CARGO_PKG_VERSION")),

@@ -7,9 +7,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use varyedge::error::ExitStatus;
 use varyedge::explore::{self, Settings};
-use varyedge::report::{Explore, ExploreFormat, Render};
+use varyedge::report::{github, Explore, ExploreFormat, Render};
 
-pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let files = match super::expand(&a.scenarios) {
         Ok(f) => f,
         Err(e) => {
@@ -40,59 +40,38 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
     }
     let mut runs = Vec::new();
     for sc in &scenarios {
-        match explore_one(&a, sc, files.len() > 1)? {
+        match explore_one(&a, sc, files.len() > 1, g.quiet)? {
             Ok(r) => runs.push(r),
             Err(status) => return Ok(status),
         }
     }
-    let text = match (a.format, runs.as_slice()) {
-        (f @ (ExploreFormat::Text | ExploreFormat::Json), [(ex, written)]) => {
-            let text = Explore {
-                exploration: ex,
-                written,
-            }
-            .render(f);
-            // A scenario with a traffic model also gets the per-request failure rate.
-            match super::traffic::add_section(&files[0], &scenarios[0], a.seed, f, text) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitStatus::BadInput);
-                }
-            }
+    // In GitHub Actions a text report on standard output carries the annotations.
+    let format = if super::on_github() && a.format == ExploreFormat::Text && a.out.is_none() {
+        ExploreFormat::Github
+    } else {
+        a.format
+    };
+    let text = match render(format, &runs, &files, &scenarios, a.seed, g) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitStatus::BadInput);
         }
-        (f, [(ex, written)]) => Explore {
-            exploration: ex,
-            written,
-        }
-        .render(f),
-        (ExploreFormat::Json, many) => {
-            let v: Vec<_> = many
-                .iter()
-                .map(|(ex, w)| varyedge::report::explore::json_value(ex, w))
-                .collect();
-            format!("{}\n", serde_json::to_string_pretty(&v)?)
-        }
-        (ExploreFormat::Html, many) => {
-            let v: Vec<_> = many
-                .iter()
-                .map(|(ex, w)| varyedge::report::explore::json_value(ex, w))
-                .collect();
-            varyedge::report::html::explore(&v)
-        }
-        (f, many) => many
-            .iter()
-            .map(|(ex, written)| {
-                Explore {
-                    exploration: ex,
-                    written,
-                }
-                .render(f)
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
     };
     emit(a.out.as_deref(), &text)?;
+    if super::on_github() {
+        let all: Vec<&explore::Exploration> = runs.iter().map(|(ex, _)| ex).collect();
+        let anns = annotations(&runs);
+        let summary = github::summary(
+            "varyedge explore",
+            &github::explore_table(&all),
+            anns.clone(),
+        );
+        // Standard output holds the report: the github format printed them, and a JSON or
+        // HTML report there must stay parseable. Only beside --out FILE are they printed here.
+        let printed = a.out.is_none();
+        super::github_extras(printed, &github::commands(anns), &summary)?;
+    }
     Ok(if runs.iter().any(|(ex, _)| ex.found()) {
         ExitStatus::Findings
     } else {
@@ -102,12 +81,72 @@ pub(crate) fn run(a: ExploreArgs) -> anyhow::Result<ExitStatus> {
 
 type Run = (explore::Exploration, Vec<Option<String>>);
 
+/// The report of every exploration in `format` (with `-q` for the text); a traffic model's
+/// section is added per scenario (its error: bad input).
+fn render(
+    format: ExploreFormat,
+    runs: &[Run],
+    files: &[PathBuf],
+    scenarios: &[varyedge::scenario::Scenario],
+    seed: u64,
+    g: super::Globals,
+) -> Result<String, varyedge::error::InputError> {
+    let annotated = || match format {
+        ExploreFormat::Github => github::commands(annotations(runs)),
+        _ => String::new(),
+    };
+    match format {
+        ExploreFormat::Html => {
+            let v: Vec<_> = runs
+                .iter()
+                .map(|(ex, w)| varyedge::report::explore::json_value(ex, w))
+                .collect();
+            Ok(varyedge::report::html::explore(&v))
+        }
+        // -q: the result line of each scenario, nothing else (and GitHub's annotations).
+        ExploreFormat::Text | ExploreFormat::Github if g.quiet => Ok(runs
+            .iter()
+            .map(|(ex, _)| varyedge::report::explore::result_line(ex))
+            .collect::<String>()
+            + &annotated()),
+        // Text one report after the other; JSON one line per scenario file (JSON Lines);
+        // GitHub each text report, then one set of annotations for all of them.
+        f => {
+            let each = if f == ExploreFormat::Github {
+                ExploreFormat::Text
+            } else {
+                f
+            };
+            let mut parts = Vec::new();
+            for ((ex, written), (file, sc)) in runs.iter().zip(files.iter().zip(scenarios)) {
+                let one = Explore {
+                    exploration: ex,
+                    written,
+                }
+                .render(each);
+                // A scenario with a traffic model also gets the per-request failure rate.
+                parts.push(super::traffic::add_section(file, sc, seed, each, one)?);
+            }
+            let sep = if f == ExploreFormat::Json { "" } else { "\n" };
+            Ok(parts.join(sep) + &annotated())
+        }
+    }
+}
+
+/// Every exploration's annotations, one per kind found.
+fn annotations(runs: &[Run]) -> Vec<github::Annotation> {
+    runs.iter()
+        .flat_map(|(ex, _)| github::explore_annotations(ex))
+        .collect()
+}
+
 /// Explores one scenario and writes its repros; `prefix` names them after the scenario
 /// (several scenarios share one directory).
 fn explore_one(
     a: &ExploreArgs,
     sc: &varyedge::scenario::Scenario,
     prefix: bool,
+    quiet: bool,
 ) -> anyhow::Result<Result<Run, ExitStatus>> {
     let settings = Settings {
         cases: a.cases,
@@ -115,7 +154,7 @@ fn explore_one(
         max_steps: usize::from(a.max_steps),
         ..Settings::default()
     };
-    let mut bar = Progress::new(std::io::stderr().is_terminal());
+    let mut bar = Progress::new(!quiet && std::io::stderr().is_terminal());
     let result = explore::explore(sc, &settings, &mut |done, total| bar.draw(done, total));
     bar.clear();
     let ex = match result {

@@ -68,7 +68,7 @@ pub(crate) fn run(a: FingerprintArgs) -> anyhow::Result<ExitStatus> {
         }
     };
     let text = if a.format == crate::cli::FingerprintFormat::Json {
-        serde_json::to_string_pretty(&f)? + "\n"
+        serde_json::to_string(&f)? + "\n" // one JSON Lines record, like every report
     } else {
         fingerprint::render_text(&f)
     };

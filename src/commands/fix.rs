@@ -9,7 +9,7 @@ use varyedge::explore;
 use varyedge::fix::{self, FixError};
 use varyedge::report::{Fix, Render};
 
-pub(crate) fn run(a: FixArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: FixArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let files = match expand(&a.scenarios) {
         Ok(f) => f,
         Err(e) => {
@@ -48,7 +48,12 @@ pub(crate) fn run(a: FixArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    emit(a.out.as_deref(), &Fix { advice: &advice }.render(a.format))?;
+    let text = if g.quiet && a.format == varyedge::report::FixFormat::Text {
+        varyedge::report::fix::result_lines(&advice) // -q: one result line per scenario
+    } else {
+        Fix { advice: &advice }.render(a.format)
+    };
+    emit(a.out.as_deref(), &text)?;
     Ok(status)
 }
 

@@ -27,7 +27,7 @@ pub(crate) fn scenario_import(scenario_file: &str, rel: &str) -> Result<Imported
 pub(crate) fn edge_config(path: &Path) -> Result<Imported, InputError> {
     let imp = load_edge(path)?;
     for w in &imp.warnings {
-        eprintln!("varyedge: {}: warning: {w}", imp.file);
+        super::note(format_args!("varyedge: {}: warning: {w}", imp.file));
     }
     Ok(imp)
 }
@@ -41,7 +41,7 @@ pub(crate) fn run(a: ImportConfigArgs) -> anyhow::Result<ExitStatus> {
         }
     };
     for w in &imp.warnings {
-        eprintln!("varyedge: {}: warning: {w}", imp.file);
+        super::note(format_args!("varyedge: {}: warning: {w}", imp.file));
     }
     emit(a.out.as_deref(), &import::render(&imp))?;
     Ok(ExitStatus::Clean)

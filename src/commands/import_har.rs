@@ -5,7 +5,7 @@ use crate::cli::ImportHarArgs;
 use varyedge::error::ExitStatus;
 use varyedge::har::import::{import, ImportOptions};
 
-pub(crate) fn run(a: ImportHarArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: ImportHarArgs, _: super::Globals) -> anyhow::Result<ExitStatus> {
     let hars = match read_hars(&a.files) {
         Ok(h) => h,
         Err(e) => {
@@ -33,10 +33,10 @@ pub(crate) fn run(a: ImportHarArgs) -> anyhow::Result<ExitStatus> {
     };
     emit(a.out.as_deref(), &imported.yaml)?;
     let (steps, folded, skipped) = imported.counts;
-    eprintln!(
+    super::note(format_args!(
         "varyedge: imported {steps} steps ({folded} preflights folded into their requests, {skipped} entries to other hosts or from the browser's own cache skipped), {} clients, edge {}",
         imported.scenario.clients.len(),
         imported.scenario.edge.profile
-    );
+    ));
     Ok(ExitStatus::Clean)
 }

@@ -23,7 +23,7 @@ fn bad(e: impl std::fmt::Display) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::BadInput)
 }
 
-pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: LintArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let Some(timeout_ms) = varyedge::time::parse_duration_ms(&a.timeout).filter(|t| *t > 0) else {
         return bad(InputError::at(
             "<--timeout>",
@@ -62,9 +62,23 @@ pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
     } else {
         a.format
     };
-    super::emit(a.out.as_deref(), &render(&reports, format))?;
+    let text = if g.quiet && matches!(format, LintFormat::Text | LintFormat::Github) {
+        // -q: the result line of each report (the annotations still follow in GitHub).
+        let lines: String = reports
+            .iter()
+            .map(|(t, f)| varyedge::report::lint::result_line(t, f))
+            .collect();
+        match format {
+            LintFormat::Github => lines + &render_annotations(&reports),
+            _ => lines,
+        }
+    } else {
+        render(&reports, format)
+    };
+    super::emit(a.out.as_deref(), &text)?;
     if super::on_github() {
-        github(&reports, format == LintFormat::Github && a.out.is_none())?;
+        // Standard output holds the report (github printed them; JSON/SARIF stay parseable).
+        github(&reports, a.out.is_none())?;
     }
     let fails = reports
         .iter()
@@ -76,8 +90,8 @@ pub(crate) fn run(a: LintArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// Several reports: text one after the other; JSON an object for one, an array for
-/// several (as `replay`); SARIF one run holding every file's results.
+/// Several reports: text one after the other; JSON one line per report (JSON Lines, as
+/// `replay`); SARIF one run holding every file's results.
 fn render(reports: &[(String, Vec<Finding>)], format: LintFormat) -> String {
     let version = env!("CARGO_PKG_VERSION");
     let one = |(t, f): &(String, Vec<Finding>), fmt| {
@@ -90,21 +104,27 @@ fn render(reports: &[(String, Vec<Finding>)], format: LintFormat) -> String {
     };
     match (format, reports) {
         (_, [r]) => one(r, format),
-        (LintFormat::Json, many) => {
-            let v: Vec<serde_json::Value> = many
-                .iter()
-                .map(|(t, f)| varyedge::report::lint::json_value(t, f))
-                .collect();
-            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-            s.push('\n');
-            s
-        }
         (LintFormat::Sarif, many) => {
             let all: Vec<Finding> = many.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
             one(&(String::new(), all), LintFormat::Sarif)
         }
+        // Several reports: the texts, then one set of annotations within GitHub's limits.
+        (LintFormat::Github, many) => {
+            let texts: String = many.iter().map(|r| one(r, LintFormat::Text)).collect();
+            texts + &render_annotations(many)
+        }
         (fmt, many) => many.iter().map(|r| one(r, fmt)).collect(),
     }
+}
+
+/// The annotations of every report, worst first within GitHub's limits.
+fn render_annotations(reports: &[(String, Vec<Finding>)]) -> String {
+    use varyedge::report::{github, lint as render};
+    let anns = reports
+        .iter()
+        .flat_map(|(t, f)| github::lint_annotations(&render::json_value(t, f)))
+        .collect();
+    github::commands(anns)
 }
 
 /// `GITHUB_ACTIONS=true`: annotations (unless the report printed them) and the summary.
@@ -176,7 +196,11 @@ fn lint_scenario(
         sc.edge.knobs = imp.knobs;
     }
     match &sc.origin {
-        OriginSpec::Model(_) => Ok((name, lint::check(&sc, &text))),
+        OriginSpec::Model(_) => {
+            // The simulator `matrix` uses, so lint's profiles agree with its rows.
+            let sim = super::simulator::Simulator::all(path).map_err(|e| e.to_string())?;
+            Ok((name, sim.lint(&sc, &text)))
+        }
         OriginSpec::Upstream(url) => {
             let mut trusted: Vec<String> = Vec::new();
             for c in &sc.clients {
@@ -228,13 +252,24 @@ fn live(
         .map_err(|e| format!("varyedge lint: cannot start the probe: {e}"))?;
     let failed: Vec<&String> = answers.iter().filter_map(|a| a.as_ref().err()).collect();
     if failed.len() == answers.len() {
+        // A silent server is waited on for a bounded number of probes (the probe gives up
+        // after a few timeouts in a row); say how many, and how many were never sent.
+        let not_sent = failed.iter().filter(|e| e.contains(": not sent: ")).count();
         return Err(format!(
-            "varyedge lint: cannot probe {url}: {}",
-            failed.first().map_or("no request planned", |s| s.as_str())
+            "varyedge lint: cannot probe {url}: {}{}",
+            failed.first().map_or("no request planned", |s| s.as_str()),
+            if not_sent > 0 {
+                format!(
+                    "; {} sent and unanswered, the other {not_sent} not sent",
+                    varyedge::report::text::count(failed.len() - not_sent, "probe")
+                )
+            } else {
+                String::new()
+            }
         ));
     }
     for e in &failed {
-        eprintln!("varyedge lint: warning: {e}");
+        super::note(format_args!("varyedge lint: warning: {e}"));
     }
     Ok(lint::probe::analyse(base, &probes, &answers))
 }

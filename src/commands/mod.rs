@@ -16,6 +16,7 @@ mod profiles;
 #[cfg(feature = "net")]
 mod proxy;
 mod replay;
+mod simulator;
 mod traffic;
 
 use crate::cli::{Cli, ColorWhen, Command};
@@ -33,25 +34,26 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         verbose: cli.verbose,
         color: cli.color,
     };
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let r = match cli.command {
         Command::Replay(a) => replay::run(a, opts),
-        Command::Matrix(a) => matrix::run(a),
+        Command::Matrix(a) => matrix::run(a, opts),
         Command::Profiles(a) => profiles::run(a),
         #[cfg(feature = "net")]
         Command::Origin(a) => origin::run(a),
-        Command::Lint(a) => lint::run(a),
-        Command::Explore(a) => explore::run(a),
+        Command::Lint(a) => lint::run(a, opts),
+        Command::Explore(a) => explore::run(a, opts),
         #[cfg(feature = "net")]
-        Command::Proxy(a) => proxy::run(a),
-        Command::Import(crate::cli::ImportCommand::Har(a)) => import_har::run(a),
-        Command::Diagnose(crate::cli::DiagnoseCommand::Har(a)) => diagnose::run(a),
+        Command::Proxy(a) => proxy::run(a, opts),
+        Command::Import(crate::cli::ImportCommand::Har(a)) => import_har::run(a, opts),
+        Command::Diagnose(crate::cli::DiagnoseCommand::Har(a)) => diagnose::run(a, opts),
         Command::Init(a) => init::run(a),
         Command::Completions(a) => init::completions(a),
         Command::Man(a) => init::man(a),
         Command::Import(crate::cli::ImportCommand::CdnConfig(a)) => import_config::run(a),
         #[cfg(feature = "net")]
         Command::Fingerprint(a) => fingerprint::run(a),
-        Command::Fix(a) => fix::run(a),
+        Command::Fix(a) => fix::run(a, opts),
     };
     match r {
         Ok(s) => s,
@@ -86,6 +88,16 @@ impl varyedge::net::log::Sink for StdSink {
 #[cfg(feature = "net")]
 pub(crate) fn log_to_std() {
     varyedge::net::log::set_sink(Box::new(StdSink));
+}
+
+/// `-q`: notes and warnings on standard error are left out (errors never are).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A note or warning on standard error, unless `-q`.
+pub(crate) fn note(text: std::fmt::Arguments<'_>) {
+    if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("{text}");
+    }
 }
 
 /// The options every command takes.
@@ -129,8 +141,10 @@ pub(crate) fn on_github() -> bool {
     std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true")
 }
 
-/// In GitHub Actions: prints `annotations` (workflow commands) when the report itself did
-/// not carry them, and appends `summary` to `$GITHUB_STEP_SUMMARY` when it is set.
+/// In GitHub Actions: prints `annotations` (workflow commands) unless standard output
+/// holds the report (`annotations_printed`: the github format carried them, or a JSON,
+/// JUnit, SARIF, Markdown or HTML report there must stay parseable), and appends `summary`
+/// to `$GITHUB_STEP_SUMMARY` when it is set.
 pub(crate) fn github_extras(
     annotations_printed: bool,
     annotations: &str,

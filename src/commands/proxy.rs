@@ -80,7 +80,7 @@ fn access_log_target(t: &str) -> Result<Box<dyn std::io::Write + Send>, String> 
         .map_err(|e| format!("--access-log {t:?}: cannot open: {e}"))
 }
 
-pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(a: ProxyArgs, _: super::Globals) -> anyhow::Result<ExitStatus> {
     let cfg = match config(&a) {
         Ok(c) => c,
         Err(e) => {
@@ -91,8 +91,9 @@ pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
     super::log_to_std();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let listen = cfg.listen;
-    // The start line (stdout keeps only `listening on http://ADDR`, which scripts read).
-    eprintln!(
+    // The start line (stdout keeps only `listening on http://ADDR`, which scripts read);
+    // -q leaves it out.
+    super::note(format_args!(
         "varyedge proxy: profile {}, upstream {}, admin {}entries|stats|metrics (GET), purge?url=|purge-all (POST){}",
         cfg.profile,
         a.upstream,
@@ -100,7 +101,7 @@ pub(crate) fn run(a: ProxyArgs) -> anyhow::Result<ExitStatus> {
         a.access_log
             .as_deref()
             .map_or(String::new(), |t| format!(", access log {}", if t == "-" { "stdout" } else { t })),
-    );
+    ));
     match proxy::run(cfg, workers) {
         Ok(()) => Ok(ExitStatus::Clean),
         Err(e) => {

@@ -71,7 +71,9 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
             &github::replay_table(&values),
             anns.clone(),
         );
-        let printed = format == ReplayFormat::Github && a.out.is_none();
+        // Standard output holds the report: the github format printed them, and a JSON or
+        // JUnit report there must stay parseable. Only beside --out FILE are they printed here.
+        let printed = a.out.is_none();
         super::github_extras(printed, &github::commands(anns), &summary)?;
     }
     Ok(if traces.iter().all(|t| t.passed()) {

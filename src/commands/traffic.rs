@@ -29,16 +29,14 @@ pub(crate) fn add_section(
     Ok(match format {
         // the HTML page is built from the exploration alone (no traffic section yet)
         ExploreFormat::Html => report,
-        ExploreFormat::Text => format!("{report}\n{}", traffic::text(&t)),
+        ExploreFormat::Text | ExploreFormat::Github => format!("{report}\n{}", traffic::text(&t)),
         ExploreFormat::Json => {
             let mut v: serde_json::Value =
                 serde_json::from_str(&report).unwrap_or(serde_json::Value::Null);
             if let Some(o) = v.as_object_mut() {
                 o.insert("traffic".into(), traffic::json(&t));
             }
-            let mut s = serde_json::to_string_pretty(&v).unwrap_or(report);
-            s.push('\n');
-            s
+            varyedge::report::json_line(&v)
         }
     })
 }

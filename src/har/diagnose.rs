@@ -467,7 +467,7 @@ pub fn render_text(d: &Diagnosis) -> String {
     o
 }
 
-/// JSON report.
+/// JSON report: one compact line (a JSON Lines record).
 pub fn render_json(d: &Diagnosis) -> String {
     let v = serde_json::json!({
         "files": d.files,
@@ -476,7 +476,8 @@ pub fn render_json(d: &Diagnosis) -> String {
         "findings": d.findings,
         "summary": { "blocked": d.findings.len(), "cache_induced": d.cache_induced() },
     });
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    // One compact line, like every `--format json` report (JSON Lines).
+    let mut s = serde_json::to_string(&v).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -3,7 +3,9 @@
 //! - [`check`] reads a scenario: its origin policy, its clients and its edge. Rules are
 //!   data ([`RULES`]) and pure functions over [`Scenario`]; whether a missing `Vary` will
 //!   actually poison *this* edge is decided by running the simulator on a small generated
-//!   session ([`poison`]), not by hand.
+//!   session ([`poison`]), not by hand. Lint sits beside the simulator, not above it, so
+//!   the caller hands the simulator in as a [`Replayer`]: `varyedge lint` passes the same
+//!   entry point `varyedge matrix` builds its rows with, so the two cannot disagree.
 //! - [`probe::plan`] and [`probe::analyse`] are the pure halves of a live probe of a real
 //!   server (the `net` driver sends the planned requests in between): crafted `Origin`s
 //!   derived from the trusted ones, with and without credentials, GET and preflight.
@@ -15,9 +17,37 @@ pub mod poison;
 pub mod probe;
 mod rules;
 
-pub use rules::check;
+pub use rules::{check, static_rule_ids};
 
+use crate::edge::knobs::Knobs;
+use crate::flow::Trace;
+use crate::origin::OriginModel;
+use crate::scenario::Scenario;
 use serde::Serialize;
+
+/// How lint runs a scenario through an edge: the simulator, handed in by the caller (lint
+/// does not drive it itself). `varyedge lint` and `varyedge matrix` use one implementation.
+pub trait Replayer {
+    /// `sc`'s steps on a cold edge with `knobs`, its origin answered by `origin`.
+    fn replay(&self, sc: &Scenario, knobs: &Knobs, origin: &OriginModel) -> Trace;
+    /// The edges `matrix` compares, in its order: each built-in profile's name and its
+    /// knobs with the scenario's own knob overrides on top (what `--profile NAME` gives).
+    fn profiles(&self, sc: &Scenario) -> Vec<(String, Knobs)>;
+}
+
+/// Where a profile a finding names as poisoning stands in `varyedge matrix` on the same
+/// file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProfileMark {
+    /// The built-in profile.
+    pub profile: String,
+    /// `fails`: the file's own steps have a cache-induced failure there (matrix shows it);
+    /// `latent`: only the generated session poisons (matrix shows the row clean and says
+    /// so in its `latent` note).
+    pub matrix: &'static str,
+    /// The generated session that poisons, described.
+    pub session: String,
+}
 
 /// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -121,6 +151,10 @@ pub struct Finding {
     pub fix: &'static str,
     /// Where.
     pub location: Location,
+    /// For a finding decided by simulation: each built-in profile where the generated
+    /// session poisons, and whether `matrix` on the same file shows it failing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<ProfileMark>,
 }
 
 /// A lint rule: its stable id and its fixed text. Findings take `why` and `fix` from here.
@@ -313,7 +347,14 @@ impl Finding {
             why: r.map_or("", |r| r.why),
             fix: r.map_or("", |r| r.fix),
             location,
+            profiles: Vec::new(),
         }
+    }
+
+    /// Names the profiles where the simulated session poisons.
+    pub fn with_profiles(mut self, profiles: Vec<ProfileMark>) -> Finding {
+        self.profiles = profiles;
+        self
     }
 
     /// Replaces the title (a more specific one for this occurrence).
@@ -339,6 +380,3 @@ pub fn sort(findings: &mut [Finding]) {
 pub fn fails(findings: &[Finding], threshold: Severity) -> bool {
     findings.iter().any(|f| f.severity >= threshold)
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,15 +1,19 @@
 //! "Will this missing `Vary` actually poison this edge?" — decided by the simulator, not
 //! by hand: a few two-step sessions are generated from the scenario's policy (two allowed
 //! origins; a request without `Origin`, then an allowed one; a refused origin, then an
-//! allowed one) and replayed with the scenario's edge knobs and with every built-in
-//! profile. A cache-induced failure in the replay is the answer, and its evidence.
+//! allowed one) and replayed with the scenario's edge knobs and with every edge `matrix`
+//! compares (each built-in profile with the scenario's overrides on top). A cache-induced
+//! failure in the replay is the answer, and its evidence. Each profile is also marked with
+//! what `matrix` shows for the file's own steps there, so the two reports agree: a profile
+//! lint names either fails in `matrix` too, or both say it is latent.
 
 use crate::browser::{Agent, Credentials, Mode};
 use crate::fields::Headers;
+use crate::flow::Trace;
+use crate::lint::{ProfileMark, Replayer};
 use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel};
-use crate::profile::{builtin_profiles, Knobs};
+use crate::profile::Knobs;
 use crate::scenario::{validate_origin, Client, Expect, Scenario, Step, DEFAULT_HOST};
-use crate::sim::{replay_with, Trace};
 
 /// What the simulator showed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,24 +21,74 @@ pub struct Poisoning {
     /// The cache-induced failure on the scenario's own edge, described; `None` when no
     /// generated session produced one.
     pub on_edge: Option<String>,
-    /// Built-in profiles on which some session produced a cache-induced failure.
-    pub profiles: Vec<&'static str>,
+    /// The profiles (as `matrix` runs them) on which some session produced a
+    /// cache-induced failure, each with what `matrix` shows for the file's own steps.
+    pub profiles: Vec<ProfileMark>,
 }
 
 impl Poisoning {
     /// One sentence for a finding's evidence.
     pub fn evidence(&self, edge: &str) -> String {
-        let others = if self.profiles.is_empty() {
-            "no built-in profile".to_string()
-        } else {
-            self.profiles.join(", ")
-        };
+        let others = self.profiles_sentence();
         match &self.on_edge {
-            Some(d) => format!("simulated on this edge (`{edge}`): {d}; built-in profiles where it poisons: {others}"),
+            Some(d) => format!("simulated on this edge (`{edge}`): {d}; profiles where it poisons: {others}"),
             None => format!(
                 "simulated on this edge (`{edge}`): no cache-induced failure (latent); it would poison on: {others}"
             ),
         }
+    }
+
+    fn profiles_sentence(&self) -> String {
+        let named = |m: &str| {
+            self.profiles
+                .iter()
+                .filter(|p| p.matrix == m)
+                .map(|p| p.profile.as_str())
+                .collect::<Vec<_>>()
+        };
+        let (fails, latent) = (named(FAILS), named(LATENT));
+        let mut parts = Vec::new();
+        if !fails.is_empty() {
+            parts.push(format!(
+                "{} (this file's steps fail there too: `varyedge matrix` shows it)",
+                fails.join(", ")
+            ));
+        }
+        if !latent.is_empty() {
+            parts.push(format!(
+                "{} (only with other traffic: this file's own steps do not trigger it there, so `varyedge matrix` shows no cache-induced step and marks the row latent)",
+                latent.join(", ")
+            ));
+        }
+        if parts.is_empty() {
+            "no built-in profile".to_string()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+/// [`ProfileMark::matrix`]: the file's own steps fail there.
+pub const FAILS: &str = "fails";
+/// [`ProfileMark::matrix`]: only a generated session poisons there.
+pub const LATENT: &str = "latent";
+
+/// The edges `matrix` compares, each with whether the file's own steps have a
+/// cache-induced failure there (computed once per lint run, shared by the rules).
+pub struct Edges(Vec<(String, Knobs, bool)>);
+
+impl Edges {
+    /// Replays the scenario once per edge, as `matrix` does.
+    pub fn of(sc: &Scenario, model: &OriginModel, r: &dyn Replayer) -> Edges {
+        Edges(
+            r.profiles(sc)
+                .into_iter()
+                .map(|(name, knobs)| {
+                    let fails = r.replay(sc, &knobs, model).summary.cache_induced > 0;
+                    (name, knobs, fails)
+                })
+                .collect(),
+        )
     }
 }
 
@@ -108,6 +162,23 @@ pub fn allowed_origins(sc: &Scenario, policy: &CorsPolicy) -> Vec<String> {
             out.push(c);
         }
     }
+    out
+}
+
+/// Trusted origins the static probe of the origin model sends at most, beyond the
+/// scenario's own clients.
+pub const PROBE_TRUSTED: usize = 8;
+
+/// The trusted origins the static probe crafts its variants from: the scenario's clients
+/// and at most [`PROBE_TRUSTED`] more. Enough: an explicit list matches exactly, so a
+/// crafted variant of a listed origin is accepted only if it is listed itself (then the
+/// probe skips it as trusted); the matchers (suffix, prefix, pattern, any) are sampled by
+/// [`allowed_origins`] with a few origins already. Probing all of a 50k-entry list would
+/// cost 14 requests per entry, each matched against the whole list: quadratic (issue 11).
+pub fn probe_trusted(sc: &Scenario, policy: &CorsPolicy) -> Vec<String> {
+    let clients = sc.clients.iter().filter(|c| !c.origin.is_empty()).count();
+    let mut out = allowed_origins(sc, policy);
+    out.truncate(clients + PROBE_TRUSTED);
     out
 }
 
@@ -296,34 +367,53 @@ fn describe(t: &Trace) -> Option<String> {
     ))
 }
 
-fn run(sc: &Scenario, model: &OriginModel, sessions: &[Session]) -> Poisoning {
-    let path = probe_path(sc, model);
+/// The scenario, its origin model, and how to run both.
+pub struct Sim<'a> {
+    /// The scenario linted.
+    pub sc: &'a Scenario,
+    /// Its origin.
+    pub model: &'a OriginModel,
+    /// The simulator.
+    pub replayer: &'a dyn Replayer,
+    /// The edges `matrix` compares.
+    pub edges: &'a Edges,
+}
+
+fn run(s: &Sim<'_>, sessions: &[Session]) -> Poisoning {
+    let path = probe_path(s.sc, s.model);
     let scs: Vec<Scenario> = sessions
         .iter()
-        .map(|s| scenario_for(sc, s, &path))
+        .map(|g| scenario_for(s.sc, g, &path))
         .collect();
     let first = |knobs: &Knobs| {
         scs.iter()
-            .find_map(|g| describe(&replay_with(g, knobs, &mut model.clone())))
+            .find_map(|g| describe(&s.replayer.replay(g, knobs, s.model)))
     };
     Poisoning {
-        on_edge: first(&sc.edge.knobs),
-        profiles: builtin_profiles()
-            .into_iter()
-            .filter(|p| first(&p.knobs).is_some())
-            .map(|p| p.name)
+        on_edge: first(&s.sc.edge.knobs),
+        profiles: s
+            .edges
+            .0
+            .iter()
+            .filter_map(|(name, knobs, fails)| {
+                first(knobs).map(|session| ProfileMark {
+                    profile: name.clone(),
+                    matrix: if *fails { FAILS } else { LATENT },
+                    session,
+                })
+            })
             .collect(),
     }
 }
 
 /// Whether simple GETs get poisoned at the scenario's edge (and at which profiles).
-pub fn responses(sc: &Scenario, model: &OriginModel, policy: &CorsPolicy) -> Poisoning {
-    let allowed = allowed_origins(sc, policy);
-    run(sc, model, &get_sessions(&allowed, policy))
+pub fn responses(s: &Sim<'_>, policy: &CorsPolicy) -> Poisoning {
+    let allowed = allowed_origins(s.sc, policy);
+    run(s, &get_sessions(&allowed, policy))
 }
 
 /// Whether preflights get poisoned at the scenario's edge (and at which profiles).
-pub fn preflights(sc: &Scenario, model: &OriginModel, policy: &CorsPolicy) -> Poisoning {
-    let allowed = allowed_origins(sc, policy);
-    run(sc, model, &preflight_sessions(&allowed, policy))
+pub fn preflights(s: &Sim<'_>, policy: &CorsPolicy) -> Poisoning {
+    let allowed = allowed_origins(s.sc, policy);
+    run(s, &preflight_sessions(&allowed, policy))
 }

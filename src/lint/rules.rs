@@ -2,9 +2,9 @@
 //! Each entry of [`CHECKS`] implements the rules named beside it; texts live in
 //! [`super::RULES`].
 
-use super::poison::{self, allowed_origins};
+use super::poison::{self, Edges, Poisoning};
 use super::probe::{self, Answer};
-use super::{Finding, Location, Severity};
+use super::{Finding, Location, Replayer, Severity};
 use crate::browser::{Agent, Browser, Mode, Reason, Start};
 use crate::fields::Headers;
 use crate::message::Request;
@@ -12,6 +12,7 @@ use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, VaryOri
 use crate::profile::PreflightKey;
 use crate::scenario::{validate_origin, OriginSpec, Scenario, DEFAULT_HOST};
 use crate::time::SIM_EPOCH;
+use std::cell::OnceCell;
 
 /// What every check sees.
 struct Ctx<'a> {
@@ -19,6 +20,9 @@ struct Ctx<'a> {
     text: &'a str,
     model: &'a OriginModel,
     policy: Option<&'a CorsPolicy>,
+    replayer: &'a dyn Replayer,
+    /// The edges `matrix` compares, replayed on first use.
+    edges: OnceCell<Edges>,
 }
 
 type Check = fn(&Ctx<'_>) -> Vec<Finding>;
@@ -61,8 +65,7 @@ const CHECKS: &[(&[&str], Check)] = &[
 ];
 
 /// Every rule id a static check can report (the tests cover each).
-#[cfg(test)]
-pub(super) fn static_rule_ids() -> Vec<&'static str> {
+pub fn static_rule_ids() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = CHECKS
         .iter()
         .flat_map(|(ids, _)| ids.iter().copied())
@@ -72,10 +75,11 @@ pub(super) fn static_rule_ids() -> Vec<&'static str> {
 }
 
 /// Lints a scenario's origin policy and edge together. `text` is the scenario's source,
-/// used only to point findings at the line and column of the relevant key. A scenario
-/// whose origin is a real server (`upstream:`) has no policy to read: it yields nothing
-/// here (probe it live instead).
-pub fn check(sc: &Scenario, text: &str) -> Vec<Finding> {
+/// used only to point findings at the line and column of the relevant key; `replayer`
+/// runs the generated sessions (the simulator `matrix` uses). A scenario whose origin is a
+/// real server (`upstream:`) has no policy to read: it yields nothing here (probe it live
+/// instead).
+pub fn check(sc: &Scenario, text: &str, replayer: &dyn Replayer) -> Vec<Finding> {
     let OriginSpec::Model(model) = &sc.origin else {
         return Vec::new();
     };
@@ -84,6 +88,8 @@ pub fn check(sc: &Scenario, text: &str) -> Vec<Finding> {
         text,
         model,
         policy: model.cors.as_ref(),
+        replayer,
+        edges: OnceCell::new(),
     };
     let mut out: Vec<Finding> = CHECKS.iter().flat_map(|(_, f)| f(&ctx)).collect();
     super::sort(&mut out);
@@ -120,6 +126,27 @@ fn locate_value(text: &str, key: &str, value: &str) -> Option<(u64, u64)> {
 }
 
 impl Ctx<'_> {
+    /// Whether (and where) simple GETs get poisoned.
+    fn poisoned_responses(&self, p: &CorsPolicy) -> Poisoning {
+        poison::responses(&self.sim(), p)
+    }
+
+    /// Whether (and where) preflights get poisoned.
+    fn poisoned_preflights(&self, p: &CorsPolicy) -> Poisoning {
+        poison::preflights(&self.sim(), p)
+    }
+
+    fn sim(&self) -> poison::Sim<'_> {
+        poison::Sim {
+            sc: self.sc,
+            model: self.model,
+            replayer: self.replayer,
+            edges: self
+                .edges
+                .get_or_init(|| Edges::of(self.sc, self.model, self.replayer)),
+        }
+    }
+
     fn at(&self, pos: Option<(u64, u64)>) -> Location {
         let (l, c) = pos.unwrap_or((1, 1));
         Location::file(&self.sc.file, l, c)
@@ -162,7 +189,7 @@ fn origin_matching(ctx: &Ctx<'_>) -> Vec<Finding> {
     let Some(policy) = ctx.policy else {
         return Vec::new();
     };
-    let trusted = allowed_origins(ctx.sc, policy);
+    let trusted = poison::probe_trusted(ctx.sc, policy);
     let path = ctx
         .model
         .routes
@@ -303,19 +330,41 @@ fn unmatchable_entries(ctx: &Ctx<'_>) -> Vec<Finding> {
     let Some(l) = ctx.list() else {
         return Vec::new();
     };
-    l.iter()
-        .filter_map(|e| {
-            unmatchable(e).map(|why| {
-                Finding::new(
-                    "unmatchable-allowlist-entry",
-                    Severity::Medium,
-                    why,
-                    ctx.at(locate_value(ctx.text, "allow_origins", e)),
-                )
-            })
+    let bad: Vec<(&String, String)> = l
+        .iter()
+        .filter_map(|e| unmatchable(e).map(|why| (e, why)))
+        .collect();
+    // Each finding is located by a scan of the text: past a few, one finding counts the
+    // rest (a list of 50k unmatchable entries would otherwise be located quadratically).
+    let mut out: Vec<Finding> = bad
+        .iter()
+        .take(UNMATCHABLE_SHOWN)
+        .map(|(e, why)| {
+            Finding::new(
+                "unmatchable-allowlist-entry",
+                Severity::Medium,
+                why.clone(),
+                ctx.at(locate_value(ctx.text, "allow_origins", e)),
+            )
         })
-        .collect()
+        .collect();
+    let rest = bad.get(UNMATCHABLE_SHOWN..).unwrap_or_default();
+    if let Some((first, _)) = rest.first() {
+        out.push(Finding::new(
+            "unmatchable-allowlist-entry",
+            Severity::Medium,
+            format!(
+                "{} more entries no browser sends, the first {first:?}",
+                rest.len()
+            ),
+            ctx.origins_key(),
+        ));
+    }
+    out
 }
+
+/// Unmatchable allowlist entries reported one by one; the rest are counted in one more.
+const UNMATCHABLE_SHOWN: usize = 20;
 
 fn wildcard_with_credentials(ctx: &Ctx<'_>) -> Vec<Finding> {
     match ctx.policy {
@@ -342,7 +391,7 @@ fn missing_vary_origin(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
         _ => "vary_origin: false: no `Vary: Origin` although Access-Control-Allow-Origin depends on Origin",
     };
-    let poisoning = poison::responses(ctx.sc, ctx.model, p);
+    let poisoning = ctx.poisoned_responses(p);
     let sev = if poisoning.on_edge.is_some() {
         Severity::High
     } else {
@@ -360,7 +409,8 @@ fn missing_vary_origin(ctx: &Ctx<'_>) -> Vec<Finding> {
             "allow_origin_pattern",
             "cors",
         ]),
-    )]
+    )
+    .with_profiles(poisoning.profiles.clone())]
 }
 
 fn edge_ignores_vary(ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -370,7 +420,7 @@ fn edge_ignores_vary(ctx: &Ctx<'_>) -> Vec<Finding> {
     if !p.allow_origins.varies_with_origin() || p.vary_origin != VaryOrigin::Always {
         return Vec::new();
     }
-    let poisoning = poison::responses(ctx.sc, ctx.model, p);
+    let poisoning = ctx.poisoned_responses(p);
     let Some(d) = &poisoning.on_edge else {
         return Vec::new();
     };
@@ -382,7 +432,8 @@ fn edge_ignores_vary(ctx: &Ctx<'_>) -> Vec<Finding> {
             ctx.edge_name()
         ),
         ctx.key(&["profile", "vary", "edge"]),
-    )]
+    )
+    .with_profiles(poisoning.profiles.clone())]
 }
 
 /// The origin's CORS answer depends on `Origin` (or, for preflights, on the
@@ -446,7 +497,7 @@ fn missing_preflight_vary(ctx: &Ctx<'_>) -> Vec<Finding> {
     .into_iter()
     .flatten()
     .collect();
-    let poisoning = poison::preflights(ctx.sc, ctx.model, p);
+    let poisoning = ctx.poisoned_preflights(p);
     let sev = if poisoning.on_edge.is_some() {
         Severity::High
     } else {
@@ -461,7 +512,8 @@ fn missing_preflight_vary(ctx: &Ctx<'_>) -> Vec<Finding> {
             poisoning.evidence(ctx.edge_name())
         ),
         ctx.key(&["preflight_vary", "cors"]),
-    )]
+    )
+    .with_profiles(poisoning.profiles.clone())]
 }
 
 fn options_cached_unkeyed(ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -476,7 +528,7 @@ fn options_cached_unkeyed(ctx: &Ctx<'_>) -> Vec<Finding> {
     {
         return Vec::new();
     }
-    let poisoning = poison::preflights(ctx.sc, ctx.model, p);
+    let poisoning = ctx.poisoned_preflights(p);
     let sev = if poisoning.on_edge.is_some() {
         Severity::High
     } else {
@@ -494,7 +546,8 @@ fn options_cached_unkeyed(ctx: &Ctx<'_>) -> Vec<Finding> {
             ctx.edge_name()
         ),
         ctx.key(&["preflight_key", "cache_options", "profile", "edge"]),
-    )]
+    )
+    .with_profiles(poisoning.profiles.clone())]
 }
 
 fn max_age_above_cap(ctx: &Ctx<'_>) -> Vec<Finding> {

@@ -2,7 +2,7 @@
 //! kind `i`'s repro was written, if it was.
 
 use super::text::count;
-use super::{pretty, Render};
+use super::{json_line, Render};
 use crate::browser::Credentials;
 use crate::explore::{Exploration, KindReport};
 use crate::flow::StepReport;
@@ -20,6 +20,9 @@ pub enum ExploreFormat {
     Json,
     /// One self-contained HTML page: the failure rate with its interval, each kind's repro.
     Html,
+    /// The text report, then one GitHub Actions annotation per kind found, on the
+    /// scenario file.
+    Github,
 }
 
 /// One exploration and where its repros were written.
@@ -36,9 +39,13 @@ impl Render for Explore<'_> {
     fn render(&self, f: ExploreFormat) -> String {
         match f {
             ExploreFormat::Text => text(self.exploration, self.written),
-            ExploreFormat::Json => pretty(&json_value(self.exploration, self.written)),
+            ExploreFormat::Json => json_line(&json_value(self.exploration, self.written)),
             ExploreFormat::Html => {
                 super::html::explore(&[json_value(self.exploration, self.written)])
+            }
+            ExploreFormat::Github => {
+                text(self.exploration, self.written)
+                    + &super::github::commands(super::github::explore_annotations(self.exploration))
             }
         }
     }
@@ -55,6 +62,31 @@ fn pct(x: f64) -> String {
 
 fn duration(ms: u64) -> String {
     crate::time::human_duration(ms)
+}
+
+/// `-q`: the one result line: the failure rate, or none found.
+pub fn result_line(e: &Exploration) -> String {
+    let s = &e.settings;
+    if e.found() {
+        let (lo, hi) = e.interval;
+        format!(
+            "explore {}: cache-induced CORS failure in {} of {} sessions: {} (95% CI {}-{}), {}\n",
+            e.scenario,
+            e.failing,
+            s.cases,
+            pct(e.rate()),
+            pct(lo),
+            pct(hi),
+            count(e.kinds.len(), "kind")
+        )
+    } else {
+        format!(
+            "explore {}: no cache-induced CORS failure in {} (seed {})\n",
+            e.scenario,
+            count(s.cases as usize, "session"),
+            s.seed
+        )
+    }
 }
 
 /// Human-readable report.
@@ -217,9 +249,9 @@ fn step_line(s: &StepReport, st: Option<&Step>, victim: usize, pops: bool) -> St
     line
 }
 
-/// JSON report.
+/// JSON report: one JSON Lines record.
 pub fn json(e: &Exploration, written: &[Option<String>]) -> String {
-    pretty(&json_value(e, written))
+    json_line(&json_value(e, written))
 }
 
 /// The JSON report as a value.

@@ -1,7 +1,7 @@
 //! The `fix` report: the advice for each scenario (candidates ranked, proof, cost, the
 //! change ready to paste) as text, JSON, markdown or HTML (`html_fix`).
 
-use super::{pretty, Render};
+use super::{json_line, Render};
 use crate::fix::{Advice, Candidate, Cost};
 use std::fmt::Write as _;
 
@@ -30,7 +30,13 @@ impl Render for Fix<'_> {
     fn render(&self, f: FixFormat) -> String {
         match f {
             FixFormat::Text => self.advice.iter().map(text).collect::<Vec<_>>().join("\n"),
-            FixFormat::Json => pretty(&serde_json::json!({ "scenarios": self.advice })),
+            // JSON Lines: one advice object per scenario file. `Advice` holds strings, numbers,
+            // booleans and lists only, so serialising it cannot fail.
+            FixFormat::Json => self
+                .advice
+                .iter()
+                .map(|a| json_line(&serde_json::to_value(a).unwrap_or_default()))
+                .collect(),
             FixFormat::Markdown => self
                 .advice
                 .iter()
@@ -106,6 +112,22 @@ pub(crate) fn verdict(c: &Candidate) -> String {
         }
         format!("DOES NOT WORK on this edge: {}", why.join("; "))
     }
+}
+
+/// `-q`: one result line per scenario: fixed by which candidate, or not.
+pub fn result_lines(advice: &[Advice]) -> String {
+    let mut o = String::new();
+    for a in advice {
+        let what = if !a.needs_fix() {
+            "nothing to fix".to_string()
+        } else if let Some(c) = a.candidates.first().filter(|_| a.fixed()) {
+            format!("fixed by [{}] {}", c.kind.id(), c.kind.title())
+        } else {
+            "no candidate fixes it on this edge".to_string()
+        };
+        let _ = writeln!(o, "fix {} ({}): {what}", a.scenario, a.profile);
+    }
+    o
 }
 
 fn header(a: &Advice) -> String {

@@ -187,6 +187,207 @@ pub fn lint_annotations(report: &Value) -> Vec<Annotation> {
     out
 }
 
+/// Matrix rows with a cache-induced failure, one annotation per scenario step that fails
+/// (on the line of that step), naming every profile where it does: a response wrongly
+/// allowed first, then a failure on the scenario's own profile, then on other profiles.
+/// Rows lint marks latent become one notice per scenario.
+pub fn matrix_annotations(m: &super::Matrix<'_>) -> Vec<Annotation> {
+    use std::collections::BTreeMap;
+    let mut by_step: BTreeMap<usize, Vec<&super::MatrixRow>> = BTreeMap::new();
+    for r in m.rows {
+        if let Some(s) = r.trace.steps.iter().find(|s| s.cache_induced) {
+            by_step.entry(s.index).or_default().push(r);
+        }
+    }
+    let mut out: Vec<Annotation> = by_step
+        .iter()
+        .filter_map(|(index, rows)| failing_step(m, *index, rows))
+        .collect();
+    out.extend(latent_notice(m));
+    out
+}
+
+/// The annotation of step `index`, which fails first on each of `rows`.
+fn failing_step<'a>(
+    m: &super::Matrix<'_>,
+    index: usize,
+    rows: &[&'a super::MatrixRow],
+) -> Option<Annotation> {
+    fn at(r: &super::MatrixRow, index: usize) -> Option<&crate::flow::StepReport> {
+        r.trace.steps.get(index)
+    }
+    let step = |r: &'a super::MatrixRow| at(r, index);
+    let first = rows.first()?;
+    let s = step(first)?;
+    let names: Vec<&str> = rows.iter().map(|r| r.profile.as_str()).collect();
+    let mut message = format!(
+        "{} {} from {}: cache-induced on {}: {}",
+        s.client,
+        s.request,
+        if s.origin.is_empty() {
+            "(no Origin)"
+        } else {
+            &s.origin
+        },
+        count(names.len(), "profile"),
+        names.join(", ")
+    );
+    for r in rows {
+        if let Some(s) = step(r) {
+            let what = if s.wrongly_allowed {
+                "wrongly allowed".to_string()
+            } else {
+                format!("blocked {}", s.verdict.reason.id())
+            };
+            let by = s
+                .poisoned_by
+                .map_or(String::new(), |p| format!(", served what step #{p} stored"));
+            let _ = write!(message, "\n{}: {what}{by}", r.profile);
+        }
+    }
+    if let Some(f) = &s.fix {
+        let _ = write!(message, "\nfix: {f}");
+    }
+    let allowed = rows
+        .iter()
+        .any(|r| step(r).is_some_and(|s| s.wrongly_allowed));
+    let own = rows
+        .iter()
+        .any(|r| Some(r.profile.as_str()) == m.own_profile);
+    Some(Annotation {
+        level: Level::Error,
+        rank: if allowed {
+            0
+        } else if own {
+            1
+        } else {
+            2
+        },
+        file: first.trace.file.clone(),
+        line: s.line,
+        col: 0,
+        title: format!(
+            "varyedge matrix: {} #{index}: cache-induced CORS failure on {} of {}",
+            first.trace.scenario,
+            names.len(),
+            count(m.rows.len(), "profile")
+        ),
+        message,
+    })
+}
+
+/// One notice naming the rows lint marks latent, if any.
+fn latent_notice(m: &super::Matrix<'_>) -> Option<Annotation> {
+    let rows: Vec<&super::MatrixRow> = m.rows.iter().filter(|r| !r.latent.is_empty()).collect();
+    let first = rows.first()?;
+    let lines: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            r.latent
+                .iter()
+                .map(move |l| format!("{}: {} ({})", r.profile, l.rule, l.session))
+        })
+        .collect();
+    Some(Annotation {
+        level: Level::Notice,
+        rank: 0,
+        file: first.trace.file.clone(),
+        line: 0,
+        col: 0,
+        title: format!(
+            "varyedge matrix: {}: latent on {}",
+            first.trace.scenario,
+            count(rows.len(), "profile")
+        ),
+        message: format!(
+            "none of this file's steps fails there, but lint's generated traffic poisons it:\n{}",
+            lines.join("\n")
+        ),
+    })
+}
+
+/// The summary table of matrix runs: per scenario, the profiles that poison it.
+pub fn matrix_table(ms: &[super::Matrix<'_>]) -> String {
+    let mut o = String::from(
+        "| scenario | profiles | cache-induced on | latent on |\n|---|---:|---|---|\n",
+    );
+    for m in ms {
+        let pick = |f: &dyn Fn(&super::MatrixRow) -> bool| {
+            let v: Vec<&str> = m
+                .rows
+                .iter()
+                .filter(|r| f(r))
+                .map(|r| r.profile.as_str())
+                .collect();
+            if v.is_empty() {
+                "—".to_string()
+            } else {
+                md(&v.join(", "))
+            }
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            md(m.rows.first().map_or("", |r| r.trace.scenario.as_str())),
+            m.rows.len(),
+            pick(&|r| r.trace.summary.cache_induced > 0),
+            pick(&|r| !r.latent.is_empty()),
+        );
+    }
+    o
+}
+
+/// Explorations that found cache-induced failures: one annotation per kind on the
+/// scenario file, wrongly allowed kinds first, then the most frequent.
+pub fn explore_annotations(e: &crate::explore::Exploration) -> Vec<Annotation> {
+    let mut kinds: Vec<&crate::explore::KindReport> = e.kinds.iter().collect();
+    kinds.sort_by_key(|k| (k.kind.blocked, std::cmp::Reverse(k.sessions)));
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Annotation {
+            level: Level::Error,
+            rank: u8::try_from(i).unwrap_or(u8::MAX),
+            file: e.file.clone(),
+            line: 0,
+            col: 0,
+            title: format!("varyedge explore: {}: {}", e.scenario, k.kind.text),
+            message: format!(
+                "{} in {} of {} sampled sessions on {} (seed {}); shortest repro: {} steps (varyedge explore {} --seed {} --write-repro FILE)",
+                if k.kind.blocked { "blocked" } else { "wrongly allowed" },
+                k.sessions,
+                e.settings.cases,
+                e.profile,
+                e.settings.seed,
+                k.repro.trace.steps.len(),
+                e.file,
+                e.settings.seed
+            ),
+        })
+        .collect()
+}
+
+/// The summary table of explorations: rate, interval and kinds per scenario.
+pub fn explore_table(es: &[&crate::explore::Exploration]) -> String {
+    let mut o = String::from("| scenario | profile | sessions | failing | rate (95% CI) | kinds |\n|---|---|---:|---:|---|---:|\n");
+    for e in es {
+        let (lo, hi) = e.interval;
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {:.1}% ({:.1}%–{:.1}%) | {} |",
+            md(&e.scenario),
+            md(&e.profile),
+            e.settings.cases,
+            e.failing,
+            100.0 * e.rate(),
+            100.0 * lo,
+            100.0 * hi,
+            e.kinds.len()
+        );
+    }
+    o
+}
+
 /// The workflow commands: per kind the worst first, at most [`PER_KIND`]; when there are
 /// more, the last one shown says how many were left out and where to read them.
 pub fn commands(mut anns: Vec<Annotation>) -> String {

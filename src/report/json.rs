@@ -102,11 +102,11 @@ fn step_value(s: &StepReport) -> Value {
     Value::Object(m)
 }
 
-/// Renders one trace, or an array of several.
+/// Renders the traces as JSON Lines: one compact report object per trace (per scenario
+/// file), whatever their number.
 pub fn render(traces: &[Trace]) -> String {
-    let v = match traces {
-        [one] => trace_value(one),
-        many => Value::Array(many.iter().map(trace_value).collect()),
-    };
-    super::pretty(&v)
+    traces
+        .iter()
+        .map(|t| super::json_line(&trace_value(t)))
+        .collect()
 }

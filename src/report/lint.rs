@@ -1,7 +1,7 @@
 //! The `lint` report: findings in, text for people, JSON or SARIF (`report::sarif`) for
 //! tools out.
 
-use super::{pretty, sarif, Render};
+use super::{json_line, sarif, Render};
 use crate::lint::{Finding, Severity};
 use serde_json::{json, Value};
 
@@ -56,24 +56,27 @@ pub fn counts(findings: &[Finding]) -> Vec<(&'static str, usize)> {
         .collect()
 }
 
-/// Human-readable report for `target` (a scenario file or a URL).
-pub fn text(target: &str, findings: &[Finding]) -> String {
-    let mut o = String::new();
+/// The report's first line, and all of it under `-q`: how many findings of which severity.
+pub fn result_line(target: &str, findings: &[Finding]) -> String {
     if findings.is_empty() {
-        o.push_str(&format!("varyedge lint {target}: no findings\n"));
-        return o;
+        return format!("varyedge lint {target}: no findings\n");
     }
     let summary: Vec<String> = counts(findings)
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
-    o.push_str(&format!(
+    format!(
         "varyedge lint {target}: {} finding{} ({})\n",
         findings.len(),
         if findings.len() == 1 { "" } else { "s" },
         summary.join(", ")
-    ));
+    )
+}
+
+/// Human-readable report for `target` (a scenario file or a URL).
+pub fn text(target: &str, findings: &[Finding]) -> String {
+    let mut o = result_line(target, findings);
     for f in findings {
         o.push('\n');
         o.push_str(&format!(
@@ -103,7 +106,7 @@ pub fn json_value(target: &str, findings: &[Finding]) -> Value {
     })
 }
 
-/// [`json_value`] as pretty text with a trailing newline.
+/// [`json_value`] as one JSON Lines record (compact, newline-terminated).
 pub fn json(target: &str, findings: &[Finding]) -> String {
-    pretty(&json_value(target, findings))
+    json_line(&json_value(target, findings))
 }

@@ -1,7 +1,7 @@
 //! The `matrix` report: one scenario under several profiles, one row each, as an aligned
 //! table, a Markdown table or JSON.
 
-use super::{pretty, Render};
+use super::{json_line, Render};
 use crate::flow::{StepReport, Trace};
 use std::fmt::Write;
 
@@ -16,6 +16,9 @@ pub enum MatrixFormat {
     Json,
     /// One self-contained HTML page: the table coloured per profile, each profile's timeline.
     Html,
+    /// The text table, then GitHub Actions annotations (`::error file=…,line=…`) on the
+    /// steps that fail, naming the profiles where they do.
+    Github,
 }
 
 /// One profile's run of the scenario.
@@ -27,6 +30,18 @@ pub struct MatrixRow {
     pub caveat: Option<&'static str>,
     /// The replay under that profile.
     pub trace: Trace,
+    /// When the file's own steps never fail here: what `lint` found poisons this profile
+    /// with other traffic (empty otherwise).
+    pub latent: Vec<Latent>,
+}
+
+/// A poisoning `lint` simulates on a profile where the file's own steps do not fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Latent {
+    /// The lint rule (`missing-vary-origin`, …).
+    pub rule: String,
+    /// Lint's generated session that poisons, described.
+    pub session: String,
 }
 
 /// The rows of one `matrix` run, in the order the profiles were named.
@@ -42,10 +57,14 @@ impl Render for Matrix<'_> {
     type Format = MatrixFormat;
     fn render(&self, f: MatrixFormat) -> String {
         match f {
-            MatrixFormat::Json => pretty(&json_value(self.rows)),
+            MatrixFormat::Json => json_line(&json_value(self.rows)),
             MatrixFormat::Markdown => table(self.rows, self.own_profile, true),
             MatrixFormat::Text => table(self.rows, self.own_profile, false),
             MatrixFormat::Html => super::html::matrix(&[self.html_part()]),
+            MatrixFormat::Github => {
+                table(self.rows, self.own_profile, false)
+                    + &super::github::commands(super::github::matrix_annotations(self))
+            }
         }
     }
 }
@@ -64,6 +83,87 @@ impl Matrix<'_> {
     }
 }
 
+/// `-q`: the one result line: which profiles poison the scenario.
+pub fn result_line(m: &Matrix<'_>) -> String {
+    let bad: Vec<&str> = m
+        .rows
+        .iter()
+        .filter(|r| r.trace.summary.cache_induced > 0)
+        .map(|r| r.profile.as_str())
+        .collect();
+    let scenario = m.rows.first().map_or("", |r| r.trace.scenario.as_str());
+    if bad.is_empty() {
+        format!(
+            "matrix {scenario}: no cache-induced failure on any of {}\n",
+            super::text::count(m.rows.len(), "profile")
+        )
+    } else {
+        format!(
+            "matrix {scenario}: cache-induced failures on {} of {}: {}\n",
+            bad.len(),
+            super::text::count(m.rows.len(), "profile"),
+            bad.join(", ")
+        )
+    }
+}
+
+/// `-v`: after the table, each failing row's first failure in full: the request, the
+/// browser's console line, the step that stored what was served, and the fix hint.
+pub fn details(m: &Matrix<'_>) -> String {
+    let mut o = String::new();
+    for r in m.rows {
+        let Some(s) = first_failure(&r.trace) else {
+            continue;
+        };
+        let _ = writeln!(
+            o,
+            "\n{}: #{} {} {} from {}: {}",
+            r.profile,
+            s.index,
+            s.client,
+            s.request,
+            if s.origin.is_empty() {
+                "(no Origin)"
+            } else {
+                &s.origin
+            },
+            s.verdict.reason.id()
+        );
+        let _ = writeln!(o, "  edge: {}  key {}", s.cache.id(), s.key);
+        if let Some(p) = s.poisoned_by {
+            let _ = writeln!(o, "  served what step #{p} stored");
+        }
+        if !s.verdict.console.is_empty() {
+            let _ = writeln!(o, "  console: {}", s.verdict.console);
+        }
+        if let Some(f) = &s.fix {
+            let _ = writeln!(o, "  fix: {f}");
+        }
+    }
+    o
+}
+
+/// Marks the rows whose own steps never fail with the poisoning `lint` simulates there
+/// (its findings' profiles marked `latent`), so that every profile lint names is either
+/// failing in the matrix or explained by it.
+pub fn mark_latent(rows: &mut [MatrixRow], findings: &[crate::lint::Finding]) {
+    for f in findings {
+        for m in f
+            .profiles
+            .iter()
+            .filter(|m| m.matrix == crate::lint::poison::LATENT)
+        {
+            let row = rows.iter_mut().find(|r| r.profile == m.profile);
+            if let Some(r) = row.filter(|r| r.trace.summary.cache_induced == 0) {
+                r.latent.push(Latent {
+                    rule: f.id.to_string(),
+                    session: m.session.clone(),
+                });
+            }
+        }
+    }
+}
+
 /// The step a row's "first failure" column names: the first cache-induced step, else the
 /// first blocked one.
 fn first_failure(t: &Trace) -> Option<&StepReport> {
@@ -73,16 +173,26 @@ fn first_failure(t: &Trace) -> Option<&StepReport> {
         .or_else(|| t.steps.iter().find(|s| !s.verdict.allowed))
 }
 
-fn first_failure_cell(t: &Trace) -> String {
-    first_failure(t).map_or("-".to_string(), |s| {
-        format!(
-            "#{} {}{}",
-            s.index,
-            s.verdict.reason.id(),
-            s.poisoned_by
-                .map_or(String::new(), |p| format!(" (poisoned by #{p})"))
-        )
-    })
+fn first_failure_cell(r: &MatrixRow) -> String {
+    let t = &r.trace;
+    first_failure(t).map_or_else(
+        || {
+            if r.latent.is_empty() {
+                "-".to_string()
+            } else {
+                "- (latent, see below)".to_string()
+            }
+        },
+        |s| {
+            format!(
+                "#{} {}{}",
+                s.index,
+                s.verdict.reason.id(),
+                s.poisoned_by
+                    .map_or(String::new(), |p| format!(" (poisoned by #{p})"))
+            )
+        },
+    )
 }
 
 fn hit_ratio(t: &Trace) -> String {
@@ -126,7 +236,7 @@ fn cells(r: &MatrixRow, own: Option<&str>) -> [String; 5] {
         ),
         format!("{}/{}", s.blocked, s.steps),
         ci,
-        first_failure_cell(&r.trace),
+        first_failure_cell(r),
         hit_ratio(&r.trace),
     ]
 }
@@ -147,6 +257,15 @@ fn table(rows: &[MatrixRow], own: Option<&str>, md: bool) -> String {
     } else {
         aligned(&body)
     };
+    for r in rows {
+        for l in &r.latent {
+            let _ = writeln!(
+                o,
+                "\nlatent on {}: none of this file's steps fails there, but `varyedge lint` finds {} poisons it with other traffic: {}",
+                r.profile, l.rule, l.session
+            );
+        }
+    }
     if rows.iter().any(|r| r.caveat.is_some()) {
         let _ = writeln!(
             o,
@@ -215,6 +334,7 @@ pub fn json_value(rows: &[MatrixRow]) -> serde_json::Value {
                 "hits": s.hits,
                 "weak_evidence": r.caveat,
                 "edge_requests": s.edge_requests,
+                "latent": r.latent.iter().map(|l| serde_json::json!({ "rule": l.rule, "session": l.session })).collect::<Vec<_>>(),
             })
         })
         .collect();

@@ -39,13 +39,28 @@ pub trait Render {
     fn render(&self, f: Self::Format) -> String;
 }
 
-/// Pretty JSON with a trailing newline. Serialising a `serde_json::Value` cannot fail
-/// (its map keys are strings), so the fallback is unreachable in practice.
+/// Pretty JSON with a trailing newline (SARIF, a single standard document). Serialising a
+/// `serde_json::Value` cannot fail (its map keys are strings), so the fallback is
+/// unreachable in practice.
 pub(crate) fn pretty(v: &serde_json::Value) -> String {
     let mut s =
         serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
+}
+
+/// One JSON Lines record: `v` compact on one line, newline-terminated. Every `--format
+/// json` report is a sequence of these, one per scenario file, whatever their number.
+pub fn json_line(v: &serde_json::Value) -> String {
+    // Compact serialisation escapes newlines inside strings, so the record is one line.
+    let mut s = serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// JSON Lines: one record per value, in order.
+pub fn json_lines<'a>(vs: impl IntoIterator<Item = &'a serde_json::Value>) -> String {
+    vs.into_iter().map(json_line).collect()
 }
 
 /// Escapes text for XML attribute and element content.

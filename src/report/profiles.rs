@@ -26,16 +26,18 @@ impl Render for Profiles<'_> {
     type Format = ProfilesFormat;
     fn render(&self, f: ProfilesFormat) -> String {
         match f {
+            // JSON Lines: one profile object per line, like every `--format json`.
             // Serialised directly (not through a `Value`) to keep the fields in declaration
             // order. A `Profile` holds strings, numbers, booleans and lists only, so this
             // cannot fail.
-            ProfilesFormat::Json => match serde_json::to_string_pretty(self.profiles) {
-                Ok(mut s) => {
-                    s.push('\n');
-                    s
-                }
-                Err(e) => format!("{{\"error\":\"{e}\"}}\n"),
-            },
+            ProfilesFormat::Json => self
+                .profiles
+                .iter()
+                .map(|p| match serde_json::to_string(p) {
+                    Ok(s) => s + "\n",
+                    Err(e) => format!("{{\"error\":\"{e}\"}}\n"),
+                })
+                .collect(),
             ProfilesFormat::Text => text(self.profiles),
             ProfilesFormat::Markdown => super::profiles_doc::markdown(self.profiles),
         }

@@ -8,7 +8,7 @@ use std::fmt::Write;
 /// How much the text report says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Verbosity {
-    /// `-q`: only the steps that failed or that the cache changed, and the summaries.
+    /// `-q`: one line per failing step and the result line ([`quiet`]).
     Quiet,
     /// Every step.
     #[default]
@@ -39,6 +39,9 @@ pub fn count(n: usize, word: &str) -> String {
 
 /// Renders traces as text with `opt`.
 pub fn render_with(traces: &[Trace], opt: TextOptions) -> String {
+    if opt.verbosity == Verbosity::Quiet {
+        return quiet(traces, opt.style);
+    }
     let mut o = String::new();
     for t in traces {
         trace(&mut o, t, opt);
@@ -53,6 +56,61 @@ pub fn render_with(traces: &[Trace], opt: TextOptions) -> String {
             traces.len() - passed
         );
     }
+    o
+}
+
+/// `-q`: one line per failing step (`file:line: …`, as a compiler reports an error), then
+/// the final result line; nothing else.
+pub fn quiet(traces: &[Trace], st: Style) -> String {
+    let mut o = String::new();
+    for t in traces {
+        for s in t
+            .steps
+            .iter()
+            .filter(|s| s.unexpected_failure || matches!(s.expectation, Expectation::Unmet(_)))
+        {
+            let what = match &s.expectation {
+                Expectation::Unmet(u) => format!("expectation unmet: {}", u.join("; ")),
+                _ if s.verdict.allowed => "allowed only because of the cache".to_string(),
+                _ => format!("blocked {}", s.verdict.reason.id()),
+            };
+            let _ = writeln!(
+                o,
+                "{}:{}: {} #{} {} {}: {what}{}",
+                t.file,
+                s.line,
+                t.scenario,
+                s.index,
+                s.client,
+                s.request,
+                s.poisoned_by.map_or(String::new(), |p| format!(
+                    " (cache-induced: served what step #{p} stored)"
+                ))
+            );
+        }
+    }
+    let passed = traces.iter().filter(|t| t.passed()).count();
+    let failed = traces.len() - passed;
+    let verdict = if failed == 0 {
+        st.paint(Paint::Good, "PASS")
+    } else {
+        st.paint(Paint::Bad, "FAIL")
+    };
+    let _ = match traces {
+        [t] => writeln!(
+            o,
+            "replay {}: {}, {} blocked, {} cache-induced — {verdict}",
+            t.scenario,
+            count(t.summary.steps, "step"),
+            t.summary.blocked,
+            t.summary.cache_induced
+        ),
+        _ => writeln!(
+            o,
+            "replay: {}: {passed} passed, {failed} failed — {verdict}",
+            count(traces.len(), "scenario")
+        ),
+    };
     o
 }
 

@@ -1,13 +1,17 @@
 //! Every static rule with a positive and a negative case, the simulator-decided severity,
-//! and the probe's plan and analysis on hand-made answers.
+//! and the probe's plan and analysis on hand-made answers. (Lint's own unit tests, kept
+//! here because lint is handed the simulator by its caller and does not import it.)
 
-use super::probe::{self, Answer, Craft};
-use super::*;
-use crate::fields::Headers;
-use crate::report::lint as render;
-use crate::scenario;
+use varyedge::edge::knobs::Knobs;
+use varyedge::fields::Headers;
+use varyedge::flow::Trace;
+use varyedge::lint::probe::{self, Answer, Craft};
+use varyedge::lint::*;
+use varyedge::origin::OriginModel;
+use varyedge::report::lint as render;
+use varyedge::scenario::{self, Scenario};
 
-const CORRECT: &str = include_str!("../../scenarios/lint/correct.yaml");
+const CORRECT: &str = include_str!("../scenarios/lint/correct.yaml");
 
 /// `correct.yaml` with text replacements applied (each must apply).
 fn variant(edits: &[(&str, &str)]) -> String {
@@ -19,9 +23,28 @@ fn variant(edits: &[(&str, &str)]) -> String {
     s
 }
 
+/// The simulator, as `varyedge lint` hands it to lint: each built-in profile with the
+/// scenario's overrides on top, as `matrix` and `replay --profile` load it.
+struct Sim<'a>(&'a str);
+
+impl Replayer for Sim<'_> {
+    fn replay(&self, sc: &Scenario, knobs: &Knobs, origin: &OriginModel) -> Trace {
+        varyedge::sim::replay_with(sc, knobs, &mut origin.clone())
+    }
+    fn profiles(&self, _: &Scenario) -> Vec<(String, Knobs)> {
+        varyedge::profile::PROFILE_NAMES
+            .iter()
+            .map(|n| {
+                let sc = scenario::parse_with_profile("t.yaml", self.0, Some(n)).unwrap();
+                (n.to_string(), sc.edge.knobs)
+            })
+            .collect()
+    }
+}
+
 fn lint(text: &str) -> Vec<Finding> {
     let sc = scenario::parse("t.yaml", text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    check(&sc, text)
+    check(&sc, text, &Sim(text))
 }
 
 fn ids(f: &[Finding]) -> Vec<&'static str> {
@@ -150,7 +173,7 @@ fn correct_policy_has_no_findings() {
 #[test]
 fn every_static_rule_has_a_positive_and_a_negative_case() {
     let cases = cases();
-    for id in rules::static_rule_ids() {
+    for id in static_rule_ids() {
         assert!(
             cases.iter().any(|(c, _, _)| *c == id),
             "no test case for {id}"
@@ -459,5 +482,97 @@ fn renderers_show_every_field() {
     assert_eq!(
         render::text("t.yaml", &[]),
         "varyedge lint t.yaml: no findings\n"
+    );
+}
+
+/// Counts what lint asks of the simulator: replays, and steps replayed.
+struct Counting<'a> {
+    inner: Sim<'a>,
+    replays: std::cell::Cell<usize>,
+    steps: std::cell::Cell<usize>,
+}
+
+impl Replayer for Counting<'_> {
+    fn replay(&self, sc: &Scenario, knobs: &Knobs, origin: &OriginModel) -> Trace {
+        self.replays.set(self.replays.get() + 1);
+        self.steps.set(self.steps.get() + sc.steps.len());
+        self.inner.replay(sc, knobs, origin)
+    }
+    fn profiles(&self, sc: &Scenario) -> Vec<(String, Knobs)> {
+        self.inner.profiles(sc)
+    }
+}
+
+/// `correct.yaml`-like policy without `Vary: Origin`, allowing `n` origins.
+fn allowlist(n: usize) -> String {
+    let list: Vec<String> = (0..n)
+        .map(|i| format!("https://app{i}.example.com"))
+        .collect();
+    variant(&[
+        (ORIGINS, &format!("allow_origins: [{}]", list.join(", "))),
+        ("vary_origin: true", "vary_origin: false"),
+    ])
+}
+
+/// Issue 11: lint was quadratic in the allowlist (16k origins 15.5 s, 50k > 120 s): the
+/// static probe sent 14 requests per listed origin, each matched against the whole list.
+/// Not timed: the work lint plans is counted, and must not grow with the list — the same
+/// replays and steps, and the same number of probe requests, for 100 and for 50,000
+/// origins (only parsing and matching, linear, grow).
+#[test]
+fn lint_work_does_not_grow_with_the_allowlist() {
+    let mut seen = Vec::new();
+    for n in [100, 50_000] {
+        let text = allowlist(n);
+        let sc = scenario::parse("t.yaml", &text).unwrap();
+        let scenario::OriginSpec::Model(m) = &sc.origin else {
+            panic!("a modelled origin")
+        };
+        let policy = m.cors.as_ref().unwrap();
+        let trusted = poison::probe_trusted(&sc, policy);
+        let probes = probe::plan(&trusted, &["/api/data".to_string()]).len();
+        let c = Counting {
+            inner: Sim(&text),
+            replays: 0.into(),
+            steps: 0.into(),
+        };
+        let f = check(&sc, &text, &c);
+        assert!(
+            ids(&f).contains(&"missing-vary-origin"),
+            "{n}: {:?}",
+            ids(&f)
+        );
+        seen.push((probes, c.replays.get(), c.steps.get()));
+    }
+    assert_eq!(seen[0], seen[1], "work planned for 100 vs 50,000 origins");
+    let (probes, replays, steps) = seen[0];
+    assert!(probes < 200 && replays > 0 && steps > 0, "{seen:?}");
+}
+
+/// Unmatchable entries are located one by one (a scan of the text each) only for the first
+/// twenty; one more finding counts the rest.
+#[test]
+fn many_unmatchable_entries_are_counted_past_twenty() {
+    let list: Vec<String> = (0..30)
+        .map(|i| format!("https://app{i}.example.com/"))
+        .collect();
+    let text = variant(&[(
+        ORIGINS,
+        &format!(
+            "allow_origins: [https://app.example.com, {}]",
+            list.join(", ")
+        ),
+    )]);
+    let f: Vec<Finding> = lint(&text)
+        .into_iter()
+        .filter(|f| f.id == "unmatchable-allowlist-entry")
+        .collect();
+    assert_eq!(f.len(), 21, "{f:#?}");
+    assert!(
+        f[20].evidence.starts_with(
+            "10 more entries no browser sends, the first \"https://app20.example.com/\""
+        ),
+        "{}",
+        f[20].evidence
     );
 }

@@ -1,0 +1,62 @@
+//! One way to run a scenario under the profiles `matrix` compares, shared by `matrix` (its
+//! rows) and `lint` (its simulated poisoning, through [`lint::Replayer`]), so that when
+//! lint names a profile as poisoning, `matrix` on the same file shows it failing or both
+//! say it is latent.
+
+use std::path::Path;
+use varyedge::edge::knobs::Knobs;
+use varyedge::error::InputError;
+use varyedge::flow::Trace;
+use varyedge::lint::{self, Replayer};
+use varyedge::origin::OriginModel;
+use varyedge::profile::PROFILE_NAMES;
+use varyedge::scenario::Scenario;
+use varyedge::sim::{self, SimError};
+
+/// A scenario file loaded once per profile (the profile's knobs, the file's overrides on
+/// top), and the simulator to run it.
+pub(crate) struct Simulator {
+    /// `(profile, the scenario under it)`, in the order asked for.
+    pub(crate) under: Vec<(String, Scenario)>,
+}
+
+impl Simulator {
+    /// Loads `file` under each of `names` (exit 2 on the first that does not load).
+    pub(crate) fn load(file: &Path, names: &[String]) -> Result<Simulator, InputError> {
+        let mut under = Vec::new();
+        for n in names {
+            under.push((n.clone(), super::load(file, Some(n))?));
+        }
+        Ok(Simulator { under })
+    }
+
+    /// Every built-in profile, as `lint` compares them.
+    pub(crate) fn all(file: &Path) -> Result<Simulator, InputError> {
+        let names: Vec<String> = PROFILE_NAMES.iter().map(|n| n.to_string()).collect();
+        Simulator::load(file, &names)
+    }
+
+    /// The replay of a scenario as loaded: its own origin, its own edge. This is what a
+    /// `matrix` row is.
+    pub(crate) fn row(sc: &Scenario) -> Result<Trace, SimError> {
+        sim::replay(sc)
+    }
+
+    /// Lints `sc` (loaded from `text`) with this simulator.
+    pub(crate) fn lint(&self, sc: &Scenario, text: &str) -> Vec<lint::Finding> {
+        lint::check(sc, text, self)
+    }
+}
+
+impl Replayer for Simulator {
+    fn replay(&self, sc: &Scenario, knobs: &Knobs, origin: &OriginModel) -> Trace {
+        sim::replay_with(sc, knobs, &mut origin.clone())
+    }
+
+    fn profiles(&self, _: &Scenario) -> Vec<(String, Knobs)> {
+        self.under
+            .iter()
+            .map(|(n, sc)| (n.clone(), sc.edge.knobs.clone()))
+            .collect()
+    }
+}
