@@ -582,15 +582,18 @@ pub fn browsers_of(sc: &crate::scenario::Scenario) -> (Vec<Instance>, Vec<usize>
         browsers[i].http_cache_enabled |= c.http_cache;
         user_of.push(i);
     }
-    for (ci, c) in sc.clients.iter().enumerate() {
-        let mut hosts: Vec<&str> = sc
-            .steps
-            .iter()
-            .filter(|s| s.client == ci)
-            .map(|s| s.host.as_str())
-            .collect();
+    // Every client's hosts in one pass over the steps (a million-step trace has
+    // thousands of clients).
+    let mut hosts: Vec<Vec<&str>> = vec![Vec::new(); sc.clients.len()];
+    for st in &sc.steps {
+        if let Some(h) = hosts.get_mut(st.client) {
+            if !h.contains(&st.host.as_str()) {
+                h.push(&st.host);
+            }
+        }
+    }
+    for (ci, (c, mut hosts)) in sc.clients.iter().zip(hosts).enumerate() {
         hosts.sort_unstable();
-        hosts.dedup();
         for h in hosts {
             browsers[user_of[ci]].jar.preset(h, &c.cookie);
         }
