@@ -244,6 +244,12 @@ pub(crate) struct ReplayArgs {
     /// Write the report to FILE instead of standard output (written whole or not at all).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+    /// Threads for an in-process replay of a large scenario: 0 (the default) uses every
+    /// available core. Steps on different paths run apart with the same report as one
+    /// thread; a scenario whose paths interact (redirects, Set-Cookie, error windows)
+    /// runs on one thread.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub(crate) jobs: usize,
     /// Send the steps over the wire to this cache (proxy, Varnish, CDN) instead of
     /// replaying in-process: `http://HOST:PORT`.
     #[cfg(feature = "net")]

@@ -7,10 +7,19 @@
 //! seen as the list `Origin, *` (RFC 9110 §5.3).
 
 use serde::Serialize;
+use std::borrow::Cow;
+
+/// A field name or value: borrowed from a static table (the browser's and the origin's
+/// fixed fields, common names) or owned. Compares, hashes and serialises as its text.
+type Text = Cow<'static, str>;
 
 /// An ordered multimap of header fields with lowercase names.
+///
+/// Names and values that are static text (the engines' default request headers, the
+/// well-known field names) are stored without allocating, so building and cloning a
+/// request's fields is mostly copying pointers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
-pub struct Headers(Vec<(String, String)>);
+pub struct Headers(Vec<(Text, Text)>);
 
 impl Headers {
     /// No fields.
@@ -32,7 +41,7 @@ impl Headers {
         self.0
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| &**v)
     }
 
     /// Every field line's value, in order.
@@ -40,7 +49,7 @@ impl Headers {
         self.0
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| &**v)
     }
 
     /// All field lines combined into one value with `", "`, as RFC 9110 §5.3 allows for
@@ -83,7 +92,30 @@ impl Headers {
 
     /// Adds a field line after any existing ones.
     pub fn append(&mut self, name: &str, value: &str) {
-        self.0.push((name.to_ascii_lowercase(), value.to_string()));
+        self.0
+            .push((lowercase_name(name), Cow::Owned(value.to_string())));
+    }
+
+    /// Adds a field line of static text after any existing ones, without allocating.
+    /// `name` must already be lowercase (the browser's and origin's own fields are).
+    pub fn append_static(&mut self, name: &'static str, value: &'static str) {
+        debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()));
+        self.0.push((Cow::Borrowed(name), Cow::Borrowed(value)));
+    }
+
+    /// Appends every field line of `other` whose name is not here yet, keeping static
+    /// text static.
+    pub fn append_missing(&mut self, other: &Headers) {
+        for (n, v) in &other.0 {
+            if !self.0.iter().any(|(m, _)| m.eq_ignore_ascii_case(n)) {
+                self.0.push((n.clone(), v.clone()));
+            }
+        }
+    }
+
+    /// Reserves room for `n` more field lines.
+    pub fn reserve(&mut self, n: usize) {
+        self.0.reserve(n);
     }
 
     /// Replaces every field line with this name by one.
@@ -99,7 +131,7 @@ impl Headers {
 
     /// All fields in order, names lowercase.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.0.iter().map(|(n, v)| (&**n, &**v))
     }
 
     /// Number of field lines.
@@ -116,6 +148,56 @@ impl Headers {
     pub fn byte_size(&self) -> usize {
         self.0.iter().map(|(n, v)| n.len() + v.len() + 4).sum()
     }
+}
+
+/// Field names common enough to be kept as static text rather than allocated per line.
+const KNOWN_NAMES: [&str; 33] = [
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "access-control-allow-credentials",
+    "access-control-allow-headers",
+    "access-control-allow-methods",
+    "access-control-allow-origin",
+    "access-control-expose-headers",
+    "access-control-max-age",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "age",
+    "authorization",
+    "cache-control",
+    "content-length",
+    "content-type",
+    "cookie",
+    "date",
+    "etag",
+    "expires",
+    "host",
+    "last-modified",
+    "location",
+    "origin",
+    "referer",
+    "sec-fetch-dest",
+    "sec-fetch-mode",
+    "sec-fetch-site",
+    "set-cookie",
+    "user-agent",
+    "vary",
+    "via",
+    "x-cache",
+];
+
+/// `name` in lowercase: a well-known name as static text, any other one allocated.
+fn lowercase_name(name: &str) -> Text {
+    if let Ok(i) = KNOWN_NAMES.binary_search_by(|k| cmp_lowercase(k, name)) {
+        return Cow::Borrowed(KNOWN_NAMES[i]);
+    }
+    Cow::Owned(name.to_ascii_lowercase())
+}
+
+/// Orders lowercase `k` against `name` compared ASCII case-insensitively.
+fn cmp_lowercase(k: &str, name: &str) -> std::cmp::Ordering {
+    k.bytes().cmp(name.bytes().map(|b| b.to_ascii_lowercase()))
 }
 
 /// Splits a list-based field value on commas, trimming optional whitespace and dropping
@@ -423,6 +505,23 @@ mod tests {
         h.append("VARY", "Origin");
         assert_eq!(h.get_combined("vary").as_deref(), Some(", Origin"));
         assert_eq!(h.list("vary"), vec!["Origin"]);
+    }
+
+    #[test]
+    fn known_names_are_sorted_lowercase_and_found_in_any_case() {
+        assert!(KNOWN_NAMES.windows(2).all(|w| w[0] < w[1]));
+        assert!(KNOWN_NAMES.iter().all(|n| *n == n.to_ascii_lowercase()));
+        for n in KNOWN_NAMES {
+            assert!(matches!(lowercase_name(&n.to_ascii_uppercase()), Cow::Borrowed(b) if b == n));
+        }
+        assert!(matches!(lowercase_name("X-Custom"), Cow::Owned(o) if o == "x-custom"));
+        let mut h = Headers::new();
+        h.append("Content-Type", "a");
+        h.append_static("vary", "Origin");
+        assert_eq!(
+            h,
+            Headers::from_pairs([("content-type", "a"), ("vary", "Origin")])
+        );
     }
 
     #[test]

@@ -56,7 +56,7 @@ impl PreflightCache {
 
     /// Removes every entry.
     pub fn clear(&mut self) {
-        self.entries.clear();
+        self.entries = Default::default();
     }
 
     /// Fetch §4.9 "method cache entry match": an entry for exactly this method (byte
@@ -98,7 +98,14 @@ impl PreflightCache {
     /// `CheckIfRequestCanSkipPreflight` then `AppendEntry`, `cache_[key] = …`): a new
     /// preflight's result replaces everything the last one allowed for this URL.
     pub(super) fn forget(&mut self, f: &Fetch) {
-        self.entries
+        if !self
+            .entries
+            .iter()
+            .any(|e| e.origin == f.origin && url_is(&e.url, f))
+        {
+            return;
+        }
+        std::sync::Arc::make_mut(&mut self.entries)
             .retain(|e| !(e.origin == f.origin && url_is(&e.url, f)));
     }
 
@@ -116,7 +123,8 @@ impl PreflightCache {
         max_age_secs: u64,
     ) {
         let credentials = f.credentials == Credentials::Include;
-        self.entries.retain(|e| {
+        let entries = std::sync::Arc::make_mut(&mut self.entries);
+        entries.retain(|e| {
             let same_key = e.credentials == credentials
                 && e.item.same_key(&item)
                 && e.origin == f.origin
@@ -126,7 +134,7 @@ impl PreflightCache {
         if max_age_secs == 0 {
             return;
         }
-        self.entries.push(PreflightEntry {
+        entries.push(PreflightEntry {
             origin: f.origin.clone(),
             url: url.to_string(),
             credentials,

@@ -37,7 +37,9 @@ struct Cookie {
 /// One browser's cookies.
 #[derive(Clone, Debug, Default)]
 pub struct CookieJar {
-    cookies: Vec<Cookie>,
+    /// Shared copy-on-write: a snapshot of the jar costs a reference count until a
+    /// cookie is stored.
+    cookies: std::sync::Arc<Vec<Cookie>>,
 }
 
 /// Whether the engine withholds (and refuses to store) cookies in a cross-site context
@@ -147,11 +149,12 @@ impl CookieJar {
                 secure,
                 same_site,
             };
-            self.cookies.retain(|o| {
+            let cookies = std::sync::Arc::make_mut(&mut self.cookies);
+            cookies.retain(|o| {
                 !(o.name == c.name && o.domain == c.domain && o.host_only == c.host_only)
             });
             if !delete {
-                self.cookies.push(c);
+                cookies.push(c);
             }
         }
     }
@@ -210,7 +213,7 @@ impl CookieJar {
         let cross_site = !site::same_site(page_origin, &url);
         let (bare, _) = site::split_authority(host);
         let mut out = String::new();
-        for c in &self.cookies {
+        for c in self.cookies.iter() {
             let allowed = domain_match(c, bare)
                 && (!c.secure || secure_ok(scheme, bare))
                 && (!cross_site

@@ -68,8 +68,9 @@ pub fn defaults(agent: Agent, scheme: &str) -> Headers {
         Agent::Safari => &SAFARI,
         Agent::None => &CURL,
     };
+    h.reserve(set.len() + 1);
     for (n, v) in set {
-        h.append(n, v);
+        h.append_static(n, v);
     }
     if agent == Agent::Firefox {
         let ae = if scheme.eq_ignore_ascii_case("https") {
@@ -77,7 +78,7 @@ pub fn defaults(agent: Agent, scheme: &str) -> Headers {
         } else {
             "gzip, deflate"
         };
-        h.append("accept-encoding", ae);
+        h.append_static("accept-encoding", ae);
     }
     h
 }

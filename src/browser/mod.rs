@@ -252,13 +252,27 @@ pub struct Browser {
     /// Per-client overrides of the engine's default request headers (empty value:
     /// removed).
     overrides: Headers,
+    /// The engine's default headers with the overrides applied, for a request over
+    /// `http` (0) and `https` (1), computed once (and shared by snapshots).
+    defaults: std::sync::Arc<[Headers; 2]>,
+}
+
+/// The engine's default headers for `scheme` with `overrides` applied.
+fn defaults_with(agent: Agent, scheme: &str, overrides: &Headers) -> Headers {
+    let mut h = headers::defaults(agent, scheme);
+    headers::apply_overrides(&mut h, overrides);
+    h
 }
 
 /// The CORS-preflight cache (Fetch §4.9): entries of (origin, URL, credentials, method or
 /// header name) with an expiry, capped per engine. Not governed by `Vary`.
+///
+/// The entries are shared copy-on-write: the simulator snapshots every browser before
+/// each step (for the no-cache counterfactual), and a snapshot costs a reference count
+/// until a preflight answer changes the cache.
 #[derive(Clone, Debug, Default)]
 pub struct PreflightCache {
-    entries: Vec<PreflightEntry>,
+    entries: std::sync::Arc<Vec<PreflightEntry>>,
 }
 
 #[derive(Clone, Debug)]
@@ -335,19 +349,20 @@ impl Verdict {
 impl Browser {
     /// A browser of this engine with an empty CORS-preflight cache.
     pub fn new(agent: Agent) -> Browser {
-        Browser {
-            agent,
-            cache: PreflightCache::default(),
-            overrides: Headers::new(),
-        }
+        Browser::with_header_overrides(agent, Headers::new())
     }
 
     /// A browser of this engine whose default request headers are changed by
     /// `overrides` (a name with an empty value is removed).
     pub fn with_header_overrides(agent: Agent, overrides: Headers) -> Browser {
         Browser {
+            agent,
+            cache: PreflightCache::default(),
+            defaults: std::sync::Arc::new([
+                defaults_with(agent, "http", &overrides),
+                defaults_with(agent, "https", &overrides),
+            ]),
             overrides,
-            ..Browser::new(agent)
         }
     }
 
@@ -359,9 +374,21 @@ impl Browser {
     /// The engine's default headers for a request to `scheme`, with this client's
     /// overrides ([`headers::defaults`]).
     pub fn default_headers(&self, scheme: &str) -> Headers {
-        let mut h = headers::defaults(self.agent, scheme);
-        headers::apply_overrides(&mut h, &self.overrides);
-        h
+        defaults_with(self.agent, scheme, &self.overrides)
+    }
+
+    /// The default headers `agent` adds to a request to `scheme`, with the overrides:
+    /// the precomputed set for this engine over http or https, else computed.
+    fn defaults_for(&self, agent: Agent, scheme: &str) -> std::borrow::Cow<'_, Headers> {
+        if agent == self.agent {
+            if scheme.eq_ignore_ascii_case("https") {
+                return std::borrow::Cow::Borrowed(&self.defaults[1]);
+            }
+            if scheme.eq_ignore_ascii_case("http") {
+                return std::borrow::Cow::Borrowed(&self.defaults[0]);
+            }
+        }
+        std::borrow::Cow::Owned(defaults_with(agent, scheme, &self.overrides))
     }
 
     /// The engine.
@@ -512,19 +539,13 @@ impl Browser {
     fn add_defaults(&self, headers: &mut Headers, f: &Fetch, mode: Mode) {
         let browser = self.is_browser(f);
         let agent = if browser { self.agent } else { Agent::None };
-        let mut defaults = headers::defaults(agent, &f.scheme);
-        headers::apply_overrides(&mut defaults, &self.overrides);
-        for (n, v) in defaults.iter() {
-            if !headers.contains(n) {
-                headers.append(n, v);
-            }
-        }
+        headers.append_missing(&self.defaults_for(agent, &f.scheme));
         if browser {
             let url = cache::url_of(f);
             let page = f.page_origin();
             let site = f.chain.fetch_site.max(headers::FetchSite::of(page, &url));
-            headers.append("sec-fetch-site", site.value());
-            headers.append(
+            headers.append_static("sec-fetch-site", site.value());
+            headers.append_static(
                 "sec-fetch-mode",
                 if mode == Mode::Cors {
                     "cors"
@@ -532,7 +553,7 @@ impl Browser {
                     "no-cors"
                 },
             );
-            headers.append("sec-fetch-dest", "empty");
+            headers.append_static("sec-fetch-dest", "empty");
             if site::parts(page).is_some() {
                 headers.append("referer", &format!("{page}/"));
             }

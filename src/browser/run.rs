@@ -172,6 +172,15 @@ impl Run {
         &self.f
     }
 
+    /// The actual request of the first URL, once built, when no preflight went out and
+    /// no redirect was followed: what this browser, in the state it started in, sends
+    /// first for this fetch (whether or not its HTTP cache answered it).
+    pub fn first_actual(&self) -> Option<&Request> {
+        self.actual
+            .as_ref()
+            .filter(|_| self.hop == 0 && !self.preflight_sent)
+    }
+
     fn done(&self, verdict: Verdict, browser_cache: Option<u64>, status: u16) -> Done {
         Done {
             verdict,
@@ -229,7 +238,8 @@ impl Run {
     /// The HTTP cache answers, or the actual request goes out.
     fn send_actual(&mut self, inst: &mut Instance, now: Timestamp, request: Request) -> Next {
         let browser = inst.browser.agent() != Agent::None && self.f.agent != Agent::None;
-        if browser && inst.http_cache_enabled {
+        let cached = browser && inst.http_cache_enabled;
+        if cached {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
             if let Some(s) = inst.http.lookup(now, &part, &url, &request) {
@@ -237,7 +247,8 @@ impl Run {
                 return self.judge_actual(inst, now, &s.response, Some(s.stored_by));
             }
         }
-        self.actual = Some(request.clone());
+        // Kept only for the HTTP cache to store the answer under.
+        self.actual = cached.then(|| request.clone());
         self.waiting = Some(Leg::Actual);
         Next::Send(Send {
             request,

@@ -42,7 +42,7 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
     #[cfg(not(feature = "net"))]
     let in_process = true;
     for s in scenarios.iter().filter(|_| in_process) {
-        match sim::replay(s) {
+        match sim::jobs::replay(s, a.jobs) {
             Ok(t) => traces.push(t),
             Err(e) => {
                 eprintln!("{e}");

@@ -20,32 +20,17 @@ use std::ops::Range;
 /// At most this many extra headers are offered (their subsets are a bit mask).
 pub const MAX_EXTRA_HEADERS: usize = 4;
 
-/// A request as the scenario's steps make it, without client or time.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestTemplate {
-    /// Method.
-    pub method: String,
-    /// Scheme.
-    pub scheme: String,
-    /// Host.
-    pub host: String,
-    /// Path and query.
-    pub target: String,
-    /// Author headers.
-    pub headers: Headers,
-    /// Credentials mode.
-    pub credentials: Credentials,
-    /// A mode set on the step itself; `None` = the client's own.
-    pub mode: Option<Mode>,
-    /// Redirect mode.
-    pub redirect: crate::browser::RedirectMode,
-}
-
 /// Everything a session may choose from.
 #[derive(Clone, Debug)]
 pub struct Pool {
-    /// Distinct requests, in order of first appearance.
-    pub requests: Vec<RequestTemplate>,
+    /// Distinct requests, in order of first appearance: the scenario's steps with no
+    /// time, client (0) or expectations ([`Pool::template`]). The step that stands for a
+    /// session step is one of these with its client, time and choices filled in
+    /// ([`Pool::step`]).
+    pub requests: Vec<Step>,
+    /// Per request: whether its step set its own `mode:` (otherwise the session step's
+    /// client's mode applies, and the template's `mode` is meaningless).
+    pub own_mode: Vec<bool>,
     /// Credentials modes the scenario uses, in order of first appearance.
     pub credentials: Vec<Credentials>,
     /// Extra `(name, value)` headers a step may add, first appearance, distinct names.
@@ -85,23 +70,20 @@ pub struct Session {
 impl Pool {
     /// The pool of a scenario (whose origin model, if any, tells the TTLs).
     pub fn new(sc: &Scenario, model: Option<&OriginModel>) -> Pool {
-        let mut requests: Vec<RequestTemplate> = Vec::new();
+        let mut requests: Vec<Step> = Vec::new();
+        let mut own_mode: Vec<bool> = Vec::new();
         let mut credentials: Vec<Credentials> = Vec::new();
         let mut extra_headers: Vec<(String, String)> = Vec::new();
         for st in &sc.steps {
-            let own_mode = sc.clients.get(st.client).map(|c| c.mode);
-            let t = RequestTemplate {
-                method: st.method.clone(),
-                scheme: st.scheme.clone(),
-                host: st.host.clone(),
-                target: st.target.clone(),
-                headers: st.headers.clone(),
-                credentials: st.credentials,
-                mode: (Some(st.mode) != own_mode).then_some(st.mode),
-                redirect: st.redirect,
-            };
-            if !requests.contains(&t) {
+            let explicit = sc.clients.get(st.client).map(|c| c.mode) != Some(st.mode);
+            let t = Pool::template(st, explicit);
+            if !requests
+                .iter()
+                .zip(&own_mode)
+                .any(|(r, &m)| *r == t && m == explicit)
+            {
                 requests.push(t);
+                own_mode.push(explicit);
             }
             if !credentials.contains(&st.credentials) {
                 credentials.push(st.credentials);
@@ -124,6 +106,7 @@ impl Pool {
             .collect();
         Pool {
             requests,
+            own_mode,
             credentials,
             extra_headers,
             gaps_ms: gaps(sc, model),
@@ -137,33 +120,36 @@ impl Pool {
         self.requests.is_empty() || self.clients == 0
     }
 
-    /// The step a session step stands for, at `at_ms`, with no expectations.
-    pub fn step(&self, sc: &Scenario, s: &SessionStep, at_ms: u64) -> Step {
-        let t = &self.requests[s.request];
-        let mut headers = t.headers.clone();
-        for (i, (n, v)) in self.extra_headers.iter().enumerate() {
-            if s.extra & (1 << i) != 0 && !headers.contains(n) {
-                headers.append(n, v);
-            }
-        }
-        let credentials = match s.credentials {
-            0 => t.credentials,
-            k => self.credentials[k - 1],
-        };
+    /// A scenario step as a request template: no time, client 0, no expectations, no
+    /// line; its mode kept only when `explicit` (set on the step, not the client's).
+    fn template(st: &Step, explicit: bool) -> Step {
         Step {
-            at_ms,
-            client: s.client,
-            method: t.method.clone(),
-            scheme: t.scheme.clone(),
-            host: t.host.clone(),
-            target: t.target.clone(),
-            headers,
-            credentials,
-            mode: t.mode.unwrap_or(sc.clients[s.client].mode),
-            redirect: t.redirect,
+            at_ms: 0,
+            client: 0,
+            mode: if explicit { st.mode } else { Mode::Cors },
             expect: Expect::default(),
             line: 0,
+            ..st.clone()
         }
+    }
+
+    /// The step a session step stands for, at `at_ms`, with no expectations.
+    pub fn step(&self, sc: &Scenario, s: &SessionStep, at_ms: u64) -> Step {
+        let mut st = self.requests[s.request].clone();
+        for (i, (n, v)) in self.extra_headers.iter().enumerate() {
+            if s.extra & (1 << i) != 0 && !st.headers.contains(n) {
+                st.headers.append(n, v);
+            }
+        }
+        if s.credentials > 0 {
+            st.credentials = self.credentials[s.credentials - 1];
+        }
+        if !self.own_mode[s.request] {
+            st.mode = sc.clients[s.client].mode;
+        }
+        st.client = s.client;
+        st.at_ms = at_ms;
+        st
     }
 
     /// Absolute times of a session's steps.

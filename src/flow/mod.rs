@@ -133,6 +133,8 @@ pub struct StepRun<'a> {
     pending: Option<Send>,
     at: Timestamp,
     sent: Vec<(Leg, Request, EdgeAnswer)>,
+    /// The redirect hop of the first request sent through the edge.
+    first_hop: Option<usize>,
     done: Option<Done>,
     direct_run: Option<DirectRun>,
     direct: Option<Verdict>,
@@ -169,6 +171,7 @@ impl<'a> StepRun<'a> {
             pending: None,
             at: now,
             sent: Vec::new(),
+            first_hop: None,
             done: None,
             direct_run: None,
             direct: None,
@@ -202,10 +205,10 @@ impl<'a> StepRun<'a> {
                 },
                 None => Next::Done,
             },
-            State::Remembered => match &self.direct_run {
-                Some(d) => Next::Remembered {
-                    preflight: d.first.0,
-                    request: &d.first.1,
+            State::Remembered => match self.direct_first() {
+                Some((preflight, request)) => Next::Remembered {
+                    preflight,
+                    request,
                     fetch: &self.fetch,
                 },
                 None => Next::Done,
@@ -247,6 +250,7 @@ impl<'a> StepRun<'a> {
         };
         let t = self.at.plus_ms(x.elapsed_ms);
         let resp = x.response.clone();
+        self.first_hop.get_or_insert(s.hop);
         self.sent.push((s.leg, s.request, x));
         self.at = t;
         let next = self.run.on_response(self.inst, t, &resp);
@@ -255,7 +259,56 @@ impl<'a> StepRun<'a> {
 
     /// No cache in between: the same fetch from the browser as it was before the step,
     /// with an empty HTTP cache, straight to the origin.
+    ///
+    /// Its first request is known without starting it when the fetch was not
+    /// redirected: the browser before the step builds the same first request (the
+    /// preflight, or the actual request the HTTP cache missed or answered), so a driver
+    /// that remembers the verdict is asked first and the run starts only if it does not.
+    /// When every request went through the edge and none was served from a cache, the
+    /// counterfactual sends the same requests and gets the same answers: its verdict is
+    /// the fetch's own.
     fn begin_direct(&mut self) {
+        if self.before.is_none() {
+            self.state = State::Done;
+            return;
+        }
+        let Some(done) = self.done.as_ref().filter(|d| d.redirects == 0) else {
+            self.start_direct();
+            return;
+        };
+        if self.reuse_forwarded
+            && done.browser_cache.is_none()
+            && !self.sent.is_empty()
+            && self.sent.iter().all(|(_, _, x)| !x.served_from_cache())
+        {
+            self.direct = Some(done.verdict.clone());
+            self.before = None;
+            self.state = State::Done;
+            return;
+        }
+        let first_known = self.first_hop == Some(0)
+            || (self.sent.is_empty() && self.run.first_actual().is_some());
+        if first_known {
+            self.state = State::Remembered;
+        } else {
+            self.start_direct();
+        }
+    }
+
+    /// The counterfactual's first request, `(is a preflight, request)`: from its run once
+    /// started, else the fetch's own first request ([`StepRun::begin_direct`]).
+    fn direct_first(&self) -> Option<(bool, &Request)> {
+        if let Some(d) = &self.direct_run {
+            return Some((d.first.0, &d.first.1));
+        }
+        match self.sent.first() {
+            Some((leg, req, _)) => Some((*leg == Leg::Preflight, req)),
+            None => self.run.first_actual().map(|r| (false, r)),
+        }
+    }
+
+    /// Starts the counterfactual fetch from the browser as it was before the step.
+    fn start_direct(&mut self) {
         let Some(mut inst) = self.before.take() else {
             self.state = State::Done;
             return;
@@ -297,8 +350,15 @@ impl<'a> StepRun<'a> {
         }
         if let Some(v) = verdict {
             self.direct = Some(v);
+            self.before = None;
             self.state = State::Done;
             return;
+        }
+        if self.direct_run.is_none() {
+            self.start_direct();
+            if !matches!(self.state, State::Remembered) {
+                return;
+            }
         }
         self.state = State::Origin;
         self.reuse_while_possible();
@@ -358,8 +418,8 @@ impl<'a> StepRun<'a> {
 
     /// The report, once [`Next::Done`]; `knobs` are the edge's, for the fix hint. Gives
     /// the fetch back so a driver can reuse its buffers.
-    pub fn finish(self, knobs: &Knobs) -> (StepReport, Fetch) {
-        let done = self.done.clone().unwrap_or_else(|| Done {
+    pub fn finish(mut self, knobs: &Knobs) -> (StepReport, Fetch) {
+        let mut done = self.done.take().unwrap_or_else(|| Done {
             verdict: Verdict::unchecked(),
             preflight_sent: false,
             preflight_cached: false,
@@ -368,8 +428,8 @@ impl<'a> StepRun<'a> {
             redirects: 0,
             final_url: String::new(),
         });
-        let verdict = done.verdict.clone();
-        let direct = self.direct.clone().unwrap_or_else(|| verdict.clone());
+        let verdict = std::mem::replace(&mut done.verdict, Verdict::unchecked());
+        let direct = self.direct.take().unwrap_or_else(|| verdict.clone());
         let sent = &self.sent;
         // The deciding exchange: the last preflight when it failed there, else the last
         // actual request — none when the browser's HTTP cache answered.
@@ -522,15 +582,18 @@ pub fn browsers_of(sc: &crate::scenario::Scenario) -> (Vec<Instance>, Vec<usize>
         browsers[i].http_cache_enabled |= c.http_cache;
         user_of.push(i);
     }
-    for (ci, c) in sc.clients.iter().enumerate() {
-        let mut hosts: Vec<&str> = sc
-            .steps
-            .iter()
-            .filter(|s| s.client == ci)
-            .map(|s| s.host.as_str())
-            .collect();
+    // Every client's hosts in one pass over the steps (a million-step trace has
+    // thousands of clients).
+    let mut hosts: Vec<Vec<&str>> = vec![Vec::new(); sc.clients.len()];
+    for st in &sc.steps {
+        if let Some(h) = hosts.get_mut(st.client) {
+            if !h.contains(&st.host.as_str()) {
+                h.push(&st.host);
+            }
+        }
+    }
+    for (ci, (c, mut hosts)) in sc.clients.iter().zip(hosts).enumerate() {
         hosts.sort_unstable();
-        hosts.dedup();
         for h in hosts {
             browsers[user_of[ci]].jar.preset(h, &c.cookie);
         }

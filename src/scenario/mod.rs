@@ -220,8 +220,8 @@ pub fn parse_with(
     profile: Option<&str>,
     loader: Option<ImportLoader<'_>>,
 ) -> Result<Scenario, InputError> {
-    let raw: RawScenario =
-        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
+    let raw: RawScenario = serde_saphyr::from_str_with_options(text, yaml_options_for(text))
+        .map_err(|e| {
             let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             let msg = e.without_snippet().to_string();
             InputError::at(file, line, col, plain_message(&strip_location(&msg)))
@@ -237,8 +237,8 @@ pub fn parse_with(
 /// Reads only the `edge:` block of a YAML document (a scenario, or what `varyedge import
 /// cdn-config` writes), validated like a scenario's.
 pub fn parse_edge_block(file: &str, text: &str) -> Result<EdgeSpec, InputError> {
-    let raw: raw::RawEdgeDoc =
-        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
+    let raw: raw::RawEdgeDoc = serde_saphyr::from_str_with_options(text, yaml_options_for(text))
+        .map_err(|e| {
             let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             let msg = e.without_snippet().to_string();
             InputError::at(file, line, col, plain_message(&strip_location(&msg)))
@@ -259,11 +259,20 @@ pub fn parse_edge_block(file: &str, text: &str) -> Result<EdgeSpec, InputError> 
 pub const MAX_YAML_NODES: usize = 2_000_000;
 
 /// serde-saphyr's options with the node and event budgets sized for large scenarios.
+#[cfg(test)]
 fn yaml_options() -> serde_saphyr::Options {
+    yaml_options_for("")
+}
+
+/// [`yaml_options`] for `text`: a file larger than [`MAX_YAML_NODES`] bytes may have one
+/// node per byte (a generated million-step trace), still linear in its size; the alias
+/// and depth limits that stop a billion-laughs file stay as they are.
+fn yaml_options_for(text: &str) -> serde_saphyr::Options {
+    let nodes = MAX_YAML_NODES.max(text.len());
     let mut o = serde_saphyr::Options::default();
     if let Some(b) = &mut o.budget {
-        b.max_nodes = MAX_YAML_NODES;
-        b.max_events = 4 * MAX_YAML_NODES;
+        b.max_nodes = nodes;
+        b.max_events = 4 * nodes;
     }
     o
 }
@@ -298,7 +307,7 @@ fn plain_message(msg: &str) -> String {
     }
     if msg.starts_with("budget breached") {
         return format!(
-            "the file is too large or too deeply nested for a scenario (at most {MAX_YAML_NODES} YAML nodes, nesting depth 64, 50,000 aliases)"
+            "the file is too large or too deeply nested for a scenario (at most {MAX_YAML_NODES} YAML nodes or one per byte of a larger file, nesting depth 64, 50,000 aliases)"
         );
     }
     msg.to_string()

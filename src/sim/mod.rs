@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 pub use crate::flow::{check, finish, fix_hint, Expectation, StepReport, Summary, Trace};
 
+pub mod jobs;
+
 /// Where the edge's misses go: the origin model, or a real server (the `net` driver).
 pub trait Upstream {
     /// The answer to `req` at `now`. Faults are answered as a 502/504 response.
