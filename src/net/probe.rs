@@ -3,7 +3,6 @@
 //! body is read and dropped) for [`crate::lint::probe::analyse`]. A small hyper-util
 //! client over plain HTTP, with a timeout per request.
 
-use crate::fields::Headers;
 use crate::lint::probe::{Answer, Probe};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
@@ -88,13 +87,9 @@ async fn send(
         .collect()
         .await
         .map_err(|e| format!("{} {url}: reading the body: {e}", p.method))?;
-    let mut headers = Headers::new();
-    for (n, v) in &parts.headers {
-        headers.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
-    }
     Ok(Answer {
         status: parts.status.as_u16(),
-        headers,
+        headers: crate::net::convert::headers_lossy(&parts.headers),
     })
 }
 
