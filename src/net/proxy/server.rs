@@ -608,7 +608,7 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
     let (parts, body) = req.into_parts();
     let core = match admit(&st, &parts) {
         Ok(core) => core,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let now = clock::now();
     match st.store.decide(&core, now) {
@@ -623,16 +623,19 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
     }
 }
 
+/// The proxy's own answer to a request it does not take.
+type Refused = Box<http::Response<ProxyBody>>;
+
 /// The core's view of a request the proxy takes at all, or the proxy's own refusal
 /// (`CONNECT`, a declared body over the limit, a head the core cannot read).
-fn admit(st: &State, parts: &http::request::Parts) -> Result<Request, http::Response<ProxyBody>> {
+fn admit(st: &State, parts: &http::request::Parts) -> Result<Request, Refused> {
     if parts.method == http::Method::CONNECT {
-        return Err(own(
+        return Err(Box::new(own(
             st,
             405,
             "varyedge proxy: CONNECT is not supported (this is a reverse proxy)\n",
             "method",
-        ));
+        )));
     }
     let too_long = parts
         .headers
@@ -641,15 +644,21 @@ fn admit(st: &State, parts: &http::request::Parts) -> Result<Request, http::Resp
         .and_then(|v| v.trim().parse::<u64>().ok())
         .is_some_and(|n| n > st.cfg.max_request_body);
     if too_long {
-        return Err(own(
+        return Err(Box::new(own(
             st,
             413,
             "varyedge proxy: request body too large\n",
             "request-too-large",
-        ));
+        )));
     }
-    convert::request_from_parts(parts, "http")
-        .map_err(|e| own(st, 400, &format!("varyedge proxy: {e}\n"), "bad-request"))
+    convert::request_from_parts(parts, "http").map_err(|e| {
+        Box::new(own(
+            st,
+            400,
+            &format!("varyedge proxy: {e}\n"),
+            "bad-request",
+        ))
+    })
 }
 
 /// A stored response the core chose (`hit`, or `stale` with its background refresh).
