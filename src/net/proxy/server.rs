@@ -934,31 +934,17 @@ async fn relay(
     rparts.headers.append(header::VIA, VIA);
     let keep = fits && (storable || leader.is_some());
     let by = stored_by(&core, tag);
-    let st2 = st.clone();
-    let on_end: upstream::OnEnd = Box::new(move |ended| {
-        let body = match ended {
-            Ended::Whole(Some(b)) => b,
-            Ended::Whole(None) => {
-                if storable && fits {
-                    inc(&st2.metrics.too_large);
-                }
-                return;
-            }
-            Ended::Broken => {
-                if storable {
-                    inc(&st2.metrics.incomplete);
-                }
-                return;
-            }
-        };
-        let done = Fetched {
-            head,
-            wire_headers,
-            body,
-            by,
-        };
-        finish(&st2, &plan, &core, done, leader);
-    });
+    let on_end = completion(
+        &st,
+        plan,
+        core,
+        head,
+        wire_headers,
+        by,
+        leader,
+        storable,
+        fits,
+    );
     let rbody = match rbody {
         Some(b) if !b.is_end_stream() => b,
         _ => {
@@ -969,6 +955,47 @@ async fn relay(
     };
     let tee = TeeBody::new(prefix, rbody, keep, limit, st.cfg.upstream_timeout, on_end);
     http::Response::from_parts(rparts, Either::Right(tee))
+}
+
+/// What runs when a relayed body ends: a whole body goes to [`finish`] (stored as the
+/// core offers it, handed to waiters); a cut or oversized one is only counted.
+#[allow(clippy::too_many_arguments)]
+fn completion(
+    st: &Arc<State>,
+    plan: ForwardPlan,
+    core: Request,
+    head: Response,
+    wire_headers: HeaderMap,
+    by: Arc<StoredBy>,
+    leader: Option<Leader>,
+    storable: bool,
+    fits: bool,
+) -> upstream::OnEnd {
+    let st = st.clone();
+    Box::new(move |ended| {
+        let body = match ended {
+            Ended::Whole(Some(b)) => b,
+            Ended::Whole(None) => {
+                if storable && fits {
+                    inc(&st.metrics.too_large);
+                }
+                return;
+            }
+            Ended::Broken => {
+                if storable {
+                    inc(&st.metrics.incomplete);
+                }
+                return;
+            }
+        };
+        let done = Fetched {
+            head,
+            wire_headers,
+            body,
+            by,
+        };
+        finish(&st, &plan, &core, done, leader);
+    })
 }
 
 /// Our `Cache-Status` member for a forwarded answer with `status`: `stored` exactly
