@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use std::sync::Arc;
 use varyedge::browser::{Agent, Credentials, Mode};
 use varyedge::edge::vary::{matches, selecting_values, vary_spec};
-use varyedge::edge::{Cache, Lookup};
+use varyedge::edge::{Cache, Decision, Outcome};
 use varyedge::fields::Headers;
 use varyedge::message::{Request, Response};
 use varyedge::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, Route, VaryOrigin};
@@ -298,8 +298,8 @@ proptest! {
             if let Some(v) = val { h.append("x-sel", v); }
             let req = Request { method: "GET".into(), scheme: "https".into(), host: "h".into(), target: format!("/p{path}"), headers: h };
             let expect_hit = model.contains(&(*path, *val));
-            let (_, lk) = cache.lookup(&req, SIM_EPOCH);
-            prop_assert_eq!(matches!(lk, Lookup::Hit(_)), expect_hit, "request {}", i);
+            let hit = matches!(cache.decide(&req, SIM_EPOCH), Decision::Serve(s) if s.outcome == Outcome::Hit);
+            prop_assert_eq!(hit, expect_hit, "request {}", i);
             if !expect_hit {
                 let resp = Response::new(200, Headers::from_pairs([("cache-control", "max-age=600"), ("vary", "X-Sel")]));
                 cache.store(&req, Arc::new(resp), SIM_EPOCH, SIM_EPOCH, i as u64);

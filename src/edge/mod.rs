@@ -1,10 +1,12 @@
 //! The edge core: cache keys, RFC 9111 storage and `Vary` matching, freshness on a clock
 //! it is handed, request collapsing, POPs and a shield tier. Pure and synchronous: the
-//! driver (simulator or proxy) asks [`Cache::lookup`], does the IO, and hands the origin's
-//! answer to [`Cache::store`]. Knows nothing of CORS beyond header names.
+//! drivers (simulator and proxy) ask the one decision API in [`decide`], do the IO, and
+//! hand the origin's answer back to it. Knows nothing of CORS beyond header names (the
+//! edge's own CORS fields, [`cors`], are applied by [`decide::edge_cors`]).
 
 mod cache_status;
 pub mod cors;
+pub mod decide;
 pub mod forward;
 pub mod freshness;
 pub mod hash;
@@ -16,6 +18,7 @@ pub mod validate;
 pub mod vary;
 
 pub use cache_status::{sf_string, CacheStatus, CACHE_NAME};
+pub use decide::{decide, Completion, Decision, ForwardPlan, Serve};
 pub use freshness::{storable, Freshness, NoStore};
 pub use key::primary_key;
 pub use vary::{VaryRefusal, VarySpec};
@@ -403,34 +406,39 @@ impl Cache {
         &self.knobs
     }
 
-    /// Looks `req` up at `now`. Returns the primary key with the answer.
-    pub fn lookup(&mut self, req: &Request, now: Timestamp) -> (String, Lookup) {
+    /// The edge's decision for `req` at `now` ([`decide::decide`]), with this cache's
+    /// in-flight fetches resolved on virtual time: a forward that may join one that is
+    /// still in flight, and may take its response ([`decide::share`]), is served it as
+    /// `collapsed`.
+    pub fn decide(&mut self, req: &Request, now: Timestamp) -> Decision {
         let key = primary_key(&self.knobs, req);
-        if let Some(fwd) = pass_reason(&self.knobs, req) {
-            return (key, Lookup::Pass(fwd));
+        let set = self.map.get(&key);
+        match decide::decide(&self.knobs, key, set, req, now) {
+            Decision::Forward(plan) if plan.join && !self.inflight.is_empty() => {
+                match self.collapse_onto(&plan.key, req, now) {
+                    Some(s) => Decision::Serve(s),
+                    None => Decision::Forward(plan),
+                }
+            }
+            d => d,
         }
-        let fwd = match lookup_stored(&self.knobs, self.map.get(&key), req, now) {
-            Lookup::Miss(fwd) => fwd,
-            found => return (key, found),
-        };
-        if self.inflight.is_empty() {
-            return (key, Lookup::Miss(fwd));
-        }
-        if let Some(c) = self.collapse_onto(&key, req, now) {
-            return (key, Lookup::Collapsed(c));
-        }
-        (key, Lookup::Miss(fwd))
     }
 
     /// A request arriving while another's fetch for the same key is in flight.
-    fn collapse_onto(&mut self, key: &str, req: &Request, now: Timestamp) -> Option<Served> {
+    fn collapse_onto(&mut self, key: &str, req: &Request, now: Timestamp) -> Option<Serve> {
         let f = self.inflight.get(key)?;
         if f.done_at <= now {
             self.inflight.remove(key);
             return None;
         }
-        collapse_shares(&self.knobs, f.variant.as_ref(), req)
-            .then(|| collapsed_served(key, f.response.clone(), f.variant.as_ref(), f.tag))
+        decide::share(
+            &self.knobs,
+            key,
+            &f.response,
+            f.variant.as_ref(),
+            f.tag,
+            req,
+        )
     }
 
     /// Offers the origin's response to `req` for storage. `fetched_at` is when the fetch
@@ -524,8 +532,7 @@ impl Cache {
 /// Looks `req` up among the variants stored under its primary key (`set`, `None`
 /// when nothing is stored there) at `now`: [`Lookup::Hit`], [`Lookup::Stale`] (within
 /// `stale-while-revalidate`) or [`Lookup::Miss`] with the reason. Passing and collapsing
-/// are the caller's ([`pass_reason`], [`collapse_shares`]). [`Cache::lookup`] and the
-/// proxy's store both decide with this.
+/// are the caller's ([`pass_reason`], [`collapse_shares`]): [`decide()`] sequences them.
 pub fn lookup_stored(
     knobs: &Knobs,
     set: Option<&VariantSet>,
@@ -776,6 +783,23 @@ mod tests {
 
     fn cache(knobs: Knobs) -> Cache {
         Cache::new(Arc::new(knobs))
+    }
+
+    impl Cache {
+        /// The decision seen as a [`Lookup`], as these tests check it.
+        fn lookup(&mut self, req: &Request, now: Timestamp) -> ((), Lookup) {
+            let lk = match self.decide(req, now) {
+                Decision::Serve(s) => match s.outcome {
+                    Outcome::Hit => Lookup::Hit(s.served),
+                    Outcome::Stale => Lookup::Stale(s.served),
+                    _ => Lookup::Collapsed(s.served),
+                },
+                Decision::Forward(p) if p.pass => Lookup::Pass(p.fwd),
+                Decision::Forward(p) => Lookup::Miss(p.fwd),
+                Decision::OnlyIfCached { .. } => panic!("only-if-cached"),
+            };
+            ((), lk)
+        }
     }
 
     #[test]

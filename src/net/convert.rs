@@ -91,3 +91,14 @@ pub fn text(status: u16, body: &str) -> http::Response<Full<Bytes>> {
     );
     r
 }
+
+/// The core's view of a hyper header block, every field kept: a value that is not UTF-8
+/// is read lossily (what the core compares is ASCII anyway). The one conversion the proxy,
+/// the probes and the judge use for headers that come from the network.
+pub fn headers_lossy(h: &http::HeaderMap) -> Headers {
+    let mut out = Headers::new();
+    for (n, v) in h {
+        out.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
+    }
+    out
+}

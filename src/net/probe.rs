@@ -1,14 +1,12 @@
 //! The transport of `varyedge lint --upstream`: sends the requests that
 //! [`crate::lint::probe::plan`] planned, one at a time, and returns whole answers (the
-//! body is read and dropped) for [`crate::lint::probe::analyse`]. A small hyper-util
+//! body is read and dropped) for [`crate::lint::probe::analyse`]. The proxy's pooled
 //! client over plain HTTP, with a timeout per request.
 
-use crate::fields::Headers;
 use crate::lint::probe::{Answer, Probe};
+use crate::net::proxy::upstream::UpClient;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::{BodyExt, Either, Empty, Limited};
 use std::time::Duration;
 
 /// The most of a response body read before giving up on it.
@@ -37,7 +35,8 @@ pub async fn send_all(
     probes: &[Probe],
     timeout: Duration,
 ) -> Vec<Result<Answer, String>> {
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    // the proxy's client builder (one for `src/net`'s upstream requests)
+    let client = crate::net::proxy::upstream::client(timeout);
     let mut out = Vec::with_capacity(probes.len());
     let mut silent = 0;
     for (i, p) in probes.iter().enumerate() {
@@ -66,17 +65,13 @@ pub async fn send_all(
     out
 }
 
-async fn send(
-    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Empty<Bytes>>,
-    url: &str,
-    p: &Probe,
-) -> Result<Answer, String> {
+async fn send(client: &UpClient, url: &str, p: &Probe) -> Result<Answer, String> {
     let mut b = http::Request::builder().method(p.method.as_str()).uri(url);
     for (n, v) in p.headers().iter() {
         b = b.header(n, v);
     }
     let req = b
-        .body(Empty::<Bytes>::new())
+        .body(Either::Right(Empty::<Bytes>::new()))
         .map_err(|e| format!("{} {url}: {e}", p.method))?;
     let resp = client
         .request(req)
@@ -88,13 +83,9 @@ async fn send(
         .collect()
         .await
         .map_err(|e| format!("{} {url}: reading the body: {e}", p.method))?;
-    let mut headers = Headers::new();
-    for (n, v) in &parts.headers {
-        headers.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
-    }
     Ok(Answer {
         status: parts.status.as_u16(),
-        headers,
+        headers: crate::net::convert::headers_lossy(&parts.headers),
     })
 }
 

@@ -6,7 +6,7 @@
 use crate::browser::run::Instance;
 use crate::browser::{Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
-use crate::edge::{self, Cache, Fwd, Lookup, Outcome, StoreResult, Tag};
+use crate::edge::{self, Cache, Completion, Decision, Outcome, StoreResult, Tag};
 use crate::flow::{browsers_of, EdgeAnswer, Next, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
@@ -66,10 +66,10 @@ impl Edge {
     }
 
     /// Sends `req` through POP `pop` at `now`; `tag` marks what it stores. The answer's
-    /// `elapsed_ms` is virtual: 0 from a cache, the upstream's latency when forwarded. An
-    /// edge that answers CORS itself (`edge_cors`) rewrites what the viewer gets, after
-    /// the cache. What a stored response delivers (a `304` to a client conditional, a
-    /// `206` slice) is the core's [`edge::deliver`], as in the proxy.
+    /// `elapsed_ms` is virtual: 0 from a cache, the upstream's latency when forwarded.
+    /// The edge core decides everything ([`edge::decide`]): this drives its decision on
+    /// virtual time and hands what the viewer gets through [`edge::decide::to_viewer`]
+    /// (the edge's own CORS, after the cache), as the proxy does.
     pub fn exchange(
         &mut self,
         up: &mut dyn Upstream,
@@ -78,73 +78,54 @@ impl Edge {
         now: Timestamp,
         tag: Tag,
     ) -> EdgeAnswer {
-        let mut x = self.exchange_cached(up, req, pop, now, tag);
-        if let Some(c) = &self.pops[0].knobs().edge_cors {
-            let mut h = x.response.headers.clone();
-            let (o, m) = (
-                req.headers.get("origin"),
-                req.headers.get("access-control-request-method"),
-            );
-            if c.apply(&req.method, o, m, &mut h) {
-                let mut r = (*x.response).clone();
-                r.headers = h;
-                x.response = Arc::new(r);
-            }
-        }
+        let pop = pop.min(self.pops.len() - 1);
+        let mut x = match self.pops[pop].decide(req, now) {
+            Decision::Serve(s) => self.serve(up, req, pop, now, tag, s),
+            Decision::Forward(plan) => self.forward(up, req, pop, now, tag, plan),
+            Decision::OnlyIfCached { key } => EdgeAnswer {
+                stored: Some(Err("only-if-cached")),
+                ..answer(
+                    Arc::new(edge::decide::gateway_timeout()),
+                    Outcome::Pass,
+                    None,
+                    Arc::from(key),
+                    None,
+                    now,
+                    now,
+                )
+            },
+        };
+        x.response = edge::decide::to_viewer(self.pops[0].knobs(), req, x.response);
         x
     }
 
-    fn exchange_cached(
+    /// A stored response (`hit`, `stale` or `collapsed`), as the core's [`edge::deliver`]
+    /// answers `req` from it; a stale one's refresh (RFC 5861) runs behind it.
+    fn serve(
         &mut self,
         up: &mut dyn Upstream,
         req: &Request,
         pop: usize,
         now: Timestamp,
         tag: Tag,
+        s: edge::Serve,
     ) -> EdgeAnswer {
-        let pop = pop.min(self.pops.len() - 1);
-        let (key, lk) = self.pops[pop].lookup(req, now);
-        let from_store = |s: edge::Served, outcome: Outcome| {
-            answer(
-                edge::deliver(req, &s.response),
-                outcome,
+        let stored = s.refresh.map(|_| {
+            let (resp, _, _, done) = self.via_parent(up, req, now, tag);
+            store_summary(self.pops[pop].store(req, resp, now, done, tag))
+        });
+        let out = edge::deliver(req, &s.served.response);
+        EdgeAnswer {
+            stored,
+            ..answer(
+                out,
+                s.outcome,
                 None,
-                s.key,
-                Some(s.tag),
+                s.served.key,
+                Some(s.served.tag),
                 now,
                 now,
             )
-        };
-        match lk {
-            Lookup::Hit(s) => from_store(s, Outcome::Hit),
-            Lookup::Collapsed(s) => from_store(s, Outcome::Collapsed),
-            Lookup::Stale(s) => {
-                // RFC 5861: serve the stale response, refresh behind it.
-                let (resp, _, _, done) = self.via_parent(up, req, now, tag);
-                let stored = self.pops[pop].store(req, resp, now, done, tag);
-                EdgeAnswer {
-                    stored: Some(store_summary(stored)),
-                    ..from_store(s, Outcome::Stale)
-                }
-            }
-            Lookup::Miss(fwd) => {
-                if matches!(fwd, Fwd::Stale | Fwd::Request) {
-                    if let Some(cand) = self.pops[pop].candidate(req, now) {
-                        return self.revalidate(up, req, pop, now, tag, cand, key);
-                    }
-                }
-                self.miss(up, req, pop, now, tag, key)
-            }
-            Lookup::Pass(_) => {
-                let resp = Arc::new(up.respond(&self.origin_request(req), now));
-                let done = now.plus_ms(up.latency_ms());
-                self.invalidate_after(req, &resp);
-                EdgeAnswer {
-                    // a pass carries its reason everywhere (`not_stored` in the JSON)
-                    stored: crate::edge::pass_detail(self.pops[pop].knobs(), req).map(Err),
-                    ..answer(resp, Outcome::Pass, None, Arc::from(key), None, now, done)
-                }
-            }
         }
     }
 
@@ -155,101 +136,81 @@ impl Edge {
         }
     }
 
-    /// A forward that may store its answer.
-    fn miss(
+    /// A forward as `plan` says: a pass, or a request (conditional when it revalidates a
+    /// candidate) whose answer the core's [`edge::ForwardPlan::complete`] judges.
+    fn forward(
         &mut self,
         up: &mut dyn Upstream,
         req: &Request,
         pop: usize,
         now: Timestamp,
         tag: Tag,
-        key: String,
+        plan: edge::ForwardPlan,
     ) -> EdgeAnswer {
-        let (resp, served, shield, done) = self.via_parent(up, req, now, tag);
-        let stored = self.pops[pop].store(req, resp.clone(), now, done, served.unwrap_or(tag));
+        if plan.pass {
+            let resp = Arc::new(up.respond(&self.origin_request(req), now));
+            let done = now.plus_ms(up.latency_ms());
+            self.invalidate_after(req, &resp);
+            let key = Arc::from(plan.key);
+            return EdgeAnswer {
+                // a pass carries its reason everywhere (`not_stored` in the JSON)
+                stored: edge::pass_detail(self.pops[pop].knobs(), req).map(Err),
+                ..answer(resp, Outcome::Pass, None, key, None, now, done)
+            };
+        }
+        let sent = plan.request(req);
+        let (resp, served, shield, done) = self.via_parent(up, &sent, now, tag);
+        let at = Fetched { now, done, shield };
+        match plan.complete(self.pops[pop].knobs(), Some(&resp), done) {
+            Completion::Relay | Completion::Failed => {
+                self.store_answer(req, pop, tag, plan.key, resp, served, at)
+            }
+            Completion::Refetch => {
+                let (resp, served, shield, done) = self.via_parent(up, req, now, tag);
+                let at = Fetched { now, done, shield };
+                self.store_answer(req, pop, tag, plan.key, resp, served, at)
+            }
+            Completion::Freshened(fresh) => {
+                // stored under the original author: the fields the 304 left alone are its
+                let (key, by) = match &plan.candidate {
+                    Some(c) => (c.key.clone(), c.tag),
+                    None => (Arc::from(plan.key.as_str()), tag),
+                };
+                let stored = self.pops[pop].store(req, fresh.clone(), now, done, by);
+                let out = edge::deliver(req, &fresh);
+                EdgeAnswer {
+                    stored: Some(store_summary(stored)),
+                    ..answer(out, Outcome::Miss, shield, key, Some(by), now, done)
+                }
+            }
+            Completion::ServeStale { served: s, .. } => {
+                let out = edge::deliver(req, &s.response);
+                answer(out, Outcome::Stale, shield, s.key, Some(s.tag), now, done)
+            }
+        }
+    }
+
+    /// A forwarded answer offered for storage at this POP.
+    #[allow(clippy::too_many_arguments)]
+    fn store_answer(
+        &mut self,
+        req: &Request,
+        pop: usize,
+        tag: Tag,
+        key: String,
+        resp: Arc<Response>,
+        served: Option<Tag>,
+        at: Fetched,
+    ) -> EdgeAnswer {
+        let stored =
+            self.pops[pop].store(req, resp.clone(), at.now, at.done, served.unwrap_or(tag));
         let key = match &stored {
             StoreResult::Stored { key, .. } => key.clone(),
             StoreResult::NotStored(_) => Arc::from(key),
         };
         EdgeAnswer {
             stored: Some(store_summary(stored)),
-            ..answer(resp, Outcome::Miss, shield, key, served, now, done)
-        }
-    }
-
-    /// A forward with a stored candidate (stale, or refused by the request's directives):
-    /// the core decides ([`edge::after_forward`]) whether a `304` freshens it, whether an
-    /// error lets it be served stale, or whether the answer replaces it. The proxy does
-    /// the same (`net::proxy::server::revalidate`).
-    #[allow(clippy::too_many_arguments)]
-    fn revalidate(
-        &mut self,
-        up: &mut dyn Upstream,
-        req: &Request,
-        pop: usize,
-        now: Timestamp,
-        tag: Tag,
-        cand: edge::Variant,
-        key: String,
-    ) -> EdgeAnswer {
-        let knobs = self.pops[pop].knobs();
-        let validates = knobs.revalidate && edge::validate::has_validator(&cand.response);
-        if !validates && !knobs.stale_if_error {
-            return self.miss(up, req, pop, now, tag, key);
-        }
-        let conditional = if validates {
-            let mut r = edge::validate::conditional_request(req, &cand.response);
-            r.headers.remove("range");
-            r
-        } else {
-            req.clone()
-        };
-        let (resp, served, shield, done) = self.via_parent(up, &conditional, now, tag);
-        match edge::after_forward(self.pops[pop].knobs(), &cand, Some(&resp), done) {
-            edge::Revalidated::Freshened(fresh) => {
-                // stored under the original author: the fields the 304 left alone are its
-                let stored = self.pops[pop].store(req, fresh.clone(), now, done, cand.tag);
-                let out = edge::deliver(req, &fresh);
-                EdgeAnswer {
-                    stored: Some(store_summary(stored)),
-                    ..answer(
-                        out,
-                        Outcome::Miss,
-                        shield,
-                        cand.key.clone(),
-                        Some(cand.tag),
-                        now,
-                        done,
-                    )
-                }
-            }
-            edge::Revalidated::ServeStale => {
-                let out = edge::deliver(req, &cand.response);
-                answer(
-                    out,
-                    Outcome::Stale,
-                    shield,
-                    cand.key.clone(),
-                    Some(cand.tag),
-                    now,
-                    done,
-                )
-            }
-            edge::Revalidated::Replaced if resp.status == 304 => {
-                self.miss(up, req, pop, now, tag, key)
-            }
-            edge::Revalidated::Replaced => {
-                let stored =
-                    self.pops[pop].store(req, resp.clone(), now, done, served.unwrap_or(tag));
-                let key = match &stored {
-                    StoreResult::Stored { key, .. } => key.clone(),
-                    StoreResult::NotStored(_) => Arc::from(key),
-                };
-                EdgeAnswer {
-                    stored: Some(store_summary(stored)),
-                    ..answer(resp, Outcome::Miss, shield, key, served, now, done)
-                }
-            }
+            ..answer(resp, Outcome::Miss, at.shield, key, served, at.now, at.done)
         }
     }
 
@@ -279,40 +240,39 @@ impl Edge {
             let (r, d) = origin(up);
             return (r, None, None, d);
         };
-        match shield.lookup(req, now).1 {
-            Lookup::Hit(s) => (
-                edge::deliver(req, &s.response),
-                Some(s.tag),
-                Some(Outcome::Hit),
-                now,
-            ),
-            Lookup::Collapsed(s) => (
-                edge::deliver(req, &s.response),
-                Some(s.tag),
-                Some(Outcome::Collapsed),
-                now,
-            ),
-            Lookup::Stale(s) => {
-                let (r, d) = origin(up);
-                shield.store(req, r, now, d, tag);
+        match shield.decide(req, now) {
+            Decision::Serve(s) => {
+                if s.refresh.is_some() {
+                    let (r, d) = origin(up);
+                    shield.store(req, r, now, d, tag);
+                }
                 (
-                    edge::deliver(req, &s.response),
-                    Some(s.tag),
-                    Some(Outcome::Stale),
+                    edge::deliver(req, &s.served.response),
+                    Some(s.served.tag),
+                    Some(s.outcome),
                     now,
                 )
             }
-            Lookup::Miss(_) => {
+            Decision::Forward(p) if p.pass => {
+                let (r, d) = origin(up);
+                (r, None, Some(Outcome::Pass), d)
+            }
+            // the shield forwards what reaches it plainly (the POP revalidates)
+            Decision::Forward(_) | Decision::OnlyIfCached { .. } => {
                 let (r, d) = origin(up);
                 shield.store(req, r.clone(), now, d, tag);
                 (r, None, Some(Outcome::Miss), d)
             }
-            Lookup::Pass(_) => {
-                let (r, d) = origin(up);
-                (r, None, Some(Outcome::Pass), d)
-            }
         }
     }
+}
+
+/// When a forward was sent and came back, and what the shield did with it.
+#[derive(Clone, Copy)]
+struct Fetched {
+    now: Timestamp,
+    done: Timestamp,
+    shield: Option<Outcome>,
 }
 
 /// One edge answer; `served` names the step whose stored response was served.

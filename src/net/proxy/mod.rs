@@ -111,44 +111,37 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Parses `http://host[:port][/prefix]`. Only plain HTTP is supported (no TLS).
+    /// Parses `http://host[:port][/prefix]`. Only plain HTTP is supported (no TLS). The
+    /// structure is read by the one base-URL parser of `src/net`
+    /// ([`crate::net::client::BaseUrl::parse`]); this adds the scheme's diagnosis and the
+    /// default port.
     pub fn parse(url: &str) -> Result<Upstream, String> {
-        let rest = match url.split_once("://") {
-            Some(("http", r)) => r,
+        match url.split_once("://") {
+            Some(("http", _)) => {}
             Some((s, _)) => {
                 return Err(format!(
                     "upstream {url:?}: scheme {s:?} is not supported (plain http:// only)"
                 ))
             }
             None => return Err(format!("upstream {url:?}: expected http://HOST:PORT")),
-        };
-        let (auth, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        if auth.is_empty() || auth.contains('@') || path.contains(['?', '#']) {
-            return Err(format!(
-                "upstream {url:?}: expected http://HOST[:PORT][/PREFIX] without user, query or fragment"
-            ));
         }
-        let authority = match auth.rsplit_once(':').filter(|(_, p)| !p.contains(']')) {
-            // a port is 1 to 65535 (RFC 3986 §3.2.3 allows more digits; TCP does not)
-            Some((_, p)) if !p.parse::<u16>().is_ok_and(|n| n > 0) => {
-                return Err(format!(
-                    "upstream {url:?}: port {p:?} is not a TCP port (1 to 65535)"
-                ))
-            }
-            Some(_) => auth.to_string(),
-            None => format!("{auth}:80"),
+        let base = crate::net::client::BaseUrl::parse(url).map_err(|_| {
+            format!(
+                "upstream {url:?}: expected http://HOST[:PORT][/PREFIX], a port from 1 to 65535, without user, query or fragment"
+            )
+        })?;
+        let has_port = base
+            .authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| !p.contains(']'));
+        let authority = if has_port {
+            base.authority
+        } else {
+            format!("{}:80", base.authority)
         };
-        if authority.parse::<http::uri::Authority>().is_err() {
-            return Err(format!(
-                "upstream {url:?}: {auth:?} is not a valid host[:port]"
-            ));
-        }
         Ok(Upstream {
             authority,
-            prefix: path.trim_end_matches('/').to_string(),
+            prefix: base.prefix,
         })
     }
 }

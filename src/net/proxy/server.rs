@@ -8,15 +8,14 @@
 use super::collapse::{Inflight, Join, Leader, Shared};
 use super::judge;
 use super::metrics::{inc, Metrics};
-use super::store::{Found, Store, Stored, StoredBy, Wire};
+use super::store::{Decided, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
 use super::{access_log, admin, framing, listener, Config, ADMIN_PREFIX};
 use crate::browser::Credentials;
-use crate::edge::{self, sf_string, CacheStatus, Fwd, Outcome, Tag};
-use crate::fields::Headers;
+use crate::edge::{self, sf_string, CacheStatus, Completion, ForwardPlan, Fwd, Tag};
 use crate::message::{Request, Response};
 use crate::net::{clock, convert, shutdown};
-use crate::profile::{Collapse, Knobs};
+use crate::profile::Knobs;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Either, Empty, Full, Limited};
@@ -287,13 +286,13 @@ fn answer_locally(st: &State, status: u16, text: &str) -> http::Response<ProxyBo
     r
 }
 
-/// The proxy, with the CORS fields the edge adds itself (`edge::cors`, a CloudFront
-/// response headers policy) applied per viewer after the cache.
+/// The proxy, with the CORS fields the edge adds itself (`edge_cors`, a CloudFront
+/// response headers policy) applied per viewer after the cache, by the core's
+/// [`edge::decide::edge_cors`] as in the simulator.
 async fn with_edge_cors(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<ProxyBody> {
-    let Some(cors) = st.knobs.edge_cors.clone() else {
+    if st.knobs.edge_cors.is_none() {
         return proxy(st, req).await;
-    };
-    // the edge answers CORS itself (edge::cors), per viewer, after the cache
+    }
     let h = |n: &str| {
         req.headers()
             .get(n)
@@ -305,9 +304,16 @@ async fn with_edge_cors(st: Arc<State>, req: http::Request<Incoming>) -> http::R
         h("origin"),
         h("access-control-request-method"),
     );
+    let knobs = st.knobs.clone();
     let mut resp = proxy(st, req).await;
-    let mut core = core_headers(resp.headers());
-    if cors.apply(&method, origin.as_deref(), acrm.as_deref(), &mut core) {
+    let mut core = convert::headers_lossy(resp.headers());
+    if edge::decide::edge_cors(
+        &knobs,
+        &method,
+        origin.as_deref(),
+        acrm.as_deref(),
+        &mut core,
+    ) {
         let out = resp.headers_mut();
         out.clear();
         convert::append_fields(out, core.iter());
@@ -415,91 +421,68 @@ fn from_core(
     r
 }
 
-/// The conditional fields a cache replaces with its own when it revalidates.
-const CONDITIONALS: [HeaderName; 5] = [
-    header::IF_NONE_MATCH,
-    header::IF_MODIFIED_SINCE,
-    header::IF_MATCH,
-    header::IF_UNMODIFIED_SINCE,
-    header::IF_RANGE,
-];
-
 /// A forward with a stored candidate (stale, or refused by the request's own
-/// directives): revalidated with the stored validators when the profile does that
-/// (RFC 9111 §4.3.1), the `304` merged and stored (§4.3.4); a failed origin answered
-/// with the stale entry where the core allows it (§4.2.4, RFC 5861 §4); anything else
-/// relayed and stored as a plain miss.
-#[allow(clippy::too_many_arguments)]
+/// directives), as the core's plan says: sent with the candidate's validators when it
+/// revalidates (RFC 9111 §4.3.1); what the answer means is the core's
+/// [`edge::ForwardPlan::complete`]: a `304` merged and stored (§4.3.4), a failed origin
+/// answered with the stale entry (§4.2.4, RFC 5861 §4), a refetch, or a plain relay.
 async fn revalidate(
     st: Arc<State>,
     parts: http::request::Parts,
     body: Incoming,
     core: Request,
-    key: String,
-    fwd: Fwd,
-    cand: edge::Variant,
+    plan: ForwardPlan,
     stored: Stored,
+    leader: Option<Leader>,
 ) -> http::Response<ProxyBody> {
-    let conditional = st.knobs.revalidate && edge::validate::has_validator(&cand.response);
-    if !conditional && !st.knobs.stale_on_disconnect && !st.knobs.stale_if_error {
-        return forward(st, parts, body, core, key, fwd, false, None).await;
-    }
     let mut headers = parts.headers.clone();
-    if conditional {
-        for n in &CONDITIONALS {
+    if let Some(fields) = plan.validators() {
+        for n in edge::decide::REPLACED_WHEN_VALIDATING {
             headers.remove(n);
         }
-        headers.remove(header::RANGE);
-        for (n, v) in edge::validate::conditional_fields(&cand.response) {
+        for (n, v) in fields {
             if let Ok(v) = HeaderValue::from_str(&v) {
-                headers.insert(n, v);
+                headers.insert(HeaderName::from_static(n), v);
             }
         }
     }
-    let Ok(up_req) = upstream_request(
-        &st,
-        &parts.method,
-        &core.target,
-        &headers,
-        Either::Right(Empty::new()),
-    ) else {
-        return forward(st, parts, body, core, key, fwd, false, None).await;
+    let empty = Either::Right(Empty::new());
+    let Ok(up_req) = upstream_request(&st, &parts.method, &core.target, &headers, empty) else {
+        let plain = plan.without_candidate();
+        return forward(st, parts, body, core, plain, leader).await;
     };
     let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await;
     let now = clock::now();
     let resp = match sent {
         Ok(r) => r,
         Err(f) => {
-            return match edge::after_forward(&st.knobs, &cand, None, now) {
-                edge::Revalidated::ServeStale => {
-                    serve_stale(&st, &core, &cand, &stored, now, "stale-on-disconnect")
+            return match plan.complete(&st.knobs, None, now) {
+                Completion::ServeStale { served, detail } => {
+                    serve_stale(&st, &core, &served, &stored, detail)
                 }
-                _ => fault(&st, &f, fwd),
+                _ => fault(&st, &f, plan.fwd),
             }
         }
     };
-    let code = resp.status().as_u16();
-    if code != 304 && !matches!(code, 500 | 502 | 503 | 504) {
-        return relay(st, core, key, fwd, false, None, resp).await;
-    }
     let mut rh = resp.headers().clone();
     upstream::strip_hop_by_hop(&mut rh);
-    let head = Response::new(code, core_headers(&rh));
-    match edge::after_forward(&st.knobs, &cand, Some(&head), now) {
-        edge::Revalidated::Freshened(fresh) => {
+    let head = Response::new(resp.status().as_u16(), convert::headers_lossy(&rh));
+    match plan.complete(&st.knobs, Some(&head), now) {
+        Completion::Relay | Completion::Failed => relay(st, core, plan, leader, resp).await,
+        Completion::Freshened(fresh) => {
             drain(&st, resp);
-            freshened(&st, &parts, &core, &key, fresh, &stored, now, fwd)
+            freshened(&st, &parts, &core, &plan, fresh, &stored, now, leader)
         }
-        edge::Revalidated::ServeStale => {
+        Completion::ServeStale { served, detail } => {
             drain(&st, resp);
-            serve_stale(&st, &core, &cand, &stored, now, "stale-if-error")
+            serve_stale(&st, &core, &served, &stored, detail)
         }
-        edge::Revalidated::Replaced if code == 304 => {
+        Completion::Refetch => {
             // a 304 for something else than what is stored: fetch it whole
             drain(&st, resp);
-            forward(st, parts, body, core, key, fwd, false, None).await
+            let plain = plan.without_candidate();
+            forward(st, parts, body, core, plain, leader).await
         }
-        edge::Revalidated::Replaced => relay(st, core, key, fwd, false, None, resp).await,
     }
 }
 
@@ -511,36 +494,36 @@ fn drain(st: &Arc<State>, resp: http::Response<Incoming>) {
     });
 }
 
-/// Serves the stale `cand` because the origin failed (`why`: the RFC 9211 detail).
+/// Serves the stale candidate (`served`) because the origin failed (`why`: the RFC 9211
+/// detail the core gave).
 fn serve_stale(
     st: &State,
     core: &Request,
-    cand: &edge::Variant,
+    served: &edge::Served,
     stored: &Stored,
-    now: crate::time::Timestamp,
     why: &str,
 ) -> http::Response<ProxyBody> {
     inc(&st.metrics.stale);
-    let served = edge::served_from(cand, now);
     let cs = CacheStatus {
         detail: Some(Cow::Borrowed(why)),
         ..CacheStatus::hit(false)
     };
-    serve_stored(core, &stored.wire, &served, cs, "HIT")
+    serve_stored(core, &stored.wire, served, cs, "HIT")
 }
 
-/// A `304` freshened the stored response: store the merged copy in its place and serve
-/// it (answering the client's own conditional or range from it).
+/// A `304` freshened the stored response: store the merged copy in its place (as the
+/// plan offers it), hand it to any waiters, and serve it (answering the client's own
+/// conditional or range from it).
 #[allow(clippy::too_many_arguments)]
 fn freshened(
     st: &Arc<State>,
     parts: &http::request::Parts,
     core: &Request,
-    key: &str,
+    plan: &ForwardPlan,
     fresh: Arc<Response>,
     stored: &Stored,
     now: crate::time::Timestamp,
-    fwd: Fwd,
+    leader: Option<Leader>,
 ) -> http::Response<ProxyBody> {
     let tag = st.tags.fetch_add(1, Ordering::Relaxed);
     let by = Arc::new(StoredBy {
@@ -548,10 +531,12 @@ fn freshened(
         ..StoredBy::clone(&stored.by)
     });
     let wire_resp = convert::to_hyper(&fresh);
-    let made = edge::make_variant(&st.knobs, core, fresh.clone(), now, tag);
+    let made = plan
+        .offer(&st.knobs, core, fresh.clone(), now, tag)
+        .and_then(Result::ok);
     let full: String = made
         .as_ref()
-        .map_or_else(|_| key.to_string(), |v| v.key.to_string());
+        .map_or_else(|| plan.key.clone(), |v| v.key.to_string());
     let wire = Arc::new(Wire {
         status: wire_resp.status(),
         headers: wire_resp.headers().clone(),
@@ -560,29 +545,32 @@ fn freshened(
     });
     let mut cs = CacheStatus {
         fwd_status: Some(304),
-        ..CacheStatus::forward(fwd)
+        ..CacheStatus::forward(plan.fwd)
     };
-    let (age, ttl) = match made {
-        Ok(v) => {
-            let served = edge::served_from(&v, now);
-            st.store.insert(
-                key,
-                core,
-                v,
-                Stored {
-                    wire: wire.clone(),
-                    by: by.clone(),
-                },
-            );
-            inc(&st.metrics.stores);
-            cs.stored = true;
-            (served.age_secs, served.ttl_secs)
-        }
-        Err(_) => (0, 0),
-    };
+    let (mut age, mut ttl) = (0, 0);
+    if let Some(v) = &made {
+        let served = edge::served_from(v, now);
+        (age, ttl) = (served.age_secs, served.ttl_secs);
+        let s = Stored {
+            wire: wire.clone(),
+            by: by.clone(),
+        };
+        st.store.insert(&plan.key, core, v.clone(), s);
+        inc(&st.metrics.stores);
+        cs.stored = true;
+    }
     judge_served(st, parts, core, &fresh, &by, &full, now);
     let out = edge::deliver(core, &fresh);
-    from_core(&out, age, cs, ttl, &wire.key, "REVALIDATED")
+    let r = from_core(&out, age, cs, ttl, &wire.key, "REVALIDATED");
+    if let Some(l) = leader {
+        l.finish(Some(Arc::new(Shared {
+            response: fresh,
+            wire,
+            variant: made,
+            by,
+        })));
+    }
+    r
 }
 
 /// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
@@ -614,15 +602,40 @@ fn stored_by(core: &Request, tag: Tag) -> Arc<StoredBy> {
     })
 }
 
+/// One request through the edge: the core decides ([`Store::decide`] asks
+/// [`edge::decide`]); this drives the decision.
 async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<ProxyBody> {
     let (parts, body) = req.into_parts();
-    if parts.method == http::Method::CONNECT {
-        return own(
+    let core = match admit(&st, &parts) {
+        Ok(core) => core,
+        Err(refused) => return *refused,
+    };
+    let now = clock::now();
+    match st.store.decide(&core, now) {
+        Decided::Serve(s, stored) => serve_hit(&st, &parts, &core, s, &stored, now),
+        Decided::OnlyIfCached => own(
             &st,
+            504,
+            "varyedge proxy: only-if-cached and not stored\n",
+            "only-if-cached",
+        ),
+        Decided::Forward(plan, stored) => forward_plan(st, parts, body, core, plan, stored).await,
+    }
+}
+
+/// The proxy's own answer to a request it does not take.
+type Refused = Box<http::Response<ProxyBody>>;
+
+/// The core's view of a request the proxy takes at all, or the proxy's own refusal
+/// (`CONNECT`, a declared body over the limit, a head the core cannot read).
+fn admit(st: &State, parts: &http::request::Parts) -> Result<Request, Refused> {
+    if parts.method == http::Method::CONNECT {
+        return Err(Box::new(own(
+            st,
             405,
             "varyedge proxy: CONNECT is not supported (this is a reverse proxy)\n",
             "method",
-        );
+        )));
     }
     let too_long = parts
         .headers
@@ -631,100 +644,115 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
         .and_then(|v| v.trim().parse::<u64>().ok())
         .is_some_and(|n| n > st.cfg.max_request_body);
     if too_long {
-        return own(
-            &st,
+        return Err(Box::new(own(
+            st,
             413,
             "varyedge proxy: request body too large\n",
             "request-too-large",
-        );
+        )));
     }
-    let core = match convert::request_from_parts(&parts, "http") {
-        Ok(r) => r,
-        Err(e) => return own(&st, 400, &format!("varyedge proxy: {e}\n"), "bad-request"),
-    };
-    let knobs = &*st.knobs;
-    let key = edge::primary_key(knobs, &core);
-    if let Some(fwd) = edge::pass_reason(knobs, &core) {
+    convert::request_from_parts(parts, "http").map_err(|e| {
+        Box::new(own(
+            st,
+            400,
+            &format!("varyedge proxy: {e}\n"),
+            "bad-request",
+        ))
+    })
+}
+
+/// A stored response the core chose (`hit`, or `stale` with its background refresh).
+fn serve_hit(
+    st: &Arc<State>,
+    parts: &http::request::Parts,
+    core: &Request,
+    s: edge::Serve,
+    stored: &Stored,
+    now: crate::time::Timestamp,
+) -> http::Response<ProxyBody> {
+    match s.refresh {
+        Some(plan) => {
+            inc(&st.metrics.stale);
+            refresh(st, parts, core, plan);
+        }
+        None => inc(&st.metrics.hits),
+    }
+    let served = &s.served;
+    judge_served(
+        st,
+        parts,
+        core,
+        &served.response,
+        &stored.by,
+        &served.key,
+        now,
+    );
+    warn_set_cookie(st, stored, core);
+    let cs = CacheStatus::from_outcome(s.outcome, Fwd::UriMiss);
+    serve_stored(core, &stored.wire, served, cs, "HIT")
+}
+
+/// A forward as the core planned it: a pass; else joining the in-flight table when the
+/// plan says so (leading the fetch, or waiting and taking its response where
+/// [`edge::decide::share`] allows); then a revalidation of the plan's candidate or a plain
+/// forward.
+async fn forward_plan(
+    st: Arc<State>,
+    parts: http::request::Parts,
+    body: Incoming,
+    core: Request,
+    plan: ForwardPlan,
+    stored: Option<Stored>,
+) -> http::Response<ProxyBody> {
+    if plan.pass {
         inc(&st.metrics.passes);
-        return forward(st, parts, body, core, key, fwd, true, None).await;
-    }
-    let now = clock::now();
-    let fwd = match st.store.lookup(&key, &core, now) {
-        Found::Serve {
-            fresh,
-            served,
-            stored,
-        } => {
-            if fresh {
-                inc(&st.metrics.hits);
-            } else {
-                inc(&st.metrics.stale);
-                refresh(&st, &parts, &key, &core);
-            }
-            let cs = CacheStatus::hit(!fresh);
-            judge_served(
-                &st,
-                &parts,
-                &core,
-                &served.response,
-                &stored.by,
-                &served.key,
-                now,
-            );
-            warn_set_cookie(&st, &stored, &core);
-            return serve_stored(&core, &stored.wire, &served, cs, "HIT");
-        }
-        Found::Forward(fwd) => fwd,
-    };
-    // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored → 504
-    if edge::only_if_cached(knobs, &core) {
-        return own(
-            &st,
-            504,
-            "varyedge proxy: only-if-cached and not stored\n",
-            "only-if-cached",
-        );
-    }
-    if matches!(fwd, Fwd::Stale | Fwd::Request) {
-        if let Some((cand, stored)) = st.store.candidate(&key, &core, now) {
-            inc(&st.metrics.misses);
-            return revalidate(st, parts, body, core, key, fwd, cand, stored).await;
-        }
+        return forward(st, parts, body, core, plan, None).await;
     }
     let mut leader = None;
-    if knobs.collapse != Collapse::Off {
-        match st.inflight.join(&key) {
+    if plan.join {
+        match st.inflight.join(&plan.key) {
             // HEAD responses have no body to share: a HEAD never leads
             Join::Lead(l) if core.method != "HEAD" => leader = Some(l),
             Join::Lead(_) => {}
             Join::Wait(w) => {
-                if let Some(sh) = w.wait(st.cfg.upstream_timeout * 2).await {
-                    if edge::collapse_shares(knobs, sh.variant.as_ref(), &core) {
-                        inc(&st.metrics.collapsed);
-                        let served = edge::collapsed_served(
-                            &key,
-                            sh.response.clone(),
-                            sh.variant.as_ref(),
-                            sh.by.tag,
-                        );
-                        let cs = CacheStatus::from_outcome(Outcome::Collapsed, fwd);
-                        judge_served(
-                            &st,
-                            &parts,
-                            &core,
-                            &served.response,
-                            &sh.by,
-                            &served.key,
-                            clock::now(),
-                        );
-                        return from_store(&sh.wire, 0, cs, served.ttl_secs, "MISS");
-                    }
+                if let Some(r) = collapsed(&st, &parts, &core, &plan, w).await {
+                    return r;
                 }
             }
         }
     }
     inc(&st.metrics.misses);
-    forward(st, parts, body, core, key, fwd, false, leader).await
+    match stored {
+        Some(stored) => revalidate(st, parts, body, core, plan, stored, leader).await,
+        None => forward(st, parts, body, core, plan, leader).await,
+    }
+}
+
+/// Waits on the fetch in flight for the plan's key; the waiter's answer when the core
+/// lets it take the leader's response, else `None` (it fetches for itself).
+async fn collapsed(
+    st: &Arc<State>,
+    parts: &http::request::Parts,
+    core: &Request,
+    plan: &ForwardPlan,
+    w: super::collapse::Waiter,
+) -> Option<http::Response<ProxyBody>> {
+    let sh = w.wait(st.cfg.upstream_timeout * 2).await?;
+    let variant = sh.variant.as_ref();
+    let s = edge::decide::share(&st.knobs, &plan.key, &sh.response, variant, sh.by.tag, core)?;
+    inc(&st.metrics.collapsed);
+    let cs = CacheStatus::from_outcome(s.outcome, plan.fwd);
+    let served = &s.served;
+    judge_served(
+        st,
+        parts,
+        core,
+        &served.response,
+        &sh.by,
+        &served.key,
+        clock::now(),
+    );
+    Some(from_store(&sh.wire, 0, cs, served.ttl_secs, "MISS"))
 }
 
 /// The request the upstream gets: same method and target (under the upstream's path
@@ -790,23 +818,13 @@ fn build_upstream(
     Ok(r)
 }
 
-fn core_headers(h: &HeaderMap) -> Headers {
-    let mut out = Headers::new();
-    for (n, v) in h {
-        out.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
-    }
-    out
-}
-
-#[allow(clippy::too_many_arguments)]
+/// Sends the client's request upstream as `plan` says and relays the answer.
 async fn forward(
     st: Arc<State>,
     parts: http::request::Parts,
     body: Incoming,
     core: Request,
-    key: String,
-    fwd: Fwd,
-    pass: bool,
+    plan: ForwardPlan,
     leader: Option<Leader>,
 ) -> http::Response<ProxyBody> {
     let target = core.target.as_str();
@@ -823,8 +841,8 @@ async fn forward(
         }
     };
     match upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await {
-        Ok(r) => relay(st, core, key, fwd, pass, leader, r).await,
-        Err(f) => fault(&st, &f, fwd),
+        Ok(r) => relay(st, core, plan, leader, r).await,
+        Err(f) => fault(&st, &f, plan.fwd),
     }
 }
 
@@ -857,56 +875,148 @@ fn fault(st: &State, f: &upstream::Fault, fwd: Fwd) -> http::Response<ProxyBody>
     r
 }
 
-/// Streams an upstream response to the client and, when the core says so, stores it;
-/// a non-error answer to an unsafe method invalidates what it names (RFC 9111 §4.4).
+/// Streams an upstream response to the client and, when the core says so
+/// ([`edge::ForwardPlan::offer`]), stores it; an answer that invalidates stored
+/// responses drops them ([`edge::ForwardPlan::invalidates`], RFC 9111 §4.4).
 async fn relay(
     st: Arc<State>,
     core: Request,
-    key: String,
-    fwd: Fwd,
-    pass: bool,
+    plan: ForwardPlan,
     leader: Option<Leader>,
     resp: http::Response<Incoming>,
 ) -> http::Response<ProxyBody> {
     let tag = st.tags.fetch_add(1, Ordering::Relaxed);
     let (mut rparts, rbody) = resp.into_parts();
     if let Err(bad) = framing::upstream_framing(&rparts.headers) {
-        return bad_upstream(&st, fwd, bad.text());
+        return bad_upstream(&st, plan.fwd, bad.text());
     }
     upstream::strip_hop_by_hop(&mut rparts.headers);
     let now = clock::now();
-    let status = rparts.status;
-    let head = Response::new(status.as_u16(), core_headers(&rparts.headers));
-    st.store.invalidate(&edge::invalidated_urls(
-        &st.knobs,
-        &core,
-        head.status,
-        &head.headers,
-    ));
-    let made =
-        (!pass).then(|| edge::make_variant(&st.knobs, &core, Arc::new(head.clone()), now, tag));
+    let head = Response::new(
+        rparts.status.as_u16(),
+        convert::headers_lossy(&rparts.headers),
+    );
+    st.store
+        .invalidate(&plan.invalidates(&st.knobs, &core, head.status, &head.headers));
+    let made = plan.offer(&st.knobs, &core, Arc::new(head.clone()), now, tag);
     // the per-object limit counts the stored header block too, not only the body
     let limit = st
         .cfg
         .max_object()
         .saturating_sub(framing::headers_heap_size(&rparts.headers));
-    let bound = framing::read_ahead_bound(matches!(made, Some(Ok(_))), limit, READ_AHEAD);
+    let storable = matches!(made, Some(Ok(_)));
+    let bound = framing::read_ahead_bound(storable, limit, READ_AHEAD);
     let (prefix, rbody) = match ahead(&st, rbody, bound).await {
         Ok(p) => p,
-        Err(e) => return bad_upstream(&st, fwd, &e),
+        Err(e) => return bad_upstream(&st, plan.fwd, &e),
     };
     let length = match &rbody {
         None => Some(prefix.len() as u64),
         Some(b) => b.size_hint().exact().map(|n| n + prefix.len() as u64),
     };
     let fits = prefix.len() <= limit && length.is_none_or(|n| n as usize <= limit);
-    let storable = matches!(made, Some(Ok(_)));
-    let mut cs = CacheStatus {
-        fwd_status: Some(status.as_u16()),
-        ..CacheStatus::forward(fwd)
+    let cs = forwarded_status(
+        &st,
+        &plan,
+        rparts.status.as_u16(),
+        &made,
+        fits,
+        length.is_some(),
+        now,
+    );
+    let wire_headers = rparts.headers.clone();
+    if let Some(v) = cache_status_value(&cs) {
+        rparts.headers.append(CACHE_STATUS, v);
+    }
+    let x_cache = if plan.pass { "PASS" } else { "MISS" };
+    rparts
+        .headers
+        .insert(X_CACHE, HeaderValue::from_static(x_cache));
+    rparts.headers.append(header::VIA, VIA);
+    let keep = fits && (storable || leader.is_some());
+    let by = stored_by(&core, tag);
+    let on_end = completion(
+        &st,
+        plan,
+        core,
+        head,
+        wire_headers,
+        by,
+        leader,
+        storable,
+        fits,
+    );
+    let rbody = match rbody {
+        Some(b) if !b.is_end_stream() => b,
+        _ => {
+            // all of it is here: complete now, so that an empty body is stored too
+            on_end(Ended::Whole(keep.then(|| prefix.clone())));
+            return http::Response::from_parts(rparts, Either::Left(Full::new(prefix)));
+        }
     };
-    match &made {
-        Some(Ok(v)) if fits && length.is_some() => {
+    let tee = TeeBody::new(prefix, rbody, keep, limit, st.cfg.upstream_timeout, on_end);
+    http::Response::from_parts(rparts, Either::Right(tee))
+}
+
+/// What runs when a relayed body ends: a whole body goes to [`finish`] (stored as the
+/// core offers it, handed to waiters); a cut or oversized one is only counted.
+#[allow(clippy::too_many_arguments)]
+fn completion(
+    st: &Arc<State>,
+    plan: ForwardPlan,
+    core: Request,
+    head: Response,
+    wire_headers: HeaderMap,
+    by: Arc<StoredBy>,
+    leader: Option<Leader>,
+    storable: bool,
+    fits: bool,
+) -> upstream::OnEnd {
+    let st = st.clone();
+    Box::new(move |ended| {
+        let body = match ended {
+            Ended::Whole(Some(b)) => b,
+            Ended::Whole(None) => {
+                if storable && fits {
+                    inc(&st.metrics.too_large);
+                }
+                return;
+            }
+            Ended::Broken => {
+                if storable {
+                    inc(&st.metrics.incomplete);
+                }
+                return;
+            }
+        };
+        let done = Fetched {
+            head,
+            wire_headers,
+            body,
+            by,
+        };
+        finish(&st, &plan, &core, done, leader);
+    })
+}
+
+/// Our `Cache-Status` member for a forwarded answer with `status`: `stored` exactly
+/// when the core offered it for storage (`made`) and it arrives whole within the size
+/// limit (`fits`, `whole`: its length is known); else why not.
+fn forwarded_status<'a>(
+    st: &State,
+    plan: &'a ForwardPlan,
+    status: u16,
+    made: &'a Option<Result<edge::Variant, edge::NoStore>>,
+    fits: bool,
+    whole: bool,
+    now: crate::time::Timestamp,
+) -> CacheStatus<'a> {
+    let mut cs = CacheStatus {
+        fwd_status: Some(status),
+        ..CacheStatus::forward(plan.fwd)
+    };
+    match made {
+        Some(Ok(v)) if fits && whole => {
             // stored exactly when the body arrives whole: if it does not, the client's
             // response is aborted too, so a complete response never claims it wrongly
             cs.stored = true;
@@ -923,61 +1033,21 @@ async fn relay(
         }
         Some(Err(ns)) => {
             inc(&st.metrics.not_stored);
-            cs.key = Some(Cow::Borrowed(&key));
+            cs.key = Some(Cow::Borrowed(&plan.key));
             cs.detail = Some(Cow::Borrowed(ns.id()));
         }
         None => {}
     }
-    let wire_headers = rparts.headers.clone();
-    if let Some(v) = cache_status_value(&cs) {
-        rparts.headers.append(CACHE_STATUS, v);
-    }
-    rparts.headers.insert(
-        X_CACHE,
-        HeaderValue::from_static(if pass { "PASS" } else { "MISS" }),
-    );
-    rparts.headers.append(header::VIA, VIA);
-    let keep = fits && (storable || leader.is_some());
-    let by = stored_by(&core, tag);
-    let st2 = st.clone();
-    let on_end: upstream::OnEnd = Box::new(move |ended| {
-        let body = match ended {
-            Ended::Whole(Some(b)) => b,
-            Ended::Whole(None) => {
-                if storable && fits {
-                    inc(&st2.metrics.too_large);
-                }
-                return;
-            }
-            Ended::Broken => {
-                if storable {
-                    inc(&st2.metrics.incomplete);
-                }
-                return;
-            }
-        };
-        finish(
-            &st2,
-            &key,
-            &core,
-            head,
-            wire_headers,
-            body,
-            by,
-            pass,
-            leader,
-        );
-    });
-    let rbody = match rbody {
-        Some(b) if !b.is_end_stream() => b,
-        _ => {
-            // all of it is here: complete now, so that an empty body is stored too
-            on_end(Ended::Whole(keep.then(|| prefix.clone())));
-            return http::Response::from_parts(rparts, Either::Left(Full::new(prefix)));
-        }
-    };
-    let tee = TeeBody::new(prefix, rbody, keep, limit, st.cfg.upstream_timeout, on_end);
-    http::Response::from_parts(rparts, Either::Right(tee))
+    cs
+}
+
+/// A forwarded answer that arrived whole: its head in the core's form, its wire header
+/// block, its body and who asked for it.
+struct Fetched {
+    head: Response,
+    wire_headers: HeaderMap,
+    body: Bytes,
+    by: Arc<StoredBy>,
 }
 
 /// How much of a body of unknown length is read before the response head goes out when
@@ -1013,34 +1083,27 @@ fn bad_upstream(st: &State, fwd: Fwd, text: &str) -> http::Response<ProxyBody> {
     r
 }
 
-/// A forwarded response arrived whole: store it if the core says so (deciding again at
-/// completion time), and hand it to the requests that waited on it.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    st: &State,
-    key: &str,
-    core: &Request,
-    head: Response,
-    wire_headers: HeaderMap,
-    body: Bytes,
-    by: Arc<StoredBy>,
-    pass: bool,
-    leader: Option<Leader>,
-) {
+/// A forwarded response arrived whole: store it if the core says so (offered again at
+/// completion time, with the body), and hand it to the requests that waited on it.
+fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader: Option<Leader>) {
+    let Fetched {
+        head,
+        wire_headers,
+        body,
+        by,
+    } = done;
     let status = http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::OK);
     let response = Arc::new(Response {
         status: head.status,
         headers: head.headers,
         body: Arc::from(&body[..]),
     });
-    let variant = if pass {
-        None
-    } else {
-        edge::make_variant(&st.knobs, core, response.clone(), clock::now(), by.tag).ok()
-    };
+    let variant = plan
+        .offer(&st.knobs, core, response.clone(), clock::now(), by.tag)
+        .and_then(Result::ok);
     let full = variant
         .as_ref()
-        .map_or_else(|| key.to_string(), |v| v.key.to_string());
+        .map_or_else(|| plan.key.clone(), |v| v.key.to_string());
     let mut wire_headers = super::framing::compact_headers(&wire_headers);
     if variant
         .as_ref()
@@ -1057,15 +1120,11 @@ fn finish(
     });
     drop(body);
     if let Some(v) = &variant {
-        let evicted = st.store.insert(
-            key,
-            core,
-            v.clone(),
-            Stored {
-                wire: wire.clone(),
-                by: by.clone(),
-            },
-        );
+        let s = Stored {
+            wire: wire.clone(),
+            by: by.clone(),
+        };
+        let evicted = st.store.insert(&plan.key, core, v.clone(), s);
         inc(&st.metrics.stores);
         st.metrics
             .variant_evictions
@@ -1099,10 +1158,11 @@ async fn read_whole(body: Incoming, limit: usize, idle: Duration) -> Option<Byte
         .map(|c| c.to_bytes())
 }
 
-/// `stale-while-revalidate`: the stale response was served; fetch a fresh one in the
-/// background (one at a time per key) and store it.
-fn refresh(st: &Arc<State>, parts: &http::request::Parts, key: &str, core: &Request) {
-    let Some(leader) = st.inflight.try_lead(key) else {
+/// RFC 5861 `stale-while-revalidate`: the stale response was served; run the core's
+/// refresh plan in the background (one at a time per key: the in-flight table) and store
+/// what comes back. A `HEAD` refreshes with `GET`, to have a body to store.
+fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: ForwardPlan) {
+    let Some(leader) = st.inflight.try_lead(&plan.key) else {
         return;
     };
     let method = if parts.method == http::Method::HEAD {
@@ -1110,16 +1170,11 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, key: &str, core: &Requ
     } else {
         parts.method.clone()
     };
-    let Ok(req) = upstream_request(
-        st,
-        &method,
-        &core.target,
-        &parts.headers,
-        Either::Right(Empty::new()),
-    ) else {
+    let empty = Either::Right(Empty::new());
+    let Ok(req) = upstream_request(st, &method, &core.target, &parts.headers, empty) else {
         return;
     };
-    let (st, key, mut core) = (st.clone(), key.to_string(), core.clone());
+    let (st, mut core) = (st.clone(), core.clone());
     core.method = method.to_string();
     tokio::spawn(async move {
         let Ok(resp) = upstream::send(&st.client, req, st.cfg.upstream_timeout).await else {
@@ -1135,18 +1190,17 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, key: &str, core: &Requ
             return;
         };
         let tag = st.tags.fetch_add(1, Ordering::Relaxed);
-        let head = Response::new(rparts.status.as_u16(), core_headers(&rparts.headers));
-        finish(
-            &st,
-            &key,
-            &core,
-            head,
-            rparts.headers,
-            body,
-            stored_by(&core, tag),
-            false,
-            Some(leader),
+        let head = Response::new(
+            rparts.status.as_u16(),
+            convert::headers_lossy(&rparts.headers),
         );
+        let done = Fetched {
+            head,
+            wire_headers: rparts.headers,
+            body,
+            by: stored_by(&core, tag),
+        };
+        finish(&st, &plan, &core, done, Some(leader));
     });
 }
 
@@ -1185,32 +1239,47 @@ fn judge_served(
         .get_with((by.tag, j.fetch.origin.clone(), include, shape), || {
             Arc::new(OnceCell::new())
         });
-    let request = format!("{} {}", core.method, core.target);
-    if let Some(direct) = cell.get() {
+    let seen = Seen {
+        request: format!("{} {}", core.method, core.target),
+        by: by.clone(),
+        full_key: full_key.to_string(),
+        served: served_v,
+    };
+    match cell.get() {
         // the upstream's answer for this entry and this Origin is known already
-        if let Some(direct) = *direct {
-            report(
-                st,
-                &request,
-                &j.fetch.origin,
-                by,
-                full_key,
-                &served_v,
-                direct,
-            );
+        Some(direct) => {
+            if let Some(direct) = *direct {
+                report(st, &j.fetch.origin, &seen, direct);
+            }
         }
-        return;
+        None => ask_upstream(st, parts, core, j, cell, seen),
     }
-    let Ok(req) = direct_request(
-        st,
-        &parts.method,
-        &core.target,
-        &parts.headers,
-        Either::Right(Empty::new()),
-    ) else {
+}
+
+/// What a judged request was served: its `METHOD target`, the stored entry's author and
+/// key, and the verdict on it.
+struct Seen {
+    request: String,
+    by: Arc<StoredBy>,
+    full_key: String,
+    served: crate::browser::Verdict,
+}
+
+/// Asks the upstream, in the background and once per verdict cell, what it answers to
+/// this very request, then reports a cache-induced difference.
+fn ask_upstream(
+    st: &Arc<State>,
+    parts: &http::request::Parts,
+    core: &Request,
+    j: judge::Judged,
+    cell: VerdictCell,
+    seen: Seen,
+) {
+    let empty = Either::Right(Empty::new());
+    let Ok(req) = direct_request(st, &parts.method, &core.target, &parts.headers, empty) else {
         return;
     };
-    let (st, by, full_key) = (st.clone(), by.clone(), full_key.to_string());
+    let st = st.clone();
     tokio::spawn(async move {
         let direct = *cell
             .get_or_init(|| async {
@@ -1222,34 +1291,25 @@ fn judge_served(
                 // read it (bounded) so the pooled connection is reused; the verdict
                 // needs only the head
                 let _ = read_whole(rbody, st.cfg.max_object(), st.cfg.upstream_timeout).await;
-                let head = Response::new(rparts.status.as_u16(), core_headers(&rparts.headers));
+                let h = convert::headers_lossy(&rparts.headers);
+                let head = Response::new(rparts.status.as_u16(), h);
                 Some(judge::outcome(&judge::verdict(&j, &head, clock::now())))
             })
             .await;
         if let Some(direct) = direct {
-            report(
-                &st,
-                &request,
-                &j.fetch.origin,
-                &by,
-                &full_key,
-                &served_v,
-                direct,
-            );
+            report(&st, &j.fetch.origin, &seen, direct);
         }
     });
 }
 
 /// Counts and prints one cache-induced difference (nothing when the verdicts agree).
-fn report(
-    st: &State,
-    request: &str,
-    origin: &str,
-    by: &StoredBy,
-    full_key: &str,
-    served: &crate::browser::Verdict,
-    direct: (bool, crate::browser::Reason),
-) {
+fn report(st: &State, origin: &str, seen: &Seen, direct: (bool, crate::browser::Reason)) {
+    let Seen {
+        request,
+        by,
+        full_key,
+        served,
+    } = seen;
     if direct == judge::outcome(served) {
         return;
     }

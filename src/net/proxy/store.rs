@@ -8,7 +8,7 @@
 //! [`VariantSet::byte_size`], so `max_capacity` bounds the bytes held.
 
 use super::metrics::{inc, Metrics};
-use crate::edge::{self, Lookup, Served, Tag, Variant, VariantSet};
+use crate::edge::{self, Decision, ForwardPlan, Serve, Tag, Variant, VariantSet};
 use crate::message::Request;
 use crate::profile::Knobs;
 use crate::time::Timestamp;
@@ -112,19 +112,15 @@ pub struct Store {
     max_variants: usize,
 }
 
-/// A lookup's answer with what the wire needs to serve it.
-pub enum Found {
-    /// Serve this stored response (fresh, or stale within `stale-while-revalidate`).
-    Serve {
-        /// The core's answer (`Hit` or `Stale`).
-        fresh: bool,
-        /// Age, ttl, key, tag.
-        served: Served,
-        /// Wire form and author.
-        stored: Stored,
-    },
-    /// Forward, for this reason.
-    Forward(edge::Fwd),
+/// The core's decision ([`edge::decide`]) with the wire form of the stored response it
+/// serves or revalidates.
+pub enum Decided {
+    /// Serve this stored response (fresh, or stale with a refresh to start).
+    Serve(Serve, Stored),
+    /// `only-if-cached` and nothing usable stored: `504`.
+    OnlyIfCached,
+    /// Forward as the plan says; `Some` exactly when the plan has a candidate.
+    Forward(ForwardPlan, Option<Stored>),
 }
 
 /// One variant in `/.varyedge/entries`.
@@ -188,34 +184,38 @@ impl Store {
         &self.knobs
     }
 
-    /// Looks `req` up under its primary key `key` at `now`, deciding with the core's
-    /// [`edge::lookup_stored`].
-    pub fn lookup(&self, key: &str, req: &Request, now: Timestamp) -> Found {
-        let entry = self.cache.get(key);
+    /// The core's decision for `req` at `now` ([`edge::decide`]) on what is stored under
+    /// its primary key, with the wire form of the response it names. Nothing is decided
+    /// here: a decision naming a variant without a wire form (never, while `insert` keeps
+    /// the two together) is a plain `uri-miss` forward.
+    pub fn decide(&self, req: &Request, now: Timestamp) -> Decided {
+        let key = edge::primary_key(&self.knobs, req);
+        let entry = self.cache.get(&key);
         let set = entry.as_deref().map(|e| &e.set);
-        let (fresh, served) = match edge::lookup_stored(&self.knobs, set, req, now) {
-            Lookup::Hit(s) => (true, s),
-            Lookup::Stale(s) => (false, s),
-            Lookup::Miss(f) | Lookup::Pass(f) => return Found::Forward(f),
-            Lookup::Collapsed(_) => return Found::Forward(edge::Fwd::UriMiss),
+        let wire = |tag: Tag| entry.as_deref().and_then(|e| e.stored(tag)).cloned();
+        let gone = |req: &Request| {
+            let key = edge::primary_key(&self.knobs, req);
+            let join = self.knobs.collapse != crate::profile::Collapse::Off;
+            Decided::Forward(
+                ForwardPlan::plain(key, edge::Fwd::UriMiss, false, join),
+                None,
+            )
         };
-        match entry.as_deref().and_then(|e| e.stored(served.tag)) {
-            Some(stored) => Found::Serve {
-                fresh,
-                served,
-                stored: stored.clone(),
+        match edge::decide(&self.knobs, key, set, req, now) {
+            Decision::Serve(s) => match wire(s.served.tag) {
+                Some(stored) => Decided::Serve(s, stored),
+                None => gone(req),
             },
-            None => Found::Forward(edge::Fwd::UriMiss),
+            Decision::OnlyIfCached { .. } => Decided::OnlyIfCached,
+            Decision::Forward(mut plan) => {
+                let stored = plan.candidate.as_ref().and_then(|c| wire(c.tag));
+                if stored.is_none() {
+                    plan.candidate = None;
+                    plan.validate = false;
+                }
+                Decided::Forward(plan, stored)
+            }
         }
-    }
-
-    /// The stored variant (fresh or stale) a forwarded `req` may revalidate or fall back
-    /// on, chosen by the core's [`edge::revalidation_candidate`], with its wire form.
-    pub fn candidate(&self, key: &str, req: &Request, now: Timestamp) -> Option<(Variant, Stored)> {
-        let entry = self.cache.get(key)?;
-        let v = edge::revalidation_candidate(&self.knobs, Some(&entry.set), req, now)?;
-        let stored = entry.stored(v.tag)?.clone();
-        Some((v, stored))
     }
 
     /// Drops every variant stored for one of `urls` (RFC 9111 §4.4 invalidation; the

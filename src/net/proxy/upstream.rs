@@ -59,6 +59,15 @@ impl UpClient {
             c
         })
     }
+
+    /// Sends `req` on this thread's pool, with no deadline of its own (the caller
+    /// bounds it; see [`send`] for the proxy's bounded form).
+    pub async fn request(
+        &self,
+        req: http::Request<UpBody>,
+    ) -> Result<http::Response<Incoming>, hyper_util::client::legacy::Error> {
+        self.pool().request(req).await
+    }
 }
 
 /// A client with keep-alive pooling (per thread), `TCP_NODELAY`, and a connect timeout.

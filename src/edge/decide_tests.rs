@@ -1,0 +1,213 @@
+//! The decision API driven with canned responses: no simulator, no network. The test
+//! plays the driver: it keeps the store (a [`VariantSet`]) and the in-flight fetch
+//! itself, as the proxy does, and asks the core at every turn.
+
+use super::*;
+use crate::edge::cors::EdgeCors;
+use crate::edge::{primary_key, Cache};
+use crate::time::SIM_EPOCH;
+
+fn get(origin: &str) -> Request {
+    Request {
+        method: "GET".into(),
+        scheme: "https".into(),
+        host: "api".into(),
+        target: "/d".into(),
+        headers: Headers::from_pairs([("origin", origin)]),
+    }
+}
+
+fn canned(cc: &str, acao: &str) -> Arc<Response> {
+    Arc::new(Response::new(
+        200,
+        Headers::from_pairs([
+            ("cache-control", cc),
+            ("access-control-allow-origin", acao),
+            ("etag", "\"v1\""),
+        ]),
+    ))
+}
+
+/// The driver's side of one decision: the primary key and the decision on `set`.
+fn ask(k: &Knobs, set: &VariantSet, req: &Request, at: Timestamp) -> Decision {
+    decide(k, primary_key(k, req), Some(set), req, at)
+}
+
+fn forward_of(d: Decision) -> ForwardPlan {
+    match d {
+        Decision::Forward(p) => p,
+        other => panic!("expected a forward, got {other:?}"),
+    }
+}
+
+fn serve_of(d: Decision) -> Serve {
+    match d {
+        Decision::Serve(s) => s,
+        other => panic!("expected a stored response, got {other:?}"),
+    }
+}
+
+#[test]
+fn miss_forwards_and_stores_then_the_next_request_is_served_from_store() {
+    let k = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    let a = get("https://a");
+    let plan = forward_of(ask(&k, &set, &a, SIM_EPOCH));
+    assert_eq!(
+        (plan.fwd, plan.pass, plan.outcome()),
+        (Fwd::UriMiss, false, Outcome::Miss)
+    );
+    assert!(plan.candidate.is_none());
+    assert!(matches!(plan.request(&a), Cow::Borrowed(_)));
+    let resp = canned("max-age=60", "https://a");
+    assert!(matches!(
+        plan.complete(&k, Some(&resp), SIM_EPOCH),
+        Completion::Relay
+    ));
+    let v = match plan.offer(&k, &a, resp.clone(), SIM_EPOCH, 7) {
+        Some(Ok(v)) => v,
+        other => panic!("not offered for storage: {other:?}"),
+    };
+    set.insert(v, k.max_variants);
+    let s = serve_of(ask(&k, &set, &a, SIM_EPOCH.plus_secs(10)));
+    assert_eq!(s.outcome, Outcome::Hit);
+    assert_eq!(
+        (s.served.tag, s.served.age_secs, s.served.ttl_secs),
+        (7, 10, 50)
+    );
+    assert!(Arc::ptr_eq(&s.served.response, &resp));
+    assert!(s.refresh.is_none());
+}
+
+#[test]
+fn a_pass_is_forwarded_never_stored() {
+    let k = crate::profile::profile("varnish").unwrap().knobs;
+    let mut r = get("https://a");
+    r.headers.append("cookie", "s=1");
+    let plan = forward_of(ask(&k, &VariantSet::default(), &r, SIM_EPOCH));
+    assert_eq!(
+        (plan.fwd, plan.pass, plan.outcome()),
+        (Fwd::Request, true, Outcome::Pass)
+    );
+    assert!(plan
+        .offer(&k, &r, canned("max-age=60", "*"), SIM_EPOCH, 0)
+        .is_none());
+}
+
+#[test]
+fn stale_entry_is_served_with_a_background_refresh_effect() {
+    let k = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    let a = get("https://a");
+    let old = canned("max-age=10, stale-while-revalidate=30", "https://a");
+    let v = make_variant(&k, &a, old.clone(), SIM_EPOCH, 1).unwrap();
+    set.insert(v, None);
+    let at = SIM_EPOCH.plus_secs(15);
+    let s = serve_of(ask(&k, &set, &a, at));
+    assert_eq!(s.outcome, Outcome::Stale);
+    assert!(Arc::ptr_eq(&s.served.response, &old));
+    assert_eq!(s.served.ttl_secs, -5);
+    // the effect: a plain forward for the same key whose answer is offered for storage
+    let refresh = s.refresh.expect("a stale serve carries its refresh");
+    assert_eq!((refresh.fwd, refresh.pass), (Fwd::Stale, false));
+    assert_eq!(refresh.key, primary_key(&k, &a));
+    let new = canned("max-age=10, stale-while-revalidate=30", "https://a");
+    match refresh.offer(&k, &a, new.clone(), at, 2) {
+        Some(Ok(v)) => set.insert(v, None),
+        other => panic!("refresh not stored: {other:?}"),
+    };
+    let s = serve_of(ask(&k, &set, &a, at.plus_secs(1)));
+    assert_eq!((s.outcome, s.served.tag), (Outcome::Hit, 2));
+    // past stale-while-revalidate: a forward that revalidates the stored response
+    let plan = forward_of(ask(&k, &set, &a, at.plus_secs(60)));
+    assert_eq!(plan.fwd, Fwd::Stale);
+    assert!(plan.validate);
+    assert_eq!(
+        plan.request(&a).headers.get("if-none-match"),
+        Some("\"v1\"")
+    );
+    let nm = Response::new(304, Headers::from_pairs([("etag", "\"v1\"")]));
+    assert!(matches!(
+        plan.complete(&k, Some(&nm), at.plus_secs(60)),
+        Completion::Freshened(_)
+    ));
+}
+
+#[test]
+fn two_concurrent_misses_make_one_forward_and_one_wait() {
+    let mut k = Knobs::rfc9111();
+    k.collapse = Collapse::On;
+    let set = VariantSet::default();
+    let a = get("https://a");
+    // both arrive before anything is stored: both may join; the driver's in-flight
+    // table makes the first the leader and the second a waiter
+    let first = forward_of(ask(&k, &set, &a, SIM_EPOCH));
+    let second = forward_of(ask(&k, &set, &a, SIM_EPOCH.plus_ms(5)));
+    assert!(first.join && second.join);
+    assert_eq!(first.key, second.key);
+    let resp = canned("max-age=60", "https://a");
+    let stored = first
+        .offer(&k, &a, resp.clone(), SIM_EPOCH.plus_ms(100), 3)
+        .and_then(Result::ok);
+    let s = share(&k, &second.key, &resp, stored.as_ref(), 3, &a).expect("the waiter shares");
+    assert_eq!(
+        (s.outcome, s.served.tag, s.served.ttl_secs),
+        (Outcome::Collapsed, 3, 60)
+    );
+    // with `on`, a waiter whose Vary does not match fetches for itself
+    let vary = Arc::new(Response::new(
+        200,
+        Headers::from_pairs([("cache-control", "max-age=60"), ("vary", "Origin")]),
+    ));
+    let v = make_variant(&k, &a, vary.clone(), SIM_EPOCH, 3).ok();
+    assert!(share(&k, &second.key, &vary, v.as_ref(), 3, &get("https://b")).is_none());
+    // the core's own virtual-time table does the same for the simulator
+    let mut c = Cache::new(Arc::new(k));
+    assert!(matches!(c.decide(&a, SIM_EPOCH), Decision::Forward(_)));
+    c.store(&a, resp, SIM_EPOCH, SIM_EPOCH.plus_ms(100), 3);
+    let s = serve_of(c.decide(&a, SIM_EPOCH.plus_ms(5)));
+    assert_eq!(s.outcome, Outcome::Collapsed);
+}
+
+#[test]
+fn only_if_cached_without_a_stored_response_is_a_504() {
+    let k = Knobs::rfc9111();
+    let mut r = get("https://a");
+    r.headers.append("cache-control", "only-if-cached");
+    assert!(matches!(
+        ask(&k, &VariantSet::default(), &r, SIM_EPOCH),
+        Decision::OnlyIfCached { .. }
+    ));
+    assert_eq!(gateway_timeout().status, 504);
+}
+
+#[test]
+fn edge_cors_is_applied_to_what_the_viewer_gets() {
+    let mut k = Knobs::rfc9111();
+    let stored = canned("max-age=60", "https://a");
+    // without edge_cors the response is handed on untouched
+    assert!(Arc::ptr_eq(
+        &to_viewer(&k, &get("https://b"), stored.clone()),
+        &stored
+    ));
+    k.edge_cors = Some(EdgeCors {
+        allow_origins: vec!["https://a".into(), "https://b".into()],
+        allow_methods: vec!["GET".into()],
+        allow_headers: vec![],
+        expose_headers: vec![],
+        allow_credentials: false,
+        max_age: None,
+        origin_override: true,
+    });
+    let out = to_viewer(&k, &get("https://b"), stored.clone());
+    assert_eq!(
+        out.headers.get("access-control-allow-origin"),
+        Some("https://b")
+    );
+    assert_eq!(out.headers.get("vary"), Some("Origin"));
+    // the stored response itself is not rewritten
+    assert_eq!(
+        stored.headers.get("access-control-allow-origin"),
+        Some("https://a")
+    );
+}
