@@ -35,3 +35,39 @@ fn not_stored_reason_ids_are_distinct_stable_tokens() {
         assert!(seen.insert(reason.id()), "duplicate id {id}");
     }
 }
+
+/// RFC 9111 §3: a cache stores a response only if "the response status code is final"
+/// (not 1xx), and this cache neither stores partial content (§3.3–3.4: a 206 is stored only
+/// by a cache that supports ranges, which this model combines nowhere) nor a 304 (§4.3.4:
+/// a 304 freshens the stored response, it is not one). Explicit freshness changes none of
+/// that: each is refused for its status even with `max-age`.
+#[test]
+fn interim_partial_and_not_modified_are_never_stored() {
+    use crate::edge::knobs::Knobs;
+    use crate::edge::storable;
+    use crate::fields::Headers;
+    use crate::message::{Request, Response};
+    use crate::time::SIM_EPOCH;
+    let req = Request {
+        method: "GET".into(),
+        scheme: "https".into(),
+        host: "a".into(),
+        target: "/".into(),
+        headers: Headers::new(),
+    };
+    let k = Knobs::rfc9111();
+    for status in [100, 103, 199, 206, 304] {
+        let resp = Response::new(
+            status,
+            Headers::from_pairs([("cache-control", "max-age=60")]),
+        );
+        assert_eq!(
+            storable(&k, &req, &resp, SIM_EPOCH),
+            Err(NoStore::Status),
+            "{status}"
+        );
+    }
+    // the same freshness on a final, complete status is stored
+    let ok = Response::new(200, Headers::from_pairs([("cache-control", "max-age=60")]));
+    assert!(storable(&k, &req, &ok, SIM_EPOCH).is_ok());
+}
