@@ -71,3 +71,36 @@ fn interim_partial_and_not_modified_are_never_stored() {
     let ok = Response::new(200, Headers::from_pairs([("cache-control", "max-age=60")]));
     assert!(storable(&k, &req, &ok, SIM_EPOCH).is_ok());
 }
+
+/// CloudFront (Developer Guide, "Managing how long content stays in the cache"): with a
+/// minimum TTL above 0 it caches "even if the Cache-Control: no-cache, no-store, or
+/// private directives are present"; a minimum TTL of 0 — its default — honours them. So
+/// `min = Some(0)` must not force storing a `no-store` or `private` response.
+#[test]
+fn a_zero_minimum_ttl_does_not_override_no_store() {
+    use crate::edge::knobs::Knobs;
+    use crate::edge::storable;
+    use crate::fields::Headers;
+    use crate::message::{Request, Response};
+    use crate::time::SIM_EPOCH;
+    let req = Request {
+        method: "GET".into(),
+        scheme: "https".into(),
+        host: "a".into(),
+        target: "/".into(),
+        headers: Headers::new(),
+    };
+    let mut k = Knobs::rfc9111();
+    let with = |cc: &str| Response::new(200, Headers::from_pairs([("cache-control", cc)]));
+    k.ttl.min = Some(0);
+    assert_eq!(
+        storable(&k, &req, &with("no-store, max-age=60"), SIM_EPOCH),
+        Err(NoStore::NoStoreDirective)
+    );
+    assert_eq!(
+        storable(&k, &req, &with("private, max-age=60"), SIM_EPOCH),
+        Err(NoStore::Private)
+    );
+    k.ttl.min = Some(1);
+    assert!(storable(&k, &req, &with("no-store, max-age=60"), SIM_EPOCH).is_ok());
+}
