@@ -104,3 +104,35 @@ fn a_zero_minimum_ttl_does_not_override_no_store() {
     k.ttl.min = Some(1);
     assert!(storable(&k, &req, &with("no-store, max-age=60"), SIM_EPOCH).is_ok());
 }
+
+/// RFC 9111 §5.2.2.2 (must-revalidate), §5.2.2.8 (proxy-revalidate, for shared caches),
+/// §5.2.2.4 (no-cache) and §5.2.2.10 (s-maxage "incorporates the semantics of the
+/// proxy-revalidate response directive"): each on its own forbids a shared cache to serve
+/// the response stale without revalidating; a plain `max-age` does not.
+#[test]
+fn each_revalidation_directive_alone_forbids_serving_stale() {
+    use crate::edge::knobs::Knobs;
+    use crate::edge::storable;
+    use crate::fields::Headers;
+    use crate::message::{Request, Response};
+    use crate::time::SIM_EPOCH;
+    let req = Request {
+        method: "GET".into(),
+        scheme: "https".into(),
+        host: "a".into(),
+        target: "/".into(),
+        headers: Headers::new(),
+    };
+    let k = Knobs::rfc9111();
+    let must = |cc: &str| {
+        let resp = Response::new(200, Headers::from_pairs([("cache-control", cc)]));
+        storable(&k, &req, &resp, SIM_EPOCH)
+            .expect(cc)
+            .must_revalidate
+    };
+    assert!(must("max-age=60, must-revalidate"));
+    assert!(must("max-age=60, proxy-revalidate"));
+    assert!(must("max-age=60, no-cache"));
+    assert!(must("s-maxage=60"));
+    assert!(!must("max-age=60"));
+}
