@@ -136,3 +136,31 @@ fn each_revalidation_directive_alone_forbids_serving_stale() {
     assert!(must("s-maxage=60"));
     assert!(!must("max-age=60"));
 }
+
+/// RFC 9111 §4.2.1: an explicit lifetime (`max-age`) is the freshness lifetime. A CDN's
+/// error TTL replaces it only where documented: CloudFront caches an error "for the
+/// greater of the value in the header and the Error Caching Minimum TTL" (`ttl_is_floor`);
+/// without that floor the response's own `max-age` stands, even when shorter.
+#[test]
+fn an_error_ttl_is_a_floor_over_max_age_only_when_the_profile_says_so() {
+    use crate::edge::knobs::Knobs;
+    use crate::edge::storable;
+    use crate::fields::Headers;
+    use crate::message::{Request, Response};
+    use crate::time::SIM_EPOCH;
+    let req = Request {
+        method: "GET".into(),
+        scheme: "https".into(),
+        host: "a".into(),
+        target: "/".into(),
+        headers: Headers::new(),
+    };
+    let resp = Response::new(503, Headers::from_pairs([("cache-control", "max-age=5")]));
+    let mut k = Knobs::rfc9111();
+    k.errors.ttl = Some(10);
+    k.errors.ttl_is_floor = false;
+    let life = |k: &Knobs| storable(k, &req, &resp, SIM_EPOCH).map(|f| f.lifetime_ms);
+    assert_eq!(life(&k), Ok(5_000));
+    k.errors.ttl_is_floor = true;
+    assert_eq!(life(&k), Ok(10_000));
+}
