@@ -164,3 +164,37 @@ fn an_error_ttl_is_a_floor_over_max_age_only_when_the_profile_says_so() {
     k.errors.ttl_is_floor = true;
     assert_eq!(life(&k), Ok(10_000));
 }
+
+/// CloudFront (Developer Guide, "Managing how long content stays in the cache"): when the
+/// origin sends `no-cache`, `no-store` or `private` and the minimum TTL is above 0,
+/// CloudFront caches the object for the minimum TTL — not for the response's own
+/// `max-age`. Each of the three directives does this on its own.
+#[test]
+fn a_forced_store_lasts_the_minimum_ttl_whatever_max_age_says() {
+    use crate::edge::knobs::Knobs;
+    use crate::edge::storable;
+    use crate::fields::Headers;
+    use crate::message::{Request, Response};
+    use crate::time::SIM_EPOCH;
+    let req = Request {
+        method: "GET".into(),
+        scheme: "https".into(),
+        host: "a".into(),
+        target: "/".into(),
+        headers: Headers::new(),
+    };
+    let mut k = Knobs::rfc9111();
+    k.ttl.min = Some(30);
+    for cc in [
+        "no-store, max-age=100",
+        "private, max-age=100",
+        "no-cache, max-age=100",
+    ] {
+        let resp = Response::new(200, Headers::from_pairs([("cache-control", cc)]));
+        assert_eq!(
+            storable(&k, &req, &resp, SIM_EPOCH).map(|f| f.lifetime_ms),
+            Ok(30_000),
+            "{cc}"
+        );
+    }
+}
