@@ -3,8 +3,11 @@
 //! apart from the modules under test so that parallel work on those files merges cleanly.
 //! Tests that need a module's private items live at the bottom of that module instead.
 
+mod cors;
 mod fields;
 mod framing;
+mod freshness;
 mod origin;
 mod scenario;
 mod time;
+mod validate;
