@@ -65,3 +65,30 @@ fn no_command_fails_on_input_or_panics() {
         }
     }
 }
+
+/// PRODUCT.md "Exit codes": a CORS failure on a step whose expectation does not cover it is
+/// exit 1. A step that states only `cache: hit` and is blocked is met on what it stated,
+/// yet a failure: the text must not call the block expected, and the JSON step must say
+/// what the summary counts.
+#[test]
+fn a_blocked_step_met_on_its_cache_expectation_is_one_story() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/report/met-but-blocked.yaml");
+    let f = f.to_str().unwrap();
+    let text = varyedge(&["replay", f]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.status.code(), Some(1), "{out}");
+    assert!(!out.contains("as expected"), "{out}");
+    assert!(out.contains("expect: met, but blocked"), "{out}");
+    let json = varyedge(&["replay", f, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let blocked: Vec<&serde_json::Value> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["verdict"]["cors"] == "blocked")
+        .collect();
+    assert_eq!(blocked.len(), 1, "{v}");
+    assert_eq!(blocked[0]["expectation"], "met");
+    assert_eq!(blocked[0]["unexpected_failure"], true);
+    assert_eq!(v["summary"]["unexpected_failures"], 1);
+}

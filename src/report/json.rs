@@ -65,6 +65,9 @@ fn step_value(s: &StepReport) -> Value {
         Expectation::None => ("none", Vec::new()),
     };
     m.insert("expectation".into(), json!(exp));
+    // blocked with no `cors:` expectation allowing it: counted in the summary's
+    // unexpected_failures and an exit status of 1 (PRODUCT.md "Exit codes")
+    m.insert("unexpected_failure".into(), json!(s.unexpected_failure));
     if !unmet.is_empty() {
         m.insert("unmet".into(), json!(unmet));
     }

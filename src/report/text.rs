@@ -268,6 +268,15 @@ fn step(o: &mut String, s: &StepReport, pops: bool, opt: TextOptions) {
         let _ = writeln!(o, "       fix: {f}");
     }
     match &s.expectation {
+        // met on what it stated (the cache, say) but blocked, and nothing said it would be:
+        // a failure (exit 1), so never "as expected"
+        Expectation::Met if s.unexpected_failure => {
+            let _ = writeln!(
+                o,
+                "       expect: met, but {} (no `cors:` expectation allows the block)",
+                st.paint(Paint::Bad, "blocked")
+            );
+        }
         // a step that expected to be blocked and was is met, but not "fine": say so
         Expectation::Met if !s.verdict.allowed => {
             let _ = writeln!(o, "       expect: met (blocked, as expected)");
