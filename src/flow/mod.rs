@@ -430,77 +430,18 @@ impl<'a> StepRun<'a> {
         });
         let verdict = std::mem::replace(&mut done.verdict, Verdict::unchecked());
         let direct = self.direct.take().unwrap_or_else(|| verdict.clone());
-        let sent = &self.sent;
-        // The deciding exchange: the last preflight when it failed there, else the last
-        // actual request — none when the browser's HTTP cache answered.
-        let want = if verdict.in_preflight {
-            Leg::Preflight
-        } else {
-            Leg::Actual
-        };
-        let deciding = if done.browser_cache.is_some() && !verdict.in_preflight {
-            None
-        } else {
-            sent.iter()
-                .rev()
-                .find(|(l, _, _)| *l == want)
-                .map(|(_, _, x)| x)
-        };
-        let pre = sent
-            .iter()
-            .find(|(l, _, _)| *l == Leg::Preflight)
-            .map(|(_, _, x)| x);
-        let served_by = match (done.browser_cache, deciding) {
-            (Some(_), None) => ServedBy::Browser,
-            (_, Some(x)) if x.served_from_cache() => ServedBy::Edge,
-            (_, Some(_)) => ServedBy::Origin,
-            (None, None) => ServedBy::None,
-        };
-        // The entry that changed the outcome: the browser's, the deciding exchange's at
-        // the edge, or the preflight's when the actual went through but it was served.
-        let from_cache = deciding
-            .filter(|x| x.served_from_cache())
-            .or_else(|| pre.filter(|x| x.served_from_cache()));
-        let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
-        // A forwarded answer that cannot stand for the origin's own (the wire driver's
-        // edge is unknown; the in-process one drops a field the origin needs, e.g.
-        // CloudFront's `Origin`) and differs from it: the edge altered the request on the
-        // way, edge-induced, with no poisoning step.
-        let altered = !self.reuse_forwarded && deciding.is_some_and(|x| !x.served_from_cache());
-        let poisoned_by = if differs {
-            done.browser_cache
-                .filter(|_| served_by == ServedBy::Browser)
-                .map(|t| t as usize)
-                .or_else(|| from_cache.and_then(|x| x.stored_by))
-        } else {
-            None
-        };
-        let cache_induced =
-            differs && (served_by == ServedBy::Browser || from_cache.is_some() || altered);
-        let main = sent
+        let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
+        let main = self
+            .sent
             .iter()
             .rev()
             .find(|(l, _, _)| *l == Leg::Actual)
             .map(|(_, _, x)| x)
-            .or(pre);
+            .or(at.pre);
         let (cache, shield, key, stored) = match main {
             Some(x) => (x.outcome, x.shield, x.key.clone(), x.stored.clone()),
             None => (Outcome::NotSent, None, Arc::from(""), None),
         };
-        let hops = sent
-            .iter()
-            .map(|(l, r, x)| HopReport {
-                leg: if *l == Leg::Preflight {
-                    "preflight"
-                } else {
-                    "actual"
-                },
-                request: concat(&[&r.method, " ", &r.target]),
-                url: r.url(),
-                cache: x.outcome,
-                status: x.response.status,
-            })
-            .collect();
         let (st, c) = (self.step, self.client);
         let mut report = StepReport {
             index: self.index,
@@ -525,25 +466,115 @@ impl<'a> StepRun<'a> {
             } else {
                 PreflightUse::None
             },
-            preflight_cache: pre.map(|p| p.outcome),
-            preflight_key: pre.map(|p| p.key.clone()),
+            preflight_cache: at.pre.map(|p| p.outcome),
+            preflight_key: at.pre.map(|p| p.key.clone()),
             status: done.status,
-            wrongly_allowed: cache_induced && verdict.allowed,
+            wrongly_allowed: at.cache_induced && verdict.allowed,
             unexpected_failure: !verdict.allowed && st.expect.cors_ok != Some(false),
             verdict,
             direct,
-            cache_induced,
-            poisoned_by,
+            cache_induced: at.cache_induced,
+            poisoned_by: at.poisoned_by,
             stored,
-            served_by,
-            hops,
+            served_by: at.served_by,
+            hops: hop_reports(&self.sent),
             expectation: Expectation::None,
             fix: None,
         };
         report.expectation = check(&st.expect, &report);
-        report.fix = fix_hint(&report, knobs, deciding.map(|x| &*x.response));
+        report.fix = fix_hint(&report, knobs, at.deciding.map(|x| &*x.response));
         (report, self.fetch)
     }
+}
+
+/// What the caches had to do with a step's verdict: the exchange that decided it, the
+/// preflight's, who served it, and whether (and by which step's entry) the cache changed
+/// the outcome against the no-cache counterfactual `direct`.
+struct Attribution<'a> {
+    deciding: Option<&'a EdgeAnswer>,
+    pre: Option<&'a EdgeAnswer>,
+    served_by: ServedBy,
+    cache_induced: bool,
+    poisoned_by: Option<usize>,
+}
+
+fn attribute<'a>(
+    sent: &'a [(Leg, Request, EdgeAnswer)],
+    done: &Done,
+    verdict: &Verdict,
+    direct: &Verdict,
+    reuse_forwarded: bool,
+) -> Attribution<'a> {
+    // The deciding exchange: the last preflight when it failed there, else the last
+    // actual request — none when the browser's HTTP cache answered.
+    let want = if verdict.in_preflight {
+        Leg::Preflight
+    } else {
+        Leg::Actual
+    };
+    let deciding = if done.browser_cache.is_some() && !verdict.in_preflight {
+        None
+    } else {
+        sent.iter()
+            .rev()
+            .find(|(l, _, _)| *l == want)
+            .map(|(_, _, x)| x)
+    };
+    let pre = sent
+        .iter()
+        .find(|(l, _, _)| *l == Leg::Preflight)
+        .map(|(_, _, x)| x);
+    let served_by = match (done.browser_cache, deciding) {
+        (Some(_), None) => ServedBy::Browser,
+        (_, Some(x)) if x.served_from_cache() => ServedBy::Edge,
+        (_, Some(_)) => ServedBy::Origin,
+        (None, None) => ServedBy::None,
+    };
+    // The entry that changed the outcome: the browser's, the deciding exchange's at
+    // the edge, or the preflight's when the actual went through but it was served.
+    let from_cache = deciding
+        .filter(|x| x.served_from_cache())
+        .or_else(|| pre.filter(|x| x.served_from_cache()));
+    let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
+    // A forwarded answer that cannot stand for the origin's own (the wire driver's
+    // edge is unknown; the in-process one drops a field the origin needs, e.g.
+    // CloudFront's `Origin`) and differs from it: the edge altered the request on the
+    // way, edge-induced, with no poisoning step.
+    let altered = !reuse_forwarded && deciding.is_some_and(|x| !x.served_from_cache());
+    let poisoned_by = if differs {
+        done.browser_cache
+            .filter(|_| served_by == ServedBy::Browser)
+            .map(|t| t as usize)
+            .or_else(|| from_cache.and_then(|x| x.stored_by))
+    } else {
+        None
+    };
+    let cache_induced =
+        differs && (served_by == ServedBy::Browser || from_cache.is_some() || altered);
+    Attribution {
+        deciding,
+        pre,
+        served_by,
+        cache_induced,
+        poisoned_by,
+    }
+}
+
+/// One line per exchange the step made (preflight and actual, every redirect hop).
+fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)]) -> Vec<HopReport> {
+    sent.iter()
+        .map(|(l, r, x)| HopReport {
+            leg: if *l == Leg::Preflight {
+                "preflight"
+            } else {
+                "actual"
+            },
+            request: concat(&[&r.method, " ", &r.target]),
+            url: r.url(),
+            cache: x.outcome,
+            status: x.response.status,
+        })
+        .collect()
 }
 
 /// Joins strings into one allocation (cheaper than `format!` on the per-step path).
