@@ -5,11 +5,22 @@ use serde_json::{json, Map, Value};
 
 /// One trace as a JSON value.
 pub fn trace_value(t: &Trace) -> Value {
+    let mut v = head_value(t);
+    if let Value::Object(m) = &mut v {
+        m.insert(
+            "steps".into(),
+            Value::Array(t.steps.iter().map(step_value).collect()),
+        );
+    }
+    v
+}
+
+/// Everything of a trace's report but its steps.
+fn head_value(t: &Trace) -> Value {
     json!({
         "scenario": t.scenario,
         "file": t.file,
         "profile": t.profile,
-        "steps": t.steps.iter().map(step_value).collect::<Vec<_>>(),
         "summary": {
             "steps": t.summary.steps,
             "blocked": t.summary.blocked,
@@ -22,6 +33,30 @@ pub fn trace_value(t: &Trace) -> Value {
             "passed": t.passed(),
         }
     })
+}
+
+/// Appends one trace as a compact JSON line, a step at a time: the same bytes as
+/// `json_line(&trace_value(t))` (keys in sorted order, as serde_json writes a map),
+/// without holding every step's value at once (a 1M-step trace would need gigabytes).
+fn write_line(out: &mut String, t: &Trace) {
+    let head = head_value(t);
+    let field = |k: &str| serde_json::to_string(&head[k]).unwrap_or_else(|_| "null".into());
+    out.push_str("{\"file\":");
+    out.push_str(&field("file"));
+    out.push_str(",\"profile\":");
+    out.push_str(&field("profile"));
+    out.push_str(",\"scenario\":");
+    out.push_str(&field("scenario"));
+    out.push_str(",\"steps\":[");
+    for (i, s) in t.steps.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(&step_value(s)).unwrap_or_else(|_| "null".into()));
+    }
+    out.push_str("],\"summary\":");
+    out.push_str(&field("summary"));
+    out.push_str("}\n");
 }
 
 fn step_value(s: &StepReport) -> Value {
@@ -108,8 +143,36 @@ fn step_value(s: &StepReport) -> Value {
 /// Renders the traces as JSON Lines: one compact report object per trace (per scenario
 /// file), whatever their number.
 pub fn render(traces: &[Trace]) -> String {
-    traces
-        .iter()
-        .map(|t| super::json_line(&trace_value(t)))
-        .collect()
+    let mut out = String::new();
+    for t in traces {
+        write_line(&mut out, t);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streamed line is exactly the value's compact serialisation, for every bundled
+    /// scenario (preflights, hops, poisoning, shields, fixes all appear among them).
+    #[test]
+    fn streamed_lines_equal_the_value_form() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut traces = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yaml") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let sc = crate::scenario::parse(&p.display().to_string(), &text).unwrap();
+                traces.push(crate::sim::replay(&sc).unwrap());
+            }
+        }
+        assert!(traces.len() > 20);
+        let want: String = traces
+            .iter()
+            .map(|t| crate::report::json_line(&trace_value(t)))
+            .collect();
+        assert_eq!(render(&traces), want);
+    }
 }
