@@ -11,8 +11,9 @@
 use crate::fields::Headers;
 use serde::Serialize;
 
-/// The CORS fields an edge adds to its responses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// The CORS fields an edge adds to its responses. The default adds nothing: no origin is
+/// listed, nothing is overridden.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct EdgeCors {
     /// Allowed origins (exact serialisations), or `["*"]` for any.
     pub allow_origins: Vec<String>,

@@ -55,15 +55,7 @@ pub(crate) fn rewrite(imp: &mut Imported, r: &Value, path: &str) -> bool {
         imp.warn(format!("{path}: a rewrite rule other than CORS answered for a list of origins (expression any(http.request.headers[\"origin\"][*] in {{…}}), headers set): not interpreted"));
         return false;
     };
-    let mut c = EdgeCors {
-        allow_origins: Vec::new(),
-        allow_methods: Vec::new(),
-        allow_headers: Vec::new(),
-        expose_headers: Vec::new(),
-        allow_credentials: false,
-        max_age: None,
-        origin_override: false,
-    };
+    let mut c = EdgeCors::default();
     for (name, spec) in headers {
         let op = spec.get("operation").and_then(Value::as_str).unwrap_or("");
         let value = spec.get("value").and_then(Value::as_str);

@@ -39,15 +39,7 @@ fn list(s: &str) -> Vec<String> {
 }
 
 fn cors(imp: &mut Imported) -> &mut EdgeCors {
-    imp.knobs.edge_cors.get_or_insert_with(|| EdgeCors {
-        allow_origins: Vec::new(),
-        allow_methods: Vec::new(),
-        allow_headers: Vec::new(),
-        expose_headers: Vec::new(),
-        allow_credentials: false,
-        max_age: None,
-        origin_override: false,
-    })
+    imp.knobs.edge_cors.get_or_insert_default()
 }
 
 /// One `set resp.http.NAME = VALUE` in `vcl_deliver`.
