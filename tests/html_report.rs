@@ -38,8 +38,17 @@ fn varyedge(args: &[&str]) -> String {
 
 /// The JSON report and the HTML page of one command, the page written to `dir/name.html`.
 fn both(dir: &Path, name: &str, args: &[&str]) -> (Value, PathBuf) {
-    let json: Value = serde_json::from_str(&varyedge(&[args, &["--format", "json"]].concat()))
-        .expect("json report");
+    // JSON Lines: one report per scenario file; several files are compared as a list
+    let text = varyedge(&[args, &["--format", "json"]].concat());
+    let mut lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json report line"))
+        .collect();
+    let json = if lines.len() == 1 {
+        lines.remove(0)
+    } else {
+        Value::Array(lines)
+    };
     let page = dir.join(format!("{name}.html"));
     let p = page.to_str().expect("utf-8 path");
     varyedge(&[args, &["--format", "html", "--out", p]].concat());
