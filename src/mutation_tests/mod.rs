@@ -12,6 +12,7 @@ mod freshness;
 mod http_cache;
 mod invalidate;
 mod origin;
+mod preflight_cache;
 mod range;
 mod scenario;
 mod time;
