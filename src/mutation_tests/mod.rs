@@ -4,10 +4,16 @@
 //! Tests that need a module's private items live at the bottom of that module instead.
 
 mod cors;
+mod decide;
 mod fields;
+mod forward;
 mod framing;
 mod freshness;
+mod http_cache;
+mod invalidate;
 mod origin;
+mod preflight_cache;
+mod range;
 mod scenario;
 mod time;
 mod validate;
