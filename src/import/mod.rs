@@ -269,16 +269,7 @@ pub(crate) fn parse_tree(file: &str, text: &str) -> Result<serde_json::Value, In
             )
         });
     }
-    serde_saphyr::from_str(text).map_err(|e| {
-        let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        let msg = e.without_snippet().to_string();
-        InputError::at(
-            file,
-            line,
-            col,
-            format!("invalid YAML: {}", msg.lines().next().unwrap_or("")),
-        )
-    })
+    crate::scenario::read_yaml(file, text)
 }
 
 /// An error at a JSON path.

@@ -124,3 +124,20 @@ fn a_list_where_a_string_goes_is_named_in_plain_words() {
     assert!(e.message.contains("found a list"), "{e}");
     assert!(!e.message.contains("scalar"), "{e}");
 }
+
+/// Every YAML reader shares one error form: a CDN config given to `import` reports a
+/// duplicate key like a scenario does, at its line and column, in the same words.
+#[test]
+fn an_imported_config_reports_yaml_errors_like_a_scenario() {
+    let e = crate::import::parse_tree("cfg.yaml", "Comment: x\nOrigins: 1\nComment: y\n")
+        .expect_err("a duplicate key is an error");
+    assert_eq!((e.file.as_str(), e.line), ("cfg.yaml", 3), "{e}");
+    assert!(
+        e.message.starts_with("duplicate key") && !e.message.contains("DuplicateKeyPolicy"),
+        "{e}"
+    );
+    let s = err(&format!("{}---\nname: u\n", scenario("", "", "")));
+    assert!(s.message.contains("second YAML document"), "{s}");
+    let i = crate::import::parse_tree("cfg.yaml", "a: 1\n---\nb: 2\n").expect_err("two docs");
+    assert_eq!(i.message, s.message);
+}

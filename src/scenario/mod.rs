@@ -220,12 +220,7 @@ pub fn parse_with(
     profile: Option<&str>,
     loader: Option<ImportLoader<'_>>,
 ) -> Result<Scenario, InputError> {
-    let raw: RawScenario = serde_saphyr::from_str_with_options(text, yaml_options_for(text))
-        .map_err(|e| {
-            let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            let msg = e.without_snippet().to_string();
-            InputError::at(file, line, col, plain_message(&strip_location(&msg)))
-        })?;
+    let raw: RawScenario = read_yaml(file, text)?;
     Validator {
         file,
         profile,
@@ -237,12 +232,7 @@ pub fn parse_with(
 /// Reads only the `edge:` block of a YAML document (a scenario, or what `varyedge import
 /// cdn-config` writes), validated like a scenario's.
 pub fn parse_edge_block(file: &str, text: &str) -> Result<EdgeSpec, InputError> {
-    let raw: raw::RawEdgeDoc = serde_saphyr::from_str_with_options(text, yaml_options_for(text))
-        .map_err(|e| {
-            let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            let msg = e.without_snippet().to_string();
-            InputError::at(file, line, col, plain_message(&strip_location(&msg)))
-        })?;
+    let raw: raw::RawEdgeDoc = read_yaml(file, text)?;
     let Some(e) = raw.edge else {
         return Err(InputError::at(file, 1, 1, "expected an `edge:` block"));
     };
@@ -252,6 +242,21 @@ pub fn parse_edge_block(file: &str, text: &str) -> Result<EdgeSpec, InputError> 
         loader: None,
     }
     .edge(e)
+}
+
+/// Deserialises the YAML document `text` (named `file` in errors) with the scenario
+/// loader's budgets: every YAML reader of the crate (scenarios, edge blocks, imports, the
+/// traffic model) goes through here, so they all report a syntax or type error the same
+/// way — `file:line:col` and the message in the scenario's terms.
+pub(crate) fn read_yaml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, InputError> {
+    serde_saphyr::from_str_with_options(text, yaml_options_for(text)).map_err(|e| {
+        let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let msg = e.without_snippet().to_string();
+        InputError::at(file, line, col, plain_message(&strip_location(&msg)))
+    })
 }
 
 /// The most YAML nodes a scenario may have: a 50,000-step scenario (about ten nodes a
@@ -290,7 +295,7 @@ fn plain_message(msg: &str) -> String {
         };
     }
     if msg.starts_with("multiple YAML documents") {
-        return "a second YAML document (`---`) follows: a scenario file holds exactly one"
+        return "a second YAML document (`---`) follows: the file must hold exactly one"
             .to_string();
     }
     if msg.starts_with("invalid u16") {
@@ -307,7 +312,7 @@ fn plain_message(msg: &str) -> String {
     }
     if msg.starts_with("budget breached") {
         return format!(
-            "the file is too large or too deeply nested for a scenario (at most {MAX_YAML_NODES} YAML nodes or one per byte of a larger file, nesting depth 64, 50,000 aliases)"
+            "the file is too large or too deeply nested (at most {MAX_YAML_NODES} YAML nodes or one per byte of a larger file, nesting depth 64, 50,000 aliases)"
         );
     }
     msg.to_string()

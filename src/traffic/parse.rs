@@ -55,16 +55,7 @@ fn duration(file: &str, d: &S<String>, what: &str) -> Result<u64, InputError> {
 
 /// The traffic model of scenario `sc` (loaded from `text`, named `file`), if it has one.
 pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Option<TrafficModel>, InputError> {
-    let doc: Doc = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        let msg = e.without_snippet().to_string();
-        InputError::at(
-            file,
-            line,
-            col,
-            msg.lines().next().unwrap_or("").to_string(),
-        )
-    })?;
+    let doc: Doc = crate::scenario::read_yaml(file, text)?;
     let Some(t) = doc.traffic else {
         return Ok(None);
     };
