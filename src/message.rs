@@ -20,6 +20,18 @@ pub struct Request {
 }
 
 impl Request {
+    /// A test fixture: an `https` request with these fields, in this order.
+    #[cfg(test)]
+    pub(crate) fn fixture(method: &str, host: &str, target: &str, h: &[(&str, &str)]) -> Self {
+        Request {
+            method: method.into(),
+            scheme: "https".into(),
+            host: host.into(),
+            target: target.into(),
+            headers: Headers::from_pairs(h.iter().copied()),
+        }
+    }
+
     /// The path without the query.
     pub fn path(&self) -> &str {
         self.target.split_once('?').map_or(&self.target, |(p, _)| p)

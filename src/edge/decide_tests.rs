@@ -8,13 +8,7 @@ use crate::edge::{primary_key, Cache};
 use crate::time::SIM_EPOCH;
 
 fn get(origin: &str) -> Request {
-    Request {
-        method: "GET".into(),
-        scheme: "https".into(),
-        host: "api".into(),
-        target: "/d".into(),
-        headers: Headers::from_pairs([("origin", origin)]),
-    }
+    Request::fixture("GET", "api", "/d", &[("origin", origin)])
 }
 
 fn canned(cc: &str, acao: &str) -> Arc<Response> {

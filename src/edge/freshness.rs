@@ -277,13 +277,7 @@ mod tests {
     use crate::time::SIM_EPOCH;
 
     fn get(h: &[(&str, &str)]) -> Request {
-        Request {
-            method: "GET".into(),
-            scheme: "https".into(),
-            host: "a".into(),
-            target: "/".into(),
-            headers: Headers::from_pairs(h.iter().copied()),
-        }
+        Request::fixture("GET", "a", "/", h)
     }
 
     fn resp(status: u16, h: &[(&str, &str)]) -> Response {

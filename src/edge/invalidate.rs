@@ -63,13 +63,7 @@ mod tests {
     use super::*;
 
     fn req(method: &str, target: &str) -> Request {
-        Request {
-            method: method.into(),
-            scheme: "https".into(),
-            host: "api.example".into(),
-            target: target.into(),
-            headers: Headers::new(),
-        }
+        Request::fixture(method, "api.example", target, &[])
     }
 
     #[test]

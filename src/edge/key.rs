@@ -78,16 +78,9 @@ pub fn primary_key(knobs: &Knobs, req: &Request) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::Headers;
 
     fn req(method: &str, target: &str, h: &[(&str, &str)]) -> Request {
-        Request {
-            method: method.into(),
-            scheme: "https".into(),
-            host: "API.example.com".into(),
-            target: target.into(),
-            headers: Headers::from_pairs(h.iter().copied()),
-        }
+        Request::fixture(method, "API.example.com", target, h)
     }
 
     #[test]

@@ -115,13 +115,7 @@ mod tests {
     }
 
     fn get(h: &[(&str, &str)]) -> Request {
-        Request {
-            method: "GET".into(),
-            scheme: "https".into(),
-            host: "a".into(),
-            target: "/".into(),
-            headers: Headers::from_pairs(h.iter().copied()),
-        }
+        Request::fixture("GET", "a", "/", h)
     }
 
     #[test]

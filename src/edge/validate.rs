@@ -198,13 +198,7 @@ mod tests {
     }
 
     fn get(h: &[(&str, &str)]) -> Request {
-        Request {
-            method: "GET".into(),
-            scheme: "https".into(),
-            host: "a".into(),
-            target: "/".into(),
-            headers: Headers::from_pairs(h.iter().copied()),
-        }
+        Request::fixture("GET", "a", "/", h)
     }
 
     const LM: &str = "Wed, 01 Jan 2020 00:00:00 GMT";
