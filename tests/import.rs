@@ -340,3 +340,36 @@ fn a_scenario_can_import_its_edge() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `set beresp.http.Vary` in `vcl_backend_response` (the usual Varnish CORS fix): the
+/// stored object varies on the named headers, so each Origin gets its own object, which
+/// the model keys as `key_headers`. A computed value is named as not modelled.
+#[test]
+fn vcl_beresp_vary_keys_the_named_headers() {
+    let vcl = "vcl 4.1;\nbackend b { .host = \"127.0.0.1\"; }\nsub vcl_backend_response {\n    set beresp.http.Vary = beresp.http.Vary + \", Origin\";\n}\n";
+    let v = imp_text("v.vcl", vcl);
+    assert_eq!(v.knobs.key_headers, ["origin"]);
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+    assert!(
+        v.notes
+            .iter()
+            .any(|n| n.knob == "key_headers" && n.from.starts_with("v.vcl:4")),
+        "{:?}",
+        v.notes
+    );
+    let plain = vcl.replace(
+        "beresp.http.Vary + \", Origin\"",
+        "\"Accept-Encoding, Origin\"",
+    );
+    assert_eq!(imp_text("v.vcl", &plain).knobs.key_headers, ["origin"]);
+    let computed = vcl.replace("beresp.http.Vary + \", Origin\"", "req.http.X-Vary");
+    let c = imp_text("v.vcl", &computed);
+    assert!(c.knobs.key_headers.is_empty());
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("v.vcl:4") && w.contains("not modelled")),
+        "{:?}",
+        c.warnings
+    );
+}

@@ -394,8 +394,61 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         }
     }
     hash_knobs(&mut imp, &hashed, returns_lookup, file);
+    beresp_vary(&mut imp, &stmts, file);
     super::vcl_cors::finish(&mut imp, file);
     Ok(imp)
+}
+
+/// `set beresp.http.Vary = ...` in `vcl_backend_response` (Fastly: `vcl_fetch`): the
+/// stored object carries that `Vary`, and Varnish selects variants by it (its builtin
+/// behaviour, RFC 9111 §4.1), so each value of a named request header gets its own
+/// object. The model keys those headers (`key_headers`): the same objects are stored and
+/// served. The `Vary` field itself, which the browser would also see, is not added.
+/// The value is a string (`"Origin"`) or an append to the origin's own
+/// (`beresp.http.Vary + ", Origin"`); the names are the quoted strings' members.
+fn beresp_vary(imp: &mut Imported, stmts: &[Stmt], file: &str) {
+    for s in stmts {
+        let w: Vec<&str> = s.words.iter().map(String::as_str).collect();
+        let ["set", h, "=", v @ ..] = w.as_slice() else {
+            continue;
+        };
+        if !matches!(s.sub.as_str(), "vcl_backend_response" | "vcl_fetch")
+            || !h.eq_ignore_ascii_case("beresp.http.vary")
+        {
+            continue;
+        }
+        let at = format!("{file}:{}", s.line);
+        let text = s.words.join(" ");
+        let names: Vec<String> = v
+            .iter()
+            .filter(|t| t.starts_with('"'))
+            .flat_map(|t| t.trim_matches('"').split(','))
+            .map(|n| n.trim().to_ascii_lowercase())
+            .filter(|n| !n.is_empty() && n != "accept-encoding")
+            .collect();
+        let only_strings_and_vary = v
+            .iter()
+            .all(|t| t.starts_with('"') || *t == "+" || t.eq_ignore_ascii_case("beresp.http.vary"));
+        if !only_strings_and_vary || names.iter().any(|n| n == "*") {
+            imp.warn(format!("{at}: `{text}`: a computed Vary is not modelled"));
+            continue;
+        }
+        if !s.conds.is_empty() {
+            imp.warn(format!(
+                "{at}: `{text}` under `if ({})`: modelled as if it applied to every response",
+                s.conds.join(" && ")
+            ));
+        }
+        for n in names {
+            if !imp.knobs.key_headers.contains(&n) {
+                imp.knobs.key_headers.push(n);
+            }
+        }
+        imp.note(
+            "key_headers",
+            format!("{at}: {text} (each value of the named headers is stored apart)"),
+        );
+    }
 }
 
 /// One statement of a subroutine: the constructs docs/import.md lists, or a warning.
@@ -507,6 +560,9 @@ fn statement(
                     )),
                 }
             }
+            // read by `beresp_vary` once every statement is seen
+            ("vcl_backend_response" | "vcl_fetch", ["set", h, "=", ..])
+                if h.eq_ignore_ascii_case("beresp.http.vary") => {}
             // skips the builtin vcl_backend_response: beresp.ttl holds for every answer
             ("vcl_backend_response", ["return", "(", "deliver", ")"]) if s.conds.is_empty() => {}
             ("vcl_backend_response" | "vcl_fetch", ["return", "(", "pass", ..])
