@@ -589,6 +589,13 @@ pub fn split_url(url: &str) -> Option<(String, String, String)> {
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (host, target) = rest.split_at(end);
     let host = host.rsplit('@').next().unwrap_or(host).to_ascii_lowercase();
+    // The URL Standard's serialisation leaves out the scheme's default port: the host
+    // of `https://api.example:443/` is `api.example`, as in `Origin` and `Host`.
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let host = match host.strip_suffix(default_port) {
+        Some(h) => h.to_string(),
+        None => host,
+    };
     if host.is_empty() {
         return None;
     }
@@ -749,5 +756,30 @@ mod tests {
         assert!(e.message.contains("binary bodies"), "{e}");
         assert!(e.path.starts_with("log.entries[0]"), "{e}");
         assert!(e.to_string().starts_with("t.har:"), "{e}");
+    }
+
+    /// URL Standard: a port equal to the scheme's default is not serialised, so the
+    /// recorded `https://api.example:443/x` names the same host as `https://api.example/x`;
+    /// another port stays.
+    #[test]
+    fn default_ports_are_dropped_from_the_host() {
+        let host = |u: &str| split_url(u).map(|(_, h, _)| h);
+        assert_eq!(
+            host("https://API.example:443/x").as_deref(),
+            Some("api.example")
+        );
+        assert_eq!(
+            host("http://api.example:80/x").as_deref(),
+            Some("api.example")
+        );
+        assert_eq!(
+            host("http://api.example:443/x").as_deref(),
+            Some("api.example:443")
+        );
+        assert_eq!(
+            host("https://api.example:8443/").as_deref(),
+            Some("api.example:8443")
+        );
+        assert_eq!(host("https://[::1]:443/").as_deref(), Some("[::1]"));
     }
 }
