@@ -134,6 +134,13 @@ fn fidelity_with(peer: Peer, extra: &str, imported: bool) {
             println!("{peer:?} {name}: not compared for the imported config (per-status TTLs are not modelled)");
             continue;
         }
+        if imported && extra.contains("beresp.http.Vary") && name.starts_with("10-vary-star") {
+            // Known limit of the VCL import (docs/import.md): the appended Vary is modelled
+            // as Origin in the key, and the origin's own `Vary: *` still makes the model
+            // refuse to store, where Varnish stores `*, Origin` and matches `*` literally.
+            println!("{peer:?} {name}: not compared for the beresp.http.Vary config (the rewritten Vary field is not modelled)");
+            continue;
+        }
         let origin = Server::origin(&file);
         let mut cache = Cache::start_with(peer, origin.port(), extra);
         let real = wire(&file, &cache, &origin);
@@ -233,6 +240,12 @@ fn imported_varnish_configs_match_the_real_varnish() {
     fidelity_with(
         Peer::Varnish,
         "sub vcl_hash {\n  hash_data(req.http.Origin);\n}\n",
+        true,
+    );
+    // the usual Varnish CORS fix: the stored object varies on Origin
+    fidelity_with(
+        Peer::Varnish,
+        "sub vcl_backend_response {\n  set beresp.http.Vary = beresp.http.Vary + \", Origin\";\n}\n",
         true,
     );
     // the lab's opt-in VCL that caches OPTIONS (peers/varnish-options/lab.vcl.in)
