@@ -168,6 +168,8 @@ pub struct Variant {
     /// purges match on).
     pub url: Arc<str>,
     seq: u64,
+    /// Hash of (`spec`, `values`), the set's index key.
+    secondary_hash: u64,
 }
 
 impl Variant {
@@ -179,23 +181,39 @@ impl Variant {
 
 /// All variants stored under one primary key (pure: the proxy keeps these in moka).
 ///
-/// Lookups are not linear in the number of variants: `index` maps each (selecting
-/// fields, selecting values) pair to its variant's position, so a lookup costs one hash
-/// probe per distinct `Vary` spec (almost always one). It is rebuilt by [`Self::insert`];
-/// a set whose `variants` were changed directly falls back to a scan.
+/// Lookups are not linear in the number of variants: `index` maps the hash of each
+/// variant's (selecting fields, selecting values) pair to its position, and the variant
+/// itself is compared on a hit, so a lookup costs one hash probe per distinct `Vary` spec
+/// (almost always one) and the index holds no second copy of any spec or value. Variants
+/// are shared (`Arc`), so copying a set (the proxy's copy-on-write store) copies pointers.
+/// The index is rebuilt by [`Self::insert`]; a set whose `variants` were changed directly
+/// falls back to a scan.
 #[derive(Clone, Debug, Default)]
 pub struct VariantSet {
     /// Variants, oldest first.
-    pub variants: Vec<Variant>,
-    index: HashMap<(VarySpec, Vec<Option<String>>), usize>,
+    pub variants: Vec<Arc<Variant>>,
+    /// Secondary-key hash -> position, for the first variant with that hash.
+    index: HashMap<u64, usize, hash::FastBuild>,
+    /// Positions of variants whose hash another variant already had (a 64-bit collision:
+    /// practically never; checked one by one).
+    collided: Vec<usize>,
     specs: Vec<VarySpec>,
+}
+
+/// The process's seed for secondary-key hashes: random, so request values chosen to
+/// collide cannot be precomputed (a collision only costs a comparison, never a result).
+fn secondary_hash(spec: &VarySpec, values: &[Option<String>]) -> u64 {
+    use std::hash::BuildHasher;
+    static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    SEED.get_or_init(Default::default).hash_one((spec, values))
 }
 
 impl VariantSet {
     /// The most recently stored visible variant whose `Vary` matches `req` (RFC 9111 §4.1:
     /// with several matches, the most recent is used).
     pub fn select(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
-        if self.index.len() != self.variants.len() {
+        if self.index.len() + self.collided.len() != self.variants.len() {
             return self.scan(knobs, req, now);
         }
         // one variant per (spec, values): the newest visible match over the specs
@@ -204,26 +222,44 @@ impl VariantSet {
             .filter(|spec| !spec.star)
             .filter_map(|spec| {
                 let values = vary::selecting_values(knobs.vary_compare, spec, &req.headers);
-                self.index.get(&(spec.clone(), values)).copied()
+                self.position(spec, &values)
             })
             .filter(|&i| self.variants[i].stored_at <= now)
             .max()
-            .map(|i| &self.variants[i])
+            .map(|i| &*self.variants[i])
+    }
+
+    /// Where the variant stored for exactly (`spec`, `values`) is, if any.
+    fn position(&self, spec: &VarySpec, values: &[Option<String>]) -> Option<usize> {
+        let same = |i: &usize| {
+            let v = &self.variants[*i];
+            v.spec == *spec && v.values == values
+        };
+        let first = self.index.get(&secondary_hash(spec, values));
+        first
+            .copied()
+            .filter(same)
+            .or_else(|| self.collided.iter().copied().find(same))
     }
 
     fn scan(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
-        self.variants.iter().rev().find(|v| {
-            v.stored_at <= now
-                && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
-        })
+        self.variants
+            .iter()
+            .rev()
+            .find(|v| {
+                v.stored_at <= now
+                    && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
+            })
+            .map(|v| &**v)
     }
 
     /// Adds a variant, replacing one with the same secondary key, then evicting the oldest
     /// beyond `max_variants`. Returns how many were evicted by the cap.
     pub fn insert(&mut self, v: Variant, max_variants: Option<usize>) -> usize {
-        self.variants
-            .retain(|o| !(o.spec == v.spec && o.values == v.values));
-        self.variants.push(v);
+        self.variants.retain(|o| {
+            !(o.secondary_hash == v.secondary_hash && o.spec == v.spec && o.values == v.values)
+        });
+        self.variants.push(Arc::new(v));
         let mut evicted = 0;
         if let Some(max) = max_variants {
             let over = self.variants.len().saturating_sub(max.max(1));
@@ -243,12 +279,18 @@ impl VariantSet {
 
     fn reindex(&mut self) {
         self.index.clear();
+        self.collided.clear();
         self.specs.clear();
         for (i, v) in self.variants.iter().enumerate() {
             if !self.specs.contains(&v.spec) {
                 self.specs.push(v.spec.clone());
             }
-            self.index.insert((v.spec.clone(), v.values.clone()), i);
+            match self.index.entry(v.secondary_hash) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+                std::collections::hash_map::Entry::Occupied(_) => self.collided.push(i),
+            }
         }
     }
 
@@ -306,6 +348,7 @@ pub fn make_variant(
         VaryRefusal::NotAllowlisted => NoStore::VaryNotAllowlisted,
     })?;
     let values = vary::selecting_values(knobs.vary_compare, &spec, &req.headers);
+    let secondary_hash = secondary_hash(&spec, &values);
     let secondary = vary::describe(&spec, &values);
     let primary = primary_key(knobs, req);
     let key: Arc<str> = if secondary.is_empty() {
@@ -323,6 +366,7 @@ pub fn make_variant(
         key,
         url: Arc::from(req.url()),
         seq: 0,
+        secondary_hash,
     })
 }
 

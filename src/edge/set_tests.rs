@@ -77,13 +77,35 @@ fn ten_thousand_variants_look_up_without_a_scan() {
             i,
         )
         .unwrap();
-        set.variants.push(v);
+        set.variants.push(Arc::new(v));
     }
     set.reindex();
     let r = req(&[("origin", "https://s17.example")]);
     assert_eq!(set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag), Some(17));
     assert_eq!(set.specs.len(), 1);
     assert_eq!(set.index.len(), 10_000);
+}
+
+/// Variants whose secondary keys hash alike are found by comparing them one by one:
+/// here every variant is moved to the collision list, and lookups answer as before.
+#[test]
+fn hash_collisions_fall_back_to_comparing_variants() {
+    let knobs = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    for (i, o) in ORIGINS.iter().enumerate() {
+        let r = req(&[("origin", o)]);
+        let v = make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag);
+        set.insert(v.unwrap(), None);
+    }
+    let mut moved: Vec<usize> = set.index.drain().map(|(_, i)| i).collect();
+    moved.sort_unstable();
+    set.collided = moved;
+    for (i, o) in ORIGINS.iter().enumerate() {
+        let r = req(&[("origin", o)]);
+        assert_eq!(set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag), Some(i as Tag));
+    }
+    let none = req(&[("origin", "https://elsewhere")]);
+    assert_eq!(set.select(&knobs, &none, SIM_EPOCH).map(|v| v.tag), None);
 }
 
 fn stored_with_cookie(name: &str) -> Result<Variant, NoStore> {

@@ -40,10 +40,36 @@ pub fn alloc(n: usize) -> usize {
     }
 }
 
+/// Field names the core and `http` keep as static text (no allocation).
+fn static_name(n: &str) -> bool {
+    matches!(
+        n,
+        "content-type"
+            | "content-length"
+            | "cache-control"
+            | "date"
+            | "etag"
+            | "expires"
+            | "last-modified"
+            | "vary"
+            | "age"
+            | "access-control-allow-origin"
+            | "access-control-allow-credentials"
+            | "access-control-allow-methods"
+            | "access-control-allow-headers"
+            | "access-control-expose-headers"
+            | "access-control-max-age"
+            | "set-cookie"
+            | "server"
+            | "content-encoding"
+            | "location"
+    )
+}
+
 fn headers(h: &Headers) -> usize {
     alloc(h.len() * size_of::<(String, String)>())
         + h.iter()
-            .map(|(n, v)| alloc(n.len()) + alloc(v.len()))
+            .map(|(n, v)| if static_name(n) { 0 } else { alloc(n.len()) } + alloc(v.len()))
             .sum::<usize>()
 }
 
@@ -52,29 +78,62 @@ fn response(r: &Response) -> usize {
     alloc(16 + size_of::<Response>()) + headers(&r.headers) + alloc(16 + r.body.len())
 }
 
+/// `bytes`' shared-count block, made when a buffer is first sliced or cloned.
+const BYTES_SHARED: usize = 32;
+
 fn variant(v: &Variant) -> usize {
-    let strings = |s: &[String]| -> usize { s.iter().map(|x| alloc(x.len())).sum() };
     let values: usize = v
         .values
         .iter()
         .map(|x| x.as_ref().map_or(0, |s| alloc(s.len())))
         .sum();
-    // the variant itself, its spec and values, and the same again in the set's index
-    let own = size_of::<Variant>()
+    // the Arc'd variant, its spec and values, key and URL; the set's index holds a hash
+    // and a position (counted in `index`)
+    alloc(16 + size_of::<Variant>())
         + alloc(v.spec.names.len() * size_of::<String>())
-        + strings(&v.spec.names)
+        + v.spec.names.iter().map(|x| alloc(x.len())).sum::<usize>()
         + alloc(v.values.len() * size_of::<Option<String>>())
         + values
-        + alloc(16 + v.key.len());
-    2 * own + response(&v.response)
+        + alloc(16 + v.key.len())
+        + alloc(16 + v.url.len())
+        + response(&v.response)
+}
+
+/// The set's hash index (`HashMap<u64, usize>`: buckets of 16 bytes plus a control
+/// byte each and a 16-byte group, at most 7/8 full) and its list of specs.
+fn index(n: usize) -> usize {
+    let buckets = if n == 0 {
+        0
+    } else if n < 4 {
+        4
+    } else {
+        (n * 8 / 7).next_power_of_two()
+    };
+    let table = if buckets == 0 {
+        0
+    } else {
+        alloc(buckets * 17 + 16)
+    };
+    // one spec (Vec<String> with one name) in the common case
+    table + alloc(size_of::<crate::edge::vary::VarySpec>()) + 64
 }
 
 fn stored(s: &Stored) -> usize {
     let w = &s.wire;
-    // the body is shared with the core's response (counted there)
+    let fields = w.fields();
+    let names: usize = fields
+        .iter()
+        .filter(|(n, _)| !static_name(n.as_str()))
+        .map(|(n, _)| alloc(n.as_str().len()) + BYTES_SHARED)
+        .sum();
+    let text: usize = fields.iter().map(|(_, v)| v.len()).sum();
+    // the key is the variant's (counted there); the body is the core response's, wrapped
+    // in one owner block
     alloc(16 + size_of::<super::store::Wire>())
-        + super::framing::headers_heap_size(&w.headers)
-        + alloc(w.key.len())
+        + alloc(std::mem::size_of_val(fields))
+        + if fields.is_empty() { 0 } else { alloc(text) + BYTES_SHARED }
+        + names
+        + alloc(32)
         + alloc(16 + size_of::<super::store::StoredBy>())
         + alloc(s.by.request.len())
         + s.by.origin.as_ref().map_or(0, |o| alloc(o.len()))
@@ -85,11 +144,11 @@ pub fn entry(key: &str, e: &Entry) -> usize {
     MOKA_PER_ENTRY
         + alloc(key.len())
         + alloc(16 + size_of::<Entry>())
-        + alloc(e.set.variants.capacity() * size_of::<Variant>())
-        + e.set.variants.iter().map(variant).sum::<usize>()
+        + alloc(e.set.variants.capacity() * size_of::<usize>())
+        + e.set.variants.iter().map(|v| variant(v)).sum::<usize>()
+        + index(e.set.variants.len())
         + alloc(e.stored.capacity() * size_of::<(u64, Stored)>())
         + e.stored.iter().map(|(_, s)| stored(s)).sum::<usize>()
-        + alloc(e.path.len())
         + alloc(e.target.len())
 }
 
