@@ -23,7 +23,8 @@ pub use freshness::{storable, Freshness, NoStore};
 pub use key::primary_key;
 pub use vary::{VaryRefusal, VarySpec};
 
-use crate::edge::knobs::{Collapse, Knobs};
+use crate::edge::knobs::{Collapse, Knobs, VaryCompare};
+use crate::fields::Headers;
 use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -202,11 +203,93 @@ pub struct VariantSet {
 
 /// The process's seed for secondary-key hashes: random, so request values chosen to
 /// collide cannot be precomputed (a collision only costs a comparison, never a result).
-fn secondary_hash(spec: &VarySpec, values: &[Option<String>]) -> u64 {
+fn key_hasher() -> std::collections::hash_map::DefaultHasher {
     use std::hash::BuildHasher;
     static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> =
         std::sync::OnceLock::new();
-    SEED.get_or_init(Default::default).hash_one((spec, values))
+    SEED.get_or_init(Default::default).build_hasher()
+}
+
+/// Ends a present value in a secondary-key hash, and stands for an absent one: bytes
+/// that never occur in UTF-8, so the encoding is unambiguous.
+const PRESENT: u8 = 0xff;
+const ABSENT: u8 = 0xfe;
+
+/// Hash of a stored variant's (spec, values). Values are fed as bytes (`write` is
+/// streaming: pieces hash as their concatenation), so [`request_hash`] gets the same
+/// hash from a request's values without building them.
+fn secondary_hash(spec: &VarySpec, values: &[Option<String>]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = key_hasher();
+    spec.hash(&mut h);
+    for v in values {
+        match v {
+            Some(v) => {
+                h.write(v.as_bytes());
+                h.write_u8(PRESENT);
+            }
+            None => h.write_u8(ABSENT),
+        }
+    }
+    h.finish()
+}
+
+/// Calls `f` with pieces whose concatenation is `vary::selecting_value(compare, req,
+/// name)`, allocating nothing for the raw and combined comparisons (the others build
+/// the value once); `false` when the request has no such field.
+fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnMut(&[u8])) -> bool {
+    match compare {
+        VaryCompare::Raw => req.get(name).map(|v| f(v.as_bytes())).is_some(),
+        // RFC 9111 §4.1: the field's lines combined, list members without the whitespace
+        // around them, joined by ","; as `vary::selecting_value`, line by line
+        VaryCompare::Combine => {
+            let mut present = false;
+            let mut first = true;
+            for line in req.get_all(name) {
+                present = true;
+                for m in crate::fields::split_list(line) {
+                    if !first {
+                        f(b",");
+                    }
+                    first = false;
+                    f(m.as_bytes());
+                }
+            }
+            present
+        }
+        VaryCompare::Trim | VaryCompare::Fold => vary::selecting_value(compare, req, name)
+            .map(|v| f(v.as_bytes()))
+            .is_some(),
+    }
+}
+
+/// [`secondary_hash`] of `spec` and `req`'s selecting values.
+fn request_hash(compare: VaryCompare, spec: &VarySpec, req: &Headers) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = key_hasher();
+    spec.hash(&mut h);
+    for n in &spec.names {
+        let present = value_pieces(compare, req, n, &mut |p: &[u8]| h.write(p));
+        h.write_u8(if present { PRESENT } else { ABSENT });
+    }
+    h.finish()
+}
+
+/// Whether `stored` equals `req`'s selecting value for `name`.
+fn same_value(compare: VaryCompare, req: &Headers, name: &str, stored: Option<&str>) -> bool {
+    let mut rest = stored.map(str::as_bytes);
+    let mut ok = true;
+    let present = value_pieces(compare, req, name, &mut |p: &[u8]| {
+        match rest {
+            Some(r) if ok && r.starts_with(p) => rest = Some(&r[p.len()..]),
+            _ => ok = false,
+        }
+    });
+    match (present, rest) {
+        (true, Some(r)) => ok && r.is_empty(),
+        (false, None) => true,
+        _ => false,
+    }
 }
 
 impl VariantSet {
@@ -220,22 +303,24 @@ impl VariantSet {
         self.specs
             .iter()
             .filter(|spec| !spec.star)
-            .filter_map(|spec| {
-                let values = vary::selecting_values(knobs.vary_compare, spec, &req.headers);
-                self.position(spec, &values)
-            })
+            .filter_map(|spec| self.position(knobs.vary_compare, spec, &req.headers))
             .filter(|&i| self.variants[i].stored_at <= now)
             .max()
             .map(|i| &*self.variants[i])
     }
 
-    /// Where the variant stored for exactly (`spec`, `values`) is, if any.
-    fn position(&self, spec: &VarySpec, values: &[Option<String>]) -> Option<usize> {
+    /// Where the variant stored for `spec` and `req`'s values for it is, if any.
+    fn position(&self, compare: VaryCompare, spec: &VarySpec, req: &Headers) -> Option<usize> {
         let same = |i: &usize| {
             let v = &self.variants[*i];
-            v.spec == *spec && v.values == values
+            v.spec == *spec
+                && spec
+                    .names
+                    .iter()
+                    .zip(&v.values)
+                    .all(|(n, s)| same_value(compare, req, n, s.as_deref()))
         };
-        let first = self.index.get(&secondary_hash(spec, values));
+        let first = self.index.get(&request_hash(compare, spec, req));
         first
             .copied()
             .filter(same)

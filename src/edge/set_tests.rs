@@ -63,6 +63,49 @@ proptest! {
     }
 }
 
+const MESSY: &[&str] = &["gzip, br", " gzip ,br", "gzip,br", "GZIP, BR", "", " , gzip", "br"];
+const COMPARES: &[VaryCompare] = &[
+    VaryCompare::Raw,
+    VaryCompare::Trim,
+    VaryCompare::Combine,
+    VaryCompare::Fold,
+];
+
+fn messy_req(lines: &[usize]) -> Request {
+    let mut r = req(&[]);
+    for l in lines {
+        r.headers.append("Accept-Encoding", MESSY[*l]);
+    }
+    r
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The index hashes a request's selecting values without building them; under every
+    /// comparison (raw, trimmed, combined, folded), with repeated lines, blank members and
+    /// odd whitespace, it answers exactly as the scan does.
+    #[test]
+    fn the_index_agrees_with_a_scan_under_every_comparison(
+        compare in 0..4usize,
+        stores in prop::collection::vec(prop::collection::vec(0..7usize, 0..3), 1..12),
+        probes in prop::collection::vec(prop::collection::vec(0..7usize, 0..3), 1..10),
+    ) {
+        let knobs = Knobs { vary_compare: COMPARES[compare], ..Knobs::rfc9111() };
+        let mut set = VariantSet::default();
+        for (i, lines) in stores.iter().enumerate() {
+            let v = make_variant(&knobs, &messy_req(lines), resp(&[("vary", "Accept-Encoding")]), SIM_EPOCH, i as Tag);
+            set.insert(v.unwrap(), None);
+        }
+        for lines in probes {
+            let r = messy_req(&lines);
+            let indexed = set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag);
+            let scanned = set.scan(&knobs, &r, SIM_EPOCH).map(|v| v.tag);
+            prop_assert_eq!(indexed, scanned);
+        }
+    }
+}
+
 #[test]
 fn ten_thousand_variants_look_up_without_a_scan() {
     let knobs = Knobs::rfc9111();
