@@ -355,6 +355,16 @@ impl VariantSet {
         evicted
     }
 
+    /// A copy holding the same (shared) variants without the index, for a copy-on-write
+    /// update that [`Self::insert`]s next (which rebuilds the index): copying the index
+    /// only to rebuild it would double the cost of an update. Until then lookups scan.
+    pub fn unindexed_copy(&self) -> VariantSet {
+        VariantSet {
+            variants: self.variants.clone(),
+            ..VariantSet::default()
+        }
+    }
+
     /// Drops the `n` oldest variants (at least one is kept).
     pub fn drop_oldest(&mut self, n: usize) {
         let n = n.min(self.variants.len().saturating_sub(1));

@@ -3,9 +3,10 @@
 //! (a ready header block and the body as shared [`Bytes`]) and who stored it.
 //!
 //! moka is sharded and lock-free on reads, so hits do not serialise on a lock. Updates
-//! are copy-on-write under moka's per-key `and_compute_with` (clone the set, insert with
-//! the core's [`VariantSet::insert`], put it back); the weigher is the set's
-//! [`VariantSet::byte_size`], so `max_capacity` bounds the bytes held.
+//! are copy-on-write under moka's per-key `and_compute_with` (copy the set, insert with
+//! the core's [`VariantSet::insert`], put it back); variants and their wire forms are
+//! shared (`Arc`), so the copy is a vector of pointers, not the variants. The weigher
+//! ([`super::weigh`]) counts the bytes each entry holds, so `max_capacity` bounds them.
 
 use super::metrics::{inc, Metrics};
 use crate::edge::{self, Decision, ForwardPlan, Serve, Tag, Variant, VariantSet};
@@ -332,7 +333,15 @@ impl Store {
         let tag = variant.tag;
         self.cache.entry_by_ref(key).and_compute_with(|old| {
             let mut e = match old {
-                Some(o) => Entry::clone(&o.into_value()),
+                Some(o) => {
+                    let o = o.into_value();
+                    // pointers only: the variants are shared, the index is rebuilt below
+                    Entry {
+                        set: o.set.unindexed_copy(),
+                        stored: o.stored.clone(),
+                        target: o.target.clone(),
+                    }
+                }
                 None => Entry {
                     set: VariantSet::default(),
                     stored: Vec::new(),
