@@ -279,11 +279,9 @@ fn request_hash(compare: VaryCompare, spec: &VarySpec, req: &Headers) -> u64 {
 fn same_value(compare: VaryCompare, req: &Headers, name: &str, stored: Option<&str>) -> bool {
     let mut rest = stored.map(str::as_bytes);
     let mut ok = true;
-    let present = value_pieces(compare, req, name, &mut |p: &[u8]| {
-        match rest {
-            Some(r) if ok && r.starts_with(p) => rest = Some(&r[p.len()..]),
-            _ => ok = false,
-        }
+    let present = value_pieces(compare, req, name, &mut |p: &[u8]| match rest {
+        Some(r) if ok && r.starts_with(p) => rest = Some(&r[p.len()..]),
+        _ => ok = false,
     });
     match (present, rest) {
         (true, Some(r)) => ok && r.is_empty(),

@@ -63,7 +63,15 @@ proptest! {
     }
 }
 
-const MESSY: &[&str] = &["gzip, br", " gzip ,br", "gzip,br", "GZIP, BR", "", " , gzip", "br"];
+const MESSY: &[&str] = &[
+    "gzip, br",
+    " gzip ,br",
+    "gzip,br",
+    "GZIP, BR",
+    "",
+    " , gzip",
+    "br",
+];
 const COMPARES: &[VaryCompare] = &[
     VaryCompare::Raw,
     VaryCompare::Trim,
@@ -145,7 +153,10 @@ fn hash_collisions_fall_back_to_comparing_variants() {
     set.collided = moved;
     for (i, o) in ORIGINS.iter().enumerate() {
         let r = req(&[("origin", o)]);
-        assert_eq!(set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag), Some(i as Tag));
+        assert_eq!(
+            set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag),
+            Some(i as Tag)
+        );
     }
     let none = req(&[("origin", "https://elsewhere")]);
     assert_eq!(set.select(&knobs, &none, SIM_EPOCH).map(|v| v.tag), None);

@@ -577,9 +577,7 @@ fn freshened(
 /// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
 /// another request: the session leak the profile's rule allows.
 fn warn_set_cookie(st: &State, stored: &Stored, core: &Request) {
-    if !stored.wire.set_cookie
-        || st.set_cookie_warned.contains_key(&stored.by.tag)
-    {
+    if !stored.wire.set_cookie || st.set_cookie_warned.contains_key(&stored.by.tag) {
         return;
     }
     st.set_cookie_warned.insert(stored.by.tag, ());

@@ -131,7 +131,11 @@ fn stored(s: &Stored) -> usize {
     // in one owner block
     alloc(16 + size_of::<super::store::Wire>())
         + alloc(std::mem::size_of_val(fields))
-        + if fields.is_empty() { 0 } else { alloc(text) + BYTES_SHARED }
+        + if fields.is_empty() {
+            0
+        } else {
+            alloc(text) + BYTES_SHARED
+        }
         + names
         + alloc(32)
         + alloc(16 + size_of::<super::store::StoredBy>())
