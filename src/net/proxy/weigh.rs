@@ -10,7 +10,8 @@ use crate::fields::Headers;
 use crate::message::Response;
 use std::mem::size_of;
 
-/// moka's per-entry bookkeeping plus the allocator's slack under churn.
+/// moka's per-entry bookkeeping plus the allocator's slack under churn (moka runs with
+/// its LRU policy: see `store.rs`).
 ///
 /// Derived from moka 0.12.16's sources (sizes on 64-bit, glibc malloc rounding):
 /// the key's `Arc<String>` shared by the table and the entry info (40 → 48 B); the
@@ -22,12 +23,16 @@ use std::mem::size_of;
 /// (~40 → 48 B); the access-order `DeqNode` (`common/deque.rs`: two links and a
 /// `MiniArc`; 24 → 32 B). Together ~300 B.
 ///
-/// Measured (`per-entry.sh`, 2026-11-29): RSS grows 5,156 B per entry while this weigher
-/// counts 5,520 B with 768 here, so a fill alone would need ~400 B (moka's ~300 B plus
-/// its frequency sketch and epoch-deferred frees). Under churn (`soak.sh`, entries freed
-/// and replaced all the time) glibc keeps freed chunks it cannot return: with 256 here
-/// a 3-minute soak peaked at 100 MiB for a 64 MiB store; 768 holds the peak under
-/// capacity + 32 MiB. The extra ~370 B is that fragmentation, charged per entry.
+/// Measured (`per-entry.sh`, 2026-11-29, the layout of this file: one compact wire
+/// header block, `Arc`'d variants, a hash index): RSS grows 3,260 B per entry while this
+/// weigher counts 3,574 B with 768 here; the structures weighed below come to 2,806 B, so
+/// a fill alone needs ~454 B for moka (its ~300 B plus its frequency sketch, its write
+/// log and epoch-deferred frees). The other ~314 B are kept for glibc's fragmentation
+/// under churn (entries freed and replaced all the time): with 256 here a 3-minute soak
+/// of the older layout peaked at 100 MiB for a 64 MiB store. With 768, `mem.sh -c 64MiB
+/// -N 1000000` peaked at 80.8 MiB and `vary-cap.sh` (16,000 then 1,000 variants of 1 KiB
+/// under `Vary: Origin`) at 79.8 MiB at 64 MiB and 55.7 MiB at 32 MiB: within the
+/// capacity plus 32 MiB (benches/soak/README.md).
 const MOKA_PER_ENTRY: usize = 768;
 
 /// glibc malloc's footprint for a request of `n` bytes: 8 bytes of header, 16-byte
