@@ -187,19 +187,28 @@ impl Variant {
 /// itself is compared on a hit, so a lookup costs one hash probe per distinct `Vary` spec
 /// (almost always one) and the index holds no second copy of any spec or value. Variants
 /// are shared (`Arc`), so copying a set (the proxy's copy-on-write store) copies pointers.
-/// The index is rebuilt by [`Self::insert`]; a set whose `variants` were changed directly
-/// falls back to a scan.
+/// Sets of at most [`SMALL_SET`] variants have no map: each variant keeps its hash, and
+/// comparing a handful of hashes costs less than a probe (and saves the map's ~100 bytes
+/// per stored URL). The index is rebuilt by [`Self::insert`]; a set whose `variants` were
+/// changed directly falls back to a scan.
 #[derive(Clone, Debug, Default)]
 pub struct VariantSet {
     /// Variants, oldest first.
     pub variants: Vec<Arc<Variant>>,
-    /// Secondary-key hash -> position, for the first variant with that hash.
+    /// Secondary-key hash -> position, for the first variant with that hash (empty for
+    /// small sets).
     index: HashMap<u64, usize, hash::FastBuild>,
     /// Positions of variants whose hash another variant already had (a 64-bit collision:
     /// practically never; checked one by one).
     collided: Vec<usize>,
-    specs: Vec<VarySpec>,
+    /// The position of one variant per distinct spec.
+    specs: Vec<usize>,
+    /// How many variants `index` and `specs` describe.
+    indexed: usize,
 }
+
+/// Up to this many variants a set is searched by comparing each variant's hash.
+const SMALL_SET: usize = 8;
 
 /// The process's seed for secondary-key hashes: random, so request values chosen to
 /// collide cannot be precomputed (a collision only costs a comparison, never a result).
@@ -294,12 +303,13 @@ impl VariantSet {
     /// The most recently stored visible variant whose `Vary` matches `req` (RFC 9111 §4.1:
     /// with several matches, the most recent is used).
     pub fn select(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
-        if self.index.len() + self.collided.len() != self.variants.len() {
+        if self.indexed != self.variants.len() {
             return self.scan(knobs, req, now);
         }
         // one variant per (spec, values): the newest visible match over the specs
         self.specs
             .iter()
+            .map(|&i| &self.variants[i].spec)
             .filter(|spec| !spec.star)
             .filter_map(|spec| self.position(knobs.vary_compare, spec, &req.headers))
             .filter(|&i| self.variants[i].stored_at <= now)
@@ -309,17 +319,22 @@ impl VariantSet {
 
     /// Where the variant stored for `spec` and `req`'s values for it is, if any.
     fn position(&self, compare: VaryCompare, spec: &VarySpec, req: &Headers) -> Option<usize> {
+        let hash = request_hash(compare, spec, req);
         let same = |i: &usize| {
             let v = &self.variants[*i];
-            v.spec == *spec
+            v.secondary_hash == hash
+                && v.spec == *spec
                 && spec
                     .names
                     .iter()
                     .zip(&v.values)
                     .all(|(n, s)| same_value(compare, req, n, s.as_deref()))
         };
-        let first = self.index.get(&request_hash(compare, spec, req));
-        first
+        if self.variants.len() <= SMALL_SET {
+            return (0..self.variants.len()).rev().find(same);
+        }
+        self.index
+            .get(&hash)
             .copied()
             .filter(same)
             .or_else(|| self.collided.iter().copied().find(same))
@@ -371,12 +386,21 @@ impl VariantSet {
     }
 
     fn reindex(&mut self) {
-        self.index.clear();
         self.collided.clear();
         self.specs.clear();
+        self.indexed = self.variants.len();
+        let small = self.variants.len() <= SMALL_SET;
+        if small {
+            self.index = HashMap::default();
+        } else {
+            self.index.clear();
+        }
         for (i, v) in self.variants.iter().enumerate() {
-            if !self.specs.contains(&v.spec) {
-                self.specs.push(v.spec.clone());
+            if !self.specs.iter().any(|&j| self.variants[j].spec == v.spec) {
+                self.specs.push(i);
+            }
+            if small {
+                continue;
             }
             match self.index.entry(v.secondary_hash) {
                 std::collections::hash_map::Entry::Vacant(e) => {

@@ -105,22 +105,16 @@ fn variant(v: &Variant) -> usize {
 }
 
 /// The set's hash index (`HashMap<u64, usize>`: buckets of 16 bytes plus a control
-/// byte each and a 16-byte group, at most 7/8 full) and its list of specs.
+/// byte each and a 16-byte group, at most 7/8 full; none for a set of at most 8
+/// variants, which compares hashes instead) and its list of spec positions.
 fn index(n: usize) -> usize {
-    let buckets = if n == 0 {
-        0
-    } else if n < 4 {
-        4
-    } else {
-        (n * 8 / 7).next_power_of_two()
-    };
-    let table = if buckets == 0 {
+    let table = if n <= 8 {
         0
     } else {
-        alloc(buckets * 17 + 16)
+        alloc((n * 8 / 7).next_power_of_two() * 17 + 16)
     };
-    // one spec (Vec<String> with one name) in the common case
-    table + alloc(size_of::<crate::edge::vary::VarySpec>()) + 64
+    // one spec in the common case
+    table + alloc(size_of::<usize>())
 }
 
 fn stored(s: &Stored) -> usize {
