@@ -26,10 +26,10 @@ use std::mem::size_of;
 /// Measured (`per-entry.sh`, 2026-11-29, the layout of this file: one compact wire
 /// header block, `Arc`'d variants, a hash index above 8 variants): RSS grows 3,077 B per
 /// entry while this weigher counts 3,376 B with 768 here; the structures weighed below
-/// come to 2,608 B, so a fill alone needs ~469 B for moka (its ~300 B plus its frequency sketch, its write
-/// log and epoch-deferred frees). The other ~300 B are kept for glibc's fragmentation
-/// under churn (entries freed and replaced all the time): with 256 here a 3-minute soak
-/// of the older layout peaked at 100 MiB for a 64 MiB store. With 768, `mem.sh -c 64MiB
+/// come to 2,608 B, so a fill alone needs ~469 B for moka (its ~300 B plus its
+/// frequency sketch, its write log and epoch-deferred frees). The other ~300 B are kept
+/// for glibc's fragmentation under churn (entries freed and replaced all the time): with
+/// 256 here a 3-minute soak of the older layout peaked at 100 MiB for a 64 MiB store. With 768, `mem.sh -c 64MiB
 /// -N 1000000` peaked at 80.8 MiB and `vary-cap.sh` (16,000 then 1,000 variants of 1 KiB
 /// under `Vary: Origin`) at 78.3–79.8 MiB at 64 MiB and 55.7 MiB at 32 MiB: within the
 /// capacity plus 32 MiB (benches/soak/README.md).
