@@ -34,9 +34,9 @@ addr_of() {
     done
     echo "$0: no address in $1" >&2; exit 1
 }
-"$BIN" origin "$HERE/origin.yaml" --listen 127.0.0.1:0 >"$WORK/origin.out" 2>&1 & PIDS+=($!)
+"$BIN" origin "$HERE/origin.yaml" --listen "127.0.0.1:${PORT_BASE:-0}" >"$WORK/origin.out" 2>&1 & PIDS+=($!)
 ORIGIN=$(addr_of "$WORK/origin.out")
-"$BIN" proxy --upstream "http://$ORIGIN" --listen 127.0.0.1:0 --capacity "${CAP}MiB" \
+"$BIN" proxy --upstream "http://$ORIGIN" --listen "127.0.0.1:$([ -n "${PORT_BASE:-}" ] && echo $((PORT_BASE + 1)) || echo 0)" --capacity "${CAP}MiB" \
     >"$WORK/proxy.out" 2>"$WORK/proxy.err" & PIDS+=($!)
 PROXY_PID=$!
 PROXY=$(addr_of "$WORK/proxy.out")

@@ -23,7 +23,8 @@ pub use freshness::{storable, Freshness, NoStore};
 pub use key::primary_key;
 pub use vary::{VaryRefusal, VarySpec};
 
-use crate::edge::knobs::{Collapse, Knobs};
+use crate::edge::knobs::{Collapse, Knobs, VaryCompare};
+use crate::fields::Headers;
 use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -168,6 +169,8 @@ pub struct Variant {
     /// purges match on).
     pub url: Arc<str>,
     seq: u64,
+    /// Hash of (`spec`, `values`), the set's index key.
+    secondary_hash: u64,
 }
 
 impl Variant {
@@ -179,51 +182,182 @@ impl Variant {
 
 /// All variants stored under one primary key (pure: the proxy keeps these in moka).
 ///
-/// Lookups are not linear in the number of variants: `index` maps each (selecting
-/// fields, selecting values) pair to its variant's position, so a lookup costs one hash
-/// probe per distinct `Vary` spec (almost always one). It is rebuilt by [`Self::insert`];
-/// a set whose `variants` were changed directly falls back to a scan.
+/// Lookups are not linear in the number of variants: `index` maps the hash of each
+/// variant's (selecting fields, selecting values) pair to its position, and the variant
+/// itself is compared on a hit, so a lookup costs one hash probe per distinct `Vary` spec
+/// (almost always one) and the index holds no second copy of any spec or value. Variants
+/// are shared (`Arc`), so copying a set (the proxy's copy-on-write store) copies pointers.
+/// Sets of at most [`SMALL_SET`] variants have no map: each variant keeps its hash, and
+/// comparing a handful of hashes costs less than a probe (and saves the map's ~100 bytes
+/// per stored URL). The index is rebuilt by [`Self::insert`]; a set whose `variants` were
+/// changed directly falls back to a scan.
 #[derive(Clone, Debug, Default)]
 pub struct VariantSet {
     /// Variants, oldest first.
-    pub variants: Vec<Variant>,
-    index: HashMap<(VarySpec, Vec<Option<String>>), usize>,
-    specs: Vec<VarySpec>,
+    pub variants: Vec<Arc<Variant>>,
+    /// Secondary-key hash -> position, for the first variant with that hash (empty for
+    /// small sets).
+    index: HashMap<u64, usize, hash::FastBuild>,
+    /// Positions of variants whose hash another variant already had (a 64-bit collision:
+    /// practically never; checked one by one).
+    collided: Vec<usize>,
+    /// The position of one variant per distinct spec.
+    specs: Vec<usize>,
+    /// How many variants `index` and `specs` describe.
+    indexed: usize,
+}
+
+/// Up to this many variants a set is searched by comparing each variant's hash.
+const SMALL_SET: usize = 8;
+
+/// The process's seed for secondary-key hashes: random, so request values chosen to
+/// collide cannot be precomputed (a collision only costs a comparison, never a result).
+fn key_hasher() -> std::collections::hash_map::DefaultHasher {
+    use std::hash::BuildHasher;
+    static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    SEED.get_or_init(Default::default).build_hasher()
+}
+
+/// Ends a present value in a secondary-key hash, and stands for an absent one: bytes
+/// that never occur in UTF-8, so the encoding is unambiguous.
+const PRESENT: u8 = 0xff;
+const ABSENT: u8 = 0xfe;
+
+/// Hash of a stored variant's (spec, values). Values are fed as bytes (`write` is
+/// streaming: pieces hash as their concatenation), so [`request_hash`] gets the same
+/// hash from a request's values without building them.
+fn secondary_hash(spec: &VarySpec, values: &[Option<String>]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = key_hasher();
+    spec.hash(&mut h);
+    for v in values {
+        match v {
+            Some(v) => {
+                h.write(v.as_bytes());
+                h.write_u8(PRESENT);
+            }
+            None => h.write_u8(ABSENT),
+        }
+    }
+    h.finish()
+}
+
+/// Calls `f` with pieces whose concatenation is `vary::selecting_value(compare, req,
+/// name)`, allocating nothing for the raw and combined comparisons (the others build
+/// the value once); `false` when the request has no such field.
+fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnMut(&[u8])) -> bool {
+    match compare {
+        VaryCompare::Raw => req.get(name).map(|v| f(v.as_bytes())).is_some(),
+        // RFC 9111 §4.1: the field's lines combined, list members without the whitespace
+        // around them, joined by ","; as `vary::selecting_value`, line by line
+        VaryCompare::Combine => {
+            let mut present = false;
+            let mut first = true;
+            for line in req.get_all(name) {
+                present = true;
+                for m in crate::fields::split_list(line) {
+                    if !first {
+                        f(b",");
+                    }
+                    first = false;
+                    f(m.as_bytes());
+                }
+            }
+            present
+        }
+        VaryCompare::Trim | VaryCompare::Fold => vary::selecting_value(compare, req, name)
+            .map(|v| f(v.as_bytes()))
+            .is_some(),
+    }
+}
+
+/// [`secondary_hash`] of `spec` and `req`'s selecting values.
+fn request_hash(compare: VaryCompare, spec: &VarySpec, req: &Headers) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = key_hasher();
+    spec.hash(&mut h);
+    for n in &spec.names {
+        let present = value_pieces(compare, req, n, &mut |p: &[u8]| h.write(p));
+        h.write_u8(if present { PRESENT } else { ABSENT });
+    }
+    h.finish()
+}
+
+/// Whether `stored` equals `req`'s selecting value for `name`.
+fn same_value(compare: VaryCompare, req: &Headers, name: &str, stored: Option<&str>) -> bool {
+    let mut rest = stored.map(str::as_bytes);
+    let mut ok = true;
+    let present = value_pieces(compare, req, name, &mut |p: &[u8]| match rest {
+        Some(r) if ok && r.starts_with(p) => rest = Some(&r[p.len()..]),
+        _ => ok = false,
+    });
+    match (present, rest) {
+        (true, Some(r)) => ok && r.is_empty(),
+        (false, None) => true,
+        _ => false,
+    }
 }
 
 impl VariantSet {
     /// The most recently stored visible variant whose `Vary` matches `req` (RFC 9111 §4.1:
     /// with several matches, the most recent is used).
     pub fn select(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
-        if self.index.len() != self.variants.len() {
+        if self.indexed != self.variants.len() {
             return self.scan(knobs, req, now);
         }
         // one variant per (spec, values): the newest visible match over the specs
         self.specs
             .iter()
+            .map(|&i| &self.variants[i].spec)
             .filter(|spec| !spec.star)
-            .filter_map(|spec| {
-                let values = vary::selecting_values(knobs.vary_compare, spec, &req.headers);
-                self.index.get(&(spec.clone(), values)).copied()
-            })
+            .filter_map(|spec| self.position(knobs.vary_compare, spec, &req.headers))
             .filter(|&i| self.variants[i].stored_at <= now)
             .max()
-            .map(|i| &self.variants[i])
+            .map(|i| &*self.variants[i])
+    }
+
+    /// Where the variant stored for `spec` and `req`'s values for it is, if any.
+    fn position(&self, compare: VaryCompare, spec: &VarySpec, req: &Headers) -> Option<usize> {
+        let hash = request_hash(compare, spec, req);
+        let same = |i: &usize| {
+            let v = &self.variants[*i];
+            v.secondary_hash == hash
+                && v.spec == *spec
+                && spec
+                    .names
+                    .iter()
+                    .zip(&v.values)
+                    .all(|(n, s)| same_value(compare, req, n, s.as_deref()))
+        };
+        if self.variants.len() <= SMALL_SET {
+            return (0..self.variants.len()).rev().find(same);
+        }
+        self.index
+            .get(&hash)
+            .copied()
+            .filter(same)
+            .or_else(|| self.collided.iter().copied().find(same))
     }
 
     fn scan(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
-        self.variants.iter().rev().find(|v| {
-            v.stored_at <= now
-                && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
-        })
+        self.variants
+            .iter()
+            .rev()
+            .find(|v| {
+                v.stored_at <= now
+                    && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
+            })
+            .map(|v| &**v)
     }
 
     /// Adds a variant, replacing one with the same secondary key, then evicting the oldest
     /// beyond `max_variants`. Returns how many were evicted by the cap.
     pub fn insert(&mut self, v: Variant, max_variants: Option<usize>) -> usize {
-        self.variants
-            .retain(|o| !(o.spec == v.spec && o.values == v.values));
-        self.variants.push(v);
+        self.variants.retain(|o| {
+            !(o.secondary_hash == v.secondary_hash && o.spec == v.spec && o.values == v.values)
+        });
+        self.variants.push(Arc::new(v));
         let mut evicted = 0;
         if let Some(max) = max_variants {
             let over = self.variants.len().saturating_sub(max.max(1));
@@ -234,6 +368,16 @@ impl VariantSet {
         evicted
     }
 
+    /// A copy holding the same (shared) variants without the index, for a copy-on-write
+    /// update that [`Self::insert`]s next (which rebuilds the index): copying the index
+    /// only to rebuild it would double the cost of an update. Until then lookups scan.
+    pub fn unindexed_copy(&self) -> VariantSet {
+        VariantSet {
+            variants: self.variants.clone(),
+            ..VariantSet::default()
+        }
+    }
+
     /// Drops the `n` oldest variants (at least one is kept).
     pub fn drop_oldest(&mut self, n: usize) {
         let n = n.min(self.variants.len().saturating_sub(1));
@@ -242,13 +386,28 @@ impl VariantSet {
     }
 
     fn reindex(&mut self) {
-        self.index.clear();
+        self.collided.clear();
         self.specs.clear();
+        self.indexed = self.variants.len();
+        let small = self.variants.len() <= SMALL_SET;
+        if small {
+            self.index = HashMap::default();
+        } else {
+            self.index.clear();
+        }
         for (i, v) in self.variants.iter().enumerate() {
-            if !self.specs.contains(&v.spec) {
-                self.specs.push(v.spec.clone());
+            if !self.specs.iter().any(|&j| self.variants[j].spec == v.spec) {
+                self.specs.push(i);
             }
-            self.index.insert((v.spec.clone(), v.values.clone()), i);
+            if small {
+                continue;
+            }
+            match self.index.entry(v.secondary_hash) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+                std::collections::hash_map::Entry::Occupied(_) => self.collided.push(i),
+            }
         }
     }
 
@@ -306,6 +465,7 @@ pub fn make_variant(
         VaryRefusal::NotAllowlisted => NoStore::VaryNotAllowlisted,
     })?;
     let values = vary::selecting_values(knobs.vary_compare, &spec, &req.headers);
+    let secondary_hash = secondary_hash(&spec, &values);
     let secondary = vary::describe(&spec, &values);
     let primary = primary_key(knobs, req);
     let key: Arc<str> = if secondary.is_empty() {
@@ -323,6 +483,7 @@ pub fn make_variant(
         key,
         url: Arc::from(req.url()),
         seq: 0,
+        secondary_hash,
     })
 }
 

@@ -63,6 +63,57 @@ proptest! {
     }
 }
 
+const MESSY: &[&str] = &[
+    "gzip, br",
+    " gzip ,br",
+    "gzip,br",
+    "GZIP, BR",
+    "",
+    " , gzip",
+    "br",
+];
+const COMPARES: &[VaryCompare] = &[
+    VaryCompare::Raw,
+    VaryCompare::Trim,
+    VaryCompare::Combine,
+    VaryCompare::Fold,
+];
+
+fn messy_req(lines: &[usize]) -> Request {
+    let mut r = req(&[]);
+    for l in lines {
+        r.headers.append("Accept-Encoding", MESSY[*l]);
+    }
+    r
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The index hashes a request's selecting values without building them; under every
+    /// comparison (raw, trimmed, combined, folded), with repeated lines, blank members and
+    /// odd whitespace, it answers exactly as the scan does.
+    #[test]
+    fn the_index_agrees_with_a_scan_under_every_comparison(
+        compare in 0..4usize,
+        stores in prop::collection::vec(prop::collection::vec(0..7usize, 0..3), 1..24),
+        probes in prop::collection::vec(prop::collection::vec(0..7usize, 0..3), 1..10),
+    ) {
+        let knobs = Knobs { vary_compare: COMPARES[compare], ..Knobs::rfc9111() };
+        let mut set = VariantSet::default();
+        for (i, lines) in stores.iter().enumerate() {
+            let v = make_variant(&knobs, &messy_req(lines), resp(&[("vary", "Accept-Encoding")]), SIM_EPOCH, i as Tag);
+            set.insert(v.unwrap(), None);
+        }
+        for lines in probes {
+            let r = messy_req(&lines);
+            let indexed = set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag);
+            let scanned = set.scan(&knobs, &r, SIM_EPOCH).map(|v| v.tag);
+            prop_assert_eq!(indexed, scanned);
+        }
+    }
+}
+
 #[test]
 fn ten_thousand_variants_look_up_without_a_scan() {
     let knobs = Knobs::rfc9111();
@@ -77,13 +128,42 @@ fn ten_thousand_variants_look_up_without_a_scan() {
             i,
         )
         .unwrap();
-        set.variants.push(v);
+        set.variants.push(Arc::new(v));
     }
     set.reindex();
     let r = req(&[("origin", "https://s17.example")]);
     assert_eq!(set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag), Some(17));
     assert_eq!(set.specs.len(), 1);
     assert_eq!(set.index.len(), 10_000);
+}
+
+/// Variants whose secondary keys hash alike are found by comparing them one by one:
+/// here every variant is moved to the collision list, and lookups answer as before.
+#[test]
+fn hash_collisions_fall_back_to_comparing_variants() {
+    let knobs = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    let origins: Vec<String> = (0..3 * SMALL_SET)
+        .map(|i| format!("https://o{i}"))
+        .collect();
+    for (i, o) in origins.iter().enumerate() {
+        let r = req(&[("origin", o)]);
+        let v = make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag);
+        set.insert(v.unwrap(), None);
+    }
+    let mut moved: Vec<usize> = set.index.drain().map(|(_, i)| i).collect();
+    assert_eq!(moved.len(), origins.len());
+    moved.sort_unstable();
+    set.collided = moved;
+    for (i, o) in origins.iter().enumerate() {
+        let r = req(&[("origin", o)]);
+        assert_eq!(
+            set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag),
+            Some(i as Tag)
+        );
+    }
+    let none = req(&[("origin", "https://elsewhere")]);
+    assert_eq!(set.select(&knobs, &none, SIM_EPOCH).map(|v| v.tag), None);
 }
 
 fn stored_with_cookie(name: &str) -> Result<Variant, NoStore> {

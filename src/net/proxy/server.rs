@@ -354,12 +354,13 @@ fn from_store(
 ) -> http::Response<ProxyBody> {
     let mut r = http::Response::new(Either::Left(Full::new(wire.body.clone())));
     *r.status_mut() = wire.status;
-    let mut h = wire.headers.clone();
+    // room for Age, Cache-Status, X-Cache and Via
+    let mut h = wire.header_map(4);
     h.insert(header::AGE, HeaderValue::from(age));
     let cs = CacheStatus {
         ttl: Some(ttl),
         key: Some(Cow::Borrowed(&wire.key)),
-        stored_set_cookie: wire.headers.contains_key(header::SET_COOKIE),
+        stored_set_cookie: wire.set_cookie,
         ..cs
     };
     if let Some(v) = cache_status_value(&cs) {
@@ -534,15 +535,15 @@ fn freshened(
     let made = plan
         .offer(&st.knobs, core, fresh.clone(), now, tag)
         .and_then(Result::ok);
-    let full: String = made
+    let full: Arc<str> = made
         .as_ref()
-        .map_or_else(|| plan.key.clone(), |v| v.key.to_string());
-    let wire = Arc::new(Wire {
-        status: wire_resp.status(),
-        headers: wire_resp.headers().clone(),
-        body: Bytes::from_owner(ArcBytes(fresh.body.clone())),
-        key: full.clone(),
-    });
+        .map_or_else(|| Arc::from(plan.key.as_str()), |v| v.key.clone());
+    let wire = Arc::new(Wire::new(
+        wire_resp.status(),
+        wire_resp.headers(),
+        Bytes::from_owner(ArcBytes(fresh.body.clone())),
+        full.clone(),
+    ));
     let mut cs = CacheStatus {
         fwd_status: Some(304),
         ..CacheStatus::forward(plan.fwd)
@@ -576,9 +577,7 @@ fn freshened(
 /// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
 /// another request: the session leak the profile's rule allows.
 fn warn_set_cookie(st: &State, stored: &Stored, core: &Request) {
-    if !stored.wire.headers.contains_key(header::SET_COOKIE)
-        || st.set_cookie_warned.contains_key(&stored.by.tag)
-    {
+    if !stored.wire.set_cookie || st.set_cookie_warned.contains_key(&stored.by.tag) {
         return;
     }
     st.set_cookie_warned.insert(stored.by.tag, ());
@@ -596,8 +595,8 @@ fn warn_set_cookie(st: &State, stored: &Stored, core: &Request) {
 fn stored_by(core: &Request, tag: Tag) -> Arc<StoredBy> {
     Arc::new(StoredBy {
         tag,
-        request: format!("{} {}", core.method, core.target),
-        origin: core.headers.get("origin").map(str::to_string),
+        request: format!("{} {}", core.method, core.target).into(),
+        origin: core.headers.get("origin").map(Box::from),
         credentials: core.headers.contains("cookie") || core.headers.contains("authorization"),
     })
 }
@@ -1101,10 +1100,10 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
     let variant = plan
         .offer(&st.knobs, core, response.clone(), clock::now(), by.tag)
         .and_then(Result::ok);
-    let full = variant
+    let full: Arc<str> = variant
         .as_ref()
-        .map_or_else(|| plan.key.clone(), |v| v.key.to_string());
-    let mut wire_headers = super::framing::compact_headers(&wire_headers);
+        .map_or_else(|| Arc::from(plan.key.as_str()), |v| v.key.clone());
+    let mut wire_headers = wire_headers;
     if variant
         .as_ref()
         .is_some_and(|v| !edge::replays_set_cookie(&v.response))
@@ -1112,12 +1111,12 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
         // the profile strips Set-Cookie from what it stores
         wire_headers.remove(header::SET_COOKIE);
     }
-    let wire = Arc::new(Wire {
+    let wire = Arc::new(Wire::new(
         status,
-        headers: wire_headers,
-        body: Bytes::from_owner(ArcBytes(response.body.clone())),
-        key: full,
-    });
+        &wire_headers,
+        Bytes::from_owner(ArcBytes(response.body.clone())),
+        full,
+    ));
     drop(body);
     if let Some(v) = &variant {
         let s = Stored {

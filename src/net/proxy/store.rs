@@ -3,9 +3,10 @@
 //! (a ready header block and the body as shared [`Bytes`]) and who stored it.
 //!
 //! moka is sharded and lock-free on reads, so hits do not serialise on a lock. Updates
-//! are copy-on-write under moka's per-key `and_compute_with` (clone the set, insert with
-//! the core's [`VariantSet::insert`], put it back); the weigher is the set's
-//! [`VariantSet::byte_size`], so `max_capacity` bounds the bytes held.
+//! are copy-on-write under moka's per-key `and_compute_with` (copy the set, insert with
+//! the core's [`VariantSet::insert`], put it back); variants and their wire forms are
+//! shared (`Arc`), so the copy is a vector of pointers, not the variants. The weigher
+//! ([`super::weigh`]) counts the bytes each entry holds, so `max_capacity` bounds them.
 
 use super::metrics::{inc, Metrics};
 use crate::edge::{self, Decision, ForwardPlan, Serve, Tag, Variant, VariantSet};
@@ -13,6 +14,7 @@ use crate::message::Request;
 use crate::profile::Knobs;
 use crate::time::Timestamp;
 use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use moka::notification::RemovalCause;
 use moka::ops::compute::Op;
 use serde::Serialize;
@@ -23,12 +25,62 @@ use std::sync::Arc;
 pub struct Wire {
     /// Status.
     pub status: http::StatusCode,
-    /// The upstream's header block, hop-by-hop fields removed.
-    pub headers: http::HeaderMap,
+    /// The upstream's header block, hop-by-hop fields removed, in order: names (standard
+    /// ones take no allocation) and values that are slices of one shared buffer. A hit
+    /// builds its `http::HeaderMap` from these ([`Wire::header_map`]) by cloning
+    /// pointers; a stored `HeaderMap` cost ~2 KB per entry for 7 fields.
+    headers: Box<[(HeaderName, HeaderValue)]>,
+    /// Whether the block has a `Set-Cookie`.
+    pub set_cookie: bool,
     /// The body, shared by every hit.
     pub body: Bytes,
-    /// The full key, for `Cache-Status`.
-    pub key: String,
+    /// The full key, for `Cache-Status` (shared with the core's [`Variant::key`]).
+    pub key: Arc<str>,
+}
+
+impl Wire {
+    /// The wire form of a response with header block `h` (values are copied once, into
+    /// one buffer).
+    pub fn new(status: http::StatusCode, h: &HeaderMap, body: Bytes, key: Arc<str>) -> Wire {
+        let mut text = Vec::with_capacity(h.iter().map(|(_, v)| v.len()).sum());
+        for v in h.values() {
+            text.extend_from_slice(v.as_bytes());
+        }
+        let text = Bytes::from(text);
+        let mut at = 0;
+        let headers = h
+            .iter()
+            .map(|(n, v)| {
+                let bytes = text.slice(at..at + v.len());
+                at += v.len();
+                // the bytes are a valid value's own: this does not fail, but never panic
+                let mut c = HeaderValue::from_maybe_shared(bytes).unwrap_or_else(|_| v.clone());
+                c.set_sensitive(v.is_sensitive());
+                (n.clone(), c)
+            })
+            .collect();
+        Wire {
+            status,
+            headers,
+            set_cookie: h.contains_key(http::header::SET_COOKIE),
+            body,
+            key,
+        }
+    }
+
+    /// The header block as a map with room for `extra` more fields.
+    pub fn header_map(&self, extra: usize) -> HeaderMap {
+        let mut h = HeaderMap::with_capacity(self.headers.len() + extra);
+        for (n, v) in self.headers.iter() {
+            h.append(n.clone(), v.clone());
+        }
+        h
+    }
+
+    /// The stored fields.
+    pub fn fields(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
 }
 
 /// The request whose response was stored (named in warnings and `/.varyedge/entries`).
@@ -37,9 +89,9 @@ pub struct StoredBy {
     /// The proxy's request number.
     pub tag: Tag,
     /// `METHOD target`.
-    pub request: String,
+    pub request: Box<str>,
     /// Its `Origin`, if any.
-    pub origin: Option<String>,
+    pub origin: Option<Box<str>>,
     /// Whether it carried credentials (Cookie or Authorization).
     pub credentials: bool,
 }
@@ -61,13 +113,16 @@ pub struct Entry {
     /// Wire form and author of each variant, sorted by the variant's tag (found by
     /// binary search: a URL may hold thousands of variants).
     pub stored: Vec<(Tag, Stored)>,
-    /// The request path the key was made from (for purge by URL).
-    pub path: String,
-    /// The request target (path and query).
-    pub target: String,
+    /// The request target (path and query) the key was made from (for purge by URL).
+    pub target: Box<str>,
 }
 
 impl Entry {
+    /// The target's path (purge by URL without a query).
+    pub fn path(&self) -> &str {
+        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+    }
+
     fn stored(&self, tag: Tag) -> Option<&Stored> {
         self.stored
             .binary_search_by_key(&tag, |(t, _)| *t)
@@ -162,8 +217,16 @@ impl Store {
         max_variants: usize,
         metrics: Arc<Metrics>,
     ) -> Store {
+        // LRU, not moka's default TinyLFU: TinyLFU makes an entry visible at once but
+        // decides later, when moka applies its pending writes, whether to admit it; at
+        // capacity a new entry that is not yet more frequent than the least recently used
+        // ones it would displace is then removed again. A hot key stored while the store
+        // was full of a previous run's entries vanished that way mid-run and every
+        // connection missed at once (benches/soak/README.md). An edge cache keeps what it
+        // just stored and evicts the least recently used (as Varnish and nginx do).
         let cache = moka::sync::Cache::builder()
             .max_capacity(capacity)
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
             .weigher(|k: &String, e: &Arc<Entry>| e.weight(k))
             .eviction_listener(move |_k, _v, cause| {
                 if cause == RemovalCause::Size {
@@ -270,12 +333,19 @@ impl Store {
         let tag = variant.tag;
         self.cache.entry_by_ref(key).and_compute_with(|old| {
             let mut e = match old {
-                Some(o) => Entry::clone(&o.into_value()),
+                Some(o) => {
+                    let o = o.into_value();
+                    // pointers only: the variants are shared, the index is rebuilt below
+                    Entry {
+                        set: o.set.unindexed_copy(),
+                        stored: o.stored.clone(),
+                        target: o.target.clone(),
+                    }
+                }
                 None => Entry {
                     set: VariantSet::default(),
                     stored: Vec::new(),
-                    path: req.path().to_string(),
-                    target: req.target.clone(),
+                    target: req.target.as_str().into(),
                 },
             };
             evicted = e.set.insert(variant, max);
@@ -308,9 +378,9 @@ impl Store {
             .iter()
             .filter(|(_, e)| {
                 if with_query {
-                    e.target == target
+                    *e.target == *target
                 } else {
-                    e.path == target
+                    e.path() == target
                 }
             })
             .map(|(k, _)| k)
@@ -396,5 +466,78 @@ impl Store {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::Headers;
+    use crate::message::Response;
+    use crate::time::SIM_EPOCH;
+
+    fn get(target: &str) -> Request {
+        Request {
+            method: "GET".into(),
+            scheme: "http".into(),
+            host: "api".into(),
+            target: target.into(),
+            headers: Headers::new(),
+        }
+    }
+
+    fn put(store: &Store, target: &str, tag: Tag) {
+        let req = get(target);
+        let mut h = Headers::new();
+        h.append("cache-control", "max-age=600");
+        let resp = Arc::new(Response::new(200, h));
+        let v = edge::make_variant(store.knobs(), &req, resp, SIM_EPOCH, tag).unwrap();
+        let mut wire = HeaderMap::new();
+        wire.insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=600"),
+        );
+        let stored = Stored {
+            wire: Arc::new(Wire::new(
+                http::StatusCode::OK,
+                &wire,
+                Bytes::new(),
+                v.key.clone(),
+            )),
+            by: Arc::new(StoredBy {
+                tag,
+                request: format!("GET {target}").into(),
+                origin: None,
+                credentials: false,
+            }),
+        };
+        let key = edge::primary_key(store.knobs(), &req);
+        store.insert(&key, &req, v, stored);
+    }
+
+    fn held(store: &Store, target: &str) -> bool {
+        let key = edge::primary_key(store.knobs(), &get(target));
+        store.cache.contains_key(&key)
+    }
+
+    /// A full store keeps what it just stored (and evicts the least recently used),
+    /// however rarely the new key was seen before: moka's default TinyLFU admission
+    /// removed such an entry again when it applied its pending writes.
+    #[test]
+    fn a_full_store_keeps_the_entry_it_just_stored() {
+        let knobs = Arc::new(Knobs::rfc9111());
+        let store = Store::new(knobs, 64 * 1024, 16, Arc::new(Metrics::default()));
+        for i in 0..200 {
+            put(&store, &format!("/old/{i}"), i);
+            if i % 10 == 0 {
+                store.size();
+            }
+        }
+        let (_, bytes, cap) = store.size();
+        assert!(bytes <= cap && bytes > cap / 2, "{bytes} of {cap}");
+        put(&store, "/new", 1000);
+        store.size();
+        assert!(held(&store, "/new"), "the new entry was dropped");
+        assert!(!held(&store, "/old/0"), "the oldest entry was not evicted");
     }
 }

@@ -10,7 +10,8 @@ use crate::fields::Headers;
 use crate::message::Response;
 use std::mem::size_of;
 
-/// moka's per-entry bookkeeping plus the allocator's slack under churn.
+/// moka's per-entry bookkeeping plus the allocator's slack under churn (moka runs with
+/// its LRU policy: see `store.rs`).
 ///
 /// Derived from moka 0.12.16's sources (sizes on 64-bit, glibc malloc rounding):
 /// the key's `Arc<String>` shared by the table and the entry info (40 → 48 B); the
@@ -22,12 +23,16 @@ use std::mem::size_of;
 /// (~40 → 48 B); the access-order `DeqNode` (`common/deque.rs`: two links and a
 /// `MiniArc`; 24 → 32 B). Together ~300 B.
 ///
-/// Measured (`per-entry.sh`, 2026-11-29): RSS grows 5,156 B per entry while this weigher
-/// counts 5,520 B with 768 here, so a fill alone would need ~400 B (moka's ~300 B plus
-/// its frequency sketch and epoch-deferred frees). Under churn (`soak.sh`, entries freed
-/// and replaced all the time) glibc keeps freed chunks it cannot return: with 256 here
-/// a 3-minute soak peaked at 100 MiB for a 64 MiB store; 768 holds the peak under
-/// capacity + 32 MiB. The extra ~370 B is that fragmentation, charged per entry.
+/// Measured (`per-entry.sh`, 2026-11-29, the layout of this file: one compact wire
+/// header block, `Arc`'d variants, a hash index above 8 variants): RSS grows 3,077 B per
+/// entry while this weigher counts 3,376 B with 768 here; the structures weighed below
+/// come to 2,608 B, so a fill alone needs ~469 B for moka (its ~300 B plus its
+/// frequency sketch, its write log and epoch-deferred frees). The other ~300 B are kept
+/// for glibc's fragmentation under churn (entries freed and replaced all the time): with
+/// 256 here a 3-minute soak of the older layout peaked at 100 MiB for a 64 MiB store. With 768, `mem.sh -c 64MiB
+/// -N 1000000` peaked at 80.8 MiB and `vary-cap.sh` (16,000 then 1,000 variants of 1 KiB
+/// under `Vary: Origin`) at 78.3–79.8 MiB at 64 MiB and 55.7 MiB at 32 MiB: within the
+/// capacity plus 32 MiB (benches/soak/README.md).
 const MOKA_PER_ENTRY: usize = 768;
 
 /// glibc malloc's footprint for a request of `n` bytes: 8 bytes of header, 16-byte
@@ -40,10 +45,36 @@ pub fn alloc(n: usize) -> usize {
     }
 }
 
+/// Field names the core and `http` keep as static text (no allocation).
+fn static_name(n: &str) -> bool {
+    matches!(
+        n,
+        "content-type"
+            | "content-length"
+            | "cache-control"
+            | "date"
+            | "etag"
+            | "expires"
+            | "last-modified"
+            | "vary"
+            | "age"
+            | "access-control-allow-origin"
+            | "access-control-allow-credentials"
+            | "access-control-allow-methods"
+            | "access-control-allow-headers"
+            | "access-control-expose-headers"
+            | "access-control-max-age"
+            | "set-cookie"
+            | "server"
+            | "content-encoding"
+            | "location"
+    )
+}
+
 fn headers(h: &Headers) -> usize {
     alloc(h.len() * size_of::<(String, String)>())
         + h.iter()
-            .map(|(n, v)| alloc(n.len()) + alloc(v.len()))
+            .map(|(n, v)| if static_name(n) { 0 } else { alloc(n.len()) } + alloc(v.len()))
             .sum::<usize>()
 }
 
@@ -52,29 +83,60 @@ fn response(r: &Response) -> usize {
     alloc(16 + size_of::<Response>()) + headers(&r.headers) + alloc(16 + r.body.len())
 }
 
+/// `bytes`' shared-count block, made when a buffer is first sliced or cloned.
+const BYTES_SHARED: usize = 32;
+
 fn variant(v: &Variant) -> usize {
-    let strings = |s: &[String]| -> usize { s.iter().map(|x| alloc(x.len())).sum() };
     let values: usize = v
         .values
         .iter()
         .map(|x| x.as_ref().map_or(0, |s| alloc(s.len())))
         .sum();
-    // the variant itself, its spec and values, and the same again in the set's index
-    let own = size_of::<Variant>()
+    // the Arc'd variant, its spec and values, key and URL; the set's index holds a hash
+    // and a position (counted in `index`)
+    alloc(16 + size_of::<Variant>())
         + alloc(v.spec.names.len() * size_of::<String>())
-        + strings(&v.spec.names)
+        + v.spec.names.iter().map(|x| alloc(x.len())).sum::<usize>()
         + alloc(v.values.len() * size_of::<Option<String>>())
         + values
-        + alloc(16 + v.key.len());
-    2 * own + response(&v.response)
+        + alloc(16 + v.key.len())
+        + alloc(16 + v.url.len())
+        + response(&v.response)
+}
+
+/// The set's hash index (`HashMap<u64, usize>`: buckets of 16 bytes plus a control
+/// byte each and a 16-byte group, at most 7/8 full; none for a set of at most 8
+/// variants, which compares hashes instead) and its list of spec positions.
+fn index(n: usize) -> usize {
+    let table = if n <= 8 {
+        0
+    } else {
+        alloc((n * 8 / 7).next_power_of_two() * 17 + 16)
+    };
+    // one spec in the common case
+    table + alloc(size_of::<usize>())
 }
 
 fn stored(s: &Stored) -> usize {
     let w = &s.wire;
-    // the body is shared with the core's response (counted there)
+    let fields = w.fields();
+    let names: usize = fields
+        .iter()
+        .filter(|(n, _)| !static_name(n.as_str()))
+        .map(|(n, _)| alloc(n.as_str().len()) + BYTES_SHARED)
+        .sum();
+    let text: usize = fields.iter().map(|(_, v)| v.len()).sum();
+    // the key is the variant's (counted there); the body is the core response's, wrapped
+    // in one owner block
     alloc(16 + size_of::<super::store::Wire>())
-        + super::framing::headers_heap_size(&w.headers)
-        + alloc(w.key.len())
+        + alloc(std::mem::size_of_val(fields))
+        + if fields.is_empty() {
+            0
+        } else {
+            alloc(text) + BYTES_SHARED
+        }
+        + names
+        + alloc(32)
         + alloc(16 + size_of::<super::store::StoredBy>())
         + alloc(s.by.request.len())
         + s.by.origin.as_ref().map_or(0, |o| alloc(o.len()))
@@ -85,11 +147,11 @@ pub fn entry(key: &str, e: &Entry) -> usize {
     MOKA_PER_ENTRY
         + alloc(key.len())
         + alloc(16 + size_of::<Entry>())
-        + alloc(e.set.variants.capacity() * size_of::<Variant>())
-        + e.set.variants.iter().map(variant).sum::<usize>()
+        + alloc(e.set.variants.capacity() * size_of::<usize>())
+        + e.set.variants.iter().map(|v| variant(v)).sum::<usize>()
+        + index(e.set.variants.len())
         + alloc(e.stored.capacity() * size_of::<(u64, Stored)>())
         + e.stored.iter().map(|(_, s)| stored(s)).sum::<usize>()
-        + alloc(e.path.len())
         + alloc(e.target.len())
 }
 
