@@ -148,9 +148,7 @@ struct Phases(Option<std::time::Instant>);
 
 impl Phases {
     fn from_env() -> Phases {
-        Phases(
-            std::env::var_os("VARYEDGE_PHASE_TIMES").map(|_| std::time::Instant::now()),
-        )
+        Phases(std::env::var_os("VARYEDGE_PHASE_TIMES").map(|_| std::time::Instant::now()))
     }
 
     /// Prints the time since the previous mark under `name`.

@@ -466,7 +466,8 @@ impl<'a> Sim<'a> {
                 } => {
                     // Hashed once: the slot a miss is remembered under is the same.
                     let slot = up.is_pure().then(|| memo_slot(preflight, request, fetch));
-                    let v = slot.and_then(|h| memo_get(&self.direct_memo, h, preflight, request, fetch));
+                    let v = slot
+                        .and_then(|h| memo_get(&self.direct_memo, h, preflight, request, fetch));
                     if let (None, Some(h)) = (&v, slot) {
                         unremembered = Some((preflight, request.clone(), h));
                     }
