@@ -7,6 +7,7 @@ use varyedge::report::{Render, Replay, ReplayFormat};
 use varyedge::sim;
 
 pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
+    let mut phases = Phases::from_env();
     let files = match expand(&a.scenarios) {
         Ok(f) => f,
         Err(e) => {
@@ -29,6 +30,7 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
     if bad {
         return Ok(ExitStatus::BadInput);
     }
+    phases.mark("parse");
     let mut traces = Vec::new();
     #[cfg(feature = "net")]
     if let Some(target) = &a.target {
@@ -56,12 +58,20 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
     } else {
         a.format
     };
-    let text = Replay {
-        traces: &traces,
-        text: g.text(a.out.is_some()),
-    }
-    .render(format);
+    phases.mark("simulate");
+    // The JSON report renders a long trace's steps on the replay's threads.
+    let text = if format == ReplayFormat::Json {
+        varyedge::report::json::render_jobs(&traces, a.jobs)
+    } else {
+        Replay {
+            traces: &traces,
+            text: g.text(a.out.is_some()),
+        }
+        .render(format)
+    };
+    phases.mark("render");
     emit(a.out.as_deref(), &text)?;
+    phases.mark("write");
     if super::on_github() {
         use varyedge::report::{github, json};
         let values: Vec<_> = traces.iter().map(json::trace_value).collect();
@@ -130,4 +140,25 @@ fn over_the_wire(
         emit(Some(har), &text)?;
     }
     Ok(Ok(traces))
+}
+
+/// Wall time per phase on standard error when `VARYEDGE_PHASE_TIMES` is set (for
+/// benches/README.md's measurements; not part of any report).
+struct Phases(Option<std::time::Instant>);
+
+// Wall-clock time of the run itself, not a time the core decides with (which takes `now`
+// as an argument); this also builds without the `net` feature and its clock.
+#[allow(clippy::disallowed_methods)]
+impl Phases {
+    fn from_env() -> Phases {
+        Phases(std::env::var_os("VARYEDGE_PHASE_TIMES").map(|_| std::time::Instant::now()))
+    }
+
+    /// Prints the time since the previous mark under `name`.
+    fn mark(&mut self, name: &str) {
+        if let Some(t) = &mut self.0 {
+            eprintln!("varyedge: phase {name}: {:.3} s", t.elapsed().as_secs_f64());
+            *t = std::time::Instant::now();
+        }
+    }
 }

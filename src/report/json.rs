@@ -38,25 +38,206 @@ fn head_value(t: &Trace) -> Value {
 /// Appends one trace as a compact JSON line, a step at a time: the same bytes as
 /// `json_line(&trace_value(t))` (keys in sorted order, as serde_json writes a map),
 /// without holding every step's value at once (a 1M-step trace would need gigabytes).
-fn write_line(out: &mut String, t: &Trace) {
+/// The steps are written on up to `jobs` threads, each a contiguous run of them into a
+/// buffer of its own, joined in order.
+fn write_line(out: &mut Vec<u8>, t: &Trace, jobs: usize) {
+    write_line_min(out, t, jobs, MIN_STEPS_PER_THREAD)
+}
+
+/// [`write_line`], each thread given at least `min` steps.
+fn write_line_min(out: &mut Vec<u8>, t: &Trace, jobs: usize, min: usize) {
     let head = head_value(t);
     let field = |k: &str| serde_json::to_string(&head[k]).unwrap_or_else(|_| "null".into());
-    out.push_str("{\"file\":");
-    out.push_str(&field("file"));
-    out.push_str(",\"profile\":");
-    out.push_str(&field("profile"));
-    out.push_str(",\"scenario\":");
-    out.push_str(&field("scenario"));
-    out.push_str(",\"steps\":[");
-    for (i, s) in t.steps.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    out.extend_from_slice(b"{\"file\":");
+    out.extend_from_slice(field("file").as_bytes());
+    out.extend_from_slice(b",\"profile\":");
+    out.extend_from_slice(field("profile").as_bytes());
+    out.extend_from_slice(b",\"scenario\":");
+    out.extend_from_slice(field("scenario").as_bytes());
+    out.extend_from_slice(b",\"steps\":[");
+    let chunks = chunk_len(t.steps.len(), jobs, min);
+    if chunks >= t.steps.len() {
+        write_steps(out, &t.steps);
+    } else {
+        let parts: Vec<Vec<u8>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = t
+                .steps
+                .chunks(chunks)
+                .map(|c| {
+                    sc.spawn(move || {
+                        let mut b = Vec::with_capacity(c.len() * 700);
+                        write_steps(&mut b, c);
+                        b
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(p);
         }
-        out.push_str(&serde_json::to_string(&step_value(s)).unwrap_or_else(|_| "null".into()));
     }
-    out.push_str("],\"summary\":");
-    out.push_str(&field("summary"));
-    out.push_str("}\n");
+    out.extend_from_slice(b"],\"summary\":");
+    out.extend_from_slice(field("summary").as_bytes());
+    out.extend_from_slice(b"}\n");
+}
+
+/// Fewer steps than this per thread are rendered on the calling thread.
+const MIN_STEPS_PER_THREAD: usize = 20_000;
+
+/// How many steps each of (at most) `jobs` threads renders; `n` or more means one.
+fn chunk_len(n: usize, jobs: usize, min: usize) -> usize {
+    let jobs = jobs.max(1).min(n / min.max(1)).max(1);
+    n.div_ceil(jobs).max(1)
+}
+
+/// The steps' objects, comma-separated.
+fn write_steps(out: &mut Vec<u8>, steps: &[StepReport]) {
+    for (i, s) in steps.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing to a Vec cannot fail, and every field serialises.
+        let _ = serde_json::to_writer(&mut *out, &StepJson(s));
+    }
+}
+
+/// A step as its report object, serialised without building a `Value`: the same
+/// entries as [`step_value`], in the same (sorted) order.
+struct StepJson<'a>(&'a StepReport);
+
+impl serde::Serialize for StepJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let s = self.0;
+        let cors = |ok: bool| if ok { "ok" } else { "blocked" };
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("agent", &s.agent)?;
+        m.serialize_entry("at_ms", &s.at_ms)?;
+        m.serialize_entry("cache", s.cache.id())?;
+        m.serialize_entry("cache_induced", &s.cache_induced)?;
+        m.serialize_entry("client", &s.client)?;
+        m.serialize_entry(
+            "direct",
+            &Pairs(&[
+                ("cors", J::S(cors(s.direct.allowed))),
+                ("reason", J::S(s.direct.reason.id())),
+            ]),
+        )?;
+        let (exp, unmet): (&str, &[String]) = match &s.expectation {
+            Expectation::Met => ("met", &[]),
+            Expectation::Unmet(u) => ("unmet", u),
+            Expectation::None => ("none", &[]),
+        };
+        m.serialize_entry("expectation", exp)?;
+        if let Some(f) = &s.fix {
+            m.serialize_entry("fix", f)?;
+        }
+        if s.hops.len() > 1 || s.hops.iter().any(|h| h.leg == "preflight") {
+            m.serialize_entry("hops", &Hops(&s.hops))?;
+        }
+        m.serialize_entry("index", &s.index)?;
+        m.serialize_entry("key", &*s.key)?;
+        m.serialize_entry("line", &s.line)?;
+        if let Some(Err(r)) = &s.stored {
+            m.serialize_entry("not_stored", r)?;
+        }
+        m.serialize_entry("origin", &s.origin)?;
+        if let Some(p) = s.poisoned_by {
+            m.serialize_entry("poisoned_by", &p)?;
+        }
+        m.serialize_entry("pop", &s.pop)?;
+        m.serialize_entry("preflight", s.preflight.id())?;
+        if let Some(p) = s.preflight_cache {
+            m.serialize_entry("preflight_cache", p.id())?;
+        }
+        if let Some(k) = &s.preflight_key {
+            m.serialize_entry("preflight_key", &**k)?;
+        }
+        m.serialize_entry("request", &s.request)?;
+        m.serialize_entry("served_by", s.served_by.id())?;
+        if let Some(sh) = s.shield {
+            m.serialize_entry("shield", sh.id())?;
+        }
+        m.serialize_entry("status", &s.status)?;
+        if let Some(Ok(k)) = &s.stored {
+            m.serialize_entry("stored", &**k)?;
+        }
+        m.serialize_entry("unexpected_failure", &s.unexpected_failure)?;
+        if !unmet.is_empty() {
+            m.serialize_entry("unmet", unmet)?;
+        }
+        m.serialize_entry("url", &s.url)?;
+        m.serialize_entry(
+            "verdict",
+            &Pairs(&[
+                ("checked", J::B(s.verdict.checked)),
+                ("console", J::S(&s.verdict.console)),
+                ("cors", J::S(cors(s.verdict.allowed))),
+                ("in_preflight", J::B(s.verdict.in_preflight)),
+                ("reason", J::S(s.verdict.reason.id())),
+            ]),
+        )?;
+        m.serialize_entry("wrongly_allowed", &s.wrongly_allowed)?;
+        m.end()
+    }
+}
+
+/// A scalar of a small nested object.
+enum J<'a> {
+    S(&'a str),
+    B(bool),
+    N(u64),
+}
+
+/// A small object whose keys are given in sorted order.
+struct Pairs<'a>(&'a [(&'static str, J<'a>)]);
+
+impl serde::Serialize for Pairs<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = ser.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            match v {
+                J::S(x) => m.serialize_entry(k, x)?,
+                J::B(x) => m.serialize_entry(k, x)?,
+                J::N(x) => m.serialize_entry(k, x)?,
+            }
+        }
+        m.end()
+    }
+}
+
+/// A step's hops as `step_value` lists them.
+struct Hops<'a>(&'a [crate::flow::HopReport]);
+
+impl serde::Serialize for Hops<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_seq(self.0.iter().map(HopJson))
+    }
+}
+
+/// One hop's object.
+struct HopJson<'a>(&'a crate::flow::HopReport);
+
+impl serde::Serialize for HopJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let h = self.0;
+        Pairs(&[
+            ("cache", J::S(h.cache.id())),
+            ("leg", J::S(h.leg)),
+            ("request", J::S(&h.request)),
+            ("status", J::N(u64::from(h.status))),
+            ("url", J::S(&h.url)),
+        ])
+        .serialize(ser)
+    }
 }
 
 fn step_value(s: &StepReport) -> Value {
@@ -143,11 +324,22 @@ fn step_value(s: &StepReport) -> Value {
 /// Renders the traces as JSON Lines: one compact report object per trace (per scenario
 /// file), whatever their number.
 pub fn render(traces: &[Trace]) -> String {
-    let mut out = String::new();
+    render_jobs(traces, 1)
+}
+
+/// [`render`], a long trace's steps rendered on up to `jobs` threads (0 = one per
+/// available core); the same bytes whatever `jobs`.
+pub fn render_jobs(traces: &[Trace], jobs: usize) -> String {
+    let jobs = match jobs {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let mut out = Vec::new();
     for t in traces {
-        write_line(&mut out, t);
+        write_line(&mut out, t, jobs);
     }
-    out
+    // Only `serde_json` output and ASCII were written: valid UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]
@@ -174,5 +366,20 @@ mod tests {
             .map(|t| crate::report::json_line(&trace_value(t)))
             .collect();
         assert_eq!(render(&traces), want);
+        // split into runs of a few steps on several threads: the same bytes
+        let mut split = Vec::new();
+        for t in &traces {
+            write_line_min(&mut split, t, 3, 2);
+        }
+        assert_eq!(String::from_utf8(split).unwrap(), want);
+    }
+
+    #[test]
+    fn chunks_cover_every_step() {
+        assert_eq!(chunk_len(10, 1, 1), 10);
+        assert_eq!(chunk_len(10, 3, 1), 4);
+        assert_eq!(chunk_len(10, 3, 5), 5);
+        assert_eq!(chunk_len(10, 3, 20), 10);
+        assert_eq!(chunk_len(0, 2, 1), 1);
     }
 }

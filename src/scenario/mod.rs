@@ -1006,9 +1006,11 @@ impl Validator<'_> {
             ));
         };
         let mut out: Vec<Client> = Vec::new();
+        // Names seen so far (a set: a generated trace has thousands of clients).
+        let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
         for c in list.value {
             let c = c.value;
-            if out.iter().any(|o| o.name == c.name.value) {
+            if !names.insert(c.name.value.clone()) {
                 return Err(self.err(
                     &c.name.referenced,
                     format!("client {:?} is defined twice", c.name.value),
@@ -1092,6 +1094,13 @@ impl Validator<'_> {
         };
         let mut out = Vec::new();
         let mut now = 0u64;
+        // Client names are unique (checked above); a map keeps the lookup constant for
+        // traces with thousands of clients.
+        let mut by_name: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(clients.len());
+        for (i, c) in clients.iter().enumerate() {
+            by_name.entry(c.name.as_str()).or_insert(i);
+        }
         for s in list.value {
             let line = s.referenced.line();
             let s = s.value;
@@ -1108,9 +1117,9 @@ impl Validator<'_> {
                 }
                 now = t;
             }
-            let client = clients
-                .iter()
-                .position(|c| c.name == s.client.value)
+            let client = by_name
+                .get(s.client.value.as_str())
+                .copied()
                 .ok_or_else(|| {
                     self.err(
                         &s.client.referenced,

@@ -145,7 +145,7 @@ pub fn replay_split(sc: &Scenario, threads: usize) -> Result<Trace, SimError> {
         return super::replay(sc);
     };
     let bins = deal(groups, threads);
-    let mut parts: Vec<Vec<StepReport>> = std::thread::scope(|s| {
+    let parts: Vec<Vec<StepReport>> = std::thread::scope(|s| {
         let handles: Vec<_> = bins
             .iter()
             .map(|bin| s.spawn(move || run_bin(sc, model, bin)))
@@ -155,9 +155,24 @@ pub fn replay_split(sc: &Scenario, threads: usize) -> Result<Trace, SimError> {
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    let mut steps: Vec<StepReport> = parts.iter_mut().flat_map(std::mem::take).collect();
-    steps.sort_by_key(|r| r.index);
+    let steps = merge(sc.steps.len(), &bins, parts);
     Ok(super::finish(sc, sc.edge.profile.clone(), steps))
+}
+
+/// The bins' reports back in file order: each bin's are in file order already, so step
+/// `i` is the next one of the bin that holds `i` (no sort, each report moved once).
+fn merge<T>(n: usize, bins: &[Vec<usize>], parts: Vec<Vec<T>>) -> Vec<T> {
+    let mut owner = vec![0usize; n];
+    for (b, bin) in bins.iter().enumerate() {
+        for &i in bin {
+            owner[i] = b;
+        }
+    }
+    let mut parts: Vec<_> = parts.into_iter().map(Vec::into_iter).collect();
+    owner
+        .iter()
+        .filter_map(|&b| parts.get_mut(b).and_then(Iterator::next))
+        .collect()
 }
 
 /// One thread's share: its steps in file order on a fresh simulator.
@@ -178,5 +193,12 @@ mod tests {
         let bins = deal(vec![vec![0, 3, 4], vec![1], vec![2, 5]], 2);
         assert_eq!(bins, vec![vec![0, 3, 4], vec![1, 2, 5]]);
         assert_eq!(deal(vec![vec![0]], 4), vec![vec![0]]);
+    }
+
+    #[test]
+    fn merge_restores_file_order() {
+        let bins = vec![vec![0, 3, 4], vec![1, 2, 5]];
+        let parts = vec![vec!["a", "d", "e"], vec!["b", "c", "f"]];
+        assert_eq!(merge(6, &bins, parts), vec!["a", "b", "c", "d", "e", "f"]);
     }
 }

@@ -452,7 +452,7 @@ impl<'a> Sim<'a> {
         if !crate::edge::forward::drops_cors_fields(&k.forward, &k.key_headers, true) {
             run = run.reusing_forwarded();
         }
-        let mut unremembered: Option<(bool, Request)> = None;
+        let mut unremembered: Option<(bool, Request, u64)> = None;
         loop {
             match run.poll() {
                 Next::Edge { request, at } => {
@@ -464,9 +464,12 @@ impl<'a> Sim<'a> {
                     request,
                     fetch,
                 } => {
-                    let v = memo_get(&self.direct_memo, up, preflight, request, fetch);
-                    if v.is_none() && up.is_pure() {
-                        unremembered = Some((preflight, request.clone()));
+                    // Hashed once: the slot a miss is remembered under is the same.
+                    let slot = up.is_pure().then(|| memo_slot(preflight, request, fetch));
+                    let v = slot
+                        .and_then(|h| memo_get(&self.direct_memo, h, preflight, request, fetch));
+                    if let (None, Some(h)) = (&v, slot) {
+                        unremembered = Some((preflight, request.clone(), h));
                     }
                     run.remembered(v);
                 }
@@ -482,9 +485,10 @@ impl<'a> Sim<'a> {
             unremembered = None;
         }
         let (report, f) = run.finish(self.knobs);
-        if let Some((preflight, request)) = unremembered {
+        if let Some((preflight, request, slot)) = unremembered {
             memo_put(
                 &mut self.direct_memo,
+                slot,
                 preflight,
                 request,
                 &f,
@@ -502,18 +506,15 @@ fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
     h.finish()
 }
 
-/// A remembered counterfactual verdict, when the upstream is pure.
+/// A remembered counterfactual verdict under `slot` ([`memo_slot`]; the caller checked
+/// the upstream is pure).
 fn memo_get(
     memo: &CounterfactualMemo,
-    up: &dyn Upstream,
+    slot: u64,
     preflight: bool,
     request: &Request,
     f: &Fetch,
 ) -> Option<Verdict> {
-    if !up.is_pure() {
-        return None;
-    }
-    let slot = memo_slot(preflight, request, f);
     memo.0
         .get(&slot)?
         .iter()
@@ -524,6 +525,7 @@ fn memo_get(
 /// Remembers a counterfactual verdict (the caller checked the upstream is pure).
 fn memo_put(
     memo: &mut CounterfactualMemo,
+    slot: u64,
     preflight: bool,
     request: Request,
     f: &Fetch,
@@ -532,7 +534,6 @@ fn memo_put(
     if memo.0.len() >= DIRECT_MEMO_MAX {
         memo.0.clear();
     }
-    let slot = memo_slot(preflight, &request, f);
     memo.0.entry(slot).or_default().push(DirectMemo {
         preflight,
         request,
