@@ -345,7 +345,15 @@ fn cache_status_value(cs: &CacheStatus<'_>) -> Option<HeaderValue> {
             }
         }
         let v = write_cache_status(cs)?;
-        m[slot] = Some((owned_status(cs), v.clone()));
+        match &mut m[slot] {
+            // the slot's strings are reused: a memo that misses (more hot entries than
+            // slots) costs little more than the write itself
+            Some((k, old)) => {
+                refill(k, cs);
+                *old = v.clone();
+            }
+            empty => *empty = Some((owned_status(cs), v.clone())),
+        }
         Some(v)
     })
 }
@@ -373,6 +381,35 @@ fn memo_slot(cs: &CacheStatus<'_>) -> usize {
     }
     h = (h ^ cs.ttl.unwrap_or(0) as u64).wrapping_mul(0x0100_0000_01b3);
     (h >> 32) as usize % CS_MEMO_SLOTS
+}
+
+/// Makes `slot` equal to `cs`, reusing the buffers of its owned strings.
+fn refill(slot: &mut CacheStatus<'static>, cs: &CacheStatus<'_>) {
+    fn text(to: &mut Cow<'static, str>, from: &str) {
+        match to {
+            Cow::Owned(s) => {
+                s.clear();
+                s.push_str(from);
+            }
+            Cow::Borrowed(_) => *to = Cow::Owned(from.to_string()),
+        }
+    }
+    fn opt(to: &mut Option<Cow<'static, str>>, from: &Option<Cow<'_, str>>) {
+        match (to.as_mut(), from.as_deref()) {
+            (Some(t), Some(f)) => text(t, f),
+            (_, f) => *to = f.map(|f| Cow::Owned(f.to_string())),
+        }
+    }
+    text(&mut slot.cache, &cs.cache);
+    opt(&mut slot.fwd, &cs.fwd);
+    opt(&mut slot.key, &cs.key);
+    opt(&mut slot.detail, &cs.detail);
+    slot.hit = cs.hit;
+    slot.fwd_status = cs.fwd_status;
+    slot.collapsed = cs.collapsed;
+    slot.stored = cs.stored;
+    slot.ttl = cs.ttl;
+    slot.stored_set_cookie = cs.stored_set_cookie;
 }
 
 fn owned_status(cs: &CacheStatus<'_>) -> CacheStatus<'static> {
@@ -1461,6 +1498,32 @@ mod tests {
             assert_ne!(w, v, "{o:?}");
             // and the first member is still answered right after
             assert_eq!(cache_status_value(&base), v);
+        }
+    }
+
+    #[test]
+    fn a_refilled_slot_equals_the_member() {
+        let mut slot = owned_status(&hit("GET http://h/a-long-key", 9));
+        let members = [
+            hit("GET http://h/b", 3),
+            CacheStatus {
+                detail: Some(Cow::Borrowed("stale-while-revalidate")),
+                stored_set_cookie: true,
+                ..hit("GET http://h/c", -2)
+            },
+            CacheStatus {
+                fwd: Some(Cow::Borrowed("uri-miss")),
+                fwd_status: Some(200),
+                collapsed: true,
+                stored: true,
+                key: None,
+                ..CacheStatus::forward(Fwd::UriMiss)
+            },
+            hit("GET http://h/d", 1),
+        ];
+        for m in &members {
+            refill(&mut slot, m);
+            assert_eq!(&slot, m);
         }
     }
 
