@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark: throughput and p99 latency of `varyedge proxy` side by side, in one run,
-# with nginx answering the same requests itself from disk (the baseline), nginx proxy_cache
-# and Varnish (builtin VCL), all on loopback, all in front of `varyedge origin`
-# (origin.yaml.in rendered). Workloads (-w, comma-separated; default all, in this order):
+# with nginx answering the same requests itself from disk (the baseline), nginx proxy_cache,
+# Varnish (builtin VCL), Squid and Apache Traffic Server (when installed), all on loopback,
+# all in front of `varyedge origin` (origin.yaml.in rendered). Workloads (-w,
+# comma-separated; default all, in this order):
 #
 #   hit-1k        GET /blob1k, one key, 1 KiB
 #   hit-64k       GET /blob64k, one key, 64 KiB
@@ -17,6 +18,16 @@
 #                 wrk against `varyedge origin` directly: the ratio is the proxy's cost
 #
 #   benches/load/run.sh [-d SECS] [-r ROUNDS] [-c CONNS] [-t THREADS] [-w LIST] [-o OUTDIR]
+#                       [-b BIN] [-B BASEBIN] [-T PEERS]
+#
+# -b BIN      the varyedge binary measured (default: target/release/varyedge, built if
+#             missing or older than src/); it also runs the origin.
+# -B BASEBIN  a second varyedge binary (a baseline build) run as the target
+#             `varyedge-base` in the same rounds, with the same flags: before/after in one
+#             run.
+# -T PEERS    the targets besides the baseline (comma-separated; default all of
+#             varyedge,varyedge-base,nginx-cache,varnish,squid,ats). Squid and ATS are used
+#             when installed; a missing one gets a row `not installed` per workload.
 #
 # Per round, workload and target: every key of the workload is requested once (warm;
 # wrk -t1 -c8 through keys.lua), one sample key is checked to be a hit, the origin's
@@ -24,22 +35,38 @@
 # is reported (on `miss`, fetches vs requests). Prints req/s, p99, req/CPU-s and both
 # ratios to the baseline of the same round and workload. Stops everything it started (by
 # PID) on exit. Needs wrk, nginx, varnishd, curl, python3 and a release build (made if
-# missing). Ports: 18200-18204 on 127.0.0.1 (override with PORT_BASE).
+# missing); squid and traffic_server optional. Ports: PORT_BASE (18200) to PORT_BASE+7
+# on 127.0.0.1, and PORT_BASE+14 (Varnish's admin).
 set -euo pipefail
 
-DUR=10 ROUNDS=2 CONNS=64 THREADS=2 OUT=
+DUR=10 ROUNDS=2 CONNS=64 THREADS=2 OUT= BIN= BASEBIN=
 ALL=hit-1k,hit-64k,vary-1x1,vary-1x64,vary-1x1000,vary-1000x16,preflight,miss
-WORKLOADS=$ALL
-usage() { echo "usage: $0 [-d SECS] [-r ROUNDS] [-c CONNS] [-t THREADS] [-w $ALL] [-o OUTDIR]" >&2; exit 2; }
-while getopts "d:r:c:t:w:o:" o; do
+PEERS_ALL=varyedge,varyedge-base,nginx-cache,varnish,squid,ats
+WORKLOADS=$ALL PEERS=$PEERS_ALL
+usage() {
+    echo "usage: $0 [-d SECS] [-r ROUNDS] [-c CONNS] [-t THREADS] [-w $ALL] [-o OUTDIR]" >&2
+    echo "          [-b BIN] [-B BASEBIN] [-T $PEERS_ALL]" >&2
+    exit 2
+}
+while getopts "d:r:c:t:w:o:b:B:T:" o; do
     case $o in
         d) DUR=$OPTARG ;; r) ROUNDS=$OPTARG ;; c) CONNS=$OPTARG ;; t) THREADS=$OPTARG ;;
-        w) WORKLOADS=$OPTARG ;; o) OUT=$OPTARG ;; *) usage ;;
+        w) WORKLOADS=$OPTARG ;; o) OUT=$OPTARG ;; b) BIN=$OPTARG ;; B) BASEBIN=$OPTARG ;;
+        T) PEERS=$OPTARG ;; *) usage ;;
     esac
 done
 for w in ${WORKLOADS//,/ }; do
     case ",$ALL," in *",$w,"*) ;; *) echo "$0: unknown workload '$w'" >&2; usage ;; esac
 done
+for t in ${PEERS//,/ }; do
+    case ",$PEERS_ALL," in *",$t,"*) ;; *) echo "$0: unknown target '$t'" >&2; usage ;; esac
+done
+for b in "$BIN" "$BASEBIN"; do
+    [ -z "$b" ] || [ -x "$b" ] || { echo "$0: $b is not an executable file" >&2; exit 2; }
+done
+# varyedge-base runs only with -B
+[ -n "$BASEBIN" ] || PEERS=$(tr ',' '\n' <<<"$PEERS" | { grep -vx varyedge-base || true; } | paste -sd, -)
+wants() { case ",$PEERS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 for tool in wrk nginx varnishd curl python3; do
     if ! command -v "$tool" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$tool" ]; then
@@ -51,13 +78,22 @@ export PATH=$PATH:/usr/sbin
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-BIN=$ROOT/target/release/varyedge
-if [ ! -x "$BIN" ] || [ -n "$(find "$ROOT/src" -newer "$BIN" -name '*.rs' | head -1)" ]; then
-    (cd "$ROOT" && cargo build --release --quiet)
+if [ -z "$BIN" ]; then
+    BIN=$ROOT/target/release/varyedge
+    if [ ! -x "$BIN" ] || [ -n "$(find "$ROOT/src" -newer "$BIN" -name '*.rs' | head -1)" ]; then
+        (cd "$ROOT" && cargo build --release --quiet)
+    fi
 fi
+
+# Squid and ATS are optional: a missing one is reported per workload, not skipped silently
+MISSING=()
+wants squid && ! command -v squid >/dev/null 2>&1 && MISSING+=(squid)
+wants ats && ! command -v traffic_server >/dev/null 2>&1 && MISSING+=(ats)
+for m in "${MISSING[@]}"; do PEERS=$(tr ',' '\n' <<<"$PEERS" | { grep -vx "$m" || true; } | paste -sd, -); done
 
 BASE=${PORT_BASE:-18200}
 P_ORIGIN=$BASE P_PROXY=$((BASE + 1)) P_STATIC=$((BASE + 2)) P_NGINX=$((BASE + 3)) P_VARNISH=$((BASE + 4))
+P_SQUID=$((BASE + 5)) P_ATS=$((BASE + 6)) P_PROXY_BASE=$((BASE + 7))
 WORK=$(mktemp -d /tmp/varyedge-load.XXXXXX)
 [ -n "$OUT" ] || OUT=$WORK/results
 mkdir -p "$OUT"
@@ -71,8 +107,9 @@ trap 'exit 130' INT TERM
 
 render() { sed -e "s|@WORK@|$WORK|g" -e "s|@PORT@|$2|g" -e "s|@ORIGIN@|$P_ORIGIN|g" "$1" > "$3"; }
 
+# waits up to 30 s (ATS takes a few seconds to open its cache)
 wait_port() {
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 300); do
         curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
         sleep 0.1
     done
@@ -90,9 +127,44 @@ declare -A PID_OF
 "$BIN" origin "$WORK/origin.yaml" --listen "127.0.0.1:$P_ORIGIN" > "$WORK/origin.log" 2>&1 &
 PIDS+=($!) PID_OF[origin]=$!
 # --capacity as nginx's max_size and Varnish's -s malloc below
-"$BIN" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
-    --profile rfc9111 --cache-options --preflight-key honor --capacity 256MiB --max-variants 4096 > "$WORK/proxy.log" 2>&1 &
-PIDS+=($!) PID_OF[varyedge]=$!
+start_varyedge() {
+    "$1" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$2" \
+        --profile rfc9111 --cache-options --preflight-key honor --capacity 256MiB --max-variants 4096 > "$WORK/$3.log" 2>&1 &
+    PIDS+=($!) PID_OF[$3]=$!
+}
+wants varyedge && start_varyedge "$BIN" "$P_PROXY" varyedge
+wants varyedge-base && start_varyedge "$BASEBIN" "$P_PROXY_BASE" varyedge-base
+
+# Squid: one process in the foreground (-N); as root it switches to Debian's `proxy`
+start_squid() {
+    mkdir -p "$WORK/squid"
+    render "$HERE/squid.conf.in" "$P_SQUID" "$WORK/squid/squid.conf"
+    [ "$(id -u)" -ne 0 ] || chown -R proxy "$WORK/squid"
+    squid -k parse -f "$WORK/squid/squid.conf" > "$WORK/squid/parse.log" 2>&1 ||
+        { echo "$0: squid rejects its configuration:" >&2; cat "$WORK/squid/parse.log" >&2; exit 1; }
+    squid -N -d 1 -f "$WORK/squid/squid.conf" > "$WORK/squid/squid.log" 2>&1 &
+    PIDS+=($!) PID_OF[squid]=$!
+}
+# ATS: traffic_server alone from a private runroot, starting from the packaged
+# configuration set; it refuses to serve as root and switches to `trafficserver`
+start_ats() {
+    local d=$WORK/ats user
+    mkdir -p "$d/etc" "$d/var" "$d/run" "$d/log" "$d/cache" "$d/data"
+    cp -r /etc/trafficserver/. "$d/etc/"
+    if [ "$(id -u)" -eq 0 ]; then user=trafficserver; else user=$(id -un); fi
+    render "$HERE/ats-records.config.in" "$P_ATS" "$d/records.tmp"
+    sed "s|@RUN_USER@|$user|g" "$d/records.tmp" > "$d/etc/records.config"
+    render "$HERE/ats-remap.config.in" "$P_ATS" "$d/etc/remap.config"
+    echo "$d/cache 256M" > "$d/etc/storage.config"
+    : > "$d/etc/logging.yaml"
+    printf '%s: %s\n' prefix "$d" exec_prefix /usr bindir /usr/bin sbindir /usr/sbin \
+        sysconfdir "$d/etc" datadir "$d/data" includedir /usr/include \
+        libdir /usr/lib/trafficserver libexecdir /usr/lib/trafficserver/modules \
+        localstatedir "$d/var" runtimedir "$d/run" logdir "$d/log" cachedir "$d/cache" > "$d/runroot.yaml"
+    [ "$(id -u)" -ne 0 ] || chown -R trafficserver "$d"
+    traffic_server --run-root="$d/runroot.yaml" > "$d/ats.log" 2>&1 &
+    PIDS+=($!) PID_OF[ats]=$!
+}
 
 render "$HERE/nginx-static.conf.in" "$P_STATIC" "$WORK/static/nginx.conf"
 render "$HERE/nginx-cache.conf.in" "$P_NGINX" "$WORK/cache/nginx.conf"
@@ -104,14 +176,21 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 nginx -p "$WORK/static" -c "$WORK/static/nginx.conf" -e "$WORK/static/error.log" &
 PIDS+=($!) PID_OF[baseline]=$!
-nginx -p "$WORK/cache" -c "$WORK/cache/nginx.conf" -e "$WORK/cache/error.log" &
-PIDS+=($!) PID_OF[nginx-cache]=$!
-varnishd -F -j none -n "$WORK/varnish" -a "127.0.0.1:$P_VARNISH" -T "127.0.0.1:$((P_VARNISH + 10))" \
-    -f "$WORK/varnish.vcl" -s malloc,256m > "$WORK/varnish.log" 2>&1 &
-PIDS+=($!) PID_OF[varnish]=$!
-for p in $P_ORIGIN $P_PROXY $P_STATIC $P_NGINX $P_VARNISH; do wait_port "$p"; done
+if wants nginx-cache; then
+    nginx -p "$WORK/cache" -c "$WORK/cache/nginx.conf" -e "$WORK/cache/error.log" &
+    PIDS+=($!) PID_OF[nginx-cache]=$!
+fi
+if wants varnish; then
+    varnishd -F -j none -n "$WORK/varnish" -a "127.0.0.1:$P_VARNISH" -T "127.0.0.1:$((P_VARNISH + 10))" \
+        -f "$WORK/varnish.vcl" -s malloc,256m > "$WORK/varnish.log" 2>&1 &
+    PIDS+=($!) PID_OF[varnish]=$!
+fi
+wants squid && start_squid
+wants ats && start_ats
 
-declare -A PORT_OF=([origin]=$P_ORIGIN [baseline]=$P_STATIC [varyedge]=$P_PROXY [nginx-cache]=$P_NGINX [varnish]=$P_VARNISH)
+declare -A PORT_OF=([origin]=$P_ORIGIN [baseline]=$P_STATIC [varyedge]=$P_PROXY [nginx-cache]=$P_NGINX
+    [varnish]=$P_VARNISH [squid]=$P_SQUID [ats]=$P_ATS [varyedge-base]=$P_PROXY_BASE)
+for t in origin baseline ${PEERS//,/ }; do wait_port "${PORT_OF[$t]}"; done
 
 # all requests the origin answered since the last reset
 origin_fetches() {
@@ -136,14 +215,14 @@ wl_sample() {
         *) echo "1024 /vary/0 -H Origin:https://o0.load.example" ;;
     esac
 }
+# the baseline of the workload, then the targets asked for, in the order of PEERS_ALL
 wl_targets() {
-    case $1 in
-        miss) echo origin varyedge nginx-cache varnish ;;
-        *) echo baseline varyedge nginx-cache varnish ;;
-    esac
+    local t
+    case $1 in miss) echo origin ;; *) echo baseline ;; esac
+    for t in ${PEERS_ALL//,/ }; do wants "$t" && echo "$t"; done
 }
-# the peers' builtin behaviour does not store OPTIONS: their origin fetches are expected
-stores() { [ "$1" != preflight ] || [ "$2" = varyedge ] || [ "$2" = baseline ]; }
+# the peers' default behaviour does not store OPTIONS: their origin fetches are expected
+stores() { [ "$1" != preflight ] || [ "$2" = varyedge ] || [ "$2" = varyedge-base ] || [ "$2" = baseline ]; }
 
 # Warm every key of the workload on one target, then check one sample key is a hit.
 warm() {
@@ -170,9 +249,11 @@ warm() {
     [ "$(wc -c < "$WORK/body")" -eq "$size" ] || { echo "$0: $w: $name: body is not $size bytes" >&2; exit 1; }
     stores "$w" "$name" || return 0
     case $name in
-        varyedge) grep -qi '^x-cache: HIT' <<<"$h" ;;
+        varyedge | varyedge-base | squid) grep -qi '^x-cache: HIT' <<<"$h" ;;
         nginx-cache) grep -qi '^x-cache-status: HIT' <<<"$h" ;;
         varnish) grep -qiE '^x-varnish: [0-9]+ [0-9]+' <<<"$h" ;;
+        # the Via cache code: `[cH` fresh hit, `[cR` hit after a revalidation
+        ats) grep -qiE '^via: .*\[c[HR]' <<<"$h" ;;
         *) true ;;
     esac || { echo "$0: $w: $name: the second request was not a hit:" >&2; echo "$h" >&2; exit 1; }
 }
@@ -220,19 +301,25 @@ run_one() {
     cps=$(awk -v n="$total" -v t=$((c1 - c0)) -v hz="$HZ" 'BEGIN {if (t > 0) printf "%.0f", n * hz / t; else print "n/a"}')
     [ -n "$base" ] || base=$rps
     [ -n "$cbase" ] || cbase=$cps
-    printf '%-6s %-13s %-12s %10s %8s %6s %10s %6s %s\n' "$r" "$w" "$name" "$rps" "$p99" \
+    printf '%-6s %-13s %-13s %10s %8s %6s %10s %6s %s\n' "$r" "$w" "$name" "$rps" "$p99" \
         "$(awk -v a="$rps" -v b="$base" 'BEGIN {printf "%.2f", a / b}')" "$cps" \
         "$(awk -v a="$cps" -v b="$cbase" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}')" \
         "$notes" | tee -a "$OUT/summary.txt"
 }
 
-printf '%-6s %-13s %-12s %10s %8s %6s %10s %6s %s\n' round workload target req/s p99_ms ratio req/CPU-s ratio notes | tee "$OUT/summary.txt"
+printf '%-6s %-13s %-13s %10s %8s %6s %10s %6s %s\n' round workload target req/s p99_ms ratio req/CPU-s ratio notes | tee "$OUT/summary.txt"
+{ echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# varyedge: $BIN${BASEBIN:+; varyedge-base: $BASEBIN}"; } | tee -a "$OUT/summary.txt"
 for r in $(seq 1 "$ROUNDS"); do
     for w in ${WORKLOADS//,/ }; do
         # shellcheck disable=SC2046
         for t in $(wl_targets "$w"); do [ "$t" = origin ] || warm "$w" "$t"; done
         base= cbase=
         for t in $(wl_targets "$w"); do run_one "$r" "$w" "$t"; done
+        for m in "${MISSING[@]}"; do
+            printf '%-6s %-13s %-13s %10s %8s %6s %10s %6s %s\n' "$r" "$w" "$m" - - - - - "not installed" | tee -a "$OUT/summary.txt"
+        done
     done
 done
+echo "# end $(date -u '+%H:%M:%S UTC'), load average: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/summary.txt"
 echo "raw wrk outputs: $OUT" >&2

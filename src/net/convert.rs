@@ -22,6 +22,7 @@ pub fn request_from_parts(
     scheme: &str,
 ) -> Result<Request, ConvertError> {
     let mut headers = Headers::new();
+    headers.reserve(parts.headers.len());
     for (n, v) in &parts.headers {
         let v = v
             .to_str()
@@ -97,6 +98,7 @@ pub fn text(status: u16, body: &str) -> http::Response<Full<Bytes>> {
 /// the probes and the judge use for headers that come from the network.
 pub fn headers_lossy(h: &http::HeaderMap) -> Headers {
     let mut out = Headers::new();
+    out.reserve(h.len());
     for (n, v) in h {
         out.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
     }

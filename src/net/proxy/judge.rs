@@ -41,11 +41,21 @@ pub fn agent_of(req: &Request) -> Agent {
     }
 }
 
+/// Who asks, as the judge sees it: the request's `Origin` and whether its credentials
+/// are `include` (it carries `Cookie` or `Authorization`); `None` without `Origin`.
+/// Cheap (no copy), so a request served the entry its own viewer stored is let through
+/// before [`fetch_of`] builds anything.
+pub fn viewer_of(req: &Request) -> Option<(&str, bool)> {
+    let origin = req.headers.get("origin")?;
+    let include = req.headers.contains("cookie") || req.headers.contains("authorization");
+    Some((origin, include))
+}
+
 /// The fetch behind `req`, or `None` when it carries no `Origin` (nothing to judge).
 /// Credentials are `include` when the request carries `Cookie` or `Authorization`.
 pub fn fetch_of(req: &Request) -> Option<Judged> {
-    let origin = req.headers.get("origin")?;
-    let credentials = if req.headers.contains("cookie") || req.headers.contains("authorization") {
+    let (origin, include) = viewer_of(req)?;
+    let credentials = if include {
         Credentials::Include
     } else {
         Credentials::SameOrigin

@@ -115,8 +115,12 @@ pub struct Activity {
 }
 
 fn now_ms() -> u64 {
-    crate::net::clock::instant()
-        .duration_since(*ORIGIN.get_or_init(crate::net::clock::instant))
+    ms_at(crate::net::clock::instant())
+}
+
+/// `at` in milliseconds since the process's clock origin.
+fn ms_at(at: std::time::Instant) -> u64 {
+    at.duration_since(*ORIGIN.get_or_init(crate::net::clock::instant))
         .as_millis() as u64
 }
 
@@ -182,7 +186,8 @@ impl<T> Guarded<T> {
         };
         let busy = a.active.load(Ordering::Acquire) > 0;
         let due = a.last.load(Ordering::Relaxed) + limit.as_millis() as u64;
-        let now = now_ms();
+        let at = crate::net::clock::instant();
+        let now = ms_at(at);
         if !busy && now >= due {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -194,8 +199,12 @@ impl<T> Guarded<T> {
         } else {
             Duration::from_millis(due - now)
         };
-        let deadline = tokio::time::Instant::from_std(crate::net::clock::instant() + wait);
-        if self.timer.deadline() != deadline {
+        let deadline = tokio::time::Instant::from_std(at + wait);
+        // A timer armed for an earlier instant is left as it is: it fires early, the
+        // socket is polled again, and this check re-arms it then. Moving it later on
+        // every read (the deadline moves with the clock) cost a timer-wheel update per
+        // request; now it is re-armed about once per `limit`.
+        if self.timer.is_elapsed() || self.timer.deadline() > deadline {
             self.timer.as_mut().reset(deadline);
         }
         // registers the waker; on firing the next poll re-checks
