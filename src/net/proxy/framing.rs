@@ -7,12 +7,12 @@
 //!   small bound before the head goes out, so a malformed first chunk becomes a 502 status
 //!   line instead of a connection closed without one, and a small chunked body is known
 //!   whole (and said to be `stored`) before the client sees the head.
-//! - [`compact_headers`]: header values parsed by hyper are [`Bytes`] slices of its read
-//!   buffer (8 KiB or more), so a stored header block kept that whole buffer alive; the
-//!   store keeps copies sized to their contents instead.
+//! - [`headers_heap_size`]: what a header block costs on the heap, counted against the
+//!   per-object limit. (The store's own copy, `store::Wire`, owns its values in one
+//!   buffer: hyper's values are slices of its 8 KiB+ read buffer.)
 
 use bytes::{Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap};
 use hyper::body::{Body, Incoming};
 use std::time::Duration;
 
@@ -130,18 +130,6 @@ pub fn local_answer<B>(req: &http::Request<B>) -> Option<(u16, &'static str)> {
     None
 }
 
-/// A copy of `h` whose values own exactly their bytes (not slices of a read buffer).
-pub fn compact_headers(h: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(h.len());
-    for (n, v) in h {
-        let mut c = HeaderValue::from_maybe_shared(Bytes::copy_from_slice(v.as_bytes()))
-            .unwrap_or_else(|_| v.clone());
-        c.set_sensitive(v.is_sensitive());
-        out.append(n.clone(), c);
-    }
-    out
-}
-
 /// Bytes a header block holds on the heap. `http::HeaderMap` keeps a table of 4-byte
 /// indices (a power of two, at least 4/3 of its usable capacity) and a vector of buckets
 /// (hash, links, name, value: 112 bytes on 64-bit) sized to that capacity; each value
@@ -196,6 +184,7 @@ fn header_is_standard(n: &http::HeaderName) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::HeaderValue;
 
     #[test]
     fn length_and_chunked_is_refused() {
@@ -207,20 +196,5 @@ mod tests {
             HeaderValue::from_static("chunked"),
         );
         assert_eq!(upstream_framing(&h), Err(BadFraming::LengthAndChunked));
-    }
-
-    #[test]
-    fn compacted_values_own_their_bytes() {
-        let buf = Bytes::from(vec![b'a'; 8192]);
-        let mut h = HeaderMap::new();
-        h.insert(
-            "x-a",
-            HeaderValue::from_maybe_shared(buf.slice(0..3)).unwrap(),
-        );
-        let c = compact_headers(&h);
-        assert_eq!(c.get("x-a").map(|v| v.as_bytes()), Some(&b"aaa"[..]));
-        // the original buffer is the only owner of its 8 KiB once `h` is gone
-        drop(h);
-        assert!(buf.is_unique());
     }
 }

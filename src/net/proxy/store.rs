@@ -476,6 +476,33 @@ mod tests {
     use crate::message::Response;
     use crate::time::SIM_EPOCH;
 
+    /// hyper's header values are slices of its read buffer (8 KiB or more): the stored
+    /// block copies them into one buffer of its own, so a stored response does not keep a
+    /// connection's buffer alive, and a hit gets the same fields back in the same order.
+    #[test]
+    fn a_wire_block_owns_its_values_and_gives_them_back_in_order() {
+        let buf = Bytes::from(vec![b'a'; 8192]);
+        let mut h = HeaderMap::new();
+        for (name, range) in [("x-a", 0..3), ("set-cookie", 3..5), ("x-a", 5..9)] {
+            let v = HeaderValue::from_maybe_shared(buf.slice(range)).unwrap();
+            h.append(http::HeaderName::from_static(name), v);
+        }
+        let w = Wire::new(http::StatusCode::OK, &h, Bytes::new(), Arc::from("k"));
+        drop(h);
+        assert!(buf.is_unique(), "the read buffer is still referenced");
+        assert!(w.set_cookie);
+        let m = w.header_map(4);
+        let got: Vec<(&str, &[u8])> = m.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        assert_eq!(
+            got,
+            [
+                ("x-a", &b"aaa"[..]),
+                ("x-a", b"aaaa"),
+                ("set-cookie", b"aa")
+            ]
+        );
+    }
+
     fn get(target: &str) -> Request {
         Request {
             method: "GET".into(),
