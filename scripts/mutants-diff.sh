@@ -13,6 +13,8 @@
 # target/ (the build from the earlier CI steps is reused for the dependencies, and phase 2
 # rebuilds incrementally what phase 1 built); the checkout itself is never mutated.
 #
+# Test timeouts: phase 1 MUTANTS_TEST_TIMEOUT (default 300 s; a --lib run takes ~10 s);
+# phase 2 MUTANTS_TEST_TIMEOUT when set, else 5x a baseline run of the unmutated suite.
 # Hard cap: MUTANTS_DIFF_LIMIT (default 15m) for both phases together, builds included.
 # Overrunning it fails the step with a message saying so, and so does a mutant whose build
 # timed out: an untested mutant is not a pass. (Before, a build timeout counted as a
@@ -136,8 +138,7 @@ phase() {
     # The build timeout is what is left of the cap: a slow build is an overrun, reported
     # as one, never a timed-out mutant that would pass.
     timeout --signal=INT --kill-after=60 "$secs" \
-        cargo mutants --in-place -d "$copy" --in-diff "$diff_abs" --baseline=skip \
-        --timeout "${MUTANTS_TEST_TIMEOUT:-300}" --build-timeout "$secs" \
+        cargo mutants --in-place -d "$copy" --in-diff "$diff_abs" --build-timeout "$secs" \
         --output "$out" "$@"
     rc=$?
     if [ "$rc" -eq 124 ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ] && past_deadline; }; then
@@ -162,7 +163,8 @@ echo "== phase 1: $count mutant(s) against cargo test --lib (end-to-end replay m
 # explore::, fix:: and traffic:: replay whole scenario sets (~60 s of the ~65 s a --lib run
 # takes on a loaded 2-core machine); a mutant they alone would catch survives phase 1 and
 # is then decided by phase 2, which runs every test.
-phase "phase 1" "$out_abs/lib" --cargo-arg=--lib \
+phase "phase 1" "$out_abs/lib" --cargo-arg=--lib --baseline=skip \
+    --timeout "${MUTANTS_TEST_TIMEOUT:-300}" \
     -- -- --skip explore:: --skip fix:: --skip traffic::
 rc=$?
 case $rc in
@@ -176,7 +178,15 @@ n=$(grep -c . "$missed")
 echo "== phase 2: $n survivor(s) of phase 1 against the whole cargo test"
 # Each survivor's name (as `--list` prints it) as an exact regex.
 re=$(sed -e 's/[][\\.^$*+?(){}|]/\\&/g' -e 's/^/^/' -e 's/$/$/' "$missed" | paste -sd'|')
-phase "phase 2" "$out_abs/full" --re "$re"
+# A fixed test timeout cannot tell a hang from a slow machine (the whole suite took over
+# 300 s at load 17, and that "timeout" passed). Without MUTANTS_TEST_TIMEOUT, phase 2 runs
+# the unmutated suite first and cargo-mutants times a mutant out at 5x that baseline.
+if [ -n "${MUTANTS_TEST_TIMEOUT:-}" ]; then
+    phase2_timeout=(--baseline=skip --timeout "$MUTANTS_TEST_TIMEOUT")
+else
+    phase2_timeout=(--baseline=run)
+fi
+phase "phase 2" "$out_abs/full" --re "$re" "${phase2_timeout[@]}"
 rc=$?
 case $rc in
     0|3) echo "mutants-diff: the phase-1 survivors are caught by the whole test suite"; exit 0 ;;
