@@ -205,3 +205,23 @@ fn a_disabled_http_cache_is_neither_read_nor_filled() {
     let (d, seen) = drive(&mut inst, fetch("GET", "/x"), answer);
     assert_eq!((seen.len(), d.browser_cache), (0, Some(0)));
 }
+
+/// Fetch §4.4 "HTTP-redirect fetch" step 5: "If request's redirect count is 20, then
+/// return a network error" — the first request and 20 redirects are sent, never a 22nd.
+/// (The answer here stops redirecting after 30 requests so that a run without the limit
+/// ends too, and fails.)
+#[test]
+fn at_most_twenty_redirects_are_followed() {
+    let mut inst = Instance::new(Browser::new(Agent::Chrome));
+    let mut n = 0;
+    let (d, seen) = drive(&mut inst, fetch("GET", "/a"), |_| {
+        n += 1;
+        if n < 30 {
+            resp(302, &[ok_acao(), ("location", "/a")])
+        } else {
+            resp(200, &[ok_acao()])
+        }
+    });
+    assert_eq!(seen.len(), 21);
+    assert_eq!(d.redirects, 20);
+}
