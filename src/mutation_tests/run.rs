@@ -225,3 +225,39 @@ fn at_most_twenty_redirects_are_followed() {
     assert_eq!(seen.len(), 21);
     assert_eq!(d.redirects, 20);
 }
+
+/// Fetch §4.4 "HTTP-redirect fetch" step 12: the method becomes GET (and the body is
+/// dropped) when the status is 301 or 302 and the method is POST, or when the status is
+/// 303 and the method is neither GET nor HEAD. A POST redirected by 307 stays a POST, and
+/// a PUT redirected by 302 stays a PUT.
+#[test]
+fn which_redirects_turn_the_method_into_get() {
+    let methods = |method: &str, status: u16| {
+        let mut inst = Instance::new(Browser::new(Agent::Chrome));
+        let (d, seen) = drive(&mut inst, fetch(method, "/a"), |r| {
+            let allow = [
+                ok_acao(),
+                ("access-control-allow-methods", "PUT, POST"),
+                ("location", "/b"),
+            ];
+            if r.method == "OPTIONS" {
+                resp(204, &allow[..2])
+            } else if r.target == "/a" {
+                resp(status, &allow)
+            } else {
+                resp(200, &allow[..1])
+            }
+        });
+        assert_eq!((d.redirects, d.status), (1, 200), "{method} {status}");
+        seen.iter()
+            .filter(|r| r.method != "OPTIONS")
+            .map(|r| format!("{} {}", r.method, r.target))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(methods("POST", 302), ["POST /a", "GET /b"]);
+    assert_eq!(methods("POST", 301), ["POST /a", "GET /b"]);
+    assert_eq!(methods("POST", 307), ["POST /a", "POST /b"]);
+    assert_eq!(methods("PUT", 302), ["PUT /a", "PUT /b"]);
+    assert_eq!(methods("PUT", 303), ["PUT /a", "GET /b"]);
+    assert_eq!(methods("HEAD", 303), ["HEAD /a", "HEAD /b"]);
+}
