@@ -112,8 +112,17 @@ left() {
 # rebuilds incrementally what phase 1 built (a copy at a new path rebuilds this crate from
 # scratch, since cargo's unit hashes include a path package's location). The checkout
 # itself is never mutated.
-copy=$(mktemp -d "${TMPDIR:-/tmp}/mutants-diff.XXXXXX")
-trap 'rm -rf "$copy"' EXIT
+# The copy sits at <tmp>/<name>, next to links to the checkout's siblings: tests read
+# files beside the checkout (tests/import.rs reads ../shared/lab), and without them every
+# mutant was "caught" by that test failing (seen on the demo, docs/mutation.md).
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mutants-diff.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+here=$(pwd -P)
+copy="$tmp/$(basename "$here")"
+mkdir "$copy"
+for sib in "$(dirname "$here")"/*; do
+    [ "$sib" = "$here" ] || ln -s "$sib" "$tmp/$(basename "$sib")"
+done
 echo "== copying the tree and target/ to $copy"
 if ! git ls-files -z | xargs -0 cp --parents -t "$copy" \
     || { [ -d target ] && ! cp -a target "$copy/target"; }; then
@@ -181,8 +190,13 @@ re=$(sed -e 's/[][\\.^$*+?(){}|]/\\&/g' -e 's/^/^/' -e 's/$/$/' "$missed" | past
 # A fixed test timeout cannot tell a hang from a slow machine (the whole suite took over
 # 300 s at load 17, and that "timeout" passed). Without MUTANTS_TEST_TIMEOUT, phase 2 runs
 # the unmutated suite first and cargo-mutants times a mutant out at 5x that baseline.
-if [ -n "${MUTANTS_TEST_TIMEOUT:-}" ]; then
-    phase2_timeout=(--baseline=skip --timeout "$MUTANTS_TEST_TIMEOUT")
+# The baseline also proves the unmutated suite passes in the copy: a test failing there
+# for another reason would count every mutant as caught. MUTANTS_SKIP_BASELINE=1 skips it
+# (local re-runs with a suite known to pass; then MUTANTS_TEST_TIMEOUT must be set).
+if [ "${MUTANTS_SKIP_BASELINE:-}" = 1 ]; then
+    phase2_timeout=(--baseline=skip --timeout "${MUTANTS_TEST_TIMEOUT:-1800}")
+elif [ -n "${MUTANTS_TEST_TIMEOUT:-}" ]; then
+    phase2_timeout=(--baseline=run --timeout "$MUTANTS_TEST_TIMEOUT")
 else
     phase2_timeout=(--baseline=run)
 fi
