@@ -102,11 +102,16 @@ fn the_no_cors_method_type_error_is_a_browser_rule() {
 #[test]
 fn first_actual_is_the_first_request_unless_a_preflight_went_out() {
     let mut inst = Instance::new(Browser::new(Agent::Chrome));
-    let (run, next) = Run::start(&mut inst, SIM_EPOCH, fetch("GET", "/x"), 0);
+    let (mut run, next) = Run::start(&mut inst, SIM_EPOCH, fetch("GET", "/x"), 0);
     let Next::Send(s) = next else {
         panic!("a GET is sent")
     };
     assert_eq!(run.first_actual(), Some(&s.request));
+    let Next::Done(d) = run.on_response(&mut inst, SIM_EPOCH, &resp(200, &[ok_acao()])) else {
+        panic!("done")
+    };
+    // No preflight needed: none sent, none "answered from the preflight cache".
+    assert!(!d.preflight_sent && !d.preflight_cached);
 
     let mut inst = Instance::new(Browser::new(Agent::Chrome));
     let (mut run, next) = Run::start(&mut inst, SIM_EPOCH, fetch("PUT", "/x"), 0);
@@ -126,8 +131,7 @@ fn first_actual_is_the_first_request_unless_a_preflight_went_out() {
     };
     assert_eq!(s.request.method, "PUT");
     assert_eq!(run.first_actual(), None);
-    let Next::Done(d) = run.on_response(&mut inst, SIM_EPOCH, &resp(200, &[ok_acao()]))
-    else {
+    let Next::Done(d) = run.on_response(&mut inst, SIM_EPOCH, &resp(200, &[ok_acao()])) else {
         panic!("done")
     };
     // A preflight that was sent is not also "answered from the preflight cache".
@@ -154,7 +158,10 @@ fn cookies_are_stored_only_with_the_credentials_flag() {
     let mut omit = fetch("GET", "/x");
     omit.credentials = Credentials::Omit;
     assert!(set(omit), "omit stores nothing");
-    assert!(set(fetch("GET", "/x")), "same-origin credentials, other origin");
+    assert!(
+        set(fetch("GET", "/x")),
+        "same-origin credentials, other origin"
+    );
     let mut same = fetch("GET", "/x");
     same.origin = format!("http://{API}");
     assert!(!set(same), "same-origin credentials, same origin: stored");
@@ -174,12 +181,21 @@ fn a_non_browser_client_uses_neither_the_http_cache_nor_the_jar() {
     curl.credentials = Credentials::Include;
     for _ in 0..2 {
         let (_, seen) = drive(&mut inst, curl.clone(), |_| {
-            resp(200, &[("cache-control", "max-age=300"), ("set-cookie", "n=2")])
+            resp(
+                200,
+                &[("cache-control", "max-age=300"), ("set-cookie", "n=2")],
+            )
         });
         assert_eq!(seen.len(), 1, "every time to the network");
     }
     assert!(inst.http.is_empty());
     assert!(inst.jar.is_empty());
+    // what the browser stored is not read for it either
+    let answer = |_: &Request| resp(200, &[ok_acao(), ("cache-control", "max-age=300")]);
+    drive(&mut inst, fetch("GET", "/x"), answer);
+    assert!(!inst.http.is_empty());
+    let (d, seen) = drive(&mut inst, curl.clone(), answer);
+    assert_eq!((seen.len(), d.browser_cache), (1, None));
     // nor does it follow redirects (curl without -L)
     let (d, seen) = drive(&mut inst, curl, |_| resp(302, &[("location", "/y")]));
     assert_eq!((seen.len(), d.status, d.redirects), (1, 302, 0));
@@ -204,6 +220,42 @@ fn a_disabled_http_cache_is_neither_read_nor_filled() {
     drive(&mut inst, fetch("GET", "/x"), answer);
     let (d, seen) = drive(&mut inst, fetch("GET", "/x"), answer);
     assert_eq!((seen.len(), d.browser_cache), (0, Some(0)));
+    // turned off afterwards, what it stored is not read
+    inst.http_cache_enabled = false;
+    let (d, seen) = drive(&mut inst, fetch("GET", "/x"), answer);
+    assert_eq!((seen.len(), d.browser_cache), (1, None));
+}
+
+/// Fetch §4.4 "HTTP-redirect fetch" step 14: when the redirect changes origin, the CORS
+/// non-wildcard request-header name `Authorization` is removed; a same-origin redirect
+/// keeps it.
+#[test]
+fn a_cross_origin_redirect_drops_authorization_a_same_origin_one_keeps_it() {
+    let auth_on_b = |location: &str| {
+        let mut inst = Instance::new(Browser::new(Agent::Chrome));
+        let mut f = fetch("GET", "/a");
+        f.headers = Headers::from_pairs([("authorization", "Bearer t")]);
+        let (d, seen) = drive(&mut inst, f, |r| {
+            let h = [
+                ok_acao(),
+                ("access-control-allow-headers", "authorization"),
+                ("location", location),
+            ];
+            if r.method == "OPTIONS" {
+                resp(204, &h[..2])
+            } else if r.target == "/a" {
+                resp(302, &h)
+            } else {
+                resp(200, &h[..1])
+            }
+        });
+        assert_eq!(d.redirects, 1);
+        let last = seen.last().expect("sent");
+        assert_eq!(last.target, "/b");
+        last.headers.get("authorization").map(str::to_string)
+    };
+    assert_eq!(auth_on_b("/b").as_deref(), Some("Bearer t"));
+    assert_eq!(auth_on_b("http://127.0.0.1:9001/b"), None);
 }
 
 /// Fetch §4.4 "HTTP-redirect fetch" step 5: "If request's redirect count is 20, then
