@@ -14,6 +14,7 @@ mod invalidate;
 mod origin;
 mod preflight_cache;
 mod range;
+mod run;
 mod scenario;
 mod time;
 mod validate;
