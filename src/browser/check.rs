@@ -43,6 +43,8 @@ pub(crate) enum Failure<'a> {
     NoCorsMethod(&'a str),
     /// A redirect under `redirect: error`.
     RedirectModeError,
+    /// A redirect after 20 followed ones.
+    TooManyRedirects,
 }
 
 impl Failure<'_> {
@@ -64,6 +66,7 @@ impl Failure<'_> {
             Failure::PreflightRedirect => R::PreflightRedirect,
             Failure::NoCorsMethod(_) => R::NoCorsMethod,
             Failure::RedirectModeError => R::RedirectModeError,
+            Failure::TooManyRedirects => R::TooManyRedirects,
         }
     }
 }

@@ -42,7 +42,7 @@ pub(crate) fn for_engine(
             Agent::Safari => "TypeError: Method must be GET, POST or HEAD with no-cors mode".to_string(),
             _ => format!("TypeError: Failed to execute 'fetch' on 'Window': '{m}' is unsupported in no-cors mode."),
         },
-        Failure::RedirectModeError => match agent {
+        Failure::RedirectModeError | Failure::TooManyRedirects => match agent {
             Agent::Firefox => "TypeError: NetworkError when attempting to fetch resource.".to_string(),
             Agent::Safari => "TypeError: Load failed".to_string(),
             _ => "TypeError: Failed to fetch".to_string(),
@@ -101,7 +101,9 @@ fn firefox(c: &Ctx<'_>, failure: &Failure<'_>) -> String {
         Failure::MissingAllowPrivateNetwork | Failure::InvalidAllowPrivateNetwork(_) => {
             "CORS request did not succeed).".to_string()
         }
-        Failure::NoCorsMethod(_) | Failure::RedirectModeError => String::new(),
+        Failure::NoCorsMethod(_) | Failure::RedirectModeError | Failure::TooManyRedirects => {
+            String::new()
+        }
     };
     format!(
         "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {}. (Reason: {reason}",
@@ -157,7 +159,9 @@ fn safari(c: &Ctx<'_>, failure: &Failure<'_>, on_preflight: bool) -> String {
         Failure::MissingAllowPrivateNetwork | Failure::InvalidAllowPrivateNetwork(_) => {
             "Private network access is not allowed.".to_string()
         }
-        Failure::NoCorsMethod(_) | Failure::RedirectModeError => String::new(),
+        Failure::NoCorsMethod(_) | Failure::RedirectModeError | Failure::TooManyRedirects => {
+            String::new()
+        }
     };
     let _ = on_preflight;
     format!(
@@ -203,7 +207,8 @@ pub(crate) fn message(
         | Failure::MethodNotAllowed(_)
         | Failure::HeaderNotAllowed(_)
         | Failure::NoCorsMethod(_)
-        | Failure::RedirectModeError => false,
+        | Failure::RedirectModeError
+        | Failure::TooManyRedirects => false,
     };
     if preflight_clause {
         s.push_str(PREFLIGHT_CLAUSE);
@@ -266,7 +271,7 @@ fn body(s: &mut String, failure: &Failure<'_>, address_space: &str) {
         // cors_error_string.cc, kPreflightDisallowedRedirect (measured on Chromium 156).
         Failure::PreflightRedirect => s.push_str("Redirect is not allowed for a preflight request."),
         // Not CORS errors (see for_engine).
-        Failure::NoCorsMethod(_) | Failure::RedirectModeError => {}
+        Failure::NoCorsMethod(_) | Failure::RedirectModeError | Failure::TooManyRedirects => {}
         // cors_error_string.cc, kPreflightInvalidStatus.
         Failure::PreflightBadStatus => s.push_str("It does not have HTTP ok status."),
         // cors_error_string.cc, kInvalidAllowMethodsPreflightResponse.

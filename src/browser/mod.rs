@@ -99,11 +99,15 @@ pub enum Reason {
     /// `redirect: error` and the response was a redirect: a network error (Fetch §4.3
     /// "HTTP fetch" step 9, redirect mode "error").
     RedirectModeError,
+    /// A 21st redirect: a network error (Fetch §4.4 "HTTP-redirect fetch" step 5: "If
+    /// request's redirect count is 20, then return a network error"; Chromium:
+    /// `net::ERR_TOO_MANY_REDIRECTS`).
+    TooManyRedirects,
 }
 
 impl Reason {
     /// Every reason, in the order PRODUCT.md lists them.
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 14] = [
         Reason::Ok,
         Reason::MissingAllowOrigin,
         Reason::OriginMismatch,
@@ -117,6 +121,7 @@ impl Reason {
         Reason::PreflightRedirect,
         Reason::NoCorsMethod,
         Reason::RedirectModeError,
+        Reason::TooManyRedirects,
     ];
 
     /// The stable kebab-case id.
@@ -135,6 +140,7 @@ impl Reason {
             Reason::PreflightRedirect => "preflight-redirect",
             Reason::NoCorsMethod => "no-cors-method",
             Reason::RedirectModeError => "redirect-mode-error",
+            Reason::TooManyRedirects => "too-many-redirects",
         }
     }
 
@@ -205,6 +211,19 @@ pub struct Chain {
 }
 
 impl Fetch {
+    /// Fetch §4.5 step 12 "includeCredentials": the credentials mode is `include`, or it
+    /// is `same-origin` and the request's (untainted) origin is same origin with its
+    /// current URL.
+    pub fn includes_credentials(&self) -> bool {
+        match self.credentials {
+            Credentials::Include => true,
+            Credentials::Omit => false,
+            Credentials::SameOrigin => {
+                self.origin != "null" && site::same_origin(&self.origin, &cache::url_of(self))
+            }
+        }
+    }
+
     /// The origin of the page that made the fetch (not `null` after a tainting redirect).
     pub fn page_origin(&self) -> &str {
         if self.chain.page_origin.is_empty() {
@@ -507,8 +526,9 @@ impl Browser {
     /// cache fetch"): method (normalised, Fetch §2.2.1), URL, the author headers a
     /// browser lets through, then `Origin` (Fetch §3.1 "append a request `Origin`
     /// header": on every CORS request, and on any other request whose method is neither
-    /// GET nor HEAD; never from a non-browser), then `Cookie` when the credentials mode
-    /// is `include` (the page is cross-origin to the API, so `same-origin` sends none).
+    /// GET nor HEAD; never from a non-browser), then `Cookie` when credentials are
+    /// included ([`Fetch::includes_credentials`]: `include`, or `same-origin` on a
+    /// same-origin URL).
     fn actual_request(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
         for (n, v) in self.author_headers(f) {
@@ -518,7 +538,7 @@ impl Browser {
         if self.is_browser(f) && (f.mode == Mode::Cors || !matches!(method, "GET" | "HEAD")) {
             headers.append("origin", &f.origin);
         }
-        if f.credentials == Credentials::Include {
+        if f.includes_credentials() {
             if let Some(c) = &f.cookie {
                 headers.append("cookie", c);
             }

@@ -23,9 +23,7 @@
 use super::check::Failure;
 use super::cookies::CookieJar;
 use super::http_cache::{self, HttpCache};
-use super::{
-    safelist, site, Agent, Browser, Credentials, Fetch, Mode, RedirectMode, Start, Verdict,
-};
+use super::{safelist, site, Agent, Browser, Fetch, Mode, RedirectMode, Start, Verdict};
 use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use std::sync::Arc;
@@ -196,14 +194,7 @@ impl Run {
     /// The credentials flag (Fetch §4.5 step 12 "includeCredentials"): `include`, or
     /// `same-origin` for a same-origin untainted request.
     fn credentials_flag(&self) -> bool {
-        match self.f.credentials {
-            Credentials::Include => true,
-            Credentials::Omit => false,
-            Credentials::SameOrigin => {
-                self.f.origin != "null"
-                    && site::same_origin(&self.f.origin, &super::cache::url_of(&self.f))
-            }
-        }
+        self.f.includes_credentials()
     }
 
     /// Preflight (or the preflight cache), then the actual request of the current hop.
@@ -340,7 +331,14 @@ impl Run {
             // An opaque-redirect filtered response: status 0, nothing followed (measured:
             // the CORS check above still applies to it).
             RedirectMode::Manual => Next::Done(self.done(v, from_cache, 0)),
+            // Step 5: "If request's redirect count is 20, then return a network error."
             RedirectMode::Follow if self.hop >= MAX_REDIRECTS => {
+                let v = inst.browser.blocked_with_status(
+                    &self.f,
+                    &Failure::TooManyRedirects,
+                    false,
+                    resp.status,
+                );
                 Next::Done(self.done(v, from_cache, resp.status))
             }
             RedirectMode::Follow => {

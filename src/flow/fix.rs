@@ -36,6 +36,7 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
         Reason::PreflightRedirect => "a preflight must not be redirected: call the final URL directly (scheme, host, trailing slash), or answer OPTIONS before the redirect (`redirect_options: false`)",
         Reason::NoCorsMethod => "`no-cors` allows only GET, HEAD and POST: use `mode: cors` with a CORS-enabled endpoint",
         Reason::RedirectModeError => "the fetch uses `redirect: error` and the server redirected: call the final URL, or use `redirect: follow`",
+        Reason::TooManyRedirects => "the server redirected more than 20 times in a row (a redirect loop): fix the Location chain",
     };
     Some(hint.to_string())
 }

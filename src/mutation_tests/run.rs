@@ -170,6 +170,37 @@ fn cookies_are_stored_only_with_the_credentials_flag() {
     assert!(!set(include), "include: stored");
 }
 
+/// Fetch §4.5 step 12 decides sending too: with includeCredentials the request carries
+/// the jar's `Cookie` (step 13), so a `same-origin` fetch (fetch()'s default) to its own
+/// origin sends it, and the same fetch to another origin does not.
+#[test]
+fn cookies_are_sent_with_the_credentials_flag() {
+    let cookie_sent = |origin: &str, credentials: Credentials| {
+        let mut inst = Instance::new(Browser::new(Agent::Chrome));
+        let mut first = fetch("GET", "/x");
+        first.credentials = Credentials::Include;
+        drive(&mut inst, first, |_| {
+            resp(200, &[ok_acao(), ("set-cookie", "n=2; Path=/")])
+        });
+        let mut f = fetch("GET", "/y");
+        f.origin = origin.to_string();
+        f.credentials = credentials;
+        let (_, seen) = drive(&mut inst, f, |_| resp(200, &[ok_acao()]));
+        seen[0].headers.get("cookie").map(str::to_string)
+    };
+    let own = format!("http://{API}");
+    assert_eq!(
+        cookie_sent(&own, Credentials::SameOrigin).as_deref(),
+        Some("n=2")
+    );
+    assert_eq!(cookie_sent(PAGE, Credentials::SameOrigin), None);
+    assert_eq!(
+        cookie_sent(PAGE, Credentials::Include).as_deref(),
+        Some("n=2")
+    );
+    assert_eq!(cookie_sent(&own, Credentials::Omit), None);
+}
+
 /// A non-browser client (`agent: None`) sharing an instance neither reads nor fills the
 /// browser's HTTP cache (RFC 9111 is the browser's cache here; curl has none) nor its
 /// cookie jar, and it does not follow redirects.
@@ -276,6 +307,22 @@ fn at_most_twenty_redirects_are_followed() {
     });
     assert_eq!(seen.len(), 21);
     assert_eq!(d.redirects, 20);
+    // the 21st redirect is not followed and the page gets a network error, not the 302
+    assert!(!d.verdict.allowed);
+    assert_eq!(d.verdict.reason, crate::browser::Reason::TooManyRedirects);
+    assert_eq!(d.status, 302);
+    // with 20 redirects the chain ends normally: allowed
+    let mut inst = Instance::new(Browser::new(Agent::Chrome));
+    let mut n = 0;
+    let (d, _) = drive(&mut inst, fetch("GET", "/a"), |_| {
+        n += 1;
+        if n <= 20 {
+            resp(302, &[ok_acao(), ("location", "/a")])
+        } else {
+            resp(200, &[ok_acao()])
+        }
+    });
+    assert_eq!((d.redirects, d.status, d.verdict.allowed), (20, 200, true));
 }
 
 /// Fetch §4.4 "HTTP-redirect fetch" step 12: the method becomes GET (and the body is

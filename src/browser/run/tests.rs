@@ -1,4 +1,5 @@
 use super::*;
+use crate::browser::Credentials;
 use crate::fields::Headers;
 use crate::time::SIM_EPOCH;
 
