@@ -311,6 +311,21 @@ fn at_most_twenty_redirects_are_followed() {
     assert!(!d.verdict.allowed);
     assert_eq!(d.verdict.reason, crate::browser::Reason::TooManyRedirects);
     assert_eq!(d.status, 302);
+    // not a CORS error: the page's TypeError, in each engine's words
+    assert_eq!(d.verdict.console, "TypeError: Failed to fetch");
+    let mut inst = Instance::new(Browser::new(Agent::Firefox));
+    let mut f = fetch("GET", "/a");
+    f.agent = Agent::Firefox;
+    let (d, _) = drive(&mut inst, f, |_| {
+        resp(302, &[ok_acao(), ("location", "/a")])
+    });
+    assert_eq!(
+        (d.verdict.reason, d.verdict.console.as_str()),
+        (
+            crate::browser::Reason::TooManyRedirects,
+            "TypeError: NetworkError when attempting to fetch resource."
+        )
+    );
     // with 20 redirects the chain ends normally: allowed
     let mut inst = Instance::new(Browser::new(Agent::Chrome));
     let mut n = 0;
