@@ -260,7 +260,8 @@ fn chromium_reason(cors_error: &str) -> (String, bool) {
 
 /// A failure without a CORS error: the page's TypeError, mapped to our id where the
 /// model has one (`no-cors-method`: the Request constructor's TypeError;
-/// `redirect-mode-error`: a network error on a `redirect: "error"` fetch).
+/// `redirect-mode-error`: a network error on a `redirect: "error"` fetch;
+/// `too-many-redirects`: Chromium's `net::ERR_TOO_MANY_REDIRECTS` after 20 redirects).
 fn type_error_reason(s: &Value, redirect: &str) -> String {
     let page_error = s["page"]["error"].as_str().unwrap_or("");
     if page_error.contains("is unsupported in no-cors mode") {
@@ -268,6 +269,9 @@ fn type_error_reason(s: &Value, redirect: &str) -> String {
     }
     if redirect == "error" && s["net_error"].as_str() == Some("net::ERR_FAILED") {
         return "redirect-mode-error".to_string();
+    }
+    if s["net_error"].as_str() == Some("net::ERR_TOO_MANY_REDIRECTS") {
+        return "too-many-redirects".to_string();
     }
     format!(
         "network-error:{}",
