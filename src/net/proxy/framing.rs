@@ -142,7 +142,7 @@ pub fn headers_heap_size(h: &HeaderMap) -> usize {
     let values: usize = h
         .iter()
         .map(|(n, v)| {
-            let custom = if header_is_standard(n) {
+            let custom = if is_static_name(n.as_str()) {
                 0
             } else {
                 alloc(n.as_str().len())
@@ -153,12 +153,14 @@ pub fn headers_heap_size(h: &HeaderMap) -> usize {
     alloc(raw * 4) + alloc(cap * 112) + values
 }
 
-fn header_is_standard(n: &http::HeaderName) -> bool {
-    // standard names are static; a custom one built from the same text is not equal in
-    // representation, but comparing by string against a parsed static one is not
-    // possible without a table: treat the common response fields as standard.
+/// Field names the core and `http` keep as static text (no allocation per stored
+/// block): the common response fields. The weigher and the per-object limit count
+/// every other name's bytes.
+pub(crate) fn is_static_name(n: &str) -> bool {
+    // `http::HeaderName` has no public "is standard" test: the common response fields
+    // are listed instead.
     matches!(
-        n.as_str(),
+        n,
         "content-type"
             | "content-length"
             | "cache-control"

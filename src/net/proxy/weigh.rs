@@ -4,6 +4,7 @@
 //! 100k and 1M distinct 5-byte entries, nothing evicted) and `benches/soak/mem.sh` /
 //! `soak.sh` (churn at a 64 MiB capacity): see `benches/soak/README.md`.
 
+use super::framing::is_static_name as static_name;
 use super::store::{Entry, Stored};
 use crate::edge::Variant;
 use crate::fields::Headers;
@@ -43,32 +44,6 @@ pub fn alloc(n: usize) -> usize {
     } else {
         (n + 8).div_ceil(16).max(2) * 16
     }
-}
-
-/// Field names the core and `http` keep as static text (no allocation).
-fn static_name(n: &str) -> bool {
-    matches!(
-        n,
-        "content-type"
-            | "content-length"
-            | "cache-control"
-            | "date"
-            | "etag"
-            | "expires"
-            | "last-modified"
-            | "vary"
-            | "age"
-            | "access-control-allow-origin"
-            | "access-control-allow-credentials"
-            | "access-control-allow-methods"
-            | "access-control-allow-headers"
-            | "access-control-expose-headers"
-            | "access-control-max-age"
-            | "set-cookie"
-            | "server"
-            | "content-encoding"
-            | "location"
-    )
 }
 
 fn headers(h: &Headers) -> usize {
