@@ -362,6 +362,15 @@ fn vcl_beresp_vary_keys_the_named_headers() {
         "\"Accept-Encoding, Origin\"",
     );
     assert_eq!(imp_text("v.vcl", &plain).knobs.key_headers, ["origin"]);
+    let ae = imp_text(
+        "v.vcl",
+        &vcl.replace("beresp.http.Vary + \", Origin\"", "\"Accept-Encoding\""),
+    );
+    assert!(ae.knobs.key_headers.is_empty() && ae.warnings.is_empty());
+    assert!(!ae
+        .notes
+        .iter()
+        .any(|n| n.knob == "key_headers" && n.from.starts_with("v.vcl:4")));
     let computed = vcl.replace("beresp.http.Vary + \", Origin\"", "req.http.X-Vary");
     let c = imp_text("v.vcl", &computed);
     assert!(c.knobs.key_headers.is_empty());

@@ -433,6 +433,10 @@ fn beresp_vary(imp: &mut Imported, stmts: &[Stmt], file: &str) {
             imp.warn(format!("{at}: `{text}`: a computed Vary is not modelled"));
             continue;
         }
+        if names.is_empty() {
+            // `Accept-Encoding` alone: no CORS-relevant variation, the key stays as it is
+            continue;
+        }
         if !s.conds.is_empty() {
             imp.warn(format!(
                 "{at}: `{text}` under `if ({})`: modelled as if it applied to every response",
