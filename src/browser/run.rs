@@ -431,4 +431,4 @@ fn resolve(current: &str, location: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,60 +1,12 @@
 //! `crate::browser::run`: one `fetch()` as a state machine — what is sent, what the
 //! browser keeps (HTTP cache, cookie jar), and when a redirect is followed.
 
-use crate::browser::run::{Done, Instance, Next, Run};
-use crate::browser::{Agent, Browser, Chain, Credentials, Fetch, Mode, RedirectMode};
+use crate::browser::run::tests::{drive, fetch, resp, API, PAGE};
+use crate::browser::run::{Instance, Next, Run};
+use crate::browser::{Agent, Browser, Credentials, Fetch, Mode};
 use crate::fields::Headers;
-use crate::message::{Request, Response};
+use crate::message::Request;
 use crate::time::SIM_EPOCH;
-use std::sync::Arc;
-
-const PAGE: &str = "http://127.0.0.1:1000";
-const API: &str = "127.0.0.1:9000";
-
-fn fetch(method: &str, target: &str) -> Fetch {
-    Fetch {
-        agent: Agent::Chrome,
-        origin: PAGE.into(),
-        method: method.into(),
-        scheme: "http".into(),
-        host: API.into(),
-        target: target.into(),
-        headers: Headers::new(),
-        mode: Mode::Cors,
-        credentials: Credentials::SameOrigin,
-        cookie: None,
-        private_network: false,
-        redirect: RedirectMode::Follow,
-        chain: Chain::default(),
-    }
-}
-
-fn resp(status: u16, pairs: &[(&str, &str)]) -> Arc<Response> {
-    Arc::new(Response::new(
-        status,
-        Headers::from_pairs(pairs.iter().copied()),
-    ))
-}
-
-/// Answers every request of one fetch with `answer`; returns the outcome and what was sent.
-fn drive(
-    inst: &mut Instance,
-    f: Fetch,
-    mut answer: impl FnMut(&Request) -> Arc<Response>,
-) -> (Done, Vec<Request>) {
-    let (mut run, mut next) = Run::start(inst, SIM_EPOCH, f, 0);
-    let mut seen = Vec::new();
-    loop {
-        match next {
-            Next::Done(d) => return (d, seen),
-            Next::Send(s) => {
-                let r = answer(&s.request);
-                seen.push(s.request);
-                next = run.on_response(inst, SIM_EPOCH, &r);
-            }
-        }
-    }
-}
 
 /// Fetch §4.4 "HTTP-redirect fetch" runs for a redirect status (301, 302, 303, 307, 308)
 /// only, and step 3–4 return the response as it is when it has no `Location`: a 302
@@ -64,14 +16,14 @@ fn only_a_redirect_status_with_a_location_is_followed() {
     let acao = ("access-control-allow-origin", PAGE);
     for (status, pairs) in [(302, vec![acao]), (200, vec![acao, ("location", "/b")])] {
         let mut inst = Instance::new(Browser::new(Agent::Chrome));
-        let (d, seen) = drive(&mut inst, fetch("GET", "/a"), |_| resp(status, &pairs));
+        let (d, seen) = drive(&mut inst, fetch("GET", "/a"), 0, |_| resp(status, &pairs));
         assert_eq!(seen.len(), 1, "{status}: nothing followed");
         assert_eq!((d.status, d.redirects), (status, 0));
         assert!(d.verdict.allowed);
     }
     // the same with a Location on a 302 is followed
     let mut inst = Instance::new(Browser::new(Agent::Chrome));
-    let (d, seen) = drive(&mut inst, fetch("GET", "/a"), |r| {
+    let (d, seen) = drive(&mut inst, fetch("GET", "/a"), 0, |r| {
         if r.target == "/a" {
             resp(302, &[acao, ("location", "/b")])
         } else {
@@ -90,7 +42,7 @@ fn the_no_cors_method_type_error_is_a_browser_rule() {
     let mut f = fetch("PUT", "/x");
     f.mode = Mode::NoCors;
     f.agent = Agent::None;
-    let (d, seen) = drive(&mut inst, f, |_| resp(200, &[]));
+    let (d, seen) = drive(&mut inst, f, 0, |_| resp(200, &[]));
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].method, "PUT");
     assert_eq!(d.status, 200);
@@ -150,7 +102,7 @@ fn ok_acao() -> (&'static str, &'static str) {
 fn cookies_are_stored_only_with_the_credentials_flag() {
     let set = |f: Fetch| {
         let mut inst = Instance::new(Browser::new(Agent::Chrome));
-        drive(&mut inst, f, |_| {
+        drive(&mut inst, f, 0, |_| {
             resp(200, &[ok_acao(), ("set-cookie", "n=2; Path=/")])
         });
         inst.jar.is_empty()
@@ -179,13 +131,13 @@ fn cookies_are_sent_with_the_credentials_flag() {
         let mut inst = Instance::new(Browser::new(Agent::Chrome));
         let mut first = fetch("GET", "/x");
         first.credentials = Credentials::Include;
-        drive(&mut inst, first, |_| {
+        drive(&mut inst, first, 0, |_| {
             resp(200, &[ok_acao(), ("set-cookie", "n=2; Path=/")])
         });
         let mut f = fetch("GET", "/y");
         f.origin = origin.to_string();
         f.credentials = credentials;
-        let (_, seen) = drive(&mut inst, f, |_| resp(200, &[ok_acao()]));
+        let (_, seen) = drive(&mut inst, f, 0, |_| resp(200, &[ok_acao()]));
         seen[0].headers.get("cookie").map(str::to_string)
     };
     let own = format!("http://{API}");
@@ -211,7 +163,7 @@ fn a_non_browser_client_uses_neither_the_http_cache_nor_the_jar() {
     curl.agent = Agent::None;
     curl.credentials = Credentials::Include;
     for _ in 0..2 {
-        let (_, seen) = drive(&mut inst, curl.clone(), |_| {
+        let (_, seen) = drive(&mut inst, curl.clone(), 0, |_| {
             resp(
                 200,
                 &[("cache-control", "max-age=300"), ("set-cookie", "n=2")],
@@ -223,12 +175,12 @@ fn a_non_browser_client_uses_neither_the_http_cache_nor_the_jar() {
     assert!(inst.jar.is_empty());
     // what the browser stored is not read for it either
     let answer = |_: &Request| resp(200, &[ok_acao(), ("cache-control", "max-age=300")]);
-    drive(&mut inst, fetch("GET", "/x"), answer);
+    drive(&mut inst, fetch("GET", "/x"), 0, answer);
     assert!(!inst.http.is_empty());
-    let (d, seen) = drive(&mut inst, curl.clone(), answer);
+    let (d, seen) = drive(&mut inst, curl.clone(), 0, answer);
     assert_eq!((seen.len(), d.browser_cache), (1, None));
     // nor does it follow redirects (curl without -L)
-    let (d, seen) = drive(&mut inst, curl, |_| resp(302, &[("location", "/y")]));
+    let (d, seen) = drive(&mut inst, curl, 0, |_| resp(302, &[("location", "/y")]));
     assert_eq!((seen.len(), d.status, d.redirects), (1, 302, 0));
 }
 
@@ -239,7 +191,7 @@ fn a_disabled_http_cache_is_neither_read_nor_filled() {
     let mut inst = Instance::new(Browser::new(Agent::Chrome));
     inst.http_cache_enabled = false;
     for _ in 0..2 {
-        let (d, seen) = drive(&mut inst, fetch("GET", "/x"), |_| {
+        let (d, seen) = drive(&mut inst, fetch("GET", "/x"), 0, |_| {
             resp(200, &[ok_acao(), ("cache-control", "max-age=300")])
         });
         assert_eq!((seen.len(), d.browser_cache), (1, None));
@@ -248,12 +200,12 @@ fn a_disabled_http_cache_is_neither_read_nor_filled() {
     // the same fetch with the cache on is answered from it the second time
     let mut inst = Instance::new(Browser::new(Agent::Chrome));
     let answer = |_: &Request| resp(200, &[ok_acao(), ("cache-control", "max-age=300")]);
-    drive(&mut inst, fetch("GET", "/x"), answer);
-    let (d, seen) = drive(&mut inst, fetch("GET", "/x"), answer);
+    drive(&mut inst, fetch("GET", "/x"), 0, answer);
+    let (d, seen) = drive(&mut inst, fetch("GET", "/x"), 0, answer);
     assert_eq!((seen.len(), d.browser_cache), (0, Some(0)));
     // turned off afterwards, what it stored is not read
     inst.http_cache_enabled = false;
-    let (d, seen) = drive(&mut inst, fetch("GET", "/x"), answer);
+    let (d, seen) = drive(&mut inst, fetch("GET", "/x"), 0, answer);
     assert_eq!((seen.len(), d.browser_cache), (1, None));
 }
 
@@ -266,7 +218,7 @@ fn a_cross_origin_redirect_drops_authorization_a_same_origin_one_keeps_it() {
         let mut inst = Instance::new(Browser::new(Agent::Chrome));
         let mut f = fetch("GET", "/a");
         f.headers = Headers::from_pairs([("authorization", "Bearer t")]);
-        let (d, seen) = drive(&mut inst, f, |r| {
+        let (d, seen) = drive(&mut inst, f, 0, |r| {
             let h = [
                 ok_acao(),
                 ("access-control-allow-headers", "authorization"),
@@ -297,7 +249,7 @@ fn a_cross_origin_redirect_drops_authorization_a_same_origin_one_keeps_it() {
 fn at_most_twenty_redirects_are_followed() {
     let mut inst = Instance::new(Browser::new(Agent::Chrome));
     let mut n = 0;
-    let (d, seen) = drive(&mut inst, fetch("GET", "/a"), |_| {
+    let (d, seen) = drive(&mut inst, fetch("GET", "/a"), 0, |_| {
         n += 1;
         if n < 30 {
             resp(302, &[ok_acao(), ("location", "/a")])
@@ -316,7 +268,7 @@ fn at_most_twenty_redirects_are_followed() {
     let mut inst = Instance::new(Browser::new(Agent::Firefox));
     let mut f = fetch("GET", "/a");
     f.agent = Agent::Firefox;
-    let (d, _) = drive(&mut inst, f, |_| {
+    let (d, _) = drive(&mut inst, f, 0, |_| {
         resp(302, &[ok_acao(), ("location", "/a")])
     });
     assert_eq!(
@@ -329,7 +281,7 @@ fn at_most_twenty_redirects_are_followed() {
     // with 20 redirects the chain ends normally: allowed
     let mut inst = Instance::new(Browser::new(Agent::Chrome));
     let mut n = 0;
-    let (d, _) = drive(&mut inst, fetch("GET", "/a"), |_| {
+    let (d, _) = drive(&mut inst, fetch("GET", "/a"), 0, |_| {
         n += 1;
         if n <= 20 {
             resp(302, &[ok_acao(), ("location", "/a")])
@@ -348,7 +300,7 @@ fn at_most_twenty_redirects_are_followed() {
 fn which_redirects_turn_the_method_into_get() {
     let methods = |method: &str, status: u16| {
         let mut inst = Instance::new(Browser::new(Agent::Chrome));
-        let (d, seen) = drive(&mut inst, fetch(method, "/a"), |r| {
+        let (d, seen) = drive(&mut inst, fetch(method, "/a"), 0, |r| {
             let allow = [
                 ok_acao(),
                 ("access-control-allow-methods", "PUT, POST"),

@@ -3,10 +3,12 @@ use crate::browser::Credentials;
 use crate::fields::Headers;
 use crate::time::SIM_EPOCH;
 
-const PAGE: &str = "http://127.0.0.1:1000";
-const API: &str = "127.0.0.1:9000";
+pub(crate) const PAGE: &str = "http://127.0.0.1:1000";
+pub(crate) const API: &str = "127.0.0.1:9000";
 
-fn fetch(method: &str, target: &str) -> Fetch {
+/// A CORS GET-style fetch from `PAGE` to `API` (test fixture shared with
+/// `mutation_tests::run`).
+pub(crate) fn fetch(method: &str, target: &str) -> Fetch {
     Fetch {
         agent: Agent::Chrome,
         origin: PAGE.into(),
@@ -24,7 +26,7 @@ fn fetch(method: &str, target: &str) -> Fetch {
     }
 }
 
-fn resp(status: u16, pairs: &[(&str, &str)]) -> Arc<Response> {
+pub(crate) fn resp(status: u16, pairs: &[(&str, &str)]) -> Arc<Response> {
     Arc::new(Response::new(
         status,
         Headers::from_pairs(pairs.iter().copied()),
@@ -43,7 +45,7 @@ fn sent(n: &Next) -> &Send {
 }
 
 /// Drives a run against a function answering each request.
-fn drive(
+pub(crate) fn drive(
     inst: &mut Instance,
     f: Fetch,
     tag: u64,
