@@ -19,23 +19,9 @@ while getopts "a:b:d:r:c:" o; do
     esac
 done
 [ -x "$A" ] && [ -x "$B" ] || { echo "$0: -a and -b must name two varyedge binaries" >&2; exit 2; }
-for t in wrk curl python3; do command -v $t >/dev/null || { echo "$0: needs $t (apt-get install $t)" >&2; exit 2; }; done
 HERE=$(cd "$(dirname "$0")" && pwd)
-LOAD=$HERE/../load
 BASE=${PORT_BASE:-18450}
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-python3 - "$LOAD/origin.yaml.in" "$WORK/origin.yaml" <<'PY'
-import sys
-t = open(sys.argv[1]).read().replace("@BODY1K@", "x" * 1024).replace("@BODY64K@", "x" * 65536)
-open(sys.argv[2], "w").write(t)
-PY
-wait_port() {
-    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
-    echo "$0: nothing listens on 127.0.0.1:$1" >&2; exit 1
-}
+. "$HERE/lib.sh"
 declare -A PID_OF PORT_OF
 start() { # name bin origin_port proxy_port
     "$2" origin "$WORK/origin.yaml" --listen "127.0.0.1:$3" >"$WORK/$1-origin.out" 2>&1 & PIDS+=($!)

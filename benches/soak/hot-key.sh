@@ -19,24 +19,10 @@ while getopts "c:f:d:b:" o; do
     esac
 done
 HERE=$(cd "$(dirname "$0")" && pwd)
-LOAD=$HERE/../load
 BIN=${BIN:-$HERE/../../target/release/varyedge}
-for t in wrk curl python3; do command -v $t >/dev/null || { echo "$0: needs $t (apt-get install $t)" >&2; exit 2; }; done
 [ -x "$BIN" ] || { echo "$0: no binary at $BIN (cargo build --release)" >&2; exit 2; }
 BASE=${PORT_BASE:-18460}
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-python3 - "$LOAD/origin.yaml.in" "$WORK/origin.yaml" <<'PY'
-import sys
-t = open(sys.argv[1]).read().replace("@BODY1K@", "x" * 1024).replace("@BODY64K@", "x" * 65536)
-open(sys.argv[2], "w").write(t)
-PY
-wait_port() {
-    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
-    echo "$0: nothing listens on 127.0.0.1:$1" >&2; exit 1
-}
+. "$HERE/lib.sh"
 "$BIN" origin "$WORK/origin.yaml" --listen "127.0.0.1:$BASE" >"$WORK/origin.out" 2>&1 & PIDS+=($!)
 "$BIN" proxy --upstream "http://127.0.0.1:$BASE" --listen "127.0.0.1:$((BASE + 1))" \
     --capacity "$CAP" >"$WORK/proxy.out" 2>&1 & PIDS+=($!)
