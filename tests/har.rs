@@ -2,55 +2,24 @@
 //! exports and a Playwright (Chromium) recording (see tests/har/README.md for where each
 //! shape comes from), and on bad input.
 
+#[path = "common/har_cli.rs"]
+mod har_cli;
+
+use har_cli::{diagnose, induced, varyedge};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn varyedge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_varyedge"))
-        .args(args)
-        .output()
-        .expect("run varyedge")
-}
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/har")
-        .join(name)
-        .display()
-        .to_string()
+    har_cli::fixture_in("har", name)
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("varyedge-har-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+    har_cli::tmp("har", name)
 }
 
 /// Imports, then replays the scenario: (yaml, per step (allowed, cache_induced, poisoned_by)).
 fn import_and_replay(har: &str, extra: &[&str]) -> (String, Vec<(bool, bool, Option<u64>)>) {
-    let out = tmp(&format!(
-        "{}.yaml",
-        Path::new(har).file_stem().unwrap().to_string_lossy()
-    ));
-    let mut args = vec!["import", "har", har, "--out", out.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let o = varyedge(&args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let yaml = std::fs::read_to_string(&out).unwrap();
-    let r = varyedge(&["replay", out.to_str().unwrap(), "--format", "json"]);
-    assert_ne!(
-        r.status.code(),
-        Some(2),
-        "{}\n{yaml}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let (yaml, v) = har_cli::import_replay("har", har, extra);
     let steps = v["steps"]
         .as_array()
         .or(v[0]["steps"].as_array())
@@ -65,29 +34,6 @@ fn import_and_replay(har: &str, extra: &[&str]) -> (String, Vec<(bool, bool, Opt
         })
         .collect();
     (yaml, steps)
-}
-
-fn diagnose(har: &str) -> (i32, Value) {
-    let o = varyedge(&["diagnose", "har", har, "--format", "json"]);
-    let v: Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
-    (o.status.code().unwrap_or(-1), v)
-}
-
-/// (entry, poisoner entry) of each cache-induced finding.
-fn poisoned(v: &Value) -> Vec<(u64, Option<u64>)> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["cache_induced"] == true)
-        .map(|f| {
-            (
-                f["entry"].as_u64().unwrap(),
-                f["poisoned_by"]["entry"].as_u64(),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -106,7 +52,7 @@ fn firefox_export_imports_and_reproduces() {
     );
     let (code, v) = diagnose(&har);
     assert_eq!(code, 1);
-    assert_eq!(poisoned(&v), [(2, Some(1))]);
+    assert_eq!(induced(&v), [(2, Some(1))]);
     assert_eq!(v["findings"][0]["reason"], "origin-mismatch");
 }
 
@@ -125,7 +71,7 @@ fn safari_export_imports_and_reproduces() {
     );
     let (code, v) = diagnose(&har);
     assert_eq!(code, 1);
-    assert_eq!(poisoned(&v), [(2, Some(1))]);
+    assert_eq!(induced(&v), [(2, Some(1))]);
     assert_eq!(v["findings"][0]["poisoned_by"]["origin"], Value::Null);
 }
 
@@ -134,7 +80,7 @@ fn playwright_recording_with_failed_requests() {
     let har = fixture("playwright-chromium.har");
     let (code, v) = diagnose(&har);
     assert_eq!(code, 1);
-    assert_eq!(poisoned(&v), [(3, Some(2)), (5, Some(4))]);
+    assert_eq!(induced(&v), [(3, Some(2)), (5, Some(4))]);
     let (yaml, steps) = import_and_replay(&har, &["--profile", "url-only"]);
     let blocked: Vec<bool> = steps.iter().map(|s| !s.0).collect();
     assert_eq!(blocked, [false, true, false, true, false, false], "{yaml}");

@@ -3,54 +3,20 @@
 //! replays with the recorded edge outcomes met, and `diagnose har` finds exactly the
 //! poisoning the recording shows.
 
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "common/har_cli.rs"]
+mod har_cli;
 
-fn varyedge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_varyedge"))
-        .args(args)
-        .output()
-        .expect("run varyedge")
-}
+use har_cli::{diagnose, induced, varyedge};
+use serde_json::Value;
+use std::path::Path;
 
 fn probe(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/probe/har")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("varyedge-probe-har-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+    har_cli::fixture_in("probe/har", name)
 }
 
 /// Imports `har`, replays the scenario; (yaml, replay JSON).
 fn import_replay(har: &str) -> (String, Value) {
-    let out = tmp(&format!(
-        "{}.yaml",
-        Path::new(har).file_stem().unwrap().to_string_lossy()
-    ));
-    let o = varyedge(&["import", "har", har, "--out", out.to_str().unwrap()]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let yaml = std::fs::read_to_string(&out).unwrap();
-    let r = varyedge(&["replay", out.to_str().unwrap(), "--format", "json"]);
-    assert_ne!(
-        r.status.code(),
-        Some(2),
-        "{}\n{yaml}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
-    (yaml, v)
+    har_cli::import_replay("probe-har", har, &[])
 }
 
 /// Per step: (blocked, cache_induced, poisoned_by).
@@ -71,28 +37,6 @@ fn verdicts(v: &Value) -> Vec<(bool, bool, Option<u64>)> {
 
 fn unmet(v: &Value) -> u64 {
     v["summary"]["unmet_expectations"].as_u64().unwrap()
-}
-
-fn diagnose(har: &str) -> (i32, Value) {
-    let o = varyedge(&["diagnose", "har", har, "--format", "json"]);
-    let v: Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
-    (o.status.code().unwrap_or(-1), v)
-}
-
-fn induced(v: &Value) -> Vec<(u64, Option<u64>)> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["cache_induced"] == true)
-        .map(|f| {
-            (
-                f["entry"].as_u64().unwrap(),
-                f["poisoned_by"]["entry"].as_u64(),
-            )
-        })
-        .collect()
 }
 
 /// A Chrome export with a `(disk cache)` entry, a redirect, a POST answered 201, a 304

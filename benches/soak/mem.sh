@@ -18,23 +18,8 @@ while getopts "c:d:N:b:n:" o; do
 done
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${BIN:-$HERE/../../target/release/varyedge}
-for t in wrk curl; do command -v $t >/dev/null || { echo "$0: needs $t (apt-get install $t)" >&2; exit 2; }; done
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-addr_of() { # waits for "listening on http://ADDR" in $1
-    for _ in $(seq 100); do
-        if grep -q "listening on" "$1" 2>/dev/null; then sed -n 's/^listening on http:\/\///p' "$1" | head -1; return; fi
-        sleep 0.1
-    done
-    echo "$0: no address in $1" >&2; exit 1
-}
-"$BIN" origin "$HERE/origin.yaml" --listen "127.0.0.1:${PORT_BASE:-0}" >"$WORK/origin.out" 2>&1 & PIDS+=($!)
-ORIGIN=$(addr_of "$WORK/origin.out")
-"$BIN" proxy --upstream "http://$ORIGIN" --listen "127.0.0.1:$([ -n "${PORT_BASE:-}" ] && echo $((PORT_BASE + 1)) || echo 0)" --capacity "$CAP" >"$WORK/proxy.out" 2>"$WORK/proxy.err" & PIDS+=($!)
-PROXY_PID=$!
-PROXY=$(addr_of "$WORK/proxy.out")
+CAPACITY="$CAP"
+. "$HERE/proxy-lib.sh"
 wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$HERE/unique.lua" "http://$PROXY/" >"$WORK/wrk.out" &
 WRK=$! PIDS+=($!)
 if [ "$STORES" -gt 0 ]; then

@@ -21,25 +21,8 @@ while getopts "d:c:b:n:s:" o; do
 done
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${BIN:-$HERE/../../target/release/varyedge}
-for t in wrk curl python3; do command -v $t >/dev/null || { echo "$0: needs $t (apt-get install $t)" >&2; exit 2; }; done
-[ -x "$BIN" ] || { echo "$0: no binary at $BIN (cargo build --release)" >&2; exit 2; }
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-addr_of() {
-    for _ in $(seq 100); do
-        if grep -q "listening on" "$1" 2>/dev/null; then sed -n 's/^listening on http:\/\///p' "$1" | head -1; return; fi
-        sleep 0.1
-    done
-    echo "$0: no address in $1" >&2; exit 1
-}
-"$BIN" origin "$HERE/origin.yaml" --listen "127.0.0.1:${PORT_BASE:-0}" >"$WORK/origin.out" 2>&1 & PIDS+=($!)
-ORIGIN=$(addr_of "$WORK/origin.out")
-"$BIN" proxy --upstream "http://$ORIGIN" --listen "127.0.0.1:$([ -n "${PORT_BASE:-}" ] && echo $((PORT_BASE + 1)) || echo 0)" --capacity "${CAP}MiB" \
-    >"$WORK/proxy.out" 2>"$WORK/proxy.err" & PIDS+=($!)
-PROXY_PID=$!
-PROXY=$(addr_of "$WORK/proxy.out")
+CAPACITY="${CAP}MiB"
+. "$HERE/proxy-lib.sh"
 RSS0=$(awk '/VmRSS/ {print $2}' /proc/$PROXY_PID/status)
 ( peak=0; while kill -0 $PROXY_PID 2>/dev/null; do
       r=$(awk '/VmRSS/ {print $2}' /proc/$PROXY_PID/status 2>/dev/null || echo 0)
