@@ -32,6 +32,13 @@ fn knob(out: &str, knob: &str) -> Option<String> {
         .map(|v| v.split("  #").next().unwrap().trim().to_string())
 }
 
+/// Asserts each `(knob, value)` of the edge block, naming the knob that differs.
+fn assert_knobs(out: &str, want: &[(&str, &str)]) {
+    for (k, v) in want {
+        assert_eq!(knob(out, k).as_deref(), Some(*v), "knob {k}:\n{out}");
+    }
+}
+
 /// `aws cloudfront get-distribution-config` prints `{ETag, DistributionConfig}` with
 /// `{Quantity, Items}` lists and CachedMethods nested in AllowedMethods (CloudFront API
 /// reference, DistributionConfig / AllowedMethods).
@@ -39,15 +46,9 @@ fn knob(out: &str, knob: &str) -> Option<String> {
 fn cloudfront_get_distribution_config_output() {
     let (code, out, err) = import("cf-get-distribution-config.json");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(
-        knob(&out, "profile").as_deref(),
-        Some("cloudfront"),
-        "{out}"
-    );
-    assert_eq!(
-        knob(&out, "cache_options").as_deref(),
-        Some("true"),
-        "{out}"
+    assert_knobs(
+        &out,
+        &[("profile", "cloudfront"), ("cache_options", "true")],
     );
     assert_eq!(
         knob(&out, "forward_headers").as_deref(),
@@ -64,15 +65,9 @@ fn terraform_empty_forwarded_values_is_not_warned() {
     let (code, out, err) = import("tf-show-modules.json");
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("ForwardedValues"), "{err}");
-    assert_eq!(
-        knob(&out, "key_headers").as_deref(),
-        Some("[origin]"),
-        "{out}"
-    );
-    assert_eq!(
-        knob(&out, "cache_options").as_deref(),
-        Some("false"),
-        "{out}"
+    assert_knobs(
+        &out,
+        &[("key_headers", "[origin]"), ("cache_options", "false")],
     );
 }
 
@@ -82,16 +77,13 @@ fn terraform_empty_forwarded_values_is_not_warned() {
 fn nginx_includes_are_followed() {
     let (code, out, err) = import("nginx/nginx.conf");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(
-        knob(&out, "key_headers").as_deref(),
-        Some("[origin]"),
-        "{out}"
-    );
-    assert_eq!(knob(&out, "collapse").as_deref(), Some("true"), "{out}");
-    assert_eq!(
-        knob(&out, "ttl").as_deref(),
-        Some("{ default: 600 }"),
-        "{out}"
+    assert_knobs(
+        &out,
+        &[
+            ("key_headers", "[origin]"),
+            ("collapse", "true"),
+            ("ttl", "{ default: 600 }"),
+        ],
     );
     assert!(
         out.contains("conf.d/api.conf:8"),
@@ -107,12 +99,7 @@ fn varnish_builtin_hash_shape_is_understood() {
     let (code, out, err) = import("varnish-builtin-origin.vcl");
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("warning"), "{err}");
-    assert_eq!(
-        knob(&out, "key_headers").as_deref(),
-        Some("[origin]"),
-        "{out}"
-    );
-    assert_eq!(knob(&out, "key_host").as_deref(), Some("true"), "{out}");
+    assert_knobs(&out, &[("key_headers", "[origin]"), ("key_host", "true")]);
 }
 
 /// Fastly: `if (req.request != "HEAD" && req.request != "GET" …) { return(pass); }`
@@ -121,7 +108,7 @@ fn varnish_builtin_hash_shape_is_understood() {
 fn fastly_method_guard_then_lookup_does_not_cache_options() {
     let (code, out, err) = import("fastly-macros.vcl");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(knob(&out, "profile").as_deref(), Some("fastly"), "{out}");
+    assert_knobs(&out, &[("profile", "fastly")]);
     assert_ne!(
         knob(&out, "cache_options").as_deref(),
         Some("true"),
@@ -132,11 +119,7 @@ fn fastly_method_guard_then_lookup_does_not_cache_options() {
         !err.contains("req.request"),
         "the guard is understood:\n{err}"
     );
-    assert_eq!(
-        knob(&out, "key_headers").as_deref(),
-        Some("[origin]"),
-        "{out}"
-    );
+    assert_knobs(&out, &[("key_headers", "[origin]")]);
 }
 
 /// The other exports import with the knobs their documents state.
@@ -193,19 +176,11 @@ fn other_exports_import() {
 fn a_byte_order_mark_is_skipped() {
     let (code, out, err) = import("bom-varnish.vcl");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(
-        knob(&out, "key_headers").as_deref(),
-        Some("[origin]"),
-        "{out}"
-    );
+    assert_knobs(&out, &[("key_headers", "[origin]")]);
     let (code, out, err) = import("bom-nginx.conf");
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("not interpreted"), "{err}");
-    assert_eq!(
-        knob(&out, "key_headers").as_deref(),
-        Some("[origin]"),
-        "{out}"
-    );
+    assert_knobs(&out, &[("key_headers", "[origin]")]);
 }
 
 /// `CachePolicyId: !If [IsProd, !Ref OriginKeyed, <managed id>]` is valid
@@ -220,11 +195,7 @@ fn a_cloudformation_condition_is_a_warning() {
     );
     assert!(out.contains("# warning:"), "{out}");
     // the other policies of the behavior still are
-    assert_eq!(
-        knob(&out, "forward_headers").as_deref(),
-        Some("all"),
-        "{out}"
-    );
+    assert_knobs(&out, &[("forward_headers", "all")]);
 }
 
 /// A `map $http_origin $cors_origin { … }` block's entries are not directives.
@@ -253,12 +224,10 @@ fn cloudflare_unmodelled_settings_are_warned_defaults_are_not() {
     assert!(!err.contains("custom_key.user"), "{err}");
     assert!(err.contains("disabled rule"), "{err}");
     assert!(err.contains("bypass_by_default"), "{err}");
-    assert_eq!(
-        knob(&out, "key_headers").as_deref(),
-        Some("[origin, x-tenant]"),
-        "{out}"
+    assert_knobs(
+        &out,
+        &[("key_headers", "[origin, x-tenant]"), ("query", "all")],
     );
-    assert_eq!(knob(&out, "query").as_deref(), Some("all"), "{out}");
 }
 
 /// `if (req.http.Origin) { hash_data(req.http.Origin); }` (the usual CORS idiom) keys
@@ -268,20 +237,13 @@ fn varnish_conditional_origin_hash_idiom() {
     let (code, out, err) = import("varnish-cors-idiom.vcl");
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("conditional hashing"), "{err}");
-    assert_eq!(
-        knob(&out, "key_headers").as_deref(),
-        Some("[origin]"),
-        "{out}"
-    );
-    assert_eq!(
-        knob(&out, "cache_options").as_deref(),
-        Some("true"),
-        "{out}"
-    );
-    assert_eq!(
-        knob(&out, "preflight_key").as_deref(),
-        Some("ignore"),
-        "{out}"
+    assert_knobs(
+        &out,
+        &[
+            ("key_headers", "[origin]"),
+            ("cache_options", "true"),
+            ("preflight_key", "ignore"),
+        ],
     );
 }
 
@@ -304,17 +266,9 @@ fn varnish_ttl_without_deliver_is_warned() {
     let (code, out, err) = import("varnish-ttl-fallthrough.vcl");
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("without return (deliver)"), "{err}");
-    assert_eq!(
-        knob(&out, "ttl").as_deref(),
-        Some("{ default: 300, min: 300, max: 300 }"),
-        "{out}"
-    );
+    assert_knobs(&out, &[("ttl", "{ default: 300, min: 300, max: 300 }")]);
     let (code, out, err) = import("varnish-ttl-deliver.vcl");
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("warning"), "{err}");
-    assert_eq!(
-        knob(&out, "ttl").as_deref(),
-        Some("{ default: 300, min: 300, max: 300 }"),
-        "{out}"
-    );
+    assert_knobs(&out, &[("ttl", "{ default: 300, min: 300, max: 300 }")]);
 }
