@@ -183,3 +183,32 @@ fn bad_input_exits_2() {
     ]);
     assert_eq!(code(&o), 2);
 }
+
+/// A route with an error window answers the same request differently over time: a
+/// counterfactual verdict computed inside the window (503 without CORS headers: blocked)
+/// must not be reused after it (200: allowed). It was, and `explore` then stopped with
+/// "internal error: the repro ... does not replay as recorded" (exit 2) on the bundled
+/// scenarios/31-cached-503-without-acao.yaml.
+#[test]
+fn error_windows_explore_and_their_repro_replays() {
+    let tmp = Tmp::new("errwin");
+    let repro = tmp.0.join("repro.yaml");
+    let sc =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/31-cached-503-without-acao.yaml");
+    let o = run(&[
+        "explore",
+        sc.to_str().unwrap(),
+        "--cases",
+        "1000",
+        "--seed",
+        "0",
+        "--write-repro",
+        repro.to_str().unwrap(),
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 1, "{out}{}", text(&o.stderr));
+    assert!(out.contains("missing-allow-origin"), "{out}");
+    let y = std::fs::read_to_string(&repro).unwrap();
+    let o = run(&["replay", repro.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}\n{y}", text(&o.stdout));
+}

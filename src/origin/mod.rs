@@ -306,6 +306,12 @@ pub const PREFLIGHT_VARY: &str =
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
 impl OriginModel {
+    /// Whether the same request can get a different answer at another time: a route with
+    /// error windows answers an error inside them and its normal answer outside.
+    pub fn answers_change_with_time(&self) -> bool {
+        self.routes.iter().any(|r| !r.errors.is_empty())
+    }
+
     /// The origin's answer to `req` at `now`. Pure: the same request at the same time
     /// always gets the same answer.
     pub fn respond(&self, req: &Request, now: Timestamp) -> Response {

@@ -41,8 +41,10 @@ impl Upstream for OriginModel {
     fn latency_ms(&self) -> u64 {
         self.latency_ms
     }
+    /// Error windows make the answer depend on the time as well: a counterfactual verdict
+    /// remembered inside a window must not stand for the same request after it.
     fn is_pure(&self) -> bool {
-        true
+        !self.answers_change_with_time()
     }
 }
 
