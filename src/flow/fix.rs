@@ -22,6 +22,10 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
     {
         return Some("fetch() checks CORS on the redirect itself: answer the redirect with the CORS headers (a redirect rule in front of the CORS handler sends none), or call the final URL".to_string());
     }
+    if r.verdict.reason == Reason::MissingAllowOrigin && !r.verdict.in_preflight && r.status >= 400
+    {
+        return Some(error_without_cors(r.status));
+    }
     let hint = match r.verdict.reason {
         Reason::Ok => return None,
         Reason::MissingAllowOrigin => "the origin does not allow this origin: add it to `allow_origins` (compare scheme, host and port byte for byte)",
@@ -41,7 +45,35 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
     Some(hint.to_string())
 }
 
+/// An error answer without `Access-Control-Allow-Origin`: the usual source is a load
+/// balancer, WAF or error handler in front of the CORS code, not the allowlist.
+fn error_without_cors(status: u16) -> String {
+    format!("this {status} error answer carries no CORS headers (load balancer, WAF and error-handler pages usually send none): send Access-Control-Allow-Origin on error answers too, so the page can read the error; if the origin is simply not allowed, add it to `allow_origins`")
+}
+
+/// A stored error answer without CORS headers served again: keying on Origin would not
+/// help (the origin's error carries no `Access-Control-Allow-Origin` for anyone); the
+/// error must not be stored, or must carry the CORS headers.
+fn cached_error_fix(status: u16, knobs: &Knobs) -> String {
+    let kept = knobs.errors.ttl.map_or(String::new(), |t| {
+        format!(" (this edge keeps errors {t} s when they state no freshness)")
+    });
+    let store = if knobs.errors.ignore_no_store.contains(&status) {
+        format!("set the error caching TTL for {status} to 0 (CloudFront: a custom error response with ErrorCachingMinTTL 0; this edge ignores `no-store` on a {status})")
+    } else {
+        "mark error answers `Cache-Control: no-store`".to_string()
+    };
+    format!("the edge served a stored {status} error answer without CORS headers{kept}: {store}, and send Access-Control-Allow-Origin on error answers too")
+}
+
 fn cache_fix(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> String {
+    if let Some(s) =
+        served.filter(|s| s.status >= 400 && !s.headers.contains("access-control-allow-origin"))
+    {
+        if !r.verdict.in_preflight {
+            return cached_error_fix(s.status, knobs);
+        }
+    }
     let mut parts: Vec<String> = Vec::new();
     if crate::edge::forward::drops_cors_fields(
         &knobs.forward,
