@@ -219,8 +219,21 @@ impl Fetch {
             Credentials::Include => true,
             Credentials::Omit => false,
             Credentials::SameOrigin => {
-                self.origin != "null" && site::same_origin(&self.origin, &cache::url_of(self))
+                self.origin != "null"
+                    && site::parts(&self.origin).is_some_and(|o| {
+                        self.with_url_parts(|u| u.is_some_and(|u| site::same_origin_parts(&o, &u)))
+                    })
             }
+        }
+    }
+
+    /// Calls `then` with the parts of the fetch's current URL ([`site::parts`] of
+    /// [`cache::url_of`]), split from its fields without building the URL when they are
+    /// plain ([`site::url_parts`]).
+    fn with_url_parts<R>(&self, then: impl FnOnce(Option<site::Parts<'_>>) -> R) -> R {
+        match site::url_parts(&self.scheme, &self.host, &self.target) {
+            Some(p) => then(Some(p)),
+            None => then(site::parts(&cache::url_of(self))),
         }
     }
 
@@ -531,6 +544,8 @@ impl Browser {
     /// same-origin URL).
     fn actual_request(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
+        // author headers, the defaults, four Fetch Metadata / Referer, Origin, Cookie
+        headers.reserve(f.headers.len() + self.defaults[0].len().max(self.defaults[1].len()) + 6);
         for (n, v) in self.author_headers(f) {
             headers.append(n, v);
         }
@@ -561,9 +576,11 @@ impl Browser {
         let agent = if browser { self.agent } else { Agent::None };
         headers.append_missing(&self.defaults_for(agent, &f.scheme));
         if browser {
-            let url = cache::url_of(f);
             let page = f.page_origin();
-            let site = f.chain.fetch_site.max(headers::FetchSite::of(page, &url));
+            let page_parts = site::parts(page);
+            let here =
+                f.with_url_parts(|u| headers::FetchSite::of_parts(page_parts.as_ref(), u.as_ref()));
+            let site = f.chain.fetch_site.max(here);
             headers.append_static("sec-fetch-site", site.value());
             headers.append_static(
                 "sec-fetch-mode",
@@ -574,8 +591,11 @@ impl Browser {
                 },
             );
             headers.append_static("sec-fetch-dest", "empty");
-            if site::parts(page).is_some() {
-                headers.append("referer", &format!("{page}/"));
+            if page_parts.is_some() {
+                let mut referer = String::with_capacity(page.len() + 1);
+                referer.push_str(page);
+                referer.push('/');
+                headers.append("referer", &referer);
             }
         }
     }
@@ -586,6 +606,8 @@ impl Browser {
     /// Access, `Access-Control-Request-Private-Network: true`. Never credentials.
     fn preflight_request(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
+        // the defaults, four Fetch Metadata / Referer, Origin and three ACR* fields
+        headers.reserve(self.defaults[0].len().max(self.defaults[1].len()) + 8);
         self.add_defaults(&mut headers, f, Mode::Cors);
         headers.append("origin", &f.origin);
         headers.append("access-control-request-method", method);

@@ -14,24 +14,52 @@ pub(crate) struct Parts<'a> {
     pub port: Option<&'a str>,
 }
 
-/// Splits `scheme://host[:port][/...]` (an origin or a URL).
+/// Splits `scheme://host[:port][/...]` (an origin or a URL): the scheme ends at the
+/// first `://`, the authority at the first `/`, `?` or `#` after it. Byte scans, no
+/// allocation (this runs several times per simulated request).
 pub(crate) fn parts(url: &str) -> Option<Parts<'_>> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let (host, port) = split_authority(authority);
+    let at = url.as_bytes().windows(3).position(|w| w == b"://")?;
+    let (scheme, rest) = (&url[..at], &url[at + 3..]);
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let (host, port) = split_authority(&rest[..end]);
+    Some(Parts { scheme, host, port })
+}
+
+/// [`parts`] of the URL `scheme://host` + `target` (as [`super::cache::url_of`] writes
+/// it) without building it, when that is plain: a scheme of URL scheme characters, a
+/// host without `/`, `?`, `#`, and a target that is empty or starts a path, query or
+/// fragment. `None` otherwise (then build the URL and call [`parts`]).
+pub(crate) fn url_parts<'a>(scheme: &'a str, host: &'a str, target: &str) -> Option<Parts<'a>> {
+    let delim = |b: u8| matches!(b, b'/' | b'?' | b'#');
+    let plain = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && !host.bytes().any(delim)
+        && target.bytes().next().is_none_or(delim);
+    if !plain {
+        return None;
+    }
+    let (host, port) = split_authority(host);
     Some(Parts { scheme, host, port })
 }
 
 /// Splits `host[:port]`, with `[v6]` literals kept whole.
 pub(crate) fn split_authority(authority: &str) -> (&str, Option<&str>) {
-    if authority.starts_with('[') {
-        return match authority.split_once("]:") {
-            Some((h, p)) => (&authority[..h.len() + 1], Some(p)),
+    let b = authority.as_bytes();
+    if b.first() == Some(&b'[') {
+        return match b.windows(2).position(|w| w == b"]:") {
+            Some(i) => (&authority[..i + 1], Some(&authority[i + 2..])),
             None => (authority, None),
         };
     }
-    match authority.rsplit_once(':') {
-        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+    match b.iter().rposition(|&c| c == b':') {
+        Some(i) if b[i + 1..].iter().all(u8::is_ascii_digit) => {
+            (&authority[..i], Some(&authority[i + 1..]))
+        }
         _ => (authority, None),
     }
 }
@@ -48,13 +76,16 @@ fn default_port(scheme: &str) -> Option<&'static str> {
 /// HTML "same origin": scheme, host and port equal (the default port written or not).
 pub(crate) fn same_origin(a: &str, b: &str) -> bool {
     match (parts(a), parts(b)) {
-        (Some(x), Some(y)) => {
-            x.scheme.eq_ignore_ascii_case(y.scheme)
-                && x.host.eq_ignore_ascii_case(y.host)
-                && x.port.or(default_port(x.scheme)) == y.port.or(default_port(y.scheme))
-        }
+        (Some(x), Some(y)) => same_origin_parts(&x, &y),
         _ => false,
     }
+}
+
+/// [`same_origin`] on split parts.
+pub(crate) fn same_origin_parts(x: &Parts<'_>, y: &Parts<'_>) -> bool {
+    x.scheme.eq_ignore_ascii_case(y.scheme)
+        && x.host.eq_ignore_ascii_case(y.host)
+        && x.port.or(default_port(x.scheme)) == y.port.or(default_port(y.scheme))
 }
 
 /// Multi-label public suffixes (a small extract of the Public Suffix List,
@@ -109,12 +140,15 @@ pub(crate) fn registrable_domain(host: &str) -> &str {
 /// An origin that is not a URL (`null`) is same site with nothing.
 pub(crate) fn same_site(a: &str, b: &str) -> bool {
     match (parts(a), parts(b)) {
-        (Some(x), Some(y)) => {
-            x.scheme.eq_ignore_ascii_case(y.scheme)
-                && registrable_domain(x.host).eq_ignore_ascii_case(registrable_domain(y.host))
-        }
+        (Some(x), Some(y)) => same_site_parts(&x, &y),
         _ => false,
     }
+}
+
+/// [`same_site`] on split parts.
+pub(crate) fn same_site_parts(x: &Parts<'_>, y: &Parts<'_>) -> bool {
+    x.scheme.eq_ignore_ascii_case(y.scheme)
+        && registrable_domain(x.host).eq_ignore_ascii_case(registrable_domain(y.host))
 }
 
 /// `scheme://host[:port]` of a URL: its origin, serialised.
@@ -172,6 +206,53 @@ mod tests {
         assert!(same_site("https://x.a.co.uk", "https://y.a.co.uk"));
         assert!(!same_site("https://a.co.uk", "https://b.co.uk"));
         assert!(!same_site("null", "https://a.example"));
+    }
+
+    /// The reference [`parts`]: the standard library's splitting, as first written.
+    fn parts_by_split(url: &str) -> Option<Parts<'_>> {
+        let (scheme, rest) = url.split_once("://")?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(_) => match authority.split_once("]:") {
+                Some((h, p)) => (&authority[..h.len() + 1], Some(p)),
+                None => (authority, None),
+            },
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+                _ => (authority, None),
+            },
+        };
+        Some(Parts { scheme, host, port })
+    }
+
+    proptest::proptest! {
+        /// The byte scans split like the standard library's `split_once`/`rsplit_once`,
+        /// and `url_parts` (when it answers) like `parts` of the built URL.
+        #[test]
+        fn byte_scans_split_like_the_reference(
+            scheme in "[a-z:/]{0,6}",
+            host in "[a-z0-9.:\\[\\]/?#]{0,12}",
+            target in "[a-z/?#:]{0,6}",
+        ) {
+            let url = format!("{scheme}://{host}{target}");
+            proptest::prop_assert_eq!(parts(&url), parts_by_split(&url));
+            let raw = format!("{scheme}{host}{target}");
+            proptest::prop_assert_eq!(parts(&raw), parts_by_split(&raw));
+            if let Some(p) = url_parts(&scheme, &host, &target) {
+                proptest::prop_assert_eq!(Some(p), parts(&url));
+            }
+        }
+    }
+
+    #[test]
+    fn url_parts_answers_plain_urls() {
+        let p = url_parts("https", "[::1]:8443", "/x?y");
+        assert_eq!(p, parts("https://[::1]:8443/x?y"));
+        assert!(p.is_some());
+        assert!(url_parts("https", "a.example", "").is_some());
+        assert_eq!(url_parts("https", "a.example", "x"), None);
+        assert_eq!(url_parts("", "a.example", "/"), None);
+        assert_eq!(url_parts("https", "a/b", "/"), None);
     }
 
     #[test]

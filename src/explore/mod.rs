@@ -219,11 +219,19 @@ impl<'a> Explorer<'a> {
 
     /// Simulates a session; returns each step's report.
     pub fn run(&mut self, session: &Session) -> &[StepReport] {
-        self.run_inner(session, false);
+        self.run_inner(session, false, |_, _, _| false);
         &self.reports
     }
 
-    fn run_inner(&mut self, session: &Session, keep_steps: bool) {
+    /// Runs the session's steps in order until `stop(scenario, steps so far, report)`
+    /// says so (or the session ends); returns whether it stopped early. A step never
+    /// depends on a later one, so the reports run so far are those of the whole session.
+    fn run_inner(
+        &mut self,
+        session: &Session,
+        keep_steps: bool,
+        stop: impl Fn(&Scenario, &[Step], &StepReport) -> bool,
+    ) -> bool {
         let Explorer {
             sc,
             model,
@@ -263,14 +271,20 @@ impl<'a> Explorer<'a> {
                     r
                 }
             };
+            let done = stop(scratch, last_steps, &report);
             reports.push(report);
+            if done {
+                *memo = sim.into_memo();
+                return true;
+            }
         }
         *memo = sim.into_memo();
+        false
     }
 
     /// The cache-induced findings of a session, in step order.
     pub fn findings(&mut self, session: &Session) -> Vec<Finding> {
-        self.run_inner(session, true);
+        self.run_inner(session, true, |_, _, _| false);
         self.reports
             .iter()
             .filter_map(|r| classify(&self.scratch, &self.last_steps, r))
@@ -278,11 +292,10 @@ impl<'a> Explorer<'a> {
     }
 
     /// Whether a session shows a failure of this kind.
+    /// Stops at the first step that shows it.
     pub fn shows(&mut self, session: &Session, kind: &FailureKind) -> bool {
-        self.run_inner(session, true);
-        self.reports.iter().any(|r| {
-            r.cache_induced
-                && classify(&self.scratch, &self.last_steps, r).is_some_and(|f| f.kind == *kind)
+        self.run_inner(session, true, |sc, steps, r| {
+            r.cache_induced && classify(sc, steps, r).is_some_and(|f| f.kind == *kind)
         })
     }
 
@@ -290,11 +303,11 @@ impl<'a> Explorer<'a> {
     /// Only failures a stored response caused count: one the edge causes on every
     /// forwarded request (a field it never sends the origin, `edge::forward`) is not
     /// intermittent and has no poisoning step; replay and lint report it.
+    /// Stops at the first failing step: the steps after it cannot change the answer.
     pub fn any_failure(&mut self, session: &Session) -> bool {
-        self.run_inner(session, false);
-        self.reports
-            .iter()
-            .any(|r| r.cache_induced && r.poisoned_by.is_some())
+        self.run_inner(session, false, |_, _, r| {
+            r.cache_induced && r.poisoned_by.is_some()
+        })
     }
 
     /// The session as a scenario: only the clients it uses (POPs pinned where the edge
