@@ -116,14 +116,17 @@ pub(crate) fn registrable_domain(host: &str) -> &str {
     if is_ip || !h.contains('.') {
         return h;
     }
-    let labels: Vec<usize> = h.match_indices('.').map(|(i, _)| i).collect();
     let take = |n: usize| -> &str {
-        // the last n labels
-        if labels.len() < n {
-            h
-        } else {
-            &h[labels[labels.len() - n] + 1..]
+        // the last n labels: after the n-th dot from the end (the whole name when it has
+        // fewer dots)
+        let mut end = h.len();
+        for _ in 0..n {
+            match h.as_bytes()[..end].iter().rposition(|&b| b == b'.') {
+                Some(i) => end = i,
+                None => return h,
+            }
         }
+        &h[end + 1..]
     };
     let two = take(2);
     if MULTI_LABEL_SUFFIXES
@@ -241,6 +244,25 @@ mod tests {
             if let Some(p) = url_parts(&scheme, &host, &target) {
                 proptest::prop_assert_eq!(Some(p), parts(&url));
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The last n labels by reverse scans, as by the list of dot positions.
+        #[test]
+        fn registrable_domain_by_reverse_scan(host in "[a-c.]{0,12}(\\.(co\\.uk|github\\.io))?") {
+            let h = host.trim_end_matches('.');
+            let labels: Vec<usize> = h.match_indices('.').map(|(i, _)| i).collect();
+            let take = |n: usize| if labels.len() < n { h } else { &h[labels[labels.len() - n] + 1..] };
+            let two = take(2);
+            let want = if !h.contains('.') || h.bytes().all(|b| b == b'.') {
+                h
+            } else if MULTI_LABEL_SUFFIXES.iter().any(|s| two.eq_ignore_ascii_case(s)) {
+                take(3)
+            } else {
+                two
+            };
+            proptest::prop_assert_eq!(registrable_domain(&host), want);
         }
     }
 

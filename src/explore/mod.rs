@@ -16,7 +16,7 @@ use crate::flow::{StepReport, Trace};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
 use crate::scenario::{self, Expect, OriginSpec, PreflightUse, Scenario, Step};
-use crate::sim::{self, CounterfactualMemo, Sim};
+use crate::sim::{self, Sim, SimParts};
 pub use gen::{Pool, Session, SessionStep};
 pub use kind::{classify, FailureKind, Finding};
 use proptest::strategy::{Strategy, ValueTree};
@@ -161,8 +161,9 @@ pub struct Explorer<'a> {
     reports: Vec<StepReport>,
     /// The steps of the last run (only kept when asked for).
     last_steps: Vec<Step>,
-    /// Counterfactual verdicts against `model`, kept across sessions.
-    memo: CounterfactualMemo,
+    /// The simulator's edge and browsers, reset between sessions, and the
+    /// counterfactual verdicts against `model`, kept across sessions. Built by the first.
+    parts: Option<SimParts>,
 }
 
 const STEP_CACHE_LIMIT: usize = 1 << 16;
@@ -201,7 +202,7 @@ impl<'a> Explorer<'a> {
             scratch,
             reports: Vec::new(),
             last_steps: Vec::new(),
-            memo: CounterfactualMemo::default(),
+            parts: None,
         })
     }
 
@@ -240,7 +241,7 @@ impl<'a> Explorer<'a> {
             steps,
             reports,
             last_steps,
-            memo,
+            parts,
         } = self;
         for (c, p) in scratch.clients.iter_mut().zip(&session.pops) {
             c.pop = Some(*p);
@@ -248,7 +249,14 @@ impl<'a> Explorer<'a> {
         reports.clear();
         last_steps.clear();
         let knobs: &Knobs = &sc.edge.knobs;
-        let mut sim = Sim::with_memo(scratch, knobs, std::mem::take(memo));
+        let fresh = match parts.take() {
+            Some(mut p) => {
+                p.reset();
+                p
+            }
+            None => SimParts::new(scratch, knobs),
+        };
+        let (mut sim, kept) = Sim::from_parts(scratch, knobs, fresh);
         let mut now = 0u64;
         for (i, s) in session.steps.iter().enumerate() {
             now = now.saturating_add(pool.gaps_ms[s.gap]);
@@ -274,11 +282,11 @@ impl<'a> Explorer<'a> {
             let done = stop(scratch, last_steps, &report);
             reports.push(report);
             if done {
-                *memo = sim.into_memo();
+                *parts = Some(sim.into_parts(kept));
                 return true;
             }
         }
-        *memo = sim.into_memo();
+        *parts = Some(sim.into_parts(kept));
         false
     }
 
