@@ -553,10 +553,9 @@ impl Browser {
         if self.is_browser(f) && (f.mode == Mode::Cors || !matches!(method, "GET" | "HEAD")) {
             headers.append("origin", &f.origin);
         }
-        if f.includes_credentials() {
-            if let Some(c) = &f.cookie {
-                headers.append("cookie", c);
-            }
+        // (the cookie first: it is cheaper to test, and mostly absent)
+        if let Some(c) = f.cookie.as_ref().filter(|_| f.includes_credentials()) {
+            headers.append("cookie", c);
         }
         Request {
             method: method.to_string(),
@@ -646,26 +645,20 @@ impl Browser {
         if !self.cors_applies(f) {
             return Ok(self.actual_request(f, &method));
         }
-        let url = cache::url_of(f);
         if self.chrome() {
             self.cache.forget(f);
         }
-        let outcome = self.judge_preflight(f, &method, resp);
-        if let Err(failure) = outcome {
-            return Err(self.blocked_with_status(f, &failure, true, resp.status));
-        }
+        let (methods, header_names) = match self.judge_preflight(f, &method, resp) {
+            Ok(lists) => lists,
+            Err(failure) => return Err(self.blocked_with_status(f, &failure, true, resp.status)),
+        };
         // A request whose origin a redirect tainted has an opaque origin (serialised
         // `null`), which never matches a later request's: nothing worth caching.
         if f.origin == "null" {
             return Ok(self.actual_request(f, &method));
         }
         let max_age = preflight::max_age_secs(self.agent, &resp.headers);
-        // Both lists parsed fine in judge_preflight.
-        let methods = preflight::parse_token_list(&resp.headers, "access-control-allow-methods")
-            .unwrap_or_default();
-        let header_names =
-            preflight::parse_token_list(&resp.headers, "access-control-allow-headers")
-                .unwrap_or_default();
+        let url = cache::url_of(f);
         for m in methods {
             self.cache
                 .store(now, f, &url, CacheItem::Method(m.to_string()), max_age);
@@ -686,13 +679,15 @@ impl Browser {
         Ok(self.actual_request(f, &method))
     }
 
-    /// The checks of Fetch §4.8 step 7, without side effects.
+    /// The checks of Fetch §4.8 step 7, without side effects; on success the parsed
+    /// `Access-Control-Allow-Methods` and `-Headers` lists.
+    #[allow(clippy::type_complexity)]
     fn judge_preflight<'a>(
         &self,
         f: &'a Fetch,
         method: &'a str,
         resp: &'a Response,
-    ) -> Result<(), Failure<'a>> {
+    ) -> Result<(Vec<&'a str>, Vec<&'a str>), Failure<'a>> {
         let include = f.credentials == Credentials::Include;
         check::cors_check(&resp.headers, &f.origin, f.credentials)?;
         if !(200..=299).contains(&resp.status) {
@@ -733,7 +728,7 @@ impl Browser {
                 return Err(Failure::HeaderNotAllowed(name));
             }
         }
-        Ok(())
+        Ok((methods, names))
     }
 
     /// Judges the actual response: Fetch §3.2.5 "CORS check" (Fetch §4.1 "main fetch"

@@ -18,14 +18,25 @@ pub(crate) struct Parts<'a> {
 /// first `://`, the authority at the first `/`, `?` or `#` after it. Byte scans, no
 /// allocation (this runs several times per simulated request).
 pub(crate) fn parts(url: &str) -> Option<Parts<'_>> {
-    let at = url.as_bytes().windows(3).position(|w| w == b"://")?;
-    let (scheme, rest) = (&url[..at], &url[at + 3..]);
-    let end = rest
-        .bytes()
-        .position(|b| matches!(b, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
-    let (host, port) = split_authority(&rest[..end]);
-    Some(Parts { scheme, host, port })
+    let b = url.as_bytes();
+    let mut at = 0;
+    let at = loop {
+        match b.get(at..at + 3)? {
+            [b':', b'/', b'/'] => break at,
+            _ => at += 1,
+        }
+    };
+    let rest = &b[at + 3..];
+    let mut end = 0;
+    while end < rest.len() && !matches!(rest[end], b'/' | b'?' | b'#') {
+        end += 1;
+    }
+    let (host, port) = split_authority(&url[at + 3..at + 3 + end]);
+    Some(Parts {
+        scheme: &url[..at],
+        host,
+        port,
+    })
 }
 
 /// [`parts`] of the URL `scheme://host` + `target` (as [`super::cache::url_of`] writes
