@@ -168,6 +168,20 @@ pub struct Explorer<'a> {
 
 const STEP_CACHE_LIMIT: usize = 1 << 16;
 
+/// Which steps a run keeps (for [`classify`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    None,
+    All,
+    /// All, once a step fails with a poisoning step (the earlier ones are rebuilt then).
+    FromFailure,
+}
+
+/// A cache-induced failure that a stored response caused.
+fn poisoned(r: &StepReport) -> bool {
+    r.cache_induced && r.poisoned_by.is_some()
+}
+
 fn cache_index(p: &Pool, s: &SessionStep) -> usize {
     (((s.client * p.requests.len() + s.request) * (p.credentials.len() + 1) + s.credentials)
         << p.extra_headers.len())
@@ -220,7 +234,7 @@ impl<'a> Explorer<'a> {
 
     /// Simulates a session; returns each step's report.
     pub fn run(&mut self, session: &Session) -> &[StepReport] {
-        self.run_inner(session, false, |_, _, _| false);
+        self.run_inner(session, Keep::None, |_, _, _| false);
         &self.reports
     }
 
@@ -230,7 +244,7 @@ impl<'a> Explorer<'a> {
     fn run_inner(
         &mut self,
         session: &Session,
-        keep_steps: bool,
+        keep: Keep,
         stop: impl Fn(&Scenario, &[Step], &StepReport) -> bool,
     ) -> bool {
         let Explorer {
@@ -258,6 +272,7 @@ impl<'a> Explorer<'a> {
         };
         let (mut sim, kept) = Sim::from_parts(scratch, knobs, fresh);
         let mut now = 0u64;
+        let mut keep_steps = keep == Keep::All;
         for (i, s) in session.steps.iter().enumerate() {
             now = now.saturating_add(pool.gaps_ms[s.gap]);
             let idx = cache_index(pool, s);
@@ -279,6 +294,16 @@ impl<'a> Explorer<'a> {
                     r
                 }
             };
+            if keep == Keep::FromFailure && !keep_steps && poisoned(&report) {
+                // the steps so far as the cache above holds them: `Pool::step` at their times
+                let upto = &session.steps[..=i];
+                last_steps.extend(
+                    upto.iter()
+                        .zip(pool.times(session))
+                        .map(|(s, t)| pool.step(sc, s, t)),
+                );
+                keep_steps = true;
+            }
             let done = stop(scratch, last_steps, &report);
             reports.push(report);
             if done {
@@ -292,17 +317,32 @@ impl<'a> Explorer<'a> {
 
     /// The cache-induced findings of a session, in step order.
     pub fn findings(&mut self, session: &Session) -> Vec<Finding> {
-        self.run_inner(session, true, |_, _, _| false);
+        self.run_inner(session, Keep::All, |_, _, _| false);
         self.reports
             .iter()
             .filter_map(|r| classify(&self.scratch, &self.last_steps, r))
             .collect()
     }
 
+    /// What [`Explorer::any_failure`] then (when it is true) [`Explorer::findings`] say,
+    /// in one run: the steps are kept from the first failing step on.
+    pub fn sample(&mut self, session: &Session) -> Option<Vec<Finding>> {
+        self.run_inner(session, Keep::FromFailure, |_, _, _| false);
+        if !self.reports.iter().any(poisoned) {
+            return None;
+        }
+        Some(
+            self.reports
+                .iter()
+                .filter_map(|r| classify(&self.scratch, &self.last_steps, r))
+                .collect(),
+        )
+    }
+
     /// Whether a session shows a failure of this kind.
     /// Stops at the first step that shows it.
     pub fn shows(&mut self, session: &Session, kind: &FailureKind) -> bool {
-        self.run_inner(session, true, |sc, steps, r| {
+        self.run_inner(session, Keep::All, |sc, steps, r| {
             r.cache_induced && classify(sc, steps, r).is_some_and(|f| f.kind == *kind)
         })
     }
@@ -313,9 +353,7 @@ impl<'a> Explorer<'a> {
     /// intermittent and has no poisoning step; replay and lint report it.
     /// Stops at the first failing step: the steps after it cannot change the answer.
     pub fn any_failure(&mut self, session: &Session) -> bool {
-        self.run_inner(session, false, |_, _, r| {
-            r.cache_induced && r.poisoned_by.is_some()
-        })
+        self.run_inner(session, Keep::None, |_, _, r| poisoned(r))
     }
 
     /// The session as a scenario: only the clients it uses (POPs pinned where the edge
@@ -398,11 +436,10 @@ pub fn explore(
         }
         let session = session_tree(&strategy, settings.seed, case).current();
         steps_simulated += session.steps.len() as u64;
-        if !ex.any_failure(&session) {
+        let Some(findings) = ex.sample(&session) else {
             continue;
-        }
+        };
         failing += 1;
-        let findings = ex.findings(&session);
         failing_blocked += u64::from(findings.iter().any(|f| f.kind.blocked));
         kinds_here.clear();
         for f in findings {

@@ -193,6 +193,9 @@ proptest! {
             prop_assert_eq!(&again, &format!("{:?}", fresh.run(&s)));
             let failing = fresh.reports.iter().any(|r| r.cache_induced && r.poisoned_by.is_some());
             prop_assert_eq!(used.any_failure(&s), failing);
+            let sampled = used.sample(&s).map(|f| format!("{f:?}"));
+            let full = failing.then(|| format!("{:?}", fresh.findings(&s)));
+            prop_assert_eq!(sampled, full);
             for f in used.findings(&s) {
                 prop_assert!(fresh.shows(&s, &f.kind));
             }
