@@ -2,6 +2,10 @@
 //! baseline measured in the same run: replaying the same number of steps with
 //! `sim::replay` (no generation, one fixed scenario).
 //!
+//! "explore a 10-step session" is the sampling fast path (`Explorer::any_failure`, which
+//! stops at the first failing step); "sample … as explore() does" adds the full second
+//! run `explore()` makes of a failing session for its findings.
+//!
 //! `cargo bench --bench explore`
 
 // criterion_group! generates an undocumented pub fn.
@@ -59,6 +63,17 @@ fn bench(c: &mut Criterion) {
                 case += 1;
                 let s = session_tree(&strategy, 0, case).current();
                 black_box(ex.any_failure(&s))
+            })
+        });
+        // `any_failure` stops at the first failing step; `explore()` then runs a failing
+        // session again in full for its findings. This is a sampled session's whole cost.
+        g.bench_function("sample a 10-step session as explore() does", |b| {
+            b.iter(|| {
+                case += 1;
+                let s = session_tree(&strategy, 0, case).current();
+                if ex.any_failure(&s) {
+                    black_box(ex.findings(&s));
+                }
             })
         });
         g.finish();

@@ -112,12 +112,21 @@ pub enum FetchSite {
 impl FetchSite {
     /// Between the page origin and a URL.
     pub fn of(page_origin: &str, url: &str) -> FetchSite {
-        if super::site::same_origin(page_origin, url) {
-            FetchSite::SameOrigin
-        } else if super::site::same_site(page_origin, url) {
-            FetchSite::SameSite
-        } else {
-            FetchSite::CrossSite
+        FetchSite::of_parts(
+            super::site::parts(page_origin).as_ref(),
+            super::site::parts(url).as_ref(),
+        )
+    }
+
+    /// [`FetchSite::of`] on split parts (`None`: not a URL, which is cross-site).
+    pub(crate) fn of_parts(
+        page: Option<&super::site::Parts<'_>>,
+        url: Option<&super::site::Parts<'_>>,
+    ) -> FetchSite {
+        match (page, url) {
+            (Some(p), Some(u)) if super::site::same_origin_parts(p, u) => FetchSite::SameOrigin,
+            (Some(p), Some(u)) if super::site::same_site_parts(p, u) => FetchSite::SameSite,
+            _ => FetchSite::CrossSite,
         }
     }
 

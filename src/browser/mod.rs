@@ -219,8 +219,21 @@ impl Fetch {
             Credentials::Include => true,
             Credentials::Omit => false,
             Credentials::SameOrigin => {
-                self.origin != "null" && site::same_origin(&self.origin, &cache::url_of(self))
+                self.origin != "null"
+                    && site::parts(&self.origin).is_some_and(|o| {
+                        self.with_url_parts(|u| u.is_some_and(|u| site::same_origin_parts(&o, &u)))
+                    })
             }
+        }
+    }
+
+    /// Calls `then` with the parts of the fetch's current URL ([`site::parts`] of
+    /// [`cache::url_of`]), split from its fields without building the URL when they are
+    /// plain ([`site::url_parts`]).
+    fn with_url_parts<R>(&self, then: impl FnOnce(Option<site::Parts<'_>>) -> R) -> R {
+        match site::url_parts(&self.scheme, &self.host, &self.target) {
+            Some(p) => then(Some(p)),
+            None => then(site::parts(&cache::url_of(self))),
         }
     }
 
@@ -531,6 +544,8 @@ impl Browser {
     /// same-origin URL).
     fn actual_request(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
+        // author headers, the defaults, four Fetch Metadata / Referer, Origin, Cookie
+        headers.reserve(f.headers.len() + self.defaults[0].len().max(self.defaults[1].len()) + 6);
         for (n, v) in self.author_headers(f) {
             headers.append(n, v);
         }
@@ -538,10 +553,9 @@ impl Browser {
         if self.is_browser(f) && (f.mode == Mode::Cors || !matches!(method, "GET" | "HEAD")) {
             headers.append("origin", &f.origin);
         }
-        if f.includes_credentials() {
-            if let Some(c) = &f.cookie {
-                headers.append("cookie", c);
-            }
+        // (the cookie first: it is cheaper to test, and mostly absent)
+        if let Some(c) = f.cookie.as_ref().filter(|_| f.includes_credentials()) {
+            headers.append("cookie", c);
         }
         Request {
             method: method.to_string(),
@@ -561,9 +575,11 @@ impl Browser {
         let agent = if browser { self.agent } else { Agent::None };
         headers.append_missing(&self.defaults_for(agent, &f.scheme));
         if browser {
-            let url = cache::url_of(f);
             let page = f.page_origin();
-            let site = f.chain.fetch_site.max(headers::FetchSite::of(page, &url));
+            let page_parts = site::parts(page);
+            let here =
+                f.with_url_parts(|u| headers::FetchSite::of_parts(page_parts.as_ref(), u.as_ref()));
+            let site = f.chain.fetch_site.max(here);
             headers.append_static("sec-fetch-site", site.value());
             headers.append_static(
                 "sec-fetch-mode",
@@ -574,8 +590,11 @@ impl Browser {
                 },
             );
             headers.append_static("sec-fetch-dest", "empty");
-            if site::parts(page).is_some() {
-                headers.append("referer", &format!("{page}/"));
+            if page_parts.is_some() {
+                let mut referer = String::with_capacity(page.len() + 1);
+                referer.push_str(page);
+                referer.push('/');
+                headers.append("referer", &referer);
             }
         }
     }
@@ -586,6 +605,8 @@ impl Browser {
     /// Access, `Access-Control-Request-Private-Network: true`. Never credentials.
     fn preflight_request(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
+        // the defaults, four Fetch Metadata / Referer, Origin and three ACR* fields
+        headers.reserve(self.defaults[0].len().max(self.defaults[1].len()) + 8);
         self.add_defaults(&mut headers, f, Mode::Cors);
         headers.append("origin", &f.origin);
         headers.append("access-control-request-method", method);
@@ -624,26 +645,20 @@ impl Browser {
         if !self.cors_applies(f) {
             return Ok(self.actual_request(f, &method));
         }
-        let url = cache::url_of(f);
         if self.chrome() {
             self.cache.forget(f);
         }
-        let outcome = self.judge_preflight(f, &method, resp);
-        if let Err(failure) = outcome {
-            return Err(self.blocked_with_status(f, &failure, true, resp.status));
-        }
+        let (methods, header_names) = match self.judge_preflight(f, &method, resp) {
+            Ok(lists) => lists,
+            Err(failure) => return Err(self.blocked_with_status(f, &failure, true, resp.status)),
+        };
         // A request whose origin a redirect tainted has an opaque origin (serialised
         // `null`), which never matches a later request's: nothing worth caching.
         if f.origin == "null" {
             return Ok(self.actual_request(f, &method));
         }
         let max_age = preflight::max_age_secs(self.agent, &resp.headers);
-        // Both lists parsed fine in judge_preflight.
-        let methods = preflight::parse_token_list(&resp.headers, "access-control-allow-methods")
-            .unwrap_or_default();
-        let header_names =
-            preflight::parse_token_list(&resp.headers, "access-control-allow-headers")
-                .unwrap_or_default();
+        let url = cache::url_of(f);
         for m in methods {
             self.cache
                 .store(now, f, &url, CacheItem::Method(m.to_string()), max_age);
@@ -664,13 +679,15 @@ impl Browser {
         Ok(self.actual_request(f, &method))
     }
 
-    /// The checks of Fetch §4.8 step 7, without side effects.
+    /// The checks of Fetch §4.8 step 7, without side effects; on success the parsed
+    /// `Access-Control-Allow-Methods` and `-Headers` lists.
+    #[allow(clippy::type_complexity)]
     fn judge_preflight<'a>(
         &self,
         f: &'a Fetch,
         method: &'a str,
         resp: &'a Response,
-    ) -> Result<(), Failure<'a>> {
+    ) -> Result<(Vec<&'a str>, Vec<&'a str>), Failure<'a>> {
         let include = f.credentials == Credentials::Include;
         check::cors_check(&resp.headers, &f.origin, f.credentials)?;
         if !(200..=299).contains(&resp.status) {
@@ -711,7 +728,7 @@ impl Browser {
                 return Err(Failure::HeaderNotAllowed(name));
             }
         }
-        Ok(())
+        Ok((methods, names))
     }
 
     /// Judges the actual response: Fetch §3.2.5 "CORS check" (Fetch §4.1 "main fetch"

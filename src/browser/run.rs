@@ -297,7 +297,9 @@ impl Run {
             let url = super::cache::url_of(&self.f);
             inst.http.store(now, &part, &url, req, resp, self.tag);
         }
-        if self.credentials_flag() {
+        // (the jar stores nothing from a response without `Set-Cookie`: that is tested
+        // first, being cheaper than the credentials flag)
+        if resp.headers.contains("set-cookie") && self.credentials_flag() {
             let page = self.f.page_origin().to_string();
             inst.jar
                 .store(agent, &page, &self.f.scheme, &self.f.host, &resp.headers);

@@ -14,24 +14,63 @@ pub(crate) struct Parts<'a> {
     pub port: Option<&'a str>,
 }
 
-/// Splits `scheme://host[:port][/...]` (an origin or a URL).
+/// Splits `scheme://host[:port][/...]` (an origin or a URL): the scheme ends at the
+/// first `://`, the authority at the first `/`, `?` or `#` after it. Byte scans, no
+/// allocation (this runs several times per simulated request).
 pub(crate) fn parts(url: &str) -> Option<Parts<'_>> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let (host, port) = split_authority(authority);
+    let b = url.as_bytes();
+    let mut at = 0;
+    let at = loop {
+        match b.get(at..at + 3)? {
+            [b':', b'/', b'/'] => break at,
+            _ => at += 1,
+        }
+    };
+    let rest = &b[at + 3..];
+    let mut end = 0;
+    while end < rest.len() && !matches!(rest[end], b'/' | b'?' | b'#') {
+        end += 1;
+    }
+    let (host, port) = split_authority(&url[at + 3..at + 3 + end]);
+    Some(Parts {
+        scheme: &url[..at],
+        host,
+        port,
+    })
+}
+
+/// [`parts`] of the URL `scheme://host` + `target` (as [`super::cache::url_of`] writes
+/// it) without building it, when that is plain: a scheme of URL scheme characters, a
+/// host without `/`, `?`, `#`, and a target that is empty or starts a path, query or
+/// fragment. `None` otherwise (then build the URL and call [`parts`]).
+pub(crate) fn url_parts<'a>(scheme: &'a str, host: &'a str, target: &str) -> Option<Parts<'a>> {
+    let delim = |b: u8| matches!(b, b'/' | b'?' | b'#');
+    let plain = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && !host.bytes().any(delim)
+        && target.bytes().next().is_none_or(delim);
+    if !plain {
+        return None;
+    }
+    let (host, port) = split_authority(host);
     Some(Parts { scheme, host, port })
 }
 
 /// Splits `host[:port]`, with `[v6]` literals kept whole.
 pub(crate) fn split_authority(authority: &str) -> (&str, Option<&str>) {
-    if authority.starts_with('[') {
-        return match authority.split_once("]:") {
-            Some((h, p)) => (&authority[..h.len() + 1], Some(p)),
+    let b = authority.as_bytes();
+    if b.first() == Some(&b'[') {
+        return match b.windows(2).position(|w| w == b"]:") {
+            Some(i) => (&authority[..i + 1], Some(&authority[i + 2..])),
             None => (authority, None),
         };
     }
-    match authority.rsplit_once(':') {
-        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+    match b.iter().rposition(|&c| c == b':') {
+        Some(i) if b[i + 1..].iter().all(u8::is_ascii_digit) => {
+            (&authority[..i], Some(&authority[i + 1..]))
+        }
         _ => (authority, None),
     }
 }
@@ -48,13 +87,16 @@ fn default_port(scheme: &str) -> Option<&'static str> {
 /// HTML "same origin": scheme, host and port equal (the default port written or not).
 pub(crate) fn same_origin(a: &str, b: &str) -> bool {
     match (parts(a), parts(b)) {
-        (Some(x), Some(y)) => {
-            x.scheme.eq_ignore_ascii_case(y.scheme)
-                && x.host.eq_ignore_ascii_case(y.host)
-                && x.port.or(default_port(x.scheme)) == y.port.or(default_port(y.scheme))
-        }
+        (Some(x), Some(y)) => same_origin_parts(&x, &y),
         _ => false,
     }
+}
+
+/// [`same_origin`] on split parts.
+pub(crate) fn same_origin_parts(x: &Parts<'_>, y: &Parts<'_>) -> bool {
+    x.scheme.eq_ignore_ascii_case(y.scheme)
+        && x.host.eq_ignore_ascii_case(y.host)
+        && x.port.or(default_port(x.scheme)) == y.port.or(default_port(y.scheme))
 }
 
 /// Multi-label public suffixes (a small extract of the Public Suffix List,
@@ -85,14 +127,17 @@ pub(crate) fn registrable_domain(host: &str) -> &str {
     if is_ip || !h.contains('.') {
         return h;
     }
-    let labels: Vec<usize> = h.match_indices('.').map(|(i, _)| i).collect();
     let take = |n: usize| -> &str {
-        // the last n labels
-        if labels.len() < n {
-            h
-        } else {
-            &h[labels[labels.len() - n] + 1..]
+        // the last n labels: after the n-th dot from the end (the whole name when it has
+        // fewer dots)
+        let mut end = h.len();
+        for _ in 0..n {
+            match h.as_bytes()[..end].iter().rposition(|&b| b == b'.') {
+                Some(i) => end = i,
+                None => return h,
+            }
         }
+        &h[end + 1..]
     };
     let two = take(2);
     if MULTI_LABEL_SUFFIXES
@@ -109,12 +154,15 @@ pub(crate) fn registrable_domain(host: &str) -> &str {
 /// An origin that is not a URL (`null`) is same site with nothing.
 pub(crate) fn same_site(a: &str, b: &str) -> bool {
     match (parts(a), parts(b)) {
-        (Some(x), Some(y)) => {
-            x.scheme.eq_ignore_ascii_case(y.scheme)
-                && registrable_domain(x.host).eq_ignore_ascii_case(registrable_domain(y.host))
-        }
+        (Some(x), Some(y)) => same_site_parts(&x, &y),
         _ => false,
     }
+}
+
+/// [`same_site`] on split parts.
+pub(crate) fn same_site_parts(x: &Parts<'_>, y: &Parts<'_>) -> bool {
+    x.scheme.eq_ignore_ascii_case(y.scheme)
+        && registrable_domain(x.host).eq_ignore_ascii_case(registrable_domain(y.host))
 }
 
 /// `scheme://host[:port]` of a URL: its origin, serialised.
@@ -172,6 +220,72 @@ mod tests {
         assert!(same_site("https://x.a.co.uk", "https://y.a.co.uk"));
         assert!(!same_site("https://a.co.uk", "https://b.co.uk"));
         assert!(!same_site("null", "https://a.example"));
+    }
+
+    /// The reference [`parts`]: the standard library's splitting, as first written.
+    fn parts_by_split(url: &str) -> Option<Parts<'_>> {
+        let (scheme, rest) = url.split_once("://")?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(_) => match authority.split_once("]:") {
+                Some((h, p)) => (&authority[..h.len() + 1], Some(p)),
+                None => (authority, None),
+            },
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+                _ => (authority, None),
+            },
+        };
+        Some(Parts { scheme, host, port })
+    }
+
+    proptest::proptest! {
+        /// The byte scans split like the standard library's `split_once`/`rsplit_once`,
+        /// and `url_parts` (when it answers) like `parts` of the built URL.
+        #[test]
+        fn byte_scans_split_like_the_reference(
+            scheme in "[a-z:/]{0,6}",
+            host in "[a-z0-9.:\\[\\]/?#]{0,12}",
+            target in "[a-z/?#:]{0,6}",
+        ) {
+            let url = format!("{scheme}://{host}{target}");
+            proptest::prop_assert_eq!(parts(&url), parts_by_split(&url));
+            let raw = format!("{scheme}{host}{target}");
+            proptest::prop_assert_eq!(parts(&raw), parts_by_split(&raw));
+            if let Some(p) = url_parts(&scheme, &host, &target) {
+                proptest::prop_assert_eq!(Some(p), parts(&url));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The last n labels by reverse scans, as by the list of dot positions.
+        #[test]
+        fn registrable_domain_by_reverse_scan(host in "[a-c.]{0,12}(\\.(co\\.uk|github\\.io))?") {
+            let h = host.trim_end_matches('.');
+            let labels: Vec<usize> = h.match_indices('.').map(|(i, _)| i).collect();
+            let take = |n: usize| if labels.len() < n { h } else { &h[labels[labels.len() - n] + 1..] };
+            let two = take(2);
+            let want = if !h.contains('.') || h.bytes().all(|b| b == b'.') {
+                h
+            } else if MULTI_LABEL_SUFFIXES.iter().any(|s| two.eq_ignore_ascii_case(s)) {
+                take(3)
+            } else {
+                two
+            };
+            proptest::prop_assert_eq!(registrable_domain(&host), want);
+        }
+    }
+
+    #[test]
+    fn url_parts_answers_plain_urls() {
+        let p = url_parts("https", "[::1]:8443", "/x?y");
+        assert_eq!(p, parts("https://[::1]:8443/x?y"));
+        assert!(p.is_some());
+        assert!(url_parts("https", "a.example", "").is_some());
+        assert_eq!(url_parts("https", "a.example", "x"), None);
+        assert_eq!(url_parts("", "a.example", "/"), None);
+        assert_eq!(url_parts("https", "a/b", "/"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::flow::{StepReport, Trace};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
 use crate::scenario::{self, Expect, OriginSpec, PreflightUse, Scenario, Step};
-use crate::sim::{self, CounterfactualMemo, Sim};
+use crate::sim::{self, Sim, SimParts};
 pub use gen::{Pool, Session, SessionStep};
 pub use kind::{classify, FailureKind, Finding};
 use proptest::strategy::{Strategy, ValueTree};
@@ -161,11 +161,26 @@ pub struct Explorer<'a> {
     reports: Vec<StepReport>,
     /// The steps of the last run (only kept when asked for).
     last_steps: Vec<Step>,
-    /// Counterfactual verdicts against `model`, kept across sessions.
-    memo: CounterfactualMemo,
+    /// The simulator's edge and browsers, reset between sessions, and the
+    /// counterfactual verdicts against `model`, kept across sessions. Built by the first.
+    parts: Option<SimParts>,
 }
 
 const STEP_CACHE_LIMIT: usize = 1 << 16;
+
+/// Which steps a run keeps (for [`classify`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    None,
+    All,
+    /// All, once a step fails with a poisoning step (the earlier ones are rebuilt then).
+    FromFailure,
+}
+
+/// A cache-induced failure that a stored response caused.
+fn poisoned(r: &StepReport) -> bool {
+    r.cache_induced && r.poisoned_by.is_some()
+}
 
 fn cache_index(p: &Pool, s: &SessionStep) -> usize {
     (((s.client * p.requests.len() + s.request) * (p.credentials.len() + 1) + s.credentials)
@@ -201,7 +216,7 @@ impl<'a> Explorer<'a> {
             scratch,
             reports: Vec::new(),
             last_steps: Vec::new(),
-            memo: CounterfactualMemo::default(),
+            parts: None,
         })
     }
 
@@ -219,11 +234,19 @@ impl<'a> Explorer<'a> {
 
     /// Simulates a session; returns each step's report.
     pub fn run(&mut self, session: &Session) -> &[StepReport] {
-        self.run_inner(session, false);
+        self.run_inner(session, Keep::None, |_, _, _| false);
         &self.reports
     }
 
-    fn run_inner(&mut self, session: &Session, keep_steps: bool) {
+    /// Runs the session's steps in order until `stop(scenario, steps so far, report)`
+    /// says so (or the session ends); returns whether it stopped early. A step never
+    /// depends on a later one, so the reports run so far are those of the whole session.
+    fn run_inner(
+        &mut self,
+        session: &Session,
+        keep: Keep,
+        stop: impl Fn(&Scenario, &[Step], &StepReport) -> bool,
+    ) -> bool {
         let Explorer {
             sc,
             model,
@@ -232,7 +255,7 @@ impl<'a> Explorer<'a> {
             steps,
             reports,
             last_steps,
-            memo,
+            parts,
         } = self;
         for (c, p) in scratch.clients.iter_mut().zip(&session.pops) {
             c.pop = Some(*p);
@@ -240,8 +263,16 @@ impl<'a> Explorer<'a> {
         reports.clear();
         last_steps.clear();
         let knobs: &Knobs = &sc.edge.knobs;
-        let mut sim = Sim::with_memo(scratch, knobs, std::mem::take(memo));
+        let fresh = match parts.take() {
+            Some(mut p) => {
+                p.reset();
+                p
+            }
+            None => SimParts::new(scratch, knobs),
+        };
+        let (mut sim, kept) = Sim::from_parts(scratch, knobs, fresh);
         let mut now = 0u64;
+        let mut keep_steps = keep == Keep::All;
         for (i, s) in session.steps.iter().enumerate() {
             now = now.saturating_add(pool.gaps_ms[s.gap]);
             let idx = cache_index(pool, s);
@@ -263,26 +294,56 @@ impl<'a> Explorer<'a> {
                     r
                 }
             };
+            if keep == Keep::FromFailure && !keep_steps && poisoned(&report) {
+                // the steps so far as the cache above holds them: `Pool::step` at their times
+                let upto = &session.steps[..=i];
+                last_steps.extend(
+                    upto.iter()
+                        .zip(pool.times(session))
+                        .map(|(s, t)| pool.step(sc, s, t)),
+                );
+                keep_steps = true;
+            }
+            let done = stop(scratch, last_steps, &report);
             reports.push(report);
+            if done {
+                *parts = Some(sim.into_parts(kept));
+                return true;
+            }
         }
-        *memo = sim.into_memo();
+        *parts = Some(sim.into_parts(kept));
+        false
     }
 
     /// The cache-induced findings of a session, in step order.
     pub fn findings(&mut self, session: &Session) -> Vec<Finding> {
-        self.run_inner(session, true);
+        self.run_inner(session, Keep::All, |_, _, _| false);
         self.reports
             .iter()
             .filter_map(|r| classify(&self.scratch, &self.last_steps, r))
             .collect()
     }
 
+    /// What [`Explorer::any_failure`] then (when it is true) [`Explorer::findings`] say,
+    /// in one run: the steps are kept from the first failing step on.
+    pub fn sample(&mut self, session: &Session) -> Option<Vec<Finding>> {
+        self.run_inner(session, Keep::FromFailure, |_, _, _| false);
+        if !self.reports.iter().any(poisoned) {
+            return None;
+        }
+        Some(
+            self.reports
+                .iter()
+                .filter_map(|r| classify(&self.scratch, &self.last_steps, r))
+                .collect(),
+        )
+    }
+
     /// Whether a session shows a failure of this kind.
+    /// Stops at the first step that shows it.
     pub fn shows(&mut self, session: &Session, kind: &FailureKind) -> bool {
-        self.run_inner(session, true);
-        self.reports.iter().any(|r| {
-            r.cache_induced
-                && classify(&self.scratch, &self.last_steps, r).is_some_and(|f| f.kind == *kind)
+        self.run_inner(session, Keep::All, |sc, steps, r| {
+            r.cache_induced && classify(sc, steps, r).is_some_and(|f| f.kind == *kind)
         })
     }
 
@@ -290,11 +351,9 @@ impl<'a> Explorer<'a> {
     /// Only failures a stored response caused count: one the edge causes on every
     /// forwarded request (a field it never sends the origin, `edge::forward`) is not
     /// intermittent and has no poisoning step; replay and lint report it.
+    /// Stops at the first failing step: the steps after it cannot change the answer.
     pub fn any_failure(&mut self, session: &Session) -> bool {
-        self.run_inner(session, false);
-        self.reports
-            .iter()
-            .any(|r| r.cache_induced && r.poisoned_by.is_some())
+        self.run_inner(session, Keep::None, |_, _, r| poisoned(r))
     }
 
     /// The session as a scenario: only the clients it uses (POPs pinned where the edge
@@ -377,11 +436,10 @@ pub fn explore(
         }
         let session = session_tree(&strategy, settings.seed, case).current();
         steps_simulated += session.steps.len() as u64;
-        if !ex.any_failure(&session) {
+        let Some(findings) = ex.sample(&session) else {
             continue;
-        }
+        };
         failing += 1;
-        let findings = ex.findings(&session);
         failing_blocked += u64::from(findings.iter().any(|f| f.kind.blocked));
         kinds_here.clear();
         for f in findings {

@@ -175,6 +175,36 @@ proptest! {
         }
     }
 
+    /// The explorer reuses one simulator state across sessions, reset between them: a
+    /// session run after another gives the very reports it gives on a fresh explorer,
+    /// and the reset state reads the same as a freshly built one. The early stops agree
+    /// with the full run: `any_failure` with its reports, `shows` with `findings`.
+    #[test]
+    fn reset_then_run_is_fresh_then_run(v in variant(), seed in any::<u64>()) {
+        let sc = v.scenario();
+        let mut used = Explorer::new(&sc).unwrap();
+        let strategy = used.pool().strategy(1, 10);
+        for case in 0..8 {
+            let before = session_tree(&strategy, seed, 2 * case).current();
+            let s = session_tree(&strategy, seed, 2 * case + 1).current();
+            used.run(&before);
+            let again = format!("{:?}", used.run(&s));
+            let mut fresh = Explorer::new(&sc).unwrap();
+            prop_assert_eq!(&again, &format!("{:?}", fresh.run(&s)));
+            let failing = fresh.reports.iter().any(|r| r.cache_induced && r.poisoned_by.is_some());
+            prop_assert_eq!(used.any_failure(&s), failing);
+            let sampled = used.sample(&s).map(|f| format!("{f:?}"));
+            let full = failing.then(|| format!("{:?}", fresh.findings(&s)));
+            prop_assert_eq!(sampled, full);
+            for f in used.findings(&s) {
+                prop_assert!(fresh.shows(&s, &f.kind));
+            }
+            let p = used.parts.as_mut().unwrap();
+            p.reset();
+            prop_assert_eq!(p.describe(), SimParts::new(&used.scratch, &sc.edge.knobs).describe());
+        }
+    }
+
     /// Every repro the explorer writes parses, replays with all expectations met, shows
     /// the very failure it was shrunk for at the same step, and — for a blocked kind —
     /// fails replay (an unexpected CORS failure) once its expectations are removed.

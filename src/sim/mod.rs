@@ -502,6 +502,107 @@ impl<'a> Sim<'a> {
     }
 }
 
+/// A [`Sim`]'s state taken apart, for a driver that runs many short sessions of one
+/// scenario's clients against one pure upstream (the explorer): [`SimParts::reset`]
+/// returns it to the freshly built state without building it again, and
+/// [`Sim::from_parts`] runs the next session on it.
+pub struct SimParts {
+    knobs: Arc<Knobs>,
+    edge: Edge,
+    browsers: Vec<Instance>,
+    user_of: Vec<usize>,
+    /// The browsers as [`browsers_of`] built them.
+    fresh: Vec<Instance>,
+    direct_memo: CounterfactualMemo,
+    scratch: Option<Fetch>,
+}
+
+impl Edge {
+    /// A cold edge whose caches share `k`.
+    fn with_shared(k: &Arc<Knobs>) -> Edge {
+        Edge {
+            pops: (0..k.pops.max(1)).map(|_| Cache::new(k.clone())).collect(),
+            shield: k.shield.then(|| Cache::new(k.clone())),
+        }
+    }
+}
+
+impl SimParts {
+    /// What [`Sim::new`] builds for `sc` and `knobs`.
+    pub fn new(sc: &Scenario, knobs: &Knobs) -> SimParts {
+        let (browsers, user_of) = browsers_of(sc);
+        let knobs = Arc::new(knobs.clone());
+        SimParts {
+            edge: Edge::with_shared(&knobs),
+            knobs,
+            fresh: browsers.clone(),
+            browsers,
+            user_of,
+            direct_memo: CounterfactualMemo::default(),
+            scratch: None,
+        }
+    }
+
+    /// Back to the state [`SimParts::new`] built: cold caches and the browsers as first
+    /// built. The remembered counterfactual verdicts (valid for the same pure upstream)
+    /// and the fetch buffers are kept.
+    pub fn reset(&mut self) {
+        self.edge = Edge::with_shared(&self.knobs);
+        self.browsers.clone_from(&self.fresh);
+    }
+
+    /// The state as text, without the remembered verdicts and buffers (for tests: a
+    /// reset state reads the same as a freshly built one).
+    pub fn describe(&self) -> String {
+        format!("{:?}\n{:?}\n{:?}", self.edge, self.browsers, self.user_of)
+    }
+}
+
+impl<'a> Sim<'a> {
+    /// A `Sim` for `sc` on `parts`, which must have been built ([`SimParts::new`]) for a
+    /// scenario with the same clients (their POPs aside), no steps and these `knobs`.
+    pub fn from_parts(sc: &'a Scenario, knobs: &'a Knobs, parts: SimParts) -> (Sim<'a>, Kept) {
+        let SimParts {
+            knobs: shared,
+            edge,
+            browsers,
+            user_of,
+            fresh,
+            direct_memo,
+            scratch,
+        } = parts;
+        let sim = Sim {
+            sc,
+            knobs,
+            edge,
+            browsers,
+            user_of,
+            direct_memo,
+            scratch,
+        };
+        (sim, Kept { shared, fresh })
+    }
+
+    /// Takes the `Sim` apart again, with what [`Sim::from_parts`] kept aside.
+    pub fn into_parts(self, kept: Kept) -> SimParts {
+        SimParts {
+            knobs: kept.shared,
+            edge: self.edge,
+            browsers: self.browsers,
+            user_of: self.user_of,
+            fresh: kept.fresh,
+            direct_memo: self.direct_memo,
+            scratch: self.scratch,
+        }
+    }
+}
+
+/// What [`Sim::from_parts`] keeps aside while the `Sim` runs.
+pub struct Kept {
+    shared: Arc<Knobs>,
+    fresh: Vec<Instance>,
+}
+
 fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
     let mut h = FastHasher::default();
     (preflight, request, f).hash(&mut h);
