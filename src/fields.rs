@@ -113,6 +113,11 @@ impl Headers {
         }
     }
 
+    /// Keeps only the field lines whose (lowercase) name `keep` accepts, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.0.retain(|(n, _)| keep(n));
+    }
+
     /// Reserves room for `n` more field lines.
     pub fn reserve(&mut self, n: usize) {
         self.0.reserve(n);

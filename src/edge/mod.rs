@@ -549,6 +549,8 @@ pub struct Cache {
     map: HashMap<String, VariantSet, hash::FastBuild>,
     inflight: HashMap<String, InFlight, hash::FastBuild>,
     seq: u64,
+    /// The last primary key built by [`Cache::decide`], kept for its buffer.
+    key_buf: String,
 }
 
 impl Cache {
@@ -559,6 +561,7 @@ impl Cache {
             map: HashMap::default(),
             inflight: HashMap::default(),
             seq: 0,
+            key_buf: String::new(),
         }
     }
 
@@ -572,9 +575,13 @@ impl Cache {
     /// still in flight, and may take its response ([`decide::share`]), is served it as
     /// `collapsed`.
     pub fn decide(&mut self, req: &Request, now: Timestamp) -> Decision {
-        let key = primary_key(&self.knobs, req);
-        let set = self.map.get(&key);
-        match decide::decide(&self.knobs, key, set, req, now) {
+        // the key is built in a buffer kept between requests: a hit allocates none
+        let mut key = std::mem::take(&mut self.key_buf);
+        key::primary_key_into(&self.knobs, req, &mut key);
+        let set = self.map.get(key.as_str());
+        let d = decide::decide_key(&self.knobs, std::borrow::Cow::Borrowed(&key), set, req, now);
+        self.key_buf = key;
+        match d {
             Decision::Forward(plan) if plan.join && !self.inflight.is_empty() => {
                 match self.collapse_onto(&plan.key, req, now) {
                     Some(s) => Decision::Serve(s),

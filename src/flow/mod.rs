@@ -24,7 +24,9 @@ use crate::edge::Outcome;
 use crate::message::{Request, Response};
 use crate::profile::Knobs;
 use crate::scenario::{Client, PreflightUse, ServedBy, Step};
+use crate::edge::hash::FastBuild;
 use crate::time::{Timestamp, SIM_EPOCH};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The edge's answer to one request of a step.
@@ -418,7 +420,13 @@ impl<'a> StepRun<'a> {
 
     /// The report, once [`Next::Done`]; `knobs` are the edge's, for the fix hint. Gives
     /// the fetch back so a driver can reuse its buffers.
-    pub fn finish(mut self, knobs: &Knobs) -> (StepReport, Fetch) {
+    pub fn finish(self, knobs: &Knobs) -> (StepReport, Fetch) {
+        self.finish_with(knobs, &mut ReportText::default())
+    }
+
+    /// [`StepRun::finish`], taking the report's text from `text` (shared with earlier
+    /// reports).
+    pub fn finish_with(mut self, knobs: &Knobs, text: &mut ReportText) -> (StepReport, Fetch) {
         let mut done = self.done.take().unwrap_or_else(|| Done {
             verdict: Verdict::unchecked(),
             preflight_sent: false,
@@ -447,14 +455,14 @@ impl<'a> StepRun<'a> {
             index: self.index,
             line: st.line,
             at_ms: self.at_ms,
-            client: c.name.clone(),
-            origin: c.origin.clone(),
+            client: text.join(&[&c.name]),
+            origin: text.join(&[&c.origin]),
             agent: c.agent,
-            request: concat(&[&st.method, " ", &st.target]),
-            url: self
-                .url
-                .clone()
-                .unwrap_or_else(|| concat(&[&st.scheme, "://", &st.host, &st.target])),
+            request: text.join(&[&st.method, " ", &st.target]),
+            url: match &self.url {
+                Some(u) => text.join(&[u]),
+                None => text.join(&[&st.scheme, "://", &st.host, &st.target]),
+            },
             pop: c.pop.unwrap_or(0) as usize,
             cache,
             shield,
@@ -477,7 +485,7 @@ impl<'a> StepRun<'a> {
             poisoned_by: at.poisoned_by,
             stored,
             served_by: at.served_by,
-            hops: hop_reports(&self.sent),
+            hops: hop_reports(&self.sent, text),
             expectation: Expectation::None,
             fix: None,
         };
@@ -561,7 +569,7 @@ fn attribute<'a>(
 }
 
 /// One line per exchange the step made (preflight and actual, every redirect hop).
-fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)]) -> Vec<HopReport> {
+fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)], text: &mut ReportText) -> Vec<HopReport> {
     sent.iter()
         .map(|(l, r, x)| HopReport {
             leg: if *l == Leg::Preflight {
@@ -569,21 +577,44 @@ fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)]) -> Vec<HopReport> {
             } else {
                 "actual"
             },
-            request: concat(&[&r.method, " ", &r.target]),
-            url: r.url(),
+            request: text.join(&[&r.method, " ", &r.target]),
+            url: text.join(&[&r.scheme, "://", &r.host, &r.target]),
             cache: x.outcome,
             status: x.response.status,
         })
         .collect()
 }
 
-/// Joins strings into one allocation (cheaper than `format!` on the per-step path).
-fn concat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        s.push_str(p);
+/// The text of step reports (client names, origins, request lines, URLs), shared between
+/// the reports of one replay: a trace repeats the same few hundred strings a million
+/// times, and each report holds a reference to one copy instead of its own.
+#[derive(Default)]
+pub struct ReportText {
+    set: HashSet<Arc<str>, FastBuild>,
+    buf: String,
+}
+
+/// Bound on the distinct strings a [`ReportText`] keeps (beyond it, it starts over; the
+/// reports keep what they hold).
+const REPORT_TEXT_MAX: usize = 1 << 16;
+
+impl ReportText {
+    /// `parts` joined, as a shared string.
+    pub fn join(&mut self, parts: &[&str]) -> Arc<str> {
+        self.buf.clear();
+        for p in parts {
+            self.buf.push_str(p);
+        }
+        if let Some(s) = self.set.get(self.buf.as_str()) {
+            return s.clone();
+        }
+        if self.set.len() >= REPORT_TEXT_MAX {
+            self.set.clear();
+        }
+        let s: Arc<str> = Arc::from(self.buf.as_str());
+        self.set.insert(s.clone());
+        s
     }
-    s
 }
 
 #[cfg(test)]

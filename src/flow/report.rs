@@ -29,15 +29,15 @@ pub struct StepReport {
     /// Virtual time in ms.
     pub at_ms: u64,
     /// Client name.
-    pub client: String,
+    pub client: Arc<str>,
     /// Client origin (empty for `browser: none`).
-    pub origin: String,
+    pub origin: Arc<str>,
     /// Agent.
     pub agent: Agent,
     /// `GET /api/data`.
-    pub request: String,
+    pub request: Arc<str>,
     /// Full URL.
-    pub url: String,
+    pub url: Arc<str>,
     /// POP.
     pub pop: usize,
     /// Edge outcome of the actual request, or of the preflight when only it was sent.
@@ -86,13 +86,20 @@ pub struct HopReport {
     /// `preflight` or `actual`.
     pub leg: &'static str,
     /// `OPTIONS /x`.
-    pub request: String,
+    #[serde(serialize_with = "as_str")]
+    pub request: Arc<str>,
     /// Full URL.
-    pub url: String,
+    #[serde(serialize_with = "as_str")]
+    pub url: Arc<str>,
     /// The edge outcome.
     pub cache: Outcome,
     /// The status received.
     pub status: u16,
+}
+
+/// Serialises shared text as the string it holds.
+fn as_str<S: serde::Serializer>(s: &Arc<str>, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s)
 }
 
 /// Totals over a replay.

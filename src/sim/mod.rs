@@ -7,7 +7,7 @@ use crate::browser::run::Instance;
 use crate::browser::{Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{self, Cache, Completion, Decision, Outcome, StoreResult, Tag};
-use crate::flow::{browsers_of, EdgeAnswer, Next, StepRun};
+use crate::flow::{browsers_of, EdgeAnswer, Next, ReportText, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
@@ -357,6 +357,11 @@ pub struct Sim<'a> {
     direct_memo: CounterfactualMemo,
     /// The previous step's fetch, whose buffers the next step reuses.
     scratch: Option<Fetch>,
+    /// The reports' shared text.
+    text: ReportText,
+    /// Whether a forwarded answer stands for the origin's own: the edge forwards the
+    /// fields the origin model answers from (computed once from the knobs).
+    reuse_forwarded: bool,
 }
 
 /// Remembered counterfactual verdicts ("what would the origin alone have answered"),
@@ -387,6 +392,16 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo: CounterfactualMemo::default(),
             scratch: None,
+            text: ReportText::default(),
+            // The origin model answers from the method, the path, `Origin` and the
+            // `Access-Control-Request-*` fields: a forwarded answer stands for its own
+            // unless the edge drops one of those (edge::forward; CloudFront without an
+            // origin request policy drops `Origin`).
+            reuse_forwarded: !crate::edge::forward::drops_cors_fields(
+                &knobs.forward,
+                &knobs.key_headers,
+                true,
+            ),
         }
     }
 
@@ -444,12 +459,7 @@ impl<'a> Sim<'a> {
             f,
             at_ms,
         );
-        // The origin model answers from the method, the path, `Origin` and the
-        // `Access-Control-Request-*` fields: a forwarded answer stands for its own unless
-        // the edge drops one of those (edge::forward; CloudFront without an origin request
-        // policy drops `Origin`).
-        let k = &self.knobs;
-        if !crate::edge::forward::drops_cors_fields(&k.forward, &k.key_headers, true) {
+        if self.reuse_forwarded {
             run = run.reusing_forwarded();
         }
         let mut unremembered: Option<(bool, Request, u64)> = None;
@@ -484,7 +494,7 @@ impl<'a> Sim<'a> {
         if run.direct_redirected() {
             unremembered = None;
         }
-        let (report, f) = run.finish(self.knobs);
+        let (report, f) = run.finish_with(self.knobs, &mut self.text);
         if let Some((preflight, request, slot)) = unremembered {
             memo_put(
                 &mut self.direct_memo,
