@@ -244,8 +244,9 @@ fn secondary_hash(spec: &VarySpec, values: &[Option<String>]) -> u64 {
 }
 
 /// Calls `f` with pieces whose concatenation is `vary::selecting_value(compare, req,
-/// name)`, allocating nothing for the raw and combined comparisons (the others build
-/// the value once); `false` when the request has no such field.
+/// name)`, allocating nothing for the raw and combined comparisons and for a single
+/// trimmed line (the others build the value once); `false` when the request has no such
+/// field.
 fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnMut(&[u8])) -> bool {
     match compare {
         VaryCompare::Raw => req.get(name).map(|v| f(v.as_bytes())).is_some(),
@@ -266,7 +267,21 @@ fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnM
             }
             present
         }
-        VaryCompare::Trim | VaryCompare::Fold => vary::selecting_value(compare, req, name)
+        // one line (the usual case) trimmed in place; several are combined first
+        VaryCompare::Trim => {
+            let mut lines = req.get_all(name);
+            match (lines.next(), lines.next()) {
+                (None, _) => false,
+                (Some(v), None) => {
+                    f(v.trim().as_bytes());
+                    true
+                }
+                _ => vary::selecting_value(compare, req, name)
+                    .map(|v| f(v.as_bytes()))
+                    .is_some(),
+            }
+        }
+        VaryCompare::Fold => vary::selecting_value(compare, req, name)
             .map(|v| f(v.as_bytes()))
             .is_some(),
     }

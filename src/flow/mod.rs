@@ -451,12 +451,13 @@ impl<'a> StepRun<'a> {
             None => (Outcome::NotSent, None, Arc::from(""), None),
         };
         let (st, c) = (self.step, self.client);
+        let (client, origin) = text.client(st.client, c);
         let mut report = StepReport {
             index: self.index,
             line: st.line,
             at_ms: self.at_ms,
-            client: text.join(&[&c.name]),
-            origin: text.join(&[&c.origin]),
+            client,
+            origin,
             agent: c.agent,
             request: text.join(&[&st.method, " ", &st.target]),
             url: match &self.url {
@@ -490,7 +491,8 @@ impl<'a> StepRun<'a> {
             fix: None,
         };
         report.expectation = check(&st.expect, &report);
-        report.fix = fix_hint(&report, knobs, at.deciding.map(|x| &*x.response));
+        report.fix =
+            fix_hint(&report, knobs, at.deciding.map(|x| &*x.response)).map(|h| text.join(&[&h]));
         (report, self.fetch)
     }
 }
@@ -592,6 +594,8 @@ fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)], text: &mut ReportText) -> Ve
 pub struct ReportText {
     set: HashSet<Arc<str>, FastBuild>,
     buf: String,
+    /// Name and origin per client index, once asked for ([`ReportText::client`]).
+    clients: Vec<Option<(Arc<str>, Arc<str>)>>,
 }
 
 /// Bound on the distinct strings a [`ReportText`] keeps (beyond it, it starts over; the
@@ -599,6 +603,19 @@ pub struct ReportText {
 const REPORT_TEXT_MAX: usize = 1 << 16;
 
 impl ReportText {
+    /// The name and origin of `c`, client `index` of the scenario this text serves.
+    fn client(&mut self, index: usize, c: &Client) -> (Arc<str>, Arc<str>) {
+        if let Some(Some(t)) = self.clients.get(index) {
+            return t.clone();
+        }
+        let t = (self.join(&[&c.name]), self.join(&[&c.origin]));
+        if self.clients.len() <= index {
+            self.clients.resize(index + 1, None);
+        }
+        self.clients[index] = Some(t.clone());
+        t
+    }
+
     /// `parts` joined, as a shared string.
     pub fn join(&mut self, parts: &[&str]) -> Arc<str> {
         self.buf.clear();

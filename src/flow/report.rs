@@ -76,8 +76,8 @@ pub struct StepReport {
     pub expectation: Expectation,
     /// A failure on a step that did not expect `blocked`.
     pub unexpected_failure: bool,
-    /// How to prevent it.
-    pub fix: Option<String>,
+    /// How to prevent it (shared between the steps given the same hint).
+    pub fix: Option<Arc<str>>,
 }
 
 /// One request a step sent, and what the edge did with it.

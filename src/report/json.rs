@@ -137,7 +137,7 @@ impl serde::Serialize for StepJson<'_> {
         };
         m.serialize_entry("expectation", exp)?;
         if let Some(f) = &s.fix {
-            m.serialize_entry("fix", f)?;
+            m.serialize_entry("fix", &**f)?;
         }
         if s.hops.len() > 1 || s.hops.iter().any(|h| h.leg == "preflight") {
             m.serialize_entry("hops", &Hops(&s.hops))?;
@@ -316,7 +316,7 @@ fn step_value(s: &StepReport) -> Value {
         None => {}
     }
     if let Some(f) = &s.fix {
-        m.insert("fix".into(), json!(f));
+        m.insert("fix".into(), json!(&**f));
     }
     Value::Object(m)
 }
