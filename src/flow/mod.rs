@@ -24,9 +24,10 @@ use crate::edge::Outcome;
 use crate::message::{Request, Response};
 use crate::profile::Knobs;
 use crate::scenario::{Client, PreflightUse, ServedBy, Step};
-use crate::edge::hash::FastBuild;
+use crate::edge::hash::{FastBuild, FastHasher};
 use crate::time::{Timestamp, SIM_EPOCH};
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::hash::Hasher;
 use std::sync::Arc;
 
 /// The edge's answer to one request of a step.
@@ -592,8 +593,8 @@ fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)], text: &mut ReportText) -> Ve
 /// times, and each report holds a reference to one copy instead of its own.
 #[derive(Default)]
 pub struct ReportText {
-    set: HashSet<Arc<str>, FastBuild>,
-    buf: String,
+    /// Hash of the parts → the strings with that hash (collisions compared as text).
+    map: HashMap<u64, Vec<Arc<str>>, FastBuild>,
     /// Name and origin per client index, once asked for ([`ReportText::client`]).
     clients: Vec<Option<(Arc<str>, Arc<str>)>>,
 }
@@ -616,22 +617,44 @@ impl ReportText {
         t
     }
 
-    /// `parts` joined, as a shared string.
+    /// `parts` joined, as a shared string. The parts are hashed and compared where they
+    /// lie; only a string not seen yet is copied.
     pub fn join(&mut self, parts: &[&str]) -> Arc<str> {
-        self.buf.clear();
+        let mut h = FastHasher::default();
         for p in parts {
-            self.buf.push_str(p);
+            h.write(p.as_bytes());
         }
-        if let Some(s) = self.set.get(self.buf.as_str()) {
+        let slot = h.finish();
+        if let Some(s) = self
+            .map
+            .get(&slot)
+            .and_then(|v| v.iter().find(|s| is_joined(s, parts)))
+        {
             return s.clone();
         }
-        if self.set.len() >= REPORT_TEXT_MAX {
-            self.set.clear();
+        if self.map.len() >= REPORT_TEXT_MAX {
+            self.map.clear();
         }
-        let s: Arc<str> = Arc::from(self.buf.as_str());
-        self.set.insert(s.clone());
+        let mut buf = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for p in parts {
+            buf.push_str(p);
+        }
+        let s: Arc<str> = Arc::from(buf);
+        self.map.entry(slot).or_default().push(s.clone());
         s
     }
+}
+
+/// Whether `s` is `parts` joined.
+fn is_joined(s: &str, parts: &[&str]) -> bool {
+    let mut rest = s.as_bytes();
+    for p in parts {
+        match rest.strip_prefix(p.as_bytes()) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 #[cfg(test)]
