@@ -132,6 +132,7 @@ impl Headers {
     /// Appends every field line of `other` whose name is not here yet, keeping static
     /// text static.
     pub fn append_missing(&mut self, other: &Headers) {
+        self.0.reserve(other.0.len());
         for (n, v) in &other.0 {
             if !self.0.iter().any(|(m, _)| m.eq_ignore_ascii_case(n)) {
                 self.0.push((n.clone(), v.clone()));
@@ -220,6 +221,13 @@ const KNOWN_NAMES: [&str; 33] = [
 
 /// `name` in lowercase: a well-known name as static text, any other one allocated.
 fn lowercase_name(name: &str) -> Text {
+    // a name written in lowercase (the model's own) is looked up as it is
+    if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return match KNOWN_NAMES.binary_search(&name) {
+            Ok(i) => Cow::Borrowed(KNOWN_NAMES[i]),
+            Err(_) => Cow::Owned(name.to_string()),
+        };
+    }
     if let Ok(i) = KNOWN_NAMES.binary_search_by(|k| cmp_lowercase(k, name)) {
         return Cow::Borrowed(KNOWN_NAMES[i]);
     }
