@@ -24,10 +24,9 @@ use crate::edge::Outcome;
 use crate::message::{Request, Response};
 use crate::profile::Knobs;
 use crate::scenario::{Client, PreflightUse, ServedBy, Step};
-use crate::edge::hash::{FastBuild, FastHasher};
+use crate::edge::hash::FastBuild;
 use crate::time::{Timestamp, SIM_EPOCH};
-use std::collections::HashMap;
-use std::hash::Hasher;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The edge's answer to one request of a step.
@@ -593,8 +592,9 @@ fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)], text: &mut ReportText) -> Ve
 /// times, and each report holds a reference to one copy instead of its own.
 #[derive(Default)]
 pub struct ReportText {
-    /// Hash of the parts → the strings with that hash (collisions compared as text).
-    map: HashMap<u64, Vec<Arc<str>>, FastBuild>,
+    set: HashSet<Arc<str>, FastBuild>,
+    /// Where the parts are joined to look them up (kept for its buffer).
+    buf: String,
     /// Name and origin per client index, once asked for ([`ReportText::client`]).
     clients: Vec<Option<(Arc<str>, Arc<str>)>>,
 }
@@ -617,44 +617,23 @@ impl ReportText {
         t
     }
 
-    /// `parts` joined, as a shared string. The parts are hashed and compared where they
-    /// lie; only a string not seen yet is copied.
+    /// `parts` joined, as a shared string (joined in a reused buffer to look it up; only
+    /// text not seen yet is allocated).
     pub fn join(&mut self, parts: &[&str]) -> Arc<str> {
-        let mut h = FastHasher::default();
+        self.buf.clear();
         for p in parts {
-            h.write(p.as_bytes());
+            self.buf.push_str(p);
         }
-        let slot = h.finish();
-        if let Some(s) = self
-            .map
-            .get(&slot)
-            .and_then(|v| v.iter().find(|s| is_joined(s, parts)))
-        {
+        if let Some(s) = self.set.get(self.buf.as_str()) {
             return s.clone();
         }
-        if self.map.len() >= REPORT_TEXT_MAX {
-            self.map.clear();
+        if self.set.len() >= REPORT_TEXT_MAX {
+            self.set.clear();
         }
-        let mut buf = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        for p in parts {
-            buf.push_str(p);
-        }
-        let s: Arc<str> = Arc::from(buf);
-        self.map.entry(slot).or_default().push(s.clone());
+        let s: Arc<str> = Arc::from(self.buf.as_str());
+        self.set.insert(s.clone());
         s
     }
-}
-
-/// Whether `s` is `parts` joined.
-fn is_joined(s: &str, parts: &[&str]) -> bool {
-    let mut rest = s.as_bytes();
-    for p in parts {
-        match rest.strip_prefix(p.as_bytes()) {
-            Some(r) => rest = r,
-            None => return false,
-        }
-    }
-    rest.is_empty()
 }
 
 #[cfg(test)]
