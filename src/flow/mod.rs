@@ -20,11 +20,11 @@ pub use report::{check, finish, Expectation, HopReport, StepReport, Summary, Tra
 
 use crate::browser::run::{Done, Instance, Leg, Next as RunNext, Run, Send};
 use crate::browser::{Fetch, Verdict};
+use crate::edge::hash::FastBuild;
 use crate::edge::Outcome;
 use crate::message::{Request, Response};
 use crate::profile::Knobs;
 use crate::scenario::{Client, PreflightUse, ServedBy, Step};
-use crate::edge::hash::FastBuild;
 use crate::time::{Timestamp, SIM_EPOCH};
 use std::collections::HashSet;
 use std::sync::Arc;
