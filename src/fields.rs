@@ -18,8 +18,34 @@ type Text = Cow<'static, str>;
 /// Names and values that are static text (the engines' default request headers, the
 /// well-known field names) are stored without allocating, so building and cloning a
 /// request's fields is mostly copying pointers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Headers(Vec<(Text, Text)>);
+
+/// Equal as text; the same static text (the engines' default fields) is recognised by
+/// its address without comparing bytes.
+fn same_text(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|((n, v), (m, w))| same_text(n, m) && same_text(v, w))
+    }
+}
+
+impl Eq for Headers {}
+
+impl std::hash::Hash for Headers {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // as the text compares (`PartialEq` above)
+        self.0.hash(state);
+    }
+}
 
 impl Headers {
     /// No fields.
@@ -106,11 +132,17 @@ impl Headers {
     /// Appends every field line of `other` whose name is not here yet, keeping static
     /// text static.
     pub fn append_missing(&mut self, other: &Headers) {
+        self.0.reserve(other.0.len());
         for (n, v) in &other.0 {
             if !self.0.iter().any(|(m, _)| m.eq_ignore_ascii_case(n)) {
                 self.0.push((n.clone(), v.clone()));
             }
         }
+    }
+
+    /// Keeps only the field lines whose (lowercase) name `keep` accepts, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.0.retain(|(n, _)| keep(n));
     }
 
     /// Reserves room for `n` more field lines.
@@ -189,6 +221,13 @@ const KNOWN_NAMES: [&str; 33] = [
 
 /// `name` in lowercase: a well-known name as static text, any other one allocated.
 fn lowercase_name(name: &str) -> Text {
+    // a name written in lowercase (the model's own) is looked up as it is
+    if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return match KNOWN_NAMES.binary_search(&name) {
+            Ok(i) => Cow::Borrowed(KNOWN_NAMES[i]),
+            Err(_) => Cow::Owned(name.to_string()),
+        };
+    }
     if let Ok(i) = KNOWN_NAMES.binary_search_by(|k| cmp_lowercase(k, name)) {
         return Cow::Borrowed(KNOWN_NAMES[i]);
     }

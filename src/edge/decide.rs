@@ -123,18 +123,31 @@ pub fn decide(
     req: &Request,
     now: Timestamp,
 ) -> Decision {
+    decide_key(knobs, Cow::Owned(key), set, req, now)
+}
+
+/// [`decide`] with the primary key borrowed: it is copied only into a decision that
+/// carries it (a forward or `only-if-cached`), so a hit allocates no key.
+pub fn decide_key(
+    knobs: &Knobs,
+    key: Cow<'_, str>,
+    set: Option<&VariantSet>,
+    req: &Request,
+    now: Timestamp,
+) -> Decision {
     if let Some(fwd) = pass_reason(knobs, req) {
-        return Decision::Forward(ForwardPlan::plain(key, fwd, true, false));
+        return Decision::Forward(ForwardPlan::plain(key.into_owned(), fwd, true, false));
     }
     let fwd = match lookup_stored(knobs, set, req, now) {
         Lookup::Hit(served) => return serve(served, Outcome::Hit, None),
         Lookup::Stale(served) => {
-            let refresh = ForwardPlan::plain(key, Fwd::Stale, false, false);
+            let refresh = ForwardPlan::plain(key.into_owned(), Fwd::Stale, false, false);
             return serve(served, Outcome::Stale, Some(refresh));
         }
         Lookup::Miss(fwd) | Lookup::Pass(fwd) => fwd,
         Lookup::Collapsed(_) => Fwd::UriMiss,
     };
+    let key = key.into_owned();
     if only_if_cached(knobs, req) {
         return Decision::OnlyIfCached { key };
     }

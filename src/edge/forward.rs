@@ -90,16 +90,23 @@ pub fn keeps(fwd: &Forward, key_headers: &[String], name: &str) -> bool {
     if fwd.is_transparent() {
         return true;
     }
-    let lower = name.to_ascii_lowercase();
-    if fwd.strip.contains(&lower) || fwd.add.iter().any(|(n, _)| *n == lower) {
+    // names are lowercase already when they come from `fields::Headers`: no copy then
+    let lower: Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    };
+    let lower = &*lower;
+    let has = |list: &[String]| list.iter().any(|x| x == lower);
+    if has(&fwd.strip) || fwd.add.iter().any(|(n, _)| n == lower) {
         return false;
     }
     // "All URL query strings, HTTP headers, and cookies that you include in the cache key
     // … are automatically included in origin requests" (CloudFront developer guide).
     match &fwd.headers {
         ForwardHeaders::All => true,
-        ForwardHeaders::Key => key_headers.contains(&lower),
-        ForwardHeaders::List(l) => key_headers.contains(&lower) || l.contains(&lower),
+        ForwardHeaders::Key => has(key_headers),
+        ForwardHeaders::List(l) => has(key_headers) || has(l),
     }
 }
 
@@ -114,12 +121,8 @@ pub fn origin_request<'a>(
         return Cow::Borrowed(req);
     }
     let mut out = req.clone();
-    out.headers = crate::fields::Headers::new();
-    for (n, v) in req.headers.iter() {
-        if keeps(fwd, key_headers, n) {
-            out.headers.append(n, v);
-        }
-    }
+    // the kept fields as they were (static text stays static)
+    out.headers.retain(|n| keeps(fwd, key_headers, n));
     for (n, v) in &fwd.add {
         out.headers.append(n, v);
     }

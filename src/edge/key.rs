@@ -4,7 +4,6 @@
 
 use crate::edge::knobs::{Knobs, PreflightKey, QueryKey};
 use crate::message::Request;
-use std::fmt::Write;
 
 /// The preflight request headers that key an `OPTIONS` entry under `preflight_key: honor`.
 pub const PREFLIGHT_HEADERS: [&str; 3] = [
@@ -21,18 +20,27 @@ pub const PREFLIGHT_HEADERS: [&str; 3] = [
 /// for `OPTIONS` under `preflight_key: honor`, the preflight headers follow, as
 /// `name=value` (`name=-` when absent: absent is not empty).
 pub fn primary_key(knobs: &Knobs, req: &Request) -> String {
+    let mut k = String::with_capacity(64);
+    primary_key_into(knobs, req, &mut k);
+    k
+}
+
+/// [`primary_key`] written into `k` (cleared first), so a caller can reuse one buffer.
+pub fn primary_key_into(knobs: &Knobs, req: &Request, k: &mut String) {
+    k.clear();
     let class = if req.method == "HEAD" && !knobs.key_head_apart {
         "GET"
     } else {
         req.method.as_str()
     };
-    let mut k = String::with_capacity(64);
     k.push_str(class);
     k.push(' ');
     if knobs.key_host {
         k.push_str(&req.scheme);
         k.push_str("://");
-        k.extend(req.host.chars().map(|c| c.to_ascii_lowercase()));
+        let at = k.len();
+        k.push_str(&req.host);
+        k[at..].make_ascii_lowercase();
     }
     k.push_str(req.path());
     match (&knobs.query, req.query()) {
@@ -60,19 +68,20 @@ pub fn primary_key(knobs: &Knobs, req: &Request) -> String {
     let mut add = |k: &mut String, name: &str| {
         k.push_str(if first { " | " } else { " " });
         first = false;
-        let _ = write!(k, "{}={}", name, req.headers.get(name).unwrap_or("-"));
+        k.push_str(name);
+        k.push('=');
+        k.push_str(req.headers.get(name).unwrap_or("-"));
     };
     for h in &knobs.key_headers {
-        add(&mut k, h);
+        add(k, h);
     }
     if req.method == "OPTIONS" && knobs.preflight_key == PreflightKey::Honor {
         for h in PREFLIGHT_HEADERS {
             if !knobs.key_headers.iter().any(|x| x == h) {
-                add(&mut k, h);
+                add(k, h);
             }
         }
     }
-    k
 }
 
 #[cfg(test)]

@@ -244,8 +244,9 @@ fn secondary_hash(spec: &VarySpec, values: &[Option<String>]) -> u64 {
 }
 
 /// Calls `f` with pieces whose concatenation is `vary::selecting_value(compare, req,
-/// name)`, allocating nothing for the raw and combined comparisons (the others build
-/// the value once); `false` when the request has no such field.
+/// name)`, allocating nothing for the raw and combined comparisons and for a single
+/// trimmed line (the others build the value once); `false` when the request has no such
+/// field.
 fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnMut(&[u8])) -> bool {
     match compare {
         VaryCompare::Raw => req.get(name).map(|v| f(v.as_bytes())).is_some(),
@@ -266,7 +267,21 @@ fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnM
             }
             present
         }
-        VaryCompare::Trim | VaryCompare::Fold => vary::selecting_value(compare, req, name)
+        // one line (the usual case) trimmed in place; several are combined first
+        VaryCompare::Trim => {
+            let mut lines = req.get_all(name);
+            match (lines.next(), lines.next()) {
+                (None, _) => false,
+                (Some(v), None) => {
+                    f(v.trim().as_bytes());
+                    true
+                }
+                _ => vary::selecting_value(compare, req, name)
+                    .map(|v| f(v.as_bytes()))
+                    .is_some(),
+            }
+        }
+        VaryCompare::Fold => vary::selecting_value(compare, req, name)
             .map(|v| f(v.as_bytes()))
             .is_some(),
     }
@@ -549,6 +564,8 @@ pub struct Cache {
     map: HashMap<String, VariantSet, hash::FastBuild>,
     inflight: HashMap<String, InFlight, hash::FastBuild>,
     seq: u64,
+    /// The last primary key built by [`Cache::decide`], kept for its buffer.
+    key_buf: String,
 }
 
 impl Cache {
@@ -559,6 +576,7 @@ impl Cache {
             map: HashMap::default(),
             inflight: HashMap::default(),
             seq: 0,
+            key_buf: String::new(),
         }
     }
 
@@ -572,9 +590,13 @@ impl Cache {
     /// still in flight, and may take its response ([`decide::share`]), is served it as
     /// `collapsed`.
     pub fn decide(&mut self, req: &Request, now: Timestamp) -> Decision {
-        let key = primary_key(&self.knobs, req);
-        let set = self.map.get(&key);
-        match decide::decide(&self.knobs, key, set, req, now) {
+        // the key is built in a buffer kept between requests: a hit allocates none
+        let mut key = std::mem::take(&mut self.key_buf);
+        key::primary_key_into(&self.knobs, req, &mut key);
+        let set = self.map.get(key.as_str());
+        let d = decide::decide_key(&self.knobs, std::borrow::Cow::Borrowed(&key), set, req, now);
+        self.key_buf = key;
+        match d {
             Decision::Forward(plan) if plan.join && !self.inflight.is_empty() => {
                 match self.collapse_onto(&plan.key, req, now) {
                     Some(s) => Decision::Serve(s),

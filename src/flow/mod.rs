@@ -20,11 +20,13 @@ pub use report::{check, finish, Expectation, HopReport, StepReport, Summary, Tra
 
 use crate::browser::run::{Done, Instance, Leg, Next as RunNext, Run, Send};
 use crate::browser::{Fetch, Verdict};
+use crate::edge::hash::FastBuild;
 use crate::edge::Outcome;
 use crate::message::{Request, Response};
 use crate::profile::Knobs;
 use crate::scenario::{Client, PreflightUse, ServedBy, Step};
 use crate::time::{Timestamp, SIM_EPOCH};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The edge's answer to one request of a step.
@@ -418,7 +420,13 @@ impl<'a> StepRun<'a> {
 
     /// The report, once [`Next::Done`]; `knobs` are the edge's, for the fix hint. Gives
     /// the fetch back so a driver can reuse its buffers.
-    pub fn finish(mut self, knobs: &Knobs) -> (StepReport, Fetch) {
+    pub fn finish(self, knobs: &Knobs) -> (StepReport, Fetch) {
+        self.finish_with(knobs, &mut ReportText::default())
+    }
+
+    /// [`StepRun::finish`], taking the report's text from `text` (shared with earlier
+    /// reports).
+    pub fn finish_with(mut self, knobs: &Knobs, text: &mut ReportText) -> (StepReport, Fetch) {
         let mut done = self.done.take().unwrap_or_else(|| Done {
             verdict: Verdict::unchecked(),
             preflight_sent: false,
@@ -443,18 +451,19 @@ impl<'a> StepRun<'a> {
             None => (Outcome::NotSent, None, Arc::from(""), None),
         };
         let (st, c) = (self.step, self.client);
+        let (client, origin) = text.client(st.client, c);
         let mut report = StepReport {
             index: self.index,
             line: st.line,
             at_ms: self.at_ms,
-            client: c.name.clone(),
-            origin: c.origin.clone(),
+            client,
+            origin,
             agent: c.agent,
-            request: concat(&[&st.method, " ", &st.target]),
-            url: self
-                .url
-                .clone()
-                .unwrap_or_else(|| concat(&[&st.scheme, "://", &st.host, &st.target])),
+            request: text.join(&[&st.method, " ", &st.target]),
+            url: match &self.url {
+                Some(u) => text.join(&[u]),
+                None => text.join(&[&st.scheme, "://", &st.host, &st.target]),
+            },
             pop: c.pop.unwrap_or(0) as usize,
             cache,
             shield,
@@ -477,12 +486,13 @@ impl<'a> StepRun<'a> {
             poisoned_by: at.poisoned_by,
             stored,
             served_by: at.served_by,
-            hops: hop_reports(&self.sent),
+            hops: hop_reports(&self.sent, text),
             expectation: Expectation::None,
             fix: None,
         };
         report.expectation = check(&st.expect, &report);
-        report.fix = fix_hint(&report, knobs, at.deciding.map(|x| &*x.response));
+        report.fix =
+            fix_hint(&report, knobs, at.deciding.map(|x| &*x.response)).map(|h| text.join(&[&h]));
         (report, self.fetch)
     }
 }
@@ -561,7 +571,7 @@ fn attribute<'a>(
 }
 
 /// One line per exchange the step made (preflight and actual, every redirect hop).
-fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)]) -> Vec<HopReport> {
+fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)], text: &mut ReportText) -> Vec<HopReport> {
     sent.iter()
         .map(|(l, r, x)| HopReport {
             leg: if *l == Leg::Preflight {
@@ -569,21 +579,61 @@ fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)]) -> Vec<HopReport> {
             } else {
                 "actual"
             },
-            request: concat(&[&r.method, " ", &r.target]),
-            url: r.url(),
+            request: text.join(&[&r.method, " ", &r.target]),
+            url: text.join(&[&r.scheme, "://", &r.host, &r.target]),
             cache: x.outcome,
             status: x.response.status,
         })
         .collect()
 }
 
-/// Joins strings into one allocation (cheaper than `format!` on the per-step path).
-fn concat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        s.push_str(p);
+/// The text of step reports (client names, origins, request lines, URLs), shared between
+/// the reports of one replay: a trace repeats the same few hundred strings a million
+/// times, and each report holds a reference to one copy instead of its own.
+#[derive(Default)]
+pub struct ReportText {
+    set: HashSet<Arc<str>, FastBuild>,
+    /// Where the parts are joined to look them up (kept for its buffer).
+    buf: String,
+    /// Name and origin per client index, once asked for ([`ReportText::client`]).
+    clients: Vec<Option<(Arc<str>, Arc<str>)>>,
+}
+
+/// Bound on the distinct strings a [`ReportText`] keeps (beyond it, it starts over; the
+/// reports keep what they hold).
+const REPORT_TEXT_MAX: usize = 1 << 16;
+
+impl ReportText {
+    /// The name and origin of `c`, client `index` of the scenario this text serves.
+    fn client(&mut self, index: usize, c: &Client) -> (Arc<str>, Arc<str>) {
+        if let Some(Some(t)) = self.clients.get(index) {
+            return t.clone();
+        }
+        let t = (self.join(&[&c.name]), self.join(&[&c.origin]));
+        if self.clients.len() <= index {
+            self.clients.resize(index + 1, None);
+        }
+        self.clients[index] = Some(t.clone());
+        t
     }
-    s
+
+    /// `parts` joined, as a shared string (joined in a reused buffer to look it up; only
+    /// text not seen yet is allocated).
+    pub fn join(&mut self, parts: &[&str]) -> Arc<str> {
+        self.buf.clear();
+        for p in parts {
+            self.buf.push_str(p);
+        }
+        if let Some(s) = self.set.get(self.buf.as_str()) {
+            return s.clone();
+        }
+        if self.set.len() >= REPORT_TEXT_MAX {
+            self.set.clear();
+        }
+        let s: Arc<str> = Arc::from(self.buf.as_str());
+        self.set.insert(s.clone());
+        s
+    }
 }
 
 #[cfg(test)]

@@ -29,15 +29,15 @@ pub struct StepReport {
     /// Virtual time in ms.
     pub at_ms: u64,
     /// Client name.
-    pub client: String,
+    pub client: Arc<str>,
     /// Client origin (empty for `browser: none`).
-    pub origin: String,
+    pub origin: Arc<str>,
     /// Agent.
     pub agent: Agent,
     /// `GET /api/data`.
-    pub request: String,
+    pub request: Arc<str>,
     /// Full URL.
-    pub url: String,
+    pub url: Arc<str>,
     /// POP.
     pub pop: usize,
     /// Edge outcome of the actual request, or of the preflight when only it was sent.
@@ -76,8 +76,8 @@ pub struct StepReport {
     pub expectation: Expectation,
     /// A failure on a step that did not expect `blocked`.
     pub unexpected_failure: bool,
-    /// How to prevent it.
-    pub fix: Option<String>,
+    /// How to prevent it (shared between the steps given the same hint).
+    pub fix: Option<Arc<str>>,
 }
 
 /// One request a step sent, and what the edge did with it.
@@ -86,13 +86,20 @@ pub struct HopReport {
     /// `preflight` or `actual`.
     pub leg: &'static str,
     /// `OPTIONS /x`.
-    pub request: String,
+    #[serde(serialize_with = "as_str")]
+    pub request: Arc<str>,
     /// Full URL.
-    pub url: String,
+    #[serde(serialize_with = "as_str")]
+    pub url: Arc<str>,
     /// The edge outcome.
     pub cache: Outcome,
     /// The status received.
     pub status: u16,
+}
+
+/// Serialises shared text as the string it holds.
+fn as_str<S: serde::Serializer>(s: &Arc<str>, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s)
 }
 
 /// Totals over a replay.

@@ -239,3 +239,18 @@ fn a_browser_cache_answer_sends_nothing_and_is_attributed() {
     assert!(r.cache_induced);
     assert_eq!(r.poisoned_by, Some(0));
 }
+
+/// Report text is shared: the same parts give the same string, once; other parts, or the
+/// same text split elsewhere, give their own text.
+#[test]
+fn report_text_is_shared_and_exact() {
+    let mut t = ReportText::default();
+    let a = t.join(&["GET", " ", "/a?x=1"]);
+    let b = t.join(&["GET", " ", "/a?x=1"]);
+    assert!(Arc::ptr_eq(&a, &b));
+    assert_eq!(&*a, "GET /a?x=1");
+    assert_eq!(&*t.join(&["GET /a", "?x=1"]), "GET /a?x=1");
+    assert_eq!(&*t.join(&["GET", " ", "/a?x=2"]), "GET /a?x=2");
+    assert_eq!(&*t.join(&["GET", " ", "/a?x="]), "GET /a?x=");
+    assert_eq!(&*t.join(&[]), "");
+}

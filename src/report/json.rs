@@ -122,7 +122,7 @@ impl serde::Serialize for StepJson<'_> {
         m.serialize_entry("at_ms", &s.at_ms)?;
         m.serialize_entry("cache", s.cache.id())?;
         m.serialize_entry("cache_induced", &s.cache_induced)?;
-        m.serialize_entry("client", &s.client)?;
+        m.serialize_entry("client", &*s.client)?;
         m.serialize_entry(
             "direct",
             &Pairs(&[
@@ -137,7 +137,7 @@ impl serde::Serialize for StepJson<'_> {
         };
         m.serialize_entry("expectation", exp)?;
         if let Some(f) = &s.fix {
-            m.serialize_entry("fix", f)?;
+            m.serialize_entry("fix", &**f)?;
         }
         if s.hops.len() > 1 || s.hops.iter().any(|h| h.leg == "preflight") {
             m.serialize_entry("hops", &Hops(&s.hops))?;
@@ -148,7 +148,7 @@ impl serde::Serialize for StepJson<'_> {
         if let Some(Err(r)) = &s.stored {
             m.serialize_entry("not_stored", r)?;
         }
-        m.serialize_entry("origin", &s.origin)?;
+        m.serialize_entry("origin", &*s.origin)?;
         if let Some(p) = s.poisoned_by {
             m.serialize_entry("poisoned_by", &p)?;
         }
@@ -160,7 +160,7 @@ impl serde::Serialize for StepJson<'_> {
         if let Some(k) = &s.preflight_key {
             m.serialize_entry("preflight_key", &**k)?;
         }
-        m.serialize_entry("request", &s.request)?;
+        m.serialize_entry("request", &*s.request)?;
         m.serialize_entry("served_by", s.served_by.id())?;
         if let Some(sh) = s.shield {
             m.serialize_entry("shield", sh.id())?;
@@ -173,7 +173,7 @@ impl serde::Serialize for StepJson<'_> {
         if !unmet.is_empty() {
             m.serialize_entry("unmet", unmet)?;
         }
-        m.serialize_entry("url", &s.url)?;
+        m.serialize_entry("url", &*s.url)?;
         m.serialize_entry(
             "verdict",
             &Pairs(&[
@@ -243,9 +243,9 @@ impl serde::Serialize for HopJson<'_> {
 fn step_value(s: &StepReport) -> Value {
     let mut m = Map::new();
     m.insert("index".into(), json!(s.index));
-    m.insert("client".into(), json!(s.client));
-    m.insert("origin".into(), json!(s.origin));
-    m.insert("request".into(), json!(s.request));
+    m.insert("client".into(), json!(&*s.client));
+    m.insert("origin".into(), json!(&*s.origin));
+    m.insert("request".into(), json!(&*s.request));
     m.insert("pop".into(), json!(s.pop));
     m.insert("cache".into(), json!(s.cache.id()));
     m.insert("key".into(), json!(&*s.key));
@@ -268,7 +268,7 @@ fn step_value(s: &StepReport) -> Value {
             json!(s
                 .hops
                 .iter()
-                .map(|h| json!({ "leg": h.leg, "request": h.request, "url": h.url, "cache": h.cache.id(), "status": h.status }))
+                .map(|h| json!({ "leg": h.leg, "request": &*h.request, "url": &*h.url, "cache": h.cache.id(), "status": h.status }))
                 .collect::<Vec<_>>()),
         );
     }
@@ -290,7 +290,7 @@ fn step_value(s: &StepReport) -> Value {
     m.insert("line".into(), json!(s.line));
     m.insert("at_ms".into(), json!(s.at_ms));
     m.insert("agent".into(), json!(s.agent));
-    m.insert("url".into(), json!(s.url));
+    m.insert("url".into(), json!(&*s.url));
     m.insert("status".into(), json!(s.status));
     if let Some(sh) = s.shield {
         m.insert("shield".into(), json!(sh.id()));
@@ -316,7 +316,7 @@ fn step_value(s: &StepReport) -> Value {
         None => {}
     }
     if let Some(f) = &s.fix {
-        m.insert("fix".into(), json!(f));
+        m.insert("fix".into(), json!(&**f));
     }
     Value::Object(m)
 }

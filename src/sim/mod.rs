@@ -7,7 +7,7 @@ use crate::browser::run::Instance;
 use crate::browser::{Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{self, Cache, Completion, Decision, Outcome, StoreResult, Tag};
-use crate::flow::{browsers_of, EdgeAnswer, Next, StepRun};
+use crate::flow::{browsers_of, EdgeAnswer, Next, ReportText, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
@@ -359,6 +359,11 @@ pub struct Sim<'a> {
     direct_memo: CounterfactualMemo,
     /// The previous step's fetch, whose buffers the next step reuses.
     scratch: Option<Fetch>,
+    /// The reports' shared text.
+    text: ReportText,
+    /// Whether a forwarded answer stands for the origin's own: the edge forwards the
+    /// fields the origin model answers from (computed once from the knobs).
+    reuse_forwarded: bool,
 }
 
 /// Remembered counterfactual verdicts ("what would the origin alone have answered"),
@@ -389,6 +394,8 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo: CounterfactualMemo::default(),
             scratch: None,
+            text: ReportText::default(),
+            reuse_forwarded: reuse_forwarded(knobs),
         }
     }
 
@@ -446,12 +453,7 @@ impl<'a> Sim<'a> {
             f,
             at_ms,
         );
-        // The origin model answers from the method, the path, `Origin` and the
-        // `Access-Control-Request-*` fields: a forwarded answer stands for its own unless
-        // the edge drops one of those (edge::forward; CloudFront without an origin request
-        // policy drops `Origin`).
-        let k = &self.knobs;
-        if !crate::edge::forward::drops_cors_fields(&k.forward, &k.key_headers, true) {
+        if self.reuse_forwarded {
             run = run.reusing_forwarded();
         }
         let mut unremembered: Option<(bool, Request, u64)> = None;
@@ -486,7 +488,7 @@ impl<'a> Sim<'a> {
         if run.direct_redirected() {
             unremembered = None;
         }
-        let (report, f) = run.finish(self.knobs);
+        let (report, f) = run.finish_with(self.knobs, &mut self.text);
         if let Some((preflight, request, slot)) = unremembered {
             memo_put(
                 &mut self.direct_memo,
@@ -579,6 +581,8 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo,
             scratch,
+            text: ReportText::default(),
+            reuse_forwarded: reuse_forwarded(knobs),
         };
         (sim, Kept { shared, fresh })
     }
@@ -601,6 +605,14 @@ impl<'a> Sim<'a> {
 pub struct Kept {
     shared: Arc<Knobs>,
     fresh: Vec<Instance>,
+}
+
+/// Whether a forwarded answer stands for the origin's own: the origin model answers from
+/// the method, the path, `Origin` and the `Access-Control-Request-*` fields, so it does
+/// unless the edge drops one of those (edge::forward; CloudFront without an origin
+/// request policy drops `Origin`).
+fn reuse_forwarded(knobs: &Knobs) -> bool {
+    !crate::edge::forward::drops_cors_fields(&knobs.forward, &knobs.key_headers, true)
 }
 
 fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
