@@ -6,6 +6,7 @@
 mod cors;
 mod decide;
 mod fields;
+mod flow;
 mod forward;
 mod framing;
 mod freshness;

@@ -1,0 +1,151 @@
+//! `crate::flow`: one browser step through the edge, and its no-cache counterfactual
+//! ("direct" verdict), driven by hand through the public state machine ([`StepRun`]).
+
+use crate::browser::run::Instance;
+use crate::browser::Browser;
+use crate::edge::Outcome;
+use crate::fields::Headers;
+use crate::flow::{EdgeAnswer, Next, StepRun};
+use crate::message::Response;
+use crate::scenario::{parse, Scenario};
+use std::sync::Arc;
+
+const SC: &str = "origin:
+  cors: { allow_origins: [https://app1.example.com], allow_methods: [GET, PUT] }
+  routes: [{ path: /api/*, cache_control: \"max-age=60\" }]
+edge: { profile: cloudfront-cors-s3 }
+clients:
+  - { name: app1, origin: https://app1.example.com }
+steps:
+  - { client: app1, fetch: GET /api/items }
+";
+
+fn scenario() -> Scenario {
+    parse("t.yaml", SC).unwrap()
+}
+
+fn resp(status: u16, pairs: &[(&str, &str)]) -> Arc<Response> {
+    Arc::new(Response::new(
+        status,
+        Headers::from_pairs(pairs.iter().copied()),
+    ))
+}
+
+fn allowed() -> Arc<Response> {
+    resp(
+        200,
+        &[("access-control-allow-origin", "https://app1.example.com")],
+    )
+}
+
+fn answer(
+    response: Arc<Response>,
+    outcome: Outcome,
+    shield: Option<Outcome>,
+    stored_by: Option<usize>,
+) -> EdgeAnswer {
+    EdgeAnswer {
+        response,
+        outcome,
+        shield,
+        key: Arc::from("GET https://api.example.com/api/items"),
+        stored_by,
+        elapsed_ms: 10,
+        stored: None,
+    }
+}
+
+/// PRODUCT.md "The key definition": a step is cache-induced only when the deciding
+/// response was served from a cache — the edge's (`hit`, `stale`, `collapsed`), its
+/// shield's, or a stored response freshened by a `304` (RFC 9111 §4.3.4: the stored
+/// response is served, `stored_by` names its author). Each alone is enough; a forwarded
+/// answer from both tiers, with no stored author, is not.
+#[test]
+fn an_answer_is_from_a_cache_when_any_tier_served_a_stored_response() {
+    let a = |o, s, by| answer(allowed(), o, s, by).served_from_cache();
+    assert!(!a(Outcome::Miss, None, None));
+    assert!(!a(Outcome::Miss, Some(Outcome::Miss), None));
+    assert!(!a(Outcome::Pass, Some(Outcome::Pass), None));
+    assert!(a(Outcome::Hit, None, None));
+    assert!(
+        a(Outcome::Miss, Some(Outcome::Hit), None),
+        "the shield's hit"
+    );
+    assert!(
+        a(Outcome::Miss, Some(Outcome::Stale), None),
+        "the shield's stale"
+    );
+    assert!(
+        a(Outcome::Miss, None, Some(3)),
+        "a revalidated stored response"
+    );
+}
+
+/// The in-process edge hands forwarded answers through unaltered: when every request
+/// of a fetch that was not redirected went through the edge and none was served from a
+/// cache, the no-cache run would send the same requests and get the same answers, so
+/// its verdict is the fetch's own — nothing is asked of the driver (neither a
+/// remembered verdict nor the origin).
+#[test]
+fn an_all_forwarded_fetch_is_its_own_counterfactual() {
+    let sc = scenario();
+    let (st, cl) = (&sc.steps[0], &sc.clients[0]);
+    let mut inst = Instance::new(Browser::new(cl.agent));
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0).reusing_forwarded();
+    assert!(matches!(run.poll(), Next::Edge { .. }));
+    run.on_edge(answer(allowed(), Outcome::Miss, None, None));
+    assert!(matches!(run.poll(), Next::Done), "nothing more to ask");
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(r.verdict.allowed && r.direct.allowed && !r.cache_induced);
+
+    // a hit at the edge: the counterfactual is needed (a remembered verdict first)
+    let mut inst = Instance::new(Browser::new(cl.agent));
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0).reusing_forwarded();
+    run.on_edge(answer(allowed(), Outcome::Hit, None, Some(0)));
+    assert!(matches!(run.poll(), Next::Remembered { .. }));
+}
+
+/// A redirected fetch's counterfactual is run from the browser as it was before the
+/// step (Fetch §4.4: each hop depends on the origin's answers): the driver is asked for
+/// a remembered verdict under its first request — here a CORS GET, which needs no
+/// preflight (Fetch §4.8: a safelisted method without non-safelisted headers), so
+/// `preflight` is false — then every hop goes to the origin, and the run says it was
+/// redirected (so the driver does not remember it under that first request).
+#[test]
+fn a_redirected_fetch_starts_its_counterfactual_with_its_first_request() {
+    let sc = scenario();
+    let (st, cl) = (&sc.steps[0], &sc.clients[0]);
+    let acao = ("access-control-allow-origin", "https://app1.example.com");
+    let moved = resp(302, &[acao, ("location", "/api/other")]);
+    let mut inst = Instance::new(Browser::new(cl.agent));
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0);
+    run.on_edge(answer(moved.clone(), Outcome::Miss, None, None));
+    run.on_edge(answer(allowed(), Outcome::Hit, None, Some(0)));
+    match run.poll() {
+        Next::Remembered {
+            preflight, request, ..
+        } => {
+            assert!(!preflight, "a simple GET starts without a preflight");
+            assert_eq!(
+                (request.method.as_str(), request.target.as_str()),
+                ("GET", "/api/items")
+            );
+        }
+        other => panic!("expected Remembered, got {other:?}"),
+    }
+    run.remembered(None);
+    let Next::Origin { request, .. } = run.poll() else {
+        panic!("the first hop goes to the origin")
+    };
+    assert_eq!(request.target, "/api/items");
+    run.on_origin(moved, 10);
+    let Next::Origin { request, .. } = run.poll() else {
+        panic!("the redirect is followed at the origin too")
+    };
+    assert_eq!(request.target, "/api/other");
+    run.on_origin(allowed(), 10);
+    assert!(matches!(run.poll(), Next::Done));
+    assert!(run.direct_redirected());
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(r.verdict.allowed && r.direct.allowed);
+}
