@@ -149,3 +149,29 @@ fn a_redirected_fetch_starts_its_counterfactual_with_its_first_request() {
     let (r, _) = run.finish(&sc.edge.knobs);
     assert!(r.verdict.allowed && r.direct.allowed);
 }
+
+/// With an edge that hands forwarded answers through unaltered, each forwarded answer
+/// stands in for the origin's answer to the same request in the same position: a
+/// redirected fetch whose two hops were both forwarded needs no origin exchange at all
+/// (the second hop's answer is matched to the second request, not the first).
+#[test]
+fn forwarded_hops_stand_in_for_the_origin_position_by_position() {
+    let sc = scenario();
+    let (st, cl) = (&sc.steps[0], &sc.clients[0]);
+    let acao = ("access-control-allow-origin", "https://app1.example.com");
+    let mut inst = Instance::new(Browser::new(cl.agent));
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0).reusing_forwarded();
+    run.on_edge(answer(
+        resp(302, &[acao, ("location", "/api/other")]),
+        Outcome::Miss,
+        None,
+        None,
+    ));
+    run.on_edge(answer(allowed(), Outcome::Miss, None, None));
+    assert!(matches!(run.poll(), Next::Remembered { .. }));
+    run.remembered(None);
+    assert!(matches!(run.poll(), Next::Done), "both hops reused");
+    assert!(run.direct_redirected());
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(r.verdict.allowed && r.direct.allowed && !r.cache_induced);
+}
