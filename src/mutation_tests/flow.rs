@@ -8,6 +8,7 @@ use crate::fields::Headers;
 use crate::flow::{EdgeAnswer, Next, StepRun};
 use crate::message::Response;
 use crate::scenario::{parse, Scenario};
+use crate::time::SIM_EPOCH;
 use std::sync::Arc;
 
 const SC: &str = "origin:
@@ -103,6 +104,16 @@ fn an_all_forwarded_fetch_is_its_own_counterfactual() {
     let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0).reusing_forwarded();
     run.on_edge(answer(allowed(), Outcome::Hit, None, Some(0)));
     assert!(matches!(run.poll(), Next::Remembered { .. }));
+    run.remembered(None);
+    let Next::Origin { request, .. } = run.poll() else {
+        panic!("the hit's request goes to the origin")
+    };
+    assert_eq!(request.target, "/api/items");
+    run.on_origin(allowed(), 10);
+    assert!(matches!(run.poll(), Next::Done));
+    assert!(!run.direct_redirected(), "no redirect followed");
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(r.verdict.allowed && r.direct.allowed && !r.cache_induced);
 }
 
 /// A redirected fetch's counterfactual is run from the browser as it was before the
@@ -134,15 +145,22 @@ fn a_redirected_fetch_starts_its_counterfactual_with_its_first_request() {
         other => panic!("expected Remembered, got {other:?}"),
     }
     run.remembered(None);
-    let Next::Origin { request, .. } = run.poll() else {
+    let Next::Origin { request, at } = run.poll() else {
         panic!("the first hop goes to the origin")
     };
-    assert_eq!(request.target, "/api/items");
+    // sent when the step starts; the next hop when the first answer came, 10 ms later
+    assert_eq!(
+        (request.target.as_str(), at.ms_since(SIM_EPOCH)),
+        ("/api/items", 0)
+    );
     run.on_origin(moved, 10);
-    let Next::Origin { request, .. } = run.poll() else {
+    let Next::Origin { request, at } = run.poll() else {
         panic!("the redirect is followed at the origin too")
     };
-    assert_eq!(request.target, "/api/other");
+    assert_eq!(
+        (request.target.as_str(), at.ms_since(SIM_EPOCH)),
+        ("/api/other", 10)
+    );
     run.on_origin(allowed(), 10);
     assert!(matches!(run.poll(), Next::Done));
     assert!(run.direct_redirected());
