@@ -7,7 +7,7 @@ use crate::edge::Outcome;
 use crate::fields::Headers;
 use crate::flow::{EdgeAnswer, Next, StepRun};
 use crate::message::Response;
-use crate::scenario::{parse, Scenario};
+use crate::scenario::{parse, Scenario, ServedBy};
 use crate::time::SIM_EPOCH;
 use std::sync::Arc;
 
@@ -19,6 +19,7 @@ clients:
   - { name: app1, origin: https://app1.example.com }
 steps:
   - { client: app1, fetch: GET /api/items }
+  - { client: app1, fetch: GET /api/other }
 ";
 
 fn scenario() -> Scenario {
@@ -192,4 +193,41 @@ fn forwarded_hops_stand_in_for_the_origin_position_by_position() {
     assert!(run.direct_redirected());
     let (r, _) = run.finish(&sc.edge.knobs);
     assert!(r.verdict.allowed && r.direct.allowed && !r.cache_induced);
+}
+
+/// A redirect hop through the edge, then the final response from the browser's own HTTP
+/// cache (a private cache, RFC 9111 §1; the redirect is followed, Fetch §4.4): the
+/// response that decided the step is the browser's, so the step is served by the
+/// browser, not by the edge's forwarded redirect.
+#[test]
+fn a_redirect_ending_in_the_browser_cache_is_served_by_the_browser() {
+    let sc = scenario();
+    let cl = &sc.clients[0];
+    let acao = ("access-control-allow-origin", "https://app1.example.com");
+    let mut inst = Instance::new(Browser::new(cl.agent));
+    // step 1 stores /api/other in the browser's HTTP cache
+    let st = &sc.steps[1];
+    let mut run = StepRun::new(1, st, cl, &mut inst, sc.fetch(st), 0);
+    let stored = resp(200, &[acao, ("cache-control", "max-age=600")]);
+    run.on_edge(answer(stored, Outcome::Miss, None, None));
+    while !matches!(run.poll(), Next::Done) {
+        run.remembered(Some(crate::browser::Verdict::ok()));
+    }
+    drop(run.finish(&sc.edge.knobs));
+    // step 0: /api/items redirects (through the edge) to /api/other, which the browser
+    // then answers from its cache
+    let st = &sc.steps[0];
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 1000);
+    let moved = resp(302, &[acao, ("location", "/api/other")]);
+    run.on_edge(answer(moved, Outcome::Miss, None, None));
+    while !matches!(run.poll(), Next::Done) {
+        assert!(
+            !matches!(run.poll(), Next::Edge { .. }),
+            "/api/other is not sent"
+        );
+        run.remembered(Some(crate::browser::Verdict::ok()));
+    }
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(r.verdict.allowed);
+    assert_eq!(r.served_by, ServedBy::Browser);
 }
