@@ -2,7 +2,7 @@
 //! ("direct" verdict), driven by hand through the public state machine ([`StepRun`]).
 
 use crate::browser::run::Instance;
-use crate::browser::Browser;
+use crate::browser::{Browser, Reason};
 use crate::edge::Outcome;
 use crate::fields::Headers;
 use crate::flow::{EdgeAnswer, Next, StepRun};
@@ -99,6 +99,11 @@ fn an_all_forwarded_fetch_is_its_own_counterfactual() {
     assert!(matches!(run.poll(), Next::Done), "nothing more to ask");
     let (r, _) = run.finish(&sc.edge.knobs);
     assert!(r.verdict.allowed && r.direct.allowed && !r.cache_induced);
+    assert_eq!(
+        r.served_by,
+        ServedBy::Origin,
+        "a miss is the origin's answer"
+    );
 
     // a hit at the edge: the counterfactual is needed (a remembered verdict first)
     let mut inst = Instance::new(Browser::new(cl.agent));
@@ -115,6 +120,7 @@ fn an_all_forwarded_fetch_is_its_own_counterfactual() {
     assert!(!run.direct_redirected(), "no redirect followed");
     let (r, _) = run.finish(&sc.edge.knobs);
     assert!(r.verdict.allowed && r.direct.allowed && !r.cache_induced);
+    assert_eq!(r.served_by, ServedBy::Edge, "a hit is served by the edge");
 }
 
 /// A redirected fetch's counterfactual is run from the browser as it was before the
@@ -230,4 +236,39 @@ fn a_redirect_ending_in_the_browser_cache_is_served_by_the_browser() {
     let (r, _) = run.finish(&sc.edge.knobs);
     assert!(r.verdict.allowed);
     assert_eq!(r.served_by, ServedBy::Browser);
+}
+
+/// PRODUCT.md "The key definition": the step is cache-induced when the verdict on what
+/// the edge delivered and the no-cache verdict differ — blocked both times, but for a
+/// different reason (another origin's stored `Access-Control-Allow-Origin` where the
+/// origin alone sends none) still differs, and the storing step is named.
+#[test]
+fn blocked_both_ways_for_different_reasons_is_cache_induced() {
+    let sc = scenario();
+    let (st, cl) = (&sc.steps[0], &sc.clients[0]);
+    let mut inst = Instance::new(Browser::new(cl.agent));
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0);
+    let other = resp(
+        200,
+        &[("access-control-allow-origin", "https://other.example")],
+    );
+    run.on_edge(answer(other, Outcome::Hit, None, Some(4)));
+    run.remembered(None);
+    assert!(matches!(run.poll(), Next::Origin { .. }));
+    run.on_origin(resp(200, &[]), 10);
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(!r.verdict.allowed && !r.direct.allowed);
+    assert_eq!(r.verdict.reason, Reason::OriginMismatch);
+    assert_eq!(r.direct.reason, Reason::MissingAllowOrigin);
+    assert!(r.cache_induced);
+    assert_eq!(r.poisoned_by, Some(4));
+
+    // the same reason both ways is a plain misconfiguration, not cache-induced
+    let mut inst = Instance::new(Browser::new(cl.agent));
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0);
+    run.on_edge(answer(resp(200, &[]), Outcome::Hit, None, Some(4)));
+    run.remembered(None);
+    run.on_origin(resp(200, &[]), 10);
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(!r.verdict.allowed && !r.cache_induced && r.poisoned_by.is_none());
 }
