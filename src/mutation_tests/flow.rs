@@ -272,3 +272,38 @@ fn blocked_both_ways_for_different_reasons_is_cache_induced() {
     let (r, _) = run.finish(&sc.edge.knobs);
     assert!(!r.verdict.allowed && !r.cache_induced && r.poisoned_by.is_none());
 }
+
+/// PRODUCT.md "The key definition" with the in-process edge (`reusing_forwarded`): the
+/// first hop's redirect is served from the edge's cache (stored by step 2), the hop it
+/// points to is forwarded and allowed; the origin alone answers the first request
+/// itself, without `Access-Control-Allow-Origin`. The verdicts differ because of the
+/// cached redirect: cache-induced, and wrongly allowed.
+///
+/// FAILS on the current code (found by the surviving mutant `flow/mod.rs:543:36`,
+/// `&&` → `||` in `attribute`): `attribute` looks for a stored response only in the
+/// deciding exchange and the preflight, so an earlier redirect hop served from the
+/// cache is not counted; the report says `cache_induced: false, wrongly_allowed: false`.
+/// Ignored so the suite stays green until the lead decides on the fix
+/// (`cargo test --lib a_cached_redirect -- --ignored` shows it).
+#[test]
+#[ignore = "known bug: a cached redirect hop is not attributed (see the doc comment)"]
+fn a_cached_redirect_that_changes_the_verdict_is_cache_induced() {
+    let sc = scenario();
+    let (st, cl) = (&sc.steps[0], &sc.clients[0]);
+    let acao = ("access-control-allow-origin", "https://app1.example.com");
+    let mut inst = Instance::new(Browser::new(cl.agent));
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0).reusing_forwarded();
+    let moved = resp(302, &[acao, ("location", "/api/other")]);
+    run.on_edge(answer(moved, Outcome::Hit, None, Some(2)));
+    run.on_edge(answer(allowed(), Outcome::Miss, None, None));
+    run.remembered(None);
+    let Next::Origin { request, .. } = run.poll() else {
+        panic!("the cached hop's request goes to the origin")
+    };
+    assert_eq!(request.target, "/api/items");
+    run.on_origin(resp(200, &[]), 10);
+    assert!(matches!(run.poll(), Next::Done));
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(r.verdict.allowed && !r.direct.allowed);
+    assert!(r.cache_induced && r.wrongly_allowed, "{r:?}");
+}
