@@ -273,6 +273,47 @@ fn blocked_both_ways_for_different_reasons_is_cache_induced() {
     assert!(!r.verdict.allowed && !r.cache_induced && r.poisoned_by.is_none());
 }
 
+/// The report names the step's request and URL, and one line per exchange through the
+/// edge in order, each with its leg: the CORS-preflight (Fetch §4.8, an `OPTIONS` before
+/// a `PUT`, a method that is not CORS-safelisted) and the actual request.
+#[test]
+fn the_report_lists_each_exchange_with_its_leg() {
+    let sc = scenario();
+    let (st, cl) = (&sc.steps[0], &sc.clients[0]);
+    let mut f = sc.fetch(st);
+    f.method = "PUT".into();
+    let mut inst = Instance::new(Browser::new(cl.agent));
+    let mut run = StepRun::new(0, st, cl, &mut inst, f, 0).reusing_forwarded();
+    let Next::Edge { request, .. } = run.poll() else {
+        panic!("the preflight goes through the edge")
+    };
+    assert_eq!(request.method, "OPTIONS");
+    let acao = ("access-control-allow-origin", "https://app1.example.com");
+    let pre = resp(204, &[acao, ("access-control-allow-methods", "PUT")]);
+    run.on_edge(answer(pre, Outcome::Miss, None, None));
+    run.on_edge(answer(allowed(), Outcome::Miss, None, None));
+    assert!(matches!(run.poll(), Next::Done));
+    let (r, _) = run.finish(&sc.edge.knobs);
+    assert!(r.verdict.allowed);
+    assert_eq!(
+        r.request, "GET /api/items",
+        "the step's own request, as written"
+    );
+    assert_eq!(r.url, "https://api.example.com/api/items");
+    let hops: Vec<(&str, &str, u16)> = r
+        .hops
+        .iter()
+        .map(|h| (h.leg, h.request.as_str(), h.status))
+        .collect();
+    assert_eq!(
+        hops,
+        [
+            ("preflight", "OPTIONS /api/items", 204),
+            ("actual", "PUT /api/items", 200)
+        ]
+    );
+}
+
 /// PRODUCT.md "The key definition" with the in-process edge (`reusing_forwarded`): the
 /// first hop's redirect is served from the edge's cache (stored by step 2), the hop it
 /// points to is forwarded and allowed; the origin alone answers the first request
