@@ -348,3 +348,25 @@ fn a_cached_redirect_that_changes_the_verdict_is_cache_induced() {
     assert!(r.verdict.allowed && !r.direct.allowed);
     assert!(r.cache_induced && r.wrongly_allowed, "{r:?}");
 }
+
+/// A client's `cookie:` (default `session=1`) is in its browser's jar before the first
+/// step, for the hosts its steps call: a client with no step, in a browser of its own,
+/// starts with an empty jar. Clients with the same `user:` share one browser.
+#[test]
+fn a_clients_cookie_is_in_its_browsers_jar_from_the_start() {
+    let text = "origin:
+  routes: [{ path: /api/*, cache_control: \"max-age=60\" }]
+clients:
+  - { name: a, origin: https://app1.example.com, cookie: \"s=1\", user: u1 }
+  - { name: b, origin: https://app1.example.com, user: u2 }
+  - { name: c, origin: https://app2.example.com, user: u1 }
+steps:
+  - { client: a, fetch: GET /api/items }
+";
+    let sc = parse("t.yaml", text).unwrap();
+    let (browsers, user_of) = crate::flow::browsers_of(&sc);
+    assert_eq!(user_of, [0, 1, 0]);
+    assert_eq!(browsers.len(), 2);
+    assert!(!browsers[0].jar.is_empty(), "a's cookie is preset");
+    assert!(browsers[1].jar.is_empty(), "b calls no host");
+}
