@@ -304,3 +304,39 @@ fn no_cors_at_all() {
     assert_eq!(r.status, 200);
     assert_eq!(r.headers.get("access-control-allow-origin"), None);
 }
+
+/// `redirect_options: true` (docs/scenario-format.md: a server rule in front of the CORS
+/// handler): a CORS-preflight (`OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`, Fetch §4.8) to the route gets the route's redirect,
+/// not the preflight answer; without it, the CORS handler answers the preflight. A `GET`
+/// is redirected either way.
+#[test]
+fn redirect_options_redirects_preflights_before_the_cors_handler() {
+    let yaml = |ro: bool| {
+        format!(
+            "  cors: {{ allow_origins: [https://a.example], allow_methods: [GET, PUT] }}\n  \
+             routes: [{{ path: /old, redirect: /new, status: 308, redirect_options: {ro} }}]"
+        )
+    };
+    let pre = [O, ("access-control-request-method", "PUT")];
+    let m = model(&yaml(true));
+    let r = ask(&m, "OPTIONS", "/old", &pre);
+    assert_eq!(r.status, 308);
+    assert_eq!(r.headers.get("location"), Some("/new"));
+    let g = ask(&m, "GET", "/old", &[O]);
+    assert_eq!((g.status, g.headers.get("location")), (308, Some("/new")));
+
+    let m = model(&yaml(false));
+    let r = ask(&m, "OPTIONS", "/old", &pre);
+    assert!(
+        (200..300).contains(&r.status),
+        "the preflight is answered: {r:?}"
+    );
+    assert_eq!(r.headers.get("location"), None);
+    assert_eq!(
+        r.headers.get("access-control-allow-origin"),
+        Some("https://a.example")
+    );
+    let g = ask(&m, "GET", "/old", &[O]);
+    assert_eq!((g.status, g.headers.get("location")), (308, Some("/new")));
+}
