@@ -7,6 +7,7 @@ mod common;
 
 use common::{Server, TempDir};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 use std::process::Command;
@@ -147,6 +148,10 @@ fn check(c: &Case, dir: &TempDir, n: u32) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Most of a case's time is the real gaps between its steps (`at: +Nms`, up to 1.5 s
+/// each, ~3 s a case), so the cases run side by side, each with its own origin, proxy
+/// and files: the same cases and checks as one after the other, in the time of the
+/// longest. A failing case is then shrunk one run at a time, as proptest would.
 #[test]
 fn a_recorded_wire_run_imports_to_the_same_verdicts() {
     let dir = TempDir::new("har-record");
@@ -158,12 +163,59 @@ fn a_recorded_wire_run_imports_to_the_same_verdicts() {
         },
         TestRng::deterministic_rng(RngAlgorithm::ChaCha),
     );
-    let n = std::cell::Cell::new(0);
-    let res = runner.run(&case(), |c| {
-        n.set(n.get() + 1);
-        check(&c, &dir, n.get())
+    let mut trees: Vec<_> = (0..CASES)
+        .map(|_| case().new_tree(&mut runner).unwrap())
+        .collect();
+    let cases: Vec<Case> = trees.iter().map(ValueTree::current).collect();
+    let results: Vec<Result<(), TestCaseError>> = std::thread::scope(|s| {
+        let runs: Vec<_> = cases
+            .iter()
+            .zip(1..)
+            .map(|(c, n)| {
+                let dir = &dir;
+                s.spawn(move || check(c, dir, n))
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
     });
-    if let Err(e) = res {
-        panic!("{e}");
+    let failed = results
+        .into_iter()
+        .zip(trees.iter_mut())
+        .find_map(|(r, t)| r.err().map(|e| (e, t)));
+    if let Some((err, tree)) = failed {
+        let (small, why) = shrink(tree, err, &dir);
+        panic!("case failed: {why}\nminimal failing input: {small:#?}");
     }
+}
+
+/// proptest's shrinking loop over one failing case (bounded): simplify while it still
+/// fails, complicate back when a simpler one passes; the last failure is the answer.
+fn shrink<T: ValueTree<Value = Case>>(
+    tree: &mut T,
+    first: TestCaseError,
+    dir: &TempDir,
+) -> (Case, TestCaseError) {
+    let mut last = (tree.current(), first);
+    if !tree.simplify() {
+        return last;
+    }
+    for n in 0..64 {
+        let c = tree.current();
+        match check(&c, dir, 1000 + n) {
+            Err(e) => {
+                last = (c, e);
+                if !tree.simplify() {
+                    break;
+                }
+            }
+            Ok(()) => {
+                if !tree.complicate() {
+                    break;
+                }
+            }
+        }
+    }
+    last
 }

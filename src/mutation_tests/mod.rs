@@ -3,9 +3,11 @@
 //! apart from the modules under test so that parallel work on those files merges cleanly.
 //! Tests that need a module's private items live at the bottom of that module instead.
 
+mod cache_status;
 mod cors;
 mod decide;
 mod fields;
+mod flow;
 mod forward;
 mod framing;
 mod freshness;

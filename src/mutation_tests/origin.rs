@@ -304,3 +304,76 @@ fn no_cors_at_all() {
     assert_eq!(r.status, 200);
     assert_eq!(r.headers.get("access-control-allow-origin"), None);
 }
+
+/// `redirect_options: true` (docs/scenario-format.md: a server rule in front of the CORS
+/// handler): a CORS-preflight (`OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`, Fetch §4.8) to the route gets the route's redirect,
+/// not the preflight answer; without it, the CORS handler answers the preflight. A `GET`
+/// is redirected either way.
+#[test]
+fn redirect_options_redirects_preflights_before_the_cors_handler() {
+    let yaml = |ro: bool| {
+        format!(
+            "  cors: {{ allow_origins: [https://a.example], allow_methods: [GET, PUT] }}\n  \
+             routes: [{{ path: /old, redirect: /new, status: 308, redirect_options: {ro} }}]"
+        )
+    };
+    let pre = [O, ("access-control-request-method", "PUT")];
+    let m = model(&yaml(true));
+    let r = ask(&m, "OPTIONS", "/old", &pre);
+    assert_eq!(r.status, 308);
+    assert_eq!(r.headers.get("location"), Some("/new"));
+    let g = ask(&m, "GET", "/old", &[O]);
+    assert_eq!((g.status, g.headers.get("location")), (308, Some("/new")));
+
+    let m = model(&yaml(false));
+    let r = ask(&m, "OPTIONS", "/old", &pre);
+    assert!(
+        (200..300).contains(&r.status),
+        "the preflight is answered: {r:?}"
+    );
+    assert_eq!(r.headers.get("location"), None);
+    assert_eq!(
+        r.headers.get("access-control-allow-origin"),
+        Some("https://a.example")
+    );
+    let g = ask(&m, "GET", "/old", &[O]);
+    assert_eq!((g.status, g.headers.get("location")), (308, Some("/new")));
+}
+
+/// An error window's `cors:` (docs/scenario-format.md, default `false`) says whether the
+/// error carries the CORS headers: `cors: true` keeps the policy's
+/// `Access-Control-Allow-Origin`, `false` sends none.
+#[test]
+fn an_error_window_carries_cors_headers_only_when_it_says_so() {
+    for (cors, want) in [(true, Some("https://a.example")), (false, None)] {
+        let m = model(&format!(
+            "  cors: {{ allow_origins: [https://a.example] }}\n  \
+             routes: [{{ path: /x, errors: [{{ status: 503, cors: {cors} }}] }}]"
+        ));
+        let r = ask(&m, "GET", "/x", &[O]);
+        assert_eq!(r.status, 503);
+        assert_eq!(
+            r.headers.get("access-control-allow-origin"),
+            want,
+            "cors: {cors}"
+        );
+    }
+}
+
+/// RFC 9110 §15.4.5: `304 Not Modified` answers a conditional GET or HEAD whose selected
+/// representation would have been a `200`. A matching `If-None-Match` on a `PUT`, or on
+/// a route that answers `404`, gets no `304`.
+#[test]
+fn only_a_get_or_head_of_a_200_is_answered_not_modified() {
+    let m = model(
+        "  cors: { allow_origins: [https://a.example], allow_methods: [GET, PUT] }\n  \
+         routes: [{ path: /x, headers: { etag: \"\\\"v1\\\"\" } }, \
+         { path: /gone, status: 404, headers: { etag: \"\\\"v1\\\"\" } }]",
+    );
+    let inm = ("if-none-match", "\"v1\"");
+    assert_eq!(ask(&m, "GET", "/x", &[O, inm]).status, 304);
+    assert_eq!(ask(&m, "HEAD", "/x", &[O, inm]).status, 304);
+    assert_ne!(ask(&m, "PUT", "/x", &[O, inm]).status, 304);
+    assert_eq!(ask(&m, "GET", "/gone", &[O, inm]).status, 404);
+}
