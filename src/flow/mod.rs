@@ -541,10 +541,19 @@ fn attribute<'a>(
         (None, None) => ServedBy::None,
     };
     // The entry that changed the outcome: the browser's, the deciding exchange's at
-    // the edge, or the preflight's when the actual went through but it was served.
+    // the edge, the preflight's when the actual went through but it was served, or a
+    // redirect hop's before the deciding exchange (a stored 3xx sent the fetch
+    // elsewhere: Fetch §4.4 follows the Location it was given).
     let from_cache = deciding
         .filter(|x| x.served_from_cache())
-        .or_else(|| pre.filter(|x| x.served_from_cache()));
+        .or_else(|| pre.filter(|x| x.served_from_cache()))
+        .or_else(|| {
+            sent.iter()
+                .rev()
+                .filter(|(l, _, _)| *l == want)
+                .map(|(_, _, x)| x)
+                .find(|x| x.served_from_cache())
+        });
     let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
     // A forwarded answer that cannot stand for the origin's own (the wire driver's
     // edge is unknown; the in-process one drops a field the origin needs, e.g.

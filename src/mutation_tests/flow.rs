@@ -296,14 +296,14 @@ fn the_report_lists_each_exchange_with_its_leg() {
     let (r, _) = run.finish(&sc.edge.knobs);
     assert!(r.verdict.allowed);
     assert_eq!(
-        r.request, "GET /api/items",
+        &*r.request, "GET /api/items",
         "the step's own request, as written"
     );
-    assert_eq!(r.url, "https://api.example.com/api/items");
+    assert_eq!(&*r.url, "https://api.example.com/api/items");
     let hops: Vec<(&str, &str, u16)> = r
         .hops
         .iter()
-        .map(|h| (h.leg, h.request.as_str(), h.status))
+        .map(|h| (h.leg, &*h.request, h.status))
         .collect();
     assert_eq!(
         hops,
@@ -320,14 +320,11 @@ fn the_report_lists_each_exchange_with_its_leg() {
 /// itself, without `Access-Control-Allow-Origin`. The verdicts differ because of the
 /// cached redirect: cache-induced, and wrongly allowed.
 ///
-/// FAILS on the current code (found by the surviving mutant `flow/mod.rs:543:36`,
-/// `&&` → `||` in `attribute`): `attribute` looks for a stored response only in the
-/// deciding exchange and the preflight, so an earlier redirect hop served from the
-/// cache is not counted; the report says `cache_induced: false, wrongly_allowed: false`.
-/// Ignored so the suite stays green until the lead decides on the fix
-/// (`cargo test --lib a_cached_redirect -- --ignored` shows it).
+/// Found by the surviving mutant `flow/mod.rs:543:36` (`&&` → `||` in `attribute`):
+/// `attribute` looked for a stored response only in the deciding exchange and the
+/// preflight, so an earlier redirect hop served from the cache was not counted and the
+/// report said `cache_induced: false, wrongly_allowed: false`.
 #[test]
-#[ignore = "known bug: a cached redirect hop is not attributed (see the doc comment)"]
 fn a_cached_redirect_that_changes_the_verdict_is_cache_induced() {
     let sc = scenario();
     let (st, cl) = (&sc.steps[0], &sc.clients[0]);
