@@ -150,3 +150,38 @@ fn duration_units_and_bounds() {
     assert_eq!(parse_duration_ms("s"), None);
     assert_eq!(parse_duration_ms("1.2.3s"), None);
 }
+
+/// RFC 9110 §5.6.7, the obsolete forms a recipient must still accept, and nothing looser:
+/// `rfc850-date = day-name-l "," SP date2 SP time-of-day SP GMT` with
+/// `date2 = day "-" month "-" 2DIGIT`, and `time-of-day = hour ":" minute ":" second`
+/// where each is `2DIGIT`. A one-digit day or hour, a four-digit year or a fourth date
+/// part is not an RFC 850 date.
+#[test]
+fn rfc850_fields_are_two_digits_each() {
+    let p = Timestamp::parse_http_date;
+    assert!(p("Sunday, 06-Nov-94 08:49:37 GMT").is_some());
+    for bad in [
+        "Sunday, 6-Nov-94 08:49:37 GMT",
+        "Sunday, 06-Nov-1994 08:49:37 GMT",
+        "Sunday, 06-Nov-94-1 08:49:37 GMT",
+        "Sunday, 06-Nov-94 8:49:37 GMT",
+        "Sunday, 06-Nov-94 08:049:37 GMT",
+    ] {
+        assert_eq!(p(bad), None, "{bad}");
+    }
+}
+
+/// `asctime-date = day-name SP date3 SP time-of-day SP year` with
+/// `date3 = month SP ( 2DIGIT / ( SP DIGIT ))`: a fixed 24-byte layout whose separators
+/// sit at bytes 3, 7, 10 and 19; any other byte there is not an asctime date.
+#[test]
+fn every_separator_of_the_asctime_layout_is_checked() {
+    let good = "Sun Nov  6 08:49:37 1994";
+    assert!(Timestamp::parse_http_date(good).is_some());
+    for pos in [3, 7, 10, 19] {
+        let mut b = good.as_bytes().to_vec();
+        b[pos] = b'x';
+        let s = String::from_utf8(b).unwrap_or_default();
+        assert_eq!(Timestamp::parse_http_date(&s), None, "{s}");
+    }
+}
