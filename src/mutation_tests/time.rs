@@ -150,3 +150,73 @@ fn duration_units_and_bounds() {
     assert_eq!(parse_duration_ms("s"), None);
     assert_eq!(parse_duration_ms("1.2.3s"), None);
 }
+
+/// RFC 9110 §5.6.7, the obsolete forms a recipient must still accept, and nothing looser:
+/// `rfc850-date = day-name-l "," SP date2 SP time-of-day SP GMT` with
+/// `date2 = day "-" month "-" 2DIGIT`, and `time-of-day = hour ":" minute ":" second`
+/// where each is `2DIGIT`. A one-digit day or hour, a four-digit year or a fourth date
+/// part is not an RFC 850 date.
+#[test]
+fn rfc850_fields_are_two_digits_each() {
+    let p = Timestamp::parse_http_date;
+    assert!(p("Sunday, 06-Nov-94 08:49:37 GMT").is_some());
+    for bad in [
+        "Sunday, 6-Nov-94 08:49:37 GMT",
+        "Sunday, 06-Nov-1994 08:49:37 GMT",
+        "Sunday, 06-Nov-94-1 08:49:37 GMT",
+        "Sunday, 06-Nov-94 8:49:37 GMT",
+        "Sunday, 06-Nov-94 08:049:37 GMT",
+    ] {
+        assert_eq!(p(bad), None, "{bad}");
+    }
+}
+
+/// `asctime-date = day-name SP date3 SP time-of-day SP year` with
+/// `date3 = month SP ( 2DIGIT / ( SP DIGIT ))`: a fixed 24-byte layout whose separators
+/// sit at bytes 3, 7, 10 and 19; any other byte there is not an asctime date.
+#[test]
+fn every_separator_of_the_asctime_layout_is_checked() {
+    let good = "Sun Nov  6 08:49:37 1994";
+    assert!(Timestamp::parse_http_date(good).is_some());
+    assert_eq!(
+        Timestamp::parse_http_date("Xyz Nov  6 08:49:37 1994"),
+        None,
+        "day-name is one of the seven"
+    );
+    assert_eq!(
+        Timestamp::parse_http_date("Sun Nov  6 08:49:37 19945"),
+        None,
+        "year is 4DIGIT"
+    );
+    for pos in [3, 7, 10, 19] {
+        let mut b = good.as_bytes().to_vec();
+        b[pos] = b'x';
+        let s = String::from_utf8(b).unwrap_or_default();
+        assert_eq!(Timestamp::parse_http_date(&s), None, "{s}");
+    }
+}
+
+/// A timestamp displays as its IMF-fixdate (what `Date` and `Expires` fields carry).
+#[test]
+fn display_is_the_imf_fixdate() {
+    assert_eq!(
+        Timestamp(784_111_777_000).to_string(),
+        "Sun, 06 Nov 1994 08:49:37 GMT"
+    );
+}
+
+/// The civil-calendar conversions (also used by the HAR reader and writer, whose
+/// timestamps may be any ISO 8601 date) are inverse over the proleptic Gregorian
+/// calendar, years before 1 included; 0000-03-01 is 719,468 days before 1970-01-01.
+#[test]
+fn civil_day_conversions_are_inverse_before_and_after_year_zero() {
+    use crate::time::{civil_from_days, days_from_civil};
+    assert_eq!(days_from_civil(1970, 1, 1), 0);
+    assert_eq!(days_from_civil(0, 3, 1), -719_468);
+    assert_eq!(civil_from_days(-719_468), (0, 3, 1));
+    for z in (-2_000_000i64..2_000_000).step_by(997) {
+        let (y, m, d) = civil_from_days(z);
+        assert!((1..=12).contains(&m) && (1..=31).contains(&d), "{z}");
+        assert_eq!(days_from_civil(y, m, d), z, "{y}-{m}-{d}");
+    }
+}
