@@ -220,3 +220,14 @@ fn civil_day_conversions_are_inverse_before_and_after_year_zero() {
         assert_eq!(days_from_civil(y, m, d), z, "{y}-{m}-{d}");
     }
 }
+
+/// `human_duration` switches unit exactly at the boundaries: 999 ms, then 1 s; 59.999 s,
+/// then 1 m (what reports print for TTLs and gaps).
+#[test]
+fn human_duration_changes_unit_at_the_boundary() {
+    use crate::time::human_duration;
+    assert_eq!(human_duration(999), "999ms");
+    assert_eq!(human_duration(1000), "1s");
+    assert_eq!(human_duration(59_999), "59.999s");
+    assert_eq!(human_duration(60_000), "1m");
+}
