@@ -67,6 +67,28 @@ if ! cargo mutants --version >/dev/null 2>&1; then
     cargo install --locked "cargo-mutants@$MUTANTS_VERSION" || exit 1
 fi
 
+# Exclusions name file:line:col, so a change that moves an excluded line leaves its entry
+# matching nothing (and the equivalent mutant back in the set): every entry of
+# .cargo/mutants.toml must still match a mutant of the whole tree.
+if ! cargo mutants --list --no-config >"$OUT/all.txt" 2>"$OUT/list.err"; then
+    echo "mutants-diff: cargo mutants --list failed:" >&2
+    cat "$OUT/list.err" >&2
+    exit 1
+fi
+if ! python3 - "$OUT/all.txt" <<'PY2'
+import re, sys, tomllib
+names = open(sys.argv[1]).read().splitlines()
+stale = [r for r in tomllib.load(open(".cargo/mutants.toml", "rb")).get("exclude_re", [])
+         if not any(re.search(r, n) for n in names)]
+for r in stale:
+    print(f"mutants-diff: .cargo/mutants.toml: exclusion {r!r} matches no mutant "
+          "(its line moved: update file:line:col, or drop it)", file=sys.stderr)
+sys.exit(1 if stale else 0)
+PY2
+then
+    exit 1
+fi
+
 # A listing that fails (unparsable diff, config error) must fail the step, not count 0.
 if ! listing=$(cargo mutants --in-diff "$diff_file" --list 2>"$OUT/list.err"); then
     echo "mutants-diff: cargo mutants --list failed:" >&2
