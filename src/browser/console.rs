@@ -424,6 +424,30 @@ mod tests {
         assert_eq!(m, "Origin https://app.example.com is not allowed by Access-Control-Allow-Origin. Status code: 200\nFetch API cannot load https://api.example.com/data due to access control checks.");
     }
 
+    /// Fetch `new Request()` step 30.1 and the redirect-mode / redirect-count network
+    /// errors reject the promise with a TypeError, and each engine words it its own way:
+    /// Firefox names `Window.fetch` and the method, Safari says "Load failed" for a
+    /// network error, Chromium "Failed to fetch" (measured, case d117).
+    #[test]
+    fn type_errors_are_worded_per_engine() {
+        let f = |a| for_engine(a, &ctx(None), &Failure::NoCorsMethod("PUT"), false);
+        assert_eq!(f(Agent::Firefox), "TypeError: Window.fetch: Method must be GET, POST or HEAD with no-cors mode ('PUT' given).");
+        assert_eq!(
+            f(Agent::Safari),
+            "TypeError: Method must be GET, POST or HEAD with no-cors mode"
+        );
+        assert_eq!(f(Agent::Chrome), "TypeError: Failed to execute 'fetch' on 'Window': 'PUT' is unsupported in no-cors mode.");
+        for failure in [Failure::RedirectModeError, Failure::TooManyRedirects] {
+            let r = |a| for_engine(a, &ctx(None), &failure, false);
+            assert_eq!(
+                r(Agent::Firefox),
+                "TypeError: NetworkError when attempting to fetch resource."
+            );
+            assert_eq!(r(Agent::Safari), "TypeError: Load failed");
+            assert_eq!(r(Agent::Chrome), "TypeError: Failed to fetch");
+        }
+    }
+
     #[test]
     fn chromium_names_the_first_url_after_a_redirect() {
         let m = for_engine(

@@ -319,4 +319,103 @@ mod tests {
             Some("d=1")
         );
     }
+
+    /// RFC 6265bis §5.8.3 step 1: a cookie is sent only to a host that domain-matches
+    /// it; host-only (no `Domain`) means that exact host, `Domain=` that host and its
+    /// subdomains (§5.1.3). Same-site hosts that do not match get nothing.
+    #[test]
+    fn only_domain_matching_hosts_get_the_cookie() {
+        let page = "https://app.example.com";
+        let mut j = CookieJar::new();
+        j.preset("api.example.com", "h=1");
+        j.preset("api.example.com", "d=1; Domain=api.example.com");
+        let get = |host| j.cookie_header(Agent::Chrome, page, "https", host);
+        assert_eq!(get("api.example.com").as_deref(), Some("h=1; d=1"));
+        assert_eq!(get("v2.api.example.com").as_deref(), Some("d=1"));
+        assert_eq!(get("other.example.com"), None);
+        assert_eq!(get("xapi.example.com"), None, "a suffix is not a subdomain");
+    }
+
+    /// RFC 6265bis §5.8.3 step 1: a `Secure` cookie goes only over a secure channel
+    /// (https, or a loopback host, which Chromium treats as potentially trustworthy); the
+    /// http requests come from an http page (schemeful same-site: an https page calling
+    /// http is cross-site).
+    #[test]
+    fn a_secure_cookie_needs_a_secure_channel() {
+        let page = "https://app.example.com";
+        let mut j = CookieJar::new();
+        j.preset("api.example.com", "s=1; Secure");
+        assert_eq!(
+            j.cookie_header(
+                Agent::Chrome,
+                "http://app.example.com",
+                "http",
+                "api.example.com"
+            ),
+            None
+        );
+        j.preset("api.example.com", "p=1");
+        assert_eq!(
+            j.cookie_header(
+                Agent::Chrome,
+                "http://app.example.com",
+                "http",
+                "api.example.com"
+            )
+            .as_deref(),
+            Some("p=1"),
+            "a cookie without Secure goes over http too"
+        );
+        assert_eq!(
+            j.cookie_header(Agent::Chrome, page, "https", "api.example.com")
+                .as_deref(),
+            Some("s=1; p=1")
+        );
+    }
+
+    /// RFC 6265bis §5.6: an attribute the user agent does not recognise is ignored; a
+    /// bare word after the name-value pair is an attribute, not another cookie.
+    #[test]
+    fn an_unknown_attribute_is_not_a_cookie() {
+        let mut j = CookieJar::new();
+        j.preset("api.example.com", "a=1; Bogus; HttpOnly");
+        assert_eq!(
+            j.cookie_header(
+                Agent::Chrome,
+                "https://api.example.com",
+                "https",
+                "api.example.com"
+            )
+            .as_deref(),
+            Some("a=1")
+        );
+    }
+
+    /// RFC 6265bis §5.7 step 22 (the storage model): a cookie set in a cross-site context
+    /// is stored only with `SameSite=None`; a client that blocks no third-party cookie
+    /// (`browser: none`) reaches that rule, a browser refuses them all before it.
+    #[test]
+    fn cross_site_set_cookie_is_stored_only_with_samesite_none() {
+        let mut resp = Headers::new();
+        resp.append("set-cookie", "n=1; SameSite=None; Secure");
+        resp.append("set-cookie", "u=1; Secure");
+        let mut j = CookieJar::new();
+        j.store(
+            Agent::None,
+            "https://app.other.example",
+            "https",
+            "api.example.com",
+            &resp,
+        );
+        assert_eq!(
+            j.cookie_header(
+                Agent::None,
+                "https://api.example.com",
+                "https",
+                "api.example.com"
+            )
+            .as_deref(),
+            Some("n=1")
+        );
+    }
 }

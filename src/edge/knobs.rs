@@ -415,4 +415,17 @@ mod tests {
         );
         assert!("On".parse::<Collapse>().is_err(), "ids are case-sensitive");
     }
+
+    /// `plain` is the starting point of profiles for caches that implement none of
+    /// RFC 9111's optional behaviours: among them serving a stored response when the
+    /// upstream connection fails (RFC 9111 §4.2.4 allows it; most CDNs answer 502/504).
+    #[test]
+    fn plain_switches_off_every_optional_behaviour() {
+        let k = Knobs::rfc9111().plain();
+        assert!(k.targeted.is_empty());
+        assert!(!k.request_cache_control && !k.invalidate_unsafe);
+        assert_eq!(k.heuristic_pct, None);
+        assert!(!k.stale_if_error && !k.stale_on_disconnect);
+        assert!(k.revalidate, "revalidation is not optional");
+    }
 }
