@@ -153,6 +153,21 @@ fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// Whether hyper gave up because the connection closed before a whole response came
+/// ("connection closed before message completed").
+fn closed_early(e: &(dyn StdError + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if c.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_incomplete_message() || h.is_canceled())
+        {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
+}
+
 /// Whether the exchange failed while reading the client's request body (hyper reports a
 /// failing request body as a "user" error whose cause is the body's own error).
 fn is_request_body_error(e: &(dyn StdError + 'static)) -> bool {
@@ -168,14 +183,51 @@ fn is_request_body_error(e: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// How many times a bodiless idempotent request is sent again after its pooled
+/// connection turned out closed ([`send`]).
+const STALE_RETRIES: usize = 3;
+
+/// A copy of `req` to send again, when it may be: an idempotent method (RFC 9110 §9.2.2)
+/// with no body.
+fn resendable(req: &http::Request<UpBody>) -> Option<http::Request<UpBody>> {
+    if !req.method().is_idempotent() || !matches!(req.body(), Either::Right(_)) {
+        return None;
+    }
+    let mut copy = http::Request::new(Either::Right(Empty::new()));
+    *copy.method_mut() = req.method().clone();
+    *copy.uri_mut() = req.uri().clone();
+    *copy.version_mut() = req.version();
+    *copy.headers_mut() = req.headers().clone();
+    Some(copy)
+}
+
 /// Sends `req` upstream; the response head must arrive within `limit`.
+///
+/// A pooled keep-alive connection may have been closed by the upstream just as it was
+/// taken (its FIN not yet seen): the request then fails with no answer at all. RFC 9110
+/// §9.2.2 lets a client retry an idempotent request automatically, and Varnish and nginx
+/// (`proxy_next_upstream error`) do so once; so does this proxy, for a bodiless
+/// idempotent request whose connection closed before any response byte.
 pub async fn send(
     client: &UpClient,
     req: http::Request<UpBody>,
     limit: Duration,
 ) -> Result<http::Response<Incoming>, Fault> {
     let pool = client.pool();
-    match tokio::time::timeout(limit, pool.request(req)).await {
+    let mut again = resendable(&req);
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut sent = tokio::time::timeout_at(deadline, pool.request(req)).await;
+    // Each failed attempt drops its connection from the pool; several idle ones may have
+    // gone stale together, so up to STALE_RETRIES more, each on a copy.
+    for _ in 0..STALE_RETRIES {
+        let stale = matches!(&sent, Ok(Err(e)) if !e.is_connect() && closed_early(e));
+        let Some(req) = again.take().filter(|_| stale) else {
+            break;
+        };
+        again = resendable(&req);
+        sent = tokio::time::timeout_at(deadline, pool.request(req)).await;
+    }
+    match sent {
         Err(_) => Err(Fault::Timeout(limit)),
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) if e.is_connect() => Err(Fault::Unreachable(chain(&e))),
