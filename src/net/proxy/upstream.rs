@@ -215,7 +215,7 @@ pub async fn send(
 ) -> Result<http::Response<Incoming>, Fault> {
     let pool = client.pool();
     let mut again = resendable(&req);
-    let deadline = tokio::time::Instant::now() + limit;
+    let deadline = tokio::time::Instant::from_std(crate::net::clock::instant()) + limit;
     let mut sent = tokio::time::timeout_at(deadline, pool.request(req)).await;
     // Each failed attempt drops its connection from the pool; several idle ones may have
     // gone stale together, so up to STALE_RETRIES more, each on a copy.
