@@ -295,4 +295,17 @@ mod tests {
         assert!(is_loopback("[::1]"));
         assert!(!is_loopback("10.0.0.1"));
     }
+
+    /// HTML "obtain a site": a host that is an IP address (or has no dot) has no
+    /// registrable domain; the host itself is the site. Two addresses in one /24 are not
+    /// same-site, as two names under one public suffix would be.
+    #[test]
+    fn an_ip_address_is_its_own_site() {
+        assert_eq!(registrable_domain("192.168.0.1"), "192.168.0.1");
+        assert_eq!(registrable_domain("127.0.0.1."), "127.0.0.1");
+        assert_eq!(registrable_domain("[::ffff:10.0.0.1]"), "[::ffff:10.0.0.1]");
+        assert_eq!(registrable_domain("localhost"), "localhost");
+        assert_eq!(registrable_domain("api.app.example.com"), "example.com");
+        assert!(!same_site("http://10.0.0.1:80", "http://10.0.0.2/"));
+    }
 }
