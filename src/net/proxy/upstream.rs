@@ -205,9 +205,12 @@ fn resendable(req: &http::Request<UpBody>) -> Option<http::Request<UpBody>> {
 ///
 /// A pooled keep-alive connection may have been closed by the upstream just as it was
 /// taken (its FIN not yet seen): the request then fails with no answer at all. RFC 9110
-/// §9.2.2 lets a client retry an idempotent request automatically, and Varnish and nginx
-/// (`proxy_next_upstream error`) do so once; so does this proxy, for a bodiless
-/// idempotent request whose connection closed before any response byte.
+/// §9.2.2 lets a client retry an idempotent request automatically; Varnish retries once
+/// on a reused backend connection and nginx moves on (`proxy_next_upstream error`). This
+/// proxy sends a bodiless idempotent request again when its connection closed before any
+/// response byte, up to [`STALE_RETRIES`] times (several pooled connections can go stale
+/// together) and within the one deadline. An upstream that closes every connection
+/// without answering therefore sees such a request up to four times before the 502.
 pub async fn send(
     client: &UpClient,
     req: http::Request<UpBody>,
