@@ -44,37 +44,44 @@ impl Drop for Tmp {
     }
 }
 
-#[test]
-fn finds_the_failure_and_writes_a_repro_that_replays() {
-    let tmp = Tmp::new("repro");
+/// `explore SC --cases 1000 --seed SEED --write-repro` into `tmp`, which must find a
+/// failure (exit 1); the repro, with its expectations, must then replay and pass (exit
+/// 0). Returns (explore's stdout, the repro's text).
+fn explore_and_replay_repro(tmp: &Tmp, sc: &Path, seed: &str) -> (String, String) {
     let repro = tmp.0.join("repro.yaml");
-    let sc = scenario("reflect-without-vary.yaml");
     let o = run(&[
         "explore",
         sc.to_str().unwrap(),
         "--cases",
         "1000",
         "--seed",
-        "42",
+        seed,
         "--write-repro",
         repro.to_str().unwrap(),
     ]);
     let out = text(&o.stdout);
     assert_eq!(code(&o), 1, "{out}{}", text(&o.stderr));
+    let y = std::fs::read_to_string(&repro).unwrap();
+    let r = run(&["replay", repro.to_str().unwrap()]);
+    assert_eq!(code(&r), 0, "{}\n{y}", text(&r.stdout));
+    (out, y)
+}
+
+#[test]
+fn finds_the_failure_and_writes_a_repro_that_replays() {
+    let tmp = Tmp::new("repro");
+    let sc = scenario("reflect-without-vary.yaml");
+    let (out, y) = explore_and_replay_repro(&tmp, &sc, "42");
     assert!(out.contains("cache-induced CORS failure in "), "{out}");
     assert!(out.contains("95% CI"), "{out}");
     assert!(
         out.contains("origin-mismatch: GET (cors) poisons GET (cors)"),
         "{out}"
     );
-
-    let y = std::fs::read_to_string(&repro).unwrap();
     let steps = y.matches("  - client: ").count();
     assert!((1..=3).contains(&steps), "{y}");
-    // with its expectations the repro passes ...
-    let o = run(&["replay", repro.to_str().unwrap()]);
-    assert_eq!(code(&o), 0, "{}\n{y}", text(&o.stdout));
-    // ... and without them the failure makes replay exit 1
+    // with its expectations the repro passed (above); without them the failure makes
+    // replay exit 1
     let bare: String = y
         .lines()
         .filter(|l| !l.trim_start().starts_with("expect:"))
@@ -192,23 +199,8 @@ fn bad_input_exits_2() {
 #[test]
 fn error_windows_explore_and_their_repro_replays() {
     let tmp = Tmp::new("errwin");
-    let repro = tmp.0.join("repro.yaml");
     let sc =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/31-cached-503-without-acao.yaml");
-    let o = run(&[
-        "explore",
-        sc.to_str().unwrap(),
-        "--cases",
-        "1000",
-        "--seed",
-        "0",
-        "--write-repro",
-        repro.to_str().unwrap(),
-    ]);
-    let out = text(&o.stdout);
-    assert_eq!(code(&o), 1, "{out}{}", text(&o.stderr));
+    let (out, _) = explore_and_replay_repro(&tmp, &sc, "0");
     assert!(out.contains("missing-allow-origin"), "{out}");
-    let y = std::fs::read_to_string(&repro).unwrap();
-    let o = run(&["replay", repro.to_str().unwrap()]);
-    assert_eq!(code(&o), 0, "{}\n{y}", text(&o.stdout));
 }

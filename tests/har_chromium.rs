@@ -9,6 +9,9 @@
 //! Ignored by default (needs Chromium and Node, like tests/chromium.rs):
 //! `cargo test --test har_chromium -- --ignored --nocapture`.
 
+#[path = "common/har_cli.rs"]
+mod har_cli;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -341,18 +344,7 @@ fn play(s: &Story, pages: &[String; 2], here: &Path, root: &Path) -> String {
         if s.poisoned.is_some() { 1 } else { 0 },
         "diagnose",
     );
-    let found: Vec<(u64, Option<u64>)> = d["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["cache_induced"] == true)
-        .map(|f| {
-            (
-                f["entry"].as_u64().unwrap(),
-                f["poisoned_by"]["entry"].as_u64(),
-            )
-        })
-        .collect();
+    let found = har_cli::induced(&d);
     let want: Vec<(u64, Option<u64>)> = s
         .poisoned
         .iter()

@@ -142,45 +142,36 @@ pub fn chain(e: &(dyn StdError + 'static)) -> String {
     s
 }
 
-fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
+/// Whether `e` or any of its causes satisfies `is`.
+fn any_cause(e: &(dyn StdError + 'static), is: impl Fn(&(dyn StdError + 'static)) -> bool) -> bool {
     let mut cur = Some(e);
     while let Some(c) = cur {
-        if c.is::<http_body_util::LengthLimitError>() {
+        if is(c) {
             return true;
         }
         cur = c.source();
     }
     false
+}
+
+fn hyper_cause(e: &(dyn StdError + 'static), is: impl Fn(&hyper::Error) -> bool) -> bool {
+    any_cause(e, |c| c.downcast_ref::<hyper::Error>().is_some_and(&is))
+}
+
+fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
+    any_cause(e, |c| c.is::<http_body_util::LengthLimitError>())
 }
 
 /// Whether hyper gave up because the connection closed before a whole response came
 /// ("connection closed before message completed").
 fn closed_early(e: &(dyn StdError + 'static)) -> bool {
-    let mut cur = Some(e);
-    while let Some(c) = cur {
-        if c.downcast_ref::<hyper::Error>()
-            .is_some_and(|h| h.is_incomplete_message() || h.is_canceled())
-        {
-            return true;
-        }
-        cur = c.source();
-    }
-    false
+    hyper_cause(e, |h| h.is_incomplete_message() || h.is_canceled())
 }
 
 /// Whether the exchange failed while reading the client's request body (hyper reports a
 /// failing request body as a "user" error whose cause is the body's own error).
 fn is_request_body_error(e: &(dyn StdError + 'static)) -> bool {
-    let mut cur = Some(e);
-    while let Some(c) = cur {
-        if c.downcast_ref::<hyper::Error>()
-            .is_some_and(|h| h.is_user())
-        {
-            return true;
-        }
-        cur = c.source();
-    }
-    false
+    hyper_cause(e, hyper::Error::is_user)
 }
 
 /// How many times a bodiless idempotent request is sent again after its pooled
