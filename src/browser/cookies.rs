@@ -65,14 +65,27 @@ struct Parsed<'a> {
 }
 
 /// Splits a cookie string (`a=1; b=2; SameSite=None; Secure`).
+///
+/// The first part is a cookie even without a name, as RFC 6265bis §5.6 parses a
+/// `Set-Cookie` line: `=x` and a bare `x` (no `=`) are both a cookie with an empty name and
+/// the value `x`; only a part whose name and value are both empty is dropped. Later parts
+/// are attributes, or further `name=value` pairs (a scenario's `cookie:` may list several).
 fn parse(s: &str) -> Parsed<'_> {
     let (mut pairs, mut same_site, mut secure, mut domain, mut delete) =
         (Vec::new(), SameSite::Unspecified, false, None, false);
-    for part in s.split(';') {
+    for (i, part) in s.split(';').enumerate() {
         let part = part.trim();
         let (k, v) = part
             .split_once('=')
             .map_or((part, ""), |(k, v)| (k.trim(), v.trim()));
+        if i == 0 && (k.is_empty() || !part.contains('=')) {
+            if !part.contains('=') && !part.is_empty() {
+                pairs.push(("", part));
+            } else if !v.is_empty() {
+                pairs.push(("", v));
+            }
+            continue;
+        }
         match k.to_ascii_lowercase().as_str() {
             "" => {}
             "samesite" => {
@@ -222,8 +235,11 @@ impl CookieJar {
                 if !out.is_empty() {
                     out.push_str("; ");
                 }
-                out.push_str(&c.name);
-                out.push('=');
+                // §5.8.3 step 4: a nameless cookie is sent as its value alone.
+                if !c.name.is_empty() {
+                    out.push_str(&c.name);
+                    out.push('=');
+                }
                 out.push_str(&c.value);
             }
         }
@@ -416,6 +432,36 @@ mod tests {
             )
             .as_deref(),
             Some("n=1")
+        );
+    }
+
+    /// RFC 6265bis §5.6 (parsing `Set-Cookie`): a name-value pair without `=`, or with
+    /// nothing before it, is a cookie with an empty name; one with neither name nor value
+    /// is ignored. §5.8.3 step 4 sends a nameless cookie as its value alone. An attribute
+    /// with an empty name (`; =x` after the pair) is ignored (§5.6 step 6.3 only knows
+    /// attributes by name).
+    #[test]
+    fn a_nameless_cookie_is_kept_and_sent_as_its_value() {
+        let get = |line: &str| {
+            let mut resp = Headers::new();
+            resp.append("set-cookie", line);
+            let mut j = CookieJar::new();
+            j.store(Agent::Chrome, A, "http", "127.0.0.1:9", &resp);
+            j.cookie_header(Agent::Chrome, A, "http", "127.0.0.1:9")
+        };
+        assert_eq!(get("=x").as_deref(), Some("x"));
+        assert_eq!(get("x; Path=/").as_deref(), Some("x"));
+        assert_eq!(get(" = "), None);
+        assert_eq!(get("; Path=/"), None);
+        assert_eq!(get("a=1; =x").as_deref(), Some("a=1"));
+        // A nameless cookie replaces the earlier nameless one (same name, domain).
+        let mut j = CookieJar::new();
+        j.preset("127.0.0.1:9", "=x");
+        j.preset("127.0.0.1:9", "y");
+        assert_eq!(
+            j.cookie_header(Agent::Chrome, A, "http", "127.0.0.1:9")
+                .as_deref(),
+            Some("y")
         );
     }
 }
