@@ -702,3 +702,156 @@ fn start_line_and_access_log() {
     drop(p);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What a scripted upstream does with one request: answer with these bytes and keep the
+/// connection open, or close the connection without a byte.
+#[derive(Clone, Copy)]
+enum Act {
+    Answer(&'static [u8]),
+    Close,
+}
+
+/// An upstream that reads request after request on each connection and lets `script`
+/// decide, from the request's index on its connection and its head, what to do. Counts
+/// connections and requests in `seen` (`.0` connections, `.1` requests). Bounded: 32
+/// connections, 2 s of silence per read.
+fn scripted(
+    script: fn(usize, &str) -> Act,
+) -> (String, std::sync::Arc<std::sync::Mutex<(usize, usize)>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new((0, 0)));
+    let counts = seen.clone();
+    thread::spawn(move || {
+        for s in l.incoming().take(32) {
+            let Ok(mut s) = s else { break };
+            counts.lock().unwrap().0 += 1;
+            let counts = counts.clone();
+            thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = Vec::new();
+                for i in 0.. {
+                    let Some(head) = read_request(&mut s, &mut buf) else {
+                        return;
+                    };
+                    counts.lock().unwrap().1 += 1;
+                    match script(i, &head) {
+                        Act::Answer(bytes) => {
+                            if s.write_all(bytes).is_err() {
+                                return;
+                            }
+                        }
+                        Act::Close => {
+                            let _ = s.shutdown(std::net::Shutdown::Both);
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// Reads one request (head and a `Content-Length` body) from `s`, keeping what follows in
+/// `buf`; returns its head, or `None` at end of stream.
+fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let body = head
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(n, _)| n.trim().eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + body {
+                let n = s.read(&mut chunk).ok().filter(|&n| n > 0)?;
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            buf.drain(..end + 4 + body);
+            return Some(head);
+        }
+        let n = s.read(&mut chunk).ok().filter(|&n| n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+const KEEP_ALIVE_OK: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nCache-Control: no-store\r\n\r\nok";
+
+/// The race the retry exists for, made deterministic: the upstream answers the first
+/// request on a connection and keeps it open, then closes it on the next request without
+/// answering (as an origin whose keep-alive timer fired just as the proxy reused the
+/// connection). A GET (idempotent, RFC 9110 §9.2.2) is sent again on a new connection, so
+/// every client gets its 200.
+#[test]
+fn a_get_on_a_pooled_connection_the_upstream_closed_is_sent_again() {
+    let (up, seen) = scripted(|i, _| match i {
+        0 => Act::Answer(KEEP_ALIVE_OK),
+        _ => Act::Close,
+    });
+    let p = proxy(&format!("http://{up}"), &[]);
+    for n in 0..6 {
+        let r = get(&p.addr, &format!("/fresh/{n}"), None);
+        assert_eq!(
+            r.status,
+            200,
+            "request {n}: {:?}",
+            String::from_utf8_lossy(&r.body)
+        );
+        // Let the upstream connection go back to the pool before the next request.
+        thread::sleep(Duration::from_millis(50));
+    }
+    let (conns, reqs) = *seen.lock().unwrap();
+    assert!(
+        reqs > conns,
+        "the proxy never reused a pooled connection ({conns} connections, {reqs} requests), \
+         so the retry was not exercised"
+    );
+    // Each reuse met a close and was answered on a new connection: one request per
+    // connection was answered, and the closed ones were the extra requests.
+    assert_eq!(stats(&p)["upstream_errors"], 0, "{}", stats(&p));
+}
+
+/// A POST is not idempotent: a connection closed under it is reported (502), not sent
+/// again, since the upstream may have acted on it.
+#[test]
+fn a_post_on_a_closed_pooled_connection_is_not_sent_again() {
+    let (up, seen) = scripted(|i, head| match (i, head.starts_with("POST ")) {
+        (0, false) => Act::Answer(KEEP_ALIVE_OK),
+        _ => Act::Close,
+    });
+    let p = proxy(&format!("http://{up}"), &[]);
+    assert_eq!(get(&p.addr, "/warm", None).status, 200);
+    thread::sleep(Duration::from_millis(50));
+    let before = seen.lock().unwrap().1;
+    let r = raw(
+        &p.addr,
+        format!(
+            "POST /order HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc",
+            p.addr
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 502, "{:?}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        seen.lock().unwrap().1 - before,
+        1,
+        "the POST reached the upstream once"
+    );
+}
+
+/// An upstream that closes every connection without answering sees a GET four times (the
+/// first try and three more), then the client gets a 502.
+#[test]
+fn a_get_the_upstream_never_answers_is_tried_four_times_then_502() {
+    let (up, seen) = scripted(|_, _| Act::Close);
+    let p = proxy(&format!("http://{up}"), &[]);
+    let r = get(&p.addr, "/never", None);
+    assert_eq!(r.status, 502, "{:?}", String::from_utf8_lossy(&r.body));
+    assert_eq!(*seen.lock().unwrap(), (4, 4));
+    assert_eq!(stats(&p)["entries"], 0);
+}

@@ -927,7 +927,13 @@ async fn forward(
     leader: Option<Leader>,
 ) -> http::Response<ProxyBody> {
     let target = core.target.as_str();
-    let up_body = Either::Left(Limited::new(body, st.cfg.max_request_body as usize));
+    // A request with no body (hyper knows from the framing) goes up with an empty one,
+    // which `upstream::send` may send again if a pooled connection turns out closed.
+    let up_body = if hyper::body::Body::is_end_stream(&body) {
+        Either::Right(Empty::new())
+    } else {
+        Either::Left(Limited::new(body, st.cfg.max_request_body as usize))
+    };
     let up_req = match upstream_request(&st, &parts.method, target, &parts.headers, up_body) {
         Ok(r) => r,
         Err(e) => {
