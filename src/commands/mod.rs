@@ -237,6 +237,16 @@ pub(crate) fn read_hars(
 /// Writes output to a file (whole or not at all: a temporary file renamed into place) or
 /// to standard output (a closed pipe is not an error).
 pub(crate) fn emit(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    emit_with(out, |w| w.write_all(text.as_bytes()))
+}
+
+/// [`emit`] for a report written piece by piece by `write`: to `out` through a temporary
+/// file renamed into place only once everything is written (an error leaves no partial
+/// file), or to standard output, where a closed pipe (`| head`) is not an error.
+pub(crate) fn emit_with(
+    out: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     match out {
         Some(p) => {
             let dir = p
@@ -248,7 +258,13 @@ pub(crate) fn emit(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
                 p.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
                 std::process::id()
             ));
-            let res = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, p));
+            let res = std::fs::File::create(&tmp)
+                .and_then(|f| {
+                    let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+                    write(&mut w)?;
+                    w.into_inner().map(drop).map_err(|e| e.into_error())
+                })
+                .and_then(|_| std::fs::rename(&tmp, p));
             if let Err(e) = res {
                 let _ = std::fs::remove_file(&tmp);
                 anyhow::bail!("cannot write {}: {e}", p.display());
@@ -256,8 +272,8 @@ pub(crate) fn emit(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
             Ok(())
         }
         None => {
-            let mut so = std::io::stdout().lock();
-            match so.write_all(text.as_bytes()).and_then(|_| so.flush()) {
+            let mut so = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match write(&mut so).and_then(|_| so.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => Ok(r?),
             }

@@ -1,6 +1,6 @@
 //! `varyedge replay`: scenarios through the simulator, reports out, exit 0/1/2.
 
-use super::{emit, expand, load};
+use super::{emit, emit_with, expand, load};
 use crate::cli::ReplayArgs;
 use varyedge::error::ExitStatus;
 use varyedge::report::{Render, Replay, ReplayFormat};
@@ -59,19 +59,22 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
         a.format
     };
     phases.mark("simulate");
-    // The JSON report renders a long trace's steps on the replay's threads.
-    let text = if format == ReplayFormat::Json {
-        varyedge::report::json::render_jobs(&traces, a.jobs)
+    if format == ReplayFormat::Json {
+        // Rendered on the replay's threads and written as it goes: never whole in memory.
+        emit_with(a.out.as_deref(), |w| {
+            varyedge::report::json::write_jobs(w, &traces, a.jobs)
+        })?;
+        phases.mark("render and write");
     } else {
-        Replay {
+        let text = Replay {
             traces: &traces,
             text: g.text(a.out.is_some()),
         }
-        .render(format)
-    };
-    phases.mark("render");
-    emit(a.out.as_deref(), &text)?;
-    phases.mark("write");
+        .render(format);
+        phases.mark("render");
+        emit(a.out.as_deref(), &text)?;
+        phases.mark("write");
+    }
     if super::on_github() {
         use varyedge::report::{github, json};
         let values: Vec<_> = traces.iter().map(json::trace_value).collect();

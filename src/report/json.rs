@@ -35,57 +35,73 @@ fn head_value(t: &Trace) -> Value {
     })
 }
 
-/// Appends one trace as a compact JSON line, a step at a time: the same bytes as
+/// Writes one trace as a compact JSON line, a step at a time: the same bytes as
 /// `json_line(&trace_value(t))` (keys in sorted order, as serde_json writes a map),
 /// without holding every step's value at once (a 1M-step trace would need gigabytes).
 /// The steps are written on up to `jobs` threads, each a contiguous run of them into a
-/// buffer of its own, joined in order.
-fn write_line(out: &mut Vec<u8>, t: &Trace, jobs: usize) {
+/// buffer of its own, joined in order; at most `jobs` runs of `min` steps or so are held
+/// at a time, so the report is never whole in memory.
+fn write_line<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    t: &Trace,
+    jobs: usize,
+) -> std::io::Result<()> {
     write_line_min(out, t, jobs, MIN_STEPS_PER_THREAD)
 }
 
-/// [`write_line`], each thread given at least `min` steps.
-fn write_line_min(out: &mut Vec<u8>, t: &Trace, jobs: usize, min: usize) {
+/// [`write_line`], each thread given at least `min` steps (and at most twice that).
+fn write_line_min<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    t: &Trace,
+    jobs: usize,
+    min: usize,
+) -> std::io::Result<()> {
     let head = head_value(t);
     let field = |k: &str| serde_json::to_string(&head[k]).unwrap_or_else(|_| "null".into());
-    out.extend_from_slice(b"{\"file\":");
-    out.extend_from_slice(field("file").as_bytes());
-    out.extend_from_slice(b",\"profile\":");
-    out.extend_from_slice(field("profile").as_bytes());
-    out.extend_from_slice(b",\"scenario\":");
-    out.extend_from_slice(field("scenario").as_bytes());
-    out.extend_from_slice(b",\"steps\":[");
-    let chunks = chunk_len(t.steps.len(), jobs, min);
-    if chunks >= t.steps.len() {
-        write_steps(out, &t.steps);
-    } else {
-        let parts: Vec<Vec<u8>> = std::thread::scope(|sc| {
-            let handles: Vec<_> = t
-                .steps
-                .chunks(chunks)
-                .map(|c| {
-                    sc.spawn(move || {
-                        let mut b = Vec::with_capacity(c.len() * 700);
-                        write_steps(&mut b, c);
-                        b
+    out.write_all(b"{\"file\":")?;
+    out.write_all(field("file").as_bytes())?;
+    out.write_all(b",\"profile\":")?;
+    out.write_all(field("profile").as_bytes())?;
+    out.write_all(b",\"scenario\":")?;
+    out.write_all(field("scenario").as_bytes())?;
+    out.write_all(b",\"steps\":[")?;
+    let chunk = chunk_len(t.steps.len(), jobs, min).min(min.saturating_mul(2).max(1));
+    let jobs = jobs.max(1);
+    let mut first = true;
+    for window in t.steps.chunks(chunk.saturating_mul(jobs)) {
+        let parts: Vec<Vec<u8>> = if window.len() <= chunk {
+            let mut b = Vec::with_capacity(window.len() * 700);
+            write_steps(&mut b, window);
+            vec![b]
+        } else {
+            std::thread::scope(|sc| {
+                let handles: Vec<_> = window
+                    .chunks(chunk)
+                    .map(|c| {
+                        sc.spawn(move || {
+                            let mut b = Vec::with_capacity(c.len() * 700);
+                            write_steps(&mut b, c);
+                            b
+                        })
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        for p in parts {
+            if !first {
+                out.write_all(b",")?;
             }
-            out.extend_from_slice(p);
+            first = false;
+            out.write_all(&p)?;
         }
     }
-    out.extend_from_slice(b"],\"summary\":");
-    out.extend_from_slice(field("summary").as_bytes());
-    out.extend_from_slice(b"}\n");
+    out.write_all(b"],\"summary\":")?;
+    out.write_all(field("summary").as_bytes())?;
+    out.write_all(b"}\n")
 }
 
 /// Fewer steps than this per thread are rendered on the calling thread.
@@ -330,16 +346,28 @@ pub fn render(traces: &[Trace]) -> String {
 /// [`render`], a long trace's steps rendered on up to `jobs` threads (0 = one per
 /// available core); the same bytes whatever `jobs`.
 pub fn render_jobs(traces: &[Trace], jobs: usize) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_jobs(&mut out, traces, jobs);
+    // Only `serde_json` output and ASCII were written: valid UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`render_jobs`] written to `out` as it is rendered, so a long report is never held
+/// whole in memory (a 1M-step replay's report is 650 MB).
+pub fn write_jobs<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    traces: &[Trace],
+    jobs: usize,
+) -> std::io::Result<()> {
     let jobs = match jobs {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let mut out = Vec::new();
     for t in traces {
-        write_line(&mut out, t, jobs);
+        write_line(out, t, jobs)?;
     }
-    // Only `serde_json` output and ASCII were written: valid UTF-8.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    Ok(())
 }
 
 #[cfg(test)]
@@ -367,11 +395,17 @@ mod tests {
             .collect();
         assert_eq!(render(&traces), want);
         // split into runs of a few steps on several threads: the same bytes
-        let mut split = Vec::new();
-        for t in &traces {
-            write_line_min(&mut split, t, 3, 2);
+        for (jobs, min) in [(3, 2), (1, 1), (2, 5), (4, 1)] {
+            let mut split = Vec::new();
+            for t in &traces {
+                write_line_min(&mut split, t, jobs, min).unwrap();
+            }
+            assert_eq!(
+                String::from_utf8(split).unwrap(),
+                want,
+                "{jobs} jobs, {min}"
+            );
         }
-        assert_eq!(String::from_utf8(split).unwrap(), want);
     }
 
     #[test]

@@ -1231,7 +1231,7 @@ impl Validator<'_> {
                 scheme: st_scheme,
                 host: st_host,
                 target,
-                headers: self.headers(s.headers.as_ref())?,
+                headers: self.headers(s.headers.as_deref())?,
                 credentials,
                 mode,
                 redirect,
