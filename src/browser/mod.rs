@@ -403,12 +403,6 @@ impl Browser {
         self.agent == Agent::Chrome
     }
 
-    /// The engine's default headers for a request to `scheme`, with this client's
-    /// overrides ([`headers::defaults`]).
-    pub fn default_headers(&self, scheme: &str) -> Headers {
-        defaults_with(self.agent, scheme, &self.overrides)
-    }
-
     /// The default headers `agent` adds to a request to `scheme`, with the overrides:
     /// the precomputed set for this engine over http or https, else computed.
     fn defaults_for(&self, agent: Agent, scheme: &str) -> std::borrow::Cow<'_, Headers> {
@@ -431,11 +425,6 @@ impl Browser {
     /// The CORS-preflight cache, read-only.
     pub fn preflight_cache(&self) -> &PreflightCache {
         &self.cache
-    }
-
-    /// Empties the CORS-preflight cache (a new browser profile or a cleared cache).
-    pub fn clear_preflight_cache(&mut self) {
-        self.cache.clear();
     }
 
     /// Whether this fetch comes from a browser engine at all.
@@ -1062,6 +1051,58 @@ mod tests {
         assert!(v.console.ends_with("Response to preflight request doesn't pass access control check: It does not have HTTP ok status."));
         r.status = 200;
         assert!(b.on_preflight(SIM_EPOCH, &f, &r).is_ok());
+    }
+
+    /// Private Network Access (WICG) §3.3, "CORS-preflight fetch" step 7: the preflight
+    /// response must carry `Access-Control-Allow-Private-Network` with the value `true`,
+    /// byte for byte; any other value fails the preflight, and so does its absence.
+    #[test]
+    fn private_network_preflight_needs_allow_private_network_true() {
+        let mut f = fetch(Agent::Chrome, "PUT", &[]);
+        f.private_network = true;
+        let with = |v: Option<&str>| {
+            let mut r = ok_preflight("PUT", "", None);
+            if let Some(v) = v {
+                r.headers.append("access-control-allow-private-network", v);
+            }
+            Browser::new(Agent::Chrome).on_preflight(SIM_EPOCH, &f, &r)
+        };
+        assert!(with(Some("true")).is_ok());
+        for bad in ["yes", "TRUE", "true, true"] {
+            let v = with(Some(bad)).unwrap_err();
+            assert_eq!(v.reason, Reason::PrivateNetworkNotAllowed, "{bad}");
+            assert!(
+                v.console.contains(&format!("had a value of '{bad}'")),
+                "{}",
+                v.console
+            );
+        }
+        let v = with(None).unwrap_err();
+        assert_eq!(v.reason, Reason::PrivateNetworkNotAllowed);
+        assert!(v
+            .console
+            .contains("No 'Access-Control-Allow-Private-Network' header"));
+    }
+
+    /// A fetch made by a non-browser client (`browser: none` on its step) gets none of the
+    /// engine's behaviour even inside a browser instance: no `Origin`, no engine default
+    /// headers, no CORS check (Fetch applies to user agents; curl sends what it is given).
+    #[test]
+    fn a_non_browser_fetch_in_a_browser_instance_is_sent_as_given() {
+        let b = Browser::new(Agent::Chrome);
+        let f = fetch(Agent::None, "PUT", &[("x-custom", "1")]);
+        assert!(!b.needs_preflight(&f));
+        let (req, _) = actual_of(b.start(SIM_EPOCH, &f));
+        assert_eq!(req.headers.get("origin"), None);
+        assert_eq!(req.headers.get("accept-encoding"), None);
+        assert_eq!(req.headers.get("sec-fetch-mode"), None);
+        assert!(req
+            .headers
+            .get("user-agent")
+            .is_some_and(|u| u.starts_with("curl/")));
+        assert_eq!(req.headers.get("x-custom"), Some("1"));
+        let v = b.on_response(&f, &resp(200, &[]));
+        assert!(v.allowed && !v.checked, "{v:?}");
     }
 
     #[test]

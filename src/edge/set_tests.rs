@@ -194,3 +194,21 @@ fn set_cookie_rules_per_profile() {
         assert!(replays_set_cookie(&v.response), "{p}");
     }
 }
+
+/// A stored variant's readable secondary key (what `/.varyedge/entries` lists): each
+/// field its `Vary` names with the request's value, `-` for an absent one (RFC 9111
+/// §4.1: an absent field is a value of its own), sorted by field name as the key is.
+#[test]
+fn a_variant_describes_its_secondary_key() {
+    let knobs = Knobs::rfc9111();
+    let r = req(&[("origin", "https://a")]);
+    let v = make_variant(
+        &knobs,
+        &r,
+        resp(&[("vary", "Origin, Accept-Encoding")]),
+        SIM_EPOCH,
+        1,
+    )
+    .unwrap();
+    assert_eq!(v.secondary(), "accept-encoding=- origin=https://a");
+}
