@@ -12,6 +12,10 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+/// The binary's allocator (src/main.rs), so the bench measures what `varyedge` runs.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use proptest::strategy::ValueTree;
 use std::hint::black_box;
 use varyedge::explore::{session_tree, Explorer};

@@ -7,6 +7,10 @@
 #![allow(missing_docs)] // criterion's macros generate undocumented functions
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+/// The binary's allocator (src/main.rs), so the bench measures what `varyedge` runs.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::hint::black_box;
 use varyedge::scenario::{parse, Scenario, Step};
 use varyedge::sim::{Sim, Upstream};

@@ -6,6 +6,11 @@ use std::process::ExitCode;
 mod cli;
 mod commands;
 
+/// Per-step temporaries of a long replay and the proxy's many small entries are the
+/// allocation pattern here; see the `mimalloc` line in Cargo.toml for the measurement.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = match cli::Cli::try_parse() {
         Ok(a) => a,
