@@ -212,3 +212,71 @@ fn a_variant_describes_its_secondary_key() {
     .unwrap();
     assert_eq!(v.secondary(), "accept-encoding=- origin=https://a");
 }
+
+/// Two different secondary keys whose 64-bit hashes collide (forged here; the hash is
+/// randomly seeded, so real ones cannot be aimed) are still two variants: RFC 9111 §4.1
+/// selects a stored response only when the selecting values match, so a lookup compares
+/// the values themselves after the hash, a proper prefix included.
+#[test]
+fn a_hash_collision_never_selects_another_variant() {
+    let knobs = Knobs::rfc9111();
+    let vary = resp(&[("vary", "Origin")]);
+    let a = make_variant(
+        &knobs,
+        &req(&[("origin", "https://a")]),
+        vary.clone(),
+        SIM_EPOCH,
+        1,
+    )
+    .unwrap();
+    for other in ["https://ab", "https://b", "https://"] {
+        let mut forged = make_variant(
+            &knobs,
+            &req(&[("origin", other)]),
+            vary.clone(),
+            SIM_EPOCH,
+            2,
+        )
+        .unwrap();
+        forged.secondary_hash = a.secondary_hash;
+        let mut set = VariantSet::default();
+        set.insert(a.clone(), None);
+        set.insert(forged, None);
+        assert_eq!(
+            set.variants.len(),
+            2,
+            "{other}: a collision replaced nothing"
+        );
+        let got = |o: &str| {
+            set.select(&knobs, &req(&[("origin", o)]), SIM_EPOCH)
+                .map(|v| v.tag)
+        };
+        // The forged variant is newer and shares the request's hash; only its value
+        // differs.
+        assert_eq!(got("https://a"), Some(1), "{other}");
+    }
+}
+
+/// `variants` is public: a caller that removes variants directly (as purges do) leaves the
+/// index stale, and lookups must then scan instead of trusting stale positions.
+#[test]
+fn a_set_changed_directly_is_scanned() {
+    let knobs = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    for i in 0..(SMALL_SET + 4) {
+        let r = req(&[("origin", &format!("https://o{i}"))]);
+        set.insert(
+            make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag).unwrap(),
+            None,
+        );
+    }
+    set.variants.remove(0);
+    let last = SMALL_SET + 3;
+    let r = req(&[("origin", &format!("https://o{last}"))]);
+    assert_eq!(
+        set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag),
+        Some(last as Tag)
+    );
+    let gone = req(&[("origin", "https://o0")]);
+    assert_eq!(set.select(&knobs, &gone, SIM_EPOCH).map(|v| v.tag), None);
+}
