@@ -100,7 +100,15 @@ pub enum ServedBy {
 }
 
 impl ServedBy {
-    /// Stable id.
+    /// Every layer, in the order `expect: served_by` lists them in errors.
+    pub const ALL: [ServedBy; 4] = [
+        ServedBy::Origin,
+        ServedBy::Edge,
+        ServedBy::Browser,
+        ServedBy::None,
+    ];
+
+    /// Stable id (the scenario's `served_by:` value and the report's).
     pub fn id(self) -> &'static str {
         match self {
             ServedBy::Origin => "origin",
@@ -1294,16 +1302,7 @@ impl Validator<'_> {
             status: e.status,
             served_by: match &e.served_by {
                 None => None,
-                Some(c) => Some(pick(
-                    self,
-                    c,
-                    &[
-                        ("origin", ServedBy::Origin),
-                        ("edge", ServedBy::Edge),
-                        ("browser", ServedBy::Browser),
-                        ("none", ServedBy::None),
-                    ],
-                )?),
+                Some(c) => Some(pick(self, c, &ServedBy::ALL.map(|b| (b.id(), b)))?),
             },
         })
     }

@@ -345,3 +345,28 @@ fn a_scalar_where_a_section_belongs_names_its_keys() {
         "{e}"
     );
 }
+
+/// PRODUCT.md "Scenario format": `expect: { served_by: … }` takes origin, edge, browser
+/// or none, the same words the report's `served_by` uses.
+#[test]
+fn every_served_by_value_parses_to_its_layer() {
+    for b in ServedBy::ALL {
+        let s = parse(
+            "t.yaml",
+            &format!(
+                "origin: {{ routes: [ {{ path: /x }} ] }}
+clients: [ {{ name: a, origin: https://a.example }} ]
+steps:
+  - {{ client: a, fetch: GET /x, expect: {{ served_by: {} }} }}
+",
+                b.id()
+            ),
+        )
+        .unwrap();
+        assert_eq!(s.steps[0].expect.served_by, Some(b));
+    }
+    assert_eq!(
+        ServedBy::ALL.map(ServedBy::id),
+        ["origin", "edge", "browser", "none"]
+    );
+}
