@@ -280,3 +280,74 @@ fn a_set_changed_directly_is_scanned() {
     let gone = req(&[("origin", "https://o0")]);
     assert_eq!(set.select(&knobs, &gone, SIM_EPOCH).map(|v| v.tag), None);
 }
+
+/// RFC 9111 §4.1 keys a variant by the fields its `Vary` names *and* their values: a
+/// response varying on `X-A` and one varying on `X-B` are two variants even when the
+/// request's values for them are equal.
+#[test]
+fn equal_values_under_different_fields_are_two_variants() {
+    let knobs = Knobs::rfc9111();
+    let r = req(&[("x-a", "1"), ("x-b", "1")]);
+    let mut set = VariantSet::default();
+    for (tag, vary) in [(1, "X-A"), (2, "X-B")] {
+        set.insert(
+            make_variant(&knobs, &r, resp(&[("vary", vary)]), SIM_EPOCH, tag).unwrap(),
+            None,
+        );
+    }
+    assert_eq!(set.variants.len(), 2);
+    // The same field and value again replaces its variant.
+    set.insert(
+        make_variant(&knobs, &r, resp(&[("vary", "X-A")]), SIM_EPOCH, 3).unwrap(),
+        None,
+    );
+    let tags: Vec<Tag> = set.variants.iter().map(|v| v.tag).collect();
+    assert_eq!(tags, [2, 3]);
+}
+
+/// The proxy's copy-on-write update copies a set without its index and inserts into the
+/// copy; until then the copy answers every lookup the original does.
+#[test]
+fn an_unindexed_copy_keeps_every_variant() {
+    let knobs = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    for (i, o) in ORIGINS.iter().enumerate() {
+        let r = req(&[("origin", o)]);
+        set.insert(
+            make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag).unwrap(),
+            None,
+        );
+    }
+    let copy = set.unindexed_copy();
+    assert_eq!(copy.variants.len(), ORIGINS.len());
+    for (i, o) in ORIGINS.iter().enumerate() {
+        let r = req(&[("origin", o)]);
+        assert_eq!(
+            copy.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag),
+            Some(i as Tag)
+        );
+    }
+}
+
+/// Trimming a set (the proxy's per-URL variant cap) drops the oldest first and always
+/// keeps the newest one.
+#[test]
+fn drop_oldest_keeps_the_newest() {
+    let knobs = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    for (i, o) in ORIGINS.iter().enumerate() {
+        let r = req(&[("origin", o)]);
+        set.insert(
+            make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag).unwrap(),
+            None,
+        );
+    }
+    set.drop_oldest(2);
+    let tags: Vec<Tag> = set.variants.iter().map(|v| v.tag).collect();
+    assert_eq!(tags, [2, 3]);
+    let gone = req(&[("origin", ORIGINS[0])]);
+    assert_eq!(set.select(&knobs, &gone, SIM_EPOCH).map(|v| v.tag), None);
+    set.drop_oldest(10);
+    assert_eq!(set.variants.len(), 1);
+    assert_eq!(set.variants[0].tag, 3);
+}
