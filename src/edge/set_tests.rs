@@ -351,3 +351,45 @@ fn drop_oldest_keeps_the_newest() {
     assert_eq!(set.variants.len(), 1);
     assert_eq!(set.variants[0].tag, 3);
 }
+
+/// RFC 9111 §4.4: an unsafe request invalidates the stored responses of its target URI
+/// (GET and HEAD ones; the `OPTIONS` ones only a CDN keeps are left). Only variants
+/// stored for one of the URLs go; the count is what went; and the set is indexed again
+/// afterwards, so lookups stay a hash probe (issue 18), not a scan.
+#[test]
+fn invalidate_drops_only_that_urls_variants_and_reindexes() {
+    let knobs = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    for i in 0..(2 * SMALL_SET + 4) {
+        let mut r = req(&[("origin", &format!("https://o{i}"))]);
+        r.target = if i % 2 == 0 { "/d" } else { "/e" }.into();
+        set.insert(
+            make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag).unwrap(),
+            None,
+        );
+    }
+    let total = set.variants.len();
+    assert_eq!(set.invalidate(&["https://api/elsewhere".to_string()]), 0);
+    assert_eq!(set.variants.len(), total);
+    assert_eq!(set.invalidate(&["https://api/d".to_string()]), total / 2);
+    assert!(set.variants.iter().all(|v| &*v.url == "https://api/e"));
+    assert_eq!(set.indexed, set.variants.len(), "the index is rebuilt");
+    assert!(set.variants.len() > SMALL_SET && !set.index.is_empty());
+}
+
+/// Capacity accounting (`sim::Sim::stored`, the proxy's weigher builds on it): a set
+/// weighs its responses' bytes plus 64 bytes of bookkeeping per variant.
+#[test]
+fn a_set_weighs_its_responses_and_64_bytes_each() {
+    let knobs = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    assert_eq!(set.byte_size(), 0);
+    let mut want = 0;
+    for (i, o) in ORIGINS.iter().enumerate() {
+        let r = req(&[("origin", o)]);
+        let v = make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag).unwrap();
+        want += v.response.byte_size() + 64;
+        set.insert(v, None);
+    }
+    assert_eq!(set.byte_size(), want);
+}
