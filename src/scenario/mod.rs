@@ -139,7 +139,11 @@ pub enum PreflightUse {
 }
 
 impl PreflightUse {
-    /// Stable id.
+    /// Every value, in the order `expect: preflight` lists them in errors.
+    pub const ALL: [PreflightUse; 3] =
+        [PreflightUse::None, PreflightUse::Sent, PreflightUse::Cached];
+
+    /// Stable id (the scenario's `preflight:` value and the report's).
     pub fn id(self) -> &'static str {
         match self {
             PreflightUse::None => "none",
@@ -1288,15 +1292,7 @@ impl Validator<'_> {
             cache_induced: e.cache_induced,
             preflight: match &e.preflight {
                 None => None,
-                Some(p) => Some(pick(
-                    self,
-                    p,
-                    &[
-                        ("none", PreflightUse::None),
-                        ("sent", PreflightUse::Sent),
-                        ("cached", PreflightUse::Cached),
-                    ],
-                )?),
+                Some(p) => Some(pick(self, p, &PreflightUse::ALL.map(|u| (u.id(), u)))?),
             },
             poisoned_by: e.poisoned_by.map(|p| p.value as usize),
             status: e.status,

@@ -370,3 +370,32 @@ steps:
         ["origin", "edge", "browser", "none"]
     );
 }
+
+/// PRODUCT.md "JSON report": a step's `preflight` is none, sent or cached, and
+/// `expect: { preflight: … }` takes the same words. A step that states nothing has an
+/// empty expectation (the scenario writer leaves its `expect:` out).
+#[test]
+fn every_preflight_value_parses_and_an_unstated_expectation_is_empty() {
+    for u in PreflightUse::ALL {
+        let s = parse(
+            "t.yaml",
+            &format!(
+                "origin: {{ routes: [ {{ path: /x }} ] }}
+clients: [ {{ name: a, origin: https://a.example }} ]
+steps:
+  - {{ client: a, fetch: GET /x, expect: {{ preflight: {} }} }}
+  - {{ client: a, fetch: GET /x }}
+",
+                u.id()
+            ),
+        )
+        .unwrap();
+        assert_eq!(s.steps[0].expect.preflight, Some(u));
+        assert!(!s.steps[0].expect.is_empty());
+        assert!(s.steps[1].expect.is_empty());
+    }
+    assert_eq!(
+        PreflightUse::ALL.map(PreflightUse::id),
+        ["none", "sent", "cached"]
+    );
+}
