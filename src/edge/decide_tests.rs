@@ -205,3 +205,66 @@ fn edge_cors_is_applied_to_what_the_viewer_gets() {
         Some("https://a")
     );
 }
+
+/// Varnish's builtin VCL passes a request with a `Cookie` (`return (pass)` in
+/// `vcl_recv`), and a pass never waits on the busy object of a fetch in flight for the
+/// same hash: request coalescing applies only to lookups. So with collapsing on, a
+/// passed request arriving while a miss is being fetched is forwarded on its own.
+#[test]
+fn a_passed_request_never_joins_a_fetch_in_flight() {
+    let mut k = Knobs::rfc9111();
+    k.collapse = Collapse::On;
+    k.pass_cookie = true;
+    let mut c = Cache::new(Arc::new(k));
+    let a = get("https://a");
+    assert!(matches!(c.decide(&a, SIM_EPOCH), Decision::Forward(_)));
+    c.store(
+        &a,
+        canned("max-age=60", "https://a"),
+        SIM_EPOCH,
+        SIM_EPOCH.plus_ms(100),
+        3,
+    );
+    let mut with_cookie = get("https://a");
+    with_cookie.headers.append("cookie", "s=1");
+    let plan = forward_of(c.decide(&with_cookie, SIM_EPOCH.plus_ms(5)));
+    assert!(plan.pass && !plan.join);
+    // a plain lookup in the same window still joins
+    let s = serve_of(c.decide(&a, SIM_EPOCH.plus_ms(5)));
+    assert_eq!(s.outcome, Outcome::Collapsed);
+}
+
+/// What a cache holds, as `fix` and the explorer's stats read it: nothing at first; then
+/// the stored variants' bytes (each response plus 64 bytes of bookkeeping).
+#[test]
+fn a_cache_reports_what_it_holds() {
+    let k = Arc::new(Knobs::rfc9111());
+    let mut c = Cache::new(k.clone());
+    assert!(c.is_empty());
+    assert_eq!((c.len(), c.byte_size()), ((0, 0), 0));
+    let resp = canned("max-age=60", "https://a");
+    let a = get("https://a");
+    c.store(&a, resp.clone(), SIM_EPOCH, SIM_EPOCH, 1);
+    assert!(!c.is_empty());
+    assert_eq!(c.len(), (1, 1));
+    assert_eq!(c.byte_size(), resp.byte_size() + 64);
+}
+
+/// RFC 9111 §5.2.1.1: with request `max-age=N` the client accepts a stored response
+/// whose age is at most N seconds ("less than or equal to"); one second older is a miss.
+#[test]
+fn request_max_age_accepts_an_age_up_to_and_including_n() {
+    let k = Knobs::rfc9111();
+    let a = get("https://a");
+    let mut set = VariantSet::default();
+    set.insert(
+        make_variant(&k, &a, canned("max-age=600", "https://a"), SIM_EPOCH, 1).unwrap(),
+        None,
+    );
+    let mut r = get("https://a");
+    r.headers.append("cache-control", "max-age=5");
+    for (age, hit) in [(3, true), (5, true), (6, false)] {
+        let d = ask(&k, &set, &r, SIM_EPOCH.plus_secs(age));
+        assert_eq!(matches!(d, Decision::Serve(_)), hit, "age {age} s: {d:?}");
+    }
+}

@@ -168,7 +168,6 @@ pub struct Variant {
     /// `scheme://host/target` of the request it was stored for (what invalidation and
     /// purges match on).
     pub url: Arc<str>,
-    seq: u64,
     /// Hash of (`spec`, `values`), the set's index key.
     secondary_hash: u64,
 }
@@ -497,7 +496,6 @@ pub fn make_variant(
         tag,
         key,
         url: Arc::from(req.url()),
-        seq: 0,
         secondary_hash,
     })
 }
@@ -563,7 +561,6 @@ pub struct Cache {
     knobs: Arc<Knobs>,
     map: HashMap<String, VariantSet, hash::FastBuild>,
     inflight: HashMap<String, InFlight, hash::FastBuild>,
-    seq: u64,
     /// The last primary key built by [`Cache::decide`], kept for its buffer.
     key_buf: String,
 }
@@ -575,7 +572,6 @@ impl Cache {
             knobs,
             map: HashMap::default(),
             inflight: HashMap::default(),
-            seq: 0,
             key_buf: String::new(),
         }
     }
@@ -649,9 +645,7 @@ impl Cache {
             );
         }
         match made {
-            Ok(mut v) => {
-                self.seq += 1;
-                v.seq = self.seq;
+            Ok(v) => {
                 let full = v.key.clone();
                 let evicted = self
                     .map
