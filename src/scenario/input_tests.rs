@@ -37,6 +37,29 @@ fn crlf_in_cache_control_and_host_are_errors() {
     assert_eq!(e.line, 1, "{e}");
 }
 
+/// RFC 3986 §3.2.2: a host name (reg-name) has no whitespace and no control character;
+/// each alone is refused, as are the delimiters that would end the authority.
+#[test]
+fn a_host_with_a_space_a_control_character_or_a_delimiter_is_refused() {
+    for bad in [
+        "api example.com",
+        "api\\texample.com",
+        "api\\u0001x",
+        "a/b",
+        "a@b",
+        "",
+    ] {
+        let t = format!("host: \"{bad}\"\n{}", scenario("", "", ""));
+        let e = err(&t);
+        assert!(e.message.contains("expected a host name"), "{bad:?}: {e}");
+    }
+    let t = format!("host: API.Example.com\n{}", scenario("", "", ""));
+    assert_eq!(
+        parse("s.yaml", &t).unwrap().steps[0].host,
+        "api.example.com"
+    );
+}
+
 #[test]
 fn header_names_must_be_tokens() {
     let e = err(&scenario(
