@@ -165,3 +165,48 @@ fn no_edge_cors_policy_changes_nothing() {
     let r = Arc::new(resp(200, &[]));
     assert!(Arc::ptr_eq(&to_viewer(&k, &get(), r.clone()), &r));
 }
+
+/// RFC 5861 §4: `stale-if-error=N` lets a cache serve a response up to N seconds stale
+/// when the origin answers 500/502/503/504 or cannot be reached; without the directive
+/// (N = 0) it gives nothing, even at the very moment the response turned stale; and
+/// past N seconds stale the error stands. (The edge's `stale_on_disconnect` is off
+/// here, so only the directive decides.)
+#[test]
+fn stale_if_error_covers_n_seconds_of_staleness_and_nothing_without_it() {
+    use crate::edge::{after_forward, Revalidated};
+    let mut k = Knobs::rfc9111();
+    k.stale_if_error = true;
+    k.stale_on_disconnect = false;
+    let with = |cc: &str| {
+        make_variant(
+            &k,
+            &get(),
+            Arc::new(resp(200, &[("cache-control", cc)])),
+            SIM_EPOCH,
+            1,
+        )
+        .unwrap()
+    };
+    let sie = with("max-age=10, stale-if-error=60");
+    let none = with("max-age=10");
+    let err = resp(503, &[]);
+    let stale = |v: &crate::edge::Variant, secs: u64, r: Option<&Response>| {
+        matches!(
+            after_forward(&k, v, r, SIM_EPOCH.plus_secs(secs)),
+            Revalidated::ServeStale
+        )
+    };
+    for r in [Some(&err), None] {
+        let what = if r.is_some() { "503" } else { "unreachable" };
+        assert!(stale(&sie, 20, r), "{what}: 10 s stale, within 60");
+        assert!(stale(&sie, 70, r), "{what}: exactly 60 s stale");
+        assert!(!stale(&sie, 71, r), "{what}: 61 s stale");
+        assert!(
+            !stale(&none, 10, r),
+            "{what}: no directive, just turned stale"
+        );
+        assert!(!stale(&none, 20, r), "{what}: no directive");
+    }
+    // Any other answer stands.
+    assert!(!stale(&sie, 20, Some(&resp(404, &[]))));
+}

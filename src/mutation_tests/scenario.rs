@@ -2,6 +2,7 @@
 //! input turns into. Errors must name the file and position (PRODUCT.md: bad input is a
 //! clear error with file:line:col and what was expected).
 
+use crate::edge::knobs::QueryKey;
 use crate::origin::{AllowHeaders, AllowOrigins, VaryOrigin};
 use crate::scenario::{parse, validate_origin, OriginSpec, Scenario};
 
@@ -164,6 +165,9 @@ fn cors_policy_rules() {
         policy("    allow_origins: \"*\"\n    allow_headers: [x-a]\n    allow_credentials: true");
     assert_eq!(p.allow_headers, AllowHeaders::List(vec!["x-a".into()]));
     assert!(p.allow_credentials);
+    // one name written as a plain string is a list of one, not `reflect`
+    let p = policy("    allow_origins: \"*\"\n    allow_headers: x-a");
+    assert_eq!(p.allow_headers, AllowHeaders::List(vec!["x-a".into()]));
     refused(
         &cors("    allow_origins: \"*\"\n    allow_methods: [\"GE T\"]"),
         "not a method name",
@@ -257,7 +261,16 @@ fn edge_rules() {
     let e = |block: &str| with("", ORIGIN, CLIENTS, &format!("{STEPS}edge:\n{block}\n"));
     let s = ok(&e("  pops: 1024\n  query: all"));
     assert_eq!(s.edge.knobs.pops, 1024);
-    ok(&e("  query: none"));
+    assert_eq!(s.edge.knobs.query, QueryKey::All);
+    assert_eq!(ok(&e("  query: none")).edge.knobs.query, QueryKey::None);
+    assert_eq!(
+        ok(&e("  query: [page]")).edge.knobs.query,
+        QueryKey::List(vec!["page".into()])
+    );
+    refused(&e("  query: some"), "expected all, none or a list");
+    assert_eq!(ok(&e("  max_variants: 3")).edge.knobs.max_variants, Some(3));
+    assert_eq!(ok(&e("  max_variants: 1")).edge.knobs.max_variants, Some(1));
+    refused(&e("  max_variants: 0"), "at least 1");
     ok(&e("  pops: 1"));
     refused(&e("  pops: 0"), "between 1 and 1024");
     refused(&e("  pops: 1025"), "between 1 and 1024");
@@ -364,4 +377,70 @@ fn origin_serialisation_rules() {
     ] {
         assert!(validate_origin(bad).is_err(), "{bad}");
     }
+}
+
+/// PRODUCT.md "Knobs": `edge: { import: FILE }` takes its profile and knobs from the
+/// imported configuration, unless `--profile` forces one, which then wins whole (its own
+/// knobs, not the import's); a forced profile that does not exist is an error naming
+/// `--profile`.
+#[test]
+fn an_import_gives_the_profile_unless_profile_is_forced() {
+    use crate::scenario::parse_with;
+    let text = with(
+        "",
+        ORIGIN,
+        CLIENTS,
+        &format!("{STEPS}edge:\n  import: cfg.vcl\n"),
+    );
+    let loader = |_: &str, file: &str| {
+        let mut knobs = crate::profile::profile("varnish").unwrap().knobs;
+        knobs.max_variants = Some(7);
+        Ok(crate::import::Imported {
+            file: file.to_string(),
+            format: crate::import::Format::Vcl,
+            profile: "varnish",
+            knobs,
+            notes: Vec::new(),
+            warnings: Vec::new(),
+            assumed: Vec::new(),
+        })
+    };
+    let s = parse_with("dir/t.yaml", &text, None, Some(&loader)).unwrap();
+    assert_eq!(s.edge.profile, "varnish");
+    assert_eq!(s.edge.knobs.max_variants, Some(7), "the import's knobs");
+    let s = parse_with("dir/t.yaml", &text, Some("cloudfront"), Some(&loader)).unwrap();
+    assert_eq!(s.edge.profile, "cloudfront");
+    assert_eq!(
+        s.edge.knobs.max_variants,
+        crate::profile::profile("cloudfront")
+            .unwrap()
+            .knobs
+            .max_variants
+    );
+    let e = parse_with("dir/t.yaml", &text, Some("nosuch"), Some(&loader)).unwrap_err();
+    assert!(
+        e.to_string().contains("<--profile>") && e.message.contains("nosuch"),
+        "{e}"
+    );
+    // without an import, a forced profile also wins over the scenario's own
+    let own = with(
+        "",
+        ORIGIN,
+        CLIENTS,
+        &format!("{STEPS}edge:\n  profile: fastly\n"),
+    );
+    assert_eq!(
+        parse_with("dir/t.yaml", &own, Some("nginx"), None)
+            .unwrap()
+            .edge
+            .profile,
+        "nginx"
+    );
+    assert_eq!(
+        parse_with("dir/t.yaml", &own, None, None)
+            .unwrap()
+            .edge
+            .profile,
+        "fastly"
+    );
 }
