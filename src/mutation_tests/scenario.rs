@@ -271,6 +271,32 @@ fn edge_rules() {
     assert_eq!(ok(&e("  max_variants: 3")).edge.knobs.max_variants, Some(3));
     assert_eq!(ok(&e("  max_variants: 1")).edge.knobs.max_variants, Some(1));
     refused(&e("  max_variants: 0"), "at least 1");
+    // PRODUCT.md "Knobs", edge::forward: which viewer fields reach the origin
+    use crate::edge::forward::ForwardHeaders;
+    let f = ok(&e("  forward_headers: key\n  forward_strip: [Range, If-None-Match]\n  forward_add: { User-Agent: Amazon CloudFront }"))
+        .edge
+        .knobs
+        .forward;
+    assert_eq!(f.headers, ForwardHeaders::Key);
+    assert_eq!(f.strip, ["range", "if-none-match"]);
+    assert_eq!(
+        f.add,
+        [("user-agent".to_string(), "Amazon CloudFront".to_string())]
+    );
+    assert_eq!(
+        ok(&e("  forward_headers: all")).edge.knobs.forward.headers,
+        ForwardHeaders::All
+    );
+    assert_eq!(
+        ok(&e("  forward_headers: [X-Tenant]"))
+            .edge
+            .knobs
+            .forward
+            .headers,
+        ForwardHeaders::List(vec!["x-tenant".into()])
+    );
+    refused(&e("  forward_headers: some"), "expected all, key or a list");
+    refused(&e("  forward_strip: [\"a b\"]"), "not a valid header name");
     ok(&e("  pops: 1"));
     refused(&e("  pops: 0"), "between 1 and 1024");
     refused(&e("  pops: 1025"), "between 1 and 1024");
