@@ -91,3 +91,48 @@ fn every_tchar_and_some_delimiters() {
         assert!(!is_token(bad), "{bad:?}");
     }
 }
+
+/// Two header blocks are the same request or response fields when they hold the same
+/// lines, names and values as text, in the same order (RFC 9110 §5.3: the order of lines
+/// of one name is significant). Static text (an engine's defaults) and the same text
+/// allocated are equal; equal blocks hash alike (they key the counterfactual memo).
+#[test]
+fn header_blocks_compare_and_hash_as_text() {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let hash = |h: &Headers| {
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(h)
+    };
+    let mut a = Headers::new();
+    a.append_static("accept", "*/*");
+    a.append("x-a", "1");
+    let b = Headers::from_pairs([("Accept", "*/*"), ("x-a", "1")]);
+    assert_eq!(a, b);
+    assert_eq!(hash(&a), hash(&b));
+    let other = Headers::from_pairs([("accept", "*/*"), ("x-a", "2")]);
+    assert_ne!(a, other, "a value differs");
+    // (a fixed-key SipHash: deterministic, and these two do not collide)
+    assert_ne!(hash(&a), hash(&other));
+    assert_ne!(
+        a,
+        Headers::from_pairs([("accept", "*/*"), ("x-b", "1")]),
+        "a name differs"
+    );
+    assert_ne!(
+        a,
+        Headers::from_pairs([("x-a", "1"), ("accept", "*/*")]),
+        "the order differs"
+    );
+    assert_ne!(a, Headers::from_pairs([("accept", "*/*")]), "a line less");
+    assert_ne!(
+        Headers::from_pairs([("accept", "*/*"), ("x-a", "1"), ("x-a", "2")]),
+        a,
+        "a line more"
+    );
+    // Static texts at one address but of different lengths are different text.
+    const LONG: &str = "gzip, br";
+    let mut short = Headers::new();
+    short.append_static("accept-encoding", &LONG[..4]);
+    let mut long = Headers::new();
+    long.append_static("accept-encoding", LONG);
+    assert_ne!(short, long);
+}
