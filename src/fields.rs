@@ -122,6 +122,19 @@ impl Headers {
             .push((lowercase_name(name), Cow::Owned(value.to_string())));
     }
 
+    /// Adds a field line whose name is the model's own lowercase text, without looking
+    /// the name up; the value is moved in (a `String`) or borrowed (static text).
+    pub fn append_known(&mut self, name: &'static str, value: impl Into<Text>) {
+        debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()));
+        self.0.push((Cow::Borrowed(name), value.into()));
+    }
+
+    /// Appends every field line of `other`, in order (names are lowercase there already;
+    /// static text stays static).
+    pub fn extend_from(&mut self, other: &Headers) {
+        self.0.extend_from_slice(&other.0);
+    }
+
     /// Adds a field line of static text after any existing ones, without allocating.
     /// `name` must already be lowercase (the browser's and origin's own fields are).
     pub fn append_static(&mut self, name: &'static str, value: &'static str) {

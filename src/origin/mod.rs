@@ -321,15 +321,18 @@ impl OriginModel {
             None => self.cors.as_ref(),
         };
         let mut h = Headers::new();
-        h.append("date", &now.http_date());
+        h.append_known("date", now.http_date());
         let origin = req.headers.get("origin");
         let is_preflight = req.method == "OPTIONS"
             && origin.is_some()
             && req.headers.contains("access-control-request-method");
         if let Some(r) = route.filter(|r| r.redirect_options && req.method == "OPTIONS") {
-            h.append("location", r.headers.get("location").unwrap_or("/"));
+            h.append_known(
+                "location",
+                r.headers.get("location").unwrap_or("/").to_string(),
+            );
             if let Some(cc) = &r.cache_control {
-                h.append("cache-control", cc);
+                h.append_known("cache-control", cc.to_string());
             }
             if let Some(p) = policy {
                 self.cors_headers(p, origin, &mut h);
@@ -345,8 +348,8 @@ impl OriginModel {
             && policy.is_none_or(|p| !p.options_handler)
             && !route.is_some_and(|r| r.methods.iter().any(|m| m == "OPTIONS"))
         {
-            h.append("allow", "GET, HEAD");
-            h.append("content-type", "text/plain");
+            h.append_static("allow", "GET, HEAD");
+            h.append_static("content-type", "text/plain");
             return Response {
                 status: 405,
                 headers: h,
@@ -358,9 +361,9 @@ impl OriginModel {
         let (status, body) = match (route, outage) {
             (Some(_), Some(e)) => {
                 if let Some(cc) = &e.cache_control {
-                    h.append("cache-control", cc);
+                    h.append_known("cache-control", cc.to_string());
                 }
-                h.append("content-type", "text/plain");
+                h.append_static("content-type", "text/plain");
                 (e.status, e.body.clone())
             }
             (None, _) => (404, Arc::from(&b"not found\n"[..])),
@@ -369,11 +372,9 @@ impl OriginModel {
             }
             (Some(r), _) => {
                 if let Some(cc) = &r.cache_control {
-                    h.append("cache-control", cc);
+                    h.append_known("cache-control", cc.to_string());
                 }
-                for (n, v) in r.headers.iter() {
-                    h.append(n, v);
-                }
+                h.extend_from(&r.headers);
                 if let Some(nm) = not_modified(req, r.status, &h) {
                     return self.not_modified(r, policy, origin, nm);
                 }
@@ -385,7 +386,7 @@ impl OriginModel {
             _ => policy,
         };
         if !h.contains("content-type") {
-            h.append("content-type", "application/json");
+            h.append_static("content-type", "application/json");
         }
         if let Some(p) = policy {
             self.cors_headers(p, origin, &mut h);
@@ -427,15 +428,12 @@ impl OriginModel {
 
     fn cors_headers(&self, p: &CorsPolicy, origin: Option<&str>, h: &mut Headers) {
         if let Some(acao) = p.allow_origins.allow(origin) {
-            h.append("access-control-allow-origin", &acao);
+            h.append_known("access-control-allow-origin", acao);
             if p.allow_credentials {
-                h.append("access-control-allow-credentials", "true");
+                h.append_static("access-control-allow-credentials", "true");
             }
             if !p.expose_headers.is_empty() {
-                h.append(
-                    "access-control-expose-headers",
-                    &p.expose_headers.join(", "),
-                );
+                h.append_known("access-control-expose-headers", p.expose_headers.join(", "));
             }
         }
         let vary = match p.vary_origin {
@@ -444,18 +442,18 @@ impl OriginModel {
             VaryOrigin::WhenOrigin => origin.is_some(),
         };
         if vary {
-            h.append("vary", "Origin");
+            h.append_static("vary", "Origin");
         }
     }
 
     fn preflight(&self, p: &CorsPolicy, req: &Request, mut h: Headers) -> Response {
         let origin = req.headers.get("origin");
         if let Some(acao) = p.allow_origins.allow(origin) {
-            h.append("access-control-allow-origin", &acao);
+            h.append_known("access-control-allow-origin", acao);
             if p.allow_credentials {
-                h.append("access-control-allow-credentials", "true");
+                h.append_static("access-control-allow-credentials", "true");
             }
-            h.append("access-control-allow-methods", &p.allow_methods.join(", "));
+            h.append_known("access-control-allow-methods", p.allow_methods.join(", "));
             let acah = match &p.allow_headers {
                 AllowHeaders::List(l) => l.join(", "),
                 AllowHeaders::Any => "*".to_string(),
@@ -466,26 +464,24 @@ impl OriginModel {
                     .to_string(),
             };
             if !acah.is_empty() {
-                h.append("access-control-allow-headers", &acah);
+                h.append_known("access-control-allow-headers", acah);
             }
             if let Some(m) = p.max_age {
-                h.append("access-control-max-age", &m.to_string());
+                h.append_known("access-control-max-age", m.to_string());
             }
             if p.allow_private_network
                 && req.headers.get("access-control-request-private-network") == Some("true")
             {
-                h.append("access-control-allow-private-network", "true");
+                h.append_static("access-control-allow-private-network", "true");
             }
         }
         if p.preflight_vary {
-            h.append("vary", PREFLIGHT_VARY);
+            h.append_static("vary", PREFLIGHT_VARY);
         }
         if let Some(cc) = &p.preflight_cache_control {
-            h.append("cache-control", cc);
+            h.append_known("cache-control", cc.to_string());
         }
-        for (n, v) in p.preflight_headers.iter() {
-            h.append(n, v);
-        }
+        h.extend_from(&p.preflight_headers);
         Response::new(p.preflight_status, h)
     }
 }
