@@ -370,6 +370,8 @@ mod tests {
             ("rtt", "50"),
             ("downlink", "1.5"),
             ("ect", "4g"),
+            ("lang", "en"),
+            ("intervention", "<https://example.com/>; level=\"warning\""),
         ] {
             assert!(is_safelisted_for(true, n, v), "{n}: {v}");
             assert!(
@@ -378,6 +380,10 @@ mod tests {
             );
         }
         assert!(!is_safelisted_for(true, "dpr", "high"));
+        // a decimal needs digits on both sides of its one dot
+        for half in ["1.", ".5", "1.5.2", "."] {
+            assert!(!is_safelisted_for(true, "dpr", half), "{half}");
+        }
         assert!(!is_safelisted_for(true, "width", "1.5"));
         assert!(!is_safelisted_for(true, "save-data", "off"));
         let h = hs(&[("dpr", "2"), ("x-a", "1")]);

@@ -7,6 +7,7 @@ mod cache_status;
 mod cors;
 mod decide;
 mod fields;
+mod fix_hint;
 mod flow;
 mod forward;
 mod framing;
