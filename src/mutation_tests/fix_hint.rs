@@ -93,3 +93,153 @@ steps:
         "served from cache while the origin answers a bare 503"
     );
 }
+
+fn two_origins(origin: &str, edge: &str, steps: &str) -> Vec<Option<String>> {
+    let yaml = format!(
+        "origin:
+{origin}
+edge: {edge}
+clients:
+  - {{ name: a, origin: https://a.example }}
+  - {{ name: b, origin: https://b.example }}
+steps:
+{steps}"
+    );
+    let sc = parse("t.yaml", &yaml).unwrap();
+    let t = crate::sim::replay(&sc).unwrap();
+    assert!(t.steps[1].cache_induced, "{:?}", t.steps[1]);
+    t.steps
+        .iter()
+        .map(|s| s.fix.as_deref().map(str::to_string))
+        .collect()
+}
+
+const REFLECT: &str = "  cors: { allow_origins: [https://a.example, https://b.example] }
+  routes: [{ path: /api, cache_control: \"public, max-age=60\" }]";
+const REFLECT_VARY: &str =
+    "  cors: { allow_origins: [https://a.example, https://b.example], vary_origin: true }
+  routes: [{ path: /api, cache_control: \"public, max-age=60\" }]";
+const A_THEN_B: &str =
+    "  - { at: 0s, client: a, fetch: GET /api }\n  - { at: 1s, client: b, fetch: GET /api }\n";
+const NO_VARY: &str = "does not send `Vary: Origin` on this response";
+const NOT_KEYED: &str = "this edge does not key on Origin (vary: ignore)";
+
+/// The cache-induced hints name the layer at fault (RFC 9111 §4.1: a cache selects a
+/// stored response by the fields its `Vary` names, so the origin must name Origin; an
+/// edge that ignores `Vary` must put Origin in its key): an origin without `Vary: Origin`
+/// behind an edge that honours it; an edge that ignores it, with or without other key
+/// headers, behind an origin that sends it; both at fault.
+#[test]
+fn a_poisoned_step_names_the_origin_the_edge_or_both() {
+    let h = two_origins(REFLECT, "{ profile: rfc9111 }", A_THEN_B);
+    assert!(
+        says(&h[1], NO_VARY) && !says(&h[1], "does not key"),
+        "{:?}",
+        h[1]
+    );
+    let h = two_origins(REFLECT_VARY, "{ profile: url-only }", A_THEN_B);
+    assert!(
+        says(&h[1], NOT_KEYED) && !says(&h[1], NO_VARY),
+        "{:?}",
+        h[1]
+    );
+    let h = two_origins(
+        REFLECT_VARY,
+        "{ profile: url-only, key_headers: [accept-language] }",
+        A_THEN_B,
+    );
+    assert!(
+        says(&h[1], NOT_KEYED),
+        "keyed on other fields only: {:?}",
+        h[1]
+    );
+    let h = two_origins(REFLECT, "{ profile: url-only }", A_THEN_B);
+    assert!(says(&h[1], NOT_KEYED) && says(&h[1], NO_VARY), "{:?}", h[1]);
+    assert!(!says(&h[1], "collapsed"), "{:?}", h[1]);
+    // A response stored for a request without Origin (no ACAO at all) is poisoning too,
+    // not a stored error.
+    let h = two_origins(
+        REFLECT,
+        "{ profile: url-only }",
+        "  - { at: 0s, client: a, fetch: GET /api, mode: no-cors }\n  - { at: 1s, client: b, fetch: GET /api }\n",
+    );
+    assert!(
+        says(&h[1], NO_VARY) && !says(&h[1], "stored 200"),
+        "{:?}",
+        h[1]
+    );
+}
+
+/// Naive request collapsing (PRODUCT.md knobs: `collapse: naive`) hands one origin's
+/// in-flight answer to another origin's request: its own hint, only when the step was in
+/// fact collapsed.
+#[test]
+fn a_naively_collapsed_step_says_so() {
+    let slow = format!("  latency: 200ms\n{REFLECT}");
+    let h = two_origins(
+        &slow,
+        "{ profile: rfc9111, collapse: naive }",
+        "  - { at: 0s, client: a, fetch: GET /api }\n  - { at: 10ms, client: b, fetch: GET /api }\n",
+    );
+    assert!(
+        says(&h[1], "collapsed this request onto another origin's fetch"),
+        "{:?}",
+        h[1]
+    );
+    let h = two_origins(REFLECT, "{ profile: url-only, collapse: naive }", A_THEN_B);
+    assert!(!says(&h[1], "collapsed"), "a plain hit: {:?}", h[1]);
+}
+
+/// A poisoned preflight (an edge that stores `OPTIONS` keyed on the URL alone) names the
+/// edge's OPTIONS caching and the preflight's `Vary`, not the actual response's.
+#[test]
+fn a_poisoned_preflight_names_options_caching_and_the_preflight_vary() {
+    let h = two_origins(
+        "  cors: { allow_origins: [https://a.example, https://b.example], allow_methods: [PUT] }
+  routes: [{ path: /api, cache_control: \"public, max-age=60\" }]",
+        "{ profile: cloudfront-cors-s3, key_headers: [accept-language] }",
+        "  - { at: 0s, client: a, fetch: PUT /api }\n  - { at: 1s, client: b, fetch: PUT /api }\n",
+    );
+    let hint = &h[1];
+    assert!(
+        says(hint, "stores OPTIONS without keying Origin"),
+        "{hint:?}"
+    );
+    assert!(
+        says(hint, "`Vary: Origin, Access-Control-Request-Method"),
+        "{hint:?}"
+    );
+    assert!(!says(hint, NO_VARY), "{hint:?}");
+}
+
+/// A stored error without CORS headers served again: stop storing it (how depends on
+/// whether the edge honours `no-store` on that status) and send CORS headers on errors;
+/// keying on Origin would not help.
+#[test]
+fn a_stored_error_says_how_to_stop_storing_it() {
+    let err = |extra: &str| {
+        format!(
+            "  cors: {{ allow_origins: \"*\" }}
+  routes:
+    - path: /api
+      cache_control: \"public, max-age=60\"
+      errors: [{{ status: 503, from: 0s, until: 500ms{extra} }}]"
+        )
+    };
+    let h = two_origins(
+        &err(", cache_control: \"max-age=10\""),
+        "{ profile: rfc9111 }",
+        A_THEN_B,
+    );
+    assert!(
+        says(&h[1], "served a stored 503 error answer without CORS headers: mark error answers `Cache-Control: no-store`"),
+        "{:?}",
+        h[1]
+    );
+    let h = two_origins(&err(""), "{ profile: cloudfront }", A_THEN_B);
+    assert!(
+        says(&h[1], "keeps errors 10 s") && says(&h[1], "ErrorCachingMinTTL 0"),
+        "{:?}",
+        h[1]
+    );
+}
