@@ -625,6 +625,18 @@ mod tests {
         );
         assert!(t("no-store").unwrap().no_store);
         assert!(t("private;x=1, no-cache").unwrap().private);
+        // every directive an edge acts on (RFC 9213 §2.1 reuses RFC 9111's)
+        let all = t("s-maxage=10, no-cache, public, must-revalidate, proxy-revalidate, stale-while-revalidate=5, stale-if-error=6").unwrap();
+        assert_eq!(
+            (all.s_maxage, all.stale_while_revalidate, all.stale_if_error),
+            (Some(10), Some(5), Some(6))
+        );
+        assert!(all.no_cache && all.public && all.must_revalidate && all.proxy_revalidate);
+        assert!(!all.no_store && !all.private && all.max_age.is_none());
+        // RFC 8941 §4.2: leading and trailing spaces are discarded; a key may start
+        // with `*`
+        assert_eq!(t("  max-age=5\t ").unwrap().max_age, Some(5));
+        assert_eq!(t("*x=1, max-age=5").unwrap().max_age, Some(5));
         // invalid dictionaries: the whole field is ignored
         assert_eq!(t("max-age=10000, &&&&&"), None);
         assert_eq!(t("max-age =100"), None);

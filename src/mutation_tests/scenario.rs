@@ -470,3 +470,69 @@ fn an_import_gives_the_profile_unless_profile_is_forced() {
         "fastly"
     );
 }
+
+/// PRODUCT.md: bad input is an error saying what was expected. A key given the wrong
+/// YAML shape names the shape it takes: a scalar, a string or a list of strings, a map of
+/// header names to values.
+#[test]
+fn a_wrong_shape_names_the_shape_expected() {
+    refused(
+        &with(
+            "",
+            ORIGIN,
+            CLIENTS,
+            &format!("{STEPS}edge:\n  collapse: [a]\n"),
+        ),
+        "a scalar (string, number or boolean)",
+    );
+    refused(
+        &with(
+            "",
+            ORIGIN,
+            CLIENTS,
+            &format!("{STEPS}edge:\n  key_headers: {{ a: 1 }}\n"),
+        ),
+        "a string or a list of strings",
+    );
+    for bad in ["a", "[a]"] {
+        refused(
+            &with(
+                "",
+                ORIGIN,
+                CLIENTS,
+                &format!("{STEPS}edge:\n  forward_add: {bad}\n"),
+            ),
+            "a map of header names to values",
+        );
+    }
+}
+
+/// PRODUCT.md "Exit codes": a replay passes when every expectation is met and no step
+/// failed unexpectedly (blocked with no `cors:` expectation allowing it); either alone
+/// fails it. The summary counts every step.
+#[test]
+fn a_trace_passes_only_without_unmet_expectations_and_unexpected_failures() {
+    let run = |steps: &str| {
+        let text = format!(
+            "origin:\n  cors: {{ allow_origins: [https://a.example] }}\n  routes: [{{ path: /x }}]\nclients:\n  - {{ name: a, origin: https://a.example }}\n  - {{ name: b, origin: https://b.example }}\nsteps:\n{steps}"
+        );
+        crate::sim::replay(&ok(&text)).unwrap()
+    };
+    let t = run("  - { client: a, fetch: GET /x }\n  - { client: a, fetch: GET /x }\n");
+    assert!(t.passed());
+    assert_eq!(t.summary.steps, 2);
+    let t = run("  - { client: b, fetch: GET /x }\n");
+    assert_eq!(
+        (t.summary.unexpected_failures, t.summary.unmet_expectations),
+        (1, 0)
+    );
+    assert!(!t.passed(), "an unexpected failure alone fails it");
+    let t = run("  - { client: b, fetch: GET /x, expect: { cors: blocked } }\n");
+    assert!(t.passed(), "an expected failure passes");
+    let t = run("  - { client: a, fetch: GET /x, expect: { cors: blocked } }\n");
+    assert_eq!(
+        (t.summary.unexpected_failures, t.summary.unmet_expectations),
+        (0, 1)
+    );
+    assert!(!t.passed(), "an unmet expectation alone fails it");
+}

@@ -350,7 +350,9 @@ impl<'de> Deserialize<'de> for HeaderList {
                 Ok(HeaderList(out))
             }
         }
-        d.deserialize_map(V)
+        // `any`, so a scalar or list here is reported with what the key takes (`deserialize_map`
+        // failed with the parser's own "expected mapping start").
+        d.deserialize_any(V)
     }
 }
 

@@ -198,5 +198,23 @@ mod tests {
             HeaderValue::from_static("chunked"),
         );
         assert_eq!(upstream_framing(&h), Err(BadFraming::LengthAndChunked));
+        // the 502's text names the rule, so an operator can tell it from a dead upstream
+        let text = BadFraming::LengthAndChunked.text();
+        assert!(
+            text.starts_with("varyedge proxy: upstream error:"),
+            "{text}"
+        );
+        assert!(text.contains("both Transfer-Encoding and Content-Length (RFC 9112 §6.3)"));
+        assert!(text.ends_with('\n'));
+    }
+
+    /// A storable body of unknown length is read up to one byte past the object limit
+    /// (more than the limit means too large, so not stored); any other only `small`
+    /// bytes; the bound never overflows.
+    #[test]
+    fn read_ahead_is_the_limit_plus_one_or_the_small_bound() {
+        assert_eq!(read_ahead_bound(true, 1000, 64), 1001);
+        assert_eq!(read_ahead_bound(false, 1000, 64), 64);
+        assert_eq!(read_ahead_bound(true, usize::MAX, 64), usize::MAX);
     }
 }
