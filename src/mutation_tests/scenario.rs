@@ -521,7 +521,16 @@ fn a_trace_passes_only_without_unmet_expectations_and_unexpected_failures() {
     let t = run("  - { client: a, fetch: GET /x }\n  - { client: a, fetch: GET /x }\n");
     assert!(t.passed());
     assert_eq!(t.summary.steps, 2);
+    assert_eq!(
+        (
+            t.summary.edge_requests,
+            t.summary.blocked,
+            t.summary.cache_induced
+        ),
+        (2, 0, 0)
+    );
     let t = run("  - { client: b, fetch: GET /x }\n");
+    assert_eq!((t.summary.blocked, t.summary.wrongly_allowed), (1, 0));
     assert_eq!(
         (t.summary.unexpected_failures, t.summary.unmet_expectations),
         (1, 0)

@@ -208,6 +208,30 @@ mod tests {
         assert!(text.ends_with('\n'));
     }
 
+    /// RFC 9112 §3.2 (two Host lines: 400) and §3.2.4 (`OPTIONS *`: answered here with
+    /// 204; any other method with `*`: 400); an ordinary request is not answered here.
+    #[test]
+    fn requests_the_proxy_answers_itself() {
+        let req = |method: &str, target: &str, hosts: &[&str]| {
+            let mut b = http::Request::builder().method(method).uri(target);
+            for h in hosts {
+                b = b.header(header::HOST, *h);
+            }
+            b.body(()).unwrap()
+        };
+        let two = local_answer(&req("GET", "/x", &["a", "b"])).unwrap();
+        assert_eq!(two.0, 400);
+        assert!(two
+            .1
+            .contains("more than one Host header field (RFC 9112 §3.2)"));
+        assert_eq!(local_answer(&req("OPTIONS", "*", &["a"])), Some((204, "")));
+        let star = local_answer(&req("GET", "*", &["a"])).unwrap();
+        assert_eq!(star.0, 400);
+        assert!(star.1.contains("only for OPTIONS (RFC 9112 §3.2.4)"));
+        assert_eq!(local_answer(&req("GET", "/x", &["a"])), None);
+        assert_eq!(local_answer(&req("OPTIONS", "/x", &["a"])), None);
+    }
+
     /// A storable body of unknown length is read up to one byte past the object limit
     /// (more than the limit means too large, so not stored); any other only `small`
     /// bytes; the bound never overflows.
