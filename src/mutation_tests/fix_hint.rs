@@ -86,6 +86,18 @@ steps:
 ";
     let t = crate::sim::replay(&parse("t.yaml", yaml).unwrap()).unwrap();
     assert!(t.steps[1].verdict.allowed && t.steps[1].wrongly_allowed);
+    let sum = &t.summary;
+    assert_eq!(
+        (
+            sum.steps,
+            sum.blocked,
+            sum.cache_induced,
+            sum.wrongly_allowed,
+            sum.edge_requests,
+            sum.hits
+        ),
+        (2, 0, 1, 1, 2, 1)
+    );
     let h = hints(yaml);
     assert_eq!(h[0], None, "allowed, and the origin alone allows it too");
     assert!(
