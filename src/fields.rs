@@ -637,6 +637,37 @@ mod tests {
         // with `*`
         assert_eq!(t("  max-age=5\t ").unwrap().max_age, Some(5));
         assert_eq!(t("*x=1, max-age=5").unwrap().max_age, Some(5));
+        // RFC 8941 §3.3 bare items: each kind parses (and the dictionary with it), and a
+        // malformed one fails the whole field
+        for ok in [
+            "x=:YWJj:",
+            "x=?1",
+            "x=?0",
+            "x=tok/en:1",
+            "x=*tok",
+            "x=\"s\\\"q\"",
+            "x=1.5",
+            "x=123456789012.123",
+            "x=-7",
+        ] {
+            let v = format!("{ok}, max-age=5");
+            assert_eq!(t(&v).map(|c| c.max_age), Some(Some(5)), "{v}");
+        }
+        for bad in [
+            "x=:a b:",
+            "x=?2",
+            "x=?",
+            "x=%",
+            "x=1.",
+            "x=.5",
+            "x=1234567890123.5",
+            "x=1.1234",
+            "x=1234567890123456",
+            "x=\"open",
+        ] {
+            let v = format!("{bad}, max-age=5");
+            assert_eq!(t(&v), None, "{v}");
+        }
         // invalid dictionaries: the whole field is ignored
         assert_eq!(t("max-age=10000, &&&&&"), None);
         assert_eq!(t("max-age =100"), None);

@@ -232,6 +232,30 @@ mod tests {
         assert_eq!(local_answer(&req("OPTIONS", "/x", &["a"])), None);
     }
 
+    /// The header block's heap cost as the doc comment lays it out: `http`'s index table
+    /// (4 bytes per slot, a power of two of at least 4/3 of the capacity) and its
+    /// 112-byte buckets, then per value its bytes (malloc-rounded) plus a 32-byte shared
+    /// block, plus the bytes of a name that is not static text.
+    #[test]
+    fn a_header_block_costs_its_table_its_values_and_custom_names() {
+        use crate::net::proxy::weigh::alloc;
+        let empty = HeaderMap::with_capacity(12);
+        let cap = empty.capacity();
+        assert!(cap >= 12);
+        let table = alloc((cap + cap / 3).next_power_of_two() * 4) + alloc(cap * 112);
+        assert_eq!(headers_heap_size(&empty), table);
+        let mut one = empty.clone();
+        one.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert_eq!(one.capacity(), cap);
+        assert_eq!(headers_heap_size(&one), table + alloc(10) + 32);
+        let mut custom = one.clone();
+        custom.insert("x-tenant-identifier", HeaderValue::from_static("a"));
+        assert_eq!(
+            headers_heap_size(&custom),
+            table + alloc(10) + 32 + alloc(1) + 32 + alloc("x-tenant-identifier".len())
+        );
+    }
+
     /// A storable body of unknown length is read up to one byte past the object limit
     /// (more than the limit means too large, so not stored); any other only `small`
     /// bytes; the bound never overflows.
