@@ -646,6 +646,7 @@ mod tests {
             "x=tok/en:1",
             "x=*tok",
             "x=\"s\\\"q\"",
+            "x=\"back\\\\slash\"",
             "x=1.5",
             "x=123456789012.123",
             "x=-7",
@@ -664,6 +665,7 @@ mod tests {
             "x=1.1234",
             "x=1234567890123456",
             "x=\"open",
+            "x=\"a\\b\"",
         ] {
             let v = format!("{bad}, max-age=5");
             assert_eq!(t(&v), None, "{v}");

@@ -254,3 +254,17 @@ fn report_text_is_shared_and_exact() {
     assert_eq!(&*t.join(&["GET", " ", "/a?x="]), "GET /a?x=");
     assert_eq!(&*t.join(&[]), "");
 }
+
+/// A trace repeats the same few strings over millions of steps: [`ReportText`] hands out
+/// one shared copy of each (the same allocation each time), across other strings joined
+/// in between.
+#[test]
+fn report_text_shares_one_copy_of_each_string() {
+    let mut t = ReportText::default();
+    let a = t.join(&["GET ", "/a"]);
+    let b = t.join(&["GET ", "/b"]);
+    let again = t.join(&["GET /", "a"]);
+    assert_eq!(&*again, "GET /a");
+    assert!(Arc::ptr_eq(&a, &again), "one copy of GET /a");
+    assert!(!Arc::ptr_eq(&a, &b));
+}

@@ -377,3 +377,16 @@ fn only_a_get_or_head_of_a_200_is_answered_not_modified() {
     assert_ne!(ask(&m, "PUT", "/x", &[O, inm]).status, 304);
     assert_eq!(ask(&m, "GET", "/gone", &[O, inm]).status, 404);
 }
+
+/// The simulator remembers what the origin alone would answer a request only when the
+/// origin is pure in time (`Upstream::pure`): a route with error windows answers an error
+/// inside them and its normal answer outside, so such a model says its answers change
+/// with time; without windows they do not.
+#[test]
+fn error_windows_make_answers_change_with_time() {
+    assert!(!model("  routes:\n    - path: /x\n").answers_change_with_time());
+    let m = model(
+        "  routes:\n    - path: /ok\n    - path: /x\n      errors: [{ status: 503, from: 0s, until: 1s }]\n",
+    );
+    assert!(m.answers_change_with_time());
+}
