@@ -35,6 +35,7 @@ fn multimap_operations() {
 fn byte_size_counts_names_values_and_separators() {
     let h = Headers::from_pairs([("ab", "cde"), ("f", "")]);
     assert_eq!(h.byte_size(), (2 + 3 + 4) + (1 + 4));
+    assert_eq!(Headers::from_pairs([("abc", "de")]).byte_size(), 3 + 2 + 4);
     assert_eq!(Headers::new().byte_size(), 0);
 }
 
