@@ -94,17 +94,22 @@ fn cache_fix(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> String
                 .collect()
         })
         .unwrap_or_default();
-    if r.verdict.in_preflight
-        || r.preflight_cache
-            .is_some_and(|_| r.poisoned_by.is_some() && r.verdict.in_preflight)
-    {
+    // A preflight is selected by Origin and both Access-Control-Request-* fields
+    // (Fetch §4.8): a cache must key (or Vary on) all three.
+    const PREFLIGHT_FIELDS: [&str; 3] = [
+        "origin",
+        "access-control-request-method",
+        "access-control-request-headers",
+    ];
+    if r.verdict.in_preflight {
+        let keyed = |n: &str| knobs.key_headers.iter().any(|h| h == n);
         if knobs.cache_options
             && knobs.preflight_key == PreflightKey::Ignore
-            && !knobs.key_headers.iter().any(|h| h == "origin")
+            && !PREFLIGHT_FIELDS.iter().all(|n| keyed(n))
         {
             parts.push("this edge stores OPTIONS without keying Origin and the Access-Control-Request-* headers: `cache_options: false`, or `preflight_key: honor` (CloudFront: add Origin, Access-Control-Request-Method, -Headers to the cache policy)".into());
         }
-        if !vary.iter().any(|v| v == "origin") {
+        if !PREFLIGHT_FIELDS.iter().all(|n| vary.iter().any(|v| v == n)) {
             parts.push("send `Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers` on preflights (preflight_vary: true)".into());
         }
     } else {

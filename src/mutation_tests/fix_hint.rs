@@ -255,3 +255,27 @@ fn a_stored_error_says_how_to_stop_storing_it() {
         h[1]
     );
 }
+
+/// Fetch §4.8: a cached preflight answers for one origin, method and header list. An edge
+/// that keys OPTIONS on Origin alone, behind an origin whose preflight varies on Origin
+/// alone, serves the answer for `X-A` to a request announcing `X-B`: the fix names the
+/// Access-Control-Request-* fields (keying and `Vary`), though Origin is keyed.
+#[test]
+fn a_preflight_keyed_on_origin_alone_still_needs_the_request_fields() {
+    let h = two_origins(
+        "  cors:
+    allow_origins: [https://a.example, https://b.example]
+    allow_methods: [PUT]
+    allow_headers: reflect
+    preflight_headers: { vary: Origin }
+  routes: [{ path: /api, cache_control: \"public, max-age=60\" }]",
+        "{ profile: cloudfront-cors-s3, key_headers: [origin] }",
+        "  - { at: 0s, client: a, fetch: PUT /api, headers: { x-a: \"1\" } }\n  - { at: 1s, client: a, fetch: PUT /api, headers: { x-b: \"1\" } }\n",
+    );
+    let hint = &h[1];
+    assert!(says(hint, "stores OPTIONS without keying"), "{hint:?}");
+    assert!(
+        says(hint, "`Vary: Origin, Access-Control-Request-Method"),
+        "{hint:?}"
+    );
+}
