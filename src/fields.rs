@@ -650,6 +650,7 @@ mod tests {
             "x=1.5",
             "x=123456789012.123",
             "x=-7",
+            "x=123456789012345",
         ] {
             let v = format!("{ok}, max-age=5");
             assert_eq!(t(&v).map(|c| c.max_age), Some(Some(5)), "{v}");

@@ -106,6 +106,15 @@ steps:
     );
 }
 
+thread_local! {
+    /// `(edge_requests, hits)` of the last trace [`two_origins`] ran on this thread.
+    static LAST: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+fn last_summary() -> (usize, usize) {
+    LAST.with(std::cell::Cell::get)
+}
+
 fn two_origins(origin: &str, edge: &str, steps: &str) -> Vec<Option<String>> {
     let yaml = format!(
         "origin:
@@ -120,6 +129,7 @@ steps:
     let sc = parse("t.yaml", &yaml).unwrap();
     let t = crate::sim::replay(&sc).unwrap();
     assert!(t.steps[1].cache_induced, "{:?}", t.steps[1]);
+    LAST.with(|l| l.set((t.summary.edge_requests, t.summary.hits)));
     t.steps
         .iter()
         .map(|s| s.fix.as_deref().map(str::to_string))
@@ -222,6 +232,12 @@ fn a_poisoned_preflight_names_options_caching_and_the_preflight_vary() {
         "{hint:?}"
     );
     assert!(!says(hint, NO_VARY), "{hint:?}");
+    assert_eq!(
+        last_summary(),
+        (3, 1),
+        "edge requests: step 0's preflight and actual request, step 1's preflight only \
+         (it failed, so the actual request never left); one of them a hit"
+    );
 }
 
 /// A stored error without CORS headers served again: stop storing it (how depends on
