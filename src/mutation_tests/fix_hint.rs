@@ -295,3 +295,23 @@ fn a_preflight_keyed_on_origin_alone_still_needs_the_request_fields() {
         "{hint:?}"
     );
 }
+
+/// A preflight whose `Vary` names some other field (here `Accept-Encoding`) still needs
+/// Origin and both Access-Control-Request-* fields in it.
+#[test]
+fn a_preflight_varying_on_something_else_needs_the_cors_fields() {
+    let h = two_origins(
+        "  cors:
+    allow_origins: [https://a.example, https://b.example]
+    allow_methods: [PUT]
+    preflight_headers: { vary: Accept-Encoding }
+  routes: [{ path: /api, cache_control: \"public, max-age=60\" }]",
+        "{ profile: cloudfront-cors-s3 }",
+        "  - { at: 0s, client: a, fetch: PUT /api }\n  - { at: 1s, client: b, fetch: PUT /api }\n",
+    );
+    assert!(
+        says(&h[1], "`Vary: Origin, Access-Control-Request-Method"),
+        "{:?}",
+        h[1]
+    );
+}
