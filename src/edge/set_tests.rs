@@ -305,19 +305,25 @@ fn equal_values_under_different_fields_are_two_variants() {
     assert_eq!(tags, [2, 3]);
 }
 
+/// A set holding one `Vary: Origin` variant per member of [`ORIGINS`], tagged by position.
+fn one_per_origin(knobs: &Knobs) -> VariantSet {
+    let mut set = VariantSet::default();
+    for (i, o) in ORIGINS.iter().enumerate() {
+        let r = req(&[("origin", o)]);
+        set.insert(
+            make_variant(knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag).unwrap(),
+            None,
+        );
+    }
+    set
+}
+
 /// The proxy's copy-on-write update copies a set without its index and inserts into the
 /// copy; until then the copy answers every lookup the original does.
 #[test]
 fn an_unindexed_copy_keeps_every_variant() {
     let knobs = Knobs::rfc9111();
-    let mut set = VariantSet::default();
-    for (i, o) in ORIGINS.iter().enumerate() {
-        let r = req(&[("origin", o)]);
-        set.insert(
-            make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag).unwrap(),
-            None,
-        );
-    }
+    let set = one_per_origin(&knobs);
     let copy = set.unindexed_copy();
     assert_eq!(copy.variants.len(), ORIGINS.len());
     for (i, o) in ORIGINS.iter().enumerate() {
@@ -334,14 +340,7 @@ fn an_unindexed_copy_keeps_every_variant() {
 #[test]
 fn drop_oldest_keeps_the_newest() {
     let knobs = Knobs::rfc9111();
-    let mut set = VariantSet::default();
-    for (i, o) in ORIGINS.iter().enumerate() {
-        let r = req(&[("origin", o)]);
-        set.insert(
-            make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag).unwrap(),
-            None,
-        );
-    }
+    let mut set = one_per_origin(&knobs);
     set.drop_oldest(2);
     let tags: Vec<Tag> = set.variants.iter().map(|v| v.tag).collect();
     assert_eq!(tags, [2, 3]);
@@ -381,15 +380,13 @@ fn invalidate_drops_only_that_urls_variants_and_reindexes() {
 /// weighs its responses' bytes plus 64 bytes of bookkeeping per variant.
 #[test]
 fn a_set_weighs_its_responses_and_64_bytes_each() {
-    let knobs = Knobs::rfc9111();
-    let mut set = VariantSet::default();
-    assert_eq!(set.byte_size(), 0);
-    let mut want = 0;
-    for (i, o) in ORIGINS.iter().enumerate() {
-        let r = req(&[("origin", o)]);
-        let v = make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag).unwrap();
-        want += v.response.byte_size() + 64;
-        set.insert(v, None);
-    }
+    assert_eq!(VariantSet::default().byte_size(), 0);
+    let set = one_per_origin(&Knobs::rfc9111());
+    let want: usize = set
+        .variants
+        .iter()
+        .map(|v| v.response.byte_size() + 64)
+        .sum();
+    assert_eq!(set.variants.len(), ORIGINS.len());
     assert_eq!(set.byte_size(), want);
 }

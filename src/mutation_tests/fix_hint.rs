@@ -1,16 +1,25 @@
 //! `crate::flow::fix`: the one-line fix named for a failing or wrongly allowed step, read
 //! from the simulator's report of small scenarios.
 
+use crate::flow::Trace;
 use crate::scenario::parse;
 
-/// The fix hints of a scenario's steps, run through the simulator.
-fn hints(yaml: &str) -> Vec<Option<String>> {
-    let sc = parse("t.yaml", yaml).unwrap();
-    let t = crate::sim::replay(&sc).unwrap();
+/// A scenario run through the simulator.
+fn trace(yaml: &str) -> Trace {
+    crate::sim::replay(&parse("t.yaml", yaml).unwrap()).unwrap()
+}
+
+/// The fix hint of each step of `t`.
+fn fixes(t: &Trace) -> Vec<Option<String>> {
     t.steps
         .iter()
         .map(|s| s.fix.as_deref().map(str::to_string))
         .collect()
+}
+
+/// The fix hints of a scenario's steps, run through the simulator.
+fn hints(yaml: &str) -> Vec<Option<String>> {
+    fixes(&trace(yaml))
 }
 
 fn says(hint: &Option<String>, what: &str) -> bool {
@@ -84,7 +93,7 @@ steps:
   - { at: 0s, client: a, fetch: GET /api }
   - { at: 2s, client: a, fetch: GET /api }
 ";
-    let t = crate::sim::replay(&parse("t.yaml", yaml).unwrap()).unwrap();
+    let t = trace(yaml);
     assert!(t.steps[1].verdict.allowed && t.steps[1].wrongly_allowed);
     let sum = &t.summary;
     assert_eq!(
@@ -98,7 +107,7 @@ steps:
         ),
         (2, 0, 1, 1, 2, 1)
     );
-    let h = hints(yaml);
+    let h = fixes(&t);
     assert_eq!(h[0], None, "allowed, and the origin alone allows it too");
     assert!(
         h[1].is_some(),
@@ -106,17 +115,10 @@ steps:
     );
 }
 
-thread_local! {
-    /// `(edge_requests, hits)` of the last trace [`two_origins`] ran on this thread.
-    static LAST: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
-}
-
-fn last_summary() -> (usize, usize) {
-    LAST.with(std::cell::Cell::get)
-}
-
-fn two_origins(origin: &str, edge: &str, steps: &str) -> Vec<Option<String>> {
-    let yaml = format!(
+/// A scenario of clients `a` and `b` against `origin` behind `edge`, run through the
+/// simulator; its second step must be cache-induced.
+fn two_origins_trace(origin: &str, edge: &str, steps: &str) -> Trace {
+    let t = trace(&format!(
         "origin:
 {origin}
 edge: {edge}
@@ -125,15 +127,14 @@ clients:
   - {{ name: b, origin: https://b.example }}
 steps:
 {steps}"
-    );
-    let sc = parse("t.yaml", &yaml).unwrap();
-    let t = crate::sim::replay(&sc).unwrap();
+    ));
     assert!(t.steps[1].cache_induced, "{:?}", t.steps[1]);
-    LAST.with(|l| l.set((t.summary.edge_requests, t.summary.hits)));
-    t.steps
-        .iter()
-        .map(|s| s.fix.as_deref().map(str::to_string))
-        .collect()
+    t
+}
+
+/// The fix hints of [`two_origins_trace`]'s steps.
+fn two_origins(origin: &str, edge: &str, steps: &str) -> Vec<Option<String>> {
+    fixes(&two_origins_trace(origin, edge, steps))
 }
 
 const REFLECT: &str = "  cors: { allow_origins: [https://a.example, https://b.example] }
@@ -216,12 +217,13 @@ fn a_naively_collapsed_step_says_so() {
 /// edge's OPTIONS caching and the preflight's `Vary`, not the actual response's.
 #[test]
 fn a_poisoned_preflight_names_options_caching_and_the_preflight_vary() {
-    let h = two_origins(
+    let t = two_origins_trace(
         "  cors: { allow_origins: [https://a.example, https://b.example], allow_methods: [PUT] }
   routes: [{ path: /api, cache_control: \"public, max-age=60\" }]",
         "{ profile: cloudfront-cors-s3, key_headers: [accept-language] }",
         "  - { at: 0s, client: a, fetch: PUT /api }\n  - { at: 1s, client: b, fetch: PUT /api }\n",
     );
+    let h = fixes(&t);
     let hint = &h[1];
     assert!(
         says(hint, "stores OPTIONS without keying Origin"),
@@ -233,7 +235,7 @@ fn a_poisoned_preflight_names_options_caching_and_the_preflight_vary() {
     );
     assert!(!says(hint, NO_VARY), "{hint:?}");
     assert_eq!(
-        last_summary(),
+        (t.summary.edge_requests, t.summary.hits),
         (3, 1),
         "edge requests: step 0's preflight and actual request, step 1's preflight only \
          (it failed, so the actual request never left); one of them a hit"

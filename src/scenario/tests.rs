@@ -346,23 +346,28 @@ fn a_scalar_where_a_section_belongs_names_its_keys() {
     );
 }
 
+/// A scenario whose first step expects `expect` and whose second states nothing.
+fn expecting(expect: &str) -> Scenario {
+    parse(
+        "t.yaml",
+        &format!(
+            "origin: {{ routes: [ {{ path: /x }} ] }}
+clients: [ {{ name: a, origin: https://a.example }} ]
+steps:
+  - {{ client: a, fetch: GET /x, expect: {{ {expect} }} }}
+  - {{ client: a, fetch: GET /x }}
+"
+        ),
+    )
+    .unwrap()
+}
+
 /// PRODUCT.md "Scenario format": `expect: { served_by: … }` takes origin, edge, browser
 /// or none, the same words the report's `served_by` uses.
 #[test]
 fn every_served_by_value_parses_to_its_layer() {
     for b in ServedBy::ALL {
-        let s = parse(
-            "t.yaml",
-            &format!(
-                "origin: {{ routes: [ {{ path: /x }} ] }}
-clients: [ {{ name: a, origin: https://a.example }} ]
-steps:
-  - {{ client: a, fetch: GET /x, expect: {{ served_by: {} }} }}
-",
-                b.id()
-            ),
-        )
-        .unwrap();
+        let s = expecting(&format!("served_by: {}", b.id()));
         assert_eq!(s.steps[0].expect.served_by, Some(b));
     }
     assert_eq!(
@@ -377,19 +382,7 @@ steps:
 #[test]
 fn every_preflight_value_parses_and_an_unstated_expectation_is_empty() {
     for u in PreflightUse::ALL {
-        let s = parse(
-            "t.yaml",
-            &format!(
-                "origin: {{ routes: [ {{ path: /x }} ] }}
-clients: [ {{ name: a, origin: https://a.example }} ]
-steps:
-  - {{ client: a, fetch: GET /x, expect: {{ preflight: {} }} }}
-  - {{ client: a, fetch: GET /x }}
-",
-                u.id()
-            ),
-        )
-        .unwrap();
+        let s = expecting(&format!("preflight: {}", u.id()));
         assert_eq!(s.steps[0].expect.preflight, Some(u));
         assert!(!s.steps[0].expect.is_empty());
         assert!(s.steps[1].expect.is_empty());
