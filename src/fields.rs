@@ -135,6 +135,13 @@ impl Headers {
         self.0.extend_from_slice(&other.0);
     }
 
+    /// Appends the field lines of `other` whose (lowercase) name `keep` accepts, in
+    /// order (static text stays static).
+    pub fn extend_where(&mut self, other: &Headers, mut keep: impl FnMut(&str) -> bool) {
+        self.0
+            .extend(other.0.iter().filter(|(n, _)| keep(n)).cloned());
+    }
+
     /// Adds a field line of static text after any existing ones, without allocating.
     /// `name` must already be lowercase (the browser's and origin's own fields are).
     pub fn append_static(&mut self, name: &'static str, value: &'static str) {
@@ -147,7 +154,8 @@ impl Headers {
     pub fn append_missing(&mut self, other: &Headers) {
         self.0.reserve(other.0.len());
         for (n, v) in &other.0 {
-            if !self.0.iter().any(|(m, _)| m.eq_ignore_ascii_case(n)) {
+            // names are lowercase on both sides
+            if !self.0.iter().any(|(m, _)| same_text(m, n)) {
                 self.0.push((n.clone(), v.clone()));
             }
         }
@@ -298,46 +306,47 @@ impl CacheControl {
     /// RFC 9111 §5.2 requires; a directive with an unparsable number is treated as absent
     /// except `max-age`/`s-maxage`, which are then taken as 0 (stale), the safe reading.
     pub fn parse(headers: &Headers, name: &str) -> Option<CacheControl> {
-        if !headers.contains(name) {
-            return None;
-        }
-        let mut cc = CacheControl::default();
-        for member in headers.list(name) {
-            let (k, v) = match member.split_once('=') {
-                Some((k, v)) => (k.trim(), Some(v.trim().trim_matches('"'))),
-                None => (member, None),
-            };
-            let num = |v: Option<&str>| v.and_then(delta_seconds);
-            let is = |name: &str| k.eq_ignore_ascii_case(name);
-            if is("max-age") {
-                cc.max_age = Some(num(v).unwrap_or(0));
-            } else if is("s-maxage") {
-                cc.s_maxage = Some(num(v).unwrap_or(0));
-            } else if is("no-store") {
-                cc.no_store = true;
-            } else if is("no-cache") {
-                cc.no_cache = true;
-            } else if is("private") {
-                cc.private = true;
-            } else if is("public") {
-                cc.public = true;
-            } else if is("must-revalidate") {
-                cc.must_revalidate = true;
-            } else if is("proxy-revalidate") {
-                cc.proxy_revalidate = true;
-            } else if is("stale-while-revalidate") {
-                cc.stale_while_revalidate = num(v);
-            } else if is("stale-if-error") {
-                cc.stale_if_error = num(v);
-            } else if is("min-fresh") {
-                cc.min_fresh = num(v);
-            } else if is("max-stale") {
-                cc.max_stale = Some(num(v));
-            } else if is("only-if-cached") {
-                cc.only_if_cached = true;
+        let mut cc = None;
+        for line in headers.get_all(name) {
+            let cc = cc.get_or_insert_with(CacheControl::default);
+            for member in split_list(line) {
+                cc.apply(member);
             }
         }
-        Some(cc)
+        cc
+    }
+
+    /// Applies one list member (`name` or `name=value`, any case) of a `Cache-Control`.
+    fn apply(&mut self, member: &str) {
+        let (k, v) = match member.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v.trim().trim_matches('"'))),
+            None => (member, None),
+        };
+        // the name lowercased on the stack: no directive acted on is longer than 22
+        let mut buf = [0u8; 24];
+        let Some(lower) = buf.get_mut(..k.len()) else {
+            return;
+        };
+        for (d, c) in lower.iter_mut().zip(k.bytes()) {
+            *d = c.to_ascii_lowercase();
+        }
+        let num = || v.and_then(delta_seconds);
+        match &*lower {
+            b"max-age" => self.max_age = Some(num().unwrap_or(0)),
+            b"s-maxage" => self.s_maxage = Some(num().unwrap_or(0)),
+            b"no-store" => self.no_store = true,
+            b"no-cache" => self.no_cache = true,
+            b"private" => self.private = true,
+            b"public" => self.public = true,
+            b"must-revalidate" => self.must_revalidate = true,
+            b"proxy-revalidate" => self.proxy_revalidate = true,
+            b"stale-while-revalidate" => self.stale_while_revalidate = num(),
+            b"stale-if-error" => self.stale_if_error = num(),
+            b"min-fresh" => self.min_fresh = num(),
+            b"max-stale" => self.max_stale = Some(num()),
+            b"only-if-cached" => self.only_if_cached = true,
+            _ => {}
+        }
     }
 
     /// Parses a targeted cache-control field (RFC 9213 §2), such as `CDN-Cache-Control`.

@@ -583,7 +583,7 @@ impl Browser {
                 let mut referer = String::with_capacity(page.len() + 1);
                 referer.push_str(page);
                 referer.push('/');
-                headers.append("referer", &referer);
+                headers.append_known("referer", referer);
             }
         }
     }

@@ -11,6 +11,7 @@
 //! (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html>).
 //! So under `CachingOptimized` alone the origin never sees `Origin`.
 
+use crate::fields::Headers;
 use crate::message::Request;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -120,13 +121,21 @@ pub fn origin_request<'a>(
     if fwd.is_transparent() {
         return Cow::Borrowed(req);
     }
-    let mut out = req.clone();
-    // the kept fields as they were (static text stays static)
-    out.headers.retain(|n| keeps(fwd, key_headers, n));
+    // the kept fields as they were (static text stays static); the dropped ones are
+    // never copied
+    let mut headers = Headers::new();
+    headers.reserve(req.headers.len() + fwd.add.len());
+    headers.extend_where(&req.headers, |n| keeps(fwd, key_headers, n));
     for (n, v) in &fwd.add {
-        out.headers.append(n, v);
+        headers.append(n, v);
     }
-    Cow::Owned(out)
+    Cow::Owned(Request {
+        method: req.method.clone(),
+        scheme: req.scheme.clone(),
+        host: req.host.clone(),
+        target: req.target.clone(),
+        headers,
+    })
 }
 
 /// Whether the origin misses (or gets replaced) any of `req`'s fields. Fields the edge

@@ -12,7 +12,7 @@ pub mod gen;
 pub mod kind;
 pub mod stats;
 
-use crate::flow::{StepReport, Trace};
+use crate::flow::{Attributed, StepReport, Trace};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
 use crate::scenario::{self, Expect, OriginSpec, PreflightUse, Scenario, Step};
@@ -182,6 +182,31 @@ fn poisoned(r: &StepReport) -> bool {
     r.cache_induced && r.poisoned_by.is_some()
 }
 
+/// What running one step of a session gives: a full report, kept for [`classify`], or
+/// the attribution alone.
+trait Ran {
+    /// A cache-induced failure that a stored response caused ([`poisoned`]).
+    fn poisoned(&self) -> bool;
+    /// Keeps it among the run's reports, if it is one.
+    fn keep(self, reports: &mut Vec<StepReport>);
+}
+
+impl Ran for StepReport {
+    fn poisoned(&self) -> bool {
+        poisoned(self)
+    }
+    fn keep(self, reports: &mut Vec<StepReport>) {
+        reports.push(self);
+    }
+}
+
+impl Ran for Attributed {
+    fn poisoned(&self) -> bool {
+        self.cache_induced && self.poisoned_by.is_some()
+    }
+    fn keep(self, _: &mut Vec<StepReport>) {}
+}
+
 fn cache_index(p: &Pool, s: &SessionStep) -> usize {
     (((s.client * p.requests.len() + s.request) * (p.credentials.len() + 1) + s.credentials)
         << p.extra_headers.len())
@@ -247,6 +272,18 @@ impl<'a> Explorer<'a> {
         keep: Keep,
         stop: impl Fn(&Scenario, &[Step], &StepReport) -> bool,
     ) -> bool {
+        self.run_with(session, keep, |sim, up, i, st| sim.step(up, i, st), stop)
+    }
+
+    /// [`Explorer::run_inner`] with each step run by `run`: the full report, or only the
+    /// attribution when nothing else is read ([`Explorer::any_failure`]).
+    fn run_with<R: Ran>(
+        &mut self,
+        session: &Session,
+        keep: Keep,
+        run: impl Fn(&mut Sim<'_>, &mut OriginModel, usize, &Step) -> R,
+        stop: impl Fn(&Scenario, &[Step], &R) -> bool,
+    ) -> bool {
         let Explorer {
             sc,
             model,
@@ -283,18 +320,18 @@ impl<'a> Explorer<'a> {
                     if keep_steps {
                         last_steps.push(st.clone());
                     }
-                    sim.step(model, i, st)
+                    run(&mut sim, model, i, st)
                 }
                 None => {
                     let st = pool.step(sc, s, now);
-                    let r = sim.step(model, i, &st);
+                    let r = run(&mut sim, model, i, &st);
                     if keep_steps {
                         last_steps.push(st);
                     }
                     r
                 }
             };
-            if keep == Keep::FromFailure && !keep_steps && poisoned(&report) {
+            if keep == Keep::FromFailure && !keep_steps && report.poisoned() {
                 // the steps so far as the cache above holds them: `Pool::step` at their times
                 let upto = &session.steps[..=i];
                 last_steps.extend(
@@ -305,7 +342,7 @@ impl<'a> Explorer<'a> {
                 keep_steps = true;
             }
             let done = stop(scratch, last_steps, &report);
-            reports.push(report);
+            report.keep(reports);
             if done {
                 *parts = Some(sim.into_parts(kept));
                 return true;
@@ -353,7 +390,12 @@ impl<'a> Explorer<'a> {
     /// intermittent and has no poisoning step; replay and lint report it.
     /// Stops at the first failing step: the steps after it cannot change the answer.
     pub fn any_failure(&mut self, session: &Session) -> bool {
-        self.run_inner(session, Keep::None, |_, _, r| poisoned(r))
+        self.run_with(
+            session,
+            Keep::None,
+            |sim, up, i, st| sim.step_attribution(up, i, st, st.at_ms),
+            |_, _, a| a.poisoned(),
+        )
     }
 
     /// The session as a scenario: only the clients it uses (POPs pinned where the edge

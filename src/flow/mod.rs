@@ -424,9 +424,9 @@ impl<'a> StepRun<'a> {
         self.finish_with(knobs, &mut ReportText::default())
     }
 
-    /// [`StepRun::finish`], taking the report's text from `text` (shared with earlier
-    /// reports).
-    pub fn finish_with(mut self, knobs: &Knobs, text: &mut ReportText) -> (StepReport, Fetch) {
+    /// The browser's outcome, its verdict and the no-cache verdict, once [`Next::Done`]
+    /// (a step that never ran is unchecked, and so is its counterfactual).
+    fn settle(&mut self) -> (Done, Verdict, Verdict) {
         let mut done = self.done.take().unwrap_or_else(|| Done {
             verdict: Verdict::unchecked(),
             preflight_sent: false,
@@ -438,6 +438,28 @@ impl<'a> StepRun<'a> {
         });
         let verdict = std::mem::replace(&mut done.verdict, Verdict::unchecked());
         let direct = self.direct.take().unwrap_or_else(|| verdict.clone());
+        (done, verdict, direct)
+    }
+
+    /// What [`StepRun::finish`] attributes, without the rest of the report (its text,
+    /// hops, expectation and fix hint): whether the step is cache-induced, the step
+    /// whose stored response caused it, and the no-cache verdict. For a driver that
+    /// only asks whether a step failed (the explorer's search). Gives the fetch back.
+    pub fn finish_attribution(mut self) -> (Attributed, Fetch) {
+        let (done, verdict, direct) = self.settle();
+        let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
+        let a = Attributed {
+            cache_induced: at.cache_induced,
+            poisoned_by: at.poisoned_by,
+            direct,
+        };
+        (a, self.fetch)
+    }
+
+    /// [`StepRun::finish`], taking the report's text from `text` (shared with earlier
+    /// reports).
+    pub fn finish_with(mut self, knobs: &Knobs, text: &mut ReportText) -> (StepReport, Fetch) {
+        let (done, verdict, direct) = self.settle();
         let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
         let main = self
             .sent
@@ -495,6 +517,18 @@ impl<'a> StepRun<'a> {
             fix_hint(&report, knobs, at.deciding.map(|x| &*x.response)).map(|h| text.join(&[&h]));
         (report, self.fetch)
     }
+}
+
+/// A step's attribution alone ([`StepRun::finish_attribution`]): the fields of
+/// [`StepReport`] with the same names.
+#[derive(Clone, Debug)]
+pub struct Attributed {
+    /// The cache changed the verdict against the no-cache counterfactual.
+    pub cache_induced: bool,
+    /// The step whose stored response did it, when known.
+    pub poisoned_by: Option<usize>,
+    /// The no-cache counterfactual's verdict.
+    pub direct: Verdict,
 }
 
 /// What the caches had to do with a step's verdict: the exchange that decided it, the

@@ -7,7 +7,7 @@ use crate::browser::run::Instance;
 use crate::browser::{Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{self, Cache, Completion, Decision, Outcome, StoreResult, Tag};
-use crate::flow::{browsers_of, EdgeAnswer, Next, ReportText, StepRun};
+use crate::flow::{browsers_of, Attributed, EdgeAnswer, Next, ReportText, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
@@ -435,6 +435,47 @@ impl<'a> Sim<'a> {
         st: &Step,
         at_ms: u64,
     ) -> StepReport {
+        self.run_step(
+            up,
+            index,
+            st,
+            at_ms,
+            |run, knobs, text| run.finish_with(knobs, text),
+            |r| &r.direct,
+        )
+    }
+
+    /// [`Sim::step_at`] without the report's text, hops, expectation and fix hint: what
+    /// the step's attribution says ([`StepRun::finish_attribution`]). The state it leaves
+    /// (caches, browsers, remembered verdicts) is the same.
+    pub fn step_attribution(
+        &mut self,
+        up: &mut dyn Upstream,
+        index: usize,
+        st: &Step,
+        at_ms: u64,
+    ) -> Attributed {
+        self.run_step(
+            up,
+            index,
+            st,
+            at_ms,
+            |run, _, _| run.finish_attribution(),
+            |a| &a.direct,
+        )
+    }
+
+    /// Runs one step's [`StepRun`] to the end, then `finish` turns it into `R`, whose
+    /// no-cache verdict `direct` gives (remembered for the next steps).
+    fn run_step<R>(
+        &mut self,
+        up: &mut dyn Upstream,
+        index: usize,
+        st: &Step,
+        at_ms: u64,
+        finish: impl FnOnce(StepRun<'_>, &Knobs, &mut ReportText) -> (R, Fetch),
+        direct: impl Fn(&R) -> &Verdict,
+    ) -> R {
         let c = &self.sc.clients[st.client];
         let pop = c.pop.unwrap_or(0) as usize;
         let f = match self.scratch.take() {
@@ -488,7 +529,7 @@ impl<'a> Sim<'a> {
         if run.direct_redirected() {
             unremembered = None;
         }
-        let (report, f) = run.finish_with(self.knobs, &mut self.text);
+        let (report, f) = finish(run, self.knobs, &mut self.text);
         if let Some((preflight, request, slot)) = unremembered {
             memo_put(
                 &mut self.direct_memo,
@@ -496,7 +537,7 @@ impl<'a> Sim<'a> {
                 preflight,
                 request,
                 &f,
-                &report.direct,
+                direct(&report),
             );
         }
         self.scratch = Some(f);
@@ -517,6 +558,8 @@ pub struct SimParts {
     fresh: Vec<Instance>,
     direct_memo: CounterfactualMemo,
     scratch: Option<Fetch>,
+    /// The reports' shared text (the same clients and URLs session after session).
+    text: ReportText,
 }
 
 impl Edge {
@@ -542,6 +585,7 @@ impl SimParts {
             user_of,
             direct_memo: CounterfactualMemo::default(),
             scratch: None,
+            text: ReportText::default(),
         }
     }
 
@@ -572,6 +616,7 @@ impl<'a> Sim<'a> {
             fresh,
             direct_memo,
             scratch,
+            text,
         } = parts;
         let sim = Sim {
             sc,
@@ -581,7 +626,7 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo,
             scratch,
-            text: ReportText::default(),
+            text,
             reuse_forwarded: reuse_forwarded(knobs),
         };
         (sim, Kept { shared, fresh })
@@ -597,6 +642,7 @@ impl<'a> Sim<'a> {
             fresh: kept.fresh,
             direct_memo: self.direct_memo,
             scratch: self.scratch,
+            text: self.text,
         }
     }
 }

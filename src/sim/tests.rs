@@ -152,3 +152,44 @@ steps:
     assert!(t.passed(), "{:?}", t.steps[0].expectation);
     assert_eq!(t.steps[0].hops.len(), 1);
 }
+
+/// `step_attribution` (the explorer's fast path) says what the full report says: the
+/// same cache-induced flag, poisoning step and no-cache verdict, step after step, with
+/// the state between steps the same (every bundled scenario, under every profile).
+#[test]
+fn attribution_alone_agrees_with_the_full_report() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .chain(std::fs::read_dir(format!("{dir}/explore")).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "{files:?}");
+    let mut steps = 0;
+    for path in &files {
+        let sc = parse(
+            &path.to_string_lossy(),
+            &std::fs::read_to_string(path).unwrap(),
+        )
+        .unwrap();
+        let OriginSpec::Model(m) = &sc.origin else {
+            continue;
+        };
+        for p in crate::profile::builtin_profiles() {
+            let (mut full, mut lean) = (Sim::new(&sc, &p.knobs), Sim::new(&sc, &p.knobs));
+            let (mut up1, mut up2) = (m.clone(), m.clone());
+            for (i, st) in sc.steps.iter().enumerate() {
+                let r = full.step(&mut up1, i, st);
+                let a = lean.step_attribution(&mut up2, i, st, st.at_ms);
+                let at = format!("{} under {}, step {i}", path.display(), p.name);
+                assert_eq!(a.cache_induced, r.cache_induced, "{at}");
+                assert_eq!(a.poisoned_by, r.poisoned_by, "{at}");
+                assert_eq!(a.direct, r.direct, "{at}");
+                steps += 1;
+            }
+        }
+    }
+    assert!(steps > 500, "{steps}");
+}
