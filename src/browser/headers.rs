@@ -118,6 +118,18 @@ impl FetchSite {
         )
     }
 
+    /// The value for a page origin and URL related as `r` (one that does not parse is
+    /// cross-site).
+    pub(crate) fn of_relation(r: super::site::Relation) -> FetchSite {
+        if r.same_origin {
+            FetchSite::SameOrigin
+        } else if r.same_site {
+            FetchSite::SameSite
+        } else {
+            FetchSite::CrossSite
+        }
+    }
+
     /// [`FetchSite::of`] on split parts (`None`: not a URL, which is cross-site).
     pub(crate) fn of_parts(
         page: Option<&super::site::Parts<'_>>,

@@ -220,20 +220,9 @@ impl Fetch {
             Credentials::Omit => false,
             Credentials::SameOrigin => {
                 self.origin != "null"
-                    && site::parts(&self.origin).is_some_and(|o| {
-                        self.with_url_parts(|u| u.is_some_and(|u| site::same_origin_parts(&o, &u)))
-                    })
+                    && site::relation(&self.origin, &self.scheme, &self.host, &self.target)
+                        .same_origin
             }
-        }
-    }
-
-    /// Calls `then` with the parts of the fetch's current URL ([`site::parts`] of
-    /// [`cache::url_of`]), split from its fields without building the URL when they are
-    /// plain ([`site::url_parts`]).
-    fn with_url_parts<R>(&self, then: impl FnOnce(Option<site::Parts<'_>>) -> R) -> R {
-        match site::url_parts(&self.scheme, &self.host, &self.target) {
-            Some(p) => then(Some(p)),
-            None => then(site::parts(&cache::url_of(self))),
         }
     }
 
@@ -565,10 +554,8 @@ impl Browser {
         headers.append_missing(&self.defaults_for(agent, &f.scheme));
         if browser {
             let page = f.page_origin();
-            let page_parts = site::parts(page);
-            let here =
-                f.with_url_parts(|u| headers::FetchSite::of_parts(page_parts.as_ref(), u.as_ref()));
-            let site = f.chain.fetch_site.max(here);
+            let rel = site::relation(page, &f.scheme, &f.host, &f.target);
+            let site = f.chain.fetch_site.max(headers::FetchSite::of_relation(rel));
             headers.append_static("sec-fetch-site", site.value());
             headers.append_static(
                 "sec-fetch-mode",
@@ -579,7 +566,7 @@ impl Browser {
                 },
             );
             headers.append_static("sec-fetch-dest", "empty");
-            if page_parts.is_some() {
+            if rel.origin_parses {
                 let mut referer = String::with_capacity(page.len() + 1);
                 referer.push_str(page);
                 referer.push('/');

@@ -111,8 +111,6 @@ pub struct Done {
     pub status: u16,
     /// Redirects followed.
     pub redirects: usize,
-    /// The URL of the last request.
-    pub final_url: String,
 }
 
 /// Fetch §4.4 step 5: at most 20 redirects.
@@ -187,7 +185,6 @@ impl Run {
             browser_cache,
             status,
             redirects: self.hop,
-            final_url: super::cache::url_of(&self.f),
         }
     }
 

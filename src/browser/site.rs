@@ -6,6 +6,11 @@
 //! multi-label public suffixes that scenarios are likely to use; any other name's site is
 //! its last two labels. An IP address or a single-label name (`localhost`) is its own site.
 
+use crate::edge::hash::{FastBuild, FastHasher};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
 /// `scheme`, `host` (lowercase, no port) and port of an origin or URL authority.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Parts<'a> {
@@ -82,6 +87,90 @@ fn default_port(scheme: &str) -> Option<&'static str> {
         "https" | "wss" => Some("443"),
         _ => None,
     }
+}
+
+/// How the URL `scheme://host` + target relates to an origin (the page's, or the
+/// request's): whether each parses, and whether they are same origin and same site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Relation {
+    /// The origin is `scheme://host[:port]` (not `null`, not garbage).
+    pub origin_parses: bool,
+    /// Both parse and are same origin.
+    pub same_origin: bool,
+    /// Both parse and are schemefully same site.
+    pub same_site: bool,
+}
+
+impl Relation {
+    fn of(origin: Option<&Parts<'_>>, url: Option<&Parts<'_>>) -> Relation {
+        let both = |f: fn(&Parts<'_>, &Parts<'_>) -> bool| match (origin, url) {
+            (Some(o), Some(u)) => f(o, u),
+            _ => false,
+        };
+        let same_origin = both(same_origin_parts);
+        Relation {
+            origin_parses: origin.is_some(),
+            same_origin,
+            // same origin is same scheme and host, hence same site
+            same_site: same_origin || both(same_site_parts),
+        }
+    }
+}
+
+/// Bound on the pairs the per-thread memo of [`relation`] holds (beyond it, it starts
+/// over).
+const RELATIONS_MAX: usize = 4096;
+
+/// `hash(origin, scheme, host)` → those three and their [`Relation`].
+type RelationMemo = HashMap<u64, Vec<(Box<str>, Box<str>, Box<str>, Relation)>, FastBuild>;
+
+thread_local! {
+    /// The pairs [`relation`] was asked about. A pure function's results: whatever it
+    /// holds, [`relation`] answers the same.
+    static RELATION_MEMO: RefCell<RelationMemo> = RefCell::new(HashMap::default());
+}
+
+/// [`Relation`] of `origin` and the URL `scheme://host` + `target` (as
+/// [`super::cache::url_of`] writes it). Every simulated request asks this two or three
+/// times, for pairs a scenario repeats, so the answer for a plain target (empty, or
+/// starting a path, query or fragment: then it cannot change the URL's origin) is
+/// remembered.
+pub(crate) fn relation(origin: &str, scheme: &str, host: &str, target: &str) -> Relation {
+    let compute = || {
+        let o = parts(origin);
+        match url_parts(scheme, host, target) {
+            Some(u) => Relation::of(o.as_ref(), Some(&u)),
+            None => {
+                let url = format!("{scheme}://{host}{target}");
+                Relation::of(o.as_ref(), parts(&url).as_ref())
+            }
+        }
+    };
+    if !target.bytes().next().is_none_or(|b| matches!(b, b'/' | b'?' | b'#')) {
+        return compute();
+    }
+    let mut h = FastHasher::default();
+    (origin, scheme, host).hash(&mut h);
+    let slot = h.finish();
+    RELATION_MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        let found = m.get(&slot).and_then(|v| {
+            v.iter()
+                .find(|(o, s, h, _)| **o == *origin && **s == *scheme && **h == *host)
+                .map(|e| e.3)
+        });
+        if let Some(r) = found {
+            return r;
+        }
+        let r = compute();
+        if m.len() >= RELATIONS_MAX {
+            m.clear();
+        }
+        m.entry(slot)
+            .or_default()
+            .push((origin.into(), scheme.into(), host.into(), r));
+        r
+    })
 }
 
 /// HTML "same origin": scheme, host and port equal (the default port written or not).
@@ -307,5 +396,44 @@ mod tests {
         assert_eq!(registrable_domain("localhost"), "localhost");
         assert_eq!(registrable_domain("api.app.example.com"), "example.com");
         assert!(!same_site("http://10.0.0.1:80", "http://10.0.0.2/"));
+    }
+
+    /// The remembered relation is the one computed from the URL itself, whichever pairs
+    /// came before it (more pairs than the memo holds, asked three times over), and a
+    /// target that is not plain is never answered from the memo.
+    #[test]
+    fn relation_is_what_the_urls_say() {
+        let origins = [
+            "https://app.example.com",
+            "https://api.example.com:443",
+            "http://api.example.com",
+            "https://evil.example",
+            "null",
+            "garbage",
+            "https://x.co.uk",
+        ];
+        let urls = [
+            ("https", "api.example.com", "/d?x=1"),
+            ("https", "api.example.com:8443", "/d"),
+            ("http", "api.example.com", ""),
+            ("https", "y.x.co.uk", "#f"),
+            ("https", "evil.example", "?q"),
+            ("https", "app.example.com", "x/y"),
+            ("https", "app.example.com/p", "/q"),
+            ("", "app.example.com", "/"),
+        ];
+        for _ in 0..3 {
+            for o in origins {
+                for (scheme, host, target) in urls {
+                    let url = format!("{scheme}://{host}{target}");
+                    let want = Relation {
+                        origin_parses: parts(o).is_some(),
+                        same_origin: same_origin(o, &url),
+                        same_site: same_site(o, &url),
+                    };
+                    assert_eq!(relation(o, scheme, host, target), want, "{o} {url}");
+                }
+            }
+        }
     }
 }

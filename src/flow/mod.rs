@@ -434,7 +434,6 @@ impl<'a> StepRun<'a> {
             browser_cache: None,
             status: 0,
             redirects: 0,
-            final_url: String::new(),
         });
         let verdict = std::mem::replace(&mut done.verdict, Verdict::unchecked());
         let direct = self.direct.take().unwrap_or_else(|| verdict.clone());
