@@ -146,7 +146,11 @@ pub(crate) fn relation(origin: &str, scheme: &str, host: &str, target: &str) -> 
             }
         }
     };
-    if !target.bytes().next().is_none_or(|b| matches!(b, b'/' | b'?' | b'#')) {
+    if !target
+        .bytes()
+        .next()
+        .is_none_or(|b| matches!(b, b'/' | b'?' | b'#'))
+    {
         return compute();
     }
     let mut h = FastHasher::default();

@@ -138,7 +138,8 @@ pub struct StepRun<'a> {
     /// The redirect hop of the first request sent through the edge.
     first_hop: Option<usize>,
     done: Option<Done>,
-    direct_run: Option<DirectRun>,
+    /// Boxed: most steps never start one, and a `StepRun` is moved by value.
+    direct_run: Option<Box<DirectRun>>,
     direct: Option<Verdict>,
     direct_redirects: usize,
     state: State,
@@ -186,9 +187,8 @@ impl<'a> StepRun<'a> {
 
     /// The edge hands forwarded answers through unaltered (the in-process edge), so a
     /// forwarded answer stands in for the direct exchange with the origin.
-    pub fn reusing_forwarded(mut self) -> StepRun<'a> {
+    pub fn reuse_forwarded(&mut self) {
         self.reuse_forwarded = true;
-        self
     }
 
     /// Reports `url` instead of the step's own (the wire driver's target URL).
@@ -323,14 +323,14 @@ impl<'a> StepRun<'a> {
             }
             RunNext::Send(s) => {
                 let first = (s.leg == Leg::Preflight, s.request.clone());
-                self.direct_run = Some(DirectRun {
+                self.direct_run = Some(Box::new(DirectRun {
                     run,
                     inst,
                     pending: Some(s),
                     first,
                     at: self.now,
                     answered: 0,
-                });
+                }));
                 self.state = State::Remembered;
             }
         }

@@ -106,8 +106,8 @@ fn forwarded_answers_stand_in_and_a_served_actual_is_attributed() {
     let sc = scenario();
     let st = &sc.steps[1];
     let mut browser = Instance::new(crate::browser::Browser::new(sc.clients[1].agent));
-    let mut run =
-        StepRun::new(1, st, &sc.clients[1], &mut browser, sc.fetch(st), 1000).reusing_forwarded();
+    let mut run = StepRun::new(1, st, &sc.clients[1], &mut browser, sc.fetch(st), 1000);
+    run.reuse_forwarded();
     run.on_edge(answer(
         allowing("https://app2.example.com", true),
         Outcome::Miss,

@@ -93,7 +93,8 @@ fn an_all_forwarded_fetch_is_its_own_counterfactual() {
     let sc = scenario();
     let (st, cl) = (&sc.steps[0], &sc.clients[0]);
     let mut inst = Instance::new(Browser::new(cl.agent));
-    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0).reusing_forwarded();
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0);
+    run.reuse_forwarded();
     assert!(matches!(run.poll(), Next::Edge { .. }));
     run.on_edge(answer(allowed(), Outcome::Miss, None, None));
     assert!(matches!(run.poll(), Next::Done), "nothing more to ask");
@@ -107,7 +108,8 @@ fn an_all_forwarded_fetch_is_its_own_counterfactual() {
 
     // a hit at the edge: the counterfactual is needed (a remembered verdict first)
     let mut inst = Instance::new(Browser::new(cl.agent));
-    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0).reusing_forwarded();
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0);
+    run.reuse_forwarded();
     run.on_edge(answer(allowed(), Outcome::Hit, None, Some(0)));
     assert!(matches!(run.poll(), Next::Remembered { .. }));
     run.remembered(None);
@@ -185,7 +187,8 @@ fn forwarded_hops_stand_in_for_the_origin_position_by_position() {
     let (st, cl) = (&sc.steps[0], &sc.clients[0]);
     let acao = ("access-control-allow-origin", "https://app1.example.com");
     let mut inst = Instance::new(Browser::new(cl.agent));
-    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0).reusing_forwarded();
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0);
+    run.reuse_forwarded();
     run.on_edge(answer(
         resp(302, &[acao, ("location", "/api/other")]),
         Outcome::Miss,
@@ -283,7 +286,8 @@ fn the_report_lists_each_exchange_with_its_leg() {
     let mut f = sc.fetch(st);
     f.method = "PUT".into();
     let mut inst = Instance::new(Browser::new(cl.agent));
-    let mut run = StepRun::new(0, st, cl, &mut inst, f, 0).reusing_forwarded();
+    let mut run = StepRun::new(0, st, cl, &mut inst, f, 0);
+    run.reuse_forwarded();
     let Next::Edge { request, .. } = run.poll() else {
         panic!("the preflight goes through the edge")
     };
@@ -314,7 +318,7 @@ fn the_report_lists_each_exchange_with_its_leg() {
     );
 }
 
-/// PRODUCT.md "The key definition" with the in-process edge (`reusing_forwarded`): the
+/// PRODUCT.md "The key definition" with the in-process edge (`reuse_forwarded`): the
 /// first hop's redirect is served from the edge's cache (stored by step 2), the hop it
 /// points to is forwarded and allowed; the origin alone answers the first request
 /// itself, without `Access-Control-Allow-Origin`. The verdicts differ because of the
@@ -330,7 +334,8 @@ fn a_cached_redirect_that_changes_the_verdict_is_cache_induced() {
     let (st, cl) = (&sc.steps[0], &sc.clients[0]);
     let acao = ("access-control-allow-origin", "https://app1.example.com");
     let mut inst = Instance::new(Browser::new(cl.agent));
-    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0).reusing_forwarded();
+    let mut run = StepRun::new(0, st, cl, &mut inst, sc.fetch(st), 0);
+    run.reuse_forwarded();
     let moved = resp(302, &[acao, ("location", "/api/other")]);
     run.on_edge(answer(moved, Outcome::Hit, None, Some(2)));
     run.on_edge(answer(allowed(), Outcome::Miss, None, None));

@@ -495,7 +495,7 @@ impl<'a> Sim<'a> {
             at_ms,
         );
         if self.reuse_forwarded {
-            run = run.reusing_forwarded();
+            run.reuse_forwarded();
         }
         let mut unremembered: Option<(bool, Request, u64)> = None;
         loop {
