@@ -471,6 +471,18 @@ pub fn make_variant(
     now: Timestamp,
     tag: Tag,
 ) -> Result<Variant, NoStore> {
+    make_keyed_variant(knobs, req, &primary_key(knobs, req), resp, now, tag)
+}
+
+/// [`make_variant`] for a caller that has `req`'s primary key already.
+fn make_keyed_variant(
+    knobs: &Knobs,
+    req: &Request,
+    primary: &str,
+    resp: Arc<Response>,
+    now: Timestamp,
+    tag: Tag,
+) -> Result<Variant, NoStore> {
     let freshness = storable(knobs, req, &resp, now)?;
     let resp = strip_set_cookie(knobs, resp);
     let spec = vary::vary_spec(knobs, &resp.headers).map_err(|r| match r {
@@ -481,7 +493,6 @@ pub fn make_variant(
     let values = vary::selecting_values(knobs.vary_compare, &spec, &req.headers);
     let secondary_hash = secondary_hash(&spec, &values);
     let secondary = vary::describe(&spec, &values);
-    let primary = primary_key(knobs, req);
     let key: Arc<str> = if secondary.is_empty() {
         Arc::from(primary)
     } else {
@@ -632,7 +643,7 @@ impl Cache {
         tag: Tag,
     ) -> StoreResult {
         let key = primary_key(&self.knobs, req);
-        let made = make_variant(&self.knobs, req, resp.clone(), fetched_at, tag);
+        let made = make_keyed_variant(&self.knobs, req, &key, resp.clone(), fetched_at, tag);
         if self.knobs.collapse != Collapse::Off && fetched_at > started_at {
             self.inflight.insert(
                 key.clone(),
