@@ -5,11 +5,12 @@
 //! `soak.sh` (churn at a 64 MiB capacity): see `benches/soak/README.md`.
 
 use super::framing::is_static_name as static_name;
-use super::store::{Entry, Stored};
+use super::store::{Entry, Key, Stored, Wire};
 use crate::edge::Variant;
 use crate::fields::Headers;
 use crate::message::Response;
 use std::mem::size_of;
+use std::sync::Arc;
 
 /// moka's per-entry bookkeeping plus the allocator's slack under churn (moka runs with
 /// its LRU policy: see `store.rs`).
@@ -49,7 +50,12 @@ pub fn alloc(n: usize) -> usize {
 fn headers(h: &Headers) -> usize {
     alloc(h.len() * size_of::<(String, String)>())
         + h.iter()
-            .map(|(n, v)| if static_name(n) { 0 } else { alloc(n.len()) } + alloc(v.len()))
+            .map(|(n, v)| {
+                // the core's well-known names and the interned ones are static text
+                let own = !static_name(n) && !super::names::is_interned(n);
+                let name = if own { alloc(n.len()) } else { 0 };
+                name + alloc(v.len())
+            })
             .sum::<usize>()
 }
 
@@ -92,42 +98,45 @@ fn index(n: usize) -> usize {
     table + alloc(size_of::<usize>())
 }
 
-fn stored(s: &Stored) -> usize {
-    let w = &s.wire;
-    let fields = w.fields();
-    let names: usize = fields
-        .iter()
-        .filter(|(n, _)| !static_name(n.as_str()))
-        .map(|(n, _)| alloc(n.as_str().len()) + BYTES_SHARED)
-        .sum();
-    let text: usize = fields.iter().map(|(_, v)| v.len()).sum();
-    // the key is the variant's (counted there); the body is the core response's, wrapped
-    // in one owner block
-    alloc(16 + size_of::<super::store::Wire>())
-        + alloc(std::mem::size_of_val(fields))
-        + if fields.is_empty() {
+/// The wire form beside a variant whose URL is `url`: the `Arc`'d `Wire` (with its
+/// author inline), its header block (records, values and any name not interned: one
+/// buffer, and `bytes`' shared-count block once a hit slices it), the body's owner block
+/// (the body itself is the core response's), and what the author holds beyond the
+/// variant's URL.
+fn stored(s: &Stored, url: &Arc<str>) -> usize {
+    let block = s.block_len();
+    alloc(16 + size_of::<Wire>())
+        + if block == 0 {
             0
         } else {
-            alloc(text) + BYTES_SHARED
+            alloc(block) + BYTES_SHARED
         }
-        + names
         + alloc(32)
-        + alloc(16 + size_of::<super::store::StoredBy>())
-        + alloc(s.by.request.len())
-        + s.by.origin.as_ref().map_or(0, |o| alloc(o.len()))
+        + s.by.heap(Some(url))
 }
 
 /// Bytes held by the entry stored under `key`.
-pub fn entry(key: &str, e: &Entry) -> usize {
+pub fn entry(key: &Key, e: &Entry) -> usize {
+    // the key's text is the first variant's full key while that variant is held
+    let key_text = if e.set.variants.iter().any(|v| key.shares(&v.key)) {
+        0
+    } else {
+        alloc(16 + key.text_len())
+    };
+    let variants: usize = e
+        .set
+        .variants
+        .iter()
+        .map(|v| variant(v) + e.stored_for(v.tag).map_or(0, |s| stored(s, &v.url)))
+        .sum();
     MOKA_PER_ENTRY
-        + alloc(key.len())
+        + key_text
         + alloc(16 + size_of::<Entry>())
         + alloc(e.set.variants.capacity() * size_of::<usize>())
-        + e.set.variants.iter().map(|v| variant(v)).sum::<usize>()
+        + variants
         + index(e.set.variants.len())
-        + alloc(e.stored.capacity() * size_of::<(u64, Stored)>())
-        + e.stored.iter().map(|(_, s)| stored(s)).sum::<usize>()
-        + alloc(e.target.len())
+        + alloc(e.stored.capacity() * size_of::<Stored>())
+        + e.own_url().map_or(0, |u| alloc(16 + u.len()))
 }
 
 #[cfg(test)]
