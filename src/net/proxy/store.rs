@@ -1,6 +1,12 @@
 //! The proxy's store: `moka::sync::Cache<primary key, Arc<Entry>>`, where an [`Entry`] is
 //! the core's [`VariantSet`] plus, per variant, what the wire needs to serve it again
-//! (a ready header block and the body as shared [`Bytes`]) and who stored it.
+//! (a ready header block and the body as shared [`Bytes`]) and who stored it, in one
+//! [`Wire`].
+//!
+//! Text is kept once per entry where the core already holds it: the primary key is a
+//! prefix of a variant's full key ([`Key`]), the entry's target and the author's
+//! `METHOD target` are the tail of the variant's URL, and field names and repeated field
+//! values are interned process-wide ([`super::names`]).
 //!
 //! moka is sharded and lock-free on reads, so hits do not serialise on a lock. Updates
 //! are copy-on-write under moka's per-key `and_compute_with` (copy the set, insert with
@@ -45,13 +51,13 @@ pub struct Wire {
     pub by: StoredBy,
 }
 
-/// Bytes per field record in [`Wire::block`]: name code (bits 0–13, and the two flags
-/// below) and the length of an inline name, both `u16`, then the end of the value in
-/// the block (`u32`), little-endian.
+/// Bytes per field record in [`Wire::block`]: name code (bits 0–12, and the three
+/// flags below), the length of an inline name or the code of an interned value, both
+/// `u16`, then the end of the value in the block (`u32`), little-endian.
 const RECORD: usize = 8;
 
 /// The name code of a field whose name is stored in the block (the table was full).
-const INLINE: u16 = 0x3fff;
+const INLINE: u16 = 0x1fff;
 
 /// Bit 15 of a record's code: the value is sensitive.
 const SENSITIVE: u16 = 0x8000;
@@ -60,8 +66,12 @@ const SENSITIVE: u16 = 0x8000;
 /// again instead of taking it as is.
 const NOT_UTF8: u16 = 0x4000;
 
+/// Bit 13 of a record's code: the value is interned ([`super::names::value`]); the
+/// second `u16` is its code and the block holds no text for it.
+const VALUE: u16 = 0x2000;
+
 /// The flags of a record's code.
-const FLAGS: u16 = SENSITIVE | NOT_UTF8;
+const FLAGS: u16 = SENSITIVE | NOT_UTF8 | VALUE;
 
 // every interned name's code fits below the flags and `INLINE`
 const _: () = assert!(super::names::SLOTS < INLINE as usize);
@@ -69,28 +79,42 @@ const _: () = assert!(super::names::SLOTS < INLINE as usize);
 impl Wire {
     /// The wire form of a response with header block `h` stored by `by` (names interned,
     /// values copied once, into one buffer). `None` for a block too large for its
-    /// record format (over 32k fields or 4 GiB: never, under hyper's head limits).
+    /// record format (over 65,535 fields or 4 GiB: never, under hyper's head limits).
     pub fn new(status: http::StatusCode, h: &HeaderMap, body: Bytes, by: StoredBy) -> Option<Wire> {
         let n = h.len();
-        let fields = u16::try_from(n).ok().filter(|&n| n < INLINE)?;
+        let fields = u16::try_from(n).ok()?;
         let codes: Vec<Option<u16>> = h.iter().map(|(n, _)| super::names::code(n)).collect();
+        // interned values (only with an interned name: the second `u16` holds one or the
+        // other); the core's copy admitted them (`names::core_headers`)
+        let values: Vec<Option<u16>> = h
+            .iter()
+            .zip(&codes)
+            .map(|((name, v), c)| c.and_then(|_| super::names::value_code(name, v, false)))
+            .collect();
         let inline: usize = h
             .iter()
             .zip(&codes)
             .map(|((name, _), c)| if c.is_some() { 0 } else { name.as_str().len() })
             .sum();
-        let text: usize = h.values().map(|v| v.len()).sum();
+        let text: usize = h
+            .values()
+            .zip(&values)
+            .map(|(v, i)| if i.is_some() { 0 } else { v.len() })
+            .sum();
         let mut b = Vec::with_capacity(n * RECORD + inline + text);
         b.resize(n * RECORD, 0);
-        for (i, ((name, v), c)) in h.iter().zip(&codes).enumerate() {
-            let (code, name_len) = match c {
-                Some(c) => (*c, 0),
-                None => {
+        for (i, (((name, v), c), interned)) in h.iter().zip(&codes).zip(&values).enumerate() {
+            let (code, second) = match (c, interned) {
+                (Some(c), Some(vc)) => (*c | VALUE, *vc),
+                (Some(c), None) => (*c, 0),
+                (None, _) => {
                     b.extend_from_slice(name.as_str().as_bytes());
                     (INLINE, u16::try_from(name.as_str().len()).ok()?)
                 }
             };
-            b.extend_from_slice(v.as_bytes());
+            if interned.is_none() {
+                b.extend_from_slice(v.as_bytes());
+            }
             let mut code = code;
             if v.is_sensitive() {
                 code |= SENSITIVE;
@@ -101,7 +125,7 @@ impl Wire {
             let end = u32::try_from(b.len()).ok()?;
             let r = &mut b[i * RECORD..(i + 1) * RECORD];
             r[0..2].copy_from_slice(&code.to_le_bytes());
-            r[2..4].copy_from_slice(&name_len.to_le_bytes());
+            r[2..4].copy_from_slice(&second.to_le_bytes());
             r[4..8].copy_from_slice(&end.to_le_bytes());
         }
         Some(Wire {
@@ -123,40 +147,52 @@ impl Wire {
         };
         let mut at = records.len();
         for r in records.chunks_exact(RECORD) {
-            let code = u16::from_le_bytes([r[0], r[1]]);
-            let end = u32::from_le_bytes([r[4], r[5], r[6], r[7]]) as usize;
-            let name = if code & !FLAGS != INLINE {
-                super::names::name(code & !FLAGS).cloned()
-            } else {
-                let len = usize::from(u16::from_le_bytes([r[2], r[3]]));
-                let name = self.block.get(at..at + len);
-                at += len;
-                name.and_then(|t| HeaderName::from_bytes(t).ok())
-            };
-            // every part was a valid name and value when stored: these do not fail, but a
-            // field that did would be left out, never a panic
-            if let Some(name) = name.filter(|_| at <= end && end <= self.block.len()) {
-                let bytes = self.block.slice(at..end);
-                let v = if code & NOT_UTF8 == 0 {
-                    // SAFETY: `bytes` are a `HeaderValue`'s own bytes, which `http` checked
-                    // when it made that value (visible ASCII, SP, HTAB, obs-text), copied
-                    // into this block by `Wire::new`, which also found them to be UTF-8 (the
-                    // unchecked constructor's one requirement); the block is never written
-                    // after. Checking them again cost ~500 instructions per hit.
-                    Some(unsafe { HeaderValue::from_maybe_shared_unchecked(bytes) })
-                } else {
-                    HeaderValue::from_maybe_shared(bytes).ok()
-                };
-                if let Some(mut v) = v {
-                    if code & SENSITIVE != 0 {
-                        v.set_sensitive(true);
-                    }
-                    h.append(name, v);
-                }
+            if let Some((name, v)) = self.field(r, &mut at) {
+                h.append(name, v);
             }
-            at = end;
         }
         h
+    }
+
+    /// The field of record `r`, whose name and text start at `at` in the block (moved
+    /// past them). Every part was a valid name and value when stored: this is never
+    /// `None`, but a field that were would be left out, never a panic.
+    #[inline]
+    fn field(&self, r: &[u8], at: &mut usize) -> Option<(HeaderName, HeaderValue)> {
+        let code = u16::from_le_bytes([*r.first()?, *r.get(1)?]);
+        let second = u16::from_le_bytes([*r.get(2)?, *r.get(3)?]);
+        if code & VALUE != 0 {
+            let name = super::names::name(code & !FLAGS)?;
+            return Some((name.clone(), super::names::value(second)?.clone()));
+        }
+        let end = u32::from_le_bytes([*r.get(4)?, *r.get(5)?, *r.get(6)?, *r.get(7)?]) as usize;
+        let start = *at;
+        *at = end;
+        let (name, start) = if code & !FLAGS != INLINE {
+            (super::names::name(code & !FLAGS)?.clone(), start)
+        } else {
+            let len = usize::from(second);
+            let name = self.block.get(start..start + len)?;
+            (HeaderName::from_bytes(name).ok()?, start + len)
+        };
+        if start > end || end > self.block.len() {
+            return None;
+        }
+        let bytes = self.block.slice(start..end);
+        let mut v = if code & NOT_UTF8 == 0 {
+            // SAFETY: `bytes` are a `HeaderValue`'s own bytes, which `http` checked when it
+            // made that value (visible ASCII, SP, HTAB, obs-text), copied into this block
+            // by `Wire::new`, which also found them to be UTF-8 (the unchecked
+            // constructor's one requirement); the block is never written after. Checking
+            // them again cost ~500 instructions per hit.
+            unsafe { HeaderValue::from_maybe_shared_unchecked(bytes) }
+        } else {
+            HeaderValue::from_maybe_shared(bytes).ok()?
+        };
+        if code & SENSITIVE != 0 {
+            v.set_sensitive(true);
+        }
+        Some((name, v))
     }
 
     /// Bytes of the stored header block (records, inline names, values).
@@ -236,13 +272,13 @@ impl StoredBy {
     /// Bytes it holds on the heap beyond what the variant holds (a URL of its own, the
     /// `Origin` value, an extension method's name).
     pub fn heap(&self, variant_url: Option<&Arc<str>>) -> usize {
-        use super::weigh::alloc;
+        use super::weigh::block;
         let url = if variant_url.is_some_and(|u| Arc::ptr_eq(u, &self.url)) {
             0
         } else {
-            alloc(16 + self.url.len())
+            block(16 + self.url.len())
         };
-        url + self.origin.as_ref().map_or(0, |o| alloc(o.len()))
+        url + self.origin.as_ref().map_or(0, |o| block(o.len()))
     }
 }
 
@@ -270,7 +306,7 @@ impl Serialize for StoredBy {
 /// What the proxy keeps beside one variant: how to send it, and who stored it.
 pub type Stored = Arc<Wire>;
 
-/// A primary key as moka holds it: a prefix of the first stored variant's full key
+/// A primary key as moka holds it: a prefix of the latest stored variant's full key
 /// (`primary` or `primary [secondary]`, [`edge::make_variant`]), so the key text is not
 /// kept twice. Hashes, compares and borrows as that prefix.
 #[derive(Clone, Debug)]
@@ -358,6 +394,9 @@ pub struct Entry {
     url: Arc<str>,
     /// Where its target (path and query) starts in `url`.
     target_at: u32,
+    /// What [`super::weigh::entry`] counted when it was put in the store (moka's weigher
+    /// reads it rather than weighing every variant again).
+    weight: u32,
 }
 
 impl Entry {
@@ -415,9 +454,17 @@ impl Entry {
         }
     }
 
-    /// What moka weighs: the bytes really held (see [`super::weigh`]).
-    fn weight(&self, key: &Key) -> u32 {
-        u32::try_from(super::weigh::entry(key, self)).unwrap_or(u32::MAX)
+    /// What moka weighs: the bytes really held (see [`super::weigh`]), as counted when
+    /// the entry was made.
+    fn weight(&self) -> u32 {
+        self.weight
+    }
+
+    /// The entry, weighed, ready for moka.
+    fn weighed(mut self, key: &Key, bytes: Option<usize>) -> Arc<Entry> {
+        let bytes = bytes.unwrap_or_else(|| super::weigh::entry(key, &self));
+        self.weight = u32::try_from(bytes).unwrap_or(u32::MAX);
+        Arc::new(self)
     }
 }
 
@@ -496,7 +543,7 @@ impl Store {
         let cache = moka::sync::Cache::builder()
             .max_capacity(capacity)
             .eviction_policy(moka::policy::EvictionPolicy::lru())
-            .weigher(|k: &Key, e: &Arc<Entry>| e.weight(k))
+            .weigher(|_: &Key, e: &Arc<Entry>| e.weight())
             .eviction_listener(move |_k, _v, cause| {
                 if cause == RemovalCause::Size {
                     inc(&metrics.evictions);
@@ -578,7 +625,7 @@ impl Store {
                 if e.set.variants.is_empty() {
                     Op::Remove
                 } else {
-                    Op::Put(Arc::new(e))
+                    Op::Put(e.weighed(&k, None))
                 }
             });
         }
@@ -600,7 +647,7 @@ impl Store {
         let budget = (self.capacity / 8) as usize;
         let mut evicted = 0;
         debug_assert_eq!(stored.by.tag, variant.tag, "a wire form under another tag");
-        // a new key shares the variant's key text (moka keeps the first key it was given)
+        // the key shares the variant's key text (moka keeps the key of the latest put)
         let key = Key::new(key, &variant.key);
         let weigh_key = key.clone();
         self.cache.entry(key).and_compute_with(|old| {
@@ -613,6 +660,7 @@ impl Store {
                         stored: o.stored.clone(),
                         url: o.url.clone(),
                         target_at: o.target_at,
+                        weight: 0,
                     }
                 }
                 None => {
@@ -628,6 +676,7 @@ impl Store {
                         stored: Vec::new(),
                         url,
                         target_at: u32::try_from(target_at).unwrap_or(0),
+                        weight: 0,
                     }
                 }
             };
@@ -643,7 +692,7 @@ impl Store {
                 e.keep_only_held();
                 w = super::weigh::entry(&weigh_key, &e);
             }
-            Op::Put(Arc::new(e))
+            Op::Put(e.weighed(&weigh_key, Some(w)))
         });
         evicted
     }
@@ -834,6 +883,52 @@ mod tests {
     fn held(store: &Store, target: &str) -> bool {
         let key = edge::primary_key(store.knobs(), &get(target));
         store.cache.contains_key(key.as_str())
+    }
+
+    /// The author's `METHOD target` is the tail of the variant's URL (shared, not
+    /// copied), and serialises as the fields it had when it was a copy.
+    #[test]
+    fn stored_by_derives_its_request_from_the_shared_url() {
+        let mut req = get("/a/b?x=1");
+        req.method = "HEAD".into();
+        req.headers.append("origin", "https://o.example");
+        let url: Arc<str> = Arc::from(req.url());
+        let by = StoredBy::new(&req, 7, Some(&url));
+        assert!(Arc::ptr_eq(by.url(), &url));
+        assert_eq!(by.request(), "HEAD /a/b?x=1");
+        assert_eq!(
+            serde_json::to_string(&by).unwrap(),
+            r#"{"tag":7,"request":"HEAD /a/b?x=1","origin":"https://o.example","credentials":false}"#
+        );
+        // a URL that is not this request's is not taken
+        let other: Arc<str> = Arc::from("http://api/elsewhere");
+        let by = StoredBy::new(&req, 8, Some(&other));
+        assert!(!Arc::ptr_eq(by.url(), &other));
+        assert_eq!(by.renumbered(9).request(), "HEAD /a/b?x=1");
+    }
+
+    /// The primary key is a variant's key text; the entry's target is its URL's.
+    #[test]
+    fn the_key_and_target_share_the_variants_text() {
+        let knobs = Arc::new(Knobs::rfc9111());
+        let store = Store::new(knobs, 1 << 20, 16, Arc::new(Metrics::default()));
+        put(&store, "/k?q=1", 1);
+        put(&store, "/k?q=1", 2);
+        store.size();
+        let (key, e) = store.cache.iter().next().unwrap();
+        assert_eq!(key.as_str(), "GET http://api/k?q=1");
+        assert_eq!(e.set.variants.len(), 1);
+        // moka keeps the key of the latest put: the new variant's text
+        assert!(key.shares(&e.set.variants[0].key));
+        assert_eq!(e.target(), "/k?q=1");
+        assert_eq!(e.path(), "/k");
+        assert_eq!(store.purge("/k"), 1);
+        put(&store, "/k?q=1", 3);
+        store.size();
+        let (key, e) = store.cache.iter().next().unwrap();
+        assert!(key.shares(&e.set.variants[0].key));
+        assert!(e.own_url().is_none());
+        assert!(Arc::ptr_eq(e.stored[0].by.url(), &e.set.variants[0].url));
     }
 
     /// A full store keeps what it just stored (and evicts the least recently used),
