@@ -267,6 +267,21 @@ fn not_poisoned(profile: &str) {
     let v: serde_json::Value = serde_json::from_slice(&e.body).unwrap();
     assert_eq!(v[0]["variants"].as_array().unwrap().len(), 2);
     assert_eq!(v[0]["variants"][0]["stored_by"]["origin"], APP1);
+    // the author's fields, in their order (the request text is derived, not stored)
+    let by = &v[0]["variants"][0]["stored_by"];
+    let want = serde_json::json!({
+        "tag": by["tag"], "request": "GET /api/data", "origin": APP1, "credentials": false
+    });
+    assert_eq!(*by, want);
+    let text = String::from_utf8_lossy(&e.body);
+    let at = |f: &str| text.find(&format!("\"{f}\":")).unwrap_or(usize::MAX);
+    assert!(
+        at("stored_by") < at("tag")
+            && at("tag") < at("request")
+            && at("request") < at("origin")
+            && at("origin") < at("credentials"),
+        "{text}"
+    );
     assert_eq!(
         v[0]["variants"][1]["secondary"],
         "origin=https://app2.example.com"

@@ -6,7 +6,7 @@
 //! The in-flight table is sharded; a shard's lock is held only to look up, insert or
 //! remove one key, never across an `.await`.
 
-use super::store::{StoredBy, Wire};
+use super::store::Wire;
 use crate::edge::Variant;
 use crate::message::Response;
 use std::collections::hash_map::DefaultHasher;
@@ -23,12 +23,10 @@ const SHARDS: usize = 32;
 pub struct Shared {
     /// The core's view (with the body), for the core's collapse decision and the verdict.
     pub response: Arc<Response>,
-    /// The wire form.
+    /// The wire form, and the leader's request (`wire.by`).
     pub wire: Arc<Wire>,
     /// The variant it was stored as, if stored.
     pub variant: Option<Variant>,
-    /// The leader's request.
-    pub by: Arc<StoredBy>,
 }
 
 #[derive(Clone, Debug)]

@@ -18,6 +18,7 @@ pub mod judge;
 pub mod listener;
 pub mod malloc;
 pub mod metrics;
+pub mod names;
 pub mod server;
 pub mod store;
 pub mod upstream;

@@ -8,6 +8,7 @@
 use super::collapse::{Inflight, Join, Leader, Shared};
 use super::judge;
 use super::metrics::{inc, Metrics};
+use super::names;
 use super::store::{Decided, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
 use super::{access_log, admin, framing, listener, Config, ADMIN_PREFIX};
@@ -447,6 +448,7 @@ fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<Prox
 /// the cache closest to the origin), `X-Cache` and `Via`. The body is shared, not copied.
 fn from_store(
     wire: &Wire,
+    key: &str,
     age: u64,
     cs: CacheStatus<'_>,
     ttl: i64,
@@ -459,7 +461,7 @@ fn from_store(
     h.insert(header::AGE, HeaderValue::from(age));
     let cs = CacheStatus {
         ttl: Some(ttl),
-        key: Some(Cow::Borrowed(&wire.key)),
+        key: Some(Cow::Borrowed(key)),
         stored_set_cookie: wire.set_cookie,
         ..cs
     };
@@ -484,14 +486,21 @@ fn serve_stored(
 ) -> http::Response<ProxyBody> {
     let out = edge::deliver(core, &served.response);
     if Arc::ptr_eq(&out, &served.response) {
-        return from_store(wire, served.age_secs, cs, served.ttl_secs, x_cache);
+        return from_store(
+            wire,
+            &served.key,
+            served.age_secs,
+            cs,
+            served.ttl_secs,
+            x_cache,
+        );
     }
     from_core(
         &out,
         served.age_secs,
         cs,
         served.ttl_secs,
-        &wire.key,
+        &served.key,
         x_cache,
     )
 }
@@ -567,7 +576,7 @@ async fn revalidate(
     };
     let mut rh = resp.headers().clone();
     upstream::strip_hop_by_hop(&mut rh);
-    let head = Response::new(resp.status().as_u16(), convert::headers_lossy(&rh));
+    let head = Response::new(resp.status().as_u16(), names::core_headers(&rh));
     match plan.complete(&st.knobs, Some(&head), now) {
         Completion::Relay | Completion::Failed => relay(st, core, plan, leader, resp).await,
         Completion::Freshened(fresh) => {
@@ -609,7 +618,7 @@ fn serve_stale(
         detail: Some(Cow::Borrowed(why)),
         ..CacheStatus::hit(false)
     };
-    serve_stored(core, &stored.wire, served, cs, "HIT")
+    serve_stored(core, stored, served, cs, "HIT")
 }
 
 /// A `304` freshened the stored response: store the merged copy in its place (as the
@@ -627,23 +636,37 @@ fn freshened(
     leader: Option<Leader>,
 ) -> http::Response<ProxyBody> {
     let tag = st.tags.fetch_add(1, Ordering::Relaxed);
-    let by = Arc::new(StoredBy {
-        tag,
-        ..StoredBy::clone(&stored.by)
-    });
+    // the entry keeps its author (and its URL, which the new variant shares when equal)
+    let by = stored.by.renumbered(tag);
     let wire_resp = convert::to_hyper(&fresh);
-    let made = plan
+    let mut made = plan
         .offer(&st.knobs, core, fresh.clone(), now, tag)
         .and_then(Result::ok);
+    if let Some(v) = made.as_mut().filter(|v| *v.url == **by.url()) {
+        v.url = by.url().clone();
+    }
     let full: Arc<str> = made
         .as_ref()
         .map_or_else(|| Arc::from(plan.key.as_str()), |v| v.key.clone());
-    let wire = Arc::new(Wire::new(
+    let Some(wire) = Wire::new(
         wire_resp.status(),
         wire_resp.headers(),
         Bytes::from_owner(ArcBytes(fresh.body.clone())),
-        full.clone(),
-    ));
+        by,
+    )
+    .map(Arc::new) else {
+        // a block its record format cannot hold (never under hyper's head limits): not
+        // stored, and any waiters fetch for themselves
+        let plain = CacheStatus::forward(plan.fwd);
+        return from_core(
+            &edge::deliver(core, &fresh),
+            0,
+            plain,
+            0,
+            &full,
+            "REVALIDATED",
+        );
+    };
     let mut cs = CacheStatus {
         fwd_status: Some(304),
         ..CacheStatus::forward(plan.fwd)
@@ -652,23 +675,18 @@ fn freshened(
     if let Some(v) = &made {
         let served = edge::served_from(v, now);
         (age, ttl) = (served.age_secs, served.ttl_secs);
-        let s = Stored {
-            wire: wire.clone(),
-            by: by.clone(),
-        };
-        st.store.insert(&plan.key, core, v.clone(), s);
+        st.store.insert(&plan.key, core, v.clone(), wire.clone());
         inc(&st.metrics.stores);
         cs.stored = true;
     }
-    judge_served(st, parts, core, &fresh, &by, &full, now);
+    judge_served(st, parts, core, &fresh, &wire, &full, now);
     let out = edge::deliver(core, &fresh);
-    let r = from_core(&out, age, cs, ttl, &wire.key, "REVALIDATED");
+    let r = from_core(&out, age, cs, ttl, &full, "REVALIDATED");
     if let Some(l) = leader {
         l.finish(Some(Arc::new(Shared {
             response: fresh,
             wire,
             variant: made,
-            by,
         })));
     }
     r
@@ -676,8 +694,8 @@ fn freshened(
 
 /// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
 /// another request: the session leak the profile's rule allows.
-fn warn_set_cookie(st: &State, stored: &Stored, core: &Request) {
-    if !stored.wire.set_cookie || st.set_cookie_warned.contains_key(&stored.by.tag) {
+fn warn_set_cookie(st: &State, stored: &Stored, key: &str, core: &Request) {
+    if !stored.set_cookie || st.set_cookie_warned.contains_key(&stored.by.tag) {
         return;
     }
     st.set_cookie_warned.insert(stored.by.tag, ());
@@ -686,19 +704,10 @@ fn warn_set_cookie(st: &State, stored: &Stored, core: &Request) {
         "varyedge: stored Set-Cookie replayed: {} {} got the Set-Cookie stored by {} (key {}); the {} profile stores responses with Set-Cookie",
         core.method,
         core.target,
-        stored.by.request,
-        sf_string(&stored.wire.key),
+        stored.by.request(),
+        sf_string(key),
         st.cfg.profile
     );
-}
-
-fn stored_by(core: &Request, tag: Tag) -> Arc<StoredBy> {
-    Arc::new(StoredBy {
-        tag,
-        request: format!("{} {}", core.method, core.target).into(),
-        origin: core.headers.get("origin").map(Box::from),
-        credentials: core.headers.contains("cookie") || core.headers.contains("authorization"),
-    })
 }
 
 /// One request through the edge: the core decides ([`Store::decide`] asks
@@ -777,18 +786,10 @@ fn serve_hit(
         None => inc(&st.metrics.hits),
     }
     let served = &s.served;
-    judge_served(
-        st,
-        parts,
-        core,
-        &served.response,
-        &stored.by,
-        &served.key,
-        now,
-    );
-    warn_set_cookie(st, stored, core);
+    judge_served(st, parts, core, &served.response, stored, &served.key, now);
+    warn_set_cookie(st, stored, &served.key, core);
     let cs = CacheStatus::from_outcome(s.outcome, Fwd::UriMiss);
-    serve_stored(core, &stored.wire, served, cs, "HIT")
+    serve_stored(core, stored, served, cs, "HIT")
 }
 
 /// A forward as the core planned it: a pass; else joining the in-flight table when the
@@ -838,7 +839,14 @@ async fn collapsed(
 ) -> Option<http::Response<ProxyBody>> {
     let sh = w.wait(st.cfg.upstream_timeout * 2).await?;
     let variant = sh.variant.as_ref();
-    let s = edge::decide::share(&st.knobs, &plan.key, &sh.response, variant, sh.by.tag, core)?;
+    let s = edge::decide::share(
+        &st.knobs,
+        &plan.key,
+        &sh.response,
+        variant,
+        sh.wire.by.tag,
+        core,
+    )?;
     inc(&st.metrics.collapsed);
     let cs = CacheStatus::from_outcome(s.outcome, plan.fwd);
     let served = &s.served;
@@ -847,11 +855,18 @@ async fn collapsed(
         parts,
         core,
         &served.response,
-        &sh.by,
+        &sh.wire,
         &served.key,
         clock::now(),
     );
-    Some(from_store(&sh.wire, 0, cs, served.ttl_secs, "MISS"))
+    Some(from_store(
+        &sh.wire,
+        &served.key,
+        0,
+        cs,
+        served.ttl_secs,
+        "MISS",
+    ))
 }
 
 /// The request the upstream gets: same method and target (under the upstream's path
@@ -999,7 +1014,7 @@ async fn relay(
     let now = clock::now();
     let head = Arc::new(Response::new(
         rparts.status.as_u16(),
-        convert::headers_lossy(&rparts.headers),
+        names::core_headers(&rparts.headers),
     ));
     st.store
         .invalidate(&plan.invalidates(&st.knobs, &core, head.status, &head.headers));
@@ -1043,14 +1058,13 @@ async fn relay(
     // moved into the completion rather than copied
     drop(made);
     let head = Arc::try_unwrap(head).unwrap_or_else(|shared| Response::clone(&shared));
-    let by = stored_by(&core, tag);
     let on_end = completion(
         &st,
         plan,
         core,
         head,
         wire_headers,
-        by,
+        tag,
         leader,
         storable,
         fits,
@@ -1076,7 +1090,7 @@ fn completion(
     core: Request,
     head: Response,
     wire_headers: HeaderMap,
-    by: Arc<StoredBy>,
+    tag: Tag,
     leader: Option<Leader>,
     storable: bool,
     fits: bool,
@@ -1102,7 +1116,7 @@ fn completion(
             head,
             wire_headers,
             body,
-            by,
+            tag,
         };
         finish(&st, &plan, &core, done, leader);
     })
@@ -1151,12 +1165,12 @@ fn forwarded_status<'a>(
 }
 
 /// A forwarded answer that arrived whole: its head in the core's form, its wire header
-/// block, its body and who asked for it.
+/// block, its body and the number of the request that asked for it.
 struct Fetched {
     head: Response,
     wire_headers: HeaderMap,
     body: Bytes,
-    by: Arc<StoredBy>,
+    tag: Tag,
 }
 
 /// How much of a body of unknown length is read before the response head goes out when
@@ -1199,7 +1213,7 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
         head,
         wire_headers,
         body,
-        by,
+        tag,
     } = done;
     let status = http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::OK);
     let response = Arc::new(Response {
@@ -1208,11 +1222,8 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
         body: Arc::from(&body[..]),
     });
     let variant = plan
-        .offer(&st.knobs, core, response.clone(), clock::now(), by.tag)
+        .offer(&st.knobs, core, response.clone(), clock::now(), tag)
         .and_then(Result::ok);
-    let full: Arc<str> = variant
-        .as_ref()
-        .map_or_else(|| Arc::from(plan.key.as_str()), |v| v.key.clone());
     let mut wire_headers = wire_headers;
     if variant
         .as_ref()
@@ -1221,19 +1232,21 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
         // the profile strips Set-Cookie from what it stores
         wire_headers.remove(header::SET_COOKIE);
     }
-    let wire = Arc::new(Wire::new(
+    let by = StoredBy::new(core, tag, variant.as_ref().map(|v| &v.url));
+    let Some(wire) = Wire::new(
         status,
         &wire_headers,
         Bytes::from_owner(ArcBytes(response.body.clone())),
-        full,
-    ));
+        by,
+    )
+    .map(Arc::new) else {
+        // a block its record format cannot hold (never under hyper's head limits): not
+        // stored, and the waiters fetch for themselves
+        return;
+    };
     drop(body);
     if let Some(v) = &variant {
-        let s = Stored {
-            wire: wire.clone(),
-            by: by.clone(),
-        };
-        let evicted = st.store.insert(&plan.key, core, v.clone(), s);
+        let evicted = st.store.insert(&plan.key, core, v.clone(), wire.clone());
         inc(&st.metrics.stores);
         st.metrics
             .variant_evictions
@@ -1244,7 +1257,6 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
             response,
             wire,
             variant,
-            by,
         })));
     }
 }
@@ -1299,15 +1311,12 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: 
             return;
         };
         let tag = st.tags.fetch_add(1, Ordering::Relaxed);
-        let head = Response::new(
-            rparts.status.as_u16(),
-            convert::headers_lossy(&rparts.headers),
-        );
+        let head = Response::new(rparts.status.as_u16(), names::core_headers(&rparts.headers));
         let done = Fetched {
             head,
             wire_headers: rparts.headers,
             body,
-            by: stored_by(&core, tag),
+            tag,
         };
         finish(&st, &plan, &core, done, Some(leader));
     });
@@ -1321,10 +1330,11 @@ fn judge_served(
     parts: &http::request::Parts,
     core: &Request,
     served: &Arc<Response>,
-    by: &Arc<StoredBy>,
+    stored: &Stored,
     full_key: &str,
     now: crate::time::Timestamp,
 ) {
+    let by = &stored.by;
     // the entry's own viewer (same Origin, same credentials) has nothing to compare
     let Some((origin, include)) = judge::viewer_of(core) else {
         return;
@@ -1353,7 +1363,7 @@ fn judge_served(
         });
     let seen = Seen {
         request: format!("{} {}", core.method, core.target),
-        by: by.clone(),
+        stored: stored.clone(),
         full_key: full_key.to_string(),
         served: served_v,
     };
@@ -1372,7 +1382,7 @@ fn judge_served(
 /// key, and the verdict on it.
 struct Seen {
     request: String,
-    by: Arc<StoredBy>,
+    stored: Stored,
     full_key: String,
     served: crate::browser::Verdict,
 }
@@ -1418,17 +1428,18 @@ fn ask_upstream(
 fn report(st: &State, origin: &str, seen: &Seen, direct: (bool, crate::browser::Reason)) {
     let Seen {
         request,
-        by,
+        stored,
         full_key,
         served,
     } = seen;
+    let by = &stored.by;
     if direct == judge::outcome(served) {
         return;
     }
     inc(&st.metrics.cache_induced);
     let stored = match &by.origin {
-        Some(o) => format!("{} from {o}", by.request),
-        None => format!("{} without Origin", by.request),
+        Some(o) => format!("{} from {o}", by.request()),
+        None => format!("{} without Origin", by.request()),
     };
     if served.allowed {
         crate::net::log::warning!(

@@ -1,6 +1,12 @@
 //! The proxy's store: `moka::sync::Cache<primary key, Arc<Entry>>`, where an [`Entry`] is
 //! the core's [`VariantSet`] plus, per variant, what the wire needs to serve it again
-//! (a ready header block and the body as shared [`Bytes`]) and who stored it.
+//! (a ready header block and the body as shared [`Bytes`]) and who stored it, in one
+//! [`Wire`].
+//!
+//! Text is kept once per entry where the core already holds it: the primary key is a
+//! prefix of a variant's full key ([`Key`]), the entry's target and the author's
+//! `METHOD target` are the tail of the variant's URL, and field names and repeated field
+//! values are interned process-wide ([`super::names`]).
 //!
 //! moka is sharded and lock-free on reads, so hits do not serialise on a lock. Updates
 //! are copy-on-write under moka's per-key `and_compute_with` (copy the set, insert with
@@ -20,89 +26,359 @@ use moka::ops::compute::Op;
 use serde::Serialize;
 use std::sync::Arc;
 
-/// One stored response as the wire sends it.
+/// One stored response as the wire sends it, and who stored it.
 #[derive(Debug)]
 pub struct Wire {
     /// Status.
     pub status: http::StatusCode,
-    /// The upstream's header block, hop-by-hop fields removed, in order: names (standard
-    /// ones take no allocation) and values that are slices of one shared buffer. A hit
-    /// builds its `http::HeaderMap` from these ([`Wire::header_map`]) by cloning
-    /// pointers; a stored `HeaderMap` cost ~2 KB per entry for 7 fields.
-    headers: Box<[(HeaderName, HeaderValue)]>,
     /// Whether the block has a `Set-Cookie`.
     pub set_cookie: bool,
+    /// How many fields `block` holds.
+    fields: u16,
+    /// The upstream's header block, hop-by-hop fields removed, in order, in one buffer:
+    /// a record per field (see [`Wire::new`]), then each field's (uninterned) name and
+    /// value. A hit builds its `http::HeaderMap` from it ([`Wire::header_map`]): names
+    /// from [`super::names`], values as slices of this buffer. A `(HeaderName,
+    /// HeaderValue)` per field cost 72 bytes before the text; a stored `HeaderMap` ~2 KB
+    /// for 7 fields.
+    block: Bytes,
     /// The body, shared by every hit.
     pub body: Bytes,
-    /// The full key, for `Cache-Status` (shared with the core's [`Variant::key`]).
-    pub key: Arc<str>,
+    /// Who stored it.
+    ///
+    /// (The full key `Cache-Status` names is the core's: [`Variant::key`], or
+    /// [`edge::Served::key`] on a hit.)
+    pub by: StoredBy,
 }
 
+/// Bytes per field record in [`Wire::block`]: name code (bits 0–12, and the three
+/// flags below), the length of an inline name or the code of an interned value, both
+/// `u16`, then the end of the value in the block (`u32`), little-endian.
+const RECORD: usize = 8;
+
+/// The name code of a field whose name is stored in the block (the table was full).
+const INLINE: u16 = 0x1fff;
+
+/// Bit 15 of a record's code: the value is sensitive.
+const SENSITIVE: u16 = 0x8000;
+
+/// Bit 14 of a record's code: the value is not UTF-8 (obs-text), so a hit validates it
+/// again instead of taking it as is.
+const NOT_UTF8: u16 = 0x4000;
+
+/// Bit 13 of a record's code: the value is interned ([`super::names::value`]); the
+/// second `u16` is its code and the block holds no text for it.
+const VALUE: u16 = 0x2000;
+
+/// The flags of a record's code.
+const FLAGS: u16 = SENSITIVE | NOT_UTF8 | VALUE;
+
+// every interned name's code fits below the flags and `INLINE`
+const _: () = assert!(super::names::SLOTS < INLINE as usize);
+
 impl Wire {
-    /// The wire form of a response with header block `h` (values are copied once, into
-    /// one buffer).
-    pub fn new(status: http::StatusCode, h: &HeaderMap, body: Bytes, key: Arc<str>) -> Wire {
-        let mut text = Vec::with_capacity(h.iter().map(|(_, v)| v.len()).sum());
-        for v in h.values() {
-            text.extend_from_slice(v.as_bytes());
-        }
-        let text = Bytes::from(text);
-        let mut at = 0;
-        let headers = h
+    /// The wire form of a response with header block `h` stored by `by` (names interned,
+    /// values copied once, into one buffer). `None` for a block too large for its
+    /// record format (over 65,535 fields or 4 GiB: never, under hyper's head limits).
+    pub fn new(status: http::StatusCode, h: &HeaderMap, body: Bytes, by: StoredBy) -> Option<Wire> {
+        let n = h.len();
+        let fields = u16::try_from(n).ok()?;
+        let codes: Vec<Option<u16>> = h.iter().map(|(n, _)| super::names::code(n)).collect();
+        // interned values (only with an interned name: the second `u16` holds one or the
+        // other); the core's copy admitted them (`names::core_headers`)
+        let values: Vec<Option<u16>> = h
             .iter()
-            .map(|(n, v)| {
-                let bytes = text.slice(at..at + v.len());
-                at += v.len();
-                // the bytes are a valid value's own: this does not fail, but never panic
-                let mut c = HeaderValue::from_maybe_shared(bytes).unwrap_or_else(|_| v.clone());
-                c.set_sensitive(v.is_sensitive());
-                (n.clone(), c)
-            })
+            .zip(&codes)
+            .map(|((name, v), c)| c.and_then(|_| super::names::value_code(name, v, false)))
             .collect();
-        Wire {
-            status,
-            headers,
-            set_cookie: h.contains_key(http::header::SET_COOKIE),
-            body,
-            key,
+        let inline: usize = h
+            .iter()
+            .zip(&codes)
+            .map(|((name, _), c)| if c.is_some() { 0 } else { name.as_str().len() })
+            .sum();
+        let text: usize = h
+            .values()
+            .zip(&values)
+            .map(|(v, i)| if i.is_some() { 0 } else { v.len() })
+            .sum();
+        let mut b = Vec::with_capacity(n * RECORD + inline + text);
+        b.resize(n * RECORD, 0);
+        for (i, (((name, v), c), interned)) in h.iter().zip(&codes).zip(&values).enumerate() {
+            let (code, second) = match (c, interned) {
+                (Some(c), Some(vc)) => (*c | VALUE, *vc),
+                (Some(c), None) => (*c, 0),
+                (None, _) => {
+                    b.extend_from_slice(name.as_str().as_bytes());
+                    (INLINE, u16::try_from(name.as_str().len()).ok()?)
+                }
+            };
+            if interned.is_none() {
+                b.extend_from_slice(v.as_bytes());
+            }
+            let mut code = code;
+            if v.is_sensitive() {
+                code |= SENSITIVE;
+            }
+            if std::str::from_utf8(v.as_bytes()).is_err() {
+                code |= NOT_UTF8;
+            }
+            let end = u32::try_from(b.len()).ok()?;
+            let r = &mut b[i * RECORD..(i + 1) * RECORD];
+            r[0..2].copy_from_slice(&code.to_le_bytes());
+            r[2..4].copy_from_slice(&second.to_le_bytes());
+            r[4..8].copy_from_slice(&end.to_le_bytes());
         }
+        Some(Wire {
+            status,
+            set_cookie: h.contains_key(http::header::SET_COOKIE),
+            fields,
+            block: Bytes::from(b),
+            body,
+            by,
+        })
     }
 
     /// The header block as a map with room for `extra` more fields.
     pub fn header_map(&self, extra: usize) -> HeaderMap {
-        let mut h = HeaderMap::with_capacity(self.headers.len() + extra);
-        for (n, v) in self.headers.iter() {
-            h.append(n.clone(), v.clone());
+        let n = usize::from(self.fields);
+        let mut h = HeaderMap::with_capacity(n + extra);
+        let Some((records, _)) = self.block.split_at_checked(n * RECORD) else {
+            return h;
+        };
+        let mut at = records.len();
+        for r in records.chunks_exact(RECORD) {
+            if let Some((name, v)) = self.field(r, &mut at) {
+                h.append(name, v);
+            }
         }
         h
     }
 
-    /// The stored fields.
-    pub fn fields(&self) -> &[(HeaderName, HeaderValue)] {
-        &self.headers
+    /// The field of record `r`, whose name and text start at `at` in the block (moved
+    /// past them). Every part was a valid name and value when stored: this is never
+    /// `None`, but a field that were would be left out, never a panic.
+    #[inline]
+    fn field(&self, r: &[u8], at: &mut usize) -> Option<(HeaderName, HeaderValue)> {
+        let code = u16::from_le_bytes([*r.first()?, *r.get(1)?]);
+        let second = u16::from_le_bytes([*r.get(2)?, *r.get(3)?]);
+        if code & VALUE != 0 {
+            let name = super::names::name(code & !FLAGS)?;
+            return Some((name.clone(), super::names::value(second)?.clone()));
+        }
+        let end = u32::from_le_bytes([*r.get(4)?, *r.get(5)?, *r.get(6)?, *r.get(7)?]) as usize;
+        let start = *at;
+        *at = end;
+        let (name, start) = if code & !FLAGS != INLINE {
+            (super::names::name(code & !FLAGS)?.clone(), start)
+        } else {
+            let len = usize::from(second);
+            let name = self.block.get(start..start + len)?;
+            (HeaderName::from_bytes(name).ok()?, start + len)
+        };
+        if start > end || end > self.block.len() {
+            return None;
+        }
+        let bytes = self.block.slice(start..end);
+        let mut v = if code & NOT_UTF8 == 0 {
+            // SAFETY: `bytes` are a `HeaderValue`'s own bytes, which `http` checked when it
+            // made that value (visible ASCII, SP, HTAB, obs-text), copied into this block
+            // by `Wire::new`, which also found them to be UTF-8 (the unchecked
+            // constructor's one requirement); the block is never written after. Checking
+            // them again cost ~500 instructions per hit.
+            unsafe { HeaderValue::from_maybe_shared_unchecked(bytes) }
+        } else {
+            HeaderValue::from_maybe_shared(bytes).ok()?
+        };
+        if code & SENSITIVE != 0 {
+            v.set_sensitive(true);
+        }
+        Some((name, v))
+    }
+
+    /// Bytes of the stored header block (records, inline names, values).
+    pub fn block_len(&self) -> usize {
+        self.block.len()
     }
 }
 
 /// The request whose response was stored (named in warnings and `/.varyedge/entries`).
-#[derive(Clone, Debug, Serialize)]
+///
+/// Its `METHOD target` text is not kept: the target is the tail of the URL the core's
+/// variant already holds (`scheme://host` + target), so that `Arc` is shared.
+#[derive(Clone, Debug)]
 pub struct StoredBy {
     /// The proxy's request number.
     pub tag: Tag,
-    /// `METHOD target`.
-    pub request: Box<str>,
+    /// Its method.
+    method: http::Method,
+    /// Its URL, `scheme://host` + target (the variant's when it was stored).
+    url: Arc<str>,
+    /// Where the target starts in `url`.
+    target_at: u32,
     /// Its `Origin`, if any.
     pub origin: Option<Box<str>>,
     /// Whether it carried credentials (Cookie or Authorization).
     pub credentials: bool,
 }
 
-/// What the proxy keeps beside one variant.
+impl StoredBy {
+    /// `core` with number `tag`; `url` is the stored variant's URL, shared when it is
+    /// `core`'s (it always is: the core makes it from the same request).
+    pub fn new(core: &Request, tag: Tag, url: Option<&Arc<str>>) -> StoredBy {
+        let url = match url {
+            Some(u) if is_url_of(u, core) => u.clone(),
+            _ => Arc::from(core.url()),
+        };
+        let target_at = url
+            .len()
+            .checked_sub(core.target.len())
+            .and_then(|at| u32::try_from(at).ok())
+            .unwrap_or(0);
+        StoredBy {
+            tag,
+            // the core's method is an `http::Method`'s own text (`convert`), so this is
+            // never the default
+            method: http::Method::from_bytes(core.method.as_bytes()).unwrap_or_default(),
+            url,
+            target_at,
+            origin: core.headers.get("origin").map(Box::from),
+            credentials: core.headers.contains("cookie") || core.headers.contains("authorization"),
+        }
+    }
+
+    /// The same request under a new number (a freshened entry keeps its author).
+    pub fn renumbered(&self, tag: Tag) -> StoredBy {
+        StoredBy {
+            tag,
+            ..self.clone()
+        }
+    }
+
+    /// Its request target (path and query).
+    pub fn target(&self) -> &str {
+        self.url.get(self.target_at as usize..).unwrap_or(&self.url)
+    }
+
+    /// `METHOD target`.
+    pub fn request(&self) -> String {
+        format!("{} {}", self.method, self.target())
+    }
+
+    /// Its URL (shared with the variant's).
+    pub fn url(&self) -> &Arc<str> {
+        &self.url
+    }
+
+    /// Bytes it holds on the heap beyond what the variant holds (a URL of its own, the
+    /// `Origin` value, an extension method's name).
+    pub fn heap(&self, variant_url: Option<&Arc<str>>) -> usize {
+        use super::weigh::block;
+        let url = if variant_url.is_some_and(|u| Arc::ptr_eq(u, &self.url)) {
+            0
+        } else {
+            block(16 + self.url.len())
+        };
+        url + self.origin.as_ref().map_or(0, |o| block(o.len()))
+    }
+}
+
+/// Whether `url` is `core`'s URL (`scheme://host` + target, as [`Request::url`] makes it).
+fn is_url_of(url: &str, core: &Request) -> bool {
+    url.strip_prefix(core.scheme.as_str())
+        .and_then(|u| u.strip_prefix("://"))
+        .and_then(|u| u.strip_prefix(core.host.as_str()))
+        .is_some_and(|u| u == core.target)
+}
+
+impl Serialize for StoredBy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // the fields and their order as before the request text was derived
+        let mut m = s.serialize_struct("StoredBy", 4)?;
+        m.serialize_field("tag", &self.tag)?;
+        m.serialize_field("request", &self.request())?;
+        m.serialize_field("origin", &self.origin)?;
+        m.serialize_field("credentials", &self.credentials)?;
+        m.end()
+    }
+}
+
+/// What the proxy keeps beside one variant: how to send it, and who stored it.
+pub type Stored = Arc<Wire>;
+
+/// A primary key as moka holds it: a prefix of the latest stored variant's full key
+/// (`primary` or `primary [secondary]`, [`edge::make_variant`]), so the key text is not
+/// kept twice. Hashes, compares and borrows as that prefix.
 #[derive(Clone, Debug)]
-pub struct Stored {
-    /// How to send it.
-    pub wire: Arc<Wire>,
-    /// Who stored it.
-    pub by: Arc<StoredBy>,
+pub struct Key {
+    text: Arc<str>,
+    len: usize,
+}
+
+impl Key {
+    /// `primary`, sharing `full`'s text when `full` starts with it.
+    fn new(primary: &str, full: &Arc<str>) -> Key {
+        if full.starts_with(primary) {
+            Key {
+                text: full.clone(),
+                len: primary.len(),
+            }
+        } else {
+            Key {
+                text: Arc::from(primary),
+                len: primary.len(),
+            }
+        }
+    }
+
+    /// The primary key.
+    pub fn as_str(&self) -> &str {
+        // `len` is a char boundary of `text` (a prefix that `starts_with` matched)
+        self.text.get(..self.len).unwrap_or(&self.text)
+    }
+
+    /// Whether its text is `full`'s allocation.
+    pub(super) fn shares(&self, full: &Arc<str>) -> bool {
+        Arc::ptr_eq(&self.text, full)
+    }
+
+    /// Bytes of its text's allocation.
+    pub(super) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // as `str` hashes: moka looks keys up by `&str`
+        self.as_str().hash(h);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
 }
 
 /// Everything stored under one primary key.
@@ -110,24 +386,52 @@ pub struct Stored {
 pub struct Entry {
     /// The core's variants.
     pub set: VariantSet,
-    /// Wire form and author of each variant, sorted by the variant's tag (found by
-    /// binary search: a URL may hold thousands of variants).
-    pub stored: Vec<(Tag, Stored)>,
-    /// The request target (path and query) the key was made from (for purge by URL).
-    pub target: Box<str>,
+    /// Wire form and author of each variant, sorted by the variant's tag (its
+    /// `by.tag`; found by binary search: a URL may hold thousands of variants).
+    pub stored: Vec<Stored>,
+    /// The URL of the request the key was made from (for purge by URL): shared with its
+    /// variant's.
+    url: Arc<str>,
+    /// Where its target (path and query) starts in `url`.
+    target_at: u32,
+    /// What [`super::weigh::entry`] counted when it was put in the store (moka's weigher
+    /// reads it rather than weighing every variant again).
+    weight: u32,
 }
 
 impl Entry {
+    /// The target (path and query) the key was made from.
+    pub fn target(&self) -> &str {
+        self.url.get(self.target_at as usize..).unwrap_or(&self.url)
+    }
+
     /// The target's path (purge by URL without a query).
     pub fn path(&self) -> &str {
-        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+        let t = self.target();
+        t.split_once('?').map_or(t, |(p, _)| p)
+    }
+
+    /// The URL the target is part of, when it is not a variant's (counted by the
+    /// weigher).
+    pub fn own_url(&self) -> Option<&str> {
+        let shared = self
+            .set
+            .variants
+            .iter()
+            .any(|v| Arc::ptr_eq(&v.url, &self.url));
+        (!shared).then_some(&*self.url)
+    }
+
+    /// The wire form of variant `tag`.
+    pub(super) fn stored_for(&self, tag: Tag) -> Option<&Stored> {
+        self.stored(tag)
     }
 
     fn stored(&self, tag: Tag) -> Option<&Stored> {
         self.stored
-            .binary_search_by_key(&tag, |(t, _)| *t)
+            .binary_search_by_key(&tag, |s| s.by.tag)
             .ok()
-            .map(|i| &self.stored[i].1)
+            .map(|i| &self.stored[i])
     }
 
     /// Drops the wire forms of variants the set no longer holds: O(n log n), not a scan
@@ -135,20 +439,32 @@ impl Entry {
     fn keep_only_held(&mut self) {
         let mut held: Vec<Tag> = self.set.variants.iter().map(|v| v.tag).collect();
         held.sort_unstable();
-        self.stored.retain(|(t, _)| held.binary_search(t).is_ok());
+        self.stored
+            .retain(|s| held.binary_search(&s.by.tag).is_ok());
     }
 
-    /// Adds (or replaces) the wire form of variant `tag`, keeping the order by tag.
-    fn put_stored(&mut self, tag: Tag, stored: Stored) {
-        match self.stored.binary_search_by_key(&tag, |(t, _)| *t) {
-            Ok(i) => self.stored[i].1 = stored,
-            Err(i) => self.stored.insert(i, (tag, stored)),
+    /// Adds (or replaces) the wire form of a variant, keeping the order by tag.
+    fn put_stored(&mut self, stored: Stored) {
+        match self
+            .stored
+            .binary_search_by_key(&stored.by.tag, |s| s.by.tag)
+        {
+            Ok(i) => self.stored[i] = stored,
+            Err(i) => self.stored.insert(i, stored),
         }
     }
 
-    /// What moka weighs: the bytes really held (see [`super::weigh`]).
-    fn weight(&self, key: &str) -> u32 {
-        u32::try_from(super::weigh::entry(key, self)).unwrap_or(u32::MAX)
+    /// What moka weighs: the bytes really held (see [`super::weigh`]), as counted when
+    /// the entry was made.
+    fn weight(&self) -> u32 {
+        self.weight
+    }
+
+    /// The entry, weighed, ready for moka.
+    fn weighed(mut self, key: &Key, bytes: Option<usize>) -> Arc<Entry> {
+        let bytes = bytes.unwrap_or_else(|| super::weigh::entry(key, &self));
+        self.weight = u32::try_from(bytes).unwrap_or(u32::MAX);
+        Arc::new(self)
     }
 }
 
@@ -161,7 +477,7 @@ type KeyHasher = foldhash::fast::RandomState;
 
 /// The store.
 pub struct Store {
-    cache: moka::sync::Cache<String, Arc<Entry>, KeyHasher>,
+    cache: moka::sync::Cache<Key, Arc<Entry>, KeyHasher>,
     knobs: Arc<Knobs>,
     capacity: u64,
     max_variants: usize,
@@ -227,7 +543,7 @@ impl Store {
         let cache = moka::sync::Cache::builder()
             .max_capacity(capacity)
             .eviction_policy(moka::policy::EvictionPolicy::lru())
-            .weigher(|k: &String, e: &Arc<Entry>| e.weight(k))
+            .weigher(|_: &Key, e: &Arc<Entry>| e.weight())
             .eviction_listener(move |_k, _v, cause| {
                 if cause == RemovalCause::Size {
                     inc(&metrics.evictions);
@@ -253,7 +569,7 @@ impl Store {
     /// the two together) is a plain `uri-miss` forward.
     pub fn decide(&self, req: &Request, now: Timestamp) -> Decided {
         let key = edge::primary_key(&self.knobs, req);
-        let entry = self.cache.get(&key);
+        let entry = self.cache.get(key.as_str());
         let set = entry.as_deref().map(|e| &e.set);
         let wire = |tag: Tag| entry.as_deref().and_then(|e| e.stored(tag)).cloned();
         let gone = |req: &Request| {
@@ -288,7 +604,7 @@ impl Store {
         if urls.is_empty() {
             return 0;
         }
-        let keys: Vec<Arc<String>> = self
+        let keys: Vec<Arc<Key>> = self
             .cache
             .iter()
             .filter(|(_, e)| {
@@ -301,7 +617,7 @@ impl Store {
             .collect();
         let mut dropped = 0;
         for k in keys {
-            self.cache.entry_by_ref(k.as_str()).and_compute_with(|old| {
+            self.cache.entry(Key::clone(&k)).and_compute_with(|old| {
                 let Some(old) = old else { return Op::Nop };
                 let mut e = Entry::clone(&old.into_value());
                 dropped += e.set.invalidate(urls);
@@ -309,7 +625,7 @@ impl Store {
                 if e.set.variants.is_empty() {
                     Op::Remove
                 } else {
-                    Op::Put(Arc::new(e))
+                    Op::Put(e.weighed(&k, None))
                 }
             });
         }
@@ -330,8 +646,11 @@ impl Store {
         );
         let budget = (self.capacity / 8) as usize;
         let mut evicted = 0;
-        let tag = variant.tag;
-        self.cache.entry_by_ref(key).and_compute_with(|old| {
+        debug_assert_eq!(stored.by.tag, variant.tag, "a wire form under another tag");
+        // the key shares the variant's key text (moka keeps the key of the latest put)
+        let key = Key::new(key, &variant.key);
+        let weigh_key = key.clone();
+        self.cache.entry(key).and_compute_with(|old| {
             let mut e = match old {
                 Some(o) => {
                     let o = o.into_value();
@@ -339,28 +658,41 @@ impl Store {
                     Entry {
                         set: o.set.unindexed_copy(),
                         stored: o.stored.clone(),
-                        target: o.target.clone(),
+                        url: o.url.clone(),
+                        target_at: o.target_at,
+                        weight: 0,
                     }
                 }
-                None => Entry {
-                    set: VariantSet::default(),
-                    stored: Vec::new(),
-                    target: req.target.as_str().into(),
-                },
+                None => {
+                    // the target's URL: the variant's, made from this request
+                    let (url, target_at) = if is_url_of(&variant.url, req) {
+                        let at = variant.url.len() - req.target.len();
+                        (variant.url.clone(), at)
+                    } else {
+                        (Arc::from(req.target.as_str()), 0)
+                    };
+                    Entry {
+                        set: VariantSet::default(),
+                        stored: Vec::new(),
+                        url,
+                        target_at: u32::try_from(target_at).unwrap_or(0),
+                        weight: 0,
+                    }
+                }
             };
             evicted = e.set.insert(variant, max);
             e.keep_only_held();
-            e.put_stored(tag, stored);
-            let mut w = super::weigh::entry(key, &e);
+            e.put_stored(stored);
+            let mut w = super::weigh::entry(&weigh_key, &e);
             while w > budget && e.set.variants.len() > 1 {
                 // drop the oldest eighth (at least one) and weigh again
                 let n = (e.set.variants.len() / 8).max(1);
                 e.set.drop_oldest(n);
                 evicted += n;
                 e.keep_only_held();
-                w = super::weigh::entry(key, &e);
+                w = super::weigh::entry(&weigh_key, &e);
             }
-            Op::Put(Arc::new(e))
+            Op::Put(e.weighed(&weigh_key, Some(w)))
         });
         evicted
     }
@@ -373,12 +705,12 @@ impl Store {
             None => url,
         };
         let with_query = target.contains('?');
-        let doomed: Vec<Arc<String>> = self
+        let doomed: Vec<Arc<Key>> = self
             .cache
             .iter()
             .filter(|(_, e)| {
                 if with_query {
-                    *e.target == *target
+                    e.target() == target
                 } else {
                     e.path() == target
                 }
@@ -421,7 +753,7 @@ impl Store {
         now: Timestamp,
     ) -> (Vec<EntryInfo>, bool) {
         self.cache.run_pending_tasks();
-        let mut best: std::collections::BinaryHeap<Arc<String>> = Default::default();
+        let mut best: std::collections::BinaryHeap<Arc<Key>> = Default::default();
         let mut more = false;
         for (k, _) in self.cache.iter() {
             if after.is_some_and(|a| k.as_str() <= a) {
@@ -440,7 +772,7 @@ impl Store {
         let keys = best.into_sorted_vec();
         let page = keys
             .iter()
-            .filter_map(|k| Some(self.info(k, &*self.cache.get(k.as_str())?, now)))
+            .filter_map(|k| Some(self.info(k.as_str(), &*self.cache.get(k.as_str())?, now)))
             .collect();
         (page, more)
     }
@@ -481,24 +813,42 @@ mod tests {
     /// connection's buffer alive, and a hit gets the same fields back in the same order.
     #[test]
     fn a_wire_block_owns_its_values_and_gives_them_back_in_order() {
-        let buf = Bytes::from(vec![b'a'; 8192]);
+        let mut raw = vec![b'a'; 8192];
+        raw[10] = 0xe9; // obs-text: not UTF-8, validated again on a hit
+        let buf = Bytes::from(raw);
         let mut h = HeaderMap::new();
-        for (name, range) in [("x-a", 0..3), ("set-cookie", 3..5), ("x-a", 5..9)] {
-            let v = HeaderValue::from_maybe_shared(buf.slice(range)).unwrap();
-            h.append(http::HeaderName::from_static(name), v);
+        // a name too long to intern is kept in the block itself
+        let long = "x-".repeat(60);
+        let fields = [
+            ("x-a", 0..3),
+            ("set-cookie", 3..5),
+            ("x-a", 5..9),
+            (&long, 9..10),
+            ("x-b", 10..12),
+        ];
+        for (name, range) in fields {
+            let mut v = HeaderValue::from_maybe_shared(buf.slice(range)).unwrap();
+            v.set_sensitive(name == "set-cookie");
+            h.append(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), v);
         }
-        let w = Wire::new(http::StatusCode::OK, &h, Bytes::new(), Arc::from("k"));
+        let by = StoredBy::new(&get("/"), 1, None);
+        let w = Wire::new(http::StatusCode::OK, &h, Bytes::new(), by).unwrap();
         drop(h);
         assert!(buf.is_unique(), "the read buffer is still referenced");
         assert!(w.set_cookie);
         let m = w.header_map(4);
-        let got: Vec<(&str, &[u8])> = m.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let got: Vec<(&str, &[u8], bool)> = m
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes(), v.is_sensitive()))
+            .collect();
         assert_eq!(
             got,
             [
-                ("x-a", &b"aaa"[..]),
-                ("x-a", b"aaaa"),
-                ("set-cookie", b"aa")
+                ("x-a", &b"aaa"[..], false),
+                ("x-a", b"aaaa", false),
+                ("set-cookie", b"aa", true),
+                (&long, b"a", false),
+                ("x-b", b"\xe9a", false),
             ]
         );
     }
@@ -524,27 +874,61 @@ mod tests {
             http::header::CACHE_CONTROL,
             HeaderValue::from_static("max-age=600"),
         );
-        let stored = Stored {
-            wire: Arc::new(Wire::new(
-                http::StatusCode::OK,
-                &wire,
-                Bytes::new(),
-                v.key.clone(),
-            )),
-            by: Arc::new(StoredBy {
-                tag,
-                request: format!("GET {target}").into(),
-                origin: None,
-                credentials: false,
-            }),
-        };
+        let by = StoredBy::new(&req, tag, Some(&v.url));
+        let stored = Arc::new(Wire::new(http::StatusCode::OK, &wire, Bytes::new(), by).unwrap());
         let key = edge::primary_key(store.knobs(), &req);
         store.insert(&key, &req, v, stored);
     }
 
     fn held(store: &Store, target: &str) -> bool {
         let key = edge::primary_key(store.knobs(), &get(target));
-        store.cache.contains_key(&key)
+        store.cache.contains_key(key.as_str())
+    }
+
+    /// The author's `METHOD target` is the tail of the variant's URL (shared, not
+    /// copied), and serialises as the fields it had when it was a copy.
+    #[test]
+    fn stored_by_derives_its_request_from_the_shared_url() {
+        let mut req = get("/a/b?x=1");
+        req.method = "HEAD".into();
+        req.headers.append("origin", "https://o.example");
+        let url: Arc<str> = Arc::from(req.url());
+        let by = StoredBy::new(&req, 7, Some(&url));
+        assert!(Arc::ptr_eq(by.url(), &url));
+        assert_eq!(by.request(), "HEAD /a/b?x=1");
+        assert_eq!(
+            serde_json::to_string(&by).unwrap(),
+            r#"{"tag":7,"request":"HEAD /a/b?x=1","origin":"https://o.example","credentials":false}"#
+        );
+        // a URL that is not this request's is not taken
+        let other: Arc<str> = Arc::from("http://api/elsewhere");
+        let by = StoredBy::new(&req, 8, Some(&other));
+        assert!(!Arc::ptr_eq(by.url(), &other));
+        assert_eq!(by.renumbered(9).request(), "HEAD /a/b?x=1");
+    }
+
+    /// The primary key is a variant's key text; the entry's target is its URL's.
+    #[test]
+    fn the_key_and_target_share_the_variants_text() {
+        let knobs = Arc::new(Knobs::rfc9111());
+        let store = Store::new(knobs, 1 << 20, 16, Arc::new(Metrics::default()));
+        put(&store, "/k?q=1", 1);
+        put(&store, "/k?q=1", 2);
+        store.size();
+        let (key, e) = store.cache.iter().next().unwrap();
+        assert_eq!(key.as_str(), "GET http://api/k?q=1");
+        assert_eq!(e.set.variants.len(), 1);
+        // moka keeps the key of the latest put: the new variant's text
+        assert!(key.shares(&e.set.variants[0].key));
+        assert_eq!(e.target(), "/k?q=1");
+        assert_eq!(e.path(), "/k");
+        assert_eq!(store.purge("/k"), 1);
+        put(&store, "/k?q=1", 3);
+        store.size();
+        let (key, e) = store.cache.iter().next().unwrap();
+        assert!(key.shares(&e.set.variants[0].key));
+        assert!(e.own_url().is_none());
+        assert!(Arc::ptr_eq(e.stored[0].by.url(), &e.set.variants[0].url));
     }
 
     /// A full store keeps what it just stored (and evicts the least recently used),
