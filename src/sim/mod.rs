@@ -231,8 +231,10 @@ impl Edge {
         now: Timestamp,
         tag: Tag,
     ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
-        let sent = self.origin_request(req);
+        // built only when the origin is asked (a shield hit never is)
+        let k = self.pops[0].knobs();
         let origin = |up: &mut dyn Upstream| {
+            let sent = crate::edge::forward::origin_request(&k.forward, &k.key_headers, req);
             (
                 Arc::new(up.respond(&sent, now)),
                 now.plus_ms(up.latency_ms()),

@@ -51,7 +51,7 @@ pub struct Wire {
     pub by: StoredBy,
 }
 
-/// Bytes per field record in [`Wire::block`]: name code (bits 0–12, and the three
+/// Bytes per field record in [`Wire::block`]: name code (bits 0–12, and the two
 /// flags below), the length of an inline name or the code of an interned value, both
 /// `u16`, then the end of the value in the block (`u32`), little-endian.
 const RECORD: usize = 8;
@@ -62,16 +62,12 @@ const INLINE: u16 = 0x1fff;
 /// Bit 15 of a record's code: the value is sensitive.
 const SENSITIVE: u16 = 0x8000;
 
-/// Bit 14 of a record's code: the value is not UTF-8 (obs-text), so a hit validates it
-/// again instead of taking it as is.
-const NOT_UTF8: u16 = 0x4000;
-
 /// Bit 13 of a record's code: the value is interned ([`super::names::value`]); the
 /// second `u16` is its code and the block holds no text for it.
 const VALUE: u16 = 0x2000;
 
 /// The flags of a record's code.
-const FLAGS: u16 = SENSITIVE | NOT_UTF8 | VALUE;
+const FLAGS: u16 = SENSITIVE | VALUE;
 
 // every interned name's code fits below the flags and `INLINE`
 const _: () = assert!(super::names::SLOTS < INLINE as usize);
@@ -118,9 +114,6 @@ impl Wire {
             let mut code = code;
             if v.is_sensitive() {
                 code |= SENSITIVE;
-            }
-            if std::str::from_utf8(v.as_bytes()).is_err() {
-                code |= NOT_UTF8;
             }
             let end = u32::try_from(b.len()).ok()?;
             let r = &mut b[i * RECORD..(i + 1) * RECORD];
@@ -179,16 +172,9 @@ impl Wire {
             return None;
         }
         let bytes = self.block.slice(start..end);
-        let mut v = if code & NOT_UTF8 == 0 {
-            // SAFETY: `bytes` are a `HeaderValue`'s own bytes, which `http` checked when it
-            // made that value (visible ASCII, SP, HTAB, obs-text), copied into this block
-            // by `Wire::new`, which also found them to be UTF-8 (the unchecked
-            // constructor's one requirement); the block is never written after. Checking
-            // them again cost ~500 instructions per hit.
-            unsafe { HeaderValue::from_maybe_shared_unchecked(bytes) }
-        } else {
-            HeaderValue::from_maybe_shared(bytes).ok()?
-        };
+        // checked again on every hit (~500 instructions): the bytes are a valid value's
+        // own, but a value made without the check would rest on this block's offsets
+        let mut v = HeaderValue::from_maybe_shared(bytes).ok()?;
         if code & SENSITIVE != 0 {
             v.set_sensitive(true);
         }
@@ -814,7 +800,7 @@ mod tests {
     #[test]
     fn a_wire_block_owns_its_values_and_gives_them_back_in_order() {
         let mut raw = vec![b'a'; 8192];
-        raw[10] = 0xe9; // obs-text: not UTF-8, validated again on a hit
+        raw[10] = 0xe9; // obs-text: not UTF-8, and a valid field value
         let buf = Bytes::from(raw);
         let mut h = HeaderMap::new();
         // a name too long to intern is kept in the block itself
