@@ -423,6 +423,8 @@ mod tests {
             ("https", "y.x.co.uk", "#f"),
             ("https", "evil.example", "?q"),
             ("https", "app.example.com", "x/y"),
+            ("https", "app.example.com", ":8080/"),
+            ("https", "app.example.com", "/z"),
             ("https", "app.example.com/p", "/q"),
             ("", "app.example.com", "/"),
         ];
