@@ -130,6 +130,17 @@ thread_local! {
     static RELATION_MEMO: RefCell<RelationMemo> = RefCell::new(HashMap::default());
 }
 
+/// Whether memo entry `e` is the one for `origin`, `scheme` and `host` (entries that
+/// share a hash slot are told apart here).
+fn is_pair(
+    e: &(Box<str>, Box<str>, Box<str>, Relation),
+    origin: &str,
+    scheme: &str,
+    host: &str,
+) -> bool {
+    *e.0 == *origin && *e.1 == *scheme && *e.2 == *host
+}
+
 /// [`Relation`] of `origin` and the URL `scheme://host` + `target` (as
 /// [`super::cache::url_of`] writes it). Every simulated request asks this two or three
 /// times, for pairs a scenario repeats, so the answer for a plain target (empty, or
@@ -160,7 +171,7 @@ pub(crate) fn relation(origin: &str, scheme: &str, host: &str, target: &str) -> 
         let mut m = m.borrow_mut();
         let found = m.get(&slot).and_then(|v| {
             v.iter()
-                .find(|(o, s, h, _)| **o == *origin && **s == *scheme && **h == *host)
+                .find(|e| is_pair(e, origin, scheme, host))
                 .map(|e| e.3)
         });
         if let Some(r) = found {
@@ -441,5 +452,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Entries sharing a hash slot are told apart by all three texts.
+    #[test]
+    fn a_memo_entry_answers_only_its_own_pair() {
+        let r = Relation {
+            origin_parses: true,
+            same_origin: false,
+            same_site: true,
+        };
+        let e = (
+            "https://a.example".into(),
+            "https".into(),
+            "b.example".into(),
+            r,
+        );
+        assert!(is_pair(&e, "https://a.example", "https", "b.example"));
+        assert!(!is_pair(&e, "https://c.example", "https", "b.example"));
+        assert!(!is_pair(&e, "https://a.example", "http", "b.example"));
+        assert!(!is_pair(&e, "https://a.example", "https", "c.example"));
     }
 }

@@ -224,4 +224,31 @@ mod tests {
         assert_eq!(o.headers.get("origin"), Some("https://a"));
         assert_eq!(s.describe(), "all -[if-none-match]");
     }
+
+    /// A request with fewer fields than the edge adds (a bare `curl`) still gets every
+    /// added field, and keeps its method, scheme, host and target.
+    #[test]
+    fn the_edge_adds_more_fields_than_the_viewer_sent() {
+        let f = Forward {
+            headers: ForwardHeaders::Key,
+            strip: vec![],
+            add: vec![
+                ("user-agent".into(), "Amazon CloudFront".into()),
+                ("x-amz-cf-id".into(), "abc".into()),
+            ],
+        };
+        let r = Request {
+            headers: Headers::new(),
+            ..req()
+        };
+        let o = origin_request(&f, &[], &r);
+        assert_eq!(
+            o.headers,
+            Headers::from_pairs([("user-agent", "Amazon CloudFront"), ("x-amz-cf-id", "abc")])
+        );
+        assert_eq!(
+            (&*o.method, &*o.scheme, &*o.host, &*o.target),
+            ("GET", "https", "api", "/d")
+        );
+    }
 }
