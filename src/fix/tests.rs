@@ -12,13 +12,7 @@ fn load(path: &str, profile: Option<&str>) -> Scenario {
 }
 
 fn bundled() -> Vec<Scenario> {
-    let mut files: Vec<_> = std::fs::read_dir(format!("{}/scenarios", root()))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    files.sort();
-    files
+    scenario::tests_support::bundled_files("")
         .iter()
         .map(|p| {
             let rel = format!("scenarios/{}", p.file_name().unwrap().to_string_lossy());

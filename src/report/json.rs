@@ -378,15 +378,11 @@ mod tests {
     /// scenario (preflights, hops, poisoning, shields, fixes all appear among them).
     #[test]
     fn streamed_lines_equal_the_value_form() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
         let mut traces = Vec::new();
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "yaml") {
-                let text = std::fs::read_to_string(&p).unwrap();
-                let sc = crate::scenario::parse(&p.display().to_string(), &text).unwrap();
-                traces.push(crate::sim::replay(&sc).unwrap());
-            }
+        for p in crate::scenario::tests_support::bundled_files("") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let sc = crate::scenario::parse(&p.display().to_string(), &text).unwrap();
+            traces.push(crate::sim::replay(&sc).unwrap());
         }
         assert!(traces.len() > 20);
         let want: String = traces

@@ -1372,8 +1372,23 @@ mod input_tests;
 #[cfg(test)]
 mod tests;
 
-/// The PRODUCT.md example, for tests across modules.
+/// The PRODUCT.md example and the bundled scenario files, for tests across modules.
 #[cfg(test)]
 pub(crate) mod tests_support {
     pub(crate) use super::tests::PRODUCT_EXAMPLE;
+
+    /// The `.yaml` files in the repository's `scenarios/` folder, or in `scenarios/sub`
+    /// (`sub` not empty), sorted.
+    pub(crate) fn bundled_files(sub: &str) -> Vec<std::path::PathBuf> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(sub);
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        files.sort();
+        files
+    }
 }

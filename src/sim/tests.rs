@@ -158,14 +158,9 @@ steps:
 /// the state between steps the same (every bundled scenario, under every profile).
 #[test]
 fn attribution_alone_agrees_with_the_full_report() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .chain(std::fs::read_dir(format!("{dir}/explore")).unwrap())
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    files.sort();
+    use crate::scenario::tests_support::bundled_files;
+    let mut files = bundled_files("");
+    files.extend(bundled_files("explore"));
     assert!(files.len() >= 8, "{files:?}");
     let mut steps = 0;
     for path in &files {
