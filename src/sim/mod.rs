@@ -150,7 +150,7 @@ impl Edge {
         plan: edge::ForwardPlan,
     ) -> EdgeAnswer {
         if plan.pass {
-            let resp = Arc::new(up.respond(&self.origin_request(req), now));
+            let resp = Arc::new(up.respond(&origin_request(self.pops[0].knobs(), req), now));
             let done = now.plus_ms(up.latency_ms());
             self.invalidate_after(req, &resp);
             let key = Arc::from(plan.key);
@@ -216,13 +216,6 @@ impl Edge {
         }
     }
 
-    /// What the origin receives for `req`: the fields the profile forwards
-    /// (`edge::forward`).
-    fn origin_request<'r>(&self, req: &'r Request) -> std::borrow::Cow<'r, Request> {
-        let k = self.pops[0].knobs();
-        crate::edge::forward::origin_request(&k.forward, &k.key_headers, req)
-    }
-
     /// The shield (if any) or the origin.
     fn via_parent(
         &mut self,
@@ -234,7 +227,7 @@ impl Edge {
         // built only when the origin is asked (a shield hit never is)
         let k = self.pops[0].knobs();
         let origin = |up: &mut dyn Upstream| {
-            let sent = crate::edge::forward::origin_request(&k.forward, &k.key_headers, req);
+            let sent = origin_request(k, req);
             (
                 Arc::new(up.respond(&sent, now)),
                 now.plus_ms(up.latency_ms()),
@@ -269,6 +262,12 @@ impl Edge {
             }
         }
     }
+}
+
+/// What the origin receives for `req` under knobs `k`: the fields the profile forwards
+/// (`edge::forward`).
+fn origin_request<'r>(k: &Knobs, req: &'r Request) -> std::borrow::Cow<'r, Request> {
+    crate::edge::forward::origin_request(&k.forward, &k.key_headers, req)
 }
 
 /// When a forward was sent and came back, and what the shield did with it.
