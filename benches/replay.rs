@@ -3,7 +3,8 @@
 //! Target (issue 2): at least 1,000,000 simulated requests per second on one core; issue
 //! 18 raises it to 3,000,000. Figures and how they were measured: benches/README.md.
 //!
-//! `cargo bench --bench replay` — the figure is criterion's "thrpt" in elements/s.
+//! `cargo bench --bench replay` — the figure is criterion's "thrpt" in elements/s. The
+//! `parse-100k` group times loading a 100,000-step trace (elements: steps).
 #![allow(missing_docs)] // criterion's macros generate undocumented functions
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -23,6 +24,14 @@ const POPS: usize = 4;
 /// A scenario with many origins on several POPs behind a Vary-honouring edge, an origin
 /// that reflects an allowlist with `Vary: Origin`, and a URL-keyed variant of it.
 fn scenario(profile: &str) -> Scenario {
+    parse("bench.yaml", &scenario_text(profile, 1, false)).expect("bench scenario parses")
+}
+
+/// The bench scenario's YAML with its step pool written `rounds` times over, 3 ms apart:
+/// as one-line flow mappings (`- { at: +3ms, client: c1, fetch: GET /api/r0?v=0 }`, what
+/// the quick step reader takes), or, with `block`, as block mappings over three lines
+/// each (what only the YAML reader takes).
+fn scenario_text(profile: &str, rounds: usize, block: bool) -> String {
     let mut y = String::from("origin:\n  cors:\n    allow_origins: [");
     y.push_str(
         &(0..ORIGINS)
@@ -43,18 +52,25 @@ fn scenario(profile: &str) -> Scenario {
         ));
     }
     y.push_str("steps:\n");
-    for p in 0..PATHS {
-        for c in 0..ORIGINS {
-            if (p * 7 + c) % 10 == 0 {
-                let method = if (p + c) % 50 == 0 { "PUT" } else { "GET" };
-                y.push_str(&format!(
-                    "  - {{ client: c{c}, fetch: {method} /api/r{p}?v={} }}\n",
-                    p % 3
-                ));
+    for round in 0..rounds {
+        for p in 0..PATHS {
+            for c in 0..ORIGINS {
+                if (p * 7 + c) % 10 == 0 {
+                    let method = if (p + c) % 50 == 0 { "PUT" } else { "GET" };
+                    let at = if round == 0 && p == 0 { "0ms" } else { "+3ms" };
+                    let fetch = format!("{method} /api/r{p}?v={}", p % 3);
+                    y.push_str(&if block {
+                        format!("  - at: {at}\n    client: c{c}\n    fetch: {fetch}\n")
+                    } else if rounds == 1 {
+                        format!("  - {{ client: c{c}, fetch: {fetch} }}\n")
+                    } else {
+                        format!("  - {{ at: {at}, client: c{c}, fetch: {fetch} }}\n")
+                    });
+                }
             }
         }
     }
-    parse("bench.yaml", &y).expect("bench scenario parses")
+    y
 }
 
 /// Replays `n` requests drawn round-robin from the scenario's step pool, 3 ms apart, so
@@ -95,5 +111,25 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Loading a 100,000-step trace (`scenario::parse`: YAML, then validation), the same
+/// steps written two ways: one-line flow mappings, which the quick step reader takes,
+/// and block mappings, which the general YAML reader reads.
+fn bench_parse(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parse-100k");
+    g.sample_size(10);
+    let rounds = 100; // the pool is 1,000 steps
+    for (name, block) in [("flow-lines", false), ("block-mappings", true)] {
+        let text = scenario_text("varnish", rounds, block);
+        let steps = parse("bench.yaml", &text)
+            .expect("trace parses")
+            .steps
+            .len();
+        assert_eq!(steps, rounds * 1000);
+        g.throughput(Throughput::Elements(steps as u64));
+        g.bench_function(name, |b| b.iter(|| parse("bench.yaml", black_box(&text))));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_parse);
 criterion_main!(benches);

@@ -2,6 +2,7 @@
 //! scenario the simulator runs. See PRODUCT.md "Scenario format v1".
 
 mod fetch;
+mod quick;
 mod raw;
 pub mod write;
 
@@ -12,7 +13,7 @@ use crate::fields::{is_token, Headers};
 use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, Route, VaryOrigin};
 use crate::profile::{self, Collapse, Knobs, QueryKey, UnknownKnobValue};
 use crate::time::parse_duration_ms;
-use raw::{Mapping, RawCors, RawEdge, RawScenario, Scalar, StrOrList, S};
+use raw::{Mapping, Pos, RawCors, RawEdge, RawScenario, Scalar, StepIn, StrOrList, S};
 use serde_saphyr::Location;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -232,13 +233,45 @@ pub fn parse_with(
     profile: Option<&str>,
     loader: Option<ImportLoader<'_>>,
 ) -> Result<Scenario, InputError> {
-    let raw: RawScenario = read_yaml(file, text)?;
-    Validator {
+    read_scenario(file, text, profile, loader, true)
+}
+
+/// [`parse_with`]; `quick` lets long step lists take the quick reader when every line of
+/// them is simple (the YAML reader reads the rest, or everything when it gives up). Tests
+/// turn it off to compare the two readers.
+fn read_scenario(
+    file: &str,
+    text: &str,
+    profile: Option<&str>,
+    loader: Option<ImportLoader<'_>>,
+    quick: bool,
+) -> Result<Scenario, InputError> {
+    let v = Validator {
         file,
         profile,
         loader,
+    };
+    if let Some(q) = quick.then(|| quick::take_steps(text)).flatten() {
+        let quick::Quick {
+            rest,
+            key_line,
+            steps,
+        } = q;
+        let read = read_yaml::<RawScenario>(file, &rest);
+        drop(rest); // a copy of the file: not kept while the steps are validated
+        if let Ok(mut raw) = read {
+            let blank = raw.steps.take();
+            if blank.is_some_and(|b| b.value.is_empty() && b.referenced.line() == key_line) {
+                return v.scenario(raw, Some(steps));
+            }
+        }
     }
-    .scenario(raw)
+    let mut raw: RawScenario = read_yaml(file, text)?;
+    let steps = raw
+        .steps
+        .take()
+        .map(|l| l.value.into_iter().map(StepIn::from).collect());
+    v.scenario(raw, steps)
 }
 
 /// Reads only the `edge:` block of a YAML document (a scenario, or what `varyedge import
@@ -351,7 +384,16 @@ impl Validator<'_> {
         InputError::at(self.file, loc.line(), loc.column(), msg)
     }
 
-    fn scenario(&self, raw: RawScenario) -> Result<Scenario, InputError> {
+    fn err_at(&self, p: Pos, msg: impl Into<String>) -> InputError {
+        InputError::at(self.file, u64::from(p.line), u64::from(p.column), msg)
+    }
+
+    /// `raw` without its `steps:`, which come apart in `steps` (read by either reader).
+    fn scenario(
+        &self,
+        raw: RawScenario,
+        steps: Option<Vec<StepIn<'_>>>,
+    ) -> Result<Scenario, InputError> {
         if let Some(v) = &raw.version {
             if v.value != 1 {
                 return Err(self.err(
@@ -424,7 +466,7 @@ impl Validator<'_> {
             }
         };
         let clients = self.clients(raw.clients, &edge.knobs)?;
-        let steps = self.steps(raw.steps, &clients, &scheme, &host)?;
+        let steps = self.steps(steps, &clients, &scheme, &host)?;
         Ok(Scenario {
             name: raw.name.map(|n| n.value).unwrap_or_else(|| stem(self.file)),
             about: raw.about.unwrap_or_default(),
@@ -1091,7 +1133,7 @@ impl Validator<'_> {
 
     fn steps(
         &self,
-        raw: Option<S<Vec<S<raw::RawStep>>>>,
+        raw: Option<Vec<StepIn<'_>>>,
         clients: &[Client],
         scheme: &str,
         host: &str,
@@ -1113,47 +1155,43 @@ impl Validator<'_> {
         for (i, c) in clients.iter().enumerate() {
             by_name.entry(c.name.as_str()).or_insert(i);
         }
-        for s in list.value {
-            let line = s.referenced.line();
-            let s = s.value;
+        for s in list {
+            let line = s.line;
             if let Some(at) = &s.at {
-                let text = at.value.0.trim();
+                let text = at.value.trim();
                 let (rel, body) = match text.strip_prefix('+') {
                     Some(b) => (true, b),
                     None => (false, text),
                 };
-                let ms = parse_duration_ms(body).ok_or_else(|| self.err(&at.referenced, format!("expected `+5s` (after the previous step) or `90s` (from the start), found {text:?}")))?;
+                let ms = parse_duration_ms(body).ok_or_else(|| self.err_at(at.at, format!("expected `+5s` (after the previous step) or `90s` (from the start), found {text:?}")))?;
                 let t = if rel { now.saturating_add(ms) } else { ms };
                 if t < now {
-                    return Err(self.err(&at.referenced, format!("step time {text} is before the previous step ({}ms): steps run in file order", now)));
+                    return Err(self.err_at(at.at, format!("step time {text} is before the previous step ({}ms): steps run in file order", now)));
                 }
                 now = t;
             }
-            let client = by_name
-                .get(s.client.value.as_str())
-                .copied()
-                .ok_or_else(|| {
-                    self.err(
-                        &s.client.referenced,
-                        format!(
-                            "unknown client {:?}; defined: {}",
-                            s.client.value,
-                            clients
-                                .iter()
-                                .map(|c| c.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    )
-                })?;
+            let client = by_name.get(&*s.client.value).copied().ok_or_else(|| {
+                self.err_at(
+                    s.client.at,
+                    format!(
+                        "unknown client {:?}; defined: {}",
+                        s.client.value,
+                        clients
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
             let (method, url) = s
                 .fetch
                 .value
                 .trim()
                 .split_once(char::is_whitespace)
                 .ok_or_else(|| {
-                    self.err(
-                        &s.fetch.referenced,
+                    self.err_at(
+                        s.fetch.at,
                         format!(
                             "expected `METHOD /path` such as `GET /api/data`, found {:?}",
                             s.fetch.value
@@ -1165,8 +1203,8 @@ impl Validator<'_> {
             // well-known ones to upper case and sends any other as written, so `patch`
             // stays `patch` (Fetch §2.2.1 "normalize a method").
             if !is_token(&method) {
-                return Err(self.err(
-                    &s.fetch.referenced,
+                return Err(self.err_at(
+                    s.fetch.at,
                     format!(
                         "expected a method (an HTTP token such as GET or PATCH), found {method:?}"
                     ),
@@ -1176,8 +1214,8 @@ impl Validator<'_> {
             let (st_scheme, st_host, target) = if let Some((sch, rest)) = url.split_once("://") {
                 let (h, t) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
                 if (sch != "http" && sch != "https") || h.is_empty() {
-                    return Err(self.err(
-                        &s.fetch.referenced,
+                    return Err(self.err_at(
+                        s.fetch.at,
                         format!("expected an http(s) URL or a path, found {url:?}"),
                     ));
                 }
@@ -1193,22 +1231,23 @@ impl Validator<'_> {
             } else if url.starts_with('/') {
                 (scheme.to_string(), host.to_string(), url.to_string())
             } else {
-                return Err(self.err(
-                    &s.fetch.referenced,
+                return Err(self.err_at(
+                    s.fetch.at,
                     format!("expected a path starting with / or a full URL, found {url:?}"),
                 ));
             };
             if target.contains(char::is_whitespace) {
-                return Err(self.err(
-                    &s.fetch.referenced,
+                return Err(self.err_at(
+                    s.fetch.at,
                     "the path contains whitespace; percent-encode it",
                 ));
             }
             let credentials = match &s.credentials {
                 None => Credentials::SameOrigin,
-                Some(c) => pick(
+                Some(c) => pick_at(
                     self,
-                    c,
+                    &c.value,
+                    c.at,
                     &[
                         ("omit", Credentials::Omit),
                         ("same-origin", Credentials::SameOrigin),
@@ -1218,13 +1257,19 @@ impl Validator<'_> {
             };
             let mode = match &s.mode {
                 None => clients[client].mode,
-                Some(m) => pick(self, m, &[("cors", Mode::Cors), ("no-cors", Mode::NoCors)])?,
+                Some(m) => pick_at(
+                    self,
+                    &m.value,
+                    m.at,
+                    &[("cors", Mode::Cors), ("no-cors", Mode::NoCors)],
+                )?,
             };
             let redirect = match &s.redirect {
                 None => RedirectMode::Follow,
-                Some(r) => pick(
+                Some(r) => pick_at(
                     self,
-                    r,
+                    &r.value,
+                    r.at,
                     &[
                         ("follow", RedirectMode::Follow),
                         ("error", RedirectMode::Error),
@@ -1305,13 +1350,23 @@ impl Validator<'_> {
 }
 
 fn pick<T: Copy>(v: &Validator<'_>, s: &S<String>, options: &[(&str, T)]) -> Result<T, InputError> {
+    pick_at(v, s.value.as_str(), Pos::from(&s.referenced), options)
+}
+
+/// [`pick`] for a value `s` written at `at`.
+fn pick_at<T: Copy>(
+    v: &Validator<'_>,
+    s: &str,
+    at: Pos,
+    options: &[(&str, T)],
+) -> Result<T, InputError> {
     options
         .iter()
-        .find(|(n, _)| *n == s.value)
+        .find(|(n, _)| *n == s)
         .map(|(_, t)| *t)
         .ok_or_else(|| {
-            v.err(
-                &s.referenced,
+            v.err_at(
+                at,
                 format!(
                     "expected one of {}, found {:?}",
                     options
@@ -1319,7 +1374,7 @@ fn pick<T: Copy>(v: &Validator<'_>, s: &S<String>, options: &[(&str, T)]) -> Res
                         .map(|(n, _)| *n)
                         .collect::<Vec<_>>()
                         .join(", "),
-                    s.value
+                    s
                 ),
             )
         })

@@ -167,6 +167,106 @@ pub(crate) struct RawStep {
     pub expect: Option<Box<S<Mapping<RawExpect>>>>,
 }
 
+/// A line and column (both 1-based) in the scenario file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A line or column as [`Pos`] keeps it (the YAML reader's locations are 32-bit too).
+pub(crate) fn narrow(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl From<&serde_saphyr::Location> for Pos {
+    fn from(l: &serde_saphyr::Location) -> Pos {
+        Pos {
+            line: narrow(l.line()),
+            column: narrow(l.column()),
+        }
+    }
+}
+
+/// A value and where it is written.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct At<T> {
+    pub value: T,
+    pub at: Pos,
+}
+
+impl<'a> At<std::borrow::Cow<'a, str>> {
+    fn owned(s: S<String>) -> Self {
+        At {
+            at: Pos::from(&s.referenced),
+            value: std::borrow::Cow::Owned(s.value),
+        }
+    }
+}
+
+/// One step before validation, from either reader: the YAML reader's [`RawStep`], or
+/// the quick reader of one-line steps (`quick.rs`), which borrows its text from the file.
+#[derive(Debug)]
+pub(crate) struct StepIn<'a> {
+    /// The line the step is written on.
+    pub line: u64,
+    pub at: Option<At<std::borrow::Cow<'a, str>>>,
+    pub client: At<std::borrow::Cow<'a, str>>,
+    pub fetch: At<std::borrow::Cow<'a, str>>,
+    pub credentials: Option<At<std::borrow::Cow<'a, str>>>,
+    pub mode: Option<At<std::borrow::Cow<'a, str>>>,
+    pub redirect: Option<At<std::borrow::Cow<'a, str>>>,
+    /// Only the YAML reader fills these two (the quick reader gives up on them).
+    pub headers: Option<Box<S<HeaderList>>>,
+    pub expect: Option<Box<S<Mapping<RawExpect>>>>,
+}
+
+impl StepIn<'_> {
+    /// A step on `line` with no keys yet (the quick reader fills it in).
+    pub(crate) fn empty(line: u64) -> Self {
+        let none = At {
+            value: std::borrow::Cow::Borrowed(""),
+            at: Pos {
+                line: narrow(line),
+                column: 0,
+            },
+        };
+        StepIn {
+            line,
+            at: None,
+            client: none.clone(),
+            fetch: none,
+            credentials: None,
+            mode: None,
+            redirect: None,
+            headers: None,
+            expect: None,
+        }
+    }
+}
+
+impl From<S<RawStep>> for StepIn<'_> {
+    fn from(s: S<RawStep>) -> Self {
+        let line = s.referenced.line();
+        let r = s.value;
+        let boxed = |b: Option<Box<S<String>>>| b.map(|b| At::owned(*b));
+        StepIn {
+            line,
+            at: r.at.map(|a| At {
+                at: Pos::from(&a.referenced),
+                value: std::borrow::Cow::Owned(a.value.0),
+            }),
+            client: At::owned(r.client),
+            fetch: At::owned(r.fetch),
+            credentials: boxed(r.credentials),
+            mode: boxed(r.mode),
+            redirect: boxed(r.redirect),
+            headers: r.headers,
+            expect: r.expect,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawExpect {
