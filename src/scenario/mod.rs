@@ -251,20 +251,8 @@ fn read_scenario(
         profile,
         loader,
     };
-    if let Some(q) = quick.then(|| quick::take_steps(text)).flatten() {
-        let quick::Quick {
-            rest,
-            key_line,
-            steps,
-        } = q;
-        let read = read_yaml::<RawScenario>(file, &rest);
-        drop(rest); // a copy of the file: not kept while the steps are validated
-        if let Ok(mut raw) = read {
-            let blank = raw.steps.take();
-            if blank.is_some_and(|b| b.value.is_empty() && b.referenced.line() == key_line) {
-                return v.scenario(raw, Some(steps));
-            }
-        }
+    if let Some((raw, steps)) = quick.then(|| read_quick(file, text)).flatten() {
+        return v.scenario(raw, Some(steps));
     }
     let mut raw: RawScenario = read_yaml(file, text)?;
     let steps = raw
@@ -272,6 +260,22 @@ fn read_scenario(
         .take()
         .map(|l| l.value.into_iter().map(StepIn::from).collect());
     v.scenario(raw, steps)
+}
+
+/// The document with its steps read by the quick reader and the rest by the YAML reader,
+/// when the quick reader takes the steps and the YAML reader agrees that the block it
+/// took is the top-level `steps:` (an empty list, where the key was); otherwise `None`.
+fn read_quick<'t>(file: &str, text: &'t str) -> Option<(RawScenario, Vec<StepIn<'t>>)> {
+    let quick::Quick {
+        rest,
+        key_line,
+        steps,
+    } = quick::take_steps(text)?;
+    let read = read_yaml::<RawScenario>(file, &rest);
+    drop(rest); // a copy of the file: not kept while the steps are validated
+    let mut raw = read.ok()?;
+    let blank = raw.steps.take()?;
+    (blank.value.is_empty() && blank.referenced.line() == key_line).then_some((raw, steps))
 }
 
 /// Reads only the `edge:` block of a YAML document (a scenario, or what `varyedge import

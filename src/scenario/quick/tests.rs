@@ -3,7 +3,7 @@
 //! same — or fail with the same error — whichever reader took its steps.
 
 use super::super::raw::RawScenario;
-use super::super::{read_scenario, read_yaml, tests_support::bundled_files};
+use super::super::{read_quick, read_scenario, read_yaml, tests_support::bundled_files};
 use super::*;
 use proptest::prelude::*;
 
@@ -50,13 +50,10 @@ fn doc(steps: &str) -> String {
 /// Both readers on `text`: the quick reader's steps (if it takes them) equal the YAML
 /// reader's, and the scenarios (or errors) are equal.
 fn agree(text: &str) -> bool {
-    let quick = take_steps(text);
-    if let Some(q) = &quick {
-        // (A file the YAML reader rejects elsewhere is compared as a whole below.)
-        if let Ok(theirs) = by_yaml(text) {
-            let mine: Vec<Seen> = q.steps.iter().map(seen).collect();
-            assert_eq!(mine, theirs, "{text}");
-        }
+    let quick = read_quick("t.yaml", text);
+    if let Some((_, steps)) = &quick {
+        let mine: Vec<Seen> = steps.iter().map(seen).collect();
+        assert_eq!(Ok(mine), by_yaml(text), "{text}");
     }
     assert_eq!(
         read_scenario("t.yaml", text, None, None, true),
@@ -159,11 +156,16 @@ fn errors_in_quick_steps_are_located_as_the_yaml_reader_locates_them() {
             "{line}"
         );
     }
-    // An error elsewhere in the file keeps its line and column.
+    // An error after the block keeps its line and column: one the YAML reader finds
+    // (then it reads the whole file), and one validation finds in the blanked document.
     let text = doc("  - { client: c1, fetch: GET /q }\nbogus: 1\n");
+    assert!(!agree(&text));
+    let e = read_scenario("t.yaml", &text, None, None, true).unwrap_err();
+    assert_eq!((e.line, e.col), (11, 1), "{e}");
+    let text = doc("  - { client: c1, fetch: GET /q }\n\n  # c\nedge: { profile: nosuch }\n");
     assert!(agree(&text));
     let e = read_scenario("t.yaml", &text, None, None, true).unwrap_err();
-    assert_eq!(e.line, 11, "{e}");
+    assert_eq!((e.line, e.col), (13, 18), "{e}");
 }
 
 /// Pieces a step line is made of: plain words, and what YAML reads otherwise.
@@ -268,4 +270,31 @@ proptest! {
         }
         agree(&doc(&steps));
     }
+}
+
+/// A `steps:` line at column 0 that is not the top-level key — here inside a quoted
+/// value — is found by the line scan; the YAML reader then sees the real `steps`
+/// elsewhere, and the file is read the slow way, as it must be.
+#[test]
+fn a_steps_line_inside_a_quoted_value_is_not_the_steps_key() {
+    let routes = "  routes:\n    - { path: \"/*\", cache_control: \"max-age=60\" }\n";
+    let head = format!("name: t\nabout: \"x\nsteps:\n  - {{ client: c1, fetch: GET /q }}\nend\"\norigin:\n  cors: {{ allow_origins: [https://a.example] }}\n{routes}clients:\n  - {{ name: c1, origin: https://a.example }}\n");
+    for real in [
+        "\"steps\": []\n",
+        "\"steps\":\n  - { client: c1, fetch: GET /real }\n",
+    ] {
+        let text = format!("{head}{real}");
+        assert!(take_steps(&text).is_some(), "the line scan finds it");
+        assert!(!agree(&text), "{text}");
+    }
+    let sc = read_scenario(
+        "t.yaml",
+        &format!("{head}\"steps\":\n  - {{ client: c1, fetch: GET /real }}\n"),
+        None,
+        None,
+        true,
+    )
+    .unwrap();
+    assert_eq!(sc.about, "x steps: - { client: c1, fetch: GET /q } end");
+    assert_eq!(sc.steps[0].target, "/real");
 }
