@@ -1,6 +1,6 @@
-//! A fast reader for the one shape that makes scenario files large: a `steps:` list of
-//! one-line flow mappings of plain scalars, the form `record`, `import har` and
-//! `benches/gen-scenario.py` write:
+//! A fast reader for the shape that makes scenario files large: a `steps:` list of
+//! one-line flow mappings of plain scalars, as traces generated from access logs are
+//! usually written (and as `benches/gen-scenario.py` writes them):
 //!
 //! ```yaml
 //! steps:
