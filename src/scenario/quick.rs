@@ -187,15 +187,18 @@ fn plain_string(v: &str) -> bool {
     let Some(&first) = b.first() else {
         return false; // an empty value is null
     };
-    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first)
-        || v.contains([',', '[', ']', '{', '}', '\'', '"'])
-        || v.contains(": ")
-        || v.contains(" #")
-        || v.ends_with(':')
-    {
+    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) || v.ends_with(':') {
         return false;
     }
-    !maybe_not_a_string(v)
+    // One pass: a flow indicator or quote anywhere, `: ` (a key), ` #` (a comment; `#`
+    // is never first here, so `i - 1` is in range).
+    let simple = b.iter().enumerate().all(|(i, &c)| match c {
+        b',' | b'[' | b']' | b'{' | b'}' | b'\'' | b'"' => false,
+        b':' => b.get(i + 1) != Some(&b' '),
+        b'#' => b[i - 1] != b' ',
+        _ => true,
+    });
+    simple && !maybe_not_a_string(v)
 }
 
 /// Whether YAML might read `v` as something other than a string: a null, a boolean
@@ -208,9 +211,11 @@ fn maybe_not_a_string(v: &str) -> bool {
         "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", ".nan",
     ];
     let unsigned = v.trim_start_matches(['+', '-']);
-    if WORDS
-        .iter()
-        .any(|w| v.eq_ignore_ascii_case(w) || unsigned.eq_ignore_ascii_case(w))
+    // (No word, signed or not, is longer than five characters: `false`, `-.inf`.)
+    if v.len() <= 5
+        && WORDS
+            .iter()
+            .any(|w| v.eq_ignore_ascii_case(w) || unsigned.eq_ignore_ascii_case(w))
     {
         return true;
     }

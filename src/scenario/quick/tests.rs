@@ -109,6 +109,8 @@ fn what_the_quick_reader_does_not_model_goes_to_the_yaml_reader() {
         "  - { at: 0x1F, client: c1, fetch: GET /q }",
         "  - { at: ~, client: c1, fetch: GET /q }",
         "  - { at: .INF, client: c1, fetch: GET /q }",
+        "  - { at: -.inf, client: c1, fetch: GET /q }",
+        "  - { at: False, client: c1, fetch: GET /q }",
         "  - { at: , client: c1, fetch: GET /q }",
         "  - { client: yes, fetch: GET /q }",
         "  - { client: &a c1, fetch: GET /q }",
