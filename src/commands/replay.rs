@@ -65,6 +65,13 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
             varyedge::report::json::write_jobs(w, &traces, a.jobs)
         })?;
         phases.mark("render and write");
+    } else if format == ReplayFormat::Text {
+        // Written a step at a time: a long trace's report is never whole in memory.
+        let opt = g.text(a.out.is_some());
+        emit_with(a.out.as_deref(), |w| {
+            varyedge::report::text::write_with(w, &traces, opt)
+        })?;
+        phases.mark("render and write");
     } else {
         let text = Replay {
             traces: &traces,

@@ -43,8 +43,55 @@ pub fn render_with(traces: &[Trace], opt: TextOptions) -> String {
         return quiet(traces, opt.style);
     }
     let mut o = String::new();
+    // Nothing is written anywhere, so nothing fails.
+    let _ = traces_to(&mut o, traces, opt, &mut |_| Ok(()));
+    o
+}
+
+/// Writes what [`render_with`] returns to `w`, a few tens of KiB at a time: a long
+/// trace's report (~280 bytes a step) is never whole in memory.
+pub fn write_with(
+    w: &mut dyn std::io::Write,
+    traces: &[Trace],
+    opt: TextOptions,
+) -> std::io::Result<()> {
+    write_chunked(w, traces, opt, FLUSH_AT)
+}
+
+/// [`write_with`], writing whenever `flush_at` bytes or more have gathered.
+fn write_chunked(
+    w: &mut dyn std::io::Write,
+    traces: &[Trace],
+    opt: TextOptions,
+    flush_at: usize,
+) -> std::io::Result<()> {
+    if opt.verbosity == Verbosity::Quiet {
+        return w.write_all(quiet(traces, opt.style).as_bytes());
+    }
+    let mut o = String::with_capacity(2 * flush_at);
+    traces_to(&mut o, traces, opt, &mut |o| {
+        if o.len() >= flush_at {
+            w.write_all(o.as_bytes())?;
+            o.clear();
+        }
+        Ok(())
+    })?;
+    w.write_all(o.as_bytes())
+}
+
+/// How much text [`write_with`] gathers before writing it.
+const FLUSH_AT: usize = 1 << 16;
+
+/// Every trace's block, then the line that counts them; `spill` is offered the text after
+/// each step (to write it out and clear it, or to keep it).
+fn traces_to(
+    o: &mut String,
+    traces: &[Trace],
+    opt: TextOptions,
+    spill: &mut dyn FnMut(&mut String) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     for t in traces {
-        trace(&mut o, t, opt);
+        trace(o, t, opt, spill)?;
     }
     if traces.len() > 1 {
         let passed = traces.iter().filter(|t| t.passed()).count();
@@ -56,7 +103,7 @@ pub fn render_with(traces: &[Trace], opt: TextOptions) -> String {
             traces.len() - passed
         );
     }
-    o
+    Ok(())
 }
 
 /// `-q`: one line per failing step (`file:line: …`, as a compiler reports an error), then
@@ -119,7 +166,12 @@ fn notable(s: &StepReport) -> bool {
     s.cache_induced || s.unexpected_failure || matches!(s.expectation, Expectation::Unmet(_))
 }
 
-fn trace(o: &mut String, t: &Trace, opt: TextOptions) {
+fn trace(
+    o: &mut String,
+    t: &Trace,
+    opt: TextOptions,
+    spill: &mut dyn FnMut(&mut String) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let st = opt.style;
     let _ = writeln!(
         o,
@@ -133,6 +185,7 @@ fn trace(o: &mut String, t: &Trace, opt: TextOptions) {
     for s in &t.steps {
         if opt.verbosity != Verbosity::Quiet || notable(s) {
             step(o, s, pops, opt);
+            spill(o)?;
         }
     }
     let sm = &t.summary;
@@ -172,6 +225,7 @@ fn trace(o: &mut String, t: &Trace, opt: TextOptions) {
             st.paint(Paint::Bad, "FAIL")
         }
     );
+    Ok(())
 }
 
 fn step(o: &mut String, s: &StepReport, pops: bool, opt: TextOptions) {
@@ -326,4 +380,48 @@ fn verbose(o: &mut String, s: &StepReport) {
             s.direct.reason.id()
         }
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report written a piece at a time is the report rendered whole, byte for byte,
+    /// at every verbosity and whatever the piece size; a failing writer's error comes back.
+    #[test]
+    fn written_text_equals_the_rendered_text() {
+        let mut traces = Vec::new();
+        for p in crate::scenario::tests_support::bundled_files("") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let sc = crate::scenario::parse(&p.display().to_string(), &text).unwrap();
+            traces.push(crate::sim::replay(&sc).unwrap());
+        }
+        assert!(traces.len() > 20);
+        for verbosity in [Verbosity::Quiet, Verbosity::Normal, Verbosity::Verbose] {
+            let opt = TextOptions {
+                style: Style::default(),
+                verbosity,
+            };
+            for some in [&traces[..1], &traces[..]] {
+                let want = render_with(some, opt);
+                for flush_at in [1, 700, FLUSH_AT] {
+                    let mut got = Vec::new();
+                    write_chunked(&mut got, some, opt, flush_at).unwrap();
+                    assert_eq!(String::from_utf8(got).unwrap(), want, "{flush_at}");
+                }
+            }
+        }
+        struct Broken;
+        impl std::io::Write for Broken {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let opt = TextOptions::default();
+        let e = write_chunked(&mut Broken, &traces, opt, 1).unwrap_err();
+        assert_eq!(e.to_string(), "disk full");
+    }
 }
