@@ -119,140 +119,236 @@ fn write_steps(out: &mut Vec<u8>, steps: &[StepReport]) {
         if i > 0 {
             out.push(b',');
         }
-        // Writing to a Vec cannot fail, and every field serialises.
-        let _ = serde_json::to_writer(&mut *out, &StepJson(s));
+        write_step(out, s);
     }
 }
 
-/// A step as its report object, serialised without building a `Value`: the same
-/// entries as [`step_value`], in the same (sorted) order.
-struct StepJson<'a>(&'a StepReport);
+/// A step as its report object, written without building a `Value`: the same entries as
+/// [`step_value`], in the same (sorted) order, in the bytes serde_json writes for them.
+fn write_step(out: &mut Vec<u8>, s: &StepReport) {
+    let cors = |ok: bool| if ok { "ok" } else { "blocked" };
+    let mut m = Obj::new(out);
+    m.str("agent", agent_id(s.agent));
+    m.num("at_ms", s.at_ms);
+    m.str("cache", s.cache.id());
+    m.bool("cache_induced", s.cache_induced);
+    m.str("client", &s.client);
+    m.key("direct");
+    let mut d = Obj::new(m.out);
+    d.str("cors", cors(s.direct.allowed));
+    d.str("reason", s.direct.reason.id());
+    d.end();
+    let (exp, unmet): (&str, &[String]) = match &s.expectation {
+        Expectation::Met => ("met", &[]),
+        Expectation::Unmet(u) => ("unmet", u),
+        Expectation::None => ("none", &[]),
+    };
+    m.str("expectation", exp);
+    if let Some(f) = &s.fix {
+        m.str("fix", f);
+    }
+    if s.hops.len() > 1 || s.hops.iter().any(|h| h.leg == "preflight") {
+        m.key("hops");
+        m.out.push(b'[');
+        for (i, h) in s.hops.iter().enumerate() {
+            if i > 0 {
+                m.out.push(b',');
+            }
+            let mut o = Obj::new(m.out);
+            o.str("cache", h.cache.id());
+            o.str("leg", h.leg);
+            o.str("request", &h.request);
+            o.num("status", u64::from(h.status));
+            o.str("url", &h.url);
+            o.end();
+        }
+        m.out.push(b']');
+    }
+    m.num("index", s.index as u64);
+    m.str("key", &s.key);
+    m.num("line", s.line);
+    if let Some(Err(r)) = &s.stored {
+        m.str("not_stored", r);
+    }
+    m.str("origin", &s.origin);
+    if let Some(p) = s.poisoned_by {
+        m.num("poisoned_by", p as u64);
+    }
+    m.num("pop", s.pop as u64);
+    m.str("preflight", s.preflight.id());
+    if let Some(p) = s.preflight_cache {
+        m.str("preflight_cache", p.id());
+    }
+    if let Some(k) = &s.preflight_key {
+        m.str("preflight_key", k);
+    }
+    m.str("request", &s.request);
+    m.str("served_by", s.served_by.id());
+    if let Some(sh) = s.shield {
+        m.str("shield", sh.id());
+    }
+    m.num("status", u64::from(s.status));
+    if let Some(Ok(k)) = &s.stored {
+        m.str("stored", k);
+    }
+    m.bool("unexpected_failure", s.unexpected_failure);
+    if !unmet.is_empty() {
+        m.key("unmet");
+        m.out.push(b'[');
+        for (i, u) in unmet.iter().enumerate() {
+            if i > 0 {
+                m.out.push(b',');
+            }
+            json_str(m.out, u);
+        }
+        m.out.push(b']');
+    }
+    m.str("url", &s.url);
+    m.key("verdict");
+    let mut v = Obj::new(m.out);
+    v.bool("checked", s.verdict.checked);
+    v.str("console", &s.verdict.console);
+    v.str("cors", cors(s.verdict.allowed));
+    v.bool("in_preflight", s.verdict.in_preflight);
+    v.str("reason", s.verdict.reason.id());
+    v.end();
+    m.bool("wrongly_allowed", s.wrongly_allowed);
+    m.end();
+}
 
-impl serde::Serialize for StepJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let s = self.0;
-        let cors = |ok: bool| if ok { "ok" } else { "blocked" };
-        let mut m = ser.serialize_map(None)?;
-        m.serialize_entry("agent", &s.agent)?;
-        m.serialize_entry("at_ms", &s.at_ms)?;
-        m.serialize_entry("cache", s.cache.id())?;
-        m.serialize_entry("cache_induced", &s.cache_induced)?;
-        m.serialize_entry("client", &*s.client)?;
-        m.serialize_entry(
-            "direct",
-            &Pairs(&[
-                ("cors", J::S(cors(s.direct.allowed))),
-                ("reason", J::S(s.direct.reason.id())),
-            ]),
-        )?;
-        let (exp, unmet): (&str, &[String]) = match &s.expectation {
-            Expectation::Met => ("met", &[]),
-            Expectation::Unmet(u) => ("unmet", u),
-            Expectation::None => ("none", &[]),
-        };
-        m.serialize_entry("expectation", exp)?;
-        if let Some(f) = &s.fix {
-            m.serialize_entry("fix", &**f)?;
-        }
-        if s.hops.len() > 1 || s.hops.iter().any(|h| h.leg == "preflight") {
-            m.serialize_entry("hops", &Hops(&s.hops))?;
-        }
-        m.serialize_entry("index", &s.index)?;
-        m.serialize_entry("key", &*s.key)?;
-        m.serialize_entry("line", &s.line)?;
-        if let Some(Err(r)) = &s.stored {
-            m.serialize_entry("not_stored", r)?;
-        }
-        m.serialize_entry("origin", &*s.origin)?;
-        if let Some(p) = s.poisoned_by {
-            m.serialize_entry("poisoned_by", &p)?;
-        }
-        m.serialize_entry("pop", &s.pop)?;
-        m.serialize_entry("preflight", s.preflight.id())?;
-        if let Some(p) = s.preflight_cache {
-            m.serialize_entry("preflight_cache", p.id())?;
-        }
-        if let Some(k) = &s.preflight_key {
-            m.serialize_entry("preflight_key", &**k)?;
-        }
-        m.serialize_entry("request", &*s.request)?;
-        m.serialize_entry("served_by", s.served_by.id())?;
-        if let Some(sh) = s.shield {
-            m.serialize_entry("shield", sh.id())?;
-        }
-        m.serialize_entry("status", &s.status)?;
-        if let Some(Ok(k)) = &s.stored {
-            m.serialize_entry("stored", &**k)?;
-        }
-        m.serialize_entry("unexpected_failure", &s.unexpected_failure)?;
-        if !unmet.is_empty() {
-            m.serialize_entry("unmet", unmet)?;
-        }
-        m.serialize_entry("url", &*s.url)?;
-        m.serialize_entry(
-            "verdict",
-            &Pairs(&[
-                ("checked", J::B(s.verdict.checked)),
-                ("console", J::S(&s.verdict.console)),
-                ("cors", J::S(cors(s.verdict.allowed))),
-                ("in_preflight", J::B(s.verdict.in_preflight)),
-                ("reason", J::S(s.verdict.reason.id())),
-            ]),
-        )?;
-        m.serialize_entry("wrongly_allowed", &s.wrongly_allowed)?;
-        m.end()
+/// The agent as its `Serialize` names it (kebab-case; a test holds the two together).
+fn agent_id(a: crate::browser::Agent) -> &'static str {
+    use crate::browser::Agent;
+    match a {
+        Agent::Chrome => "chrome",
+        Agent::Firefox => "firefox",
+        Agent::Safari => "safari",
+        Agent::None => "none",
     }
 }
 
-/// A scalar of a small nested object.
-enum J<'a> {
-    S(&'a str),
-    B(bool),
-    N(u64),
+/// A JSON object being written: `{`, then `"key":value` entries, then `}`.
+struct Obj<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
 }
 
-/// A small object whose keys are given in sorted order.
-struct Pairs<'a>(&'a [(&'static str, J<'a>)]);
+impl<'a> Obj<'a> {
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Obj { out, first: true }
+    }
 
-impl serde::Serialize for Pairs<'_> {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = ser.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            match v {
-                J::S(x) => m.serialize_entry(k, x)?,
-                J::B(x) => m.serialize_entry(k, x)?,
-                J::N(x) => m.serialize_entry(k, x)?,
+    /// `"k":` (keys are plain ASCII names), after a comma unless it is the first.
+    fn key(&mut self, k: &str) {
+        if !std::mem::take(&mut self.first) {
+            self.out.push(b',');
+        }
+        self.out.push(b'"');
+        self.out.extend_from_slice(k.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn str(&mut self, k: &str, v: &str) {
+        self.key(k);
+        json_str(self.out, v);
+    }
+
+    fn num(&mut self, k: &str, v: u64) {
+        self.key(k);
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = v;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
             }
         }
-        m.end()
+        self.out.extend_from_slice(&digits[i..]);
+    }
+
+    fn bool(&mut self, k: &str, v: bool) {
+        self.key(k);
+        self.out
+            .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
+    }
+
+    fn end(self) {
+        self.out.push(b'}');
     }
 }
 
-/// A step's hops as `step_value` lists them.
-struct Hops<'a>(&'a [crate::flow::HopReport]);
-
-impl serde::Serialize for Hops<'_> {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        ser.collect_seq(self.0.iter().map(HopJson))
+/// `s` as a JSON string (RFC 8259 §7), escaped exactly as serde_json escapes it: `"` and
+/// `\` with a backslash, the control characters with their short escape (`\b \t \n \f
+/// \r`) or `\u00xx` (lower-case hex), everything else (`/`, DEL, non-ASCII) as it is.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    // Eight bytes at a time while none needs escaping (most strings: keys, URLs, ids).
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        if needs_escape(u64::from_le_bytes(w)) {
+            for j in i..i + 8 {
+                escape_at(out, b, j, &mut start);
+            }
+        }
+        i += 8;
     }
+    // The last few bytes, tested as one word padded with letters.
+    let tail = &b[i..];
+    let mut w = [b'a'; 8];
+    w[..tail.len()].copy_from_slice(tail);
+    if needs_escape(u64::from_le_bytes(w)) {
+        for j in i..b.len() {
+            escape_at(out, b, j, &mut start);
+        }
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
 }
 
-/// One hop's object.
-struct HopJson<'a>(&'a crate::flow::HopReport);
+/// Whether any of the eight bytes in `w` is `"`, `\` or a control character below 0x20
+/// (the "has a byte less than n" and "has a zero byte" word tests; bytes of 0x80 and more
+/// never match).
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    (w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0)
+        || zero_in(w ^ (ONES * u64::from(b'"')))
+        || zero_in(w ^ (ONES * u64::from(b'\\')))
+}
 
-impl serde::Serialize for HopJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let h = self.0;
-        Pairs(&[
-            ("cache", J::S(h.cache.id())),
-            ("leg", J::S(h.leg)),
-            ("request", J::S(&h.request)),
-            ("status", J::N(u64::from(h.status))),
-            ("url", J::S(&h.url)),
-        ])
-        .serialize(ser)
+/// Escapes byte `j` of `b` if it must be, first writing the bytes from `start` up to it.
+fn escape_at(out: &mut Vec<u8>, b: &[u8], j: usize, start: &mut usize) {
+    let c = b[j];
+    let short = match c {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        0x08 => b'b',
+        0x0c => b'f',
+        0..=0x1f => 0,
+        _ => return,
+    };
+    out.extend_from_slice(&b[*start..j]);
+    *start = j + 1;
+    if short == 0 {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.extend_from_slice(b"\\u00");
+        out.push(HEX[usize::from(c >> 4)]);
+        out.push(HEX[usize::from(c & 0xf)]);
+    } else {
+        out.push(b'\\');
+        out.push(short);
     }
 }
 
@@ -401,6 +497,70 @@ mod tests {
                 want,
                 "{jobs} jobs, {min}"
             );
+        }
+    }
+
+    /// The hand-written pieces write what serde_json writes: strings (every escape, any
+    /// character), numbers at their extremes, the agent's name.
+    #[test]
+    fn pieces_are_written_as_serde_json_writes_them() {
+        let mut samples: Vec<String> = (0u8..=0x7f).map(|c| format!("a{}b", c as char)).collect();
+        samples.extend(["", "\"\\/", "é ü 東 \u{1F600}", "\u{7f}\u{80}\u{2028}"].map(String::from));
+        for s in &samples {
+            let mut out = Vec::new();
+            json_str(&mut out, s);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
+        for n in [0, 7, 10, 99, 12_345, u64::MAX] {
+            let mut out = Vec::new();
+            let mut o = Obj::new(&mut out);
+            o.num("n", n);
+            o.bool("t", true);
+            o.bool("f", false);
+            o.end();
+            let want = serde_json::json!({ "n": n, "t": true, "f": false });
+            assert_eq!(
+                serde_json::from_slice::<Value>(&out).unwrap(),
+                want,
+                "{}",
+                String::from_utf8_lossy(&out)
+            );
+            assert!(String::from_utf8(out)
+                .unwrap()
+                .contains(&format!("\"n\":{n},")));
+        }
+        use crate::browser::Agent;
+        for a in [Agent::Chrome, Agent::Firefox, Agent::Safari, Agent::None] {
+            assert_eq!(serde_json::to_value(a).unwrap(), agent_id(a));
+        }
+    }
+
+    /// The word test against the byte test: every byte value at every place in a word.
+    #[test]
+    fn the_word_test_finds_exactly_the_bytes_to_escape() {
+        for c in 0..=255u8 {
+            for at in 0..8 {
+                for fill in [b'a', 0x80, 0xff] {
+                    let mut w = [fill; 8];
+                    w[at] = c;
+                    let want = c < 0x20 || c == b'"' || c == b'\\';
+                    assert_eq!(needs_escape(u64::from_le_bytes(w)), want, "{c:#x} at {at}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 500, failure_persistence: None, ..Default::default() })]
+        /// Any string is escaped byte for byte as serde_json escapes it.
+        #[test]
+        fn any_string_is_escaped_as_serde_json_escapes_it(s in "\\PC*|[\\x00-\\x1f\"\\\\a-z]*") {
+            let mut out = Vec::new();
+            json_str(&mut out, &s);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&s).unwrap());
         }
     }
 
