@@ -474,13 +474,7 @@ mod tests {
     /// scenario (preflights, hops, poisoning, shields, fixes all appear among them).
     #[test]
     fn streamed_lines_equal_the_value_form() {
-        let mut traces = Vec::new();
-        for p in crate::scenario::tests_support::bundled_files("") {
-            let text = std::fs::read_to_string(&p).unwrap();
-            let sc = crate::scenario::parse(&p.display().to_string(), &text).unwrap();
-            traces.push(crate::sim::replay(&sc).unwrap());
-        }
-        assert!(traces.len() > 20);
+        let traces = crate::report::tests_support::bundled_traces();
         let want: String = traces
             .iter()
             .map(|t| crate::report::json_line(&trace_value(t)))

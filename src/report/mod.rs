@@ -81,3 +81,21 @@ pub fn xml_escape(s: &str) -> String {
     }
     o
 }
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// Every bundled scenario's trace (`scenarios/*.yaml`, replayed in process): what the
+    /// report writers are checked against.
+    pub(crate) fn bundled_traces() -> Vec<crate::flow::Trace> {
+        let traces: Vec<_> = crate::scenario::tests_support::bundled_files("")
+            .into_iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let sc = crate::scenario::parse(&p.display().to_string(), &text).unwrap();
+                crate::sim::replay(&sc).unwrap()
+            })
+            .collect();
+        assert!(traces.len() > 20);
+        traces
+    }
+}

@@ -390,13 +390,7 @@ mod tests {
     /// at every verbosity and whatever the piece size; a failing writer's error comes back.
     #[test]
     fn written_text_equals_the_rendered_text() {
-        let mut traces = Vec::new();
-        for p in crate::scenario::tests_support::bundled_files("") {
-            let text = std::fs::read_to_string(&p).unwrap();
-            let sc = crate::scenario::parse(&p.display().to_string(), &text).unwrap();
-            traces.push(crate::sim::replay(&sc).unwrap());
-        }
-        assert!(traces.len() > 20);
+        let traces = crate::report::tests_support::bundled_traces();
         for verbosity in [Verbosity::Quiet, Verbosity::Normal, Verbosity::Verbose] {
             let opt = TextOptions {
                 style: Style::default(),
