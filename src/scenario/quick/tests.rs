@@ -80,6 +80,8 @@ fn generated_traces_take_the_quick_reader() {
         }
     );
     assert_eq!(q.rest.lines().count(), text.lines().count());
+    // Trailing spaces after the key are still the key.
+    assert!(agree(&text.replace("steps:\n", "steps:   \n")));
     // The bundled scenarios: whichever reader took their steps, the same scenario.
     for f in bundled_files("") {
         let text = std::fs::read_to_string(&f).unwrap();
