@@ -13,19 +13,32 @@ use varyedge::profile::PROFILE_NAMES;
 use varyedge::scenario::Scenario;
 use varyedge::sim::{self, SimError};
 
-/// A scenario file loaded once per profile (the profile's knobs, the file's overrides on
-/// top), and the simulator to run it.
+/// A scenario file's edge under each profile (the profile's knobs, the file's overrides
+/// on top), and the simulator to run it.
 pub(crate) struct Simulator {
-    /// `(profile, the scenario under it)`, in the order asked for.
-    pub(crate) under: Vec<(String, Scenario)>,
+    /// `(profile, the file's knobs under it)`, in the order asked for. Only the knobs are
+    /// kept: fourteen copies of a long trace's steps would not fit in memory.
+    pub(crate) under: Vec<(String, Knobs)>,
 }
 
 impl Simulator {
     /// Loads `file` under each of `names` (exit 2 on the first that does not load).
     pub(crate) fn load(file: &Path, names: &[String]) -> Result<Simulator, InputError> {
+        Simulator::load_each(file, names, |_, _| {})
+    }
+
+    /// [`Simulator::load`], handing each profile's scenario to `each` before the next is
+    /// loaded (so one is in memory at a time).
+    pub(crate) fn load_each(
+        file: &Path,
+        names: &[String],
+        mut each: impl FnMut(&str, Scenario),
+    ) -> Result<Simulator, InputError> {
         let mut under = Vec::new();
         for n in names {
-            under.push((n.clone(), super::load(file, Some(n))?));
+            let sc = super::load(file, Some(n))?;
+            under.push((n.clone(), sc.edge.knobs.clone()));
+            each(n, sc);
         }
         Ok(Simulator { under })
     }
@@ -54,9 +67,6 @@ impl Replayer for Simulator {
     }
 
     fn profiles(&self, _: &Scenario) -> Vec<(String, Knobs)> {
-        self.under
-            .iter()
-            .map(|(n, sc)| (n.clone(), sc.edge.knobs.clone()))
-            .collect()
+        self.under.clone()
     }
 }
