@@ -576,3 +576,36 @@ fn many_unmatchable_entries_are_counted_past_twenty() {
         f[20].evidence
     );
 }
+
+/// The simulator's quick answer to "has this replay a cache-induced step" (each step run
+/// only to its attribution, stopping at the first) is the full replay's, for every bundled
+/// scenario under every built-in profile; both answers occur.
+#[test]
+fn the_quick_cache_induced_answer_is_the_replays() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut seen = [0usize; 2];
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for name in varyedge::profile::PROFILE_NAMES {
+            let sc = scenario::parse_with_profile("s.yaml", &text, Some(name)).unwrap();
+            let scenario::OriginSpec::Model(m) = &sc.origin else {
+                continue;
+            };
+            let k = &sc.edge.knobs;
+            let full = varyedge::sim::replay_with(&sc, k, &mut m.clone());
+            let quick = varyedge::sim::any_cache_induced(&sc, k, &mut m.clone());
+            assert_eq!(
+                quick,
+                full.summary.cache_induced > 0,
+                "{} under {name}",
+                p.display()
+            );
+            seen[usize::from(quick)] += 1;
+        }
+    }
+    assert!(seen[0] > 10 && seen[1] > 10, "{seen:?}");
+}

@@ -69,4 +69,8 @@ impl Replayer for Simulator {
     fn profiles(&self, _: &Scenario) -> Vec<(String, Knobs)> {
         self.under.clone()
     }
+
+    fn any_cache_induced(&self, sc: &Scenario, knobs: &Knobs, origin: &OriginModel) -> bool {
+        sim::any_cache_induced(sc, knobs, &mut origin.clone())
+    }
 }

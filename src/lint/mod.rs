@@ -33,6 +33,11 @@ pub trait Replayer {
     /// The edges `matrix` compares, in its order: each built-in profile's name and its
     /// knobs with the scenario's own knob overrides on top (what `--profile NAME` gives).
     fn profiles(&self, sc: &Scenario) -> Vec<(String, Knobs)>;
+    /// Whether [`Replayer::replay`]'s trace has a cache-induced step; an implementation
+    /// may answer without building the trace.
+    fn any_cache_induced(&self, sc: &Scenario, knobs: &Knobs, origin: &OriginModel) -> bool {
+        self.replay(sc, knobs, origin).summary.cache_induced > 0
+    }
 }
 
 /// Where a profile a finding names as poisoning stands in `varyedge matrix` on the same

@@ -84,7 +84,7 @@ impl Edges {
             r.profiles(sc)
                 .into_iter()
                 .map(|(name, knobs)| {
-                    let fails = r.replay(sc, &knobs, model).summary.cache_induced > 0;
+                    let fails = r.any_cache_induced(sc, &knobs, model);
                     (name, knobs, fails)
                 })
                 .collect(),

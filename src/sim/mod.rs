@@ -339,6 +339,18 @@ pub fn replay_with(sc: &Scenario, knobs: &Knobs, up: &mut dyn Upstream) -> Trace
     finish(sc, profile, steps)
 }
 
+/// Whether `sc`'s steps on a cold edge with `knobs` have a cache-induced failure — what
+/// `replay_with(sc, knobs, up).summary.cache_induced > 0` says — found with each step run
+/// only to its attribution ([`Sim::step_attribution`]) and stopping at the first such
+/// step (`lint` asks this of every profile).
+pub fn any_cache_induced(sc: &Scenario, knobs: &Knobs, up: &mut dyn Upstream) -> bool {
+    let mut sim = Sim::new(sc, knobs);
+    sc.steps
+        .iter()
+        .enumerate()
+        .any(|(i, st)| sim.step_attribution(up, i, st, st.at_ms).cache_induced)
+}
+
 fn describe_profile(knobs: &Knobs) -> String {
     crate::profile::builtin_profiles()
         .into_iter()
