@@ -53,6 +53,8 @@ impl Upstream for OriginModel {
 pub struct Edge {
     pops: Vec<Cache>,
     shield: Option<Cache>,
+    /// What the origin receives for a request (the knobs' forwarding, worked out once).
+    fwd: Arc<edge::forward::OriginFields>,
 }
 
 impl Edge {
@@ -64,6 +66,7 @@ impl Edge {
                 .map(|_| Cache::new(k.clone()))
                 .collect(),
             shield: knobs.shield.then(|| Cache::new(k.clone())),
+            fwd: Arc::new(origin_fields(knobs)),
         }
     }
 
@@ -150,7 +153,7 @@ impl Edge {
         plan: edge::ForwardPlan,
     ) -> EdgeAnswer {
         if plan.pass {
-            let resp = Arc::new(up.respond(&origin_request(self.pops[0].knobs(), req), now));
+            let resp = Arc::new(up.respond(&self.fwd.request(req), now));
             let done = now.plus_ms(up.latency_ms());
             self.invalidate_after(req, &resp);
             let key = Arc::from(plan.key);
@@ -225,9 +228,9 @@ impl Edge {
         tag: Tag,
     ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
         // built only when the origin is asked (a shield hit never is)
-        let k = self.pops[0].knobs();
+        let fwd = &self.fwd;
         let origin = |up: &mut dyn Upstream| {
-            let sent = origin_request(k, req);
+            let sent = fwd.request(req);
             (
                 Arc::new(up.respond(&sent, now)),
                 now.plus_ms(up.latency_ms()),
@@ -264,10 +267,10 @@ impl Edge {
     }
 }
 
-/// What the origin receives for `req` under knobs `k`: the fields the profile forwards
+/// What the origin receives under knobs `k`: the fields the profile forwards
 /// (`edge::forward`).
-fn origin_request<'r>(k: &Knobs, req: &'r Request) -> std::borrow::Cow<'r, Request> {
-    crate::edge::forward::origin_request(&k.forward, &k.key_headers, req)
+fn origin_fields(k: &Knobs) -> edge::forward::OriginFields {
+    edge::forward::OriginFields::new(&k.forward, &k.key_headers)
 }
 
 /// When a forward was sent and came back, and what the shield did with it.
@@ -564,11 +567,12 @@ pub struct SimParts {
 }
 
 impl Edge {
-    /// A cold edge whose caches share `k`.
-    fn with_shared(k: &Arc<Knobs>) -> Edge {
+    /// A cold edge whose caches share `k`, forwarding as `fwd` (built for `k`).
+    fn with_shared(k: &Arc<Knobs>, fwd: Arc<edge::forward::OriginFields>) -> Edge {
         Edge {
             pops: (0..k.pops.max(1)).map(|_| Cache::new(k.clone())).collect(),
             shield: k.shield.then(|| Cache::new(k.clone())),
+            fwd,
         }
     }
 }
@@ -579,7 +583,7 @@ impl SimParts {
         let (browsers, user_of) = browsers_of(sc);
         let knobs = Arc::new(knobs.clone());
         SimParts {
-            edge: Edge::with_shared(&knobs),
+            edge: Edge::with_shared(&knobs, Arc::new(origin_fields(&knobs))),
             knobs,
             fresh: browsers.clone(),
             browsers,
@@ -594,7 +598,7 @@ impl SimParts {
     /// built. The remembered counterfactual verdicts (valid for the same pure upstream)
     /// and the fetch buffers are kept.
     pub fn reset(&mut self) {
-        self.edge = Edge::with_shared(&self.knobs);
+        self.edge = Edge::with_shared(&self.knobs, self.edge.fwd.clone());
         self.browsers.clone_from(&self.fresh);
     }
 
