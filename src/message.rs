@@ -44,7 +44,13 @@ impl Request {
 
     /// `scheme://host/target`.
     pub fn url(&self) -> String {
-        format!("{}://{}{}", self.scheme, self.host, self.target)
+        // built by hand: the edge stores one per variant, and `format!` costs more
+        let mut s = String::with_capacity(self.scheme.len() + 3 + self.host.len() + self.target.len());
+        s.push_str(&self.scheme);
+        s.push_str("://");
+        s.push_str(&self.host);
+        s.push_str(&self.target);
+        s
     }
 }
 

@@ -298,8 +298,9 @@ pub struct PreflightCache {
 
 #[derive(Clone, Debug)]
 struct PreflightEntry {
-    origin: String,
-    url: String,
+    /// Shared by the entries one preflight answer made (and by their copies).
+    origin: std::sync::Arc<str>,
+    url: std::sync::Arc<str>,
     credentials: bool,
     item: CacheItem,
     expires: Timestamp,
@@ -634,24 +635,18 @@ impl Browser {
             return Ok(self.actual_request(f, &method));
         }
         let max_age = preflight::max_age_secs(self.agent, &resp.headers);
-        let url = cache::url_of(f);
-        for m in methods {
-            self.cache
-                .store(now, f, &url, CacheItem::Method(m.to_string()), max_age);
-        }
-        for h in header_names {
-            self.cache.store(
-                now,
-                f,
-                &url,
-                CacheItem::Header(h.to_ascii_lowercase()),
-                max_age,
-            );
-        }
-        if f.private_network {
-            self.cache
-                .store(now, f, &url, CacheItem::PrivateNetwork, max_age);
-        }
+        // every method, then every header name, then PNA, stored in that order
+        let items = methods
+            .iter()
+            .map(|m| CacheItem::Method(m.to_string()))
+            .chain(
+                header_names
+                    .iter()
+                    .map(|h| CacheItem::Header(h.to_ascii_lowercase())),
+            )
+            .chain(f.private_network.then_some(CacheItem::PrivateNetwork))
+            .collect();
+        self.cache.store_all(now, f, items, max_age);
         Ok(self.actual_request(f, &method))
     }
 

@@ -218,6 +218,76 @@ impl OriginFields {
     }
 }
 
+/// Origin requests [`OriginFields::request_in`] built, kept to be handed out again for
+/// a request whose forwarded parts are the same. Use one memo with one [`OriginFields`]
+/// only (the entries end with its added fields).
+#[derive(Clone, Default)]
+pub struct SentMemo {
+    entries: Vec<Request>,
+    /// The entry the next new request replaces once full.
+    next: usize,
+}
+
+/// Without its entries: a memo never changes what is sent, so a state that holds one
+/// reads the same whatever it remembers.
+impl std::fmt::Debug for SentMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SentMemo")
+    }
+}
+
+/// Origin requests a [`SentMemo`] keeps (a simulated edge sends a handful of distinct
+/// ones over and over).
+const SENT_MEMO_SLOTS: usize = 16;
+/// Requests with more fields are built every time.
+const SENT_MEMO_MAX_FIELDS: usize = 48;
+
+impl OriginFields {
+    /// [`OriginFields::request`], answered from `memo` when an earlier request had the
+    /// same method, scheme, host, target and kept fields (all the origin request is
+    /// made of), else built and remembered there.
+    pub fn request_in<'a>(&self, req: &'a Request, memo: &'a mut SentMemo) -> &'a Request {
+        if self.transparent {
+            return req;
+        }
+        let mut kept = [0u8; SENT_MEMO_MAX_FIELDS];
+        let mut n = 0;
+        if req.headers.len() <= SENT_MEMO_MAX_FIELDS {
+            for (i, (name, _)) in req.headers.iter().enumerate() {
+                if self.keeps_lower(name) {
+                    kept[n] = i as u8;
+                    n += 1;
+                }
+            }
+            let same = |o: &Request| {
+                o.headers.len() == n + self.add.len()
+                    && o.method == req.method
+                    && o.target == req.target
+                    && o.host == req.host
+                    && o.scheme == req.scheme
+                    && kept[..n]
+                        .iter()
+                        .enumerate()
+                        .all(|(j, &i)| o.headers.field(j) == req.headers.field(usize::from(i)))
+            };
+            if let Some(i) = memo.entries.iter().position(same) {
+                return &memo.entries[i];
+            }
+        }
+        let built = self.request(req).into_owned();
+        let slot = if memo.entries.len() < SENT_MEMO_SLOTS {
+            memo.entries.push(built);
+            memo.entries.len() - 1
+        } else {
+            let slot = memo.next;
+            memo.next = (slot + 1) % SENT_MEMO_SLOTS;
+            memo.entries[slot] = built;
+            slot
+        };
+        &memo.entries[slot]
+    }
+}
+
 /// Whether the origin misses (or gets replaced) any of `req`'s fields. Fields the edge
 /// only adds are not counted: they stand for its identity, not for what the viewer sent.
 pub fn drops_any(fwd: &Forward, key_headers: &[String], req: &Request) -> bool {
@@ -386,5 +456,45 @@ mod tests {
         assert_eq!(checked, 36);
         let t = OriginFields::new(&Forward::all(), &[]);
         assert!(matches!(t.request(&r), Cow::Borrowed(_)));
+    }
+
+    /// A remembered origin request is the one [`OriginFields::request`] builds, for
+    /// requests that differ in a kept field, in a dropped one, in the target, over more
+    /// distinct requests than the memo keeps (slots reused).
+    #[test]
+    fn remembered_origin_requests_are_the_built_ones() {
+        let f = Forward {
+            headers: ForwardHeaders::List(vec!["origin".into()]),
+            strip: vec![],
+            add: vec![("user-agent".into(), "Amazon CloudFront".into())],
+        };
+        let o = OriginFields::new(&f, &["accept".to_string()]);
+        let mut memo = SentMemo::default();
+        let mut reqs = Vec::new();
+        for i in 0..(SENT_MEMO_SLOTS + 5) {
+            for dropped in ["a", "b"] {
+                let mut r = req();
+                r.target = format!("/d{}", i % (SENT_MEMO_SLOTS + 3));
+                r.headers = Headers::from_pairs([
+                    ("user-agent", dropped),
+                    ("origin", if i % 2 == 0 { "https://a" } else { "https://b" }),
+                    ("accept", "*/*"),
+                ]);
+                reqs.push(r);
+            }
+        }
+        let mut short = req();
+        short.headers = Headers::from_pairs([("origin", "https://a")]);
+        reqs.push(short);
+        for round in 0..2 {
+            for r in &reqs {
+                let want = o.request(r).into_owned();
+                assert_eq!(*o.request_in(r, &mut memo), want, "round {round}: {r:?}");
+            }
+        }
+        assert_eq!(memo.entries.len(), SENT_MEMO_SLOTS);
+        let t = OriginFields::new(&Forward::all(), &[]);
+        let r = req();
+        assert!(std::ptr::eq(t.request_in(&r, &mut memo), &r));
     }
 }

@@ -496,7 +496,13 @@ fn make_keyed_variant(
     let key: Arc<str> = if secondary.is_empty() {
         Arc::from(primary)
     } else {
-        Arc::from(format!("{primary} [{secondary}]"))
+        // `primary [secondary]`, built without `format!` (one per stored variant)
+        let mut k = String::with_capacity(primary.len() + secondary.len() + 3);
+        k.push_str(primary);
+        k.push_str(" [");
+        k.push_str(&secondary);
+        k.push(']');
+        Arc::from(k)
     };
     Ok(Variant {
         spec,

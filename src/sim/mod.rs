@@ -55,6 +55,8 @@ pub struct Edge {
     shield: Option<Cache>,
     /// What the origin receives for a request (the knobs' forwarding, worked out once).
     fwd: Arc<edge::forward::OriginFields>,
+    /// Origin requests built with `fwd`, handed out again for the same request.
+    sent: edge::forward::SentMemo,
 }
 
 impl Edge {
@@ -67,6 +69,7 @@ impl Edge {
                 .collect(),
             shield: knobs.shield.then(|| Cache::new(k.clone())),
             fwd: Arc::new(origin_fields(knobs)),
+            sent: Default::default(),
         }
     }
 
@@ -153,7 +156,7 @@ impl Edge {
         plan: edge::ForwardPlan,
     ) -> EdgeAnswer {
         if plan.pass {
-            let resp = Arc::new(up.respond(&self.fwd.request(req), now));
+            let resp = Arc::new(up.respond(self.fwd.request_in(req, &mut self.sent), now));
             let done = now.plus_ms(up.latency_ms());
             self.invalidate_after(req, &resp);
             let key = Arc::from(plan.key);
@@ -228,11 +231,11 @@ impl Edge {
         tag: Tag,
     ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
         // built only when the origin is asked (a shield hit never is)
-        let fwd = &self.fwd;
-        let origin = |up: &mut dyn Upstream| {
-            let sent = fwd.request(req);
+        let (fwd, memo) = (&self.fwd, &mut self.sent);
+        let mut origin = |up: &mut dyn Upstream| {
+            let sent = fwd.request_in(req, memo);
             (
-                Arc::new(up.respond(&sent, now)),
+                Arc::new(up.respond(sent, now)),
                 now.plus_ms(up.latency_ms()),
             )
         };
@@ -567,12 +570,18 @@ pub struct SimParts {
 }
 
 impl Edge {
-    /// A cold edge whose caches share `k`, forwarding as `fwd` (built for `k`).
-    fn with_shared(k: &Arc<Knobs>, fwd: Arc<edge::forward::OriginFields>) -> Edge {
+    /// A cold edge whose caches share `k`, forwarding as `fwd` (built for `k`), with
+    /// the origin requests `sent` remembers (built with `fwd`).
+    fn with_shared(
+        k: &Arc<Knobs>,
+        fwd: Arc<edge::forward::OriginFields>,
+        sent: edge::forward::SentMemo,
+    ) -> Edge {
         Edge {
             pops: (0..k.pops.max(1)).map(|_| Cache::new(k.clone())).collect(),
             shield: k.shield.then(|| Cache::new(k.clone())),
             fwd,
+            sent,
         }
     }
 }
@@ -583,7 +592,7 @@ impl SimParts {
         let (browsers, user_of) = browsers_of(sc);
         let knobs = Arc::new(knobs.clone());
         SimParts {
-            edge: Edge::with_shared(&knobs, Arc::new(origin_fields(&knobs))),
+            edge: Edge::with_shared(&knobs, Arc::new(origin_fields(&knobs)), Default::default()),
             knobs,
             fresh: browsers.clone(),
             browsers,
@@ -598,7 +607,9 @@ impl SimParts {
     /// built. The remembered counterfactual verdicts (valid for the same pure upstream)
     /// and the fetch buffers are kept.
     pub fn reset(&mut self) {
-        self.edge = Edge::with_shared(&self.knobs, self.edge.fwd.clone());
+        // the forwarding and the origin requests it built stay valid for the same knobs
+        let sent = std::mem::take(&mut self.edge.sent);
+        self.edge = Edge::with_shared(&self.knobs, self.edge.fwd.clone(), sent);
         self.browsers.clone_from(&self.fresh);
     }
 
