@@ -11,6 +11,7 @@ use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use serde::Serialize;
 
+mod built;
 mod cache;
 mod check;
 mod console;
@@ -522,6 +523,13 @@ impl Browser {
     /// included ([`Fetch::includes_credentials`]: `include`, or `same-origin` on a
     /// same-origin URL).
     fn actual_request(&self, f: &Fetch, method: &str) -> Request {
+        built::remembered(false, self.agent, &self.overrides, f, method, || {
+            self.build_actual(f, method)
+        })
+    }
+
+    /// [`Browser::actual_request`], built.
+    fn build_actual(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
         // author headers, the defaults, four Fetch Metadata / Referer, Origin, Cookie
         headers.reserve(f.headers.len() + self.defaults[0].len().max(self.defaults[1].len()) + 6);
@@ -581,6 +589,13 @@ impl Browser {
     /// (sorted, lowercase, `,`-joined, omitted when empty) and, for Private Network
     /// Access, `Access-Control-Request-Private-Network: true`. Never credentials.
     fn preflight_request(&self, f: &Fetch, method: &str) -> Request {
+        built::remembered(true, self.agent, &self.overrides, f, method, || {
+            self.build_preflight(f, method)
+        })
+    }
+
+    /// [`Browser::preflight_request`], built.
+    fn build_preflight(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
         // the defaults, four Fetch Metadata / Referer, Origin and three ACR* fields
         headers.reserve(self.defaults[0].len().max(self.defaults[1].len()) + 8);
