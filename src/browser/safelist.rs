@@ -67,14 +67,16 @@ fn is_http_ws(c: char) -> bool {
 /// since their parsing never fails.
 fn content_type_is_safelisted(value: &str) -> bool {
     let v = value.trim_matches(is_http_ws);
-    let Some((ty, rest)) = v.split_once('/') else {
+    // (`/` and `;` are ASCII: a byte scan finds the same places as a char pattern)
+    let Some(slash) = v.bytes().position(|b| b == b'/') else {
         return false;
     };
-    let sub = rest
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim_end_matches(is_http_ws);
+    let (ty, rest) = (&v[..slash], &v[slash + 1..]);
+    let sub = match rest.bytes().position(|b| b == b';') {
+        Some(i) => &rest[..i],
+        None => rest,
+    }
+    .trim_end_matches(is_http_ws);
     // The essence must be a token `/` token; each of the three safelisted essences is
     // made of tokens (in any case), so matching one of them already proves it and the
     // token scan is not repeated.

@@ -366,6 +366,8 @@ pub struct Sim<'a> {
     direct_memo: CounterfactualMemo,
     /// The previous step's fetch, whose buffers the next step reuses.
     scratch: Option<Fetch>,
+    /// The previous step's browser-run copy of its fetch, reused the same way.
+    spare: Option<Fetch>,
     /// The reports' shared text.
     text: ReportText,
     /// Whether a forwarded answer stands for the origin's own: the edge forwards the
@@ -401,6 +403,7 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo: CounterfactualMemo::default(),
             scratch: None,
+            spare: None,
             text: ReportText::default(),
             reuse_forwarded: reuse_forwarded(knobs),
         }
@@ -493,13 +496,14 @@ impl<'a> Sim<'a> {
             None => self.sc.fetch(st),
         };
         let tag = index as Tag;
-        let mut run = StepRun::new(
+        let mut run = StepRun::new_reusing(
             index,
             st,
             c,
             &mut self.browsers[self.user_of[st.client]],
             f,
             at_ms,
+            self.spare.take(),
         );
         if self.reuse_forwarded {
             run.reuse_forwarded();
@@ -536,6 +540,7 @@ impl<'a> Sim<'a> {
         if run.direct_redirected() {
             unremembered = None;
         }
+        self.spare = run.take_spare();
         let (report, f) = finish(run, self.knobs, &mut self.text);
         if let Some((preflight, request, slot)) = unremembered {
             memo_put(
@@ -642,6 +647,7 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo,
             scratch,
+            spare: None,
             text,
             reuse_forwarded: reuse_forwarded(knobs),
         };
