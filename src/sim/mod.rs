@@ -210,8 +210,15 @@ impl Edge {
         served: Option<Tag>,
         at: Fetched,
     ) -> EdgeAnswer {
-        let stored =
-            self.pops[pop].store(req, resp.clone(), at.now, at.done, served.unwrap_or(tag));
+        // `key` is `req`'s primary key (the plan's): the store does not build it again
+        let stored = self.pops[pop].store_under(
+            &key,
+            req,
+            resp.clone(),
+            at.now,
+            at.done,
+            served.unwrap_or(tag),
+        );
         let key = match &stored {
             StoreResult::Stored { key, .. } => key.clone(),
             StoreResult::NotStored(_) => Arc::from(key),
