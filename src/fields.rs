@@ -679,7 +679,10 @@ mod tests {
                 assert_eq!(got.and_then(|c| c.max_age), want_max_age, "{v}");
             }
         }
-        let two = Headers::from_pairs([("cache-control", "max-age=5"), ("cache-control", "no-store")]);
+        let two = Headers::from_pairs([
+            ("cache-control", "max-age=5"),
+            ("cache-control", "no-store"),
+        ]);
         let cc = CacheControl::parse(&two, "cache-control").unwrap_or_default();
         assert_eq!((cc.max_age, cc.no_store), (Some(5), true));
         assert_eq!(CacheControl::parse(&two, "pragma"), None);

@@ -54,7 +54,8 @@ impl Request {
     /// `scheme://host/target`.
     pub fn url(&self) -> String {
         // built by hand: the edge stores one per variant, and `format!` costs more
-        let mut s = String::with_capacity(self.scheme.len() + 3 + self.host.len() + self.target.len());
+        let mut s =
+            String::with_capacity(self.scheme.len() + 3 + self.host.len() + self.target.len());
         s.push_str(&self.scheme);
         s.push_str("://");
         s.push_str(&self.host);

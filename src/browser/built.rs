@@ -126,7 +126,12 @@ mod tests {
         let mut fetches = Vec::new();
         for i in 0..8 {
             let origin = format!("https://app{}.example.com", i % 3);
-            fetches.push(fetch(&origin, "PUT", "/d", &[("content-type", "application/json")]));
+            fetches.push(fetch(
+                &origin,
+                "PUT",
+                "/d",
+                &[("content-type", "application/json")],
+            ));
             fetches.push(fetch(&origin, "GET", &format!("/d{i}"), &[]));
         }
         let mut cookie = fetch("https://app1.example.com", "GET", "/d", &[]);

@@ -350,7 +350,9 @@ mod tests {
                 }
             }
         }
-        let many: Vec<CacheItem> = (0..70).map(|i| CacheItem::Header(format!("x-{}", i % 66))).collect();
+        let many: Vec<CacheItem> = (0..70)
+            .map(|i| CacheItem::Header(format!("x-{}", i % 66)))
+            .collect();
         let mut a = PreflightCache::new();
         for i in many.clone() {
             a.store(SIM_EPOCH, &f, &url, i, 60);

@@ -153,7 +153,16 @@ mod tests {
     /// `trim_matches([' ', '\t'])` do.
     #[test]
     fn byte_scans_cut_like_the_char_patterns() {
-        for line in ["", ",", "a", " a ,b\t, ,\tc", "é, x ,", ",,GET , PUT", "\t \t", "a b,c"] {
+        for line in [
+            "",
+            ",",
+            "a",
+            " a ,b\t, ,\tc",
+            "é, x ,",
+            ",,GET , PUT",
+            "\t \t",
+            "a b,c",
+        ] {
             let ours: Vec<&str> = comma_members(line).collect();
             let std: Vec<&str> = line.split(',').collect();
             assert_eq!(ours, std, "{line:?}");

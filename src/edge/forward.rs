@@ -170,7 +170,11 @@ impl OriginFields {
                 .chain(fwd.add.iter().map(|(n, _)| n))
                 .cloned()
                 .collect(),
-            ForwardHeaders::Key => key_headers.iter().filter(|n| !dropped(n)).cloned().collect(),
+            ForwardHeaders::Key => key_headers
+                .iter()
+                .filter(|n| !dropped(n))
+                .cloned()
+                .collect(),
             ForwardHeaders::List(l) => key_headers
                 .iter()
                 .chain(l)
@@ -447,7 +451,11 @@ mod tests {
                         for n in names {
                             assert_eq!(o.keeps_lower(n), keeps(&f, key, n), "{f:?} {key:?} {n}");
                         }
-                        assert_eq!(*o.request(&r), *origin_request(&f, key, &r), "{f:?} {key:?}");
+                        assert_eq!(
+                            *o.request(&r),
+                            *origin_request(&f, key, &r),
+                            "{f:?} {key:?}"
+                        );
                         checked += 1;
                     }
                 }
