@@ -187,6 +187,11 @@ impl Headers {
         self.0.iter().map(|(n, v)| (&**n, &**v))
     }
 
+    /// The `i`-th field line (name lowercase, value), in order.
+    pub fn field(&self, i: usize) -> Option<(&str, &str)> {
+        self.0.get(i).map(|(n, v)| (&**n, &**v))
+    }
+
     /// Number of field lines.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -306,14 +311,54 @@ impl CacheControl {
     /// RFC 9111 §5.2 requires; a directive with an unparsable number is treated as absent
     /// except `max-age`/`s-maxage`, which are then taken as 0 (stale), the safe reading.
     pub fn parse(headers: &Headers, name: &str) -> Option<CacheControl> {
-        let mut cc = None;
-        for line in headers.get_all(name) {
-            let cc = cc.get_or_insert_with(CacheControl::default);
+        let mut lines = headers.get_all(name);
+        let first = lines.next()?;
+        let Some(second) = lines.next() else {
+            // one line, the usual case: the same text was most likely parsed just before
+            return Some(CacheControl::parse_line_memo(first));
+        };
+        let mut cc = CacheControl::parse_line(first);
+        for line in std::iter::once(second).chain(lines) {
             for member in split_list(line) {
                 cc.apply(member);
             }
         }
+        Some(cc)
+    }
+
+    /// The directives of one field line.
+    fn parse_line(line: &str) -> CacheControl {
+        let mut cc = CacheControl::default();
+        for member in split_list(line) {
+            cc.apply(member);
+        }
         cc
+    }
+
+    /// [`CacheControl::parse_line`], remembered for the last few lines of this thread
+    /// (a simulated origin sends the same few values over and over; a pure function's
+    /// results, so whatever the memo holds, the answer is the same).
+    fn parse_line_memo(line: &str) -> CacheControl {
+        if line.len() > CC_MEMO_MAX_LEN {
+            return CacheControl::parse_line(line);
+        }
+        CC_MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            if let Some((_, cc)) = m.entries.iter().find(|(l, _)| **l == *line) {
+                return cc.clone();
+            }
+            let cc = CacheControl::parse_line(line);
+            let slot = m.next;
+            m.next = (slot + 1) % CC_MEMO_SLOTS;
+            if let Some(e) = m.entries.get_mut(slot) {
+                e.0.clear();
+                e.0.push_str(line);
+                e.1 = cc.clone();
+            } else {
+                m.entries.push((line.to_string(), cc.clone()));
+            }
+            cc
+        })
     }
 
     /// Applies one list member (`name` or `name=value`, any case) of a `Cache-Control`.
@@ -381,6 +426,23 @@ impl CacheControl {
         }
         Some(cc)
     }
+}
+
+/// Lines [`CacheControl::parse_line_memo`] remembers, replaced in turn.
+const CC_MEMO_SLOTS: usize = 8;
+/// Longer lines are parsed every time (not worth keeping a copy).
+const CC_MEMO_MAX_LEN: usize = 256;
+
+/// The remembered `Cache-Control` lines and their directives.
+#[derive(Default)]
+struct CcMemo {
+    entries: Vec<(String, CacheControl)>,
+    /// The slot the next new line replaces.
+    next: usize,
+}
+
+thread_local! {
+    static CC_MEMO: std::cell::RefCell<CcMemo> = std::cell::RefCell::new(CcMemo::default());
 }
 
 /// The type of a Structured Fields bare item (RFC 8941 §3.3), as far as a cache needs it.
@@ -589,6 +651,41 @@ mod tests {
     fn list_drops_empty_members_and_whitespace() {
         let h = Headers::from_pairs([("vary", " , *"), ("vary", "Origin ,\tAccept")]);
         assert_eq!(h.list("Vary"), vec!["*", "Origin", "Accept"]);
+    }
+
+    /// The remembered parse answers as a fresh one, across more distinct lines than
+    /// the memo holds (each slot reused), repeated, and with several lines per field.
+    #[test]
+    fn remembered_cache_control_lines_parse_as_fresh_ones() {
+        let values: Vec<String> = (0..(CC_MEMO_SLOTS as u64 * 2 + 3))
+            .map(|i| match i % 4 {
+                0 => format!("public, max-age={i}"),
+                1 => format!("s-maxage={i}, no-store"),
+                2 => format!("private, stale-while-revalidate={i}"),
+                _ => format!("max-age=\"{i}\", Must-Revalidate"),
+            })
+            .chain(["x".repeat(CC_MEMO_MAX_LEN + 1) + ", no-cache"])
+            .collect();
+        for round in 0..3 {
+            for (i, v) in values.iter().enumerate() {
+                let h = Headers::from_pairs([("cache-control", v.as_str())]);
+                let got = CacheControl::parse(&h, "cache-control");
+                assert_eq!(got, Some(CacheControl::parse_line(v)), "{round} {v}");
+                let want_max_age = match i % 4 {
+                    _ if i == values.len() - 1 => None,
+                    0 | 3 => Some(i as u64),
+                    _ => None,
+                };
+                assert_eq!(got.and_then(|c| c.max_age), want_max_age, "{v}");
+            }
+        }
+        let two = Headers::from_pairs([
+            ("cache-control", "max-age=5"),
+            ("cache-control", "no-store"),
+        ]);
+        let cc = CacheControl::parse(&two, "cache-control").unwrap_or_default();
+        assert_eq!((cc.max_age, cc.no_store), (Some(5), true));
+        assert_eq!(CacheControl::parse(&two, "pragma"), None);
     }
 
     #[test]

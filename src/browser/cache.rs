@@ -33,7 +33,7 @@ impl PreflightEntry {
     fn matches(&self, now: Timestamp, f: &Fetch) -> bool {
         now < self.expires
             && (self.credentials || f.credentials != Credentials::Include)
-            && self.origin == f.origin
+            && *self.origin == *f.origin
             && url_is(&self.url, f)
     }
 }
@@ -101,12 +101,12 @@ impl PreflightCache {
         if !self
             .entries
             .iter()
-            .any(|e| e.origin == f.origin && url_is(&e.url, f))
+            .any(|e| *e.origin == *f.origin && url_is(&e.url, f))
         {
             return;
         }
         std::sync::Arc::make_mut(&mut self.entries)
-            .retain(|e| !(e.origin == f.origin && url_is(&e.url, f)));
+            .retain(|e| !(*e.origin == *f.origin && url_is(&e.url, f)));
     }
 
     /// Fetch §4.8 steps 7.12–7.15, simplified to Fetch §4.9 "create a new cache entry",
@@ -127,20 +127,78 @@ impl PreflightCache {
         entries.retain(|e| {
             let same_key = e.credentials == credentials
                 && e.item.same_key(&item)
-                && e.origin == f.origin
-                && e.url == url;
+                && *e.origin == *f.origin
+                && *e.url == *url;
             !same_key && now < e.expires
         });
         if max_age_secs == 0 {
             return;
         }
         entries.push(PreflightEntry {
-            origin: f.origin.clone(),
-            url: url.to_string(),
+            origin: std::sync::Arc::from(f.origin.as_str()),
+            url: std::sync::Arc::from(url),
             credentials,
             item,
             expires: now.plus_secs(max_age_secs),
         });
+    }
+
+    /// [`PreflightCache::store`] of each of `items` in turn, in one pass: the entries
+    /// with the key of any item (or expired) go, then each item is added unless a later
+    /// one has its key (a later store would have replaced it), all sharing one origin
+    /// and URL text. Nothing happens for no items.
+    pub(super) fn store_all(
+        &mut self,
+        now: Timestamp,
+        f: &Fetch,
+        items: Vec<CacheItem>,
+        max_age_secs: u64,
+    ) {
+        if items.is_empty() {
+            return;
+        }
+        // which items a later one replaces, as a bit set (a longer list is stored one
+        // item at a time)
+        if items.len() > 64 {
+            let url = url_of(f);
+            for item in items {
+                self.store(now, f, &url, item, max_age_secs);
+            }
+            return;
+        }
+        let mut replaced = 0u64;
+        for (i, a) in items.iter().enumerate() {
+            if items[i + 1..].iter().any(|b| b.same_key(a)) {
+                replaced |= 1 << i;
+            }
+        }
+        let credentials = f.credentials == Credentials::Include;
+        let entries = std::sync::Arc::make_mut(&mut self.entries);
+        entries.retain(|e| {
+            let same_key = e.credentials == credentials
+                && items.iter().any(|i| e.item.same_key(i))
+                && *e.origin == *f.origin
+                && url_is(&e.url, f);
+            !same_key && now < e.expires
+        });
+        if max_age_secs == 0 {
+            return;
+        }
+        let origin: std::sync::Arc<str> = std::sync::Arc::from(f.origin.as_str());
+        let url: std::sync::Arc<str> = std::sync::Arc::from(url_of(f));
+        let expires = now.plus_secs(max_age_secs);
+        for (i, item) in items.into_iter().enumerate() {
+            if replaced & (1 << i) != 0 {
+                continue;
+            }
+            entries.push(PreflightEntry {
+                origin: origin.clone(),
+                url: url.clone(),
+                credentials,
+                item,
+                expires,
+            });
+        }
     }
 }
 
@@ -235,6 +293,74 @@ mod tests {
         );
         c.clear();
         assert!(c.is_empty());
+    }
+
+    /// `store_all` leaves the cache as storing each item in turn does: same-key
+    /// entries replaced (a later item in the same list too), expired ones purged, a
+    /// zero max-age removing, an empty list touching nothing.
+    #[test]
+    fn store_all_is_store_in_turn() {
+        let f = fetch(Credentials::Omit);
+        let g = Fetch {
+            target: "/y".into(),
+            ..fetch(Credentials::Omit)
+        };
+        let url = url_of(&f);
+        let items = |v: &[&str]| -> Vec<CacheItem> {
+            v.iter()
+                .map(|s| match s.strip_prefix('h') {
+                    Some(h) => CacheItem::Header(h.to_string()),
+                    None if *s == "pna" => CacheItem::PrivateNetwork,
+                    None => CacheItem::Method(s.to_string()),
+                })
+                .collect()
+        };
+        let lists: [&[&str]; 6] = [
+            &[],
+            &["GET", "PUT"],
+            &["PUT", "hX-A", "GET", "hx-a", "PUT"],
+            &["hx-b", "pna", "GET"],
+            &["pna", "pna"],
+            &["DELETE"],
+        ];
+        for first in lists {
+            for second in lists {
+                for (age1, age2, later) in [(60, 60, 10), (5, 60, 10), (60, 0, 1), (5, 5, 4)] {
+                    let mut b = PreflightCache::new();
+                    let now = SIM_EPOCH;
+                    let t = now.plus_secs(later);
+                    b.store(now, &g, &url_of(&g), CacheItem::Method("GET".into()), 3);
+                    // an entry for another URL, expired by `t` in some cases
+                    let mut a = PreflightCache {
+                        entries: std::sync::Arc::new(b.entries.to_vec()),
+                    };
+                    for i in items(first) {
+                        a.store(now, &f, &url, i, age1);
+                    }
+                    b.store_all(now, &f, items(first), age1);
+                    for i in items(second) {
+                        a.store(t, &f, &url, i, age2);
+                    }
+                    b.store_all(t, &f, items(second), age2);
+                    assert_eq!(
+                        format!("{:?}", a.entries),
+                        format!("{:?}", b.entries),
+                        "{first:?} {second:?} {age1} {age2} {later}"
+                    );
+                }
+            }
+        }
+        let many: Vec<CacheItem> = (0..70)
+            .map(|i| CacheItem::Header(format!("x-{}", i % 66)))
+            .collect();
+        let mut a = PreflightCache::new();
+        for i in many.clone() {
+            a.store(SIM_EPOCH, &f, &url, i, 60);
+        }
+        let mut b = PreflightCache::new();
+        b.store_all(SIM_EPOCH, &f, many, 60);
+        assert_eq!(format!("{:?}", a.entries), format!("{:?}", b.entries));
+        assert_eq!(b.len(), 66);
     }
 }
 

@@ -11,6 +11,7 @@ use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use serde::Serialize;
 
+mod built;
 mod cache;
 mod check;
 mod console;
@@ -226,6 +227,26 @@ impl Fetch {
         }
     }
 
+    /// Makes this fetch equal to `src`, reusing this one's buffers (a driver that runs
+    /// fetch after fetch keeps one to copy the next into, instead of allocating a copy).
+    pub fn refill_from(&mut self, src: &Fetch) {
+        self.agent = src.agent;
+        self.origin.clone_from(&src.origin);
+        self.method.clone_from(&src.method);
+        self.scheme.clone_from(&src.scheme);
+        self.host.clone_from(&src.host);
+        self.target.clone_from(&src.target);
+        self.headers.clone_from(&src.headers);
+        self.mode = src.mode;
+        self.credentials = src.credentials;
+        self.cookie.clone_from(&src.cookie);
+        self.private_network = src.private_network;
+        self.redirect = src.redirect;
+        self.chain.page_origin.clone_from(&src.chain.page_origin);
+        self.chain.fetch_site = src.chain.fetch_site;
+        self.chain.first_url.clone_from(&src.chain.first_url);
+    }
+
     /// The origin of the page that made the fetch (not `null` after a tainting redirect).
     pub fn page_origin(&self) -> &str {
         if self.chain.page_origin.is_empty() {
@@ -298,8 +319,9 @@ pub struct PreflightCache {
 
 #[derive(Clone, Debug)]
 struct PreflightEntry {
-    origin: String,
-    url: String,
+    /// Shared by the entries one preflight answer made (and by their copies).
+    origin: std::sync::Arc<str>,
+    url: std::sync::Arc<str>,
     credentials: bool,
     item: CacheItem,
     expires: Timestamp,
@@ -521,6 +543,13 @@ impl Browser {
     /// included ([`Fetch::includes_credentials`]: `include`, or `same-origin` on a
     /// same-origin URL).
     fn actual_request(&self, f: &Fetch, method: &str) -> Request {
+        built::remembered(false, self.agent, &self.overrides, f, method, || {
+            self.build_actual(f, method)
+        })
+    }
+
+    /// [`Browser::actual_request`], built.
+    fn build_actual(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
         // author headers, the defaults, four Fetch Metadata / Referer, Origin, Cookie
         headers.reserve(f.headers.len() + self.defaults[0].len().max(self.defaults[1].len()) + 6);
@@ -580,6 +609,13 @@ impl Browser {
     /// (sorted, lowercase, `,`-joined, omitted when empty) and, for Private Network
     /// Access, `Access-Control-Request-Private-Network: true`. Never credentials.
     fn preflight_request(&self, f: &Fetch, method: &str) -> Request {
+        built::remembered(true, self.agent, &self.overrides, f, method, || {
+            self.build_preflight(f, method)
+        })
+    }
+
+    /// [`Browser::preflight_request`], built.
+    fn build_preflight(&self, f: &Fetch, method: &str) -> Request {
         let mut headers = Headers::new();
         // the defaults, four Fetch Metadata / Referer, Origin and three ACR* fields
         headers.reserve(self.defaults[0].len().max(self.defaults[1].len()) + 8);
@@ -634,24 +670,18 @@ impl Browser {
             return Ok(self.actual_request(f, &method));
         }
         let max_age = preflight::max_age_secs(self.agent, &resp.headers);
-        let url = cache::url_of(f);
-        for m in methods {
-            self.cache
-                .store(now, f, &url, CacheItem::Method(m.to_string()), max_age);
-        }
-        for h in header_names {
-            self.cache.store(
-                now,
-                f,
-                &url,
-                CacheItem::Header(h.to_ascii_lowercase()),
-                max_age,
-            );
-        }
-        if f.private_network {
-            self.cache
-                .store(now, f, &url, CacheItem::PrivateNetwork, max_age);
-        }
+        // every method, then every header name, then PNA, stored in that order
+        let items = methods
+            .iter()
+            .map(|m| CacheItem::Method(m.to_string()))
+            .chain(
+                header_names
+                    .iter()
+                    .map(|h| CacheItem::Header(h.to_ascii_lowercase())),
+            )
+            .chain(f.private_network.then_some(CacheItem::PrivateNetwork))
+            .collect();
+        self.cache.store_all(now, f, items, max_age);
         Ok(self.actual_request(f, &method))
     }
 
@@ -1491,6 +1521,57 @@ mod tests {
                 sorted.dedup();
                 prop_assert_eq!(parts, sorted);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod refill_tests {
+    use super::*;
+
+    /// `refill_from` makes a fetch equal to its source whatever it held before: every
+    /// field copied (each source differs from the others in some field).
+    #[test]
+    fn a_refilled_fetch_equals_its_source() {
+        let a = Fetch {
+            agent: Agent::Chrome,
+            origin: "https://app1.example.com".into(),
+            method: "PUT".into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            target: "/d?x=1".into(),
+            headers: Headers::from_pairs([("content-type", "application/json"), ("x-a", "1")]),
+            mode: Mode::Cors,
+            credentials: Credentials::Include,
+            cookie: Some("a=1".into()),
+            private_network: true,
+            redirect: RedirectMode::Manual,
+            chain: Chain {
+                page_origin: "null".into(),
+                fetch_site: headers::FetchSite::CrossSite,
+                first_url: "https://x.example/".into(),
+            },
+        };
+        let b = Fetch {
+            agent: Agent::Safari,
+            origin: "https://b.example".into(),
+            method: "GET".into(),
+            scheme: "http".into(),
+            host: "h".into(),
+            target: "/".into(),
+            headers: Headers::new(),
+            mode: Mode::NoCors,
+            credentials: Credentials::Omit,
+            cookie: None,
+            private_network: false,
+            redirect: RedirectMode::Follow,
+            chain: Chain::default(),
+        };
+        for (dst, src) in [(&a, &b), (&b, &a), (&a, &a)] {
+            let mut f = dst.clone();
+            f.refill_from(src);
+            assert_eq!(f, *src);
+            assert_eq!(format!("{f:?}"), format!("{src:?}"));
         }
     }
 }

@@ -12,8 +12,8 @@ use crate::fields::{is_token, Headers};
 pub(crate) fn parse_token_list<'a>(h: &'a Headers, name: &'a str) -> Result<Vec<&'a str>, ()> {
     let mut out = Vec::new();
     for line in h.get_all(name) {
-        for member in line.split(',') {
-            let m = member.trim_matches([' ', '\t']);
+        for member in comma_members(line) {
+            let m = trim_sp_tab(member);
             if m.is_empty() {
                 continue;
             }
@@ -24,6 +24,32 @@ pub(crate) fn parse_token_list<'a>(h: &'a Headers, name: &'a str) -> Result<Vec<
         }
     }
     Ok(out)
+}
+
+/// `line.split(',')` by a byte scan (`,` is ASCII, so every cut is a char boundary).
+fn comma_members(line: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b',') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+/// `s.trim_matches([' ', '\t'])` by a byte scan (both are ASCII).
+fn trim_sp_tab(s: &str) -> &str {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = s.bytes().position(|b| !ows(&b)).unwrap_or(s.len());
+    let end = s.bytes().rposition(|b| !ows(&b)).map_or(start, |i| i + 1);
+    &s[start..end.max(start)]
 }
 
 /// Default max-age when `Access-Control-Max-Age` is absent (Fetch §4.8 step 7.9; every
@@ -122,6 +148,30 @@ pub(crate) fn address_space(host: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+
+    /// The byte-scan splitting and trimming cut where `split(',')` and
+    /// `trim_matches([' ', '\t'])` do.
+    #[test]
+    fn byte_scans_cut_like_the_char_patterns() {
+        for line in [
+            "",
+            ",",
+            "a",
+            " a ,b\t, ,\tc",
+            "é, x ,",
+            ",,GET , PUT",
+            "\t \t",
+            "a b,c",
+        ] {
+            let ours: Vec<&str> = comma_members(line).collect();
+            let std: Vec<&str> = line.split(',').collect();
+            assert_eq!(ours, std, "{line:?}");
+            for m in std {
+                assert_eq!(trim_sp_tab(m), m.trim_matches([' ', '\t']), "{m:?}");
+            }
+        }
+    }
+
     use super::*;
 
     fn h(pairs: &[(&str, &str)]) -> Headers {

@@ -67,17 +67,19 @@ fn is_http_ws(c: char) -> bool {
 /// since their parsing never fails.
 fn content_type_is_safelisted(value: &str) -> bool {
     let v = value.trim_matches(is_http_ws);
-    let Some((ty, rest)) = v.split_once('/') else {
+    // (`/` and `;` are ASCII: a byte scan finds the same places as a char pattern)
+    let Some(slash) = v.bytes().position(|b| b == b'/') else {
         return false;
     };
-    let sub = rest
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim_end_matches(is_http_ws);
-    if !crate::fields::is_token(ty) || !crate::fields::is_token(sub) {
-        return false;
+    let (ty, rest) = (&v[..slash], &v[slash + 1..]);
+    let sub = match rest.bytes().position(|b| b == b';') {
+        Some(i) => &rest[..i],
+        None => rest,
     }
+    .trim_end_matches(is_http_ws);
+    // The essence must be a token `/` token; each of the three safelisted essences is
+    // made of tokens (in any case), so matching one of them already proves it and the
+    // token scan is not repeated.
     let is = |t: &str, s: &str| ty.eq_ignore_ascii_case(t) && sub.eq_ignore_ascii_case(s);
     is("application", "x-www-form-urlencoded")
         || is("multipart", "form-data")
@@ -127,18 +129,18 @@ fn byte_len(value: &str) -> usize {
 /// Fetch §2.2.2 "CORS-safelisted request-header" (name is lowercase, as [`crate::fields::Headers`]
 /// stores it).
 pub(crate) fn is_safelisted_header(name: &str, value: &str) -> bool {
-    if byte_len(value) > SAFELIST_VALUE_MAX {
-        return false;
-    }
-    match name {
+    // Both the length limit and the name's own rule must hold; the name is looked at
+    // first (most fields are not safelisted at all, and it needs no scan of the value).
+    let value_ok = match name {
         "accept" => !value.bytes().any(is_cors_unsafe_byte),
         "accept-language" | "content-language" => value.bytes().all(is_language_byte),
         "content-type" => {
-            !value.bytes().any(is_cors_unsafe_byte) && content_type_is_safelisted(value)
+            content_type_is_safelisted(value) && !value.bytes().any(is_cors_unsafe_byte)
         }
         "range" => range_is_safelisted(value),
-        _ => false,
-    }
+        _ => return false,
+    };
+    value_ok && byte_len(value) <= SAFELIST_VALUE_MAX
 }
 
 /// Chromium's additions to the CORS-safelisted request-headers
@@ -166,7 +168,7 @@ fn chromium_client_hint(name: &str, value: &str) -> bool {
 /// [`is_safelisted_header`], with Chromium's client-hint additions when `chrome`.
 pub(crate) fn is_safelisted_for(chrome: bool, name: &str, value: &str) -> bool {
     is_safelisted_header(name, value)
-        || (chrome && byte_len(value) <= SAFELIST_VALUE_MAX && chromium_client_hint(name, value))
+        || (chrome && chromium_client_hint(name, value) && byte_len(value) <= SAFELIST_VALUE_MAX)
 }
 
 /// Fetch §2.2.2 "no-CORS-safelisted request-header": what a `no-cors` request may carry

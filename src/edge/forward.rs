@@ -138,6 +138,160 @@ pub fn origin_request<'a>(
     })
 }
 
+/// [`origin_request`] for one (`fwd`, `key_headers`) pair, with [`keeps`]' answer
+/// worked out once: the simulator builds an origin request on every forward, and
+/// [`keeps`] would compare each field name against every list each time.
+#[derive(Clone, Debug)]
+pub struct OriginFields {
+    /// `fwd.is_transparent()`: the request is forwarded as it is.
+    transparent: bool,
+    /// `names` lists the fields dropped (`ForwardHeaders::All`) rather than those kept.
+    names_dropped: bool,
+    /// Lowercase names: kept ones (key or list, minus strip and add), or, under `All`,
+    /// dropped ones (strip and add).
+    names: Vec<String>,
+    /// The fields the edge adds, in order ([`Forward::add`]).
+    add: Headers,
+}
+
+impl OriginFields {
+    /// [`keeps`] and [`Forward::add`] of `fwd` with the cache key's header names
+    /// `key_headers` (lowercase).
+    pub fn new(fwd: &Forward, key_headers: &[String]) -> OriginFields {
+        let mut add = Headers::new();
+        for (n, v) in &fwd.add {
+            add.append(n, v);
+        }
+        let dropped = |n: &String| fwd.strip.contains(n) || fwd.add.iter().any(|(a, _)| a == n);
+        let mut names: Vec<String> = match &fwd.headers {
+            ForwardHeaders::All => fwd
+                .strip
+                .iter()
+                .chain(fwd.add.iter().map(|(n, _)| n))
+                .cloned()
+                .collect(),
+            ForwardHeaders::Key => key_headers
+                .iter()
+                .filter(|n| !dropped(n))
+                .cloned()
+                .collect(),
+            ForwardHeaders::List(l) => key_headers
+                .iter()
+                .chain(l)
+                .filter(|n| !dropped(n))
+                .cloned()
+                .collect(),
+        };
+        names.dedup();
+        OriginFields {
+            transparent: fwd.is_transparent(),
+            names_dropped: fwd.headers == ForwardHeaders::All,
+            names,
+            add,
+        }
+    }
+
+    /// [`keeps`] for a lowercase `name` (as [`Headers`] stores names).
+    pub fn keeps_lower(&self, name: &str) -> bool {
+        if self.transparent {
+            return true;
+        }
+        let listed = self
+            .names
+            .iter()
+            .any(|n| n.len() == name.len() && n.as_bytes() == name.as_bytes());
+        listed != self.names_dropped
+    }
+
+    /// [`origin_request`]: the same request, built without asking [`keeps`] per field.
+    pub fn request<'a>(&self, req: &'a Request) -> Cow<'a, Request> {
+        if self.transparent {
+            return Cow::Borrowed(req);
+        }
+        let mut headers = Headers::new();
+        headers.reserve(req.headers.len() + self.add.len());
+        headers.extend_where(&req.headers, |n| self.keeps_lower(n));
+        headers.extend_from(&self.add);
+        Cow::Owned(Request {
+            method: req.method.clone(),
+            scheme: req.scheme.clone(),
+            host: req.host.clone(),
+            target: req.target.clone(),
+            headers,
+        })
+    }
+}
+
+/// Origin requests [`OriginFields::request_in`] built, kept to be handed out again for
+/// a request whose forwarded parts are the same. Use one memo with one [`OriginFields`]
+/// only (the entries end with its added fields).
+#[derive(Clone, Default)]
+pub struct SentMemo {
+    entries: Vec<Request>,
+    /// The entry the next new request replaces once full.
+    next: usize,
+}
+
+/// Without its entries: a memo never changes what is sent, so a state that holds one
+/// reads the same whatever it remembers.
+impl std::fmt::Debug for SentMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SentMemo")
+    }
+}
+
+/// Origin requests a [`SentMemo`] keeps (a simulated edge sends a handful of distinct
+/// ones over and over).
+const SENT_MEMO_SLOTS: usize = 16;
+/// Requests with more fields are built every time.
+const SENT_MEMO_MAX_FIELDS: usize = 48;
+
+impl OriginFields {
+    /// [`OriginFields::request`], answered from `memo` when an earlier request had the
+    /// same method, scheme, host, target and kept fields (all the origin request is
+    /// made of), else built and remembered there.
+    pub fn request_in<'a>(&self, req: &'a Request, memo: &'a mut SentMemo) -> &'a Request {
+        if self.transparent {
+            return req;
+        }
+        let mut kept = [0u8; SENT_MEMO_MAX_FIELDS];
+        let mut n = 0;
+        if req.headers.len() <= SENT_MEMO_MAX_FIELDS {
+            for (i, (name, _)) in req.headers.iter().enumerate() {
+                if self.keeps_lower(name) {
+                    kept[n] = i as u8;
+                    n += 1;
+                }
+            }
+            let same = |o: &Request| {
+                o.headers.len() == n + self.add.len()
+                    && o.method == req.method
+                    && o.target == req.target
+                    && o.host == req.host
+                    && o.scheme == req.scheme
+                    && kept[..n]
+                        .iter()
+                        .enumerate()
+                        .all(|(j, &i)| o.headers.field(j) == req.headers.field(usize::from(i)))
+            };
+            if let Some(i) = memo.entries.iter().position(same) {
+                return &memo.entries[i];
+            }
+        }
+        let built = self.request(req).into_owned();
+        let slot = if memo.entries.len() < SENT_MEMO_SLOTS {
+            memo.entries.push(built);
+            memo.entries.len() - 1
+        } else {
+            let slot = memo.next;
+            memo.next = (slot + 1) % SENT_MEMO_SLOTS;
+            memo.entries[slot] = built;
+            slot
+        };
+        &memo.entries[slot]
+    }
+}
+
 /// Whether the origin misses (or gets replaced) any of `req`'s fields. Fields the edge
 /// only adds are not counted: they stand for its identity, not for what the viewer sent.
 pub fn drops_any(fwd: &Forward, key_headers: &[String], req: &Request) -> bool {
@@ -250,5 +404,105 @@ mod tests {
             (&*o.method, &*o.scheme, &*o.host, &*o.target),
             ("GET", "https", "api", "/d")
         );
+    }
+
+    /// The precomputed [`OriginFields`] answers as [`keeps`] and [`origin_request`] do,
+    /// for every kind of forwarding setting, with strip and add lists overlapping the
+    /// key and the list.
+    #[test]
+    fn origin_fields_agree_with_keeps_and_origin_request() {
+        let add = vec![
+            ("user-agent".to_string(), "Amazon CloudFront".to_string()),
+            ("x-amz-cf-id".to_string(), "abc".to_string()),
+        ];
+        let kinds = [
+            ForwardHeaders::All,
+            ForwardHeaders::Key,
+            ForwardHeaders::List(vec!["origin".into(), "if-none-match".into()]),
+        ];
+        let names = [
+            "origin",
+            "user-agent",
+            "if-none-match",
+            "accept",
+            "x-amz-cf-id",
+            "cookie",
+            "originx",
+        ];
+        let mut r = req();
+        r.headers.append("accept", "*/*");
+        r.headers.append("cookie", "a=1");
+        let keys: [Vec<String>; 3] = [
+            vec![],
+            vec!["origin".into()],
+            vec!["cookie".into(), "user-agent".into()],
+        ];
+        let mut checked = 0;
+        for headers in &kinds {
+            for strip in [vec![], vec!["cookie".to_string(), "origin".to_string()]] {
+                for add in [vec![], add.clone()] {
+                    let f = Forward {
+                        headers: headers.clone(),
+                        strip: strip.clone(),
+                        add,
+                    };
+                    for key in &keys {
+                        let o = OriginFields::new(&f, key);
+                        for n in names {
+                            assert_eq!(o.keeps_lower(n), keeps(&f, key, n), "{f:?} {key:?} {n}");
+                        }
+                        assert_eq!(
+                            *o.request(&r),
+                            *origin_request(&f, key, &r),
+                            "{f:?} {key:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 36);
+        let t = OriginFields::new(&Forward::all(), &[]);
+        assert!(matches!(t.request(&r), Cow::Borrowed(_)));
+    }
+
+    /// A remembered origin request is the one [`OriginFields::request`] builds, for
+    /// requests that differ in a kept field, in a dropped one, in the target, over more
+    /// distinct requests than the memo keeps (slots reused).
+    #[test]
+    fn remembered_origin_requests_are_the_built_ones() {
+        let f = Forward {
+            headers: ForwardHeaders::List(vec!["origin".into()]),
+            strip: vec![],
+            add: vec![("user-agent".into(), "Amazon CloudFront".into())],
+        };
+        let o = OriginFields::new(&f, &["accept".to_string()]);
+        let mut memo = SentMemo::default();
+        let mut reqs = Vec::new();
+        for i in 0..(SENT_MEMO_SLOTS + 5) {
+            for dropped in ["a", "b"] {
+                let mut r = req();
+                r.target = format!("/d{}", i % (SENT_MEMO_SLOTS + 3));
+                r.headers = Headers::from_pairs([
+                    ("user-agent", dropped),
+                    ("origin", if i % 2 == 0 { "https://a" } else { "https://b" }),
+                    ("accept", "*/*"),
+                ]);
+                reqs.push(r);
+            }
+        }
+        let mut short = req();
+        short.headers = Headers::from_pairs([("origin", "https://a")]);
+        reqs.push(short);
+        for round in 0..2 {
+            for r in &reqs {
+                let want = o.request(r).into_owned();
+                assert_eq!(*o.request_in(r, &mut memo), want, "round {round}: {r:?}");
+            }
+        }
+        assert_eq!(memo.entries.len(), SENT_MEMO_SLOTS);
+        let t = OriginFields::new(&Forward::all(), &[]);
+        let r = req();
+        assert!(std::ptr::eq(t.request_in(&r, &mut memo), &r));
     }
 }

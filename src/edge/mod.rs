@@ -496,7 +496,13 @@ fn make_keyed_variant(
     let key: Arc<str> = if secondary.is_empty() {
         Arc::from(primary)
     } else {
-        Arc::from(format!("{primary} [{secondary}]"))
+        // `primary [secondary]`, built without `format!` (one per stored variant)
+        let mut k = String::with_capacity(primary.len() + secondary.len() + 3);
+        k.push_str(primary);
+        k.push_str(" [");
+        k.push_str(&secondary);
+        k.push(']');
+        Arc::from(k)
     };
     Ok(Variant {
         spec,
@@ -643,6 +649,34 @@ impl Cache {
         tag: Tag,
     ) -> StoreResult {
         let key = primary_key(&self.knobs, req);
+        self.store_keyed(key, req, resp, started_at, fetched_at, tag)
+    }
+
+    /// [`Cache::store`] with `req`'s primary key already built (the one
+    /// [`Cache::decide`] put in its [`ForwardPlan`]), so it is not built again.
+    pub fn store_under(
+        &mut self,
+        key: &str,
+        req: &Request,
+        resp: Arc<Response>,
+        started_at: Timestamp,
+        fetched_at: Timestamp,
+        tag: Tag,
+    ) -> StoreResult {
+        debug_assert_eq!(key, primary_key(&self.knobs, req));
+        self.store_keyed(key.to_string(), req, resp, started_at, fetched_at, tag)
+    }
+
+    /// [`Cache::store`] under `key`, `req`'s primary key.
+    fn store_keyed(
+        &mut self,
+        key: String,
+        req: &Request,
+        resp: Arc<Response>,
+        started_at: Timestamp,
+        fetched_at: Timestamp,
+        tag: Tag,
+    ) -> StoreResult {
         let made = make_keyed_variant(&self.knobs, req, &key, resp.clone(), fetched_at, tag);
         if self.knobs.collapse != Collapse::Off && fetched_at > started_at {
             self.inflight.insert(

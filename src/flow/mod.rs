@@ -156,9 +156,30 @@ impl<'a> StepRun<'a> {
         fetch: Fetch,
         at_ms: u64,
     ) -> StepRun<'a> {
+        StepRun::new_reusing(index, step, client, inst, fetch, at_ms, None)
+    }
+
+    /// [`StepRun::new`], copying the fetch for the browser's run into `spare` (a fetch
+    /// an earlier step gave back with [`StepRun::take_spare`]) rather than allocating.
+    pub fn new_reusing(
+        index: usize,
+        step: &'a Step,
+        client: &'a Client,
+        inst: &'a mut Instance,
+        fetch: Fetch,
+        at_ms: u64,
+        spare: Option<Fetch>,
+    ) -> StepRun<'a> {
         let now = SIM_EPOCH.plus_ms(at_ms);
         let before = inst.without_http_cache();
-        let (run, next) = Run::start(inst, now, fetch.clone(), index as u64);
+        let run_fetch = match spare {
+            Some(mut f) => {
+                f.refill_from(&fetch);
+                f
+            }
+            None => fetch.clone(),
+        };
+        let (run, next) = Run::start(inst, now, run_fetch, index as u64);
         let mut s = StepRun {
             index,
             step,
@@ -183,6 +204,12 @@ impl<'a> StepRun<'a> {
         };
         s.advance(next);
         s
+    }
+
+    /// Once [`Next::Done`]: the browser run's copy of the fetch, for
+    /// [`StepRun::new_reusing`] (`None` before; the step can still be finished).
+    pub fn take_spare(&mut self) -> Option<Fetch> {
+        matches!(self.state, State::Done).then(|| self.run.take_fetch())
     }
 
     /// The edge hands forwarded answers through unaltered (the in-process edge), so a

@@ -53,6 +53,10 @@ impl Upstream for OriginModel {
 pub struct Edge {
     pops: Vec<Cache>,
     shield: Option<Cache>,
+    /// What the origin receives for a request (the knobs' forwarding, worked out once).
+    fwd: Arc<edge::forward::OriginFields>,
+    /// Origin requests built with `fwd`, handed out again for the same request.
+    sent: edge::forward::SentMemo,
 }
 
 impl Edge {
@@ -64,6 +68,8 @@ impl Edge {
                 .map(|_| Cache::new(k.clone()))
                 .collect(),
             shield: knobs.shield.then(|| Cache::new(k.clone())),
+            fwd: Arc::new(origin_fields(knobs)),
+            sent: Default::default(),
         }
     }
 
@@ -150,7 +156,7 @@ impl Edge {
         plan: edge::ForwardPlan,
     ) -> EdgeAnswer {
         if plan.pass {
-            let resp = Arc::new(up.respond(&origin_request(self.pops[0].knobs(), req), now));
+            let resp = Arc::new(up.respond(self.fwd.request_in(req, &mut self.sent), now));
             let done = now.plus_ms(up.latency_ms());
             self.invalidate_after(req, &resp);
             let key = Arc::from(plan.key);
@@ -204,8 +210,15 @@ impl Edge {
         served: Option<Tag>,
         at: Fetched,
     ) -> EdgeAnswer {
-        let stored =
-            self.pops[pop].store(req, resp.clone(), at.now, at.done, served.unwrap_or(tag));
+        // `key` is `req`'s primary key (the plan's): the store does not build it again
+        let stored = self.pops[pop].store_under(
+            &key,
+            req,
+            resp.clone(),
+            at.now,
+            at.done,
+            served.unwrap_or(tag),
+        );
         let key = match &stored {
             StoreResult::Stored { key, .. } => key.clone(),
             StoreResult::NotStored(_) => Arc::from(key),
@@ -225,11 +238,11 @@ impl Edge {
         tag: Tag,
     ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
         // built only when the origin is asked (a shield hit never is)
-        let k = self.pops[0].knobs();
-        let origin = |up: &mut dyn Upstream| {
-            let sent = origin_request(k, req);
+        let (fwd, memo) = (&self.fwd, &mut self.sent);
+        let mut origin = |up: &mut dyn Upstream| {
+            let sent = fwd.request_in(req, memo);
             (
-                Arc::new(up.respond(&sent, now)),
+                Arc::new(up.respond(sent, now)),
                 now.plus_ms(up.latency_ms()),
             )
         };
@@ -264,10 +277,10 @@ impl Edge {
     }
 }
 
-/// What the origin receives for `req` under knobs `k`: the fields the profile forwards
+/// What the origin receives under knobs `k`: the fields the profile forwards
 /// (`edge::forward`).
-fn origin_request<'r>(k: &Knobs, req: &'r Request) -> std::borrow::Cow<'r, Request> {
-    crate::edge::forward::origin_request(&k.forward, &k.key_headers, req)
+fn origin_fields(k: &Knobs) -> edge::forward::OriginFields {
+    edge::forward::OriginFields::new(&k.forward, &k.key_headers)
 }
 
 /// When a forward was sent and came back, and what the shield did with it.
@@ -372,6 +385,8 @@ pub struct Sim<'a> {
     direct_memo: CounterfactualMemo,
     /// The previous step's fetch, whose buffers the next step reuses.
     scratch: Option<Fetch>,
+    /// The previous step's browser-run copy of its fetch, reused the same way.
+    spare: Option<Fetch>,
     /// The reports' shared text.
     text: ReportText,
     /// Whether a forwarded answer stands for the origin's own: the edge forwards the
@@ -407,6 +422,7 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo: CounterfactualMemo::default(),
             scratch: None,
+            spare: None,
             text: ReportText::default(),
             reuse_forwarded: reuse_forwarded(knobs),
         }
@@ -499,13 +515,14 @@ impl<'a> Sim<'a> {
             None => self.sc.fetch(st),
         };
         let tag = index as Tag;
-        let mut run = StepRun::new(
+        let mut run = StepRun::new_reusing(
             index,
             st,
             c,
             &mut self.browsers[self.user_of[st.client]],
             f,
             at_ms,
+            self.spare.take(),
         );
         if self.reuse_forwarded {
             run.reuse_forwarded();
@@ -542,6 +559,7 @@ impl<'a> Sim<'a> {
         if run.direct_redirected() {
             unremembered = None;
         }
+        self.spare = run.take_spare();
         let (report, f) = finish(run, self.knobs, &mut self.text);
         if let Some((preflight, request, slot)) = unremembered {
             memo_put(
@@ -576,11 +594,18 @@ pub struct SimParts {
 }
 
 impl Edge {
-    /// A cold edge whose caches share `k`.
-    fn with_shared(k: &Arc<Knobs>) -> Edge {
+    /// A cold edge whose caches share `k`, forwarding as `fwd` (built for `k`), with
+    /// the origin requests `sent` remembers (built with `fwd`).
+    fn with_shared(
+        k: &Arc<Knobs>,
+        fwd: Arc<edge::forward::OriginFields>,
+        sent: edge::forward::SentMemo,
+    ) -> Edge {
         Edge {
             pops: (0..k.pops.max(1)).map(|_| Cache::new(k.clone())).collect(),
             shield: k.shield.then(|| Cache::new(k.clone())),
+            fwd,
+            sent,
         }
     }
 }
@@ -591,7 +616,7 @@ impl SimParts {
         let (browsers, user_of) = browsers_of(sc);
         let knobs = Arc::new(knobs.clone());
         SimParts {
-            edge: Edge::with_shared(&knobs),
+            edge: Edge::with_shared(&knobs, Arc::new(origin_fields(&knobs)), Default::default()),
             knobs,
             fresh: browsers.clone(),
             browsers,
@@ -606,7 +631,9 @@ impl SimParts {
     /// built. The remembered counterfactual verdicts (valid for the same pure upstream)
     /// and the fetch buffers are kept.
     pub fn reset(&mut self) {
-        self.edge = Edge::with_shared(&self.knobs);
+        // the forwarding and the origin requests it built stay valid for the same knobs
+        let sent = std::mem::take(&mut self.edge.sent);
+        self.edge = Edge::with_shared(&self.knobs, self.edge.fwd.clone(), sent);
         self.browsers.clone_from(&self.fresh);
     }
 
@@ -639,6 +666,7 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo,
             scratch,
+            spare: None,
             text,
             reuse_forwarded: reuse_forwarded(knobs),
         };

@@ -1,0 +1,159 @@
+//! The requests a browser builds for a fetch (the preflight, the actual request),
+//! remembered per thread: the simulator runs the same few fetches from the same few
+//! browsers over and over (the explorer, thousands of sessions), and building one —
+//! author headers through the guards, the engine's defaults, Fetch Metadata, `Referer`,
+//! `Origin`, the `Access-Control-Request-*` fields — costs more than comparing the
+//! fetch and copying the result.
+//!
+//! What is built depends only on the engine, its header overrides (the defaults follow
+//! from both), the fetch and the method as sent, so whatever the memo holds, the
+//! request handed out is the one that would be built.
+
+use super::{Agent, Fetch};
+use crate::fields::Headers;
+use crate::message::Request;
+use std::cell::RefCell;
+
+/// Requests kept; a new one replaces the oldest once full.
+const SLOTS: usize = 16;
+
+/// One built request and what it was built from.
+struct Entry {
+    preflight: bool,
+    agent: Agent,
+    overrides: Headers,
+    method: String,
+    fetch: Fetch,
+    request: Request,
+}
+
+#[derive(Default)]
+struct Built {
+    entries: Vec<Entry>,
+    /// The entry the next new request replaces once full.
+    next: usize,
+}
+
+thread_local! {
+    static BUILT: RefCell<Built> = RefCell::new(Built::default());
+}
+
+/// The request `build` makes (a preflight when `preflight`) for `f` sent as `method` by
+/// an `agent` browser with `overrides`: a copy of the one built before for the same
+/// inputs, else built now and remembered.
+pub(super) fn remembered(
+    preflight: bool,
+    agent: Agent,
+    overrides: &Headers,
+    f: &Fetch,
+    method: &str,
+    build: impl FnOnce() -> Request,
+) -> Request {
+    let found = BUILT.with(|b| {
+        b.borrow()
+            .entries
+            .iter()
+            .find(|e| {
+                e.preflight == preflight
+                    && e.agent == agent
+                    && e.method == method
+                    && e.fetch == *f
+                    && e.overrides == *overrides
+            })
+            .map(|e| e.request.clone())
+    });
+    if let Some(r) = found {
+        return r;
+    }
+    let request = build();
+    BUILT.with(|b| {
+        let mut b = b.borrow_mut();
+        let e = Entry {
+            preflight,
+            agent,
+            overrides: overrides.clone(),
+            method: method.to_string(),
+            fetch: f.clone(),
+            request: request.clone(),
+        };
+        if b.entries.len() < SLOTS {
+            b.entries.push(e);
+        } else {
+            let slot = b.next;
+            b.next = (slot + 1) % SLOTS;
+            b.entries[slot] = e;
+        }
+    });
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::browser::{Browser, Chain, Credentials, Mode, RedirectMode};
+
+    fn fetch(origin: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> Fetch {
+        Fetch {
+            agent: Agent::Chrome,
+            origin: origin.into(),
+            method: method.into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            target: target.into(),
+            headers: Headers::from_pairs(headers.iter().copied()),
+            mode: Mode::Cors,
+            credentials: Credentials::Omit,
+            cookie: None,
+            private_network: false,
+            redirect: RedirectMode::Follow,
+            chain: Chain::default(),
+        }
+    }
+
+    /// Every remembered request is the one built afresh, across engines, overrides,
+    /// fetches that differ in one part, both kinds of request and more distinct inputs
+    /// than the memo keeps (slots reused), asked for twice.
+    #[test]
+    fn remembered_requests_are_the_built_ones() {
+        let browsers = [
+            Browser::new(Agent::Chrome),
+            Browser::new(Agent::Safari),
+            Browser::with_header_overrides(
+                Agent::Chrome,
+                Headers::from_pairs([("accept-language", "fr")]),
+            ),
+        ];
+        let mut fetches = Vec::new();
+        for i in 0..8 {
+            let origin = format!("https://app{}.example.com", i % 3);
+            fetches.push(fetch(
+                &origin,
+                "PUT",
+                "/d",
+                &[("content-type", "application/json")],
+            ));
+            fetches.push(fetch(&origin, "GET", &format!("/d{i}"), &[]));
+        }
+        let mut cookie = fetch("https://app1.example.com", "GET", "/d", &[]);
+        cookie.cookie = Some("a=1".into());
+        cookie.credentials = Credentials::Include;
+        fetches.push(cookie);
+        let mut built = 0;
+        for round in 0..2 {
+            for b in &browsers {
+                for f in &fetches {
+                    let method = b.method(f);
+                    let a = b.actual_request(f, &method);
+                    let fresh = b.build_actual(f, &method);
+                    assert_eq!(a, fresh, "round {round}: {f:?}");
+                    let p = b.preflight_request(f, &method);
+                    assert_eq!(p, b.build_preflight(f, &method), "round {round}: {f:?}");
+                    assert_eq!(p.method, "OPTIONS");
+                    built += 1;
+                }
+            }
+        }
+        assert_eq!(built, 2 * 3 * 17);
+        BUILT.with(|b| assert_eq!(b.borrow().entries.len(), SLOTS));
+    }
+}
