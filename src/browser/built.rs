@@ -32,6 +32,27 @@ struct Built {
     entries: Vec<Entry>,
     /// The entry the next new request replaces once full.
     next: usize,
+    /// Lookups and hits since the window began (see [`WINDOW`]).
+    looked: u32,
+    hits: u32,
+    /// Requests still to build without looking.
+    paused: u32,
+}
+
+/// A trace of thousands of distinct fetches (a long `replay`) would pay for every lookup
+/// and copy and seldom gain: when fewer than a quarter of a window of this many lookups
+/// find their request, the memo is left alone for [`PAUSE`] requests, then tried again.
+const WINDOW: u32 = 256;
+/// See [`WINDOW`].
+const PAUSE: u32 = 4096;
+
+/// What a lookup found.
+enum Look {
+    Hit(Request),
+    /// Not there: build it and remember it.
+    Remember,
+    /// The memo is paused: build it only.
+    Skip,
 }
 
 thread_local! {
@@ -49,23 +70,38 @@ pub(super) fn remembered(
     method: &str,
     build: impl FnOnce() -> Request,
 ) -> Request {
-    let found = BUILT.with(|b| {
-        b.borrow()
-            .entries
-            .iter()
-            .find(|e| {
-                e.preflight == preflight
-                    && e.agent == agent
-                    && e.method == method
-                    && e.fetch == *f
-                    && e.overrides == *overrides
-            })
-            .map(|e| e.request.clone())
+    let look = BUILT.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.paused > 0 {
+            b.paused -= 1;
+            return Look::Skip;
+        }
+        let hit = b.entries.iter().find(|e| {
+            e.preflight == preflight
+                && e.agent == agent
+                && e.method == method
+                && e.fetch == *f
+                && e.overrides == *overrides
+        });
+        let found = hit.map(|e| e.request.clone());
+        b.looked += 1;
+        b.hits += u32::from(found.is_some());
+        if b.looked == WINDOW {
+            if b.hits < WINDOW / 4 {
+                b.paused = PAUSE;
+            }
+            (b.looked, b.hits) = (0, 0);
+        }
+        match found {
+            Some(r) => Look::Hit(r),
+            None => Look::Remember,
+        }
     });
-    if let Some(r) = found {
-        return r;
-    }
-    let request = build();
+    let request = match look {
+        Look::Hit(r) => return r,
+        Look::Skip => return build(),
+        Look::Remember => build(),
+    };
     BUILT.with(|b| {
         let mut b = b.borrow_mut();
         let e = Entry {
@@ -155,5 +191,37 @@ mod tests {
         }
         assert_eq!(built, 2 * 3 * 17);
         BUILT.with(|b| assert_eq!(b.borrow().entries.len(), SLOTS));
+    }
+
+    /// A window of lookups that mostly miss pauses the memo (nothing looked up or kept),
+    /// the requests stay the built ones throughout, and it is used again after the pause;
+    /// a window that mostly hits does not pause it.
+    #[test]
+    fn a_window_of_misses_pauses_the_memo() {
+        let b = Browser::new(Agent::Firefox);
+        let once = |i: u32| {
+            let f = fetch("https://app.example.com", "GET", &format!("/p{i}"), &[]);
+            assert_eq!(b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
+        };
+        let state = || BUILT.with(|m| (m.borrow().looked, m.borrow().hits, m.borrow().paused));
+        // a quarter of the window hits (every fourth fetch repeats the one before): kept on
+        for i in 0..WINDOW {
+            once(if i % 4 == 3 { i - 1 } else { i });
+        }
+        assert_eq!(state(), (0, 0, 0));
+        // one hit fewer: paused
+        for i in 0..WINDOW {
+            once(if i % 4 == 3 && i > 3 { i - 1 } else { 1000 + i });
+        }
+        assert_eq!(state(), (0, 0, PAUSE));
+        let f = fetch("https://app.example.com", "GET", "/again", &[]);
+        for n in 1..=PAUSE {
+            assert_eq!(b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
+            assert_eq!(state(), (0, 0, PAUSE - n));
+        }
+        // in use again: a miss, then a hit
+        once(0);
+        once(0);
+        assert_eq!(state(), (2, 1, 0));
     }
 }
