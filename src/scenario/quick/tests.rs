@@ -127,6 +127,7 @@ fn what_the_quick_reader_does_not_model_goes_to_the_yaml_reader() {
         "  - { client: c1, fetch: GET /a[0] }",
         "  - { client: c1, fetch: GET /a{b} }",
         "  - { at: +.inf, client: c1, fetch: GET /q }",
+        "  - { at: .5, client: c1, fetch: GET /q }",
         "  - { at: 0x1_0, client: c1, fetch: GET /q }",
         "  -{ client: c1, fetch: GET /q }",
         "  - client: c1\n    fetch: GET /q",
