@@ -193,6 +193,26 @@ mod tests {
         BUILT.with(|b| assert_eq!(b.borrow().entries.len(), SLOTS));
     }
 
+    /// Once full, new requests replace the oldest in turn: the last `SLOTS` built are
+    /// all there.
+    #[test]
+    fn the_oldest_request_is_replaced() {
+        let b = Browser::new(Agent::Chrome);
+        let once = |i: usize| {
+            let f = fetch("https://app.example.com", "GET", &format!("/p{i}"), &[]);
+            assert_eq!(b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
+        };
+        for i in 0..2 * SLOTS {
+            once(i);
+        }
+        let hits = || BUILT.with(|m| m.borrow().hits);
+        assert_eq!(hits(), 0);
+        for i in SLOTS..2 * SLOTS {
+            once(i);
+        }
+        assert_eq!(hits() as usize, SLOTS);
+    }
+
     /// A window of lookups that mostly miss pauses the memo (nothing looked up or kept),
     /// the requests stay the built ones throughout, and it is used again after the pause;
     /// a window that mostly hits does not pause it.

@@ -83,7 +83,9 @@ fn generated_traces_take_the_quick_reader() {
     // Trailing spaces after the key, and after a step, change nothing; a word made of
     // the letters of an exponent is a word.
     assert!(agree(&text.replace("steps:\n", "steps:   \n")));
-    assert!(agree(&text.replace("/api/r158?v=2 }", "/api/r158?v=2 }   ")));
+    assert!(agree(
+        &text.replace("/api/r158?v=2 }", "/api/r158?v=2 }   ")
+    ));
     let e = doc("  - { client: e, fetch: GET /q }\n  - { client: E, fetch: GET /q }\n");
     assert_eq!(take_steps(&e).map(|q| q.steps.len()), Some(2));
     // The bundled scenarios: whichever reader took their steps, the same scenario.
