@@ -193,15 +193,18 @@ mod tests {
         BUILT.with(|b| assert_eq!(b.borrow().entries.len(), SLOTS));
     }
 
+    /// `GET /p{i}` through `b`'s memo: the request handed out is the one built afresh.
+    fn get_path(b: &Browser, i: impl std::fmt::Display) {
+        let f = fetch("https://app.example.com", "GET", &format!("/p{i}"), &[]);
+        assert_eq!(b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
+    }
+
     /// Once full, new requests replace the oldest in turn: the last `SLOTS` built are
     /// all there.
     #[test]
     fn the_oldest_request_is_replaced() {
         let b = Browser::new(Agent::Chrome);
-        let once = |i: usize| {
-            let f = fetch("https://app.example.com", "GET", &format!("/p{i}"), &[]);
-            assert_eq!(b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
-        };
+        let once = |i: usize| get_path(&b, i);
         for i in 0..2 * SLOTS {
             once(i);
         }
@@ -219,10 +222,7 @@ mod tests {
     #[test]
     fn a_window_of_misses_pauses_the_memo() {
         let b = Browser::new(Agent::Firefox);
-        let once = |i: u32| {
-            let f = fetch("https://app.example.com", "GET", &format!("/p{i}"), &[]);
-            assert_eq!(b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
-        };
+        let once = |i: u32| get_path(&b, i);
         let state = || BUILT.with(|m| (m.borrow().looked, m.borrow().hits, m.borrow().paused));
         // a quarter of the window hits (every fourth fetch repeats the one before): kept on
         for i in 0..WINDOW {

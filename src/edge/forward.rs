@@ -1,6 +1,7 @@
 //! Which request header fields the edge passes on to the origin when it forwards a
-//! request (a miss or a pass). Both drivers build the origin request with
-//! [`origin_request`] (simulator) or [`keeps`] + [`Forward::add`] (proxy), so they cannot
+//! request (a miss or a pass). Both drivers build the origin request from [`keeps`] and
+//! [`Forward::add`] — the simulator through [`OriginFields`] (which [`origin_request`]
+//! states per field, and its tests hold it to), the proxy directly — so they cannot
 //! disagree.
 //!
 //! Most caches forward every end-to-end field (RFC 9110 §7.6.1: a proxy removes only the
@@ -129,13 +130,18 @@ pub fn origin_request<'a>(
     for (n, v) in &fwd.add {
         headers.append(n, v);
     }
-    Cow::Owned(Request {
+    Cow::Owned(with_headers(req, headers))
+}
+
+/// `req`'s method and URL with `headers` as its fields.
+fn with_headers(req: &Request, headers: Headers) -> Request {
+    Request {
         method: req.method.clone(),
         scheme: req.scheme.clone(),
         host: req.host.clone(),
         target: req.target.clone(),
         headers,
-    })
+    }
 }
 
 /// [`origin_request`] for one (`fwd`, `key_headers`) pair, with [`keeps`]' answer
@@ -212,13 +218,7 @@ impl OriginFields {
         headers.reserve(req.headers.len() + self.add.len());
         headers.extend_where(&req.headers, |n| self.keeps_lower(n));
         headers.extend_from(&self.add);
-        Cow::Owned(Request {
-            method: req.method.clone(),
-            scheme: req.scheme.clone(),
-            host: req.host.clone(),
-            target: req.target.clone(),
-            headers,
-        })
+        Cow::Owned(with_headers(req, headers))
     }
 }
 

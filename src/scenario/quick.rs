@@ -122,8 +122,8 @@ fn step_line(body: &str, ind: usize, line: u64) -> Option<StepIn<'_>> {
         return None;
     }
     i = spaces + 1;
-    let mut step = StepIn::empty(line);
-    let (mut client, mut fetch) = (None, None);
+    // at, client, fetch, credentials, mode, redirect, as written
+    let mut keys: [Option<At<Cow<'_, str>>>; 6] = Default::default();
     loop {
         i = skip_spaces(b, i);
         let key_end = i + b[i..].iter().take_while(|c| c.is_ascii_lowercase()).count();
@@ -146,15 +146,15 @@ fn step_line(body: &str, ind: usize, line: u64) -> Option<StepIn<'_>> {
             },
         };
         let slot = match key {
-            "at" => &mut step.at,
-            "client" => &mut client,
-            "fetch" => &mut fetch,
-            "credentials" => &mut step.credentials,
-            "mode" => &mut step.mode,
-            "redirect" => &mut step.redirect,
+            "at" => 0,
+            "client" => 1,
+            "fetch" => 2,
+            "credentials" => 3,
+            "mode" => 4,
+            "redirect" => 5,
             _ => return None,
         };
-        if slot.replace(at).is_some() {
+        if keys[slot].replace(at).is_some() {
             return None;
         }
         i = stop + 1;
@@ -165,9 +165,18 @@ fn step_line(body: &str, ind: usize, line: u64) -> Option<StepIn<'_>> {
     if !b[i..].iter().all(|&c| c == b' ') {
         return None;
     }
-    step.client = client?;
-    step.fetch = fetch?;
-    Some(step)
+    let [at, client, fetch, credentials, mode, redirect] = keys;
+    Some(StepIn {
+        line,
+        at,
+        client: client?,
+        fetch: fetch?,
+        credentials,
+        mode,
+        redirect,
+        headers: None,
+        expect: None,
+    })
 }
 
 fn skip_spaces(b: &[u8], i: usize) -> usize {

@@ -221,30 +221,6 @@ pub(crate) struct StepIn<'a> {
     pub expect: Option<Box<S<Mapping<RawExpect>>>>,
 }
 
-impl StepIn<'_> {
-    /// A step on `line` with no keys yet (the quick reader fills it in).
-    pub(crate) fn empty(line: u64) -> Self {
-        let none = At {
-            value: std::borrow::Cow::Borrowed(""),
-            at: Pos {
-                line: narrow(line),
-                column: 0,
-            },
-        };
-        StepIn {
-            line,
-            at: None,
-            client: none.clone(),
-            fetch: none,
-            credentials: None,
-            mode: None,
-            redirect: None,
-            headers: None,
-            expect: None,
-        }
-    }
-}
-
 impl From<S<RawStep>> for StepIn<'_> {
     fn from(s: S<RawStep>) -> Self {
         let line = s.referenced.line();
