@@ -6,6 +6,11 @@
 //! stops at the first failing step); "sample … as explore() does" adds the full second
 //! run `explore()` makes of a failing session for its findings.
 //!
+//! "explore() …, 1 thread" and "…, N threads" time the library's whole sampling phase
+//! (`explore::explore_jobs`) over 4,096 ten-step sessions, one thread against every
+//! available core; shrinking is held to one simulation per kind so that the figure is
+//! sessions sampled per second.
+//!
 //! `cargo bench --bench explore`
 
 // criterion_group! generates an undocumented pub fn.
@@ -18,7 +23,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use proptest::strategy::ValueTree;
 use std::hint::black_box;
-use varyedge::explore::{session_tree, Explorer};
+use varyedge::explore::{explore_jobs, session_tree, Explorer, Settings};
 use varyedge::scenario::{self, Scenario};
 use varyedge::sim;
 
@@ -81,7 +86,35 @@ fn bench(c: &mut Criterion) {
             })
         });
         g.finish();
+        sample_phase(c, name, &sc);
     }
+}
+
+/// `explore_jobs` over [`SESSIONS`] ten-step sessions, on one thread and on every core.
+fn sample_phase(c: &mut Criterion, name: &str, sc: &Scenario) {
+    const SESSIONS: u64 = 4096;
+    let settings = Settings {
+        cases: SESSIONS,
+        min_steps: 10,
+        max_steps: 10,
+        shrink_candidates: 1,
+        max_shrink_iters: 1,
+        ..Settings::default()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut g = c.benchmark_group(format!("explore/{}", name.trim_end_matches(".yaml")));
+    g.throughput(Throughput::Elements(SESSIONS));
+    g.sample_size(10);
+    for jobs in [1, cores] {
+        let id = format!("explore() of {SESSIONS} 10-step sessions, {jobs} thread(s)");
+        g.bench_function(id, |b| {
+            b.iter(|| {
+                let e = explore_jobs(sc, &settings, jobs, &mut |_, _| {}).expect("explorable");
+                black_box(e.failing)
+            })
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -391,6 +391,10 @@ pub(crate) struct ExploreArgs {
     /// Use this profile instead of the scenario's (its knob overrides still apply).
     #[arg(long, value_name = "P")]
     pub(crate) profile: Option<String>,
+    /// Threads that sample sessions: 0 (the default) uses every available core. The
+    /// report is the same, byte for byte, whatever the number.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub(crate) jobs: usize,
     /// Write the shortest repro of each failure kind as a v1 scenario: the first to FILE,
     /// the others beside it as FILE-STEM.2.yaml, …; or one file per kind into FILE when it
     /// is a directory.

@@ -155,7 +155,9 @@ fn explore_one(
         ..Settings::default()
     };
     let mut bar = Progress::new(!quiet && std::io::stderr().is_terminal());
-    let result = explore::explore(sc, &settings, &mut |done, total| bar.draw(done, total));
+    let result = explore::explore_jobs(sc, &settings, a.jobs, &mut |done, total| {
+        bar.draw(done, total)
+    });
     bar.clear();
     let ex = match result {
         Ok(e) => e,

@@ -453,10 +453,129 @@ pub fn case_runner(seed: u64, case: u64) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &key))
 }
 
-/// Explores `sc`. `progress(done, total)` is called now and then while sampling.
+/// Explores `sc` on one thread. `progress(done, total)` is called now and then while
+/// sampling.
 pub fn explore(
     sc: &Scenario,
     settings: &Settings,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Exploration, ExploreError> {
+    explore_jobs(sc, settings, 1, progress)
+}
+
+/// Below this many cases sampling stays on one thread: starting the others (each builds
+/// its own [`Explorer`]) would cost about what they save.
+const MIN_CASES_PER_THREAD: u64 = 256;
+
+/// How many threads sample `cases` sessions when asked for `jobs` (0 = one per available
+/// core).
+pub fn threads_for(cases: u64, jobs: usize) -> usize {
+    let want = match jobs {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let most = usize::try_from(cases / MIN_CASES_PER_THREAD).unwrap_or(usize::MAX);
+    want.min(most).max(1)
+}
+
+/// What sampling a run of cases found: the steps simulated, and each failing case with
+/// its findings, in case order.
+#[derive(Default)]
+struct Sampled {
+    steps: u64,
+    failing: Vec<(u64, Vec<Finding>)>,
+}
+
+/// Samples cases `cases` with `ex`. Every case is independent of the others (its own
+/// random stream; the explorer resets the edge and browsers between sessions and only
+/// keeps pure memos), so any split of the cases gives the same findings per case.
+/// `done` counts the cases sampled by every thread; `progress`, when given, is called
+/// with it every 256 cases of this range.
+fn sample_cases(
+    ex: &mut Explorer<'_>,
+    settings: &Settings,
+    cases: std::ops::Range<u64>,
+    done: &std::sync::atomic::AtomicU64,
+    mut progress: Option<&mut dyn FnMut(u64, u64)>,
+) -> Sampled {
+    use std::sync::atomic::Ordering;
+    let strategy = ex.pool.strategy(settings.min_steps, settings.max_steps);
+    let mut out = Sampled::default();
+    for case in cases.clone() {
+        if (case - cases.start) % 256 == 0 {
+            let so_far = done.load(Ordering::Relaxed);
+            if let Some(p) = progress.as_mut() {
+                p(so_far, settings.cases);
+            }
+        }
+        let session = session_tree(&strategy, settings.seed, case).current();
+        out.steps += session.steps.len() as u64;
+        if let Some(findings) = ex.sample(&session) {
+            out.failing.push((case, findings));
+        }
+        done.fetch_add(1, Ordering::Relaxed);
+    }
+    out
+}
+
+/// Samples every case of `settings` on `threads` threads (contiguous ranges of cases,
+/// each thread with its own explorer; this thread takes the first range and reports
+/// progress), and joins the results in case order.
+fn sample_all(
+    ex: &mut Explorer<'_>,
+    sc: &Scenario,
+    settings: &Settings,
+    threads: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Sampled, ExploreError> {
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let n = settings.cases;
+    let per = n.div_ceil(threads.max(1) as u64).max(1);
+    let ranges: Vec<std::ops::Range<u64>> = (0..n)
+        .step_by(usize::try_from(per).unwrap_or(usize::MAX))
+        .map(|start| start..(start + per).min(n))
+        .collect();
+    let Some((first, rest)) = ranges.split_first() else {
+        return Ok(Sampled::default());
+    };
+    let (mine, theirs) = std::thread::scope(|s| {
+        let handles: Vec<_> = rest
+            .iter()
+            .map(|r| {
+                let done = &done;
+                s.spawn(move || -> Result<Sampled, ExploreError> {
+                    let mut ex = Explorer::new(sc)?;
+                    Ok(sample_cases(&mut ex, settings, r.clone(), done, None))
+                })
+            })
+            .collect();
+        let mine = sample_cases(ex, settings, first.clone(), &done, Some(progress));
+        let theirs: Vec<_> = handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                // a panic in a sampling thread is a bug: carry it on here
+                Err(p) => std::panic::resume_unwind(p),
+            })
+            .collect();
+        (mine, theirs)
+    });
+    let mut all = mine;
+    for part in theirs {
+        let part = part?;
+        all.steps += part.steps;
+        all.failing.extend(part.failing);
+    }
+    Ok(all)
+}
+
+/// Explores `sc`, sampling on up to `jobs` threads (0 = one per available core). The
+/// result is the same whatever `jobs` is: cases are independent, their results are
+/// joined in case order, and shrinking runs on this thread as before.
+pub fn explore_jobs(
+    sc: &Scenario,
+    settings: &Settings,
+    jobs: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Exploration, ExploreError> {
     let mut ex = Explorer::new(sc)?;
@@ -467,20 +586,14 @@ pub fn explore(
         sessions: u64,
         cases: Vec<u64>,
     }
+    let threads = threads_for(settings.cases, jobs);
+    let sampled = sample_all(&mut ex, sc, settings, threads, progress)?;
     let mut seen: Vec<Seen> = Vec::new();
     let mut failing = 0u64;
     let mut failing_blocked = 0u64;
-    let mut steps_simulated = 0u64;
+    let steps_simulated = sampled.steps;
     let mut kinds_here: Vec<usize> = Vec::new();
-    for case in 0..settings.cases {
-        if case % 256 == 0 {
-            progress(case, settings.cases);
-        }
-        let session = session_tree(&strategy, settings.seed, case).current();
-        steps_simulated += session.steps.len() as u64;
-        let Some(findings) = ex.sample(&session) else {
-            continue;
-        };
+    for (case, findings) in sampled.failing {
         failing += 1;
         failing_blocked += u64::from(findings.iter().any(|f| f.kind.blocked));
         kinds_here.clear();

@@ -205,6 +205,20 @@ proptest! {
         }
     }
 
+    /// Sampling split across threads finds the same cases with the same findings and
+    /// counts the same steps as one thread, however the cases are split.
+    #[test]
+    fn any_split_of_the_cases_samples_the_same(v in variant(), seed in any::<u64>(), threads in 2usize..6) {
+        let sc = v.scenario();
+        let settings = quick(seed, 40);
+        let sample = |threads| {
+            let mut ex = Explorer::new(&sc).unwrap();
+            let s = sample_all(&mut ex, &sc, &settings, threads, &mut |_, _| {}).unwrap();
+            (s.steps, format!("{:?}", s.failing))
+        };
+        prop_assert_eq!(sample(threads), sample(1));
+    }
+
     /// Every repro the explorer writes parses, replays with all expectations met, shows
     /// the very failure it was shrunk for at the same step, and — for a blocked kind —
     /// fails replay (an unexpected CORS failure) once its expectations are removed.
@@ -382,4 +396,46 @@ fn gaps_straddle_the_lifetimes() {
         assert!(p.gaps_ms.contains(&g), "{:?}", p.gaps_ms);
     }
     assert!(p.gaps_ms.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn explore_on_several_threads_reports_the_same_bytes() {
+    for name in [
+        "reflect-without-vary.yaml",
+        "preflight-and-no-origin.yaml",
+        "reflect-with-vary.yaml",
+    ] {
+        let sc = load(name);
+        let settings = quick(3, 2 * MIN_CASES_PER_THREAD + 7);
+        let run = |jobs| {
+            let e = explore_jobs(&sc, &settings, jobs, &mut |_, _| {}).unwrap();
+            (report::text(&e, &[]), report::json(&e, &[]))
+        };
+        assert_eq!(run(3), run(1), "{name}");
+    }
+}
+
+#[test]
+fn threads_follow_jobs_and_the_number_of_cases() {
+    assert_eq!(threads_for(0, 4), 1);
+    assert_eq!(threads_for(MIN_CASES_PER_THREAD - 1, 4), 1);
+    assert_eq!(threads_for(2 * MIN_CASES_PER_THREAD, 4), 2);
+    assert_eq!(threads_for(2 * MIN_CASES_PER_THREAD - 1, 4), 1);
+    assert_eq!(threads_for(100 * MIN_CASES_PER_THREAD, 3), 3);
+    assert_eq!(threads_for(100 * MIN_CASES_PER_THREAD, 1), 1);
+    assert!(threads_for(100 * MIN_CASES_PER_THREAD, 0) >= 1);
+}
+
+#[test]
+fn progress_counts_every_case_once() {
+    let sc = load("reflect-without-vary.yaml");
+    let settings = quick(1, 3 * MIN_CASES_PER_THREAD);
+    let mut calls = Vec::new();
+    explore_jobs(&sc, &settings, 3, &mut |done, total| {
+        calls.push((done, total))
+    })
+    .unwrap();
+    assert_eq!(calls.last(), Some(&(settings.cases, settings.cases)));
+    assert!(calls.windows(2).all(|w| w[0].0 <= w[1].0), "{calls:?}");
+    assert!(calls.iter().all(|&(d, t)| d <= t && t == settings.cases));
 }

@@ -224,7 +224,7 @@ pub fn advise_with(
     let (before, base_cost) =
         measure(sc).ok_or_else(|| FixError::Upstream(sc.file.clone(), String::new()))?;
     let failing = cache_induced(&before);
-    let base_ex = explore::explore(sc, &settings(cases), &mut |_, _| {})?;
+    let base_ex = explore::explore_jobs(sc, &settings(cases), 0, &mut |_, _| {})?;
     let base_mix = mix(sc, cases, traffic, None)?;
     let origin_failures = before
         .steps
@@ -239,7 +239,7 @@ pub fn advise_with(
             let Some((after, cost)) = measure(&fixed) else {
                 continue;
             };
-            let ex = explore::explore(&fixed, &settings(cases), &mut |_, _| {})?;
+            let ex = explore::explore_jobs(&fixed, &settings(cases), 0, &mut |_, _| {})?;
             let proof = prove(&before, &after, &ex);
             out.push(Candidate {
                 kind,
