@@ -1,7 +1,7 @@
 //! Failure kinds: what failed (the verdict reason) × which kind of step poisoned which.
 
-use crate::browser::{Agent, Mode};
-use crate::flow::StepReport;
+use crate::browser::{Agent, Mode, Verdict};
+use crate::flow::{Attributed, StepReport};
 use crate::scenario::{Scenario, Step};
 
 /// A class of cache-induced failure, e.g. `origin-mismatch: GET (no Origin) poisons GET
@@ -51,6 +51,52 @@ const PREFLIGHT: &str = "OPTIONS (preflight)";
 /// The kind of a step report, when it is cache-induced. `steps` are the session's steps
 /// (for the poisoning step's shape).
 pub fn classify(sc: &Scenario, steps: &[Step], r: &StepReport) -> Option<Finding> {
+    classify_judged(sc, steps, &Judged::from(r))
+}
+
+/// What [`classify`] reads of a step's outcome: a full report's fields, or those of the
+/// attribution alone (the explorer's sampling runs without building reports).
+#[derive(Clone, Copy, Debug)]
+pub struct Judged<'a> {
+    /// The step's index in its session.
+    pub index: usize,
+    /// The cache changed the verdict against the no-cache counterfactual.
+    pub cache_induced: bool,
+    /// The step whose stored response did it.
+    pub poisoned_by: Option<usize>,
+    /// The browser's verdict.
+    pub verdict: &'a Verdict,
+    /// The no-cache counterfactual's verdict.
+    pub direct: &'a Verdict,
+}
+
+impl<'a> From<&'a StepReport> for Judged<'a> {
+    fn from(r: &'a StepReport) -> Self {
+        Judged {
+            index: r.index,
+            cache_induced: r.cache_induced,
+            poisoned_by: r.poisoned_by,
+            verdict: &r.verdict,
+            direct: &r.direct,
+        }
+    }
+}
+
+impl<'a> Judged<'a> {
+    /// Step `index`'s attribution.
+    pub fn attributed(index: usize, a: &'a Attributed) -> Self {
+        Judged {
+            index,
+            cache_induced: a.cache_induced,
+            poisoned_by: a.poisoned_by,
+            verdict: &a.verdict,
+            direct: &a.direct,
+        }
+    }
+}
+
+/// [`classify`] from what it reads.
+pub fn classify_judged(sc: &Scenario, steps: &[Step], r: &Judged<'_>) -> Option<Finding> {
     if !r.cache_induced {
         return None;
     }

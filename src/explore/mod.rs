@@ -18,7 +18,7 @@ use crate::profile::Knobs;
 use crate::scenario::{self, Expect, OriginSpec, PreflightUse, Scenario, Step};
 use crate::sim::{self, Sim, SimParts};
 pub use gen::{Pool, Session, SessionStep};
-pub use kind::{classify, FailureKind, Finding};
+pub use kind::{classify, classify_judged, FailureKind, Finding, Judged};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -159,6 +159,8 @@ pub struct Explorer<'a> {
     steps: Vec<Option<Step>>,
     /// Reports of the last run.
     reports: Vec<StepReport>,
+    /// The poisoned steps of the last attribution-only run, by index.
+    poisoned: Vec<(usize, Attributed)>,
     /// The steps of the last run (only kept when asked for).
     last_steps: Vec<Step>,
     /// The simulator's edge and browsers, reset between sessions, and the
@@ -187,16 +189,27 @@ fn poisoned(r: &StepReport) -> bool {
 trait Ran {
     /// A cache-induced failure that a stored response caused ([`poisoned`]).
     fn poisoned(&self) -> bool;
-    /// Keeps it among the run's reports, if it is one.
-    fn keep(self, reports: &mut Vec<StepReport>);
+    /// Keeps step `index`'s result: a report among the run's reports, an attribution
+    /// among the poisoned ones if it is one (nothing else is read of it).
+    fn keep(
+        self,
+        index: usize,
+        reports: &mut Vec<StepReport>,
+        poisoned: &mut Vec<(usize, Attributed)>,
+    );
+    /// Whether it shows a failure of `kind` ([`classify`]).
+    fn shows(&self, sc: &Scenario, steps: &[Step], index: usize, kind: &FailureKind) -> bool;
 }
 
 impl Ran for StepReport {
     fn poisoned(&self) -> bool {
         poisoned(self)
     }
-    fn keep(self, reports: &mut Vec<StepReport>) {
+    fn keep(self, _: usize, reports: &mut Vec<StepReport>, _: &mut Vec<(usize, Attributed)>) {
         reports.push(self);
+    }
+    fn shows(&self, sc: &Scenario, steps: &[Step], _: usize, kind: &FailureKind) -> bool {
+        self.cache_induced && classify(sc, steps, self).is_some_and(|f| f.kind == *kind)
     }
 }
 
@@ -204,7 +217,21 @@ impl Ran for Attributed {
     fn poisoned(&self) -> bool {
         self.cache_induced && self.poisoned_by.is_some()
     }
-    fn keep(self, _: &mut Vec<StepReport>) {}
+    fn keep(self, index: usize, _: &mut Vec<StepReport>, poisoned: &mut Vec<(usize, Attributed)>) {
+        if self.poisoned() {
+            poisoned.push((index, self));
+        }
+    }
+    fn shows(&self, sc: &Scenario, steps: &[Step], index: usize, kind: &FailureKind) -> bool {
+        self.cache_induced
+            && classify_judged(sc, steps, &Judged::attributed(index, self))
+                .is_some_and(|f| f.kind == *kind)
+    }
+}
+
+/// Runs a step for its attribution alone.
+fn attribution(sim: &mut Sim<'_>, up: &mut OriginModel, i: usize, st: &Step) -> Attributed {
+    sim.step_attribution(up, i, st, st.at_ms)
 }
 
 fn cache_index(p: &Pool, s: &SessionStep) -> usize {
@@ -240,6 +267,7 @@ impl<'a> Explorer<'a> {
             pool,
             scratch,
             reports: Vec::new(),
+            poisoned: Vec::new(),
             last_steps: Vec::new(),
             parts: None,
         })
@@ -272,7 +300,12 @@ impl<'a> Explorer<'a> {
         keep: Keep,
         stop: impl Fn(&Scenario, &[Step], &StepReport) -> bool,
     ) -> bool {
-        self.run_with(session, keep, |sim, up, i, st| sim.step(up, i, st), stop)
+        self.run_with(
+            session,
+            keep,
+            |sim, up, i, st| sim.step(up, i, st),
+            |sc, steps, _, r| stop(sc, steps, r),
+        )
     }
 
     /// [`Explorer::run_inner`] with each step run by `run`: the full report, or only the
@@ -282,7 +315,7 @@ impl<'a> Explorer<'a> {
         session: &Session,
         keep: Keep,
         run: impl Fn(&mut Sim<'_>, &mut OriginModel, usize, &Step) -> R,
-        stop: impl Fn(&Scenario, &[Step], &R) -> bool,
+        stop: impl Fn(&Scenario, &[Step], usize, &R) -> bool,
     ) -> bool {
         let Explorer {
             sc,
@@ -291,6 +324,7 @@ impl<'a> Explorer<'a> {
             scratch,
             steps,
             reports,
+            poisoned,
             last_steps,
             parts,
         } = self;
@@ -298,6 +332,7 @@ impl<'a> Explorer<'a> {
             c.pop = Some(*p);
         }
         reports.clear();
+        poisoned.clear();
         last_steps.clear();
         let knobs: &Knobs = &sc.edge.knobs;
         let fresh = match parts.take() {
@@ -341,8 +376,8 @@ impl<'a> Explorer<'a> {
                 );
                 keep_steps = true;
             }
-            let done = stop(scratch, last_steps, &report);
-            report.keep(reports);
+            let done = stop(scratch, last_steps, i, &report);
+            report.keep(i, reports, poisoned);
             if done {
                 *parts = Some(sim.into_parts(kept));
                 return true;
@@ -363,24 +398,29 @@ impl<'a> Explorer<'a> {
 
     /// What [`Explorer::any_failure`] then (when it is true) [`Explorer::findings`] say,
     /// in one run: the steps are kept from the first failing step on.
+    /// Each step is run for its attribution alone (no report is built); the poisoned
+    /// ones are classified.
     pub fn sample(&mut self, session: &Session) -> Option<Vec<Finding>> {
-        self.run_inner(session, Keep::FromFailure, |_, _, _| false);
-        if !self.reports.iter().any(poisoned) {
+        self.run_with(session, Keep::FromFailure, attribution, |_, _, _, _| false);
+        if self.poisoned.is_empty() {
             return None;
         }
         Some(
-            self.reports
+            self.poisoned
                 .iter()
-                .filter_map(|r| classify(&self.scratch, &self.last_steps, r))
+                .filter_map(|(i, a)| {
+                    classify_judged(&self.scratch, &self.last_steps, &Judged::attributed(*i, a))
+                })
                 .collect(),
         )
     }
 
     /// Whether a session shows a failure of this kind.
     /// Stops at the first step that shows it.
+    /// Each step is run for its attribution alone.
     pub fn shows(&mut self, session: &Session, kind: &FailureKind) -> bool {
-        self.run_inner(session, Keep::All, |sc, steps, r| {
-            r.cache_induced && classify(sc, steps, r).is_some_and(|f| f.kind == *kind)
+        self.run_with(session, Keep::All, attribution, |sc, steps, i, a| {
+            a.shows(sc, steps, i, kind)
         })
     }
 
@@ -390,12 +430,7 @@ impl<'a> Explorer<'a> {
     /// intermittent and has no poisoning step; replay and lint report it.
     /// Stops at the first failing step: the steps after it cannot change the answer.
     pub fn any_failure(&mut self, session: &Session) -> bool {
-        self.run_with(
-            session,
-            Keep::None,
-            |sim, up, i, st| sim.step_attribution(up, i, st, st.at_ms),
-            |_, _, a| a.poisoned(),
-        )
+        self.run_with(session, Keep::None, attribution, |_, _, _, a| a.poisoned())
     }
 
     /// The session as a scenario: only the clients it uses (POPs pinned where the edge

@@ -477,6 +477,7 @@ impl<'a> StepRun<'a> {
         let a = Attributed {
             cache_induced: at.cache_induced,
             poisoned_by: at.poisoned_by,
+            verdict,
             direct,
         };
         (a, self.fetch)
@@ -553,6 +554,8 @@ pub struct Attributed {
     pub cache_induced: bool,
     /// The step whose stored response did it, when known.
     pub poisoned_by: Option<usize>,
+    /// The browser's verdict on what it received.
+    pub verdict: Verdict,
     /// The no-cache counterfactual's verdict.
     pub direct: Verdict,
 }
