@@ -38,6 +38,19 @@ pub trait Replayer {
     fn any_cache_induced(&self, sc: &Scenario, knobs: &Knobs, origin: &OriginModel) -> bool {
         self.replay(sc, knobs, origin).summary.cache_induced > 0
     }
+    /// [`Replayer::any_cache_induced`] under each of `edges`, in their order; an
+    /// implementation may run them side by side.
+    fn any_cache_induced_each(
+        &self,
+        sc: &Scenario,
+        edges: &[(String, Knobs)],
+        origin: &OriginModel,
+    ) -> Vec<bool> {
+        edges
+            .iter()
+            .map(|(_, knobs)| self.any_cache_induced(sc, knobs, origin))
+            .collect()
+    }
 }
 
 /// Where a profile a finding names as poisoning stands in `varyedge matrix` on the same

@@ -80,13 +80,13 @@ pub struct Edges(Vec<(String, Knobs, bool)>);
 impl Edges {
     /// Replays the scenario once per edge, as `matrix` does.
     pub fn of(sc: &Scenario, model: &OriginModel, r: &dyn Replayer) -> Edges {
+        let edges = r.profiles(sc);
+        let fails = r.any_cache_induced_each(sc, &edges, model);
         Edges(
-            r.profiles(sc)
+            edges
                 .into_iter()
-                .map(|(name, knobs)| {
-                    let fails = r.any_cache_induced(sc, &knobs, model);
-                    (name, knobs, fails)
-                })
+                .zip(fails)
+                .map(|((name, knobs), fails)| (name, knobs, fails))
                 .collect(),
         )
     }
