@@ -8,7 +8,9 @@
 //! slot holds the key, the value, the key's hash, its weight and its two links in the
 //! shard's intrusive doubly-linked LRU list (`u32` indices, no node of its own). A
 //! removal moves the slab's last slot into the hole, so the slab has no holes and no
-//! free list. A hit takes one shard's lock, probes, clones the value (an `Arc`) and moves
+//! free list. The slab grows by fixed chunks of [`CHUNK`] slots, never by copying into a
+//! buffer twice the size: a `Vec` of all the slots, doubled as it grew, measured ~150 B
+//! more per entry (the old buffers, megabytes each, stayed resident). A hit takes one shard's lock, probes, clones the value (an `Arc`) and moves
 //! the slot to the front of the list.
 //!
 //! Weight: each shard counts its own, and a global total is kept beside them. A put
@@ -33,6 +35,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// No slot (an end of the list).
 const NIL: u32 = u32::MAX;
+
+/// Slots per chunk of a shard's slab (56 KiB of 56-byte slots: one mimalloc size class,
+/// reused as it is freed).
+const CHUNK: usize = 1024;
 
 /// Why an entry left the table (given to the removal listener).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,9 +70,70 @@ struct Slot<K, V> {
     next: u32,
 }
 
+/// Slots `0..len`, in chunks of [`CHUNK`]; at most one empty chunk is kept past the
+/// last slot (so that a shard at a chunk's edge does not allocate on every put).
+struct Slab<K, V> {
+    chunks: Vec<Vec<Slot<K, V>>>,
+    len: usize,
+}
+
+impl<K, V> Slab<K, V> {
+    fn new() -> Self {
+        Slab {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, i: usize) -> Option<&Slot<K, V>> {
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Slot<K, V>> {
+        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
+    }
+
+    fn push(&mut self, s: Slot<K, V>) {
+        let c = self.len / CHUNK;
+        if c == self.chunks.len() {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(chunk) = self.chunks.get_mut(c) {
+            chunk.push(s);
+            self.len += 1;
+        }
+    }
+
+    fn pop(&mut self) -> Option<Slot<K, V>> {
+        let c = self.len.checked_sub(1)? / CHUNK;
+        let s = self.chunks.get_mut(c)?.pop()?;
+        self.len -= 1;
+        // keep the chunk now being filled and one empty one after it
+        self.chunks.truncate(c + 2);
+        Some(s)
+    }
+
+    /// Removes slot `i`, the last one taking its place.
+    fn swap_remove(&mut self, i: usize) -> Option<Slot<K, V>> {
+        let last = self.pop()?;
+        if i == self.len {
+            return Some(last);
+        }
+        self.get_mut(i).map(|at| std::mem::replace(at, last))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Slot<K, V>> {
+        self.chunks.iter().flatten()
+    }
+}
+
 struct Shard<K, V> {
     table: HashTable<u32>,
-    slots: Vec<Slot<K, V>>,
+    slots: Slab<K, V>,
     /// Most recently used.
     head: u32,
     /// Least recently used.
@@ -93,7 +160,7 @@ impl<K, V> Shard<K, V> {
     fn new() -> Self {
         Shard {
             table: HashTable::new(),
-            slots: Vec::new(),
+            slots: Slab::new(),
             head: NIL,
             tail: NIL,
             weight: 0,
@@ -182,7 +249,7 @@ impl<K, V> Shard<K, V> {
                 None => self.tail = i,
             }
         }
-        let s = self.slots.swap_remove(i as usize);
+        let s = self.slots.swap_remove(i as usize)?;
         self.weight -= u64::from(s.weight);
         Some(s)
     }
@@ -390,7 +457,7 @@ where
             let old = std::mem::replace(&mut *lock(m), Shard::new());
             self.total.fetch_sub(old.weight, Ordering::Relaxed);
             n += old.slots.len();
-            for x in old.slots {
+            for x in old.slots.iter() {
                 (self.listener)(&x.key, &x.value, Removed::Explicit);
             }
         }
@@ -403,7 +470,7 @@ where
     pub fn for_each(&self, mut f: impl FnMut(&K, &V)) {
         for m in self.shards.iter() {
             let s = lock(m);
-            for x in &s.slots {
+            for x in s.slots.iter() {
                 f(&x.key, &x.value);
             }
         }

@@ -31,7 +31,7 @@ fn check(m: &Lru<u32, u32, foldhash::fast::FixedState>) {
         let mut seen = vec![false; s.slots.len()];
         let (mut at, mut prev) = (s.head, NIL);
         while at != NIL {
-            let x = &s.slots[at as usize];
+            let x = s.slots.get(at as usize).unwrap();
             assert!(!seen[at as usize], "a cycle in the list");
             seen[at as usize] = true;
             assert_eq!(x.prev, prev, "a back link");
@@ -54,8 +54,9 @@ fn order(m: &Lru<u32, u32, foldhash::fast::FixedState>) -> Vec<u32> {
     let mut out = Vec::new();
     let mut at = s.tail;
     while at != NIL {
-        out.push(s.slots[at as usize].key);
-        at = s.slots[at as usize].prev;
+        let x = s.slots.get(at as usize).unwrap();
+        out.push(x.key);
+        at = x.prev;
     }
     out
 }
@@ -296,4 +297,25 @@ fn concurrent_use_keeps_it_whole() {
         by_key.insert(*k, *v);
     });
     assert!(by_key.iter().all(|(k, v)| k == v));
+}
+
+/// Across chunk edges: 3,000 entries in one shard, removed in a scattered order (each
+/// removal moves the last slot, often from another chunk); the slab gives its chunks
+/// back as it shrinks, keeping one spare.
+#[test]
+fn the_slab_grows_and_shrinks_by_chunks() {
+    let (m, _) = lru(u64::MAX, 1);
+    for k in 0..3000 {
+        put(&m, k, k, 1);
+    }
+    assert_eq!(m.shards[0].lock().unwrap().slots.chunks.len(), 3);
+    for (n, k) in (0..3000u32).map(|i| (i, i.wrapping_mul(7919) % 3000)) {
+        assert!(m.remove(&k), "{k}");
+        if n % 250 == 0 {
+            check(&m);
+        }
+    }
+    let s = m.shards[0].lock().unwrap();
+    assert_eq!((s.slots.len(), s.table.len(), s.head, s.tail), (0, 0, NIL, NIL));
+    assert!(s.slots.chunks.len() <= 2, "{} chunks kept", s.slots.chunks.len());
 }
