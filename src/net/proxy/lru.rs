@@ -266,9 +266,8 @@ impl<K, V> Shard<K, V> {
             next: NIL,
         });
         let slots = &self.slots;
-        self.table.insert_unique(hash, i, |&j| {
-            slots.get(j as usize).map_or(0, |s| s.hash)
-        });
+        self.table
+            .insert_unique(hash, i, |&j| slots.get(j as usize).map_or(0, |s| s.hash));
         self.weight += u64::from(weight);
         self.push_front(i);
         i

@@ -92,7 +92,11 @@ fn a_heavy_put_evicts_as_many_as_it_needs_and_stays() {
     let why: Vec<_> = log.lock().unwrap().iter().map(|e| (e.0, e.2)).collect();
     assert_eq!(
         why,
-        [(1, Removed::Evicted), (2, Removed::Evicted), (3, Removed::Evicted)]
+        [
+            (1, Removed::Evicted),
+            (2, Removed::Evicted),
+            (3, Removed::Evicted)
+        ]
     );
     // heavier than the capacity: everything else goes, it stays
     put(&m, 7, 7, 20);
@@ -108,7 +112,11 @@ fn replace_remove_and_clear_say_why() {
     put(&m, 2, 20, 4);
     put(&m, 1, 11, 6);
     assert_eq!(m.weight(), 10);
-    assert_eq!(order(&m), [2, 1], "a replaced entry is the most recently used");
+    assert_eq!(
+        order(&m),
+        [2, 1],
+        "a replaced entry is the most recently used"
+    );
     assert!(m.remove(&2));
     assert!(!m.remove(&2));
     put(&m, 3, 30, 1);
@@ -190,7 +198,10 @@ fn for_each_sees_every_entry_once() {
     let mut seen: Vec<(u32, u32)> = Vec::new();
     m.for_each(|k, v| seen.push((*k, *v)));
     seen.sort_unstable();
-    let want: Vec<(u32, u32)> = (0..500).filter(|k| k % 3 != 0).map(|k| (k, k * 2)).collect();
+    let want: Vec<(u32, u32)> = (0..500)
+        .filter(|k| k % 3 != 0)
+        .map(|k| (k, k * 2))
+        .collect();
     assert_eq!(seen, want);
     assert_eq!(m.len(), want.len());
     check(&m);
@@ -316,6 +327,13 @@ fn the_slab_grows_and_shrinks_by_chunks() {
         }
     }
     let s = m.shards[0].lock().unwrap();
-    assert_eq!((s.slots.len(), s.table.len(), s.head, s.tail), (0, 0, NIL, NIL));
-    assert!(s.slots.chunks.len() <= 2, "{} chunks kept", s.slots.chunks.len());
+    assert_eq!(
+        (s.slots.len(), s.table.len(), s.head, s.tail),
+        (0, 0, NIL, NIL)
+    );
+    assert!(
+        s.slots.chunks.len() <= 2,
+        "{} chunks kept",
+        s.slots.chunks.len()
+    );
 }

@@ -719,11 +719,7 @@ impl Store {
 
     /// `(primary keys, bytes held, capacity)`.
     pub fn size(&self) -> (u64, u64, u64) {
-        (
-            self.cache.len() as u64,
-            self.cache.weight(),
-            self.capacity,
-        )
+        (self.cache.len() as u64, self.cache.weight(), self.capacity)
     }
 
     /// One page of entries for `/.varyedge/entries`: the `limit` smallest primary keys
@@ -865,7 +861,9 @@ mod tests {
     /// One entry of the store (the test's only one).
     fn first(store: &Store) -> (Key, Arc<Entry>) {
         let mut got = None;
-        store.cache.for_each(|k, e| got = Some((k.clone(), e.clone())));
+        store
+            .cache
+            .for_each(|k, e| got = Some((k.clone(), e.clone())));
         got.unwrap()
     }
 
