@@ -30,7 +30,7 @@ use std::sync::Arc;
 /// and replaced all the time): with 640 here (moka's figure) `mem.sh -c 64MiB -N 600000`
 /// peaked at 79.8 MiB; the figures with this value are in `benches/soak/README.md`,
 /// session 9.
-const STORE_PER_ENTRY: usize = 384;
+const STORE_PER_ENTRY: usize = 448;
 
 /// glibc malloc's footprint for a request of `n` bytes: 8 bytes of header, 16-byte
 /// granules, 32 bytes at least; nothing for `n == 0` (no allocation).
