@@ -3,7 +3,8 @@
 //! collapsing) comes from [`crate::edge`]; this module does the IO around it:
 //!
 //! - [`server`]: the hyper server (HTTP/1.1 and h2c), the request flow, `Cache-Status`;
-//! - [`store`]: the moka store of [`crate::edge::VariantSet`]s, bounded in bytes;
+//! - [`store`]: the store of [`crate::edge::VariantSet`]s, bounded in bytes, on a
+//!   sharded LRU map of its own ([`lru`]);
 //! - [`upstream`]: the pooled upstream client, hop-by-hop removal, the tee body that
 //!   streams a response to the client while keeping a copy to store;
 //! - [`collapse`]: in-flight fetches that concurrent misses wait on;
@@ -16,6 +17,7 @@ pub mod collapse;
 pub mod framing;
 pub mod judge;
 pub mod listener;
+pub mod lru;
 pub mod malloc;
 pub mod metrics;
 pub mod names;

@@ -1,4 +1,5 @@
-//! The proxy's store: `moka::sync::Cache<primary key, Arc<Entry>>`, where an [`Entry`] is
+//! The proxy's store: a sharded LRU map ([`super::lru`]) of primary key to `Arc<Entry>`,
+//! where an [`Entry`] is
 //! the core's [`VariantSet`] plus, per variant, what the wire needs to serve it again
 //! (a ready header block and the body as shared [`Bytes`]) and who stored it, in one
 //! [`Wire`].
@@ -8,12 +9,14 @@
 //! `METHOD target` are the tail of the variant's URL, and field names and repeated field
 //! values are interned process-wide ([`super::names`]).
 //!
-//! moka is sharded and lock-free on reads, so hits do not serialise on a lock. Updates
-//! are copy-on-write under moka's per-key `and_compute_with` (copy the set, insert with
-//! the core's [`VariantSet::insert`], put it back); variants and their wire forms are
-//! shared (`Arc`), so the copy is a vector of pointers, not the variants. The weigher
-//! ([`super::weigh`]) counts the bytes each entry holds, so `max_capacity` bounds them.
+//! The map is sharded: a hit locks one shard for a probe, an `Arc` clone and an LRU
+//! bump. Updates are copy-on-write under the key's shard lock ([`Lru::compute`]: copy
+//! the set, insert with the core's [`VariantSet::insert`], put it back); variants and
+//! their wire forms are shared (`Arc`), so the copy is a vector of pointers, not the
+//! variants. The weigher ([`super::weigh`]) counts the bytes each entry holds, so the
+//! capacity bounds them.
 
+use super::lru::{Lru, Op, Removed};
 use super::metrics::{inc, Metrics};
 use crate::edge::{self, Decision, ForwardPlan, Serve, Tag, Variant, VariantSet};
 use crate::message::Request;
@@ -21,8 +24,6 @@ use crate::profile::Knobs;
 use crate::time::Timestamp;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use moka::notification::RemovalCause;
-use moka::ops::compute::Op;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -292,7 +293,7 @@ impl Serialize for StoredBy {
 /// What the proxy keeps beside one variant: how to send it, and who stored it.
 pub type Stored = Arc<Wire>;
 
-/// A primary key as moka holds it: a prefix of the latest stored variant's full key
+/// A primary key as the store holds it: a prefix of the latest stored variant's full key
 /// (`primary` or `primary [secondary]`, [`edge::make_variant`]), so the key text is not
 /// kept twice. Hashes, compares and borrows as that prefix.
 #[derive(Clone, Debug)]
@@ -342,7 +343,7 @@ impl std::borrow::Borrow<str> for Key {
 
 impl std::hash::Hash for Key {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        // as `str` hashes: moka looks keys up by `&str`
+        // as `str` hashes: the store looks keys up by `&str`
         self.as_str().hash(h);
     }
 }
@@ -380,8 +381,8 @@ pub struct Entry {
     url: Arc<str>,
     /// Where its target (path and query) starts in `url`.
     target_at: u32,
-    /// What [`super::weigh::entry`] counted when it was put in the store (moka's weigher
-    /// reads it rather than weighing every variant again).
+    /// What [`super::weigh::entry`] counted when it was put in the store (the map is
+    /// given it rather than weighing every variant again).
     weight: u32,
 }
 
@@ -440,30 +441,34 @@ impl Entry {
         }
     }
 
-    /// What moka weighs: the bytes really held (see [`super::weigh`]), as counted when
-    /// the entry was made.
-    fn weight(&self) -> u32 {
-        self.weight
-    }
-
-    /// The entry, weighed, ready for moka.
-    fn weighed(mut self, key: &Key, bytes: Option<usize>) -> Arc<Entry> {
+    /// The entry, weighed (the bytes really held, see [`super::weigh`]), as the map
+    /// stores it.
+    fn weighed(mut self, key: &Key, bytes: Option<usize>) -> Op<Arc<Entry>> {
         let bytes = bytes.unwrap_or_else(|| super::weigh::entry(key, &self));
         self.weight = u32::try_from(bytes).unwrap_or(u32::MAX);
-        Arc::new(self)
+        let w = self.weight;
+        Op::Put(Arc::new(self), w)
     }
 }
 
-/// The store's hasher for primary keys. moka's default is SipHash-1-3; its concurrent
-/// table hashes every key again each time it grows or sheds the tombstones evictions
-/// leave, which made hashing ~10 % of the proxy's CPU on a miss-only load
-/// (`benches/load/README.md`). foldhash is seeded at random per process, so request
-/// targets chosen to collide cannot be precomputed.
+/// The store's hasher for primary keys. When the store was moka, its default SipHash-1-3
+/// cost ~10 % of the proxy's CPU on a miss-only load (moka's table hashed every key
+/// again each time it grew or shed the tombstones evictions leave;
+/// `benches/load/README.md`). The map now keeps each key's hash in its slot, so keys are
+/// hashed once per lookup or put; foldhash stays because it is the cheaper of the two
+/// and is seeded at random per process, so request targets chosen to collide cannot be
+/// precomputed.
 type KeyHasher = foldhash::fast::RandomState;
+
+/// Shards for a machine of `cores` cores: four per core, at least 16, a power of two
+/// (so that two workers rarely wait on one shard's lock).
+fn shards_for(cores: usize) -> usize {
+    (cores.saturating_mul(4)).max(16).next_power_of_two()
+}
 
 /// The store.
 pub struct Store {
-    cache: moka::sync::Cache<Key, Arc<Entry>, KeyHasher>,
+    cache: Lru<Key, Arc<Entry>, KeyHasher>,
     knobs: Arc<Knobs>,
     capacity: u64,
     max_variants: usize,
@@ -519,23 +524,22 @@ impl Store {
         max_variants: usize,
         metrics: Arc<Metrics>,
     ) -> Store {
-        // LRU, not moka's default TinyLFU: TinyLFU makes an entry visible at once but
-        // decides later, when moka applies its pending writes, whether to admit it; at
-        // capacity a new entry that is not yet more frequent than the least recently used
-        // ones it would displace is then removed again. A hot key stored while the store
-        // was full of a previous run's entries vanished that way mid-run and every
-        // connection missed at once (benches/soak/README.md). An edge cache keeps what it
-        // just stored and evicts the least recently used (as Varnish and nginx do).
-        let cache = moka::sync::Cache::builder()
-            .max_capacity(capacity)
-            .eviction_policy(moka::policy::EvictionPolicy::lru())
-            .weigher(|_: &Key, e: &Arc<Entry>| e.weight())
-            .eviction_listener(move |_k, _v, cause| {
-                if cause == RemovalCause::Size {
+        // LRU with no admission test: an edge cache keeps what it just stored and evicts
+        // the least recently used (as Varnish and nginx do). moka's default TinyLFU
+        // removed a new entry again when it was not yet more frequent than those it
+        // would displace; a hot key stored while the store was full of a previous run's
+        // entries vanished that way mid-run (benches/soak/README.md).
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cache = Lru::new(
+            capacity,
+            shards_for(cores),
+            KeyHasher::default(),
+            Box::new(move |_: &Key, _: &Arc<Entry>, why| {
+                if why == Removed::Evicted {
                     inc(&metrics.evictions);
                 }
-            })
-            .build_with_hasher(KeyHasher::default());
+            }),
+        );
         Store {
             cache,
             knobs,
@@ -590,28 +594,29 @@ impl Store {
         if urls.is_empty() {
             return 0;
         }
-        let keys: Vec<Arc<Key>> = self
-            .cache
-            .iter()
-            .filter(|(_, e)| {
-                e.set
-                    .variants
-                    .iter()
-                    .any(|v| v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url))
-            })
-            .map(|(k, _)| k)
-            .collect();
+        let mut keys: Vec<Key> = Vec::new();
+        self.cache.for_each(|k, e| {
+            let hit = e
+                .set
+                .variants
+                .iter()
+                .any(|v| v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url));
+            if hit {
+                keys.push(k.clone());
+            }
+        });
         let mut dropped = 0;
         for k in keys {
-            self.cache.entry(Key::clone(&k)).and_compute_with(|old| {
+            let weigh_key = k.clone();
+            self.cache.compute(k, |old| {
                 let Some(old) = old else { return Op::Nop };
-                let mut e = Entry::clone(&old.into_value());
+                let mut e = Entry::clone(old);
                 dropped += e.set.invalidate(urls);
                 e.keep_only_held();
                 if e.set.variants.is_empty() {
                     Op::Remove
                 } else {
-                    Op::Put(e.weighed(&k, None))
+                    e.weighed(&weigh_key, None)
                 }
             });
         }
@@ -633,13 +638,12 @@ impl Store {
         let budget = (self.capacity / 8) as usize;
         let mut evicted = 0;
         debug_assert_eq!(stored.by.tag, variant.tag, "a wire form under another tag");
-        // the key shares the variant's key text (moka keeps the key of the latest put)
+        // the key shares the variant's key text (the map keeps the key of the latest put)
         let key = Key::new(key, &variant.key);
         let weigh_key = key.clone();
-        self.cache.entry(key).and_compute_with(|old| {
+        self.cache.compute(key, |old| {
             let mut e = match old {
                 Some(o) => {
-                    let o = o.into_value();
                     // pointers only: the variants are shared, the index is rebuilt below
                     Entry {
                         set: o.set.unindexed_copy(),
@@ -678,7 +682,7 @@ impl Store {
                 e.keep_only_held();
                 w = super::weigh::entry(&weigh_key, &e);
             }
-            Op::Put(e.weighed(&weigh_key, Some(w)))
+            e.weighed(&weigh_key, Some(w))
         });
         evicted
     }
@@ -691,42 +695,31 @@ impl Store {
             None => url,
         };
         let with_query = target.contains('?');
-        let doomed: Vec<Arc<Key>> = self
-            .cache
+        let mut doomed: Vec<Key> = Vec::new();
+        self.cache.for_each(|k, e| {
+            let hit = if with_query {
+                e.target() == target
+            } else {
+                e.path() == target
+            };
+            if hit {
+                doomed.push(k.clone());
+            }
+        });
+        doomed
             .iter()
-            .filter(|(_, e)| {
-                if with_query {
-                    e.target() == target
-                } else {
-                    e.path() == target
-                }
-            })
-            .map(|(k, _)| k)
-            .collect();
-        for k in &doomed {
-            self.cache.invalidate(k.as_str());
-        }
-        self.cache.run_pending_tasks();
-        doomed.len()
+            .filter(|k| self.cache.remove(k.as_str()))
+            .count()
     }
 
     /// Removes everything. Returns how many keys there were.
     pub fn purge_all(&self) -> usize {
-        self.cache.run_pending_tasks();
-        let n = self.cache.entry_count() as usize;
-        self.cache.invalidate_all();
-        self.cache.run_pending_tasks();
-        n
+        self.cache.clear()
     }
 
-    /// `(primary keys, bytes held, capacity)`, after applying pending evictions.
+    /// `(primary keys, bytes held, capacity)`.
     pub fn size(&self) -> (u64, u64, u64) {
-        self.cache.run_pending_tasks();
-        (
-            self.cache.entry_count(),
-            self.cache.weighted_size(),
-            self.capacity,
-        )
+        (self.cache.len() as u64, self.cache.weight(), self.capacity)
     }
 
     /// One page of entries for `/.varyedge/entries`: the `limit` smallest primary keys
@@ -738,23 +731,22 @@ impl Store {
         limit: usize,
         now: Timestamp,
     ) -> (Vec<EntryInfo>, bool) {
-        self.cache.run_pending_tasks();
-        let mut best: std::collections::BinaryHeap<Arc<Key>> = Default::default();
+        let mut best: std::collections::BinaryHeap<Key> = Default::default();
         let mut more = false;
-        for (k, _) in self.cache.iter() {
+        self.cache.for_each(|k, _| {
             if after.is_some_and(|a| k.as_str() <= a) {
-                continue;
+                return;
             }
             if best.len() < limit {
-                best.push(k);
-            } else if best.peek().is_some_and(|top| k < *top) {
+                best.push(k.clone());
+            } else if best.peek().is_some_and(|top| k < top) {
                 best.pop();
-                best.push(k);
+                best.push(k.clone());
                 more = true;
             } else {
                 more = true;
             }
-        }
+        });
         let keys = best.into_sorted_vec();
         let page = keys
             .iter()
@@ -866,6 +858,15 @@ mod tests {
         store.insert(&key, &req, v, stored);
     }
 
+    /// One entry of the store (the test's only one).
+    fn first(store: &Store) -> (Key, Arc<Entry>) {
+        let mut got = None;
+        store
+            .cache
+            .for_each(|k, e| got = Some((k.clone(), e.clone())));
+        got.unwrap()
+    }
+
     fn held(store: &Store, target: &str) -> bool {
         let key = edge::primary_key(store.knobs(), &get(target));
         store.cache.contains_key(key.as_str())
@@ -901,17 +902,17 @@ mod tests {
         put(&store, "/k?q=1", 1);
         put(&store, "/k?q=1", 2);
         store.size();
-        let (key, e) = store.cache.iter().next().unwrap();
+        let (key, e) = first(&store);
         assert_eq!(key.as_str(), "GET http://api/k?q=1");
         assert_eq!(e.set.variants.len(), 1);
-        // moka keeps the key of the latest put: the new variant's text
+        // the map keeps the key of the latest put: the new variant's text
         assert!(key.shares(&e.set.variants[0].key));
         assert_eq!(e.target(), "/k?q=1");
         assert_eq!(e.path(), "/k");
         assert_eq!(store.purge("/k"), 1);
         put(&store, "/k?q=1", 3);
         store.size();
-        let (key, e) = store.cache.iter().next().unwrap();
+        let (key, e) = first(&store);
         assert!(key.shares(&e.set.variants[0].key));
         assert!(e.own_url().is_none());
         assert!(Arc::ptr_eq(e.stored[0].by.url(), &e.set.variants[0].url));

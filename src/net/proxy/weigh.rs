@@ -1,8 +1,9 @@
-//! What one store entry really holds, in bytes, for moka's weigher: every heap allocation
-//! (rounded to mimalloc's size classes, [`block`]) plus the fixed structures, plus moka's
-//! own per-entry bookkeeping. Checked with `benches/soak/per-entry.sh` (RSS slope between
-//! 100k and 1M distinct 5-byte entries, nothing evicted) and `benches/soak/mem.sh` /
-//! `soak.sh` (churn at a 64 MiB capacity): see `benches/soak/README.md`.
+//! What one store entry really holds, in bytes, for the store's weight: every heap
+//! allocation (rounded to mimalloc's size classes, [`block`]) plus the fixed structures,
+//! plus the store map's own per-entry bookkeeping. Checked with
+//! `benches/soak/per-entry.sh` (RSS slope between 100k and 1M distinct 5-byte entries,
+//! nothing evicted) and `benches/soak/mem.sh` / `soak.sh` (churn at a 64 MiB capacity):
+//! see `benches/soak/README.md`.
 
 use super::framing::is_static_name as static_name;
 use super::names::Interned;
@@ -13,28 +14,23 @@ use crate::message::Response;
 use std::mem::size_of;
 use std::sync::Arc;
 
-/// moka's per-entry bookkeeping plus the allocator's slack under churn (moka runs with
-/// its LRU policy: see `store.rs`).
+/// The store's per-entry bookkeeping ([`super::lru`]) plus the allocator's slack under
+/// churn.
 ///
-/// Derived from moka 0.12.16's sources (sizes on 64-bit, mimalloc size classes): the
-/// key's `Arc<Key>` shared by the table and the entry info (40 B); the concurrent
-/// table's `Bucket { key, value }` (`cht/map/bucket.rs`, 16 B) and its slot in the
-/// bucket array (8 B, the array kept under 70 % full: 12–23 B); `MiniArc<ValueEntry>`
-/// (`common/concurrent.rs`: value, info, nodes; 28 → 32 B); `MiniArc<EntryInfo>`
-/// (`common/concurrent/entry_info.rs`: key and hash, flags, two generations, weight,
-/// three `AtomicInstant`s; ~60 → 64 B); `MiniArc<Mutex<DeqNodes>>` (~40 B); the
-/// access-order `DeqNode` (`common/deque.rs`: two links and a `MiniArc`; 24 B).
-/// Together ~230 B.
+/// Derived (64-bit, mimalloc size classes): a slot in a shard's slab (key 24 B, the
+/// `Arc<Entry>` 8, the key's hash 8, weight and two `u32` links 12: 56 B, in 56 KiB
+/// chunks) and a `u32` bucket plus a control byte in the shard's hash table, kept 7/16
+/// to 7/8 full (6–12 B; the table doubles as it grows): ~65 B.
 ///
-/// Measured (`per-entry.sh -l 50000 -h 300000`, 2026-11-29, session 7: wire block with
-/// interned names and values, `StoredBy` inside `Wire`, shared key and URL text): RSS
-/// grows ~1,860 B per entry; the structures weighed below come to 1,448 B, so a fill
-/// needs ~410 B for moka (its ~230 B plus its frequency sketch, its write log and
-/// epoch-deferred frees). The rest is slack for churn (entries freed and replaced all the
-/// time, moka's evictions applied late): with 512 here `mem.sh -c 64MiB -N 600000`
-/// peaked at 91.1 MiB, 5 MiB under the capacity plus 32 MiB; 640 keeps ~4 MiB more room
-/// (the figures with it: `benches/soak/README.md`, session 7).
-const MOKA_PER_ENTRY: usize = 640;
+/// Measured (`benches/soak/per-entry.sh -l 50000 -h 300000`, 2026-11-30, session 9):
+/// RSS grows ~1,612 B per entry where the structures weighed below come to 1,448 B, so
+/// a fill needs ~164 B for the store (the ~65 B above plus what the hash tables and
+/// chunks leave resident as they grow, and what the other weighed figures miss; moka
+/// needed ~410 B in the same measurement). The rest is slack for churn (entries freed
+/// and replaced all the time): with 640 here (moka's figure) `mem.sh -c 64MiB -N 600000`
+/// peaked at 79.8 MiB; the figures with this value are in `benches/soak/README.md`,
+/// session 9.
+const STORE_PER_ENTRY: usize = 448;
 
 /// glibc malloc's footprint for a request of `n` bytes: 8 bytes of header, 16-byte
 /// granules, 32 bytes at least; nothing for `n == 0` (no allocation).
@@ -156,7 +152,7 @@ pub fn entry(key: &Key, e: &Entry) -> usize {
         .iter()
         .map(|v| variant(v, &interned) + e.stored_for(v.tag).map_or(0, |s| stored(s, &v.url)))
         .sum();
-    MOKA_PER_ENTRY
+    STORE_PER_ENTRY
         + key_text
         + block(16 + size_of::<Entry>())
         + block(e.set.variants.capacity() * size_of::<usize>())
