@@ -13,7 +13,7 @@
 //! Whatever the viewer gets last passes through [`edge_cors`].
 //!
 //! The drivers keep their own concurrency (the simulator's virtual-time in-flight map in
-//! [`super::Cache`], the proxy's sharded table and moka store) and decide none of this.
+//! [`super::Cache`], the proxy's sharded table and its LRU store) and decide none of this.
 
 use super::{
     after_forward, collapse_shares, collapsed_served, invalidated_urls, lookup_stored,

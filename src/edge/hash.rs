@@ -1,5 +1,5 @@
 //! A fast, non-cryptographic hasher for the simulator's maps (keys are the scenario's own
-//! strings; hash flooding is not a concern there — the proxy's store is moka).
+//! strings; hash flooding is not a concern there: the proxy's store seeds its own hasher).
 
 use std::hash::{BuildHasherDefault, Hasher};
 

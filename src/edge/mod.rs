@@ -179,7 +179,7 @@ impl Variant {
     }
 }
 
-/// All variants stored under one primary key (pure: the proxy keeps these in moka).
+/// All variants stored under one primary key (pure: the proxy's own store keeps them).
 ///
 /// Lookups are not linear in the number of variants: `index` maps the hash of each
 /// variant's (selecting fields, selecting values) pair to its position, and the variant
