@@ -197,8 +197,6 @@ trait Ran {
         reports: &mut Vec<StepReport>,
         poisoned: &mut Vec<(usize, Attributed)>,
     );
-    /// Whether it shows a failure of `kind` ([`classify`]).
-    fn shows(&self, sc: &Scenario, steps: &[Step], index: usize, kind: &FailureKind) -> bool;
 }
 
 impl Ran for StepReport {
@@ -207,9 +205,6 @@ impl Ran for StepReport {
     }
     fn keep(self, _: usize, reports: &mut Vec<StepReport>, _: &mut Vec<(usize, Attributed)>) {
         reports.push(self);
-    }
-    fn shows(&self, sc: &Scenario, steps: &[Step], _: usize, kind: &FailureKind) -> bool {
-        self.cache_induced && classify(sc, steps, self).is_some_and(|f| f.kind == *kind)
     }
 }
 
@@ -222,11 +217,18 @@ impl Ran for Attributed {
             poisoned.push((index, self));
         }
     }
-    fn shows(&self, sc: &Scenario, steps: &[Step], index: usize, kind: &FailureKind) -> bool {
-        self.cache_induced
-            && classify_judged(sc, steps, &Judged::attributed(index, self))
-                .is_some_and(|f| f.kind == *kind)
-    }
+}
+
+/// Whether step `index`'s attribution shows a failure of `kind` ([`classify`]).
+fn shows_kind(
+    sc: &Scenario,
+    steps: &[Step],
+    index: usize,
+    a: &Attributed,
+    kind: &FailureKind,
+) -> bool {
+    // `classify_judged` answers at once for a step the cache did not change
+    classify_judged(sc, steps, &Judged::attributed(index, a)).is_some_and(|f| f.kind == *kind)
 }
 
 /// Runs a step for its attribution alone.
@@ -420,7 +422,7 @@ impl<'a> Explorer<'a> {
     /// Each step is run for its attribution alone.
     pub fn shows(&mut self, session: &Session, kind: &FailureKind) -> bool {
         self.run_with(session, Keep::All, attribution, |sc, steps, i, a| {
-            a.shows(sc, steps, i, kind)
+            shows_kind(sc, steps, i, a, kind)
         })
     }
 
