@@ -527,7 +527,7 @@ struct Sampled {
 /// random stream; the explorer resets the edge and browsers between sessions and only
 /// keeps pure memos), so any split of the cases gives the same findings per case.
 /// `done` counts the cases sampled by every thread; `progress`, when given, is called
-/// with it every 256 cases of this range.
+/// with it at every 256th case.
 fn sample_cases(
     ex: &mut Explorer<'_>,
     settings: &Settings,
@@ -538,11 +538,10 @@ fn sample_cases(
     use std::sync::atomic::Ordering;
     let strategy = ex.pool.strategy(settings.min_steps, settings.max_steps);
     let mut out = Sampled::default();
-    for case in cases.clone() {
-        if (case - cases.start) % 256 == 0 {
-            let so_far = done.load(Ordering::Relaxed);
-            if let Some(p) = progress.as_mut() {
-                p(so_far, settings.cases);
+    for case in cases {
+        if let Some(p) = progress.as_mut() {
+            if case % 256 == 0 {
+                p(done.load(Ordering::Relaxed), settings.cases);
             }
         }
         let session = session_tree(&strategy, settings.seed, case).current();

@@ -430,12 +430,39 @@ fn threads_follow_jobs_and_the_number_of_cases() {
 fn progress_counts_every_case_once() {
     let sc = load("reflect-without-vary.yaml");
     let settings = quick(1, 3 * MIN_CASES_PER_THREAD);
+    let n = settings.cases;
     let mut calls = Vec::new();
+    explore_jobs(&sc, &settings, 1, &mut |done, total| {
+        calls.push((done, total))
+    })
+    .unwrap();
+    assert_eq!(calls, [(0, n), (256, n), (512, n), (n, n)]);
+    calls.clear();
     explore_jobs(&sc, &settings, 3, &mut |done, total| {
         calls.push((done, total))
     })
     .unwrap();
-    assert_eq!(calls.last(), Some(&(settings.cases, settings.cases)));
+    assert_eq!(calls.last(), Some(&(n, n)));
     assert!(calls.windows(2).all(|w| w[0].0 <= w[1].0), "{calls:?}");
-    assert!(calls.iter().all(|&(d, t)| d <= t && t == settings.cases));
+    assert!(calls.iter().all(|&(d, t)| d <= t && t == n));
+}
+
+#[test]
+fn steps_simulated_are_the_sessions_steps() {
+    let sc = load("preflight-and-no-origin.yaml");
+    let settings = quick(4, 2 * MIN_CASES_PER_THREAD + 3);
+    let ex = Explorer::new(&sc).unwrap();
+    let strategy = ex.pool().strategy(settings.min_steps, settings.max_steps);
+    let want: u64 = (0..settings.cases)
+        .map(|case| {
+            session_tree(&strategy, settings.seed, case)
+                .current()
+                .steps
+                .len() as u64
+        })
+        .sum();
+    for jobs in [1, 2] {
+        let e = explore_jobs(&sc, &settings, jobs, &mut |_, _| {}).unwrap();
+        assert_eq!(e.steps_simulated, want, "{jobs} thread(s)");
+    }
 }
