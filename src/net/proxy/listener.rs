@@ -162,16 +162,25 @@ pub struct Guarded<T> {
     activity: Arc<Activity>,
     limits: Limits,
     timer: Pin<Box<tokio::time::Sleep>>,
+    /// The timer's deadline in milliseconds since the clock origin, as last armed.
+    armed_ms: u64,
+    /// The waker the timer was last polled with (it wakes that one when it fires).
+    registered: Option<std::task::Waker>,
 }
 
 impl<T> Guarded<T> {
     /// Wraps an accepted socket.
     pub fn new(io: T, activity: Arc<Activity>, limits: Limits) -> Guarded<T> {
+        let at = crate::net::clock::instant();
         Guarded {
             io,
             activity,
             limits,
-            timer: Box::pin(tokio::time::sleep(limits.header_timeout)),
+            timer: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
+                at + limits.header_timeout,
+            ))),
+            armed_ms: ms_at(at).saturating_add(limits.header_timeout.as_millis() as u64),
+            registered: None,
         }
     }
 
@@ -186,6 +195,16 @@ impl<T> Guarded<T> {
         };
         let busy = a.active.load(Ordering::Acquire) > 0;
         let due = a.last.load(Ordering::Relaxed) + limit.as_millis() as u64;
+        // The common case, once per request: the timer is armed to fire no later than
+        // the connection may stay silent, and it will wake this task. Nothing to do (no
+        // clock read, no timer update). When it fires, the full check below runs.
+        let woken_here = self
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        if woken_here && !self.timer.is_elapsed() && (busy || self.armed_ms <= due) {
+            return Ok(());
+        }
         let at = crate::net::clock::instant();
         let now = ms_at(at);
         if !busy && now >= due {
@@ -206,10 +225,14 @@ impl<T> Guarded<T> {
         // request; now it is re-armed about once per `limit`.
         if self.timer.is_elapsed() || self.timer.deadline() > deadline {
             self.timer.as_mut().reset(deadline);
+            self.armed_ms = now.saturating_add(wait.as_millis() as u64);
         }
         // registers the waker; on firing the next poll re-checks
         if self.timer.as_mut().poll(cx).is_ready() {
             cx.waker().wake_by_ref();
+        }
+        if !woken_here {
+            self.registered = Some(cx.waker().clone());
         }
         Ok(())
     }
