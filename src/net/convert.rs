@@ -87,10 +87,7 @@ thread_local! {
 /// [`request_from_parts`], but built in a request taken from this thread's pool when it
 /// has one (see [`recycle`]): a hit then allocates nothing for the request's method,
 /// scheme, host, target or header vector. The result is the same value either way.
-pub fn pooled_request(
-    parts: &http::request::Parts,
-    scheme: &str,
-) -> Result<Request, ConvertError> {
+pub fn pooled_request(parts: &http::request::Parts, scheme: &str) -> Result<Request, ConvertError> {
     // `try_with`: a task dropped while its thread exits finds no pool, not a panic
     let mut out = REQUESTS
         .try_with(|p| p.borrow_mut().pop())

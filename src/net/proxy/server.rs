@@ -21,7 +21,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Either, Empty, Full, Limited};
 use hyper::body::{Body, Incoming};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -186,8 +186,9 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        // no hyper timer: its `header_read_timeout` (30 s) armed and dropped a timer per
+        // request; `listener::Guarded` keeps the same limit (`listener::HEAD_WAIT`)
+        .header_read_timeout(None)
         // at most 100 header fields per request: hyper's default, not set here because
         // setting it (even to 100) makes hyper allocate and fill a header array per
         // request instead of using one on the stack (~7 % of a hit's instructions)
@@ -267,9 +268,9 @@ impl Future for Reply {
     ) -> std::task::Poll<Self::Output> {
         match self.get_mut() {
             // hyper polls a service future until it is ready, once
-            Reply::Now(r) => std::task::Poll::Ready(Ok(r.take().unwrap_or_else(|| {
-                own_plain(500, "varyedge proxy: response already sent\n")
-            }))),
+            Reply::Now(r) => std::task::Poll::Ready(Ok(r
+                .take()
+                .unwrap_or_else(|| own_plain(500, "varyedge proxy: response already sent\n")))),
             Reply::Later(f) => f.as_mut().poll(cx).map(Ok),
         }
     }
