@@ -254,6 +254,8 @@ enum Started {
 }
 
 /// The service's answer: ready at once, or a future.
+// the large variant is the common one (every hit): boxing it would allocate per hit
+#[allow(clippy::large_enum_variant)]
 enum Reply {
     Now(Option<http::Response<ProxyBody>>),
     Later(std::pin::Pin<Box<dyn Future<Output = http::Response<ProxyBody>> + Send>>),
@@ -793,6 +795,8 @@ async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<P
 }
 
 /// How far [`begin`] got.
+// the large variant is the common one (every hit): boxing it would allocate per hit
+#[allow(clippy::large_enum_variant)]
 enum Step {
     Done(http::Response<ProxyBody>),
     Forward(Box<Pending>),
