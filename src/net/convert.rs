@@ -177,3 +177,57 @@ pub fn headers_lossy(h: &http::HeaderMap) -> Headers {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: &str, uri: &str, headers: &[(&str, &[u8])]) -> http::request::Parts {
+        let mut b = http::Request::builder().method(method).uri(uri);
+        for (n, v) in headers {
+            b = b.header(*n, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    /// A request built in recycled buffers equals the one built fresh, whatever the
+    /// recycled request held before (more headers, longer strings, another method).
+    #[test]
+    fn a_pooled_request_is_the_fresh_one() {
+        let big = parts(
+            "OPTIONS",
+            "http://a-long-authority.example:8080/a/much/longer/target?with=query",
+            &[
+                ("host", b"a-long-authority.example:8080"),
+                ("origin", b"https://x.example"),
+                ("x-one", b"1"),
+                ("x-two", b"2"),
+            ],
+        );
+        let cases = [
+            parts(
+                "GET",
+                "/p?q=1",
+                &[("host", b"h.example"), ("Accept", b"*/*")],
+            ),
+            parts("GET", "http://auth.example/z", &[]),
+            parts("HEAD", "/", &[("host", b"h")]),
+        ];
+        for want in &cases {
+            recycle(pooled_request(&big, "https").unwrap());
+            let got = pooled_request(want, "http").unwrap();
+            assert_eq!(got, request_from_parts(want, "http").unwrap());
+            recycle(got);
+        }
+        let bad = parts("GET", "/", &[("host", b"h"), ("x-bin", b"\xff")]);
+        assert!(matches!(
+            pooled_request(&bad, "http"),
+            Err(ConvertError::HeaderValue(n)) if n == "x-bin"
+        ));
+        let none = parts("GET", "/", &[]);
+        assert!(matches!(
+            pooled_request(&none, "http"),
+            Err(ConvertError::NoHost)
+        ));
+    }
+}
