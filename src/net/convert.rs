@@ -45,18 +45,19 @@ fn fill_request(
 ) -> Result<(), ConvertError> {
     out.headers.retain(|_| false);
     out.headers.reserve(parts.headers.len());
+    // the first `Host` value (what `HeaderMap::get` gives), found on the way
+    let mut host = None;
     for (n, v) in &parts.headers {
         let v = v
             .to_str()
             .map_err(|_| ConvertError::HeaderValue(n.as_str().to_string()))?;
+        if host.is_none() && n == http::header::HOST {
+            host = Some(v);
+        }
         out.headers.append(n.as_str(), v);
     }
     out.host.clear();
-    match parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-    {
+    match host {
         Some(h) => out.host.push_str(h),
         None => {
             let a = parts.uri.authority().ok_or(ConvertError::NoHost)?;

@@ -204,16 +204,18 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
                 let st = state.clone();
                 let act = activity.clone();
                 let svc = service_fn(move |req| {
-                    let busy = act.begin();
                     // a hit is answered here, within hyper's call: the request's buffers
                     // are freed before hyper reads the socket again, and its future is
-                    // a ready value (no state moved around, no `State` count touched)
+                    // a ready value (no state moved around, no `State` count touched);
+                    // nothing else runs on this connection meanwhile, so it needs no
+                    // busy mark
                     match start(&st, req) {
                         Started::Done(r) => {
-                            drop(busy);
+                            act.served_now();
                             Reply::Now(Some(r))
                         }
                         later => {
+                            let busy = act.begin();
                             let st = st.clone();
                             Reply::Later(Box::pin(async move {
                                 let r = complete(st, later).await;
