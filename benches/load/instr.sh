@@ -13,6 +13,8 @@
 # SECS (default 8) and the counters dumped: prints requests, instructions and
 # instructions per request (on `miss` every request is a miss; elsewhere all are hits). Needs valgrind (callgrind_control),
 # wrk, curl. Ports PORT_BASE+20 and +21 (PORT_BASE default 18200). Stops what it starts.
+# KEEP=DIR keeps each run's callgrind dump as DIR/cg.WORKLOAD.BINNAME.out (for
+# callgrind_annotate --inclusive=yes); by default the dumps are deleted.
 set -euo pipefail
 DUR=8
 while getopts "d:" o; do case $o in d) DUR=$OPTARG ;; *) exit 2 ;; esac; done
@@ -99,6 +101,9 @@ for w in "$@"; do
         n=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
         ir=$(awk '/^summary:/ {print $2}' "$WORK/cg.$vg.1")
         printf '%-12s %-40s %10s %14s %10s\n' "$w" "$bin" "$n" "$ir" $((ir / n))
+        if [ -n "${KEEP:-}" ]; then
+            mv "$WORK/cg.$vg.1" "$KEEP/cg.$w.$(basename "$bin").out"
+        fi
         rm -f "$WORK"/cg.*
     done
 done

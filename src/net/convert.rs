@@ -21,32 +21,106 @@ pub fn request_from_parts(
     parts: &http::request::Parts,
     scheme: &str,
 ) -> Result<Request, ConvertError> {
-    let mut headers = Headers::new();
-    headers.reserve(parts.headers.len());
+    let mut out = empty_request();
+    fill_request(&mut out, parts, scheme)?;
+    Ok(out)
+}
+
+fn empty_request() -> Request {
+    Request {
+        method: String::new(),
+        scheme: String::new(),
+        host: String::new(),
+        target: String::new(),
+        headers: Headers::new(),
+    }
+}
+
+/// Makes `out` the core's view of `parts`, every field of it overwritten; its strings'
+/// and header vector's buffers are reused.
+fn fill_request(
+    out: &mut Request,
+    parts: &http::request::Parts,
+    scheme: &str,
+) -> Result<(), ConvertError> {
+    out.headers.retain(|_| false);
+    out.headers.reserve(parts.headers.len());
+    // the first `Host` value (what `HeaderMap::get` gives), found on the way
+    let mut host = None;
     for (n, v) in &parts.headers {
         let v = v
             .to_str()
             .map_err(|_| ConvertError::HeaderValue(n.as_str().to_string()))?;
-        headers.append(n.as_str(), v);
+        if host.is_none() && n == http::header::HOST {
+            host = Some(v);
+        }
+        out.headers.append(n.as_str(), v);
     }
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .ok_or(ConvertError::NoHost)?;
-    let target = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
-    Ok(Request {
-        method: parts.method.as_str().to_string(),
-        scheme: scheme.to_string(),
-        host,
-        target,
-        headers,
-    })
+    out.host.clear();
+    match host {
+        Some(h) => out.host.push_str(h),
+        None => {
+            let a = parts.uri.authority().ok_or(ConvertError::NoHost)?;
+            out.host.push_str(a.as_str());
+        }
+    }
+    out.target.clear();
+    out.target
+        .push_str(parts.uri.path_and_query().map_or("/", |p| p.as_str()));
+    out.method.clear();
+    out.method.push_str(parts.method.as_str());
+    out.scheme.clear();
+    out.scheme.push_str(scheme);
+    Ok(())
+}
+
+/// Requests kept per thread for reuse by [`pooled_request`].
+const POOL: usize = 8;
+
+/// A recycled request keeps its buffers only while they are this small (a rare huge
+/// target or header list is not kept alive by the pool).
+const POOL_MAX_TEXT: usize = 2048;
+
+thread_local! {
+    static REQUESTS: std::cell::RefCell<Vec<Request>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`request_from_parts`], but built in a request taken from this thread's pool when it
+/// has one (see [`recycle`]): a hit then allocates nothing for the request's method,
+/// scheme, host, target or header vector. The result is the same value either way.
+pub fn pooled_request(parts: &http::request::Parts, scheme: &str) -> Result<Request, ConvertError> {
+    // `try_with`: a task dropped while its thread exits finds no pool, not a panic
+    let mut out = REQUESTS
+        .try_with(|p| p.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(empty_request);
+    match fill_request(&mut out, parts, scheme) {
+        Ok(()) => Ok(out),
+        Err(e) => {
+            recycle(out);
+            Err(e)
+        }
+    }
+}
+
+/// Gives a request back to this thread's pool (dropped when the pool is full or its
+/// buffers are large). Its header values are freed now; its buffers are reused by the
+/// next [`pooled_request`].
+pub fn recycle(mut req: Request) {
+    let small = req.target.capacity() <= POOL_MAX_TEXT
+        && req.host.capacity() <= POOL_MAX_TEXT
+        && req.headers.len() <= 64;
+    if !small {
+        return;
+    }
+    req.headers.retain(|_| false);
+    let _ = REQUESTS.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOL {
+            p.push(req);
+        }
+    });
 }
 
 /// A hyper response from a core response. Invalid header names or values (which the
@@ -103,4 +177,58 @@ pub fn headers_lossy(h: &http::HeaderMap) -> Headers {
         out.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: &str, uri: &str, headers: &[(&str, &[u8])]) -> http::request::Parts {
+        let mut b = http::Request::builder().method(method).uri(uri);
+        for (n, v) in headers {
+            b = b.header(*n, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    /// A request built in recycled buffers equals the one built fresh, whatever the
+    /// recycled request held before (more headers, longer strings, another method).
+    #[test]
+    fn a_pooled_request_is_the_fresh_one() {
+        let big = parts(
+            "OPTIONS",
+            "http://a-long-authority.example:8080/a/much/longer/target?with=query",
+            &[
+                ("host", b"a-long-authority.example:8080"),
+                ("origin", b"https://x.example"),
+                ("x-one", b"1"),
+                ("x-two", b"2"),
+            ],
+        );
+        let cases = [
+            parts(
+                "GET",
+                "/p?q=1",
+                &[("host", b"h.example"), ("Accept", b"*/*")],
+            ),
+            parts("GET", "http://auth.example/z", &[]),
+            parts("HEAD", "/", &[("host", b"h")]),
+        ];
+        for want in &cases {
+            recycle(pooled_request(&big, "https").unwrap());
+            let got = pooled_request(want, "http").unwrap();
+            assert_eq!(got, request_from_parts(want, "http").unwrap());
+            recycle(got);
+        }
+        let bad = parts("GET", "/", &[("host", b"h"), ("x-bin", b"\xff")]);
+        assert!(matches!(
+            pooled_request(&bad, "http"),
+            Err(ConvertError::HeaderValue(n)) if n == "x-bin"
+        ));
+        let none = parts("GET", "/", &[]);
+        assert!(matches!(
+            pooled_request(&none, "http"),
+            Err(ConvertError::NoHost)
+        ));
+    }
 }

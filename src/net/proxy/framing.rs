@@ -112,13 +112,19 @@ pub async fn read_ahead(mut body: Incoming, bound: usize, idle: Duration) -> Ahe
 ///   reverse proxy has no server-wide answer to forward, so `OPTIONS *` is answered here
 ///   (204 with `Allow`) and any other method with `*` is a 400.
 pub fn local_answer<B>(req: &http::Request<B>) -> Option<(u16, &'static str)> {
-    if req.headers().get_all(header::HOST).iter().count() > 1 {
+    if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
         return Some((
             400,
             "varyedge proxy: more than one Host header field (RFC 9112 §3.2)\n",
         ));
     }
-    if req.uri() == "*" {
+    // the asterisk-form: what `Uri == "*"` tests, field by field (no string compare)
+    let u = req.uri();
+    if u.scheme().is_none()
+        && u.authority().is_none()
+        && u.path() == "*"
+        && u.query().is_none_or(str::is_empty)
+    {
         if req.method() == http::Method::OPTIONS {
             return Some((204, ""));
         }

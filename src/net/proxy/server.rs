@@ -21,11 +21,12 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Either, Empty, Full, Limited};
 use hyper::body::{Body, Incoming};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt::Write as _;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -185,8 +186,9 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        // no hyper timer: its `header_read_timeout` (30 s) armed and dropped a timer per
+        // request; `listener::Guarded` keeps the same limit (`listener::HEAD_WAIT`)
+        .header_read_timeout(None)
         // at most 100 header fields per request: hyper's default, not set here because
         // setting it (even to 100) makes hyper allocate and fill a header array per
         // request instead of using one on the stack (~7 % of a hit's instructions)
@@ -202,12 +204,25 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
                 let st = state.clone();
                 let act = activity.clone();
                 let svc = service_fn(move |req| {
-                    let busy = act.begin();
-                    let st = st.clone();
-                    async move {
-                        let r = handle(st, req).await;
-                        drop(busy);
-                        r
+                    // a hit is answered here, within hyper's call: the request's buffers
+                    // are freed before hyper reads the socket again, and its future is
+                    // a ready value (no state moved around, no `State` count touched);
+                    // nothing else runs on this connection meanwhile, so it needs no
+                    // busy mark
+                    match start(&st, req) {
+                        Started::Done(r) => {
+                            act.served_now();
+                            Reply::Now(Some(r))
+                        }
+                        later => {
+                            let busy = act.begin();
+                            let st = st.clone();
+                            Reply::Later(Box::pin(async move {
+                                let r = complete(st, later).await;
+                                drop(busy);
+                                r
+                            }))
+                        }
                     }
                 });
                 let io = listener::Guarded::new(stream, activity, limits);
@@ -228,19 +243,81 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
     }
 }
 
-async fn handle(
-    st: Arc<State>,
-    req: http::Request<Incoming>,
-) -> Result<http::Response<ProxyBody>, Infallible> {
+/// A request as far as it goes without waiting: answered (a hit, a refusal, a local
+/// answer), or what is left to await.
+enum Started {
+    Done(http::Response<ProxyBody>),
+    /// An admin endpoint on the proxy's listener.
+    Admin(http::Request<Incoming>),
+    /// The access log or the edge's own CORS fields wrap the whole request.
+    Wrapped(http::Request<Incoming>),
+    /// A forward upstream.
+    Forward(Box<Pending>),
+}
+
+/// The service's answer: ready at once, or a future.
+// the large variant is the common one (every hit): boxing it would allocate per hit
+#[allow(clippy::large_enum_variant)]
+enum Reply {
+    Now(Option<http::Response<ProxyBody>>),
+    Later(std::pin::Pin<Box<dyn Future<Output = http::Response<ProxyBody>> + Send>>),
+}
+
+impl Future for Reply {
+    type Output = Result<http::Response<ProxyBody>, Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.get_mut() {
+            // hyper polls a service future until it is ready, once
+            Reply::Now(r) => std::task::Poll::Ready(Ok(r
+                .take()
+                .unwrap_or_else(|| own_plain(500, "varyedge proxy: response already sent\n")))),
+            Reply::Later(f) => f.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+/// A bare 500 for a service future polled after it finished (hyper never does that).
+fn own_plain(status: u16, text: &str) -> http::Response<ProxyBody> {
+    convert::text(status, text).map(Either::Left)
+}
+
+/// Everything up to the first wait: the admin and local answers, then (with no access
+/// log and no edge CORS configured) the core's decision and a hit.
+fn start(st: &Arc<State>, req: http::Request<Incoming>) -> Started {
     if admin::on_proxy_listener(&st.cfg, &req) {
-        return Ok(admin::handle(&st, req).await.map(Either::Left));
+        return Started::Admin(req);
     }
     inc(&st.metrics.requests);
     if let Some((status, text)) = framing::local_answer(&req) {
-        return Ok(answer_locally(&st, status, text));
+        return Started::Done(answer_locally(st, status, text));
     }
+    if st.cfg.access_log.is_some() || st.knobs.edge_cors.is_some() {
+        return Started::Wrapped(req);
+    }
+    match begin(st, req) {
+        Step::Done(r) => Started::Done(r),
+        Step::Forward(p) => Started::Forward(p),
+    }
+}
+
+/// The rest of what [`start`] left.
+async fn complete(st: Arc<State>, started: Started) -> http::Response<ProxyBody> {
+    match started {
+        Started::Done(r) => r,
+        Started::Admin(req) => admin::handle(&st, req).await.map(Either::Left),
+        Started::Wrapped(req) => logged(st, req).await,
+        Started::Forward(p) => p.run(st).await,
+    }
+}
+
+/// A request through the access log (when configured) and the edge's CORS fields.
+async fn logged(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<ProxyBody> {
     let Some(log) = st.cfg.access_log.clone() else {
-        return Ok(with_edge_cors(st, req).await);
+        return with_edge_cors(st, req).await;
     };
     let (at, start) = (clock::now(), clock::instant());
     let request = format!(
@@ -262,7 +339,7 @@ async fn handle(
         ms,
     };
     log.record(&e, &resp);
-    Ok(resp)
+    resp
 }
 
 /// The proxy's own answer to a request it does not forward ([`framing::local_answer`]);
@@ -713,21 +790,73 @@ fn warn_set_cookie(st: &State, stored: &Stored, key: &str, core: &Request) {
 /// One request through the edge: the core decides ([`Store::decide`] asks
 /// [`edge::decide`]); this drives the decision.
 async fn proxy(st: Arc<State>, req: http::Request<Incoming>) -> http::Response<ProxyBody> {
+    match begin(&st, req) {
+        Step::Done(r) => r,
+        Step::Forward(p) => p.run(st).await,
+    }
+}
+
+/// How far [`begin`] got.
+// the large variant is the common one (every hit): boxing it would allocate per hit
+#[allow(clippy::large_enum_variant)]
+enum Step {
+    Done(http::Response<ProxyBody>),
+    Forward(Box<Pending>),
+}
+
+/// A forward the core planned, not started yet.
+struct Pending {
+    parts: http::request::Parts,
+    body: Incoming,
+    core: Request,
+    plan: ForwardPlan,
+    stored: Option<Stored>,
+}
+
+impl Pending {
+    async fn run(self, st: Arc<State>) -> http::Response<ProxyBody> {
+        let Pending {
+            parts,
+            body,
+            core,
+            plan,
+            stored,
+        } = self;
+        // boxed: the forward's state (an upstream exchange, a relay) is far larger than
+        // what awaits it
+        Box::pin(forward_plan(st, parts, body, core, plan, stored)).await
+    }
+}
+
+/// The core's decision on a request, and the answer when it needs no upstream (a hit,
+/// `only-if-cached`, a refusal); a forward is left to [`Pending::run`].
+fn begin(st: &Arc<State>, req: http::Request<Incoming>) -> Step {
     let (parts, body) = req.into_parts();
-    let core = match admit(&st, &parts) {
+    let core = match admit(st, &parts) {
         Ok(core) => core,
-        Err(refused) => return *refused,
+        Err(refused) => return Step::Done(*refused),
     };
     let now = clock::now();
     match st.store.decide(&core, now) {
-        Decided::Serve(s, stored) => serve_hit(&st, &parts, &core, s, &stored, now),
-        Decided::OnlyIfCached => own(
-            &st,
+        Decided::Serve(s, stored) => {
+            let r = serve_hit(st, &parts, &core, s, &stored, now);
+            // the request's buffers serve the next request on this thread
+            convert::recycle(core);
+            Step::Done(r)
+        }
+        Decided::OnlyIfCached => Step::Done(own(
+            st,
             504,
             "varyedge proxy: only-if-cached and not stored\n",
             "only-if-cached",
-        ),
-        Decided::Forward(plan, stored) => forward_plan(st, parts, body, core, plan, stored).await,
+        )),
+        Decided::Forward(plan, stored) => Step::Forward(Box::new(Pending {
+            parts,
+            body,
+            core,
+            plan,
+            stored,
+        })),
     }
 }
 
@@ -759,7 +888,7 @@ fn admit(st: &State, parts: &http::request::Parts) -> Result<Request, Refused> {
             "request-too-large",
         )));
     }
-    convert::request_from_parts(parts, "http").map_err(|e| {
+    convert::pooled_request(parts, "http").map_err(|e| {
         Box::new(own(
             st,
             400,
