@@ -515,12 +515,71 @@ pub fn threads_for(cases: u64, jobs: usize) -> usize {
     want.min(most).max(1)
 }
 
-/// What sampling a run of cases found: the steps simulated, and each failing case with
-/// its findings, in case order.
-#[derive(Default)]
+/// One kind as sampling met it: in how many sessions, and the first of them (up to the
+/// shrink candidates), in case order.
+#[derive(Debug)]
+struct Seen {
+    kind: FailureKind,
+    sessions: u64,
+    cases: Vec<u64>,
+}
+
+/// What sampling a run of consecutive cases found, tallied as it goes (its size does not
+/// grow with the number of cases): the steps simulated, the failing sessions, and each
+/// kind in order of discovery.
+#[derive(Debug, Default)]
 struct Sampled {
     steps: u64,
-    failing: Vec<(u64, Vec<Finding>)>,
+    failing: u64,
+    failing_blocked: u64,
+    seen: Vec<Seen>,
+}
+
+impl Sampled {
+    /// Counts case `case`'s findings; `kept` is how many cases a kind keeps.
+    fn count(&mut self, case: u64, findings: Vec<Finding>, kept: usize) {
+        self.failing += 1;
+        self.failing_blocked += u64::from(findings.iter().any(|f| f.kind.blocked));
+        let mut here: Vec<usize> = Vec::new();
+        for f in findings {
+            let i = match self.seen.iter().position(|s| s.kind == f.kind) {
+                Some(i) => i,
+                None => {
+                    self.seen.push(Seen {
+                        kind: f.kind,
+                        sessions: 0,
+                        cases: Vec::new(),
+                    });
+                    self.seen.len() - 1
+                }
+            };
+            if !here.contains(&i) {
+                here.push(i);
+                self.seen[i].sessions += 1;
+                if self.seen[i].cases.len() < kept {
+                    self.seen[i].cases.push(case);
+                }
+            }
+        }
+    }
+
+    /// Appends the tally of the cases right after this one's: the same tally as counting
+    /// both runs of cases in order.
+    fn join(&mut self, later: Sampled, kept: usize) {
+        self.steps += later.steps;
+        self.failing += later.failing;
+        self.failing_blocked += later.failing_blocked;
+        for l in later.seen {
+            match self.seen.iter_mut().find(|s| s.kind == l.kind) {
+                Some(s) => {
+                    s.sessions += l.sessions;
+                    let room = kept.saturating_sub(s.cases.len());
+                    s.cases.extend(l.cases.into_iter().take(room));
+                }
+                None => self.seen.push(l),
+            }
+        }
+    }
 }
 
 /// Samples cases `cases` with `ex`. Every case is independent of the others (its own
@@ -537,6 +596,7 @@ fn sample_cases(
 ) -> Sampled {
     use std::sync::atomic::Ordering;
     let strategy = ex.pool.strategy(settings.min_steps, settings.max_steps);
+    let kept = settings.shrink_candidates.max(1);
     let mut out = Sampled::default();
     for case in cases {
         if let Some(p) = progress.as_mut() {
@@ -547,7 +607,7 @@ fn sample_cases(
         let session = session_tree(&strategy, settings.seed, case).current();
         out.steps += session.steps.len() as u64;
         if let Some(findings) = ex.sample(&session) {
-            out.failing.push((case, findings));
+            out.count(case, findings, kept);
         }
         done.fetch_add(1, Ordering::Relaxed);
     }
@@ -598,9 +658,7 @@ fn sample_all(
     });
     let mut all = mine;
     for part in theirs {
-        let part = part?;
-        all.steps += part.steps;
-        all.failing.extend(part.failing);
+        all.join(part?, settings.shrink_candidates.max(1));
     }
     Ok(all)
 }
@@ -617,43 +675,13 @@ pub fn explore_jobs(
     let mut ex = Explorer::new(sc)?;
     let strategy = ex.pool.strategy(settings.min_steps, settings.max_steps);
 
-    struct Seen {
-        kind: FailureKind,
-        sessions: u64,
-        cases: Vec<u64>,
-    }
     let threads = threads_for(settings.cases, jobs);
-    let sampled = sample_all(&mut ex, sc, settings, threads, progress)?;
-    let mut seen: Vec<Seen> = Vec::new();
-    let mut failing = 0u64;
-    let mut failing_blocked = 0u64;
-    let steps_simulated = sampled.steps;
-    let mut kinds_here: Vec<usize> = Vec::new();
-    for (case, findings) in sampled.failing {
-        failing += 1;
-        failing_blocked += u64::from(findings.iter().any(|f| f.kind.blocked));
-        kinds_here.clear();
-        for f in findings {
-            let i = match seen.iter().position(|s| s.kind == f.kind) {
-                Some(i) => i,
-                None => {
-                    seen.push(Seen {
-                        kind: f.kind,
-                        sessions: 0,
-                        cases: Vec::new(),
-                    });
-                    seen.len() - 1
-                }
-            };
-            if !kinds_here.contains(&i) {
-                kinds_here.push(i);
-                seen[i].sessions += 1;
-                if seen[i].cases.len() < settings.shrink_candidates.max(1) {
-                    seen[i].cases.push(case);
-                }
-            }
-        }
-    }
+    let Sampled {
+        steps: steps_simulated,
+        failing,
+        failing_blocked,
+        seen,
+    } = sample_all(&mut ex, sc, settings, threads, progress)?;
     progress(settings.cases, settings.cases);
 
     let mut kinds = Vec::new();
