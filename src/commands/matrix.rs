@@ -129,25 +129,15 @@ fn rows_of(
     edge_config: Option<&std::path::Path>,
 ) -> Result<(Vec<MatrixRow>, Option<String>), String> {
     let own = load(file, None).map_err(|e| e.to_string())?;
+    let (sim, traces) = Simulator::load_rows(file, names).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
-    let mut failed = None;
-    let sim = Simulator::load_each(file, names, |n, sc| {
-        if failed.is_some() {
-            return;
-        }
-        match Simulator::row(&sc) {
-            Ok(trace) => rows.push(MatrixRow {
-                profile: n.to_string(),
-                caveat: profile::profile(n).and_then(|p| p.caveat),
-                trace,
-                latent: Vec::new(),
-            }),
-            Err(e) => failed = Some(e.to_string()),
-        }
-    })
-    .map_err(|e| e.to_string())?;
-    if let Some(e) = failed {
-        return Err(e);
+    for (n, trace) in names.iter().zip(traces) {
+        rows.push(MatrixRow {
+            profile: n.to_string(),
+            caveat: profile::profile(n).and_then(|p| p.caveat),
+            trace: trace.map_err(|e| e.to_string())?,
+            latent: Vec::new(),
+        });
     }
     mark_latent(file, &own, &sim, &mut rows)?;
     if let Some(f) = edge_config {

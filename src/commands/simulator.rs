@@ -22,25 +22,39 @@ pub(crate) struct Simulator {
 }
 
 impl Simulator {
-    /// Loads `file` under each of `names` (exit 2 on the first that does not load).
+    /// Loads `file` under each of `names` (exit 2 on the first that does not load), one
+    /// at a time (only the knobs are kept).
     pub(crate) fn load(file: &Path, names: &[String]) -> Result<Simulator, InputError> {
-        Simulator::load_each(file, names, |_, _| {})
-    }
-
-    /// [`Simulator::load`], handing each profile's scenario to `each` before the next is
-    /// loaded (so one is in memory at a time).
-    pub(crate) fn load_each(
-        file: &Path,
-        names: &[String],
-        mut each: impl FnMut(&str, Scenario),
-    ) -> Result<Simulator, InputError> {
         let mut under = Vec::new();
         for n in names {
             let sc = super::load(file, Some(n))?;
-            under.push((n.clone(), sc.edge.knobs.clone()));
-            each(n, sc);
+            under.push((n.clone(), sc.edge.knobs));
         }
         Ok(Simulator { under })
+    }
+
+    /// [`Simulator::load`] with each profile's replay ([`Simulator::row`]), the profiles
+    /// side by side on every core (one scenario in memory per thread). As one thread
+    /// would say: the first profile (in `names` order) that does not load is the error;
+    /// otherwise each profile's replay, in order.
+    pub(crate) fn load_rows(
+        file: &Path,
+        names: &[String],
+    ) -> Result<(Simulator, Vec<Result<Trace, SimError>>), InputError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let each = each_on(cores, names, |n| {
+            let sc = super::load(file, Some(n))?;
+            let trace = Simulator::row(&sc);
+            Ok::<_, InputError>((sc.edge.knobs, trace))
+        });
+        let mut under = Vec::new();
+        let mut rows = Vec::new();
+        for (n, r) in names.iter().zip(each) {
+            let (knobs, trace) = r?;
+            under.push((n.clone(), knobs));
+            rows.push(trace);
+        }
+        Ok((Simulator { under }, rows))
     }
 
     /// Every built-in profile, as `lint` compares them.
