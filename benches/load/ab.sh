@@ -15,22 +15,14 @@ DUR=4 ROUNDS=4 WL=hit-1k
 while getopts "d:r:w:" o; do case $o in d) DUR=$OPTARG ;; r) ROUNDS=$OPTARG ;; w) WL=$OPTARG ;; *) exit 2 ;; esac; done
 shift $((OPTIND - 1))
 [ $# -eq 2 ] || { echo "usage: $0 [-d SECS] [-r ROUNDS] [-w WORKLOAD] BIN_A BIN_B" >&2; exit 2; }
-for t in wrk curl; do
-    command -v "$t" >/dev/null || { echo "$0: $t is needed: apt-get install -y wrk curl" >&2; exit 2; }
-done
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=benches/load/lib.sh
+. "$HERE/lib.sh"
+need "wrk curl" wrk curl
 BASE=${PORT_BASE:-18200}
 P_ORIGIN=$((BASE + 22)) P_PROXY=$((BASE + 23))
 WORK=$(mktemp -d /tmp/varyedge-ab.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-body1k=$(head -c 1024 /dev/zero | tr '\0' 'x')
-sed -e "s|@BODY1K@|$body1k|g" -e "s|@BODY64K@|$body1k|g" "$HERE/origin.yaml.in" > "$WORK/origin.yaml"
+origin_1k "$WORK/origin.yaml"
 u=http://127.0.0.1:$P_PROXY/
 case $WL in
     hit-1k) ARGS="${u}blob1k" WARM="" ;;
@@ -38,19 +30,15 @@ case $WL in
     preflight) ARGS="-s $HERE/keys.lua $u -- pf 1 64" WARM="warm-pf 1 64" ;;
     *) echo "$0: unknown workload '$WL'" >&2; exit 2 ;;
 esac
-wait_port() {
-    for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
-    echo "$0: nothing listens on 127.0.0.1:$1" >&2; exit 1
-}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 one() {
     local bin=$1 o p t0 t1 n
     "$bin" origin "$WORK/origin.yaml" --listen "127.0.0.1:$P_ORIGIN" > "$WORK/origin.log" 2>&1 &
     o=$!; PIDS+=("$o")
     "$bin" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
-        --profile rfc9111 --cache-options --preflight-key honor --capacity 256MiB > "$WORK/proxy.log" 2>&1 &
+        "${PROXY_FLAGS[@]}" > "$WORK/proxy.log" 2>&1 &
     p=$!; PIDS+=("$p")
-    wait_port "$P_ORIGIN"; wait_port "$P_PROXY"
+    wait_port "$P_ORIGIN" 100; wait_port "$P_PROXY" 100
     if [ -n "$WARM" ]; then
         # shellcheck disable=SC2086
         LOAD_WARM=1 wrk -t1 -c8 -d3s -s "$HERE/keys.lua" "$u" -- $WARM > /dev/null

@@ -23,31 +23,15 @@ BINS=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do BINS+=("$1"); shift; done
 [ $# -gt 0 ] && shift
 [ ${#BINS[@]} -gt 0 ] && [ $# -gt 0 ] || { echo "usage: $0 [-d SECS] BIN [BIN...] -- WORKLOAD..." >&2; exit 2; }
-for t in valgrind callgrind_control wrk curl; do
-    command -v "$t" >/dev/null || { echo "$0: $t is needed: apt-get install -y valgrind wrk curl" >&2; exit 2; }
-done
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=benches/load/lib.sh
+. "$HERE/lib.sh"
+need "valgrind wrk curl" valgrind callgrind_control wrk curl
 BASE=${PORT_BASE:-18200}
 P_ORIGIN=$((BASE + 20)) P_PROXY=$((BASE + 21))
 WORK=$(mktemp -d /tmp/varyedge-instr.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-body1k=$(head -c 1024 /dev/zero | tr '\0' 'x')
-sed -e "s|@BODY1K@|$body1k|g" -e "s|@BODY64K@|$body1k|g" "$HERE/origin.yaml.in" > "$WORK/origin.yaml"
+origin_1k "$WORK/origin.yaml"
 
-wait_port() {
-    for _ in $(seq 1 300); do
-        curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-        sleep 0.1
-    done
-    echo "$0: nothing listens on 127.0.0.1:$1 (see $WORK)" >&2
-    exit 1
-}
 # the warm-up: keys.lua's warm mode (each key once) for keyed workloads, else 200 requests
 warm() {
     local u=http://127.0.0.1:$P_PROXY/ n
@@ -85,8 +69,7 @@ for w in "$@"; do
         PIDS+=("$local_origin")
         valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.%p" "$bin" proxy \
             --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
-            --profile rfc9111 --cache-options --preflight-key honor --capacity 256MiB \
-            --max-variants 4096 > "$WORK/proxy.log" 2>&1 &
+            "${PROXY_FLAGS[@]}" --max-variants 4096 > "$WORK/proxy.log" 2>&1 &
         vg=$!
         PIDS+=("$vg")
         wait_port "$P_ORIGIN"

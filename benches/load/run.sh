@@ -77,6 +77,8 @@ done
 export PATH=$PATH:/usr/sbin
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=benches/load/lib.sh
+. "$HERE/lib.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 if [ -z "$BIN" ]; then
     BIN=$ROOT/target/release/varyedge
@@ -97,25 +99,9 @@ P_SQUID=$((BASE + 5)) P_ATS=$((BASE + 6)) P_PROXY_BASE=$((BASE + 7))
 WORK=$(mktemp -d /tmp/varyedge-load.XXXXXX)
 [ -n "$OUT" ] || OUT=$WORK/results
 mkdir -p "$OUT"
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 render() { sed -e "s|@WORK@|$WORK|g" -e "s|@PORT@|$2|g" -e "s|@ORIGIN@|$P_ORIGIN|g" "$1" > "$3"; }
 
-# waits up to 30 s (ATS takes a few seconds to open its cache)
-wait_port() {
-    for _ in $(seq 1 300); do
-        curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-        sleep 0.1
-    done
-    echo "$0: nothing listens on 127.0.0.1:$1 (see $WORK)" >&2
-    exit 1
-}
 
 mkdir -p "$WORK/static/tmp" "$WORK/static/www" "$WORK/cache/tmp" "$WORK/cache/store"
 head -c 1024 /dev/zero | tr '\0' 'x' > "$WORK/static/www/blob1k"
@@ -129,7 +115,7 @@ PIDS+=($!) PID_OF[origin]=$!
 # --capacity as nginx's max_size and Varnish's -s malloc below
 start_varyedge() {
     "$1" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$2" \
-        --profile rfc9111 --cache-options --preflight-key honor --capacity 256MiB --max-variants 4096 > "$WORK/$3.log" 2>&1 &
+        "${PROXY_FLAGS[@]}" --max-variants 4096 > "$WORK/$3.log" 2>&1 &
     PIDS+=($!) PID_OF[$3]=$!
 }
 wants varyedge && start_varyedge "$BIN" "$P_PROXY" varyedge

@@ -12,22 +12,14 @@
 # Needs curl (with HTTP/2) and python3. Ports PORT_BASE+24 and +25 (PORT_BASE default 18200).
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 BIN_A BIN_B" >&2; exit 2; }
-for t in curl python3; do
-    command -v "$t" >/dev/null || { echo "$0: $t is needed: apt-get install -y curl python3" >&2; exit 2; }
-done
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=benches/load/lib.sh
+. "$HERE/lib.sh"
+need "curl python3" curl python3
 BASE=${PORT_BASE:-18200}
 P_ORIGIN=$((BASE + 24)) P_PROXY=$((BASE + 25))
 WORK=$(mktemp -d /tmp/varyedge-same.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-body1k=$(head -c 1024 /dev/zero | tr '\0' 'x')
-sed -e "s|@BODY1K@|$body1k|g" -e "s|@BODY64K@|$body1k|g" "$HERE/origin.yaml.in" > "$WORK/origin.yaml"
+origin_1k "$WORK/origin.yaml"
 raw() {
     python3 - "$P_PROXY" "$1" <<'PY'
 import socket, sys
@@ -71,7 +63,7 @@ one() {
     local o=$!
     PIDS+=("$o")
     "$1" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
-        --profile rfc9111 --cache-options --preflight-key honor --capacity 256MiB > "$WORK/proxy.log" 2>&1 &
+        "${PROXY_FLAGS[@]}" > "$WORK/proxy.log" 2>&1 &
     local p=$!
     PIDS+=("$p")
     for _ in $(seq 1 100); do
