@@ -41,7 +41,7 @@ impl Simulator {
         file: &Path,
         names: &[String],
     ) -> Result<(Simulator, Vec<Result<Trace, SimError>>), InputError> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = sim::jobs::wanted(0);
         let each = each_on(cores, names, |n| {
             let sc = super::load(file, Some(n))?;
             let trace = Simulator::row(&sc);
@@ -96,7 +96,7 @@ impl Replayer for Simulator {
         edges: &[(String, Knobs)],
         origin: &OriginModel,
     ) -> Vec<bool> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = sim::jobs::wanted(0);
         each_on(cores, edges, |(_, knobs)| {
             self.any_cache_induced(sc, knobs, origin)
         })

@@ -507,10 +507,7 @@ const MIN_CASES_PER_THREAD: u64 = 256;
 /// How many threads sample `cases` sessions when asked for `jobs` (0 = one per available
 /// core).
 pub fn threads_for(cases: u64, jobs: usize) -> usize {
-    let want = match jobs {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let want = sim::jobs::wanted(jobs);
     let most = usize::try_from(cases / MIN_CASES_PER_THREAD).unwrap_or(usize::MAX);
     want.min(most).max(1)
 }

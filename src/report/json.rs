@@ -456,10 +456,7 @@ pub fn write_jobs<W: std::io::Write + ?Sized>(
     traces: &[Trace],
     jobs: usize,
 ) -> std::io::Result<()> {
-    let jobs = match jobs {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let jobs = crate::sim::jobs::wanted(jobs);
     for t in traces {
         write_line(out, t, jobs)?;
     }

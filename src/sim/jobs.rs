@@ -111,13 +111,19 @@ fn deal(mut groups: Vec<Vec<usize>>, n: usize) -> Vec<Vec<usize>> {
     bins
 }
 
+/// What `--jobs N` asks for: `N` threads, or one per available core for 0 (the
+/// convention of `replay`, `explore` and the JSON report).
+pub fn wanted(jobs: usize) -> usize {
+    match jobs {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
 /// How many threads a replay of `sc` uses when asked for `jobs` (0 = one per available
 /// core): 1 when the scenario is small or cannot be split.
 pub fn threads_for(sc: &Scenario, jobs: usize) -> usize {
-    let want = match jobs {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let want = wanted(jobs);
     if want <= 1 || sc.steps.len() < MIN_STEPS_TO_SPLIT || coupling(sc).is_some() {
         1
     } else {
