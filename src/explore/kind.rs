@@ -1,6 +1,6 @@
 //! Failure kinds: what failed (the verdict reason) × which kind of step poisoned which.
 
-use crate::browser::{Agent, Mode, Verdict};
+use crate::browser::{Agent, Mode, Reason, Verdict};
 use crate::flow::{Attributed, StepReport};
 use crate::scenario::{Scenario, Step};
 
@@ -31,19 +31,105 @@ pub struct Finding {
 /// Origin)`, `POST (no-cors)`. Credentials and headers are left out: the verdict reason
 /// already tells a credentials failure, and finer labels split one bug into many kinds.
 pub fn label(sc: &Scenario, st: &Step) -> String {
-    let agent = sc.clients.get(st.client).map_or(Agent::None, |c| c.agent);
-    let how = if agent == Agent::None {
-        "no Origin"
-    } else if st.mode == Mode::NoCors {
-        if matches!(st.method.as_str(), "GET" | "HEAD") {
+    Shape::of(sc, st).to_string()
+}
+
+/// What a [`label`] is made of, or the preflight's own label ([`PREFLIGHT`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape<'a> {
+    Preflight,
+    Step { method: &'a str, how: &'static str },
+}
+
+impl<'a> Shape<'a> {
+    fn of(sc: &Scenario, st: &'a Step) -> Shape<'a> {
+        let agent = sc.clients.get(st.client).map_or(Agent::None, |c| c.agent);
+        let how = if agent == Agent::None {
             "no Origin"
+        } else if st.mode == Mode::NoCors {
+            if matches!(st.method.as_str(), "GET" | "HEAD") {
+                "no Origin"
+            } else {
+                "no-cors"
+            }
         } else {
-            "no-cors"
+            "cors"
+        };
+        Shape::Step {
+            method: &st.method,
+            how,
         }
-    } else {
-        "cors"
-    };
-    format!("{} ({how})", st.method)
+    }
+
+    /// The same shape, owning its method (what [`Kinds`] keeps).
+    fn owned(self) -> OwnedShape {
+        match self {
+            Shape::Preflight => OwnedShape::Preflight,
+            Shape::Step { method, how } => OwnedShape::Step {
+                method: method.to_string(),
+                how,
+            },
+        }
+    }
+
+    fn is(self, o: &OwnedShape) -> bool {
+        match (self, o) {
+            (Shape::Preflight, OwnedShape::Preflight) => true,
+            (Shape::Step { method, how }, OwnedShape::Step { method: m, how: h }) => {
+                method == m && how == *h
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Shape<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shape::Preflight => f.write_str(PREFLIGHT),
+            Shape::Step { method, how } => write!(f, "{method} ({how})"),
+        }
+    }
+}
+
+/// A [`Shape`] kept by [`Kinds`].
+#[derive(Debug)]
+enum OwnedShape {
+    Preflight,
+    Step { method: String, how: &'static str },
+}
+
+/// Everything a [`FailureKind`] is built from: two findings with the same key have the
+/// same kind.
+#[derive(Clone, Copy, Debug)]
+struct KindKey<'a> {
+    blocked: bool,
+    /// The verdict's reason when blocked, else the origin alone's.
+    reason: Reason,
+    poisoner: Shape<'a>,
+    victim: Shape<'a>,
+}
+
+impl KindKey<'_> {
+    fn kind(&self) -> FailureKind {
+        let (poisoner, victim) = (self.poisoner.to_string(), self.victim.to_string());
+        let (reason_id, reason_text) = if self.blocked {
+            (self.reason.id().to_string(), self.reason.id().to_string())
+        } else {
+            (
+                format!("wrongly-allowed.{}", self.reason.id()),
+                format!(
+                    "allowed only by the cache (the origin alone: {})",
+                    self.reason.id()
+                ),
+            )
+        };
+        FailureKind {
+            id: format!("{reason_id}/{}>{}", slug(&poisoner), slug(&victim)),
+            text: format!("{reason_text}: {poisoner} poisons {victim}"),
+            blocked: self.blocked,
+        }
+    }
 }
 
 const PREFLIGHT: &str = "OPTIONS (preflight)";
@@ -97,6 +183,16 @@ impl<'a> Judged<'a> {
 
 /// [`classify`] from what it reads.
 pub fn classify_judged(sc: &Scenario, steps: &[Step], r: &Judged<'_>) -> Option<Finding> {
+    let (p, key) = kind_key(sc, steps, r)?;
+    Some(Finding {
+        step: r.index,
+        poisoned_by: p,
+        kind: key.kind(),
+    })
+}
+
+/// The poisoning step and what the kind of a cache-induced step is made of.
+fn kind_key<'s>(sc: &Scenario, steps: &'s [Step], r: &Judged<'_>) -> Option<(usize, KindKey<'s>)> {
     if !r.cache_induced {
         return None;
     }
@@ -105,38 +201,71 @@ pub fn classify_judged(sc: &Scenario, steps: &[Step], r: &Judged<'_>) -> Option<
     let poison_step = steps.get(p)?;
     let (victim, poisoner) = if r.verdict.in_preflight {
         let poisoner = if poison_step.method == "OPTIONS" {
-            label(sc, poison_step)
+            Shape::of(sc, poison_step)
         } else {
-            PREFLIGHT.to_string()
+            Shape::Preflight
         };
-        (PREFLIGHT.to_string(), poisoner)
+        (Shape::Preflight, poisoner)
     } else {
-        (label(sc, victim_step), label(sc, poison_step))
+        (Shape::of(sc, victim_step), Shape::of(sc, poison_step))
     };
     let blocked = !r.verdict.allowed;
-    let (reason_id, reason_text) = if blocked {
-        (
-            r.verdict.reason.id().to_string(),
-            r.verdict.reason.id().to_string(),
-        )
+    let reason = if blocked {
+        r.verdict.reason
     } else {
-        (
-            format!("wrongly-allowed.{}", r.direct.reason.id()),
-            format!(
-                "allowed only by the cache (the origin alone: {})",
-                r.direct.reason.id()
-            ),
-        )
+        r.direct.reason
     };
-    Some(Finding {
-        step: r.index,
-        poisoned_by: p,
-        kind: FailureKind {
-            id: format!("{reason_id}/{}>{}", slug(&poisoner), slug(&victim)),
-            text: format!("{reason_text}: {poisoner} poisons {victim}"),
-            blocked,
-        },
-    })
+    let key = KindKey {
+        blocked,
+        reason,
+        poisoner,
+        victim,
+    };
+    Some((p, key))
+}
+
+/// The kinds [`Kinds::classify`] has built, so that a kind met again (the explorer meets
+/// the same few thousands of times) is copied rather than formatted anew.
+#[derive(Debug, Default)]
+pub struct Kinds {
+    known: Vec<(bool, Reason, OwnedShape, OwnedShape, FailureKind)>,
+}
+
+/// Kinds kept at most (a scenario has a handful; past this, new ones are built each time).
+const KINDS_KEPT: usize = 256;
+
+impl Kinds {
+    /// [`classify_judged`], the kind copied when it was built before.
+    pub fn classify(&mut self, sc: &Scenario, steps: &[Step], r: &Judged<'_>) -> Option<Finding> {
+        let (p, key) = kind_key(sc, steps, r)?;
+        let known = self.known.iter().find(|(b, reason, poisoner, victim, _)| {
+            *b == key.blocked
+                && *reason == key.reason
+                && key.poisoner.is(poisoner)
+                && key.victim.is(victim)
+        });
+        let kind = match known {
+            Some((.., kind)) => kind.clone(),
+            None => {
+                let kind = key.kind();
+                if self.known.len() < KINDS_KEPT {
+                    self.known.push((
+                        key.blocked,
+                        key.reason,
+                        key.poisoner.owned(),
+                        key.victim.owned(),
+                        kind.clone(),
+                    ));
+                }
+                kind
+            }
+        };
+        Some(Finding {
+            step: r.index,
+            poisoned_by: p,
+            kind,
+        })
+    }
 }
 
 /// `GET (no Origin)` → `get-no-origin`.
@@ -158,6 +287,115 @@ fn slug(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::parse;
+
+    /// Steps of every shape: a browser's GET, PUT and OPTIONS in cors and no-cors mode,
+    /// and a server-side client's.
+    fn shapes() -> Scenario {
+        let y = r#"
+name: shapes
+origin:
+  cors: { allow_origins: [https://app1.example.com], allow_methods: [GET, PUT] }
+  routes: [{ path: /a }]
+edge: { profile: url-only }
+clients:
+  - { name: app, origin: https://app1.example.com, browser: chrome }
+  - { name: backend, browser: none }
+steps:
+  - { client: app, fetch: GET /a }
+  - { client: app, fetch: PUT /a }
+  - { client: app, fetch: GET /a, mode: no-cors }
+  - { client: app, fetch: PUT /a, mode: no-cors }
+  - { client: backend, fetch: GET /a }
+  - { client: app, fetch: OPTIONS /a }
+  - { client: backend, fetch: PUT /a }
+"#;
+        parse("shapes.yaml", y).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn verdict(allowed: bool, reason: Reason, in_preflight: bool) -> Verdict {
+        Verdict {
+            allowed,
+            reason,
+            checked: true,
+            console: String::new(),
+            in_preflight,
+        }
+    }
+
+    /// One memo over every (victim, poisoner, preflight, blocked, reason) gives what
+    /// building each kind afresh gives: a kind met before is never mistaken for another
+    /// that differs in one part.
+    #[test]
+    fn remembered_kinds_are_the_kinds_built_afresh() {
+        let sc = shapes();
+        let steps = &sc.steps;
+        let mut kinds = Kinds::default();
+        let mut distinct = std::collections::BTreeSet::new();
+        for round in 0..2 {
+            for victim in 0..steps.len() {
+                for poisoner in 0..steps.len() {
+                    for in_preflight in [false, true] {
+                        for allowed in [false, true] {
+                            for reason in [Reason::OriginMismatch, Reason::MissingAllowOrigin] {
+                                let (v, d) = if allowed {
+                                    (
+                                        verdict(true, Reason::Ok, in_preflight),
+                                        verdict(false, reason, false),
+                                    )
+                                } else {
+                                    (
+                                        verdict(false, reason, in_preflight),
+                                        verdict(true, Reason::Ok, false),
+                                    )
+                                };
+                                let j = Judged {
+                                    index: victim,
+                                    cache_induced: true,
+                                    poisoned_by: Some(poisoner),
+                                    verdict: &v,
+                                    direct: &d,
+                                };
+                                let fresh = classify_judged(&sc, steps, &j);
+                                assert!(fresh.is_some());
+                                assert_eq!(kinds.classify(&sc, steps, &j), fresh, "round {round}");
+                                distinct.insert(fresh.map(|f| f.kind.id));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // 5 browser and 2 server-side shapes (the no-cors GET is `GET (no Origin)` like
+        // the backend's) plus the preflight, met as victims and poisoners
+        assert!(distinct.len() > 100, "{}", distinct.len());
+        let not_induced = Judged {
+            index: 0,
+            cache_induced: false,
+            poisoned_by: Some(1),
+            verdict: &verdict(false, Reason::OriginMismatch, false),
+            direct: &verdict(true, Reason::Ok, false),
+        };
+        assert_eq!(kinds.classify(&sc, steps, &not_induced), None);
+    }
+
+    #[test]
+    fn labels() {
+        let sc = shapes();
+        let labels: Vec<String> = sc.steps.iter().map(|st| label(&sc, st)).collect();
+        assert_eq!(
+            labels,
+            [
+                "GET (cors)",
+                "PUT (cors)",
+                "GET (no Origin)",
+                "PUT (no-cors)",
+                "GET (no Origin)",
+                "OPTIONS (cors)",
+                "PUT (no Origin)"
+            ]
+        );
+    }
 
     #[test]
     fn slugs() {

@@ -18,7 +18,7 @@ use crate::profile::Knobs;
 use crate::scenario::{self, Expect, OriginSpec, PreflightUse, Scenario, Step};
 use crate::sim::{self, Sim, SimParts};
 pub use gen::{Pool, Session, SessionStep};
-pub use kind::{classify, classify_judged, FailureKind, Finding, Judged};
+pub use kind::{classify, classify_judged, FailureKind, Finding, Judged, Kinds};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -166,6 +166,8 @@ pub struct Explorer<'a> {
     /// The simulator's edge and browsers, reset between sessions, and the
     /// counterfactual verdicts against `model`, kept across sessions. Built by the first.
     parts: Option<SimParts>,
+    /// The failure kinds met so far ([`Explorer::sample`] copies them).
+    kinds: Kinds,
 }
 
 const STEP_CACHE_LIMIT: usize = 1 << 16;
@@ -272,6 +274,7 @@ impl<'a> Explorer<'a> {
             poisoned: Vec::new(),
             last_steps: Vec::new(),
             parts: None,
+            kinds: Kinds::default(),
         })
     }
 
@@ -329,6 +332,7 @@ impl<'a> Explorer<'a> {
             poisoned,
             last_steps,
             parts,
+            ..
         } = self;
         for (c, p) in scratch.clients.iter_mut().zip(&session.pops) {
             c.pop = Some(*p);
@@ -407,11 +411,18 @@ impl<'a> Explorer<'a> {
         if self.poisoned.is_empty() {
             return None;
         }
+        let Explorer {
+            scratch,
+            last_steps,
+            poisoned,
+            kinds,
+            ..
+        } = self;
         Some(
-            self.poisoned
+            poisoned
                 .iter()
                 .filter_map(|(i, a)| {
-                    classify_judged(&self.scratch, &self.last_steps, &Judged::attributed(*i, a))
+                    kinds.classify(scratch, last_steps, &Judged::attributed(*i, a))
                 })
                 .collect(),
         )
