@@ -13,6 +13,7 @@ use super::{Agent, Fetch};
 use crate::fields::Headers;
 use crate::message::Request;
 use std::cell::RefCell;
+use std::sync::Arc;
 
 /// Requests kept; a new one replaces the oldest once full.
 const SLOTS: usize = 16;
@@ -24,7 +25,7 @@ struct Entry {
     overrides: Headers,
     method: String,
     fetch: Fetch,
-    request: Request,
+    request: Arc<Request>,
 }
 
 #[derive(Default)]
@@ -48,7 +49,7 @@ const PAUSE: u32 = 4096;
 
 /// What a lookup found.
 enum Look {
-    Hit(Request),
+    Hit(Arc<Request>),
     /// Not there: build it and remember it.
     Remember,
     /// The memo is paused: build it only.
@@ -60,8 +61,8 @@ thread_local! {
 }
 
 /// The request `build` makes (a preflight when `preflight`) for `f` sent as `method` by
-/// an `agent` browser with `overrides`: a copy of the one built before for the same
-/// inputs, else built now and remembered.
+/// an `agent` browser with `overrides`: the one built before for the same inputs (shared,
+/// not copied: a sent request is never changed), else built now and remembered.
 pub(super) fn remembered(
     preflight: bool,
     agent: Agent,
@@ -69,7 +70,7 @@ pub(super) fn remembered(
     f: &Fetch,
     method: &str,
     build: impl FnOnce() -> Request,
-) -> Request {
+) -> Arc<Request> {
     let look = BUILT.with(|b| {
         let mut b = b.borrow_mut();
         if b.paused > 0 {
@@ -99,8 +100,8 @@ pub(super) fn remembered(
     });
     let request = match look {
         Look::Hit(r) => return r,
-        Look::Skip => return build(),
-        Look::Remember => build(),
+        Look::Skip => return Arc::new(build()),
+        Look::Remember => Arc::new(build()),
     };
     BUILT.with(|b| {
         let mut b = b.borrow_mut();
@@ -181,9 +182,9 @@ mod tests {
                     let method = b.method(f);
                     let a = b.actual_request(f, &method);
                     let fresh = b.build_actual(f, &method);
-                    assert_eq!(a, fresh, "round {round}: {f:?}");
+                    assert_eq!(*a, fresh, "round {round}: {f:?}");
                     let p = b.preflight_request(f, &method);
-                    assert_eq!(p, b.build_preflight(f, &method), "round {round}: {f:?}");
+                    assert_eq!(*p, b.build_preflight(f, &method), "round {round}: {f:?}");
                     assert_eq!(p.method, "OPTIONS");
                     built += 1;
                 }
@@ -196,7 +197,7 @@ mod tests {
     /// `GET /p{i}` through `b`'s memo: the request handed out is the one built afresh.
     fn get_path(b: &Browser, i: impl std::fmt::Display) {
         let f = fetch("https://app.example.com", "GET", &format!("/p{i}"), &[]);
-        assert_eq!(b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
+        assert_eq!(*b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
     }
 
     /// Once full, new requests replace the oldest in turn: the last `SLOTS` built are
@@ -236,7 +237,7 @@ mod tests {
         assert_eq!(state(), (0, 0, PAUSE));
         let f = fetch("https://app.example.com", "GET", "/again", &[]);
         for n in 1..=PAUSE {
-            assert_eq!(b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
+            assert_eq!(*b.actual_request(&f, "GET"), b.build_actual(&f, "GET"));
             assert_eq!(state(), (0, 0, PAUSE - n));
         }
         // in use again: a miss, then a hit

@@ -274,12 +274,12 @@ pub enum RedirectMode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Start {
     /// A CORS-preflight request (`OPTIONS`) must be sent and passed first.
-    Preflight(Request),
+    Preflight(std::sync::Arc<Request>),
     /// The actual request goes out now; `preflight_cached` is true when a preflight was
     /// needed but answered from the browser's CORS-preflight cache.
     Actual {
         /// The request to send.
-        request: Request,
+        request: std::sync::Arc<Request>,
         /// A preflight was needed and the preflight cache answered it.
         preflight_cached: bool,
     },
@@ -542,7 +542,7 @@ impl Browser {
     /// GET nor HEAD; never from a non-browser), then `Cookie` when credentials are
     /// included ([`Fetch::includes_credentials`]: `include`, or `same-origin` on a
     /// same-origin URL).
-    fn actual_request(&self, f: &Fetch, method: &str) -> Request {
+    fn actual_request(&self, f: &Fetch, method: &str) -> std::sync::Arc<Request> {
         built::remembered(false, self.agent, &self.overrides, f, method, || {
             self.build_actual(f, method)
         })
@@ -608,7 +608,7 @@ impl Browser {
     /// `Origin`, `Access-Control-Request-Method`, `Access-Control-Request-Headers`
     /// (sorted, lowercase, `,`-joined, omitted when empty) and, for Private Network
     /// Access, `Access-Control-Request-Private-Network: true`. Never credentials.
-    fn preflight_request(&self, f: &Fetch, method: &str) -> Request {
+    fn preflight_request(&self, f: &Fetch, method: &str) -> std::sync::Arc<Request> {
         built::remembered(true, self.agent, &self.overrides, f, method, || {
             self.build_preflight(f, method)
         })
@@ -652,7 +652,7 @@ impl Browser {
         now: Timestamp,
         f: &Fetch,
         resp: &Response,
-    ) -> Result<Request, Verdict> {
+    ) -> Result<std::sync::Arc<Request>, Verdict> {
         let method = self.method(f);
         if !self.cors_applies(f) {
             return Ok(self.actual_request(f, &method));
@@ -812,7 +812,7 @@ mod tests {
 
     fn preflight_of(s: Start) -> Request {
         match s {
-            Start::Preflight(r) => r,
+            Start::Preflight(r) => (*r).clone(),
             other => panic!("expected a preflight, got {other:?}"),
         }
     }
@@ -822,7 +822,7 @@ mod tests {
             Start::Actual {
                 request,
                 preflight_cached,
-            } => (request, preflight_cached),
+            } => ((*request).clone(), preflight_cached),
             other => panic!("expected the actual request, got {other:?}"),
         }
     }
@@ -1302,7 +1302,7 @@ mod tests {
         assert!(!actual.headers.contains("access-control-request-method"));
         let (again, cached) = actual_of(b.start(t0.plus_secs(59), &f));
         assert!(cached);
-        assert_eq!(again, actual);
+        assert_eq!(again, *actual);
         assert!(b.preflight_cached(t0.plus_secs(59), &f));
         assert!(!b.preflight_cached(t0.plus_secs(60), &f));
         preflight_of(b.start(t0.plus_secs(60), &f));

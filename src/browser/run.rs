@@ -78,7 +78,7 @@ pub enum Leg {
 #[derive(Clone, Debug)]
 pub struct Send {
     /// The request.
-    pub request: Request,
+    pub request: Arc<Request>,
     /// Preflight or actual.
     pub leg: Leg,
     /// How many redirects came before it (0 for the first URL).
@@ -126,7 +126,7 @@ pub struct Run {
     preflight_sent: bool,
     preflight_cached: bool,
     /// The actual request of the current hop (for the HTTP cache), once built.
-    actual: Option<Request>,
+    actual: Option<Arc<Request>>,
 }
 
 fn is_redirect(resp: &Response) -> bool {
@@ -194,7 +194,7 @@ impl Run {
     /// first for this fetch (whether or not its HTTP cache answered it).
     pub fn first_actual(&self) -> Option<&Request> {
         self.actual
-            .as_ref()
+            .as_deref()
             .filter(|_| self.hop == 0 && !self.preflight_sent)
     }
 
@@ -245,7 +245,7 @@ impl Run {
     }
 
     /// The HTTP cache answers, or the actual request goes out.
-    fn send_actual(&mut self, inst: &mut Instance, now: Timestamp, request: Request) -> Next {
+    fn send_actual(&mut self, inst: &mut Instance, now: Timestamp, request: Arc<Request>) -> Next {
         let browser = inst.browser.agent() != Agent::None && self.f.agent != Agent::None;
         let cached = browser && inst.http_cache_enabled;
         if cached {

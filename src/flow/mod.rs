@@ -112,7 +112,7 @@ struct DirectRun {
     run: Run,
     inst: Instance,
     pending: Option<Send>,
-    first: (bool, Request),
+    first: (bool, Arc<Request>),
     at: Timestamp,
     /// How many of its requests were answered so far.
     answered: usize,
@@ -134,7 +134,7 @@ pub struct StepRun<'a> {
     run: Run,
     pending: Option<Send>,
     at: Timestamp,
-    sent: Vec<(Leg, Request, EdgeAnswer)>,
+    sent: Vec<(Leg, Arc<Request>, EdgeAnswer)>,
     /// The redirect hop of the first request sent through the edge.
     first_hop: Option<usize>,
     done: Option<Done>,
@@ -368,7 +368,9 @@ impl<'a> StepRun<'a> {
     fn reusable(&self, i: usize, req: &Request) -> Option<Arc<Response>> {
         self.sent
             .get(i)
-            .filter(|(_, r, x)| self.reuse_forwarded && r == req && !x.served_from_cache())
+            .filter(|(_, r, x)| {
+                self.reuse_forwarded && same_request(r, req) && !x.served_from_cache()
+            })
             .map(|(_, _, x)| x.response.clone())
     }
 
@@ -572,7 +574,7 @@ struct Attribution<'a> {
 }
 
 fn attribute<'a>(
-    sent: &'a [(Leg, Request, EdgeAnswer)],
+    sent: &'a [(Leg, Arc<Request>, EdgeAnswer)],
     done: &Done,
     verdict: &Verdict,
     direct: &Verdict,
@@ -643,7 +645,7 @@ fn attribute<'a>(
 }
 
 /// One line per exchange the step made (preflight and actual, every redirect hop).
-fn hop_reports(sent: &[(Leg, Request, EdgeAnswer)], text: &mut ReportText) -> Vec<HopReport> {
+fn hop_reports(sent: &[(Leg, Arc<Request>, EdgeAnswer)], text: &mut ReportText) -> Vec<HopReport> {
     sent.iter()
         .map(|(l, r, x)| HopReport {
             leg: if *l == Leg::Preflight {
@@ -752,4 +754,10 @@ pub fn browsers_of(sc: &crate::scenario::Scenario) -> (Vec<Instance>, Vec<usize>
         }
     }
     (browsers, user_of)
+}
+
+/// The same request: often the very one (the browser shares the requests it remembers),
+/// else compared field by field.
+fn same_request(a: &Request, b: &Request) -> bool {
+    std::ptr::eq(a, b) || a == b
 }

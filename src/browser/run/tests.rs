@@ -58,7 +58,7 @@ pub(crate) fn drive(
             Next::Done(d) => return (d, seen),
             Next::Send(s) => {
                 let r = answer(&s.request);
-                seen.push(s.request);
+                seen.push((*s.request).clone());
                 next = run.on_response(inst, SIM_EPOCH, &r);
             }
         }
