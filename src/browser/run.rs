@@ -192,9 +192,9 @@ impl Run {
     /// The actual request of the first URL, once built, when no preflight went out and
     /// no redirect was followed: what this browser, in the state it started in, sends
     /// first for this fetch (whether or not its HTTP cache answered it).
-    pub fn first_actual(&self) -> Option<&Request> {
+    pub fn first_actual(&self) -> Option<&Arc<Request>> {
         self.actual
-            .as_deref()
+            .as_ref()
             .filter(|_| self.hop == 0 && !self.preflight_sent)
     }
 

@@ -79,8 +79,9 @@ pub enum Next<'r> {
     Remembered {
         /// Whether the step starts with a preflight.
         preflight: bool,
-        /// The first request the browser sends (the preflight or the actual request).
-        request: &'r Request,
+        /// The first request the browser sends (the preflight or the actual request),
+        /// shared: a driver may keep it with what it remembers.
+        request: &'r Arc<Request>,
         /// The fetch.
         fetch: &'r Fetch,
     },
@@ -326,7 +327,7 @@ impl<'a> StepRun<'a> {
 
     /// The counterfactual's first request, `(is a preflight, request)`: from its run once
     /// started, else the fetch's own first request ([`StepRun::begin_direct`]).
-    fn direct_first(&self) -> Option<(bool, &Request)> {
+    fn direct_first(&self) -> Option<(bool, &Arc<Request>)> {
         if let Some(d) = &self.direct_run {
             return Some((d.first.0, &d.first.1));
         }

@@ -58,7 +58,7 @@ fn first_actual_is_the_first_request_unless_a_preflight_went_out() {
     let Next::Send(s) = next else {
         panic!("a GET is sent")
     };
-    assert_eq!(run.first_actual(), Some(&*s.request));
+    assert_eq!(run.first_actual(), Some(&s.request));
     let Next::Done(d) = run.on_response(&mut inst, SIM_EPOCH, &resp(200, &[ok_acao()])) else {
         panic!("done")
     };

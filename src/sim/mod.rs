@@ -402,7 +402,9 @@ pub struct CounterfactualMemo(HashMap<u64, Vec<DirectMemo>, FastBuild>);
 
 struct DirectMemo {
     preflight: bool,
-    request: Request,
+    /// Shared with the browser that built it: the same request met again is found by
+    /// its address before its fields are compared.
+    request: Arc<Request>,
     fetch: Fetch,
     verdict: Verdict,
 }
@@ -527,7 +529,7 @@ impl<'a> Sim<'a> {
         if self.reuse_forwarded {
             run.reuse_forwarded();
         }
-        let mut unremembered: Option<(bool, Request, u64)> = None;
+        let mut unremembered: Option<(bool, Arc<Request>, u64)> = None;
         loop {
             match run.poll() {
                 Next::Edge { request, at } => {
@@ -702,9 +704,14 @@ fn reuse_forwarded(knobs: &Knobs) -> bool {
     !crate::edge::forward::drops_cors_fields(&knobs.forward, &knobs.key_headers, true)
 }
 
+/// The slot of a counterfactual verdict. The request already carries most of the fetch
+/// (its method, URL, the author headers let through, `Origin`, `Cookie`), so only the
+/// fetch's other parts are hashed with it; [`memo_get`] compares everything.
 fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
     let mut h = FastHasher::default();
-    (preflight, request, f).hash(&mut h);
+    (preflight, request).hash(&mut h);
+    (f.agent, &f.origin, f.mode, f.credentials, f.redirect).hash(&mut h);
+    (f.private_network, &f.chain).hash(&mut h);
     h.finish()
 }
 
@@ -714,13 +721,17 @@ fn memo_get(
     memo: &CounterfactualMemo,
     slot: u64,
     preflight: bool,
-    request: &Request,
+    request: &Arc<Request>,
     f: &Fetch,
 ) -> Option<Verdict> {
     memo.0
         .get(&slot)?
         .iter()
-        .find(|m| m.preflight == preflight && m.request == *request && m.fetch == *f)
+        .find(|m| {
+            m.preflight == preflight
+                && (Arc::ptr_eq(&m.request, request) || *m.request == **request)
+                && m.fetch == *f
+        })
         .map(|m| m.verdict.clone())
 }
 
@@ -729,7 +740,7 @@ fn memo_put(
     memo: &mut CounterfactualMemo,
     slot: u64,
     preflight: bool,
-    request: Request,
+    request: Arc<Request>,
     f: &Fetch,
     verdict: &Verdict,
 ) {
