@@ -398,7 +398,14 @@ pub struct Sim<'a> {
 /// reusable across [`Sim`]s that share one pure upstream (the explorer runs thousands of
 /// sessions against one origin model). Never share it between different upstreams.
 #[derive(Default)]
-pub struct CounterfactualMemo(HashMap<u64, Vec<DirectMemo>, FastBuild>);
+pub struct CounterfactualMemo {
+    by_slot: HashMap<u64, Vec<DirectMemo>, FastBuild>,
+    /// The content hash of each request kept in `by_slot`, by its address: a kept
+    /// request (the browser shares the requests it remembers) is not hashed again. An
+    /// address is only here while `by_slot` keeps the request alive, so it names that
+    /// request and no other.
+    request_hashes: HashMap<usize, u64, FastBuild>,
+}
 
 struct DirectMemo {
     preflight: bool,
@@ -542,7 +549,9 @@ impl<'a> Sim<'a> {
                     fetch,
                 } => {
                     // Hashed once: the slot a miss is remembered under is the same.
-                    let slot = up.is_pure().then(|| memo_slot(preflight, request, fetch));
+                    let slot = up
+                        .is_pure()
+                        .then(|| memo_slot(&self.direct_memo, preflight, request, fetch));
                     let v = slot
                         .and_then(|h| memo_get(&self.direct_memo, h, preflight, request, fetch));
                     if let (None, Some(h)) = (&v, slot) {
@@ -707,11 +716,26 @@ fn reuse_forwarded(knobs: &Knobs) -> bool {
 /// The slot of a counterfactual verdict. The request already carries most of the fetch
 /// (its method, URL, the author headers let through, `Origin`, `Cookie`), so only the
 /// fetch's other parts are hashed with it; [`memo_get`] compares everything.
-fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
+fn memo_slot(memo: &CounterfactualMemo, preflight: bool, request: &Arc<Request>, f: &Fetch) -> u64 {
+    let request_hash = memo
+        .request_hashes
+        .get(&request_address(request))
+        .copied()
+        .unwrap_or_else(|| content_hash(request));
     let mut h = FastHasher::default();
-    (preflight, request).hash(&mut h);
+    (preflight, request_hash).hash(&mut h);
     (f.agent, &f.origin, f.mode, f.credentials, f.redirect).hash(&mut h);
     (f.private_network, &f.chain).hash(&mut h);
+    h.finish()
+}
+
+fn request_address(r: &Arc<Request>) -> usize {
+    Arc::as_ptr(r) as usize
+}
+
+fn content_hash(r: &Request) -> u64 {
+    let mut h = FastHasher::default();
+    r.hash(&mut h);
     h.finish()
 }
 
@@ -724,7 +748,7 @@ fn memo_get(
     request: &Arc<Request>,
     f: &Fetch,
 ) -> Option<Verdict> {
-    memo.0
+    memo.by_slot
         .get(&slot)?
         .iter()
         .find(|m| {
@@ -744,10 +768,14 @@ fn memo_put(
     f: &Fetch,
     verdict: &Verdict,
 ) {
-    if memo.0.len() >= DIRECT_MEMO_MAX {
-        memo.0.clear();
+    if memo.by_slot.len() >= DIRECT_MEMO_MAX {
+        memo.by_slot.clear();
+        memo.request_hashes.clear();
     }
-    memo.0.entry(slot).or_default().push(DirectMemo {
+    memo.request_hashes
+        .entry(request_address(&request))
+        .or_insert_with(|| content_hash(&request));
+    memo.by_slot.entry(slot).or_default().push(DirectMemo {
         preflight,
         request,
         fetch: f.clone(),

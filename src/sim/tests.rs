@@ -188,3 +188,47 @@ fn attribution_alone_agrees_with_the_full_report() {
     }
     assert!(steps > 500, "{steps}");
 }
+
+/// A remembered counterfactual is found again by a request at another address with the
+/// same fields (the content hash kept by address is the one computed afresh), by the
+/// same request, and not for a request or fetch that differs.
+#[test]
+fn counterfactual_memo_finds_equal_requests_wherever_they_live() {
+    let sc = parse(
+        "t.yaml",
+        &REFLECT
+            .replace("VARY", "true")
+            .replace("PROFILE", "rfc9111"),
+    )
+    .unwrap();
+    let f = sc.fetch(&sc.steps[0]);
+    let kept = Arc::new(Request::fixture(
+        "GET",
+        "api.example",
+        "/d",
+        &[("origin", "https://a.example")],
+    ));
+    let copy = Arc::new((*kept).clone());
+    let other = Arc::new(Request::fixture(
+        "GET",
+        "api.example",
+        "/d",
+        &[("origin", "https://b.example")],
+    ));
+    let verdict = crate::browser::Verdict::ok();
+    let mut memo = CounterfactualMemo::default();
+    let slot = memo_slot(&memo, false, &kept, &f);
+    memo_put(&mut memo, slot, false, kept.clone(), &f, &verdict);
+    for r in [&kept, &copy] {
+        let s = memo_slot(&memo, false, r, &f);
+        assert_eq!(s, slot);
+        assert_eq!(memo_get(&memo, s, false, r, &f), Some(verdict.clone()));
+        assert_eq!(memo_get(&memo, s, true, r, &f), None);
+    }
+    let s = memo_slot(&memo, false, &other, &f);
+    assert_eq!(memo_get(&memo, s, false, &other, &f), None);
+    assert_eq!(memo_get(&memo, slot, false, &other, &f), None);
+    let mut g = f.clone();
+    g.origin = "https://b.example".into();
+    assert_eq!(memo_get(&memo, slot, false, &kept, &g), None);
+}
