@@ -268,3 +268,24 @@ fn report_text_shares_one_copy_of_each_string() {
     assert!(Arc::ptr_eq(&a, &again), "one copy of GET /a");
     assert!(!Arc::ptr_eq(&a, &b));
 }
+
+/// Requests are the same when they are one, or equal wherever they live.
+#[test]
+fn same_request_is_by_address_or_by_fields() {
+    let a = Request::fixture(
+        "GET",
+        "api.example.com",
+        "/d",
+        &[("origin", "https://a.example")],
+    );
+    let copy = a.clone();
+    let other = Request::fixture(
+        "GET",
+        "api.example.com",
+        "/d",
+        &[("origin", "https://b.example")],
+    );
+    assert!(same_request(&a, &a));
+    assert!(same_request(&a, &copy));
+    assert!(!same_request(&a, &other));
+}

@@ -226,6 +226,10 @@ fn counterfactual_memo_finds_equal_requests_wherever_they_live() {
         assert_eq!(memo_get(&memo, s, true, r, &f), None);
     }
     let s = memo_slot(&memo, false, &other, &f);
+    // a request with other fields gets another slot (its own content hash, not the kept
+    // request's, whatever address it has)
+    assert_ne!(s, slot);
+    assert_ne!(memo_slot(&memo, true, &kept, &f), slot);
     assert_eq!(memo_get(&memo, s, false, &other, &f), None);
     assert_eq!(memo_get(&memo, slot, false, &other, &f), None);
     let mut g = f.clone();
