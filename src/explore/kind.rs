@@ -369,6 +369,8 @@ steps:
         // 5 browser and 2 server-side shapes (the no-cors GET is `GET (no Origin)` like
         // the backend's) plus the preflight, met as victims and poisoners
         assert!(distinct.len() > 100, "{}", distinct.len());
+        // each kind was built once and found again in the second round
+        assert_eq!(kinds.known.len(), distinct.len());
         let not_induced = Judged {
             index: 0,
             cache_induced: false,

@@ -235,4 +235,8 @@ fn counterfactual_memo_finds_equal_requests_wherever_they_live() {
     let mut g = f.clone();
     g.origin = "https://b.example".into();
     assert_eq!(memo_get(&memo, slot, false, &kept, &g), None);
+    // a second verdict is kept beside the first
+    memo_put(&mut memo, s, false, other.clone(), &f, &verdict);
+    assert_eq!(memo_get(&memo, s, false, &other, &f), Some(verdict.clone()));
+    assert_eq!(memo_get(&memo, slot, false, &kept, &f), Some(verdict));
 }
