@@ -235,6 +235,11 @@ pub struct Kinds {
 const KINDS_KEPT: usize = 256;
 
 impl Kinds {
+    /// Whether a new kind is kept (at most [`KINDS_KEPT`]).
+    fn has_room(&self) -> bool {
+        self.known.len() < KINDS_KEPT
+    }
+
     /// [`classify_judged`], the kind copied when it was built before.
     pub fn classify(&mut self, sc: &Scenario, steps: &[Step], r: &Judged<'_>) -> Option<Finding> {
         let (p, key) = kind_key(sc, steps, r)?;
@@ -248,7 +253,7 @@ impl Kinds {
             Some((.., kind)) => kind.clone(),
             None => {
                 let kind = key.kind();
-                if self.known.len() < KINDS_KEPT {
+                if self.has_room() {
                     self.known.push((
                         key.blocked,
                         key.reason,
@@ -379,6 +384,94 @@ steps:
             direct: &verdict(true, Reason::Ok, false),
         };
         assert_eq!(kinds.classify(&sc, steps, &not_induced), None);
+    }
+
+    /// What a step's kind says, for a victim judged on its preflight or its actual
+    /// request, poisoned by an `OPTIONS` or another step.
+    #[test]
+    fn kinds_name_the_preflight_and_the_steps() {
+        let sc = shapes();
+        let (blocked, ok) = (
+            verdict(false, Reason::OriginMismatch, false),
+            verdict(true, Reason::Ok, false),
+        );
+        let in_preflight = verdict(false, Reason::OriginMismatch, true);
+        let id = |index: usize, poisoner: usize, v: &Verdict| {
+            let j = Judged {
+                index,
+                cache_induced: true,
+                poisoned_by: Some(poisoner),
+                verdict: v,
+                direct: &ok,
+            };
+            classify_judged(&sc, &sc.steps, &j).map(|f| (f.kind.id, f.kind.text))
+        };
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(
+            id(1, 5, &in_preflight),
+            pair(
+                "origin-mismatch/options-cors>options-preflight",
+                "origin-mismatch: OPTIONS (cors) poisons OPTIONS (preflight)"
+            )
+        );
+        assert_eq!(
+            id(1, 0, &in_preflight),
+            pair(
+                "origin-mismatch/options-preflight>options-preflight",
+                "origin-mismatch: OPTIONS (preflight) poisons OPTIONS (preflight)"
+            )
+        );
+        assert_eq!(
+            id(0, 4, &blocked),
+            pair(
+                "origin-mismatch/get-no-origin>get-cors",
+                "origin-mismatch: GET (no Origin) poisons GET (cors)"
+            )
+        );
+    }
+
+    #[test]
+    fn kinds_kept_are_bounded() {
+        let sc = shapes();
+        let mut kinds = Kinds::default();
+        let j = Judged {
+            index: 0,
+            cache_induced: true,
+            poisoned_by: Some(4),
+            verdict: &verdict(false, Reason::OriginMismatch, false),
+            direct: &verdict(true, Reason::Ok, false),
+        };
+        let f = kinds.classify(&sc, &sc.steps, &j);
+        let first = kinds.known.pop();
+        assert!(first.is_some());
+        while kinds.known.len() < KINDS_KEPT - 1 {
+            let mut k = KindKey {
+                blocked: true,
+                reason: Reason::OriginMismatch,
+                poisoner: Shape::Preflight,
+                victim: Shape::Preflight,
+            }
+            .kind();
+            k.id = format!("filler-{}", kinds.known.len());
+            kinds.known.push((
+                true,
+                Reason::Ok,
+                OwnedShape::Preflight,
+                OwnedShape::Preflight,
+                k,
+            ));
+        }
+        assert!(kinds.has_room());
+        assert_eq!(kinds.classify(&sc, &sc.steps, &j), f);
+        assert_eq!(kinds.known.len(), KINDS_KEPT);
+        assert!(!kinds.has_room());
+        // full: a new kind is built and handed out, not kept
+        let j2 = Judged {
+            poisoned_by: Some(2),
+            ..j
+        };
+        assert!(kinds.classify(&sc, &sc.steps, &j2).is_some());
+        assert_eq!(kinds.known.len(), KINDS_KEPT);
     }
 
     #[test]
