@@ -153,7 +153,7 @@ pub struct Variant {
     /// Selecting fields.
     pub spec: VarySpec,
     /// The original request's normalised values for them.
-    pub values: Vec<Option<String>>,
+    pub values: Box<[Option<Box<str>>]>,
     /// The response.
     pub response: Arc<Response>,
     /// When it was stored (it is visible from then on: a fetch still in flight is stored
@@ -278,7 +278,7 @@ const ABSENT: u8 = 0xfe;
 /// Hash of a stored variant's (spec, values). Values are fed as bytes (`write` is
 /// streaming: pieces hash as their concatenation), so [`request_hash`] gets the same
 /// hash from a request's values without building them.
-fn secondary_hash(spec: &VarySpec, values: &[Option<String>]) -> u64 {
+fn secondary_hash(spec: &VarySpec, values: &[Option<Box<str>>]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = key_hasher();
     spec.hash(&mut h);

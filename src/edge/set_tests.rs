@@ -530,3 +530,8 @@ fn an_unindexed_copy_of_one_variant_shares_it() {
     assert!(Arc::ptr_eq(&copy.variants[0], &set.variants[0]));
     assert_eq!(copy.select(&knobs, &req(&[]), SIM_EPOCH).map(|v| v.tag), Some(7));
 }
+
+#[test]
+fn zz_sizes() {
+    eprintln!("SIZES Variant {} VariantSet {} Response {} Headers {} VarySpec {} Freshness {}", std::mem::size_of::<Variant>(), std::mem::size_of::<VariantSet>(), std::mem::size_of::<Response>(), std::mem::size_of::<Headers>(), std::mem::size_of::<VarySpec>(), std::mem::size_of::<Freshness>());
+}
