@@ -164,18 +164,21 @@ impl Headers {
         }
     }
 
+    /// The field lines named `name` (any case); only names are read.
+    fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Field> + 'a {
+        self.fields
+            .iter()
+            .filter(move |f| self.text(f.name).eq_ignore_ascii_case(name))
+    }
+
     /// The first field line's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.named(name).next().map(|f| self.text(f.value))
     }
 
     /// Every field line's value, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.named(name).map(|f| self.text(f.value))
     }
     /// All field lines combined into one value with `", "`, as RFC 9110 §5.3 allows for
     /// list-based fields; `None` when the field is absent (absent is not empty).
@@ -195,22 +198,20 @@ impl Headers {
 
     /// Number of field lines with this name.
     pub fn count(&self, name: &str) -> usize {
-        self.get_all(name).count()
+        self.named(name).count()
     }
 
     /// Whether a field line with this name exists.
     pub fn contains(&self, name: &str) -> bool {
-        self.get(name).is_some()
+        self.named(name).next().is_some()
     }
 
     /// The comma-separated members of all field lines, trimmed, empty members dropped
     /// (RFC 9110 §5.6.1: recipients ignore empty list elements).
     pub fn list(&self, name: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        for (n, v) in self.iter() {
-            if n.eq_ignore_ascii_case(name) {
-                out.extend(split_list(v));
-            }
+        for f in self.named(name) {
+            out.extend(split_list(self.text(f.value)));
         }
         out
     }
