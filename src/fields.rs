@@ -34,14 +34,15 @@ struct Field {
 /// Names and values that are static text (the engines' default request headers, the
 /// well-known field names) are stored without allocating, so building and cloning a
 /// request's fields is mostly copying pointers. The other names and values are kept one
-/// after another in a single exact-size text buffer, so a field costs 32 bytes plus its
-/// owned text, and a stored block two allocations whatever its number of fields. A block
-/// holds at most 4 GiB of owned text (spans are 32-bit): text beyond that is kept empty.
+/// after another in a single text buffer, so a field costs 32 bytes plus its owned text,
+/// and a block two allocations whatever its number of fields ([`Headers::shrink_to_fit`]
+/// drops the spare room a stored block does not need). A block holds at most 4 GiB of
+/// owned text (spans are 32-bit): text beyond that is kept empty.
 #[derive(Clone, Default)]
 pub struct Headers {
     fields: Vec<Field>,
     /// The owned names and values.
-    text: Box<str>,
+    text: String,
 }
 
 /// `part`'s text in a block whose buffer is `text`.
@@ -63,11 +64,17 @@ fn same_text(a: &str, b: &str) -> bool {
 
 impl PartialEq for Headers {
     fn eq(&self, other: &Headers) -> bool {
-        self.len() == other.len()
+        let same = |p: Part, q: Part| match (p, q) {
+            // the same static text (the engines' default fields): no bytes compared
+            (Part::Static(a), Part::Static(b)) => same_text(a, b),
+            _ => self.text(p) == other.text(q),
+        };
+        self.fields.len() == other.fields.len()
             && self
+                .fields
                 .iter()
-                .zip(other.iter())
-                .all(|((n, v), (m, w))| same_text(n, m) && same_text(v, w))
+                .zip(&other.fields)
+                .all(|(f, g)| same(f.name, g.name) && same(f.value, g.value))
     }
 }
 
@@ -129,13 +136,13 @@ impl Headers {
     }
 
     /// `part`'s text.
+    #[inline]
     fn text(&self, part: Part) -> &str {
         resolve(&self.text, part)
     }
 
-    /// Adds `s` to the text buffer (exactly: the buffer has no spare room) and returns
-    /// its span; `lower` lowercases the copy (a field name). Static empty text when
-    /// empty, or when the buffer would pass 4 GiB.
+    /// Adds `s` to the text buffer and returns its span; `lower` lowercases the copy (a
+    /// field name). Static empty text when empty, or when the buffer would pass 4 GiB.
     fn own(&mut self, s: &str, lower: bool) -> Part {
         let at = self.text.len();
         let (Ok(at32), Ok(len)) = (u32::try_from(at), u32::try_from(s.len())) else {
@@ -144,15 +151,12 @@ impl Headers {
         if s.is_empty() || at32.checked_add(len).is_none() {
             return Part::Static("");
         }
-        let mut t = String::from(std::mem::take(&mut self.text));
-        t.reserve_exact(s.len());
-        t.push_str(s);
+        self.text.push_str(s);
         if lower {
-            if let Some(copy) = t.get_mut(at..) {
+            if let Some(copy) = self.text.get_mut(at..) {
                 copy.make_ascii_lowercase();
             }
         }
-        self.text = t.into_boxed_str();
         Part::Own { at: at32, len }
     }
 
@@ -173,7 +177,13 @@ impl Headers {
 
     /// The first field line's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.named(name).next().map(|f| self.text(f.value))
+        // a plain loop: the lookup every model makes, kept small enough to inline
+        for f in &self.fields {
+            if self.text(f.name).eq_ignore_ascii_case(name) {
+                return Some(self.text(f.value));
+            }
+        }
+        None
     }
 
     /// Every field line's value, in order.
@@ -203,7 +213,9 @@ impl Headers {
 
     /// Whether a field line with this name exists.
     pub fn contains(&self, name: &str) -> bool {
-        self.named(name).next().is_some()
+        self.fields
+            .iter()
+            .any(|f| self.text(f.name).eq_ignore_ascii_case(name))
     }
 
     /// The comma-separated members of all field lines, trimmed, empty members dropped
@@ -284,7 +296,7 @@ impl Headers {
         for f in &other.fields {
             let n = other.text(f.name);
             // names are lowercase on both sides
-            if !self.iter().any(|(m, _)| same_text(m, n)) {
+            if !self.fields.iter().any(|g| same_text(self.text(g.name), n)) {
                 let name = self.adopt(other, f.name);
                 let value = self.adopt(other, f.value);
                 self.fields.push(Field { name, value });
@@ -324,12 +336,19 @@ impl Headers {
             let (name, value) = (home(f.name), home(f.value));
             self.fields.push(Field { name, value });
         }
-        self.text = text.into_boxed_str();
+        self.text = text;
     }
 
     /// Reserves room for `n` more field lines.
     pub fn reserve(&mut self, n: usize) {
         self.fields.reserve(n);
+    }
+
+    /// Drops the spare room of the field list and of the text buffer (a block that is
+    /// complete: a stored response's, [`crate::message::Response::new`]).
+    pub fn shrink_to_fit(&mut self) {
+        self.fields.shrink_to_fit();
+        self.text.shrink_to_fit();
     }
 
     /// Replaces every field line with this name by one.
@@ -885,16 +904,24 @@ mod tests {
         // the representation this block replaced, derived
         mod before {
             #[derive(Debug, serde::Serialize)]
-            pub struct Headers(pub Vec<(super::Cow<'static, str>, super::Cow<'static, str>)>);
+            pub(super) struct Headers(
+                pub(super) Vec<(super::Cow<'static, str>, super::Cow<'static, str>)>,
+            );
         }
         let old = before::Headers(as_list.clone());
         assert_eq!(format!("{a:?}"), format!("{old:?}"));
         assert_eq!(format!("{a:#?}"), format!("{old:#?}"));
         let json = serde_json::to_string(&a).unwrap_or_default();
         assert_eq!(json, serde_json::to_string(&old).unwrap_or_default());
-        assert_eq!(json, r#"[["accept","*/*"],["x-owned","Mixed Case"],["origin","https://a"],["vary","Origin"],["cache-control",""]]"#);
+        assert_eq!(
+            json,
+            r#"[["accept","*/*"],["x-owned","Mixed Case"],["origin","https://a"],["vary","Origin"],["cache-control",""]]"#
+        );
         let b = a.clone();
-        assert_eq!((b.get("X-OWNED"), b.get("origin")), (Some("Mixed Case"), Some("https://a")));
+        assert_eq!(
+            (b.get("X-OWNED"), b.get("origin")),
+            (Some("Mixed Case"), Some("https://a"))
+        );
         assert_eq!(b, a);
         // one value differs: unequal, whether static or owned
         let mut c = Headers::from_pairs(want[..4].iter().copied());
@@ -905,7 +932,12 @@ mod tests {
         let ptr = |h: &Headers, i: usize| h.field(i).map(|(_, v)| v.as_ptr());
         assert_eq!(ptr(&a, 0), ptr(&b, 0));
         assert_ne!(ptr(&a, 1), ptr(&b, 1));
-        assert_eq!(a.byte_size(), want.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>());
+        assert_eq!(
+            a.byte_size(),
+            want.iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>()
+        );
         // copied into other blocks, owned text comes along
         let mut d = Headers::new();
         d.append("x-first", "1");
@@ -922,7 +954,12 @@ mod tests {
         // removing owned fields keeps the others' text (the buffer is rebuilt)
         let mut g = a.clone();
         g.remove("x-owned");
-        assert_eq!(pairs(&g), pairs(&Headers::from_pairs(want.iter().copied().filter(|(n, _)| *n != "x-owned"))));
+        assert_eq!(
+            pairs(&g),
+            pairs(&Headers::from_pairs(
+                want.iter().copied().filter(|(n, _)| *n != "x-owned")
+            ))
+        );
         assert_eq!(&*g.text, "https://a");
         g.insert("Origin", "https://b");
         assert_eq!(g.get("origin"), Some("https://b"));
@@ -933,12 +970,12 @@ mod tests {
     }
 
     /// The layout the stored-entry figures rest on (64-bit): a field line is 32 bytes,
-    /// a block 40 (its list and one text buffer).
+    /// a block 48 (its list and one text buffer).
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn a_field_is_32_bytes() {
         assert_eq!(std::mem::size_of::<Field>(), 32);
-        assert_eq!(std::mem::size_of::<Headers>(), 40);
+        assert_eq!(std::mem::size_of::<Headers>(), 48);
     }
 
     #[test]

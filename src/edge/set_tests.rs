@@ -445,7 +445,10 @@ fn one_variant_grows_to_a_list_and_back() {
     assert_eq!(one_tag(&set), None);
     assert_eq!(many(&mut set).list.len(), 2);
     assert!(set.variants.capacity() >= 2);
-    assert_eq!((tag_for(&set, "https://a"), tag_for(&set, "https://b")), (Some(2), Some(3)));
+    assert_eq!(
+        (tag_for(&set, "https://a"), tag_for(&set, "https://b")),
+        (Some(2), Some(3))
+    );
     // a cap of one keeps the newest, inline again, and says one was evicted
     assert_eq!(store(&mut set, "https://c", 4, Some(1)), 2);
     assert_eq!(one_tag(&set), Some(4));
@@ -510,7 +513,11 @@ fn one_inline_variant_matches_as_a_scan() {
                 assert_eq!(got, want, "{vary} {stored:?} {probe:?} {now:?}");
                 let visible = at <= now;
                 let same = vary != "*" && (vary.is_empty() || probe == stored);
-                assert_eq!(got.is_some(), visible && same, "{vary} {stored:?} {probe:?}");
+                assert_eq!(
+                    got.is_some(),
+                    visible && same,
+                    "{vary} {stored:?} {probe:?}"
+                );
             }
         }
     }
@@ -528,7 +535,10 @@ fn an_unindexed_copy_of_one_variant_shares_it() {
     let copy = set.unindexed_copy();
     assert_eq!(one_tag(&copy), Some(7));
     assert!(Arc::ptr_eq(&copy.variants[0], &set.variants[0]));
-    assert_eq!(copy.select(&knobs, &req(&[]), SIM_EPOCH).map(|v| v.tag), Some(7));
+    assert_eq!(
+        copy.select(&knobs, &req(&[]), SIM_EPOCH).map(|v| v.tag),
+        Some(7)
+    );
 }
 
 /// The layouts the proxy's per-entry figures rest on (64-bit): a set is 16 bytes (none,
