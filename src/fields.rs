@@ -45,7 +45,13 @@ pub struct Headers {
     text: String,
 }
 
+/// Bytes the text buffer is given at its first owned name or value (a request's or
+/// response's owned text is mostly under this: one allocation instead of one per
+/// doubling; [`Headers::shrink_to_fit`] trims a stored block).
+const FIRST_TEXT_ROOM: usize = 128;
+
 /// `part`'s text in a block whose buffer is `text`.
+#[inline]
 fn resolve(text: &str, part: Part) -> &str {
     match part {
         Part::Static(s) => s,
@@ -62,19 +68,23 @@ fn same_text(a: &str, b: &str) -> bool {
     (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
 }
 
+/// Whether `p` of block `a` and `q` of block `b` are the same text: lengths first, then
+/// the same static text by its address (the engines' default fields), then the bytes.
+#[inline]
+fn same_part(a: &Headers, p: Part, b: &Headers, q: Part) -> bool {
+    p.len() == q.len()
+        && match (p, q) {
+            (Part::Static(x), Part::Static(y)) => same_text(x, y),
+            _ => a.text(p) == b.text(q),
+        }
+}
+
 impl PartialEq for Headers {
     fn eq(&self, other: &Headers) -> bool {
-        let same = |p: Part, q: Part| match (p, q) {
-            // the same static text (the engines' default fields): no bytes compared
-            (Part::Static(a), Part::Static(b)) => same_text(a, b),
-            _ => self.text(p) == other.text(q),
-        };
         self.fields.len() == other.fields.len()
-            && self
-                .fields
-                .iter()
-                .zip(&other.fields)
-                .all(|(f, g)| same(f.name, g.name) && same(f.value, g.value))
+            && self.fields.iter().zip(&other.fields).all(|(f, g)| {
+                same_part(self, f.name, other, g.name) && same_part(self, f.value, other, g.value)
+            })
     }
 }
 
@@ -151,6 +161,10 @@ impl Headers {
         if s.is_empty() || at32.checked_add(len).is_none() {
             return Part::Static("");
         }
+        if self.text.capacity() == 0 {
+            // room for a few more values at once: a block is built by several appends
+            self.text.reserve(s.len().max(FIRST_TEXT_ROOM));
+        }
         self.text.push_str(s);
         if lower {
             if let Some(copy) = self.text.get_mut(at..) {
@@ -168,18 +182,23 @@ impl Headers {
         }
     }
 
+    /// Whether field line `f` is named `name` (any case): the length first, so most
+    /// other names are passed over without reading their text.
+    #[inline]
+    fn is_named(&self, f: &Field, name: &str) -> bool {
+        f.name.len() == name.len() && self.text(f.name).eq_ignore_ascii_case(name)
+    }
+
     /// The field lines named `name` (any case); only names are read.
     fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Field> + 'a {
-        self.fields
-            .iter()
-            .filter(move |f| self.text(f.name).eq_ignore_ascii_case(name))
+        self.fields.iter().filter(move |f| self.is_named(f, name))
     }
 
     /// The first field line's value.
     pub fn get(&self, name: &str) -> Option<&str> {
         // a plain loop: the lookup every model makes, kept small enough to inline
         for f in &self.fields {
-            if self.text(f.name).eq_ignore_ascii_case(name) {
+            if self.is_named(f, name) {
                 return Some(self.text(f.value));
             }
         }
@@ -213,9 +232,7 @@ impl Headers {
 
     /// Whether a field line with this name exists.
     pub fn contains(&self, name: &str) -> bool {
-        self.fields
-            .iter()
-            .any(|f| self.text(f.name).eq_ignore_ascii_case(name))
+        self.fields.iter().any(|f| self.is_named(f, name))
     }
 
     /// The comma-separated members of all field lines, trimmed, empty members dropped
@@ -397,6 +414,7 @@ impl Headers {
 
 impl Part {
     /// Length of the text.
+    #[inline]
     fn len(self) -> usize {
         match self {
             Part::Static(s) => s.len(),
