@@ -9,58 +9,17 @@
 use serde::Serialize;
 use std::borrow::Cow;
 
-/// A field name or value handed in: borrowed from a static table (the browser's and the
-/// origin's fixed fields, common names, the proxy's interned text) or owned.
+/// A field name or value: borrowed from a static table (the browser's and the origin's
+/// fixed fields, common names) or owned. Compares, hashes and serialises as its text.
 type Text = Cow<'static, str>;
-
-/// Where one name or value of a [`Headers`] is: static text (kept as its pointer, so
-/// building and cloning a request of the models' fixed fields copies pointers) or a
-/// span of the block's own text buffer.
-#[derive(Clone, Copy, Debug)]
-enum Part {
-    Static(&'static str),
-    Own { at: u32, len: u32 },
-}
-
-/// One field line: 32 bytes, its owned text in the block's buffer.
-#[derive(Clone, Copy, Debug)]
-struct Field {
-    name: Part,
-    value: Part,
-}
 
 /// An ordered multimap of header fields with lowercase names.
 ///
 /// Names and values that are static text (the engines' default request headers, the
 /// well-known field names) are stored without allocating, so building and cloning a
-/// request's fields is mostly copying pointers. The other names and values are kept one
-/// after another in a single text buffer, so a field costs 32 bytes plus its owned text,
-/// and a block two allocations whatever its number of fields ([`Headers::shrink_to_fit`]
-/// drops the spare room a stored block does not need). A block holds at most 4 GiB of
-/// owned text (spans are 32-bit): text beyond that is kept empty.
-#[derive(Clone, Default)]
-pub struct Headers {
-    fields: Vec<Field>,
-    /// The owned names and values.
-    text: String,
-}
-
-/// Bytes the text buffer is given at its first owned name or value (a request's or
-/// response's owned text is mostly under this: one allocation instead of one per
-/// doubling; [`Headers::shrink_to_fit`] trims a stored block).
-const FIRST_TEXT_ROOM: usize = 128;
-
-/// `part`'s text in a block whose buffer is `text`.
-#[inline]
-fn resolve(text: &str, part: Part) -> &str {
-    match part {
-        Part::Static(s) => s,
-        Part::Own { at, len } => {
-            let at = at as usize;
-            text.get(at..at + len as usize).unwrap_or("")
-        }
-    }
-}
+/// request's fields is mostly copying pointers.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Headers(Vec<(Text, Text)>);
 
 /// Equal as text; the same static text (the engines' default fields) is recognised by
 /// its address without comparing bytes.
@@ -68,23 +27,14 @@ fn same_text(a: &str, b: &str) -> bool {
     (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
 }
 
-/// Whether `p` of block `a` and `q` of block `b` are the same text: lengths first, then
-/// the same static text by its address (the engines' default fields), then the bytes.
-#[inline]
-fn same_part(a: &Headers, p: Part, b: &Headers, q: Part) -> bool {
-    p.len() == q.len()
-        && match (p, q) {
-            (Part::Static(x), Part::Static(y)) => same_text(x, y),
-            _ => a.text(p) == b.text(q),
-        }
-}
-
 impl PartialEq for Headers {
     fn eq(&self, other: &Headers) -> bool {
-        self.fields.len() == other.fields.len()
-            && self.fields.iter().zip(&other.fields).all(|(f, g)| {
-                same_part(self, f.name, other, g.name) && same_part(self, f.value, other, g.value)
-            })
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|((n, v), (m, w))| same_text(n, m) && same_text(v, w))
     }
 }
 
@@ -92,48 +42,15 @@ impl Eq for Headers {}
 
 impl std::hash::Hash for Headers {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // as the text compares (`PartialEq` above), and as the list of (name, value)
-        // pairs it was before hashes: its length, then each pair
-        self.len().hash(state);
-        for pair in self.iter() {
-            pair.hash(state);
-        }
-    }
-}
-
-/// The field lines as a list of `(name, value)` pairs.
-struct Pairs<'a>(&'a Headers);
-
-impl Serialize for Pairs<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter())
-    }
-}
-
-impl std::fmt::Debug for Pairs<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.iter()).finish()
-    }
-}
-
-impl Serialize for Headers {
-    /// A list of `[name, value]` pairs (as a newtype around it, as ever).
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_newtype_struct("Headers", &Pairs(self))
-    }
-}
-
-impl std::fmt::Debug for Headers {
-    /// `Headers([("name", "value"), …])`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Headers").field(&Pairs(self)).finish()
+        // as the text compares (`PartialEq` above)
+        self.0.hash(state);
     }
 }
 
 impl Headers {
     /// No fields.
     pub fn new() -> Self {
-        Headers::default()
+        Headers(Vec::new())
     }
 
     /// Builds from `(name, value)` pairs; names are lowercased.
@@ -145,70 +62,22 @@ impl Headers {
         h
     }
 
-    /// `part`'s text.
-    #[inline]
-    fn text(&self, part: Part) -> &str {
-        resolve(&self.text, part)
-    }
-
-    /// Adds `s` to the text buffer and returns its span; `lower` lowercases the copy (a
-    /// field name). Static empty text when empty, or when the buffer would pass 4 GiB.
-    fn own(&mut self, s: &str, lower: bool) -> Part {
-        let at = self.text.len();
-        let (Ok(at32), Ok(len)) = (u32::try_from(at), u32::try_from(s.len())) else {
-            return Part::Static("");
-        };
-        if s.is_empty() || at32.checked_add(len).is_none() {
-            return Part::Static("");
-        }
-        if self.text.capacity() == 0 {
-            // room for a few more values at once: a block is built by several appends
-            self.text.reserve(s.len().max(FIRST_TEXT_ROOM));
-        }
-        self.text.push_str(s);
-        if lower {
-            if let Some(copy) = self.text.get_mut(at..) {
-                copy.make_ascii_lowercase();
-            }
-        }
-        Part::Own { at: at32, len }
-    }
-
-    /// `part` of `other` as a part of this block (its text copied if owned).
-    fn adopt(&mut self, other: &Headers, part: Part) -> Part {
-        match part {
-            Part::Static(_) => part,
-            Part::Own { .. } => self.own(other.text(part), false),
-        }
-    }
-
-    /// Whether field line `f` is named `name` (any case): the length first, so most
-    /// other names are passed over without reading their text.
-    #[inline]
-    fn is_named(&self, f: &Field, name: &str) -> bool {
-        f.name.len() == name.len() && self.text(f.name).eq_ignore_ascii_case(name)
-    }
-
-    /// The field lines named `name` (any case); only names are read.
-    fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Field> + 'a {
-        self.fields.iter().filter(move |f| self.is_named(f, name))
-    }
-
     /// The first field line's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        // a plain loop: the lookup every model makes, kept small enough to inline
-        for f in &self.fields {
-            if self.is_named(f, name) {
-                return Some(self.text(f.value));
-            }
-        }
-        None
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &**v)
     }
 
     /// Every field line's value, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.named(name).map(|f| self.text(f.value))
+        self.0
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &**v)
     }
+
     /// All field lines combined into one value with `", "`, as RFC 9110 §5.3 allows for
     /// list-based fields; `None` when the field is absent (absent is not empty).
     pub fn get_combined(&self, name: &str) -> Option<String> {
@@ -227,145 +96,79 @@ impl Headers {
 
     /// Number of field lines with this name.
     pub fn count(&self, name: &str) -> usize {
-        self.named(name).count()
+        self.get_all(name).count()
     }
 
     /// Whether a field line with this name exists.
     pub fn contains(&self, name: &str) -> bool {
-        self.fields.iter().any(|f| self.is_named(f, name))
+        self.get(name).is_some()
     }
 
     /// The comma-separated members of all field lines, trimmed, empty members dropped
     /// (RFC 9110 §5.6.1: recipients ignore empty list elements).
     pub fn list(&self, name: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        for f in self.named(name) {
-            out.extend(split_list(self.text(f.value)));
+        for (n, v) in &self.0 {
+            if n.eq_ignore_ascii_case(name) {
+                out.extend(split_list(v));
+            }
         }
         out
     }
 
     /// Adds a field line after any existing ones.
     pub fn append(&mut self, name: &str, value: &str) {
-        let name = match known_name(name) {
-            Some(k) => Part::Static(k),
-            None => self.own(name, true),
-        };
-        let value = self.own(value, false);
-        self.fields.push(Field { name, value });
+        self.0
+            .push((lowercase_name(name), Cow::Owned(value.to_string())));
     }
 
     /// Adds a field line whose name is the model's own lowercase text, without looking
-    /// the name up; the value is copied in (a `String`) or borrowed (static text).
+    /// the name up; the value is moved in (a `String`) or borrowed (static text).
     pub fn append_known(&mut self, name: &'static str, value: impl Into<Text>) {
         debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()));
-        let value = match value.into() {
-            Cow::Borrowed(v) => Part::Static(v),
-            Cow::Owned(v) => self.own(&v, false),
-        };
-        self.fields.push(Field {
-            name: Part::Static(name),
-            value,
-        });
+        self.0.push((Cow::Borrowed(name), value.into()));
     }
 
     /// Appends every field line of `other`, in order (names are lowercase there already;
     /// static text stays static).
     pub fn extend_from(&mut self, other: &Headers) {
-        self.fields.reserve(other.fields.len());
-        if other.text.is_empty() {
-            self.fields.extend_from_slice(&other.fields);
-            return;
-        }
-        for f in &other.fields {
-            let name = self.adopt(other, f.name);
-            let value = self.adopt(other, f.value);
-            self.fields.push(Field { name, value });
-        }
+        self.0.extend_from_slice(&other.0);
     }
 
     /// Appends the field lines of `other` whose (lowercase) name `keep` accepts, in
     /// order (static text stays static).
     pub fn extend_where(&mut self, other: &Headers, mut keep: impl FnMut(&str) -> bool) {
-        for f in &other.fields {
-            if keep(other.text(f.name)) {
-                let name = self.adopt(other, f.name);
-                let value = self.adopt(other, f.value);
-                self.fields.push(Field { name, value });
-            }
-        }
+        self.0
+            .extend(other.0.iter().filter(|(n, _)| keep(n)).cloned());
     }
 
     /// Adds a field line of static text after any existing ones, without allocating.
     /// `name` must already be lowercase (the browser's and origin's own fields are).
     pub fn append_static(&mut self, name: &'static str, value: &'static str) {
         debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()));
-        self.fields.push(Field {
-            name: Part::Static(name),
-            value: Part::Static(value),
-        });
+        self.0.push((Cow::Borrowed(name), Cow::Borrowed(value)));
     }
 
     /// Appends every field line of `other` whose name is not here yet, keeping static
     /// text static.
     pub fn append_missing(&mut self, other: &Headers) {
-        self.fields.reserve(other.fields.len());
-        for f in &other.fields {
-            let n = other.text(f.name);
+        self.0.reserve(other.0.len());
+        for (n, v) in &other.0 {
             // names are lowercase on both sides
-            if !self.fields.iter().any(|g| same_text(self.text(g.name), n)) {
-                let name = self.adopt(other, f.name);
-                let value = self.adopt(other, f.value);
-                self.fields.push(Field { name, value });
+            if !self.0.iter().any(|(m, _)| same_text(m, n)) {
+                self.0.push((n.clone(), v.clone()));
             }
         }
     }
 
     /// Keeps only the field lines whose (lowercase) name `keep` accepts, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        let text = &self.text;
-        let mut dropped_owned = false;
-        self.fields.retain(|f| {
-            let k = keep(resolve(text, f.name));
-            dropped_owned |= !k && f.owns_text();
-            k
-        });
-        if dropped_owned {
-            self.compact();
-        }
-    }
-
-    /// Rebuilds the text buffer with only the text the fields still use.
-    fn compact(&mut self) {
-        let old = std::mem::take(self);
-        self.fields.reserve_exact(old.fields.len());
-        let mut text = String::with_capacity(old.fields.iter().map(Field::owned_len).sum());
-        let mut home = |p: Part| match p {
-            Part::Static(_) => p,
-            Part::Own { len, .. } => {
-                // within 4 GiB: a subset of a buffer that was
-                let at = u32::try_from(text.len()).unwrap_or(u32::MAX);
-                text.push_str(resolve(&old.text, p));
-                Part::Own { at, len }
-            }
-        };
-        for f in &old.fields {
-            let (name, value) = (home(f.name), home(f.value));
-            self.fields.push(Field { name, value });
-        }
-        self.text = text;
+        self.0.retain(|(n, _)| keep(n));
     }
 
     /// Reserves room for `n` more field lines.
     pub fn reserve(&mut self, n: usize) {
-        self.fields.reserve(n);
-    }
-
-    /// Drops the spare room of the field list and of the text buffer (a block that is
-    /// complete: a stored response's, [`crate::message::Response::new`]).
-    pub fn shrink_to_fit(&mut self) {
-        self.fields.shrink_to_fit();
-        self.text.shrink_to_fit();
+        self.0.reserve(n);
     }
 
     /// Replaces every field line with this name by one.
@@ -376,68 +179,32 @@ impl Headers {
 
     /// Removes every field line with this name.
     pub fn remove(&mut self, name: &str) {
-        self.retain(|n| !n.eq_ignore_ascii_case(name));
+        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     }
 
     /// All fields in order, names lowercase.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields
-            .iter()
-            .map(|f| (self.text(f.name), self.text(f.value)))
+        self.0.iter().map(|(n, v)| (&**n, &**v))
     }
 
     /// The `i`-th field line (name lowercase, value), in order.
     pub fn field(&self, i: usize) -> Option<(&str, &str)> {
-        self.fields
-            .get(i)
-            .map(|f| (self.text(f.name), self.text(f.value)))
+        self.0.get(i).map(|(n, v)| (&**n, &**v))
     }
 
     /// Number of field lines.
     pub fn len(&self) -> usize {
-        self.fields.len()
+        self.0.len()
     }
 
     /// Whether there are no field lines.
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.0.is_empty()
     }
 
     /// Approximate size in bytes (names, values and separators), for capacity accounting.
     pub fn byte_size(&self) -> usize {
-        self.fields
-            .iter()
-            .map(|f| f.name.len() + f.value.len() + 4)
-            .sum()
-    }
-}
-
-impl Part {
-    /// Length of the text.
-    #[inline]
-    fn len(self) -> usize {
-        match self {
-            Part::Static(s) => s.len(),
-            Part::Own { len, .. } => len as usize,
-        }
-    }
-
-    /// Bytes of the block's buffer it uses.
-    fn owned_len(self) -> usize {
-        match self {
-            Part::Static(_) => 0,
-            Part::Own { len, .. } => len as usize,
-        }
-    }
-}
-
-impl Field {
-    fn owns_text(&self) -> bool {
-        self.owned_len() > 0
-    }
-
-    fn owned_len(&self) -> usize {
-        self.name.owned_len() + self.value.owned_len()
+        self.0.iter().map(|(n, v)| n.len() + v.len() + 4).sum()
     }
 }
 
@@ -478,15 +245,19 @@ const KNOWN_NAMES: [&str; 33] = [
     "x-cache",
 ];
 
-/// The well-known name `name` is in any case, as static lowercase text.
-fn known_name(name: &str) -> Option<&'static str> {
+/// `name` in lowercase: a well-known name as static text, any other one allocated.
+fn lowercase_name(name: &str) -> Text {
     // a name written in lowercase (the model's own) is looked up as it is
-    let found = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        KNOWN_NAMES.binary_search_by(|k| cmp_lowercase(k, name))
-    } else {
-        KNOWN_NAMES.binary_search(&name)
-    };
-    found.ok().map(|i| KNOWN_NAMES[i])
+    if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return match KNOWN_NAMES.binary_search(&name) {
+            Ok(i) => Cow::Borrowed(KNOWN_NAMES[i]),
+            Err(_) => Cow::Owned(name.to_string()),
+        };
+    }
+    if let Ok(i) = KNOWN_NAMES.binary_search_by(|k| cmp_lowercase(k, name)) {
+        return Cow::Borrowed(KNOWN_NAMES[i]);
+    }
+    Cow::Owned(name.to_ascii_lowercase())
 }
 
 /// Orders lowercase `k` against `name` compared ASCII case-insensitively.
@@ -864,11 +635,9 @@ mod tests {
         assert!(KNOWN_NAMES.windows(2).all(|w| w[0] < w[1]));
         assert!(KNOWN_NAMES.iter().all(|n| *n == n.to_ascii_lowercase()));
         for n in KNOWN_NAMES {
-            assert_eq!(known_name(&n.to_ascii_uppercase()), Some(n));
-            assert_eq!(known_name(n), Some(n));
+            assert!(matches!(lowercase_name(&n.to_ascii_uppercase()), Cow::Borrowed(b) if b == n));
         }
-        assert_eq!(known_name("X-Custom"), None);
-        assert_eq!(known_name("x-custom"), None);
+        assert!(matches!(lowercase_name("X-Custom"), Cow::Owned(o) if o == "x-custom"));
         let mut h = Headers::new();
         h.append("Content-Type", "a");
         h.append_static("vary", "Origin");
@@ -876,124 +645,6 @@ mod tests {
             h,
             Headers::from_pairs([("content-type", "a"), ("vary", "Origin")])
         );
-    }
-
-    /// What a block holds, as plain pairs.
-    fn pairs(h: &Headers) -> Vec<(String, String)> {
-        h.iter().map(|(n, v)| (n.into(), v.into())).collect()
-    }
-
-    fn hash_of(h: &Headers) -> u64 {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(h)
-    }
-
-    /// A block mixing static and owned names and values: clones, compares and hashes as
-    /// its text (a static and an owned copy of the same text are equal and hash alike),
-    /// serialises and prints as the list of pairs it used to be, and keeps each field's
-    /// text through copies into other blocks and removals.
-    #[test]
-    fn static_and_owned_text_clone_compare_and_hash_as_text() {
-        let mut a = Headers::new();
-        a.append_static("accept", "*/*");
-        a.append("X-Owned", "Mixed Case");
-        a.append_known("origin", String::from("https://a"));
-        a.append_known("vary", "Origin");
-        a.append("Cache-Control", "");
-        let want = [
-            ("accept", "*/*"),
-            ("x-owned", "Mixed Case"),
-            ("origin", "https://a"),
-            ("vary", "Origin"),
-            ("cache-control", ""),
-        ];
-        let owned = Headers::from_pairs(want);
-        assert_eq!(a, owned);
-        assert_eq!(hash_of(&a), hash_of(&owned));
-        let as_list: Vec<(Cow<'static, str>, Cow<'static, str>)> = want
-            .iter()
-            .map(|(n, v)| (Cow::Owned(n.to_string()), Cow::Owned(v.to_string())))
-            .collect();
-        assert_eq!(hash_of(&a), {
-            use std::hash::BuildHasher;
-            std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-                .hash_one(&as_list)
-        });
-        // the representation this block replaced, derived
-        mod before {
-            #[derive(Debug, serde::Serialize)]
-            pub(super) struct Headers(
-                pub(super) Vec<(super::Cow<'static, str>, super::Cow<'static, str>)>,
-            );
-        }
-        let old = before::Headers(as_list.clone());
-        assert_eq!(format!("{a:?}"), format!("{old:?}"));
-        assert_eq!(format!("{a:#?}"), format!("{old:#?}"));
-        let json = serde_json::to_string(&a).unwrap_or_default();
-        assert_eq!(json, serde_json::to_string(&old).unwrap_or_default());
-        assert_eq!(
-            json,
-            r#"[["accept","*/*"],["x-owned","Mixed Case"],["origin","https://a"],["vary","Origin"],["cache-control",""]]"#
-        );
-        let b = a.clone();
-        assert_eq!(
-            (b.get("X-OWNED"), b.get("origin")),
-            (Some("Mixed Case"), Some("https://a"))
-        );
-        assert_eq!(b, a);
-        // one value differs: unequal, whether static or owned
-        let mut c = Headers::from_pairs(want[..4].iter().copied());
-        c.append("cache-control", "x");
-        assert_ne!(c, a);
-        assert_ne!(Headers::from_pairs(want[..4].iter().copied()), a);
-        // the static text is the same pointer in the clone; owned text is copied
-        let ptr = |h: &Headers, i: usize| h.field(i).map(|(_, v)| v.as_ptr());
-        assert_eq!(ptr(&a, 0), ptr(&b, 0));
-        assert_ne!(ptr(&a, 1), ptr(&b, 1));
-        assert_eq!(
-            a.byte_size(),
-            want.iter()
-                .map(|(n, v)| n.len() + v.len() + 4)
-                .sum::<usize>()
-        );
-        // copied into other blocks, owned text comes along
-        let mut d = Headers::new();
-        d.append("x-first", "1");
-        d.extend_from(&a);
-        assert_eq!(pairs(&d)[1..], pairs(&a)[..]);
-        let mut e = Headers::new();
-        e.extend_where(&a, |n| n != "accept");
-        assert_eq!(pairs(&e), pairs(&a)[1..]);
-        let mut f = Headers::from_pairs([("origin", "https://kept"), ("x-f", "f")]);
-        f.append_missing(&a);
-        assert_eq!(f.get("origin"), Some("https://kept"));
-        assert_eq!(f.get("x-owned"), Some("Mixed Case"));
-        assert_eq!(f.len(), 6);
-        // removing owned fields keeps the others' text (the buffer is rebuilt)
-        let mut g = a.clone();
-        g.remove("x-owned");
-        assert_eq!(
-            pairs(&g),
-            pairs(&Headers::from_pairs(
-                want.iter().copied().filter(|(n, _)| *n != "x-owned")
-            ))
-        );
-        assert_eq!(&*g.text, "https://a");
-        g.insert("Origin", "https://b");
-        assert_eq!(g.get("origin"), Some("https://b"));
-        assert_eq!(g.len(), 4);
-        g.retain(|n| n == "accept");
-        assert_eq!(pairs(&g), [("accept".to_string(), "*/*".to_string())]);
-        assert!(g.text.is_empty());
-    }
-
-    /// The layout the stored-entry figures rest on (64-bit): a field line is 32 bytes,
-    /// a block 48 (its list and one text buffer).
-    #[test]
-    #[cfg(target_pointer_width = "64")]
-    fn a_field_is_32_bytes() {
-        assert_eq!(std::mem::size_of::<Field>(), 32);
-        assert_eq!(std::mem::size_of::<Headers>(), 48);
     }
 
     #[test]

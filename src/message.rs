@@ -76,10 +76,8 @@ pub struct Response {
 }
 
 impl Response {
-    /// A response with no body. Its header block is complete: its spare room is
-    /// released (what a stored response keeps is what it uses).
-    pub fn new(status: u16, mut headers: Headers) -> Self {
-        headers.shrink_to_fit();
+    /// A response with no body.
+    pub fn new(status: u16, headers: Headers) -> Self {
         Response {
             status,
             headers,
