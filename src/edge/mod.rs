@@ -153,7 +153,7 @@ pub struct Variant {
     /// Selecting fields.
     pub spec: VarySpec,
     /// The original request's normalised values for them.
-    pub values: Vec<Option<String>>,
+    pub values: Box<[Option<Box<str>>]>,
     /// The response.
     pub response: Arc<Response>,
     /// When it was stored (it is visible from then on: a fetch still in flight is stored
@@ -181,19 +181,42 @@ impl Variant {
 
 /// All variants stored under one primary key (pure: the proxy's own store keeps them).
 ///
-/// Lookups are not linear in the number of variants: `index` maps the hash of each
-/// variant's (selecting fields, selecting values) pair to its position, and the variant
-/// itself is compared on a hit, so a lookup costs one hash probe per distinct `Vary` spec
-/// (almost always one) and the index holds no second copy of any spec or value. Variants
-/// are shared (`Arc`), so copying a set (the proxy's copy-on-write store) copies pointers.
+/// Most URLs hold one variant, and a set of one is just that variant (no list, no
+/// index: 16 bytes inline), looked up by comparing its selecting values directly.
+/// Larger sets are not searched linearly: `index` maps the hash of each variant's
+/// (selecting fields, selecting values) pair to its position, and the variant itself is
+/// compared on a hit, so a lookup costs one hash probe per distinct `Vary` spec (almost
+/// always one) and the index holds no second copy of any spec or value. Variants are
+/// shared (`Arc`), so copying a set (the proxy's copy-on-write store) copies pointers.
 /// Sets of at most [`SMALL_SET`] variants have no map: each variant keeps its hash, and
 /// comparing a handful of hashes costs less than a probe (and saves the map's ~100 bytes
-/// per stored URL). The index is rebuilt by [`Self::insert`]; a set whose `variants` were
-/// changed directly falls back to a scan.
+/// per stored URL). The index is rebuilt by [`Self::insert`]; a copy made by
+/// [`Self::unindexed_copy`] scans until then.
 #[derive(Clone, Debug, Default)]
 pub struct VariantSet {
+    /// Variants, oldest first (read-only: change them through the set's methods).
+    pub variants: Variants,
+}
+
+/// The variants of a [`VariantSet`], oldest first: a slice of shared variants to read
+/// (`iter`, `len`, indexing), kept as nothing, one variant, or a boxed indexed list.
+#[derive(Clone, Default)]
+pub struct Variants(Repr);
+
+#[derive(Clone, Debug, Default)]
+enum Repr {
+    #[default]
+    Empty,
+    One(Arc<Variant>),
+    /// Two or more.
+    Many(Box<Many>),
+}
+
+/// Two or more variants and their index.
+#[derive(Clone, Debug, Default)]
+struct Many {
     /// Variants, oldest first.
-    pub variants: Vec<Arc<Variant>>,
+    list: Vec<Arc<Variant>>,
     /// Secondary-key hash -> position, for the first variant with that hash (empty for
     /// small sets).
     index: HashMap<u64, usize, hash::FastBuild>,
@@ -204,6 +227,35 @@ pub struct VariantSet {
     specs: Vec<usize>,
     /// How many variants `index` and `specs` describe.
     indexed: usize,
+}
+
+impl std::ops::Deref for Variants {
+    type Target = [Arc<Variant>];
+
+    fn deref(&self) -> &[Arc<Variant>] {
+        match &self.0 {
+            Repr::Empty => &[],
+            Repr::One(v) => std::slice::from_ref(v),
+            Repr::Many(m) => &m.list,
+        }
+    }
+}
+
+impl std::fmt::Debug for Variants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Variants {
+    /// Slots of the heap list holding the variants (0 for none or one, which need no
+    /// list), for weighing.
+    pub fn capacity(&self) -> usize {
+        match &self.0 {
+            Repr::Many(m) => m.list.capacity(),
+            _ => 0,
+        }
+    }
 }
 
 /// Up to this many variants a set is searched by comparing each variant's hash.
@@ -226,7 +278,7 @@ const ABSENT: u8 = 0xfe;
 /// Hash of a stored variant's (spec, values). Values are fed as bytes (`write` is
 /// streaming: pieces hash as their concatenation), so [`request_hash`] gets the same
 /// hash from a request's values without building them.
-fn secondary_hash(spec: &VarySpec, values: &[Option<String>]) -> u64 {
+fn secondary_hash(spec: &VarySpec, values: &[Option<Box<str>>]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = key_hasher();
     spec.hash(&mut h);
@@ -313,45 +365,85 @@ fn same_value(compare: VaryCompare, req: &Headers, name: &str, stored: Option<&s
     }
 }
 
-impl VariantSet {
-    /// The most recently stored visible variant whose `Vary` matches `req` (RFC 9111 §4.1:
-    /// with several matches, the most recent is used).
-    pub fn select(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
-        if self.indexed != self.variants.len() {
-            return self.scan(knobs, req, now);
-        }
-        // one variant per (spec, values): the newest visible match over the specs
-        self.specs
+/// Whether `req`'s selecting values for `v`'s spec are the ones `v` was stored with
+/// (never for a `Vary: *` entry, RFC 9111 §4.1), compared in place: the same answer as
+/// [`vary::matches`] and as the index's hash probe followed by the comparison.
+fn same_values(compare: VaryCompare, v: &Variant, req: &Headers) -> bool {
+    !v.spec.star
+        && v.spec
+            .names
             .iter()
-            .map(|&i| &self.variants[i].spec)
-            .filter(|spec| !spec.star)
-            .filter_map(|spec| self.position(knobs.vary_compare, spec, &req.headers))
-            .filter(|&i| self.variants[i].stored_at <= now)
-            .max()
-            .map(|i| &*self.variants[i])
-    }
+            .zip(&v.values)
+            .all(|(n, s)| same_value(compare, req, n, s.as_deref()))
+}
 
+impl Many {
     /// Where the variant stored for `spec` and `req`'s values for it is, if any.
     fn position(&self, compare: VaryCompare, spec: &VarySpec, req: &Headers) -> Option<usize> {
         let hash = request_hash(compare, spec, req);
         let same = |i: &usize| {
-            let v = &self.variants[*i];
-            v.secondary_hash == hash
-                && v.spec == *spec
-                && spec
-                    .names
-                    .iter()
-                    .zip(&v.values)
-                    .all(|(n, s)| same_value(compare, req, n, s.as_deref()))
+            let v = &self.list[*i];
+            v.secondary_hash == hash && v.spec == *spec && same_values(compare, v, req)
         };
-        if self.variants.len() <= SMALL_SET {
-            return (0..self.variants.len()).rev().find(same);
+        if self.list.len() <= SMALL_SET {
+            return (0..self.list.len()).rev().find(same);
         }
         self.index
             .get(&hash)
             .copied()
             .filter(same)
             .or_else(|| self.collided.iter().copied().find(same))
+    }
+
+    fn reindex(&mut self) {
+        self.collided.clear();
+        self.specs.clear();
+        self.indexed = self.list.len();
+        let small = self.list.len() <= SMALL_SET;
+        if small {
+            self.index = HashMap::default();
+        } else {
+            self.index.clear();
+        }
+        for (i, v) in self.list.iter().enumerate() {
+            if !self.specs.iter().any(|&j| self.list[j].spec == v.spec) {
+                self.specs.push(i);
+            }
+            if small {
+                continue;
+            }
+            match self.index.entry(v.secondary_hash) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+                std::collections::hash_map::Entry::Occupied(_) => self.collided.push(i),
+            }
+        }
+    }
+}
+
+impl VariantSet {
+    /// The most recently stored visible variant whose `Vary` matches `req` (RFC 9111 §4.1:
+    /// with several matches, the most recent is used).
+    pub fn select(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
+        let m = match &self.variants.0 {
+            Repr::Empty => return None,
+            Repr::One(v) => {
+                let hit = v.stored_at <= now && same_values(knobs.vary_compare, v, &req.headers);
+                return hit.then_some(&**v);
+            }
+            Repr::Many(m) if m.indexed != m.list.len() => return self.scan(knobs, req, now),
+            Repr::Many(m) => m,
+        };
+        // one variant per (spec, values): the newest visible match over the specs
+        m.specs
+            .iter()
+            .map(|&i| &m.list[i].spec)
+            .filter(|spec| !spec.star)
+            .filter_map(|spec| m.position(knobs.vary_compare, spec, &req.headers))
+            .filter(|&i| m.list[i].stored_at <= now)
+            .max()
+            .map(|i| &*m.list[i])
     }
 
     fn scan(&self, knobs: &Knobs, req: &Request, now: Timestamp) -> Option<&Variant> {
@@ -368,60 +460,80 @@ impl VariantSet {
     /// Adds a variant, replacing one with the same secondary key, then evicting the oldest
     /// beyond `max_variants`. Returns how many were evicted by the cap.
     pub fn insert(&mut self, v: Variant, max_variants: Option<usize>) -> usize {
-        self.variants.retain(|o| {
-            !(o.secondary_hash == v.secondary_hash && o.spec == v.spec && o.values == v.values)
-        });
-        self.variants.push(Arc::new(v));
-        let mut evicted = 0;
-        if let Some(max) = max_variants {
-            let over = self.variants.len().saturating_sub(max.max(1));
-            self.variants.drain(..over);
-            evicted = over;
+        let v = Arc::new(v);
+        let same = |o: &Variant| {
+            o.secondary_hash == v.secondary_hash && o.spec == v.spec && o.values == v.values
+        };
+        let max = max_variants.map(|m| m.max(1));
+        // the usual cases, a first variant or one replacing the only one, need no list
+        match &mut self.variants.0 {
+            Repr::Empty => {
+                self.variants.0 = Repr::One(v);
+                return 0;
+            }
+            Repr::One(o) if max == Some(1) || same(o) => {
+                let evicted = usize::from(!same(o));
+                *o = v;
+                return evicted;
+            }
+            _ => {}
         }
-        self.reindex();
-        evicted
+        self.edit(|list| {
+            list.retain(|o| !same(o));
+            list.push(v.clone());
+            let over = max.map_or(0, |m| list.len().saturating_sub(m));
+            list.drain(..over);
+            over
+        })
+    }
+
+    /// Applies `f` to the variants as a list, then stores them again as none, one or an
+    /// indexed list (reusing the list and index it had).
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<Arc<Variant>>) -> R) -> R {
+        let mut many = match std::mem::take(&mut self.variants.0) {
+            Repr::Empty => Box::default(),
+            Repr::One(v) => {
+                let mut m = Box::<Many>::default();
+                m.list.push(v);
+                m
+            }
+            Repr::Many(m) => m,
+        };
+        let r = f(&mut many.list);
+        self.variants.0 = match many.list.len() {
+            0 => Repr::Empty,
+            1 => many.list.pop().map_or(Repr::Empty, Repr::One),
+            _ => {
+                many.reindex();
+                Repr::Many(many)
+            }
+        };
+        r
     }
 
     /// A copy holding the same (shared) variants without the index, for a copy-on-write
     /// update that [`Self::insert`]s next (which rebuilds the index): copying the index
     /// only to rebuild it would double the cost of an update. Until then lookups scan.
     pub fn unindexed_copy(&self) -> VariantSet {
+        let repr = match &self.variants.0 {
+            Repr::Many(m) => Repr::Many(Box::new(Many {
+                list: m.list.clone(),
+                ..Many::default()
+            })),
+            r => r.clone(),
+        };
         VariantSet {
-            variants: self.variants.clone(),
-            ..VariantSet::default()
+            variants: Variants(repr),
         }
     }
 
     /// Drops the `n` oldest variants (at least one is kept).
     pub fn drop_oldest(&mut self, n: usize) {
-        let n = n.min(self.variants.len().saturating_sub(1));
-        self.variants.drain(..n);
-        self.reindex();
-    }
-
-    fn reindex(&mut self) {
-        self.collided.clear();
-        self.specs.clear();
-        self.indexed = self.variants.len();
-        let small = self.variants.len() <= SMALL_SET;
-        if small {
-            self.index = HashMap::default();
-        } else {
-            self.index.clear();
-        }
-        for (i, v) in self.variants.iter().enumerate() {
-            if !self.specs.iter().any(|&j| self.variants[j].spec == v.spec) {
-                self.specs.push(i);
-            }
-            if small {
-                continue;
-            }
-            match self.index.entry(v.secondary_hash) {
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(i);
-                }
-                std::collections::hash_map::Entry::Occupied(_) => self.collided.push(i),
-            }
+        if self.variants.len() > 1 {
+            self.edit(|list| {
+                let n = n.min(list.len() - 1);
+                list.drain(..n);
+            });
         }
     }
 
@@ -429,14 +541,15 @@ impl VariantSet {
     /// `OPTIONS` entries, which only CDNs store, are left alone (CloudFront, the one that
     /// stores them, invalidates nothing on unsafe methods). Returns how many went.
     pub fn invalidate(&mut self, urls: &[String]) -> usize {
-        let before = self.variants.len();
-        self.variants
-            .retain(|v| !(v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url)));
-        let gone = before - self.variants.len();
-        if gone > 0 {
-            self.reindex();
+        let goes = |v: &Variant| v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url);
+        if !self.variants.iter().any(|v| goes(v)) {
+            return 0;
         }
-        gone
+        self.edit(|list| {
+            let before = list.len();
+            list.retain(|v| !goes(v));
+            before - list.len()
+        })
     }
 
     /// Bytes held, for capacity accounting.

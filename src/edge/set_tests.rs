@@ -25,6 +25,14 @@ fn resp(pairs: &[(&str, &str)]) -> Arc<Response> {
     Arc::new(Response::new(200, h))
 }
 
+/// The list and index of a set of two or more variants.
+fn many(set: &mut VariantSet) -> &mut Many {
+    match &mut set.variants.0 {
+        Repr::Many(m) => m,
+        r => panic!("not a list of two or more: {r:?}"),
+    }
+}
+
 const ORIGINS: &[&str] = &["https://a", "https://b", "https://c", "https://d"];
 const VARY: &[&str] = &["Origin", "Accept-Encoding", "Origin, Accept-Encoding", ""];
 const AE: &[&str] = &["gzip", "br", "gzip, br"];
@@ -128,13 +136,13 @@ fn ten_thousand_variants_look_up_without_a_scan() {
             i,
         )
         .unwrap();
-        set.variants.push(Arc::new(v));
+        set.insert(v, None);
     }
-    set.reindex();
     let r = req(&[("origin", "https://s17.example")]);
     assert_eq!(set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag), Some(17));
-    assert_eq!(set.specs.len(), 1);
-    assert_eq!(set.index.len(), 10_000);
+    let m = many(&mut set);
+    assert_eq!(m.specs.len(), 1);
+    assert_eq!(m.index.len(), 10_000);
 }
 
 /// Variants whose secondary keys hash alike are found by comparing them one by one:
@@ -151,10 +159,11 @@ fn hash_collisions_fall_back_to_comparing_variants() {
         let v = make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, i as Tag);
         set.insert(v.unwrap(), None);
     }
-    let mut moved: Vec<usize> = set.index.drain().map(|(_, i)| i).collect();
+    let m = many(&mut set);
+    let mut moved: Vec<usize> = m.index.drain().map(|(_, i)| i).collect();
     assert_eq!(moved.len(), origins.len());
     moved.sort_unstable();
-    set.collided = moved;
+    m.collided = moved;
     for (i, o) in origins.iter().enumerate() {
         let r = req(&[("origin", o)]);
         assert_eq!(
@@ -257,10 +266,10 @@ fn a_hash_collision_never_selects_another_variant() {
     }
 }
 
-/// `variants` is public: a caller that removes variants directly (as purges do) leaves the
-/// index stale, and lookups must then scan instead of trusting stale positions.
+/// An index that no longer describes the list (as after [`VariantSet::unindexed_copy`])
+/// is not trusted: lookups scan until the set is indexed again.
 #[test]
-fn a_set_changed_directly_is_scanned() {
+fn a_set_whose_index_is_stale_is_scanned() {
     let knobs = Knobs::rfc9111();
     let mut set = VariantSet::default();
     for i in 0..(SMALL_SET + 4) {
@@ -270,7 +279,7 @@ fn a_set_changed_directly_is_scanned() {
             None,
         );
     }
-    set.variants.remove(0);
+    many(&mut set).list.remove(0);
     let last = SMALL_SET + 3;
     let r = req(&[("origin", &format!("https://o{last}"))]);
     assert_eq!(
@@ -372,8 +381,10 @@ fn invalidate_drops_only_that_urls_variants_and_reindexes() {
     assert_eq!(set.variants.len(), total);
     assert_eq!(set.invalidate(&["https://api/d".to_string()]), total / 2);
     assert!(set.variants.iter().all(|v| &*v.url == "https://api/e"));
-    assert_eq!(set.indexed, set.variants.len(), "the index is rebuilt");
-    assert!(set.variants.len() > SMALL_SET && !set.index.is_empty());
+    let n = set.variants.len();
+    let m = many(&mut set);
+    assert_eq!(m.indexed, n, "the index is rebuilt");
+    assert!(n > SMALL_SET && !m.index.is_empty());
 }
 
 /// Capacity accounting (`sim::Sim::stored`, the proxy's weigher builds on it): a set
@@ -389,4 +400,153 @@ fn a_set_weighs_its_responses_and_64_bytes_each() {
         .sum();
     assert_eq!(set.variants.len(), ORIGINS.len());
     assert_eq!(set.byte_size(), want);
+}
+
+/// The inline form a set takes for one variant, by tag: `None` when the set is not one
+/// variant held inline.
+fn one_tag(set: &VariantSet) -> Option<Tag> {
+    match &set.variants.0 {
+        Repr::One(v) => Some(v.tag),
+        _ => None,
+    }
+}
+
+/// A set of one variant is held inline (no list, no index) and grows into an indexed
+/// list at the second distinct variant; trimmed back to one (by the cap, by dropping the
+/// oldest, by invalidation) it is held inline again, and emptied it is nothing. Every
+/// form answers lookups and reads (`len`, indexing, `capacity`) alike.
+#[test]
+fn one_variant_grows_to_a_list_and_back() {
+    let knobs = Knobs::rfc9111();
+    let store = |set: &mut VariantSet, o: &str, tag: Tag, cap: Option<usize>| {
+        let r = req(&[("origin", o)]);
+        let v = make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, tag);
+        set.insert(v.unwrap(), cap)
+    };
+    let tag_for = |set: &VariantSet, o: &str| {
+        set.select(&knobs, &req(&[("origin", o)]), SIM_EPOCH)
+            .map(|v| v.tag)
+    };
+    let mut set = VariantSet::default();
+    assert!(matches!(set.variants.0, Repr::Empty));
+    assert_eq!((set.variants.len(), set.variants.capacity()), (0, 0));
+    assert_eq!(tag_for(&set, "https://a"), None);
+    // the first variant, then one with the same secondary key replacing it: inline
+    assert_eq!(store(&mut set, "https://a", 1, None), 0);
+    assert_eq!(one_tag(&set), Some(1));
+    assert_eq!(store(&mut set, "https://a", 2, None), 0);
+    assert_eq!(one_tag(&set), Some(2));
+    assert_eq!((set.variants.len(), set.variants.capacity()), (1, 0));
+    assert_eq!(set.variants[0].tag, 2);
+    assert_eq!(tag_for(&set, "https://a"), Some(2));
+    assert_eq!(tag_for(&set, "https://b"), None);
+    // a second secondary key: a list of two, both found
+    assert_eq!(store(&mut set, "https://b", 3, None), 0);
+    assert_eq!(one_tag(&set), None);
+    assert_eq!(many(&mut set).list.len(), 2);
+    assert!(set.variants.capacity() >= 2);
+    assert_eq!(
+        (tag_for(&set, "https://a"), tag_for(&set, "https://b")),
+        (Some(2), Some(3))
+    );
+    // a cap of one keeps the newest, inline again, and says one was evicted
+    assert_eq!(store(&mut set, "https://c", 4, Some(1)), 2);
+    assert_eq!(one_tag(&set), Some(4));
+    assert_eq!(tag_for(&set, "https://a"), None);
+    // a cap of one over one other variant replaces it inline
+    assert_eq!(store(&mut set, "https://d", 5, Some(1)), 1);
+    assert_eq!(one_tag(&set), Some(5));
+    assert_eq!(store(&mut set, "https://d", 6, Some(1)), 0);
+    assert_eq!(one_tag(&set), Some(6));
+    // grown again, then dropping the oldest leaves the newest inline
+    for (i, o) in ORIGINS.iter().enumerate() {
+        store(&mut set, o, 10 + i as Tag, None);
+    }
+    // `https://d` is among them: it replaced tag 6
+    assert_eq!(set.variants.len(), ORIGINS.len());
+    set.drop_oldest(ORIGINS.len());
+    assert_eq!(one_tag(&set), Some(10 + ORIGINS.len() as Tag - 1));
+    set.drop_oldest(1);
+    assert_eq!(set.variants.len(), 1, "the last one is kept");
+    // invalidation: down to one (inline), then to none
+    store(&mut set, "https://x", 20, None);
+    let mut r = req(&[("origin", "https://y")]);
+    r.target = "/other".into();
+    let other = make_variant(&knobs, &r, resp(&[("vary", "Origin")]), SIM_EPOCH, 21);
+    set.insert(other.unwrap(), None);
+    assert_eq!(set.variants.len(), 3);
+    assert_eq!(set.invalidate(&["https://api/d".to_string()]), 2);
+    assert_eq!(one_tag(&set), Some(21));
+    assert_eq!(set.invalidate(&["https://api/d".to_string()]), 0);
+    assert_eq!(set.invalidate(&["https://api/other".to_string()]), 1);
+    assert!(matches!(set.variants.0, Repr::Empty));
+    assert!(set.variants.is_empty());
+}
+
+/// A set of one inline variant matches exactly as the scan does: a variant stored at a
+/// later time is not visible before it, an absent field matches only absent, and a
+/// `Vary: *` entry never matches (RFC 9111 §4.1).
+#[test]
+fn one_inline_variant_matches_as_a_scan() {
+    let mut knobs = Knobs::rfc9111();
+    knobs.vary_star = crate::edge::knobs::VaryStar::NeverMatch;
+    let later = SIM_EPOCH.plus_ms(1000);
+    for (vary, stored, at) in [
+        ("Origin", Some("https://a"), SIM_EPOCH),
+        ("Origin", None, SIM_EPOCH),
+        ("Origin", Some("https://a"), later),
+        ("Origin, Accept-Encoding", Some("https://a"), SIM_EPOCH),
+        ("*", Some("https://a"), SIM_EPOCH),
+        ("", None, SIM_EPOCH),
+    ] {
+        let h: Vec<(&str, &str)> = stored.iter().map(|o| ("origin", *o)).collect();
+        let v = make_variant(&knobs, &req(&h), resp(&[("vary", vary)]), at, 1).unwrap();
+        let mut set = VariantSet::default();
+        set.insert(v, None);
+        assert_eq!(one_tag(&set), Some(1));
+        for probe in [None, Some("https://a"), Some("https://b"), Some("")] {
+            let h: Vec<(&str, &str)> = probe.iter().map(|o| ("origin", *o)).collect();
+            let r = req(&h);
+            for now in [SIM_EPOCH, later] {
+                let got = set.select(&knobs, &r, now).map(|v| v.tag);
+                let want = set.scan(&knobs, &r, now).map(|v| v.tag);
+                assert_eq!(got, want, "{vary} {stored:?} {probe:?} {now:?}");
+                let visible = at <= now;
+                let same = vary != "*" && (vary.is_empty() || probe == stored);
+                assert_eq!(
+                    got.is_some(),
+                    visible && same,
+                    "{vary} {stored:?} {probe:?}"
+                );
+            }
+        }
+    }
+}
+
+/// An unindexed copy of an inline variant is the same inline variant (shared, not
+/// copied), and an empty set copies as empty.
+#[test]
+fn an_unindexed_copy_of_one_variant_shares_it() {
+    let knobs = Knobs::rfc9111();
+    let mut set = VariantSet::default();
+    assert!(set.unindexed_copy().variants.is_empty());
+    let v = make_variant(&knobs, &req(&[]), resp(&[]), SIM_EPOCH, 7).unwrap();
+    set.insert(v, None);
+    let copy = set.unindexed_copy();
+    assert_eq!(one_tag(&copy), Some(7));
+    assert!(Arc::ptr_eq(&copy.variants[0], &set.variants[0]));
+    assert_eq!(
+        copy.select(&knobs, &req(&[]), SIM_EPOCH).map(|v| v.tag),
+        Some(7)
+    );
+}
+
+/// The layouts the proxy's per-entry figures rest on (64-bit): a set is 16 bytes (none,
+/// one shared variant, or a boxed list), a variant 144 (its `Arc` block in mimalloc's
+/// 160-byte class).
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn set_and_variant_sizes() {
+    assert_eq!(std::mem::size_of::<VariantSet>(), 16);
+    assert_eq!(std::mem::size_of::<Variant>(), 144);
 }

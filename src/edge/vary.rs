@@ -9,7 +9,7 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VarySpec {
     /// Lowercase field names, sorted and deduplicated: order and case do not matter.
-    pub names: Vec<String>,
+    pub names: Box<[String]>,
     /// The response's `Vary` had a `*` member that this cache honours: never matches.
     pub star: bool,
 }
@@ -71,7 +71,10 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
     }
     let star =
         has_star && knobs.vary_star == VaryStar::NeverMatch && knobs.vary != VaryMode::Ignore;
-    Ok(VarySpec { names, star })
+    Ok(VarySpec {
+        names: names.into_boxed_slice(),
+        star,
+    })
 }
 
 /// The value a request presents for one selecting field, normalised as the cache does;
@@ -93,15 +96,16 @@ pub fn selecting_value(compare: VaryCompare, req: &Headers, name: &str) -> Optio
     }
 }
 
-/// The selecting values of `req` for `spec`, in `spec.names` order.
+/// The selecting values of `req` for `spec`, in `spec.names` order (as stored: one
+/// exact-size block for the list and one per value).
 pub fn selecting_values(
     compare: VaryCompare,
     spec: &VarySpec,
     req: &Headers,
-) -> Vec<Option<String>> {
+) -> Box<[Option<Box<str>>]> {
     spec.names
         .iter()
-        .map(|n| selecting_value(compare, req, n))
+        .map(|n| selecting_value(compare, req, n).map(String::into_boxed_str))
         .collect()
 }
 
@@ -112,7 +116,7 @@ pub fn selecting_values(
 pub fn matches(
     compare: VaryCompare,
     spec: &VarySpec,
-    stored: &[Option<String>],
+    stored: &[Option<Box<str>>],
     req: &Headers,
 ) -> bool {
     if spec.star {
@@ -125,7 +129,7 @@ pub fn matches(
 }
 
 /// A readable form of the secondary key: `origin=https://a accept-encoding=-`.
-pub fn describe(spec: &VarySpec, values: &[Option<String>]) -> String {
+pub fn describe(spec: &VarySpec, values: &[Option<Box<str>>]) -> String {
     if spec.star {
         return "vary=*".to_string();
     }
@@ -161,7 +165,7 @@ mod tests {
         let a = spec(&k, &["Origin, Accept-Encoding"]).unwrap();
         let b = spec(&k, &["accept-encoding", " ORIGIN "]).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.names, vec!["accept-encoding", "origin"]);
+        assert_eq!(*a.names, ["accept-encoding", "origin"]);
     }
 
     #[test]
@@ -195,7 +199,7 @@ mod tests {
         assert_eq!(spec(&k, &[" * "]), Err(VaryRefusal::Star));
         let foo = spec(&k, &["Foo, *"]).unwrap();
         assert!(!foo.star);
-        assert_eq!(foo.names, vec!["foo"]);
+        assert_eq!(*foo.names, ["foo"]);
         assert!(spec(&k, &["*, *"]).is_ok());
         let ats = profile("ats").unwrap().knobs;
         assert_eq!(spec(&ats, &["Foo, *"]), Err(VaryRefusal::Star));
@@ -206,15 +210,15 @@ mod tests {
         let mut k = Knobs::rfc9111();
         k.vary = VaryMode::IgnoreOrigin;
         assert_eq!(
-            spec(&k, &["Origin, Accept-Encoding"]).unwrap().names,
-            vec!["accept-encoding"]
+            *spec(&k, &["Origin, Accept-Encoding"]).unwrap().names,
+            ["accept-encoding"]
         );
         k.vary = VaryMode::Ignore;
         assert!(spec(&k, &["Origin"]).unwrap().names.is_empty());
         k.vary = VaryMode::AcceptEncodingOnly;
         assert_eq!(
-            spec(&k, &["Origin, accept-encoding"]).unwrap().names,
-            vec!["accept-encoding"]
+            *spec(&k, &["Origin, accept-encoding"]).unwrap().names,
+            ["accept-encoding"]
         );
         k.vary = VaryMode::Uncacheable;
         assert_eq!(
@@ -241,7 +245,7 @@ mod tests {
     #[test]
     fn value_comparison_per_cache() {
         let s = VarySpec {
-            names: vec!["accept-language".into()],
+            names: Box::new(["accept-language".into()]),
             star: false,
         };
         let stored = [("accept-language", "en, fr")];
@@ -356,7 +360,7 @@ mod branch_tests {
     #[test]
     fn describe_layout() {
         let s = VarySpec {
-            names: vec!["accept-encoding".into(), "origin".into()],
+            names: Box::new(["accept-encoding".into(), "origin".into()]),
             star: false,
         };
         assert_eq!(
@@ -364,7 +368,7 @@ mod branch_tests {
             "accept-encoding=- origin=https://a"
         );
         let star = VarySpec {
-            names: vec![],
+            names: Box::new([]),
             star: true,
         };
         assert_eq!(describe(&star, &[]), "vary=*");
