@@ -633,12 +633,15 @@ async fn revalidate(
             }
         }
     }
-    let empty = Either::Right(Empty::new());
-    let Ok(up_req) = upstream_request(&st, &parts.method, &core.target, &headers, empty) else {
+    let build = || {
+        let empty = Either::Right(Empty::new());
+        upstream_request(&st, &parts.method, &core.target, &headers, empty).ok()
+    };
+    let Some(up_req) = build() else {
         let plain = plan.without_candidate();
         return forward(st, parts, body, core, plain, leader).await;
     };
-    let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await;
+    let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout, build).await;
     let now = clock::now();
     let resp = match sent {
         Ok(r) => r,
@@ -1089,7 +1092,13 @@ async fn forward(
             )
         }
     };
-    match upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await {
+    // a retry (a bodiless request whose pooled connection closed) is built again
+    let again = || {
+        let empty = Either::Right(Empty::new());
+        upstream_request(&st, &parts.method, target, &parts.headers, empty).ok()
+    };
+    let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout, again).await;
+    match sent {
         Ok(r) => relay(st, core, plan, leader, r).await,
         Err(f) => fault(&st, &f, plan.fwd),
     }
@@ -1427,7 +1436,8 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: 
     let (st, mut core) = (st.clone(), core.clone());
     core.method = method.to_string();
     tokio::spawn(async move {
-        let Ok(resp) = upstream::send(&st.client, req, st.cfg.upstream_timeout).await else {
+        let Ok(resp) = upstream::send_copying(&st.client, req, st.cfg.upstream_timeout).await
+        else {
             return;
         };
         let (mut rparts, rbody) = resp.into_parts();
@@ -1535,7 +1545,7 @@ fn ask_upstream(
         let direct = *cell
             .get_or_init(|| async {
                 inc(&st.metrics.judge_fetches);
-                let resp = upstream::send(&st.client, req, st.cfg.upstream_timeout)
+                let resp = upstream::send_copying(&st.client, req, st.cfg.upstream_timeout)
                     .await
                     .ok()?;
                 let (rparts, rbody) = resp.into_parts();
