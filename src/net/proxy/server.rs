@@ -9,7 +9,7 @@ use super::collapse::{Inflight, Join, Leader, Shared};
 use super::judge;
 use super::metrics::{inc, Metrics};
 use super::names;
-use super::store::{Decided, Store, Stored, StoredBy, Wire};
+use super::store::{Decided, Head, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
 use super::{access_log, admin, framing, listener, Config, ADMIN_PREFIX};
 use crate::edge::{self, sf_string, CacheStatus, Completion, ForwardPlan, Fwd, Tag};
@@ -532,14 +532,14 @@ fn from_store(
     x_cache: &'static str,
 ) -> http::Response<ProxyBody> {
     let mut r = http::Response::new(Either::Left(Full::new(wire.body.clone())));
-    *r.status_mut() = wire.status;
+    *r.status_mut() = wire.status();
     // room for Age, Cache-Status, X-Cache and Via
     let mut h = wire.header_map(4);
     h.insert(header::AGE, HeaderValue::from(age));
     let cs = CacheStatus {
         ttl: Some(ttl),
         key: Some(Cow::Borrowed(key)),
-        stored_set_cookie: wire.set_cookie,
+        stored_set_cookie: wire.set_cookie(),
         ..cs
     };
     if let Some(v) = cache_status_value(&cs) {
@@ -775,7 +775,7 @@ fn freshened(
 /// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
 /// another request: the session leak the profile's rule allows.
 fn warn_set_cookie(st: &State, stored: &Stored, key: &str, core: &Request) {
-    if !stored.set_cookie || st.set_cookie_warned.contains_key(&stored.by.tag) {
+    if !stored.set_cookie() || st.set_cookie_warned.contains_key(&stored.by.tag) {
         return;
     }
     st.set_cookie_warned.insert(stored.by.tag, ());
@@ -1150,9 +1150,12 @@ async fn relay(
     }
     upstream::strip_hop_by_hop(&mut rparts.headers);
     let now = clock::now();
+    // each field's name and value are looked up once, for the core's view and for the
+    // stored block
+    let mut codes = Vec::new();
     let head = Arc::new(Response::new(
         rparts.status.as_u16(),
-        names::core_headers(&rparts.headers),
+        names::core_headers_coded(&rparts.headers, &mut codes),
     ));
     st.store
         .invalidate(&plan.invalidates(&st.knobs, &core, head.status, &head.headers));
@@ -1182,7 +1185,12 @@ async fn relay(
         length.is_some(),
         now,
     );
-    let wire_headers = rparts.headers.clone();
+    let keep = fits && (storable || leader.is_some());
+    // the stored block, made before the proxy's own fields are added (it was a copy of
+    // the whole map, looked up again field by field at completion)
+    let wire = keep
+        .then(|| Head::coded(rparts.status, &rparts.headers, &codes))
+        .flatten();
     if let Some(v) = cache_status_value(&cs) {
         rparts.headers.append(CACHE_STATUS, v);
     }
@@ -1191,7 +1199,6 @@ async fn relay(
         .headers
         .insert(X_CACHE, HeaderValue::from_static(x_cache));
     rparts.headers.append(header::VIA, VIA);
-    let keep = fits && (storable || leader.is_some());
     // the offer's variant shares `head`; once it is gone `head` is ours again, and is
     // moved into the completion rather than copied
     drop(made);
@@ -1201,7 +1208,7 @@ async fn relay(
         plan,
         core,
         head,
-        wire_headers,
+        wire,
         tag,
         leader,
         storable,
@@ -1227,7 +1234,7 @@ fn completion(
     plan: ForwardPlan,
     core: Request,
     head: Response,
-    wire_headers: HeaderMap,
+    wire: Option<Head>,
     tag: Tag,
     leader: Option<Leader>,
     storable: bool,
@@ -1250,9 +1257,12 @@ fn completion(
                 return;
             }
         };
+        // a block its record format cannot hold (never under hyper's head limits): not
+        // stored, and the waiters fetch for themselves
+        let Some(wire) = wire else { return };
         let done = Fetched {
             head,
-            wire_headers,
+            wire,
             body,
             tag,
         };
@@ -1302,11 +1312,11 @@ fn forwarded_status<'a>(
     cs
 }
 
-/// A forwarded answer that arrived whole: its head in the core's form, its wire header
-/// block, its body and the number of the request that asked for it.
+/// A forwarded answer that arrived whole: its head in the core's form, its stored
+/// status and header block, its body and the number of the request that asked for it.
 struct Fetched {
     head: Response,
-    wire_headers: HeaderMap,
+    wire: Head,
     body: Bytes,
     tag: Tag,
 }
@@ -1349,11 +1359,10 @@ fn bad_upstream(st: &State, fwd: Fwd, text: &str) -> http::Response<ProxyBody> {
 fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader: Option<Leader>) {
     let Fetched {
         head,
-        wire_headers,
+        wire,
         body,
         tag,
     } = done;
-    let status = http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::OK);
     let response = Arc::new(Response {
         status: head.status,
         headers: head.headers,
@@ -1362,22 +1371,18 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
     let variant = plan
         .offer(&st.knobs, core, response.clone(), clock::now(), tag)
         .and_then(Result::ok);
-    let mut wire_headers = wire_headers;
-    if variant
+    let wire = if variant
         .as_ref()
         .is_some_and(|v| !edge::replays_set_cookie(&v.response))
     {
         // the profile strips Set-Cookie from what it stores
-        wire_headers.remove(header::SET_COOKIE);
-    }
+        wire.without_set_cookie()
+    } else {
+        Some(wire)
+    };
     let by = StoredBy::new(core, tag, variant.as_ref().map(|v| &v.url));
-    let Some(wire) = Wire::new(
-        status,
-        &wire_headers,
-        Bytes::from_owner(ArcBytes(response.body.clone())),
-        by,
-    )
-    .map(Arc::new) else {
+    let body_bytes = Bytes::from_owner(ArcBytes(response.body.clone()));
+    let Some(wire) = wire.map(|h| Arc::new(Wire::from_head(h, body_bytes, by))) else {
         // a block its record format cannot hold (never under hyper's head limits): not
         // stored, and the waiters fetch for themselves
         return;
@@ -1450,10 +1455,15 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: 
             return;
         };
         let tag = st.tags.fetch_add(1, Ordering::Relaxed);
-        let head = Response::new(rparts.status.as_u16(), names::core_headers(&rparts.headers));
+        let mut codes = Vec::new();
+        let h = names::core_headers_coded(&rparts.headers, &mut codes);
+        let head = Response::new(rparts.status.as_u16(), h);
+        let Some(wire) = Head::coded(rparts.status, &rparts.headers, &codes) else {
+            return;
+        };
         let done = Fetched {
             head,
-            wire_headers: rparts.headers,
+            wire,
             body,
             tag,
         };
