@@ -59,6 +59,9 @@ pub struct State {
     set_cookie_warned: moka::sync::Cache<Tag, ()>,
     verdicts: moka::sync::Cache<VerdictKey, VerdictCell>,
     upstream_host: HeaderValue,
+    /// The upstream's authority, parsed once (its text is static: cloning it touches no
+    /// shared counter); `None` if it does not parse, and each request then reports why.
+    upstream_authority: Option<http::uri::Authority>,
 }
 
 impl State {
@@ -74,6 +77,7 @@ impl State {
         );
         let upstream_host = HeaderValue::from_str(&cfg.upstream.authority)
             .unwrap_or(HeaderValue::from_static("localhost"));
+        let upstream_authority = static_authority(&cfg.upstream.authority);
         State {
             client: upstream::client(cfg.upstream_timeout),
             knobs,
@@ -90,9 +94,19 @@ impl State {
                 .time_to_live(Duration::from_secs(60))
                 .build(),
             upstream_host,
+            upstream_authority,
             cfg,
         }
     }
+}
+
+/// `text` as an authority with static text (leaked once per proxy: a few bytes), or
+/// `None` when it is not one.
+fn static_authority(text: &str) -> Option<http::uri::Authority> {
+    http::uri::Authority::try_from(text).ok()?;
+    let text: &'static str = Box::leak(Box::from(text));
+    // cannot panic: the same text parsed above
+    Some(http::uri::Authority::from_static(text))
 }
 
 /// Runs the proxy until SIGINT/SIGTERM, then drains connections for up to 5 s. Sends
@@ -520,6 +534,42 @@ fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<Prox
     r.map(Either::Left)
 }
 
+/// Ages (in seconds) whose `Age` value is made once per process.
+const SMALL_AGES: usize = 3600;
+
+/// The `Age` field value for `age` seconds (RFC 9111 §5.1: a non-negative integer).
+///
+/// A hit formatted and allocated one per response (~200 instructions and a free); ages
+/// under an hour are taken from a table made on first use: static text (one leaked
+/// string of ~14 KB) and a value per age (~140 KB), whose clones copy a pointer and
+/// touch no shared counter.
+fn age_value(age: u64) -> HeaderValue {
+    static SMALL: std::sync::OnceLock<Box<[HeaderValue]>> = std::sync::OnceLock::new();
+    let small = SMALL.get_or_init(|| {
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(SMALL_AGES);
+        for a in 0..SMALL_AGES {
+            let _ = write!(text, "{a}");
+            ends.push(text.len());
+        }
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let mut start = 0;
+        ends.iter()
+            .map(|&end| {
+                // digits only: `from_static` accepts them (it panics on control bytes)
+                let v = HeaderValue::from_static(text.get(start..end).unwrap_or("0"));
+                start = end;
+                v
+            })
+            .collect()
+    });
+    usize::try_from(age)
+        .ok()
+        .and_then(|a| small.get(a))
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from(age))
+}
+
 /// A stored (or collapsed) response on the wire: the stored header block plus `Age`, our
 /// `Cache-Status` member (after any the upstream sent: RFC 9211 §2, the first member is
 /// the cache closest to the origin), `X-Cache` and `Via`. The body is shared, not copied.
@@ -535,7 +585,7 @@ fn from_store(
     *r.status_mut() = wire.status();
     // room for Age, Cache-Status, X-Cache and Via
     let mut h = wire.header_map(4);
-    h.insert(header::AGE, HeaderValue::from(age));
+    h.insert(header::AGE, age_value(age));
     let cs = CacheStatus {
         ttl: Some(ttl),
         key: Some(Cow::Borrowed(key)),
@@ -594,7 +644,7 @@ fn from_core(
 ) -> http::Response<ProxyBody> {
     let mut r = convert::to_hyper(resp).map(Either::Left);
     let h = r.headers_mut();
-    h.insert(header::AGE, HeaderValue::from(age));
+    h.insert(header::AGE, age_value(age));
     let cs = CacheStatus {
         ttl: Some(ttl),
         key: Some(Cow::Borrowed(key)),
@@ -1033,10 +1083,8 @@ fn build_upstream(
     body: UpBody,
     as_edge: bool,
 ) -> Result<http::Request<UpBody>, String> {
-    let uri = format!(
-        "http://{}{}{}",
-        st.cfg.upstream.authority, st.cfg.upstream.prefix, target
-    );
+    let up = &st.cfg.upstream;
+    let uri = upstream_uri(st.upstream_authority.as_ref(), &up.authority, &up.prefix, target)?;
     // Only the fields the profile forwards (edge::forward): CloudFront without an origin
     // request policy sends the origin the key's fields and its own, never `Origin`.
     let k = &*st.knobs;
@@ -1062,6 +1110,37 @@ fn build_upstream(
         .map_err(|e| e.to_string())?;
     *r.headers_mut() = h;
     Ok(r)
+}
+
+/// `http://` + the upstream's authority and path prefix + `target`. Put together from
+/// its parts (the authority parsed once) rather than written out and parsed whole per
+/// request; the same URI either way. Anything the parts refuse goes through the whole
+/// parse, for its error.
+fn upstream_uri(
+    parsed: Option<&http::uri::Authority>,
+    authority: &str,
+    prefix: &str,
+    target: &str,
+) -> Result<http::Uri, String> {
+    let pq = if prefix.is_empty() {
+        http::uri::PathAndQuery::try_from(target).ok()
+    } else {
+        http::uri::PathAndQuery::try_from(format!("{prefix}{target}")).ok()
+    };
+    // a target that is a path (or a query), so that the whole form splits there
+    let split = target.starts_with('/') || target.starts_with('?');
+    let parts = parsed.cloned().zip(pq).filter(|_| split);
+    if let Some((authority, pq)) = parts {
+        let mut p = http::uri::Parts::default();
+        p.scheme = Some(http::uri::Scheme::HTTP);
+        p.authority = Some(authority);
+        p.path_and_query = Some(pq);
+        if let Ok(u) = http::Uri::from_parts(p) {
+            return Ok(u);
+        }
+    }
+    let whole = format!("http://{authority}{prefix}{target}");
+    http::Uri::try_from(whole).map_err(|e| e.to_string())
 }
 
 /// Sends the client's request upstream as `plan` says and relays the answer.
@@ -1689,6 +1768,45 @@ mod tests {
         for m in &members {
             refill(&mut slot, m);
             assert_eq!(&slot, m);
+        }
+    }
+
+    /// The URI put together from its parts is the one the whole text parses to (and
+    /// what the parts refuse gets the whole parse's error).
+    #[test]
+    fn the_upstream_uri_from_parts_is_the_parsed_one() {
+        let targets = [
+            "/",
+            "/a/b?x=1&y=%20",
+            "?only=query",
+            "/p?q",
+            "/%E2%82%AC/x;y",
+            "*",
+            "",
+            "/bad path",
+            "/caf\u{e9}",
+        ];
+        for authority in ["127.0.0.1:8080", "origin.example:80", "[::1]:9000", "bad host"] {
+            let parsed = static_authority(authority);
+            for prefix in ["", "/api", "/v1/x"] {
+                for t in targets {
+                    let whole = format!("http://{authority}{prefix}{t}");
+                    let want = http::Uri::try_from(whole).map_err(|e| e.to_string());
+                    let got = upstream_uri(parsed.as_ref(), authority, prefix, t);
+                    assert_eq!(got, want, "{authority} {prefix} {t}");
+                }
+            }
+        }
+    }
+
+    /// The table's values are the formatted ones, at its edges and beyond.
+    #[test]
+    fn ages_from_the_table_are_the_formatted_ones() {
+        for a in [0, 1, 9, 10, 599, 600, 3599, 3600, 3601, 86_400, u64::MAX] {
+            assert_eq!(age_value(a), HeaderValue::from(a), "{a}");
+        }
+        for a in 0..SMALL_AGES as u64 {
+            assert_eq!(age_value(a).to_str().ok(), Some(a.to_string().as_str()));
         }
     }
 
