@@ -96,8 +96,7 @@ pub fn name(c: u16) -> Option<&'static HeaderName> {
 
 /// The static text of `name` if it is interned (or can be), for the core's header block.
 pub fn text(name: &HeaderName) -> Option<&'static str> {
-    let c = code(name)?;
-    TABLE.get(usize::from(c))?.get().map(|(_, t)| *t)
+    name_text(code(name)?)
 }
 
 /// How many field values the value table holds at most.
@@ -237,24 +236,49 @@ impl Interned {
     }
 }
 
+/// The codes a stored header block records for one field: its name's, and its value's
+/// when the value is interned (only with an interned name).
+pub type Codes = (Option<u16>, Option<u16>);
+
 /// The core's view of an upstream header block, as `convert::headers_lossy` makes it
 /// (every field, in order, values read lossily as UTF-8), but with interned names and
 /// values borrowed rather than copied per field (this is where values are admitted to
 /// the value table).
 pub fn core_headers(h: &HeaderMap) -> Headers {
+    core_headers_with(h, |_| {})
+}
+
+/// [`core_headers`], and each field's [`Codes`] pushed on `codes` (cleared first), for
+/// the stored block ([`super::store::Head::coded`]): a stored response's names and
+/// values are looked up once, not once for the core and again for the wire.
+pub fn core_headers_coded(h: &HeaderMap, codes: &mut Vec<Codes>) -> Headers {
+    codes.clear();
+    codes.reserve(h.len());
+    core_headers_with(h, |c| codes.push(c))
+}
+
+fn core_headers_with(h: &HeaderMap, mut each: impl FnMut(Codes)) -> Headers {
     let mut out = Headers::new();
     out.reserve(h.len());
     for (n, v) in h {
-        let Some(t) = text(n) else {
+        let Some((c, t)) = code(n).and_then(|c| Some((c, name_text(c)?))) else {
+            each((None, None));
             out.append(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
             continue;
         };
-        match value_code(n, v, true).and_then(value_text) {
+        let vc = value_code(n, v, true);
+        each((Some(c), vc));
+        match vc.and_then(value_text) {
             Some(interned) => out.append_static(t, interned),
             None => out.append_known(t, String::from_utf8_lossy(v.as_bytes()).into_owned()),
         }
     }
     out
+}
+
+/// The static text of the name with code `c`.
+fn name_text(c: u16) -> Option<&'static str> {
+    TABLE.get(usize::from(c))?.get().map(|(_, t)| *t)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::collapse::{Inflight, Join, Leader, Shared};
 use super::judge;
 use super::metrics::{inc, Metrics};
 use super::names;
-use super::store::{Decided, Store, Stored, StoredBy, Wire};
+use super::store::{Decided, Head, Store, Stored, StoredBy, Wire};
 use super::upstream::{self, Ended, TeeBody, UpBody, UpClient, VIA};
 use super::{access_log, admin, framing, listener, Config, ADMIN_PREFIX};
 use crate::edge::{self, sf_string, CacheStatus, Completion, ForwardPlan, Fwd, Tag};
@@ -59,6 +59,9 @@ pub struct State {
     set_cookie_warned: moka::sync::Cache<Tag, ()>,
     verdicts: moka::sync::Cache<VerdictKey, VerdictCell>,
     upstream_host: HeaderValue,
+    /// The upstream's authority, parsed once (its text is static: cloning it touches no
+    /// shared counter); `None` if it does not parse, and each request then reports why.
+    upstream_authority: Option<http::uri::Authority>,
 }
 
 impl State {
@@ -74,6 +77,7 @@ impl State {
         );
         let upstream_host = HeaderValue::from_str(&cfg.upstream.authority)
             .unwrap_or(HeaderValue::from_static("localhost"));
+        let upstream_authority = static_authority(&cfg.upstream.authority);
         State {
             client: upstream::client(cfg.upstream_timeout),
             knobs,
@@ -90,9 +94,19 @@ impl State {
                 .time_to_live(Duration::from_secs(60))
                 .build(),
             upstream_host,
+            upstream_authority,
             cfg,
         }
     }
+}
+
+/// `text` as an authority with static text (leaked once per proxy: a few bytes), or
+/// `None` when it is not one.
+fn static_authority(text: &str) -> Option<http::uri::Authority> {
+    http::uri::Authority::try_from(text).ok()?;
+    let text: &'static str = Box::leak(Box::from(text));
+    // cannot panic: the same text parsed above
+    Some(http::uri::Authority::from_static(text))
 }
 
 /// Runs the proxy until SIGINT/SIGTERM, then drains connections for up to 5 s. Sends
@@ -520,6 +534,42 @@ fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<Prox
     r.map(Either::Left)
 }
 
+/// Ages (in seconds) whose `Age` value is made once per process.
+const SMALL_AGES: usize = 3600;
+
+/// The `Age` field value for `age` seconds (RFC 9111 §5.1: a non-negative integer).
+///
+/// A hit formatted and allocated one per response (~200 instructions and a free); ages
+/// under an hour are taken from a table made on first use: static text (one leaked
+/// string of ~14 KB) and a value per age (~140 KB), whose clones copy a pointer and
+/// touch no shared counter.
+fn age_value(age: u64) -> HeaderValue {
+    static SMALL: std::sync::OnceLock<Box<[HeaderValue]>> = std::sync::OnceLock::new();
+    let small = SMALL.get_or_init(|| {
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(SMALL_AGES);
+        for a in 0..SMALL_AGES {
+            let _ = write!(text, "{a}");
+            ends.push(text.len());
+        }
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let mut start = 0;
+        ends.iter()
+            .map(|&end| {
+                // digits only: `from_static` accepts them (it panics on control bytes)
+                let v = HeaderValue::from_static(text.get(start..end).unwrap_or("0"));
+                start = end;
+                v
+            })
+            .collect()
+    });
+    usize::try_from(age)
+        .ok()
+        .and_then(|a| small.get(a))
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from(age))
+}
+
 /// A stored (or collapsed) response on the wire: the stored header block plus `Age`, our
 /// `Cache-Status` member (after any the upstream sent: RFC 9211 §2, the first member is
 /// the cache closest to the origin), `X-Cache` and `Via`. The body is shared, not copied.
@@ -532,14 +582,14 @@ fn from_store(
     x_cache: &'static str,
 ) -> http::Response<ProxyBody> {
     let mut r = http::Response::new(Either::Left(Full::new(wire.body.clone())));
-    *r.status_mut() = wire.status;
+    *r.status_mut() = wire.status();
     // room for Age, Cache-Status, X-Cache and Via
     let mut h = wire.header_map(4);
-    h.insert(header::AGE, HeaderValue::from(age));
+    h.insert(header::AGE, age_value(age));
     let cs = CacheStatus {
         ttl: Some(ttl),
         key: Some(Cow::Borrowed(key)),
-        stored_set_cookie: wire.set_cookie,
+        stored_set_cookie: wire.set_cookie(),
         ..cs
     };
     if let Some(v) = cache_status_value(&cs) {
@@ -594,7 +644,7 @@ fn from_core(
 ) -> http::Response<ProxyBody> {
     let mut r = convert::to_hyper(resp).map(Either::Left);
     let h = r.headers_mut();
-    h.insert(header::AGE, HeaderValue::from(age));
+    h.insert(header::AGE, age_value(age));
     let cs = CacheStatus {
         ttl: Some(ttl),
         key: Some(Cow::Borrowed(key)),
@@ -633,12 +683,15 @@ async fn revalidate(
             }
         }
     }
-    let empty = Either::Right(Empty::new());
-    let Ok(up_req) = upstream_request(&st, &parts.method, &core.target, &headers, empty) else {
+    let build = || {
+        let empty = Either::Right(Empty::new());
+        upstream_request(&st, &parts.method, &core.target, &headers, empty).ok()
+    };
+    let Some(up_req) = build() else {
         let plain = plan.without_candidate();
         return forward(st, parts, body, core, plain, leader).await;
     };
-    let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await;
+    let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout, build).await;
     let now = clock::now();
     let resp = match sent {
         Ok(r) => r,
@@ -772,7 +825,7 @@ fn freshened(
 /// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
 /// another request: the session leak the profile's rule allows.
 fn warn_set_cookie(st: &State, stored: &Stored, key: &str, core: &Request) {
-    if !stored.set_cookie || st.set_cookie_warned.contains_key(&stored.by.tag) {
+    if !stored.set_cookie() || st.set_cookie_warned.contains_key(&stored.by.tag) {
         return;
     }
     st.set_cookie_warned.insert(stored.by.tag, ());
@@ -1030,10 +1083,8 @@ fn build_upstream(
     body: UpBody,
     as_edge: bool,
 ) -> Result<http::Request<UpBody>, String> {
-    let uri = format!(
-        "http://{}{}{}",
-        st.cfg.upstream.authority, st.cfg.upstream.prefix, target
-    );
+    let up = &st.cfg.upstream;
+    let uri = upstream_uri(st.upstream_authority.as_ref(), &up.authority, &up.prefix, target)?;
     // Only the fields the profile forwards (edge::forward): CloudFront without an origin
     // request policy sends the origin the key's fields and its own, never `Origin`.
     let k = &*st.knobs;
@@ -1059,6 +1110,37 @@ fn build_upstream(
         .map_err(|e| e.to_string())?;
     *r.headers_mut() = h;
     Ok(r)
+}
+
+/// `http://` + the upstream's authority and path prefix + `target`. Put together from
+/// its parts (the authority parsed once) rather than written out and parsed whole per
+/// request; the same URI either way. Anything the parts refuse goes through the whole
+/// parse, for its error.
+fn upstream_uri(
+    parsed: Option<&http::uri::Authority>,
+    authority: &str,
+    prefix: &str,
+    target: &str,
+) -> Result<http::Uri, String> {
+    let pq = if prefix.is_empty() {
+        http::uri::PathAndQuery::try_from(target).ok()
+    } else {
+        http::uri::PathAndQuery::try_from(format!("{prefix}{target}")).ok()
+    };
+    // a target that is a path (or a query), so that the whole form splits there
+    let split = target.starts_with('/') || target.starts_with('?');
+    let parts = parsed.cloned().zip(pq).filter(|_| split);
+    if let Some((authority, pq)) = parts {
+        let mut p = http::uri::Parts::default();
+        p.scheme = Some(http::uri::Scheme::HTTP);
+        p.authority = Some(authority);
+        p.path_and_query = Some(pq);
+        if let Ok(u) = http::Uri::from_parts(p) {
+            return Ok(u);
+        }
+    }
+    let whole = format!("http://{authority}{prefix}{target}");
+    http::Uri::try_from(whole).map_err(|e| e.to_string())
 }
 
 /// Sends the client's request upstream as `plan` says and relays the answer.
@@ -1089,7 +1171,13 @@ async fn forward(
             )
         }
     };
-    match upstream::send(&st.client, up_req, st.cfg.upstream_timeout).await {
+    // a retry (a bodiless request whose pooled connection closed) is built again
+    let again = || {
+        let empty = Either::Right(Empty::new());
+        upstream_request(&st, &parts.method, target, &parts.headers, empty).ok()
+    };
+    let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout, again).await;
+    match sent {
         Ok(r) => relay(st, core, plan, leader, r).await,
         Err(f) => fault(&st, &f, plan.fwd),
     }
@@ -1141,9 +1229,12 @@ async fn relay(
     }
     upstream::strip_hop_by_hop(&mut rparts.headers);
     let now = clock::now();
+    // each field's name and value are looked up once, for the core's view and for the
+    // stored block
+    let mut codes = Vec::new();
     let head = Arc::new(Response::new(
         rparts.status.as_u16(),
-        names::core_headers(&rparts.headers),
+        names::core_headers_coded(&rparts.headers, &mut codes),
     ));
     st.store
         .invalidate(&plan.invalidates(&st.knobs, &core, head.status, &head.headers));
@@ -1173,7 +1264,12 @@ async fn relay(
         length.is_some(),
         now,
     );
-    let wire_headers = rparts.headers.clone();
+    let keep = fits && (storable || leader.is_some());
+    // the stored block, made before the proxy's own fields are added (it was a copy of
+    // the whole map, looked up again field by field at completion)
+    let wire = keep
+        .then(|| Head::coded(rparts.status, &rparts.headers, &codes))
+        .flatten();
     if let Some(v) = cache_status_value(&cs) {
         rparts.headers.append(CACHE_STATUS, v);
     }
@@ -1182,7 +1278,6 @@ async fn relay(
         .headers
         .insert(X_CACHE, HeaderValue::from_static(x_cache));
     rparts.headers.append(header::VIA, VIA);
-    let keep = fits && (storable || leader.is_some());
     // the offer's variant shares `head`; once it is gone `head` is ours again, and is
     // moved into the completion rather than copied
     drop(made);
@@ -1192,7 +1287,7 @@ async fn relay(
         plan,
         core,
         head,
-        wire_headers,
+        wire,
         tag,
         leader,
         storable,
@@ -1218,7 +1313,7 @@ fn completion(
     plan: ForwardPlan,
     core: Request,
     head: Response,
-    wire_headers: HeaderMap,
+    wire: Option<Head>,
     tag: Tag,
     leader: Option<Leader>,
     storable: bool,
@@ -1241,9 +1336,12 @@ fn completion(
                 return;
             }
         };
+        // a block its record format cannot hold (never under hyper's head limits): not
+        // stored, and the waiters fetch for themselves
+        let Some(wire) = wire else { return };
         let done = Fetched {
             head,
-            wire_headers,
+            wire,
             body,
             tag,
         };
@@ -1293,11 +1391,11 @@ fn forwarded_status<'a>(
     cs
 }
 
-/// A forwarded answer that arrived whole: its head in the core's form, its wire header
-/// block, its body and the number of the request that asked for it.
+/// A forwarded answer that arrived whole: its head in the core's form, its stored
+/// status and header block, its body and the number of the request that asked for it.
 struct Fetched {
     head: Response,
-    wire_headers: HeaderMap,
+    wire: Head,
     body: Bytes,
     tag: Tag,
 }
@@ -1340,11 +1438,10 @@ fn bad_upstream(st: &State, fwd: Fwd, text: &str) -> http::Response<ProxyBody> {
 fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader: Option<Leader>) {
     let Fetched {
         head,
-        wire_headers,
+        wire,
         body,
         tag,
     } = done;
-    let status = http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::OK);
     let response = Arc::new(Response {
         status: head.status,
         headers: head.headers,
@@ -1353,22 +1450,18 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
     let variant = plan
         .offer(&st.knobs, core, response.clone(), clock::now(), tag)
         .and_then(Result::ok);
-    let mut wire_headers = wire_headers;
-    if variant
+    let wire = if variant
         .as_ref()
         .is_some_and(|v| !edge::replays_set_cookie(&v.response))
     {
         // the profile strips Set-Cookie from what it stores
-        wire_headers.remove(header::SET_COOKIE);
-    }
+        wire.without_set_cookie()
+    } else {
+        Some(wire)
+    };
     let by = StoredBy::new(core, tag, variant.as_ref().map(|v| &v.url));
-    let Some(wire) = Wire::new(
-        status,
-        &wire_headers,
-        Bytes::from_owner(ArcBytes(response.body.clone())),
-        by,
-    )
-    .map(Arc::new) else {
+    let body_bytes = Bytes::from_owner(ArcBytes(response.body.clone()));
+    let Some(wire) = wire.map(|h| Arc::new(Wire::from_head(h, body_bytes, by))) else {
         // a block its record format cannot hold (never under hyper's head limits): not
         // stored, and the waiters fetch for themselves
         return;
@@ -1427,7 +1520,8 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: 
     let (st, mut core) = (st.clone(), core.clone());
     core.method = method.to_string();
     tokio::spawn(async move {
-        let Ok(resp) = upstream::send(&st.client, req, st.cfg.upstream_timeout).await else {
+        let Ok(resp) = upstream::send_copying(&st.client, req, st.cfg.upstream_timeout).await
+        else {
             return;
         };
         let (mut rparts, rbody) = resp.into_parts();
@@ -1440,10 +1534,15 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: 
             return;
         };
         let tag = st.tags.fetch_add(1, Ordering::Relaxed);
-        let head = Response::new(rparts.status.as_u16(), names::core_headers(&rparts.headers));
+        let mut codes = Vec::new();
+        let h = names::core_headers_coded(&rparts.headers, &mut codes);
+        let head = Response::new(rparts.status.as_u16(), h);
+        let Some(wire) = Head::coded(rparts.status, &rparts.headers, &codes) else {
+            return;
+        };
         let done = Fetched {
             head,
-            wire_headers: rparts.headers,
+            wire,
             body,
             tag,
         };
@@ -1535,7 +1634,7 @@ fn ask_upstream(
         let direct = *cell
             .get_or_init(|| async {
                 inc(&st.metrics.judge_fetches);
-                let resp = upstream::send(&st.client, req, st.cfg.upstream_timeout)
+                let resp = upstream::send_copying(&st.client, req, st.cfg.upstream_timeout)
                     .await
                     .ok()?;
                 let (rparts, rbody) = resp.into_parts();
@@ -1669,6 +1768,45 @@ mod tests {
         for m in &members {
             refill(&mut slot, m);
             assert_eq!(&slot, m);
+        }
+    }
+
+    /// The URI put together from its parts is the one the whole text parses to (and
+    /// what the parts refuse gets the whole parse's error).
+    #[test]
+    fn the_upstream_uri_from_parts_is_the_parsed_one() {
+        let targets = [
+            "/",
+            "/a/b?x=1&y=%20",
+            "?only=query",
+            "/p?q",
+            "/%E2%82%AC/x;y",
+            "*",
+            "",
+            "/bad path",
+            "/caf\u{e9}",
+        ];
+        for authority in ["127.0.0.1:8080", "origin.example:80", "[::1]:9000", "bad host"] {
+            let parsed = static_authority(authority);
+            for prefix in ["", "/api", "/v1/x"] {
+                for t in targets {
+                    let whole = format!("http://{authority}{prefix}{t}");
+                    let want = http::Uri::try_from(whole).map_err(|e| e.to_string());
+                    let got = upstream_uri(parsed.as_ref(), authority, prefix, t);
+                    assert_eq!(got, want, "{authority} {prefix} {t}");
+                }
+            }
+        }
+    }
+
+    /// The table's values are the formatted ones, at its edges and beyond.
+    #[test]
+    fn ages_from_the_table_are_the_formatted_ones() {
+        for a in [0, 1, 9, 10, 599, 600, 3599, 3600, 3601, 86_400, u64::MAX] {
+            assert_eq!(age_value(a), HeaderValue::from(a), "{a}");
+        }
+        for a in 0..SMALL_AGES as u64 {
+            assert_eq!(age_value(a).to_str().ok(), Some(a.to_string().as_str()));
         }
     }
 

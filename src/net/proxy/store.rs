@@ -18,6 +18,7 @@
 
 use super::lru::{Lru, Op, Removed};
 use super::metrics::{inc, Metrics};
+use super::names;
 use crate::edge::{self, Decision, ForwardPlan, Serve, Tag, Variant, VariantSet};
 use crate::message::Request;
 use crate::profile::Knobs;
@@ -30,19 +31,8 @@ use std::sync::Arc;
 /// One stored response as the wire sends it, and who stored it.
 #[derive(Debug)]
 pub struct Wire {
-    /// Status.
-    pub status: http::StatusCode,
-    /// Whether the block has a `Set-Cookie`.
-    pub set_cookie: bool,
-    /// How many fields `block` holds.
-    fields: u16,
-    /// The upstream's header block, hop-by-hop fields removed, in order, in one buffer:
-    /// a record per field (see [`Wire::new`]), then each field's (uninterned) name and
-    /// value. A hit builds its `http::HeaderMap` from it ([`Wire::header_map`]): names
-    /// from [`super::names`], values as slices of this buffer. A `(HeaderName,
-    /// HeaderValue)` per field cost 72 bytes before the text; a stored `HeaderMap` ~2 KB
-    /// for 7 fields.
-    block: Bytes,
+    /// Status and header block.
+    head: Head,
     /// The body, shared by every hit.
     pub body: Bytes,
     /// Who stored it.
@@ -52,7 +42,26 @@ pub struct Wire {
     pub by: StoredBy,
 }
 
-/// Bytes per field record in [`Wire::block`]: name code (bits 0–12, and the two
+/// A stored response's status and header block, made when its head arrives (before its
+/// body, and before the proxy adds its own fields to what it relays).
+#[derive(Debug)]
+pub struct Head {
+    /// Status.
+    status: http::StatusCode,
+    /// Whether the block has a `Set-Cookie`.
+    set_cookie: bool,
+    /// How many fields `block` holds.
+    fields: u16,
+    /// The upstream's header block, hop-by-hop fields removed, in order, in one buffer:
+    /// a record per field (see [`Head::coded`]), then each field's (uninterned) name and
+    /// value. A hit builds its `http::HeaderMap` from it ([`Wire::header_map`]): names
+    /// from [`super::names`], values as slices of this buffer. A `(HeaderName,
+    /// HeaderValue)` per field cost 72 bytes before the text; a stored `HeaderMap` ~2 KB
+    /// for 7 fields.
+    block: Bytes,
+}
+
+/// Bytes per field record in [`Head::block`]: name code (bits 0–12, and the two
 /// flags below), the length of an inline name or the code of an interned value, both
 /// `u16`, then the end of the value in the block (`u32`), little-endian.
 const RECORD: usize = 8;
@@ -73,67 +82,82 @@ const FLAGS: u16 = SENSITIVE | VALUE;
 // every interned name's code fits below the flags and `INLINE`
 const _: () = assert!(super::names::SLOTS < INLINE as usize);
 
-impl Wire {
-    /// The wire form of a response with header block `h` stored by `by` (names interned,
-    /// values copied once, into one buffer). `None` for a block too large for its
-    /// record format (over 65,535 fields or 4 GiB: never, under hyper's head limits).
-    pub fn new(status: http::StatusCode, h: &HeaderMap, body: Bytes, by: StoredBy) -> Option<Wire> {
-        let n = h.len();
-        let fields = u16::try_from(n).ok()?;
-        let codes: Vec<Option<u16>> = h.iter().map(|(n, _)| super::names::code(n)).collect();
-        // interned values (only with an interned name: the second `u16` holds one or the
-        // other); the core's copy admitted them (`names::core_headers`)
-        let values: Vec<Option<u16>> = h
+impl Head {
+    /// The stored form of status `status` and header block `h` (names interned, values
+    /// copied once, into one buffer). `None` for a block too large for its record format
+    /// (over 65,535 fields or 4 GiB: never, under hyper's head limits).
+    pub fn new(status: http::StatusCode, h: &HeaderMap) -> Option<Head> {
+        let codes: Vec<names::Codes> = h
             .iter()
-            .zip(&codes)
-            .map(|((name, v), c)| c.and_then(|_| super::names::value_code(name, v, false)))
+            .map(|(n, v)| {
+                let c = names::code(n);
+                // interned values only with an interned name (the second `u16` holds one
+                // or the other); the core's copy admitted them (`names::core_headers`)
+                (c, c.and_then(|_| names::value_code(n, v, false)))
+            })
             .collect();
-        let inline: usize = h
-            .iter()
-            .zip(&codes)
-            .map(|((name, _), c)| if c.is_some() { 0 } else { name.as_str().len() })
-            .sum();
+        Head::coded(status, h, &codes)
+    }
+
+    /// [`Head::new`] with each field's codes known already (`codes[i]` for the `i`-th
+    /// field of `h`, as [`names::core_headers_coded`] gives them).
+    pub fn coded(status: http::StatusCode, h: &HeaderMap, codes: &[names::Codes]) -> Option<Head> {
+        let n = h.len();
+        if codes.len() != n {
+            return Head::new(status, h);
+        }
+        let fields = u16::try_from(n).ok()?;
         let text: usize = h
-            .values()
-            .zip(&values)
-            .map(|(v, i)| if i.is_some() { 0 } else { v.len() })
+            .iter()
+            .zip(codes)
+            .map(|((name, v), (c, i))| {
+                let name = if c.is_some() { 0 } else { name.as_str().len() };
+                name + if c.is_some() && i.is_some() { 0 } else { v.len() }
+            })
             .sum();
-        let mut b = Vec::with_capacity(n * RECORD + inline + text);
+        let mut b = Vec::with_capacity(n * RECORD + text);
         b.resize(n * RECORD, 0);
-        for (i, (((name, v), c), interned)) in h.iter().zip(&codes).zip(&values).enumerate() {
-            let (code, second) = match (c, interned) {
-                (Some(c), Some(vc)) => (*c | VALUE, *vc),
-                (Some(c), None) => (*c, 0),
+        for (i, ((name, v), codes)) in h.iter().zip(codes).enumerate() {
+            let (code, second) = match *codes {
+                (Some(c), Some(vc)) => (c | VALUE, vc),
+                (Some(c), None) => {
+                    b.extend_from_slice(v.as_bytes());
+                    (c, 0)
+                }
                 (None, _) => {
                     b.extend_from_slice(name.as_str().as_bytes());
+                    b.extend_from_slice(v.as_bytes());
                     (INLINE, u16::try_from(name.as_str().len()).ok()?)
                 }
             };
-            if interned.is_none() {
-                b.extend_from_slice(v.as_bytes());
-            }
-            let mut code = code;
-            if v.is_sensitive() {
-                code |= SENSITIVE;
-            }
+            let code = if v.is_sensitive() { code | SENSITIVE } else { code };
             let end = u32::try_from(b.len()).ok()?;
-            let r = &mut b[i * RECORD..(i + 1) * RECORD];
+            let r = b.get_mut(i * RECORD..(i + 1) * RECORD)?;
             r[0..2].copy_from_slice(&code.to_le_bytes());
             r[2..4].copy_from_slice(&second.to_le_bytes());
             r[4..8].copy_from_slice(&end.to_le_bytes());
         }
-        Some(Wire {
+        Some(Head {
             status,
             set_cookie: h.contains_key(http::header::SET_COOKIE),
             fields,
             block: Bytes::from(b),
-            body,
-            by,
         })
     }
 
+    /// The same head without its `Set-Cookie` fields (a profile that strips them from
+    /// what it stores); itself when it has none.
+    pub fn without_set_cookie(self) -> Option<Head> {
+        if !self.set_cookie {
+            return Some(self);
+        }
+        let mut h = self.header_map(0);
+        h.remove(http::header::SET_COOKIE);
+        Head::new(self.status, &h)
+    }
+
     /// The header block as a map with room for `extra` more fields.
-    pub fn header_map(&self, extra: usize) -> HeaderMap {
+    fn header_map(&self, extra: usize) -> HeaderMap {
         let n = usize::from(self.fields);
         let mut h = HeaderMap::with_capacity(n + extra);
         let Some((records, _)) = self.block.split_at_checked(n * RECORD) else {
@@ -156,14 +180,14 @@ impl Wire {
         let code = u16::from_le_bytes([*r.first()?, *r.get(1)?]);
         let second = u16::from_le_bytes([*r.get(2)?, *r.get(3)?]);
         if code & VALUE != 0 {
-            let name = super::names::name(code & !FLAGS)?;
-            return Some((name.clone(), super::names::value(second)?.clone()));
+            let name = names::name(code & !FLAGS)?;
+            return Some((name.clone(), names::value(second)?.clone()));
         }
         let end = u32::from_le_bytes([*r.get(4)?, *r.get(5)?, *r.get(6)?, *r.get(7)?]) as usize;
         let start = *at;
         *at = end;
         let (name, start) = if code & !FLAGS != INLINE {
-            (super::names::name(code & !FLAGS)?.clone(), start)
+            (names::name(code & !FLAGS)?.clone(), start)
         } else {
             let len = usize::from(second);
             let name = self.block.get(start..start + len)?;
@@ -181,10 +205,38 @@ impl Wire {
         }
         Some((name, v))
     }
+}
+
+impl Wire {
+    /// The wire form of a response with header block `h` stored by `by` (see
+    /// [`Head::new`]; `None` when its record format cannot hold the block).
+    pub fn new(status: http::StatusCode, h: &HeaderMap, body: Bytes, by: StoredBy) -> Option<Wire> {
+        Some(Wire::from_head(Head::new(status, h)?, body, by))
+    }
+
+    /// The wire form of a response whose head was made already.
+    pub fn from_head(head: Head, body: Bytes, by: StoredBy) -> Wire {
+        Wire { head, body, by }
+    }
+
+    /// Status.
+    pub fn status(&self) -> http::StatusCode {
+        self.head.status
+    }
+
+    /// Whether the block has a `Set-Cookie`.
+    pub fn set_cookie(&self) -> bool {
+        self.head.set_cookie
+    }
+
+    /// The header block as a map with room for `extra` more fields.
+    pub fn header_map(&self, extra: usize) -> HeaderMap {
+        self.head.header_map(extra)
+    }
 
     /// Bytes of the stored header block (records, inline names, values).
     pub fn block_len(&self) -> usize {
-        self.block.len()
+        self.head.block.len()
     }
 }
 
@@ -813,7 +865,7 @@ mod tests {
         let w = Wire::new(http::StatusCode::OK, &h, Bytes::new(), by).unwrap();
         drop(h);
         assert!(buf.is_unique(), "the read buffer is still referenced");
-        assert!(w.set_cookie);
+        assert!(w.set_cookie());
         let m = w.header_map(4);
         let got: Vec<(&str, &[u8], bool)> = m
             .iter()
@@ -829,6 +881,52 @@ mod tests {
                 ("x-b", b"\xe9a", false),
             ]
         );
+    }
+
+    /// The block made from the codes the core's conversion looked up is the block
+    /// [`Head::new`] makes, and dropping `Set-Cookie` from a made head gives the head of
+    /// the map without it.
+    #[test]
+    fn a_coded_head_is_the_head_and_sheds_set_cookie() {
+        let mut h = HeaderMap::new();
+        let long = "y-".repeat(60);
+        let fields: [(&str, &[u8]); 7] = [
+            ("cache-control", b"public, max-age=600"),
+            ("set-cookie", b"a=1"),
+            ("x-store-test-coded", b"v"),
+            (&long, b"w"),
+            ("cache-control", b"public, max-age=600"),
+            ("set-cookie", b"b=2"),
+            ("x-bin", b"\xe9"),
+        ];
+        for (n, v) in fields {
+            let mut v = HeaderValue::from_bytes(v).unwrap();
+            v.set_sensitive(n == "set-cookie");
+            h.append(HeaderName::from_bytes(n.as_bytes()).unwrap(), v);
+        }
+        // The value repeated within the block is interned on its second sighting, in
+        // the middle of the first pass: that pass's coded block keeps the first copy's
+        // text (it looked the value up before it was interned), gives back the same
+        // fields, and from the next pass on the blocks are the same bytes.
+        for pass in 0..3 {
+            let mut codes = Vec::new();
+            let core = names::core_headers_coded(&h, &mut codes);
+            // (nothing that admits values runs between the two: `Head::new` does not)
+            let coded = Head::coded(http::StatusCode::OK, &h, &codes).unwrap();
+            let plain = Head::new(http::StatusCode::OK, &h).unwrap();
+            assert_eq!(core, crate::net::convert::headers_lossy(&h));
+            assert_eq!(coded.header_map(0), h);
+            assert_eq!(plain.header_map(0), h);
+            if pass > 0 {
+                assert_eq!(coded.block, plain.block);
+            }
+            assert_eq!((coded.fields, coded.set_cookie), (7, true));
+            let mut without = h.clone();
+            without.remove(http::header::SET_COOKIE);
+            let shed = coded.without_set_cookie().unwrap();
+            let want = Head::new(http::StatusCode::OK, &without).unwrap();
+            assert_eq!((shed.block, shed.fields, shed.set_cookie), (want.block, 5, false));
+        }
     }
 
     fn get(target: &str) -> Request {
