@@ -212,6 +212,10 @@ enum Repr {
     Many(Box<Many>),
 }
 
+/// Bytes of the boxed block a set of two or more variants keeps (its list, index and
+/// positions are further blocks), for a weigher of stored entries.
+pub const LIST_FORM_BYTES: usize = std::mem::size_of::<Many>();
+
 /// Two or more variants and their index.
 #[derive(Clone, Debug, Default)]
 struct Many {

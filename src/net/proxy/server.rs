@@ -1084,7 +1084,12 @@ fn build_upstream(
     as_edge: bool,
 ) -> Result<http::Request<UpBody>, String> {
     let up = &st.cfg.upstream;
-    let uri = upstream_uri(st.upstream_authority.as_ref(), &up.authority, &up.prefix, target)?;
+    let uri = upstream_uri(
+        st.upstream_authority.as_ref(),
+        &up.authority,
+        &up.prefix,
+        target,
+    )?;
     // Only the fields the profile forwards (edge::forward): CloudFront without an origin
     // request policy sends the origin the key's fields and its own, never `Origin`.
     let k = &*st.knobs;
@@ -1282,17 +1287,7 @@ async fn relay(
     // moved into the completion rather than copied
     drop(made);
     let head = Arc::try_unwrap(head).unwrap_or_else(|shared| Response::clone(&shared));
-    let on_end = completion(
-        &st,
-        plan,
-        core,
-        head,
-        wire,
-        tag,
-        leader,
-        storable,
-        fits,
-    );
+    let on_end = completion(&st, plan, core, head, wire, tag, leader, storable, fits);
     let rbody = match rbody {
         Some(b) if !b.is_end_stream() => b,
         _ => {
@@ -1786,7 +1781,12 @@ mod tests {
             "/bad path",
             "/caf\u{e9}",
         ];
-        for authority in ["127.0.0.1:8080", "origin.example:80", "[::1]:9000", "bad host"] {
+        for authority in [
+            "127.0.0.1:8080",
+            "origin.example:80",
+            "[::1]:9000",
+            "bad host",
+        ] {
             let parsed = static_authority(authority);
             for prefix in ["", "/api", "/v1/x"] {
                 for t in targets {

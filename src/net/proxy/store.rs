@@ -112,7 +112,11 @@ impl Head {
             .zip(codes)
             .map(|((name, v), (c, i))| {
                 let name = if c.is_some() { 0 } else { name.as_str().len() };
-                name + if c.is_some() && i.is_some() { 0 } else { v.len() }
+                name + if c.is_some() && i.is_some() {
+                    0
+                } else {
+                    v.len()
+                }
             })
             .sum();
         let mut b = Vec::with_capacity(n * RECORD + text);
@@ -130,7 +134,11 @@ impl Head {
                     (INLINE, u16::try_from(name.as_str().len()).ok()?)
                 }
             };
-            let code = if v.is_sensitive() { code | SENSITIVE } else { code };
+            let code = if v.is_sensitive() {
+                code | SENSITIVE
+            } else {
+                code
+            };
             let end = u32::try_from(b.len()).ok()?;
             let r = b.get_mut(i * RECORD..(i + 1) * RECORD)?;
             r[0..2].copy_from_slice(&code.to_le_bytes());
@@ -925,7 +933,10 @@ mod tests {
             without.remove(http::header::SET_COOKIE);
             let shed = coded.without_set_cookie().unwrap();
             let want = Head::new(http::StatusCode::OK, &without).unwrap();
-            assert_eq!((shed.block, shed.fields, shed.set_cookie), (want.block, 5, false));
+            assert_eq!(
+                (shed.block, shed.fields, shed.set_cookie),
+                (want.block, 5, false)
+            );
         }
     }
 

@@ -205,7 +205,10 @@ pub async fn send_copying(
     limit: Duration,
 ) -> Result<http::Response<Incoming>, Fault> {
     let copy = resendable(&req);
-    send(client, req, limit, move || copy.as_ref().and_then(resendable)).await
+    send(client, req, limit, move || {
+        copy.as_ref().and_then(resendable)
+    })
+    .await
 }
 
 /// Sends `req` upstream; the response head must arrive within `limit`. `again` builds

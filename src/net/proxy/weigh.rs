@@ -8,7 +8,7 @@
 use super::framing::is_static_name as static_name;
 use super::names::Interned;
 use super::store::{Entry, Key, Stored, Wire};
-use crate::edge::Variant;
+use crate::edge::{Variant, LIST_FORM_BYTES};
 use crate::fields::Headers;
 use crate::message::Response;
 use std::mem::size_of;
@@ -100,24 +100,29 @@ fn variant(v: &Variant, interned: &Interned) -> usize {
     block(16 + size_of::<Variant>())
         + block(v.spec.names.len() * size_of::<String>())
         + v.spec.names.iter().map(|x| block(x.len())).sum::<usize>()
-        + block(v.values.len() * size_of::<Option<String>>())
+        + block(std::mem::size_of_val(&*v.values))
         + values
         + block(16 + v.key.len())
         + block(16 + v.url.len())
         + response(&v.response, interned)
 }
 
-/// The set's hash index (`HashMap<u64, usize>`: buckets of 16 bytes plus a control
-/// byte each and a 16-byte group, at most 7/8 full; none for a set of at most 8
-/// variants, which compares hashes instead) and its list of spec positions.
+/// What a set of `n` variants keeps beside them: nothing for one (held inline); for two
+/// or more, the boxed list form ([`LIST_FORM_BYTES`]), its hash index (`HashMap<u64,
+/// usize>`: buckets of 16 bytes plus a control byte each and a 16-byte group, at most 7/8
+/// full; none for a set of at most 8 variants, which compares hashes instead) and its
+/// list of spec positions.
 fn index(n: usize) -> usize {
+    if n < 2 {
+        return 0;
+    }
     let table = if n <= 8 {
         0
     } else {
         block((n * 8 / 7).next_power_of_two() * 17 + 16)
     };
     // one spec in the common case
-    table + block(size_of::<usize>())
+    block(LIST_FORM_BYTES) + table + block(size_of::<usize>())
 }
 
 /// The wire form beside a variant whose URL is `url`: the `Arc`'d `Wire` (with its
