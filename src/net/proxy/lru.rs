@@ -193,13 +193,19 @@ impl<K, V> Shard<K, V> {
         let (prev, next) = (s.prev, s.next);
         s.prev = NIL;
         s.next = NIL;
+        self.relink(prev, next, next, prev);
+    }
+
+    /// Points `prev`'s forward link at `fwd` and `next`'s back link at `back`; a missing
+    /// neighbour (`NIL`) is the list's head or tail.
+    fn relink(&mut self, prev: u32, fwd: u32, next: u32, back: u32) {
         match self.slot(prev) {
-            Some(p) => p.next = next,
-            None => self.head = next,
+            Some(p) => p.next = fwd,
+            None => self.head = fwd,
         }
         match self.slot(next) {
-            Some(n) => n.prev = prev,
-            None => self.tail = prev,
+            Some(n) => n.prev = back,
+            None => self.tail = back,
         }
     }
 
@@ -241,14 +247,7 @@ impl<K, V> Shard<K, V> {
             if let Some(b) = self.table.find_mut(mh, |&j| j == last) {
                 *b = i;
             }
-            match self.slot(prev) {
-                Some(p) => p.next = i,
-                None => self.head = i,
-            }
-            match self.slot(next) {
-                Some(n) => n.prev = i,
-                None => self.tail = i,
-            }
+            self.relink(prev, i, next, i);
         }
         let s = self.slots.swap_remove(i as usize)?;
         self.weight -= u64::from(s.weight);

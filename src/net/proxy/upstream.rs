@@ -278,28 +278,25 @@ pub fn strip_hop_by_hop(h: &mut HeaderMap) {
     for n in listed {
         h.remove(n);
     }
-    for n in [
-        header::CONNECTION,
-        HeaderName::from_static("keep-alive"),
-        HeaderName::from_static("proxy-connection"),
-        header::TE,
-        header::TRAILER,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-    ] {
+    for n in HOP_BY_HOP {
         h.remove(n);
     }
 }
 
-/// Whether `n` is one of the fixed hop-by-hop names [`strip_hop_by_hop`] removes.
+/// The fixed hop-by-hop names [`strip_hop_by_hop`] removes.
+const HOP_BY_HOP: [HeaderName; 7] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+/// Whether `n` is one of [`HOP_BY_HOP`].
 fn is_hop_by_hop(n: &HeaderName) -> bool {
-    n == header::CONNECTION
-        || n == header::TE
-        || n == header::TRAILER
-        || n == header::TRANSFER_ENCODING
-        || n == header::UPGRADE
-        || n.as_str() == "keep-alive"
-        || n.as_str() == "proxy-connection"
+    HOP_BY_HOP.contains(n)
 }
 
 /// The `Via` member this proxy adds (RFC 9110 §7.6.3).
