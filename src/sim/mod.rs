@@ -536,7 +536,7 @@ impl<'a> Sim<'a> {
         if self.reuse_forwarded {
             run.reuse_forwarded();
         }
-        let mut unremembered: Option<(bool, Arc<Request>, u64)> = None;
+        let mut unremembered: Option<(bool, Arc<Request>, MemoSlot)> = None;
         loop {
             match run.poll() {
                 Next::Edge { request, at } => {
@@ -716,7 +716,12 @@ fn reuse_forwarded(knobs: &Knobs) -> bool {
 /// The slot of a counterfactual verdict. The request already carries most of the fetch
 /// (its method, URL, the author headers let through, `Origin`, `Cookie`), so only the
 /// fetch's other parts are hashed with it; [`memo_get`] compares everything.
-fn memo_slot(memo: &CounterfactualMemo, preflight: bool, request: &Arc<Request>, f: &Fetch) -> u64 {
+fn memo_slot(
+    memo: &CounterfactualMemo,
+    preflight: bool,
+    request: &Arc<Request>,
+    f: &Fetch,
+) -> MemoSlot {
     let request_hash = memo
         .request_hashes
         .get(&request_address(request))
@@ -726,7 +731,18 @@ fn memo_slot(memo: &CounterfactualMemo, preflight: bool, request: &Arc<Request>,
     (preflight, request_hash).hash(&mut h);
     (f.agent, &f.origin, f.mode, f.credentials, f.redirect).hash(&mut h);
     (f.private_network, &f.chain).hash(&mut h);
-    h.finish()
+    MemoSlot {
+        slot: h.finish(),
+        request_hash,
+    }
+}
+
+/// Where [`memo_slot`] puts a verdict, and the request's content hash it used (which
+/// [`memo_put`] keeps by the request's address, rather than hashing it again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MemoSlot {
+    slot: u64,
+    request_hash: u64,
 }
 
 fn request_address(r: &Arc<Request>) -> usize {
@@ -743,13 +759,13 @@ fn content_hash(r: &Request) -> u64 {
 /// the upstream is pure).
 fn memo_get(
     memo: &CounterfactualMemo,
-    slot: u64,
+    slot: MemoSlot,
     preflight: bool,
     request: &Arc<Request>,
     f: &Fetch,
 ) -> Option<Verdict> {
     memo.by_slot
-        .get(&slot)?
+        .get(&slot.slot)?
         .iter()
         .find(|m| {
             m.preflight == preflight
@@ -762,7 +778,7 @@ fn memo_get(
 /// Remembers a counterfactual verdict (the caller checked the upstream is pure).
 fn memo_put(
     memo: &mut CounterfactualMemo,
-    slot: u64,
+    slot: MemoSlot,
     preflight: bool,
     request: Arc<Request>,
     f: &Fetch,
@@ -774,8 +790,8 @@ fn memo_put(
     }
     memo.request_hashes
         .entry(request_address(&request))
-        .or_insert_with(|| content_hash(&request));
-    memo.by_slot.entry(slot).or_default().push(DirectMemo {
+        .or_insert(slot.request_hash);
+    memo.by_slot.entry(slot.slot).or_default().push(DirectMemo {
         preflight,
         request,
         fetch: f.clone(),
