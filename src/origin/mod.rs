@@ -493,6 +493,11 @@ fn not_modified(req: &Request, status: u16, h: &Headers) -> Option<Headers> {
     if status != 200 || !matches!(req.method.as_str(), "GET" | "HEAD") {
         return None;
     }
+    // without either precondition field nothing can match (and copying the fields to
+    // ask would cost more than the rest of the answer)
+    if !req.headers.contains("if-none-match") && !req.headers.contains("if-modified-since") {
+        return None;
+    }
     let current = Response::new(200, h.clone());
     if !crate::edge::validate::client_not_modified(req, &current) {
         return None;
@@ -688,6 +693,13 @@ mod tests {
         assert_eq!(r.headers.get("access-control-allow-origin"), None);
         let other = req("GET", "/api/data", &[("if-none-match", "\"v0\"")]);
         assert_eq!(m.respond(&other, SIM_EPOCH).status, 200);
+        // If-Modified-Since alone: the answer's `Date` is its last modification
+        let since = |d: &str| req("GET", "/api/data", &[("if-modified-since", d)]);
+        let now = SIM_EPOCH.http_date();
+        assert_eq!(m.respond(&since(&now), SIM_EPOCH).status, 304);
+        let earlier = crate::time::Timestamp(SIM_EPOCH.0 - 1000).http_date();
+        assert_eq!(m.respond(&since(&earlier), SIM_EPOCH).status, 200);
+        assert_eq!(m.respond(&req("GET", "/api/data", &[]), SIM_EPOCH).status, 200);
     }
 
     #[test]
