@@ -699,7 +699,10 @@ mod tests {
         assert_eq!(m.respond(&since(&now), SIM_EPOCH).status, 304);
         let earlier = crate::time::Timestamp(SIM_EPOCH.0 - 1000).http_date();
         assert_eq!(m.respond(&since(&earlier), SIM_EPOCH).status, 200);
-        assert_eq!(m.respond(&req("GET", "/api/data", &[]), SIM_EPOCH).status, 200);
+        assert_eq!(
+            m.respond(&req("GET", "/api/data", &[]), SIM_EPOCH).status,
+            200
+        );
     }
 
     #[test]
