@@ -64,7 +64,9 @@ impl PreflightCache {
     pub(super) fn method_match(&self, now: Timestamp, f: &Fetch, method: &str) -> bool {
         let include = f.credentials == Credentials::Include;
         self.entries.iter().any(|e| match &e.item {
-            CacheItem::Method(m) => (m == method || (!include && m == "*")) && e.matches(now, f),
+            CacheItem::Method(m) => {
+                (**m == *method || (!include && &**m == "*")) && e.matches(now, f)
+            }
             _ => false,
         })
     }
@@ -77,7 +79,7 @@ impl PreflightCache {
         let wildcard_ok = !include && !name.eq_ignore_ascii_case("authorization");
         self.entries.iter().any(|e| match &e.item {
             CacheItem::Header(h) => {
-                (h.eq_ignore_ascii_case(name) || (wildcard_ok && h == "*")) && e.matches(now, f)
+                (h.eq_ignore_ascii_case(name) || (wildcard_ok && &**h == "*")) && e.matches(now, f)
             }
             _ => false,
         })
@@ -105,8 +107,32 @@ impl PreflightCache {
         {
             return;
         }
+        self.keep_only(|e| !(*e.origin == *f.origin && url_is(&e.url, f)), 0);
+    }
+
+    /// The entries `keep` keeps, as a list this cache owns alone, with room for `room`
+    /// more. A browser's copy (the flow snapshots browsers) shares the list until one
+    /// side changes it: then only the kept entries are copied, into a list of the size
+    /// needed, rather than copying every entry and removing some from the copy.
+    fn keep_only(
+        &mut self,
+        keep: impl Fn(&PreflightEntry) -> bool,
+        room: usize,
+    ) -> &mut Vec<PreflightEntry> {
+        match std::sync::Arc::get_mut(&mut self.entries) {
+            Some(own) => {
+                own.retain(|e| keep(e));
+                own.reserve(room);
+            }
+            None => {
+                let kept = self.entries.iter().filter(|e| keep(e)).count();
+                let mut fresh = Vec::with_capacity(kept + room);
+                fresh.extend(self.entries.iter().filter(|e| keep(e)).cloned());
+                self.entries = std::sync::Arc::new(fresh);
+            }
+        }
+        // owned alone by now, so this copies nothing
         std::sync::Arc::make_mut(&mut self.entries)
-            .retain(|e| !(*e.origin == *f.origin && url_is(&e.url, f)));
     }
 
     /// Fetch §4.8 steps 7.12–7.15, simplified to Fetch §4.9 "create a new cache entry",
@@ -123,14 +149,17 @@ impl PreflightCache {
         max_age_secs: u64,
     ) {
         let credentials = f.credentials == Credentials::Include;
-        let entries = std::sync::Arc::make_mut(&mut self.entries);
-        entries.retain(|e| {
-            let same_key = e.credentials == credentials
-                && e.item.same_key(&item)
-                && *e.origin == *f.origin
-                && *e.url == *url;
-            !same_key && now < e.expires
-        });
+        let room = usize::from(max_age_secs != 0);
+        let entries = self.keep_only(
+            |e| {
+                let same_key = e.credentials == credentials
+                    && e.item.same_key(&item)
+                    && *e.origin == *f.origin
+                    && *e.url == *url;
+                !same_key && now < e.expires
+            },
+            room,
+        );
         if max_age_secs == 0 {
             return;
         }
@@ -173,19 +202,36 @@ impl PreflightCache {
             }
         }
         let credentials = f.credentials == Credentials::Include;
-        let entries = std::sync::Arc::make_mut(&mut self.entries);
-        entries.retain(|e| {
-            let same_key = e.credentials == credentials
-                && items.iter().any(|i| e.item.same_key(i))
-                && *e.origin == *f.origin
-                && url_is(&e.url, f);
-            !same_key && now < e.expires
-        });
+        // an entry already held for this origin and URL lends its texts to the new ones
+        let texts = self
+            .entries
+            .iter()
+            .find(|e| *e.origin == *f.origin && url_is(&e.url, f))
+            .map(|e| (e.origin.clone(), e.url.clone()));
+        let room = if max_age_secs == 0 {
+            0
+        } else {
+            items.len() - replaced.count_ones() as usize
+        };
+        let entries = self.keep_only(
+            |e| {
+                let same_key = e.credentials == credentials
+                    && items.iter().any(|i| e.item.same_key(i))
+                    && *e.origin == *f.origin
+                    && url_is(&e.url, f);
+                !same_key && now < e.expires
+            },
+            room,
+        );
         if max_age_secs == 0 {
             return;
         }
-        let origin: std::sync::Arc<str> = std::sync::Arc::from(f.origin.as_str());
-        let url: std::sync::Arc<str> = std::sync::Arc::from(url_of(f));
+        let (origin, url) = texts.unwrap_or_else(|| {
+            (
+                std::sync::Arc::from(f.origin.as_str()),
+                std::sync::Arc::from(url_of(f)),
+            )
+        });
         let expires = now.plus_secs(max_age_secs);
         for (i, item) in items.into_iter().enumerate() {
             if replaced & (1 << i) != 0 {
@@ -309,9 +355,9 @@ mod tests {
         let items = |v: &[&str]| -> Vec<CacheItem> {
             v.iter()
                 .map(|s| match s.strip_prefix('h') {
-                    Some(h) => CacheItem::Header(h.to_string()),
+                    Some(h) => CacheItem::Header(h.into()),
                     None if *s == "pna" => CacheItem::PrivateNetwork,
-                    None => CacheItem::Method(s.to_string()),
+                    None => CacheItem::Method((*s).into()),
                 })
                 .collect()
         };
@@ -351,7 +397,7 @@ mod tests {
             }
         }
         let many: Vec<CacheItem> = (0..70)
-            .map(|i| CacheItem::Header(format!("x-{}", i % 66)))
+            .map(|i| CacheItem::Header(format!("x-{}", i % 66).into()))
             .collect();
         let mut a = PreflightCache::new();
         for i in many.clone() {
@@ -526,5 +572,44 @@ mod rule_tests {
         c.clear();
         assert!(c.is_empty());
         assert_eq!(c.len(), 0);
+    }
+
+    /// A copy of the cache (the flow snapshots browsers) shares its entries until one
+    /// side changes them; a change on either side leaves the other as it was, and a
+    /// store into a shared list keeps exactly what a store into an owned one keeps.
+    #[test]
+    fn a_copy_and_the_original_change_apart() {
+        let now = SIM_EPOCH;
+        let f = fetch("https://app.example.com", "/x", Credentials::Omit);
+        let g = fetch("https://app.example.com", "/y", Credentials::Omit);
+        let mut a = PreflightCache::new();
+        a.store_all(now, &f, vec![CacheItem::Method("PUT".into())], 60);
+        a.store_all(now, &g, vec![CacheItem::Method("PUT".into())], 5);
+        let snapshot = a.clone();
+        let mut owned = PreflightCache::new();
+        owned.entries = std::sync::Arc::new(a.entries.to_vec());
+        // later: g's entry expired; a new item for f replaces nothing else
+        let later = now.plus_secs(10);
+        for c in [&mut a, &mut owned] {
+            c.store_all(later, &f, vec![CacheItem::Header("x-a".into())], 60);
+        }
+        for c in [&a, &owned] {
+            assert_eq!(c.len(), 2);
+            assert!(c.method_match(later, &f, "PUT"));
+            assert!(c.header_match(later, &f, "x-a"));
+            assert!(!c.method_match(now, &g, "PUT"));
+        }
+        assert_eq!(snapshot.len(), 2);
+        assert!(snapshot.method_match(now, &g, "PUT"));
+        assert!(!snapshot.header_match(later, &f, "x-a"));
+        // Chromium's erase, on a copy and on the original
+        let mut copy = a.clone();
+        copy.forget(&f);
+        assert!(copy.is_empty());
+        assert_eq!(a.len(), 2);
+        a.forget(&g);
+        assert_eq!(a.len(), 2);
+        a.forget(&f);
+        assert!(a.is_empty());
     }
 }

@@ -329,10 +329,11 @@ struct PreflightEntry {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum CacheItem {
-    /// A method, byte-exact (may be `*`).
-    Method(String),
+    /// A method, byte-exact (may be `*`). Shared text: a browser's copy of the cache
+    /// copies its entries, and the texts need not be copied with them.
+    Method(std::sync::Arc<str>),
     /// A header name, lowercase (may be `*`).
-    Header(String),
+    Header(std::sync::Arc<str>),
     /// A Private Network Access preflight was allowed.
     PrivateNetwork,
 }
@@ -673,12 +674,14 @@ impl Browser {
         // every method, then every header name, then PNA, stored in that order
         let items = methods
             .iter()
-            .map(|m| CacheItem::Method(m.to_string()))
-            .chain(
-                header_names
-                    .iter()
-                    .map(|h| CacheItem::Header(h.to_ascii_lowercase())),
-            )
+            .map(|m| CacheItem::Method((*m).into()))
+            .chain(header_names.iter().map(|h| {
+                CacheItem::Header(if h.bytes().any(|b| b.is_ascii_uppercase()) {
+                    h.to_ascii_lowercase().into()
+                } else {
+                    (*h).into()
+                })
+            }))
             .chain(f.private_network.then_some(CacheItem::PrivateNetwork))
             .collect();
         self.cache.store_all(now, f, items, max_age);
