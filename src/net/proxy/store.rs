@@ -115,10 +115,18 @@ pub struct Head {
     block: Bytes,
 }
 
-/// Bytes per field record in [`Head::block`]: name code (bits 0–12, and the two
-/// flags below), the length of an inline name or the code of an interned value, both
-/// `u16`, then the end of the value in the block (`u32`), little-endian.
-const RECORD: usize = 8;
+/// Bytes per field record in [`Head::block`]: the name code (bits 0–12, and the two
+/// flags below) and a second `u16`, little-endian: the code of an interned value, the
+/// length of a text value (its text follows the previous field's), or [`LONG`]; for an
+/// inline name, the name's length, and the value's length is a `u32` between the name
+/// and the value. (Records of 8 bytes, with the value's end as a `u32`, cost 28 bytes
+/// more for a 7-field block: that block's buffer went from mimalloc's 128-byte class to
+/// the 96-byte one.)
+const RECORD: usize = 4;
+
+/// The second `u16` of a text value of 65,535 bytes or more: its length is a `u32` in
+/// the block, before its text.
+const LONG: u16 = u16::MAX;
 
 /// The name code of a field whose name is stored in the block (the table was full).
 const INLINE: u16 = 0x1fff;
@@ -164,28 +172,36 @@ impl Head {
         let text: usize = h
             .iter()
             .zip(codes)
-            .map(|((name, v), (c, i))| {
-                let name = if c.is_some() { 0 } else { name.as_str().len() };
-                name + if c.is_some() && i.is_some() {
-                    0
-                } else {
-                    v.len()
-                }
+            .map(|((name, v), codes)| match *codes {
+                (Some(_), Some(_)) => 0,
+                (Some(_), None) if v.len() < usize::from(LONG) => v.len(),
+                (Some(_), None) => 4 + v.len(),
+                (None, _) => name.as_str().len() + 4 + v.len(),
             })
             .sum();
         let mut b = Vec::with_capacity(n * RECORD + text);
         b.resize(n * RECORD, 0);
         for (i, ((name, v), codes)) in h.iter().zip(codes).enumerate() {
+            let long = || u32::try_from(v.len()).ok().map(u32::to_le_bytes);
             let (code, second) = match *codes {
                 (Some(c), Some(vc)) => (c | VALUE, vc),
                 (Some(c), None) => {
+                    let second = match u16::try_from(v.len()) {
+                        Ok(len) if len != LONG => len,
+                        _ => {
+                            b.extend_from_slice(&long()?);
+                            LONG
+                        }
+                    };
                     b.extend_from_slice(v.as_bytes());
-                    (c, 0)
+                    (c, second)
                 }
                 (None, _) => {
+                    let second = u16::try_from(name.as_str().len()).ok()?;
                     b.extend_from_slice(name.as_str().as_bytes());
+                    b.extend_from_slice(&long()?);
                     b.extend_from_slice(v.as_bytes());
-                    (INLINE, u16::try_from(name.as_str().len()).ok()?)
+                    (INLINE, second)
                 }
             };
             let code = if v.is_sensitive() {
@@ -193,12 +209,12 @@ impl Head {
             } else {
                 code
             };
-            let end = u32::try_from(b.len()).ok()?;
             let r = b.get_mut(i * RECORD..(i + 1) * RECORD)?;
             r[0..2].copy_from_slice(&code.to_le_bytes());
             r[2..4].copy_from_slice(&second.to_le_bytes());
-            r[4..8].copy_from_slice(&end.to_le_bytes());
         }
+        // offsets into the block are `u32`s (`Wire`'s)
+        u32::try_from(b.len()).ok()?;
         Some(Head {
             status,
             set_cookie: h.contains_key(http::header::SET_COOKIE),
@@ -252,17 +268,26 @@ fn field(block: &Bytes, r: &[u8], at: &mut usize) -> Option<(HeaderName, HeaderV
         let name = names::name(code & !FLAGS)?;
         return Some((name.clone(), names::value(second)?.clone()));
     }
-    let end = u32::from_le_bytes([*r.get(4)?, *r.get(5)?, *r.get(6)?, *r.get(7)?]) as usize;
-    let start = *at;
-    *at = end;
-    let (name, start) = if code & !FLAGS != INLINE {
-        (names::name(code & !FLAGS)?.clone(), start)
+    let inline = code & !FLAGS == INLINE;
+    let mut start = *at;
+    let name = if inline {
+        let end = start + usize::from(second);
+        let name = HeaderName::from_bytes(block.get(start..end)?).ok()?;
+        start = end;
+        name
     } else {
-        let len = usize::from(second);
-        let name = block.get(start..start + len)?;
-        (HeaderName::from_bytes(name).ok()?, start + len)
+        names::name(code & !FLAGS)?.clone()
     };
-    if start > end || end > block.len() {
+    let len = if inline || second == LONG {
+        let l = block.get(start..start + 4)?;
+        start += 4;
+        u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize
+    } else {
+        usize::from(second)
+    };
+    let end = start + len;
+    *at = end;
+    if end > block.len() {
         return None;
     }
     let bytes = block.slice(start..end);
@@ -1180,6 +1205,35 @@ mod tests {
                 (want.block, 5, false)
             );
         }
+    }
+
+    /// Values of 65,535 bytes and more keep their length beside their text (a record's
+    /// `u16` cannot hold it), and read back as they were, with the fields after them.
+    #[test]
+    fn long_values_read_back() {
+        let mut h = HeaderMap::new();
+        for (i, len) in [65_534, 65_535, 65_536, 70_000, 3].into_iter().enumerate() {
+            let v = HeaderValue::from_bytes(&vec![b'a' + i as u8; len]).unwrap();
+            h.append(HeaderName::from_static("x-long-value-test"), v);
+        }
+        let long = "z-".repeat(60);
+        h.append(
+            HeaderName::from_bytes(long.as_bytes()).unwrap(),
+            HeaderValue::from_bytes(&[b'q'; 65_540]).unwrap(),
+        );
+        h.append(http::header::VARY, HeaderValue::from_static("origin"));
+        let head = Head::new(http::StatusCode::OK, &h).unwrap();
+        assert_eq!(head.header_map(0), h);
+        let body: Arc<[u8]> = Arc::from(&b"body"[..]);
+        let w = Wire::new(
+            http::StatusCode::OK,
+            &h,
+            &body,
+            StoredBy::new(&get("/"), 1, None),
+        );
+        let w = w.unwrap();
+        assert_eq!(w.header_map(0), h);
+        assert_eq!(&w.body()[..], b"body");
     }
 
     fn get(target: &str) -> Request {
