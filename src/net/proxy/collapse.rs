@@ -23,7 +23,7 @@ const SHARDS: usize = 32;
 pub struct Shared {
     /// The core's view (with the body), for the core's collapse decision and the verdict.
     pub response: Arc<Response>,
-    /// The wire form, and the leader's request (`wire.by`).
+    /// The wire form, and the leader's request (`wire.by()`).
     pub wire: Arc<Wire>,
     /// The variant it was stored as, if stored.
     pub variant: Option<Variant>,

@@ -6,7 +6,7 @@
 //!
 //! Layout: `N` shards (a power of two), each a `Mutex` around a hash table of slot
 //! indices (`u32`, 4 bytes a bucket plus a control byte) and a dense slab of slots; a
-//! slot holds the key, the value, the key's hash, its weight and its two links in the
+//! slot holds the key, the value, half the key's hash, its weight and its two links in the
 //! shard's intrusive doubly-linked LRU list (`u32` indices, no node of its own). A
 //! removal moves the slab's last slot into the hole, so the slab has no holes and no
 //! free list. The slab grows by fixed chunks of [`CHUNK`] slots, never by copying into a
@@ -37,8 +37,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// No slot (an end of the list).
 const NIL: u32 = u32::MAX;
 
-/// Slots per chunk of a shard's slab (56 KiB of 56-byte slots: one mimalloc size class,
-/// reused as it is freed).
+/// Slots per chunk of a shard's slab (48 KiB of the store's 48-byte slots: one mimalloc
+/// size class, reused as it is freed).
 const CHUNK: usize = 1024;
 
 /// Why an entry left the table (given to the removal listener).
@@ -65,7 +65,10 @@ pub enum Op<V> {
 struct Slot<K, V> {
     key: K,
     value: V,
-    hash: u64,
+    /// The low half of the key's hash (the shard was chosen by the high half; the
+    /// table's hash is made from this one, [`table_hash`]): 8 bytes less per slot, a
+    /// 48-byte slot for the store's 24-byte key instead of 56.
+    hash: u32,
     weight: u32,
     prev: u32,
     next: u32,
@@ -174,11 +177,12 @@ impl<K, V> Shard<K, V> {
         Q: Eq + ?Sized,
     {
         let slots = &self.slots;
+        let low = hash as u32;
         self.table
-            .find(hash, |&i| {
+            .find(table_hash(low), |&i| {
                 slots
                     .get(i as usize)
-                    .is_some_and(|s| s.hash == hash && s.key.borrow() == key)
+                    .is_some_and(|s| s.hash == low && s.key.borrow() == key)
             })
             .copied()
     }
@@ -233,7 +237,7 @@ impl<K, V> Shard<K, V> {
 
     /// Removes slot `i`: the slab's last slot moves into its place.
     fn take(&mut self, i: u32) -> Option<Slot<K, V>> {
-        let hash = self.slots.get(i as usize)?.hash;
+        let hash = table_hash(self.slots.get(i as usize)?.hash);
         self.unlink(i);
         if let Ok(e) = self.table.find_entry(hash, |&j| j == i) {
             e.remove();
@@ -244,7 +248,7 @@ impl<K, V> Shard<K, V> {
             // neighbours' links follow
             let moved = self.slots.get(last as usize)?;
             let (mh, prev, next) = (moved.hash, moved.prev, moved.next);
-            if let Some(b) = self.table.find_mut(mh, |&j| j == last) {
+            if let Some(b) = self.table.find_mut(table_hash(mh), |&j| j == last) {
                 *b = i;
             }
             self.relink(prev, i, next, i);
@@ -257,21 +261,30 @@ impl<K, V> Shard<K, V> {
     /// Adds a new slot at the front; its index.
     fn add(&mut self, key: K, value: V, hash: u64, weight: u32) -> u32 {
         let i = u32::try_from(self.slots.len()).unwrap_or(NIL - 1);
+        let low = hash as u32;
         self.slots.push(Slot {
             key,
             value,
-            hash,
+            hash: low,
             weight,
             prev: NIL,
             next: NIL,
         });
         let slots = &self.slots;
-        self.table
-            .insert_unique(hash, i, |&j| slots.get(j as usize).map_or(0, |s| s.hash));
+        self.table.insert_unique(table_hash(low), i, |&j| {
+            slots.get(j as usize).map_or(0, |s| table_hash(s.hash))
+        });
         self.weight += u64::from(weight);
         self.push_front(i);
         i
     }
+}
+
+/// A shard table's hash for a slot's kept half: the half twice over, so that the table's
+/// bucket index (low bits) and its tag (the top seven) both come from it, disjoint up to
+/// 2^25 buckets a shard.
+fn table_hash(low: u32) -> u64 {
+    u64::from(low) | (u64::from(low) << 32)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -35,7 +35,7 @@ fn check(m: &Lru<u32, u32, foldhash::fast::FixedState>) {
             assert!(!seen[at as usize], "a cycle in the list");
             seen[at as usize] = true;
             assert_eq!(x.prev, prev, "a back link");
-            assert_eq!(s.find(x.hash, &x.key), Some(at), "the table");
+            assert_eq!(s.find(u64::from(x.hash), &x.key), Some(at), "the table");
             (prev, at) = (at, x.next);
         }
         assert_eq!(s.tail, prev, "the tail");
@@ -336,4 +336,21 @@ fn the_slab_grows_and_shrinks_by_chunks() {
         "{} chunks kept",
         s.slots.chunks.len()
     );
+}
+
+/// A slot for the store's 24-byte key and an `Arc` is 48 bytes (half the hash kept, 56
+/// with all of it), and a table that grows from one slot to thousands still finds every
+/// key by the kept half.
+#[test]
+fn a_slot_keeps_half_the_hash() {
+    if cfg!(target_pointer_width = "64") {
+        assert_eq!(std::mem::size_of::<Slot<[usize; 3], Arc<u8>>>(), 48);
+    }
+    let (map, _) = lru(u64::MAX, 1);
+    for i in 0..5000u32 {
+        map.compute(i, |_| Op::Put(i, 1));
+    }
+    assert!((0..5000u32).all(|i| map.get(&i) == Some(i)));
+    assert!(map.remove(&17));
+    assert!((0..5000u32).all(|i| (map.get(&i) == Some(i)) == (i != 17)));
 }

@@ -581,7 +581,7 @@ fn from_store(
     ttl: i64,
     x_cache: &'static str,
 ) -> http::Response<ProxyBody> {
-    let mut r = http::Response::new(Either::Left(Full::new(wire.body.clone())));
+    let mut r = http::Response::new(Either::Left(Full::new(wire.body())));
     *r.status_mut() = wire.status();
     // room for Age, Cache-Status, X-Cache and Via
     let mut h = wire.header_map(4);
@@ -767,7 +767,7 @@ fn freshened(
 ) -> http::Response<ProxyBody> {
     let tag = st.tags.fetch_add(1, Ordering::Relaxed);
     // the entry keeps its author (and its URL, which the new variant shares when equal)
-    let by = stored.by.renumbered(tag);
+    let by = stored.renumbered(tag);
     let wire_resp = convert::to_hyper(&fresh);
     let mut made = plan
         .offer(&st.knobs, core, fresh.clone(), now, tag)
@@ -778,13 +778,9 @@ fn freshened(
     let full: Arc<str> = made
         .as_ref()
         .map_or_else(|| Arc::from(plan.key.as_str()), |v| v.key.clone());
-    let Some(wire) = Wire::new(
-        wire_resp.status(),
-        wire_resp.headers(),
-        Bytes::from_owner(ArcBytes(fresh.body.clone())),
-        by,
-    )
-    .map(Arc::new) else {
+    let Some(wire) =
+        Wire::new(wire_resp.status(), wire_resp.headers(), &fresh.body, by).map(Arc::new)
+    else {
         // a block its record format cannot hold (never under hyper's head limits): not
         // stored, and any waiters fetch for themselves
         let plain = CacheStatus::forward(plan.fwd);
@@ -825,16 +821,16 @@ fn freshened(
 /// Warns (once per stored entry) that a stored `Set-Cookie` is being replayed to
 /// another request: the session leak the profile's rule allows.
 fn warn_set_cookie(st: &State, stored: &Stored, key: &str, core: &Request) {
-    if !stored.set_cookie() || st.set_cookie_warned.contains_key(&stored.by.tag) {
+    if !stored.set_cookie() || st.set_cookie_warned.contains_key(&stored.tag()) {
         return;
     }
-    st.set_cookie_warned.insert(stored.by.tag, ());
+    st.set_cookie_warned.insert(stored.tag(), ());
     inc(&st.metrics.set_cookie_replayed);
     crate::net::log::warning!(
         "varyedge: stored Set-Cookie replayed: {} {} got the Set-Cookie stored by {} (key {}); the {} profile stores responses with Set-Cookie",
         core.method,
         core.target,
-        stored.by.request(),
+        stored.request(),
         sf_string(key),
         st.cfg.profile
     );
@@ -1026,7 +1022,7 @@ async fn collapsed(
         &plan.key,
         &sh.response,
         variant,
-        sh.wire.by.tag,
+        sh.wire.tag(),
         core,
     )?;
     inc(&st.metrics.collapsed);
@@ -1455,8 +1451,10 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
         Some(wire)
     };
     let by = StoredBy::new(core, tag, variant.as_ref().map(|v| &v.url));
-    let body_bytes = Bytes::from_owner(ArcBytes(response.body.clone()));
-    let Some(wire) = wire.map(|h| Arc::new(Wire::from_head(h, body_bytes, by))) else {
+    let Some(wire) = wire
+        .and_then(|h| Wire::from_head(h, &response.body, by))
+        .map(Arc::new)
+    else {
         // a block its record format cannot hold (never under hyper's head limits): not
         // stored, and the waiters fetch for themselves
         return;
@@ -1475,15 +1473,6 @@ fn finish(st: &State, plan: &ForwardPlan, core: &Request, done: Fetched, leader:
             wire,
             variant,
         })));
-    }
-}
-
-/// `Arc<[u8]>` as a [`Bytes`] owner, so a stored body is held once.
-struct ArcBytes(Arc<[u8]>);
-
-impl AsRef<[u8]> for ArcBytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
     }
 }
 
@@ -1557,12 +1546,11 @@ fn judge_served(
     full_key: &str,
     now: crate::time::Timestamp,
 ) {
-    let by = &stored.by;
     // the entry's own viewer (same Origin, same credentials) has nothing to compare
     let Some((origin, include)) = judge::viewer_of(core) else {
         return;
     };
-    if by.origin.as_deref() == Some(origin) && by.credentials == include {
+    if stored.made_for(origin, include) {
         return;
     }
     let Some(j) = judge::fetch_of(core) else {
@@ -1579,11 +1567,10 @@ fn judge_served(
             .get_combined("access-control-request-headers")
             .unwrap_or_default()
     );
-    let cell = st
-        .verdicts
-        .get_with((by.tag, j.fetch.origin.clone(), include, shape), || {
-            Arc::new(OnceCell::new())
-        });
+    let cell = st.verdicts.get_with(
+        (stored.tag(), j.fetch.origin.clone(), include, shape),
+        || Arc::new(OnceCell::new()),
+    );
     let seen = Seen {
         request: format!("{} {}", core.method, core.target),
         stored: stored.clone(),
@@ -1655,14 +1642,13 @@ fn report(st: &State, origin: &str, seen: &Seen, direct: (bool, crate::browser::
         full_key,
         served,
     } = seen;
-    let by = &stored.by;
     if direct == judge::outcome(served) {
         return;
     }
     inc(&st.metrics.cache_induced);
-    let stored = match &by.origin {
-        Some(o) => format!("{} from {o}", by.request()),
-        None => format!("{} without Origin", by.request()),
+    let stored = match stored.origin() {
+        Some(o) => format!("{} from {o}", stored.request()),
+        None => format!("{} without Origin", stored.request()),
     };
     if served.allowed {
         crate::net::log::warning!(

@@ -29,18 +29,72 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// One stored response as the wire sends it, and who stored it.
+///
+/// One `Arc` block of at most 112 bytes (mimalloc's 128-byte class with the counters)
+/// plus one buffer: the header block's records and texts, then a small body
+/// ([`INLINE_BODY`]), the author's `Origin` and an extension method's name, so none of
+/// those is an allocation of its own. The author is kept in fields of this struct, not
+/// as a [`StoredBy`] (whose method and `Origin` took 40 bytes inline and a block for the
+/// `Origin`): [`Wire::by`] rebuilds one for the rare reader (warnings, the admin listing).
 #[derive(Debug)]
 pub struct Wire {
-    /// Status and header block.
-    head: Head,
-    /// The body, shared by every hit.
-    pub body: Bytes,
-    /// Who stored it.
+    /// [`Head::block`]'s records and texts, then `body_len` bytes of body, then
+    /// `origin_len` bytes of `Origin`, then an extension method's name.
+    block: Bytes,
+    /// The body when it is not in `block` (over [`INLINE_BODY`] bytes: the core's own
+    /// copy, shared); empty otherwise.
+    body: Bytes,
+    /// The author's URL (`scheme://host` + target; the variant's when it was stored).
+    url: Arc<str>,
+    /// The author's request number.
     ///
     /// (The full key `Cache-Status` names is the core's: [`Variant::key`], or
     /// [`edge::Served::key`] on a hit.)
-    pub by: StoredBy,
+    tag: Tag,
+    /// Where the header block's texts end in `block` (and an inline body starts).
+    tail: u32,
+    /// Bytes of body in `block` (0: the body is `body`).
+    body_len: u32,
+    /// Bytes of the author's `Origin` in `block`, [`NO_ORIGIN`] when it sent none.
+    origin_len: u32,
+    /// Where the author's target starts in `url`.
+    target_at: u32,
+    /// Status.
+    status: http::StatusCode,
+    /// How many fields the header block holds.
+    fields: u16,
+    /// The author's method: its position in [`METHODS`], or [`EXTENSION`] (its name is
+    /// the end of `block`).
+    method: u8,
+    /// Whether the header block has a `Set-Cookie`.
+    set_cookie: bool,
+    /// Whether the author sent credentials (Cookie or Authorization).
+    credentials: bool,
 }
+
+/// Bodies up to this size are copied into the wire's buffer: a separate body costs a
+/// 24-byte block (`bytes`' owner of the core's `Arc<[u8]>`), so a copy this small costs
+/// about what it saves at most.
+pub const INLINE_BODY: usize = 24;
+
+/// [`Wire::origin_len`] of an author without `Origin` (distinct from an empty one).
+const NO_ORIGIN: u32 = u32::MAX;
+
+/// The standard methods, coded as their position.
+const METHODS: [http::Method; 9] = [
+    http::Method::GET,
+    http::Method::HEAD,
+    http::Method::POST,
+    http::Method::PUT,
+    http::Method::DELETE,
+    http::Method::OPTIONS,
+    http::Method::PATCH,
+    http::Method::TRACE,
+    http::Method::CONNECT,
+];
+
+/// [`Wire::method`] for a method not in [`METHODS`].
+const EXTENSION: u8 = u8::MAX;
 
 /// A stored response's status and header block, made when its head arrives (before its
 /// body, and before the proxy adds its own fields to what it relays).
@@ -61,10 +115,18 @@ pub struct Head {
     block: Bytes,
 }
 
-/// Bytes per field record in [`Head::block`]: name code (bits 0–12, and the two
-/// flags below), the length of an inline name or the code of an interned value, both
-/// `u16`, then the end of the value in the block (`u32`), little-endian.
-const RECORD: usize = 8;
+/// Bytes per field record in [`Head::block`]: the name code (bits 0–12, and the two
+/// flags below) and a second `u16`, little-endian: the code of an interned value, the
+/// length of a text value (its text follows the previous field's), or [`LONG`]; for an
+/// inline name, the name's length, and the value's length is a `u32` between the name
+/// and the value. (Records of 8 bytes, with the value's end as a `u32`, cost 28 bytes
+/// more for a 7-field block: that block's buffer went from mimalloc's 128-byte class to
+/// the 96-byte one.)
+const RECORD: usize = 4;
+
+/// The second `u16` of a text value of 65,535 bytes or more: its length is a `u32` in
+/// the block, before its text.
+const LONG: u16 = u16::MAX;
 
 /// The name code of a field whose name is stored in the block (the table was full).
 const INLINE: u16 = 0x1fff;
@@ -110,28 +172,36 @@ impl Head {
         let text: usize = h
             .iter()
             .zip(codes)
-            .map(|((name, v), (c, i))| {
-                let name = if c.is_some() { 0 } else { name.as_str().len() };
-                name + if c.is_some() && i.is_some() {
-                    0
-                } else {
-                    v.len()
-                }
+            .map(|((name, v), codes)| match *codes {
+                (Some(_), Some(_)) => 0,
+                (Some(_), None) if v.len() < usize::from(LONG) => v.len(),
+                (Some(_), None) => 4 + v.len(),
+                (None, _) => name.as_str().len() + 4 + v.len(),
             })
             .sum();
         let mut b = Vec::with_capacity(n * RECORD + text);
         b.resize(n * RECORD, 0);
         for (i, ((name, v), codes)) in h.iter().zip(codes).enumerate() {
+            let long = || u32::try_from(v.len()).ok().map(u32::to_le_bytes);
             let (code, second) = match *codes {
                 (Some(c), Some(vc)) => (c | VALUE, vc),
                 (Some(c), None) => {
+                    let second = match u16::try_from(v.len()) {
+                        Ok(len) if len != LONG => len,
+                        _ => {
+                            b.extend_from_slice(&long()?);
+                            LONG
+                        }
+                    };
                     b.extend_from_slice(v.as_bytes());
-                    (c, 0)
+                    (c, second)
                 }
                 (None, _) => {
+                    let second = u16::try_from(name.as_str().len()).ok()?;
                     b.extend_from_slice(name.as_str().as_bytes());
+                    b.extend_from_slice(&long()?);
                     b.extend_from_slice(v.as_bytes());
-                    (INLINE, u16::try_from(name.as_str().len()).ok()?)
+                    (INLINE, second)
                 }
             };
             let code = if v.is_sensitive() {
@@ -139,12 +209,12 @@ impl Head {
             } else {
                 code
             };
-            let end = u32::try_from(b.len()).ok()?;
             let r = b.get_mut(i * RECORD..(i + 1) * RECORD)?;
             r[0..2].copy_from_slice(&code.to_le_bytes());
             r[2..4].copy_from_slice(&second.to_le_bytes());
-            r[4..8].copy_from_slice(&end.to_le_bytes());
         }
+        // offsets into the block are `u32`s (`Wire`'s)
+        u32::try_from(b.len()).ok()?;
         Some(Head {
             status,
             set_cookie: h.contains_key(http::header::SET_COOKIE),
@@ -166,85 +236,277 @@ impl Head {
 
     /// The header block as a map with room for `extra` more fields.
     fn header_map(&self, extra: usize) -> HeaderMap {
-        let n = usize::from(self.fields);
-        let mut h = HeaderMap::with_capacity(n + extra);
-        let Some((records, _)) = self.block.split_at_checked(n * RECORD) else {
-            return h;
-        };
-        let mut at = records.len();
-        for r in records.chunks_exact(RECORD) {
-            if let Some((name, v)) = self.field(r, &mut at) {
-                h.append(name, v);
-            }
-        }
-        h
+        header_map(&self.block, self.fields, extra)
     }
+}
 
-    /// The field of record `r`, whose name and text start at `at` in the block (moved
-    /// past them). Every part was a valid name and value when stored: this is never
-    /// `None`, but a field that were would be left out, never a panic.
-    #[inline]
-    fn field(&self, r: &[u8], at: &mut usize) -> Option<(HeaderName, HeaderValue)> {
-        let code = u16::from_le_bytes([*r.first()?, *r.get(1)?]);
-        let second = u16::from_le_bytes([*r.get(2)?, *r.get(3)?]);
-        if code & VALUE != 0 {
-            let name = names::name(code & !FLAGS)?;
-            return Some((name.clone(), names::value(second)?.clone()));
+/// The header block of `fields` fields at the start of `block` as a map with room for
+/// `extra` more fields.
+fn header_map(block: &Bytes, fields: u16, extra: usize) -> HeaderMap {
+    let n = usize::from(fields);
+    let mut h = HeaderMap::with_capacity(n + extra);
+    let Some((records, _)) = block.split_at_checked(n * RECORD) else {
+        return h;
+    };
+    let mut at = records.len();
+    for r in records.chunks_exact(RECORD) {
+        if let Some((name, v)) = field(block, r, &mut at) {
+            h.append(name, v);
         }
-        let end = u32::from_le_bytes([*r.get(4)?, *r.get(5)?, *r.get(6)?, *r.get(7)?]) as usize;
-        let start = *at;
-        *at = end;
-        let (name, start) = if code & !FLAGS != INLINE {
-            (names::name(code & !FLAGS)?.clone(), start)
-        } else {
-            let len = usize::from(second);
-            let name = self.block.get(start..start + len)?;
-            (HeaderName::from_bytes(name).ok()?, start + len)
-        };
-        if start > end || end > self.block.len() {
-            return None;
-        }
-        let bytes = self.block.slice(start..end);
-        // checked again on every hit (~500 instructions): the bytes are a valid value's
-        // own, but a value made without the check would rest on this block's offsets
-        let mut v = HeaderValue::from_maybe_shared(bytes).ok()?;
-        if code & SENSITIVE != 0 {
-            v.set_sensitive(true);
-        }
-        Some((name, v))
+    }
+    h
+}
+
+/// The field of record `r`, whose name and text start at `at` in `block` (moved past
+/// them). Every part was a valid name and value when stored: this is never `None`, but a
+/// field that were would be left out, never a panic.
+#[inline]
+fn field(block: &Bytes, r: &[u8], at: &mut usize) -> Option<(HeaderName, HeaderValue)> {
+    let code = u16::from_le_bytes([*r.first()?, *r.get(1)?]);
+    let second = u16::from_le_bytes([*r.get(2)?, *r.get(3)?]);
+    if code & VALUE != 0 {
+        let name = names::name(code & !FLAGS)?;
+        return Some((name.clone(), names::value(second)?.clone()));
+    }
+    let inline = code & !FLAGS == INLINE;
+    let mut start = *at;
+    let name = if inline {
+        let end = start + usize::from(second);
+        let name = HeaderName::from_bytes(block.get(start..end)?).ok()?;
+        start = end;
+        name
+    } else {
+        names::name(code & !FLAGS)?.clone()
+    };
+    let len = if inline || second == LONG {
+        let l = block.get(start..start + 4)?;
+        start += 4;
+        u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize
+    } else {
+        usize::from(second)
+    };
+    let end = start + len;
+    *at = end;
+    if end > block.len() {
+        return None;
+    }
+    let bytes = block.slice(start..end);
+    // checked again on every hit (~500 instructions): the bytes are a valid value's
+    // own, but a value made without the check would rest on this block's offsets
+    let mut v = HeaderValue::from_maybe_shared(bytes).ok()?;
+    if code & SENSITIVE != 0 {
+        v.set_sensitive(true);
+    }
+    Some((name, v))
+}
+
+/// `Arc<[u8]>` as a [`Bytes`] owner, so a stored body is held once.
+struct ArcBytes(Arc<[u8]>);
+
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 
 impl Wire {
-    /// The wire form of a response with header block `h` stored by `by` (see
-    /// [`Head::new`]; `None` when its record format cannot hold the block).
-    pub fn new(status: http::StatusCode, h: &HeaderMap, body: Bytes, by: StoredBy) -> Option<Wire> {
-        Some(Wire::from_head(Head::new(status, h)?, body, by))
+    /// The wire form of a response with header block `h` and body `body` stored by `by`
+    /// (see [`Head::new`] and [`Wire::from_head`]; `None` when its record format cannot
+    /// hold the block).
+    pub fn new(
+        status: http::StatusCode,
+        h: &HeaderMap,
+        body: &Arc<[u8]>,
+        by: StoredBy,
+    ) -> Option<Wire> {
+        Wire::from_head(Head::new(status, h)?, body, by)
     }
 
-    /// The wire form of a response whose head was made already.
-    pub fn from_head(head: Head, body: Bytes, by: StoredBy) -> Wire {
-        Wire { head, body, by }
+    /// The wire form of a response whose head was made already, with the core's body
+    /// `body` (shared, or copied into the buffer when it is at most [`INLINE_BODY`]
+    /// bytes). `None` when the buffer would pass 4 GiB (never, under hyper's head limits).
+    pub fn from_head(head: Head, body: &Arc<[u8]>, by: StoredBy) -> Option<Wire> {
+        let StoredBy {
+            tag,
+            method,
+            url,
+            target_at,
+            origin,
+            credentials,
+        } = by;
+        let code = METHODS
+            .iter()
+            .position(|m| *m == method)
+            .and_then(|i| u8::try_from(i).ok())
+            .unwrap_or(EXTENSION);
+        let ext = if code == EXTENSION {
+            method.as_str().as_bytes()
+        } else {
+            b""
+        };
+        let inline: &[u8] = if body.len() <= INLINE_BODY {
+            &body[..]
+        } else {
+            b""
+        };
+        let origin_text = origin.as_deref().map_or(&b""[..], str::as_bytes);
+        let origin_len = match &origin {
+            None => NO_ORIGIN,
+            Some(o) => u32::try_from(o.len()).ok().filter(|&n| n != NO_ORIGIN)?,
+        };
+        let tail = u32::try_from(head.block.len()).ok()?;
+        let extra = inline.len() + origin_text.len() + ext.len();
+        let block = if extra == 0 {
+            head.block
+        } else {
+            // one exact buffer (a `Bytes` of a full `Vec` shares it without a second block
+            // until a hit slices it, as before)
+            let mut b = Vec::with_capacity(head.block.len() + extra);
+            b.extend_from_slice(&head.block);
+            b.extend_from_slice(inline);
+            b.extend_from_slice(origin_text);
+            b.extend_from_slice(ext);
+            u32::try_from(b.len()).ok()?;
+            Bytes::from(b.into_boxed_slice())
+        };
+        let separate = body.len() > INLINE_BODY;
+        Some(Wire {
+            block,
+            body: if separate {
+                Bytes::from_owner(ArcBytes(body.clone()))
+            } else {
+                Bytes::new()
+            },
+            url,
+            tag,
+            tail,
+            body_len: if separate { 0 } else { inline.len() as u32 },
+            origin_len,
+            target_at,
+            status: head.status,
+            fields: head.fields,
+            method: code,
+            set_cookie: head.set_cookie,
+            credentials,
+        })
     }
 
     /// Status.
     pub fn status(&self) -> http::StatusCode {
-        self.head.status
+        self.status
     }
 
     /// Whether the block has a `Set-Cookie`.
     pub fn set_cookie(&self) -> bool {
-        self.head.set_cookie
+        self.set_cookie
     }
 
     /// The header block as a map with room for `extra` more fields.
     pub fn header_map(&self, extra: usize) -> HeaderMap {
-        self.head.header_map(extra)
+        header_map(&self.block, self.fields, extra)
     }
 
-    /// Bytes of the stored header block (records, inline names, values).
+    /// The body, shared by every hit (a slice of the buffer when it is small).
+    pub fn body(&self) -> Bytes {
+        if self.body_len == 0 {
+            return self.body.clone();
+        }
+        let at = self.tail as usize;
+        let end = at + self.body_len as usize;
+        if end > self.block.len() {
+            // never: `from_head` put the body there
+            return Bytes::new();
+        }
+        self.block.slice(at..end)
+    }
+
+    /// Whether the body is a block of its own (the core's, behind `bytes`' owner).
+    pub fn separate_body(&self) -> bool {
+        !self.body.is_empty()
+    }
+
+    /// Bytes of the buffer (records, inline names, values, a small body, the author's
+    /// `Origin` and extension method).
     pub fn block_len(&self) -> usize {
-        self.head.block.len()
+        self.block.len()
+    }
+
+    /// The author's request number.
+    pub fn tag(&self) -> Tag {
+        self.tag
+    }
+
+    /// Whether the author sent credentials.
+    pub fn credentials(&self) -> bool {
+        self.credentials
+    }
+
+    /// The author's URL (shared with the variant's).
+    pub fn url(&self) -> &Arc<str> {
+        &self.url
+    }
+
+    /// The author's `Origin` in the buffer, if it sent one.
+    fn origin_bytes(&self) -> Option<&[u8]> {
+        if self.origin_len == NO_ORIGIN {
+            return None;
+        }
+        let at = self.tail as usize + self.body_len as usize;
+        self.block.get(at..at + self.origin_len as usize)
+    }
+
+    /// The author's `Origin`, if it sent one.
+    pub fn origin(&self) -> Option<&str> {
+        std::str::from_utf8(self.origin_bytes()?).ok()
+    }
+
+    /// Whether the author had this `Origin` and the same credentials (a viewer the
+    /// entry was made for: nothing to judge).
+    pub fn made_for(&self, origin: &str, credentials: bool) -> bool {
+        self.credentials == credentials && self.origin_bytes() == Some(origin.as_bytes())
+    }
+
+    /// The author's method.
+    fn method(&self) -> http::Method {
+        if let Some(m) = METHODS.get(usize::from(self.method)) {
+            return m.clone();
+        }
+        let at = self.tail as usize
+            + self.body_len as usize
+            + self.origin_bytes().map_or(0, <[u8]>::len);
+        // the name of an `http::Method` it was made from: never the default
+        http::Method::from_bytes(self.block.get(at..).unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Who stored it (its parts copied out: for warnings and the admin listing).
+    pub fn by(&self) -> StoredBy {
+        StoredBy {
+            tag: self.tag,
+            method: self.method(),
+            url: self.url.clone(),
+            target_at: self.target_at,
+            origin: self.origin().map(Box::from),
+            credentials: self.credentials,
+        }
+    }
+
+    /// Who stored it, under a new number (a freshened entry keeps its author).
+    pub fn renumbered(&self, tag: Tag) -> StoredBy {
+        StoredBy { tag, ..self.by() }
+    }
+
+    /// The author's `METHOD target`.
+    pub fn request(&self) -> String {
+        self.by().request()
+    }
+
+    /// Bytes it holds on the heap for the author's URL when that is not the variant's.
+    pub fn url_heap(&self, variant_url: Option<&Arc<str>>) -> usize {
+        if variant_url.is_some_and(|u| Arc::ptr_eq(u, &self.url)) {
+            0
+        } else {
+            super::weigh::block(16 + self.url.len())
+        }
     }
 }
 
@@ -314,18 +576,6 @@ impl StoredBy {
     /// Its URL (shared with the variant's).
     pub fn url(&self) -> &Arc<str> {
         &self.url
-    }
-
-    /// Bytes it holds on the heap beyond what the variant holds (a URL of its own, the
-    /// `Origin` value, an extension method's name).
-    pub fn heap(&self, variant_url: Option<&Arc<str>>) -> usize {
-        use super::weigh::block;
-        let url = if variant_url.is_some_and(|u| Arc::ptr_eq(u, &self.url)) {
-            0
-        } else {
-            block(16 + self.url.len())
-        };
-        url + self.origin.as_ref().map_or(0, |o| block(o.len()))
     }
 }
 
@@ -434,8 +684,9 @@ pub struct Entry {
     /// The core's variants.
     pub set: VariantSet,
     /// Wire form and author of each variant, sorted by the variant's tag (its
-    /// `by.tag`; found by binary search: a URL may hold thousands of variants).
-    pub stored: Vec<Stored>,
+    /// tag; found by binary search: a URL may hold thousands of variants). Exactly
+    /// sized: a `Vec` grown by one push kept room for four (32 bytes for one pointer).
+    pub stored: Box<[Stored]>,
     /// The URL of the request the key was made from (for purge by URL): shared with its
     /// variant's.
     url: Arc<str>,
@@ -476,7 +727,7 @@ impl Entry {
 
     fn stored(&self, tag: Tag) -> Option<&Stored> {
         self.stored
-            .binary_search_by_key(&tag, |s| s.by.tag)
+            .binary_search_by_key(&tag, |s| s.tag)
             .ok()
             .map(|i| &self.stored[i])
     }
@@ -486,18 +737,22 @@ impl Entry {
     fn keep_only_held(&mut self) {
         let mut held: Vec<Tag> = self.set.variants.iter().map(|v| v.tag).collect();
         held.sort_unstable();
-        self.stored
-            .retain(|s| held.binary_search(&s.by.tag).is_ok());
+        // (a boxed slice and a `Vec` of it are the same block: no copy unless one went)
+        let mut v = std::mem::take(&mut self.stored).into_vec();
+        v.retain(|s| held.binary_search(&s.tag).is_ok());
+        self.stored = v.into_boxed_slice();
     }
 
     /// Adds (or replaces) the wire form of a variant, keeping the order by tag.
     fn put_stored(&mut self, stored: Stored) {
-        match self
-            .stored
-            .binary_search_by_key(&stored.by.tag, |s| s.by.tag)
-        {
+        match self.stored.binary_search_by_key(&stored.tag, |s| s.tag) {
             Ok(i) => self.stored[i] = stored,
-            Err(i) => self.stored.insert(i, stored),
+            Err(i) => {
+                let mut v = std::mem::take(&mut self.stored).into_vec();
+                v.reserve_exact(1);
+                v.insert(i, stored);
+                self.stored = v.into_boxed_slice();
+            }
         }
     }
 
@@ -697,7 +952,7 @@ impl Store {
         );
         let budget = (self.capacity / 8) as usize;
         let mut evicted = 0;
-        debug_assert_eq!(stored.by.tag, variant.tag, "a wire form under another tag");
+        debug_assert_eq!(stored.tag, variant.tag, "a wire form under another tag");
         // the key shares the variant's key text (the map keeps the key of the latest put)
         let key = Key::new(key, &variant.key);
         let weigh_key = key.clone();
@@ -723,7 +978,7 @@ impl Store {
                     };
                     Entry {
                         set: VariantSet::default(),
-                        stored: Vec::new(),
+                        stored: Box::default(),
                         url,
                         target_at: u32::try_from(target_at).unwrap_or(0),
                         weight: 0,
@@ -815,6 +1070,18 @@ impl Store {
         (page, more)
     }
 
+    /// The entry under `key` and the key as the map holds it (for tests).
+    #[cfg(test)]
+    pub(super) fn entry_for_test(&self, key: &str) -> Option<(Key, Arc<Entry>)> {
+        let mut got = None;
+        self.cache.for_each(|k, e| {
+            if k.as_str() == key {
+                got = Some((k.clone(), e.clone()));
+            }
+        });
+        got
+    }
+
     fn info(&self, key: &str, e: &Entry, now: Timestamp) -> EntryInfo {
         EntryInfo {
             key: key.to_string(),
@@ -828,7 +1095,7 @@ impl Store {
                         key: v.key.to_string(),
                         secondary: v.secondary(),
                         status: v.response.status,
-                        stored_by: StoredBy::clone(&s.by),
+                        stored_by: s.by(),
                         age: v.freshness.age_ms(v.stored_at, now) / 1000,
                         ttl: v.freshness.ttl_ms(v.stored_at, now).div_euclid(1000),
                         size: v.response.byte_size(),
@@ -870,7 +1137,7 @@ mod tests {
             h.append(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), v);
         }
         let by = StoredBy::new(&get("/"), 1, None);
-        let w = Wire::new(http::StatusCode::OK, &h, Bytes::new(), by).unwrap();
+        let w = Wire::new(http::StatusCode::OK, &h, &Arc::from(&b""[..]), by).unwrap();
         drop(h);
         assert!(buf.is_unique(), "the read buffer is still referenced");
         assert!(w.set_cookie());
@@ -940,6 +1207,35 @@ mod tests {
         }
     }
 
+    /// Values of 65,535 bytes and more keep their length beside their text (a record's
+    /// `u16` cannot hold it), and read back as they were, with the fields after them.
+    #[test]
+    fn long_values_read_back() {
+        let mut h = HeaderMap::new();
+        for (i, len) in [65_534, 65_535, 65_536, 70_000, 3].into_iter().enumerate() {
+            let v = HeaderValue::from_bytes(&vec![b'a' + i as u8; len]).unwrap();
+            h.append(HeaderName::from_static("x-long-value-test"), v);
+        }
+        let long = "z-".repeat(60);
+        h.append(
+            HeaderName::from_bytes(long.as_bytes()).unwrap(),
+            HeaderValue::from_bytes(&[b'q'; 65_540]).unwrap(),
+        );
+        h.append(http::header::VARY, HeaderValue::from_static("origin"));
+        let head = Head::new(http::StatusCode::OK, &h).unwrap();
+        assert_eq!(head.header_map(0), h);
+        let body: Arc<[u8]> = Arc::from(&b"body"[..]);
+        let w = Wire::new(
+            http::StatusCode::OK,
+            &h,
+            &body,
+            StoredBy::new(&get("/"), 1, None),
+        );
+        let w = w.unwrap();
+        assert_eq!(w.header_map(0), h);
+        assert_eq!(&w.body()[..], b"body");
+    }
+
     fn get(target: &str) -> Request {
         Request {
             method: "GET".into(),
@@ -962,7 +1258,8 @@ mod tests {
             HeaderValue::from_static("max-age=600"),
         );
         let by = StoredBy::new(&req, tag, Some(&v.url));
-        let stored = Arc::new(Wire::new(http::StatusCode::OK, &wire, Bytes::new(), by).unwrap());
+        let empty: Arc<[u8]> = Arc::from(&b""[..]);
+        let stored = Arc::new(Wire::new(http::StatusCode::OK, &wire, &empty, by).unwrap());
         let key = edge::primary_key(store.knobs(), &req);
         store.insert(&key, &req, v, stored);
     }
@@ -1024,7 +1321,112 @@ mod tests {
         let (key, e) = first(&store);
         assert!(key.shares(&e.set.variants[0].key));
         assert!(e.own_url().is_none());
-        assert!(Arc::ptr_eq(e.stored[0].by.url(), &e.set.variants[0].url));
+        assert!(Arc::ptr_eq(e.stored[0].url(), &e.set.variants[0].url));
+    }
+
+    /// The author, a small body and the author's `Origin` and extension method live in
+    /// the wire's one buffer, a larger body is the core's own bytes (shared), and each
+    /// reads back as it was given: `by()` serialises as the `StoredBy` it was made from.
+    #[test]
+    fn a_wire_keeps_its_author_and_small_body_in_its_buffer() {
+        let mut h = HeaderMap::new();
+        h.append(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60"),
+        );
+        h.append("x-wire-author-test", HeaderValue::from_static("v"));
+        let big = [b'y'; INLINE_BODY + 1];
+        let cases: [(&str, Option<&str>, &[u8]); 5] = [
+            ("GET", None, b""),
+            ("HEAD", Some(""), b"small"),
+            ("GET", Some("https://a.example"), &[b'x'; INLINE_BODY]),
+            ("PURGEX", Some("https://b.example"), &big),
+            ("A-LONGER-EXTENSION-METHOD", None, b"z"),
+        ];
+        for (i, (method, origin, body)) in cases.into_iter().enumerate() {
+            let mut req = get("/w?q=1");
+            req.method = method.into();
+            if let Some(o) = origin {
+                req.headers.append("origin", o);
+            }
+            let credentials = i % 2 == 1;
+            if credentials {
+                req.headers.append("cookie", "c=1");
+            }
+            let url: Arc<str> = Arc::from(req.url());
+            let tag = i as Tag;
+            let by = StoredBy::new(&req, tag, Some(&url));
+            let want = serde_json::to_string(&by).unwrap();
+            let core_body: Arc<[u8]> = Arc::from(body);
+            let w = Wire::new(http::StatusCode::OK, &h, &core_body, by).unwrap();
+            assert_eq!(serde_json::to_string(&w.by()).unwrap(), want, "{method}");
+            assert_eq!(w.request(), format!("{method} /w?q=1"));
+            assert_eq!(
+                (w.origin(), w.credentials(), w.tag()),
+                (origin, credentials, tag)
+            );
+            assert_eq!(w.renumbered(99).tag, 99);
+            assert_eq!(w.renumbered(99).request(), w.request());
+            assert!(Arc::ptr_eq(w.url(), &url));
+            assert_eq!(&w.body()[..], body);
+            assert_eq!(w.header_map(0), h);
+            let separate = body.len() > INLINE_BODY;
+            assert_eq!(w.separate_body(), separate);
+            // a large body is not copied: the wire's bytes are the core's
+            assert_eq!(separate, w.body().as_ptr() == core_body.as_ptr());
+            if let Some(o) = origin {
+                assert!(w.made_for(o, credentials));
+                assert!(!w.made_for(o, !credentials));
+            }
+            assert!(!w.made_for("https://other.example", credentials));
+        }
+    }
+
+    /// The wire form with its author fits mimalloc's 128-byte class with `Arc`'s two
+    /// counters (it was 144 bytes: the 160-byte class).
+    #[test]
+    fn a_wire_fits_in_112_bytes() {
+        if cfg!(target_pointer_width = "64") {
+            assert!(
+                std::mem::size_of::<Wire>() <= 112,
+                "{}",
+                std::mem::size_of::<Wire>()
+            );
+        }
+    }
+
+    /// Each variant keeps its wire form beside it (and no other) through a second
+    /// variant, a replaced one and the per-URL cap.
+    #[test]
+    fn wire_forms_follow_the_variants() {
+        let knobs = Arc::new(Knobs::rfc9111());
+        let store = Store::new(knobs, 1 << 20, 2, Arc::new(Metrics::default()));
+        let put_from = |origin: &str, tag: Tag| {
+            let mut req = get("/v");
+            req.headers.append("origin", origin);
+            let mut h = Headers::new();
+            h.append("cache-control", "max-age=600");
+            h.append("vary", "origin");
+            let resp = Arc::new(Response::new(200, h));
+            let v = edge::make_variant(store.knobs(), &req, resp, SIM_EPOCH, tag).unwrap();
+            let mut wire = HeaderMap::new();
+            wire.insert(http::header::VARY, HeaderValue::from_static("origin"));
+            let by = StoredBy::new(&req, tag, Some(&v.url));
+            let empty: Arc<[u8]> = Arc::from(&b""[..]);
+            let stored = Arc::new(Wire::new(http::StatusCode::OK, &wire, &empty, by).unwrap());
+            let key = edge::primary_key(store.knobs(), &req);
+            store.insert(&key, &req, v, stored);
+            let (_, e) = first(&store);
+            let mut tags: Vec<Tag> = e.set.variants.iter().map(|v| v.tag).collect();
+            tags.sort_unstable();
+            let wires: Vec<Tag> = e.stored.iter().map(|s| s.tag()).collect();
+            assert_eq!(wires, tags);
+            tags
+        };
+        assert_eq!(put_from("https://a", 1), [1]);
+        assert_eq!(put_from("https://b", 2), [1, 2]);
+        assert_eq!(put_from("https://a", 3), [2, 3]);
+        assert_eq!(put_from("https://c", 4), [3, 4]);
     }
 
     /// A full store keeps what it just stored (and evicts the least recently used),

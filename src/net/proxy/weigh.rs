@@ -18,9 +18,10 @@ use std::sync::Arc;
 /// churn.
 ///
 /// Derived (64-bit, mimalloc size classes): a slot in a shard's slab (key 24 B, the
-/// `Arc<Entry>` 8, the key's hash 8, weight and two `u32` links 12: 56 B, in 56 KiB
-/// chunks) and a `u32` bucket plus a control byte in the shard's hash table, kept 7/16
-/// to 7/8 full (6–12 B; the table doubles as it grows): ~65 B.
+/// `Arc<Entry>` 8, half the key's hash, the weight and two `u32` links 16: 48 B, in
+/// 48 KiB chunks; 56 B before session 11) and a `u32` bucket plus a control byte in the
+/// shard's hash table, kept 7/16 to 7/8 full (6–12 B; the table doubles as it grows):
+/// ~57 B.
 ///
 /// Measured (`benches/soak/per-entry.sh -l 50000 -h 300000`, 2026-11-30, session 9):
 /// RSS grows ~1,612 B per entry where the structures weighed below come to 1,448 B, so
@@ -29,8 +30,8 @@ use std::sync::Arc;
 /// needed ~410 B in the same measurement). The rest is slack for churn (entries freed
 /// and replaced all the time): with 640 here (moka's figure) `mem.sh -c 64MiB -N 600000`
 /// peaked at 79.8 MiB; the figures with this value are in `benches/soak/README.md`,
-/// session 9.
-const STORE_PER_ENTRY: usize = 448;
+/// session 9. Session 11 took the slot's 8 bytes off (448 → 440).
+const STORE_PER_ENTRY: usize = 440;
 
 /// glibc malloc's footprint for a request of `n` bytes: 8 bytes of header, 16-byte
 /// granules, 32 bytes at least; nothing for `n == 0` (no allocation).
@@ -89,6 +90,10 @@ fn response(r: &Response, interned: &Interned) -> usize {
 /// is first sliced or cloned.
 const BYTES_SHARED: usize = 24;
 
+/// `bytes`' owner block around the core's `Arc<[u8]>` body (its count and the `Arc`: 24
+/// bytes; counted as 32 before session 11's layout test measured it).
+const BODY_OWNER: usize = 24;
+
 fn variant(v: &Variant, interned: &Interned) -> usize {
     let values: usize = v
         .values
@@ -126,10 +131,10 @@ fn index(n: usize) -> usize {
 }
 
 /// The wire form beside a variant whose URL is `url`: the `Arc`'d `Wire` (with its
-/// author inline), its header block (records, values and any name not interned: one
-/// buffer, and `bytes`' shared-count block once a hit slices it), the body's owner block
-/// (the body itself is the core response's), and what the author holds beyond the
-/// variant's URL.
+/// author inline), its buffer (records, values and any name not interned, a small body,
+/// the author's `Origin`: one block, and `bytes`' shared-count block once a hit slices
+/// it), a larger body's owner block (the body itself is the core response's), and the
+/// author's URL when it is not the variant's.
 fn stored(s: &Stored, url: &Arc<str>) -> usize {
     let text = s.block_len();
     block(16 + size_of::<Wire>())
@@ -138,8 +143,8 @@ fn stored(s: &Stored, url: &Arc<str>) -> usize {
         } else {
             block(text) + BYTES_SHARED
         }
-        + block(32)
-        + s.by.heap(Some(url))
+        + if s.separate_body() { BODY_OWNER } else { 0 }
+        + s.url_heap(Some(url))
 }
 
 /// Bytes held by the entry stored under `key`.
@@ -163,9 +168,13 @@ pub fn entry(key: &Key, e: &Entry) -> usize {
         + block(e.set.variants.capacity() * size_of::<usize>())
         + variants
         + index(e.set.variants.len())
-        + block(e.stored.capacity() * size_of::<Stored>())
+        + block(e.stored.len() * size_of::<Stored>())
         + e.own_url().map_or(0, |u| block(16 + u.len()))
 }
+
+#[cfg(test)]
+#[path = "weigh_tests.rs"]
+mod layout_tests;
 
 #[cfg(test)]
 mod tests {
