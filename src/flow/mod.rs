@@ -504,6 +504,11 @@ impl<'a> StepRun<'a> {
         };
         let (st, c) = (self.step, self.client);
         let (client, origin) = text.client(st.client, c);
+        let step_text = StepText {
+            step: st,
+            request: text.join(&[&st.method, " ", &st.target]),
+            url: text.join(&[&st.scheme, "://", &st.host, &st.target]),
+        };
         let mut report = StepReport {
             index: self.index,
             line: st.line,
@@ -511,10 +516,10 @@ impl<'a> StepRun<'a> {
             client,
             origin,
             agent: c.agent,
-            request: text.join(&[&st.method, " ", &st.target]),
+            request: step_text.request.clone(),
             url: match &self.url {
                 Some(u) => text.join(&[u]),
-                None => text.join(&[&st.scheme, "://", &st.host, &st.target]),
+                None => step_text.url.clone(),
             },
             pop: c.pop.unwrap_or(0) as usize,
             cache,
@@ -538,7 +543,7 @@ impl<'a> StepRun<'a> {
             poisoned_by: at.poisoned_by,
             stored,
             served_by: at.served_by,
-            hops: hop_reports(&self.sent, text),
+            hops: hop_reports(&self.sent, &step_text, text),
             expectation: Expectation::None,
             fix: None,
         };
@@ -646,20 +651,58 @@ fn attribute<'a>(
 }
 
 /// One line per exchange the step made (preflight and actual, every redirect hop).
-fn hop_reports(sent: &[(Leg, Arc<Request>, EdgeAnswer)], text: &mut ReportText) -> Vec<HopReport> {
+fn hop_reports(
+    sent: &[(Leg, Arc<Request>, EdgeAnswer)],
+    step: &StepText<'_>,
+    text: &mut ReportText,
+) -> Vec<HopReport> {
     sent.iter()
-        .map(|(l, r, x)| HopReport {
-            leg: if *l == Leg::Preflight {
-                "preflight"
-            } else {
-                "actual"
-            },
-            request: text.join(&[&r.method, " ", &r.target]),
-            url: text.join(&[&r.scheme, "://", &r.host, &r.target]),
-            cache: x.outcome,
-            status: x.response.status,
+        .map(|(l, r, x)| {
+            let (request, url) = step.of(r, text);
+            HopReport {
+                leg: if *l == Leg::Preflight {
+                    "preflight"
+                } else {
+                    "actual"
+                },
+                request,
+                url,
+                cache: x.outcome,
+                status: x.response.status,
+            }
         })
         .collect()
+}
+
+/// A step's own request line and URL, as shared text: most of its hops are sent to the
+/// step's URL (all but redirect hops), and the actual request with its method, so their
+/// text is the step's, found by comparing a few short strings instead of joining and
+/// looking up the same text again.
+struct StepText<'s> {
+    step: &'s Step,
+    /// `METHOD target`.
+    request: Arc<str>,
+    /// `scheme://host/target`.
+    url: Arc<str>,
+}
+
+impl StepText<'_> {
+    /// The request line and URL of `r`, one of the step's requests.
+    fn of(&self, r: &Request, text: &mut ReportText) -> (Arc<str>, Arc<str>) {
+        let st = self.step;
+        let same_url = r.target == st.target && r.host == st.host && r.scheme == st.scheme;
+        let url = if same_url {
+            self.url.clone()
+        } else {
+            text.join(&[&r.scheme, "://", &r.host, &r.target])
+        };
+        let request = if same_url && r.method == st.method {
+            self.request.clone()
+        } else {
+            text.join(&[&r.method, " ", &r.target])
+        };
+        (request, url)
+    }
 }
 
 /// The text of step reports (client names, origins, request lines, URLs), shared between

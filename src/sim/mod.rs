@@ -400,11 +400,6 @@ pub struct Sim<'a> {
 #[derive(Default)]
 pub struct CounterfactualMemo {
     by_slot: HashMap<u64, Vec<DirectMemo>, FastBuild>,
-    /// The content hash of each request kept in `by_slot`, by its address: a kept
-    /// request (the browser shares the requests it remembers) is not hashed again. An
-    /// address is only here while `by_slot` keeps the request alive, so it names that
-    /// request and no other.
-    request_hashes: HashMap<usize, u64, FastBuild>,
 }
 
 struct DirectMemo {
@@ -418,6 +413,11 @@ struct DirectMemo {
 
 /// Bound on remembered direct verdicts (a generated trace has few distinct requests).
 const DIRECT_MEMO_MAX: usize = 65_536;
+
+/// Bound on the verdicts kept under one slot: requests for the same fetch that differ
+/// only in fields the slot does not hash (a cookie of the same length, another client's
+/// header overrides) share it, and each is compared in turn.
+const DIRECT_MEMO_PER_SLOT: usize = 8;
 
 impl<'a> Sim<'a> {
     /// A cold edge and fresh browsers.
@@ -536,7 +536,7 @@ impl<'a> Sim<'a> {
         if self.reuse_forwarded {
             run.reuse_forwarded();
         }
-        let mut unremembered: Option<(bool, Arc<Request>, MemoSlot)> = None;
+        let mut unremembered: Option<(bool, Arc<Request>, u64)> = None;
         loop {
             match run.poll() {
                 Next::Edge { request, at } => {
@@ -549,9 +549,7 @@ impl<'a> Sim<'a> {
                     fetch,
                 } => {
                     // Hashed once: the slot a miss is remembered under is the same.
-                    let slot = up
-                        .is_pure()
-                        .then(|| memo_slot(&self.direct_memo, preflight, request, fetch));
+                    let slot = up.is_pure().then(|| memo_slot(preflight, request, fetch));
                     let v = slot
                         .and_then(|h| memo_get(&self.direct_memo, h, preflight, request, fetch));
                     if let (None, Some(h)) = (&v, slot) {
@@ -713,45 +711,31 @@ fn reuse_forwarded(knobs: &Knobs) -> bool {
     !crate::edge::forward::drops_cors_fields(&knobs.forward, &knobs.key_headers, true)
 }
 
-/// The slot of a counterfactual verdict. The request already carries most of the fetch
-/// (its method, URL, the author headers let through, `Origin`, `Cookie`), so only the
-/// fetch's other parts are hashed with it; [`memo_get`] compares everything.
-fn memo_slot(
-    memo: &CounterfactualMemo,
-    preflight: bool,
-    request: &Arc<Request>,
-    f: &Fetch,
-) -> MemoSlot {
-    let request_hash = memo
-        .request_hashes
-        .get(&request_address(request))
-        .copied()
-        .unwrap_or_else(|| content_hash(request));
+/// The slot of a counterfactual verdict: a hash of the fetch and of the request's
+/// shape, which [`memo_get`] then compares in full. The first request is built from the
+/// fetch (its method, URL, author headers, `Origin`) and the browser's state, so
+/// hashing the fetch spreads the slots as well as the request's whole text did, at a
+/// fraction of the cost (the request's dozen fields were hashed byte by byte on every
+/// step, ~1,100 instructions). What the browser's state adds (a `Cookie`, a preflight
+/// or not, its default fields) is told apart by the `preflight` flag and the number and
+/// lengths of the request's fields; the rest by the comparison.
+fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
     let mut h = FastHasher::default();
-    (preflight, request_hash).hash(&mut h);
-    (f.agent, &f.origin, f.mode, f.credentials, f.redirect).hash(&mut h);
-    (f.private_network, &f.chain).hash(&mut h);
-    MemoSlot {
-        slot: h.finish(),
-        request_hash,
-    }
-}
-
-/// Where [`memo_slot`] puts a verdict, and the request's content hash it used (which
-/// [`memo_put`] keeps by the request's address, rather than hashing it again).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct MemoSlot {
-    slot: u64,
-    request_hash: u64,
-}
-
-fn request_address(r: &Arc<Request>) -> usize {
-    Arc::as_ptr(r) as usize
-}
-
-fn content_hash(r: &Request) -> u64 {
-    let mut h = FastHasher::default();
-    r.hash(&mut h);
+    (
+        preflight,
+        f.agent,
+        f.mode,
+        f.credentials,
+        f.redirect,
+        f.private_network,
+    )
+        .hash(&mut h);
+    (&f.origin, &f.method, &f.scheme, &f.host, &f.target).hash(&mut h);
+    (&f.cookie, &f.headers, &f.chain).hash(&mut h);
+    let lengths = request.headers.iter().fold(0usize, |n, (k, v)| {
+        n.wrapping_mul(31).wrapping_add((k.len() << 16) | v.len())
+    });
+    (request.headers.len(), lengths).hash(&mut h);
     h.finish()
 }
 
@@ -759,13 +743,13 @@ fn content_hash(r: &Request) -> u64 {
 /// the upstream is pure).
 fn memo_get(
     memo: &CounterfactualMemo,
-    slot: MemoSlot,
+    slot: u64,
     preflight: bool,
     request: &Arc<Request>,
     f: &Fetch,
 ) -> Option<Verdict> {
     memo.by_slot
-        .get(&slot.slot)?
+        .get(&slot)?
         .iter()
         .find(|m| {
             m.preflight == preflight
@@ -778,7 +762,7 @@ fn memo_get(
 /// Remembers a counterfactual verdict (the caller checked the upstream is pure).
 fn memo_put(
     memo: &mut CounterfactualMemo,
-    slot: MemoSlot,
+    slot: u64,
     preflight: bool,
     request: Arc<Request>,
     f: &Fetch,
@@ -786,12 +770,12 @@ fn memo_put(
 ) {
     if memo.by_slot.len() >= DIRECT_MEMO_MAX {
         memo.by_slot.clear();
-        memo.request_hashes.clear();
     }
-    memo.request_hashes
-        .entry(request_address(&request))
-        .or_insert(slot.request_hash);
-    memo.by_slot.entry(slot.slot).or_default().push(DirectMemo {
+    let kept = memo.by_slot.entry(slot).or_default();
+    if kept.len() >= DIRECT_MEMO_PER_SLOT {
+        kept.remove(0);
+    }
+    kept.push(DirectMemo {
         preflight,
         request,
         fetch: f.clone(),
