@@ -475,20 +475,44 @@ impl<'a> StepRun<'a> {
     /// whose stored response caused it, and the no-cache verdict. For a driver that
     /// only asks whether a step failed (the explorer's search). Gives the fetch back.
     pub fn finish_attribution(mut self) -> (Attributed, Fetch) {
+        let a = self.attribution();
+        (a, self.fetch)
+    }
+
+    /// [`StepRun::finish_attribution`] in place: a driver that keeps the step where it
+    /// is (a step is large, and moving it costs a copy) takes the fetch back afterwards
+    /// with [`StepRun::into_fetch`]. Call it once.
+    pub fn attribution(&mut self) -> Attributed {
         let (done, verdict, direct) = self.settle();
         let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
-        let a = Attributed {
+        Attributed {
             cache_induced: at.cache_induced,
             poisoned_by: at.poisoned_by,
             verdict,
             direct,
-        };
-        (a, self.fetch)
+        }
     }
 
     /// [`StepRun::finish`], taking the report's text from `text` (shared with earlier
     /// reports).
     pub fn finish_with(mut self, knobs: &Knobs, text: &mut ReportText) -> (StepReport, Fetch) {
+        let report = self.report(knobs, text);
+        (report, self.fetch)
+    }
+
+    /// The fetch the step was started with (the counterfactual's).
+    pub fn fetch(&self) -> &Fetch {
+        &self.fetch
+    }
+
+    /// The fetch, for its buffers, once the step is finished in place.
+    #[inline]
+    pub fn into_fetch(self) -> Fetch {
+        self.fetch
+    }
+
+    /// [`StepRun::finish_with`] in place (see [`StepRun::attribution`]). Call it once.
+    pub fn report(&mut self, knobs: &Knobs, text: &mut ReportText) -> StepReport {
         let (done, verdict, direct) = self.settle();
         let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
         let main = self
@@ -550,7 +574,7 @@ impl<'a> StepRun<'a> {
         report.expectation = check(&st.expect, &report);
         report.fix =
             fix_hint(&report, knobs, at.deciding.map(|x| &*x.response)).map(|h| text.join(&[&h]));
-        (report, self.fetch)
+        report
     }
 }
 

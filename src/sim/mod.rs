@@ -4,7 +4,7 @@
 //! response was served (PRODUCT.md "The key definition").
 
 use crate::browser::run::Instance;
-use crate::browser::{Fetch, Verdict};
+use crate::browser::{Chain, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{self, Cache, Completion, Decision, Outcome, StoreResult, Tag};
 use crate::flow::{browsers_of, Attributed, EdgeAnswer, Next, ReportText, StepRun};
@@ -478,7 +478,7 @@ impl<'a> Sim<'a> {
             index,
             st,
             at_ms,
-            |run, knobs, text| run.finish_with(knobs, text),
+            |run, knobs, text| run.report(knobs, text),
             |r| &r.direct,
         )
     }
@@ -498,7 +498,7 @@ impl<'a> Sim<'a> {
             index,
             st,
             at_ms,
-            |run, _, _| run.finish_attribution(),
+            |run, _, _| run.attribution(),
             |a| &a.direct,
         )
     }
@@ -511,7 +511,7 @@ impl<'a> Sim<'a> {
         index: usize,
         st: &Step,
         at_ms: u64,
-        finish: impl FnOnce(StepRun<'_>, &Knobs, &mut ReportText) -> (R, Fetch),
+        finish: impl FnOnce(&mut StepRun<'_>, &Knobs, &mut ReportText) -> R,
         direct: impl Fn(&R) -> &Verdict,
     ) -> R {
         let c = &self.sc.clients[st.client];
@@ -569,18 +569,19 @@ impl<'a> Sim<'a> {
             unremembered = None;
         }
         self.spare = run.take_spare();
-        let (report, f) = finish(run, self.knobs, &mut self.text);
+        // finished in place: the step is not moved into `finish` and its fetch out again
+        let report = finish(&mut run, self.knobs, &mut self.text);
         if let Some((preflight, request, slot)) = unremembered {
             memo_put(
                 &mut self.direct_memo,
                 slot,
                 preflight,
                 request,
-                &f,
+                run.fetch(),
                 direct(&report),
             );
         }
-        self.scratch = Some(f);
+        self.scratch = Some(run.into_fetch());
         report
     }
 }
@@ -721,21 +722,28 @@ fn reuse_forwarded(knobs: &Knobs) -> bool {
 /// lengths of the request's fields; the rest by the comparison.
 fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
     let mut h = FastHasher::default();
-    (
-        preflight,
-        f.agent,
-        f.mode,
-        f.credentials,
-        f.redirect,
-        f.private_network,
-    )
-        .hash(&mut h);
-    (&f.origin, &f.method, &f.scheme, &f.host, &f.target).hash(&mut h);
-    (&f.cookie, &f.headers, &f.chain).hash(&mut h);
+    // the text that tells fetches apart, fed as bytes (no separators: a slot only has to
+    // spread, `memo_get` compares), and the rest as one word of lengths and flags
+    h.write(f.origin.as_bytes());
+    h.write(f.target.as_bytes());
+    h.write(f.host.as_bytes());
+    let flags = u64::from(preflight)
+        | (u64::from(f.private_network) << 1)
+        | ((f.method.len() as u64) << 8)
+        | ((f.scheme.len() as u64) << 16)
+        | ((f.headers.len() as u64) << 24)
+        | ((f.cookie.as_ref().map_or(0, |c| c.len() + 1) as u64) << 32)
+        | ((request.headers.len() as u64) << 48);
+    h.write_usize(flags as usize);
+    h.write_usize(f.method.bytes().fold(0, |w, b| (w << 8) | usize::from(b)));
+    (f.agent, f.mode, f.credentials, f.redirect).hash(&mut h);
+    if !f.headers.is_empty() || f.chain != Chain::default() {
+        (&f.headers, &f.chain).hash(&mut h);
+    }
     let lengths = request.headers.iter().fold(0usize, |n, (k, v)| {
         n.wrapping_mul(31).wrapping_add((k.len() << 16) | v.len())
     });
-    (request.headers.len(), lengths).hash(&mut h);
+    h.write_usize(lengths);
     h.finish()
 }
 
