@@ -7,7 +7,7 @@ use crate::browser::run::Instance;
 use crate::browser::{Chain, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{self, Cache, Completion, Decision, Outcome, StoreResult, Tag};
-use crate::flow::{browsers_of, Attributed, EdgeAnswer, Next, ReportText, StepRun};
+use crate::flow::{browsers_of, Attributed, EdgeAnswer, Next, ReportText, Sent, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
@@ -389,6 +389,8 @@ pub struct Sim<'a> {
     spare: Option<Fetch>,
     /// The reports' shared text.
     text: ReportText,
+    /// The previous step's list of exchanges, emptied, whose buffer the next step reuses.
+    sent: Vec<Sent>,
     /// Whether a forwarded answer stands for the origin's own: the edge forwards the
     /// fields the origin model answers from (computed once from the knobs).
     reuse_forwarded: bool,
@@ -433,6 +435,7 @@ impl<'a> Sim<'a> {
             scratch: None,
             spare: None,
             text: ReportText::default(),
+            sent: Vec::new(),
             reuse_forwarded: reuse_forwarded(knobs),
         }
     }
@@ -536,6 +539,7 @@ impl<'a> Sim<'a> {
         if self.reuse_forwarded {
             run.reuse_forwarded();
         }
+        run.reuse_sent(std::mem::take(&mut self.sent));
         let mut unremembered: Option<(bool, Arc<Request>, u64)> = None;
         loop {
             match run.poll() {
@@ -581,6 +585,9 @@ impl<'a> Sim<'a> {
                 direct(&report),
             );
         }
+        // emptied here, so the step's requests and answers go now, as before
+        self.sent = run.take_sent();
+        self.sent.clear();
         self.scratch = Some(run.into_fetch());
         report
     }
@@ -678,6 +685,7 @@ impl<'a> Sim<'a> {
             scratch,
             spare: None,
             text,
+            sent: Vec::new(),
             reuse_forwarded: reuse_forwarded(knobs),
         };
         (sim, Kept { shared, fresh })
