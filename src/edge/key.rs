@@ -52,7 +52,12 @@ pub fn primary_key_into(knobs: &Knobs, req: &Request, k: &mut String) {
     } else {
         k.push_str(req.path());
     }
-    if let (QueryKey::List(names), Some(q)) = (&knobs.query, req.query()) {
+    // (the query is looked for only when the key keeps part of it)
+    let listed = match &knobs.query {
+        QueryKey::List(names) => req.query().map(|q| (names, q)),
+        _ => None,
+    };
+    if let Some((names, q)) = listed {
         let mut kept: Vec<&str> = q
             .split('&')
             .filter(|p| {

@@ -656,8 +656,13 @@ pub fn pass_reason(knobs: &Knobs, req: &Request) -> Option<Fwd> {
     if !knobs.caches_method(&req.method) {
         return Some(Fwd::Method);
     }
-    if (knobs.pass_cookie && req.headers.contains("cookie"))
-        || (knobs.pass_authorization && req.headers.contains("authorization"))
+    // one pass over the names for both fields (most requests carry neither)
+    let passes = |n: &str| match n.len() {
+        6 => knobs.pass_cookie && n.eq_ignore_ascii_case("cookie"),
+        13 => knobs.pass_authorization && n.eq_ignore_ascii_case("authorization"),
+        _ => false,
+    };
+    if (knobs.pass_cookie || knobs.pass_authorization) && req.headers.iter().any(|(n, _)| passes(n))
     {
         return Some(Fwd::Request);
     }
@@ -1511,6 +1516,38 @@ mod tests {
         r.headers.append("authorization", "Bearer x");
         assert_eq!(pass_detail(&k, &r), Some("authorization"));
         assert_eq!(pass_detail(&profile("nginx").unwrap().knobs, &r), None);
+    }
+
+    /// `pass_reason` (one pass over the names) passes exactly the requests
+    /// `pass_detail` (a lookup per field) names a reason for, under every built-in
+    /// profile, look-alike names of the same length included.
+    #[test]
+    fn pass_reason_agrees_with_pass_detail() {
+        let fields: [&[(&str, &str)]; 6] = [
+            &[],
+            &[("Cookie", "s=1")],
+            &[("authorization", "Bearer x")],
+            &[("accept", "*/*"), ("cookie", "s=1"), ("Authorization", "x")],
+            &[("x-cook", "1"), ("x-authorizati", "1")],
+            &[("cookies", "1"), ("authorization2", "1")],
+        ];
+        for p in crate::profile::builtin_profiles() {
+            for method in ["GET", "POST", "OPTIONS"] {
+                for f in fields {
+                    let mut r = get(None);
+                    r.method = method.into();
+                    r.headers = Headers::from_pairs(f.iter().copied());
+                    let (reason, detail) = (pass_reason(&p.knobs, &r), pass_detail(&p.knobs, &r));
+                    assert_eq!(
+                        reason.is_some(),
+                        detail.is_some(),
+                        "{} {method} {f:?}",
+                        p.name
+                    );
+                    assert_eq!(reason == Some(Fwd::Method), detail == Some("method"));
+                }
+            }
+        }
     }
 
     #[test]
