@@ -38,31 +38,38 @@ pub fn primary_key_into(knobs: &Knobs, req: &Request, k: &mut String) {
     if knobs.key_host {
         k.push_str(&req.scheme);
         k.push_str("://");
-        let at = k.len();
-        k.push_str(&req.host);
-        k[at..].make_ascii_lowercase();
+        if req.host.bytes().any(|b| b.is_ascii_uppercase()) {
+            let at = k.len();
+            k.push_str(&req.host);
+            k[at..].make_ascii_lowercase();
+        } else {
+            k.push_str(&req.host);
+        }
     }
-    k.push_str(req.path());
-    match (&knobs.query, req.query()) {
-        (QueryKey::All, Some(q)) => {
+    // the whole query kept: path, `?` and query are the target itself (no scan for `?`)
+    if knobs.query == QueryKey::All {
+        k.push_str(&req.target);
+    } else {
+        k.push_str(req.path());
+    }
+    // (the query is looked for only when the key keeps part of it)
+    let listed = match &knobs.query {
+        QueryKey::List(names) => req.query().map(|q| (names, q)),
+        _ => None,
+    };
+    if let Some((names, q)) = listed {
+        let mut kept: Vec<&str> = q
+            .split('&')
+            .filter(|p| {
+                let name = p.split_once('=').map_or(*p, |(n, _)| n);
+                names.iter().any(|w| w == name)
+            })
+            .collect();
+        kept.sort_unstable();
+        if !kept.is_empty() {
             k.push('?');
-            k.push_str(q);
+            k.push_str(&kept.join("&"));
         }
-        (QueryKey::List(names), Some(q)) => {
-            let mut kept: Vec<&str> = q
-                .split('&')
-                .filter(|p| {
-                    let name = p.split_once('=').map_or(*p, |(n, _)| n);
-                    names.iter().any(|w| w == name)
-                })
-                .collect();
-            kept.sort_unstable();
-            if !kept.is_empty() {
-                k.push('?');
-                k.push_str(&kept.join("&"));
-            }
-        }
-        _ => {}
     }
     let mut first = true;
     let mut add = |k: &mut String, name: &str| {
@@ -125,6 +132,23 @@ mod tests {
             primary_key(&k, &req("OPTIONS", "/a", &[("origin", "https://o")])),
             "OPTIONS https://api.example.com/a"
         );
+    }
+
+    /// With the whole query kept the key takes the target as it is and the host as it
+    /// is when already lowercase: the same key as path, `?` and query put together
+    /// with the host lowercased.
+    #[test]
+    fn the_whole_target_is_path_and_query() {
+        let k = Knobs::rfc9111();
+        assert_eq!(k.query, QueryKey::All);
+        for host in ["api.example.com", "API.Example.com", "a"] {
+            for target in ["/a", "/a?", "/a?x=1&y", "/?", "/a?x=1?y=2#f", "/r7?v=0"] {
+                let r = Request::fixture("GET", host, target, &[]);
+                let q = r.query().map_or(String::new(), |q| format!("?{q}"));
+                let want = format!("GET https://{}{}{q}", host.to_ascii_lowercase(), r.path());
+                assert_eq!(primary_key(&k, &r), want, "{host} {target}");
+            }
+        }
     }
 }
 

@@ -656,8 +656,13 @@ pub fn pass_reason(knobs: &Knobs, req: &Request) -> Option<Fwd> {
     if !knobs.caches_method(&req.method) {
         return Some(Fwd::Method);
     }
-    if (knobs.pass_cookie && req.headers.contains("cookie"))
-        || (knobs.pass_authorization && req.headers.contains("authorization"))
+    // one pass over the names for both fields (most requests carry neither)
+    let passes = |n: &str| match n.len() {
+        6 => knobs.pass_cookie && n.eq_ignore_ascii_case("cookie"),
+        13 => knobs.pass_authorization && n.eq_ignore_ascii_case("authorization"),
+        _ => false,
+    };
+    if (knobs.pass_cookie || knobs.pass_authorization) && req.headers.iter().any(|(n, _)| passes(n))
     {
         return Some(Fwd::Request);
     }
@@ -1044,6 +1049,11 @@ pub fn after_forward(
 /// when its own conditional matches (RFC 9111 §4.3.2), a `206` slice or `416` for a
 /// single byte `Range` (RFC 9110 §14), else the stored response itself.
 pub fn deliver(req: &Request, stored: &Arc<Response>) -> Arc<Response> {
+    // Most requests carry none of the three fields either answer reads: one pass over
+    // the names instead of a lookup of each (the two below look up four in all).
+    if !asks_for_part(req) {
+        return stored.clone();
+    }
     if validate::client_not_modified(req, stored) {
         return Arc::new(validate::not_modified(stored));
     }
@@ -1052,6 +1062,19 @@ pub fn deliver(req: &Request, stored: &Arc<Response>) -> Arc<Response> {
         range::RangeAnswer::Slice(a, b) => Arc::new(range::slice(stored, a, b)),
         range::RangeAnswer::Unsatisfiable => Arc::new(range::unsatisfiable(stored)),
     }
+}
+
+/// Whether `req` has a field that may make [`deliver`] answer other than the stored
+/// response whole: `If-None-Match` or `If-Modified-Since` (a `304`,
+/// [`validate::client_not_modified`]) or `Range` (a slice, [`range::answer`]; `If-Range`
+/// alone does nothing without it).
+fn asks_for_part(req: &Request) -> bool {
+    req.headers.iter().any(|(n, _)| match n.len() {
+        5 => n.eq_ignore_ascii_case("range"),
+        13 => n.eq_ignore_ascii_case("if-none-match"),
+        17 => n.eq_ignore_ascii_case("if-modified-since"),
+        _ => false,
+    })
 }
 
 /// Whether a request waiting on another's in-flight fetch takes its response: never with
@@ -1451,6 +1474,34 @@ mod tests {
         assert_eq!(deliver(&r, &stored).status, 304);
     }
 
+    /// Each field `deliver` answers on changes the answer alone, whatever its case; other
+    /// fields, `If-Range` without `Range` among them, leave the stored response whole.
+    #[test]
+    fn deliver_looks_at_each_of_its_fields() {
+        let stored = Arc::new(Response {
+            status: 200,
+            headers: Headers::from_pairs([
+                ("etag", "\"v1\""),
+                ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT"),
+            ]),
+            body: Arc::from(&b"0123456789"[..]),
+        });
+        for (name, value, status) in [
+            ("If-None-Match", "\"v1\"", 304),
+            ("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT", 304),
+            ("RANGE", "bytes=0-0", 206),
+            ("if-range", "\"v1\"", 200),
+            ("x-range", "bytes=0-0", 200),
+            ("if-none-matcx", "\"v1\"", 200),
+        ] {
+            let mut r = get(None);
+            r.headers = Headers::from_pairs([(name, value)]);
+            let d = deliver(&r, &stored);
+            assert_eq!(d.status, status, "{name}");
+            assert_eq!(Arc::ptr_eq(&d, &stored), status == 200, "{name}");
+        }
+    }
+
     #[test]
     fn pass_details_name_the_reason() {
         let k = profile("varnish").unwrap().knobs;
@@ -1465,6 +1516,38 @@ mod tests {
         r.headers.append("authorization", "Bearer x");
         assert_eq!(pass_detail(&k, &r), Some("authorization"));
         assert_eq!(pass_detail(&profile("nginx").unwrap().knobs, &r), None);
+    }
+
+    /// `pass_reason` (one pass over the names) passes exactly the requests
+    /// `pass_detail` (a lookup per field) names a reason for, under every built-in
+    /// profile, look-alike names of the same length included.
+    #[test]
+    fn pass_reason_agrees_with_pass_detail() {
+        let fields: [&[(&str, &str)]; 6] = [
+            &[],
+            &[("Cookie", "s=1")],
+            &[("authorization", "Bearer x")],
+            &[("accept", "*/*"), ("cookie", "s=1"), ("Authorization", "x")],
+            &[("x-cook", "1"), ("x-authorizati", "1")],
+            &[("cookies", "1"), ("authorization2", "1")],
+        ];
+        for p in crate::profile::builtin_profiles() {
+            for method in ["GET", "POST", "OPTIONS"] {
+                for f in fields {
+                    let mut r = get(None);
+                    r.method = method.into();
+                    r.headers = Headers::from_pairs(f.iter().copied());
+                    let (reason, detail) = (pass_reason(&p.knobs, &r), pass_detail(&p.knobs, &r));
+                    assert_eq!(
+                        reason.is_some(),
+                        detail.is_some(),
+                        "{} {method} {f:?}",
+                        p.name
+                    );
+                    assert_eq!(reason == Some(Fwd::Method), detail == Some("method"));
+                }
+            }
+        }
     }
 
     #[test]

@@ -20,13 +20,14 @@ pub use report::{check, finish, Expectation, HopReport, StepReport, Summary, Tra
 
 use crate::browser::run::{Done, Instance, Leg, Next as RunNext, Run, Send};
 use crate::browser::{Fetch, Verdict};
-use crate::edge::hash::FastBuild;
+use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::Outcome;
 use crate::message::{Request, Response};
 use crate::profile::Knobs;
 use crate::scenario::{Client, PreflightUse, ServedBy, Step};
 use crate::time::{Timestamp, SIM_EPOCH};
 use std::collections::HashSet;
+use std::hash::Hasher;
 use std::sync::Arc;
 
 /// The edge's answer to one request of a step.
@@ -62,6 +63,9 @@ impl EdgeAnswer {
             || self.stored_by.is_some()
     }
 }
+
+/// One exchange a step made through the edge: which leg, the request, the answer.
+pub type Sent = (Leg, Arc<Request>, EdgeAnswer);
 
 /// What a [`StepRun`] needs next.
 #[derive(Debug)]
@@ -135,7 +139,7 @@ pub struct StepRun<'a> {
     run: Run,
     pending: Option<Send>,
     at: Timestamp,
-    sent: Vec<(Leg, Arc<Request>, EdgeAnswer)>,
+    sent: Vec<Sent>,
     /// The redirect hop of the first request sent through the edge.
     first_hop: Option<usize>,
     done: Option<Done>,
@@ -211,6 +215,22 @@ impl<'a> StepRun<'a> {
     /// [`StepRun::new_reusing`] (`None` before; the step can still be finished).
     pub fn take_spare(&mut self) -> Option<Fetch> {
         matches!(self.state, State::Done).then(|| self.run.take_fetch())
+    }
+
+    /// Records the step's exchanges in `buf` (a list an earlier step gave back with
+    /// [`StepRun::take_sent`], emptied here) rather than in a list of its own: a driver
+    /// running step after step allocates it once. Call it before the step is driven.
+    pub fn reuse_sent(&mut self, mut buf: Vec<Sent>) {
+        if self.sent.is_empty() {
+            buf.clear();
+            buf.append(&mut self.sent);
+            self.sent = buf;
+        }
+    }
+
+    /// The step's exchanges, once finished (for [`StepRun::reuse_sent`]).
+    pub fn take_sent(&mut self) -> Vec<Sent> {
+        std::mem::take(&mut self.sent)
     }
 
     /// The edge hands forwarded answers through unaltered (the in-process edge), so a
@@ -475,20 +495,44 @@ impl<'a> StepRun<'a> {
     /// whose stored response caused it, and the no-cache verdict. For a driver that
     /// only asks whether a step failed (the explorer's search). Gives the fetch back.
     pub fn finish_attribution(mut self) -> (Attributed, Fetch) {
+        let a = self.attribution();
+        (a, self.fetch)
+    }
+
+    /// [`StepRun::finish_attribution`] in place: a driver that keeps the step where it
+    /// is (a step is large, and moving it costs a copy) takes the fetch back afterwards
+    /// with [`StepRun::into_fetch`]. Call it once.
+    pub fn attribution(&mut self) -> Attributed {
         let (done, verdict, direct) = self.settle();
         let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
-        let a = Attributed {
+        Attributed {
             cache_induced: at.cache_induced,
             poisoned_by: at.poisoned_by,
             verdict,
             direct,
-        };
-        (a, self.fetch)
+        }
     }
 
     /// [`StepRun::finish`], taking the report's text from `text` (shared with earlier
     /// reports).
     pub fn finish_with(mut self, knobs: &Knobs, text: &mut ReportText) -> (StepReport, Fetch) {
+        let report = self.report(knobs, text);
+        (report, self.fetch)
+    }
+
+    /// The fetch the step was started with (the counterfactual's).
+    pub fn fetch(&self) -> &Fetch {
+        &self.fetch
+    }
+
+    /// The fetch, for its buffers, once the step is finished in place.
+    #[inline]
+    pub fn into_fetch(self) -> Fetch {
+        self.fetch
+    }
+
+    /// [`StepRun::finish_with`] in place (see [`StepRun::attribution`]). Call it once.
+    pub fn report(&mut self, knobs: &Knobs, text: &mut ReportText) -> StepReport {
         let (done, verdict, direct) = self.settle();
         let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
         let main = self
@@ -504,6 +548,12 @@ impl<'a> StepRun<'a> {
         };
         let (st, c) = (self.step, self.client);
         let (client, origin) = text.client(st.client, c);
+        let (request, url) = text.step(st);
+        let step_text = StepText {
+            step: st,
+            request,
+            url,
+        };
         let mut report = StepReport {
             index: self.index,
             line: st.line,
@@ -511,10 +561,10 @@ impl<'a> StepRun<'a> {
             client,
             origin,
             agent: c.agent,
-            request: text.join(&[&st.method, " ", &st.target]),
+            request: step_text.request.clone(),
             url: match &self.url {
                 Some(u) => text.join(&[u]),
-                None => text.join(&[&st.scheme, "://", &st.host, &st.target]),
+                None => step_text.url.clone(),
             },
             pop: c.pop.unwrap_or(0) as usize,
             cache,
@@ -538,14 +588,14 @@ impl<'a> StepRun<'a> {
             poisoned_by: at.poisoned_by,
             stored,
             served_by: at.served_by,
-            hops: hop_reports(&self.sent, text),
+            hops: hop_reports(&self.sent, &step_text, text),
             expectation: Expectation::None,
             fix: None,
         };
         report.expectation = check(&st.expect, &report);
         report.fix =
             fix_hint(&report, knobs, at.deciding.map(|x| &*x.response)).map(|h| text.join(&[&h]));
-        (report, self.fetch)
+        report
     }
 }
 
@@ -575,7 +625,7 @@ struct Attribution<'a> {
 }
 
 fn attribute<'a>(
-    sent: &'a [(Leg, Arc<Request>, EdgeAnswer)],
+    sent: &'a [Sent],
     done: &Done,
     verdict: &Verdict,
     direct: &Verdict,
@@ -646,20 +696,54 @@ fn attribute<'a>(
 }
 
 /// One line per exchange the step made (preflight and actual, every redirect hop).
-fn hop_reports(sent: &[(Leg, Arc<Request>, EdgeAnswer)], text: &mut ReportText) -> Vec<HopReport> {
+fn hop_reports(sent: &[Sent], step: &StepText<'_>, text: &mut ReportText) -> Vec<HopReport> {
     sent.iter()
-        .map(|(l, r, x)| HopReport {
-            leg: if *l == Leg::Preflight {
-                "preflight"
-            } else {
-                "actual"
-            },
-            request: text.join(&[&r.method, " ", &r.target]),
-            url: text.join(&[&r.scheme, "://", &r.host, &r.target]),
-            cache: x.outcome,
-            status: x.response.status,
+        .map(|(l, r, x)| {
+            let (request, url) = step.of(r, text);
+            HopReport {
+                leg: if *l == Leg::Preflight {
+                    "preflight"
+                } else {
+                    "actual"
+                },
+                request,
+                url,
+                cache: x.outcome,
+                status: x.response.status,
+            }
         })
         .collect()
+}
+
+/// A step's own request line and URL, as shared text: most of its hops are sent to the
+/// step's URL (all but redirect hops), and the actual request with its method, so their
+/// text is the step's, found by comparing a few short strings instead of joining and
+/// looking up the same text again.
+struct StepText<'s> {
+    step: &'s Step,
+    /// `METHOD target`.
+    request: Arc<str>,
+    /// `scheme://host/target`.
+    url: Arc<str>,
+}
+
+impl StepText<'_> {
+    /// The request line and URL of `r`, one of the step's requests.
+    fn of(&self, r: &Request, text: &mut ReportText) -> (Arc<str>, Arc<str>) {
+        let st = self.step;
+        let same_url = r.target == st.target && r.host == st.host && r.scheme == st.scheme;
+        let url = if same_url {
+            self.url.clone()
+        } else {
+            text.join(&[&r.scheme, "://", &r.host, &r.target])
+        };
+        let request = if same_url && r.method == st.method {
+            self.request.clone()
+        } else {
+            text.join(&[&r.method, " ", &r.target])
+        };
+        (request, url)
+    }
 }
 
 /// The text of step reports (client names, origins, request lines, URLs), shared between
@@ -672,6 +756,25 @@ pub struct ReportText {
     buf: String,
     /// Name and origin per client index, once asked for ([`ReportText::client`]).
     clients: Vec<Option<(Arc<str>, Arc<str>)>>,
+    /// Request lines and URLs of steps, by a hash of the step's target: a step met
+    /// again checks the two against its parts (a few short comparisons) instead of
+    /// joining and looking up each ([`ReportText::step`]). Empty until first used.
+    steps: Vec<Option<(Arc<str>, Arc<str>)>>,
+}
+
+/// Slots of [`ReportText`]'s table of step texts (a power of two).
+const STEP_TEXT_SLOTS: usize = 1024;
+
+/// Whether `s` is `parts` joined, compared in place.
+fn is_joined(s: &str, parts: &[&str]) -> bool {
+    let mut rest = s;
+    for p in parts {
+        match rest.strip_prefix(p) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// Bound on the distinct strings a [`ReportText`] keeps (beyond it, it starts over; the
@@ -690,6 +793,30 @@ impl ReportText {
         }
         self.clients[index] = Some(t.clone());
         t
+    }
+
+    /// The request line (`METHOD target`) and URL (`scheme://host/target`) of `st`, as
+    /// shared strings: the same text as [`ReportText::join`] of those parts.
+    fn step(&mut self, st: &Step) -> (Arc<str>, Arc<str>) {
+        if self.steps.is_empty() {
+            self.steps.resize(STEP_TEXT_SLOTS, None);
+        }
+        let mut h = FastHasher::default();
+        h.write(st.target.as_bytes());
+        h.write_usize(st.method.len() | (st.host.len() << 8));
+        // the hasher's last multiply leaves its best bits at the top
+        let slot = (h.finish() >> 54) as usize % STEP_TEXT_SLOTS;
+        if let Some((request, url)) = &self.steps[slot] {
+            if is_joined(request, &[&st.method, " ", &st.target])
+                && is_joined(url, &[&st.scheme, "://", &st.host, &st.target])
+            {
+                return (request.clone(), url.clone());
+            }
+        }
+        let request = self.join(&[&st.method, " ", &st.target]);
+        let url = self.join(&[&st.scheme, "://", &st.host, &st.target]);
+        self.steps[slot] = Some((request.clone(), url.clone()));
+        (request, url)
     }
 
     /// `parts` joined, as a shared string (joined in a reused buffer to look it up; only

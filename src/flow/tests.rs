@@ -289,3 +289,44 @@ fn same_request_is_by_address_or_by_fields() {
     assert!(same_request(&a, &copy));
     assert!(!same_request(&a, &other));
 }
+
+/// A step's request line and URL from the table of step texts are the joined parts,
+/// shared with [`ReportText::join`]'s copy, for more distinct steps than the table has
+/// slots (so slots are taken over and a step met again is checked against its parts).
+#[test]
+fn step_text_is_the_joined_text_whatever_the_slot() {
+    let sc = scenario();
+    let mut t = ReportText::default();
+    let mut st = sc.steps[0].clone();
+    for _ in 0..2 {
+        for i in 0..3 * STEP_TEXT_SLOTS {
+            st.method = ["GET", "PUT", "OPTIONS", "GE"][i % 4].into();
+            st.scheme = if i % 7 == 0 { "http" } else { "https" }.into();
+            st.host = format!("h{}.example", i % 5);
+            st.target = format!(
+                "{}/p{}?q={}",
+                if i % 4 == 3 { "T " } else { "" },
+                i / 3,
+                i % 11
+            );
+            let (r, u) = t.step(&st);
+            assert_eq!(*r, format!("{} {}", st.method, st.target));
+            assert_eq!(*u, format!("{}://{}{}", st.scheme, st.host, st.target));
+            assert!(Arc::ptr_eq(&r, &t.join(&[&st.method, " ", &st.target])));
+            assert!(Arc::ptr_eq(
+                &u,
+                &t.join(&[&st.scheme, "://", &st.host, &st.target])
+            ));
+        }
+    }
+}
+
+/// `is_joined` compares a string with the concatenation of its parts.
+#[test]
+fn is_joined_is_concatenation() {
+    assert!(is_joined("GET /a", &["GET", " ", "/a"]));
+    assert!(is_joined("", &[]));
+    assert!(!is_joined("GET /a", &["GE", " ", "/a"]));
+    assert!(!is_joined("GET /ab", &["GET", " ", "/a"]));
+    assert!(!is_joined("GET /a", &["GET", " ", "/ab"]));
+}

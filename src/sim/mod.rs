@@ -4,10 +4,10 @@
 //! response was served (PRODUCT.md "The key definition").
 
 use crate::browser::run::Instance;
-use crate::browser::{Fetch, Verdict};
+use crate::browser::{Chain, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{self, Cache, Completion, Decision, Outcome, StoreResult, Tag};
-use crate::flow::{browsers_of, Attributed, EdgeAnswer, Next, ReportText, StepRun};
+use crate::flow::{browsers_of, Attributed, EdgeAnswer, Next, ReportText, Sent, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
 use crate::profile::Knobs;
@@ -389,6 +389,8 @@ pub struct Sim<'a> {
     spare: Option<Fetch>,
     /// The reports' shared text.
     text: ReportText,
+    /// The previous step's list of exchanges, emptied, whose buffer the next step reuses.
+    sent: Vec<Sent>,
     /// Whether a forwarded answer stands for the origin's own: the edge forwards the
     /// fields the origin model answers from (computed once from the knobs).
     reuse_forwarded: bool,
@@ -400,11 +402,6 @@ pub struct Sim<'a> {
 #[derive(Default)]
 pub struct CounterfactualMemo {
     by_slot: HashMap<u64, Vec<DirectMemo>, FastBuild>,
-    /// The content hash of each request kept in `by_slot`, by its address: a kept
-    /// request (the browser shares the requests it remembers) is not hashed again. An
-    /// address is only here while `by_slot` keeps the request alive, so it names that
-    /// request and no other.
-    request_hashes: HashMap<usize, u64, FastBuild>,
 }
 
 struct DirectMemo {
@@ -418,6 +415,11 @@ struct DirectMemo {
 
 /// Bound on remembered direct verdicts (a generated trace has few distinct requests).
 const DIRECT_MEMO_MAX: usize = 65_536;
+
+/// Bound on the verdicts kept under one slot: requests for the same fetch that differ
+/// only in fields the slot does not hash (a cookie of the same length, another client's
+/// header overrides) share it, and each is compared in turn.
+const DIRECT_MEMO_PER_SLOT: usize = 8;
 
 impl<'a> Sim<'a> {
     /// A cold edge and fresh browsers.
@@ -433,6 +435,7 @@ impl<'a> Sim<'a> {
             scratch: None,
             spare: None,
             text: ReportText::default(),
+            sent: Vec::new(),
             reuse_forwarded: reuse_forwarded(knobs),
         }
     }
@@ -478,7 +481,7 @@ impl<'a> Sim<'a> {
             index,
             st,
             at_ms,
-            |run, knobs, text| run.finish_with(knobs, text),
+            |run, knobs, text| run.report(knobs, text),
             |r| &r.direct,
         )
     }
@@ -498,7 +501,7 @@ impl<'a> Sim<'a> {
             index,
             st,
             at_ms,
-            |run, _, _| run.finish_attribution(),
+            |run, _, _| run.attribution(),
             |a| &a.direct,
         )
     }
@@ -511,7 +514,7 @@ impl<'a> Sim<'a> {
         index: usize,
         st: &Step,
         at_ms: u64,
-        finish: impl FnOnce(StepRun<'_>, &Knobs, &mut ReportText) -> (R, Fetch),
+        finish: impl FnOnce(&mut StepRun<'_>, &Knobs, &mut ReportText) -> R,
         direct: impl Fn(&R) -> &Verdict,
     ) -> R {
         let c = &self.sc.clients[st.client];
@@ -536,7 +539,8 @@ impl<'a> Sim<'a> {
         if self.reuse_forwarded {
             run.reuse_forwarded();
         }
-        let mut unremembered: Option<(bool, Arc<Request>, MemoSlot)> = None;
+        run.reuse_sent(std::mem::take(&mut self.sent));
+        let mut unremembered: Option<(bool, Arc<Request>, u64)> = None;
         loop {
             match run.poll() {
                 Next::Edge { request, at } => {
@@ -549,9 +553,7 @@ impl<'a> Sim<'a> {
                     fetch,
                 } => {
                     // Hashed once: the slot a miss is remembered under is the same.
-                    let slot = up
-                        .is_pure()
-                        .then(|| memo_slot(&self.direct_memo, preflight, request, fetch));
+                    let slot = up.is_pure().then(|| memo_slot(preflight, request, fetch));
                     let v = slot
                         .and_then(|h| memo_get(&self.direct_memo, h, preflight, request, fetch));
                     if let (None, Some(h)) = (&v, slot) {
@@ -571,18 +573,22 @@ impl<'a> Sim<'a> {
             unremembered = None;
         }
         self.spare = run.take_spare();
-        let (report, f) = finish(run, self.knobs, &mut self.text);
+        // finished in place: the step is not moved into `finish` and its fetch out again
+        let report = finish(&mut run, self.knobs, &mut self.text);
         if let Some((preflight, request, slot)) = unremembered {
             memo_put(
                 &mut self.direct_memo,
                 slot,
                 preflight,
                 request,
-                &f,
+                run.fetch(),
                 direct(&report),
             );
         }
-        self.scratch = Some(f);
+        // emptied here, so the step's requests and answers go now, as before
+        self.sent = run.take_sent();
+        self.sent.clear();
+        self.scratch = Some(run.into_fetch());
         report
     }
 }
@@ -679,6 +685,7 @@ impl<'a> Sim<'a> {
             scratch,
             spare: None,
             text,
+            sent: Vec::new(),
             reuse_forwarded: reuse_forwarded(knobs),
         };
         (sim, Kept { shared, fresh })
@@ -713,45 +720,38 @@ fn reuse_forwarded(knobs: &Knobs) -> bool {
     !crate::edge::forward::drops_cors_fields(&knobs.forward, &knobs.key_headers, true)
 }
 
-/// The slot of a counterfactual verdict. The request already carries most of the fetch
-/// (its method, URL, the author headers let through, `Origin`, `Cookie`), so only the
-/// fetch's other parts are hashed with it; [`memo_get`] compares everything.
-fn memo_slot(
-    memo: &CounterfactualMemo,
-    preflight: bool,
-    request: &Arc<Request>,
-    f: &Fetch,
-) -> MemoSlot {
-    let request_hash = memo
-        .request_hashes
-        .get(&request_address(request))
-        .copied()
-        .unwrap_or_else(|| content_hash(request));
+/// The slot of a counterfactual verdict: a hash of the fetch and of the request's
+/// shape, which [`memo_get`] then compares in full. The first request is built from the
+/// fetch (its method, URL, author headers, `Origin`) and the browser's state, so
+/// hashing the fetch spreads the slots as well as the request's whole text did, at a
+/// fraction of the cost (the request's dozen fields were hashed byte by byte on every
+/// step, ~1,100 instructions). What the browser's state adds (a `Cookie`, a preflight
+/// or not, its default fields) is told apart by the `preflight` flag and the number and
+/// lengths of the request's fields; the rest by the comparison.
+fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
     let mut h = FastHasher::default();
-    (preflight, request_hash).hash(&mut h);
-    (f.agent, &f.origin, f.mode, f.credentials, f.redirect).hash(&mut h);
-    (f.private_network, &f.chain).hash(&mut h);
-    MemoSlot {
-        slot: h.finish(),
-        request_hash,
+    // the text that tells fetches apart, fed as bytes (no separators: a slot only has to
+    // spread, `memo_get` compares), and the rest as one word of lengths and flags
+    h.write(f.origin.as_bytes());
+    h.write(f.target.as_bytes());
+    h.write(f.host.as_bytes());
+    let flags = u64::from(preflight)
+        | (u64::from(f.private_network) << 1)
+        | ((f.method.len() as u64) << 8)
+        | ((f.scheme.len() as u64) << 16)
+        | ((f.headers.len() as u64) << 24)
+        | ((f.cookie.as_ref().map_or(0, |c| c.len() + 1) as u64) << 32)
+        | ((request.headers.len() as u64) << 48);
+    h.write_usize(flags as usize);
+    h.write_usize(f.method.bytes().fold(0, |w, b| (w << 8) | usize::from(b)));
+    (f.agent, f.mode, f.credentials, f.redirect).hash(&mut h);
+    if !f.headers.is_empty() || f.chain != Chain::default() {
+        (&f.headers, &f.chain).hash(&mut h);
     }
-}
-
-/// Where [`memo_slot`] puts a verdict, and the request's content hash it used (which
-/// [`memo_put`] keeps by the request's address, rather than hashing it again).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct MemoSlot {
-    slot: u64,
-    request_hash: u64,
-}
-
-fn request_address(r: &Arc<Request>) -> usize {
-    Arc::as_ptr(r) as usize
-}
-
-fn content_hash(r: &Request) -> u64 {
-    let mut h = FastHasher::default();
-    r.hash(&mut h);
+    let lengths = request.headers.iter().fold(0usize, |n, (k, v)| {
+        n.wrapping_mul(31).wrapping_add((k.len() << 16) | v.len())
+    });
+    h.write_usize(lengths);
     h.finish()
 }
 
@@ -759,13 +759,13 @@ fn content_hash(r: &Request) -> u64 {
 /// the upstream is pure).
 fn memo_get(
     memo: &CounterfactualMemo,
-    slot: MemoSlot,
+    slot: u64,
     preflight: bool,
     request: &Arc<Request>,
     f: &Fetch,
 ) -> Option<Verdict> {
     memo.by_slot
-        .get(&slot.slot)?
+        .get(&slot)?
         .iter()
         .find(|m| {
             m.preflight == preflight
@@ -778,7 +778,7 @@ fn memo_get(
 /// Remembers a counterfactual verdict (the caller checked the upstream is pure).
 fn memo_put(
     memo: &mut CounterfactualMemo,
-    slot: MemoSlot,
+    slot: u64,
     preflight: bool,
     request: Arc<Request>,
     f: &Fetch,
@@ -786,12 +786,12 @@ fn memo_put(
 ) {
     if memo.by_slot.len() >= DIRECT_MEMO_MAX {
         memo.by_slot.clear();
-        memo.request_hashes.clear();
     }
-    memo.request_hashes
-        .entry(request_address(&request))
-        .or_insert(slot.request_hash);
-    memo.by_slot.entry(slot.slot).or_default().push(DirectMemo {
+    let kept = memo.by_slot.entry(slot).or_default();
+    if kept.len() >= DIRECT_MEMO_PER_SLOT {
+        kept.remove(0);
+    }
+    kept.push(DirectMemo {
         preflight,
         request,
         fetch: f.clone(),

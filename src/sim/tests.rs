@@ -190,8 +190,9 @@ fn attribution_alone_agrees_with_the_full_report() {
 }
 
 /// A remembered counterfactual is found again by a request at another address with the
-/// same fields (the content hash kept by address is the one computed afresh), by the
-/// same request, and not for a request or fetch that differs.
+/// same fields and by the same request, and not for a request or fetch that differs,
+/// even when the two share a slot; several verdicts under one slot are kept side by side,
+/// at most `DIRECT_MEMO_PER_SLOT` of them.
 #[test]
 fn counterfactual_memo_finds_equal_requests_wherever_they_live() {
     let sc = parse(
@@ -209,6 +210,7 @@ fn counterfactual_memo_finds_equal_requests_wherever_they_live() {
         &[("origin", "https://a.example")],
     ));
     let copy = Arc::new((*kept).clone());
+    // the same shape (one field of the same length): the same slot, another request
     let other = Arc::new(Request::fixture(
         "GET",
         "api.example",
@@ -217,26 +219,53 @@ fn counterfactual_memo_finds_equal_requests_wherever_they_live() {
     ));
     let verdict = crate::browser::Verdict::ok();
     let mut memo = CounterfactualMemo::default();
-    let slot = memo_slot(&memo, false, &kept, &f);
+    let slot = memo_slot(false, &kept, &f);
     memo_put(&mut memo, slot, false, kept.clone(), &f, &verdict);
     for r in [&kept, &copy] {
-        let s = memo_slot(&memo, false, r, &f);
+        let s = memo_slot(false, r, &f);
         assert_eq!(s, slot);
         assert_eq!(memo_get(&memo, s, false, r, &f), Some(verdict.clone()));
         assert_eq!(memo_get(&memo, s, true, r, &f), None);
     }
-    let s = memo_slot(&memo, false, &other, &f);
-    // a request with other fields gets another slot (its own content hash, not the kept
-    // request's, whatever address it has)
-    assert_ne!(s, slot);
-    assert_ne!(memo_slot(&memo, true, &kept, &f), slot);
+    let s = memo_slot(false, &other, &f);
+    assert_eq!(s, slot);
+    assert_ne!(memo_slot(true, &kept, &f), slot);
     assert_eq!(memo_get(&memo, s, false, &other, &f), None);
-    assert_eq!(memo_get(&memo, slot, false, &other, &f), None);
     let mut g = f.clone();
     g.origin = "https://b.example".into();
+    assert_ne!(memo_slot(false, &kept, &g), slot);
     assert_eq!(memo_get(&memo, slot, false, &kept, &g), None);
     // a second verdict is kept beside the first
-    memo_put(&mut memo, s, false, other.clone(), &f, &verdict);
-    assert_eq!(memo_get(&memo, s, false, &other, &f), Some(verdict.clone()));
-    assert_eq!(memo_get(&memo, slot, false, &kept, &f), Some(verdict));
+    let blocked = crate::browser::Verdict {
+        allowed: false,
+        ..crate::browser::Verdict::ok()
+    };
+    memo_put(&mut memo, s, false, other.clone(), &f, &blocked);
+    assert_eq!(memo_get(&memo, s, false, &other, &f), Some(blocked.clone()));
+    assert_eq!(
+        memo_get(&memo, slot, false, &kept, &f),
+        Some(verdict.clone())
+    );
+    // beyond the bound the oldest under the slot goes, the newest stay
+    for i in 0..DIRECT_MEMO_PER_SLOT {
+        let r = Arc::new(Request::fixture(
+            "GET",
+            "api.example",
+            "/d",
+            &[("origin", &format!("https://{i}.example.com"))],
+        ));
+        memo_put(&mut memo, slot, false, r, &f, &verdict);
+    }
+    assert_eq!(memo_get(&memo, slot, false, &kept, &f), None);
+    assert_eq!(memo_get(&memo, slot, false, &other, &f), None);
+    let last = Arc::new(Request::fixture(
+        "GET",
+        "api.example",
+        "/d",
+        &[(
+            "origin",
+            &format!("https://{}.example.com", DIRECT_MEMO_PER_SLOT - 1),
+        )],
+    ));
+    assert_eq!(memo_get(&memo, slot, false, &last, &f), Some(verdict));
 }
