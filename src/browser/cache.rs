@@ -599,6 +599,11 @@ mod rule_tests {
             assert!(c.header_match(later, &f, "x-a"));
             assert!(!c.method_match(now, &g, "PUT"));
         }
+        // an entry whose expiry is the store's own instant goes too
+        let mut edge = snapshot.clone();
+        edge.store_all(now.plus_secs(5), &f, vec![CacheItem::Header("x-b".into())], 60);
+        assert_eq!(edge.len(), 2);
+        assert!(!edge.method_match(now, &g, "PUT"));
         assert_eq!(snapshot.len(), 2);
         assert!(snapshot.method_match(now, &g, "PUT"));
         assert!(!snapshot.header_match(later, &f, "x-a"));
@@ -611,5 +616,35 @@ mod rule_tests {
         assert_eq!(a.len(), 2);
         a.forget(&f);
         assert!(a.is_empty());
+    }
+
+    /// New entries take their origin and URL text from an entry already held only when
+    /// both are the fetch's own: another origin's entry for the same URL, or the same
+    /// origin's entry for another URL, lends nothing.
+    #[test]
+    fn new_entries_carry_their_own_origin_and_url() {
+        let now = SIM_EPOCH;
+        let a = fetch("https://a.example", "/x", Credentials::Omit);
+        let b = fetch("https://b.example", "/x", Credentials::Omit);
+        let a_y = fetch("https://a.example", "/y", Credentials::Omit);
+        let mut c = PreflightCache::new();
+        c.store_all(now, &a, vec![CacheItem::Method("PUT".into())], 60);
+        c.store_all(now, &b, vec![CacheItem::Method("PATCH".into())], 60);
+        c.store_all(now, &a_y, vec![CacheItem::Method("DELETE".into())], 60);
+        c.store_all(now, &a, vec![CacheItem::Method("POST".into())], 60);
+        assert!(c.method_match(now, &a, "PUT") && c.method_match(now, &a, "POST"));
+        assert!(c.method_match(now, &b, "PATCH") && !c.method_match(now, &b, "PUT"));
+        assert!(c.method_match(now, &a_y, "DELETE") && !c.method_match(now, &a_y, "PUT"));
+        assert!(!c.method_match(now, &a, "PATCH") && !c.method_match(now, &a, "DELETE"));
+        let texts: Vec<(&str, &str)> = c.entries.iter().map(|e| (&*e.origin, &*e.url)).collect();
+        assert_eq!(
+            texts,
+            [
+                ("https://a.example", "https://api.example.com/x"),
+                ("https://b.example", "https://api.example.com/x"),
+                ("https://a.example", "https://api.example.com/y"),
+                ("https://a.example", "https://api.example.com/x"),
+            ]
+        );
     }
 }
