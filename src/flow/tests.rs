@@ -321,6 +321,46 @@ fn step_text_is_the_joined_text_whatever_the_slot() {
     }
 }
 
+/// A hop's text is the step's own only when the hop goes to the step's URL (and, for the
+/// request line, with the step's method): a preflight, or a redirect hop to another
+/// scheme, host or target, gets the text of its own request line and URL.
+#[test]
+fn hop_text_is_the_steps_only_for_the_steps_url() {
+    let sc = scenario();
+    let mut t = ReportText::default();
+    let st = sc.steps[0].clone();
+    let (request, url) = t.step(&st);
+    let text = StepText {
+        step: &st,
+        request,
+        url,
+    };
+    let own = Request {
+        method: st.method.clone(),
+        scheme: st.scheme.clone(),
+        host: st.host.clone(),
+        target: st.target.clone(),
+        headers: Headers::new(),
+    };
+    let with = |f: &dyn Fn(&mut Request)| {
+        let mut r = own.clone();
+        f(&mut r);
+        r
+    };
+    let hops = [
+        own.clone(),
+        with(&|r| r.method = "OPTIONS".into()),
+        with(&|r| r.scheme = "http".into()),
+        with(&|r| r.host = "elsewhere.example".into()),
+        with(&|r| r.target = "/moved".into()),
+    ];
+    for r in &hops {
+        let (line, u) = text.of(r, &mut t);
+        assert_eq!(*line, format!("{} {}", r.method, r.target));
+        assert_eq!(*u, format!("{}://{}{}", r.scheme, r.host, r.target));
+    }
+}
+
 /// `is_joined` compares a string with the concatenation of its parts.
 #[test]
 fn is_joined_is_concatenation() {
