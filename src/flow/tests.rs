@@ -361,6 +361,28 @@ fn hop_text_is_the_steps_only_for_the_steps_url() {
     }
 }
 
+/// Two steps with the same request line whose URLs differ only where the slot's hash does
+/// not look (the host's letters, the scheme) share a slot: each gets its own URL.
+#[test]
+fn step_text_checks_both_texts_of_a_slot() {
+    let sc = scenario();
+    let mut t = ReportText::default();
+    let mut st = sc.steps[0].clone();
+    st.target = "/same".into();
+    for (scheme, host) in [
+        ("https", "a.example"),
+        ("https", "b.example"),
+        ("http", "b.example"),
+        ("https", "a.example"),
+    ] {
+        st.scheme = scheme.into();
+        st.host = host.into();
+        let (r, u) = t.step(&st);
+        assert_eq!(*r, format!("{} /same", st.method));
+        assert_eq!(*u, format!("{scheme}://{host}/same"));
+    }
+}
+
 /// `is_joined` compares a string with the concatenation of its parts.
 #[test]
 fn is_joined_is_concatenation() {
