@@ -601,7 +601,12 @@ mod rule_tests {
         }
         // an entry whose expiry is the store's own instant goes too
         let mut edge = snapshot.clone();
-        edge.store_all(now.plus_secs(5), &f, vec![CacheItem::Header("x-b".into())], 60);
+        edge.store_all(
+            now.plus_secs(5),
+            &f,
+            vec![CacheItem::Header("x-b".into())],
+            60,
+        );
         assert_eq!(edge.len(), 2);
         assert!(!edge.method_match(now, &g, "PUT"));
         assert_eq!(snapshot.len(), 2);
