@@ -121,11 +121,17 @@ pub fn freshen(stored: &Response, not_modified: &Response) -> Response {
 /// else `Date` (§4.3.2: "the last modified time of the stored response, or its Date").
 /// Only a stored 200 is answered so (RFC 9110 §13.2.1: preconditions apply to a 2xx).
 pub fn client_not_modified(req: &Request, stored: &Response) -> bool {
-    if stored.status != 200 || !matches!(req.method.as_str(), "GET" | "HEAD") {
+    fields_not_modified(req, stored.status, &stored.headers)
+}
+
+/// [`client_not_modified`] of a response given as its status and fields (the origin
+/// model asks before it has built its answer).
+pub fn fields_not_modified(req: &Request, status: u16, fields: &Headers) -> bool {
+    if status != 200 || !matches!(req.method.as_str(), "GET" | "HEAD") {
         return false;
     }
     if let Some(inm) = req.headers.get_combined("if-none-match") {
-        let Some(tag) = stored.headers.get("etag") else {
+        let Some(tag) = fields.get("etag") else {
             return false;
         };
         let inm = inm.trim();
@@ -138,10 +144,9 @@ pub fn client_not_modified(req: &Request, stored: &Response) -> bool {
     else {
         return false;
     };
-    let last = stored
-        .headers
+    let last = fields
         .get("last-modified")
-        .or_else(|| stored.headers.get("date"))
+        .or_else(|| fields.get("date"))
         .and_then(Timestamp::parse_http_date);
     last.is_some_and(|l| l <= ims)
 }

@@ -490,16 +490,7 @@ impl OriginModel {
 /// representation (status 200, fields `h`) satisfies (RFC 9110 §13.2.2: If-None-Match
 /// first, weak comparison; else If-Modified-Since against Last-Modified).
 fn not_modified(req: &Request, status: u16, h: &Headers) -> Option<Headers> {
-    if status != 200 || !matches!(req.method.as_str(), "GET" | "HEAD") {
-        return None;
-    }
-    // without either precondition field nothing can match (and copying the fields to
-    // ask would cost more than the rest of the answer)
-    if !req.headers.contains("if-none-match") && !req.headers.contains("if-modified-since") {
-        return None;
-    }
-    let current = Response::new(200, h.clone());
-    if !crate::edge::validate::client_not_modified(req, &current) {
+    if !crate::edge::validate::fields_not_modified(req, status, h) {
         return None;
     }
     let mut out = Headers::new();
