@@ -8,7 +8,7 @@
 
 use super::{Fwd, Outcome};
 use std::borrow::Cow;
-use std::fmt::{self, Write};
+use std::fmt;
 
 /// The cache name `varyedge proxy` writes in its `Cache-Status` members.
 pub const CACHE_NAME: &str = "varyedge";
@@ -150,37 +150,71 @@ impl<'a> CacheStatus<'a> {
 /// Writes the member as RFC 8941 text: keys and details as sf-strings.
 impl fmt::Display for CacheStatus<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.cache)?;
+        let mut s = String::with_capacity(96);
+        self.write_into(&mut s);
+        f.write_str(&s)
+    }
+}
+
+impl CacheStatus<'_> {
+    /// Appends the member as RFC 8941 text to `out` (what `Display` writes). The proxy
+    /// writes one per response: straight into a `String`, this costs a fraction of going
+    /// through `fmt` (a `Formatter` call per piece, `key=` in several pieces).
+    pub fn write_into(&self, out: &mut String) {
+        out.push_str(&self.cache);
         if self.hit {
-            f.write_str("; hit")?;
+            out.push_str("; hit");
         }
         if let Some(fwd) = &self.fwd {
-            write!(f, "; fwd={fwd}")?;
+            out.push_str("; fwd=");
+            out.push_str(fwd);
         }
         if let Some(s) = self.fwd_status {
-            write!(f, "; fwd-status={s}")?;
+            out.push_str("; fwd-status=");
+            push_integer(out, i64::from(s));
         }
         if self.collapsed {
-            f.write_str("; collapsed")?;
+            out.push_str("; collapsed");
         }
         if self.stored {
-            f.write_str("; stored")?;
+            out.push_str("; stored");
         }
         if let Some(t) = self.ttl {
-            write!(f, "; ttl={t}")?;
+            out.push_str("; ttl=");
+            push_integer(out, t);
         }
         if let Some(k) = &self.key {
-            f.write_str("; key=")?;
-            write_sf_string(f, k)?;
+            out.push_str("; key=");
+            push_sf_string(out, k);
         }
         if let Some(d) = &self.detail {
-            f.write_str("; detail=")?;
-            write_sf_string(f, d)?;
+            out.push_str("; detail=");
+            push_sf_string(out, d);
         }
         if self.stored_set_cookie {
-            f.write_str("; stored-set-cookie")?;
+            out.push_str("; stored-set-cookie");
         }
-        Ok(())
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_integer(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut u = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
     }
 }
 
@@ -188,35 +222,49 @@ impl fmt::Display for CacheStatus<'_> {
 /// ASCII (not allowed in an sf-string) become `?`.
 pub fn sf_string(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 2);
-    let _ = write_sf_string(&mut o, s);
+    push_sf_string(&mut o, s);
     o
 }
 
-/// Writes runs of bytes that need no escaping with one `write_str` each (a proxied hit's
-/// `key=` is ~80 of them: char by char through a `Formatter` cost ~4k instructions).
-fn write_sf_string(o: &mut impl Write, s: &str) -> fmt::Result {
-    o.write_char('"')?;
+/// The bytes an sf-string cannot hold as they are: `"` and `\` (escaped) and anything
+/// outside printable ASCII (written `?`).
+const SF_SPECIAL: [bool; 256] = {
+    let mut t = [true; 256];
+    let mut b = b' ';
+    while b <= b'~' {
+        t[b as usize] = false;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Appends runs of bytes that need no escaping whole (a proxied hit's `key=` is ~80 of
+/// them), found by table: one load per byte.
+fn push_sf_string(o: &mut String, s: &str) {
+    o.push('"');
     let mut rest = s;
     loop {
         let plain = rest
             .bytes()
-            .position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\')
+            .position(|b| SF_SPECIAL[usize::from(b)])
             .unwrap_or(rest.len());
-        o.write_str(&rest[..plain])?;
+        o.push_str(&rest[..plain]);
         rest = &rest[plain..];
         let Some(c) = rest.chars().next() else {
             break;
         };
         match c {
             '"' | '\\' => {
-                o.write_char('\\')?;
-                o.write_char(c)?;
+                o.push('\\');
+                o.push(c);
             }
-            _ => o.write_char('?')?,
+            _ => o.push('?'),
         }
         rest = &rest[c.len_utf8()..];
     }
-    o.write_char('"')
+    o.push('"');
 }
 
 /// An sf-string's content (or a token as is).
@@ -288,6 +336,31 @@ mod tests {
             }
             want.push('"');
             proptest::prop_assert_eq!(sf_string(&s), want);
+        }
+    }
+
+    /// Numbers are written in decimal as `format!` writes them, from the smallest to the
+    /// largest, with every other parameter in its place.
+    #[test]
+    fn numbers_are_written_as_decimal() {
+        let ttls = [i64::MIN, -3_600, -10, -9, -1, 0, 1, 9, 10, 59, 86_400];
+        for t in ttls.into_iter().chain([i64::MAX]) {
+            for status in [0u16, 9, 10, 200, 504, u16::MAX] {
+                let cs = CacheStatus {
+                    ttl: Some(t),
+                    fwd_status: Some(status),
+                    stored_set_cookie: true,
+                    ..CacheStatus::hit(true)
+                };
+                let want = format!(
+                    "varyedge; hit; fwd-status={status}; ttl={t}; \
+                     detail=\"stale-while-revalidate\"; stored-set-cookie"
+                );
+                assert_eq!(cs.to_string(), want);
+                let mut appended = String::from("x, ");
+                cs.write_into(&mut appended);
+                assert_eq!(appended, format!("x, {want}"));
+            }
         }
     }
 

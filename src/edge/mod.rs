@@ -265,13 +265,17 @@ impl Variants {
 /// Up to this many variants a set is searched by comparing each variant's hash.
 const SMALL_SET: usize = 8;
 
-/// The process's seed for secondary-key hashes: random, so request values chosen to
-/// collide cannot be precomputed (a collision only costs a comparison, never a result).
-fn key_hasher() -> std::collections::hash_map::DefaultHasher {
+/// A hasher for secondary keys, with the process's seed: random, so request values
+/// chosen to collide cannot be precomputed (a collision only costs a comparison, never a
+/// result).
+fn key_hasher() -> hash::StreamHasher {
     use std::hash::BuildHasher;
-    static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> =
-        std::sync::OnceLock::new();
-    SEED.get_or_init(Default::default).build_hasher()
+    static SEED: std::sync::OnceLock<[u64; 2]> = std::sync::OnceLock::new();
+    let seed = SEED.get_or_init(|| {
+        let r = std::collections::hash_map::RandomState::new();
+        [r.hash_one(1u8), r.hash_one(2u8)]
+    });
+    hash::StreamHasher::with_seed(*seed)
 }
 
 /// Ends a present value in a secondary-key hash, and stands for an absent one: bytes
