@@ -417,35 +417,37 @@ async fn with_edge_cors(st: Arc<State>, req: http::Request<Incoming>) -> http::R
 /// Our `Cache-Status` member as a field value (RFC 9211).
 ///
 /// A hit's member is the same for every request served the same entry within one second
-/// (`ttl` is in whole seconds), yet writing it (the key escaped as an sf-string, through
-/// `fmt`) was ~3 % of a hit's CPU. So hits go through a small per-thread memo of members
-/// already written: an equal member (every field compared) reuses the value, which is
-/// the same bytes by construction. Forwards (a new key each time) are written directly.
+/// (`ttl` is in whole seconds), yet writing it (the key escaped as an sf-string, then
+/// checked by `HeaderValue`) costs more than a thousand instructions. So hits go
+/// through a per-thread memo of members already written, found by the address of the
+/// key's text (the stored entry's, stable while it lives) and `ttl`: a member equal in
+/// every field reuses the value, which is the same bytes by construction; an address
+/// reused by another entry's key finds a member that is not equal and is written anew.
+/// Forwards (a new key each time) are written directly.
 fn cache_status_value(cs: &CacheStatus<'_>) -> Option<HeaderValue> {
     if !cs.hit {
         return write_cache_status(cs);
     }
-    let slot = memo_slot(cs);
+    let at = (cs.key.as_deref().map_or(0, |k| k.as_ptr() as usize), cs.ttl);
     CS_MEMO.with(|m| {
         let mut m = m.borrow_mut();
-        if m.is_empty() {
-            m.resize_with(CS_MEMO_SLOTS, || None);
-        }
-        if let Some((k, v)) = &m[slot] {
+        if let Some((k, v)) = m.get(&at) {
             if k == cs {
                 return Some(v.clone());
             }
         }
         let v = write_cache_status(cs)?;
-        match &mut m[slot] {
-            // the slot's strings are reused: a memo that misses (more hot entries than
-            // slots) costs little more than the write itself
-            Some((k, old)) => {
-                refill(k, cs);
-                *old = v.clone();
-            }
-            empty => *empty = Some((owned_status(cs), v.clone())),
+        if let Some((k, old)) = m.get_mut(&at) {
+            // the entry's strings are reused
+            refill(k, cs);
+            *old = v.clone();
+            return Some(v);
         }
+        // members of past seconds stay until the memo is full, then all go at once
+        if m.len() >= CS_MEMO_MAX {
+            m.clear();
+        }
+        m.insert(at, (owned_status(cs), v.clone()));
         Some(v)
     })
 }
@@ -458,22 +460,21 @@ fn write_cache_status(cs: &CacheStatus<'_>) -> Option<HeaderValue> {
     HeaderValue::from_maybe_shared(Bytes::from(v)).ok()
 }
 
-/// Slots of the per-thread `Cache-Status` memo (direct-mapped on the key): enough for
-/// the hot entries of one worker; a collision only costs a write.
-const CS_MEMO_SLOTS: usize = 256;
+/// Members the per-thread `Cache-Status` memo holds at most (~400 bytes each with their
+/// texts, so under 1 MiB per worker): room for a few thousand hot entries over a second
+/// or two.
+const CS_MEMO_MAX: usize = 2048;
+
+/// A member memo: (address of the key's text, `ttl`) → the member and its value.
+type StatusMemo = std::collections::HashMap<
+    (usize, Option<i64>),
+    (CacheStatus<'static>, HeaderValue),
+    edge::hash::FastBuild,
+>;
 
 thread_local! {
-    static CS_MEMO: std::cell::RefCell<Vec<Option<(CacheStatus<'static>, HeaderValue)>>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// The memo slot of a member: a hash of its key and `ttl`, 8 bytes at a time.
-fn memo_slot(cs: &CacheStatus<'_>) -> usize {
-    use std::hash::Hasher;
-    let mut h = edge::hash::FastHasher::default();
-    h.write(cs.key.as_deref().unwrap_or("").as_bytes());
-    h.write_u64(cs.ttl.unwrap_or(0) as u64);
-    (h.finish() >> 32) as usize % CS_MEMO_SLOTS
+    static CS_MEMO: std::cell::RefCell<StatusMemo> =
+        std::cell::RefCell::new(StatusMemo::default());
 }
 
 /// Makes `slot` equal to `cs`, reusing the buffers of its owned strings.
@@ -1724,6 +1725,40 @@ mod tests {
             assert_ne!(w, v, "{o:?}");
             // and the first member is still answered right after
             assert_eq!(cache_status_value(&base), v);
+        }
+    }
+
+    /// The memo finds members by the address of the key's text: a key rewritten in place
+    /// (an entry freed and its memory reused for another key) is written anew.
+    #[test]
+    fn a_key_at_a_reused_address_is_written_anew() {
+        let mut text = String::with_capacity(64);
+        text.push_str("GET http://h/vary/1 [origin=\"https://a.example\"]");
+        let first = cache_status_value(&hit(&text, 7));
+        assert_eq!(first, write_cache_status(&hit(&text, 7)));
+        let at = text.as_ptr();
+        text.replace_range(text.len() - 11.., "b.example\"]");
+        assert_eq!(text.as_ptr(), at, "the test needs the same address");
+        let second = cache_status_value(&hit(&text, 7));
+        assert_eq!(second, write_cache_status(&hit(&text, 7)));
+        assert_ne!(second, first);
+    }
+
+    /// The memo never holds more than its bound: once full it starts again.
+    #[test]
+    fn the_memo_is_bounded() {
+        let keys: Vec<String> = (0..CS_MEMO_MAX + 10)
+            .map(|i| format!("GET /k{i}"))
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            let cs = hit(k, 1);
+            assert_eq!(cache_status_value(&cs), write_cache_status(&cs));
+            let held = CS_MEMO.with(|m| m.borrow().len());
+            assert!(held <= CS_MEMO_MAX, "{held} held");
+            assert!(
+                held >= 1 && (i < CS_MEMO_MAX) == (held == i + 1),
+                "{held} after {i}"
+            );
         }
     }
 
