@@ -632,4 +632,34 @@ mod tests {
         assert_eq!(memo.links.len(), SENT_MEMO_SLOTS);
         assert_eq!(*o.request_in_shared(&r, &mut memo), want);
     }
+
+    /// Once the links are full, a new one replaces the oldest in turn: the last
+    /// `SENT_MEMO_LINKS` shared requests met are all linked.
+    #[test]
+    fn the_oldest_link_is_replaced() {
+        let f = Forward {
+            headers: ForwardHeaders::Key,
+            strip: vec![],
+            add: vec![],
+        };
+        let o = OriginFields::new(&f, &[]);
+        let mut memo = SentMemo::default();
+        // one origin request (no field is kept), so no entry is ever replaced
+        let reqs: Vec<Arc<Request>> = (0..3 * SENT_MEMO_LINKS)
+            .map(|i| {
+                let mut r = req();
+                r.headers = Headers::from_pairs([("x-n", i.to_string().as_str())]);
+                Arc::new(r)
+            })
+            .collect();
+        for (i, r) in reqs.iter().enumerate() {
+            o.request_in_shared(r, &mut memo);
+            let first = (i + 1).saturating_sub(SENT_MEMO_LINKS);
+            for (j, r) in reqs.iter().enumerate().take(i + 1) {
+                let linked = memo.links.iter().any(|(l, _)| Arc::ptr_eq(l, r));
+                assert_eq!(linked, j >= first, "after {i}: {j}");
+            }
+        }
+        assert_eq!(memo.entries.len(), 1);
+    }
 }
