@@ -662,4 +662,30 @@ mod tests {
         }
         assert_eq!(memo.entries.len(), 1);
     }
+
+    /// Once the entries are full, a new origin request replaces the oldest in turn: the
+    /// last `SENT_MEMO_SLOTS` distinct ones built are all kept.
+    #[test]
+    fn the_oldest_entry_is_replaced() {
+        let o = OriginFields::new(
+            &Forward {
+                headers: ForwardHeaders::Key,
+                strip: vec![],
+                add: vec![],
+            },
+            &[],
+        );
+        let mut memo = SentMemo::default();
+        for i in 0..3 * SENT_MEMO_SLOTS {
+            let mut r = req();
+            r.target = format!("/t{i}");
+            o.request_in(&r, &mut memo);
+            let first = (i + 1).saturating_sub(SENT_MEMO_SLOTS);
+            let mut kept: Vec<String> = memo.entries.iter().map(|e| e.target.clone()).collect();
+            kept.sort();
+            let mut want: Vec<String> = (first..=i).map(|j| format!("/t{j}")).collect();
+            want.sort();
+            assert_eq!(kept, want, "after {i}");
+        }
+    }
 }
