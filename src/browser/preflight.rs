@@ -10,8 +10,12 @@ use crate::fields::{is_token, Headers};
 /// member of every field line, trimmed of SP/HTAB, empty members skipped. `Err(())` when
 /// a member is not a token (Fetch §4.8 step 7.3: a network error). Absent → empty.
 pub(crate) fn parse_token_list<'a>(h: &'a Headers, name: &'a str) -> Result<Vec<&'a str>, ()> {
+    debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()));
     let mut out = Vec::new();
-    for line in h.get_all(name) {
+    // `Headers` keeps names lowercase and `name` is too: compared as bytes (lengths
+    // first), not letter by letter without case as `get_all` does
+    let lines = h.iter().filter(|(n, _)| *n == name).map(|(_, v)| v);
+    for line in lines {
         for member in comma_members(line) {
             let m = trim_sp_tab(member);
             if m.is_empty() {
@@ -187,6 +191,19 @@ mod tests {
         assert_eq!(
             parse_token_list(&ok, "access-control-allow-methods"),
             Ok(vec!["PUT", "DELETE", "*"])
+        );
+        // a name sent in any case is found; a look-alike of the same length is not
+        let cased = h(&[
+            ("Access-Control-Allow-Methods", "GET"),
+            ("access-control-allow-headerz", "x-a"),
+        ]);
+        assert_eq!(
+            parse_token_list(&cased, "access-control-allow-methods"),
+            Ok(vec!["GET"])
+        );
+        assert_eq!(
+            parse_token_list(&cased, "access-control-allow-headers"),
+            Ok(vec![])
         );
         let bad = h(&[("access-control-allow-headers", "x-a, x b")]);
         assert_eq!(

@@ -245,6 +245,15 @@ impl<'a> StepRun<'a> {
         self
     }
 
+    /// The request of [`Next::Edge`] as the browser model shares it (the same `Arc`
+    /// for the same request, step after step); `None` when nothing is to be sent.
+    pub fn pending_request(&self) -> Option<&Arc<Request>> {
+        match (&self.state, &self.pending) {
+            (State::Edge, Some(s)) => Some(&s.request),
+            _ => None,
+        }
+    }
+
     /// What the step needs next.
     pub fn poll(&self) -> Next<'_> {
         match &self.state {

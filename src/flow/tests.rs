@@ -392,3 +392,49 @@ fn is_joined_is_concatenation() {
     assert!(!is_joined("GET /ab", &["GET", " ", "/a"]));
     assert!(!is_joined("GET /a", &["GET", " ", "/ab"]));
 }
+
+/// [`StepRun::pending_request`] is the very request [`Next::Edge`] names (the same
+/// shared allocation), at each request sent to the edge, and nothing while the run
+/// asks for anything else.
+#[test]
+fn the_pending_request_is_the_one_the_edge_is_asked() {
+    let same = |run: &StepRun<'_>| match (run.poll(), run.pending_request()) {
+        (Next::Edge { request, .. }, Some(shared)) => std::ptr::eq(request, &**shared),
+        (Next::Edge { .. }, None) => false,
+        (_, p) => p.is_none(),
+    };
+    let sc = scenario();
+    let st = &sc.steps[1];
+    let mut browser = Instance::new(crate::browser::Browser::new(sc.clients[1].agent));
+    let mut run = StepRun::new(1, st, &sc.clients[1], &mut browser, sc.fetch(st), 1000);
+    run.reuse_forwarded();
+    assert_eq!(asked(&run).0, "edge");
+    assert!(same(&run));
+    run.on_edge(answer(
+        allowing("https://app2.example.com", true),
+        Outcome::Miss,
+        None,
+    ));
+    assert_eq!(asked(&run), ("edge", "PUT".into(), 1030));
+    assert!(same(&run));
+    run.on_edge(answer(
+        allowing("https://app1.example.com", false),
+        Outcome::Hit,
+        Some(7),
+    ));
+    assert_ne!(asked(&run).0, "edge");
+    assert!(same(&run));
+
+    let mut browser = Instance::new(crate::browser::Browser::new(sc.clients[1].agent));
+    let mut run = StepRun::new(1, st, &sc.clients[1], &mut browser, sc.fetch(st), 1000);
+    run.on_edge(answer(
+        allowing("https://app1.example.com", true),
+        Outcome::Hit,
+        Some(0),
+    ));
+    assert_eq!(asked(&run).0, "remembered");
+    assert!(same(&run));
+    run.remembered(None);
+    assert_eq!(asked(&run).0, "origin");
+    assert!(same(&run));
+}

@@ -320,12 +320,18 @@ impl OriginModel {
             Some(p) => p.as_ref(),
             None => self.cors.as_ref(),
         };
-        let mut h = Headers::new();
-        h.append_known("date", now.http_date());
         let origin = req.headers.get("origin");
         let is_preflight = req.method == "OPTIONS"
             && origin.is_some()
             && req.headers.contains("access-control-request-method");
+        let mut h = Headers::new();
+        // A preflight's answer carries up to nine fields of its own (`Date`, the six
+        // CORS ones, `Vary`, `Cache-Control`): room for them at once instead of growing
+        // twice. Other answers mostly fit the first growth's four.
+        if let Some(p) = policy.filter(|p| is_preflight && p.options_handler) {
+            h.reserve(9 + p.preflight_headers.len());
+        }
+        h.append_known("date", now.http_date());
         if let Some(r) = route.filter(|r| r.redirect_options && req.method == "OPTIONS") {
             h.append_known(
                 "location",

@@ -13,6 +13,7 @@ use crate::origin::OriginModel;
 use crate::profile::Knobs;
 use crate::scenario::{OriginSpec, Scenario, Step};
 use crate::time::Timestamp;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -86,10 +87,37 @@ impl Edge {
         now: Timestamp,
         tag: Tag,
     ) -> EdgeAnswer {
+        self.exchange_with(up, req, None, pop, now, tag)
+    }
+
+    /// [`Edge::exchange`] of a shared request: the origin request built for it before
+    /// is found by its address (the browser model hands out the same `Arc` for the same
+    /// request).
+    pub fn exchange_shared(
+        &mut self,
+        up: &mut dyn Upstream,
+        req: &Arc<Request>,
+        pop: usize,
+        now: Timestamp,
+        tag: Tag,
+    ) -> EdgeAnswer {
+        self.exchange_with(up, req, Some(req), pop, now, tag)
+    }
+
+    /// [`Edge::exchange`]; `shared`, when given, is `req` itself.
+    fn exchange_with(
+        &mut self,
+        up: &mut dyn Upstream,
+        req: &Request,
+        shared: Option<&Arc<Request>>,
+        pop: usize,
+        now: Timestamp,
+        tag: Tag,
+    ) -> EdgeAnswer {
         let pop = pop.min(self.pops.len() - 1);
         let mut x = match self.pops[pop].decide(req, now) {
-            Decision::Serve(s) => self.serve(up, req, pop, now, tag, s),
-            Decision::Forward(plan) => self.forward(up, req, pop, now, tag, plan),
+            Decision::Serve(s) => self.serve(up, req, shared, pop, now, tag, s),
+            Decision::Forward(plan) => self.forward(up, req, shared, pop, now, tag, plan),
             Decision::OnlyIfCached { key } => EdgeAnswer {
                 stored: Some(Err("only-if-cached")),
                 ..answer(
@@ -109,17 +137,19 @@ impl Edge {
 
     /// A stored response (`hit`, `stale` or `collapsed`), as the core's [`edge::deliver`]
     /// answers `req` from it; a stale one's refresh (RFC 5861) runs behind it.
+    #[allow(clippy::too_many_arguments)]
     fn serve(
         &mut self,
         up: &mut dyn Upstream,
         req: &Request,
+        shared: Option<&Arc<Request>>,
         pop: usize,
         now: Timestamp,
         tag: Tag,
         s: edge::Serve,
     ) -> EdgeAnswer {
         let stored = s.refresh.map(|_| {
-            let (resp, _, _, done) = self.via_parent(up, req, now, tag);
+            let (resp, _, _, done) = self.via_parent(up, req, shared, now, tag);
             store_summary(self.pops[pop].store(req, resp, now, done, tag))
         });
         let out = edge::deliver(req, &s.served.response);
@@ -146,17 +176,20 @@ impl Edge {
 
     /// A forward as `plan` says: a pass, or a request (conditional when it revalidates a
     /// candidate) whose answer the core's [`edge::ForwardPlan::complete`] judges.
+    #[allow(clippy::too_many_arguments)]
     fn forward(
         &mut self,
         up: &mut dyn Upstream,
         req: &Request,
+        shared: Option<&Arc<Request>>,
         pop: usize,
         now: Timestamp,
         tag: Tag,
         plan: edge::ForwardPlan,
     ) -> EdgeAnswer {
         if plan.pass {
-            let resp = Arc::new(up.respond(self.fwd.request_in(req, &mut self.sent), now));
+            let sent = origin_request(&self.fwd, req, shared, &mut self.sent);
+            let resp = Arc::new(up.respond(sent, now));
             let done = now.plus_ms(up.latency_ms());
             self.invalidate_after(req, &resp);
             let key = Arc::from(plan.key);
@@ -167,14 +200,16 @@ impl Edge {
             };
         }
         let sent = plan.request(req);
-        let (resp, served, shield, done) = self.via_parent(up, &sent, now, tag);
+        // a conditional request is a new one: only `req` as it is is the shared one
+        let sent_shared = shared.filter(|_| matches!(sent, Cow::Borrowed(_)));
+        let (resp, served, shield, done) = self.via_parent(up, &sent, sent_shared, now, tag);
         let at = Fetched { now, done, shield };
         match plan.complete(self.pops[pop].knobs(), Some(&resp), done) {
             Completion::Relay | Completion::Failed => {
                 self.store_answer(req, pop, tag, plan.key, resp, served, at)
             }
             Completion::Refetch => {
-                let (resp, served, shield, done) = self.via_parent(up, req, now, tag);
+                let (resp, served, shield, done) = self.via_parent(up, req, shared, now, tag);
                 let at = Fetched { now, done, shield };
                 self.store_answer(req, pop, tag, plan.key, resp, served, at)
             }
@@ -234,13 +269,14 @@ impl Edge {
         &mut self,
         up: &mut dyn Upstream,
         req: &Request,
+        shared: Option<&Arc<Request>>,
         now: Timestamp,
         tag: Tag,
     ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
         // built only when the origin is asked (a shield hit never is)
         let (fwd, memo) = (&self.fwd, &mut self.sent);
         let mut origin = |up: &mut dyn Upstream| {
-            let sent = fwd.request_in(req, memo);
+            let sent = origin_request(fwd, req, shared, memo);
             (
                 Arc::new(up.respond(sent, now)),
                 now.plus_ms(up.latency_ms()),
@@ -281,6 +317,20 @@ impl Edge {
 /// (`edge::forward`).
 fn origin_fields(k: &Knobs) -> edge::forward::OriginFields {
     edge::forward::OriginFields::new(&k.forward, &k.key_headers)
+}
+
+/// What the origin receives for `req` (`shared`, when given, is `req` itself), from
+/// `memo` when built before.
+fn origin_request<'a>(
+    fwd: &edge::forward::OriginFields,
+    req: &'a Request,
+    shared: Option<&'a Arc<Request>>,
+    memo: &'a mut edge::forward::SentMemo,
+) -> &'a Request {
+    match shared {
+        Some(r) => fwd.request_in_shared(r, memo),
+        None => fwd.request_in(req, memo),
+    }
 }
 
 /// When a forward was sent and came back, and what the shield did with it.
@@ -544,7 +594,10 @@ impl<'a> Sim<'a> {
         loop {
             match run.poll() {
                 Next::Edge { request, at } => {
-                    let x = self.edge.exchange(up, request, pop, at, tag);
+                    let x = match run.pending_request() {
+                        Some(shared) => self.edge.exchange_shared(up, shared, pop, at, tag),
+                        None => self.edge.exchange(up, request, pop, at, tag),
+                    };
                     run.on_edge(x);
                 }
                 Next::Remembered {

@@ -269,3 +269,63 @@ fn counterfactual_memo_finds_equal_requests_wherever_they_live() {
     ));
     assert_eq!(memo_get(&memo, slot, false, &last, &f), Some(verdict));
 }
+
+/// The origin's answers, and every request it got.
+struct Recorder(Vec<Request>);
+
+impl Upstream for Recorder {
+    fn respond(&mut self, req: &Request, now: Timestamp) -> Response {
+        self.0.push(req.clone());
+        let mut h = crate::fields::Headers::new();
+        h.append("date", &now.http_date());
+        h.append("cache-control", "max-age=1");
+        h.append("etag", "\"v\"");
+        let status = if req.headers.contains("if-none-match") {
+            304
+        } else {
+            200
+        };
+        Response::new(status, h)
+    }
+    fn latency_ms(&self) -> u64 {
+        0
+    }
+}
+
+/// A revalidation sends the conditional request, also when the step's request is a
+/// shared one whose origin request the edge found by its address before: the
+/// conditional is a new request, never the shared one. Its plain counterpart sends
+/// the same requests.
+#[test]
+fn a_shared_request_revalidates_with_its_validators() {
+    let mut k = Knobs::rfc9111();
+    k.forward = edge::forward::Forward {
+        headers: edge::forward::ForwardHeaders::All,
+        strip: vec!["x-drop".into()],
+        add: vec![],
+    };
+    let r = Arc::new(Request {
+        method: "GET".into(),
+        scheme: "https".into(),
+        host: "api".into(),
+        target: "/d".into(),
+        headers: crate::fields::Headers::from_pairs([("x-drop", "1"), ("accept", "*/*")]),
+    });
+    let later = crate::time::SIM_EPOCH.plus_ms(5_000);
+    let mut shared = (Edge::new(&k), Recorder(Vec::new()));
+    let mut plain = (Edge::new(&k), Recorder(Vec::new()));
+    for (i, at) in [crate::time::SIM_EPOCH, later].into_iter().enumerate() {
+        let a = shared.0.exchange_shared(&mut shared.1, &r, 0, at, i as Tag);
+        let b = plain.0.exchange(&mut plain.1, &r, 0, at, i as Tag);
+        assert_eq!(
+            (a.outcome, a.response.status),
+            (b.outcome, b.response.status)
+        );
+    }
+    let got = &shared.1 .0;
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].headers.get("if-none-match"), None);
+    assert_eq!(got[1].headers.get("if-none-match"), Some("\"v\""));
+    assert!(got.iter().all(|g| g.headers.get("x-drop").is_none()));
+    assert_eq!(*got, plain.1 .0);
+}
