@@ -239,6 +239,8 @@ mod stream_tests {
     fn known_answers() {
         assert_eq!(hash([1, 2], &[]), 0xf476_4525_7566_1fbf);
         assert_eq!(hash([1, 2], &[b"abcdefghij"]), 0xdb0c_748a_e7d0_3c64);
+        // an odd second word is the multiplier as it is
+        assert_eq!(hash([5, 7], &[b"origin"]), 0xeb26_56e5_bfe1_805f);
         let seed = [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
         assert_eq!(
             hash(seed, &[b"https://o1.load.example", &[0xff]]),
