@@ -595,6 +595,23 @@ pub fn age_secs(headers: &Headers) -> Option<u64> {
 /// The most delta-seconds a cache represents (RFC 9111 §1.2.2: 2^31).
 pub const DELTA_SECONDS_MAX: u64 = 1 << 31;
 
+/// `n` in decimal, written at the end of `buf` (`u64::MAX` has 20 digits): the text
+/// `n.to_string()` makes, without going through `fmt` (the JSON report and the proxy's
+/// `Cache-Status` write numbers by the million).
+pub fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    &buf[at..]
+}
+
 /// Parses delta-seconds (RFC 9111 §1.2.2: `1*DIGIT`). "If a cache receives a
 /// delta-seconds value greater than the greatest integer it can represent, or if any of
 /// its subsequent calculations overflows, the cache MUST consider the value to be
@@ -618,6 +635,20 @@ pub fn is_token(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_is_to_string() {
+        let mut cases = vec![0, 1, 9, u64::MAX, u64::MAX - 1];
+        let mut p = 1u64;
+        while let Some(next) = p.checked_mul(10) {
+            cases.extend([p - 1, p, p + 1, next - 1]);
+            p = next;
+        }
+        for n in cases {
+            let mut buf = [0u8; 20];
+            assert_eq!(decimal(n, &mut buf), n.to_string().as_bytes(), "{n}");
+        }
+    }
 
     #[test]
     fn combined_and_absent_differ_from_empty() {

@@ -203,17 +203,7 @@ fn push_integer(out: &mut String, n: i64) {
         out.push('-');
     }
     let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut u = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
+    for &d in crate::fields::decimal(n.unsigned_abs(), &mut digits) {
         out.push(char::from(d));
     }
 }

@@ -257,17 +257,8 @@ impl<'a> Obj<'a> {
     fn num(&mut self, k: &str, v: u64) {
         self.key(k);
         let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = v;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.out.extend_from_slice(&digits[i..]);
+        self.out
+            .extend_from_slice(crate::fields::decimal(v, &mut digits));
     }
 
     fn bool(&mut self, k: &str, v: bool) {
