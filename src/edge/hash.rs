@@ -75,8 +75,8 @@ pub type FastBuild = BuildHasherDefault<FastHasher>;
 /// are split across calls (the variant store hashes a stored value whole and a request's
 /// value in pieces, and the two must agree). Words of 8 bytes are mixed by a folded
 /// multiply (the 128-bit product's halves xor-ed) with a multiplier drawn from the seed,
-/// so without the seed, values cannot be chosen to collide; a collision only ever costs
-/// a comparison.
+/// so which values collide depends on a seed no client sees (not a cryptographic
+/// guarantee: a collision only ever costs a comparison, never a wrong answer).
 #[derive(Clone, Copy)]
 pub struct StreamHasher {
     state: u64,

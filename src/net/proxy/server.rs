@@ -425,10 +425,11 @@ async fn with_edge_cors(st: Arc<State>, req: http::Request<Incoming>) -> http::R
 /// reused by another entry's key finds a member that is not equal and is written anew.
 /// Forwards (a new key each time) are written directly.
 fn cache_status_value(cs: &CacheStatus<'_>) -> Option<HeaderValue> {
-    if !cs.hit {
+    let key = cs.key.as_deref().unwrap_or("");
+    if !cs.hit || key.len() > CS_MEMO_KEY_MAX {
         return write_cache_status(cs);
     }
-    let at = (cs.key.as_deref().map_or(0, |k| k.as_ptr() as usize), cs.ttl);
+    let at = (key.as_ptr() as usize, cs.ttl);
     CS_MEMO.with(|m| {
         let mut m = m.borrow_mut();
         if let Some((k, v)) = m.get(&at) {
@@ -460,10 +461,16 @@ fn write_cache_status(cs: &CacheStatus<'_>) -> Option<HeaderValue> {
     HeaderValue::from_maybe_shared(Bytes::from(v)).ok()
 }
 
-/// Members the per-thread `Cache-Status` memo holds at most (~400 bytes each with their
-/// texts, so under 1 MiB per worker): room for a few thousand hot entries over a second
-/// or two.
+/// Members the per-thread `Cache-Status` memo holds at most: room for a few thousand hot
+/// entries over a second or two. With keys of at most [`CS_MEMO_KEY_MAX`] bytes a member
+/// holds under 1 KiB (the key twice, once escaped, and the fixed parts), so the memo
+/// stays under 2 MiB per worker whatever the keys.
 const CS_MEMO_MAX: usize = 2048;
+
+/// Members with longer keys are written each time, not remembered (writing one costs in
+/// proportion to its key anyway; remembering thousands of long keys would not be bounded
+/// by the cache's capacity).
+const CS_MEMO_KEY_MAX: usize = 256;
 
 /// A member memo: (address of the key's text, `ttl`) → the member and its value.
 type StatusMemo = std::collections::HashMap<
@@ -1742,6 +1749,25 @@ mod tests {
         let second = cache_status_value(&hit(&text, 7));
         assert_eq!(second, write_cache_status(&hit(&text, 7)));
         assert_ne!(second, first);
+    }
+
+    /// A member with a key longer than the memo takes is written, not remembered.
+    #[test]
+    fn long_keys_are_not_remembered() {
+        let held = || CS_MEMO.with(|m| m.borrow().len());
+        let before = held();
+        let long = format!("GET http://h/{}", "x".repeat(CS_MEMO_KEY_MAX));
+        let cs = hit(&long, 3);
+        assert_eq!(cache_status_value(&cs), write_cache_status(&cs));
+        assert_eq!(held(), before);
+        let edge = "y".repeat(CS_MEMO_KEY_MAX);
+        let cs = hit(&edge, 3);
+        assert_eq!(cache_status_value(&cs), write_cache_status(&cs));
+        assert_eq!(
+            held(),
+            before + 1,
+            "a key of exactly the bound is remembered"
+        );
     }
 
     /// The memo never holds more than its bound: once full it starts again.
