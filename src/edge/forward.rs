@@ -510,17 +510,23 @@ mod tests {
         assert!(matches!(t.request(&r), Cow::Borrowed(_)));
     }
 
-    /// A remembered origin request is the one [`OriginFields::request`] builds, for
-    /// requests that differ in a kept field, in a dropped one, in the target, over more
-    /// distinct requests than the memo keeps (slots reused).
-    #[test]
-    fn remembered_origin_requests_are_the_built_ones() {
+    /// A CloudFront-like forwarding: `Origin` listed, `Accept` in the key, the edge's
+    /// own `User-Agent` added (every other viewer field dropped).
+    fn origin_listed_accept_keyed() -> OriginFields {
         let f = Forward {
             headers: ForwardHeaders::List(vec!["origin".into()]),
             strip: vec![],
             add: vec![("user-agent".into(), "Amazon CloudFront".into())],
         };
-        let o = OriginFields::new(&f, &["accept".to_string()]);
+        OriginFields::new(&f, &["accept".to_string()])
+    }
+
+    /// A remembered origin request is the one [`OriginFields::request`] builds, for
+    /// requests that differ in a kept field, in a dropped one, in the target, over more
+    /// distinct requests than the memo keeps (slots reused).
+    #[test]
+    fn remembered_origin_requests_are_the_built_ones() {
+        let o = origin_listed_accept_keyed();
         let mut memo = SentMemo::default();
         let mut reqs = Vec::new();
         for i in 0..(SENT_MEMO_SLOTS + 5) {
@@ -557,12 +563,7 @@ mod tests {
     /// field), asked for in three rounds, each request both as itself and as a copy.
     #[test]
     fn shared_requests_get_the_built_ones() {
-        let f = Forward {
-            headers: ForwardHeaders::List(vec!["origin".into()]),
-            strip: vec![],
-            add: vec![("user-agent".into(), "Amazon CloudFront".into())],
-        };
-        let o = OriginFields::new(&f, &["accept".to_string()]);
+        let o = origin_listed_accept_keyed();
         let mut memo = SentMemo::default();
         let mut reqs = Vec::new();
         for i in 0..(SENT_MEMO_SLOTS + 7) {

@@ -21,13 +21,7 @@ impl FastHasher {
 impl Hasher for FastHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            self.add(u64::from_le_bytes(b));
-        }
-        let rest = chunks.remainder();
+        let rest = each_word(bytes, |w| self.add(w));
         if !rest.is_empty() {
             self.add(tail_word(rest) ^ ((rest.len() as u64) << 56));
         }
@@ -47,6 +41,19 @@ impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
         self.hash
     }
+}
+
+/// Calls `f` with each whole 8-byte word of `bytes`, read little-endian, in order;
+/// returns the 0–7 bytes left over.
+#[inline]
+fn each_word(bytes: &[u8], mut f: impl FnMut(u64)) -> &[u8] {
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        f(u64::from_le_bytes(b));
+    }
+    chunks.remainder()
 }
 
 /// The 1–7 bytes of `rest` as a little-endian word padded with zeros, read in pieces of
@@ -132,13 +139,7 @@ impl Hasher for StreamHasher {
             self.mix(w);
             (self.pending, self.pending_len) = (0, 0);
         }
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            self.mix(u64::from_le_bytes(b));
-        }
-        let rest = chunks.remainder();
+        let rest = each_word(bytes, |w| self.mix(w));
         if !rest.is_empty() {
             self.pending = tail_word(rest);
             self.pending_len = rest.len() as u32;

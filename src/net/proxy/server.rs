@@ -432,18 +432,18 @@ fn cache_status_value(cs: &CacheStatus<'_>) -> Option<HeaderValue> {
     let at = (key.as_ptr() as usize, cs.ttl);
     CS_MEMO.with(|m| {
         let mut m = m.borrow_mut();
-        if let Some((k, v)) = m.get(&at) {
-            if k == cs {
-                return Some(v.clone());
-            }
-        }
-        let v = write_cache_status(cs)?;
         if let Some((k, old)) = m.get_mut(&at) {
-            // the entry's strings are reused
+            if &*k == cs {
+                return Some(old.clone());
+            }
+            // another member at this address and ttl: written anew, the entry's
+            // strings reused
+            let v = write_cache_status(cs)?;
             refill(k, cs);
             *old = v.clone();
             return Some(v);
         }
+        let v = write_cache_status(cs)?;
         // members of past seconds stay until the memo is full, then all go at once
         if m.len() >= CS_MEMO_MAX {
             m.clear();
