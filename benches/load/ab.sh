@@ -6,7 +6,9 @@
 # the medians. On a shared machine req/s moves with other work; µs of proxy CPU per
 # request moves less.
 #
-#   benches/load/ab.sh [-d SECS] [-r ROUNDS] [-w hit-1k|vary-1x64|preflight] BIN_A BIN_B
+#   benches/load/ab.sh [-d SECS] [-r ROUNDS] [-w WORKLOAD] BIN_A BIN_B
+#
+# WORKLOAD: hit-1k, vary-1x1, vary-1x64, vary-1x1000 or preflight (as in run.sh).
 #
 # Needs wrk, curl. Ports PORT_BASE+22 and +23 (PORT_BASE default 18200). Stops what it
 # starts.
@@ -26,7 +28,9 @@ origin_1k "$WORK/origin.yaml"
 u=http://127.0.0.1:$P_PROXY/
 case $WL in
     hit-1k) ARGS="${u}blob1k" WARM="" ;;
+    vary-1x1) ARGS="-s $HERE/keys.lua $u -- get 1 1" WARM="warm-get 1 1" ;;
     vary-1x64) ARGS="-s $HERE/keys.lua $u -- get 1 64" WARM="warm-get 1 64" ;;
+    vary-1x1000) ARGS="-s $HERE/keys.lua $u -- get 1 1000" WARM="warm-get 1 1000" ;;
     preflight) ARGS="-s $HERE/keys.lua $u -- pf 1 64" WARM="warm-pf 1 64" ;;
     *) echo "$0: unknown workload '$WL'" >&2; exit 2 ;;
 esac
@@ -36,7 +40,7 @@ one() {
     "$bin" origin "$WORK/origin.yaml" --listen "127.0.0.1:$P_ORIGIN" > "$WORK/origin.log" 2>&1 &
     o=$!; PIDS+=("$o")
     "$bin" proxy --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
-        "${PROXY_FLAGS[@]}" > "$WORK/proxy.log" 2>&1 &
+        "${PROXY_FLAGS[@]}" --max-variants 4096 > "$WORK/proxy.log" 2>&1 &
     p=$!; PIDS+=("$p")
     wait_port "$P_ORIGIN" 100; wait_port "$P_PROXY" 100
     if [ -n "$WARM" ]; then

@@ -227,11 +227,31 @@ struct Many {
     /// Positions of variants whose hash another variant already had (a 64-bit collision:
     /// practically never; checked one by one).
     collided: Vec<usize>,
-    /// The position of one variant per distinct spec.
-    specs: Vec<usize>,
+    /// One variant per distinct spec: its position, and the secondary-key hasher with
+    /// that spec already fed (so a lookup feeds only the request's values).
+    specs: Vec<SpecAt>,
     /// How many variants `index` and `specs` describe.
     indexed: usize,
 }
+
+/// Where a set's spec is, and its hash prefix (see [`Many::specs`]).
+#[derive(Clone, Copy)]
+struct SpecAt {
+    at: usize,
+    hashed: hash::StreamHasher,
+}
+
+impl std::fmt::Debug for SpecAt {
+    // the hasher's state is left out: it is drawn from the process's secret seed
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpecAt")
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Bytes of one entry of a set's list of specs (for the proxy's weigher).
+pub const SPEC_ENTRY_BYTES: usize = std::mem::size_of::<SpecAt>();
 
 impl std::ops::Deref for Variants {
     type Target = [Arc<Variant>];
@@ -287,9 +307,8 @@ const ABSENT: u8 = 0xfe;
 /// streaming: pieces hash as their concatenation), so [`request_hash`] gets the same
 /// hash from a request's values without building them.
 fn secondary_hash(spec: &VarySpec, values: &[Option<Box<str>>]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = key_hasher();
-    spec.hash(&mut h);
+    use std::hash::Hasher;
+    let mut h = spec_hasher(spec);
     for v in values {
         match v {
             Some(v) => {
@@ -346,16 +365,47 @@ fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnM
     }
 }
 
-/// [`secondary_hash`] of `spec` and `req`'s selecting values.
-fn request_hash(compare: VaryCompare, spec: &VarySpec, req: &Headers) -> u64 {
-    use std::hash::{Hash, Hasher};
+/// The hasher [`secondary_hash`] starts from, with `spec` fed.
+fn spec_hasher(spec: &VarySpec) -> hash::StreamHasher {
+    use std::hash::Hash;
     let mut h = key_hasher();
     spec.hash(&mut h);
+    h
+}
+
+/// Writes into `out` what [`secondary_hash`] feeds after the spec, for `req`'s selecting
+/// values: each value's bytes then [`PRESENT`], or [`ABSENT`].
+fn selecting_stream(compare: VaryCompare, spec: &VarySpec, req: &Headers, out: &mut Vec<u8>) {
+    out.clear();
     for n in &spec.names {
-        let present = value_pieces(compare, req, n, &mut |p: &[u8]| h.write(p));
-        h.write_u8(if present { PRESENT } else { ABSENT });
+        let present = value_pieces(compare, req, n, &mut |p: &[u8]| out.extend_from_slice(p));
+        out.push(if present { PRESENT } else { ABSENT });
     }
-    h.finish()
+}
+
+/// Whether `stream` (from [`selecting_stream`]) is the stream of stored `values`: the
+/// same answer as comparing value by value ([`same_values`]), since neither marker byte
+/// occurs in text.
+fn stream_is(values: &[Option<Box<str>>], mut stream: &[u8]) -> bool {
+    for v in values {
+        let (text, mark) = match v {
+            Some(v) => (v.as_bytes(), PRESENT),
+            None => (&[][..], ABSENT),
+        };
+        match stream.split_at_checked(text.len()) {
+            Some((head, rest)) if head == text && rest.first() == Some(&mark) => {
+                stream = &rest[1..];
+            }
+            _ => return false,
+        }
+    }
+    stream.is_empty()
+}
+
+thread_local! {
+    /// The buffer a set's lookup writes a request's selecting values into (reused: a
+    /// lookup allocates nothing once it has grown to the longest values seen).
+    static STREAM: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Whether `stored` equals `req`'s selecting value for `name`.
@@ -386,12 +436,48 @@ fn same_values(compare: VaryCompare, v: &Variant, req: &Headers) -> bool {
 }
 
 impl Many {
-    /// Where the variant stored for `spec` and `req`'s values for it is, if any.
-    fn position(&self, compare: VaryCompare, spec: &VarySpec, req: &Headers) -> Option<usize> {
-        let hash = request_hash(compare, spec, req);
+    /// Where the variant stored for the set's spec `spec` (a [`Many::specs`] entry)
+    /// and `req`'s values for it is, if any.
+    ///
+    /// The request's values are gathered once into one byte stream, which is both hashed
+    /// (from the spec's hash prefix) and compared with the candidate's stored values.
+    fn position(&self, compare: VaryCompare, spec: &SpecAt, req: &Headers) -> Option<usize> {
+        let vary = &self.list[spec.at].spec;
+        if vary.star {
+            return None;
+        }
+        STREAM.with(|buf| {
+            let Ok(mut stream) = buf.try_borrow_mut() else {
+                // (never: a lookup does not look up again while it runs)
+                return self.position_with(compare, spec, req, &mut Vec::new());
+            };
+            self.position_with(compare, spec, req, &mut stream)
+        })
+    }
+
+    fn position_with(
+        &self,
+        compare: VaryCompare,
+        spec: &SpecAt,
+        req: &Headers,
+        stream: &mut Vec<u8>,
+    ) -> Option<usize> {
+        use std::hash::Hasher;
+        let vary = &self.list[spec.at].spec;
+        selecting_stream(compare, vary, req, stream);
+        let mut h = spec.hashed;
+        h.write(stream);
+        let hash = h.finish();
+        // With one spec in the set (the usual `Vary: Origin` URL) every variant's spec is
+        // `vary`: comparing them would only read each variant's copy (a cache miss per
+        // lookup at a thousand variants). With several, equal hashes may still come from
+        // different specs, and the variant's own is compared.
+        let one_spec = self.specs.len() == 1;
         let same = |i: &usize| {
             let v = &self.list[*i];
-            v.secondary_hash == hash && v.spec == *spec && same_values(compare, v, req)
+            v.secondary_hash == hash
+                && (one_spec || v.spec == *vary)
+                && stream_is(&v.values, stream)
         };
         if self.list.len() <= SMALL_SET {
             return (0..self.list.len()).rev().find(same);
@@ -414,8 +500,11 @@ impl Many {
             self.index.clear();
         }
         for (i, v) in self.list.iter().enumerate() {
-            if !self.specs.iter().any(|&j| self.list[j].spec == v.spec) {
-                self.specs.push(i);
+            if !self.specs.iter().any(|j| self.list[j.at].spec == v.spec) {
+                self.specs.push(SpecAt {
+                    at: i,
+                    hashed: spec_hasher(&v.spec),
+                });
             }
             if small {
                 continue;
@@ -446,8 +535,6 @@ impl VariantSet {
         // one variant per (spec, values): the newest visible match over the specs
         m.specs
             .iter()
-            .map(|&i| &m.list[i].spec)
-            .filter(|spec| !spec.star)
             .filter_map(|spec| m.position(knobs.vary_compare, spec, &req.headers))
             .filter(|&i| m.list[i].stored_at <= now)
             .max()

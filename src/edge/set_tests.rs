@@ -175,6 +175,73 @@ fn hash_collisions_fall_back_to_comparing_variants() {
     assert_eq!(set.select(&knobs, &none, SIM_EPOCH).map(|v| v.tag), None);
 }
 
+/// Equal hashes from different specs (a 64-bit collision, forged here) are told apart by
+/// comparing the specs: a lookup by one spec never answers with another spec's variant
+/// whose stored values happen to read the same. Both as a small set (scanned by hash)
+/// and as an indexed one, the impostor stored first (so it is what the hash finds first).
+#[test]
+fn a_hash_collision_across_specs_is_told_apart() {
+    let knobs = Knobs::rfc9111();
+    let both = req(&[("origin", "x"), ("accept-encoding", "x")]);
+    for fillers in [0, 2 * SMALL_SET] {
+        let mut set = VariantSet::default();
+        let real = make_variant(&knobs, &both, resp(&[("vary", "Origin")]), SIM_EPOCH, 100);
+        let real = real.unwrap();
+        let impostor = make_variant(
+            &knobs,
+            &both,
+            resp(&[("vary", "Accept-Encoding")]),
+            SIM_EPOCH,
+            1,
+        );
+        let mut impostor = impostor.unwrap();
+        impostor.secondary_hash = real.secondary_hash;
+        set.insert(impostor, None);
+        for i in 0..fillers {
+            let o = format!("https://f{i}");
+            let r = req(&[("origin", o.as_str())]);
+            let v = make_variant(
+                &knobs,
+                &r,
+                resp(&[("vary", "Origin")]),
+                SIM_EPOCH,
+                2 + i as Tag,
+            );
+            set.insert(v.unwrap(), None);
+        }
+        set.insert(real, None);
+        assert_eq!(many(&mut set).specs.len(), 2);
+        // only the Origin variant matches a request without Accept-Encoding
+        let r = req(&[("origin", "x")]);
+        assert_eq!(
+            set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag),
+            Some(100),
+            "{fillers}"
+        );
+        assert_eq!(set.scan(&knobs, &r, SIM_EPOCH).map(|v| v.tag), Some(100));
+    }
+}
+
+/// A `Vary: *` variant (stored by a profile that keeps them) matches no request, in a set
+/// of two or more as alone.
+#[test]
+fn a_star_variant_in_a_set_matches_nothing() {
+    let knobs = Knobs::rfc9111();
+    let r = req(&[("origin", "https://a")]);
+    // (rfc9111 stores it, `VaryStar::NeverMatch`)
+    let star = make_variant(&knobs, &r, resp(&[("vary", "*")]), SIM_EPOCH, 5).unwrap();
+    let other = make_variant(&knobs, &req(&[]), resp(&[("vary", "Origin")]), SIM_EPOCH, 1);
+    let mut set = VariantSet::default();
+    set.insert(other.unwrap(), None);
+    set.insert(star, None);
+    assert_eq!(set.variants.len(), 2);
+    assert_eq!(set.select(&knobs, &r, SIM_EPOCH).map(|v| v.tag), None);
+    assert_eq!(
+        set.select(&knobs, &req(&[]), SIM_EPOCH).map(|v| v.tag),
+        Some(1)
+    );
+}
+
 fn stored_with_cookie(name: &str) -> Result<Variant, NoStore> {
     let knobs = profile(name).unwrap().knobs;
     make_variant(

@@ -7,8 +7,8 @@
 
 use super::framing::is_static_name as static_name;
 use super::names::Interned;
-use super::store::{Entry, Key, Stored, Wire};
-use crate::edge::{Variant, LIST_FORM_BYTES};
+use super::store::{Entry, Key, Stored, Tagged, Wire};
+use crate::edge::{Variant, LIST_FORM_BYTES, SPEC_ENTRY_BYTES};
 use crate::fields::Headers;
 use crate::message::Response;
 use std::mem::size_of;
@@ -127,7 +127,7 @@ fn index(n: usize) -> usize {
         block((n * 8 / 7).next_power_of_two() * 17 + 16)
     };
     // one spec in the common case
-    block(LIST_FORM_BYTES) + table + block(size_of::<usize>())
+    block(LIST_FORM_BYTES) + table + block(SPEC_ENTRY_BYTES)
 }
 
 /// The wire form beside a variant whose URL is `url`: the `Arc`'d `Wire` (with its
@@ -168,7 +168,7 @@ pub fn entry(key: &Key, e: &Entry) -> usize {
         + block(e.set.variants.capacity() * size_of::<usize>())
         + variants
         + index(e.set.variants.len())
-        + block(e.stored.len() * size_of::<Stored>())
+        + block(e.stored.len() * size_of::<Tagged>())
         + e.own_url().map_or(0, |u| block(16 + u.len()))
 }
 
