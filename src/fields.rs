@@ -122,6 +122,46 @@ impl Headers {
             .push((lowercase_name(name), Cow::Owned(value.to_string())));
     }
 
+    /// Makes the field lines `fields`, in order (names given lowercase, as `http`'s
+    /// `HeaderName` has them), reusing the lines already here: a line whose name is the
+    /// same text keeps it without a lookup, and an owned value's buffer is written over
+    /// instead of a new one allocated. A client on a kept-alive connection sends the same
+    /// names in the same order request after request, so refilling a recycled request
+    /// usually allocates nothing. The result equals clearing and then [`Self::append`]ing
+    /// each line.
+    pub fn overwrite_lowercase<'a>(&mut self, fields: impl Iterator<Item = (&'a str, &'a str)>) {
+        let mut len = 0;
+        for (n, v) in fields {
+            debug_assert!(!n.bytes().any(|b| b.is_ascii_uppercase()));
+            match self.0.get_mut(len) {
+                Some((name, value)) => {
+                    if **name != *n {
+                        *name = lowercase_name(n);
+                    }
+                    match value {
+                        Cow::Owned(text) => {
+                            text.clear();
+                            text.push_str(v);
+                        }
+                        Cow::Borrowed(_) => *value = Cow::Owned(v.to_string()),
+                    }
+                }
+                None => self.0.push((lowercase_name(n), Cow::Owned(v.to_string()))),
+            }
+            len += 1;
+        }
+        self.0.truncate(len);
+    }
+
+    /// Bytes of text the lines own (the capacity of their owned names and values).
+    pub fn owned_capacity(&self) -> usize {
+        let owned = |t: &Text| match t {
+            Cow::Owned(s) => s.capacity(),
+            Cow::Borrowed(_) => 0,
+        };
+        self.0.iter().map(|(n, v)| owned(n) + owned(v)).sum()
+    }
+
     /// Adds a field line whose name is the model's own lowercase text, without looking
     /// the name up; the value is moved in (a `String`) or borrowed (static text).
     pub fn append_known(&mut self, name: &'static str, value: impl Into<Text>) {
@@ -634,6 +674,50 @@ pub fn is_token(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// Overwriting lines in place gives what clearing and appending them does, whatever
+    /// the lines held before (fewer, more, other names, static text).
+    #[test]
+    fn overwriting_lines_is_clearing_and_appending() {
+        let sets: [&[(&str, &str)]; 5] = [
+            &[("host", "h"), ("origin", "https://a"), ("x-custom", "1")],
+            &[("host", "h"), ("origin", "https://bbbb"), ("x-custom", "")],
+            &[("accept", "*/*")],
+            &[],
+            &[
+                ("x-one", "1"),
+                ("host", "h"),
+                ("vary", "origin"),
+                ("x-two", "2"),
+            ],
+        ];
+        let mut before = Headers::new();
+        before.append_static("vary", "origin");
+        before.append_static("cache-control", "max-age=1");
+        for _ in 0..2 {
+            for set in sets {
+                let mut want = Headers::new();
+                for (n, v) in set {
+                    want.append(n, v);
+                }
+                before.overwrite_lowercase(set.iter().copied());
+                assert_eq!(before, want);
+                assert_eq!(before.len(), set.len());
+            }
+        }
+    }
+
+    #[test]
+    fn owned_capacity_counts_owned_text_only() {
+        let mut h = Headers::new();
+        h.append_static("vary", "origin");
+        assert_eq!(h.owned_capacity(), 0);
+        h.append("x-custom", "12345");
+        assert!(h.owned_capacity() >= "x-custom".len() + 5);
+        h.append("origin", "abc");
+        assert!(h.owned_capacity() >= "x-custom".len() + 8);
+        assert!(h.owned_capacity() < 64);
+    }
     use super::*;
 
     #[test]

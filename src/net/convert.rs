@@ -43,18 +43,25 @@ fn fill_request(
     parts: &http::request::Parts,
     scheme: &str,
 ) -> Result<(), ConvertError> {
-    out.headers.retain(|_| false);
-    out.headers.reserve(parts.headers.len());
-    // the first `Host` value (what `HeaderMap::get` gives), found on the way
-    let mut host = None;
-    for (n, v) in &parts.headers {
-        let v = v
-            .to_str()
-            .map_err(|_| ConvertError::HeaderValue(n.as_str().to_string()))?;
-        if host.is_none() && n == http::header::HOST {
-            host = Some(v);
+    // the first `Host` value (what `HeaderMap::get` gives), found on the way; the lines
+    // stop at a value that is not text, and the request is refused (`out` is then a
+    // mix of this request and the last: the next fill overwrites every field)
+    let (mut host, mut bad) = (None, None);
+    let lines = parts.headers.iter().map_while(|(n, v)| match v.to_str() {
+        Ok(v) => {
+            if host.is_none() && n == http::header::HOST {
+                host = Some(v);
+            }
+            Some((n.as_str(), v))
         }
-        out.headers.append(n.as_str(), v);
+        Err(_) => {
+            bad = Some(n);
+            None
+        }
+    });
+    out.headers.overwrite_lowercase(lines);
+    if let Some(n) = bad {
+        return Err(ConvertError::HeaderValue(n.as_str().to_string()));
     }
     out.host.clear();
     match host {
@@ -105,8 +112,9 @@ pub fn pooled_request(parts: &http::request::Parts, scheme: &str) -> Result<Requ
 }
 
 /// Gives a request back to this thread's pool (dropped when the pool is full or its
-/// buffers are large). Its header values are freed now; its buffers are reused by the
-/// next [`pooled_request`].
+/// buffers are large). Its buffers, header values' included, are reused by the next
+/// [`pooled_request`]; header values that own more than [`POOL_MAX_TEXT`] bytes in all
+/// are freed now.
 pub fn recycle(mut req: Request) {
     let small = req.target.capacity() <= POOL_MAX_TEXT
         && req.host.capacity() <= POOL_MAX_TEXT
@@ -114,7 +122,9 @@ pub fn recycle(mut req: Request) {
     if !small {
         return;
     }
-    req.headers.retain(|_| false);
+    if req.headers.owned_capacity() > POOL_MAX_TEXT {
+        req.headers.retain(|_| false);
+    }
     let _ = REQUESTS.try_with(|p| {
         let mut p = p.borrow_mut();
         if p.len() < POOL {
@@ -220,6 +230,56 @@ mod tests {
             assert_eq!(got, request_from_parts(want, "http").unwrap());
             recycle(got);
         }
+        // one pooled request refilled over and over: the same names in the same order
+        // (its lines reused in place), a name changed, fewer lines, more lines
+        let series = [
+            parts(
+                "OPTIONS",
+                "/pf/0",
+                &[
+                    ("host", b"h"),
+                    ("Origin", b"https://a"),
+                    ("access-control-request-method", b"PUT"),
+                ],
+            ),
+            parts(
+                "OPTIONS",
+                "/pf/0",
+                &[
+                    ("host", b"h"),
+                    ("Origin", b"https://bb"),
+                    ("access-control-request-method", b"GET"),
+                ],
+            ),
+            parts(
+                "OPTIONS",
+                "/pf/1",
+                &[
+                    ("host", b"h"),
+                    ("x-other", b"v"),
+                    ("access-control-request-method", b""),
+                ],
+            ),
+            parts("GET", "/", &[("host", b"h2")]),
+            parts(
+                "GET",
+                "/",
+                &[
+                    ("host", b"h3"),
+                    ("accept", b"*/*"),
+                    ("x-a", b"1"),
+                    ("x-b", b"2"),
+                    ("x-c", b"3"),
+                ],
+            ),
+        ];
+        for _ in 0..2 {
+            for want in &series {
+                let got = pooled_request(want, "http").unwrap();
+                assert_eq!(got, request_from_parts(want, "http").unwrap());
+                recycle(got);
+            }
+        }
         let bad = parts("GET", "/", &[("host", b"h"), ("x-bin", b"\xff")]);
         assert!(matches!(
             pooled_request(&bad, "http"),
@@ -230,5 +290,29 @@ mod tests {
             pooled_request(&none, "http"),
             Err(ConvertError::NoHost)
         ));
+        // and after a refusal the next request is whole again
+        let after = &series[4];
+        assert_eq!(
+            pooled_request(after, "http").unwrap(),
+            request_from_parts(after, "http").unwrap()
+        );
+    }
+
+    /// A recycled request keeps its header values' buffers up to [`POOL_MAX_TEXT`] bytes
+    /// in all; beyond that they are freed when it goes back to the pool.
+    #[test]
+    fn the_pool_keeps_small_header_values_only() {
+        let kept = || REQUESTS.with(|p| p.borrow().last().map(|r| r.headers.owned_capacity()));
+        let long = vec![b'v'; POOL_MAX_TEXT];
+        let large = parts("GET", "/", &[("host", b"h"), ("x-long", &long)]);
+        recycle(pooled_request(&large, "http").unwrap());
+        assert_eq!(kept(), Some(0));
+        let small = parts("GET", "/", &[("host", b"h"), ("x-short", b"0123456789")]);
+        recycle(pooled_request(&small, "http").unwrap());
+        assert!(
+            kept().is_some_and(|c| c >= 11 && c <= POOL_MAX_TEXT),
+            "{:?}",
+            kept()
+        );
     }
 }

@@ -433,29 +433,40 @@ fn keyed_status_value(cs: &CacheStatus<'_>, key: &Arc<str>) -> Option<HeaderValu
     let at = (Arc::as_ptr(key).cast::<u8>() as usize, cs.ttl);
     CS_MEMO.with(|m| {
         let mut m = m.borrow_mut();
-        if let Some(kept) = m.get_mut(&at) {
+        let m = &mut *m;
+        if let Some(kept) = m.members.get_mut(&at) {
             if same_but_key(&kept.status, cs) {
                 return Some(kept.value.clone());
             }
             // another member for this key and ttl: written anew, its strings reused
             let v = write_cache_status(cs)?;
             refill(&mut kept.status, cs);
+            m.bytes = (m.bytes + v.len()).saturating_sub(kept.value.len());
             kept.value = v.clone();
             return Some(v);
         }
         let v = write_cache_status(cs)?;
+        let cost = member_bytes(key, &v);
         // members of past seconds stay until the memo is full, then all go at once
-        if m.len() >= CS_MEMO_MAX {
-            m.clear();
+        if m.members.len() >= CS_MEMO_MAX || m.bytes + cost > CS_MEMO_BYTES {
+            m.members.clear();
+            m.bytes = 0;
         }
         let kept = Kept {
             _key: key.clone(),
             status: owned_status(cs),
             value: v.clone(),
         };
-        m.insert(at, kept);
+        m.members.insert(at, kept);
+        m.bytes += cost;
         Some(v)
     })
+}
+
+/// What a memo member holds at most: its key (when the store has dropped it), its value,
+/// and the map's slot, the member's other strings and allocator slack (rounded up).
+fn member_bytes(key: &str, value: &HeaderValue) -> usize {
+    key.len() + value.len() + CS_MEMBER_FIXED
 }
 
 /// Whether `kept` (a memo member, kept without its key) and `cs` are equal but for the
@@ -493,16 +504,23 @@ fn write_cache_status(cs: &CacheStatus<'_>) -> Option<HeaderValue> {
 }
 
 /// Members the per-thread `Cache-Status` memo holds at most: room for a few thousand hot
-/// entries over a second or two. With keys of at most [`CS_MEMO_KEY_MAX`] bytes a member
-/// holds under 1 KiB (the key, also once escaped in the value, and the fixed parts), so
-/// the memo stays under 2 MiB per worker whatever the keys (a key the store has dropped
-/// lives on in the memo until it is cleared: within that bound).
+/// entries over a second or two.
 const CS_MEMO_MAX: usize = 2048;
 
+/// Bytes the per-thread memo holds at most ([`member_bytes`] summed): with keys of a
+/// hundred bytes the member count binds first; with long keys (a preflight's, which
+/// names its `Origin` and `Access-Control-Request-*` values twice, easily passes 256
+/// bytes) fewer are kept. A key the store has dropped lives on in the memo until it is
+/// cleared: within this bound, outside the cache's capacity.
+const CS_MEMO_BYTES: usize = 2 << 20;
+
+/// [`member_bytes`] beyond the key and value: the map's slot (key and `Kept`, ~220
+/// bytes), the `Arc` and `Bytes` counters and the member's other strings, rounded up.
+const CS_MEMBER_FIXED: usize = 320;
+
 /// Members with longer keys are written each time, not remembered (writing one costs in
-/// proportion to its key anyway; remembering thousands of long keys would not be bounded
-/// by the cache's capacity).
-const CS_MEMO_KEY_MAX: usize = 256;
+/// proportion to its key anyway, and a few would fill the memo).
+const CS_MEMO_KEY_MAX: usize = 4096;
 
 /// A member the memo keeps: its key (held, so that its address stays its own), the
 /// member's other fields (`key` is `None`) and its value.
@@ -512,8 +530,13 @@ struct Kept {
     value: HeaderValue,
 }
 
-/// A member memo: (address of the key's text, `ttl`) → the member.
-type StatusMemo = std::collections::HashMap<(usize, Option<i64>), Kept, edge::hash::FastBuild>;
+/// A member memo: (address of the key's text, `ttl`) → the member, and the members'
+/// [`member_bytes`].
+#[derive(Default)]
+struct StatusMemo {
+    members: std::collections::HashMap<(usize, Option<i64>), Kept, edge::hash::FastBuild>,
+    bytes: usize,
+}
 
 thread_local! {
     static CS_MEMO: std::cell::RefCell<StatusMemo> =
@@ -1879,7 +1902,7 @@ mod tests {
     /// A member with a key longer than the memo takes is written, not remembered.
     #[test]
     fn long_keys_are_not_remembered() {
-        let held = || CS_MEMO.with(|m| m.borrow().len());
+        let held = || CS_MEMO.with(|m| m.borrow().members.len());
         let before = held();
         let long: Arc<str> = Arc::from(format!("GET http://h/{}", "x".repeat(CS_MEMO_KEY_MAX)));
         let cs = hit(&long, 3);
@@ -1899,7 +1922,7 @@ mod tests {
     /// Members that are not hits are written, not remembered.
     #[test]
     fn only_hits_are_remembered() {
-        let held = || CS_MEMO.with(|m| m.borrow().len());
+        let held = || CS_MEMO.with(|m| m.borrow().members.len());
         let before = held();
         let k: Arc<str> = Arc::from("GET http://h/stale");
         let cs = CacheStatus {
@@ -1920,13 +1943,44 @@ mod tests {
         for (i, k) in keys.iter().enumerate() {
             let cs = hit(k, 1);
             assert_eq!(memo(&cs, k), write_cache_status(&cs));
-            let held = CS_MEMO.with(|m| m.borrow().len());
+            let held = CS_MEMO.with(|m| m.borrow().members.len());
             assert!(held <= CS_MEMO_MAX, "{held} held");
             assert!(
                 held >= 1 && (i < CS_MEMO_MAX) == (held == i + 1),
                 "{held} after {i}"
             );
         }
+    }
+
+    /// Long keys (a preflight's) are remembered, and the memo's bytes stay within
+    /// their bound: once the next member would pass it, the memo starts again.
+    #[test]
+    fn the_memo_is_bounded_in_bytes() {
+        let members = || CS_MEMO.with(|m| m.borrow().members.len());
+        let bytes = || CS_MEMO.with(|m| m.borrow().bytes);
+        let keys: Vec<Arc<str>> = (0..2 * CS_MEMO_BYTES / 2048)
+            .map(|i| Arc::from(format!("OPTIONS http://h/pf/{i} {}", "o".repeat(1000))))
+            .collect();
+        let first = hit(&keys[0], 1);
+        assert_eq!(memo(&first, &keys[0]), write_cache_status(&first));
+        let one = bytes();
+        assert!(one > 2000 && one < 2000 + 2 * CS_MEMBER_FIXED, "{one}");
+        let mut cleared = false;
+        for (i, k) in keys.iter().enumerate().skip(1) {
+            let before = members();
+            let cs = hit(k, 1);
+            assert_eq!(memo(&cs, k), write_cache_status(&cs));
+            let (after, held) = (members(), bytes());
+            assert!(held <= CS_MEMO_BYTES, "{held} bytes after {i}");
+            if after < before {
+                assert_eq!(after, 1, "starts again with the new member");
+                cleared = true;
+            }
+            // a long key's member is found again
+            assert_eq!(memo(&cs, k), write_cache_status(&cs));
+            assert_eq!(members(), after);
+        }
+        assert!(cleared, "{} members never filled the memo", keys.len());
     }
 
     #[test]

@@ -612,15 +612,99 @@ pub struct Tagged {
     wire: Stored,
 }
 
-impl Tagged {
-    /// The variant's tag.
-    pub fn tag(&self) -> Tag {
-        self.tag
+/// The wire forms of an entry's variants, by tag. Most URLs hold one variant, kept
+/// inline (no list block; 16 bytes like the list's pointer and length); two or more
+/// are a list sorted by tag (found by binary search: a URL may hold thousands), exactly
+/// sized (a `Vec` grown by one push kept room for four). An empty list is none.
+#[derive(Clone, Debug)]
+pub enum Wires {
+    /// The one variant's.
+    One(Stored),
+    /// Two or more (or none), sorted by tag.
+    Many(Box<[Tagged]>),
+}
+
+impl Default for Wires {
+    fn default() -> Wires {
+        Wires::Many(Box::default())
+    }
+}
+
+impl Wires {
+    /// The wire form of variant `tag`.
+    fn get(&self, tag: Tag) -> Option<&Stored> {
+        match self {
+            Wires::One(w) => (w.tag == tag).then_some(w),
+            Wires::Many(list) => list
+                .binary_search_by_key(&tag, |s| s.tag)
+                .ok()
+                .map(|i| &list[i].wire),
+        }
     }
 
-    /// Its wire form.
-    pub fn wire(&self) -> &Stored {
-        &self.wire
+    /// The wire forms, by tag.
+    pub fn iter(&self) -> impl Iterator<Item = &Stored> {
+        let (one, many) = match self {
+            Wires::One(w) => (Some(w), &[][..]),
+            Wires::Many(list) => (None, &list[..]),
+        };
+        one.into_iter().chain(many.iter().map(|t| &t.wire))
+    }
+
+    /// Entries of the list block (0 when there is none).
+    pub fn listed(&self) -> usize {
+        match self {
+            Wires::One(_) => 0,
+            Wires::Many(list) => list.len(),
+        }
+    }
+
+    /// Keeps the wire forms whose tag `keep` accepts.
+    fn retain(&mut self, keep: impl Fn(Tag) -> bool) {
+        match self {
+            Wires::One(w) if !keep(w.tag) => *self = Wires::default(),
+            Wires::One(_) => {}
+            Wires::Many(list) => {
+                // (a boxed slice and a `Vec` of it are the same block: no copy unless one
+                // went)
+                let mut v = std::mem::take(list).into_vec();
+                v.retain(|s| keep(s.tag));
+                *self = Wires::from_sorted(v);
+            }
+        }
+    }
+
+    /// Adds (or replaces) a wire form, keeping the order by tag.
+    fn put(&mut self, wire: Stored) {
+        let mut v = match std::mem::take(self) {
+            Wires::One(w) if w.tag == wire.tag => vec![],
+            Wires::One(w) => vec![Tagged {
+                tag: w.tag,
+                wire: w,
+            }],
+            Wires::Many(list) => list.into_vec(),
+        };
+        let new = Tagged {
+            tag: wire.tag,
+            wire,
+        };
+        match v.binary_search_by_key(&new.tag, |s| s.tag) {
+            Ok(i) => v[i] = new,
+            Err(i) => {
+                v.reserve_exact(1);
+                v.insert(i, new);
+            }
+        }
+        *self = Wires::from_sorted(v);
+    }
+
+    fn from_sorted(mut v: Vec<Tagged>) -> Wires {
+        if v.len() == 1 {
+            if let Some(t) = v.pop() {
+                return Wires::One(t.wire);
+            }
+        }
+        Wires::Many(v.into_boxed_slice())
     }
 }
 
@@ -704,10 +788,8 @@ impl Ord for Key {
 pub struct Entry {
     /// The core's variants.
     pub set: VariantSet,
-    /// Wire form and author of each variant, sorted by the variant's tag (found by
-    /// binary search: a URL may hold thousands of variants). Exactly sized: a `Vec`
-    /// grown by one push kept room for four (64 bytes for one).
-    pub stored: Box<[Tagged]>,
+    /// Wire form and author of each variant.
+    pub stored: Wires,
     /// The URL of the request the key was made from (for purge by URL): shared with its
     /// variant's.
     url: Arc<str>,
@@ -747,10 +829,7 @@ impl Entry {
     }
 
     fn stored(&self, tag: Tag) -> Option<&Stored> {
-        self.stored
-            .binary_search_by_key(&tag, |s| s.tag)
-            .ok()
-            .map(|i| &self.stored[i].wire)
+        self.stored.get(tag)
     }
 
     /// Drops the wire forms of variants the set no longer holds: O(n log n), not a scan
@@ -758,27 +837,12 @@ impl Entry {
     fn keep_only_held(&mut self) {
         let mut held: Vec<Tag> = self.set.variants.iter().map(|v| v.tag).collect();
         held.sort_unstable();
-        // (a boxed slice and a `Vec` of it are the same block: no copy unless one went)
-        let mut v = std::mem::take(&mut self.stored).into_vec();
-        v.retain(|s| held.binary_search(&s.tag).is_ok());
-        self.stored = v.into_boxed_slice();
+        self.stored.retain(|t| held.binary_search(&t).is_ok());
     }
 
     /// Adds (or replaces) the wire form of a variant, keeping the order by tag.
-    fn put_stored(&mut self, wire: Stored) {
-        let stored = Tagged {
-            tag: wire.tag,
-            wire,
-        };
-        match self.stored.binary_search_by_key(&stored.tag, |s| s.tag) {
-            Ok(i) => self.stored[i] = stored,
-            Err(i) => {
-                let mut v = std::mem::take(&mut self.stored).into_vec();
-                v.reserve_exact(1);
-                v.insert(i, stored);
-                self.stored = v.into_boxed_slice();
-            }
-        }
+    fn put_stored(&mut self, stored: Stored) {
+        self.stored.put(stored);
     }
 
     /// The entry, weighed (the bytes really held, see [`super::weigh`]), as the map
@@ -1003,7 +1067,7 @@ impl Store {
                     };
                     Entry {
                         set: VariantSet::default(),
-                        stored: Box::default(),
+                        stored: Wires::default(),
                         url,
                         target_at: u32::try_from(target_at).unwrap_or(0),
                         weight: 0,
@@ -1346,10 +1410,8 @@ mod tests {
         let (key, e) = first(&store);
         assert!(key.shares(&e.set.variants[0].key));
         assert!(e.own_url().is_none());
-        assert!(Arc::ptr_eq(
-            e.stored[0].wire().url(),
-            &e.set.variants[0].url
-        ));
+        let wire = e.stored.get(e.set.variants[0].tag);
+        assert!(wire.is_some_and(|w| Arc::ptr_eq(w.url(), &e.set.variants[0].url)));
     }
 
     /// The author, a small body and the author's `Origin` and extension method live in
@@ -1421,6 +1483,52 @@ mod tests {
                 std::mem::size_of::<Wire>()
             );
         }
+    }
+
+    /// An entry's wire forms: one inline, two or more a list sorted by tag, none an empty
+    /// list; found by tag in every form; no larger than the list's pointer and length.
+    #[test]
+    fn wires_hold_one_inline_and_more_in_order() {
+        let wire = |tag: Tag| {
+            let req = get("/w");
+            let by = StoredBy::new(&req, tag, None);
+            let empty: Arc<[u8]> = Arc::from(&b""[..]);
+            Arc::new(Wire::new(http::StatusCode::OK, &HeaderMap::new(), &empty, by).unwrap())
+        };
+        let tags = |w: &Wires| w.iter().map(|s| s.tag()).collect::<Vec<Tag>>();
+        assert_eq!(std::mem::size_of::<Wires>(), 16);
+        let mut w = Wires::default();
+        assert_eq!((tags(&w), w.listed()), (vec![], 0));
+        w.put(wire(7));
+        assert!(matches!(w, Wires::One(_)));
+        assert_eq!((tags(&w), w.listed()), (vec![7], 0));
+        let replaced = wire(7);
+        w.put(replaced.clone());
+        assert!(w.get(7).is_some_and(|s| Arc::ptr_eq(s, &replaced)));
+        assert_eq!(w.listed(), 0);
+        w.put(wire(3));
+        w.put(wire(9));
+        w.put(wire(5));
+        assert_eq!((tags(&w), w.listed()), (vec![3, 5, 7, 9], 4));
+        for t in [3, 5, 7, 9] {
+            assert_eq!(w.get(t).map(|s| s.tag()), Some(t));
+        }
+        assert!(w.get(4).is_none() && w.get(10).is_none());
+        let newer = wire(5);
+        w.put(newer.clone());
+        assert!(w.get(5).is_some_and(|s| Arc::ptr_eq(s, &newer)));
+        assert_eq!(w.listed(), 4);
+        w.retain(|t| t != 3);
+        assert_eq!((tags(&w), w.listed()), (vec![5, 7, 9], 3));
+        w.retain(|t| t == 9);
+        assert!(matches!(w, Wires::One(_)));
+        assert_eq!((tags(&w), w.get(9).map(|s| s.tag())), (vec![9], Some(9)));
+        assert!(w.get(5).is_none());
+        w.retain(|t| t == 9);
+        assert_eq!(tags(&w), vec![9]);
+        w.retain(|_| false);
+        assert_eq!((tags(&w), w.listed()), (vec![], 0));
+        assert!(w.get(9).is_none());
     }
 
     /// Each variant keeps its wire form beside it (and no other) through a second

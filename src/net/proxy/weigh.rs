@@ -168,7 +168,7 @@ pub fn entry(key: &Key, e: &Entry) -> usize {
         + block(e.set.variants.capacity() * size_of::<usize>())
         + variants
         + index(e.set.variants.len())
-        + block(e.stored.len() * size_of::<Tagged>())
+        + block(e.stored.listed() * size_of::<Tagged>())
         + e.own_url().map_or(0, |u| block(16 + u.len()))
 }
 

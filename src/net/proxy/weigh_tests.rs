@@ -158,7 +158,7 @@ fn stored_entry(
     let (k, e) = store.entry_for_test(&key).unwrap();
     // a hit has sliced the buffer (`bytes`' shared block, which the weigher counts)
     for s in e.stored.iter() {
-        drop((s.wire().header_map(4), s.wire().body()));
+        drop((s.header_map(4), s.body()));
     }
     let weighed = super::entry(&k, &e) - STORE_PER_ENTRY;
     assert_eq!(store.purge_all(), 1);
