@@ -310,7 +310,7 @@ mod tests {
         let small = parts("GET", "/", &[("host", b"h"), ("x-short", b"0123456789")]);
         recycle(pooled_request(&small, "http").unwrap());
         assert!(
-            kept().is_some_and(|c| c >= 11 && c <= POOL_MAX_TEXT),
+            kept().is_some_and(|c| (11..=POOL_MAX_TEXT).contains(&c)),
             "{:?}",
             kept()
         );
