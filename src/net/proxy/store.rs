@@ -26,6 +26,7 @@ use crate::time::Timestamp;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// One stored response as the wire sends it, and who stored it.
@@ -917,6 +918,12 @@ pub struct EntryInfo {
     pub variants: Vec<VariantInfo>,
 }
 
+thread_local! {
+    /// The buffer [`Store::decide`] writes a request's primary key into (reused; it
+    /// keeps the capacity of the longest key seen).
+    static KEY_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 impl Store {
     /// An empty store bounded to `capacity` bytes; evictions by size are counted in
     /// `metrics`.
@@ -962,22 +969,35 @@ impl Store {
     /// here: a decision naming a variant without a wire form (never, while `insert` keeps
     /// the two together) is a plain `uri-miss` forward.
     pub fn decide(&self, req: &Request, now: Timestamp) -> Decided {
-        let key = edge::primary_key(&self.knobs, req);
-        let entry = self.cache.get(key.as_str());
+        // the key is built in a per-thread buffer: a hit allocates none (a preflight's
+        // key, which names its `Origin` and `Access-Control-Request-*` values, outgrew a
+        // fresh buffer twice)
+        KEY_BUF
+            .try_with(|buf| match buf.try_borrow_mut() {
+                Ok(mut key) => self.decide_in(req, now, &mut key),
+                Err(_) => self.decide_in(req, now, &mut String::new()),
+            })
+            .unwrap_or_else(|_| self.decide_in(req, now, &mut String::new()))
+    }
+
+    fn decide_in(&self, req: &Request, now: Timestamp, key: &mut String) -> Decided {
+        edge::key::primary_key_into(&self.knobs, req, key);
+        let key = key.as_str();
+        let entry = self.cache.get(key);
         let set = entry.as_deref().map(|e| &e.set);
         let wire = |tag: Tag| entry.as_deref().and_then(|e| e.stored(tag)).cloned();
-        let gone = |req: &Request| {
-            let key = edge::primary_key(&self.knobs, req);
+        let gone = || {
             let join = self.knobs.collapse != crate::profile::Collapse::Off;
             Decided::Forward(
-                ForwardPlan::plain(key, edge::Fwd::UriMiss, false, join),
+                ForwardPlan::plain(key.to_string(), edge::Fwd::UriMiss, false, join),
                 None,
             )
         };
-        match edge::decide(&self.knobs, key, set, req, now) {
+        let decision = edge::decide::decide_key(&self.knobs, Cow::Borrowed(key), set, req, now);
+        match decision {
             Decision::Serve(s) => match wire(s.served.tag) {
                 Some(stored) => Decided::Serve(s, stored),
-                None => gone(req),
+                None => gone(),
             },
             Decision::OnlyIfCached { .. } => Decided::OnlyIfCached,
             Decision::Forward(mut plan) => {
