@@ -569,15 +569,13 @@ impl<'a> Sim<'a> {
     ) -> R {
         let c = &self.sc.clients[st.client];
         let pop = c.pop.unwrap_or(0) as usize;
+        // filled by the step when it needs its own copy (most do not)
         let f = match self.scratch.take() {
-            Some(mut f) => {
-                self.sc.refill_fetch(st, &mut f);
-                f
-            }
+            Some(f) => f,
             None => self.sc.fetch(st),
         };
         let tag = index as Tag;
-        let mut run = StepRun::new_reusing(
+        let mut run = StepRun::from_step(
             index,
             st,
             c,
