@@ -208,9 +208,8 @@ impl<'a> StepRun<'a> {
                 fill_fetch(client, step, &mut f);
                 f
             }
-            // the first step of a driver: any fetch's buffers will do
             None => {
-                let mut f = buf.clone();
+                let mut f = Fetch::empty();
                 fill_fetch(client, step, &mut f);
                 f
             }
@@ -568,7 +567,7 @@ impl<'a> StepRun<'a> {
 
     /// [`StepRun::finish_attribution`] in place: a driver that keeps the step where it
     /// is (a step is large, and moving it costs a copy) takes the fetch back afterwards
-    /// with [`StepRun::into_fetch`]. Call it once.
+    /// with [`StepRun::take_fetch`]. Call it once.
     pub fn attribution(&mut self) -> Attributed {
         let (done, verdict, direct) = self.settle();
         let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
@@ -596,10 +595,11 @@ impl<'a> StepRun<'a> {
 
     /// The fetch, for its buffers, once the step is finished in place (after
     /// [`StepRun::from_step`], not necessarily the step's own unless
-    /// [`StepRun::fetch`] was asked for).
-    #[inline]
-    pub fn into_fetch(self) -> Fetch {
-        self.fetch
+    /// [`StepRun::fetch`] was asked for), leaving an empty one: the step must not be
+    /// driven any further. Taken, not moved out with the step (a step is large, and
+    /// moving it costs a copy).
+    pub fn take_fetch(&mut self) -> Fetch {
+        std::mem::replace(&mut self.fetch, Fetch::empty())
     }
 
     /// [`StepRun::finish_with`] in place (see [`StepRun::attribution`]). Call it once.

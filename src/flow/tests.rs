@@ -202,7 +202,7 @@ fn a_step_run_from_its_step_fills_nothing_it_does_not_need() {
     ));
     assert_eq!(asked(&run).0, "done");
     assert!(run.attribution().verdict.allowed);
-    assert_eq!(run.into_fetch(), other);
+    assert_eq!(run.take_fetch(), other);
 }
 
 /// The preflight is forwarded (its answer stands in for the origin's, so the origin is

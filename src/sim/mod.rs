@@ -639,7 +639,7 @@ impl<'a> Sim<'a> {
         // emptied here, so the step's requests and answers go now, as before
         self.sent = run.take_sent();
         self.sent.clear();
-        self.scratch = Some(run.into_fetch());
+        self.scratch = Some(run.take_fetch());
         report
     }
 }
@@ -657,6 +657,8 @@ pub struct SimParts {
     fresh: Vec<Instance>,
     direct_memo: CounterfactualMemo,
     scratch: Option<Fetch>,
+    /// The browser run's fetch buffers ([`Sim`]'s `spare`), kept too.
+    spare: Option<Fetch>,
     /// The reports' shared text (the same clients and URLs session after session).
     text: ReportText,
 }
@@ -691,6 +693,7 @@ impl SimParts {
             user_of,
             direct_memo: CounterfactualMemo::default(),
             scratch: None,
+            spare: None,
             text: ReportText::default(),
         }
     }
@@ -724,6 +727,7 @@ impl<'a> Sim<'a> {
             fresh,
             direct_memo,
             scratch,
+            spare,
             text,
         } = parts;
         let sim = Sim {
@@ -734,7 +738,7 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo,
             scratch,
-            spare: None,
+            spare,
             text,
             sent: Vec::new(),
             reuse_forwarded: reuse_forwarded(knobs),
@@ -752,6 +756,7 @@ impl<'a> Sim<'a> {
             fresh: kept.fresh,
             direct_memo: self.direct_memo,
             scratch: self.scratch,
+            spare: self.spare,
             text: self.text,
         }
     }
