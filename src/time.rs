@@ -404,9 +404,14 @@ mod tests {
                     fresh_parse(&worked_out),
                     "round {round}, {worked_out}"
                 );
+                // the date just formatted is the one remembered, up to year 9999
+                let remembered = LastDate::secs_of(&worked_out);
                 if t.secs() < MAX_DATED_SECS {
+                    assert_eq!(remembered, Some(t.secs()), "{worked_out}");
                     let second = Some(Timestamp(t.secs() * 1000));
                     assert_eq!(Timestamp::parse_http_date(&worked_out), second);
+                } else {
+                    assert_eq!(remembered, None, "{worked_out}");
                 }
                 // an older date's text parses the same
                 let older = &instants[i / 2];
