@@ -18,8 +18,35 @@ type Text = Cow<'static, str>;
 /// Names and values that are static text (the engines' default request headers, the
 /// well-known field names) are stored without allocating, so building and cloning a
 /// request's fields is mostly copying pointers.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Headers(Vec<(Text, Text)>);
+
+impl Clone for Headers {
+    fn clone(&self) -> Headers {
+        Headers(self.0.clone())
+    }
+
+    /// Copies `source` into this list's buffers (its own allocation, and each owned text
+    /// written over an owned one), as a driver refilling one fetch step after step does,
+    /// instead of building a new list and dropping this one. (An empty source, the
+    /// usual case, only empties this one: the slice copy's setup costs more than that.)
+    fn clone_from(&mut self, source: &Headers) {
+        if source.0.is_empty() {
+            self.0.clear();
+        } else {
+            self.0.clone_from(&source.0);
+        }
+    }
+}
+
+/// Whether a stored field name (lowercase) is `name`, compared ASCII case-insensitively.
+/// Callers mostly ask for a name written in lowercase, so equal bytes settle it without
+/// the letter-by-letter folding (the usual answer when a lookup finds its field); only
+/// a name of the same length that differs in its bytes is compared folded.
+fn is_name(stored: &str, name: &str) -> bool {
+    stored.len() == name.len()
+        && (stored.as_bytes() == name.as_bytes() || stored.eq_ignore_ascii_case(name))
+}
 
 /// Equal as text; the same static text (the engines' default fields) is recognised by
 /// its address without comparing bytes.
@@ -66,7 +93,7 @@ impl Headers {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(|(n, _)| is_name(n, name))
             .map(|(_, v)| &**v)
     }
 
@@ -74,7 +101,7 @@ impl Headers {
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(move |(n, _)| is_name(n, name))
             .map(|(_, v)| &**v)
     }
 
@@ -109,7 +136,7 @@ impl Headers {
     pub fn list(&self, name: &str) -> Vec<&str> {
         let mut out = Vec::new();
         for (n, v) in &self.0 {
-            if n.eq_ignore_ascii_case(name) {
+            if is_name(n, name) {
                 out.extend(split_list(v));
             }
         }
@@ -219,7 +246,7 @@ impl Headers {
 
     /// Removes every field line with this name.
     pub fn remove(&mut self, name: &str) {
-        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.0.retain(|(n, _)| !is_name(n, name));
     }
 
     /// All fields in order, names lowercase.
@@ -719,6 +746,61 @@ mod tests {
         assert!(h.owned_capacity() < 64);
     }
     use super::*;
+
+    /// Lookups find a field whatever the case the caller writes its name in, and never a
+    /// field of another name, of the same length or not.
+    #[test]
+    fn lookups_match_names_in_any_case_and_only_them() {
+        let mut h = Headers::from_pairs([
+            ("Vary", "Origin"),
+            ("date", "d"),
+            ("Cache-Control", "max-age=1"),
+            ("last-modified", "m"),
+        ]);
+        for name in ["cache-control", "Cache-Control", "CACHE-CONTROL"] {
+            assert_eq!(h.get(name), Some("max-age=1"), "{name}");
+            assert_eq!(h.get_all(name).collect::<Vec<_>>(), ["max-age=1"]);
+            assert!(h.contains(name));
+        }
+        assert_eq!(h.get("VARY"), Some("Origin"));
+        assert_eq!(h.list("vary"), ["Origin"]);
+        assert_eq!(h.get("Date"), Some("d"));
+        // same length as `cache-control`, and as `date`: not them
+        assert_eq!(h.get("accept-ranges"), None);
+        assert_eq!(h.get("LAST-MODIFIED"), Some("m"));
+        assert_eq!(h.get("data"), None);
+        assert_eq!(h.get("dat"), None);
+        assert_eq!(h.count("cache-controls"), 0);
+        h.remove("Last-Modified");
+        assert!(!h.contains("last-modified"));
+        assert_eq!(h.len(), 3);
+    }
+
+    /// A list cloned into another one's buffers is the source, whatever the two held:
+    /// empty, shorter, longer, owned or static text on either side.
+    #[test]
+    fn clone_from_is_a_clone() {
+        let mut owned = Headers::from_pairs([("content-type", "application/json")]);
+        owned.append("x-a", "1");
+        let mut mixed = Headers::new();
+        mixed.append_static("accept", "*/*");
+        mixed.append("content-type", "text/plain");
+        mixed.append_static("x-b", "2");
+        let lists = [
+            Headers::new(),
+            owned,
+            mixed,
+            Headers::from_pairs([("X-C", "3")]),
+        ];
+        for source in &lists {
+            for start in &lists {
+                let mut h = start.clone();
+                h.clone_from(source);
+                assert_eq!(h, *source, "{start:?} <- {source:?}");
+                assert_eq!(format!("{h:?}"), format!("{source:?}"));
+            }
+        }
+    }
 
     #[test]
     fn decimal_is_to_string() {

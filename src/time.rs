@@ -49,12 +49,22 @@ impl Timestamp {
     /// Formats as an IMF-fixdate, e.g. `Thu, 01 Jan 2026 00:00:00 GMT`.
     pub fn http_date(self) -> String {
         let secs = self.secs();
+        let o = Self::format_http_date(secs);
+        // The simulated origin dates every answer, and the edge parses that `Date` as it
+        // stores the answer: remembered here, it is not worked out again there.
+        LastDate::remember(secs, &o);
+        o
+    }
+
+    /// [`Timestamp::http_date`] worked out.
+    fn format_http_date(secs: u64) -> String {
         let days = secs / 86_400;
         let rem = secs % 86_400;
         let (y, m, d) = civil_from_days(days as i64);
         let wd = ((days + 4) % 7) as usize; // 1970-01-01 was a Thursday
-                                            // Written digit by digit: this runs on every origin answer in the simulator.
-        let mut o = String::with_capacity(29);
+
+        // Written digit by digit: this runs on every origin answer in the simulator.
+        let mut o = String::with_capacity(IMF_FIXDATE_LEN);
         o.push_str(WEEKDAYS[wd]);
         o.push_str(", ");
         push2(&mut o, d as u64);
@@ -81,6 +91,11 @@ impl Timestamp {
     /// RFC 9111 §5.3 says an invalid `Expires` means "already expired", which the caller
     /// applies when this returns `None`.
     pub fn parse_http_date(s: &str) -> Option<Timestamp> {
+        // A date this thread formatted a moment ago (the simulated origin's `Date`, which
+        // the edge parses as it stores the answer) is that instant's second.
+        if let Some(secs) = LastDate::secs_of(s) {
+            return Some(Timestamp(secs * 1000));
+        }
         Self::parse_imf_fixdate(s).or_else(|| parse_obsolete_date(s.trim()))
     }
 
@@ -109,6 +124,47 @@ impl Timestamp {
         let (h, mi, se) = (num(17..19)?, num(20..22)?, num(23..25)?);
         from_parts(y, m, d, (h, mi, se))
     }
+}
+
+/// The last IMF-fixdate this thread formatted (its 29 bytes) and its second, for
+/// [`Timestamp::parse_http_date`]: the simulated origin dates every answer, and the edge
+/// parses that `Date` as it stores the answer. Holds only a date that parses back to its
+/// own second (years 1970 to 9999), so its answer is the one worked out; until a date is
+/// formatted, bytes that are no text at all (0xFF is never UTF-8).
+#[derive(Clone, Copy)]
+struct LastDate {
+    secs: u64,
+    text: [u8; IMF_FIXDATE_LEN],
+}
+
+/// The length of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+const IMF_FIXDATE_LEN: usize = 29;
+
+impl LastDate {
+    fn remember(secs: u64, text: &str) {
+        // a year past 9999 is written as 9999 and so would parse to another second
+        if secs >= MAX_DATED_SECS {
+            return;
+        }
+        if let Ok(text) = <[u8; IMF_FIXDATE_LEN]>::try_from(text.as_bytes()) {
+            LAST_DATE.set(LastDate { secs, text });
+        }
+    }
+
+    fn secs_of(text: &str) -> Option<u64> {
+        let text = <&[u8; IMF_FIXDATE_LEN]>::try_from(text.as_bytes()).ok()?;
+        let last = LAST_DATE.get();
+        (last.text == *text).then_some(last.secs)
+    }
+}
+
+/// 10000-01-01T00:00:00Z in seconds: the first instant an IMF-fixdate cannot write.
+const MAX_DATED_SECS: u64 = 253_402_300_800;
+
+thread_local! {
+    static LAST_DATE: std::cell::Cell<LastDate> = const {
+        std::cell::Cell::new(LastDate { secs: 0, text: [0xFF; IMF_FIXDATE_LEN] })
+    };
 }
 
 fn from_parts(y: i64, m: u32, d: u32, (h, mi, se): (u64, u64, u64)) -> Option<Timestamp> {
@@ -316,6 +372,65 @@ mod tests {
             Timestamp::parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"),
             None
         );
+    }
+
+    /// The date a thread remembers parses as working it out does, for dates formatted in
+    /// turn and again, and for an older date's text; a date past year 9999 (written as
+    /// 9999) is not remembered, so its text parses as any text does.
+    #[test]
+    fn remembered_dates_are_the_worked_out_ones() {
+        let fresh_parse =
+            |t: &str| Timestamp::parse_imf_fixdate(t).or_else(|| parse_obsolete_date(t.trim()));
+        let instants = [
+            Timestamp(0),
+            Timestamp(999),
+            SIM_EPOCH,
+            SIM_EPOCH.plus_ms(1),
+            SIM_EPOCH.plus_ms(999),
+            SIM_EPOCH.plus_ms(1000),
+            SIM_EPOCH.plus_secs(86_400 * 59),
+            Timestamp(951_782_400_000), // 2000-02-29
+            Timestamp((MAX_DATED_SECS - 1) * 1000 + 999),
+            Timestamp(MAX_DATED_SECS * 1000),
+            Timestamp(u64::MAX),
+        ];
+        for round in 0..3 {
+            for (i, t) in instants.iter().enumerate() {
+                let worked_out = Timestamp::format_http_date(t.secs());
+                assert_eq!(t.http_date(), worked_out, "round {round}, {t:?}");
+                assert_eq!(t.http_date(), worked_out, "round {round}, {t:?} again");
+                assert_eq!(
+                    Timestamp::parse_http_date(&worked_out),
+                    fresh_parse(&worked_out),
+                    "round {round}, {worked_out}"
+                );
+                // the date just formatted is the one remembered, up to year 9999
+                let remembered = LastDate::secs_of(&worked_out);
+                if t.secs() < MAX_DATED_SECS {
+                    assert_eq!(remembered, Some(t.secs()), "{worked_out}");
+                    let second = Some(Timestamp(t.secs() * 1000));
+                    assert_eq!(Timestamp::parse_http_date(&worked_out), second);
+                } else {
+                    assert_eq!(remembered, None, "{worked_out}");
+                }
+                // an older date's text parses the same
+                let older = &instants[i / 2];
+                let text = Timestamp::format_http_date(older.secs());
+                assert_eq!(Timestamp::parse_http_date(&text), fresh_parse(&text));
+            }
+        }
+        let past = Timestamp(MAX_DATED_SECS * 1000 + 5000);
+        let text = past.http_date();
+        assert!(text.ends_with(" 01 Jan 9999 00:00:05 GMT"), "{text}");
+        assert_ne!(
+            Timestamp::parse_http_date(&text),
+            Some(Timestamp(past.secs() * 1000))
+        );
+        assert_eq!(Timestamp::parse_http_date(""), None);
+        // a thread that formatted nothing yet remembers no text, not even 29 NULs
+        let nuls = "\0".repeat(IMF_FIXDATE_LEN);
+        let fresh = std::thread::spawn(move || Timestamp::parse_http_date(&nuls));
+        assert_eq!(fresh.join().ok(), Some(None));
     }
 
     #[test]

@@ -79,7 +79,7 @@ impl PreflightCache {
         let wildcard_ok = !include && !name.eq_ignore_ascii_case("authorization");
         self.entries.iter().any(|e| match &e.item {
             CacheItem::Header(h) => {
-                (h.eq_ignore_ascii_case(name) || (wildcard_ok && &**h == "*")) && e.matches(now, f)
+                (same_name(h, name) || (wildcard_ok && &**h == "*")) && e.matches(now, f)
             }
             _ => false,
         })
@@ -248,12 +248,18 @@ impl PreflightCache {
     }
 }
 
+/// Header names ASCII case-insensitively equal: the bytes first (the names are mostly
+/// written the same), then folded letter by letter.
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (a == b || a.eq_ignore_ascii_case(b))
+}
+
 impl CacheItem {
     /// Same cache key: methods byte-exact, header names ASCII case-insensitive.
     fn same_key(&self, other: &CacheItem) -> bool {
         match (self, other) {
             (CacheItem::Method(a), CacheItem::Method(b)) => a == b,
-            (CacheItem::Header(a), CacheItem::Header(b)) => a.eq_ignore_ascii_case(b),
+            (CacheItem::Header(a), CacheItem::Header(b)) => same_name(a, b),
             (CacheItem::PrivateNetwork, CacheItem::PrivateNetwork) => true,
             _ => false,
         }
@@ -327,6 +333,12 @@ mod tests {
         let mut c = PreflightCache::new();
         c.store(now, &f, &url, CacheItem::Header("x-a".into()), 60);
         c.store(now, &f, &url, CacheItem::Header("X-A".into()), 10);
+        assert_eq!(c.len(), 1);
+        // another name of the same length is another entry
+        c.store(now, &f, &url, CacheItem::Header("x-b".into()), 10);
+        assert_eq!(c.len(), 2);
+        assert!(!c.header_match(now, &f, "x-c"));
+        c.store(now, &f, &url, CacheItem::Header("X-B".into()), 0);
         assert_eq!(c.len(), 1);
         assert!(c.header_match(now.plus_secs(9), &f, "x-a"));
         assert!(!c.header_match(now.plus_secs(10), &f, "x-a"));

@@ -212,6 +212,26 @@ pub struct Chain {
 }
 
 impl Fetch {
+    /// A fetch of nothing (empty texts, no fields), which allocates nothing: a
+    /// placeholder for one taken out for its buffers.
+    pub fn empty() -> Fetch {
+        Fetch {
+            agent: Agent::None,
+            origin: String::new(),
+            method: String::new(),
+            scheme: String::new(),
+            host: String::new(),
+            target: String::new(),
+            headers: crate::fields::Headers::new(),
+            mode: Mode::Cors,
+            credentials: Credentials::Omit,
+            cookie: None,
+            private_network: false,
+            redirect: RedirectMode::Follow,
+            chain: Chain::default(),
+        }
+    }
+
     /// Fetch §4.5 step 12 "includeCredentials": the credentials mode is `include`, or it
     /// is `same-origin` and the request's (untainted) origin is same origin with its
     /// current URL.
@@ -721,7 +741,8 @@ impl Browser {
         if !method_ok {
             return Err(Failure::MethodNotAllowed(method));
         }
-        let listed = |n: &str| names.iter().any(|x| x.eq_ignore_ascii_case(n));
+        // (the bytes first: the listed name is mostly written as the request's)
+        let listed = |n: &str| names.iter().any(|x| *x == n || x.eq_ignore_ascii_case(n));
         let wildcard = !include && names.contains(&"*");
         // Step 7.6: `authorization` (the CORS non-wildcard request-header name) must be
         // listed explicitly, except where the engine lets `*` cover it.

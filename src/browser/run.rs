@@ -166,22 +166,7 @@ impl Run {
     /// Takes the fetch out (for its buffers, once the run is over), leaving an empty one
     /// in its place: the run must not be driven any further.
     pub fn take_fetch(&mut self) -> Fetch {
-        let empty = Fetch {
-            agent: Agent::None,
-            origin: String::new(),
-            method: String::new(),
-            scheme: String::new(),
-            host: String::new(),
-            target: String::new(),
-            headers: crate::fields::Headers::new(),
-            mode: Mode::Cors,
-            credentials: super::Credentials::Omit,
-            cookie: None,
-            private_network: false,
-            redirect: RedirectMode::Follow,
-            chain: super::Chain::default(),
-        };
-        std::mem::replace(&mut self.f, empty)
+        std::mem::replace(&mut self.f, Fetch::empty())
     }
 
     /// The fetch as it stands (the current hop's URL, method and origin).

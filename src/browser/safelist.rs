@@ -19,16 +19,15 @@ pub(crate) fn is_safelisted_method(method: &str) -> bool {
 /// when they match case-insensitively; every other method is kept as given.
 pub(crate) fn normalize_method(method: &str) -> Cow<'_, str> {
     const NORMALIZED: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
-    for m in NORMALIZED {
-        if method.eq_ignore_ascii_case(m) {
-            return if method == m {
-                Cow::Borrowed(method)
-            } else {
-                Cow::Borrowed(m)
-            };
-        }
+    // Methods come uppercase nearly always: the exact bytes are looked for first, and
+    // only then folded letter by letter.
+    if NORMALIZED.contains(&method) {
+        return Cow::Borrowed(method);
     }
-    Cow::Borrowed(method)
+    match NORMALIZED.iter().find(|m| method.eq_ignore_ascii_case(m)) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Borrowed(method),
+    }
 }
 
 /// Fetch §2.2.2 "CORS-unsafe request-header byte".

@@ -28,8 +28,26 @@ pub enum VaryRefusal {
 
 /// Applies the profile's `Vary` treatment to a response's `Vary` field lines.
 pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal> {
-    let members = resp.list("vary");
-    let has_star = members.contains(&"*");
+    // One pass over the fields gathers the names straight into the spec's list, sized
+    // for the first `Vary` line's members (most answers have one line of a name or two,
+    // or none), so the list is not grown, nor shrunk when it becomes the spec's.
+    let mut names: Vec<String> = Vec::new();
+    let mut has_star = false;
+    for (n, v) in resp.iter() {
+        if !n.eq_ignore_ascii_case("vary") {
+            continue;
+        }
+        if names.capacity() == 0 {
+            names.reserve_exact(crate::fields::split_list(v).count());
+        }
+        for m in crate::fields::split_list(v) {
+            if m == "*" {
+                has_star = true;
+            } else {
+                names.push(m.to_ascii_lowercase());
+            }
+        }
+    }
     if has_star {
         match knobs.vary_star {
             VaryStar::Bypass => return Err(VaryRefusal::Star),
@@ -43,11 +61,6 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
             VaryStar::NeverMatch | VaryStar::Reuse => {}
         }
     }
-    let mut names: Vec<String> = members
-        .iter()
-        .filter(|m| **m != "*")
-        .map(|m| m.to_ascii_lowercase())
-        .collect();
     names.sort_unstable();
     names.dedup();
     if knobs.vary == VaryMode::Uncacheable
@@ -166,6 +179,27 @@ mod tests {
         let b = spec(&k, &["accept-encoding", " ORIGIN "]).unwrap();
         assert_eq!(a, b);
         assert_eq!(*a.names, ["accept-encoding", "origin"]);
+    }
+
+    /// Every `Vary` line counts wherever it sits among the other fields, and only those:
+    /// the first line's members, then a later line's, with a field of a similar name
+    /// (and an empty line) in between.
+    #[test]
+    fn names_come_from_every_vary_line_and_no_other_field() {
+        let k = Knobs::rfc9111();
+        let r = h(&[
+            ("content-type", "text/plain"),
+            ("vary", "Origin"),
+            ("vary-by", "X-Other"),
+            ("vary", ""),
+            ("cache-control", "max-age=60"),
+            ("vary", "Accept-Language, X-Tenant"),
+        ]);
+        let s = vary_spec(&k, &r).unwrap();
+        assert_eq!(*s.names, ["accept-language", "origin", "x-tenant"]);
+        assert!(!s.star);
+        let none = vary_spec(&k, &h(&[("vary-by", "Origin")])).unwrap();
+        assert!(none.names.is_empty());
     }
 
     #[test]

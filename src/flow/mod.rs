@@ -24,7 +24,7 @@ use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::Outcome;
 use crate::message::{Request, Response};
 use crate::profile::Knobs;
-use crate::scenario::{Client, PreflightUse, ServedBy, Step};
+use crate::scenario::{fill_fetch, Client, PreflightUse, ServedBy, Step};
 use crate::time::{Timestamp, SIM_EPOCH};
 use std::collections::HashSet;
 use std::hash::Hasher;
@@ -130,6 +130,9 @@ pub struct StepRun<'a> {
     client: &'a Client,
     inst: &'a mut Instance,
     fetch: Fetch,
+    /// `fetch` is only a buffer yet: [`StepRun::own_fetch`] fills it from `step` and
+    /// `client` the first time it is needed ([`StepRun::from_step`]).
+    fetch_unfilled: bool,
     at_ms: u64,
     now: Timestamp,
     url: Option<String>,
@@ -175,8 +178,6 @@ impl<'a> StepRun<'a> {
         at_ms: u64,
         spare: Option<Fetch>,
     ) -> StepRun<'a> {
-        let now = SIM_EPOCH.plus_ms(at_ms);
-        let before = inst.without_http_cache();
         let run_fetch = match spare {
             Some(mut f) => {
                 f.refill_from(&fetch);
@@ -184,6 +185,51 @@ impl<'a> StepRun<'a> {
             }
             None => fetch.clone(),
         };
+        StepRun::started(index, step, client, inst, (fetch, false), at_ms, run_fetch)
+    }
+
+    /// [`StepRun::new_reusing`] for the fetch `step` describes, made by `client` (the
+    /// scenario's `clients[step.client]`, as [`crate::scenario::Scenario::fetch`] builds
+    /// it), filled into `spare` for the browser's run. `buf` is any fetch, kept for its
+    /// buffers: the step's own copy (the counterfactual's) is filled into it only when
+    /// the step needs one, which most steps of an in-process edge do not (their
+    /// forwarded answers stand in for the origin's).
+    pub fn from_step(
+        index: usize,
+        step: &'a Step,
+        client: &'a Client,
+        inst: &'a mut Instance,
+        buf: Fetch,
+        at_ms: u64,
+        spare: Option<Fetch>,
+    ) -> StepRun<'a> {
+        let run_fetch = match spare {
+            Some(mut f) => {
+                fill_fetch(client, step, &mut f);
+                f
+            }
+            None => {
+                let mut f = Fetch::empty();
+                fill_fetch(client, step, &mut f);
+                f
+            }
+        };
+        StepRun::started(index, step, client, inst, (buf, true), at_ms, run_fetch)
+    }
+
+    /// Starts the browser's run of `run_fetch`; `fetch` is the step's own copy, and
+    /// whether it is still unfilled.
+    fn started(
+        index: usize,
+        step: &'a Step,
+        client: &'a Client,
+        inst: &'a mut Instance,
+        (fetch, fetch_unfilled): (Fetch, bool),
+        at_ms: u64,
+        run_fetch: Fetch,
+    ) -> StepRun<'a> {
+        let now = SIM_EPOCH.plus_ms(at_ms);
+        let before = inst.without_http_cache();
         let (run, next) = Run::start(inst, now, run_fetch, index as u64);
         let mut s = StepRun {
             index,
@@ -191,6 +237,7 @@ impl<'a> StepRun<'a> {
             client,
             inst,
             fetch,
+            fetch_unfilled,
             at_ms,
             now,
             url: None,
@@ -345,6 +392,7 @@ impl<'a> StepRun<'a> {
             self.state = State::Done;
             return;
         }
+        self.own_fetch();
         let first_known = self.first_hop == Some(0)
             || (self.sent.is_empty() && self.run.first_actual().is_some());
         if first_known {
@@ -368,6 +416,7 @@ impl<'a> StepRun<'a> {
 
     /// Starts the counterfactual fetch from the browser as it was before the step.
     fn start_direct(&mut self) {
+        self.own_fetch();
         let Some(mut inst) = self.before.take() else {
             self.state = State::Done;
             return;
@@ -402,6 +451,13 @@ impl<'a> StepRun<'a> {
                 self.reuse_forwarded && same_request(r, req) && !x.served_from_cache()
             })
             .map(|(_, _, x)| x.response.clone())
+    }
+
+    /// Fills the step's own copy of its fetch, if [`StepRun::from_step`] left it unfilled.
+    fn own_fetch(&mut self) {
+        if std::mem::take(&mut self.fetch_unfilled) {
+            fill_fetch(self.client, self.step, &mut self.fetch);
+        }
     }
 
     /// The driver's answer to [`Next::Remembered`].
@@ -504,13 +560,14 @@ impl<'a> StepRun<'a> {
     /// whose stored response caused it, and the no-cache verdict. For a driver that
     /// only asks whether a step failed (the explorer's search). Gives the fetch back.
     pub fn finish_attribution(mut self) -> (Attributed, Fetch) {
+        self.own_fetch();
         let a = self.attribution();
         (a, self.fetch)
     }
 
     /// [`StepRun::finish_attribution`] in place: a driver that keeps the step where it
     /// is (a step is large, and moving it costs a copy) takes the fetch back afterwards
-    /// with [`StepRun::into_fetch`]. Call it once.
+    /// with [`StepRun::take_fetch`]. Call it once.
     pub fn attribution(&mut self) -> Attributed {
         let (done, verdict, direct) = self.settle();
         let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
@@ -525,19 +582,24 @@ impl<'a> StepRun<'a> {
     /// [`StepRun::finish`], taking the report's text from `text` (shared with earlier
     /// reports).
     pub fn finish_with(mut self, knobs: &Knobs, text: &mut ReportText) -> (StepReport, Fetch) {
+        self.own_fetch();
         let report = self.report(knobs, text);
         (report, self.fetch)
     }
 
     /// The fetch the step was started with (the counterfactual's).
-    pub fn fetch(&self) -> &Fetch {
+    pub fn fetch(&mut self) -> &Fetch {
+        self.own_fetch();
         &self.fetch
     }
 
-    /// The fetch, for its buffers, once the step is finished in place.
-    #[inline]
-    pub fn into_fetch(self) -> Fetch {
-        self.fetch
+    /// The fetch, for its buffers, once the step is finished in place (after
+    /// [`StepRun::from_step`], not necessarily the step's own unless
+    /// [`StepRun::fetch`] was asked for), leaving an empty one: the step must not be
+    /// driven any further. Taken, not moved out with the step (a step is large, and
+    /// moving it costs a copy).
+    pub fn take_fetch(&mut self) -> Fetch {
+        std::mem::replace(&mut self.fetch, Fetch::empty())
     }
 
     /// [`StepRun::finish_with`] in place (see [`StepRun::attribution`]). Call it once.

@@ -99,6 +99,112 @@ fn served_preflight_is_attributed_to_the_step_that_stored_it() {
     assert_eq!(asked(&again), ("edge", "OPTIONS".into(), 2000));
 }
 
+/// A step started from its step and client runs the step's fetch whatever the buffers
+/// it is handed hold, and fills its own copy (the counterfactual's) when it needs one:
+/// the same questions, the same report and the same fetch back as a step started with
+/// the fetch built.
+#[test]
+fn a_step_run_from_its_step_fills_its_own_fetch_when_needed() {
+    let sc = scenario();
+    let st = &sc.steps[1];
+    let built = sc.fetch(st);
+    // buffers holding another fetch: app1's no-cors GET without headers
+    let mut other = sc.fetch(&sc.steps[0]);
+    other.method = "GET".into();
+    other.headers = Headers::new();
+    other.mode = crate::browser::Mode::NoCors;
+    let drive = |mut run: StepRun<'_>| {
+        let mut seen = vec![asked(&run)];
+        run.on_edge(answer(
+            allowing("https://app1.example.com", true),
+            Outcome::Hit,
+            Some(0),
+        ));
+        seen.push(asked(&run));
+        let Next::Remembered { fetch, .. } = run.poll() else {
+            panic!("expected a remembered-verdict request");
+        };
+        assert_eq!(*fetch, sc.fetch(st));
+        assert_eq!(*run.fetch(), sc.fetch(st));
+        run.remembered(None);
+        seen.push(asked(&run));
+        run.on_origin(allowing("https://app2.example.com", true), 30);
+        seen.push(asked(&run));
+        run.on_origin(allowing("https://app2.example.com", false), 30);
+        seen.push(asked(&run));
+        let (r, f) = run.finish(&sc.edge.knobs);
+        (seen, format!("{r:?}"), f)
+    };
+    let mut a = Instance::new(crate::browser::Browser::new(sc.clients[1].agent));
+    let mut b = a.clone();
+    let mut c = a.clone();
+    let new = drive(StepRun::new(
+        1,
+        st,
+        &sc.clients[1],
+        &mut a,
+        built.clone(),
+        1000,
+    ));
+    let spare = Some(other.clone());
+    let from = drive(StepRun::from_step(
+        1,
+        st,
+        &sc.clients[1],
+        &mut b,
+        other.clone(),
+        1000,
+        spare,
+    ));
+    assert_eq!(new.0[0], ("edge", "OPTIONS".into(), 1000));
+    assert_eq!((&new.0, &new.1), (&from.0, &from.1));
+    assert_eq!((new.2, from.2), (built.clone(), built.clone()));
+    let (seen, _, _) = drive(StepRun::from_step(
+        1,
+        st,
+        &sc.clients[1],
+        &mut c,
+        other,
+        1000,
+        None,
+    ));
+    assert_eq!(seen, new.0);
+}
+
+/// A step whose forwarded answers stand in for the origin's never needs its own copy of
+/// the fetch: started from its step, it leaves the buffer it was handed as it was.
+#[test]
+fn a_step_run_from_its_step_fills_nothing_it_does_not_need() {
+    let sc = scenario();
+    let st = &sc.steps[1];
+    let mut other = sc.fetch(&sc.steps[0]);
+    other.method = "GET".into();
+    let mut browser = Instance::new(crate::browser::Browser::new(sc.clients[1].agent));
+    let mut run = StepRun::from_step(
+        1,
+        st,
+        &sc.clients[1],
+        &mut browser,
+        other.clone(),
+        1000,
+        None,
+    );
+    run.reuse_forwarded();
+    run.on_edge(answer(
+        allowing("https://app2.example.com", true),
+        Outcome::Miss,
+        None,
+    ));
+    run.on_edge(answer(
+        allowing("https://app2.example.com", false),
+        Outcome::Miss,
+        None,
+    ));
+    assert_eq!(asked(&run).0, "done");
+    assert!(run.attribution().verdict.allowed);
+    assert_eq!(run.take_fetch(), other);
+}
+
 /// The preflight is forwarded (its answer stands in for the origin's, so the origin is
 /// asked only the actual request); the actual is a hit stored by step 7 for app1.
 #[test]

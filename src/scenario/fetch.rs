@@ -1,7 +1,7 @@
 //! The one place a scenario step becomes a browser [`Fetch`]: the simulator, the wire
 //! driver, lint and the explorer all build their fetches here.
 
-use super::{Scenario, Step};
+use super::{Client, Scenario, Step};
 use crate::browser::Fetch;
 
 impl Scenario {
@@ -29,22 +29,27 @@ impl Scenario {
     /// Writes the fetch `st` describes into `f`, reusing its buffers (a per-step path
     /// would otherwise allocate every string anew).
     pub fn refill_fetch(&self, st: &Step, f: &mut Fetch) {
-        let c = &self.clients[st.client];
-        f.agent = c.agent;
-        f.origin.clone_from(&c.origin);
-        f.method.clone_from(&st.method);
-        f.scheme.clone_from(&st.scheme);
-        f.host.clone_from(&st.host);
-        f.target.clone_from(&st.target);
-        f.headers.clone_from(&st.headers);
-        f.mode = st.mode;
-        f.credentials = st.credentials;
-        match &mut f.cookie {
-            Some(k) => k.clone_from(&c.cookie),
-            None => f.cookie = Some(c.cookie.clone()),
-        }
-        f.private_network = c.private_network;
-        f.redirect = st.redirect;
-        f.chain = crate::browser::Chain::default();
+        fill_fetch(&self.clients[st.client], st, f);
     }
+}
+
+/// [`Scenario::refill_fetch`] for a caller that holds the step's client (`c`, the
+/// scenario's `clients[st.client]`) rather than the scenario.
+pub fn fill_fetch(c: &Client, st: &Step, f: &mut Fetch) {
+    f.agent = c.agent;
+    f.origin.clone_from(&c.origin);
+    f.method.clone_from(&st.method);
+    f.scheme.clone_from(&st.scheme);
+    f.host.clone_from(&st.host);
+    f.target.clone_from(&st.target);
+    f.headers.clone_from(&st.headers);
+    f.mode = st.mode;
+    f.credentials = st.credentials;
+    match &mut f.cookie {
+        Some(k) => k.clone_from(&c.cookie),
+        None => f.cookie = Some(c.cookie.clone()),
+    }
+    f.private_network = c.private_network;
+    f.redirect = st.redirect;
+    f.chain = crate::browser::Chain::default();
 }

@@ -6,6 +6,8 @@ mod quick;
 mod raw;
 pub mod write;
 
+pub use fetch::fill_fetch;
+
 use crate::browser::{Agent, Credentials, Mode, Reason, RedirectMode};
 use crate::edge::Outcome;
 use crate::error::InputError;

@@ -569,15 +569,13 @@ impl<'a> Sim<'a> {
     ) -> R {
         let c = &self.sc.clients[st.client];
         let pop = c.pop.unwrap_or(0) as usize;
+        // filled by the step when it needs its own copy (most do not)
         let f = match self.scratch.take() {
-            Some(mut f) => {
-                self.sc.refill_fetch(st, &mut f);
-                f
-            }
+            Some(f) => f,
             None => self.sc.fetch(st),
         };
         let tag = index as Tag;
-        let mut run = StepRun::new_reusing(
+        let mut run = StepRun::from_step(
             index,
             st,
             c,
@@ -641,7 +639,7 @@ impl<'a> Sim<'a> {
         // emptied here, so the step's requests and answers go now, as before
         self.sent = run.take_sent();
         self.sent.clear();
-        self.scratch = Some(run.into_fetch());
+        self.scratch = Some(run.take_fetch());
         report
     }
 }
@@ -659,6 +657,8 @@ pub struct SimParts {
     fresh: Vec<Instance>,
     direct_memo: CounterfactualMemo,
     scratch: Option<Fetch>,
+    /// The browser run's fetch buffers ([`Sim`]'s `spare`), kept too.
+    spare: Option<Fetch>,
     /// The reports' shared text (the same clients and URLs session after session).
     text: ReportText,
 }
@@ -693,6 +693,7 @@ impl SimParts {
             user_of,
             direct_memo: CounterfactualMemo::default(),
             scratch: None,
+            spare: None,
             text: ReportText::default(),
         }
     }
@@ -726,6 +727,7 @@ impl<'a> Sim<'a> {
             fresh,
             direct_memo,
             scratch,
+            spare,
             text,
         } = parts;
         let sim = Sim {
@@ -736,7 +738,7 @@ impl<'a> Sim<'a> {
             user_of,
             direct_memo,
             scratch,
-            spare: None,
+            spare,
             text,
             sent: Vec::new(),
             reuse_forwarded: reuse_forwarded(knobs),
@@ -754,6 +756,7 @@ impl<'a> Sim<'a> {
             fresh: kept.fresh,
             direct_memo: self.direct_memo,
             scratch: self.scratch,
+            spare: self.spare,
             text: self.text,
         }
     }
