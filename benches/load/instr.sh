@@ -15,6 +15,12 @@
 # wrk, curl. Ports PORT_BASE+20 and +21 (PORT_BASE default 18200). Stops what it starts.
 # KEEP=DIR keeps each run's callgrind dump as DIR/cg.WORKLOAD.BINNAME.out (for
 # callgrind_annotate --inclusive=yes); by default the dumps are deleted.
+# CACHE_SIM=1 also simulates the data caches and prints misses per request: L1 data read
+# misses (D1mr) and misses of a 1 MiB second level (DLmr, DLmw: valgrind's last level set
+# to this machine's per-core L2, so they count what a real L2 misses). The proxy then runs
+# on one core (`taskset -c 1`: one worker), so the simulated cache sees one thread's
+# accesses in order and runs of one build agree.
+
 set -euo pipefail
 DUR=8
 while getopts "d:" o; do case $o in d) DUR=$OPTARG ;; *) exit 2 ;; esac; done
@@ -67,7 +73,8 @@ for w in "$@"; do
         "${BINS[0]}" origin "$WORK/origin.yaml" --listen "127.0.0.1:$P_ORIGIN" > "$WORK/origin.log" 2>&1 &
         local_origin=$!
         PIDS+=("$local_origin")
-        valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.%p" "$bin" proxy \
+        ${CACHE_SIM:+taskset -c 1} valgrind --tool=callgrind \
+            ${CACHE_SIM:+--cache-sim=yes --LL=1048576,16,64} --callgrind-out-file="$WORK/cg.%p" "$bin" proxy \
             --upstream "http://127.0.0.1:$P_ORIGIN" --listen "127.0.0.1:$P_PROXY" \
             "${PROXY_FLAGS[@]}" --max-variants 4096 > "$WORK/proxy.log" 2>&1 &
         vg=$!
@@ -83,7 +90,15 @@ for w in "$@"; do
         wait "$vg" "$local_origin" 2>/dev/null || true
         n=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
         ir=$(awk '/^summary:/ {print $2}' "$WORK/cg.$vg.1")
-        printf '%-12s %-40s %10s %14s %10s\n' "$w" "$bin" "$n" "$ir" $((ir / n))
+        printf '%-12s %-40s %10s %14s %10s' "$w" "$bin" "$n" "$ir" $((ir / n))
+        if [ -n "${CACHE_SIM:-}" ]; then
+            # the summary's events, in the order its `events:` line names them
+            awk -v n="$n" '/^events:/ {for (i = 2; i <= NF; i++) ev[i] = $i}
+                /^summary:/ {for (i = 2; i <= NF; i++) v[ev[i]] = $i}
+                END {printf " D1mr=%.1f DLmr=%.1f DLmw=%.1f", v["D1mr"] / n, v["DLmr"] / n, v["DLmw"] / n}' \
+                "$WORK/cg.$vg.1"
+        fi
+        echo
         if [ -n "${KEEP:-}" ]; then
             mv "$WORK/cg.$vg.1" "$KEEP/cg.$w.$(basename "$bin").out"
         fi

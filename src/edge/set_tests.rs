@@ -222,6 +222,20 @@ fn a_hash_collision_across_specs_is_told_apart() {
     }
 }
 
+/// A set's debug form names where its specs are and leaves their hashers out (their
+/// state comes from the process's secret seed).
+#[test]
+fn a_spec_entry_debugs_without_its_hasher() {
+    let spec = SpecAt {
+        at: 3,
+        hashed: spec_hasher(&VarySpec {
+            names: Box::from(["origin".to_string()]),
+            star: false,
+        }),
+    };
+    assert_eq!(format!("{spec:?}"), "SpecAt { at: 3, .. }");
+}
+
 /// A `Vary: *` variant (stored by a profile that keeps them) matches no request, in a set
 /// of two or more as alone.
 #[test]
