@@ -304,8 +304,8 @@ const PRESENT: u8 = 0xff;
 const ABSENT: u8 = 0xfe;
 
 /// Hash of a stored variant's (spec, values). Values are fed as bytes (`write` is
-/// streaming: pieces hash as their concatenation), so [`request_hash`] gets the same
-/// hash from a request's values without building them.
+/// streaming: pieces hash as their concatenation), so a lookup ([`Many::position`])
+/// gets the same hash from a request's values gathered as one stream.
 fn secondary_hash(spec: &VarySpec, values: &[Option<Box<str>>]) -> u64 {
     use std::hash::Hasher;
     let mut h = spec_hasher(spec);

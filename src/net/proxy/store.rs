@@ -678,7 +678,9 @@ impl Wires {
     /// Adds (or replaces) a wire form, keeping the order by tag.
     fn put(&mut self, wire: Stored) {
         let mut v = match std::mem::take(self) {
-            Wires::One(w) if w.tag == wire.tag => vec![],
+            // the first, or the one replaced: no list
+            Wires::One(w) if w.tag == wire.tag => return *self = Wires::One(wire),
+            Wires::Many(list) if list.is_empty() => return *self = Wires::One(wire),
             Wires::One(w) => vec![Tagged {
                 tag: w.tag,
                 wire: w,
