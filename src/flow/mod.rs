@@ -203,17 +203,8 @@ impl<'a> StepRun<'a> {
         at_ms: u64,
         spare: Option<Fetch>,
     ) -> StepRun<'a> {
-        let run_fetch = match spare {
-            Some(mut f) => {
-                fill_fetch(client, step, &mut f);
-                f
-            }
-            None => {
-                let mut f = Fetch::empty();
-                fill_fetch(client, step, &mut f);
-                f
-            }
-        };
+        let mut run_fetch = spare.unwrap_or_else(Fetch::empty);
+        fill_fetch(client, step, &mut run_fetch);
         StepRun::started(index, step, client, inst, (buf, true), at_ms, run_fetch)
     }
 
