@@ -335,6 +335,16 @@ fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnM
             let mut first = true;
             for line in req.get_all(name) {
                 present = true;
+                // one member with nothing around it (an `Origin`, a method) is the
+                // line itself: no splitting (~150 instructions a line)
+                if is_bare_member(line) {
+                    if !first {
+                        f(b",");
+                    }
+                    first = false;
+                    f(line.as_bytes());
+                    continue;
+                }
                 for m in crate::fields::split_list(line) {
                     if !first {
                         f(b",");
@@ -363,6 +373,14 @@ fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnM
             .map(|v| f(v.as_bytes()))
             .is_some(),
     }
+}
+
+/// Whether [`crate::fields::split_list`] gives `line` back whole as its one member:
+/// not empty, no comma, no space or tab at either end.
+fn is_bare_member(line: &str) -> bool {
+    let b = line.as_bytes();
+    let edge = |c: Option<&u8>| matches!(c, Some(b' ' | b'\t') | None);
+    !edge(b.first()) && !edge(b.last()) && !b.contains(&b',')
 }
 
 /// The hasher [`secondary_hash`] starts from, with `spec` fed.

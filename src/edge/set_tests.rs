@@ -631,3 +631,46 @@ fn set_and_variant_sizes() {
     assert_eq!(std::mem::size_of::<VariantSet>(), 16);
     assert_eq!(std::mem::size_of::<Variant>(), 144);
 }
+
+/// A line is taken whole exactly when splitting it as a list gives it back as its one
+/// member: every string of up to four characters from a small alphabet, lines as
+/// several members, and the combined value with several lines.
+#[test]
+fn a_bare_member_is_what_splitting_gives_back_whole() {
+    let alphabet = ['a', ',', ' ', '\t', 'b'];
+    let mut lines = vec![String::new()];
+    for len in 1..=4u32 {
+        for mut n in 0..alphabet.len().pow(len) {
+            let mut s = String::new();
+            for _ in 0..len {
+                s.push(alphabet[n % alphabet.len()]);
+                n /= alphabet.len();
+            }
+            lines.push(s);
+        }
+    }
+    for line in &lines {
+        let members: Vec<&str> = crate::fields::split_list(line).collect();
+        assert_eq!(is_bare_member(line), members == [line.as_str()], "{line:?}");
+    }
+    for (a, b) in [("x", "y, z"), ("a , b", "c"), ("", "q"), (" p", "r\t")] {
+        let r = req(&[("origin", a), ("origin", b)]);
+        let mut got = Vec::new();
+        let present = value_pieces(
+            VaryCompare::Combine,
+            &r.headers,
+            "origin",
+            &mut |p: &[u8]| got.extend_from_slice(p),
+        );
+        let want: Vec<&str> = [a, b]
+            .iter()
+            .flat_map(|l| crate::fields::split_list(l))
+            .collect();
+        assert!(present);
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            want.join(","),
+            "{a:?} {b:?}"
+        );
+    }
+}

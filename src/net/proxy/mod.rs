@@ -15,6 +15,7 @@ pub mod access_log;
 pub mod admin;
 pub mod collapse;
 pub mod framing;
+pub mod hit_head;
 pub mod judge;
 pub mod listener;
 pub mod lru;

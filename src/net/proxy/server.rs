@@ -6,6 +6,7 @@
 //! requesting browser would ([`super::judge`]).
 
 use super::collapse::{Inflight, Join, Leader, Shared};
+use super::hit_head::{self, age_value, X_CACHE};
 use super::judge;
 use super::metrics::{inc, Metrics};
 use super::names;
@@ -25,7 +26,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use std::borrow::Cow;
 use std::convert::Infallible;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,7 +39,6 @@ pub type ProxyBody = Either<Full<Bytes>, TeeBody>;
 
 /// The RFC 9211 field.
 pub const CACHE_STATUS: HeaderName = HeaderName::from_static(CacheStatus::FIELD);
-const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 /// What a (stored response, requesting Origin, credentials, request) judgement is keyed on.
 type VerdictKey = (Tag, String, bool, String);
@@ -604,47 +603,11 @@ fn own(st: &State, status: u16, body: &str, detail: &str) -> http::Response<Prox
     r.map(Either::Left)
 }
 
-/// Ages (in seconds) whose `Age` value is made once per process.
-const SMALL_AGES: usize = 3600;
-
-/// The `Age` field value for `age` seconds (RFC 9111 §5.1: a non-negative integer).
-///
-/// A hit formatted and allocated one per response (~200 instructions and a free); ages
-/// under an hour are taken from a table made on first use: static text (one leaked
-/// string of ~14 KB) and a value per age (~140 KB), whose clones copy a pointer and
-/// touch no shared counter.
-fn age_value(age: u64) -> HeaderValue {
-    static SMALL: std::sync::OnceLock<Box<[HeaderValue]>> = std::sync::OnceLock::new();
-    let small = SMALL.get_or_init(|| {
-        let mut text = String::new();
-        let mut ends = Vec::with_capacity(SMALL_AGES);
-        for a in 0..SMALL_AGES {
-            let _ = write!(text, "{a}");
-            ends.push(text.len());
-        }
-        let text: &'static str = Box::leak(text.into_boxed_str());
-        let mut start = 0;
-        ends.iter()
-            .map(|&end| {
-                // digits only: `from_static` accepts them (it panics on control bytes)
-                let v = HeaderValue::from_static(text.get(start..end).unwrap_or("0"));
-                start = end;
-                v
-            })
-            .collect()
-    });
-    usize::try_from(age)
-        .ok()
-        .and_then(|a| small.get(a))
-        .cloned()
-        .unwrap_or_else(|| HeaderValue::from(age))
-}
-
 /// A stored (or collapsed) response on the wire: the stored header block plus `Age`, our
 /// `Cache-Status` member (after any the upstream sent: RFC 9211 §2, the first member is
 /// the cache closest to the origin), `X-Cache` and `Via`. The body is shared, not copied.
 fn from_store(
-    wire: &Wire,
+    wire: &Stored,
     key: &Arc<str>,
     age: u64,
     cs: CacheStatus<'_>,
@@ -653,21 +616,14 @@ fn from_store(
 ) -> http::Response<ProxyBody> {
     let mut r = http::Response::new(Either::Left(Full::new(wire.body())));
     *r.status_mut() = wire.status();
-    // room for Age, Cache-Status, X-Cache and Via
-    let mut h = wire.header_map(4);
-    h.insert(header::AGE, age_value(age));
     let cs = CacheStatus {
         ttl: Some(ttl),
         key: Some(Cow::Borrowed(key)),
         stored_set_cookie: wire.set_cookie(),
         ..cs
     };
-    if let Some(v) = keyed_status_value(&cs, key) {
-        h.append(CACHE_STATUS, v);
-    }
-    h.insert(X_CACHE, HeaderValue::from_static(x_cache));
-    h.append(header::VIA, VIA);
-    *r.headers_mut() = h;
+    let cs = keyed_status_value(&cs, key);
+    *r.headers_mut() = hit_head::hit_headers(wire, age, cs, x_cache);
     r
 }
 
@@ -676,7 +632,7 @@ fn from_store(
 /// stored wire form is sent unchanged.
 fn serve_stored(
     core: &Request,
-    wire: &Wire,
+    wire: &Stored,
     served: &edge::Served,
     cs: CacheStatus<'_>,
     x_cache: &'static str,
@@ -2046,17 +2002,6 @@ mod tests {
                     assert_eq!(got, want, "{authority} {prefix} {t}");
                 }
             }
-        }
-    }
-
-    /// The table's values are the formatted ones, at its edges and beyond.
-    #[test]
-    fn ages_from_the_table_are_the_formatted_ones() {
-        for a in [0, 1, 9, 10, 599, 600, 3599, 3600, 3601, 86_400, u64::MAX] {
-            assert_eq!(age_value(a), HeaderValue::from(a), "{a}");
-        }
-        for a in 0..SMALL_AGES as u64 {
-            assert_eq!(age_value(a).to_str().ok(), Some(a.to_string().as_str()));
         }
     }
 

@@ -1,0 +1,187 @@
+use super::*;
+use crate::fields::Headers;
+use crate::message::Request;
+use crate::net::proxy::store::StoredBy;
+
+fn get() -> Request {
+    Request {
+        method: "GET".into(),
+        scheme: "http".into(),
+        host: "api".into(),
+        target: "/r".into(),
+        headers: Headers::new(),
+    }
+}
+
+/// A stored wire form with header block `fields` (in order; `set-cookie` sensitive).
+fn wire(fields: &[(&str, &str)]) -> Stored {
+    let mut h = HeaderMap::new();
+    for (n, v) in fields {
+        let mut v = HeaderValue::from_str(v).unwrap();
+        v.set_sensitive(*n == "set-cookie");
+        h.append(HeaderName::from_bytes(n.as_bytes()).unwrap(), v);
+    }
+    let by = StoredBy::new(&get(), 1, None);
+    Arc::new(Wire::new(http::StatusCode::OK, &h, &Arc::from(&b"body"[..]), by).unwrap())
+}
+
+/// The map as the client gets it: every field in order, with its sensitivity.
+fn fields(m: &HeaderMap) -> Vec<(String, Vec<u8>, bool)> {
+    m.iter()
+        .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec(), v.is_sensitive()))
+        .collect()
+}
+
+fn cs(text: &str) -> HeaderValue {
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(text.to_string())).unwrap()
+}
+
+fn kept(w: &Stored) -> bool {
+    MEMO.with(|m| m.borrow().members.contains_key(&(Arc::as_ptr(w) as usize)))
+}
+
+/// The table's values are the formatted ones, at its edges and beyond.
+#[test]
+fn ages_from_the_table_are_the_formatted_ones() {
+    for a in [0, 1, 9, 10, 599, 600, 3599, 3600, 3601, 86_400, u64::MAX] {
+        assert_eq!(age_value(a), HeaderValue::from(a), "{a}");
+    }
+    for a in 0..SMALL_AGES as u64 {
+        assert_eq!(age_value(a).to_str().ok(), Some(a.to_string().as_str()));
+    }
+}
+
+/// Whatever the hits before it, a hit's map is the one built anew from the block, field
+/// for field and in order: with the upstream's own `Age`, `X-Cache`, `Cache-Status` or
+/// `Via` in the block, a `Set-Cookie`, a name of its own, and `Age`, the member and
+/// `X-Cache` changing between hits (the member as the same buffer, another buffer with
+/// the same text, and another text).
+#[test]
+fn a_hit_gets_the_map_built_from_its_block() {
+    let blocks: [&[(&str, &str)]; 6] = [
+        &[
+            ("cache-control", "max-age=600"),
+            ("content-type", "text/plain"),
+        ],
+        &[
+            ("age", "30"),
+            ("x-cache", "MISS from upstream"),
+            ("vary", "origin"),
+        ],
+        &[("cache-status", "upstream; hit"), ("x-own", "1")],
+        &[
+            ("via", "1.1 upstream"),
+            ("access-control-allow-origin", "https://a.example"),
+        ],
+        &[
+            ("set-cookie", "a=1"),
+            ("x-long-name-of-its-own", "value"),
+            ("age", "5"),
+        ],
+        &[],
+    ];
+    let members = [cs("varyedge; hit; ttl=5"), cs("varyedge; hit; ttl=4")];
+    let again = cs("varyedge; hit; ttl=4");
+    let hits: [(u64, Option<&HeaderValue>, &'static str); 9] = [
+        (0, Some(&members[0]), "HIT"),
+        (0, Some(&members[0]), "HIT"),
+        (0, Some(&members[0]), "HIT"),
+        (1, Some(&members[1]), "HIT"),
+        (1, Some(&again), "HIT"),
+        (1, Some(&again), "MISS"),
+        (7200, Some(&members[0]), "MISS"),
+        (7200, None, "HIT"),
+        (2, Some(&members[1]), "HIT"),
+    ];
+    for block in blocks {
+        let w = wire(block);
+        for (i, (age, member, x)) in hits.iter().enumerate() {
+            let got = hit_headers(&w, *age, member.cloned(), x);
+            let want = build(&w, *age, member.cloned(), x);
+            assert_eq!(fields(&got), fields(&want), "{block:?}, hit {i}");
+        }
+    }
+}
+
+/// A wire form is kept from its second hit on (not on its first), unless the upstream's
+/// `Cache-Status` or `Via` is in its block.
+#[test]
+fn a_wire_form_is_kept_from_its_second_hit() {
+    let w = wire(&[("cache-control", "max-age=600")]);
+    let member = cs("varyedge; hit");
+    hit_headers(&w, 0, Some(member.clone()), "HIT");
+    assert!(!kept(&w), "kept on its first hit");
+    hit_headers(&w, 0, Some(member.clone()), "HIT");
+    assert!(kept(&w), "not kept on its second hit");
+    for block in [[("cache-status", "up; hit")], [("via", "1.0 up")]] {
+        let w = wire(&block);
+        for _ in 0..3 {
+            hit_headers(&w, 0, Some(member.clone()), "HIT");
+        }
+        assert!(!kept(&w), "{block:?} kept");
+    }
+    // no member (it could not be written): built, not kept
+    let w = wire(&[("x-a", "1")]);
+    for _ in 0..3 {
+        hit_headers(&w, 0, None, "HIT");
+    }
+    assert!(!kept(&w), "kept without a member");
+}
+
+/// A wire form the store dropped keeps its address while its member lives, so a new one
+/// cannot be taken for it; the memo stays within its bounds.
+#[test]
+fn members_stay_within_bounds_and_own_their_address() {
+    let member = cs("varyedge; hit");
+    let first = wire(&[("x-a", "first")]);
+    hit_headers(&first, 0, Some(member.clone()), "HIT");
+    hit_headers(&first, 0, Some(member.clone()), "HIT");
+    assert!(kept(&first));
+    let at = Arc::as_ptr(&first) as usize;
+    drop(first);
+    let mut first_kept = true;
+    for i in 0..3 * MEMO_MAX {
+        let w = wire(&[("x-a", &format!("n{i}"))]);
+        // the memo is cleared when full: the first's member goes then
+        first_kept &= MEMO.with(|m| m.borrow().members.contains_key(&at));
+        if first_kept {
+            assert_ne!(Arc::as_ptr(&w) as usize, at, "address reused while kept");
+        }
+        hit_headers(&w, 0, Some(member.clone()), "HIT");
+        let got = hit_headers(&w, 0, Some(member.clone()), "HIT");
+        assert_eq!(
+            got.get("x-a").map(|v| v.as_bytes()),
+            Some(format!("n{i}").as_bytes())
+        );
+        MEMO.with(|m| {
+            let m = m.borrow();
+            assert!(m.members.len() <= MEMO_MAX, "{} members", m.members.len());
+            assert!(m.bytes <= MEMO_BYTES, "{} bytes", m.bytes);
+        });
+    }
+    assert!(!first_kept, "the memo was never cleared");
+}
+
+/// A member's weight covers its map and the wire's buffer.
+#[test]
+fn a_member_weighs_its_map_and_buffer() {
+    let w = wire(&[("x-a", &"v".repeat(1000)), ("cache-control", "max-age=600")]);
+    let map = build(&w, 0, Some(cs("varyedge; hit")), "HIT");
+    let cost = member_bytes(&w, &map);
+    assert!(
+        cost >= w.block_len() + MEMBER_FIXED + map.len() * 72,
+        "{cost}"
+    );
+    assert!(cost < w.block_len() + MEMBER_FIXED + 2048, "{cost}");
+}
+
+/// A member too big for its share is built each time, not kept.
+#[test]
+fn a_big_member_is_not_kept() {
+    let w = wire(&[("x-a", &"v".repeat(MEMO_BYTES / 16))]);
+    let member = cs("varyedge; hit");
+    for _ in 0..3 {
+        hit_headers(&w, 0, Some(member.clone()), "HIT");
+    }
+    assert!(!kept(&w));
+}
