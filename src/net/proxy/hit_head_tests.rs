@@ -185,3 +185,34 @@ fn a_big_member_is_not_kept() {
     }
     assert!(!kept(&w));
 }
+
+/// Hot wire forms are kept side by side: the memo is cleared only when full.
+#[test]
+fn several_wire_forms_are_kept_at_once() {
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        m.members.clear();
+        m.bytes = 0;
+    });
+    let member = cs("varyedge; hit");
+    let wires: Vec<Stored> = (0..64)
+        .map(|i| wire(&[("x-a", &format!("{i}")), ("cache-control", "max-age=600")]))
+        .collect();
+    for w in &wires {
+        hit_headers(w, 0, Some(member.clone()), "HIT");
+        hit_headers(w, 0, Some(member.clone()), "HIT");
+    }
+    let held = wires.iter().filter(|w| kept(w)).count();
+    assert_eq!(held, wires.len());
+    MEMO.with(|m| {
+        let m = m.borrow();
+        assert_eq!(m.members.len(), wires.len());
+        // each member is weighed into the bound
+        let weighed: usize = m
+            .members
+            .values()
+            .map(|d| member_bytes(&wires[0], &d.map))
+            .sum();
+        assert!(m.bytes >= weighed, "{} of {weighed} bytes counted", m.bytes);
+    });
+}
