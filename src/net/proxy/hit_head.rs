@@ -19,6 +19,7 @@
 use super::server::CACHE_STATUS;
 use super::store::{Stored, Wire};
 use super::upstream::VIA;
+use super::weigh::block;
 use crate::edge::hash::FastBuild;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use std::cell::RefCell;
@@ -45,6 +46,7 @@ pub fn hit_headers(
         let mut m = m.borrow_mut();
         let m = &mut *m;
         let at = Arc::as_ptr(wire) as usize;
+        m.lookups += 1;
         if let Some(made) = m.members.get_mut(&at) {
             made.refresh(age, &cs, x_cache);
             return made.map.clone();
@@ -58,8 +60,14 @@ pub fn hit_headers(
             return map;
         }
         if m.members.len() >= MEMO_MAX || m.bytes + cost > MEMO_BYTES {
+            // full: its members stay for a while (a hot set wider than the memo would
+            // otherwise be copied in and thrown out on every pass), then all go at once
+            if m.lookups < RENEW_AFTER {
+                return map;
+            }
             m.members.clear();
             m.bytes = 0;
+            m.lookups = 0;
         }
         let made = Made {
             _wire: Arc::downgrade(wire),
@@ -138,11 +146,12 @@ fn value_id(v: &HeaderValue) -> (usize, usize) {
     (b.as_ptr() as usize, b.len())
 }
 
-/// The per-thread memo: wire address → member, the members' [`member_bytes`], and the
-/// admission table.
+/// The per-thread memo: wire address → member, the members' [`member_bytes`], the
+/// lookups since it was last emptied, and the admission table.
 struct Memo {
     members: HashMap<usize, Made, FastBuild>,
     bytes: usize,
+    lookups: usize,
     seen: Box<[usize]>,
 }
 
@@ -151,6 +160,7 @@ impl Default for Memo {
         Memo {
             members: HashMap::default(),
             bytes: 0,
+            lookups: 0,
             seen: vec![0; SEEN_SLOTS].into_boxed_slice(),
         }
     }
@@ -177,11 +187,23 @@ thread_local! {
 }
 
 /// Members a thread's memo holds at most.
-const MEMO_MAX: usize = 4096;
+const MEMO_MAX: usize = 192;
 
-/// Bytes a thread's memo holds at most ([`member_bytes`] summed): room for ~1,500 hot
+/// Bytes a thread's memo holds at most ([`member_bytes`] summed): room for 100–150 hot
 /// wire forms of ~10 fields. A member bigger than a sixteenth of it is not kept.
-const MEMO_BYTES: usize = 3 << 20;
+///
+/// Small, so that it stays in a core's second-level cache beside the store's hot
+/// entries: a kept map takes ~1.3 KB against the stored block's ~300 bytes. With 1,000
+/// hot variants (`benches/load/instr.sh`'s vary-1x1000 with `CACHE_SIM=1`: 1 MiB L2, one
+/// worker), a hit read 16.6 lines from memory without the memo, 34.6 with 3 MiB of it
+/// (every variant kept), 25.3 with 512 KiB and 20.9 with this; the instructions it saves
+/// on hot sets (~2,000 a hit) are the same at any of these sizes.
+const MEMO_BYTES: usize = 192 << 10;
+
+/// Lookups after which a full memo may be emptied to take new members: with a hot set
+/// wider than the memo, the members kept serve for this long, then the memo is refilled
+/// from the wire forms hit after it.
+const RENEW_AFTER: usize = 16 * MEMO_MAX;
 
 /// Slots of the admission table (8 bytes each): a wire form seen again before 4,096
 /// others hashed into the table is likely still in its slot.
@@ -190,11 +212,12 @@ const SEEN_SLOTS: usize = 4096;
 /// What a member holds at most: the map (its bucket list and index), the memo's slot,
 /// and the wire's buffer, which the map's values keep alive after the store drops it.
 fn member_bytes(wire: &Wire, map: &HeaderMap) -> usize {
-    // `http`'s bucket: a name and a value, the name's hash and the links to its extra
-    // values (not public: rounded up)
+    // `http`'s bucket list (a name and a value, the name's hash and the links to its
+    // extra values: not public, rounded up) and its index (a 4-byte position per slot,
+    // a power of two at least 4/3 of the capacity), in the allocator's classes
     let bucket = size_of::<HeaderName>() + size_of::<HeaderValue>() + 32;
-    let index = map.capacity().next_power_of_two() * 4 * 2;
-    map.len() * bucket + index + wire.block_len() + MEMBER_FIXED
+    let index = (map.capacity() + map.capacity() / 3).next_power_of_two() * 4;
+    block(map.len() * bucket) + block(index) + wire.block_len() + MEMBER_FIXED
 }
 
 /// [`member_bytes`] beyond the map and the buffer: the memo's slot (the address and a

@@ -174,7 +174,7 @@ pub fn entry(key: &Key, e: &Entry) -> usize {
 
 #[cfg(test)]
 #[path = "weigh_tests.rs"]
-mod layout_tests;
+pub(crate) mod layout_tests;
 
 #[cfg(test)]
 mod tests {

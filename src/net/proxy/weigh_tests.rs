@@ -87,7 +87,7 @@ static COUNTING: Counting = Counting;
 
 /// Runs `f` counting this thread's blocks: (bytes allocated minus freed, the sizes of
 /// the blocks freed).
-fn counted(f: impl FnOnce()) -> (isize, Vec<usize>) {
+pub(crate) fn counted(f: impl FnOnce()) -> (isize, Vec<usize>) {
     LIVE.with(|l| l.set(0));
     FREED_N.with(|n| n.set(0));
     ON.with(|on| on.set(true));
