@@ -48,6 +48,7 @@ pub fn hit_headers(
         let at = Arc::as_ptr(wire) as usize;
         m.lookups += 1;
         if let Some(made) = m.members.get_mut(&at) {
+            m.served += 1;
             made.refresh(age, &cs, x_cache);
             return made.map.clone();
         }
@@ -62,12 +63,10 @@ pub fn hit_headers(
         if m.members.len() >= MEMO_MAX || m.bytes + cost > MEMO_BYTES {
             // full: its members stay for a while (a hot set wider than the memo would
             // otherwise be copied in and thrown out on every pass), then all go at once
-            if m.lookups < RENEW_AFTER {
+            if m.lookups < m.renew_after {
                 return map;
             }
-            m.members.clear();
-            m.bytes = 0;
-            m.lookups = 0;
+            m.renew();
         }
         let made = Made {
             _wire: Arc::downgrade(wire),
@@ -147,11 +146,14 @@ fn value_id(v: &HeaderValue) -> (usize, usize) {
 }
 
 /// The per-thread memo: wire address → member, the members' [`member_bytes`], the
-/// lookups since it was last emptied, and the admission table.
+/// lookups since it was last emptied and how many of them it served, the lookups it
+/// waits once full, and the admission table.
 struct Memo {
     members: HashMap<usize, Made, FastBuild>,
     bytes: usize,
     lookups: usize,
+    served: usize,
+    renew_after: usize,
     seen: Box<[usize]>,
 }
 
@@ -161,12 +163,30 @@ impl Default for Memo {
             members: HashMap::default(),
             bytes: 0,
             lookups: 0,
+            served: 0,
+            renew_after: RENEW_AFTER,
             seen: vec![0; SEEN_SLOTS].into_boxed_slice(),
         }
     }
 }
 
 impl Memo {
+    /// Empties the memo to take new members. One that served under a quarter of its
+    /// lookups (a hot set several times wider than it, where any members serve as well
+    /// as others) waits twice as long before the next time, up to [`RENEW_MAX`]; one
+    /// that served more waits [`RENEW_AFTER`] again.
+    fn renew(&mut self) {
+        self.renew_after = if self.served < self.lookups / 4 {
+            (self.renew_after * 2).min(RENEW_MAX)
+        } else {
+            RENEW_AFTER
+        };
+        self.members.clear();
+        self.bytes = 0;
+        self.lookups = 0;
+        self.served = 0;
+    }
+
     /// Whether `at` was the last address seen in its slot of the admission table (it is
     /// now, either way).
     fn seen_before(&mut self, at: usize) -> bool {
@@ -204,6 +224,9 @@ const MEMO_BYTES: usize = 192 << 10;
 /// wider than the memo, the members kept serve for this long, then the memo is refilled
 /// from the wire forms hit after it.
 const RENEW_AFTER: usize = 16 * MEMO_MAX;
+
+/// The longest a full memo waits: ~200,000 lookups, a few seconds of a busy worker.
+const RENEW_MAX: usize = 64 * RENEW_AFTER;
 
 /// Slots of the admission table (8 bytes each): a wire form seen again before 4,096
 /// others hashed into the table is likely still in its slot.
