@@ -124,9 +124,10 @@ impl Made {
             self.map.insert(header::AGE, age_value(age));
             self.age = age;
         }
-        // the `Cache-Status` memo hands out clones of one value while its member lives:
-        // the same buffer is the same text; another buffer (the same text written again)
-        // is put in
+        // the `Cache-Status` memo hands out clones of one value while its member lives.
+        // The kept map holds the value `self.cs` names, so no other text can be at that
+        // address: the same buffer is the same text; another buffer (maybe the same text
+        // written again) is put in
         let id = value_id(cs);
         if id != self.cs {
             self.map.insert(CACHE_STATUS, cs.clone());
@@ -190,8 +191,8 @@ impl Memo {
     /// Whether `at` was the last address seen in its slot of the admission table (it is
     /// now, either way).
     fn seen_before(&mut self, at: usize) -> bool {
-        // wire forms are 8-byte aligned at least: mix the low bits out before taking
-        // the slot
+        // a block's lowest address bits are mostly zero: drop four, then let the odd
+        // multiplier spread the rest over the high half
         let h = ((at as u64) >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
         let Some(slot) = self.seen.get_mut(h as usize % SEEN_SLOTS) else {
             return false;
