@@ -292,6 +292,9 @@ fn a_full_memo_keeps_its_members_for_a_while() {
     }
     hit_twice(&late);
     assert!(kept(&late), "a full memo never renewed");
+    // it served most of its lookups (the first member, over and over): the next wait is
+    // the shortest
+    assert_eq!(MEMO.with(|m| m.borrow().renew_after), RENEW_AFTER);
 }
 
 /// A full memo that served few of its lookups (a hot set wider than it) waits twice as
