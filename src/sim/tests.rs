@@ -329,3 +329,104 @@ fn a_shared_request_revalidates_with_its_validators() {
     assert!(got.iter().all(|g| g.headers.get("x-drop").is_none()));
     assert_eq!(*got, plain.1 .0);
 }
+
+/// An upstream that says whether it was asked afresh or given its earlier answer (and
+/// which: the `x-n` of that answer, and when it was asked).
+#[derive(Default)]
+struct Again {
+    fresh: u32,
+    again: Vec<(String, Timestamp)>,
+}
+
+impl Upstream for Again {
+    fn respond(&mut self, req: &Request, now: Timestamp) -> Response {
+        self.fresh += 1;
+        let mut h = crate::fields::Headers::new();
+        h.append("date", &now.http_date());
+        h.append("cache-control", "no-store");
+        h.append("x-n", &self.fresh.to_string());
+        h.append("x-for", &format!("{} {}", req.method, req.target));
+        Response::new(200, h)
+    }
+    fn latency_ms(&self) -> u64 {
+        0
+    }
+    fn respond_again(
+        &mut self,
+        req: &Request,
+        now: Timestamp,
+        earlier: &Arc<Response>,
+        then: Timestamp,
+    ) -> Arc<Response> {
+        let n = earlier.headers.get("x-n").unwrap_or("").to_string();
+        let asked = format!("{} {}", req.method, req.target);
+        assert_eq!(earlier.headers.get("x-for"), Some(asked.as_str()));
+        self.again.push((n, then));
+        Arc::new(self.respond(req, now))
+    }
+}
+
+/// The edge hands the upstream its last answer to the same origin request, forwarded
+/// (a miss) or passed, and nothing for a request it has not asked before, nor once that
+/// request's entry was replaced by others (its slot then holds another's answer). A
+/// transparent edge keeps no answers.
+#[test]
+fn the_upstream_gets_its_last_answer_to_the_same_request() {
+    let mut k = Knobs::rfc9111();
+    k.forward = edge::forward::Forward {
+        headers: edge::forward::ForwardHeaders::All,
+        strip: vec!["x-drop".into()],
+        add: vec![],
+    };
+    let get = |target: &str| {
+        Arc::new(Request::fixture(
+            "GET",
+            "api",
+            target,
+            &[("x-drop", target), ("accept", "*/*")],
+        ))
+    };
+    let post = Arc::new(Request::fixture("POST", "api", "/a", &[]));
+    let t = |s: u64| crate::time::SIM_EPOCH.plus_secs(s);
+    let mut edge = Edge::new(&k);
+    let mut up = Again::default();
+    let a = get("/a");
+    edge.exchange_shared(&mut up, &a, 0, t(0), 0);
+    assert_eq!((up.fresh, up.again.len()), (1, 0));
+    // as a copy (not the shared request), with another dropped field: the same request
+    let mut copy = Request::clone(&a);
+    copy.headers.insert("x-drop", "other");
+    edge.exchange(&mut up, &copy, 0, t(1), 1);
+    assert_eq!(up.again, [("1".to_string(), t(0))]);
+    edge.exchange_shared(&mut up, &post, 0, t(2), 2);
+    edge.exchange_shared(&mut up, &a, 0, t(3), 3);
+    edge.exchange_shared(&mut up, &post, 0, t(4), 4);
+    assert_eq!(
+        up.again[1..],
+        [("2".to_string(), t(1)), ("3".to_string(), t(2))]
+    );
+    // as many other requests as the memo holds: `/a`'s entry goes
+    let before = up.again.len();
+    for i in 0..edge::forward::SENT_MEMO_SLOTS {
+        edge.exchange_shared(&mut up, &get(&format!("/f{i}")), 0, t(5), 5);
+    }
+    assert_eq!(up.again.len(), before);
+    edge.exchange_shared(&mut up, &a, 0, t(6), 6);
+    assert_eq!(
+        up.again.len(),
+        before,
+        "a replaced entry's slot answers another"
+    );
+    edge.exchange_shared(&mut up, &a, 0, t(7), 7);
+    assert_eq!(
+        up.again.last(),
+        Some(&(up.fresh.saturating_sub(1).to_string(), t(6)))
+    );
+
+    let mut plain = Edge::new(&Knobs::rfc9111());
+    let mut up = Again::default();
+    for s in 0..3 {
+        plain.exchange_shared(&mut up, &a, 0, t(s), s as Tag);
+    }
+    assert_eq!((up.fresh, up.again.len()), (3, 0));
+}
