@@ -57,15 +57,28 @@ fn is_language_byte(b: u8) -> bool {
 }
 
 /// HTTP whitespace (Fetch §2.2): SP, HTAB, CR, LF.
-fn is_http_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n')
+fn is_http_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// How many bytes of HTTP whitespace end `s`.
+fn ws_suffix_len(s: &str) -> usize {
+    s.bytes().rev().take_while(|b| is_http_ws(*b)).count()
+}
+
+/// `s` without leading and trailing HTTP whitespace, by a byte scan: the four are ASCII,
+/// so it finds the ends a trim by `char` finds, without decoding every character.
+fn trim_http_ws(s: &str) -> &str {
+    let start = s.bytes().take_while(|b| is_http_ws(*b)).count();
+    let rest = &s[start..];
+    &rest[..rest.len() - ws_suffix_len(rest)]
 }
 
 /// MIME Sniffing §4.4 "parse a MIME type", reduced to what the safelist needs: the
 /// essence (`type/subtype`, compared ASCII case-insensitively); parameters are ignored
 /// since their parsing never fails.
 fn content_type_is_safelisted(value: &str) -> bool {
-    let v = value.trim_matches(is_http_ws);
+    let v = trim_http_ws(value);
     // (`/` and `;` are ASCII: a byte scan finds the same places as a char pattern)
     let Some(slash) = v.bytes().position(|b| b == b'/') else {
         return false;
@@ -74,12 +87,13 @@ fn content_type_is_safelisted(value: &str) -> bool {
     let sub = match rest.bytes().position(|b| b == b';') {
         Some(i) => &rest[..i],
         None => rest,
-    }
-    .trim_end_matches(is_http_ws);
+    };
+    let sub = &sub[..sub.len() - ws_suffix_len(sub)];
     // The essence must be a token `/` token; each of the three safelisted essences is
     // made of tokens (in any case), so matching one of them already proves it and the
-    // token scan is not repeated.
-    let is = |t: &str, s: &str| ty.eq_ignore_ascii_case(t) && sub.eq_ignore_ascii_case(s);
+    // token scan is not repeated. The subtype is compared first: the three differ in
+    // its length, so most types (`application/json`) are told apart without folding.
+    let is = |t: &str, s: &str| sub.eq_ignore_ascii_case(s) && ty.eq_ignore_ascii_case(t);
     is("application", "x-www-form-urlencoded")
         || is("multipart", "form-data")
         || is("text", "plain")
@@ -277,6 +291,46 @@ mod tests {
         assert!(!is_safelisted_method("PUT") && !is_safelisted_method("get"));
         assert_eq!(normalize_method("put"), "PUT");
         assert_eq!(normalize_method("patch"), "patch");
+    }
+
+    /// HTTP whitespace trimmed by bytes is the trim by `char`: SP, HTAB, CR and LF at
+    /// either end only, non-ASCII text kept whole; and the essence is found between
+    /// such whitespace, in any case, whatever its parameters.
+    #[test]
+    fn http_whitespace_is_trimmed_at_the_ends_only() {
+        const WS: [char; 4] = [' ', '\t', '\r', '\n'];
+        for v in [
+            "",
+            " \r\n\t",
+            "a",
+            " a b ",
+            "\n\ré\t",
+            "\u{a0}x\u{a0}",
+            " ñ/ñ \r",
+        ] {
+            assert_eq!(trim_http_ws(v), v.trim_matches(WS), "{v:?}");
+            assert_eq!(&v[..v.len() - ws_suffix_len(v)], v.trim_end_matches(WS));
+        }
+        for v in [
+            " text/plain\r\n",
+            "\tTEXT/Plain \t; charset=utf-8",
+            "multipart/form-data\n",
+            "Application/X-WWW-Form-Urlencoded ;x=y",
+        ] {
+            assert!(content_type_is_safelisted(v), "{v:?}");
+        }
+        for v in [
+            "text /plain",
+            "text/plain-ish",
+            "text/json",
+            "application/plain",
+            "form-data/multipart",
+            "application/form-data",
+            "\u{a0}text/plain",
+            "text/plain\u{a0}",
+        ] {
+            assert!(!content_type_is_safelisted(v), "{v:?}");
+        }
     }
 
     #[test]
