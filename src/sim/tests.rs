@@ -430,3 +430,41 @@ fn the_upstream_gets_its_last_answer_to_the_same_request() {
     }
     assert_eq!((up.fresh, up.again.len()), (3, 0));
 }
+
+/// A stored variant names its URL and its key (`primary [secondary]`, or the primary
+/// alone without selecting fields) as the request's own texts, store after store: the
+/// texts put together for one are not left in the next.
+#[test]
+fn stored_variants_name_their_url_and_key() {
+    let k = Knobs::rfc9111();
+    let resp = |vary: bool| {
+        let mut h = crate::fields::Headers::new();
+        h.append("cache-control", "max-age=60");
+        if vary {
+            h.append("vary", "Origin");
+        }
+        Arc::new(Response::new(200, h))
+    };
+    for round in 0..2 {
+        for (target, origin, vary) in [
+            ("/a", "https://x.example", true),
+            ("/bb?q=1", "https://y.example", true),
+            ("/a", "https://x.example", false),
+            ("/", "https://zz.example", true),
+        ] {
+            let req = Request::fixture("GET", "api.example", target, &[("origin", origin)]);
+            let v = edge::make_variant(&k, &req, resp(vary), crate::time::SIM_EPOCH, 0)
+                .expect("stored");
+            assert_eq!(*v.url, req.url(), "round {round}");
+            let primary = edge::primary_key(&k, &req);
+            let want = if vary {
+                let secondary = edge::vary::describe(&v.spec, &v.values);
+                assert!(!secondary.is_empty());
+                format!("{primary} [{secondary}]")
+            } else {
+                primary
+            };
+            assert_eq!(*v.key, want, "round {round}");
+        }
+    }
+}
