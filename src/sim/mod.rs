@@ -735,6 +735,9 @@ pub struct SimParts {
     spare: Option<Fetch>,
     /// The reports' shared text (the same clients and URLs session after session).
     text: ReportText,
+    /// [`reuse_forwarded`] of the knobs, worked out once (it asks the forwarding about
+    /// three fields, ~870 instructions, more than a short session's other set-up).
+    reuse_forwarded: bool,
 }
 
 impl Edge {
@@ -761,6 +764,7 @@ impl SimParts {
     pub fn new(sc: &Scenario, knobs: &Knobs) -> SimParts {
         let (browsers, user_of) = browsers_of(sc);
         let knobs = Arc::new(knobs.clone());
+        let reuse = reuse_forwarded(&knobs);
         SimParts {
             edge: Edge::with_shared(
                 &knobs,
@@ -776,6 +780,7 @@ impl SimParts {
             scratch: None,
             spare: None,
             text: ReportText::default(),
+            reuse_forwarded: reuse,
         }
     }
 
@@ -812,7 +817,9 @@ impl<'a> Sim<'a> {
             scratch,
             spare,
             text,
+            reuse_forwarded,
         } = parts;
+        debug_assert_eq!(reuse_forwarded, self::reuse_forwarded(knobs));
         let sim = Sim {
             sc,
             knobs,
@@ -824,7 +831,7 @@ impl<'a> Sim<'a> {
             spare,
             text,
             sent: Vec::new(),
-            reuse_forwarded: reuse_forwarded(knobs),
+            reuse_forwarded,
         };
         (sim, Kept { shared, fresh })
     }
@@ -841,6 +848,7 @@ impl<'a> Sim<'a> {
             scratch: self.scratch,
             spare: self.spare,
             text: self.text,
+            reuse_forwarded: self.reuse_forwarded,
         }
     }
 }

@@ -468,3 +468,25 @@ fn stored_variants_name_their_url_and_key() {
         }
     }
 }
+
+/// The parts of a simulator remember whether forwarded answers stand for the direct
+/// exchange as the knobs say, for profiles that forward the CORS fields and for those
+/// that drop them, and a `Sim` made from the parts uses it.
+#[test]
+fn parts_know_whether_forwarded_answers_are_reused() {
+    let sc = parse("t.yaml", crate::scenario::tests_support::PRODUCT_EXAMPLE).unwrap();
+    let mut seen = (false, false);
+    for p in crate::profile::builtin_profiles() {
+        let want = reuse_forwarded(&p.knobs);
+        let parts = SimParts::new(&sc, &p.knobs);
+        assert_eq!(parts.reuse_forwarded, want, "{}", p.name);
+        let (sim, _) = Sim::from_parts(&sc, &p.knobs, parts);
+        assert_eq!(sim.reuse_forwarded, want, "{}", p.name);
+        if want {
+            seen.0 = true;
+        } else {
+            seen.1 = true;
+        }
+    }
+    assert_eq!(seen, (true, true), "both kinds of profile");
+}
