@@ -85,10 +85,21 @@ pub struct Edge {
     answers: Answers,
 }
 
-/// The upstream's last answer to each origin request a [`edge::forward::SentMemo`]
-/// holds, by the request's slot there.
+/// The upstream's last answers to the origin requests the edge sends again and again.
 #[derive(Clone, Default)]
-struct Answers(Vec<Option<LastAnswer>>);
+struct Answers {
+    /// By the request's slot in the edge's [`edge::forward::SentMemo`], with the
+    /// entry's id (a replaced entry's slot holds another request's answer).
+    by_entry: Vec<Option<(u64, LastAnswer)>>,
+    /// A transparent edge sends the viewer's request itself: the browser model's shared
+    /// one, known by its address (held here, so the address stays its own).
+    by_request: Vec<(Arc<Request>, LastAnswer)>,
+    /// The `by_request` answer the next new one replaces once full.
+    next: usize,
+}
+
+/// Shared requests whose last answers [`Answers`] keeps.
+const ANSWERED_REQUESTS: usize = 16;
 
 /// Without its answers: they only spare work, so a state that holds some reads the same
 /// whatever they are.
@@ -98,11 +109,9 @@ impl std::fmt::Debug for Answers {
     }
 }
 
-/// What [`Answers`] keeps of one origin request: the entry's id, when it was asked and
-/// what came back.
+/// What [`Answers`] keeps of one origin request: when it was asked and what came back.
 #[derive(Clone)]
 struct LastAnswer {
-    entry: u64,
     at: Timestamp,
     response: Arc<Response>,
 }
@@ -387,23 +396,41 @@ fn ask_origin(
         Some(r) => fwd.request_in_shared_entry(r, memo),
         None => fwd.request_in_entry(req, memo),
     };
-    // a transparent edge sends `req` itself: nothing to know it by
-    let Some(entry) = entry else {
-        return Arc::new(up.respond(sent, now));
-    };
-    if answers.0.len() <= entry.slot {
-        answers.0.resize(entry.slot + 1, None);
-    }
-    let last = &mut answers.0[entry.slot];
-    let resp = match last.as_ref().filter(|l| l.entry == entry.id) {
+    let again = |up: &mut dyn Upstream, last: Option<&LastAnswer>| match last {
         Some(l) => up.respond_again(sent, now, &l.response, l.at),
         None => Arc::new(up.respond(sent, now)),
     };
-    *last = Some(LastAnswer {
-        entry: entry.id,
+    let answered = |resp: &Arc<Response>| LastAnswer {
         at: now,
         response: resp.clone(),
-    });
+    };
+    if let Some(entry) = entry {
+        if answers.by_entry.len() <= entry.slot {
+            answers.by_entry.resize(entry.slot + 1, None);
+        }
+        let last = &mut answers.by_entry[entry.slot];
+        let resp = again(up, last.as_ref().filter(|l| l.0 == entry.id).map(|l| &l.1));
+        *last = Some((entry.id, answered(&resp)));
+        return resp;
+    }
+    // a transparent edge sends `req` itself: known by its address when shared
+    let Some(r) = shared else {
+        return Arc::new(up.respond(sent, now));
+    };
+    let known = answers
+        .by_request
+        .iter()
+        .position(|(k, _)| Arc::ptr_eq(k, r));
+    let resp = again(up, known.map(|i| &answers.by_request[i].1));
+    let kept = (r.clone(), answered(&resp));
+    match known {
+        Some(i) => answers.by_request[i] = kept,
+        None if answers.by_request.len() < ANSWERED_REQUESTS => answers.by_request.push(kept),
+        None => {
+            answers.by_request[answers.next] = kept;
+            answers.next = (answers.next + 1) % ANSWERED_REQUESTS;
+        }
+    }
     resp
 }
 

@@ -369,7 +369,8 @@ impl Upstream for Again {
 /// The edge hands the upstream its last answer to the same origin request, forwarded
 /// (a miss) or passed, and nothing for a request it has not asked before, nor once that
 /// request's entry was replaced by others (its slot then holds another's answer). A
-/// transparent edge keeps no answers.
+/// transparent edge knows a shared request by its address, the oldest forgotten first,
+/// and a copy not at all.
 #[test]
 fn the_upstream_gets_its_last_answer_to_the_same_request() {
     let mut k = Knobs::rfc9111();
@@ -423,12 +424,30 @@ fn the_upstream_gets_its_last_answer_to_the_same_request() {
         Some(&(up.fresh.saturating_sub(1).to_string(), t(6)))
     );
 
+    // transparent: the shared request itself is known by its address, a copy is not
     let mut plain = Edge::new(&Knobs::rfc9111());
     let mut up = Again::default();
     for s in 0..3 {
         plain.exchange_shared(&mut up, &a, 0, t(s), s as Tag);
     }
-    assert_eq!((up.fresh, up.again.len()), (3, 0));
+    assert_eq!(up.again, [("1".to_string(), t(0)), ("2".to_string(), t(1))]);
+    plain.exchange(&mut up, &copy, 0, t(3), 3);
+    assert_eq!((up.fresh, up.again.len()), (4, 2));
+    // as many other shared requests as are kept: the oldest, `a`, goes first
+    let others: Vec<_> = (0..super::ANSWERED_REQUESTS)
+        .map(|i| get(&format!("/g{i}")))
+        .collect();
+    for (i, o) in others.iter().enumerate() {
+        plain.exchange_shared(&mut up, o, 0, t(4), 4);
+        assert_eq!(up.again.len(), 2, "{i}");
+    }
+    plain.exchange_shared(&mut up, &a, 0, t(5), 5);
+    assert_eq!(up.again.len(), 2, "forgotten");
+    // `a` took the place of the oldest other: the second other is still known
+    plain.exchange_shared(&mut up, &others[1], 0, t(6), 6);
+    assert_eq!(up.again.len(), 3);
+    plain.exchange_shared(&mut up, &others[0], 0, t(7), 7);
+    assert_eq!(up.again.len(), 3, "replaced by `a`");
 }
 
 /// A stored variant names its URL and its key (`primary [secondary]`, or the primary
