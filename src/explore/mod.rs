@@ -414,7 +414,7 @@ impl<'a> Explorer<'a> {
         let cached = session
             .steps
             .iter()
-            .all(|s| cache_index(&self.pool, s) < self.steps.len());
+            .all(|s| self.steps.get(cache_index(&self.pool, s)).is_some());
         let keep = if cached {
             Keep::None
         } else {

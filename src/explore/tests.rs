@@ -482,6 +482,8 @@ fn sampling_finds_the_same_with_or_without_the_step_cache() {
         for case in 0..200 {
             let s = session_tree(&strategy, 7, case).current();
             let a = cached.sample(&s).map(|f| format!("{f:?}"));
+            // every step had its place in the cache: none was copied
+            assert!(cached.last_steps.is_empty(), "{name} case {case}");
             let b = uncached.sample(&s).map(|f| format!("{f:?}"));
             assert_eq!(a, b, "{name} case {case}");
             assert!(uncached.last_steps.len() >= s.steps.len() || a.is_none());
