@@ -551,6 +551,14 @@ mod rule_tests {
             acrh(&h).as_deref(),
             Some("accept-language,content-type,x-long")
         );
+        // safelisted values of exactly 1024 bytes beside an unsafe one: not over
+        let v = "c".repeat(128);
+        let mut h = Headers::new();
+        for _ in 0..8 {
+            h.append("accept-language", &v); // 8 * 128 = 1024
+        }
+        h.append("x-long", &long);
+        assert_eq!(acrh(&h).as_deref(), Some("x-long"));
     }
 
     /// Fetch §2.2.2 "CORS-unsafe request-header names" step 3: "If safelistValueSize is
