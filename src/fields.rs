@@ -196,6 +196,18 @@ impl Headers {
         self.0.push((Cow::Borrowed(name), value.into()));
     }
 
+    /// A copy whose first field line has `value` as its value (its name kept), the others
+    /// as they are (static text stays static); empty when there is no field line. The
+    /// copy is sized once, and the first value is not copied only to be replaced.
+    pub fn with_first_value(&self, value: impl Into<Text>) -> Headers {
+        let mut out = Vec::with_capacity(self.0.len());
+        if let Some(((name, _), rest)) = self.0.split_first() {
+            out.push((name.clone(), value.into()));
+            out.extend_from_slice(rest);
+        }
+        Headers(out)
+    }
+
     /// Appends every field line of `other`, in order (names are lowercase there already;
     /// static text stays static).
     pub fn extend_from(&mut self, other: &Headers) {
@@ -774,6 +786,31 @@ mod tests {
         h.remove("Last-Modified");
         assert!(!h.contains("last-modified"));
         assert_eq!(h.len(), 3);
+    }
+
+    /// A copy with another first value is the list with that one value changed: owned
+    /// and static text elsewhere as it was, the first name kept; no fields, no copy.
+    #[test]
+    fn with_first_value_changes_the_first_value_only() {
+        let mut h = Headers::new();
+        h.append_known("date", "Thu, 01 Jan 2026 00:00:00 GMT".to_string());
+        h.append_static("vary", "Origin");
+        h.append("x-a", "1");
+        h.append("date", "again");
+        let c = h.with_first_value("Fri, 02 Jan 2026 00:00:00 GMT".to_string());
+        let mut want = Headers::new();
+        want.append("date", "Fri, 02 Jan 2026 00:00:00 GMT");
+        want.append("vary", "Origin");
+        want.append("x-a", "1");
+        want.append("date", "again");
+        assert_eq!(c, want);
+        assert_eq!(
+            c.iter().collect::<Vec<_>>(),
+            want.iter().collect::<Vec<_>>()
+        );
+        let one = Headers::from_pairs([("etag", "\"v\"")]).with_first_value("\"w\"");
+        assert_eq!(one.iter().collect::<Vec<_>>(), [("etag", "\"w\"")]);
+        assert!(Headers::new().with_first_value("x").is_empty());
     }
 
     /// A list cloned into another one's buffers is the source, whatever the two held:

@@ -26,6 +26,35 @@ pub(super) fn url_of(f: &Fetch) -> String {
     s
 }
 
+/// Item texts (method and header names) handed out before, per thread: a browser stores
+/// the same few names preflight after preflight, and sharing the text it already has
+/// spares an allocation and a copy for each.
+const SHARED_NAMES: usize = 16;
+
+thread_local! {
+    static NAMES: std::cell::RefCell<(Vec<std::sync::Arc<str>>, usize)> =
+        const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
+/// `name` as shared text: one handed out before with the same bytes, else a new one,
+/// remembered in place of the oldest once [`SHARED_NAMES`] are.
+pub(super) fn shared_name(name: &str) -> std::sync::Arc<str> {
+    NAMES.with(|n| {
+        let (names, next) = &mut *n.borrow_mut();
+        if let Some(found) = names.iter().find(|t| t.as_bytes() == name.as_bytes()) {
+            return found.clone();
+        }
+        let made: std::sync::Arc<str> = std::sync::Arc::from(name);
+        if names.len() < SHARED_NAMES {
+            names.push(made.clone());
+        } else {
+            names[*next] = made.clone();
+            *next = (*next + 1) % SHARED_NAMES;
+        }
+        made
+    })
+}
+
 impl PreflightEntry {
     /// Fetch §4.9 "cache entry match": same origin and URL, not expired, and either the
     /// entry was made with credentials or the request is not `include` (a credentialed
@@ -268,6 +297,32 @@ impl CacheItem {
 
 #[cfg(test)]
 mod tests {
+    /// A name handed out again is the same shared text while remembered; the oldest is
+    /// forgotten first once more names than [`SHARED_NAMES`] came, and a forgotten
+    /// name comes back as new text with the same bytes.
+    #[test]
+    fn shared_names_are_shared_while_remembered() {
+        let first = shared_name("GET");
+        assert_eq!(&*first, "GET");
+        assert!(std::sync::Arc::ptr_eq(&first, &shared_name("GET")));
+        assert!(!std::sync::Arc::ptr_eq(&first, &shared_name("get")));
+        let others: Vec<_> = (1..SHARED_NAMES)
+            .map(|i| shared_name(&format!("x-{i}")))
+            .collect();
+        // 16 remembered: `GET`, `get` and x-1 … x-14 (x-15 replaced `GET`)
+        assert!(!std::sync::Arc::ptr_eq(&first, &shared_name("GET")));
+        let kept =
+            |i: usize| std::sync::Arc::ptr_eq(&others[i - 1], &shared_name(&format!("x-{i}")));
+        assert!(kept(14));
+        // the new `GET` replaced `get`; x-1 goes next, then x-2, not x-14
+        let get = shared_name("get");
+        assert_eq!(&*get, "get");
+        assert!(!kept(1));
+        assert!(kept(14));
+        assert!(!kept(2));
+        assert!(kept(13));
+    }
+
     use super::*;
     use crate::browser::{Agent, Mode};
     use crate::fields::Headers;

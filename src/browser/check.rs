@@ -98,9 +98,15 @@ pub(crate) fn single_or_combined<'a>(h: &'a Headers, name: &'a str) -> Option<Co
     }
 }
 
-/// `v` without leading and trailing SP and HTAB (RFC 9110 OWS).
+/// `v` without leading and trailing SP and HTAB (RFC 9110 OWS). Both are ASCII, so a
+/// byte scan finds the same ends as a trim by `char` (every CORS check trims its fields,
+/// and the `char` walk decoded each one).
 fn trim_ows(v: &str) -> &str {
-    v.trim_matches([' ', '\t'])
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let bytes = v.as_bytes();
+    let start = bytes.iter().position(|b| !ows(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    &v[start..end]
 }
 
 /// Fetch §3.2.5 "CORS check": whether the response's `Access-Control-Allow-Origin` and
@@ -123,8 +129,9 @@ pub(crate) fn cors_check<'a>(
     let acao = single_or_combined(headers, "access-control-allow-origin")
         .ok_or(Failure::MissingAllowOrigin)?;
     // Several field lines arrive combined (owned); a comma or space means several values.
+    // (both are ASCII: a byte scan, not a search by `char`)
     let acao = match acao {
-        Cow::Borrowed(v) if !v.contains([',', ' ']) => v,
+        Cow::Borrowed(v) if !v.bytes().any(|b| b == b',' || b == b' ') => v,
         several => return Err(Failure::MultipleAllowOrigin(several)),
     };
     if acao == "*" {
@@ -449,6 +456,26 @@ mod rule_tests {
             cors_check(&acao(&inner), O, Credentials::Omit),
             Err(Failure::MultipleAllowOrigin(Cow::Borrowed(inner.as_str())))
         );
+    }
+
+    /// OWS trimmed by bytes is the trim by `char`: SP and HTAB at either end only, not
+    /// CR or LF, nothing inside, non-ASCII text kept whole.
+    #[test]
+    fn trim_ows_trims_sp_and_htab_at_the_ends() {
+        for v in [
+            "",
+            " ",
+            "\t \t",
+            "https://a",
+            " https://a\t",
+            "\t\thttps://a  b \t",
+            "\r https://a \n",
+            " é\t",
+            "\tñ x ñ ",
+            "日本 ",
+        ] {
+            assert_eq!(trim_ows(v), v.trim_matches([' ', '\t']), "{v:?}");
+        }
     }
 
     /// `single_or_combined`: Fetch "get" a header combines its values with ", " (0x2C

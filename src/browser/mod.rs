@@ -694,12 +694,12 @@ impl Browser {
         // every method, then every header name, then PNA, stored in that order
         let items = methods
             .iter()
-            .map(|m| CacheItem::Method((*m).into()))
+            .map(|m| CacheItem::Method(cache::shared_name(m)))
             .chain(header_names.iter().map(|h| {
                 CacheItem::Header(if h.bytes().any(|b| b.is_ascii_uppercase()) {
                     h.to_ascii_lowercase().into()
                 } else {
-                    (*h).into()
+                    cache::shared_name(h)
                 })
             }))
             .chain(f.private_network.then_some(CacheItem::PrivateNetwork))

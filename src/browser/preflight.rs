@@ -11,10 +11,19 @@ use crate::fields::{is_token, Headers};
 /// a member is not a token (Fetch §4.8 step 7.3: a network error). Absent → empty.
 pub(crate) fn parse_token_list<'a>(h: &'a Headers, name: &'a str) -> Result<Vec<&'a str>, ()> {
     debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()));
-    let mut out = Vec::new();
     // `Headers` keeps names lowercase and `name` is too: compared as bytes (lengths
     // first), not letter by letter without case as `get_all` does
-    let lines = h.iter().filter(|(n, _)| *n == name).map(|(_, v)| v);
+    let mut lines = h
+        .iter()
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+        .peekable();
+    if lines.peek().is_none() {
+        return Ok(Vec::new());
+    }
+    // room for a few members at once (a preflight answer allows a method or two, a
+    // header or two), rather than growing an empty list on the first
+    let mut out = Vec::with_capacity(4);
     for line in lines {
         for member in comma_members(line) {
             let m = trim_sp_tab(member);

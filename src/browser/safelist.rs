@@ -57,15 +57,28 @@ fn is_language_byte(b: u8) -> bool {
 }
 
 /// HTTP whitespace (Fetch §2.2): SP, HTAB, CR, LF.
-fn is_http_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n')
+fn is_http_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// How many bytes of HTTP whitespace end `s`.
+fn ws_suffix_len(s: &str) -> usize {
+    s.bytes().rev().take_while(|b| is_http_ws(*b)).count()
+}
+
+/// `s` without leading and trailing HTTP whitespace, by a byte scan: the four are ASCII,
+/// so it finds the ends a trim by `char` finds, without decoding every character.
+fn trim_http_ws(s: &str) -> &str {
+    let start = s.bytes().take_while(|b| is_http_ws(*b)).count();
+    let rest = &s[start..];
+    &rest[..rest.len() - ws_suffix_len(rest)]
 }
 
 /// MIME Sniffing §4.4 "parse a MIME type", reduced to what the safelist needs: the
 /// essence (`type/subtype`, compared ASCII case-insensitively); parameters are ignored
 /// since their parsing never fails.
 fn content_type_is_safelisted(value: &str) -> bool {
-    let v = value.trim_matches(is_http_ws);
+    let v = trim_http_ws(value);
     // (`/` and `;` are ASCII: a byte scan finds the same places as a char pattern)
     let Some(slash) = v.bytes().position(|b| b == b'/') else {
         return false;
@@ -74,12 +87,13 @@ fn content_type_is_safelisted(value: &str) -> bool {
     let sub = match rest.bytes().position(|b| b == b';') {
         Some(i) => &rest[..i],
         None => rest,
-    }
-    .trim_end_matches(is_http_ws);
+    };
+    let sub = &sub[..sub.len() - ws_suffix_len(sub)];
     // The essence must be a token `/` token; each of the three safelisted essences is
     // made of tokens (in any case), so matching one of them already proves it and the
-    // token scan is not repeated.
-    let is = |t: &str, s: &str| ty.eq_ignore_ascii_case(t) && sub.eq_ignore_ascii_case(s);
+    // token scan is not repeated. The subtype is compared first: the three differ in
+    // its length, so most types (`application/json`) are told apart without folding.
+    let is = |t: &str, s: &str| sub.eq_ignore_ascii_case(s) && ty.eq_ignore_ascii_case(t);
     is("application", "x-www-form-urlencoded")
         || is("multipart", "form-data")
         || is("text", "plain")
@@ -231,11 +245,16 @@ where
     F: Fn() -> I,
     I: Iterator<Item = (&'a str, &'a str)>,
 {
-    let safelisted_size: usize = headers()
-        .filter(|(n, v)| is_safelisted_for(chrome, n, v))
-        .map(|(_, v)| byte_len(v))
-        .sum();
-    let over = safelisted_size > SAFELIST_TOTAL_MAX;
+    // The safelisted values are some of all values: when all of them fit the budget
+    // (nearly always), the safelisted ones do too, without classifying every field an
+    // extra time (each call of this classifies them once more below).
+    let size = |safelisted_only: bool| -> usize {
+        headers()
+            .filter(|(n, v)| !safelisted_only || is_safelisted_for(chrome, n, v))
+            .map(|(_, v)| byte_len(v))
+            .sum()
+    };
+    let over = size(false) > SAFELIST_TOTAL_MAX && size(true) > SAFELIST_TOTAL_MAX;
     let unsafe_ones = headers()
         .filter(move |(n, v)| !is_safelisted_for(chrome, n, v))
         .map(|(n, _)| n);
@@ -277,6 +296,46 @@ mod tests {
         assert!(!is_safelisted_method("PUT") && !is_safelisted_method("get"));
         assert_eq!(normalize_method("put"), "PUT");
         assert_eq!(normalize_method("patch"), "patch");
+    }
+
+    /// HTTP whitespace trimmed by bytes is the trim by `char`: SP, HTAB, CR and LF at
+    /// either end only, non-ASCII text kept whole; and the essence is found between
+    /// such whitespace, in any case, whatever its parameters.
+    #[test]
+    fn http_whitespace_is_trimmed_at_the_ends_only() {
+        const WS: [char; 4] = [' ', '\t', '\r', '\n'];
+        for v in [
+            "",
+            " \r\n\t",
+            "a",
+            " a b ",
+            "\n\ré\t",
+            "\u{a0}x\u{a0}",
+            " ñ/ñ \r",
+        ] {
+            assert_eq!(trim_http_ws(v), v.trim_matches(WS), "{v:?}");
+            assert_eq!(&v[..v.len() - ws_suffix_len(v)], v.trim_end_matches(WS));
+        }
+        for v in [
+            " text/plain\r\n",
+            "\tTEXT/Plain \t; charset=utf-8",
+            "multipart/form-data\n",
+            "Application/X-WWW-Form-Urlencoded ;x=y",
+        ] {
+            assert!(content_type_is_safelisted(v), "{v:?}");
+        }
+        for v in [
+            "text /plain",
+            "text/plain-ish",
+            "text/json",
+            "application/plain",
+            "form-data/multipart",
+            "application/form-data",
+            "\u{a0}text/plain",
+            "text/plain\u{a0}",
+        ] {
+            assert!(!content_type_is_safelisted(v), "{v:?}");
+        }
     }
 
     #[test]
@@ -472,6 +531,34 @@ mod rule_tests {
         let v = "\u{e9}".repeat(128);
         let h: Vec<(&str, &str)> = (0..8).map(|_| ("accept", v.as_str())).collect();
         assert_eq!(unsafe_names(false, || h.iter().copied()).count(), 0);
+    }
+
+    /// The budget counts the safelisted values only: unsafe values, however long, do not
+    /// make the safelisted names unsafe; safelisted ones over it do, beside them.
+    #[test]
+    fn unsafe_values_do_not_count_toward_the_budget() {
+        let long = "a".repeat(2000);
+        let v = "b".repeat(120);
+        let mut h = Headers::new();
+        h.append("x-long", &long);
+        h.append("accept-language", &v);
+        h.append("content-type", "text/plain");
+        assert_eq!(acrh(&h).as_deref(), Some("x-long"));
+        for _ in 0..8 {
+            h.append("accept-language", &v); // 9 * 120 + 10 = 1090
+        }
+        assert_eq!(
+            acrh(&h).as_deref(),
+            Some("accept-language,content-type,x-long")
+        );
+        // safelisted values of exactly 1024 bytes beside an unsafe one: not over
+        let v = "c".repeat(128);
+        let mut h = Headers::new();
+        for _ in 0..8 {
+            h.append("accept-language", &v); // 8 * 128 = 1024
+        }
+        h.append("x-long", &long);
+        assert_eq!(acrh(&h).as_deref(), Some("x-long"));
     }
 
     /// Fetch §2.2.2 "CORS-unsafe request-header names" step 3: "If safelistValueSize is

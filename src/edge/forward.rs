@@ -229,6 +229,12 @@ impl OriginFields {
 #[derive(Clone, Default)]
 pub struct SentMemo {
     entries: Vec<Request>,
+    /// Each entry's number, counted over every entry this memo built: a caller that
+    /// keeps something per entry (the simulator keeps the origin's last answer) tells a
+    /// replaced entry from the one it knew by it.
+    ids: Vec<u64>,
+    /// Entries built so far.
+    built: u64,
     /// The entry the next new request replaces once full.
     next: usize,
     /// Shared viewer requests met before, each with the entry it is answered by
@@ -237,6 +243,25 @@ pub struct SentMemo {
     links: Vec<(Arc<Request>, usize)>,
     /// The link the next new one replaces once full.
     next_link: usize,
+}
+
+/// Which entry of a [`SentMemo`] an origin request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SentEntry {
+    /// Its place in the memo, below [`SENT_MEMO_SLOTS`].
+    pub slot: usize,
+    /// Its number among all the entries the memo built: the same slot holds another
+    /// request under another number.
+    pub id: u64,
+}
+
+impl SentMemo {
+    fn entry(&self, slot: usize) -> SentEntry {
+        SentEntry {
+            slot,
+            id: self.ids[slot],
+        }
+    }
 }
 
 /// Without its entries: a memo never changes what is sent, so a state that holds one
@@ -249,7 +274,7 @@ impl std::fmt::Debug for SentMemo {
 
 /// Origin requests a [`SentMemo`] keeps (a simulated edge sends a handful of distinct
 /// ones over and over).
-const SENT_MEMO_SLOTS: usize = 16;
+pub const SENT_MEMO_SLOTS: usize = 16;
 /// Shared viewer requests a [`SentMemo`] links to their entries (several viewer
 /// requests, differing only in fields the edge drops, share one origin request).
 const SENT_MEMO_LINKS: usize = 32;
@@ -261,11 +286,21 @@ impl OriginFields {
     /// same method, scheme, host, target and kept fields (all the origin request is
     /// made of), else built and remembered there.
     pub fn request_in<'a>(&self, req: &'a Request, memo: &'a mut SentMemo) -> &'a Request {
+        self.request_in_entry(req, memo).0
+    }
+
+    /// [`OriginFields::request_in`], with the entry it comes from (its slot and
+    /// [`SentEntry::id`]); none when the forwarding is transparent (`req` itself).
+    pub fn request_in_entry<'a>(
+        &self,
+        req: &'a Request,
+        memo: &'a mut SentMemo,
+    ) -> (&'a Request, Option<SentEntry>) {
         if self.transparent {
-            return req;
+            return (req, None);
         }
         let slot = self.slot_for(req, memo);
-        &memo.entries[slot]
+        (&memo.entries[slot], Some(memo.entry(slot)))
     }
 
     /// [`OriginFields::request_in`] for a shared request: the browser model hands out
@@ -277,11 +312,21 @@ impl OriginFields {
         req: &'a Arc<Request>,
         memo: &'a mut SentMemo,
     ) -> &'a Request {
+        self.request_in_shared_entry(req, memo).0
+    }
+
+    /// [`OriginFields::request_in_shared`], with the entry it comes from, as
+    /// [`OriginFields::request_in_entry`] gives it.
+    pub fn request_in_shared_entry<'a>(
+        &self,
+        req: &'a Arc<Request>,
+        memo: &'a mut SentMemo,
+    ) -> (&'a Request, Option<SentEntry>) {
         if self.transparent {
-            return req;
+            return (req, None);
         }
         if let Some(&(_, slot)) = memo.links.iter().find(|(r, _)| Arc::ptr_eq(r, req)) {
-            return &memo.entries[slot];
+            return (&memo.entries[slot], Some(memo.entry(slot)));
         }
         let slot = self.slot_for(req, memo);
         let link = (req.clone(), slot);
@@ -291,7 +336,7 @@ impl OriginFields {
             memo.links[memo.next_link] = link;
             memo.next_link = (memo.next_link + 1) % SENT_MEMO_LINKS;
         }
-        &memo.entries[slot]
+        (&memo.entries[slot], Some(memo.entry(slot)))
     }
 
     /// The entry of `memo` that holds `req`'s origin request: found by comparing the
@@ -322,13 +367,17 @@ impl OriginFields {
             }
         }
         let built = self.request(req).into_owned();
+        let id = memo.built;
+        memo.built += 1;
         if memo.entries.len() < SENT_MEMO_SLOTS {
             memo.entries.push(built);
+            memo.ids.push(id);
             return memo.entries.len() - 1;
         }
         let slot = memo.next;
         memo.next = (slot + 1) % SENT_MEMO_SLOTS;
         memo.entries[slot] = built;
+        memo.ids[slot] = id;
         // the links to the request this one replaces would now name the wrong one
         memo.links.retain(|&(_, s)| s != slot);
         memo.next_link = memo.next_link.min(memo.links.len());
@@ -662,6 +711,66 @@ mod tests {
             }
         }
         assert_eq!(memo.entries.len(), 1);
+    }
+
+    /// Each origin request is handed out with its entry: the same request (met by its
+    /// fields or as a shared one) with the same slot and id, every newly built one with
+    /// an id never given before, also when it takes the slot of a replaced one; a
+    /// transparent edge sends the request itself, of no entry.
+    fn req_to(target: &str) -> Request {
+        let mut r = req();
+        r.target = target.into();
+        r
+    }
+
+    #[test]
+    fn entries_are_known_by_slot_and_id() {
+        let transparent = OriginFields::new(&Forward::default(), &[]);
+        let mut memo = SentMemo::default();
+        let r = req();
+        assert!(transparent.request_in_entry(&r, &mut memo).1.is_none());
+        let shared = Arc::new(req());
+        assert!(transparent
+            .request_in_shared_entry(&shared, &mut memo)
+            .1
+            .is_none());
+
+        let o = OriginFields::new(
+            &Forward {
+                headers: ForwardHeaders::Key,
+                strip: vec![],
+                add: vec![],
+            },
+            &[],
+        );
+        let mut ids = std::collections::HashMap::new();
+        let mut first = None;
+        for round in 0..3 {
+            for i in 0..SENT_MEMO_SLOTS + 3 {
+                let mut r = req();
+                r.target = format!("/t{i}");
+                let r = Arc::new(r);
+                let (sent, e) = o.request_in_shared_entry(&r, &mut memo);
+                let (sent, e) = (sent.clone(), e.expect("an entry"));
+                assert!(e.slot < SENT_MEMO_SLOTS);
+                assert_eq!(memo.entries[e.slot], sent);
+                assert_eq!(o.request_in_entry(&r, &mut memo).1, Some(e));
+                assert_eq!(o.request_in_shared_entry(&r, &mut memo).1, Some(e));
+                assert_eq!(o.request_in_entry(&req_to(&r.target), &mut memo).1, Some(e));
+                // an id names one built request only
+                let target = ids.entry(e.id).or_insert_with(|| sent.target.clone());
+                assert_eq!(*target, sent.target, "round {round}");
+                if round == 0 && i == 0 {
+                    first = Some(e);
+                }
+            }
+        }
+        // the first request was replaced long ago: built again, under a new id
+        let (_, again) = o.request_in_entry(&req_to("/t0"), &mut memo);
+        let (first, again) = (first.expect("the first"), again.expect("an entry"));
+        assert_ne!(again.id, first.id);
+        assert!(!ids.contains_key(&again.id));
+        assert_eq!(ids.len() as u64 + 1, memo.built);
     }
 
     /// Once the entries are full, a new origin request replaces the oldest in turn: the

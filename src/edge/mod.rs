@@ -719,17 +719,28 @@ fn make_keyed_variant(
     let values = vary::selecting_values(knobs.vary_compare, &spec, &req.headers);
     let secondary_hash = secondary_hash(&spec, &values);
     let secondary = vary::describe(&spec, &values);
+    thread_local! {
+        /// Where a stored variant's joined texts are put together before they are
+        /// copied into their shared allocation: one buffer for every store, instead of
+        /// a `String` built and dropped for each text.
+        static JOINED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    let joined = |parts: &[&str]| -> Arc<str> {
+        JOINED.with(|b| {
+            let mut b = b.borrow_mut();
+            b.clear();
+            parts.iter().for_each(|p| b.push_str(p));
+            Arc::from(b.as_str())
+        })
+    };
     let key: Arc<str> = if secondary.is_empty() {
         Arc::from(primary)
     } else {
-        // `primary [secondary]`, built without `format!` (one per stored variant)
-        let mut k = String::with_capacity(primary.len() + secondary.len() + 3);
-        k.push_str(primary);
-        k.push_str(" [");
-        k.push_str(&secondary);
-        k.push(']');
-        Arc::from(k)
+        // `primary [secondary]`, one per stored variant
+        joined(&[primary, " [", &secondary, "]"])
     };
+    // `scheme://host/target`, as `Request::url` writes it
+    let url = joined(&[&req.scheme, "://", &req.host, &req.target]);
     Ok(Variant {
         spec,
         values,
@@ -738,7 +749,7 @@ fn make_keyed_variant(
         freshness,
         tag,
         key,
-        url: Arc::from(req.url()),
+        url,
         secondary_hash,
     })
 }

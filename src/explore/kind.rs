@@ -183,7 +183,7 @@ impl<'a> Judged<'a> {
 
 /// [`classify`] from what it reads.
 pub fn classify_judged(sc: &Scenario, steps: &[Step], r: &Judged<'_>) -> Option<Finding> {
-    let (p, key) = kind_key(sc, steps, r)?;
+    let (p, key) = kind_key(sc, |i| steps.get(i), r)?;
     Some(Finding {
         step: r.index,
         poisoned_by: p,
@@ -191,14 +191,19 @@ pub fn classify_judged(sc: &Scenario, steps: &[Step], r: &Judged<'_>) -> Option<
     })
 }
 
-/// The poisoning step and what the kind of a cache-induced step is made of.
-fn kind_key<'s>(sc: &Scenario, steps: &'s [Step], r: &Judged<'_>) -> Option<(usize, KindKey<'s>)> {
+/// The poisoning step and what the kind of a cache-induced step is made of; `step`
+/// gives the session's step by index (only its client, mode and method are read).
+fn kind_key<'s>(
+    sc: &Scenario,
+    step: impl Fn(usize) -> Option<&'s Step>,
+    r: &Judged<'_>,
+) -> Option<(usize, KindKey<'s>)> {
     if !r.cache_induced {
         return None;
     }
     let p = r.poisoned_by?;
-    let victim_step = steps.get(r.index)?;
-    let poison_step = steps.get(p)?;
+    let victim_step = step(r.index)?;
+    let poison_step = step(p)?;
     let (victim, poisoner) = if r.verdict.in_preflight {
         let poisoner = if poison_step.method == "OPTIONS" {
             Shape::of(sc, poison_step)
@@ -242,7 +247,18 @@ impl Kinds {
 
     /// [`classify_judged`], the kind copied when it was built before.
     pub fn classify(&mut self, sc: &Scenario, steps: &[Step], r: &Judged<'_>) -> Option<Finding> {
-        let (p, key) = kind_key(sc, steps, r)?;
+        self.classify_by(sc, |i| steps.get(i), r)
+    }
+
+    /// [`Kinds::classify`] with the session's steps given by index (`step`), wherever
+    /// they are kept.
+    pub fn classify_by<'s>(
+        &mut self,
+        sc: &Scenario,
+        step: impl Fn(usize) -> Option<&'s Step>,
+        r: &Judged<'_>,
+    ) -> Option<Finding> {
+        let (p, key) = kind_key(sc, step, r)?;
         let known = self.known.iter().find(|(b, reason, poisoner, victim, _)| {
             *b == key.blocked
                 && *reason == key.reason

@@ -407,23 +407,44 @@ impl<'a> Explorer<'a> {
     /// Each step is run for its attribution alone (no report is built); the poisoned
     /// ones are classified.
     pub fn sample(&mut self, session: &Session) -> Option<Vec<Finding>> {
-        self.run_with(session, Keep::FromFailure, attribution, |_, _, _, _| false);
+        // When every step of the session has its place in the step cache (nearly
+        // always), the run leaves each there, and a kind reads only a step's client,
+        // mode and method (not its time): the poisoned steps are classified from the
+        // cache, and no step is copied.
+        let cached = session
+            .steps
+            .iter()
+            .all(|s| self.steps.get(cache_index(&self.pool, s)).is_some());
+        let keep = if cached {
+            Keep::None
+        } else {
+            Keep::FromFailure
+        };
+        self.run_with(session, keep, attribution, |_, _, _, _| false);
         if self.poisoned.is_empty() {
             return None;
         }
         let Explorer {
             scratch,
+            pool,
+            steps,
             last_steps,
             poisoned,
             kinds,
             ..
         } = self;
+        let step = |i: usize| -> Option<&Step> {
+            if cached {
+                let s = session.steps.get(i)?;
+                steps.get(cache_index(pool, s))?.as_ref()
+            } else {
+                last_steps.get(i)
+            }
+        };
         Some(
             poisoned
                 .iter()
-                .filter_map(|(i, a)| {
-                    kinds.classify(scratch, last_steps, &Judged::attributed(*i, a))
-                })
+                .filter_map(|(i, a)| kinds.classify_by(scratch, step, &Judged::attributed(*i, a)))
                 .collect(),
         )
     }

@@ -466,3 +466,32 @@ fn steps_simulated_are_the_sessions_steps() {
         assert_eq!(e.steps_simulated, want, "{jobs} thread(s)");
     }
 }
+
+/// Sampling classifies the poisoned steps from the step cache when every step has its
+/// place there, and from the steps it kept otherwise: the same findings either way, and
+/// those of a full run.
+#[test]
+fn sampling_finds_the_same_with_or_without_the_step_cache() {
+    for name in ["preflight-and-no-origin.yaml", "reflect-without-vary.yaml"] {
+        let sc = load(name);
+        let mut cached = Explorer::new(&sc).unwrap();
+        let mut uncached = Explorer::new(&sc).unwrap();
+        uncached.steps = Vec::new();
+        let strategy = cached.pool().strategy(1, 10);
+        let mut found = 0;
+        for case in 0..200 {
+            let s = session_tree(&strategy, 7, case).current();
+            let a = cached.sample(&s).map(|f| format!("{f:?}"));
+            // every step had its place in the cache: none was copied
+            assert!(cached.last_steps.is_empty(), "{name} case {case}");
+            let b = uncached.sample(&s).map(|f| format!("{f:?}"));
+            assert_eq!(a, b, "{name} case {case}");
+            assert!(uncached.last_steps.len() >= s.steps.len() || a.is_none());
+            if a.is_some() {
+                found += 1;
+                assert_eq!(a, Some(format!("{:?}", cached.findings(&s))));
+            }
+        }
+        assert!(found > 10, "{name}: {found} sessions with findings");
+    }
+}

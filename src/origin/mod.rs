@@ -409,6 +409,34 @@ impl OriginModel {
         }
     }
 
+    /// [`OriginModel::respond`] to `req` at `now`, given `earlier`, this model's answer to
+    /// the same request at `then`. Without error windows an answer depends on the time
+    /// only through its `Date`, which every answer carries as its first field: at the
+    /// same second it is `earlier` itself, at another a copy with that date. (A copy
+    /// allocates what `respond` would, but skips the route, the policy and the joined
+    /// lists; the simulator asks the same few requests over and over.) The exception is
+    /// `If-Modified-Since`, which a route without `Last-Modified` compares with the
+    /// answer's `Date`: such a request is answered afresh.
+    pub fn respond_again(
+        &self,
+        req: &Request,
+        now: Timestamp,
+        earlier: &Arc<Response>,
+        then: Timestamp,
+    ) -> Arc<Response> {
+        if self.answers_change_with_time() || req.headers.contains("if-modified-since") {
+            return Arc::new(self.respond(req, now));
+        }
+        if now.secs() == then.secs() {
+            return earlier.clone();
+        }
+        Arc::new(Response {
+            status: earlier.status,
+            headers: earlier.headers.with_first_value(now.http_date()),
+            body: earlier.body.clone(),
+        })
+    }
+
     /// The `304` for a route whose conditional matched: the validators, `Date` and
     /// `Cache-Control` (RFC 9110 §15.4.5), and the CORS headers when the route sends them.
     fn not_modified(
@@ -700,6 +728,78 @@ mod tests {
             m.respond(&req("GET", "/api/data", &[]), SIM_EPOCH).status,
             200
         );
+    }
+
+    /// An answer derived from an earlier one to the same request is the one worked out
+    /// afresh: for a preflight, actual requests, `HEAD`, conditionals (a 304 by
+    /// `If-None-Match`, and by `If-Modified-Since`, which compares with the `Date`), a
+    /// 404, a 405 and a redirected `OPTIONS`; at the same second, at another second and
+    /// on another day; without error windows, then inside and outside one.
+    #[test]
+    fn answers_again_are_the_answers_afresh() {
+        let mut m = model(AllowOrigins::ReflectAny, VaryOrigin::WhenOrigin);
+        m.routes[0].headers.append("etag", "\"v1\"");
+        m.routes.push(Route {
+            path: "/moved".into(),
+            status: 301,
+            headers: Headers::from_pairs([("location", "/api/data")]),
+            redirect_options: true,
+            ..m.routes[0].clone()
+        });
+        let t0 = SIM_EPOCH.plus_ms(500);
+        let ims = t0.http_date();
+        let a = ("origin", "https://a");
+        let reqs = [
+            req(
+                "OPTIONS",
+                "/api/data",
+                &[
+                    a,
+                    ("access-control-request-method", "PUT"),
+                    ("access-control-request-headers", "content-type"),
+                ],
+            ),
+            req("GET", "/api/data", &[a]),
+            req("HEAD", "/api/data", &[]),
+            req("GET", "/api/data", &[("if-none-match", "\"v1\"")]),
+            req("GET", "/api/data", &[("if-modified-since", &ims)]),
+            req("GET", "/nowhere", &[]),
+            req("DELETE", "/api/data", &[]),
+            req("OPTIONS", "/moved", &[a]),
+        ];
+        let times = [
+            t0,
+            t0.plus_ms(400),
+            t0.plus_ms(1_000),
+            t0.plus_secs(86_400 + 7),
+        ];
+        for windows in [false, true] {
+            if windows {
+                m.routes[0].errors.push(ErrorWindow {
+                    status: 503,
+                    from_ms: 1_000,
+                    until_ms: Some(1_600),
+                    cache_control: None,
+                    cors: false,
+                    body: Arc::from(&b"down"[..]),
+                });
+            }
+            for r in &reqs {
+                for &then in &times {
+                    let earlier = Arc::new(m.respond(r, then));
+                    for &now in &times {
+                        let again = m.respond_again(r, now, &earlier, then);
+                        let what = format!("{} {} at {now:?} after {then:?}", r.method, r.target);
+                        assert_eq!(*again, m.respond(r, now), "{what}");
+                        // the same second is the earlier answer itself
+                        let fresh = windows || r.headers.contains("if-modified-since");
+                        if now.secs() == then.secs() && !fresh {
+                            assert!(Arc::ptr_eq(&again, &earlier), "{what}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -33,6 +33,19 @@ pub trait Upstream {
     fn is_pure(&self) -> bool {
         false
     }
+    /// [`Upstream::respond`] to `req` at `now`, given `earlier`, this upstream's answer
+    /// to the same request at `then` (what the edge remembers of the origin requests it
+    /// sends again and again). By default the request is answered afresh.
+    fn respond_again(
+        &mut self,
+        req: &Request,
+        now: Timestamp,
+        earlier: &Arc<Response>,
+        then: Timestamp,
+    ) -> Arc<Response> {
+        let _ = (earlier, then);
+        Arc::new(self.respond(req, now))
+    }
 }
 
 impl Upstream for OriginModel {
@@ -47,6 +60,15 @@ impl Upstream for OriginModel {
     fn is_pure(&self) -> bool {
         !self.answers_change_with_time()
     }
+    fn respond_again(
+        &mut self,
+        req: &Request,
+        now: Timestamp,
+        earlier: &Arc<Response>,
+        then: Timestamp,
+    ) -> Arc<Response> {
+        OriginModel::respond_again(self, req, now, earlier, then)
+    }
 }
 
 /// The edge: one cache per POP and an optional shield behind them.
@@ -58,6 +80,40 @@ pub struct Edge {
     fwd: Arc<edge::forward::OriginFields>,
     /// Origin requests built with `fwd`, handed out again for the same request.
     sent: edge::forward::SentMemo,
+    /// The upstream's last answer to each entry of `sent` (by slot), with the entry's
+    /// id and when it was asked: [`Upstream::respond_again`] derives the next one.
+    answers: Answers,
+}
+
+/// The upstream's last answers to the origin requests the edge sends again and again.
+#[derive(Clone, Default)]
+struct Answers {
+    /// By the request's slot in the edge's [`edge::forward::SentMemo`], with the
+    /// entry's id (a replaced entry's slot holds another request's answer).
+    by_entry: Vec<Option<(u64, LastAnswer)>>,
+    /// A transparent edge sends the viewer's request itself: the browser model's shared
+    /// one, known by its address (held here, so the address stays its own).
+    by_request: Vec<(Arc<Request>, LastAnswer)>,
+    /// The `by_request` answer the next new one replaces once full.
+    next: usize,
+}
+
+/// Shared requests whose last answers [`Answers`] keeps.
+const ANSWERED_REQUESTS: usize = 16;
+
+/// Without its answers: they only spare work, so a state that holds some reads the same
+/// whatever they are.
+impl std::fmt::Debug for Answers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Answers")
+    }
+}
+
+/// What [`Answers`] keeps of one origin request: when it was asked and what came back.
+#[derive(Clone)]
+struct LastAnswer {
+    at: Timestamp,
+    response: Arc<Response>,
 }
 
 impl Edge {
@@ -71,6 +127,7 @@ impl Edge {
             shield: knobs.shield.then(|| Cache::new(k.clone())),
             fwd: Arc::new(origin_fields(knobs)),
             sent: Default::default(),
+            answers: Answers::default(),
         }
     }
 
@@ -188,8 +245,13 @@ impl Edge {
         plan: edge::ForwardPlan,
     ) -> EdgeAnswer {
         if plan.pass {
-            let sent = origin_request(&self.fwd, req, shared, &mut self.sent);
-            let resp = Arc::new(up.respond(sent, now));
+            let resp = ask_origin(
+                up,
+                (&self.fwd, &mut self.sent, &mut self.answers),
+                req,
+                shared,
+                now,
+            );
             let done = now.plus_ms(up.latency_ms());
             self.invalidate_after(req, &resp);
             let key = Arc::from(plan.key);
@@ -274,13 +336,10 @@ impl Edge {
         tag: Tag,
     ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
         // built only when the origin is asked (a shield hit never is)
-        let (fwd, memo) = (&self.fwd, &mut self.sent);
+        let (fwd, memo, answers) = (&self.fwd, &mut self.sent, &mut self.answers);
         let mut origin = |up: &mut dyn Upstream| {
-            let sent = origin_request(fwd, req, shared, memo);
-            (
-                Arc::new(up.respond(sent, now)),
-                now.plus_ms(up.latency_ms()),
-            )
+            let resp = ask_origin(up, (fwd, &mut *memo, &mut *answers), req, shared, now);
+            (resp, now.plus_ms(up.latency_ms()))
         };
         let Some(shield) = self.shield.as_mut() else {
             let (r, d) = origin(up);
@@ -319,18 +378,60 @@ fn origin_fields(k: &Knobs) -> edge::forward::OriginFields {
     edge::forward::OriginFields::new(&k.forward, &k.key_headers)
 }
 
-/// What the origin receives for `req` (`shared`, when given, is `req` itself), from
-/// `memo` when built before.
-fn origin_request<'a>(
-    fwd: &edge::forward::OriginFields,
-    req: &'a Request,
-    shared: Option<&'a Arc<Request>>,
-    memo: &'a mut edge::forward::SentMemo,
-) -> &'a Request {
-    match shared {
-        Some(r) => fwd.request_in_shared(r, memo),
-        None => fwd.request_in(req, memo),
+/// The upstream's answer to what the origin receives for `req` (`shared`, when given,
+/// is `req` itself): that request from `memo` when built before, and the answer derived
+/// from the last one to the same request when `answers` holds it.
+fn ask_origin(
+    up: &mut dyn Upstream,
+    (fwd, memo, answers): (
+        &edge::forward::OriginFields,
+        &mut edge::forward::SentMemo,
+        &mut Answers,
+    ),
+    req: &Request,
+    shared: Option<&Arc<Request>>,
+    now: Timestamp,
+) -> Arc<Response> {
+    let (sent, entry) = match shared {
+        Some(r) => fwd.request_in_shared_entry(r, memo),
+        None => fwd.request_in_entry(req, memo),
+    };
+    let again = |up: &mut dyn Upstream, last: Option<&LastAnswer>| match last {
+        Some(l) => up.respond_again(sent, now, &l.response, l.at),
+        None => Arc::new(up.respond(sent, now)),
+    };
+    let answered = |resp: &Arc<Response>| LastAnswer {
+        at: now,
+        response: resp.clone(),
+    };
+    if let Some(entry) = entry {
+        if answers.by_entry.len() <= entry.slot {
+            answers.by_entry.resize(entry.slot + 1, None);
+        }
+        let last = &mut answers.by_entry[entry.slot];
+        let resp = again(up, last.as_ref().filter(|l| l.0 == entry.id).map(|l| &l.1));
+        *last = Some((entry.id, answered(&resp)));
+        return resp;
     }
+    // a transparent edge sends `req` itself: known by its address when shared
+    let Some(r) = shared else {
+        return Arc::new(up.respond(sent, now));
+    };
+    let known = answers
+        .by_request
+        .iter()
+        .position(|(k, _)| Arc::ptr_eq(k, r));
+    let resp = again(up, known.map(|i| &answers.by_request[i].1));
+    let kept = (r.clone(), answered(&resp));
+    match known {
+        Some(i) => answers.by_request[i] = kept,
+        None if answers.by_request.len() < ANSWERED_REQUESTS => answers.by_request.push(kept),
+        None => {
+            answers.by_request[answers.next] = kept;
+            answers.next = (answers.next + 1) % ANSWERED_REQUESTS;
+        }
+    }
+    resp
 }
 
 /// When a forward was sent and came back, and what the shield did with it.
@@ -661,6 +762,9 @@ pub struct SimParts {
     spare: Option<Fetch>,
     /// The reports' shared text (the same clients and URLs session after session).
     text: ReportText,
+    /// [`reuse_forwarded`] of the knobs, worked out once (it asks the forwarding about
+    /// three fields, ~870 instructions, more than a short session's other set-up).
+    reuse_forwarded: bool,
 }
 
 impl Edge {
@@ -670,12 +774,14 @@ impl Edge {
         k: &Arc<Knobs>,
         fwd: Arc<edge::forward::OriginFields>,
         sent: edge::forward::SentMemo,
+        answers: Answers,
     ) -> Edge {
         Edge {
             pops: (0..k.pops.max(1)).map(|_| Cache::new(k.clone())).collect(),
             shield: k.shield.then(|| Cache::new(k.clone())),
             fwd,
             sent,
+            answers,
         }
     }
 }
@@ -685,8 +791,14 @@ impl SimParts {
     pub fn new(sc: &Scenario, knobs: &Knobs) -> SimParts {
         let (browsers, user_of) = browsers_of(sc);
         let knobs = Arc::new(knobs.clone());
+        let reuse = reuse_forwarded(&knobs);
         SimParts {
-            edge: Edge::with_shared(&knobs, Arc::new(origin_fields(&knobs)), Default::default()),
+            edge: Edge::with_shared(
+                &knobs,
+                Arc::new(origin_fields(&knobs)),
+                Default::default(),
+                Answers::default(),
+            ),
             knobs,
             fresh: browsers.clone(),
             browsers,
@@ -695,6 +807,7 @@ impl SimParts {
             scratch: None,
             spare: None,
             text: ReportText::default(),
+            reuse_forwarded: reuse,
         }
     }
 
@@ -702,9 +815,11 @@ impl SimParts {
     /// built. The remembered counterfactual verdicts (valid for the same pure upstream)
     /// and the fetch buffers are kept.
     pub fn reset(&mut self) {
-        // the forwarding and the origin requests it built stay valid for the same knobs
+        // the forwarding and the origin requests it built stay valid for the same knobs,
+        // and the upstream's answers to them for the same pure upstream
         let sent = std::mem::take(&mut self.edge.sent);
-        self.edge = Edge::with_shared(&self.knobs, self.edge.fwd.clone(), sent);
+        let answers = std::mem::take(&mut self.edge.answers);
+        self.edge = Edge::with_shared(&self.knobs, self.edge.fwd.clone(), sent, answers);
         self.browsers.clone_from(&self.fresh);
     }
 
@@ -729,7 +844,9 @@ impl<'a> Sim<'a> {
             scratch,
             spare,
             text,
+            reuse_forwarded,
         } = parts;
+        debug_assert_eq!(reuse_forwarded, self::reuse_forwarded(knobs));
         let sim = Sim {
             sc,
             knobs,
@@ -741,7 +858,7 @@ impl<'a> Sim<'a> {
             spare,
             text,
             sent: Vec::new(),
-            reuse_forwarded: reuse_forwarded(knobs),
+            reuse_forwarded,
         };
         (sim, Kept { shared, fresh })
     }
@@ -758,6 +875,7 @@ impl<'a> Sim<'a> {
             scratch: self.scratch,
             spare: self.spare,
             text: self.text,
+            reuse_forwarded: self.reuse_forwarded,
         }
     }
 }

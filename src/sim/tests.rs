@@ -329,3 +329,183 @@ fn a_shared_request_revalidates_with_its_validators() {
     assert!(got.iter().all(|g| g.headers.get("x-drop").is_none()));
     assert_eq!(*got, plain.1 .0);
 }
+
+/// An upstream that says whether it was asked afresh or given its earlier answer (and
+/// which: the `x-n` of that answer, and when it was asked).
+#[derive(Default)]
+struct Again {
+    fresh: u32,
+    again: Vec<(String, Timestamp)>,
+}
+
+impl Upstream for Again {
+    fn respond(&mut self, req: &Request, now: Timestamp) -> Response {
+        self.fresh += 1;
+        let mut h = crate::fields::Headers::new();
+        h.append("date", &now.http_date());
+        h.append("cache-control", "no-store");
+        h.append("x-n", &self.fresh.to_string());
+        h.append("x-for", &format!("{} {}", req.method, req.target));
+        Response::new(200, h)
+    }
+    fn latency_ms(&self) -> u64 {
+        0
+    }
+    fn respond_again(
+        &mut self,
+        req: &Request,
+        now: Timestamp,
+        earlier: &Arc<Response>,
+        then: Timestamp,
+    ) -> Arc<Response> {
+        let n = earlier.headers.get("x-n").unwrap_or("").to_string();
+        let asked = format!("{} {}", req.method, req.target);
+        assert_eq!(earlier.headers.get("x-for"), Some(asked.as_str()));
+        self.again.push((n, then));
+        Arc::new(self.respond(req, now))
+    }
+}
+
+/// The edge hands the upstream its last answer to the same origin request, forwarded
+/// (a miss) or passed, and nothing for a request it has not asked before, nor once that
+/// request's entry was replaced by others (its slot then holds another's answer). A
+/// transparent edge knows a shared request by its address, the oldest forgotten first,
+/// and a copy not at all.
+#[test]
+fn the_upstream_gets_its_last_answer_to_the_same_request() {
+    let mut k = Knobs::rfc9111();
+    k.forward = edge::forward::Forward {
+        headers: edge::forward::ForwardHeaders::All,
+        strip: vec!["x-drop".into()],
+        add: vec![],
+    };
+    let get = |target: &str| {
+        Arc::new(Request::fixture(
+            "GET",
+            "api",
+            target,
+            &[("x-drop", target), ("accept", "*/*")],
+        ))
+    };
+    let post = Arc::new(Request::fixture("POST", "api", "/a", &[]));
+    let t = |s: u64| crate::time::SIM_EPOCH.plus_secs(s);
+    let mut edge = Edge::new(&k);
+    let mut up = Again::default();
+    let a = get("/a");
+    edge.exchange_shared(&mut up, &a, 0, t(0), 0);
+    assert_eq!((up.fresh, up.again.len()), (1, 0));
+    // as a copy (not the shared request), with another dropped field: the same request
+    let mut copy = Request::clone(&a);
+    copy.headers.insert("x-drop", "other");
+    edge.exchange(&mut up, &copy, 0, t(1), 1);
+    assert_eq!(up.again, [("1".to_string(), t(0))]);
+    edge.exchange_shared(&mut up, &post, 0, t(2), 2);
+    edge.exchange_shared(&mut up, &a, 0, t(3), 3);
+    edge.exchange_shared(&mut up, &post, 0, t(4), 4);
+    assert_eq!(
+        up.again[1..],
+        [("2".to_string(), t(1)), ("3".to_string(), t(2))]
+    );
+    // as many other requests as the memo holds: `/a`'s entry goes
+    let before = up.again.len();
+    for i in 0..edge::forward::SENT_MEMO_SLOTS {
+        edge.exchange_shared(&mut up, &get(&format!("/f{i}")), 0, t(5), 5);
+    }
+    assert_eq!(up.again.len(), before);
+    edge.exchange_shared(&mut up, &a, 0, t(6), 6);
+    assert_eq!(
+        up.again.len(),
+        before,
+        "a replaced entry's slot answers another"
+    );
+    edge.exchange_shared(&mut up, &a, 0, t(7), 7);
+    assert_eq!(
+        up.again.last(),
+        Some(&(up.fresh.saturating_sub(1).to_string(), t(6)))
+    );
+
+    // transparent: the shared request itself is known by its address, a copy is not
+    let mut plain = Edge::new(&Knobs::rfc9111());
+    let mut up = Again::default();
+    for s in 0..3 {
+        plain.exchange_shared(&mut up, &a, 0, t(s), s as Tag);
+    }
+    assert_eq!(up.again, [("1".to_string(), t(0)), ("2".to_string(), t(1))]);
+    plain.exchange(&mut up, &copy, 0, t(3), 3);
+    assert_eq!((up.fresh, up.again.len()), (4, 2));
+    // as many other shared requests as are kept: the oldest, `a`, goes first
+    let others: Vec<_> = (0..super::ANSWERED_REQUESTS)
+        .map(|i| get(&format!("/g{i}")))
+        .collect();
+    for (i, o) in others.iter().enumerate() {
+        plain.exchange_shared(&mut up, o, 0, t(4), 4);
+        assert_eq!(up.again.len(), 2, "{i}");
+    }
+    plain.exchange_shared(&mut up, &a, 0, t(5), 5);
+    assert_eq!(up.again.len(), 2, "forgotten");
+    // `a` took the place of the oldest other: the second other is still known
+    plain.exchange_shared(&mut up, &others[1], 0, t(6), 6);
+    assert_eq!(up.again.len(), 3);
+    plain.exchange_shared(&mut up, &others[0], 0, t(7), 7);
+    assert_eq!(up.again.len(), 3, "replaced by `a`");
+}
+
+/// A stored variant names its URL and its key (`primary [secondary]`, or the primary
+/// alone without selecting fields) as the request's own texts, store after store: the
+/// texts put together for one are not left in the next.
+#[test]
+fn stored_variants_name_their_url_and_key() {
+    let k = Knobs::rfc9111();
+    let resp = |vary: bool| {
+        let mut h = crate::fields::Headers::new();
+        h.append("cache-control", "max-age=60");
+        if vary {
+            h.append("vary", "Origin");
+        }
+        Arc::new(Response::new(200, h))
+    };
+    for round in 0..2 {
+        for (target, origin, vary) in [
+            ("/a", "https://x.example", true),
+            ("/bb?q=1", "https://y.example", true),
+            ("/a", "https://x.example", false),
+            ("/", "https://zz.example", true),
+        ] {
+            let req = Request::fixture("GET", "api.example", target, &[("origin", origin)]);
+            let v = edge::make_variant(&k, &req, resp(vary), crate::time::SIM_EPOCH, 0)
+                .expect("stored");
+            assert_eq!(*v.url, req.url(), "round {round}");
+            let primary = edge::primary_key(&k, &req);
+            let want = if vary {
+                let secondary = edge::vary::describe(&v.spec, &v.values);
+                assert!(!secondary.is_empty());
+                format!("{primary} [{secondary}]")
+            } else {
+                primary
+            };
+            assert_eq!(*v.key, want, "round {round}");
+        }
+    }
+}
+
+/// The parts of a simulator remember whether forwarded answers stand for the direct
+/// exchange as the knobs say, for profiles that forward the CORS fields and for those
+/// that drop them, and a `Sim` made from the parts uses it.
+#[test]
+fn parts_know_whether_forwarded_answers_are_reused() {
+    let sc = parse("t.yaml", crate::scenario::tests_support::PRODUCT_EXAMPLE).unwrap();
+    let mut seen = (false, false);
+    for p in crate::profile::builtin_profiles() {
+        let want = reuse_forwarded(&p.knobs);
+        let parts = SimParts::new(&sc, &p.knobs);
+        assert_eq!(parts.reuse_forwarded, want, "{}", p.name);
+        let (sim, _) = Sim::from_parts(&sc, &p.knobs, parts);
+        assert_eq!(sim.reuse_forwarded, want, "{}", p.name);
+        if want {
+            seen.0 = true;
+        } else {
+            seen.1 = true;
+        }
+    }
+    assert_eq!(seen, (true, true), "both kinds of profile");
+}
