@@ -237,10 +237,11 @@ const SEEN_SLOTS: usize = 4096;
 /// and the wire's buffer, which the map's values keep alive after the store drops it.
 fn member_bytes(wire: &Wire, map: &HeaderMap) -> usize {
     // `http`'s bucket list (a name and a value, the name's hash and the links to its
-    // extra values: not public, rounded up) and its index (a 4-byte position per slot,
-    // a power of two at least 4/3 of the capacity), in the allocator's classes
+    // extra values: not public, rounded up) and its index (a 4-byte position per slot:
+    // a power of two slots, of which the capacity is three quarters), in the
+    // allocator's classes
     let bucket = size_of::<HeaderName>() + size_of::<HeaderValue>() + 32;
-    let index = (map.capacity() + map.capacity() / 3).next_power_of_two() * 4;
+    let index = map.capacity().next_power_of_two() * 4;
     block(map.len() * bucket) + block(index) + wire.block_len() + MEMBER_FIXED
 }
 
