@@ -53,14 +53,17 @@ impl Request {
 
     /// `scheme://host/target`.
     pub fn url(&self) -> String {
-        // built by hand: the edge stores one per variant, and `format!` costs more
-        let mut s =
-            String::with_capacity(self.scheme.len() + 3 + self.host.len() + self.target.len());
-        s.push_str(&self.scheme);
-        s.push_str("://");
-        s.push_str(&self.host);
-        s.push_str(&self.target);
+        // built by hand: `format!` costs more
+        let parts = self.url_parts();
+        let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        parts.iter().for_each(|p| s.push_str(p));
         s
+    }
+
+    /// The texts [`Request::url`] joins, in order (for a caller that joins them into a
+    /// buffer of its own).
+    pub fn url_parts(&self) -> [&str; 4] {
+        [&self.scheme, "://", &self.host, &self.target]
     }
 }
 

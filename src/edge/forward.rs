@@ -570,6 +570,16 @@ mod tests {
         OriginFields::new(&f, &["accept".to_string()])
     }
 
+    /// A forwarding that sends the cache key's fields only (none, with no key headers).
+    fn key_forwarding() -> OriginFields {
+        let f = Forward {
+            headers: ForwardHeaders::Key,
+            strip: vec![],
+            add: vec![],
+        };
+        OriginFields::new(&f, &[])
+    }
+
     /// A remembered origin request is the one [`OriginFields::request`] builds, for
     /// requests that differ in a kept field, in a dropped one, in the target, over more
     /// distinct requests than the memo keeps (slots reused).
@@ -687,12 +697,7 @@ mod tests {
     /// `SENT_MEMO_LINKS` shared requests met are all linked.
     #[test]
     fn the_oldest_link_is_replaced() {
-        let f = Forward {
-            headers: ForwardHeaders::Key,
-            strip: vec![],
-            add: vec![],
-        };
-        let o = OriginFields::new(&f, &[]);
+        let o = key_forwarding();
         let mut memo = SentMemo::default();
         // one origin request (no field is kept), so no entry is ever replaced
         let reqs: Vec<Arc<Request>> = (0..3 * SENT_MEMO_LINKS)
@@ -735,14 +740,7 @@ mod tests {
             .1
             .is_none());
 
-        let o = OriginFields::new(
-            &Forward {
-                headers: ForwardHeaders::Key,
-                strip: vec![],
-                add: vec![],
-            },
-            &[],
-        );
+        let o = key_forwarding();
         let mut ids = std::collections::HashMap::new();
         let mut first = None;
         for round in 0..3 {
@@ -777,14 +775,7 @@ mod tests {
     /// last `SENT_MEMO_SLOTS` distinct ones built are all kept.
     #[test]
     fn the_oldest_entry_is_replaced() {
-        let o = OriginFields::new(
-            &Forward {
-                headers: ForwardHeaders::Key,
-                strip: vec![],
-                add: vec![],
-            },
-            &[],
-        );
+        let o = key_forwarding();
         let mut memo = SentMemo::default();
         for i in 0..3 * SENT_MEMO_SLOTS {
             let mut r = req();

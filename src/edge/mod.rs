@@ -333,24 +333,21 @@ fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnM
         VaryCompare::Combine => {
             let mut present = false;
             let mut first = true;
+            let mut member = |m: &str| {
+                if !first {
+                    f(b",");
+                }
+                first = false;
+                f(m.as_bytes());
+            };
             for line in req.get_all(name) {
                 present = true;
                 // one member with nothing around it (an `Origin`, a method) is the
                 // line itself: no splitting (~150 instructions a line)
                 if is_bare_member(line) {
-                    if !first {
-                        f(b",");
-                    }
-                    first = false;
-                    f(line.as_bytes());
-                    continue;
-                }
-                for m in crate::fields::split_list(line) {
-                    if !first {
-                        f(b",");
-                    }
-                    first = false;
-                    f(m.as_bytes());
+                    member(line);
+                } else {
+                    crate::fields::split_list(line).for_each(&mut member);
                 }
             }
             present
@@ -739,8 +736,7 @@ fn make_keyed_variant(
         // `primary [secondary]`, one per stored variant
         joined(&[primary, " [", &secondary, "]"])
     };
-    // `scheme://host/target`, as `Request::url` writes it
-    let url = joined(&[&req.scheme, "://", &req.host, &req.target]);
+    let url = joined(&req.url_parts());
     Ok(Variant {
         spec,
         values,
