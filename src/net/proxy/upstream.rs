@@ -1,36 +1,50 @@
-//! The upstream side: a pooled hyper client, hop-by-hop field removal (RFC 9110 §7.6.1),
-//! the faults a client sees as 502/504, and [`TeeBody`], which streams an upstream body to
-//! the client while keeping a copy, and reports at the end whether it arrived whole.
+//! The upstream side: a keep-alive connection pool per worker thread, hop-by-hop field
+//! removal (RFC 9110 §7.6.1), the faults a client sees as 502/504, and [`TeeBody`], which
+//! streams an upstream body to the client while keeping a copy, and reports at the end
+//! whether it arrived whole.
 
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::Authority;
 use http_body_util::{Either, Empty, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use std::cell::RefCell;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A request body going upstream: the client's (capped) or none.
 pub type UpBody = Either<Limited<Incoming>, Empty<Bytes>>;
 
-type Pool = Client<HttpConnector, UpBody>;
+/// How long a connection may sit idle in a pool before it is closed (as `hyper-util`'s
+/// pool did before; nginx's `keepalive_timeout` for upstreams is 60 s, Varnish's
+/// `backend_idle_timeout` 60 s: an origin that closes sooner is noticed at checkout).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The upstream client: a keep-alive pool per thread.
+/// How many idle connections a pool keeps; past that, the longest idle is closed.
+const MAX_IDLE: usize = 256;
+
+/// The upstream client: a pool of keep-alive HTTP/1.1 connections per worker thread.
 ///
-/// The proxy runs one single-threaded runtime per worker thread. hyper's pool drives
-/// each connection from a task on the runtime that opened it, so one pool shared by all
-/// workers hands a worker connections driven by another worker's thread: every request
-/// and every body frame then crosses threads (a wakeup through the other runtime's
-/// eventfd). With a pool per thread, a miss is handled start to end on one thread, as a
-/// hit is.
+/// The proxy runs one single-threaded runtime per worker thread, and a connection is
+/// driven by a task on the runtime that opened it. One pool shared by all workers would
+/// hand a worker connections driven by another worker's thread: every request and every
+/// body frame would then cross threads (a wakeup through the other runtime's eventfd).
+/// With a pool per thread, a miss is handled start to end on one thread, as a hit is.
+///
+/// The pool is this module's own rather than `hyper-util`'s general client: the proxy
+/// talks to one upstream over plain HTTP/1.1, and the general client's checkout (a
+/// SipHash map keyed by scheme and authority, a race between waiting for an idle
+/// connection and dialling a new one, boxed futures, connection metadata per request)
+/// cost ~7,000 instructions per miss (`benches/load/README.md`, session 15).
 pub struct UpClient {
     id: u64,
     connect_timeout: Duration,
+    idle_timeout: Duration,
 }
 
 impl std::fmt::Debug for UpClient {
@@ -41,53 +55,246 @@ impl std::fmt::Debug for UpClient {
     }
 }
 
+/// A connection waiting for its next request.
+struct Idle {
+    sender: SendRequest<UpBody>,
+    authority: Authority,
+    /// When it went idle.
+    since: Instant,
+}
+
+/// One client's idle connections on one thread, longest idle first.
+#[derive(Default)]
+struct Pool {
+    idle: Vec<Idle>,
+    /// Whether a task is closing this pool's connections as they time out ([`reap`]).
+    reaping: bool,
+}
+
+impl Pool {
+    /// Closes the connections idle for `timeout` or more at `now`, and those the upstream
+    /// closed.
+    fn prune(&mut self, now: Instant, timeout: Duration) {
+        self.idle
+            .retain(|c| now.duration_since(c.since) < timeout && !c.sender.is_closed());
+    }
+
+    /// The most recently idle connection to `authority` that is ready for a request.
+    /// Connections the upstream closed are dropped on the way.
+    fn take(&mut self, authority: &Authority) -> Option<SendRequest<UpBody>> {
+        let mut i = self.idle.len();
+        while i > 0 {
+            i -= 1;
+            let c = &self.idle[i];
+            if c.sender.is_closed() {
+                self.idle.remove(i);
+            } else if c.sender.is_ready() && c.authority == *authority {
+                return Some(self.idle.remove(i).sender);
+            }
+        }
+        None
+    }
+
+    /// Keeps `sender` for the next request; `true` when the pool has no reaper yet.
+    fn put(&mut self, sender: SendRequest<UpBody>, authority: Authority, now: Instant) -> bool {
+        if self.idle.len() >= MAX_IDLE {
+            self.idle.remove(0);
+        }
+        self.idle.push(Idle {
+            sender,
+            authority,
+            since: now,
+        });
+        !std::mem::replace(&mut self.reaping, true)
+    }
+}
+
 thread_local! {
     /// This thread's pools, by [`UpClient::id`] (one per proxy in the process).
-    static POOLS: std::cell::RefCell<Vec<(u64, Pool)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static POOLS: RefCell<Vec<(u64, Pool)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on this thread's pool for client `id` (made on first use).
+fn with_pool<R>(id: u64, f: impl FnOnce(&mut Pool) -> R) -> R {
+    POOLS.with(|p| {
+        let mut pools = p.borrow_mut();
+        let i = match pools.iter().position(|(i, _)| *i == id) {
+            Some(i) => i,
+            None => {
+                pools.push((id, Pool::default()));
+                pools.len() - 1
+            }
+        };
+        f(&mut pools[i].1)
+    })
+}
+
+/// Closes pool `id`'s connections as they reach `timeout` idle, so that an upstream is
+/// not held open by a proxy that has stopped sending it anything; ends when the pool is
+/// empty (the next connection put back starts another).
+async fn reap(id: u64, timeout: Duration) {
+    loop {
+        let next = with_pool(id, |p| {
+            p.prune(crate::net::clock::instant(), timeout);
+            let oldest = p.idle.first().map(|c| c.since + timeout);
+            p.reaping = oldest.is_some();
+            oldest
+        });
+        let Some(at) = next else { return };
+        tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+    }
+}
+
+/// Why a request got no response head from [`UpClient::request`].
+#[derive(Debug)]
+pub enum SendError {
+    /// No connection could be made (the address, the connect, its timeout).
+    Connect(String),
+    /// The connection broke or the exchange failed.
+    Exchange(hyper::Error),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Connect(e) => f.write_str(e),
+            SendError::Exchange(e) => f.write_str(&chain(e)),
+        }
+    }
 }
 
 impl UpClient {
-    /// This thread's pool (made on first use).
-    fn pool(&self) -> Pool {
-        POOLS.with(|p| {
-            let mut pools = p.borrow_mut();
-            if let Some((_, c)) = pools.iter().find(|(id, _)| *id == self.id) {
-                return c.clone();
-            }
-            let c = pool(self.connect_timeout);
-            pools.push((self.id, c.clone()));
-            c
-        })
-    }
-
-    /// Sends `req` on this thread's pool, with no deadline of its own (the caller
-    /// bounds it; see [`send`] for the proxy's bounded form).
+    /// Sends `req` (an absolute URI: the authority to connect to, then the request line's
+    /// path and query) on an idle connection of this thread's pool, or on a new one, with
+    /// no deadline of its own (the caller bounds it; see [`send`]). The connection goes
+    /// back to the pool once its response has been read whole.
     pub async fn request(
         &self,
-        req: http::Request<UpBody>,
-    ) -> Result<http::Response<Incoming>, hyper_util::client::legacy::Error> {
-        self.pool().request(req).await
+        mut req: http::Request<UpBody>,
+    ) -> Result<http::Response<Incoming>, SendError> {
+        let uri = req.uri();
+        let authority = match (uri.scheme(), uri.authority()) {
+            (Some(s), Some(a)) if *s == http::uri::Scheme::HTTP => a.clone(),
+            _ => {
+                return Err(SendError::Connect(format!(
+                    "{uri}: not an http:// URL (plain HTTP/1.1 only)"
+                )))
+            }
+        };
+        if !req.headers().contains_key(header::HOST) {
+            // RFC 9112 §3.2: the authority, without the default port
+            let host = match authority.port_u16() {
+                Some(p) if p != 80 => format!("{}:{p}", authority.host()),
+                _ => authority.host().to_string(),
+            };
+            if let Ok(v) = HeaderValue::from_str(&host) {
+                req.headers_mut().insert(header::HOST, v);
+            }
+        }
+        // the request line carries the origin form (RFC 9112 §3.2.1)
+        let pq = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+        *req.uri_mut() = http::Uri::from(pq);
+        let pooled = with_pool(self.id, |p| p.take(&authority));
+        let (mut sender, req) = match pooled {
+            Some(mut sender) => match sender.try_send_request(req).await {
+                Ok(resp) => {
+                    self.keep(sender, authority);
+                    return Ok(resp);
+                }
+                // closed before the request was written: it goes on a new connection,
+                // whatever its method, since the upstream never saw it
+                Err(mut e) => match e.take_message() {
+                    Some(req) => (self.connect(&authority).await?, req),
+                    None => return Err(SendError::Exchange(e.into_error())),
+                },
+            },
+            None => (self.connect(&authority).await?, req),
+        };
+        let resp = sender
+            .send_request(req)
+            .await
+            .map_err(SendError::Exchange)?;
+        self.keep(sender, authority);
+        Ok(resp)
+    }
+
+    /// Puts `sender` back in this thread's pool once its connection is ready for the
+    /// next request: at once if it is, else when its response body has been read (a task
+    /// waits for that; a body left unread closes the connection, and it is not kept).
+    fn keep(&self, mut sender: SendRequest<UpBody>, authority: Authority) {
+        let (id, timeout) = (self.id, self.idle_timeout);
+        let put = move |sender, authority| {
+            let now = crate::net::clock::instant();
+            if with_pool(id, |p| p.put(sender, authority, now)) {
+                tokio::spawn(reap(id, timeout));
+            }
+        };
+        if sender.is_ready() {
+            put(sender, authority);
+        } else if !sender.is_closed() {
+            tokio::spawn(async move {
+                if sender.ready().await.is_ok() {
+                    put(sender, authority);
+                }
+            });
+        }
+    }
+
+    /// A new connection to `authority` (port 80 when it names none), `TCP_NODELAY`, within
+    /// the connect timeout; its HTTP/1.1 exchange is driven by a task on this thread.
+    async fn connect(&self, authority: &Authority) -> Result<SendRequest<UpBody>, SendError> {
+        let addr = format!(
+            "{}:{}",
+            authority.host(),
+            authority.port_u16().unwrap_or(80)
+        );
+        let tcp = match tokio::time::timeout(
+            self.connect_timeout,
+            tokio::net::TcpStream::connect(addr.as_str()),
+        )
+        .await
+        {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => return Err(SendError::Connect(format!("tcp connect to {addr}: {e}"))),
+            Err(_) => {
+                return Err(SendError::Connect(format!(
+                    "tcp connect to {addr}: no answer within {}s",
+                    self.connect_timeout.as_secs_f64()
+                )))
+            }
+        };
+        // a request is written whole before its response is read: without this, Nagle
+        // would hold its last segment back until the upstream acknowledged the first
+        let _ = tcp.set_nodelay(true);
+        let (sender, conn) = http1::handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|e| SendError::Connect(chain(&e)))?;
+        tokio::spawn(async move {
+            // its errors reach the request that was on it; nothing more to tell here
+            let _ = conn.await;
+        });
+        Ok(sender)
     }
 }
 
 /// A client with keep-alive pooling (per thread), `TCP_NODELAY`, and a connect timeout.
+/// Idle connections are closed after [`IDLE_TIMEOUT`].
 pub fn client(connect_timeout: Duration) -> UpClient {
+    client_idling(connect_timeout, IDLE_TIMEOUT)
+}
+
+/// [`client`] with idle connections closed after `idle_timeout`.
+fn client_idling(connect_timeout: Duration, idle_timeout: Duration) -> UpClient {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     UpClient {
         id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         connect_timeout,
+        idle_timeout,
     }
-}
-
-fn pool(connect_timeout: Duration) -> Pool {
-    let mut conn = HttpConnector::new();
-    conn.set_nodelay(true);
-    conn.set_connect_timeout(Some(connect_timeout));
-    Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(256)
-        .build(conn)
 }
 
 /// Why the upstream gave no usable response head.
@@ -234,26 +441,27 @@ pub async fn send<F>(
 where
     F: Fn() -> Option<http::Request<UpBody>>,
 {
-    let pool = client.pool();
     let resend = may_resend(&req);
     let deadline = tokio::time::Instant::from_std(crate::net::clock::instant()) + limit;
-    let mut sent = tokio::time::timeout_at(deadline, pool.request(req)).await;
-    // Each failed attempt drops its connection from the pool; several idle ones may have
-    // gone stale together, so up to STALE_RETRIES more.
+    let mut sent = tokio::time::timeout_at(deadline, client.request(req)).await;
+    // Each failed attempt closes its connection; several idle ones may have gone stale
+    // together, so up to STALE_RETRIES more.
     for _ in 0..STALE_RETRIES {
-        let stale = matches!(&sent, Ok(Err(e)) if !e.is_connect() && closed_early(e));
+        let stale = matches!(&sent, Ok(Err(SendError::Exchange(e))) if closed_early(e));
         let Some(req) = (resend && stale).then(&again).flatten().filter(may_resend) else {
             break;
         };
-        sent = tokio::time::timeout_at(deadline, pool.request(req)).await;
+        sent = tokio::time::timeout_at(deadline, client.request(req)).await;
     }
     match sent {
         Err(_) => Err(Fault::Timeout(limit)),
         Ok(Ok(r)) => Ok(r),
-        Ok(Err(e)) if e.is_connect() => Err(Fault::Unreachable(chain(&e))),
-        Ok(Err(e)) if is_length_limit(&e) => Err(Fault::BodyTooLarge),
-        Ok(Err(e)) if is_request_body_error(&e) => Err(Fault::BadRequestBody(chain(&e))),
-        Ok(Err(e)) => Err(Fault::Broken(chain(&e))),
+        Ok(Err(SendError::Connect(e))) => Err(Fault::Unreachable(e)),
+        Ok(Err(SendError::Exchange(e))) if is_length_limit(&e) => Err(Fault::BodyTooLarge),
+        Ok(Err(SendError::Exchange(e))) if is_request_body_error(&e) => {
+            Err(Fault::BadRequestBody(chain(&e)))
+        }
+        Ok(Err(SendError::Exchange(e))) => Err(Fault::Broken(chain(&e))),
     }
 }
 
@@ -516,3 +724,7 @@ mod tests {
         assert_eq!(Fault::BodyTooLarge.answer().0, 413);
     }
 }
+
+#[cfg(test)]
+#[path = "upstream_pool_tests.rs"]
+mod pool_tests;
