@@ -266,6 +266,18 @@ impl Headers {
         self.0.iter().map(|(n, v)| (&**n, &**v))
     }
 
+    /// Each field line's heap bytes, name then value: an owned text's capacity, 0 for
+    /// static text (for a weigher of what a stored response holds).
+    pub fn owned_capacities(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        fn cap(t: &Text) -> usize {
+            match t {
+                Cow::Borrowed(_) => 0,
+                Cow::Owned(s) => s.capacity(),
+            }
+        }
+        self.0.iter().map(|(n, v)| (cap(n), cap(v)))
+    }
+
     /// The `i`-th field line (name lowercase, value), in order.
     pub fn field(&self, i: usize) -> Option<(&str, &str)> {
         self.0.get(i).map(|(n, v)| (&**n, &**v))

@@ -30,7 +30,7 @@ use http::{header, HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 /// How many names the table holds at most.
 pub const SLOTS: usize = 1024;
@@ -199,41 +199,22 @@ fn value_text(c: u16) -> Option<&'static str> {
     VALUES.get(usize::from(c))?.get().map(|(_, t)| *t)
 }
 
-/// Whether `text` is an interned value (the core's copy of a stored block borrows it).
-pub fn is_interned_value(text: &str) -> bool {
+/// Whether `text` is an interned value.
+#[cfg(test)]
+fn is_interned_value(text: &str) -> bool {
     value_index()
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .contains_key(text)
 }
 
-/// Both tables read-locked once, for a whole weighing (`weigh::entry` asks about every
-/// field of every variant of an entry; a lock per question cost two atomic operations
-/// each). Nothing that interns holds one table's lock while taking the other's, so
-/// holding both reads cannot deadlock.
-pub struct Interned {
-    names: RwLockReadGuard<'static, HashMap<&'static str, u16, foldhash::fast::RandomState>>,
-    values: RwLockReadGuard<'static, HashMap<&'static str, u16, foldhash::fast::RandomState>>,
-}
-
-impl Interned {
-    /// The tables as they are now.
-    pub fn now() -> Interned {
-        Interned {
-            names: index().read().unwrap_or_else(PoisonError::into_inner),
-            values: value_index().read().unwrap_or_else(PoisonError::into_inner),
-        }
-    }
-
-    /// Whether `text` is an interned name (the core's copy of a stored block borrows it).
-    pub fn name(&self, text: &str) -> bool {
-        self.names.contains_key(text)
-    }
-
-    /// Whether `text` is an interned value.
-    pub fn value(&self, text: &str) -> bool {
-        self.values.contains_key(text)
-    }
+/// Whether `text` is an interned name.
+#[cfg(test)]
+fn is_interned_name(text: &str) -> bool {
+    index()
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains_key(text)
 }
 
 /// The codes a stored header block records for one field: its name's, and its value's
@@ -318,7 +299,7 @@ mod tests {
         );
         let got = core_headers(&h);
         assert_eq!(got, crate::net::convert::headers_lossy(&h));
-        assert!(Interned::now().name("x-names-test-two"));
+        assert!(is_interned_name("x-names-test-two"));
     }
 
     /// A value is interned once seen in two responses, never for a volatile field, and
@@ -335,7 +316,7 @@ mod tests {
         let c = value_code(&header::CACHE_CONTROL, &cc, true).unwrap();
         assert_eq!(value_code(&header::VARY, &cc, false), Some(c));
         assert_eq!(value(c), Some(&cc));
-        assert!(Interned::now().value("public, max-age=7171"));
+        assert!(is_interned_value("public, max-age=7171"));
         let date = HeaderValue::from_static("Sun, 29 Nov 2026 20:00:00 GMT");
         for _ in 0..3 {
             assert_eq!(value_code(&header::DATE, &date, true), None);

@@ -5,8 +5,6 @@
 //! nothing evicted) and `benches/soak/mem.sh` / `soak.sh` (churn at a 64 MiB capacity):
 //! see `benches/soak/README.md`.
 
-use super::framing::is_static_name as static_name;
-use super::names::Interned;
 use super::store::{Entry, Key, Stored, Tagged, Wire};
 use crate::edge::{Variant, LIST_FORM_BYTES, SPEC_ENTRY_BYTES};
 use crate::fields::Headers;
@@ -60,30 +58,18 @@ pub fn block(n: usize) -> usize {
     words.div_ceil(step) * step * 8
 }
 
-fn headers(h: &Headers, interned: &Interned) -> usize {
+fn headers(h: &Headers) -> usize {
+    // the core's well-known names, the interned names and the interned values are static
+    // text (`names::core_headers`): only the others have blocks of their own
     block(h.len() * size_of::<(String, String)>())
-        + h.iter()
-            .map(|(n, v)| {
-                // the core's well-known names and the interned ones are static text, and
-                // so are interned values (with an interned name: `names::core_headers`);
-                // the block in which a value was first seen keeps its own copy but is
-                // counted as sharing it once the value is interned (one block per value)
-                let shared_name = interned.name(n);
-                let own = !static_name(n) && !shared_name;
-                let name = if own { block(n.len()) } else { 0 };
-                let value = if shared_name && interned.value(v) {
-                    0
-                } else {
-                    block(v.len())
-                };
-                name + value
-            })
+        + h.owned_capacities()
+            .map(|(n, v)| block(n) + block(v))
             .sum::<usize>()
 }
 
-fn response(r: &Response, interned: &Interned) -> usize {
+fn response(r: &Response) -> usize {
     // Arc<Response> (two counters + the struct), its fields, the body's Arc<[u8]>
-    block(16 + size_of::<Response>()) + headers(&r.headers, interned) + block(16 + r.body.len())
+    block(16 + size_of::<Response>()) + headers(&r.headers) + block(16 + r.body.len())
 }
 
 /// `bytes`' shared-count block (buffer, capacity, count: 24 bytes), made when a buffer
@@ -94,7 +80,7 @@ const BYTES_SHARED: usize = 24;
 /// bytes; counted as 32 before session 11's layout test measured it).
 const BODY_OWNER: usize = 24;
 
-fn variant(v: &Variant, interned: &Interned) -> usize {
+fn variant(v: &Variant) -> usize {
     let values: usize = v
         .values
         .iter()
@@ -109,7 +95,7 @@ fn variant(v: &Variant, interned: &Interned) -> usize {
         + values
         + block(16 + v.key.len())
         + block(16 + v.url.len())
-        + response(&v.response, interned)
+        + response(&v.response)
 }
 
 /// What a set of `n` variants keeps beside them: nothing for one (held inline); for two
@@ -155,12 +141,11 @@ pub fn entry(key: &Key, e: &Entry) -> usize {
     } else {
         block(16 + key.text_len())
     };
-    let interned = Interned::now();
     let variants: usize = e
         .set
         .variants
         .iter()
-        .map(|v| variant(v, &interned) + e.stored_for(v.tag).map_or(0, |s| stored(s, &v.url)))
+        .map(|v| variant(v) + e.stored_for(v.tag).map_or(0, |s| stored(s, &v.url)))
         .sum();
     STORE_PER_ENTRY
         + key_text
