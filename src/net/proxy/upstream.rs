@@ -182,12 +182,7 @@ impl UpClient {
             }
         };
         if !req.headers().contains_key(header::HOST) {
-            // RFC 9112 §3.2: the authority, without the default port
-            let host = match authority.port_u16() {
-                Some(p) if p != 80 => format!("{}:{p}", authority.host()),
-                _ => authority.host().to_string(),
-            };
-            if let Ok(v) = HeaderValue::from_str(&host) {
+            if let Ok(v) = HeaderValue::from_str(&host_field(&authority)) {
                 req.headers_mut().insert(header::HOST, v);
             }
         }
@@ -282,6 +277,15 @@ impl UpClient {
 }
 
 /// A client with keep-alive pooling (per thread), `TCP_NODELAY`, and a connect timeout.
+/// The `Host` field for `authority` (RFC 9112 §3.2): host and port, without the default
+/// port 80.
+fn host_field(authority: &Authority) -> String {
+    match authority.port_u16() {
+        Some(p) if p != 80 => format!("{}:{p}", authority.host()),
+        _ => authority.host().to_string(),
+    }
+}
+
 /// Idle connections are closed after [`IDLE_TIMEOUT`].
 pub fn client(connect_timeout: Duration) -> UpClient {
     client_idling(connect_timeout, IDLE_TIMEOUT)

@@ -269,3 +269,27 @@ async fn a_full_pool_closes_its_longest_idle() {
     assert_eq!(p.idle.len(), MAX_IDLE);
     assert_eq!(p.idle[0].since - t0, Duration::from_millis(1));
 }
+
+#[test]
+fn host_is_the_authority_without_the_default_port() {
+    let hosts: Vec<String> = [
+        "a.example",
+        "a.example:80",
+        "a.example:8080",
+        "[::1]:80",
+        "[::1]:81",
+    ]
+    .iter()
+    .map(|a| host_field(&auth(a)))
+    .collect();
+    assert_eq!(
+        hosts,
+        [
+            "a.example",
+            "a.example",
+            "a.example:8080",
+            "[::1]",
+            "[::1]:81"
+        ]
+    );
+}
