@@ -450,6 +450,11 @@ pub(crate) struct ProxyArgs {
     /// Most client connections open at once (keep it below `ulimit -n`).
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub(crate) max_connections: usize,
+    /// Worker threads, each with its own listening socket and event loop (0: one per
+    /// available core). On a machine whose cores are shared with a load generator, fewer
+    /// workers than cores keeps the latency tail short (benches/load/README.md).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub(crate) workers: usize,
     /// Most variants kept per URL (primary key); the oldest go first.
     #[arg(long, default_value_t = varyedge::net::proxy::MAX_VARIANTS_PER_URL, value_name = "N")]
     pub(crate) max_variants: usize,

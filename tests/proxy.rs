@@ -870,3 +870,36 @@ fn a_get_the_upstream_never_answers_is_tried_four_times_then_502() {
     assert_eq!(*seen.lock().unwrap(), (4, 4));
     assert_eq!(stats(&p)["entries"], 0);
 }
+
+/// `--workers N` runs N worker threads (named `varyedge-proxy-I`, which Linux shows cut
+/// to 15 bytes) that all serve; 0 means one per core; more than 256 is refused (exit 2).
+#[test]
+fn workers_sets_the_worker_threads() {
+    let up = origin(true);
+    let workers = |p: &Server| {
+        std::fs::read_dir(format!("/proc/{}/task", p.proc.id()))
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|c| c.trim_end() == "varyedge-proxy-")
+            .count()
+    };
+    let p = proxy(&up.url, &["--workers", "3"]);
+    for _ in 0..6 {
+        assert_eq!(get(&p.addr, "/api/data", None).status, 200);
+    }
+    assert_eq!(workers(&p), 3);
+    let cores = thread::available_parallelism().map_or(2, |n| n.get());
+    assert_eq!(workers(&proxy(&up.url, &["--workers", "0"])), cores);
+    let out = Command::new(BIN)
+        .args(["proxy", "--upstream", &up.url, "--listen", "127.0.0.1:0"])
+        .args(["--workers", "257"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--workers 257: expected 0 (one per core) to 256"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -80,6 +80,10 @@ fn access_log_target(t: &str) -> Result<Box<dyn std::io::Write + Send>, String> 
         .map_err(|e| format!("--access-log {t:?}: cannot open: {e}"))
 }
 
+/// The most worker threads `--workers` takes (each holds a listening socket, a runtime
+/// and its memos: far more than cores only adds contention).
+const MAX_WORKERS: usize = 256;
+
 pub(crate) fn run(a: ProxyArgs, _: super::Globals) -> anyhow::Result<ExitStatus> {
     let cfg = match config(&a) {
         Ok(c) => c,
@@ -88,8 +92,18 @@ pub(crate) fn run(a: ProxyArgs, _: super::Globals) -> anyhow::Result<ExitStatus>
             return Ok(ExitStatus::BadInput);
         }
     };
+    if a.workers > MAX_WORKERS {
+        eprintln!(
+            "varyedge proxy: --workers {}: expected 0 (one per core) to {MAX_WORKERS}",
+            a.workers
+        );
+        return Ok(ExitStatus::BadInput);
+    }
     super::log_to_std();
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let workers = match a.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
     let listen = cfg.listen;
     // The start line (stdout keeps only `listening on http://ADDR`, which scripts read);
     // -q leaves it out.
