@@ -79,6 +79,12 @@ impl Pool {
             .retain(|c| now.duration_since(c.since) < timeout && !c.sender.is_closed());
     }
 
+    /// When the longest idle connection reaches `timeout` idle (`None`: the pool is
+    /// empty).
+    fn next_expiry(&self, timeout: Duration) -> Option<Instant> {
+        self.idle.first().map(|c| c.since + timeout)
+    }
+
     /// The most recently idle connection to `authority` that is ready for a request.
     /// Connections the upstream closed are dropped on the way.
     fn take(&mut self, authority: &Authority) -> Option<SendRequest<UpBody>> {
@@ -136,9 +142,9 @@ async fn reap(id: u64, timeout: Duration) {
     loop {
         let next = with_pool(id, |p| {
             p.prune(crate::net::clock::instant(), timeout);
-            let oldest = p.idle.first().map(|c| c.since + timeout);
-            p.reaping = oldest.is_some();
-            oldest
+            let next = p.next_expiry(timeout);
+            p.reaping = next.is_some();
+            next
         });
         let Some(at) = next else { return };
         tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;

@@ -17,8 +17,9 @@ struct Seen {
 }
 
 /// A keep-alive upstream on loopback answering every request `200 ok`, except a target
-/// starting `/partial`: 2 bytes of a 100,000-byte body, and the rest never. It takes at
-/// most 8 connections and each waits at most 5 s for a request.
+/// starting `/partial` (2 bytes of a 100,000-byte body, and the rest never) and one
+/// starting `/slow` (`o`, then `k` 100 ms later). It takes at most 8 connections and each
+/// waits at most 5 s for a request.
 fn upstream() -> (String, Arc<Mutex<Seen>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap().to_string();
@@ -42,8 +43,20 @@ fn serve(mut s: TcpStream, seen: &Mutex<Seen>) {
     loop {
         while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let partial = buf.starts_with(b"GET /partial");
+            let slow = buf.starts_with(b"GET /slow");
             buf.drain(..end + 4);
             seen.lock().unwrap().requests += 1;
+            if slow {
+                let head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no";
+                if s.write_all(head).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+                if s.write_all(b"k").is_err() {
+                    return;
+                }
+                continue;
+            }
             let answer: &[u8] = if partial {
                 b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nok"
             } else {
@@ -118,6 +131,19 @@ async fn a_connection_is_reused_then_closed_once_idle_too_long() {
     // and the next request opens a new one
     assert_eq!(fetch(&c, &addr, "/again").await.0, 200);
     assert_eq!(seen.lock().unwrap().conns, 2);
+}
+
+/// A connection whose body was still arriving when its head was handed back is kept
+/// once the body has been read, and reused.
+#[tokio::test(flavor = "current_thread")]
+async fn a_connection_is_kept_once_a_slow_body_is_read() {
+    let (addr, seen) = upstream();
+    let c = client(Duration::from_secs(2));
+    assert_eq!(fetch(&c, &addr, "/slow").await, (200, Bytes::from("ok")));
+    until(|| idle(&c) == 1).await;
+    assert_eq!(fetch(&c, &addr, "/next").await.0, 200);
+    let s = *seen.lock().unwrap();
+    assert_eq!((s.conns, s.requests), (1, 2));
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -249,11 +275,18 @@ async fn prune_closes_connections_idle_for_the_timeout() {
         tasks.push(t);
         p.put(s, auth("x:1"), t0 + Duration::from_secs(i));
     }
+    assert_eq!(p.next_expiry(timeout), Some(t0 + timeout));
     p.prune(t0 + timeout - Duration::from_millis(1), timeout);
     assert_eq!(p.idle.len(), 3);
     p.prune(t0 + timeout + Duration::from_secs(1), timeout);
     let left: Vec<Duration> = p.idle.iter().map(|c| c.since - t0).collect();
     assert_eq!(left, [Duration::from_secs(2)]);
+    assert_eq!(
+        p.next_expiry(timeout),
+        Some(t0 + timeout + Duration::from_secs(2))
+    );
+    p.prune(t0 + timeout + Duration::from_secs(2), timeout);
+    assert_eq!(p.next_expiry(timeout), None);
 }
 
 #[tokio::test(flavor = "current_thread")]
