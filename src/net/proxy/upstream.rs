@@ -40,7 +40,7 @@ const MAX_IDLE: usize = 256;
 /// talks to one upstream over plain HTTP/1.1, and the general client's checkout (a
 /// SipHash map keyed by scheme and authority, a race between waiting for an idle
 /// connection and dialling a new one, boxed futures, connection metadata per request)
-/// cost ~7,000 instructions per miss (`benches/load/README.md`, session 15).
+/// cost ~9,000 instructions per miss (`benches/load/README.md`, session 15).
 pub struct UpClient {
     id: u64,
     connect_timeout: Duration,
@@ -282,7 +282,6 @@ impl UpClient {
     }
 }
 
-/// A client with keep-alive pooling (per thread), `TCP_NODELAY`, and a connect timeout.
 /// The `Host` field for `authority` (RFC 9112 §3.2): host and port, without the default
 /// port 80.
 fn host_field(authority: &Authority) -> String {
@@ -292,7 +291,8 @@ fn host_field(authority: &Authority) -> String {
     }
 }
 
-/// Idle connections are closed after [`IDLE_TIMEOUT`].
+/// A client with keep-alive pooling (per thread), `TCP_NODELAY`, and a connect timeout;
+/// idle connections are closed after [`IDLE_TIMEOUT`].
 pub fn client(connect_timeout: Duration) -> UpClient {
     client_idling(connect_timeout, IDLE_TIMEOUT)
 }
