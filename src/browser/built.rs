@@ -392,4 +392,49 @@ mod tests {
         }
         assert_eq!(state(), (WINDOW as usize, 0, 0, 0));
     }
+
+    /// The first [`SHORT`] requests are kept in the list; the next one moves them all to
+    /// their slots, where each is found again.
+    #[test]
+    fn the_list_moves_to_slots_past_short() {
+        let b = Browser::new(Agent::Chrome);
+        let tiers = || BUILT.with(|m| (m.borrow().short.len(), m.borrow().by_slot.len()));
+        for i in 0..SHORT {
+            get_path(&b, i);
+        }
+        assert_eq!(tiers(), (SHORT, 0));
+        get_path(&b, SHORT);
+        assert_eq!(tiers(), (0, SHORT + 1));
+        for i in 0..=SHORT {
+            get_path(&b, i);
+        }
+        assert_eq!(
+            state(),
+            (SHORT + 1, 2 * SHORT as u32 + 2, SHORT as u32 + 1, 0)
+        );
+    }
+
+    /// Two fetches whose targets differ only in the middle share a slot: each is
+    /// answered with its own request, the slot holding the last one built.
+    #[test]
+    fn fetches_sharing_a_slot_take_turns() {
+        let b = Browser::new(Agent::Chrome);
+        for i in 0..SHORT {
+            get_path(&b, i);
+        }
+        let (x, y) = ("/12345678/x/12345678", "/12345678/y/12345678");
+        let fx = fetch("https://app.example.com", "GET", x, &[]);
+        let fy = fetch("https://app.example.com", "GET", y, &[]);
+        let at = |f: &Fetch| slot(false, Agent::Chrome, &Headers::new(), f, "GET");
+        assert_eq!(at(&fx), at(&fy));
+        for _ in 0..2 {
+            for f in [&fx, &fy] {
+                let r = b.actual_request(f, "GET");
+                assert_eq!(*r, b.build_actual(f, "GET"));
+                assert_eq!(r.target, f.target);
+            }
+        }
+        // no hits: each replaced the other
+        assert_eq!(state(), (SHORT + 1, SHORT as u32 + 4, 0, 0));
+    }
 }
