@@ -11,7 +11,7 @@
 
 use super::{Agent, Fetch};
 use crate::edge::hash::{FastBuild, FastHasher};
-use crate::fields::Headers;
+use crate::fields::{head_word as head, tail_word as tail, Headers};
 use crate::message::Request;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -151,27 +151,6 @@ fn slot(preflight: bool, agent: Agent, overrides: &Headers, f: &Fetch, method: &
         | ((overrides.len() as u64) << 56);
     h.write_usize(word as usize);
     h.finish()
-}
-
-/// The first 8 bytes of `b` as a word (all of a shorter `b`).
-fn head(b: &[u8]) -> u64 {
-    match b.first_chunk::<8>() {
-        Some(w) => u64::from_le_bytes(*w),
-        None => short(b),
-    }
-}
-
-/// The last 8 bytes of `b` as a word (all of a shorter `b`).
-fn tail(b: &[u8]) -> u64 {
-    match b.last_chunk::<8>() {
-        Some(w) => u64::from_le_bytes(*w),
-        None => short(b),
-    }
-}
-
-/// The bytes of a `b` shorter than a word, as one.
-fn short(b: &[u8]) -> u64 {
-    b.iter().fold(0, |w, &c| (w << 8) | u64::from(c))
 }
 
 /// The request `build` makes (a preflight when `preflight`) for `f` sent as `method` by
