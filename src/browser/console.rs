@@ -575,4 +575,61 @@ mod tests {
         );
         assert_eq!(m, "TypeError: Failed to execute 'fetch' on 'Window': 'PUT' is unsupported in no-cors mode.");
     }
+
+    fn fetch() -> Fetch {
+        use crate::browser::{Chain, Credentials, Mode, RedirectMode};
+        Fetch {
+            agent: Agent::Chrome,
+            origin: O.into(),
+            method: "GET".into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            target: "/data".into(),
+            headers: crate::fields::Headers::new(),
+            mode: Mode::Cors,
+            credentials: Credentials::Omit,
+            cookie: None,
+            private_network: false,
+            redirect: RedirectMode::Follow,
+            chain: Chain::default(),
+        }
+    }
+
+    /// A text asked for again is the kept one (`write` is not asked), for two texts
+    /// kept side by side; one input changed in any part is written afresh.
+    #[test]
+    fn a_kept_text_is_found_again_and_only_for_its_inputs() {
+        let (f, fail) = (fetch(), Failure::AllowOriginMismatch("https://x"));
+        let ask = |a: Agent, f: &Fetch, x: &Failure<'_>, leg: bool, status: u16, text: &str| {
+            remembered(a, f, x, leg, status, || text.to_string())
+        };
+        assert_eq!(ask(Agent::Chrome, &f, &fail, false, 200, "first"), "first");
+        let other = Failure::MissingAllowOrigin;
+        assert_eq!(ask(Agent::Chrome, &f, &other, false, 200, "other"), "other");
+        assert_eq!(ask(Agent::Chrome, &f, &fail, false, 200, "again"), "first");
+        assert_eq!(ask(Agent::Chrome, &f, &other, false, 200, "again"), "other");
+        let changed: [(&str, fn(&mut Fetch)); 6] = [
+            ("scheme", |f| f.scheme = "http".into()),
+            ("host", |f| f.host = "apx.example.com".into()),
+            ("target", |f| f.target = "/datb".into()),
+            ("origin", |f| f.origin = "https://apq.example.com".into()),
+            ("page origin", |f| f.chain.page_origin = "null".into()),
+            ("first URL", |f| f.chain.first_url = "https://a/".into()),
+        ];
+        for (what, change) in changed {
+            let mut g = fetch();
+            change(&mut g);
+            assert_eq!(ask(Agent::Chrome, &g, &fail, false, 200, what), what);
+        }
+        let y = Failure::AllowOriginMismatch("https://y");
+        assert_eq!(ask(Agent::Chrome, &f, &y, false, 200, "value"), "value");
+        assert_eq!(ask(Agent::Firefox, &f, &fail, false, 200, "agent"), "agent");
+        assert_eq!(ask(Agent::Chrome, &f, &fail, true, 200, "leg"), "leg");
+        assert_eq!(
+            ask(Agent::Chrome, &f, &fail, false, 403, "status"),
+            "status"
+        );
+        // (the changed fetches that share the first one's slot took it over)
+        assert_eq!(ask(Agent::Chrome, &f, &fail, false, 403, "again"), "status");
+    }
 }
