@@ -608,7 +608,8 @@ mod tests {
         assert_eq!(ask(Agent::Chrome, &f, &other, false, 200, "other"), "other");
         assert_eq!(ask(Agent::Chrome, &f, &fail, false, 200, "again"), "first");
         assert_eq!(ask(Agent::Chrome, &f, &other, false, 200, "again"), "other");
-        let changed: [(&str, fn(&mut Fetch)); 6] = [
+        type Change = fn(&mut Fetch);
+        let changed: [(&str, Change); 6] = [
             ("scheme", |f| f.scheme = "http".into()),
             ("host", |f| f.host = "apx.example.com".into()),
             ("target", |f| f.target = "/datb".into()),
