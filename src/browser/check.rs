@@ -69,6 +69,31 @@ impl Failure<'_> {
             Failure::TooManyRedirects => R::TooManyRedirects,
         }
     }
+
+    /// The failure as a number for its kind and the text it carries (empty for a kind
+    /// that carries none): two failures are equal when their parts are, which lets a
+    /// memo keep a failure's console text without keeping the borrowed failure.
+    pub(crate) fn parts(&self) -> (u8, &str) {
+        match self {
+            Failure::MissingAllowOrigin => (0, ""),
+            Failure::MultipleAllowOrigin(v) => (1, v),
+            Failure::InvalidAllowOrigin(v) => (2, v),
+            Failure::AllowOriginMismatch(v) => (3, v),
+            Failure::WildcardWithCredentials => (4, ""),
+            Failure::InvalidAllowCredentials(v) => (5, v),
+            Failure::PreflightBadStatus => (6, ""),
+            Failure::InvalidAllowMethods => (7, ""),
+            Failure::InvalidAllowHeaders => (8, ""),
+            Failure::MethodNotAllowed(v) => (9, v),
+            Failure::HeaderNotAllowed(v) => (10, v),
+            Failure::MissingAllowPrivateNetwork => (11, ""),
+            Failure::InvalidAllowPrivateNetwork(v) => (12, v),
+            Failure::PreflightRedirect => (13, ""),
+            Failure::NoCorsMethod(v) => (14, v),
+            Failure::RedirectModeError => (15, ""),
+            Failure::TooManyRedirects => (16, ""),
+        }
+    }
 }
 
 /// The value of a header that must appear at most once: the single field line borrowed,

@@ -8,8 +8,116 @@
 //! [`super::check::Failure::reason`].
 
 use super::check::Failure;
-use super::Agent;
+use super::{Agent, Fetch};
+use crate::edge::hash::{FastBuild, FastHasher};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::hash::Hasher;
+
+/// One console text and everything it was written from: the engine, the leg, the
+/// failing status, the failure's parts ([`Failure::parts`]), the URL's three parts, the
+/// URL the fetch started at and the page's origin (the address space follows from the
+/// host).
+struct Kept {
+    agent: Agent,
+    in_preflight: bool,
+    status: u16,
+    kind: u8,
+    payload: String,
+    scheme: String,
+    host: String,
+    target: String,
+    first_url: String,
+    origin: String,
+    text: String,
+}
+
+impl Kept {
+    fn is_for(&self, agent: Agent, f: &Fetch, failure: (u8, &str), leg: (bool, u16)) -> bool {
+        self.agent == agent
+            && (self.in_preflight, self.status) == leg
+            && self.kind == failure.0
+            && self.payload == failure.1
+            && self.target == f.target
+            && self.origin == f.page_origin()
+            && self.host == f.host
+            && self.scheme == f.scheme
+            && self.first_url == f.chain.first_url
+    }
+}
+
+/// Console texts kept per thread, at most this many (then it starts over): a trace
+/// that fails the same ways in turn finds nothing in a memo smaller than its round
+/// (`gen-scenario.py`'s traces block ~2,000 distinct requests).
+const CONSOLE_MAX: usize = 8192;
+
+thread_local! {
+    /// By a hash of the texts that tell failures apart: a slot holds one, and a lookup
+    /// compares everything, so two failures sharing a slot only take turns.
+    static CONSOLE: RefCell<HashMap<u64, Kept, FastBuild>> = RefCell::default();
+}
+
+/// The console text `write` gives for `failure` of `f` by an `agent` browser: a trace
+/// fails the same few ways over and over, and writing the sentence (a URL, an origin,
+/// an engine's wording) costs several times the comparison that finds it written.
+pub(crate) fn remembered(
+    agent: Agent,
+    f: &Fetch,
+    failure: &Failure<'_>,
+    in_preflight: bool,
+    status: u16,
+    write: impl FnOnce() -> String,
+) -> String {
+    let (kind, payload) = failure.parts();
+    let leg = (in_preflight, status);
+    let mut h = FastHasher::default();
+    h.write(f.target.as_bytes());
+    h.write(f.page_origin().as_bytes());
+    h.write(payload.as_bytes());
+    h.write_usize(
+        usize::from(kind)
+            | (usize::from(in_preflight) << 8)
+            | ((agent as usize) << 9)
+            | (usize::from(status) << 16)
+            | (f.host.len() << 32)
+            | (f.chain.first_url.len() << 48),
+    );
+    let slot = h.finish();
+    let found = CONSOLE.with(|m| {
+        m.borrow()
+            .get(&slot)
+            .filter(|k| k.is_for(agent, f, (kind, payload), leg))
+            .map(|k| k.text.clone())
+    });
+    if let Some(text) = found {
+        return text;
+    }
+    let text = write();
+    CONSOLE.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= CONSOLE_MAX {
+            m.clear();
+        }
+        m.insert(
+            slot,
+            Kept {
+                agent,
+                in_preflight,
+                status,
+                kind,
+                payload: payload.to_string(),
+                scheme: f.scheme.clone(),
+                host: f.host.clone(),
+                target: f.target.clone(),
+                first_url: f.chain.first_url.clone(),
+                origin: f.page_origin().to_string(),
+                text: text.clone(),
+            },
+        );
+    });
+    text
+}
 
 /// Where a failure happened, for the message.
 pub(crate) struct Ctx<'a> {
@@ -466,5 +574,63 @@ mod tests {
             false,
         );
         assert_eq!(m, "TypeError: Failed to execute 'fetch' on 'Window': 'PUT' is unsupported in no-cors mode.");
+    }
+
+    fn fetch() -> Fetch {
+        use crate::browser::{Chain, Credentials, Mode, RedirectMode};
+        Fetch {
+            agent: Agent::Chrome,
+            origin: O.into(),
+            method: "GET".into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            target: "/data".into(),
+            headers: crate::fields::Headers::new(),
+            mode: Mode::Cors,
+            credentials: Credentials::Omit,
+            cookie: None,
+            private_network: false,
+            redirect: RedirectMode::Follow,
+            chain: Chain::default(),
+        }
+    }
+
+    /// A text asked for again is the kept one (`write` is not asked), for two texts
+    /// kept side by side; one input changed in any part is written afresh.
+    #[test]
+    fn a_kept_text_is_found_again_and_only_for_its_inputs() {
+        let (f, fail) = (fetch(), Failure::AllowOriginMismatch("https://x"));
+        let ask = |a: Agent, f: &Fetch, x: &Failure<'_>, leg: bool, status: u16, text: &str| {
+            remembered(a, f, x, leg, status, || text.to_string())
+        };
+        assert_eq!(ask(Agent::Chrome, &f, &fail, false, 200, "first"), "first");
+        let other = Failure::MissingAllowOrigin;
+        assert_eq!(ask(Agent::Chrome, &f, &other, false, 200, "other"), "other");
+        assert_eq!(ask(Agent::Chrome, &f, &fail, false, 200, "again"), "first");
+        assert_eq!(ask(Agent::Chrome, &f, &other, false, 200, "again"), "other");
+        type Change = fn(&mut Fetch);
+        let changed: [(&str, Change); 6] = [
+            ("scheme", |f| f.scheme = "http".into()),
+            ("host", |f| f.host = "apx.example.com".into()),
+            ("target", |f| f.target = "/datb".into()),
+            ("origin", |f| f.origin = "https://apq.example.com".into()),
+            ("page origin", |f| f.chain.page_origin = "null".into()),
+            ("first URL", |f| f.chain.first_url = "https://a/".into()),
+        ];
+        for (what, change) in changed {
+            let mut g = fetch();
+            change(&mut g);
+            assert_eq!(ask(Agent::Chrome, &g, &fail, false, 200, what), what);
+        }
+        let y = Failure::AllowOriginMismatch("https://y");
+        assert_eq!(ask(Agent::Chrome, &f, &y, false, 200, "value"), "value");
+        assert_eq!(ask(Agent::Firefox, &f, &fail, false, 200, "agent"), "agent");
+        assert_eq!(ask(Agent::Chrome, &f, &fail, true, 200, "leg"), "leg");
+        assert_eq!(
+            ask(Agent::Chrome, &f, &fail, false, 403, "status"),
+            "status"
+        );
+        // (the changed fetches that share the first one's slot took it over)
+        assert_eq!(ask(Agent::Chrome, &f, &fail, false, 403, "again"), "status");
     }
 }

@@ -784,6 +784,24 @@ impl Browser {
         in_preflight: bool,
         status: u16,
     ) -> Verdict {
+        let write = || self.console_text(f, failure, in_preflight, status);
+        Verdict {
+            allowed: false,
+            reason: failure.reason(),
+            checked: true,
+            console: console::remembered(self.agent, f, failure, in_preflight, status, write),
+            in_preflight,
+        }
+    }
+
+    /// [`Browser::blocked_with_status`]'s console text, written.
+    fn console_text(
+        &self,
+        f: &Fetch,
+        failure: &Failure<'_>,
+        in_preflight: bool,
+        status: u16,
+    ) -> String {
         let target = if f.target.is_empty() { "/" } else { &f.target };
         let url = format!("{}://{}{}", f.scheme, f.host, target);
         let ctx = console::Ctx {
@@ -793,13 +811,7 @@ impl Browser {
             status,
             address_space: preflight::address_space(&f.host),
         };
-        Verdict {
-            allowed: false,
-            reason: failure.reason(),
-            checked: true,
-            console: console::for_engine(self.agent, &ctx, failure, in_preflight),
-            in_preflight,
-        }
+        console::for_engine(self.agent, &ctx, failure, in_preflight)
     }
 }
 
@@ -1544,6 +1556,74 @@ mod tests {
                 sorted.sort_unstable();
                 sorted.dedup();
                 prop_assert_eq!(parts, sorted);
+            }
+        }
+    }
+
+    /// Every kept console text is the one written afresh: each kind of failure (two
+    /// values for those that carry one), every engine, both legs, two statuses, and
+    /// fetches that differ in one part each, among them parts the memo's slot does not
+    /// read (the scheme, the host's letters, the first URL's letters), asked three times.
+    #[test]
+    fn kept_console_texts_are_the_written_ones() {
+        use check::Failure as F;
+        let failures = |v: &'static str| {
+            [
+                F::MissingAllowOrigin,
+                F::MultipleAllowOrigin(v.into()),
+                F::InvalidAllowOrigin(v),
+                F::AllowOriginMismatch(v),
+                F::WildcardWithCredentials,
+                F::InvalidAllowCredentials(v.into()),
+                F::PreflightBadStatus,
+                F::InvalidAllowMethods,
+                F::InvalidAllowHeaders,
+                F::MethodNotAllowed(v),
+                F::HeaderNotAllowed(v),
+                F::MissingAllowPrivateNetwork,
+                F::InvalidAllowPrivateNetwork(v.into()),
+                F::PreflightRedirect,
+                F::NoCorsMethod(v),
+                F::RedirectModeError,
+                F::TooManyRedirects,
+            ]
+        };
+        let mut all: Vec<F<'static>> = failures("https://x.example").into();
+        all.extend(failures("https://y.example"));
+        let parts: std::collections::HashSet<_> = all.iter().map(|x| x.parts()).collect();
+        assert_eq!(parts.len(), 17 + 8, "one kind and value each");
+        let base = fetch(Agent::Chrome, "GET", &[]);
+        let mut fetches = vec![base.clone()];
+        let mut vary = |change: &dyn Fn(&mut Fetch)| {
+            let mut f = base.clone();
+            change(&mut f);
+            fetches.push(f);
+        };
+        vary(&|f| f.scheme = "http".into());
+        vary(&|f| f.host = "apx.example.com".into());
+        vary(&|f| f.target = "/datb".into());
+        vary(&|f| f.target = String::new());
+        vary(&|f| f.origin = "https://apq.example.com".into());
+        vary(&|f| f.chain.first_url = "https://api.example.com/a".into());
+        vary(&|f| f.chain.first_url = "https://api.example.com/b".into());
+        vary(&|f| f.chain.page_origin = "https://apq.example.com".into());
+        vary(&|f| f.host = "10.0.0.1".into());
+        let agents = [Agent::Chrome, Agent::Firefox, Agent::Safari, Agent::None];
+        for round in 0..3 {
+            for agent in agents {
+                let b = Browser::new(agent);
+                for f in &fetches {
+                    for failure in &all {
+                        for (leg, status) in [(false, 200), (true, 200), (false, 403)] {
+                            let v = b.blocked_with_status(f, failure, leg, status);
+                            let want = b.console_text(f, failure, leg, status);
+                            assert_eq!(
+                                v.console, want,
+                                "round {round}: {agent:?} {failure:?} {f:?}"
+                            );
+                        }
+                    }
+                }
             }
         }
     }

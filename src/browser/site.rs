@@ -7,9 +7,10 @@
 //! its last two labels. An IP address or a single-label name (`localhost`) is its own site.
 
 use crate::edge::hash::{FastBuild, FastHasher};
+use crate::fields::{head_word, tail_word};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 
 /// `scheme`, `host` (lowercase, no port) and port of an origin or URL authority.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,8 +165,16 @@ pub(crate) fn relation(origin: &str, scheme: &str, host: &str, target: &str) -> 
     {
         return compute();
     }
+    // a few words of the three texts (origins and hosts differ at their starts or ends;
+    // `https://` is 8 bytes) and their lengths: a slot only has to spread the pairs,
+    // `is_pair` tells them apart, and hashing every byte cost more than the lookup
+    let (o, hb) = (origin.as_bytes(), host.as_bytes());
     let mut h = FastHasher::default();
-    (origin, scheme, host).hash(&mut h);
+    h.write_usize(head_word(o.get(8..).unwrap_or_default()) as usize);
+    h.write_usize(tail_word(o) as usize);
+    h.write_usize(head_word(hb) as usize);
+    h.write_usize(tail_word(hb) as usize);
+    h.write_usize(o.len() | (hb.len() << 16) | (scheme.len() << 32));
     let slot = h.finish();
     RELATION_MEMO.with(|m| {
         let mut m = m.borrow_mut();

@@ -22,6 +22,7 @@ use crate::browser::run::{Done, Instance, Leg, Next as RunNext, Run, Send};
 use crate::browser::{Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::Outcome;
+use crate::fields::head_word;
 use crate::message::{Request, Response};
 use crate::profile::Knobs;
 use crate::scenario::{fill_fetch, Client, PreflightUse, ServedBy, Step};
@@ -824,8 +825,10 @@ pub struct ReportText {
     steps: Vec<Option<(Arc<str>, Arc<str>)>>,
 }
 
-/// Slots of [`ReportText`]'s table of step texts (a power of two).
-const STEP_TEXT_SLOTS: usize = 1024;
+/// Slots of [`ReportText`]'s table of step texts (a power of two): many times the
+/// distinct request lines a long trace repeats (with 1,024, a fifth of the replay
+/// bench's steps found their slot holding another step's text).
+const STEP_TEXT_SLOTS: usize = 4096;
 
 /// Whether `s` is `parts` joined, compared in place.
 fn is_joined(s: &str, parts: &[&str]) -> bool {
@@ -865,9 +868,9 @@ impl ReportText {
         }
         let mut h = FastHasher::default();
         h.write(st.target.as_bytes());
-        h.write_usize(st.method.len() | (st.host.len() << 8));
+        h.write_usize(head_word(st.method.as_bytes()) as usize | (st.host.len() << 32));
         // the hasher's last multiply leaves its best bits at the top
-        let slot = (h.finish() >> 54) as usize % STEP_TEXT_SLOTS;
+        let slot = (h.finish() >> 52) as usize % STEP_TEXT_SLOTS;
         if let Some((request, url)) = &self.steps[slot] {
             if is_joined(request, &[&st.method, " ", &st.target])
                 && is_joined(url, &[&st.scheme, "://", &st.host, &st.target])

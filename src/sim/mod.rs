@@ -7,6 +7,7 @@ use crate::browser::run::Instance;
 use crate::browser::{Chain, Fetch, Verdict};
 use crate::edge::hash::{FastBuild, FastHasher};
 use crate::edge::{self, Cache, Completion, Decision, Outcome, StoreResult, Tag};
+use crate::fields::{head_word, tail_word};
 use crate::flow::{browsers_of, Attributed, EdgeAnswer, Next, ReportText, Sent, StepRun};
 use crate::message::{Request, Response};
 use crate::origin::OriginModel;
@@ -898,34 +899,39 @@ fn reuse_forwarded(knobs: &Knobs) -> bool {
 /// shape, which [`memo_get`] then compares in full. The first request is built from the
 /// fetch (its method, URL, author headers, `Origin`) and the browser's state, so
 /// hashing the fetch spreads the slots as well as the request's whole text did, at a
-/// fraction of the cost (the request's dozen fields were hashed byte by byte on every
-/// step, ~1,100 instructions). What the browser's state adds (a `Cookie`, a preflight
-/// or not, its default fields) is told apart by the `preflight` flag and the number and
-/// lengths of the request's fields; the rest by the comparison.
+/// fraction of the cost. Of the texts that tell fetches apart it reads a few words (the
+/// origin's host part and end, the target's start and end, the host's end), not every
+/// byte: a slot only has to spread them. What the browser's state adds (a `Cookie`, a
+/// preflight or not, its default fields) is told apart by the `preflight` flag and the
+/// number of the request's fields; the rest by the comparison.
 fn memo_slot(preflight: bool, request: &Request, f: &Fetch) -> u64 {
+    let (origin, target, host) = (f.origin.as_bytes(), f.target.as_bytes(), f.host.as_bytes());
     let mut h = FastHasher::default();
-    // the text that tells fetches apart, fed as bytes (no separators: a slot only has to
-    // spread, `memo_get` compares), and the rest as one word of lengths and flags
-    h.write(f.origin.as_bytes());
-    h.write(f.target.as_bytes());
-    h.write(f.host.as_bytes());
+    // `https://` is 8 bytes: the word after it starts the host
+    h.write_usize(head_word(origin.get(8..).unwrap_or_default()) as usize);
+    h.write_usize(tail_word(origin) as usize);
+    h.write_usize(head_word(target) as usize);
+    h.write_usize(tail_word(target) as usize);
+    h.write_usize(tail_word(host) as usize);
+    let lengths = (origin.len() as u64)
+        | ((target.len() as u64) << 16)
+        | ((host.len() as u64) << 32)
+        | ((f.scheme.len() as u64) << 48);
+    h.write_usize(lengths as usize);
     let flags = u64::from(preflight)
         | (u64::from(f.private_network) << 1)
-        | ((f.method.len() as u64) << 8)
-        | ((f.scheme.len() as u64) << 16)
-        | ((f.headers.len() as u64) << 24)
-        | ((f.cookie.as_ref().map_or(0, |c| c.len() + 1) as u64) << 32)
-        | ((request.headers.len() as u64) << 48);
+        | ((f.agent as u64) << 2)
+        | ((f.mode as u64) << 5)
+        | ((f.credentials as u64) << 8)
+        | ((f.redirect as u64) << 11)
+        | ((f.headers.len() as u64) << 16)
+        | ((f.cookie.as_ref().map_or(0, |c| c.len() + 1) as u64) << 24)
+        | ((request.headers.len() as u64) << 40);
     h.write_usize(flags as usize);
-    h.write_usize(f.method.bytes().fold(0, |w, b| (w << 8) | usize::from(b)));
-    (f.agent, f.mode, f.credentials, f.redirect).hash(&mut h);
+    h.write_usize(head_word(f.method.as_bytes()) as usize);
     if !f.headers.is_empty() || f.chain != Chain::default() {
         (&f.headers, &f.chain).hash(&mut h);
     }
-    let lengths = request.headers.iter().fold(0usize, |n, (k, v)| {
-        n.wrapping_mul(31).wrapping_add((k.len() << 16) | v.len())
-    });
-    h.write_usize(lengths);
     h.finish()
 }
 
