@@ -577,7 +577,6 @@ mod tests {
     }
 
     fn fetch() -> Fetch {
-        use crate::browser::{Chain, Credentials, Mode, RedirectMode};
         Fetch {
             agent: Agent::Chrome,
             origin: O.into(),
@@ -585,13 +584,7 @@ mod tests {
             scheme: "https".into(),
             host: "api.example.com".into(),
             target: "/data".into(),
-            headers: crate::fields::Headers::new(),
-            mode: Mode::Cors,
-            credentials: Credentials::Omit,
-            cookie: None,
-            private_network: false,
-            redirect: RedirectMode::Follow,
-            chain: Chain::default(),
+            ..Fetch::empty()
         }
     }
 
