@@ -46,6 +46,12 @@ fn config(a: &ProxyArgs) -> Result<Config, String> {
     if a.max_connections == 0 || a.max_variants == 0 {
         return Err("--max-connections and --max-variants must be at least 1".to_string());
     }
+    if a.workers > MAX_WORKERS {
+        return Err(format!(
+            "--workers {}: expected 0 (one per core) to {MAX_WORKERS}",
+            a.workers
+        ));
+    }
     Ok(Config {
         admin: AdminListen::parse(&a.admin_listen)?,
         limits,
@@ -92,13 +98,6 @@ pub(crate) fn run(a: ProxyArgs, _: super::Globals) -> anyhow::Result<ExitStatus>
             return Ok(ExitStatus::BadInput);
         }
     };
-    if a.workers > MAX_WORKERS {
-        eprintln!(
-            "varyedge proxy: --workers {}: expected 0 (one per core) to {MAX_WORKERS}",
-            a.workers
-        );
-        return Ok(ExitStatus::BadInput);
-    }
     super::log_to_std();
     let workers = match a.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
