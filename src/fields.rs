@@ -7,11 +7,12 @@
 //! seen as the list `Origin, *` (RFC 9110 §5.3).
 
 use serde::Serialize;
-use std::borrow::Cow;
+
+mod text;
 
 /// A field name or value: borrowed from a static table (the browser's and the origin's
 /// fixed fields, common names) or owned. Compares, hashes and serialises as its text.
-type Text = Cow<'static, str>;
+pub use text::Text;
 
 /// An ordered multimap of header fields with lowercase names.
 ///
@@ -146,7 +147,7 @@ impl Headers {
     /// Adds a field line after any existing ones.
     pub fn append(&mut self, name: &str, value: &str) {
         self.0
-            .push((lowercase_name(name), Cow::Owned(value.to_string())));
+            .push((lowercase_name(name), Text::owned(value.to_string())));
     }
 
     /// Makes the field lines `fields`, in order (names given lowercase, as `http`'s
@@ -165,15 +166,9 @@ impl Headers {
                     if **name != *n {
                         *name = lowercase_name(n);
                     }
-                    match value {
-                        Cow::Owned(text) => {
-                            text.clear();
-                            text.push_str(v);
-                        }
-                        Cow::Borrowed(_) => *value = Cow::Owned(v.to_string()),
-                    }
+                    value.set(v);
                 }
-                None => self.0.push((lowercase_name(n), Cow::Owned(v.to_string()))),
+                None => self.0.push((lowercase_name(n), Text::owned(v.to_string()))),
             }
             len += 1;
         }
@@ -182,18 +177,17 @@ impl Headers {
 
     /// Bytes of text the lines own (the capacity of their owned names and values).
     pub fn owned_capacity(&self) -> usize {
-        let owned = |t: &Text| match t {
-            Cow::Owned(s) => s.capacity(),
-            Cow::Borrowed(_) => 0,
-        };
-        self.0.iter().map(|(n, v)| owned(n) + owned(v)).sum()
+        self.0
+            .iter()
+            .map(|(n, v)| n.capacity() + v.capacity())
+            .sum()
     }
 
     /// Adds a field line whose name is the model's own lowercase text, without looking
     /// the name up; the value is moved in (a `String`) or borrowed (static text).
     pub fn append_known(&mut self, name: &'static str, value: impl Into<Text>) {
         debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()));
-        self.0.push((Cow::Borrowed(name), value.into()));
+        self.0.push((Text::from_static(name), value.into()));
     }
 
     /// A copy whose first field line has `value` as its value (its name kept), the others
@@ -225,7 +219,8 @@ impl Headers {
     /// `name` must already be lowercase (the browser's and origin's own fields are).
     pub fn append_static(&mut self, name: &'static str, value: &'static str) {
         debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()));
-        self.0.push((Cow::Borrowed(name), Cow::Borrowed(value)));
+        self.0
+            .push((Text::from_static(name), Text::from_static(value)));
     }
 
     /// Appends every field line of `other` whose name is not here yet, keeping static
@@ -269,13 +264,7 @@ impl Headers {
     /// Each field line's heap bytes, name then value: an owned text's capacity, 0 for
     /// static text (for a weigher of what a stored response holds).
     pub fn owned_capacities(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        fn cap(t: &Text) -> usize {
-            match t {
-                Cow::Borrowed(_) => 0,
-                Cow::Owned(s) => s.capacity(),
-            }
-        }
-        self.0.iter().map(|(n, v)| (cap(n), cap(v)))
+        self.0.iter().map(|(n, v)| (n.capacity(), v.capacity()))
     }
 
     /// The `i`-th field line (name lowercase, value), in order.
@@ -341,14 +330,14 @@ fn lowercase_name(name: &str) -> Text {
     // a name written in lowercase (the model's own) is looked up as it is
     if !name.bytes().any(|b| b.is_ascii_uppercase()) {
         return match KNOWN_NAMES.binary_search(&name) {
-            Ok(i) => Cow::Borrowed(KNOWN_NAMES[i]),
-            Err(_) => Cow::Owned(name.to_string()),
+            Ok(i) => Text::from_static(KNOWN_NAMES[i]),
+            Err(_) => Text::owned(name.to_string()),
         };
     }
     if let Ok(i) = KNOWN_NAMES.binary_search_by(|k| cmp_lowercase(k, name)) {
-        return Cow::Borrowed(KNOWN_NAMES[i]);
+        return Text::from_static(KNOWN_NAMES[i]);
     }
-    Cow::Owned(name.to_ascii_lowercase())
+    Text::owned(name.to_ascii_lowercase())
 }
 
 /// Orders lowercase `k` against `name` compared ASCII case-insensitively.
@@ -904,9 +893,11 @@ mod tests {
         assert!(KNOWN_NAMES.windows(2).all(|w| w[0] < w[1]));
         assert!(KNOWN_NAMES.iter().all(|n| *n == n.to_ascii_lowercase()));
         for n in KNOWN_NAMES {
-            assert!(matches!(lowercase_name(&n.to_ascii_uppercase()), Cow::Borrowed(b) if b == n));
+            let t = lowercase_name(&n.to_ascii_uppercase());
+            assert!(!t.is_owned() && t.as_str() == n);
         }
-        assert!(matches!(lowercase_name("X-Custom"), Cow::Owned(o) if o == "x-custom"));
+        let custom = lowercase_name("X-Custom");
+        assert!(custom.is_owned() && custom.as_str() == "x-custom");
         let mut h = Headers::new();
         h.append("Content-Type", "a");
         h.append_static("vary", "Origin");

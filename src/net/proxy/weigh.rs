@@ -7,7 +7,7 @@
 
 use super::store::{Entry, Key, Stored, Tagged, Wire};
 use crate::edge::{Variant, LIST_FORM_BYTES, SPEC_ENTRY_BYTES};
-use crate::fields::Headers;
+use crate::fields::{Headers, Text};
 use crate::message::Response;
 use std::mem::size_of;
 use std::sync::Arc;
@@ -61,7 +61,7 @@ pub fn block(n: usize) -> usize {
 fn headers(h: &Headers) -> usize {
     // the core's well-known names, the interned names and the interned values are static
     // text (`names::core_headers`): only the others have blocks of their own
-    block(h.len() * size_of::<(String, String)>())
+    block(h.len() * size_of::<(Text, Text)>())
         + h.owned_capacities()
             .map(|(n, v)| block(n) + block(v))
             .sum::<usize>()
