@@ -326,7 +326,7 @@ const KNOWN_NAMES: [&str; 33] = [
 ];
 
 /// `name` in lowercase: a well-known name as static text, any other one allocated.
-fn lowercase_name(name: &str) -> Text {
+pub fn lowercase_name(name: &str) -> Text {
     // a name written in lowercase (the model's own) is looked up as it is
     if !name.bytes().any(|b| b.is_ascii_uppercase()) {
         return match KNOWN_NAMES.binary_search(&name) {

@@ -229,7 +229,7 @@ fn a_spec_entry_debugs_without_its_hasher() {
     let spec = SpecAt {
         at: 3,
         hashed: spec_hasher(&VarySpec {
-            names: Box::from(["origin".to_string()]),
+            names: Box::from([crate::fields::Text::from("origin")]),
             star: false,
         }),
     };

@@ -2,14 +2,15 @@
 //! are normalised, and whether a later request matches (RFC 9111 §4.1).
 
 use crate::edge::knobs::{Knobs, VaryCompare, VaryMode, VaryStar};
-use crate::fields::Headers;
+use crate::fields::{Headers, Text};
 use serde::Serialize;
 
 /// The selecting fields of one stored response, after the profile's `Vary` treatment.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VarySpec {
     /// Lowercase field names, sorted and deduplicated: order and case do not matter.
-    pub names: Box<[String]>,
+    /// Well-known names are static text (no allocation per stored response).
+    pub names: Box<[Text]>,
     /// The response's `Vary` had a `*` member that this cache honours: never matches.
     pub star: bool,
 }
@@ -31,7 +32,7 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
     // One pass over the fields gathers the names straight into the spec's list, sized
     // for the first `Vary` line's members (most answers have one line of a name or two,
     // or none), so the list is not grown, nor shrunk when it becomes the spec's.
-    let mut names: Vec<String> = Vec::new();
+    let mut names: Vec<Text> = Vec::new();
     let mut has_star = false;
     for (n, v) in resp.iter() {
         if !n.eq_ignore_ascii_case("vary") {
@@ -44,7 +45,7 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
             if m == "*" {
                 has_star = true;
             } else {
-                names.push(m.to_ascii_lowercase());
+                names.push(crate::fields::lowercase_name(m));
             }
         }
     }
@@ -64,14 +65,14 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
     names.sort_unstable();
     names.dedup();
     if knobs.vary == VaryMode::Uncacheable
-        && (has_star || names.iter().any(|n| n != "accept-encoding"))
+        && (has_star || names.iter().any(|n| *n != "accept-encoding"))
     {
         return Err(VaryRefusal::BeyondAcceptEncoding);
     }
     if let Some(allow) = &knobs.vary_allowlist {
         if names
             .iter()
-            .any(|n| !allow.contains(n) && !knobs.key_headers.contains(n))
+            .any(|n| !allow.iter().chain(&knobs.key_headers).any(|a| *n == **a))
         {
             return Err(VaryRefusal::NotAllowlisted);
         }
@@ -79,8 +80,8 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
     match knobs.vary {
         VaryMode::Honor | VaryMode::Uncacheable => {}
         VaryMode::Ignore => names.clear(),
-        VaryMode::IgnoreOrigin => names.retain(|n| n != "origin"),
-        VaryMode::AcceptEncodingOnly => names.retain(|n| n == "accept-encoding"),
+        VaryMode::IgnoreOrigin => names.retain(|n| *n != "origin"),
+        VaryMode::AcceptEncodingOnly => names.retain(|n| *n == "accept-encoding"),
     }
     let star =
         has_star && knobs.vary_star == VaryStar::NeverMatch && knobs.vary != VaryMode::Ignore;

@@ -29,7 +29,7 @@ impl Text {
     /// Borrowed static text (no allocation).
     #[inline]
     pub fn from_static(s: &'static str) -> Text {
-        if s.len() > u32::MAX as usize {
+        if over_32_bits(s.len()) {
             return Text::from_static(&s[..fitting(s, u32::MAX as usize)]);
         }
         // SAFETY: a `&str`'s pointer is never null
@@ -46,7 +46,7 @@ impl Text {
     /// buffer, if any, is freed).
     #[inline]
     pub fn owned(s: String) -> Text {
-        if s.is_empty() || s.capacity() > u32::MAX as usize {
+        if s.is_empty() || over_32_bits(s.capacity()) {
             return Text::owned_rare(s);
         }
         let mut s = std::mem::ManuallyDrop::new(s);
@@ -110,6 +110,12 @@ impl Text {
             *self = Text::owned(s.to_string());
         }
     }
+}
+
+/// Whether a length or capacity does not fit [`Text`]'s 32-bit counts.
+#[inline]
+fn over_32_bits(n: usize) -> bool {
+    n > u32::MAX as usize
 }
 
 /// How much of `s` a [`Text`] keeps, `max` being `u32::MAX`: all of it up to `max`
@@ -194,6 +200,12 @@ impl std::fmt::Debug for Text {
     }
 }
 
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
 impl PartialEq for Text {
     fn eq(&self, other: &Text) -> bool {
         self.as_str() == other.as_str()
@@ -201,6 +213,31 @@ impl PartialEq for Text {
 }
 
 impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        // as `str` orders
+        self.as_str().cmp(other.as_str())
+    }
+}
 
 impl std::hash::Hash for Text {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
@@ -239,6 +276,9 @@ mod tests {
         assert_eq!((o.as_str(), o.capacity()), ("https://a.example", 40));
         assert_eq!(o.as_ptr(), at, "the String's buffer is taken, not copied");
         assert!(!Text::from(String::new()).is_owned());
+        // an empty string's buffer is freed, not kept
+        let empty = Text::from(String::with_capacity(16));
+        assert!(!empty.is_owned() && empty.capacity() == 0);
         assert_eq!(Text::from(String::new()).as_str(), "");
     }
 
@@ -308,6 +348,8 @@ mod tests {
 
     #[test]
     fn text_too_long_for_32_bits_is_cut_on_a_character_boundary() {
+        assert!(!over_32_bits(u32::MAX as usize));
+        assert!(over_32_bits(u32::MAX as usize + 1));
         assert_eq!(fitting("abc", 8), 3);
         assert_eq!(fitting("abcdef", 4), 4);
         // "é" is two bytes: a cut inside it moves back before it

@@ -89,8 +89,12 @@ fn variant(v: &Variant) -> usize {
     // the Arc'd variant, its spec and values, key and URL; the set's index holds a hash
     // and a position (counted in `index`)
     block(16 + size_of::<Variant>())
-        + block(v.spec.names.len() * size_of::<String>())
-        + v.spec.names.iter().map(|x| block(x.len())).sum::<usize>()
+        + block(v.spec.names.len() * size_of::<Text>())
+        + v.spec
+            .names
+            .iter()
+            .map(|x| block(x.capacity()))
+            .sum::<usize>()
         + block(std::mem::size_of_val(&*v.values))
         + values
         + block(16 + v.key.len())
