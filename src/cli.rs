@@ -273,6 +273,13 @@ pub(crate) struct ReplayArgs {
     #[cfg(feature = "net")]
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub(crate) max_wait: String,
+    /// With --target: a real pause before every step after the first (default none),
+    /// for a cache that may still be completing the entry it just served when the next
+    /// request arrives back to back (Squid: 50ms is enough). Steps keep their order and
+    /// the model's clock is unchanged.
+    #[cfg(feature = "net")]
+    #[arg(long, value_name = "DURATION", default_value = "0ms")]
+    pub(crate) pause: String,
 }
 
 /// `varyedge matrix`.

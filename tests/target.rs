@@ -112,6 +112,40 @@ fn the_binary_replays_over_the_wire_with_every_report_format() {
     }
 }
 
+/// `--pause D` waits D before every step after the first, and changes no verdict.
+#[test]
+fn pause_waits_between_steps_and_changes_no_verdict() {
+    let f = file("origin-alone.yaml");
+    let origin = Server::origin(&f);
+    let fs = f.to_str().unwrap();
+    let verdicts = |out: &Output| -> Vec<serde_json::Value> {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let t = if v.is_array() { &v[0] } else { &v };
+        t["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["verdict"].clone())
+            .collect()
+    };
+    let args = ["replay", fs, "--target", &origin.url, "--format", "json"];
+    let plain = run(&args);
+    let started = varyedge::net::clock::instant();
+    let paused = run(&[&args[..], &["--pause", "150ms"]].concat());
+    let took = started.elapsed().as_millis();
+    let (plain, paused) = (verdicts(&plain), verdicts(&paused));
+    assert_eq!(plain.len(), 8);
+    assert_eq!(plain, paused);
+    // seven pauses of 150 ms at least (a lower bound: sleeping never ends early)
+    assert!(took >= 7 * 150, "took {took} ms");
+}
+
 #[test]
 fn bad_targets_exit_2_with_a_message_and_no_report() {
     let f = file("origin-alone.yaml");
@@ -140,6 +174,15 @@ fn bad_targets_exit_2_with_a_message_and_no_report() {
                 "soon".into(),
             ],
             "--max-wait",
+        ),
+        (
+            vec![
+                "--target".into(),
+                "http://127.0.0.1:1".into(),
+                "--pause".into(),
+                "a bit".into(),
+            ],
+            "--pause: expected a duration",
         ),
         (
             vec!["--direct".into(), "http://127.0.0.1:1".into()],

@@ -119,10 +119,18 @@ fn over_the_wire(
         );
         return Ok(Err(ExitStatus::BadInput));
     };
+    let Some(pause) = varyedge::time::parse_duration_ms(&a.pause) else {
+        eprintln!(
+            "varyedge: --pause: expected a duration such as 50ms or 1s, found {:?}",
+            a.pause
+        );
+        return Ok(Err(ExitStatus::BadInput));
+    };
     let opts = TargetOptions {
         direct: a.direct.clone(),
         host_header: a.host_header.clone(),
         max_wait: std::time::Duration::from_millis(max_wait),
+        pause: std::time::Duration::from_millis(pause),
         ..TargetOptions::new(target)
     };
     let rt = tokio::runtime::Builder::new_current_thread()
