@@ -96,6 +96,7 @@ impl Text {
 
     /// Becomes `s`, written into its own buffer when it owns one large enough (no
     /// allocation), else into a new one.
+    #[inline]
     pub fn set(&mut self, s: &str) {
         if self.is_owned() && s.len() <= self.cap as usize {
             // SAFETY: the buffer is this value's own, `cap` bytes long, and `s` fits; `s`
@@ -331,6 +332,12 @@ mod tests {
         let a = Text::from("max-age=60");
         let b = Text::owned("max-age=60".to_string());
         assert_eq!(a, b);
+        assert_ne!(a, Text::from("max-age=61"));
+        assert_ne!(b, Text::owned("max-age=6".to_string()));
+        assert!(a == "max-age=60" && a != "max-age=6");
+        assert!(a == *"max-age=60" && a != *"no-store");
+        assert!(Text::from("age") < Text::owned("date".to_string()));
+        assert_eq!(format!("[{:>5}]", Text::from("ab")), "[   ab]");
         let state = std::collections::hash_map::RandomState::new();
         let hash = |x: &dyn Fn(&mut std::collections::hash_map::DefaultHasher)| {
             let mut h = state.build_hasher();
