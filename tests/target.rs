@@ -77,6 +77,22 @@ fn straight_to_the_origin_the_verdicts_equal_the_in_process_ones() {
     }
 }
 
+/// The first trace of a JSON report, from a run that must have exited 0.
+fn json_trace(out: &Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    if v.is_array() {
+        v[0].clone()
+    } else {
+        v
+    }
+}
+
 #[test]
 fn the_binary_replays_over_the_wire_with_every_report_format() {
     let f = file("origin-alone.yaml");
@@ -92,14 +108,7 @@ fn the_binary_replays_over_the_wire_with_every_report_format() {
         "--format",
         "json",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let t = if v.is_array() { &v[0] } else { &v };
+    let t = json_trace(&out);
     assert_eq!(t["profile"], format!("target {}", origin.url));
     assert_eq!(t["steps"].as_array().unwrap().len(), 8);
     assert_eq!(t["steps"][4]["verdict"]["reason"], "header-not-allowed");
@@ -119,15 +128,7 @@ fn pause_waits_between_steps_and_changes_no_verdict() {
     let origin = Server::origin(&f);
     let fs = f.to_str().unwrap();
     let verdicts = |out: &Output| -> Vec<serde_json::Value> {
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let t = if v.is_array() { &v[0] } else { &v };
-        t["steps"]
+        json_trace(out)["steps"]
             .as_array()
             .unwrap()
             .iter()
