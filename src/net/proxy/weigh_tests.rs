@@ -113,8 +113,8 @@ fn request(target: &str, origin: Option<&str>) -> Request {
 }
 
 /// The fields `varyedge origin` sends for `benches/soak/origin.yaml`'s `/m*` (the
-/// per-entry measurement's entry), with this response's serial.
-fn origin_fields(serial: u64) -> HeaderMap {
+/// per-entry measurement's entry), with this response's serial and `Vary`.
+fn origin_fields(serial: u64, vary: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
     let mut put = |n: &str, v: &str| {
         h.append(
@@ -125,7 +125,7 @@ fn origin_fields(serial: u64) -> HeaderMap {
     put("date", "Mon, 30 Nov 2026 06:42:53 GMT");
     put("cache-control", "public, max-age=600");
     put("content-type", "application/json");
-    put("vary", "Origin");
+    put("vary", vary);
     put("varyedge-origin-serial", &serial.to_string());
     put("varyedge-origin-saw", "host");
     put("content-length", "5");
@@ -140,8 +140,9 @@ fn stored_entry(
     req: &Request,
     serial: u64,
     body: &[u8],
+    vary: &str,
 ) -> (isize, usize, Vec<usize>) {
-    let h = origin_fields(serial);
+    let h = origin_fields(serial, vary);
     let mut codes = Vec::new();
     let core = names::core_headers_coded(&h, &mut codes);
     let head = Head::coded(http::StatusCode::OK, &h, &codes).unwrap();
@@ -180,17 +181,32 @@ fn the_weigher_counts_the_blocks_an_entry_frees() {
     );
     // the repeated values are interned from their second sighting on
     for i in 0..3 {
-        stored_entry(&store, &request(&format!("/warm-{i}"), None), i, b"small");
+        stored_entry(
+            &store,
+            &request(&format!("/warm-{i}"), None),
+            i,
+            b"small",
+            "Origin",
+        );
     }
-    let small = stored_entry(&store, &request("/m1-1234", None), 10, b"small");
+    let small = stored_entry(&store, &request("/m1-1234", None), 10, b"small", "Origin");
     eprintln!(
         "5-byte body, no Origin: freed {} B, weighed {} B; blocks {:?}",
         small.0, small.1, small.2
     );
     assert_eq!(small.0, small.1 as isize, "blocks freed: {:?}", small.2);
-    let large = stored_entry(&store, &request("/m1-1235", None), 11, &[b'x'; 100]);
+    let large = stored_entry(
+        &store,
+        &request("/m1-1235", None),
+        11,
+        &[b'x'; 100],
+        "Origin",
+    );
     assert_eq!(large.0, large.1 as isize, "blocks freed: {:?}", large.2);
     let req = request("/m1-1236", Some("https://a.example"));
-    let origin = stored_entry(&store, &req, 12, b"small");
+    let origin = stored_entry(&store, &req, 12, b"small", "Origin");
     assert_eq!(origin.0, origin.1 as isize, "blocks freed: {:?}", origin.2);
+    // selecting fields that are not well-known names: each name is a block of its own
+    let names = stored_entry(&store, &req, 13, b"small", "X-Tenant-Id, Origin, X-Region");
+    assert_eq!(names.0, names.1 as isize, "blocks freed: {:?}", names.2);
 }
