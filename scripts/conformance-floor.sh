@@ -6,20 +6,39 @@
 #
 #   scripts/conformance-floor.sh            (from the project root; needs target/release/varyedge)
 #
-# env: FLOOR (default below), VARYEDGE (binary), ORIGIN_PORT, PROXY_PORT (see run.sh).
+# env: FLOOR (default below), VARYEDGE (binary), ORIGIN_PORT, PROXY_PORT (see run.sh),
+# CONFORMANCE_RUN (the suite runner, default ../shared/conformance/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Measured at the commit that set it (see the issue 12 report); raise it, never lower it
 # without saying why.
 FLOOR=${FLOOR:-159}
-RUN=../shared/conformance/run.sh
+RUN=${CONFORMANCE_RUN:-../shared/conformance/run.sh}
 [ -x "$RUN" ] || [ -f "$RUN" ] || { echo "conformance-floor: $RUN not found (../shared beside the clone)" >&2; exit 2; }
 OUT=$(mktemp -d /tmp/varyedge-floor.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
+# the dependency-aware required count of the latest run's summary
+passed() {
+    local required
+    required=$(grep -m1 '^required:' "$OUT/summary.txt" || true)
+    sed -n 's/.*site-classes={[^}]*"pass":\([0-9]*\).*/\1/p' <<<"$required"
+}
 bash "$RUN" rfc9111 "$OUT" > "$OUT/summary.txt"
 cat "$OUT/summary.txt"
-required=$(grep -m1 '^required:' "$OUT/summary.txt" || true)
-pass=$(sed -n 's/.*site-classes={[^}]*"pass":\([0-9]*\).*/\1/p' <<<"$required")
+pass=$(passed)
+# A `setup_fail` is a test whose setup did not complete, so the run has no verdict on
+# the cache for it. Example: the suite's origin answered 409 "Requests not found" for a
+# test whose config it had acknowledged. This was seen in one CI run of session 16 and
+# in one of six local runs, and as setup failures of check tests in CI logs of sessions
+# 14 and 15. When such tests alone explain a shortfall, the suite runs once more and
+# that run counts; both summaries are printed.
+setup=$(sed -n '/^required not passing:/,/^$/p' "$OUT/summary.txt" | grep -c '(setup_fail)' || true)
+if [ -n "$pass" ] && [ "$pass" -lt "$FLOOR" ] && [ $((pass + setup)) -ge "$FLOOR" ]; then
+    echo "conformance-floor: $pass required tests pass and $setup could not be set up: running the suite once more" >&2
+    bash "$RUN" rfc9111 "$OUT" > "$OUT/summary.txt"
+    cat "$OUT/summary.txt"
+    pass=$(passed)
+fi
 if [ -z "$pass" ]; then
     echo "conformance-floor: no dependency-aware required count in the summary" >&2
     exit 1
