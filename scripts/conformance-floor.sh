@@ -27,11 +27,12 @@ bash "$RUN" rfc9111 "$OUT" > "$OUT/summary.txt"
 cat "$OUT/summary.txt"
 pass=$(passed)
 # A `setup_fail` is a test whose setup did not complete, so the run has no verdict on
-# the cache for it. Example: the suite's origin answered 409 "Requests not found" for a
-# test whose config it had acknowledged. This was seen in one CI run of session 16 and
-# in one of six local runs, and as setup failures of check tests in CI logs of sessions
-# 14 and 15. When such tests alone explain a shortfall, the suite runs once more and
-# that run counts; both summaries are printed.
+# the cache for it. Example: the suite's client logs a config PUT that failed
+# ("ERROR: <uuid> Setup PUT config resulted in 502") and goes on, and the origin then
+# answers the test's first request 409 "Requests not found". Before session 16 that 502
+# came from a stale upstream connection (see `IDLE_TIMEOUT` in
+# src/net/proxy/upstream.rs). When such tests alone explain a shortfall, the suite runs
+# once more and that run counts; both summaries are printed.
 setup=$(sed -n '/^required not passing:/,/^$/p' "$OUT/summary.txt" | grep -c '(setup_fail)' || true)
 if [ -n "$pass" ] && [ "$pass" -lt "$FLOOR" ] && [ $((pass + setup)) -ge "$FLOOR" ]; then
     echo "conformance-floor: $pass required tests pass and $setup could not be set up: running the suite once more" >&2
