@@ -103,6 +103,17 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
     })
 }
 
+/// The duration `value` of `flag`; `None` after saying on stderr what was expected
+/// (`examples`, such as "30s or 500ms").
+#[cfg(feature = "net")]
+fn duration_flag(flag: &str, value: &str, examples: &str) -> Option<std::time::Duration> {
+    let ms = varyedge::time::parse_duration_ms(value);
+    if ms.is_none() {
+        eprintln!("varyedge: {flag}: expected a duration such as {examples}, found {value:?}");
+    }
+    ms.map(std::time::Duration::from_millis)
+}
+
 /// `--target`: every scenario over the wire, one after another. Notes go to stderr.
 #[cfg(feature = "net")]
 fn over_the_wire(
@@ -112,25 +123,17 @@ fn over_the_wire(
     quiet: bool,
 ) -> anyhow::Result<Result<Vec<sim::Trace>, ExitStatus>> {
     use varyedge::net::target::{self, TargetOptions};
-    let Some(max_wait) = varyedge::time::parse_duration_ms(&a.max_wait) else {
-        eprintln!(
-            "varyedge: --max-wait: expected a duration such as 30s or 500ms, found {:?}",
-            a.max_wait
-        );
-        return Ok(Err(ExitStatus::BadInput));
-    };
-    let Some(pause) = varyedge::time::parse_duration_ms(&a.pause) else {
-        eprintln!(
-            "varyedge: --pause: expected a duration such as 50ms or 1s, found {:?}",
-            a.pause
-        );
+    let (Some(max_wait), Some(pause)) = (
+        duration_flag("--max-wait", &a.max_wait, "30s or 500ms"),
+        duration_flag("--pause", &a.pause, "50ms or 1s"),
+    ) else {
         return Ok(Err(ExitStatus::BadInput));
     };
     let opts = TargetOptions {
         direct: a.direct.clone(),
         host_header: a.host_header.clone(),
-        max_wait: std::time::Duration::from_millis(max_wait),
-        pause: std::time::Duration::from_millis(pause),
+        max_wait,
+        pause,
         ..TargetOptions::new(target)
     };
     let rt = tokio::runtime::Builder::new_current_thread()
