@@ -177,10 +177,7 @@ impl Headers {
 
     /// Bytes of text the lines own (the capacity of their owned names and values).
     pub fn owned_capacity(&self) -> usize {
-        self.0
-            .iter()
-            .map(|(n, v)| n.capacity() + v.capacity())
-            .sum()
+        self.owned_capacities().map(|(n, v)| n + v).sum()
     }
 
     /// Adds a field line whose name is the model's own lowercase text, without looking
