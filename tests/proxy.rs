@@ -727,7 +727,7 @@ enum Act {
 }
 
 /// An upstream that reads request after request on each connection and lets `script`
-/// decide, from the request's index on its connection and its head, what to do. Counts
+/// decide, from the request's index on its connection and its text, what to do. Counts
 /// connections and requests in `seen` (`.0` connections, `.1` requests). Bounded: 32
 /// connections, 2 s of silence per read.
 fn scripted(
@@ -769,7 +769,7 @@ fn scripted(
 }
 
 /// Reads one request (head and a `Content-Length` body) from `s`, keeping what follows in
-/// `buf`; returns its head, or `None` at end of stream.
+/// `buf`; returns its text (head, blank line, body), or `None` at end of stream.
 fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
     let mut chunk = [0u8; 4096];
     loop {
@@ -785,8 +785,9 @@ fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
                 let n = s.read(&mut chunk).ok().filter(|&n| n > 0)?;
                 buf.extend_from_slice(&chunk[..n]);
             }
+            let whole = String::from_utf8_lossy(&buf[..end + 4 + body]).to_string();
             buf.drain(..end + 4 + body);
-            return Some(head);
+            return Some(whole);
         }
         let n = s.read(&mut chunk).ok().filter(|&n| n > 0)?;
         buf.extend_from_slice(&chunk[..n]);
@@ -857,6 +858,92 @@ fn a_post_on_a_closed_pooled_connection_is_not_sent_again() {
         1,
         "the POST reached the upstream once"
     );
+}
+
+/// A small `PUT` (idempotent, RFC 9110 §9.2.2) is held whole before it goes upstream, so
+/// when its pooled connection closes under it, it is sent again on a new connection with
+/// its body: the upstream answers only a `PUT` that arrives with the body whole on a
+/// connection's first request.
+#[test]
+fn a_small_put_on_a_closed_pooled_connection_is_sent_again_with_its_body() {
+    let (up, seen) = scripted(|i, msg| {
+        let put_whole = msg.starts_with("PUT ") && msg.ends_with("\r\n\r\nabc");
+        match i {
+            0 if msg.starts_with("GET ") || put_whole => Act::Answer(KEEP_ALIVE_OK),
+            _ => Act::Close,
+        }
+    });
+    // one worker, one pool: the PUT finds the connection the GET left
+    let p = proxy(&format!("http://{up}"), &["--workers", "1"]);
+    assert_eq!(get(&p.addr, "/warm", None).status, 200);
+    thread::sleep(Duration::from_millis(50));
+    let before = *seen.lock().unwrap();
+    let put = format!(
+        "PUT /doc HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc",
+        p.addr
+    );
+    let r = raw(&p.addr, put.as_bytes()).unwrap();
+    assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
+    let after = *seen.lock().unwrap();
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (1, 2),
+        "the PUT went on the pooled connection, which closed, then on one new connection"
+    );
+    assert_eq!(stats(&p)["upstream_errors"], 0, "{}", stats(&p));
+}
+
+/// A chunked `PUT` (no length declared) streams up as it arrives, so it cannot be sent
+/// again: a pooled connection closed under it is a 502, and the upstream saw it once.
+#[test]
+fn a_chunked_put_streams_and_is_not_sent_again() {
+    let (up, seen) = scripted(|i, msg| match (i, msg.starts_with("GET ")) {
+        (0, true) => Act::Answer(KEEP_ALIVE_OK),
+        _ => Act::Close,
+    });
+    let p = proxy(&format!("http://{up}"), &[]);
+    assert_eq!(get(&p.addr, "/warm", None).status, 200);
+    thread::sleep(Duration::from_millis(50));
+    let before = seen.lock().unwrap().1;
+    let put = format!(
+        "PUT /doc HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        p.addr
+    );
+    let r = raw(&p.addr, put.as_bytes()).unwrap();
+    assert_eq!(r.status, 502, "{:?}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        seen.lock().unwrap().1 - before,
+        1,
+        "the PUT reached the upstream once"
+    );
+}
+
+/// A held body (a small `PUT`) that does not arrive whole within `--upstream-timeout` is
+/// answered 408 (as nginx's `client_body_timeout`), and nothing goes upstream.
+#[test]
+fn a_held_body_that_stalls_is_answered_408_and_not_forwarded() {
+    let (up, seen) = scripted(|_, _| Act::Answer(KEEP_ALIVE_OK));
+    let p = proxy(&format!("http://{up}"), &["--upstream-timeout", "0.5"]);
+    let mut s = TcpStream::connect(&p.addr).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let head = format!(
+        "PUT /doc HTTP/1.1\r\nHost: {}\r\nContent-Length: 10\r\n\r\nabc",
+        p.addr
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut chunk) {
+            Ok(n) if n > 0 => got.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 408 "), "{text}");
+    assert!(text.contains("detail=\"request-timeout\""), "{text}");
+    assert_eq!(seen.lock().unwrap().1, 0, "nothing went upstream");
 }
 
 /// An upstream that closes every connection without answering sees a GET four times (the

@@ -4,9 +4,8 @@
 //! client over plain HTTP, with a timeout per request.
 
 use crate::lint::probe::{Answer, Probe};
-use crate::net::proxy::upstream::UpClient;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Either, Empty, Limited};
+use crate::net::proxy::upstream::{self, UpClient};
+use http_body_util::{BodyExt, Limited};
 use std::time::Duration;
 
 /// The most of a response body read before giving up on it.
@@ -71,7 +70,7 @@ async fn send(client: &UpClient, url: &str, p: &Probe) -> Result<Answer, String>
         b = b.header(n, v);
     }
     let req = b
-        .body(Either::Right(Empty::<Bytes>::new()))
+        .body(upstream::no_body())
         .map_err(|e| format!("{} {url}: {e}", p.method))?;
     let resp = client
         .request(req)

@@ -19,7 +19,7 @@ use crate::net::{clock, convert, shutdown};
 use crate::profile::Knobs;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http_body_util::{BodyExt, Either, Empty, Full, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::{Body, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -710,7 +710,7 @@ async fn revalidate(
         }
     }
     let build = || {
-        let empty = Either::Right(Empty::new());
+        let empty = upstream::no_body();
         upstream_request(&st, &parts.method, &core.target, &headers, empty).ok()
     };
     let Some(up_req) = build() else {
@@ -1180,12 +1180,16 @@ async fn forward(
     leader: Option<Leader>,
 ) -> http::Response<ProxyBody> {
     let target = core.target.as_str();
-    // A request with no body (hyper knows from the framing) goes up with an empty one,
-    // which `upstream::send` may send again if a pooled connection turns out closed.
-    let up_body = if hyper::body::Body::is_end_stream(&body) {
-        Either::Right(Empty::new())
-    } else {
-        Either::Left(Limited::new(body, st.cfg.max_request_body as usize))
+    // No body, or a small one held whole for an idempotent method: `upstream::send` may
+    // send the request again if a pooled connection turns out closed. Others stream.
+    let (max, wait) = (st.cfg.max_request_body, st.cfg.upstream_timeout);
+    let up_body = match upstream::take_body(&parts.method, body, max, wait).await {
+        Ok(b) => b,
+        Err(f) => return fault(&st, &f, plan.fwd),
+    };
+    let held = match &up_body {
+        Either::Right(b) => Some(b.clone()),
+        Either::Left(_) => None,
     };
     let up_req = match upstream_request(&st, &parts.method, target, &parts.headers, up_body) {
         Ok(r) => r,
@@ -1198,10 +1202,11 @@ async fn forward(
             )
         }
     };
-    // a retry (a bodiless request whose pooled connection closed) is built again
+    // a retry (a request with no body or a held one, whose pooled connection closed) is
+    // built again
     let again = || {
-        let empty = Either::Right(Empty::new());
-        upstream_request(&st, &parts.method, target, &parts.headers, empty).ok()
+        let body = Either::Right(held.clone()?);
+        upstream_request(&st, &parts.method, target, &parts.headers, body).ok()
     };
     let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout, again).await;
     match sent {
@@ -1224,6 +1229,7 @@ fn fault(st: &State, f: &upstream::Fault, fwd: Fwd) -> http::Response<ProxyBody>
         upstream::Fault::BodyTooLarge => "request-too-large",
         upstream::Fault::Broken(_) => "upstream-error",
         upstream::Fault::BadRequestBody(_) => "bad-request",
+        upstream::Fault::RequestTimeout(_) => "request-timeout",
     };
     let mut r = own(st, status, &text, detail);
     if status >= 500 {
@@ -1523,7 +1529,7 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: 
     } else {
         parts.method.clone()
     };
-    let empty = Either::Right(Empty::new());
+    let empty = upstream::no_body();
     let Ok(req) = upstream_request(st, &method, &core.target, &parts.headers, empty) else {
         return;
     };
@@ -1633,7 +1639,7 @@ fn ask_upstream(
     cell: VerdictCell,
     seen: Seen,
 ) {
-    let empty = Either::Right(Empty::new());
+    let empty = upstream::no_body();
     let Ok(req) = direct_request(st, &parts.method, &core.target, &parts.headers, empty) else {
         return;
     };

@@ -6,7 +6,7 @@
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::Authority;
-use http_body_util::{Either, Empty, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
@@ -17,18 +17,60 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-/// A request body going upstream: the client's (capped) or none.
-pub type UpBody = Either<Limited<Incoming>, Empty<Bytes>>;
+/// A request body going upstream: the client's, streamed (capped), or held whole (a
+/// small one that may be sent again, or none at all).
+pub type UpBody = Either<Limited<Incoming>, Full<Bytes>>;
+
+/// An empty request body (a request with none).
+pub fn no_body() -> UpBody {
+    Either::Right(Full::default())
+}
+
+/// The largest request body held whole before it goes upstream, so that an idempotent
+/// request whose pooled connection closed under it can be sent again with its body
+/// (see [`take_body`]). nginx holds every request body by default
+/// (`proxy_request_buffering on`, in memory up to `client_body_buffer_size`, 8 or 16 KiB,
+/// then in a file); Go's `http.Transport` resends a body it can get again (`GetBody`).
+pub const HOLD_MAX: u64 = 64 * 1024;
+
+/// The client's request body as it goes upstream. A request with an idempotent method
+/// (RFC 9110 §9.2.2) whose framing declares a length of at most [`HOLD_MAX`] is read
+/// whole first (within `wait`), so that [`send`] can send it again; any other body
+/// streams, capped at `max` bytes. A body over `max` is [`Fault::BodyTooLarge`], a
+/// malformed one [`Fault::BadRequestBody`], one that does not arrive whole within `wait`
+/// [`Fault::RequestTimeout`].
+pub async fn take_body(
+    method: &http::Method,
+    body: Incoming,
+    max: u64,
+    wait: Duration,
+) -> Result<UpBody, Fault> {
+    if body.is_end_stream() {
+        return Ok(no_body());
+    }
+    let small = body.size_hint().exact().is_some_and(|n| n <= HOLD_MAX);
+    let capped = Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX));
+    if !(small && method.is_idempotent()) {
+        return Ok(Either::Left(capped));
+    }
+    match tokio::time::timeout(wait, capped.collect()).await {
+        Err(_) => Err(Fault::RequestTimeout(wait)),
+        Ok(Ok(all)) => Ok(Either::Right(Full::new(all.to_bytes()))),
+        Ok(Err(e)) if is_length_limit(&*e) => Err(Fault::BodyTooLarge),
+        Ok(Err(e)) => Err(Fault::BadRequestBody(chain(&*e))),
+    }
+}
 
 /// How long a connection may sit idle in a pool before it is closed: under the 5 s
 /// after which Node.js's HTTP server (`server.keepAliveTimeout`) and Apache httpd
 /// (`KeepAliveTimeout`) close an idle keep-alive connection by default. A connection
-/// taken just as such an origin closes it fails with no answer; a bodiless idempotent
-/// request is then sent again ([`send`]), but one whose body is streaming up cannot be,
-/// and the client got a 502. The conformance suite's Node.js origin showed it: a `PUT`
-/// of a test's config answered 502 in one run in a few (session 16), with the 30 s
-/// this was before. Reconnecting after 4 s idle costs a handshake; under load no
-/// connection sits idle that long.
+/// taken just as such an origin closes it fails with no answer; an idempotent request
+/// is then sent again ([`send`]), but one whose body streamed up cannot be, and the
+/// client got a 502. The conformance suite's Node.js origin showed it: a `PUT` of a
+/// test's config answered 502 in one run in a few (session 16), with the 30 s this was
+/// before. Reconnecting after 4 s idle costs a handshake; under load no connection sits
+/// idle that long. Since session 17 a small idempotent request's body is held whole
+/// ([`take_body`]) and sent again too, which covers origins that close sooner.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
 // the bound the note above gives: below the 5 s of Node.js's and Apache's defaults
@@ -329,6 +371,9 @@ pub enum Fault {
     Broken(String),
     /// The client's own request body was malformed (a bad chunk size): the client's fault.
     BadRequestBody(String),
+    /// The client's request body, to be held whole ([`take_body`]), did not arrive within
+    /// this.
+    RequestTimeout(Duration),
 }
 
 impl Fault {
@@ -348,6 +393,13 @@ impl Fault {
             Fault::BadRequestBody(e) => (
                 400,
                 format!("varyedge proxy: malformed request body: {e}\n"),
+            ),
+            Fault::RequestTimeout(d) => (
+                408,
+                format!(
+                    "varyedge proxy: request body not received whole within {}s\n",
+                    d.as_secs_f64()
+                ),
             ),
         }
     }
@@ -400,12 +452,12 @@ fn is_request_body_error(e: &(dyn StdError + 'static)) -> bool {
     hyper_cause(e, hyper::Error::is_user)
 }
 
-/// How many times a bodiless idempotent request is sent again after its pooled
-/// connection turned out closed ([`send`]).
+/// How many times an idempotent request with no body or a held one is sent again after
+/// its pooled connection turned out closed ([`send`]).
 const STALE_RETRIES: usize = 3;
 
 /// Whether `req` may be sent again after its pooled connection turned out closed: an
-/// idempotent method (RFC 9110 §9.2.2) with no body.
+/// idempotent method (RFC 9110 §9.2.2) with no body or one held whole ([`take_body`]).
 fn may_resend(req: &http::Request<UpBody>) -> bool {
     req.method().is_idempotent() && matches!(req.body(), Either::Right(_))
 }
@@ -415,7 +467,10 @@ fn resendable(req: &http::Request<UpBody>) -> Option<http::Request<UpBody>> {
     if !may_resend(req) {
         return None;
     }
-    let mut copy = http::Request::new(Either::Right(Empty::new()));
+    let Either::Right(held) = req.body() else {
+        return None;
+    };
+    let mut copy = http::Request::new(Either::Right(held.clone()));
     *copy.method_mut() = req.method().clone();
     *copy.uri_mut() = req.uri().clone();
     *copy.version_mut() = req.version();
@@ -438,14 +493,14 @@ pub async fn send_copying(
 }
 
 /// Sends `req` upstream; the response head must arrive within `limit`. `again` builds
-/// the same request again (with no body), for a retry.
+/// the same request again (with the same held body, or none), for a retry.
 ///
 /// A pooled keep-alive connection may have been closed by the upstream just as it was
 /// taken (its FIN not yet seen): the request then fails with no answer at all. RFC 9110
 /// §9.2.2 lets a client retry an idempotent request automatically; Varnish retries once
 /// on a reused backend connection and nginx moves on (`proxy_next_upstream error`). This
-/// proxy sends a bodiless idempotent request again when its connection closed before any
-/// response byte, up to [`STALE_RETRIES`] times (several pooled connections can go stale
+/// proxy sends an idempotent request with no body or a held one ([`take_body`]) again
+/// when its connection closed before any response byte, up to [`STALE_RETRIES`] times (several pooled connections can go stale
 /// together) and within the one deadline. An upstream that closes every connection
 /// without answering therefore sees such a request up to four times before the 502.
 ///

@@ -78,7 +78,7 @@ fn serve(mut s: TcpStream, seen: &Mutex<Seen>) {
 }
 
 fn get(addr: &str, path: &str) -> http::Request<UpBody> {
-    let mut r = http::Request::new(Either::Right(Empty::new()));
+    let mut r = http::Request::new(no_body());
     *r.uri_mut() = format!("http://{addr}{path}").parse().unwrap();
     r
 }
