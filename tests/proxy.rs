@@ -919,6 +919,103 @@ fn a_chunked_put_streams_and_is_not_sent_again() {
     );
 }
 
+/// The bound of a held body is 64 KiB: a `PUT` of exactly that is held and sent again
+/// when its pooled connection closes under it; one byte more streams, and the client
+/// gets the 502.
+#[test]
+fn a_put_of_64_kib_is_held_and_one_byte_more_streams() {
+    let (up, _) = scripted(|i, _| match i {
+        0 => Act::Answer(KEEP_ALIVE_OK),
+        _ => Act::Close,
+    });
+    let p = proxy(&format!("http://{up}"), &["--workers", "1"]);
+    for (len, status) in [(64 * 1024, 200), (64 * 1024 + 1, 502)] {
+        assert_eq!(get(&p.addr, "/warm", None).status, 200);
+        thread::sleep(Duration::from_millis(50));
+        let mut put = format!(
+            "PUT /doc HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {len}\r\n\r\n",
+            p.addr
+        )
+        .into_bytes();
+        put.resize(put.len() + len, b'x');
+        let r = raw(&p.addr, &put).unwrap();
+        assert_eq!(
+            r.status,
+            status,
+            "{len} bytes: {:?}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+}
+
+/// A held body over `--max-body` is a 413, and one cut short (the client closes its
+/// side before the declared length) a 400; neither goes upstream.
+#[test]
+fn a_held_body_over_the_limit_is_413_and_one_cut_short_is_400() {
+    let (up, seen) = scripted(|_, _| Act::Answer(KEEP_ALIVE_OK));
+    let p = proxy(&format!("http://{up}"), &["--max-body", "10"]);
+    let over = format!(
+        "PUT /doc HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: 20\r\n\r\n{}",
+        p.addr,
+        "y".repeat(20)
+    );
+    let r = raw(&p.addr, over.as_bytes()).unwrap();
+    assert_eq!(r.status, 413, "{:?}", String::from_utf8_lossy(&r.body));
+    let mut s = TcpStream::connect(&p.addr).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let cut = format!(
+        "PUT /doc HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: 8\r\n\r\nabc",
+        p.addr
+    );
+    s.write_all(cut.as_bytes()).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 400 "), "{text}");
+    assert_eq!(seen.lock().unwrap().1, 0, "nothing went upstream");
+}
+
+/// RFC 5861: a stored response within its `stale-while-revalidate` window is served
+/// stale, and refreshed behind it, so the next request gets the refreshed one.
+#[test]
+fn stale_while_revalidate_serves_stale_and_refreshes_behind_it() {
+    static SERVED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let (up, _) = scripted(|_, _| {
+        let n = SERVED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Act::Answer(if n == 0 {
+            b"HTTP/1.1 200 OK\r\nCache-Control: max-age=1, stale-while-revalidate=60\r\nContent-Length: 2\r\n\r\nv1"
+        } else {
+            b"HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 2\r\n\r\nv2"
+        })
+    });
+    let p = proxy(&format!("http://{up}"), &[]);
+    assert_eq!(get(&p.addr, "/swr", None).body, b"v1");
+    // past max-age=1 (ages are whole seconds)
+    thread::sleep(Duration::from_millis(2100));
+    let stale = get(&p.addr, "/swr", None);
+    assert_eq!(stale.body, b"v1", "served stale");
+    let cs = stale
+        .headers
+        .get("cache-status")
+        .cloned()
+        .unwrap_or_default();
+    assert!(cs.contains("stale-while-revalidate"), "{cs}");
+    let end = varyedge::net::clock::instant() + WAIT;
+    loop {
+        let r = get(&p.addr, "/swr", None);
+        if r.body == b"v2" {
+            break;
+        }
+        assert!(
+            varyedge::net::clock::instant() < end,
+            "never refreshed: {r:?}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(SERVED.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
 /// A held body (a small `PUT`) that does not arrive whole within `--upstream-timeout` is
 /// answered 408 (as nginx's `client_body_timeout`), and nothing goes upstream.
 #[test]

@@ -326,3 +326,30 @@ fn host_is_the_authority_without_the_default_port() {
         ]
     );
 }
+
+/// What may be sent again after a stale connection: an idempotent request with no body
+/// or a held one, copied with its method, target, headers and body; never a `POST`.
+#[tokio::test]
+async fn resendable_copies_idempotent_requests_with_their_held_body() {
+    let held = |method: &str, body: &'static str| {
+        let mut r = http::Request::new(Either::Right(Full::new(Bytes::from_static(
+            body.as_bytes(),
+        ))));
+        *r.method_mut() = http::Method::from_bytes(method.as_bytes()).unwrap();
+        *r.uri_mut() = "http://a.example/doc?x=1".parse().unwrap();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        r
+    };
+    for (method, body) in [("PUT", "abc"), ("DELETE", ""), ("GET", "")] {
+        let original = held(method, body);
+        let copy = resendable(&original).expect(method);
+        assert_eq!(copy.method(), original.method());
+        assert_eq!(copy.uri(), original.uri());
+        assert_eq!(copy.headers(), original.headers());
+        let bytes = copy.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(bytes, body.as_bytes(), "{method}");
+    }
+    assert!(resendable(&held("POST", "abc")).is_none());
+    assert!(resendable(&held("PATCH", "abc")).is_none());
+}
