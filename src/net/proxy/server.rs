@@ -1182,10 +1182,15 @@ async fn forward(
     let target = core.target.as_str();
     // No body, or a small one held whole for an idempotent method: `upstream::send` may
     // send the request again if a pooled connection turns out closed. Others stream.
-    let (max, wait) = (st.cfg.max_request_body, st.cfg.upstream_timeout);
-    let up_body = match upstream::take_body(&parts.method, body, max, wait).await {
-        Ok(b) => b,
-        Err(f) => return fault(&st, &f, plan.fwd),
+    // (most requests have none: they skip the future that reads one)
+    let up_body = if hyper::body::Body::is_end_stream(&body) {
+        upstream::no_body()
+    } else {
+        let (max, wait) = (st.cfg.max_request_body, st.cfg.upstream_timeout);
+        match upstream::take_body(&parts.method, body, max, wait).await {
+            Ok(b) => b,
+            Err(f) => return fault(&st, &f, plan.fwd),
+        }
     };
     let held = match &up_body {
         Either::Right(b) => Some(b.clone()),
