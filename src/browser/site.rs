@@ -142,15 +142,6 @@ fn is_pair(
     *e.0 == *origin && *e.1 == *scheme && *e.2 == *host
 }
 
-/// Whether `target` is a path, a query or a fragment (or empty), which ends the URL after
-/// its authority: the site relation of a URL with such a target does not depend on it.
-pub(crate) fn target_is_path(target: &str) -> bool {
-    target
-        .bytes()
-        .next()
-        .is_none_or(|b| matches!(b, b'/' | b'?' | b'#'))
-}
-
 /// [`Relation`] of `origin` and the URL `scheme://host` + `target` (as
 /// [`super::cache::url_of`] writes it). Every simulated request asks this two or three
 /// times, for pairs a scenario repeats, so the answer for a plain target (empty, or
@@ -167,7 +158,11 @@ pub(crate) fn relation(origin: &str, scheme: &str, host: &str, target: &str) -> 
             }
         }
     };
-    if !target_is_path(target) {
+    if !target
+        .bytes()
+        .next()
+        .is_none_or(|b| matches!(b, b'/' | b'?' | b'#'))
+    {
         return compute();
     }
     // a few words of the three texts (origins and hosts differ at their starts or ends;
