@@ -860,6 +860,10 @@ fn a_post_on_a_closed_pooled_connection_is_not_sent_again() {
     );
 }
 
+/// Long enough for the proxy to put an upstream connection back in its pool after the
+/// response it carried has been read, on a loaded machine.
+const POOLED: Duration = Duration::from_millis(250);
+
 /// A small `PUT` (idempotent, RFC 9110 §9.2.2) is held whole before it goes upstream, so
 /// when its pooled connection closes under it, it is sent again on a new connection with
 /// its body: the upstream answers only a `PUT` that arrives with the body whole on a
@@ -876,7 +880,7 @@ fn a_small_put_on_a_closed_pooled_connection_is_sent_again_with_its_body() {
     // one worker, one pool: the PUT finds the connection the GET left
     let p = proxy(&format!("http://{up}"), &["--workers", "1"]);
     assert_eq!(get(&p.addr, "/warm", None).status, 200);
-    thread::sleep(Duration::from_millis(50));
+    thread::sleep(POOLED);
     let before = *seen.lock().unwrap();
     let put = format!(
         "PUT /doc HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc",
@@ -903,7 +907,7 @@ fn a_chunked_put_streams_and_is_not_sent_again() {
     });
     let p = proxy(&format!("http://{up}"), &[]);
     assert_eq!(get(&p.addr, "/warm", None).status, 200);
-    thread::sleep(Duration::from_millis(50));
+    thread::sleep(POOLED);
     let before = seen.lock().unwrap().1;
     let put = format!(
         "PUT /doc HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
@@ -931,7 +935,7 @@ fn a_put_of_64_kib_is_held_and_one_byte_more_streams() {
     let p = proxy(&format!("http://{up}"), &["--workers", "1"]);
     for (len, status) in [(64 * 1024, 200), (64 * 1024 + 1, 502)] {
         assert_eq!(get(&p.addr, "/warm", None).status, 200);
-        thread::sleep(Duration::from_millis(50));
+        thread::sleep(POOLED);
         let mut put = format!(
             "PUT /doc HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {len}\r\n\r\n",
             p.addr

@@ -33,21 +33,19 @@ pub fn no_body() -> UpBody {
 /// then in a file); Go's `http.Transport` resends a body it can get again (`GetBody`).
 pub const HOLD_MAX: u64 = 64 * 1024;
 
-/// The client's request body as it goes upstream. A request with an idempotent method
-/// (RFC 9110 §9.2.2) whose framing declares a length of at most [`HOLD_MAX`] is read
-/// whole first (within `wait`), so that [`send`] can send it again; any other body
-/// streams, capped at `max` bytes. A body over `max` is [`Fault::BodyTooLarge`], a
-/// malformed one [`Fault::BadRequestBody`], one that does not arrive whole within `wait`
-/// [`Fault::RequestTimeout`].
+/// The client's request body as it goes upstream (a request that has one: the caller
+/// sends [`no_body`] for one that has none, without this future). A request with an
+/// idempotent method (RFC 9110 §9.2.2) whose framing declares a length of at most
+/// [`HOLD_MAX`] is read whole first (within `wait`), so that [`send`] can send it again;
+/// any other body streams, capped at `max` bytes. A body over `max` is
+/// [`Fault::BodyTooLarge`], a malformed one [`Fault::BadRequestBody`], one that does not
+/// arrive whole within `wait` [`Fault::RequestTimeout`].
 pub async fn take_body(
     method: &http::Method,
     body: Incoming,
     max: u64,
     wait: Duration,
 ) -> Result<UpBody, Fault> {
-    if body.is_end_stream() {
-        return Ok(no_body());
-    }
     let small = body.size_hint().exact().is_some_and(|n| n <= HOLD_MAX);
     let capped = Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX));
     if !(small && method.is_idempotent()) {
@@ -500,8 +498,8 @@ pub async fn send_copying(
 /// §9.2.2 lets a client retry an idempotent request automatically; Varnish retries once
 /// on a reused backend connection and nginx moves on (`proxy_next_upstream error`). This
 /// proxy sends an idempotent request with no body or a held one ([`take_body`]) again
-/// when its connection closed before any response byte, up to [`STALE_RETRIES`] times (several pooled connections can go stale
-/// together) and within the one deadline. An upstream that closes every connection
+/// when its connection closed before any response byte, up to [`STALE_RETRIES`] times
+/// (several pooled connections can go stale together) and within the one deadline. An upstream that closes every connection
 /// without answering therefore sees such a request up to four times before the 502.
 ///
 /// The retry is built by `again` only when it is needed: copying every request's header
