@@ -952,10 +952,11 @@ fn a_put_of_64_kib_is_held_and_one_byte_more_streams() {
     }
 }
 
-/// A held body over `--max-body` is a 413, and one cut short (the client closes its
-/// side before the declared length) a 400; neither goes upstream.
+/// A body declared over `--max-body` is a 413 before anything is read, and a held one
+/// cut short (the client closes its side before the declared length) a 400; neither
+/// goes upstream.
 #[test]
-fn a_held_body_over_the_limit_is_413_and_one_cut_short_is_400() {
+fn a_body_over_the_limit_is_413_and_a_held_one_cut_short_is_400() {
     let (up, seen) = scripted(|_, _| Act::Answer(KEEP_ALIVE_OK));
     let p = proxy(&format!("http://{up}"), &["--max-body", "10"]);
     let over = format!(

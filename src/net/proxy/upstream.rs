@@ -36,26 +36,29 @@ pub const HOLD_MAX: u64 = 64 * 1024;
 /// The client's request body as it goes upstream (a request that has one: the caller
 /// sends [`no_body`] for one that has none, without this future). A request with an
 /// idempotent method (RFC 9110 §9.2.2) whose framing declares a length of at most
-/// [`HOLD_MAX`] is read whole first (within `wait`), so that [`send`] can send it again;
-/// any other body streams, capped at `max` bytes. A body over `max` is
-/// [`Fault::BodyTooLarge`], a malformed one [`Fault::BadRequestBody`], one that does not
-/// arrive whole within `wait` [`Fault::RequestTimeout`].
+/// [`HOLD_MAX`] (and at most `max`) is read whole first, within `wait`, so that [`send`]
+/// can send it again: [`Fault::RequestTimeout`] if it does not arrive in time,
+/// [`Fault::BadRequestBody`] if it is cut short. Any other body streams, capped at `max`
+/// bytes. (The proxy answers a declared length over `max` with 413 before it gets here.)
 pub async fn take_body(
     method: &http::Method,
     body: Incoming,
     max: u64,
     wait: Duration,
 ) -> Result<UpBody, Fault> {
-    let small = body.size_hint().exact().is_some_and(|n| n <= HOLD_MAX);
-    let capped = Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX));
-    if !(small && method.is_idempotent()) {
+    let held = body
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n <= HOLD_MAX.min(max));
+    if !(held && method.is_idempotent()) {
+        let capped = Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX));
         return Ok(Either::Left(capped));
     }
-    match tokio::time::timeout(wait, capped.collect()).await {
+    // the framing bounds what arrives to the declared length
+    match tokio::time::timeout(wait, body.collect()).await {
         Err(_) => Err(Fault::RequestTimeout(wait)),
         Ok(Ok(all)) => Ok(Either::Right(Full::new(all.to_bytes()))),
-        Ok(Err(e)) if is_length_limit(&*e) => Err(Fault::BodyTooLarge),
-        Ok(Err(e)) => Err(Fault::BadRequestBody(chain(&*e))),
+        Ok(Err(e)) => Err(Fault::BadRequestBody(chain(&e))),
     }
 }
 
