@@ -43,6 +43,8 @@ pub const SAW: &str = "varyedge-origin-saw";
 pub async fn serve(mut model: OriginModel, listen: SocketAddr) -> std::io::Result<()> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
+    // caught before the address is announced (see `Signals`)
+    let signals = shutdown::Signals::listen();
     super::log::info!("listening on http://{addr}");
     model.epoch = clock::now();
     let state = Arc::new(State {
@@ -51,7 +53,7 @@ pub async fn serve(mut model: OriginModel, listen: SocketAddr) -> std::io::Resul
         serial: std::sync::atomic::AtomicU64::new(0),
     });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let stop = shutdown::signal();
+    let stop = signals.recv();
     tokio::pin!(stop);
     loop {
         tokio::select! {

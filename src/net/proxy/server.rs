@@ -119,6 +119,14 @@ fn static_authority(text: &str) -> Option<http::uri::Authority> {
 pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
     let workers = if cfg!(unix) { workers.max(1) } else { 1 };
     listener::check_free(cfg.listen)?;
+    // SIGINT/SIGTERM are caught from here on, before the workers answer anything
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let signals = {
+        let _in_rt = rt.enter();
+        shutdown::Signals::listen()
+    };
     let admin = admin::bind(&cfg)?;
     super::malloc::limit_arenas();
     let state = Arc::new(State::new(cfg));
@@ -153,10 +161,7 @@ pub fn run(cfg: Config, workers: usize) -> std::io::Result<()> {
         );
         admin::spawn(state.clone(), a, stop_rx.clone())?;
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(shutdown::signal());
+    rt.block_on(signals.recv());
     let _ = stop_tx.send(true);
     for t in threads {
         let _ = t.join();
