@@ -1,6 +1,7 @@
 //! Waiting for SIGINT or SIGTERM, for graceful shutdown of the servers.
 
-/// SIGINT (Ctrl-C) and SIGTERM, caught from the moment [`Signals::listen`] returns.
+/// SIGINT (Ctrl-C) and SIGTERM, caught from the moment [`Signals::listen`] returns (on
+/// Unix; elsewhere Ctrl-C is caught from when [`Signals::recv`] is first awaited).
 ///
 /// A server calls it before it announces its address. A signal sent as soon as the
 /// server is up (by a supervisor, or a test that waits for the `listening on` line)
