@@ -740,6 +740,9 @@ fn start_line_and_access_log() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What a scripted upstream saw: connections, requests.
+type Seen = std::sync::Arc<std::sync::Mutex<(usize, usize)>>;
+
 /// What a scripted upstream does with one request: answer with these bytes and keep the
 /// connection open, or close the connection without a byte.
 #[derive(Clone, Copy)]
@@ -752,9 +755,7 @@ enum Act {
 /// decide, from the request's index on its connection and its text, what to do. Counts
 /// connections and requests in `seen` (`.0` connections, `.1` requests). Bounded: 32
 /// connections, 2 s of silence per read.
-fn scripted(
-    script: fn(usize, &str) -> Act,
-) -> (String, std::sync::Arc<std::sync::Mutex<(usize, usize)>>) {
+fn scripted(script: fn(usize, &str) -> Act) -> (String, Seen) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap().to_string();
     let seen = std::sync::Arc::new(std::sync::Mutex::new((0, 0)));
@@ -856,9 +857,6 @@ fn a_get_on_a_pooled_connection_the_upstream_closed_is_sent_again() {
 /// Long enough for the proxy to put an upstream connection back in its pool after the
 /// response it carried has been read, on a loaded machine.
 const POOLED: Duration = Duration::from_millis(250);
-
-/// What a scripted upstream saw: connections, requests.
-type Seen = std::sync::Arc<std::sync::Mutex<(usize, usize)>>;
 
 /// Through `p` (one worker, so one pool): a GET that leaves an upstream connection in
 /// the pool, then the request `head` (`{addr}` standing for the proxy's address) followed
