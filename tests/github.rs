@@ -237,3 +237,43 @@ fn explore_annotates_each_kind_with_a_summary() {
         "{md}"
     );
 }
+
+#[test]
+fn diagnose_annotates_each_blocked_response_and_writes_a_summary() {
+    let d = tmpdir("diagnose");
+    let summary = d.join("summary.md");
+    let har = "tests/har/firefox-reflect-without-vary.har";
+    // inside GitHub Actions a text report on standard output carries the annotations
+    let o = run(&["diagnose", "har", har], Some(&summary));
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("diagnose tests/har/"), "{out}");
+    let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error")).collect();
+    assert_eq!(errors.len(), 1, "{out}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "::error file={har},title=cache-induced CORS failure%3A log.entries[2]::"
+        )),
+        "{out}"
+    );
+    let s = std::fs::read_to_string(&summary).unwrap();
+    assert!(s.starts_with("## varyedge diagnose har"), "{s}");
+    assert!(s.contains("| 1 | 1 |"), "{s}");
+    // JSON stays parseable, and --format github works outside GitHub too
+    let o = run(&["diagnose", "har", har, "--format", "json"], None);
+    let line = String::from_utf8_lossy(&o.stdout);
+    let first = line.lines().next().unwrap_or_default();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(first).is_ok(),
+        "{line}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_varyedge"))
+        .args(["diagnose", "har", har, "--format", "github"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("::error file="));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -4,7 +4,10 @@
 use super::{emit, read_hars};
 use crate::cli::DiagnoseHarArgs;
 use varyedge::error::ExitStatus;
-use varyedge::har::diagnose::{diagnose, render_json, render_sarif, render_text};
+use varyedge::har::diagnose::{
+    annotations, diagnose, github_table, render_github, render_json, render_sarif, render_text,
+};
+use varyedge::report::github;
 use varyedge::report::LintFormat;
 
 pub(crate) fn run(a: DiagnoseHarArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
@@ -16,7 +19,13 @@ pub(crate) fn run(a: DiagnoseHarArgs, g: super::Globals) -> anyhow::Result<ExitS
         }
     };
     let d = diagnose(&hars);
-    let text = match a.format {
+    // In GitHub Actions a text report to standard output carries the annotations.
+    let format = if super::on_github() && a.format == LintFormat::Text && a.out.is_none() {
+        LintFormat::Github
+    } else {
+        a.format
+    };
+    let text = match format {
         // -q: the result line only (the first line of the text report).
         LintFormat::Text if g.quiet => {
             render_text(&d)
@@ -29,12 +38,27 @@ pub(crate) fn run(a: DiagnoseHarArgs, g: super::Globals) -> anyhow::Result<ExitS
         LintFormat::Text => render_text(&d),
         LintFormat::Json => render_json(&d),
         LintFormat::Sarif => render_sarif(&d, env!("CARGO_PKG_VERSION")),
-        LintFormat::Github => {
-            eprintln!("varyedge: diagnose har: --format github is not available; use text, json or sarif (upload SARIF for annotations)");
-            return Ok(ExitStatus::BadInput);
+        // -q: the result line, then the annotations
+        LintFormat::Github if g.quiet => {
+            render_text(&d)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+                + "\n"
+                + &github::commands(annotations(&d))
         }
+        LintFormat::Github => render_github(&d),
     };
     emit(a.out.as_deref(), &text)?;
+    if super::on_github() {
+        let anns = annotations(&d);
+        let summary = github::summary("varyedge diagnose har", &github_table(&d), anns.clone());
+        // Standard output holds the report: the github format printed them, and a JSON or
+        // SARIF report there must stay parseable. Only beside --out FILE are they printed here.
+        let printed = a.out.is_none();
+        super::github_extras(printed, &github::commands(anns), &summary)?;
+    }
     Ok(if d.cache_induced() > 0 {
         ExitStatus::Findings
     } else {

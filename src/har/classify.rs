@@ -32,11 +32,33 @@ pub fn engine(ua: Option<&str>, hint: &str) -> Option<Agent> {
     }
 }
 
-/// The edge's outcome as the response headers report it, last cache first (RFC 9211 §2:
-/// the last `Cache-Status` member is the cache closest to the user). `None` = unknown.
+/// The outcome as the response headers report it. `None` = unknown.
+///
+/// A response can pass several caches (a CDN's shield and edge, a CDN in front of an
+/// nginx). What matters for a CORS failure is whether any of them answered from storage:
+/// then the headers the browser judged were stored for an earlier request. So each source
+/// is read closest cache first, and the first cache that answered from storage decides;
+/// a response every cache forwarded is a miss (or a pass).
+///
+/// - RFC 9211 `Cache-Status`: one member per cache, the last closest to the user (§2).
+/// - `X-Cache` as Fastly writes it with shielding, `HIT, MISS` (shield, edge): Fastly's
+///   reference says any entry other than `MISS` means the request was satisfied from
+///   cache. `X-Cache-Hits` (`1, 0`) likewise: a positive count is a hit.
+/// - Cloudflare's `CF-Cache-Status: REVALIDATED` and nginx's `REVALIDATED`: the stored
+///   response was served after a conditional request to the origin, so its stored fields
+///   (`Access-Control-Allow-Origin` among them) are what the browser got.
+/// - Varnish's `X-Varnish`: two transaction ids (this request's and the one that stored
+///   the object) on a hit, one otherwise (Varnish reference, "X-Varnish").
+/// - Finally `Age` above 0 (RFC 9111 §5.1: the response came from a cache).
 pub fn cache_outcome(h: &Headers) -> Option<Outcome> {
-    if let Some(last) = h.list("cache-status").last() {
-        if let Some(o) = cache_status_member(last) {
+    let members = h.list("cache-status");
+    if !members.is_empty() {
+        let outcomes: Vec<Outcome> = members
+            .iter()
+            .rev()
+            .filter_map(|m| cache_status_member(m))
+            .collect();
+        if let Some(o) = closest_stored(&outcomes) {
             return Some(o);
         }
     }
@@ -47,22 +69,43 @@ pub fn cache_outcome(h: &Headers) -> Option<Outcome> {
         "x-cache",
     ] {
         if let Some(v) = h.get_combined(name) {
-            // Fastly writes `HIT, MISS` (shield, edge): the last is the edge's.
-            let last = v
+            let outcomes: Vec<Outcome> = v
                 .rsplit(',')
-                .next()
-                .unwrap_or(&v)
-                .trim()
-                .to_ascii_lowercase();
-            if let Some(o) = word_outcome(&last) {
+                .filter_map(|w| word_outcome(&w.trim().to_ascii_lowercase()))
+                .collect();
+            if let Some(o) = closest_stored(&outcomes) {
                 return Some(o);
             }
+        }
+    }
+    if let Some(hits) = h.get_combined("x-cache-hits") {
+        let counts: Vec<u64> = hits
+            .split(',')
+            .filter_map(|c| c.trim().parse().ok())
+            .collect();
+        if counts.iter().any(|&c| c > 0) {
+            return Some(Outcome::Hit);
+        }
+    }
+    if let Some(ids) = h.get("x-varnish") {
+        if ids.split_ascii_whitespace().count() >= 2 {
+            return Some(Outcome::Hit);
         }
     }
     match age(h) {
         Some(a) if a > 0 => Some(Outcome::Hit),
         _ => None,
     }
+}
+
+/// Of the outcomes of a response's caches, closest first: the closest one that answered
+/// from storage, else the closest one's (a miss or a pass), else `None`.
+fn closest_stored(outcomes: &[Outcome]) -> Option<Outcome> {
+    outcomes
+        .iter()
+        .copied()
+        .find(|o| o.from_cache())
+        .or_else(|| outcomes.first().copied())
 }
 
 /// `Age` in seconds (RFC 9111 §5.1), when present and valid.
@@ -98,9 +141,11 @@ fn word_outcome(w: &str) -> Option<Outcome> {
     let w = w.trim_start_matches("tcp_");
     if w.contains("stale") || w.contains("updating") {
         Some(Outcome::Stale)
-    } else if w.contains("hit") {
+    } else if w.contains("hit") || w == "revalidated" || w.starts_with("refresh_unmodified") {
+        // a stored response served after a 304 (Cloudflare, nginx; Squid's
+        // TCP_REFRESH_UNMODIFIED)
         Some(Outcome::Hit)
-    } else if w.contains("miss") || w.contains("expired") || w.contains("revalidated") {
+    } else if w.contains("miss") || w.contains("expired") || w.contains("refresh") {
         Some(Outcome::Miss)
     } else if w.contains("bypass") || w.contains("dynamic") || w.contains("pass") {
         Some(Outcome::Pass)
@@ -127,6 +172,8 @@ pub fn cache_evidence(e: &Entry) -> Option<String> {
         "x-cache",
         "x-cache-status",
         "x-vercel-cache",
+        "x-cache-hits",
+        "x-varnish",
         "age",
     ] {
         if let Some(v) = h.get_combined(n) {
@@ -236,8 +283,57 @@ mod tests {
             cache_outcome(&h(&[("x-cache", "Miss from cloudfront")])),
             Some(Outcome::Miss)
         );
+        // Fastly with shielding: the shield answered from storage, the edge forwarded
         assert_eq!(
             cache_outcome(&h(&[("x-cache", "HIT, MISS")])),
+            Some(Outcome::Hit)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("x-cache", "MISS, MISS")])),
+            Some(Outcome::Miss)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("x-cache", "MISS"), ("x-cache-hits", "0")])),
+            Some(Outcome::Miss)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("x-cache-hits", "1, 0")])),
+            Some(Outcome::Hit)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("cf-cache-status", "REVALIDATED")])),
+            Some(Outcome::Hit)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("x-cache-status", "REVALIDATED")])),
+            Some(Outcome::Hit)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("x-cache", "TCP_REFRESH_UNMODIFIED")])),
+            Some(Outcome::Hit)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("x-cache", "TCP_REFRESH_MODIFIED")])),
+            Some(Outcome::Miss)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[("x-varnish", "32770 3")])),
+            Some(Outcome::Hit)
+        );
+        assert_eq!(cache_outcome(&h(&[("x-varnish", "32770")])), None);
+        // RFC 9211: the farther cache answered from storage, the nearer one forwarded
+        assert_eq!(
+            cache_outcome(&h(&[(
+                "cache-status",
+                "Shield; hit, Edge; fwd=uri-miss; stored"
+            )])),
+            Some(Outcome::Hit)
+        );
+        assert_eq!(
+            cache_outcome(&h(&[(
+                "cache-status",
+                "Shield; fwd=uri-miss, Edge; fwd=uri-miss; stored"
+            )])),
             Some(Outcome::Miss)
         );
         assert_eq!(

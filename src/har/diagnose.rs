@@ -16,8 +16,10 @@ use crate::browser::{Browser, Credentials, Fetch, Mode, Reason, Verdict};
 use crate::edge::Outcome;
 use crate::fields::Headers;
 use crate::message::Response;
+use crate::report::github;
 use crate::time::Timestamp;
 use serde::Serialize;
+use std::fmt::Write as _;
 
 /// The earlier entry whose stored answer was served.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -61,6 +63,10 @@ pub struct Finding {
     pub cache_induced: bool,
     /// Whose answer that was.
     pub poisoned_by: Option<Poisoner>,
+    /// For a blocked preflight: the recorded requests it was for, which failed without
+    /// being sent (`log.entries` indices; Chrome records them with status 0).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_sent: Vec<usize>,
 }
 
 /// The whole diagnosis.
@@ -219,12 +225,30 @@ fn one(h: &Har, d: &mut Diagnosis) {
         let earlier = by_url.entry(e.url.as_str()).or_default();
         if let Some(f) = cors_fetch(h, e, page) {
             d.cors_requests += 1;
-            let finding = if e.has_response() {
-                recorded(h, e, &f, earlier, &pages)
+            if e.has_response() {
+                d.findings.extend(recorded(h, e, &f, earlier, &pages));
             } else {
-                inferred(h, e, &f, earlier, &pages)
-            };
-            d.findings.extend(finding);
+                match stopped_by_preflight(h, e, &f, earlier, &pages) {
+                    Some(Preflight::Blocked(at)) => {
+                        // the preflight's finding is this failure: name the request on it
+                        match d
+                            .findings
+                            .iter_mut()
+                            .rev()
+                            .find(|x| x.file == h.file && x.entry == at)
+                        {
+                            Some(pf) => pf.not_sent.push(e.index),
+                            None => d.findings.extend(inferred(h, e, &f, earlier, &pages)),
+                        }
+                    }
+                    Some(Preflight::Allowed) => {
+                        let b = base(h, e, &f);
+                        d.findings
+                            .extend(inferred_actual(e, &f, earlier, &pages, b));
+                    }
+                    None => d.findings.extend(inferred(h, e, &f, earlier, &pages)),
+                }
+            }
         }
         earlier.push(e);
     }
@@ -303,17 +327,13 @@ fn recorded(
         }
     });
     Some(Finding {
-        file: h.file.clone(),
-        entry: e.index,
-        started: e.started.clone(),
-        request: request_line(e),
-        origin: f.origin.clone(),
         reason: Some(v.reason),
         console: v.console,
         recorded: true,
         cache_induced: from_cache.is_some() && (foreign_poisoner || other_origin),
         from_cache,
         poisoned_by: p,
+        ..base(h, e, f)
     })
 }
 
@@ -337,16 +357,9 @@ fn stored(e: &Entry) -> bool {
         })
 }
 
-/// A request that failed with no response recorded: judged on what a URL-keyed cache
-/// would have served, the latest earlier stored answer for the same URL.
-fn inferred(
-    h: &Har,
-    e: &Entry,
-    f: &Fetch,
-    earlier: &[&Entry],
-    pages: &[Option<String>],
-) -> Option<Finding> {
-    let base = Finding {
+/// A finding for `e` with nothing judged yet.
+fn base(h: &Har, e: &Entry, f: &Fetch) -> Finding {
+    Finding {
         file: h.file.clone(),
         entry: e.index,
         started: e.started.clone(),
@@ -358,7 +371,63 @@ fn inferred(
         from_cache: None,
         cache_induced: false,
         poisoned_by: None,
-    };
+        not_sent: Vec::new(),
+    }
+}
+
+/// What the recorded preflight of a failed request says.
+enum Preflight {
+    /// It was blocked (entry index): the request was never sent, and the preflight's own
+    /// finding is this failure.
+    Blocked(usize),
+    /// It passed: the request itself failed.
+    Allowed,
+}
+
+/// The preflight recorded for `e`, a failed request that needs one: the latest earlier
+/// `OPTIONS` for the same URL from the same Origin asking for `e`'s method (Chrome
+/// records a preflight as an entry of its own, before the request it was for). `None`
+/// when the recording has no such preflight (Playwright records none).
+fn stopped_by_preflight(
+    h: &Har,
+    e: &Entry,
+    f: &Fetch,
+    earlier: &[&Entry],
+    pages: &[Option<String>],
+) -> Option<Preflight> {
+    if !Browser::new(f.agent).needs_preflight(f) {
+        return None;
+    }
+    let p = earlier.iter().rev().find(|p| {
+        p.is_preflight()
+            && p.url == e.url
+            && p.origin() == Some(f.origin.as_str())
+            && p.request_headers
+                .get("access-control-request-method")
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case(&f.method))
+    })?;
+    if !p.has_response() {
+        // nothing to judge it on: it failed too, and has its own finding if any
+        return Some(Preflight::Blocked(p.index));
+    }
+    let pf = cors_fetch(h, p, pages.get(p.index).and_then(|x| x.as_deref()))?;
+    if judge(&pf, p, true).allowed {
+        Some(Preflight::Allowed)
+    } else {
+        Some(Preflight::Blocked(p.index))
+    }
+}
+
+/// A request that failed with no response recorded: judged on what a URL-keyed cache
+/// would have served, the latest earlier stored answer for the same URL.
+fn inferred(
+    h: &Har,
+    e: &Entry,
+    f: &Fetch,
+    earlier: &[&Entry],
+    pages: &[Option<String>],
+) -> Option<Finding> {
+    let base = base(h, e, f);
     let needs_preflight = Browser::new(f.agent).needs_preflight(f);
     if needs_preflight {
         // The preflight is not in the recording; an earlier preflighted request for the
@@ -381,6 +450,18 @@ fn inferred(
             ..base
         });
     }
+    inferred_actual(e, f, earlier, pages, base)
+}
+
+/// What a failed request with no response recorded is judged on when its preflight (if it
+/// needed one) is not the cause: the latest earlier stored answer for the same URL.
+fn inferred_actual(
+    e: &Entry,
+    f: &Fetch,
+    earlier: &[&Entry],
+    pages: &[Option<String>],
+    base: Finding,
+) -> Option<Finding> {
     let prev = earlier
         .iter()
         .rev()
@@ -401,7 +482,6 @@ fn inferred(
 
 /// Human-readable report.
 pub fn render_text(d: &Diagnosis) -> String {
-    use std::fmt::Write as _;
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -447,6 +527,14 @@ pub fn render_text(d: &Diagnosis) -> String {
                 );
             }
         }
+        if !f.not_sent.is_empty() {
+            let entries: Vec<String> = f.not_sent.iter().map(|i| i.to_string()).collect();
+            let _ = writeln!(
+                o,
+                "    not sent because this preflight failed: entry {}",
+                entries.join(", entry ")
+            );
+        }
         if !f.console.is_empty() {
             let _ = writeln!(o, "    console: {}", f.console);
         }
@@ -480,6 +568,65 @@ pub fn render_json(d: &Diagnosis) -> String {
     let mut s = serde_json::to_string(&v).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// GitHub Actions annotations, one per blocked response: an error for a cache-induced
+/// one, a warning for the origin's own misconfiguration (the same split as the SARIF
+/// levels). A HAR entry has no line of its own in the file, so the annotation names the
+/// file and the entry (`log.entries[N]`) in its title.
+pub fn annotations(d: &Diagnosis) -> Vec<github::Annotation> {
+    d.findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let reason = f.reason.map_or("cause not in the recording", |r| r.id());
+            let mut message = format!("{} from {} blocked ({reason})", f.request, f.origin);
+            if let Some(p) = &f.poisoned_by {
+                let _ = write!(
+                    message,
+                    "; served the answer stored by entry {} ({} from {}, Access-Control-Allow-Origin: {})",
+                    p.entry,
+                    p.request,
+                    p.origin.as_deref().unwrap_or("no Origin"),
+                    p.acao.as_deref().unwrap_or("(none)")
+                );
+            }
+            if !f.console.is_empty() {
+                let _ = write!(message, "\n{}", f.console);
+            }
+            let (level, kind) = if f.cache_induced {
+                (github::Level::Error, "cache-induced CORS failure")
+            } else {
+                (github::Level::Warning, "CORS failure")
+            };
+            github::Annotation {
+                level,
+                rank: u8::try_from(i).unwrap_or(u8::MAX),
+                file: f.file.clone(),
+                line: 0,
+                col: 0,
+                title: format!("{kind}: log.entries[{}]", f.entry),
+                message,
+            }
+        })
+        .collect()
+}
+
+/// The summary table for `$GITHUB_STEP_SUMMARY`.
+pub fn github_table(d: &Diagnosis) -> String {
+    format!(
+        "| files | entries | cross-origin requests | blocked | cache-induced |\n|---|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n",
+        d.files.join(", "),
+        d.entries,
+        d.cors_requests,
+        d.findings.len(),
+        d.cache_induced()
+    )
+}
+
+/// The text report, then the annotations as workflow commands.
+pub fn render_github(d: &Diagnosis) -> String {
+    render_text(d) + &github::commands(annotations(d))
 }
 
 /// SARIF 2.1.0: one result per blocked response, located by JSON path.
@@ -541,6 +688,134 @@ mod tests {
         assert_eq!(
             s["runs"][0]["results"][0]["ruleId"],
             "cache-induced-cors-failure"
+        );
+    }
+
+    type Fields<'a> = &'a [(&'a str, &'a str)];
+
+    /// A HAR of `(started, method, origin, request headers, status, response headers)`
+    /// entries, all for one API URL, sent by Chrome.
+    fn har(entries: &[(&str, &str, &str, Fields<'_>, i32, Fields<'_>)]) -> Har {
+        let h = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(n, v)| format!("{{\"name\":\"{n}\",\"value\":\"{v}\"}}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let ua = ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36");
+        let list: Vec<String> = entries
+            .iter()
+            .map(|(t, m, origin, req, status, resp)| {
+                let mut req = req.to_vec();
+                req.extend([("Origin", *origin), ("Sec-Fetch-Mode", "cors"), ua]);
+                format!(
+                    r#"{{"startedDateTime":"{t}","time":1,"request":{{"method":"{m}","url":"https://api.example.com/v1/items/42","httpVersion":"http/2.0","headers":[{}],"cookies":[],"queryString":[]}},"response":{{"status":{status},"statusText":"","headers":[{}],"content":{{"size":0,"mimeType":"text/plain"}}}},"cache":{{}},"timings":{{"send":1,"wait":1,"receive":1}}}}"#,
+                    h(&req),
+                    h(resp)
+                )
+            })
+            .collect();
+        let text = format!(
+            r#"{{"log":{{"version":"1.2","creator":{{"name":"WebInspector","version":"537.36"}},"entries":[{}]}}}}"#,
+            list.join(",")
+        );
+        super::super::read("p.har", text.as_bytes()).unwrap()
+    }
+
+    const A: &str = "https://app1.example.com";
+    const B: &str = "https://app2.example.com";
+    const ASK: &[(&str, &str)] = &[
+        ("Access-Control-Request-Method", "PUT"),
+        ("Access-Control-Request-Headers", "content-type"),
+    ];
+
+    fn preflight_answer(
+        acao: &'static str,
+        cache: &'static str,
+    ) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("access-control-allow-origin", acao),
+            ("access-control-allow-methods", "GET, PUT"),
+            ("access-control-allow-headers", "content-type"),
+            ("cache-control", "public, max-age=3600"),
+            ("cf-cache-status", cache),
+        ]
+    }
+
+    #[test]
+    fn a_request_stopped_by_its_recorded_preflight_is_named_on_the_preflight_finding() {
+        let stored = preflight_answer(A, "MISS");
+        let mut served = preflight_answer(A, "HIT");
+        served.push(("age", "120"));
+        let ct: &[(&str, &str)] = &[("Content-Type", "application/json")];
+        let h = har(&[
+            ("2026-02-01T08:00:00.000Z", "OPTIONS", A, ASK, 204, &stored),
+            ("2026-02-01T08:02:00.000Z", "OPTIONS", B, ASK, 204, &served),
+            ("2026-02-01T08:02:00.050Z", "PUT", B, ct, 0, &[]),
+        ]);
+        let d = diagnose(&[h]);
+        // one failure: the preflight's, poisoned by entry 0; the PUT was never sent
+        assert_eq!(d.findings.len(), 1, "{d:#?}");
+        let f = &d.findings[0];
+        assert_eq!((f.entry, f.cache_induced), (1, true));
+        assert_eq!(f.poisoned_by.as_ref().map(|p| p.entry), Some(0));
+        assert_eq!(f.not_sent, vec![2]);
+        let t = render_text(&d);
+        assert!(
+            t.contains("1 blocked, 1 cache-induced")
+                && t.contains("not sent because this preflight failed: entry 2"),
+            "{t}"
+        );
+        let j: serde_json::Value = serde_json::from_str(&render_json(&d)).unwrap();
+        assert_eq!(j["findings"][0]["not_sent"], serde_json::json!([2]));
+    }
+
+    #[test]
+    fn a_failed_request_whose_recorded_preflight_passed_is_judged_on_its_own() {
+        // the preflight passed (its own origin's answer), so the PUT's failure is judged on
+        // what a URL-keyed cache would serve for the PUT: nothing stored, no finding; a
+        // preflight for another method does not count as this request's
+        let ok = preflight_answer(B, "MISS");
+        let ct: &[(&str, &str)] = &[("Content-Type", "application/json")];
+        let h = har(&[
+            ("2026-02-01T08:02:00.000Z", "OPTIONS", B, ASK, 204, &ok),
+            ("2026-02-01T08:02:00.050Z", "PUT", B, ct, 0, &[]),
+        ]);
+        let d = diagnose(&[h]);
+        assert!(d.findings.is_empty(), "{d:#?}");
+    }
+
+    #[test]
+    fn annotations_are_errors_for_cache_induced_failures_and_warnings_otherwise() {
+        let har = super::super::import::tests::sample();
+        let h = super::super::read("s.har", har.as_bytes()).unwrap();
+        let mut d = diagnose(&[h]);
+        let mut plain = d.findings[0].clone();
+        plain.cache_induced = false;
+        plain.poisoned_by = None;
+        plain.entry = 7;
+        d.findings.push(plain);
+        let a = annotations(&d);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].level, github::Level::Error);
+        assert_eq!(a[0].title, "cache-induced CORS failure: log.entries[1]");
+        assert!(
+            a[0].message.contains("served the answer stored by entry 0"),
+            "{}",
+            a[0].message
+        );
+        assert_eq!(a[1].level, github::Level::Warning);
+        assert_eq!(a[1].title, "CORS failure: log.entries[7]");
+        let out = render_github(&d);
+        assert!(out.starts_with("diagnose s.har:"), "{out}");
+        assert!(
+            out.contains("::error file=s.har,title=cache-induced CORS failure%3A log.entries[1]::"),
+            "{out}"
+        );
+        assert!(
+            out.contains("::warning file=s.har,title=CORS failure%3A log.entries[7]::"),
+            "{out}"
         );
     }
 }
