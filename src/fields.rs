@@ -454,8 +454,12 @@ impl CacheControl {
         }
         let num = || v.and_then(delta_seconds);
         match &*lower {
-            b"max-age" => self.max_age = Some(num().unwrap_or(0)),
-            b"s-maxage" => self.s_maxage = Some(num().unwrap_or(0)),
+            // RFC 9111 §4.2.1: with more than one value for a directive, "the first
+            // occurrence should be used" (Chromium does so too)
+            b"max-age" if self.max_age.is_none() => self.max_age = Some(num().unwrap_or(0)),
+            b"s-maxage" if self.s_maxage.is_none() => {
+                self.s_maxage = Some(num().unwrap_or(0));
+            }
             b"no-store" => self.no_store = true,
             b"no-cache" => self.no_cache = true,
             b"private" => self.private = true,

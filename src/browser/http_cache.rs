@@ -14,19 +14,38 @@
 //!   nominated headers must match, or the request goes to the network and its response
 //!   replaces the entry (`HttpCache::Transaction`, `vary_mismatch_`; measured: A, C, A
 //!   with `Vary: Origin` reached the server three times).
-//! * **Freshness** (RFC 9111 §4.2): `max-age`, else `Expires` − `Date`, else 10 % of
-//!   `Date` − `Last-Modified`; 301, 308 and 410 without any of these are fresh forever
-//!   (`net/http/http_response_headers.cc`, `GetFreshnessLifetimes`). `s-maxage` is for
-//!   shared caches only (measured: `s-maxage=300` alone was not reused). The age counts
-//!   the response's `Age` (an edge hit's age) plus the time since it was stored.
-//! * **Not stored**: `no-store`; responses to anything but `GET`; `no-cache` is stored
-//!   but never reused without revalidation, which the model does as a full fetch.
-//! * **Invalidation** (RFC 9111 §4.4): a non-error response to an unsafe method
-//!   invalidates the entry for its URL (measured: a POST evicted the stored GET).
+//! * **Freshness** (RFC 9111 §4.2), read the way Chromium reads it
+//!   (`net/http/http_response_headers.cc`, `GetFreshnessLifetimes`, measured on Chromium
+//!   156 by `tests/chromium/cases/direct/z20`–`z40`):
+//!   - never fresh with a bare `Cache-Control: no-cache` or `no-store`, or a response
+//!     `Pragma: no-cache` (which RFC 9111 §5.4 leaves undefined); a qualified
+//!     `no-cache="set-cookie"` is not a bare `no-cache` and does not count;
+//!   - the first `max-age`, read only when its value is digits (`max-age="300"`, which
+//!     RFC 9111 §5.2 asks recipients to accept, is ignored: the response then has no
+//!     explicit lifetime), else `Expires` − `Date`;
+//!   - else 10 % of `Date` − `Last-Modified`, for 200, 203 and 206 only and not with
+//!     `must-revalidate`; 300, 301, 308 and 410 are fresh forever;
+//!   - `s-maxage` is for shared caches only (measured: `s-maxage=300` alone was not
+//!     reused). The age counts the response's `Age` (an edge hit's age) plus the time
+//!     since it was stored.
+//! * **Revalidation** (RFC 9111 §4.3; Chromium's `ConditionalizeRequest`): a stored 200
+//!   that is stale, `no-cache`, or whose `Vary` does not match is not thrown away when it
+//!   has a validator: the request goes out with `If-None-Match` (its `ETag`) and
+//!   `If-Modified-Since` (its `Last-Modified`, left out when `Vary` did not match). A
+//!   `304` that selects it freshens it (RFC 9111 §3.2: the 304's fields replace the
+//!   stored ones, the others stay) and the page gets the stored response with those
+//!   fields: a stored `Access-Control-Allow-Origin` the 304 does not replace is checked
+//!   again, for whichever origin asks now.
+//! * **Not stored**: `no-store`; responses to anything but `GET`.
+//! * **Invalidation** (RFC 9111 §4.4): a non-error response to `POST`, `DELETE` or
+//!   `PATCH` invalidates the entry for its URL (measured: a POST and a DELETE evicted
+//!   the stored GET). A `PUT` without a body does not (measured: Chromium passes a
+//!   body-less `PUT` through its cache untouched; the scenario format has no request
+//!   bodies).
 //!
 //! Preflights never use this cache (Chromium sends them with `LOAD_DISABLE_CACHE`).
 
-use crate::fields::{CacheControl, Headers};
+use crate::fields::{split_list, CacheControl, Headers};
 use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use std::sync::Arc;
@@ -47,6 +66,28 @@ struct Entry {
     initial_age_secs: u64,
     no_cache: bool,
     stored_by: u64,
+}
+
+/// What the cache does with a request.
+#[derive(Clone, Debug)]
+pub enum Lookup {
+    /// Nothing usable is stored: the request goes out as it is.
+    Miss,
+    /// A fresh stored response answers it.
+    Fresh(Served),
+    /// A stored response needs validating: the request goes out with these fields.
+    Revalidate(Revalidation),
+}
+
+/// A stored response to validate, and the conditional fields that do it.
+#[derive(Clone, Debug)]
+pub struct Revalidation {
+    /// The stored response.
+    pub stored: Arc<Response>,
+    /// Who stored it.
+    pub stored_by: u64,
+    /// `If-None-Match` and/or `If-Modified-Since`, with their values.
+    pub fields: Vec<(&'static str, String)>,
 }
 
 /// A response the cache answered with.
@@ -78,9 +119,60 @@ pub fn partition(page_origin: &str) -> String {
     }
 }
 
-/// RFC 9111 §4.2.1: the freshness lifetime a private cache gives `resp` at `now`.
-fn lifetime_secs(resp: &Response, cc: Option<&CacheControl>) -> u64 {
-    if let Some(ma) = cc.and_then(|c| c.max_age) {
+/// The caching directives of a response as Chromium reads them
+/// (`HttpResponseHeaders::HasHeaderValue` matches a whole list member, any case;
+/// `GetMaxAgeValue` takes the first `max-age` and reads its value as digits).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Directives {
+    /// A bare `no-cache` in `Cache-Control` or `Pragma`.
+    no_cache: bool,
+    /// A bare `no-store`.
+    no_store: bool,
+    /// `must-revalidate`.
+    must_revalidate: bool,
+    /// The first `max-age`, when its value is digits.
+    max_age: Option<u64>,
+}
+
+fn directives(resp: &Response) -> Directives {
+    let mut d = Directives::default();
+    let mut max_age_seen = false;
+    for line in resp.headers.get_all("cache-control") {
+        for m in split_list(line) {
+            if m.eq_ignore_ascii_case("no-cache") {
+                d.no_cache = true;
+            } else if m.eq_ignore_ascii_case("no-store") {
+                d.no_store = true;
+            } else if m.eq_ignore_ascii_case("must-revalidate") {
+                d.must_revalidate = true;
+            } else if !max_age_seen
+                && m.len() > 8
+                && m.get(..8)
+                    .is_some_and(|k| k.eq_ignore_ascii_case("max-age="))
+            {
+                max_age_seen = true;
+                let v = m.get(8..).unwrap_or_default();
+                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    d.max_age = Some(v.parse().unwrap_or(u64::MAX));
+                }
+            }
+        }
+    }
+    for line in resp.headers.get_all("pragma") {
+        if split_list(line).any(|m| m.eq_ignore_ascii_case("no-cache")) {
+            d.no_cache = true;
+        }
+    }
+    d
+}
+
+/// RFC 9111 §4.2.1: the freshness lifetime the browser gives `resp` (see the module
+/// notes for Chromium's reading).
+fn lifetime_secs(resp: &Response, d: &Directives) -> u64 {
+    if d.no_cache || d.no_store {
+        return 0;
+    }
+    if let Some(ma) = d.max_age {
         return ma;
     }
     let date = resp
@@ -93,18 +185,45 @@ fn lifetime_secs(resp: &Response, cc: Option<&CacheControl>) -> u64 {
             _ => 0, // an invalid Expires means "already expired" (§5.3)
         };
     }
-    if matches!(resp.status, 301 | 308 | 410) {
+    if matches!(resp.status, 200 | 203 | 206) && !d.must_revalidate {
+        if let (Some(lm), Some(d)) = (
+            resp.headers
+                .get("last-modified")
+                .and_then(Timestamp::parse_http_date),
+            date,
+        ) {
+            if lm <= d {
+                return (d.secs() - lm.secs()) / 10;
+            }
+        }
+    }
+    if matches!(resp.status, 300 | 301 | 308 | 410) {
         return u64::MAX;
     }
-    match (
-        resp.headers
-            .get("last-modified")
-            .and_then(Timestamp::parse_http_date),
-        date,
-    ) {
-        (Some(lm), Some(d)) => d.secs().saturating_sub(lm.secs()) / 10,
-        _ => 0,
+    0
+}
+
+/// The conditional fields that validate `stored` (Chromium's `ConditionalizeRequest`:
+/// a stored 200 only; `If-Modified-Since` only when the request matched its `Vary`, an
+/// `ETag` identifying the representation either way). Empty: refetch it whole.
+fn validators(stored: &Response, vary_ok: bool) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if stored.status != 200 {
+        return out;
     }
+    if let Some(etag) = stored.headers.get("etag").map(str::trim) {
+        if !etag.is_empty() {
+            out.push(("if-none-match", etag.to_string()));
+        }
+    }
+    if vary_ok {
+        if let Some(lm) = stored.headers.get("last-modified").map(str::trim) {
+            if Timestamp::parse_http_date(lm).is_some() {
+                out.push(("if-modified-since", lm.to_string()));
+            }
+        }
+    }
+    out
 }
 
 fn age_header(resp: &Response) -> u64 {
@@ -168,26 +287,50 @@ impl HttpCache {
         url: &str,
         req: &Request,
     ) -> Option<Served> {
+        match self.consult(now, partition, url, req) {
+            Lookup::Fresh(s) => Some(s),
+            Lookup::Miss | Lookup::Revalidate(_) => None,
+        }
+    }
+
+    /// What the cache does with `req` (to `url`, in `partition`) at `now`: answer it from
+    /// a fresh stored response, send it with conditional fields to validate a stored one
+    /// (§4.3.1), or send it as it is.
+    pub fn consult(&self, now: Timestamp, partition: &str, url: &str, req: &Request) -> Lookup {
         // A HEAD is answered from the stored GET (measured: no request went out).
         if !matches!(req.method.as_str(), "GET" | "HEAD") || bypasses(req) {
-            return None;
+            return Lookup::Miss;
         }
-        let e = self
+        let Some(e) = self
             .entries
             .iter()
-            .find(|e| e.partition == partition && e.url == url)?;
-        if e.vary_star || e.no_cache {
-            return None;
+            .find(|e| e.partition == partition && e.url == url)
+        else {
+            return Lookup::Miss;
+        };
+        if e.vary_star {
+            return Lookup::Miss;
         }
         let vary_ok = e
             .vary
             .iter()
             .all(|(name, v)| req.headers.get_combined(name) == *v);
         let age = e.initial_age_secs + now.ms_since(e.stored_at) / 1000;
-        (vary_ok && e.lifetime_secs > age).then(|| Served {
-            response: e.response.clone(),
+        if vary_ok && !e.no_cache && e.lifetime_secs > age {
+            return Lookup::Fresh(Served {
+                response: e.response.clone(),
+                stored_by: e.stored_by,
+                age_secs: age,
+            });
+        }
+        let fields = validators(&e.response, vary_ok);
+        if fields.is_empty() {
+            return Lookup::Miss;
+        }
+        Lookup::Revalidate(Revalidation {
+            stored: e.response.clone(),
             stored_by: e.stored_by,
-            age_secs: age,
+            fields,
         })
     }
 
@@ -203,8 +346,12 @@ impl HttpCache {
         resp: &Arc<Response>,
         stored_by: u64,
     ) -> bool {
-        let safe = matches!(req.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
-        if !safe && (200..400).contains(&resp.status) {
+        // (a body-less PUT, the only kind a scenario sends, leaves the cache alone)
+        let invalidates = !matches!(
+            req.method.as_str(),
+            "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT"
+        );
+        if invalidates && (200..400).contains(&resp.status) {
             self.entries
                 .retain(|e| !(e.partition == partition && e.url == url));
             return false;
@@ -212,9 +359,9 @@ impl HttpCache {
         if req.method != "GET" || resp.status < 200 || conditional(req) {
             return false;
         }
-        let cc = CacheControl::parse(&resp.headers, "cache-control");
+        let d = directives(resp);
         let req_cc = CacheControl::parse(&req.headers, "cache-control");
-        if cc.as_ref().is_some_and(|c| c.no_store) || req_cc.is_some_and(|c| c.no_store) {
+        if d.no_store || req_cc.is_some_and(|c| c.no_store) {
             return false;
         }
         let vary_names: Vec<String> = resp
@@ -237,9 +384,9 @@ impl HttpCache {
                 .collect(),
             response: resp.clone(),
             stored_at: now,
-            lifetime_secs: lifetime_secs(resp, cc.as_ref()),
+            lifetime_secs: lifetime_secs(resp, &d),
             initial_age_secs: age_header(resp),
-            no_cache: cc.as_ref().is_some_and(|c| c.no_cache),
+            no_cache: d.no_cache,
             stored_by,
         };
         self.entries

@@ -24,6 +24,7 @@ use super::check::Failure;
 use super::cookies::CookieJar;
 use super::http_cache::{self, HttpCache};
 use super::{safelist, site, Agent, Browser, Fetch, Mode, RedirectMode, Start, Verdict};
+use crate::edge::validate;
 use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use std::sync::Arc;
@@ -127,6 +128,9 @@ pub struct Run {
     preflight_cached: bool,
     /// The actual request of the current hop (for the HTTP cache), once built.
     actual: Option<Arc<Request>>,
+    /// The stored response the request in flight validates (it went out with
+    /// conditional fields).
+    revalidating: Option<Box<http_cache::Revalidation>>,
 }
 
 fn is_redirect(resp: &Response) -> bool {
@@ -144,6 +148,7 @@ impl Run {
             preflight_sent: false,
             preflight_cached: false,
             actual: None,
+            revalidating: None,
         };
         // Fetch, `new Request(input, init)` step 30.1: "If this's request's mode is
         // "no-cors", then: if this's request's method is not a CORS-safelisted method,
@@ -233,19 +238,33 @@ impl Run {
     fn send_actual(&mut self, inst: &mut Instance, now: Timestamp, request: Arc<Request>) -> Next {
         let browser = inst.browser.agent() != Agent::None && self.f.agent != Agent::None;
         let cached = browser && inst.http_cache_enabled;
+        let mut sent = request.clone();
         if cached {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
-            if let Some(s) = inst.http.lookup(now, &part, &url, &request) {
-                self.actual = Some(request);
-                return self.judge_actual(inst, now, &s.response, Some(s.stored_by));
+            match inst.http.consult(now, &part, &url, &request) {
+                http_cache::Lookup::Fresh(s) => {
+                    self.actual = Some(request);
+                    return self.judge_actual(inst, now, &s.response, Some(s.stored_by));
+                }
+                http_cache::Lookup::Revalidate(r) => {
+                    // the cache's own conditional fields: added below the page, so
+                    // outside the CORS safelist and the preflight
+                    let mut conditional = (*request).clone();
+                    for (n, v) in &r.fields {
+                        conditional.headers.append(n, v);
+                    }
+                    sent = Arc::new(conditional);
+                    self.revalidating = Some(Box::new(r));
+                }
+                http_cache::Lookup::Miss => {}
             }
         }
         // Kept only for the HTTP cache to store the answer under.
-        self.actual = cached.then(|| request.clone());
+        self.actual = cached.then_some(request);
         self.waiting = Some(Leg::Actual);
         Next::Send(Send {
-            request,
+            request: sent,
             leg: Leg::Actual,
             hop: self.hop,
         })
@@ -260,10 +279,20 @@ impl Run {
     ) -> Next {
         match self.waiting.take() {
             Some(Leg::Preflight) => self.on_preflight(inst, now, resp),
-            Some(Leg::Actual) => {
-                self.remember(inst, now, resp);
-                self.judge_actual(inst, now, resp, None)
-            }
+            Some(Leg::Actual) => match self.revalidating.take() {
+                // RFC 9111 §4.3.4 (Fetch §4.5 "HTTP-network-or-cache fetch": a 304 to a
+                // request the cache conditionalized): the stored response, freshened with
+                // the 304's fields, is what the page gets and what stays stored
+                Some(r) if resp.status == 304 && validate::selects(&r.stored, resp) => {
+                    let fresh = Arc::new(validate::freshen(&r.stored, resp));
+                    self.remember(inst, now, &fresh, resp);
+                    self.judge_actual(inst, now, &fresh, Some(r.stored_by))
+                }
+                _ => {
+                    self.remember(inst, now, resp, resp);
+                    self.judge_actual(inst, now, resp, None)
+                }
+            },
             // Nothing was asked: the fetch is over; answer with its verdict again.
             None => Next::Done(self.done(Verdict::unchecked(), None, resp.status)),
         }
@@ -289,8 +318,15 @@ impl Run {
     }
 
     /// Stores what a network response leaves in the browser: the HTTP cache entry (or
-    /// its invalidation) and cookies.
-    fn remember(&mut self, inst: &mut Instance, now: Timestamp, resp: &Arc<Response>) {
+    /// its invalidation) of `resp` (the stored response freshened, after a `304`), and
+    /// the cookies `network` (what came over the network) sets.
+    fn remember(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        resp: &Arc<Response>,
+        network: &Response,
+    ) {
         let agent = inst.browser.agent();
         if agent == Agent::None || self.f.agent == Agent::None {
             return;
@@ -302,10 +338,10 @@ impl Run {
         }
         // (the jar stores nothing from a response without `Set-Cookie`: that is tested
         // first, being cheaper than the credentials flag)
-        if resp.headers.contains("set-cookie") && self.credentials_flag() {
+        if network.headers.contains("set-cookie") && self.credentials_flag() {
             let page = self.f.page_origin().to_string();
             inst.jar
-                .store(agent, &page, &self.f.scheme, &self.f.host, &resp.headers);
+                .store(agent, &page, &self.f.scheme, &self.f.host, &network.headers);
         }
     }
 
