@@ -280,7 +280,7 @@ fn bad_configs_exit_2_with_a_location() {
         ("bad-nginx.conf", "bad-nginx.conf:3:5: proxy_cache_methods accepts GET, HEAD and POST only"),
         ("bad-cache-policy.json", "at $.CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.HeaderBehavior: expected none or whitelist, found \"some\""),
         ("bad-json.json", "bad-json.json:2:1: invalid JSON"),
-        ("bad.vcl", "bad.vcl:5:3: expected `;`"),
+        ("bad.vcl", "bad.vcl:4:18: expected ';' after `return(hash)`, found `}`"),
     ] {
         let p = fixture(f);
         let (code, out, err) = run(&["import", "cdn-config", p.to_str().unwrap()]);
@@ -380,5 +380,271 @@ fn vcl_beresp_vary_keys_the_named_headers() {
             .any(|w| w.contains("v.vcl:4") && w.contains("not modelled")),
         "{:?}",
         c.warnings
+    );
+}
+
+// ---- nginx and VCL: syntax nginx / VCC refuse, add_header CORS, provenance ----
+
+/// The error `import::import` gives for `text`, as `file:line:col: message`.
+fn import_err(name: &str, text: &str) -> String {
+    match import::import(name, text) {
+        Ok(i) => panic!("{name} imported, expected an error: {:?}", i.knobs),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_missing_semicolon_is_exit_2_where_it_belongs() {
+    for (f, want) in [
+        (
+            "text-nginx-missing-semicolon.conf",
+            "text-nginx-missing-semicolon.conf:5:24: expected ';' after the arguments of \"proxy_cache\", found \"proxy_cache_key\" (line 6)",
+        ),
+        (
+            "text-vcl-missing-semicolon.vcl",
+            "text-vcl-missing-semicolon.vcl:5:23: expected ';' after `hash_data(req.url)`, found `hash_data`",
+        ),
+    ] {
+        let p = fixture(f);
+        let (code, out, err) = run(&["import", "cdn-config", p.to_str().unwrap()]);
+        assert_eq!(code, 2, "{f}: {err}");
+        assert!(out.is_empty(), "{f}: partial output {out}");
+        assert!(err.contains(want), "{f}: {err}");
+    }
+}
+
+#[test]
+fn nginx_directives_nginx_refuses_are_errors() {
+    let server = |body: &str| format!("server {{\n    location / {{\n{body}\n    }}\n}}\n");
+    for (body, want) in [
+        // ended by `}`: nginx says unexpected "}"
+        (
+            "        proxy_pass http://backend",
+            "t.conf:3:34: expected ';' after the arguments of \"proxy_pass\", found '}' (line 4, column 5)",
+        ),
+        ("        proxy_cache a b c;", "t.conf:3:9: \"proxy_cache\" takes 1 argument, found 3"),
+        ("        proxy_cache_key;", "\"proxy_cache_key\" takes 1 argument, found 0"),
+        ("        proxy_set_header Cookie;", "\"proxy_set_header\" takes 2 arguments, found 1"),
+        (
+            "        add_header Vary Origin sometimes;",
+            "t.conf:3:32: the third argument of \"add_header\" can only be \"always\", found \"sometimes\"",
+        ),
+        (
+            "        add_header A b always extra;",
+            "\"add_header\" takes 2 to 3 arguments, found 4",
+        ),
+        (
+            "        proxy_cache_valid 200 10m\n        add_header Vary Origin;",
+            "expected ';' after the arguments of \"proxy_cache_valid\", found \"add_header\" (line 4)",
+        ),
+        (
+            "        proxy_cache_valid 2xx 10m;",
+            "t.conf:3:27: expected a status code such as 200, or \"any\"",
+        ),
+        ("        location /x;", "\"location\" has no block: expected '{'"),
+        ("        proxy_cache c {}", "\"proxy_cache\" does not take a block"),
+    ] {
+        let e = import_err("t.conf", &server(body));
+        assert!(e.contains(want), "{body}: {e}");
+    }
+    // end of file in the middle of a directive
+    let e = import_err("t.conf", "proxy_cache_path /tmp keys_zone=a:1m");
+    assert!(
+        e.contains("t.conf:1:37: expected ';' after the arguments of \"proxy_cache_path\", found end of file"),
+        "{e}"
+    );
+    // `server` in `upstream` is a directive, not a block; multi-line arguments are fine
+    let ok = "upstream b {\n    server 10.0.0.1:8080;\n}\nlog_format main '$a'\n    '$b';\nserver {\n    listen 80;\n    location ~* \\.(woff2?)$ {\n        proxy_cache c;\n        proxy_cache_valid 200 302\n            10m;\n    }\n}\n";
+    imp_text("t.conf", ok);
+}
+
+#[test]
+fn vcl_statements_vcc_refuses_are_errors() {
+    let sub = |name: &str, body: &str| format!("vcl 4.1;\nsub {name} {{\n{body}\n}}\n");
+    for (name, body, want) in [
+        (
+            "vcl_hash",
+            "    hash_data(req.http.Origin));",
+            "t.vcl:3:31: expected ';' after `hash_data(req.http.Origin)`, found `)`",
+        ),
+        (
+            "vcl_backend_response",
+            "    set beresp.ttl = 5 minutes;",
+            "t.vcl:3:22: expected a duration for `beresp.ttl`: a number with a unit (ms, s, m, h, d, w, y) such as 5m, found `5 minutes`",
+        ),
+        (
+            "vcl_backend_response",
+            "    set beresp.ttl = 300;",
+            "expected a duration for `beresp.ttl`",
+        ),
+        (
+            "vcl_recv",
+            "    unset req.http.Cookie\n    unset req.http.Authorization;",
+            "t.vcl:3:26: expected ';' after `unset req.http.Cookie`, found `unset`",
+        ),
+        (
+            "vcl_backend_fetch",
+            "    set bereq.http.X = \"a\"\n    set bereq.http.Y = \"b\";",
+            "expected ';' after `set bereq.http.X = \"a\"`, found `set`",
+        ),
+        (
+            "vcl_recv",
+            "    return (hash) return (pass);",
+            "expected ';' after `return(hash)`, found `return`",
+        ),
+        ("vcl_recv", "    set req.http.X \"a\";", "expected '=' after `set req.http.X`"),
+    ] {
+        let e = import_err("t.vcl", &sub(name, body));
+        assert!(e.contains(want), "{body}: {e}");
+    }
+    // valid VCL the importer does not interpret stays a warning, not an error
+    let ok = sub(
+        "vcl_backend_response",
+        "    set beresp.grace = 6h;\n    set beresp.keep = 1h * 2;\n    set beresp.http.X = \"a\" + beresp.http.Y;\n    std.log(\"x\");\n    call other;\n    set beresp.ttl = std.duration(\"5m\", 0s);",
+    );
+    let i = imp_text("t.vcl", &ok);
+    assert!(!i.warnings.is_empty());
+    // the TTL was not imported: no warning about how the imported TTL behaves
+    assert!(
+        !i.warnings
+            .iter()
+            .any(|w| w.contains("without return (deliver)")),
+        "{:?}",
+        i.warnings
+    );
+    assert!(i.knobs.ttl.max.is_none(), "{:?}", i.knobs.ttl);
+}
+
+#[test]
+fn nginx_add_header_cors_is_edge_cors() {
+    let i = imp(&fixture("text-nginx-cors.conf"));
+    let c = i.knobs.edge_cors.clone().expect("edge_cors");
+    assert_eq!(c.allow_origins, ["*"], "$http_origin reflects every origin");
+    assert!(c.allow_credentials);
+    assert!(!c.origin_override);
+    let note = i.notes.iter().find(|n| n.knob == "edge_cors").unwrap();
+    assert!(
+        note.from.contains("text-nginx-cors.conf:32"),
+        "{}",
+        note.from
+    );
+    let w = i.warnings.join("\n");
+    // what edge_cors cannot say is named
+    assert!(w.contains("browsers refuse a response with two"), "{w}");
+    assert!(w.contains("nothing adds `Vary: Origin`"), "{w}");
+    // the debugging header is understood, not warned
+    assert!(!w.contains("x-cache-status"), "{w}");
+    // proxy_hide_header makes nginx's field the only one: the edge's replaces the origin's
+    let text = std::fs::read_to_string(fixture("text-nginx-cors.conf"))
+        .unwrap()
+        .replace(
+            "add_header X-Cache-Status",
+            "proxy_hide_header Access-Control-Allow-Origin;\n        add_header X-Cache-Status",
+        );
+    let i = imp_text("t.conf", &text);
+    assert!(i.knobs.edge_cors.unwrap().origin_override);
+    assert!(!i.warnings.join("\n").contains("two"), "{:?}", i.warnings);
+
+    let loc = |body: &str| {
+        format!("server {{\n    location / {{\n        proxy_cache c;\n{body}\n    }}\n}}\n")
+    };
+    // a fixed origin, the preflight fields; `*` with credentials is what browsers see: no credentials
+    let i = imp_text(
+        "t.conf",
+        &loc("        add_header Access-Control-Allow-Origin https://app.example always;\n        add_header Access-Control-Allow-Methods 'GET, PUT' always;\n        add_header Access-Control-Allow-Headers Content-Type always;\n        add_header Access-Control-Max-Age 600 always;\n        add_header Access-Control-Expose-Headers X-Id always;"),
+    );
+    let c = i.knobs.edge_cors.unwrap();
+    assert_eq!(c.allow_origins, ["https://app.example"]);
+    assert_eq!(c.allow_methods, ["GET", "PUT"]);
+    assert_eq!(c.allow_headers, ["Content-Type"]);
+    assert_eq!(c.expose_headers, ["X-Id"]);
+    assert_eq!(c.max_age, Some(600));
+    let i = imp_text(
+        "t.conf",
+        &loc("        add_header Access-Control-Allow-Origin \"*\";\n        add_header Access-Control-Allow-Credentials true;"),
+    );
+    assert!(!i.knobs.edge_cors.unwrap().allow_credentials);
+    let w = i.warnings.join("\n");
+    assert!(w.contains("without `always`"), "{w}");
+    assert!(w.contains("browsers refuse credentialed requests"), "{w}");
+    // what is not mapped is warned: a map variable, add_header inside if, Vary, any other field
+    let i = imp_text(
+        "t.conf",
+        &loc("        if ($request_method = OPTIONS) {\n            add_header Access-Control-Max-Age 600;\n            return 204;\n        }\n        add_header Access-Control-Allow-Origin $cors_origin always;\n        add_header Vary Origin;\n        add_header X-Frame-Options DENY;"),
+    );
+    assert!(i.knobs.edge_cors.is_none());
+    let w = i.warnings.join("\n");
+    assert!(
+        w.contains("t.conf:5: add_header access-control-max-age 600 inside `if"),
+        "{w}"
+    );
+    assert!(w.contains("t.conf:8: add_header access-control-allow-origin $cors_origin always: the value is not $http_origin"), "{w}");
+    assert!(
+        w.contains("t.conf:9: add_header vary Origin: adds Vary to the responses sent to clients"),
+        "{w}"
+    );
+    assert!(w.contains("add_header x-frame-options (t.conf:10)"), "{w}");
+}
+
+#[test]
+fn nginx_keys_that_differ_between_locations_are_warned() {
+    let i = imp(&fixture("text-nginx-two-locations.conf"));
+    assert!(
+        i.knobs.key_headers.is_empty(),
+        "the last key read is imported"
+    );
+    let w = i.warnings.join("\n");
+    assert!(
+        w.contains("proxy_cache_key differs between blocks: ")
+            && w.contains("text-nginx-two-locations.conf:8 in location /api/: $scheme$host$request_uri$http_origin;"),
+        "{w}"
+    );
+    assert!(
+        w.contains("takes the last one it reads: ")
+            && w.contains("text-nginx-two-locations.conf:14 in location /static/"),
+        "{w}"
+    );
+    assert!(
+        w.contains("proxy_cache_valid differs between blocks"),
+        "{w}"
+    );
+    // one warning per proxy_cache_valid line
+    for line in [":9: proxy_cache_valid", ":15: proxy_cache_valid"] {
+        let n = i.warnings.iter().filter(|w| w.contains(line)).count();
+        assert_eq!(n, 1, "{line}: {:?}", i.warnings);
+    }
+    // the same key in every block: no warning
+    let text = std::fs::read_to_string(fixture("text-nginx-two-locations.conf"))
+        .unwrap()
+        .replace("$request_uri$http_origin", "$request_uri");
+    let i = imp_text("t.conf", &text);
+    assert!(
+        !i.warnings.join("\n").contains("proxy_cache_key differs"),
+        "{:?}",
+        i.warnings
+    );
+}
+
+#[test]
+fn vcl_forwarding_provenance_and_conditional_method() {
+    let i = imp_text(
+        "t.vcl",
+        "vcl 4.1;\nsub vcl_recv {\n    unset req.http.Cookie;\n}\nsub vcl_backend_fetch {\n    set bereq.http.X-Edge = \"1\";\n    if (bereq.http.X-Orig-Method) {\n        set bereq.method = bereq.http.X-Orig-Method;\n    }\n}\n",
+    );
+    let note = &i
+        .notes
+        .iter()
+        .find(|n| n.knob == "forward_headers")
+        .unwrap()
+        .from;
+    assert!(note.starts_with("t.vcl:3: unset req.http.Cookie (strips cookie), t.vcl:6: set bereq.http.X-Edge = \"1\" (adds x-edge)"), "{note}");
+    assert!(
+        note.contains("the varnish profile's default: forward_headers all"),
+        "{note}"
+    );
+    assert!(
+        i.warnings.iter().any(|w| w.starts_with("t.vcl:8: `set bereq.method = bereq.http.X-Orig-Method` under `if (bereq.http.X-Orig-Method)`")),
+        "{:?}",
+        i.warnings
     );
 }

@@ -1,35 +1,276 @@
 //! nginx `proxy_cache` configuration: the directives that decide the key, the cached
-//! methods, TTLs, Vary, the lock, and what reaches the upstream. Every directive in the
-//! file is read (whatever block it is in); those not listed in `docs/import.md` are named
-//! in one warning.
+//! methods, TTLs, Vary, the lock, what reaches the upstream, and the CORS fields
+//! `add_header` adds. Every directive in the file is read (whatever block it is in); those
+//! not listed in `docs/import.md` are named in one warning. The directives nginx would
+//! refuse (a missing `;`, the wrong number of arguments for a directive whose syntax is
+//! known here) are errors, as `nginx -t` reports them.
 
 use super::Imported;
+use crate::edge::cors::EdgeCors;
 use crate::edge::forward::ForwardHeaders;
 use crate::error::InputError;
 use crate::profile::{Collapse, QueryKey, VaryMode};
 
-/// One directive: its words (quotes removed) and where it starts.
+/// One word of a directive: its text (quotes removed), whether it was quoted, and where
+/// it starts.
 #[derive(Debug)]
-struct Directive {
-    words: Vec<String>,
+struct Word {
+    text: String,
+    quoted: bool,
     line: u64,
     col: u64,
 }
 
+impl Word {
+    /// Just after the word: where a missing `;` belongs.
+    fn end(&self) -> (u64, u64) {
+        if self.text.contains('\n') {
+            return (self.line, self.col);
+        }
+        let len = self.text.chars().count() as u64 + if self.quoted { 2 } else { 0 };
+        (self.line, self.col + len)
+    }
+}
+
+/// One directive: its words and where it starts, what ended it (`;` or `{`), and the
+/// blocks it sits in (their openers, outermost first: `server`, `location /api/`).
+#[derive(Debug)]
+struct Directive {
+    words: Vec<String>,
+    spans: Vec<Word>,
+    line: u64,
+    col: u64,
+    opens_block: bool,
+    blocks: Vec<String>,
+}
+
+impl Directive {
+    /// The innermost block that is not an `if`, for messages (`location /api/`).
+    fn place(&self) -> String {
+        self.blocks
+            .iter()
+            .rev()
+            .find(|b| !b.starts_with("if "))
+            .cloned()
+            .unwrap_or_else(|| "the top level".to_string())
+    }
+
+    /// The `if (…)` block the directive sits in, if any.
+    fn under_if(&self) -> Option<&str> {
+        self.blocks
+            .iter()
+            .rev()
+            .find(|b| b.starts_with("if "))
+            .map(String::as_str)
+    }
+}
+
+/// What a known directive takes: its least and greatest number of arguments (`None`: no
+/// limit) and whether it opens a block. From the nginx reference (nginx.org/en/docs:
+/// ngx_http_core_module, ngx_http_proxy_module, ngx_http_headers_module,
+/// ngx_http_map_module, ngx_http_upstream_module, ngx_http_rewrite_module, the core
+/// module).
+struct Syntax {
+    name: &'static str,
+    min: usize,
+    max: Option<usize>,
+    block: bool,
+}
+
+const fn simple(name: &'static str, min: usize, max: Option<usize>) -> Syntax {
+    Syntax {
+        name,
+        min,
+        max,
+        block: false,
+    }
+}
+
+const fn block(name: &'static str, min: usize, max: Option<usize>) -> Syntax {
+    Syntax {
+        name,
+        min,
+        max,
+        block: true,
+    }
+}
+
+const SYNTAX: &[Syntax] = &[
+    block("http", 0, Some(0)),
+    block("events", 0, Some(0)),
+    block("server", 0, Some(0)),
+    block("location", 1, Some(2)),
+    block("upstream", 1, Some(1)),
+    block("map", 2, Some(2)),
+    block("types", 0, Some(0)),
+    block("if", 1, None),
+    block("limit_except", 1, None),
+    simple("include", 1, Some(1)),
+    simple("listen", 1, None),
+    simple("server_name", 1, None),
+    simple("root", 1, Some(1)),
+    simple("default_type", 1, Some(1)),
+    simple("return", 1, Some(2)),
+    simple("expires", 1, Some(2)),
+    simple("add_header", 2, Some(3)),
+    simple("proxy_pass", 1, Some(1)),
+    simple("proxy_cache", 1, Some(1)),
+    simple("proxy_cache_key", 1, Some(1)),
+    simple("proxy_cache_valid", 1, None),
+    simple("proxy_cache_methods", 1, None),
+    simple("proxy_cache_lock", 1, Some(1)),
+    simple("proxy_cache_bypass", 1, None),
+    simple("proxy_no_cache", 1, None),
+    simple("proxy_ignore_headers", 1, None),
+    simple("proxy_hide_header", 1, Some(1)),
+    simple("proxy_pass_header", 1, Some(1)),
+    simple("proxy_set_header", 2, Some(2)),
+    simple("proxy_pass_request_headers", 1, Some(1)),
+    simple("proxy_cache_path", 2, None),
+    simple("proxy_cache_use_stale", 1, None),
+    simple("proxy_cache_min_uses", 1, Some(1)),
+    simple("proxy_cache_revalidate", 1, Some(1)),
+    simple("proxy_cache_background_update", 1, Some(1)),
+    simple("proxy_http_version", 1, Some(1)),
+    simple("proxy_read_timeout", 1, Some(1)),
+    simple("proxy_connect_timeout", 1, Some(1)),
+    simple("proxy_send_timeout", 1, Some(1)),
+    simple("proxy_buffering", 1, Some(1)),
+    simple("worker_processes", 1, Some(1)),
+    simple("worker_connections", 1, Some(1)),
+    simple("pid", 1, Some(1)),
+    simple("user", 1, Some(2)),
+    simple("daemon", 1, Some(1)),
+    simple("sendfile", 1, Some(1)),
+    simple("keepalive_timeout", 1, Some(2)),
+];
+
+fn syntax(name: &str) -> Option<&'static Syntax> {
+    SYNTAX.iter().find(|s| s.name == name)
+}
+
+/// "1 argument", "2 or 3 arguments", "at least 1 argument".
+fn arity(s: &Syntax) -> String {
+    let n = |k: usize| format!("{k} argument{}", if k == 1 { "" } else { "s" });
+    match s.max {
+        Some(m) if m == s.min => n(m),
+        Some(m) => format!("{} to {}", s.min, n(m)),
+        None => format!("at least {}", n(s.min)),
+    }
+}
+
+/// Checks a directive against what nginx accepts for it: a known directive's number of
+/// arguments and whether it opens a block, and, for any directive, a known directive name
+/// on a later line among its arguments (the `;` before it is missing).
+fn check(file: &str, d: &Directive) -> Result<(), InputError> {
+    let name = d.words[0].as_str();
+    let at_word = |i: usize, msg: String| {
+        let w = &d.spans[i];
+        Err(InputError::at(file, w.line, w.col, msg))
+    };
+    // `proxy_cache api` on one line and `proxy_cache_key …;` on the next read as one
+    // directive: the second name, on its own line, is the sign of the missing `;`.
+    if let Some(i) = (1..d.spans.len()).find(|&i| {
+        let w = &d.spans[i];
+        !w.quoted && w.line > d.line && syntax(&w.text).is_some() && name != "if"
+    }) {
+        let (line, col) = d.spans[i - 1].end();
+        return Err(InputError::at(
+            file,
+            line,
+            col,
+            format!(
+                "expected ';' after the arguments of \"{name}\", found \"{}\" (line {})",
+                d.spans[i].text, d.spans[i].line
+            ),
+        ));
+    }
+    let Some(s) = syntax(name) else {
+        return Ok(());
+    };
+    // `server` inside `upstream` is a simple directive (`server 10.0.0.1:8080;`)
+    let in_upstream = d.blocks.last().is_some_and(|b| b.starts_with("upstream"));
+    if name == "server" && in_upstream {
+        return Ok(());
+    }
+    let found = d.words.len() - 1;
+    if found < s.min || s.max.is_some_and(|m| found > m) {
+        return Err(InputError::at(
+            file,
+            d.line,
+            d.col,
+            format!(
+                "\"{name}\" takes {}, found {found}{}",
+                arity(s),
+                if s.max.is_some_and(|m| found > m) && !d.opens_block && !s.block {
+                    " (is a ';' missing after its arguments?)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    if s.block && !d.opens_block {
+        return Err(InputError::at(
+            file,
+            d.line,
+            d.col,
+            format!("\"{name}\" has no block: expected '{{' after its arguments, found ';'"),
+        ));
+    }
+    if !s.block && d.opens_block {
+        return Err(InputError::at(
+            file,
+            d.line,
+            d.col,
+            format!(
+                "\"{name}\" does not take a block: expected ';' after its arguments, found '{{'"
+            ),
+        ));
+    }
+    if name == "add_header" && found == 3 && d.words[3] != "always" {
+        return at_word(
+            3,
+            format!(
+                "the third argument of \"add_header\" can only be \"always\", found \"{}\"",
+                d.words[3]
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// Splits the file into directives; block openers (`location / {`) count as directives
-/// too (their words, without the brace).
+/// too (their words, without the brace). A directive must end with `;` (or `{` for a
+/// block): one ended by `}` or by the end of the file is an error, as in nginx.
 fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
     let mut out = Vec::new();
-    let mut cur: Vec<String> = Vec::new();
-    let mut start = (0, 0);
-    let mut depth = 0i64;
-    // Block names, innermost last: the lines of a table block (`types { text/html html; }`
+    let mut cur: Vec<Word> = Vec::new();
+    // Block openers, innermost last: the lines of a table block (`types { text/html html; }`
     // in mime.types, `map $http_origin $v { default ""; … }`) are entries, not directives;
     // the block's opener stays a directive (`map` is warned about, `types` is neutral).
     let mut blocks: Vec<String> = Vec::new();
     const TABLES: &[&str] = &["types", "map", "geo", "split_clients", "charset_map"];
+    let in_table = |blocks: &[String]| {
+        blocks
+            .iter()
+            .any(|b| TABLES.contains(&b.split(' ').next().unwrap_or("")))
+    };
     let chars: Vec<char> = text.chars().collect();
     let (mut i, mut line, mut col) = (0usize, 1u64, 1u64);
+    // reported just after the last word, where the `;` belongs
+    let unfinished = |cur: &[Word], found: &str, line: u64, col: u64| {
+        let (l, c) = cur.last().map_or((0, 0), Word::end);
+        InputError::at(
+            file,
+            l,
+            c,
+            format!(
+                "expected ';' after the arguments of \"{}\", found {found} (line {line}, column {col})",
+                cur.first().map_or("", |w| w.text.as_str())
+            ),
+        )
+    };
     while i < chars.len() {
         let c = chars[i];
         let adv = |i: &mut usize, line: &mut u64, col: &mut u64| {
@@ -50,48 +291,48 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
             c if c.is_whitespace() => adv(&mut i, &mut line, &mut col),
             ';' | '{' | '}' => {
                 if c == '}' && !cur.is_empty() {
+                    return Err(unfinished(&cur, "'}'", line, col));
+                }
+                if c == '{' && cur.is_empty() {
                     return Err(InputError::at(
                         file,
                         line,
                         col,
-                        format!("expected `;` after `{}` before `}}`", cur.join(" ")),
+                        "unexpected '{': expected a directive name before it",
                     ));
                 }
-                if blocks.iter().any(|b| TABLES.contains(&b.as_str())) {
+                if in_table(&blocks) && c != '{' {
                     cur.clear();
                 }
                 if c == '{' {
-                    blocks.push(cur.first().cloned().unwrap_or_default());
+                    let opener: Vec<&str> = cur.iter().map(|w| w.text.as_str()).collect();
+                    blocks.push(opener.join(" "));
                 }
-                if c == '}' {
-                    blocks.pop();
-                }
-                if !cur.is_empty() {
-                    out.push(Directive {
-                        words: std::mem::take(&mut cur),
-                        line: start.0,
-                        col: start.1,
-                    });
-                }
-                depth += match c {
-                    '{' => 1,
-                    '}' => -1,
-                    _ => 0,
-                };
-                if depth < 0 {
+                if c == '}' && blocks.pop().is_none() {
                     return Err(InputError::at(
                         file,
                         line,
                         col,
-                        "unexpected `}`: no block is open",
+                        "unexpected '}': no block is open",
                     ));
+                }
+                if !cur.is_empty() {
+                    let spans = std::mem::take(&mut cur);
+                    let d = Directive {
+                        words: spans.iter().map(|w| w.text.clone()).collect(),
+                        line: spans[0].line,
+                        col: spans[0].col,
+                        spans,
+                        opens_block: c == '{',
+                        // the blocks around it, not the one it opens
+                        blocks: blocks[..blocks.len() - usize::from(c == '{')].to_vec(),
+                    };
+                    check(file, &d)?;
+                    out.push(d);
                 }
                 adv(&mut i, &mut line, &mut col);
             }
             '"' | '\'' => {
-                if cur.is_empty() {
-                    start = (line, col);
-                }
                 let q = c;
                 let (l0, c0) = (line, col);
                 adv(&mut i, &mut line, &mut col);
@@ -104,38 +345,49 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
                     adv(&mut i, &mut line, &mut col);
                 }
                 if i >= chars.len() {
-                    return Err(InputError::at(file, l0, c0, "unterminated quoted string"));
+                    return Err(InputError::at(
+                        file,
+                        l0,
+                        c0,
+                        format!("unterminated quoted string: expected a closing {q}"),
+                    ));
                 }
                 adv(&mut i, &mut line, &mut col);
-                cur.push(w);
+                cur.push(Word {
+                    text: w,
+                    quoted: true,
+                    line: l0,
+                    col: c0,
+                });
             }
             _ => {
-                if cur.is_empty() {
-                    start = (line, col);
-                }
+                let (l0, c0) = (line, col);
                 let mut w = String::new();
                 while i < chars.len() && !chars[i].is_whitespace() && !";{}".contains(chars[i]) {
                     w.push(chars[i]);
                     adv(&mut i, &mut line, &mut col);
                 }
-                cur.push(w);
+                cur.push(Word {
+                    text: w,
+                    quoted: false,
+                    line: l0,
+                    col: c0,
+                });
             }
         }
     }
     if !cur.is_empty() {
-        return Err(InputError::at(
-            file,
-            start.0,
-            start.1,
-            format!("expected `;` after `{}`", cur.join(" ")),
-        ));
+        return Err(unfinished(&cur, "end of file", line, col));
     }
-    if depth != 0 {
+    if !blocks.is_empty() {
         return Err(InputError::at(
             file,
             line,
             col,
-            "expected `}`: a block is not closed",
+            format!(
+                "expected '}}': the block \"{}\" is not closed",
+                blocks.last().map_or("", String::as_str)
+            ),
         ));
     }
     Ok(out)
@@ -162,7 +414,6 @@ const NEUTRAL: &[&str] = &[
     "proxy_pass",
     "proxy_cache",
     "proxy_cache_path",
-    "add_header",
     "server_name",
     "root",
     "default_type",
@@ -182,35 +433,85 @@ const NEUTRAL: &[&str] = &[
 fn seconds(s: &str) -> Option<u64> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = num.parse().ok()?;
-    Some(match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "w" => n * 604_800,
+    n.checked_mul(match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
         _ => return None,
     })
+}
+
+/// One `add_header NAME VALUE [always]`.
+struct AddHeader {
+    /// The field name, lowercase.
+    name: String,
+    value: String,
+    always: bool,
+    /// The block it is in (`location /api/`).
+    place: String,
+    /// The `if (…)` it is under, if any.
+    under_if: Option<String>,
+    at: String,
+}
+
+/// What the directives collected, beyond the knobs set directly.
+struct Ngx {
+    imp: Imported,
+    set_headers: Vec<(String, String, String)>,
+    /// `proxy_pass_request_headers off`, where it is.
+    pass_off: Option<String>,
+    ignored: Vec<String>,
+    /// Every `proxy_cache_valid` for 200 or any: (seconds, block, provenance).
+    valid: Vec<(u64, String, String)>,
+    ignore_cc: bool,
+    /// Every `proxy_cache_key`: (key, block, `file:line`).
+    keys: Vec<(String, String, String)>,
+    add_headers: Vec<AddHeader>,
+    /// `proxy_hide_header Access-Control-Allow-Origin`: the upstream's field is removed,
+    /// so the one `add_header` adds is the only one.
+    hide_acao: Option<String>,
 }
 
 pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     let mut st = Ngx {
         imp: Imported::new(file, super::Format::Nginx, "nginx"),
         set_headers: Vec::new(),
-        pass_request_headers: true,
+        pass_off: None,
         ignored: Vec::new(),
-        valid: None,
+        valid: Vec::new(),
         ignore_cc: false,
+        keys: Vec::new(),
+        add_headers: Vec::new(),
+        hide_acao: None,
     };
     walk(&mut st, file, text, &mut vec![file.to_string()])?;
     let Ngx {
         mut imp,
         set_headers,
-        pass_request_headers,
-        ignored,
+        pass_off,
+        mut ignored,
         valid,
         ignore_cc,
+        keys,
+        add_headers,
+        hide_acao,
     } = st;
-    if let Some((t, from)) = valid {
+    if let Some((key, _, at)) = keys.last() {
+        one_of_several(&mut imp, "proxy_cache_key", &keys, "cache key");
+        cache_key(&mut imp, key, at);
+    }
+    if let Some((t, _, from)) = valid.last() {
+        let shown: Vec<(String, String, String)> = valid
+            .iter()
+            .map(|(t, place, from)| {
+                let at = from.split(": ").next().unwrap_or(from);
+                (format!("{t}s"), place.clone(), at.to_string())
+            })
+            .collect();
+        one_of_several(&mut imp, "proxy_cache_valid", &shown, "default TTL");
+        let t = *t;
         imp.knobs.ttl.default = Some(t);
         if ignore_cc {
             imp.knobs.ttl.min = Some(t);
@@ -230,7 +531,8 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     } else if ignore_cc {
         imp.warn(format!("{file}: proxy_ignore_headers Cache-Control without proxy_cache_valid: nginx caches nothing then; not modelled"));
     }
-    forwarding(&mut imp, &set_headers, pass_request_headers, file);
+    forwarding(&mut imp, &set_headers, pass_off.as_deref());
+    cors(&mut imp, &add_headers, hide_acao.as_deref(), &mut ignored);
     if !ignored.is_empty() {
         imp.warn(format!(
             "directives not interpreted: {}",
@@ -238,6 +540,29 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         ));
     }
     Ok(imp)
+}
+
+/// The importer makes one edge block, so a directive that differs between blocks
+/// (`location /api/` keyed on `$http_origin`, `location /static/` not) is imported from
+/// the last one read, and the others are named in a warning. `seen` holds (value, block,
+/// provenance) in reading order.
+fn one_of_several(imp: &mut Imported, name: &str, seen: &[(String, String, String)], what: &str) {
+    let Some((last, _, last_at)) = seen.last() else {
+        return;
+    };
+    let others: Vec<String> = seen
+        .iter()
+        .filter(|(v, _, _)| v != last)
+        .map(|(v, place, at)| format!("{at} in {place}: {v}"))
+        .collect();
+    if others.is_empty() {
+        return;
+    }
+    let last_place = seen.last().map_or("", |(_, p, _)| p.as_str());
+    imp.warn(format!(
+        "{name} differs between blocks: {}; the edge block holds one {what}, and this importer takes the last one it reads: {last_at} in {last_place}: {last}. Requests the other blocks serve are cached differently; to model one of them, import a file holding only that block",
+        others.join(", ")
+    ));
 }
 
 /// The directives of `file`, an `include` replaced by the files it names (nginx reads
@@ -367,117 +692,286 @@ fn mask_matches(mask: &str, name: &str) -> bool {
     m[mi..].iter().all(|c| *c == '*')
 }
 
-/// What the directives collected, beyond the knobs set directly.
-struct Ngx {
-    imp: Imported,
-    set_headers: Vec<(String, String, String)>,
-    pass_request_headers: bool,
-    ignored: Vec<String>,
-    valid: Option<(u64, String)>,
-    ignore_cc: bool,
-}
-
-/// One directive: the ones docs/import.md lists, or a name for the warning.
+/// One directive: the ones docs/import.md lists, or a name for the warning. The number of
+/// arguments was checked by [`check`] for the directives it knows.
 fn directive(st: &mut Ngx, d: &Directive, file: &str) -> Result<(), InputError> {
     let imp = &mut st.imp;
-    {
-        let at = format!("{file}:{}", d.line);
-        let name = d.words[0].as_str();
-        let args = &d.words[1..];
-        let want = |n: usize| -> Result<(), InputError> {
-            if args.len() < n {
-                Err(InputError::at(
-                    file,
-                    d.line,
-                    d.col,
-                    format!("`{name}` expects at least {n} argument(s)"),
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        match name {
-            "proxy_cache_key" => {
-                want(1)?;
-                cache_key(imp, &args[0], &at);
-            }
-            "proxy_cache_methods" => {
-                want(1)?;
-                for m in args {
-                    match m.to_ascii_uppercase().as_str() {
-                        "GET" | "HEAD" => {}
-                        "POST" => imp.warn(format!("{at}: proxy_cache_methods POST: caching POST is not modelled")),
-                        other => return Err(InputError::at(file, d.line, d.col, format!("proxy_cache_methods accepts GET, HEAD and POST only, found {other:?} (nginx refuses OPTIONS too)"))),
-                    }
-                }
-                imp.note(
-                    "cache_options",
-                    format!(
-                        "{at}: proxy_cache_methods {} (OPTIONS cannot be cached by nginx)",
-                        args.join(" ")
-                    ),
-                );
-            }
-            "proxy_cache_valid" => {
-                want(1)?;
-                let (codes, time) = args.split_at(args.len() - 1);
-                let Some(t) = seconds(&time[0]) else {
-                    return Err(InputError::at(
-                        file,
-                        d.line,
-                        d.col,
-                        format!("expected a time such as 1m or 30s, found {:?}", time[0]),
-                    ));
-                };
-                if codes.is_empty() || codes.iter().any(|c| c == "200" || c == "any") {
-                    st.valid = Some((t, format!("{at}: proxy_cache_valid {}", args.join(" "))));
-                }
-                if !codes.is_empty() && !codes.iter().any(|c| c == "any") {
-                    imp.warn(format!("{at}: proxy_cache_valid {}: the edge block has one default TTL for every status, so a 404/5xx without Cache-Control is stored too, where nginx stores only the statuses listed", args.join(" ")));
-                }
-                if codes.iter().any(|c| c != "200" && c != "any") {
-                    imp.warn(format!("{at}: proxy_cache_valid for status {}: per-status TTLs are not modelled (the 200 TTL applies to every status)", codes.join(" ")));
-                }
-            }
-            "proxy_ignore_headers" => {
-                for h in args {
-                    match h.to_ascii_lowercase().as_str() {
-                        "vary" => {
-                            imp.knobs.vary = VaryMode::Ignore;
-                            imp.note("vary", format!("{at}: proxy_ignore_headers Vary"));
-                        }
-                        "cache-control" | "expires" => st.ignore_cc = true,
-                        other => {
-                            imp.warn(format!("{at}: proxy_ignore_headers {other}: not modelled"))
-                        }
-                    }
-                }
-            }
-            "proxy_cache_lock" => {
-                imp.knobs.collapse = if args.first().is_some_and(|a| a == "on") {
-                    Collapse::On
-                } else {
-                    Collapse::Off
-                };
-                imp.note(
-                    "collapse",
-                    format!("{at}: proxy_cache_lock {}", args.join(" ")),
-                );
-            }
-            "proxy_set_header" => {
-                want(2)?;
-                st.set_headers
-                    .push((args[0].to_ascii_lowercase(), args[1].clone(), at.clone()));
-            }
-            "proxy_pass_request_headers" => {
-                st.pass_request_headers = args.first().is_none_or(|a| a != "off");
-            }
-            "proxy_cache_bypass" | "proxy_no_cache" => bypass(imp, name, args, &at),
-            n if NEUTRAL.contains(&n) => {}
-            other => st.ignored.push(format!("{other} ({at})")),
+    let at = format!("{file}:{}", d.line);
+    let name = d.words[0].as_str();
+    let args = &d.words[1..];
+    let Some(first) = args.first() else {
+        if !NEUTRAL.contains(&name) {
+            st.ignored.push(format!("{name} ({at})"));
         }
+        return Ok(());
+    };
+    match name {
+        "proxy_cache_key" => st.keys.push((first.clone(), d.place(), at)),
+        "proxy_cache_methods" => {
+            for m in args {
+                match m.to_ascii_uppercase().as_str() {
+                    "GET" | "HEAD" => {}
+                    "POST" => imp.warn(format!("{at}: proxy_cache_methods POST: caching POST is not modelled")),
+                    other => return Err(InputError::at(file, d.line, d.col, format!("proxy_cache_methods accepts GET, HEAD and POST only, found {other:?} (nginx refuses OPTIONS too)"))),
+                }
+            }
+            imp.note(
+                "cache_options",
+                format!(
+                    "{at}: proxy_cache_methods {} (OPTIONS cannot be cached by nginx)",
+                    args.join(" ")
+                ),
+            );
+        }
+        "proxy_cache_valid" => {
+            let (codes, time) = args.split_at(args.len() - 1);
+            let Some(t) = time.first().and_then(|t| seconds(t)) else {
+                let w = &d.spans[d.spans.len() - 1];
+                return Err(InputError::at(
+                    file,
+                    w.line,
+                    w.col,
+                    format!(
+                        "expected a time such as 1m or 30s as the last argument of \"proxy_cache_valid\", found {:?}",
+                        w.text
+                    ),
+                ));
+            };
+            if let Some(i) = codes.iter().position(|c| {
+                c != "any" && !(c.len() == 3 && c.chars().all(|x| x.is_ascii_digit()))
+            }) {
+                let w = &d.spans[i + 1];
+                return Err(InputError::at(
+                    file,
+                    w.line,
+                    w.col,
+                    format!(
+                        "expected a status code such as 200, or \"any\", before the time of \"proxy_cache_valid\", found {:?}",
+                        w.text
+                    ),
+                ));
+            }
+            let text = args.join(" ");
+            let any = codes.iter().any(|c| c == "any");
+            if codes.is_empty() || any || codes.iter().any(|c| c == "200") {
+                st.valid
+                    .push((t, d.place(), format!("{at}: proxy_cache_valid {text}")));
+            }
+            // One warning per line: what the single default TTL of the edge block cannot say.
+            if any || codes.is_empty() {
+            } else if codes.iter().any(|c| c == "200") {
+                imp.warn(format!("{at}: proxy_cache_valid {text}: nginx stores only the statuses listed ({}) when the response states no freshness; the edge block has one default TTL for every status, so a 404/5xx without Cache-Control is stored too", codes.join(" ")));
+            } else {
+                imp.warn(format!("{at}: proxy_cache_valid {text}: per-status TTLs are not modelled; this line is not imported (the default TTL comes from a line for 200 or any)"));
+            }
+        }
+        "proxy_ignore_headers" => {
+            for h in args {
+                match h.to_ascii_lowercase().as_str() {
+                    "vary" => {
+                        imp.knobs.vary = VaryMode::Ignore;
+                        imp.note("vary", format!("{at}: proxy_ignore_headers Vary"));
+                    }
+                    "cache-control" | "expires" => st.ignore_cc = true,
+                    other => imp.warn(format!("{at}: proxy_ignore_headers {other}: not modelled")),
+                }
+            }
+        }
+        "proxy_cache_lock" => {
+            imp.knobs.collapse = if first == "on" {
+                Collapse::On
+            } else {
+                Collapse::Off
+            };
+            imp.note("collapse", format!("{at}: proxy_cache_lock {first}"));
+        }
+        "proxy_set_header" => {
+            let value = args.get(1).cloned().unwrap_or_default();
+            st.set_headers
+                .push((first.to_ascii_lowercase(), value, at.clone()));
+        }
+        "proxy_pass_request_headers" => {
+            st.pass_off = (first == "off").then(|| at.clone());
+        }
+        "proxy_cache_bypass" | "proxy_no_cache" => bypass(imp, name, args, &at),
+        "add_header" => st.add_headers.push(AddHeader {
+            name: first.to_ascii_lowercase(),
+            value: args.get(1).cloned().unwrap_or_default(),
+            always: args.get(2).is_some_and(|a| a == "always"),
+            place: d.place(),
+            under_if: d.under_if().map(str::to_string),
+            at,
+        }),
+        "proxy_hide_header" if first.eq_ignore_ascii_case("access-control-allow-origin") => {
+            st.hide_acao = Some(at)
+        }
+        n if NEUTRAL.contains(&n) => {}
+        other => st.ignored.push(format!("{other} ({at})")),
     }
     Ok(())
+}
+
+/// `add_header Access-Control-*`: nginx adds these fields to every response it sends,
+/// cache hits included, computed from the viewer's own request, after the cache: what
+/// `edge_cors` models. `$http_origin` reflects any origin (`allow_origins: ["*"]`, which
+/// the model answers with the viewer's origin when credentials are allowed and with `*`
+/// otherwise: the same outcome in a browser); a fixed origin is that one origin. What
+/// `edge_cors` cannot say is a warning; every other `add_header` is named too.
+fn cors(
+    imp: &mut Imported,
+    headers: &[AddHeader],
+    hide_acao: Option<&str>,
+    ignored: &mut Vec<String>,
+) {
+    let mut c = EdgeCors::default();
+    let mut from = Vec::new();
+    let (mut origin_set, mut unknown_origin) = (false, false);
+    let mut places: Vec<&str> = Vec::new();
+    let mut without_always = Vec::new();
+    for h in headers {
+        let text = format!(
+            "add_header {} {}{}",
+            h.name,
+            shown_value(&h.value),
+            if h.always { " always" } else { "" }
+        );
+        if let Some(cond) = &h.under_if {
+            imp.warn(format!("{}: {text} inside `{cond}`: added only when the condition holds, which is not modelled (not imported)", h.at));
+            continue;
+        }
+        if h.name == "vary" {
+            imp.warn(format!("{}: {text}: adds Vary to the responses sent to clients (browsers and caches after nginx vary on it), but nginx's own cache stores and matches by the upstream's Vary and its proxy_cache_key only, so its key does not change; not modelled (put $http_origin in proxy_cache_key to key on Origin)", h.at));
+            continue;
+        }
+        if h.value == "$upstream_cache_status" {
+            // HIT / MISS for debugging: changes nothing the model looks at
+            continue;
+        }
+        let Some(field) = h.name.strip_prefix("access-control-") else {
+            ignored.push(format!("add_header {} ({})", h.name, h.at));
+            continue;
+        };
+        let v = h.value.trim();
+        let ok = match field {
+            "allow-origin" if v == "$http_origin" || v == "*" => {
+                c.allow_origins = vec!["*".to_string()];
+                origin_set = true;
+                true
+            }
+            "allow-origin"
+                if (v.starts_with("https://") || v.starts_with("http://"))
+                    && !v.contains(['$', ' ', ',']) =>
+            {
+                c.allow_origins = vec![v.to_string()];
+                origin_set = true;
+                true
+            }
+            "allow-origin" => {
+                imp.warn(format!("{}: {text}: the value is not $http_origin, `*` or one origin (a variable such as a `map` result is not evaluated); edge_cors is not imported", h.at));
+                unknown_origin = true;
+                continue;
+            }
+            "allow-credentials" if v == "true" => {
+                c.allow_credentials = true;
+                true
+            }
+            "allow-methods" => {
+                c.allow_methods = list(v);
+                !v.contains('$')
+            }
+            "allow-headers" => {
+                c.allow_headers = list(v);
+                !v.contains('$')
+            }
+            "expose-headers" => {
+                c.expose_headers = list(v);
+                !v.contains('$')
+            }
+            "max-age" => match v.parse::<u64>() {
+                Ok(n) => {
+                    c.max_age = Some(n);
+                    true
+                }
+                Err(_) => false,
+            },
+            _ => false,
+        };
+        if !ok {
+            imp.warn(format!("{}: {text}: not modelled", h.at));
+            continue;
+        }
+        if !places.contains(&h.place.as_str()) {
+            places.push(&h.place);
+        }
+        if !h.always {
+            without_always.push(h.at.clone());
+        }
+        from.push(h.at.clone());
+    }
+    if from.is_empty() || unknown_origin {
+        return;
+    }
+    if !origin_set {
+        imp.warn(format!("{}: add_header sets Access-Control-* fields but not Access-Control-Allow-Origin; edge_cors is not imported", from.join(", ")));
+        return;
+    }
+    if places.len() > 1 {
+        imp.warn(format!("add_header Access-Control-* lines in several blocks ({}) are imported as one edge_cors; nginx applies a block's add_header lines only, and inherits the outer ones only when the block has none of its own", places.join(", ")));
+    }
+    if !without_always.is_empty() {
+        imp.warn(format!("{}: add_header without `always`: nginx adds the field only to 200, 201, 204, 206, 301, 302, 303, 304, 307 and 308 responses, where edge_cors adds it to every status (a 4xx/5xx answer has no CORS fields in nginx)", without_always.join(", ")));
+    }
+    if c.allow_origins == ["*"]
+        && c.allow_credentials
+        && !headers
+            .iter()
+            .any(|h| h.name == "access-control-allow-origin" && h.value.trim() == "$http_origin")
+    {
+        c.allow_credentials = false;
+        imp.warn(format!("{}: Access-Control-Allow-Origin `*` with Access-Control-Allow-Credentials true: browsers refuse credentialed requests with `*`, so allow_credentials is imported as false (the outcome browsers see)", from.join(", ")));
+    }
+    let reflects = headers.iter().any(|h| {
+        h.under_if.is_none()
+            && h.name == "access-control-allow-origin"
+            && h.value.trim() == "$http_origin"
+    });
+    let adds_vary_origin = headers.iter().any(|h| {
+        h.under_if.is_none() && h.name == "vary" && h.value.to_ascii_lowercase().contains("origin")
+    });
+    if reflects && c.allow_credentials && !adds_vary_origin {
+        imp.warn(format!("{}: Access-Control-Allow-Origin reflects $http_origin but nothing adds `Vary: Origin`, so a browser's cache may reuse one origin's answer for another; edge_cors adds `Vary: Origin` when it reflects, which hides that", from.join(", ")));
+    }
+    match hide_acao {
+        Some(hide) => {
+            c.origin_override = true;
+            from.push(format!("{hide} (proxy_hide_header: the upstream's field is removed)"));
+        }
+        None => imp.warn(format!("{}: add_header adds Access-Control-Allow-Origin even when the upstream's response has one, and browsers refuse a response with two; modelled as origin_override: false (the upstream's value is kept). `proxy_hide_header Access-Control-Allow-Origin;` removes the upstream's", from.join(", "))),
+    }
+    imp.knobs.edge_cors = Some(c);
+    imp.note(
+        "edge_cors",
+        format!(
+            "{}: add_header Access-Control-* (nginx adds them to every response it sends, cache hits included, from the viewer's own request)",
+            from.join(", ")
+        ),
+    );
+}
+
+/// A value as written in the config, quoted when it is empty or has spaces.
+fn shown_value(v: &str) -> String {
+    if v.is_empty() || v.contains(' ') {
+        format!("{v:?}")
+    } else {
+        v.to_string()
+    }
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 /// `proxy_cache_key`: `$http_NAME` adds NAME to the key; `$host`/`$proxy_host`/
@@ -531,16 +1025,20 @@ fn bypass(imp: &mut Imported, name: &str, args: &[String], at: &str) {
 }
 
 /// `proxy_set_header NAME ""` strips NAME; `NAME $http_NAME` keeps it; a literal value is
-/// added; `proxy_pass_request_headers off` forwards only the set ones.
-fn forwarding(imp: &mut Imported, set: &[(String, String, String)], pass: bool, file: &str) {
-    let mut f = imp.knobs.forward.clone();
+/// added; `proxy_pass_request_headers off` forwards only the set ones. The note names the
+/// line behind each change; what stays as the profile has it is said to be its default.
+fn forwarding(imp: &mut Imported, set: &[(String, String, String)], pass_off: Option<&str>) {
+    let base = imp.knobs.forward.clone();
+    let mut f = base.clone();
     let mut keep = Vec::new();
+    let mut from = Vec::new();
     for (name, value, at) in set {
         if name == "host" || name == "connection" {
             continue;
         }
         if value.is_empty() {
             f.strip.push(name.clone());
+            from.push(format!("{at}: proxy_set_header {name} \"\" (strips it)"));
         } else if value == &format!("$http_{}", name.replace('-', "_")) {
             keep.push(name.clone());
         } else if value.contains('$') {
@@ -549,24 +1047,18 @@ fn forwarding(imp: &mut Imported, set: &[(String, String, String)], pass: bool, 
             ));
         } else {
             f.add.push((name.clone(), value.clone()));
+            from.push(format!("{at}: proxy_set_header {name} {value} (adds it)"));
         }
     }
-    if !pass {
+    if let Some(at) = pass_off {
         f.headers = ForwardHeaders::List(keep);
+        from.push(format!(
+            "{at}: proxy_pass_request_headers off (only the fields set are passed)"
+        ));
     }
     if f != imp.knobs.forward {
         imp.knobs.forward = f;
-        let src: Vec<&str> = set.iter().map(|(_, _, a)| a.as_str()).collect();
-        imp.note(
-            "forward_headers",
-            format!(
-                "{} (proxy_set_header / proxy_pass_request_headers)",
-                if src.is_empty() {
-                    file.to_string()
-                } else {
-                    src.join(", ")
-                }
-            ),
-        );
+        let rest = super::vcl::profile_part(&base, &imp.knobs.forward, imp.profile);
+        imp.note("forward_headers", format!("{}{rest}", from.join(", ")));
     }
 }

@@ -6,6 +6,7 @@
 //! VCL, which the `varnish` profile models.
 
 use super::Imported;
+use crate::edge::forward::{Forward, ForwardHeaders};
 use crate::error::InputError;
 use crate::profile::PreflightKey;
 
@@ -229,17 +230,32 @@ fn body(
             }
             Some(_) => {
                 let line = p.t[p.i].line;
+                let start = p.i;
                 let mut words = Vec::new();
                 while let Some(t) = p.peek() {
                     if t == ";" {
                         break;
                     }
                     if t == "}" || t == "{" {
-                        return Err(p.err_here(format!("expected `;` after `{}`", words.join(" "))));
+                        // reported just after the last word, where the `;` belongs
+                        let (line, col) = p.i.checked_sub(1).map_or((0, 0), |j| {
+                            let last = &p.t[j];
+                            (last.line, last.col + last.text.chars().count() as u64)
+                        });
+                        return Err(InputError::at(
+                            p.file,
+                            line,
+                            col,
+                            format!(
+                                "expected ';' after `{}`, found `{t}`",
+                                words.join(" ").replace(" ( ", "(").replace(" )", ")")
+                            ),
+                        ));
                     }
                     words.push(t.to_string());
                     p.i += 1;
                 }
+                check_statement(p, start)?;
                 p.expect(";")?;
                 out.push(Stmt {
                     sub: sub.to_string(),
@@ -250,6 +266,157 @@ fn body(
             }
         }
     }
+}
+
+/// Words that begin a statement: one of them inside an expression means the `;` before
+/// it is missing.
+const STATEMENT_WORDS: &[&str] = &[
+    "set",
+    "unset",
+    "remove",
+    "add",
+    "return",
+    "call",
+    "hash_data",
+    "synthetic",
+    "ban",
+    "new",
+    "restart",
+    "esi",
+    "error",
+    "declare",
+    "log",
+    "if",
+];
+
+/// Checks the statement `p.t[start..p.i]` (the `;` not included) as VCC does for the
+/// shapes this importer reads: a call (`hash_data(X)`, `return (X)`, `std.log(…)`) ends
+/// at its closing parenthesis; `unset X` and `call X` take one word; `set X = EXPR` has
+/// an assignment and an expression without another statement in it, and a duration
+/// variable (`beresp.ttl`, …) gets durations (a number with a unit: ms, s, m, h, d, w,
+/// y). Anything else VCC would refuse there is "expected ';'": what the user forgot.
+fn check_statement(p: &P<'_>, start: usize) -> Result<(), InputError> {
+    let toks = &p.t[start..p.i];
+    let words: Vec<&str> = toks.iter().map(|t| t.text.as_str()).collect();
+    let err = |i: usize, msg: String| -> Result<(), InputError> {
+        let t = &toks[i];
+        Err(InputError::at(p.file, t.line, t.col, msg))
+    };
+    let expected_semicolon = |i: usize| {
+        // reported just after the statement's last word, where the `;` belongs
+        let last = &toks[i - 1];
+        Err(InputError::at(
+            p.file,
+            last.line,
+            last.col + last.text.chars().count() as u64,
+            format!(
+                "expected ';' after `{}`, found `{}`",
+                words[..i].join(" ").replace(" ( ", "(").replace(" )", ")"),
+                words[i]
+            ),
+        ))
+    };
+    let name = words.first().copied().unwrap_or("");
+    let is_word = |w: &str| w.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    // `hash_data(req.url)`, `return (lookup)`, `std.log("…")`: nothing after the `)`
+    if words.get(1) == Some(&"(") && is_word(name) {
+        let mut depth = 0;
+        for (i, w) in words.iter().enumerate().skip(1) {
+            match *w {
+                "(" => depth += 1,
+                ")" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return if i + 1 < words.len() {
+                            expected_semicolon(i + 1)
+                        } else {
+                            Ok(())
+                        };
+                    }
+                }
+                _ => {}
+            }
+        }
+        return Ok(());
+    }
+    match name {
+        "unset" | "remove" | "call" if words.len() > 2 => expected_semicolon(2),
+        "unset" | "remove" | "call" if words.len() < 2 => {
+            err(0, format!("expected a name after `{name}`, found `;`"))
+        }
+        "set" | "add" => {
+            let Some(lhs) = words.get(1) else {
+                return err(0, format!("expected a variable after `{name}`, found `;`"));
+            };
+            // `=`, `+=`, and `-=` `*=` `/=` (read here as two tokens)
+            let value_at = match words.get(2).copied() {
+                Some("=" | "+=") => 3,
+                Some("-" | "*" | "/") if words.get(3) == Some(&"=") => 4,
+                Some(other) => {
+                    return err(
+                        2,
+                        format!("expected '=' after `{name} {lhs}`, found `{other}`"),
+                    )
+                }
+                None => return err(1, format!("expected '=' after `{name} {lhs}`, found `;`")),
+            };
+            if value_at >= words.len() {
+                return err(
+                    value_at - 1,
+                    format!(
+                        "expected a value after `{}`, found `;`",
+                        words[..value_at].join(" ")
+                    ),
+                );
+            }
+            let mut depth = 0i32;
+            for (i, w) in words.iter().enumerate().skip(value_at) {
+                match *w {
+                    "(" => depth += 1,
+                    ")" => depth -= 1,
+                    "=" => return expected_semicolon(i),
+                    w if depth == 0 && STATEMENT_WORDS.contains(&w) => {
+                        return expected_semicolon(i)
+                    }
+                    _ => {}
+                }
+            }
+            if is_duration_var(lhs) {
+                for i in value_at..words.len() {
+                    let w = words[i];
+                    let number = w.starts_with(|c: char| c.is_ascii_digit());
+                    let scaled = ["*", "/"].contains(&words[i - 1])
+                        || words.get(i + 1).is_some_and(|n| ["*", "/"].contains(n));
+                    if number && ttl_secs(w).is_none() && !scaled {
+                        return err(
+                            i,
+                            format!(
+                                "expected a duration for `{lhs}`: a number with a unit (ms, s, m, h, d, w, y) such as 5m, found `{}`",
+                                words[i..].join(" ")
+                            ),
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The variables VCC types as DURATION (the ones a config sets the TTL with).
+fn is_duration_var(v: &str) -> bool {
+    let v = v.to_ascii_lowercase();
+    (v.starts_with("beresp.") || v.starts_with("obj.") || v.starts_with("req."))
+        && [
+            ".ttl",
+            ".grace",
+            ".keep",
+            ".stale_while_revalidate",
+            ".stale_if_error",
+        ]
+        .iter()
+        .any(|s| v.ends_with(s))
 }
 
 fn statements(file: &str, text: &str) -> Result<(Vec<Stmt>, Vec<String>), InputError> {
@@ -384,7 +551,11 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         })
     };
     if !fastly {
-        if let Some(t) = in_backend_response(&["set", "beresp.ttl"]) {
+        let ttl_imported = imp
+            .notes
+            .iter()
+            .any(|n| n.knob == "ttl" && n.from.contains("set beresp.ttl"));
+        if let Some(t) = in_backend_response(&["set", "beresp.ttl"]).filter(|_| ttl_imported) {
             if in_backend_response(&["return", "(", "deliver"]).is_none() {
                 imp.warn(format!(
                     "{file}:{}: set beresp.ttl without return (deliver): the builtin vcl_backend_response still makes no-store/private/Set-Cookie answers uncacheable, but the imported ttl.min stores them; add `return (deliver);` or treat findings on such answers with care",
@@ -392,6 +563,13 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
                 ));
             }
         }
+    }
+    if let Some(n) = imp.notes.iter_mut().find(|n| n.knob == "forward_headers") {
+        let base = Imported::new(file, super::Format::Vcl, imp.profile)
+            .knobs
+            .forward;
+        n.from
+            .push_str(&profile_part(&base, &imp.knobs.forward, imp.profile));
     }
     hash_knobs(&mut imp, &hashed, returns_lookup, file);
     beresp_vary(&mut imp, &stmts, file);
@@ -517,8 +695,8 @@ fn statement(
                             imp.knobs.pass_authorization = false;
                             imp.note("pass_authorization", format!("{at}: {text}"));
                         }
-                        imp.knobs.forward.strip.push(n);
-                        imp.note("forward_headers", format!("{at}: {text}"));
+                        imp.knobs.forward.strip.push(n.clone());
+                        forward_from(imp, format!("{at}: {text} (strips {n})"));
                     }
                     _ => imp.warn(format!(
                         "{at}: `{text}`{}: not modelled",
@@ -535,7 +713,10 @@ fn statement(
             {
                 super::vcl_cors::deliver_set(imp, &h["resp.http.".len()..], v, &s.conds, &at)
             }
-            ("vcl_backend_fetch", ["set", "bereq.method", "=", ..]) => {}
+            ("vcl_backend_fetch", ["set", "bereq.method", "=", ..]) if s.conds.is_empty() => {}
+            ("vcl_backend_fetch", ["set", "bereq.method", "=", ..]) => imp.warn(format!(
+                "{at}: `{text}` under `if ({cond})`: the backend fetch's method is changed only when the condition holds; not modelled (the model fetches with the method the builtin leaves)"
+            )),
             ("vcl_backend_fetch", ["set", h, "=", v])
                 if h.starts_with("bereq.http.") && v.starts_with('"') && s.conds.is_empty() =>
             {
@@ -543,8 +724,8 @@ fn statement(
                 imp.knobs
                     .forward
                     .add
-                    .push((n, v.trim_matches('"').to_string()));
-                imp.note("forward_headers", format!("{at}: {text}"));
+                    .push((n.clone(), v.trim_matches('"').to_string()));
+                forward_from(imp, format!("{at}: {text} (adds {n})"));
             }
             ("vcl_backend_response" | "vcl_fetch", ["set", "beresp.ttl", "=", v])
                 if s.conds.is_empty() =>
@@ -611,6 +792,7 @@ fn ttl_secs(v: &str) -> Option<u64> {
         "h" => 3600.0,
         "d" => 86_400.0,
         "w" => 604_800.0,
+        "y" => 31_536_000.0,
         "ms" => 0.001,
         _ => return None,
     };
@@ -793,4 +975,61 @@ fn hash_knobs(imp: &mut Imported, hashed: &[(String, String)], returns: bool, fi
     };
     imp.note("key_headers", src.clone());
     imp.note("key_host", src);
+}
+
+/// Adds a line to the note of the forwarding knobs (several statements can each strip
+/// or add a field; the note names all of them).
+fn forward_from(imp: &mut Imported, from: String) {
+    let so_far = imp
+        .notes
+        .iter()
+        .find(|n| n.knob == "forward_headers")
+        .map(|n| n.from.clone());
+    imp.note(
+        "forward_headers",
+        match so_far {
+            Some(s) => format!("{s}, {from}"),
+            None => from,
+        },
+    );
+}
+
+/// The parts of the forwarding knobs (`now`) that are still the profile's (`base`), as
+/// a tail for their note: "; the varnish profile's default: forward_headers all, …". The
+/// three knobs share one note, so it says which values no line of the file set.
+pub(crate) fn profile_part(base: &Forward, now: &Forward, profile: &str) -> String {
+    let mut parts = Vec::new();
+    if base.headers == now.headers {
+        parts.push(format!(
+            "forward_headers {}",
+            match &now.headers {
+                ForwardHeaders::All => "all".to_string(),
+                ForwardHeaders::Key => "key".to_string(),
+                ForwardHeaders::List(l) => format!("[{}]", l.join(", ")),
+            }
+        ));
+    }
+    let strip: Vec<&str> = now
+        .strip
+        .iter()
+        .filter(|n| base.strip.contains(n))
+        .map(String::as_str)
+        .collect();
+    if !strip.is_empty() {
+        parts.push(format!("forward_strip {}", strip.join(", ")));
+    }
+    let add: Vec<&str> = now
+        .add
+        .iter()
+        .filter(|a| base.add.contains(a))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !add.is_empty() {
+        parts.push(format!("forward_add {}", add.join(", ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; the {profile} profile's default: {}", parts.join("; "))
+    }
 }
