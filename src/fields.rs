@@ -976,6 +976,29 @@ mod tests {
         assert_eq!(CacheControl::parse(&Headers::new(), "cache-control"), None);
     }
 
+    /// RFC 9111 §4.2.1: with a directive given twice, the first occurrence is used, on
+    /// one line or across lines (a structured targeted field keeps the last, RFC 8941).
+    #[test]
+    fn a_repeated_lifetime_directive_keeps_its_first_value() {
+        let t = |v: &str| {
+            CacheControl::parse(
+                &Headers::from_pairs([("cache-control", v)]),
+                "cache-control",
+            )
+        };
+        assert_eq!(t("max-age=0, max-age=3600").unwrap().max_age, Some(0));
+        assert_eq!(t("max-age=3600, max-age=0").unwrap().max_age, Some(3600));
+        assert_eq!(t("s-maxage=5, s-maxage=9").unwrap().s_maxage, Some(5));
+        let two = Headers::from_pairs([
+            ("cache-control", "max-age=7"),
+            ("cache-control", "max-age=1"),
+        ]);
+        assert_eq!(
+            CacheControl::parse(&two, "cache-control").unwrap().max_age,
+            Some(7)
+        );
+    }
+
     #[test]
     fn targeted_fields_are_sf_dictionaries() {
         let t = |v: &str| {
@@ -985,6 +1008,7 @@ mod tests {
             )
         };
         assert_eq!(t("max-age=3600").unwrap().max_age, Some(3600));
+
         assert_eq!(t("foobar, max-age=3600").unwrap().max_age, Some(3600));
         assert_eq!(
             t("max-age=99999999999").unwrap().max_age,

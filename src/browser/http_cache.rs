@@ -614,4 +614,167 @@ mod tests {
         ));
         assert!(c.is_empty());
     }
+
+    fn fresh_after(c: &mut HttpCache, r: Arc<Response>, secs: u64) -> bool {
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        c.clear();
+        c.store(SIM_EPOCH, &p, U, &get, &r, 0);
+        c.lookup(SIM_EPOCH.plus_secs(secs), &p, U, &get).is_some()
+    }
+
+    /// Chromium's reading of the fields (each measured in tests/chromium/cases/direct
+    /// z20, z21, z32, z33, z40).
+    #[test]
+    fn freshness_as_chromium_reads_it() {
+        let mut c = HttpCache::new();
+        let cc = |v: &str| resp(200, &[("cache-control", v)]);
+        // Pragma: no-cache in a response is a no-cache
+        assert!(!fresh_after(
+            &mut c,
+            resp(
+                200,
+                &[("cache-control", "max-age=300"), ("pragma", "no-cache")]
+            ),
+            1
+        ));
+        assert!(fresh_after(
+            &mut c,
+            resp(200, &[("cache-control", "max-age=300"), ("pragma", "x")]),
+            1
+        ));
+        // a qualified no-cache is not a bare one; directive names in any case
+        assert!(fresh_after(
+            &mut c,
+            cc("max-age=300, no-cache=\"set-cookie\""),
+            1
+        ));
+        assert!(fresh_after(&mut c, cc("PRIVATE, MAX-AGE=300"), 299));
+        // the first max-age, and only as digits
+        assert!(fresh_after(&mut c, cc("max-age=300, max-age=0"), 1));
+        assert!(!fresh_after(&mut c, cc("max-age=0, max-age=300"), 1));
+        assert!(!fresh_after(&mut c, cc("max-age=\"300\""), 1));
+        assert!(!fresh_after(&mut c, cc("max-age=\"300\", max-age=300"), 1));
+        assert!(fresh_after(&mut c, cc("max-age=0300"), 299));
+        // the Last-Modified heuristic: 200, 203, 206, not with must-revalidate
+        let lm = |status: u16, extra: (&str, &str)| {
+            resp(
+                status,
+                &[
+                    ("date", "Mon, 01 Jan 2024 00:00:00 GMT"),
+                    ("last-modified", "Mon, 01 Jan 2001 00:00:00 GMT"),
+                    extra,
+                ],
+            )
+        };
+        assert!(fresh_after(&mut c, lm(200, ("x", "1")), 86_400));
+        assert!(fresh_after(&mut c, lm(203, ("x", "1")), 86_400));
+        assert!(!fresh_after(&mut c, lm(404, ("x", "1")), 1));
+        assert!(!fresh_after(&mut c, lm(204, ("x", "1")), 1));
+        assert!(!fresh_after(
+            &mut c,
+            lm(200, ("cache-control", "must-revalidate")),
+            1
+        ));
+        // implicitly fresh forever
+        for status in [300, 301, 308, 410] {
+            assert!(
+                fresh_after(&mut c, resp(status, &[]), 86_400 * 365),
+                "{status}"
+            );
+        }
+        for status in [200, 302, 404] {
+            assert!(!fresh_after(&mut c, resp(status, &[]), 0), "{status}");
+        }
+    }
+
+    #[test]
+    fn stale_or_mismatched_entries_with_a_validator_are_revalidated() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let from = |o: &str| request("GET", Headers::from_pairs([("origin", o)]));
+        let (a, b) = (from("http://a.example"), from("http://b.a.example"));
+        let lm = "Mon, 01 Jan 2001 00:00:00 GMT";
+        let both = resp(
+            200,
+            &[
+                ("cache-control", "max-age=60"),
+                ("etag", "\"v1\""),
+                ("last-modified", lm),
+                ("vary", "Origin"),
+            ],
+        );
+        c.store(SIM_EPOCH, &p, U, &a, &both, 4);
+        let fields = |l: Lookup| match l {
+            Lookup::Revalidate(r) => {
+                assert_eq!(r.stored_by, 4);
+                Some(r.fields)
+            }
+            Lookup::Fresh(_) => None,
+            Lookup::Miss => Some(Vec::new()),
+        };
+        assert_eq!(fields(c.consult(SIM_EPOCH, &p, U, &a)), None, "fresh");
+        // stale: both validators
+        assert_eq!(
+            fields(c.consult(SIM_EPOCH.plus_secs(60), &p, U, &a)),
+            Some(vec![
+                ("if-none-match", "\"v1\"".to_string()),
+                ("if-modified-since", lm.to_string())
+            ])
+        );
+        // Vary does not match: the tag only
+        assert_eq!(
+            fields(c.consult(SIM_EPOCH, &p, U, &b)),
+            Some(vec![("if-none-match", "\"v1\"".to_string())])
+        );
+        // Last-Modified only and Vary mismatched: refetched whole
+        let lm_only = resp(
+            200,
+            &[
+                ("cache-control", "max-age=60"),
+                ("last-modified", lm),
+                ("vary", "Origin"),
+            ],
+        );
+        c.store(SIM_EPOCH, &p, U, &a, &lm_only, 5);
+        assert!(matches!(c.consult(SIM_EPOCH, &p, U, &b), Lookup::Miss));
+        // no-cache: revalidated even when fresh
+        let nc = resp(
+            200,
+            &[("cache-control", "no-cache, max-age=60"), ("etag", "\"n\"")],
+        );
+        c.store(SIM_EPOCH, &p, U, &a, &nc, 6);
+        assert!(matches!(
+            c.consult(SIM_EPOCH, &p, U, &a),
+            Lookup::Revalidate(_)
+        ));
+        assert!(c.lookup(SIM_EPOCH, &p, U, &a).is_none());
+        // only a stored 200; never for a request that bypasses the cache
+        let gone = resp(404, &[("etag", "\"g\"")]);
+        c.store(SIM_EPOCH, &p, U, &a, &gone, 7);
+        assert!(matches!(c.consult(SIM_EPOCH, &p, U, &a), Lookup::Miss));
+        c.store(SIM_EPOCH, &p, U, &a, &nc, 8);
+        let bypass = request("GET", Headers::from_pairs([("cache-control", "no-cache")]));
+        assert!(matches!(c.consult(SIM_EPOCH, &p, U, &bypass), Lookup::Miss));
+    }
+
+    #[test]
+    fn a_body_less_put_leaves_the_entry_and_delete_patch_evict_it() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        let stored = resp(200, &[("cache-control", "max-age=60")]);
+        for (method, evicts) in [("PUT", false), ("DELETE", true), ("PATCH", true)] {
+            c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
+            c.store(
+                SIM_EPOCH,
+                &p,
+                U,
+                &request(method, Headers::new()),
+                &resp(200, &[]),
+                1,
+            );
+            assert_eq!(c.is_empty(), evicts, "{method}");
+        }
+    }
 }

@@ -305,9 +305,16 @@ fn step(o: &mut String, s: &StepReport, pops: bool, opt: TextOptions) {
         let _ = writeln!(o, "       hops: {}", chain.join(", "));
     }
     if s.served_by == crate::scenario::ServedBy::Browser {
+        // a stored response the browser revalidated went out and came back 304
+        let revalidated = s.hops.iter().any(|h| h.leg == "actual" && h.status == 304);
         let _ = writeln!(
             o,
-            "       served by the browser's HTTP cache (nothing sent)"
+            "       served by the browser's HTTP cache {}",
+            if revalidated {
+                "after revalidating it (304 Not Modified: the stored response, with the 304's fields)"
+            } else {
+                "(nothing sent)"
+            }
         );
     }
     let _ = writeln!(o, "       cors: {verdict}{induced}");
