@@ -228,3 +228,112 @@ fn several_files_merge_by_time() {
     assert!(first < later, "{y}");
     assert!(y.starts_with("version: 1\nname: both\n"), "{y}");
 }
+
+/// `line:col` (1-based, columns in characters) of the only `needle` in `text`, moved
+/// `skip` characters on.
+fn pos_of(text: &str, needle: &str, skip: usize) -> String {
+    assert_eq!(text.matches(needle).count(), 1, "{needle} is not unique");
+    let before = &text[..text.find(needle).unwrap_or(0) + skip];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("{line}:{col}")
+}
+
+/// A value of the wrong type is found once its entry is parsed, when the parser's
+/// position is gone: the error named the path only. It now names the value's line and
+/// column too, as syntax errors do.
+#[test]
+fn type_errors_name_the_line_and_column_of_the_value() {
+    let good: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("firefox-reflect-without-vary.har")).unwrap(),
+    )
+    .unwrap();
+    type Edit = fn(&mut Value);
+    // (file, edit, message, the value's text, characters before the value in it)
+    let cases: [(&str, Edit, &str, &str, usize); 4] = [
+        (
+            "status-string.har",
+            |v| v["log"]["entries"][1]["response"]["status"] = "200".into(),
+            "log.entries[1].response.status: expected a number, found a string",
+            "\"200\"",
+            0,
+        ),
+        (
+            "headers-object.har",
+            |v| v["log"]["entries"][1]["response"]["headers"] = serde_json::json!({"x-cache": "HIT"}),
+            "log.entries[1].response.headers: expected an array of {name, value}, found an object",
+            "\"headers\": {",
+            "\"headers\": ".len(),
+        ),
+        (
+            "started-number.har",
+            |v| v["log"]["entries"][0]["startedDateTime"] = 1_767_603_599_100u64.into(),
+            "log.entries[0].startedDateTime: expected an ISO 8601 date-time",
+            "1767603599100",
+            0,
+        ),
+        (
+            "value-number.har",
+            |v| v["log"]["entries"][1]["response"]["headers"][1]["value"] = 424_242.into(),
+            "log.entries[1].response.headers[1].value: expected the header value, a string, found a number",
+            "424242",
+            0,
+        ),
+    ];
+    for (name, edit, want, value, skip) in cases {
+        let mut v = good.clone();
+        edit(&mut v);
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let f = tmp(name);
+        std::fs::write(&f, &text).unwrap();
+        let want = format!("{}:{}: {want}", f.display(), pos_of(&text, value, skip));
+        for cmd in ["import", "diagnose"] {
+            let o = varyedge(&[cmd, "har", f.to_str().unwrap()]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+            assert!(err.contains(&want), "{name}:\nwant {want}\ngot  {err}");
+        }
+    }
+}
+
+/// `import har -` reads standard input (named `<stdin>`); a recording without entries
+/// is named in the error.
+#[test]
+fn standard_input_and_an_empty_recording() {
+    use std::io::Write;
+    let text = std::fs::read_to_string(fixture("firefox-reflect-without-vary.har")).unwrap();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_varyedge"))
+        .args(["import", "har", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let o = c.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("Imported from <stdin>"), "{out}");
+    assert!(
+        out.contains("name: imported"),
+        "no file stem to name it by: {out}"
+    );
+    let f = tmp("no-entries.har");
+    std::fs::write(
+        &f,
+        r#"{"log": {"version": "1.2", "creator": {"name": "x"}, "entries": []}}"#,
+    )
+    .unwrap();
+    let o = varyedge(&["import", "har", f.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{}: log.entries: empty", f.display())),
+        "{err}"
+    );
+}

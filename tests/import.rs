@@ -648,3 +648,390 @@ fn vcl_forwarding_provenance_and_conditional_method() {
         i.warnings
     );
 }
+
+/// `line:col` (1-based, columns in characters) of the first `needle` in `text`.
+fn pos_of(text: &str, needle: &str) -> String {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in the text"));
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("{line}:{col}")
+}
+
+/// Writes `base` with `from` replaced by `to` as `name` in a temporary directory and
+/// imports it: (exit code, stdout, stderr, the text written).
+fn import_variant(base: &str, name: &str, from: &str, to: &str) -> (i32, String, String, String) {
+    let text = std::fs::read_to_string(fixture(base)).unwrap();
+    assert!(text.contains(from), "{base}: no {from}");
+    let text = text.replacen(from, to, 1);
+    let dir = std::env::temp_dir().join(format!("varyedge-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, &text).unwrap();
+    let (code, out, err) = run(&["import", "cdn-config", p.to_str().unwrap()]);
+    (code, out, err, text)
+}
+
+/// CloudFront API reference (CachePolicyConfig, Headers): the TTLs are Long integers,
+/// 0 or more, with MinTTL ≤ DefaultTTL ≤ MaxTTL, and lists are lists of strings. A value
+/// of another type was replaced by the profile's default (exit 0); now it is exit 2 at
+/// the value's line and column, with the path and what was expected.
+#[test]
+fn cloudfront_values_of_the_wrong_type_are_exit_2_at_the_value() {
+    let base = "json-cache-policy.json";
+    let cfg = "$.CachePolicy.CachePolicyConfig";
+    let hdr =
+        "$.CachePolicy.CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig";
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        (
+            "\"DefaultTTL\": 86400",
+            "\"DefaultTTL\": \"one day\"",
+            format!("at {cfg}.DefaultTTL: expected a whole number of seconds, 0 or more, found \"one day\""),
+            "\"one day\"",
+        ),
+        (
+            "\"DefaultTTL\": 86400",
+            "\"DefaultTTL\": 600.5",
+            format!("at {cfg}.DefaultTTL: expected a whole number of seconds, 0 or more, found 600.5"),
+            "600.5",
+        ),
+        (
+            "\"MinTTL\": 1",
+            "\"MinTTL\": -5",
+            format!("at {cfg}.MinTTL: expected a whole number of seconds, 0 or more, found -5"),
+            "-5",
+        ),
+        (
+            "\"MinTTL\": 1",
+            "\"MinTTL\": 99999999",
+            format!("at {cfg}.MinTTL: MinTTL 99999999 is greater than DefaultTTL 86400; expected MinTTL ≤ DefaultTTL ≤ MaxTTL"),
+            "99999999",
+        ),
+        (
+            "\"MaxTTL\": 31536000",
+            "\"MaxTTL\": 900",
+            format!("at {cfg}.DefaultTTL: DefaultTTL 86400 is greater than MaxTTL 900"),
+            "86400",
+        ),
+        (
+            "\"Items\": [\"Origin\", \"Access-Control-Request-Method\"]",
+            "\"Items\": \"Origin\"",
+            format!("at {hdr}.Headers.Items: expected a list of strings, found \"Origin\""),
+            "\"Origin\"",
+        ),
+        (
+            "\"Items\": [\"Origin\", \"Access-Control-Request-Method\"]",
+            "\"Items\": [\"Origin\", 7]",
+            format!("at {hdr}.Headers.Items[1]: expected a string, found 7"),
+            "7]",
+        ),
+        (
+            "\"Quantity\": 2",
+            "\"Quantity\": 3",
+            format!("at {hdr}.Headers.Quantity: Quantity 3 but 2 Items"),
+            "3,",
+        ),
+        (
+            "\"HeaderBehavior\": \"whitelist\"",
+            "\"HeaderBehavior\": \"allViewer\"",
+            format!("at {hdr}.HeaderBehavior: expected none or whitelist, found \"allViewer\""),
+            "\"allViewer\"",
+        ),
+        (
+            "\"CookieBehavior\": \"none\"",
+            "\"CookieBehavior\": false",
+            "at $.CachePolicy.CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.CookiesConfig.CookieBehavior: expected none, whitelist, allExcept or all, found false".to_string(),
+            "false",
+        ),
+    ];
+    for (i, (from, to, msg, value)) in cases.iter().enumerate() {
+        let name = format!("cf-{i}.json");
+        let (code, out, err, text) = import_variant(base, &name, from, to);
+        assert_eq!(code, 2, "{to}: {err}");
+        assert!(out.is_empty(), "{to}: partial output {out}");
+        let want = format!("{name}:{}: {msg}", pos_of(&text, value));
+        assert!(err.contains(&want), "{to}:\nwant {want}\ngot  {err}");
+    }
+    // the well-typed policy imports, and CloudFormation's string of digits is a number
+    let (code, out, err, _) = import_variant(
+        base,
+        "cf-ok.json",
+        "\"DefaultTTL\": 86400",
+        "\"DefaultTTL\": \"600\"",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("ttl: { default: 600, min: 1, max: 31536000 }"),
+        "{out}"
+    );
+}
+
+/// A TTL the policy leaves out keeps the profile's value only within the given ones.
+#[test]
+fn an_absent_ttl_stays_within_the_given_ones() {
+    let i = imp_text(
+        "t.json",
+        r#"{ "CachePolicyConfig": { "MinTTL": 0, "MaxTTL": 900,
+            "ParametersInCacheKeyAndForwardedToOrigin": { "HeadersConfig": { "HeaderBehavior": "none" } } } }"#,
+    );
+    assert_eq!(
+        (i.knobs.ttl.min, i.knobs.ttl.default, i.knobs.ttl.max),
+        (Some(0), Some(900), Some(900))
+    );
+    assert!(
+        i.notes
+            .iter()
+            .any(|n| n.knob == "ttl" && n.from.contains("DefaultTTL absent: 900")),
+        "{:?}",
+        i.notes
+    );
+}
+
+/// Cloudflare's API schema has booleans and arrays: `"true"`, `"false"` and a bare string
+/// were read as their opposite or dropped (exit 0); now exit 2 at the value.
+#[test]
+fn cloudflare_values_of_the_wrong_type_are_exit_2_at_the_value() {
+    let base = "json-cloudflare-rules.json";
+    let r = "$.result.rules[0]";
+    let h = "$.result.rules[0].action_parameters.cache_key.custom_key.header";
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        (
+            "\"exclude_origin\": false",
+            "\"exclude_origin\": \"true\"",
+            format!("at {h}.exclude_origin: expected true or false (a JSON boolean), found \"true\""),
+            "\"true\"",
+        ),
+        (
+            "\"include\": [\"x-api-version\"]",
+            "\"include\": \"x-api-version\"",
+            format!("at {h}.include: expected a list of strings, found \"x-api-version\""),
+            "\"x-api-version\"",
+        ),
+        (
+            "\"enabled\": true",
+            "\"enabled\": \"false\"",
+            format!("at {r}.enabled: expected true or false (a JSON boolean), found \"false\""),
+            "\"false\"",
+        ),
+        (
+            "\"cache\": true",
+            "\"cache\": \"no\"",
+            format!("at {r}.action_parameters.cache: expected true or false (a JSON boolean), found \"no\""),
+            "\"no\"",
+        ),
+        (
+            "\"default\": 3600",
+            "\"default\": \"1h\"",
+            format!("at {r}.action_parameters.edge_ttl.default: expected a whole number of seconds, found \"1h\""),
+            "\"1h\"",
+        ),
+        (
+            "\"mode\": \"override_origin\"",
+            "\"mode\": \"override\"",
+            format!("at {r}.action_parameters.edge_ttl.mode: expected respect_origin, override_origin or bypass_by_default, found \"override\""),
+            "\"override\"",
+        ),
+    ];
+    for (i, (from, to, msg, value)) in cases.iter().enumerate() {
+        let name = format!("cfl-{i}.json");
+        let (code, out, err, text) = import_variant(base, &name, from, to);
+        assert_eq!(code, 2, "{to}: {err}");
+        assert!(out.is_empty(), "{to}: partial output {out}");
+        let want = format!("{name}:{}: {msg}", pos_of(&text, value));
+        assert!(err.contains(&want), "{to}:\nwant {want}\ngot  {err}");
+    }
+}
+
+/// Header names are case-insensitive: `Origin` listed in `include` is the Origin that is
+/// in the key anyway. Action parameters without a knob warn unless at their default.
+#[test]
+fn cloudflare_key_headers_are_unique_and_unmodelled_parameters_warn() {
+    let text = std::fs::read_to_string(fixture("json-cloudflare-rules.json")).unwrap();
+    let i = imp_text(
+        "t.json",
+        &text.replace(
+            "\"include\": [\"x-api-version\"]",
+            "\"include\": [\"Origin\", \"x-api-version\", \"origin\", \"X-API-Version\"]",
+        ),
+    );
+    assert_eq!(i.knobs.key_headers, ["origin", "x-api-version"]);
+    assert!(
+        i.warnings.is_empty(),
+        "defaults are silent: {:?}",
+        i.warnings
+    );
+    let i = imp_text(
+        "t.json",
+        &text.replace(
+            "\"cache\": true,",
+            "\"cache\": true, \"serve_stale\": { \"disable_stale_while_updating\": true }, \"respect_strong_etags\": true, \"origin_error_page_passthru\": true,",
+        ),
+    );
+    for k in [
+        "serve_stale",
+        "respect_strong_etags",
+        "origin_error_page_passthru",
+    ] {
+        assert!(
+            i.warnings
+                .iter()
+                .any(|w| w.contains(&format!("action_parameters.{k}: not interpreted"))),
+            "{k}: {:?}",
+            i.warnings
+        );
+    }
+}
+
+/// Legacy cache settings (AWS developer guide, "Cache keys and legacy cache settings"):
+/// the forwarded headers are the cache key, `QueryString` puts the query in it, and the
+/// behavior's TTLs apply. They were warned about and CachingOptimized assumed.
+#[test]
+fn cloudfront_legacy_cache_settings_are_imported() {
+    let (code, out, err) = run(&[
+        "import",
+        "cdn-config",
+        fixture("json-cf-legacy.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert!(!out.contains("CachingOptimized assumed"), "{out}");
+    let b = "$.Distribution.DistributionConfig.DefaultCacheBehavior";
+    for want in [
+        format!("ttl: {{ default: 3600, min: 0, max: 86400 }}  # {b}.MinTTL/DefaultTTL/MaxTTL (legacy cache settings)"),
+        format!("key_headers: [origin, access-control-request-headers, access-control-request-method]  # {b}.ForwardedValues.Headers"),
+        format!("query: none  # {b}.ForwardedValues.QueryString false"),
+        "forward_headers: key".to_string(),
+        "cache_options: true".to_string(),
+    ] {
+        assert!(out.contains(&want), "{want}\nin:\n{out}");
+    }
+    let text = std::fs::read_to_string(fixture("json-cf-legacy.json")).unwrap();
+    // QueryString true: the whole query, or the listed QueryStringCacheKeys
+    let i = imp_text(
+        "t.json",
+        &text.replace("\"QueryString\": false", "\"QueryString\": true"),
+    );
+    assert_eq!(i.knobs.query, QueryKey::All);
+    let i = imp_text(
+        "t.json",
+        &text
+            .replace("\"QueryString\": false", "\"QueryString\": true")
+            .replace(
+                "\"QueryStringCacheKeys\": {\"Quantity\": 0}",
+                "\"QueryStringCacheKeys\": {\"Quantity\": 1, \"Items\": [\"lang\"]}",
+            ),
+    );
+    assert_eq!(i.knobs.query, QueryKey::List(vec!["lang".into()]));
+    // all headers forwarded: CloudFront caches nothing
+    let i = imp_text(
+        "t.json",
+        &text.replace(
+            "{\"Quantity\": 3, \"Items\": [\"Origin\", \"Access-Control-Request-Headers\", \"Access-Control-Request-Method\"]}",
+            "{\"Quantity\": 1, \"Items\": [\"*\"]}",
+        ),
+    );
+    assert_eq!(
+        (i.knobs.ttl.min, i.knobs.ttl.default, i.knobs.ttl.max),
+        (Some(0), Some(0), Some(0))
+    );
+    assert_eq!(i.knobs.forward.headers, ForwardHeaders::All);
+    assert!(i
+        .notes
+        .iter()
+        .any(|n| n.knob == "ttl" && n.from.contains("does not cache")));
+    // cookies forwarded: named as not modelled
+    let i = imp_text(
+        "t.json",
+        &text.replace("\"Forward\": \"none\"", "\"Forward\": \"all\""),
+    );
+    assert!(
+        i.warnings
+            .iter()
+            .any(|w| w.contains("Cookies.Forward: all")),
+        "{:?}",
+        i.warnings
+    );
+    // TTLs of the wrong type or order are errors there too
+    let e = import::import(
+        "t.json",
+        &text.replace("\"MaxTTL\": 86400", "\"MaxTTL\": 60"),
+    )
+    .unwrap_err();
+    assert!(
+        e.message.contains(&format!(
+            "at {b}.DefaultTTL: DefaultTTL 3600 is greater than MaxTTL 60"
+        )),
+        "{e}"
+    );
+    assert_eq!(e.line, 19, "{e}");
+    // with a CachePolicyId the policy applies and ForwardedValues is named as ignored
+    let i = imp_text(
+        "t.json",
+        &text.replace(
+            "\"TargetOriginId\": \"s3\",",
+            "\"TargetOriginId\": \"s3\", \"CachePolicyId\": \"658327ea-f89d-4fab-a63d-7e88639e58f6\",",
+        ),
+    );
+    assert!(i.knobs.key_headers.is_empty());
+    assert!(
+        i.warnings
+            .iter()
+            .any(|w| w.contains("ForwardedValues: ignored")),
+        "{:?}",
+        i.warnings
+    );
+}
+
+/// The same settings in CloudFormation (Headers a plain list, TTLs on the behavior).
+#[test]
+fn cloudformation_legacy_cache_settings_are_imported() {
+    let i = imp_text(
+        "t.yaml",
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  D:\n    Type: AWS::CloudFront::Distribution\n    Properties:\n      DistributionConfig:\n        DefaultCacheBehavior:\n          ForwardedValues:\n            QueryString: true\n            Headers: [Origin]\n          MinTTL: 0\n          DefaultTTL: 60\n          MaxTTL: 600\n",
+    );
+    assert_eq!(i.knobs.key_headers, ["origin"]);
+    assert_eq!(i.knobs.query, QueryKey::All);
+    assert_eq!(
+        (i.knobs.ttl.min, i.knobs.ttl.default, i.knobs.ttl.max),
+        (Some(0), Some(60), Some(600))
+    );
+    assert!(i.assumed.iter().all(|k| *k != "profile"), "{:?}", i.assumed);
+}
+
+/// `-` reads the configuration from standard input, named `<stdin>`.
+#[test]
+fn standard_input_is_read_for_dash() {
+    use std::io::Write;
+    let feed = |text: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_varyedge"))
+            .args(["import", "cdn-config", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let o = c.wait_with_output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let text = std::fs::read_to_string(fixture("json-cloudflare-rules.json")).unwrap();
+    let (code, out, err) = feed(&text);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("import cdn-config <stdin> (read as cloudflare-ruleset)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("key_headers: [origin, x-api-version]"),
+        "{out}"
+    );
+    let (code, out, err) = feed(&text.replace("\"default\": 3600", "\"default\": \"1h\""));
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.starts_with("<stdin>:11:"), "{err}");
+}

@@ -7,11 +7,22 @@ use std::path::Path;
 use varyedge::error::{ExitStatus, InputError};
 use varyedge::import::{self, Imported};
 
-/// Reads and imports a configuration file.
+/// Reads and imports a configuration file; `-` is standard input (named `<stdin>`; its
+/// format is then told from the content alone).
 pub(crate) fn load_edge(path: &Path) -> Result<Imported, InputError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
+    let stdin = path == Path::new("-");
+    let name = if stdin {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let bytes = if stdin {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut b).map(|_| b)
+    } else {
+        std::fs::read(path)
+    }
+    .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| InputError::at(&name, 0, 0, format!("not UTF-8 text: {e}")))?;
     import::import(&name, &text)

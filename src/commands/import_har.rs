@@ -1,21 +1,39 @@
 //! `varyedge import har`: HAR files → a v1 scenario (stdout or --out, whole or nothing).
 
-use super::{emit, read_hars};
+use super::emit;
 use crate::cli::ImportHarArgs;
 use varyedge::error::ExitStatus;
 use varyedge::har::import::{import, ImportOptions};
+use varyedge::har::read::read_path;
 
 pub(crate) fn run(a: ImportHarArgs, _: super::Globals) -> anyhow::Result<ExitStatus> {
-    let hars = match read_hars(&a.files) {
+    // `-` is standard input
+    let hars = match a
+        .files
+        .iter()
+        .map(|f| read_path(f))
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(h) => h,
         Err(e) => {
             eprintln!("varyedge: {e}");
             return Ok(ExitStatus::BadInput);
         }
     };
+    if hars.iter().all(|h| h.entries.is_empty()) {
+        for h in &hars {
+            eprintln!(
+                "varyedge: {}: log.entries: empty, so no cross-origin request in the recording; expected at least one recorded request (keep the network panel open while reproducing, then save as HAR)",
+                h.file
+            );
+        }
+        return Ok(ExitStatus::BadInput);
+    }
     let name = a.name.clone().unwrap_or_else(|| {
-        a.files[0]
-            .file_stem()
+        a.files
+            .first()
+            .filter(|f| f.as_os_str() != "-")
+            .and_then(|f| f.file_stem())
             .map_or("imported".into(), |s| s.to_string_lossy().to_string())
     });
     let opts = ImportOptions {

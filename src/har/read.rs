@@ -18,6 +18,7 @@ use serde_json::Value;
 use std::cell::RefCell;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 
 /// A HAR file could not be read: where (file, JSON path, and line/column when the JSON
 /// itself is broken) and what was expected.
@@ -147,6 +148,16 @@ pub struct Har {
     pub entries: Vec<Entry>,
 }
 
+/// Reads the HAR file at `path`; `-` is standard input, named `<stdin>` in errors.
+pub fn read_path(path: &Path) -> Result<Har, HarError> {
+    if path == Path::new("-") {
+        return read("<stdin>", std::io::stdin().lock());
+    }
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| io_error(&name, &e))?;
+    read(&name, file)
+}
+
 /// Reads a HAR 1.2 document from `input`; `file` names it in errors.
 pub fn read<R: Read>(file: &str, input: R) -> Result<Har, HarError> {
     let mut input = BufReader::with_capacity(1 << 16, input);
@@ -188,8 +199,25 @@ pub fn read<R: Read>(file: &str, input: R) -> Result<Har, HarError> {
     });
     match res {
         Ok(h) => Ok(h),
-        Err(e) => Err(ctx.failure.take().unwrap_or_else(|| json_error(&ctx, &e))),
+        Err(e) => Err(match ctx.failure.take() {
+            Some(f) => placed(body, f),
+            None => json_error(&ctx, &e),
+        }),
     }
+}
+
+/// A semantic error (a missing member, a value of the wrong type) found once the entry
+/// was parsed, given the line and column of the value its path names (of the enclosing
+/// object when the member is missing).
+fn placed(body: &[u8], mut e: HarError) -> HarError {
+    if e.line == 0 {
+        let path = crate::import::json_at::parse_path(&e.path);
+        if let Some(f) = crate::import::json_at::locate(body, &path) {
+            e.line = f.line as usize;
+            e.col = f.col as usize;
+        }
+    }
+    e
 }
 
 fn io_error(file: &str, e: &std::io::Error) -> HarError {
@@ -756,6 +784,27 @@ mod tests {
         assert!(e.message.contains("binary bodies"), "{e}");
         assert!(e.path.starts_with("log.entries[0]"), "{e}");
         assert!(e.to_string().starts_with("t.har:"), "{e}");
+    }
+
+    /// Errors found after an entry is parsed name the value's line and column; a missing
+    /// member names its enclosing object.
+    #[test]
+    fn semantic_errors_have_a_position() {
+        let at = |text: &str, needle: &str| {
+            let before = &text[..text.find(needle).unwrap()];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().unwrap().chars().count() + 1;
+            (line, col)
+        };
+        let text = ONE.replace("\"status\":200", "\"status\":\"200\"");
+        let e = error_of(&text);
+        assert_eq!(e.path, "log.entries[0].response.status", "{e}");
+        assert_eq!((e.line, e.col), at(&text, "\"200\""), "{e}");
+        let text = ONE.replace("\"method\":\"get\",", "");
+        let e = error_of(&text);
+        assert_eq!((e.line, e.col), at(&text, "{\"url\""), "{e}");
+        let e = error_of(&ONE.replace("\"time\":5,\"request\"", "\"time\":5,\"req\""));
+        assert_eq!((e.line, e.col), at(ONE, "{\"startedDateTime\""), "{e}");
     }
 
     /// URL Standard: a port equal to the scheme's default is not serialised, so the

@@ -5,22 +5,73 @@
 //! as if it matched, and named in a warning when it is not `true`.
 //! Cache-key fields: <https://developers.cloudflare.com/cache/how-to/cache-rules/settings/>.
 
+use super::json_at::{self, shown_value};
 use super::{at_path, parse_tree, Format, Imported};
 use crate::error::InputError;
 use crate::profile::{QueryKey, VaryMode, VaryStar};
 use serde_json::Value;
 
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
+/// A list of strings at `path` (the API's arrays): absent or `null` is empty; anything
+/// else that is not an array of strings is an error naming what was found.
+fn strings(file: &str, v: Option<&Value>, path: &str) -> Result<Vec<String>, InputError> {
+    let a = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(at_path(
+                file,
+                path,
+                format!(
+                    "expected a list of strings, found {}",
+                    shown_value(Some(other))
+                ),
+            ))
+        }
+    };
+    a.iter()
+        .enumerate()
+        .map(|(i, x)| {
+            x.as_str().map(str::to_string).ok_or_else(|| {
+                at_path(
+                    file,
+                    &format!("{path}[{i}]"),
+                    format!("expected a string, found {}", shown_value(Some(x))),
+                )
+            })
         })
-        .unwrap_or_default()
+        .collect()
 }
 
+/// A boolean member `key` of `v` (at `path`): absent or `null` is `None`; a string such
+/// as `"false"` is an error (the API's schema has JSON booleans, and reading `"false"`
+/// as true or as absent would both be wrong).
+fn flag(file: &str, v: &Value, key: &str, path: &str) -> Result<Option<bool>, InputError> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        other => Err(at_path(
+            file,
+            &format!("{path}.{key}"),
+            format!(
+                "expected true or false (a JSON boolean), found {}",
+                shown_value(other)
+            ),
+        )),
+    }
+}
+
+/// Imports a ruleset; an error about a value names the value's line and column.
 pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
+    import_tree(file, text).map_err(|e| {
+        if text.trim_start().starts_with('{') {
+            json_at::place(text, e)
+        } else {
+            e
+        }
+    })
+}
+
+fn import_tree(file: &str, text: &str) -> Result<Imported, InputError> {
     let tree = parse_tree(file, text)?;
     let (rules, base) = match tree.get("result").and_then(|r| r.get("rules")) {
         Some(r) => (r, "$.result.rules"),
@@ -34,7 +85,8 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     for (i, r) in rules.iter().enumerate() {
         let path = format!("{base}[{i}]");
         let action = r.get("action").and_then(Value::as_str).unwrap_or("");
-        if action == "rewrite" && r.get("enabled").and_then(Value::as_bool) != Some(false) {
+        let enabled = flag(file, r, "enabled", &path)?;
+        if action == "rewrite" && enabled != Some(false) {
             any |= super::cloudflare_cors::rewrite(&mut imp, r, &path);
             continue;
         }
@@ -42,7 +94,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             imp.warn(format!("{path}: action {action:?} not interpreted"));
             continue;
         }
-        if r.get("enabled").and_then(Value::as_bool) == Some(false) {
+        if enabled == Some(false) {
             imp.warn(format!("{path}: disabled rule skipped"));
             continue;
         }
@@ -71,23 +123,22 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
 }
 
 fn rule(file: &str, imp: &mut Imported, p: &Value, ap: &str) -> Result<(), InputError> {
-    for (k, _) in p.as_object().into_iter().flatten() {
-        if ![
-            "cache",
-            "cache_key",
-            "edge_ttl",
-            "vary",
-            "browser_ttl",
-            "serve_stale",
-            "respect_strong_etags",
-            "origin_error_page_passthru",
-        ]
-        .contains(&k.as_str())
-        {
+    for (k, v) in p.as_object().into_iter().flatten() {
+        // Settings the model has no knob for are silent only at Cloudflare's default
+        // (which is what the model does).
+        let default = match k.as_str() {
+            "cache" | "cache_key" | "edge_ttl" | "vary" => true,
+            "browser_ttl" => v.get("mode").and_then(Value::as_str) == Some("respect_origin"),
+            "respect_strong_etags" | "origin_error_page_passthru" => {
+                matches!(v, Value::Bool(false) | Value::Null)
+            }
+            _ => false,
+        };
+        if !default {
             imp.warn(format!("{ap}.{k}: not interpreted"));
         }
     }
-    if p.get("cache").and_then(Value::as_bool) == Some(false) {
+    if flag(file, p, "cache", ap)? == Some(false) {
         imp.knobs.ttl.max = Some(0);
         imp.note(
             "ttl",
@@ -101,10 +152,16 @@ fn rule(file: &str, imp: &mut Imported, p: &Value, ap: &str) -> Result<(), Input
         let tp = format!("{ap}.edge_ttl");
         match t.get("mode").and_then(Value::as_str) {
             Some("override_origin") => {
-                let d = t
-                    .get("default")
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| at_path(file, &format!("{tp}.default"), "expected seconds"))?;
+                let d = t.get("default").and_then(Value::as_u64).ok_or_else(|| {
+                    at_path(
+                        file,
+                        &format!("{tp}.default"),
+                        format!(
+                            "expected a whole number of seconds, found {}",
+                            shown_value(t.get("default"))
+                        ),
+                    )
+                })?;
                 imp.knobs.ttl = crate::profile::TtlOverride {
                     default: Some(d),
                     min: Some(d),
@@ -116,13 +173,13 @@ fn rule(file: &str, imp: &mut Imported, p: &Value, ap: &str) -> Result<(), Input
             Some("bypass_by_default") => {
                 imp.warn(format!("{tp}: bypass_by_default not modelled"));
             }
-            other => {
+            _ => {
                 return Err(at_path(
                     file,
                     &format!("{tp}.mode"),
                     format!(
                         "expected respect_origin, override_origin or bypass_by_default, found {}",
-                        super::shown(other)
+                        shown_value(t.get("mode"))
                     ),
                 ))
             }
@@ -154,7 +211,7 @@ fn set_value(v: &Value) -> bool {
 }
 
 fn cache_key(file: &str, imp: &mut Imported, ck: &Value, cp: &str) -> Result<(), InputError> {
-    if ck.get("cache_deception_armor").and_then(Value::as_bool) == Some(true) {
+    if flag(file, ck, "cache_deception_armor", cp)? == Some(true) {
         imp.warn(format!("{cp}.cache_deception_armor: the extension check is not modelled (it only refuses to cache mismatched content types)"));
     }
     let Some(custom) = ck.get("custom_key") else {
@@ -163,16 +220,21 @@ fn cache_key(file: &str, imp: &mut Imported, ck: &Value, cp: &str) -> Result<(),
     let kp = format!("{cp}.custom_key");
     if let Some(h) = custom.get("header") {
         let hp = format!("{kp}.header");
-        let mut key: Vec<String> = strings(h.get("include"))
-            .iter()
-            .map(|s| s.to_ascii_lowercase())
-            .collect();
+        let mut include = strings(file, h.get("include"), &format!("{hp}.include"))?;
         // "Currently, you can only exclude the Origin header. The Origin header is always
         // included unless explicitly excluded."
-        if h.get("exclude_origin").and_then(Value::as_bool) != Some(true) {
-            key.insert(0, "origin".into());
+        if flag(file, h, "exclude_origin", &hp)? != Some(true) {
+            include.insert(0, "origin".into());
         }
-        if !strings(h.get("check_presence")).is_empty() {
+        // header names are case-insensitive: `Origin` listed again is the same field
+        let key = super::cloudfront::lower_unique(include);
+        if !strings(
+            file,
+            h.get("check_presence"),
+            &format!("{hp}.check_presence"),
+        )?
+        .is_empty()
+        {
             imp.warn(format!(
                 "{hp}.check_presence: keying on a header's presence is not modelled"
             ));
@@ -190,21 +252,23 @@ fn cache_key(file: &str, imp: &mut Imported, ck: &Value, cp: &str) -> Result<(),
     }
     if let Some(q) = custom.get("query_string") {
         let qp = format!("{kp}.query_string");
-        let all =
-            |v: Option<&Value>| v.and_then(|x| x.get("all")).and_then(Value::as_bool) == Some(true);
-        imp.knobs.query =
-            if all(q.get("exclude")) || q.get("exclude").is_some_and(|e| e.as_str() == Some("*")) {
-                QueryKey::None
-            } else if let Some(l) = q.get("include").and_then(|i| i.get("list")) {
-                QueryKey::List(strings(Some(l)))
-            } else if q.get("exclude").and_then(|e| e.get("list")).is_some() {
-                imp.warn(format!(
-                    "{qp}.exclude.list: excluding some parameters is not modelled; imported as all"
-                ));
-                QueryKey::All
-            } else {
-                QueryKey::All
-            };
+        let exclude_all = match q.get("exclude") {
+            Some(Value::String(s)) => s == "*",
+            Some(e) => flag(file, e, "all", &format!("{qp}.exclude"))? == Some(true),
+            None => false,
+        };
+        imp.knobs.query = if exclude_all {
+            QueryKey::None
+        } else if let Some(l) = q.get("include").and_then(|i| i.get("list")) {
+            QueryKey::List(strings(file, Some(l), &format!("{qp}.include.list"))?)
+        } else if q.get("exclude").and_then(|e| e.get("list")).is_some() {
+            imp.warn(format!(
+                "{qp}.exclude.list: excluding some parameters is not modelled; imported as all"
+            ));
+            QueryKey::All
+        } else {
+            QueryKey::All
+        };
         imp.note("query", qp);
     }
     // The defaults (`host: {resolved: false}`, `user` all false, an empty `cookie`) are
@@ -215,7 +279,6 @@ fn cache_key(file: &str, imp: &mut Imported, ck: &Value, cp: &str) -> Result<(),
             imp.warn(format!("{kp}.{k}: not modelled"));
         }
     }
-    let _ = file;
     Ok(())
 }
 
@@ -235,16 +298,18 @@ fn vary(imp: &mut Imported, v: &Value, vp: &str) {
     for (name, action) in headers {
         let a = action
             .as_str()
-            .or_else(|| action.get("action").and_then(Value::as_str))
-            .unwrap_or("");
+            .or_else(|| action.get("action").and_then(Value::as_str));
         match a {
-            "normalize" | "passthrough" => honoured = true,
-            "bypass" if name.eq_ignore_ascii_case("origin") => {
+            Some("normalize" | "passthrough") => honoured = true,
+            Some("bypass") if name.eq_ignore_ascii_case("origin") => {
                 imp.knobs.vary = VaryMode::Uncacheable;
                 imp.note("vary", format!("{vp}.{name} = bypass"));
                 return;
             }
-            other => imp.warn(format!("{vp}.{name}: action {other:?} not modelled")),
+            other => imp.warn(format!(
+                "{vp}.{name}: action {} not modelled",
+                super::shown(other)
+            )),
         }
     }
     if honoured {

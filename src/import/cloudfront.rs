@@ -6,11 +6,12 @@
 //! `terraform show -json` (snake_case, blocks as one-element lists: normalised here to
 //! the CloudFormation spelling before interpretation).
 
+use super::json_at::{self, shown_value};
 use super::{at_path, parse_tree, Format, Imported};
 use crate::edge::cors::EdgeCors;
 use crate::edge::forward::ForwardHeaders;
 use crate::error::InputError;
-use crate::profile::{cloudfront_forward, Forward, QueryKey};
+use crate::profile::{cloudfront_forward, Forward, QueryKey, TtlOverride};
 use serde_json::{Map, Value};
 
 /// Managed cache policies by id: name and configuration, from
@@ -136,9 +137,25 @@ struct Policies {
     origin: Option<Found>,
     headers: Option<Found>,
     behavior: Option<Found>,
+    /// A behavior with legacy cache settings (`ForwardedValues`, its own TTLs) and no
+    /// cache policy.
+    legacy: Option<Found>,
 }
 
+/// Imports CloudFront JSON or YAML. An error about a value names the value's line and
+/// column in JSON text; in YAML it names the JSON path only (the tree read from YAML
+/// keeps no positions).
 pub(crate) fn import(file: &str, text: &str, format: Format) -> Result<Imported, InputError> {
+    import_tree(file, text, format).map_err(|e| {
+        if text.trim_start().starts_with('{') {
+            json_at::place(text, e)
+        } else {
+            e
+        }
+    })
+}
+
+fn import_tree(file: &str, text: &str, format: Format) -> Result<Imported, InputError> {
     let tree = parse_tree(file, text)?;
     let mut imp = Imported::new(file, format, "cloudfront");
     let p = match format {
@@ -153,13 +170,18 @@ pub(crate) fn import(file: &str, text: &str, format: Format) -> Result<Imported,
             "found no CloudFront cache policy, origin request policy, response headers policy or distribution",
         ));
     }
+    let mut all_headers = false;
     if let Some(c) = &p.cache {
         cache_policy(file, &mut imp, c)?;
+    } else if let Some(b) = &p.legacy {
+        all_headers = legacy_settings(file, &mut imp, b)?;
     } else {
         imp.assume("profile", "no cache policy in the file: CloudFront's CachingOptimized assumed (profile cloudfront)");
     }
     match &p.origin {
         Some(o) => origin_request_policy(file, &mut imp, o)?,
+        // legacy settings forwarding every header: noted by legacy_settings
+        None if all_headers => {}
         None => imp.assume(
             "forward_headers",
             "no origin request policy: only the cache key's headers reach the origin (controlling-origin-requests)",
@@ -212,6 +234,7 @@ fn api_json(file: &str, tree: &Value, imp: &mut Imported) -> Result<Policies, In
         p.origin = p.origin.or(d.origin);
         p.headers = p.headers.or(d.headers);
         p.behavior = d.behavior;
+        p.legacy = d.legacy;
     }
     Ok(p)
 }
@@ -350,7 +373,8 @@ fn sorted<'a>(
 }
 
 /// Fills `p` from a cache behavior: its policy ids resolved to policies in the file
-/// (`lookup`) or managed ones; legacy `ForwardedValues` warned about.
+/// (`lookup`) or managed ones. Legacy cache settings (`ForwardedValues`) are taken when
+/// the behavior has no `CachePolicyId`, and warned about when it has one.
 fn resolve_behavior(
     file: &str,
     imp: &mut Imported,
@@ -433,9 +457,19 @@ fn resolve_behavior(
         _ => true,
     };
     if b.get("ForwardedValues").is_some_and(set) {
-        imp.warn(format!(
-            "{bpath}.ForwardedValues: legacy cache settings are not imported (use a cache policy)"
-        ));
+        let has_policy = b
+            .get("CachePolicyId")
+            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""));
+        if has_policy {
+            imp.warn(format!(
+                "{bpath}.ForwardedValues: ignored; the behavior has a CachePolicyId, whose policy sets the cache key and TTLs"
+            ));
+        } else {
+            p.legacy = Some(Found {
+                path: bpath.to_string(),
+                config: b.clone(),
+            });
+        }
     }
     Ok(())
 }
@@ -444,27 +478,167 @@ fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
-/// A list in any of the three spellings: `[..]`, `{Quantity, Items: [..]}`, `{Items: [..]}`.
-fn items(v: Option<&Value>) -> Vec<String> {
-    let arr = match v {
-        Some(Value::Array(a)) => a,
+/// A list in any of the three spellings: `[..]`, `{Quantity, Items: [..]}`, `{Items: [..]}`
+/// (`{Quantity: 0}` and `null` are empty), every element a string; anything else is an
+/// error at `path` (or at the element or `Items` that is wrong).
+fn items(file: &str, v: Option<&Value>, path: &str) -> Result<Vec<String>, InputError> {
+    let (arr, apath) = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => (a, path.to_string()),
         Some(Value::Object(o)) => match o.get("Items") {
-            Some(Value::Array(a)) => a,
-            _ => return Vec::new(),
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(a)) => {
+                // the API refuses a list whose Quantity differs (InconsistentQuantities)
+                if let Some(q) = o.get("Quantity").and_then(Value::as_u64) {
+                    if q != a.len() as u64 {
+                        return Err(at_path(
+                            file,
+                            &format!("{path}.Quantity"),
+                            format!(
+                                "Quantity {q} but {} Items; expected them to agree (CloudFront rejects the request otherwise)",
+                                a.len()
+                            ),
+                        ));
+                    }
+                }
+                (a, format!("{path}.Items"))
+            }
+            Some(other) => {
+                return Err(at_path(
+                    file,
+                    &format!("{path}.Items"),
+                    format!(
+                        "expected a list of strings, found {}",
+                        shown_value(Some(other))
+                    ),
+                ))
+            }
         },
-        _ => return Vec::new(),
+        Some(other) => {
+            return Err(at_path(
+                file,
+                path,
+                format!(
+                "expected a list of strings ([…] or {{\"Quantity\": n, \"Items\": […]}}), found {}",
+                shown_value(Some(other))
+            ),
+            ))
+        }
     };
     arr.iter()
-        .filter_map(|x| x.as_str().map(str::to_string))
+        .enumerate()
+        .map(|(i, x)| {
+            x.as_str().map(str::to_string).ok_or_else(|| {
+                at_path(
+                    file,
+                    &format!("{apath}[{i}]"),
+                    format!("expected a string, found {}", shown_value(Some(x))),
+                )
+            })
+        })
         .collect()
 }
 
-fn ttl_of(v: &Value, key: &str) -> Option<u64> {
-    match v.get(key)? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
+/// A number of seconds: the API's Long, 0 or more (CloudFormation also takes it as a
+/// string of digits). Absent or `null`: `None`.
+fn seconds(file: &str, v: &Value, key: &str, path: &str) -> Result<Option<u64>, InputError> {
+    let bad = |x: &Value| {
+        at_path(
+            file,
+            &format!("{path}.{key}"),
+            format!(
+                "expected a whole number of seconds, 0 or more, found {}",
+                shown_value(Some(x))
+            ),
+        )
+    };
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x @ Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| bad(x)),
+        Some(x @ Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().map(Some).map_err(|_| bad(x))
+        }
+        Some(x) => Err(bad(x)),
     }
+}
+
+/// `MinTTL` / `DefaultTTL` / `MaxTTL` of the object at `path` (a cache policy, or a
+/// behavior with legacy settings) → `ttl`. Each is a whole number of seconds, and
+/// CloudFront refuses a policy unless MinTTL ≤ DefaultTTL ≤ MaxTTL: the values given
+/// must be in that order. An absent one keeps the profile's value, moved within the
+/// given ones when it would break the order.
+fn ttls(
+    file: &str,
+    imp: &mut Imported,
+    c: &Value,
+    path: &str,
+    what: &str,
+) -> Result<(), InputError> {
+    let keys = ["MinTTL", "DefaultTTL", "MaxTTL"];
+    let mut given = [None; 3];
+    for (slot, key) in given.iter_mut().zip(keys) {
+        *slot = seconds(file, c, key, path)?;
+    }
+    if given.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    for a in 0..3 {
+        for b in a + 1..3 {
+            if let (Some(x), Some(y)) = (given[a], given[b]) {
+                if x > y {
+                    return Err(at_path(
+                        file,
+                        &format!("{path}.{}", keys[a]),
+                        format!(
+                            "{} {x} is greater than {} {y}; expected MinTTL ≤ DefaultTTL ≤ MaxTTL (CloudFront rejects the policy otherwise)",
+                            keys[a], keys[b]
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let profile = imp.knobs.ttl;
+    let mut t = [
+        given[0].or(profile.min),
+        given[1].or(profile.default),
+        given[2].or(profile.max),
+    ];
+    let mut moved = Vec::new();
+    for i in 0..3 {
+        if given[i].is_some() {
+            continue;
+        }
+        let Some(v) = t[i] else {
+            continue;
+        };
+        // the nearest given value below and above this one
+        let lo = given[..i].iter().rev().flatten().next().copied();
+        let hi = given[i + 1..].iter().flatten().next().copied();
+        let fixed = v.max(lo.unwrap_or(v)).min(hi.unwrap_or(v));
+        if fixed != v {
+            t[i] = Some(fixed);
+            moved.push(format!(
+                "{} absent: {fixed}, not the profile's {v}",
+                keys[i]
+            ));
+        }
+    }
+    imp.knobs.ttl = TtlOverride {
+        min: t[0],
+        default: t[1],
+        max: t[2],
+    };
+    let moved = if moved.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", moved.join(", "))
+    };
+    imp.note(
+        "ttl",
+        format!("{path}.MinTTL/DefaultTTL/MaxTTL{what}{moved}"),
+    );
+    Ok(())
 }
 
 /// A part the API prints although nothing is configured in it: `{"Quantity": 0}`,
@@ -509,17 +683,7 @@ fn cache_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<(), InputEr
             "ParametersInCacheKeyAndForwardedToOrigin",
         ],
     );
-    let (min, def, max) = (
-        ttl_of(c, "MinTTL"),
-        ttl_of(c, "DefaultTTL"),
-        ttl_of(c, "MaxTTL"),
-    );
-    if min.is_some() || def.is_some() || max.is_some() {
-        imp.knobs.ttl.min = min.or(imp.knobs.ttl.min);
-        imp.knobs.ttl.default = def.or(imp.knobs.ttl.default);
-        imp.knobs.ttl.max = max.or(imp.knobs.ttl.max);
-        imp.note("ttl", format!("{path}.MinTTL/DefaultTTL/MaxTTL"));
-    }
+    ttls(file, imp, c, path, "")?;
     let ppath = format!("{path}.ParametersInCacheKeyAndForwardedToOrigin");
     let Some(params) = c.get("ParametersInCacheKeyAndForwardedToOrigin") else {
         return Err(at_path(
@@ -544,15 +708,17 @@ fn cache_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<(), InputEr
         let hp = format!("{ppath}.HeadersConfig");
         imp.knobs.key_headers = match str_at(h, "HeaderBehavior") {
             Some("none") => Vec::new(),
-            Some("whitelist") => items(h.get("Headers"))
-                .iter()
-                .map(|s| s.to_ascii_lowercase())
-                .collect(),
-            other => {
+            Some("whitelist") => {
+                lower_unique(items(file, h.get("Headers"), &format!("{hp}.Headers"))?)
+            }
+            _ => {
                 return Err(at_path(
                     file,
                     &format!("{hp}.HeaderBehavior"),
-                    format!("expected none or whitelist, found {}", super::shown(other)),
+                    format!(
+                        "expected none or whitelist, found {}",
+                        shown_value(h.get("HeaderBehavior"))
+                    ),
                 ))
             }
         };
@@ -566,18 +732,22 @@ fn cache_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<(), InputEr
         imp.knobs.query = match str_at(q, "QueryStringBehavior") {
             Some("none") => QueryKey::None,
             Some("all") => QueryKey::All,
-            Some("whitelist") => QueryKey::List(items(q.get("QueryStrings"))),
+            Some("whitelist") => QueryKey::List(items(
+                file,
+                q.get("QueryStrings"),
+                &format!("{qp}.QueryStrings"),
+            )?),
             Some("allExcept") => {
                 imp.warn(format!("{qp}: allExcept is not modelled; imported as all"));
                 QueryKey::All
             }
-            other => {
+            _ => {
                 return Err(at_path(
                     file,
                     &format!("{qp}.QueryStringBehavior"),
                     format!(
                         "expected none, whitelist, allExcept or all, found {}",
-                        super::shown(other)
+                        shown_value(q.get("QueryStringBehavior"))
                     ),
                 ))
             }
@@ -588,14 +758,144 @@ fn cache_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<(), InputEr
         );
     }
     if let Some(ck) = params.get("CookiesConfig") {
-        match str_at(ck, "CookieBehavior") {
-            Some("none") | None => {}
-            Some(b) => imp.warn(format!(
-                "{ppath}.CookiesConfig: CookieBehavior {b} (cookies in the key) is not modelled"
-            )),
+        match ck.get("CookieBehavior") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(b)) if b == "none" => {}
+            Some(Value::String(b)) if ["whitelist", "allExcept", "all"].contains(&b.as_str()) => {
+                imp.warn(format!(
+                    "{ppath}.CookiesConfig: CookieBehavior {b} (cookies in the key) is not modelled"
+                ))
+            }
+            other => {
+                return Err(at_path(
+                    file,
+                    &format!("{ppath}.CookiesConfig.CookieBehavior"),
+                    format!(
+                        "expected none, whitelist, allExcept or all, found {}",
+                        shown_value(other)
+                    ),
+                ))
+            }
         }
     }
     Ok(())
+}
+
+/// Header names lowercased (they are case-insensitive), each once, in their order.
+pub(crate) fn lower_unique(names: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        let n = n.to_ascii_lowercase();
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// Legacy cache settings of a behavior without a cache policy (AWS developer guide,
+/// "Cache keys and legacy cache settings" / "Cache behavior settings"): the headers
+/// named in `ForwardedValues.Headers` are forwarded and are the cache key (`["*"]`:
+/// every header is forwarded and CloudFront caches nothing), `QueryString: true` puts
+/// the query in the key (only `QueryStringCacheKeys` when it lists some),
+/// `Cookies.Forward` forwards cookies into the key, and the behavior's own
+/// `MinTTL` / `DefaultTTL` / `MaxTTL` apply. Returns whether every header is forwarded.
+fn legacy_settings(file: &str, imp: &mut Imported, b: &Found) -> Result<bool, InputError> {
+    let fp = format!("{}.ForwardedValues", b.path);
+    let Some(fv) = b.config.get("ForwardedValues").filter(|v| v.is_object()) else {
+        return Err(at_path(
+            file,
+            &fp,
+            format!(
+                "expected an object {{QueryString, Cookies, Headers}}, found {}",
+                shown_value(b.config.get("ForwardedValues"))
+            ),
+        ));
+    };
+    warn_unknown(
+        imp,
+        fv,
+        &fp,
+        &["QueryString", "Cookies", "Headers", "QueryStringCacheKeys"],
+    );
+    ttls(file, imp, &b.config, &b.path, " (legacy cache settings)")?;
+    let hp = format!("{fp}.Headers");
+    let headers = lower_unique(items(file, fv.get("Headers"), &hp)?);
+    let all = headers.iter().any(|h| h == "*");
+    if all {
+        imp.knobs.ttl = TtlOverride {
+            min: Some(0),
+            default: Some(0),
+            max: Some(0),
+        };
+        imp.note(
+            "ttl",
+            format!("{hp} [*]: every header is forwarded, and CloudFront then does not cache (legacy cache settings)"),
+        );
+        imp.knobs.key_headers = Vec::new();
+        imp.knobs.forward = Forward {
+            headers: ForwardHeaders::All,
+            strip: Vec::new(),
+            add: vec![("x-amz-cf-id".into(), "varyedge-emulated".into())],
+        };
+        imp.note(
+            "forward_headers",
+            format!("{hp} [*]: every header is forwarded"),
+        );
+    } else {
+        imp.knobs.key_headers = headers;
+        imp.note(
+            "key_headers",
+            format!("{hp} (legacy cache settings: the forwarded headers are the cache key)"),
+        );
+    }
+    let qp = format!("{fp}.QueryString");
+    let query = match fv.get("QueryString") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(q)) => *q,
+        Some(Value::String(q)) if q == "true" || q == "false" => q == "true",
+        other => {
+            return Err(at_path(
+                file,
+                &qp,
+                format!("expected true or false, found {}", shown_value(other)),
+            ))
+        }
+    };
+    let kp = format!("{fp}.QueryStringCacheKeys");
+    let keys = items(file, fv.get("QueryStringCacheKeys"), &kp)?;
+    imp.knobs.query = match (query, keys.is_empty()) {
+        (false, _) => QueryKey::None,
+        (true, true) => QueryKey::All,
+        (true, false) => QueryKey::List(keys),
+    };
+    let how = match &imp.knobs.query {
+        QueryKey::None => format!("{qp} false"),
+        QueryKey::List(_) => format!("{qp} true, {kp}"),
+        _ => format!("{qp} true"),
+    };
+    imp.note("query", format!("{how} (legacy cache settings)"));
+    if let Some(ck) = fv.get("Cookies").filter(|c| !c.is_null()) {
+        let cp = format!("{fp}.Cookies.Forward");
+        match ck.get("Forward") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(f)) if f == "none" => {}
+            Some(Value::String(f)) if f == "whitelist" || f == "all" => imp.warn(format!(
+                "{cp}: {f} (cookies forwarded, so in the key) is not modelled"
+            )),
+            other => {
+                return Err(at_path(
+                    file,
+                    &cp,
+                    format!(
+                        "expected none, whitelist or all, found {}",
+                        shown_value(other)
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(all)
 }
 
 fn origin_request_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<(), InputError> {
@@ -610,10 +910,7 @@ fn origin_request_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<()
     let Some(h) = c.get("HeadersConfig") else {
         return Err(at_path(file, &hp, "missing"));
     };
-    let names: Vec<String> = items(h.get("Headers"))
-        .iter()
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
+    let names = lower_unique(items(file, h.get("Headers"), &format!("{hp}.Headers"))?);
     let beh = str_at(h, "HeaderBehavior");
     imp.knobs.forward = match beh {
         Some("none") => cloudfront_forward(ForwardHeaders::Key),
@@ -628,7 +925,7 @@ fn origin_request_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<()
             strip: names,
             add: vec![("x-amz-cf-id".into(), "varyedge-emulated".into())],
         },
-        other => return Err(at_path(file, &format!("{hp}.HeaderBehavior"), format!("expected none, whitelist, allViewer, allViewerAndWhitelistCloudFront or allExcept, found {}", super::shown(other)))),
+        _ => return Err(at_path(file, &format!("{hp}.HeaderBehavior"), format!("expected none, whitelist, allViewer, allViewerAndWhitelistCloudFront or allExcept, found {}", shown_value(h.get("HeaderBehavior"))))),
     };
     imp.note("forward_headers", format!("{hp} ({})", beh.unwrap_or("")));
     Ok(())
@@ -653,7 +950,8 @@ fn response_headers_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<
             )),
         }
     };
-    let origins = items(cors.get("AccessControlAllowOrigins"));
+    let list = |k: &str| items(file, cors.get(k), &format!("{cp}.{k}"));
+    let origins = list("AccessControlAllowOrigins")?;
     if origins.is_empty() {
         return Err(at_path(
             file,
@@ -663,11 +961,11 @@ fn response_headers_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<
     }
     imp.knobs.edge_cors = Some(EdgeCors {
         allow_origins: origins,
-        allow_methods: items(cors.get("AccessControlAllowMethods")),
-        allow_headers: items(cors.get("AccessControlAllowHeaders")),
-        expose_headers: items(cors.get("AccessControlExposeHeaders")),
+        allow_methods: list("AccessControlAllowMethods")?,
+        allow_headers: list("AccessControlAllowHeaders")?,
+        expose_headers: list("AccessControlExposeHeaders")?,
         allow_credentials: flag("AccessControlAllowCredentials")?,
-        max_age: ttl_of(cors, "AccessControlMaxAgeSec"),
+        max_age: seconds(file, cors, "AccessControlMaxAgeSec", &cp)?,
         origin_override: flag("OriginOverride")?,
     });
     warn_unknown(
@@ -688,21 +986,26 @@ fn response_headers_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<
     Ok(())
 }
 
-fn methods(v: Option<&Value>) -> Option<Vec<String>> {
-    let l = items(v);
-    (!l.is_empty()).then(|| l.iter().map(|m| m.to_ascii_uppercase()).collect())
+fn methods(file: &str, v: Option<&Value>, path: &str) -> Result<Option<Vec<String>>, InputError> {
+    let l = items(file, v, path)?;
+    Ok((!l.is_empty()).then(|| l.iter().map(|m| m.to_ascii_uppercase()).collect()))
 }
 
 fn behavior_methods(file: &str, imp: &mut Imported, b: &Found) -> Result<(), InputError> {
-    let _ = file;
-    let allowed = methods(b.config.get("AllowedMethods"));
+    let ap = format!("{}.AllowedMethods", b.path);
+    let allowed = methods(file, b.config.get("AllowedMethods"), &ap)?;
     // The API nests CachedMethods inside AllowedMethods; CloudFormation and terraform
     // put them side by side.
-    let cached = methods(
-        b.config
-            .get("CachedMethods")
-            .or_else(|| b.config.get("AllowedMethods")?.get("CachedMethods")),
-    );
+    let cached = match b.config.get("CachedMethods") {
+        Some(c) => methods(file, Some(c), &format!("{}.CachedMethods", b.path))?,
+        None => methods(
+            file,
+            b.config
+                .get("AllowedMethods")
+                .and_then(|a| a.get("CachedMethods")),
+            &format!("{ap}.CachedMethods"),
+        )?,
+    };
     if let Some(c) = &cached {
         imp.knobs.cache_options = c.iter().any(|m| m == "OPTIONS");
         imp.note(

@@ -8,6 +8,7 @@
 pub mod cloudflare;
 pub(crate) mod cloudflare_cors;
 pub mod cloudfront;
+pub(crate) mod json_at;
 pub mod nginx;
 mod render;
 pub mod vcl;
