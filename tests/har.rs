@@ -323,6 +323,19 @@ fn standard_input_and_an_empty_recording() {
         out.contains("name: imported"),
         "no file stem to name it by: {out}"
     );
+    // diagnose reads it too, and finds the cache-induced failure (exit 1)
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_varyedge"))
+        .args(["diagnose", "har", "-", "-q"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let o = c.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.starts_with("diagnose <stdin>:"), "{out}");
     let f = tmp("no-entries.har");
     std::fs::write(
         &f,

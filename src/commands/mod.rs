@@ -219,19 +219,11 @@ pub(crate) fn load(path: &Path, profile: Option<&str>) -> Result<Scenario, Input
 pub(crate) fn read_hars(
     files: &[PathBuf],
 ) -> Result<Vec<varyedge::har::Har>, varyedge::har::HarError> {
-    let mut out = Vec::new();
-    for f in files {
-        let name = f.display().to_string();
-        let file = std::fs::File::open(f).map_err(|e| varyedge::har::HarError {
-            file: name.clone(),
-            path: "$".into(),
-            line: 0,
-            col: 0,
-            message: format!("cannot read: {e}"),
-        })?;
-        out.push(varyedge::har::read(&name, file)?);
-    }
-    Ok(out)
+    // `-` is standard input
+    files
+        .iter()
+        .map(|f| varyedge::har::read::read_path(f))
+        .collect()
 }
 
 /// Writes output to a file (whole or not at all: a temporary file renamed into place) or
