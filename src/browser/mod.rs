@@ -198,6 +198,36 @@ pub struct Fetch {
     pub chain: Chain,
 }
 
+/// Fetch §4.1 "main fetch" step 12: a `cors`-mode request whose current URL is same
+/// origin with its origin, on a chain that has not left the page's origin (response
+/// tainting still "basic"), is fetched as a same-origin request: no CORS-preflight, no
+/// CORS check, and `Origin` only on a method other than GET and HEAD (Fetch §3.1).
+fn basic_tainting(f: &Fetch) -> bool {
+    if f.chain.fetch_site != headers::FetchSite::SameOrigin
+        || !f.chain.page_origin.is_empty()
+        || f.origin == "null"
+    {
+        return false;
+    }
+    // A cheap test first (most fetches a scenario makes are cross-origin): the origin's
+    // host must begin the URL's authority.
+    let Some(host) = f
+        .origin
+        .strip_prefix(f.scheme.as_str())
+        .and_then(|r| r.strip_prefix("://"))
+    else {
+        return false;
+    };
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    f.host.starts_with(host) && site::relation(&f.origin, &f.scheme, &f.host, &f.target).same_origin
+}
+
 /// The state a redirect chain carries from hop to hop.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Chain {
@@ -477,7 +507,7 @@ impl Browser {
     /// Whether the CORS protocol applies: a browser, in `cors` mode (Fetch §4.1 "main
     /// fetch" step 12: `no-cors` responses are opaque and never checked).
     fn cors_applies(&self, f: &Fetch) -> bool {
-        self.is_browser(f) && f.mode == Mode::Cors
+        self.is_browser(f) && f.mode == Mode::Cors && !basic_tainting(f)
     }
 
     /// The author headers the browser actually sends, `(lowercase name, value)`.
@@ -578,7 +608,7 @@ impl Browser {
             headers.append(n, v);
         }
         self.add_defaults(&mut headers, f, f.mode);
-        if self.is_browser(f) && (f.mode == Mode::Cors || !matches!(method, "GET" | "HEAD")) {
+        if self.is_browser(f) && (self.cors_applies(f) || !matches!(method, "GET" | "HEAD")) {
             headers.append("origin", &f.origin);
         }
         // (the cookie first: it is cheaper to test, and mostly absent)

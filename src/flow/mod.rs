@@ -151,6 +151,9 @@ pub struct StepRun<'a> {
     direct_run: Option<Box<DirectRun>>,
     direct: Option<Verdict>,
     direct_redirects: usize,
+    /// Status of the counterfactual's deciding answer (0 when unknown: remembered, or
+    /// nothing was sent).
+    direct_status: u16,
     state: State,
 }
 
@@ -244,6 +247,7 @@ impl<'a> StepRun<'a> {
             direct_run: None,
             direct: None,
             direct_redirects: 0,
+            direct_status: 0,
             state: State::Edge,
         };
         s.advance(next);
@@ -380,6 +384,7 @@ impl<'a> StepRun<'a> {
             && self.sent.iter().all(|(_, _, x)| !x.served_from_cache())
         {
             self.direct = Some(done.verdict.clone());
+            self.direct_status = done.status;
             self.before = None;
             self.state = State::Done;
             return;
@@ -501,6 +506,7 @@ impl<'a> StepRun<'a> {
             RunNext::Send(s) => d.pending = Some(s),
             RunNext::Done(done) => {
                 self.direct_redirects = done.redirects;
+                self.direct_status = done.status;
                 self.direct = Some(done.verdict);
                 self.state = State::Done;
             }
@@ -562,7 +568,13 @@ impl<'a> StepRun<'a> {
     /// with [`StepRun::take_fetch`]. Call it once.
     pub fn attribution(&mut self) -> Attributed {
         let (done, verdict, direct) = self.settle();
-        let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
+        let at = attribute(
+            &self.sent,
+            &done,
+            &verdict,
+            (&direct, self.direct_status),
+            self.reuse_forwarded,
+        );
         Attributed {
             cache_induced: at.cache_induced,
             poisoned_by: at.poisoned_by,
@@ -597,7 +609,13 @@ impl<'a> StepRun<'a> {
     /// [`StepRun::finish_with`] in place (see [`StepRun::attribution`]). Call it once.
     pub fn report(&mut self, knobs: &Knobs, text: &mut ReportText) -> StepReport {
         let (done, verdict, direct) = self.settle();
-        let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
+        let at = attribute(
+            &self.sent,
+            &done,
+            &verdict,
+            (&direct, self.direct_status),
+            self.reuse_forwarded,
+        );
         let main = self
             .sent
             .iter()
@@ -691,7 +709,7 @@ fn attribute<'a>(
     sent: &'a [Sent],
     done: &Done,
     verdict: &Verdict,
-    direct: &Verdict,
+    (direct, direct_status): (&Verdict, u16),
     reuse_forwarded: bool,
 ) -> Attribution<'a> {
     // The deciding exchange: the last preflight when it failed there, else the last
@@ -733,7 +751,13 @@ fn attribute<'a>(
                 .map(|(_, _, x)| x)
                 .find(|x| x.served_from_cache())
         });
-    let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
+    // A response allowed from the cache while the origin alone fails with a server error
+    // (an `errors:` window, without CORS fields) is what a cache is for (RFC 9111 §4.2:
+    // a fresh response is reused; RFC 5861 §4 `stale-if-error`): the stored answer was
+    // the origin's own to an equal request, so it is not "wrongly allowed".
+    let outage = verdict.allowed && !direct.allowed && direct_status >= 500;
+    let differs =
+        !outage && (verdict.allowed != direct.allowed || verdict.reason != direct.reason);
     // A forwarded answer that cannot stand for the origin's own (the wire driver's
     // edge is unknown; the in-process one drops a field the origin needs, e.g.
     // CloudFront's `Origin`) and differs from it: the edge altered the request on the

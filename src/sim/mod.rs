@@ -715,7 +715,10 @@ impl<'a> Sim<'a> {
                     run.remembered(v);
                 }
                 Next::Origin { request, at } => {
+                    // the origin's answer as a viewer gets it without a cache: with the
+                    // edge's own CORS fields (`edge_cors` is configuration, not caching)
                     let resp = Arc::new(up.respond(request, at));
+                    let resp = edge::decide::to_viewer(self.knobs, request, resp);
                     run.on_origin(resp, up.latency_ms());
                 }
                 Next::Done => break,
