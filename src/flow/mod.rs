@@ -756,8 +756,7 @@ fn attribute<'a>(
     // a fresh response is reused; RFC 5861 §4 `stale-if-error`): the stored answer was
     // the origin's own to an equal request, so it is not "wrongly allowed".
     let outage = verdict.allowed && !direct.allowed && direct_status >= 500;
-    let differs =
-        !outage && (verdict.allowed != direct.allowed || verdict.reason != direct.reason);
+    let differs = !outage && (verdict.allowed != direct.allowed || verdict.reason != direct.reason);
     // A forwarded answer that cannot stand for the origin's own (the wire driver's
     // edge is unknown; the in-process one drops a field the origin needs, e.g.
     // CloudFront's `Origin`) and differs from it: the edge altered the request on the

@@ -509,3 +509,107 @@ fn parts_know_whether_forwarded_answers_are_reused() {
     }
     assert_eq!(seen, (true, true), "both kinds of profile");
 }
+
+/// Fetch §4.1 "main fetch": a `cors`-mode fetch to the page's own origin is a same-origin
+/// fetch (response tainting "basic"): no CORS check and no preflight, even with no CORS
+/// policy at all, and `Origin` only on a method other than GET/HEAD. A redirect that
+/// leaves the origin and comes back taints the chain: CORS applies again.
+#[test]
+fn a_same_origin_fetch_is_not_a_cors_fetch() {
+    let t = run("host: app.example.com
+origin:
+  routes:
+    - { path: /x, methods: [GET, PUT], cache_control: \"max-age=60\" }
+    - { path: /away, redirect: \"https://api.example.net/back\" }
+    - { path: /back, redirect: \"https://app.example.com/x\" }
+clients:
+  - { name: a, origin: https://app.example.com }
+  - { name: port, origin: \"https://app.example.com:8443\" }
+steps:
+  - { client: a, fetch: GET /x }
+  - { client: a, fetch: PUT /x, headers: { content-type: application/json, x-custom: \"1\" } }
+  - { client: port, fetch: GET /x }
+  - { client: a, fetch: \"GET https://app.example.com/away\" }
+");
+    let s = &t.steps;
+    assert!(
+        s[0].verdict.allowed && !s[0].verdict.checked,
+        "{:?}",
+        s[0].verdict
+    );
+    assert!(
+        s[1].verdict.allowed && !s[1].verdict.checked,
+        "{:?}",
+        s[1].verdict
+    );
+    assert_eq!(s[1].preflight, crate::scenario::PreflightUse::None);
+    // another port is another origin: a CORS fetch, refused by an origin without CORS
+    assert!(!s[2].verdict.allowed, "{:?}", s[2].verdict);
+    assert_eq!(s[2].verdict.reason, Reason::MissingAllowOrigin);
+    // back to the page's origin through another host: the chain is tainted
+    assert!(s[3].verdict.checked, "{:?}", s[3]);
+}
+
+/// A response served from the cache while the origin alone fails with a 5xx (an
+/// `errors:` window without CORS fields) is caching doing its job, not a response
+/// "wrongly allowed" (nor is a fresh hit during the outage).
+#[test]
+fn a_cache_answer_during_an_origin_outage_is_not_a_finding() {
+    let t = run("origin:
+  cors: { allow_origins: [https://a.example] }
+  routes:
+    - path: /x
+      cache_control: \"public, max-age=5, stale-if-error=60\"
+      errors: [ { status: 503, from: 10s, until: 20s } ]
+clients:
+  - { name: a, origin: https://a.example }
+steps:
+  - { at: 6s, client: a, fetch: GET /x }
+  - { at: 10s, client: a, fetch: GET /x }
+  - { at: 12s, client: a, fetch: GET /x }
+");
+    for s in &t.steps {
+        assert!(s.verdict.allowed, "{s:?}");
+        assert!(!s.cache_induced && !s.wrongly_allowed, "{s:?}");
+    }
+    assert_eq!(t.steps[1].cache, Outcome::Hit);
+    assert_eq!(t.steps[2].cache, Outcome::Stale);
+    // without an outage a foreign stored answer is still found
+    let t = run("origin:
+  cors: { allow_origins: [https://a.example] }
+  routes: [ { path: /x, cache_control: \"public, max-age=60\" } ]
+edge: { profile: url-only }
+clients:
+  - { name: a, origin: https://a.example }
+  - { name: evil, origin: https://evil.example }
+steps:
+  - { client: a, fetch: GET /x }
+  - { client: evil, fetch: GET /x }
+");
+    assert!(!t.steps[1].verdict.allowed && t.steps[1].cache_induced);
+}
+
+/// The edge's own CORS fields (`edge_cors`) are configuration: the counterfactual "origin
+/// alone" gets them too, so an answer the edge's policy allows is not "allowed only
+/// because of the cache", and one it refuses is a plain misconfiguration.
+#[test]
+fn edge_cors_is_part_of_the_counterfactual() {
+    let t = run("origin:
+  routes: [ { path: /api/*, cache_control: \"public, max-age=60\" } ]
+edge:
+  profile: cloudfront
+  edge_cors: { allow_origins: [https://app1.example.com], origin_override: true }
+clients:
+  - { name: app1, origin: https://app1.example.com }
+  - { name: evil, origin: https://evil.example.net }
+steps:
+  - { client: app1, fetch: GET /api/a }
+  - { client: app1, fetch: GET /api/a }
+  - { client: evil, fetch: GET /api/a }
+");
+    let s = &t.steps;
+    assert!(s[0].verdict.allowed && !s[0].wrongly_allowed && !s[0].cache_induced);
+    assert!(s[1].verdict.allowed && !s[1].wrongly_allowed && !s[1].cache_induced);
+    assert!(!s[2].verdict.allowed && !s[2].cache_induced, "{:?}", s[2]);
+    assert_eq!(t.summary.cache_induced, 0);
+}
