@@ -62,8 +62,8 @@ struct Entry {
     stored_at: Timestamp,
     /// Seconds of freshness, `u64::MAX` for "forever".
     lifetime_secs: u64,
-    /// The response's `Age` when it arrived.
-    initial_age_secs: u64,
+    /// Its age when it arrived, in ms (RFC 9111 §4.2.3 "corrected_initial_age").
+    initial_age_ms: u64,
     no_cache: bool,
     stored_by: u64,
 }
@@ -226,6 +226,19 @@ fn validators(stored: &Response, vary_ok: bool) -> Vec<(&'static str, String)> {
     out
 }
 
+/// RFC 9111 §4.2.3: the age a response has when it arrives at `now`: the larger of its
+/// `Age` and its apparent age (`now` − `Date`: an edge hit keeps the `Date` the origin
+/// gave it, so a copy that waited at the edge arrives old even without `Age`), as
+/// Chromium's `HttpResponseHeaders::GetCurrentAge` computes it (measured: case y38).
+fn initial_age_ms(now: Timestamp, resp: &Response) -> u64 {
+    let apparent = resp
+        .headers
+        .get("date")
+        .and_then(Timestamp::parse_http_date)
+        .map_or(0, |d| now.ms_since(d));
+    age_header(resp).saturating_mul(1000).max(apparent)
+}
+
 fn age_header(resp: &Response) -> u64 {
     resp.headers
         .get("age")
@@ -315,12 +328,12 @@ impl HttpCache {
             .vary
             .iter()
             .all(|(name, v)| req.headers.get_combined(name) == *v);
-        let age = e.initial_age_secs + now.ms_since(e.stored_at) / 1000;
-        if vary_ok && !e.no_cache && e.lifetime_secs > age {
+        let age_ms = e.initial_age_ms.saturating_add(now.ms_since(e.stored_at));
+        if vary_ok && !e.no_cache && e.lifetime_secs.saturating_mul(1000) > age_ms {
             return Lookup::Fresh(Served {
                 response: e.response.clone(),
                 stored_by: e.stored_by,
-                age_secs: age,
+                age_secs: age_ms / 1000,
             });
         }
         let fields = validators(&e.response, vary_ok);
@@ -385,7 +398,7 @@ impl HttpCache {
             response: resp.clone(),
             stored_at: now,
             lifetime_secs: lifetime_secs(resp, &d),
-            initial_age_secs: age_header(resp),
+            initial_age_ms: initial_age_ms(now, resp),
             no_cache: d.no_cache,
             stored_by,
         };

@@ -608,6 +608,7 @@ impl Browser {
             headers.append(n, v);
         }
         self.add_defaults(&mut headers, f, f.mode);
+        self.add_revalidate(&mut headers, f);
         if self.is_browser(f) && (self.cors_applies(f) || !matches!(method, "GET" | "HEAD")) {
             headers.append("origin", &f.origin);
         }
@@ -655,6 +656,33 @@ impl Browser {
         }
     }
 
+    /// Fetch §4.5 "HTTP-network-or-cache fetch": a request the page gave a conditional
+    /// field (`If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, `If-Match`,
+    /// `If-Range`) gets cache mode "no-store", and goes out asking caches on the way not
+    /// to answer from storage. Chromium 156 sends `Cache-Control: max-age=0` on it and on
+    /// its preflight (measured: cases y35, y39), unless the page set `Cache-Control`.
+    /// Firefox and Safari are not measured: nothing is added for them.
+    fn add_revalidate(&self, headers: &mut Headers, f: &Fetch) {
+        const CONDITIONAL: [&str; 5] = [
+            "if-none-match",
+            "if-modified-since",
+            "if-unmodified-since",
+            "if-match",
+            "if-range",
+        ];
+        if !self.chrome() || !self.is_browser(f) {
+            return;
+        }
+        let (mut conditional, mut own) = (false, false);
+        for (n, _) in self.author_headers(f) {
+            conditional |= CONDITIONAL.iter().any(|c| n.eq_ignore_ascii_case(c));
+            own |= n.eq_ignore_ascii_case("cache-control");
+        }
+        if conditional && !own {
+            headers.append_static("cache-control", "max-age=0");
+        }
+    }
+
     /// Fetch §4.8 "CORS-preflight fetch" steps 1–5: `OPTIONS` to the same URL with
     /// `Origin`, `Access-Control-Request-Method`, `Access-Control-Request-Headers`
     /// (sorted, lowercase, `,`-joined, omitted when empty) and, for Private Network
@@ -671,6 +699,7 @@ impl Browser {
         // the defaults, four Fetch Metadata / Referer, Origin and three ACR* fields
         headers.reserve(self.defaults[0].len().max(self.defaults[1].len()) + 8);
         self.add_defaults(&mut headers, f, Mode::Cors);
+        self.add_revalidate(&mut headers, f);
         headers.append("origin", &f.origin);
         headers.append("access-control-request-method", method);
         if let Some(acrh) = safelist::acrh_value(self.chrome(), || self.author_headers(f)) {
@@ -891,6 +920,47 @@ mod tests {
             } => ((*request).clone(), preflight_cached),
             other => panic!("expected the actual request, got {other:?}"),
         }
+    }
+
+    /// Chromium 156 (cases y35, y39): a fetch carrying a conditional field the page set
+    /// goes out, with its preflight, with `Cache-Control: max-age=0`; not with a
+    /// `Cache-Control` of the page's own, not without a conditional, not from Firefox.
+    #[test]
+    fn a_page_conditional_asks_caches_to_revalidate_in_chrome() {
+        let b = Browser::new(Agent::Chrome);
+        let inm = fetch(Agent::Chrome, "GET", &[("if-none-match", "\"v1\"")]);
+        let pf = preflight_of(b.start(SIM_EPOCH, &inm));
+        assert_eq!(pf.headers.get("cache-control"), Some("max-age=0"));
+        assert_eq!(
+            pf.headers.get("access-control-request-headers"),
+            Some("if-none-match")
+        );
+        let (actual, _) = actual_of(Browser::new(Agent::Chrome).start(
+            SIM_EPOCH,
+            &Fetch {
+                mode: Mode::NoCors,
+                ..fetch(Agent::Chrome, "GET", &[("if-modified-since", "x")])
+            },
+        ));
+        // (no-cors drops the field, so nothing is conditional)
+        assert_eq!(actual.headers.get("cache-control"), None);
+        let own = fetch(
+            Agent::Chrome,
+            "GET",
+            &[("if-none-match", "\"v1\""), ("cache-control", "no-cache")],
+        );
+        let pf = preflight_of(b.start(SIM_EPOCH, &own));
+        assert_eq!(pf.headers.get("cache-control"), None);
+        let plain = fetch(Agent::Chrome, "GET", &[("x-a", "1")]);
+        assert_eq!(
+            preflight_of(b.start(SIM_EPOCH, &plain))
+                .headers
+                .get("cache-control"),
+            None
+        );
+        let ff = fetch(Agent::Firefox, "GET", &[("if-none-match", "\"v1\"")]);
+        let pf = preflight_of(Browser::new(Agent::Firefox).start(SIM_EPOCH, &ff));
+        assert_eq!(pf.headers.get("cache-control"), None);
     }
 
     /// A preflight response allowing `methods` and `headers` for ORIGIN.

@@ -10,6 +10,11 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
     if r.verdict.allowed && !r.wrongly_allowed {
         return None;
     }
+    if r.wrongly_allowed && r.origin_failed {
+        // PRODUCT.md: allowed only because of the cache. But the stored answer is the
+        // origin's own; only the outage's error answer lacks CORS fields.
+        return Some(format!("the origin alone fails here ({} without CORS headers) and the cache answered with the stored response (still fresh, or stale-if-error): keying changes nothing; send the CORS headers on error answers too (`cors: true` on the route's errors) so pages read the outage as an error, or accept that the cache answers during outages", r.direct.reason.id()));
+    }
     if r.cache_induced {
         return Some(cache_fix(r, knobs, served));
     }

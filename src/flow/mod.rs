@@ -568,13 +568,7 @@ impl<'a> StepRun<'a> {
     /// with [`StepRun::take_fetch`]. Call it once.
     pub fn attribution(&mut self) -> Attributed {
         let (done, verdict, direct) = self.settle();
-        let at = attribute(
-            &self.sent,
-            &done,
-            &verdict,
-            (&direct, self.direct_status),
-            self.reuse_forwarded,
-        );
+        let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
         Attributed {
             cache_induced: at.cache_induced,
             poisoned_by: at.poisoned_by,
@@ -609,13 +603,7 @@ impl<'a> StepRun<'a> {
     /// [`StepRun::finish_with`] in place (see [`StepRun::attribution`]). Call it once.
     pub fn report(&mut self, knobs: &Knobs, text: &mut ReportText) -> StepReport {
         let (done, verdict, direct) = self.settle();
-        let at = attribute(
-            &self.sent,
-            &done,
-            &verdict,
-            (&direct, self.direct_status),
-            self.reuse_forwarded,
-        );
+        let at = attribute(&self.sent, &done, &verdict, &direct, self.reuse_forwarded);
         let main = self
             .sent
             .iter()
@@ -662,6 +650,7 @@ impl<'a> StepRun<'a> {
             preflight_key: at.pre.map(|p| p.key.clone()),
             status: done.status,
             wrongly_allowed: at.cache_induced && verdict.allowed,
+            origin_failed: self.direct_status >= 500,
             unexpected_failure: !verdict.allowed && st.expect.cors_ok != Some(false),
             verdict,
             direct,
@@ -709,7 +698,7 @@ fn attribute<'a>(
     sent: &'a [Sent],
     done: &Done,
     verdict: &Verdict,
-    (direct, direct_status): (&Verdict, u16),
+    direct: &Verdict,
     reuse_forwarded: bool,
 ) -> Attribution<'a> {
     // The deciding exchange: the last preflight when it failed there, else the last
@@ -751,12 +740,7 @@ fn attribute<'a>(
                 .map(|(_, _, x)| x)
                 .find(|x| x.served_from_cache())
         });
-    // A response allowed from the cache while the origin alone fails with a server error
-    // (an `errors:` window, without CORS fields) is what a cache is for (RFC 9111 §4.2:
-    // a fresh response is reused; RFC 5861 §4 `stale-if-error`): the stored answer was
-    // the origin's own to an equal request, so it is not "wrongly allowed".
-    let outage = verdict.allowed && !direct.allowed && direct_status >= 500;
-    let differs = !outage && (verdict.allowed != direct.allowed || verdict.reason != direct.reason);
+    let differs = verdict.allowed != direct.allowed || verdict.reason != direct.reason;
     // A forwarded answer that cannot stand for the origin's own (the wire driver's
     // edge is unknown; the in-process one drops a field the origin needs, e.g.
     // CloudFront's `Origin`) and differs from it: the edge altered the request on the

@@ -62,6 +62,9 @@ pub struct StepReport {
     pub cache_induced: bool,
     /// Allowed only because of the cache (a security finding).
     pub wrongly_allowed: bool,
+    /// The no-cache counterfactual's answer was a server error (5xx): the origin was
+    /// failing, and the cache answered in its place.
+    pub origin_failed: bool,
     /// The step whose stored response was served, when cache-induced.
     pub poisoned_by: Option<usize>,
     /// What this step stored at its POP (`Ok(key)`) or why not (`Err(reason)`).

@@ -24,18 +24,47 @@ fn get(h: &[(&str, &str)]) -> Request {
     request("GET", Headers::from_pairs(h.iter().copied()))
 }
 
-/// Stores `r` for a plain GET at the epoch and says for how many whole seconds a plain GET
-/// is then answered from the cache (probing up to `limit` seconds).
+/// Stores `r` for a plain GET when it was sent (its `Date`, else the epoch: a response
+/// arriving later is that much older, RFC 9111 §4.2.3) and says for how many whole
+/// seconds a plain GET is then answered from the cache (probing up to `limit` seconds).
 fn fresh_secs(r: &Arc<Response>, limit: u64) -> u64 {
     let p = partition("http://a.example");
     let mut c = HttpCache::new();
-    assert!(c.store(SIM_EPOCH, &p, U, &get(&[]), r, 0));
+    let t0 = r
+        .headers
+        .get("date")
+        .and_then(crate::time::Timestamp::parse_http_date)
+        .unwrap_or(SIM_EPOCH);
+    assert!(c.store(t0, &p, U, &get(&[]), r, 0));
     (0..=limit)
-        .take_while(|s| {
-            c.lookup(SIM_EPOCH.plus_secs(*s), &p, U, &get(&[]))
-                .is_some()
-        })
+        .take_while(|s| c.lookup(t0.plus_secs(*s), &p, U, &get(&[])).is_some())
         .count() as u64
+}
+
+/// RFC 9111 §4.2.3: a response's age on arrival is the larger of its `Age` and `now` −
+/// `Date`; a copy that waited at an edge arrives old even without `Age`.
+#[test]
+fn a_response_arrives_as_old_as_its_date_says() {
+    let p = partition("http://a.example");
+    let mut c = HttpCache::new();
+    let r = resp(200, &[("date", DATE), ("cache-control", "max-age=100")]);
+    let sent = crate::time::Timestamp::parse_http_date(DATE).unwrap_or(SIM_EPOCH);
+    // arrives 40 s after its Date: fresh for 60 s more
+    assert!(c.store(sent.plus_secs(40), &p, U, &get(&[]), &r, 0));
+    assert!(c.lookup(sent.plus_secs(99), &p, U, &get(&[])).is_some());
+    assert!(c.lookup(sent.plus_secs(100), &p, U, &get(&[])).is_none());
+    // an Age larger than that counts instead
+    let r = resp(
+        200,
+        &[
+            ("date", DATE),
+            ("age", "70"),
+            ("cache-control", "max-age=100"),
+        ],
+    );
+    assert!(c.store(sent.plus_secs(40), &p, U, &get(&[]), &r, 0));
+    assert!(c.lookup(sent.plus_secs(69), &p, U, &get(&[])).is_some());
+    assert!(c.lookup(sent.plus_secs(70), &p, U, &get(&[])).is_none());
 }
 
 /// RFC 9111 §4.2.1: without `max-age`, the lifetime is `Expires` minus `Date`; an

@@ -4,6 +4,7 @@
 mod fetch;
 mod quick;
 mod raw;
+pub mod url;
 pub mod write;
 
 pub use fetch::fill_fetch;
@@ -1218,7 +1219,7 @@ impl Validator<'_> {
             }
             let url = url.trim();
             let (st_scheme, st_host, target) = if let Some((sch, rest)) = url.split_once("://") {
-                let (h, t) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                let (h, t) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
                 if (sch != "http" && sch != "https") || h.is_empty() {
                     return Err(self.err_at(
                         s.fetch.at,
@@ -1228,10 +1229,10 @@ impl Validator<'_> {
                 (
                     sch.to_string(),
                     h.to_ascii_lowercase(),
-                    if t.is_empty() {
-                        "/".to_string()
-                    } else {
+                    if t.starts_with('/') {
                         t.to_string()
+                    } else {
+                        format!("/{t}")
                     },
                 )
             } else if url.starts_with('/') {
@@ -1248,6 +1249,9 @@ impl Validator<'_> {
                     "the path contains whitespace; percent-encode it",
                 ));
             }
+            // as the browser's URL parser sends it: dot segments resolved, the fragment
+            // dropped, the bytes the URL Standard escapes escaped
+            let target = url::normalize_target(&target);
             let credentials = match &s.credentials {
                 None => Credentials::SameOrigin,
                 Some(c) => pick_at(

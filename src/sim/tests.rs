@@ -551,10 +551,11 @@ steps:
 }
 
 /// A response served from the cache while the origin alone fails with a 5xx (an
-/// `errors:` window without CORS fields) is caching doing its job, not a response
-/// "wrongly allowed" (nor is a fresh hit during the outage).
+/// `errors:` window without CORS fields) is, by PRODUCT.md's definition, allowed only
+/// because of the cache; its fix says the origin failed and the stored answer is its own
+/// (not a keying problem).
 #[test]
-fn a_cache_answer_during_an_origin_outage_is_not_a_finding() {
+fn a_cache_answer_during_an_origin_outage_is_flagged_with_the_outage_fix() {
     let t = run("origin:
   cors: { allow_origins: [https://a.example] }
   routes:
@@ -568,9 +569,17 @@ steps:
   - { at: 10s, client: a, fetch: GET /x }
   - { at: 12s, client: a, fetch: GET /x }
 ");
-    for s in &t.steps {
-        assert!(s.verdict.allowed, "{s:?}");
-        assert!(!s.cache_induced && !s.wrongly_allowed, "{s:?}");
+    assert!(!t.steps[0].wrongly_allowed && t.steps[0].fix.is_none());
+    for s in &t.steps[1..] {
+        assert!(
+            s.verdict.allowed && s.wrongly_allowed && s.origin_failed,
+            "{s:?}"
+        );
+        let fix = s.fix.as_deref().unwrap_or_default();
+        assert!(
+            fix.starts_with("the origin alone fails here") && !fix.contains("key on Origin"),
+            "{fix}"
+        );
     }
     assert_eq!(t.steps[1].cache, Outcome::Hit);
     assert_eq!(t.steps[2].cache, Outcome::Stale);
