@@ -11,8 +11,7 @@ use std::fmt::Write as _;
 /// The C0 control percent-encode set plus the query set's space, `"`, `#`, `<`, `>`;
 /// `'` for a special scheme's query; the path set's `?`, `` ` ``, `{`, `}`.
 fn encoded(b: u8, path: bool) -> bool {
-    b < 0x20
-        || b >= 0x7f
+    !(0x20..0x7f).contains(&b)
         || matches!(b, b' ' | b'"' | b'#' | b'<' | b'>')
         || (!path && b == b'\'')
         || (path && matches!(b, b'?' | b'`' | b'{' | b'}'))
