@@ -22,6 +22,7 @@ mod preflight;
 pub mod run;
 mod safelist;
 mod site;
+pub mod url;
 
 use check::Failure;
 
@@ -620,7 +621,7 @@ impl Browser {
             method: method.to_string(),
             scheme: f.scheme.clone(),
             host: f.host.clone(),
-            target: f.target.clone(),
+            target: url::sent(&f.target).to_string(),
             headers,
         }
     }
@@ -712,7 +713,7 @@ impl Browser {
             method: "OPTIONS".to_string(),
             scheme: f.scheme.clone(),
             host: f.host.clone(),
-            target: f.target.clone(),
+            target: url::sent(&f.target).to_string(),
             headers,
         }
     }

@@ -242,7 +242,8 @@ impl Run {
         if cached {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
-            match inst.http.consult(now, &part, &url, &request) {
+            let url = super::url::sent(&url);
+            match inst.http.consult(now, &part, url, &request) {
                 http_cache::Lookup::Fresh(s) => {
                     self.actual = Some(request);
                     return self.judge_actual(inst, now, &s.response, Some(s.stored_by));
@@ -334,7 +335,8 @@ impl Run {
         if let Some(req) = self.actual.as_ref().filter(|_| inst.http_cache_enabled) {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
-            inst.http.store(now, &part, &url, req, resp, self.tag);
+            inst.http
+                .store(now, &part, super::url::sent(&url), req, resp, self.tag);
         }
         // (the jar stores nothing from a response without `Set-Cookie`: that is tested
         // first, being cheaper than the credentials flag)

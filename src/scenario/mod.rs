@@ -4,7 +4,6 @@
 mod fetch;
 mod quick;
 mod raw;
-pub mod url;
 pub mod write;
 
 pub use fetch::fill_fetch;
@@ -1251,7 +1250,7 @@ impl Validator<'_> {
             }
             // as the browser's URL parser sends it: dot segments resolved, the fragment
             // dropped, the bytes the URL Standard escapes escaped
-            let target = url::normalize_target(&target);
+            let target = crate::browser::url::normalize_target(&target);
             let credentials = match &s.credentials {
                 None => Credentials::SameOrigin,
                 Some(c) => pick_at(

@@ -4,7 +4,8 @@
 //! `%2e`, `.%2E`, …) are resolved, and the bytes the standard's percent-encode sets name
 //! are percent-encoded. A scenario's `fetch:` goes through it, so two spellings of one
 //! URL reach the edge as the same request line, as they do from Chromium (measured:
-//! `tests/chromium/cases/proxy/y21`, `y22`, `y34`).
+//! `tests/chromium/cases/proxy/y21`, `y22`, `y34`). The scenario parser and the browser
+//! model use it.
 
 use std::fmt::Write as _;
 
@@ -42,9 +43,14 @@ fn double_dot(s: &str) -> bool {
     }
 }
 
-/// `target` (a path starting with `/`, maybe a query and a fragment) as sent.
+/// `target` (a path starting with `/`, maybe a query and a fragment) as the browser's
+/// URL parser leaves it: the fragment is kept (Chromium's CORS-preflight cache compares
+/// whole URLs, measured in `tests/chromium/cases/direct/z31`); [`sent`] drops it.
 pub fn normalize_target(target: &str) -> String {
-    let target = target.split_once('#').map_or(target, |(t, _)| t);
+    let (target, fragment) = match target.split_once('#') {
+        Some((t, f)) => (t, Some(f)),
+        None => (target, None),
+    };
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (target, None),
@@ -79,7 +85,24 @@ pub fn normalize_target(target: &str) -> String {
         sent.push('?');
         push_encoded(&mut sent, q, false);
     }
+    if let Some(f) = fragment {
+        sent.push('#');
+        // the fragment percent-encode set: C0 controls, space, `"`, `<`, `>`, `` ` ``
+        for &b in f.as_bytes() {
+            if !(0x20..0x7f).contains(&b) || matches!(b, b' ' | b'"' | b'<' | b'>' | b'`') {
+                let _ = write!(sent, "%{b:02X}");
+            } else {
+                sent.push(char::from(b));
+            }
+        }
+    }
     sent
+}
+
+/// The target as it goes on the wire and into HTTP caches' keys: without its fragment
+/// (RFC 9110 §4.2.5; Chromium's HTTP cache keys on the URL without it).
+pub fn sent(target: &str) -> &str {
+    target.split_once('#').map_or(target, |(t, _)| t)
 }
 
 #[cfg(test)]
@@ -102,9 +125,11 @@ mod tests {
         assert_eq!(n("/a//b"), "/a//b");
         assert_eq!(n("/a/...b/..."), "/a/...b/...");
         assert_eq!(n("/a\\b"), "/a/b");
-        // the fragment is never sent
-        assert_eq!(n("/y34/two#frag"), "/y34/two");
-        assert_eq!(n("/x?a=1#f?g"), "/x?a=1");
+        // the fragment is kept for the page's URL, never sent
+        assert_eq!(n("/y34/two#frag"), "/y34/two#frag");
+        assert_eq!(super::sent(&n("/y34/two#frag")), "/y34/two");
+        assert_eq!(super::sent(&n("/x?a=1#f?g <")), "/x?a=1");
+        assert_eq!(n("/x#a b"), "/x#a%20b");
         // the query: ' < > " encoded (special scheme), an existing escape kept, ? kept
         assert_eq!(n("/y22/data?q='a'<b>"), "/y22/data?q=%27a%27%3Cb%3E");
         assert_eq!(n("/q?x=%27&y=?z"), "/q?x=%27&y=?z");
