@@ -212,7 +212,14 @@ pub(crate) fn load(path: &Path, profile: Option<&str>) -> Result<Scenario, Input
         .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| InputError::at(&name, 0, 0, format!("not UTF-8 text: {e}")))?;
-    scenario::parse_with(&name, &text, profile, Some(&import_config::scenario_import))
+    let sc = scenario::parse_with(&name, &text, profile, Some(&import_config::scenario_import))?;
+    // A `traffic:` block is checked whichever command reads the file, so that every
+    // command accepts and refuses the same files (`fix` and `explore` use it; the others
+    // ignore it). Only a file with a top-level `traffic:` key is read again.
+    if text.starts_with("traffic:") || text.contains("\ntraffic:") {
+        varyedge::traffic::parse(&name, &text, &sc)?;
+    }
+    Ok(sc)
 }
 
 /// Reads HAR files, streaming each; the first bad one is reported (exit 2).

@@ -18,7 +18,7 @@ struct Doc {
 struct RawTraffic {
     window: Option<S<String>>,
     sessions_per_minute: Option<S<f64>>,
-    clients: S<Vec<S<RawClient>>>,
+    clients: Option<S<Vec<S<RawClient>>>>,
     session_steps: Option<S<RawSteps>>,
     think: Option<S<String>>,
     pops: Option<S<Vec<f64>>>,
@@ -59,7 +59,15 @@ pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Option<TrafficMode
     let Some(t) = doc.traffic else {
         return Ok(None);
     };
+    let at = t.referenced;
     let t = t.value;
+    let Some(listed) = t.clients.as_ref().filter(|c| !c.value.is_empty()) else {
+        return Err(err(
+            file,
+            t.clients.as_ref().map_or(&at, |c| &c.referenced),
+            "`traffic:` needs `clients:`, a list of `{ client: NAME, rate: N }` (or `share:`) naming the scenario's clients whose sessions make the traffic (docs/traffic.md)",
+        ));
+    };
     let window_ms = match &t.window {
         Some(w) => duration(file, w, "window")?,
         None => 600_000,
@@ -75,7 +83,7 @@ pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Option<TrafficMode
     }
     let total = t.sessions_per_minute.as_ref();
     let mut clients = Vec::new();
-    for c in &t.clients.value {
+    for c in &listed.value {
         let c = &c.value;
         let idx = sc
             .clients
@@ -126,7 +134,7 @@ pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Option<TrafficMode
     if clients.is_empty() {
         return Err(err(
             file,
-            &t.clients.referenced,
+            &listed.referenced,
             "list at least one client with a `rate:` or `share:`",
         ));
     }

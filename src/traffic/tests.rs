@@ -111,3 +111,24 @@ fn rate_is_independent_of_any_step_cap() {
         a.requests.failing
     );
 }
+
+#[test]
+fn a_traffic_block_without_clients_names_what_it_needs() {
+    let path = format!(
+        "{}/scenarios/01-reflect-without-vary.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let base = std::fs::read_to_string(path).unwrap();
+    let sc = scenario::parse("t.yaml", &base).unwrap();
+    for block in ["traffic: {}\n", "traffic:\n  window: 10m\n  clients: []\n"] {
+        let text = base.clone() + block;
+        let e = parse("t.yaml", &text, &sc).unwrap_err().to_string();
+        assert!(e.contains("`traffic:` needs `clients:`"), "{e}");
+        let line = base.lines().count() + 1;
+        assert!(
+            e.starts_with(&format!("t.yaml:{line}:"))
+                || e.starts_with(&format!("t.yaml:{}:", line + 2)),
+            "{e}"
+        );
+    }
+}
