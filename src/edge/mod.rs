@@ -1016,7 +1016,10 @@ pub fn lookup_stored(
     // RFC 9111 §5.2.1.1: max-age=N "the client prefers a response whose age is less
     // than or equal to the specified number of seconds"; §5.2.1.3 min-fresh=N: "fresh
     // for at least the specified number of seconds".
-    let too_old = rcc.max_age.is_some_and(|m| age > m as i64 * 1000);
+    // `max-age=0` is how a browser asks for validation (Chromium sends it with a page's
+    // conditional request, Squid's refresh check always forwards it): a stored response
+    // is never accepted as 0 s old, though the simulator's clock can make it exactly that.
+    let too_old = rcc.max_age.is_some_and(|m| m == 0 || age > m as i64 * 1000);
     let min_fresh = rcc.min_fresh.map_or(0, |m| m as i64 * 1000);
     if ttl > min_fresh && !too_old {
         return Lookup::Hit(served);

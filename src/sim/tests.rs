@@ -622,3 +622,31 @@ steps:
     assert!(!s[2].verdict.allowed && !s[2].cache_induced, "{:?}", s[2]);
     assert_eq!(t.summary.cache_induced, 0);
 }
+
+/// A request `Cache-Control: max-age=0` is never answered from storage as it is, even at
+/// the simulated instant the entry was stored (age exactly 0): it is how browsers ask for
+/// validation. An edge that ignores request directives still answers it.
+#[test]
+fn request_max_age_0_is_never_served_as_it_is() {
+    for (profile, served) in [("rfc9111", false), ("squid", false), ("varnish", true)] {
+        let t = run(&format!(
+            "origin:
+  routes: [ {{ path: /x, cache_control: \"public, max-age=60\", cors: false }} ]
+edge: {{ profile: {profile} }}
+clients:
+  - {{ name: curl, browser: none }}
+steps:
+  - {{ client: curl, fetch: GET /x }}
+  - {{ client: curl, fetch: GET /x, headers: {{ cache-control: max-age=0 }} }}
+  - {{ client: curl, fetch: GET /x, headers: {{ cache-control: max-age=5 }} }}
+"
+        ));
+        assert_eq!(
+            t.steps[1].cache.from_cache(),
+            served,
+            "{profile}: {:?}",
+            t.steps[1].cache
+        );
+        assert!(t.steps[2].cache.from_cache(), "{profile}");
+    }
+}
