@@ -609,3 +609,40 @@ fn the_quick_cache_induced_answer_is_the_replays() {
     }
     assert!(seen[0] > 10 && seen[1] > 10, "{seen:?}");
 }
+
+/// `origin-not-forwarded` when Origin reaches the origin but the preflight's own fields do
+/// not: the title, evidence and fix name `Access-Control-Request-*`, not Origin.
+#[test]
+fn origin_not_forwarded_names_the_preflight_fields_when_only_they_are_missing() {
+    let text = variant(&[(
+        "profile: varnish",
+        "profile: rfc9111\n  forward_headers: [origin]",
+    )]);
+    let f = lint(&text);
+    let Some(x) = f.iter().find(|x| x.id == "origin-not-forwarded") else {
+        panic!("{:?}", ids(&f));
+    };
+    assert!(
+        x.title.contains("Access-Control-Request-Method"),
+        "{}",
+        x.title
+    );
+    assert!(
+        !x.evidence.contains("never sees `Origin`"),
+        "{}",
+        x.evidence
+    );
+    assert!(
+        x.fix.contains("access-control-request-headers"),
+        "{}",
+        x.fix
+    );
+    // with nothing of CORS forwarded it is about Origin
+    let text = variant(&[("profile: varnish", "profile: cloudfront")]);
+    let f = lint(&text);
+    let x = f.iter().find(|x| x.id == "origin-not-forwarded");
+    assert!(
+        x.is_some_and(|x| x.title == "The origin never sees the request's Origin"),
+        "{f:?}"
+    );
+}

@@ -456,7 +456,7 @@ fn origin_not_forwarded(ctx: &Ctx<'_>) -> Vec<Finding> {
     } else {
         "`Access-Control-Request-Method`/`-Headers`"
     };
-    vec![Finding::new(
+    let f = Finding::new(
         "origin-not-forwarded",
         Severity::High,
         format!(
@@ -466,7 +466,21 @@ fn origin_not_forwarded(ctx: &Ctx<'_>) -> Vec<Finding> {
             k.forward.describe()
         ),
         ctx.key(&["forward_headers", "key_headers", "profile", "edge"]),
-    )]
+    );
+    if actual {
+        return vec![f];
+    }
+    // Origin reaches the origin; the preflight's own fields do not
+    let mut f = f
+        .titled("The origin never sees the preflight's `Access-Control-Request-Method`/`-Headers`");
+    f.evidence = format!(
+        "edge `{}` forwards {} to the origin, which leaves out `Access-Control-Request-Method` and `Access-Control-Request-Headers`: the origin's OPTIONS handler cannot tell what a preflight asks for, so every preflighted fetch through this edge fails, not intermittently",
+        ctx.edge_name(),
+        k.forward.describe()
+    );
+    f.why = "The origin's OPTIONS handler cannot tell which method and headers the page asks for, so it answers without (or with the wrong) Access-Control-Allow-Methods/-Headers: every preflighted fetch through this edge fails.";
+    f.fix = "Forward Access-Control-Request-Method and Access-Control-Request-Headers to the origin (`forward_headers: [origin, access-control-request-method, access-control-request-headers]`; CloudFront: an origin request policy such as CORS-CustomOrigin or AllViewer, or these headers in the cache policy).";
+    vec![f]
 }
 
 fn preflight_never_stored(p: &CorsPolicy) -> bool {
