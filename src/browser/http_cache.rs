@@ -146,10 +146,10 @@ fn directives(resp: &Response) -> Directives {
             } else if m.eq_ignore_ascii_case("must-revalidate") {
                 d.must_revalidate = true;
             } else if !max_age_seen
-                && m.len() > 8
                 && m.get(..8)
                     .is_some_and(|k| k.eq_ignore_ascii_case("max-age="))
             {
+                // (an empty `max-age=` is the first occurrence too: no lifetime)
                 max_age_seen = true;
                 let v = m.get(8..).unwrap_or_default();
                 if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
@@ -169,7 +169,8 @@ fn directives(resp: &Response) -> Directives {
 /// RFC 9111 §4.2.1: the freshness lifetime the browser gives `resp` (see the module
 /// notes for Chromium's reading).
 fn lifetime_secs(resp: &Response, d: &Directives) -> u64 {
-    if d.no_cache || d.no_store {
+    // (a `no-store` response is never stored, see [`HttpCache::store`])
+    if d.no_cache {
         return 0;
     }
     if let Some(ma) = d.max_age {
@@ -669,6 +670,8 @@ mod tests {
         assert!(!fresh_after(&mut c, cc("max-age=\"300\""), 1));
         assert!(!fresh_after(&mut c, cc("max-age=\"300\", max-age=300"), 1));
         assert!(fresh_after(&mut c, cc("max-age=0300"), 299));
+        assert!(!fresh_after(&mut c, cc("max-age=, max-age=300"), 1));
+        assert!(fresh_after(&mut c, cc("max-ages=1, max-age=300"), 1));
         // the Last-Modified heuristic: 200, 203, 206, not with must-revalidate
         let lm = |status: u16, extra: (&str, &str)| {
             resp(
