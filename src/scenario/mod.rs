@@ -1512,7 +1512,7 @@ impl Validator<'_> {
                     self.err(
                         &c.referenced,
                         format!(
-                            "expected hit, miss, stale, pass or collapsed, found {:?}",
+                            "expected hit, miss, stale, pass, collapsed or none, found {:?}",
                             c.value
                         ),
                     )
