@@ -401,3 +401,40 @@ fn questionable_expectations_and_empty_steps_are_refused() {
         "{e}"
     );
 }
+
+/// A header value is sent as written, quoted or not: `"TRUE"` stays `TRUE` (a Chromium
+/// case checks that `Access-Control-Allow-Credentials: TRUE` is refused), and a number
+/// keeps its spelling.
+#[test]
+fn header_values_are_kept_as_written() {
+    let t = probe("", "{}", ONE_STEP).replace(
+        "cache_control: \"max-age=60\"",
+        "headers: { x-a: \"TRUE\", x-b: TRUE, x-c: 1.50, x-d: 0x1F }",
+    );
+    let s = parse("s.yaml", &t).unwrap();
+    let OriginSpec::Model(m) = &s.origin else {
+        panic!("a modelled origin")
+    };
+    let h = &m.routes[0].headers;
+    assert_eq!(
+        [h.get("x-a"), h.get("x-b"), h.get("x-c"), h.get("x-d")],
+        [Some("TRUE"), Some("TRUE"), Some("1.50"), Some("0x1F")]
+    );
+    // while a boolean key reads YAML's spellings of one
+    parse(
+        "s.yaml",
+        &probe("", "{ shield: TRUE, collapse: False }", ONE_STEP),
+    )
+    .unwrap();
+}
+
+/// `expect: { status: 0 }` is what a page sees of an opaque redirect (Chromium case d47).
+#[test]
+fn an_expected_status_may_be_0() {
+    let t = probe(
+        "",
+        "{}",
+        "  - { client: a, fetch: GET /x, expect: { status: 0 } }\n",
+    );
+    assert_eq!(parse("s.yaml", &t).unwrap().steps[0].expect.status, Some(0));
+}

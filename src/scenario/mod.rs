@@ -806,7 +806,7 @@ impl Validator<'_> {
             None => None,
         };
         if let Some(v) = &c.vary_origin {
-            p.vary_origin = match v.value.0.as_str() {
+            p.vary_origin = match v.value.boolean() {
                 "true" | "always" => VaryOrigin::Always,
                 "false" | "never" => VaryOrigin::Never,
                 "when-origin" => VaryOrigin::WhenOrigin,
@@ -864,7 +864,7 @@ impl Validator<'_> {
         }
         let cors = match &r.cors {
             None => None,
-            Some(v) if v.value.0 == "false" || v.value.0 == "none" => Some(None),
+            Some(v) if v.value.boolean() == "false" || v.value.0 == "none" => Some(None),
             Some(v) => {
                 return Err(self.err(
                     &v.referenced,
@@ -1015,7 +1015,7 @@ impl Validator<'_> {
         }
         if let Some(c) = &e.collapse {
             // YAML spells the two plain modes as booleans; the ids `on`/`off` are accepted too.
-            k.collapse = match c.value.0.as_str() {
+            k.collapse = match c.value.boolean() {
                 "true" => Collapse::On,
                 "false" => Collapse::Off,
                 other => other.parse().map_err(|_| {
@@ -1529,7 +1529,8 @@ impl Validator<'_> {
             },
             status: match &e.status {
                 None => None,
-                Some(s) => Some(self.status(s, 100, 599, "an HTTP status")?),
+                // 0 is what a page sees of an opaque redirect or a failed fetch
+                Some(s) => Some(self.status(s, 0, 599, "an HTTP status")?),
             },
             served_by: match &e.served_by {
                 None => None,

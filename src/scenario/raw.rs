@@ -350,10 +350,22 @@ impl Section for RawExpect {
 
 /// A YAML scalar of any type, kept as written (`true`, `5`, `5s`, `when-origin`,
 /// `99999999999999999999`): numbers are not converted, so an error can quote the text
-/// the user wrote and a value too large for a number is told as too large. YAML 1.2's
-/// other spellings of the booleans (`True`, `FALSE`) read as `true` and `false`.
+/// the user wrote and a value too large for a number is told as too large. A key that
+/// takes a boolean reads YAML 1.2's spellings of one with [`Scalar::boolean`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Scalar(pub String);
+
+impl Scalar {
+    /// The text with YAML 1.2's boolean spellings (`True`, `FALSE`) written `true` and
+    /// `false`; any other text as it is.
+    pub(crate) fn boolean(&self) -> &str {
+        match self.0.as_str() {
+            "true" | "True" | "TRUE" => "true",
+            "false" | "False" | "FALSE" => "false",
+            other => other,
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -364,11 +376,7 @@ impl<'de> Deserialize<'de> for Scalar {
                 f.write_str("a single value (a string, number or boolean)")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar(match v {
-                    "True" | "TRUE" => "true".to_string(),
-                    "False" | "FALSE" => "false".to_string(),
-                    _ => v.to_string(),
-                }))
+                Ok(Scalar(v.to_string()))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
                 Ok(Scalar(v.to_string()))
@@ -400,7 +408,7 @@ impl Flag {
 impl<'de> Deserialize<'de> for Flag {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = Scalar::deserialize(d)?;
-        match s.0.as_str() {
+        match s.boolean() {
             "true" => Ok(Flag(true)),
             "false" => Ok(Flag(false)),
             other => Err(de::Error::custom(format!(
