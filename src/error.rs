@@ -29,7 +29,12 @@ impl InputError {
 }
 
 impl fmt::Display for InputError {
+    /// `file:line:col: message`; `file: message` when there is no position (a file that
+    /// cannot be read, a flag).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 && self.col == 0 {
+            return write!(f, "{}: {}", self.file, self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",

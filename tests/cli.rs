@@ -515,3 +515,67 @@ fn quiet_leaves_only_errors_and_the_result_line() {
         "{verbose}"
     );
 }
+
+/// The newcomer's probes (tests/data/scn-*): bad input exits 2 with nothing on standard
+/// output and one error at the place it was written, in words that say what was expected.
+#[test]
+fn probe_inputs_exit_2_at_the_right_place() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let file = |n: &str| data.join(n).to_str().unwrap().to_string();
+    let bad = |args: &[&str], want: &str| {
+        let o = run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}: no partial output");
+        assert!(err.contains(want), "{args:?}: {err:?} lacks {want:?}");
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    let huge = file("scn-huge.yaml");
+    bad(
+        &["replay", &huge],
+        &format!("{huge}:2:60: duration too large (at most 11574074d, about 31,700 years), found \"99999999999999999999\""),
+    );
+    let nonutf8 = file("scn-nonutf8.yaml");
+    bad(
+        &["replay", &nonutf8],
+        &format!("{nonutf8}:1:11: expected UTF-8 text"),
+    );
+    let upstream = file("scn-upstream.yaml");
+    bad(
+        &["replay", &upstream],
+        &format!("{upstream}:2:11: the origin is a real server (http://127.0.0.1:9)"),
+    );
+    // a file that cannot be read has no line or column
+    bad(&["replay", "nonexist.yaml"], "nonexist.yaml: cannot read: ");
+    let ok = file("scn-edge-cors-max-age.yaml");
+    bad(
+        &["replay", "--profile", "nope", &ok],
+        "varyedge: --profile: unknown profile \"nope\"; expected one of rfc9111,",
+    );
+    bad(
+        &["explore", "--cases", "0", &ok],
+        "--cases must be at least 1",
+    );
+    // and `edge_cors.max_age: 10m` is read as a duration
+    let o = run(&["replay", &ok]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn init_names_the_file_it_wrote_in_its_header() {
+    let d = tmpdir("init-name");
+    let f = d.join("init.yaml");
+    let o = run(&["init", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        text.contains(&format!("varyedge replay {}\n", f.display())),
+        "{text}"
+    );
+    assert!(!text.contains("scenario.yaml"), "{text}");
+}

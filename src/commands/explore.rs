@@ -10,6 +10,10 @@ use varyedge::explore::{self, Settings};
 use varyedge::report::{github, Explore, ExploreFormat, Render};
 
 pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
+    if a.cases == 0 {
+        eprintln!("varyedge: --cases must be at least 1 (the number of random sessions to try)");
+        return Ok(ExitStatus::BadInput);
+    }
     let files = match super::expand(&a.scenarios) {
         Ok(f) => f,
         Err(e) => {

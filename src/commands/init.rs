@@ -21,7 +21,13 @@ pub(crate) fn run(a: InitArgs) -> anyhow::Result<ExitStatus> {
             a.file.display()
         );
     }
-    emit(Some(&a.file), STARTER)?;
+    // The header's example command names the file actually written.
+    let text = STARTER.replacen(
+        "varyedge replay scenario.yaml",
+        &format!("varyedge replay {}", a.file.display()),
+        1,
+    );
+    emit(Some(&a.file), &text)?;
     eprintln!("wrote {0}; try: varyedge replay {0}", a.file.display());
     Ok(ExitStatus::Clean)
 }

@@ -210,8 +210,7 @@ pub(crate) fn load(path: &Path, profile: Option<&str>) -> Result<Scenario, Input
     let name = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| InputError::at(&name, 0, 0, format!("not UTF-8 text: {e}")))?;
+    let text = scenario::text_of(&name, bytes)?;
     let sc = scenario::parse_with(&name, &text, profile, Some(&import_config::scenario_import))?;
     // A `traffic:` block is checked whichever command reads the file, so that every
     // command accepts and refuses the same files (`fix` and `explore` use it; the others

@@ -4,6 +4,7 @@ use super::{emit, emit_with, expand, load};
 use crate::cli::ReplayArgs;
 use varyedge::error::ExitStatus;
 use varyedge::report::{Render, Replay, ReplayFormat};
+use varyedge::scenario::OriginSpec;
 use varyedge::sim;
 
 pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
@@ -15,12 +16,39 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
             return Ok(ExitStatus::BadInput);
         }
     };
+    if let Some(p) = a.profile.as_deref() {
+        if varyedge::profile::profile(p).is_none() {
+            eprintln!(
+                "varyedge: --profile: unknown profile {p:?}; expected one of {}",
+                varyedge::profile::PROFILE_NAMES.join(", ")
+            );
+            return Ok(ExitStatus::BadInput);
+        }
+    }
+    #[cfg(feature = "net")]
+    let in_process = a.target.is_none();
+    #[cfg(not(feature = "net"))]
+    let in_process = true;
     // Validate everything before running anything: bad input exits 2 with no report.
     let mut scenarios = Vec::new();
     let mut bad = false;
     for f in &files {
         match load(f, a.profile.as_deref()) {
-            Ok(s) => scenarios.push(s),
+            Ok(s) => {
+                if let (true, OriginSpec::Upstream(u)) = (in_process, &s.origin) {
+                    // A real server cannot be replayed in-process: said at its `upstream:`.
+                    let (line, col) = std::fs::read_to_string(f)
+                        .ok()
+                        .and_then(|t| varyedge::scenario::upstream_at(&t))
+                        .unwrap_or((1, 1));
+                    eprintln!(
+                        "{}:{line}:{col}: the origin is a real server ({u}); replay it over the wire with --target, or model it under `origin:`",
+                        f.display()
+                    );
+                    bad = true;
+                }
+                scenarios.push(s);
+            }
             Err(e) => {
                 eprintln!("{e}");
                 bad = true;
@@ -39,10 +67,6 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
             Err(status) => return Ok(status),
         }
     }
-    #[cfg(feature = "net")]
-    let in_process = a.target.is_none();
-    #[cfg(not(feature = "net"))]
-    let in_process = true;
     for s in scenarios.iter().filter(|_| in_process) {
         match sim::jobs::replay(s, a.jobs) {
             Ok(t) => traces.push(t),

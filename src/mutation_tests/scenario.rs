@@ -445,7 +445,8 @@ fn an_import_gives_the_profile_unless_profile_is_forced() {
     );
     let e = parse_with("dir/t.yaml", &text, Some("nosuch"), Some(&loader)).unwrap_err();
     assert!(
-        e.to_string().contains("<--profile>") && e.message.contains("nosuch"),
+        e.to_string()
+            .starts_with("varyedge: --profile: unknown profile \"nosuch\"; expected one of"),
         "{e}"
     );
     // without an import, a forced profile also wins over the scenario's own
@@ -483,7 +484,7 @@ fn a_wrong_shape_names_the_shape_expected() {
             CLIENTS,
             &format!("{STEPS}edge:\n  collapse: [a]\n"),
         ),
-        "a scalar (string, number or boolean)",
+        "a single value (a string, number or boolean)",
     );
     refused(
         &with(

@@ -164,3 +164,277 @@ fn an_imported_config_reports_yaml_errors_like_a_scenario() {
     let i = crate::import::parse_tree("cfg.yaml", "a: 1\n---\nb: 2\n").expect_err("two docs");
     assert_eq!(i.message, s.message);
 }
+
+/// A scenario with `origin_extra` under `origin:`, `edge` as the edge mapping and `steps`
+/// as the steps list (the newcomer probes, tests/data/scn-*).
+fn probe(origin_extra: &str, edge: &str, steps: &str) -> String {
+    format!(
+        "origin:\n  cors: {{ allow_origins: [https://a.example] }}\n{origin_extra}  routes:\n    - {{ path: /x, cache_control: \"max-age=60\" }}\nedge: {edge}\nclients:\n  - {{ name: a, origin: https://a.example }}\nsteps:\n{steps}"
+    )
+}
+
+const ONE_STEP: &str = "  - { client: a, fetch: GET /x }\n";
+
+#[test]
+fn edge_cors_max_age_takes_a_duration_as_origin_cors_does() {
+    let s = parse(
+        "s.yaml",
+        &probe(
+            "",
+            "{ edge_cors: { allow_origins: [https://a.example], max_age: 10m } }",
+            ONE_STEP,
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        s.edge.knobs.edge_cors.as_ref().and_then(|c| c.max_age),
+        Some(600)
+    );
+    let s = parse(
+        "s.yaml",
+        &probe(
+            "",
+            "{ edge_cors: { allow_origins: [https://a.example], max_age: 600 } }",
+            ONE_STEP,
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        s.edge.knobs.edge_cors.as_ref().and_then(|c| c.max_age),
+        Some(600)
+    );
+    let e = err(&probe(
+        "",
+        "{ edge_cors: { allow_origins: [x], max_age: 1.5s } }",
+        ONE_STEP,
+    ));
+    assert!(e.message.contains("whole seconds"), "{e}");
+}
+
+#[test]
+fn a_ttl_with_min_above_max_or_default_outside_is_refused_at_the_ttl() {
+    for (ttl, what) in [
+        (
+            "{ default: 1h, min: 2h, max: 1h }",
+            "min (2h) is above max (1h)",
+        ),
+        ("{ default: 3h, max: 2h }", "default (3h) is above max (2h)"),
+        ("{ default: 1m, min: 1h }", "default (1m) is below min (1h)"),
+    ] {
+        let e = err(&probe("", &format!("{{ ttl: {ttl} }}"), ONE_STEP));
+        assert_eq!((e.line, e.col), (5, 14), "{e}");
+        assert!(e.message.contains(what), "{e}");
+    }
+    parse(
+        "s.yaml",
+        &probe("", "{ ttl: { default: 1h, min: 1h, max: 1d } }", ONE_STEP),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_duration_too_large_says_so_and_quotes_what_was_written() {
+    for (t, found) in [
+        (
+            probe("  latency: 100000000d\n", "{}", ONE_STEP),
+            "\"100000000d\"",
+        ),
+        (
+            probe(
+                "",
+                "{}",
+                "  - { at: 99999999999999999999999h, client: a, fetch: GET /x }\n",
+            ),
+            "\"99999999999999999999999h\"",
+        ),
+        (
+            probe(
+                "",
+                "{}",
+                "  - { at: +18446744073709551615s, client: a, fetch: GET /x }\n",
+            ),
+            "\"+18446744073709551615s\"",
+        ),
+        (
+            probe("", "{}", ONE_STEP).replace(
+                "allow_origins: [https://a.example]",
+                "allow_origins: [https://a.example], max_age: 99999999999999999999",
+            ),
+            "\"99999999999999999999\"",
+        ),
+    ] {
+        let e = err(&t);
+        assert!(
+            e.message
+                .starts_with("duration too large (at most 11574074d"),
+            "{e}"
+        );
+        assert!(e.message.ends_with(found), "{e}");
+    }
+}
+
+#[test]
+fn numbers_out_of_range_name_the_range_and_non_numbers_say_what_is_expected() {
+    let e = err(&probe("", "{ pops: 100000000000 }", ONE_STEP));
+    assert_eq!(
+        e.message,
+        "pops must be a whole number between 1 and 1024, found \"100000000000\""
+    );
+    for v in ["1e400", ".nan"] {
+        let e = err(&probe(&format!("  latency: {v}\n"), "{}", ONE_STEP));
+        assert_eq!(
+            e.message,
+            format!("expected a duration such as 5s, 250ms, 10m, 1h30m or 1d, found {v:?}")
+        );
+    }
+}
+
+#[test]
+fn errors_point_at_the_right_place() {
+    // several errors: the first one written is reported (here a duration before a status)
+    let t = probe("", "{ pops: 0 }", ONE_STEP)
+        .replace(
+            "allow_origins: [https://a.example]",
+            "allow_origins: [https://a.example], max_age: 99999999999999999999",
+        )
+        .replace("cache_control: \"max-age=60\"", "status: 70000");
+    assert_eq!(err(&t).line, 2, "{}", err(&t));
+    // an empty required key is pointed at
+    let e = err(
+        "origin:\n  routes: [{ path: /x }]\nclients: ~\nsteps: [{ client: a, fetch: GET /x }]\n",
+    );
+    assert_eq!((e.line, e.col), (3, 1), "{e}");
+    assert!(e.message.starts_with("`clients:` is empty"), "{e}");
+    // a byte that is not UTF-8: its own line and column
+    let e = text_of("s.yaml", b"name: \"caf\xe9\"\nx: 1\n".to_vec()).unwrap_err();
+    assert_eq!((e.line, e.col), (1, 11), "{e}");
+    let e = text_of("s.yaml", b"a: 1\n\xc3\xa9\xff\n".to_vec()).unwrap_err();
+    assert_eq!((e.line, e.col), (2, 2), "{e}");
+    // a flag has no position
+    let e = parse_with_profile("s.yaml", &probe("", "{}", ONE_STEP), Some("nope")).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("varyedge: --profile: unknown profile \"nope\"; expected one of rfc9111"),
+        "{e}"
+    );
+    assert_eq!(
+        upstream_at("name: u\nupstream: http://127.0.0.1:9\n"),
+        Some((2, 11))
+    );
+    assert_eq!(
+        upstream_at("origin:\n  upstream: http://x\n"),
+        Some((2, 13))
+    );
+}
+
+#[test]
+fn messages_say_what_was_expected() {
+    let e = err(&probe("", "{}", ONE_STEP).replace(
+        "[https://a.example] }",
+        "[https://a.example], allow_credentials: \"yes please\" }",
+    ));
+    assert_eq!(e.message, "expected true or false, found \"yes please\"");
+    let e = err(&probe("", "{ collapse: maybe }", ONE_STEP));
+    assert_eq!(
+        e.message,
+        "expected true, on, false, off or naive, found \"maybe\""
+    );
+    for v in ["on", "off", "true", "false", "naive", "True"] {
+        parse(
+            "s.yaml",
+            &probe("", &format!("{{ collapse: {v} }}"), ONE_STEP),
+        )
+        .unwrap();
+    }
+    let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+    let e = err(&probe("", "{}", &format!("  - {deep}\n")));
+    assert!(
+        e.message
+            .starts_with("lists or mappings nested deeper than 255 levels; expected"),
+        "{e}"
+    );
+}
+
+#[test]
+fn questionable_expectations_and_empty_steps_are_refused() {
+    let e = err(&probe("", "{}", "  []\n"));
+    assert!(e.message.contains("expected at least one step"), "{e}");
+    let e = err(&probe(
+        "",
+        "{}",
+        "  - { client: a, fetch: GET /x, expect: { poisoned_by: 5 } }\n",
+    ));
+    assert_eq!(
+        e.message,
+        "poisoned_by names step 5, but the scenario has 1 step (0)"
+    );
+    let two = "  - { client: a, fetch: GET /x }\n  - { client: a, fetch: GET /x, expect: { poisoned_by: 1 } }\n";
+    let e = err(&probe("", "{}", two));
+    assert!(
+        e.message.contains("this is step 1") && e.message.ends_with("expected step 0"),
+        "{e}"
+    );
+    parse(
+        "s.yaml",
+        &probe("", "{}", &two.replace("poisoned_by: 1", "poisoned_by: 0")),
+    )
+    .unwrap();
+    for x in [
+        "{ cors: blocked, reason: ok }",
+        "{ cors: ok, reason: origin-mismatch }",
+    ] {
+        let e = err(&probe(
+            "",
+            "{}",
+            &format!("  - {{ client: a, fetch: GET /x, expect: {x} }}\n"),
+        ));
+        assert!(e.message.contains("contradicts"), "{e}");
+    }
+    let e = err(&probe(
+        "",
+        "{}",
+        "  - { at: 60s, client: a, fetch: GET /x }\n  - { at: 30s, client: a, fetch: GET /x }\n",
+    ));
+    assert!(
+        e.message
+            .starts_with("step time 30s is before the previous step (1m)"),
+        "{e}"
+    );
+}
+
+/// A header value is sent as written, quoted or not: `"TRUE"` stays `TRUE` (a Chromium
+/// case checks that `Access-Control-Allow-Credentials: TRUE` is refused), and a number
+/// keeps its spelling.
+#[test]
+fn header_values_are_kept_as_written() {
+    let t = probe("", "{}", ONE_STEP).replace(
+        "cache_control: \"max-age=60\"",
+        "headers: { x-a: \"TRUE\", x-b: TRUE, x-c: 1.50, x-d: 0x1F }",
+    );
+    let s = parse("s.yaml", &t).unwrap();
+    let OriginSpec::Model(m) = &s.origin else {
+        panic!("a modelled origin")
+    };
+    let h = &m.routes[0].headers;
+    assert_eq!(
+        [h.get("x-a"), h.get("x-b"), h.get("x-c"), h.get("x-d")],
+        [Some("TRUE"), Some("TRUE"), Some("1.50"), Some("0x1F")]
+    );
+    // while a boolean key reads YAML's spellings of one
+    parse(
+        "s.yaml",
+        &probe("", "{ shield: TRUE, collapse: False }", ONE_STEP),
+    )
+    .unwrap();
+}
+
+/// `expect: { status: 0 }` is what a page sees of an opaque redirect (Chromium case d47).
+#[test]
+fn an_expected_status_may_be_0() {
+    let t = probe(
+        "",
+        "{}",
+        "  - { client: a, fetch: GET /x, expect: { status: 0 } }\n",
+    );
+    assert_eq!(parse("s.yaml", &t).unwrap().steps[0].expect.status, Some(0));
+}

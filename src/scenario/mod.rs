@@ -15,7 +15,7 @@ use crate::fields::{is_token, Headers};
 use crate::origin::{AllowHeaders, AllowOrigins, CorsPolicy, OriginModel, Route, VaryOrigin};
 use crate::profile::{self, Collapse, Knobs, QueryKey, UnknownKnobValue};
 use crate::time::parse_duration_ms;
-use raw::{Mapping, Pos, RawCors, RawEdge, RawScenario, Scalar, StepIn, StrOrList, S};
+use raw::{Flag, Mapping, Pos, RawCors, RawEdge, RawScenario, Scalar, StepIn, StrOrList, S};
 use serde_saphyr::Location;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -250,6 +250,7 @@ fn read_scenario(
 ) -> Result<Scenario, InputError> {
     let v = Validator {
         file,
+        text,
         profile,
         loader,
     };
@@ -257,17 +258,17 @@ fn read_scenario(
         return v.scenario(raw, Some(steps));
     }
     let mut raw: RawScenario = read_yaml(file, text)?;
-    let steps = raw
-        .steps
-        .take()
-        .map(|l| l.value.into_iter().map(StepIn::from).collect());
+    let steps = raw.steps.take().map(|l| {
+        let at = Pos::from(&l.referenced);
+        (at, l.value.into_iter().map(StepIn::from).collect())
+    });
     v.scenario(raw, steps)
 }
 
 /// The document with its steps read by the quick reader and the rest by the YAML reader,
 /// when the quick reader takes the steps and the YAML reader agrees that the block it
 /// took is the top-level `steps:` (an empty list, where the key was); otherwise `None`.
-fn read_quick<'t>(file: &str, text: &'t str) -> Option<(RawScenario, Vec<StepIn<'t>>)> {
+fn read_quick<'t>(file: &str, text: &'t str) -> Option<(RawScenario, StepsIn<'t>)> {
     let quick::Quick {
         rest,
         key_line,
@@ -277,7 +278,52 @@ fn read_quick<'t>(file: &str, text: &'t str) -> Option<(RawScenario, Vec<StepIn<
     drop(rest); // a copy of the file: not kept while the steps are validated
     let mut raw = read.ok()?;
     let blank = raw.steps.take()?;
-    (blank.value.is_empty() && blank.referenced.line() == key_line).then_some((raw, steps))
+    let at = Pos::from(&blank.referenced);
+    (blank.value.is_empty() && blank.referenced.line() == key_line).then_some((raw, (at, steps)))
+}
+
+/// The text of a file read as `bytes` (named `file` in errors): UTF-8, or an error at
+/// the line and column of the first byte that is not.
+pub fn text_of(file: &str, bytes: Vec<u8>) -> Result<String, InputError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..valid];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
+        // the valid prefix is UTF-8: its characters since the line's start
+        let col = 1 + String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count() as u64;
+        InputError::at(
+            file,
+            line,
+            col,
+            format!(
+                "expected UTF-8 text, found the byte 0x{:02x}, which is not UTF-8 here",
+                e.as_bytes()[valid]
+            ),
+        )
+    })
+}
+
+/// Where the scenario `text` names a real server (`upstream:`, at the top level or under
+/// `origin:`): the line and column of its value, for an error that points at it.
+pub fn upstream_at(text: &str) -> Option<(u64, u64)> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        upstream: Option<S<String>>,
+        origin: Option<Origin>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Origin {
+        upstream: Option<S<String>>,
+    }
+    let doc: Doc = read_yaml("", text).ok()?;
+    let u = doc.upstream.or(doc.origin.and_then(|o| o.upstream))?;
+    Some((u.referenced.line(), u.referenced.column()))
 }
 
 /// Reads only the `edge:` block of a YAML document (a scenario, or what `varyedge import
@@ -289,6 +335,7 @@ pub fn parse_edge_block(file: &str, text: &str) -> Result<EdgeSpec, InputError> 
     };
     Validator {
         file,
+        text,
         profile: None,
         loader: None,
     }
@@ -313,6 +360,10 @@ pub(crate) fn read_yaml<T: serde::de::DeserializeOwned>(
 /// The most YAML nodes a scenario may have: a 50,000-step scenario (about ten nodes a
 /// step) fits with room to spare; a billion-laughs style file does not.
 pub const MAX_YAML_NODES: usize = 2_000_000;
+
+/// How deep the YAML reader lets lists and mappings nest (its `flow_nesting_limit` and
+/// `block_nesting_limit`, 255 by default).
+const MAX_NESTING: usize = 255;
 
 /// serde-saphyr's options with the node and event budgets sized for large scenarios.
 #[cfg(test)]
@@ -359,7 +410,23 @@ fn plain_message(msg: &str) -> String {
         return "expected a whole number in range (no sign, no fraction)".to_string();
     }
     if msg.starts_with("expected string scalar") {
-        return "expected a single value (a string), found a list or a mapping".to_string();
+        return "expected a single value (a string, number or boolean), found a list or a mapping"
+            .to_string();
+    }
+    if msg.starts_with("recursion limit exceeded") {
+        return format!(
+            "lists or mappings nested deeper than {MAX_NESTING} levels; expected the format's own nesting (a scenario needs fewer than ten levels)"
+        );
+    }
+    if msg.starts_with("invalid boolean") {
+        return "expected true or false".to_string();
+    }
+    if msg.starts_with("non-finite float") {
+        return "expected a finite number (not .nan, .inf or a number too large to hold)"
+            .to_string();
+    }
+    if msg.starts_with("cannot deserialize null into string") {
+        return "expected a value, found nothing (an empty value or null)".to_string();
     }
     if msg.starts_with("budget breached") {
         return format!(
@@ -379,8 +446,13 @@ fn strip_location(msg: &str) -> String {
     }
 }
 
+/// The `steps:` list: where it is written and its steps, from either reader.
+type StepsIn<'a> = (Pos, Vec<StepIn<'a>>);
+
 struct Validator<'a> {
     file: &'a str,
+    /// The whole file, to find a key whose value is empty (`clients: ~`).
+    text: &'a str,
     profile: Option<&'a str>,
     loader: Option<ImportLoader<'a>>,
 }
@@ -395,93 +467,134 @@ impl Validator<'_> {
     }
 
     /// `raw` without its `steps:`, which come apart in `steps` (read by either reader).
+    /// Each part is checked; when several are wrong, the one written first in the file
+    /// is reported (the reader stops at one error, so it should be the first one met).
     fn scenario(
         &self,
         raw: RawScenario,
-        steps: Option<Vec<StepIn<'_>>>,
+        steps: Option<StepsIn<'_>>,
     ) -> Result<Scenario, InputError> {
-        if let Some(v) = &raw.version {
-            if v.value != 1 {
-                return Err(self.err(
-                    &v.referenced,
-                    format!(
-                        "unsupported scenario version {}; this varyedge reads version 1",
-                        v.value
-                    ),
-                ));
-            }
-        }
+        let version = match &raw.version {
+            Some(v) if v.value.0 != "1" => Err(self.err(
+                &v.referenced,
+                format!(
+                    "unsupported scenario version {}; this varyedge reads version 1",
+                    v.value.0
+                ),
+            )),
+            _ => Ok(()),
+        };
         let host = match &raw.host {
             Some(h)
                 if h.value.is_empty()
                     || h.value.contains(['/', '?', '#', '@'])
                     || h.value.chars().any(|c| c.is_control() || c.is_whitespace()) =>
             {
-                return Err(self.err(
+                Err(self.err(
                     &h.referenced,
                     "expected a host name such as api.example.com",
                 ))
             }
-            Some(h) => h.value.to_ascii_lowercase(),
-            None => DEFAULT_HOST.to_string(),
+            Some(h) => Ok(h.value.to_ascii_lowercase()),
+            None => Ok(DEFAULT_HOST.to_string()),
         };
         let scheme = match &raw.scheme {
             Some(s) if s.value != "http" && s.value != "https" => {
-                return Err(self.err(&s.referenced, "expected `http` or `https`"))
+                Err(self.err(&s.referenced, "expected `http` or `https`"))
             }
-            Some(s) => s.value.clone(),
-            None => "https".to_string(),
+            Some(s) => Ok(s.value.clone()),
+            None => Ok("https".to_string()),
         };
         let origin = match (raw.upstream, raw.origin) {
-            (Some(u), None) => OriginSpec::Upstream(self.upstream_url(&u)?),
-            (Some(u), Some(_)) => {
-                return Err(self.err(
-                    &u.referenced,
-                    "give either `origin:` or `upstream:`, not both",
-                ))
-            }
-            (None, Some(o)) => self.origin(o)?,
+            (Some(u), None) => self.upstream_url(&u).map(OriginSpec::Upstream),
+            (Some(u), Some(_)) => Err(self.err(
+                &u.referenced,
+                "give either `origin:` or `upstream:`, not both",
+            )),
+            (None, Some(o)) => self.origin(o),
             (None, None) => {
-                return Err(InputError::at(
-                    self.file,
-                    1,
-                    1,
-                    "missing `origin:` (a modelled backend) or `upstream:` (a URL)",
-                ))
+                Err(self.missing("origin", "a modelled backend, or `upstream:` with a URL"))
             }
         };
         let edge = match raw.edge {
-            Some(e) => self.edge(e)?,
+            Some(e) => self.edge(e),
             None => {
                 let name = self.profile.unwrap_or("rfc9111");
-                let knobs = profile::profile(name).map(|p| p.knobs).ok_or_else(|| {
-                    InputError::at(
-                        "<--profile>",
-                        0,
-                        0,
-                        format!(
-                            "unknown profile {name:?}; expected one of: {}",
-                            profile::PROFILE_NAMES.join(", ")
-                        ),
-                    )
-                })?;
-                EdgeSpec {
-                    profile: name.to_string(),
-                    knobs,
-                }
+                profile::profile(name)
+                    .map(|p| EdgeSpec {
+                        profile: name.to_string(),
+                        knobs: p.knobs,
+                    })
+                    .ok_or_else(|| unknown_profile_flag(name))
             }
         };
-        let clients = self.clients(raw.clients, &edge.knobs)?;
-        let steps = self.steps(steps, &clients, &scheme, &host)?;
-        Ok(Scenario {
-            name: raw.name.map(|n| n.value).unwrap_or_else(|| stem(self.file)),
-            about: raw.about.unwrap_or_default(),
-            file: self.file.to_string(),
-            origin,
-            edge,
-            clients,
-            steps,
-        })
+        // The clients are checked even when the edge is wrong (then without the POP
+        // count), so that an earlier mistake among them is the one reported.
+        let lenient = Knobs {
+            pops: u32::MAX,
+            ..Knobs::rfc9111()
+        };
+        let knobs = edge.as_ref().map_or(&lenient, |e| &e.knobs);
+        let clients = self.clients(raw.clients, knobs);
+        let steps = match (&clients, &host, &scheme) {
+            (Ok(c), Ok(h), Ok(sc)) => Some(self.steps(steps, c, sc, h)),
+            _ => None,
+        };
+        let first = earliest(
+            [
+                version.err(),
+                host.as_ref().err().cloned(),
+                scheme.as_ref().err().cloned(),
+                origin.as_ref().err().cloned(),
+                edge.as_ref().err().cloned(),
+                clients.as_ref().err().cloned(),
+                steps.as_ref().and_then(|s| s.as_ref().err().cloned()),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+        match (origin, edge, clients, steps, first) {
+            (Ok(origin), Ok(edge), Ok(clients), Some(Ok(steps)), None) => Ok(Scenario {
+                name: raw.name.map(|n| n.value).unwrap_or_else(|| stem(self.file)),
+                about: raw.about.unwrap_or_default(),
+                file: self.file.to_string(),
+                origin,
+                edge,
+                clients,
+                steps,
+            }),
+            (.., Some(e)) => Err(e),
+            // (not reached: every part that failed gave an error above)
+            _ => Err(InputError::at(
+                self.file,
+                1,
+                1,
+                "the scenario could not be read",
+            )),
+        }
+    }
+
+    /// A required top-level `key:` that is absent or empty (`clients: ~`): the error
+    /// points at the key when it is written, at the file's start when it is not.
+    fn missing(&self, key: &str, what: &str) -> InputError {
+        let written = self
+            .text
+            .lines()
+            .position(|l| {
+                l.strip_prefix(key)
+                    .and_then(|r| r.trim_start_matches(' ').strip_prefix(':'))
+                    .is_some()
+            })
+            .map(|i| i as u64 + 1);
+        match written {
+            Some(line) => InputError::at(
+                self.file,
+                line,
+                1,
+                format!("`{key}:` is empty; expected {what}"),
+            ),
+            None => InputError::at(self.file, 1, 1, format!("missing `{key}:` ({what})")),
+        }
     }
 
     fn upstream_url(&self, u: &S<String>) -> Result<String, InputError> {
@@ -539,15 +652,30 @@ impl Validator<'_> {
     }
 
     fn duration(&self, s: &S<Scalar>) -> Result<u64, InputError> {
-        parse_duration_ms(&s.value.0).ok_or_else(|| {
-            self.err(
-                &s.referenced,
-                format!(
-                    "expected a duration such as 5s, 250ms, 10m, 1h30m or 1d, found {:?}",
-                    s.value.0
-                ),
-            )
-        })
+        duration_ms(&s.value.0).map_err(|m| self.err(&s.referenced, m))
+    }
+
+    /// A whole number written at `s`, from `lo` to `hi`; otherwise `expected` (which
+    /// names the range) and what was written.
+    fn whole(&self, s: &S<Scalar>, lo: u64, hi: u64, expected: &str) -> Result<u64, InputError> {
+        let t = s.value.0.trim();
+        t.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| t.parse::<u64>().ok())
+            .flatten()
+            .filter(|n| (lo..=hi).contains(n))
+            .ok_or_else(|| self.err(&s.referenced, format!("{expected}, found {t:?}")))
+    }
+
+    /// An HTTP status from `lo` to `hi`.
+    fn status(&self, s: &S<Scalar>, lo: u16, hi: u16, what: &str) -> Result<u16, InputError> {
+        let n = self.whole(
+            s,
+            u64::from(lo),
+            u64::from(hi),
+            &format!("expected {what} code between {lo} and {hi}"),
+        )?;
+        Ok(u16::try_from(n).unwrap_or(hi))
     }
 
     /// A header field value from the scenario: RFC 9110 §5.5 allows no CR, LF or NUL in
@@ -654,7 +782,7 @@ impl Validator<'_> {
         };
         let mut p = CorsPolicy {
             allow_origins,
-            allow_credentials: c.allow_credentials.unwrap_or(false),
+            allow_credentials: Flag::or(c.allow_credentials, false),
             ..CorsPolicy::default()
         };
         if let Some(m) = &c.allow_methods {
@@ -678,7 +806,7 @@ impl Validator<'_> {
             None => None,
         };
         if let Some(v) = &c.vary_origin {
-            p.vary_origin = match v.value.0.as_str() {
+            p.vary_origin = match v.value.boolean() {
                 "true" | "always" => VaryOrigin::Always,
                 "false" | "never" => VaryOrigin::Never,
                 "when-origin" => VaryOrigin::WhenOrigin,
@@ -690,19 +818,16 @@ impl Validator<'_> {
                 }
             };
         }
-        p.preflight_vary = c.preflight_vary.unwrap_or(false);
+        p.preflight_vary = Flag::or(c.preflight_vary, false);
         p.preflight_cache_control = self.field_value(
             c.preflight_cache_control.as_ref(),
             "preflight_cache_control",
         )?;
         if let Some(s) = &c.preflight_status {
-            if !(100..=599).contains(&s.value) {
-                return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599"));
-            }
-            p.preflight_status = s.value;
+            p.preflight_status = self.status(s, 100, 599, "an HTTP status")?;
         }
-        p.options_handler = c.options.unwrap_or(true);
-        p.allow_private_network = c.allow_private_network.unwrap_or(false);
+        p.options_handler = Flag::or(c.options, true);
+        p.allow_private_network = Flag::or(c.allow_private_network, false);
         p.preflight_headers = self.headers(c.preflight_headers.as_ref())?;
         Ok(p)
     }
@@ -716,10 +841,7 @@ impl Validator<'_> {
             ));
         }
         let status = match &r.status {
-            Some(s) if !(100..=599).contains(&s.value) => {
-                return Err(self.err(&s.referenced, "expected an HTTP status between 100 and 599"))
-            }
-            Some(s) => s.value,
+            Some(s) => self.status(s, 100, 599, "an HTTP status")?,
             None if r.redirect.is_some() => 302,
             None => 200,
         };
@@ -742,7 +864,7 @@ impl Validator<'_> {
         }
         let cors = match &r.cors {
             None => None,
-            Some(v) if v.value.0 == "false" || v.value.0 == "none" => Some(None),
+            Some(v) if v.value.boolean() == "false" || v.value.0 == "none" => Some(None),
             Some(v) => {
                 return Err(self.err(
                     &v.referenced,
@@ -762,8 +884,8 @@ impl Validator<'_> {
             headers,
             body: Arc::from(r.body.unwrap_or_default().into_bytes()),
             cors,
-            redirect_options: r.redirect_options.unwrap_or(false),
-            cors_on_304: r.cors_on_304.unwrap_or(true),
+            redirect_options: Flag::or(r.redirect_options, false),
+            cors_on_304: Flag::or(r.cors_on_304, true),
             errors,
         })
     }
@@ -774,12 +896,7 @@ impl Validator<'_> {
         e: S<raw::RawErrorWindow>,
     ) -> Result<crate::origin::ErrorWindow, InputError> {
         let e = e.value;
-        if !(400..=599).contains(&e.status.value) {
-            return Err(self.err(
-                &e.status.referenced,
-                "expected an error status between 400 and 599",
-            ));
-        }
+        let status = self.status(&e.status, 400, 599, "an error status")?;
         let from_ms = match &e.from {
             Some(f) => self.duration(f)?,
             None => 0,
@@ -795,14 +912,14 @@ impl Validator<'_> {
             None => None,
         };
         Ok(crate::origin::ErrorWindow {
-            status: e.status.value,
+            status,
             from_ms,
             until_ms,
             cache_control: e.cache_control,
-            cors: e.cors.unwrap_or(false),
+            cors: Flag::or(e.cors, false),
             body: Arc::from(
                 e.body
-                    .unwrap_or_else(|| format!("error {}\n", e.status.value))
+                    .unwrap_or_else(|| format!("error {status}\n"))
                     .into_bytes(),
             ),
         })
@@ -849,15 +966,7 @@ impl Validator<'_> {
             }
             (Some(p), _) => p.knobs,
             (None, _) if self.profile.is_some() => {
-                return Err(InputError::at(
-                    "<--profile>",
-                    0,
-                    0,
-                    format!(
-                        "unknown profile {name:?}; expected one of: {}",
-                        profile::PROFILE_NAMES.join(", ")
-                    ),
-                ));
+                return Err(unknown_profile_flag(&name));
             }
             (None, Some(p)) => {
                 return Err(self.err(
@@ -880,7 +989,7 @@ impl Validator<'_> {
                 .map(|s| s.to_ascii_lowercase())
                 .collect();
         }
-        if let Some(b) = e.cache_options {
+        if let Some(Flag(b)) = e.cache_options {
             k.cache_options = b;
         }
         if let Some(v) = &e.preflight_key {
@@ -900,52 +1009,40 @@ impl Validator<'_> {
             };
         }
         if let Some(m) = &e.max_variants {
-            if m.value == 0 {
-                return Err(self.err(&m.referenced, "max_variants must be at least 1"));
-            }
-            k.max_variants = Some(m.value as usize);
+            let hi = u64::try_from(usize::MAX).unwrap_or(u64::MAX);
+            let n = self.whole(m, 1, hi, "max_variants must be a whole number, at least 1")?;
+            k.max_variants = Some(usize::try_from(n).unwrap_or(usize::MAX));
         }
         if let Some(c) = &e.collapse {
             // YAML spells the two plain modes as booleans; the ids `on`/`off` are accepted too.
-            k.collapse = match c.value.0.as_str() {
+            k.collapse = match c.value.boolean() {
                 "true" => Collapse::On,
                 "false" => Collapse::Off,
                 other => other.parse().map_err(|_| {
                     self.err(
                         &c.referenced,
-                        format!("expected true, false or naive, found {other:?}"),
+                        format!("expected true, on, false, off or naive, found {other:?}"),
                     )
                 })?,
             };
         }
         if let Some(t) = &e.ttl {
-            let t = &t.value;
-            if let Some(d) = &t.default {
-                k.ttl.default = Some(self.duration_secs(d)?);
-            }
-            if let Some(m) = &t.min {
-                k.ttl.min = Some(self.duration_secs(m)?);
-            }
-            if let Some(m) = &t.max {
-                k.ttl.max = Some(self.duration_secs(m)?);
-            }
+            self.ttl(t, &mut k)?;
         }
         if let Some(p) = &e.pops {
-            if p.value == 0 || p.value > 1024 {
-                return Err(self.err(&p.referenced, "pops must be between 1 and 1024"));
-            }
-            k.pops = p.value;
+            let n = self.whole(p, 1, 1024, "pops must be a whole number between 1 and 1024")?;
+            k.pops = u32::try_from(n).unwrap_or(1024);
         }
-        if let Some(b) = e.shield {
+        if let Some(Flag(b)) = e.shield {
             k.shield = b;
         }
-        if let Some(b) = e.key_host {
+        if let Some(Flag(b)) = e.key_host {
             k.key_host = b;
         }
-        if let Some(b) = e.pass_cookie {
+        if let Some(Flag(b)) = e.pass_cookie {
             k.pass_cookie = b;
         }
-        if let Some(b) = e.pass_authorization {
+        if let Some(Flag(b)) = e.pass_authorization {
             k.pass_authorization = b;
         }
         if let Some(v) = &e.vary_star {
@@ -955,8 +1052,8 @@ impl Validator<'_> {
             k.vary_compare = knob(self, v)?;
         }
         self.forward_knobs(&e, &mut k)?;
-        self.edge_cors(&e, &mut k);
-        if let Some(b) = e.key_head_apart {
+        self.edge_cors(&e, &mut k)?;
+        if let Some(Flag(b)) = e.key_head_apart {
             k.key_head_apart = b;
         }
         Ok(EdgeSpec {
@@ -993,21 +1090,71 @@ impl Validator<'_> {
         })
     }
 
-    fn edge_cors(&self, e: &RawEdge, k: &mut Knobs) {
+    /// `ttl: { default, min, max }`: CloudFront refuses a policy with min above max, or a
+    /// default outside them, and so does the scenario (at the `ttl:` mapping).
+    fn ttl(&self, t: &S<Mapping<raw::RawTtl>>, k: &mut Knobs) -> Result<(), InputError> {
+        let secs = |v: &Option<S<Scalar>>| match v {
+            Some(d) => self.duration_secs(d).map(Some),
+            None => Ok(None),
+        };
+        let (default, min, max) = (
+            secs(&t.value.default)?,
+            secs(&t.value.min)?,
+            secs(&t.value.max)?,
+        );
+        let show = |s: u64| crate::time::human_duration(s.saturating_mul(1000));
+        let wrong = match (default, min, max) {
+            (_, Some(lo), Some(hi)) if lo > hi => Some(format!(
+                "ttl: min ({}) is above max ({})",
+                show(lo),
+                show(hi)
+            )),
+            (Some(d), Some(lo), _) if d < lo => Some(format!(
+                "ttl: default ({}) is below min ({})",
+                show(d),
+                show(lo)
+            )),
+            (Some(d), _, Some(hi)) if d > hi => Some(format!(
+                "ttl: default ({}) is above max ({})",
+                show(d),
+                show(hi)
+            )),
+            _ => None,
+        };
+        if let Some(w) = wrong {
+            return Err(self.err(
+                &t.referenced,
+                format!(
+                    "{w}; expected min <= default <= max (CloudFront refuses such a cache policy)"
+                ),
+            ));
+        }
+        k.ttl.default = default.or(k.ttl.default);
+        k.ttl.min = min.or(k.ttl.min);
+        k.ttl.max = max.or(k.ttl.max);
+        Ok(())
+    }
+
+    fn edge_cors(&self, e: &RawEdge, k: &mut Knobs) -> Result<(), InputError> {
         let Some(c) = &e.edge_cors else {
-            return;
+            return Ok(());
         };
         let c = &c.value;
+        let max_age = match &c.max_age {
+            Some(m) => Some(self.duration_secs(m)?),
+            None => None,
+        };
         let l = |v: &Option<S<StrOrList>>| v.as_ref().map(|x| self.list(x)).unwrap_or_default();
         k.edge_cors = Some(crate::edge::cors::EdgeCors {
             allow_origins: self.list(&c.allow_origins),
             allow_methods: l(&c.allow_methods),
             allow_headers: l(&c.allow_headers),
             expose_headers: l(&c.expose_headers),
-            allow_credentials: c.allow_credentials.unwrap_or(false),
-            max_age: c.max_age,
-            origin_override: c.origin_override.unwrap_or(false),
+            allow_credentials: Flag::or(c.allow_credentials, false),
+            max_age,
+            origin_override: Flag::or(c.origin_override, false),
         });
+        Ok(())
     }
 
     /// `forward_headers: all | key | [names]`, `forward_strip: [names]`,
@@ -1058,12 +1205,7 @@ impl Validator<'_> {
         knobs: &Knobs,
     ) -> Result<Vec<Client>, InputError> {
         let Some(list) = raw else {
-            return Err(InputError::at(
-                self.file,
-                1,
-                1,
-                "missing `clients:` (a list of { name, origin, browser })",
-            ));
+            return Err(self.missing("clients", "a list of { name, origin, browser }"));
         };
         let mut out: Vec<Client> = Vec::new();
         // Names seen so far (a set: a generated trace has thousands of clients).
@@ -1101,17 +1243,27 @@ impl Validator<'_> {
                 None => Mode::Cors,
                 Some(m) => pick(self, m, &[("cors", Mode::Cors), ("no-cors", Mode::NoCors)])?,
             };
-            if let Some(p) = &c.pop {
-                if p.value >= knobs.pops {
-                    return Err(self.err(
-                        &p.referenced,
-                        format!(
-                            "pop {} does not exist: the edge has {} POP(s), numbered from 0",
-                            p.value, knobs.pops
-                        ),
-                    ));
+            let pop = match &c.pop {
+                Some(p) => {
+                    let n = self.whole(
+                        p,
+                        0,
+                        u64::from(u32::MAX),
+                        "pop must be a POP's number (a whole number from 0)",
+                    )?;
+                    if n >= u64::from(knobs.pops) {
+                        return Err(self.err(
+                            &p.referenced,
+                            format!(
+                                "pop {n} does not exist: the edge has {} POP(s), numbered from 0",
+                                knobs.pops
+                            ),
+                        ));
+                    }
+                    Some(u32::try_from(n).unwrap_or(u32::MAX))
                 }
-            }
+                None => None,
+            };
             let user = c.user.map_or_else(|| c.name.value.clone(), |u| u.value);
             out.push(Client {
                 name: c.name.value,
@@ -1121,11 +1273,11 @@ impl Validator<'_> {
                 cookie: self
                     .field_value(c.cookie.as_ref(), "cookie")?
                     .unwrap_or_else(|| "session=1".to_string()),
-                pop: c.pop.map(|p| p.value),
-                private_network: c.private_network.unwrap_or(false),
+                pop,
+                private_network: Flag::or(c.private_network, false),
                 headers: self.headers(c.headers.as_ref())?,
                 user,
-                http_cache: c.http_cache.unwrap_or(false),
+                http_cache: Flag::or(c.http_cache, false),
             });
         }
         if out.is_empty() {
@@ -1139,19 +1291,21 @@ impl Validator<'_> {
 
     fn steps(
         &self,
-        raw: Option<Vec<StepIn<'_>>>,
+        raw: Option<StepsIn<'_>>,
         clients: &[Client],
         scheme: &str,
         host: &str,
     ) -> Result<Vec<Step>, InputError> {
-        let Some(list) = raw else {
-            return Err(InputError::at(
-                self.file,
-                1,
-                1,
-                "missing `steps:` (a list of { client, fetch })",
-            ));
+        let Some((list_at, list)) = raw else {
+            return Err(self.missing("steps", "a list of { client, fetch }"));
         };
+        if list.is_empty() {
+            return Err(self.err_at(
+                list_at,
+                "`steps:` is empty; expected at least one step ({ client, fetch })",
+            ));
+        }
+        let count = list.len();
         let mut out = Vec::new();
         let mut now = 0u64;
         // Client names are unique (checked above); a map keeps the lookup constant for
@@ -1161,7 +1315,7 @@ impl Validator<'_> {
         for (i, c) in clients.iter().enumerate() {
             by_name.entry(c.name.as_str()).or_insert(i);
         }
-        for s in list {
+        for (index, s) in list.into_iter().enumerate() {
             let line = s.line;
             if let Some(at) = &s.at {
                 let text = at.value.trim();
@@ -1169,10 +1323,30 @@ impl Validator<'_> {
                     Some(b) => (true, b),
                     None => (false, text),
                 };
-                let ms = parse_duration_ms(body).ok_or_else(|| self.err_at(at.at, format!("expected `+5s` (after the previous step) or `90s` (from the start), found {text:?}")))?;
+                let ms = duration_ms(body).map_err(|m| {
+                    let m = if m.starts_with("expected") {
+                        format!("expected `+5s` (after the previous step) or `90s` (from the start), found {text:?}")
+                    } else {
+                        m.replace(&format!("{body:?}"), &format!("{text:?}"))
+                    };
+                    self.err_at(at.at, m)
+                })?;
                 let t = if rel { now.saturating_add(ms) } else { ms };
+                if t > MAX_STEP_MS {
+                    return Err(self.err_at(
+                        at.at,
+                        format!("step time too large: {text} puts this step more than {MAX_DURATION} after the start"),
+                    ));
+                }
                 if t < now {
-                    return Err(self.err_at(at.at, format!("step time {text} is before the previous step ({}ms): steps run in file order", now)));
+                    return Err(self.err_at(
+                        at.at,
+                        format!(
+                            "step time {} is before the previous step ({}): steps run in file order; write `+DURATION` for a time after it",
+                            crate::time::human_duration(t),
+                            crate::time::human_duration(now)
+                        ),
+                    ));
                 }
                 now = t;
             }
@@ -1288,7 +1462,7 @@ impl Validator<'_> {
             };
             let expect = match s.expect {
                 None => Expect::default(),
-                Some(e) => self.expect(e.value.0)?,
+                Some(e) => self.expect(e.value.0, index, count)?,
             };
             out.push(Step {
                 at_ms: now,
@@ -1308,8 +1482,9 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    fn expect(&self, e: raw::RawExpect) -> Result<Expect, InputError> {
-        Ok(Expect {
+    /// The `expect:` of step `index` of `count`.
+    fn expect(&self, e: raw::RawExpect, index: usize, count: usize) -> Result<Expect, InputError> {
+        let x = Expect {
             cors_ok: match &e.cors {
                 None => None,
                 Some(c) => Some(pick(self, c, &[("ok", true), ("blocked", false)])?),
@@ -1337,25 +1512,159 @@ impl Validator<'_> {
                     self.err(
                         &c.referenced,
                         format!(
-                            "expected hit, miss, stale, pass or collapsed, found {:?}",
+                            "expected hit, miss, stale, pass, collapsed or none, found {:?}",
                             c.value
                         ),
                     )
                 })?),
             },
-            cache_induced: e.cache_induced,
+            cache_induced: e.cache_induced.map(|f| f.0),
             preflight: match &e.preflight {
                 None => None,
                 Some(p) => Some(pick(self, p, &PreflightUse::ALL.map(|u| (u.id(), u)))?),
             },
-            poisoned_by: e.poisoned_by.map(|p| p.value as usize),
-            status: e.status,
+            poisoned_by: match &e.poisoned_by {
+                None => None,
+                Some(p) => Some(self.poisoned_by(p, index, count)?),
+            },
+            status: match &e.status {
+                None => None,
+                // 0 is what a page sees of an opaque redirect or a failed fetch
+                Some(s) => Some(self.status(s, 0, 599, "an HTTP status")?),
+            },
             served_by: match &e.served_by {
                 None => None,
                 Some(c) => Some(pick(self, c, &ServedBy::ALL.map(|b| (b.id(), b)))?),
             },
-        })
+        };
+        // `reason: ok` is the verdict of an allowed fetch, every other reason a blocked one.
+        if let (Some(ok), Some(reason), Some(r)) = (x.cors_ok, x.reason, &e.reason) {
+            if ok != (reason == Reason::Ok) {
+                let cors = if ok { "ok" } else { "blocked" };
+                let expected = if ok {
+                    "reason: ok (or leave reason out)"
+                } else {
+                    "a reason that blocks, such as origin-mismatch"
+                };
+                return Err(self.err(
+                    &r.referenced,
+                    format!(
+                        "reason {} contradicts cors: {cors}; with cors: {cors}, expected {expected}",
+                        reason.id()
+                    ),
+                ));
+            }
+        }
+        Ok(x)
     }
+
+    /// `poisoned_by: N` on step `index` of `count`: a step before this one.
+    fn poisoned_by(&self, p: &S<Scalar>, index: usize, count: usize) -> Result<usize, InputError> {
+        let n = self.whole(
+            p,
+            0,
+            u64::MAX,
+            "poisoned_by is a step number (a whole number, steps counted from 0)",
+        )?;
+        let plural = if count == 1 { "step" } else { "steps" };
+        let range = match count {
+            1 => "(0)".to_string(),
+            _ => format!("(0 to {})", count - 1),
+        };
+        let n_steps = usize::try_from(n).unwrap_or(usize::MAX);
+        if n_steps >= count {
+            return Err(self.err(
+                &p.referenced,
+                format!(
+                    "poisoned_by names step {n}, but the scenario has {count} {plural} {range}"
+                ),
+            ));
+        }
+        if n_steps >= index {
+            let expected = match index {
+                0 => "step 0 has no earlier step, so leave poisoned_by out".to_string(),
+                1 => "expected step 0".to_string(),
+                _ => format!("expected one of steps 0 to {}", index - 1),
+            };
+            return Err(self.err(
+                &p.referenced,
+                format!(
+                    "poisoned_by names step {n}, but this is step {index}: a step is poisoned by an earlier one, whose stored answer it was served; {expected}"
+                ),
+            ));
+        }
+        Ok(n_steps)
+    }
+}
+
+/// The largest duration a scenario may give: 10^15 ms (crate::time's limit), about
+/// 31,700 years, written in days.
+const MAX_DURATION: &str = "11574074d";
+
+/// A duration as the scenario format writes it (`5s`, `1h30m`, `600`), in milliseconds;
+/// otherwise what was expected, quoting `text` as written: a well-formed duration over
+/// the limit is told as too large, not as malformed.
+fn duration_ms(text: &str) -> Result<u64, String> {
+    if let Some(ms) = parse_duration_ms(text) {
+        return Ok(ms);
+    }
+    if well_formed_duration(text) {
+        return Err(format!(
+            "duration too large (at most {MAX_DURATION}, about 31,700 years), found {text:?}"
+        ));
+    }
+    Err(format!(
+        "expected a duration such as 5s, 250ms, 10m, 1h30m or 1d, found {text:?}"
+    ))
+}
+
+/// Whether `text` has a duration's form (numbers, each with a unit from the largest
+/// down) whatever its size: the same text with every number made 0 is a duration.
+fn well_formed_duration(text: &str) -> bool {
+    let mut zeroed = String::with_capacity(text.len());
+    let mut rest = text.trim();
+    while let Some(i) = rest.find(|c: char| c.is_ascii_digit() || c == '.') {
+        zeroed.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let n = tail
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(tail.len());
+        if tail[..n].parse::<f64>().is_err() {
+            return false;
+        }
+        zeroed.push('0');
+        rest = &tail[n..];
+    }
+    zeroed.push_str(rest);
+    parse_duration_ms(&zeroed).is_some()
+}
+
+/// The latest time a step may have, in ms from the start: [`MAX_DURATION`].
+const MAX_STEP_MS: u64 = 11_574_074 * 86_400_000;
+
+/// The error written first in the file. One about the whole file (a missing key, at
+/// 1:1, or a flag, at no position) comes after every located one.
+fn earliest(errors: impl Iterator<Item = InputError>) -> Option<InputError> {
+    errors.min_by_key(|e| {
+        if e.line == 0 || e.message.starts_with("missing ") {
+            (u64::MAX, u64::MAX)
+        } else {
+            (e.line, e.col)
+        }
+    })
+}
+
+/// `--profile NAME` names no built-in profile.
+fn unknown_profile_flag(name: &str) -> InputError {
+    InputError::at(
+        "varyedge",
+        0,
+        0,
+        format!(
+            "--profile: unknown profile {name:?}; expected one of {}",
+            profile::PROFILE_NAMES.join(", ")
+        ),
+    )
 }
 
 fn pick<T: Copy>(v: &Validator<'_>, s: &S<String>, options: &[(&str, T)]) -> Result<T, InputError> {

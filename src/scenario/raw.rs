@@ -11,7 +11,7 @@ pub(crate) type S<T> = Spanned<T>;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawScenario {
-    pub version: Option<S<u32>>,
+    pub version: Option<S<Scalar>>,
     pub name: Option<S<String>>,
     pub about: Option<String>,
     pub host: Option<S<String>>,
@@ -42,17 +42,17 @@ pub(crate) struct RawCors {
     pub allow_origin_suffix: Option<S<String>>,
     pub allow_origin_prefix: Option<S<String>>,
     pub allow_origin_pattern: Option<S<String>>,
-    pub allow_credentials: Option<bool>,
+    pub allow_credentials: Option<Flag>,
     pub allow_methods: Option<S<StrOrList>>,
     pub allow_headers: Option<S<StrOrList>>,
     pub expose_headers: Option<S<StrOrList>>,
     pub max_age: Option<S<Scalar>>,
     pub vary_origin: Option<S<Scalar>>,
-    pub preflight_vary: Option<bool>,
+    pub preflight_vary: Option<Flag>,
     pub preflight_cache_control: Option<S<String>>,
-    pub preflight_status: Option<S<u16>>,
-    pub options: Option<bool>,
-    pub allow_private_network: Option<bool>,
+    pub preflight_status: Option<S<Scalar>>,
+    pub options: Option<Flag>,
+    pub allow_private_network: Option<Flag>,
     pub preflight_headers: Option<S<HeaderList>>,
 }
 
@@ -61,25 +61,25 @@ pub(crate) struct RawCors {
 pub(crate) struct RawRoute {
     pub path: S<String>,
     pub methods: Option<S<StrOrList>>,
-    pub status: Option<S<u16>>,
+    pub status: Option<S<Scalar>>,
     pub cache_control: Option<S<String>>,
     pub headers: Option<S<HeaderList>>,
     pub body: Option<String>,
     pub cors: Option<S<Scalar>>,
     pub redirect: Option<S<String>>,
-    pub redirect_options: Option<bool>,
-    pub cors_on_304: Option<bool>,
+    pub redirect_options: Option<Flag>,
+    pub cors_on_304: Option<Flag>,
     pub errors: Option<Vec<S<RawErrorWindow>>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawErrorWindow {
-    pub status: S<u16>,
+    pub status: S<Scalar>,
     pub from: Option<S<Scalar>>,
     pub until: Option<S<Scalar>>,
     pub cache_control: Option<String>,
-    pub cors: Option<bool>,
+    pub cors: Option<Flag>,
     pub body: Option<String>,
 }
 
@@ -89,25 +89,25 @@ pub(crate) struct RawEdge {
     pub profile: Option<S<String>>,
     pub vary: Option<S<String>>,
     pub key_headers: Option<S<StrOrList>>,
-    pub cache_options: Option<bool>,
+    pub cache_options: Option<Flag>,
     pub preflight_key: Option<S<String>>,
     pub query: Option<S<StrOrList>>,
-    pub max_variants: Option<S<u64>>,
+    pub max_variants: Option<S<Scalar>>,
     pub collapse: Option<S<Scalar>>,
     pub ttl: Option<S<Mapping<RawTtl>>>,
-    pub pops: Option<S<u32>>,
-    pub shield: Option<bool>,
-    pub key_host: Option<bool>,
-    pub pass_cookie: Option<bool>,
-    pub pass_authorization: Option<bool>,
+    pub pops: Option<S<Scalar>>,
+    pub shield: Option<Flag>,
+    pub key_host: Option<Flag>,
+    pub pass_cookie: Option<Flag>,
+    pub pass_authorization: Option<Flag>,
     pub vary_star: Option<S<String>>,
     pub vary_compare: Option<S<String>>,
     pub forward_headers: Option<S<StrOrList>>,
     pub forward_strip: Option<S<StrOrList>>,
     pub forward_add: Option<S<HeaderList>>,
-    pub edge_cors: Option<S<RawEdgeCors>>,
+    pub edge_cors: Option<S<Mapping<RawEdgeCors>>>,
     pub import: Option<S<String>>,
-    pub key_head_apart: Option<bool>,
+    pub key_head_apart: Option<Flag>,
 }
 
 /// A document read only for its `edge:` block (a scenario, or `import cdn-config`
@@ -124,9 +124,9 @@ pub(crate) struct RawEdgeCors {
     pub allow_methods: Option<S<StrOrList>>,
     pub allow_headers: Option<S<StrOrList>>,
     pub expose_headers: Option<S<StrOrList>>,
-    pub allow_credentials: Option<bool>,
-    pub max_age: Option<u64>,
-    pub origin_override: Option<bool>,
+    pub allow_credentials: Option<Flag>,
+    pub max_age: Option<S<Scalar>>,
+    pub origin_override: Option<Flag>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,11 +145,11 @@ pub(crate) struct RawClient {
     pub browser: Option<S<String>>,
     pub mode: Option<S<String>>,
     pub cookie: Option<S<String>>,
-    pub pop: Option<S<u32>>,
-    pub private_network: Option<bool>,
+    pub pop: Option<S<Scalar>>,
+    pub private_network: Option<Flag>,
     pub headers: Option<S<HeaderList>>,
     pub user: Option<S<String>>,
-    pub http_cache: Option<bool>,
+    pub http_cache: Option<Flag>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,10 +249,10 @@ pub(crate) struct RawExpect {
     pub cors: Option<S<String>>,
     pub reason: Option<S<String>>,
     pub cache: Option<S<String>>,
-    pub cache_induced: Option<bool>,
+    pub cache_induced: Option<Flag>,
     pub preflight: Option<S<String>>,
-    pub poisoned_by: Option<S<u64>>,
-    pub status: Option<u16>,
+    pub poisoned_by: Option<S<Scalar>>,
+    pub status: Option<S<Scalar>>,
     pub served_by: Option<S<String>>,
 }
 
@@ -339,14 +339,33 @@ impl Section for RawTtl {
     const EXPECTED: &'static str =
         "`ttl:` takes a mapping with keys default, min, max (durations), e.g. `ttl: { default: 1h }`";
 }
+impl Section for RawEdgeCors {
+    const EXPECTED: &'static str = "`edge_cors:` takes a mapping with keys allow_origins, \
+        allow_methods, allow_headers, expose_headers, allow_credentials, max_age, origin_override";
+}
 impl Section for RawExpect {
     const EXPECTED: &'static str = "`expect:` takes a mapping with keys cors, reason, cache, \
         cache_induced, preflight, poisoned_by, status, served_by";
 }
 
-/// A YAML scalar of any type, kept as text (`true`, `5`, `5s`, `when-origin`).
+/// A YAML scalar of any type, kept as written (`true`, `5`, `5s`, `when-origin`,
+/// `99999999999999999999`): numbers are not converted, so an error can quote the text
+/// the user wrote and a value too large for a number is told as too large. A key that
+/// takes a boolean reads YAML 1.2's spellings of one with [`Scalar::boolean`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Scalar(pub String);
+
+impl Scalar {
+    /// The text with YAML 1.2's boolean spellings (`True`, `FALSE`) written `true` and
+    /// `false`; any other text as it is.
+    pub(crate) fn boolean(&self) -> &str {
+        match self.0.as_str() {
+            "true" | "True" | "TRUE" => "true",
+            "false" | "False" | "FALSE" => "false",
+            other => other,
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -354,7 +373,7 @@ impl<'de> Deserialize<'de> for Scalar {
         impl Visitor<'_> for V {
             type Value = Scalar;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a scalar (string, number or boolean)")
+                f.write_str("a single value (a string, number or boolean)")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
                 Ok(Scalar(v.to_string()))
@@ -368,11 +387,34 @@ impl<'de> Deserialize<'de> for Scalar {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
                 Ok(Scalar(v.to_string()))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
-            }
         }
-        d.deserialize_any(V)
+        // `str`, not `any`: the reader hands over a plain scalar's text as written.
+        d.deserialize_str(V)
+    }
+}
+
+/// A boolean written `true` or `false`; anything else is an error that says so and
+/// quotes what was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Flag(pub bool);
+
+impl Flag {
+    /// The value, or `default` when the key is absent.
+    pub(crate) fn or(f: Option<Flag>, default: bool) -> bool {
+        f.map_or(default, |f| f.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Scalar::deserialize(d)?;
+        match s.boolean() {
+            "true" => Ok(Flag(true)),
+            "false" => Ok(Flag(false)),
+            other => Err(de::Error::custom(format!(
+                "expected true or false, found {other:?}"
+            ))),
+        }
     }
 }
 

@@ -193,7 +193,7 @@ fn origin_matchers_are_exclusive_and_patterns_checked() {
 #[test]
 fn route_error_windows_and_304_cors_parse_and_are_checked() {
     let route = |extra: &str| {
-        format!("origin:\n  routes:\n    - {{ path: /a{extra} }}\nclients: [{{ name: a, origin: https://a }}]\nsteps: []\n")
+        format!("origin:\n  routes:\n    - {{ path: /a{extra} }}\nclients: [{{ name: a, origin: https://a }}]\nsteps: [{{ client: a, fetch: GET /a }}]\n")
     };
     let s = parse(
         "t.yaml",
@@ -273,7 +273,7 @@ steps:
 
 #[test]
 fn redirect_routes_are_validated() {
-    let base = "clients: [{ name: a, origin: https://a }]\nsteps: []\norigin:\n  routes:\n";
+    let base = "clients: [{ name: a, origin: https://a }]\nsteps: [{ client: a, fetch: GET /a }]\norigin:\n  routes:\n";
     let e = err(&format!(
         "{base}    - {{ path: /a, redirect: elsewhere }}\n"
     ));

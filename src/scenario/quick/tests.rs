@@ -51,7 +51,7 @@ fn doc(steps: &str) -> String {
 /// reader's, and the scenarios (or errors) are equal.
 fn agree(text: &str) -> bool {
     let quick = read_quick("t.yaml", text);
-    if let Some((_, steps)) = &quick {
+    if let Some((_, (_, steps))) = &quick {
         let mine: Vec<Seen> = steps.iter().map(seen).collect();
         assert_eq!(Ok(mine), by_yaml(text), "{text}");
     }
