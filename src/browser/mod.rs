@@ -204,29 +204,23 @@ pub struct Fetch {
 /// tainting still "basic"), is fetched as a same-origin request: no CORS-preflight, no
 /// CORS check, and `Origin` only on a method other than GET and HEAD (Fetch §3.1).
 fn basic_tainting(f: &Fetch) -> bool {
-    if f.chain.fetch_site != headers::FetchSite::SameOrigin
-        || !f.chain.page_origin.is_empty()
-        || f.origin == "null"
-    {
+    if f.chain.fetch_site != headers::FetchSite::SameOrigin || !f.chain.page_origin.is_empty() {
         return false;
     }
-    // A cheap test first (most fetches a scenario makes are cross-origin): the origin's
-    // host must begin the URL's authority.
-    let Some(host) = f
-        .origin
-        .strip_prefix(f.scheme.as_str())
-        .and_then(|r| r.strip_prefix("://"))
-    else {
-        return false;
-    };
-    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
-    f.host.starts_with(host) && site::relation(&f.origin, &f.scheme, &f.host, &f.target).same_origin
+    // Most fetches a scenario makes are cross-origin: a length comparison settles them.
+    // An origin spelled as `scheme://host` of the URL is the same origin; only a URL
+    // whose authority names a port (perhaps the default one) needs the full comparison.
+    let (o, scheme, host) = (f.origin.as_bytes(), f.scheme.as_bytes(), f.host.as_bytes());
+    let plain = scheme.len() + 3 + host.len();
+    if o.len() == plain {
+        return o.starts_with(scheme)
+            && o.ends_with(host)
+            && o.get(scheme.len()..scheme.len() + 3) == Some(b"://");
+    }
+    // a default port written out on one side (`:80`, `:443`) is 3 or 4 bytes more
+    matches!(o.len().abs_diff(plain), 3 | 4)
+        && f.origin != "null"
+        && site::relation(&f.origin, &f.scheme, &f.host, &f.target).same_origin
 }
 
 /// The state a redirect chain carries from hop to hop.
@@ -671,13 +665,21 @@ impl Browser {
             "if-match",
             "if-range",
         ];
-        if !self.chrome() || !self.is_browser(f) {
+        // (in no-cors mode the page's conditional fields are dropped: nothing to do; the
+        // fields are the page's own, read directly: none of these names is forbidden)
+        if !self.chrome() || !self.is_browser(f) || f.mode == Mode::NoCors {
             return;
         }
         let (mut conditional, mut own) = (false, false);
-        for (n, _) in self.author_headers(f) {
-            conditional |= CONDITIONAL.iter().any(|c| n.eq_ignore_ascii_case(c));
-            own |= n.eq_ignore_ascii_case("cache-control");
+        for (n, _) in f.headers.iter() {
+            let n = n.as_bytes();
+            if n.len() > 3 && n[..3].eq_ignore_ascii_case(b"if-") {
+                conditional |= CONDITIONAL
+                    .iter()
+                    .any(|c| c.as_bytes().eq_ignore_ascii_case(n));
+            } else if n.eq_ignore_ascii_case(b"cache-control") {
+                own = true;
+            }
         }
         if conditional && !own {
             headers.append_static("cache-control", "max-age=0");

@@ -102,7 +102,11 @@ pub fn normalize_target(target: &str) -> String {
 /// The target as it goes on the wire and into HTTP caches' keys: without its fragment
 /// (RFC 9110 §4.2.5; Chromium's HTTP cache keys on the URL without it).
 pub fn sent(target: &str) -> &str {
-    target.split_once('#').map_or(target, |(t, _)| t)
+    // (a byte scan: `#` is ASCII, and targets are short)
+    match target.bytes().position(|b| b == b'#') {
+        Some(i) => target.get(..i).unwrap_or(target),
+        None => target,
+    }
 }
 
 #[cfg(test)]
