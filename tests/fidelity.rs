@@ -87,7 +87,11 @@ fn observe(s: &StepReport) -> Observed {
 fn wire(file: &Path, peer: Peer, cache: &Cache, origin: &Server) -> Trace {
     let text = std::fs::read_to_string(file).unwrap();
     let sc = scenario::parse(&file.display().to_string(), &text).unwrap();
-    let pause = if matches!(peer, Peer::Squid | Peer::Ats) { 50 } else { 0 };
+    let pause = if matches!(peer, Peer::Squid | Peer::Ats) {
+        50
+    } else {
+        0
+    };
     let opts = TargetOptions {
         direct: Some(origin.url.clone()),
         timeout: Duration::from_secs(10),
