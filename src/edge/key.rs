@@ -47,8 +47,12 @@ pub fn primary_key_into(knobs: &Knobs, req: &Request, k: &mut String) {
         }
     }
     // the whole query kept: path, `?` and query are the target itself (no scan for `?`)
-    if knobs.query == QueryKey::All {
+    if knobs.query == QueryKey::All && (knobs.key_empty_query || req.query() != Some("")) {
         k.push_str(&req.target);
+    } else if knobs.query == QueryKey::All {
+        // ATS proxy/hdrs/URL.cc url_CryptoHash_get_general hashes "?" and then the
+        // query whether there is one or not: `/p?` and `/p` are one key
+        k.push_str(req.path());
     } else {
         k.push_str(req.path());
     }
@@ -149,6 +153,20 @@ mod tests {
                 assert_eq!(primary_key(&k, &r), want, "{host} {target}");
             }
         }
+    }
+
+    /// ATS hashes `?` and the query whether there is one or not (proxy/hdrs/URL.cc
+    /// url_CryptoHash_get_general): `/p?` and `/p` share a key there, and only there.
+    #[test]
+    fn an_empty_query_is_its_own_key_except_at_ats() {
+        let k = Knobs::rfc9111();
+        let ats = crate::profile::profile("ats").unwrap().knobs;
+        let key = |k: &Knobs, t: &str| primary_key(k, &Request::fixture("GET", "a", t, &[]));
+        assert_ne!(key(&k, "/qs/3?"), key(&k, "/qs/3"));
+        assert_eq!(key(&ats, "/qs/3?"), key(&ats, "/qs/3"));
+        assert_eq!(key(&ats, "/qs/3?"), "GET https://a/qs/3");
+        assert_ne!(key(&ats, "/qs/3?x"), key(&ats, "/qs/3"));
+        assert_eq!(key(&ats, "/qs/3?x=1"), "GET https://a/qs/3?x=1");
     }
 }
 

@@ -143,6 +143,23 @@ knob_enum! {
 }
 
 knob_enum! {
+    /// How `Accept-Encoding` takes part in `Vary` matching. Caches that compress
+    /// themselves do not compare browsers' differing `Accept-Encoding` lists as they are,
+    /// so a `Vary: Accept-Encoding` entry stored for one engine is served to another.
+    pub enum VaryAcceptEncoding ("vary_accept_encoding") {
+        /// Compared like any other selecting field (`vary_compare`).
+        Exact = "exact", "Compared like any other selecting field";
+        /// Never compared: any two values match, absent included (Varnish with
+        /// `http_gzip_support` on, its default: cache_vary.c `vry_cmp`).
+        Ignore = "ignore", "Never compared: any two values match";
+        /// Rewritten before the lookup to `gzip` when the request accepts gzip (a
+        /// `gzip`, `x-gzip` or `*` member with q other than 0), removed otherwise (ATS
+        /// `proxy.config.http.normalize_ae` 1, its default).
+        Gzip = "gzip", "Rewritten to gzip when gzip is accepted, removed otherwise";
+    }
+}
+
+knob_enum! {
     /// What a cache does with a response carrying `Set-Cookie`. RFC 9111 lets a shared
     /// cache store it (nothing in §3 forbids it); a stored `Set-Cookie` replayed to other
     /// clients hands them someone else's session, so most caches refuse or strip it.
@@ -251,6 +268,8 @@ pub struct Knobs {
     pub vary_star: VaryStar,
     /// Selecting-header comparison.
     pub vary_compare: VaryCompare,
+    /// How `Accept-Encoding` takes part in `Vary` matching.
+    pub vary_accept_encoding: VaryAcceptEncoding,
     /// Vary names (lowercase) a response may carry and still be stored; any other name
     /// makes it uncacheable (Google Cloud CDN). `None` = no such rule.
     pub vary_allowlist: Option<Vec<String>>,
@@ -262,6 +281,12 @@ pub struct Knobs {
     pub edge_cors: Option<crate::edge::cors::EdgeCors>,
     /// `HEAD` keyed apart from `GET` (VCL `hash_data(req.method)`); by default they share.
     pub key_head_apart: bool,
+    /// A cacheable `HEAD` miss is fetched as `GET` and the whole response stored, so a
+    /// later `GET` is a hit (Varnish's fetch, nginx `proxy_cache_convert_head` on);
+    /// otherwise a `HEAD` answer stores nothing.
+    pub head_as_get: bool,
+    /// `/p?` (an empty query) is keyed apart from `/p`; ATS keys them as one URL.
+    pub key_empty_query: bool,
     /// Targeted cache-control fields the cache obeys instead of `Cache-Control`, first
     /// present and valid one wins (RFC 9213 §2.1), lowercase: `cdn-cache-control`,
     /// `cloudflare-cdn-cache-control`, `surrogate-control`. Empty: none.
@@ -273,6 +298,13 @@ pub struct Knobs {
     /// Heuristic freshness (RFC 9111 §4.2.2) as a percentage of the time since
     /// `Last-Modified`, for heuristically cacheable statuses without explicit freshness.
     pub heuristic_pct: Option<u64>,
+    /// A URL with a query string or `/cgi-bin/` gets a heuristic lifetime of 0: stored
+    /// (when it has `Last-Modified`) but stale at once (Squid's default `refresh_pattern
+    /// -i (/cgi-bin/|\?) 0 0% 0`).
+    pub heuristic_skips_query: bool,
+    /// The statuses `ttl.default` applies to; `None`: every status (Varnish gives its
+    /// `default_ttl` only to 200, 203, 204, 300, 301, 304, 404, 410 and 414).
+    pub default_ttl_statuses: Option<Vec<u16>>,
     /// A stale entry with a validator is revalidated with a conditional request
     /// (`If-None-Match` / `If-Modified-Since`, RFC 9111 §4.3.1) and a `304` freshens it
     /// (§4.3.4); otherwise it is refetched whole.
@@ -310,14 +342,19 @@ impl Knobs {
             pass_authorization: false,
             vary_star: VaryStar::NeverMatch,
             vary_compare: VaryCompare::Combine,
+            vary_accept_encoding: VaryAcceptEncoding::Exact,
             vary_allowlist: None,
             set_cookie: SetCookie::Store,
             forward: crate::edge::forward::Forward::all(),
             edge_cors: None,
             key_head_apart: false,
+            head_as_get: false,
+            key_empty_query: true,
             targeted: vec!["cdn-cache-control".into()],
             request_cache_control: true,
             heuristic_pct: Some(10),
+            heuristic_skips_query: false,
+            default_ttl_statuses: None,
             revalidate: true,
             invalidate_unsafe: true,
             stale_if_error: true,
@@ -390,7 +427,8 @@ mod tests {
         VaryStar,
         VaryCompare,
         Collapse,
-        SetCookie
+        SetCookie,
+        VaryAcceptEncoding
     );
 
     #[test]
@@ -401,6 +439,7 @@ mod tests {
         round_trip(VaryCompare::ALL);
         round_trip(Collapse::ALL);
         round_trip(SetCookie::ALL);
+        round_trip(VaryAcceptEncoding::ALL);
         assert_eq!(VaryMode::IgnoreOrigin.id(), "ignore-origin");
         assert_eq!(VaryStar::NeverMatch.id(), "never-match");
     }

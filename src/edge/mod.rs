@@ -372,6 +372,21 @@ fn value_pieces(compare: VaryCompare, req: &Headers, name: &str, f: &mut dyn FnM
     }
 }
 
+/// [`value_pieces`] under `spec`: `Accept-Encoding` gzip-normalised when the spec says
+/// so ([`vary::gzip_value`]).
+fn spec_pieces(
+    compare: VaryCompare,
+    spec: &VarySpec,
+    req: &Headers,
+    name: &str,
+    f: &mut dyn FnMut(&[u8]),
+) -> bool {
+    if spec.gzip_ae && name == "accept-encoding" {
+        return vary::gzip_value(req).map(|v| f(v.as_bytes())).is_some();
+    }
+    value_pieces(compare, req, name, f)
+}
+
 /// Whether [`crate::fields::split_list`] gives `line` back whole as its one member:
 /// not empty, no comma, no space or tab at either end.
 fn is_bare_member(line: &str) -> bool {
@@ -393,7 +408,9 @@ fn spec_hasher(spec: &VarySpec) -> hash::StreamHasher {
 fn selecting_stream(compare: VaryCompare, spec: &VarySpec, req: &Headers, out: &mut Vec<u8>) {
     out.clear();
     for n in &spec.names {
-        let present = value_pieces(compare, req, n, &mut |p: &[u8]| out.extend_from_slice(p));
+        let present = spec_pieces(compare, spec, req, n, &mut |p: &[u8]| {
+            out.extend_from_slice(p)
+        });
         out.push(if present { PRESENT } else { ABSENT });
     }
 }
@@ -424,10 +441,16 @@ thread_local! {
 }
 
 /// Whether `stored` equals `req`'s selecting value for `name`.
-fn same_value(compare: VaryCompare, req: &Headers, name: &str, stored: Option<&str>) -> bool {
+fn same_value(
+    compare: VaryCompare,
+    spec: &VarySpec,
+    req: &Headers,
+    name: &str,
+    stored: Option<&str>,
+) -> bool {
     let mut rest = stored.map(str::as_bytes);
     let mut ok = true;
-    let present = value_pieces(compare, req, name, &mut |p: &[u8]| match rest {
+    let present = spec_pieces(compare, spec, req, name, &mut |p: &[u8]| match rest {
         Some(r) if ok && r.starts_with(p) => rest = Some(&r[p.len()..]),
         _ => ok = false,
     });
@@ -447,7 +470,7 @@ fn same_values(compare: VaryCompare, v: &Variant, req: &Headers) -> bool {
             .names
             .iter()
             .zip(&v.values)
-            .all(|(n, s)| same_value(compare, req, n, s.as_deref()))
+            .all(|(n, s)| same_value(compare, &v.spec, req, n, s.as_deref()))
 }
 
 impl Many {
@@ -915,6 +938,17 @@ impl Cache {
         fetched_at: Timestamp,
         tag: Tag,
     ) -> StoreResult {
+        // a HEAD miss was fetched as GET (`ForwardPlan::as_get`): its answer is a GET's
+        let as_get;
+        let req = if self.knobs.head_as_get && req.method == "HEAD" {
+            as_get = Request {
+                method: "GET".into(),
+                ..req.clone()
+            };
+            &as_get
+        } else {
+            req
+        };
         let made = make_keyed_variant(&self.knobs, req, &key, resp.clone(), fetched_at, tag);
         if self.knobs.collapse != Collapse::Off && fetched_at > started_at {
             self.inflight.insert(

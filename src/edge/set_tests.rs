@@ -231,6 +231,7 @@ fn a_spec_entry_debugs_without_its_hasher() {
         hashed: spec_hasher(&VarySpec {
             names: Box::from([crate::fields::Text::from("origin")]),
             star: false,
+            gzip_ae: false,
         }),
     };
     assert_eq!(format!("{spec:?}"), "SpecAt { at: 3, .. }");
@@ -673,4 +674,101 @@ fn a_bare_member_is_what_splitting_gives_back_whole() {
             "{a:?} {b:?}"
         );
     }
+}
+
+const CHROME_AE: &str = "gzip, deflate, br, zstd";
+const SAFARI_AE: &str = "gzip, deflate, br";
+
+/// A set of `n` `Vary: Accept-Encoding, Origin` variants (one per Origin, stored with
+/// Chrome's list), looked up with Safari's list, with none, with `br` only and with
+/// gzip refused — through the set's one-variant, small-list and indexed paths alike.
+fn accept_encoding_lookups(knobs: &Knobs, n: usize) -> Vec<[bool; 4]> {
+    let origin = |i: usize| format!("https://o{i}");
+    let mut set = VariantSet::default();
+    for i in 0..n {
+        let r = req(&[("origin", &origin(i)), ("accept-encoding", CHROME_AE)]);
+        let v = make_variant(
+            knobs,
+            &r,
+            resp(&[("vary", "Accept-Encoding, Origin")]),
+            SIM_EPOCH,
+            i as Tag,
+        )
+        .unwrap();
+        set.insert(v, None);
+    }
+    (0..n)
+        .map(|i| {
+            let o = origin(i);
+            let hit = |ae: Option<&str>| {
+                let mut h = vec![("origin", o.as_str())];
+                h.extend(ae.map(|v| ("accept-encoding", v)));
+                let r = req(&h);
+                let v = set.select(knobs, &r, SIM_EPOCH).map(|v| v.tag);
+                assert_eq!(
+                    v,
+                    set.scan(knobs, &r, SIM_EPOCH).map(|v| v.tag),
+                    "index vs scan"
+                );
+                v == Some(i as Tag)
+            };
+            [
+                hit(Some(SAFARI_AE)),
+                hit(None),
+                hit(Some("br")),
+                hit(Some("gzip;q=0, br")),
+            ]
+        })
+        .collect()
+}
+
+/// Varnish (cache_vary.c vry_cmp, http_gzip_support on) never compares Accept-Encoding:
+/// every spelling, absent included, matches. RFC 9111 compares the lists as they are.
+#[test]
+fn varnish_matches_any_accept_encoding() {
+    let varnish = profile("varnish").unwrap().knobs;
+    let rfc = Knobs::rfc9111();
+    for n in [1, 3, 40] {
+        for row in accept_encoding_lookups(&varnish, n) {
+            assert_eq!(row, [true; 4], "varnish, {n} variants");
+        }
+        for row in accept_encoding_lookups(&rfc, n) {
+            assert_eq!(row, [false; 4], "rfc9111, {n} variants");
+        }
+    }
+}
+
+/// ATS (normalize_ae 1) compares `gzip` or nothing: Safari's list matches Chrome's
+/// (both accept gzip); no Accept-Encoding, `br` alone and gzip at q=0 do not.
+#[test]
+fn ats_matches_accept_encoding_normalised_to_gzip() {
+    let ats = profile("ats").unwrap().knobs;
+    for n in [1, 3, 40] {
+        for row in accept_encoding_lookups(&ats, n) {
+            assert_eq!(row, [true, false, false, false], "ats, {n} variants");
+        }
+    }
+    // and the three that do not accept gzip share one variant among themselves
+    let none = req(&[]);
+    let v = make_variant(
+        &ats,
+        &none,
+        resp(&[("vary", "Accept-Encoding")]),
+        SIM_EPOCH,
+        7,
+    )
+    .unwrap();
+    let mut set = VariantSet::default();
+    set.insert(v, None);
+    for ae in ["br", "gzip;q=0, br", "identity"] {
+        let r = req(&[("accept-encoding", ae)]);
+        assert_eq!(
+            set.select(&ats, &r, SIM_EPOCH).map(|v| v.tag),
+            Some(7),
+            "{ae}"
+        );
+    }
+    assert!(set
+        .select(&ats, &req(&[("accept-encoding", "x-gzip")]), SIM_EPOCH)
+        .is_none());
 }

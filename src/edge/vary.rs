@@ -1,7 +1,7 @@
 //! The secondary key: which request fields a stored response varies on, how their values
 //! are normalised, and whether a later request matches (RFC 9111 §4.1).
 
-use crate::edge::knobs::{Knobs, VaryCompare, VaryMode, VaryStar};
+use crate::edge::knobs::{Knobs, VaryAcceptEncoding, VaryCompare, VaryMode, VaryStar};
 use crate::fields::{Headers, Text};
 use serde::Serialize;
 
@@ -13,6 +13,9 @@ pub struct VarySpec {
     pub names: Box<[Text]>,
     /// The response's `Vary` had a `*` member that this cache honours: never matches.
     pub star: bool,
+    /// `Accept-Encoding`, when among `names`, is matched on its gzip-normalised value
+    /// ([`gzip_value`], `vary_accept_encoding: gzip`).
+    pub gzip_ae: bool,
 }
 
 /// Why a response was not stored because of its `Vary`.
@@ -83,12 +86,56 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
         VaryMode::IgnoreOrigin => names.retain(|n| *n != "origin"),
         VaryMode::AcceptEncodingOnly => names.retain(|n| *n == "accept-encoding"),
     }
+    // cache_vary.c vry_cmp: "If we do gzip processing, we do not vary on
+    // Accept-Encoding" — the stored value never decides, so the name is dropped
+    if knobs.vary_accept_encoding == VaryAcceptEncoding::Ignore {
+        names.retain(|n| *n != "accept-encoding");
+    }
     let star =
         has_star && knobs.vary_star == VaryStar::NeverMatch && knobs.vary != VaryMode::Ignore;
+    let gzip_ae = knobs.vary_accept_encoding == VaryAcceptEncoding::Gzip
+        && names.iter().any(|n| *n == "accept-encoding");
     Ok(VarySpec {
         names: names.into_boxed_slice(),
         star,
+        gzip_ae,
     })
+}
+
+/// Whether a request accepts gzip as ATS decides it before normalising `Accept-Encoding`
+/// (proxy/http/HttpTransactCache.cc `match_content_encoding`): some member, before its
+/// parameters, is `gzip`, `x-gzip` or `*` (case-insensitive) and has no `q` of 0.
+pub fn accepts_gzip(req: &Headers) -> bool {
+    req.get_all("accept-encoding")
+        .flat_map(crate::fields::split_list)
+        .any(|m| {
+            let mut parts = m.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            let q_zero = parts.any(|p| {
+                let p = p.trim();
+                p.get(..2).is_some_and(|n| n.eq_ignore_ascii_case("q="))
+                    && p[2..].trim().parse::<f32>().is_ok_and(|q| q == 0.0)
+            });
+            !q_zero
+                && (coding == "*"
+                    || coding.eq_ignore_ascii_case("gzip")
+                    || coding.eq_ignore_ascii_case("x-gzip"))
+        })
+}
+
+/// The `Accept-Encoding` an ATS lookup sees with `proxy.config.http.normalize_ae` 1
+/// (proxy/http/HttpTransactHeaders.cc `normalize_accept_encoding`: "Force
+/// Accept-Encoding header to gzip or no header"): `gzip`, or absent.
+pub fn gzip_value(req: &Headers) -> Option<&'static str> {
+    accepts_gzip(req).then_some("gzip")
+}
+
+/// `req`'s selecting value for `name` under `spec` (its gzip normalisation applied).
+fn spec_value(compare: VaryCompare, spec: &VarySpec, req: &Headers, name: &str) -> Option<String> {
+    if spec.gzip_ae && name == "accept-encoding" {
+        return gzip_value(req).map(str::to_string);
+    }
+    selecting_value(compare, req, name)
 }
 
 /// The value a request presents for one selecting field, normalised as the cache does;
@@ -119,7 +166,7 @@ pub fn selecting_values(
 ) -> Box<[Option<Box<str>>]> {
     spec.names
         .iter()
-        .map(|n| selecting_value(compare, req, n).map(String::into_boxed_str))
+        .map(|n| spec_value(compare, spec, req, n).map(String::into_boxed_str))
         .collect()
 }
 
@@ -139,7 +186,7 @@ pub fn matches(
     spec.names
         .iter()
         .zip(stored)
-        .all(|(n, v)| selecting_value(compare, req, n).as_deref() == v.as_deref())
+        .all(|(n, v)| spec_value(compare, spec, req, n).as_deref() == v.as_deref())
 }
 
 /// A readable form of the secondary key: `origin=https://a accept-encoding=-`.
@@ -282,6 +329,7 @@ mod tests {
         let s = VarySpec {
             names: Box::new(["accept-language".into()]),
             star: false,
+            gzip_ae: false,
         };
         let stored = [("accept-language", "en, fr")];
         let combined_lines = h(&[("accept-language", "en"), ("accept-language", "fr")]);
@@ -397,6 +445,7 @@ mod branch_tests {
         let s = VarySpec {
             names: Box::new(["accept-encoding".into(), "origin".into()]),
             star: false,
+            gzip_ae: false,
         };
         assert_eq!(
             describe(&s, &[None, Some("https://a".into())]),
@@ -405,7 +454,69 @@ mod branch_tests {
         let star = VarySpec {
             names: Box::new([]),
             star: true,
+            gzip_ae: false,
         };
         assert_eq!(describe(&star, &[]), "vary=*");
+    }
+}
+
+/// How ATS decides that a request accepts gzip before it normalises Accept-Encoding.
+#[cfg(test)]
+mod gzip_tests {
+    use super::*;
+
+    fn ae(v: &[&str]) -> Headers {
+        let mut h = Headers::new();
+        for l in v {
+            h.append("Accept-Encoding", l);
+        }
+        h
+    }
+
+    #[test]
+    fn gzip_x_gzip_or_star_with_q_above_zero() {
+        for yes in [
+            &["gzip"][..],
+            &["GZIP"],
+            &["br", "gzip"],
+            &["deflate, x-gzip"],
+            &["*"],
+            &["gzip;q=0.5"],
+            &["gzip ; q=1, br"],
+        ] {
+            assert!(accepts_gzip(&ae(yes)), "{yes:?}");
+            assert_eq!(gzip_value(&ae(yes)), Some("gzip"));
+        }
+        for no in [
+            &[][..],
+            &[""],
+            &["br"],
+            &["gzip;q=0"],
+            &["gzip; Q=0.0, br"],
+            &["gzipped"],
+            &["identity"],
+        ] {
+            assert!(!accepts_gzip(&ae(no)), "{no:?}");
+            assert_eq!(gzip_value(&ae(no)), None);
+        }
+    }
+
+    /// The gzip treatment is marked on a spec only when Accept-Encoding is among its
+    /// names; Varnish's drops the name.
+    #[test]
+    fn specs_per_accept_encoding_mode() {
+        let vary = |v: &str| Headers::from_pairs([("vary", v)]);
+        let mut k = Knobs::rfc9111();
+        k.vary_accept_encoding = VaryAcceptEncoding::Gzip;
+        assert!(
+            vary_spec(&k, &vary("Origin, Accept-Encoding"))
+                .unwrap()
+                .gzip_ae
+        );
+        assert!(!vary_spec(&k, &vary("Origin")).unwrap().gzip_ae);
+        k.vary_accept_encoding = VaryAcceptEncoding::Ignore;
+        let s = vary_spec(&k, &vary("Origin, Accept-Encoding")).unwrap();
+        assert_eq!(*s.names, ["origin"]);
+        assert!(!s.gzip_ae);
     }
 }

@@ -346,7 +346,14 @@ impl<'a> Explorer<'a> {
                 p.reset();
                 p
             }
-            None => SimParts::new(scratch, knobs),
+            None => {
+                // the scratch scenario has no steps: every client gets its cookie for
+                // every host the scenario's requests go to (see `flow::browsers_for`)
+                let mut hosts: Vec<&str> = sc.steps.iter().map(|st| st.host.as_str()).collect();
+                hosts.sort_unstable();
+                hosts.dedup();
+                SimParts::for_hosts(scratch, knobs, Some(&hosts))
+            }
         };
         let (mut sim, kept) = Sim::from_parts(scratch, knobs, fresh);
         let mut now = 0u64;

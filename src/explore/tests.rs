@@ -201,7 +201,10 @@ proptest! {
             }
             let p = used.parts.as_mut().unwrap();
             p.reset();
-            prop_assert_eq!(p.describe(), SimParts::new(&used.scratch, &sc.edge.knobs).describe());
+            let mut hosts: Vec<&str> = sc.steps.iter().map(|st| st.host.as_str()).collect();
+            hosts.sort_unstable();
+            hosts.dedup();
+            prop_assert_eq!(p.describe(), SimParts::for_hosts(&used.scratch, &sc.edge.knobs, Some(&hosts)).describe());
         }
     }
 

@@ -916,6 +916,17 @@ mod tests;
 /// One browser instance per `user:`, and each client's instance; every client's cookie
 /// is put in its browser's jar for every host its steps call.
 pub fn browsers_of(sc: &crate::scenario::Scenario) -> (Vec<Instance>, Vec<usize>) {
+    browsers_for(sc, None)
+}
+
+/// [`browsers_of`]; with `every`, each client's cookie is put in the jar for each of those
+/// hosts instead, whatever its own steps call (the explorer hands any client any of the
+/// scenario's requests: a client then calls a host its own steps never did, and a replay
+/// of the session, where it does, would have its cookie there).
+pub fn browsers_for(
+    sc: &crate::scenario::Scenario,
+    every: Option<&[&str]>,
+) -> (Vec<Instance>, Vec<usize>) {
     let mut users: Vec<&str> = Vec::new();
     let mut browsers: Vec<Instance> = Vec::new();
     let mut user_of = Vec::with_capacity(sc.clients.len());
@@ -939,8 +950,9 @@ pub fn browsers_of(sc: &crate::scenario::Scenario) -> (Vec<Instance>, Vec<usize>
     }
     // Every client's hosts in one pass over the steps (a million-step trace has
     // thousands of clients).
-    let mut hosts: Vec<Vec<&str>> = vec![Vec::new(); sc.clients.len()];
-    for st in &sc.steps {
+    let mut hosts: Vec<Vec<&str>> =
+        vec![every.map(<[&str]>::to_vec).unwrap_or_default(); sc.clients.len()];
+    for st in sc.steps.iter().filter(|_| every.is_none()) {
         if let Some(h) = hosts.get_mut(st.client) {
             if !h.contains(&st.host.as_str()) {
                 h.push(&st.host);

@@ -793,7 +793,13 @@ impl Edge {
 impl SimParts {
     /// What [`Sim::new`] builds for `sc` and `knobs`.
     pub fn new(sc: &Scenario, knobs: &Knobs) -> SimParts {
-        let (browsers, user_of) = browsers_of(sc);
+        SimParts::for_hosts(sc, knobs, None)
+    }
+
+    /// [`SimParts::new`] whose browsers hold each client's cookie for every host in
+    /// `hosts` (when given) rather than for the hosts of `sc`'s own steps.
+    pub fn for_hosts(sc: &Scenario, knobs: &Knobs, hosts: Option<&[&str]>) -> SimParts {
+        let (browsers, user_of) = crate::flow::browsers_for(sc, hosts);
         let knobs = Arc::new(knobs.clone());
         let reuse = reuse_forwarded(&knobs);
         SimParts {
