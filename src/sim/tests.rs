@@ -650,3 +650,42 @@ steps:
         assert!(t.steps[2].cache.from_cache(), "{profile}");
     }
 }
+
+/// RFC 9111 §4.3 in the browser's HTTP cache (Chromium, measured in
+/// `tests/chromium/cases/direct/z36`): a stale stored 200 with an `ETag` is revalidated;
+/// a 304 without CORS fields keeps the stored `Access-Control-Allow-Origin`, which names
+/// the first page's origin, so the second page (same site, same cache partition) is
+/// blocked though the origin answered it correctly; a 304 with CORS fields replaces it.
+#[test]
+fn the_browser_revalidates_and_a_304_keeps_or_replaces_the_stored_cors_fields() {
+    let run_with = |cors_on_304: bool| {
+        run(&format!(
+            "origin:
+  cors: {{ allow_origins: [https://a.example.com, https://c.example.com] }}
+  routes:
+    - {{ path: /x, cache_control: \"private, max-age=0\", headers: {{ etag: '\"v1\"' }}, cors_on_304: {cors_on_304} }}
+clients:
+  - {{ name: a, origin: https://a.example.com, user: u, http_cache: true }}
+  - {{ name: c, origin: https://c.example.com, user: u, http_cache: true }}
+steps:
+  - {{ client: a, fetch: GET /x }}
+  - {{ client: c, fetch: GET /x }}
+"
+        ))
+    };
+    let t = run_with(false);
+    let s = &t.steps[1];
+    assert!(!s.verdict.allowed, "{s:?}");
+    assert_eq!(s.verdict.reason, Reason::OriginMismatch);
+    assert_eq!(s.served_by, ServedBy::Browser);
+    assert_eq!(s.poisoned_by, Some(0));
+    assert!(
+        s.hops.iter().any(|h| h.leg == "actual" && h.status == 304),
+        "{:?}",
+        s.hops
+    );
+    let t = run_with(true);
+    let s = &t.steps[1];
+    assert!(s.verdict.allowed, "{s:?}");
+    assert!(s.hops.iter().any(|h| h.status == 304), "{:?}", s.hops);
+}
