@@ -182,9 +182,22 @@ fn trace(
     );
     // `pop N` only when the edge has several POPs or a shield: otherwise it is noise.
     let pops = t.steps.iter().any(|s| s.pop > 0 || s.shield.is_some());
+    // The scenario's own `scheme://host` (the one most steps go to: every path-form
+    // `fetch:` does): a step to another host shows its whole URL, not a path that reads
+    // as if it went to the scenario's host.
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for s in &t.steps {
+        *seen.entry(url_home(&s.url)).or_default() += 1;
+    }
+    // (no single most frequent one: every step shows its whole URL)
+    let top = seen.values().copied().max().unwrap_or(0);
+    let home = match seen.iter().filter(|(_, n)| **n == top).collect::<Vec<_>>()[..] {
+        [(h, _)] => *h,
+        _ => "",
+    };
     for s in &t.steps {
         if opt.verbosity != Verbosity::Quiet || notable(s) {
-            step(o, s, pops, opt);
+            step(o, s, pops, home, opt);
             spill(o)?;
         }
     }
@@ -228,7 +241,17 @@ fn trace(
     Ok(())
 }
 
-fn step(o: &mut String, s: &StepReport, pops: bool, opt: TextOptions) {
+/// `scheme://host` of a URL.
+fn url_home(url: &str) -> &str {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    let end = url
+        .get(after..)
+        .and_then(|rest| rest.find('/'))
+        .map_or(url.len(), |i| after + i);
+    url.get(..end).unwrap_or(url)
+}
+
+fn step(o: &mut String, s: &StepReport, pops: bool, home: &str, opt: TextOptions) {
     let st = opt.style;
     let who = if s.origin.is_empty() {
         format!("{} ({:?})", s.client, s.agent).to_lowercase()
@@ -241,7 +264,13 @@ fn step(o: &mut String, s: &StepReport, pops: bool, opt: TextOptions) {
         s.index,
         human_duration(s.at_ms),
         who,
-        s.request,
+        if url_home(&s.url) == home {
+            s.request.to_string()
+        } else {
+            // METHOD and the whole URL
+            let method = s.request.split(' ').next().unwrap_or_default();
+            format!("{method} {}", s.url)
+        },
         if pops {
             format!("  pop {}", s.pop)
         } else {
@@ -392,6 +421,28 @@ fn verbose(o: &mut String, s: &StepReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A step to a host other than the scenario's shows its whole URL; the scenario's own
+    /// steps show their path; with no single most frequent host, every step its URL.
+    #[test]
+    fn a_step_to_another_host_shows_its_whole_url() {
+        let text = |yaml: &str| {
+            let sc = crate::scenario::parse("t.yaml", yaml).unwrap();
+            render(&[crate::sim::replay(&sc).unwrap()])
+        };
+        let head = "origin: { routes: [ { path: /x } ] }\nclients: [ { name: a, origin: https://a.example.com } ]\nsteps:\n";
+        let t = text(&format!("{head}  - {{ client: a, fetch: GET /x }}\n  - {{ client: a, fetch: GET /x }}\n  - {{ client: a, fetch: GET https://other.example.org/x }}\n"));
+        assert!(t.contains("https://a.example.com)  GET /x\n"), "{t}");
+        assert!(t.contains("GET https://other.example.org/x\n"), "{t}");
+        let t = text(&format!("{head}  - {{ client: a, fetch: GET /x }}\n  - {{ client: a, fetch: GET https://other.example.org/x }}\n"));
+        assert!(
+            t.contains("GET https://api.example.com/x\n")
+                && t.contains("GET https://other.example.org/x\n"),
+            "{t}"
+        );
+        assert_eq!(url_home("https://h:8/p?q"), "https://h:8");
+        assert_eq!(url_home("https://h"), "https://h");
+    }
 
     /// The report written a piece at a time is the report rendered whole, byte for byte,
     /// at every verbosity and whatever the piece size; a failing writer's error comes back.
