@@ -264,15 +264,9 @@ fn bypasses(req: &Request) -> bool {
 }
 
 fn conditional(req: &Request) -> bool {
-    [
-        "if-modified-since",
-        "if-none-match",
-        "if-unmodified-since",
-        "if-match",
-        "if-range",
-    ]
-    .iter()
-    .any(|h| req.headers.contains(h))
+    crate::edge::validate::CONDITIONAL_FIELDS
+        .iter()
+        .any(|h| req.headers.contains(h))
 }
 
 impl HttpCache {

@@ -658,13 +658,6 @@ impl Browser {
     /// its preflight (measured: cases y35, y39), unless the page set `Cache-Control`.
     /// Firefox and Safari are not measured: nothing is added for them.
     fn add_revalidate(&self, headers: &mut Headers, f: &Fetch) {
-        const CONDITIONAL: [&str; 5] = [
-            "if-none-match",
-            "if-modified-since",
-            "if-unmodified-since",
-            "if-match",
-            "if-range",
-        ];
         // (in no-cors mode the page's conditional fields are dropped: nothing to do; the
         // fields are the page's own, read directly: none of these names is forbidden)
         if !self.chrome() || !self.is_browser(f) || f.mode == Mode::NoCors {
@@ -674,7 +667,7 @@ impl Browser {
         for (n, _) in f.headers.iter() {
             let n = n.as_bytes();
             if n.len() > 3 && n[..3].eq_ignore_ascii_case(b"if-") {
-                conditional |= CONDITIONAL
+                conditional |= crate::edge::validate::CONDITIONAL_FIELDS
                     .iter()
                     .any(|c| c.as_bytes().eq_ignore_ascii_case(n));
             } else if n.eq_ignore_ascii_case(b"cache-control") {

@@ -25,29 +25,23 @@ pub(crate) fn run(a: DiagnoseHarArgs, g: super::Globals) -> anyhow::Result<ExitS
     } else {
         a.format
     };
+    // the first line of the text report
+    let result_line = || {
+        render_text(&d)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+            + "\n"
+    };
     let text = match format {
-        // -q: the result line only (the first line of the text report).
-        LintFormat::Text if g.quiet => {
-            render_text(&d)
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string()
-                + "\n"
-        }
+        // -q: the result line only
+        LintFormat::Text if g.quiet => result_line(),
         LintFormat::Text => render_text(&d),
         LintFormat::Json => render_json(&d),
         LintFormat::Sarif => render_sarif(&d, env!("CARGO_PKG_VERSION")),
         // -q: the result line, then the annotations
-        LintFormat::Github if g.quiet => {
-            render_text(&d)
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string()
-                + "\n"
-                + &github::commands(annotations(&d))
-        }
+        LintFormat::Github if g.quiet => result_line() + &github::commands(annotations(&d)),
         LintFormat::Github => render_github(&d),
     };
     emit(a.out.as_deref(), &text)?;

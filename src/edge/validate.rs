@@ -29,17 +29,20 @@ pub fn conditional_fields(stored: &Response) -> Vec<(&'static str, String)> {
     out
 }
 
+/// The conditional request fields (RFC 9110 §13.1), lowercase.
+pub const CONDITIONAL_FIELDS: [&str; 5] = [
+    "if-modified-since",
+    "if-none-match",
+    "if-unmodified-since",
+    "if-match",
+    "if-range",
+];
+
 /// `req` with the conditional fields for `stored` in place of any the client sent (the
 /// client's own conditionals are answered by the cache afterwards, §4.3.2).
 pub fn conditional_request(req: &Request, stored: &Response) -> Request {
     let mut r = req.clone();
-    for name in [
-        "if-none-match",
-        "if-modified-since",
-        "if-match",
-        "if-unmodified-since",
-        "if-range",
-    ] {
+    for name in CONDITIONAL_FIELDS {
         r.headers.remove(name);
     }
     for (n, v) in conditional_fields(stored) {
