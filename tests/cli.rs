@@ -579,3 +579,34 @@ fn init_names_the_file_it_wrote_in_its_header() {
     );
     assert!(!text.contains("scenario.yaml"), "{text}");
 }
+
+/// PRODUCT.md "Exit codes everywhere": 1 is an unmet expectation or a finding, 2 bad
+/// input or usage. A target nothing listens on is neither an edge finding nor clean:
+/// `fingerprint` exits 2 and writes nothing, as `replay --target` and `lint --upstream` do.
+#[test]
+fn fingerprint_of_an_unreachable_target_exits_2_and_writes_nothing() {
+    // a loopback port that was free a moment ago: bound, read, released
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = tmpdir("fingerprint-unreachable");
+    let out_file = d.join("fp.json");
+    let target = format!("http://127.0.0.1:{port}");
+    let out = run(&[
+        "fingerprint",
+        "--target",
+        &target,
+        "--path",
+        "/x",
+        "--format",
+        "json",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!out_file.exists());
+}

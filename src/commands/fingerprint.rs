@@ -62,9 +62,12 @@ pub(crate) fn run(a: FingerprintArgs) -> anyhow::Result<ExitStatus> {
         .build()?;
     let f = match rt.block_on(fingerprint::fingerprint(opts)) {
         Ok(f) => f,
+        // The target could not be fingerprinted (unreachable, nothing stored on the
+        // path, the probe budget spent): not a finding about the edge but a target that
+        // cannot be used, exit 2 as `replay --target` and `lint --upstream` do.
         Err(e) => {
             eprintln!("varyedge fingerprint: {e}");
-            return Ok(ExitStatus::Findings);
+            return Ok(ExitStatus::BadInput);
         }
     };
     let text = if a.format == crate::cli::FingerprintFormat::Json {

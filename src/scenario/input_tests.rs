@@ -438,3 +438,48 @@ fn an_expected_status_may_be_0() {
     );
     assert_eq!(parse("s.yaml", &t).unwrap().steps[0].expect.status, Some(0));
 }
+
+/// WHATWG URL Standard: the scheme and host are lower-cased and a scheme's default port
+/// is dropped ("port state": "if port is url's scheme's default port, set url's port to
+/// null"), so these spellings are the URL the scenario's host already names and share its
+/// cache entry; another port stays.
+#[test]
+fn an_absolute_fetch_url_is_parsed_as_the_browser_parses_it() {
+    let cases = [
+        (
+            "GET HTTPS://API.Example.COM:443/x",
+            "https",
+            "api.example.com",
+        ),
+        ("GET Https://api.example.com:/x", "https", "api.example.com"),
+        ("GET http://api.example.com:80/x", "http", "api.example.com"),
+        (
+            "GET https://api.example.com:80/x",
+            "https",
+            "api.example.com:80",
+        ),
+        (
+            "GET http://api.example.com:443/x",
+            "http",
+            "api.example.com:443",
+        ),
+        (
+            "GET https://api.example.com:8443/x",
+            "https",
+            "api.example.com:8443",
+        ),
+        ("GET http://[::1]:80/x", "http", "[::1]"),
+        ("GET http://[::1]/x", "http", "[::1]"),
+    ];
+    for (fetch, scheme, host) in cases {
+        let text = scenario("", "", "").replace("fetch: GET /x", &format!("fetch: \"{fetch}\""));
+        let s = parse("s.yaml", &text).unwrap_or_else(|e| panic!("{fetch}: {e}"));
+        assert_eq!(
+            (s.steps[0].scheme.as_str(), s.steps[0].host.as_str()),
+            (scheme, host),
+            "{fetch}"
+        );
+    }
+    let e = err(&scenario("", "", "").replace("fetch: GET /x", "fetch: \"GET FTP://h/x\""));
+    assert!(e.message.contains("http(s) URL"), "{e}");
+}

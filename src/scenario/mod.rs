@@ -1393,6 +1393,11 @@ impl Validator<'_> {
             let url = url.trim();
             let (st_scheme, st_host, target) = if let Some((sch, rest)) = url.split_once("://") {
                 let (h, t) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+                // The URL parser lower-cases the scheme and the host and drops the
+                // scheme's default port (WHATWG URL Standard, "scheme state" and "port
+                // state"): `HTTPS://API.example.com:443/x` is the URL the browser
+                // fetches, keys and sends `Host: api.example.com` for as `https://api.example.com/x`.
+                let sch = sch.to_ascii_lowercase();
                 if (sch != "http" && sch != "https") || h.is_empty() {
                     return Err(self.err_at(
                         s.fetch.at,
@@ -1400,8 +1405,8 @@ impl Validator<'_> {
                     ));
                 }
                 (
-                    sch.to_string(),
-                    h.to_ascii_lowercase(),
+                    sch.clone(),
+                    without_default_port(&sch, &h.to_ascii_lowercase()),
                     if t.starts_with('/') {
                         t.to_string()
                     } else {
@@ -1706,6 +1711,18 @@ fn knob<T: FromStr<Err = UnknownKnobValue>>(
     s.value
         .parse()
         .map_err(|e: UnknownKnobValue| v.err(&s.referenced, e.to_string()))
+}
+
+/// `host[:port]` without the port when it is `scheme`'s default (or empty), as the URL
+/// parser stores it: `api.example.com:443` under https is `api.example.com`.
+fn without_default_port(scheme: &str, host: &str) -> String {
+    let default = if scheme == "https" { "443" } else { "80" };
+    // an IPv6 literal's colons are inside its brackets; the port follows the last `]`
+    let after = host.rfind(']').map_or(0, |i| i + 1);
+    match host[after..].rfind(':').map(|i| after + i) {
+        Some(i) if host[i + 1..] == *default || host[i + 1..].is_empty() => host[..i].to_string(),
+        _ => host.to_string(),
+    }
 }
 
 /// Checks that `o` is a serialised origin: `scheme://host[:port]`, nothing after.
