@@ -272,3 +272,98 @@ fn varnish_ttl_without_deliver_is_warned() {
     assert!(!err.contains("warning"), "{err}");
     assert_knobs(&out, &[("ttl", "{ default: 300, min: 300, max: 300 }")]);
 }
+
+/// Varnish computes an object's variants from `beresp.http.Vary` as it stands after
+/// vcl_backend_response (varnish-cache `cache_fetch.c`: `VRY_Create` on the backend
+/// response once VCL returned), so the common "drop Vary for the hit ratio" idiom,
+/// `if (beresp.http.Vary) { unset beresp.http.Vary; }`, stores one object per hash:
+/// `vary: ignore`. The Origin in vcl_hash still keys it.
+#[test]
+fn varnish_unset_beresp_vary_ignores_vary() {
+    let (code, out, err) = import("varnish-unset-vary.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("profile", "varnish"),
+            ("vary", "ignore"),
+            ("key_headers", "[origin]"),
+            ("cache_options", "true"),
+        ],
+    );
+    assert!(!err.contains("beresp.http.Vary"), "{err}");
+    // under any other condition it is not read as unconditional
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/cdn/varnish-unset-vary.vcl");
+    let text = std::fs::read_to_string(&f).unwrap().replace(
+        "if (beresp.http.Vary) {",
+        "if (bereq.url ~ \"^/static/\") {",
+    );
+    let dir =
+        std::env::temp_dir().join(format!("varyedge-probe-unset-vary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let g = dir.join("cond.vcl");
+    std::fs::write(&g, text).unwrap();
+    let o = varyedge(&["import", "cdn-config", g.to_str().unwrap()]);
+    let (out2, err2) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(knob(&out2, "vary"), None, "{out2}");
+    assert!(err2.contains("unset beresp.http.Vary"), "{err2}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// More exports written from the vendors' docs (tests/probe/README.md, session 19): each
+/// imports with the knobs its documentation gives.
+#[test]
+fn more_exports_import() {
+    // `aws cloudfront get-origin-request-policy`: the managed CORS-S3Origin headers
+    let (code, out, err) = import("cf-get-origin-request-policy.json");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        knob(&out, "forward_headers").as_deref(),
+        Some("[origin, access-control-request-headers, access-control-request-method]"),
+        "{out}"
+    );
+    // CloudFormation JSON: a cache policy keying Origin + ACRM + ACRH, TTLs quoted or not
+    let (code, out, err) = import("cfn-cache-policy-origin.json");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            (
+                "key_headers",
+                "[origin, access-control-request-method, access-control-request-headers]",
+            ),
+            ("ttl", "{ default: 300, min: 1, max: 86400 }"),
+            ("query", "[v]"),
+            ("cache_options", "true"),
+        ],
+    );
+    // Cloudflare cache rule from the rulesets API: custom key on Origin
+    let (code, out, err) = import("cloudflare-cache-rules-origin.json");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("profile", "cloudflare"),
+            ("key_headers", "[origin]"),
+            ("query", "[v]"),
+        ],
+    );
+    // nginx: include of a glob, a map, a location nested in a location
+    let (code, out, err) = import("nginx-nested/nginx.conf");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("vary", "ignore"),
+            ("key_headers", "[origin]"),
+            ("cache_options", "false"),
+        ],
+    );
+    // Fastly: `set req.hash += req.http.Origin`
+    let (code, out, err) = import("fastly-hash-origin.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(&out, &[("profile", "fastly"), ("key_headers", "[origin]")]);
+}

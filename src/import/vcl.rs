@@ -745,6 +745,23 @@ fn statement(
                     )),
                 }
             }
+            // Varnish builds an object's variant key from `beresp.http.Vary` as it stands
+            // when vcl_backend_response ends (Fastly: vcl_fetch), so removing it stores
+            // one object per URL whatever the origin varied on: `vary: ignore`. Under
+            // `if (beresp.http.Vary)` it removes the same field, so it means the same.
+            ("vcl_backend_response" | "vcl_fetch", ["unset", h])
+                if h.eq_ignore_ascii_case("beresp.http.vary")
+                    && s.conds.iter().all(|c| {
+                        norm(c).trim_start_matches('(').trim_end_matches(')').trim()
+                            == "beresp.http.vary"
+                    }) =>
+            {
+                imp.knobs.vary = crate::profile::VaryMode::Ignore;
+                imp.note(
+                    "vary",
+                    format!("{at}: {text} (objects are stored without the origin's Vary)"),
+                );
+            }
             // read by `beresp_vary` once every statement is seen
             ("vcl_backend_response" | "vcl_fetch", ["set", h, "=", ..])
                 if h.eq_ignore_ascii_case("beresp.http.vary") => {}
