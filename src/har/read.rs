@@ -558,9 +558,15 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
 fn response(resp: &Value, spath: &str) -> Result<(i32, Headers), Bad> {
     let status = get(resp, spath, "status", "the status, a number")?;
     let status = status.as_i64().ok_or_else(|| {
+        // a number that is not a whole one (`1e30`, `200.5`) is named by its value:
+        // "expected a number, found a number" told the user nothing
+        let found = match status {
+            Value::Number(n) => n.to_string(),
+            other => kind(other).to_string(),
+        };
         (
             format!("{spath}.status"),
-            format!("expected a number, found {}", kind(status)),
+            format!("expected a whole number (an HTTP status such as 200, or 0 for a request that got no answer), found {found}"),
         )
     })?;
     let h = headers(
@@ -730,6 +736,24 @@ mod tests {
         // only a leading one: a BOM elsewhere is not JSON
         let e = read("t.har", format!(" \u{feff}{ONE}").as_bytes()).unwrap_err();
         assert_eq!((e.line, e.col > 0), (1, true), "{e}");
+    }
+
+    /// HAR 1.2 `response.status` is an integer; a number that is not one is named by its
+    /// value (the message said "expected a number, found a number").
+    #[test]
+    fn a_status_that_is_not_a_whole_number_is_named() {
+        for (v, shown) in [
+            ("1e30", "1e30"),
+            ("200.5", "200.5"),
+            ("\"200\"", "a string"),
+        ] {
+            let e = error_of(&ONE.replace("\"status\":200", &format!("\"status\":{v}")));
+            assert_eq!(e.path, "log.entries[0].response.status", "{e}");
+            assert!(
+                e.message.contains("whole number") && e.message.ends_with(shown),
+                "{v}: {e}"
+            );
+        }
     }
 
     #[test]
