@@ -743,7 +743,7 @@ mod tests {
     #[test]
     fn a_status_that_is_not_a_whole_number_is_named() {
         for (v, shown) in [
-            ("1e30", "1e30"),
+            ("1e30", "1e+30"),
             ("200.5", "200.5"),
             ("\"200\"", "a string"),
         ] {
