@@ -139,6 +139,11 @@ fn every_probe_recording_imports_replays_and_diagnoses() {
         ("huge-body-unicode.har", 0),
         ("missing-optionals.har", 0),
         ("empty-entries.har", 0),
+        // session 19 (tests/probe/README.md)
+        ("safari-age-only.har", 1),
+        ("chrome-multiple-acao.har", 2),
+        ("firefox-origin-null.har", 1),
+        ("playwright-preflight-base64.har", 1),
     ];
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
