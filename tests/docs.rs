@@ -412,3 +412,49 @@ fn completions_and_man_pages() {
     let out = varyedge(&["completions", "tcsh"], &root());
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// docs/har.md's walkthrough, run as a newcomer would: the recording it names copied to
+/// `bug-report.har`, each `$ ` command with the exit code it states, `bug.yaml` edited
+/// where the text says to, and the output shown (each line up to a closing `…`) found in
+/// order in what the command prints on standard output and standard error.
+#[test]
+fn har_md_walkthrough_runs_as_shown() {
+    let doc = std::fs::read_to_string(root().join("docs/har.md")).expect("docs/har.md");
+    let dir = tmpdir("har-md");
+    std::fs::copy(
+        root().join("tests/har/firefox-reflect-without-vary.har"),
+        dir.join("bug-report.har"),
+    )
+    .expect("copy the recording");
+    let mut ran = 0;
+    for (line, shown) in readme_commands(&doc) {
+        if NEEDS_PEER.iter().any(|s| line.contains(s)) {
+            continue;
+        }
+        if line.contains("after the fix") {
+            let y = dir.join("bug.yaml");
+            let text = std::fs::read_to_string(&y).expect("bug.yaml");
+            assert!(text.contains("vary_origin: false"), "{text}");
+            std::fs::write(&y, text.replace("vary_origin: false", "vary_origin: true"))
+                .expect("edit bug.yaml");
+        }
+        let (out, want) = run_readme_line(&line, &dir);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(out.status.code(), Some(want), "har.md: `{line}`:\n{text}");
+        let mut rest: &str = &text;
+        for s in &shown {
+            let prefix = s.trim_end().trim_end_matches('…').trim_end();
+            let at = rest
+                .find(prefix)
+                .unwrap_or_else(|| panic!("har.md: `{line}` no longer prints {prefix:?}:\n{text}"));
+            rest = &rest[at + prefix.len()..];
+        }
+        ran += 1;
+    }
+    assert!(ran >= 5, "ran {ran} har.md commands");
+    let _ = std::fs::remove_dir_all(&dir);
+}
