@@ -2,7 +2,9 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use varyedge::report::{ExploreFormat, LintFormat, MatrixFormat, ProfilesFormat, ReplayFormat};
+use varyedge::report::{
+    DiagnoseFormat, ExploreFormat, LintFormat, MatrixFormat, ProfilesFormat, ReplayFormat,
+};
 
 /// varyedge — find the CORS failures a CDN edge cache will cause, before it does.
 #[derive(Debug, Parser)]
@@ -194,9 +196,9 @@ pub(crate) struct DiagnoseHarArgs {
     #[arg(required = true, value_name = "FILE.har")]
     pub(crate) files: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
-    pub(crate) format: LintFormat,
-    /// Write to FILE instead of standard output.
+    #[arg(long, value_enum, default_value_t = DiagnoseFormat::Text)]
+    pub(crate) format: DiagnoseFormat,
+    /// Write to FILE instead of standard output (written whole or not at all).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
 }

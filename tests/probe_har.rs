@@ -229,3 +229,54 @@ fn a_recorded_preflight_hit_makes_the_edge_store_options() {
     assert_eq!(code, 1);
     assert_eq!(induced(&d), [(2, Some(0))], "{d:#}");
 }
+
+/// PRODUCT.md's CLI lists `--format html` for diagnose beside replay, matrix and explore:
+/// one self-contained page (no network) with each blocked response, the entry that
+/// poisoned it and the fix; the exit status is the text report's; a recording that cannot
+/// be read writes no page.
+#[test]
+fn diagnose_html_is_a_self_contained_page() {
+    let dir = std::env::temp_dir().join(format!("varyedge-probe-diag-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("d.html");
+    let o = varyedge(&[
+        "diagnose",
+        "har",
+        &probe("chrome-preflight-poisoned.har"),
+        "--format",
+        "html",
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert!(html.contains("default-src 'none'"));
+    assert!(html.contains("origin-mismatch — cache-induced"), "{html}");
+    assert!(html.contains("poisoned by entry"), "{html}");
+    assert!(html.contains("<strong>fix:</strong>"), "{html}");
+    let clean = varyedge(&[
+        "diagnose",
+        "har",
+        &probe("chrome-clean-vary-origin.har"),
+        "--format",
+        "html",
+    ]);
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("badge pass"));
+    let bad = dir.join("bad.har");
+    std::fs::write(&bad, "{\"log\":").unwrap();
+    let page2 = dir.join("d2.html");
+    let o = varyedge(&[
+        "diagnose",
+        "har",
+        bad.to_str().unwrap(),
+        "--format",
+        "html",
+        "--out",
+        page2.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!page2.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

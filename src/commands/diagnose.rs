@@ -5,10 +5,11 @@ use super::{emit, read_hars};
 use crate::cli::DiagnoseHarArgs;
 use varyedge::error::ExitStatus;
 use varyedge::har::diagnose::{
-    annotations, diagnose, github_table, render_github, render_json, render_sarif, render_text,
+    annotations, diagnose, github_table, render_github, render_html, render_json, render_sarif,
+    render_text,
 };
 use varyedge::report::github;
-use varyedge::report::LintFormat;
+use varyedge::report::DiagnoseFormat;
 
 pub(crate) fn run(a: DiagnoseHarArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let hars = match read_hars(&a.files) {
@@ -20,8 +21,8 @@ pub(crate) fn run(a: DiagnoseHarArgs, g: super::Globals) -> anyhow::Result<ExitS
     };
     let d = diagnose(&hars);
     // In GitHub Actions a text report to standard output carries the annotations.
-    let format = if super::on_github() && a.format == LintFormat::Text && a.out.is_none() {
-        LintFormat::Github
+    let format = if super::on_github() && a.format == DiagnoseFormat::Text && a.out.is_none() {
+        DiagnoseFormat::Github
     } else {
         a.format
     };
@@ -36,13 +37,14 @@ pub(crate) fn run(a: DiagnoseHarArgs, g: super::Globals) -> anyhow::Result<ExitS
     };
     let text = match format {
         // -q: the result line only
-        LintFormat::Text if g.quiet => result_line(),
-        LintFormat::Text => render_text(&d),
-        LintFormat::Json => render_json(&d),
-        LintFormat::Sarif => render_sarif(&d, env!("CARGO_PKG_VERSION")),
+        DiagnoseFormat::Text if g.quiet => result_line(),
+        DiagnoseFormat::Text => render_text(&d),
+        DiagnoseFormat::Json => render_json(&d),
+        DiagnoseFormat::Sarif => render_sarif(&d, env!("CARGO_PKG_VERSION")),
+        DiagnoseFormat::Html => render_html(&d),
         // -q: the result line, then the annotations
-        LintFormat::Github if g.quiet => result_line() + &github::commands(annotations(&d)),
-        LintFormat::Github => render_github(&d),
+        DiagnoseFormat::Github if g.quiet => result_line() + &github::commands(annotations(&d)),
+        DiagnoseFormat::Github => render_github(&d),
     };
     emit(a.out.as_deref(), &text)?;
     if super::on_github() {

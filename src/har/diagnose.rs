@@ -539,6 +539,14 @@ pub fn render_text(d: &Diagnosis) -> String {
             let _ = writeln!(o, "    console: {}", f.console);
         }
     }
+    for fix in fixes(d) {
+        let _ = writeln!(o, "\nfix: {fix}");
+    }
+    o
+}
+
+/// The fix lines the cache-induced findings call for (text and HTML reports).
+pub fn fixes(d: &Diagnosis) -> Vec<&'static str> {
     let is_credentials = |f: &Finding| {
         matches!(
             f.reason,
@@ -546,28 +554,38 @@ pub fn render_text(d: &Diagnosis) -> String {
         )
     };
     let induced = || d.findings.iter().filter(|f| f.cache_induced);
+    let mut out = Vec::new();
     if induced().any(is_credentials) {
-        let _ = writeln!(o, "\nfix: an answer stored for a request with other credentials was served: send Access-Control-Allow-Credentials: true (and the caller's origin, not *) on every answer whatever the request's cookies, or keep credentialed answers out of the shared cache (Cache-Control: private, or Vary: Cookie)");
+        out.push("an answer stored for a request with other credentials was served: send Access-Control-Allow-Credentials: true (and the caller's origin, not *) on every answer whatever the request's cookies, or keep credentialed answers out of the shared cache (Cache-Control: private, or Vary: Cookie)");
     }
     if induced().any(|f| !is_credentials(f)) {
-        let _ = writeln!(o, "\nfix: make the cache key on Origin (Vary: Origin honoured, or Origin in the cache key) or answer with Access-Control-Allow-Origin: *; `varyedge import har` + `varyedge matrix` show which edges poison this traffic");
+        out.push("make the cache key on Origin (Vary: Origin honoured, or Origin in the cache key) or answer with Access-Control-Allow-Origin: *; `varyedge import har` + `varyedge matrix` show which edges poison this traffic");
     }
-    o
+    out
 }
 
-/// JSON report: one compact line (a JSON Lines record).
-pub fn render_json(d: &Diagnosis) -> String {
-    let v = serde_json::json!({
+/// The JSON report's value.
+pub fn json_value(d: &Diagnosis) -> serde_json::Value {
+    serde_json::json!({
         "files": d.files,
         "entries": d.entries,
         "cors_requests": d.cors_requests,
         "findings": d.findings,
         "summary": { "blocked": d.findings.len(), "cache_induced": d.cache_induced() },
-    });
+    })
+}
+
+/// JSON report: one compact line (a JSON Lines record).
+pub fn render_json(d: &Diagnosis) -> String {
     // One compact line, like every `--format json` report (JSON Lines).
-    let mut s = serde_json::to_string(&v).unwrap_or_default();
+    let mut s = serde_json::to_string(&json_value(d)).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// HTML report: one self-contained page drawn from the JSON report's value.
+pub fn render_html(d: &Diagnosis) -> String {
+    crate::report::html_diagnose::render(&json_value(d), &fixes(d))
 }
 
 /// GitHub Actions annotations, one per blocked response: an error for a cache-induced

@@ -18,6 +18,22 @@ pub enum LintFormat {
     Github,
 }
 
+/// Output formats of `diagnose har`: lint's (its findings are judged the same way) and a
+/// page to attach to the bug report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagnoseFormat {
+    /// Human-readable.
+    Text,
+    /// JSON: `{ files, entries, cors_requests, findings, summary }`.
+    Json,
+    /// SARIF 2.1.0, for code-scanning annotations in CI.
+    Sarif,
+    /// The text report, then GitHub Actions annotations (`::error file=…,line=…`).
+    Github,
+    /// One self-contained HTML page (no network): the blocked responses, who poisoned them, the fix.
+    Html,
+}
+
 /// The findings of one `lint` run.
 #[derive(Clone, Copy, Debug)]
 pub struct Lint<'a> {

@@ -10,6 +10,7 @@ pub mod explore;
 pub mod fix;
 pub mod github;
 pub mod html;
+pub mod html_diagnose;
 pub mod html_fix;
 pub mod json;
 pub mod junit;
@@ -25,7 +26,7 @@ pub mod traffic;
 
 pub use explore::{Explore, ExploreFormat};
 pub use fix::{Fix, FixFormat};
-pub use lint::{Lint, LintFormat};
+pub use lint::{DiagnoseFormat, Lint, LintFormat};
 pub use matrix::{Matrix, MatrixFormat, MatrixRow};
 pub use profiles::{Profiles, ProfilesFormat};
 pub use replay::{Replay, ReplayFormat};
