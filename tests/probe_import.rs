@@ -367,3 +367,19 @@ fn more_exports_import() {
     assert_eq!(code, 0, "{err}");
     assert_knobs(&out, &[("profile", "fastly"), ("key_headers", "[origin]")]);
 }
+
+/// ngx_http_proxy_module: `proxy_cache` defaults to `off`. A configuration with a zone
+/// declared (`proxy_cache_path`) but never enabled, or `proxy_cache off`, caches nothing;
+/// the import must say so rather than hand back nginx's caching profile silently.
+#[test]
+fn nginx_without_proxy_cache_is_warned() {
+    let (code, out, err) = import("nginx-no-proxy-cache.conf");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("no `proxy_cache ZONE`"), "{err}");
+    assert!(
+        out.contains("# warning:") && out.contains("proxy_cache is off by default"),
+        "{out}"
+    );
+    let (_, _, err) = import("nginx-nested/nginx.conf");
+    assert!(!err.contains("no `proxy_cache ZONE`"), "{err}");
+}

@@ -472,6 +472,8 @@ struct Ngx {
     /// `proxy_hide_header Access-Control-Allow-Origin`: the upstream's field is removed,
     /// so the one `add_header` adds is the only one.
     hide_acao: Option<String>,
+    /// A `proxy_cache ZONE` (not `off`) was seen: without one nginx stores nothing.
+    cache_on: bool,
 }
 
 pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
@@ -485,6 +487,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         keys: Vec::new(),
         add_headers: Vec::new(),
         hide_acao: None,
+        cache_on: false,
     };
     walk(&mut st, file, text, &mut vec![file.to_string()])?;
     let Ngx {
@@ -497,7 +500,14 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         keys,
         add_headers,
         hide_acao,
+        cache_on,
     } = st;
+    // `proxy_cache` is off by default (ngx_http_proxy_module): a configuration without a
+    // zone caches nothing. The file may be one that another includes, where the zone is
+    // set, so the import keeps the profile's caching and says so.
+    if !cache_on {
+        imp.warn(format!("{file}: no `proxy_cache ZONE` directive here or in the files it includes: nginx caches nothing without one (proxy_cache is off by default); imported as if a file that includes this one enabled it"));
+    }
     if let Some((key, _, at)) = keys.last() {
         one_of_several(&mut imp, "proxy_cache_key", &keys, "cache key");
         cache_key(&mut imp, key, at);
@@ -573,6 +583,9 @@ fn one_of_several(imp: &mut Imported, name: &str, seen: &[(String, String, Strin
 fn walk(st: &mut Ngx, file: &str, text: &str, stack: &mut Vec<String>) -> Result<(), InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for d in &directives(file, text)? {
+        if d.words[0] == "proxy_cache" && d.words.get(1).is_some_and(|z| z != "off") {
+            st.cache_on = true;
+        }
         if d.words[0] != "include" {
             directive(st, d, file)?;
             continue;
