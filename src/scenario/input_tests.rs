@@ -483,3 +483,23 @@ fn an_absolute_fetch_url_is_parsed_as_the_browser_parses_it() {
     let e = err(&scenario("", "", "").replace("fetch: GET /x", "fetch: \"GET FTP://h/x\""));
     assert!(e.message.contains("http(s) URL"), "{e}");
 }
+
+/// A list where a mapping belongs, or a value where a list belongs, is named in the
+/// format's terms, not as the YAML reader's "expected mapping start".
+#[test]
+fn a_list_or_mapping_in_the_wrong_place_is_named() {
+    for (text, at, want) in [
+        ("- just\n- a list\n", (1, 1), "expected a mapping here"),
+        ("# only a comment\n---\n", (2, 4), "expected a mapping here"),
+        (
+            "name: x\norigin:\n  routes: hello\nclients: []\nsteps: []\n",
+            (3, 11),
+            "expected a list here",
+        ),
+    ] {
+        let e = err(text);
+        assert_eq!((e.line, e.col), at, "{e}");
+        assert!(e.message.starts_with(want), "{e}");
+        assert!(!e.message.contains(" start"), "{e}");
+    }
+}

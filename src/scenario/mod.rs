@@ -418,6 +418,15 @@ fn plain_message(msg: &str) -> String {
             "lists or mappings nested deeper than {MAX_NESTING} levels; expected the format's own nesting (a scenario needs fewer than ten levels)"
         );
     }
+    // the YAML reader's own words for a list or mapping where the other (or a scalar) stands
+    if msg.starts_with("expected sequence start") {
+        return "expected a list here (`- item` lines or `[a, b]`), found a single value or a mapping"
+            .to_string();
+    }
+    if msg.starts_with("expected mapping start") {
+        return "expected a mapping here (`key: value` lines or `{ key: value }`), found a single value or a list"
+            .to_string();
+    }
     if msg.starts_with("invalid boolean") {
         return "expected true or false".to_string();
     }
