@@ -383,3 +383,18 @@ fn nginx_without_proxy_cache_is_warned() {
     let (_, _, err) = import("nginx-nested/nginx.conf");
     assert!(!err.contains("no `proxy_cache ZONE`"), "{err}");
 }
+
+/// A configuration that is not UTF-8 (a Latin-1 comment) is exit 2 at the line and
+/// column of the first such byte, as a scenario is, not a byte index.
+#[test]
+fn a_non_utf8_config_is_a_located_error() {
+    let dir = std::env::temp_dir().join(format!("varyedge-probe-latin1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("latin1.vcl");
+    std::fs::write(&f, b"sub vcl_recv {\n  # caf\xe9\n}\n").unwrap();
+    let o = varyedge(&["import", "cdn-config", f.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("latin1.vcl:2:8: expected UTF-8 text"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -92,3 +92,54 @@ fn a_blocked_step_met_on_its_cache_expectation_is_one_story() {
     assert_eq!(blocked[0]["unexpected_failure"], true);
     assert_eq!(v["summary"]["unexpected_failures"], 1);
 }
+
+/// Hostile scenario files (tests/probe/README.md, `hostile/`): duplicate keys, numbers out
+/// of range, nesting thousands deep, non-UTF-8 and UTF-16 bytes, empty and comment-only
+/// files, a top-level list, recursive and billion-laughs aliases, a time going back, a
+/// list or mapping in the wrong place. Every command that reads a scenario exits 2 with
+/// `file:line:col: what was expected`, writes no `--out` file and never panics.
+#[test]
+fn hostile_scenarios_are_located_errors_in_every_command() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/hostile");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "{files:?}");
+    let out_dir =
+        std::env::temp_dir().join(format!("varyedge-probe-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = out_dir.join("report");
+    let out = out.to_str().unwrap();
+    for f in &files {
+        for args in [
+            vec!["replay", f, "--format", "json", "--out", out],
+            vec!["matrix", f, "--out", out],
+            vec!["explore", f, "--cases", "8", "--out", out],
+            vec!["lint", f, "--out", out],
+            vec!["fix", f, "--cases", "8", "--out", out],
+        ] {
+            let o = varyedge(&args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            let loc = err
+                .strip_prefix(&format!("{f}:"))
+                .unwrap_or_else(|| panic!("{args:?}: no file:line:col: {err}"));
+            let mut parts = loc.splitn(3, ':');
+            let (line, col) = (parts.next().unwrap(), parts.next().unwrap_or(""));
+            assert!(
+                line.parse::<u32>().is_ok_and(|n| n >= 1)
+                    && col.parse::<u32>().is_ok_and(|n| n >= 1),
+                "{args:?}: {err}"
+            );
+            assert!(
+                parts.next().is_some_and(|m| m.trim().len() > 10),
+                "{args:?}: {err}"
+            );
+            assert!(!Path::new(out).exists(), "{args:?} wrote {out}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+}

@@ -23,8 +23,8 @@ pub(crate) fn load_edge(path: &Path) -> Result<Imported, InputError> {
         std::fs::read(path)
     }
     .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| InputError::at(&name, 0, 0, format!("not UTF-8 text: {e}")))?;
+    // the line and column of the first byte that is not UTF-8
+    let text = varyedge::scenario::text_of(&name, bytes)?;
     import::import(&name, &text)
 }
 

@@ -223,8 +223,8 @@ fn read(path: &Path) -> Result<String, InputError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
-    String::from_utf8(bytes)
-        .map_err(|e| InputError::at(&name, 0, 0, format!("not UTF-8 text: {e}")))
+    // the line and column of the first byte that is not UTF-8, as replay reports it
+    varyedge::scenario::text_of(&name, bytes)
 }
 
 #[cfg(feature = "net")]
