@@ -610,3 +610,45 @@ fn fingerprint_of_an_unreachable_target_exits_2_and_writes_nothing() {
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
     assert!(!out_file.exists());
 }
+
+/// Option values that would make a run prove nothing are usage errors (exit 2), never a
+/// pass: `matrix --profiles ""` (an empty CI variable) ran no profile and exited 0, and
+/// `fix --cases 0` explored no session for its proofs, as `explore --cases 0` refuses to.
+/// A profile named twice is one row.
+#[test]
+fn options_that_would_run_nothing_are_usage_errors() {
+    let d = tmpdir("run-nothing");
+    let f = d.join("s.yaml");
+    std::fs::write(&f, product_example()).unwrap();
+    let f = f.to_str().unwrap();
+    for args in [
+        vec!["matrix", f, "--profiles", ""],
+        vec!["matrix", f, "--profiles", " , "],
+        vec!["fix", f, "--cases", "0"],
+    ] {
+        let o = run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("expected") || err.contains("at least 1"),
+            "{args:?}: {err}"
+        );
+    }
+    let o = run(&[
+        "matrix",
+        f,
+        "--profiles",
+        "url-only,rfc9111,url-only",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows: Vec<&str> = v["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(rows, ["url-only", "rfc9111"]);
+}

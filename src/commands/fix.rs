@@ -10,6 +10,13 @@ use varyedge::fix::{self, FixError};
 use varyedge::report::{Fix, Render};
 
 pub(crate) fn run(a: FixArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
+    if a.cases == 0 {
+        // as `explore`: no session sampled is no proof, not a pass
+        eprintln!(
+            "varyedge: --cases must be at least 1 (the sessions each candidate's proof explores)"
+        );
+        return Ok(ExitStatus::BadInput);
+    }
     let files = match expand(&a.scenarios) {
         Ok(f) => f,
         Err(e) => {

@@ -82,6 +82,19 @@ fn profile_names(arg: &str) -> Result<Vec<String>, String> {
             .filter(|s| !s.is_empty())
             .collect()
     };
+    if names.is_empty() {
+        // `--profiles "$EMPTY"` would run no profile and pass: refuse it
+        return Err(format!(
+            "varyedge: --profiles: no profile named; expected all or a list of: {}",
+            PROFILE_NAMES.join(", ")
+        ));
+    }
+    // a name given twice is one row, in the place it was first named
+    let mut seen = std::collections::HashSet::new();
+    let names: Vec<String> = names
+        .into_iter()
+        .filter(|n| seen.insert(n.clone()))
+        .collect();
     match names.iter().find(|n| profile::profile(n).is_none()) {
         Some(bad) => Err(format!(
             "varyedge: --profiles: unknown profile {bad:?}; expected all or a list of: {}",
