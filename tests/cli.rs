@@ -652,3 +652,30 @@ fn options_that_would_run_nothing_are_usage_errors() {
         .collect();
     assert_eq!(rows, ["url-only", "rfc9111"]);
 }
+
+/// `explore --write-repro DIR/` (README: `--write-repro FILE|DIR`): a path ending in `/`
+/// names a directory, made when missing, with one repro per failure kind in it.
+#[test]
+fn write_repro_into_a_new_directory_named_with_a_slash() {
+    let d = tmpdir("repro-dir");
+    let f = d.join("s.yaml");
+    std::fs::write(&f, product_example()).unwrap();
+    let target = format!("{}/repros/", d.display());
+    let o = run(&[
+        "explore",
+        f.to_str().unwrap(),
+        "--cases",
+        "50",
+        "--write-repro",
+        &target,
+        "-q",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let written: Vec<_> = std::fs::read_dir(d.join("repros")).unwrap().collect();
+    assert!(!written.is_empty());
+}

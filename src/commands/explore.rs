@@ -24,6 +24,18 @@ pub(crate) fn run(a: ExploreArgs, g: super::Globals) -> anyhow::Result<ExitStatu
     // With several scenarios the repros of each go into a directory (one file per kind
     // and scenario); a single FILE could only hold one scenario's.
     if let Some(t) = &a.write_repro {
+        // `--write-repro repros/`: the trailing slash says "a directory", so one that does
+        // not exist yet is made (it failed with "Not a directory" when the first repro
+        // was written, after the whole search)
+        if t.as_os_str().to_string_lossy().ends_with('/') && !t.exists() {
+            if let Err(e) = std::fs::create_dir_all(t) {
+                eprintln!(
+                    "varyedge explore: --write-repro {}: cannot create the directory: {e}",
+                    t.display()
+                );
+                return Ok(ExitStatus::BadInput);
+            }
+        }
         if files.len() > 1 && !t.is_dir() {
             eprintln!(
                 "varyedge explore: --write-repro {}: with several scenarios, name an existing directory",
