@@ -679,3 +679,32 @@ fn write_repro_into_a_new_directory_named_with_a_slash() {
     let written: Vec<_> = std::fs::read_dir(d.join("repros")).unwrap().collect();
     assert!(!written.is_empty());
 }
+
+/// `--out` naming the command's own input (a slip in a CI script: `replay api.yaml --out
+/// api.yaml`) would replace the scenario with its report: exit 2, the input untouched.
+#[test]
+fn out_that_is_an_input_is_refused_and_the_input_kept() {
+    let d = tmpdir("out-is-input");
+    let f = d.join("api.yaml");
+    std::fs::write(&f, product_example()).unwrap();
+    let f = f.to_str().unwrap();
+    let spelled = format!("{}/./api.yaml", d.display());
+    for args in [
+        vec!["replay", f, "--format", "json", "--out", &spelled],
+        vec!["matrix", f, "--out", f],
+        vec!["lint", f, "--out", f],
+        vec!["explore", f, "--cases", "8", "--out", f],
+        vec!["fix", f, "--cases", "8", "--out", f],
+        vec!["import", "cdn-config", f, "--out", f],
+    ] {
+        let o = run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("that is the input"), "{args:?}: {err}");
+        assert_eq!(
+            std::fs::read_to_string(f).unwrap(),
+            product_example(),
+            "{args:?}"
+        );
+    }
+}

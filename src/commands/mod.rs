@@ -35,6 +35,10 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
         color: cli.color,
     };
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    if let Some(msg) = out_replaces_an_input(&cli.command) {
+        eprintln!("{msg}");
+        return ExitStatus::BadInput;
+    }
     let r = match cli.command {
         Command::Replay(a) => replay::run(a, opts),
         Command::Matrix(a) => matrix::run(a, opts),
@@ -62,6 +66,36 @@ pub(crate) fn run(cli: Cli) -> ExitStatus {
             ExitStatus::BadInput
         }
     }
+}
+
+/// `--out FILE` naming one of the command's own input files (`replay api.yaml --out
+/// api.yaml`, a slip of the hand in a CI script) would replace the input with the report;
+/// refused before anything runs. A directory input is not looked into: a report written
+/// into it is only read by a later run.
+fn out_replaces_an_input(c: &Command) -> Option<String> {
+    use crate::cli::{DiagnoseCommand, ImportCommand};
+    let (inputs, out): (&[PathBuf], Option<&PathBuf>) = match c {
+        Command::Replay(a) => (&a.scenarios, a.out.as_ref()),
+        Command::Matrix(a) => (&a.scenarios, a.out.as_ref()),
+        Command::Lint(a) => (&a.scenarios, a.out.as_ref()),
+        Command::Explore(a) => (&a.scenarios, a.out.as_ref()),
+        Command::Fix(a) => (&a.scenarios, a.out.as_ref()),
+        Command::Import(ImportCommand::Har(a)) => (&a.files, a.out.as_ref()),
+        Command::Diagnose(DiagnoseCommand::Har(a)) => (&a.files, a.out.as_ref()),
+        Command::Import(ImportCommand::CdnConfig(a)) => {
+            (std::slice::from_ref(&a.file), a.out.as_ref())
+        }
+        _ => return None,
+    };
+    let out_real = std::fs::canonicalize(out?).ok()?;
+    let same = inputs
+        .iter()
+        .find(|i| std::fs::canonicalize(i).is_ok_and(|r| r == out_real))?;
+    Some(format!(
+        "varyedge: --out {}: that is the input {}; the report would replace it: name another file",
+        out?.display(),
+        same.display()
+    ))
 }
 
 /// The network drivers' lines: information on standard output (flushed at once, since a
