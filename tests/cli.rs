@@ -708,3 +708,21 @@ fn out_that_is_an_input_is_refused_and_the_input_kept() {
         );
     }
 }
+
+/// A directory of scenarios with a `.yaml` link to a file that is gone: the run names it
+/// (exit 2) instead of leaving a scenario out silently; other files (`.txt`, a
+/// subdirectory) are still not scenarios.
+#[test]
+fn a_dangling_yaml_link_in_a_directory_is_an_error() {
+    let d = tmpdir("dangling");
+    std::fs::write(d.join("a.yaml"), product_example()).unwrap();
+    std::fs::write(d.join("notes.txt"), "not a scenario").unwrap();
+    std::fs::create_dir_all(d.join("sub.yaml")).unwrap();
+    let dir = d.to_str().unwrap();
+    assert_eq!(run(&["replay", dir, "-q"]).status.code(), Some(0));
+    std::os::unix::fs::symlink(d.join("gone.yaml"), d.join("b.yaml")).unwrap();
+    let o = run(&["replay", dir, "-q"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("b.yaml: cannot read"), "{err}");
+}
