@@ -29,13 +29,26 @@ pub(crate) fn run(a: ImportHarArgs, _: super::Globals) -> anyhow::Result<ExitSta
         }
         return Ok(ExitStatus::BadInput);
     }
-    let name = a.name.clone().unwrap_or_else(|| {
-        a.files
-            .first()
-            .filter(|f| f.as_os_str() != "-")
-            .and_then(|f| f.file_stem())
-            .map_or("imported".into(), |s| s.to_string_lossy().to_string())
-    });
+    // the scenario's `name:` is one line (its reader refuses a control character)
+    if let Some(n) = a
+        .name
+        .as_deref()
+        .filter(|n| n.chars().any(char::is_control))
+    {
+        eprintln!("varyedge: import har: --name {n:?}: expected a one-line name (no line break, tab or other control character)");
+        return Ok(ExitStatus::BadInput);
+    }
+    let name = a
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| {
+            a.files
+                .first()
+                .filter(|f| f.as_os_str() != "-")
+                .and_then(|f| f.file_stem())
+                .map_or("imported".into(), |s| s.to_string_lossy().to_string())
+        });
     let opts = ImportOptions {
         name,
         profile: a.profile.clone(),

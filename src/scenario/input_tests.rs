@@ -503,3 +503,18 @@ fn a_list_or_mapping_in_the_wrong_place_is_named() {
         assert!(!e.message.contains(" start"), "{e}");
     }
 }
+
+/// Every report prints the scenario's name in a line of its own: a line break in it is
+/// an error at its place, and an empty name is the file's, as an absent one is.
+#[test]
+fn a_name_is_one_line_and_an_empty_one_is_the_files() {
+    let e = err(&scenario("", "", "").replace("name: t\n", "name: \"a\\nb\"\n"));
+    assert_eq!((e.line, e.col), (1, 7), "{e}");
+    assert!(e.message.contains("one-line name"), "{e}");
+    let s = parse(
+        "dir/api.yaml",
+        &scenario("", "", "").replace("name: t\n", "name: \"\"\n"),
+    )
+    .unwrap();
+    assert_eq!(s.name, "api");
+}

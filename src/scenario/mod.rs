@@ -549,9 +549,21 @@ impl Validator<'_> {
             (Ok(c), Ok(h), Ok(sc)) => Some(self.steps(steps, c, sc, h)),
             _ => None,
         };
+        // A name is one line: every report prints it in a line of its own (`-q`'s
+        // `file:line: NAME #1 …`, JUnit's suite name), so a line break would split it.
+        // An empty one is as if none were given: the file's name.
+        let name_err = raw.name.as_ref().and_then(|n| {
+            n.value.chars().any(char::is_control).then(|| {
+                self.err(
+                    &n.referenced,
+                    "expected a one-line name (no line break, tab or other control character)",
+                )
+            })
+        });
         let first = earliest(
             [
                 version.err(),
+                name_err,
                 host.as_ref().err().cloned(),
                 scheme.as_ref().err().cloned(),
                 origin.as_ref().err().cloned(),
@@ -564,7 +576,11 @@ impl Validator<'_> {
         );
         match (origin, edge, clients, steps, first) {
             (Ok(origin), Ok(edge), Ok(clients), Some(Ok(steps)), None) => Ok(Scenario {
-                name: raw.name.map(|n| n.value).unwrap_or_else(|| stem(self.file)),
+                name: raw
+                    .name
+                    .map(|n| n.value)
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| stem(self.file)),
                 about: raw.about.unwrap_or_default(),
                 file: self.file.to_string(),
                 origin,
