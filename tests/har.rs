@@ -254,7 +254,7 @@ fn type_errors_name_the_line_and_column_of_the_value() {
         (
             "status-string.har",
             |v| v["log"]["entries"][1]["response"]["status"] = "200".into(),
-            "log.entries[1].response.status: expected a number, found a string",
+            "log.entries[1].response.status: expected a whole number (an HTTP status such as 200, or 0 for a request that got no answer), found a string",
             "\"200\"",
             0,
         ),
