@@ -726,3 +726,82 @@ fn a_dangling_yaml_link_in_a_directory_is_an_error() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("b.yaml: cannot read"), "{err}");
 }
+
+/// docs/scenario-format.md: a wrong flag has no position, and reads
+/// `varyedge: --flag: what was expected` — in every command (lint and fingerprint wrote
+/// `<--path>: …` and `<--upstream>:1:1: …`).
+#[test]
+fn a_wrong_flag_value_reads_the_same_in_every_command() {
+    let d = tmpdir("flag-form");
+    let f = d.join("s.yaml");
+    std::fs::write(&f, product_example()).unwrap();
+    let f = f.to_str().unwrap();
+    for (args, flag) in [
+        (vec!["lint", "--upstream", "ftp://x"], "--upstream"),
+        (
+            vec![
+                "lint",
+                "--upstream",
+                "http://127.0.0.1:9",
+                "--origin",
+                "bad",
+            ],
+            "--origin",
+        ),
+        (
+            vec!["lint", "--upstream", "http://127.0.0.1:9", "--path", "x"],
+            "--path",
+        ),
+        (
+            vec!["lint", "--upstream", "http://127.0.0.1:9", "--timeout", "x"],
+            "--timeout",
+        ),
+        (
+            vec!["fingerprint", "--target", "x", "--path", "/a"],
+            "--target",
+        ),
+        (
+            vec![
+                "fingerprint",
+                "--target",
+                "http://127.0.0.1:9",
+                "--path",
+                "a",
+            ],
+            "--path",
+        ),
+        (
+            vec![
+                "fingerprint",
+                "--target",
+                "http://127.0.0.1:9",
+                "--path",
+                "/a",
+                "--rate",
+                "0",
+            ],
+            "--rate",
+        ),
+        (
+            vec![
+                "replay",
+                f,
+                "--target",
+                "http://127.0.0.1:9",
+                "--max-wait",
+                "x",
+            ],
+            "--max-wait",
+        ),
+        (vec!["replay", f, "--profile", "nope"], "--profile"),
+    ] {
+        let o = run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("varyedge: {flag}: ")),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("expected"), "{args:?}: {err}");
+    }
+}

@@ -84,7 +84,7 @@ fn bad_input_exits_2_with_a_location() {
         "https://a.example/",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("<--origin>"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("varyedge: --origin: "));
     let o = varyedge(&["lint", "--upstream", "ftp://x"]);
     assert_eq!(o.status.code(), Some(2));
 }

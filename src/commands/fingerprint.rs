@@ -3,9 +3,14 @@
 use super::emit;
 use crate::cli::FingerprintArgs;
 use std::time::Duration;
-use varyedge::error::{ExitStatus, InputError};
+use varyedge::error::ExitStatus;
 use varyedge::net::client::BaseUrl;
 use varyedge::net::fingerprint::{self, Options};
+
+/// A wrong flag value: `varyedge: --flag: what was expected`, as every command says it.
+fn flag_error(flag: &str, msg: impl std::fmt::Display) -> String {
+    format!("varyedge: {flag}: {msg}")
+}
 
 fn bad(e: impl std::fmt::Display) -> anyhow::Result<ExitStatus> {
     eprintln!("{e}");
@@ -15,7 +20,7 @@ fn bad(e: impl std::fmt::Display) -> anyhow::Result<ExitStatus> {
 pub(crate) fn run(a: FingerprintArgs) -> anyhow::Result<ExitStatus> {
     let target = match BaseUrl::parse(&a.target) {
         Ok(t) => t,
-        Err(e) => return bad(InputError::at("<--target>", 0, 0, e.to_string())),
+        Err(e) => return bad(flag_error("--target", e.to_string())),
     };
     for (flag, p) in [
         ("--path", Some(&a.path)),
@@ -23,28 +28,22 @@ pub(crate) fn run(a: FingerprintArgs) -> anyhow::Result<ExitStatus> {
     ] {
         if let Some(p) = p {
             if !p.starts_with('/') {
-                return bad(InputError::at(
-                    &format!("<{flag}>"),
-                    0,
-                    0,
+                return bad(flag_error(
+                    flag,
                     format!("expected a path starting with /, found {p:?}"),
                 ));
             }
         }
     }
     if !(a.rate > 0.0 && a.rate <= 100.0) {
-        return bad(InputError::at(
-            "<--rate>",
-            0,
-            0,
+        return bad(flag_error(
+            "--rate",
             "expected requests per second between 0 and 100",
         ));
     }
     if a.origins.len() < 2 {
-        return bad(InputError::at(
-            "<--origin>",
-            0,
-            0,
+        return bad(flag_error(
+            "--origin",
             "give two allowed origins (--origin A --origin B) or none for the defaults",
         ));
     }

@@ -18,6 +18,12 @@ fn threshold(f: FailOn) -> Severity {
     }
 }
 
+/// A wrong flag value, as docs/scenario-format.md shows it: `varyedge: --flag: what was
+/// expected` (no file, line or column: it is not in a file).
+fn flag_error(flag: &str, msg: impl std::fmt::Display) -> String {
+    format!("varyedge: {flag}: {msg}")
+}
+
 fn bad(e: impl std::fmt::Display) -> anyhow::Result<ExitStatus> {
     eprintln!("{e}");
     Ok(ExitStatus::BadInput)
@@ -25,10 +31,8 @@ fn bad(e: impl std::fmt::Display) -> anyhow::Result<ExitStatus> {
 
 pub(crate) fn run(a: LintArgs, g: super::Globals) -> anyhow::Result<ExitStatus> {
     let Some(timeout_ms) = varyedge::time::parse_duration_ms(&a.timeout).filter(|t| *t > 0) else {
-        return bad(InputError::at(
-            "<--timeout>",
-            0,
-            0,
+        return bad(flag_error(
+            "--timeout",
             format!(
                 "expected a duration such as 5s or 500ms, found {:?}",
                 a.timeout
@@ -158,17 +162,14 @@ fn lint_upstream(
 ) -> Result<(String, Vec<Finding>), String> {
     for o in &a.origins {
         if let Err(m) = validate_origin(o) {
-            return Err(InputError::at("<--origin>", 0, 0, m).to_string());
+            return Err(flag_error("--origin", m));
         }
     }
     if let Some(p) = a.paths.iter().find(|p| !p.starts_with('/')) {
-        return Err(InputError::at(
-            "<--path>",
-            0,
-            0,
+        return Err(flag_error(
+            "--path",
             format!("expected a path starting with /, found {p:?}"),
-        )
-        .to_string());
+        ));
     }
     let paths = if a.paths.is_empty() {
         vec!["/".to_string()]
@@ -237,14 +238,14 @@ fn live(
     let base = url.trim_end_matches('/');
     let rest = base.strip_prefix("http://").ok_or_else(|| {
         if base.starts_with("https://") {
-            format!("<--upstream>:1:1: {url}: https:// is not supported by the probe yet; probe the plain-HTTP server behind TLS termination")
+            format!("varyedge: --upstream: {url}: https:// is not supported by the probe yet; probe the plain-HTTP server behind TLS termination")
         } else {
-            format!("<--upstream>:1:1: expected an http:// URL such as http://127.0.0.1:3000, found {url:?}")
+            format!("varyedge: --upstream: expected an http:// URL such as http://127.0.0.1:3000, found {url:?}")
         }
     })?;
     if rest.is_empty() || rest.contains(['?', '#', ' ']) {
         return Err(format!(
-            "<--upstream>:1:1: expected http://HOST[:PORT][/PREFIX], found {url:?}"
+            "varyedge: --upstream: expected http://HOST[:PORT][/PREFIX], found {url:?}"
         ));
     }
     let probes = lint::probe::plan(trusted, paths);
