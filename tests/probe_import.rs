@@ -398,3 +398,24 @@ fn a_non_utf8_config_is_a_located_error() {
     assert!(err.contains("latin1.vcl:2:8: expected UTF-8 text"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The managed cache policy "Amplify" by its id (CloudFront Developer Guide, "Use managed
+/// cache policies": TTLs 2 / 2 / 600 s, Authorization, CloudFront-Viewer-Country and Host
+/// in the key, all cookies and query strings) is resolved, not warned as unknown.
+#[test]
+fn cloudfront_managed_amplify_policy_is_known() {
+    let (code, out, err) = import("cf-distribution-amplify-policy.json");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("neither a policy in this file"), "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("ttl", "{ default: 2, min: 2, max: 600 }"),
+            (
+                "key_headers",
+                "[authorization, cloudfront-viewer-country, host]",
+            ),
+            ("query", "all"),
+        ],
+    );
+}

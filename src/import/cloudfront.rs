@@ -57,6 +57,19 @@ fn managed_cache_policy(id: &str) -> Option<(&'static str, Value)> {
             "UseOriginCacheControlHeaders",
             cfg(0, 0, 31_536_000, hdr(&origin_cc), "none", "all"),
         ),
+        // "Amplify": Minimum TTL 2 s, Maximum 600 s, Default 2 s; Authorization,
+        // CloudFront-Viewer-Country and Host in the key; all cookies, all query strings
+        "2e54312d-136d-493c-8eb9-b001f22f67d2" => (
+            "Amplify",
+            cfg(
+                2,
+                2,
+                600,
+                hdr(&["Authorization", "CloudFront-Viewer-Country", "Host"]),
+                "all",
+                "all",
+            ),
+        ),
         "4cc15a8a-d715-48a4-82b8-cc0b614638fe" => (
             "UseOriginCacheControlHeaders-QueryStrings",
             cfg(0, 0, 31_536_000, hdr(&origin_cc), "all", "all"),
