@@ -419,3 +419,23 @@ fn cloudfront_managed_amplify_policy_is_known() {
         ],
     );
 }
+
+/// A Cloudflare cache-rules ruleset whose only rule is switched off (`enabled: false`,
+/// Rulesets API) is Cloudflare's default caching: the profile with a warning, not exit 2
+/// "no set_cache_settings rule" (there is one).
+#[test]
+fn cloudflare_ruleset_with_every_rule_disabled_is_the_default() {
+    let (code, out, err) = import("cloudflare-all-rules-disabled.json");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(&out, &[("profile", "cloudflare")]);
+    assert_eq!(
+        knob(&out, "key_headers"),
+        None,
+        "the disabled rule's key is not used:\n{out}"
+    );
+    assert!(
+        err.contains("disabled rule skipped")
+            && err.contains("every set_cache_settings rule is disabled"),
+        "{err}"
+    );
+}

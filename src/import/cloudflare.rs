@@ -82,6 +82,7 @@ fn import_tree(file: &str, text: &str) -> Result<Imported, InputError> {
     };
     let mut imp = Imported::new(file, Format::Cloudflare, "cloudflare");
     let mut any = false;
+    let mut disabled = 0;
     for (i, r) in rules.iter().enumerate() {
         let path = format!("{base}[{i}]");
         let action = r.get("action").and_then(Value::as_str).unwrap_or("");
@@ -96,6 +97,7 @@ fn import_tree(file: &str, text: &str) -> Result<Imported, InputError> {
         }
         if enabled == Some(false) {
             imp.warn(format!("{path}: disabled rule skipped"));
+            disabled += 1;
             continue;
         }
         any = true;
@@ -111,6 +113,14 @@ fn import_tree(file: &str, text: &str) -> Result<Imported, InputError> {
             return Err(at_path(file, &ap, "missing action_parameters"));
         };
         rule(file, &mut imp, p, &ap)?;
+    }
+    // A zone whose cache rules are all switched off is a real configuration: Cloudflare's
+    // defaults apply, which is the profile itself.
+    if !any && disabled > 0 {
+        imp.warn(format!(
+            "{base}: every set_cache_settings rule is disabled: Cloudflare's default cache settings apply (profile cloudflare)"
+        ));
+        return Ok(imp);
     }
     if !any {
         return Err(at_path(
