@@ -382,6 +382,21 @@ fn nginx_without_proxy_cache_is_warned() {
     );
     let (_, _, err) = import("nginx-nested/nginx.conf");
     assert!(!err.contains("no `proxy_cache ZONE`"), "{err}");
+    // a site file or snippet (no `http` block) inherits proxy_cache from the file that
+    // includes it: not warned
+    let dir = std::env::temp_dir().join(format!("varyedge-probe-site-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let site = dir.join("site.conf");
+    std::fs::write(
+        &site,
+        "server {\n    location /api/ {\n        proxy_pass http://b;\n        proxy_cache_key $scheme$host$request_uri$http_origin;\n    }\n}\n",
+    )
+    .unwrap();
+    let o = varyedge(&["import", "cdn-config", site.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("proxy_cache ZONE"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A configuration that is not UTF-8 (a Latin-1 comment) is exit 2 at the line and

@@ -474,6 +474,9 @@ struct Ngx {
     hide_acao: Option<String>,
     /// A `proxy_cache ZONE` (not `off`) was seen: without one nginx stores nothing.
     cache_on: bool,
+    /// An `http { }` block was seen: the file is a whole configuration, not a fragment
+    /// (a site file, a snippet) that inherits `proxy_cache` from the file including it.
+    has_http: bool,
 }
 
 pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
@@ -488,6 +491,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         add_headers: Vec::new(),
         hide_acao: None,
         cache_on: false,
+        has_http: false,
     };
     walk(&mut st, file, text, &mut vec![file.to_string()])?;
     let Ngx {
@@ -501,12 +505,13 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         add_headers,
         hide_acao,
         cache_on,
+        has_http,
     } = st;
-    // `proxy_cache` is off by default (ngx_http_proxy_module): a configuration without a
-    // zone caches nothing. The file may be one that another includes, where the zone is
-    // set, so the import keeps the profile's caching and says so.
-    if !cache_on {
-        imp.warn(format!("{file}: no `proxy_cache ZONE` directive here or in the files it includes: nginx caches nothing without one (proxy_cache is off by default); imported as if a file that includes this one enabled it"));
+    // `proxy_cache` is off by default (ngx_http_proxy_module): a whole configuration (one
+    // with its `http` block) that never enables a zone caches nothing. A fragment (a site
+    // file, a snippet to paste) inherits it from the file that includes it: not warned.
+    if has_http && !cache_on {
+        imp.warn(format!("{file}: no `proxy_cache ZONE` directive in its http block or the files it includes: nginx caches nothing without one (proxy_cache is off by default); imported with nginx's caching profile all the same"));
     }
     if let Some((key, _, at)) = keys.last() {
         one_of_several(&mut imp, "proxy_cache_key", &keys, "cache key");
@@ -586,6 +591,7 @@ fn walk(st: &mut Ngx, file: &str, text: &str, stack: &mut Vec<String>) -> Result
         if d.words[0] == "proxy_cache" && d.words.get(1).is_some_and(|z| z != "off") {
             st.cache_on = true;
         }
+        st.has_http |= d.words[0] == "http";
         if d.words[0] != "include" {
             directive(st, d, file)?;
             continue;
