@@ -518,3 +518,30 @@ fn a_name_is_one_line_and_an_empty_one_is_the_files() {
     .unwrap();
     assert_eq!(s.name, "api");
 }
+
+/// `poisoned_by` names the step whose stored answer was served, which makes the step
+/// cache-induced; with `cache_induced: false` beside it the expectation could never hold,
+/// so it is refused at the `poisoned_by`, as `cors`/`reason` contradictions are.
+#[test]
+fn poisoned_by_with_cache_induced_false_is_a_contradiction() {
+    let two = "  - { client: a, fetch: GET /x }\n  - { client: a, fetch: GET /x, expect: { cache_induced: false, poisoned_by: 0 } }\n";
+    let text = scenario("", "", "").replace(ONE_STEP, two);
+    let e = err(&text);
+    assert!(
+        e.message.contains("contradicts cache_induced: false"),
+        "{e}"
+    );
+    assert_eq!((e.line, e.col), (15, 78), "{e}");
+    // either one alone, or with cache_induced: true, is accepted
+    for ok in [
+        "{ poisoned_by: 0 }",
+        "{ cache_induced: true, poisoned_by: 0 }",
+        "{ cache_induced: false }",
+    ] {
+        let t = scenario("", "", "").replace(
+            ONE_STEP,
+            &format!("  - {{ client: a, fetch: GET /x }}\n  - {{ client: a, fetch: GET /x, expect: {ok} }}\n"),
+        );
+        parse("s.yaml", &t).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+}

@@ -1585,6 +1585,14 @@ impl Validator<'_> {
                 ));
             }
         }
+        // A step poisoned by an earlier one is cache-induced (PRODUCT.md: `poisoned_by` is
+        // absent when not cache-induced), so the pair could never be met.
+        if let (Some(false), Some(_), Some(p)) = (x.cache_induced, x.poisoned_by, &e.poisoned_by) {
+            return Err(self.err(
+                &p.referenced,
+                "poisoned_by contradicts cache_induced: false; a step served another step's stored answer is cache-induced: expected cache_induced: true (or leave it out), or no poisoned_by",
+            ));
+        }
         Ok(x)
     }
 
