@@ -47,12 +47,11 @@ pub fn primary_key_into(knobs: &Knobs, req: &Request, k: &mut String) {
         }
     }
     // the whole query kept: path, `?` and query are the target itself (no scan for `?`)
+    // else the path alone: the query is dropped or listed below, or it is empty and the
+    // cache keys `/p?` as `/p` (ATS proxy/hdrs/URL.cc url_CryptoHash_get_general hashes
+    // "?" and then the query whether there is one or not)
     if knobs.query == QueryKey::All && (knobs.key_empty_query || req.query() != Some("")) {
         k.push_str(&req.target);
-    } else if knobs.query == QueryKey::All {
-        // ATS proxy/hdrs/URL.cc url_CryptoHash_get_general hashes "?" and then the
-        // query whether there is one or not: `/p?` and `/p` are one key
-        k.push_str(req.path());
     } else {
         k.push_str(req.path());
     }
