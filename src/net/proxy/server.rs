@@ -714,9 +714,10 @@ async fn revalidate(
             }
         }
     }
+    let method = upstream_method(&plan, &parts.method);
     let build = || {
         let empty = upstream::no_body();
-        upstream_request(&st, &parts.method, &core.target, &headers, empty).ok()
+        upstream_request(&st, &method, &core.target, &headers, empty).ok()
     };
     let Some(up_req) = build() else {
         let plain = plan.without_candidate();
@@ -800,8 +801,19 @@ fn freshened(
     // the entry keeps its author (and its URL, which the new variant shares when equal)
     let by = stored.renumbered(tag);
     let wire_resp = convert::to_hyper(&fresh);
+    // a HEAD revalidated with GET ([`upstream_method`]) freshens the GET's entry
+    let as_get;
+    let stored_for = if plan.as_get && core.method == "HEAD" {
+        as_get = Request {
+            method: http::Method::GET.to_string(),
+            ..core.clone()
+        };
+        &as_get
+    } else {
+        core
+    };
     let mut made = plan
-        .offer(&st.knobs, core, fresh.clone(), now, tag)
+        .offer(&st.knobs, stored_for, fresh.clone(), now, tag)
         .and_then(Result::ok);
     if let Some(v) = made.as_mut().filter(|v| *v.url == **by.url()) {
         v.url = by.url().clone();
@@ -832,7 +844,8 @@ fn freshened(
     if let Some(v) = &made {
         let served = edge::served_from(v, now);
         (age, ttl) = (served.age_secs, served.ttl_secs);
-        st.store.insert(&plan.key, core, v.clone(), wire.clone());
+        st.store
+            .insert(&plan.key, stored_for, v.clone(), wire.clone());
         inc(&st.metrics.stores);
         cs.stored = true;
     }
@@ -1020,8 +1033,9 @@ async fn forward_plan(
     let mut leader = None;
     if plan.join {
         match st.inflight.join(&plan.key) {
-            // HEAD responses have no body to share: a HEAD never leads
-            Join::Lead(l) if core.method != "HEAD" => leader = Some(l),
+            // HEAD responses have no body to share: a HEAD leads only when it is
+            // fetched as GET
+            Join::Lead(l) if core.method != "HEAD" || plan.as_get => leader = Some(l),
             Join::Lead(_) => {}
             Join::Wait(w) => {
                 if let Some(r) = collapsed(&st, &parts, &core, &plan, w).await {
@@ -1201,7 +1215,8 @@ async fn forward(
         Either::Right(b) => Some(b.clone()),
         Either::Left(_) => None,
     };
-    let up_req = match upstream_request(&st, &parts.method, target, &parts.headers, up_body) {
+    let method = upstream_method(&plan, &parts.method);
+    let up_req = match upstream_request(&st, &method, target, &parts.headers, up_body) {
         Ok(r) => r,
         Err(e) => {
             return own(
@@ -1216,12 +1231,23 @@ async fn forward(
     // built again
     let again = || {
         let body = Either::Right(held.clone()?);
-        upstream_request(&st, &parts.method, target, &parts.headers, body).ok()
+        upstream_request(&st, &method, target, &parts.headers, body).ok()
     };
     let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout, again).await;
     match sent {
         Ok(r) => relay(st, core, plan, leader, r).await,
         Err(f) => fault(&st, &f, plan.fwd),
+    }
+}
+
+/// The method sent upstream: the client's, or `GET` for a `HEAD` miss the profile fetches
+/// as `GET` ([`edge::ForwardPlan::as_get`]: Varnish sends `GET` for a `HEAD` miss,
+/// nginx's `proxy_cache_convert_head`), so that there is a whole response to store.
+fn upstream_method(plan: &ForwardPlan, client: &http::Method) -> http::Method {
+    if plan.as_get && client == http::Method::HEAD {
+        http::Method::GET
+    } else {
+        client.clone()
     }
 }
 
@@ -1260,11 +1286,17 @@ fn fault(st: &State, f: &upstream::Fault, fwd: Fwd) -> http::Response<ProxyBody>
 /// responses drops them ([`edge::ForwardPlan::invalidates`], RFC 9111 §4.4).
 async fn relay(
     st: Arc<State>,
-    core: Request,
+    mut core: Request,
     plan: ForwardPlan,
     leader: Option<Leader>,
     resp: http::Response<Incoming>,
 ) -> http::Response<ProxyBody> {
+    // a HEAD fetched as GET: the answer is a GET's, stored as one; the client gets its
+    // head only
+    let head_only = plan.as_get && core.method == "HEAD";
+    if head_only {
+        core.method = http::Method::GET.to_string();
+    }
     let tag = st.tags.fetch_add(1, Ordering::Relaxed);
     let (mut rparts, rbody) = resp.into_parts();
     if let Err(bad) = framing::upstream_framing(&rparts.headers) {
@@ -1335,6 +1367,18 @@ async fn relay(
         }
     };
     let tee = TeeBody::new(prefix, rbody, keep, limit, st.cfg.upstream_timeout, on_end);
+    if head_only {
+        // hyper sends no body to a HEAD and drops the one it is given unread: the body
+        // to store is read here, in the background, while the client has its head
+        // (with the upstream's Content-Length, if it sent one); one that will not be
+        // stored is not read at all (dropping it closes that upstream connection)
+        if keep {
+            tokio::spawn(async move {
+                let _ = tee.collect().await;
+            });
+        }
+        return http::Response::from_parts(rparts, Either::Left(Full::new(Bytes::new())));
+    }
     http::Response::from_parts(rparts, Either::Right(tee))
 }
 
