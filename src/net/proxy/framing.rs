@@ -1,8 +1,12 @@
 //! Message framing between the upstream and the client (RFC 9112 §6), and the compact
 //! owned copies of what the store keeps.
 //!
-//! - [`upstream_framing`]: a response with both `Transfer-Encoding` and `Content-Length`
-//!   is refused (502), never forwarded or stored with a length that does not match.
+//! - [`upstream_framing`]: a response with both `Transfer-Encoding` and `Content-Length`,
+//!   or with a transfer coding other than `chunked`, is refused (502), never forwarded or
+//!   stored with a length that does not match or content still coded;
+//!   [`single_length`]: a repeated `Content-Length` value is relayed as one.
+//! - [`local_answer`]: requests refused or answered before anything else (Host, target
+//!   forms).
 //! - [`read_ahead`]: a body of unknown length (chunked or close-delimited) is read up to a
 //!   small bound before the head goes out, so a malformed first chunk becomes a 502 status
 //!   line instead of a connection closed without one, and a small chunked body is known
@@ -21,6 +25,8 @@ use std::time::Duration;
 pub enum BadFraming {
     /// Both `Transfer-Encoding` and `Content-Length`.
     LengthAndChunked,
+    /// A transfer coding other than a lone `chunked` (which the proxy cannot undo).
+    Coding,
 }
 
 impl BadFraming {
@@ -29,6 +35,9 @@ impl BadFraming {
         match self {
             BadFraming::LengthAndChunked => {
                 "varyedge proxy: upstream error: response has both Transfer-Encoding and Content-Length (RFC 9112 §6.3)\n"
+            }
+            BadFraming::Coding => {
+                "varyedge proxy: upstream error: response has a transfer coding other than chunked (RFC 9112 §6.1)\n"
             }
         }
     }
@@ -39,11 +48,52 @@ impl BadFraming {
 /// message might indicate an attempt to perform request smuggling or response splitting
 /// and ought to be handled as an error." The proxy handles it as an error: 502, nothing
 /// forwarded, nothing stored, the upstream connection dropped with the body unread.
+///
+/// RFC 9112 §6.1: a response may carry transfer codings beyond `chunked` (`gzip`,
+/// `gzip, chunked`), which the recipient must decode; the proxy decodes only `chunked`,
+/// and the `Transfer-Encoding` field is hop-by-hop (removed before relaying), so any
+/// other coding would reach the client and the store still applied, as if it were the
+/// content. Such a response is refused the same way (Varnish 7.1 answers it 503).
 pub fn upstream_framing(h: &HeaderMap) -> Result<(), BadFraming> {
-    if h.contains_key(header::TRANSFER_ENCODING) && h.contains_key(header::CONTENT_LENGTH) {
+    let mut te = h.get_all(header::TRANSFER_ENCODING).iter();
+    let Some(first) = te.next() else {
+        return Ok(());
+    };
+    if h.contains_key(header::CONTENT_LENGTH) {
         return Err(BadFraming::LengthAndChunked);
     }
+    let lone_chunked = te.next().is_none()
+        && std::str::from_utf8(first.as_bytes())
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("chunked"));
+    if !lone_chunked {
+        return Err(BadFraming::Coding);
+    }
     Ok(())
+}
+
+/// RFC 9112 §6.3 (5) accepts a `Content-Length` that is a list of one value repeated
+/// (`5, 5`, or the field given twice with the same value) and processes the message
+/// with that one value; RFC 9110 §8.6 lets a recipient replace such a field with the
+/// single value. The proxy does, so that what it relays and stores is a valid
+/// `Content-Length` (`1*DIGIT`), not the upstream's list. (A list of different values
+/// never gets here: hyper refuses the response.)
+pub fn single_length(h: &mut HeaderMap) {
+    let mut all = h.get_all(header::CONTENT_LENGTH).iter();
+    let (Some(first), more) = (all.next(), all.next().is_some()) else {
+        return;
+    };
+    if !more && !first.as_bytes().contains(&b',') {
+        return;
+    }
+    let one = first
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(',').next())
+        .map(str::trim)
+        .and_then(|v| header::HeaderValue::from_str(v).ok());
+    if let Some(one) = one {
+        h.insert(header::CONTENT_LENGTH, one);
+    }
 }
 
 /// What [`read_ahead`] found.
@@ -108,18 +158,46 @@ pub async fn read_ahead(mut body: Incoming, bound: usize, idle: Duration) -> Ahe
 ///   HTTP/1.1 request message that lacks a Host header field and to any request message
 ///   that contains more than one Host header field line or a Host header field with an
 ///   invalid field value."
+/// - RFC 9112 §3.2.3: the authority-form is "only used for CONNECT requests"; any other
+///   method with it is a 400 (it was forwarded as `/`, and stored as that).
+/// - RFC 9110 §4.2.4: userinfo in an absolute-form target is refused (a recipient
+///   "SHOULD ... treat its presence as an error"), and its host is checked as `Host` is.
 /// - RFC 9112 §3.2.4, asterisk-form: "used only for a server-wide OPTIONS request"; a
 ///   reverse proxy has no server-wide answer to forward, so `OPTIONS *` is answered here
 ///   (204 with `Allow`) and any other method with `*` is a 400.
 pub fn local_answer<B>(req: &http::Request<B>) -> Option<(u16, &'static str)> {
-    if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
-        return Some((
-            400,
-            "varyedge proxy: more than one Host header field (RFC 9112 §3.2)\n",
-        ));
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    if let Some(host) = hosts.next() {
+        if hosts.next().is_some() {
+            return Some((
+                400,
+                "varyedge proxy: more than one Host header field (RFC 9112 §3.2)\n",
+            ));
+        }
+        if !valid_host(host.as_bytes()) {
+            return Some((
+                400,
+                "varyedge proxy: invalid Host header field (RFC 9112 §3.2: uri-host [ \":\" port ])\n",
+            ));
+        }
+    }
+    let u = req.uri();
+    if let Some(a) = u.authority() {
+        // CONNECT (the one method with an authority-form target) is refused later, 405
+        if u.scheme().is_none() && req.method() != http::Method::CONNECT {
+            return Some((
+                400,
+                "varyedge proxy: the authority-form target is only for CONNECT (RFC 9112 §3.2.3)\n",
+            ));
+        }
+        if a.as_str().contains('@') || !valid_host(a.as_str().as_bytes()) {
+            return Some((
+                400,
+                "varyedge proxy: the target URI's authority has userinfo or is not a valid host (RFC 9110 §4.2.4, RFC 9112 §3.2)\n",
+            ));
+        }
     }
     // the asterisk-form: what `Uri == "*"` tests, field by field (no string compare)
-    let u = req.uri();
     if u.scheme().is_none()
         && u.authority().is_none()
         && u.path() == "*"
@@ -134,6 +212,39 @@ pub fn local_answer<B>(req: &http::Request<B>) -> Option<(u16, &'static str)> {
         ));
     }
     None
+}
+
+/// RFC 9110 §7.2, `Host = uri-host [ ":" port ]`, with RFC 3986's `uri-host` (a
+/// reg-name of unreserved characters, percent-encodings and sub-delims, or an IP
+/// literal in brackets): every byte is one of those, `:` or a bracket. What matters is
+/// what is refused: a `/`, `?`, `#`, `@`, space or control, which would let the Host
+/// carry part of a path into the cache key (`Host: a.example/x` with `/y` keyed as
+/// `a.example/x/y`), or userinfo. An empty Host is valid (§7.2).
+pub fn valid_host(h: &[u8]) -> bool {
+    h.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'['
+                    | b']'
+            )
+    })
 }
 
 /// Bytes a header block holds on the heap. `http::HeaderMap` keeps a table of 4-byte
@@ -236,6 +347,94 @@ mod tests {
         assert!(star.1.contains("only for OPTIONS (RFC 9112 §3.2.4)"));
         assert_eq!(local_answer(&req("GET", "/x", &["a"])), None);
         assert_eq!(local_answer(&req("OPTIONS", "/x", &["a"])), None);
+        // a Host that is not `uri-host [ ":" port ]` (it would carry a path, a query
+        // or userinfo into the cache key): 400; the valid forms pass
+        for bad in [
+            "a.example/x",
+            "a.example?x",
+            "a b",
+            "u@a.example",
+            "a#b",
+            "a\\b",
+        ] {
+            let r = local_answer(&req("GET", "/y", &[bad])).unwrap();
+            assert_eq!(r.0, 400, "{bad}");
+            assert!(r.1.contains("invalid Host header field"), "{bad}");
+        }
+        for ok in [
+            "",
+            "a.example",
+            "a.example:8080",
+            "[::1]:80",
+            "127.0.0.1",
+            "xn--a-b.c_d~e",
+        ] {
+            assert_eq!(local_answer(&req("GET", "/y", &[ok])), None, "{ok}");
+        }
+        // authority-form is for CONNECT only (which is refused later, 405)
+        let auth = local_answer(&req("GET", "a.example:80", &["a"])).unwrap();
+        assert_eq!(auth.0, 400);
+        assert!(auth.1.contains("only for CONNECT (RFC 9112 §3.2.3)"));
+        assert_eq!(local_answer(&req("CONNECT", "a.example:443", &["a"])), None);
+        // absolute-form: fine, unless it has userinfo
+        assert_eq!(
+            local_answer(&req("GET", "http://a.example/x", &["b"])),
+            None
+        );
+        let user = local_answer(&req("GET", "http://u@a.example/x", &["b"])).unwrap();
+        assert_eq!(user.0, 400);
+        assert!(user.1.contains("userinfo"));
+    }
+
+    /// RFC 9112 §6.1: only a lone `chunked` transfer coding is decoded; any other is a
+    /// 502 (it would reach the client and the store still applied).
+    #[test]
+    fn transfer_codings_other_than_chunked_are_refused() {
+        let with = |te: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in te {
+                h.append(header::TRANSFER_ENCODING, HeaderValue::from_str(v).unwrap());
+            }
+            upstream_framing(&h)
+        };
+        assert_eq!(with(&[]), Ok(()));
+        assert_eq!(with(&["chunked"]), Ok(()));
+        assert_eq!(with(&[" Chunked "]), Ok(()));
+        for bad in [
+            &["gzip"][..],
+            &["gzip, chunked"],
+            &["gzip", "chunked"],
+            &["identity"],
+        ] {
+            assert_eq!(with(bad), Err(BadFraming::Coding), "{bad:?}");
+        }
+        assert!(BadFraming::Coding
+            .text()
+            .contains("other than chunked (RFC 9112 §6.1)"));
+    }
+
+    /// RFC 9112 §6.3 (5): a Content-Length list of one repeated value is relayed as that
+    /// value; a plain one is left alone.
+    #[test]
+    fn a_repeated_content_length_becomes_one_value() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5, 5"));
+        single_length(&mut h);
+        assert_eq!(h.get_all(header::CONTENT_LENGTH).iter().count(), 1);
+        assert_eq!(h[header::CONTENT_LENGTH], "5");
+        let mut two = HeaderMap::new();
+        two.append(header::CONTENT_LENGTH, HeaderValue::from_static("7"));
+        two.append(header::CONTENT_LENGTH, HeaderValue::from_static("7"));
+        single_length(&mut two);
+        assert_eq!(two.get_all(header::CONTENT_LENGTH).iter().count(), 1);
+        assert_eq!(two[header::CONTENT_LENGTH], "7");
+        let mut plain = HeaderMap::new();
+        plain.insert(header::CONTENT_LENGTH, HeaderValue::from_static("12"));
+        single_length(&mut plain);
+        assert_eq!(plain[header::CONTENT_LENGTH], "12");
+        let mut none = HeaderMap::new();
+        single_length(&mut none);
+        assert!(none.is_empty());
     }
 
     /// The header block's heap cost as the doc comment lays it out: `http`'s index table

@@ -217,7 +217,10 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
     loop {
         tokio::select! {
             accepted = listener::accept(&listener, &state.slots) => {
-                let Some((stream, slot)) = accepted else { continue };
+                // the admin endpoints on this listener answer loopback peers only: their
+                // `Host` alone is the client's say (a proxy listening beyond loopback
+                // would take `Host: localhost` from anyone)
+                let Some((stream, slot, peer_loopback)) = accepted else { continue };
                 let activity = listener::Activity::new();
                 let st = state.clone();
                 let act = activity.clone();
@@ -227,7 +230,7 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
                     // a ready value (no state moved around, no `State` count touched);
                     // nothing else runs on this connection meanwhile, so it needs no
                     // busy mark
-                    match start(&st, req) {
+                    match start(&st, req, peer_loopback) {
                         Started::Done(r) => {
                             act.served_now();
                             Reply::Now(Some(r))
@@ -305,13 +308,16 @@ fn own_plain(status: u16, text: &str) -> http::Response<ProxyBody> {
 
 /// Everything up to the first wait: the admin and local answers, then (with no access
 /// log and no edge CORS configured) the core's decision and a hit.
-fn start(st: &Arc<State>, req: http::Request<Incoming>) -> Started {
-    if admin::on_proxy_listener(&st.cfg, &req) {
+fn start(st: &Arc<State>, mut req: http::Request<Incoming>, peer_loopback: bool) -> Started {
+    if admin::on_proxy_listener(&st.cfg.admin, &req, peer_loopback) {
         return Started::Admin(req);
     }
     inc(&st.metrics.requests);
     if let Some((status, text)) = framing::local_answer(&req) {
         return Started::Done(answer_locally(st, status, text));
+    }
+    if req.uri().authority().is_some() || req.version() < http::Version::HTTP_11 {
+        target_host(st, &mut req);
     }
     if st.cfg.access_log.is_some() || st.knobs.edge_cors.is_some() {
         return Started::Wrapped(req);
@@ -319,6 +325,23 @@ fn start(st: &Arc<State>, req: http::Request<Incoming>) -> Started {
     match begin(st, req) {
         Step::Done(r) => Started::Done(r),
         Step::Forward(p) => Started::Forward(p),
+    }
+}
+
+/// The `Host` the request is keyed and forwarded with, where it is not the client's own
+/// `Host` field (RFC 9112 §3.3, the target URI's authority):
+/// - absolute-form (§3.2.2): "a proxy MUST ignore the received Host header field (if
+///   any) and instead replace it with the host information of the request-target";
+/// - an HTTP/1.0 request without `Host` (only HTTP/1.1 must send one, §3.2): the
+///   server's default name, here the upstream's authority.
+fn target_host(st: &State, req: &mut http::Request<Incoming>) {
+    let host = match req.uri().authority() {
+        Some(a) => HeaderValue::from_str(a.as_str()).ok(),
+        None if !req.headers().contains_key(header::HOST) => Some(st.upstream_host.clone()),
+        None => None,
+    };
+    if let Some(h) = host {
+        req.headers_mut().insert(header::HOST, h);
     }
 }
 
@@ -1303,6 +1326,10 @@ async fn relay(
         return bad_upstream(&st, plan.fwd, bad.text());
     }
     upstream::strip_hop_by_hop(&mut rparts.headers);
+    framing::single_length(&mut rparts.headers);
+    // RFC 9110 §2.5: an intermediary sends its own version, not the upstream's (an
+    // HTTP/1.0 upstream's status line is not relayed as such)
+    rparts.version = http::Version::HTTP_11;
     let now = clock::now();
     // each field's name and value are looked up once, for the core's view and for the
     // stored block
@@ -1599,6 +1626,7 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: 
             return;
         }
         upstream::strip_hop_by_hop(&mut rparts.headers);
+        framing::single_length(&mut rparts.headers);
         let Some(body) = read_whole(rbody, st.cfg.max_object(), st.cfg.upstream_timeout).await
         else {
             return;
