@@ -997,3 +997,21 @@ fn an_upstream_length_list_is_relayed_as_one_value_and_its_version_as_ours() {
         assert_eq!(r.body, b"hello");
     }
 }
+
+/// RFC 9110 §6.6.1: a response that came without `Date` is stored with the time it was
+/// received, so a later hit says when it was made (and `Age` since), as Varnish does;
+/// it went out with the `Date` of each hit.
+#[test]
+fn a_response_without_date_is_stored_with_the_time_it_was_received() {
+    let up = faulty(CACHEABLE);
+    let p = proxy(&up.addr, &[]);
+    let a = raw_request(&p.addr, "GET /d", "", "").unwrap();
+    assert_eq!(a.h("x-cache"), "MISS");
+    let date = a.h("date");
+    assert!(date.ends_with(" GMT"), "{a:?}");
+    thread::sleep(Duration::from_millis(2100));
+    let b = raw_request(&p.addr, "GET /d", "", "").unwrap();
+    assert_eq!(b.h("x-cache"), "HIT", "{b:?}");
+    assert_eq!(b.h("date"), date, "{b:?}");
+    assert!(b.h("age").parse::<u64>().unwrap() >= 2, "{b:?}");
+}

@@ -96,6 +96,21 @@ pub fn single_length(h: &mut HeaderMap) {
     }
 }
 
+/// RFC 9110 §6.6.1: "A recipient with a clock that receives a response message without a
+/// Date header field MUST record the time it was received and append a corresponding
+/// Date header field to the message's header section if it is cached or forwarded
+/// downstream." Without it, a hit went out with the `Date` of the moment it was served
+/// (hyper's) beside an `Age` counted from when it was stored; Varnish 7.1 keeps the
+/// time it received it.
+pub fn date_if_missing(h: &mut HeaderMap, received: crate::time::Timestamp) {
+    if h.contains_key(header::DATE) {
+        return;
+    }
+    if let Ok(v) = header::HeaderValue::from_str(&received.http_date()) {
+        h.insert(header::DATE, v);
+    }
+}
+
 /// What [`read_ahead`] found.
 pub enum Ahead {
     /// The whole body arrived (within the bound).
@@ -411,6 +426,24 @@ mod tests {
         assert!(BadFraming::Coding
             .text()
             .contains("other than chunked (RFC 9112 §6.1)"));
+    }
+
+    /// RFC 9110 §6.6.1: a response without Date gets the time it was received; one with
+    /// a Date keeps it.
+    #[test]
+    fn a_response_without_date_gets_the_time_it_was_received() {
+        let t = crate::time::Timestamp(1_700_000_000_000);
+        let mut h = HeaderMap::new();
+        date_if_missing(&mut h, t);
+        assert_eq!(h[header::DATE], "Tue, 14 Nov 2023 22:13:20 GMT");
+        let mut dated = HeaderMap::new();
+        dated.insert(
+            header::DATE,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        date_if_missing(&mut dated, t);
+        assert_eq!(dated[header::DATE], "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(dated.len(), 1);
     }
 
     /// RFC 9112 §6.3 (5): a Content-Length list of one repeated value is relayed as that

@@ -1331,6 +1331,7 @@ async fn relay(
     // HTTP/1.0 upstream's status line is not relayed as such)
     rparts.version = http::Version::HTTP_11;
     let now = clock::now();
+    framing::date_if_missing(&mut rparts.headers, now);
     // each field's name and value are looked up once, for the core's view and for the
     // stored block
     let mut codes = Vec::new();
@@ -1627,6 +1628,7 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: 
         }
         upstream::strip_hop_by_hop(&mut rparts.headers);
         framing::single_length(&mut rparts.headers);
+        framing::date_if_missing(&mut rparts.headers, clock::now());
         let Some(body) = read_whole(rbody, st.cfg.max_object(), st.cfg.upstream_timeout).await
         else {
             return;
