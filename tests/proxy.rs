@@ -1201,3 +1201,29 @@ fn a_head_miss_fetched_as_get_stores_only_a_whole_chunked_body() {
     assert_eq!(stats(&p)["stores"], 1);
     assert_eq!(stats(&p)["entries"], 1);
 }
+
+/// A HEAD miss fetched as GET has a whole response to share: it leads the collapsed
+/// fetch, and a GET arriving meanwhile waits for it and gets its body (one upstream
+/// fetch, a GET). Before, a HEAD never led, and the GET fetched again.
+#[test]
+fn a_head_miss_fetched_as_get_leads_a_collapsed_fetch() {
+    let yaml = reflect_origin(false).replace("latency: 0ms", "latency: 400ms");
+    let sc = scenario("slow-head", &yaml);
+    let o = Server::origin(&sc);
+    let p = proxy(&o.url, &["--profile", "varnish"]);
+    let addr = p.addr.clone();
+    let head = thread::spawn(move || req(&addr, "HEAD", "/api/data", &[]));
+    thread::sleep(Duration::from_millis(100));
+    let g = get(&p.addr, "/api/data", None);
+    let h = head.join().unwrap();
+    assert_eq!(h.status, 200);
+    assert!(h.body.is_empty());
+    assert!(
+        g.h("cache-status").contains("; collapsed"),
+        "{:?}",
+        g.h("cache-status")
+    );
+    assert_eq!(g.body, b"{\"status\":\"ok\"}");
+    assert_eq!(origin_count(&o, "GET /api/data"), 1);
+    assert_eq!(origin_count(&o, "HEAD /api/data"), 0);
+}
