@@ -1015,3 +1015,32 @@ fn a_response_without_date_is_stored_with_the_time_it_was_received() {
     assert_eq!(b.h("date"), date, "{b:?}");
     assert!(b.h("age").parse::<u64>().unwrap() >= 2, "{b:?}");
 }
+
+/// RFC 9110 §7.6.2: OPTIONS or TRACE with `Max-Forwards: 0` is answered by the proxy as
+/// the final recipient (OPTIONS: 204 with Allow; TRACE: 405, it reflects nothing), and a
+/// larger value is forwarded decremented. §15.5.6: every 405 carries Allow (CONNECT's
+/// did not).
+#[test]
+fn max_forwards_zero_ends_at_the_proxy_and_a_larger_one_is_decremented() {
+    let up = recording(CACHEABLE);
+    let p = proxy(&up.addr, &[]);
+    let o = send(&p.addr, "OPTIONS", "/x", &[("Max-Forwards", "0")]);
+    assert_eq!(o.status, 204, "{o:?}");
+    assert!(o.h("allow").contains("OPTIONS"), "{o:?}");
+    let t = send(&p.addr, "TRACE", "/x", &[("Max-Forwards", "0")]);
+    assert_eq!(t.status, 405, "{t:?}");
+    assert!(t.h("allow").contains("GET"), "{t:?}");
+    assert!(up.seen.lock().unwrap().is_empty());
+    let c = raw(
+        &p.addr,
+        b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(c.status, 405, "{c:?}");
+    assert!(c.h("allow").contains("GET"), "{c:?}");
+    let fwd = send(&p.addr, "OPTIONS", "/x", &[("Max-Forwards", "3")]);
+    assert_eq!(fwd.status, 200, "{fwd:?}");
+    let seen = up.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].contains("\r\nmax-forwards: 2\r\n"), "{seen:?}");
+}

@@ -188,6 +188,10 @@ pub async fn read_ahead(mut body: Incoming, bound: usize, idle: Duration) -> Ahe
 ///   method with it is a 400 (it was forwarded as `/`, and stored as that).
 /// - RFC 9110 §4.2.4: userinfo in an absolute-form target is refused (a recipient
 ///   "SHOULD ... treat its presence as an error"), and its host is checked as `Host` is.
+/// - RFC 9110 §7.6.2: an intermediary that receives an OPTIONS or TRACE request with
+///   `Max-Forwards: 0` "MUST NOT forward the request; instead, the intermediary MUST
+///   respond as the final recipient" (a larger value goes on decremented:
+///   [`next_max_forwards`]).
 /// - RFC 9112 §3.2.4, asterisk-form: "used only for a server-wide OPTIONS request"; a
 ///   reverse proxy has no server-wide answer to forward, so `OPTIONS *` is answered here
 ///   (204 with `Allow`) and any other method with `*` is a 400.
@@ -223,6 +227,20 @@ pub fn local_answer<B>(req: &http::Request<B>) -> Option<(u16, &'static str)> {
             ));
         }
     }
+    let m = req.method();
+    if (m == http::Method::OPTIONS || m == http::Method::TRACE)
+        && max_forwards(req.headers()) == Some(0)
+    {
+        // the proxy is the final recipient: an OPTIONS is answered as `OPTIONS *` is; a
+        // TRACE it does not reflect (its fields may hold credentials), so 405
+        if m == http::Method::OPTIONS {
+            return Some((204, ""));
+        }
+        return Some((
+            405,
+            "varyedge proxy: TRACE with Max-Forwards: 0 ends here, and the proxy does not reflect requests (RFC 9110 §7.6.2)\n",
+        ));
+    }
     // the asterisk-form: what `Uri == "*"` tests, field by field (no string compare)
     if u.scheme().is_none()
         && u.authority().is_none()
@@ -238,6 +256,28 @@ pub fn local_answer<B>(req: &http::Request<B>) -> Option<(u16, &'static str)> {
         ));
     }
     None
+}
+
+/// `Max-Forwards` (RFC 9110 §7.6.2, `1*DIGIT`) when it is a number.
+fn max_forwards(h: &HeaderMap) -> Option<u64> {
+    let v = h.get(header::MAX_FORWARDS)?.to_str().ok()?.trim();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(v.parse().unwrap_or(u64::MAX))
+}
+
+/// RFC 9110 §7.6.2: an intermediary forwarding an OPTIONS or TRACE request with a
+/// `Max-Forwards` above zero "MUST generate an updated Max-Forwards field in the
+/// forwarded message" of the received value minus one. (Zero never gets here:
+/// [`local_answer`].)
+pub fn next_max_forwards(method: &http::Method, h: &mut HeaderMap) {
+    if method != http::Method::OPTIONS && method != http::Method::TRACE {
+        return;
+    }
+    if let Some(n) = max_forwards(h).filter(|&n| n > 0) {
+        h.insert(header::MAX_FORWARDS, header::HeaderValue::from(n - 1));
+    }
 }
 
 /// RFC 9110 §7.2, `Host = uri-host [ ":" port ]`, with RFC 3986's `uri-host` (a
@@ -403,6 +443,23 @@ mod tests {
         assert_eq!(auth.0, 400);
         assert!(auth.1.contains("only for CONNECT (RFC 9112 §3.2.3)"));
         assert_eq!(local_answer(&req("CONNECT", "a.example:443", &["a"])), None);
+        // Max-Forwards: 0 on OPTIONS or TRACE: answered here; on anything else, and any
+        // other value, forwarded
+        let mf = |method: &str, v: &str| {
+            let r = http::Request::builder()
+                .method(method)
+                .uri("/x")
+                .header(header::HOST, "a")
+                .header(header::MAX_FORWARDS, v)
+                .body(())
+                .unwrap();
+            local_answer(&r).map(|a| a.0)
+        };
+        assert_eq!(mf("OPTIONS", "0"), Some(204));
+        assert_eq!(mf("TRACE", " 0 "), Some(405));
+        assert_eq!(mf("GET", "0"), None);
+        assert_eq!(mf("OPTIONS", "1"), None);
+        assert_eq!(mf("TRACE", "x"), None);
         // absolute-form: fine, unless it has userinfo
         assert_eq!(
             local_answer(&req("GET", "http://a.example/x", &["b"])),
@@ -411,6 +468,29 @@ mod tests {
         let user = local_answer(&req("GET", "http://u@a.example/x", &["b"])).unwrap();
         assert_eq!(user.0, 400);
         assert!(user.1.contains("userinfo"));
+    }
+
+    /// RFC 9110 §7.6.2: OPTIONS and TRACE go on with Max-Forwards decremented; other
+    /// methods, and values that are not numbers, are left alone.
+    #[test]
+    fn max_forwards_is_decremented_on_options_and_trace() {
+        let next = |method: http::Method, v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::MAX_FORWARDS, HeaderValue::from_str(v).unwrap());
+            next_max_forwards(&method, &mut h);
+            h[header::MAX_FORWARDS].to_str().unwrap().to_string()
+        };
+        assert_eq!(next(http::Method::OPTIONS, "5"), "4");
+        assert_eq!(next(http::Method::TRACE, "1"), "0");
+        assert_eq!(next(http::Method::GET, "5"), "5");
+        assert_eq!(next(http::Method::OPTIONS, "-1"), "-1");
+        assert_eq!(
+            next(http::Method::OPTIONS, "99999999999999999999999"),
+            u64::MAX.saturating_sub(1).to_string()
+        );
+        let mut none = HeaderMap::new();
+        next_max_forwards(&http::Method::OPTIONS, &mut none);
+        assert!(none.is_empty());
     }
 
     /// RFC 9112 §6.1: a compression transfer coding is a 502 (it would reach the client

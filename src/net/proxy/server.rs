@@ -398,13 +398,17 @@ fn answer_locally(st: &State, status: u16, text: &str) -> http::Response<ProxyBo
     if status == 204 {
         *r.body_mut() = Either::Left(Full::new(Bytes::new()));
         r.headers_mut().remove(header::CONTENT_TYPE);
-        r.headers_mut().insert(
-            header::ALLOW,
-            HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
-        );
+    }
+    if status == 204 || status == 405 {
+        // RFC 9110 §15.5.6: a 405 "MUST generate an Allow header field"
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
     }
     r
 }
+
+/// The methods the proxy takes (what it says in `Allow`).
+const ALLOW: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /// The proxy, with the CORS fields the edge adds itself (`edge_cors`, a CloudFront
 /// response headers policy) applied per viewer after the cache, by the core's
@@ -983,12 +987,16 @@ type Refused = Box<http::Response<ProxyBody>>;
 /// (`CONNECT`, a declared body over the limit, a head the core cannot read).
 fn admit(st: &State, parts: &http::request::Parts) -> Result<Request, Refused> {
     if parts.method == http::Method::CONNECT {
-        return Err(Box::new(own(
+        let mut r = own(
             st,
             405,
             "varyedge proxy: CONNECT is not supported (this is a reverse proxy)\n",
             "method",
-        )));
+        );
+        // RFC 9110 §15.5.6: a 405 "MUST generate an Allow header field"
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
+        return Err(Box::new(r));
     }
     let too_long = parts
         .headers
@@ -1168,6 +1176,7 @@ fn build_upstream(
         convert::append_fields(&mut h, add);
     }
     upstream::strip_hop_by_hop(&mut h);
+    framing::next_max_forwards(method, &mut h);
     if !st.cfg.preserve_host || !h.contains_key(header::HOST) {
         h.insert(header::HOST, st.upstream_host.clone());
     }
