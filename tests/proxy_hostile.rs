@@ -1044,3 +1044,21 @@ fn max_forwards_zero_ends_at_the_proxy_and_a_larger_one_is_decremented() {
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert!(seen[0].contains("\r\nmax-forwards: 2\r\n"), "{seen:?}");
 }
+
+/// RFC 9110 §15.2.2: a server must not switch to a protocol the client did not ask for,
+/// and the proxy never forwards `Upgrade` (hop-by-hop): an upstream 101 is a 502, not a
+/// 101 without `Upgrade` (§7.8) on a connection that then carries nothing.
+#[test]
+fn an_unasked_101_from_the_upstream_is_a_502() {
+    let up = faulty(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nraw bytes",
+    );
+    let p = proxy(&up.addr, &[]);
+    let r = raw_request(&p.addr, "GET /ws", "Upgrade: websocket\r\n", "").unwrap();
+    assert_eq!(r.status, 502, "{r:?}");
+    assert!(
+        String::from_utf8_lossy(&r.body).contains("101 Switching Protocols"),
+        "{r:?}"
+    );
+    assert_eq!(stats(&p.addr)["entries"], 0);
+}

@@ -1334,6 +1334,13 @@ async fn relay(
     if let Err(bad) = framing::upstream_framing(&rparts.headers) {
         return bad_upstream(&st, plan.fwd, bad.text());
     }
+    if rparts.status == http::StatusCode::SWITCHING_PROTOCOLS {
+        // the proxy removes `Upgrade` (hop-by-hop) and never asks to switch: RFC 9110
+        // §15.2.2, a server "MUST NOT switch to a protocol that was not indicated by the
+        // client"; relayed, it reached the client without the Upgrade field a 101 must
+        // carry (§7.8), on a connection that then carried nothing
+        return bad_upstream(&st, plan.fwd, UNASKED_SWITCH);
+    }
     upstream::strip_hop_by_hop(&mut rparts.headers);
     framing::single_length(&mut rparts.headers);
     // RFC 9110 §2.5: an intermediary sends its own version, not the upstream's (an
@@ -1418,6 +1425,10 @@ async fn relay(
     }
     http::Response::from_parts(rparts, Either::Right(tee))
 }
+
+/// The client's 502 text for an upstream 101.
+const UNASKED_SWITCH: &str =
+    "varyedge proxy: upstream error: 101 Switching Protocols to a request that asked for no upgrade (RFC 9110 §15.2.2)\n";
 
 /// What runs when a relayed body ends: a whole body goes to [`finish`] (stored as the
 /// core offers it, handed to waiters); a cut or oversized one is only counted.
