@@ -1227,3 +1227,24 @@ fn a_head_miss_fetched_as_get_leads_a_collapsed_fetch() {
     assert_eq!(origin_count(&o, "GET /api/data"), 1);
     assert_eq!(origin_count(&o, "HEAD /api/data"), 0);
 }
+
+/// A HEAD for a stale entry under a head_as_get profile refreshes it with GET (stored
+/// whole), so the next GET is a hit: the upstream sees two GETs and no HEAD.
+#[test]
+fn a_head_on_a_stale_entry_refetches_it_as_get() {
+    let yaml = reflect_origin(false).replace("public, max-age=300", "public, max-age=1");
+    let sc = scenario("short-head", &yaml);
+    let o = Server::origin(&sc);
+    let p = proxy(&o.url, &["--profile", "varnish"]);
+    assert_eq!(get(&p.addr, "/api/data", None).h("x-cache"), "MISS");
+    thread::sleep(Duration::from_millis(1300));
+    let h = req(&p.addr, "HEAD", "/api/data", &[]);
+    assert_eq!(h.status, 200);
+    assert!(h.body.is_empty());
+    wait_stat(&p, "stores", 2);
+    let g = get(&p.addr, "/api/data", None);
+    assert_eq!(g.h("x-cache"), "HIT", "{:?}", g.h("cache-status"));
+    assert_eq!(g.body, b"{\"status\":\"ok\"}");
+    assert_eq!(origin_count(&o, "GET /api/data"), 2);
+    assert_eq!(origin_count(&o, "HEAD /api/data"), 0);
+}
