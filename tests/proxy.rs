@@ -1100,3 +1100,151 @@ fn workers_sets_the_worker_threads() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Polls the proxy's stats until `what` reaches `n` (bounded by `WAIT`).
+fn wait_stat(p: &Server, what: &str, n: u64) {
+    let end = varyedge::net::clock::instant() + WAIT;
+    while stats(p)[what].as_u64() != Some(n) {
+        assert!(
+            varyedge::net::clock::instant() < end,
+            "{what} never reached {n}: {:?}",
+            stats(p)
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Varnish (cache_fetch.c: a HEAD miss is fetched with GET) and nginx
+/// (`proxy_cache_convert_head on`, the default) answer a HEAD miss by fetching GET from
+/// the origin and storing that whole answer; the client gets the head only (RFC 9110
+/// §9.3.2: the same fields a GET would get, no content). The next GET and HEAD are hits.
+fn head_miss_fetched_as_get(profile: &str) {
+    let o = origin(false);
+    let p = proxy(&o.url, &["--profile", profile]);
+    for (target, len) in [("/api/data", 15), ("/blob1k", 1024)] {
+        let h = req(&p.addr, "HEAD", target, &[]);
+        assert_eq!(h.status, 200);
+        assert!(h.body.is_empty(), "{target}: {:?}", h.body);
+        assert_eq!(h.h("content-length"), len.to_string(), "{target}");
+        assert_eq!(h.h("x-cache"), "MISS", "{target}");
+        assert!(
+            h.h("cache-status").contains("; stored; "),
+            "{target}: {:?}",
+            h.h("cache-status")
+        );
+        assert_eq!(origin_count(&o, &format!("GET {target}")), 1, "{target}");
+        assert_eq!(origin_count(&o, &format!("HEAD {target}")), 0, "{target}");
+    }
+    // the bodies are read and stored behind the HEADs' answers
+    wait_stat(&p, "stores", 2);
+    let g = get(&p.addr, "/blob1k", None);
+    assert_eq!(g.h("x-cache"), "HIT");
+    assert_eq!(g.body.len(), 1024);
+    let h = req(&p.addr, "HEAD", "/api/data", &[]);
+    assert_eq!(h.h("x-cache"), "HIT");
+    assert_eq!(h.h("content-length"), "15");
+    assert!(h.body.is_empty());
+    assert_eq!(origin_count(&o, "GET /blob1k"), 1);
+    assert_eq!(origin_count(&o, "GET /api/data"), 1);
+}
+
+#[test]
+fn varnish_fetches_a_head_miss_as_get_and_stores_it() {
+    head_miss_fetched_as_get("varnish");
+}
+
+#[test]
+fn nginx_fetches_a_head_miss_as_get_and_stores_it() {
+    head_miss_fetched_as_get("nginx");
+}
+
+/// Without `head_as_get` (RFC 9111 profile) a HEAD miss goes upstream as HEAD and
+/// nothing is stored: a HEAD response has no content to store.
+#[test]
+fn rfc9111_forwards_a_head_miss_as_head() {
+    let o = origin(false);
+    let p = proxy(&o.url, &["--profile", "rfc9111"]);
+    let h = req(&p.addr, "HEAD", "/api/data", &[]);
+    assert_eq!(h.status, 200);
+    assert!(h.body.is_empty());
+    assert_eq!(origin_count(&o, "HEAD /api/data"), 1);
+    assert_eq!(origin_count(&o, "GET /api/data"), 0);
+    assert_eq!(get(&p.addr, "/api/data", None).h("x-cache"), "MISS");
+}
+
+/// A HEAD miss fetched as GET whose answer is chunked (length unknown) is stored whole,
+/// and one cut before its end is not stored at all.
+#[test]
+fn a_head_miss_fetched_as_get_stores_only_a_whole_chunked_body() {
+    let (up, _) = scripted(|_, head| {
+        match (head.starts_with("GET "), head.contains(" /cut ")) {
+            (true, false) => Act::Answer(
+                b"HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+            ),
+            (true, true) => Act::Answer(
+                b"HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 100\r\nConnection: close\r\n\r\nonly part",
+            ),
+            // a HEAD upstream would be the bug
+            (false, _) => Act::Answer(b"HTTP/1.1 500 NO\r\nContent-Length: 0\r\n\r\n"),
+        }
+    });
+    let p = proxy(&format!("http://{up}"), &["--profile", "varnish"]);
+    let h = req(&p.addr, "HEAD", "/whole", &[]);
+    assert_eq!(h.status, 200);
+    assert!(h.body.is_empty());
+    wait_stat(&p, "stores", 1);
+    let g = get(&p.addr, "/whole", None);
+    assert_eq!((g.h("x-cache"), &g.body[..]), ("HIT", &b"hello world"[..]));
+    let c = req(&p.addr, "HEAD", "/cut", &[]);
+    assert_eq!(c.status, 200);
+    wait_stat(&p, "incomplete", 1);
+    assert_eq!(stats(&p)["stores"], 1);
+    assert_eq!(stats(&p)["entries"], 1);
+}
+
+/// A HEAD miss fetched as GET has a whole response to share: it leads the collapsed
+/// fetch, and a GET arriving meanwhile waits for it and gets its body (one upstream
+/// fetch, a GET). Before, a HEAD never led, and the GET fetched again.
+#[test]
+fn a_head_miss_fetched_as_get_leads_a_collapsed_fetch() {
+    let yaml = reflect_origin(false).replace("latency: 0ms", "latency: 400ms");
+    let sc = scenario("slow-head", &yaml);
+    let o = Server::origin(&sc);
+    let p = proxy(&o.url, &["--profile", "varnish"]);
+    let addr = p.addr.clone();
+    let head = thread::spawn(move || req(&addr, "HEAD", "/api/data", &[]));
+    thread::sleep(Duration::from_millis(100));
+    let g = get(&p.addr, "/api/data", None);
+    let h = head.join().unwrap();
+    assert_eq!(h.status, 200);
+    assert!(h.body.is_empty());
+    assert!(
+        g.h("cache-status").contains("; collapsed"),
+        "{:?}",
+        g.h("cache-status")
+    );
+    assert_eq!(g.body, b"{\"status\":\"ok\"}");
+    assert_eq!(origin_count(&o, "GET /api/data"), 1);
+    assert_eq!(origin_count(&o, "HEAD /api/data"), 0);
+}
+
+/// A HEAD for a stale entry under a head_as_get profile refreshes it with GET (stored
+/// whole), so the next GET is a hit: the upstream sees two GETs and no HEAD.
+#[test]
+fn a_head_on_a_stale_entry_refetches_it_as_get() {
+    let yaml = reflect_origin(false).replace("public, max-age=300", "public, max-age=1");
+    let sc = scenario("short-head", &yaml);
+    let o = Server::origin(&sc);
+    let p = proxy(&o.url, &["--profile", "varnish"]);
+    assert_eq!(get(&p.addr, "/api/data", None).h("x-cache"), "MISS");
+    thread::sleep(Duration::from_millis(1300));
+    let h = req(&p.addr, "HEAD", "/api/data", &[]);
+    assert_eq!(h.status, 200);
+    assert!(h.body.is_empty());
+    wait_stat(&p, "stores", 2);
+    let g = get(&p.addr, "/api/data", None);
+    assert_eq!(g.h("x-cache"), "HIT", "{:?}", g.h("cache-status"));
+    assert_eq!(g.body, b"{\"status\":\"ok\"}");
+    assert_eq!(origin_count(&o, "GET /api/data"), 2);
+    assert_eq!(origin_count(&o, "HEAD /api/data"), 0);
+}

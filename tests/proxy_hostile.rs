@@ -847,3 +847,218 @@ fn the_max_object_check_counts_the_header_block() {
     );
     assert_eq!(stats(&p.addr)["entries"], 0);
 }
+
+// ---- request targets and Host (RFC 9112 §3.2, §3.3) ----
+
+/// An upstream like [`faulty`] that keeps each request's whole head.
+fn recording(reply: &'static [u8]) -> Faulty {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    thread::spawn(move || {
+        for s in l.incoming().take(64) {
+            let Ok(mut s) = s else { break };
+            let seen = s2.clone();
+            thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf).to_ascii_lowercase());
+                let _ = s.write_all(reply);
+                let _ = s.shutdown(std::net::Shutdown::Write);
+                thread::sleep(Duration::from_millis(200));
+            });
+        }
+    });
+    Faulty { addr, seen }
+}
+
+const CACHEABLE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nCache-Control: max-age=60\r\n\r\nok";
+
+/// RFC 9112 §3.2: a Host that is not `uri-host [ ":" port ]` is a 400. Before, `Host:
+/// a.example/foo` with target `/bar` was forwarded as `/bar` and stored under the key
+/// of `http://a.example/foo/bar`: anyone could fill another URL's entry.
+#[test]
+fn a_host_with_a_path_is_a_400_and_fills_no_other_key() {
+    let up = faulty(CACHEABLE);
+    let p = proxy(&up.addr, &["--profile", "varnish"]);
+    for host in ["t.example/foo", "t.example?x", "u@t.example"] {
+        let r = get(&p.addr, "/bar", &[("Host", host)]);
+        assert_eq!(r.status, 400, "{host}: {r:?}");
+        assert!(
+            String::from_utf8_lossy(&r.body).contains("invalid Host header field"),
+            "{r:?}"
+        );
+    }
+    assert!(up.seen.lock().unwrap().is_empty());
+    assert_eq!(stats(&p.addr)["entries"], 0);
+    // and it keeps serving
+    let ok = get(&p.addr, "/foo/bar", &[("Host", "t.example")]);
+    assert_eq!(ok.status, 200);
+    assert!(ok.h("cache-status").contains("fwd=uri-miss"), "{ok:?}");
+}
+
+/// RFC 9112 §3.2.2: with an absolute-form target the proxy ignores `Host` and uses the
+/// target's authority, for the key and (with `--preserve-host`) for the upstream.
+/// §3.2.3: the authority-form is for CONNECT only (it was forwarded as `/` and stored
+/// as that); RFC 9110 §4.2.4: userinfo is an error.
+#[test]
+fn absolute_form_is_keyed_by_its_authority_and_authority_form_is_a_400() {
+    let up = recording(CACHEABLE);
+    let p = proxy(&up.addr, &["--profile", "varnish", "--preserve-host"]);
+    let r = get(&p.addr, "http://abs.example/q", &[("Host", "t.example")]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        r.h("cache-status")
+            .contains("key=\"GET http://abs.example/q\""),
+        "{r:?}"
+    );
+    let seen = up.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].starts_with("get /q http/1.1\r\n"), "{seen:?}");
+    assert!(seen[0].contains("\r\nhost: abs.example\r\n"), "{seen:?}");
+    // the origin-form request with that Host is the same entry
+    let hit = get(&p.addr, "/q", &[("Host", "abs.example")]);
+    assert_eq!(hit.h("x-cache"), "HIT", "{hit:?}");
+    for target in ["abs.example:80", "http://u@abs.example/q"] {
+        let r = get(&p.addr, target, &[("Host", "t.example")]);
+        assert_eq!(r.status, 400, "{target}: {r:?}");
+    }
+    assert_eq!(up.seen.lock().unwrap().len(), 1);
+    assert_eq!(stats(&p.addr)["entries"], 1);
+}
+
+/// RFC 9112 §3.2: only an HTTP/1.1 request must carry Host; an HTTP/1.0 one without it
+/// is served (keyed and forwarded under the upstream's authority), as nginx and
+/// Varnish do. An HTTP/1.1 one without it is still a 400.
+#[test]
+fn an_http10_request_without_host_is_served() {
+    let up = faulty(CACHEABLE);
+    let p = proxy(&up.addr, &["--profile", "varnish"]);
+    let r = raw(&p.addr, b"GET /old HTTP/1.0\r\n\r\n").unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        r.h("cache-status")
+            .contains(&format!("key=\"GET http://{}/old\"", up.addr)),
+        "{r:?}"
+    );
+    let r = raw(&p.addr, b"GET /new HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
+    assert_eq!(r.status, 400, "{r:?}");
+}
+
+// ---- what the upstream sends (RFC 9112 §6, RFC 9110 §2.5) ----
+
+/// RFC 9112 §6.1: a compression transfer coding (`gzip` alone: the body is read to the
+/// close, still gzip-coded; or under chunked) is a 502 and never stored: the
+/// proxy removes `Transfer-Encoding` (hop-by-hop), so the coded bytes would have gone
+/// out and into the store as the content.
+#[test]
+fn an_upstream_compression_transfer_coding_is_502_and_never_stored() {
+    for reply in [
+        &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nCache-Control: max-age=60\r\n\r\nnot-gzip"[..],
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nCache-Control: max-age=60\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    ] {
+        let up = faulty(reply);
+        let p = proxy(&up.addr, &[]);
+        let r = raw_request(&p.addr, "GET /x", "", "").expect("a whole response");
+        assert_eq!(r.status, 502, "{r:?}");
+        assert!(
+            String::from_utf8_lossy(&r.body).contains("compression transfer coding"),
+            "{r:?}"
+        );
+        assert_eq!(stats(&p.addr)["entries"], 0);
+    }
+}
+
+/// RFC 9112 §6.3 (5): `Content-Length: 5, 5` is processed as 5, and the proxy relays
+/// and stores a valid `Content-Length: 5`. RFC 9110 §2.5: an HTTP/1.0 upstream's answer
+/// goes out in the proxy's own version, HTTP/1.1.
+#[test]
+fn an_upstream_length_list_is_relayed_as_one_value_and_its_version_as_ours() {
+    let up = faulty(
+        b"HTTP/1.0 200 OK\r\nContent-Length: 5, 5\r\nCache-Control: max-age=60\r\n\r\nhello",
+    );
+    let p = proxy(&up.addr, &[]);
+    for x_cache in ["MISS", "HIT"] {
+        let r = raw_request(&p.addr, "GET /x", "", "").expect("a whole response");
+        assert!(r.head.starts_with("HTTP/1.1 200 "), "{r:?}");
+        assert_eq!(r.h("content-length"), "5", "{r:?}");
+        assert_eq!(r.h("x-cache"), x_cache, "{r:?}");
+        assert_eq!(r.body, b"hello");
+    }
+}
+
+/// RFC 9110 §6.6.1: a response that came without `Date` is stored with the time it was
+/// received, so a later hit says when it was made (and `Age` since), as Varnish does;
+/// it went out with the `Date` of each hit.
+#[test]
+fn a_response_without_date_is_stored_with_the_time_it_was_received() {
+    let up = faulty(CACHEABLE);
+    let p = proxy(&up.addr, &[]);
+    let a = raw_request(&p.addr, "GET /d", "", "").unwrap();
+    assert_eq!(a.h("x-cache"), "MISS");
+    let date = a.h("date");
+    assert!(date.ends_with(" GMT"), "{a:?}");
+    thread::sleep(Duration::from_millis(2100));
+    let b = raw_request(&p.addr, "GET /d", "", "").unwrap();
+    assert_eq!(b.h("x-cache"), "HIT", "{b:?}");
+    assert_eq!(b.h("date"), date, "{b:?}");
+    assert!(b.h("age").parse::<u64>().unwrap() >= 2, "{b:?}");
+}
+
+/// RFC 9110 §7.6.2: OPTIONS or TRACE with `Max-Forwards: 0` is answered by the proxy as
+/// the final recipient (OPTIONS: 204 with Allow; TRACE: 405, it reflects nothing), and a
+/// larger value is forwarded decremented. §15.5.6: every 405 carries Allow (CONNECT's
+/// did not).
+#[test]
+fn max_forwards_zero_ends_at_the_proxy_and_a_larger_one_is_decremented() {
+    let up = recording(CACHEABLE);
+    let p = proxy(&up.addr, &[]);
+    let o = send(&p.addr, "OPTIONS", "/x", &[("Max-Forwards", "0")]);
+    assert_eq!(o.status, 204, "{o:?}");
+    assert!(o.h("allow").contains("OPTIONS"), "{o:?}");
+    let t = send(&p.addr, "TRACE", "/x", &[("Max-Forwards", "0")]);
+    assert_eq!(t.status, 405, "{t:?}");
+    assert!(t.h("allow").contains("GET"), "{t:?}");
+    assert!(up.seen.lock().unwrap().is_empty());
+    let c = raw(
+        &p.addr,
+        b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(c.status, 405, "{c:?}");
+    assert!(c.h("allow").contains("GET"), "{c:?}");
+    let fwd = send(&p.addr, "OPTIONS", "/x", &[("Max-Forwards", "3")]);
+    assert_eq!(fwd.status, 200, "{fwd:?}");
+    let seen = up.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].contains("\r\nmax-forwards: 2\r\n"), "{seen:?}");
+}
+
+/// RFC 9110 §15.2.2: a server must not switch to a protocol the client did not ask for,
+/// and the proxy never forwards `Upgrade` (hop-by-hop): an upstream 101 is a 502, not a
+/// 101 without `Upgrade` (§7.8) on a connection that then carries nothing.
+#[test]
+fn an_unasked_101_from_the_upstream_is_a_502() {
+    let up = faulty(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nraw bytes",
+    );
+    let p = proxy(&up.addr, &[]);
+    let r = raw_request(&p.addr, "GET /ws", "Upgrade: websocket\r\n", "").unwrap();
+    assert_eq!(r.status, 502, "{r:?}");
+    assert!(
+        String::from_utf8_lossy(&r.body).contains("101 Switching Protocols"),
+        "{r:?}"
+    );
+    assert_eq!(stats(&p.addr)["entries"], 0);
+}

@@ -76,8 +76,8 @@ pub struct ForwardPlan {
     /// client's own conditionals ([`ForwardPlan::request`]).
     pub validate: bool,
     /// A `HEAD` miss fetched as `GET` (`head_as_get`): [`ForwardPlan::request`] sends
-    /// `GET`, and the simulator's [`super::Cache`] stores the answer for `GET`. The proxy
-    /// forwards the client's method as it is and stores no `HEAD` answer.
+    /// `GET`, and the simulator's [`super::Cache`] stores the answer for `GET`; so does
+    /// the proxy (`net::proxy::server`), which sends the client the head only.
     pub as_get: bool,
 }
 

@@ -85,10 +85,17 @@ pub fn percent_decode(s: &str) -> Option<String> {
 pub const ADMIN_HEADER: &str = "x-varyedge-admin";
 
 /// Whether a request on the proxy's listener is for the admin endpoints: only with
-/// `--admin-listen loopback` (the default), an origin-form target under the prefix and a
-/// loopback `Host`.
-pub fn on_proxy_listener<B>(cfg: &Config, req: &http::Request<B>) -> bool {
-    cfg.admin == AdminListen::Loopback
+/// `--admin-listen loopback` (the default), an origin-form target under the prefix, a
+/// loopback `Host` and a loopback peer.
+pub fn on_proxy_listener<B>(
+    admin: &AdminListen,
+    req: &http::Request<B>,
+    peer_loopback: bool,
+) -> bool {
+    // the peer too: `Host` is whatever the client wrote, so a proxy listening beyond
+    // loopback would otherwise answer `Host: localhost` from anywhere
+    peer_loopback
+        && *admin == AdminListen::Loopback
         && req.uri().scheme().is_none()
         && req.uri().authority().is_none()
         && req.uri().path().starts_with(ADMIN_PREFIX)
@@ -350,5 +357,26 @@ mod tests {
         assert_eq!(percent_decode("%2"), None);
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%ff"), None);
+    }
+
+    /// On the proxy's listener the endpoints answer an origin-form request with a
+    /// loopback `Host`, and only from a loopback peer.
+    #[test]
+    fn the_proxy_listener_answers_admin_requests_from_loopback_peers_only() {
+        let req = |target: &str, host: &str| {
+            http::Request::builder()
+                .uri(target)
+                .header(header::HOST, host)
+                .body(())
+                .unwrap()
+        };
+        let stats = req("/.varyedge/stats", "localhost:8080");
+        assert!(on_proxy_listener(&AdminListen::Loopback, &stats, true));
+        assert!(!on_proxy_listener(&AdminListen::Loopback, &stats, false));
+        assert!(!on_proxy_listener(&AdminListen::Off, &stats, true));
+        let foreign = req("/.varyedge/stats", "api.example");
+        assert!(!on_proxy_listener(&AdminListen::Loopback, &foreign, true));
+        let absolute = req("http://localhost/.varyedge/stats", "localhost");
+        assert!(!on_proxy_listener(&AdminListen::Loopback, &absolute, true));
     }
 }

@@ -94,16 +94,21 @@ pub fn listen(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
 
 /// Accepts one connection once a slot under [`Limits::max_connections`] is free; the
 /// slot is held until the returned permit drops. `None` after an accept error (out of
-/// file descriptors and the like), after a short pause so as not to spin.
+/// file descriptors and the like), after a short pause so as not to spin. Also says
+/// whether the peer is on loopback.
 pub async fn accept(
     listener: &TcpListener,
     slots: &Arc<tokio::sync::Semaphore>,
-) -> Option<(tokio::net::TcpStream, tokio::sync::OwnedSemaphorePermit)> {
+) -> Option<(
+    tokio::net::TcpStream,
+    tokio::sync::OwnedSemaphorePermit,
+    bool,
+)> {
     let slot = slots.clone().acquire_owned().await.ok()?;
     match listener.accept().await {
-        Ok((stream, _)) => {
+        Ok((stream, peer)) => {
             let _ = stream.set_nodelay(true);
-            Some((stream, slot))
+            Some((stream, slot, peer.ip().is_loopback()))
         }
         Err(_) => {
             tokio::time::sleep(Duration::from_millis(10)).await;

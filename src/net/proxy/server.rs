@@ -217,7 +217,10 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
     loop {
         tokio::select! {
             accepted = listener::accept(&listener, &state.slots) => {
-                let Some((stream, slot)) = accepted else { continue };
+                // the admin endpoints on this listener answer loopback peers only: their
+                // `Host` alone is the client's say (a proxy listening beyond loopback
+                // would take `Host: localhost` from anyone)
+                let Some((stream, slot, peer_loopback)) = accepted else { continue };
                 let activity = listener::Activity::new();
                 let st = state.clone();
                 let act = activity.clone();
@@ -227,7 +230,7 @@ async fn serve_on(state: Arc<State>, listener: TcpListener, mut stop: watch::Rec
                     // a ready value (no state moved around, no `State` count touched);
                     // nothing else runs on this connection meanwhile, so it needs no
                     // busy mark
-                    match start(&st, req) {
+                    match start(&st, req, peer_loopback) {
                         Started::Done(r) => {
                             act.served_now();
                             Reply::Now(Some(r))
@@ -305,13 +308,16 @@ fn own_plain(status: u16, text: &str) -> http::Response<ProxyBody> {
 
 /// Everything up to the first wait: the admin and local answers, then (with no access
 /// log and no edge CORS configured) the core's decision and a hit.
-fn start(st: &Arc<State>, req: http::Request<Incoming>) -> Started {
-    if admin::on_proxy_listener(&st.cfg, &req) {
+fn start(st: &Arc<State>, mut req: http::Request<Incoming>, peer_loopback: bool) -> Started {
+    if admin::on_proxy_listener(&st.cfg.admin, &req, peer_loopback) {
         return Started::Admin(req);
     }
     inc(&st.metrics.requests);
     if let Some((status, text)) = framing::local_answer(&req) {
         return Started::Done(answer_locally(st, status, text));
+    }
+    if req.uri().authority().is_some() || req.version() < http::Version::HTTP_11 {
+        target_host(st, &mut req);
     }
     if st.cfg.access_log.is_some() || st.knobs.edge_cors.is_some() {
         return Started::Wrapped(req);
@@ -319,6 +325,23 @@ fn start(st: &Arc<State>, req: http::Request<Incoming>) -> Started {
     match begin(st, req) {
         Step::Done(r) => Started::Done(r),
         Step::Forward(p) => Started::Forward(p),
+    }
+}
+
+/// The `Host` the request is keyed and forwarded with, where it is not the client's own
+/// `Host` field (RFC 9112 §3.3, the target URI's authority):
+/// - absolute-form (§3.2.2): "a proxy MUST ignore the received Host header field (if
+///   any) and instead replace it with the host information of the request-target";
+/// - an HTTP/1.0 request without `Host` (only HTTP/1.1 must send one, §3.2): the
+///   server's default name, here the upstream's authority.
+fn target_host(st: &State, req: &mut http::Request<Incoming>) {
+    let host = match req.uri().authority() {
+        Some(a) => HeaderValue::from_str(a.as_str()).ok(),
+        None if !req.headers().contains_key(header::HOST) => Some(st.upstream_host.clone()),
+        None => None,
+    };
+    if let Some(h) = host {
+        req.headers_mut().insert(header::HOST, h);
     }
 }
 
@@ -375,13 +398,17 @@ fn answer_locally(st: &State, status: u16, text: &str) -> http::Response<ProxyBo
     if status == 204 {
         *r.body_mut() = Either::Left(Full::new(Bytes::new()));
         r.headers_mut().remove(header::CONTENT_TYPE);
-        r.headers_mut().insert(
-            header::ALLOW,
-            HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
-        );
+    }
+    if status == 204 || status == 405 {
+        // RFC 9110 §15.5.6: a 405 "MUST generate an Allow header field"
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
     }
     r
 }
+
+/// The methods the proxy takes (what it says in `Allow`).
+const ALLOW: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /// The proxy, with the CORS fields the edge adds itself (`edge_cors`, a CloudFront
 /// response headers policy) applied per viewer after the cache, by the core's
@@ -714,9 +741,10 @@ async fn revalidate(
             }
         }
     }
+    let method = upstream_method(&plan, &parts.method);
     let build = || {
         let empty = upstream::no_body();
-        upstream_request(&st, &parts.method, &core.target, &headers, empty).ok()
+        upstream_request(&st, &method, &core.target, &headers, empty).ok()
     };
     let Some(up_req) = build() else {
         let plain = plan.without_candidate();
@@ -800,8 +828,19 @@ fn freshened(
     // the entry keeps its author (and its URL, which the new variant shares when equal)
     let by = stored.renumbered(tag);
     let wire_resp = convert::to_hyper(&fresh);
+    // a HEAD revalidated with GET ([`upstream_method`]) freshens the GET's entry
+    let as_get;
+    let stored_for = if plan.as_get && core.method == "HEAD" {
+        as_get = Request {
+            method: http::Method::GET.to_string(),
+            ..core.clone()
+        };
+        &as_get
+    } else {
+        core
+    };
     let mut made = plan
-        .offer(&st.knobs, core, fresh.clone(), now, tag)
+        .offer(&st.knobs, stored_for, fresh.clone(), now, tag)
         .and_then(Result::ok);
     if let Some(v) = made.as_mut().filter(|v| *v.url == **by.url()) {
         v.url = by.url().clone();
@@ -832,7 +871,8 @@ fn freshened(
     if let Some(v) = &made {
         let served = edge::served_from(v, now);
         (age, ttl) = (served.age_secs, served.ttl_secs);
-        st.store.insert(&plan.key, core, v.clone(), wire.clone());
+        st.store
+            .insert(&plan.key, stored_for, v.clone(), wire.clone());
         inc(&st.metrics.stores);
         cs.stored = true;
     }
@@ -947,12 +987,16 @@ type Refused = Box<http::Response<ProxyBody>>;
 /// (`CONNECT`, a declared body over the limit, a head the core cannot read).
 fn admit(st: &State, parts: &http::request::Parts) -> Result<Request, Refused> {
     if parts.method == http::Method::CONNECT {
-        return Err(Box::new(own(
+        let mut r = own(
             st,
             405,
             "varyedge proxy: CONNECT is not supported (this is a reverse proxy)\n",
             "method",
-        )));
+        );
+        // RFC 9110 §15.5.6: a 405 "MUST generate an Allow header field"
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
+        return Err(Box::new(r));
     }
     let too_long = parts
         .headers
@@ -1020,8 +1064,9 @@ async fn forward_plan(
     let mut leader = None;
     if plan.join {
         match st.inflight.join(&plan.key) {
-            // HEAD responses have no body to share: a HEAD never leads
-            Join::Lead(l) if core.method != "HEAD" => leader = Some(l),
+            // HEAD responses have no body to share: a HEAD leads only when it is
+            // fetched as GET
+            Join::Lead(l) if core.method != "HEAD" || plan.as_get => leader = Some(l),
             Join::Lead(_) => {}
             Join::Wait(w) => {
                 if let Some(r) = collapsed(&st, &parts, &core, &plan, w).await {
@@ -1131,6 +1176,7 @@ fn build_upstream(
         convert::append_fields(&mut h, add);
     }
     upstream::strip_hop_by_hop(&mut h);
+    framing::next_max_forwards(method, &mut h);
     if !st.cfg.preserve_host || !h.contains_key(header::HOST) {
         h.insert(header::HOST, st.upstream_host.clone());
     }
@@ -1201,7 +1247,8 @@ async fn forward(
         Either::Right(b) => Some(b.clone()),
         Either::Left(_) => None,
     };
-    let up_req = match upstream_request(&st, &parts.method, target, &parts.headers, up_body) {
+    let method = upstream_method(&plan, &parts.method);
+    let up_req = match upstream_request(&st, &method, target, &parts.headers, up_body) {
         Ok(r) => r,
         Err(e) => {
             return own(
@@ -1216,12 +1263,23 @@ async fn forward(
     // built again
     let again = || {
         let body = Either::Right(held.clone()?);
-        upstream_request(&st, &parts.method, target, &parts.headers, body).ok()
+        upstream_request(&st, &method, target, &parts.headers, body).ok()
     };
     let sent = upstream::send(&st.client, up_req, st.cfg.upstream_timeout, again).await;
     match sent {
         Ok(r) => relay(st, core, plan, leader, r).await,
         Err(f) => fault(&st, &f, plan.fwd),
+    }
+}
+
+/// The method sent upstream: the client's, or `GET` for a `HEAD` miss the profile fetches
+/// as `GET` ([`edge::ForwardPlan::as_get`]: Varnish sends `GET` for a `HEAD` miss,
+/// nginx's `proxy_cache_convert_head`), so that there is a whole response to store.
+fn upstream_method(plan: &ForwardPlan, client: &http::Method) -> http::Method {
+    if plan.as_get && client == http::Method::HEAD {
+        http::Method::GET
+    } else {
+        client.clone()
     }
 }
 
@@ -1260,18 +1318,36 @@ fn fault(st: &State, f: &upstream::Fault, fwd: Fwd) -> http::Response<ProxyBody>
 /// responses drops them ([`edge::ForwardPlan::invalidates`], RFC 9111 §4.4).
 async fn relay(
     st: Arc<State>,
-    core: Request,
+    mut core: Request,
     plan: ForwardPlan,
     leader: Option<Leader>,
     resp: http::Response<Incoming>,
 ) -> http::Response<ProxyBody> {
+    // a HEAD fetched as GET: the answer is a GET's, stored as one; the client gets its
+    // head only
+    let head_only = plan.as_get && core.method == "HEAD";
+    if head_only {
+        core.method = http::Method::GET.to_string();
+    }
     let tag = st.tags.fetch_add(1, Ordering::Relaxed);
     let (mut rparts, rbody) = resp.into_parts();
     if let Err(bad) = framing::upstream_framing(&rparts.headers) {
         return bad_upstream(&st, plan.fwd, bad.text());
     }
+    if rparts.status == http::StatusCode::SWITCHING_PROTOCOLS {
+        // the proxy removes `Upgrade` (hop-by-hop) and never asks to switch: RFC 9110
+        // §15.2.2, a server "MUST NOT switch to a protocol that was not indicated by the
+        // client"; relayed, it reached the client without the Upgrade field a 101 must
+        // carry (§7.8), on a connection that then carried nothing
+        return bad_upstream(&st, plan.fwd, UNASKED_SWITCH);
+    }
     upstream::strip_hop_by_hop(&mut rparts.headers);
+    framing::single_length(&mut rparts.headers);
+    // RFC 9110 §2.5: an intermediary sends its own version, not the upstream's (an
+    // HTTP/1.0 upstream's status line is not relayed as such)
+    rparts.version = http::Version::HTTP_11;
     let now = clock::now();
+    framing::date_if_missing(&mut rparts.headers, now);
     // each field's name and value are looked up once, for the core's view and for the
     // stored block
     let mut codes = Vec::new();
@@ -1335,8 +1411,24 @@ async fn relay(
         }
     };
     let tee = TeeBody::new(prefix, rbody, keep, limit, st.cfg.upstream_timeout, on_end);
+    if head_only {
+        // hyper sends no body to a HEAD and drops the one it is given unread: the body
+        // to store is read here, in the background, while the client has its head
+        // (with the upstream's Content-Length, if it sent one); one that will not be
+        // stored is not read at all (dropping it closes that upstream connection)
+        if keep {
+            tokio::spawn(async move {
+                let _ = tee.collect().await;
+            });
+        }
+        return http::Response::from_parts(rparts, Either::Left(Full::new(Bytes::new())));
+    }
     http::Response::from_parts(rparts, Either::Right(tee))
 }
+
+/// The client's 502 text for an upstream 101.
+const UNASKED_SWITCH: &str =
+    "varyedge proxy: upstream error: 101 Switching Protocols to a request that asked for no upgrade (RFC 9110 §15.2.2)\n";
 
 /// What runs when a relayed body ends: a whole body goes to [`finish`] (stored as the
 /// core offers it, handed to waiters); a cut or oversized one is only counted.
@@ -1555,6 +1647,8 @@ fn refresh(st: &Arc<State>, parts: &http::request::Parts, core: &Request, plan: 
             return;
         }
         upstream::strip_hop_by_hop(&mut rparts.headers);
+        framing::single_length(&mut rparts.headers);
+        framing::date_if_missing(&mut rparts.headers, clock::now());
         let Some(body) = read_whole(rbody, st.cfg.max_object(), st.cfg.upstream_timeout).await
         else {
             return;
