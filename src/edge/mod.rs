@@ -1040,6 +1040,15 @@ pub fn lookup_stored(
     let Some(v) = set.select(knobs, req, now) else {
         return Lookup::Miss(Fwd::VaryMiss);
     };
+    // ATS: a request with Authorization is not served what the response did not share
+    // (RFC 9111 §3.5 read as a reuse rule); it is forwarded, and its answer stored
+    if knobs.authorization == knobs::AuthorizationRule::AtLookup
+        && req.headers.contains("authorization")
+        && !crate::fields::CacheControl::parse(&v.response.headers, "cache-control")
+            .is_some_and(|cc| freshness::shareable_with_authorization(&cc))
+    {
+        return Lookup::Miss(Fwd::Request);
+    }
     let ttl = v.freshness.ttl_ms(v.stored_at, now);
     let served = served_from(v, now);
     let rcc = request_directives(knobs, req);
@@ -1096,7 +1105,17 @@ pub fn request_directives(knobs: &Knobs, req: &Request) -> crate::fields::CacheC
         return crate::fields::CacheControl::default();
     }
     match crate::fields::CacheControl::parse(&req.headers, "cache-control") {
+        // ATS ignore_client_no_cache / ignore_client_cc_max_age: a client cannot force a
+        // reload (nor keep the answer out of the cache), but may still ask for fresher,
+        // staler or cached-only answers
+        Some(cc) if knobs.ignore_client_reload => crate::fields::CacheControl {
+            no_cache: false,
+            max_age: None,
+            no_store: false,
+            ..cc
+        },
         Some(cc) => cc,
+        None if knobs.ignore_client_reload => crate::fields::CacheControl::default(),
         None => crate::fields::CacheControl {
             no_cache: req
                 .headers
@@ -1582,6 +1601,53 @@ mod tests {
         let mut cf = cache(profile("cloudfront").unwrap().knobs);
         cf.store(&get(None), tagged("max-age=100"), SIM_EPOCH, SIM_EPOCH, 0);
         assert!(matches!(cf.lookup(&with("no-cache"), at).1, Lookup::Hit(_)));
+    }
+
+    /// ATS (tests/fidelity z11, z24, z23): a client cannot force a reload but may ask for
+    /// fresher or cached-only answers; an Authorization request is not served what the
+    /// stored response did not share, and others are.
+    #[test]
+    fn ats_request_directives_and_authorization() {
+        let mut c = cache(profile("ats").unwrap().knobs);
+        c.store(&get(None), tagged("max-age=100"), SIM_EPOCH, SIM_EPOCH, 0);
+        let with = |n: &str, v: &str| {
+            let mut r = get(None);
+            r.headers.append(n, v);
+            r
+        };
+        let at = SIM_EPOCH.plus_secs(50);
+        for (n, v) in [
+            ("cache-control", "no-cache"),
+            ("cache-control", "max-age=0"),
+            ("pragma", "no-cache"),
+        ] {
+            assert!(matches!(c.lookup(&with(n, v), at).1, Lookup::Hit(_)), "{v}");
+        }
+        assert!(matches!(
+            c.lookup(&with("cache-control", "min-fresh=60"), at).1,
+            Lookup::Miss(Fwd::Request)
+        ));
+        assert!(matches!(
+            c.lookup(
+                &with("cache-control", "max-stale=60"),
+                SIM_EPOCH.plus_secs(150)
+            )
+            .1,
+            Lookup::Hit(_)
+        ));
+        let ns = with("cache-control", "no-store");
+        assert!(request_directives(c.knobs(), &ns) == crate::fields::CacheControl::default());
+        let auth = with("authorization", "Bearer x");
+        assert!(matches!(c.lookup(&auth, at).1, Lookup::Miss(Fwd::Request)));
+        assert!(matches!(c.lookup(&get(None), at).1, Lookup::Hit(_)));
+        c.store(
+            &get(None),
+            tagged("public, max-age=100"),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            1,
+        );
+        assert!(matches!(c.lookup(&auth, at).1, Lookup::Hit(_)));
     }
 
     #[test]
