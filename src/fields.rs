@@ -442,13 +442,16 @@ impl CacheControl {
     /// `case_sensitive` knows a directive only by its lowercase name (Squid);
     /// `quoted_invalid` takes a quoted `max-age`/`s-maxage` value as invalid, so 0
     /// (Varnish, nginx, Squid); `repeat_stale` takes a `max-age`/`s-maxage` repeated with
-    /// another value as 0, RFC 9111 §4.2.1's "considered stale" (ATS).
+    /// another value as 0, RFC 9111 §4.2.1's "considered stale" (ATS); `invalid_absent`
+    /// ignores an invalid `max-age`/`s-maxage` as if it were not there, so `Expires` or
+    /// the other directive decides (Squid), instead of taking it as 0.
     pub fn parse_quirks(
         headers: &Headers,
         name: &str,
         case_sensitive: bool,
         quoted_invalid: bool,
         repeat_stale: bool,
+        invalid_absent: bool,
     ) -> Option<CacheControl> {
         let mut lines = headers.get_all(name).peekable();
         lines.peek()?;
@@ -470,8 +473,13 @@ impl CacheControl {
                 continue;
             };
             let value = match v {
-                Some(v) if quoted_invalid && v.starts_with('"') => 0,
-                Some(v) => delta_seconds(v.trim_matches('"')).unwrap_or(0),
+                Some(v) if quoted_invalid && v.starts_with('"') => None,
+                Some(v) => delta_seconds(v.trim_matches('"')),
+                None => None,
+            };
+            let value = match value {
+                Some(n) => n,
+                None if invalid_absent => continue,
                 None => 0,
             };
             match *slot {

@@ -217,6 +217,11 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // httpHeaderParseInt (a quoted value fails) (tests/fidelity z19)
                 cc_quoted_invalid: true,
                 cc_case_sensitive: true,
+                // an invalid max-age/s-maxage is dropped, so Expires or max-age decides
+                // (tests/fidelity z37); a response `Pragma: no-cache` without
+                // Cache-Control is honoured (z38)
+                cc_invalid_absent: true,
+                response_pragma: ResponsePragma::WithoutCacheControl,
                 // http.cc: a Vary whose mark comes out empty is not shared, as `*`
                 // (tests/fidelity z16: `Vary:` empty never reused)
                 vary_empty_as_star: true,
@@ -231,13 +236,14 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "squid-cache/squid src/client_side_reply.cc buildReplyHeader (Set-Cookie deleted from cache hits)",
                 "squid-cache/squid src/http.cc HttpStateData::reusableReply (200 203 300 301 302 307 410 cacheable in 5.7; 204 and most errors only negatively cached) and haveParsedReplyHeaders (an empty vary mark: not shared)",
                 "squid-cache/squid src/HttpHdrCc.cc HttpHdrCc::parse (directive names case-sensitive; max-age by httpHeaderParseInt)",
+                "tests/fidelity z37, z38: real Squid 5.7 serves `max-age=abc` or `max-age=` with a 2038 Expires, and `s-maxage=abc, max-age=60`, from cache; not `Pragma: no-cache` with a 2038 Expires",
                 "tests/fidelity z16, z19, z28, z29, z30: real Squid 5.7 never reuses an empty Vary, `MAX-AGE=60` or `max-age=\"60\"`, nor a 204 or 308 with max-age=60",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): Squid 6.13 passes all 15 required Vary tests",
                 "docs/research/lab.md (Squid 5.7)",
                 "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on all 185 corpus steps, z01-z14 included (`Vary: *` in any spelling never reused)",
                 "tests/fidelity z34: after a DELETE, real Squid 5.7 forwards the next GET on a Vary: Origin URL and serves the other Origin's older variant from cache",
             ],
-            caveat: Some("an unsafe method's invalidation is modelled as removing every variant of the URL; Squid purges the Vary marker object only, so after the first request re-creates it, the older variants are served again (tests/fidelity z34 step 6 disagrees)"),
+            caveat: Some("an unsafe method's invalidation is modelled as removing every variant of the URL; Squid purges the Vary marker object only, so after the first request re-creates it, the older variants are served again (tests/fidelity z34 steps 6 and 9 disagree)"),
         },
         "ats" => Profile {
             name: "ats",
@@ -257,6 +263,13 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary_accept_encoding: VaryAcceptEncoding::Gzip,
                 key_empty_query: false,
                 invalidate_unsafe: true,
+                // the unsafe request is looked up first: no matching alternate, nothing
+                // invalidated (tests/fidelity z34)
+                invalidate_needs_match: true,
+                // nor Location / Content-Location (tests/fidelity z39)
+                invalidate_locations: false,
+                // a response `Pragma: no-cache` is no-cache even beside max-age (z38)
+                response_pragma: ResponsePragma::Always,
                 // min-fresh, max-stale and only-if-cached are honoured; no-cache, Pragma,
                 // max-age and no-store from the client are not (ignore_client_no_cache 1,
                 // ignore_client_cc_max_age 1) (tests/fidelity z11, z24, z25)
@@ -276,6 +289,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-cache-heuristic-min-lifetime (3600), #proxy-config-http-cache-heuristic-max-lifetime (86400), #proxy-config-http-cache-heuristic-lm-factor (0.10)",
                 "apache/trafficserver proxy/http/HttpTransact.cc is_response_cacheable (required_headers checked for 200; 203 300 301 410 cacheable by status) and calculate_document_freshness_limit",
                 "tests/fidelity z28, z30: real ATS 9.2 stores a 301 without Cache-Control or Last-Modified, and 203/300/410 with only Last-Modified; not a 200, 204, 404, 405, 414 or 501 so",
+                "tests/fidelity z34, z38, z39: a DELETE without Origin leaves real ATS 9.2's Vary: Origin alternates in place, one from a.example removes a.example's only; a POST's Location and Content-Location stay; a response `Pragma: no-cache` is never reused, max-age=60 or not",
                 "tests/fidelity z19, z23, z24, z25: real ATS 9.2 treats a repeated max-age as stale, stores answers to Authorization requests but serves them to one only when public/s-maxage/must-revalidate, honours request min-fresh, max-stale and only-if-cached",
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-cache-required-headers (9.x default 2: an explicit lifetime is required; Debian's /etc/trafficserver/records.config sets 2)",
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-normalize-ae (default 1: gzip or removed); apache/trafficserver proxy/http/HttpTransactHeaders.cc normalize_accept_encoding, HttpTransactCache.cc match_content_encoding",
@@ -284,7 +298,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "docs/research/lab.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",
                 "tests/fidelity.rs: real ATS 9.2.9 agrees on 183 of 185 corpus steps, all but z03 steps 3 and 4 (alternate selection, see the caveat) (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
             ],
-            caveat: Some("collapse is off: docs/research/cdn-vary.md §1.1 lists `enable_read_while_writer` (default 1) as collapsing, but the ATS admin guide makes read-while-writer depend on further settings (background_fill_*, open_write_fail_action); concurrent misses were not measured (the fidelity suite sends steps one at a time). Alternate selection is modelled as the newest matching alternate; ATS (proxy/http/HttpTransactCache.cc SelectFromAlternates) takes the best Accept/-Charset/-Encoding/-Language quality score against the request that stored each alternate (scored only when it has Vary; an exact match weighs 1.001), the youngest among equals: a Vary: Origin alternate stored by the same browser outranks a newer one without Vary (tests/fidelity z03 steps 3, 4 disagree). An unsafe method invalidates every variant of the URL in the model; ATS looks the URL up with the unsafe request's own fields first, so a DELETE without Origin invalidates nothing on a Vary: Origin URL (tests/fidelity z34 steps 5, 6 disagree)"),
+            caveat: Some("collapse is off: docs/research/cdn-vary.md §1.1 lists `enable_read_while_writer` (default 1) as collapsing, but the ATS admin guide makes read-while-writer depend on further settings (background_fill_*, open_write_fail_action); concurrent misses were not measured (the fidelity suite sends steps one at a time). Alternate selection is modelled as the newest matching alternate; ATS (proxy/http/HttpTransactCache.cc SelectFromAlternates) takes the best Accept/-Charset/-Encoding/-Language quality score against the request that stored each alternate (scored only when it has Vary; an exact match weighs 1.001), the youngest among equals: a Vary: Origin alternate stored by the same browser outranks a newer one without Vary (tests/fidelity z03 steps 3, 4 disagree)"),
         },
         "fastly" => Profile {
             name: "fastly",

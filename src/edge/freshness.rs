@@ -1,7 +1,7 @@
 //! Storability (RFC 9111 §3) and freshness (§4.2) of a response, under a profile's TTL
 //! overrides. Pure: every instant is an argument.
 
-use crate::edge::knobs::{AuthorizationRule, Knobs};
+use crate::edge::knobs::{AuthorizationRule, Knobs, ResponsePragma};
 use crate::fields::CacheControl;
 use crate::message::{Request, Response};
 use crate::time::Timestamp;
@@ -105,18 +105,36 @@ pub fn governing_directives(knobs: &Knobs, resp: &Response) -> (CacheControl, bo
             return (cc, true);
         }
     }
-    let cc = if knobs.cc_case_sensitive || knobs.cc_quoted_invalid || knobs.cc_repeat_stale {
+    let quirks = knobs.cc_case_sensitive
+        || knobs.cc_quoted_invalid
+        || knobs.cc_repeat_stale
+        || knobs.cc_invalid_absent;
+    let cc = if quirks {
         CacheControl::parse_quirks(
             &resp.headers,
             "cache-control",
             knobs.cc_case_sensitive,
             knobs.cc_quoted_invalid,
             knobs.cc_repeat_stale,
+            knobs.cc_invalid_absent,
         )
     } else {
         CacheControl::parse(&resp.headers, "cache-control")
     };
-    (cc.unwrap_or_default(), false)
+    let pragma = || {
+        resp.headers
+            .list("pragma")
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case("no-cache"))
+    };
+    let no_cache = match knobs.response_pragma {
+        ResponsePragma::Ignored => false,
+        ResponsePragma::WithoutCacheControl => cc.is_none() && pragma(),
+        ResponsePragma::Always => pragma(),
+    };
+    let mut cc = cc.unwrap_or_default();
+    cc.no_cache |= no_cache;
+    (cc, false)
 }
 
 /// Decides whether a response may be stored, and its freshness (RFC 9111 §3, §4.2.1),
@@ -772,9 +790,32 @@ mod tests {
         // quoted max-age: accepted by the RFC reading, 0 where it is taken as invalid
         let quoted = [("cache-control", "public, max-age=\"60\"")];
         assert_eq!(life(&rfc, &quoted, 200), Ok(60_000));
-        for p in ["varnish", "nginx", "squid"] {
+        for p in ["varnish", "nginx"] {
             assert_eq!(life(&knobs(p), &quoted, 200), Ok(0), "{p}");
         }
+        // Squid drops an invalid max-age: no lifetime, unless Expires gives one
+        let squid = knobs("squid");
+        assert_eq!(life(&squid, &quoted, 200), Err(NoStore::NoFreshness));
+        let date = SIM_EPOCH.http_date();
+        let later = SIM_EPOCH.plus_secs(60).http_date();
+        let bad_ma = [
+            ("cache-control", "max-age=abc"),
+            ("date", date.as_str()),
+            ("expires", later.as_str()),
+        ];
+        assert_eq!(life(&rfc, &bad_ma, 200), Ok(0));
+        assert_eq!(life(&squid, &bad_ma, 200), Ok(60_000));
+        // a response Pragma: no-cache without Cache-Control: nothing, or no-cache at Squid
+        let pragma = [
+            ("pragma", "no-cache"),
+            ("date", date.as_str()),
+            ("expires", later.as_str()),
+        ];
+        assert_eq!(life(&rfc, &pragma, 200), Ok(60_000));
+        assert_eq!(life(&squid, &pragma, 200), Ok(0));
+        let with_cc = [("pragma", "no-cache"), ("cache-control", "max-age=60")];
+        assert_eq!(life(&squid, &with_cc, 200), Ok(60_000));
+        assert_eq!(life(&knobs("ats"), &with_cc, 200), Ok(0));
         // upper-case directive names: unknown to Squid (no lifetime, no heuristic)
         let upper = [("cache-control", "PUBLIC, MAX-AGE=60")];
         assert_eq!(life(&rfc, &upper, 200), Ok(60_000));

@@ -203,6 +203,18 @@ knob_enum! {
     }
 }
 
+knob_enum! {
+    /// What a response's `Pragma: no-cache` means to the cache.
+    pub enum ResponsePragma ("response_pragma") {
+        /// Nothing (RFC 9111 §5.4 defines Pragma for requests).
+        Ignored = "ignored", "Nothing: Pragma is a request field";
+        /// `no-cache` when the response has no `Cache-Control` (Squid).
+        WithoutCacheControl = "without-cache-control", "no-cache when there is no Cache-Control";
+        /// `no-cache` whatever else the response says (ATS).
+        Always = "always", "no-cache, whatever Cache-Control says";
+    }
+}
+
 /// What part of the query string is in the key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -327,6 +339,17 @@ pub struct Knobs {
     /// A non-error response to an unsafe method invalidates the stored responses for
     /// the target URI and same-origin `Location` / `Content-Location` (RFC 9111 §4.4).
     pub invalidate_unsafe: bool,
+    /// With `invalidate_unsafe`, only the stored responses the unsafe request itself
+    /// selects by their `Vary` go (ATS looks the URL up with the unsafe request's fields
+    /// and removes that alternate: a DELETE without Origin leaves Vary: Origin
+    /// alternates alone, one from a.example removes a.example's only).
+    pub invalidate_needs_match: bool,
+    /// With `invalidate_unsafe`, the same-origin `Location` and `Content-Location` of the
+    /// answer are invalidated too (RFC 9111 §4.4's MAY; Squid does, ATS does not).
+    pub invalidate_locations: bool,
+    /// What a response's `Pragma: no-cache` means (RFC 9111 §5.4 defines it for requests
+    /// only).
+    pub response_pragma: ResponsePragma,
     /// `stale-if-error` (RFC 5861 §4) is honoured: a stale entry within its window is
     /// served when the origin answers 500, 502, 503 or 504 or cannot be reached.
     pub stale_if_error: bool,
@@ -356,6 +379,10 @@ pub struct Knobs {
     /// A `max-age` or `s-maxage` repeated with another value makes the response stale
     /// (RFC 9111 §4.2.1's other choice) instead of the first value winning (ATS).
     pub cc_repeat_stale: bool,
+    /// An invalid `max-age` or `s-maxage` value is ignored as if absent, so `Expires` or
+    /// the other directive decides, instead of making the response stale (RFC 9111
+    /// §4.2.1's advice): Squid.
+    pub cc_invalid_absent: bool,
     /// How requests with `Authorization` meet stored responses (unless
     /// `pass_authorization` passes them).
     pub authorization: AuthorizationRule,
@@ -411,6 +438,9 @@ impl Knobs {
             default_ttl_statuses: None,
             revalidate: true,
             invalidate_unsafe: true,
+            invalidate_needs_match: false,
+            invalidate_locations: true,
+            response_pragma: ResponsePragma::Ignored,
             stale_if_error: true,
             stale_on_disconnect: true,
             errors: ErrorCaching::default(),
@@ -420,6 +450,7 @@ impl Knobs {
             cc_quoted_invalid: false,
             cc_case_sensitive: false,
             cc_repeat_stale: false,
+            cc_invalid_absent: false,
             authorization: AuthorizationRule::Rfc,
             vary_empty_as_star: false,
             ignore_client_reload: false,
@@ -494,7 +525,8 @@ mod tests {
         Collapse,
         SetCookie,
         VaryAcceptEncoding,
-        AuthorizationRule
+        AuthorizationRule,
+        ResponsePragma
     );
 
     #[test]
@@ -507,6 +539,7 @@ mod tests {
         round_trip(SetCookie::ALL);
         round_trip(VaryAcceptEncoding::ALL);
         round_trip(AuthorizationRule::ALL);
+        round_trip(ResponsePragma::ALL);
         assert_eq!(VaryMode::IgnoreOrigin.id(), "ignore-origin");
         assert_eq!(VaryStar::NeverMatch.id(), "never-match");
     }

@@ -685,6 +685,28 @@ impl VariantSet {
         })
     }
 
+    /// [`Self::invalidate`] for the unsafe request `req` under `knobs`: with
+    /// `invalidate_needs_match` (ATS, which looks the URL up with the unsafe request's
+    /// own fields and removes what that finds) only the variants `req` selects go.
+    pub fn invalidate_for(&mut self, knobs: &Knobs, req: &Request, urls: &[String]) -> usize {
+        if !knobs.invalidate_needs_match {
+            return self.invalidate(urls);
+        }
+        let goes = |v: &Variant| {
+            v.key.starts_with("GET ")
+                && urls.iter().any(|u| **u == *v.url)
+                && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
+        };
+        if !self.variants.iter().any(|v| goes(v)) {
+            return 0;
+        }
+        self.edit(|list| {
+            let before = list.len();
+            list.retain(|v| !goes(v));
+            before - list.len()
+        })
+    }
+
     /// Bytes held, for capacity accounting.
     pub fn byte_size(&self) -> usize {
         self.variants
@@ -990,7 +1012,7 @@ impl Cache {
         }
         let mut n = 0;
         for set in self.map.values_mut() {
-            n += set.invalidate(&urls);
+            n += set.invalidate_for(&self.knobs, req, &urls);
         }
         self.map.retain(|_, s| !s.variants.is_empty());
         n
@@ -1155,7 +1177,11 @@ pub fn invalidated_urls(
     if !knobs.invalidate_unsafe {
         return Vec::new();
     }
-    invalidate::targets(req, status, headers)
+    let mut targets = invalidate::targets(req, status, headers);
+    if !knobs.invalidate_locations {
+        targets.truncate(1);
+    }
+    targets
         .into_iter()
         .map(|t| format!("{}://{}{t}", req.scheme, req.host))
         .collect()
@@ -1675,6 +1701,37 @@ mod tests {
         let mut v = cache(profile("varnish").unwrap().knobs);
         v.store(&get(None), reflect(None, false), SIM_EPOCH, SIM_EPOCH, 0);
         assert_eq!(v.invalidate_after(&post, 200, &Headers::new()), 0);
+        // ATS: an unsafe request without Origin selects no Vary: Origin variant and
+        // invalidates nothing; one with a stored Origin takes them all
+        let mut ats = cache(profile("ats").unwrap().knobs);
+        for (i, o) in [(0, "https://a"), (1, "https://b")] {
+            ats.store(
+                &get(Some(o)),
+                reflect(Some(o), true),
+                SIM_EPOCH,
+                SIM_EPOCH,
+                i,
+            );
+        }
+        assert_eq!(ats.invalidate_after(&post, 200, &Headers::new()), 0);
+        let mut post_a = get(Some("https://a"));
+        post_a.method = "POST".into();
+        assert_eq!(ats.invalidate_after(&post_a, 200, &Headers::new()), 1);
+        assert!(matches!(
+            ats.lookup(&get(Some("https://b")), SIM_EPOCH).1,
+            Lookup::Hit(_)
+        ));
+        // nor does ATS follow Location (the RFC's MAY)
+        let loc = Headers::from_pairs([("location", "/elsewhere")]);
+        assert_eq!(
+            invalidated_urls(ats.knobs(), &post_a, 201, &loc).len(),
+            1,
+            "the target only"
+        );
+        assert_eq!(
+            invalidated_urls(&Knobs::rfc9111(), &post_a, 201, &loc).len(),
+            2
+        );
     }
 
     #[test]
