@@ -110,6 +110,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 expires_invalid_ignored: true,
                 // max-age is read with strtoul: `max-age="60"` is 0 (tests/fidelity z19)
                 cc_quoted_invalid: true,
+                // the builtin vcl_recv's pass is Varnish's only Authorization rule: a VCL
+                // that skips it (an imported `return (hash)`) stores such answers as any
+                authorization: AuthorizationRule::Ignore,
                 // cache_fetch.c: a fetch filters the request with HTTPH_R_FETCH (the
                 // conditional and range fields), forces GET, sets `Accept-Encoding: gzip`
                 // (http_gzip_support) and adds `X-Varnish`.
