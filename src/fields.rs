@@ -438,6 +438,59 @@ impl CacheControl {
         })
     }
 
+    /// [`CacheControl::parse`] as a real cache with parsing quirks reads the field:
+    /// `case_sensitive` knows a directive only by its lowercase name (Squid);
+    /// `quoted_invalid` takes a quoted `max-age`/`s-maxage` value as invalid, so 0
+    /// (Varnish, nginx, Squid); `repeat_stale` takes a `max-age`/`s-maxage` repeated with
+    /// another value as 0, RFC 9111 §4.2.1's "considered stale" (ATS); `invalid_absent`
+    /// ignores an invalid `max-age`/`s-maxage` as if it were not there, so `Expires` or
+    /// the other directive decides (Squid), instead of taking it as 0.
+    pub fn parse_quirks(
+        headers: &Headers,
+        name: &str,
+        case_sensitive: bool,
+        quoted_invalid: bool,
+        repeat_stale: bool,
+        invalid_absent: bool,
+    ) -> Option<CacheControl> {
+        let mut lines = headers.get_all(name).peekable();
+        lines.peek()?;
+        let mut cc = CacheControl::default();
+        for member in lines.flat_map(split_list) {
+            let (k, v) = match member.split_once('=') {
+                Some((k, v)) => (k.trim(), Some(v.trim())),
+                None => (member, None),
+            };
+            if case_sensitive && k.bytes().any(|b| b.is_ascii_uppercase()) {
+                continue;
+            }
+            let slot = if k.eq_ignore_ascii_case("max-age") {
+                &mut cc.max_age
+            } else if k.eq_ignore_ascii_case("s-maxage") {
+                &mut cc.s_maxage
+            } else {
+                cc.apply(member);
+                continue;
+            };
+            let value = match v {
+                Some(v) if quoted_invalid && v.starts_with('"') => None,
+                Some(v) => delta_seconds(v.trim_matches('"')),
+                None => None,
+            };
+            let value = match value {
+                Some(n) => n,
+                None if invalid_absent => continue,
+                None => 0,
+            };
+            match *slot {
+                None => *slot = Some(value),
+                Some(first) if repeat_stale && first != value => *slot = Some(0),
+                Some(_) => {}
+            }
+        }
+        Some(cc)
+    }
+
     /// Applies one list member (`name` or `name=value`, any case) of a `Cache-Control`.
     fn apply(&mut self, member: &str) {
         let (k, v) = match member.split_once('=') {

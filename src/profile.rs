@@ -102,6 +102,17 @@ pub fn profile(name: &str) -> Option<Profile> {
                     ..ErrorCaching::default()
                 },
                 set_cookie: SetCookie::NotStored,
+                // RFC2616_Ttl: any other status gets ttl -1 whatever its Cache-Control
+                // (302 and 307 only from Cache-Control or Expires, never default_ttl)
+                store_statuses: Some(vec![200, 203, 204, 300, 301, 302, 304, 307, 404, 410, 414]),
+                // RFC2616_Ttl: VTIM_parse gives 0 for an Expires that is not a date, read
+                // as "no Expires", so default_ttl applies (tests/fidelity z20)
+                expires_invalid_ignored: true,
+                // max-age is read with strtoul: `max-age="60"` is 0 (tests/fidelity z19)
+                cc_quoted_invalid: true,
+                // the builtin vcl_recv's pass is Varnish's only Authorization rule: a VCL
+                // that skips it (an imported `return (hash)`) stores such answers as any
+                authorization: AuthorizationRule::Ignore,
                 // cache_fetch.c: a fetch filters the request with HTTPH_R_FETCH (the
                 // conditional and range fields), forces GET, sets `Accept-Encoding: gzip`
                 // (http_gzip_support) and adds `X-Varnish`.
@@ -124,12 +135,13 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://varnish-cache.org/docs/7.1/reference/varnishd.html#http-gzip-support (default on)",
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_fetch.c vbf_stp_mkbereq (a fetch that is not a pass forces the method to GET: a HEAD miss is fetched whole and stored)",
                 "varnishd -x parameter: default_keep 0 (no conditional revalidation of expired objects), default_grace 10 s",
+                "varnishcache/varnish-cache bin/varnishd/cache/cache_rfc2616.c RFC2616_Ttl (302/307 only with Cache-Control or Expires; other statuses ttl -1; Expires through VTIM_parse, 0 when not a date; max-age through strtoul)",
+                "tests/fidelity z19, z20, z28, z29: real Varnish 7.1 stores a 404 and a 302/307 with max-age, not a 308 with max-age; an Expires of `0` or `soon` gets default_ttl; `max-age=\"60\"` is not stored",
                 "tests/fidelity 11, 12: real Varnish 7.1 refetches an expired entry whole (b gets its own ACAO), stores a 404 without Cache-Control, never a 503",
                 "docs/research/lab.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass)",
-                "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 185 corpus steps, z01-z14 included (hit/forward, verdict, `Vary: *` spellings)",
+                "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 412 corpus steps, z01-z40 included (hit/forward, verdict, `Vary: *` spellings)",
             ],
-            // Not modelled: default_grace 10 s; statuses outside RFC2616_Ttl's list that
-            // carry max-age (201, 308 …), which Varnish never stores; the gzip/gunzip
+            // Not modelled: default_grace 10 s; the gzip/gunzip
             // Varnish does between the stored object and a client (only its effect on
             // Vary matching, `vary_accept_encoding: ignore`, is).
             caveat: None,
@@ -146,6 +158,14 @@ pub fn profile(name: &str) -> Option<Profile> {
                 revalidate: false,
                 // proxy_cache_convert_head (default on): a HEAD miss is fetched as GET
                 head_as_get: true,
+                // ngx_http_upstream_process_cache_control reads max-age with ngx_atoi from
+                // the receipt time: Age and Date are not read, a quoted value is not a
+                // number and makes the response uncacheable (tests/fidelity z19, z21)
+                age_ignored: true,
+                cc_quoted_invalid: true,
+                // nothing in proxy_cache looks at Authorization: stored and served like
+                // any request (tests/fidelity z23)
+                authorization: AuthorizationRule::Ignore,
                 // proxy_set_header: "If caching is enabled, the header fields
                 // If-Modified-Since, If-Unmodified-Since, If-None-Match, If-Match, Range,
                 // and If-Range from the original request are not passed".
@@ -164,9 +184,11 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_use_stale (default off)",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_convert_head (default on: HEAD converted to GET for caching)",
                 "tests/fidelity 11, 12: real nginx 1.22 refetches an expired entry whole, stores a 503 only with max-age (lab config: proxy_cache_valid 200 1m)",
+                "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_cache_control (max-age/s-maxage by ngx_atoi, an unparsable value: not cacheable; no Age handling)",
+                "tests/fidelity z19, z21, z23: real nginx 1.22 does not store `max-age=\"60\"`, serves an Age: 100 max-age=60 answer for a minute, stores and serves answers to Authorization requests",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
                 "docs/research/lab.md (nginx 1.22: per-Origin variants, Cookie request hit)",
-                "tests/fidelity.rs: real nginx 1.22.1 (nginx-light, default proxy_cache_key/methods) agrees on all 179 corpus steps compared (z13 is not: the lab config sets proxy_cache_valid 200 1m)",
+                "tests/fidelity.rs: real nginx 1.22.1 (nginx-light, default proxy_cache_key/methods) agrees on all 406 corpus steps compared, z01-z40 included (z13 is not: the lab config sets proxy_cache_valid 200 1m)",
             ],
             caveat: None,
         },
@@ -189,6 +211,23 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // a 503 with max-age=60 is forwarded again (tests/fidelity 12)
                 errors: ErrorCaching { statuses: Some(vec![410]), ..ErrorCaching::default() },
                 set_cookie: SetCookie::Strip,
+                // http.cc HttpStateData::reusableReply: only these are cached positively;
+                // 204, 400, 403, 404, 405, 414, 5xx … are "negatively cached" for
+                // negative_ttl (0 by default): never stored; Squid 5.7 does not list 308
+                // (tests/fidelity z28, z29, z30)
+                store_statuses: Some(vec![200, 203, 300, 301, 302, 307, 410]),
+                // HttpHdrCc.cc: directive names looked up as written, delta-seconds by
+                // httpHeaderParseInt (a quoted value fails) (tests/fidelity z19)
+                cc_quoted_invalid: true,
+                cc_case_sensitive: true,
+                // an invalid max-age/s-maxage is dropped, so Expires or max-age decides
+                // (tests/fidelity z37); a response `Pragma: no-cache` without
+                // Cache-Control is honoured (z38)
+                cc_invalid_absent: true,
+                response_pragma: ResponsePragma::WithoutCacheControl,
+                // http.cc: a Vary whose mark comes out empty is not shared, as `*`
+                // (tests/fidelity z16: `Vary:` empty never reused)
+                vary_empty_as_star: true,
                 ..base.plain()
             },
             sources: &[
@@ -198,18 +237,28 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "http://www.squid-cache.org/Doc/config/negative_ttl/ (default 0: errors are not cached)",
                 "tests/fidelity 11, 12: real Squid 5.7 revalidates (keeps the stored ACAO on a 304 without CORS) and does not store a 503 with max-age=60",
                 "squid-cache/squid src/client_side_reply.cc buildReplyHeader (Set-Cookie deleted from cache hits)",
+                "squid-cache/squid src/http.cc HttpStateData::reusableReply (200 203 300 301 302 307 410 cacheable in 5.7; 204 and most errors only negatively cached) and haveParsedReplyHeaders (an empty vary mark: not shared)",
+                "squid-cache/squid src/HttpHdrCc.cc HttpHdrCc::parse (directive names case-sensitive; max-age by httpHeaderParseInt)",
+                "tests/fidelity z37, z38: real Squid 5.7 serves `max-age=abc` or `max-age=` with a 2038 Expires, and `s-maxage=abc, max-age=60`, from cache; not `Pragma: no-cache` with a 2038 Expires",
+                "tests/fidelity z16, z19, z28, z29, z30: real Squid 5.7 never reuses an empty Vary, `MAX-AGE=60` or `max-age=\"60\"`, nor a 204 or 308 with max-age=60",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): Squid 6.13 passes all 15 required Vary tests",
                 "docs/research/lab.md (Squid 5.7)",
-                "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on all 185 corpus steps, z01-z14 included (`Vary: *` in any spelling never reused)",
+                "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on 410 of 412 corpus steps, all but z34 steps 6 and 9 (see the caveat) (`Vary: *` in any spelling never reused)",
+                "tests/fidelity z34: after a DELETE, real Squid 5.7 forwards the next GET on a Vary: Origin URL and serves the other Origin's older variant from cache",
             ],
-            caveat: None,
+            caveat: Some("an unsafe method's invalidation is modelled as removing every variant of the URL; Squid purges the Vary marker object only, so after the first request re-creates it, the older variants are served again (tests/fidelity z34 steps 6 and 9 disagree)"),
         },
         "ats" => Profile {
             name: "ats",
             summary: "remapped URL key, alternates matched case/whitespace-insensitively, max_alts 5, `*` not stored",
-            // heuristic_pct stays off (plain): cache.required_headers 2 stores nothing
-            // without Expires, max-age or s-maxage, so heuristic_lm_factor never applies
             knobs: Knobs {
+                // cache.required_headers 2 keeps a 200 without Expires, max-age or
+                // s-maxage out; 203, 300, 301 and 410 get heuristic_lm_factor 0.10 of
+                // their Last-Modified age within heuristic_min/max_lifetime (3600 s,
+                // 86400 s), the minimum without Last-Modified (tests/fidelity z28, z30)
+                heuristic_pct: Some(10),
+                heuristic_statuses: Some(vec![203, 300, 301, 410]),
+                heuristic_bounds: Some((3600, 86400)),
                 max_variants: Some(5),
                 vary_star: VaryStar::Bypass,
                 vary_compare: VaryCompare::Fold,
@@ -217,17 +266,40 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary_accept_encoding: VaryAcceptEncoding::Gzip,
                 key_empty_query: false,
                 invalidate_unsafe: true,
+                // the unsafe request is looked up first: no matching alternate, nothing
+                // invalidated (tests/fidelity z34)
+                invalidate_needs_match: true,
+                // nor Location / Content-Location (tests/fidelity z39)
+                invalidate_locations: false,
+                // a response `Pragma: no-cache` is no-cache even beside max-age (z38)
+                response_pragma: ResponsePragma::Always,
+                // min-fresh, max-stale and only-if-cached are honoured; no-cache, Pragma,
+                // max-age and no-store from the client are not (ignore_client_no_cache 1,
+                // ignore_client_cc_max_age 1) (tests/fidelity z11, z24, z25)
+                request_cache_control: true,
+                ignore_client_reload: true,
+                // `max-age=60, max-age=0`: stale (tests/fidelity z19)
+                cc_repeat_stale: true,
+                // an answer to an Authorization request is stored, and served to such a
+                // request only when public, s-maxage or must-revalidate (tests/fidelity z23)
+                authorization: AuthorizationRule::AtLookup,
                 ..base.plain()
             },
             sources: &[
                 "docs/research/cdn-vary.md §1.1 [ATS-ck] [ATS-var] [ATS-alts] [ATS-meth]",
                 "https://docs.trafficserver.apache.org/en/latest/admin-guide/files/records.yaml.en.html (ignore_client_no_cache 1, negative_caching_enabled 0)",
+                "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-cache-ignore-client-cc-max-age (default 1)",
+                "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-cache-heuristic-min-lifetime (3600), #proxy-config-http-cache-heuristic-max-lifetime (86400), #proxy-config-http-cache-heuristic-lm-factor (0.10)",
+                "apache/trafficserver proxy/http/HttpTransact.cc is_response_cacheable (required_headers checked for 200; 203 300 301 410 cacheable by status) and calculate_document_freshness_limit",
+                "tests/fidelity z28, z30: real ATS 9.2 stores a 301 without Cache-Control or Last-Modified, and 203/300/410 with only Last-Modified; not a 200, 204, 404, 405, 414 or 501 so",
+                "tests/fidelity z34, z38, z39: a DELETE without Origin leaves real ATS 9.2's Vary: Origin alternates in place, one from a.example removes a.example's only; a POST's Location and Content-Location stay; a response `Pragma: no-cache` is never reused, max-age=60 or not",
+                "tests/fidelity z19, z23, z24, z25: real ATS 9.2 treats a repeated max-age as stale, stores answers to Authorization requests but serves them to one only when public/s-maxage/must-revalidate, honours request min-fresh, max-stale and only-if-cached",
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-cache-required-headers (9.x default 2: an explicit lifetime is required; Debian's /etc/trafficserver/records.config sets 2)",
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-normalize-ae (default 1: gzip or removed); apache/trafficserver proxy/http/HttpTransactHeaders.cc normalize_accept_encoding, HttpTransactCache.cc match_content_encoding",
                 "apache/trafficserver proxy/hdrs/URL.cc url_CryptoHash_get_general (\"?\" hashed before the query, present or not: `/p?` and `/p` share a key)",
                 "tests/fidelity 11, 12: real ATS 9.2 revalidates (keeps the stored ACAO on a 304 without CORS), stores a 503 with max-age=60, not a 404/503 without it",
                 "docs/research/lab.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",
-                "tests/fidelity.rs: real ATS 9.2.9 agrees on 183 of 185 corpus steps, all but z03 steps 3 and 4 (alternate selection, see the caveat) (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
+                "tests/fidelity.rs: real ATS 9.2.9 agrees on 410 of 412 corpus steps (z01-z40), all but z03 steps 3 and 4 (alternate selection, see the caveat) (5 Origins: 5/5 hits on round 2, 6 Origins: 0/6)",
             ],
             caveat: Some("collapse is off: docs/research/cdn-vary.md §1.1 lists `enable_read_while_writer` (default 1) as collapsing, but the ATS admin guide makes read-while-writer depend on further settings (background_fill_*, open_write_fail_action); concurrent misses were not measured (the fidelity suite sends steps one at a time). Alternate selection is modelled as the newest matching alternate; ATS (proxy/http/HttpTransactCache.cc SelectFromAlternates) takes the best Accept/-Charset/-Encoding/-Language quality score against the request that stored each alternate (scored only when it has Vary; an exact match weighs 1.001), the youngest among equals: a Vary: Origin alternate stored by the same browser outranks a newer one without Vary (tests/fidelity z03 steps 3, 4 disagree)"),
         },

@@ -1,7 +1,7 @@
 //! Storability (RFC 9111 §3) and freshness (§4.2) of a response, under a profile's TTL
 //! overrides. Pure: every instant is an argument.
 
-use crate::edge::knobs::Knobs;
+use crate::edge::knobs::{AuthorizationRule, Knobs, ResponsePragma};
 use crate::fields::CacheControl;
 use crate::message::{Request, Response};
 use crate::time::Timestamp;
@@ -105,10 +105,36 @@ pub fn governing_directives(knobs: &Knobs, resp: &Response) -> (CacheControl, bo
             return (cc, true);
         }
     }
-    (
-        CacheControl::parse(&resp.headers, "cache-control").unwrap_or_default(),
-        false,
-    )
+    let quirks = knobs.cc_case_sensitive
+        || knobs.cc_quoted_invalid
+        || knobs.cc_repeat_stale
+        || knobs.cc_invalid_absent;
+    let cc = if quirks {
+        CacheControl::parse_quirks(
+            &resp.headers,
+            "cache-control",
+            knobs.cc_case_sensitive,
+            knobs.cc_quoted_invalid,
+            knobs.cc_repeat_stale,
+            knobs.cc_invalid_absent,
+        )
+    } else {
+        CacheControl::parse(&resp.headers, "cache-control")
+    };
+    let pragma = || {
+        resp.headers
+            .list("pragma")
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case("no-cache"))
+    };
+    let no_cache = match knobs.response_pragma {
+        ResponsePragma::Ignored => false,
+        ResponsePragma::WithoutCacheControl => cc.is_none() && pragma(),
+        ResponsePragma::Always => pragma(),
+    };
+    let mut cc = cc.unwrap_or_default();
+    cc.no_cache |= no_cache;
+    (cc, false)
 }
 
 /// Decides whether a response may be stored, and its freshness (RFC 9111 §3, §4.2.1),
@@ -126,6 +152,13 @@ pub fn storable(
     if (100..200).contains(&resp.status) || resp.status == 206 || resp.status == 304 {
         return Err(NoStore::Status);
     }
+    if knobs
+        .store_statuses
+        .as_ref()
+        .is_some_and(|l| !l.contains(&resp.status))
+    {
+        return Err(NoStore::Status);
+    }
     let error = resp.status >= 400;
     if error
         && knobs
@@ -138,9 +171,7 @@ pub fn storable(
     }
     let (cc, targeted) = governing_directives(knobs, resp);
     // RFC 9111 §5.2.1.5: a request `no-store` forbids storing the request and response.
-    if knobs.request_cache_control
-        && CacheControl::parse(&req.headers, "cache-control").is_some_and(|c| c.no_store)
-    {
+    if knobs.request_cache_control && crate::edge::request_directives(knobs, req).no_store {
         return Err(NoStore::NoStoreDirective);
     }
     // CloudFront: a minimum TTL above 0 caches "even if the Cache-Control: no-cache,
@@ -164,8 +195,9 @@ pub fn storable(
     }
     // RFC 9111 §3.5: a shared cache must not reuse a response to a request with
     // Authorization unless public, s-maxage or must-revalidate allows it.
-    if req.headers.contains("authorization")
-        && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate)
+    if knobs.authorization == AuthorizationRule::Rfc
+        && req.headers.contains("authorization")
+        && !shareable_with_authorization(&cc)
     {
         return Err(NoStore::Authorization);
     }
@@ -173,15 +205,24 @@ pub fn storable(
         .headers
         .get("date")
         .and_then(Timestamp::parse_http_date);
-    let explicit_s = explicit_lifetime(&cc, targeted, resp, date, now);
+    let explicit_s = explicit_lifetime(&cc, targeted, resp, date, now)
+        .filter(|_| !(knobs.expires_invalid_ignored && invalid_expires_only(&cc, resp)));
     let no_heuristic = knobs.heuristic_skips_query && squid_dynamic_url(&req.target);
     let lifetime_s = lifetime(knobs, resp, &cc, explicit_s, date, forced, no_heuristic)?;
     // §4.2.3: apparent_age = max(0, response_time − date_value); corrected_age_value =
     // age_value + response_delay (0 here: the driver hands the response over at `now`).
     let age_value = crate::fields::age_secs(&resp.headers)
+        .filter(|_| !knobs.age_ignored)
         .unwrap_or(0)
         .saturating_mul(1000);
-    let apparent = date.map_or(0, |d| now.ms_since(d));
+    // Date has one-second resolution, so only whole seconds of apparent age are evidence
+    // of age: a response dated 12:00:02 and received at 12:00:02.5 is not half a second
+    // old (real caches count whole seconds of their own clock; Varnish 7.1, nginx 1.22,
+    // Squid 5.7 and ATS 9.2 served a max-age=1 entry stored at 2.5 s again at 3.0 s,
+    // tests/fidelity z33).
+    let apparent = date
+        .filter(|_| !knobs.age_ignored)
+        .map_or(0, |d| now.ms_since(d) / 1000 * 1000);
     Ok(Freshness {
         lifetime_ms: lifetime_s.saturating_mul(1000),
         initial_age_ms: apparent.max(age_value),
@@ -192,6 +233,22 @@ pub fn storable(
             || cc.no_cache
             || cc.s_maxage.is_some(),
     })
+}
+
+/// RFC 9111 §3.5: what lets a response to a request with `Authorization` be shared.
+pub fn shareable_with_authorization(cc: &CacheControl) -> bool {
+    cc.public || cc.s_maxage.is_some() || cc.must_revalidate
+}
+
+/// The lifetime would come from an `Expires` that is not a date (no `max-age` or
+/// `s-maxage`).
+fn invalid_expires_only(cc: &CacheControl, resp: &Response) -> bool {
+    cc.s_maxage.is_none()
+        && cc.max_age.is_none()
+        && resp
+            .headers
+            .get("expires")
+            .is_some_and(|e| Timestamp::parse_http_date(e).is_none())
 }
 
 /// §4.2.1: s-maxage, then max-age, then Expires − Date. An invalid Expires means
@@ -240,7 +297,12 @@ fn lifetime(
     no_heuristic: bool,
 ) -> Result<u64, NoStore> {
     let error_ttl = (resp.status >= 400).then_some(knobs.errors.ttl).flatten();
-    let heuristic = HEURISTIC.contains(&resp.status);
+    let heuristic = knobs
+        .heuristic_statuses
+        .as_ref()
+        .map_or(HEURISTIC.contains(&resp.status), |l| {
+            l.contains(&resp.status)
+        });
     // Varnish cache_rfc2616.c RFC2616_Ttl: default_ttl only for the statuses it lists
     let default_ttl = knobs.ttl.default.filter(|_| {
         knobs
@@ -256,14 +318,21 @@ fn lifetime(
         let lm = resp
             .headers
             .get("last-modified")
-            .and_then(Timestamp::parse_http_date)?;
-        let since = date?.ms_since(lm) / 1000;
+            .and_then(Timestamp::parse_http_date);
+        let since = match (lm, date) {
+            (Some(lm), Some(date)) => Some(date.ms_since(lm) / 1000),
+            _ => None,
+        };
         // a `0 0% 0` refresh_pattern: stored (a validator to revalidate with) but stale
-        Some(if no_heuristic {
-            0
-        } else {
-            since.saturating_mul(pct) / 100
-        })
+        if no_heuristic {
+            return since.map(|_| 0);
+        }
+        let guess = since.map(|s| s.saturating_mul(pct) / 100);
+        match knobs.heuristic_bounds {
+            // ATS calculate_document_freshness_limit: no Last-Modified gets the minimum
+            Some((lo, hi)) => Some(guess.map_or(lo, |g| g.clamp(lo, hi.max(lo)))),
+            None => guess,
+        }
     };
     let mut lifetime_s = match (explicit_s, error_ttl) {
         (Some(s), Some(t)) if knobs.errors.ttl_is_floor => s.max(t),
@@ -357,6 +426,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.initial_age_ms, 20_000);
+        // received half a second after the second its Date names: not older for it
+        let f = storable(
+            &k,
+            &get(&[]),
+            &resp(200, &[("cache-control", "max-age=1"), ("date", &old)]),
+            SIM_EPOCH.plus_ms(500),
+        )
+        .unwrap();
+        assert_eq!(f.initial_age_ms, 0);
+        assert!(f.ttl_ms(SIM_EPOCH.plus_ms(500), SIM_EPOCH.plus_ms(1000)) > 0);
     }
 
     #[test]
@@ -626,17 +705,19 @@ mod tests {
         assert_eq!(f.map(|f| f.lifetime_ms), Ok(5_000));
     }
 
-    /// ATS 9.2 (`proxy.config.http.cache.required_headers` 2) stores nothing without an
-    /// explicit lifetime: no heuristic from Last-Modified.
+    /// ATS 9.2 (`proxy.config.http.cache.required_headers` 2) stores no 200 without an
+    /// explicit lifetime: no heuristic from Last-Modified for it (a 203 gets one).
     #[test]
     fn ats_requires_an_explicit_lifetime() {
         let k = profile("ats").unwrap().knobs;
         let date = SIM_EPOCH.http_date();
         let lm = Timestamp(SIM_EPOCH.0 - 1_000_000_000).http_date();
         let r = resp(200, &[("date", &date), ("last-modified", &lm)]);
+        assert_eq!(storable(&k, &get(&[]), &r, SIM_EPOCH), Err(NoStore::Status));
+        let r = resp(203, &[("date", &date), ("last-modified", &lm)]);
         assert_eq!(
-            storable(&k, &get(&[]), &r, SIM_EPOCH),
-            Err(NoStore::NoFreshness)
+            storable(&k, &get(&[]), &r, SIM_EPOCH).map(|f| f.lifetime_ms),
+            Ok(86_400_000)
         );
         let r = resp(200, &[("cache-control", "max-age=60")]);
         assert!(storable(&k, &get(&[]), &r, SIM_EPOCH).is_ok());
@@ -695,5 +776,100 @@ mod tests {
         assert!(storable(&s3, &r, &ok, SIM_EPOCH).is_ok());
         s3.cache_options = false;
         assert!(storable(&s3, &r, &ok, SIM_EPOCH).is_err());
+    }
+
+    /// The parsing and storage quirks of the real caches (tests/fidelity z19-z30), each
+    /// against the RFC reading of the same response.
+    #[test]
+    fn real_cache_quirks() {
+        let rfc = Knobs::rfc9111();
+        let knobs = |p: &str| profile(p).unwrap().knobs;
+        let life = |k: &Knobs, h: &[(&str, &str)], status: u16| {
+            storable(k, &get(&[]), &resp(status, h), SIM_EPOCH).map(|f| f.lifetime_ms)
+        };
+        // quoted max-age: accepted by the RFC reading, 0 where it is taken as invalid
+        let quoted = [("cache-control", "public, max-age=\"60\"")];
+        assert_eq!(life(&rfc, &quoted, 200), Ok(60_000));
+        for p in ["varnish", "nginx"] {
+            assert_eq!(life(&knobs(p), &quoted, 200), Ok(0), "{p}");
+        }
+        // Squid drops an invalid max-age: no lifetime, unless Expires gives one
+        let squid = knobs("squid");
+        assert_eq!(life(&squid, &quoted, 200), Err(NoStore::NoFreshness));
+        let date = SIM_EPOCH.http_date();
+        let later = SIM_EPOCH.plus_secs(60).http_date();
+        let bad_ma = [
+            ("cache-control", "max-age=abc"),
+            ("date", date.as_str()),
+            ("expires", later.as_str()),
+        ];
+        assert_eq!(life(&rfc, &bad_ma, 200), Ok(0));
+        assert_eq!(life(&squid, &bad_ma, 200), Ok(60_000));
+        // a response Pragma: no-cache without Cache-Control: nothing, or no-cache at Squid
+        let pragma = [
+            ("pragma", "no-cache"),
+            ("date", date.as_str()),
+            ("expires", later.as_str()),
+        ];
+        assert_eq!(life(&rfc, &pragma, 200), Ok(60_000));
+        assert_eq!(life(&squid, &pragma, 200), Ok(0));
+        let with_cc = [("pragma", "no-cache"), ("cache-control", "max-age=60")];
+        assert_eq!(life(&squid, &with_cc, 200), Ok(60_000));
+        assert_eq!(life(&knobs("ats"), &with_cc, 200), Ok(0));
+        // upper-case directive names: unknown to Squid (no lifetime, no heuristic)
+        let upper = [("cache-control", "PUBLIC, MAX-AGE=60")];
+        assert_eq!(life(&rfc, &upper, 200), Ok(60_000));
+        assert_eq!(
+            life(&knobs("squid"), &upper, 200),
+            Err(NoStore::NoFreshness)
+        );
+        // a repeated max-age: the first wins, or stale at ATS
+        let twice = [("cache-control", "max-age=60, max-age=0")];
+        assert_eq!(life(&rfc, &twice, 200), Ok(60_000));
+        assert_eq!(life(&knobs("ats"), &twice, 200), Ok(0));
+        let same = [("cache-control", "max-age=60, max-age=60")];
+        assert_eq!(life(&knobs("ats"), &same, 200), Ok(60_000));
+        // an Expires that is not a date: expired, or default_ttl at Varnish
+        let bad = [("expires", "0")];
+        assert_eq!(life(&rfc, &bad, 200), Ok(0));
+        assert_eq!(life(&knobs("varnish"), &bad, 200), Ok(120_000));
+        // Age counts, except at nginx
+        let aged = storable(
+            &knobs("nginx"),
+            &get(&[]),
+            &resp(200, &[("cache-control", "max-age=60"), ("age", "100")]),
+            SIM_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(aged.initial_age_ms, 0);
+        // statuses a cache never stores, whatever the lifetime
+        let ma = [("cache-control", "max-age=60")];
+        assert!(life(&rfc, &ma, 308).is_ok());
+        assert_eq!(life(&knobs("varnish"), &ma, 308), Err(NoStore::Status));
+        assert!(life(&knobs("varnish"), &ma, 302).is_ok());
+        assert_eq!(life(&knobs("squid"), &ma, 204), Err(NoStore::Status));
+        // ATS heuristics: 203/300/301/410 only, within 3600..86400 s, 3600 without
+        // Last-Modified; a 200 needs an explicit lifetime
+        let date = SIM_EPOCH.plus_secs(100 * 86_400).http_date();
+        let lm = SIM_EPOCH.http_date();
+        let ats = knobs("ats");
+        let with_lm = [("date", date.as_str()), ("last-modified", lm.as_str())];
+        assert_eq!(life(&ats, &with_lm, 203), Ok(86_400_000));
+        assert_eq!(life(&ats, &with_lm, 200), Err(NoStore::Status));
+        assert_eq!(life(&ats, &with_lm, 404), Err(NoStore::Status));
+        assert_eq!(life(&ats, &[("date", date.as_str())], 301), Ok(3_600_000));
+        assert_eq!(
+            life(&rfc, &[("date", date.as_str())], 301),
+            Err(NoStore::NoFreshness)
+        );
+        // Authorization: RFC refuses a plain max-age; nginx and ATS store it
+        let auth = get(&[("authorization", "Bearer x")]);
+        let plain = resp(200, &ma);
+        assert_eq!(
+            storable(&rfc, &auth, &plain, SIM_EPOCH),
+            Err(NoStore::Authorization)
+        );
+        assert!(storable(&knobs("nginx"), &auth, &plain, SIM_EPOCH).is_ok());
+        assert!(storable(&knobs("ats"), &auth, &plain, SIM_EPOCH).is_ok());
     }
 }

@@ -188,6 +188,33 @@ knob_enum! {
     }
 }
 
+knob_enum! {
+    /// How a request carrying `Authorization` meets stored responses.
+    pub enum AuthorizationRule ("authorization") {
+        /// RFC 9111 §3.5: the answer to such a request is stored only when it says
+        /// `public`, `s-maxage` or `must-revalidate`.
+        Rfc = "rfc", "Stored only with public, s-maxage or must-revalidate";
+        /// `Authorization` plays no part: stored and served as any request (nginx).
+        Ignore = "ignore", "Authorization plays no part";
+        /// The answer is stored whatever it says, but a request with `Authorization` is
+        /// served a stored response only when that says `public`, `s-maxage` or
+        /// `must-revalidate` (ATS 9.2, measured: tests/fidelity z23).
+        AtLookup = "at-lookup", "Stored always; served to Authorization requests only when public, s-maxage or must-revalidate";
+    }
+}
+
+knob_enum! {
+    /// What a response's `Pragma: no-cache` means to the cache.
+    pub enum ResponsePragma ("response_pragma") {
+        /// Nothing (RFC 9111 §5.4 defines Pragma for requests).
+        Ignored = "ignored", "Nothing: Pragma is a request field";
+        /// `no-cache` when the response has no `Cache-Control` (Squid).
+        WithoutCacheControl = "without-cache-control", "no-cache when there is no Cache-Control";
+        /// `no-cache` whatever else the response says (ATS).
+        Always = "always", "no-cache, whatever Cache-Control says";
+    }
+}
+
 /// What part of the query string is in the key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -312,6 +339,17 @@ pub struct Knobs {
     /// A non-error response to an unsafe method invalidates the stored responses for
     /// the target URI and same-origin `Location` / `Content-Location` (RFC 9111 §4.4).
     pub invalidate_unsafe: bool,
+    /// With `invalidate_unsafe`, only the stored responses the unsafe request itself
+    /// selects by their `Vary` go (ATS looks the URL up with the unsafe request's fields
+    /// and removes that alternate: a DELETE without Origin leaves Vary: Origin
+    /// alternates alone, one from a.example removes a.example's only).
+    pub invalidate_needs_match: bool,
+    /// With `invalidate_unsafe`, the same-origin `Location` and `Content-Location` of the
+    /// answer are invalidated too (RFC 9111 §4.4's MAY; Squid does, ATS does not).
+    pub invalidate_locations: bool,
+    /// What a response's `Pragma: no-cache` means (RFC 9111 §5.4 defines it for requests
+    /// only).
+    pub response_pragma: ResponsePragma,
     /// `stale-if-error` (RFC 5861 §4) is honoured: a stale entry within its window is
     /// served when the origin answers 500, 502, 503 or 504 or cannot be reached.
     pub stale_if_error: bool,
@@ -321,6 +359,49 @@ pub struct Knobs {
     pub stale_on_disconnect: bool,
     /// Error responses.
     pub errors: ErrorCaching,
+    /// The statuses this cache ever stores, whatever the response says; `None`: any
+    /// status RFC 9111 §3 allows (Varnish's RFC2616_Ttl and Squid's reusableReply list
+    /// theirs).
+    pub store_statuses: Option<Vec<u16>>,
+    /// An `Expires` that does not parse as a date is ignored, as if absent (so a default
+    /// TTL applies), instead of meaning "already expired" (RFC 9111 §5.3): Varnish.
+    pub expires_invalid_ignored: bool,
+    /// The response's `Age` and `Date` do not count against its lifetime: the lifetime
+    /// runs from when the cache received it (nginx reads neither).
+    pub age_ignored: bool,
+    /// `max-age` and `s-maxage` take bare digits only: the quoted form RFC 9111 §5.2 asks
+    /// recipients to accept (`max-age="60"`) is invalid, so stale at once (Varnish, nginx,
+    /// Squid).
+    pub cc_quoted_invalid: bool,
+    /// `Cache-Control` directive names are matched case-sensitively: `MAX-AGE=60` is an
+    /// unknown directive (Squid).
+    pub cc_case_sensitive: bool,
+    /// A `max-age` or `s-maxage` repeated with another value makes the response stale
+    /// (RFC 9111 §4.2.1's other choice) instead of the first value winning (ATS).
+    pub cc_repeat_stale: bool,
+    /// An invalid `max-age` or `s-maxage` value is ignored as if absent, so `Expires` or
+    /// the other directive decides, instead of making the response stale (RFC 9111
+    /// §4.2.1's advice): Squid.
+    pub cc_invalid_absent: bool,
+    /// How requests with `Authorization` meet stored responses (unless
+    /// `pass_authorization` passes them).
+    pub authorization: AuthorizationRule,
+    /// A `Vary` field with no member (`Vary:` empty, or only commas) is treated as
+    /// `Vary: *` (Squid's empty vary mark: not shared).
+    pub vary_empty_as_star: bool,
+    /// The statuses given a heuristic lifetime; `None`: those RFC 9110 §15.1 calls
+    /// heuristically cacheable (ATS: 203, 300, 301, 410, and 200 not at all under
+    /// `cache.required_headers` 2).
+    pub heuristic_statuses: Option<Vec<u16>>,
+    /// Bounds (min, max) in seconds on a heuristic lifetime; with them a response without
+    /// `Last-Modified` gets the min (ATS `heuristic_min_lifetime` 3600,
+    /// `heuristic_max_lifetime` 86400). `None`: no bounds, and no `Last-Modified` means no
+    /// heuristic.
+    pub heuristic_bounds: Option<(u64, u64)>,
+    /// Request `no-cache`, `Pragma: no-cache`, `max-age` and `no-store` are ignored even
+    /// where `request_cache_control` honours `min-fresh`, `max-stale` and
+    /// `only-if-cached` (ATS `ignore_client_no_cache` 1, `ignore_client_cc_max_age` 1).
+    pub ignore_client_reload: bool,
 }
 
 impl Knobs {
@@ -357,9 +438,24 @@ impl Knobs {
             default_ttl_statuses: None,
             revalidate: true,
             invalidate_unsafe: true,
+            invalidate_needs_match: false,
+            invalidate_locations: true,
+            response_pragma: ResponsePragma::Ignored,
             stale_if_error: true,
             stale_on_disconnect: true,
             errors: ErrorCaching::default(),
+            store_statuses: None,
+            expires_invalid_ignored: false,
+            age_ignored: false,
+            cc_quoted_invalid: false,
+            cc_case_sensitive: false,
+            cc_repeat_stale: false,
+            cc_invalid_absent: false,
+            authorization: AuthorizationRule::Rfc,
+            vary_empty_as_star: false,
+            ignore_client_reload: false,
+            heuristic_statuses: None,
+            heuristic_bounds: None,
         }
     }
 
@@ -428,7 +524,9 @@ mod tests {
         VaryCompare,
         Collapse,
         SetCookie,
-        VaryAcceptEncoding
+        VaryAcceptEncoding,
+        AuthorizationRule,
+        ResponsePragma
     );
 
     #[test]
@@ -440,6 +538,8 @@ mod tests {
         round_trip(Collapse::ALL);
         round_trip(SetCookie::ALL);
         round_trip(VaryAcceptEncoding::ALL);
+        round_trip(AuthorizationRule::ALL);
+        round_trip(ResponsePragma::ALL);
         assert_eq!(VaryMode::IgnoreOrigin.id(), "ignore-origin");
         assert_eq!(VaryStar::NeverMatch.id(), "never-match");
     }

@@ -685,6 +685,28 @@ impl VariantSet {
         })
     }
 
+    /// [`Self::invalidate`] for the unsafe request `req` under `knobs`: with
+    /// `invalidate_needs_match` (ATS, which looks the URL up with the unsafe request's
+    /// own fields and removes what that finds) only the variants `req` selects go.
+    pub fn invalidate_for(&mut self, knobs: &Knobs, req: &Request, urls: &[String]) -> usize {
+        if !knobs.invalidate_needs_match {
+            return self.invalidate(urls);
+        }
+        let goes = |v: &Variant| {
+            v.key.starts_with("GET ")
+                && urls.iter().any(|u| **u == *v.url)
+                && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
+        };
+        if !self.variants.iter().any(|v| goes(v)) {
+            return 0;
+        }
+        self.edit(|list| {
+            let before = list.len();
+            list.retain(|v| !goes(v));
+            before - list.len()
+        })
+    }
+
     /// Bytes held, for capacity accounting.
     pub fn byte_size(&self) -> usize {
         self.variants
@@ -990,7 +1012,7 @@ impl Cache {
         }
         let mut n = 0;
         for set in self.map.values_mut() {
-            n += set.invalidate(&urls);
+            n += set.invalidate_for(&self.knobs, req, &urls);
         }
         self.map.retain(|_, s| !s.variants.is_empty());
         n
@@ -1040,6 +1062,15 @@ pub fn lookup_stored(
     let Some(v) = set.select(knobs, req, now) else {
         return Lookup::Miss(Fwd::VaryMiss);
     };
+    // ATS: a request with Authorization is not served what the response did not share
+    // (RFC 9111 §3.5 read as a reuse rule); it is forwarded, and its answer stored
+    if knobs.authorization == knobs::AuthorizationRule::AtLookup
+        && req.headers.contains("authorization")
+        && !crate::fields::CacheControl::parse(&v.response.headers, "cache-control")
+            .is_some_and(|cc| freshness::shareable_with_authorization(&cc))
+    {
+        return Lookup::Miss(Fwd::Request);
+    }
     let ttl = v.freshness.ttl_ms(v.stored_at, now);
     let served = served_from(v, now);
     let rcc = request_directives(knobs, req);
@@ -1096,7 +1127,17 @@ pub fn request_directives(knobs: &Knobs, req: &Request) -> crate::fields::CacheC
         return crate::fields::CacheControl::default();
     }
     match crate::fields::CacheControl::parse(&req.headers, "cache-control") {
+        // ATS ignore_client_no_cache / ignore_client_cc_max_age: a client cannot force a
+        // reload (nor keep the answer out of the cache), but may still ask for fresher,
+        // staler or cached-only answers
+        Some(cc) if knobs.ignore_client_reload => crate::fields::CacheControl {
+            no_cache: false,
+            max_age: None,
+            no_store: false,
+            ..cc
+        },
         Some(cc) => cc,
+        None if knobs.ignore_client_reload => crate::fields::CacheControl::default(),
         None => crate::fields::CacheControl {
             no_cache: req
                 .headers
@@ -1136,7 +1177,11 @@ pub fn invalidated_urls(
     if !knobs.invalidate_unsafe {
         return Vec::new();
     }
-    invalidate::targets(req, status, headers)
+    let mut targets = invalidate::targets(req, status, headers);
+    if !knobs.invalidate_locations {
+        targets.truncate(1);
+    }
+    targets
         .into_iter()
         .map(|t| format!("{}://{}{t}", req.scheme, req.host))
         .collect()
@@ -1584,6 +1629,53 @@ mod tests {
         assert!(matches!(cf.lookup(&with("no-cache"), at).1, Lookup::Hit(_)));
     }
 
+    /// ATS (tests/fidelity z11, z24, z23): a client cannot force a reload but may ask for
+    /// fresher or cached-only answers; an Authorization request is not served what the
+    /// stored response did not share, and others are.
+    #[test]
+    fn ats_request_directives_and_authorization() {
+        let mut c = cache(profile("ats").unwrap().knobs);
+        c.store(&get(None), tagged("max-age=100"), SIM_EPOCH, SIM_EPOCH, 0);
+        let with = |n: &str, v: &str| {
+            let mut r = get(None);
+            r.headers.append(n, v);
+            r
+        };
+        let at = SIM_EPOCH.plus_secs(50);
+        for (n, v) in [
+            ("cache-control", "no-cache"),
+            ("cache-control", "max-age=0"),
+            ("pragma", "no-cache"),
+        ] {
+            assert!(matches!(c.lookup(&with(n, v), at).1, Lookup::Hit(_)), "{v}");
+        }
+        assert!(matches!(
+            c.lookup(&with("cache-control", "min-fresh=60"), at).1,
+            Lookup::Miss(Fwd::Request)
+        ));
+        assert!(matches!(
+            c.lookup(
+                &with("cache-control", "max-stale=60"),
+                SIM_EPOCH.plus_secs(150)
+            )
+            .1,
+            Lookup::Hit(_)
+        ));
+        let ns = with("cache-control", "no-store");
+        assert!(request_directives(c.knobs(), &ns) == crate::fields::CacheControl::default());
+        let auth = with("authorization", "Bearer x");
+        assert!(matches!(c.lookup(&auth, at).1, Lookup::Miss(Fwd::Request)));
+        assert!(matches!(c.lookup(&get(None), at).1, Lookup::Hit(_)));
+        c.store(
+            &get(None),
+            tagged("public, max-age=100"),
+            SIM_EPOCH,
+            SIM_EPOCH,
+            1,
+        );
+        assert!(matches!(c.lookup(&auth, at).1, Lookup::Hit(_)));
+    }
+
     #[test]
     fn unsafe_methods_invalidate_where_the_profile_does() {
         let mut c = cache(Knobs::rfc9111());
@@ -1609,6 +1701,37 @@ mod tests {
         let mut v = cache(profile("varnish").unwrap().knobs);
         v.store(&get(None), reflect(None, false), SIM_EPOCH, SIM_EPOCH, 0);
         assert_eq!(v.invalidate_after(&post, 200, &Headers::new()), 0);
+        // ATS: an unsafe request without Origin selects no Vary: Origin variant and
+        // invalidates nothing; one with a stored Origin takes them all
+        let mut ats = cache(profile("ats").unwrap().knobs);
+        for (i, o) in [(0, "https://a"), (1, "https://b")] {
+            ats.store(
+                &get(Some(o)),
+                reflect(Some(o), true),
+                SIM_EPOCH,
+                SIM_EPOCH,
+                i,
+            );
+        }
+        assert_eq!(ats.invalidate_after(&post, 200, &Headers::new()), 0);
+        let mut post_a = get(Some("https://a"));
+        post_a.method = "POST".into();
+        assert_eq!(ats.invalidate_after(&post_a, 200, &Headers::new()), 1);
+        assert!(matches!(
+            ats.lookup(&get(Some("https://b")), SIM_EPOCH).1,
+            Lookup::Hit(_)
+        ));
+        // nor does ATS follow Location (the RFC's MAY)
+        let loc = Headers::from_pairs([("location", "/elsewhere")]);
+        assert_eq!(
+            invalidated_urls(ats.knobs(), &post_a, 201, &loc).len(),
+            1,
+            "the target only"
+        );
+        assert_eq!(
+            invalidated_urls(&Knobs::rfc9111(), &post_a, 201, &loc).len(),
+            2
+        );
     }
 
     #[test]

@@ -37,10 +37,12 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
     // or none), so the list is not grown, nor shrunk when it becomes the spec's.
     let mut names: Vec<Text> = Vec::new();
     let mut has_star = false;
+    let mut present = false;
     for (n, v) in resp.iter() {
         if !n.eq_ignore_ascii_case("vary") {
             continue;
         }
+        present = true;
         if names.capacity() == 0 {
             names.reserve_exact(crate::fields::split_list(v).count());
         }
@@ -51,6 +53,11 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
                 names.push(crate::fields::lowercase_name(m));
             }
         }
+    }
+    // Squid's httpMakeVaryMark gives an empty mark for a Vary without members, and an
+    // empty mark is what `*` gets: the response is not shared
+    if present && names.is_empty() && knobs.vary_empty_as_star {
+        has_star = true;
     }
     if has_star {
         match knobs.vary_star {
@@ -227,6 +234,20 @@ mod tests {
         let b = spec(&k, &["accept-encoding", " ORIGIN "]).unwrap();
         assert_eq!(a, b);
         assert_eq!(*a.names, ["accept-encoding", "origin"]);
+    }
+
+    /// A `Vary` with no member is no variance for the RFC reading, and `*` at Squid
+    /// (tests/fidelity z16); a `Vary` with a member is unaffected.
+    #[test]
+    fn empty_vary_is_star_at_squid() {
+        let rfc = Knobs::rfc9111();
+        let squid = profile("squid").unwrap().knobs;
+        for v in ["", " , ,"] {
+            assert!(!spec(&rfc, &[v]).unwrap().star, "{v:?}");
+            assert!(spec(&squid, &[v]).unwrap().star, "{v:?}");
+        }
+        assert!(!spec(&squid, &[",Origin,,"]).unwrap().star);
+        assert!(!spec(&squid, &[]).unwrap().star);
     }
 
     /// Every `Vary` line counts wherever it sits among the other fields, and only those:

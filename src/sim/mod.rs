@@ -277,9 +277,13 @@ impl Edge {
                 self.store_answer(req, pop, tag, plan.key, resp, served, at)
             }
             Completion::Freshened(fresh) => {
-                // stored under the original author: the fields the 304 left alone are its
+                // stored under the original author: the fields the 304 left alone are its;
+                // but a 304 that brought the CORS fields a verdict reads replaced them
+                // (RFC 9111 §4.3.4), so later hits deliver this step's answer
+                let cors_from_304 = resp.headers.contains("access-control-allow-origin");
                 let (key, by) = match &plan.candidate {
-                    Some(c) => (c.key.clone(), c.tag),
+                    Some(c) if !cors_from_304 => (c.key.clone(), c.tag),
+                    Some(c) => (c.key.clone(), tag),
                     None => (Arc::from(plan.key.as_str()), tag),
                 };
                 let stored = self.pops[pop].store(req, fresh.clone(), now, done, by);

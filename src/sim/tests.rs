@@ -689,3 +689,40 @@ steps:
     assert!(s.verdict.allowed, "{s:?}");
     assert!(s.hops.iter().any(|h| h.status == 304), "{:?}", s.hops);
 }
+
+/// A 304 that carries the requester's CORS fields replaces the stored ones (RFC 9111
+/// §4.3.4): a later hit delivers that step's ACAO, so it is the poisoning step (real
+/// Squid and ATS, tests/fidelity z22); a 304 without them leaves the first author.
+#[test]
+fn a_304_with_cors_fields_authors_the_entry() {
+    let scenario = |cors_on_304: bool, then: &str| {
+        format!(
+            "origin:
+  cors: {{ allow_origins: [https://a.example, https://b.example] }}
+  routes:
+    - path: /r
+      cache_control: \"public, max-age=1\"
+      headers: {{ etag: '\"v1\"' }}
+      cors_on_304: {cors_on_304}
+edge: {{ profile: squid }}
+clients:
+  - {{ name: a, origin: https://a.example }}
+  - {{ name: b, origin: https://b.example }}
+steps:
+  - {{ client: a, fetch: GET /r }}
+  - {{ at: 2500ms, client: b, fetch: GET /r, expect: {{ cache: miss, cors: {mid} }} }}
+  - {{ client: {then}, fetch: GET /r, expect: {{ cors: blocked, reason: origin-mismatch, cache: hit, cache_induced: true, poisoned_by: {by} }} }}
+",
+            by = if cors_on_304 { 1 } else { 0 },
+            mid = if cors_on_304 { "ok" } else { "blocked" },
+        )
+    };
+    for (cors, then) in [(true, "a"), (false, "b")] {
+        let t = run(&scenario(cors, then));
+        assert!(
+            t.passed(),
+            "{cors}: {:?}",
+            t.steps.iter().map(|s| &s.expectation).collect::<Vec<_>>()
+        );
+    }
+}

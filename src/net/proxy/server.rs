@@ -1355,8 +1355,11 @@ async fn relay(
         rparts.status.as_u16(),
         names::core_headers_coded(&rparts.headers, &mut codes),
     ));
-    st.store
-        .invalidate(&plan.invalidates(&st.knobs, &core, head.status, &head.headers));
+    st.store.invalidate(
+        &plan.invalidates(&st.knobs, &core, head.status, &head.headers),
+        &st.knobs,
+        &core,
+    );
     let made = plan.offer(&st.knobs, &core, head.clone(), now, tag);
     // the per-object limit counts the stored header block too, not only the body
     let limit = st

@@ -1016,7 +1016,7 @@ impl Store {
     /// Drops every variant stored for one of `urls` (RFC 9111 §4.4 invalidation; the
     /// core's [`edge::invalidated_urls`] says which). Walks the store: unsafe requests
     /// are rare next to hits. Returns how many variants went.
-    pub fn invalidate(&self, urls: &[String]) -> usize {
+    pub fn invalidate(&self, urls: &[String], knobs: &Knobs, req: &Request) -> usize {
         if urls.is_empty() {
             return 0;
         }
@@ -1037,7 +1037,7 @@ impl Store {
             self.cache.compute(k, |old| {
                 let Some(old) = old else { return Op::Nop };
                 let mut e = Entry::clone(old);
-                dropped += e.set.invalidate(urls);
+                dropped += e.set.invalidate_for(knobs, req, urls);
                 e.keep_only_held();
                 if e.set.variants.is_empty() {
                     Op::Remove
