@@ -14,6 +14,7 @@ use serde::Serialize;
 mod built;
 mod cache;
 mod check;
+mod date;
 mod console;
 pub mod cookies;
 pub mod headers;

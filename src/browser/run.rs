@@ -290,8 +290,11 @@ impl Run {
                     self.judge_actual(inst, now, &fresh, Some(r.stored_by))
                 }
                 _ => {
-                    self.remember(inst, now, resp, resp);
-                    self.judge_actual(inst, now, resp, None)
+                    let v = inst.browser.on_response(&self.f, resp);
+                    // a response head that fails the check is never read further
+                    let read = v.allowed || is_redirect(resp);
+                    self.remember_read(inst, now, resp, resp, read);
+                    self.after_check(inst, now, resp, None, v)
                 }
             },
             // Nothing was asked: the fetch is over; answer with its verdict again.
@@ -328,6 +331,19 @@ impl Run {
         resp: &Arc<Response>,
         network: &Response,
     ) {
+        self.remember_read(inst, now, resp, network, true);
+    }
+
+    /// [`Run::remember`], for a response the page read (`read`) or one whose load was
+    /// cancelled after its head ([`http_cache::HttpCache::store_unread`]).
+    fn remember_read(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        resp: &Arc<Response>,
+        network: &Response,
+        read: bool,
+    ) {
         let agent = inst.browser.agent();
         if agent == Agent::None || self.f.agent == Agent::None {
             return;
@@ -335,8 +351,12 @@ impl Run {
         if let Some(req) = self.actual.as_ref().filter(|_| inst.http_cache_enabled) {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
-            inst.http
-                .store(now, &part, super::url::sent(&url), req, resp, self.tag);
+            let url = super::url::sent(&url);
+            if read {
+                inst.http.store(now, &part, url, req, resp, self.tag);
+            } else {
+                inst.http.store_unread(now, &part, url, req, resp, self.tag);
+            }
         }
         // (the jar stores nothing from a response without `Set-Cookie`: that is tested
         // first, being cheaper than the credentials flag)
@@ -356,6 +376,18 @@ impl Run {
         from_cache: Option<u64>,
     ) -> Next {
         let v = inst.browser.on_response(&self.f, resp);
+        self.after_check(inst, now, resp, from_cache, v)
+    }
+
+    /// What follows the CORS check's verdict `v` on `resp`: the end, or the redirect.
+    fn after_check(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        resp: &Arc<Response>,
+        from_cache: Option<u64>,
+        v: Verdict,
+    ) -> Next {
         // curl without -L (and most server clients) does not follow redirects.
         let browser = inst.browser.agent() != Agent::None && self.f.agent != Agent::None;
         if !v.allowed || !is_redirect(resp) || !browser {
