@@ -39,10 +39,7 @@ struct Parts {
 
 fn lenient(s: &str) -> Option<Timestamp> {
     let mut p = Parts::default();
-    for tok in s
-        .split(|c: char| c == ' ' || c == '\t' || c == ',')
-        .filter(|t| !t.is_empty())
-    {
+    for tok in s.split([' ', '\t', ',']).filter(|t| !t.is_empty()) {
         token(&mut p, tok)?;
     }
     let (y, m, d) = (p.year?, p.month?, p.day?);

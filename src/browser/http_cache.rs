@@ -22,7 +22,9 @@
 //!     `no-cache="set-cookie"` is not a bare `no-cache` and does not count;
 //!   - the first `max-age`, read only when its value is digits (`max-age="300"`, which
 //!     RFC 9111 §5.2 asks recipients to accept, is ignored: the response then has no
-//!     explicit lifetime), else `Expires` − `Date`;
+//!     explicit lifetime), else `Expires` − `Date`, both read as tolerantly as
+//!     Chromium's `base::Time::FromString` (`super::date`; measured: x13, x36);
+//!   - `Age` is its first list member, digits only (x12, x35);
 //!   - else 10 % of `Date` − `Last-Modified`, for 200, 203 and 206 only and not with
 //!     `must-revalidate`; 300, 301, 308 and 410 are fresh forever;
 //!   - `s-maxage` is for shared caches only (measured: `s-maxage=300` alone was not
@@ -36,7 +38,10 @@
 //!   stored ones, the others stay) and the page gets the stored response with those
 //!   fields: a stored `Access-Control-Allow-Origin` the 304 does not replace is checked
 //!   again, for whichever origin asks now.
-//! * **Not stored**: `no-store`; responses to anything but `GET`.
+//! * **Not stored**: `no-store`; responses to anything but `GET`; a `GET` answer whose
+//!   CORS check fails (Chromium cancels the load on the response head, before reading
+//!   the body, and drops the entry it was writing and the one it replaced; a redirect is
+//!   kept: measured by cases x32, x33, x37; see [`HttpCache::store_unread`]).
 //! * **Invalidation** (RFC 9111 §4.4): a non-error response to `POST`, `DELETE` or
 //!   `PATCH` invalidates the entry for its URL (measured: a POST and a DELETE evicted
 //!   the stored GET). A `PUT` without a body does not (measured: Chromium passes a
@@ -185,7 +190,9 @@ fn lifetime_secs(resp: &Response, d: &Directives) -> u64 {
     }
     if matches!(resp.status, 200 | 203 | 206) && !d.must_revalidate {
         if let (Some(lm), Some(d)) = (
-            resp.headers.get("last-modified").and_then(super::date::parse),
+            resp.headers
+                .get("last-modified")
+                .and_then(super::date::parse),
             date,
         ) {
             if lm <= d {
@@ -240,11 +247,7 @@ fn initial_age_ms(now: Timestamp, resp: &Response) -> u64 {
 /// only (`+400`, `-100`, `abc` count as no `Age`), and a value too large to hold as
 /// very old (RFC 9111 §1.2.2). Measured in cases `x12` and `x35`.
 fn age_header(resp: &Response) -> u64 {
-    let Some(first) = resp
-        .headers
-        .get("age")
-        .and_then(|a| split_list(a).next())
-    else {
+    let Some(first) = resp.headers.get("age").and_then(|a| split_list(a).next()) else {
         return 0;
     };
     if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
@@ -796,6 +799,72 @@ mod tests {
         c.store(SIM_EPOCH, &p, U, &a, &nc, 8);
         let bypass = request("GET", Headers::from_pairs([("cache-control", "no-cache")]));
         assert!(matches!(c.consult(SIM_EPOCH, &p, U, &bypass), Lookup::Miss));
+    }
+
+    /// Cases x32/x33: an unread GET answer drops the entry; x22/x34: an unsafe method
+    /// answered 405 leaves it, a 200 DELETE still evicts however the page fared.
+    #[test]
+    fn an_unread_answer_drops_the_entry() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        let stored = resp(200, &[("cache-control", "max-age=60")]);
+        c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
+        c.store_unread(SIM_EPOCH, &p, U, &get, &stored, 1);
+        assert!(c.is_empty());
+        // a page-conditional GET never touched the cache
+        c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
+        let cond = request("GET", Headers::from_pairs([("if-none-match", "\"x\"")]));
+        c.store_unread(SIM_EPOCH, &p, U, &cond, &stored, 1);
+        assert_eq!(c.len(), 1);
+        for (method, status, evicts) in [
+            ("POST", 405, false),
+            ("DELETE", 405, false),
+            ("DELETE", 200, true),
+        ] {
+            c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
+            c.store_unread(
+                SIM_EPOCH,
+                &p,
+                U,
+                &request(method, Headers::new()),
+                &resp(status, &[]),
+                1,
+            );
+            assert_eq!(c.is_empty(), evicts, "{method} {status}");
+        }
+    }
+
+    /// Cases x12, x35: Age as Chromium's GetAgeValue reads it.
+    #[test]
+    fn age_is_the_first_member_in_digits() {
+        for (age, fresh) in [
+            ("abc", true),
+            ("-100", true),
+            ("+400", true),
+            ("100, 400", true),
+            ("400, 100", false),
+            ("4294967296", false),
+            ("99999999999999999999999", false),
+        ] {
+            let r = resp(200, &[("cache-control", "max-age=300"), ("age", age)]);
+            assert_eq!(fresh_after(&mut HttpCache::new(), r, 0), fresh, "{age}");
+        }
+    }
+
+    /// Cases x13, x36: Expires read leniently; `0` stays "already expired" (z22).
+    #[test]
+    fn expires_read_as_chromium_reads_it() {
+        let date = ("date", "Thu, 01 Jan 2026 00:00:00 GMT");
+        for (exp, fresh) in [
+            ("Thu, 31 Dec 2099 23:59:59 UTC", true),
+            ("2099-12-31T23:59:59Z", true),
+            ("31 Dec 2099 23:59:59 GMT", true),
+            ("0", false),
+        ] {
+            let r = resp(200, &[date, ("expires", exp)]);
+            assert_eq!(fresh_after(&mut HttpCache::new(), r, 0), fresh, "{exp}");
+        }
     }
 
     #[test]
