@@ -261,10 +261,13 @@ fn age_header(resp: &Response) -> u64 {
 /// revalidated — the model refetches (measured: a page's `Cache-Control: no-cache`
 /// went to the network) — and Fetch §4.5 step 8.21 turns a request carrying a
 /// conditional header (`If-None-Match`, `If-Modified-Since`, …) into cache mode
-/// "no-store".
+/// "no-store". A request `Cache-Control: no-store` is not among them: Chromium's cache
+/// looks only for `no-cache` and `max-age=0` there, and answered such a fetch from a
+/// fresh entry, and stored the answer to one (measured: case x52; RFC 9111 §5.2.1.5
+/// forbids only the storing).
 fn bypasses(req: &Request) -> bool {
     let cc = CacheControl::parse(&req.headers, "cache-control");
-    cc.is_some_and(|c| c.no_cache || c.no_store || c.max_age == Some(0))
+    cc.is_some_and(|c| c.no_cache || c.max_age == Some(0))
         || req
             .headers
             .get_all("pragma")
@@ -378,8 +381,8 @@ impl HttpCache {
             return false;
         }
         let d = directives(resp);
-        let req_cc = CacheControl::parse(&req.headers, "cache-control");
-        if d.no_store || req_cc.is_some_and(|c| c.no_store) {
+        // (a request `Cache-Control: no-store` does not stop it: see [`bypasses`])
+        if d.no_store {
             return false;
         }
         let vary_names: Vec<String> = resp
@@ -630,6 +633,18 @@ mod tests {
         assert!(c
             .lookup(SIM_EPOCH, &p, U, &request("PUT", Headers::new()))
             .is_none());
+        // case x52: a request `no-store` neither bypasses nor stops storing
+        let ns = request("GET", Headers::from_pairs([("cache-control", "no-store")]));
+        assert!(c.lookup(SIM_EPOCH, &p, U, &ns).is_some());
+        c.clear();
+        assert!(c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &ns,
+            &resp(200, &[("cache-control", "max-age=60")]),
+            1
+        ));
     }
 
     #[test]
