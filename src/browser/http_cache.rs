@@ -257,9 +257,9 @@ fn age_header(resp: &Response) -> u64 {
 }
 
 /// Whether the request itself rules out a stored answer: RFC 9111 §5.2.1.4 request
-/// `Cache-Control: no-cache` (or `max-age=0`, or `Pragma: no-cache`, §5.4) must be
-/// revalidated — the model refetches (measured: a page's `Cache-Control: no-cache`
-/// went to the network) — and Fetch §4.5 step 8.21 turns a request carrying a
+/// `Cache-Control: no-cache` (or `Pragma: no-cache`, §5.4) must be revalidated — the
+/// model refetches, as Chromium (`LOAD_BYPASS_CACHE`; measured: a page's
+/// `Cache-Control: no-cache` went to the network; `max-age=0` is [`validates`]) — and Fetch §4.5 step 8.21 turns a request carrying a
 /// conditional header (`If-None-Match`, `If-Modified-Since`, …) into cache mode
 /// "no-store". A request `Cache-Control: no-store` is not among them: Chromium's cache
 /// looks only for `no-cache` and `max-age=0` there, and answered such a fetch from a
@@ -267,12 +267,21 @@ fn age_header(resp: &Response) -> u64 {
 /// forbids only the storing).
 fn bypasses(req: &Request) -> bool {
     let cc = CacheControl::parse(&req.headers, "cache-control");
-    cc.is_some_and(|c| c.no_cache || c.max_age == Some(0))
+    cc.is_some_and(|c| c.no_cache)
         || req
             .headers
             .get_all("pragma")
             .any(|v| v.to_ascii_lowercase().contains("no-cache"))
         || conditional(req)
+}
+
+/// RFC 9111 §5.2.1.1: a request `Cache-Control: max-age=0` takes no stored response
+/// without validating it. Chromium (`LOAD_VALIDATE_CACHE`) sends it with the stored
+/// entry's validators and serves the entry on a 304, and refetches only an entry
+/// without validators (measured: case x53, where the 304 handed the second page the stored answer
+/// naming the other page).
+fn validates(req: &Request) -> bool {
+    CacheControl::parse(&req.headers, "cache-control").is_some_and(|c| c.max_age == Some(0))
 }
 
 fn conditional(req: &Request) -> bool {
@@ -336,7 +345,11 @@ impl HttpCache {
             .iter()
             .all(|(name, v)| req.headers.get_combined(name) == *v);
         let age_ms = e.initial_age_ms.saturating_add(now.ms_since(e.stored_at));
-        if vary_ok && !e.no_cache && e.lifetime_secs.saturating_mul(1000) > age_ms {
+        if vary_ok
+            && !e.no_cache
+            && e.lifetime_secs.saturating_mul(1000) > age_ms
+            && !validates(req)
+        {
             return Lookup::Fresh(Served {
                 response: e.response.clone(),
                 stored_by: e.stored_by,
@@ -633,6 +646,24 @@ mod tests {
         assert!(c
             .lookup(SIM_EPOCH, &p, U, &request("PUT", Headers::new()))
             .is_none());
+        // case x53: a request `max-age=0` validates a fresh entry that has a validator
+        // and refetches one that has none
+        let ma0 = request("GET", Headers::from_pairs([("cache-control", "max-age=0")]));
+        assert!(matches!(c.consult(SIM_EPOCH, &p, U, &ma0), Lookup::Miss));
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "max-age=60"), ("etag", "\"v\"")]),
+            0,
+        );
+        match c.consult(SIM_EPOCH, &p, U, &ma0) {
+            Lookup::Revalidate(r) => {
+                assert_eq!(r.fields, vec![("if-none-match", "\"v\"".to_string())]);
+            }
+            other => panic!("expected a revalidation, got {other:?}"),
+        }
         // case x52: a request `no-store` neither bypasses nor stops storing
         let ns = request("GET", Headers::from_pairs([("cache-control", "no-store")]));
         assert!(c.lookup(SIM_EPOCH, &p, U, &ns).is_some());
