@@ -38,10 +38,11 @@
 //!   stored ones, the others stay) and the page gets the stored response with those
 //!   fields: a stored `Access-Control-Allow-Origin` the 304 does not replace is checked
 //!   again, for whichever origin asks now.
-//! * **Not stored**: `no-store`; responses to anything but `GET`; a `GET` answer whose
-//!   CORS check fails (Chromium cancels the load on the response head, before reading
-//!   the body, and drops the entry it was writing and the one it replaced; a redirect is
-//!   kept: measured by cases x32, x33, x37; see [`HttpCache::store_unread`]).
+//! * **Not stored**: `no-store`; responses to anything but `GET` (a `HEAD` that went out
+//!   drops the stored GET, x54); a `GET` answer whose CORS check fails (Chromium
+//!   cancels the load on the response head, before reading the body, and drops the
+//!   entry it was writing and the one it replaced; a redirect is kept: measured by cases
+//!   x32, x33, x37; see [`HttpCache::store_unread`]).
 //! * **Invalidation** (RFC 9111 §4.4): a non-error response to `POST`, `DELETE` or
 //!   `PATCH` invalidates the entry for its URL (measured: a POST and a DELETE evicted
 //!   the stored GET). A `PUT` without a body does not (measured: Chromium passes a
@@ -429,12 +430,14 @@ impl HttpCache {
         true
     }
 
-    /// A network answer to `req` that the page never read: Chromium's CORS check fails
-    /// on the response head and the load is cancelled before the body is read, so the
+    /// A network answer to `req` that leaves no entry: Chromium's CORS check fails on
+    /// the response head and the load is cancelled before the body is read, so the
     /// entry the cache was writing for a `GET` is dropped, and with it the one it
     /// replaced (measured: cases x32 and x33; a redirect, complete with its head, is
-    /// kept, x37). Other methods go through [`HttpCache::store`] (an unsafe method's
-    /// invalidation does not depend on the page).
+    /// kept, x37). A `HEAD` that went to the network (the stored GET did not match or
+    /// was stale) cannot write an entry either, and the stored GET it passed over is
+    /// gone (measured: case x54). Other methods go through [`HttpCache::store`] (an
+    /// unsafe method's invalidation does not depend on the page).
     pub fn store_unread(
         &mut self,
         now: Timestamp,
@@ -444,7 +447,7 @@ impl HttpCache {
         resp: &Arc<Response>,
         stored_by: u64,
     ) {
-        if req.method != "GET" {
+        if !matches!(req.method.as_str(), "GET" | "HEAD") {
             self.store(now, partition, url, req, resp, stored_by);
         } else if !conditional(req) {
             self.entries
@@ -857,6 +860,17 @@ mod tests {
         let stored = resp(200, &[("cache-control", "max-age=60")]);
         c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
         c.store_unread(SIM_EPOCH, &p, U, &get, &stored, 1);
+        assert!(c.is_empty());
+        // case x54: a HEAD that went out leaves no entry either
+        c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
+        c.store_unread(
+            SIM_EPOCH,
+            &p,
+            U,
+            &request("HEAD", Headers::new()),
+            &stored,
+            1,
+        );
         assert!(c.is_empty());
         // a page-conditional GET never touched the cache
         c.store(SIM_EPOCH, &p, U, &get, &stored, 0);

@@ -291,8 +291,9 @@ impl Run {
                 }
                 _ => {
                     let v = inst.browser.on_response(&self.f, resp);
-                    // a response head that fails the check is never read further
-                    let read = v.allowed || is_redirect(resp);
+                    // a response head that fails the check is never read further, and
+                    // a HEAD answer has nothing to store
+                    let read = (v.allowed || is_redirect(resp)) && self.f.method != "HEAD";
                     self.remember_read(inst, now, resp, resp, read);
                     self.after_check(inst, now, resp, None, v)
                 }
