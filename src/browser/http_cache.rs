@@ -37,7 +37,9 @@
 //!   `304` that selects it freshens it (RFC 9111 §3.2: the 304's fields replace the
 //!   stored ones, the others stay) and the page gets the stored response with those
 //!   fields: a stored `Access-Control-Allow-Origin` the 304 does not replace is checked
-//!   again, for whichever origin asks now.
+//!   again, for whichever origin asks now. A `HEAD`'s 304 freshens the stored GET too
+//!   (x56). A request `Cache-Control: max-age=0` validates a fresh entry the same way
+//!   (x53); a request `no-cache` or `Pragma: no-cache` refetches it.
 //! * **Not stored**: `no-store`; responses to anything but `GET` (a `HEAD` that went out
 //!   drops the stored GET, x54); a `GET` answer whose CORS check fails (Chromium
 //!   cancels the load on the response head, before reading the body, and drops the
@@ -391,7 +393,41 @@ impl HttpCache {
                 .retain(|e| !(e.partition == partition && e.url == url));
             return false;
         }
-        if req.method != "GET" || resp.status < 200 || conditional(req) {
+        if req.method != "GET" {
+            return false;
+        }
+        self.put(now, partition, url, req, resp, stored_by)
+    }
+
+    /// The stored response a `304` freshened (RFC 9111 §4.3.4), after the validating
+    /// `GET` or `HEAD` (§4.3.5: measured, Chromium's stored GET was fresh again after a
+    /// HEAD's 304, case x56); returns whether it stored.
+    pub fn store_freshened(
+        &mut self,
+        now: Timestamp,
+        partition: &str,
+        url: &str,
+        req: &Request,
+        fresh: &Arc<Response>,
+        stored_by: u64,
+    ) -> bool {
+        if !matches!(req.method.as_str(), "GET" | "HEAD") {
+            return false;
+        }
+        self.put(now, partition, url, req, fresh, stored_by)
+    }
+
+    /// Stores `resp`, the answer to `req`, under (partition, URL) unless it may not be.
+    fn put(
+        &mut self,
+        now: Timestamp,
+        partition: &str,
+        url: &str,
+        req: &Request,
+        resp: &Arc<Response>,
+        stored_by: u64,
+    ) -> bool {
+        if resp.status < 200 || conditional(req) {
             return false;
         }
         let d = directives(resp);
@@ -893,6 +929,21 @@ mod tests {
             );
             assert_eq!(c.is_empty(), evicts, "{method} {status}");
         }
+    }
+
+    /// Case x56: a HEAD's 304 freshens the stored GET; `store` itself keeps no HEAD.
+    #[test]
+    fn a_head_304_freshens_the_stored_get() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let head = request("HEAD", Headers::new());
+        let r = resp(200, &[("cache-control", "max-age=2"), ("etag", "\"v\"")]);
+        assert!(!c.store(SIM_EPOCH, &p, U, &head, &r, 0));
+        assert!(c.store_freshened(SIM_EPOCH, &p, U, &head, &r, 1));
+        let get = request("GET", Headers::new());
+        let s = c.lookup(SIM_EPOCH.plus_secs(1), &p, U, &get);
+        assert_eq!(s.map(|s| s.stored_by), Some(1));
+        assert!(!c.store_freshened(SIM_EPOCH, &p, U, &request("PUT", Headers::new()), &r, 2));
     }
 
     /// Cases x12, x35: Age as Chromium's GetAgeValue reads it.

@@ -133,6 +133,17 @@ pub struct Run {
     revalidating: Option<Box<http_cache::Revalidation>>,
 }
 
+/// What the HTTP cache makes of a network answer.
+#[derive(Clone, Copy)]
+enum Kept {
+    /// The page read it: stored, or invalidating, by the usual rules.
+    Read,
+    /// Its load ended after the head ([`http_cache::HttpCache::store_unread`]).
+    Unread,
+    /// A `304` freshened the stored response ([`http_cache::HttpCache::store_freshened`]).
+    Freshened,
+}
+
 fn is_redirect(resp: &Response) -> bool {
     matches!(resp.status, 301 | 302 | 303 | 307 | 308) && resp.headers.contains("location")
 }
@@ -332,11 +343,11 @@ impl Run {
         resp: &Arc<Response>,
         network: &Response,
     ) {
-        self.remember_read(inst, now, resp, network, true);
+        self.remember_as(inst, now, resp, network, Kept::Freshened);
     }
 
-    /// [`Run::remember`], for a response the page read (`read`) or one whose load was
-    /// cancelled after its head ([`http_cache::HttpCache::store_unread`]).
+    /// [`Run::remember`], for a network answer the page read ([`Kept::Read`]) or one
+    /// whose load ended after its head ([`Kept::Unread`]).
     fn remember_read(
         &mut self,
         inst: &mut Instance,
@@ -344,6 +355,18 @@ impl Run {
         resp: &Arc<Response>,
         network: &Response,
         read: bool,
+    ) {
+        let how = if read { Kept::Read } else { Kept::Unread };
+        self.remember_as(inst, now, resp, network, how);
+    }
+
+    fn remember_as(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        resp: &Arc<Response>,
+        network: &Response,
+        how: Kept,
     ) {
         let agent = inst.browser.agent();
         if agent == Agent::None || self.f.agent == Agent::None {
@@ -353,10 +376,15 @@ impl Run {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
             let url = super::url::sent(&url);
-            if read {
-                inst.http.store(now, &part, url, req, resp, self.tag);
-            } else {
-                inst.http.store_unread(now, &part, url, req, resp, self.tag);
+            match how {
+                Kept::Read => {
+                    inst.http.store(now, &part, url, req, resp, self.tag);
+                }
+                Kept::Unread => inst.http.store_unread(now, &part, url, req, resp, self.tag),
+                Kept::Freshened => {
+                    inst.http
+                        .store_freshened(now, &part, url, req, resp, self.tag);
+                }
             }
         }
         // (the jar stores nothing from a response without `Set-Cookie`: that is tested
