@@ -22,7 +22,9 @@
 //!     `no-cache="set-cookie"` is not a bare `no-cache` and does not count;
 //!   - the first `max-age`, read only when its value is digits (`max-age="300"`, which
 //!     RFC 9111 §5.2 asks recipients to accept, is ignored: the response then has no
-//!     explicit lifetime), else `Expires` − `Date`;
+//!     explicit lifetime), else `Expires` − `Date`, both read as tolerantly as
+//!     Chromium's `base::Time::FromString` (`super::date`; measured: x13, x36);
+//!   - `Age` is its first list member, digits only (x12, x35);
 //!   - else 10 % of `Date` − `Last-Modified`, for 200, 203 and 206 only and not with
 //!     `must-revalidate`; 300, 301, 308 and 410 are fresh forever;
 //!   - `s-maxage` is for shared caches only (measured: `s-maxage=300` alone was not
@@ -35,8 +37,14 @@
 //!   `304` that selects it freshens it (RFC 9111 §3.2: the 304's fields replace the
 //!   stored ones, the others stay) and the page gets the stored response with those
 //!   fields: a stored `Access-Control-Allow-Origin` the 304 does not replace is checked
-//!   again, for whichever origin asks now.
-//! * **Not stored**: `no-store`; responses to anything but `GET`.
+//!   again, for whichever origin asks now. A `HEAD`'s 304 freshens the stored GET too
+//!   (x56). A request `Cache-Control: max-age=0` validates a fresh entry the same way
+//!   (x53); a request `no-cache` or `Pragma: no-cache` refetches it.
+//! * **Not stored**: `no-store`; responses to anything but `GET` (a `HEAD` that went out
+//!   drops the stored GET, x54); a `GET` answer whose CORS check fails (Chromium
+//!   cancels the load on the response head, before reading the body, and drops the
+//!   entry it was writing and the one it replaced; a redirect is kept: measured by cases
+//!   x32, x33, x37; see [`HttpCache::store_unread`]).
 //! * **Invalidation** (RFC 9111 §4.4): a non-error response to `POST`, `DELETE` or
 //!   `PATCH` invalidates the entry for its URL (measured: a POST and a DELETE evicted
 //!   the stored GET). A `PUT` without a body does not (measured: Chromium passes a
@@ -176,21 +184,18 @@ fn lifetime_secs(resp: &Response, d: &Directives) -> u64 {
     if let Some(ma) = d.max_age {
         return ma;
     }
-    let date = resp
-        .headers
-        .get("date")
-        .and_then(Timestamp::parse_http_date);
+    let date = resp.headers.get("date").and_then(super::date::parse);
     if let Some(exp) = resp.headers.get("expires") {
-        return match (Timestamp::parse_http_date(exp), date) {
+        return match (super::date::parse(exp), date) {
             (Some(e), Some(d)) => e.secs().saturating_sub(d.secs()),
-            _ => 0, // an invalid Expires means "already expired" (§5.3)
+            _ => 0, // an Expires no date can be read from means "already expired" (§5.3)
         };
     }
     if matches!(resp.status, 200 | 203 | 206) && !d.must_revalidate {
         if let (Some(lm), Some(d)) = (
             resp.headers
                 .get("last-modified")
-                .and_then(Timestamp::parse_http_date),
+                .and_then(super::date::parse),
             date,
         ) {
             if lm <= d {
@@ -235,32 +240,51 @@ fn initial_age_ms(now: Timestamp, resp: &Response) -> u64 {
     let apparent = resp
         .headers
         .get("date")
-        .and_then(Timestamp::parse_http_date)
+        .and_then(super::date::parse)
         .map_or(0, |d| now.ms_since(d));
     age_header(resp).saturating_mul(1000).max(apparent)
 }
 
+/// The `Age` field as Chromium's `GetAgeValue` reads it: the first member of the list
+/// (`Age: 400, 100` is 400, where RFC 9111 §5.1 would ignore the invalid field), digits
+/// only (`+400`, `-100`, `abc` count as no `Age`), and a value too large to hold as
+/// very old (RFC 9111 §1.2.2). Measured in cases `x12` and `x35`.
 fn age_header(resp: &Response) -> u64 {
-    resp.headers
-        .get("age")
-        .and_then(|a| a.trim().parse::<u64>().ok())
-        .unwrap_or(0)
+    let Some(first) = resp.headers.get("age").and_then(|a| split_list(a).next()) else {
+        return 0;
+    };
+    if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    first.parse::<u64>().unwrap_or(u64::MAX)
 }
 
 /// Whether the request itself rules out a stored answer: RFC 9111 §5.2.1.4 request
-/// `Cache-Control: no-cache` (or `max-age=0`, or `Pragma: no-cache`, §5.4) must be
-/// revalidated — the model refetches (measured: a page's `Cache-Control: no-cache`
-/// went to the network) — and Fetch §4.5 step 8.21 turns a request carrying a
+/// `Cache-Control: no-cache` (or `Pragma: no-cache`, §5.4) must be revalidated — the
+/// model refetches, as Chromium (`LOAD_BYPASS_CACHE`; measured: a page's
+/// `Cache-Control: no-cache` went to the network; `max-age=0` is [`validates`]) — and Fetch §4.5 step 8.21 turns a request carrying a
 /// conditional header (`If-None-Match`, `If-Modified-Since`, …) into cache mode
-/// "no-store".
+/// "no-store". A request `Cache-Control: no-store` is not among them: Chromium's cache
+/// looks only for `no-cache` and `max-age=0` there, and answered such a fetch from a
+/// fresh entry, and stored the answer to one (measured: case x52; RFC 9111 §5.2.1.5
+/// forbids only the storing).
 fn bypasses(req: &Request) -> bool {
     let cc = CacheControl::parse(&req.headers, "cache-control");
-    cc.is_some_and(|c| c.no_cache || c.no_store || c.max_age == Some(0))
+    cc.is_some_and(|c| c.no_cache)
         || req
             .headers
             .get_all("pragma")
             .any(|v| v.to_ascii_lowercase().contains("no-cache"))
         || conditional(req)
+}
+
+/// RFC 9111 §5.2.1.1: a request `Cache-Control: max-age=0` takes no stored response
+/// without validating it. Chromium (`LOAD_VALIDATE_CACHE`) sends it with the stored
+/// entry's validators and serves the entry on a 304, and refetches only an entry
+/// without validators (measured: case x53, where the 304 handed the second page the stored answer
+/// naming the other page).
+fn validates(req: &Request) -> bool {
+    CacheControl::parse(&req.headers, "cache-control").is_some_and(|c| c.max_age == Some(0))
 }
 
 fn conditional(req: &Request) -> bool {
@@ -324,7 +348,11 @@ impl HttpCache {
             .iter()
             .all(|(name, v)| req.headers.get_combined(name) == *v);
         let age_ms = e.initial_age_ms.saturating_add(now.ms_since(e.stored_at));
-        if vary_ok && !e.no_cache && e.lifetime_secs.saturating_mul(1000) > age_ms {
+        if vary_ok
+            && !e.no_cache
+            && e.lifetime_secs.saturating_mul(1000) > age_ms
+            && !validates(req)
+        {
             return Lookup::Fresh(Served {
                 response: e.response.clone(),
                 stored_by: e.stored_by,
@@ -354,7 +382,8 @@ impl HttpCache {
         resp: &Arc<Response>,
         stored_by: u64,
     ) -> bool {
-        // (a body-less PUT, the only kind a scenario sends, leaves the cache alone)
+        // (a body-less PUT, the only kind a scenario sends, leaves the cache alone; a
+        // POST, DELETE or PATCH answered 405 leaves it too: cases x22, x34)
         let invalidates = !matches!(
             req.method.as_str(),
             "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT"
@@ -364,12 +393,46 @@ impl HttpCache {
                 .retain(|e| !(e.partition == partition && e.url == url));
             return false;
         }
-        if req.method != "GET" || resp.status < 200 || conditional(req) {
+        if req.method != "GET" {
+            return false;
+        }
+        self.put(now, partition, url, req, resp, stored_by)
+    }
+
+    /// The stored response a `304` freshened (RFC 9111 §4.3.4), after the validating
+    /// `GET` or `HEAD` (§4.3.5: measured, Chromium's stored GET was fresh again after a
+    /// HEAD's 304, case x56); returns whether it stored.
+    pub fn store_freshened(
+        &mut self,
+        now: Timestamp,
+        partition: &str,
+        url: &str,
+        req: &Request,
+        fresh: &Arc<Response>,
+        stored_by: u64,
+    ) -> bool {
+        if !matches!(req.method.as_str(), "GET" | "HEAD") {
+            return false;
+        }
+        self.put(now, partition, url, req, fresh, stored_by)
+    }
+
+    /// Stores `resp`, the answer to `req`, under (partition, URL) unless it may not be.
+    fn put(
+        &mut self,
+        now: Timestamp,
+        partition: &str,
+        url: &str,
+        req: &Request,
+        resp: &Arc<Response>,
+        stored_by: u64,
+    ) -> bool {
+        if resp.status < 200 || conditional(req) {
             return false;
         }
         let d = directives(resp);
-        let req_cc = CacheControl::parse(&req.headers, "cache-control");
-        if d.no_store || req_cc.is_some_and(|c| c.no_store) {
+        // (a request `Cache-Control: no-store` does not stop it: see [`bypasses`])
+        if d.no_store {
             return false;
         }
         let vary_names: Vec<String> = resp
@@ -401,6 +464,31 @@ impl HttpCache {
             .retain(|e| !(e.partition == partition && e.url == url));
         self.entries.push(entry);
         true
+    }
+
+    /// A network answer to `req` that leaves no entry: Chromium's CORS check fails on
+    /// the response head and the load is cancelled before the body is read, so the
+    /// entry the cache was writing for a `GET` is dropped, and with it the one it
+    /// replaced (measured: cases x32 and x33; a redirect, complete with its head, is
+    /// kept, x37). A `HEAD` that went to the network (the stored GET did not match or
+    /// was stale) cannot write an entry either, and the stored GET it passed over is
+    /// gone (measured: case x54). Other methods go through [`HttpCache::store`] (an
+    /// unsafe method's invalidation does not depend on the page).
+    pub fn store_unread(
+        &mut self,
+        now: Timestamp,
+        partition: &str,
+        url: &str,
+        req: &Request,
+        resp: &Arc<Response>,
+        stored_by: u64,
+    ) {
+        if !matches!(req.method.as_str(), "GET" | "HEAD") {
+            self.store(now, partition, url, req, resp, stored_by);
+        } else if !conditional(req) {
+            self.entries
+                .retain(|e| !(e.partition == partition && e.url == url));
+        }
     }
 
     /// Empties the cache.
@@ -597,6 +685,36 @@ mod tests {
         assert!(c
             .lookup(SIM_EPOCH, &p, U, &request("PUT", Headers::new()))
             .is_none());
+        // case x53: a request `max-age=0` validates a fresh entry that has a validator
+        // and refetches one that has none
+        let ma0 = request("GET", Headers::from_pairs([("cache-control", "max-age=0")]));
+        assert!(matches!(c.consult(SIM_EPOCH, &p, U, &ma0), Lookup::Miss));
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "max-age=60"), ("etag", "\"v\"")]),
+            0,
+        );
+        match c.consult(SIM_EPOCH, &p, U, &ma0) {
+            Lookup::Revalidate(r) => {
+                assert_eq!(r.fields, vec![("if-none-match", "\"v\"".to_string())]);
+            }
+            other => panic!("expected a revalidation, got {other:?}"),
+        }
+        // case x52: a request `no-store` neither bypasses nor stops storing
+        let ns = request("GET", Headers::from_pairs([("cache-control", "no-store")]));
+        assert!(c.lookup(SIM_EPOCH, &p, U, &ns).is_some());
+        c.clear();
+        assert!(c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &ns,
+            &resp(200, &[("cache-control", "max-age=60")]),
+            1
+        ));
     }
 
     #[test]
@@ -766,6 +884,98 @@ mod tests {
         c.store(SIM_EPOCH, &p, U, &a, &nc, 8);
         let bypass = request("GET", Headers::from_pairs([("cache-control", "no-cache")]));
         assert!(matches!(c.consult(SIM_EPOCH, &p, U, &bypass), Lookup::Miss));
+    }
+
+    /// Cases x32/x33: an unread GET answer drops the entry; x22/x34: an unsafe method
+    /// answered 405 leaves it, a 200 DELETE still evicts however the page fared.
+    #[test]
+    fn an_unread_answer_drops_the_entry() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        let stored = resp(200, &[("cache-control", "max-age=60")]);
+        c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
+        c.store_unread(SIM_EPOCH, &p, U, &get, &stored, 1);
+        assert!(c.is_empty());
+        // case x54: a HEAD that went out leaves no entry either
+        c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
+        c.store_unread(
+            SIM_EPOCH,
+            &p,
+            U,
+            &request("HEAD", Headers::new()),
+            &stored,
+            1,
+        );
+        assert!(c.is_empty());
+        // a page-conditional GET never touched the cache
+        c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
+        let cond = request("GET", Headers::from_pairs([("if-none-match", "\"x\"")]));
+        c.store_unread(SIM_EPOCH, &p, U, &cond, &stored, 1);
+        assert_eq!(c.len(), 1);
+        for (method, status, evicts) in [
+            ("POST", 405, false),
+            ("DELETE", 405, false),
+            ("DELETE", 200, true),
+        ] {
+            c.store(SIM_EPOCH, &p, U, &get, &stored, 0);
+            c.store_unread(
+                SIM_EPOCH,
+                &p,
+                U,
+                &request(method, Headers::new()),
+                &resp(status, &[]),
+                1,
+            );
+            assert_eq!(c.is_empty(), evicts, "{method} {status}");
+        }
+    }
+
+    /// Case x56: a HEAD's 304 freshens the stored GET; `store` itself keeps no HEAD.
+    #[test]
+    fn a_head_304_freshens_the_stored_get() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let head = request("HEAD", Headers::new());
+        let r = resp(200, &[("cache-control", "max-age=2"), ("etag", "\"v\"")]);
+        assert!(!c.store(SIM_EPOCH, &p, U, &head, &r, 0));
+        assert!(c.store_freshened(SIM_EPOCH, &p, U, &head, &r, 1));
+        let get = request("GET", Headers::new());
+        let s = c.lookup(SIM_EPOCH.plus_secs(1), &p, U, &get);
+        assert_eq!(s.map(|s| s.stored_by), Some(1));
+        assert!(!c.store_freshened(SIM_EPOCH, &p, U, &request("PUT", Headers::new()), &r, 2));
+    }
+
+    /// Cases x12, x35: Age as Chromium's GetAgeValue reads it.
+    #[test]
+    fn age_is_the_first_member_in_digits() {
+        for (age, fresh) in [
+            ("abc", true),
+            ("-100", true),
+            ("+400", true),
+            ("100, 400", true),
+            ("400, 100", false),
+            ("4294967296", false),
+            ("99999999999999999999999", false),
+        ] {
+            let r = resp(200, &[("cache-control", "max-age=300"), ("age", age)]);
+            assert_eq!(fresh_after(&mut HttpCache::new(), r, 0), fresh, "{age}");
+        }
+    }
+
+    /// Cases x13, x36: Expires read leniently; `0` stays "already expired" (z22).
+    #[test]
+    fn expires_read_as_chromium_reads_it() {
+        let date = ("date", "Thu, 01 Jan 2026 00:00:00 GMT");
+        for (exp, fresh) in [
+            ("Thu, 31 Dec 2099 23:59:59 UTC", true),
+            ("2099-12-31T23:59:59Z", true),
+            ("31 Dec 2099 23:59:59 GMT", true),
+            ("0", false),
+        ] {
+            let r = resp(200, &[date, ("expires", exp)]);
+            assert_eq!(fresh_after(&mut HttpCache::new(), r, 0), fresh, "{exp}");
+        }
     }
 
     #[test]

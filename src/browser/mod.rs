@@ -16,6 +16,7 @@ mod cache;
 mod check;
 mod console;
 pub mod cookies;
+mod date;
 pub mod headers;
 pub mod http_cache;
 mod preflight;

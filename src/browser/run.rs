@@ -133,6 +133,17 @@ pub struct Run {
     revalidating: Option<Box<http_cache::Revalidation>>,
 }
 
+/// What the HTTP cache makes of a network answer.
+#[derive(Clone, Copy)]
+enum Kept {
+    /// The page read it: stored, or invalidating, by the usual rules.
+    Read,
+    /// Its load ended after the head ([`http_cache::HttpCache::store_unread`]).
+    Unread,
+    /// A `304` freshened the stored response ([`http_cache::HttpCache::store_freshened`]).
+    Freshened,
+}
+
 fn is_redirect(resp: &Response) -> bool {
     matches!(resp.status, 301 | 302 | 303 | 307 | 308) && resp.headers.contains("location")
 }
@@ -290,8 +301,12 @@ impl Run {
                     self.judge_actual(inst, now, &fresh, Some(r.stored_by))
                 }
                 _ => {
-                    self.remember(inst, now, resp, resp);
-                    self.judge_actual(inst, now, resp, None)
+                    let v = inst.browser.on_response(&self.f, resp);
+                    // a response head that fails the check is never read further, and
+                    // a HEAD answer has nothing to store
+                    let read = (v.allowed || is_redirect(resp)) && self.f.method != "HEAD";
+                    self.remember_read(inst, now, resp, resp, read);
+                    self.after_check(inst, now, resp, None, v)
                 }
             },
             // Nothing was asked: the fetch is over; answer with its verdict again.
@@ -328,6 +343,31 @@ impl Run {
         resp: &Arc<Response>,
         network: &Response,
     ) {
+        self.remember_as(inst, now, resp, network, Kept::Freshened);
+    }
+
+    /// [`Run::remember`], for a network answer the page read ([`Kept::Read`]) or one
+    /// whose load ended after its head ([`Kept::Unread`]).
+    fn remember_read(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        resp: &Arc<Response>,
+        network: &Response,
+        read: bool,
+    ) {
+        let how = if read { Kept::Read } else { Kept::Unread };
+        self.remember_as(inst, now, resp, network, how);
+    }
+
+    fn remember_as(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        resp: &Arc<Response>,
+        network: &Response,
+        how: Kept,
+    ) {
         let agent = inst.browser.agent();
         if agent == Agent::None || self.f.agent == Agent::None {
             return;
@@ -335,8 +375,17 @@ impl Run {
         if let Some(req) = self.actual.as_ref().filter(|_| inst.http_cache_enabled) {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
-            inst.http
-                .store(now, &part, super::url::sent(&url), req, resp, self.tag);
+            let url = super::url::sent(&url);
+            match how {
+                Kept::Read => {
+                    inst.http.store(now, &part, url, req, resp, self.tag);
+                }
+                Kept::Unread => inst.http.store_unread(now, &part, url, req, resp, self.tag),
+                Kept::Freshened => {
+                    inst.http
+                        .store_freshened(now, &part, url, req, resp, self.tag);
+                }
+            }
         }
         // (the jar stores nothing from a response without `Set-Cookie`: that is tested
         // first, being cheaper than the credentials flag)
@@ -356,6 +405,18 @@ impl Run {
         from_cache: Option<u64>,
     ) -> Next {
         let v = inst.browser.on_response(&self.f, resp);
+        self.after_check(inst, now, resp, from_cache, v)
+    }
+
+    /// What follows the CORS check's verdict `v` on `resp`: the end, or the redirect.
+    fn after_check(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        resp: &Arc<Response>,
+        from_cache: Option<u64>,
+        v: Verdict,
+    ) -> Next {
         // curl without -L (and most server clients) does not follow redirects.
         let browser = inst.browser.agent() != Agent::None && self.f.agent != Agent::None;
         if !v.allowed || !is_redirect(resp) || !browser {

@@ -125,6 +125,45 @@ fn browser_cache_no_cors_first_then_cors_is_blocked_from_cache() {
     assert_eq!(seen.len(), 1);
 }
 
+/// Cases x32, x33, x37: an answer that fails the CORS check is not kept (nor the entry
+/// it replaced); a redirect that fails it is.
+#[test]
+fn a_blocked_answer_is_not_kept_but_a_blocked_redirect_is() {
+    let mut inst = chrome();
+    let ok = || {
+        resp(
+            200,
+            &[
+                ("cache-control", "max-age=300"),
+                ("vary", "origin"),
+                ("access-control-allow-origin", PAGE),
+            ],
+        )
+    };
+    let refused = || resp(200, &[("cache-control", "max-age=300"), ("vary", "origin")]);
+    let (d, _) = drive(&mut inst, fetch("GET", "/x"), 0, |_| ok());
+    assert!(d.verdict.allowed);
+    // same partition, Vary does not match: goes out, is refused, and is not kept
+    let mut other = fetch("GET", "/x");
+    other.origin = "http://127.0.0.1:3000".into();
+    for tag in [1, 2] {
+        let (d, seen) = drive(&mut inst, other.clone(), tag, |_| refused());
+        assert!(!d.verdict.allowed && seen.len() == 1, "{tag}");
+    }
+    // nor is the entry it replaced: the first page's fetch goes out again
+    let (d, seen) = drive(&mut inst, fetch("GET", "/x"), 2, |_| ok());
+    assert!(d.verdict.allowed && seen.len() == 1);
+    // a redirect without ACAO: blocked, and stored
+    let redirect = || resp(302, &[("cache-control", "max-age=300"), ("location", "/y")]);
+    let (d, seen) = drive(&mut inst, fetch("GET", "/r"), 3, |_| redirect());
+    assert!(!d.verdict.allowed && seen.len() == 1);
+    let (d, seen) = drive(&mut inst, fetch("GET", "/r"), 4, |_| {
+        panic!("from the cache")
+    });
+    assert!(!d.verdict.allowed && seen.is_empty());
+    assert_eq!(d.browser_cache, Some(3));
+}
+
 #[test]
 fn redirect_taints_origin_and_checks_every_hop() {
     let mut inst = chrome();
