@@ -674,15 +674,7 @@ impl VariantSet {
     /// `OPTIONS` entries, which only CDNs store, are left alone (CloudFront, the one that
     /// stores them, invalidates nothing on unsafe methods). Returns how many went.
     pub fn invalidate(&mut self, urls: &[String]) -> usize {
-        let goes = |v: &Variant| v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url);
-        if !self.variants.iter().any(|v| goes(v)) {
-            return 0;
-        }
-        self.edit(|list| {
-            let before = list.len();
-            list.retain(|v| !goes(v));
-            before - list.len()
-        })
+        self.remove_where(|v| v.key.starts_with("GET ") && urls.iter().any(|u| **u == *v.url))
     }
 
     /// [`Self::invalidate`] for the unsafe request `req` under `knobs`: with
@@ -692,11 +684,16 @@ impl VariantSet {
         if !knobs.invalidate_needs_match {
             return self.invalidate(urls);
         }
-        let goes = |v: &Variant| {
+        self.remove_where(|v| {
             v.key.starts_with("GET ")
                 && urls.iter().any(|u| **u == *v.url)
                 && vary::matches(knobs.vary_compare, &v.spec, &v.values, &req.headers)
-        };
+        })
+    }
+
+    /// Drops the variants `goes` picks (the set is copied only when one does); returns
+    /// how many went.
+    fn remove_where(&mut self, goes: impl Fn(&Variant) -> bool) -> usize {
         if !self.variants.iter().any(|v| goes(v)) {
             return 0;
         }
