@@ -637,6 +637,13 @@ fn origin_not_forwarded_names_the_preflight_fields_when_only_they_are_missing() 
         "{}",
         x.fix
     );
+    // CloudFront's managed CORS-CustomOrigin forwards only Origin: not a fix for this
+    assert!(
+        x.fix.contains("CORS-S3Origin or AllViewer")
+            && !x.fix.contains("such as CORS-CustomOrigin"),
+        "{}",
+        x.fix
+    );
     // with nothing of CORS forwarded it is about Origin
     let text = variant(&[("profile: varnish", "profile: cloudfront")]);
     let f = lint(&text);

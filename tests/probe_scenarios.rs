@@ -93,6 +93,26 @@ fn a_blocked_step_met_on_its_cache_expectation_is_one_story() {
     assert_eq!(v["summary"]["unexpected_failures"], 1);
 }
 
+/// CloudFront with the CORS-CustomOrigin origin request policy forwards `Origin` but not
+/// the preflight's `Access-Control-Request-*` fields: the fix hint of the failed preflight
+/// names those fields (it said the origin never sees `Origin`, which it does).
+#[test]
+fn a_preflight_whose_fields_are_not_forwarded_gets_a_hint_naming_them() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/report/acr-not-forwarded.yaml");
+    let json = varyedge(&["replay", f.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let step = &v["steps"][0];
+    assert_eq!(step["verdict"]["in_preflight"], true, "{v}");
+    let fix = step["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("Access-Control-Request-Method/-Headers"),
+        "{fix}"
+    );
+    assert!(!fix.contains("never sees the request's Origin"), "{fix}");
+    // the managed policy that forwards them (CORS-CustomOrigin is the one that does not)
+    assert!(fix.contains("CORS-S3Origin or AllViewer"), "{fix}");
+}
+
 /// Hostile scenario files (tests/probe/README.md, `hostile/`): duplicate keys, numbers out
 /// of range, nesting thousands deep, non-UTF-8 and UTF-16 bytes, empty and comment-only
 /// files, a top-level list, recursive and billion-laughs aliases, a time going back, a

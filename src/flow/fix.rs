@@ -85,7 +85,12 @@ fn cache_fix(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> String
         &knobs.key_headers,
         r.verdict.in_preflight,
     ) {
-        parts.push(format!("the origin never sees the request's Origin (forward_headers: {}): key it in the cache policy (`key_headers: [origin]`), which also forwards it; an origin request policy alone (CORS-CustomOrigin) forwards it without keying and turns this into intermittent poisoning", knobs.forward.describe()));
+        if crate::edge::forward::forwards_origin(&knobs.forward, &knobs.key_headers) {
+            // Origin gets through; what the preflight asks for does not
+            parts.push(format!("the origin never sees the preflight's Access-Control-Request-Method/-Headers (forward_headers: {}): forward them (`forward_headers: [origin, access-control-request-method, access-control-request-headers]`; CloudFront: the CORS-S3Origin or AllViewer origin request policy (CORS-CustomOrigin forwards only Origin), or these headers in the cache policy, which also keys them where OPTIONS is cached): without them its OPTIONS answer cannot allow what the page asks for", knobs.forward.describe()));
+        } else {
+            parts.push(format!("the origin never sees the request's Origin (forward_headers: {}): key it in the cache policy (`key_headers: [origin]`), which also forwards it; an origin request policy alone (CORS-CustomOrigin) forwards it without keying and turns this into intermittent poisoning", knobs.forward.describe()));
+        }
     }
     if r.cache == crate::edge::Outcome::Collapsed && knobs.collapse == Collapse::Naive {
         parts.push("the edge collapsed this request onto another origin's fetch: make collapsing Vary-aware (`collapse: true`) or turn it off".into());

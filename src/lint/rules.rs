@@ -479,7 +479,7 @@ fn origin_not_forwarded(ctx: &Ctx<'_>) -> Vec<Finding> {
         k.forward.describe()
     );
     f.why = "The origin's OPTIONS handler cannot tell which method and headers the page asks for, so it answers without (or with the wrong) Access-Control-Allow-Methods/-Headers: every preflighted fetch through this edge fails.";
-    f.fix = "Forward Access-Control-Request-Method and Access-Control-Request-Headers to the origin (`forward_headers: [origin, access-control-request-method, access-control-request-headers]`; CloudFront: an origin request policy such as CORS-CustomOrigin or AllViewer, or these headers in the cache policy).";
+    f.fix = "Forward Access-Control-Request-Method and Access-Control-Request-Headers to the origin (`forward_headers: [origin, access-control-request-method, access-control-request-headers]`; CloudFront: the CORS-S3Origin or AllViewer origin request policy (CORS-CustomOrigin forwards only Origin), or these headers in the cache policy).";
     vec![f]
 }
 
