@@ -140,6 +140,18 @@ struct Faulty {
 }
 
 fn faulty(reply: &'static [u8]) -> Faulty {
+    upstream_keeping(reply, |head| {
+        String::from_utf8_lossy(head)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    })
+}
+
+/// The upstream of [`faulty`] and [`recording`]: answers every connection with `reply`
+/// once its head has arrived, and keeps `keep(head)` of each request.
+fn upstream_keeping(reply: &'static [u8], keep: fn(&[u8]) -> String) -> Faulty {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap().to_string();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -158,12 +170,7 @@ fn faulty(reply: &'static [u8]) -> Faulty {
                         Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
                 }
-                let line = String::from_utf8_lossy(&buf)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string();
-                seen.lock().unwrap().push(line);
+                seen.lock().unwrap().push(keep(&buf));
                 let _ = s.write_all(reply);
                 let _ = s.shutdown(std::net::Shutdown::Write);
                 thread::sleep(Duration::from_millis(200));
@@ -852,34 +859,9 @@ fn the_max_object_check_counts_the_header_block() {
 
 /// An upstream like [`faulty`] that keeps each request's whole head.
 fn recording(reply: &'static [u8]) -> Faulty {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap().to_string();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s2 = seen.clone();
-    thread::spawn(move || {
-        for s in l.incoming().take(64) {
-            let Ok(mut s) = s else { break };
-            let seen = s2.clone();
-            thread::spawn(move || {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                seen.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&buf).to_ascii_lowercase());
-                let _ = s.write_all(reply);
-                let _ = s.shutdown(std::net::Shutdown::Write);
-                thread::sleep(Duration::from_millis(200));
-            });
-        }
-    });
-    Faulty { addr, seen }
+    upstream_keeping(reply, |head| {
+        String::from_utf8_lossy(head).to_ascii_lowercase()
+    })
 }
 
 const CACHEABLE: &[u8] =
