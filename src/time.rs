@@ -167,7 +167,14 @@ thread_local! {
     };
 }
 
-fn from_parts(y: i64, m: u32, d: u32, (h, mi, se): (u64, u64, u64)) -> Option<Timestamp> {
+/// The instant of a civil date and time in UTC, `None` when a field is out of range or
+/// the date is before 1970.
+pub(crate) fn from_parts(
+    y: i64,
+    m: u32,
+    d: u32,
+    (h, mi, se): (u64, u64, u64),
+) -> Option<Timestamp> {
     if h > 23 || mi > 59 || se > 60 || y < 1970 || !(1..=31).contains(&d) {
         return None;
     }
@@ -249,8 +256,8 @@ fn push2(o: &mut String, n: u64) {
     o.push(char::from(b'0' + (n % 10) as u8));
 }
 
-const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = [
+pub(crate) const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 

@@ -15,12 +15,7 @@
 //! without a zone is taken as UTC (Chromium takes local time; the suite's machine runs on
 //! UTC). Anything else in the value makes it invalid.
 
-use crate::time::{days_from_civil, Timestamp};
-
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
-const WEEKDAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+use crate::time::{from_parts, Timestamp, MONTHS, WEEKDAYS};
 
 /// A date as Chromium's cache reads it, or `None` when it reads none.
 pub(super) fn parse(s: &str) -> Option<Timestamp> {
@@ -42,16 +37,8 @@ fn lenient(s: &str) -> Option<Timestamp> {
     for tok in s.split([' ', '\t', ',']).filter(|t| !t.is_empty()) {
         token(&mut p, tok)?;
     }
-    let (y, m, d) = (p.year?, p.month?, p.day?);
-    if !(1..=31).contains(&d) || y < 1970 {
-        return None;
-    }
-    let (h, mi, se) = p.time.unwrap_or((0, 0, 0));
-    if h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let secs = days_from_civil(y, m, d) * 86_400 + (h * 3600 + mi * 60 + se) as i64
-        - p.offset.unwrap_or(0);
+    let utc = from_parts(p.year?, p.month?, p.day?, p.time.unwrap_or((0, 0, 0)))?;
+    let secs = (utc.0 / 1000) as i64 - p.offset.unwrap_or(0);
     u64::try_from(secs).ok().map(|s| Timestamp(s * 1000))
 }
 
@@ -72,8 +59,8 @@ fn year_of(t: &str) -> Option<i64> {
 }
 
 fn month_of(t: &str) -> Option<u32> {
-    let lower = t.get(..3)?.to_ascii_lowercase();
-    let i = MONTHS.iter().position(|m| *m == lower)?;
+    let abbr = t.get(..3)?;
+    let i = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(abbr))?;
     // the rest of a longer word must still spell the month ("December", not "Decoy")
     const FULL: [&str; 12] = [
         "january",
@@ -138,9 +125,9 @@ fn token(p: &mut Parts, tok: &str) -> Option<()> {
         if let Some(m) = month_of(tok) {
             return set(&mut p.month, m);
         }
-        let is_weekday = lower
-            .get(..3)
-            .is_some_and(|w| WEEKDAYS.contains(&w) && lower.len() <= 9);
+        let is_weekday = lower.get(..3).is_some_and(|w| {
+            WEEKDAYS.iter().any(|d| d.eq_ignore_ascii_case(w)) && lower.len() <= 9
+        });
         return is_weekday.then_some(());
     }
     if tok.contains(':') && !tok.contains('-') && !tok.contains('+') {
