@@ -805,3 +805,65 @@ fn a_wrong_flag_value_reads_the_same_in_every_command() {
         assert!(err.contains("expected"), "{args:?}: {err}");
     }
 }
+
+/// `-` is standard input for every scenario command, named `<stdin>`; a bad file read
+/// there is located at `<stdin>:LINE:COL` and exits 2.
+#[test]
+fn a_scenario_can_be_read_from_standard_input() {
+    use std::io::Write;
+    let piped = |args: &[&str], text: &str| {
+        let mut child = bin()
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run varyedge");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(text.as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let text = product_example();
+    let from_file = run(&["replay", "scenarios/01-reflect-without-vary.yaml"]);
+    let from_stdin = piped(&["replay", "-"], &text);
+    assert_eq!(from_stdin.status.code(), from_file.status.code());
+    let out = String::from_utf8_lossy(&from_stdin.stdout);
+    assert!(out.contains("(<stdin>)"), "{out}");
+    // the same steps and verdicts as the file gives: only the name differs
+    assert_eq!(
+        out.replace("<stdin>", "F"),
+        String::from_utf8_lossy(&from_file.stdout)
+            .replace("scenarios/01-reflect-without-vary.yaml", "F")
+    );
+    // matrix loads the scenario once per profile and lint marks latent rows from its
+    // text: every read sees the same piped bytes
+    let m = piped(&["matrix", "-", "--format", "json"], &text);
+    let mf = run(&[
+        "matrix",
+        "scenarios/01-reflect-without-vary.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        m.status.code(),
+        mf.status.code(),
+        "{}",
+        String::from_utf8_lossy(&m.stderr)
+    );
+    let rows = |o: &Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["profiles"].clone()
+    };
+    assert_eq!(rows(&m), rows(&mf));
+    assert!(rows(&m).as_array().is_some_and(|r| r.len() == 14));
+    let l = piped(&["lint", "-"], &text);
+    assert!(String::from_utf8_lossy(&l.stdout).contains("<stdin>:"));
+    let bad = piped(&["replay", "-"], "version: 1\nfoo: [\n");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).starts_with("<stdin>:2:1:"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

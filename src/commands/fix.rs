@@ -69,8 +69,6 @@ fn traffic_model(
     path: &std::path::Path,
     sc: &varyedge::scenario::Scenario,
 ) -> Result<Option<varyedge::traffic::TrafficModel>, varyedge::error::InputError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| varyedge::error::InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
+    let (name, text) = super::read_input(path)?;
     varyedge::traffic::parse(&name, &text, sc)
 }

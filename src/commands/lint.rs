@@ -3,7 +3,7 @@
 
 use crate::cli::{FailOn, LintArgs};
 use std::path::Path;
-use varyedge::error::{ExitStatus, InputError};
+use varyedge::error::ExitStatus;
 use varyedge::lint::{self, Finding, Severity};
 use varyedge::report::{Lint, LintFormat, Render};
 use varyedge::scenario::{self, validate_origin, OriginSpec};
@@ -186,8 +186,7 @@ fn lint_scenario(
     path: &Path,
     timeout: std::time::Duration,
 ) -> Result<(String, Vec<Finding>), String> {
-    let name = path.display().to_string();
-    let text = read(path).map_err(|e| e.to_string())?;
+    let (name, text) = super::read_input(path).map_err(|e| e.to_string())?;
     let loader = super::import_config::scenario_import;
     let mut sc = scenario::parse_with(&name, &text, a.profile.as_deref(), Some(&loader))
         .map_err(|e| e.to_string())?;
@@ -218,14 +217,6 @@ fn lint_scenario(
             live(url, &trusted, &paths, timeout).map(|f| (url.clone(), f))
         }
     }
-}
-
-fn read(path: &Path) -> Result<String, InputError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
-    // the line and column of the first byte that is not UTF-8, as replay reports it
-    varyedge::scenario::text_of(&name, bytes)
 }
 
 #[cfg(feature = "net")]

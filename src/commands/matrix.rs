@@ -180,8 +180,7 @@ fn mark_latent(
     if !matches!(own.origin, varyedge::scenario::OriginSpec::Model(_)) {
         return Ok(());
     }
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("{}:0:0: cannot read: {e}", file.display()))?;
+    let (_, text) = super::read_input(file).map_err(|e| e.to_string())?;
     varyedge::report::matrix::mark_latent(rows, &sim.lint(own, &text));
     Ok(())
 }

@@ -241,12 +241,48 @@ pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     Ok(out)
 }
 
-/// Reads and validates one scenario, optionally under another profile.
-pub(crate) fn load(path: &Path, profile: Option<&str>) -> Result<Scenario, InputError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
+/// Standard input's bytes, read once: `-` may be loaded more than once (`matrix` reads
+/// its scenario under each profile), and every load sees the same text.
+fn stdin_bytes() -> std::io::Result<Vec<u8>> {
+    static READ: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    READ.get_or_init(|| {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut b)
+            .map(|_| b)
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(std::io::Error::other)
+}
+
+/// The name a scenario path goes by in messages and reports: `-` is `<stdin>`.
+pub(crate) fn input_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// A scenario file's name (as [`input_name`]) and text, `-` being standard input. Every
+/// command that reads a scenario's text reads it here, so `-` works wherever a file does.
+pub(crate) fn read_input(path: &Path) -> Result<(String, String), InputError> {
+    let name = input_name(path);
+    let bytes = if path == Path::new("-") {
+        stdin_bytes()
+    } else {
+        std::fs::read(path)
+    }
+    .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
+    // the line and column of the first byte that is not UTF-8
     let text = scenario::text_of(&name, bytes)?;
+    Ok((name, text))
+}
+
+/// Reads and validates one scenario, optionally under another profile. `-` is standard
+/// input (an `edge: { import: FILE }` in it is relative to the working directory).
+pub(crate) fn load(path: &Path, profile: Option<&str>) -> Result<Scenario, InputError> {
+    let (name, text) = read_input(path)?;
     let sc = scenario::parse_with(&name, &text, profile, Some(&import_config::scenario_import))?;
     // A `traffic:` block is checked whichever command reads the file, so that every
     // command accepts and refuses the same files (`fix` and `explore` use it; the others

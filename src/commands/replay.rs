@@ -37,13 +37,14 @@ pub(crate) fn run(a: ReplayArgs, g: super::Globals) -> anyhow::Result<ExitStatus
             Ok(s) => {
                 if let (true, OriginSpec::Upstream(u)) = (in_process, &s.origin) {
                     // A real server cannot be replayed in-process: said at its `upstream:`.
-                    let (line, col) = std::fs::read_to_string(f)
+                    let (line, col) = super::read_input(f)
                         .ok()
+                        .map(|(_, t)| t)
                         .and_then(|t| varyedge::scenario::upstream_at(&t))
                         .unwrap_or((1, 1));
                     eprintln!(
                         "{}:{line}:{col}: the origin is a real server ({u}); replay it over the wire with --target, or model it under `origin:`",
-                        f.display()
+                        super::input_name(f)
                     );
                     bad = true;
                 }

@@ -17,9 +17,7 @@ pub(crate) fn add_section(
     format: ExploreFormat,
     report: String,
 ) -> Result<String, InputError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::at(&name, 0, 0, format!("cannot read: {e}")))?;
+    let (name, text) = super::read_input(path)?;
     let Some(model) = varyedge::traffic::parse(&name, &text, sc)? else {
         return Ok(report);
     };
