@@ -209,7 +209,7 @@ fn lint_rules(file: &str) -> Vec<(String, String)> {
         .iter()
         .map(|f| {
             (
-                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["id"].as_str().unwrap_or_default().to_string(),
                 f["severity"].as_str().unwrap_or_default().to_string(),
             )
         })
@@ -339,4 +339,28 @@ fn scn_round_verdicts_per_profile() {
     for (p, (blocked, induced)) in matrix("n23-credentials-star.yaml") {
         assert!(blocked >= 1 && induced == 0, "{p}: {blocked} {induced}");
     }
+}
+
+/// Session scn: the lint's simulated callers were a whole second apart, so a `no-store`
+/// preflight that CloudFront keeps for its 1 s minimum TTL (Expiration.html: no-store with
+/// a minimum TTL above 0 is cached for the minimum TTL) had expired before the second
+/// caller, and options-cached-unkeyed said "no cache-induced failure" (low) about a file
+/// whose own replay is poisoned 500 ms later (n12).
+#[test]
+fn lint_sees_a_preflight_stored_only_for_the_minimum_ttl() {
+    let rules = lint_rules("n12-preflight-no-store-cloudfront.yaml");
+    assert!(
+        rules
+            .iter()
+            .any(|(r, s)| r == "options-cached-unkeyed" && s == "high"),
+        "{rules:?}"
+    );
+    // a preflight the edge never stores (Varnish, `private`) stays a latent finding
+    let rules = lint_rules("n13-preflight-private-varnish.yaml");
+    assert!(
+        rules
+            .iter()
+            .any(|(r, s)| r == "options-cached-unkeyed" && s == "low"),
+        "{rules:?}"
+    );
 }

@@ -539,7 +539,7 @@ fn options_cached_unkeyed(ctx: &Ctx<'_>) -> Vec<Finding> {
         || k.preflight_key != PreflightKey::Ignore
         || !p.options_handler
         || !ctx.preflight_varies(p)
-        || preflight_vary_keeps_apart(k, p)
+        || preflights_kept_apart(k, p)
     {
         return Vec::new();
     }
@@ -565,13 +565,13 @@ fn options_cached_unkeyed(ctx: &Ctx<'_>) -> Vec<Finding> {
     .with_profiles(poisoning.profiles.clone())]
 }
 
-/// Whether the preflight answer's own `Vary` keeps callers apart at this edge although
-/// the key does not: the edge keeps (RFC 9111 §4.1) every request field the answer
-/// depends on — `Origin` when the allowed origin is echoed, `Access-Control-Request-Headers`
-/// when they are reflected — or the `Vary` makes the answer one the edge never stores or
-/// never reuses. Varnish told to cache `OPTIONS` is safe this way (docs/research/lab.md
+/// Whether the edge keeps preflight callers apart although `preflight_key` is `ignore`:
+/// the answer's own `Vary` (kept as RFC 9111 §4.1 says) or the key headers cover every
+/// request field the answer depends on (`Origin` when the allowed origin is echoed,
+/// `Access-Control-Request-Headers` when they are reflected), or the `Vary` makes the
+/// answer one the edge never stores or never reuses. Varnish told to cache `OPTIONS` is safe this way (docs/research/lab.md
 /// finding 2), whatever the answer's `Cache-Control` becomes.
-fn preflight_vary_keeps_apart(k: &crate::profile::Knobs, p: &CorsPolicy) -> bool {
+fn preflights_kept_apart(k: &crate::profile::Knobs, p: &CorsPolicy) -> bool {
     let mut h = Headers::new();
     if p.preflight_vary {
         h.append("vary", crate::origin::PREFLIGHT_VARY);
@@ -581,18 +581,14 @@ fn preflight_vary_keeps_apart(k: &crate::profile::Knobs, p: &CorsPolicy) -> bool
             h.append("vary", v);
         }
     }
-    if !h.contains("vary") {
-        return false;
-    }
-    let Ok(spec) = crate::edge::vary::vary_spec(k, &h) else {
+    let names = match crate::edge::vary::vary_spec(k, &h) {
         // refused for its Vary: never stored, so never served to another caller
-        return true;
+        Err(_) => return true,
+        Ok(spec) if spec.star => return true,
+        Ok(spec) => spec.names,
     };
-    if spec.star {
-        return true;
-    }
     let kept = |name: &str| {
-        spec.names.iter().any(|n| **n == *name) || k.key_headers.iter().any(|n| n == name)
+        names.iter().any(|n| **n == *name) || k.key_headers.iter().any(|n| n == name)
     };
     (!p.allow_origins.varies_with_origin() || kept("origin"))
         && (p.allow_headers != AllowHeaders::Reflect || kept("access-control-request-headers"))
