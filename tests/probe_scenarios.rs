@@ -174,12 +174,8 @@ fn probe(name: &str) -> String {
 
 fn json(args: &[&str]) -> serde_json::Value {
     let o = varyedge(args);
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: {e}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        )
-    })
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&o.stderr)))
 }
 
 /// `matrix --format json`: profile name → (blocked, cache_induced).
@@ -248,7 +244,14 @@ fn varnish_and_fastly_caching_options_key_preflights_on_the_url_only() {
 #[test]
 fn stale_while_revalidate_is_honoured_only_where_the_cache_does() {
     let m = matrix("n04-swr-nginx.yaml");
-    for p in ["nginx", "squid", "ats", "akamai", "azure-front-door", "url-only"] {
+    for p in [
+        "nginx",
+        "squid",
+        "ats",
+        "akamai",
+        "azure-front-door",
+        "url-only",
+    ] {
         assert_eq!(m[p], (0, 0), "{p}: {m:?}");
     }
     for p in [
@@ -262,14 +265,29 @@ fn stale_while_revalidate_is_honoured_only_where_the_cache_does() {
     }
     // the step that meets the expired entry is served stale at Varnish, refetched at nginx
     let step = |file: &str, profile: &str| {
-        let v = json(&["replay", &probe(file), "--profile", profile, "--format", "json"]);
-        v["steps"][1]["cache"].as_str().unwrap_or_default().to_string()
+        let v = json(&[
+            "replay",
+            &probe(file),
+            "--profile",
+            profile,
+            "--format",
+            "json",
+        ]);
+        v["steps"][1]["cache"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     };
     assert_eq!(step("n04-swr-nginx.yaml", "nginx"), "miss");
     assert_eq!(step("n04-swr-nginx.yaml", "varnish"), "stale");
     // the knob turns it on over a profile (nginx with proxy_cache_background_update)
     let o = varyedge(&["replay", &probe("n06-swr-knob.yaml")]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }
 
 /// Session scn, defect 3: options-cached-unkeyed fired (low) although the preflight's own

@@ -587,9 +587,8 @@ fn preflights_kept_apart(k: &crate::profile::Knobs, p: &CorsPolicy) -> bool {
         Ok(spec) if spec.star => return true,
         Ok(spec) => spec.names,
     };
-    let kept = |name: &str| {
-        names.iter().any(|n| **n == *name) || k.key_headers.iter().any(|n| n == name)
-    };
+    let kept =
+        |name: &str| names.iter().any(|n| **n == *name) || k.key_headers.iter().any(|n| n == name);
     (!p.allow_origins.varies_with_origin() || kept("origin"))
         && (p.allow_headers != AllowHeaders::Reflect || kept("access-control-request-headers"))
 }
