@@ -750,7 +750,8 @@ mod tests {
         k.vary = VaryMode::IgnoreOrigin;
         k.key_headers.push("x-tenant".into());
         k.collapse = Collapse::Off;
-        k.preflight_key = PreflightKey::Ignore;
+        // varnish keys a stored OPTIONS on URL + Host (ignore): honouring is the override
+        k.preflight_key = PreflightKey::Honor;
         k.cache_options = true;
         let f = EdgeFlags::for_edge("varnish", &k).unwrap();
         let args = f.to_args();
@@ -763,7 +764,7 @@ mod tests {
                 "ignore-origin",
                 "--cache-options",
                 "--preflight-key",
-                "ignore",
+                "honor",
                 "--key-header",
                 "x-tenant",
                 "--collapse",
