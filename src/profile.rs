@@ -80,12 +80,19 @@ pub fn profile(name: &str) -> Option<Profile> {
             knobs: Knobs {
                 pass_cookie: true,
                 pass_authorization: true,
+                // builtin vcl_hash hashes req.url and Host (or server.ip) only: a VCL that
+                // caches OPTIONS keys a preflight like any GET, and only the answer's Vary
+                // keeps callers apart (docs/research/lab.md finding 2: poisoned without it)
+                preflight_key: PreflightKey::Ignore,
                 vary_star: VaryStar::ExactOnly,
                 vary_compare: VaryCompare::Trim,
                 // cache_vary.c vry_cmp: with http_gzip_support (default on) "we do not
                 // vary on Accept-Encoding"
                 vary_accept_encoding: VaryAcceptEncoding::Ignore,
                 collapse: Collapse::On,
+                // beresp.grace defaults to the stale-while-revalidate value: a stale hit
+                // within it is delivered while a background fetch refreshes the object
+                stale_while_revalidate: true,
                 // cache_fetch.c vbf_stp_mkbereq: a fetch that is not a pass is sent as GET,
                 // so a HEAD miss stores the whole object
                 head_as_get: true,
@@ -138,7 +145,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "varnishcache/varnish-cache bin/varnishd/cache/cache_rfc2616.c RFC2616_Ttl (302/307 only with Cache-Control or Expires; other statuses ttl -1; Expires through VTIM_parse, 0 when not a date; max-age through strtoul)",
                 "tests/fidelity z19, z20, z28, z29: real Varnish 7.1 stores a 404 and a 302/307 with max-age, not a 308 with max-age; an Expires of `0` or `soon` gets default_ttl; `max-age=\"60\"` is not stored",
                 "tests/fidelity 11, 12: real Varnish 7.1 refetches an expired entry whole (b gets its own ACAO), stores a 404 without Cache-Control, never a 503",
-                "docs/research/lab.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass)",
+                "docs/research/lab.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass); finding 2: with a VCL that caches OPTIONS the preflight is keyed on URL + Host like any GET, safe only with the preflight's Vary (preflight_key: ignore)",
+                "https://varnish-cache.org/docs/7.1/reference/vcl-var.html#beresp-grace (default: the stale-while-revalidate directive, else default_grace)",
+                "tests/probe/README.md (scn round): real Varnish 7.1.1 served a max-age=2, stale-while-revalidate=60 answer stale 12 s after expiry and refreshed it behind",
                 "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 412 corpus steps, z01-z40 included (hit/forward, verdict, `Vary: *` spellings)",
             ],
             // Not modelled: default_grace 10 s; the gzip/gunzip
@@ -181,7 +190,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid (a response with Set-Cookie is not cached) and #proxy_ignore_headers",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_methods",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_revalidate (default off)",
-                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_use_stale (default off)",
+                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_use_stale (default off) and #proxy_cache_background_update (default off): a stale-while-revalidate answer is served stale only to requests that arrive while another one updates it",
+                "tests/probe/README.md (scn round): real nginx 1.22.1 refetched a max-age=2, stale-while-revalidate=60 answer 2 s after expiry (EXPIRED), never served it stale (stale_while_revalidate: false)",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_convert_head (default on: HEAD converted to GET for caching)",
                 "tests/fidelity 11, 12: real nginx 1.22 refetches an expired entry whole, stores a 503 only with max-age (lab config: proxy_cache_valid 200 1m)",
                 "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_cache_control (max-age/s-maxage by ngx_atoi, an unparsable value: not cacheable; no Age handling)",
@@ -243,6 +253,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "tests/fidelity z16, z19, z28, z29, z30: real Squid 5.7 never reuses an empty Vary, `MAX-AGE=60` or `max-age=\"60\"`, nor a 204 or 308 with max-age=60",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): Squid 6.13 passes all 15 required Vary tests",
                 "docs/research/lab.md (Squid 5.7)",
+                "tests/probe/README.md (scn round): real Squid 5.7 refetched a max-age=2, stale-while-revalidate=60 answer 2 s after expiry, never served it stale (stale_while_revalidate: false)",
                 "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on 410 of 412 corpus steps, all but z34 steps 6 and 9 (see the caveat) (`Vary: *` in any spelling never reused)",
                 "tests/fidelity z34: after a DELETE, real Squid 5.7 forwards the next GET on a Vary: Origin URL and serves the other Origin's older variant from cache",
             ],
@@ -287,6 +298,7 @@ pub fn profile(name: &str) -> Option<Profile> {
             },
             sources: &[
                 "docs/research/cdn-vary.md §1.1 [ATS-ck] [ATS-var] [ATS-alts] [ATS-meth]",
+                "tests/probe/README.md (scn round): real ATS 9.2.9 refetched a max-age=2, stale-while-revalidate=60 answer 2 s after expiry (Via cSsSfU), never served it stale (stale_while_revalidate: false; the stale_while_revalidate plugin is not loaded by default)",
                 "https://docs.trafficserver.apache.org/en/latest/admin-guide/files/records.yaml.en.html (ignore_client_no_cache 1, negative_caching_enabled 0)",
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-cache-ignore-client-cc-max-age (default 1)",
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-cache-heuristic-min-lifetime (3600), #proxy-config-http-cache-heuristic-max-lifetime (86400), #proxy-config-http-cache-heuristic-lm-factor (0.10)",
@@ -306,10 +318,13 @@ pub fn profile(name: &str) -> Option<Profile> {
         "fastly" => Profile {
             name: "fastly",
             summary: "req.url + Host, Vary per spec, ~200 variants, `*` reused, GET/HEAD only, request collapsing on",
-            knobs: Knobs { max_variants: Some(200), vary_star: VaryStar::Reuse, collapse: Collapse::On, targeted: vec!["surrogate-control".into()], set_cookie: SetCookie::NotStored, ..base.plain() },
+            // vcl_hash: req.url + req.http.host (+ generation), no request field: a
+            // service that caches OPTIONS keys a preflight on the URL, its Vary aside
+            knobs: Knobs { max_variants: Some(200), preflight_key: PreflightKey::Ignore, stale_while_revalidate: true, vary_star: VaryStar::Reuse, collapse: Collapse::On, targeted: vec!["surrogate-control".into()], set_cookie: SetCookie::NotStored, ..base.plain() },
             sources: &[
                 "https://fastly.com/blog/cache-recipe-success (\"By default, Fastly will pass requests that have the headers Set-Cookie or Cache-Control: private\"; default VCL vcl_fetch: Set-Cookie → pass)",
-                "https://www.fastly.com/documentation/reference/vcl/subroutines/hash",
+                "https://www.fastly.com/documentation/reference/vcl/subroutines/hash (req.url + req.http.host: a cached OPTIONS is keyed on neither Origin nor Access-Control-Request-*)",
+                "https://www.fastly.com/documentation/reference/vcl/variables/backend-response/beresp-stale-while-revalidate (parsed by default from stale-while-revalidate in Surrogate-Control or Cache-Control)",
                 "https://www.fastly.com/documentation/reference/http/http-headers/Vary",
                 "https://fastly.com/documentation/guides/concepts/edge-state/cache/request-collapsing",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): Fastly fails all 8 `*` tests",
@@ -326,6 +341,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 vary_star: VaryStar::Bypass,
                 targeted: vec!["cloudflare-cdn-cache-control".into(), "cdn-cache-control".into()],
                 set_cookie: SetCookie::NotStored,
+                stale_while_revalidate: true,
                 // Every viewer field is proxied; Cloudflare adds CF-Connecting-IP, CF-Ray,
                 // CF-Visitor, X-Forwarded-For/-Proto and CDN-Loop (values are placeholders).
                 forward: Forward {
@@ -341,6 +357,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://developers.cloudflare.com/cache/how-to/cache-keys/ (\"Origin header sent by client (for CORS support)\")",
                 "https://developers.cloudflare.com/cache/concepts/cache-control/ (Vary not considered by default)",
                 "https://developers.cloudflare.com/cache/concepts/vary/ (`Vary: *` always bypasses)",
+                "https://developers.cloudflare.com/cache/concepts/cache-control/ (stale-while-revalidate honoured; served UPDATING while revalidated, asynchronously since cloudflare/cloudflare-docs#28577)",
                 "cloudflare-docs default-cache-behavior.mdx (non-GET not cached)",
             ],
             caveat: Some("JSON/HTML need an \"Eligible for cache\" rule to be cached at all; this profile assumes one. A 2019 community report (docs/research/cdn-vary.md §1.1, Cloudflare) shows `Vary: Accept-Encoding, Origin` answered BYPASS, against the docs' \"Vary not considered\"; not modelled"),
@@ -359,6 +376,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateCachePolicy.html (min TTL > 0 overrides no-store)",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages-expiration.html (errors cached 10 s; the greater of max-age and the Error Caching Minimum TTL; no-store honoured only on 404, 410, 414, 501)",
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html (cached errors; origin unavailable: \"CloudFront continues to serve cached content\")",
+                "https://aws.amazon.com/about-aws/whats-new/2023/05/amazon-cloudfront-stale-while-revalidate-stale-if-error-cache-control-directives/ (stale-while-revalidate honoured)",
             ],
             caveat: Some("`Vary: *` under CachingOptimized (min TTL 1 s) is undocumented (only min TTL 0 is: stored, always forwarded); modelled as ignored like any Vary"),
         },
@@ -430,7 +448,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://techdocs.akamai.com/property-mgr/reference/ga-allow-options",
                 "https://techdocs.akamai.com/property-mgr/docs/cache-id-modification",
             ],
-            caveat: None,
+            caveat: Some("stale-while-revalidate is not among the Caching behavior's documented options (techdocs.akamai.com/property-mgr/reference/latest-caching); modelled as not honoured"),
         },
         "gcp-cdn" => Profile {
             name: "gcp-cdn",
@@ -455,9 +473,16 @@ pub fn profile(name: &str) -> Option<Profile> {
                     .map(|s| s.to_string())
                     .collect(),
                 ),
+                // "Cloud CDN honors this directive, serving the stale content … past the
+                // cache entry expiration time" while it revalidates
+                stale_while_revalidate: true,
                 ..base.plain()
             },
-            sources: &["https://cloud.google.com/cdn/docs/using-cache-keys", "https://cloud.google.com/cdn/docs/caching"],
+            sources: &[
+                "https://cloud.google.com/cdn/docs/using-cache-keys",
+                "https://cloud.google.com/cdn/docs/caching",
+                "https://cloud.google.com/cdn/docs/serving-stale-content (stale-while-revalidate honoured)",
+            ],
             caveat: Some("the Vary allowlist is quoted from a docs index; older text allowed only Accept, Accept-Encoding, Origin"),
         },
         "azure-front-door" => Profile {
@@ -468,6 +493,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://learn.microsoft.com/en-us/azure/frontdoor/front-door-caching",
                 "https://learn.microsoft.com/en-us/azure/frontdoor/cross-origin-resource-sharing",
                 "MicrosoftDocs/azure-docs articles/frontdoor/front-door-caching.md (in-flight sharing)",
+                "https://learn.microsoft.com/en-us/answers/questions/768364/frontdoor-not-honoring-cache-header (Microsoft: \"stale-while-revalidate is not supported by Azure Front Door yet\", 2022)",
             ],
             caveat: Some("\"does not honour Vary\" rests on a Stack Overflow answer, not Microsoft documentation; the query-string default is configurable and kept as \"use all\" here"),
         },
@@ -526,6 +552,8 @@ fn cloudfront_base(base: Knobs) -> Knobs {
             max: Some(31_536_000),
         },
         stale_on_disconnect: true,
+        // "CloudFront supports stale-while-revalidate and stale-if-error" (2023-05-17)
+        stale_while_revalidate: true,
         errors: ErrorCaching {
             statuses: Some(vec![400, 403, 404, 405, 414, 500, 501, 502, 503, 504]),
             ttl: Some(10),
@@ -722,7 +750,8 @@ mod tests {
         k.vary = VaryMode::IgnoreOrigin;
         k.key_headers.push("x-tenant".into());
         k.collapse = Collapse::Off;
-        k.preflight_key = PreflightKey::Ignore;
+        // varnish keys a stored OPTIONS on URL + Host (ignore): honouring is the override
+        k.preflight_key = PreflightKey::Honor;
         k.cache_options = true;
         let f = EdgeFlags::for_edge("varnish", &k).unwrap();
         let args = f.to_args();
@@ -735,7 +764,7 @@ mod tests {
                 "ignore-origin",
                 "--cache-options",
                 "--preflight-key",
-                "ignore",
+                "honor",
                 "--key-header",
                 "x-tenant",
                 "--collapse",

@@ -226,7 +226,14 @@ pub fn storable(
     Ok(Freshness {
         lifetime_ms: lifetime_s.saturating_mul(1000),
         initial_age_ms: apparent.max(age_value),
-        swr_ms: cc.stale_while_revalidate.unwrap_or(0).saturating_mul(1000),
+        // RFC 5861 §3: "caches MAY serve the response in which it appears after it
+        // becomes stale, up to the indicated number of seconds" — a MAY, which nginx,
+        // Squid and ATS do not take by default
+        swr_ms: cc
+            .stale_while_revalidate
+            .filter(|_| knobs.stale_while_revalidate)
+            .unwrap_or(0)
+            .saturating_mul(1000),
         sie_ms: cc.stale_if_error.unwrap_or(0).saturating_mul(1000),
         must_revalidate: cc.must_revalidate
             || cc.proxy_revalidate

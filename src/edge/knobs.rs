@@ -353,6 +353,11 @@ pub struct Knobs {
     /// `stale-if-error` (RFC 5861 §4) is honoured: a stale entry within its window is
     /// served when the origin answers 500, 502, 503 or 504 or cannot be reached.
     pub stale_if_error: bool,
+    /// `stale-while-revalidate` (RFC 5861 §3) is honoured: within its window a stale
+    /// entry is served and refreshed behind it. Otherwise the directive is read and
+    /// ignored, and the request that finds the entry stale waits for the origin (nginx
+    /// without `proxy_cache_background_update`, Squid, ATS).
+    pub stale_while_revalidate: bool,
     /// A stale entry is served when the origin cannot be reached at all (RFC 9111 §4.2.4:
     /// a disconnected cache may), unless `must-revalidate`, `proxy-revalidate`,
     /// `no-cache` or `s-maxage` forbid it.
@@ -442,6 +447,7 @@ impl Knobs {
             invalidate_locations: true,
             response_pragma: ResponsePragma::Ignored,
             stale_if_error: true,
+            stale_while_revalidate: true,
             stale_on_disconnect: true,
             errors: ErrorCaching::default(),
             store_statuses: None,
@@ -470,6 +476,7 @@ impl Knobs {
             heuristic_pct: None,
             invalidate_unsafe: false,
             stale_if_error: false,
+            stale_while_revalidate: false,
             stale_on_disconnect: false,
             ..self
         }

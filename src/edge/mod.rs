@@ -1433,6 +1433,28 @@ mod tests {
         ));
     }
 
+    /// RFC 5861 §3 is a MAY: with `stale_while_revalidate` off (nginx, Squid, ATS by
+    /// default) an expired entry is refetched inside the window, never served stale.
+    #[test]
+    fn stale_while_revalidate_off_refetches_inside_the_window() {
+        let mut k = Knobs::rfc9111();
+        k.stale_while_revalidate = false;
+        let mut c = cache(k);
+        let swr = Arc::new(Response::new(
+            200,
+            Headers::from_pairs([("cache-control", "max-age=10, stale-while-revalidate=30")]),
+        ));
+        c.store(&get(None), swr, SIM_EPOCH, SIM_EPOCH, 0);
+        assert!(matches!(
+            c.lookup(&get(None), SIM_EPOCH.plus_secs(9)).1,
+            Lookup::Hit(_)
+        ));
+        assert!(matches!(
+            c.lookup(&get(None), SIM_EPOCH.plus_secs(20)).1,
+            Lookup::Miss(Fwd::Stale)
+        ));
+    }
+
     #[test]
     fn max_variants_replaces_the_oldest() {
         let mut c = cache(profile("ats").unwrap().knobs);

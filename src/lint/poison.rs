@@ -305,12 +305,19 @@ fn scenario_for(sc: &Scenario, s: &Session, path: &str) -> Scenario {
         .map_or(("https".to_string(), DEFAULT_HOST.to_string()), |st| {
             (st.scheme.clone(), st.host.clone())
         });
+    // Callers a moment apart, once the origin has answered the one before: a whole second
+    // let an answer stored for CloudFront's 1 s minimum TTL (a `no-store` preflight)
+    // expire between the two, and called that edge safe (tests/probe/scenarios/n12).
+    let gap_ms = match &sc.origin {
+        crate::scenario::OriginSpec::Model(m) => m.latency_ms.saturating_add(100),
+        crate::scenario::OriginSpec::Upstream(_) => 1000,
+    };
     let steps = s
         .steps
         .iter()
         .enumerate()
         .map(|(i, (c, m, h))| Step {
-            at_ms: 1000 * i as u64,
+            at_ms: gap_ms.saturating_mul(i as u64),
             client: *c,
             method: m.clone(),
             scheme: scheme.clone(),

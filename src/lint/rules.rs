@@ -539,6 +539,7 @@ fn options_cached_unkeyed(ctx: &Ctx<'_>) -> Vec<Finding> {
         || k.preflight_key != PreflightKey::Ignore
         || !p.options_handler
         || !ctx.preflight_varies(p)
+        || preflights_kept_apart(k, p)
     {
         return Vec::new();
     }
@@ -562,6 +563,34 @@ fn options_cached_unkeyed(ctx: &Ctx<'_>) -> Vec<Finding> {
         ctx.key(&["preflight_key", "cache_options", "profile", "edge"]),
     )
     .with_profiles(poisoning.profiles.clone())]
+}
+
+/// Whether the edge keeps preflight callers apart although `preflight_key` is `ignore`:
+/// the answer's own `Vary` (kept as RFC 9111 §4.1 says) or the key headers cover every
+/// request field the answer depends on (`Origin` when the allowed origin is echoed,
+/// `Access-Control-Request-Headers` when they are reflected), or the `Vary` makes the
+/// answer one the edge never stores or never reuses. Varnish told to cache `OPTIONS` is safe this way (docs/research/lab.md
+/// finding 2), whatever the answer's `Cache-Control` becomes.
+fn preflights_kept_apart(k: &crate::profile::Knobs, p: &CorsPolicy) -> bool {
+    let mut h = Headers::new();
+    if p.preflight_vary {
+        h.append("vary", crate::origin::PREFLIGHT_VARY);
+    }
+    for (n, v) in p.preflight_headers.iter() {
+        if n.eq_ignore_ascii_case("vary") {
+            h.append("vary", v);
+        }
+    }
+    let names = match crate::edge::vary::vary_spec(k, &h) {
+        // refused for its Vary: never stored, so never served to another caller
+        Err(_) => return true,
+        Ok(spec) if spec.star => return true,
+        Ok(spec) => spec.names,
+    };
+    let kept =
+        |name: &str| names.iter().any(|n| **n == *name) || k.key_headers.iter().any(|n| n == name);
+    (!p.allow_origins.varies_with_origin() || kept("origin"))
+        && (p.allow_headers != AllowHeaders::Reflect || kept("access-control-request-headers"))
 }
 
 fn max_age_above_cap(ctx: &Ctx<'_>) -> Vec<Finding> {

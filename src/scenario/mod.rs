@@ -1081,6 +1081,9 @@ impl Validator<'_> {
         if let Some(Flag(b)) = e.key_head_apart {
             k.key_head_apart = b;
         }
+        if let Some(Flag(b)) = e.stale_while_revalidate {
+            k.stale_while_revalidate = b;
+        }
         Ok(EdgeSpec {
             profile: name,
             knobs: k,

@@ -108,6 +108,7 @@ pub(crate) struct RawEdge {
     pub edge_cors: Option<S<Mapping<RawEdgeCors>>>,
     pub import: Option<S<String>>,
     pub key_head_apart: Option<Flag>,
+    pub stale_while_revalidate: Option<Flag>,
 }
 
 /// A document read only for its `edge:` block (a scenario, or `import cdn-config`
@@ -333,7 +334,8 @@ impl Section for RawEdge {
     const EXPECTED: &'static str = "`edge:` takes a mapping with keys profile, vary, \
         key_headers, cache_options, preflight_key, query, max_variants, collapse, ttl, pops, \
         shield, key_host, pass_cookie, pass_authorization, vary_star, vary_compare, \
-        forward_headers, forward_strip, forward_add, edge_cors, import, key_head_apart";
+        forward_headers, forward_strip, forward_add, edge_cors, import, key_head_apart, \
+        stale_while_revalidate";
 }
 impl Section for RawTtl {
     const EXPECTED: &'static str =

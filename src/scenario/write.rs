@@ -289,6 +289,11 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
     for (n, v, b) in [
         ("shield", k.shield, base.shield),
         ("key_head_apart", k.key_head_apart, base.key_head_apart),
+        (
+            "stale_while_revalidate",
+            k.stale_while_revalidate,
+            base.stale_while_revalidate,
+        ),
         ("key_host", k.key_host, base.key_host),
         ("pass_cookie", k.pass_cookie, base.pass_cookie),
         (
