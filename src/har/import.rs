@@ -4,7 +4,7 @@
 //! ([`super::infer`]), and the edge guessed from the response headers. What the recording
 //! cannot tell is written as YAML comments beside the guess, never guessed silently.
 
-use super::classify::{cache_outcome, engine, guess_edge};
+use super::classify::{cache_outcome, engine, guess_edge, revalidated};
 use super::infer::{infer_origin, Notes};
 use super::{Entry, Har};
 use crate::browser::{Agent, Credentials, Mode};
@@ -79,7 +79,7 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
         .count();
     if browser_cached > 0 {
         notes.steps(format!(
-            "{browser_cached} entries were answered by the browser's own cache (_fromCache, Safari's Disk/Memory Cache) and never reached the edge: left out"
+            "{browser_cached} entries were answered by the browser's own cache (_fromCache, Safari's Disk/Memory Cache) or by a service worker without the network (_fetchedViaServiceWorker) and never reached the edge: left out"
         ));
     }
     let mut secrets = Secrets::new(opts.keep_secrets);
@@ -530,6 +530,9 @@ fn step_for(
         .flatten()
         .map(|o| match o {
             Outcome::Miss if !matches!(method.as_str(), "GET" | "HEAD") => Outcome::Pass,
+            // A stale entry revalidated with the origin (`REVALIDATED`): the edge sent the
+            // request on, which the model reports as a miss (a stale entry's refetch).
+            Outcome::Hit if revalidated(&e.response_headers) => Outcome::Miss,
             o => o,
         });
     let expect = Expect {

@@ -85,7 +85,8 @@ pub struct Entry {
     pub response_headers: Headers,
     /// Why the request failed (`_failureText`, `_error`), if the export says.
     pub failure: Option<String>,
-    /// Chrome's `_fromCache`: `memory` or `disk` (the browser's own cache answered).
+    /// Chrome's `_fromCache`: `memory` or `disk` (the browser's own cache answered), or
+    /// `service-worker:SOURCE` when a service worker answered without the network.
     pub from_cache: Option<String>,
     /// Chrome's `_resourceType` (`fetch`, `xhr`, `document`, `image`, `preflight`…).
     pub resource_type: Option<String>,
@@ -541,7 +542,8 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
         // Chrome `_fromCache: "disk"`; Safari `_fetchType: "Disk Cache"` (WebKit
         // HARBuilder.js `fetchType`).
         from_cache: s(v.get("_fromCache"))
-            .or_else(|| s(v.get("_fetchType")).filter(|t| t.contains("Cache"))),
+            .or_else(|| s(v.get("_fetchType")).filter(|t| t.contains("Cache")))
+            .or_else(|| service_worker_answer(resp)),
         resource_type: s(v.get("_resourceType")),
         initiator: s(v.get("_initiator").and_then(|i| i.get("type"))),
         page_ref: s(v.get("pageref")),
@@ -552,6 +554,23 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
             mode: s(x.get("mode")).unwrap_or_default(),
         }),
     })
+}
+
+/// A response a service worker gave the page without a network request of its own:
+/// Chrome writes `response._fetchedViaServiceWorker: true` and the DevTools protocol's
+/// `ServiceWorkerResponseSource` as `_serviceWorkerResponseSource` (`cache-storage`,
+/// `http-cache`, `fallback-code`, `network`). Only `network` reached a server; the others
+/// came from the worker's Cache Storage, the HTTP cache or the worker's own code, so the
+/// entry is `service-worker:SOURCE` (an unknown or missing source counts as not `network`).
+fn service_worker_answer(resp: &Value) -> Option<String> {
+    if resp.get("_fetchedViaServiceWorker").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let source = resp
+        .get("_serviceWorkerResponseSource")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    (source != "network").then(|| format!("service-worker:{source}"))
 }
 
 /// `response.status` and `response.headers` (and a check of `content.encoding`).
