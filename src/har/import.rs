@@ -71,7 +71,14 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
     let mut items = collect(hars, &hosts);
     items.sort_by_key(|i| (i.e.started_ms, i.har, i.e.index));
     let pairs = pair_preflights(&items);
+    let hops = redirect_hops(&items);
     let mut notes = Notes::default();
+    let followed = hops.iter().filter(|h| **h).count();
+    if followed > 0 {
+        notes.steps(format!(
+            "{followed} entries were redirects the browser followed (the request to a 3xx answer's Location, from the same page): not steps of their own; the redirect route's `location` makes the replayed fetch follow it"
+        ));
+    }
     let browser_cached = hars
         .iter()
         .flat_map(|h| &h.entries)
@@ -91,6 +98,9 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
     for (k, it) in items.iter().enumerate() {
         if pairs.folded[k] {
             folded += 1;
+            continue;
+        }
+        if hops[k] {
             continue;
         }
         let pre = pairs.preflight_of[k].map(|p| items[p].e);
@@ -152,6 +162,43 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
         yaml,
         counts: (n, folded, skipped),
     })
+}
+
+/// For each item, whether it is the next hop of an earlier redirect the browser followed
+/// (Chrome, Firefox and Playwright record each hop as an entry of its own): the request to
+/// the `Location` of an earlier 3xx answer from the same page and recording, started
+/// within 10 s of it (Fetch §4.4 HTTP-redirect fetch: the same fetch goes on at the new
+/// URL; after a cross-origin hop its `Origin` is `null`). Each redirect has one next hop.
+fn redirect_hops(items: &[Item<'_>]) -> Vec<bool> {
+    let mut hop = vec![false; items.len()];
+    let mut used = vec![false; items.len()];
+    for (k, it) in items.iter().enumerate() {
+        let found = items[..k].iter().enumerate().rev().find(|(j, r)| {
+            !used[*j]
+                && r.har == it.har
+                && r.page == it.page
+                && (300..400).contains(&r.e.status)
+                && (0..=10_000).contains(&(it.e.started_ms - r.e.started_ms))
+                && redirect_target(r.e).as_deref() == Some(it.e.url.as_str())
+        });
+        if let Some((j, _)) = found {
+            used[j] = true;
+            hop[k] = true;
+        }
+    }
+    hop
+}
+
+/// The absolute URL a 3xx entry's `Location` names (a path is resolved against the
+/// entry's own scheme and host; the fragment is dropped, as in [`Entry::url`]).
+pub(super) fn redirect_target(e: &Entry) -> Option<String> {
+    let loc = e.response_headers.get("location")?.trim();
+    let loc = loc.split('#').next().unwrap_or(loc);
+    if loc.starts_with('/') && !loc.starts_with("//") {
+        return Some(format!("{}://{}{loc}", e.scheme, e.host));
+    }
+    let (s, h, t) = super::read::split_url(loc)?;
+    Some(format!("{s}://{h}{t}"))
 }
 
 fn base_name(f: &str) -> &str {

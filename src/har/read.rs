@@ -724,6 +724,43 @@ mod tests {
         read("t.har", s.as_bytes())
     }
 
+    /// Only a service worker's `network` answer reached a server; its Cache Storage,
+    /// HTTP-cache or code answers (and one without a source) did not.
+    #[test]
+    fn service_worker_answers_by_source() {
+        let entry = |extra: &str| {
+            format!(
+                r#"{{"log":{{"version":"1.2","creator":{{"name":"WebInspector","version":"537.36"}},"entries":[
+      {{"startedDateTime":"2026-01-01T10:00:00Z","request":{{"method":"GET","url":"https://api.example.com/a","headers":[]}},
+       "response":{{"status":200,"headers":[]{extra}}}}}]}}}}"#
+            )
+        };
+        let from = |extra: &str| {
+            read_str(&entry(extra)).unwrap().entries[0]
+                .from_cache
+                .clone()
+        };
+        assert_eq!(from(""), None);
+        assert_eq!(from(r#","_fetchedViaServiceWorker":false"#), None);
+        assert_eq!(
+            from(r#","_fetchedViaServiceWorker":true,"_serviceWorkerResponseSource":"network""#),
+            None
+        );
+        for src in ["cache-storage", "http-cache", "fallback-code"] {
+            assert_eq!(
+                from(&format!(
+                    r#","_fetchedViaServiceWorker":true,"_serviceWorkerResponseSource":"{src}""#
+                ))
+                .as_deref(),
+                Some(format!("service-worker:{src}").as_str())
+            );
+        }
+        assert_eq!(
+            from(r#","_fetchedViaServiceWorker":true"#).as_deref(),
+            Some("service-worker:unknown")
+        );
+    }
+
     const ONE: &str = r#"{"log":{"version":"1.2","creator":{"name":"WebInspector","version":"537.36"},"pages":[],"entries":[
       {"startedDateTime":"2026-01-01T10:00:00.250Z","time":5,"request":{"method":"get","url":"https://API.example.com/a?x=1#f","headers":[{"name":":authority","value":"api"},{"name":"Origin","value":"https://app.example.com"}],"cookies":[]},
        "response":{"status":200,"headers":[{"name":"Access-Control-Allow-Origin","value":"https://app.example.com"}],"content":{"size":2,"text":"b2s=","encoding":"base64"}},"_fromCache":"disk"}]}}"#;
