@@ -328,7 +328,11 @@ fn a_304_is_judged_with_the_stored_answer_it_revalidated() {
     assert_eq!(d["findings"].as_array().unwrap().len(), 0, "{d:#}");
     assert_eq!(code, 0);
     let (yaml, v) = import_replay(&har);
-    assert_eq!(unmet(&v), 0, "REVALIDATED is a miss in the model:\n{yaml}\n{v:#}");
+    assert_eq!(
+        unmet(&v),
+        0,
+        "REVALIDATED is a miss in the model:\n{yaml}\n{v:#}"
+    );
     let (code, d) = diagnose(&probe("chrome-304-edge-acao.har"));
     assert_eq!((code, induced(&d)), (1, vec![(2, Some(1))]), "{d:#}");
     assert_eq!(d["findings"][0]["reason"], "origin-mismatch", "{d:#}");

@@ -567,7 +567,10 @@ fn session_20_configurations() {
     // Cloudflare: exclude_origin takes Origin out of the key; query exclude.all
     let (code, out, err) = import("cloudflare-exclude-origin-respect.json");
     assert_eq!(code, 0, "{err}");
-    assert_knobs(&out, &[("key_headers", "[x-api-version]"), ("query", "none")]);
+    assert_knobs(
+        &out,
+        &[("key_headers", "[x-api-version]"), ("query", "none")],
+    );
     assert!(err.contains("rules[1]: disabled rule skipped"), "{err}");
     let (code, out, err) = import("cloudflare-override-status-ttl.json");
     assert_eq!(code, 0, "{err}");

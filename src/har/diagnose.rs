@@ -225,7 +225,8 @@ fn revalidated(e: &Entry, earlier: &[&Entry]) -> Option<Response> {
             let weak = |x: &str| x.trim().trim_start_matches("W/").to_string();
             l.split(',').any(|c| c.trim() == "*" || weak(c) == weak(t))
         });
-        let by_date = ims.is_some() && p.response_headers.get("last-modified").map(str::trim) == ims;
+        let by_date =
+            ims.is_some() && p.response_headers.get("last-modified").map(str::trim) == ims;
         by_etag || by_date
     };
     let stored = earlier.iter().rev().find(|p| {
@@ -237,10 +238,7 @@ fn revalidated(e: &Entry, earlier: &[&Entry]) -> Option<Response> {
     let mut h = stored.response_headers.clone();
     h.retain(|n| !e.response_headers.contains(n));
     h.extend_from(&e.response_headers);
-    Some(Response::new(
-        stored.status.clamp(0, 999) as u16,
-        h,
-    ))
+    Some(Response::new(stored.status.clamp(0, 999) as u16, h))
 }
 
 /// GET and HEAD share cache entries; OPTIONS entries stand apart (PRODUCT.md).

@@ -563,7 +563,11 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
 /// came from the worker's Cache Storage, the HTTP cache or the worker's own code, so the
 /// entry is `service-worker:SOURCE` (an unknown or missing source counts as not `network`).
 fn service_worker_answer(resp: &Value) -> Option<String> {
-    if resp.get("_fetchedViaServiceWorker").and_then(Value::as_bool) != Some(true) {
+    if resp
+        .get("_fetchedViaServiceWorker")
+        .and_then(Value::as_bool)
+        != Some(true)
+    {
         return None;
     }
     let source = resp

@@ -878,13 +878,7 @@ struct Recv {
     options_done: bool,
 }
 
-fn recv_return(
-    imp: &mut Imported,
-    r: &str,
-    conds: &[String],
-    at: &str,
-    recv: &mut Recv,
-) {
+fn recv_return(imp: &mut Imported, r: &str, conds: &[String], at: &str, recv: &mut Recv) {
     let c = conds.join(" && ");
     match (r, conds.len()) {
         // Only the methods a guard above let through reach this lookup.
