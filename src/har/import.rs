@@ -76,7 +76,7 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
     let followed = hops.iter().filter(|h| **h).count();
     if followed > 0 {
         notes.steps(format!(
-            "{followed} entries were redirects the browser followed (the request to a 3xx answer's Location, from the same page): not steps of their own; the redirect route's `location` makes the replayed fetch follow it"
+            "{followed} entries were the next hop of a redirect the browser followed (the request to a 3xx answer's Location, from the same page, as soon as it came): not steps of their own; the redirect route's `location` makes the replayed fetch follow it"
         ));
     }
     let browser_cached = hars
@@ -166,19 +166,28 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
 
 /// For each item, whether it is the next hop of an earlier redirect the browser followed
 /// (Chrome, Firefox and Playwright record each hop as an entry of its own): the request to
-/// the `Location` of an earlier 3xx answer from the same page and recording, started
-/// within 10 s of it (Fetch §4.4 HTTP-redirect fetch: the same fetch goes on at the new
-/// URL; after a cross-origin hop its `Origin` is `null`). Each redirect has one next hop.
+/// the `Location` of an earlier 3xx answer from the same page and recording, with the
+/// method the redirect leaves it (Fetch §4.4 HTTP-redirect fetch: a 301/302 turns a POST
+/// into a GET, a 303 anything but GET/HEAD), started once that answer was in (its `time`)
+/// plus at most a second: the same fetch goes on at the new URL, with `Origin: null`
+/// after a cross-origin hop. A later request to that URL (the page fetching it itself) is
+/// not a hop. Each redirect has one next hop.
 fn redirect_hops(items: &[Item<'_>]) -> Vec<bool> {
     let mut hop = vec![false; items.len()];
     let mut used = vec![false; items.len()];
+    let method_after = |r: &Entry| match (r.status, r.method.as_str()) {
+        (301 | 302, "POST") => "GET".to_string(),
+        (303, m) if m != "GET" && m != "HEAD" => "GET".to_string(),
+        (_, m) => m.to_string(),
+    };
     for (k, it) in items.iter().enumerate() {
         let found = items[..k].iter().enumerate().rev().find(|(j, r)| {
             !used[*j]
                 && r.har == it.har
                 && r.page == it.page
                 && (300..400).contains(&r.e.status)
-                && (0..=10_000).contains(&(it.e.started_ms - r.e.started_ms))
+                && method_after(r.e) == it.e.method
+                && (0..=r.e.time_ms + 1000).contains(&(it.e.started_ms - r.e.started_ms))
                 && redirect_target(r.e).as_deref() == Some(it.e.url.as_str())
         });
         if let Some((j, _)) = found {
@@ -571,8 +580,16 @@ fn step_for(
     };
     // A CDN reports a forwarded POST/PUT/DELETE as a miss (`Miss from cloudfront`); no
     // profile stores those methods, so the model calls it a pass.
-    let cache = e
-        .has_response()
+    // A redirect is followed in the replay and a step's outcome is its last hop's: the
+    // edge outcome recorded for the redirect itself says nothing about that hop.
+    let followed = (300..400).contains(&e.status) && e.response_headers.contains("location");
+    if followed {
+        notes.steps(format!(
+            "entry {} was answered with a redirect: the replay follows it, so its recorded edge outcome (the redirect's) is not an expectation",
+            e.index
+        ));
+    }
+    let cache = (e.has_response() && !followed)
         .then(|| cache_outcome(&e.response_headers))
         .flatten()
         .map(|o| match o {

@@ -65,6 +65,8 @@ pub struct Entry {
     pub started: String,
     /// `startedDateTime` in ms since the Unix epoch.
     pub started_ms: i64,
+    /// `time`: the request's elapsed ms, rounded (0 when absent, negative or not a number).
+    pub time_ms: i64,
     /// Request method, uppercase.
     pub method: String,
     /// The full URL (fragment dropped).
@@ -527,6 +529,11 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
         index,
         started: started.to_string(),
         started_ms,
+        time_ms: v
+            .get("time")
+            .and_then(Value::as_f64)
+            .filter(|t| t.is_finite() && *t > 0.0 && *t < 1e12)
+            .map_or(0, |t| t.round() as i64),
         method: method.to_ascii_uppercase(),
         url: format!("{scheme}://{host}{target}"),
         scheme,
