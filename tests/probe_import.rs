@@ -454,3 +454,145 @@ fn cloudflare_ruleset_with_every_rule_disabled_is_the_default() {
         "{err}"
     );
 }
+
+/// Session 20 (tests/probe/README.md): VCL `call` runs the called subroutine where it
+/// stands (Varnish reference, "VCL Syntax" → Subroutines), so a `hash_data(req.http.Origin)`
+/// in a subroutine vcl_hash calls is in the key. It was warned as not interpreted and the
+/// key imported without Origin.
+#[test]
+fn vcl_call_from_vcl_hash_is_read_as_the_callers() {
+    let (code, out, err) = import("varnish-options-hash-sub.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("profile", "varnish"),
+            ("key_headers", "[origin]"),
+            ("key_host", "true"),
+            ("cache_options", "true"),
+            ("preflight_key", "ignore"),
+        ],
+    );
+    assert!(!err.contains("warning"), "{err}");
+}
+
+/// VCL runs vcl_recv top to bottom and `return` ends it: an
+/// `if (req.request == "OPTIONS") { return(lookup); }` before Fastly's method guard looks
+/// preflights up whatever the later `return(lookup)` after the guard lets through (it was
+/// imported as `cache_options: false`). Fastly's `set req.hash +=` in a called
+/// subroutine keys Origin.
+#[test]
+fn an_options_lookup_first_in_vcl_recv_is_not_undone_by_the_method_guard() {
+    let (code, out, err) = import("fastly-options-lookup-sub.vcl");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("profile", "fastly"),
+            ("cache_options", "true"),
+            ("preflight_key", "ignore"),
+            ("key_headers", "[origin]"),
+        ],
+    );
+    assert!(!err.contains("add_origin_to_key"), "{err}");
+}
+
+/// nginx looks a status up in a block's `proxy_cache_valid` lines in order and takes the
+/// first that lists it or says `any` (ngx_http_file_cache_valid, ngx_http_file_cache.c):
+/// with `200 10m` then `any 1m` a 200 is kept 10 minutes. The importer took the last line
+/// (`any 1m`) and warned that the block differed from itself.
+#[test]
+fn nginx_first_proxy_cache_valid_for_200_in_a_block_wins() {
+    let (code, out, err) = import("nginx-origin-key-valid.conf");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("ttl", "{ default: 600 }"),
+            ("key_headers", "[origin]"),
+            ("key_host", "true"),
+            ("query", "all"),
+            ("collapse", "true"),
+            ("cache_options", "false"),
+        ],
+    );
+    assert!(!err.contains("differs between blocks"), "{err}");
+}
+
+/// The other session-20 configurations, each as its documentation reads.
+#[test]
+fn session_20_configurations() {
+    // CloudFront: Origin forwarded by an origin request policy only is not in the key
+    // (CachingOptimized keys no header).
+    let (code, out, err) = import("cfn-orp-only-origin.json");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("key_headers", "[]"),
+            ("query", "none"),
+            ("cache_options", "false"),
+            (
+                "forward_headers",
+                "[origin, access-control-request-method, access-control-request-headers]",
+            ),
+        ],
+    );
+    // legacy ForwardedValues in a distribution: the forwarded headers are the key
+    let (code, out, err) = import("cf-distribution-legacy-forwarded.json");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            (
+                "key_headers",
+                "[access-control-request-headers, access-control-request-method, origin]",
+            ),
+            ("query", "[v]"),
+            ("ttl", "{ default: 3600, min: 0, max: 86400 }"),
+            ("cache_options", "true"),
+        ],
+    );
+    // terraform's empty cache_policy_id is no policy: the legacy settings apply
+    let (code, out, err) = import("tf-legacy-forwarded-values.json");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("key_headers", "[origin]"),
+            ("query", "none"),
+            ("ttl", "{ default: 600, min: 0, max: 3600 }"),
+        ],
+    );
+    // Cloudflare: exclude_origin takes Origin out of the key; query exclude.all
+    let (code, out, err) = import("cloudflare-exclude-origin-respect.json");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[("key_headers", "[x-api-version]"), ("query", "none")],
+    );
+    assert!(err.contains("rules[1]: disabled rule skipped"), "{err}");
+    let (code, out, err) = import("cloudflare-override-status-ttl.json");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(&out, &[("ttl", "{ default: 600, min: 600, max: 600 }")]);
+    for w in ["status_code_ttl", "browser_ttl", "respect_strong_etags"] {
+        assert!(err.contains(w), "{w}: {err}");
+    }
+    // nginx: Vary and Cache-Control ignored, a time-only proxy_cache_valid
+    let (code, out, err) = import("nginx-ignore-vary-cc.conf");
+    assert_eq!(code, 0, "{err}");
+    assert_knobs(
+        &out,
+        &[
+            ("vary", "ignore"),
+            ("ttl", "{ default: 300, min: 300, max: 300 }"),
+        ],
+    );
+    // proxy_cache_methods takes GET, HEAD, POST only: nginx -t refuses OPTIONS
+    let (code, out, err) = import("nginx-cache-methods-options.conf");
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.contains("nginx-cache-methods-options.conf:8:9:"),
+        "{err}"
+    );
+}

@@ -98,6 +98,20 @@ pub fn cache_outcome(h: &Headers) -> Option<Outcome> {
     }
 }
 
+/// Whether the closest cache reporting an outcome says it revalidated a stale entry with
+/// the origin before serving it (`CF-Cache-Status` / `X-Cache-Status: REVALIDATED`,
+/// Squid's `TCP_REFRESH_UNMODIFIED` in `X-Cache`): the request reached the origin.
+pub fn revalidated(h: &Headers) -> bool {
+    ["cf-cache-status", "x-cache-status", "x-cache"]
+        .iter()
+        .find_map(|n| h.get_combined(n))
+        .and_then(|v| v.rsplit(',').next().map(|w| w.trim().to_ascii_lowercase()))
+        .is_some_and(|w| {
+            let w = w.trim_start_matches("tcp_");
+            w == "revalidated" || w.starts_with("refresh_unmodified")
+        })
+}
+
 /// Of the outcomes of a response's caches, closest first: the closest one that answered
 /// from storage, else the closest one's (a miss or a pass), else `None`.
 fn closest_stored(outcomes: &[Outcome]) -> Option<Outcome> {
@@ -158,7 +172,10 @@ fn word_outcome(w: &str) -> Option<Outcome> {
 /// evidence: `Age: 120`, `x-cache: Hit from cloudfront`, `_fromCache: disk`.
 pub fn cache_evidence(e: &Entry) -> Option<String> {
     if let Some(c) = &e.from_cache {
-        return Some(format!("the browser's own cache (_fromCache: {c})"));
+        return Some(match c.strip_prefix("service-worker:") {
+            Some(src) => format!("the page's service worker (_serviceWorkerResponseSource: {src})"),
+            None => format!("the browser's own cache (_fromCache: {c})"),
+        });
     }
     let h = &e.response_headers;
     match cache_outcome(h) {

@@ -201,6 +201,46 @@ fn judge(f: &Fetch, e: &Entry, preflight: bool) -> Verdict {
     }
 }
 
+/// The response the page got when a 304 answered the browser's revalidation of its own
+/// stored answer: Fetch's HTTP-network-or-cache fetch hands on the stored response with
+/// the 304's fields in place of its own (RFC 9111 §4.3.4), and the CORS check is made on
+/// that, so a 304 without `Access-Control-Allow-Origin` passes on the stored one's. The
+/// stored answer is the latest earlier 2xx for the same URL and Origin (the browser's
+/// cache is per page) whose `ETag` the request's `If-None-Match` names or whose
+/// `Last-Modified` is its `If-Modified-Since`. Without one the page itself sent the
+/// conditional request (Fetch then bypasses the HTTP cache) and the 304 is judged alone.
+fn revalidated(e: &Entry, earlier: &[&Entry]) -> Option<Response> {
+    if e.status != 304 || e.method == "OPTIONS" {
+        return None;
+    }
+    let rq = &e.request_headers;
+    let inm = rq.get_combined("if-none-match");
+    let ims = rq.get("if-modified-since").map(str::trim);
+    if inm.is_none() && ims.is_none() {
+        return None;
+    }
+    let validates = |p: &Entry| {
+        let etag = p.response_headers.get("etag").map(str::trim);
+        let by_etag = inm.as_deref().zip(etag).is_some_and(|(l, t)| {
+            let weak = |x: &str| x.trim().trim_start_matches("W/").to_string();
+            l.split(',').any(|c| c.trim() == "*" || weak(c) == weak(t))
+        });
+        let by_date =
+            ims.is_some() && p.response_headers.get("last-modified").map(str::trim) == ims;
+        by_etag || by_date
+    };
+    let stored = earlier.iter().rev().find(|p| {
+        (200..300).contains(&p.status)
+            && same_slot(p, e)
+            && p.origin() == e.origin()
+            && validates(p)
+    })?;
+    let mut h = stored.response_headers.clone();
+    h.retain(|n| !e.response_headers.contains(n));
+    h.extend_from(&e.response_headers);
+    Some(Response::new(stored.status.clamp(0, 999) as u16, h))
+}
+
 /// GET and HEAD share cache entries; OPTIONS entries stand apart (PRODUCT.md).
 fn same_slot(a: &Entry, b: &Entry) -> bool {
     fn class(e: &Entry) -> &str {
@@ -285,7 +325,10 @@ fn recorded(
     earlier: &[&Entry],
     pages: &[Option<String>],
 ) -> Option<Finding> {
-    let v = judge(f, e, e.is_preflight());
+    let v = match revalidated(e, earlier) {
+        Some(r) => Browser::new(f.agent).on_response(f, &r),
+        None => judge(f, e, e.is_preflight()),
+    };
     if v.allowed {
         return None;
     }

@@ -4,7 +4,7 @@
 //! ([`super::infer`]), and the edge guessed from the response headers. What the recording
 //! cannot tell is written as YAML comments beside the guess, never guessed silently.
 
-use super::classify::{cache_outcome, engine, guess_edge};
+use super::classify::{cache_outcome, engine, guess_edge, revalidated};
 use super::infer::{infer_origin, Notes};
 use super::{Entry, Har};
 use crate::browser::{Agent, Credentials, Mode};
@@ -71,7 +71,14 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
     let mut items = collect(hars, &hosts);
     items.sort_by_key(|i| (i.e.started_ms, i.har, i.e.index));
     let pairs = pair_preflights(&items);
+    let hops = redirect_hops(&items);
     let mut notes = Notes::default();
+    let followed = hops.iter().filter(|h| **h).count();
+    if followed > 0 {
+        notes.steps(format!(
+            "{followed} entries were the next hop of a redirect the browser followed (the request to a 3xx answer's Location, from the same page, as soon as it came): not steps of their own; the redirect route's `location` makes the replayed fetch follow it"
+        ));
+    }
     let browser_cached = hars
         .iter()
         .flat_map(|h| &h.entries)
@@ -79,7 +86,7 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
         .count();
     if browser_cached > 0 {
         notes.steps(format!(
-            "{browser_cached} entries were answered by the browser's own cache (_fromCache, Safari's Disk/Memory Cache) and never reached the edge: left out"
+            "{browser_cached} entries were answered by the browser's own cache (_fromCache, Safari's Disk/Memory Cache) or by a service worker without the network (_fetchedViaServiceWorker) and never reached the edge: left out"
         ));
     }
     let mut secrets = Secrets::new(opts.keep_secrets);
@@ -91,6 +98,9 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
     for (k, it) in items.iter().enumerate() {
         if pairs.folded[k] {
             folded += 1;
+            continue;
+        }
+        if hops[k] {
             continue;
         }
         let pre = pairs.preflight_of[k].map(|p| items[p].e);
@@ -152,6 +162,52 @@ pub fn import(hars: &[Har], opts: &ImportOptions) -> Result<Imported, ImportErro
         yaml,
         counts: (n, folded, skipped),
     })
+}
+
+/// For each item, whether it is the next hop of an earlier redirect the browser followed
+/// (Chrome, Firefox and Playwright record each hop as an entry of its own): the request to
+/// the `Location` of an earlier 3xx answer from the same page and recording, with the
+/// method the redirect leaves it (Fetch §4.4 HTTP-redirect fetch: a 301/302 turns a POST
+/// into a GET, a 303 anything but GET/HEAD), started once that answer was in (its `time`)
+/// plus at most a second: the same fetch goes on at the new URL, with `Origin: null`
+/// after a cross-origin hop. A later request to that URL (the page fetching it itself) is
+/// not a hop. Each redirect has one next hop.
+fn redirect_hops(items: &[Item<'_>]) -> Vec<bool> {
+    let mut hop = vec![false; items.len()];
+    let mut used = vec![false; items.len()];
+    let method_after = |r: &Entry| match (r.status, r.method.as_str()) {
+        (301 | 302, "POST") => "GET".to_string(),
+        (303, m) if m != "GET" && m != "HEAD" => "GET".to_string(),
+        (_, m) => m.to_string(),
+    };
+    for (k, it) in items.iter().enumerate() {
+        let found = items[..k].iter().enumerate().rev().find(|(j, r)| {
+            !used[*j]
+                && r.har == it.har
+                && r.page == it.page
+                && (300..400).contains(&r.e.status)
+                && method_after(r.e) == it.e.method
+                && (0..=r.e.time_ms + 1000).contains(&(it.e.started_ms - r.e.started_ms))
+                && redirect_target(r.e).as_deref() == Some(it.e.url.as_str())
+        });
+        if let Some((j, _)) = found {
+            used[j] = true;
+            hop[k] = true;
+        }
+    }
+    hop
+}
+
+/// The absolute URL a 3xx entry's `Location` names (a path is resolved against the
+/// entry's own scheme and host; the fragment is dropped, as in [`Entry::url`]).
+pub(super) fn redirect_target(e: &Entry) -> Option<String> {
+    let loc = e.response_headers.get("location")?.trim();
+    let loc = loc.split('#').next().unwrap_or(loc);
+    if loc.starts_with('/') && !loc.starts_with("//") {
+        return Some(format!("{}://{}{loc}", e.scheme, e.host));
+    }
+    let (s, h, t) = super::read::split_url(loc)?;
+    Some(format!("{s}://{h}{t}"))
 }
 
 fn base_name(f: &str) -> &str {
@@ -524,12 +580,23 @@ fn step_for(
     };
     // A CDN reports a forwarded POST/PUT/DELETE as a miss (`Miss from cloudfront`); no
     // profile stores those methods, so the model calls it a pass.
-    let cache = e
-        .has_response()
+    // A redirect is followed in the replay and a step's outcome is its last hop's: the
+    // edge outcome recorded for the redirect itself says nothing about that hop.
+    let followed = (300..400).contains(&e.status) && e.response_headers.contains("location");
+    if followed {
+        notes.steps(format!(
+            "entry {} was answered with a redirect: the replay follows it, so its recorded edge outcome (the redirect's) is not an expectation",
+            e.index
+        ));
+    }
+    let cache = (e.has_response() && !followed)
         .then(|| cache_outcome(&e.response_headers))
         .flatten()
         .map(|o| match o {
             Outcome::Miss if !matches!(method.as_str(), "GET" | "HEAD") => Outcome::Pass,
+            // A stale entry revalidated with the origin (`REVALIDATED`): the edge sent the
+            // request on, which the model reports as a miss (a stale entry's refetch).
+            Outcome::Hit if revalidated(&e.response_headers) => Outcome::Miss,
             o => o,
         });
     let expect = Expect {

@@ -137,7 +137,7 @@ pub(super) fn infer_origin(items: &[(&Entry, Option<&str>)], notes: &mut Notes) 
         if routes.iter().any(|r| r.path == p) {
             continue;
         }
-        routes.push(route(p, &actual, cors.as_ref(), notes));
+        routes.push(route(p, &actual, &answered, cors.as_ref(), notes));
     }
     OriginModel {
         cors,
@@ -147,7 +147,13 @@ pub(super) fn infer_origin(items: &[(&Entry, Option<&str>)], notes: &mut Notes) 
     }
 }
 
-fn route(path: &str, actual: &[&Entry], cors: Option<&CorsPolicy>, notes: &mut Notes) -> Route {
+fn route(
+    path: &str,
+    actual: &[&Entry],
+    answered: &[&Entry],
+    cors: Option<&CorsPolicy>,
+    notes: &mut Notes,
+) -> Route {
     let mine: Vec<&Entry> = actual
         .iter()
         .copied()
@@ -212,14 +218,54 @@ fn route(path: &str, actual: &[&Entry], cors: Option<&CorsPolicy>, notes: &mut N
                 .into(),
         );
     }
+    let mut headers = Headers::new();
+    // A path answered `*` to every caller where the origin's policy names origins (a CDN
+    // or a static bucket behind a redirect): the route sends that `*` itself.
+    // A `*` is the same for every caller, so when no fresh answer here had an Origin a
+    // stored one still says what the origin answers.
+    let stored: Vec<&&Entry> = answered
+        .iter()
+        .filter(|e| path_of(&e.target) == path && !e.is_preflight() && e.origin().is_some())
+        .collect();
+    let star_basis = if with_origin.is_empty() {
+        &stored
+    } else {
+        &with_origin
+    };
+    let star = !star_basis.is_empty()
+        && cors.is_some_and(|p| !matches!(p.allow_origins, AllowOrigins::Any))
+        && star_basis.iter().all(|e| {
+            e.response_headers
+                .get("access-control-allow-origin")
+                .map(str::trim)
+                == Some("*")
+        });
+    if star && !cors_off {
+        headers.insert("access-control-allow-origin", "*");
+        notes.route(
+            path,
+            "every caller got Access-Control-Allow-Origin: * here, unlike the origin's other answers: cors: false with that field as a header".into(),
+        );
+    }
+    // A redirect: the Location the recorded answers gave, so a replayed fetch follows it.
+    if (300..400).contains(&status) {
+        let loc = mine
+            .iter()
+            .rev()
+            .filter(|e| e.status == i32::from(status))
+            .find_map(|e| e.response_headers.get("location"));
+        if let Some(loc) = loc {
+            headers.insert("location", loc.trim());
+        }
+    }
     Route {
         path: path.to_string(),
         methods: Vec::new(),
         status,
         cache_control,
-        headers: Headers::new(),
+        headers,
         body: Arc::from(&b""[..]),
-        cors: cors_off.then_some(None),
+        cors: (cors_off || star).then_some(None),
         redirect_options: false,
         cors_on_304: true,
         errors: Vec::new(),

@@ -65,6 +65,8 @@ pub struct Entry {
     pub started: String,
     /// `startedDateTime` in ms since the Unix epoch.
     pub started_ms: i64,
+    /// `time`: the request's elapsed ms, rounded (0 when absent, negative or not a number).
+    pub time_ms: i64,
     /// Request method, uppercase.
     pub method: String,
     /// The full URL (fragment dropped).
@@ -85,7 +87,8 @@ pub struct Entry {
     pub response_headers: Headers,
     /// Why the request failed (`_failureText`, `_error`), if the export says.
     pub failure: Option<String>,
-    /// Chrome's `_fromCache`: `memory` or `disk` (the browser's own cache answered).
+    /// Chrome's `_fromCache`: `memory` or `disk` (the browser's own cache answered), or
+    /// `service-worker:SOURCE` when a service worker answered without the network.
     pub from_cache: Option<String>,
     /// Chrome's `_resourceType` (`fetch`, `xhr`, `document`, `image`, `preflight`…).
     pub resource_type: Option<String>,
@@ -526,6 +529,11 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
         index,
         started: started.to_string(),
         started_ms,
+        time_ms: v
+            .get("time")
+            .and_then(Value::as_f64)
+            .filter(|t| t.is_finite() && *t > 0.0 && *t < 1e12)
+            .map_or(0, |t| t.round() as i64),
         method: method.to_ascii_uppercase(),
         url: format!("{scheme}://{host}{target}"),
         scheme,
@@ -541,7 +549,8 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
         // Chrome `_fromCache: "disk"`; Safari `_fetchType: "Disk Cache"` (WebKit
         // HARBuilder.js `fetchType`).
         from_cache: s(v.get("_fromCache"))
-            .or_else(|| s(v.get("_fetchType")).filter(|t| t.contains("Cache"))),
+            .or_else(|| s(v.get("_fetchType")).filter(|t| t.contains("Cache")))
+            .or_else(|| service_worker_answer(resp)),
         resource_type: s(v.get("_resourceType")),
         initiator: s(v.get("_initiator").and_then(|i| i.get("type"))),
         page_ref: s(v.get("pageref")),
@@ -552,6 +561,27 @@ fn entry(v: &Value, index: usize, path: &str) -> Result<Entry, Bad> {
             mode: s(x.get("mode")).unwrap_or_default(),
         }),
     })
+}
+
+/// A response a service worker gave the page without a network request of its own:
+/// Chrome writes `response._fetchedViaServiceWorker: true` and the DevTools protocol's
+/// `ServiceWorkerResponseSource` as `_serviceWorkerResponseSource` (`cache-storage`,
+/// `http-cache`, `fallback-code`, `network`). Only `network` reached a server; the others
+/// came from the worker's Cache Storage, the HTTP cache or the worker's own code, so the
+/// entry is `service-worker:SOURCE` (an unknown or missing source counts as not `network`).
+fn service_worker_answer(resp: &Value) -> Option<String> {
+    if resp
+        .get("_fetchedViaServiceWorker")
+        .and_then(Value::as_bool)
+        != Some(true)
+    {
+        return None;
+    }
+    let source = resp
+        .get("_serviceWorkerResponseSource")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    (source != "network").then(|| format!("service-worker:{source}"))
 }
 
 /// `response.status` and `response.headers` (and a check of `content.encoding`).
@@ -703,6 +733,43 @@ mod tests {
 
     fn read_str(s: &str) -> Result<Har, HarError> {
         read("t.har", s.as_bytes())
+    }
+
+    /// Only a service worker's `network` answer reached a server; its Cache Storage,
+    /// HTTP-cache or code answers (and one without a source) did not.
+    #[test]
+    fn service_worker_answers_by_source() {
+        let entry = |extra: &str| {
+            format!(
+                r#"{{"log":{{"version":"1.2","creator":{{"name":"WebInspector","version":"537.36"}},"entries":[
+      {{"startedDateTime":"2026-01-01T10:00:00Z","request":{{"method":"GET","url":"https://api.example.com/a","headers":[]}},
+       "response":{{"status":200,"headers":[]{extra}}}}}]}}}}"#
+            )
+        };
+        let from = |extra: &str| {
+            read_str(&entry(extra)).unwrap().entries[0]
+                .from_cache
+                .clone()
+        };
+        assert_eq!(from(""), None);
+        assert_eq!(from(r#","_fetchedViaServiceWorker":false"#), None);
+        assert_eq!(
+            from(r#","_fetchedViaServiceWorker":true,"_serviceWorkerResponseSource":"network""#),
+            None
+        );
+        for src in ["cache-storage", "http-cache", "fallback-code"] {
+            assert_eq!(
+                from(&format!(
+                    r#","_fetchedViaServiceWorker":true,"_serviceWorkerResponseSource":"{src}""#
+                ))
+                .as_deref(),
+                Some(format!("service-worker:{src}").as_str())
+            );
+        }
+        assert_eq!(
+            from(r#","_fetchedViaServiceWorker":true"#).as_deref(),
+            Some("service-worker:unknown")
+        );
     }
 
     const ONE: &str = r#"{"log":{"version":"1.2","creator":{"name":"WebInspector","version":"537.36"},"pages":[],"entries":[

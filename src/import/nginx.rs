@@ -42,6 +42,9 @@ struct Directive {
     col: u64,
     opens_block: bool,
     blocks: Vec<String>,
+    /// Where the innermost block around it opens (`file:line:col` of its `{`; empty at the
+    /// top level): tells two blocks with the same opener apart.
+    block_at: String,
 }
 
 impl Directive {
@@ -250,6 +253,7 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
     // in mime.types, `map $http_origin $v { default ""; … }`) are entries, not directives;
     // the block's opener stays a directive (`map` is warned about, `types` is neutral).
     let mut blocks: Vec<String> = Vec::new();
+    let mut block_at: Vec<String> = Vec::new();
     const TABLES: &[&str] = &["types", "map", "geo", "split_clients", "charset_map"];
     let in_table = |blocks: &[String]| {
         blocks
@@ -307,6 +311,10 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
                 if c == '{' {
                     let opener: Vec<&str> = cur.iter().map(|w| w.text.as_str()).collect();
                     blocks.push(opener.join(" "));
+                    block_at.push(format!("{file}:{line}:{col}"));
+                }
+                if c == '}' {
+                    block_at.pop();
                 }
                 if c == '}' && blocks.pop().is_none() {
                     return Err(InputError::at(
@@ -326,6 +334,12 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
                         opens_block: c == '{',
                         // the blocks around it, not the one it opens
                         blocks: blocks[..blocks.len() - usize::from(c == '{')].to_vec(),
+                        block_at: block_at
+                            .len()
+                            .checked_sub(1 + usize::from(c == '{'))
+                            .and_then(|j| block_at.get(j))
+                            .cloned()
+                            .unwrap_or_default(),
                     };
                     check(file, &d)?;
                     out.push(d);
@@ -463,8 +477,11 @@ struct Ngx {
     /// `proxy_pass_request_headers off`, where it is.
     pass_off: Option<String>,
     ignored: Vec<String>,
-    /// Every `proxy_cache_valid` for 200 or any: (seconds, block, provenance).
+    /// Every block's first `proxy_cache_valid` for 200 or any: (seconds, block,
+    /// provenance).
     valid: Vec<(u64, String, String)>,
+    /// Where the blocks with an entry in `valid` open.
+    valid_blocks: Vec<String>,
     ignore_cc: bool,
     /// Every `proxy_cache_key`: (key, block, `file:line`).
     keys: Vec<(String, String, String)>,
@@ -486,6 +503,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         pass_off: None,
         ignored: Vec::new(),
         valid: Vec::new(),
+        valid_blocks: Vec::new(),
         ignore_cc: false,
         keys: Vec::new(),
         add_headers: Vec::new(),
@@ -500,6 +518,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         pass_off,
         mut ignored,
         valid,
+        valid_blocks: _,
         ignore_cc,
         keys,
         add_headers,
@@ -772,9 +791,14 @@ fn directive(st: &mut Ngx, d: &Directive, file: &str) -> Result<(), InputError> 
             }
             let text = args.join(" ");
             let any = codes.iter().any(|c| c == "any");
-            if codes.is_empty() || any || codes.iter().any(|c| c == "200") {
+            // nginx looks a status up in a block's lines in order and takes the first
+            // that lists it or says `any` (ngx_http_file_cache_valid): a later line of the
+            // same block never applies to 200 once one has.
+            let first_in_block = !st.valid_blocks.contains(&d.block_at);
+            if first_in_block && (codes.is_empty() || any || codes.iter().any(|c| c == "200")) {
                 st.valid
                     .push((t, d.place(), format!("{at}: proxy_cache_valid {text}")));
+                st.valid_blocks.push(d.block_at.clone());
             }
             // One warning per line: what the single default TTL of the edge block cannot say.
             if any || codes.is_empty() {

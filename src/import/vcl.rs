@@ -166,7 +166,7 @@ impl P<'_> {
 }
 
 /// One statement with the subroutine and the conditions it sits under.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Stmt {
     sub: String,
     conds: Vec<String>,
@@ -498,8 +498,55 @@ fn header_of(w: &str, prefix: &str) -> Option<String> {
     w.strip_prefix(prefix).map(|h| h.to_ascii_lowercase())
 }
 
+/// `call NAME;` runs the file's own subroutine NAME where it stands, under the caller's
+/// conditions (Varnish reference, "VCL Syntax" → Subroutines: a `return (action)` in it
+/// ends the built-in subroutine that called it), so its statements are read as the
+/// caller's. The statements of a subroutine some `call` reaches are not read on their
+/// own; those of one never called stay (and are warned as not interpreted). VCC refuses
+/// recursion, so a chain deeper than the subroutines there are is left uninlined.
+fn inline_calls(stmts: Vec<Stmt>, subs: &[String]) -> (Vec<Stmt>, Vec<String>) {
+    let own = |n: &str| subs.iter().any(|s| s == n) && !n.starts_with("vcl_");
+    let callee = |s: &Stmt| match s.words.as_slice() {
+        [c, name] if c == "call" && own(name) => Some(name.clone()),
+        _ => None,
+    };
+    let mut called: Vec<String> = stmts.iter().filter_map(callee).collect();
+    called.sort();
+    called.dedup();
+    fn expand(
+        s: &Stmt,
+        all: &[Stmt],
+        callee: &dyn Fn(&Stmt) -> Option<String>,
+        depth: usize,
+        out: &mut Vec<Stmt>,
+    ) {
+        match callee(s).filter(|_| depth > 0) {
+            Some(name) => {
+                for c in all.iter().filter(|c| c.sub == name) {
+                    let mut conds = s.conds.clone();
+                    conds.extend(c.conds.iter().cloned());
+                    let inlined = Stmt {
+                        sub: s.sub.clone(),
+                        conds,
+                        words: c.words.clone(),
+                        line: c.line,
+                    };
+                    expand(&inlined, all, callee, depth - 1, out);
+                }
+            }
+            None => out.push(s.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    for s in stmts.iter().filter(|s| !called.contains(&s.sub)) {
+        expand(s, &stmts, &callee, subs.len(), &mut out);
+    }
+    (out, called)
+}
+
 pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     let (stmts, subs) = statements(file, text)?;
+    let (stmts, called) = inline_calls(stmts, &subs);
     let fastly =
         text.contains("req.hash +=") || text.contains("#FASTLY") || text.contains("vcl_fetch");
     let mut imp = Imported::new(
@@ -509,7 +556,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
     );
     let mut hashed = Vec::new();
     let mut returns_lookup = false;
-    let mut let_through = None;
+    let mut recv = Recv::default();
     for s in &stmts {
         statement(
             &mut imp,
@@ -517,7 +564,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             file,
             &mut hashed,
             &mut returns_lookup,
-            &mut let_through,
+            &mut recv,
         );
     }
     for sub in &subs {
@@ -532,6 +579,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
             "vcl_deliver",
         ]
         .contains(&sub.as_str())
+            && !called.contains(sub)
         {
             imp.warn(format!("{file}: sub {sub}: not interpreted"));
         }
@@ -640,7 +688,7 @@ fn statement(
     file: &str,
     hashed: &mut Vec<(String, String)>,
     returns_lookup: &mut bool,
-    let_through: &mut Option<Vec<String>>,
+    recv: &mut Recv,
 ) {
     {
         let at = format!("{file}:{}", s.line);
@@ -675,7 +723,7 @@ fn statement(
                 *returns_lookup = true
             }
             ("vcl_recv", ["return", "(", r, ")"]) => {
-                recv_return(imp, r, &s.conds, &at, let_through)
+                recv_return(imp, r, &s.conds, &at, recv)
             }
             ("vcl_recv", ["unset", h])
             | ("vcl_backend_fetch", ["unset", h])
@@ -819,28 +867,35 @@ fn ttl_secs(v: &str) -> Option<u64> {
 /// `vcl_recv` returns: `hash` on OPTIONS stores preflights; `pass` on Cookie /
 /// Authorization passes those (as the builtin does); an unconditional `hash` skips the
 /// builtin (no Cookie/Authorization pass).
-fn recv_return(
-    imp: &mut Imported,
-    r: &str,
-    conds: &[String],
-    at: &str,
-    let_through: &mut Option<Vec<String>>,
-) {
+/// What the `return`s of vcl_recv read so far decide.
+#[derive(Default)]
+struct Recv {
+    /// The methods a method guard (`if (req.method != "GET" && …) { return (pass); }`) let
+    /// through.
+    let_through: Option<Vec<String>>,
+    /// An `if (req.method == "OPTIONS") { return (…); }` came first: vcl_recv ends there
+    /// for a preflight, so no later `return` decides whether OPTIONS is looked up.
+    options_done: bool,
+}
+
+fn recv_return(imp: &mut Imported, r: &str, conds: &[String], at: &str, recv: &mut Recv) {
     let c = conds.join(" && ");
     match (r, conds.len()) {
         // Only the methods a guard above let through reach this lookup.
-        ("hash" | "lookup", 0) if let_through.is_some() => {
-            let methods = let_through.clone().unwrap_or_default();
+        ("hash" | "lookup", 0) if recv.let_through.is_some() => {
+            let methods = recv.let_through.clone().unwrap_or_default();
             let options = methods.iter().any(|m| m == "OPTIONS");
-            imp.knobs.cache_options = options;
-            imp.note(
-                "cache_options",
-                format!(
-                    "{at}: return ({r}) after the method guard: only {} looked up",
-                    methods.join(", ")
-                ),
-            );
-            if options {
+            if !recv.options_done {
+                imp.knobs.cache_options = options;
+                imp.note(
+                    "cache_options",
+                    format!(
+                        "{at}: return ({r}) after the method guard: only {} looked up",
+                        methods.join(", ")
+                    ),
+                );
+            }
+            if options && !recv.options_done {
                 imp.knobs.preflight_key = PreflightKey::Ignore;
                 imp.note(
                     "preflight_key",
@@ -880,26 +935,29 @@ fn recv_return(
             }
         }
         ("hash" | "lookup", 1) if is_method_is(&conds[0], "OPTIONS") => {
+            recv.options_done = true;
             imp.knobs.cache_options = true;
             // keyed by what vcl_hash hashes, not by the preflight headers
             imp.knobs.preflight_key = PreflightKey::Ignore;
-            imp.note("cache_options", format!("{at}: return (hash) if ({c})"));
+            imp.note("cache_options", format!("{at}: return ({r}) if ({c})"));
             imp.note(
                 "preflight_key",
                 format!("{at}: OPTIONS looked up under the hash of vcl_hash only"),
             );
         }
         ("hash" | "lookup", 0) => {
-            imp.knobs.cache_options = true;
-            imp.knobs.preflight_key = PreflightKey::Ignore;
-            imp.note(
-                "cache_options",
-                format!("{at}: unconditional return (hash): the builtin vcl_recv never runs"),
-            );
-            imp.note(
-                "preflight_key",
-                format!("{at}: OPTIONS looked up under the hash of vcl_hash only"),
-            );
+            if !recv.options_done {
+                imp.knobs.cache_options = true;
+                imp.knobs.preflight_key = PreflightKey::Ignore;
+                imp.note(
+                    "cache_options",
+                    format!("{at}: unconditional return (hash): the builtin vcl_recv never runs"),
+                );
+                imp.note(
+                    "preflight_key",
+                    format!("{at}: OPTIONS looked up under the hash of vcl_hash only"),
+                );
+            }
             // the builtin's Cookie/Authorization pass never runs; an explicit one above stays
             let explicit = |imp: &Imported, k: &str| imp.notes.iter().any(|n| n.knob == k);
             if !explicit(imp, "pass_cookie") {
@@ -916,6 +974,7 @@ fn recv_return(
             imp.warn(format!("{at}: unconditional return (hash) also looks up POST/PUT/DELETE; only OPTIONS is modelled"));
         }
         ("pass", 1) if is_method_is(&conds[0], "OPTIONS") => {
+            recv.options_done = true;
             imp.knobs.cache_options = false;
             imp.note(
                 "cache_options",
@@ -934,7 +993,10 @@ fn recv_return(
             );
         }
         ("pass", 1) if methods_let_through(&conds[0]).is_some() => {
-            *let_through = methods_let_through(&conds[0]);
+            recv.let_through = methods_let_through(&conds[0]);
+            if recv.options_done {
+                return;
+            }
             imp.note(
                 "cache_options",
                 format!("{at}: return (pass) if ({c}) (as the builtin)"),
