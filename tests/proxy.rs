@@ -1029,6 +1029,43 @@ fn stale_while_revalidate_serves_stale_and_refreshes_behind_it() {
     assert_eq!(SERVED.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
+/// An expired entry is revalidated with the edge's own validators even where the
+/// profile forwards only some of the viewer's fields (every CloudFront profile: "the
+/// origin returns a status code 304 Not Modified", CloudFront developer guide,
+/// Expiration.html): the forwarding rule filters the viewer's fields, not the edge's.
+#[test]
+fn a_cloudfront_edge_revalidates_with_its_own_validators() {
+    static CONDITIONAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let (up, seen) = scripted(|_, head| {
+        let lower = head.to_ascii_lowercase();
+        if lower.contains("\r\nif-none-match: \"v1\"\r\n") {
+            CONDITIONAL.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Act::Answer(
+                b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nCache-Control: max-age=60\r\n\r\n",
+            )
+        } else {
+            Act::Answer(b"HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nCache-Control: max-age=1\r\nContent-Length: 2\r\n\r\nv1")
+        }
+    });
+    for profile in ["cloudfront", "cloudfront-cors-custom"] {
+        CONDITIONAL.store(0, std::sync::atomic::Ordering::SeqCst);
+        let p = proxy(&format!("http://{up}"), &["--profile", profile]);
+        let target = format!("/reval-{profile}");
+        assert_eq!(get(&p.addr, &target, None).body, b"v1");
+        // past max-age=1 (ages are whole seconds)
+        thread::sleep(Duration::from_millis(2100));
+        let again = get(&p.addr, &target, None);
+        assert_eq!(again.status, 200, "{profile}: {again:?}");
+        assert_eq!(again.body, b"v1", "{profile}");
+        assert_eq!(
+            CONDITIONAL.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "{profile}: the origin got no If-None-Match (requests seen: {:?})",
+            seen.lock().unwrap()
+        );
+    }
+}
+
 /// A held body (a small `PUT`) that does not arrive whole within `--upstream-timeout` is
 /// answered 408 (as nginx's `client_body_timeout`), and nothing goes upstream.
 #[test]

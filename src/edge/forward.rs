@@ -198,6 +198,11 @@ impl OriginFields {
         }
     }
 
+    /// Whether the request is forwarded as it is ([`Forward::is_transparent`]).
+    pub fn is_transparent(&self) -> bool {
+        self.transparent
+    }
+
     /// [`keeps`] for a lowercase `name` (as [`Headers`] stores names).
     pub fn keeps_lower(&self, name: &str) -> bool {
         if self.transparent {

@@ -262,10 +262,19 @@ impl Edge {
                 ..answer(resp, Outcome::Pass, None, key, None, now, done)
             };
         }
-        let sent = plan.request(req);
+        // The profile's forwarding rule filters the viewer's fields; the validators are
+        // the edge's own and reach the origin whatever it forwards (a CloudFront edge that
+        // keys no conditional field still revalidates an expired object with them).
+        let own_validators = plan.validators().is_some() && !self.fwd.is_transparent();
+        let sent = if own_validators {
+            Cow::Owned(plan.request(&self.fwd.request(req)).into_owned())
+        } else {
+            plan.request(req)
+        };
         // a conditional request is a new one: only `req` as it is is the shared one
         let sent_shared = shared.filter(|_| matches!(sent, Cow::Borrowed(_)));
-        let (resp, served, shield, done) = self.via_parent(up, &sent, sent_shared, now, tag);
+        let (resp, served, shield, done) =
+            self.via_parent_as(up, &sent, sent_shared, now, tag, own_validators);
         let at = Fetched { now, done, shield };
         match plan.complete(self.pops[pop].knobs(), Some(&resp), done) {
             Completion::Relay | Completion::Failed => {
@@ -340,10 +349,28 @@ impl Edge {
         now: Timestamp,
         tag: Tag,
     ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
+        self.via_parent_as(up, req, shared, now, tag, false)
+    }
+
+    /// [`Sim::via_parent`]; `filtered`: `req` is already the origin request (the
+    /// forwarding rule applied, the edge's validators added after it), sent as it is.
+    fn via_parent_as(
+        &mut self,
+        up: &mut dyn Upstream,
+        req: &Request,
+        shared: Option<&Arc<Request>>,
+        now: Timestamp,
+        tag: Tag,
+        filtered: bool,
+    ) -> (Arc<Response>, Option<Tag>, Option<Outcome>, Timestamp) {
         // built only when the origin is asked (a shield hit never is)
         let (fwd, memo, answers) = (&self.fwd, &mut self.sent, &mut self.answers);
         let mut origin = |up: &mut dyn Upstream| {
-            let resp = ask_origin(up, (fwd, &mut *memo, &mut *answers), req, shared, now);
+            let resp = if filtered {
+                Arc::new(up.respond(req, now))
+            } else {
+                ask_origin(up, (fwd, &mut *memo, &mut *answers), req, shared, now)
+            };
             (resp, now.plus_ms(up.latency_ms()))
         };
         let Some(shield) = self.shield.as_mut() else {

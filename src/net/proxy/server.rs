@@ -730,21 +730,26 @@ async fn revalidate(
     stored: Stored,
     leader: Option<Leader>,
 ) -> http::Response<ProxyBody> {
-    let mut headers = parts.headers.clone();
-    if let Some(fields) = plan.validators() {
-        for n in edge::decide::REPLACED_WHEN_VALIDATING {
-            headers.remove(n);
-        }
-        for (n, v) in fields {
-            if let Ok(v) = HeaderValue::from_str(&v) {
-                headers.insert(HeaderName::from_static(n), v);
-            }
-        }
-    }
+    let validators = plan.validators();
     let method = upstream_method(&plan, &parts.method);
+    // The profile's forwarding rule filters the viewer's fields; the validators are the
+    // edge's own and reach the origin whatever it forwards (a CloudFront edge that keys
+    // no conditional field still revalidates an expired object with them).
     let build = || {
         let empty = upstream::no_body();
-        upstream_request(&st, &method, &core.target, &headers, empty).ok()
+        let mut r = upstream_request(&st, &method, &core.target, &parts.headers, empty).ok()?;
+        if let Some(fields) = &validators {
+            let h = r.headers_mut();
+            for n in edge::decide::REPLACED_WHEN_VALIDATING {
+                h.remove(n);
+            }
+            for (n, v) in fields {
+                if let Ok(v) = HeaderValue::from_str(v) {
+                    h.insert(HeaderName::from_static(n), v);
+                }
+            }
+        }
+        Some(r)
     };
     let Some(up_req) = build() else {
         let plain = plan.without_candidate();
