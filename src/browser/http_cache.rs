@@ -40,6 +40,14 @@
 //!   again, for whichever origin asks now. A `HEAD`'s 304 freshens the stored GET too
 //!   (x56). A request `Cache-Control: max-age=0` validates a fresh entry the same way
 //!   (x53); a request `no-cache` or `Pragma: no-cache` refetches it.
+//! * **`stale-while-revalidate`** (RFC 5861 §3; Chromium's
+//!   `HttpResponseHeaders::GetFreshnessLifetimes` and `RequiresValidation`): a stale
+//!   entry still within `stale-while-revalidate=N` seconds after its lifetime answers a
+//!   `GET` that matches it ([`Lookup::Stale`]), and the page revalidates it in the
+//!   background (see `super::run`). Not with `must-revalidate` ("overrides
+//!   stale-while-revalidate" there), `no-cache` or `no-store`; not for a request that
+//!   validates (`max-age=0`) or bypasses the cache. Measured on Chromium 156: cases
+//!   y40–y42, y50–y52.
 //! * **Not stored**: `no-store`; responses to anything but `GET` (a `HEAD` that went out
 //!   drops the stored GET, x54); a `GET` answer whose CORS check fails (Chromium
 //!   cancels the load on the response head, before reading the body, and drops the
@@ -72,6 +80,9 @@ struct Entry {
     lifetime_secs: u64,
     /// Its age when it arrived, in ms (RFC 9111 §4.2.3 "corrected_initial_age").
     initial_age_ms: u64,
+    /// Seconds after `lifetime_secs` it may still be served while it is revalidated
+    /// (`stale-while-revalidate`; 0 when it may not).
+    swr_secs: u64,
     no_cache: bool,
     stored_by: u64,
 }
@@ -83,6 +94,9 @@ pub enum Lookup {
     Miss,
     /// A fresh stored response answers it.
     Fresh(Served),
+    /// A stale stored response within its `stale-while-revalidate` window answers it,
+    /// and asks to be revalidated in the background (RFC 5861 §3).
+    Stale(Served),
     /// A stored response needs validating: the request goes out with these fields.
     Revalidate(Revalidation),
 }
@@ -140,11 +154,14 @@ struct Directives {
     must_revalidate: bool,
     /// The first `max-age`, when its value is digits.
     max_age: Option<u64>,
+    /// The first `stale-while-revalidate`, when its value is digits.
+    swr: Option<u64>,
 }
 
 fn directives(resp: &Response) -> Directives {
     let mut d = Directives::default();
     let mut max_age_seen = false;
+    let mut swr_seen = false;
     for line in resp.headers.get_all("cache-control") {
         for m in split_list(line) {
             if m.eq_ignore_ascii_case("no-cache") {
@@ -162,6 +179,17 @@ fn directives(resp: &Response) -> Directives {
                 let v = m.get(8..).unwrap_or_default();
                 if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
                     d.max_age = Some(v.parse().unwrap_or(u64::MAX));
+                }
+            } else if !swr_seen
+                && m.get(..23)
+                    .is_some_and(|k| k.eq_ignore_ascii_case("stale-while-revalidate="))
+            {
+                // read as `max-age` is: Chromium's `GetStaleWhileRevalidateValue` goes
+                // through the same `GetCacheControlDirective`
+                swr_seen = true;
+                let v = m.get(23..).unwrap_or_default();
+                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    d.swr = Some(v.parse().unwrap_or(u64::MAX));
                 }
             }
         }
@@ -230,6 +258,17 @@ fn validators(stored: &Response, vary_ok: bool) -> Vec<(&'static str, String)> {
         }
     }
     out
+}
+
+/// RFC 5861 §3: how long after its lifetime `resp` may be served stale while it is
+/// revalidated. Chromium's `GetFreshnessLifetimes` gives no such time to a response that
+/// is never fresh (`no-cache`, `no-store`, `Pragma: no-cache`) and none with
+/// `must-revalidate` (measured: case y52).
+fn swr_secs(d: &Directives) -> u64 {
+    if d.no_cache || d.no_store || d.must_revalidate {
+        return 0;
+    }
+    d.swr.unwrap_or(0)
 }
 
 /// RFC 9111 §4.2.3: the age a response has when it arrives at `now`: the larger of its
@@ -321,14 +360,38 @@ impl HttpCache {
     ) -> Option<Served> {
         match self.consult(now, partition, url, req) {
             Lookup::Fresh(s) => Some(s),
-            Lookup::Miss | Lookup::Revalidate(_) => None,
+            Lookup::Miss | Lookup::Revalidate(_) | Lookup::Stale(_) => None,
         }
     }
 
     /// What the cache does with `req` (to `url`, in `partition`) at `now`: answer it from
     /// a fresh stored response, send it with conditional fields to validate a stored one
-    /// (§4.3.1), or send it as it is.
+    /// (§4.3.1), or send it as it is; or answer it from a stale response within its
+    /// `stale-while-revalidate` window ([`Lookup::Stale`]).
     pub fn consult(&self, now: Timestamp, partition: &str, url: &str, req: &Request) -> Lookup {
+        self.consult_with(now, partition, url, req, true)
+    }
+
+    /// [`HttpCache::consult`] for the background revalidation a [`Lookup::Stale`] asks
+    /// for: the stale entry is validated (or refetched), not served again.
+    pub fn consult_revalidating(
+        &self,
+        now: Timestamp,
+        partition: &str,
+        url: &str,
+        req: &Request,
+    ) -> Lookup {
+        self.consult_with(now, partition, url, req, false)
+    }
+
+    fn consult_with(
+        &self,
+        now: Timestamp,
+        partition: &str,
+        url: &str,
+        req: &Request,
+        allow_stale: bool,
+    ) -> Lookup {
         // A HEAD is answered from the stored GET (measured: no request went out).
         if !matches!(req.method.as_str(), "GET" | "HEAD") || bypasses(req) {
             return Lookup::Miss;
@@ -348,16 +411,26 @@ impl HttpCache {
             .iter()
             .all(|(name, v)| req.headers.get_combined(name) == *v);
         let age_ms = e.initial_age_ms.saturating_add(now.ms_since(e.stored_at));
-        if vary_ok
-            && !e.no_cache
-            && e.lifetime_secs.saturating_mul(1000) > age_ms
-            && !validates(req)
+        let served = || Served {
+            response: e.response.clone(),
+            stored_by: e.stored_by,
+            age_secs: age_ms / 1000,
+        };
+        let usable = vary_ok && !e.no_cache && !validates(req);
+        let fresh_ms = e.lifetime_secs.saturating_mul(1000);
+        if usable && fresh_ms > age_ms {
+            return Lookup::Fresh(served());
+        }
+        // Chromium's `RequiresValidation`: VALIDATION_ASYNCHRONOUS while the age is below
+        // lifetime + staleness, for a GET only (HttpCache::Transaction)
+        // (a stored redirect is left on the synchronous path: not measured)
+        if allow_stale
+            && usable
+            && req.method == "GET"
+            && !matches!(e.response.status, 301 | 302 | 303 | 307 | 308)
+            && fresh_ms.saturating_add(e.swr_secs.saturating_mul(1000)) > age_ms
         {
-            return Lookup::Fresh(Served {
-                response: e.response.clone(),
-                stored_by: e.stored_by,
-                age_secs: age_ms / 1000,
-            });
+            return Lookup::Stale(served());
         }
         let fields = validators(&e.response, vary_ok);
         if fields.is_empty() {
@@ -457,6 +530,7 @@ impl HttpCache {
             stored_at: now,
             lifetime_secs: lifetime_secs(resp, &d),
             initial_age_ms: initial_age_ms(now, resp),
+            swr_secs: swr_secs(&d),
             no_cache: d.no_cache,
             stored_by,
         };
@@ -838,7 +912,7 @@ mod tests {
                 assert_eq!(r.stored_by, 4);
                 Some(r.fields)
             }
-            Lookup::Fresh(_) => None,
+            Lookup::Fresh(_) | Lookup::Stale(_) => None,
             Lookup::Miss => Some(Vec::new()),
         };
         assert_eq!(fields(c.consult(SIM_EPOCH, &p, U, &a)), None, "fresh");
@@ -996,5 +1070,77 @@ mod tests {
             );
             assert_eq!(c.is_empty(), evicts, "{method}");
         }
+    }
+
+    /// Cases y40–y42, y52: RFC 5861 §3 as Chromium's `RequiresValidation` reads it — a
+    /// stale GET within `stale-while-revalidate` is answered (Stale), not past the
+    /// window, not with `must-revalidate` or `no-cache`, not a HEAD, not when a
+    /// request `max-age=0` validates, and never for the revalidation itself.
+    #[test]
+    fn stale_while_revalidate_window() {
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        let kind = |cc: &str, secs: u64, req: &Request, revalidating: bool| {
+            let mut c = HttpCache::new();
+            c.store(
+                SIM_EPOCH,
+                &p,
+                U,
+                &get,
+                &resp(200, &[("cache-control", cc)]),
+                1,
+            );
+            let at = SIM_EPOCH.plus_secs(secs);
+            let l = if revalidating {
+                c.consult_revalidating(at, &p, U, req)
+            } else {
+                c.consult(at, &p, U, req)
+            };
+            match l {
+                Lookup::Fresh(_) => "fresh",
+                Lookup::Stale(s) => {
+                    assert_eq!((s.stored_by, s.age_secs), (1, secs));
+                    "stale"
+                }
+                Lookup::Revalidate(_) => "revalidate",
+                Lookup::Miss => "miss",
+            }
+        };
+        let swr = "max-age=2, stale-while-revalidate=60";
+        assert_eq!(kind(swr, 1, &get, false), "fresh");
+        assert_eq!(kind(swr, 3, &get, false), "stale");
+        assert_eq!(kind(swr, 61, &get, false), "stale");
+        assert_eq!(kind(swr, 62, &get, false), "miss");
+        assert_eq!(kind(swr, 3, &get, true), "miss");
+        assert_eq!(
+            kind(
+                "max-age=2, must-revalidate, stale-while-revalidate=60",
+                3,
+                &get,
+                false
+            ),
+            "miss"
+        );
+        assert_eq!(
+            kind("no-cache, stale-while-revalidate=60", 0, &get, false),
+            "miss"
+        );
+        assert_eq!(
+            kind("max-age=2, stale-while-revalidate=+60", 3, &get, false),
+            "miss"
+        );
+        assert_eq!(
+            kind(
+                "max-age=2, STALE-WHILE-REVALIDATE=60, stale-while-revalidate=0",
+                3,
+                &get,
+                false
+            ),
+            "stale"
+        );
+        let head = request("HEAD", Headers::new());
+        assert_eq!(kind(swr, 3, &head, false), "miss");
+        let validate = request("GET", Headers::from_pairs([("cache-control", "max-age=0")]));
+        assert_eq!(kind(swr, 3, &validate, false), "miss");
     }
 }

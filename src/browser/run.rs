@@ -10,7 +10,9 @@
 //! * CORS-preflight (§4.8) with the preflight cache (§4.9) — a redirect answered to a
 //!   preflight is a failure of its own;
 //! * the browser's HTTP cache (§4.5 "HTTP-network-or-cache fetch", [`super::http_cache`]):
-//!   a fresh stored response answers without sending anything;
+//!   a fresh stored response answers without sending anything; a stale one within its
+//!   `stale-while-revalidate` window answers too, and, when the page could read it,
+//!   the same request goes out again in the background to revalidate it (below);
 //! * cookies: sent and stored only with the credentials flag (§4.5 steps 12 and 17),
 //!   through the jar's SameSite and third-party rules ([`super::cookies`]);
 //! * the CORS check on every response, redirects included (§4.3 "HTTP fetch" step 4.4
@@ -131,6 +133,10 @@ pub struct Run {
     /// The stored response the request in flight validates (it went out with
     /// conditional fields).
     revalidating: Option<Box<http_cache::Revalidation>>,
+    /// The page's outcome, when a stale entry answered it (`stale-while-revalidate`):
+    /// what is sent from then on is the background revalidation, and this is the
+    /// [`Done`] the run ends with.
+    page_done: Option<Box<Done>>,
 }
 
 /// What the HTTP cache makes of a network answer.
@@ -160,6 +166,7 @@ impl Run {
             preflight_cached: false,
             actual: None,
             revalidating: None,
+            page_done: None,
         };
         // Fetch, `new Request(input, init)` step 30.1: "If this's request's mode is
         // "no-cors", then: if this's request's method is not a CORS-safelisted method,
@@ -254,10 +261,28 @@ impl Run {
             let part = http_cache::partition(self.f.page_origin());
             let url = super::cache::url_of(&self.f);
             let url = super::url::sent(&url);
-            match inst.http.consult(now, &part, url, &request) {
+            let lookup = if self.page_done.is_some() {
+                inst.http.consult_revalidating(now, &part, url, &request)
+            } else {
+                inst.http.consult(now, &part, url, &request)
+            };
+            match lookup {
                 http_cache::Lookup::Fresh(s) => {
                     self.actual = Some(request);
                     return self.judge_actual(inst, now, &s.response, Some(s.stored_by));
+                }
+                http_cache::Lookup::Stale(s) => {
+                    self.actual = Some(request);
+                    let v = inst.browser.on_response(&self.f, &s.response);
+                    if !v.allowed {
+                        // Nothing is revalidated for a page that could not read the
+                        // stale answer (measured on Chromium 156, case y40: a second
+                        // origin of the site, refused by the stored ACAO, was refused
+                        // again by the same entry and nothing reached the server);
+                        // the entry stays.
+                        return self.after_check(inst, now, &s.response, Some(s.stored_by), v);
+                    }
+                    return self.revalidate_in_background(inst, now, v, &s);
                 }
                 http_cache::Lookup::Revalidate(r) => {
                     // the cache's own conditional fields: added below the page, so
@@ -282,6 +307,38 @@ impl Run {
         })
     }
 
+    /// RFC 5861 §3: the page gets the stale response (`v`, its verdict), and the fetch
+    /// is made again to revalidate the entry. In Chromium the revalidation is Blink's
+    /// own new request for the same URL, with the page's mode, credentials and headers
+    /// (`ResourceFetcher` on a response marked `async_revalidation_requested`): it goes
+    /// through CORS again, preflight included (measured on Chromium 156, case y51: a
+    /// preflighted GET within the window sent a second preflight and one GET), and
+    /// through the HTTP cache, which now validates the entry instead of serving it
+    /// ([`http_cache::HttpCache::consult_revalidating`]).
+    fn revalidate_in_background(
+        &mut self,
+        inst: &mut Instance,
+        now: Timestamp,
+        v: Verdict,
+        s: &http_cache::Served,
+    ) -> Next {
+        let page = self.done(v, Some(s.stored_by), s.response.status);
+        self.page_done = Some(Box::new(page));
+        let next = self.begin_hop(inst, now);
+        self.page_outcome(next)
+    }
+
+    /// Once the background revalidation is over, the run ends with the page's outcome.
+    fn page_outcome(&mut self, next: Next) -> Next {
+        match (next, self.page_done.take()) {
+            (Next::Done(_), Some(page)) => Next::Done(*page),
+            (next, page) => {
+                self.page_done = page;
+                next
+            }
+        }
+    }
+
     /// The answer to the last [`Send`].
     pub fn on_response(
         &mut self,
@@ -289,6 +346,11 @@ impl Run {
         now: Timestamp,
         resp: &Arc<Response>,
     ) -> Next {
+        let next = self.on_answer(inst, now, resp);
+        self.page_outcome(next)
+    }
+
+    fn on_answer(&mut self, inst: &mut Instance, now: Timestamp, resp: &Arc<Response>) -> Next {
         match self.waiting.take() {
             Some(Leg::Preflight) => self.on_preflight(inst, now, resp),
             Some(Leg::Actual) => match self.revalidating.take() {

@@ -357,3 +357,75 @@ fn resolve_locations() {
     assert_eq!(resolve("http://h:1/a", "//o:2/x"), "http://o:2/x");
     assert_eq!(resolve("http://h:1/a", "https://o/x"), "https://o/x");
 }
+
+/// Cases y40 and y51 (measured on Chromium 156): a stale entry within its
+/// `stale-while-revalidate` window answers the page; a page that can read it sends the
+/// same fetch again in the background (its preflight included) and the run ends with
+/// the page's verdict on the stale answer; a page the stored ACAO refuses sends nothing.
+#[test]
+fn stale_while_revalidate_answers_then_revalidates_in_the_background() {
+    const OTHER: &str = "http://127.0.0.1:3000";
+    let mut inst = chrome();
+    let at = |secs| SIM_EPOCH.plus_secs(secs);
+    let answer = |req: &Request| {
+        let origin = req.headers.get("origin").unwrap_or_default().to_string();
+        if req.method == "OPTIONS" {
+            return resp(
+                204,
+                &[
+                    ("access-control-allow-origin", &origin),
+                    ("access-control-allow-headers", "x-token"),
+                    ("access-control-max-age", "0"),
+                ],
+            );
+        }
+        resp(
+            200,
+            &[
+                ("cache-control", "max-age=2, stale-while-revalidate=60"),
+                ("access-control-allow-origin", &origin),
+            ],
+        )
+    };
+    let run_at = |inst: &mut Instance, secs: u64, f: Fetch, tag: u64| {
+        let (mut run, mut next) = Run::start(inst, at(secs), f, tag);
+        let mut seen = Vec::new();
+        loop {
+            match next {
+                Next::Done(d) => return (d, seen),
+                Next::Send(s) => {
+                    seen.push(s.request.method.clone());
+                    next = run.on_response(inst, at(secs), &answer(&s.request));
+                }
+            }
+        }
+    };
+    let (d, seen) = run_at(&mut inst, 0, fetch("GET", "/y40"), 0);
+    assert!(d.verdict.allowed && d.browser_cache.is_none());
+    assert_eq!(seen, ["GET"]);
+    // another origin of the site, 3 s later: the stale answer names PAGE; nothing sent
+    let mut other = fetch("GET", "/y40");
+    other.origin = OTHER.into();
+    let (d, seen) = run_at(&mut inst, 3, other.clone(), 1);
+    assert!(!d.verdict.allowed);
+    assert_eq!((d.browser_cache, seen.len()), (Some(0), 0));
+    // PAGE reads the stale answer, and one GET revalidates it in the background
+    let (d, seen) = run_at(&mut inst, 3, fetch("GET", "/y40"), 2);
+    assert!(d.verdict.allowed);
+    assert_eq!((d.browser_cache, d.status), (Some(0), 200));
+    assert_eq!(seen, ["GET"]);
+    // the refreshed entry (stored by fetch 2) is fresh: no request
+    let (d, seen) = run_at(&mut inst, 4, fetch("GET", "/y40"), 3);
+    assert_eq!((d.browser_cache, seen.len()), (Some(2), 0));
+    // past the window the fetch waits for the network
+    let (d, seen) = run_at(&mut inst, 70, fetch("GET", "/y40"), 4);
+    assert_eq!((d.browser_cache, seen.len()), (None, 1));
+    // a preflighted GET: the page's preflight, then the background's preflight and GET
+    let mut pf = fetch("GET", "/y51");
+    pf.headers.append("x-token", "1");
+    run_at(&mut inst, 100, pf.clone(), 5);
+    let (d, seen) = run_at(&mut inst, 103, pf, 6);
+    assert!(d.verdict.allowed && d.preflight_sent);
+    assert_eq!(d.browser_cache, Some(5));
+    assert_eq!(seen, ["OPTIONS", "OPTIONS", "GET"]);
+}
