@@ -226,6 +226,21 @@ mod tests {
         }
     }
 
+    /// Two-digit years outside the HTTP-date forms (a `UTC` zone, no weekday): `70`–`99`
+    /// are 19xx, `00`–`69` 20xx, as base::Time::FromString reads them.
+    #[test]
+    fn two_digit_years_in_the_lenient_forms() {
+        for (s, want) in [
+            ("31-Dec-99 23:59:59 UTC", 946_684_799),
+            ("31-Dec-37 23:59:59 UTC", 2_145_916_799),
+            ("Jan 1 69 00:00:00 UTC", 3_124_224_000),
+            ("2 Jan 70 00:00:00 UTC", 86_400),
+            ("Dec 31 23:59:59 99", 946_684_799),
+        ] {
+            assert_eq!(parse(s), Some(Timestamp(want * 1000)), "{s}");
+        }
+    }
+
     #[test]
     fn not_dates() {
         for s in [
@@ -239,6 +254,10 @@ mod tests {
             "Thu, 32 Dec 2099 23:59:59 GMT",
             "2099-13-01T00:00:00Z",
             "Thu, 31 Dec 2099 24:00:00 GMT",
+            // a number of more than four digits is no part of a date
+            "2099-00012-31T23:59:59Z",
+            "31 Dec 02099 23:59:59 UTC",
+            "31-Dec-099 23:59:59 UTC",
         ] {
             assert_eq!(parse(s), None, "{s:?}");
         }
