@@ -262,6 +262,55 @@ fn variants_origin_in_key() {
     assert!(f.knobs.pass_authorization);
 }
 
+/// nginx answers stale within a response's `stale-while-revalidate` window only with
+/// `proxy_cache_background_update on` (the nginx profile has it off, as nginx does).
+#[test]
+fn nginx_background_update_turns_stale_while_revalidate_on() {
+    let base = "proxy_cache_path /c keys_zone=z:1m;\nserver { location / { proxy_pass http://o; proxy_cache z;";
+    let on = imp_text(
+        "n.conf",
+        &format!("{base} proxy_cache_background_update on; proxy_cache_use_stale updating error; }} }}\n"),
+    );
+    assert!(on.knobs.stale_while_revalidate);
+    assert!(
+        on.warnings
+            .iter()
+            .any(|w| w.contains("proxy_cache_use_stale updating")),
+        "{:?}",
+        on.warnings
+    );
+    let off = imp_text(
+        "n.conf",
+        &format!("{base} proxy_cache_background_update off; }} }}\n"),
+    );
+    assert!(!off.knobs.stale_while_revalidate);
+    let unset = imp_text("n.conf", &format!("{base} }} }}\n"));
+    assert!(!unset.knobs.stale_while_revalidate);
+    assert!(
+        !profile::profile("nginx")
+            .unwrap()
+            .knobs
+            .stale_while_revalidate
+    );
+    // and the edge block written for it says so, with the line it comes from
+    let dir = std::env::temp_dir().join(format!("varyedge-import-swr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("n.conf");
+    std::fs::write(
+        &f,
+        format!("{base}\nproxy_cache_background_update on; }} }}\n"),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["import", "cdn-config", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("  stale_while_revalidate: true  # ")
+            && out.contains("n.conf:3: proxy_cache_background_update on"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn run(args: &[&str]) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_varyedge"))
         .args(args)

@@ -202,6 +202,7 @@ pub const KNOBS: &[&str] = &[
     "edge_cors",
     "vary_star",
     "vary_compare",
+    "stale_while_revalidate",
 ];
 
 /// `base` with every knob the imported file itself sets (its notes, assumptions aside)
@@ -228,6 +229,7 @@ pub fn overlay(base: &Knobs, imp: &Imported) -> Knobs {
             "edge_cors" => k.edge_cors = from.edge_cors.clone(),
             "vary_star" => k.vary_star = from.vary_star,
             "vary_compare" => k.vary_compare = from.vary_compare,
+            "stale_while_revalidate" => k.stale_while_revalidate = from.stale_while_revalidate,
             _ => {}
         }
     }

@@ -820,6 +820,21 @@ fn directive(st: &mut Ngx, d: &Directive, file: &str) -> Result<(), InputError> 
                 }
             }
         }
+        // ngx_http_proxy_module, proxy_cache_use_stale: a response's own
+        // `stale-while-revalidate` lets nginx answer stale "if it is currently being
+        // updated" (1.11.10); with `proxy_cache_background_update on` the request that
+        // finds the entry stale is answered that way while a subrequest updates it. Off,
+        // that request waits for the origin (the nginx profile, measured on nginx 1.22).
+        "proxy_cache_background_update" => {
+            imp.knobs.stale_while_revalidate = first == "on";
+            imp.note(
+                "stale_while_revalidate",
+                format!("{at}: proxy_cache_background_update {first}"),
+            );
+        }
+        "proxy_cache_use_stale" if args.iter().any(|a| a == "updating") => imp.warn(format!(
+            "{at}: proxy_cache_use_stale updating: nginx also answers stale during an update when the response has no stale-while-revalidate; the model serves stale only within the response's own stale-while-revalidate window (stale_while_revalidate follows proxy_cache_background_update)"
+        )),
         "proxy_cache_lock" => {
             imp.knobs.collapse = if first == "on" {
                 Collapse::On

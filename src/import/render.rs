@@ -73,6 +73,7 @@ pub fn knob_value(k: &Knobs, knob: &str) -> Option<String> {
             .as_str()?
             .to_string(),
         "key_head_apart" => k.key_head_apart.to_string(),
+        "stale_while_revalidate" => k.stale_while_revalidate.to_string(),
         "pass_cookie" => k.pass_cookie.to_string(),
         "pass_authorization" => k.pass_authorization.to_string(),
         "forward_headers" => match &k.forward.headers {
