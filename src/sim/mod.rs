@@ -352,7 +352,7 @@ impl Edge {
         self.via_parent_as(up, req, shared, now, tag, false)
     }
 
-    /// [`Sim::via_parent`]; `filtered`: `req` is already the origin request (the
+    /// [`Edge::via_parent`]; `filtered`: `req` is already the origin request (the
     /// forwarding rule applied, the edge's validators added after it), sent as it is.
     fn via_parent_as(
         &mut self,
