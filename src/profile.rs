@@ -93,6 +93,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // beresp.grace defaults to the stale-while-revalidate value: a stale hit
                 // within it is delivered while a background fetch refreshes the object
                 stale_while_revalidate: true,
+                // ... and without the directive to default_grace (10 s), must-revalidate
+                // or not (RFC2616_Ttl reads neither it nor proxy-revalidate)
+                grace: Grace { default: 10, fixed: None },
                 // cache_fetch.c vbf_stp_mkbereq: a fetch that is not a pass is sent as GET,
                 // so a HEAD miss stores the whole object
                 head_as_get: true,
@@ -147,10 +150,13 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "tests/fidelity 11, 12: real Varnish 7.1 refetches an expired entry whole (b gets its own ACAO), stores a 404 without Cache-Control, never a 503",
                 "docs/research/lab.md (Varnish 7.1: per-Origin variants, poisoned without Vary, Cookie pass); finding 2: with a VCL that caches OPTIONS the preflight is keyed on URL + Host like any GET, safe only with the preflight's Vary (preflight_key: ignore)",
                 "https://varnish-cache.org/docs/7.1/reference/vcl-var.html#beresp-grace (default: the stale-while-revalidate directive, else default_grace)",
+                "https://varnish-cache.org/docs/7.1/reference/varnishd.html#default-grace (10 s)",
+                "varnishcache/varnish-cache varnish-7.1.1 bin/varnishd/cache/cache_rfc2616.c RFC2616_Ttl (grace = default_grace unless stale-while-revalidate is given; must-revalidate and proxy-revalidate are not read)",
+                "tests/fidelity z33: real Varnish 7.1.1 serves a max-age=2, must-revalidate entry 1.5 s after expiry from the object (two X-Varnish ids) and refreshes it behind",
                 "tests/probe/README.md (scn round): real Varnish 7.1.1 served a max-age=2, stale-while-revalidate=60 answer stale 12 s after expiry and refreshed it behind",
                 "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 412 corpus steps, z01-z40 included (hit/forward, verdict, `Vary: *` spellings)",
             ],
-            // Not modelled: default_grace 10 s; the gzip/gunzip
+            // Not modelled: the gzip/gunzip
             // Varnish does between the stored object and a client (only its effect on
             // Vary matching, `vary_accept_encoding: ignore`, is).
             caveat: None,

@@ -311,6 +311,49 @@ fn nginx_background_update_turns_stale_while_revalidate_on() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// VCL `set beresp.grace` fixes every object's grace (over the directive and
+/// default_grace), and the edge block says where it came from; a conditional one is
+/// left alone, and an unreadable duration is a warning.
+#[test]
+fn vcl_beresp_grace_fixes_the_grace() {
+    let vcl = |body: &str| {
+        imp_text(
+            "g.vcl",
+            &format!("vcl 4.1;\nbackend default {{ .host = \"127.0.0.1\"; .port = \"8080\"; }}\nsub vcl_backend_response {{\n{body}\n}}\n"),
+        )
+    };
+    let six = vcl("  set beresp.grace = 6h;");
+    assert_eq!(six.knobs.grace.fixed, Some(21_600));
+    assert_eq!(six.knobs.grace.default, 10);
+    let cond = vcl("  if (beresp.status == 200) { set beresp.grace = 1h; }");
+    assert_eq!(cond.knobs.grace.fixed, None);
+    let bad = vcl("  set beresp.grace = soon;");
+    assert_eq!(bad.knobs.grace.fixed, None);
+    assert!(
+        bad.warnings
+            .iter()
+            .any(|w| w.contains("expected a duration")),
+        "{:?}",
+        bad.warnings
+    );
+    let dir = std::env::temp_dir().join(format!("varyedge-import-grace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("g.vcl");
+    std::fs::write(
+        &f,
+        "vcl 4.1;\nbackend default { .host = \"127.0.0.1\"; .port = \"8080\"; }\nsub vcl_backend_response {\n  set beresp.grace = 2m;\n}\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["import", "cdn-config", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("  grace: { default: 10, fixed: 120 }  # ")
+            && out.contains("g.vcl:4: set beresp.grace = 2m"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn run(args: &[&str]) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_varyedge"))
         .args(args)

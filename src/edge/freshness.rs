@@ -229,17 +229,39 @@ pub fn storable(
         // RFC 5861 §3: "caches MAY serve the response in which it appears after it
         // becomes stale, up to the indicated number of seconds" — a MAY, which nginx,
         // Squid and ATS do not take by default
-        swr_ms: cc
-            .stale_while_revalidate
-            .filter(|_| knobs.stale_while_revalidate)
-            .unwrap_or(0)
-            .saturating_mul(1000),
+        swr_ms: stale_window_s(knobs, &cc, lifetime_s).saturating_mul(1000),
         sie_ms: cc.stale_if_error.unwrap_or(0).saturating_mul(1000),
         must_revalidate: cc.must_revalidate
             || cc.proxy_revalidate
             || cc.no_cache
             || cc.s_maxage.is_some(),
     })
+}
+
+/// How long after expiry a stored response is served stale while it is refreshed behind.
+///
+/// RFC 5861 §3's `stale-while-revalidate=N` where the profile honours it; never for a
+/// `no-cache` answer, which must not be reused without validation (RFC 9111 §5.2.2.4).
+/// A cache's own grace ([`Grace`](super::knobs::Grace), Varnish) replaces or fills in the
+/// directive, and applies only to an object with a positive lifetime: Varnish's builtin
+/// `vcl_beresp_stale` and `vcl_beresp_control` make one whose TTL is 0 or whose
+/// `Cache-Control` says `no-cache` a hit-for-miss object, never delivered.
+fn stale_window_s(knobs: &Knobs, cc: &CacheControl, lifetime_s: u64) -> u64 {
+    if cc.no_cache {
+        return 0;
+    }
+    let directive = cc
+        .stale_while_revalidate
+        .filter(|_| knobs.stale_while_revalidate);
+    match knobs.grace.fixed {
+        Some(g) if lifetime_s > 0 => g,
+        Some(_) => 0,
+        None => directive.unwrap_or(if lifetime_s > 0 {
+            knobs.grace.default
+        } else {
+            0
+        }),
+    }
 }
 
 /// RFC 9111 §3.5: what lets a response to a request with `Authorization` be shared.

@@ -239,6 +239,20 @@ pub struct TtlOverride {
     pub max: Option<u64>,
 }
 
+/// A cache's own window for serving an expired entry while it is refreshed behind, in
+/// seconds: Varnish's grace (`beresp.grace`). Varnish 7.1 sets it from the response's
+/// `stale-while-revalidate` directive when there is one, else from `default_grace` (10 s),
+/// and a VCL `set beresp.grace` replaces both. It ignores `must-revalidate`
+/// (`cache_rfc2616.c` `RFC2616_Ttl` reads neither it nor `proxy-revalidate`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Grace {
+    /// The window of a response without a `stale-while-revalidate` directive (or whose
+    /// directive the profile ignores).
+    pub default: u64,
+    /// The window of every response, directive or not (a VCL's `set beresp.grace`).
+    pub fixed: Option<u64>,
+}
+
 /// How a cache stores and reuses error responses (status 400 and above). RFC 9111 lets a
 /// cache store any status with explicit freshness (§3) and none without it unless it is
 /// heuristically cacheable (RFC 9110 §15.1: 404, 405, 410, 414, 501); CDNs add their own
@@ -358,6 +372,9 @@ pub struct Knobs {
     /// ignored, and the request that finds the entry stale waits for the origin (nginx
     /// without `proxy_cache_background_update`, Squid, ATS).
     pub stale_while_revalidate: bool,
+    /// A cache's own stale-while-revalidate window (Varnish's grace), used whatever
+    /// `must-revalidate` says.
+    pub grace: Grace,
     /// A stale entry is served when the origin cannot be reached at all (RFC 9111 §4.2.4:
     /// a disconnected cache may), unless `must-revalidate`, `proxy-revalidate`,
     /// `no-cache` or `s-maxage` forbid it.
@@ -448,6 +465,7 @@ impl Knobs {
             response_pragma: ResponsePragma::Ignored,
             stale_if_error: true,
             stale_while_revalidate: true,
+            grace: Grace::default(),
             stale_on_disconnect: true,
             errors: ErrorCaching::default(),
             store_statuses: None,

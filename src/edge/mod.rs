@@ -1455,6 +1455,82 @@ mod tests {
         ));
     }
 
+    /// What the cache serves `secs` after storing one answer with `cc` under `k`.
+    fn served_after(k: &Knobs, cc: &str, secs: u64) -> &'static str {
+        let mut c = cache(k.clone());
+        let r = Arc::new(Response::new(
+            200,
+            Headers::from_pairs([("cache-control", cc)]),
+        ));
+        c.store(&get(None), r, SIM_EPOCH, SIM_EPOCH, 0);
+        match c.lookup(&get(None), SIM_EPOCH.plus_secs(secs)).1 {
+            Lookup::Hit(_) => "hit",
+            Lookup::Stale(_) => "stale",
+            // expired, or never stored: either way the request goes to the origin
+            Lookup::Miss(Fwd::Stale | Fwd::UriMiss) => "refetch",
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Varnish's grace: `default_grace` (10 s) where the answer has no
+    /// stale-while-revalidate, must-revalidate or not (RFC2616_Ttl reads neither it nor
+    /// proxy-revalidate); the directive where there is one; a VCL's fixed grace over both;
+    /// none for an object Varnish makes hit-for-miss (TTL 0, `no-cache`).
+    #[test]
+    fn a_grace_of_its_own_serves_stale_whatever_must_revalidate_says() {
+        let varnish = profile("varnish").unwrap().knobs;
+        assert_eq!(varnish.grace.default, 10);
+        assert_eq!(
+            served_after(&varnish, "max-age=2, must-revalidate", 11),
+            "stale"
+        );
+        assert_eq!(
+            served_after(&varnish, "max-age=2, must-revalidate", 12),
+            "refetch"
+        );
+        assert_eq!(served_after(&varnish, "max-age=2", 1), "hit");
+        assert_eq!(
+            served_after(&varnish, "max-age=2, stale-while-revalidate=0", 3),
+            "refetch"
+        );
+        assert_eq!(
+            served_after(&varnish, "max-age=2, stale-while-revalidate=60", 61),
+            "stale"
+        );
+        assert_eq!(served_after(&varnish, "max-age=0", 1), "refetch");
+        assert_eq!(
+            served_after(&varnish, "no-cache, max-age=60", 61),
+            "refetch"
+        );
+        let mut fixed = varnish.clone();
+        fixed.grace.fixed = Some(3600);
+        assert_eq!(
+            served_after(&fixed, "max-age=2, stale-while-revalidate=5", 3000),
+            "stale"
+        );
+        assert_eq!(
+            served_after(&fixed, "max-age=2, stale-while-revalidate=5", 3603),
+            "refetch"
+        );
+        assert_eq!(served_after(&fixed, "max-age=0", 1), "refetch");
+        // a cache without one (every other profile) refetches as soon as it expires
+        for p in ["nginx", "squid", "ats", "rfc9111"] {
+            let k = profile(p).unwrap().knobs;
+            assert_eq!(served_after(&k, "max-age=2", 3), "refetch", "{p}");
+        }
+        // RFC 9111 §5.2.2.4: a no-cache answer is never reused without validation, not
+        // even inside its stale-while-revalidate window
+        let rfc = Knobs::rfc9111();
+        assert_eq!(
+            served_after(&rfc, "no-cache, stale-while-revalidate=60", 1),
+            "refetch"
+        );
+        assert_eq!(
+            served_after(&rfc, "max-age=0, stale-while-revalidate=60", 1),
+            "stale"
+        );
+    }
+
     #[test]
     fn max_variants_replaces_the_oldest() {
         let mut c = cache(profile("ats").unwrap().knobs);

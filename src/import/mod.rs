@@ -203,6 +203,7 @@ pub const KNOBS: &[&str] = &[
     "vary_star",
     "vary_compare",
     "stale_while_revalidate",
+    "grace",
 ];
 
 /// `base` with every knob the imported file itself sets (its notes, assumptions aside)
@@ -230,6 +231,7 @@ pub fn overlay(base: &Knobs, imp: &Imported) -> Knobs {
             "vary_star" => k.vary_star = from.vary_star,
             "vary_compare" => k.vary_compare = from.vary_compare,
             "stale_while_revalidate" => k.stale_while_revalidate = from.stale_while_revalidate,
+            "grace" => k.grace = from.grace,
             _ => {}
         }
     }

@@ -63,6 +63,13 @@ pub fn knob_value(k: &Knobs, knob: &str) -> Option<String> {
             .collect();
             format!("{{ {} }}", parts.join(", "))
         }
+        "grace" => {
+            let mut parts = vec![format!("default: {}", k.grace.default)];
+            if let Some(f) = k.grace.fixed {
+                parts.push(format!("fixed: {f}"));
+            }
+            format!("{{ {} }}", parts.join(", "))
+        }
         "key_host" => k.key_host.to_string(),
         "vary_star" => serde_json::to_value(k.vary_star)
             .ok()?

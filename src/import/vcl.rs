@@ -793,6 +793,28 @@ fn statement(
                     )),
                 }
             }
+            // beresp.grace replaces the grace RFC2616_Ttl set (the stale-while-revalidate
+            // directive or default_grace) for every object; the builtin still makes
+            // objects with a TTL of 0 hit-for-miss, which the knob keeps
+            ("vcl_backend_response" | "vcl_fetch", ["set", "beresp.grace", "=", v])
+                if s.conds.is_empty() =>
+            {
+                match ttl_secs(v) {
+                    Some(g) => {
+                        imp.knobs.grace.fixed = Some(g);
+                        imp.note(
+                            "grace",
+                            format!(
+                                "{at}: {text} (an expired object is served for {} more while it is refreshed)",
+                                crate::time::human_duration(g.saturating_mul(1000))
+                            ),
+                        );
+                    }
+                    None => imp.warn(format!(
+                        "{at}: `{text}`: expected a duration such as 10s, 6h"
+                    )),
+                }
+            }
             // Varnish builds an object's variant key from `beresp.http.Vary` as it stands
             // when vcl_backend_response ends (Fastly: vcl_fetch), so removing it stores
             // one object per URL whatever the origin varied on: `vary: ignore`. Under

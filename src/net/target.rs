@@ -317,7 +317,7 @@ impl Wire {
             // judge hits served to another Origin (its `judge_fetches`), which can land
             // between the two reads and turn a hit into a "miss".
             Some(c) if from_varyedge_proxy(&resp.headers) => c,
-            _ => decide(claim, reached),
+            _ => decide(claim, reached, delivered_from_object(&resp.headers)),
         };
         let key = cache_status_key(&resp.headers)
             .unwrap_or_else(|| format!("{} {}", req.method, self.target.url(&req.target)));
@@ -438,15 +438,31 @@ async fn stats_total(client: &Client, base: &BaseUrl) -> Result<Option<u64>, Cli
 }
 
 /// Ground truth and claim together: whether the request reached the origin (when known)
-/// decides hit vs. forwarded; the claim refines it.
-fn decide(claim: Option<Outcome>, reached: Option<bool>) -> Outcome {
+/// decides hit vs. forwarded; the claim refines it. A response the cache delivered from
+/// a stored object (`from_object`) while the origin was reached was served stale and
+/// refreshed behind (Varnish's grace).
+fn decide(claim: Option<Outcome>, reached: Option<bool>, from_object: bool) -> Outcome {
     match (reached, claim) {
         (None, c) => c.unwrap_or(Outcome::Miss),
         (Some(true), Some(c @ (Outcome::Pass | Outcome::Stale))) => c,
+        (Some(true), Some(Outcome::Hit)) if from_object => Outcome::Stale,
         (Some(true), _) => Outcome::Miss,
         (Some(false), Some(c @ (Outcome::Stale | Outcome::Collapsed))) => c,
         (Some(false), _) => Outcome::Hit,
     }
+}
+
+/// Whether the response says it was delivered from a stored object whatever happened
+/// upstream meanwhile: Varnish names two transaction ids in `X-Varnish` only when it
+/// delivers an object it holds (`req->is_hit`, a grace hit included, whose background
+/// fetch may reach the origin before the counters are read); one id is a miss or a pass.
+fn delivered_from_object(h: &Headers) -> bool {
+    h.get("x-varnish").is_some_and(|v| {
+        v.split_whitespace()
+            .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
+            .count()
+            == 2
+    })
 }
 
 /// What the cache says it did, from its response headers, first signal that answers:
@@ -658,16 +674,36 @@ mod tests {
 
     #[test]
     fn ground_truth_wins() {
-        assert_eq!(decide(Some(Outcome::Hit), Some(true)), Outcome::Miss);
-        assert_eq!(decide(Some(Outcome::Pass), Some(true)), Outcome::Pass);
-        assert_eq!(decide(None, Some(true)), Outcome::Miss);
-        assert_eq!(decide(Some(Outcome::Miss), Some(false)), Outcome::Hit);
-        assert_eq!(decide(None, Some(false)), Outcome::Hit);
+        assert_eq!(decide(Some(Outcome::Hit), Some(true), false), Outcome::Miss);
         assert_eq!(
-            decide(Some(Outcome::Collapsed), Some(false)),
+            decide(Some(Outcome::Pass), Some(true), false),
+            Outcome::Pass
+        );
+        assert_eq!(decide(None, Some(true), false), Outcome::Miss);
+        assert_eq!(
+            decide(Some(Outcome::Miss), Some(false), false),
+            Outcome::Hit
+        );
+        assert_eq!(decide(None, Some(false), false), Outcome::Hit);
+        assert_eq!(
+            decide(Some(Outcome::Collapsed), Some(false), false),
             Outcome::Collapsed
         );
-        assert_eq!(decide(None, None), Outcome::Miss);
-        assert_eq!(decide(Some(Outcome::Hit), None), Outcome::Hit);
+        assert_eq!(decide(None, None, false), Outcome::Miss);
+        assert_eq!(decide(Some(Outcome::Hit), None, false), Outcome::Hit);
+        // a grace hit: the object was delivered, its background fetch reached the origin
+        assert_eq!(decide(Some(Outcome::Hit), Some(true), true), Outcome::Stale);
+        assert_eq!(decide(Some(Outcome::Hit), Some(false), true), Outcome::Hit);
+    }
+
+    #[test]
+    fn two_varnish_ids_mean_a_stored_object() {
+        let mut h = Headers::new();
+        h.append("x-varnish", "32770 3");
+        assert!(delivered_from_object(&h));
+        let mut one = Headers::new();
+        one.append("x-varnish", "32770");
+        assert!(!delivered_from_object(&one));
+        assert!(!delivered_from_object(&Headers::new()));
     }
 }

@@ -1084,6 +1084,14 @@ impl Validator<'_> {
         if let Some(Flag(b)) = e.stale_while_revalidate {
             k.stale_while_revalidate = b;
         }
+        if let Some(g) = &e.grace {
+            if let Some(d) = &g.value.default {
+                k.grace.default = self.duration_secs(d)?;
+            }
+            if let Some(f) = &g.value.fixed {
+                k.grace.fixed = Some(self.duration_secs(f)?);
+            }
+        }
         Ok(EdgeSpec {
             profile: name,
             knobs: k,

@@ -109,6 +109,7 @@ pub(crate) struct RawEdge {
     pub import: Option<S<String>>,
     pub key_head_apart: Option<Flag>,
     pub stale_while_revalidate: Option<Flag>,
+    pub grace: Option<S<Mapping<RawGrace>>>,
 }
 
 /// A document read only for its `edge:` block (a scenario, or `import cdn-config`
@@ -128,6 +129,13 @@ pub(crate) struct RawEdgeCors {
     pub allow_credentials: Option<Flag>,
     pub max_age: Option<S<Scalar>>,
     pub origin_override: Option<Flag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGrace {
+    pub default: Option<S<Scalar>>,
+    pub fixed: Option<S<Scalar>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,7 +343,11 @@ impl Section for RawEdge {
         key_headers, cache_options, preflight_key, query, max_variants, collapse, ttl, pops, \
         shield, key_host, pass_cookie, pass_authorization, vary_star, vary_compare, \
         forward_headers, forward_strip, forward_add, edge_cors, import, key_head_apart, \
-        stale_while_revalidate";
+        stale_while_revalidate, grace";
+}
+impl Section for RawGrace {
+    const EXPECTED: &'static str =
+        "`grace:` takes a mapping with keys default, fixed (durations), e.g. `grace: { default: 10s }`";
 }
 impl Section for RawTtl {
     const EXPECTED: &'static str =
@@ -506,6 +518,7 @@ mod tests {
             ("route", keys::<RawRoute>()),
             ("edge", keys::<RawEdge>()),
             ("ttl", keys::<RawTtl>()),
+            ("grace", keys::<RawGrace>()),
             ("client", keys::<RawClient>()),
             ("step", keys::<RawStep>()),
             ("expect", keys::<RawExpect>()),
@@ -516,7 +529,8 @@ mod tests {
                 let row = format!("| `{k}` |");
                 assert!(
                     doc.contains(&row)
-                        || (what == "ttl" && doc.contains("`default`, `min`, `max`")),
+                        || (what == "ttl" && doc.contains("`default`, `min`, `max`"))
+                        || (what == "grace" && doc.contains("mapping `default`, `fixed`")),
                     "docs/scenario-format.md lacks the {what} key `{k}`"
                 );
             }
@@ -527,6 +541,7 @@ mod tests {
             (RawCors::EXPECTED, keys::<RawCors>()),
             (RawEdge::EXPECTED, keys::<RawEdge>()),
             (RawTtl::EXPECTED, keys::<RawTtl>()),
+            (RawGrace::EXPECTED, keys::<RawGrace>()),
             (RawExpect::EXPECTED, keys::<RawExpect>()),
         ] {
             for k in ks {

@@ -283,6 +283,19 @@ fn edge(o: &mut String, e: &EdgeSpec) -> Result<(), String> {
         }
         line(o, 2, "ttl", &format!("{{ {} }}", parts.join(", ")));
     }
+    if k.grace != base.grace {
+        if k.grace.fixed.is_none() && base.grace.fixed.is_some() {
+            return Err(format!("grace.fixed unset, but profile {name} sets it"));
+        }
+        let mut parts = Vec::new();
+        if k.grace.default != base.grace.default {
+            parts.push(format!("default: {}", k.grace.default));
+        }
+        if let Some(f) = k.grace.fixed.filter(|f| Some(*f) != base.grace.fixed) {
+            parts.push(format!("fixed: {f}"));
+        }
+        line(o, 2, "grace", &format!("{{ {} }}", parts.join(", ")));
+    }
     if k.pops != base.pops {
         line(o, 2, "pops", &k.pops.to_string());
     }
@@ -617,6 +630,46 @@ mod tests {
                 &parse("b.yaml", &w).unwrap_or_else(|e| panic!("{e}\n{w}")),
             );
         }
+    }
+
+    /// `grace:` is read as durations and written back as whole seconds, only where it
+    /// differs from the profile's.
+    #[test]
+    fn grace_round_trips() {
+        for (edge, want) in [
+            (
+                "{ profile: varnish, grace: { default: 0 } }",
+                Some("grace: { default: 0 }"),
+            ),
+            (
+                "{ profile: varnish, grace: { fixed: 6h } }",
+                Some("grace: { fixed: 21600 }"),
+            ),
+            (
+                "{ profile: nginx, grace: { default: 1m, fixed: 2m } }",
+                Some("grace: { default: 60, fixed: 120 }"),
+            ),
+            ("{ profile: varnish, grace: { default: 10s } }", None),
+        ] {
+            let y = format!("origin:\n  cors: {{ allow_origins: \"*\" }}\n  routes: [{{ path: /a }}]\nedge: {edge}\nclients: [{{ name: a, origin: https://a }}]\nsteps: [{{ client: a, fetch: GET /a }}]\n");
+            let a = parse("a.yaml", &y).unwrap_or_else(|e| panic!("{e}\n{y}"));
+            let w = to_yaml(&a).unwrap();
+            match want {
+                Some(line) => assert!(w.contains(line), "{w}"),
+                None => assert!(!w.contains("grace"), "{w}"),
+            }
+            same(
+                &a,
+                &parse("b.yaml", &w).unwrap_or_else(|e| panic!("{e}\n{w}")),
+            );
+        }
+        let bad = "origin:\n  routes: [{ path: /a }]\nedge: { profile: varnish, grace: 10 }\nclients: [{ name: a, origin: https://a }]\nsteps: [{ client: a, fetch: GET /a }]\n";
+        let e = parse("bad.yaml", bad).unwrap_err().to_string();
+        assert!(
+            e.contains("bad.yaml:3:")
+                && e.contains("`grace:` takes a mapping with keys default, fixed"),
+            "{e}"
+        );
     }
 
     #[test]
