@@ -170,27 +170,17 @@ fn directives(resp: &Response) -> Directives {
                 d.no_store = true;
             } else if m.eq_ignore_ascii_case("must-revalidate") {
                 d.must_revalidate = true;
-            } else if !max_age_seen
-                && m.get(..8)
-                    .is_some_and(|k| k.eq_ignore_ascii_case("max-age="))
-            {
+            } else if let Some(v) = delta_seconds(m, "max-age=").filter(|_| !max_age_seen) {
                 // (an empty `max-age=` is the first occurrence too: no lifetime)
                 max_age_seen = true;
-                let v = m.get(8..).unwrap_or_default();
-                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-                    d.max_age = Some(v.parse().unwrap_or(u64::MAX));
-                }
-            } else if !swr_seen
-                && m.get(..23)
-                    .is_some_and(|k| k.eq_ignore_ascii_case("stale-while-revalidate="))
+                d.max_age = v;
+            } else if let Some(v) =
+                delta_seconds(m, "stale-while-revalidate=").filter(|_| !swr_seen)
             {
                 // read as `max-age` is: Chromium's `GetStaleWhileRevalidateValue` goes
                 // through the same `GetCacheControlDirective`
                 swr_seen = true;
-                let v = m.get(23..).unwrap_or_default();
-                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-                    d.swr = Some(v.parse().unwrap_or(u64::MAX));
-                }
+                d.swr = v;
             }
         }
     }
@@ -200,6 +190,19 @@ fn directives(resp: &Response) -> Directives {
         }
     }
     d
+}
+
+/// The directive `m` read as `name` (which ends in `=`, any case) and delta-seconds:
+/// `None` when `m` is another directive, `Some(None)` when its value is not digits (no
+/// value, as Chromium reads it; `max-age="300"` included), a value too large for `u64`
+/// as `u64::MAX`.
+fn delta_seconds(m: &str, name: &str) -> Option<Option<u64>> {
+    if !m.get(..name.len())?.eq_ignore_ascii_case(name) {
+        return None;
+    }
+    let v = m.get(name.len()..).unwrap_or_default();
+    let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    Some(digits.then(|| v.parse().unwrap_or(u64::MAX)))
 }
 
 /// RFC 9111 §4.2.1: the freshness lifetime the browser gives `resp` (see the module
@@ -1076,6 +1079,26 @@ mod tests {
     /// stale GET within `stale-while-revalidate` is answered (Stale), not past the
     /// window, not with `must-revalidate` or `no-cache`, not a HEAD, not when a
     /// request `max-age=0` validates, and never for the revalidation itself.
+    #[test]
+    fn delta_seconds_reads_one_directive() {
+        assert_eq!(delta_seconds("max-age=60", "max-age="), Some(Some(60)));
+        assert_eq!(delta_seconds("MAX-AGE=7", "max-age="), Some(Some(7)));
+        assert_eq!(delta_seconds("max-age=", "max-age="), Some(None));
+        assert_eq!(delta_seconds("max-age=\"60\"", "max-age="), Some(None));
+        assert_eq!(delta_seconds("max-age=6 0", "max-age="), Some(None));
+        assert_eq!(
+            delta_seconds("max-age=99999999999999999999999", "max-age="),
+            Some(Some(u64::MAX))
+        );
+        assert_eq!(delta_seconds("max-age", "max-age="), None);
+        assert_eq!(delta_seconds("s-maxage=60", "max-age="), None);
+        assert_eq!(delta_seconds("no-cache", "stale-while-revalidate="), None);
+        assert_eq!(
+            delta_seconds("stale-while-revalidate=30", "stale-while-revalidate="),
+            Some(Some(30))
+        );
+    }
+
     #[test]
     fn stale_while_revalidate_window() {
         let p = partition("http://a.example");
