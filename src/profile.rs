@@ -96,6 +96,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // ... and without the directive to default_grace (10 s), must-revalidate
                 // or not (RFC2616_Ttl reads neither it nor proxy-revalidate)
                 grace: Grace { default: 10, fixed: None },
+                // vcl_beresp_stale: an object with a TTL of 0 is hit-for-miss, so not
+                // even `max-age=0, stale-while-revalidate=N` is delivered stale
+                stale_needs_ttl: true,
                 // cache_fetch.c vbf_stp_mkbereq: a fetch that is not a pass is sent as GET,
                 // so a HEAD miss stores the whole object
                 head_as_get: true,
@@ -152,6 +155,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://varnish-cache.org/docs/7.1/reference/vcl-var.html#beresp-grace (default: the stale-while-revalidate directive, else default_grace)",
                 "https://varnish-cache.org/docs/7.1/reference/varnishd.html#default-grace (10 s)",
                 "varnishcache/varnish-cache varnish-7.1.1 bin/varnishd/cache/cache_rfc2616.c RFC2616_Ttl (grace = default_grace unless stale-while-revalidate is given; must-revalidate and proxy-revalidate are not read)",
+                "varnishcache/varnish-cache varnish-7.1.1 bin/varnishd/builtin.vcl sub vcl_beresp_stale (beresp.ttl <= 0s: hit-for-miss, never delivered, stale-while-revalidate or not)",
+                "tests/fidelity z42: real Varnish 7.1.1 refetches a max-age=0, stale-while-revalidate=30 answer 1 s later (b gets its own ACAO)",
                 "tests/fidelity z33: real Varnish 7.1.1 serves a max-age=2, must-revalidate entry 1.5 s after expiry from the object (two X-Varnish ids) and refreshes it behind",
                 "tests/probe/README.md (scn round): real Varnish 7.1.1 served a max-age=2, stale-while-revalidate=60 answer stale 12 s after expiry and refreshed it behind",
                 "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 412 corpus steps, z01-z40 included (hit/forward, verdict, `Vary: *` spellings)",

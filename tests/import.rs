@@ -336,6 +336,20 @@ fn vcl_beresp_grace_fixes_the_grace() {
         "{:?}",
         bad.warnings
     );
+    // Fastly: beresp.stale_while_revalidate fixes it; its beresp.grace is stale-if-error's
+    let fastly = |body: &str| imp_text("f.vcl", &format!("sub vcl_fetch {{\n{body}\n}}\n"));
+    let swr = fastly("  set beresp.stale_while_revalidate = 30s;");
+    assert_eq!((swr.profile, swr.knobs.grace.fixed), ("fastly", Some(30)));
+    let on_error = fastly("  set beresp.grace = 1h;");
+    assert_eq!(on_error.knobs.grace.fixed, None);
+    assert!(
+        on_error
+            .warnings
+            .iter()
+            .any(|w| w.contains("only when the origin fails")),
+        "{:?}",
+        on_error.warnings
+    );
     let dir = std::env::temp_dir().join(format!("varyedge-import-grace-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("g.vcl");

@@ -245,9 +245,10 @@ pub fn storable(
 /// A cache's own grace ([`Grace`](super::knobs::Grace), Varnish) replaces or fills in the
 /// directive, and applies only to an object with a positive lifetime: Varnish's builtin
 /// `vcl_beresp_stale` and `vcl_beresp_control` make one whose TTL is 0 or whose
-/// `Cache-Control` says `no-cache` a hit-for-miss object, never delivered.
+/// `Cache-Control` says `no-cache` a hit-for-miss object, never delivered; with
+/// `stale_needs_ttl` (Varnish) that holds for the directive's window too.
 fn stale_window_s(knobs: &Knobs, cc: &CacheControl, lifetime_s: u64) -> u64 {
-    if cc.no_cache {
+    if cc.no_cache || (knobs.stale_needs_ttl && lifetime_s == 0) {
         return 0;
     }
     let directive = cc

@@ -375,6 +375,10 @@ pub struct Knobs {
     /// A cache's own stale-while-revalidate window (Varnish's grace), used whatever
     /// `must-revalidate` says.
     pub grace: Grace,
+    /// A stale window, the directive's or the cache's own, applies only to a response
+    /// stored with a lifetime above 0 (Varnish: the builtin `vcl_beresp_stale` makes an
+    /// object whose TTL is 0 hit-for-miss, never delivered; tests/fidelity z42).
+    pub stale_needs_ttl: bool,
     /// A stale entry is served when the origin cannot be reached at all (RFC 9111 §4.2.4:
     /// a disconnected cache may), unless `must-revalidate`, `proxy-revalidate`,
     /// `no-cache` or `s-maxage` forbid it.
@@ -466,6 +470,7 @@ impl Knobs {
             stale_if_error: true,
             stale_while_revalidate: true,
             grace: Grace::default(),
+            stale_needs_ttl: false,
             stale_on_disconnect: true,
             errors: ErrorCaching::default(),
             store_statuses: None,

@@ -1498,6 +1498,11 @@ mod tests {
             "stale"
         );
         assert_eq!(served_after(&varnish, "max-age=0", 1), "refetch");
+        // TTL 0 is hit-for-miss: not even the directive's window (tests/fidelity z42)
+        assert_eq!(
+            served_after(&varnish, "max-age=0, stale-while-revalidate=60", 1),
+            "refetch"
+        );
         assert_eq!(
             served_after(&varnish, "no-cache, max-age=60", 61),
             "refetch"

@@ -793,11 +793,18 @@ fn statement(
                     )),
                 }
             }
-            // beresp.grace replaces the grace RFC2616_Ttl set (the stale-while-revalidate
-            // directive or default_grace) for every object; the builtin still makes
-            // objects with a TTL of 0 hit-for-miss, which the knob keeps
-            ("vcl_backend_response" | "vcl_fetch", ["set", "beresp.grace", "=", v])
-                if s.conds.is_empty() =>
+            // Varnish: beresp.grace replaces the grace RFC2616_Ttl set (the
+            // stale-while-revalidate directive or default_grace) for every object; the
+            // builtin still makes objects with a TTL of 0 hit-for-miss, which the knob
+            // keeps. Fastly: beresp.stale_while_revalidate does that (its default is the
+            // directive, else 0), and its deprecated beresp.grace is stale-if-error's
+            // twin, used only when the origin fails (fastly.com/documentation/reference/
+            // vcl/variables/backend-response/beresp-grace).
+            ("vcl_backend_response" | "vcl_fetch", ["set", var, "=", v])
+                if s.conds.is_empty()
+                    && ((imp.profile == "varnish" && var.eq_ignore_ascii_case("beresp.grace"))
+                        || (imp.profile == "fastly"
+                            && var.eq_ignore_ascii_case("beresp.stale_while_revalidate"))) =>
             {
                 match ttl_secs(v) {
                     Some(g) => {
@@ -814,6 +821,13 @@ fn statement(
                         "{at}: `{text}`: expected a duration such as 10s, 6h"
                     )),
                 }
+            }
+            ("vcl_fetch", ["set", var, "=", ..])
+                if imp.profile == "fastly" && var.eq_ignore_ascii_case("beresp.grace") =>
+            {
+                imp.warn(format!(
+                    "{at}: `{text}`: Fastly's beresp.grace serves stale content only when the origin fails (as stale-if-error); not modelled"
+                ));
             }
             // Varnish builds an object's variant key from `beresp.http.Vary` as it stands
             // when vcl_backend_response ends (Fastly: vcl_fetch), so removing it stores
