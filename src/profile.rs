@@ -172,6 +172,9 @@ pub fn profile(name: &str) -> Option<Profile> {
             // proxy_cache_revalidate is off by default; no proxy_cache_valid: only responses
             // with explicit freshness are stored; proxy_cache_use_stale off
             knobs: Knobs {
+                // ngx_http_upstream.c process_accel_expires: X-Accel-Expires over
+                // Cache-Control and Expires (proxy_ignore_headers X-Accel-Expires: off)
+                targeted: vec!["x-accel-expires".into()],
                 vary_star: VaryStar::ExactOnly,
                 vary_compare: VaryCompare::Raw,
                 set_cookie: SetCookie::NotStored,
@@ -206,6 +209,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_convert_head (default on: HEAD converted to GET for caching)",
                 "tests/fidelity 11, 12: real nginx 1.22 refetches an expired entry whole, stores a 503 only with max-age (lab config: proxy_cache_valid 200 1m)",
                 "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_cache_control (max-age/s-maxage by ngx_atoi, an unparsable value: not cacheable; no Age handling)",
+                "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid (X-Accel-Expires, in seconds or @ seconds since the epoch, has priority over Cache-Control and Expires; 0 disables caching)",
+                "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_accel_expires (ngx_atoi: digits only; since 1.23.0, commit 8df3ad13c, independent of the order of X-Accel-Expires and Cache-Control; 1.22 obeys a no-cache/no-store/private that comes first)",
+                "tests/fidelity z43: real nginx 1.22.1 stores a no-store answer for its X-Accel-Expires: 60 when that field comes first",
                 "tests/fidelity z19, z21, z23: real nginx 1.22 does not store `max-age=\"60\"`, serves an Age: 100 max-age=60 answer for a minute, stores and serves answers to Authorization requests",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
                 "docs/research/lab.md (nginx 1.22: per-Origin variants, Cookie request hit)",

@@ -96,10 +96,10 @@ const HEURISTIC: [u16; 12] = [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 
 pub fn governing_directives(knobs: &Knobs, resp: &Response) -> (CacheControl, bool) {
     for name in &knobs.targeted {
         // Surrogate-Control predates RFC 9213 and uses the Cache-Control syntax
-        let parsed = if name == "surrogate-control" {
-            CacheControl::parse(&resp.headers, name)
-        } else {
-            CacheControl::parse_targeted(&resp.headers, name)
+        let parsed = match name.as_str() {
+            "surrogate-control" => CacheControl::parse(&resp.headers, name),
+            "x-accel-expires" => accel_expires(resp),
+            _ => CacheControl::parse_targeted(&resp.headers, name),
         };
         if let Some(cc) = parsed {
             return (cc, true);
@@ -235,6 +235,43 @@ pub fn storable(
             || cc.proxy_revalidate
             || cc.no_cache
             || cc.s_maxage.is_some(),
+    })
+}
+
+/// nginx's `X-Accel-Expires` (ngx_http_upstream.c `process_accel_expires`, read with
+/// `ngx_atoi`: digits only): `0` makes the answer uncacheable; `N` caches it for N
+/// seconds and `@T` until T (seconds since the epoch, measured here from the answer's
+/// `Date`), whatever `Cache-Control` and `Expires` say; anything else is ignored. Only
+/// the first line counts (nginx 1.23 ignores duplicates). Since nginx 1.23.0 this holds
+/// whatever the order of the fields; 1.22 still obeys a `Cache-Control: no-cache`,
+/// `no-store` or `private` that comes before it.
+fn accel_expires(resp: &Response) -> Option<CacheControl> {
+    let v = resp.headers.get("x-accel-expires")?;
+    let digits = |t: &str| {
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u64>().unwrap_or(u64::MAX))
+    };
+    let secs = match v.strip_prefix('@') {
+        Some(at) => {
+            let until = digits(at)?;
+            let date = resp
+                .headers
+                .get("date")
+                .and_then(Timestamp::parse_http_date)?;
+            until.saturating_sub(date.secs())
+        }
+        None => digits(v)?,
+    };
+    Some(if secs == 0 && !v.starts_with('@') {
+        CacheControl {
+            no_store: true,
+            ..CacheControl::default()
+        }
+    } else {
+        CacheControl {
+            max_age: Some(secs),
+            ..CacheControl::default()
+        }
     })
 }
 
@@ -402,6 +439,54 @@ mod tests {
 
     fn resp(status: u16, h: &[(&str, &str)]) -> Response {
         Response::new(status, Headers::from_pairs(h.iter().copied()))
+    }
+
+    /// nginx's X-Accel-Expires over Cache-Control and Expires: N seconds, `@` an epoch
+    /// time (from the answer's Date), 0 uncacheable, anything not digits ignored; a cache
+    /// that does not read it (Varnish) goes by Cache-Control (tests/fidelity z43).
+    #[test]
+    fn x_accel_expires_governs_nginx() {
+        let nginx = profile("nginx").unwrap().knobs;
+        let varnish = profile("varnish").unwrap().knobs;
+        let date = SIM_EPOCH.http_date();
+        let life = |k: &Knobs, h: &[(&str, &str)]| {
+            let mut all = vec![("date", date.as_str())];
+            all.extend_from_slice(h);
+            storable(k, &get(&[]), &resp(200, &all), SIM_EPOCH).map(|f| f.lifetime_ms / 1000)
+        };
+        let no_store = [("x-accel-expires", "60"), ("cache-control", "no-store")];
+        assert_eq!(life(&nginx, &no_store), Ok(60));
+        assert_eq!(life(&varnish, &no_store), Err(NoStore::NoStoreDirective));
+        let zero = [
+            ("cache-control", "public, max-age=60"),
+            ("x-accel-expires", "0"),
+        ];
+        assert_eq!(life(&nginx, &zero), Err(NoStore::NoStoreDirective));
+        assert_eq!(life(&varnish, &zero), Ok(60));
+        let until = (SIM_EPOCH.secs() + 90).to_string();
+        let at = format!("@{until}");
+        assert_eq!(life(&nginx, &[("x-accel-expires", at.as_str())]), Ok(90));
+        let past = format!("@{}", SIM_EPOCH.secs() - 5);
+        assert_eq!(life(&nginx, &[("x-accel-expires", past.as_str())]), Ok(0));
+        let over_cc = [("x-accel-expires", "30"), ("cache-control", "max-age=600")];
+        assert_eq!(life(&nginx, &over_cc), Ok(30));
+        // not ngx_atoi's digits: ignored, Cache-Control decides
+        for bad in ["60s", "-1", "", "@", "@soon", "+5"] {
+            let h = [("x-accel-expires", bad), ("cache-control", "max-age=7")];
+            assert_eq!(life(&nginx, &h), Ok(7), "{bad:?}");
+        }
+        // an `@` time needs the answer's Date to be measured from
+        let no_date = resp(
+            200,
+            &[
+                ("x-accel-expires", at.as_str()),
+                ("cache-control", "max-age=7"),
+            ],
+        );
+        assert_eq!(
+            storable(&nginx, &get(&[]), &no_date, SIM_EPOCH).map(|f| f.lifetime_ms),
+            Ok(7000)
+        );
     }
 
     #[test]

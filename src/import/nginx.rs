@@ -816,6 +816,7 @@ fn directive(st: &mut Ngx, d: &Directive, file: &str) -> Result<(), InputError> 
                         imp.note("vary", format!("{at}: proxy_ignore_headers Vary"));
                     }
                     "cache-control" | "expires" => st.ignore_cc = true,
+                    "x-accel-expires" => imp.warn(format!("{at}: proxy_ignore_headers X-Accel-Expires: the nginx profile reads X-Accel-Expires over Cache-Control, and an edge block cannot turn that off; answers carrying it are judged as nginx without this line would")),
                     other => imp.warn(format!("{at}: proxy_ignore_headers {other}: not modelled")),
                 }
             }
