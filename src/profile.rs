@@ -210,6 +210,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "tests/fidelity 11, 12: real nginx 1.22 refetches an expired entry whole, stores a 503 only with max-age (lab config: proxy_cache_valid 200 1m)",
                 "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_cache_control (max-age/s-maxage by ngx_atoi, an unparsable value: not cacheable; no Age handling)",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid (X-Accel-Expires, in seconds or @ seconds since the epoch, has priority over Cache-Control and Expires; 0 disables caching)",
+                "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_vary (1.23.0 and later join every Vary line; 1.22 kept only the last one, so tests/fidelity z44, whose Origin line comes last, agrees with both)",
                 "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_accel_expires (ngx_atoi: digits only; since 1.23.0, commit 8df3ad13c, independent of the order of X-Accel-Expires and Cache-Control; 1.22 obeys a no-cache/no-store/private that comes first)",
                 "tests/fidelity z43: real nginx 1.22.1 stores a no-store answer for its X-Accel-Expires: 60 when that field comes first",
                 "tests/fidelity z19, z21, z23: real nginx 1.22 does not store `max-age=\"60\"`, serves an Age: 100 max-age=60 answer for a minute, stores and serves answers to Authorization requests",
@@ -311,6 +312,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // an answer to an Authorization request is stored, and served to such a
                 // request only when public, s-maxage or must-revalidate (tests/fidelity z23)
                 authorization: AuthorizationRule::AtLookup,
+                // only the first Vary line is read: `Vary: Accept-Encoding` then
+                // `Vary: Origin` shares one alternate among Origins (tests/fidelity z44)
+                vary_first_line: true,
                 ..base.plain()
             },
             sources: &[
@@ -325,6 +329,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "tests/fidelity z19, z23, z24, z25: real ATS 9.2 treats a repeated max-age as stale, stores answers to Authorization requests but serves them to one only when public/s-maxage/must-revalidate, honours request min-fresh, max-stale and only-if-cached",
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-cache-required-headers (9.x default 2: an explicit lifetime is required; Debian's /etc/trafficserver/records.config sets 2)",
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-normalize-ae (default 1: gzip or removed); apache/trafficserver proxy/http/HttpTransactHeaders.cc normalize_accept_encoding, HttpTransactCache.cc match_content_encoding",
+                "apache/trafficserver 9.2.9 proxy/http/HttpTransactCache.cc CalcVariability and proxy/hdrs/MIME.h MIMEHdr::value_get_comma_list (the first Vary field only, not its duplicates)",
+                "tests/fidelity z44: real ATS 9.2.9 serves a's answer to b when `Vary: Accept-Encoding` and `Vary: Origin` come as two lines",
                 "apache/trafficserver proxy/hdrs/URL.cc url_CryptoHash_get_general (\"?\" hashed before the query, present or not: `/p?` and `/p` share a key)",
                 "tests/fidelity 11, 12: real ATS 9.2 revalidates (keeps the stored ACAO on a 304 without CORS), stores a 503 with max-age=60, not a 404/503 without it",
                 "docs/research/lab.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",

@@ -489,6 +489,20 @@ mod tests {
         );
     }
 
+    /// Surrogate-Control is read with the Cache-Control syntax (it predates RFC 9213's
+    /// structured fields): an upper-case directive, which a structured dictionary
+    /// refuses, still governs Fastly.
+    #[test]
+    fn surrogate_control_uses_the_cache_control_syntax() {
+        let fastly = profile("fastly").unwrap().knobs;
+        let r = resp(
+            200,
+            &[("surrogate-control", "MAX-AGE=60"), ("cache-control", "max-age=5")],
+        );
+        let f = storable(&fastly, &get(&[]), &r, SIM_EPOCH).unwrap();
+        assert_eq!(f.lifetime_ms, 60_000);
+    }
+
     #[test]
     fn s_maxage_wins_over_max_age_and_expires() {
         let k = Knobs::rfc9111();

@@ -415,6 +415,11 @@ pub struct Knobs {
     /// A `Vary` field with no member (`Vary:` empty, or only commas) is treated as
     /// `Vary: *` (Squid's empty vary mark: not shared).
     pub vary_empty_as_star: bool,
+    /// Only the response's first `Vary` field line names selecting fields; later lines
+    /// are not read (ATS 9.2: `MIMEHdr::value_get_comma_list` parses the first field
+    /// `field_find` returns, not its duplicates; nginx 1.22 read only the last line,
+    /// nginx 1.23 and later all of them).
+    pub vary_first_line: bool,
     /// The statuses given a heuristic lifetime; `None`: those RFC 9110 §15.1 calls
     /// heuristically cacheable (ATS: 203, 300, 301, 410, and 200 not at all under
     /// `cache.required_headers` 2).
@@ -482,6 +487,7 @@ impl Knobs {
             cc_invalid_absent: false,
             authorization: AuthorizationRule::Rfc,
             vary_empty_as_star: false,
+            vary_first_line: false,
             ignore_client_reload: false,
             heuristic_statuses: None,
             heuristic_bounds: None,

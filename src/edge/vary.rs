@@ -53,6 +53,9 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
                 names.push(crate::fields::lowercase_name(m));
             }
         }
+        if knobs.vary_first_line {
+            break;
+        }
     }
     // Squid's httpMakeVaryMark gives an empty mark for a Vary without members, and an
     // empty mark is what `*` gets: the response is not shared
@@ -248,6 +251,27 @@ mod tests {
         }
         assert!(!spec(&squid, &[",Origin,,"]).unwrap().star);
         assert!(!spec(&squid, &[]).unwrap().star);
+    }
+
+    /// ATS reads only the first `Vary` line (tests/fidelity z44); every other profile
+    /// reads them all, a `*` on a later line included.
+    #[test]
+    fn ats_reads_the_first_vary_line_only() {
+        let ats = profile("ats").unwrap().knobs;
+        let rfc = Knobs::rfc9111();
+        let lines = ["Accept-Encoding", "Origin"];
+        assert_eq!(*spec(&ats, &lines).unwrap().names, ["accept-encoding"]);
+        assert_eq!(
+            *spec(&rfc, &lines).unwrap().names,
+            ["accept-encoding", "origin"]
+        );
+        assert_eq!(
+            *spec(&ats, &["Origin, Accept-Encoding"]).unwrap().names,
+            ["accept-encoding", "origin"]
+        );
+        // ATS refuses `*`, but only where it reads it
+        assert!(spec(&ats, &["Origin", "*"]).is_ok());
+        assert_eq!(spec(&ats, &["*", "Origin"]), Err(VaryRefusal::Star));
     }
 
     /// Every `Vary` line counts wherever it sits among the other fields, and only those:
