@@ -175,6 +175,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // ngx_http_upstream.c process_accel_expires: X-Accel-Expires over
                 // Cache-Control and Expires (proxy_ignore_headers X-Accel-Expires: off)
                 targeted: vec!["x-accel-expires".into()],
+                // ngx_http_upstream_process_vary: a Vary longer than
+                // NGX_HTTP_CACHE_VARY_LEN (128) makes the answer uncacheable (z46)
+                vary_max_len: Some(128),
                 vary_star: VaryStar::ExactOnly,
                 vary_compare: VaryCompare::Raw,
                 set_cookie: SetCookie::NotStored,
@@ -210,6 +213,7 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "tests/fidelity 11, 12: real nginx 1.22 refetches an expired entry whole, stores a 503 only with max-age (lab config: proxy_cache_valid 200 1m)",
                 "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_cache_control (max-age/s-maxage by ngx_atoi, an unparsable value: not cacheable; no Age handling)",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_valid (X-Accel-Expires, in seconds or @ seconds since the epoch, has priority over Cache-Control and Expires; 0 disables caching)",
+                "nginx/nginx src/http/ngx_http_cache.h NGX_HTTP_CACHE_VARY_LEN 128 and ngx_http_upstream_process_vary (a longer Vary: not cacheable); tests/fidelity z46: real nginx 1.22.1 refetches an answer whose Vary is 131 bytes",
                 "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_vary (1.23.0 and later join every Vary line; 1.22 kept only the last one, so tests/fidelity z44, whose Origin line comes last, agrees with both)",
                 "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_accel_expires (ngx_atoi: digits only; since 1.23.0, commit 8df3ad13c, independent of the order of X-Accel-Expires and Cache-Control; 1.22 obeys a no-cache/no-store/private that comes first)",
                 "tests/fidelity z43: real nginx 1.22.1 stores a no-store answer for its X-Accel-Expires: 60 when that field comes first",

@@ -28,6 +28,8 @@ pub enum NoStore {
     VaryBeyondAcceptEncoding,
     /// `Vary` outside the allowlist (Google Cloud CDN).
     VaryNotAllowlisted,
+    /// `Vary` longer than the cache keeps (nginx).
+    VaryTooLong,
     /// No explicit freshness and no default TTL.
     NoFreshness,
     /// The response has `Set-Cookie` and the profile does not store those.
@@ -48,6 +50,7 @@ impl NoStore {
             NoStore::VaryStar => "vary-star",
             NoStore::VaryBeyondAcceptEncoding => "vary-beyond-accept-encoding",
             NoStore::VaryNotAllowlisted => "vary-not-allowlisted",
+            NoStore::VaryTooLong => "vary-too-long",
             NoStore::NoFreshness => "no-freshness",
             NoStore::SetCookie => "set-cookie",
             NoStore::Incomplete => "incomplete",
@@ -497,7 +500,10 @@ mod tests {
         let fastly = profile("fastly").unwrap().knobs;
         let r = resp(
             200,
-            &[("surrogate-control", "MAX-AGE=60"), ("cache-control", "max-age=5")],
+            &[
+                ("surrogate-control", "MAX-AGE=60"),
+                ("cache-control", "max-age=5"),
+            ],
         );
         let f = storable(&fastly, &get(&[]), &r, SIM_EPOCH).unwrap();
         assert_eq!(f.lifetime_ms, 60_000);

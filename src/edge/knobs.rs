@@ -420,6 +420,9 @@ pub struct Knobs {
     /// `field_find` returns, not its duplicates; nginx 1.22 read only the last line,
     /// nginx 1.23 and later all of them).
     pub vary_first_line: bool,
+    /// A `Vary` value longer than this many bytes (its lines joined with `, `) makes the
+    /// response uncacheable (nginx: `NGX_HTTP_CACHE_VARY_LEN`, 128).
+    pub vary_max_len: Option<usize>,
     /// The statuses given a heuristic lifetime; `None`: those RFC 9110 §15.1 calls
     /// heuristically cacheable (ATS: 203, 300, 301, 410, and 200 not at all under
     /// `cache.required_headers` 2).
@@ -488,6 +491,7 @@ impl Knobs {
             authorization: AuthorizationRule::Rfc,
             vary_empty_as_star: false,
             vary_first_line: false,
+            vary_max_len: None,
             ignore_client_reload: false,
             heuristic_statuses: None,
             heuristic_bounds: None,

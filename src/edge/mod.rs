@@ -754,6 +754,7 @@ fn make_keyed_variant(
         VaryRefusal::Star => NoStore::VaryStar,
         VaryRefusal::BeyondAcceptEncoding => NoStore::VaryBeyondAcceptEncoding,
         VaryRefusal::NotAllowlisted => NoStore::VaryNotAllowlisted,
+        VaryRefusal::TooLong => NoStore::VaryTooLong,
     })?;
     let values = vary::selecting_values(knobs.vary_compare, &spec, &req.headers);
     let secondary_hash = secondary_hash(&spec, &values);

@@ -28,6 +28,8 @@ pub enum VaryRefusal {
     BeyondAcceptEncoding,
     /// `Vary` names a field outside the cache's allowlist (Google Cloud CDN).
     NotAllowlisted,
+    /// `Vary` is longer than the cache keeps (nginx: 128 bytes).
+    TooLong,
 }
 
 /// Applies the profile's `Vary` treatment to a response's `Vary` field lines.
@@ -38,10 +40,13 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
     let mut names: Vec<Text> = Vec::new();
     let mut has_star = false;
     let mut present = false;
+    // the lines' bytes as nginx joins them (`, ` between lines)
+    let mut joined = 0usize;
     for (n, v) in resp.iter() {
         if !n.eq_ignore_ascii_case("vary") {
             continue;
         }
+        joined += v.len() + if present { 2 } else { 0 };
         present = true;
         if names.capacity() == 0 {
             names.reserve_exact(crate::fields::split_list(v).count());
@@ -74,6 +79,10 @@ pub fn vary_spec(knobs: &Knobs, resp: &Headers) -> Result<VarySpec, VaryRefusal>
             }
             VaryStar::NeverMatch | VaryStar::Reuse => {}
         }
+    }
+    // ngx_http_upstream_process_vary: longer than NGX_HTTP_CACHE_VARY_LEN, not cacheable
+    if knobs.vary_max_len.is_some_and(|max| joined > max) {
+        return Err(VaryRefusal::TooLong);
     }
     names.sort_unstable();
     names.dedup();
@@ -272,6 +281,23 @@ mod tests {
         // ATS refuses `*`, but only where it reads it
         assert!(spec(&ats, &["Origin", "*"]).is_ok());
         assert_eq!(spec(&ats, &["*", "Origin"]), Err(VaryRefusal::Star));
+    }
+
+    /// nginx refuses a `Vary` longer than 128 bytes, its lines joined with `, `
+    /// (tests/fidelity z46); other profiles have no limit.
+    #[test]
+    fn nginx_refuses_a_vary_over_128_bytes() {
+        let nginx = profile("nginx").unwrap().knobs;
+        let name = |n: usize| format!("X-{}", "a".repeat(n - 2));
+        assert!(spec(&nginx, &[&name(128)]).is_ok());
+        assert_eq!(spec(&nginx, &[&name(129)]), Err(VaryRefusal::TooLong));
+        // 63 + ", " + 63 = 128: kept; one byte more on either line is not
+        assert!(spec(&nginx, &[&name(63), &name(63)]).is_ok());
+        assert_eq!(
+            spec(&nginx, &[&name(64), &name(63)]),
+            Err(VaryRefusal::TooLong)
+        );
+        assert!(spec(&Knobs::rfc9111(), &[&name(4000)]).is_ok());
     }
 
     /// Every `Vary` line counts wherever it sits among the other fields, and only those:

@@ -21,6 +21,7 @@ fn not_stored_reason_ids_are_distinct_stable_tokens() {
             "vary-beyond-accept-encoding",
         ),
         (NoStore::VaryNotAllowlisted, "vary-not-allowlisted"),
+        (NoStore::VaryTooLong, "vary-too-long"),
         (NoStore::NoFreshness, "no-freshness"),
         (NoStore::SetCookie, "set-cookie"),
         (NoStore::Incomplete, "incomplete"),
