@@ -76,7 +76,7 @@ pub fn profile(name: &str) -> Option<Profile> {
         // vcl_builtin_hash (url + host), vcl_beresp_vary (exact "*" only), cache_vary.c (trim).
         "varnish" => Profile {
             name: "varnish",
-            summary: "builtin VCL: URL + Host, Vary honoured (outer whitespace trimmed), only GET/HEAD, Cookie/Authorization pass, waiting list",
+            summary: "builtin VCL: URL + Host, Vary honoured (outer whitespace trimmed), only GET/HEAD, Cookie/Authorization pass, waiting list, 10 s grace (stale served while refreshed)",
             knobs: Knobs {
                 pass_cookie: true,
                 pass_authorization: true,
@@ -168,7 +168,7 @@ pub fn profile(name: &str) -> Option<Profile> {
         },
         "nginx" => Profile {
             name: "nginx",
-            summary: "proxy_cache: $scheme$proxy_host$request_uri, Vary honoured on raw values, GET/HEAD, Cookie requests cached, no lock",
+            summary: "proxy_cache: $scheme$proxy_host$request_uri, Vary honoured on raw values (up to 128 bytes), GET/HEAD, Cookie requests cached, X-Accel-Expires over Cache-Control, no lock",
             // proxy_cache_revalidate is off by default; no proxy_cache_valid: only responses
             // with explicit freshness are stored; proxy_cache_use_stale off
             knobs: Knobs {
@@ -283,7 +283,7 @@ pub fn profile(name: &str) -> Option<Profile> {
         },
         "ats" => Profile {
             name: "ats",
-            summary: "remapped URL key, alternates matched case/whitespace-insensitively, max_alts 5, `*` not stored",
+            summary: "remapped URL key, alternates matched case/whitespace-insensitively on the first Vary line, max_alts 5, `*` not stored",
             knobs: Knobs {
                 // cache.required_headers 2 keeps a 200 without Expires, max-age or
                 // s-maxage out; 203, 300, 301 and 410 get heuristic_lm_factor 0.10 of
