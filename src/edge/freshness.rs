@@ -65,7 +65,8 @@ pub struct Freshness {
     pub lifetime_ms: u64,
     /// Corrected initial age in ms (RFC 9111 §4.2.3).
     pub initial_age_ms: u64,
-    /// `stale-while-revalidate` window in ms (RFC 5861).
+    /// Stale-while-revalidate window in ms: the directive's (RFC 5861 §3), or the
+    /// cache's own grace (`Knobs::grace`); 0 when neither applies.
     pub swr_ms: u64,
     /// `stale-if-error` window in ms (RFC 5861 §4).
     pub sie_ms: u64,
