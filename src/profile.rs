@@ -260,6 +260,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // http.cc: a Vary whose mark comes out empty is not shared, as `*`
                 // (tests/fidelity z16: `Vary:` empty never reused)
                 vary_empty_as_star: true,
+                // refreshIsCachable: an answer without any lifetime is stored stale and
+                // revalidated on each use, unless its body is empty (tests/fidelity z47)
+                store_stale: true,
                 ..base.plain()
             },
             sources: &[
@@ -277,6 +280,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "docs/research/lab.md (Squid 5.7)",
                 "tests/probe/README.md (scn round): real Squid 5.7 refetched a max-age=2, stale-while-revalidate=60 answer 2 s after expiry, never served it stale (stale_while_revalidate: false)",
                 "tests/fidelity.rs: real Squid 5.7 (accelerator, memory cache) agrees on 410 of 412 corpus steps, all but z34 steps 6 and 9 (see the caveat) (`Vary: *` in any spelling never reused)",
+                "squid-cache/squid SQUID_5_7 src/http.cc HttpStateData::reusableReply (200 203 300 301 308 410: cached when refreshIsCachable) and src/refresh.cc refreshIsCachable (a stale answer is cached when its lastModified() is known, which falls back to the time received (src/Store.h), and its body is not empty)",
+                "tests/fidelity z47: real Squid 5.7 stores `public, no-cache` with an ETag and no lifetime, revalidates it for b, and serves a's Access-Control-Allow-Origin from the 304",
                 "tests/fidelity z34: after a DELETE, real Squid 5.7 forwards the next GET on a Vary: Origin URL and serves the other Origin's older variant from cache",
             ],
             caveat: Some("an unsafe method's invalidation is modelled as removing every variant of the URL; Squid purges the Vary marker object only, so after the first request re-creates it, the older variants are served again (tests/fidelity z34 steps 6 and 9 disagree)"),

@@ -412,6 +412,9 @@ fn lifetime(
         (None, None) if !heuristic && default_ttl.is_none() => return Err(NoStore::Status),
         (None, None) => match default_ttl.or_else(|| heuristic.then(lm_heuristic).flatten()) {
             Some(s) => s,
+            // Squid refreshIsCachable: stale on arrival, but refreshable (its
+            // lastModified() falls back to the time received) unless the body is empty
+            None if knobs.store_stale && !resp.body.is_empty() => 0,
             None => return Err(NoStore::NoFreshness),
         },
     };
@@ -490,6 +493,28 @@ mod tests {
         assert_eq!(
             storable(&nginx, &get(&[]), &no_date, SIM_EPOCH).map(|f| f.lifetime_ms),
             Ok(7000)
+        );
+    }
+
+    /// Squid stores an answer with no lifetime from any source, stale, when its body is
+    /// not empty (refreshIsCachable; tests/fidelity z47); the RFC reading does not.
+    #[test]
+    fn squid_stores_what_it_can_only_revalidate() {
+        let squid = profile("squid").unwrap().knobs;
+        let h = [("cache-control", "public, no-cache"), ("etag", "\"v1\"")];
+        let with_body = |body: &'static [u8]| Response {
+            body: std::sync::Arc::from(body),
+            ..resp(200, &h)
+        };
+        let f = storable(&squid, &get(&[]), &with_body(b"x"), SIM_EPOCH).unwrap();
+        assert_eq!(f.lifetime_ms, 0);
+        assert_eq!(
+            storable(&squid, &get(&[]), &with_body(b""), SIM_EPOCH),
+            Err(NoStore::NoFreshness)
+        );
+        assert_eq!(
+            storable(&Knobs::rfc9111(), &get(&[]), &with_body(b"x"), SIM_EPOCH),
+            Err(NoStore::NoFreshness)
         );
     }
 

@@ -423,6 +423,11 @@ pub struct Knobs {
     /// A `Vary` value longer than this many bytes (its lines joined with `, `) makes the
     /// response uncacheable (nginx: `NGX_HTTP_CACHE_VARY_LEN`, 128).
     pub vary_max_len: Option<usize>,
+    /// A response with no freshness lifetime from any source (no explicit one, no
+    /// default TTL, no heuristic: no `Last-Modified`) is still stored, stale on arrival,
+    /// when its body is not empty, and revalidated on every use (Squid's
+    /// `refreshIsCachable`; tests/fidelity z47).
+    pub store_stale: bool,
     /// The statuses given a heuristic lifetime; `None`: those RFC 9110 §15.1 calls
     /// heuristically cacheable (ATS: 203, 300, 301, 410, and 200 not at all under
     /// `cache.required_headers` 2).
@@ -492,6 +497,7 @@ impl Knobs {
             vary_empty_as_star: false,
             vary_first_line: false,
             vary_max_len: None,
+            store_stale: false,
             ignore_client_reload: false,
             heuristic_statuses: None,
             heuristic_bounds: None,
