@@ -242,6 +242,16 @@ pub fn storable(
     })
 }
 
+/// Whether the answer's body is empty: its `Content-Length` says 0, or without one
+/// the body held is empty. (The proxy decides on the head, before the body: a length
+/// it does not know yet is not taken for empty when the head states one.)
+fn empty_body(resp: &Response) -> bool {
+    match resp.headers.get("content-length") {
+        Some(n) => n.trim() == "0",
+        None => resp.body.is_empty(),
+    }
+}
+
 /// nginx's `X-Accel-Expires` (ngx_http_upstream.c `process_accel_expires`, read with
 /// `ngx_atoi`: digits only): `0` makes the answer uncacheable; `N` caches it for N
 /// seconds and `@T` until T (seconds since the epoch, measured here from the answer's
@@ -414,7 +424,7 @@ fn lifetime(
             Some(s) => s,
             // Squid refreshIsCachable: stale on arrival, but refreshable (its
             // lastModified() falls back to the time received) unless the body is empty
-            None if knobs.store_stale && !resp.body.is_empty() => 0,
+            None if knobs.store_stale && !empty_body(resp) => 0,
             None => return Err(NoStore::NoFreshness),
         },
     };
@@ -512,6 +522,14 @@ mod tests {
             storable(&squid, &get(&[]), &with_body(b""), SIM_EPOCH),
             Err(NoStore::NoFreshness)
         );
+        // the proxy asks on the head: the length it states decides, not the body so far
+        let head = |len: &str| {
+            let mut r = resp(200, &h);
+            r.headers.append("content-length", len);
+            storable(&squid, &get(&[]), &r, SIM_EPOCH).map(|f| f.lifetime_ms)
+        };
+        assert_eq!(head("12"), Ok(0));
+        assert_eq!(head("0"), Err(NoStore::NoFreshness));
         assert_eq!(
             storable(&Knobs::rfc9111(), &get(&[]), &with_body(b"x"), SIM_EPOCH),
             Err(NoStore::NoFreshness)
