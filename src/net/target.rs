@@ -386,11 +386,13 @@ impl Wire {
 
     /// Best effort: the earlier step whose forwarded answer is the one served now.
     fn stored_by(&self, options: bool, target: &str, served: &Response) -> Option<usize> {
-        let same = |a: &Response, b: &Response| {
+        let same_cors = |a: &Response, b: &Response| {
             CORS_FIELDS
                 .iter()
-                .chain(&["date"])
                 .all(|h| a.headers.get_combined(h) == b.headers.get_combined(h))
+        };
+        let same = |a: &Response, b: &Response| {
+            same_cors(a, b) && a.headers.get_combined("date") == b.headers.get_combined("date")
         };
         let candidates = || {
             self.history
@@ -400,11 +402,6 @@ impl Wire {
         };
         // a cache that sends its own `Date` (nginx does not pass the upstream's) matches
         // on the CORS fields alone once a second has passed since the entry was stored
-        let same_cors = |a: &Response, b: &Response| {
-            CORS_FIELDS
-                .iter()
-                .all(|h| a.headers.get_combined(h) == b.headers.get_combined(h))
-        };
         candidates()
             .find(|h| same(&h.response, served))
             .or_else(|| candidates().find(|h| same_cors(&h.response, served)))
@@ -468,11 +465,15 @@ fn decide(claim: Option<Outcome>, reached: Option<bool>, from_object: bool) -> O
 /// delivers an object it holds (`req->is_hit`, a grace hit included, whose background
 /// fetch may reach the origin before the counters are read); one id is a miss or a pass.
 fn delivered_from_object(h: &Headers) -> bool {
-    h.get("x-varnish").is_some_and(|v| {
+    varnish_ids(h) == Some(2)
+}
+
+/// How many transaction ids Varnish's `X-Varnish` names (none without the field).
+fn varnish_ids(h: &Headers) -> Option<usize> {
+    h.get("x-varnish").map(|v| {
         v.split_whitespace()
             .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
             .count()
-            == 2
     })
 }
 
@@ -527,16 +528,10 @@ pub fn claimed_outcome(h: &Headers) -> Option<Outcome> {
             return o;
         }
     }
-    if let Some(v) = h.get("x-varnish") {
-        let ids = v
-            .split_whitespace()
-            .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
-            .count();
-        match ids {
-            2 => return Some(Outcome::Hit),
-            1 => return Some(Outcome::Miss),
-            _ => {}
-        }
+    match varnish_ids(h) {
+        Some(2) => return Some(Outcome::Hit),
+        Some(1) => return Some(Outcome::Miss),
+        _ => {}
     }
     for via in h.get_all("via") {
         if let Some(o) = ats_via(via) {
