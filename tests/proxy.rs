@@ -1236,7 +1236,50 @@ fn a_head_miss_fetched_as_get_stores_only_a_whole_chunked_body() {
     assert_eq!(c.status, 200);
     wait_stat(&p, "incomplete", 1);
     assert_eq!(stats(&p)["stores"], 1);
-    assert_eq!(stats(&p)["entries"], 1);
+    assert_eq!(stats(&p)["entries"], 1, "{}", stats(&p));
+}
+
+/// Squid keeps an answer with no lifetime (stale, to revalidate) unless its
+/// `Content-Length` says 0 (`store_stale`). A chunked one states no length: its first
+/// bytes show it is not empty, so it is stored like one with a length, and the next
+/// request revalidates it; one stating `Content-Length: 0` is not stored.
+#[test]
+fn squid_stores_a_chunked_answer_with_no_lifetime() {
+    let (up, _) = scripted(|_, head| {
+        match (head.contains("if-none-match") || head.contains("If-None-Match"), head.contains(" /empty ")) {
+            (true, _) => Act::Answer(b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n"),
+            (false, false) => Act::Answer(
+                b"HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+            ),
+            (false, true) => Act::Answer(b"HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Length: 0\r\n\r\n"),
+        }
+    });
+    let p = proxy(&format!("http://{up}"), &["--profile", "squid"]);
+    let first = get(&p.addr, "/chunked", None);
+    assert_eq!(&first.body[..], b"hello world");
+    assert!(
+        first.h("cache-status").contains("stored"),
+        "{:?}",
+        first.h("cache-status")
+    );
+    wait_stat(&p, "stores", 1);
+    let again = get(&p.addr, "/chunked", None);
+    assert_eq!(&again.body[..], b"hello world");
+    assert!(
+        again.h("cache-status").contains("fwd=stale"),
+        "revalidated from the stored answer: {:?}",
+        again.h("cache-status")
+    );
+    let empty = get(&p.addr, "/empty", None);
+    assert_eq!(empty.status, 200);
+    assert!(
+        !empty.h("cache-status").contains("stored"),
+        "{:?}",
+        empty.h("cache-status")
+    );
+    // the chunked answer only (stored, then freshened by the 304)
+    let st = stats(&p);
+    assert_eq!(st["entries"], 1, "{st}");
 }
 
 /// A HEAD miss fetched as GET has a whole response to share: it leads the collapsed

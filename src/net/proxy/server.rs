@@ -1371,12 +1371,13 @@ async fn relay(
         .cfg
         .max_object()
         .saturating_sub(framing::headers_heap_size(&rparts.headers));
-    let storable = matches!(made, Some(Ok(_)));
-    let bound = framing::read_ahead_bound(storable, limit, READ_AHEAD);
+    let bound = framing::read_ahead_bound(matches!(made, Some(Ok(_))), limit, READ_AHEAD);
     let (prefix, rbody) = match ahead(&st, rbody, bound).await {
         Ok(p) => p,
         Err(e) => return bad_upstream(&st, plan.fwd, &e),
     };
+    let made = offer_with_prefix(&st.knobs, &plan, &core, &head, made, &prefix, now, tag);
+    let storable = matches!(made, Some(Ok(_)));
     let length = match &rbody {
         None => Some(prefix.len() as u64),
         Some(b) => b.size_hint().exact().map(|n| n + prefix.len() as u64),
@@ -1432,6 +1433,37 @@ async fn relay(
         return http::Response::from_parts(rparts, Either::Left(Full::new(Bytes::new())));
     }
     http::Response::from_parts(rparts, Either::Right(tee))
+}
+
+/// The core's offer made again once the first bytes of a body of unstated length are
+/// here, where the head alone could not settle it: Squid keeps an answer with no
+/// lifetime unless its `Content-Length` says 0 (`store_stale`, refresh.cc
+/// `refreshIsCachable`), and the core, asked on a head without one, takes the empty body
+/// it holds for an empty answer. A chunked answer whose first bytes have come is not
+/// empty. (An empty chunked answer stays unstored; Squid, which reads only the field,
+/// would keep it.)
+#[allow(clippy::too_many_arguments)]
+fn offer_with_prefix(
+    knobs: &Knobs,
+    plan: &ForwardPlan,
+    core: &Request,
+    head: &Response,
+    made: Option<Result<edge::Variant, edge::NoStore>>,
+    prefix: &Bytes,
+    now: crate::time::Timestamp,
+    tag: Tag,
+) -> Option<Result<edge::Variant, edge::NoStore>> {
+    match made {
+        Some(Err(edge::NoStore::NoFreshness)) if knobs.store_stale && !prefix.is_empty() => {
+            let held = Arc::new(Response {
+                status: head.status,
+                headers: head.headers.clone(),
+                body: Arc::from(&prefix[..]),
+            });
+            plan.offer(knobs, core, held, now, tag)
+        }
+        made => made,
+    }
 }
 
 /// The client's 502 text for an upstream 101.
