@@ -146,6 +146,11 @@ fn fidelity(peer: Peer) {
 /// side uses the knobs `varyedge import cdn-config` reads from the running config file
 /// instead of the peer's profile.
 fn fidelity_with(peer: Peer, extra: &str, imported: bool) {
+    fidelity_with_http(peer, "", extra, imported);
+}
+
+/// [`fidelity_with`], with `http_extra` in nginx's `http` block (a `map`).
+fn fidelity_with_http(peer: Peer, http_extra: &str, extra: &str, imported: bool) {
     let mut disagreements = Vec::new();
     let mut steps = 0;
     for file in corpus() {
@@ -188,7 +193,7 @@ fn fidelity_with(peer: Peer, extra: &str, imported: bool) {
             continue;
         }
         let origin = Server::origin(&file);
-        let mut cache = Cache::start_with(peer, origin.port(), extra);
+        let mut cache = Cache::start_with_http(peer, origin.port(), http_extra, extra);
         let real = wire(&file, peer, &cache, &origin);
         cache.proc.check_alive();
         let model = if imported {
@@ -347,6 +352,17 @@ fn imported_nginx_configs_match_the_real_nginx() {
     fidelity_with(
         Peer::Nginx,
         "      proxy_cache_key $scheme$proxy_host$request_uri$http_origin;",
+        true,
+    );
+    // nginx answers CORS itself from an allowlist map, hiding the upstream's field:
+    // imported as edge_cors with an origin, a pattern and hide_origin_acao
+    // (docs/import.md). The map allows every Origin the corpus sends: for one it refuses,
+    // the wire driver would call a cached answer without the field cache-induced (it
+    // compares with the origin's own answer, which nginx rewrites on every response).
+    fidelity_with_http(
+        Peer::Nginx,
+        "  map $http_origin $cors_origin {\n    default \"\";\n    https://a.example $http_origin;\n    \"~^https://(a|b|c[0-9])\\.example(\\.com)?$\" $http_origin;\n  }",
+        "      proxy_hide_header Access-Control-Allow-Origin;\n      add_header Access-Control-Allow-Origin $cors_origin always;",
         true,
     );
 }

@@ -1141,3 +1141,85 @@ fn standard_input_is_read_for_dash() {
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(err.starts_with("<stdin>:11:"), "{err}");
 }
+
+/// nginx's usual CORS allowlist: `map $http_origin $cors { … }` reflecting the origins a
+/// key names (exact, `~` and `~*` patterns) and `add_header Access-Control-Allow-Origin
+/// $cors always` behind `proxy_hide_header`: edge_cors with those origins and patterns,
+/// as nginx reads them (`\.` kept, exact keys without case).
+#[test]
+fn nginx_origin_map_is_edge_cors_with_patterns() {
+    let conf = |entries: &str| {
+        format!(
+            "map $http_origin $cors {{\n    default \"\";\n{entries}\n}}\nserver {{\n    location / {{\n        proxy_cache c;\n        proxy_hide_header Access-Control-Allow-Origin;\n        add_header Access-Control-Allow-Origin $cors always;\n    }}\n}}\n"
+        )
+    };
+    let i = imp_text(
+        "m.conf",
+        &conf("    \"~^https://(app1|app2)\\.example\\.com$\" $http_origin;\n    ~*^https://ADMIN\\.example\\.org$ $http_origin;\n    https://Static.Example.net $http_origin;\n    volatile;"),
+    );
+    let c = i.knobs.edge_cors.clone().expect("edge_cors");
+    assert_eq!(c.allow_origins, ["https://static.example.net"]);
+    let p: Vec<&str> = c.allow_origin_patterns.iter().map(|p| p.as_str()).collect();
+    assert_eq!(
+        p,
+        [
+            r"^https://(app1|app2)\.example\.com$",
+            r"(?i)^https://ADMIN\.example\.org$"
+        ]
+    );
+    assert!(c.origin_override);
+    assert!(!i.warnings.join("\n").contains("map"), "{:?}", i.warnings);
+    let note = i.notes.iter().find(|n| n.knob == "edge_cors").unwrap();
+    assert!(note.from.contains("m.conf:1 (map $cors)"), "{}", note.from);
+    // the block renders to an edge block that parses back to the same patterns
+    let rendered = import::render(&i);
+    assert!(
+        rendered.contains(r#"allow_origin_patterns: ["^https://(app1|app2)\\.example\\.com$", "(?i)^https://ADMIN\\.example\\.org$"]"#),
+        "{rendered}"
+    );
+    // `default $http_origin` reflects every origin
+    let i = imp_text("m.conf", &conf("    default $http_origin;"));
+    assert_eq!(i.knobs.edge_cors.unwrap().allow_origins, ["*"]);
+    // what edge_cors cannot say is a warning, and nothing is imported
+    for (entries, why) in [
+        (
+            "    default https://app.example;",
+            "every other origin gets that fixed value",
+        ),
+        ("    ~^https://(.+)$ https://$1;", "not $http_origin"),
+        ("    https://a.example 1;", "not the origin itself"),
+        ("    hostnames;", "`hostnames` in the map"),
+        (
+            "    \"~^https://(a\" $http_origin;",
+            "not a regular expression",
+        ),
+        ("    https://a.example \"\";", "gives no origin back"),
+    ] {
+        let i = imp_text("m.conf", &conf(entries));
+        assert!(i.knobs.edge_cors.is_none(), "{entries}");
+        let w = i.warnings.join("\n");
+        assert!(
+            w.contains(why) && w.contains("edge_cors is not imported"),
+            "{entries}: {w}"
+        );
+    }
+    // a map of another variable is not read as the Origin's
+    let other =
+        conf("    https://a.example $http_origin;").replace("map $http_origin", "map $http_host");
+    let i = imp_text("m.conf", &other);
+    assert!(i.knobs.edge_cors.is_none());
+}
+
+/// Varnish's usual CORS allowlist: `if (req.http.Origin ~ "…")` in vcl_deliver setting
+/// the field from req.http.Origin: edge_cors with that pattern (the viewer's own value,
+/// replacing the origin's).
+#[test]
+fn vcl_origin_regex_is_edge_cors_with_patterns() {
+    let vcl = "vcl 4.1;\nbackend b { .host = \"127.0.0.1\"; .port = \"8080\"; }\nsub vcl_deliver {\n    if (req.http.Origin ~ \"^https://(app1|app2)\\.example\\.com$\" || req.http.Origin == \"https://static.example.net\") {\n        set resp.http.Access-Control-Allow-Origin = req.http.Origin;\n        set resp.http.Access-Control-Allow-Credentials = \"true\";\n    }\n}\n";
+    let i = imp_text("c.vcl", vcl);
+    let c = i.knobs.edge_cors.clone().expect("edge_cors");
+    assert_eq!(c.allow_origins, ["https://static.example.net"]);
+    let p: Vec<&str> = c.allow_origin_patterns.iter().map(|p| p.as_str()).collect();
+    assert_eq!(p, [r"^https://(app1|app2)\.example\.com$"]);
+    assert!(c.allow_credentials && c.origin_override);
+}

@@ -11,12 +11,61 @@
 use crate::fields::Headers;
 use serde::Serialize;
 
+/// A regular expression an `Origin` is matched against, as an edge configuration writes
+/// it (nginx `map $http_origin … { ~^https://… $http_origin; }`, VCL
+/// `req.http.Origin ~ "…"`): unanchored unless it says `^`/`$`, case-sensitive unless it
+/// starts with `(?i)`. Compared and shown by its text.
+#[derive(Clone, Debug)]
+pub struct OriginPattern {
+    text: String,
+    re: regex_lite::Regex,
+}
+
+impl OriginPattern {
+    /// The pattern `text`, or why it is not a regular expression.
+    pub fn new(text: &str) -> Result<OriginPattern, String> {
+        regex_lite::Regex::new(text)
+            .map(|re| OriginPattern {
+                text: text.to_string(),
+                re,
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether it matches somewhere in `origin`.
+    pub fn matches(&self, origin: &str) -> bool {
+        self.re.is_match(origin)
+    }
+}
+
+impl PartialEq for OriginPattern {
+    fn eq(&self, other: &OriginPattern) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for OriginPattern {}
+
+impl Serialize for OriginPattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
 /// The CORS fields an edge adds to its responses. The default adds nothing: no origin is
 /// listed, nothing is overridden.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct EdgeCors {
     /// Allowed origins (exact serialisations), or `["*"]` for any.
     pub allow_origins: Vec<String>,
+    /// Origins allowed besides `allow_origins`: those one of these matches (the value
+    /// sent is the viewer's own `Origin`).
+    pub allow_origin_patterns: Vec<OriginPattern>,
     /// `Access-Control-Allow-Methods` values (`ALL` allowed, as CloudFront spells it).
     pub allow_methods: Vec<String>,
     /// `Access-Control-Allow-Headers` values (`*` allowed).
@@ -29,6 +78,10 @@ pub struct EdgeCors {
     pub max_age: Option<u64>,
     /// The policy's value replaces the origin's (`OriginOverride`).
     pub origin_override: bool,
+    /// The origin's `Access-Control-Allow-Origin` is removed from every response, whoever
+    /// asks (nginx `proxy_hide_header Access-Control-Allow-Origin`): a viewer the policy
+    /// does not allow gets none, rather than the stored one.
+    pub hide_origin_acao: bool,
 }
 
 const ACAO: &str = "access-control-allow-origin";
@@ -43,10 +96,9 @@ impl EdgeCors {
                 "*".to_string()
             });
         }
-        self.allow_origins
-            .iter()
-            .any(|o| o == origin)
-            .then(|| origin.to_string())
+        (self.allow_origins.iter().any(|o| o == origin)
+            || self.allow_origin_patterns.iter().any(|p| p.matches(origin)))
+        .then(|| origin.to_string())
     }
 
     /// Rewrites `resp` (the response headers going to the viewer) for a request with
@@ -59,11 +111,15 @@ impl EdgeCors {
         acrm: Option<&str>,
         resp: &mut Headers,
     ) -> bool {
+        let hidden = self.hide_origin_acao && resp.contains(ACAO);
+        if hidden {
+            resp.remove(ACAO);
+        }
         let Some(origin) = origin else {
-            return false;
+            return hidden;
         };
         let Some(value) = self.allow_origin(origin) else {
-            return false;
+            return hidden;
         };
         let mut set = |name: &str, v: String| {
             if self.origin_override || !resp.contains(name) {
@@ -81,12 +137,16 @@ impl EdgeCors {
             );
         }
         if method == "OPTIONS" && acrm.is_some() {
-            let methods = if self.allow_methods.iter().any(|m| m == "ALL") {
-                "GET, HEAD, OPTIONS, PUT, PATCH, POST, DELETE".to_string()
-            } else {
-                self.allow_methods.join(", ")
-            };
-            set("access-control-allow-methods", methods);
+            // a policy without methods (nginx adding only Access-Control-Allow-Origin)
+            // leaves the origin's field as it is
+            if !self.allow_methods.is_empty() {
+                let methods = if self.allow_methods.iter().any(|m| m == "ALL") {
+                    "GET, HEAD, OPTIONS, PUT, PATCH, POST, DELETE".to_string()
+                } else {
+                    self.allow_methods.join(", ")
+                };
+                set("access-control-allow-methods", methods);
+            }
             if !self.allow_headers.is_empty() {
                 set(
                     "access-control-allow-headers",
@@ -118,13 +178,38 @@ mod tests {
     fn cfg(over: bool) -> EdgeCors {
         EdgeCors {
             allow_origins: vec!["https://a".into(), "https://b".into()],
+            allow_origin_patterns: Vec::new(),
             allow_methods: vec!["GET".into(), "PUT".into()],
             allow_headers: vec!["content-type".into()],
             expose_headers: vec![],
             allow_credentials: false,
             max_age: Some(600),
             origin_override: over,
+            hide_origin_acao: false,
         }
+    }
+
+    #[test]
+    fn a_hidden_origin_value_reaches_no_viewer_the_policy_refuses() {
+        let mut c = cfg(true);
+        c.hide_origin_acao = true;
+        let mut h = Headers::from_pairs([(ACAO, "https://a"), ("x-other", "1")]);
+        assert!(c.apply("GET", Some("https://evil"), None, &mut h));
+        assert_eq!(h.get(ACAO), None);
+        assert_eq!(h.get("x-other"), Some("1"));
+        let mut h = Headers::from_pairs([(ACAO, "https://a")]);
+        assert!(c.apply("GET", None, None, &mut h));
+        assert!(!h.contains(ACAO));
+        // nothing to hide, nobody allowed: nothing changed
+        assert!(!c.apply("GET", Some("https://evil"), None, &mut Headers::new()));
+        // an allowed viewer gets its own
+        let mut h = Headers::from_pairs([(ACAO, "https://a")]);
+        assert!(c.apply("GET", Some("https://b"), None, &mut h));
+        assert_eq!(h.get(ACAO), Some("https://b"));
+        // without hiding, the stored value stays for a refused viewer
+        let mut h = Headers::from_pairs([(ACAO, "https://a")]);
+        assert!(!cfg(true).apply("GET", Some("https://evil"), None, &mut h));
+        assert_eq!(h.get(ACAO), Some("https://a"));
     }
 
     #[test]
@@ -146,5 +231,51 @@ mod tests {
         let mut h = Headers::new();
         assert!(!cfg(true).apply("GET", Some("https://evil"), None, &mut h));
         assert!(h.is_empty());
+        // no methods in the policy: the origin's stay
+        let mut c = cfg(true);
+        c.allow_methods.clear();
+        let mut h = Headers::from_pairs([("access-control-allow-methods", "PUT")]);
+        c.apply("OPTIONS", Some("https://a"), Some("PUT"), &mut h);
+        assert_eq!(h.get("access-control-allow-methods"), Some("PUT"));
+    }
+
+    #[test]
+    fn a_pattern_allows_what_it_matches_and_answers_the_viewers_origin() {
+        let mut c = cfg(true);
+        c.allow_origins.clear();
+        c.allow_origin_patterns =
+            vec![OriginPattern::new(r"^https://(app1|app2)\.example\.com$").unwrap()];
+        let mut h = Headers::from_pairs([(ACAO, "https://app1.example.com")]);
+        assert!(c.apply("GET", Some("https://app2.example.com"), None, &mut h));
+        assert_eq!(h.get(ACAO), Some("https://app2.example.com"));
+        assert_eq!(h.get("vary"), Some("Origin"));
+        for refused in [
+            "https://app3.example.com",
+            "https://app1.example.com.evil",
+            "https://app1xexample.com",
+        ] {
+            let mut h = Headers::new();
+            assert!(!c.apply("GET", Some(refused), None, &mut h), "{refused}");
+            assert!(h.is_empty());
+        }
+        // unanchored, as nginx and Varnish match: anywhere in the value
+        c.allow_origin_patterns = vec![OriginPattern::new(r"example\.com").unwrap()];
+        let mut h = Headers::new();
+        assert!(c.apply("GET", Some("https://example.com.evil"), None, &mut h));
+        // case only with (?i)
+        c.allow_origin_patterns = vec![OriginPattern::new("^https://APP$").unwrap()];
+        assert!(!c.apply("GET", Some("https://app"), None, &mut Headers::new()));
+        c.allow_origin_patterns = vec![OriginPattern::new("(?i)^https://APP$").unwrap()];
+        assert!(c.apply("GET", Some("https://app"), None, &mut Headers::new()));
+        assert!(OriginPattern::new("^https://(a").is_err());
+        assert_eq!(OriginPattern::new("a.b").unwrap().as_str(), "a.b");
+        assert_eq!(
+            OriginPattern::new("a").unwrap(),
+            OriginPattern::new("a").unwrap()
+        );
+        assert_ne!(
+            OriginPattern::new("a").unwrap(),
+            OriginPattern::new("b").unwrap()
+        );
     }
 }

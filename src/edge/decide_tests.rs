@@ -186,12 +186,14 @@ fn edge_cors_is_applied_to_what_the_viewer_gets() {
     ));
     k.edge_cors = Some(EdgeCors {
         allow_origins: vec!["https://a".into(), "https://b".into()],
+        allow_origin_patterns: Vec::new(),
         allow_methods: vec!["GET".into()],
         allow_headers: vec![],
         expose_headers: vec![],
         allow_credentials: false,
         max_age: None,
         origin_override: true,
+        hide_origin_acao: false,
     });
     let out = to_viewer(&k, &get("https://b"), stored.clone());
     assert_eq!(

@@ -97,12 +97,14 @@ pub(crate) fn config(sc: &Scenario) -> Option<EdgeCors> {
         .any(|s| s.credentials == Credentials::Include);
     Some(EdgeCors {
         allow_origins,
+        allow_origin_patterns: Vec::new(),
         allow_methods,
         allow_headers: headers(sc, p),
         expose_headers: p.expose_headers.clone(),
         allow_credentials: p.allow_credentials && credentials,
         max_age: p.max_age,
         origin_override: true,
+        hide_origin_acao: false,
     })
 }
 

@@ -974,12 +974,14 @@ fn response_headers_policy(file: &str, imp: &mut Imported, f: &Found) -> Result<
     }
     imp.knobs.edge_cors = Some(EdgeCors {
         allow_origins: origins,
+        allow_origin_patterns: Vec::new(),
         allow_methods: list("AccessControlAllowMethods")?,
         allow_headers: list("AccessControlAllowHeaders")?,
         expose_headers: list("AccessControlExposeHeaders")?,
         allow_credentials: flag("AccessControlAllowCredentials")?,
         max_age: seconds(file, cors, "AccessControlMaxAgeSec", &cp)?,
         origin_override: flag("OriginOverride")?,
+        hide_origin_acao: false,
     });
     warn_unknown(
         imp,

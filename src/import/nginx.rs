@@ -6,7 +6,7 @@
 //! known here) are errors, as `nginx -t` reports them.
 
 use super::Imported;
-use crate::edge::cors::EdgeCors;
+use crate::edge::cors::{EdgeCors, OriginPattern};
 use crate::edge::forward::ForwardHeaders;
 use crate::error::InputError;
 use crate::profile::{Collapse, QueryKey, VaryMode};
@@ -45,6 +45,9 @@ struct Directive {
     /// Where the innermost block around it opens (`file:line:col` of its `{`; empty at the
     /// top level): tells two blocks with the same opener apart.
     block_at: String,
+    /// A line of a `map` block (`"~^https://a" $http_origin;`): an entry of the block's
+    /// table, not a directive (the block's opener is the last of `blocks`).
+    map_entry: bool,
 }
 
 impl Directive {
@@ -243,6 +246,23 @@ fn check(file: &str, d: &Directive) -> Result<(), InputError> {
     Ok(())
 }
 
+/// A backslash and `c` as nginx's configuration reader copies them into a word
+/// (ngx_conf_file.c `ngx_conf_read_token`): `\"`, `\'` and `\\` lose the backslash,
+/// `\t`, `\r` and `\n` are the control characters, and any other pair is kept whole, so
+/// a regular expression's `\.` stays `\.`.
+fn escaped(w: &mut String, c: char) {
+    match c {
+        '"' | '\'' | '\\' => w.push(c),
+        't' => w.push('\t'),
+        'r' => w.push('\r'),
+        'n' => w.push('\n'),
+        c => {
+            w.push('\\');
+            w.push(c);
+        }
+    }
+}
+
 /// Splits the file into directives; block openers (`location / {`) count as directives
 /// too (their words, without the brace). A directive must end with `;` (or `{` for a
 /// block): one ended by `}` or by the end of the file is an error, as in nginx.
@@ -305,7 +325,12 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
                         "unexpected '{': expected a directive name before it",
                     ));
                 }
-                if in_table(&blocks) && c != '{' {
+                // a `map` block's lines are kept as its entries; other tables' are dropped
+                let map_entry = c != '{'
+                    && blocks
+                        .last()
+                        .is_some_and(|b| b.split(' ').next() == Some("map"));
+                if in_table(&blocks) && c != '{' && !map_entry {
                     cur.clear();
                 }
                 if c == '{' {
@@ -340,8 +365,11 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
                             .and_then(|j| block_at.get(j))
                             .cloned()
                             .unwrap_or_default(),
+                        map_entry,
                     };
-                    check(file, &d)?;
+                    if !map_entry {
+                        check(file, &d)?;
+                    }
                     out.push(d);
                 }
                 adv(&mut i, &mut line, &mut col);
@@ -354,8 +382,10 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
                 while i < chars.len() && chars[i] != q {
                     if chars[i] == '\\' && i + 1 < chars.len() {
                         adv(&mut i, &mut line, &mut col);
+                        escaped(&mut w, chars[i]);
+                    } else {
+                        w.push(chars[i]);
                     }
-                    w.push(chars[i]);
                     adv(&mut i, &mut line, &mut col);
                 }
                 if i >= chars.len() {
@@ -378,7 +408,13 @@ fn directives(file: &str, text: &str) -> Result<Vec<Directive>, InputError> {
                 let (l0, c0) = (line, col);
                 let mut w = String::new();
                 while i < chars.len() && !chars[i].is_whitespace() && !";{}".contains(chars[i]) {
-                    w.push(chars[i]);
+                    if chars[i] == '\\' && i + 1 < chars.len() {
+                        // the next character is the word's, whatever it is
+                        adv(&mut i, &mut line, &mut col);
+                        escaped(&mut w, chars[i]);
+                    } else {
+                        w.push(chars[i]);
+                    }
                     adv(&mut i, &mut line, &mut col);
                 }
                 cur.push(Word {
@@ -494,6 +530,69 @@ struct Ngx {
     /// An `http { }` block was seen: the file is a whole configuration, not a fragment
     /// (a site file, a snippet) that inherits `proxy_cache` from the file including it.
     has_http: bool,
+    /// The `map $http_origin $VAR { … }` blocks, for an `add_header` that sends `$VAR`.
+    origin_maps: Vec<OriginMap>,
+}
+
+/// A `map $http_origin $VAR { KEY VALUE; … }` block: which value `$VAR` takes for a
+/// viewer's `Origin` (ngx_http_map_module: exact keys compared case-insensitively, `~`
+/// and `~*` keys as regular expressions, case-sensitive and not, tried in order after
+/// the exact ones; `default` for the rest, the empty string when absent).
+struct OriginMap {
+    var: String,
+    at: String,
+    /// (key, value, `file:line`)
+    entries: Vec<(String, String, String)>,
+}
+
+/// What `Access-Control-Allow-Origin: $VAR` allows when a [`OriginMap`] sets `$VAR`: the
+/// origins it reflects (its exact keys, or every origin: `["*"]`) and its patterns; or
+/// why `edge_cors` cannot say it.
+fn map_origins(m: &OriginMap) -> Result<(Vec<String>, Vec<OriginPattern>), String> {
+    let (mut exact, mut patterns) = (Vec::new(), Vec::new());
+    for (key, value, at) in &m.entries {
+        let reflects = value == "$http_origin";
+        match key.as_str() {
+            "volatile" => continue,
+            "hostnames" => return Err(format!("{at}: `hostnames` in the map: not modelled")),
+            "include" => return Err(format!("{at}: `include` in the map: its entries are not read")),
+            "default" if reflects => exact = vec!["*".to_string()],
+            "default" if value.is_empty() => {}
+            "default" => return Err(format!("{at}: default {value:?}: every other origin gets that fixed value, which edge_cors cannot say")),
+            _ if value.is_empty() => {}
+            _ if key.starts_with('~') => {
+                let (re, fold) = match key.strip_prefix("~*") {
+                    Some(r) => (r, true),
+                    None => (&key[1..], false),
+                };
+                if !reflects {
+                    return Err(format!("{at}: {key:?} gives {value:?}, not $http_origin: not modelled"));
+                }
+                let text = if fold { format!("(?i){re}") } else { re.to_string() };
+                patterns.push(OriginPattern::new(&text).map_err(|e| format!("{at}: {key:?} is not a regular expression the model reads: {e}"))?);
+            }
+            _ => {
+                let key = key.strip_prefix('\\').unwrap_or(key).to_ascii_lowercase();
+                if !(reflects || value.eq_ignore_ascii_case(&key)) {
+                    return Err(format!("{at}: {key:?} gives {value:?}, not the origin itself: not modelled"));
+                }
+                if !exact.contains(&"*".to_string()) {
+                    exact.push(key);
+                }
+            }
+        }
+    }
+    if exact.contains(&"*".to_string()) {
+        // `default $http_origin`: every origin is reflected, whatever the other lines say
+        return Ok((vec!["*".to_string()], Vec::new()));
+    }
+    if exact.is_empty() && patterns.is_empty() {
+        return Err(format!(
+            "{}: the map gives no origin back (every value is empty)",
+            m.at
+        ));
+    }
+    Ok((exact, patterns))
 }
 
 pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
@@ -510,6 +609,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         hide_acao: None,
         cache_on: false,
         has_http: false,
+        origin_maps: Vec::new(),
     };
     walk(&mut st, file, text, &mut vec![file.to_string()])?;
     let Ngx {
@@ -525,6 +625,7 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         hide_acao,
         cache_on,
         has_http,
+        origin_maps,
     } = st;
     // `proxy_cache` is off by default (ngx_http_proxy_module): a whole configuration (one
     // with its `http` block) that never enables a zone caches nothing. A fragment (a site
@@ -566,7 +667,13 @@ pub(crate) fn import(file: &str, text: &str) -> Result<Imported, InputError> {
         imp.warn(format!("{file}: proxy_ignore_headers Cache-Control without proxy_cache_valid: nginx caches nothing then; not modelled"));
     }
     forwarding(&mut imp, &set_headers, pass_off.as_deref());
-    cors(&mut imp, &add_headers, hide_acao.as_deref(), &mut ignored);
+    cors(
+        &mut imp,
+        &add_headers,
+        hide_acao.as_deref(),
+        &origin_maps,
+        &mut ignored,
+    );
     if !ignored.is_empty() {
         imp.warn(format!(
             "directives not interpreted: {}",
@@ -611,6 +718,29 @@ fn walk(st: &mut Ngx, file: &str, text: &str, stack: &mut Vec<String>) -> Result
             st.cache_on = true;
         }
         st.has_http |= d.words[0] == "http";
+        if d.map_entry {
+            if let Some(m) = st.origin_maps.last_mut().filter(|m| {
+                d.blocks.last().map(String::as_str) == Some(&format!("map $http_origin {}", m.var))
+            }) {
+                let value = d.words.get(1).cloned().unwrap_or_default();
+                m.entries
+                    .push((d.words[0].clone(), value, format!("{file}:{}", d.line)));
+            }
+            continue;
+        }
+        if d.words[0] == "map"
+            && d.opens_block
+            && d.words.get(1).is_some_and(|s| s == "$http_origin")
+        {
+            if let Some(var) = d.words.get(2) {
+                st.origin_maps.push(OriginMap {
+                    var: var.clone(),
+                    at: format!("{file}:{}", d.line),
+                    entries: Vec::new(),
+                });
+                continue;
+            }
+        }
         if d.words[0] != "include" {
             directive(st, d, file)?;
             continue;
@@ -880,6 +1010,7 @@ fn cors(
     imp: &mut Imported,
     headers: &[AddHeader],
     hide_acao: Option<&str>,
+    maps: &[OriginMap],
     ignored: &mut Vec<String>,
 ) {
     let mut c = EdgeCors::default();
@@ -925,8 +1056,28 @@ fn cors(
                 origin_set = true;
                 true
             }
+            "allow-origin" if maps.iter().any(|m| m.var == v) => {
+                // the last map that sets the variable is the one nginx keeps
+                let Some(m) = maps.iter().rev().find(|m| m.var == v) else {
+                    continue;
+                };
+                match map_origins(m) {
+                    Ok((exact, patterns)) => {
+                        c.allow_origins = exact;
+                        c.allow_origin_patterns = patterns;
+                        origin_set = true;
+                        from.push(format!("{} (map {v})", m.at));
+                        true
+                    }
+                    Err(why) => {
+                        imp.warn(format!("{}: {text}: {v} comes from `map $http_origin {v}` at {}, which edge_cors cannot say: {why}; edge_cors is not imported", h.at, m.at));
+                        unknown_origin = true;
+                        continue;
+                    }
+                }
+            }
             "allow-origin" => {
-                imp.warn(format!("{}: {text}: the value is not $http_origin, `*` or one origin (a variable such as a `map` result is not evaluated); edge_cors is not imported", h.at));
+                imp.warn(format!("{}: {text}: the value is not $http_origin, `*`, one origin or a variable set by `map $http_origin` (another variable is not evaluated); edge_cors is not imported", h.at));
                 unknown_origin = true;
                 continue;
             }
@@ -1003,6 +1154,7 @@ fn cors(
     match hide_acao {
         Some(hide) => {
             c.origin_override = true;
+            c.hide_origin_acao = true;
             from.push(format!("{hide} (proxy_hide_header: the upstream's field is removed)"));
         }
         None => imp.warn(format!("{}: add_header adds Access-Control-Allow-Origin even when the upstream's response has one, and browsers refuse a response with two; modelled as origin_override: false (the upstream's value is kept). `proxy_hide_header Access-Control-Allow-Origin;` removes the upstream's", from.join(", "))),

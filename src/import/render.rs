@@ -100,7 +100,18 @@ pub fn knob_value(k: &Knobs, knob: &str) -> Option<String> {
         }
         "edge_cors" => {
             let c = k.edge_cors.as_ref()?;
-            let mut f = vec![format!("allow_origins: {}", list(&c.allow_origins))];
+            let mut f = Vec::new();
+            if !c.allow_origins.is_empty() || c.allow_origin_patterns.is_empty() {
+                f.push(format!("allow_origins: {}", list(&c.allow_origins)));
+            }
+            if !c.allow_origin_patterns.is_empty() {
+                let p: Vec<String> = c
+                    .allow_origin_patterns
+                    .iter()
+                    .map(|p| p.as_str().to_string())
+                    .collect();
+                f.push(format!("allow_origin_patterns: {}", list(&p)));
+            }
             for (n, l) in [
                 ("allow_methods", &c.allow_methods),
                 ("allow_headers", &c.allow_headers),
@@ -115,6 +126,9 @@ pub fn knob_value(k: &Knobs, knob: &str) -> Option<String> {
                 f.push(format!("max_age: {m}"));
             }
             f.push(format!("origin_override: {}", c.origin_override));
+            if c.hide_origin_acao {
+                f.push("hide_origin_acao: true".to_string());
+            }
             format!("{{ {} }}", f.join(", "))
         }
         _ => return None,

@@ -7,21 +7,35 @@
 //! (`origin_override: true`). Any other shape is a warning.
 
 use super::Imported;
-use crate::edge::cors::EdgeCors;
+use crate::edge::cors::{EdgeCors, OriginPattern};
 
-/// The origins of `req.http.Origin == "A" || req.http.Origin == "B"`, or `None`.
-fn origin_list(cond: &str) -> Option<Vec<String>> {
-    let mut out = Vec::new();
+/// What a condition on `req.http.Origin` allows: the exact origins of `== "A"` and the
+/// regular expressions of `~ "RE"` (VCL matches a regex anywhere in the value,
+/// case-sensitively), joined by `||`; `None` for any other condition (or a regex VCL's
+/// would read differently from the model's).
+fn origin_list(cond: &str) -> Option<(Vec<String>, Vec<OriginPattern>)> {
+    let (mut exact, mut patterns) = (Vec::new(), Vec::new());
     for part in cond.split("||") {
-        let (lhs, rhs) = part.trim().split_once("==")?;
+        let part = part.trim();
+        // the operator written first (a regex may hold `==`, an origin `~`)
+        let (lhs, op, rhs) = match (part.find("=="), part.find('~')) {
+            (Some(e), None) => (&part[..e], "==", &part[e + 2..]),
+            (Some(e), Some(t)) if e < t => (&part[..e], "==", &part[e + 2..]),
+            (_, Some(t)) => (&part[..t], "~", &part[t + 1..]),
+            (None, None) => return None,
+        };
         if !lhs.trim().eq_ignore_ascii_case("req.http.origin") {
             return None;
         }
         let v = rhs.trim();
         let v = v.strip_prefix('"')?.strip_suffix('"')?;
-        out.push(v.to_string());
+        if op == "==" {
+            exact.push(v.to_string());
+        } else {
+            patterns.push(OriginPattern::new(v).ok()?);
+        }
     }
-    (!out.is_empty()).then_some(out)
+    (!exact.is_empty() || !patterns.is_empty()).then_some((exact, patterns))
 }
 
 fn literal(v: &[&str]) -> Option<String> {
@@ -57,7 +71,7 @@ pub(crate) fn deliver_set(imp: &mut Imported, name: &str, v: &[&str], conds: &[S
         .any(|c| c.to_ascii_lowercase().contains("req.method == \"options\""));
     let Some(origins) = origins else {
         imp.warn(format!(
-            "{at}: `{text}` not under `if (req.http.Origin == \"…\" || …)`: not modelled"
+            "{at}: `{text}` not under `if (req.http.Origin == \"…\" || req.http.Origin ~ \"…\")`: not modelled"
         ));
         return;
     };
@@ -67,7 +81,7 @@ pub(crate) fn deliver_set(imp: &mut Imported, name: &str, v: &[&str], conds: &[S
             if v.len() == 1 && v[0].eq_ignore_ascii_case("req.http.origin") =>
         {
             let c = cors(imp);
-            c.allow_origins = origins;
+            (c.allow_origins, c.allow_origin_patterns) = origins;
             c.origin_override = true;
             imp.note(
                 "edge_cors",
@@ -97,7 +111,7 @@ pub(crate) fn finish(imp: &mut Imported, file: &str) {
         .knobs
         .edge_cors
         .as_ref()
-        .is_some_and(|c| c.allow_origins.is_empty())
+        .is_some_and(|c| c.allow_origins.is_empty() && c.allow_origin_patterns.is_empty())
     {
         imp.knobs.edge_cors = None;
         imp.warn(format!("{file}: vcl_deliver sets Access-Control-* fields but not Access-Control-Allow-Origin from req.http.Origin; not modelled"));
@@ -112,9 +126,30 @@ mod tests {
     fn reads_the_origin_list_and_refuses_other_conditions() {
         assert_eq!(
             origin_list(r#"req.http.Origin == "https://a" || req.http.origin == "https://b""#),
-            Some(vec!["https://a".to_string(), "https://b".to_string()])
+            Some((
+                vec!["https://a".to_string(), "https://b".to_string()],
+                vec![]
+            ))
         );
-        assert_eq!(origin_list(r#"req.http.Origin ~ "a""#), None);
+        assert_eq!(
+            origin_list(
+                r#"req.http.Origin ~ "^https://(a|b)\.example$" || req.http.Origin == "https://c""#
+            ),
+            Some((
+                vec!["https://c".to_string()],
+                vec![OriginPattern::new(r"^https://(a|b)\.example$").unwrap()]
+            ))
+        );
+        assert_eq!(origin_list(r#"req.http.Origin ~ "(a""#), None);
+        assert_eq!(
+            origin_list(r#"req.http.Origin ~ "a==b""#).map(|(_, p)| p[0].as_str().to_string()),
+            Some("a==b".to_string())
+        );
+        assert_eq!(
+            origin_list(r#"req.http.Origin == "https://a~b""#).map(|(e, _)| e),
+            Some(vec!["https://a~b".to_string()])
+        );
+        assert_eq!(origin_list(r#"req.http.Origin !~ "a""#), None);
         assert_eq!(origin_list(r#"req.http.Host == "a""#), None);
     }
 }

@@ -9,12 +9,14 @@ const ACAO: &str = "access-control-allow-origin";
 fn policy(origins: &[&str], credentials: bool, over: bool) -> EdgeCors {
     EdgeCors {
         allow_origins: origins.iter().map(|s| s.to_string()).collect(),
+        allow_origin_patterns: Vec::new(),
         allow_methods: vec!["GET".into(), "PUT".into()],
         allow_headers: vec!["content-type".into(), "x-token".into()],
         expose_headers: vec![],
         allow_credentials: credentials,
         max_age: None,
         origin_override: over,
+        hide_origin_acao: false,
     }
 }
 

@@ -211,6 +211,56 @@ fn edge_cors_max_age_takes_a_duration_as_origin_cors_does() {
     assert!(e.message.contains("whole seconds"), "{e}");
 }
 
+/// `allow_origin_patterns` holds regular expressions, one per string (a `,` inside one
+/// does not split it); a wrong one is refused where the list is, naming it; an
+/// `edge_cors` with neither list is refused.
+#[test]
+fn edge_cors_takes_origin_patterns() {
+    let s = parse(
+        "s.yaml",
+        &probe(
+            "",
+            r#"{ edge_cors: { allow_origin_patterns: ['^https://[a-z]{1,3}\.example$', "(?i)^https://B\\.example$"] } }"#,
+            ONE_STEP,
+        ),
+    )
+    .unwrap();
+    let c = s.edge.knobs.edge_cors.clone().unwrap();
+    assert!(c.allow_origins.is_empty());
+    let p: Vec<&str> = c.allow_origin_patterns.iter().map(|p| p.as_str()).collect();
+    assert_eq!(
+        p,
+        [
+            r"^https://[a-z]{1,3}\.example$",
+            r"(?i)^https://B\.example$"
+        ]
+    );
+    let one = parse(
+        "s.yaml",
+        &probe(
+            "",
+            "{ edge_cors: { allow_origin_patterns: 'a{1,2}' } }",
+            ONE_STEP,
+        ),
+    )
+    .unwrap();
+    let one = one.edge.knobs.edge_cors.unwrap();
+    assert_eq!(one.allow_origin_patterns.len(), 1);
+    let e = err(&probe(
+        "",
+        "{ edge_cors: { allow_origins: [https://a.example],\n  allow_origin_patterns: ['^https://(a'] } }",
+        ONE_STEP,
+    ));
+    assert!(
+        e.message
+            .contains("\"^https://(a\" is not a regular expression"),
+        "{e}"
+    );
+    assert_eq!((e.line, e.col), (6, 26), "{e}");
+    let e = err(&probe("", "{ edge_cors: { max_age: 10 } }", ONE_STEP));
+    assert!(e.message.contains("needs `allow_origins`"), "{e}");
+}
+
 #[test]
 fn a_ttl_with_min_above_max_or_default_outside_is_refused_at_the_ttl() {
     for (ttl, what) in [

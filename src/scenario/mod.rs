@@ -1172,23 +1172,48 @@ impl Validator<'_> {
     }
 
     fn edge_cors(&self, e: &RawEdge, k: &mut Knobs) -> Result<(), InputError> {
-        let Some(c) = &e.edge_cors else {
+        let Some(spanned) = &e.edge_cors else {
             return Ok(());
         };
-        let c = &c.value;
+        let c = &spanned.value;
         let max_age = match &c.max_age {
             Some(m) => Some(self.duration_secs(m)?),
             None => None,
         };
         let l = |v: &Option<S<StrOrList>>| v.as_ref().map(|x| self.list(x)).unwrap_or_default();
+        // a pattern may hold commas (`{2,3}`): one string is one pattern
+        let mut allow_origin_patterns = Vec::new();
+        if let Some(p) = &c.allow_origin_patterns {
+            let texts = match &p.value {
+                StrOrList::One(v) => std::slice::from_ref(v),
+                StrOrList::Many(v) => v.as_slice(),
+            };
+            for t in texts {
+                let pattern = crate::edge::cors::OriginPattern::new(t).map_err(|e| {
+                    self.err(
+                        &p.referenced,
+                        format!("allow_origin_patterns: {t:?} is not a regular expression: {e}"),
+                    )
+                })?;
+                allow_origin_patterns.push(pattern);
+            }
+        }
+        if c.allow_origins.is_none() && allow_origin_patterns.is_empty() {
+            return Err(self.err(
+                &spanned.referenced,
+                "`edge_cors:` needs `allow_origins` (a list of origins, or [\"*\"]) or `allow_origin_patterns` (regular expressions)",
+            ));
+        }
         k.edge_cors = Some(crate::edge::cors::EdgeCors {
-            allow_origins: self.list(&c.allow_origins),
+            allow_origins: l(&c.allow_origins),
+            allow_origin_patterns,
             allow_methods: l(&c.allow_methods),
             allow_headers: l(&c.allow_headers),
             expose_headers: l(&c.expose_headers),
             allow_credentials: Flag::or(c.allow_credentials, false),
             max_age,
             origin_override: Flag::or(c.origin_override, false),
+            hide_origin_acao: Flag::or(c.hide_origin_acao, false),
         });
         Ok(())
     }

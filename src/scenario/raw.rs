@@ -122,13 +122,15 @@ pub(crate) struct RawEdgeDoc {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawEdgeCors {
-    pub allow_origins: S<StrOrList>,
+    pub allow_origins: Option<S<StrOrList>>,
+    pub allow_origin_patterns: Option<S<StrOrList>>,
     pub allow_methods: Option<S<StrOrList>>,
     pub allow_headers: Option<S<StrOrList>>,
     pub expose_headers: Option<S<StrOrList>>,
     pub allow_credentials: Option<Flag>,
     pub max_age: Option<S<Scalar>>,
     pub origin_override: Option<Flag>,
+    pub hide_origin_acao: Option<Flag>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -355,7 +357,8 @@ impl Section for RawTtl {
 }
 impl Section for RawEdgeCors {
     const EXPECTED: &'static str = "`edge_cors:` takes a mapping with keys allow_origins, \
-        allow_methods, allow_headers, expose_headers, allow_credentials, max_age, origin_override";
+        allow_origin_patterns, allow_methods, allow_headers, expose_headers, allow_credentials, max_age, origin_override, \
+        hide_origin_acao";
 }
 impl Section for RawExpect {
     const EXPECTED: &'static str = "`expect:` takes a mapping with keys cors, reason, cache, \

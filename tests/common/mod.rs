@@ -336,6 +336,12 @@ impl Cache {
     /// Like [`Cache::start`], with `extra` appended to the VCL (Varnish) or to the
     /// `location /` block (nginx); ignored for Squid and ATS.
     pub fn start_with(peer: Peer, origin_port: u16, extra: &str) -> Cache {
+        Cache::start_with_http(peer, origin_port, "", extra)
+    }
+
+    /// Like [`Cache::start_with`], with `http_extra` in nginx's `http` block too (a
+    /// `map`); ignored for the others.
+    pub fn start_with_http(peer: Peer, origin_port: u16, http_extra: &str, extra: &str) -> Cache {
         let (prog, pkg) = peer.program_and_package();
         require(prog, pkg);
         let dir = TempDir::new(peer.profile());
@@ -372,7 +378,7 @@ impl Cache {
                          events {{ worker_connections 256; }}\n\
                          http {{\n  access_log off;\n  client_body_temp_path {w}/tmp/client_body;\n  proxy_temp_path {w}/tmp/proxy;\n  \
                          fastcgi_temp_path {w}/tmp/fastcgi;\n  uwsgi_temp_path {w}/tmp/uwsgi;\n  scgi_temp_path {w}/tmp/scgi;\n  \
-                         proxy_cache_path {w}/cache levels=1:2 keys_zone=lab:10m max_size=64m inactive=10m;\n  \
+                         proxy_cache_path {w}/cache levels=1:2 keys_zone=lab:10m max_size=64m inactive=10m;\n{http_extra}\n  \
                          server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://127.0.0.1:{origin_port};\n      \
                          proxy_cache lab;\n      proxy_cache_valid 200 1m;\n      add_header X-Cache-Status $upstream_cache_status always;\n{extra}\n    }}\n  }}\n}}\n"
                     ),
