@@ -1223,3 +1223,41 @@ fn vcl_origin_regex_is_edge_cors_with_patterns() {
     assert_eq!(p, [r"^https://(app1|app2)\.example\.com$"]);
     assert!(c.allow_credentials && c.origin_override);
 }
+
+/// The other usual nginx allowlist: `if ($http_origin ~* "…") { set $cors $http_origin; }`
+/// blocks, read as the entries of a map (`=` an exact origin); a negated condition is
+/// not, and leaves the variable unread.
+#[test]
+fn nginx_if_set_origin_is_edge_cors_with_patterns() {
+    let conf = |cond: &str| {
+        format!(
+            "server {{\n    location / {{\n        proxy_cache c;\n        set $cors \"\";\n        if ($http_origin ~* \"^https://(app1|app2)\\.example\\.com$\") {{\n            set $cors $http_origin;\n        }}\n        if ({cond}) {{\n            set $cors $http_origin;\n        }}\n        proxy_hide_header Access-Control-Allow-Origin;\n        add_header Access-Control-Allow-Origin $cors always;\n    }}\n}}\n"
+        )
+    };
+    let i = imp_text(
+        "s.conf",
+        &conf("$http_origin = \"https://static.example.net\""),
+    );
+    let c = i.knobs.edge_cors.clone().expect("edge_cors");
+    assert_eq!(c.allow_origins, ["https://static.example.net"]);
+    let p: Vec<&str> = c.allow_origin_patterns.iter().map(|p| p.as_str()).collect();
+    assert_eq!(p, [r"(?i)^https://(app1|app2)\.example\.com$"]);
+    assert!(c.hide_origin_acao);
+    assert!(i.warnings.is_empty(), "{:?}", i.warnings);
+    let note = i.notes.iter().find(|n| n.knob == "edge_cors").unwrap();
+    assert!(
+        note.from.contains("s.conf:6 (set $cors $http_origin"),
+        "{}",
+        note.from
+    );
+    // a negation is not an allowlist: that `if` and its `set` stay unread
+    let i = imp_text("s.conf", &conf("$http_origin !~ \"evil\""));
+    let c = i.knobs.edge_cors.clone().expect("edge_cors");
+    assert!(c.allow_origins.is_empty());
+    assert_eq!(c.allow_origin_patterns.len(), 1);
+    let w = i.warnings.join("\n");
+    assert!(
+        w.contains("if (s.conf:8)") && w.contains("set (s.conf:9)"),
+        "{w}"
+    );
+}

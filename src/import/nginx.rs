@@ -540,9 +540,28 @@ struct Ngx {
 /// the exact ones; `default` for the rest, the empty string when absent).
 struct OriginMap {
     var: String,
+    /// `map` for a map block; `set` for `if ($http_origin ~ …) { set $VAR $http_origin; }`
+    /// lines, read as the entries of one.
+    how: &'static str,
     at: String,
     /// (key, value, `file:line`)
     entries: Vec<(String, String, String)>,
+}
+
+/// The map key an `if ($http_origin OP VALUE)` block's opener stands for: `~RE`,
+/// `~*RE` or the origin itself (`=`); `None` for any other condition (a negation, another
+/// variable).
+fn origin_condition(opener: &str) -> Option<String> {
+    let cond = opener.strip_prefix("if (")?.strip_suffix(')')?.trim();
+    let rest = cond.strip_prefix("$http_origin")?;
+    let rest = rest.trim_start();
+    let (op, value) = rest.split_once(char::is_whitespace)?;
+    let value = value.trim();
+    match op {
+        "~" | "~*" => Some(format!("{op}{value}")),
+        "=" => Some(value.to_string()),
+        _ => None,
+    }
 }
 
 /// What `Access-Control-Allow-Origin: $VAR` allows when a [`OriginMap`] sets `$VAR`: the
@@ -735,10 +754,40 @@ fn walk(st: &mut Ngx, file: &str, text: &str, stack: &mut Vec<String>) -> Result
             if let Some(var) = d.words.get(2) {
                 st.origin_maps.push(OriginMap {
                     var: var.clone(),
+                    how: "map",
                     at: format!("{file}:{}", d.line),
                     entries: Vec::new(),
                 });
                 continue;
+            }
+        }
+        if d.words[0] == "if" && d.opens_block && origin_condition(&d.words.join(" ")).is_some() {
+            // read through the `set` lines inside it; anything else there is warned
+            continue;
+        }
+        if d.words[0] == "set" && d.words.len() == 3 && d.words[1].starts_with('$') {
+            let (var, value) = (&d.words[1], d.words[2].as_str());
+            let at = format!("{file}:{}", d.line);
+            match (d.under_if().and_then(origin_condition), value) {
+                (Some(key), "$http_origin") => {
+                    match st
+                        .origin_maps
+                        .iter_mut()
+                        .find(|m| m.how == "set" && m.var == *var)
+                    {
+                        Some(m) => m.entries.push((key, value.to_string(), at)),
+                        None => st.origin_maps.push(OriginMap {
+                            var: var.clone(),
+                            how: "set",
+                            at: at.clone(),
+                            entries: vec![(key, value.to_string(), at)],
+                        }),
+                    }
+                    continue;
+                }
+                // the usual default before such `if` blocks: the variable is empty
+                (None, "") if d.under_if().is_none() => continue,
+                _ => {}
             }
         }
         if d.words[0] != "include" {
@@ -1066,11 +1115,16 @@ fn cors(
                         c.allow_origins = exact;
                         c.allow_origin_patterns = patterns;
                         origin_set = true;
-                        from.push(format!("{} (map {v})", m.at));
+                        from.push(match m.how {
+                            "map" => format!("{} (map {v})", m.at),
+                            _ => {
+                                format!("{} (set {v} $http_origin under if ($http_origin …))", m.at)
+                            }
+                        });
                         true
                     }
                     Err(why) => {
-                        imp.warn(format!("{}: {text}: {v} comes from `map $http_origin {v}` at {}, which edge_cors cannot say: {why}; edge_cors is not imported", h.at, m.at));
+                        imp.warn(format!("{}: {text}: {v} is set from $http_origin by `{}` at {}, which edge_cors cannot say: {why}; edge_cors is not imported", h.at, m.how, m.at));
                         unknown_origin = true;
                         continue;
                     }
