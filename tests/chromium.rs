@@ -253,6 +253,7 @@ fn chromium_reason(cors_error: &str) -> (String, bool) {
             "private-network-not-allowed"
         }
         "DisallowedRedirect" => "preflight-redirect",
+        "RedirectContainsCredentials" => "redirect-contains-credentials",
         _ => return (format!("chromium:{cors_error}"), in_preflight),
     };
     (id.to_string(), in_preflight)
@@ -261,7 +262,8 @@ fn chromium_reason(cors_error: &str) -> (String, bool) {
 /// A failure without a CORS error: the page's TypeError, mapped to our id where the
 /// model has one (`no-cors-method`: the Request constructor's TypeError;
 /// `redirect-mode-error`: a network error on a `redirect: "error"` fetch;
-/// `too-many-redirects`: Chromium's `net::ERR_TOO_MANY_REDIRECTS` after 20 redirects).
+/// `too-many-redirects`: Chromium's `net::ERR_TOO_MANY_REDIRECTS` after 20 redirects;
+/// `redirect-not-http`: `net::ERR_UNSAFE_REDIRECT`, a redirect to a non-HTTP(S) URL).
 fn type_error_reason(s: &Value, redirect: &str) -> String {
     let page_error = s["page"]["error"].as_str().unwrap_or("");
     if page_error.contains("is unsupported in no-cors mode") {
@@ -272,6 +274,9 @@ fn type_error_reason(s: &Value, redirect: &str) -> String {
     }
     if s["net_error"].as_str() == Some("net::ERR_TOO_MANY_REDIRECTS") {
         return "too-many-redirects".to_string();
+    }
+    if s["net_error"].as_str() == Some("net::ERR_UNSAFE_REDIRECT") {
+        return "redirect-not-http".to_string();
     }
     format!(
         "network-error:{}",
@@ -844,6 +849,11 @@ fn cdp_cors_errors_map_to_reason_ids() {
             "PreflightMissingAllowPrivateNetwork",
             "private-network-not-allowed",
             true,
+        ),
+        (
+            "RedirectContainsCredentials",
+            "redirect-contains-credentials",
+            false,
         ),
         (
             "LocalNetworkAccessPermissionDenied",

@@ -45,6 +45,10 @@ pub(crate) enum Failure<'a> {
     RedirectModeError,
     /// A redirect after 20 followed ones.
     TooManyRedirects,
+    /// A followed `cors` redirect to a URL with a username or password.
+    RedirectContainsCredentials,
+    /// A followed redirect to a URL that is not `http:` or `https:`.
+    RedirectNotHttp,
 }
 
 impl Failure<'_> {
@@ -67,6 +71,8 @@ impl Failure<'_> {
             Failure::NoCorsMethod(_) => R::NoCorsMethod,
             Failure::RedirectModeError => R::RedirectModeError,
             Failure::TooManyRedirects => R::TooManyRedirects,
+            Failure::RedirectContainsCredentials => R::RedirectContainsCredentials,
+            Failure::RedirectNotHttp => R::RedirectNotHttp,
         }
     }
 
@@ -92,6 +98,8 @@ impl Failure<'_> {
             Failure::NoCorsMethod(v) => (14, v),
             Failure::RedirectModeError => (15, ""),
             Failure::TooManyRedirects => (16, ""),
+            Failure::RedirectContainsCredentials => (17, ""),
+            Failure::RedirectNotHttp => (18, ""),
         }
     }
 }

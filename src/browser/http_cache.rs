@@ -329,6 +329,16 @@ fn validates(req: &Request) -> bool {
     CacheControl::parse(&req.headers, "cache-control").is_some_and(|c| c.max_age == Some(0))
 }
 
+/// RFC 9111 §3.3 and §3.4: a stored `206` holds only part of the representation; a
+/// cache may combine it with other parts or use it for a range it covers, but it is
+/// never the answer, as it stands, to a request for the whole thing (no `Range`).
+/// Validating it would not help either: a `304` would hand the page the partial body.
+/// Chromium 156 sent the repeated plain `GET` to the network (case w06-206-to-plain-get).
+/// A request that does carry `Range` is left to the other rules (cases z42, d88, z04).
+fn partial_for_full(stored: &Response, req: &Request) -> bool {
+    stored.status == 206 && !req.headers.contains("range")
+}
+
 fn conditional(req: &Request) -> bool {
     crate::edge::validate::CONDITIONAL_FIELDS
         .iter()
@@ -406,7 +416,7 @@ impl HttpCache {
         else {
             return Lookup::Miss;
         };
-        if e.vary_star {
+        if e.vary_star || partial_for_full(&e.response, req) {
             return Lookup::Miss;
         }
         let vary_ok = e
@@ -1165,5 +1175,41 @@ mod tests {
         assert_eq!(kind(swr, 3, &head, false), "miss");
         let validate = request("GET", Headers::from_pairs([("cache-control", "max-age=0")]));
         assert_eq!(kind(swr, 3, &validate, false), "miss");
+    }
+
+    /// A stored `206` never answers a request without `Range`, fresh or with a
+    /// validator (case w06-206-to-plain-get); a `Range` request still finds it, and a
+    /// stored `200` still answers both.
+    #[test]
+    fn a_stored_206_does_not_answer_a_plain_get() {
+        let p = partition("http://127.0.0.1:1");
+        let plain = request("GET", Headers::new());
+        let ranged = request("GET", Headers::from_pairs([("range", "bytes=0-1")]));
+        let partial = resp(
+            206,
+            &[
+                ("cache-control", "private, max-age=300"),
+                ("content-range", "bytes 0-1/10"),
+                ("etag", "\"p\""),
+            ],
+        );
+        let mut c = HttpCache::new();
+        assert!(c.store(SIM_EPOCH, &p, U, &plain, &partial, 1));
+        let later = SIM_EPOCH.plus_secs(1);
+        assert!(matches!(c.consult(later, &p, U, &plain), Lookup::Miss));
+        let head = request("HEAD", Headers::new());
+        assert!(matches!(c.consult(later, &p, U, &head), Lookup::Miss));
+        assert_eq!(
+            c.lookup(later, &p, U, &ranged).map(|s| s.stored_by),
+            Some(1)
+        );
+        // stale, with a validator: not validated for a plain GET either
+        let stale = SIM_EPOCH.plus_secs(301);
+        assert!(matches!(c.consult(stale, &p, U, &plain), Lookup::Miss));
+        let full = resp(200, &[("cache-control", "private, max-age=300")]);
+        assert!(c.store(SIM_EPOCH, &p, U, &plain, &full, 2));
+        for req in [&plain, &ranged] {
+            assert_eq!(c.lookup(later, &p, U, req).map(|s| s.stored_by), Some(2));
+        }
     }
 }

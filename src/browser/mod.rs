@@ -106,11 +106,20 @@ pub enum Reason {
     /// request's redirect count is 20, then return a network error"; Chromium:
     /// `net::ERR_TOO_MANY_REDIRECTS`).
     TooManyRedirects,
+    /// A followed redirect in `cors` mode whose `Location` carries a username or
+    /// password, to an origin other than the request's or after the request went
+    /// cross-origin: a network error (Fetch §4.4 "HTTP-redirect fetch", the two
+    /// "includes credentials" steps; Chromium: `RedirectContainsCredentials`).
+    RedirectContainsCredentials,
+    /// A followed redirect whose `Location` is not an `http:` or `https:` URL (`data:`,
+    /// `ftp:`, …): a network error (Fetch §4.4 "HTTP-redirect fetch": a location URL
+    /// whose scheme is not an HTTP(S) scheme; Chromium: `net::ERR_UNSAFE_REDIRECT`).
+    RedirectNotHttp,
 }
 
 impl Reason {
     /// Every reason, in the order PRODUCT.md lists them.
-    pub const ALL: [Reason; 14] = [
+    pub const ALL: [Reason; 16] = [
         Reason::Ok,
         Reason::MissingAllowOrigin,
         Reason::OriginMismatch,
@@ -125,6 +134,8 @@ impl Reason {
         Reason::NoCorsMethod,
         Reason::RedirectModeError,
         Reason::TooManyRedirects,
+        Reason::RedirectContainsCredentials,
+        Reason::RedirectNotHttp,
     ];
 
     /// The stable kebab-case id.
@@ -144,6 +155,8 @@ impl Reason {
             Reason::NoCorsMethod => "no-cors-method",
             Reason::RedirectModeError => "redirect-mode-error",
             Reason::TooManyRedirects => "too-many-redirects",
+            Reason::RedirectContainsCredentials => "redirect-contains-credentials",
+            Reason::RedirectNotHttp => "redirect-not-http",
         }
     }
 
@@ -1683,12 +1696,14 @@ mod tests {
                 F::NoCorsMethod(v),
                 F::RedirectModeError,
                 F::TooManyRedirects,
+                F::RedirectContainsCredentials,
+                F::RedirectNotHttp,
             ]
         };
         let mut all: Vec<F<'static>> = failures("https://x.example").into();
         all.extend(failures("https://y.example"));
         let parts: std::collections::HashSet<_> = all.iter().map(|x| x.parts()).collect();
-        assert_eq!(parts.len(), 17 + 8, "one kind and value each");
+        assert_eq!(parts.len(), 19 + 8, "one kind and value each");
         let base = fetch(Agent::Chrome, "GET", &[]);
         let mut fetches = vec![base.clone()];
         let mut vary = |change: &dyn Fn(&mut Fetch)| {

@@ -497,36 +497,68 @@ impl Run {
             // An opaque-redirect filtered response: status 0, nothing followed (measured:
             // the CORS check above still applies to it).
             RedirectMode::Manual => Next::Done(self.done(v, from_cache, 0)),
-            // Step 5: "If request's redirect count is 20, then return a network error."
-            RedirectMode::Follow if self.hop >= MAX_REDIRECTS => {
-                let v = inst.browser.blocked_with_status(
-                    &self.f,
-                    &Failure::TooManyRedirects,
-                    false,
-                    resp.status,
-                );
-                Next::Done(self.done(v, from_cache, resp.status))
-            }
             RedirectMode::Follow => {
-                self.follow(resp);
-                self.begin_hop(inst, now)
+                let current = super::cache::url_of(&self.f);
+                let location = resp.headers.get("location").unwrap_or("/").trim();
+                let next = Target::of(&current, location);
+                match self.redirect_failure(&current, &next) {
+                    Some(failure) => {
+                        let v =
+                            inst.browser
+                                .blocked_with_status(&self.f, &failure, false, resp.status);
+                        Next::Done(self.done(v, from_cache, resp.status))
+                    }
+                    None => {
+                        self.follow(resp, current, &next.url);
+                        self.begin_hop(inst, now)
+                    }
+                }
             }
         }
     }
 
-    /// Fetch §4.4 "HTTP-redirect fetch" steps 3–15: the next hop's request.
-    fn follow(&mut self, resp: &Response) {
-        let current = super::cache::url_of(&self.f);
-        let location = resp.headers.get("location").unwrap_or("/").trim();
-        let next_url = resolve(&current, location);
+    /// The network errors Fetch §4.4 "HTTP-redirect fetch" returns before it follows a
+    /// redirect from `current` to `next`, in the standard's order.
+    fn redirect_failure(&self, current: &str, next: &Target) -> Option<Failure<'static>> {
+        // The location URL must be an HTTP(S) one: anything else (`data:,hi`) ends the
+        // fetch with a network error. Chromium refuses it as an unsafe redirect
+        // (`net::ERR_UNSAFE_REDIRECT`; measured on Chromium 156, case w10).
+        if !next.http {
+            return Some(Failure::RedirectNotHttp);
+        }
+        // Twenty redirects already followed: the 21st is a network error.
+        if self.hop >= MAX_REDIRECTS {
+            return Some(Failure::TooManyRedirects);
+        }
+        // Userinfo in the location URL is a network error in `cors` mode when the
+        // request's origin is not the location's origin, and whenever the response
+        // tainting is already "cors" (some URL of the chain, this one included, was not
+        // same origin with the request's origin). Chromium: `RedirectContainsCredentials`
+        // (measured on Chromium 156, case w09).
+        if next.credentials && self.f.mode == Mode::Cors {
+            let origin = &self.f.origin;
+            let to_other_origin = !site::same_origin(origin, &next.url);
+            // (a tainted, `null`, origin is same origin with nothing)
+            let cors_tainted = self.f.chain.fetch_site != super::headers::FetchSite::SameOrigin
+                || !site::same_origin(origin, current);
+            if to_other_origin || cors_tainted {
+                return Some(Failure::RedirectContainsCredentials);
+            }
+        }
+        None
+    }
+
+    /// Fetch §4.4 "HTTP-redirect fetch" steps 3–15: the next hop's request, from the
+    /// `current` URL to `next_url` (absolute, HTTP(S), without userinfo).
+    fn follow(&mut self, resp: &Response, current: String, next_url: &str) {
         if self.f.chain.first_url.is_empty() {
-            self.f.chain.first_url = current.clone();
+            self.f.chain.first_url.clone_from(&current);
         }
         if self.f.chain.page_origin.is_empty() {
             self.f.chain.page_origin = self.f.origin.clone();
         }
         let cur_origin = site::origin_of(&current);
-        let next_origin = site::origin_of(&next_url);
+        let next_origin = site::origin_of(next_url);
         // Step 12: "If locationURL's origin is not same origin with request's current
         // URL's origin and request's origin is not same origin with request's current
         // URL's origin, then set request's tainted origin flag."
@@ -574,12 +606,91 @@ impl Run {
     }
 }
 
-/// Resolves a `Location` value against the current URL: absolute URLs as they are,
-/// `//host/path`, `/path`, or a path relative to the current directory.
-fn resolve(current: &str, location: &str) -> String {
-    if location.contains("://") {
-        return location.to_string();
+/// Where a redirect's `Location` leads.
+struct Target {
+    /// The absolute URL, without its userinfo.
+    url: String,
+    /// Whether the URL carried a username or a password (URL "includes credentials").
+    credentials: bool,
+    /// Whether its scheme is `http` or `https` (an HTTP(S) scheme).
+    http: bool,
+}
+
+impl Target {
+    fn of(current: &str, location: &str) -> Target {
+        let url = resolve(current, location);
+        let Some((scheme, rest)) = url.split_once("://").filter(|(s, _)| is_http(s)) else {
+            return Target {
+                url,
+                credentials: false,
+                http: false,
+            };
+        };
+        let (credentials, rest) = split_userinfo(rest);
+        Target {
+            url: format!("{scheme}://{rest}"),
+            credentials,
+            http: true,
+        }
     }
+}
+
+fn is_http(scheme: &str) -> bool {
+    scheme == "http" || scheme == "https"
+}
+
+/// Splits the userinfo off `authority/path…` (what follows `scheme://`): whether it
+/// had a non-empty username or password, and the rest without it. The authority ends
+/// at the first `/`, `?`, `#` or `\`; its userinfo is what comes before its last `@`
+/// (the URL standard's authority state), `user[:password]`.
+fn split_userinfo(rest: &str) -> (bool, &str) {
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => {
+            let (user, password) = rest[..at].split_once(':').unwrap_or((&rest[..at], ""));
+            (!user.is_empty() || !password.is_empty(), &rest[at + 1..])
+        }
+        None => (false, rest),
+    }
+}
+
+/// The scheme a URL string starts with, as the URL standard's scheme state reads it
+/// (and RFC 3986 §3.1 writes it): an ASCII letter, then letters, digits, `+`, `-` or
+/// `.`, up to the first `:`. Returns the scheme, lowercased, and what follows the `:`;
+/// `None` when the string does not start with one (a relative reference).
+fn split_scheme(s: &str) -> Option<(String, &str)> {
+    let colon = s.find(':')?;
+    let scheme = &s[..colon];
+    let mut bytes = scheme.bytes();
+    let first_is_letter = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    (first_is_letter && rest_ok).then(|| (scheme.to_ascii_lowercase(), &s[colon + 1..]))
+}
+
+/// Resolves a `Location` value against the current URL (`scheme://authority/path`).
+///
+/// One that starts with a scheme is an absolute URL: with an HTTP(S) scheme, the URL
+/// standard reads `http:/x` or `http:x` against a base of the same scheme as the
+/// relative `/x` or `x`, and otherwise skips any slashes before the authority; any
+/// other scheme is kept as written (`data:,hi`, which the caller refuses). Without a
+/// scheme: `//host/path`, `/path`, or a path relative to the current directory.
+fn resolve(current: &str, location: &str) -> String {
+    if let Some((scheme, after)) = split_scheme(location) {
+        if !is_http(&scheme) {
+            return format!("{scheme}:{after}");
+        }
+        let base_scheme = current.split_once("://").map_or("http", |(s, _)| s);
+        if base_scheme.eq_ignore_ascii_case(&scheme) && !after.starts_with("//") {
+            return resolve_relative(current, after);
+        }
+        let authority = after.trim_start_matches(['/', '\\']);
+        return format!("{scheme}://{authority}");
+    }
+    resolve_relative(current, location)
+}
+
+/// [`resolve`] for a reference without a scheme.
+fn resolve_relative(current: &str, location: &str) -> String {
     let (scheme, rest) = current.split_once("://").unwrap_or(("http", current));
     if let Some(net) = location.strip_prefix("//") {
         return format!("{scheme}://{net}");

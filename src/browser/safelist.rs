@@ -162,9 +162,11 @@ pub(crate) fn is_safelisted_header(name: &str, value: &str) -> bool {
 /// Chromium's additions to the CORS-safelisted request-headers
 /// (`services/network/public/cpp/cors/cors.cc`, `IsCorsSafelistedHeader`): the client
 /// hints `DPR`, `Device-Memory` (a decimal number), `Width`, `Viewport-Width` (an
-/// integer), `Save-Data` (`on`), plus `Lang` and `Intervention`. Chromium 156 also let
-/// `RTT`, `Downlink` and `ECT` through without a preflight (measured with `rtt: 50`,
-/// `downlink: 1.5`, `ect: 4g`).
+/// integer), `Save-Data` (`on`), plus `Intervention`. Chromium 156 also let `RTT`,
+/// `Downlink` and `ECT` through without a preflight (measured with `rtt: 50`,
+/// `downlink: 1.5`, `ect: 4g`). `Lang` is not among them: Chromium 156 preflights a
+/// `lang: de` request header and refuses it when the preflight does not allow it (case
+/// w02-lang-not-safelisted), as the Fetch standard's list (§2.2.2) would.
 fn chromium_client_hint(name: &str, value: &str) -> bool {
     let int = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
     let double = |v: &str| match v.split_once('.') {
@@ -176,7 +178,7 @@ fn chromium_client_hint(name: &str, value: &str) -> bool {
         "width" | "viewport-width" | "rtt" => int(value),
         "save-data" => value.eq_ignore_ascii_case("on"),
         "ect" => crate::fields::is_token(value),
-        "lang" | "intervention" => true,
+        "intervention" => true,
         _ => false,
     }
 }
@@ -437,7 +439,6 @@ mod tests {
             ("rtt", "50"),
             ("downlink", "1.5"),
             ("ect", "4g"),
-            ("lang", "en"),
             ("intervention", "<https://example.com/>; level=\"warning\""),
         ] {
             assert!(is_safelisted_for(true, n, v), "{n}: {v}");
@@ -453,6 +454,12 @@ mod tests {
         }
         assert!(!is_safelisted_for(true, "width", "1.5"));
         assert!(!is_safelisted_for(true, "save-data", "off"));
+        // `Lang` needs a preflight in Chromium 156 too (case w02-lang-not-safelisted)
+        for agent_is_chrome in [true, false] {
+            assert!(!is_safelisted_for(agent_is_chrome, "lang", "en"));
+        }
+        let h = hs(&[("dpr", "2"), ("lang", "de"), ("x-a", "1")]);
+        assert_eq!(acrh_value(true, || h.iter()).as_deref(), Some("lang,x-a"));
         let h = hs(&[("dpr", "2"), ("x-a", "1")]);
         assert_eq!(acrh_value(true, || h.iter()).as_deref(), Some("x-a"));
         assert_eq!(acrh_value(false, || h.iter()).as_deref(), Some("dpr,x-a"));

@@ -46,6 +46,8 @@ pub fn fix_hint(r: &StepReport, knobs: &Knobs, served: Option<&Response>) -> Opt
         Reason::NoCorsMethod => "`no-cors` allows only GET, HEAD and POST: use `mode: cors` with a CORS-enabled endpoint",
         Reason::RedirectModeError => "the fetch uses `redirect: error` and the server redirected: call the final URL, or use `redirect: follow`",
         Reason::TooManyRedirects => "the server redirected more than 20 times in a row (a redirect loop): fix the Location chain",
+        Reason::RedirectContainsCredentials => "a cross-origin redirect's Location must not carry a username or password (`https://user:pass@host/`): redirect to the URL without them",
+        Reason::RedirectNotHttp => "a redirect's Location must be an http: or https: URL (not data:, ftp:, …): fix the Location header",
     };
     Some(hint.to_string())
 }

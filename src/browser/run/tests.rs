@@ -356,6 +356,164 @@ fn resolve_locations() {
     assert_eq!(resolve("http://h:1/a/b?q", "c"), "http://h:1/a/c");
     assert_eq!(resolve("http://h:1/a", "//o:2/x"), "http://o:2/x");
     assert_eq!(resolve("http://h:1/a", "https://o/x"), "https://o/x");
+    // a scheme makes it absolute, whatever follows; without one, `://` later on is
+    // part of a relative reference
+    assert_eq!(resolve("http://h:1/a", "data:,hi"), "data:,hi");
+    assert_eq!(resolve("http://h:1/a", "DaTa:,hi"), "data:,hi");
+    assert_eq!(resolve("http://h:1/a", "ftp://o/x"), "ftp://o/x");
+    assert_eq!(resolve("http://h:1/a", "x-y.z+1:q"), "x-y.z+1:q");
+    assert_eq!(
+        resolve("http://h:1/a", "/go?to=http://o/x"),
+        "http://h:1/go?to=http://o/x"
+    );
+    assert_eq!(resolve("http://h:1/d/a", "b/c:d"), "http://h:1/d/b/c:d");
+    assert_eq!(resolve("http://h:1/d/a", "1x:y"), "http://h:1/d/1x:y");
+    assert_eq!(resolve("http://h:1/d/a", ":x"), "http://h:1/d/:x");
+    // an HTTP(S) scheme: the base's own is relative without `//`, another one skips
+    // the slashes to the authority
+    assert_eq!(resolve("http://h:1/d/a", "HTTP://o/x"), "http://o/x");
+    assert_eq!(resolve("http://h:1/d/a", "http:/x"), "http://h:1/x");
+    assert_eq!(resolve("http://h:1/d/a", "http:x"), "http://h:1/d/x");
+    assert_eq!(resolve("http://h:1/d/a", "https:o/x"), "https://o/x");
+    assert_eq!(resolve("http://h:1/d/a", "https:///o/x"), "https://o/x");
+}
+
+#[test]
+fn location_targets() {
+    let t = Target::of("http://h:1/a", "http://u:p@o:2/x@y");
+    assert_eq!(
+        (t.url.as_str(), t.credentials, t.http),
+        ("http://o:2/x@y", true, true)
+    );
+    for (loc, creds) in [
+        ("http://u@o/x", true),
+        ("http://:p@o/x", true),
+        ("http://:@o/x", false),
+        ("http://@o/x", false),
+        ("http://o/x?u:p@q", false),
+        ("http://a@b@o/x", true),
+    ] {
+        let t = Target::of("http://h/", loc);
+        assert_eq!(t.credentials, creds, "{loc}");
+        assert!(t.url.starts_with("http://o/x"), "{loc}: {}", t.url);
+    }
+    let t = Target::of("http://h:1/a", "data:,hi");
+    assert!(!t.http && !t.credentials);
+    assert!(!Target::of("http://h:1/a", "ftp://u:p@o/x").http);
+}
+
+/// Fetch §4.4: a location URL that is not HTTP(S) is a network error, whatever the
+/// mode (case w10, measured on Chromium 156: `Location: data:,hi` failed the fetch
+/// with "Failed to fetch"); nothing after the redirect is fetched.
+#[test]
+fn a_redirect_to_a_non_http_url_is_a_network_error() {
+    for location in ["data:,hi", "ftp://127.0.0.1:9000/b", "javascript:x"] {
+        for mode in [Mode::Cors, Mode::NoCors] {
+            let mut f = fetch("GET", "/a");
+            f.mode = mode;
+            let (d, seen) = drive(&mut chrome(), f, 0, |_| {
+                resp(
+                    302,
+                    &[("location", location), ("access-control-allow-origin", "*")],
+                )
+            });
+            assert_eq!(seen.len(), 1, "{location}");
+            assert_eq!(
+                d.verdict.reason,
+                super::super::Reason::RedirectNotHttp,
+                "{location}"
+            );
+            assert!(!d.verdict.allowed && d.redirects == 0);
+            assert_eq!(d.verdict.console, "TypeError: Failed to fetch");
+        }
+    }
+    // not under `redirect: manual`: nothing is followed
+    let mut f = fetch("GET", "/a");
+    f.redirect = RedirectMode::Manual;
+    let (d, _) = drive(&mut chrome(), f, 0, |_| {
+        resp(
+            302,
+            &[
+                ("location", "data:,hi"),
+                ("access-control-allow-origin", "*"),
+            ],
+        )
+    });
+    assert!(d.verdict.allowed && d.status == 0);
+}
+
+/// Fetch §4.4: in `cors` mode, a location URL with a username or password is a network
+/// error unless it is same origin with the request's origin and the chain never left
+/// it (case w09, measured on Chromium 156: `RedirectContainsCredentials`, to another
+/// origin and back to the API's own). A same-origin one, or a `no-cors` one, is
+/// followed, without the userinfo in the host.
+#[test]
+fn a_cors_redirect_to_a_url_with_credentials_fails() {
+    for location in [
+        "http://u:p@localhost:9000/b",
+        "http://u:p@127.0.0.1:9000/b",
+        "http://u@127.0.0.1:1000/b",
+    ] {
+        let (d, seen) = drive(&mut chrome(), fetch("GET", "/a"), 0, |_| {
+            resp(
+                302,
+                &[("location", location), ("access-control-allow-origin", "*")],
+            )
+        });
+        assert_eq!(seen.len(), 1, "{location}");
+        assert_eq!(
+            d.verdict.reason,
+            super::super::Reason::RedirectContainsCredentials,
+            "{location}"
+        );
+        assert_eq!(d.verdict.console, "Access to fetch at 'http://127.0.0.1:9000/a' from origin 'http://127.0.0.1:1000' has been blocked by CORS policy: Redirect location '' contains a username and password, which is disallowed for cross-origin requests.");
+    }
+    // a same-origin fetch redirected within its origin keeps going
+    let mut f = fetch("GET", "/a");
+    f.host = "127.0.0.1:1000".into();
+    let (d, seen) = drive(&mut chrome(), f, 0, |r| {
+        if r.target == "/a" {
+            resp(302, &[("location", "http://u:p@127.0.0.1:1000/b")])
+        } else {
+            resp(200, &[("access-control-allow-origin", "*")])
+        }
+    });
+    assert!(d.verdict.allowed, "{d:?}");
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        (seen[1].host.as_str(), seen[1].target.as_str()),
+        ("127.0.0.1:1000", "/b")
+    );
+    // …but not once it has been cross-origin (the response tainting is "cors")
+    let mut f = fetch("GET", "/a");
+    f.host = "127.0.0.1:1000".into();
+    let (d, seen) = drive(&mut chrome(), f, 0, |r| match r.target.as_str() {
+        "/a" => resp(302, &[("location", "http://127.0.0.1:9000/b")]),
+        _ => resp(
+            302,
+            &[
+                ("location", "http://u:p@127.0.0.1:1000/c"),
+                ("access-control-allow-origin", "*"),
+            ],
+        ),
+    });
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        d.verdict.reason,
+        super::super::Reason::RedirectContainsCredentials
+    );
+    // no-cors: the standard's check is for `cors` mode only
+    let mut f = fetch("GET", "/a");
+    f.mode = Mode::NoCors;
+    let (d, seen) = drive(&mut chrome(), f, 0, |r| {
+        if r.target == "/a" {
+            resp(302, &[("location", "http://u:p@localhost:9000/b")])
+        } else {
+            resp(200, &[])
+        }
+    });
+    assert_eq!(seen.len(), 2, "{d:?}");
+    assert_eq!(seen[1].host, "localhost:9000");
 }
 
 /// Cases y40 and y51 (measured on Chromium 156): a stale entry within its
