@@ -1328,3 +1328,34 @@ fn a_head_on_a_stale_entry_refetches_it_as_get() {
     assert_eq!(origin_count(&o, "GET /api/data"), 2);
     assert_eq!(origin_count(&o, "HEAD /api/data"), 0);
 }
+
+/// An nginx configuration that answers CORS itself from a `map $http_origin` allowlist
+/// and hides the upstream's field, given to the proxy with `--edge-config`: the origin
+/// reflects without `Vary`, yet each allowed viewer gets its own value from the one
+/// stored answer, and a refused one gets none (not the stored app1 value).
+#[test]
+fn an_nginx_origin_map_answers_each_viewer_from_one_stored_answer() {
+    let sc = scenario("reflect-novary", &reflect_origin(false));
+    let o = Server::origin(&sc);
+    let conf = sc.with_file_name(format!("map-{}.conf", std::process::id()));
+    std::fs::write(
+        &conf,
+        "map $http_origin $cors {\n    default \"\";\n    \"~^https://app[12]\\.example\\.com$\" $http_origin;\n}\nserver {\n    location / {\n        proxy_cache c;\n        proxy_hide_header Access-Control-Allow-Origin;\n        add_header Access-Control-Allow-Origin $cors always;\n    }\n}\n",
+    )
+    .unwrap();
+    let p = proxy(&o.url, &["--edge-config", conf.to_str().unwrap()]);
+    let a = get(&p.addr, "/api/data", Some("https://app1.example.com"));
+    assert_eq!(
+        a.h("access-control-allow-origin"),
+        "https://app1.example.com"
+    );
+    let b = get(&p.addr, "/api/data", Some("https://app2.example.com"));
+    assert_eq!(b.h("x-cache"), "HIT");
+    assert_eq!(
+        b.h("access-control-allow-origin"),
+        "https://app2.example.com"
+    );
+    let evil = get(&p.addr, "/api/data", Some("https://app3.example.com"));
+    assert_eq!(evil.h("x-cache"), "HIT");
+    assert_eq!(evil.h("access-control-allow-origin"), "", "{:?}", evil);
+}
