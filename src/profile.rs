@@ -107,8 +107,19 @@ pub fn profile(name: &str) -> Option<Profile> {
                 ttl: TtlOverride { default: Some(120), ..TtlOverride::default() },
                 default_ttl_statuses: Some(vec![200, 203, 204, 300, 301, 304, 404, 410, 414]),
                 // default_keep 0: an expired object is gone, so there is nothing to
-                // revalidate; Surrogate-Control is read only for `no-store`
+                // revalidate
                 revalidate: false,
+                // builtin vcl_beresp_control: `(?i)no-store` in Surrogate-Control makes
+                // the answer hit-for-miss, and while Surrogate-Control is there at all the
+                // Cache-Control regex `(?i:no-cache|no-store|private)` is skipped, so a
+                // `private` answer gets its max-age or default_ttl (tests/fidelity z48, z49)
+                surrogate_control: SurrogateControl::VarnishBuiltin,
+                // ... which matches the words anywhere, `x-private-hint` and
+                // `x-note="no-store"` too (tests/fidelity z50)
+                cc_words_anywhere: true,
+                // rfc2616_time: strtoul, so `+60` and `60.5` are 60, `0x3c` 0, and a value
+                // above 2^32-1 that (tests/fidelity z52, z53)
+                delta_seconds: DeltaSeconds::Strtoul,
                 errors: ErrorCaching {
                     statuses: Some(vec![404, 410, 414]),
                     ttl: Some(120),
@@ -158,6 +169,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "varnishcache/varnish-cache varnish-7.1.1 bin/varnishd/builtin.vcl sub vcl_beresp_stale (beresp.ttl <= 0s: hit-for-miss, never delivered, stale-while-revalidate or not)",
                 "tests/fidelity z42: real Varnish 7.1.1 refetches a max-age=0, stale-while-revalidate=30 answer 1 s later (b gets its own ACAO)",
                 "tests/fidelity z33: real Varnish 7.1.1 serves a max-age=2, must-revalidate entry 1.5 s after expiry from the object (two X-Varnish ids) and refreshes it behind",
+                "varnishcache/varnish-cache varnish-7.1.1 bin/varnishd/builtin.vcl sub vcl_beresp_control (Surrogate-Control ~ \"(?i)no-store\": hit-for-miss; without Surrogate-Control, Cache-Control ~ \"(?i:no-cache|no-store|private)\" anywhere in the text: hit-for-miss) and cache_rfc2616.c rfc2616_time (strtoul: `+60`, `60.5` are 60, other trailing text 0, capped at UINT_MAX)",
+                "tests/fidelity z48-z53: real Varnish 7.1.1 reuses `private` / `no-store` answers that carry any Surrogate-Control, not `Surrogate-Control: no-store` or `x-private-hint`, and reads `max-age=+60`, `60.5`, ` 60` and 2147483648 as lifetimes",
                 "tests/probe/README.md (scn round): real Varnish 7.1.1 served a max-age=2, stale-while-revalidate=60 answer stale 12 s after expiry and refreshed it behind",
                 "tests/fidelity.rs: real Varnish 7.1.1 (Debian 12, builtin VCL) agrees on all 412 corpus steps, z01-z40 included (hit/forward, verdict, `Vary: *` spellings)",
             ],
@@ -189,6 +202,14 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // number and makes the response uncacheable (tests/fidelity z19, z21)
                 age_ignored: true,
                 cc_quoted_invalid: true,
+                // ... as text, not directives: `no-cache`, `no-store` or `private`
+                // anywhere (ngx_strlcasestrn) makes it uncacheable (tests/fidelity z50);
+                // the lifetime follows the first `s-maxage=`, else the first `max-age=`,
+                // inside `s-max-age=60` too (z51); the digits run to `,` `;` or a space,
+                // so `max-age= 60`, `+60` and `60.5` are not cacheable (z53)
+                cc_words_anywhere: true,
+                cc_lifetime_anywhere: true,
+                delta_seconds: DeltaSeconds::Nginx,
                 // nothing in proxy_cache looks at Authorization: stored and served like
                 // any request (tests/fidelity z23)
                 authorization: AuthorizationRule::Ignore,
@@ -217,6 +238,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_vary (1.23.0 and later join every Vary line; 1.22 kept only the last one, so tests/fidelity z44, whose Origin line comes last, agrees with both)",
                 "nginx/nginx src/http/ngx_http_upstream.c ngx_http_upstream_process_accel_expires (ngx_atoi: digits only; since 1.23.0, commit 8df3ad13c, independent of the order of X-Accel-Expires and Cache-Control; 1.22 obeys a no-cache/no-store/private that comes first)",
                 "tests/fidelity z43: real nginx 1.22.1 stores a no-store answer for its X-Accel-Expires: 60 when that field comes first",
+                "nginx/nginx release-1.22.1 src/http/ngx_http_upstream.c ngx_http_upstream_process_cache_control (per line: ngx_strlcasestrn for no-cache, no-store, private, then the first `s-maxage=`, else `max-age=`, as text; digits up to `,` `;` or a space, anything else or 0: not cacheable)",
+                "tests/fidelity z50-z53: real nginx 1.22.1 does not reuse `x-private-hint` or `x-note=\"no-store\"`, reuses `s-max-age=60, max-age=0` for 60 s, and none of `max-age=+60`, `60.5`, `0x3c`, `max-age= 60`",
                 "tests/fidelity z19, z21, z23: real nginx 1.22 does not store `max-age=\"60\"`, serves an Age: 100 max-age=60 answer for a minute, stores and serves answers to Authorization requests",
                 "docs/research/cdn-vary.md §2 (cache-tests.fyi results): nginx 1.28 fails `*, *`, `, *`, `*, Foo`, `Foo, *`",
                 "docs/research/lab.md (nginx 1.22: per-Origin variants, Cookie request hit)",
@@ -256,6 +279,19 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // (tests/fidelity z37); a response `Pragma: no-cache` without
                 // Cache-Control is honoured (z38)
                 cc_invalid_absent: true,
+                // httpHeaderParseInt is atoi: `+60`, ` 60` and `60.5` are 60, `0x3c` is 0,
+                // and 2147483648 or a 20-digit value come out negative: rejected, so no
+                // lifetime (tests/fidelity z52, z53)
+                delta_seconds: DeltaSeconds::Atoi,
+                // an accelerator (the lab's `http_port … accel`) obeys Surrogate-Control:
+                // no-store is not stored, max-age without +max-stale is 0 s, and
+                // Cache-Control's no-store/private/no-cache are ignored (z48, z49)
+                surrogate_control: SurrogateControl::SquidAccel,
+                // client_side_reply.cc handleIMSReply: a 5xx to a revalidation serves the
+                // stale entry (TCP_REFRESH_FAIL_OLD) unless must-revalidate,
+                // proxy-revalidate, s-maxage or no-cache set failOnValidationError
+                // (tests/fidelity z54)
+                stale_on_revalidation_error: true,
                 response_pragma: ResponsePragma::WithoutCacheControl,
                 // http.cc: a Vary whose mark comes out empty is not shared, as `*`
                 // (tests/fidelity z16: `Vary:` empty never reused)
@@ -283,6 +319,9 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "squid-cache/squid SQUID_5_7 src/http.cc HttpStateData::reusableReply (200 203 300 301 308 410: cached when refreshIsCachable) and src/refresh.cc refreshIsCachable (a stale answer is cached when its lastModified() is known, which falls back to the time received (src/Store.h), and its body is not empty)",
                 "tests/fidelity z47: real Squid 5.7 stores `public, no-cache` with an ETag and no lifetime, revalidates it for b, and serves a's Access-Control-Allow-Origin from the 304",
                 "tests/fidelity z34: after a DELETE, real Squid 5.7 forwards the next GET on a Vary: Origin URL and serves the other Origin's older variant from cache",
+                "squid-cache/squid SQUID_5_7 src/HttpHeaderTools.cc httpHeaderParseInt (atoi into an int: an overflow comes out negative and HttpHdrCc::parse rejects it) and src/http.cc HttpStateData::processSurrogateControl (accelerated requests: no-store not stored, max-age=N[+M] gives Expires = Date + min(N, M), Cache-Control ignored)",
+                "squid-cache/squid SQUID_5_7 src/client_side_reply.cc clientReplyContext::handleIMSReply (a 5xx to a refresh: the old entry, TCP_REFRESH_FAIL_OLD, unless refresh.cc set failOnValidationError for must-revalidate, proxy-revalidate, s-maxage, no-cache or an expired stale-if-error)",
+                "tests/fidelity z48, z49, z52, z53: real Squid 5.7 (accelerator) does not store `Surrogate-Control: no-store`, reuses `private, max-age=60` with `Surrogate-Control: content=\"ESI/1.0\"`, revalidates max-age=2147483648, reuses `max-age=+60`, `60.5`, ` 60`",
             ],
             caveat: Some("an unsafe method's invalidation is modelled as removing every variant of the URL; Squid purges the Vary marker object only, so after the first request re-creates it, the older variants are served again (tests/fidelity z34 steps 6 and 9 disagree)"),
         },
@@ -318,6 +357,13 @@ pub fn profile(name: &str) -> Option<Profile> {
                 ignore_client_reload: true,
                 // `max-age=60, max-age=0`: stale (tests/fidelity z19)
                 cc_repeat_stale: true,
+                // mime_parse_integer skips to the first digit: `+60`, ` 60` and `60.5`
+                // are 60, `0x3c` is 0, an overflow saturates at 2^31-1 (z52, z53)
+                delta_seconds: DeltaSeconds::SkipToDigit,
+                // negative_revalidating_enabled 1: a 500/502/503/504 to a revalidation
+                // serves the stale entry when is_stale_cache_response_returnable (not
+                // with must-revalidate, proxy-revalidate, no-cache or s-maxage) (z54)
+                stale_on_revalidation_error: true,
                 // an answer to an Authorization request is stored, and served to such a
                 // request only when public, s-maxage or must-revalidate (tests/fidelity z23)
                 authorization: AuthorizationRule::AtLookup,
@@ -340,6 +386,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 "https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html#proxy-config-http-normalize-ae (default 1: gzip or removed); apache/trafficserver proxy/http/HttpTransactHeaders.cc normalize_accept_encoding, HttpTransactCache.cc match_content_encoding",
                 "apache/trafficserver 9.2.9 proxy/http/HttpTransactCache.cc CalcVariability and proxy/hdrs/MIME.h MIMEHdr::value_get_comma_list (the first Vary field only, not its duplicates)",
                 "tests/fidelity z44: real ATS 9.2.9 serves a's answer to b when `Vary: Accept-Encoding` and `Vary: Origin` come as two lines",
+                "apache/trafficserver 9.2.9 proxy/hdrs/MIME.cc mime_parse_integer (skips to the first digit or `-`, saturates at INT_MAX) and proxy/http/HttpTransact.cc handle_cache_operation_on_forward_server_response (negative_revalidating_enabled: a 500/502/503/504 to a revalidation serves the cached object when is_stale_cache_response_returnable)",
+                "tests/fidelity z52, z53: real ATS 9.2.9 reuses max-age=2147483648, a 20-digit max-age, `max-age=+60`, `60.5` and ` 60`, not `0x3c`",
                 "apache/trafficserver proxy/hdrs/URL.cc url_CryptoHash_get_general (\"?\" hashed before the query, present or not: `/p?` and `/p` share a key)",
                 "tests/fidelity 11, 12: real ATS 9.2 revalidates (keeps the stored ACAO on a 304 without CORS), stores a 503 with max-age=60, not a 404/503 without it",
                 "docs/research/lab.md (ATS 9.2: 6 Origins on one URL thrash, 0/6 hits)",

@@ -164,7 +164,11 @@ pub fn decide_key(
             plan.validate = knobs.revalidate && validate::has_validator(&c.response);
             // a candidate matters only when it is revalidated or may stand in for a
             // failed origin; otherwise this is a plain forward
-            if plan.validate || knobs.stale_if_error || knobs.stale_on_disconnect {
+            if plan.validate
+                || knobs.stale_if_error
+                || knobs.stale_on_disconnect
+                || knobs.stale_on_revalidation_error
+            {
                 plan.candidate = Some(c);
             }
         }

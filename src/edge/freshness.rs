@@ -1,8 +1,10 @@
 //! Storability (RFC 9111 §3) and freshness (§4.2) of a response, under a profile's TTL
 //! overrides. Pure: every instant is an argument.
 
-use crate::edge::knobs::{AuthorizationRule, Knobs, ResponsePragma};
-use crate::fields::CacheControl;
+use crate::edge::knobs::{
+    AuthorizationRule, DeltaSeconds, Knobs, ResponsePragma, SurrogateControl,
+};
+use crate::fields::{split_list, CacheControl, Headers, DELTA_SECONDS_MAX};
 use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -112,8 +114,11 @@ pub fn governing_directives(knobs: &Knobs, resp: &Response) -> (CacheControl, bo
     let quirks = knobs.cc_case_sensitive
         || knobs.cc_quoted_invalid
         || knobs.cc_repeat_stale
-        || knobs.cc_invalid_absent;
-    let cc = if quirks {
+        || knobs.cc_invalid_absent
+        || knobs.delta_seconds != DeltaSeconds::Strict;
+    let cc = if knobs.cc_lifetime_anywhere {
+        lifetime_anywhere(knobs, &resp.headers)
+    } else if quirks {
         CacheControl::parse_quirks(
             &resp.headers,
             "cache-control",
@@ -122,9 +127,21 @@ pub fn governing_directives(knobs: &Knobs, resp: &Response) -> (CacheControl, bo
             knobs.cc_repeat_stale,
             knobs.cc_invalid_absent,
         )
+        .map(|mut cc| {
+            if knobs.delta_seconds != DeltaSeconds::Strict {
+                reread_lifetimes(knobs, &resp.headers, &mut cc);
+            }
+            cc
+        })
     } else {
         CacheControl::parse(&resp.headers, "cache-control")
     };
+    let cc = cc.map(|mut cc| {
+        if knobs.cc_words_anywhere {
+            words_anywhere(&resp.headers, &mut cc);
+        }
+        cc
+    });
     let pragma = || {
         resp.headers
             .list("pragma")
@@ -138,7 +155,260 @@ pub fn governing_directives(knobs: &Knobs, resp: &Response) -> (CacheControl, bo
     };
     let mut cc = cc.unwrap_or_default();
     cc.no_cache |= no_cache;
+    surrogate_control(knobs.surrogate_control, &resp.headers, &mut cc);
     (cc, false)
+}
+
+/// `hay` holds `needle` (lowercase) in any case, at the returned byte offset.
+fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
+    hay.as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// `cc_words_anywhere`: the words `no-cache`, `no-store` and `private` anywhere in the
+/// field's text count as those directives (Varnish builtin `vcl_beresp_control`'s
+/// regex; nginx's `ngx_strlcasestrn`), `x-private-hint` and `x-note="no-store"` included.
+fn words_anywhere(headers: &Headers, cc: &mut CacheControl) {
+    for line in headers.get_all("cache-control") {
+        cc.no_cache |= find_ignore_case(line, "no-cache").is_some();
+        cc.no_store |= find_ignore_case(line, "no-store").is_some();
+        cc.private |= find_ignore_case(line, "private").is_some();
+    }
+}
+
+/// `max-age` and `s-maxage` read again with the profile's `delta_seconds` (the other
+/// directives as `CacheControl::parse_quirks` read them), with the same rules for a
+/// name's case, a quoted value, a repeat and an invalid value.
+fn reread_lifetimes(knobs: &Knobs, headers: &Headers, cc: &mut CacheControl) {
+    cc.max_age = None;
+    cc.s_maxage = None;
+    for member in headers.get_all("cache-control").flat_map(split_list) {
+        let (k, v) = match member.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v)),
+            None => (member, None),
+        };
+        if knobs.cc_case_sensitive && k.bytes().any(|b| b.is_ascii_uppercase()) {
+            continue;
+        }
+        let slot = if k.eq_ignore_ascii_case("max-age") {
+            &mut cc.max_age
+        } else if k.eq_ignore_ascii_case("s-maxage") {
+            &mut cc.s_maxage
+        } else {
+            continue;
+        };
+        let value = match v {
+            Some(v) if knobs.cc_quoted_invalid && v.trim_start().starts_with('"') => None,
+            Some(v) => read_delta_seconds(knobs.delta_seconds, v),
+            None => None,
+        };
+        let value = match value {
+            Some(n) => n,
+            None if knobs.cc_invalid_absent => continue,
+            None => 0,
+        };
+        match *slot {
+            None => *slot = Some(value),
+            Some(first) if knobs.cc_repeat_stale && first != value => *slot = Some(0),
+            Some(_) => {}
+        }
+    }
+}
+
+/// `cc_lifetime_anywhere` (nginx 1.22 `ngx_http_upstream_process_cache_control`, run on
+/// each `Cache-Control` line): the lifetime follows the first `s-maxage=` in the line's
+/// text, else its first `max-age=`, wherever they stand (inside `s-max-age=60` too); a
+/// later line's replaces an earlier one's; an invalid or zero value, or a
+/// `stale-while-revalidate=` / `stale-if-error=` value with a byte other than a digit
+/// before `,` `;` or a space, makes the response uncacheable, modelled as stale at once
+/// (a lifetime of 0: never reused). Nothing else is read here (`cc_words_anywhere`
+/// reads no-cache, no-store and private).
+fn lifetime_anywhere(knobs: &Knobs, headers: &Headers) -> Option<CacheControl> {
+    let mut lines = headers.get_all("cache-control").peekable();
+    lines.peek()?;
+    let mut cc = CacheControl::default();
+    let mut uncacheable = false;
+    for line in lines {
+        let at = find_ignore_case(line, "s-maxage=")
+            .map(|i| i + "s-maxage=".len())
+            .or_else(|| find_ignore_case(line, "max-age=").map(|i| i + "max-age=".len()));
+        if let Some(at) = at {
+            let rest = &line[at..];
+            let text = match knobs.delta_seconds {
+                DeltaSeconds::Nginx => rest,
+                _ => rest.split(',').next().unwrap_or(""),
+            };
+            match read_delta_seconds(knobs.delta_seconds, text) {
+                Some(n) => cc.max_age = Some(n),
+                None => uncacheable = true,
+            }
+        }
+        for (name, slot) in [
+            ("stale-while-revalidate=", &mut cc.stale_while_revalidate),
+            ("stale-if-error=", &mut cc.stale_if_error),
+        ] {
+            if let Some(i) = find_ignore_case(line, name) {
+                match nginx_digits(&line[i + name.len()..]) {
+                    Some(n) => *slot = Some(n),
+                    None => uncacheable = true,
+                }
+            }
+        }
+    }
+    if uncacheable {
+        cc.max_age = Some(0);
+    }
+    Some(cc)
+}
+
+/// nginx's digit loop: digits up to `,`, `;`, a space or the end, `None` on any other
+/// byte; the value wraps as nginx's 64-bit `ngx_int_t` does, then is held within 2^31.
+fn nginx_digits(text: &str) -> Option<u64> {
+    let mut n: i64 = 0;
+    for b in text.bytes() {
+        match b {
+            b',' | b';' | b' ' => break,
+            b'0'..=b'9' => n = n.wrapping_mul(10).wrapping_add(i64::from(b - b'0')),
+            _ => return None,
+        }
+    }
+    Some(u64::try_from(n).unwrap_or(0).min(DELTA_SECONDS_MAX))
+}
+
+/// A `max-age` / `s-maxage` value as `how` reads it (`v` is the text after `=`, up to
+/// the end of the directive); `None` when the cache takes it as invalid. Held within
+/// 2^31 (RFC 9111 §1.2.2).
+pub(crate) fn read_delta_seconds(how: DeltaSeconds, v: &str) -> Option<u64> {
+    let blank = |c: char| c == ' ' || c == '\t';
+    let value = match how {
+        DeltaSeconds::Strict => crate::fields::delta_seconds(v.trim_matches(blank))?,
+        DeltaSeconds::Strtoul => {
+            let t = v.trim_start_matches(blank);
+            if t.starts_with('-') {
+                return Some(0);
+            }
+            let (n, rest) = digits_of(t.strip_prefix('+').unwrap_or(t));
+            let rest = rest.trim_start_matches(blank);
+            match n {
+                Some(n) if rest.is_empty() || rest.starts_with([',', '.']) => {
+                    n.min(u64::from(u32::MAX))
+                }
+                _ => 0,
+            }
+        }
+        DeltaSeconds::Atoi => {
+            let t = v.trim_start_matches(blank);
+            let (neg, t) = match t.as_bytes().first() {
+                Some(b'-') => (true, &t[1..]),
+                Some(b'+') => (false, &t[1..]),
+                _ => (false, t),
+            };
+            // strtol clamps to the 64-bit long, atoi's int keeps its low 32 bits
+            let long = match digits_of(t).0 {
+                Some(n) => {
+                    let n = i64::try_from(n).unwrap_or(i64::MAX);
+                    if neg {
+                        -n
+                    } else {
+                        n
+                    }
+                }
+                None => 0,
+            };
+            let int = long as i32;
+            if int < 0 || (int == 0 && !v.starts_with(|c: char| c.is_ascii_digit())) {
+                return None;
+            }
+            int as u64
+        }
+        DeltaSeconds::SkipToDigit => {
+            let from = v.find(|c: char| c.is_ascii_digit() || c == '-')?;
+            let t = &v[from..];
+            if t.starts_with('-') {
+                0
+            } else {
+                digits_of(t).0.unwrap_or(0).min(i32::MAX as u64)
+            }
+        }
+        DeltaSeconds::Nginx => match nginx_digits(v)? {
+            0 => return None,
+            n => n,
+        },
+    };
+    Some(value.min(DELTA_SECONDS_MAX))
+}
+
+/// The leading digits of `t` as a number (`u64::MAX` when they overflow it; `None`
+/// without any) and the text after them.
+fn digits_of(t: &str) -> (Option<u64>, &str) {
+    let end = t
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(t.len());
+    let n = t[..end]
+        .parse::<u64>()
+        .ok()
+        .or((end > 0).then_some(u64::MAX));
+    (n, &t[end..])
+}
+
+/// What `Surrogate-Control` does at a cache that does not take it as its targeted field
+/// ([`SurrogateControl`]).
+fn surrogate_control(how: SurrogateControl, headers: &Headers, cc: &mut CacheControl) {
+    let lines = || headers.get_all("surrogate-control");
+    match how {
+        SurrogateControl::Ignored => {}
+        SurrogateControl::VarnishBuiltin => {
+            if lines().next().is_none() {
+                return;
+            }
+            // the only place Varnish reads these words is vcl_beresp_control, skipped
+            cc.no_cache = false;
+            cc.private = false;
+            cc.no_store = lines().any(|l| find_ignore_case(l, "no-store").is_some());
+        }
+        SurrogateControl::SquidAccel => {
+            // untargeted directives only: one with `;target` names some other surrogate
+            // (Squid's surrogate_id is not set in the lab)
+            let members: Vec<&str> = lines()
+                .flat_map(split_list)
+                .filter(|m| !m.contains(';'))
+                .collect();
+            if members.is_empty() {
+                return;
+            }
+            // processSurrogateControl: ignoreCacheControl
+            cc.no_cache = false;
+            cc.private = false;
+            cc.no_store = false;
+            for m in members {
+                let (k, v) = match m.split_once('=') {
+                    Some((k, v)) => (k, Some(v)),
+                    None => (m, None),
+                };
+                match k {
+                    "no-store" => cc.no_store = true,
+                    "max-age" => {
+                        let Some(v) = v else { continue };
+                        let (n, stale) = match v.split_once('+') {
+                            Some((n, m)) => (n, read_delta_seconds(DeltaSeconds::Atoi, m)),
+                            None => (v, None),
+                        };
+                        let Some(n) = read_delta_seconds(DeltaSeconds::Atoi, n) else {
+                            continue;
+                        };
+                        // Expires = Date + (max-age < max-stale ? max-age : max-stale),
+                        // max-stale 0 when not given
+                        let stale = stale.unwrap_or(0);
+                        cc.max_age = Some(if n < stale { n } else { stale });
+                        cc.s_maxage = None;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
 }
 
 /// Decides whether a response may be stored, and its freshness (RFC 9111 §3, §4.2.1),
@@ -955,6 +1225,183 @@ mod tests {
         assert!(storable(&s3, &r, &ok, SIM_EPOCH).is_ok());
         s3.cache_options = false;
         assert!(storable(&s3, &r, &ok, SIM_EPOCH).is_err());
+    }
+
+    /// Varnish's builtin VCL and nginx look for the words no-cache, no-store and private
+    /// anywhere in Cache-Control, inside unknown extensions too; Squid, ATS and the RFC
+    /// reading ignore the unknown extensions (tests/fidelity z50).
+    #[test]
+    fn cache_control_words_found_anywhere() {
+        let life = |p: &str, cc: &str| {
+            let k = profile(p).unwrap().knobs;
+            storable(
+                &k,
+                &get(&[]),
+                &resp(200, &[("cache-control", cc)]),
+                SIM_EPOCH,
+            )
+            .map(|f| f.lifetime_ms)
+        };
+        let hint = "public, max-age=60, x-private-hint";
+        let note = "public, max-age=60, x-note=\"no-store\"";
+        for p in ["varnish", "nginx"] {
+            assert_eq!(life(p, hint), Err(NoStore::Private), "{p}");
+            assert_eq!(life(p, note), Err(NoStore::NoStoreDirective), "{p}");
+            assert_eq!(life(p, "public, max-age=60"), Ok(60_000), "{p}");
+        }
+        for p in ["rfc9111", "squid", "ats"] {
+            assert_eq!(life(p, hint), Ok(60_000), "{p}");
+            assert_eq!(life(p, note), Ok(60_000), "{p}");
+        }
+    }
+
+    /// nginx finds `max-age=` as text, so inside `s-max-age=60`; its digits end at `,`
+    /// `;` or a space, and anything else or 0 is not cacheable; later lines replace
+    /// earlier ones, an invalid one spoils them all (tests/fidelity z19, z45, z51, z53).
+    #[test]
+    fn nginx_finds_the_lifetime_as_text() {
+        let nginx = profile("nginx").unwrap().knobs;
+        let life = |k: &Knobs, lines: &[&str]| {
+            let h: Vec<_> = lines.iter().map(|l| ("cache-control", *l)).collect();
+            storable(k, &get(&[]), &resp(200, &h), SIM_EPOCH).map(|f| f.lifetime_ms / 1000)
+        };
+        let typo = ["public, s-max-age=60, max-age=0"];
+        assert_eq!(life(&nginx, &typo), Ok(60));
+        assert_eq!(life(&Knobs::rfc9111(), &typo), Ok(0));
+        assert_eq!(life(&profile("varnish").unwrap().knobs, &typo), Ok(0));
+        assert_eq!(life(&nginx, &["public, s-maxage=30, max-age=60"]), Ok(30));
+        assert_eq!(life(&nginx, &["MAX-AGE=60;x"]), Ok(60));
+        assert_eq!(life(&nginx, &["max-age=60, max-age=0"]), Ok(60));
+        for bad in [
+            "max-age= 60",
+            "max-age=+60",
+            "max-age=60.5",
+            "max-age=\"60\"",
+            "max-age=0",
+        ] {
+            assert_eq!(life(&nginx, &[bad]), Ok(0), "{bad}");
+        }
+        assert_eq!(life(&nginx, &["public, s-maxage=abc, max-age=60"]), Ok(0));
+        assert_eq!(life(&nginx, &["max-age=60, stale-if-error=x"]), Ok(0));
+        assert_eq!(life(&nginx, &["public", "max-age=60"]), Ok(60));
+        assert_eq!(life(&nginx, &["max-age=60", "max-age=30"]), Ok(30));
+        assert_eq!(life(&nginx, &["max-age=0", "max-age=30"]), Ok(0));
+        // 20 digits wrap nginx's 64-bit int to a positive value: cached
+        assert_eq!(
+            life(&nginx, &["max-age=99999999999999999999"]),
+            Ok(DELTA_SECONDS_MAX)
+        );
+    }
+
+    /// How each cache reads a delta-seconds value (tests/fidelity z52, z53): the RFC
+    /// takes digits only; Varnish strtoul, Squid atoi into an int, ATS skips to the
+    /// first digit, nginx stops at `,` `;` or a space.
+    #[test]
+    fn delta_seconds_per_cache() {
+        use DeltaSeconds::*;
+        let big = Some(DELTA_SECONDS_MAX);
+        let cases: [(&str, [Option<u64>; 5]); 13] = [
+            // value: strict, strtoul, atoi, skip-to-digit, nginx
+            ("60", [Some(60); 5]),
+            ("+60", [None, Some(60), Some(60), Some(60), None]),
+            ("60.5", [None, Some(60), Some(60), Some(60), None]),
+            ("0x3c", [None, Some(0), Some(0), Some(0), None]),
+            (" 60", [Some(60), Some(60), Some(60), Some(60), None]),
+            ("60 s", [None, Some(0), Some(60), Some(60), Some(60)]),
+            ("\"60\"", [None, Some(0), None, Some(60), None]),
+            ("abc", [None, Some(0), None, None, None]),
+            ("-5", [None, Some(0), None, Some(0), None]),
+            ("+0", [None, Some(0), None, Some(0), None]),
+            ("2147483648", [big, big, None, Some(i32::MAX as u64), big]),
+            (
+                "99999999999999999999",
+                [big, big, None, Some(i32::MAX as u64), big],
+            ),
+            (
+                "4294967356",
+                [big, big, Some(60), Some(i32::MAX as u64), big],
+            ),
+        ];
+        for (v, want) in cases {
+            for (how, want) in [Strict, Strtoul, Atoi, SkipToDigit, Nginx]
+                .into_iter()
+                .zip(want)
+            {
+                assert_eq!(read_delta_seconds(how, v), want, "{how} {v:?}");
+            }
+        }
+        // through the profiles: Squid rejects the overflow and has no lifetime left
+        let life = |p: &str, cc: &str| {
+            let k = profile(p).unwrap().knobs;
+            storable(
+                &k,
+                &get(&[]),
+                &resp(200, &[("cache-control", cc)]),
+                SIM_EPOCH,
+            )
+            .map(|f| f.lifetime_ms / 1000)
+        };
+        assert_eq!(
+            life("squid", "public, max-age=2147483648"),
+            Err(NoStore::NoFreshness)
+        );
+        for p in ["varnish", "nginx", "ats", "rfc9111"] {
+            assert!(
+                life(p, "public, max-age=2147483648").unwrap() > 86_400,
+                "{p}"
+            );
+        }
+        for p in ["varnish", "squid", "ats"] {
+            assert_eq!(life(p, "public, max-age=+60"), Ok(60), "{p}");
+            assert_eq!(life(p, "public, max-age=60.5"), Ok(60), "{p}");
+            assert_eq!(life(p, "public, max-age=0x3c"), Ok(0), "{p}");
+        }
+        assert_eq!(life("rfc9111", "public, max-age=+60"), Ok(0));
+        assert_eq!(life("nginx", "public, max-age=+60"), Ok(0));
+    }
+
+    /// Surrogate-Control where it is not the targeted field: Varnish's builtin VCL and
+    /// Squid as an accelerator read it, nginx, ATS and the RFC reading do not
+    /// (tests/fidelity z48, z49).
+    #[test]
+    fn surrogate_control_at_varnish_and_squid() {
+        let life = |p: &str, cc: &str, sc: &str| {
+            let k = profile(p).unwrap().knobs;
+            let h = [("cache-control", cc), ("surrogate-control", sc)];
+            storable(&k, &get(&[]), &resp(200, &h), SIM_EPOCH).map(|f| f.lifetime_ms / 1000)
+        };
+        // z49: no-store for the CDN only
+        for p in ["varnish", "squid"] {
+            assert_eq!(
+                life(p, "public, max-age=60", "no-store"),
+                Err(NoStore::NoStoreDirective),
+                "{p}"
+            );
+        }
+        for p in ["nginx", "ats", "rfc9111"] {
+            assert_eq!(life(p, "public, max-age=60", "no-store"), Ok(60), "{p}");
+        }
+        // z48: private / no-store with a Surrogate-Control max-age
+        assert_eq!(life("varnish", "private", "max-age=60"), Ok(120));
+        assert_eq!(life("varnish", "no-store", "max-age=60"), Ok(120));
+        assert_eq!(life("squid", "private", "max-age=60"), Ok(0));
+        assert_eq!(life("squid", "no-store", "max-age=60+90"), Ok(60));
+        let esi = "content=\"ESI/1.0\"";
+        for p in ["varnish", "squid"] {
+            assert_eq!(life(p, "private, max-age=60", esi), Ok(60), "{p}");
+        }
+        for p in ["nginx", "ats", "rfc9111"] {
+            assert_eq!(
+                life(p, "private, max-age=60", esi),
+                Err(NoStore::Private),
+                "{p}"
+            );
+        }
+        // a directive targeted at another surrogate leaves Squid's Cache-Control alone
+        assert_eq!(
+            life("squid", "private, max-age=60", "no-store;abc"),
+            Err(NoStore::Private)
+        );
     }
 
     /// The parsing and storage quirks of the real caches (tests/fidelity z19-z30), each

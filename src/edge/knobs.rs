@@ -215,6 +215,56 @@ knob_enum! {
     }
 }
 
+knob_enum! {
+    /// How the value of a `max-age` or `s-maxage` directive (delta-seconds) is read.
+    /// Whatever the reading, a value beyond 2^31 is held as 2^31 (RFC 9111 §1.2.2); what
+    /// is invalid is stale at once, or absent with `cc_invalid_absent`.
+    pub enum DeltaSeconds ("delta_seconds") {
+        /// RFC 9111 §1.2.2: `1*DIGIT`, anything else invalid; too large to represent
+        /// means 2^31.
+        Strict = "strict", "RFC 9111: digits only; too large means 2^31";
+        /// C `strtoul` in base 10 (Varnish 7.1 `rfc2616_time` in cache_rfc2616.c):
+        /// leading blanks and a `+` skipped, the digits read, then blanks; the value
+        /// counts when the text ends there or goes on with `,` or `.` (so `60.5` is 60),
+        /// else it is 0; a leading `-` is 0; above 2^32-1 it is 2^32-1.
+        Strtoul = "strtoul", "C strtoul: `+60` and `60.5` are 60, trailing text other than `,` or `.` makes 0";
+        /// C `atoi` into a 32-bit int (Squid 5.7 `httpHeaderParseInt`, HttpHeaderTools.cc):
+        /// blanks and a sign skipped, digits read up to the first non-digit (`60.5` and
+        /// `+60` are 60, `0x3c` is 0); a value that overflows the int comes out negative and
+        /// the directive is rejected, and so is a 0 whose text does not start with a digit.
+        Atoi = "atoi", "C atoi into an int: `+60` and `60.5` are 60, an overflow is rejected";
+        /// Everything before the first digit is skipped, then digits are read, saturating
+        /// at 2^31-1 (ATS 9.2 `mime_parse_integer` in MIME.cc): `+60`, `60.5`, `"60"` are
+        /// 60, `0x3c` is 0, no digit at all is 0.
+        SkipToDigit = "skip-to-digit", "Skips to the first digit: `+60`, `60.5`, `\"60\"` are 60, saturating";
+        /// Digits up to `,`, `;`, a space or the end; any other byte, or a value of 0,
+        /// makes the response uncacheable (nginx 1.22 `ngx_http_upstream_process_cache_control`:
+        /// `max-age= 60` is 0).
+        Nginx = "nginx", "Digits up to `,` `;` or a space; anything else, or 0, uncacheable";
+    }
+}
+
+knob_enum! {
+    /// What a response's `Surrogate-Control` (W3C Edge Architecture 1.0) does at a cache
+    /// that does not take it as its targeted field (`targeted`).
+    pub enum SurrogateControl ("surrogate_control") {
+        /// Not read.
+        Ignored = "ignored", "Not read";
+        /// Varnish 7.1 builtin `vcl_beresp_control`: `no-store` anywhere in it
+        /// (case-insensitive) makes the response hit-for-miss, never reused; while it is
+        /// present at all, `Cache-Control` is not searched for no-cache, no-store or
+        /// private (the core reads neither field's lifetime from it: TTL from
+        /// `Cache-Control` max-age or `default_ttl`).
+        VarnishBuiltin = "varnish-builtin", "no-store in it: not stored; present: Cache-Control's no-cache/no-store/private not looked for";
+        /// Squid 5.7 as an accelerator (`HttpStateData::processSurrogateControl`, http.cc):
+        /// when a directive applies to it (untargeted here), `no-store` means not stored,
+        /// `max-age=N[+M]` gives a lifetime of min(N, M) (M is 0 when absent), and
+        /// `Cache-Control`'s no-store, private and no-cache are ignored (its max-age still
+        /// gives the lifetime when Surrogate-Control has none).
+        SquidAccel = "squid-accel", "no-store: not stored; max-age=N[+M]: min(N, M); Cache-Control's no-store/private/no-cache ignored";
+    }
+}
+
 /// What part of the query string is in the key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -383,6 +433,16 @@ pub struct Knobs {
     /// a disconnected cache may), unless `must-revalidate`, `proxy-revalidate`,
     /// `no-cache` or `s-maxage` forbid it.
     pub stale_on_disconnect: bool,
+    /// A stale entry whose revalidation (or refetch) the origin answers with 500, 502,
+    /// 503 or 504 is served instead of the error, unless `must-revalidate`,
+    /// `proxy-revalidate`, `no-cache` or `s-maxage` forbid serving it stale, with or
+    /// without `stale-if-error` (Squid 5.7 `clientReplyContext::handleIMSReply`:
+    /// TCP_REFRESH_FAIL_OLD unless refresh.cc set `failOnValidationError`; ATS 9.2
+    /// `proxy.config.http.negative_revalidating_enabled` 1, HttpTransact.cc
+    /// `handle_cache_operation_on_forward_server_response` with
+    /// `is_stale_cache_response_returnable`). RFC 9111 §4.2.4 allows stale only when
+    /// disconnected, RFC 5861 §4 within `stale-if-error`.
+    pub stale_on_revalidation_error: bool,
     /// Error responses.
     pub errors: ErrorCaching,
     /// The statuses this cache ever stores, whatever the response says; `None`: any
@@ -409,6 +469,23 @@ pub struct Knobs {
     /// the other directive decides, instead of making the response stale (RFC 9111
     /// §4.2.1's advice): Squid.
     pub cc_invalid_absent: bool,
+    /// How a `max-age` / `s-maxage` value is read (`+60`, `60.5`, ` 60`, an overflow).
+    pub delta_seconds: DeltaSeconds,
+    /// The words `no-cache`, `no-store` and `private` anywhere in `Cache-Control`, in any
+    /// case and inside other directives or quoted values too, count as those directives
+    /// (Varnish 7.1 builtin `vcl_beresp_control` matches the regex
+    /// `(?i:no-cache|no-store|private)` on the field; nginx 1.22
+    /// `ngx_http_upstream_process_cache_control` searches each with `ngx_strlcasestrn`).
+    pub cc_words_anywhere: bool,
+    /// The lifetime comes from the first `s-maxage=` in a `Cache-Control` line, else its
+    /// first `max-age=`, found as text anywhere (`s-max-age=60` holds a `max-age=`),
+    /// read with `delta_seconds`; a line that gives one replaces an earlier line's, and
+    /// a line whose value is invalid or 0 makes the response uncacheable whatever the
+    /// other lines say (nginx 1.22 `ngx_http_upstream_process_cache_control`, run on
+    /// each line). Other directives are not read beyond `cc_words_anywhere`.
+    pub cc_lifetime_anywhere: bool,
+    /// What `Surrogate-Control` does when it is not a targeted field.
+    pub surrogate_control: SurrogateControl,
     /// How requests with `Authorization` meet stored responses (unless
     /// `pass_authorization` passes them).
     pub authorization: AuthorizationRule,
@@ -485,6 +562,7 @@ impl Knobs {
             grace: Grace::default(),
             stale_needs_ttl: false,
             stale_on_disconnect: true,
+            stale_on_revalidation_error: false,
             errors: ErrorCaching::default(),
             store_statuses: None,
             expires_invalid_ignored: false,
@@ -493,6 +571,10 @@ impl Knobs {
             cc_case_sensitive: false,
             cc_repeat_stale: false,
             cc_invalid_absent: false,
+            delta_seconds: DeltaSeconds::Strict,
+            cc_words_anywhere: false,
+            cc_lifetime_anywhere: false,
+            surrogate_control: SurrogateControl::Ignored,
             authorization: AuthorizationRule::Rfc,
             vary_empty_as_star: false,
             vary_first_line: false,
@@ -572,7 +654,9 @@ mod tests {
         SetCookie,
         VaryAcceptEncoding,
         AuthorizationRule,
-        ResponsePragma
+        ResponsePragma,
+        DeltaSeconds,
+        SurrogateControl
     );
 
     #[test]
@@ -586,6 +670,8 @@ mod tests {
         round_trip(VaryAcceptEncoding::ALL);
         round_trip(AuthorizationRule::ALL);
         round_trip(ResponsePragma::ALL);
+        round_trip(DeltaSeconds::ALL);
+        round_trip(SurrogateControl::ALL);
         assert_eq!(VaryMode::IgnoreOrigin.id(), "ignore-origin");
         assert_eq!(VaryStar::NeverMatch.id(), "never-match");
     }

@@ -1222,7 +1222,11 @@ pub fn after_forward(
         // RFC 5861 §4: "when an error is encountered … a 500, 502, 503, or 504 status
         // code" or no answer at all
         Some(r) if matches!(r.status, 500 | 502 | 503 | 504) => {
-            if knobs.stale_if_error && stale_for_ms <= f.sie_ms as i64 && f.sie_ms > 0 {
+            let sie = knobs.stale_if_error && stale_for_ms <= f.sie_ms as i64 && f.sie_ms > 0;
+            // Squid's TCP_REFRESH_FAIL_OLD, ATS's negative revalidating: a stale entry
+            // stands in for the error unless it must not be served stale
+            let own = knobs.stale_on_revalidation_error && stale_for_ms >= 0 && !f.must_revalidate;
+            if sie || own {
                 Revalidated::ServeStale
             } else {
                 Revalidated::Replaced
@@ -1647,6 +1651,49 @@ mod tests {
             after_forward(c.knobs(), &cand, Some(&other), later),
             Revalidated::Replaced
         ));
+    }
+
+    /// Squid (TCP_REFRESH_FAIL_OLD) and ATS (negative revalidating) serve a stale entry
+    /// when its revalidation gets a 500/502/503/504, stale-if-error or not, unless
+    /// must-revalidate, proxy-revalidate, no-cache or s-maxage forbid it; Varnish, nginx
+    /// and the RFC reading pass the error on (tests/fidelity z54).
+    #[test]
+    fn a_5xx_to_a_revalidation_serves_stale_at_squid_and_ats() {
+        let e500 = Response::new(500, Headers::new());
+        let at = |s| SIM_EPOCH.plus_secs(s);
+        let stale_served = |p: &str, cc: &str| {
+            let k = profile(p).unwrap().knobs;
+            let mut c = cache(k.clone());
+            c.store(&get(None), tagged(cc), SIM_EPOCH, SIM_EPOCH, 0);
+            let cand = c.candidate(&get(None), at(20)).unwrap();
+            matches!(
+                after_forward(&k, &cand, Some(&e500), at(20)),
+                Revalidated::ServeStale
+            )
+        };
+        for p in ["squid", "ats"] {
+            assert!(stale_served(p, "max-age=10"), "{p}");
+            for cc in [
+                "max-age=10, must-revalidate",
+                "max-age=10, proxy-revalidate",
+                "s-maxage=10",
+            ] {
+                assert!(!stale_served(p, cc), "{p} {cc}");
+            }
+        }
+        for p in ["rfc9111", "varnish", "nginx"] {
+            assert!(!stale_served(p, "max-age=10"), "{p}");
+        }
+        // without a validator there is nothing to revalidate with, but the decision
+        // keeps the stale entry as the candidate to fall back on
+        let ats = profile("ats").unwrap().knobs;
+        let mut c = cache(ats);
+        let bare = Response::new(200, Headers::from_pairs([("cache-control", "max-age=10")]));
+        c.store(&get(None), Arc::new(bare), SIM_EPOCH, SIM_EPOCH, 0);
+        match c.decide(&get(None), at(20)) {
+            Decision::Forward(plan) => assert!(plan.candidate.is_some() && !plan.validate),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
