@@ -65,6 +65,20 @@ impl PreflightEntry {
             && *self.origin == *f.origin
             && url_is(&self.url, f)
     }
+
+    /// Whether a `*` this entry holds may stand for any method or header name. The Fetch
+    /// standard keeps `*` items from a credentialed preflight and lets them match any
+    /// later request that is not `include`. Chromium does not: its cached
+    /// `PreflightResult` remembers whether the preflight that made it was credentialed
+    /// and reads `*` as a wildcard only when it was not
+    /// (`services/network/cors/preflight_result.cc`, `EnsureAllowedCrossOriginMethod`
+    /// and `-Headers` test the entry's `credentials_`, not the new request's mode).
+    /// Measured on Chromium 156 (case v08): after a credentialed PUT answered
+    /// `Access-Control-Allow-Headers: *, x-a`, an uncredentialed PUT with x-b sent a new
+    /// preflight.
+    fn wildcard_counts(&self, chrome: bool) -> bool {
+        !(chrome && self.credentials)
+    }
 }
 
 impl PreflightCache {
@@ -90,11 +104,20 @@ impl PreflightCache {
 
     /// Fetch §4.9 "method cache entry match": an entry for exactly this method (byte
     /// case-sensitive), or for `*` when the request's credentials mode is not `include`.
-    pub(super) fn method_match(&self, now: Timestamp, f: &Fetch, method: &str) -> bool {
+    /// `chrome`: a cached `*` counts only in an entry its preflight made without
+    /// credentials ([`PreflightEntry::wildcard_counts`]).
+    pub(super) fn method_match(
+        &self,
+        now: Timestamp,
+        f: &Fetch,
+        method: &str,
+        chrome: bool,
+    ) -> bool {
         let include = f.credentials == Credentials::Include;
         self.entries.iter().any(|e| match &e.item {
             CacheItem::Method(m) => {
-                (**m == *method || (!include && &**m == "*")) && e.matches(now, f)
+                (**m == *method || (!include && &**m == "*" && e.wildcard_counts(chrome)))
+                    && e.matches(now, f)
             }
             _ => false,
         })
@@ -103,12 +126,14 @@ impl PreflightCache {
     /// Fetch §4.9 "header-name cache entry match": an entry for this name (ASCII
     /// case-insensitive), or for `*` when the request's credentials mode is not `include`
     /// and the name is not a CORS non-wildcard request-header name (`authorization`).
-    pub(super) fn header_match(&self, now: Timestamp, f: &Fetch, name: &str) -> bool {
+    /// `chrome`: as in [`PreflightCache::method_match`].
+    pub(super) fn header_match(&self, now: Timestamp, f: &Fetch, name: &str, chrome: bool) -> bool {
         let include = f.credentials == Credentials::Include;
         let wildcard_ok = !include && !name.eq_ignore_ascii_case("authorization");
         self.entries.iter().any(|e| match &e.item {
             CacheItem::Header(h) => {
-                (same_name(h, name) || (wildcard_ok && &**h == "*")) && e.matches(now, f)
+                (same_name(h, name) || (wildcard_ok && &**h == "*" && e.wildcard_counts(chrome)))
+                    && e.matches(now, f)
             }
             _ => false,
         })
@@ -368,7 +393,7 @@ mod tests {
             CacheItem::Method("PUT".into()),
             60,
         );
-        assert!(c.method_match(now, &omit, "PUT"));
+        assert!(c.method_match(now, &omit, "PUT", false));
         let mut d = PreflightCache::new();
         d.store(
             now,
@@ -377,7 +402,7 @@ mod tests {
             CacheItem::Method("PUT".into()),
             60,
         );
-        assert!(!d.method_match(now, &inc, "PUT"));
+        assert!(!d.method_match(now, &inc, "PUT", false));
     }
 
     #[test]
@@ -392,16 +417,16 @@ mod tests {
         // another name of the same length is another entry
         c.store(now, &f, &url, CacheItem::Header("x-b".into()), 10);
         assert_eq!(c.len(), 2);
-        assert!(!c.header_match(now, &f, "x-c"));
+        assert!(!c.header_match(now, &f, "x-c", false));
         c.store(now, &f, &url, CacheItem::Header("X-B".into()), 0);
         assert_eq!(c.len(), 1);
-        assert!(c.header_match(now.plus_secs(9), &f, "x-a"));
-        assert!(!c.header_match(now.plus_secs(10), &f, "x-a"));
+        assert!(c.header_match(now.plus_secs(9), &f, "x-a", false));
+        assert!(!c.header_match(now.plus_secs(10), &f, "x-a", false));
         c.store(now, &f, &url, CacheItem::Header("x-a".into()), 0);
         assert!(c.is_empty());
         c.store(now, &f, &url, CacheItem::Method("put".into()), 60);
         assert!(
-            !c.method_match(now, &f, "PUT"),
+            !c.method_match(now, &f, "PUT", false),
             "methods are case-sensitive"
         );
         c.clear();
@@ -524,15 +549,18 @@ mod rule_tests {
         let inc = fetch(A, "/x", Credentials::Include);
         let omit = fetch(A, "/x", Credentials::Omit);
         let c = cache_with(&inc, vec![CacheItem::Method("*".into())], 60);
-        assert!(c.method_match(SIM_EPOCH, &omit, "DELETE"));
-        assert!(!c.method_match(SIM_EPOCH, &inc, "DELETE"));
-        assert!(c.method_match(SIM_EPOCH, &inc, "*"));
+        assert!(c.method_match(SIM_EPOCH, &omit, "DELETE", false));
+        // Chromium: a `*` from a credentialed preflight is never a wildcard (case v08).
+        assert!(!c.method_match(SIM_EPOCH, &omit, "DELETE", true));
+        assert!(c.method_match(SIM_EPOCH, &inc, "*", true));
+        assert!(!c.method_match(SIM_EPOCH, &inc, "DELETE", false));
+        assert!(c.method_match(SIM_EPOCH, &inc, "*", false));
         let c = cache_with(&inc, vec![CacheItem::Method("PATCH".into())], 60);
-        assert!(c.method_match(SIM_EPOCH, &inc, "PATCH"));
-        assert!(!c.method_match(SIM_EPOCH, &inc, "DELETE"));
+        assert!(c.method_match(SIM_EPOCH, &inc, "PATCH", false));
+        assert!(!c.method_match(SIM_EPOCH, &inc, "DELETE", false));
         // A header entry is not a method entry.
         let c = cache_with(&omit, vec![CacheItem::Header("PUT".into())], 60);
-        assert!(!c.method_match(SIM_EPOCH, &omit, "PUT"));
+        assert!(!c.method_match(SIM_EPOCH, &omit, "PUT", false));
     }
 
     /// Fetch §4.9 "header-name cache entry match": the name matches ASCII
@@ -543,14 +571,21 @@ mod rule_tests {
         let inc = fetch(A, "/x", Credentials::Include);
         let omit = fetch(A, "/x", Credentials::Omit);
         let c = cache_with(&inc, vec![CacheItem::Header("*".into())], 60);
-        assert!(c.header_match(SIM_EPOCH, &omit, "x-any"));
-        assert!(!c.header_match(SIM_EPOCH, &omit, "Authorization"));
-        assert!(!c.header_match(SIM_EPOCH, &inc, "x-any"));
+        assert!(c.header_match(SIM_EPOCH, &omit, "x-any", false));
+        // Chromium: the entry was made with credentials, so its `*` is a literal name
+        // even for an uncredentialed request (case v08); an uncredentialed entry's is not.
+        assert!(!c.header_match(SIM_EPOCH, &omit, "x-any", true));
+        let u = cache_with(&omit, vec![CacheItem::Header("*".into())], 60);
+        assert!(u.header_match(SIM_EPOCH, &omit, "x-any", true));
+        assert!(!u.header_match(SIM_EPOCH, &omit, "authorization", true));
+        assert!(!u.header_match(SIM_EPOCH, &inc, "x-any", true));
+        assert!(!c.header_match(SIM_EPOCH, &omit, "Authorization", false));
+        assert!(!c.header_match(SIM_EPOCH, &inc, "x-any", false));
         let c = cache_with(&inc, vec![CacheItem::Header("X-Named".into())], 60);
-        assert!(c.header_match(SIM_EPOCH, &inc, "x-named"));
-        assert!(!c.header_match(SIM_EPOCH, &inc, "x-other"));
+        assert!(c.header_match(SIM_EPOCH, &inc, "x-named", false));
+        assert!(!c.header_match(SIM_EPOCH, &inc, "x-other", false));
         let c = cache_with(&omit, vec![CacheItem::Method("x-a".into())], 60);
-        assert!(!c.header_match(SIM_EPOCH, &omit, "x-a"));
+        assert!(!c.header_match(SIM_EPOCH, &omit, "x-a", false));
     }
 
     /// Fetch §4.9 "cache entry match": "entry's key is ... origin is request's origin,
@@ -565,16 +600,16 @@ mod rule_tests {
             10,
         );
         let now = SIM_EPOCH;
-        assert!(c.method_match(now, &f, "PUT"));
+        assert!(c.method_match(now, &f, "PUT", false));
         let other_origin = fetch("https://b.example", "/x", Credentials::Omit);
-        assert!(!c.method_match(now, &other_origin, "PUT"));
+        assert!(!c.method_match(now, &other_origin, "PUT", false));
         assert!(!c.private_network_match(now, &other_origin));
         let other_url = fetch(A, "/y", Credentials::Omit);
-        assert!(!c.method_match(now, &other_url, "PUT"));
+        assert!(!c.method_match(now, &other_url, "PUT", false));
         let last = now.plus_ms(9_999);
-        assert!(c.method_match(last, &f, "PUT") && c.private_network_match(last, &f));
+        assert!(c.method_match(last, &f, "PUT", false) && c.private_network_match(last, &f));
         let end = now.plus_secs(10);
-        assert!(!c.method_match(end, &f, "PUT"));
+        assert!(!c.method_match(end, &f, "PUT", false));
         assert!(!c.private_network_match(end, &f));
         let only_method = cache_with(&f, vec![CacheItem::Method("PUT".into())], 10);
         assert!(!only_method.private_network_match(now, &f));
@@ -635,7 +670,7 @@ mod rule_tests {
             5,
         );
         assert_eq!(c.len(), 1);
-        assert!(c.header_match(later, &omit, "x-new"));
+        assert!(c.header_match(later, &omit, "x-new", false));
         c.clear();
         assert!(c.is_empty());
         assert_eq!(c.len(), 0);
@@ -662,9 +697,9 @@ mod rule_tests {
         }
         for c in [&a, &owned] {
             assert_eq!(c.len(), 2);
-            assert!(c.method_match(later, &f, "PUT"));
-            assert!(c.header_match(later, &f, "x-a"));
-            assert!(!c.method_match(now, &g, "PUT"));
+            assert!(c.method_match(later, &f, "PUT", false));
+            assert!(c.header_match(later, &f, "x-a", false));
+            assert!(!c.method_match(now, &g, "PUT", false));
         }
         // an entry whose expiry is the store's own instant goes too
         let mut edge = snapshot.clone();
@@ -675,10 +710,10 @@ mod rule_tests {
             60,
         );
         assert_eq!(edge.len(), 2);
-        assert!(!edge.method_match(now, &g, "PUT"));
+        assert!(!edge.method_match(now, &g, "PUT", false));
         assert_eq!(snapshot.len(), 2);
-        assert!(snapshot.method_match(now, &g, "PUT"));
-        assert!(!snapshot.header_match(later, &f, "x-a"));
+        assert!(snapshot.method_match(now, &g, "PUT", false));
+        assert!(!snapshot.header_match(later, &f, "x-a", false));
         // Chromium's erase, on a copy and on the original
         let mut copy = a.clone();
         copy.forget(&f);
@@ -704,10 +739,14 @@ mod rule_tests {
         c.store_all(now, &b, vec![CacheItem::Method("PATCH".into())], 60);
         c.store_all(now, &a_y, vec![CacheItem::Method("DELETE".into())], 60);
         c.store_all(now, &a, vec![CacheItem::Method("POST".into())], 60);
-        assert!(c.method_match(now, &a, "PUT") && c.method_match(now, &a, "POST"));
-        assert!(c.method_match(now, &b, "PATCH") && !c.method_match(now, &b, "PUT"));
-        assert!(c.method_match(now, &a_y, "DELETE") && !c.method_match(now, &a_y, "PUT"));
-        assert!(!c.method_match(now, &a, "PATCH") && !c.method_match(now, &a, "DELETE"));
+        assert!(c.method_match(now, &a, "PUT", false) && c.method_match(now, &a, "POST", false));
+        assert!(c.method_match(now, &b, "PATCH", false) && !c.method_match(now, &b, "PUT", false));
+        assert!(
+            c.method_match(now, &a_y, "DELETE", false) && !c.method_match(now, &a_y, "PUT", false)
+        );
+        assert!(
+            !c.method_match(now, &a, "PATCH", false) && !c.method_match(now, &a, "DELETE", false)
+        );
         let texts: Vec<(&str, &str)> = c.entries.iter().map(|e| (&*e.origin, &*e.url)).collect();
         assert_eq!(
             texts,

@@ -531,12 +531,28 @@ impl Browser {
         // no preflight; measured on Chromium 156, `net::HttpUtil::IsSafeHeader`), though
         // the Fetch standard took it off the list in 2015.
         let chrome_ua = self.chrome();
-        f.headers.iter().filter(move |(n, v)| {
-            let dropped = safelist::is_forbidden_header(n, v)
-                || (chrome_ua && *n == "user-agent")
-                || (no_cors && !safelist::is_no_cors_safelisted_header(n, v));
-            !browser || !dropped
-        })
+        f.headers
+            .iter()
+            // Fetch §5.2 `Headers` "append"/"set": a page's value is normalized first
+            // (leading and trailing HTTP whitespace bytes removed), so the field goes
+            // out, is checked by the guards and is compared by `Vary` without them
+            // (measured: case v04, `x-v: " a "` matched an entry stored for `a`).
+            .map(move |(n, v)| {
+                (
+                    n,
+                    if browser {
+                        safelist::trim_http_ws(v)
+                    } else {
+                        v
+                    },
+                )
+            })
+            .filter(move |(n, v)| {
+                let dropped = safelist::is_forbidden_header(n, v)
+                    || (chrome_ua && *n == "user-agent")
+                    || (no_cors && !safelist::is_no_cors_safelisted_header(n, v));
+                !browser || !dropped
+            })
     }
 
     /// Fetch §4.3 "HTTP fetch" step 4.1 (makeCORSPreflight) and Private Network Access:
@@ -560,10 +576,11 @@ impl Browser {
     /// a header-name cache entry match for every CORS-unsafe request-header name, and a
     /// PNA entry when the target is a private network.
     fn cache_answers(&self, now: Timestamp, f: &Fetch, method: &str) -> bool {
-        (safelist::is_safelisted_method(method) || self.cache.method_match(now, f, method))
+        let chrome = self.chrome();
+        (safelist::is_safelisted_method(method) || self.cache.method_match(now, f, method, chrome))
             && (!f.private_network || self.cache.private_network_match(now, f))
-            && safelist::unsafe_names(self.chrome(), || self.author_headers(f))
-                .all(|name| self.cache.header_match(now, f, name))
+            && safelist::unsafe_names(chrome, || self.author_headers(f))
+                .all(|name| self.cache.header_match(now, f, name, chrome))
     }
 
     /// Read-only view for reports and tests: `true` when `f` needs a preflight and the
@@ -1430,6 +1447,65 @@ mod tests {
         // A non-PNA fetch to the same URL needs no preflight at all.
         f.private_network = false;
         assert!(!b.needs_preflight(&f));
+    }
+
+    /// Fetch §5.2 `Headers`: a page's header value loses its leading and trailing HTTP
+    /// whitespace when it is set, so the request carries the normalized value (and the
+    /// HTTP cache's `Vary` comparison sees it: case v04). A non-browser sends it as given.
+    #[test]
+    fn page_header_values_are_normalized() {
+        let b = Browser::new(Agent::Chrome);
+        let f = fetch(
+            Agent::Chrome,
+            "GET",
+            &[("x-v", " a\t"), ("accept", "\r\n*/* ")],
+        );
+        let pf = preflight_of(b.start(SIM_EPOCH, &f));
+        assert_eq!(
+            pf.headers.get("access-control-request-headers"),
+            Some("x-v")
+        );
+        let (req, _) = actual_of(Browser::new(Agent::Chrome).start(
+            SIM_EPOCH,
+            &fetch(Agent::Chrome, "GET", &[("accept", " a/b ")]),
+        ));
+        assert_eq!(req.headers.get("accept"), Some("a/b"));
+        let actual = {
+            let mut b = Browser::new(Agent::Chrome);
+            preflight_of(b.start(SIM_EPOCH, &f));
+            b.on_preflight(SIM_EPOCH, &f, &ok_preflight("GET", "x-v", None))
+                .unwrap()
+        };
+        assert_eq!(actual.headers.get("x-v"), Some("a"));
+        assert_eq!(actual.headers.get("accept"), Some("*/*"));
+        let curl = fetch(Agent::None, "GET", &[("x-v", " a ")]);
+        let (req, _) = actual_of(b.start(SIM_EPOCH, &curl));
+        assert_eq!(req.headers.get("x-v"), Some(" a "));
+    }
+
+    /// Chromium 156 (case v08): a preflight cache entry made by a credentialed preflight
+    /// answered `Access-Control-Allow-Headers: *, x-a` covers x-a but its `*` is a literal
+    /// name, even for a later uncredentialed request: x-b needs a new preflight. The Fetch
+    /// standard's cache (Firefox, Safari here) lets that `*` match for a request that is
+    /// not `include`.
+    #[test]
+    fn a_credentialed_entry_wildcard_is_literal_in_chrome() {
+        for (agent, cached) in [(Agent::Chrome, false), (Agent::Firefox, true)] {
+            let mut b = Browser::new(agent);
+            let mut inc = fetch(agent, "PUT", &[("x-a", "1")]);
+            inc.credentials = Credentials::Include;
+            let mut r = ok_preflight("PUT", "*, x-a", Some("600"));
+            r.headers.append("access-control-allow-credentials", "true");
+            assert!(b.on_preflight(SIM_EPOCH, &inc, &r).is_ok());
+            assert!(b.preflight_cached(SIM_EPOCH, &inc));
+            let mut omit = fetch(agent, "PUT", &[("x-b", "1")]);
+            omit.credentials = Credentials::Omit;
+            assert_eq!(b.preflight_cached(SIM_EPOCH, &omit), cached, "{agent:?}");
+            // The named header still answers an uncredentialed request.
+            let mut named = fetch(agent, "PUT", &[("x-a", "2")]);
+            named.credentials = Credentials::Omit;
+            assert!(b.preflight_cached(SIM_EPOCH, &named), "{agent:?}");
+        }
     }
 
     // ---- the CORS-preflight cache ----

@@ -68,7 +68,7 @@ fn ws_suffix_len(s: &str) -> usize {
 
 /// `s` without leading and trailing HTTP whitespace, by a byte scan: the four are ASCII,
 /// so it finds the ends a trim by `char` finds, without decoding every character.
-fn trim_http_ws(s: &str) -> &str {
+pub(crate) fn trim_http_ws(s: &str) -> &str {
     let start = s.bytes().take_while(|b| is_http_ws(*b)).count();
     let rest = &s[start..];
     &rest[..rest.len() - ws_suffix_len(rest)]
