@@ -217,8 +217,10 @@ pub struct Fetch {
 /// origin with its origin, on a chain that has not left the page's origin (response
 /// tainting still "basic"), is fetched as a same-origin request: no CORS-preflight, no
 /// CORS check, and `Origin` only on a method other than GET and HEAD (Fetch §3.1).
+/// `fetch_site` is the chain's furthest hop so far, so a redirect within the page's own
+/// origin stays basic; a tainted origin (`null`) is same origin with nothing.
 fn basic_tainting(f: &Fetch) -> bool {
-    if f.chain.fetch_site != headers::FetchSite::SameOrigin || !f.chain.page_origin.is_empty() {
+    if f.chain.fetch_site != headers::FetchSite::SameOrigin {
         return false;
     }
     // Most fetches a scenario makes are cross-origin: a length comparison settles them.
