@@ -23,7 +23,9 @@
 //!   - the first `max-age`, read only when its value is digits (`max-age="300"`, which
 //!     RFC 9111 §5.2 asks recipients to accept, is ignored: the response then has no
 //!     explicit lifetime), else `Expires` − `Date`, both read as tolerantly as
-//!     Chromium's `base::Time::FromString` (`super::date`; measured: x13, x36);
+//!     Chromium's `base::Time::FromString` (`super::date`; measured: x13, x36); an
+//!     `Expires` that is still not a date is ignored, except `0`, which is expired
+//!     (u03);
 //!   - `Age` is its first list member, digits only (x12, x35);
 //!   - else 10 % of `Date` − `Last-Modified`, for 200, 203 and 206 only and not with
 //!     `must-revalidate`; 300, 301, 308 and 410 are fresh forever;
@@ -39,7 +41,8 @@
 //!   fields: a stored `Access-Control-Allow-Origin` the 304 does not replace is checked
 //!   again, for whichever origin asks now. A `HEAD`'s 304 freshens the stored GET too
 //!   (x56). A request `Cache-Control: max-age=0` validates a fresh entry the same way
-//!   (x53); a request `no-cache` or `Pragma: no-cache` refetches it.
+//!   (x53); a request `no-cache` or `Pragma: no-cache` refetches it. Each counts only as
+//!   a whole list member, any case (`HeaderMatches`; u01, u02).
 //! * **`stale-while-revalidate`** (RFC 5861 §3; Chromium's
 //!   `HttpResponseHeaders::GetFreshnessLifetimes` and `RequiresValidation`): a stale
 //!   entry still within `stale-while-revalidate=N` seconds after its lifetime answers a
@@ -61,7 +64,7 @@
 //!
 //! Preflights never use this cache (Chromium sends them with `LOAD_DISABLE_CACHE`).
 
-use crate::fields::{split_list, CacheControl, Headers};
+use crate::fields::{split_list, Headers};
 use crate::message::{Request, Response};
 use crate::time::Timestamp;
 use std::sync::Arc;
@@ -71,8 +74,9 @@ use std::sync::Arc;
 struct Entry {
     partition: String,
     url: String,
-    /// The values the stored request had for each field its response's `Vary` names.
-    vary: Vec<(String, Option<String>)>,
+    /// The values the stored request had for each field its response's `Vary` names; a
+    /// field it did not have is an empty value (see [`vary_value`]).
+    vary: Vec<(String, String)>,
     vary_star: bool,
     response: Arc<Response>,
     stored_at: Timestamp,
@@ -216,11 +220,21 @@ fn lifetime_secs(resp: &Response, d: &Directives) -> u64 {
         return ma;
     }
     let date = resp.headers.get("date").and_then(super::date::parse);
+    // RFC 9111 §5.3 reads an invalid `Expires` as "already expired". Chromium does so
+    // only for the literal `0`; any other value it cannot read as a date is ignored, and
+    // the heuristic and status rules below apply (measured: case u03, a 301 with
+    // `Expires: never` was reused, one with `Expires: 0` was not).
     if let Some(exp) = resp.headers.get("expires") {
-        return match (super::date::parse(exp), date) {
-            (Some(e), Some(d)) => e.secs().saturating_sub(d.secs()),
-            _ => 0, // an Expires no date can be read from means "already expired" (§5.3)
-        };
+        let exp = exp.trim_matches(|c| c == ' ' || c == '\t');
+        if exp == "0" {
+            return 0;
+        }
+        if let Some(e) = super::date::parse(exp) {
+            return match date {
+                Some(d) => e.secs().saturating_sub(d.secs()),
+                None => 0,
+            };
+        }
     }
     if matches!(resp.status, 200 | 203 | 206) && !d.must_revalidate {
         if let (Some(lm), Some(d)) = (
@@ -304,19 +318,21 @@ fn age_header(resp: &Response) -> u64 {
 /// Whether the request itself rules out a stored answer: RFC 9111 §5.2.1.4 request
 /// `Cache-Control: no-cache` (or `Pragma: no-cache`, §5.4) must be revalidated — the
 /// model refetches, as Chromium (`LOAD_BYPASS_CACHE`; measured: a page's
-/// `Cache-Control: no-cache` went to the network; `max-age=0` is [`validates`]) — and Fetch §4.5 step 8.21 turns a request carrying a
-/// conditional header (`If-None-Match`, `If-Modified-Since`, …) into cache mode
-/// "no-store". A request `Cache-Control: no-store` is not among them: Chromium's cache
-/// looks only for `no-cache` and `max-age=0` there, and answered such a fetch from a
-/// fresh entry, and stored the answer to one (measured: case x52; RFC 9111 §5.2.1.5
-/// forbids only the storing).
+/// `Cache-Control: no-cache` went to the network; `max-age=0` is [`validates`]) — and
+/// Fetch §4.5 step 8.21 turns a request carrying a conditional header (`If-None-Match`,
+/// `If-Modified-Since`, …) into cache mode "no-store". A request `Cache-Control:
+/// no-store` is not among them: Chromium's cache looks only for `no-cache` and
+/// `max-age=0` there, and answered such a fetch from a fresh entry, and stored the answer
+/// to one (measured: case x52; RFC 9111 §5.2.1.5 forbids only the storing).
+///
+/// Chromium finds `no-cache` the way `HttpCache::Transaction`'s `HeaderMatches` does:
+/// one comma-separated member of the field equal to `no-cache` in any case, nothing
+/// else. So `Pragma: x-no-cache` and a qualified `no-cache="set-cookie"` leave the
+/// stored answer in use, while `Pragma: No-Cache` and `private, NO-CACHE` refetch
+/// (measured: case u02).
 fn bypasses(req: &Request) -> bool {
-    let cc = CacheControl::parse(&req.headers, "cache-control");
-    cc.is_some_and(|c| c.no_cache)
-        || req
-            .headers
-            .get_all("pragma")
-            .any(|v| v.to_ascii_lowercase().contains("no-cache"))
+    has_member(req, "cache-control", "no-cache")
+        || has_member(req, "pragma", "no-cache")
         || conditional(req)
 }
 
@@ -324,9 +340,28 @@ fn bypasses(req: &Request) -> bool {
 /// without validating it. Chromium (`LOAD_VALIDATE_CACHE`) sends it with the stored
 /// entry's validators and serves the entry on a 304, and refetches only an entry
 /// without validators (measured: case x53, where the 304 handed the second page the stored answer
-/// naming the other page).
+/// naming the other page). Chromium looks for a member spelled `max-age=0` (any case)
+/// and does not read the directive's value: `max-age=5, max-age=0` validates (where the
+/// first `max-age` would count in a response), `max-age=00` does not (measured: u01).
 fn validates(req: &Request) -> bool {
-    CacheControl::parse(&req.headers, "cache-control").is_some_and(|c| c.max_age == Some(0))
+    has_member(req, "cache-control", "max-age=0")
+}
+
+/// The value of a `Vary`-nominated field in a request, as Chromium's `HttpVaryData`
+/// compares it: the field lines combined, and a field the request does not have read
+/// as an empty value. RFC 9111 §4.1 lets a cache treat a missing field and an empty one
+/// as not matching, but Chromium does not tell them apart: an entry stored for a fetch
+/// without `x-v` answered one with `x-v: ""`, and the other way round (measured: u11).
+fn vary_value(req: &Request, name: &str) -> String {
+    req.headers.get_combined(name).unwrap_or_default()
+}
+
+/// Whether a field line `name` of the request has a list member equal to `member`,
+/// ASCII case-insensitively (members trimmed of spaces and tabs, empty ones skipped).
+fn has_member(req: &Request, name: &str, member: &str) -> bool {
+    req.headers
+        .get_all(name)
+        .any(|line| split_list(line).any(|m| m.eq_ignore_ascii_case(member)))
 }
 
 /// RFC 9111 §3.3 and §3.4: a stored `206` holds only part of the representation; a
@@ -419,10 +454,7 @@ impl HttpCache {
         if e.vary_star || partial_for_full(&e.response, req) {
             return Lookup::Miss;
         }
-        let vary_ok = e
-            .vary
-            .iter()
-            .all(|(name, v)| req.headers.get_combined(name) == *v);
+        let vary_ok = e.vary.iter().all(|(name, v)| vary_value(req, name) == *v);
         let age_ms = e.initial_age_ms.saturating_add(now.ms_since(e.stored_at));
         let served = || Served {
             response: e.response.clone(),
@@ -535,7 +567,7 @@ impl HttpCache {
                 .into_iter()
                 .filter(|n| n != "*")
                 .map(|n| {
-                    let v = req.headers.get_combined(&n);
+                    let v = vary_value(req, &n);
                     (n, v)
                 })
                 .collect(),
@@ -749,6 +781,26 @@ mod tests {
         );
     }
 
+    /// Chromium's `HttpVaryData` reads a missing field as an empty value, and compares
+    /// values as sent (measured: case u11).
+    #[test]
+    fn vary_missing_field_is_an_empty_value() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let v = resp(200, &[("cache-control", "max-age=60"), ("vary", "x-v")]);
+        let with = |value: &str| request("GET", Headers::from_pairs([("x-v", value)]));
+        let without = request("GET", Headers::new());
+        c.store(SIM_EPOCH, &p, U, &without, &v, 1);
+        assert!(c.lookup(SIM_EPOCH, &p, U, &with("")).is_some());
+        assert!(c.lookup(SIM_EPOCH, &p, U, &with("a")).is_none());
+        c.store(SIM_EPOCH, &p, U, &with(""), &v, 2);
+        assert!(c.lookup(SIM_EPOCH, &p, U, &without).is_some());
+        c.store(SIM_EPOCH, &p, U, &with("a,b"), &v, 3);
+        assert!(c.lookup(SIM_EPOCH, &p, U, &with("a,b")).is_some());
+        assert!(c.lookup(SIM_EPOCH, &p, U, &with("a, b")).is_none());
+        assert!(c.lookup(SIM_EPOCH, &p, U, &without).is_none());
+    }
+
     #[test]
     fn head_uses_the_get_entry_and_request_no_cache_bypasses() {
         let mut c = HttpCache::new();
@@ -834,6 +886,84 @@ mod tests {
         c.clear();
         c.store(SIM_EPOCH, &p, U, &get, &r, 0);
         c.lookup(SIM_EPOCH.plus_secs(secs), &p, U, &get).is_some()
+    }
+
+    /// An `Expires` that is not a date is ignored, not "already expired", except the
+    /// literal `0` (Chromium; measured: case u03).
+    #[test]
+    fn unreadable_expires_is_ignored_but_zero_expires() {
+        let mut c = HttpCache::new();
+        let date = ("date", "Mon, 01 Jan 2024 00:00:00 GMT");
+        let lm = ("last-modified", "Mon, 01 Jan 2001 00:00:00 GMT");
+        // a 301 stays fresh forever, a 200 gets the Last-Modified heuristic
+        assert!(fresh_after(
+            &mut c,
+            resp(301, &[date, ("expires", "never")]),
+            86_400
+        ));
+        assert!(fresh_after(
+            &mut c,
+            resp(200, &[date, lm, ("expires", "never")]),
+            86_400
+        ));
+        assert!(!fresh_after(
+            &mut c,
+            resp(200, &[date, ("expires", "never")]),
+            0
+        ));
+        // `0` is expired, for a 301 too
+        assert!(!fresh_after(
+            &mut c,
+            resp(301, &[date, ("expires", "0")]),
+            0
+        ));
+        assert!(!fresh_after(
+            &mut c,
+            resp(200, &[date, lm, ("expires", " 0")]),
+            0
+        ));
+        // a past date is expired, whatever the status
+        let past = ("expires", "Thu, 01 Jan 1998 00:00:00 GMT");
+        assert!(!fresh_after(&mut c, resp(301, &[date, past]), 0));
+    }
+
+    /// A request's `no-cache` and `max-age=0` count only as whole list members, any
+    /// case, as Chromium's `HeaderMatches` finds them (measured: cases u01, u02).
+    #[test]
+    fn request_directives_are_whole_members() {
+        let mut c = HttpCache::new();
+        let p = partition("http://a.example");
+        let get = request("GET", Headers::new());
+        c.store(
+            SIM_EPOCH,
+            &p,
+            U,
+            &get,
+            &resp(200, &[("cache-control", "max-age=60")]),
+            0,
+        );
+        let with = |name: &str, value: &str| request("GET", Headers::from_pairs([(name, value)]));
+        let served = |c: &HttpCache, r: &Request| c.lookup(SIM_EPOCH, &p, U, r).is_some();
+        for (name, value) in [
+            ("pragma", "x-no-cache"),
+            ("pragma", "no-cache-x"),
+            ("cache-control", "no-cache=\"set-cookie\""),
+            ("cache-control", "max-age=00"),
+            ("cache-control", "max-age=1"),
+            ("cache-control", "no-store"),
+        ] {
+            assert!(served(&c, &with(name, value)), "{name}: {value}");
+        }
+        for (name, value) in [
+            ("pragma", "No-Cache"),
+            ("pragma", "x, no-cache"),
+            ("cache-control", "private, NO-CACHE"),
+            ("cache-control", "max-age=5, max-age=0"),
+            ("cache-control", "MAX-AGE=0"),
+            ("cache-control", " max-age=0 "),
+        ] {
+            assert!(!served(&c, &with(name, value)), "{name}: {value}");
+        }
     }
 
     /// Chromium's reading of the fields (each measured in tests/chromium/cases/direct
