@@ -132,6 +132,8 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // RFC2616_Ttl: VTIM_parse gives 0 for an Expires that is not a date, read
                 // as "no Expires", so default_ttl applies (tests/fidelity z20)
                 expires_invalid_ignored: true,
+                // VTIM_parse takes the three RFC 9110 forms only (tests/fidelity z69)
+                http_date: HttpDate::Strict,
                 // max-age is read with strtoul: `max-age="60"` is 0 (tests/fidelity z19)
                 cc_quoted_invalid: true,
                 // the builtin vcl_recv's pass is Varnish's only Authorization rule: a VCL
@@ -210,6 +212,11 @@ pub fn profile(name: &str) -> Option<Profile> {
                 cc_words_anywhere: true,
                 cc_lifetime_anywhere: true,
                 delta_seconds: DeltaSeconds::Nginx,
+                // ngx_http_upstream_process_expires reads Expires with
+                // ngx_parse_http_time (src/core/ngx_parse_time.c): two-digit day
+                // required, nothing after the seconds read, so `+0000` and `UTC` pass and
+                // `Fri, 1 Jan` does not (tests/fidelity z69)
+                http_date: HttpDate::Nginx,
                 // nothing in proxy_cache looks at Authorization: stored and served like
                 // any request (tests/fidelity z23)
                 authorization: AuthorizationRule::Ignore,
@@ -283,6 +290,10 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // and 2147483648 or a 20-digit value come out negative: rejected, so no
                 // lifetime (tests/fidelity z52, z53)
                 delta_seconds: DeltaSeconds::Atoi,
+                // HttpHeader::getTime → parse_rfc1123 (lib/rfc1123.c): the day by atoi,
+                // so `Fri, 1 Jan` passes; `zone && strcmp(zone, "GMT")` rejects `+0000`
+                // and `UTC` (tests/fidelity z69)
+                http_date: HttpDate::Squid,
                 // an accelerator (the lab's `http_port … accel`) obeys Surrogate-Control:
                 // no-store is not stored, max-age without +max-stale is 0 s, and
                 // Cache-Control's no-store/private/no-cache are ignored (z48, z49)
@@ -360,6 +371,10 @@ pub fn profile(name: &str) -> Option<Profile> {
                 // mime_parse_integer skips to the first digit: `+60`, ` 60` and `60.5`
                 // are 60, `0x3c` is 0, an overflow saturates at 2^31-1 (z52, z53)
                 delta_seconds: DeltaSeconds::SkipToDigit,
+                // MIMEHdr::get_expires → mime_parse_date (proxy/hdrs/MIME.cc): "ignore
+                // timezone specifier", the day by mime_parse_integer, so `+0000`, `UTC`
+                // and `Fri, 1 Jan` all pass (tests/fidelity z69)
+                http_date: HttpDate::Ats,
                 // negative_revalidating_enabled 1: a 500/502/503/504 to a revalidation
                 // serves the stale entry when is_stale_cache_response_returnable (not
                 // with must-revalidate, proxy-revalidate, no-cache or s-maxage) (z54)

@@ -235,6 +235,396 @@ fn parse_obsolete_date(s: &str) -> Option<Timestamp> {
     from_parts(y, m, d, clock(s.get(11..19)?)?)
 }
 
+/// nginx 1.22 `ngx_parse_http_time` (src/core/ngx_parse_time.c), as the edge of the
+/// `nginx` profile reads `Expires`: the weekday is skipped unread (up to the first `,`;
+/// a space first means asctime), the day of an RFC 1123 or RFC 850 date must be two
+/// digits, a month is told apart by one or two of its letters, and nothing after the
+/// seconds is read (so `+0000`, `UTC` or no zone at all pass). Hours above 23, minutes
+/// or seconds above 59 and a day past the month's end are rejected (a day `00` is not).
+/// `None` for what nginx rejects and for instants before 1970.
+pub fn parse_http_date_nginx(s: &str) -> Option<Timestamp> {
+    let b = s.as_bytes();
+    let end = b.len();
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    let digit = |i: usize| at(i).is_ascii_digit();
+    let two = |i: usize| i64::from(at(i) - b'0') * 10 + i64::from(at(i + 1) - b'0');
+    #[derive(PartialEq)]
+    enum Fmt {
+        No,
+        Rfc822,
+        Rfc850,
+        Isoc,
+    }
+    let mut fmt = Fmt::No;
+    let mut p = 0;
+    while p < end {
+        if b[p] == b',' {
+            break;
+        }
+        if b[p] == b' ' {
+            fmt = Fmt::Isoc;
+            break;
+        }
+        p += 1;
+    }
+    p += 1;
+    while p < end && b[p] == b' ' {
+        p += 1;
+    }
+    if end.saturating_sub(p) < 18 {
+        return None;
+    }
+    let mut day = 0;
+    if fmt != Fmt::Isoc {
+        if !digit(p) || !digit(p + 1) {
+            return None;
+        }
+        day = two(p);
+        p += 2;
+        match at(p) {
+            b' ' if end.saturating_sub(p) >= 18 => fmt = Fmt::Rfc822,
+            b'-' => fmt = Fmt::Rfc850,
+            _ => return None,
+        }
+        p += 1;
+    }
+    let month: i64 = match at(p) {
+        b'J' if at(p + 1) == b'a' => 0,
+        b'J' if at(p + 2) == b'n' => 5,
+        b'J' => 6,
+        b'F' => 1,
+        b'M' if at(p + 2) == b'r' => 2,
+        b'M' => 4,
+        b'A' if at(p + 1) == b'p' => 3,
+        b'A' => 7,
+        b'S' => 8,
+        b'O' => 9,
+        b'N' => 10,
+        b'D' => 11,
+        _ => return None,
+    };
+    p += 3;
+    if (fmt == Fmt::Rfc822 && at(p) != b' ') || (fmt == Fmt::Rfc850 && at(p) != b'-') {
+        return None;
+    }
+    p += 1;
+    let mut year = 0;
+    match fmt {
+        Fmt::Rfc822 => {
+            if !(p..p + 4).all(digit) {
+                return None;
+            }
+            year = two(p) * 100 + two(p + 2);
+            p += 4;
+        }
+        Fmt::Rfc850 => {
+            if !digit(p) || !digit(p + 1) {
+                return None;
+            }
+            year = two(p);
+            year += if year < 70 { 2000 } else { 1900 };
+            p += 2;
+        }
+        _ => {
+            if at(p) == b' ' {
+                p += 1;
+            }
+            if !digit(p) {
+                return None;
+            }
+            day = i64::from(at(p) - b'0');
+            p += 1;
+            if at(p) != b' ' {
+                if !digit(p) {
+                    return None;
+                }
+                day = day * 10 + i64::from(at(p) - b'0');
+                p += 1;
+            }
+            if end.saturating_sub(p) < 14 {
+                return None;
+            }
+        }
+    }
+    let clock_part = |p: usize| (digit(p) && digit(p + 1)).then(|| two(p));
+    if at(p) != b' ' {
+        return None;
+    }
+    let hour = clock_part(p + 1)?;
+    if at(p + 3) != b':' {
+        return None;
+    }
+    let min = clock_part(p + 4)?;
+    if at(p + 6) != b':' {
+        return None;
+    }
+    let sec = clock_part(p + 7)?;
+    p += 9;
+    if fmt == Fmt::Isoc {
+        if at(p) != b' ' || !(p + 1..p + 5).all(digit) {
+            return None;
+        }
+        year = two(p + 1) * 100 + two(p + 3);
+    }
+    if hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    const MDAY: [i64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if day == 29 && month == 1 {
+        if (year & 3) != 0 || (year % 100 == 0 && year % 400 != 0) {
+            return None;
+        }
+    } else if day > MDAY[month as usize] {
+        return None;
+    }
+    // Gauss' formula, months from March, as nginx writes it
+    let (mut month, mut year) = (month, year);
+    month -= 1;
+    if month <= 0 {
+        month += 12;
+        year -= 1;
+    }
+    let days =
+        365 * year + year / 4 - year / 100 + year / 400 + 367 * month / 12 - 30 + day - 1 - 719_527
+            + 31
+            + 28;
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec;
+    u64::try_from(secs).ok().map(|s| Timestamp(s * 1000))
+}
+
+/// Squid 5.7 `parse_rfc1123` (lib/rfc1123.c), as the edge of the `squid` profile reads
+/// `Expires`: the first 63 bytes split into words at commas and spaces; a word starting
+/// with a digit is the day (split at `-` into day, month and year for RFC 850), then the
+/// time (it holds a `:`), then the year; other words are the weekday, the month (its
+/// first three letters, any case) and a zone, which must be `GMT` if there is one. The
+/// day, year, minutes and seconds are read with `atoi`, so `1 Jan` is a day 1; the hour
+/// is the time's first two bytes. Rejected unless 0 ≤ s, min ≤ 59, h ≤ 23, 1 ≤ day ≤ 31.
+/// `None` for what Squid rejects and for instants before 1970.
+pub fn parse_http_date_squid(s: &str) -> Option<Timestamp> {
+    let b = &s.as_bytes()[..s.len().min(63)];
+    let (mut wday, mut day, mut month, mut year, mut time, mut zone) =
+        (None, None, None, None, None, None);
+    for t in b
+        .split(|&c| c == b',' || c == b' ')
+        .filter(|t| !t.is_empty())
+    {
+        if t[0].is_ascii_digit() {
+            if day.is_none() {
+                let mut parts = t.splitn(2, |&c| c == b'-');
+                day = parts.next();
+                if let Some(rest) = parts.next() {
+                    let (m, y) = rest.split_at(rest.iter().position(|&c| c == b'-')?);
+                    month = Some(m);
+                    year = Some(&y[1..]);
+                }
+            } else if t.contains(&b':') {
+                time = Some(t);
+            } else if year.is_none() {
+                year = Some(t);
+            } else {
+                return None;
+            }
+        } else if wday.is_none() {
+            wday = Some(t);
+        } else if month.is_none() {
+            month = Some(t);
+        } else if zone.is_none() {
+            zone = Some(t);
+        } else {
+            return None;
+        }
+    }
+    let (day, month, year, time) = (day?, month?, year?, time?);
+    if zone.is_some_and(|z| z != b"GMT") {
+        return None;
+    }
+    // C atoi: leading blanks and a sign, then digits (saturating here)
+    let atoi = |t: &[u8]| -> i64 {
+        let t = t.trim_ascii_start();
+        let (neg, t) = match t.first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let n = t
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .fold(0i64, |n, &c| {
+                (n * 10 + i64::from(c - b'0')).min(i64::from(i32::MAX))
+            });
+        if neg {
+            -n
+        } else {
+            n
+        }
+    };
+    let mday = atoi(day);
+    let mon = (month.len() >= 3)
+        .then(|| {
+            MONTHS
+                .iter()
+                .position(|m| m.as_bytes().eq_ignore_ascii_case(&month[..3]))
+        })
+        .flatten()? as u32;
+    let mut tm_year = atoi(year);
+    if year.len() == 4 {
+        tm_year -= 1900;
+    } else if tm_year < 70 {
+        tm_year += 100;
+    } else if tm_year > 19000 {
+        tm_year -= 19000;
+    }
+    // make_num: two bytes as digits, whatever the second is
+    let hour = 10 * (i64::from(time[0]) - 48) + i64::from(time.get(1).copied().unwrap_or(0)) - 48;
+    let after = |t: &[u8]| {
+        t.iter()
+            .position(|&c| c == b':')
+            .map(|i| t[i + 1..].to_vec())
+    };
+    let rest = after(time)?;
+    let min = atoi(&rest);
+    let sec = after(&rest).map_or(0, |r| atoi(&r));
+    if !(0..=59).contains(&sec)
+        || !(0..=59).contains(&min)
+        || !(0..=23).contains(&hour)
+        || !(1..=31).contains(&mday)
+    {
+        return None;
+    }
+    // timegm: a day past the month's end runs into the next month
+    let days = days_from_civil(tm_year + 1900, mon + 1, 1) + mday - 1;
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec;
+    u64::try_from(secs).ok().map(|s| Timestamp(s * 1000))
+}
+
+/// ATS 9.2 `mime_parse_date` (proxy/hdrs/MIME.cc), as the edge of the `ats` profile
+/// reads `Expires`. A text of 29 bytes or more with a `,` fourth is read at the fixed
+/// places of an IMF-fixdate, whatever follows the seconds; otherwise the weekday (any
+/// word starting with a day's three letters, any case) is found, then day, month, year
+/// and time (or asctime's order), each number the next run of digits wherever it is, so
+/// a one-digit day passes and the zone is never read ("ignore timezone specifier...
+/// should always be GMT anyways"). Nothing is range-checked: the fields are added up. A
+/// year past 2037 is 2^31 − 1 seconds (2038-01-19T03:14:07Z), one before 1970 and a
+/// failure are 0, which is `None` here, as is any instant not after 1970.
+pub fn parse_http_date_ats(s: &str) -> Option<Timestamp> {
+    let b = s.as_bytes();
+    let end = b.len();
+    let mut p = 0;
+    while p < end && (b[p] == b' ' || b[p] == b'\t') {
+        p += 1;
+    }
+    // DFA of the names, anchored at the start only and case-insensitive
+    let name = |names: &[&str], t: &[u8]| {
+        names
+            .iter()
+            .position(|n| t.len() >= n.len() && n.as_bytes().eq_ignore_ascii_case(&t[..n.len()]))
+    };
+    let alpha_word = |p: &mut usize, names: &[&str]| -> Option<i64> {
+        while *p < end && !b[*p].is_ascii_alphabetic() {
+            *p += 1;
+        }
+        let e = (*p..end)
+            .find(|&i| !b[i].is_ascii_alphabetic())
+            .unwrap_or(end);
+        let i = name(names, &b[*p..e])?;
+        *p = e;
+        Some(i as i64)
+    };
+    let integer = |p: &mut usize| -> Option<i64> {
+        while *p < end && !b[*p].is_ascii_digit() && b[*p] != b'-' {
+            *p += 1;
+        }
+        if *p == end {
+            return None;
+        }
+        let neg = b[*p] == b'-';
+        if neg {
+            *p += 1;
+        }
+        let mut n: i64 = 0;
+        while *p < end && b[*p].is_ascii_digit() {
+            n = (n * 10 + i64::from(b[*p] - b'0')).min(i64::from(i32::MAX));
+            *p += 1;
+        }
+        Some(if neg { -n } else { n })
+    };
+    let year = |p: &mut usize| -> Option<i64> {
+        while *p < end && !b[*p].is_ascii_digit() {
+            *p += 1;
+        }
+        if *p == end {
+            return None;
+        }
+        let mut v: i64 = 0;
+        while *p < end && b[*p].is_ascii_digit() {
+            v = (v * 10 + i64::from(b[*p] - b'0')).min(i64::from(i32::MAX));
+            *p += 1;
+        }
+        Some(if v >= 1900 {
+            v - 1900
+        } else if v < 70 {
+            v + 100
+        } else {
+            v
+        })
+    };
+    let (y, mon, mday, h, mi, se);
+    if p < end && b[p].is_ascii_digit() {
+        // NNTP: `6 Nov 1994 08:49:37 GMT`
+        mday = integer(&mut p)?;
+        mon = alpha_word(&mut p, &MONTHS)?;
+        y = year(&mut p)?;
+        (h, mi, se) = (integer(&mut p)?, integer(&mut p)?, integer(&mut p)?);
+    } else if end - p >= 29 && b[p + 3] == b',' {
+        let f = &b[p..];
+        let wday3 = WEEKDAYS.iter().any(|d| d.as_bytes() == &f[..3]);
+        if !wday3 && name(&WEEKDAYS, f).is_none() {
+            return None;
+        }
+        let n = |i: usize| i64::from(f[i]) - 48;
+        mday = n(5) * 10 + n(6);
+        mon = match MONTHS.iter().position(|m| m.as_bytes() == &f[8..11]) {
+            Some(m) => m as i64,
+            None => name(&MONTHS, f)? as i64,
+        };
+        y = n(12) * 1000 + n(13) * 100 + n(14) * 10 + n(15) - 1900;
+        (h, mi, se) = (n(17) * 10 + n(18), n(20) * 10 + n(21), n(23) * 10 + n(24));
+        if f[19] != b':' || f[22] != b':' {
+            return None;
+        }
+    } else {
+        alpha_word(&mut p, &WEEKDAYS)?;
+        while p < end && (b[p] == b' ' || b[p] == b'\t') {
+            p += 1;
+        }
+        if p < end && (b[p] == b',' || b[p].is_ascii_digit()) {
+            mday = integer(&mut p)?;
+            mon = alpha_word(&mut p, &MONTHS)?;
+            y = year(&mut p)?;
+            (h, mi, se) = (integer(&mut p)?, integer(&mut p)?, integer(&mut p)?);
+        } else {
+            mon = alpha_word(&mut p, &MONTHS)?;
+            mday = integer(&mut p)?;
+            (h, mi, se) = (integer(&mut p)?, integer(&mut p)?, integer(&mut p)?);
+            y = year(&mut p)?;
+        }
+    }
+    if y > 137 {
+        return Some(Timestamp(i64::from(i32::MAX) as u64 * 1000));
+    }
+    if y < 70 {
+        return None;
+    }
+    const DAYS: [i64; 12] = [305, 336, -1, 30, 60, 91, 121, 152, 183, 213, 244, 274];
+    let mut yy = y;
+    if mon < 2 {
+        yy -= 1;
+    }
+    let d = mday + DAYS[mon as usize] + yy * 365 + yy / 4 - yy / 100 + (yy / 100 + 3) / 4 - 25_508;
+    let t = ((d * 24 + h) * 60 + mi) * 60 + se;
+    (t > 0).then(|| Timestamp(t as u64 * 1000))
+}
+
 const WEEKDAYS_LONG: [&str; 7] = [
     "Sunday",
     "Monday",

@@ -2,7 +2,7 @@
 //! overrides. Pure: every instant is an argument.
 
 use crate::edge::knobs::{
-    AuthorizationRule, DeltaSeconds, Knobs, ResponsePragma, SurrogateControl,
+    AuthorizationRule, DeltaSeconds, HttpDate, Knobs, ResponsePragma, SurrogateControl,
 };
 use crate::fields::{split_list, CacheControl, Headers, DELTA_SECONDS_MAX};
 use crate::message::{Request, Response};
@@ -479,8 +479,8 @@ pub fn storable(
         .headers
         .get("date")
         .and_then(Timestamp::parse_http_date);
-    let explicit_s = explicit_lifetime(&cc, targeted, resp, date, now)
-        .filter(|_| !(knobs.expires_invalid_ignored && invalid_expires_only(&cc, resp)));
+    let explicit_s = explicit_lifetime(knobs, &cc, targeted, resp, date, now)
+        .filter(|_| !(knobs.expires_invalid_ignored && invalid_expires_only(knobs, &cc, resp)));
     let no_heuristic = knobs.heuristic_skips_query && squid_dynamic_url(&req.target);
     let lifetime_s = lifetime(knobs, resp, &cc, explicit_s, date, forced, no_heuristic)?;
     // §4.2.3: apparent_age = max(0, response_time − date_value); corrected_age_value =
@@ -593,19 +593,31 @@ pub fn shareable_with_authorization(cc: &CacheControl) -> bool {
 
 /// The lifetime would come from an `Expires` that is not a date (no `max-age` or
 /// `s-maxage`).
-fn invalid_expires_only(cc: &CacheControl, resp: &Response) -> bool {
+fn invalid_expires_only(knobs: &Knobs, cc: &CacheControl, resp: &Response) -> bool {
     cc.s_maxage.is_none()
         && cc.max_age.is_none()
         && resp
             .headers
             .get("expires")
-            .is_some_and(|e| Timestamp::parse_http_date(e).is_none())
+            .is_some_and(|e| expires_date(knobs.http_date, e).is_none())
+}
+
+/// `Expires` read as a date the way the profile's cache reads it (`http_date`);
+/// `None` when that cache finds no date in it.
+pub(crate) fn expires_date(how: HttpDate, v: &str) -> Option<Timestamp> {
+    match how {
+        HttpDate::Strict => Timestamp::parse_http_date(v),
+        HttpDate::Nginx => crate::time::parse_http_date_nginx(v),
+        HttpDate::Squid => crate::time::parse_http_date_squid(v),
+        HttpDate::Ats => crate::time::parse_http_date_ats(v),
+    }
 }
 
 /// §4.2.1: s-maxage, then max-age, then Expires − Date. An invalid Expires means
 /// "already expired" (§5.3). Under a targeted field, `Expires` plays no part (RFC 9213
 /// §2.1: the other fields' directives are ignored).
 fn explicit_lifetime(
+    knobs: &Knobs,
     cc: &CacheControl,
     targeted: bool,
     resp: &Response,
@@ -618,7 +630,7 @@ fn explicit_lifetime(
         }
         resp.headers
             .get("expires")
-            .map(|e| match Timestamp::parse_http_date(e) {
+            .map(|e| match expires_date(knobs.http_date, e) {
                 Some(exp) => exp.ms_since(date.unwrap_or(now)) / 1000,
                 None => 0,
             })
@@ -821,6 +833,124 @@ mod tests {
         );
         let f = storable(&fastly, &get(&[]), &r, SIM_EPOCH).unwrap();
         assert_eq!(f.lifetime_ms, 60_000);
+    }
+
+    /// `Expires` dates in spellings RFC 9110 §5.6.7 does not define: each cache reads
+    /// them with its own parser (tests/fidelity z69). nginx ignores the zone but wants a
+    /// two-digit day, Squid wants `GMT` but reads any day, ATS takes all three; RFC 9111
+    /// and Varnish (`VTIM_parse`) none, Varnish then giving its default_ttl.
+    #[test]
+    fn expires_spellings_per_cache() {
+        let date = SIM_EPOCH.http_date();
+        let life = |name: &str, expires: &str| {
+            let k = profile(name).map_or_else(Knobs::rfc9111, |p| p.knobs);
+            let h = [("date", date.as_str()), ("expires", expires)];
+            storable(&k, &get(&[]), &resp(200, &h), SIM_EPOCH).map_or(0, |f| f.lifetime_ms / 1000)
+        };
+        let zone = "Fri, 01 Jan 2038 00:00:00 +0000";
+        let utc = "Fri, 01 Jan 2038 00:00:00 UTC";
+        let one = "Fri, 1 Jan 2038 00:00:00 GMT";
+        // 2026-01-01 to 2038-01-01, and to ATS's 2^31-1 (2038-01-19T03:14:07Z)
+        let to_2038 = 4383 * 86_400;
+        let to_max = i32::MAX as u64 - SIM_EPOCH.secs();
+        let want: [(&str, [u64; 3]); 5] = [
+            ("rfc9111", [0, 0, 0]),
+            ("varnish", [120, 120, 120]),
+            ("nginx", [to_2038, to_2038, 0]),
+            ("squid", [0, 0, to_2038]),
+            ("ats", [to_max, to_max, to_max]),
+        ];
+        for (name, [z, u, o]) in want {
+            assert_eq!(life(name, zone), z, "{name} {zone}");
+            assert_eq!(life(name, utc), u, "{name} {utc}");
+            assert_eq!(life(name, one), o, "{name} {one}");
+        }
+    }
+
+    /// The caches' date parsers agree with RFC 9110 on its three forms (z20): the same
+    /// instant for any IMF-fixdate, RFC 850 and asctime date from 1970 to 2037, nothing
+    /// for `0` or `soon`; ATS reads a year past 2037 as 2^31-1 seconds. And each one's
+    /// leniencies: nginx reads nothing after the seconds, Squid reads a one-digit day
+    /// and month names in any case but only the zone `GMT`, ATS any of those.
+    #[test]
+    fn cache_date_parsers_agree_on_the_rfc_forms() {
+        use crate::time::{parse_http_date_ats, parse_http_date_nginx, parse_http_date_squid};
+        let all = [
+            HttpDate::Strict,
+            HttpDate::Nginx,
+            HttpDate::Squid,
+            HttpDate::Ats,
+        ];
+        let day = 86_400_000;
+        let instants = (0..2000u64).map(|i| Timestamp(1000 + i * 7 * day + i * 3_601_001 % day));
+        for t in instants.filter(|t| t.secs() < 2_145_916_800) {
+            let t = Timestamp(t.secs() * 1000);
+            let imf = t.http_date();
+            let (wd, rest) = imf.split_once(", ").unwrap();
+            let p: Vec<&str> = rest.split(' ').collect();
+            let (d, m, y, clock) = (p[0], p[1], p[2], p[3]);
+            let long = [
+                "Sunday",
+                "Monday",
+                "Tuesday",
+                "Wednesday",
+                "Thursday",
+                "Friday",
+                "Saturday",
+            ]
+            .into_iter()
+            .find(|l| l.starts_with(wd))
+            .unwrap();
+            let rfc850 = format!("{long}, {d}-{m}-{} {clock} GMT", &y[2..]);
+            let asctime = format!("{wd} {m} {:>2} {clock} {y}", d.trim_start_matches('0'));
+            let forms: &[&str] = if (1970..2070).contains(&y.parse::<i32>().unwrap()) {
+                &[&imf, &rfc850, &asctime]
+            } else {
+                &[&imf, &asctime]
+            };
+            for form in forms {
+                assert_eq!(Timestamp::parse_http_date(form), Some(t), "{form}");
+                for how in all {
+                    assert_eq!(expires_date(how, form), Some(t), "{how} {form}");
+                }
+            }
+            let no_zone = imf.trim_end_matches(" GMT");
+            let plus = format!("{no_zone} +0000");
+            let one_digit = format!("{wd}, {} {m} {y} {clock} GMT", d.trim_start_matches('0'));
+            let upper = imf.replace(m, &m.to_uppercase());
+            assert_eq!(parse_http_date_nginx(&plus), Some(t), "{plus}");
+            assert_eq!(parse_http_date_ats(&plus), Some(t), "{plus}");
+            assert_eq!(parse_http_date_squid(&plus), None, "{plus}");
+            assert_eq!(parse_http_date_squid(&upper), Some(t), "{upper}");
+            assert_eq!(parse_http_date_squid(no_zone), Some(t), "{no_zone}");
+            assert_eq!(parse_http_date_ats(&one_digit), Some(t), "{one_digit}");
+            assert_eq!(parse_http_date_squid(&one_digit), Some(t), "{one_digit}");
+            if d.starts_with('0') {
+                assert_eq!(parse_http_date_nginx(&one_digit), None, "{one_digit}");
+            }
+        }
+        for bad in ["0", "soon", "", "Fri, 01 Jan 2038 24:00:00 GMT"] {
+            for how in [HttpDate::Strict, HttpDate::Nginx, HttpDate::Squid] {
+                assert_eq!(expires_date(how, bad), None, "{how} {bad:?}");
+            }
+        }
+        for bad in ["0", "soon", "", "Thu, 01 Jan 1970 00:00:00 GMT"] {
+            assert_eq!(parse_http_date_ats(bad), None, "{bad:?}");
+        }
+        let max = Some(Timestamp(i32::MAX as u64 * 1000));
+        for late in ["Friday, 01-Jan-38 00:00:00 GMT", "Fri Jan  1 00:00:00 2038"] {
+            assert_eq!(parse_http_date_ats(late), max, "{late}");
+            let strict = Timestamp::parse_http_date(late);
+            assert!(strict.is_some(), "{late}");
+            assert_eq!(parse_http_date_nginx(late), strict, "{late}");
+            assert_eq!(parse_http_date_squid(late), strict, "{late}");
+        }
+        // ATS adds the fields up: hour 24 is the next day
+        assert_eq!(
+            parse_http_date_ats("Thu, 01 Jan 2026 24:00:00 GMT"),
+            Some(SIM_EPOCH.plus_secs(86_400))
+        );
+        assert_eq!(parse_http_date_squid("fri, 01 jan 2038 00:00:00 gmt"), None);
     }
 
     #[test]

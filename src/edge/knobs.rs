@@ -265,6 +265,26 @@ knob_enum! {
     }
 }
 
+knob_enum! {
+    /// How the cache reads the HTTP-date in a response's `Expires`. RFC 9110 §5.6.7
+    /// defines IMF-fixdate and the obsolete RFC 850 and asctime forms; a recipient MAY
+    /// take other forms, and each cache's own parser takes some (tests/fidelity z69).
+    pub enum HttpDate ("http_date") {
+        /// The three forms of RFC 9110 §5.6.7 exactly, anything else invalid (Varnish
+        /// 7.1 `VTIM_parse`).
+        Strict = "strict", "RFC 9110: IMF-fixdate, RFC 850 or asctime, exactly";
+        /// nginx 1.22 `ngx_parse_http_time`: nothing after the seconds is read (`+0000`,
+        /// `UTC` pass), but the day must be two digits (`1 Jan` is invalid).
+        Nginx = "nginx", "Zone not read; two-digit day required";
+        /// Squid 5.7 `parse_rfc1123`: words in any order, the day read with `atoi`
+        /// (`1 Jan` passes), but a zone other than `GMT` is invalid.
+        Squid = "squid", "One-digit day read; a zone other than GMT is invalid";
+        /// ATS 9.2 `mime_parse_date`: the zone is never read and each number is the
+        /// next run of digits (`1 Jan`, `+0000`, `UTC` all pass); past 2037 is 2^31-1.
+        Ats = "ats", "Zone not read; any day digits; past 2037 is 2038-01-19";
+    }
+}
+
 /// What part of the query string is in the key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -452,6 +472,9 @@ pub struct Knobs {
     /// An `Expires` that does not parse as a date is ignored, as if absent (so a default
     /// TTL applies), instead of meaning "already expired" (RFC 9111 §5.3): Varnish.
     pub expires_invalid_ignored: bool,
+    /// How `Expires` is read as a date (what it does not read is invalid: already
+    /// expired, or ignored with `expires_invalid_ignored`).
+    pub http_date: HttpDate,
     /// The response's `Age` and `Date` do not count against its lifetime: the lifetime
     /// runs from when the cache received it (nginx reads neither).
     pub age_ignored: bool,
@@ -566,6 +589,7 @@ impl Knobs {
             errors: ErrorCaching::default(),
             store_statuses: None,
             expires_invalid_ignored: false,
+            http_date: HttpDate::Strict,
             age_ignored: false,
             cc_quoted_invalid: false,
             cc_case_sensitive: false,
@@ -656,7 +680,8 @@ mod tests {
         AuthorizationRule,
         ResponsePragma,
         DeltaSeconds,
-        SurrogateControl
+        SurrogateControl,
+        HttpDate
     );
 
     #[test]
@@ -672,6 +697,7 @@ mod tests {
         round_trip(ResponsePragma::ALL);
         round_trip(DeltaSeconds::ALL);
         round_trip(SurrogateControl::ALL);
+        round_trip(HttpDate::ALL);
         assert_eq!(VaryMode::IgnoreOrigin.id(), "ignore-origin");
         assert_eq!(VaryStar::NeverMatch.id(), "never-match");
     }
