@@ -19,7 +19,11 @@
 //! driver reads its `/.varyedge/stats` before and after each request; if any count moved,
 //! the request reached the origin (as the lab's `poison.py` does). What the cache claims
 //! in its response headers refines that (pass vs. miss, stale, collapsed) and is the only
-//! signal otherwise; see [`claimed_outcome`] for the order. One exception: when the
+//! signal otherwise; see [`claimed_outcome`] for the order. A response the cache
+//! delivered from a stored entry although the origin was reached (Varnish's grace, a
+//! stale entry served in place of the origin's 5xx: Squid's `Warning: 111`, ATS's
+//! `[cSsSfU]` repeating an earlier answer's `varyedge-origin-serial`) counts as served
+//! stale (`decide`). One exception: when the
 //! target is `varyedge proxy` (its `Cache-Status` member is the last), its claim is taken
 //! as is: it is the edge core's own decision, and the counters behind it are disturbed by
 //! the proxy's background judge fetches (it asks the upstream what it would have answered
@@ -39,6 +43,7 @@
 
 use super::client::{BaseUrl, Client, ClientError};
 use super::clock;
+use super::origin_server::SERIAL;
 use crate::browser::run::Instance;
 use crate::edge::{CacheStatus, Outcome};
 use crate::fields::Headers;
@@ -311,18 +316,21 @@ impl Wire {
         };
         let reached = before.zip(after).map(|(b, a)| a > b);
         let claim = claimed_outcome(&resp.headers);
+        let options = req.method == "OPTIONS";
+        let from_object = delivered_from_object(&resp.headers)
+            || (ats_stale_updated(&resp.headers)
+                && repeats_stored(&self.history, options, &req.target, &resp.headers));
         let outcome = match claim {
             // `varyedge proxy` reports the edge core's own decision; the origin's counters
             // are not ground truth behind it, as it asks the upstream in the background to
             // judge hits served to another Origin (its `judge_fetches`), which can land
             // between the two reads and turn a hit into a "miss".
             Some(c) if from_varyedge_proxy(&resp.headers) => c,
-            _ => decide(claim, reached, delivered_from_object(&resp.headers)),
+            _ => decide(claim, reached, from_object),
         };
         let key = cache_status_key(&resp.headers)
             .unwrap_or_else(|| format!("{} {}", req.method, self.target.url(&req.target)));
         let response = Arc::new(resp);
-        let options = req.method == "OPTIONS";
         // a revalidated entry (a 304 merged into the stored response) is served from
         // the store too, though the request went forward
         let revalidated = last_cache_status(&response.headers)
@@ -425,6 +433,21 @@ impl Wire {
     }
 }
 
+/// Whether `served` repeats the `varyedge-origin-serial` of an answer forwarded earlier
+/// (`history`) for the same URL and method class: `varyedge origin` numbers every
+/// answer, so a repeated number is a stored copy, not this request's answer (a 304
+/// merged into a stored response brings the 304's own number).
+fn repeats_stored(history: &[Forwarded], options: bool, target: &str, served: &Headers) -> bool {
+    let Some(n) = served.get(SERIAL).map(str::trim) else {
+        return false;
+    };
+    history.iter().any(|h| {
+        h.options == options
+            && h.target == target
+            && h.response.headers.get(SERIAL).map(str::trim) == Some(n)
+    })
+}
+
 /// The CORS fields that tell one origin answer from another in [`Wire::stored_by`].
 const CORS_FIELDS: [&str; 4] = [
     "access-control-allow-origin",
@@ -447,13 +470,15 @@ async fn stats_total(client: &Client, base: &BaseUrl) -> Result<Option<u64>, Cli
 
 /// Ground truth and claim together: whether the request reached the origin (when known)
 /// decides hit vs. forwarded; the claim refines it. A response the cache delivered from
-/// a stored object (`from_object`) while the origin was reached was served stale and
-/// refreshed behind (Varnish's grace).
+/// a stored object (`from_object`) while the origin was reached was served stale: with
+/// a refresh behind it (Varnish's grace), or in place of the origin's error (Squid's
+/// `TCP_REFRESH_FAIL_OLD`, ATS's negative revalidating), whatever the claim (ATS says
+/// `S`, stale and refetched, either way).
 fn decide(claim: Option<Outcome>, reached: Option<bool>, from_object: bool) -> Outcome {
     match (reached, claim) {
         (None, c) => c.unwrap_or(Outcome::Miss),
         (Some(true), Some(c @ (Outcome::Pass | Outcome::Stale))) => c,
-        (Some(true), Some(Outcome::Hit)) if from_object => Outcome::Stale,
+        (Some(true), _) if from_object => Outcome::Stale,
         (Some(true), _) => Outcome::Miss,
         (Some(false), Some(c @ (Outcome::Stale | Outcome::Collapsed))) => c,
         (Some(false), _) => Outcome::Hit,
@@ -461,11 +486,63 @@ fn decide(claim: Option<Outcome>, reached: Option<bool>, from_object: bool) -> O
 }
 
 /// Whether the response says it was delivered from a stored object whatever happened
-/// upstream meanwhile: Varnish names two transaction ids in `X-Varnish` only when it
-/// delivers an object it holds (`req->is_hit`, a grace hit included, whose background
-/// fetch may reach the origin before the counters are read); one id is a miss or a pass.
+/// upstream meanwhile:
+///
+/// - Varnish names two transaction ids in `X-Varnish` only when it delivers an object
+///   it holds (`req->is_hit`, a grace hit included, whose background fetch may reach the
+///   origin before the counters are read); one id is a miss or a pass.
+/// - `Warning: 111` ("Revalidation failed", RFC 7234 §5.5.2: a cache generates it when
+///   it serves a stale response because validating it failed). Squid 5.7 adds it, after
+///   `110` ("Response is stale"), on `TCP_REFRESH_FAIL_OLD`: the refresh got a 5xx and
+///   the stale entry was delivered. Its `X-Cache: HIT` alone does not tell that from a
+///   304 revalidation (`TCP_REFRESH_UNMODIFIED`, also a hit to `LogTags::isTcpHit`),
+///   which carries no `Warning`.
+///
+/// ATS's equivalent (negative revalidating) is told by [`ats_stale_updated`] together
+/// with the origin's serial ([`repeats_stored`]).
 fn delivered_from_object(h: &Headers) -> bool {
-    varnish_ids(h) == Some(2)
+    varnish_ids(h) == Some(2) || warn_codes(h).any(|c| c == 111)
+}
+
+/// The warn-codes of `Warning` (RFC 7234 §5.5: `warn-code SP warn-agent SP warn-text
+/// [SP warn-date]`, comma-separated; a comma inside the quoted text does not count).
+fn warn_codes(h: &Headers) -> impl Iterator<Item = u16> + '_ {
+    h.get_all("warning").flat_map(|line| {
+        let mut members = Vec::new();
+        let (mut start, mut quoted, mut escaped) = (0, false, false);
+        for (i, b) in line.bytes().enumerate() {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' if quoted => escaped = true,
+                b'"' => quoted = !quoted,
+                b',' if !quoted => {
+                    members.push(&line[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        members.push(&line[start..]);
+        members
+            .into_iter()
+            .filter_map(|m| m.split_whitespace().next()?.parse::<u16>().ok())
+    })
+}
+
+/// Whether ATS's Via code says a stale entry was refetched, the server answered and the
+/// entry was updated (`[cSsSfU]`). That is both a stale entry replaced by the server's
+/// new answer and negative revalidating: a 500/502/503/504 answered with the stale
+/// object, stored again with `Expires` = now + `negative_revalidating_lifetime`
+/// (ATS 9.2 HttpTransact.cc `handle_cache_operation_on_forward_server_response`, which
+/// sets the same `VIA_CACHE_UPDATED` as a replace). A 304 revalidation says `sN`.
+fn ats_stale_updated(h: &Headers) -> bool {
+    h.get_all("via").any(|via| {
+        ats_via_code(via).is_some_and(|code| {
+            ats_letter(code, 'c') == Some('S')
+                && ats_letter(code, 's') == Some('S')
+                && ats_letter(code, 'f') == Some('U')
+        })
+    })
 }
 
 /// How many transaction ids Varnish's `X-Varnish` names (none without the field).
@@ -544,15 +621,26 @@ pub fn claimed_outcome(h: &Headers) -> Option<Outcome> {
     }
 }
 
-/// The ATS Via code's cache-lookup letter (`[cMsSf ]` → `M`).
-fn ats_via(via: &str) -> Option<Outcome> {
+/// The code between the brackets of an ATS `Via` entry (`cMsSf `).
+fn ats_via_code(via: &str) -> Option<&str> {
     let i = via.find("ApacheTrafficServer")?;
     let rest = &via[i..];
     let open = rest.find('[')?;
     let close = rest[open..].find(']')? + open;
-    let code = &rest[open + 1..close];
-    let pos = code.find('c')?;
-    match code[pos + 1..].chars().next()? {
+    Some(&rest[open + 1..close])
+}
+
+/// The letter after `tag` in an ATS Via code (`c` cache lookup, `s` server, `f` cache
+/// fill: `cMsSf ` → `M`, `S`, ` `).
+fn ats_letter(code: &str, tag: char) -> Option<char> {
+    let pos = code.find(tag)?;
+    code[pos + tag.len_utf8()..].chars().next()
+}
+
+/// The ATS Via code's cache-lookup letter (`[cMsSf ]` → `M`).
+fn ats_via(via: &str) -> Option<Outcome> {
+    let code = ats_via_code(via)?;
+    match ats_letter(code, 'c')? {
         'H' | 'R' => Some(Outcome::Hit),
         'S' | 'M' | 'A' => Some(Outcome::Miss),
         ' ' => Some(Outcome::Pass),
@@ -711,5 +799,102 @@ mod tests {
         one.append("x-varnish", "32770");
         assert!(!delivered_from_object(&one));
         assert!(!delivered_from_object(&Headers::new()));
+    }
+
+    /// Squid 5.7 on `TCP_REFRESH_FAIL_OLD` (a refresh answered 500, the stale entry
+    /// delivered; fidelity corpus z54) vs. `TCP_REFRESH_UNMODIFIED` (a 304), both
+    /// `X-Cache: HIT` with the origin reached.
+    #[test]
+    fn squid_revalidation_failed_is_a_stored_object() {
+        let fail_old = Headers::from_pairs([
+            ("age", "4"),
+            ("warning", "110 squid/5.7 \"Response is stale\""),
+            ("warning", "111 squid/5.7 \"Revalidation failed\""),
+            ("x-cache", "HIT from lab-squid"),
+        ]);
+        assert!(delivered_from_object(&fail_old));
+        assert_eq!(
+            decide(claimed_outcome(&fail_old), Some(true), true),
+            Outcome::Stale
+        );
+        let unmodified = Headers::from_pairs([("age", "0"), ("x-cache", "HIT from lab-squid")]);
+        assert!(!delivered_from_object(&unmodified));
+        assert_eq!(
+            decide(claimed_outcome(&unmodified), Some(true), false),
+            Outcome::Miss
+        );
+        // served stale without a failed validation: not this signal
+        let stale = Headers::from_pairs([("warning", "110 squid/5.7 \"Response is stale\"")]);
+        assert!(!delivered_from_object(&stale));
+        // one line, comma-separated, a comma inside the quoted text
+        let one_line = Headers::from_pairs([(
+            "warning",
+            "110 - \"stale, \\\"old\\\", 111\", 111 - \"Revalidation failed\" \"Sat, 01 Jan 2000 00:00:00 GMT\"",
+        )]);
+        assert_eq!(warn_codes(&one_line).collect::<Vec<_>>(), [110, 111]);
+        let quoted_only = Headers::from_pairs([("warning", "199 - \"x, 111 y\"")]);
+        assert_eq!(warn_codes(&quoted_only).collect::<Vec<_>>(), [199]);
+    }
+
+    /// ATS 9.2: `cSsSfU` is a stale entry refetched and updated, by the server's new
+    /// answer or by negative revalidating (fidelity corpus z54); a 304 is `cSsNfU`.
+    #[test]
+    fn ats_stale_updated_code() {
+        let via = |code: &str| {
+            Headers::from_pairs([(
+                "via",
+                format!("http/1.1 traffic_server (ApacheTrafficServer/9.2.9 [{code}])").as_str(),
+            )])
+        };
+        assert!(ats_stale_updated(&via("cSsSfU")));
+        assert!(!ats_stale_updated(&via("cSsNfU")), "a 304 revalidation");
+        assert!(
+            !ats_stale_updated(&via("cSsSfD")),
+            "the 500 passed, entry deleted"
+        );
+        assert!(!ats_stale_updated(&via("cMsSfW")));
+        assert!(!ats_stale_updated(&via("cHs f ")));
+        assert!(!ats_stale_updated(&Headers::from_pairs([(
+            "via",
+            "1.1 lab-squid (squid/5.7)"
+        )])));
+        // the claim stays "stale, refetched" (a miss); delivered from the stored object
+        // (the origin's serial repeated) it is served stale whatever the claim
+        assert_eq!(claimed_outcome(&via("cSsSfU")), Some(Outcome::Miss));
+        assert_eq!(
+            decide(Some(Outcome::Miss), Some(true), true),
+            Outcome::Stale
+        );
+        assert_eq!(
+            decide(Some(Outcome::Miss), Some(true), false),
+            Outcome::Miss
+        );
+        assert_eq!(decide(Some(Outcome::Pass), Some(true), true), Outcome::Pass);
+    }
+
+    #[test]
+    fn a_repeated_origin_serial_is_a_stored_copy() {
+        let forwarded = |step, options, target: &str, serial| Forwarded {
+            step,
+            options,
+            target: target.to_string(),
+            response: Arc::new(Response::new(200, Headers::from_pairs([(SERIAL, serial)]))),
+        };
+        let history = [
+            forwarded(0, false, "/soe/1", "1"),
+            forwarded(1, false, "/sie/1", "3"),
+            forwarded(2, true, "/opt/1", "5"),
+        ];
+        let served = |serial| Headers::from_pairs([(SERIAL, serial)]);
+        assert!(repeats_stored(&history, false, "/soe/1", &served("1")));
+        assert!(repeats_stored(&history, false, "/soe/1", &served(" 1 ")));
+        // the origin's new answer (a replace, or a 304 merged into the entry)
+        assert!(!repeats_stored(&history, false, "/soe/1", &served("13")));
+        // another URL's or method class's number
+        assert!(!repeats_stored(&history, false, "/soe/1", &served("3")));
+        assert!(!repeats_stored(&history, false, "/opt/1", &served("5")));
+        assert!(repeats_stored(&history, true, "/opt/1", &served("5")));
+        // no serial (not `varyedge origin`)
+        assert!(!repeats_stored(&history, false, "/soe/1", &Headers::new()));
     }
 }
